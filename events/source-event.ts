@@ -1,0 +1,116 @@
+import { z } from 'zod';
+
+/** Git providers whose webhooks Gantry accepts; the `{provider}` path segment of the webhook URL. */
+export const PROVIDERS = [
+  'github',
+  'gitlab',
+  'bitbucket-cloud',
+  'bitbucket-dc',
+  'gitea',
+  'forgejo',
+  'azure-devops',
+] as const;
+export const ProviderSchema = z.enum(PROVIDERS);
+export type Provider = z.infer<typeof ProviderSchema>;
+
+export const SOURCE_KINDS = ['push', 'tag', 'pull_request', 'branch_delete', 'ping', 'other'] as const;
+export const SourceKindSchema = z.enum(SOURCE_KINDS);
+export type SourceKind = z.infer<typeof SourceKindSchema>;
+
+export const PR_ACTIONS = ['opened', 'updated', 'merged', 'closed', 'other'] as const;
+export const PullRequestActionSchema = z.enum(PR_ACTIONS);
+export type PullRequestAction = z.infer<typeof PullRequestActionSchema>;
+
+const nullableString = z.string().nullable();
+
+export const CommitSchema = z.object({
+  id: z.string(),
+  message: z.string(),
+  author: z.object({ name: nullableString, email: nullableString }),
+  timestamp: nullableString,
+});
+export type Commit = z.infer<typeof CommitSchema>;
+
+export const RepositorySchema = z.object({
+  /** owner/name; GitLab keeps every subgroup, Bitbucket DC is PROJECTKEY/slug, Azure DevOps project/repository. */
+  fullName: nullableString,
+  cloneUrl: nullableString,
+  htmlUrl: nullableString,
+});
+export type Repository = z.infer<typeof RepositorySchema>;
+
+export const PullRequestSchema = z.object({
+  number: z.number().int(),
+  action: PullRequestActionSchema,
+  /** The provider's own word for what happened (`synchronize`, `pr:from_ref_updated`, …). */
+  rawAction: z.string(),
+  title: z.string(),
+  sourceBranch: nullableString,
+  targetBranch: nullableString,
+  sourceRepository: nullableString,
+  headSha: nullableString,
+  merged: z.boolean(),
+  fromFork: z.boolean(),
+  author: nullableString,
+});
+export type PullRequest = z.infer<typeof PullRequestSchema>;
+
+/** What a provider adapter reads from one ref change; the envelope fields are added by the receiver. */
+export const SourceChangeSchema = z.object({
+  kind: SourceKindSchema,
+  subkind: nullableString,
+  repository: RepositorySchema,
+  ref: nullableString,
+  branch: nullableString,
+  tag: nullableString,
+  before: nullableString,
+  after: nullableString,
+  /** The commit the ref now points to (GitLab annotated tags: `checkout_sha`); null for deletions. */
+  headSha: nullableString,
+  created: z.boolean(),
+  deleted: z.boolean(),
+  /** null when the provider does not say. */
+  forced: z.boolean().nullable(),
+  commits: z.array(CommitSchema),
+  /** null when the provider does not say how many commits the push carried. */
+  totalCommits: z.number().int().nonnegative().nullable(),
+  pusher: nullableString,
+  sender: nullableString,
+  pullRequest: PullRequestSchema.nullable(),
+});
+export type SourceChange = z.infer<typeof SourceChangeSchema>;
+
+/**
+ * SourceEvent v1: one ref change (or pull request, or ping) from any provider, in one shape.
+ * It is the `detail` of every event the webhook receiver puts on the bus.
+ */
+export const SourceEventSchema = z.object({
+  schemaVersion: z.literal('1'),
+  /** Stable per change: `<provider>:<deliveryId>:<index>`; pipelines derive execution names from it. */
+  eventId: z.string().min(1),
+  provider: ProviderSchema,
+  deliveryId: z.string().min(1),
+  /** The provider's event name as sent (`push`, `Merge Request Hook`, `repo:refs_changed`, …). */
+  providerEvent: z.string(),
+  receivedAt: z.iso.datetime(),
+  ...SourceChangeSchema.shape,
+});
+export type SourceEvent = z.infer<typeof SourceEventSchema>;
+
+/** EventBridge `source` of every event the webhook receiver publishes. */
+export const SOURCE_EVENT_SOURCE = 'gantry.webhooks';
+
+/** EventBridge detail-type per kind: rules match on these. */
+export const DETAIL_TYPES = {
+  push: 'Source Push',
+  tag: 'Source Tag',
+  pull_request: 'Pull Request',
+  branch_delete: 'Branch Deleted',
+  ping: 'Ping',
+  other: 'Source Other',
+} as const satisfies Record<SourceKind, string>;
+export type SourceDetailType = (typeof DETAIL_TYPES)[SourceKind];
+
+export function detailTypeOf(kind: SourceKind): SourceDetailType {
+  return DETAIL_TYPES[kind];
+}

@@ -1,0 +1,176 @@
+import { z } from 'zod';
+import type { Commit, PullRequestAction, SourceChange } from '../../../events';
+import { shaOrNull, splitRef } from '../payload';
+
+/** A string field that providers sometimes send as null or leave out. */
+export const optionalString = z.string().nullish();
+
+/** Reads `obj.a.b.c` from untrusted JSON without throwing; undefined unless it is a non-empty string. */
+export function stringAt(obj: unknown, ...path: readonly string[]): string | undefined {
+  let node: unknown = obj;
+  for (const key of path) {
+    if (node === null || typeof node !== 'object') return undefined;
+    node = (node as Record<string, unknown>)[key];
+  }
+  return typeof node === 'string' && node !== '' ? node : undefined;
+}
+
+/** Canonical commit from the fields most providers share. */
+export function commitOf(c: {
+  id: string;
+  message?: string | null | undefined;
+  timestamp?: string | null | undefined;
+  author?: { name?: string | null | undefined; email?: string | null | undefined } | null | undefined;
+}): Commit {
+  return {
+    id: c.id,
+    message: c.message ?? '',
+    author: { name: c.author?.name ?? null, email: c.author?.email ?? null },
+    timestamp: c.timestamp ?? null,
+  };
+}
+
+export interface RefChangeFacts {
+  readonly repository: SourceChange['repository'];
+  readonly ref: string;
+  readonly before: string | null;
+  readonly after: string | null;
+  /** The commit the ref points to when that is not `after` (GitLab annotated tags). */
+  readonly headSha?: string | null;
+  readonly created?: boolean;
+  readonly deleted?: boolean;
+  readonly forced: boolean | null;
+  readonly commits: readonly Commit[];
+  readonly totalCommits: number | null;
+  readonly pusher: string | null;
+  readonly sender: string | null;
+}
+
+/**
+ * One ref update (push, tag, deletion) in canonical form. Creation and deletion default to
+ * what the SHAs say; the kind follows from the ref and whether it was deleted.
+ */
+export function refChange(facts: RefChangeFacts): SourceChange {
+  const { ref, branch, tag } = splitRef(facts.ref);
+  const deleted = facts.deleted ?? shaOrNull(facts.after) === null;
+  const created = facts.created ?? (!deleted && shaOrNull(facts.before) === null);
+  const kind: SourceChange['kind'] = deleted
+    ? tag !== null
+      ? 'other'
+      : 'branch_delete'
+    : tag !== null
+      ? 'tag'
+      : 'push';
+  return {
+    kind,
+    subkind: deleted && tag !== null ? 'tag_delete' : null,
+    repository: facts.repository,
+    ref,
+    branch,
+    tag,
+    before: facts.before,
+    after: facts.after,
+    headSha: deleted ? null : shaOrNull(facts.headSha ?? facts.after),
+    created,
+    deleted,
+    forced: facts.forced,
+    commits: [...facts.commits],
+    totalCommits: facts.totalCommits,
+    pusher: facts.pusher,
+    sender: facts.sender,
+    pullRequest: null,
+  };
+}
+
+export interface PullRequestFacts {
+  readonly repository: SourceChange['repository'];
+  readonly number: number;
+  readonly action: PullRequestAction;
+  readonly rawAction: string;
+  readonly title: string;
+  readonly sourceBranch: string | null;
+  readonly targetBranch: string | null;
+  readonly sourceRepository: string | null;
+  readonly headSha: string | null;
+  readonly merged: boolean;
+  readonly author: string | null;
+  readonly sender: string | null;
+}
+
+/**
+ * A pull request event in canonical form. `ref`/`branch` name the source branch (what a
+ * validation build checks out); `fromFork` compares source and target repositories.
+ */
+export function pullRequestChange(facts: PullRequestFacts): SourceChange {
+  const target = facts.repository.fullName;
+  return {
+    kind: 'pull_request',
+    subkind: null,
+    repository: facts.repository,
+    ref: facts.sourceBranch === null ? null : `refs/heads/${facts.sourceBranch}`,
+    branch: facts.sourceBranch,
+    tag: null,
+    before: null,
+    after: facts.headSha,
+    headSha: facts.headSha,
+    created: false,
+    deleted: false,
+    forced: null,
+    commits: [],
+    totalCommits: null,
+    pusher: null,
+    sender: facts.sender,
+    pullRequest: {
+      number: facts.number,
+      action: facts.action,
+      rawAction: facts.rawAction,
+      title: facts.title,
+      sourceBranch: facts.sourceBranch,
+      targetBranch: facts.targetBranch,
+      sourceRepository: facts.sourceRepository,
+      headSha: facts.headSha,
+      merged: facts.merged,
+      fromFork:
+        facts.sourceRepository !== null && target !== null
+          ? facts.sourceRepository.toLowerCase() !== target.toLowerCase()
+          : facts.sourceRepository === null,
+      author: facts.author,
+    },
+  };
+}
+
+/** A change that is not a ref update Gantry builds (pings, create/delete notifications). */
+export function informationalChange(
+  kind: 'ping' | 'other',
+  subkind: string | null,
+  repository: SourceChange['repository'],
+  fields: Partial<Pick<SourceChange, 'ref' | 'branch' | 'tag' | 'headSha' | 'created' | 'deleted' | 'sender'>> = {},
+): SourceChange {
+  return {
+    kind,
+    subkind,
+    repository,
+    ref: fields.ref ?? null,
+    branch: fields.branch ?? null,
+    tag: fields.tag ?? null,
+    before: null,
+    after: null,
+    headSha: fields.headSha ?? null,
+    created: fields.created ?? false,
+    deleted: fields.deleted ?? false,
+    forced: null,
+    commits: [],
+    totalCommits: null,
+    pusher: null,
+    sender: fields.sender ?? null,
+    pullRequest: null,
+  };
+}
+
+/** GitHub-style PR actions (GitHub, Gitea, Forgejo): `closed` + merged means merged. */
+export function githubStylePrAction(raw: string, merged: boolean): PullRequestAction {
+  if (raw === 'opened' || raw === 'reopened') return 'opened';
+  if (raw === 'synchronize' || raw === 'synchronized') return 'updated';
+  if (raw === 'closed') return merged ? 'merged' : 'closed';
+  return 'other';
+}
