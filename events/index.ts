@@ -1,1 +1,2 @@
+export * from './audit-record';
 export * from './source-event';

@@ -1,0 +1,37 @@
+import { App, type AppProps, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { GantryConfig } from './config/schema';
+import { GantryControlPlaneStack } from './stacks/control-plane-stack';
+import { GantryDataStack } from './stacks/data-stack';
+
+export interface GantryAppOptions extends AppProps {
+  readonly config: GantryConfig;
+  /** Run cdk-nag's AWS Solutions checks at synthesis. @default true */
+  readonly nag?: boolean;
+}
+
+export interface GantryApp {
+  readonly app: App;
+  readonly data: GantryDataStack;
+  readonly controlPlane: GantryControlPlaneStack;
+}
+
+/**
+ * Builds the Gantry CDK app. `cdk synth` calls this through `infra/bin/app.ts`; local mode calls
+ * it in-process with bundling skipped and runs what the templates describe.
+ */
+export function buildGantryApp(options: GantryAppOptions): GantryApp {
+  const { config, nag = true, ...appProps } = options;
+  const app = new App(appProps);
+  const data = new GantryDataStack(app, 'GantryData', {
+    config,
+    description: 'Gantry CI/CD control plane: state (deliveries, connection secrets)',
+  });
+  const controlPlane = new GantryControlPlaneStack(app, 'GantryControlPlane', {
+    config,
+    data,
+    description: 'Gantry CI/CD control plane: webhook front door, event bus, pipelines',
+  });
+  if (nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return { app, data, controlPlane };
+}

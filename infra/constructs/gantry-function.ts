@@ -1,0 +1,85 @@
+import { join } from 'node:path';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { type IRole, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, type CfnFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { PROJECT_ROOT } from '../paths';
+
+/** Template metadata key naming a function's folder under `functions/`; local mode runs that handler. */
+export const FUNCTION_METADATA_KEY = 'gantry:function';
+
+export interface GantryFunctionProps {
+  /** The function's folder under `functions/`, also its Powertools service name. */
+  readonly name: string;
+  readonly description: string;
+  /** @default {} */
+  readonly environment?: Readonly<Record<string, string>>;
+  /** @default 512 */
+  readonly memorySize?: number;
+  /** @default Duration.seconds(10) */
+  readonly timeout?: Duration;
+  /** @default RetentionDays.ONE_MONTH */
+  readonly logRetention?: RetentionDays;
+}
+
+/**
+ * A Gantry Lambda function: `functions/<name>/handler.ts` bundled with the local esbuild, on
+ * the latest Node.js runtime for ARM64, traced with X-Ray, logging to its own log group
+ * through a role that may write to that log group and nothing else until granted more.
+ */
+export class GantryFunction extends Construct {
+  readonly function: NodejsFunction;
+  readonly role: IRole;
+
+  constructor(scope: Construct, id: string, props: GantryFunctionProps) {
+    super(scope, id);
+    const logGroup = new LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `Gantry ${props.name} function`,
+    });
+    logGroup.grantWrite(role);
+    this.role = role;
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: join(PROJECT_ROOT, 'functions', props.name, 'handler.ts'),
+      handler: 'handler',
+      description: props.description,
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? Duration.seconds(10),
+      tracing: Tracing.ACTIVE,
+      role,
+      logGroup,
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
+      environment: {
+        POWERTOOLS_SERVICE_NAME: props.name,
+        POWERTOOLS_METRICS_NAMESPACE: 'Gantry',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        NODE_OPTIONS: '--enable-source-maps',
+        ...props.environment,
+      },
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node24',
+        minify: true,
+        sourceMap: true,
+        mainFields: ['module', 'main'],
+        // Some dependencies still call require(); give the ES module bundle one.
+        banner: "import{createRequire}from'module';const require=createRequire(import.meta.url);",
+        forceDockerBundling: false,
+      },
+    });
+    (this.function.node.defaultChild as CfnFunction).addMetadata(FUNCTION_METADATA_KEY, props.name);
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray PutTraceSegments and PutTelemetryRecords do not support resource-level permissions.',
+    });
+  }
+}

@@ -1,0 +1,113 @@
+import {
+  GetSecretValueCommand,
+  ResourceNotFoundException,
+  type SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { z } from 'zod';
+import { TtlCache } from './ttl-cache';
+
+/**
+ * A connection's secret document in Secrets Manager. A plain string is read as the webhook
+ * secret alone; the JSON form adds the provider API token used to report commit status.
+ */
+export const ConnectionSecretSchema = z.union([
+  z.object({ webhookSecret: z.string().min(1), apiToken: z.string().optional() }),
+  z
+    .string()
+    .min(1)
+    .transform((webhookSecret) => ({ webhookSecret, apiToken: undefined })),
+]);
+export type ConnectionSecret = z.infer<typeof ConnectionSecretSchema>;
+
+/** The secret values a connection accepts now: the current one first, then the previous (rotation). */
+export interface ConnectionSecrets {
+  readonly current: ConnectionSecret;
+  readonly previous?: ConnectionSecret;
+}
+
+/** Port: where connection secrets come from. */
+export interface SecretSource {
+  connectionSecrets(secretId: string): Promise<ConnectionSecrets>;
+}
+
+/** The secret could not be read (not found, malformed, or Secrets Manager unavailable). */
+export class SecretUnavailableError extends Error {
+  override readonly name = 'SecretUnavailableError';
+
+  constructor(
+    readonly secretId: string,
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`secret ${secretId} is unavailable: ${reason}`, options);
+  }
+}
+
+/**
+ * Reads connection secrets from Secrets Manager through a TTL cache: `AWSCURRENT` and, when a
+ * rotation left one, `AWSPREVIOUS`, so deliveries signed with either verify during rotation.
+ */
+export class SecretsManagerSecretSource implements SecretSource {
+  private readonly cache: TtlCache<ConnectionSecrets>;
+
+  constructor(
+    private readonly client: SecretsManagerClient,
+    ttlMs: number,
+    now?: () => number,
+  ) {
+    this.cache = new TtlCache(ttlMs, now);
+  }
+
+  connectionSecrets(secretId: string): Promise<ConnectionSecrets> {
+    return this.cache.get(secretId, (id) => this.load(id));
+  }
+
+  private async load(secretId: string): Promise<ConnectionSecrets> {
+    try {
+      return await this.loadStages(secretId);
+    } catch (error) {
+      if (error instanceof SecretUnavailableError) throw error;
+      throw new SecretUnavailableError(secretId, error instanceof Error ? error.name : 'read failed', { cause: error });
+    }
+  }
+
+  private async loadStages(secretId: string): Promise<ConnectionSecrets> {
+    const [current, previous] = await Promise.all([
+      this.stage(secretId, 'AWSCURRENT'),
+      this.stage(secretId, 'AWSPREVIOUS').catch((error: unknown) => {
+        if (error instanceof ResourceNotFoundException) return undefined;
+        throw error;
+      }),
+    ]);
+    if (current === undefined) throw new SecretUnavailableError(secretId, 'it has no current value');
+    return previous === undefined ? { current } : { current, previous };
+  }
+
+  private async stage(secretId: string, stage: string): Promise<ConnectionSecret | undefined> {
+    const out = await this.client.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: stage }));
+    if (out.SecretString === undefined) return undefined;
+    return parseConnectionSecret(secretId, out.SecretString);
+  }
+}
+
+/** Parses a secret string: JSON `{webhookSecret, apiToken?}` or the bare webhook secret. */
+export function parseConnectionSecret(secretId: string, text: string): ConnectionSecret {
+  let value: unknown = text;
+  if (text.trimStart().startsWith('{')) {
+    try {
+      value = JSON.parse(text);
+    } catch {
+      throw new SecretUnavailableError(secretId, 'its value looks like JSON but does not parse');
+    }
+  }
+  const parsed = ConnectionSecretSchema.safeParse(value);
+  if (!parsed.success) throw new SecretUnavailableError(secretId, 'its value has no webhookSecret');
+  return parsed.data;
+}
+
+/** Every webhook secret a delivery may be signed with, current first. */
+export function webhookSecretsOf(secrets: ConnectionSecrets): string[] {
+  return secrets.previous === undefined
+    ? [secrets.current.webhookSecret]
+    : [secrets.current.webhookSecret, secrets.previous.webhookSecret];
+}

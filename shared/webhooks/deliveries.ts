@@ -1,0 +1,120 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { Provider } from '../../events';
+
+export interface DeliveryKey {
+  readonly provider: Provider;
+  readonly deliveryId: string;
+}
+
+/** `claimed`: first sight, go ahead. `duplicate`: already handled. `in_progress`: another attempt holds it. */
+export type ClaimResult = 'claimed' | 'duplicate' | 'in_progress';
+
+/** How a claimed delivery ended. */
+export type DeliveryOutcome = 'published' | 'dead_lettered';
+
+export interface DeliveryClaim {
+  readonly at: Date;
+  /** Claims older than this are abandoned (the claimant crashed) and may be taken over. */
+  readonly leaseMs: number;
+  readonly ttlSeconds: number;
+  readonly repository: string | null;
+  readonly eventCount: number;
+}
+
+/** Port: remembers deliveries so a redelivery is answered without publishing twice. */
+export interface DeliveryStore {
+  claim(key: DeliveryKey, claim: DeliveryClaim): Promise<ClaimResult>;
+  settle(key: DeliveryKey, outcome: DeliveryOutcome, at: Date): Promise<void>;
+  /** Gives a claim back when nothing could be published, so the provider's retry is processed. */
+  release(key: DeliveryKey): Promise<void>;
+}
+
+/** The DynamoDB item key of a delivery. */
+export function deliveryPk(key: DeliveryKey): string {
+  return `${key.provider}#${key.deliveryId}`;
+}
+
+/**
+ * Deliveries in DynamoDB, with conditional writes only (no transactions): the first writer of
+ * `provider#deliveryId` wins; items expire through the table's TTL attribute `expiresAt`.
+ */
+export class DynamoDbDeliveryStore implements DeliveryStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async claim(key: DeliveryKey, claim: DeliveryClaim): Promise<ClaimResult> {
+    const now = claim.at.getTime();
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            pk: deliveryPk(key),
+            state: 'received',
+            claimedAt: now,
+            expiresAt: Math.floor(now / 1000) + claim.ttlSeconds,
+            repository: claim.repository ?? undefined,
+            eventCount: claim.eventCount,
+          },
+          // Expired items count as absent: TTL deletion lags, and local DynamoDB never expires them.
+          ConditionExpression:
+            'attribute_not_exists(pk) OR expiresAt < :nowSeconds OR (#state = :received AND claimedAt < :staleBefore)',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: {
+            ':nowSeconds': Math.floor(now / 1000),
+            ':received': 'received',
+            ':staleBefore': now - claim.leaseMs,
+          },
+        }),
+      );
+      return 'claimed';
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      return this.existingState(key);
+    }
+  }
+
+  async settle(key: DeliveryKey, outcome: DeliveryOutcome, at: Date): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: deliveryPk(key) },
+        UpdateExpression: 'SET #state = :outcome, settledAt = :at',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: { ':outcome': outcome, ':at': at.getTime() },
+      }),
+    );
+  }
+
+  async release(key: DeliveryKey): Promise<void> {
+    try {
+      await this.db.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { pk: deliveryPk(key) },
+          ConditionExpression: '#state = :received',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':received': 'received' },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  private async existingState(key: DeliveryKey): Promise<ClaimResult> {
+    const out = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: deliveryPk(key) }, ConsistentRead: true }),
+    );
+    return out.Item?.state === 'received' ? 'in_progress' : 'duplicate';
+  }
+}

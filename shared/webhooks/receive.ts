@@ -1,0 +1,265 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { DETAIL_TYPES, SOURCE_EVENT_SOURCE, type SourceEvent } from '../../events';
+import type { AuditSink } from '../audit/audit';
+import type { EventBus } from '../bus/event-bus';
+import { type SecretSource, SecretUnavailableError, webhookSecretsOf } from '../secrets/secrets';
+import type { ConnectionDirectory } from './connections';
+import { type DeadLetterSink, deadLetterOf } from './dead-letters';
+import type { DeliveryKey, DeliveryStore } from './deliveries';
+import { WebhookError } from './errors';
+import { fitForBus } from './fit';
+import { adapterFor, bodyFormatFor, deliveryIdOf, type ParsedDelivery, toSourceEvents } from './normalize';
+import { parseBody } from './payload';
+import type { Headers, WebhookRequest } from './request';
+import { bodyDigest } from './signatures';
+
+/** A delivery as the HTTP edge hands it over: the provider path segment is not yet trusted. */
+export interface IncomingDelivery {
+  readonly providerSegment: string;
+  readonly headers: Headers;
+  readonly body: Buffer;
+}
+
+export interface ReceiverLimits {
+  readonly maxBodyBytes: number;
+  readonly deliveryTtlSeconds: number;
+  /** After this long an unfinished claim is considered abandoned. */
+  readonly claimLeaseMs: number;
+}
+
+export interface ReceiverDeps {
+  readonly connections: ConnectionDirectory;
+  readonly secrets: SecretSource;
+  readonly deliveries: DeliveryStore;
+  readonly bus: EventBus;
+  readonly deadLetters: DeadLetterSink;
+  readonly audit: AuditSink;
+  readonly logger: Pick<Logger, 'info' | 'warn' | 'error'>;
+  readonly clock: () => Date;
+  readonly limits: ReceiverLimits;
+}
+
+/** What became of a delivery the receiver did not refuse. */
+export type Receipt =
+  | {
+      readonly outcome: 'accepted';
+      readonly deliveryId: string;
+      readonly events: readonly SourceEvent[];
+      readonly deadLettered: boolean;
+    }
+  | { readonly outcome: 'duplicate'; readonly deliveryId: string }
+  | { readonly outcome: 'ignored'; readonly deliveryId: string; readonly eventName: string };
+
+/**
+ * Receives one webhook delivery: verify, dedupe, normalize, publish. Refusals are thrown as
+ * `WebhookError` (4xx, or 503 when nothing could be kept and the provider should retry).
+ */
+export async function receiveDelivery(deps: ReceiverDeps, incoming: IncomingDelivery): Promise<Receipt> {
+  try {
+    return await receive(deps, incoming);
+  } catch (error) {
+    const refusal = asWebhookError(error);
+    await recordRejection(deps, incoming, refusal);
+    throw refusal;
+  }
+}
+
+async function receive(deps: ReceiverDeps, incoming: IncomingDelivery): Promise<Receipt> {
+  const delivery = await verified(deps, incoming);
+  const receivedAt = deps.clock();
+  const events = toSourceEvents(delivery, receivedAt.toISOString()).map(fitForBus);
+  const key: DeliveryKey = { provider: delivery.adapter.provider, deliveryId: deliveryIdOf(delivery) };
+  if (events.length === 0) {
+    const eventName = eventNameOr(delivery);
+    deps.logger.info('delivery ignored', { ...key, eventName });
+    return { outcome: 'ignored', deliveryId: key.deliveryId, eventName };
+  }
+  const repository = events[0]?.repository.fullName ?? null;
+  const claim = await storeCall(() =>
+    deps.deliveries.claim(key, {
+      at: receivedAt,
+      leaseMs: deps.limits.claimLeaseMs,
+      ttlSeconds: deps.limits.deliveryTtlSeconds,
+      repository,
+      eventCount: events.length,
+    }),
+  );
+  if (claim === 'duplicate') {
+    deps.logger.info('duplicate delivery', { ...key });
+    return { outcome: 'duplicate', deliveryId: key.deliveryId };
+  }
+  if (claim === 'in_progress') {
+    throw new WebhookError('delivery_in_progress', 'this delivery is being processed; retry later', { ...key });
+  }
+  return publishClaimed(deps, delivery, key, events);
+}
+
+/** Verification comes before anything reads the payload beyond the repository name. */
+async function verified(deps: ReceiverDeps, incoming: IncomingDelivery): Promise<ParsedDelivery> {
+  const adapter = adapterFor(incoming.providerSegment);
+  if (incoming.body.length > deps.limits.maxBodyBytes) {
+    throw new WebhookError('payload_too_large', `body is over ${deps.limits.maxBodyBytes} bytes`);
+  }
+  const request: WebhookRequest = { provider: adapter.provider, headers: incoming.headers, body: incoming.body };
+  const format = bodyFormatFor(adapter, request);
+  let payload: unknown;
+  let malformed: WebhookError | undefined;
+  try {
+    payload = parseBody(request.body, format);
+  } catch (error) {
+    malformed = asWebhookError(error);
+  }
+  const connection = deps.connections.resolve(
+    adapter.provider,
+    payload === undefined ? undefined : adapter.repositoryOf(payload),
+  );
+  const secrets = await deps.secrets.connectionSecrets(connection.secretId).catch((error: unknown) => {
+    throw new WebhookError(
+      'unavailable',
+      'cannot verify deliveries right now; retry later',
+      { connection: connection.name },
+      { cause: error },
+    );
+  });
+  const verification = adapter.verify(request, webhookSecretsOf(secrets));
+  if (verification === 'missing')
+    throw new WebhookError('signature_missing', 'the delivery carries no signature or token');
+  if (verification === 'invalid') throw new WebhookError('signature_invalid', 'the signature or token does not match');
+  if (malformed !== undefined) throw malformed;
+  return { adapter, request, payload };
+}
+
+async function publishClaimed(
+  deps: ReceiverDeps,
+  delivery: ParsedDelivery,
+  key: DeliveryKey,
+  events: readonly SourceEvent[],
+): Promise<Receipt> {
+  const failed = await deps.bus.put(
+    events.map((detail) => ({ source: SOURCE_EVENT_SOURCE, detailType: DETAIL_TYPES[detail.kind], detail })),
+  );
+  let deadLettered = false;
+  if (failed.length > 0) {
+    const reason = failed.map((f) => f.errorCode).join(',');
+    try {
+      await deps.deadLetters.send(
+        deadLetterOf({
+          ...key,
+          receivedAt: events[0]?.receivedAt ?? deps.clock().toISOString(),
+          reason,
+          failedEventIds: failed.map((f) => f.event.detail.eventId),
+          headers: delivery.request.headers,
+          body: delivery.request.body,
+        }),
+      );
+      deadLettered = true;
+      deps.logger.warn('delivery dead-lettered', { ...key, reason, failed: failed.length });
+    } catch (error) {
+      deps.logger.error('delivery could be neither published nor dead-lettered', {
+        ...key,
+        reason,
+        error: errorName(error),
+      });
+      await deps.deliveries.release(key).catch(() => undefined);
+      throw new WebhookError(
+        'unavailable',
+        'the delivery could not be stored; retry later',
+        { ...key },
+        { cause: error },
+      );
+    }
+  }
+  await recordAcceptance(deps, delivery, key, events, deadLettered);
+  await deps.deliveries
+    .settle(key, deadLettered ? 'dead_lettered' : 'published', deps.clock())
+    .catch((error: unknown) => {
+      // The events are out; a stale claim only means a later redelivery republishes the same event ids.
+      deps.logger.warn('delivery settled late', { ...key, error: errorName(error) });
+    });
+  deps.logger.info('delivery accepted', {
+    ...key,
+    repository: events[0]?.repository.fullName,
+    events: events.length,
+    deadLettered,
+  });
+  return { outcome: 'accepted', deliveryId: key.deliveryId, events, deadLettered };
+}
+
+async function recordAcceptance(
+  deps: ReceiverDeps,
+  delivery: ParsedDelivery,
+  key: DeliveryKey,
+  events: readonly SourceEvent[],
+  deadLettered: boolean,
+): Promise<void> {
+  const first = events[0];
+  try {
+    await deps.audit.record({
+      type: 'webhook.accepted',
+      actor: { type: 'provider', id: key.provider, providerIdentity: first?.sender ?? first?.pusher ?? null },
+      subject: { repository: first?.repository.fullName ?? null, commit: first?.headSha ?? null },
+      outcome: 'success',
+      details: {
+        deliveryId: key.deliveryId,
+        eventName: eventNameOr(delivery),
+        events: events.map((e) => ({ eventId: e.eventId, kind: e.kind, ref: e.ref, headSha: e.headSha })),
+        deadLettered,
+      },
+      correlationId: key.deliveryId,
+    });
+  } catch (error) {
+    // Unaudited acceptance is not acceptance: let the provider retry; event ids are stable, so the retry republishes the same events.
+    await deps.deliveries.release(key).catch(() => undefined);
+    throw new WebhookError(
+      'unavailable',
+      'the delivery could not be recorded; retry later',
+      { ...key },
+      { cause: error },
+    );
+  }
+}
+
+async function recordRejection(deps: ReceiverDeps, incoming: IncomingDelivery, refusal: WebhookError): Promise<void> {
+  if (refusal.code === 'unknown_provider') return;
+  await deps.audit
+    .record({
+      type: 'webhook.rejected',
+      actor: { type: 'provider', id: incoming.providerSegment.slice(0, 64), providerIdentity: null },
+      subject: {},
+      outcome: 'rejected',
+      details: { code: refusal.code, status: refusal.status, bodyBytes: incoming.body.length },
+      correlationId: `rejected:${bodyDigest(incoming.body).slice(0, 32)}`,
+    })
+    .catch((error: unknown) =>
+      deps.logger.error('rejection could not be audited', { code: refusal.code, error: errorName(error) }),
+    );
+  deps.logger.warn('delivery rejected', {
+    code: refusal.code,
+    status: refusal.status,
+    provider: incoming.providerSegment.slice(0, 64),
+  });
+}
+
+/** The dedupe store being unreachable must make the provider retry, not lose the delivery. */
+async function storeCall<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw new WebhookError('unavailable', 'the delivery could not be recorded; retry later', {}, { cause: error });
+  }
+}
+
+function eventNameOr(delivery: ParsedDelivery): string {
+  return delivery.adapter.eventName(delivery.request, delivery.payload) ?? 'unknown';
+}
+
+function asWebhookError(error: unknown): WebhookError {
+  if (error instanceof WebhookError) return error;
+  if (error instanceof SecretUnavailableError)
+    return new WebhookError('unavailable', 'cannot verify deliveries right now; retry later', {}, { cause: error });
+  throw error;
+}
+
+function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : 'unknown';
+}

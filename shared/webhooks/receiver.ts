@@ -1,0 +1,43 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { type AuditSink, LoggerAuditSink } from '../audit/audit';
+import { documentClient } from '../aws/clients';
+import { EventBridgeBus } from '../bus/event-bus';
+import { type Observability, traced } from '../observability';
+import { SecretsManagerSecretSource } from '../secrets/secrets';
+import { ConnectionDirectory } from './connections';
+import { SqsDeadLetterSink } from './dead-letters';
+import { DynamoDbDeliveryStore } from './deliveries';
+import type { ReceiverConfig } from './env';
+import type { ReceiverDeps } from './receive';
+
+/** Claims older than this belong to an attempt that died; well past the function's timeout. */
+const CLAIM_LEASE_MS = 60_000;
+
+/** Wires the receiver's ports to AWS: one SDK client per service, built once per cold start. */
+export function awsReceiverDeps(
+  config: ReceiverConfig,
+  { logger, tracer }: Observability,
+  audit?: AuditSink,
+): ReceiverDeps {
+  return {
+    connections: new ConnectionDirectory(config.connections),
+    secrets: new SecretsManagerSecretSource(traced(tracer, new SecretsManagerClient({})), config.secretCacheMs),
+    deliveries: new DynamoDbDeliveryStore(
+      documentClient(traced(tracer, new DynamoDBClient({}))),
+      config.deliveriesTable,
+    ),
+    bus: new EventBridgeBus(traced(tracer, new EventBridgeClient({})), config.eventBus),
+    deadLetters: new SqsDeadLetterSink(traced(tracer, new SQSClient({})), config.deadLetterQueueUrl),
+    audit: audit ?? new LoggerAuditSink(logger),
+    logger,
+    clock: () => new Date(),
+    limits: {
+      maxBodyBytes: config.maxBodyBytes,
+      deliveryTtlSeconds: config.deliveryTtlSeconds,
+      claimLeaseMs: CLAIM_LEASE_MS,
+    },
+  };
+}
