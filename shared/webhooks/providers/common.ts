@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import type { Commit, PullRequestAction, SourceChange } from '../../../events';
 import { shaOrNull, splitRef } from '../payload';
+import { header, type WebhookRequest } from '../request';
+import { matchesHmacSha256 } from '../signatures';
+import type { Verification } from './types';
 
 /** A string field that providers sometimes send as null or leave out. */
 export const optionalString = z.string().nullish();
@@ -173,4 +176,33 @@ export function githubStylePrAction(raw: string, merged: boolean): PullRequestAc
   if (raw === 'synchronize' || raw === 'synchronized') return 'updated';
   if (raw === 'closed') return merged ? 'merged' : 'closed';
   return 'other';
+}
+
+/**
+ * Checks an HMAC-SHA256 hex digest sent in the first present header of `names`, after `prefix`
+ * (`sha256=` for Bitbucket's `X-Hub-Signature`, empty for Gitea's bare hex). Never throws.
+ */
+export function verifyHmacHeader(
+  request: WebhookRequest,
+  names: readonly string[],
+  prefix: string,
+  secrets: readonly string[],
+): Verification {
+  const value = header(request.headers, ...names);
+  if (value === undefined) return 'missing';
+  const hex = value.startsWith(prefix) ? value.slice(prefix.length) : undefined;
+  return matchesHmacSha256(request.body, hex, secrets) ? 'valid' : 'invalid';
+}
+
+/**
+ * Bitbucket Data Center and Azure DevOps list a push's commits once for all its ref changes
+ * without saying which ref each belongs to: they are attributed only when the push changed one ref.
+ */
+export function commitsOfSoleChange(changeCount: number, commits: readonly Commit[]): Commit[] {
+  return changeCount === 1 ? [...commits] : [];
+}
+
+/** `refs/heads/<name>` or `refs/tags/<name>`, for payloads that send bare branch and tag names. */
+export function qualifiedRef(name: string, isTag: boolean): string {
+  return `${isTag ? 'refs/tags/' : 'refs/heads/'}${name}`;
 }
