@@ -19,6 +19,7 @@ const config: Config = {
       },
     ],
   },
+  setupFiles: ['<rootDir>/test/support/setup-env.ts'],
   testTimeout: 30_000,
   maxWorkers: '50%',
 };

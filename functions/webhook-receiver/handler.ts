@@ -5,34 +5,33 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { observability } from '../../shared/observability';
-import { deliveryFromApiGateway, errorResponse, receiptResponse } from '../../shared/webhooks/api-gateway';
+import { answerApiGatewayDelivery, type HttpOutcome } from '../../shared/webhooks/api-gateway';
 import { loadReceiverConfig } from '../../shared/webhooks/env';
-import { WebhookError } from '../../shared/webhooks/errors';
-import { receiveDelivery } from '../../shared/webhooks/receive';
 import { awsReceiverDeps } from '../../shared/webhooks/receiver';
 
 const o11y = observability();
 const deps = awsReceiverDeps(loadReceiverConfig(), o11y);
-const { logger, metrics } = o11y;
+const { logger, metrics, tracer } = o11y;
 
 /** POST /webhooks/{provider}: verify, dedupe, normalize and publish one Git provider delivery. */
 async function receive(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
-  try {
-    const receipt = await receiveDelivery(deps, deliveryFromApiGateway(event));
-    metrics.addMetric(`Deliveries_${receipt.outcome}`, MetricUnit.Count, 1);
-    if (receipt.outcome === 'accepted') metrics.addMetric('EventsPublished', MetricUnit.Count, receipt.events.length);
-    return receiptResponse(receipt);
-  } catch (error) {
-    if (error instanceof WebhookError) {
-      metrics.addMetric(`Rejected_${error.code}`, MetricUnit.Count, 1);
-      return errorResponse(error.status, error.code, error.message);
-    }
-    logger.error('unexpected failure', { error: error instanceof Error ? error.name : 'unknown' });
-    return errorResponse(500, 'internal_error', 'the delivery could not be processed');
+  const { response, outcome } = await answerApiGatewayDelivery(deps, event);
+  count(outcome);
+  return response;
+}
+
+function count(outcome: HttpOutcome): void {
+  if (outcome.kind === 'refused') metrics.addMetric(`Refused_${outcome.code}`, MetricUnit.Count, 1);
+  if (outcome.kind === 'failed') metrics.addMetric('Failed', MetricUnit.Count, 1);
+  if (outcome.kind !== 'receipt') return;
+  metrics.addMetric(`Deliveries_${outcome.receipt.outcome}`, MetricUnit.Count, 1);
+  if (outcome.receipt.outcome === 'accepted') {
+    metrics.addMetric('EventsPublished', MetricUnit.Count, outcome.receipt.events.length);
+    if (outcome.receipt.deadLettered) metrics.addMetric('DeliveriesDeadLettered', MetricUnit.Count, 1);
   }
 }
 
 export const handler = middy(receive)
   .use(injectLambdaContext(logger))
-  .use(captureLambdaHandler(o11y.tracer))
+  .use(captureLambdaHandler(tracer))
   .use(logMetrics(metrics));

@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import type { IncomingDelivery, Receipt } from './receive';
+import { WebhookError } from './errors';
+import { type IncomingDelivery, type Receipt, type ReceiverDeps, receiveDelivery } from './receive';
 import { normalizeHeaders } from './request';
 
 /**
@@ -13,6 +14,35 @@ export function deliveryFromApiGateway(event: APIGatewayProxyEvent): IncomingDel
     headers: normalizeHeaders({ ...(event.multiValueHeaders ?? {}), ...(event.headers ?? {}) }),
     body: event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8'),
   };
+}
+
+/** What the handler reports as metrics: the receipt, a refusal code, or an unexpected failure. */
+export type HttpOutcome =
+  | { readonly kind: 'receipt'; readonly receipt: Receipt }
+  | { readonly kind: 'refused'; readonly code: string }
+  | { readonly kind: 'failed'; readonly error: unknown };
+
+/** Receives the delivery in an API Gateway event and answers it; never throws. */
+export async function answerApiGatewayDelivery(
+  deps: ReceiverDeps,
+  event: APIGatewayProxyEvent,
+): Promise<{ readonly response: APIGatewayProxyResult; readonly outcome: HttpOutcome }> {
+  try {
+    const receipt = await receiveDelivery(deps, deliveryFromApiGateway(event));
+    return { response: receiptResponse(receipt), outcome: { kind: 'receipt', receipt } };
+  } catch (error) {
+    if (error instanceof WebhookError) {
+      return {
+        response: errorResponse(error.status, error.code, error.message),
+        outcome: { kind: 'refused', code: error.code },
+      };
+    }
+    deps.logger.error('unexpected failure', { error });
+    return {
+      response: errorResponse(500, 'internal_error', 'the delivery could not be processed'),
+      outcome: { kind: 'failed', error },
+    };
+  }
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json' };

@@ -237,6 +237,7 @@ async function recordRejection(deps: ReceiverDeps, incoming: IncomingDelivery, r
     code: refusal.code,
     status: refusal.status,
     provider: incoming.providerSegment.slice(0, 64),
+    ...(refusal.cause === undefined ? {} : { cause: errorName(refusal.cause) }),
   });
 }
 

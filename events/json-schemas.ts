@@ -1,0 +1,14 @@
+import { z } from 'zod';
+import { AuditRecordInputSchema } from './audit-record';
+import { SourceEventSchema } from './source-event';
+
+/** Every event schema published as JSON Schema, by file name under `events/schemas/`. */
+export const EVENT_JSON_SCHEMAS: Readonly<Record<string, z.ZodType>> = {
+  'source-event.v1.json': SourceEventSchema,
+  'audit-record-input.json': AuditRecordInputSchema,
+};
+
+/** The JSON Schema text for a zod schema, as committed (stable key order, trailing newline). */
+export function jsonSchemaText(schema: z.ZodType, id: string): string {
+  return `${JSON.stringify({ $id: id, ...z.toJSONSchema(schema, { io: 'input' }) }, null, 2)}\n`;
+}

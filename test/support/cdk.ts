@@ -1,0 +1,32 @@
+import { Template } from 'aws-cdk-lib/assertions';
+import { buildGantryApp, type GantryApp } from '../../infra/app';
+import { parseGantryConfig } from '../../infra/config/load';
+import type { GantryConfig } from '../../infra/config/schema';
+
+/** The config the tests synthesize: two connections, two pipelines on one of them. */
+export const TEST_CONFIG_YAML = `
+connections:
+  - name: github-acme
+    provider: github
+  - name: gitlab-internal
+    provider: gitlab
+    secretName: custom/gitlab-secret
+pipelines:
+  - name: widgets
+    source: { provider: github, repository: acme/widgets, connection: github-acme }
+  - name: gadgets
+    source: { provider: github, repository: acme/gadgets, connection: github-acme }
+`;
+
+export function testConfig(yaml = TEST_CONFIG_YAML): GantryConfig {
+  return parseGantryConfig(yaml, 'test.yaml');
+}
+
+/** The Gantry app with bundling skipped (assertions read templates, not bundles). */
+export function synthGantry(
+  config: GantryConfig = testConfig(),
+  nag = false,
+): GantryApp & { data$: Template; control$: Template } {
+  const gantry = buildGantryApp({ config, nag, context: { 'aws:cdk:bundling-stacks': [] } });
+  return { ...gantry, data$: Template.fromStack(gantry.data), control$: Template.fromStack(gantry.controlPlane) };
+}

@@ -1,0 +1,131 @@
+import type { AuditRecordInput } from '../../events';
+import type { AuditSink } from '../../shared/audit/audit';
+import type { BusEvent, EventBus, FailedBusEvent } from '../../shared/bus/event-bus';
+import type { ConnectionSecrets, SecretSource } from '../../shared/secrets/secrets';
+import { ConnectionDirectory } from '../../shared/webhooks/connections';
+import type { DeadLetter, DeadLetterSink } from '../../shared/webhooks/dead-letters';
+import type {
+  ClaimResult,
+  DeliveryClaim,
+  DeliveryKey,
+  DeliveryOutcome,
+  DeliveryStore,
+} from '../../shared/webhooks/deliveries';
+import { deliveryPk } from '../../shared/webhooks/deliveries';
+import type { ReceiverDeps } from '../../shared/webhooks/receive';
+
+/** Shaped `user:password` so it also serves as Azure DevOps Basic credentials. */
+export const SECRET = 'gantry:it-is-a-secret-to-everybody';
+export const PREVIOUS_SECRET = 'gantry:the-secret-before-rotation';
+
+/** Deliveries in memory, with the same claim/lease rules as the DynamoDB store. */
+export class MemoryDeliveryStore implements DeliveryStore {
+  readonly items = new Map<string, { state: string; claimedAt: number }>();
+
+  async claim(key: DeliveryKey, claim: DeliveryClaim): Promise<ClaimResult> {
+    const existing = this.items.get(deliveryPk(key));
+    const now = claim.at.getTime();
+    if (existing && !(existing.state === 'received' && existing.claimedAt < now - claim.leaseMs)) {
+      return existing.state === 'received' ? 'in_progress' : 'duplicate';
+    }
+    this.items.set(deliveryPk(key), { state: 'received', claimedAt: now });
+    return 'claimed';
+  }
+
+  async settle(key: DeliveryKey, outcome: DeliveryOutcome): Promise<void> {
+    const item = this.items.get(deliveryPk(key));
+    if (item) item.state = outcome;
+  }
+
+  async release(key: DeliveryKey): Promise<void> {
+    if (this.items.get(deliveryPk(key))?.state === 'received') this.items.delete(deliveryPk(key));
+  }
+}
+
+/** A bus that records what it took and can be told to refuse. */
+export class MemoryBus implements EventBus {
+  readonly published: BusEvent[] = [];
+  failWith: string | undefined;
+
+  async put<E extends BusEvent>(events: readonly E[]): Promise<FailedBusEvent<E>[]> {
+    const code = this.failWith;
+    if (code !== undefined) return events.map((event) => ({ event, errorCode: code, errorMessage: 'refused' }));
+    this.published.push(...events);
+    return [];
+  }
+}
+
+export class MemoryDeadLetters implements DeadLetterSink {
+  readonly letters: DeadLetter[] = [];
+  failing = false;
+
+  async send(letter: DeadLetter): Promise<void> {
+    if (this.failing) throw new Error('SQS unavailable');
+    this.letters.push(letter);
+  }
+}
+
+export class MemoryAudit implements AuditSink {
+  readonly records: AuditRecordInput[] = [];
+  failing = false;
+
+  async record(record: AuditRecordInput): Promise<void> {
+    if (this.failing) throw new Error('ledger unavailable');
+    this.records.push(record);
+  }
+}
+
+export class StaticSecrets implements SecretSource {
+  calls = 0;
+  failing = false;
+
+  constructor(private readonly secrets: ConnectionSecrets) {}
+
+  async connectionSecrets(): Promise<ConnectionSecrets> {
+    this.calls++;
+    if (this.failing) throw new Error('Secrets Manager unavailable');
+    return this.secrets;
+  }
+}
+
+export interface Fakes {
+  readonly deps: ReceiverDeps;
+  readonly deliveries: MemoryDeliveryStore;
+  readonly bus: MemoryBus;
+  readonly deadLetters: MemoryDeadLetters;
+  readonly audit: MemoryAudit;
+  readonly secrets: StaticSecrets;
+  readonly logs: unknown[][];
+  now: Date;
+}
+
+/** A receiver wired to in-memory ports: a GitHub and a GitLab connection, both with rotation in progress. */
+export function receiverFakes(overrides: Partial<ReceiverDeps> = {}): Fakes {
+  const logs: unknown[][] = [];
+  const log = (...args: unknown[]) => void logs.push(args);
+  const fakes = {
+    deliveries: new MemoryDeliveryStore(),
+    bus: new MemoryBus(),
+    deadLetters: new MemoryDeadLetters(),
+    audit: new MemoryAudit(),
+    secrets: new StaticSecrets({ current: { webhookSecret: SECRET }, previous: { webhookSecret: PREVIOUS_SECRET } }),
+    logs,
+    now: new Date('2026-11-23T10:00:00.000Z'),
+  };
+  const deps: ReceiverDeps = {
+    connections: new ConnectionDirectory([
+      { name: 'github-main', provider: 'github', secretId: 'gantry/connections/github-main', repositories: [] },
+      { name: 'gitlab-main', provider: 'gitlab', secretId: 'gantry/connections/gitlab-main', repositories: [] },
+    ]),
+    secrets: fakes.secrets,
+    deliveries: fakes.deliveries,
+    bus: fakes.bus,
+    deadLetters: fakes.deadLetters,
+    audit: fakes.audit,
+    logger: { info: log, warn: log, error: log } as ReceiverDeps['logger'],
+    clock: () => fakes.now,
+    limits: { maxBodyBytes: 64 * 1024, deliveryTtlSeconds: 86_400, claimLeaseMs: 60_000 },
+    ...overrides,
+  };
+  return Object.assign(fakes, { deps });
+}

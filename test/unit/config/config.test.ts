@@ -1,0 +1,75 @@
+import { join } from 'node:path';
+import { ConfigError, loadGantryConfig, parseGantryConfig } from '../../../infra/config/load';
+import { connectionSecretName } from '../../../infra/config/schema';
+
+function problems(yaml: string): string {
+  try {
+    parseGantryConfig(yaml, 'gantry.config.yaml');
+  } catch (error) {
+    if (error instanceof ConfigError) return error.message;
+    throw error;
+  }
+  throw new Error('expected the config to be refused');
+}
+
+const CONNECTION = 'connections:\n  - name: gh\n    provider: github\n';
+
+describe('the Gantry config', () => {
+  it('ships a default file that is valid', () => {
+    const config = loadGantryConfig(join(import.meta.dirname, '..', '..', '..', 'gantry.config.yaml'));
+    expect(config.pipelines.map((p) => p.name)).toContain('sample-service');
+  });
+
+  it('names the secret after the connection unless told otherwise', () => {
+    expect(connectionSecretName({ name: 'gh', provider: 'github' })).toBe('gantry/connections/gh');
+    expect(connectionSecretName({ name: 'gh', provider: 'github', secretName: 'mine' })).toBe('mine');
+  });
+
+  it.each([
+    [
+      'a pipeline on an unknown connection',
+      `${CONNECTION}pipelines:\n  - name: p\n    source:\n      provider: github\n      repository: a/b\n      connection: nope\n`,
+      'gantry.config.yaml:9:19: pipelines.0.source.connection: no connection named "nope" (known: gh)',
+    ],
+    [
+      'a pipeline whose provider differs from its connection',
+      `${CONNECTION}pipelines:\n  - name: p\n    source:\n      provider: gitlab\n      repository: a/b\n      connection: gh\n`,
+      'gantry.config.yaml:7:17: pipelines.0.source.provider: is gitlab but connection "gh" is github',
+    ],
+    [
+      'duplicate connection names',
+      `${CONNECTION}  - name: gh\n    provider: gitlab\n`,
+      'gantry.config.yaml:4:11: connections.1.name: duplicate name "gh"',
+    ],
+    [
+      'a misspelt key',
+      `${CONNECTION}    secretNme: x\n`,
+      'gantry.config.yaml:2:5: connections.0: Unrecognized key: "secretNme"',
+    ],
+    [
+      'an unknown provider',
+      'connections:\n  - name: x\n    provider: svn\n',
+      'gantry.config.yaml:3:15: connections.0.provider: Invalid option',
+    ],
+    [
+      'a repository that is not owner/name',
+      `${CONNECTION}pipelines:\n  - name: p\n    source: { provider: github, repository: widgets, connection: gh }\n`,
+      'pipelines.0.source.repository: must look like owner/name',
+    ],
+    ['no connections', 'pipelines: []\n', 'connections: Invalid input'],
+    ['YAML that does not parse', 'connections: [\n', 'gantry.config.yaml:2:1:'],
+  ])('refuses %s, saying where', (_, yaml, message) => {
+    expect(problems(yaml)).toContain(message);
+  });
+
+  it('reports every problem at once, not just the first', () => {
+    const message = problems(
+      `${CONNECTION}  - name: gh\n    provider: github\npipelines:\n  - name: Bad_Name\n    source: { provider: github, repository: a/b, connection: zz }\n`,
+    );
+    expect(message.split('\n').filter((line) => line.includes('gantry.config.yaml:'))).toHaveLength(3);
+  });
+
+  it('says which file it cannot read', () => {
+    expect(() => loadGantryConfig('/nonexistent/gantry.config.yaml')).toThrow('cannot read the file');
+  });
+});

@@ -1,0 +1,73 @@
+import {
+  GetSecretValueCommand,
+  ResourceNotFoundException,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { SecretsManagerSecretSource, SecretUnavailableError, webhookSecretsOf } from '../../../shared/secrets/secrets';
+
+const secretsManager = mockClient(SecretsManagerClient);
+const notFound = () => new ResourceNotFoundException({ message: 'no such version', $metadata: {} });
+
+describe('SecretsManagerSecretSource', () => {
+  let now = 0;
+  const source = () =>
+    new SecretsManagerSecretSource(new SecretsManagerClient({ region: 'eu-west-1' }), 300_000, () => now);
+
+  beforeEach(() => {
+    secretsManager.reset();
+    now = 0;
+  });
+
+  it('reads the current and previous values, current first', async () => {
+    secretsManager
+      .on(GetSecretValueCommand, { VersionStage: 'AWSCURRENT' })
+      .resolves({ SecretString: '{"webhookSecret":"new","apiToken":"t"}' })
+      .on(GetSecretValueCommand, { VersionStage: 'AWSPREVIOUS' })
+      .resolves({ SecretString: 'old' });
+    const secrets = await source().connectionSecrets('gantry/connections/a');
+    expect(webhookSecretsOf(secrets)).toEqual(['new', 'old']);
+    expect(secrets.current.apiToken).toBe('t');
+  });
+
+  it('works with no previous value', async () => {
+    secretsManager
+      .on(GetSecretValueCommand, { VersionStage: 'AWSCURRENT' })
+      .resolves({ SecretString: 'only' })
+      .on(GetSecretValueCommand, { VersionStage: 'AWSPREVIOUS' })
+      .rejects(notFound());
+    await expect(source().connectionSecrets('s').then(webhookSecretsOf)).resolves.toEqual(['only']);
+  });
+
+  it('reads Secrets Manager once per time-to-live, however many deliveries arrive', async () => {
+    secretsManager.on(GetSecretValueCommand).resolves({ SecretString: 'v' });
+    const s = source();
+    await Promise.all(Array.from({ length: 50 }, () => s.connectionSecrets('s')));
+    now = 299_999;
+    await s.connectionSecrets('s');
+    expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+    now = 300_001;
+    await s.connectionSecrets('s');
+    expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(4);
+  });
+
+  it('does not cache a failed read', async () => {
+    secretsManager.on(GetSecretValueCommand).rejectsOnce(new Error('throttled')).resolves({ SecretString: 'v' });
+    const s = source();
+    await expect(s.connectionSecrets('s')).rejects.toBeInstanceOf(SecretUnavailableError);
+    await expect(s.connectionSecrets('s').then(webhookSecretsOf)).resolves.toEqual(['v', 'v']);
+  });
+
+  it.each([
+    ['JSON without webhookSecret', '{"apiToken":"x"}'],
+    ['broken JSON', '{"webhookSecret":'],
+    ['an empty string', ''],
+  ])('refuses a secret holding %s, without echoing it', async (_, value) => {
+    secretsManager.on(GetSecretValueCommand).resolves({ SecretString: value });
+    const error = await source()
+      .connectionSecrets('s')
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SecretUnavailableError);
+    if (value !== '') expect(String((error as Error).message)).not.toContain(value);
+  });
+});

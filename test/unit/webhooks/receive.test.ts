@@ -1,0 +1,235 @@
+import { WebhookError } from '../../../shared/webhooks/errors';
+import { type IncomingDelivery, receiveDelivery } from '../../../shared/webhooks/receive';
+import { githubPushBody, signedDelivery } from '../../support/deliveries';
+import { PREVIOUS_SECRET, receiverFakes } from '../../support/receiver-fakes';
+
+async function refusal(promise: Promise<unknown>): Promise<WebhookError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(error instanceof WebhookError)) throw new Error(`expected a WebhookError, got ${String(error)}`);
+  return error;
+}
+
+describe('receiveDelivery', () => {
+  it('publishes a signed push as one Source Push event and answers accepted', async () => {
+    const f = receiverFakes();
+    const receipt = await receiveDelivery(f.deps, signedDelivery(githubPushBody()));
+
+    expect(receipt).toMatchObject({ outcome: 'accepted', deliveryId: '72d3162e-cc78-11e3-81ab-4c9367dc0958' });
+    expect(f.bus.published).toHaveLength(1);
+    expect(f.bus.published[0]).toMatchObject({
+      source: 'gantry.webhooks',
+      detailType: 'Source Push',
+      detail: {
+        schemaVersion: '1',
+        eventId: 'github:72d3162e-cc78-11e3-81ab-4c9367dc0958:0',
+        kind: 'push',
+        branch: 'main',
+        headSha: '199eddf46df50de8d02e99bf1c5fdb4101338224',
+        repository: { fullName: 'acme/widgets' },
+        receivedAt: '2026-11-23T10:00:00.000Z',
+      },
+    });
+    expect(f.audit.records).toEqual([
+      expect.objectContaining({
+        type: 'webhook.accepted',
+        outcome: 'success',
+        subject: expect.objectContaining({ repository: 'acme/widgets' }),
+      }),
+    ]);
+    expect([...f.deliveries.items.values()]).toEqual([expect.objectContaining({ state: 'published' })]);
+  });
+
+  it('answers a redelivery as a duplicate and publishes nothing more', async () => {
+    const f = receiverFakes();
+    const delivery = signedDelivery(githubPushBody());
+    await receiveDelivery(f.deps, delivery);
+
+    const second = await receiveDelivery(f.deps, delivery);
+
+    expect(second).toEqual({ outcome: 'duplicate', deliveryId: '72d3162e-cc78-11e3-81ab-4c9367dc0958' });
+    expect(f.bus.published).toHaveLength(1);
+  });
+
+  it('deduplicates by a digest of the body when the provider sends no delivery id', async () => {
+    const f = receiverFakes();
+    const delivery = signedDelivery(githubPushBody());
+    const { 'x-github-delivery': _, ...headers } = delivery.headers;
+    const anonymous: IncomingDelivery = { ...delivery, headers };
+
+    const first = await receiveDelivery(f.deps, anonymous);
+    const second = await receiveDelivery(f.deps, anonymous);
+
+    expect(first.deliveryId).toMatch(/^sha256-[0-9a-f]{64}$/);
+    expect(second).toEqual({ outcome: 'duplicate', deliveryId: first.deliveryId });
+    expect(f.bus.published).toHaveLength(1);
+  });
+
+  it('accepts a delivery signed with the previous secret while a rotation is under way', async () => {
+    const f = receiverFakes();
+    const receipt = await receiveDelivery(f.deps, signedDelivery(githubPushBody(), { secret: PREVIOUS_SECRET }));
+    expect(receipt.outcome).toBe('accepted');
+  });
+
+  it.each([
+    ['signed with another secret', signedDelivery(githubPushBody(), { secret: 'not-the-secret' }), 'signature_invalid'],
+    ['carrying no signature', unsigned(signedDelivery(githubPushBody())), 'signature_missing'],
+  ])('refuses a delivery %s with 401, publishing and claiming nothing', async (_, delivery, code) => {
+    const f = receiverFakes();
+    const error = await refusal(receiveDelivery(f.deps, delivery));
+
+    expect(error).toMatchObject({ code, status: 401 });
+    expect(f.bus.published).toEqual([]);
+    expect(f.deliveries.items.size).toBe(0);
+    expect(f.audit.records).toEqual([expect.objectContaining({ type: 'webhook.rejected', outcome: 'rejected' })]);
+  });
+
+  it('checks the signature before it reports a malformed body', async () => {
+    const f = receiverFakes();
+    const forged = signedDelivery(Buffer.from('{not json'), { secret: 'forged' });
+    const genuine = signedDelivery(Buffer.from('{not json'));
+
+    await expect(refusal(receiveDelivery(f.deps, forged))).resolves.toMatchObject({ status: 401 });
+    await expect(refusal(receiveDelivery(f.deps, genuine))).resolves.toMatchObject({
+      code: 'malformed_body',
+      status: 400,
+    });
+  });
+
+  it.each([
+    ['an unknown provider', { providerSegment: 'sourceforge' }, 'unknown_provider', 404],
+    ['an unsupported content type', { contentType: 'text/plain' }, 'unsupported_media_type', 415],
+    ['a body over the limit', { body: githubPushBody({ padding: 'x'.repeat(70_000) }) }, 'payload_too_large', 413],
+  ])('refuses %s', async (_, change, code, status) => {
+    const f = receiverFakes();
+    const { providerSegment, contentType, body } = change as {
+      providerSegment?: string;
+      contentType?: string;
+      body?: Buffer;
+    };
+    const delivery = signedDelivery(body ?? githubPushBody(), contentType ? { contentType } : {});
+    const error = await refusal(receiveDelivery(f.deps, providerSegment ? { ...delivery, providerSegment } : delivery));
+    expect(error).toMatchObject({ code, status });
+    expect(f.bus.published).toEqual([]);
+  });
+
+  it('refuses a signed delivery without its event header with 400', async () => {
+    const f = receiverFakes();
+    const delivery = signedDelivery(githubPushBody());
+    const { 'x-github-event': _, ...headers } = delivery.headers;
+    await expect(refusal(receiveDelivery(f.deps, { ...delivery, headers }))).resolves.toMatchObject({
+      code: 'missing_header',
+      status: 400,
+      message: 'X-GitHub-Event is required',
+    });
+  });
+
+  it('refuses a signed push whose payload lacks the fields a push needs with 400', async () => {
+    const f = receiverFakes();
+    const error = await refusal(receiveDelivery(f.deps, signedDelivery(Buffer.from('{"zen":"hi"}'))));
+    expect(error).toMatchObject({ code: 'malformed_payload', status: 400 });
+    expect(error.message).toContain('push payload is malformed at ref');
+  });
+
+  it('answers an event type Gantry does not act on as ignored, without claiming it', async () => {
+    const f = receiverFakes();
+    const receipt = await receiveDelivery(
+      f.deps,
+      signedDelivery(Buffer.from('{"action":"created"}'), { eventName: 'star' }),
+    );
+    expect(receipt).toMatchObject({ outcome: 'ignored', eventName: 'star' });
+    expect(f.deliveries.items.size).toBe(0);
+    expect(f.bus.published).toEqual([]);
+  });
+
+  it('dead-letters the raw delivery, without credentials, when the bus refuses it, and still accepts', async () => {
+    const f = receiverFakes();
+    f.bus.failWith = 'ThrottlingException';
+    const delivery = signedDelivery(githubPushBody());
+    const withToken = { ...delivery, headers: { ...delivery.headers, authorization: 'Basic c2VjcmV0' } };
+
+    const receipt = await receiveDelivery(f.deps, withToken);
+
+    expect(receipt).toMatchObject({ outcome: 'accepted', deadLettered: true });
+    expect(f.deadLetters.letters).toHaveLength(1);
+    const letter = f.deadLetters.letters[0];
+    expect(letter).toMatchObject({
+      provider: 'github',
+      deliveryId: '72d3162e-cc78-11e3-81ab-4c9367dc0958',
+      reason: 'ThrottlingException',
+      failedEventIds: ['github:72d3162e-cc78-11e3-81ab-4c9367dc0958:0'],
+      body: { encoding: 'utf8', data: githubPushBody().toString('utf8') },
+    });
+    expect(letter?.headers).not.toHaveProperty('authorization');
+    expect(letter?.headers).toHaveProperty('x-hub-signature-256');
+    expect([...f.deliveries.items.values()]).toEqual([expect.objectContaining({ state: 'dead_lettered' })]);
+  });
+
+  it('answers 503 and forgets the claim when neither the bus nor the dead-letter queue takes the delivery', async () => {
+    const f = receiverFakes();
+    f.bus.failWith = 'InternalFailure';
+    f.deadLetters.failing = true;
+    const delivery = signedDelivery(githubPushBody());
+
+    await expect(refusal(receiveDelivery(f.deps, delivery))).resolves.toMatchObject({
+      code: 'unavailable',
+      status: 503,
+    });
+    expect(f.deliveries.items.size).toBe(0);
+
+    f.bus.failWith = undefined;
+    await expect(receiveDelivery(f.deps, delivery)).resolves.toMatchObject({ outcome: 'accepted' });
+    expect(f.bus.published).toHaveLength(1);
+  });
+
+  it('answers 409 while another attempt holds a fresh claim, and takes over an abandoned one', async () => {
+    const f = receiverFakes();
+    const delivery = signedDelivery(githubPushBody());
+    await f.deliveries.claim(
+      { provider: 'github', deliveryId: '72d3162e-cc78-11e3-81ab-4c9367dc0958' },
+      { at: f.now, leaseMs: 60_000, ttlSeconds: 60, repository: null, eventCount: 1 },
+    );
+
+    await expect(refusal(receiveDelivery(f.deps, delivery))).resolves.toMatchObject({
+      code: 'delivery_in_progress',
+      status: 409,
+    });
+
+    f.now = new Date(f.now.getTime() + 61_000);
+    await expect(receiveDelivery(f.deps, delivery)).resolves.toMatchObject({ outcome: 'accepted' });
+  });
+
+  it('answers 503 when the secrets cannot be read, so the provider retries', async () => {
+    const f = receiverFakes();
+    f.secrets.failing = true;
+    await expect(refusal(receiveDelivery(f.deps, signedDelivery(githubPushBody())))).resolves.toMatchObject({
+      code: 'unavailable',
+      status: 503,
+    });
+  });
+
+  it('answers 503 and releases the claim when the acceptance cannot be audited', async () => {
+    const f = receiverFakes();
+    f.audit.failing = true;
+    await expect(refusal(receiveDelivery(f.deps, signedDelivery(githubPushBody())))).resolves.toMatchObject({
+      status: 503,
+    });
+    expect(f.deliveries.items.size).toBe(0);
+  });
+
+  it('refuses a provider with no connection configured', async () => {
+    const f = receiverFakes();
+    const delivery = signedDelivery(Buffer.from('{}'), { provider: 'gitea' });
+    await expect(refusal(receiveDelivery(f.deps, delivery))).resolves.toMatchObject({
+      code: 'unknown_connection',
+      status: 401,
+    });
+  });
+});
+
+function unsigned(delivery: IncomingDelivery): IncomingDelivery {
+  const { 'x-hub-signature-256': _, ...headers } = delivery.headers;
+  return { ...delivery, headers };
+}
