@@ -74,11 +74,12 @@ function accountName(account: BitbucketAccount): string | null {
   return account?.nickname ?? account?.display_name ?? null;
 }
 
-/** Commit authors arrive as one git identity string, `Name <email>`. */
+/** Commit authors arrive as one git identity string, `Name <email>`; read in linear time. */
 export function parseRawAuthor(raw: string | null | undefined): Commit['author'] {
-  const match = raw ? /^(.*?)\s*<([^>]*)>\s*$/.exec(raw) : null;
-  if (match === null) return { name: raw || null, email: null };
-  return { name: match[1] || null, email: match[2] || null };
+  const text = raw?.trim() ?? '';
+  const open = text.lastIndexOf('<');
+  if (open === -1 || !text.endsWith('>')) return { name: text || null, email: null };
+  return { name: text.slice(0, open).trim() || null, email: text.slice(open + 1, -1).trim() || null };
 }
 
 function commitOfBitbucket(c: z.infer<typeof BitbucketCommit>): Commit {
