@@ -33,6 +33,7 @@ export interface TargetInput {
   text(event: JsonObject, context: DeliveryContext): string;
   /**
    * The input as the target receives it, parsed: what a Lambda function or a state machine gets.
+   * It may share objects with the event; copy it before changing it.
    * @throws TargetInputError when a transformed input is not JSON (EventBridge does not escape
    * substituted values, so a quote inside a quoted placeholder's value breaks the JSON).
    */
@@ -52,8 +53,8 @@ const MAX_VARIABLES = 100;
  */
 export function compileTargetInput(settings: TargetInputSettings): TargetInput {
   const { Id: id, Input: input, InputPath: inputPath, InputTransformer: transformer } = settings;
-  const fail = (message: string): never => {
-    throw new TargetInputError(message, id);
+  const fail: Fail = (message, cause) => {
+    throw new TargetInputError(message, id, { cause });
   };
   const target = id ?? '(unnamed)';
   if ([input, inputPath, transformer].filter((setting) => setting !== undefined).length > 1) {
@@ -91,13 +92,10 @@ function fromValue(select: (event: JsonObject) => JsonValue): TargetInput {
   return { text: (event) => JSON.stringify(select(event)), value: (event) => select(event) };
 }
 
+type Fail = (message: string, cause?: unknown) => never;
 type Segment = string | { readonly name: string; readonly quoted: boolean };
 
-function transformedInput(
-  transformer: InputTransformer,
-  target: string,
-  fail: (message: string) => never,
-): TargetInput {
+function transformedInput(transformer: InputTransformer, target: string, fail: Fail): TargetInput {
   const paths = compilePathsMap(transformer.InputPathsMap ?? {}, target, fail);
   const segments = parseTemplate(transformer.InputTemplate);
   for (const segment of segments) {
@@ -119,17 +117,20 @@ function transformedInput(
       try {
         return JSON.parse(rendered);
       } catch (error) {
-        const message = `InputTemplate for target ${target} produced text that is not JSON: ${rendered.slice(0, 200)}`;
-        throw new TargetInputError(message, target, { cause: error });
+        return fail(
+          `InputTemplate for target ${target} produced text that is not JSON: ${rendered.slice(0, 200)}`,
+          error,
+        );
       }
     },
   };
 }
 
-function compilePathsMap(map: Readonly<Record<string, string>>, target: string, fail: (message: string) => never) {
+function compilePathsMap(map: Readonly<Record<string, string>>, target: string, fail: Fail): Map<string, JsonPath> {
   const entries = Object.entries(map);
-  if (entries.length > MAX_VARIABLES)
+  if (entries.length > MAX_VARIABLES) {
     fail(`InputPathsMap for target ${target} has more than ${MAX_VARIABLES} variables.`);
+  }
   const paths = new Map<string, JsonPath>();
   for (const [name, text] of entries) {
     if (isPredefined(name)) fail(`InputPathsMap for target ${target} redefines the reserved variable ${name}.`);

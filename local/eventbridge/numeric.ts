@@ -8,6 +8,7 @@ const MAX_DECIMALS = 6;
 
 /** `value` as an integer count of millionths, or undefined when EventBridge cannot compare it as a number. */
 export function comparable(value: number): number | undefined {
+  if (Number.isInteger(value)) return Math.abs(value) > LIMIT ? undefined : value * SCALE;
   if (!Number.isFinite(value) || Math.abs(value) > LIMIT || decimalPlaces(value) > MAX_DECIMALS) return undefined;
   return Math.round(value * SCALE);
 }

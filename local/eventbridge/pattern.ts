@@ -72,9 +72,9 @@ function compileObject(object: JsonObject, path: string, insideOr: boolean): Pat
 function compileOr(value: JsonValue, path: string): PatternNode[] {
   if (!Array.isArray(value)) return failAt(path)('It must be an Array followed with $or.');
   const branches = value.map((branch, index) => {
-    if (!isJsonObject(branch))
-      return failAt(childPath(path, index))('Only JSON object is allowed in array of $or relationship.');
-    return compileObject(branch, childPath(path, index), true);
+    const at = childPath(path, index);
+    if (!isJsonObject(branch)) return failAt(at)('Only JSON object is allowed in array of $or relationship.');
+    return compileObject(branch, at, true);
   });
   if (branches.length < 2) failAt(path)('There must have at least 2 Objects in $or relationship.');
   return branches;
@@ -134,11 +134,10 @@ function matchNested(node: PatternNode, value: JsonValue | undefined): boolean {
 }
 
 function matchLeaf(matchers: readonly Matcher[], value: JsonValue | undefined): boolean {
-  const leaves = Array.isArray(value)
-    ? leavesIn(value, [])
-    : value === undefined || isJsonObject(value)
-      ? NO_LEAVES
-      : [value];
+  if (value !== undefined && !Array.isArray(value) && !isJsonObject(value)) {
+    return matchers.some((matcher) => (matcher.kind === 'exists' ? matcher.present : matcher.test(value)));
+  }
+  const leaves = Array.isArray(value) ? leavesIn(value, []) : NO_LEAVES;
   return matchers.some((matcher) =>
     matcher.kind === 'exists' ? leaves.length > 0 === matcher.present : leaves.some(matcher.test),
   );
