@@ -1,10 +1,12 @@
 import { type EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 
-/** One event for the bus; `detail` is serialized once, here. */
+/** One event for the bus. */
 export interface BusEvent {
   readonly source: string;
   readonly detailType: string;
   readonly detail: unknown;
+  /** `detail` already serialized, when the caller had to serialize it anyway. */
+  readonly detailJson?: string;
 }
 
 export interface FailedBusEvent<E extends BusEvent = BusEvent> {
@@ -82,7 +84,7 @@ export class EventBridgeBus implements EventBus {
       EventBusName: this.busName,
       Source: event.source,
       DetailType: event.detailType,
-      Detail: JSON.stringify(event.detail),
+      Detail: event.detailJson ?? JSON.stringify(event.detail),
     };
   }
 

@@ -67,7 +67,7 @@ export async function receiveDelivery(deps: ReceiverDeps, incoming: IncomingDeli
 async function receive(deps: ReceiverDeps, incoming: IncomingDelivery): Promise<Receipt> {
   const delivery = await verified(deps, incoming);
   const receivedAt = deps.clock();
-  const events = toSourceEvents(delivery, receivedAt.toISOString()).map(fitForBus);
+  const events = toSourceEvents(delivery, receivedAt.toISOString());
   const key: DeliveryKey = { provider: delivery.adapter.provider, deliveryId: deliveryIdOf(delivery) };
   if (events.length === 0) {
     const eventName = eventNameOr(delivery);
@@ -133,10 +133,17 @@ async function publishClaimed(
   deps: ReceiverDeps,
   delivery: ParsedDelivery,
   key: DeliveryKey,
-  events: readonly SourceEvent[],
+  normalized: readonly SourceEvent[],
 ): Promise<Receipt> {
+  const fitted = normalized.map(fitForBus);
+  const events = fitted.map((f) => f.detail);
   const failed = await deps.bus.put(
-    events.map((detail) => ({ source: SOURCE_EVENT_SOURCE, detailType: DETAIL_TYPES[detail.kind], detail })),
+    fitted.map(({ detail, json }) => ({
+      source: SOURCE_EVENT_SOURCE,
+      detailType: DETAIL_TYPES[detail.kind],
+      detail,
+      detailJson: json,
+    })),
   );
   let deadLettered = false;
   if (failed.length > 0) {

@@ -8,19 +8,15 @@ export function hmacSha256(secret: string, body: Buffer): Buffer {
 }
 
 /**
- * True when `hexDigest` is the HMAC-SHA256 of `body` under one of `secrets`.
- * Never throws: a malformed digest is simply not a match. The comparison is constant-time
- * over the 32 digest bytes, whatever the secret or the input.
+ * True when `hexDigest` is the HMAC-SHA256 of `body` under one of `secrets`, tried in order
+ * (current first, so the common case costs one HMAC). Never throws: a malformed digest is
+ * simply not a match. Each comparison is constant-time over the 32 digest bytes; stopping at
+ * the first match only tells a sender who already holds a valid secret which one it holds.
  */
 export function matchesHmacSha256(body: Buffer, hexDigest: string | undefined, secrets: readonly string[]): boolean {
   if (hexDigest === undefined || !SHA256_HEX.test(hexDigest)) return false;
   const presented = Buffer.from(hexDigest, 'hex');
-  let matched = false;
-  for (const secret of secrets) {
-    // Evaluate every secret so the time taken does not tell which one matched.
-    if (secret !== '' && timingSafeEqual(hmacSha256(secret, body), presented)) matched = true;
-  }
-  return matched;
+  return secrets.some((secret) => secret !== '' && timingSafeEqual(hmacSha256(secret, body), presented));
 }
 
 /**

@@ -1,0 +1,23 @@
+/**
+ * `npm run bench -- <name>`: speed and memory targets are checked here, never in timed tests.
+ * Prints a Markdown report for the README's performance section.
+ */
+export {};
+
+const BENCHES: Record<string, () => Promise<string>> = {
+  webhook: async () => (await import('./webhook')).benchWebhook({ rounds: 5, count: 20_000 }),
+};
+
+const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const chosen = names.length > 0 ? names : Object.keys(BENCHES);
+const unknown = chosen.filter((n) => !(n in BENCHES));
+if (unknown.length > 0) {
+  process.stderr.write(`unknown benchmark ${unknown.join(', ')}; choose from ${Object.keys(BENCHES).join(', ')}\n`);
+  process.exit(2);
+}
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+for (const name of chosen) {
+  process.stderr.write(`bench ${name} `);
+  const run = BENCHES[name];
+  if (run) process.stdout.write(`\n## ${name}\n\n${await run()}\n`);
+}
