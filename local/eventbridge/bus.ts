@@ -1,0 +1,238 @@
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import type { RuleSpec, RuleTargetSpec } from '../template/inventory';
+import { compileTargetInput, type TargetInput } from './input';
+import { EventJournal, type JournaledEvent } from './journal';
+import type { JsonObject } from './json';
+import { type CompiledPattern, compilePattern, matches } from './pattern';
+
+/** Starts one target with its input text; returns what it started (an execution ARN, a message id). */
+export type TargetInvoker = (arn: string, input: string) => Promise<string | undefined>;
+
+export interface TargetOutcome {
+  readonly rule: string;
+  readonly target: string;
+  readonly arn: string;
+  status: 'pending' | 'delivered' | 'failed' | 'dead-lettered';
+  result?: string;
+  error?: string;
+}
+
+/** What happened to one event: the demo and `/_gantry/events` show this. */
+export interface BusEventRecord {
+  readonly id: string;
+  readonly bus: string;
+  readonly source: string;
+  readonly detailType: string;
+  readonly time: string;
+  readonly targets: TargetOutcome[];
+}
+
+export interface LocalBusOptions {
+  readonly buses: readonly { readonly name: string; readonly arn: string }[];
+  readonly rules: readonly RuleSpec[];
+  readonly dataDir: string;
+  readonly region: string;
+  readonly accountId: string;
+  readonly invokeTarget: TargetInvoker;
+  /** Attempts per target before the dead-letter queue. @default 3 */
+  readonly attempts?: number;
+  /** Waits between attempts, in ms. @default [200, 1000] */
+  readonly backoffMs?: readonly number[];
+  readonly onRecord?: (record: BusEventRecord) => void;
+}
+
+interface CompiledRule {
+  readonly spec: RuleSpec;
+  readonly pattern: CompiledPattern;
+  readonly targets: readonly { readonly spec: RuleTargetSpec; readonly input: TargetInput }[];
+}
+
+const RECENT = 500;
+
+/**
+ * The local event buses: every rule of the template, matched with EventBridge semantics, its
+ * targets started with the rule's Input, InputPath or InputTransformer. Accepted events are
+ * journaled before PutEvents answers and delivered at least once, across restarts.
+ */
+export class LocalBus {
+  private readonly rules: CompiledRule[];
+  private readonly journal: EventJournal;
+  private readonly recent: BusEventRecord[] = [];
+  private readonly inFlight = new Set<Promise<void>>();
+  private closed = false;
+
+  private constructor(
+    private readonly options: LocalBusOptions,
+    journal: EventJournal,
+  ) {
+    this.journal = journal;
+    this.rules = options.rules
+      .filter((r) => r.enabled)
+      .map((spec) => ({
+        spec,
+        pattern: compilePattern(spec.pattern),
+        targets: spec.targets.map((t) => ({
+          spec: t,
+          input: compileTargetInput({
+            Id: t.id,
+            ...(t.input === undefined ? {} : { Input: t.input }),
+            ...(t.inputPath === undefined ? {} : { InputPath: t.inputPath }),
+            ...(t.inputTransformer === undefined ? {} : { InputTransformer: t.inputTransformer }),
+          }),
+        })),
+      }));
+  }
+
+  /** Opens the journal and re-delivers what a previous run accepted but did not finish. */
+  static start(options: LocalBusOptions): { bus: LocalBus; replayed: number } {
+    const { journal, pending } = EventJournal.open(join(options.dataDir, 'journal.jsonl'));
+    const bus = new LocalBus(options, journal);
+    for (const event of pending) bus.dispatch(event);
+    return { bus, replayed: pending.length };
+  }
+
+  hasBus(name: string): boolean {
+    return this.options.buses.some((b) => b.name === name || b.arn === name) || name === 'default';
+  }
+
+  /** Accepts events: journaled now, delivered in the background. */
+  accept(
+    entries: readonly {
+      bus: string;
+      source: string;
+      detailType: string;
+      detail: JsonObject;
+      time?: Date;
+      resources?: string[];
+    }[],
+  ): string[] {
+    const events: JournaledEvent[] = entries.map((e) => {
+      const id = randomUUID();
+      return {
+        id,
+        bus: busName(e.bus),
+        event: {
+          version: '0',
+          id,
+          'detail-type': e.detailType,
+          source: e.source,
+          account: this.options.accountId,
+          time: (e.time ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+          region: this.options.region,
+          resources: e.resources ?? [],
+          detail: e.detail,
+        },
+      };
+    });
+    this.journal.append(events);
+    for (const event of events) this.dispatch(event);
+    return events.map((e) => e.id);
+  }
+
+  /** The latest events and what became of them, newest last. */
+  recentEvents(): readonly BusEventRecord[] {
+    return this.recent;
+  }
+
+  rulesFor(bus: string): readonly RuleSpec[] {
+    return this.rules.filter((r) => r.spec.busName === busName(bus)).map((r) => r.spec);
+  }
+
+  allRules(): readonly RuleSpec[] {
+    return this.rules.map((r) => r.spec);
+  }
+
+  /** Resolves when every delivery under way has finished (tests, shutdown). */
+  async settled(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.settled();
+    this.journal.close();
+  }
+
+  private dispatch(event: JournaledEvent): void {
+    const record: BusEventRecord = {
+      id: event.id,
+      bus: event.bus,
+      source: String(event.event.source),
+      detailType: String(event.event['detail-type']),
+      time: String(event.event.time),
+      targets: [],
+    };
+    const work = this.deliver(event, record).finally(() => this.inFlight.delete(work));
+    this.inFlight.add(work);
+    this.recent.push(record);
+    if (this.recent.length > RECENT) this.recent.shift();
+  }
+
+  private async deliver(event: JournaledEvent, record: BusEventRecord): Promise<void> {
+    const payload = event.event as JsonObject;
+    const matched = this.rules.filter((r) => r.spec.busName === event.bus && matches(r.pattern, payload));
+    await Promise.all(
+      matched.flatMap((rule) =>
+        rule.targets.map((target) => {
+          const outcome: TargetOutcome = {
+            rule: rule.spec.name,
+            target: target.spec.id,
+            arn: target.spec.arn,
+            status: 'pending',
+          };
+          record.targets.push(outcome);
+          return this.deliverTo(rule, target, payload, outcome);
+        }),
+      ),
+    );
+    if (!this.closed) this.journal.delivered(event.id);
+    this.options.onRecord?.(record);
+  }
+
+  private async deliverTo(
+    rule: CompiledRule,
+    target: CompiledRule['targets'][number],
+    event: JsonObject,
+    outcome: TargetOutcome,
+  ): Promise<void> {
+    let text: string;
+    try {
+      text = target.input.text(event, { ruleArn: rule.spec.arn, ruleName: rule.spec.name });
+    } catch (error) {
+      return this.fail(target.spec, event, outcome, error);
+    }
+    const attempts =
+      target.spec.maximumRetryAttempts === undefined
+        ? (this.options.attempts ?? 3)
+        : target.spec.maximumRetryAttempts + 1;
+    const backoff = this.options.backoffMs ?? [200, 1000];
+    for (let attempt = 1; ; attempt++) {
+      try {
+        outcome.result = await this.options.invokeTarget(target.spec.arn, text);
+        outcome.status = 'delivered';
+        return;
+      } catch (error) {
+        if (attempt >= attempts || this.closed) return this.fail(target.spec, event, outcome, error);
+        await new Promise((resolve) => setTimeout(resolve, backoff[Math.min(attempt - 1, backoff.length - 1)] ?? 1000));
+      }
+    }
+  }
+
+  /** A target that keeps failing: its dead-letter queue gets the event, as EventBridge does. */
+  private async fail(target: RuleTargetSpec, event: JsonObject, outcome: TargetOutcome, error: unknown): Promise<void> {
+    outcome.error = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    outcome.status = 'failed';
+    if (target.deadLetterArn === undefined) return;
+    try {
+      await this.options.invokeTarget(target.deadLetterArn, JSON.stringify(event));
+      outcome.status = 'dead-lettered';
+    } catch {
+      // The event stays recorded as failed; nothing else can take it.
+    }
+  }
+}
+
+function busName(nameOrArn: string): string {
+  return nameOrArn.startsWith('arn:') ? String(nameOrArn.split('/').pop()) : nameOrArn;
+}

@@ -1,0 +1,194 @@
+import { randomUUID } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { Worker } from 'node:worker_threads';
+import type { FunctionSpec } from '../template/inventory';
+import type { InvokeMessage, WorkerReply, WorkerSetup } from './protocol';
+import type { InvokeOutcome, LambdaInvoker } from './types';
+
+/** Receives each line a function writes (Powertools logs are one JSON document per line). */
+export type LogSink = (functionName: string, line: string, stream: 'stdout' | 'stderr') => void;
+
+export interface LocalFunctionsOptions {
+  readonly functions: readonly FunctionSpec[];
+  /** Added to every function's environment: endpoints, region, dummy credentials. */
+  readonly runtimeEnvironment: Readonly<Record<string, string>>;
+  readonly log: LogSink;
+}
+
+interface Pending {
+  readonly resolve: (outcome: InvokeOutcome) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+/** One function's worker thread. */
+class FunctionWorker {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 0;
+  readonly ready: Promise<void>;
+  private initError: InvokeOutcome | undefined;
+
+  constructor(
+    readonly spec: FunctionSpec,
+    options: LocalFunctionsOptions,
+  ) {
+    const setup: WorkerSetup = {
+      entry: spec.entry,
+      handlerExport: spec.handlerExport,
+      functionName: spec.name,
+      functionArn: spec.arn,
+      memoryMb: spec.memoryMb,
+    };
+    this.worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), {
+      workerData: setup,
+      env: { ...lambdaEnvironment(spec), ...spec.environment, ...options.runtimeEnvironment },
+      stdout: true,
+      stderr: true,
+      name: spec.name,
+    });
+    pipeLines(this.worker.stdout, (line) => options.log(spec.name, line, 'stdout'));
+    pipeLines(this.worker.stderr, (line) => options.log(spec.name, line, 'stderr'));
+    this.ready = new Promise((resolve) => {
+      this.worker.on('message', (message: WorkerReply) => {
+        if (message.type === 'ready') resolve();
+        else if (message.type === 'init-error') {
+          this.initError = {
+            ok: false,
+            errorType: 'Runtime.ImportModuleError',
+            errorMessage: `${message.errorType}: ${message.errorMessage}`,
+            trace: message.trace,
+          };
+          resolve();
+        } else this.settle(message);
+      });
+      this.worker.on('error', (error) => {
+        this.initError = { ok: false, errorType: 'Runtime.ExitError', errorMessage: error.message, trace: [] };
+        this.failAll();
+        resolve();
+      });
+    });
+  }
+
+  async invoke(event: unknown): Promise<InvokeOutcome> {
+    await this.ready;
+    if (this.initError) return this.initError;
+    const id = ++this.nextId;
+    const timeoutMs = this.spec.timeoutSeconds * 1000;
+    return new Promise<InvokeOutcome>((resolve) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        resolve({
+          ok: false,
+          errorType: 'Sandbox.Timedout',
+          errorMessage: `Task timed out after ${this.spec.timeoutSeconds.toFixed(2)} seconds`,
+          trace: [],
+        });
+      }, timeoutMs);
+      this.pending.set(id, { resolve, timer });
+      const message: InvokeMessage = {
+        type: 'invoke',
+        id,
+        requestId: randomUUID(),
+        event,
+        deadline: Date.now() + timeoutMs,
+      };
+      this.worker.postMessage(message);
+    });
+  }
+
+  private settle(message: Extract<WorkerReply, { id: number }>): void {
+    const pending = this.pending.get(message.id);
+    if (pending === undefined) return;
+    this.pending.delete(message.id);
+    clearTimeout(pending.timer);
+    pending.resolve(
+      message.type === 'result'
+        ? { ok: true, payload: message.payload }
+        : { ok: false, errorType: message.errorType, errorMessage: message.errorMessage, trace: message.trace },
+    );
+  }
+
+  private failAll(): void {
+    for (const [id, pending] of this.pending) {
+      clearTimeout(pending.timer);
+      pending.resolve({
+        ok: false,
+        errorType: 'Runtime.ExitError',
+        errorMessage: 'the function worker stopped',
+        trace: [],
+      });
+      this.pending.delete(id);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.failAll();
+    await this.worker.terminate();
+  }
+}
+
+/**
+ * The template's functions, each in its own worker thread with its own environment, invoked by
+ * name or ARN as Lambda's Invoke would be. Workers start together and are warm after `ready()`.
+ */
+export class LocalFunctions implements LambdaInvoker {
+  private readonly byKey = new Map<string, FunctionWorker>();
+  private readonly workers: FunctionWorker[];
+
+  constructor(options: LocalFunctionsOptions) {
+    this.workers = options.functions.map((spec) => new FunctionWorker(spec, options));
+    for (const w of this.workers) {
+      this.byKey.set(w.spec.name, w);
+      this.byKey.set(w.spec.arn, w);
+    }
+  }
+
+  /** Resolves when every function has loaded its handler (or failed to, which invocations then report). */
+  async ready(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.ready));
+  }
+
+  async invoke(functionNameOrArn: string, payload: unknown): Promise<InvokeOutcome> {
+    const worker = this.byKey.get(functionNameOrArn) ?? this.byKey.get(unqualified(functionNameOrArn));
+    if (worker === undefined) {
+      return {
+        ok: false,
+        errorType: 'ResourceNotFoundException',
+        errorMessage: `Function not found: ${functionNameOrArn}`,
+        trace: [],
+      };
+    }
+    return worker.invoke(payload);
+  }
+
+  names(): string[] {
+    return this.workers.map((w) => w.spec.name);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.stop()));
+  }
+}
+
+/** An ARN or name without a `:$LATEST`/alias qualifier. */
+function unqualified(nameOrArn: string): string {
+  const parts = nameOrArn.split(':');
+  return parts.length === 8 ? parts.slice(0, 7).join(':') : nameOrArn;
+}
+
+/** The variables Lambda itself sets in every function's environment. */
+function lambdaEnvironment(spec: FunctionSpec): Record<string, string> {
+  return {
+    AWS_LAMBDA_FUNCTION_NAME: spec.name,
+    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.memoryMb),
+    AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${spec.name}`,
+    AWS_LAMBDA_LOG_STREAM_NAME: `local/${spec.name}`,
+    TZ: 'UTC',
+  };
+}
+
+function pipeLines(stream: Readable, onLine: (line: string) => void): void {
+  createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY }).on('line', onLine);
+}

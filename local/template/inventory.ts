@@ -1,0 +1,305 @@
+import { join } from 'node:path';
+import { FUNCTION_METADATA_KEY } from '../../infra/constructs/gantry-function';
+import { PROJECT_ROOT } from '../../infra/paths';
+import type { TemplateResolver } from './resolver';
+import { TemplateError } from './types';
+
+export interface FunctionSpec {
+  readonly name: string;
+  readonly arn: string;
+  /** The TypeScript module local mode runs: `functions/<folder>/handler.ts`. */
+  readonly entry: string;
+  readonly handlerExport: string;
+  readonly environment: Readonly<Record<string, string>>;
+  readonly timeoutSeconds: number;
+  readonly memoryMb: number;
+}
+
+export interface TableSpec {
+  readonly name: string;
+  /** The CreateTable input, from the template's key schema and indexes. */
+  readonly create: Readonly<Record<string, unknown>>;
+}
+
+export interface QueueSpec {
+  readonly name: string;
+  readonly url: string;
+  readonly arn: string;
+  readonly fifo: boolean;
+  readonly visibilityTimeoutSeconds: number;
+  readonly messageRetentionSeconds: number;
+  readonly deadLetter?: { readonly targetName: string; readonly maxReceiveCount: number };
+}
+
+export interface RuleTargetSpec {
+  readonly id: string;
+  readonly arn: string;
+  readonly input?: string;
+  readonly inputPath?: string;
+  readonly inputTransformer?: { readonly InputPathsMap?: Record<string, string>; readonly InputTemplate: string };
+  readonly deadLetterArn?: string;
+  readonly maximumRetryAttempts?: number;
+}
+
+export interface RuleSpec {
+  readonly name: string;
+  readonly arn: string;
+  readonly busName: string;
+  readonly pattern: unknown;
+  readonly enabled: boolean;
+  readonly targets: readonly RuleTargetSpec[];
+}
+
+export interface StateMachineSpec {
+  readonly arn: string;
+  readonly name: string;
+  /** ASL JSON with every token resolved. */
+  readonly definition: string;
+  readonly type: 'STANDARD' | 'EXPRESS';
+  readonly roleArn: string;
+}
+
+export interface SecretSpec {
+  readonly name: string;
+  readonly generate?: {
+    readonly template: string;
+    readonly key: string;
+    readonly length: number;
+    readonly excludePunctuation: boolean;
+  };
+}
+
+export interface RouteSpec {
+  readonly method: string;
+  /** e.g. `/webhooks/{provider}` */
+  readonly path: string;
+  readonly functionArn: string;
+  readonly requiredPathParameters: readonly string[];
+}
+
+export interface ApiSpec {
+  readonly id: string;
+  readonly name: string;
+  readonly stages: readonly string[];
+  readonly binaryMediaTypes: readonly string[];
+  readonly routes: readonly RouteSpec[];
+}
+
+/** Everything in the template local mode runs, and what it deliberately leaves out. */
+export interface LocalInventory {
+  readonly functions: readonly FunctionSpec[];
+  readonly tables: readonly TableSpec[];
+  readonly queues: readonly QueueSpec[];
+  readonly buses: readonly { readonly name: string; readonly arn: string }[];
+  readonly rules: readonly RuleSpec[];
+  readonly stateMachines: readonly StateMachineSpec[];
+  readonly secrets: readonly SecretSpec[];
+  readonly apis: readonly ApiSpec[];
+}
+
+/** Reads the runtime's inventory out of resolved templates. */
+export function inventoryOf(t: TemplateResolver): LocalInventory {
+  return {
+    functions: t.resources('AWS::Lambda::Function').map((r) => functionSpec(t, r.stack, r.logicalId)),
+    tables: [...t.resources('AWS::DynamoDB::Table'), ...t.resources('AWS::DynamoDB::GlobalTable')].map((r) =>
+      tableSpec(t, r.stack, r.logicalId),
+    ),
+    queues: t.resources('AWS::SQS::Queue').map((r) => queueSpec(t, r.stack, r.logicalId)),
+    buses: t
+      .resources('AWS::Events::EventBus')
+      .map((r) => ({ name: t.attribute(r.stack, r.logicalId, 'Name'), arn: t.attribute(r.stack, r.logicalId, 'Arn') })),
+    rules: t.resources('AWS::Events::Rule').map((r) => ruleSpec(t, r.stack, r.logicalId)),
+    stateMachines: t
+      .resources('AWS::StepFunctions::StateMachine')
+      .map((r) => stateMachineSpec(t, r.stack, r.logicalId)),
+    secrets: t.resources('AWS::SecretsManager::Secret').map((r) => secretSpec(t, r.stack, r.logicalId)),
+    apis: t.resources('AWS::ApiGateway::RestApi').map((r) => apiSpec(t, r.stack, r.logicalId)),
+  };
+}
+
+function functionSpec(t: TemplateResolver, stack: string, id: string): FunctionSpec {
+  const p = t.properties(stack, id);
+  const folder = t.resources('AWS::Lambda::Function').find((r) => r.stack === stack && r.logicalId === id)?.resource
+    .Metadata?.[FUNCTION_METADATA_KEY];
+  if (typeof folder !== 'string') {
+    throw new TemplateError(
+      `${stack}/${id}: a Lambda function without "${FUNCTION_METADATA_KEY}" metadata; local mode runs only GantryFunction handlers`,
+    );
+  }
+  const [, handlerExport = 'handler'] = String(p.Handler ?? 'index.handler').split('.');
+  const variables = ((p.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {}) as Record<
+    string,
+    unknown
+  >;
+  return {
+    name: t.ref(stack, id),
+    arn: t.attribute(stack, id, 'Arn'),
+    entry: join(PROJECT_ROOT, 'functions', folder, 'handler.ts'),
+    handlerExport,
+    environment: Object.fromEntries(
+      Object.entries(variables).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]),
+    ),
+    timeoutSeconds: Number(p.Timeout ?? 3),
+    memoryMb: Number(p.MemorySize ?? 128),
+  };
+}
+
+function tableSpec(t: TemplateResolver, stack: string, id: string): TableSpec {
+  const p = t.properties(stack, id);
+  const name = t.ref(stack, id);
+  const index = (i: Record<string, unknown>) => ({
+    IndexName: i.IndexName,
+    KeySchema: i.KeySchema,
+    Projection: i.Projection ?? { ProjectionType: 'ALL' },
+  });
+  const gsis = (p.GlobalSecondaryIndexes as Record<string, unknown>[] | undefined)?.map(index);
+  const lsis = (p.LocalSecondaryIndexes as Record<string, unknown>[] | undefined)?.map(index);
+  return {
+    name,
+    create: {
+      TableName: name,
+      KeySchema: p.KeySchema,
+      AttributeDefinitions: p.AttributeDefinitions,
+      BillingMode: 'PAY_PER_REQUEST',
+      ...(gsis?.length ? { GlobalSecondaryIndexes: gsis } : {}),
+      ...(lsis?.length ? { LocalSecondaryIndexes: lsis } : {}),
+    },
+  };
+}
+
+function queueSpec(t: TemplateResolver, stack: string, id: string): QueueSpec {
+  const p = t.properties(stack, id);
+  const redrive = p.RedrivePolicy as { deadLetterTargetArn?: string; maxReceiveCount?: number } | undefined;
+  return {
+    name: t.attribute(stack, id, 'QueueName'),
+    url: t.ref(stack, id),
+    arn: t.attribute(stack, id, 'Arn'),
+    fifo: p.FifoQueue === true,
+    visibilityTimeoutSeconds: Number(p.VisibilityTimeout ?? 30),
+    messageRetentionSeconds: Number(p.MessageRetentionPeriod ?? 345_600),
+    ...(redrive?.deadLetterTargetArn
+      ? {
+          deadLetter: {
+            targetName: String(redrive.deadLetterTargetArn.split(':').pop()),
+            maxReceiveCount: Number(redrive.maxReceiveCount ?? 1),
+          },
+        }
+      : {}),
+  };
+}
+
+function ruleSpec(t: TemplateResolver, stack: string, id: string): RuleSpec {
+  const p = t.properties(stack, id);
+  if (p.ScheduleExpression !== undefined && p.EventPattern === undefined) {
+    throw new TemplateError(`${stack}/${id}: scheduled rules are not supported by local mode`);
+  }
+  const bus = String(p.EventBusName ?? 'default');
+  const targets = (p.Targets as Record<string, unknown>[] | undefined) ?? [];
+  return {
+    name: t.ref(stack, id),
+    arn: t.attribute(stack, id, 'Arn'),
+    busName: bus.startsWith('arn:') ? String(bus.split('/').pop()) : bus,
+    pattern: p.EventPattern,
+    enabled: (p.State ?? 'ENABLED') === 'ENABLED',
+    targets: targets.map((target) => ({
+      id: String(target.Id),
+      arn: String(target.Arn),
+      ...(target.Input === undefined ? {} : { input: String(target.Input) }),
+      ...(target.InputPath === undefined ? {} : { inputPath: String(target.InputPath) }),
+      ...(target.InputTransformer === undefined
+        ? {}
+        : { inputTransformer: target.InputTransformer as RuleTargetSpec['inputTransformer'] & object }),
+      ...((target.DeadLetterConfig as { Arn?: string } | undefined)?.Arn
+        ? { deadLetterArn: String((target.DeadLetterConfig as { Arn: string }).Arn) }
+        : {}),
+      ...((target.RetryPolicy as { MaximumRetryAttempts?: number } | undefined)?.MaximumRetryAttempts === undefined
+        ? {}
+        : {
+            maximumRetryAttempts: Number((target.RetryPolicy as { MaximumRetryAttempts: number }).MaximumRetryAttempts),
+          }),
+    })),
+  };
+}
+
+function stateMachineSpec(t: TemplateResolver, stack: string, id: string): StateMachineSpec {
+  const p = t.properties(stack, id);
+  const definition = p.DefinitionString ?? (p.Definition === undefined ? undefined : JSON.stringify(p.Definition));
+  if (typeof definition !== 'string')
+    throw new TemplateError(`${stack}/${id}: a state machine without a definition string`);
+  return {
+    arn: t.ref(stack, id),
+    name: t.attribute(stack, id, 'Name'),
+    definition,
+    type: p.StateMachineType === 'EXPRESS' ? 'EXPRESS' : 'STANDARD',
+    roleArn: String(p.RoleArn ?? ''),
+  };
+}
+
+function secretSpec(t: TemplateResolver, stack: string, id: string): SecretSpec {
+  const p = t.properties(stack, id);
+  const g = p.GenerateSecretString as Record<string, unknown> | undefined;
+  const name = String(p.Name ?? `${stack}-${id}`);
+  if (g === undefined) return { name };
+  return {
+    name,
+    generate: {
+      template: String(g.SecretStringTemplate ?? '{}'),
+      key: String(g.GenerateStringKey ?? 'password'),
+      length: Number(g.PasswordLength ?? 32),
+      excludePunctuation: g.ExcludePunctuation === true,
+    },
+  };
+}
+
+function apiSpec(t: TemplateResolver, stack: string, id: string): ApiSpec {
+  const p = t.properties(stack, id);
+  const apiRef = t.ref(stack, id);
+  const resources = t.resources('AWS::ApiGateway::Resource').filter((r) => r.stack === stack);
+  const pathOf = new Map<string, string>([[t.attribute(stack, id, 'RootResourceId'), '']]);
+  for (let pending = resources; pending.length > 0; ) {
+    const next = pending.filter((r) => {
+      const rp = t.properties(r.stack, r.logicalId);
+      const parent = pathOf.get(String(rp.ParentId));
+      if (parent === undefined) return true;
+      pathOf.set(t.ref(r.stack, r.logicalId), `${parent}/${String(rp.PathPart)}`);
+      return false;
+    });
+    if (next.length === pending.length)
+      throw new TemplateError(`${stack}/${id}: API resources whose parents are missing`);
+    pending = next;
+  }
+  const routes = t
+    .resources('AWS::ApiGateway::Method')
+    .filter((m) => m.stack === stack && t.properties(m.stack, m.logicalId).RestApiId === apiRef)
+    .map((m) => routeSpec(t.properties(m.stack, m.logicalId), pathOf));
+  const stages = t
+    .resources('AWS::ApiGateway::Stage')
+    .filter((s) => s.stack === stack && t.properties(s.stack, s.logicalId).RestApiId === apiRef)
+    .map((s) => t.ref(s.stack, s.logicalId));
+  return {
+    id: apiRef,
+    name: String(p.Name ?? id),
+    stages,
+    binaryMediaTypes: (p.BinaryMediaTypes as string[] | undefined) ?? [],
+    routes,
+  };
+}
+
+function routeSpec(m: Record<string, unknown>, pathOf: Map<string, string>): RouteSpec {
+  const integration = m.Integration as { Type?: string; Uri?: string } | undefined;
+  const functionArn = /functions\/(arn:[^/]+)\/invocations/.exec(String(integration?.Uri ?? ''))?.[1];
+  if (integration?.Type !== 'AWS_PROXY' || functionArn === undefined) {
+    throw new TemplateError(
+      `API method ${String(m.HttpMethod)} ${pathOf.get(String(m.ResourceId))}: only Lambda proxy integrations run locally`,
+    );
+  }
+  const params = (m.RequestParameters as Record<string, boolean> | undefined) ?? {};
+  return {
+    method: String(m.HttpMethod),
+    path: pathOf.get(String(m.ResourceId)) || '/',
+    functionArn,
+    requiredPathParameters: Object.entries(params)
+      .filter(([k, required]) => required && k.startsWith('method.request.path.'))
+      .map(([k]) => k.slice('method.request.path.'.length)),
+  };
+}

@@ -1,0 +1,20 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildGantryApp } from '../../infra/app';
+import type { GantryConfig } from '../../infra/config/schema';
+import type { StackTemplate } from './types';
+
+/**
+ * Constructs the Gantry CDK app in-process with bundling skipped and returns its templates:
+ * local mode runs exactly what `cdk synth` describes, minus the Lambda bundles.
+ */
+export function synthTemplates(config: GantryConfig): StackTemplate[] {
+  const outdir = mkdtempSync(join(tmpdir(), 'gantry-synth-'));
+  try {
+    const { app } = buildGantryApp({ config, nag: false, outdir, context: { 'aws:cdk:bundling-stacks': [] } });
+    return app.synth().stacks.map((s) => ({ stackName: s.stackName, template: s.template }));
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,198 @@
+import { appendFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  EventBridgeClient,
+  InvalidEventPatternException,
+  PutEventsCommand,
+  TestEventPatternCommand,
+} from '@aws-sdk/client-eventbridge';
+import { type RunningEdge, startEdge } from '../../../local/edge/server';
+import { LocalBus, type LocalBusOptions, type TargetInvoker } from '../../../local/eventbridge/bus';
+import { eventBridgeService } from '../../../local/eventbridge/service';
+import type { RuleSpec } from '../../../local/template/inventory';
+
+const RULE: RuleSpec = {
+  name: 'pipeline-widgets',
+  arn: 'arn:aws:events:eu-west-1:000000000000:rule/pipeline-widgets',
+  busName: 'gantry',
+  enabled: true,
+  pattern: {
+    source: ['gantry.webhooks'],
+    'detail-type': ['Source Push'],
+    detail: { repository: { fullName: ['acme/widgets'] }, branch: [{ prefix: 'release/' }] },
+  },
+  targets: [
+    {
+      id: 'start',
+      arn: 'arn:aws:states:eu-west-1:000000000000:stateMachine:pipeline',
+      inputTransformer: {
+        InputPathsMap: { sha: '$.detail.headSha', branch: '$.detail.branch' },
+        InputTemplate: '{"commit": <sha>, "ref": "<branch>"}',
+      },
+      deadLetterArn: 'arn:aws:sqs:eu-west-1:000000000000:dlq',
+    },
+  ],
+};
+
+function push(branch: string, repository = 'acme/widgets') {
+  return {
+    EventBusName: 'gantry',
+    Source: 'gantry.webhooks',
+    DetailType: 'Source Push',
+    Detail: JSON.stringify({ repository: { fullName: repository }, branch, headSha: 'abc123' }),
+  };
+}
+
+describe('the local event bus', () => {
+  let dir: string;
+  let calls: { arn: string; input: string }[];
+  let edge: RunningEdge | undefined;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'gantry-bus-'));
+    calls = [];
+  });
+  afterEach(async () => edge?.close());
+
+  const recording =
+    (fail: (arn: string) => boolean = () => false): TargetInvoker =>
+    async (arn, input) => {
+      calls.push({ arn, input });
+      if (fail(arn)) throw new Error(`target ${arn} is down`);
+      return `started:${arn.split(':').pop()}`;
+    };
+
+  function start(invokeTarget: TargetInvoker, extra: Partial<LocalBusOptions> = {}) {
+    return LocalBus.start({
+      buses: [{ name: 'gantry', arn: 'arn:aws:events:eu-west-1:000000000000:event-bus/gantry' }],
+      rules: [RULE],
+      dataDir: dir,
+      region: 'eu-west-1',
+      accountId: '000000000000',
+      invokeTarget,
+      backoffMs: [1],
+      ...extra,
+    });
+  }
+
+  async function client(bus: LocalBus) {
+    edge = await startEdge({ port: 0, services: [eventBridgeService(bus)] });
+    return new EventBridgeClient({
+      endpoint: edge.endpoint,
+      region: 'eu-west-1',
+      credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
+    });
+  }
+
+  it('starts the target of a matching rule with the transformed input, and nothing for others', async () => {
+    const { bus } = start(recording());
+    const eb = await client(bus);
+    const out = await eb.send(
+      new PutEventsCommand({ Entries: [push('release/1.2'), push('main'), push('release/2', 'acme/gadgets')] }),
+    );
+    await bus.settled();
+
+    expect(out.FailedEntryCount).toBe(0);
+    expect(out.Entries?.map((e) => e.EventId)).toHaveLength(3);
+    expect(calls).toEqual([{ arn: RULE.targets[0]?.arn, input: '{"commit": "abc123", "ref": "release/1.2"}' }]);
+    expect(bus.recentEvents().map((r) => r.targets.map((t) => t.status))).toEqual([['delivered'], [], []]);
+    await bus.close();
+  });
+
+  it('reports malformed entries one by one, as PutEvents does, and accepts the rest', async () => {
+    const { bus } = start(recording());
+    const eb = await client(bus);
+    const out = await eb.send(
+      new PutEventsCommand({
+        Entries: [
+          push('main'),
+          { ...push('main'), Detail: '[1]' },
+          { ...push('main'), EventBusName: 'nope' },
+          { ...push('main'), Source: '' },
+        ],
+      }),
+    );
+    expect(out.FailedEntryCount).toBe(3);
+    expect(out.Entries?.map((e) => e.ErrorCode)).toEqual([
+      undefined,
+      'MalformedDetail',
+      'ResourceNotFoundException',
+      'InvalidArgument',
+    ]);
+    await bus.close();
+  });
+
+  it('retries a failing target, then hands the event to its dead-letter queue', async () => {
+    const { bus } = start(recording((arn) => arn.includes(':states:')));
+    bus.accept([
+      {
+        bus: 'gantry',
+        source: 'gantry.webhooks',
+        detailType: 'Source Push',
+        detail: JSON.parse(push('release/x').Detail),
+      },
+    ]);
+    await bus.settled();
+
+    expect(calls.filter((c) => c.arn.includes(':states:'))).toHaveLength(3);
+    const dead = calls.filter((c) => c.arn.includes(':sqs:'));
+    expect(dead).toHaveLength(1);
+    expect(JSON.parse(dead[0]?.input ?? '{}')).toMatchObject({
+      'detail-type': 'Source Push',
+      detail: { branch: 'release/x' },
+    });
+    expect(bus.recentEvents()[0]?.targets[0]).toMatchObject({
+      status: 'dead-lettered',
+      error: expect.stringContaining('is down'),
+    });
+    await bus.close();
+  });
+
+  it('delivers after a restart what it had accepted but not delivered, and skips a torn last line', async () => {
+    const { bus: first } = start(() => new Promise(() => undefined));
+    first.accept([
+      {
+        bus: 'gantry',
+        source: 'gantry.webhooks',
+        detailType: 'Source Push',
+        detail: JSON.parse(push('release/crash').Detail),
+      },
+    ]);
+    // The process "dies" here: no close, no delivery; then a write was cut short.
+    appendFileSync(join(dir, 'journal.jsonl'), '{"t":"event","e":{"id":"torn');
+
+    const { bus: second, replayed } = start(recording());
+    await second.settled();
+
+    expect(replayed).toBe(1);
+    expect(calls.map((c) => JSON.parse(c.input).ref)).toEqual(['release/crash']);
+    await second.close();
+    const { replayed: third } = start(recording());
+    expect(third).toBe(0);
+    expect(readFileSync(join(dir, 'journal.jsonl'), 'utf8')).toBe('');
+  });
+
+  it('answers TestEventPattern with the matcher the bus uses, and rejects invalid patterns as EventBridge does', async () => {
+    const { bus } = start(recording());
+    const eb = await client(bus);
+    const event = {
+      id: '1',
+      account: '000000000000',
+      source: 'gantry.webhooks',
+      time: '2026-11-23T10:00:00Z',
+      region: 'eu-west-1',
+      resources: [],
+      'detail-type': 'Source Push',
+      detail: { repository: { fullName: 'acme/widgets' }, branch: 'release/9' },
+    };
+    const result = await eb.send(
+      new TestEventPatternCommand({ Event: JSON.stringify(event), EventPattern: JSON.stringify(RULE.pattern) }),
+    );
+    expect(result.Result).toBe(true);
+    await expect(
+      eb.send(new TestEventPatternCommand({ Event: JSON.stringify(event), EventPattern: '{"source":"not-a-list"}' })),
+    ).rejects.toBeInstanceOf(InvalidEventPatternException);
+    await bus.close();
+  });
+});

@@ -1,0 +1,79 @@
+import { join } from 'node:path';
+import { LocalFunctions } from '../../../local/lambda/functions';
+import type { FunctionSpec } from '../../../local/template/inventory';
+
+const fixture = (name: string) => join(import.meta.dirname, '..', '..', 'fixtures', 'functions', `${name}.ts`);
+
+function spec(name: string, file: string, extra: Partial<FunctionSpec> = {}): FunctionSpec {
+  return {
+    name,
+    arn: `arn:aws:lambda:eu-west-1:000000000000:function:${name}`,
+    entry: fixture(file),
+    handlerExport: 'handler',
+    environment: { GREETING: `hello from ${name}` },
+    timeoutSeconds: 1,
+    memoryMb: 128,
+    ...extra,
+  };
+}
+
+describe('LocalFunctions', () => {
+  const logs: string[] = [];
+  const functions = new LocalFunctions({
+    functions: [spec('one', 'echo'), spec('two', 'echo', { timeoutSeconds: 0.2 }), spec('broken', 'broken')],
+    runtimeEnvironment: { AWS_REGION: 'eu-west-1' },
+    log: (fn, line) => logs.push(`${fn}: ${line}`),
+  });
+
+  beforeAll(() => functions.ready());
+  afterAll(() => functions.stop());
+
+  it('runs each function with its own environment and a Lambda context, by name or ARN', async () => {
+    await expect(functions.invoke('one', { n: 1 })).resolves.toEqual({
+      ok: true,
+      payload: { event: { n: 1 }, functionName: 'one', greeting: 'hello from one', region: 'eu-west-1' },
+    });
+    await expect(
+      functions.invoke('arn:aws:lambda:eu-west-1:000000000000:function:two:$LATEST', {}),
+    ).resolves.toMatchObject({
+      ok: true,
+      payload: { functionName: 'two', greeting: 'hello from two' },
+    });
+  });
+
+  it("reports a thrown error by its name, as Lambda's errorType", async () => {
+    await expect(functions.invoke('one', { fail: 'PipelineError' })).resolves.toMatchObject({
+      ok: false,
+      errorType: 'PipelineError',
+      errorMessage: 'asked to fail: PipelineError',
+    });
+  });
+
+  it('reports a function that outlives its timeout as Sandbox.Timedout', async () => {
+    await expect(functions.invoke('two', { sleepMs: 1000 })).resolves.toMatchObject({
+      ok: false,
+      errorType: 'Sandbox.Timedout',
+    });
+  });
+
+  it('reports a module that fails to load on every invocation, without stopping the others', async () => {
+    await expect(functions.invoke('broken', {})).resolves.toMatchObject({
+      ok: false,
+      errorType: 'Runtime.ImportModuleError',
+      errorMessage: expect.stringContaining('cannot load the configuration'),
+    });
+    await expect(functions.invoke('one', {})).resolves.toMatchObject({ ok: true });
+  });
+
+  it('answers ResourceNotFoundException for a function the template does not have', async () => {
+    await expect(functions.invoke('ghost', {})).resolves.toMatchObject({
+      ok: false,
+      errorType: 'ResourceNotFoundException',
+    });
+  });
+
+  it("passes each line a function writes to the log sink, tagged with the function's name", async () => {
+    await functions.invoke('one', {});
+    expect(logs).toContain('one: {"level":"INFO","message":"echo","functionName":"one"}');
+  });
+});
