@@ -1,0 +1,12 @@
+export { checkEnvNames, SECRET_ENV_PREFIX, secretEnvVar } from './env';
+export {
+  LocalSecretNotFoundError,
+  SecretsConfigError,
+  SecretsFileError,
+  SecretsManagerError,
+  type SecretsManagerErrorCode,
+} from './errors';
+export type { GenerateSpec } from './generate';
+export { readLocalSecret } from './read';
+export { type SecretsManagerOptions, SecretsManagerService } from './service';
+export type { SecretSpec } from './store';
