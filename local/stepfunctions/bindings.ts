@@ -1,0 +1,67 @@
+import type { JsonObject, JsonValue } from '../eventbridge/json';
+import { compileJsonPath, type JsonPath, readJsonPath } from '../eventbridge/jsonpath';
+import { forEachState } from './asl';
+import { UnsupportedDefinitionError } from './errors';
+import { clampSeconds, MAX_TIMER_SECONDS } from './prepare';
+import { classifyResource, type TaskResource } from './resources';
+
+/** A duration from the definition: fixed, or read from the task's effective input. */
+export type Duration = { readonly seconds: number } | { readonly path: JsonPath };
+
+/** What the emulator needs to run one Task state of a definition. */
+export interface TaskBinding {
+  readonly stateName: string;
+  readonly resource: TaskResource;
+  /** TimeoutSeconds as AWS applies it (99999999 by default), clamped to Node's timer limit. */
+  readonly timeout: Duration;
+  readonly heartbeat: Duration | undefined;
+}
+
+/** The parts of a definition the emulator looks up by state name while an execution runs. */
+export interface MachineLayout {
+  /** Each state's Type as written (the engine's copy turns some Wait and Pass states into Tasks). */
+  readonly stateTypes: ReadonlyMap<string, string>;
+  readonly tasks: ReadonlyMap<string, TaskBinding>;
+}
+
+/**
+ * Reads the state types and binds every Task state, throwing UnsupportedDefinitionError for a
+ * resource nothing local can serve. `registered` says whether an integration handler exists.
+ */
+export function layoutOf(
+  stateMachine: string,
+  definition: JsonObject,
+  registered: (resource: string) => boolean,
+): MachineLayout {
+  const stateTypes = new Map<string, string>();
+  const tasks = new Map<string, TaskBinding>();
+  forEachState(definition, (name, state) => {
+    stateTypes.set(name, typeof state.Type === 'string' ? state.Type : 'Unknown');
+    if (state.Type !== 'Task') return;
+    const arn = typeof state.Resource === 'string' ? state.Resource : '';
+    const classified = classifyResource(arn, registered);
+    if ('reason' in classified) throw new UnsupportedDefinitionError(stateMachine, name, classified.reason);
+    tasks.set(name, {
+      stateName: name,
+      resource: classified.resource,
+      timeout: durationOf(state, 'TimeoutSeconds') ?? { seconds: MAX_TIMER_SECONDS },
+      heartbeat: durationOf(state, 'HeartbeatSeconds'),
+    });
+  });
+  return { stateTypes, tasks };
+}
+
+function durationOf(state: JsonObject, field: 'TimeoutSeconds' | 'HeartbeatSeconds'): Duration | undefined {
+  const seconds = state[field];
+  if (typeof seconds === 'number') return { seconds: clampSeconds(seconds) };
+  const text = state[`${field}Path`];
+  const path = typeof text === 'string' ? compileJsonPath(text, true) : undefined;
+  return path === undefined ? undefined : { path };
+}
+
+/** Seconds of a duration for one task input; undefined when its path leads to no positive integer. */
+export function secondsOf(duration: Duration, input: JsonValue): number | undefined {
+  if ('seconds' in duration) return duration.seconds;
+  const value = readJsonPath(input, duration.path);
+  return typeof value === 'number' && Number.isInteger(value) && value > 0 ? clampSeconds(value) : undefined;
+}

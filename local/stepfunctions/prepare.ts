@@ -1,0 +1,129 @@
+import { isJsonObject, type JsonObject, type JsonValue } from '../eventbridge/json';
+import { statesOf } from './asl';
+
+/** Node's timers overflow past 2^31-1 ms (~24.8 days) and then fire at once: every duration is clamped below. */
+export const MAX_TIMER_SECONDS = Math.floor(0x7fffffff / 1000);
+
+/** The Resource of states the emulator runs itself in place of the engine (see SyntheticState). */
+export const SYNTHETIC_RESOURCE = 'arn:aws:states:::gantry:localState';
+
+/**
+ * A Wait or Pass state the engine would get wrong, run as a Task bound to the emulator instead:
+ * Waits on a timestamp or a path (the engine's timer would overflow or could not be clamped), and
+ * Pass states whose Result is falsy (the engine ignores `Result: false`, `0` or `""`).
+ */
+export type SyntheticState =
+  | { readonly kind: 'wait'; readonly name: string }
+  | { readonly kind: 'constant'; readonly name: string; readonly value: JsonValue };
+
+export interface PreparedDefinition {
+  /** What the engine runs: AWS defaults filled in, durations clamped, engine quirks avoided. */
+  readonly engine: JsonObject;
+  readonly synthetic: ReadonlyMap<string, SyntheticState>;
+}
+
+/**
+ * The engine's copy of a definition. Task TimeoutSeconds defaults to AWS's 99999999 (the engine
+ * uses the ASL spec's 60), clamped like every other duration; `ResultPath: "$"` is dropped (the
+ * engine writes a key named "$" instead of replacing the input; "$" is the default anyway).
+ */
+export function prepareDefinition(definition: JsonObject): PreparedDefinition {
+  const synthetic = new Map<string, SyntheticState>();
+  const engine = prepareMachine(definition, synthetic);
+  if (typeof definition.TimeoutSeconds === 'number') engine.TimeoutSeconds = clampSeconds(definition.TimeoutSeconds);
+  return { engine, synthetic };
+}
+
+/** Seconds a Node timer can wait for. */
+export function clampSeconds(seconds: number): number {
+  return Math.min(seconds, MAX_TIMER_SECONDS);
+}
+
+function prepareMachine(definition: JsonObject, synthetic: Map<string, SyntheticState>): JsonObject {
+  const states = statesOf(definition).map(([name, state]) => [name, prepareState(name, state, synthetic)]);
+  return { ...definition, States: Object.fromEntries(states) };
+}
+
+function prepareState(name: string, state: JsonObject, synthetic: Map<string, SyntheticState>): JsonObject {
+  switch (state.Type) {
+    case 'Task':
+      return withFixedResultPaths(withTaskDurations(state));
+    case 'Wait':
+      return prepareWait(name, state, synthetic);
+    case 'Pass':
+      return preparePass(name, state, synthetic);
+    case 'Parallel': {
+      const branches = Array.isArray(state.Branches) ? state.Branches : [];
+      return withFixedResultPaths({
+        ...state,
+        Branches: branches.map((b) => (isJsonObject(b) ? prepareMachine(b, synthetic) : b)),
+      });
+    }
+    case 'Map':
+      return withFixedResultPaths(prepareMap(state, synthetic));
+    default:
+      return state;
+  }
+}
+
+function prepareMap(state: JsonObject, synthetic: Map<string, SyntheticState>): JsonObject {
+  const key = isJsonObject(state.ItemProcessor) ? 'ItemProcessor' : 'Iterator';
+  const processor = state[key];
+  return isJsonObject(processor) ? { ...state, [key]: prepareMachine(processor, synthetic) } : state;
+}
+
+function withTaskDurations(state: JsonObject): JsonObject {
+  const out = { ...state };
+  if (typeof state.TimeoutSeconds === 'number') out.TimeoutSeconds = clampSeconds(state.TimeoutSeconds);
+  else if (state.TimeoutSecondsPath === undefined) out.TimeoutSeconds = MAX_TIMER_SECONDS;
+  if (typeof state.HeartbeatSeconds === 'number') out.HeartbeatSeconds = clampSeconds(state.HeartbeatSeconds);
+  return out;
+}
+
+function withFixedResultPaths(state: JsonObject): JsonObject {
+  const out = withoutRootResultPath(state);
+  if (Array.isArray(state.Retry)) out.Retry = state.Retry.map((r) => (isJsonObject(r) ? clampRetrier(r) : r));
+  if (Array.isArray(state.Catch)) out.Catch = state.Catch.map((c) => (isJsonObject(c) ? withoutRootResultPath(c) : c));
+  return out;
+}
+
+function withoutRootResultPath(object: JsonObject): JsonObject {
+  if (object.ResultPath !== '$') return { ...object };
+  const { ResultPath: _root, ...rest } = object;
+  return rest;
+}
+
+/** Backoff can grow past the timer limit: MaxDelaySeconds caps it (the engine honours it). */
+function clampRetrier(retrier: JsonObject): JsonObject {
+  const max = typeof retrier.MaxDelaySeconds === 'number' ? clampSeconds(retrier.MaxDelaySeconds) : MAX_TIMER_SECONDS;
+  return { ...retrier, MaxDelaySeconds: max };
+}
+
+function prepareWait(name: string, state: JsonObject, synthetic: Map<string, SyntheticState>): JsonObject {
+  if (typeof state.Seconds === 'number') return { ...state, Seconds: clampSeconds(state.Seconds) };
+  synthetic.set(name, { kind: 'wait', name });
+  const parameters: JsonObject = { 'input.$': '$' };
+  if (typeof state.SecondsPath === 'string') parameters['seconds.$'] = state.SecondsPath;
+  else if (typeof state.TimestampPath === 'string') parameters['timestamp.$'] = state.TimestampPath;
+  else if (typeof state.Timestamp === 'string') parameters.timestamp = state.Timestamp;
+  return syntheticTask(state, ['Comment', 'InputPath', 'OutputPath', 'Next', 'End'], parameters);
+}
+
+function preparePass(name: string, state: JsonObject, synthetic: Map<string, SyntheticState>): JsonObject {
+  const result = state.Result;
+  if (!('Result' in state) || result === undefined || result) return withoutRootResultPath(state);
+  synthetic.set(name, { kind: 'constant', name, value: result });
+  return withoutRootResultPath(
+    syntheticTask(state, ['Comment', 'InputPath', 'ResultPath', 'OutputPath', 'Next', 'End'], undefined),
+  );
+}
+
+function syntheticTask(state: JsonObject, keep: readonly string[], parameters: JsonObject | undefined): JsonObject {
+  const task: JsonObject = { Type: 'Task', Resource: SYNTHETIC_RESOURCE, TimeoutSeconds: MAX_TIMER_SECONDS };
+  for (const key of keep) {
+    const value = state[key];
+    if (value !== undefined) task[key] = value;
+  }
+  if (parameters !== undefined) task.Parameters = parameters;
+  return task;
+}
