@@ -1,0 +1,48 @@
+import { isJsonObject, type JsonValue } from '../eventbridge/json';
+import { StatesRuntimeFailure } from './errors';
+import { MAX_TIMER_SECONDS, type SyntheticState } from './prepare';
+
+/** Longest local wait: under the Task timeout the engine's copy gives a synthetic state. */
+const MAX_WAIT_MS = (MAX_TIMER_SECONDS - 1) * 1000;
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$/;
+
+/** Runs a state the emulator took over from the engine (see SyntheticState). */
+export function runSynthetic(state: SyntheticState, input: JsonValue, signal: AbortSignal): Promise<JsonValue> {
+  if (state.kind === 'constant') return Promise.resolve(state.value);
+  return waitFor(input, signal);
+}
+
+/** A Wait on a timestamp or a path; the engine's copy hands it `{input, seconds | timestamp}`. */
+async function waitFor(parameters: JsonValue, signal: AbortSignal): Promise<JsonValue> {
+  if (!isJsonObject(parameters)) throw new StatesRuntimeFailure('Wait state parameters are missing');
+  const input = parameters.input ?? null;
+  await sleep(Math.min(delayMs(parameters.seconds, parameters.timestamp), MAX_WAIT_MS), signal);
+  return input;
+}
+
+function delayMs(seconds: JsonValue | undefined, timestamp: JsonValue | undefined): number {
+  if (seconds !== undefined) {
+    if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds < 0) {
+      throw new StatesRuntimeFailure(`SecondsPath evaluated to ${JSON.stringify(seconds)}, not a non-negative integer`);
+    }
+    return seconds * 1000;
+  }
+  if (typeof timestamp !== 'string' || !RFC3339.test(timestamp)) {
+    throw new StatesRuntimeFailure(`Timestamp ${JSON.stringify(timestamp ?? null)} is not an RFC 3339 timestamp`);
+  }
+  return Math.max(0, Date.parse(timestamp) - Date.now());
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts (the execution is over then). */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
