@@ -1,0 +1,53 @@
+import type { AwsJsonService } from '../edge/aws-json';
+import type { LambdaInvoker } from '../lambda/types';
+import type { IntegrationHandler } from './tasks';
+
+/** A state machine of the template, resolved by local mode's runtime to plain data. */
+export interface StateMachineSpec {
+  readonly arn: string;
+  readonly name: string;
+  /** ASL JSON with every token already resolved. */
+  readonly definition: string;
+  readonly type: 'STANDARD' | 'EXPRESS';
+  readonly roleArn: string;
+}
+
+/** The status changes EventBridge announces as "Step Functions Execution Status Change". */
+export type ExecutionEventType =
+  | 'ExecutionStarted'
+  | 'ExecutionSucceeded'
+  | 'ExecutionFailed'
+  | 'ExecutionAborted'
+  | 'ExecutionTimedOut';
+
+export interface ExecutionEvent {
+  readonly type: ExecutionEventType;
+  readonly executionArn: string;
+  readonly stateMachineArn: string;
+}
+
+export interface StepFunctionsOptions {
+  readonly stateMachines: readonly StateMachineSpec[];
+  /** Runs the template's functions for Lambda Task states. */
+  readonly lambda: LambdaInvoker;
+  /** A folder for this emulator alone; executions and their histories persist there across restarts. */
+  readonly dataDir: string;
+  readonly region: string;
+  readonly accountId: string;
+  /** Integrations known when the emulator starts, by Task resource ARN (more via registerIntegration). */
+  readonly integrations?: Readonly<Record<string, IntegrationHandler>>;
+  readonly onEvent?: (event: ExecutionEvent) => void;
+}
+
+/** The local Step Functions: the API on the edge endpoint, and the hooks local mode wires up. */
+export interface StepFunctionsEmulator {
+  /** Mount on the edge endpoint (`AWSStepFunctions.*`). */
+  readonly service: AwsJsonService;
+  /**
+   * Serves a Task resource such as `arn:aws:states:::codebuild:startBuild.sync`. Registering the
+   * plain resource also serves its `.waitForTaskToken` form, which then waits for the token.
+   */
+  registerIntegration(resource: string, handler: IntegrationHandler): void;
+  /** Aborts running executions (recorded as ABORTED, error Gantry.LocalRuntimeStopped) and closes files. */
+  close(): Promise<void>;
+}
