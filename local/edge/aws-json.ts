@@ -16,12 +16,14 @@ export interface AwsJsonService {
 
 /** An error as the real service would return it: a code the SDK turns into an exception class. */
 export class AwsServiceError extends Error {
-  override readonly name = 'AwsServiceError';
+  override readonly name: string = 'AwsServiceError';
 
   constructor(
     readonly code: string,
     message: string,
     readonly status = 400,
+    /** For query-compatible services (SQS): the legacy code sent as `x-amzn-query-error`. */
+    readonly queryErrorCode?: string,
   ) {
     super(message);
   }

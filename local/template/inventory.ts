@@ -239,7 +239,8 @@ function secretSpec(t: TemplateResolver, stack: string, id: string): SecretSpec 
   const p = t.properties(stack, id);
   const g = p.GenerateSecretString as Record<string, unknown> | undefined;
   const name = String(p.Name ?? `${stack}-${id}`);
-  if (g === undefined) return { name };
+  // `GenerateSecretString: {}` (CDK's default) generates a bare random string, not a JSON document.
+  if (g === undefined || g.GenerateStringKey === undefined) return { name };
   return {
     name,
     generate: {
