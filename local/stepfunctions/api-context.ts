@@ -14,6 +14,7 @@ export interface ApiContext {
   readonly loadedAt: number;
 }
 
+/** One API operation: validates its input and answers as the real API would, or throws AwsServiceError. */
 export type Operation = (api: ApiContext, input: Record<string, unknown>) => Promise<unknown> | unknown;
 
 /** The state machine a request names, or the error the API answers with. */

@@ -81,6 +81,7 @@ function summary(record: ExecutionRecord) {
   };
 }
 
+/** The execution lifecycle operations, by name. */
 export const executionOperations: Readonly<Record<string, Operation>> = {
   StartExecution: startExecution,
   DescribeExecution: describeExecution,

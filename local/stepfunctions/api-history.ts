@@ -37,6 +37,7 @@ function withoutData(details: JsonObject): JsonObject {
   return Object.fromEntries(Object.entries(details).filter(([key]) => !EXECUTION_DATA.has(key)));
 }
 
+/** The history operation, by name. */
 export const historyOperations: Readonly<Record<string, Operation>> = {
   GetExecutionHistory: getExecutionHistory,
 };

@@ -52,6 +52,7 @@ function listItem(api: ApiContext, machine: LoadedMachine) {
   return { stateMachineArn: spec.arn, name: spec.name, type: spec.type, creationDate: epochSeconds(api.loadedAt) };
 }
 
+/** The read-only state machine operations, by name (the template owns the machines). */
 export const machineOperations: Readonly<Record<string, Operation>> = {
   DescribeStateMachine: describeStateMachine,
   ListStateMachines: listStateMachines,

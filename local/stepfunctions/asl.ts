@@ -6,6 +6,7 @@ export interface StateScope {
   readonly parents: readonly string[];
 }
 
+/** Called for each state of a definition, nested ones included. */
 export type StateVisitor = (name: string, state: JsonObject, scope: StateScope) => void;
 
 /** The `States` of a definition (or of a branch), skipping anything that is not an object. */

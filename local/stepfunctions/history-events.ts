@@ -34,6 +34,7 @@ function defined(fields: Record<string, JsonValue | undefined>): JsonObject {
   return out;
 }
 
+/** The execution-level events, one per status change. */
 export const executionEvents = {
   started: (input: string, roleArn: string) =>
     event('ExecutionStarted', 'executionStartedEventDetails', {
@@ -51,6 +52,7 @@ export const executionEvents = {
     event('ExecutionTimedOut', 'executionTimedOutEventDetails', defined({ error, cause })),
 };
 
+/** The state-level events: entered/exited, Parallel and Map phases, Map iterations. */
 export const stateEvents = {
   entered: (stateType: string, name: string, input: JsonValue) =>
     event(`${stateType}StateEntered`, 'stateEnteredEventDetails', {

@@ -16,6 +16,7 @@ export type SyntheticState =
   | { readonly kind: 'wait'; readonly name: string }
   | { readonly kind: 'constant'; readonly name: string; readonly value: JsonValue };
 
+/** A definition ready for the engine, with the states the emulator runs itself. */
 export interface PreparedDefinition {
   /** What the engine runs: AWS defaults filled in, durations clamped, engine quirks avoided. */
   readonly engine: JsonObject;

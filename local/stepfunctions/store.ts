@@ -13,6 +13,7 @@ import {
 import { join } from 'node:path';
 import type { HistoryEventRecord } from './history-events';
 
+/** An execution's status, in DescribeExecution's words (no redrive locally). */
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
 
 /** One execution as DescribeExecution reports it; dates in epoch milliseconds. */
@@ -127,6 +128,7 @@ function parseLine(line: string): HistoryEventRecord | undefined {
   }
 }
 
+/** Content keys for definitions and folder names for executions (ARNs are not file names). */
 export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }

@@ -13,6 +13,7 @@ export interface TokenTicket {
   readonly outcome: Promise<JsonValue>;
 }
 
+/** What a callback task asks of its token. */
 export interface IssueOptions {
   /** HeartbeatSeconds: the longest silence the task tolerates. */
   readonly heartbeatSeconds: number | undefined;

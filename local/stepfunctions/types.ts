@@ -20,12 +20,14 @@ export type ExecutionEventType =
   | 'ExecutionAborted'
   | 'ExecutionTimedOut';
 
+/** A status change of one execution, handed to `onEvent`. */
 export interface ExecutionEvent {
   readonly type: ExecutionEventType;
   readonly executionArn: string;
   readonly stateMachineArn: string;
 }
 
+/** What local mode's runtime hands the emulator, resolved from the CloudFormation template. */
 export interface StepFunctionsOptions {
   readonly stateMachines: readonly StateMachineSpec[];
   /** Runs the template's functions for Lambda Task states. */
@@ -36,6 +38,10 @@ export interface StepFunctionsOptions {
   readonly accountId: string;
   /** Integrations known when the emulator starts, by Task resource ARN (more via registerIntegration). */
   readonly integrations?: Readonly<Record<string, IntegrationHandler>>;
+  /**
+   * Called synchronously as executions change status, also at start-up for executions a crash
+   * left running (now FAILED). It runs inside the execution's bookkeeping, so it must not throw.
+   */
   readonly onEvent?: (event: ExecutionEvent) => void;
 }
 
