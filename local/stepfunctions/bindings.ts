@@ -2,7 +2,7 @@ import type { JsonObject, JsonValue } from '../eventbridge/json';
 import { compileJsonPath, type JsonPath, readJsonPath } from '../eventbridge/jsonpath';
 import { forEachState } from './asl';
 import { UnsupportedDefinitionError } from './errors';
-import { clampSeconds, MAX_TIMER_SECONDS } from './prepare';
+import { clampSeconds } from './prepare';
 import { classifyResource, type TaskResource } from './resources';
 
 /** A duration from the definition: fixed, or read from the task's effective input. */
@@ -12,8 +12,8 @@ export type Duration = { readonly seconds: number } | { readonly path: JsonPath 
 export interface TaskBinding {
   readonly stateName: string;
   readonly resource: TaskResource;
-  /** TimeoutSeconds as AWS applies it (99999999 by default), clamped to Node's timer limit. */
-  readonly timeout: Duration;
+  /** TimeoutSeconds(Path), clamped to Node's timer limit; absent means AWS's 99999999, clamped too. */
+  readonly timeout: Duration | undefined;
   readonly heartbeat: Duration | undefined;
 }
 
@@ -44,7 +44,7 @@ export function layoutOf(
     tasks.set(name, {
       stateName: name,
       resource: classified.resource,
-      timeout: durationOf(state, 'TimeoutSeconds') ?? { seconds: MAX_TIMER_SECONDS },
+      timeout: durationOf(state, 'TimeoutSeconds'),
       heartbeat: durationOf(state, 'HeartbeatSeconds'),
     });
   });
@@ -59,8 +59,9 @@ function durationOf(state: JsonObject, field: 'TimeoutSeconds' | 'HeartbeatSecon
   return path === undefined ? undefined : { path };
 }
 
-/** Seconds of a duration for one task input; undefined when its path leads to no positive integer. */
-export function secondsOf(duration: Duration, input: JsonValue): number | undefined {
+/** Seconds of a duration for one task input; undefined when absent or its path leads to no positive integer. */
+export function secondsOf(duration: Duration | undefined, input: JsonValue): number | undefined {
+  if (duration === undefined) return undefined;
   if ('seconds' in duration) return duration.seconds;
   const value = readJsonPath(input, duration.path);
   return typeof value === 'number' && Number.isInteger(value) && value > 0 ? clampSeconds(value) : undefined;

@@ -4,6 +4,7 @@ import { secondsOf, type TaskBinding } from './bindings';
 import { TaskFailure, TaskTimeout } from './errors';
 import { type NewHistoryEvent, type TaskEvents, taskEventsFor } from './history-events';
 import { invokeFunction, invokeOptimized, toJson } from './lambda-invoke';
+import { MAX_TIMER_SECONDS } from './prepare';
 import type { TaskTokens } from './tokens';
 
 /** What an integration handler learns about the task it serves. */
@@ -53,8 +54,8 @@ export async function runTask(
   const controller = new AbortController();
   const stop = () => controller.abort();
   scope.signal.addEventListener('abort', stop, { once: true });
-  const timeoutSeconds = secondsOf(binding.timeout, input);
-  const cleanup = timeoutSeconds === undefined ? undefined : setTimeout(stop, timeoutSeconds * 1000 + CLEANUP_GRACE_MS);
+  const timeoutSeconds = secondsOf(binding.timeout, input) ?? MAX_TIMER_SECONDS;
+  const cleanup = setTimeout(stop, timeoutSeconds * 1000 + CLEANUP_GRACE_MS);
   try {
     return await attempt(binding, input, env, scope, controller.signal);
   } finally {
@@ -131,7 +132,7 @@ interface CallbackTask {
 /** `.waitForTaskToken`: start the work with a fresh token, then wait for SendTask* or a timeout. */
 async function callbackTask(events: TaskEvents, record: Recorder, task: CallbackTask): Promise<JsonValue> {
   const { input, binding, env, scope, signal } = task;
-  const heartbeatSeconds = binding.heartbeat === undefined ? undefined : secondsOf(binding.heartbeat, input);
+  const heartbeatSeconds = secondsOf(binding.heartbeat, input);
   const ticket = env.tokens.issue({ heartbeatSeconds, signal });
   const parameters = withToken(input, scope.tokenPlaceholder, ticket.token);
   record(events.scheduled(parameters, secondsOf(binding.timeout, input), heartbeatSeconds));

@@ -203,6 +203,12 @@ describe('the local Step Functions API', () => {
       expect(out).toMatchObject({ status: 'FAILED', error: 'Boom' });
       expect(JSON.parse(out.cause ?? '')).toMatchObject({ errorType: 'Boom', errorMessage: 'it broke' });
       const events = await history(arn);
+      expect(events.find((e) => e.type === 'TaskScheduled')?.taskScheduledEventDetails).toEqual({
+        resourceType: 'lambda',
+        resource: 'invoke',
+        region: REGION,
+        parameters: '{"FunctionName":"boom","Payload":{}}',
+      });
       expect(events.find((e) => e.type === 'TaskFailed')?.taskFailedEventDetails).toMatchObject({
         resourceType: 'lambda',
         resource: 'invoke',
