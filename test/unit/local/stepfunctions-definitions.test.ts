@@ -7,6 +7,7 @@ import {
   GetExecutionHistoryCommand,
   SFNClient,
   StartExecutionCommand,
+  StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { type RunningEdge, startEdge } from '../../../local/edge/server';
 import type { LambdaInvoker } from '../../../local/lambda/types';
@@ -187,6 +188,8 @@ describe('running definitions as AWS does', () => {
         Until: { Type: 'Wait', TimestampPath: '$.until', OutputPath: '$.seconds', End: true },
       },
     }),
+    machine('far-seconds', single({ Type: 'Wait', Seconds: 99_999_999 })),
+    machine('far-timestamp', single({ Type: 'Wait', Timestamp: '2100-01-01T00:00:00Z' })),
     machine(
       'build',
       single({
@@ -262,6 +265,19 @@ describe('running definitions as AWS does', () => {
       status: 'FAILED',
       error: 'States.Runtime',
     });
+  });
+
+  it('keeps waiting on waits past the timer limit instead of firing at once', async () => {
+    const started = await Promise.all(
+      ['far-seconds', 'far-timestamp'].map((name) =>
+        client.send(new StartExecutionCommand({ stateMachineArn: arnOf(name), input: '{}' })),
+      ),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    for (const { executionArn } of started) {
+      expect((await client.send(new DescribeExecutionCommand({ executionArn }))).status).toBe('RUNNING');
+      await client.send(new StopExecutionCommand({ executionArn }));
+    }
   });
 
   it('records Wait states as Wait states although the emulator runs them', async () => {
