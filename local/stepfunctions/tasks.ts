@@ -53,6 +53,7 @@ export async function runTask(
 ): Promise<JsonValue> {
   const controller = new AbortController();
   const stop = () => controller.abort();
+  if (scope.signal.aborted) stop();
   scope.signal.addEventListener('abort', stop, { once: true });
   const timeoutSeconds = secondsOf(binding.timeout, input) ?? MAX_TIMER_SECONDS;
   const cleanup = setTimeout(stop, timeoutSeconds * 1000 + CLEANUP_GRACE_MS);
@@ -72,37 +73,41 @@ async function attempt(
   scope: ExecutionScope,
   signal: AbortSignal,
 ): Promise<JsonValue> {
-  const { resource } = binding;
   const events = taskEventsFor(binding, env.region);
   const record = (event: NewHistoryEvent) => {
     if (!signal.aborted) scope.record(binding.stateName, event);
   };
-  const context = { executionArn: scope.executionArn, stateName: binding.stateName, signal };
+  const start = starter(binding, env, { executionArn: scope.executionArn, stateName: binding.stateName, signal });
+  const { resource } = binding;
   try {
-    if (resource.kind === 'lambda-function') {
-      return await plainTask(events, record, input, binding, () =>
-        invokeFunction(env.lambda, resource.functionArn, input),
-      );
+    if (resource.kind !== 'lambda-function' && resource.waitForTaskToken) {
+      return await callbackTask(events, record, { input, binding, env, scope, signal, start });
     }
-    const start = (parameters: JsonValue, taskToken?: string) =>
-      resource.kind === 'lambda-invoke'
-        ? invokeOptimized(env.lambda, parameters)
-        : integration(env, resource.waitForTaskToken ? resource.base : resource.arn)(parameters, {
-            ...context,
-            taskToken,
-          });
-    if (!resource.waitForTaskToken) return await plainTask(events, record, input, binding, () => start(input));
-    return await callbackTask(events, record, { input, binding, env, scope, signal, start });
+    return await plainTask(events, record, input, binding, () => start(input));
   } catch (error) {
     const failure = asTaskFailure(error);
-    record(
-      failure instanceof TaskTimeout
-        ? events.timedOut(failure.error, failure.causeText)
-        : events.failed(failure.error, failure.causeText),
-    );
+    const { error: name, causeText } = failure;
+    record(failure instanceof TaskTimeout ? events.timedOut(name, causeText) : events.failed(name, causeText));
     throw failure;
   }
 }
+
+/** What starts the task's work: the function, or the integration (its base one for a callback task). */
+function starter(binding: TaskBinding, env: TaskEnvironment, context: TaskContext): Starter {
+  const { resource } = binding;
+  switch (resource.kind) {
+    case 'lambda-function':
+      return (parameters) => invokeFunction(env.lambda, resource.functionArn, parameters);
+    case 'lambda-invoke':
+      return (parameters) => invokeOptimized(env.lambda, parameters);
+    case 'integration': {
+      const handler = integration(env, resource.waitForTaskToken ? resource.base : resource.arn);
+      return (parameters, taskToken) => handler(parameters, { ...context, taskToken });
+    }
+  }
+}
+
+type Starter = (parameters: JsonValue, taskToken?: string) => Promise<JsonValue>;
 
 type Recorder = (event: NewHistoryEvent) => void;
 
@@ -126,7 +131,7 @@ interface CallbackTask {
   readonly env: TaskEnvironment;
   readonly scope: ExecutionScope;
   readonly signal: AbortSignal;
-  readonly start: (parameters: JsonValue, taskToken: string) => Promise<JsonValue>;
+  readonly start: Starter;
 }
 
 /** `.waitForTaskToken`: start the work with a fresh token, then wait for SendTask* or a timeout. */
@@ -155,7 +160,7 @@ function integration(env: TaskEnvironment, resource: string) {
 }
 
 /** Puts the task's token wherever the placeholder for `$$.Task.Token` ended up in its input. */
-export function withToken(value: JsonValue, placeholder: string, token: string): JsonValue {
+function withToken(value: JsonValue, placeholder: string, token: string): JsonValue {
   if (typeof value === 'string') return value.includes(placeholder) ? value.split(placeholder).join(token) : value;
   if (Array.isArray(value)) return value.map((item) => withToken(item, placeholder, token));
   if (value === null || typeof value !== 'object') return value;
