@@ -101,18 +101,19 @@ export class Execution {
   }
 
   private finish(ending: Ending): void {
-    this.record = { ...this.record, ...ending, stopDate: Date.now() };
-    const { status, output, error, cause } = this.record;
+    const { status, output, error, cause } = ending;
     if (status === 'SUCCEEDED') this.append(executionEvents.succeeded(output ?? 'null'));
     else if (status === 'FAILED') this.append(executionEvents.failed(error, cause));
     else if (status === 'ABORTED') this.append(executionEvents.aborted(error, cause));
     else this.append(executionEvents.timedOut(error, cause));
     this.history.close();
+    this.record = { ...this.record, ...ending, stopDate: Date.now() };
     this.deps.store.saveRecord(this.record);
     this.deps.notify(TERMINAL_EVENTS[status], this.record);
   }
 
   private append(event: NewHistoryEvent): void {
+    if (this.record.status !== 'RUNNING') return;
     const numbered: HistoryEventRecord = { ...event, id: this.lastEventId + 1, previousEventId: this.lastEventId };
     this.lastEventId = numbered.id;
     this.history.append(numbered);
