@@ -1,4 +1,6 @@
 import { Command, CommanderError } from 'commander';
+import { registerGatesCommands } from './commands/gates';
+import { registerLocalCommands } from './commands/local';
 import { registerWebhookCommands } from './commands/webhook';
 import { CommandFailed, UsageError } from './errors';
 
@@ -9,6 +11,8 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerWebhookCommands(program);
+  registerLocalCommands(program);
+  registerGatesCommands(program);
   return program;
 }
 
