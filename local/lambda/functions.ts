@@ -7,7 +7,7 @@ import type { InvokeMessage, WorkerReply, WorkerSetup } from './protocol';
 import type { InvokeOutcome, LambdaInvoker } from './types';
 
 /** Receives each line a function writes (Powertools logs are one JSON document per line). */
-export type LogSink = (functionName: string, line: string, stream: 'stdout' | 'stderr') => void;
+export type LogSink = (functionLabel: string, line: string, stream: 'stdout' | 'stderr') => void;
 
 export interface LocalFunctionsOptions {
   readonly functions: readonly FunctionSpec[];
@@ -47,8 +47,8 @@ class FunctionWorker {
       stderr: true,
       name: spec.name,
     });
-    pipeLines(this.worker.stdout, (line) => options.log(spec.name, line, 'stdout'));
-    pipeLines(this.worker.stderr, (line) => options.log(spec.name, line, 'stderr'));
+    pipeLines(this.worker.stdout, (line) => options.log(spec.label, line, 'stdout'));
+    pipeLines(this.worker.stderr, (line) => options.log(spec.label, line, 'stderr'));
     this.ready = new Promise((resolve) => {
       this.worker.on('message', (message: WorkerReply) => {
         if (message.type === 'ready') resolve();

@@ -6,6 +6,8 @@ import { TemplateError } from './types';
 
 export interface FunctionSpec {
   readonly name: string;
+  /** The function's folder under `functions/`: a short label for logs. */
+  readonly label: string;
   readonly arn: string;
   /** The TypeScript module local mode runs: `functions/<folder>/handler.ts`. */
   readonly entry: string;
@@ -133,6 +135,7 @@ function functionSpec(t: TemplateResolver, stack: string, id: string): FunctionS
   >;
   return {
     name: t.ref(stack, id),
+    label: folder,
     arn: t.attribute(stack, id, 'Arn'),
     entry: join(PROJECT_ROOT, 'functions', folder, 'handler.ts'),
     handlerExport,

@@ -7,6 +7,7 @@ const fixture = (name: string) => join(import.meta.dirname, '..', '..', 'fixture
 function spec(name: string, file: string, extra: Partial<FunctionSpec> = {}): FunctionSpec {
   return {
     name,
+    label: name,
     arn: `arn:aws:lambda:eu-west-1:000000000000:function:${name}`,
     entry: fixture(file),
     handlerExport: 'handler',

@@ -1,0 +1,38 @@
+import type { Command } from 'commander';
+import { collectPort } from '../options';
+
+export function registerLocalCommands(program: Command): void {
+  const local = program.command('local').description('run the whole control plane on this machine');
+
+  local
+    .command('up')
+    .description('start the local control plane (what `npm start` runs)')
+    .option('--port <port>', 'webhook front door port (env GANTRY_PORT)', collectPort, undefined)
+    .option('--aws-port <port>', 'AWS API edge port (env GANTRY_AWS_PORT)', collectPort, undefined)
+    .option('--data-dir <dir>', 'where state persists (env GANTRY_DATA_DIR)')
+    .option('--region <region>', 'the region local ARNs carry', 'us-east-1')
+    .option('--config <file>', 'the Gantry config', 'gantry.config.yaml')
+    .option('--quiet', 'do not print function logs (they are still written under <data-dir>/logs)')
+    .action(async (options: UpOptions) => {
+      const { localUp } = await import('../local/up');
+      await localUp(options);
+    });
+
+  local
+    .command('demo')
+    .description('send signed sample deliveries to the running control plane and show what happened')
+    .option('--data-dir <dir>', 'the running control plane data folder (env GANTRY_DATA_DIR)')
+    .action(async (options: { dataDir?: string }) => {
+      const { localDemo } = await import('../local/demo');
+      await localDemo(options);
+    });
+}
+
+export interface UpOptions {
+  readonly port?: number;
+  readonly awsPort?: number;
+  readonly dataDir?: string;
+  readonly region: string;
+  readonly config: string;
+  readonly quiet?: boolean;
+}

@@ -1,0 +1,90 @@
+import { relative } from 'node:path';
+import { PROVIDERS } from '../../events';
+import { ConfigError, loadGantryConfig } from '../../infra/config/load';
+import { formatLogLine, LogFiles } from '../../local/logs';
+import { type LocalControlPlane, startLocalControlPlane } from '../../local/runtime';
+import type { UpOptions } from '../commands/local';
+import { UsageError } from '../errors';
+import { dataDirOption, portFromEnv } from '../options';
+
+/** `gantry local up`: starts everything, prints what runs where, and stops cleanly on Ctrl-C. */
+export async function localUp(options: UpOptions): Promise<void> {
+  const config = loadConfig(options.config);
+  const dataDir = dataDirOption(options.dataDir);
+  const files = new LogFiles(dataDir);
+  const color = process.stdout.isTTY === true;
+  process.stdout.write('Starting the Gantry local control plane…\n');
+  const plane = await startLocalControlPlane({
+    config,
+    dataDir,
+    port: options.port ?? portFromEnv('GANTRY_PORT', 4000),
+    awsPort: options.awsPort ?? portFromEnv('GANTRY_AWS_PORT', 4566),
+    region: options.region,
+    log: (fn, line) => {
+      files.write(fn, line);
+      if (options.quiet) return;
+      const out = formatLogLine(fn.padEnd(16), line, color);
+      if (out !== undefined) process.stdout.write(`${out}\n`);
+    },
+  }).catch((error: unknown) => {
+    throw new UsageError(
+      `the local control plane could not start: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  });
+  process.stdout.write(banner(plane));
+  await untilStopped(plane);
+}
+
+function loadConfig(file: string) {
+  try {
+    return loadGantryConfig(file);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+function banner(plane: LocalControlPlane): string {
+  const inv = plane.inventory;
+  const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+  const rel = relative(process.cwd(), plane.dataDir);
+  const dir = rel === '' ? '.' : rel.startsWith('..') ? plane.dataDir : rel;
+  return [
+    '',
+    `Gantry local control plane is up (${(plane.startupMs / 1000).toFixed(1)} s)`,
+    '',
+    '  Webhooks      one URL per provider:',
+    ...PROVIDERS.map((p) => `                  ${p.padEnd(16)} ${plane.webhookUrl}/webhooks/${p}`),
+    `  AWS APIs      ${plane.awsEndpoint}   e.g. aws --endpoint-url ${plane.awsEndpoint} dynamodb list-tables`,
+    `  Data          ${dir}/   (secrets in ${dir}/secrets.json, function logs in ${dir}/logs/)`,
+    `  Serving       ${count(inv.functions.length, 'function')}, ${count(inv.tables.length, 'table')}, ${count(inv.queues.length, 'queue')}, ${count(inv.rules.length, 'rule')}, ${count(inv.stateMachines.length, 'state machine')}`,
+    ...(plane.replayedEvents > 0
+      ? [`  Replayed      ${count(plane.replayedEvents, 'event')} accepted before the last stop`]
+      : []),
+    '',
+    '  Try it:       npm run demo        (in another terminal)',
+    '  Stop:         Ctrl-C',
+    '',
+    '',
+  ].join('\n');
+}
+
+function untilStopped(plane: LocalControlPlane): Promise<void> {
+  return new Promise((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        process.stderr.write('Stopping immediately.\n');
+        process.exit(130);
+      }
+      stopping = true;
+      process.stdout.write(`\n${signal}: stopping (workers, servers, DynamoDB)…\n`);
+      void plane.close().then(() => {
+        process.stdout.write('Stopped.\n');
+        resolve();
+      });
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}

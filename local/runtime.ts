@@ -1,0 +1,281 @@
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import type { GantryConfig } from '../infra/config/schema';
+import { type RunningFrontDoor, startFrontDoor } from './apigateway/server';
+import { removeRuntimeInfo, writeRuntimeInfo } from './discovery';
+import { type RunningDynalite, startDynalite } from './dynamodb/dynalite';
+import { type AwsJsonService, AwsServiceError } from './edge/aws-json';
+import { type RunningEdge, startEdge } from './edge/server';
+import { type BusEventRecord, LocalBus } from './eventbridge/bus';
+import { eventBridgeService } from './eventbridge/service';
+import { LocalFunctions, type LogSink } from './lambda/functions';
+import { SecretsManagerService } from './secretsmanager';
+import { SqsService } from './sqs';
+import { inventoryOf, type LocalInventory } from './template/inventory';
+import { TemplateResolver } from './template/resolver';
+import { synthTemplates } from './template/synth';
+
+/** The account id every local ARN carries. */
+export const LOCAL_ACCOUNT_ID = '000000000000';
+
+export interface LocalOptions {
+  readonly config: GantryConfig;
+  /** @default '.gantry' */
+  readonly dataDir?: string;
+  readonly host?: string;
+  /** The webhook front door. @default 4000 (0 picks a free port) */
+  readonly port?: number;
+  /** The AWS API edge. @default 4566 (0 picks a free port) */
+  readonly awsPort?: number;
+  /** @default 'us-east-1' */
+  readonly region?: string;
+  /** Where function output goes. @default nowhere */
+  readonly log?: LogSink;
+  /** Source of `GANTRY_SECRET_*` overrides. @default process.env */
+  readonly env?: NodeJS.ProcessEnv;
+  readonly onBusRecord?: (record: BusEventRecord) => void;
+  readonly onRequest?: (info: { method: string; path: string; status: number; ms: number }) => void;
+}
+
+/** A running local control plane. */
+export interface LocalControlPlane {
+  readonly webhookUrl: string;
+  readonly awsEndpoint: string;
+  readonly dataDir: string;
+  readonly region: string;
+  readonly inventory: LocalInventory;
+  readonly functions: LocalFunctions;
+  readonly bus: LocalBus;
+  readonly sqs: SqsService;
+  /** Events a previous run accepted and this one re-delivered at start. */
+  readonly replayedEvents: number;
+  readonly startupMs: number;
+  close(): Promise<void>;
+}
+
+/** Services that a later piece of work provides; until then a clear refusal, never a silent success. */
+function notYet(name: string, targetPrefix: string, errorNamespace: string): AwsJsonService {
+  return {
+    name,
+    targetPrefix,
+    errorNamespace,
+    handle: async (operation) => {
+      throw new AwsServiceError(
+        'UnknownOperationException',
+        `${name} ${operation} is not supported yet in Gantry local mode`,
+      );
+    },
+  };
+}
+
+/**
+ * Brings up the whole control plane on loopback from the CDK app itself: the templates are
+ * synthesized in-process, and every Lambda, table, queue, rule, state machine and API route in
+ * them is served by a local stand-in behind the same SDK calls the cloud path makes.
+ */
+export async function startLocalControlPlane(options: LocalOptions): Promise<LocalControlPlane> {
+  const started = performance.now();
+  const dataDir = resolve(options.dataDir ?? '.gantry');
+  const region = options.region ?? 'us-east-1';
+  mkdirSync(dataDir, { recursive: true });
+  const stops: (() => Promise<void> | void)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop();
+  };
+  try {
+    const templates = synthTemplates(options.config);
+    const edge = await startEdge({ ...(options.host ? { host: options.host } : {}), port: options.awsPort ?? 4566 });
+    stops.push(() => edge.close());
+    const inventory = inventoryOf(
+      new TemplateResolver(templates, { region, accountId: LOCAL_ACCOUNT_ID, edgeEndpoint: edge.endpoint }),
+    );
+
+    const dynamo = await startDynalite({ path: join(dataDir, 'dynamodb') });
+    stops.push(() => dynamo.close());
+    edge.proxyDynamoDb(dynamo.endpoint);
+    await createTables(dynamo, inventory, region);
+
+    edge.mount(
+      new SecretsManagerService({
+        secrets: inventory.secrets,
+        file: join(dataDir, 'secrets.json'),
+        region,
+        accountId: LOCAL_ACCOUNT_ID,
+        env: options.env ?? process.env,
+      }),
+    );
+    const sqs = new SqsService({
+      queues: inventory.queues,
+      dataDir: join(dataDir, 'sqs'),
+      region,
+      accountId: LOCAL_ACCOUNT_ID,
+      endpoint: edge.endpoint,
+    });
+    stops.push(() => sqs.close());
+    edge.mount(sqs);
+
+    const functions = new LocalFunctions({
+      functions: inventory.functions,
+      runtimeEnvironment: runtimeEnvironment(edge.endpoint, region),
+      log: options.log ?? (() => undefined),
+    });
+    stops.push(() => functions.stop());
+
+    edge.mount(notYet('Step Functions', 'AWSStepFunctions', 'com.amazonaws.sfn'));
+    edge.mount(notYet('CodeBuild', 'CodeBuild_20161006', 'com.amazonaws.codebuild'));
+    edge.mount(notYet('CodeDeploy', 'CodeDeploy_20141006', 'com.amazonaws.codedeploy'));
+
+    const { bus, replayed } = LocalBus.start({
+      buses: inventory.buses,
+      rules: inventory.rules,
+      dataDir: join(dataDir, 'eventbridge'),
+      region,
+      accountId: LOCAL_ACCOUNT_ID,
+      invokeTarget: targetInvoker({ functions, sqs, edge }),
+      ...(options.onBusRecord ? { onRecord: options.onBusRecord } : {}),
+    });
+    stops.push(() => bus.close());
+    edge.mount(eventBridgeService(bus));
+
+    const frontDoor: RunningFrontDoor = await startFrontDoor({
+      apis: inventory.apis,
+      lambda: functions,
+      ...(options.host ? { host: options.host } : {}),
+      port: options.port ?? 4000,
+      ...(options.onRequest ? { onRequest: options.onRequest } : {}),
+    });
+    stops.push(() => frontDoor.close());
+    mountIntrospection(edge, inventory, bus);
+    await functions.ready();
+
+    writeRuntimeInfo(dataDir, {
+      pid: process.pid,
+      startedAt: new Date().toISOString(),
+      region,
+      accountId: LOCAL_ACCOUNT_ID,
+      webhookUrl: frontDoor.url,
+      awsEndpoint: edge.endpoint,
+      dataDir,
+    });
+    stops.push(() => removeRuntimeInfo(dataDir));
+    let closing: Promise<void> | undefined;
+    return {
+      webhookUrl: frontDoor.url,
+      awsEndpoint: edge.endpoint,
+      dataDir,
+      region,
+      inventory,
+      functions,
+      bus,
+      sqs,
+      replayedEvents: replayed,
+      startupMs: performance.now() - started,
+      close: () => {
+        closing ??= stopAll();
+        return closing;
+      },
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+/**
+ * What every local function sees besides its template environment: the edge as every AWS
+ * endpoint (the SDK's standard `AWS_ENDPOINT_URL_*` variables), a region, dummy credentials.
+ */
+export function runtimeEnvironment(edge: string, region: string): Record<string, string> {
+  const services = [
+    'DYNAMODB',
+    'EVENTBRIDGE',
+    'SQS',
+    'SECRETS_MANAGER',
+    'SFN',
+    'CODEBUILD',
+    'CODEDEPLOY',
+    'S3',
+    'KMS',
+    'LAMBDA',
+  ];
+  return {
+    AWS_REGION: region,
+    AWS_DEFAULT_REGION: region,
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_ENDPOINT_URL: edge,
+    ...Object.fromEntries(services.map((s) => [`AWS_ENDPOINT_URL_${s}`, edge])),
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+  };
+}
+
+async function createTables(dynamo: RunningDynalite, inventory: LocalInventory, region: string): Promise<void> {
+  const client = new DynamoDBClient({
+    endpoint: dynamo.endpoint,
+    region,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  try {
+    for (const table of inventory.tables) {
+      try {
+        await client.send(
+          new CreateTableCommand(table.create as unknown as ConstructorParameters<typeof CreateTableCommand>[0]),
+        );
+      } catch (error) {
+        if (!(error instanceof ResourceInUseException)) throw error;
+      }
+    }
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Starts an EventBridge target by the kind of ARN it has. */
+function targetInvoker(deps: { functions: LocalFunctions; sqs: SqsService; edge: RunningEdge }) {
+  return async (arn: string, input: string): Promise<string | undefined> => {
+    const [, , service] = arn.split(':');
+    if (service === 'lambda') {
+      const outcome = await deps.functions.invoke(arn, JSON.parse(input));
+      if (!outcome.ok) throw Object.assign(new Error(outcome.errorMessage), { name: outcome.errorType });
+      return undefined;
+    }
+    if (service === 'sqs') {
+      const out = (await deps.sqs.handle('SendMessage', {
+        QueueUrl: deps.sqs.queueUrl(String(arn.split(':').pop())),
+        MessageBody: input,
+      })) as {
+        MessageId?: string;
+      };
+      return out.MessageId;
+    }
+    throw new Error(`local mode cannot deliver to ${arn}`);
+  };
+}
+
+/** Local-only views for the demo and the CLI: what runs, and what happened to recent events. */
+function mountIntrospection(edge: RunningEdge, inventory: LocalInventory, bus: LocalBus): void {
+  edge.route('/_gantry/health', async () => ({ status: 200, body: { status: 'ok' } }));
+  edge.route('/_gantry/inventory', async () => ({ status: 200, body: summary(inventory) }));
+  edge.route('/_gantry/events', async (_req, url) => {
+    const since = url.searchParams.get('since');
+    const events = bus.recentEvents();
+    const from = since === null ? 0 : events.findIndex((e) => e.id === since) + 1;
+    return { status: 200, body: { events: events.slice(from) } };
+  });
+}
+
+/** Names of what the runtime serves, by kind (also what the parity test compares). */
+export function summary(inventory: LocalInventory) {
+  return {
+    functions: inventory.functions.map((f) => f.name),
+    tables: inventory.tables.map((t) => t.name),
+    queues: inventory.queues.map((q) => q.name),
+    buses: inventory.buses.map((b) => b.name),
+    rules: inventory.rules.map((r) => r.name),
+    stateMachines: inventory.stateMachines.map((s) => s.name),
+    secrets: inventory.secrets.map((s) => s.name),
+    routes: inventory.apis.flatMap((a) => a.routes.map((r) => `${r.method} ${r.path}`)),
+  };
+}
