@@ -1,7 +1,7 @@
 import type { Stats } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseCoverage } from './coverage';
+import { parseCoverage } from './coverage-formats';
 import { GatesConfigError, type ReportKind, ReportReadError } from './errors';
 import { assertReportLength, type ReportInput } from './input';
 import { parseJUnit } from './junit';
