@@ -128,6 +128,19 @@ describe('parseJUnit', () => {
     expect(parsed.failures).toHaveLength(MAX_LISTED_FAILURES);
   });
 
+  it.each([
+    [
+      'UTF-8 with a byte order mark',
+      Buffer.from('\ufeff<testsuite name="é"><testcase name="t"><failure/></testcase></testsuite>'),
+    ],
+    [
+      'UTF-16LE with a byte order mark',
+      Buffer.from('\ufeff<testsuite name="é"><testcase name="t"><failure/></testcase></testsuite>', 'utf16le'),
+    ],
+  ])('reads a report encoded as %s', (_encoding, bytes) => {
+    expect(parseJUnit(bytes, 'bom.xml')).toMatchObject({ total: 1, failed: 1, failures: [{ suite: 'é' }] });
+  });
+
   it('reads an empty suite as zero tests', () => {
     expect(parseJUnit('<testsuites/>', 'empty.xml')).toMatchObject({ total: 0, failed: 0, failures: [] });
   });
