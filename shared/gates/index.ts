@@ -3,7 +3,14 @@
  * Clover coverage; SARIF 2.1.0) and the evaluation of a pipeline's gates against them.
  * Everything here is pure except `files.ts`, which reads reports from disk.
  */
-export { detectCoverageFormat, parseClover, parseCobertura, parseCoverage, parseJaCoCo, parseLcov } from './coverage-formats';
+export {
+  detectCoverageFormat,
+  parseClover,
+  parseCobertura,
+  parseCoverage,
+  parseJaCoCo,
+  parseLcov,
+} from './coverage-formats';
 export { GateError, GatesConfigError, type ReportKind, ReportParseError, ReportReadError } from './errors';
 export { evaluateGates, type GateEvaluation } from './evaluate';
 export { type GateFiles, impliedGates, parseGatesConfig, readGateReports, readGatesConfig } from './files';

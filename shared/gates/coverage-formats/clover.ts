@@ -21,8 +21,7 @@ export function parseClover(input: ReportInput, file: string): CoverageReport {
       if (name === 'file') {
         current = path[1] === 'testproject' ? null : filePath(element);
         if (current !== null) tally.file(current);
-      }
-      else if (name === 'line' && current !== null && path[depth - 2] === 'file') {
+      } else if (name === 'line' && current !== null && path[depth - 2] === 'file') {
         const line = intAttribute(element, 'num');
         if (line !== undefined) tally.line(current, line, lineRan(element));
       }

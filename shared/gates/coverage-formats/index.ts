@@ -22,4 +22,4 @@ export function parseCoverage(input: ReportInput, file: string): CoverageReport 
   return PARSERS[detectCoverageFormat(input, file)](input, file);
 }
 
-export { parseClover, parseCobertura, parseJaCoCo, parseLcov, detectCoverageFormat };
+export { detectCoverageFormat, parseClover, parseCobertura, parseJaCoCo, parseLcov };

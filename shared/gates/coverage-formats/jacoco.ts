@@ -21,11 +21,13 @@ export function parseJaCoCo(input: ReportInput, file: string): CoverageReport {
       if (depth === 1) checkRoot(file, 'coverage', name, ['report'], 'a JaCoCo report');
       const parent = path[depth - 2];
       if (name === 'package') packageName = element.attributes.name ?? '';
-      else if (name === 'sourcefile' && parent === 'package') sourceFile = joinPath(packageName, element.attributes.name ?? '');
+      else if (name === 'sourcefile' && parent === 'package')
+        sourceFile = joinPath(packageName, element.attributes.name ?? '');
       else if (name === 'counter' && element.attributes.type === 'LINE') {
         const counter = lineCounter(element);
         if (depth === 2) Object.assign(reportTotals, counter);
-        else if (parent === 'sourcefile' && sourceFile !== null) tally.totals(sourceFile, counter.covered, counter.total);
+        else if (parent === 'sourcefile' && sourceFile !== null)
+          tally.totals(sourceFile, counter.covered, counter.total);
       }
     },
   });

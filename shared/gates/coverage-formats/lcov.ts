@@ -34,7 +34,11 @@ export function parseLcov(input: ReportInput, file: string): CoverageReport {
     } else if (record !== null) readField(record, line, tally, fail);
   }
   if (record !== null)
-    throw new ReportParseError(file, 'coverage', `truncated: the record for ${record.path} (line ${record.startLine}) never ends`);
+    throw new ReportParseError(
+      file,
+      'coverage',
+      `truncated: the record for ${record.path} (line ${record.startLine}) never ends`,
+    );
   return tally.report(file, 'lcov');
 }
 

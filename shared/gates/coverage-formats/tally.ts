@@ -63,5 +63,12 @@ function fileCoverage(path: string, entry: FileLines): FileCoverage {
 
 /** A report for a file that gives only overall totals, with no per-file breakdown. */
 export function totalsOnly(file: string, format: CoverageFormat, covered: number, total: number): CoverageReport {
-  return { file, format, coveredLines: covered, totalLines: total, lineCoverage: linePercent(covered, total), files: [] };
+  return {
+    file,
+    format,
+    coveredLines: covered,
+    totalLines: total,
+    lineCoverage: linePercent(covered, total),
+    files: [],
+  };
 }
