@@ -21,6 +21,10 @@ export function invalidInput(message: string): CodeBuildError {
   return new CodeBuildError('InvalidInputException', message);
 }
 
+export function projectNotFound(name: string): CodeBuildError {
+  return new CodeBuildError('ResourceNotFoundException', `Project cannot be found: ${name}`);
+}
+
 export function buildNotFound(id: string): CodeBuildError {
   return new CodeBuildError('ResourceNotFoundException', `Build ${id} does not exist`);
 }

@@ -1,4 +1,4 @@
-import { relative, resolve, sep } from 'node:path';
+import { resolve, sep } from 'node:path';
 import { walkFiles } from '../s3/files';
 import type { FileSetSpec } from './buildspec';
 import { clientError } from './errors';
@@ -66,9 +66,4 @@ export async function selectFiles(srcDir: string, set: FileSetSpec): Promise<Sel
     path: resolve(base, f),
     name: set.discardPaths ? (f.split('/').pop() ?? f) : f,
   }));
-}
-
-/** A path relative to the source directory, for log lines. */
-export function shown(srcDir: string, path: string): string {
-  return relative(srcDir, path).split(sep).join('/');
 }
