@@ -59,6 +59,9 @@ export class LocalCodeBuild implements AwsJsonService {
   private readonly running = new Map<string, BuildRun>();
 
   constructor(private readonly options: CodeBuildOptions) {
+    if (options.timeCompression !== undefined && !(options.timeCompression > 0)) {
+      throw new RangeError(`timeCompression must be a positive number, got ${options.timeCompression}`);
+    }
     this.projects = new Map(options.projects.flatMap((p) => [[p.name, p] as const, [p.arn, p] as const]));
     this.records = new BuildRecords(join(options.dataDir, 'builds'));
     this.records.load(Date.now());

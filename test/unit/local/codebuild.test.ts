@@ -69,6 +69,7 @@ function gitRepo(files: Record<string, string>): { bare: string; commit: string 
 
 interface Harness {
   readonly codebuild: LocalCodeBuild;
+  readonly store: S3Store;
   readonly client: CodeBuildClient;
   readonly s3: S3Client;
   readonly dataDir: string;
@@ -102,6 +103,7 @@ async function harness(options: Partial<CodeBuildOptions> = {}): Promise<Harness
   const s3 = new S3Client(localClientConfig(`http://127.0.0.1:${(s3Server.address() as AddressInfo).port}`));
   return {
     codebuild,
+    store,
     client,
     s3,
     dataDir,
@@ -525,6 +527,31 @@ describe('the local CodeBuild emulator', () => {
         phaseStatus: 'FAILED',
         contexts: [{ statusCode: 'YAML_FILE_ERROR' }],
       });
+    });
+
+    it('runs a buildspec named by an S3 ARN, from the local S3 store', async () => {
+      await h.store.putObject(
+        BUCKET,
+        'specs/buildspec.yml',
+        'version: 0.2\nphases:\n  build:\n    commands:\n      - echo from s3\n',
+      );
+      const { done } = await run({}, { buildspecOverride: `arn:aws:s3:::${BUCKET}/specs/buildspec.yml` });
+      expect(done.buildStatus).toBe('SUCCEEDED');
+      expect(await log(done)).toMatch(/^from s3$/m);
+    });
+
+    it('runs /bin/sh buildspecs in a POSIX shell that still keeps the session', async () => {
+      const { done } = await run({
+        'buildspec.yml': buildspec(`version: 0.2
+      env:
+        shell: /bin/sh
+      phases:
+        build:
+          commands:
+            - X=kept
+            - echo "options=$SHELLOPTS x=$X"`),
+      });
+      expect(await log(done)).toMatch(/^options=\S*posix\S* x=kept$/m);
     });
 
     it('fails DOWNLOAD_SOURCE when the repository has no buildspec', async () => {
