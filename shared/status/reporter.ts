@@ -1,0 +1,72 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type Delivery, deliver } from './deliver';
+import { CommitStatusError } from './errors';
+import { fetchHttpClient, type HttpClient } from './http';
+import { prepareStatus } from './prepare';
+import { STATUS_APIS } from './providers';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry';
+import type { CommitStatus, CommitStatusReporter, ReportOutcome } from './types';
+
+export interface HttpCommitStatusReporterOptions {
+  /** @default fetchHttpClient (Node's global fetch) */
+  readonly http?: HttpClient;
+  /** Per attempt. @default 10000 */
+  readonly timeoutMs?: number;
+  /** @default DEFAULT_RETRY_POLICY */
+  readonly retry?: Partial<RetryPolicy>;
+  /** @default setTimeout from node:timers/promises */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** @default Date.now */
+  readonly now?: () => number;
+  /** @default Math.random */
+  readonly random?: () => number;
+}
+
+export const DEFAULT_TIMEOUT_MS = 10_000;
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) throw new CommitStatusError(`${name} must be a positive integer`);
+  return value;
+}
+
+function deliveryOf(options: HttpCommitStatusReporterOptions): Delivery {
+  const retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+  return {
+    http: options.http ?? fetchHttpClient,
+    timeoutMs: positiveInteger('timeoutMs', options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
+    retry: {
+      maxAttempts: positiveInteger('retry.maxAttempts', retry.maxAttempts),
+      baseDelayMs: positiveInteger('retry.baseDelayMs', retry.baseDelayMs),
+      maxDelayMs: positiveInteger('retry.maxDelayMs', retry.maxDelayMs),
+    },
+    sleep: options.sleep ?? ((ms) => sleep(ms)),
+    now: options.now ?? Date.now,
+    random: options.random ?? Math.random,
+  };
+}
+
+/**
+ * The `CommitStatusReporter` for every provider, over HTTP: validates the status, picks the
+ * provider's API, and delivers with a timeout and bounded retries. A status without a token
+ * is skipped (the connection only verifies webhooks), as is one Bitbucket would refuse for
+ * want of a link; both are still validated first, so a malformed status is caught in local
+ * runs without tokens too. Never logs.
+ */
+export class HttpCommitStatusReporter implements CommitStatusReporter {
+  private readonly delivery: Delivery;
+
+  constructor(options: HttpCommitStatusReporterOptions = {}) {
+    this.delivery = deliveryOf(options);
+  }
+
+  async report(status: CommitStatus): Promise<ReportOutcome> {
+    const prepared = prepareStatus(status);
+    const api = STATUS_APIS[prepared.provider];
+    const request = api.request(prepared);
+    const { provider } = prepared;
+    if (prepared.token === '') return { outcome: 'skipped', provider, reason: 'no_token' };
+    if (api.requiresTargetUrl && prepared.targetUrl === undefined)
+      return { outcome: 'skipped', provider, reason: 'no_target_url' };
+    return deliver(provider, request, prepared.token, this.delivery);
+  }
+}
