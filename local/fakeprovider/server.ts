@@ -1,0 +1,152 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type Provider, ProviderSchema } from '../../events';
+import { closeServer, listen } from '../edge/server';
+import { PROVIDER_FAKES } from './providers';
+import type { FakeCall, FakeProviders, Fault, RawRequest, RecordedStatus, RefusedRequest } from './types';
+
+/** Status requests are a few hundred bytes; anything near this is a bug. */
+const MAX_BODY_BYTES = 1024 * 1024;
+
+export interface FakeProvidersOptions {
+  /** @default '127.0.0.1' */
+  readonly host?: string;
+  /** @default 0 (a free port) */
+  readonly port?: number;
+}
+
+/** The `apiUrl` to give a status adapter so it talks to the fake: the server URL plus the provider prefix. */
+export function fakeApiUrl(url: string, provider: Provider): string {
+  return `${url.replace(/\/+$/, '')}/${provider}`;
+}
+
+interface FakeState {
+  statuses: RecordedStatus[];
+  refused: RefusedRequest[];
+  requests: RawRequest[];
+  faults: Fault[];
+  nextId: number;
+}
+
+function freshState(): FakeState {
+  return { statuses: [], refused: [], requests: [], faults: [], nextId: 1 };
+}
+
+function send(res: ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}): void {
+  if (body === undefined) {
+    res.writeHead(status, headers).end();
+    return;
+  }
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers }).end(text);
+}
+
+/** The body, or undefined when it is larger than `MAX_BODY_BYTES`. */
+async function readBody(req: IncomingMessage): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function headersOf(req: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return headers;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The provider a raw path is prefixed with, and the call its fake sees. */
+function route(raw: RawRequest, id: number): { provider: Provider; call: FakeCall } | undefined {
+  const [pathname = '', search = ''] = raw.path.split('?', 2);
+  const match = /^\/([^/]+)(\/.*)?$/.exec(pathname);
+  const provider = ProviderSchema.safeParse(match?.[1]);
+  if (!provider.success) return undefined;
+  const call = {
+    method: raw.method,
+    path: match?.[2] ?? '/',
+    query: new URLSearchParams(search),
+    headers: raw.headers,
+    body: parseJson(raw.body),
+    id,
+  };
+  return { provider: provider.data, call };
+}
+
+function answerFault(res: ServerResponse, fault: Fault): void {
+  if ('hang' in fault) return;
+  send(res, fault.status, fault.body ?? { message: 'fault injected by the fake provider' }, { ...fault.headers });
+}
+
+function answerCall(res: ServerResponse, raw: RawRequest, state: FakeState): void {
+  const routed = route(raw, state.nextId);
+  if (routed === undefined) {
+    const answer = { message: `no fake provider here; use one of ${Object.keys(PROVIDER_FAKES).join(', ')}` };
+    state.refused.push({ provider: undefined, status: 404, answer, raw });
+    send(res, 404, answer);
+    return;
+  }
+  const answer = PROVIDER_FAKES[routed.provider].handle(routed.call);
+  if (answer.record !== undefined) {
+    state.nextId += 1;
+    state.statuses.push({ ...answer.record, raw });
+  } else state.refused.push({ provider: routed.provider, status: answer.status, answer: answer.body, raw });
+  send(res, answer.status, answer.body);
+}
+
+async function serve(req: IncomingMessage, res: ServerResponse, state: FakeState): Promise<void> {
+  const body = await readBody(req);
+  if (body === undefined) return send(res, 413, { message: 'request body too large' });
+  const raw: RawRequest = { method: req.method ?? '', path: req.url ?? '/', headers: headersOf(req), body };
+  state.requests.push(raw);
+  const fault = state.faults.shift();
+  if (fault !== undefined) return answerFault(res, fault);
+  answerCall(res, raw, state);
+}
+
+function handle(state: FakeState): Server {
+  return createServer((req, res) => {
+    void serve(req, res, state).catch(() => send(res, 500, { message: 'the fake provider failed' }));
+  });
+}
+
+/**
+ * Starts one loopback server that stands in for every provider's commit status API, each under
+ * its own prefix (`${url}/github`, `${url}/gitlab`, …; see `fakeApiUrl`). It checks requests as
+ * the real APIs do (method, path, credentials, required fields, allowed states, length limits),
+ * answers in each provider's success and error shapes, and records what it accepts, so a wrong
+ * adapter fails its test and the local runtime has somewhere to report to without a network.
+ */
+export async function startFakeProviders(options: FakeProvidersOptions = {}): Promise<FakeProviders> {
+  const state = freshState();
+  const server = handle(state);
+  const host = options.host ?? '127.0.0.1';
+  await listen(server, host, options.port ?? 0);
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    statuses: () => [...state.statuses],
+    refused: () => [...state.refused],
+    requests: () => [...state.requests],
+    failNext: (...faults) => {
+      state.faults.push(...faults);
+    },
+    clear: () => {
+      Object.assign(state, freshState());
+    },
+    close: () => closeServer(server),
+  };
+}
