@@ -216,14 +216,14 @@ export class BuildRun {
     });
   }
 
-  /** `env.exported-variables`: their values once POST_BUILD has ended. */
+  /** `env.exported-variables`: their values once POST_BUILD has ended (secrets in them masked: the record is kept on disk). */
   private async captureExports(): Promise<void> {
     const names = this.buildspec?.env.exportedVariables ?? [];
     if (names.length === 0 || this.shell === undefined) return;
     const values = await this.shell.exported(names);
     this.record.exportedEnvironmentVariables = names
       .filter((n) => values[n] !== undefined)
-      .map((name) => ({ name, value: values[name] ?? '' }));
+      .map((name) => ({ name, value: this.redactor.redact(values[name] ?? '') }));
   }
 
   /** UPLOAD_ARTIFACTS: reports and artifacts into the local S3 store. */

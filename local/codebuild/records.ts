@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isBuildGroup, signalGroup } from './process-group';
 import type { BuildRecord } from './types';
@@ -23,7 +23,8 @@ export class BuildRecords {
   /**
    * Loads every record. A build still IN_PROGRESS was running when the runtime died: it
    * becomes FAILED with a LOCAL_RUNTIME_RESTARTED context, and what is left of its process
-   * group is killed (after checking the group is still that build's).
+   * group is killed (after checking the group is still that build's), and its shell state (which
+   * holds resolved secrets) removed.
    */
   load(now: number): void {
     for (const entry of readdirSync(this.dir, { withFileTypes: true })) {
@@ -68,6 +69,7 @@ export class BuildRecords {
     if (record.processGroup !== undefined && isBuildGroup(record.processGroup, record.id)) {
       signalGroup(record.processGroup, 'SIGKILL');
     }
+    rmSync(join(this.buildDir(record.id), 'shell'), { recursive: true, force: true });
     const open = record.phases.find((p) => p.phaseStatus === undefined || p.phaseStatus === 'IN_PROGRESS');
     if (open !== undefined) {
       open.phaseStatus = 'FAILED';

@@ -228,6 +228,7 @@ phases:
     const build = codebuild.getBuild(id);
     expect(build).toMatchObject({ buildStatus: 'FAILED', currentPhase: 'COMPLETED', buildComplete: true });
     expect(phase(build, 'BUILD')).toMatchObject({ phaseStatus: 'FAILED', contexts: [RESTARTED] });
+    expect(existsSync(join(dataDir, 'builds', id, 'shell'))).toBe(false);
     await until(() => orphans.filter(alive).length === 0, 3_000);
   }, 30_000);
 });

@@ -359,6 +359,8 @@ describe('the local CodeBuild emulator', () => {
       env:
         secrets-manager:
           DEPLOY_PASSWORD: gantry/deploy:password
+        exported-variables:
+          - DEPLOY_PASSWORD
       phases:
         build:
           commands:
@@ -372,6 +374,7 @@ describe('the local CodeBuild emulator', () => {
       expect(file).toContain('token=*** password=***');
       expect(file).not.toContain('npm-s3cr3t-t0ken');
       expect(file).not.toContain('hunter2-deploy-pw');
+      expect(done.exportedEnvironmentVariables).toEqual([{ name: 'DEPLOY_PASSWORD', value: '***' }]);
     });
 
     it('fails PROVISIONING when a secret cannot be resolved, naming the variable but not leaking anything', async () => {
