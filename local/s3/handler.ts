@@ -10,9 +10,10 @@ import { errorXml } from './xml';
 /** The S3 REST endpoint as the edge mounts it. */
 export interface S3Endpoint {
   /**
-   * Whether a request without `X-Amz-Target` is S3's: ListBuckets (`GET /`), CreateBucket
-   * (`PUT /<name>`), or any request whose first path segment (or `<bucket>.localhost` host)
-   * names a bucket the store holds.
+   * Whether a request without `X-Amz-Target` is S3's: one signed for S3 (SigV4 credential scope
+   * `…/s3/aws4_request`, so an unknown bucket still gets S3's NoSuchBucket), ListBuckets
+   * (`GET /`), CreateBucket (`PUT /<name>`), or any request whose first path segment (or
+   * `<bucket>.localhost` host) names a bucket the store holds.
    */
   accepts(req: IncomingMessage, url: URL): boolean;
   /** Answers one request; `body` is the request body when the caller has already read it. */
@@ -33,7 +34,8 @@ export function createS3Endpoint(store: S3Store, options: S3EndpointOptions = {}
   const region = options.region ?? 'us-east-1';
   return {
     accepts(req, url) {
-      const { bucket, key } = addressOf(req, url);
+      if (signedForS3(req, url)) return true;
+      const { bucket, key } = safeAddress(req, url);
       if (bucket === undefined) return req.method === 'GET';
       return store.isBucket(bucket) || (req.method === 'PUT' && key === undefined);
     },
@@ -53,6 +55,14 @@ export function createS3Endpoint(store: S3Store, options: S3EndpointOptions = {}
       }
     },
   };
+}
+
+/** A SigV4 signature (header or presigned URL) whose credential scope names the s3 service. */
+function signedForS3(req: IncomingMessage, url: URL): boolean {
+  const scope = /Credential=[^/,\s]+\/\d{8}\/[^/]+\/([^/]+)\/aws4_request/;
+  const authorization = req.headers.authorization ?? '';
+  const presigned = url.searchParams.get('X-Amz-Credential') ?? '';
+  return scope.exec(authorization)?.[1] === 's3' || presigned.split('/')[3] === 's3';
 }
 
 function safeAddress(req: IncomingMessage, url: URL): { bucket?: string; key?: string } {

@@ -303,5 +303,23 @@ describe('the local S3 emulator', () => {
       expect(endpoint.accepts(request('POST'), url('/_gantry/health'))).toBe(false);
       expect(endpoint.accepts(request('GET'), url('/other-bucket/key'))).toBe(false);
     });
+
+    it('claims any request signed for S3, so an unknown bucket still gets NoSuchBucket', () => {
+      const endpoint = createS3Endpoint(store);
+      const signed = {
+        method: 'GET',
+        headers: {
+          host: '127.0.0.1:4566',
+          authorization:
+            'AWS4-HMAC-SHA256 Credential=local/20260101/eu-west-1/s3/aws4_request, SignedHeaders=host, Signature=00',
+        },
+      } as unknown as IncomingMessage;
+      expect(endpoint.accepts(signed, url('/other-bucket/key'))).toBe(true);
+      const forSqs = {
+        ...signed,
+        headers: { ...signed.headers, authorization: signed.headers.authorization?.replace('/s3/', '/sqs/') },
+      } as unknown as IncomingMessage;
+      expect(endpoint.accepts(forSqs, url('/other-bucket/key'))).toBe(false);
+    });
   });
 });
