@@ -25,6 +25,7 @@ export class BuildLog {
   private bytes = 0;
   private dropped = 0;
   private pending = '';
+  private closed = false;
 
   constructor(private readonly options: BuildLogOptions) {
     this.fd = openSync(options.file, 'a', 0o600);
@@ -56,7 +57,9 @@ export class BuildLog {
     this.pending = '';
   }
 
+  /** Ends the log; anything written after (output of a process that outlived the build) is dropped. */
   close(): void {
+    if (this.closed) return;
     this.flush();
     if (this.dropped > 0) {
       this.system(
@@ -64,6 +67,7 @@ export class BuildLog {
       );
     }
     closeSync(this.fd);
+    this.closed = true;
   }
 
   private outputLine(line: string): void {
@@ -77,6 +81,7 @@ export class BuildLog {
   }
 
   private write(line: string, limit: number): void {
+    if (this.closed) return;
     const kept = this.options.redactor.redact(line);
     const size = Buffer.byteLength(kept) + 1;
     if (this.bytes + size > limit) return;

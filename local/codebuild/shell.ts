@@ -74,9 +74,9 @@ export class BuildShell {
     const out = join(this.options.stateDir, 'exported');
     if ((await this.runScript(exportScript(valid, out))) !== 0) return {};
     const parts = (await readFile(out, 'utf8')).split('\0');
-    const values: Record<string, string> = {};
-    for (let i = 0; i + 1 < parts.length; i += 2) values[parts[i] ?? ''] = parts[i + 1] ?? '';
-    return values;
+    const values: [string, string][] = [];
+    for (let i = 0; i + 1 < parts.length; i += 2) values.push([parts[i] ?? '', parts[i + 1] ?? '']);
+    return Object.fromEntries(values);
   }
 
   /** Ends the session and everything it started: SIGTERM to the group, SIGKILL after `graceMs`. */
