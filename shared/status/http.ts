@@ -46,11 +46,19 @@ export class HttpNetworkError extends Error {
   }
 }
 
-/** The system error code (`ECONNREFUSED`, `ENOTFOUND`, …) fetch wraps in its `cause`, if any. */
+function property(value: unknown, key: string): unknown {
+  return value !== null && typeof value === 'object' && key in value
+    ? (value as Record<string, unknown>)[key]
+    : undefined;
+}
+
+/**
+ * The system error code (`ECONNREFUSED`, `ENOTFOUND`, …) fetch wraps in its `cause`, if any.
+ * Read by shape, not `instanceof`: fetch's errors come from another realm under test runners.
+ */
 function systemCode(error: unknown): string | undefined {
-  const cause = error instanceof Error ? error.cause : undefined;
-  if (cause === null || typeof cause !== 'object' || !('code' in cause)) return undefined;
-  return typeof cause.code === 'string' ? cause.code : undefined;
+  const code = property(property(error, 'cause'), 'code');
+  return typeof code === 'string' && /^[A-Z0-9_]+$/.test(code) ? code : undefined;
 }
 
 function headersOf(response: Response): Record<string, string> {
