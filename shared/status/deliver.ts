@@ -1,6 +1,6 @@
 import type { Provider } from '../../events';
 import { type HttpClient, HttpNetworkError, type HttpRequest, type HttpResponse, HttpTimeoutError } from './http';
-import { providerMessage, safeReason } from './messages';
+import { providerMessage, safeReason, tokenForms } from './messages';
 import type { StatusRequest } from './providers';
 import { backoffMs, isRetryable, type RetryPolicy, retryAfterMs } from './retry';
 import type { FailedOutcome, ReportOutcome } from './types';
@@ -74,7 +74,7 @@ function next(provider: Provider, result: Attempt, n: number, delivery: Delivery
 /**
  * Sends one status request, retrying rate limits, server errors, timeouts and network errors
  * within the policy's bounds (a status is idempotent: the same context replaces itself).
- * Resolves with the outcome; `token` and `request.secrets` are redacted from every reason.
+ * Resolves with the outcome; the token (in every form) and `request.secrets` are redacted from every reason.
  */
 export async function deliver(
   provider: Provider,
@@ -89,7 +89,7 @@ export async function deliver(
     body: JSON.stringify(request.body),
     timeoutMs: delivery.timeoutMs,
   };
-  const secrets = [...request.secrets, token];
+  const secrets = [...request.secrets, ...tokenForms(token)];
   for (let n = 1; ; n++) {
     const step = next(provider, await attempt(delivery.http, http), n, delivery, secrets);
     if ('done' in step) return step.done;

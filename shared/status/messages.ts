@@ -44,10 +44,21 @@ export function providerMessage(body: string): string | undefined {
   return main ?? more;
 }
 
-/** Replaces every occurrence of each secret, then flattens and bounds the text. */
+/**
+ * The forms a token travels or is echoed in: as is, percent-encoded, and base64 alone or as
+ * Basic credentials with an empty user (Azure DevOps), so none of them survives in a reason.
+ */
+export function tokenForms(token: string): string[] {
+  if (token === '') return [];
+  const base64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
+  return [token, encodeURIComponent(token), base64(token), base64(`:${token}`)];
+}
+
+/** Replaces every occurrence of each secret (longest first), then flattens and bounds the text. */
 export function safeReason(reason: string, secrets: readonly string[]): string {
   let safe = reason;
-  for (const secret of secrets) if (secret !== '') safe = safe.split(secret).join('***');
+  const longestFirst = [...secrets].sort((a, b) => b.length - a.length);
+  for (const secret of longestFirst) if (secret !== '') safe = safe.split(secret).join('***');
   safe = safe.replace(/\s+/g, ' ').trim();
   return safe.length <= MAX_REASON_LENGTH ? safe : `${safe.slice(0, MAX_REASON_LENGTH - 1)}…`;
 }
