@@ -24,6 +24,9 @@ export interface HttpCommitStatusReporterOptions {
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
 
+/** Tokens are printable ASCII; anything else could not travel in a header (or would split one). */
+const HEADER_SAFE_TOKEN = /^[\x21-\x7E]+$/;
+
 function positiveInteger(name: string, value: number): number {
   if (!Number.isInteger(value) || value < 1) throw new CommitStatusError(`${name} must be a positive integer`);
   return value;
@@ -67,6 +70,13 @@ export class HttpCommitStatusReporter implements CommitStatusReporter {
     if (prepared.token === '') return { outcome: 'skipped', provider, reason: 'no_token' };
     if (api.requiresTargetUrl && prepared.targetUrl === undefined)
       return { outcome: 'skipped', provider, reason: 'no_target_url' };
+    if (!HEADER_SAFE_TOKEN.test(prepared.token))
+      return {
+        outcome: 'failed',
+        provider,
+        reason: 'the API token holds characters no HTTP header can carry',
+        attempts: 0,
+      };
     return deliver(provider, request, prepared.token, this.delivery);
   }
 }
