@@ -41,16 +41,18 @@ function send(res: ServerResponse, status: number, body?: unknown, headers: Reco
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers }).end(text);
 }
 
-/** The body, or undefined when it is larger than `MAX_BODY_BYTES`. */
+/**
+ * The body, or undefined when it is larger than `MAX_BODY_BYTES`. An oversized body is still
+ * read to its end (and dropped), so the 413 reaches the client instead of a reset connection.
+ */
 async function readBody(req: IncomingMessage): Promise<string | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) return undefined;
-    chunks.push(chunk as Buffer);
+    if (size <= MAX_BODY_BYTES) chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return size > MAX_BODY_BYTES ? undefined : Buffer.concat(chunks).toString('utf8');
 }
 
 function headersOf(req: IncomingMessage): Record<string, string> {
