@@ -8,6 +8,7 @@ import type { FakeCall, FakeProviders, Fault, RawRequest, RecordedStatus, Refuse
 /** Status requests are a few hundred bytes; anything near this is a bug. */
 const MAX_BODY_BYTES = 1024 * 1024;
 
+/** Where the fake listens; the local runtime may pin a port so a demo's config can name it. */
 export interface FakeProvidersOptions {
   /** @default '127.0.0.1' */
   readonly host?: string;

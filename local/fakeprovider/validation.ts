@@ -3,6 +3,7 @@ import type { FakeCall } from './types';
 /** Full SHA-1 or SHA-256, lower- or upper-case hex. */
 export const FULL_SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/i;
 
+/** A parsed JSON object body, read field by field. */
 export type JsonObject = Readonly<Record<string, unknown>>;
 
 /** What is wrong with one field, in words close to the provider's. */
@@ -12,6 +13,7 @@ export interface Problem {
   readonly message: string;
 }
 
+/** What a provider requires of one string field. */
 export interface FieldRule {
   readonly required?: boolean;
   readonly max?: number;
@@ -19,6 +21,7 @@ export interface FieldRule {
   readonly ignoreCase?: boolean;
 }
 
+/** A JSON object (not an array, not null): every status API takes one. */
 export function isJsonObject(value: unknown): value is JsonObject {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
@@ -42,6 +45,7 @@ export function checkString(body: JsonObject, field: string, rule: FieldRule = {
   return undefined;
 }
 
+/** The problems among `checks`, in field order (providers report them in the order they check). */
 export function problemsOf(...checks: readonly (Problem | undefined)[]): Problem[] {
   return checks.filter((p): p is Problem => p !== undefined);
 }

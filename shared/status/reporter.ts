@@ -7,6 +7,7 @@ import { STATUS_APIS } from './providers';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry';
 import type { CommitStatus, CommitStatusReporter, ReportOutcome } from './types';
 
+/** Everything is injectable so tests run without a network or a clock; the defaults suit a Lambda step. */
 export interface HttpCommitStatusReporterOptions {
   /** @default fetchHttpClient (Node's global fetch) */
   readonly http?: HttpClient;
@@ -22,6 +23,7 @@ export interface HttpCommitStatusReporterOptions {
   readonly random?: () => number;
 }
 
+/** Per attempt: a status API answers in well under a second, and a step should not hang on one that does not. */
 export const DEFAULT_TIMEOUT_MS = 10_000;
 
 /** Tokens are printable ASCII; anything else could not travel in a header (or would split one). */

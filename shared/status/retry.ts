@@ -11,6 +11,7 @@ export interface RetryPolicy {
   readonly maxDelayMs: number;
 }
 
+/** Three attempts; backoff of up to 0.5 s then 1 s, or a `Retry-After` pause of up to 10 s between them. */
 export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 3, baseDelayMs: 500, maxDelayMs: 10_000 };
 
 /**

@@ -2,6 +2,7 @@ import type { Provider } from '../../events';
 
 /** The states Gantry reports, in GitHub's words; each adapter maps them to its provider's. */
 export const COMMIT_STATES = ['pending', 'success', 'failure', 'error'] as const;
+/** A commit status state in Gantry's vocabulary. */
 export type CommitState = (typeof COMMIT_STATES)[number];
 
 /**

@@ -69,5 +69,7 @@ function giteaStyleFake(provider: Extract<Provider, 'gitea' | 'forgejo'>): Provi
   });
 }
 
+/** Gitea's status API, faked. */
 export const giteaFake = giteaStyleFake('gitea');
+/** Forgejo's, the same API under its own prefix. */
 export const forgejoFake = giteaStyleFake('forgejo');

@@ -2,6 +2,7 @@ import type { CommitState } from '../types';
 import { pathSegment, twoSegments } from './repository';
 import type { StatusApi } from './types';
 
+/** The REST API version Gantry is written against; Azure DevOps requires one on every call. */
 export const AZURE_DEVOPS_API_VERSION = '7.1';
 
 /** Groups Gantry's statuses in Azure DevOps, which shows them as `genre/name`. */

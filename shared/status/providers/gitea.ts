@@ -28,5 +28,7 @@ function giteaStyle(provider: Extract<Provider, 'gitea' | 'forgejo'>, name: stri
   };
 }
 
+/** Gitea's commit status API. */
 export const giteaStatusApi: StatusApi = giteaStyle('gitea', 'Gitea');
+/** Forgejo's, which it kept from Gitea; a provider of its own because webhooks and names differ. */
 export const forgejoStatusApi: StatusApi = giteaStyle('forgejo', 'Forgejo');
