@@ -12,6 +12,7 @@ import { eventBridgeService } from './eventbridge/service';
 import { LocalFunctions, type LogSink } from './lambda/functions';
 import { SecretsManagerService } from './secretsmanager';
 import { SqsService } from './sqs';
+import { createStepFunctions, type IntegrationHandler, type StepFunctionsEmulator, TaskFailure } from './stepfunctions';
 import { inventoryOf, type LocalInventory } from './template/inventory';
 import { TemplateResolver } from './template/resolver';
 import { synthTemplates } from './template/synth';
@@ -122,7 +123,19 @@ export async function startLocalControlPlane(options: LocalOptions): Promise<Loc
     });
     stops.push(() => functions.stop());
 
-    edge.mount(notYet('Step Functions', 'AWSStepFunctions', 'com.amazonaws.sfn'));
+    let sfn: StepFunctionsEmulator | undefined;
+    const startExecution: IntegrationHandler = async (parameters) => startNamedExecution(sfn, parameters);
+    sfn = await createStepFunctions({
+      stateMachines: inventory.stateMachines,
+      lambda: functions,
+      dataDir: join(dataDir, 'stepfunctions'),
+      region,
+      accountId: LOCAL_ACCOUNT_ID,
+      integrations: { 'arn:aws:states:::states:startExecution': startExecution },
+    });
+    const stepFunctions = sfn;
+    stops.push(() => stepFunctions.close());
+    edge.mount(stepFunctions.service);
     edge.mount(notYet('CodeBuild', 'CodeBuild_20161006', 'com.amazonaws.codebuild'));
     edge.mount(notYet('CodeDeploy', 'CodeDeploy_20141006', 'com.amazonaws.codedeploy'));
 
@@ -132,11 +145,14 @@ export async function startLocalControlPlane(options: LocalOptions): Promise<Loc
       dataDir: join(dataDir, 'eventbridge'),
       region,
       accountId: LOCAL_ACCOUNT_ID,
-      invokeTarget: targetInvoker({ functions, sqs, edge }),
+      invokeTarget: targetInvoker({ functions, sqs, stepFunctions }),
       ...(options.onBusRecord ? { onRecord: options.onBusRecord } : {}),
     });
     stops.push(() => bus.close());
     edge.mount(eventBridgeService(bus));
+    stepFunctions.registerIntegration('arn:aws:states:::events:putEvents', async (parameters) =>
+      putEventsTask(bus, parameters),
+    );
 
     const frontDoor: RunningFrontDoor = await startFrontDoor({
       apis: inventory.apis,
@@ -233,9 +249,15 @@ async function createTables(dynamo: RunningDynalite, inventory: LocalInventory, 
 }
 
 /** Starts an EventBridge target by the kind of ARN it has. */
-function targetInvoker(deps: { functions: LocalFunctions; sqs: SqsService; edge: RunningEdge }) {
+function targetInvoker(deps: { functions: LocalFunctions; sqs: SqsService; stepFunctions: StepFunctionsEmulator }) {
   return async (arn: string, input: string): Promise<string | undefined> => {
     const [, , service] = arn.split(':');
+    if (service === 'states') {
+      const out = (await deps.stepFunctions.service.handle('StartExecution', { stateMachineArn: arn, input })) as {
+        executionArn?: string;
+      };
+      return out.executionArn;
+    }
     if (service === 'lambda') {
       const outcome = await deps.functions.invoke(arn, JSON.parse(input));
       if (!outcome.ok) throw Object.assign(new Error(outcome.errorMessage), { name: outcome.errorType });
@@ -252,6 +274,42 @@ function targetInvoker(deps: { functions: LocalFunctions; sqs: SqsService; edge:
     }
     throw new Error(`local mode cannot deliver to ${arn}`);
   };
+}
+
+/**
+ * `arn:aws:states:::states:startExecution` (request/response): starts another execution with the
+ * name and input given, failing as AWS's integration does (`StepFunctions.ExecutionAlreadyExistsException`).
+ */
+async function startNamedExecution(sfn: StepFunctionsEmulator | undefined, parameters: unknown): Promise<unknown> {
+  if (sfn === undefined) throw new TaskFailure('States.TaskFailed', 'Step Functions is not started yet');
+  const p = parameters as { StateMachineArn?: string; Name?: string; Input?: unknown };
+  const input = typeof p.Input === 'string' ? p.Input : JSON.stringify(p.Input ?? {});
+  try {
+    const out = (await sfn.service.handle('StartExecution', {
+      stateMachineArn: p.StateMachineArn,
+      name: p.Name,
+      input,
+    })) as {
+      executionArn: string;
+      startDate: number;
+    };
+    return { ExecutionArn: out.executionArn, StartDate: new Date(out.startDate * 1000).toISOString() };
+  } catch (error) {
+    if (error instanceof AwsServiceError) throw new TaskFailure(`StepFunctions.${error.code}Exception`, error.message);
+    throw error;
+  }
+}
+
+/** `arn:aws:states:::events:putEvents`: puts the entries on the local bus, answering as AWS does. */
+async function putEventsTask(bus: LocalBus, parameters: unknown): Promise<unknown> {
+  const entries = ((parameters as { Entries?: Record<string, unknown>[] }).Entries ?? []).map((e) => ({
+    bus: String(e.EventBusName ?? 'default'),
+    source: String(e.Source),
+    detailType: String(e.DetailType),
+    detail: (typeof e.Detail === 'string' ? JSON.parse(e.Detail) : (e.Detail ?? {})) as Record<string, never>,
+  }));
+  const ids = bus.accept(entries);
+  return { Entries: ids.map((EventId) => ({ EventId })), FailedEntryCount: 0 };
 }
 
 /** Local-only views for the demo and the CLI: what runs, and what happened to recent events. */

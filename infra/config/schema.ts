@@ -1,32 +1,116 @@
 import { z } from 'zod';
 import { ProviderSchema } from '../../events';
+import { GatesSchema } from '../../shared/gates/schema';
+import { ApprovalPolicySchema, ApproversSchema, IDENTITY_NAME } from '../../shared/pipelines/approvers';
+import { BranchPatternsSchema } from '../../shared/pipelines/branches';
+import { API_URL_EXAMPLES, apiUrlFor, PROVIDERS_REQUIRING_API_URL } from '../../shared/status/defaults';
 
 const Name = z
   .string()
   .regex(/^[a-z][a-z0-9-]{0,39}$/, 'use lower-case letters, digits and dashes, starting with a letter (max 40)');
 
+const EnvName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'environment variable names are upper case, digits and _');
+
 /** A provider account or instance whose webhooks share one secret. */
-export const ConnectionConfigSchema = z.strictObject({
-  name: Name,
-  provider: ProviderSchema,
-  /** Secrets Manager name of the connection secret. @default gantry/connections/<name> */
-  secretName: z.string().min(1).optional(),
-});
+export const ConnectionConfigSchema = z
+  .strictObject({
+    name: Name.describe('How pipelines refer to this connection'),
+    provider: ProviderSchema,
+    secretName: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Secrets Manager name of the connection secret. Default: gantry/connections/<name>'),
+    apiUrl: z
+      .url()
+      .optional()
+      .describe("The provider's REST API, for commit statuses. Required for self-hosted providers"),
+  })
+  .superRefine((c, ctx) => {
+    if (c.apiUrl === undefined && PROVIDERS_REQUIRING_API_URL.includes(c.provider)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['apiUrl'],
+        message: `${c.provider} has no public API address: set apiUrl (e.g. ${API_URL_EXAMPLES[c.provider]})`,
+      });
+    }
+  });
 export type ConnectionConfig = z.infer<typeof ConnectionConfigSchema>;
 
 export const SourceConfigSchema = z.strictObject({
   provider: ProviderSchema,
-  /** Full name as the provider spells it: owner/name, group/subgroup/name, PROJECT/slug, project/repository. */
   repository: z
     .string()
     .min(3)
-    .regex(/^[^\s/]+(\/[^\s/]+)+$/, 'must look like owner/name'),
+    .regex(/^[^\s/]+(\/[^\s/]+)+$/, 'must look like owner/name')
+    .describe('Full name as the provider spells it: owner/name, group/subgroup/name, PROJECT/slug, project/repository'),
   connection: Name,
+});
+
+const TriggerSchema = z.strictObject({
+  branches: BranchPatternsSchema.describe('Branch globs; * matches any characters, including /'),
+  exclude: BranchPatternsSchema.optional().describe('Globs of branches never to run, even if included'),
+});
+
+export const TriggersSchema = z
+  .strictObject(
+    {
+      push: TriggerSchema.optional().describe('Run on pushes to these branches'),
+      tags: z
+        .strictObject({ include: BranchPatternsSchema, exclude: BranchPatternsSchema.optional() })
+        .optional()
+        .describe('Run on tags matching these globs'),
+      pullRequests: z
+        .strictObject({ targetBranches: BranchPatternsSchema, exclude: BranchPatternsSchema.optional() })
+        .optional()
+        .describe('Validate pull requests into these branches (build and gates, never deploy)'),
+    },
+    { error: (issue) => (issue.input === undefined ? 'declare triggers: push, tags and/or pullRequests' : undefined) },
+  )
+  .refine((t) => t.push ?? t.tags ?? t.pullRequests, 'declare at least one trigger');
+
+export const BuildConfigSchema = z.strictObject({
+  buildspec: z.string().min(1).default('buildspec.yml').describe('Path of the buildspec in the repository'),
+  computeSize: z.enum(['small', 'medium', 'large', '2xlarge']).default('small'),
+  timeoutMinutes: z.number().int().min(5).max(2160).default(30),
+  env: z.record(EnvName, z.string()).default({}).describe('Plain environment variables of the build'),
+  secrets: z
+    .record(EnvName, z.string().min(1))
+    .default({})
+    .describe(
+      'Environment variables read from Secrets Manager at build time: NAME: secret-name[:json-key]. Never values',
+    ),
+});
+
+export const EnvironmentConfigSchema = z.strictObject({
+  name: Name,
+  branches: BranchPatternsSchema.describe('Pushes to these branches deploy to this environment'),
+  approval: ApprovalPolicySchema.default({
+    required: false,
+    approverGroups: [],
+    minApprovals: 1,
+    timeoutMinutes: 1440,
+    separationOfDuties: true,
+  }),
 });
 
 export const PipelineConfigSchema = z.strictObject({
   name: Name,
   source: SourceConfigSchema,
+  triggers: TriggersSchema,
+  build: BuildConfigSchema.default({
+    buildspec: 'buildspec.yml',
+    computeSize: 'small',
+    timeoutMinutes: 30,
+    env: {},
+    secrets: {},
+  }),
+  gates: GatesSchema.default({}),
+  environments: z.array(EnvironmentConfigSchema).default([]),
+  concurrency: z
+    .enum(['queued', 'superseded'])
+    .default('queued')
+    .describe('Per pipeline + environment: queued runs wait their turn; superseded cancels the older run'),
 });
 export type PipelineConfig = z.infer<typeof PipelineConfigSchema>;
 
@@ -35,29 +119,61 @@ export const GantryConfigSchema = z
   .strictObject({
     connections: z.array(ConnectionConfigSchema).min(1, 'declare at least one connection'),
     pipelines: z.array(PipelineConfigSchema).default([]),
+    approvers: ApproversSchema.default({ groups: {}, identities: {} }),
   })
   .superRefine((config, ctx) => {
     uniqueNames(config.connections, ['connections'], ctx);
     uniqueNames(config.pipelines, ['pipelines'], ctx);
-    const connections = new Map(config.connections.map((c) => [c.name, c]));
     config.pipelines.forEach((pipeline, i) => {
-      const connection = connections.get(pipeline.source.connection);
-      if (connection === undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['pipelines', i, 'source', 'connection'],
-          message: `no connection named "${pipeline.source.connection}" (known: ${[...connections.keys()].join(', ')})`,
-        });
-      } else if (connection.provider !== pipeline.source.provider) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['pipelines', i, 'source', 'provider'],
-          message: `is ${pipeline.source.provider} but connection "${connection.name}" is ${connection.provider}`,
-        });
-      }
+      checkSource(config, pipeline, i, ctx);
+      uniqueNames(pipeline.environments, ['pipelines', i, 'environments'], ctx);
+      pipeline.environments.forEach((env, e) => {
+        for (const group of env.approval.approverGroups) {
+          if (!(group in config.approvers.groups)) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['pipelines', i, 'environments', e, 'approval', 'approverGroups'],
+              message: `no approver group named "${group}" (declare it under approvers.groups)`,
+            });
+          }
+        }
+      });
     });
+    for (const [group, members] of Object.entries(config.approvers.groups)) {
+      for (const member of members) {
+        if (!(member in config.approvers.identities)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['approvers', 'groups', group],
+            message: `no identity named "${member}" under approvers.identities`,
+          });
+        }
+      }
+    }
   });
 export type GantryConfig = z.infer<typeof GantryConfigSchema>;
+
+function checkSource(
+  config: { connections: ConnectionConfig[] },
+  pipeline: PipelineConfig,
+  i: number,
+  ctx: z.RefinementCtx,
+): void {
+  const connection = config.connections.find((c) => c.name === pipeline.source.connection);
+  if (connection === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['pipelines', i, 'source', 'connection'],
+      message: `no connection named "${pipeline.source.connection}" (known: ${config.connections.map((c) => c.name).join(', ')})`,
+    });
+  } else if (connection.provider !== pipeline.source.provider) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['pipelines', i, 'source', 'provider'],
+      message: `is ${pipeline.source.provider} but connection "${connection.name}" is ${connection.provider}`,
+    });
+  }
+}
 
 function uniqueNames(items: readonly { name: string }[], path: (string | number)[], ctx: z.RefinementCtx): void {
   const seen = new Set<string>();
@@ -69,6 +185,13 @@ function uniqueNames(items: readonly { name: string }[], path: (string | number)
 }
 
 /** The Secrets Manager name of a connection's secret. */
-export function connectionSecretName(connection: ConnectionConfig): string {
+export function connectionSecretName(connection: Pick<ConnectionConfig, 'name' | 'secretName'>): string {
   return connection.secretName ?? `gantry/connections/${connection.name}`;
 }
+
+/** The REST API a connection reports commit statuses to. */
+export function connectionApiUrl(connection: ConnectionConfig): string {
+  return apiUrlFor(connection.provider, connection.apiUrl);
+}
+
+export { IDENTITY_NAME };

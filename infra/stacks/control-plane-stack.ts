@@ -1,7 +1,16 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus } from 'aws-cdk-lib/aws-events';
+import { Bucket } from 'aws-cdk-lib/aws-s3';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import type { GantryConfig } from '../config/schema';
+import type { StatusApis } from '../../shared/pipelines/env';
+import { pipelineDefinition } from '../config/definitions';
+import { connectionApiUrl, type GantryConfig } from '../config/schema';
+import { artifactsBucketName, DELIVERIES_TABLE_NAME } from '../constructs/names';
+import { OperatorApi } from '../constructs/operator-api';
+import { Pipeline } from '../constructs/pipeline/pipeline';
+import { PipelineSteps } from '../constructs/pipeline/steps';
 import { WebhookIngress } from '../constructs/webhook-ingress';
 import type { GantryDataStack } from './data-stack';
 
@@ -12,23 +21,62 @@ export interface GantryControlPlaneStackProps extends StackProps {
   readonly eventBusName?: string;
 }
 
-/** The stateless half: the bus, the webhook front door, and (later) the pipelines. */
+/** The stateless half: the bus, the webhook front door, the pipelines and the operator API. */
 export class GantryControlPlaneStack extends Stack {
   readonly bus: EventBus;
   readonly ingress: WebhookIngress;
+  readonly pipelines: Pipeline[];
+  readonly operators: OperatorApi;
 
   constructor(scope: Construct, id: string, props: GantryControlPlaneStackProps) {
     super(scope, id, props);
+    const { config, data } = props;
     this.bus = new EventBus(this, 'Bus', { eventBusName: props.eventBusName ?? 'gantry' });
     this.ingress = new WebhookIngress(this, 'WebhookIngress', {
       bus: this.bus,
-      deliveriesTable: props.data.deliveries,
-      connections: props.data.connections,
-      repositories: repositoriesByConnection(props.config),
+      deliveriesTable: Table.fromTableName(this, 'Deliveries', DELIVERIES_TABLE_NAME),
+      connections: data.connections,
+      repositories: repositoriesByConnection(config),
     });
+    const artifacts = Bucket.fromBucketName(this, 'Artifacts', artifactsBucketName());
+    const steps = new PipelineSteps(this, 'PipelineSteps', {
+      bus: this.bus,
+      artifactsKey: data.artifacts.key,
+      connections: data.connections,
+      statusApis: statusApis(config),
+    });
+    const triggerDeadLetters = new Queue(this, 'TriggerDeadLetters', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(triggerDeadLetters).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself the dead-letter queue of the pipeline trigger rules.',
+    });
+    this.pipelines = config.pipelines.map(
+      (pipeline) =>
+        new Pipeline(this, `Pipeline-${pipeline.name}`, {
+          config: pipeline,
+          definition: pipelineDefinition(config, pipeline),
+          steps: steps.functions,
+          bus: this.bus,
+          artifacts,
+          artifactsKey: data.artifacts.key,
+          triggerDeadLetters,
+        }),
+    );
+    this.operators = new OperatorApi(this, 'OperatorApi', { eventBusName: this.bus.eventBusName });
+    this.addStackDependency(data, 'tables and the artifacts bucket are referenced by name');
+    const account = this.ingress.api.node.tryFindChild('Account');
+    if (account) this.operators.api.deploymentStage.node.addDependency(account);
     new CfnOutput(this, 'WebhookBaseUrl', {
       description: 'Point each provider webhook at <this URL>/<provider>, e.g. …/webhooks/github',
       value: this.ingress.api.urlForPath('/webhooks'),
+    });
+    new CfnOutput(this, 'OperatorApiUrl', {
+      description: 'The gantry CLI sends approvals here (IAM-signed)',
+      value: this.operators.api.url,
     });
   }
 }
@@ -41,4 +89,10 @@ function repositoriesByConnection(config: GantryConfig): Record<string, string[]
     byConnection[source.connection] = list;
   }
   return byConnection;
+}
+
+function statusApis(config: GantryConfig): StatusApis {
+  return Object.fromEntries(
+    config.connections.map((c) => [c.name, { provider: c.provider, apiUrl: connectionApiUrl(c) }]),
+  );
 }

@@ -2,7 +2,10 @@ import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
 import type { GantryConfig } from '../config/schema';
+import { Artifacts } from '../constructs/artifacts';
 import { ConnectionSecrets } from '../constructs/connection-secrets';
+import { DELIVERIES_TABLE_NAME } from '../constructs/names';
+import { RunsTable } from '../constructs/runs-table';
 
 export interface GantryDataStackProps extends StackProps {
   readonly config: GantryConfig;
@@ -12,10 +15,13 @@ export interface GantryDataStackProps extends StackProps {
 export class GantryDataStack extends Stack {
   readonly deliveries: Table;
   readonly connections: ConnectionSecrets;
+  readonly runs: RunsTable;
+  readonly artifacts: Artifacts;
 
   constructor(scope: Construct, id: string, props: GantryDataStackProps) {
     super(scope, id, props);
     this.deliveries = new Table(this, 'Deliveries', {
+      tableName: DELIVERIES_TABLE_NAME,
       partitionKey: { name: 'pk', type: AttributeType.STRING },
       billingMode: BillingMode.PAY_PER_REQUEST,
       timeToLiveAttribute: 'expiresAt',
@@ -25,5 +31,7 @@ export class GantryDataStack extends Stack {
       removalPolicy: RemovalPolicy.DESTROY,
     });
     this.connections = new ConnectionSecrets(this, 'Connections', { connections: props.config.connections });
+    this.runs = new RunsTable(this, 'Runs');
+    this.artifacts = new Artifacts(this, 'Artifacts');
   }
 }

@@ -11,11 +11,26 @@ connections:
   - name: gitlab-internal
     provider: gitlab
     secretName: custom/gitlab-secret
+    apiUrl: https://gitlab.internal.example.com/api/v4
 pipelines:
   - name: widgets
     source: { provider: github, repository: acme/widgets, connection: github-acme }
+    triggers:
+      push: { branches: [develop, main, release/*] }
+      pullRequests: { targetBranches: main }
+    gates: { requireTestsPassed: true, minLineCoverage: 80 }
+    environments:
+      - { name: dev, branches: develop }
+      - name: prod
+        branches: release/*
+        approval: { required: true, approverGroups: [releasers], timeoutMinutes: 60 }
   - name: gadgets
     source: { provider: github, repository: acme/gadgets, connection: github-acme }
+    triggers: { tags: { include: 'v*' } }
+approvers:
+  groups: { releasers: [carol] }
+  identities:
+    carol: { principals: ['arn:aws:iam::123456789012:user/carol'], git: { github: carol } }
 `;
 
 export function testConfig(yaml = TEST_CONFIG_YAML): GantryConfig {

@@ -21,19 +21,19 @@ describe('the Gantry config', () => {
   });
 
   it('names the secret after the connection unless told otherwise', () => {
-    expect(connectionSecretName({ name: 'gh', provider: 'github' })).toBe('gantry/connections/gh');
-    expect(connectionSecretName({ name: 'gh', provider: 'github', secretName: 'mine' })).toBe('mine');
+    expect(connectionSecretName({ name: 'gh' })).toBe('gantry/connections/gh');
+    expect(connectionSecretName({ name: 'gh', secretName: 'mine' })).toBe('mine');
   });
 
   it.each([
     [
       'a pipeline on an unknown connection',
-      `${CONNECTION}pipelines:\n  - name: p\n    source:\n      provider: github\n      repository: a/b\n      connection: nope\n`,
+      `${CONNECTION}pipelines:\n  - name: p\n    source:\n      provider: github\n      repository: a/b\n      connection: nope\n    triggers: { push: { branches: main } }\n`,
       'gantry.config.yaml:9:19: pipelines.0.source.connection: no connection named "nope" (known: gh)',
     ],
     [
       'a pipeline whose provider differs from its connection',
-      `${CONNECTION}pipelines:\n  - name: p\n    source:\n      provider: gitlab\n      repository: a/b\n      connection: gh\n`,
+      `${CONNECTION}pipelines:\n  - name: p\n    source:\n      provider: gitlab\n      repository: a/b\n      connection: gh\n    triggers: { push: { branches: main } }\n`,
       'gantry.config.yaml:7:17: pipelines.0.source.provider: is gitlab but connection "gh" is github',
     ],
     [
@@ -63,10 +63,16 @@ describe('the Gantry config', () => {
   });
 
   it('reports every problem at once, not just the first', () => {
+    // Cross-field checks run once the shape is right, so every field here parses.
     const message = problems(
-      `${CONNECTION}  - name: gh\n    provider: github\npipelines:\n  - name: Bad_Name\n    source: { provider: github, repository: a/b, connection: zz }\n`,
+      `${CONNECTION}  - name: gh\n    provider: gitlab\npipelines:\n  - name: p\n    source: { provider: github, repository: a/b, connection: zz }\n    triggers: { push: { branches: main } }\n    environments: [{ name: prod, branches: main, approval: { required: true, approverGroups: [nobody] } }]\n`,
     );
-    expect(message.split('\n').filter((line) => line.includes('gantry.config.yaml:'))).toHaveLength(3);
+    const lines = message.split('\n').filter((line) => line.includes('gantry.config.yaml:'));
+    expect(lines.map((l) => l.replace(/^.*?: /, '').split(':')[0])).toEqual([
+      'connections.1.name',
+      'pipelines.0.source.connection',
+      'pipelines.0.environments.0.approval.approverGroups',
+    ]);
   });
 
   it('says which file it cannot read', () => {

@@ -1,0 +1,13 @@
+import { stepHandler } from '../../shared/lambda/step-handler';
+import { observability } from '../../shared/observability';
+import { finishRun } from '../../shared/pipelines/finish';
+import { ReportStepInputSchema } from '../../shared/pipelines/steps';
+import { awsPipelineDeps } from '../../shared/pipelines/wiring';
+
+const o11y = observability();
+const deps = awsPipelineDeps(o11y);
+
+/** ReportStatus: the commit status back to the provider, and the run closed. */
+export const handler = stepHandler(o11y, ReportStepInputSchema, ({ plan, outcome, failure }) =>
+  finishRun(deps, plan, outcome, failure),
+);

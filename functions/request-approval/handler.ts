@@ -1,0 +1,13 @@
+import { stepHandler } from '../../shared/lambda/step-handler';
+import { observability } from '../../shared/observability';
+import { requestApproval } from '../../shared/pipelines/approval';
+import { TokenStepInputSchema } from '../../shared/pipelines/steps';
+import { awsPipelineDeps } from '../../shared/pipelines/wiring';
+
+const o11y = observability();
+const deps = awsPipelineDeps(o11y);
+
+/** Approval (.waitForTaskToken): parks the run's token with the run and announces the request. */
+export const handler = stepHandler(o11y, TokenStepInputSchema, ({ plan, taskToken }) =>
+  requestApproval(deps, plan, taskToken),
+);

@@ -1,0 +1,55 @@
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { artifactsBucketName } from './names';
+
+export interface ArtifactsProps {
+  /** Days build artifacts (reports included) are kept. @default 90 */
+  readonly retentionDays?: number;
+}
+
+/**
+ * Build artifacts and reports: an S3 bucket encrypted with a customer-managed KMS key, TLS only,
+ * no public access, its access logged to a second bucket.
+ */
+export class Artifacts extends Construct {
+  readonly bucket: Bucket;
+  readonly key: Key;
+
+  constructor(scope: Construct, id: string, props: ArtifactsProps = {}) {
+    super(scope, id);
+    this.key = new Key(this, 'Key', {
+      description: 'Gantry build artifacts and reports',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const accessLogs = new Bucket(this, 'AccessLogs', {
+      encryption: BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_PREFERRED,
+      lifecycleRules: [{ expiration: Duration.days(365) }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(accessLogs).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: 'This bucket receives the artifacts bucket server access logs; logging it to itself would loop.',
+    });
+    this.bucket = new Bucket(this, 'Bucket', {
+      bucketName: artifactsBucketName(),
+      encryption: BucketEncryption.KMS,
+      encryptionKey: this.key,
+      bucketKeyEnabled: true,
+      enforceSSL: true,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      versioned: true,
+      serverAccessLogsBucket: accessLogs,
+      serverAccessLogsPrefix: 'artifacts/',
+      lifecycleRules: [
+        { expiration: Duration.days(props.retentionDays ?? 90), noncurrentVersionExpiration: Duration.days(7) },
+      ],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+  }
+}

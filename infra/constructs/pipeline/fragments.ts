@@ -1,0 +1,243 @@
+import { Duration } from 'aws-cdk-lib';
+import type { IProject } from 'aws-cdk-lib/aws-codebuild';
+import {
+  Choice,
+  Condition,
+  CustomState,
+  Fail,
+  type IChainable,
+  IntegrationPattern,
+  JsonPath,
+  Pass,
+  Result,
+  Succeed,
+  TaskInput,
+  Timeout,
+} from 'aws-cdk-lib/aws-stepfunctions';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import type { Construct } from 'constructs';
+import type { PipelineDefinition } from '../../../shared/pipelines/definition';
+import type { GantryFunction } from '../gantry-function';
+import type { StepName } from './steps';
+
+export type Steps = Readonly<Record<StepName, GantryFunction>>;
+
+/** A state that can have a Catch. */
+interface Catchable {
+  addCatch(handler: IChainable, props?: { errors?: string[]; resultPath?: string }): unknown;
+}
+
+/**
+ * The one failure policy of a pipeline state machine: a failed stage is named, then
+ * RecordFailure → ReportStatus(failure) → Fail. Every stage's Catch leads here.
+ */
+export class FailurePath {
+  private readonly entry: IChainable;
+  private readonly markers = new Map<string, Pass>();
+
+  constructor(
+    private readonly scope: Construct,
+    steps: Steps,
+  ) {
+    const record = invoke(
+      scope,
+      'RecordFailure',
+      steps.recordFailure,
+      { 'plan.$': '$.plan', 'stage.$': '$.failedStage', 'failure.$': '$.failure' },
+      '$.summary',
+    );
+    const report = invoke(
+      scope,
+      'ReportFailure',
+      steps.reportStatus,
+      { 'plan.$': '$.plan', outcome: 'failure', 'failure.$': '$.summary.value' },
+      undefined,
+    );
+    const fail = new Fail(scope, 'RunFailed', { error: 'Gantry.RunFailed', causePath: '$.summary.value.reason' });
+    record.addCatch(
+      new Fail(scope, 'FailureNotRecorded', { error: 'Gantry.FailureNotRecorded', causePath: '$.recordError.Cause' }),
+      { resultPath: '$.recordError' },
+    );
+    report.addCatch(fail, { resultPath: '$.reportError' });
+    this.entry = record.next(report).next(fail);
+  }
+
+  /** Where a failure of `stage` enters the path (the failure itself must be at `$.failure`). */
+  entryFor(stage: string): IChainable {
+    let marker = this.markers.get(stage);
+    if (marker === undefined) {
+      marker = new Pass(this.scope, `Failed ${stage}`, {
+        result: Result.fromString(stage),
+        resultPath: '$.failedStage',
+      });
+      marker.next(this.entry);
+      this.markers.set(stage, marker);
+    }
+    return marker;
+  }
+
+  /** Sends any error of `state` down the failure path as a failure of `stage`. */
+  catchInto(state: Catchable, stage: string): void {
+    state.addCatch(this.entryFor(stage), { resultPath: '$.failure' });
+  }
+}
+
+/** Calls a step function; its result (without Lambda's envelope) lands at `resultPath.value`. */
+function invoke(
+  scope: Construct,
+  id: string,
+  fn: GantryFunction,
+  payload: Record<string, unknown>,
+  resultPath: string | undefined,
+): LambdaInvoke {
+  return new LambdaInvoke(scope, id, {
+    lambdaFunction: fn.function,
+    payload: TaskInput.fromObject(payload),
+    payloadResponseOnly: false,
+    resultSelector: { 'value.$': '$.Payload' },
+    resultPath: resultPath ?? JsonPath.DISCARD,
+    retryOnServiceExceptions: true,
+    taskTimeout: Timeout.duration(Duration.minutes(5)),
+  });
+}
+
+/** Calls a step function with a task token and waits until something answers it. */
+function invokeWithToken(
+  scope: Construct,
+  id: string,
+  fn: GantryFunction,
+  timeout: Timeout,
+  resultPath: string | undefined,
+): LambdaInvoke {
+  return new LambdaInvoke(scope, id, {
+    lambdaFunction: fn.function,
+    payload: TaskInput.fromObject({ 'plan.$': '$.plan', taskToken: JsonPath.taskToken }),
+    integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+    taskTimeout: timeout,
+    resultPath: resultPath ?? JsonPath.DISCARD,
+    retryOnServiceExceptions: true,
+  });
+}
+
+/** ResolvePlan → Skip? → Queued? (WaitTurn) → `next` */
+export function planFragment(
+  scope: Construct,
+  steps: Steps,
+  definition: PipelineDefinition,
+  next: IChainable,
+): IChainable {
+  const plan = invoke(
+    scope,
+    'ResolvePlan',
+    steps.resolvePlan,
+    {
+      pipeline: definition,
+      'trigger.$': '$.trigger',
+      'source.$': '$.source',
+      execution: { 'id.$': '$$.Execution.Id', 'name.$': '$$.Execution.Name' },
+    },
+    '$.resolved',
+  );
+  plan.addCatch(new Fail(scope, 'PlanFailed', { error: 'Gantry.PlanFailed', causePath: '$.error.Cause' }), {
+    resultPath: '$.error',
+  });
+  const keepPlan = new Pass(scope, 'KeepPlan', { parameters: { 'plan.$': '$.resolved.value' } });
+  const wait = invokeWithToken(scope, 'WaitTurn', steps.waitTurn, Timeout.duration(Duration.days(7)), undefined);
+  const queued = new Choice(scope, 'Queued?')
+    .when(Condition.booleanEquals('$.plan.waitForTurn', true), wait.next(next))
+    .otherwise(next);
+  const skip = new Choice(scope, 'Skip?')
+    .when(
+      Condition.booleanEquals('$.plan.skip', true),
+      new Succeed(scope, 'Skipped', { comment: 'No trigger of this pipeline selects the change' }),
+    )
+    .otherwise(queued);
+  return plan.next(keepPlan).next(skip);
+}
+
+/** Build: CodeBuild StartBuild .sync on the pipeline's project, with the clone URL and commit as overrides. */
+export function buildFragment(scope: Construct, project: IProject, failures: FailurePath): CustomState {
+  const build = new CustomState(scope, 'Build', {
+    stateJson: {
+      Type: 'Task',
+      Resource: 'arn:aws:states:::codebuild:startBuild.sync',
+      Parameters: {
+        ProjectName: project.projectName,
+        'SourceLocationOverride.$': '$.plan.build.cloneUrl',
+        'SourceVersion.$': '$.plan.build.commit',
+        'EnvironmentVariablesOverride.$': '$.plan.build.env',
+      },
+      ResultSelector: {
+        'id.$': '$.Build.Id',
+        'status.$': '$.Build.BuildStatus',
+        'artifacts.$': '$.Build.Artifacts.Location',
+        'logGroup.$': '$.Build.Logs.GroupName',
+        'logStream.$': '$.Build.Logs.StreamName',
+      },
+      ResultPath: '$.build',
+      TimeoutSeconds: 3 * 3600,
+    },
+  });
+  failures.catchInto(build, 'build');
+  return build;
+}
+
+/** EvaluateGates → GatesPassed? (else the failure path, with every reason) → `next` */
+export function gatesFragment(scope: Construct, steps: Steps, failures: FailurePath, next: IChainable): IChainable {
+  const gates = invoke(
+    scope,
+    'EvaluateGates',
+    steps.evaluateGates,
+    { 'plan.$': '$.plan', 'build.$': '$.build' },
+    '$.gates',
+  );
+  failures.catchInto(gates, 'gates');
+  const failed = new Pass(scope, 'GatesFailed', {
+    parameters: { Error: 'Gantry.GatesFailed', 'Cause.$': 'States.JsonToString($.gates.value.reasons)' },
+    resultPath: '$.failure',
+  });
+  return gates.next(
+    new Choice(scope, 'GatesPassed?')
+      .when(Condition.booleanEquals('$.gates.value.passed', true), next)
+      .otherwise(failed.next(failures.entryFor('gates'))),
+  );
+}
+
+/** NeedsApproval? → Approval (.waitForTaskToken, until the policy's timeout) → `next` */
+export function approvalFragment(scope: Construct, steps: Steps, failures: FailurePath, next: IChainable): IChainable {
+  const approval = invokeWithToken(
+    scope,
+    'Approval',
+    steps.requestApproval,
+    Timeout.at('$.plan.approval.timeoutSeconds'),
+    '$.approval',
+  );
+  failures.catchInto(approval, 'approval');
+  return new Choice(scope, 'NeedsApproval?')
+    .when(Condition.isNotNull('$.plan.approval'), approval.next(next))
+    .otherwise(next);
+}
+
+/** Deploy? → Deploy: a placeholder until deploy targets exist → `next` */
+export function deployFragment(scope: Construct, next: IChainable): IChainable {
+  const deploy = new Pass(scope, 'Deploy', {
+    result: Result.fromObject({ deployed: false, reason: 'no deploy target configured' }),
+    resultPath: '$.deployment',
+  });
+  return new Choice(scope, 'Deploy?')
+    .when(Condition.booleanEquals('$.plan.deploy', true), deploy.next(next))
+    .otherwise(next);
+}
+
+/** ReportSuccess → Succeeded */
+export function reportFragment(scope: Construct, steps: Steps, failures: FailurePath): IChainable {
+  const report = invoke(
+    scope,
+    'ReportSuccess',
+    steps.reportStatus,
+    { 'plan.$': '$.plan', outcome: 'success' },
+    undefined,
+  );
+  failures.catchInto(report, 'report');
+  return report.next(new Succeed(scope, 'Succeeded'));
+}

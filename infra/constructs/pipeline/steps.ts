@@ -1,0 +1,103 @@
+import { Duration, Validations } from 'aws-cdk-lib';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { Construct } from 'constructs';
+import { PIPELINE_ENV, type StatusApis } from '../../../shared/pipelines/env';
+import type { ConnectionSecrets } from '../connection-secrets';
+import { GantryFunction } from '../gantry-function';
+import { artifactsBucketArn, RUNS_TABLE_NAME, runsTableArns } from '../names';
+import { pipelineArns } from './names';
+
+export interface PipelineStepsProps {
+  readonly bus: IEventBus;
+  /** The key that encrypts build artifacts (reports included). */
+  readonly artifactsKey: IKey;
+  readonly connections: ConnectionSecrets;
+  /** Where each connection's commit statuses go. */
+  readonly statusApis: StatusApis;
+}
+
+export type StepName =
+  | 'resolvePlan'
+  | 'waitTurn'
+  | 'evaluateGates'
+  | 'requestApproval'
+  | 'recordFailure'
+  | 'reportStatus';
+
+/**
+ * The Lambda functions every pipeline's state machine calls, shared by all pipelines (each
+ * state machine carries its pipeline's config), each granted exactly what its step does.
+ */
+export class PipelineSteps extends Construct {
+  readonly functions: Readonly<Record<StepName, GantryFunction>>;
+
+  constructor(scope: Construct, id: string, props: PipelineStepsProps) {
+    super(scope, id);
+    const environment = {
+      [PIPELINE_ENV.runsTable]: RUNS_TABLE_NAME,
+      [PIPELINE_ENV.eventBus]: props.bus.eventBusName,
+      [PIPELINE_ENV.statusApis]: JSON.stringify(props.statusApis),
+    };
+    const make = (name: string, description: string, timeout = 30) =>
+      new GantryFunction(this, name, { name, description, environment, timeout: Duration.seconds(timeout) });
+    this.functions = {
+      resolvePlan: make('resolve-plan', 'Plans a pipeline run, records it, applies the concurrency policy'),
+      waitTurn: make('wait-turn', 'Parks a queued run until its lane is free'),
+      evaluateGates: make('evaluate-gates', "Evaluates quality and security gates on the build's reports", 120),
+      requestApproval: make('request-approval', 'Parks a run waiting for approval and announces it'),
+      recordFailure: make('record-failure', 'Records what failed in a run'),
+      reportStatus: make('report-status', 'Reports commit status and closes the run'),
+    };
+    this.grant(props);
+  }
+
+  private grant(props: PipelineStepsProps): void {
+    const arns = pipelineArns(this);
+    const runs = new PolicyStatement({
+      actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+      resources: runsTableArns(this),
+    });
+    for (const step of Object.values(this.functions)) step.function.addToRolePolicy(runs);
+    const { resolvePlan, waitTurn, evaluateGates, requestApproval, reportStatus } = this.functions;
+    resolvePlan.function.addToRolePolicy(
+      new PolicyStatement({ actions: ['states:StopExecution'], resources: [arns.executions] }),
+    );
+    for (const step of [resolvePlan, waitTurn, reportStatus]) {
+      step.function.addToRolePolicy(
+        new PolicyStatement({ actions: ['states:SendTaskSuccess'], resources: [arns.stateMachines] }),
+      );
+    }
+    for (const step of [resolvePlan, reportStatus]) props.connections.grantRead(step.function);
+    grantReadArtifacts(evaluateGates, props.artifactsKey);
+    props.bus.grantPutEventsTo(requestApproval.function);
+    acknowledgePipelineWildcards([resolvePlan, waitTurn, reportStatus]);
+  }
+}
+
+/** List the artifacts bucket and read its objects (the reports), decrypting with its key. */
+function grantReadArtifacts(step: GantryFunction, key: IKey): void {
+  const bucket = artifactsBucketArn();
+  step.function.addToRolePolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket] }));
+  step.function.addToRolePolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: [`${bucket}/*`] }));
+  key.grantDecrypt(step.function);
+  Validations.of(step.role).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::gantry-artifacts-<AWS::AccountId>-<AWS::Region>/*]',
+    reason: 'Reads the reports of any build: objects of the artifacts bucket, whose keys are per build.',
+  });
+}
+
+function acknowledgePipelineWildcards(steps: readonly GantryFunction[]): void {
+  for (const step of steps) {
+    Validations.of(step.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:gantry-pipeline-*]',
+      reason: 'Queued runs are resumed by task token on any pipeline state machine; all are named gantry-pipeline-*.',
+    });
+    Validations.of(step.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:gantry-pipeline-*:*]',
+      reason:
+        'A superseding run stops older executions of its pipeline; all pipeline state machines are named gantry-pipeline-*.',
+    });
+  }
+}

@@ -1,0 +1,59 @@
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import {
+  SendTaskFailureCommand,
+  SendTaskSuccessCommand,
+  type SFNClient,
+  StopExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import type { ArtifactStore, ExecutionControl } from './ports';
+
+/** Step Functions behind the ExecutionControl port. */
+export class StepFunctionsControl implements ExecutionControl {
+  constructor(private readonly sfn: SFNClient) {}
+
+  async sendTaskSuccess(taskToken: string, output: unknown): Promise<void> {
+    await this.sfn.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output ?? {}) }));
+  }
+
+  async sendTaskFailure(taskToken: string, error: string, cause: string): Promise<void> {
+    await this.sfn.send(new SendTaskFailureCommand({ taskToken, error, cause: cause.slice(0, 32_000) }));
+  }
+
+  async stopExecution(executionArn: string, error: string, cause: string): Promise<void> {
+    await this.sfn.send(new StopExecutionCommand({ executionArn, error, cause }));
+  }
+}
+
+/** `arn:aws:s3:::bucket/prefix` → bucket and prefix. */
+export function parseS3Location(location: string): { bucket: string; prefix: string } {
+  const path = location.replace(/^arn:aws[a-z-]*:s3:::/, '').replace(/^s3:\/\//, '');
+  const slash = path.indexOf('/');
+  return slash < 0
+    ? { bucket: path, prefix: '' }
+    : { bucket: path.slice(0, slash), prefix: path.slice(slash + 1).replace(/\/?$/, '/') };
+}
+
+/** Build artifacts in S3, where CodeBuild puts them. */
+export class S3ArtifactStore implements ArtifactStore {
+  constructor(private readonly s3: S3Client) {}
+
+  async list(location: string): Promise<string[]> {
+    const { bucket, prefix } = parseS3Location(location);
+    const keys: string[] = [];
+    let token: string | undefined;
+    do {
+      const out = await this.s3.send(
+        new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+      );
+      for (const o of out.Contents ?? []) if (o.Key) keys.push(o.Key);
+      token = out.NextContinuationToken;
+    } while (token !== undefined && keys.length < 1000);
+    return keys;
+  }
+
+  async read(location: string, key: string): Promise<Buffer> {
+    const { bucket } = parseS3Location(location);
+    const out = await this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return Buffer.from((await out.Body?.transformToByteArray()) ?? new Uint8Array());
+  }
+}

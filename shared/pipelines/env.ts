@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { intFromEnv, jsonFromEnv, readEnv } from '../config/env';
+
+/** Environment variables the pipeline constructs set and the step functions read. */
+export const PIPELINE_ENV = {
+  runsTable: 'RUNS_TABLE_NAME',
+  eventBus: 'EVENT_BUS_NAME',
+  secretCacheSeconds: 'SECRET_CACHE_TTL_SECONDS',
+  /** JSON: connection name → `{ provider, apiUrl }`, where commit statuses are posted. */
+  statusApis: 'STATUS_API_URLS',
+} as const;
+
+export const StatusApisSchema = z.record(z.string(), z.object({ provider: z.string(), apiUrl: z.string() }));
+export type StatusApis = z.infer<typeof StatusApisSchema>;
+
+export interface PipelineConfig {
+  readonly runsTable: string;
+  readonly eventBus: string;
+  readonly secretCacheMs: number;
+  readonly statusApis: StatusApis;
+}
+
+export function loadPipelineConfig(env: NodeJS.ProcessEnv = process.env): PipelineConfig {
+  const e = readEnv(
+    z.object({
+      [PIPELINE_ENV.runsTable]: z.string().min(1),
+      [PIPELINE_ENV.eventBus]: z.string().min(1),
+      [PIPELINE_ENV.secretCacheSeconds]: intFromEnv(300),
+      [PIPELINE_ENV.statusApis]: jsonFromEnv(StatusApisSchema).default({}),
+    }),
+    env,
+  );
+  return {
+    runsTable: e[PIPELINE_ENV.runsTable],
+    eventBus: e[PIPELINE_ENV.eventBus],
+    secretCacheMs: e[PIPELINE_ENV.secretCacheSeconds] * 1000,
+    statusApis: e[PIPELINE_ENV.statusApis],
+  };
+}

@@ -1,0 +1,155 @@
+import { ACTIVE_STATUSES, type StageName } from '../runs/model';
+import { subjectOf } from './approval';
+import type { RunPlan } from './plan';
+import type { PipelineDeps } from './ports';
+import { admitNext } from './start';
+import { postStatus } from './status';
+
+/** The error a failed state handed its Catch. */
+export interface StateFailure {
+  readonly Error: string;
+  readonly Cause?: string;
+}
+
+export interface FailureSummary {
+  readonly stage: StageName | 'internal';
+  readonly error: string;
+  readonly reason: string;
+}
+
+/** RecordFailure: says in words what failed, on the run record and in the audit trail. */
+export async function recordFailure(
+  deps: PipelineDeps,
+  plan: RunPlan,
+  stage: string,
+  failure: StateFailure,
+): Promise<FailureSummary> {
+  const summary = describeFailure(plan, stage, failure);
+  const now = deps.clock();
+  if (summary.stage !== 'internal') {
+    await deps.runs.setStage(
+      plan.runId,
+      summary.stage,
+      { status: 'failed', startedAt: now.toISOString(), endedAt: now.toISOString(), summary: summary.reason },
+      now,
+    );
+  }
+  if (summary.stage === 'approval' && failure.Error === 'States.Timeout') {
+    if (await deps.runs.closeApproval(plan.runId, 'expired', now)) {
+      await deps.audit.record({
+        type: 'approval.expired',
+        actor: { type: 'system', id: 'gantry', providerIdentity: null },
+        subject: subjectOf(plan),
+        outcome: 'failure',
+        details: { reason: summary.reason },
+        correlationId: plan.change.deliveryId,
+      });
+    }
+  }
+  await deps.runs.setStatus(
+    plan.runId,
+    'FAILED',
+    now,
+    { failure: summary, endedAt: now.toISOString() },
+    ACTIVE_STATUSES,
+  );
+  deps.logger.warn('run failed', { runId: plan.runId, stage: summary.stage, reason: summary.reason });
+  return summary;
+}
+
+/** ReportStatus: the commit status, the run record's final word, the audit record, and the lane's next run. */
+export async function finishRun(
+  deps: PipelineDeps,
+  plan: RunPlan,
+  outcome: 'success' | 'failure',
+  failure?: { readonly stage: string; readonly error: string; readonly reason: string },
+): Promise<void> {
+  const now = deps.clock();
+  if (outcome === 'success')
+    await deps.runs.setStatus(plan.runId, 'SUCCEEDED', now, { endedAt: now.toISOString() }, ACTIVE_STATUSES);
+  await postStatus(
+    deps,
+    plan,
+    outcome,
+    outcome === 'success' ? successDescription(plan) : (failure?.reason ?? 'the run failed'),
+  );
+  await deps.runs.setStage(
+    plan.runId,
+    'report',
+    {
+      status: 'succeeded',
+      startedAt: now.toISOString(),
+      endedAt: deps.clock().toISOString(),
+      summary: `commit status ${outcome}`,
+    },
+    deps.clock(),
+  );
+  await deps.audit.record({
+    type: outcome === 'success' ? 'run.succeeded' : 'run.failed',
+    actor: { type: 'system', id: 'gantry', providerIdentity: null },
+    subject: subjectOf(plan),
+    outcome: outcome === 'success' ? 'success' : 'failure',
+    details: failure
+      ? { stage: failure.stage, error: failure.error, reason: failure.reason }
+      : { deployed: plan.deploy },
+    correlationId: plan.change.deliveryId,
+  });
+  await admitNext(deps, plan.lane);
+  deps.logger.info('run finished', { runId: plan.runId, outcome });
+}
+
+function successDescription(plan: RunPlan): string {
+  if (plan.trigger === 'pull_request') return 'Built and checked: ready to merge';
+  return plan.deploy ? `Built, checked and deployed to ${plan.environment}` : 'Built and checked';
+}
+
+/** What failed, in words a person reads in a commit status (≤ 140 chars there). */
+export function describeFailure(plan: RunPlan, stage: string, failure: StateFailure): FailureSummary {
+  const cause = failure.Cause ?? '';
+  switch (stage) {
+    case 'build':
+      return { stage: 'build', error: failure.Error, reason: buildFailureReason(failure) };
+    case 'gates':
+      return { stage: 'gates', error: 'Gantry.GatesFailed', reason: `gates failed: ${cause}` };
+    case 'approval':
+      if (failure.Error === 'States.Timeout') {
+        return {
+          stage: 'approval',
+          error: failure.Error,
+          reason: `approval expired after ${Math.round((plan.approval?.timeoutSeconds ?? 0) / 60)} minutes`,
+        };
+      }
+      return {
+        stage: 'approval',
+        error: failure.Error,
+        reason: failure.Error === 'Gantry.ApprovalRejected' ? cause : `approval failed: ${firstLine(cause)}`,
+      };
+    case 'deploy':
+      return {
+        stage: 'deploy',
+        error: failure.Error,
+        reason: `deployment failed: ${firstLine(cause) || failure.Error}`,
+      };
+    default:
+      return { stage: 'internal', error: failure.Error, reason: `${failure.Error}: ${firstLine(cause)}` };
+  }
+}
+
+/** CodeBuild's .sync failure carries the build as JSON in Cause: name the phase that failed. */
+function buildFailureReason(failure: StateFailure): string {
+  try {
+    const build = JSON.parse(failure.Cause ?? '') as {
+      BuildStatus?: string;
+      Phases?: { PhaseType?: string; PhaseStatus?: string; Contexts?: { Message?: string }[] }[];
+    };
+    const failed = build.Phases?.find((p) => p.PhaseStatus !== undefined && p.PhaseStatus !== 'SUCCEEDED');
+    const detail = failed?.Contexts?.find((c) => c.Message)?.Message;
+    return `build ${build.BuildStatus ?? 'FAILED'}${failed?.PhaseType ? ` in ${failed.PhaseType}` : ''}${detail ? `: ${detail}` : ''}`;
+  } catch {
+    return `build failed: ${failure.Error}${failure.Cause ? ` (${firstLine(failure.Cause)})` : ''}`;
+  }
+}
+
+function firstLine(text: string): string {
+  return text.split('\n', 1)[0]?.slice(0, 200) ?? '';
+}

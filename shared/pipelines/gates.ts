@@ -1,0 +1,99 @@
+import { parseCoverage } from '../gates/coverage-formats';
+import { evaluateGates, type GateEvaluation } from '../gates/evaluate';
+import { parseJUnit } from '../gates/junit';
+import type { CoverageReport, GateReports, SarifReport, TestReport } from '../gates/reports';
+import { parseSarif } from '../gates/sarif/parse';
+import type { RunPlan } from './plan';
+import type { PipelineDeps } from './ports';
+
+/** What the Build step hands EvaluateGates (the fields its ResultSelector keeps). */
+export interface BuildResult {
+  readonly id: string;
+  readonly status: string;
+  readonly artifacts?: string;
+  readonly logGroup?: string;
+  readonly logStream?: string;
+}
+
+/** Which kind of report a file is, told by its content (names vary from tool to tool). */
+export function classifyReport(key: string, content: Buffer): 'junit' | 'coverage' | 'sarif' | undefined {
+  const head = content.subarray(0, 4096).toString('utf8').trimStart();
+  if (
+    head.startsWith('{') &&
+    /"version"\s*:\s*"2\.1\.0"/.test(head) &&
+    /"runs"/.test(content.toString('utf8', 0, Math.min(content.length, 65_536)))
+  )
+    return 'sarif';
+  if (/^(TN:|SF:)/m.test(head) && /end_of_record/.test(content.toString('utf8'))) return 'coverage';
+  if (!head.startsWith('<')) return undefined;
+  if (/<testsuites?[\s>]/.test(head)) return 'junit';
+  if (/<coverage[\s>]|<report[\s>]|<!DOCTYPE report/.test(head)) return 'coverage';
+  return key.endsWith('.sarif') ? 'sarif' : undefined;
+}
+
+/**
+ * EvaluateGates: reads the build's reports from its artifacts (JUnit, Cobertura/LCOV/JaCoCo/
+ * Clover, SARIF, whatever their names), evaluates the pipeline's gates, and records the verdict.
+ */
+export async function evaluateRunGates(deps: PipelineDeps, plan: RunPlan, build: BuildResult): Promise<GateEvaluation> {
+  const now = deps.clock();
+  await deps.runs.update(plan.runId, { build: { ...build } }, now);
+  await deps.runs.setStage(
+    plan.runId,
+    'build',
+    {
+      status: 'succeeded',
+      startedAt: now.toISOString(),
+      endedAt: now.toISOString(),
+      summary: `build ${build.id} ${build.status}`,
+    },
+    now,
+  );
+  const reports = build.artifacts ? await readReports(deps, build.artifacts) : { junit: [], coverage: [], sarif: [] };
+  const evaluation = evaluateGates(reports, plan.gates);
+  await deps.runs.update(
+    plan.runId,
+    { gates: { passed: evaluation.passed, reasons: [...evaluation.reasons], metrics: { ...evaluation.metrics } } },
+    deps.clock(),
+  );
+  await deps.runs.setStage(
+    plan.runId,
+    'gates',
+    {
+      status: evaluation.passed ? 'succeeded' : 'failed',
+      startedAt: now.toISOString(),
+      endedAt: deps.clock().toISOString(),
+      summary: evaluation.passed ? 'all gates passed' : evaluation.reasons.join('; '),
+    },
+    deps.clock(),
+  );
+  await deps.audit.record({
+    type: 'gate.evaluated',
+    actor: { type: 'system', id: 'gantry', providerIdentity: null },
+    subject: {
+      repository: plan.repository,
+      commit: plan.commit,
+      runId: plan.runId,
+      environment: plan.environment,
+      pipeline: plan.pipeline,
+    },
+    outcome: evaluation.passed ? 'success' : 'failure',
+    details: { passed: evaluation.passed, reasons: evaluation.reasons, metrics: evaluation.metrics, build: build.id },
+    correlationId: plan.change.deliveryId,
+  });
+  deps.logger.info('gates evaluated', { runId: plan.runId, passed: evaluation.passed, reasons: evaluation.reasons });
+  return evaluation;
+}
+
+async function readReports(deps: PipelineDeps, location: string): Promise<GateReports> {
+  const reports = { junit: [] as TestReport[], coverage: [] as CoverageReport[], sarif: [] as SarifReport[] };
+  for (const key of await deps.artifacts.list(location)) {
+    const content = await deps.artifacts.read(location, key);
+    const kind = classifyReport(key, content);
+    const file = key.split('/').slice(-2).join('/');
+    if (kind === 'junit') reports.junit.push(parseJUnit(content, file));
+    if (kind === 'coverage') reports.coverage.push(parseCoverage(content, file));
+    if (kind === 'sarif') reports.sarif.push(parseSarif(content, file));
+  }
+  return reports;
+}

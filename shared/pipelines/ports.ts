@@ -1,0 +1,51 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { AuditSink } from '../audit/audit';
+import type { EventBus } from '../bus/event-bus';
+import type { RunStore } from '../runs/store';
+import type { SecretSource } from '../secrets/secrets';
+
+/** Port: what pipeline steps ask of Step Functions about other executions and waiting tasks. */
+export interface ExecutionControl {
+  sendTaskSuccess(taskToken: string, output: unknown): Promise<void>;
+  sendTaskFailure(taskToken: string, error: string, cause: string): Promise<void>;
+  stopExecution(executionArn: string, error: string, cause: string): Promise<void>;
+}
+
+/** Port: a build's artifacts (reports included), by the location the build reported. */
+export interface ArtifactStore {
+  /** Object keys under an `arn:aws:s3:::bucket/prefix` location. */
+  list(location: string): Promise<string[]>;
+  read(location: string, key: string): Promise<Buffer>;
+}
+
+/** A commit status as the provider shows it next to the commit. */
+export interface CommitStatusRequest {
+  readonly provider: string;
+  /** The connection whose API URL and token are used. */
+  readonly connection: string;
+  readonly secretId: string;
+  readonly repository: string;
+  readonly commit: string;
+  readonly state: 'pending' | 'success' | 'failure' | 'error';
+  readonly context: string;
+  readonly description: string;
+  readonly targetUrl?: string;
+}
+
+/** Port: posts commit statuses; never fails a run because a provider did not answer. */
+export interface StatusPort {
+  report(status: CommitStatusRequest): Promise<void>;
+}
+
+/** Everything the pipeline steps need; each handler wires the parts it uses. */
+export interface PipelineDeps {
+  readonly runs: RunStore;
+  readonly executions: ExecutionControl;
+  readonly artifacts: ArtifactStore;
+  readonly statuses: StatusPort;
+  readonly audit: AuditSink;
+  readonly bus: EventBus;
+  readonly secrets: SecretSource;
+  readonly logger: Pick<Logger, 'info' | 'warn' | 'error'>;
+  readonly clock: () => Date;
+}

@@ -1,0 +1,107 @@
+import { ACTIVE_STATUSES } from '../runs/model';
+import { type PlanRequest, type RunPlan, resolvePlan } from './plan';
+import type { PipelineDeps } from './ports';
+import { postStatus } from './status';
+
+/** ResolvePlan's answer: the plan, and whether the run must wait for its lane. */
+export type StartedRun = RunPlan & { readonly waitForTurn: boolean };
+
+/**
+ * Plans a run and records it. A run whose lane (pipeline + environment) is busy is QUEUED under
+ * the `queued` policy; under `superseded` the older runs of the lane are stopped instead.
+ */
+export async function startRun(deps: PipelineDeps, request: PlanRequest): Promise<StartedRun> {
+  const plan = resolvePlan(request);
+  if (plan.skip) {
+    deps.logger.info('run skipped', { runId: plan.runId, pipeline: plan.pipeline, reason: plan.skipReason });
+    return { ...plan, waitForTurn: false };
+  }
+  const now = deps.clock();
+  const others = (await deps.runs.list({ lane: plan.lane, limit: 20 })).filter(
+    (r) => r.runId !== plan.runId && ACTIVE_STATUSES.includes(r.status),
+  );
+  const queued = plan.concurrency === 'queued' && others.length > 0;
+  const record = await deps.runs.create(plan, queued ? 'QUEUED' : 'RUNNING', now);
+  if (plan.concurrency === 'superseded') await supersede(deps, plan, others);
+  await deps.audit.record({
+    type: 'run.started',
+    actor: { type: 'system', id: 'gantry', providerIdentity: plan.change.pusher },
+    subject: {
+      repository: plan.repository,
+      commit: plan.commit,
+      runId: plan.runId,
+      environment: plan.environment,
+      pipeline: plan.pipeline,
+    },
+    outcome: 'info',
+    details: {
+      trigger: plan.trigger,
+      branch: plan.branch,
+      pullRequest: plan.pullRequest,
+      deliveryId: plan.change.deliveryId,
+      queued,
+    },
+    correlationId: plan.change.deliveryId,
+  });
+  await postStatus(deps, plan, 'pending', queued ? 'Queued behind an earlier run' : 'Building and checking the change');
+  deps.logger.info('run started', {
+    runId: plan.runId,
+    pipeline: plan.pipeline,
+    environment: plan.environment,
+    status: record.status,
+  });
+  return { ...plan, waitForTurn: record.status === 'QUEUED' };
+}
+
+async function supersede(
+  deps: PipelineDeps,
+  plan: RunPlan,
+  older: { runId: string; executionArn: string }[],
+): Promise<void> {
+  for (const run of older) {
+    const cancelled = await deps.runs.setStatus(
+      run.runId,
+      'CANCELLED',
+      deps.clock(),
+      { cancelledBy: plan.runId, endedAt: deps.clock().toISOString() },
+      ACTIVE_STATUSES,
+    );
+    if (!cancelled) continue;
+    await deps.executions
+      .stopExecution(run.executionArn, 'Gantry.Superseded', `superseded by run ${plan.runId}`)
+      .catch((error: unknown) => {
+        deps.logger.warn('superseded execution did not stop', {
+          runId: run.runId,
+          error: error instanceof Error ? error.name : 'unknown',
+        });
+      });
+    deps.logger.info('run superseded', { runId: run.runId, by: plan.runId });
+  }
+}
+
+/**
+ * A queued run parks its task token; it goes on at once if its lane emptied meanwhile (the
+ * earlier run may have finished between planning and now).
+ */
+export async function waitForTurn(deps: PipelineDeps, plan: RunPlan, taskToken: string): Promise<void> {
+  await deps.runs.update(plan.runId, { laneToken: taskToken }, deps.clock());
+  const busy = (await deps.runs.list({ lane: plan.lane, limit: 20 })).some(
+    (r) => r.runId !== plan.runId && r.status === 'RUNNING',
+  );
+  if (!busy) await admitNext(deps, plan.lane);
+}
+
+/** Hands the lane to its oldest queued run (called when a run ends, and by a queued run itself). */
+export async function admitNext(deps: PipelineDeps, lane: string): Promise<void> {
+  const runs = await deps.runs.list({ lane, limit: 50 });
+  if (runs.some((r) => r.status === 'RUNNING')) return;
+  const next = runs.filter((r) => r.status === 'QUEUED' && r.laneToken !== undefined).at(-1);
+  if (next?.laneToken === undefined) return;
+  if (!(await deps.runs.setStatus(next.runId, 'RUNNING', deps.clock(), {}, ['QUEUED']))) return;
+  await deps.executions.sendTaskSuccess(next.laneToken, { admitted: true }).catch((error: unknown) => {
+    deps.logger.warn('queued run could not be resumed', {
+      runId: next.runId,
+      error: error instanceof Error ? error.name : 'unknown',
+    });
+  });
+}

@@ -1,0 +1,42 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Provider } from '../../events';
+import type { SecretSource } from '../secrets/secrets';
+import type { CommitStatusReporter } from '../status/types';
+import type { StatusApis } from './env';
+import type { CommitStatusRequest, StatusPort } from './ports';
+
+/**
+ * Commit statuses through the connection: its API URL from the function's configuration, its
+ * token from the connection secret. A provider that refuses or is unreachable is logged; the
+ * run goes on (a status is a courtesy to the developer, the run record is the truth).
+ */
+export class ConnectionStatusPort implements StatusPort {
+  constructor(
+    private readonly reporter: CommitStatusReporter,
+    private readonly secrets: SecretSource,
+    private readonly apis: StatusApis,
+    private readonly logger: Pick<Logger, 'info' | 'warn'>,
+  ) {}
+
+  async report(request: CommitStatusRequest): Promise<void> {
+    const api = this.apis[request.connection];
+    if (api === undefined) {
+      this.logger.warn('no status API for connection', { connection: request.connection });
+      return;
+    }
+    const secret = await this.secrets.connectionSecrets(request.secretId);
+    const outcome = await this.reporter.report({
+      provider: request.provider as Provider,
+      apiUrl: api.apiUrl,
+      ...(secret.current.apiToken ? { token: secret.current.apiToken } : {}),
+      repository: request.repository,
+      commit: request.commit,
+      state: request.state,
+      context: request.context,
+      description: request.description,
+      ...(request.targetUrl ? { targetUrl: request.targetUrl } : {}),
+    });
+    const log = outcome.outcome === 'failed' ? this.logger.warn.bind(this.logger) : this.logger.info.bind(this.logger);
+    log('commit status', { commit: request.commit, state: request.state, ...outcome });
+  }
+}

@@ -1,0 +1,36 @@
+import type { RunPlan } from './plan';
+import type { CommitStatusRequest, PipelineDeps } from './ports';
+
+/** Where a commit status links to: the run's execution in the Step Functions console. */
+export function executionConsoleUrl(executionArn: string): string {
+  const region = executionArn.split(':')[3] ?? 'us-east-1';
+  return `https://${region}.console.aws.amazon.com/states/home?region=${region}#/v2/executions/details/${encodeURIComponent(executionArn)}`;
+}
+
+/** Posts the run's commit status; a provider that does not answer is logged, never fatal. */
+export async function postStatus(
+  deps: Pick<PipelineDeps, 'statuses' | 'logger'>,
+  plan: RunPlan,
+  state: CommitStatusRequest['state'],
+  description: string,
+): Promise<void> {
+  try {
+    await deps.statuses.report({
+      provider: plan.status.provider,
+      connection: plan.status.connection,
+      secretId: plan.status.secretId,
+      repository: plan.status.repository,
+      commit: plan.status.commit,
+      state,
+      context: plan.status.context,
+      description,
+      targetUrl: executionConsoleUrl(plan.executionArn),
+    });
+  } catch (error) {
+    deps.logger.warn('commit status not reported', {
+      runId: plan.runId,
+      state,
+      error: error instanceof Error ? error.name : 'unknown',
+    });
+  }
+}

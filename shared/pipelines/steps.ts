@@ -1,0 +1,30 @@
+import { z } from 'zod';
+import { RunPlanSchema } from './plan';
+
+/** The inputs of each pipeline step, as the state machine passes them (schemas first). */
+export const PlanOnlyInputSchema = z.object({ plan: RunPlanSchema });
+
+export const TokenStepInputSchema = z.object({ plan: RunPlanSchema, taskToken: z.string().min(1) });
+
+export const GatesStepInputSchema = z.object({
+  plan: RunPlanSchema,
+  build: z.object({
+    id: z.string(),
+    status: z.string(),
+    artifacts: z.string().optional(),
+    logGroup: z.string().optional(),
+    logStream: z.string().optional(),
+  }),
+});
+
+export const FailureStepInputSchema = z.object({
+  plan: RunPlanSchema,
+  stage: z.string(),
+  failure: z.object({ Error: z.string(), Cause: z.string().optional() }),
+});
+
+export const ReportStepInputSchema = z.object({
+  plan: RunPlanSchema,
+  outcome: z.enum(['success', 'failure']),
+  failure: z.object({ stage: z.string(), error: z.string(), reason: z.string() }).optional(),
+});

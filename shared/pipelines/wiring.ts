@@ -1,0 +1,33 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { LoggerAuditSink } from '../audit/audit';
+import { documentClient } from '../aws/clients';
+import { EventBridgeBus } from '../bus/event-bus';
+import { type Observability, traced } from '../observability';
+import { DynamoDbRunStore } from '../runs/store';
+import { SecretsManagerSecretSource } from '../secrets/secrets';
+import { HttpCommitStatusReporter } from '../status/reporter';
+import { S3ArtifactStore, StepFunctionsControl } from './aws';
+import { loadPipelineConfig } from './env';
+import type { PipelineDeps } from './ports';
+import { ConnectionStatusPort } from './status-port';
+
+/** Wires the pipeline steps' ports to AWS: SDK clients built once per cold start. */
+export function awsPipelineDeps({ logger, tracer }: Observability, env: NodeJS.ProcessEnv = process.env): PipelineDeps {
+  const config = loadPipelineConfig(env);
+  const secrets = new SecretsManagerSecretSource(traced(tracer, new SecretsManagerClient({})), config.secretCacheMs);
+  return {
+    runs: new DynamoDbRunStore(documentClient(traced(tracer, new DynamoDBClient({}))), config.runsTable),
+    executions: new StepFunctionsControl(traced(tracer, new SFNClient({}))),
+    artifacts: new S3ArtifactStore(traced(tracer, new S3Client({}))),
+    statuses: new ConnectionStatusPort(new HttpCommitStatusReporter(), secrets, config.statusApis, logger),
+    audit: new LoggerAuditSink(logger),
+    bus: new EventBridgeBus(traced(tracer, new EventBridgeClient({})), config.eventBus),
+    secrets,
+    logger,
+    clock: () => new Date(),
+  };
+}

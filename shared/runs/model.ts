@@ -1,0 +1,71 @@
+import { z } from 'zod';
+import { RunPlanSchema } from '../pipelines/plan';
+
+export const RUN_STATUSES = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+export const ACTIVE_STATUSES: readonly RunStatus[] = ['QUEUED', 'RUNNING'];
+
+export const STAGES = ['plan', 'build', 'gates', 'approval', 'deploy', 'report'] as const;
+export type StageName = (typeof STAGES)[number];
+
+export const StageSchema = z.object({
+  status: z.enum(['running', 'waiting', 'succeeded', 'failed', 'skipped', 'cancelled']),
+  startedAt: z.string(),
+  endedAt: z.string().optional(),
+  summary: z.string().optional(),
+});
+export type Stage = z.infer<typeof StageSchema>;
+
+export const DecisionSchema = z.object({
+  identity: z.string(),
+  principal: z.string(),
+  decision: z.enum(['approve', 'reject']),
+  reason: z.string(),
+  at: z.string(),
+});
+export type Decision = z.infer<typeof DecisionSchema>;
+
+/** One run of a pipeline, as operators list it and compliance staff trace it. */
+export const RunRecordSchema = z.object({
+  kind: z.literal('run').default('run'),
+  runId: z.string(),
+  pipeline: z.string(),
+  trigger: z.string(),
+  repository: z.string(),
+  commit: z.string(),
+  branch: z.string().nullable(),
+  environment: z.string().nullable(),
+  lane: z.string(),
+  status: z.enum(RUN_STATUSES),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  endedAt: z.string().optional(),
+  executionArn: z.string(),
+  plan: RunPlanSchema,
+  stages: z.record(z.string(), StageSchema).default({}),
+  build: z
+    .object({
+      id: z.string(),
+      status: z.string(),
+      logGroup: z.string().optional(),
+      logStream: z.string().optional(),
+      artifacts: z.string().optional(),
+    })
+    .optional(),
+  gates: z
+    .object({ passed: z.boolean(), reasons: z.array(z.string()), metrics: z.record(z.string(), z.unknown()) })
+    .optional(),
+  approval: z
+    .object({
+      taskToken: z.string(),
+      requestedAt: z.string(),
+      deadline: z.string(),
+      decisions: z.record(z.string(), DecisionSchema).default({}),
+      outcome: z.enum(['approved', 'rejected', 'expired']).optional(),
+    })
+    .optional(),
+  laneToken: z.string().optional(),
+  failure: z.object({ stage: z.string(), error: z.string(), reason: z.string() }).optional(),
+  cancelledBy: z.string().optional(),
+});
+export type RunRecord = z.infer<typeof RunRecordSchema>;

@@ -1,0 +1,259 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { RunPlan } from '../pipelines/plan';
+import { type Decision, type RunRecord, RunRecordSchema, type RunStatus, type Stage, type StageName } from './model';
+
+/** The index names of the runs table; the construct creates them, the store queries them. */
+export const RUN_INDEXES = {
+  byPipeline: 'byPipeline',
+  byRepository: 'byRepository',
+  byStatus: 'byStatus',
+  byLane: 'byLane',
+  /** Every run, newest first: a constant partition key (`kind`), for listings without a filter. */
+  recent: 'recent',
+} as const;
+
+/** The value of the `kind` attribute every run carries, so `recent` can list them all. */
+export const RUN_KIND = 'run';
+
+export interface RunQuery {
+  readonly pipeline?: string;
+  readonly repository?: string;
+  readonly status?: RunStatus;
+  readonly lane?: string;
+  readonly limit?: number;
+}
+
+/** A run that does not exist, or is not in the state the caller needs. */
+export class RunStateError extends Error {
+  override readonly name = 'RunStateError';
+}
+
+/** Port: the runs table. */
+export interface RunStore {
+  /** Records a new run; returns the existing record when this run was already created (a retried step). */
+  create(plan: RunPlan, status: RunStatus, at: Date): Promise<RunRecord>;
+  get(runId: string): Promise<RunRecord | undefined>;
+  list(query: RunQuery): Promise<RunRecord[]>;
+  setStage(runId: string, stage: StageName, value: Stage, at: Date): Promise<void>;
+  setStatus(
+    runId: string,
+    status: RunStatus,
+    at: Date,
+    fields?: Partial<Pick<RunRecord, 'failure' | 'cancelledBy' | 'endedAt'>>,
+    onlyIf?: readonly RunStatus[],
+  ): Promise<boolean>;
+  update(runId: string, fields: Partial<Pick<RunRecord, 'build' | 'gates' | 'laneToken'>>, at: Date): Promise<void>;
+  openApproval(
+    runId: string,
+    approval: { taskToken: string; requestedAt: string; deadline: string },
+    at: Date,
+  ): Promise<void>;
+  /** Adds one identity's decision; false when that identity already decided or the request is closed. */
+  addDecision(runId: string, decision: Decision, at: Date): Promise<RunRecord | undefined>;
+  closeApproval(runId: string, outcome: 'approved' | 'rejected' | 'expired', at: Date): Promise<boolean>;
+}
+
+/** Runs in DynamoDB: one item per run, conditional writes only, GSIs for the listings. */
+export class DynamoDbRunStore implements RunStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async create(plan: RunPlan, status: RunStatus, at: Date): Promise<RunRecord> {
+    const now = at.toISOString();
+    const record: RunRecord = {
+      kind: RUN_KIND,
+      runId: plan.runId,
+      pipeline: plan.pipeline,
+      trigger: plan.trigger,
+      repository: plan.repository,
+      commit: plan.commit,
+      branch: plan.branch,
+      environment: plan.environment,
+      lane: plan.lane,
+      status,
+      createdAt: now,
+      updatedAt: now,
+      executionArn: plan.executionArn,
+      plan,
+      stages: { plan: { status: 'succeeded', startedAt: now, endedAt: now } },
+    };
+    try {
+      await this.db.send(
+        new PutCommand({ TableName: this.tableName, Item: record, ConditionExpression: 'attribute_not_exists(runId)' }),
+      );
+      return record;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const existing = await this.get(plan.runId);
+      if (existing === undefined) throw error;
+      return existing;
+    }
+  }
+
+  async get(runId: string): Promise<RunRecord | undefined> {
+    const out = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { runId }, ConsistentRead: true }));
+    return out.Item === undefined ? undefined : RunRecordSchema.parse(out.Item);
+  }
+
+  async list(query: RunQuery): Promise<RunRecord[]> {
+    const [index, key, value] = indexFor(query);
+    const out = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: index,
+        KeyConditionExpression: '#k = :v',
+        ExpressionAttributeNames: { '#k': key },
+        ExpressionAttributeValues: { ':v': value },
+        ScanIndexForward: false,
+        Limit: query.limit ?? 50,
+      }),
+    );
+    return (out.Items ?? []).map((item) => RunRecordSchema.parse(item)).filter((r) => matchesQuery(r, query));
+  }
+
+  async setStage(runId: string, stage: StageName, value: Stage, at: Date): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { runId },
+        UpdateExpression: 'SET stages.#s = :v, updatedAt = :now',
+        ConditionExpression: 'attribute_exists(runId)',
+        ExpressionAttributeNames: { '#s': stage },
+        ExpressionAttributeValues: { ':v': value, ':now': at.toISOString() },
+      }),
+    );
+  }
+
+  async setStatus(
+    runId: string,
+    status: RunStatus,
+    at: Date,
+    fields: Partial<Pick<RunRecord, 'failure' | 'cancelledBy' | 'endedAt'>> = {},
+    onlyIf?: readonly RunStatus[],
+  ): Promise<boolean> {
+    const extra = Object.entries(fields).filter(([, v]) => v !== undefined);
+    const guard = onlyIf?.length ? ` AND #status IN (${onlyIf.map((_, i) => `:from${i}`).join(', ')})` : '';
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { runId },
+          UpdateExpression: `SET #status = :status, updatedAt = :now${extra.map(([k]) => `, #${k} = :${k}`).join('')}`,
+          ConditionExpression: `attribute_exists(runId)${guard}`,
+          ExpressionAttributeNames: { '#status': 'status', ...Object.fromEntries(extra.map(([k]) => [`#${k}`, k])) },
+          ExpressionAttributeValues: {
+            ':status': status,
+            ':now': at.toISOString(),
+            ...Object.fromEntries(extra.map(([k, v]) => [`:${k}`, v])),
+            ...Object.fromEntries((onlyIf ?? []).map((s, i) => [`:from${i}`, s])),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async update(
+    runId: string,
+    fields: Partial<Pick<RunRecord, 'build' | 'gates' | 'laneToken'>>,
+    at: Date,
+  ): Promise<void> {
+    const entries = Object.entries(fields).filter(([, v]) => v !== undefined);
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { runId },
+        UpdateExpression: `SET updatedAt = :now${entries.map(([k]) => `, #${k} = :${k}`).join('')}`,
+        ConditionExpression: 'attribute_exists(runId)',
+        ExpressionAttributeNames: Object.fromEntries(entries.map(([k]) => [`#${k}`, k])),
+        ExpressionAttributeValues: {
+          ':now': at.toISOString(),
+          ...Object.fromEntries(entries.map(([k, v]) => [`:${k}`, v])),
+        },
+      }),
+    );
+  }
+
+  async openApproval(
+    runId: string,
+    approval: { taskToken: string; requestedAt: string; deadline: string },
+    at: Date,
+  ): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { runId },
+        UpdateExpression: 'SET approval = :a, updatedAt = :now',
+        ConditionExpression: 'attribute_exists(runId) AND attribute_not_exists(approval.outcome)',
+        ExpressionAttributeValues: { ':a': { ...approval, decisions: {} }, ':now': at.toISOString() },
+      }),
+    );
+  }
+
+  async addDecision(runId: string, decision: Decision, at: Date): Promise<RunRecord | undefined> {
+    try {
+      const out = await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { runId },
+          UpdateExpression: 'SET approval.decisions.#who = :d, updatedAt = :now',
+          ConditionExpression:
+            'attribute_exists(approval) AND attribute_not_exists(approval.outcome) AND attribute_not_exists(approval.decisions.#who)',
+          ExpressionAttributeNames: { '#who': decision.identity },
+          ExpressionAttributeValues: { ':d': decision, ':now': at.toISOString() },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return RunRecordSchema.parse(out.Attributes);
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return undefined;
+      throw error;
+    }
+  }
+
+  async closeApproval(runId: string, outcome: 'approved' | 'rejected' | 'expired', at: Date): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { runId },
+          UpdateExpression: 'SET approval.outcome = :o, updatedAt = :now',
+          ConditionExpression: 'attribute_exists(approval) AND attribute_not_exists(approval.outcome)',
+          ExpressionAttributeValues: { ':o': outcome, ':now': at.toISOString() },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+}
+
+function indexFor(query: RunQuery): [string, string, string] {
+  if (query.lane) return [RUN_INDEXES.byLane, 'lane', query.lane];
+  if (query.pipeline) return [RUN_INDEXES.byPipeline, 'pipeline', query.pipeline];
+  if (query.repository) return [RUN_INDEXES.byRepository, 'repository', query.repository];
+  if (query.status) return [RUN_INDEXES.byStatus, 'status', query.status];
+  return [RUN_INDEXES.recent, 'kind', RUN_KIND];
+}
+
+function matchesQuery(run: RunRecord, query: RunQuery): boolean {
+  return (
+    (query.pipeline === undefined || run.pipeline === query.pipeline) &&
+    (query.repository === undefined || run.repository === query.repository) &&
+    (query.status === undefined || run.status === query.status)
+  );
+}
