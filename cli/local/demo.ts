@@ -46,7 +46,7 @@ async function step(
   out('');
 }
 
-function describe({ status, body }: SentDelivery): string {
+function describe({ body }: SentDelivery): string {
   const error = body.error as { code?: string; message?: string } | undefined;
   if (error) return `${error.code}: ${error.message} (nothing published)`;
   if (body.status === 'accepted')

@@ -84,8 +84,10 @@ function respond(res: ServerResponse, payload: unknown): void {
     body?: string;
     isBase64Encoded?: boolean;
   } | null;
-  if (result === null || typeof result.statusCode !== 'number')
-    return send(res, 502, { message: 'Internal server error' });
+  if (result === null || typeof result.statusCode !== 'number') {
+    send(res, 502, { message: 'Internal server error' });
+    return;
+  }
   const headers: Record<string, string | string[]> = { ...(result.headers ?? {}) };
   for (const [name, values] of Object.entries(result.multiValueHeaders ?? {})) headers[name] = values;
   const body =

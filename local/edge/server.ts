@@ -1,9 +1,19 @@
-import { createServer, type IncomingMessage, request as httpRequest, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type AwsJsonService, AwsServiceError } from './aws-json';
 
 /** A plain HTTP route on the edge (local-only introspection such as `/_gantry/health`). */
-export type EdgeRoute = (request: IncomingMessage, url: URL, body: Buffer) => Promise<{ status: number; body: unknown }>;
+export type EdgeRoute = (
+  request: IncomingMessage,
+  url: URL,
+  body: Buffer,
+) => Promise<{ status: number; body: unknown }>;
 
 /** Serves a request no JSON-protocol service claimed (S3's REST API); returns false to let the edge answer. */
 export type EdgeFallback = (req: IncomingMessage, res: ServerResponse, url: URL) => boolean;
@@ -92,7 +102,13 @@ async function route(req: IncomingMessage, res: ServerResponse, state: EdgeState
     return;
   }
   if (target === undefined) {
-    return sendError(res, 'json', 400, 'UnknownOperationException', 'no X-Amz-Target: the local edge speaks the AWS JSON protocol');
+    return sendError(
+      res,
+      'json',
+      400,
+      'UnknownOperationException',
+      'no X-Amz-Target: the local edge speaks the AWS JSON protocol',
+    );
   }
   const dot = target.lastIndexOf('.');
   const service = state.byPrefix.get(target.slice(0, dot));
@@ -108,17 +124,27 @@ async function route(req: IncomingMessage, res: ServerResponse, state: EdgeState
   }
   try {
     const output = await service.handle(operation, input);
-    res.writeHead(200, { 'content-type': header(req, 'content-type') ?? 'application/x-amz-json-1.1' }).end(JSON.stringify(output ?? {}));
+    res
+      .writeHead(200, { 'content-type': header(req, 'content-type') ?? 'application/x-amz-json-1.1' })
+      .end(JSON.stringify(output ?? {}));
   } catch (error) {
     if (!(error instanceof AwsServiceError)) throw error;
     sendError(res, service.errorNamespace, error.status, error.code, error.message, error.queryErrorCode);
   }
 }
 
-function sendError(res: ServerResponse, namespace: string, status: number, code: string, message: string, queryError?: string): void {
+function sendError(
+  res: ServerResponse,
+  namespace: string,
+  status: number,
+  code: string,
+  message: string,
+  queryError?: string,
+): void {
   if (res.headersSent) return void res.end();
   const headers: Record<string, string> = { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': code };
-  if (queryError !== undefined) headers['x-amzn-query-error'] = `${queryError};${status >= 500 ? 'Receiver' : 'Sender'}`;
+  if (queryError !== undefined)
+    headers['x-amzn-query-error'] = `${queryError};${status >= 500 ? 'Receiver' : 'Sender'}`;
   res.writeHead(status, headers).end(JSON.stringify({ __type: `${namespace}#${code}`, message }));
 }
 
@@ -132,7 +158,9 @@ function proxy(req: IncomingMessage, res: ServerResponse, endpoint: string): voi
       answer.pipe(res);
     },
   );
-  upstream.on('error', () => sendError(res, 'com.amazonaws.dynamodb.v20120810', 503, 'ServiceUnavailable', 'local DynamoDB is not answering'));
+  upstream.on('error', () =>
+    sendError(res, 'com.amazonaws.dynamodb.v20120810', 503, 'ServiceUnavailable', 'local DynamoDB is not answering'),
+  );
   req.pipe(upstream);
 }
 

@@ -23,15 +23,13 @@ export function eventBridgeService(bus: LocalBus): AwsJsonService {
           return testPattern(input);
         case 'ListRules':
           return {
-            Rules: bus
-              .rulesFor(String(input.EventBusName ?? 'default'))
-              .map((r) => ({
-                Name: r.name,
-                Arn: r.arn,
-                EventBusName: r.busName,
-                EventPattern: JSON.stringify(r.pattern),
-                State: 'ENABLED',
-              })),
+            Rules: bus.rulesFor(String(input.EventBusName ?? 'default')).map((r) => ({
+              Name: r.name,
+              Arn: r.arn,
+              EventBusName: r.busName,
+              EventPattern: JSON.stringify(r.pattern),
+              State: 'ENABLED',
+            })),
           };
         case 'ListTargetsByRule': {
           const rule = bus.allRules().find((r) => r.name === requiredString(input, 'Rule'));

@@ -175,11 +175,12 @@ async function settle(
 
 /** Separation of duties: the author and the pusher of a change may not approve it. */
 function checkSeparation(approver: EligibleApprover, plan: RunPlan): void {
-  const own = (value: string | null | undefined) => value !== null && value !== undefined && value.toLowerCase();
+  const own = (value: string | null | undefined) => value?.toLowerCase();
   const username = own(approver.git[plan.status.provider as keyof typeof approver.git]);
-  const emails = approver.emails.map((e) => e.toLowerCase());
-  const authored = own(plan.change.authorEmail) !== false && emails.includes(String(own(plan.change.authorEmail)));
-  const pushed = username !== false && (username === own(plan.change.pusher) || username === own(plan.change.sender));
+  const authorEmail = own(plan.change.authorEmail);
+  const authored = authorEmail !== undefined && approver.emails.some((e) => e.toLowerCase() === authorEmail);
+  const pushed =
+    username !== undefined && (username === own(plan.change.pusher) || username === own(plan.change.sender));
   if (authored || pushed) {
     throw new DecisionError(
       'separation_of_duties',

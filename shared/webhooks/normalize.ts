@@ -1,4 +1,4 @@
-import { type Provider, ProviderSchema, type SourceChange, type SourceEvent, SourceEventSchema } from '../../events';
+import { type Provider, ProviderSchema, type SourceChange, type SourceEvent } from '../../events';
 import { WebhookError } from './errors';
 import { parseBody } from './payload';
 import { PROVIDER_ADAPTERS, type ProviderAdapter } from './providers';

@@ -1,3 +1,4 @@
+/* biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub strings use ${...} on purpose */
 import { TemplateResolver } from '../../../local/template/resolver';
 import type { StackTemplate } from '../../../local/template/types';
 
