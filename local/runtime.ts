@@ -1,19 +1,25 @@
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import type { Provider } from '../events';
 import type { GantryConfig } from '../infra/config/schema';
+import { PIPELINE_ENV } from '../shared/pipelines/env';
 import { type RunningFrontDoor, startFrontDoor } from './apigateway/server';
+import { BuildSyncError, LocalCodeBuild } from './codebuild';
 import { removeRuntimeInfo, writeRuntimeInfo } from './discovery';
 import { type RunningDynalite, startDynalite } from './dynamodb/dynalite';
 import { type AwsJsonService, AwsServiceError } from './edge/aws-json';
 import { type RunningEdge, startEdge } from './edge/server';
 import { type BusEventRecord, LocalBus } from './eventbridge/bus';
 import { eventBridgeService } from './eventbridge/service';
+import { type FakeProviders, fakeApiUrl, startFakeProviders } from './fakeprovider';
 import { LocalFunctions, type LogSink } from './lambda/functions';
+import { createS3Endpoint, S3Store } from './s3';
 import { SecretsManagerService } from './secretsmanager';
 import { SqsService } from './sqs';
 import { createStepFunctions, type IntegrationHandler, type StepFunctionsEmulator, TaskFailure } from './stepfunctions';
-import { inventoryOf, type LocalInventory } from './template/inventory';
+import { type FunctionSpec, inventoryOf, type LocalInventory } from './template/inventory';
 import { TemplateResolver } from './template/resolver';
 import { synthTemplates } from './template/synth';
 
@@ -37,6 +43,8 @@ export interface LocalOptions {
   readonly env?: NodeJS.ProcessEnv;
   readonly onBusRecord?: (record: BusEventRecord) => void;
   readonly onRequest?: (info: { method: string; path: string; status: number; ms: number }) => void;
+  /** Each line a local build writes (secrets masked). */
+  readonly buildLog?: (buildId: string, line: string) => void;
 }
 
 /** A running local control plane. */
@@ -49,6 +57,9 @@ export interface LocalControlPlane {
   readonly functions: LocalFunctions;
   readonly bus: LocalBus;
   readonly sqs: SqsService;
+  readonly codeBuild: LocalCodeBuild;
+  /** The recording fake Git provider API every commit status goes to. */
+  readonly providers: FakeProviders;
   /** Events a previous run accepted and this one re-delivered at start. */
   readonly replayedEvents: number;
   readonly startupMs: number;
@@ -97,15 +108,38 @@ export async function startLocalControlPlane(options: LocalOptions): Promise<Loc
     edge.proxyDynamoDb(dynamo.endpoint);
     await createTables(dynamo, inventory, region);
 
-    edge.mount(
-      new SecretsManagerService({
-        secrets: inventory.secrets,
-        file: join(dataDir, 'secrets.json'),
-        region,
-        accountId: LOCAL_ACCOUNT_ID,
-        env: options.env ?? process.env,
-      }),
-    );
+    const secrets = new SecretsManagerService({
+      secrets: withDemoApiTokens(inventory.secrets),
+      file: join(dataDir, 'secrets.json'),
+      region,
+      accountId: LOCAL_ACCOUNT_ID,
+      env: options.env ?? process.env,
+    });
+    edge.mount(secrets);
+    const s3 = new S3Store({ buckets: inventory.buckets, dataDir: join(dataDir, 's3') });
+    const s3Endpoint = createS3Endpoint(s3, { region });
+    edge.fallback((req, res, url) => {
+      if (!s3Endpoint.accepts(req, url)) return false;
+      void s3Endpoint.handle(req, res, url);
+      return true;
+    });
+    const codeBuild = new LocalCodeBuild({
+      projects: inventory.projects,
+      dataDir: join(dataDir, 'codebuild'),
+      region,
+      accountId: LOCAL_ACCOUNT_ID,
+      s3,
+      secrets: async (secretId) => {
+        const out = (await secrets.handle('GetSecretValue', { SecretId: secretId })) as { SecretString?: string };
+        return out.SecretString ?? '';
+      },
+      edgeEndpoint: edge.endpoint,
+      ...(options.buildLog ? { log: options.buildLog } : {}),
+    });
+    stops.push(() => codeBuild.close());
+    edge.mount(codeBuild);
+    const providers = await startFakeProviders(options.host ? { host: options.host } : {});
+    stops.push(() => providers.close());
     const sqs = new SqsService({
       queues: inventory.queues,
       dataDir: join(dataDir, 'sqs'),
@@ -117,7 +151,7 @@ export async function startLocalControlPlane(options: LocalOptions): Promise<Loc
     edge.mount(sqs);
 
     const functions = new LocalFunctions({
-      functions: inventory.functions,
+      functions: inventory.functions.map((f) => withLocalStatusApis(f, providers.url)),
       runtimeEnvironment: runtimeEnvironment(edge.endpoint, region),
       log: options.log ?? (() => undefined),
     });
@@ -131,12 +165,14 @@ export async function startLocalControlPlane(options: LocalOptions): Promise<Loc
       dataDir: join(dataDir, 'stepfunctions'),
       region,
       accountId: LOCAL_ACCOUNT_ID,
-      integrations: { 'arn:aws:states:::states:startExecution': startExecution },
+      integrations: {
+        'arn:aws:states:::states:startExecution': startExecution,
+        'arn:aws:states:::codebuild:startBuild.sync': (parameters, ctx) => syncBuild(codeBuild, parameters, ctx.signal),
+      },
     });
     const stepFunctions = sfn;
     stops.push(() => stepFunctions.close());
     edge.mount(stepFunctions.service);
-    edge.mount(notYet('CodeBuild', 'CodeBuild_20161006', 'com.amazonaws.codebuild'));
     edge.mount(notYet('CodeDeploy', 'CodeDeploy_20141006', 'com.amazonaws.codedeploy'));
 
     const { bus, replayed } = LocalBus.start({
@@ -185,6 +221,8 @@ export async function startLocalControlPlane(options: LocalOptions): Promise<Loc
       functions,
       bus,
       sqs,
+      codeBuild,
+      providers,
       replayedEvents: replayed,
       startupMs: performance.now() - started,
       close: () => {
@@ -298,6 +336,43 @@ async function startNamedExecution(sfn: StepFunctionsEmulator | undefined, param
     if (error instanceof AwsServiceError) throw new TaskFailure(`StepFunctions.${error.code}Exception`, error.message);
     throw error;
   }
+}
+
+/** StartBuild .sync on the local build runner, failing as AWS's integration does. */
+async function syncBuild(codeBuild: LocalCodeBuild, parameters: unknown, signal: AbortSignal): Promise<unknown> {
+  try {
+    return await codeBuild.startBuildSync(parameters as Record<string, unknown>, signal);
+  } catch (error) {
+    if (error instanceof BuildSyncError) throw new TaskFailure(error.error, error.causeText);
+    if (error instanceof Error && error.name.startsWith('CodeBuild.')) throw new TaskFailure(error.name, error.message);
+    throw error;
+  }
+}
+
+/**
+ * Connection secrets (the ones with a generated `webhookSecret`) also get a demo `apiToken`
+ * locally, so commit statuses are posted (to the fake provider API) rather than skipped.
+ */
+function withDemoApiTokens(secrets: LocalInventory['secrets']): LocalInventory['secrets'] {
+  return secrets.map((secret) => {
+    if (secret.generate?.key !== 'webhookSecret') return secret;
+    const template = JSON.parse(secret.generate.template) as Record<string, unknown>;
+    return {
+      ...secret,
+      generate: { ...secret.generate, template: JSON.stringify({ apiToken: `local-${randomUUID()}`, ...template }) },
+    };
+  });
+}
+
+/** Commit statuses go to the fake provider API: the functions' status API URLs resolve to it, as names resolve to local ones. */
+function withLocalStatusApis(fn: FunctionSpec, fakeUrl: string): FunctionSpec {
+  const raw = fn.environment[PIPELINE_ENV.statusApis];
+  if (raw === undefined) return fn;
+  const apis = JSON.parse(raw) as Record<string, { provider: Provider; apiUrl: string }>;
+  const local = Object.fromEntries(
+    Object.entries(apis).map(([name, api]) => [name, { ...api, apiUrl: fakeApiUrl(fakeUrl, api.provider) }]),
+  );
+  return { ...fn, environment: { ...fn.environment, [PIPELINE_ENV.statusApis]: JSON.stringify(local) } };
 }
 
 /** `arn:aws:states:::events:putEvents`: puts the entries on the local bus, answering as AWS does. */

@@ -68,7 +68,13 @@ export function isBinary(api: ApiSpec, contentType: string | undefined): boolean
 }
 
 /** The REST API (v1) proxy event API Gateway would build for this request. */
-export function proxyEvent(req: IncomingMessage, url: URL, body: Buffer, matched: MatchedRoute): APIGatewayProxyEvent {
+export function proxyEvent(
+  req: IncomingMessage,
+  url: URL,
+  body: Buffer,
+  matched: MatchedRoute,
+  principal?: string,
+): APIGatewayProxyEvent {
   const headers: Record<string, string> = {};
   const multiValueHeaders: Record<string, string[]> = {};
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
@@ -105,10 +111,29 @@ export function proxyEvent(req: IncomingMessage, url: URL, body: Buffer, matched
       protocol: `HTTP/${req.httpVersion}`,
       requestTimeEpoch: Date.now(),
       domainName: req.headers.host ?? 'localhost',
-      identity: { sourceIp: req.socket.remoteAddress ?? '127.0.0.1', userAgent: req.headers['user-agent'] ?? null },
+      identity: {
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: req.headers['user-agent'] ?? null,
+        userArn: principal ?? null,
+        caller: principal ?? null,
+      },
       authorizer: null,
     } as unknown as APIGatewayProxyEvent['requestContext'],
     body: body.length === 0 ? null : binary ? body.toString('base64') : body.toString('utf8'),
     isBase64Encoded: binary && body.length > 0,
   };
+}
+
+/** The header local callers name their IAM identity with, standing in for a SigV4 signature. */
+export const LOCAL_PRINCIPAL_HEADER = 'x-gantry-principal';
+
+/**
+ * The caller of an IAM-authorized route, as the IAM authorizer would establish it: locally, an
+ * ARN or a bare name (`alice` → `arn:aws:iam::000000000000:user/alice`) from X-Gantry-Principal.
+ */
+export function localPrincipal(req: IncomingMessage): string | undefined {
+  const raw = req.headers[LOCAL_PRINCIPAL_HEADER];
+  const value = (Array.isArray(raw) ? raw[0] : raw)?.trim();
+  if (!value) return undefined;
+  return value.startsWith('arn:') ? value : `arn:aws:iam::000000000000:user/${value}`;
 }

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { closeServer, listen } from '../edge/server';
 import type { LambdaInvoker } from '../lambda/types';
 import type { ApiSpec } from '../template/inventory';
-import { proxyEvent, RouteTable } from './events';
+import { localPrincipal, proxyEvent, RouteTable } from './events';
 
 /** API Gateway's own payload limit. */
 const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
@@ -69,7 +69,10 @@ async function serve(
   const missing = matched.route.requiredPathParameters.filter((p) => !matched.pathParameters[p]);
   if (missing.length > 0)
     return send(res, 400, { message: `Missing required request parameters: [${missing.join(', ')}]` });
-  const outcome = await lambda.invoke(matched.route.functionArn, proxyEvent(req, url, body, matched));
+  const principal = matched.route.authorization === 'AWS_IAM' ? localPrincipal(req) : undefined;
+  if (matched.route.authorization === 'AWS_IAM' && principal === undefined)
+    return send(res, 403, { message: 'Missing Authentication Token' });
+  const outcome = await lambda.invoke(matched.route.functionArn, proxyEvent(req, url, body, matched, principal));
   if (!outcome.ok)
     return send(res, outcome.errorType === 'Sandbox.Timedout' ? 504 : 502, { message: 'Internal server error' });
   respond(res, outcome.payload);

@@ -62,9 +62,36 @@ function prepareState(name: string, state: JsonObject, synthetic: Map<string, Sy
     }
     case 'Map':
       return withFixedResultPaths(prepareMap(state, synthetic));
+    case 'Choice':
+      return { ...state, Choices: (Array.isArray(state.Choices) ? state.Choices : []).map(fixTypeTests) };
     default:
       return state;
   }
+}
+
+/** Choice operators the engine evaluates as always false when set to `false`. */
+const TYPE_TESTS = ['IsNull', 'IsPresent', 'IsNumeric', 'IsString', 'IsBoolean', 'IsTimestamp'];
+
+/**
+ * The engine answers `{"IsNull": false}` (and the other type tests set to false) with false
+ * whatever the value, where AWS means "is not null". `{"Not": {..., "IsNull": true}}` is what
+ * AWS evaluates the same way and the engine gets right.
+ */
+export function fixTypeTests(rule: JsonValue): JsonValue {
+  if (!isJsonObject(rule)) return rule;
+  const test = TYPE_TESTS.find((t) => rule[t] === false);
+  if (test !== undefined) {
+    const { Next, ...condition } = rule;
+    const positive: JsonObject = { ...condition, [test]: true };
+    return Next === undefined ? { Not: positive } : { Not: positive, Next };
+  }
+  const out: JsonObject = { ...rule };
+  for (const key of ['And', 'Or'] as const) {
+    const list = rule[key];
+    if (Array.isArray(list)) out[key] = list.map(fixTypeTests);
+  }
+  if (rule.Not !== undefined) out.Not = fixTypeTests(rule.Not);
+  return out;
 }
 
 function prepareMap(state: JsonObject, synthetic: Map<string, SyntheticState>): JsonObject {

@@ -58,6 +58,11 @@ function refusalOf(state: JsonObject, scope: StateScope): string | undefined {
   }
   const path = DURATION_PATHS.find((field) => field in state && !simplePath(state[field]));
   if (path !== undefined) return `${path} must be a plain path such as $.timeoutSeconds locally`;
+  const afterParameters = DURATION_PATHS.find((field) => field in state && 'Parameters' in state);
+  if (afterParameters !== undefined) {
+    // AWS reads it from the state's input; the local engine reads it from the Parameters' output.
+    return `${afterParameters} with Parameters: the local engine would read the path from the Parameters' output, not the state's input; use ${afterParameters.replace('Path', '')}`;
+  }
   return resultPathRefusal(state) ?? contextRefusal(state, scope);
 }
 

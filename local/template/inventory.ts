@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { FUNCTION_METADATA_KEY } from '../../infra/constructs/gantry-function';
 import { PROJECT_ROOT } from '../../infra/paths';
+import type { ProjectSpec } from '../codebuild/types';
 import type { TemplateResolver } from './resolver';
 import { TemplateError } from './types';
 
@@ -77,6 +78,8 @@ export interface RouteSpec {
   readonly path: string;
   readonly functionArn: string;
   readonly requiredPathParameters: readonly string[];
+  /** `AWS_IAM` routes need a caller identity (locally: the X-Gantry-Principal header). */
+  readonly authorization: string;
 }
 
 export interface ApiSpec {
@@ -87,8 +90,13 @@ export interface ApiSpec {
   readonly routes: readonly RouteSpec[];
 }
 
+/** A CodeBuild project as the local build runner takes it. */
+export type { ProjectSpec } from '../codebuild/types';
+
 /** Everything in the template local mode runs, and what it deliberately leaves out. */
 export interface LocalInventory {
+  readonly buckets: readonly string[];
+  readonly projects: readonly ProjectSpec[];
   readonly functions: readonly FunctionSpec[];
   readonly tables: readonly TableSpec[];
   readonly queues: readonly QueueSpec[];
@@ -101,7 +109,12 @@ export interface LocalInventory {
 
 /** Reads the runtime's inventory out of resolved templates. */
 export function inventoryOf(t: TemplateResolver): LocalInventory {
+  const reportGroups = t
+    .resources('AWS::CodeBuild::ReportGroup')
+    .map((r) => ({ name: t.attribute(r.stack, r.logicalId, 'Name'), arn: t.ref(r.stack, r.logicalId) }));
   return {
+    buckets: t.resources('AWS::S3::Bucket').map((r) => t.ref(r.stack, r.logicalId)),
+    projects: t.resources('AWS::CodeBuild::Project').map((r) => projectSpec(t, r.stack, r.logicalId, reportGroups)),
     functions: t.resources('AWS::Lambda::Function').map((r) => functionSpec(t, r.stack, r.logicalId)),
     tables: [...t.resources('AWS::DynamoDB::Table'), ...t.resources('AWS::DynamoDB::GlobalTable')].map((r) =>
       tableSpec(t, r.stack, r.logicalId),
@@ -144,6 +157,46 @@ function functionSpec(t: TemplateResolver, stack: string, id: string): FunctionS
     ),
     timeoutSeconds: Number(p.Timeout ?? 3),
     memoryMb: Number(p.MemorySize ?? 128),
+  };
+}
+
+function projectSpec(
+  t: TemplateResolver,
+  stack: string,
+  id: string,
+  reportGroups: readonly { name: string; arn: string }[],
+): ProjectSpec {
+  const p = t.properties(stack, id);
+  const name = t.ref(stack, id);
+  const source = (p.Source as { Type?: string; Location?: string; BuildSpec?: string } | undefined) ?? {};
+  const artifacts = p.Artifacts as Record<string, unknown> | undefined;
+  const env =
+    (p.Environment as { EnvironmentVariables?: { Name: string; Value: string; Type?: string }[] } | undefined)
+      ?.EnvironmentVariables ?? [];
+  return {
+    name,
+    arn: t.attribute(stack, id, 'Arn'),
+    environmentVariables: env.map((v) => ({
+      name: v.Name,
+      value: String(v.Value),
+      type: (v.Type ?? 'PLAINTEXT') as 'PLAINTEXT',
+    })),
+    timeoutMinutes: Number(p.TimeoutInMinutes ?? 60),
+    ...(source.BuildSpec === undefined ? {} : { buildspec: source.BuildSpec }),
+    source: { type: source.Type ?? 'NO_SOURCE', ...(source.Location ? { location: source.Location } : {}) },
+    ...(artifacts && artifacts.Type === 'S3'
+      ? {
+          artifacts: {
+            bucket: String(artifacts.Location),
+            ...(artifacts.Path === undefined ? {} : { path: String(artifacts.Path) }),
+            ...(artifacts.Name === undefined ? {} : { name: String(artifacts.Name) }),
+            packaging: artifacts.Packaging === 'ZIP' ? 'ZIP' : 'NONE',
+            namespaceType: artifacts.NamespaceType === 'BUILD_ID' ? 'BUILD_ID' : 'NONE',
+            overrideArtifactName: artifacts.OverrideArtifactName === true,
+          },
+        }
+      : {}),
+    reportGroups: reportGroups.filter((g) => g.name.startsWith(`${name}-`)),
   };
 }
 
@@ -258,7 +311,9 @@ function secretSpec(t: TemplateResolver, stack: string, id: string): SecretSpec 
 function apiSpec(t: TemplateResolver, stack: string, id: string): ApiSpec {
   const p = t.properties(stack, id);
   const apiRef = t.ref(stack, id);
-  const resources = t.resources('AWS::ApiGateway::Resource').filter((r) => r.stack === stack);
+  const resources = t
+    .resources('AWS::ApiGateway::Resource')
+    .filter((r) => r.stack === stack && t.properties(r.stack, r.logicalId).RestApiId === apiRef);
   const pathOf = new Map<string, string>([[t.attribute(stack, id, 'RootResourceId'), '']]);
   for (let pending = resources; pending.length > 0; ) {
     const next = pending.filter((r) => {
@@ -302,6 +357,7 @@ function routeSpec(m: Record<string, unknown>, pathOf: Map<string, string>): Rou
     method: String(m.HttpMethod),
     path: pathOf.get(String(m.ResourceId)) || '/',
     functionArn,
+    authorization: String(m.AuthorizationType ?? 'NONE'),
     requiredPathParameters: Object.entries(params)
       .filter(([k, required]) => required && k.startsWith('method.request.path.'))
       .map(([k]) => k.slice('method.request.path.'.length)),

@@ -91,6 +91,13 @@ const NAMERS: Readonly<Record<string, { readonly nameProperty?: string; readonly
     nameProperty: 'Name',
     identity: (name, env) => ({ ref: name, attributes: { Arn: arn(env, 'codebuild', `project/${name}`) } }),
   },
+  'AWS::CodeBuild::ReportGroup': {
+    nameProperty: 'Name',
+    identity: (name, env) => {
+      const a = arn(env, 'codebuild', `report-group/${name}`);
+      return { ref: a, attributes: { Arn: a, Name: name } };
+    },
+  },
   'AWS::ApiGateway::RestApi': {
     identity: (name) => ({ ref: suffix(name, 10), attributes: { RootResourceId: `${suffix(name, 10)}-root` } }),
   },

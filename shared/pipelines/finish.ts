@@ -100,7 +100,7 @@ export async function finishRun(
 
 function successDescription(plan: RunPlan): string {
   if (plan.trigger === 'pull_request') return 'Built and checked: ready to merge';
-  return plan.deploy ? `Built, checked and deployed to ${plan.environment}` : 'Built and checked';
+  return plan.deploy ? `Built and checked for ${plan.environment}` : 'Built and checked';
 }
 
 /** What failed, in words a person reads in a commit status (≤ 140 chars there). */
@@ -110,7 +110,7 @@ export function describeFailure(plan: RunPlan, stage: string, failure: StateFail
     case 'build':
       return { stage: 'build', error: failure.Error, reason: buildFailureReason(failure) };
     case 'gates':
-      return { stage: 'gates', error: 'Gantry.GatesFailed', reason: `gates failed: ${cause}` };
+      return { stage: 'gates', error: 'Gantry.GatesFailed', reason: `gates failed: ${reasonsOf(cause)}` };
     case 'approval':
       if (failure.Error === 'States.Timeout') {
         return {
@@ -148,6 +148,17 @@ function buildFailureReason(failure: StateFailure): string {
   } catch {
     return `build failed: ${failure.Error}${failure.Cause ? ` (${firstLine(failure.Cause)})` : ''}`;
   }
+}
+
+/** The gates' reasons arrive as a JSON array (States.JsonToString); a sentence reads better. */
+function reasonsOf(cause: string): string {
+  try {
+    const reasons = JSON.parse(cause) as unknown;
+    if (Array.isArray(reasons)) return reasons.map(String).join('; ');
+  } catch {
+    // not JSON: already words
+  }
+  return cause;
 }
 
 function firstLine(text: string): string {

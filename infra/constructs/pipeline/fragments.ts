@@ -203,19 +203,34 @@ export function gatesFragment(scope: Construct, steps: Steps, failures: FailureP
   );
 }
 
-/** NeedsApproval? → Approval (.waitForTaskToken, until the policy's timeout) → `next` */
-export function approvalFragment(scope: Construct, steps: Steps, failures: FailurePath, next: IChainable): IChainable {
-  const approval = invokeWithToken(
-    scope,
-    'Approval',
-    steps.requestApproval,
-    Timeout.at('$.plan.approval.timeoutSeconds'),
-    '$.approval',
-  );
-  failures.catchInto(approval, 'approval');
-  return new Choice(scope, 'NeedsApproval?')
-    .when(Condition.isNotNull('$.plan.approval'), approval.next(next))
-    .otherwise(next);
+/**
+ * NeedsApproval? → the environment's Approval (.waitForTaskToken, until its policy's timeout) →
+ * `next`. One Approval state per environment that requires it: each timeout is static, and the
+ * console shows which environment a run waits for.
+ */
+export function approvalFragment(
+  scope: Construct,
+  steps: Steps,
+  failures: FailurePath,
+  definition: PipelineDefinition,
+  next: IChainable,
+): IChainable {
+  const choice = new Choice(scope, 'NeedsApproval?');
+  for (const env of definition.environments.filter((e) => e.approval.required)) {
+    const approval = invokeWithToken(
+      scope,
+      `Approval ${env.name}`,
+      steps.requestApproval,
+      Timeout.duration(Duration.minutes(env.approval.timeoutMinutes)),
+      '$.approval',
+    );
+    failures.catchInto(approval, 'approval');
+    choice.when(
+      Condition.and(Condition.isNotNull('$.plan.approval'), Condition.stringEquals('$.plan.environment', env.name)),
+      approval.next(next),
+    );
+  }
+  return choice.otherwise(next);
 }
 
 /** Deploy? → Deploy: a placeholder until deploy targets exist → `next` */

@@ -159,7 +159,7 @@ export class Pipeline extends Construct {
     const failures = new FailurePath(states, props.steps);
     const report = reportFragment(states, props.steps, failures);
     const deploy = deployFragment(states, report);
-    const approval = approvalFragment(states, props.steps, failures, deploy);
+    const approval = approvalFragment(states, props.steps, failures, props.definition, deploy);
     const gates = gatesFragment(states, props.steps, failures, approval);
     const build = buildFragment(states, this.project, failures);
     build.next(gates);

@@ -12,8 +12,15 @@ const api: ApiSpec = {
       path: '/webhooks/{provider}',
       functionArn: 'arn:fn:receiver',
       requiredPathParameters: ['provider'],
+      authorization: 'NONE',
     },
-    { method: 'ANY', path: '/files/{key+}', functionArn: 'arn:fn:files', requiredPathParameters: [] },
+    {
+      method: 'ANY',
+      path: '/files/{key+}',
+      functionArn: 'arn:fn:files',
+      requiredPathParameters: [],
+      authorization: 'AWS_IAM',
+    },
   ],
 };
 

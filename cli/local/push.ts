@@ -1,0 +1,131 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { connectionSecretName, type GantryConfig, type PipelineConfig } from '../../infra/config/schema';
+import { readLocalSecret } from '../../local/secretsmanager';
+import { adapterFor } from '../../shared/webhooks/normalize';
+import { UsageError } from '../errors';
+import { githubPushPayload, type PushFacts } from './github-push';
+
+export interface LocalPushOptions {
+  readonly config: GantryConfig;
+  readonly webhookUrl: string;
+  readonly secretsFile: string;
+  readonly repoDir: string;
+  /** @default the checked-out branch */
+  readonly branch?: string;
+  /** @default the config pipeline whose repository matches the origin remote or the folder name */
+  readonly repository?: string;
+  readonly deliveryId?: string;
+}
+
+export interface LocalPushResult {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+  readonly pipeline: PipelineConfig;
+  readonly push: PushFacts;
+}
+
+/**
+ * `gantry local push`: the repository's current commit as the provider's own push delivery,
+ * signed with the connection's local secret and sent to the running control plane, so a
+ * pipeline runs on it before anything is pushed anywhere (as `act` does for GitHub Actions).
+ */
+export async function localPush(options: LocalPushOptions): Promise<LocalPushResult> {
+  const dir = resolve(options.repoDir);
+  if (!existsSync(join(dir, '.git'))) throw new UsageError(`${dir} is not a git repository`);
+  const pipeline = pipelineFor(options.config, dir, options.repository);
+  const connection = options.config.connections.find((c) => c.name === pipeline.source.connection);
+  if (connection === undefined) throw new UsageError(`pipeline ${pipeline.name} names an unknown connection`);
+  if (!['github', 'gitea', 'forgejo'].includes(connection.provider)) {
+    throw new UsageError(
+      `local push sends GitHub-shaped deliveries (github, gitea, forgejo connections); ${pipeline.name} uses ${connection.provider}`,
+    );
+  }
+  const push = pushFacts(dir, pipeline.source.repository, options.branch);
+  const secret = JSON.parse(readLocalSecret(options.secretsFile, connectionSecretName(connection), process.env)) as {
+    webhookSecret: string;
+  };
+  const body = Buffer.from(JSON.stringify(githubPushPayload(push)));
+  const adapter = adapterFor(connection.provider);
+  const headers = adapter.deliveryHeaders({
+    body,
+    secret: secret.webhookSecret,
+    eventName: 'push',
+    deliveryId: options.deliveryId ?? crypto.randomUUID(),
+  });
+  const res = await fetch(`${options.webhookUrl}/webhooks/${connection.provider}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body,
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown>, pipeline, push };
+}
+
+/** The pipeline this repository belongs to, or a message that says how to add one. */
+function pipelineFor(config: GantryConfig, dir: string, repository: string | undefined): PipelineConfig {
+  const candidates = repository
+    ? [repository]
+    : [originRepository(dir), basename(dir)].filter((c): c is string => c !== undefined);
+  for (const candidate of candidates) {
+    const found = config.pipelines.find(
+      (p) => p.source.repository === candidate || p.source.repository.split('/').pop() === candidate,
+    );
+    if (found) return found;
+  }
+  const name = repository ?? originRepository(dir) ?? `your-org/${basename(dir)}`;
+  throw new UsageError(
+    `${name} is not in gantry.config.yaml. Add a pipeline for it, e.g.\n\n` +
+      `pipelines:\n  - name: ${basename(dir)
+        .toLowerCase()
+        .replace(
+          /[^a-z0-9-]/g,
+          '-',
+        )}\n    source: { provider: github, repository: ${name}, connection: ${config.connections[0]?.name ?? 'github-demo'} }\n    triggers:\n      push: { branches: [main] }\n\n` +
+      'then restart `npm start`. Or pass --repository <owner/name> to use an existing pipeline.',
+  );
+}
+
+function originRepository(dir: string): string | undefined {
+  try {
+    const url = execFileSync('git', ['remote', 'get-url', 'origin'], {
+      cwd: dir,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+    return /[:/]([^/:]+\/[^/]+?)(\.git)?$/.exec(url)?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+function pushFacts(dir: string, repository: string, branch: string | undefined): PushFacts {
+  const git = (...args: string[]) =>
+    execFileSync('git', args, { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  const ref = branch ?? git('rev-parse', '--abbrev-ref', 'HEAD');
+  if (ref === 'HEAD') throw new UsageError('HEAD is detached: pass --branch <name>');
+  const after = git('rev-parse', `${ref}^{commit}`);
+  let before = '0'.repeat(40);
+  try {
+    before = git('rev-parse', `${after}~1`);
+  } catch {
+    // the first commit: the push creates the branch
+  }
+  const log = git('log', '-n', '20', '--reverse', '--format=%H%x1f%an%x1f%ae%x1f%aI%x1f%B%x1e', after)
+    .split('\x1e')
+    .filter((e) => e.trim() !== '');
+  const commits = log.map((entry) => {
+    const [id = '', name = '', email = '', timestamp = '', message = ''] = entry.trim().split('\x1f');
+    return { id, message: message.trim(), author: { name, email }, timestamp };
+  });
+  const head = commits.at(-1);
+  return {
+    repository,
+    cloneUrl: `file://${dir}`,
+    branch: ref,
+    before,
+    after,
+    commits: commits.slice(-1),
+    pusher: head?.author.email.split('@')[0] ?? 'local',
+  };
+}
