@@ -65,8 +65,6 @@ export async function finishRun(
   failure?: { readonly stage: string; readonly error: string; readonly reason: string },
 ): Promise<void> {
   const now = deps.clock();
-  if (outcome === 'success')
-    await deps.runs.setStatus(plan.runId, 'SUCCEEDED', now, { endedAt: now.toISOString() }, ACTIVE_STATUSES);
   await postStatus(
     deps,
     plan,
@@ -94,6 +92,17 @@ export async function finishRun(
       : { deployed: plan.deploy },
     correlationId: plan.change.deliveryId,
   });
+  // A success is the run's final word, written last so whoever sees it sees every stage too.
+  // (A failure was already recorded by RecordFailure, so a run whose report fails still ends.)
+  if (outcome === 'success') {
+    await deps.runs.setStatus(
+      plan.runId,
+      'SUCCEEDED',
+      deps.clock(),
+      { endedAt: deps.clock().toISOString() },
+      ACTIVE_STATUSES,
+    );
+  }
   await admitNext(deps, plan.lane);
   deps.logger.info('run finished', { runId: plan.runId, outcome });
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { parseCoverage } from '../gates/coverage-formats';
 import { evaluateGates, type GateEvaluation } from '../gates/evaluate';
 import { parseJUnit } from '../gates/junit';
@@ -87,8 +88,13 @@ export async function evaluateRunGates(deps: PipelineDeps, plan: RunPlan, build:
 
 async function readReports(deps: PipelineDeps, location: string): Promise<GateReports> {
   const reports = { junit: [] as TestReport[], coverage: [] as CoverageReport[], sarif: [] as SarifReport[] };
+  const seen = new Set<string>();
   for (const key of await deps.artifacts.list(location)) {
     const content = await deps.artifacts.read(location, key);
+    // The same report can sit in the artifacts and in a report group's copy: count it once.
+    const digest = createHash('sha256').update(content).digest('hex');
+    if (seen.has(digest)) continue;
+    seen.add(digest);
     const kind = classifyReport(key, content);
     const file = key.split('/').slice(-2).join('/');
     if (kind === 'junit') reports.junit.push(parseJUnit(content, file));

@@ -1,0 +1,94 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { localPush } from '../../cli/local/push';
+import { ensureSampleRepo } from '../../cli/local/sample-repo';
+import { loadGantryConfig } from '../../infra/config/load';
+import { type RuntimeInfo, readRuntimeInfo } from '../../local/discovery';
+import { documentClient } from '../../shared/aws/clients';
+import { eventually } from '../support/local';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+
+/** `gantry local up` as a user runs it, in its own process, on free ports. */
+function startProcess(dataDir: string): ChildProcess {
+  return spawn(
+    process.execPath,
+    [join(ROOT, 'cli', 'bin.mjs'), 'local', 'up', '--port', '0', '--aws-port', '0', '--data-dir', dataDir, '--quiet'],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
+}
+
+async function running(dataDir: string, child: ChildProcess): Promise<RuntimeInfo> {
+  return eventually(
+    'the control plane to start',
+    async () => {
+      const info = readRuntimeInfo(dataDir);
+      return info?.pid === child.pid ? info : undefined;
+    },
+    60_000,
+  );
+}
+
+const config = (info: RuntimeInfo) => ({
+  endpoint: info.awsEndpoint,
+  region: info.region,
+  credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
+});
+
+describe('a delivery answered 202 survives kill -9 of the control plane', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'gantry-crash-'));
+  let second: ChildProcess | undefined;
+  afterAll(() => {
+    second?.kill('SIGTERM');
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('is on the bus with its target started, or in the dead-letter queue, after a restart; and its dedupe record is there', async () => {
+    const first = startProcess(dataDir);
+    const before = await running(dataDir, first);
+    const repo = ensureSampleRepo(join(dataDir, 'repos', 'sample-service'));
+    const deliveryId = 'crash-test-1';
+    const pushed = await localPush({
+      config: loadGantryConfig(join(ROOT, 'gantry.config.yaml')),
+      webhookUrl: before.webhookUrl,
+      secretsFile: join(dataDir, 'secrets.json'),
+      repoDir: repo,
+      deliveryId,
+    });
+    expect(pushed.status).toBe(202);
+    first.kill('SIGKILL');
+    await new Promise((resolve) => first.once('exit', resolve));
+
+    second = startProcess(dataDir);
+    const after = await running(dataDir, second);
+    const record = await documentClient(new DynamoDBClient(config(after))).send(
+      new GetCommand({ TableName: 'gantry-deliveries', Key: { pk: `github#${deliveryId}` } }),
+    );
+    expect(record.Item).toMatchObject({ state: expect.stringMatching(/published|dead_lettered/) });
+
+    const name = createHash('sha256').update(`github:${deliveryId}:0`).digest('hex');
+    const machine = `arn:aws:states:${after.region}:000000000000:stateMachine:gantry-pipeline-sample-service`;
+    const outcome = await eventually('the run to exist, or the delivery to be dead-lettered', async () => {
+      const executions =
+        (await new SFNClient(config(after)).send(new ListExecutionsCommand({ stateMachineArn: machine }))).executions ??
+        [];
+      if (executions.some((e) => e.name === name)) return 'started';
+      const dlq = `${after.awsEndpoint}/000000000000/GantryControlPlane-WebhookIngressDeadLetterQueue3F45A390`;
+      const letters = await new SQSClient(config(after)).send(
+        new ReceiveMessageCommand({ QueueUrl: dlq, WaitTimeSeconds: 0 }),
+      );
+      return letters.Messages?.some((m) => m.Body?.includes(deliveryId)) ? 'dead-lettered' : undefined;
+    });
+    expect(['started', 'dead-lettered']).toContain(outcome);
+  }, 120_000);
+});

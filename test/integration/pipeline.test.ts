@@ -1,0 +1,141 @@
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { git } from '../../cli/local/sample-repo';
+import { eventually, finishedRun, startTestPlane, type TestPlane } from '../support/local';
+
+/** Commits on a new branch of the sample repository as `author`. */
+function commitOnBranch(
+  repo: string,
+  branch: string,
+  author: string,
+  files: Record<string, string>,
+  message: string,
+): void {
+  git(repo, 'checkout', '--quiet', '-B', branch, 'develop');
+  for (const [path, content] of Object.entries(files)) writeFileSync(join(repo, path), content);
+  execFileSync('git', ['add', '--all'], { cwd: repo });
+  execFileSync(
+    'git',
+    [
+      '-c',
+      `user.name=${author}`,
+      '-c',
+      `user.email=${author.toLowerCase()}@example.com`,
+      'commit',
+      '--quiet',
+      '-m',
+      message,
+    ],
+    { cwd: repo },
+  );
+}
+
+describe('pipelines, end to end through the local runtime', () => {
+  let t: TestPlane;
+  beforeAll(async () => {
+    t = await startTestPlane();
+  }, 60_000);
+  afterAll(() => t?.close());
+
+  const statusesOf = (commit: string) => t.plane.providers.statuses().filter((s) => s.commit === commit);
+
+  it('builds, tests and gates a push to develop, and reports success on the commit', async () => {
+    const { push, status } = await t.push({ branch: 'develop' });
+    expect(status).toBe(202);
+    const run = await finishedRun(t, push.after);
+
+    expect(run).toMatchObject({ status: 'SUCCEEDED', environment: 'dev', trigger: 'push', branch: 'develop' });
+    expect(run.gates).toMatchObject({ passed: true, reasons: [], metrics: { tests: { failed: 0 } } });
+    expect((run.gates?.metrics.tests as { total: number }).total).toBeGreaterThan(5);
+    expect(run.build?.status).toBe('SUCCEEDED');
+    expect(Object.keys(run.stages)).toEqual(expect.arrayContaining(['plan', 'build', 'gates', 'report']));
+    const statuses = await eventually('the final commit status', async () =>
+      statusesOf(push.after).length >= 2 ? statusesOf(push.after) : undefined,
+    );
+    expect(statuses.map((s) => [s.provider, s.state, s.context])).toEqual([
+      ['github', 'pending', 'gantry/sample-service'],
+      ['github', 'success', 'gantry/sample-service'],
+    ]);
+  });
+
+  it('fails the gates when tests fail, and lists every reason in the failure status', async () => {
+    const repo = t.repo();
+    commitOnBranch(
+      repo,
+      'demo/red-test',
+      'Dana',
+      {
+        'test/broken.test.js':
+          "import assert from 'node:assert/strict';\nimport { it } from 'node:test';\nit('adds up', () => assert.equal(1 + 1, 3));\n",
+      },
+      'A test that fails',
+    );
+    const { push } = await t.push({ branch: 'demo/red-test' });
+    const run = await finishedRun(t, push.after);
+
+    expect(run).toMatchObject({ status: 'FAILED', failure: { stage: 'gates', error: 'Gantry.GatesFailed' } });
+    expect(run.gates?.reasons).toEqual([expect.stringMatching(/^1 of \d+ tests? failed: .*adds up/)]);
+    const final = await eventually('the failure status', async () =>
+      statusesOf(push.after).find((s) => s.state === 'failure'),
+    );
+    expect(final.description).toContain('tests failed');
+  });
+
+  it('waits for a prod approval: refuses the author, accepts another approver, and the run goes on', async () => {
+    const repo = t.repo();
+    commitOnBranch(repo, 'release/1.0', 'Alice', { 'CHANGELOG.md': '# 1.0\n\nFirst release.\n' }, 'Release 1.0');
+    const { push } = await t.push({ branch: 'release/1.0' });
+    const waiting = await eventually('the run to wait for approval', async () => {
+      const run = (await t.runs.list({ pipeline: 'sample-service' })).find((r) => r.commit === push.after);
+      return run?.stages.approval?.status === 'waiting' ? run : undefined;
+    });
+    expect(waiting).toMatchObject({
+      environment: 'prod',
+      status: 'RUNNING',
+      stages: { approval: { status: 'waiting' } },
+    });
+
+    const decide = async (who: string, decision: 'approve' | 'reject', reason: string) => {
+      const res = await fetch(`${t.plane.webhookUrl}/runs/${waiting.runId}/decision`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-gantry-principal': who },
+        body: JSON.stringify({ decision, reason }),
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    expect(await decide('alice', 'approve', 'my own change')).toMatchObject({
+      status: 403,
+      body: { error: { code: 'separation_of_duties' } },
+    });
+    expect(await decide('mallory', 'approve', 'let me in')).toMatchObject({
+      status: 403,
+      body: { error: { code: 'not_an_approver' } },
+    });
+    expect(await decide('bob', 'approve', '')).toMatchObject({
+      status: 400,
+      body: { error: { code: 'reason_required' } },
+    });
+    expect(await decide('bob', 'approve', 'release notes checked')).toEqual({
+      status: 200,
+      body: { outcome: 'approved' },
+    });
+    expect(await decide('bob', 'reject', 'changed my mind')).toMatchObject({
+      status: 409,
+      body: { error: { code: 'already_decided' } },
+    });
+
+    const run = await finishedRun(t, push.after);
+    expect(run).toMatchObject({ status: 'SUCCEEDED', environment: 'prod', approval: { outcome: 'approved' } });
+    expect(run.approval?.decisions.bob).toMatchObject({
+      decision: 'approve',
+      reason: 'release notes checked',
+      principal: 'arn:aws:iam::000000000000:user/bob',
+    });
+  });
+
+  it('refuses a decision without an IAM identity, as the IAM authorizer would', async () => {
+    const res = await fetch(`${t.plane.webhookUrl}/runs/any/decision`, { method: 'POST', body: '{}' });
+    expect(res.status).toBe(403);
+  });
+});

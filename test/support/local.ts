@@ -1,0 +1,95 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { localPush } from '../../cli/local/push';
+import { ensureSampleRepo } from '../../cli/local/sample-repo';
+import { loadGantryConfig } from '../../infra/config/load';
+import type { GantryConfig } from '../../infra/config/schema';
+import { type LocalControlPlane, startLocalControlPlane } from '../../local/runtime';
+import { documentClient } from '../../shared/aws/clients';
+import type { RunRecord } from '../../shared/runs/model';
+import { DynamoDbRunStore } from '../../shared/runs/store';
+
+export interface TestPlane {
+  readonly plane: LocalControlPlane;
+  readonly config: GantryConfig;
+  readonly dataDir: string;
+  readonly logs: string[];
+  readonly runs: DynamoDbRunStore;
+  readonly sfn: SFNClient;
+  readonly repo: () => string;
+  push(options?: { branch?: string; deliveryId?: string }): ReturnType<typeof localPush>;
+  close(): Promise<void>;
+}
+
+/** The AWS SDK options for a client of the local edge. */
+export function edgeClientConfig(plane: LocalControlPlane) {
+  return {
+    endpoint: plane.awsEndpoint,
+    region: plane.region,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  };
+}
+
+/**
+ * A local control plane from the project's own gantry.config.yaml, on free ports with a fresh
+ * data folder; it is driven over HTTP like a user's would be.
+ */
+export async function startTestPlane(dataDir = mkdtempSync(join(tmpdir(), 'gantry-it-'))): Promise<TestPlane> {
+  const config = loadGantryConfig(join(import.meta.dirname, '..', '..', 'gantry.config.yaml'));
+  const logs: string[] = [];
+  const plane = await startLocalControlPlane({
+    config,
+    dataDir,
+    port: 0,
+    awsPort: 0,
+    log: (fn, line) => void logs.push(`${fn} ${line}`),
+  });
+  let repo: string | undefined;
+  const sampleRepo = () => {
+    repo ??= ensureSampleRepo(join(dataDir, 'repos', 'sample-service'));
+    return repo;
+  };
+  return {
+    plane,
+    config,
+    dataDir,
+    logs,
+    runs: new DynamoDbRunStore(documentClient(new DynamoDBClient(edgeClientConfig(plane))), 'gantry-runs'),
+    sfn: new SFNClient(edgeClientConfig(plane)),
+    repo: sampleRepo,
+    push: (options = {}) =>
+      localPush({
+        config,
+        webhookUrl: plane.webhookUrl,
+        secretsFile: join(dataDir, 'secrets.json'),
+        repoDir: sampleRepo(),
+        ...options,
+      }),
+    close: async () => {
+      await plane.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls until `check` returns a value, or fails after `timeoutMs` saying what it waited for. */
+export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** The run of a commit once it has ended. */
+export function finishedRun(t: TestPlane, commit: string): Promise<RunRecord> {
+  return eventually(`the run of ${commit.slice(0, 12)} to end`, async () => {
+    const run = (await t.runs.list({ pipeline: 'sample-service' })).find((r) => r.commit === commit);
+    return run && !['QUEUED', 'RUNNING'].includes(run.status) ? run : undefined;
+  });
+}
