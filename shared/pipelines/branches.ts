@@ -37,10 +37,13 @@ export function branchSelected(name: string, include: readonly string[], exclude
  */
 export function eventPatternFor(globs: readonly string[]): (string | Record<string, string>)[] {
   return globs.map((glob): string | Record<string, string> => {
-    const parts = splitGlob(glob);
+    const split = splitGlob(glob);
+    // An empty piece between two stars comes from `**`, which means what `*` means.
+    const parts = split.filter((part, i) => part !== '' || i === 0 || i === split.length - 1);
     if (parts.length === 1) return parts[0] ?? glob;
     if (parts.length === 2 && parts[1] === '') return { prefix: parts[0] ?? '' };
-    return { wildcard: glob };
+    // Literal stars are escaped again; consecutive wildcards, which EventBridge refuses, are gone.
+    return { wildcard: parts.map((p) => p.replaceAll('*', '\\*')).join('*') };
   });
 }
 

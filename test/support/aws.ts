@@ -18,3 +18,37 @@ export async function createPkTable(endpoint: string, tableName: string): Promis
   );
   return client;
 }
+
+/** The runs table as the RunsTable construct declares it: key `runId`, one GSI per listing. */
+export async function createRunsTable(endpoint: string, tableName: string): Promise<DynamoDBClient> {
+  const { RUN_INDEXES } = await import('../../shared/runs/store');
+  const keys: Record<string, string> = {
+    byPipeline: 'pipeline',
+    byRepository: 'repository',
+    byStatus: 'status',
+    byLane: 'lane',
+    recent: 'kind',
+  };
+  const client = new DynamoDBClient(localClientConfig(endpoint));
+  await client.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: 'runId', AttributeType: 'S' },
+        { AttributeName: 'createdAt', AttributeType: 'S' },
+        ...Object.values(keys).map((k) => ({ AttributeName: k, AttributeType: 'S' as const })),
+      ],
+      KeySchema: [{ AttributeName: 'runId', KeyType: 'HASH' }],
+      GlobalSecondaryIndexes: Object.values(RUN_INDEXES).map((index) => ({
+        IndexName: index,
+        KeySchema: [
+          { AttributeName: keys[index] ?? index, KeyType: 'HASH' },
+          { AttributeName: 'createdAt', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      })),
+    }),
+  );
+  return client;
+}

@@ -21,7 +21,7 @@ import {
 } from '../../../local/stepfunctions';
 import { loadMachines } from '../../../local/stepfunctions/machines';
 import { installPromiseWithResolvers } from '../../../local/stepfunctions/polyfill';
-import { MAX_TIMER_SECONDS, prepareDefinition } from '../../../local/stepfunctions/prepare';
+import { fixTypeTests, MAX_TIMER_SECONDS, prepareDefinition } from '../../../local/stepfunctions/prepare';
 
 const REGION = 'eu-west-1';
 const ACCOUNT = '000000000000';
@@ -101,6 +101,16 @@ describe('loading definitions', () => {
       'Only',
     ],
     ['a bracketed ResultPath', single({ ...pass, ResultPath: "$['out']" }), 'Only'],
+    [
+      'TimeoutSecondsPath with Parameters (the engine reads it from their output)',
+      single({
+        Type: 'Task',
+        Resource: 'arn:aws:states:::lambda:invoke',
+        Parameters: { FunctionName: 'f' },
+        TimeoutSecondsPath: '$.timeout',
+      }),
+      'Only',
+    ],
   ])('refuses %s, naming the state machine and the state', (_label, definition, state) => {
     let thrown: unknown;
     try {
@@ -338,5 +348,82 @@ describe('running definitions as AWS does', () => {
       error: 'CodeBuild.BuildFailed',
       cause: 'phase BUILD exited 1',
     });
+  });
+});
+
+describe('Choice type tests set to false', () => {
+  it.each(['IsNull', 'IsPresent', 'IsNumeric', 'IsString', 'IsBoolean', 'IsTimestamp'])(
+    'gives the engine Not(%s: true), which it evaluates as AWS evaluates %s: false',
+    (test) => {
+      expect(fixTypeTests({ Variable: '$.a', [test]: false, Next: 'X' })).toEqual({
+        Not: { Variable: '$.a', [test]: true },
+        Next: 'X',
+      });
+      expect(fixTypeTests({ Variable: '$.a', [test]: true, Next: 'X' })).toEqual({
+        Variable: '$.a',
+        [test]: true,
+        Next: 'X',
+      });
+    },
+  );
+
+  it('rewrites them inside And, Or and Not too', () => {
+    expect(
+      fixTypeTests({
+        And: [
+          { Variable: '$.a', IsNull: false },
+          { Variable: '$.b', StringEquals: 'x' },
+        ],
+        Next: 'X',
+      }),
+    ).toEqual({
+      And: [{ Not: { Variable: '$.a', IsNull: true } }, { Variable: '$.b', StringEquals: 'x' }],
+      Next: 'X',
+    });
+  });
+
+  it('takes the branch an IsNull: false rule selects, end to end', async () => {
+    installPromiseWithResolvers();
+    const dir = mkdtempSync(join(tmpdir(), 'sfn-istests-'));
+    const sfn = await createStepFunctions({
+      stateMachines: [
+        machine('choose', {
+          StartAt: 'Has approval?',
+          States: {
+            'Has approval?': {
+              Type: 'Choice',
+              Choices: [{ Variable: '$.approval', IsNull: false, Next: 'Wait' }],
+              Default: 'Go',
+            },
+            Wait: { Type: 'Pass', Result: 'waited', End: true },
+            Go: { Type: 'Pass', Result: 'went', End: true },
+          },
+        }),
+      ],
+      lambda: echo,
+      dataDir: dir,
+      region: REGION,
+      accountId: ACCOUNT,
+    });
+    const edge = await startEdge({ port: 0, services: [sfn.service] });
+    const client = new SFNClient({
+      endpoint: edge.endpoint,
+      region: REGION,
+      credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+    });
+    const run = async (input: object) => {
+      const { executionArn } = await client.send(
+        new StartExecutionCommand({ stateMachineArn: arnOf('choose'), input: JSON.stringify(input) }),
+      );
+      for (;;) {
+        const out = await client.send(new DescribeExecutionCommand({ executionArn }));
+        if (out.status !== 'RUNNING') return JSON.parse(out.output ?? 'null');
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    };
+    expect(await run({ approval: { required: true } })).toBe('waited');
+    expect(await run({ approval: null })).toBe('went');
+    await sfn.close();
+    await edge.close();
   });
 });

@@ -1,0 +1,327 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { TemplateResolver } from '../../local/template/resolver';
+import { synthGantry } from '../support/cdk';
+
+const gantry = synthGantry();
+const { control$: control, data$: data } = gantry;
+const templates = [gantry.data, gantry.controlPlane].map((s) => ({
+  stackName: s.stackName,
+  template: gantry.app.synth().getStackByName(s.stackName).template,
+}));
+const resolver = new TemplateResolver(templates, {
+  region: 'eu-west-1',
+  accountId: '123456789012',
+  edgeEndpoint: 'http://edge',
+});
+
+type State = Record<string, unknown> & {
+  Type: string;
+  Next?: string;
+  End?: boolean;
+  Catch?: { ErrorEquals: string[]; Next: string; ResultPath?: string }[];
+};
+
+/** A state machine's ASL with its tokens resolved, by its name prefix. */
+function definition(name: string): { StartAt: string; States: Record<string, State> } {
+  const [id] = Object.entries(control.findResources('AWS::StepFunctions::StateMachine')).find(([, r]) =>
+    JSON.stringify((r as { Properties: unknown }).Properties).includes(name),
+  ) ?? [''];
+  return JSON.parse(String(resolver.properties('GantryControlPlane', id).DefinitionString));
+}
+
+describe('the widgets pipeline state machine', () => {
+  const asl = definition('gantry-pipeline-widgets');
+  const state = (name: string) => {
+    const s = asl.States[name];
+    if (s === undefined) throw new Error(`no state ${name}; states: ${Object.keys(asl.States).join(', ')}`);
+    return s;
+  };
+
+  it('is a Standard workflow named after the pipeline, logging everything, traced', () => {
+    control.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineName: 'gantry-pipeline-widgets',
+      StateMachineType: 'STANDARD',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: true }),
+    });
+  });
+
+  it('starts with ResolvePlan, handing it the pipeline config and the execution’s name', () => {
+    expect(asl.StartAt).toBe('ResolvePlan');
+    const plan = state('ResolvePlan');
+    expect(plan).toMatchObject({
+      Type: 'Task',
+      Resource: 'arn:aws:states:::lambda:invoke',
+      ResultPath: '$.resolved',
+      Next: 'KeepPlan',
+    });
+    expect(plan.Parameters).toMatchObject({
+      Payload: {
+        pipeline: expect.objectContaining({
+          name: 'widgets',
+          concurrency: 'queued',
+          build: { projectName: 'gantry-widgets', env: {} },
+        }),
+        'trigger.$': '$.trigger',
+        'source.$': '$.source',
+        execution: { 'id.$': '$$.Execution.Id', 'name.$': '$$.Execution.Name' },
+      },
+    });
+    expect(plan.Catch).toEqual([expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'PlanFailed' })]);
+  });
+
+  it('skips or queues before building', () => {
+    expect(state('Skip?')).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.plan.skip', BooleanEquals: true, Next: 'Skipped' }],
+      Default: 'Queued?',
+    });
+    expect(state('Queued?')).toMatchObject({
+      Choices: [{ Variable: '$.plan.waitForTurn', BooleanEquals: true, Next: 'WaitTurn' }],
+      Default: 'Build',
+    });
+    expect(state('WaitTurn')).toMatchObject({
+      Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+      Next: 'Build',
+    });
+  });
+
+  it('builds with CodeBuild .sync, the clone URL and commit as overrides, keeping only what later steps read', () => {
+    expect(state('Build')).toMatchObject({
+      Type: 'Task',
+      Resource: 'arn:aws:states:::codebuild:startBuild.sync',
+      Parameters: {
+        ProjectName: 'gantry-widgets',
+        'SourceLocationOverride.$': '$.plan.build.cloneUrl',
+        'SourceVersion.$': '$.plan.build.commit',
+        'EnvironmentVariablesOverride.$': '$.plan.build.env',
+      },
+      ResultSelector: {
+        'id.$': '$.Build.Id',
+        'status.$': '$.Build.BuildStatus',
+        'artifacts.$': '$.Build.Artifacts.Location',
+      },
+      ResultPath: '$.build',
+      Next: 'EvaluateGates',
+    });
+  });
+
+  it('evaluates gates and takes the failure path with the reasons when they fail', () => {
+    expect(state('EvaluateGates')).toMatchObject({
+      Parameters: { Payload: { 'plan.$': '$.plan', 'build.$': '$.build' } },
+      ResultPath: '$.gates',
+      Next: 'GatesPassed?',
+    });
+    expect(state('GatesPassed?')).toMatchObject({
+      Choices: [{ Variable: '$.gates.value.passed', BooleanEquals: true, Next: 'NeedsApproval?' }],
+      Default: 'GatesFailed',
+    });
+    expect(state('GatesFailed')).toMatchObject({
+      Parameters: { Error: 'Gantry.GatesFailed', 'Cause.$': 'States.JsonToString($.gates.value.reasons)' },
+      Next: 'Failed gates',
+    });
+  });
+
+  it('waits for approval only in environments that require it, each until its own timeout', () => {
+    expect(state('NeedsApproval?')).toMatchObject({
+      Choices: [
+        {
+          And: [
+            { Variable: '$.plan.approval', IsNull: false },
+            { Variable: '$.plan.environment', StringEquals: 'prod' },
+          ],
+          Next: 'Approval prod',
+        },
+      ],
+      Default: 'Deploy?',
+    });
+    expect(state('Approval prod')).toMatchObject({
+      Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+      TimeoutSeconds: 3600,
+      Parameters: { Payload: { 'plan.$': '$.plan', 'taskToken.$': '$$.Task.Token' } },
+      ResultPath: '$.approval',
+    });
+    expect(Object.keys(asl.States).filter((s) => s.startsWith('Approval'))).toEqual(['Approval prod']);
+  });
+
+  it('reports success last', () => {
+    expect(state('ReportSuccess')).toMatchObject({
+      Parameters: { Payload: { 'plan.$': '$.plan', outcome: 'success' } },
+      Next: 'Succeeded',
+    });
+  });
+
+  it('sends every failing stage down one path: name it, RecordFailure, ReportFailure, Fail', () => {
+    for (const [name, stage] of [
+      ['Build', 'build'],
+      ['EvaluateGates', 'gates'],
+      ['Approval prod', 'approval'],
+      ['ReportSuccess', 'report'],
+    ]) {
+      expect(state(name ?? '').Catch).toEqual([
+        { ErrorEquals: ['States.ALL'], Next: `Failed ${stage}`, ResultPath: '$.failure' },
+      ]);
+      expect(state(`Failed ${stage}`)).toMatchObject({
+        Type: 'Pass',
+        Result: stage,
+        ResultPath: '$.failedStage',
+        Next: 'RecordFailure',
+      });
+    }
+    expect(state('RecordFailure')).toMatchObject({
+      Parameters: { Payload: { 'plan.$': '$.plan', 'stage.$': '$.failedStage', 'failure.$': '$.failure' } },
+      Next: 'ReportFailure',
+    });
+    expect(state('ReportFailure')).toMatchObject({
+      Parameters: { Payload: { outcome: 'failure', 'failure.$': '$.summary.value' } },
+      Next: 'RunFailed',
+    });
+    expect(state('RunFailed')).toMatchObject({
+      Type: 'Fail',
+      Error: 'Gantry.RunFailed',
+      CausePath: '$.summary.value.reason',
+    });
+  });
+
+  it('retries step functions on Lambda service errors, under one policy', () => {
+    for (const name of ['ResolvePlan', 'EvaluateGates', 'RecordFailure', 'ReportSuccess']) {
+      expect(state(name).Retry).toEqual([
+        expect.objectContaining({
+          ErrorEquals: expect.arrayContaining(['Lambda.ServiceException', 'Lambda.SdkClientException']),
+          MaxAttempts: 6,
+        }),
+      ]);
+    }
+  });
+
+  it('stays within 25 transitions for a build + gates + status run', () => {
+    const path = [
+      'ResolvePlan',
+      'KeepPlan',
+      'Skip?',
+      'Queued?',
+      'Build',
+      'EvaluateGates',
+      'GatesPassed?',
+      'NeedsApproval?',
+      'Deploy?',
+      'ReportSuccess',
+      'Succeeded',
+    ];
+    for (const name of path) state(name);
+    expect(path.length).toBeLessThanOrEqual(25);
+  });
+});
+
+describe('admission', () => {
+  it('names each run after its event (SHA-256 of the event id) and ignores a run that already exists', () => {
+    const asl = definition('StartRun');
+    expect(asl.States.StartRun).toMatchObject({
+      Resource: 'arn:aws:states:::states:startExecution',
+      Parameters: {
+        StateMachineArn: 'arn:aws:states:eu-west-1:123456789012:stateMachine:gantry-pipeline-widgets',
+        'Name.$': "States.Hash($.source.eventId, 'SHA-256')",
+        Input: {
+          'trigger.$': '$.trigger',
+          'source.$': '$.source',
+          'AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$': '$$.Execution.Id',
+        },
+      },
+      Catch: [{ ErrorEquals: ['StepFunctions.ExecutionAlreadyExistsException'], Next: 'AlreadyStarted' }],
+    });
+    control.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineType: 'EXPRESS',
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL' }),
+    });
+  });
+});
+
+describe('trigger rules', () => {
+  it('match the repository, the kind and the branch, one rule per trigger, into admission with a DLQ', () => {
+    control.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['gantry.webhooks'],
+        'detail-type': ['Source Push'],
+        detail: { repository: { fullName: ['acme/widgets'] }, branch: ['develop', 'main', { prefix: 'release/' }] },
+      },
+      Targets: [
+        Match.objectLike({
+          InputTransformer: {
+            InputPathsMap: { detail: '$.detail' },
+            InputTemplate: '{"trigger":"push","source":<detail>}',
+          },
+          DeadLetterConfig: { Arn: Match.anyValue() },
+          RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 7200 },
+        }),
+      ],
+    });
+    control.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        'detail-type': ['Pull Request'],
+        detail: { pullRequest: { targetBranch: ['main'], action: ['opened', 'updated'] } },
+      },
+    });
+    control.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { 'detail-type': ['Source Tag'], detail: { tag: [{ prefix: 'v' }] } },
+    });
+    control.resourceCountIs('AWS::Events::Rule', 3);
+  });
+});
+
+describe('the build project', () => {
+  it('builds unprivileged, with artifacts in the KMS-encrypted bucket, and report groups for tests and coverage', () => {
+    control.hasResourceProperties('AWS::CodeBuild::Project', {
+      Name: 'gantry-widgets',
+      Environment: Match.objectLike({ PrivilegedMode: false, ComputeType: 'BUILD_GENERAL1_SMALL' }),
+      Artifacts: Match.objectLike({ Type: 'S3', Packaging: 'NONE', NamespaceType: 'BUILD_ID', Path: 'widgets' }),
+      EncryptionKey: Match.anyValue(),
+      Source: Match.objectLike({ Type: 'GITHUB', BuildSpec: 'buildspec.yml' }),
+    });
+    control.hasResourceProperties('AWS::CodeBuild::ReportGroup', { Name: 'gantry-widgets-tests', Type: 'TEST' });
+    control.hasResourceProperties('AWS::CodeBuild::ReportGroup', {
+      Name: 'gantry-widgets-coverage',
+      Type: 'CODE_COVERAGE',
+    });
+    data.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [
+          Match.objectLike({ ServerSideEncryptionByDefault: Match.objectLike({ SSEAlgorithm: 'aws:kms' }) }),
+        ],
+      },
+      VersioningConfiguration: { Status: 'Enabled' },
+    });
+    data.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+  });
+});
+
+describe('the runs table', () => {
+  it('lists runs by pipeline, repository, status, lane and recency', () => {
+    data.hasResourceProperties('AWS::DynamoDB::Table', {
+      TableName: 'gantry-runs',
+      KeySchema: [{ AttributeName: 'runId', KeyType: 'HASH' }],
+      GlobalSecondaryIndexes: ['byPipeline', 'byRepository', 'byStatus', 'byLane', 'recent'].map((IndexName) =>
+        Match.objectLike({
+          IndexName,
+          KeySchema: [Match.objectLike({ KeyType: 'HASH' }), { AttributeName: 'createdAt', KeyType: 'RANGE' }],
+        }),
+      ),
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      DeletionProtectionEnabled: true,
+    });
+  });
+});
+
+describe('the operator API', () => {
+  it('takes decisions only with IAM authorization, validating the body', () => {
+    control.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'POST',
+      AuthorizationType: 'AWS_IAM',
+      RequestModels: { 'application/json': Match.anyValue() },
+      RequestParameters: { 'method.request.path.runId': true },
+    });
+    control.hasResourceProperties('AWS::ApiGateway::RequestValidator', {
+      ValidateRequestBody: true,
+      ValidateRequestParameters: true,
+    });
+  });
+});

@@ -1,0 +1,80 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { documentClient } from '../../shared/aws/clients';
+import type {
+  ArtifactStore,
+  CommitStatusRequest,
+  ExecutionControl,
+  PipelineDeps,
+  StatusPort,
+} from '../../shared/pipelines/ports';
+import { DynamoDbRunStore } from '../../shared/runs/store';
+import { MemoryAudit, MemoryBus, StaticSecrets } from './receiver-fakes';
+
+/** What the steps asked of Step Functions. */
+export class RecordingExecutions implements ExecutionControl {
+  readonly successes: { token: string; output: unknown }[] = [];
+  readonly failures: { token: string; error: string; cause: string }[] = [];
+  readonly stopped: { executionArn: string; error: string }[] = [];
+
+  async sendTaskSuccess(taskToken: string, output: unknown): Promise<void> {
+    this.successes.push({ token: taskToken, output });
+  }
+  async sendTaskFailure(taskToken: string, error: string, cause: string): Promise<void> {
+    this.failures.push({ token: taskToken, error, cause });
+  }
+  async stopExecution(executionArn: string, error: string): Promise<void> {
+    this.stopped.push({ executionArn, error });
+  }
+}
+
+export class RecordingStatuses implements StatusPort {
+  readonly posted: CommitStatusRequest[] = [];
+  async report(status: CommitStatusRequest): Promise<void> {
+    this.posted.push(status);
+  }
+}
+
+/** Build artifacts in memory: `files` by key under one location. */
+export class MemoryArtifacts implements ArtifactStore {
+  constructor(readonly files: Map<string, Buffer> = new Map()) {}
+  async list(): Promise<string[]> {
+    return [...this.files.keys()];
+  }
+  async read(_location: string, key: string): Promise<Buffer> {
+    const file = this.files.get(key);
+    if (file === undefined) throw new Error(`no ${key}`);
+    return file;
+  }
+}
+
+export interface PipelineFakes {
+  readonly deps: PipelineDeps;
+  readonly runs: DynamoDbRunStore;
+  readonly executions: RecordingExecutions;
+  readonly statuses: RecordingStatuses;
+  readonly audit: MemoryAudit;
+  readonly bus: MemoryBus;
+  readonly artifacts: MemoryArtifacts;
+  now: Date;
+}
+
+/** Pipeline steps over a real runs table (dynalite) and recording fakes for everything else. */
+export function pipelineFakes(client: DynamoDBClient, tableName: string): PipelineFakes {
+  const f = {
+    runs: new DynamoDbRunStore(documentClient(client), tableName),
+    executions: new RecordingExecutions(),
+    statuses: new RecordingStatuses(),
+    audit: new MemoryAudit(),
+    bus: new MemoryBus(),
+    artifacts: new MemoryArtifacts(),
+    now: new Date('2026-11-23T10:00:00.000Z'),
+  };
+  const log = () => undefined;
+  const deps: PipelineDeps = {
+    ...f,
+    secrets: new StaticSecrets({ current: { webhookSecret: 's', apiToken: 't' } }),
+    logger: { info: log, warn: log, error: log } as unknown as PipelineDeps['logger'],
+    clock: () => f.now,
+  };
+  return Object.assign(f, { deps });
+}

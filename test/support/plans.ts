@@ -1,0 +1,114 @@
+import type { SourceEvent } from '../../events';
+import type { PipelineDefinition } from '../../shared/pipelines/definition';
+import type { PlanRequest, Trigger } from '../../shared/pipelines/plan';
+
+export const DEFINITION: PipelineDefinition = {
+  name: 'widgets',
+  source: { provider: 'github', repository: 'acme/widgets', connection: 'gh' },
+  triggers: {
+    push: { branches: ['develop', 'main', 'release/*'], exclude: ['release/tmp-*'] },
+    tags: { include: ['v*'], exclude: [] },
+    pullRequests: { targetBranches: ['main'], exclude: [] },
+  },
+  build: { projectName: 'gantry-widgets', env: { NODE_ENV: 'test' } },
+  gates: { requireTestsPassed: true, minLineCoverage: 80 },
+  environments: [
+    {
+      name: 'dev',
+      branches: ['develop'],
+      approval: {
+        required: false,
+        approverGroups: [],
+        minApprovals: 1,
+        timeoutMinutes: 1440,
+        separationOfDuties: true,
+      },
+      approvers: [],
+    },
+    {
+      name: 'prod',
+      branches: ['release/*'],
+      approval: {
+        required: true,
+        approverGroups: ['releasers'],
+        minApprovals: 1,
+        timeoutMinutes: 60,
+        separationOfDuties: true,
+      },
+      approvers: [
+        {
+          identity: 'alice',
+          principals: ['arn:aws:iam::123456789012:user/alice'],
+          git: { github: 'alice' },
+          emails: ['alice@example.com'],
+        },
+        {
+          identity: 'bob',
+          principals: ['arn:aws:iam::123456789012:user/bob'],
+          git: { github: 'bob' },
+          emails: ['bob@example.com'],
+        },
+        {
+          identity: 'carol',
+          principals: ['arn:aws:iam::123456789012:user/carol'],
+          git: { github: 'carol' },
+          emails: ['carol@example.com'],
+        },
+      ],
+    },
+  ],
+  concurrency: 'queued',
+  status: { connection: 'gh', secretId: 'gantry/connections/gh' },
+};
+
+let n = 0;
+
+/** A SourceEvent for a push (or PR) to the widgets repository. */
+export function sourceEvent(overrides: Partial<SourceEvent> = {}): SourceEvent {
+  const id = `d-${++n}`;
+  return {
+    schemaVersion: '1',
+    eventId: `github:${id}:0`,
+    provider: 'github',
+    deliveryId: id,
+    providerEvent: 'push',
+    receivedAt: '2026-11-23T10:00:00.000Z',
+    kind: 'push',
+    subkind: null,
+    repository: { fullName: 'acme/widgets', cloneUrl: 'https://github.com/acme/widgets.git', htmlUrl: null },
+    ref: 'refs/heads/develop',
+    branch: 'develop',
+    tag: null,
+    before: 'a'.repeat(40),
+    after: 'b'.repeat(40),
+    headSha: 'b'.repeat(40),
+    created: false,
+    deleted: false,
+    forced: false,
+    commits: [
+      {
+        id: 'b'.repeat(40),
+        message: 'Fix it\n\nLonger text',
+        author: { name: 'Alice', email: 'alice@example.com' },
+        timestamp: null,
+      },
+    ],
+    totalCommits: null,
+    pusher: 'alice',
+    sender: 'alice',
+    pullRequest: null,
+    ...overrides,
+  };
+}
+
+export function planRequest(source: SourceEvent, trigger: Trigger = 'push', definition = DEFINITION): PlanRequest {
+  return {
+    pipeline: definition,
+    trigger,
+    source,
+    execution: {
+      id: `arn:aws:states:us-east-1:123456789012:execution:gantry-pipeline-widgets:run-${source.deliveryId}`,
+      name: `run-${source.deliveryId}`,
+    },
+  };
+}

@@ -1,0 +1,117 @@
+import { resolvePlan } from '../../../shared/pipelines/plan';
+import { planRequest, sourceEvent } from '../../support/plans';
+
+describe('resolvePlan', () => {
+  it.each([
+    ['develop', 'dev', false],
+    ['main', null, false],
+    ['release/2.0', 'prod', true],
+  ])('plans a push to %s for environment %s (approval %s)', (branch, environment, approval) => {
+    const plan = resolvePlan(planRequest(sourceEvent({ branch, ref: `refs/heads/${branch}` })));
+    expect(plan).toMatchObject({
+      skip: false,
+      environment,
+      deploy: environment !== null,
+      lane: `widgets#${environment ?? branch}`,
+    });
+    expect(plan.approval !== null).toBe(approval);
+  });
+
+  it('carries the approval policy and who may decide into a prod plan', () => {
+    const plan = resolvePlan(planRequest(sourceEvent({ branch: 'release/2.0' })));
+    expect(plan.approval).toMatchObject({
+      required: true,
+      minApprovals: 1,
+      timeoutSeconds: 3600,
+      separationOfDuties: true,
+    });
+    expect(plan.approval?.approvers.map((a) => a.identity)).toEqual(['alice', 'bob', 'carol']);
+  });
+
+  it('tells the build what to clone and at which commit, with the run in its environment', () => {
+    const plan = resolvePlan(planRequest(sourceEvent()));
+    expect(plan.build).toMatchObject({
+      projectName: 'gantry-widgets',
+      cloneUrl: 'https://github.com/acme/widgets.git',
+      commit: 'b'.repeat(40),
+    });
+    expect(plan.build.env).toEqual(
+      expect.arrayContaining([
+        { name: 'NODE_ENV', value: 'test', type: 'PLAINTEXT' },
+        { name: 'GANTRY_ENVIRONMENT', value: 'dev', type: 'PLAINTEXT' },
+        { name: 'GANTRY_COMMIT', value: 'b'.repeat(40), type: 'PLAINTEXT' },
+      ]),
+    );
+    expect(plan.change).toMatchObject({ authorEmail: 'alice@example.com', pusher: 'alice', message: 'Fix it' });
+  });
+
+  it('validates a pull request into main and never deploys it', () => {
+    const pr = sourceEvent({
+      kind: 'pull_request',
+      branch: 'feature/x',
+      pullRequest: {
+        number: 7,
+        action: 'opened',
+        rawAction: 'opened',
+        title: 'X',
+        sourceBranch: 'feature/x',
+        targetBranch: 'main',
+        sourceRepository: 'acme/widgets',
+        headSha: 'c'.repeat(40),
+        merged: false,
+        fromFork: false,
+        author: 'dana',
+      },
+      headSha: 'c'.repeat(40),
+    });
+    const plan = resolvePlan(planRequest(pr, 'pull_request'));
+    expect(plan).toMatchObject({
+      skip: false,
+      environment: null,
+      deploy: false,
+      approval: null,
+      pullRequest: 7,
+      lane: 'widgets#pr-7',
+      commit: 'c'.repeat(40),
+    });
+  });
+
+  it.each([
+    ['an excluded branch', sourceEvent({ branch: 'release/tmp-1' }), 'push', 'branch release/tmp-1 is excluded'],
+    [
+      'a deleted branch',
+      sourceEvent({ headSha: null, deleted: true }),
+      'push',
+      'the change deletes its ref: nothing to build',
+    ],
+    [
+      'a closed pull request',
+      sourceEvent({
+        kind: 'pull_request',
+        pullRequest: {
+          number: 8,
+          action: 'closed',
+          rawAction: 'closed',
+          title: 'Y',
+          sourceBranch: 'f',
+          targetBranch: 'main',
+          sourceRepository: 'acme/widgets',
+          headSha: 'd'.repeat(40),
+          merged: false,
+          fromFork: false,
+          author: null,
+        },
+      }),
+      'pull_request',
+      'pull request closed: nothing to validate',
+    ],
+    [
+      'a tag no glob includes',
+      sourceEvent({ kind: 'tag', branch: null, tag: 'nightly', ref: 'refs/tags/nightly' }),
+      'tag',
+      'tag nightly is excluded',
+    ],
+  ] as const)('skips %s, saying why', (_, source, trigger, reason) => {
+    expect(resolvePlan(planRequest(source, trigger))).toMatchObject({ skip: true, skipReason: reason, deploy: false });
+  });
+});

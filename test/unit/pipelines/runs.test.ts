@@ -1,0 +1,187 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type RunningDynalite, startDynalite } from '../../../local/dynamodb/dynalite';
+import { describeFailure, finishRun, recordFailure } from '../../../shared/pipelines/finish';
+import { classifyReport, evaluateRunGates } from '../../../shared/pipelines/gates';
+import { resolvePlan } from '../../../shared/pipelines/plan';
+import { startRun, waitForTurn } from '../../../shared/pipelines/start';
+import { createRunsTable } from '../../support/aws';
+import { type PipelineFakes, pipelineFakes } from '../../support/pipeline-fakes';
+import { DEFINITION, planRequest, sourceEvent } from '../../support/plans';
+
+const REPORTS = join(import.meta.dirname, '..', '..', 'fixtures', 'reports');
+const report = (...path: string[]) => readFileSync(join(REPORTS, ...path));
+
+describe('pipeline runs', () => {
+  let dynamo: RunningDynalite;
+  let client: DynamoDBClient;
+  let f: PipelineFakes;
+  let table = 0;
+
+  beforeAll(async () => {
+    dynamo = await startDynalite();
+  });
+  afterAll(async () => {
+    client?.destroy();
+    await dynamo.close();
+  });
+  beforeEach(async () => {
+    const name = `runs-${++table}`;
+    client = await createRunsTable(dynamo.endpoint, name);
+    f = pipelineFakes(client, name);
+  });
+
+  describe('startRun', () => {
+    it('records the run, posts a pending status and audits the start', async () => {
+      const started = await startRun(f.deps, planRequest(sourceEvent()));
+      expect(started).toMatchObject({ skip: false, waitForTurn: false, environment: 'dev' });
+      expect(await f.runs.get(started.runId)).toMatchObject({
+        status: 'RUNNING',
+        pipeline: 'widgets',
+        lane: 'widgets#dev',
+      });
+      expect(f.statuses.posted).toEqual([
+        expect.objectContaining({ state: 'pending', context: 'gantry/widgets', connection: 'gh' }),
+      ]);
+      expect(f.audit.records.map((r) => r.type)).toEqual(['run.started']);
+    });
+
+    it('records nothing for a change it skips', async () => {
+      const started = await startRun(f.deps, planRequest(sourceEvent({ branch: 'release/tmp-9' })));
+      expect(started.skip).toBe(true);
+      expect(await f.runs.get(started.runId)).toBeUndefined();
+      expect(f.statuses.posted).toEqual([]);
+    });
+
+    it('is idempotent: a retried ResolvePlan finds the run it already recorded', async () => {
+      const request = planRequest(sourceEvent());
+      await startRun(f.deps, request);
+      await expect(startRun(f.deps, request)).resolves.toMatchObject({
+        runId: request.execution.name,
+        waitForTurn: false,
+      });
+      expect(await f.runs.list({ pipeline: 'widgets' })).toHaveLength(1);
+    });
+
+    it('queues a run behind a running one in its lane, and hands it the lane when that one ends', async () => {
+      const first = await startRun(f.deps, planRequest(sourceEvent()));
+      const second = await startRun(f.deps, planRequest(sourceEvent()));
+      expect(second.waitForTurn).toBe(true);
+      expect((await f.runs.get(second.runId))?.status).toBe('QUEUED');
+      await waitForTurn(f.deps, second, 'lane-token');
+      expect(f.executions.successes).toEqual([]);
+
+      await finishRun(f.deps, first, 'success');
+      expect(f.executions.successes).toEqual([{ token: 'lane-token', output: { admitted: true } }]);
+      expect((await f.runs.get(second.runId))?.status).toBe('RUNNING');
+    });
+
+    it('lets a queued run go at once if its lane emptied before it parked', async () => {
+      const first = await startRun(f.deps, planRequest(sourceEvent()));
+      const second = await startRun(f.deps, planRequest(sourceEvent()));
+      await finishRun(f.deps, first, 'success');
+      await waitForTurn(f.deps, second, 'lane-token');
+      expect(f.executions.successes).toEqual([{ token: 'lane-token', output: { admitted: true } }]);
+    });
+
+    it('stops the older run of the lane under the superseded policy', async () => {
+      const superseding = { ...DEFINITION, concurrency: 'superseded' as const };
+      const first = await startRun(f.deps, planRequest(sourceEvent(), 'push', superseding));
+      const second = await startRun(f.deps, planRequest(sourceEvent(), 'push', superseding));
+      expect(second.waitForTurn).toBe(false);
+      expect(await f.runs.get(first.runId)).toMatchObject({ status: 'CANCELLED', cancelledBy: second.runId });
+      expect(f.executions.stopped).toEqual([{ executionArn: first.executionArn, error: 'Gantry.Superseded' }]);
+    });
+  });
+
+  describe('evaluateRunGates', () => {
+    it('reads the reports among the artifacts by their content, counting identical copies once', async () => {
+      const plan = resolvePlan(planRequest(sourceEvent()));
+      await f.runs.create(plan, 'RUNNING', f.now);
+      f.artifacts.files.set('a/reports/junit.xml', report('junit', 'jest-junit.xml'));
+      f.artifacts.files.set('a/reports/tests/junit.xml', report('junit', 'jest-junit.xml'));
+      f.artifacts.files.set('a/reports/coverage.xml', report('code-coverage', 'jest-cobertura.xml'));
+      f.artifacts.files.set('a/notes.txt', Buffer.from('not a report'));
+      const evaluation = await evaluateRunGates(f.deps, plan, {
+        id: 'b:1',
+        status: 'SUCCEEDED',
+        artifacts: 'arn:aws:s3:::bucket/a',
+      });
+      expect(evaluation.passed).toBe(false);
+      expect(evaluation.metrics.tests).toMatchObject({ total: 12, failed: 4 });
+      expect((await f.runs.get(plan.runId))?.gates?.reasons).toEqual(evaluation.reasons);
+      expect(f.audit.records.map((r) => r.type)).toEqual(['gate.evaluated']);
+    });
+
+    it.each([
+      ['junit', ['junit', 'node-test.xml']],
+      ['junit', ['junit', 'surefire', 'TEST-com.example.LedgerTest.xml']],
+      ['coverage', ['code-coverage', 'c8-lcov.info']],
+      ['coverage', ['code-coverage', 'jacoco.xml']],
+      ['coverage', ['code-coverage', 'jest-clover.xml']],
+      ['sarif', ['sarif', 'eslint.sarif']],
+    ] as const)('tells a %s report by its content: %s', (kind, path) => {
+      expect(classifyReport(path.join('/'), report(...path))).toBe(kind);
+    });
+  });
+
+  describe('failures', () => {
+    it('names the failed build phase from the CodeBuild .sync cause', () => {
+      const plan = resolvePlan(planRequest(sourceEvent()));
+      const cause = JSON.stringify({
+        BuildStatus: 'FAILED',
+        Phases: [
+          { PhaseType: 'INSTALL', PhaseStatus: 'SUCCEEDED' },
+          {
+            PhaseType: 'BUILD',
+            PhaseStatus: 'FAILED',
+            Contexts: [
+              { Message: 'COMMAND_EXECUTION_ERROR: Error while executing command: npm test. Reason: exit status 1' },
+            ],
+          },
+        ],
+      });
+      expect(describeFailure(plan, 'build', { Error: 'States.TaskFailed', Cause: cause }).reason).toBe(
+        'build FAILED in BUILD: COMMAND_EXECUTION_ERROR: Error while executing command: npm test. Reason: exit status 1',
+      );
+    });
+
+    it.each([
+      [
+        'gates',
+        { Error: 'Gantry.GatesFailed', Cause: '["line coverage 72.4% < 80%","2 tests failed"]' },
+        'gates failed: line coverage 72.4% < 80%; 2 tests failed',
+      ],
+      [
+        'approval',
+        { Error: 'Gantry.ApprovalRejected', Cause: 'rejected by bob: not today' },
+        'rejected by bob: not today',
+      ],
+      ['approval', { Error: 'States.Timeout' }, 'approval expired after 60 minutes'],
+      ['plan', { Error: 'Lambda.Unknown', Cause: 'boom\nstack' }, 'Lambda.Unknown: boom'],
+    ])('says what failed in %s', (stage, failure, reason) => {
+      const plan = resolvePlan(planRequest(sourceEvent({ branch: 'release/1.0' })));
+      expect(describeFailure(plan, stage, failure).reason).toBe(reason);
+    });
+
+    it('records a failure on the run and reports it on the commit', async () => {
+      const plan = resolvePlan(planRequest(sourceEvent()));
+      await f.runs.create(plan, 'RUNNING', f.now);
+      const summary = await recordFailure(f.deps, plan, 'gates', {
+        Error: 'Gantry.GatesFailed',
+        Cause: '["line coverage 50% < 80%"]',
+      });
+      await finishRun(f.deps, plan, 'failure', summary);
+      expect(await f.runs.get(plan.runId)).toMatchObject({
+        status: 'FAILED',
+        failure: { stage: 'gates', reason: 'gates failed: line coverage 50% < 80%' },
+      });
+      expect(f.statuses.posted.at(-1)).toMatchObject({
+        state: 'failure',
+        description: 'gates failed: line coverage 50% < 80%',
+      });
+      expect(f.audit.records.map((r) => r.type)).toEqual(['run.failed']);
+    });
+  });
+});
