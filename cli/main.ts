@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerGatesCommands } from './commands/gates';
 import { registerLocalCommands } from './commands/local';
+import { registerRunsCommands } from './commands/runs';
 import { registerWebhookCommands } from './commands/webhook';
 import { CommandFailed, UsageError } from './errors';
 
@@ -12,6 +13,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerWebhookCommands(program);
   registerLocalCommands(program);
+  registerRunsCommands(program);
   registerGatesCommands(program);
   return program;
 }

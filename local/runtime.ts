@@ -15,6 +15,7 @@ import { type BusEventRecord, LocalBus } from './eventbridge/bus';
 import { eventBridgeService } from './eventbridge/service';
 import { type FakeProviders, fakeApiUrl, startFakeProviders } from './fakeprovider';
 import { LocalFunctions, type LogSink } from './lambda/functions';
+import { cloudWatchLogsService } from './logs/service';
 import { createS3Endpoint, S3Store } from './s3';
 import { SecretsManagerService } from './secretsmanager';
 import { SqsService } from './sqs';
@@ -138,6 +139,7 @@ export async function startLocalControlPlane(options: LocalOptions): Promise<Loc
     });
     stops.push(() => codeBuild.close());
     edge.mount(codeBuild);
+    edge.mount(cloudWatchLogsService((group, stream) => buildLogLines(codeBuild, group, stream)));
     const providers = await startFakeProviders(options.host ? { host: options.host } : {});
     stops.push(() => providers.close());
     const sqs = new SqsService({
@@ -198,7 +200,7 @@ export async function startLocalControlPlane(options: LocalOptions): Promise<Loc
       ...(options.onRequest ? { onRequest: options.onRequest } : {}),
     });
     stops.push(() => frontDoor.close());
-    mountIntrospection(edge, inventory, bus);
+    mountIntrospection(edge, inventory, bus, providers);
     await functions.ready();
 
     writeRuntimeInfo(dataDir, {
@@ -338,6 +340,17 @@ async function startNamedExecution(sfn: StepFunctionsEmulator | undefined, param
   }
 }
 
+/** A build's log lines, for `/aws/codebuild/<project>` groups (the stream is the build id's second half). */
+async function buildLogLines(codeBuild: LocalCodeBuild, group: string, stream: string): Promise<string[] | undefined> {
+  const project = /^\/aws\/codebuild\/(.+)$/.exec(group)?.[1];
+  if (project === undefined) return undefined;
+  try {
+    return await codeBuild.buildLog(`${project}:${stream}`);
+  } catch {
+    return undefined;
+  }
+}
+
 /** StartBuild .sync on the local build runner, failing as AWS's integration does. */
 async function syncBuild(codeBuild: LocalCodeBuild, parameters: unknown, signal: AbortSignal): Promise<unknown> {
   try {
@@ -388,9 +401,19 @@ async function putEventsTask(bus: LocalBus, parameters: unknown): Promise<unknow
 }
 
 /** Local-only views for the demo and the CLI: what runs, and what happened to recent events. */
-function mountIntrospection(edge: RunningEdge, inventory: LocalInventory, bus: LocalBus): void {
+function mountIntrospection(
+  edge: RunningEdge,
+  inventory: LocalInventory,
+  bus: LocalBus,
+  providers: FakeProviders,
+): void {
   edge.route('/_gantry/health', async () => ({ status: 200, body: { status: 'ok' } }));
   edge.route('/_gantry/inventory', async () => ({ status: 200, body: summary(inventory) }));
+  edge.route('/_gantry/statuses', async (_req, url) => {
+    const commit = url.searchParams.get('commit');
+    const statuses = providers.statuses().filter((s) => commit === null || s.commit === commit);
+    return { status: 200, body: { statuses: statuses.map(({ raw: _raw, ...s }) => s) } };
+  });
   edge.route('/_gantry/events', async (_req, url) => {
     const since = url.searchParams.get('since');
     const events = bus.recentEvents();

@@ -19,6 +19,26 @@ export function registerLocalCommands(program: Command): void {
     });
 
   local
+    .command('push')
+    .description(
+      "run the pipeline on a local git repository's current commit: sends the provider's push delivery, signed, to the running control plane",
+    )
+    .argument('[path]', 'the repository', '.')
+    .option('--branch <name>', 'the branch to push (default: the checked-out one)')
+    .option(
+      '--repository <owner/name>',
+      'the repository as gantry.config.yaml names it (default: from the origin remote or the folder name)',
+    )
+    .option('--no-wait', 'return once the delivery is accepted')
+    .option('--data-dir <dir>', 'the running control plane data folder (env GANTRY_DATA_DIR)')
+    .action(
+      async (path: string, options: { branch?: string; repository?: string; wait: boolean; dataDir?: string }) => {
+        const { pushCommand } = await import('../local/push-command');
+        await pushCommand(path, options);
+      },
+    );
+
+  local
     .command('demo')
     .description('send signed sample deliveries to the running control plane and show what happened')
     .option('--data-dir <dir>', 'the running control plane data folder (env GANTRY_DATA_DIR)')

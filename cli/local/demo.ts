@@ -1,91 +1,149 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { loadGantryConfig } from '../../infra/config/load';
-import type { BusEventRecord } from '../../local/eventbridge/bus';
+import type { RuntimeInfo } from '../../local/discovery';
+import type { RunRecord } from '../../shared/runs/model';
 import { UsageError } from '../errors';
-import { busEvents, runningControlPlane, type SentDelivery, sendDelivery, settledEvents } from './client';
-import { githubPushPayload } from './github-push';
+import { resolveTarget, sendDecision, type Target } from '../target';
+import { busEvents, runningControlPlane, settledEvents } from './client';
+import { followRun } from './follow';
+import { type LocalPushResult, localPush } from './push';
+import { ensureSampleRepo, git } from './sample-repo';
+
+const out = (line = '') => process.stdout.write(`${line}\n`);
 
 /**
- * `gantry local demo`: signed sample deliveries to the running control plane, each followed by
- * what became of it — the answer, the events on the bus, the rules they matched, what started.
+ * `gantry local demo`: the sample service through the running control plane, the way a team
+ * would meet it — a green push, a redelivery, a forged delivery, a red gate, and a production
+ * release that needs someone other than its author to approve it.
  */
 export async function localDemo(options: { dataDir?: string }): Promise<void> {
   const info = runningControlPlane(options.dataDir);
   const config = loadGantryConfig();
-  const pipeline = config.pipelines.find((p) => p.source.provider === 'github') ?? config.pipelines[0];
-  if (pipeline === undefined) throw new UsageError('gantry.config.yaml has no pipeline to demonstrate');
+  const pipeline = config.pipelines.find((p) => p.source.repository === 'gantry-demo/sample-service');
+  if (pipeline === undefined)
+    throw new UsageError('the demo needs the sample-service pipeline of the default gantry.config.yaml');
+  const target = resolveTarget({ dataDir: info.dataDir });
+  const repo = ensureSampleRepo(join(info.dataDir, 'repos', 'sample-service'));
   const started = Date.now();
-  out(`Gantry demo: signed deliveries to ${info.webhookUrl}\n`);
-
-  const payload = samplePush(pipeline.source.repository, 'develop');
-  const deliveryId = randomUUID();
-  await step(info, `1. A ${pipeline.source.provider} push to develop of ${pipeline.source.repository}`, () =>
-    sendDelivery(info, pipeline.source.connection, payload, { deliveryId }),
-  );
-  await step(info, '2. The same delivery again, as a provider retry would send it', () =>
-    sendDelivery(info, pipeline.source.connection, payload, { deliveryId }),
-  );
-  await step(info, '3. A delivery signed with the wrong secret', () =>
-    sendDelivery(info, pipeline.source.connection, payload, { secret: 'not-the-secret' }),
-  );
+  out(`Gantry demo: examples/sample-service through the local control plane at ${info.webhookUrl}`);
   out(
-    `Done in ${((Date.now() - started) / 1000).toFixed(1)} s. The control plane's terminal shows each function's logs.`,
+    `Its git repository: ${relative(process.cwd(), repo) || repo} (branches develop, demo/failing-gate, release/1.0)`,
   );
-}
+  const push = (branch: string, deliveryId?: string) =>
+    localPush({
+      config,
+      webhookUrl: info.webhookUrl,
+      secretsFile: join(info.dataDir, 'secrets.json'),
+      repoDir: repo,
+      branch,
+      ...(deliveryId ? { deliveryId } : {}),
+    });
 
-async function step(
-  info: Parameters<typeof busEvents>[0],
-  title: string,
-  send: () => Promise<SentDelivery>,
-): Promise<void> {
-  out(title);
-  const before = (await busEvents(info)).at(-1)?.id;
-  const answer = await send();
-  out(`   → ${answer.status} ${describe(answer)}`);
-  for (const event of await settledEvents(info, before)) out(eventLine(event));
-  out('');
-}
+  out('\n1. A push to develop, signed as GitHub signs it');
+  const first = await step(info, () => push('develop'));
+  await showRun(info, target, first, pipeline.name);
 
-function describe({ body }: SentDelivery): string {
-  const error = body.error as { code?: string; message?: string } | undefined;
-  if (error) return `${error.code}: ${error.message} (nothing published)`;
-  if (body.status === 'accepted')
-    return `accepted: delivery ${String(body.deliveryId)}, ${String(body.events)} event(s) on the bus`;
-  if (body.status === 'duplicate') return 'duplicate: already handled, nothing published';
-  return String(body.status);
-}
+  out('\n2. The same delivery again, as a provider retry sends it');
+  await step(info, () => push('develop', String(first.body.deliveryId)));
 
-function eventLine(event: BusEventRecord): string {
-  const lines = [`   bus: "${event.detailType}" from ${event.source} on ${event.bus}`];
-  if (event.targets.length === 0) lines.push('        matched no rule');
-  for (const t of event.targets) {
-    const what =
-      t.status === 'delivered' ? `started ${t.result ?? t.arn}` : `${t.status}${t.error ? `: ${t.error}` : ''}`;
-    lines.push(`        rule ${t.rule} → ${what}`);
-  }
-  return lines.join('\n');
-}
-
-function samplePush(repository: string, branch: string) {
-  const sha = randomBytes(20).toString('hex');
-  return githubPushPayload({
-    repository,
-    cloneUrl: `https://github.com/${repository}.git`,
-    branch,
-    before: '0'.repeat(40),
-    after: sha,
-    commits: [
-      {
-        id: sha,
-        message: 'Demo: change the greeting',
-        author: { name: 'Demo User', email: 'demo@example.com' },
-        timestamp: new Date().toISOString(),
-      },
-    ],
-    pusher: 'demo-user',
+  out('\n3. A delivery signed with the wrong secret');
+  const forged = await fetch(`${info.webhookUrl}/webhooks/github`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-github-event': 'push',
+      'x-hub-signature-256': `sha256=${'0'.repeat(64)}`,
+    },
+    body: JSON.stringify({ ref: 'refs/heads/develop', repository: { full_name: pipeline.source.repository } }),
   });
+  out(`   → ${forged.status} ${JSON.stringify(await forged.json())}: nothing published`);
+
+  out('\n4. A push to demo/failing-gate: untested code that calls eval()');
+  await showRun(info, target, await step(info, () => push('demo/failing-gate')), pipeline.name);
+
+  out('\n5. A release to prod, which needs an approval; Alice wrote it');
+  releaseBranch(repo);
+  const release = await step(info, () => push('release/1.0'));
+  const waiting = await showRun(info, target, release, pipeline.name);
+  if (waiting?.stages.approval?.status === 'waiting') {
+    for (const [who, reason] of [
+      ['alice', 'my own change, looks fine to me'],
+      ['bob', 'release notes and migration reviewed'],
+    ] as const) {
+      const answer = await sendDecision(target, { runId: waiting.runId, decision: 'approve', reason, as: who });
+      const error = answer.body.error as { code?: string; message?: string } | undefined;
+      out(
+        `   ${who} approves: ${error ? `refused, ${error.code}: ${error.message}` : `accepted (${String(answer.body.outcome)})`}`,
+      );
+    }
+    await showRun(info, target, release, pipeline.name);
+  }
+  out(
+    `\nDone in ${((Date.now() - started) / 1000).toFixed(1)} s. Look closer with \`npx gantry runs list\` and \`npx gantry runs show <run>\`;`,
+  );
+  out('the control plane terminal shows every function log line.');
 }
 
-function out(line: string): void {
-  process.stdout.write(`${line}\n`);
+/** Sends a delivery and shows the answer and what the bus did with it. */
+async function step(info: RuntimeInfo, send: () => Promise<LocalPushResult>): Promise<LocalPushResult> {
+  const since = (await busEvents(info)).at(-1)?.id;
+  const result = await send();
+  const body = result.body;
+  const what =
+    body.status === 'accepted'
+      ? `accepted, ${String(body.events)} event on the bus`
+      : body.status === 'duplicate'
+        ? 'duplicate: already handled, nothing published'
+        : JSON.stringify(body);
+  out(`   → ${result.status} ${what} (${result.push.branch} @ ${result.push.after.slice(0, 7)})`);
+  for (const event of await settledEvents(info, since)) {
+    for (const t of event.targets)
+      out(
+        `   bus: "${event.detailType}" matched rule ${t.rule} → ${t.status === 'delivered' ? 'admission started the run' : `${t.status} ${t.error ?? ''}`}`,
+      );
+  }
+  return result;
+}
+
+/** Follows the run of a push to its end (or its approval) and shows its commit statuses. */
+async function showRun(
+  info: RuntimeInfo,
+  target: Target,
+  pushed: LocalPushResult,
+  pipeline: string,
+): Promise<RunRecord | undefined> {
+  const run = await followRun(target, pushed.push.after, { pipeline, stopWhenWaiting: true, print: out });
+  if (run === undefined) return undefined;
+  if (run.stages.approval?.status === 'waiting') {
+    out(
+      `   run ${run.runId.slice(0, 12)} waits for approval by ${run.plan.approval?.approvers.map((a) => a.identity).join(' or ')}`,
+    );
+    return run;
+  }
+  out(`   run ${run.runId.slice(0, 12)}: ${run.status}${run.failure ? ` (${run.failure.reason})` : ''}`);
+  const res = await fetch(new URL(`/_gantry/statuses?commit=${pushed.push.after}`, info.awsEndpoint));
+  const statuses = ((await res.json()) as { statuses: { state: string; description: string }[] }).statuses;
+  out(`   commit status on GitHub: ${statuses.map((s) => `${s.state} "${s.description}"`).join(' → ')}`);
+  return run;
+}
+
+/** A release branch with a commit by Alice, so the demo can show separation of duties. */
+function releaseBranch(repo: string): void {
+  const exists = git(repo, 'branch', '--list', 'release/1.0') !== '';
+  git(repo, 'checkout', '--quiet', exists ? 'release/1.0' : '-b', ...(exists ? [] : ['release/1.0', 'develop']));
+  const changelog = join(repo, 'CHANGELOG.md');
+  writeFileSync(
+    changelog,
+    `${existsSync(changelog) ? '' : '# Changelog\n'}\n## 1.0 (${new Date().toISOString()})\n\nFirst release.\n`,
+    { flag: 'a' },
+  );
+  execFileSync('git', ['add', 'CHANGELOG.md'], { cwd: repo });
+  execFileSync(
+    'git',
+    ['-c', 'user.name=Alice', '-c', 'user.email=alice@example.com', 'commit', '--quiet', '-m', 'Release 1.0'],
+    { cwd: repo },
+  );
+  git(repo, 'checkout', '--quiet', 'develop');
 }

@@ -1,7 +1,7 @@
 import { relative } from 'node:path';
 import { PROVIDERS } from '../../events';
 import { ConfigError, loadGantryConfig } from '../../infra/config/load';
-import { formatLogLine, LogFiles } from '../../local/logs';
+import { formatLogLine, LogFiles } from '../../local/logs/console';
 import { type LocalControlPlane, startLocalControlPlane } from '../../local/runtime';
 import type { UpOptions } from '../commands/local';
 import { UsageError } from '../errors';

@@ -14,6 +14,9 @@ export interface BuildResult {
   readonly artifacts?: string;
   readonly logGroup?: string;
   readonly logStream?: string;
+  /** When the build started and ended (epoch milliseconds, or ISO text). */
+  readonly startTime?: number | string;
+  readonly endTime?: number | string;
 }
 
 /** Which kind of report a file is, told by its content (names vary from tool to tool). */
@@ -38,14 +41,15 @@ export function classifyReport(key: string, content: Buffer): 'junit' | 'coverag
  */
 export async function evaluateRunGates(deps: PipelineDeps, plan: RunPlan, build: BuildResult): Promise<GateEvaluation> {
   const now = deps.clock();
-  await deps.runs.update(plan.runId, { build: { ...build } }, now);
+  const { startTime, endTime, ...kept } = build;
+  await deps.runs.update(plan.runId, { build: kept }, now);
   await deps.runs.setStage(
     plan.runId,
     'build',
     {
       status: 'succeeded',
-      startedAt: now.toISOString(),
-      endedAt: now.toISOString(),
+      startedAt: isoOf(startTime) ?? now.toISOString(),
+      endedAt: isoOf(endTime) ?? now.toISOString(),
       summary: `build ${build.id} ${build.status}`,
     },
     now,
@@ -102,4 +106,10 @@ async function readReports(deps: PipelineDeps, location: string): Promise<GateRe
     if (kind === 'sarif') reports.sarif.push(parseSarif(content, file));
   }
   return reports;
+}
+
+function isoOf(time: number | string | undefined): string | undefined {
+  if (time === undefined) return undefined;
+  const date = new Date(time);
+  return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
 }

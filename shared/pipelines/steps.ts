@@ -14,6 +14,8 @@ export const GatesStepInputSchema = z.object({
     artifacts: z.string().optional(),
     logGroup: z.string().optional(),
     logStream: z.string().optional(),
+    startTime: z.union([z.number(), z.string()]).optional(),
+    endTime: z.union([z.number(), z.string()]).optional(),
   }),
 });
 

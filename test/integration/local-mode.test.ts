@@ -31,7 +31,7 @@ describe('local mode, end to end over HTTP', () => {
         .find((e) => e.detailType === 'Source Push' && e.targets.some((x) => x.status === 'delivered')),
     );
     expect(event.targets).toEqual([
-      expect.objectContaining({ rule: expect.stringContaining('pushTrigger'), status: 'delivered' }),
+      expect.objectContaining({ rule: 'gantry-sample-service-push', status: 'delivered' }),
     ]);
 
     const run = await finishedRun(t, pushed.push.after);
@@ -76,7 +76,7 @@ describe('local mode, end to end over HTTP', () => {
   });
 
   it('answers TestEventPattern with the matcher the local bus uses', async () => {
-    const rule = t.plane.inventory.rules.find((r) => r.name.includes('pushTrigger'));
+    const rule = t.plane.inventory.rules.find((r) => r.name === 'gantry-sample-service-push');
     const event = (branch: string) =>
       JSON.stringify({
         id: '1',

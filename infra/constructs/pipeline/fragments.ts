@@ -173,6 +173,8 @@ export function buildFragment(scope: Construct, project: IProject, failures: Fai
         'artifacts.$': '$.Build.Artifacts.Location',
         'logGroup.$': '$.Build.Logs.GroupName',
         'logStream.$': '$.Build.Logs.StreamName',
+        'startTime.$': '$.Build.StartTime',
+        'endTime.$': '$.Build.EndTime',
       },
       ResultPath: '$.build',
       TimeoutSeconds: 3 * 3600,

@@ -217,6 +217,7 @@ export class Pipeline extends Construct {
     const rules: Rule[] = [];
     const rule = (trigger: string, detailType: string, detail: Record<string, unknown>) => {
       const r = new Rule(this, `${trigger}Trigger`, {
+        ruleName: `gantry-${config.name}-${trigger}`,
         eventBus: props.bus,
         description: `Gantry pipeline ${config.name}: ${trigger}`,
         eventPattern: { source: [SOURCE_EVENT_SOURCE], detailType: [detailType], detail: { repository, ...detail } },

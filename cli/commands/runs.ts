@@ -1,0 +1,83 @@
+import type { Command } from 'commander';
+import { CommandFailed, UsageError } from '../errors';
+import { printJson } from '../io';
+
+interface Common {
+  readonly region?: string;
+  readonly dataDir?: string;
+}
+
+export function registerRunsCommands(program: Command): void {
+  const runs = program
+    .command('runs')
+    .description('pipeline runs: list, show, approve, reject (local mode when it runs here; AWS with --region)')
+    .option('--region <region>', 'talk to AWS in this region (standard credential chain)')
+    .option('--data-dir <dir>', 'the local control plane data folder (env GANTRY_DATA_DIR)');
+  const common = () => runs.opts<Common>();
+
+  runs
+    .command('list')
+    .description('the latest runs, newest first')
+    .option('--pipeline <name>')
+    .option('--status <status>', 'QUEUED, RUNNING, SUCCEEDED, FAILED or CANCELLED')
+    .option('--repository <owner/name>')
+    .option('--limit <n>', 'how many', (v) => Number(v), 20)
+    .option('--json', 'print JSON')
+    .action(
+      async (options: { pipeline?: string; status?: string; repository?: string; limit: number; json?: boolean }) => {
+        const { resolveTarget } = await import('../target');
+        const { listRuns, runsTable } = await import('../runs');
+        const found = await listRuns(resolveTarget(common()), options);
+        if (options.json) printJson(found);
+        else process.stdout.write(`${runsTable(found)}\n`);
+      },
+    );
+
+  runs
+    .command('show')
+    .description('one run: stages with status and duration, gate reasons, approval, the tail of the build log')
+    .argument('<run>', 'run id, or its first characters')
+    .option('--lines <n>', 'build log lines', (v) => Number(v), 20)
+    .option('--json', 'print the run record as JSON')
+    .action(async (id: string, options: { lines: number; json?: boolean }) => {
+      const { resolveTarget } = await import('../target');
+      const { buildLogTail, describeRun, findRun } = await import('../runs');
+      const target = resolveTarget(common());
+      const run = await findRun(target, id);
+      if (options.json) return printJson(run);
+      process.stdout.write(`${describeRun(run, await buildLogTail(target, run, options.lines))}\n`);
+    });
+
+  for (const decision of ['approve', 'reject'] as const) {
+    runs
+      .command(decision)
+      .description(`${decision} a run waiting for approval (in AWS your IAM principal decides; locally --as names who)`)
+      .argument('<run>', 'run id, or its first characters')
+      .requiredOption('--reason <text>', 'why: every decision is recorded with its reason')
+      .option('--as <identity>', 'local mode: the identity deciding (e.g. bob)')
+      .action(async (id: string, options: { reason: string; as?: string }) => {
+        const { resolveTarget, sendDecision } = await import('../target');
+        const { findRun } = await import('../runs');
+        const target = resolveTarget(common());
+        const run = await findRun(target, id);
+        const answer = await sendDecision(target, {
+          runId: run.runId,
+          decision,
+          reason: options.reason,
+          ...(options.as ? { as: options.as } : {}),
+        });
+        const error = answer.body.error as { code?: string; message?: string } | undefined;
+        if (answer.status >= 500) throw new CommandFailed(`the operator API failed (${answer.status})`);
+        if (error)
+          throw answer.status === 400
+            ? new UsageError(error.message ?? 'refused')
+            : new CommandFailed(`${error.code}: ${error.message}`);
+        const outcome = answer.body as { outcome: string; approvals?: number; needed?: number };
+        process.stdout.write(
+          outcome.outcome === 'recorded'
+            ? `Recorded: ${outcome.approvals} of ${outcome.needed} approvals; run ${run.runId.slice(0, 12)} keeps waiting.\n`
+            : `Run ${run.runId.slice(0, 12)} ${outcome.outcome}.\n`,
+        );
+      });
+  }
+}

@@ -1,0 +1,142 @@
+import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { documentClient } from '../shared/aws/clients';
+import { RUN_STATUSES, type RunRecord, type RunStatus, STAGES } from '../shared/runs/model';
+import { DynamoDbRunStore } from '../shared/runs/store';
+import { UsageError } from './errors';
+import { duration, table, when } from './format';
+import type { Target } from './target';
+
+/** The runs table, wherever the target keeps it. */
+export function runStore(target: Target): DynamoDbRunStore {
+  return new DynamoDbRunStore(
+    documentClient(new DynamoDBClient(target.clientConfig)),
+    process.env.GANTRY_RUNS_TABLE ?? 'gantry-runs',
+  );
+}
+
+export interface ListOptions {
+  readonly pipeline?: string;
+  readonly status?: string;
+  readonly repository?: string;
+  readonly limit: number;
+}
+
+export async function listRuns(target: Target, options: ListOptions): Promise<RunRecord[]> {
+  if (options.status !== undefined && !RUN_STATUSES.includes(options.status as RunStatus)) {
+    throw new UsageError(`--status must be one of ${RUN_STATUSES.join(', ')}`);
+  }
+  return runStore(target).list({
+    ...(options.pipeline ? { pipeline: options.pipeline } : {}),
+    ...(options.status ? { status: options.status as RunStatus } : {}),
+    ...(options.repository ? { repository: options.repository } : {}),
+    limit: options.limit,
+  });
+}
+
+export function runsTable(runs: readonly RunRecord[]): string {
+  if (runs.length === 0) return 'No runs yet.';
+  return table(
+    ['RUN', 'PIPELINE', 'TRIGGER', 'REF', 'COMMIT', 'ENV', 'STATUS', 'STARTED', 'TOOK'],
+    runs.map((r) => [
+      r.runId.slice(0, 12),
+      r.pipeline,
+      r.trigger,
+      r.branch ?? (r.plan.pullRequest ? `PR #${r.plan.pullRequest}` : ''),
+      r.commit.slice(0, 7),
+      r.environment ?? '',
+      r.status,
+      when(r.createdAt),
+      duration(r.createdAt, r.endedAt),
+    ]),
+  );
+}
+
+/** A run by id or unambiguous prefix (at least 6 characters, as `runs list` shows 12). */
+export async function findRun(target: Target, idOrPrefix: string): Promise<RunRecord> {
+  const store = runStore(target);
+  const exact = await store.get(idOrPrefix);
+  if (exact) return exact;
+  if (idOrPrefix.length < 6) throw new UsageError(`no run ${idOrPrefix}; give at least 6 characters of its id`);
+  const matches = (await store.list({ limit: 200 })).filter((r) => r.runId.startsWith(idOrPrefix));
+  if (matches.length === 1 && matches[0]) return matches[0];
+  throw new UsageError(
+    matches.length === 0
+      ? `no run ${idOrPrefix} among the latest 200`
+      : `${idOrPrefix} matches ${matches.length} runs; give more of the id`,
+  );
+}
+
+/** The tail of a run's build log (CloudWatch Logs in AWS; the local build runner's log locally). */
+export async function buildLogTail(target: Target, run: RunRecord, lines: number): Promise<string[]> {
+  if (!run.build?.logGroup || !run.build.logStream) return [];
+  try {
+    const out = await new CloudWatchLogsClient(target.clientConfig).send(
+      new GetLogEventsCommand({
+        logGroupName: run.build.logGroup,
+        logStreamName: run.build.logStream,
+        limit: lines,
+        startFromHead: false,
+      }),
+    );
+    return (out.events ?? []).map((e) => e.message ?? '');
+  } catch (error) {
+    return [`(the build log could not be read: ${error instanceof Error ? error.name : 'error'})`];
+  }
+}
+
+/** `gantry runs show`: stages with status and duration, gate reasons, approval, failure, log tail. */
+export function describeRun(run: RunRecord, log: readonly string[]): string {
+  const change = run.plan.change;
+  const out = [
+    `Run ${run.runId}  ${run.status}`,
+    `  pipeline     ${run.pipeline} (${run.trigger}${run.branch ? ` to ${run.branch}` : ''}${run.plan.pullRequest ? `, PR #${run.plan.pullRequest}` : ''})`,
+    `  repository   ${run.repository} @ ${run.commit}`,
+    `  environment  ${run.environment ?? '(none: build and gates only)'}`,
+    `  change       ${change.message ? `"${change.message}"` : '(no message)'}${change.authorName ? ` by ${change.authorName}${change.authorEmail ? ` <${change.authorEmail}>` : ''}` : ''}${change.pusher ? `, pushed by ${change.pusher}` : ''}`,
+    `  started      ${when(run.createdAt)}${run.endedAt ? `, took ${duration(run.createdAt, run.endedAt)}` : ''}`,
+    '',
+    table(
+      ['STAGE', 'STATUS', 'TOOK', 'DETAIL'],
+      STAGES.map((name) => {
+        const stage = run.stages[name];
+        return [name, stage?.status ?? '-', duration(stage?.startedAt, stage?.endedAt), stage?.summary ?? ''];
+      }),
+    ),
+  ];
+  if (run.gates) out.push('', gatesLine(run));
+  if (run.approval) out.push('', ...approvalLines(run));
+  if (run.failure) out.push('', `Failed in ${run.failure.stage}: ${run.failure.reason}`);
+  if (run.cancelledBy) out.push('', `Cancelled: superseded by run ${run.cancelledBy}`);
+  if (log.length > 0)
+    out.push('', `Build log (last ${log.length} lines, ${run.build?.logGroup}):`, ...log.map((l) => `  ${l}`));
+  return out.join('\n');
+}
+
+function gatesLine(run: RunRecord): string {
+  const m = run.gates?.metrics as {
+    tests?: { total: number; failed: number; skipped: number };
+    lineCoverage?: number | null;
+    findings?: Record<string, number>;
+  };
+  const f = m.findings ?? {};
+  const parts = [
+    m.tests ? `tests ${m.tests.total} (${m.tests.failed} failed, ${m.tests.skipped} skipped)` : 'no test report',
+    m.lineCoverage === null || m.lineCoverage === undefined ? 'no coverage report' : `line coverage ${m.lineCoverage}%`,
+    `findings ${f.error ?? 0} error / ${f.warning ?? 0} warning / ${f.note ?? 0} note, ${f.critical ?? 0} critical / ${f.high ?? 0} high`,
+  ];
+  const reasons = run.gates?.reasons ?? [];
+  return [
+    `Gates ${run.gates?.passed ? 'passed' : 'FAILED'}: ${parts.join(', ')}`,
+    ...reasons.map((r) => `  - ${r}`),
+  ].join('\n');
+}
+
+function approvalLines(run: RunRecord): string[] {
+  const a = run.approval;
+  if (a === undefined) return [];
+  const decisions = Object.values(a.decisions).map(
+    (d) => `  - ${d.identity} ${d.decision}d at ${when(d.at)}: "${d.reason}" (${d.principal})`,
+  );
+  return [`Approval ${a.outcome ?? `waiting until ${when(a.deadline)}`}`, ...decisions];
+}

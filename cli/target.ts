@@ -1,0 +1,121 @@
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { type RuntimeInfo, readRuntimeInfo } from '../local/discovery';
+import { UsageError } from './errors';
+import { dataDirOption } from './options';
+
+/** Where the CLI's calls go: a running local control plane, or an AWS account. */
+export type Target =
+  | { readonly kind: 'local'; readonly info: RuntimeInfo; readonly clientConfig: ClientConfig }
+  | { readonly kind: 'aws'; readonly region: string | undefined; readonly clientConfig: ClientConfig };
+
+export type ClientConfig = {
+  endpoint?: string;
+  region?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+};
+
+export interface TargetOptions {
+  /** Talk to AWS in this region (the standard credential chain signs the calls). */
+  readonly region?: string;
+  readonly dataDir?: string;
+}
+
+/**
+ * Local mode when it is running from this folder (and no --region was given); AWS through the
+ * standard credential chain otherwise, so the same commands serve both.
+ */
+export function resolveTarget(options: TargetOptions): Target {
+  if (options.region === undefined) {
+    const info = readRuntimeInfo(dataDirOption(options.dataDir));
+    if (info !== undefined) {
+      return {
+        kind: 'local',
+        info,
+        clientConfig: {
+          endpoint: info.awsEndpoint,
+          region: info.region,
+          credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+        },
+      };
+    }
+  }
+  return { kind: 'aws', region: options.region, clientConfig: options.region ? { region: options.region } : {} };
+}
+
+export interface Decision {
+  readonly runId: string;
+  readonly decision: 'approve' | 'reject';
+  readonly reason: string;
+  /** Local mode only: who the caller is (in AWS, the caller's IAM principal is). */
+  readonly as?: string;
+}
+
+/** Sends an approval decision to the operator API: IAM-signed in AWS, as the named identity locally. */
+export async function sendDecision(
+  target: Target,
+  decision: Decision,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const body = JSON.stringify({ decision: decision.decision, reason: decision.reason });
+  const path = `runs/${encodeURIComponent(decision.runId)}/decision`;
+  if (target.kind === 'local') {
+    if (!decision.as)
+      throw new UsageError(
+        'in local mode, say who decides with --as <identity> (in AWS your IAM principal is the approver)',
+      );
+    return post(`${target.info.webhookUrl}/${path}`, body, {
+      'content-type': 'application/json',
+      'x-gantry-principal': decision.as,
+    });
+  }
+  if (decision.as)
+    throw new UsageError('--as is for local mode; in AWS the approver is the IAM principal your credentials belong to');
+  const base = await operatorApiUrl(target);
+  const url = new URL(path, base);
+  const signer = new SignatureV4({
+    service: 'execute-api',
+    region: target.region ?? regionOf(base),
+    credentials: fromNodeProviderChain(),
+    sha256: Sha256,
+  });
+  const signed = await signer.sign({
+    method: 'POST',
+    protocol: url.protocol,
+    hostname: url.hostname,
+    path: url.pathname,
+    headers: { host: url.host, 'content-type': 'application/json' },
+    body,
+  });
+  return post(url.toString(), body, signed.headers as Record<string, string>);
+}
+
+/** The operator API's URL: GANTRY_OPERATOR_API_URL, or the GantryControlPlane stack's output. */
+async function operatorApiUrl(target: Extract<Target, { kind: 'aws' }>): Promise<string> {
+  const fromEnv = process.env.GANTRY_OPERATOR_API_URL;
+  if (fromEnv) return fromEnv.endsWith('/') ? fromEnv : `${fromEnv}/`;
+  const stacks = await new CloudFormationClient(target.clientConfig).send(
+    new DescribeStacksCommand({ StackName: 'GantryControlPlane' }),
+  );
+  const url = stacks.Stacks?.[0]?.Outputs?.find((o) => o.OutputKey === 'OperatorApiUrl')?.OutputValue;
+  if (!url)
+    throw new UsageError('GantryControlPlane has no OperatorApiUrl output: deploy it, or set GANTRY_OPERATOR_API_URL');
+  return url;
+}
+
+function regionOf(url: string): string {
+  return /execute-api\.([a-z0-9-]+)\./.exec(url)?.[1] ?? 'us-east-1';
+}
+
+async function post(url: string, body: string, headers: Record<string, string>) {
+  const res = await fetch(url, { method: 'POST', headers, body });
+  const text = await res.text();
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    parsed = { message: text };
+  }
+  return { status: res.status, body: parsed };
+}

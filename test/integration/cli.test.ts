@@ -1,0 +1,91 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { eventually, startTestPlane, type TestPlane } from '../support/local';
+
+const run = promisify(execFile);
+const ROOT = join(import.meta.dirname, '..', '..');
+
+/** The gantry command as a user runs it; resolves with its exit code and output. */
+async function gantry(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [join(ROOT, 'cli', 'bin.mjs'), ...args], {
+      cwd: ROOT,
+      timeout: 60_000,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+describe('the operator CLI against local mode', () => {
+  let t: TestPlane;
+  beforeAll(async () => {
+    t = await startTestPlane();
+  }, 60_000);
+  afterAll(() => t?.close());
+
+  it('runs the pipeline on a local repository with `local push` and follows the run to its end', async () => {
+    const result = await gantry('local', 'push', t.repo(), '--branch', 'develop', '--data-dir', t.dataDir);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/Pushed develop @ [0-9a-f]{7} of gantry-demo\/sample-service: 202 accepted/);
+    expect(result.stdout).toMatch(/gates\s+succeeded\s+all gates passed/);
+    expect(result.stdout).toMatch(/^Run [0-9a-f]{64} {2}SUCCEEDED$/m);
+  });
+
+  it('says how to add a repository that is not in the config', async () => {
+    const result = await gantry('local', 'push', ROOT, '--data-dir', t.dataDir);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('is not in gantry.config.yaml. Add a pipeline for it');
+  });
+
+  it('lists runs as a table and as JSON, and shows one with its stages and build log', async () => {
+    const table = await gantry('runs', 'list', '--data-dir', t.dataDir);
+    expect(table.stdout).toMatch(/^RUN\s+PIPELINE\s+TRIGGER\s+REF\s+COMMIT\s+ENV\s+STATUS/m);
+    const [first] = JSON.parse((await gantry('runs', 'list', '--json', '--data-dir', t.dataDir)).stdout) as {
+      runId: string;
+    }[];
+    const shown = await gantry('runs', 'show', first?.runId.slice(0, 8) ?? '', '--data-dir', t.dataDir);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toMatch(/^build\s+succeeded/m);
+    expect(shown.stdout).toContain('Build log (last');
+    expect(shown.stdout).toContain('Phase complete: BUILD State: SUCCEEDED');
+  });
+
+  it('approves a waiting prod run with `runs approve --as`, refusing what the policy refuses', async () => {
+    const { push } = await t.push({ branch: 'develop' });
+    await eventually('the develop run', async () =>
+      (await t.runs.list({ pipeline: 'sample-service' })).find(
+        (r) => r.commit === push.after && r.status === 'SUCCEEDED',
+      ),
+    );
+    const release = await (async () => {
+      const { git } = await import('../../cli/local/sample-repo');
+      git(t.repo(), 'checkout', '--quiet', '-B', 'release/9.0', 'develop');
+      git(t.repo(), 'commit', '--quiet', '--allow-empty', '-m', 'Release 9.0');
+      git(t.repo(), 'checkout', '--quiet', 'develop');
+      return t.push({ branch: 'release/9.0' });
+    })();
+    const waiting = await eventually('the approval request', async () =>
+      (await t.runs.list({ pipeline: 'sample-service' })).find(
+        (r) => r.commit === release.push.after && r.stages.approval?.status === 'waiting',
+      ),
+    );
+    const id = waiting.runId.slice(0, 12);
+    expect(await gantry('runs', 'approve', id, '--reason', 'ok', '--data-dir', t.dataDir)).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('--as'),
+    });
+    expect(
+      await gantry('runs', 'approve', id, '--as', 'mallory', '--reason', 'ok', '--data-dir', t.dataDir),
+    ).toMatchObject({ code: 1, stderr: expect.stringContaining('not_an_approver') });
+    expect(
+      await gantry('runs', 'approve', id, '--as', 'alice', '--reason', 'shipping it', '--data-dir', t.dataDir),
+    ).toMatchObject({ code: 0, stdout: `Run ${id} approved.\n` });
+    await eventually('the release to finish', async () =>
+      (await t.runs.get(waiting.runId))?.status === 'SUCCEEDED' ? true : undefined,
+    );
+  });
+});
