@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerAuditCommands } from './commands/audit';
 import { registerGatesCommands } from './commands/gates';
 import { registerLocalCommands } from './commands/local';
 import { registerRunsCommands } from './commands/runs';
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
   registerLocalCommands(program);
   registerRunsCommands(program);
   registerGatesCommands(program);
+  registerAuditCommands(program);
   return program;
 }
 

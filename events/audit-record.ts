@@ -19,13 +19,132 @@ export const AuditSubjectSchema = z.object({
 });
 export type AuditSubject = z.infer<typeof AuditSubjectSchema>;
 
+const text = z.string();
+const nullableText = z.string().nullable();
+const iso = z.string().nullable();
+
+const FindingCountsSchema = z.object({
+  error: z.number(),
+  warning: z.number(),
+  note: z.number(),
+  critical: z.number(),
+  high: z.number(),
+});
+
+/** One schema per audit event type: what `details` carries, so an auditor knows what to expect. */
+export const AUDIT_DETAILS = {
+  'webhook.accepted': z.object({
+    deliveryId: text,
+    eventName: text,
+    events: z.array(z.object({ eventId: text, kind: text, ref: nullableText, headSha: nullableText })),
+    /** The commits the delivery carried (first 50), as the provider described them. */
+    commits: z.array(z.object({ id: text, message: text, author: nullableText, timestamp: nullableText })).default([]),
+    deadLettered: z.boolean(),
+  }),
+  'webhook.rejected': z.object({ code: text, status: z.number().int(), bodyBytes: z.number().int() }),
+  'run.started': z.object({
+    trigger: text,
+    branch: nullableText,
+    pullRequest: z.number().int().nullable(),
+    deliveryId: text,
+    queued: z.boolean(),
+  }),
+  'build.finished': z.object({
+    buildId: text,
+    status: text,
+    startedAt: iso,
+    endedAt: iso,
+    artifacts: nullableText,
+  }),
+  'gate.evaluated': z.object({
+    passed: z.boolean(),
+    reasons: z.array(text),
+    metrics: z.object({
+      tests: z.object({ total: z.number(), failed: z.number(), skipped: z.number() }),
+      lineCoverage: z.number().nullable(),
+      findings: FindingCountsSchema,
+    }),
+    build: text,
+    /** Every SARIF result at error level or with a security severity, first 50. */
+    topFindings: z.array(text).default([]),
+  }),
+  'approval.requested': z.object({
+    deadline: text,
+    minApprovals: z.number().int(),
+    approvers: z.array(text),
+    separationOfDuties: z.boolean(),
+  }),
+  'approval.granted': z.object({ reason: text.min(1), principal: text }),
+  'approval.rejected': z.object({ reason: text.min(1), principal: text }),
+  'approval.expired': z.object({ reason: text }),
+  'deploy.started': z.object({ deploymentId: text, target: text, strategy: text }),
+  'deploy.shifted': z.object({ deploymentId: text, target: text, percent: z.number() }),
+  'deploy.succeeded': z.object({ deploymentId: text, target: text }),
+  'deploy.rolled_back': z.object({ deploymentId: text, target: text, reason: text }),
+  'run.succeeded': z.object({ deployed: z.boolean() }),
+  'run.failed': z.object({ stage: text, error: text, reason: text }),
+  'operator.action': z.object({ action: text, reason: nullableText, target: nullableText }),
+} as const satisfies Record<string, z.ZodType>;
+
+export type AuditType = keyof typeof AUDIT_DETAILS;
+export const AUDIT_TYPES = Object.keys(AUDIT_DETAILS) as AuditType[];
+export type AuditDetails<T extends AuditType> = z.input<(typeof AUDIT_DETAILS)[T]>;
+
+export const AuditOutcomeSchema = z.enum(['success', 'failure', 'rejected', 'pending', 'info']);
+
 /** One audit fact as a step reports it; the ledger adds id, time, sequence and hashes. */
-export const AuditRecordInputSchema = z.object({
-  type: z.string().regex(/^[a-z]+(\.[a-z_]+)+$/, 'type must look like "webhook.accepted"'),
+export const AuditRecordInputSchema = z
+  .object({
+    type: z.enum(AUDIT_TYPES as [AuditType, ...AuditType[]]),
+    actor: AuditActorSchema,
+    subject: AuditSubjectSchema,
+    outcome: AuditOutcomeSchema,
+    details: z.record(z.string(), z.unknown()),
+    correlationId: z.string().min(1),
+  })
+  .transform((record, ctx) => {
+    const details = AUDIT_DETAILS[record.type].safeParse(record.details);
+    if (!details.success) {
+      for (const issue of details.error.issues) {
+        ctx.addIssue({ code: 'custom', message: issue.message, path: ['details', ...issue.path] });
+      }
+      return z.NEVER;
+    }
+    return { ...record, details: details.data as Record<string, unknown> };
+  });
+export type AuditRecordInput = z.input<typeof AuditRecordInputSchema>;
+export type AuditRecord = z.output<typeof AuditRecordInputSchema>;
+
+/** Retention classes: change evidence is kept for years, a rejected delivery far shorter. */
+export const AUDIT_RECORD_CLASSES = ['change', 'delivery'] as const;
+export type AuditRecordClass = (typeof AUDIT_RECORD_CLASSES)[number];
+export function recordClassOf(type: string): AuditRecordClass {
+  return type.startsWith('webhook.') ? 'delivery' : 'change';
+}
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+/**
+ * One stored ledger event: the step's record plus where it sits in its repository's hash chain.
+ * `hash` = SHA-256 over the RFC 8785 canonical JSON of every other field (prevHash included).
+ */
+export const AuditEventSchema = z.object({
+  id: z.string().min(1),
+  time: z.string().min(1),
+  type: z.string().min(1),
   actor: AuditActorSchema,
   subject: AuditSubjectSchema,
-  outcome: z.enum(['success', 'failure', 'rejected', 'pending', 'info']),
+  outcome: AuditOutcomeSchema,
   details: z.record(z.string(), z.unknown()),
   correlationId: z.string().min(1),
+  /** The chain: the repository, or `-` for facts that belong to none (a rejected delivery). */
+  chain: z.string().min(1),
+  seq: z.number().int().positive(),
+  prevHash: z.string().length(64),
+  /** When retention lets the record go (epoch seconds, the table's TTL attribute). */
+  expiresAt: z.number().int(),
+  /** The predecessor's expiresAt, so a retention gap can be told from a deletion. */
+  prevExpiresAt: z.number().int().nullable(),
+  hash: z.string().length(64),
 });
-export type AuditRecordInput = z.input<typeof AuditRecordInputSchema>;
+export type AuditEvent = z.infer<typeof AuditEventSchema>;

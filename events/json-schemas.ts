@@ -1,11 +1,12 @@
 import { z } from 'zod';
-import { AuditRecordInputSchema } from './audit-record';
+import { AuditEventSchema, AuditRecordInputSchema } from './audit-record';
 import { SourceEventSchema } from './source-event';
 
 /** Every event schema published as JSON Schema, by file name under `events/schemas/`. */
 export const EVENT_JSON_SCHEMAS: Readonly<Record<string, z.ZodType>> = {
   'source-event.v1.json': SourceEventSchema,
   'audit-record-input.json': AuditRecordInputSchema,
+  'audit-event.v1.json': AuditEventSchema,
 };
 
 /** The JSON Schema text for a zod schema, as committed (stable key order, trailing newline). */

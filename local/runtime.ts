@@ -14,6 +14,7 @@ import { type RunningEdge, startEdge } from './edge/server';
 import { type BusEventRecord, LocalBus } from './eventbridge/bus';
 import { eventBridgeService } from './eventbridge/service';
 import { type FakeProviders, fakeApiUrl, startFakeProviders } from './fakeprovider';
+import { KmsService } from './kms/service';
 import { LocalFunctions, type LogSink } from './lambda/functions';
 import { cloudWatchLogsService } from './logs/service';
 import { createS3Endpoint, S3Store } from './s3';
@@ -117,7 +118,14 @@ export async function startLocalControlPlane(options: LocalOptions): Promise<Loc
       env: options.env ?? process.env,
     });
     edge.mount(secrets);
-    const s3 = new S3Store({ buckets: inventory.buckets, dataDir: join(dataDir, 's3') });
+    edge.mount(
+      new KmsService({ keys: inventory.keys, dir: join(dataDir, 'kms'), region, accountId: LOCAL_ACCOUNT_ID }),
+    );
+    const s3 = new S3Store({
+      buckets: inventory.buckets,
+      lockedBuckets: inventory.lockedBuckets,
+      dataDir: join(dataDir, 's3'),
+    });
     const s3Endpoint = createS3Endpoint(s3, { region });
     edge.fallback((req, res, url) => {
       if (!s3Endpoint.accepts(req, url)) return false;

@@ -115,11 +115,33 @@ export const PipelineConfigSchema = z.strictObject({
 export type PipelineConfig = z.infer<typeof PipelineConfigSchema>;
 
 /** `gantry.config.yaml`: what the CDK app and local mode both build from. */
+/** The audit ledger: how long each record class is kept, and how often chain heads are signed. */
+export const AuditConfigSchema = z.strictObject({
+  retentionDays: z
+    .strictObject({
+      /** Change evidence (runs, builds, gates, approvals, deployments). 2557 days = 7 years. */
+      change: z.number().int().min(1).default(2557),
+      /** Webhook deliveries accepted or rejected. */
+      delivery: z.number().int().min(1).default(400),
+    })
+    .default({ change: 2557, delivery: 400 }),
+  /** Minutes between signed checkpoints of every chain head. */
+  checkpointMinutes: z.number().int().min(1).max(1440).default(60),
+  /** Days each checkpoint is locked (S3 Object Lock, compliance mode) in AWS. */
+  checkpointLockDays: z.number().int().min(1).default(2557),
+});
+export type AuditConfig = z.infer<typeof AuditConfigSchema>;
+
 export const GantryConfigSchema = z
   .strictObject({
     connections: z.array(ConnectionConfigSchema).min(1, 'declare at least one connection'),
     pipelines: z.array(PipelineConfigSchema).default([]),
     approvers: ApproversSchema.default({ groups: {}, identities: {} }),
+    audit: AuditConfigSchema.default({
+      retentionDays: { change: 2557, delivery: 400 },
+      checkpointMinutes: 60,
+      checkpointLockDays: 2557,
+    }),
   })
   .superRefine((config, ctx) => {
     uniqueNames(config.connections, ['connections'], ctx);

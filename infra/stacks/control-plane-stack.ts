@@ -7,6 +7,7 @@ import type { Construct } from 'constructs';
 import type { StatusApis } from '../../shared/pipelines/env';
 import { pipelineDefinition } from '../config/definitions';
 import { connectionApiUrl, type GantryConfig } from '../config/schema';
+import { AuditCheckpoints, grantAuditAppend } from '../constructs/audit-checkpoints';
 import { artifactsBucketName, DELIVERIES_TABLE_NAME } from '../constructs/names';
 import { OperatorApi } from '../constructs/operator-api';
 import { Pipeline } from '../constructs/pipeline/pipeline';
@@ -27,6 +28,7 @@ export class GantryControlPlaneStack extends Stack {
   readonly ingress: WebhookIngress;
   readonly pipelines: Pipeline[];
   readonly operators: OperatorApi;
+  readonly checkpoints: AuditCheckpoints;
 
   constructor(scope: Construct, id: string, props: GantryControlPlaneStackProps) {
     super(scope, id, props);
@@ -67,6 +69,11 @@ export class GantryControlPlaneStack extends Stack {
         }),
     );
     this.operators = new OperatorApi(this, 'OperatorApi', { eventBusName: this.bus.eventBusName });
+    const auditKeys = { tableKey: data.audit.tableKey, signingKey: data.audit.signingKey };
+    for (const writer of [this.ingress.receiver, ...Object.values(steps.functions), this.operators.handler]) {
+      grantAuditAppend(writer, auditKeys, config.audit);
+    }
+    this.checkpoints = new AuditCheckpoints(this, 'AuditCheckpoints', { keys: auditKeys, config: config.audit });
     this.addStackDependency(data, 'tables and the artifacts bucket are referenced by name');
     const account = this.ingress.api.node.tryFindChild('Account');
     if (account) this.operators.api.deploymentStage.node.addDependency(account);

@@ -1,8 +1,9 @@
-import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
 import type { GantryConfig } from '../config/schema';
 import { Artifacts } from '../constructs/artifacts';
+import { AuditLedger } from '../constructs/audit-ledger';
 import { ConnectionSecrets } from '../constructs/connection-secrets';
 import { DELIVERIES_TABLE_NAME } from '../constructs/names';
 import { RunsTable } from '../constructs/runs-table';
@@ -17,6 +18,7 @@ export class GantryDataStack extends Stack {
   readonly connections: ConnectionSecrets;
   readonly runs: RunsTable;
   readonly artifacts: Artifacts;
+  readonly audit: AuditLedger;
 
   constructor(scope: Construct, id: string, props: GantryDataStackProps) {
     super(scope, id, props);
@@ -33,5 +35,15 @@ export class GantryDataStack extends Stack {
     this.connections = new ConnectionSecrets(this, 'Connections', { connections: props.config.connections });
     this.runs = new RunsTable(this, 'Runs');
     this.artifacts = new Artifacts(this, 'Artifacts');
+    this.audit = new AuditLedger(this, 'Audit', { config: props.config.audit });
+    new CfnOutput(this, 'AuditCheckpointBucket', {
+      description: 'Signed audit checkpoints (S3 Object Lock); gantry audit verify reads them',
+      value: this.audit.checkpoints.bucketName,
+    });
+    new CfnOutput(this, 'AuditExportBucket', {
+      description:
+        'Target of aws dynamodb export-table-to-point-in-time --s3-prefix ledger (Athena: gantry_audit.ledger_export)',
+      value: this.audit.exports.bucketName,
+    });
   }
 }

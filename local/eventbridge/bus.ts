@@ -60,6 +60,7 @@ export class LocalBus {
   private readonly journal: EventJournal;
   private readonly recent: BusEventRecord[] = [];
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly timers: NodeJS.Timeout[] = [];
   private closed = false;
 
   private constructor(
@@ -68,7 +69,7 @@ export class LocalBus {
   ) {
     this.journal = journal;
     this.rules = options.rules
-      .filter((r) => r.enabled)
+      .filter((r) => r.enabled && r.everyMs === undefined)
       .map((spec) => ({
         spec,
         pattern: compilePattern(spec.pattern),
@@ -89,7 +90,67 @@ export class LocalBus {
     const { journal, pending } = EventJournal.open(join(options.dataDir, 'journal.jsonl'));
     const bus = new LocalBus(options, journal);
     for (const event of pending) bus.dispatch(event);
+    for (const rule of options.rules) {
+      if (rule.enabled && rule.everyMs !== undefined) {
+        const every = rule.everyMs;
+        bus.timers.push(setInterval(() => void bus.fireSchedule(rule), every).unref());
+      }
+    }
     return { bus, replayed: pending.length };
+  }
+
+  /** The rules that fire on a schedule rather than on events. */
+  scheduledRules(): readonly RuleSpec[] {
+    return this.options.rules.filter((r) => r.everyMs !== undefined);
+  }
+
+  /** Fires a scheduled rule now, as EventBridge does at each tick: a `Scheduled Event` to each target. */
+  async fireSchedule(rule: RuleSpec): Promise<BusEventRecord> {
+    const id = randomUUID();
+    const event = {
+      version: '0',
+      id,
+      'detail-type': 'Scheduled Event',
+      source: 'aws.events',
+      account: this.options.accountId,
+      time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      region: this.options.region,
+      resources: [rule.arn],
+      detail: {},
+    };
+    const record: BusEventRecord = {
+      id,
+      bus: rule.busName,
+      source: 'aws.events',
+      detailType: 'Scheduled Event',
+      time: event.time,
+      targets: [],
+    };
+    const compiled: CompiledRule = {
+      spec: rule,
+      pattern: compilePattern({ source: ['aws.events'] }),
+      targets: rule.targets.map((t) => ({
+        spec: t,
+        input: compileTargetInput({ Id: t.id, ...(t.input === undefined ? {} : { Input: t.input }) }),
+      })),
+    };
+    const work = Promise.all(
+      compiled.targets.map((target) => {
+        const outcome: TargetOutcome = {
+          rule: rule.name,
+          target: target.spec.id,
+          arn: target.spec.arn,
+          status: 'pending',
+        };
+        record.targets.push(outcome);
+        return this.deliverTo(compiled, target, event, outcome);
+      }),
+    ).then(() => undefined);
+    this.inFlight.add(work);
+    await work.finally(() => this.inFlight.delete(work));
+    this.recent.push(record);
+    this.options.onRecord?.(record);
+    return record;
   }
 
   hasBus(name: string): boolean {
@@ -135,12 +196,13 @@ export class LocalBus {
     return this.recent;
   }
 
+  /** The enabled rules of a bus, scheduled ones included. */
   rulesFor(bus: string): readonly RuleSpec[] {
-    return this.rules.filter((r) => r.spec.busName === busName(bus)).map((r) => r.spec);
+    return this.allRules().filter((r) => r.busName === busName(bus));
   }
 
   allRules(): readonly RuleSpec[] {
-    return this.rules.map((r) => r.spec);
+    return this.options.rules.filter((r) => r.enabled);
   }
 
   /** Resolves when every delivery under way has finished (tests, shutdown). */
@@ -150,6 +212,7 @@ export class LocalBus {
 
   async close(): Promise<void> {
     this.closed = true;
+    for (const timer of this.timers) clearInterval(timer);
     await this.settled();
     this.journal.close();
   }

@@ -27,7 +27,9 @@ export function eventBridgeService(bus: LocalBus): AwsJsonService {
               Name: r.name,
               Arn: r.arn,
               EventBusName: r.busName,
-              EventPattern: JSON.stringify(r.pattern),
+              ...(r.scheduleExpression === undefined
+                ? { EventPattern: JSON.stringify(r.pattern) }
+                : { ScheduleExpression: r.scheduleExpression }),
               State: 'ENABLED',
             })),
           };

@@ -1,5 +1,6 @@
 /** S3 error codes local mode answers with, and the HTTP status S3 gives each. */
 const STATUS = {
+  AccessDenied: 403,
   BadDigest: 400,
   BucketAlreadyOwnedByYou: 409,
   IncompleteBody: 400,

@@ -14,6 +14,11 @@ export interface S3StoreOptions {
   readonly buckets: readonly string[];
   /** Objects live under `<dataDir>/<bucket>/<key>`; metadata in a parallel `.meta` tree. */
   readonly dataDir: string;
+  /**
+   * Buckets with Object Lock (compliance mode): local mode keeps one version per key, so an
+   * object there can be neither overwritten nor deleted, as a locked version cannot be in S3.
+   */
+  readonly lockedBuckets?: readonly string[];
 }
 
 export interface PutOptions {
@@ -51,8 +56,11 @@ const TMP_DIR = '.tmp';
 export class S3Store {
   private readonly root: string;
 
+  private readonly locked: ReadonlySet<string>;
+
   constructor(options: S3StoreOptions) {
     this.root = options.dataDir;
+    this.locked = new Set(options.lockedBuckets ?? []);
     mkdirSync(join(this.root, TMP_DIR), { recursive: true, mode: 0o700 });
     for (const bucket of options.buckets) {
       assertBucketName(bucket);
@@ -154,6 +162,7 @@ export class S3Store {
     const file = await this.objectPath(bucket, key);
     const sidecar = this.sidecarPath(bucket, key);
     if (!(await statOrUndefined(file))?.isFile()) return;
+    if (this.locked.has(bucket)) throw objectLocked(bucket, key);
     await rm(file, { force: true });
     await rm(sidecar, { force: true });
     await pruneEmptyDirs(dirname(file), join(this.root, bucket));
@@ -219,6 +228,7 @@ export class S3Store {
         key,
       });
     }
+    if (existing !== undefined && this.locked.has(bucket)) throw objectLocked(bucket, key);
   }
 
   private async commit(tmp: string, file: string, sidecarFile: string, sidecar: Sidecar): Promise<void> {
@@ -256,4 +266,11 @@ function clash(bucket: string, key: string): S3Error {
     `The local S3 emulator stores objects as files and cannot hold "${key}" beside a key that uses it as a folder (or inside a key that is a file)`,
     { bucketName: bucket, key },
   );
+}
+
+function objectLocked(bucket: string, key: string): S3Error {
+  return new S3Error('AccessDenied', 'Access Denied: the object is protected by Object Lock (compliance mode)', {
+    bucketName: bucket,
+    key,
+  });
 }

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { FUNCTION_METADATA_KEY } from '../../infra/constructs/gantry-function';
 import { PROJECT_ROOT } from '../../infra/paths';
 import type { ProjectSpec } from '../codebuild/types';
+import type { KmsKeySpec } from '../kms/service';
 import type { TemplateResolver } from './resolver';
 import { TemplateError } from './types';
 
@@ -49,8 +50,23 @@ export interface RuleSpec {
   readonly arn: string;
   readonly busName: string;
   readonly pattern: unknown;
+  /** A scheduled rule (`rate(…)`): how often it fires, in ms; it has no pattern. */
+  readonly everyMs?: number;
+  readonly scheduleExpression?: string;
   readonly enabled: boolean;
   readonly targets: readonly RuleTargetSpec[];
+}
+
+const RATE_UNITS: Record<string, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
+
+/** `rate(5 minutes)` → ms; cron() schedules are refused with a clear message. */
+export function rateMs(expression: string, where: string): number {
+  const m = /^rate\((\d+) (minute|hour|day)s?\)$/.exec(expression.trim());
+  const unit = m?.[2] ? RATE_UNITS[m[2]] : undefined;
+  if (!m || unit === undefined) {
+    throw new TemplateError(`${where}: local mode runs rate(…) schedules only, not "${expression}"`);
+  }
+  return Number(m[1]) * unit;
 }
 
 export interface StateMachineSpec {
@@ -105,6 +121,9 @@ export interface LocalInventory {
   readonly stateMachines: readonly StateMachineSpec[];
   readonly secrets: readonly SecretSpec[];
   readonly apis: readonly ApiSpec[];
+  readonly keys: readonly KmsKeySpec[];
+  /** Buckets created with Object Lock: objects in them cannot be overwritten or deleted. */
+  readonly lockedBuckets: readonly string[];
 }
 
 /** Reads the runtime's inventory out of resolved templates. */
@@ -129,6 +148,28 @@ export function inventoryOf(t: TemplateResolver): LocalInventory {
       .map((r) => stateMachineSpec(t, r.stack, r.logicalId)),
     secrets: t.resources('AWS::SecretsManager::Secret').map((r) => secretSpec(t, r.stack, r.logicalId)),
     apis: t.resources('AWS::ApiGateway::RestApi').map((r) => apiSpec(t, r.stack, r.logicalId)),
+    keys: t.resources('AWS::KMS::Key').map((r) => keySpec(t, r.stack, r.logicalId)),
+    lockedBuckets: t
+      .resources('AWS::S3::Bucket')
+      .filter((r) => t.properties(r.stack, r.logicalId).ObjectLockEnabled === true)
+      .map((r) => t.ref(r.stack, r.logicalId)),
+  };
+}
+
+function keySpec(t: TemplateResolver, stack: string, id: string): KmsKeySpec {
+  const p = t.properties(stack, id);
+  const keyId = t.ref(stack, id);
+  const aliases = t
+    .resources('AWS::KMS::Alias')
+    .map((a) => t.properties(a.stack, a.logicalId))
+    .filter((a) => a.TargetKeyId === keyId || a.TargetKeyId === t.attribute(stack, id, 'Arn'))
+    .map((a) => String(a.AliasName));
+  return {
+    keyId,
+    arn: t.attribute(stack, id, 'Arn'),
+    keySpec: String(p.KeySpec ?? 'SYMMETRIC_DEFAULT'),
+    keyUsage: String(p.KeyUsage ?? 'ENCRYPT_DECRYPT'),
+    aliases,
   };
 }
 
@@ -246,9 +287,8 @@ function queueSpec(t: TemplateResolver, stack: string, id: string): QueueSpec {
 
 function ruleSpec(t: TemplateResolver, stack: string, id: string): RuleSpec {
   const p = t.properties(stack, id);
-  if (p.ScheduleExpression !== undefined && p.EventPattern === undefined) {
-    throw new TemplateError(`${stack}/${id}: scheduled rules are not supported by local mode`);
-  }
+  const everyMs =
+    p.ScheduleExpression === undefined ? undefined : rateMs(String(p.ScheduleExpression), `${stack}/${id}`);
   const bus = String(p.EventBusName ?? 'default');
   const targets = (p.Targets as Record<string, unknown>[] | undefined) ?? [];
   return {
@@ -256,6 +296,7 @@ function ruleSpec(t: TemplateResolver, stack: string, id: string): RuleSpec {
     arn: t.attribute(stack, id, 'Arn'),
     busName: bus.startsWith('arn:') ? String(bus.split('/').pop()) : bus,
     pattern: p.EventPattern,
+    ...(everyMs === undefined ? {} : { everyMs, scheduleExpression: String(p.ScheduleExpression) }),
     enabled: (p.State ?? 'ENABLED') === 'ENABLED',
     targets: targets.map((target) => ({
       id: String(target.Id),

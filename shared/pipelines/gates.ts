@@ -4,6 +4,7 @@ import { evaluateGates, type GateEvaluation } from '../gates/evaluate';
 import { parseJUnit } from '../gates/junit';
 import type { CoverageReport, GateReports, SarifReport, TestReport } from '../gates/reports';
 import { parseSarif } from '../gates/sarif/parse';
+import { subjectOf } from './approval';
 import type { RunPlan } from './plan';
 import type { PipelineDeps } from './ports';
 
@@ -54,6 +55,20 @@ export async function evaluateRunGates(deps: PipelineDeps, plan: RunPlan, build:
     },
     now,
   );
+  await deps.audit.record({
+    type: 'build.finished',
+    actor: { type: 'system', id: 'codebuild', providerIdentity: null },
+    subject: subjectOf(plan),
+    outcome: 'success',
+    details: {
+      buildId: build.id,
+      status: build.status,
+      startedAt: isoOf(startTime) ?? null,
+      endedAt: isoOf(endTime) ?? null,
+      artifacts: build.artifacts ?? null,
+    },
+    correlationId: plan.change.deliveryId,
+  });
   const reports = build.artifacts ? await readReports(deps, build.artifacts) : { junit: [], coverage: [], sarif: [] };
   const evaluation = evaluateGates(reports, plan.gates);
   await deps.runs.update(
@@ -75,13 +90,7 @@ export async function evaluateRunGates(deps: PipelineDeps, plan: RunPlan, build:
   await deps.audit.record({
     type: 'gate.evaluated',
     actor: { type: 'system', id: 'gantry', providerIdentity: null },
-    subject: {
-      repository: plan.repository,
-      commit: plan.commit,
-      runId: plan.runId,
-      environment: plan.environment,
-      pipeline: plan.pipeline,
-    },
+    subject: subjectOf(plan),
     outcome: evaluation.passed ? 'success' : 'failure',
     details: { passed: evaluation.passed, reasons: evaluation.reasons, metrics: evaluation.metrics, build: build.id },
     correlationId: plan.change.deliveryId,

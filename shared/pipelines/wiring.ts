@@ -3,7 +3,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { LoggerAuditSink } from '../audit/audit';
+import { awsAuditLedger } from '../audit/wiring';
 import { documentClient } from '../aws/clients';
 import { EventBridgeBus } from '../bus/event-bus';
 import { type Observability, traced } from '../observability';
@@ -24,7 +24,7 @@ export function awsPipelineDeps({ logger, tracer }: Observability, env: NodeJS.P
     executions: new StepFunctionsControl(traced(tracer, new SFNClient({}))),
     artifacts: new S3ArtifactStore(traced(tracer, new S3Client({}))),
     statuses: new ConnectionStatusPort(new HttpCommitStatusReporter(), secrets, config.statusApis, logger),
-    audit: new LoggerAuditSink(logger),
+    audit: awsAuditLedger({ tracer }, env),
     bus: new EventBridgeBus(traced(tracer, new EventBridgeClient({})), config.eventBus),
     secrets,
     logger,

@@ -210,6 +210,15 @@ async function recordAcceptance(
         deliveryId: key.deliveryId,
         eventName: eventNameOr(delivery),
         events: events.map((e) => ({ eventId: e.eventId, kind: e.kind, ref: e.ref, headSha: e.headSha })),
+        commits: events
+          .flatMap((e) => e.commits)
+          .slice(0, 50)
+          .map((c) => ({
+            id: c.id,
+            message: c.message.slice(0, 500),
+            author: c.author.email ?? c.author.name,
+            timestamp: c.timestamp,
+          })),
         deadLettered,
       },
       correlationId: key.deliveryId,

@@ -2,7 +2,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { type AuditSink, LoggerAuditSink } from '../audit/audit';
+import type { AuditSink } from '../audit/audit';
+import { awsAuditLedger } from '../audit/wiring';
 import { documentClient } from '../aws/clients';
 import { EventBridgeBus } from '../bus/event-bus';
 import { type Observability, traced } from '../observability';
@@ -31,7 +32,7 @@ export function awsReceiverDeps(
     ),
     bus: new EventBridgeBus(traced(tracer, new EventBridgeClient({})), config.eventBus),
     deadLetters: new SqsDeadLetterSink(traced(tracer, new SQSClient({})), config.deadLetterQueueUrl),
-    audit: audit ?? new LoggerAuditSink(logger),
+    audit: audit ?? awsAuditLedger({ tracer }),
     logger,
     clock: () => new Date(),
     limits: {

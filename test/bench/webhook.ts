@@ -7,7 +7,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Webhooks } from '@octokit/webhooks';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { LoggerAuditSink } from '../../shared/audit/audit';
+import { DynamoDbAuditLedger } from '../../shared/audit/ledger';
 import { documentClient } from '../../shared/aws/clients';
 import { EventBridgeBus } from '../../shared/bus/event-bus';
 import { SecretsManagerSecretSource } from '../../shared/secrets/secrets';
@@ -66,13 +66,14 @@ export function receiverDeps(clients: {
   secrets: SecretsManagerClient;
 }): ReceiverDeps {
   const logger = new Logger({ serviceName: 'bench', logLevel: 'WARN' });
+  const document = clients.document ?? documentClient(clients.dynamo);
   return {
     connections: new ConnectionDirectory([{ name: 'gh', provider: 'github', secretId: 'gh', repositories: [] }]),
     secrets: new SecretsManagerSecretSource(clients.secrets, 300_000),
-    deliveries: new DynamoDbDeliveryStore(clients.document ?? documentClient(clients.dynamo), 'deliveries'),
+    deliveries: new DynamoDbDeliveryStore(document, 'deliveries'),
     bus: new EventBridgeBus(clients.events, 'gantry'),
     deadLetters: new SqsDeadLetterSink(clients.sqs, 'https://sqs/dlq'),
-    audit: new LoggerAuditSink(logger),
+    audit: new DynamoDbAuditLedger(document, 'audit'),
     logger,
     clock: () => new Date(),
     limits: { maxBodyBytes: 512 * 1024, deliveryTtlSeconds: 86_400, claimLeaseMs: 60_000 },

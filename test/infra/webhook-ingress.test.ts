@@ -112,6 +112,13 @@ describe('WebhookIngress', () => {
         'dynamodb:GetItem',
         'dynamodb:PutItem',
         'dynamodb:UpdateItem',
+        // The audit ledger: append (head query + conditional put), through the table's key.
+        'dynamodb:PutItem',
+        'dynamodb:Query',
+        'kms:Decrypt',
+        'kms:DescribeKey',
+        'kms:Encrypt',
+        'kms:GenerateDataKey',
         'events:PutEvents',
         'logs:CreateLogStream',
         'logs:PutLogEvents',

@@ -52,3 +52,34 @@ export async function createRunsTable(endpoint: string, tableName: string): Prom
   );
   return client;
 }
+
+/** The audit table as the AuditLedger construct declares it: chain + seq, one GSI per query path. */
+export async function createAuditTable(endpoint: string, tableName: string): Promise<DynamoDBClient> {
+  const { AUDIT_INDEXES, AUDIT_INDEX_KEYS } = await import('../../shared/audit/ledger');
+  const client = new DynamoDBClient(localClientConfig(endpoint));
+  await client.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: 'chain', AttributeType: 'S' },
+        { AttributeName: 'seq', AttributeType: 'N' },
+        { AttributeName: 'time', AttributeType: 'S' },
+        ...Object.values(AUDIT_INDEX_KEYS).map((k) => ({ AttributeName: k, AttributeType: 'S' as const })),
+      ],
+      KeySchema: [
+        { AttributeName: 'chain', KeyType: 'HASH' },
+        { AttributeName: 'seq', KeyType: 'RANGE' },
+      ],
+      GlobalSecondaryIndexes: (Object.keys(AUDIT_INDEXES) as (keyof typeof AUDIT_INDEXES)[]).map((index) => ({
+        IndexName: AUDIT_INDEXES[index],
+        KeySchema: [
+          { AttributeName: AUDIT_INDEX_KEYS[index], KeyType: 'HASH' },
+          { AttributeName: 'time', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      })),
+    }),
+  );
+  return client;
+}

@@ -1,4 +1,4 @@
-import type { AuditRecordInput } from '../../events';
+import { type AuditRecordInput, AuditRecordInputSchema } from '../../events';
 import type { AuditSink } from '../../shared/audit/audit';
 import type { BusEvent, EventBus, FailedBusEvent } from '../../shared/bus/event-bus';
 import type { ConnectionSecrets, SecretSource } from '../../shared/secrets/secrets';
@@ -71,6 +71,8 @@ export class MemoryAudit implements AuditSink {
 
   async record(record: AuditRecordInput): Promise<void> {
     if (this.failing) throw new Error('ledger unavailable');
+    // As the ledger does: a record whose details break its type's schema is refused.
+    AuditRecordInputSchema.parse(record);
     this.records.push(record);
   }
 }

@@ -111,7 +111,7 @@ describe('pipeline runs', () => {
       expect(evaluation.passed).toBe(false);
       expect(evaluation.metrics.tests).toMatchObject({ total: 12, failed: 4 });
       expect((await f.runs.get(plan.runId))?.gates?.reasons).toEqual(evaluation.reasons);
-      expect(f.audit.records.map((r) => r.type)).toEqual(['gate.evaluated']);
+      expect(f.audit.records.map((r) => r.type)).toEqual(['build.finished', 'gate.evaluated']);
     });
 
     it.each([

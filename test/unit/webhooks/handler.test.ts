@@ -6,7 +6,7 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { jest } from '@jest/globals';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -37,6 +37,7 @@ beforeAll(async () => {
     POWERTOOLS_SERVICE_NAME: 'webhook-receiver',
     POWERTOOLS_METRICS_NAMESPACE: 'Gantry',
     DELIVERIES_TABLE_NAME: 'deliveries',
+    AUDIT_TABLE_NAME: 'audit',
     EVENT_BUS_NAME: 'gantry',
     WEBHOOK_DLQ_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/dlq',
     WEBHOOK_CONNECTIONS: JSON.stringify([
@@ -61,6 +62,7 @@ beforeEach(() => {
     .rejects(new ResourceNotFoundException({ message: 'none', $metadata: {} }));
   dynamo.on(PutCommand).resolves({});
   dynamo.on(UpdateCommand).resolves({});
+  dynamo.on(QueryCommand).resolves({ Items: [] });
   eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
   sqs.on(SendMessageCommand).resolves({ MessageId: 'm-1' });
   output = [];
@@ -114,6 +116,14 @@ describe('webhook-receiver handler', () => {
       TableName: 'deliveries',
       Item: { pk: 'github#72d3162e-cc78-11e3-81ab-4c9367dc0958', state: 'received' },
     });
+    const audited = dynamo.commandCalls(PutCommand).map((c) => c.args[0].input);
+    expect(audited).toContainEqual(
+      expect.objectContaining({
+        TableName: 'audit',
+        ConditionExpression: 'attribute_not_exists(seq)',
+        Item: expect.objectContaining({ type: 'webhook.accepted', chain: 'acme/widgets', seq: 1 }),
+      }),
+    );
   });
 
   it('answers 200 for a redelivery without publishing', async () => {

@@ -1,0 +1,154 @@
+import type { Command } from 'commander';
+import type { AuditEvent } from '../../events';
+import { CommandFailed, UsageError } from '../errors';
+import { printJson } from '../io';
+
+interface Common {
+  readonly region?: string;
+  readonly dataDir?: string;
+}
+
+interface QueryOptions {
+  readonly repository?: string;
+  readonly from?: string;
+  readonly to?: string;
+  readonly type?: string;
+  readonly actor?: string;
+  readonly commit?: string;
+  readonly run?: string;
+  readonly env?: string;
+  readonly pipeline?: string;
+  readonly limit?: number;
+  readonly json?: boolean;
+  readonly csv?: boolean;
+}
+
+const FORMATS = ['jsonl', 'csv', 'parquet'];
+
+/** `gantry audit …`: what compliance staff run against the ledger, locally or in AWS. */
+export function registerAuditCommands(program: Command): void {
+  const audit = program
+    .command('audit')
+    .description('the audit ledger: query, export, verify, evidence (local mode when it runs here; AWS with --region)')
+    .option('--region <region>', 'talk to AWS in this region (standard credential chain)')
+    .option('--data-dir <dir>', 'the local control plane data folder (env GANTRY_DATA_DIR)');
+  const target = async () => (await import('../target')).resolveTarget(audit.opts<Common>());
+  const filterOptions = (cmd: Command) =>
+    cmd
+      .option('--repository <owner/name>')
+      .option('--from <date>', 'from this date or ISO time (inclusive)')
+      .option('--to <date>', 'to this date or ISO time (a date means the whole day)')
+      .option('--type <type>', 'an event type (approval.granted) or a family (approval)')
+      .option('--actor <id>', 'who acted: an identity, a provider, or a principal ARN')
+      .option('--commit <sha>')
+      .option('--run <runId>')
+      .option('--env <environment>')
+      .option('--pipeline <name>');
+  const filterOf = (o: QueryOptions) => ({
+    ...(o.repository ? { repository: o.repository } : {}),
+    ...(o.from ? { from: o.from } : {}),
+    ...(o.to ? { to: o.to } : {}),
+    ...(o.type ? { type: o.type } : {}),
+    ...(o.actor ? { actor: o.actor } : {}),
+    ...(o.commit ? { commit: o.commit } : {}),
+    ...(o.run ? { runId: o.run } : {}),
+    ...(o.env ? { environment: o.env } : {}),
+    ...(o.pipeline ? { pipeline: o.pipeline } : {}),
+  });
+  const checkDates = (o: QueryOptions) => {
+    for (const [name, value] of [
+      ['from', o.from],
+      ['to', o.to],
+    ] as const) {
+      if (value !== undefined && Number.isNaN(new Date(value).getTime()))
+        throw new UsageError(`--${name} "${value}" is not a date (2026-07-01) or an ISO time`);
+    }
+  };
+
+  filterOptions(audit.command('query').description('audit events matching every filter given, oldest first'))
+    .option('--limit <n>', 'at most this many', (v) => Number(v))
+    .option('--json', 'print JSON')
+    .option('--csv', 'print CSV')
+    .action(async (options: QueryOptions) => {
+      checkDates(options);
+      const { auditReader, eventsCsv, eventsTable } = await import('../audit');
+      const events: AuditEvent[] = [];
+      for await (const e of auditReader(await target()).query(filterOf(options))) {
+        events.push(e);
+        if (options.limit !== undefined && events.length >= options.limit) break;
+      }
+      if (options.json) printJson(events);
+      else if (options.csv) process.stdout.write(eventsCsv(events));
+      else process.stdout.write(`${eventsTable(events)}\n`);
+    });
+
+  filterOptions(
+    audit
+      .command('export')
+      .description('stream a period to a file, with <file>.manifest.json (count, SHA-256, chain heads)'),
+  )
+    .requiredOption('--out <file>', 'the file to write')
+    .option('--format <format>', FORMATS.join(' | '), 'jsonl')
+    .action(async (options: QueryOptions & { out: string; format: string }) => {
+      checkDates(options);
+      if (!FORMATS.includes(options.format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}`);
+      const { auditReader } = await import('../audit');
+      const { exportAudit } = await import('../../shared/audit/export');
+      const manifest = await exportAudit(auditReader(await target()), {
+        filter: filterOf(options),
+        format: options.format as 'jsonl',
+        out: options.out,
+        onProgress: (count) => process.stderr.write(`  ${count} events…\n`),
+      });
+      process.stdout.write(
+        `Exported ${manifest.count} events to ${manifest.file} (${manifest.bytes} bytes, sha256 ${manifest.sha256}).\n` +
+          `Manifest: ${manifest.file}.manifest.json, covering ${manifest.chains.length} chain(s).\n`,
+      );
+    });
+
+  audit
+    .command('verify')
+    .description('recompute every hash chain and check every signed checkpoint; exit 1 at the first broken link')
+    .option('--repository <owner/name>', 'only this repository chain')
+    .option('--no-checkpoints', 'skip the signed checkpoints (chains only)')
+    .option('--json', 'print the report as JSON')
+    .action(async (options: { repository?: string; checkpoints: boolean; json?: boolean }) => {
+      const { auditReader, checkpointPorts, verifyTable } = await import('../audit');
+      const { verifyLedger } = await import('../../shared/audit/verify');
+      const t = await target();
+      const ports = options.checkpoints ? await checkpointPorts(t) : undefined;
+      const report = await verifyLedger(auditReader(t), {
+        ...(options.repository ? { repository: options.repository } : {}),
+        ...(ports ? { signer: ports.signer, checkpoints: ports.store } : {}),
+        onProgress: (p) => {
+          if (p.totalEvents % 50_000 === 0) process.stderr.write(`  ${p.totalEvents} events verified…\n`);
+        },
+      });
+      if (options.json) printJson(report);
+      else process.stdout.write(`${verifyTable(report)}\n`);
+      if (!report.ok) throw new CommandFailed('the audit ledger does not verify');
+    });
+
+  audit
+    .command('evidence')
+    .description('write the change dossier (JSON and Markdown) for a run, or every run of a commit')
+    .argument('<runOrCommit>', 'a run id, or a commit SHA (7+ characters)')
+    .option('--out <dir>', 'where to write evidence-<run>.json and .md', '.')
+    .action(async (runOrCommit: string, options: { out: string }) => {
+      const { writeEvidence } = await import('../audit');
+      const files = await writeEvidence(await target(), runOrCommit, options.out);
+      process.stdout.write(`${files.map((f) => `Wrote ${f}`).join('\n')}\n`);
+    });
+
+  audit
+    .command('checkpoint')
+    .description('sign every chain head now (KMS) and store the checkpoint (Object Lock bucket)')
+    .action(async () => {
+      const { auditReader, checkpointPorts } = await import('../audit');
+      const { writeCheckpoint } = await import('../../shared/audit/checkpoints');
+      const t = await target();
+      const ports = await checkpointPorts(t);
+      const { key, checkpoint } = await writeCheckpoint(auditReader(t), ports.signer, ports.store);
+      process.stdout.write(`Signed ${checkpoint.chains.length} chain head(s) into ${key}.\n`);
+    });
+}

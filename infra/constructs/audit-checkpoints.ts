@@ -1,0 +1,78 @@
+import { Aws, Duration, Validations } from 'aws-cdk-lib';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { Construct } from 'constructs';
+import { AUDIT_ENV } from '../../shared/audit/wiring';
+import type { AuditConfig } from '../config/schema';
+import { GantryFunction } from './gantry-function';
+import { AUDIT_TABLE_NAME, auditCheckpointsBucketName, auditTableArns, tableArn } from './names';
+
+export interface AuditKeys {
+  /** The table's customer-managed key. */
+  readonly tableKey: IKey;
+  /** The asymmetric key that signs checkpoints. */
+  readonly signingKey: IKey;
+}
+
+/**
+ * Lets a function append to the audit ledger: its environment names the table and the retention
+ * per record class; it may read a chain's head and put new items, never update or delete.
+ */
+export function grantAuditAppend(fn: GantryFunction, keys: AuditKeys, config: AuditConfig): void {
+  fn.function.addEnvironment(AUDIT_ENV.table, AUDIT_TABLE_NAME);
+  fn.function.addEnvironment(AUDIT_ENV.retentionDays, JSON.stringify(config.retentionDays));
+  fn.function.addToRolePolicy(
+    new PolicyStatement({
+      actions: ['dynamodb:PutItem', 'dynamodb:Query'],
+      resources: [tableArn(fn, AUDIT_TABLE_NAME)],
+    }),
+  );
+  // DynamoDB encrypts items with the table's key on the caller's behalf: exactly these actions.
+  keys.tableKey.grant(fn.function, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey');
+}
+
+export interface AuditCheckpointsProps {
+  readonly keys: AuditKeys;
+  readonly config: AuditConfig;
+}
+
+/** Signs every chain head on a schedule and writes the checkpoint to the Object Lock bucket. */
+export class AuditCheckpoints extends Construct {
+  readonly handler: GantryFunction;
+
+  constructor(scope: Construct, id: string, props: AuditCheckpointsProps) {
+    super(scope, id);
+    this.handler = new GantryFunction(this, 'Handler', {
+      name: 'audit-checkpoint',
+      description: 'Signs the audit ledger chain heads (KMS) into the Object Lock bucket',
+      timeout: Duration.minutes(5),
+      environment: {
+        [AUDIT_ENV.table]: AUDIT_TABLE_NAME,
+        [AUDIT_ENV.checkpointKey]: props.keys.signingKey.keyArn,
+        [AUDIT_ENV.checkpointBucket]: auditCheckpointsBucketName(),
+      },
+    });
+    const fn = this.handler.function;
+    fn.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:Query'], resources: auditTableArns(this) }));
+    props.keys.tableKey.grant(fn, 'kms:Decrypt', 'kms:DescribeKey');
+    fn.addToRolePolicy(new PolicyStatement({ actions: ['kms:Sign'], resources: [props.keys.signingKey.keyArn] }));
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['s3:PutObject'],
+        resources: [`arn:${Aws.PARTITION}:s3:::${auditCheckpointsBucketName()}/checkpoints/*`],
+      }),
+    );
+    Validations.of(this.handler.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::gantry-audit-checkpoints-<AWS::AccountId>-<AWS::Region>/checkpoints/*]',
+      reason:
+        'Each checkpoint is a new object named by its time under checkpoints/; Object Lock forbids overwriting any.',
+    });
+    new Rule(this, 'Schedule', {
+      description: 'Signs the audit chain heads',
+      schedule: Schedule.rate(Duration.minutes(props.config.checkpointMinutes)),
+      targets: [new LambdaFunction(fn, { retryAttempts: 2 })],
+    });
+  }
+}

@@ -1,0 +1,156 @@
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, sign, verify } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type AwsJsonService, AwsServiceError, requiredString, unknownOperation } from '../edge/aws-json';
+
+/** A KMS key of the template, by its local id and ARN, with the aliases that name it. */
+export interface KmsKeySpec {
+  readonly keyId: string;
+  readonly arn: string;
+  /** `SYMMETRIC_DEFAULT`, `ECC_NIST_P256`, … */
+  readonly keySpec: string;
+  /** `ENCRYPT_DECRYPT` or `SIGN_VERIFY`. */
+  readonly keyUsage: string;
+  readonly aliases: readonly string[];
+}
+
+export interface KmsOptions {
+  readonly keys: readonly KmsKeySpec[];
+  /** Where private keys are kept (0600 PEM files, created at first use). */
+  readonly dir: string;
+  readonly region: string;
+  readonly accountId: string;
+}
+
+type Input = Readonly<Record<string, unknown>>;
+
+const ALGORITHMS: Readonly<Record<string, { curve: string; hash: string; algorithm: string }>> = {
+  ECC_NIST_P256: { curve: 'prime256v1', hash: 'sha256', algorithm: 'ECDSA_SHA_256' },
+  ECC_NIST_P384: { curve: 'secp384r1', hash: 'sha384', algorithm: 'ECDSA_SHA_384' },
+};
+
+/**
+ * KMS for local mode: the asymmetric signing keys of the template (Sign, Verify, GetPublicKey,
+ * DescribeKey), each backed by a local key file in the data folder, so the code that signs
+ * audit checkpoints in AWS signs them locally through the same SDK calls. Symmetric keys exist
+ * only as names (local services keep data unencrypted); asking them to sign is refused as KMS does.
+ */
+export class KmsService implements AwsJsonService {
+  readonly name = 'KMS';
+  readonly targetPrefix = 'TrentService';
+  readonly errorNamespace = 'com.amazonaws.kms';
+  private readonly loaded = new Map<string, KeyObject>();
+  private readonly operations: Readonly<Record<string, (input: Input) => unknown>> = {
+    Sign: (input) => this.sign(input),
+    Verify: (input) => this.verify(input),
+    GetPublicKey: (input) => this.getPublicKey(input),
+    DescribeKey: (input) => this.describeKey(input),
+  };
+
+  constructor(private readonly options: KmsOptions) {}
+
+  handle(operation: string, input: Record<string, unknown>): Promise<unknown> {
+    const run = Object.hasOwn(this.operations, operation) ? this.operations[operation] : undefined;
+    if (run === undefined) return Promise.reject(unknownOperation(this, operation));
+    return Promise.resolve().then(() => run(input));
+  }
+
+  private find(input: Input): KmsKeySpec {
+    const id = requiredString(input, 'KeyId');
+    const aliasName = id.startsWith('arn:') && id.includes(':alias/') ? `alias/${id.split(':alias/')[1]}` : id;
+    const key = this.options.keys.find((k) => k.keyId === id || k.arn === id || k.aliases.includes(aliasName));
+    if (!key) throw new AwsServiceError('NotFoundException', `Key '${id}' does not exist`);
+    return key;
+  }
+
+  private signingKey(input: Input) {
+    const key = this.find(input);
+    const algorithm = ALGORITHMS[key.keySpec];
+    if (key.keyUsage !== 'SIGN_VERIFY' || !algorithm) {
+      throw new AwsServiceError('InvalidKeyUsageException', `${key.arn} key usage is ${key.keyUsage}, not SIGN_VERIFY`);
+    }
+    const requested = requiredString(input, 'SigningAlgorithm');
+    if (requested !== algorithm.algorithm) {
+      throw new AwsServiceError(
+        'InvalidKeyUsageException',
+        `Signing algorithm ${requested} is not valid for key spec ${key.keySpec}; use ${algorithm.algorithm}`,
+      );
+    }
+    if (input.MessageType !== undefined && input.MessageType !== 'RAW') {
+      throw new AwsServiceError('ValidationException', 'local mode signs RAW messages only');
+    }
+    return { key, algorithm, privateKey: this.privateKey(key, algorithm.curve) };
+  }
+
+  private sign(input: Input) {
+    const { key, algorithm, privateKey } = this.signingKey(input);
+    const signature = sign(algorithm.hash, message(input), privateKey);
+    return { KeyId: key.arn, Signature: signature.toString('base64'), SigningAlgorithm: algorithm.algorithm };
+  }
+
+  private verify(input: Input) {
+    const { key, algorithm, privateKey } = this.signingKey(input);
+    const signature = Buffer.from(requiredString(input, 'Signature'), 'base64');
+    let valid = false;
+    try {
+      valid = verify(algorithm.hash, message(input), createPublicKey(privateKey), signature);
+    } catch {
+      valid = false;
+    }
+    // KMS answers an invalid signature with an error, not SignatureValid: false.
+    if (!valid) throw new AwsServiceError('KMSInvalidSignatureException', 'The signature is not valid');
+    return { KeyId: key.arn, SignatureValid: true, SigningAlgorithm: algorithm.algorithm };
+  }
+
+  private getPublicKey(input: Input) {
+    const key = this.find(input);
+    const algorithm = ALGORITHMS[key.keySpec];
+    if (!algorithm) throw new AwsServiceError('UnsupportedOperationException', `${key.arn} is a symmetric key`);
+    const spki = createPublicKey(this.privateKey(key, algorithm.curve)).export({ type: 'spki', format: 'der' });
+    return {
+      KeyId: key.arn,
+      PublicKey: spki.toString('base64'),
+      KeySpec: key.keySpec,
+      KeyUsage: key.keyUsage,
+      SigningAlgorithms: [algorithm.algorithm],
+    };
+  }
+
+  private describeKey(input: Input) {
+    const key = this.find(input);
+    return {
+      KeyMetadata: {
+        KeyId: key.keyId,
+        Arn: key.arn,
+        AWSAccountId: this.options.accountId,
+        KeySpec: key.keySpec,
+        KeyUsage: key.keyUsage,
+        KeyState: 'Enabled',
+        Enabled: true,
+        Origin: 'AWS_KMS',
+        KeyManager: 'CUSTOMER',
+      },
+    };
+  }
+
+  /** The key's private half: generated once into `<dir>/<keyId>.pem`, then read back. */
+  private privateKey(key: KmsKeySpec, curve: string): KeyObject {
+    const cached = this.loaded.get(key.keyId);
+    if (cached) return cached;
+    const file = join(this.options.dir, `${key.keyId}.pem`);
+    if (!existsSync(file)) {
+      mkdirSync(this.options.dir, { recursive: true, mode: 0o700 });
+      const { privateKey } = generateKeyPairSync('ec', { namedCurve: curve });
+      writeFileSync(file, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' });
+    }
+    const loaded = createPrivateKey(readFileSync(file));
+    this.loaded.set(key.keyId, loaded);
+    return loaded;
+  }
+}
+
+function message(input: Input): Buffer {
+  const bytes = Buffer.from(requiredString(input, 'Message'), 'base64');
+  if (bytes.length > 4096) throw new AwsServiceError('ValidationException', 'Message must be at most 4096 bytes');
+  return bytes;
+}

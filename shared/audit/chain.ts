@@ -1,0 +1,154 @@
+import { createHash } from 'node:crypto';
+import canonicalize from 'canonicalize';
+import { type AuditEvent, GENESIS_HASH } from '../../events';
+
+export { GENESIS_HASH };
+
+/** The fields a ledger event's hash covers: everything but the hash itself. */
+export type UnhashedEvent = Omit<AuditEvent, 'hash'>;
+
+/** SHA-256 over the RFC 8785 canonical JSON of the event (its prevHash included). */
+export function hashEvent(event: UnhashedEvent): string {
+  const { id, time, type, actor, subject, outcome, details, correlationId, chain, seq, prevHash } = event;
+  const { expiresAt, prevExpiresAt } = event;
+  const body = {
+    id,
+    time,
+    type,
+    actor,
+    subject,
+    outcome,
+    details,
+    correlationId,
+    chain,
+    seq,
+    prevHash,
+    expiresAt,
+    prevExpiresAt,
+  };
+  const json = canonicalize(body);
+  if (json === undefined) throw new Error('an audit event cannot be canonicalized');
+  return createHash('sha256').update(json).digest('hex');
+}
+
+export type BreakKind =
+  | 'altered' // the record's content no longer hashes to its stored hash
+  | 'relinked' // the record's stored prevHash is not its predecessor's hash (edited hash, reorder, insert)
+  | 'missing' // a sequence number is absent and retention does not explain it
+  | 'misplaced' // a record claims a chain or sequence other than where it is stored
+  | 'checkpoint'; // a signed checkpoint disagrees with the chain
+
+export interface ChainBreak {
+  readonly chain: string;
+  readonly seq: number;
+  readonly kind: BreakKind;
+  /** What changed there, in words an auditor can act on. */
+  readonly message: string;
+  readonly eventId?: string;
+  readonly type?: string;
+}
+
+export interface ChainReport {
+  readonly chain: string;
+  readonly events: number;
+  readonly head: { readonly seq: number; readonly hash: string } | null;
+  /** Sequence ranges that retention removed, explained by the successor's prevExpiresAt. */
+  readonly expired: readonly { from: number; to: number }[];
+  readonly firstBreak: ChainBreak | null;
+}
+
+/**
+ * Walks one chain in sequence order and returns where it first stops proving itself.
+ * `events` must come from the store in ascending `seq`; `now` decides which gaps retention explains.
+ */
+export class ChainVerifier {
+  private count = 0;
+  private previous: AuditEvent | null = null;
+  private readonly expired: { from: number; to: number }[] = [];
+  private firstBreak: ChainBreak | null = null;
+
+  constructor(
+    readonly chain: string,
+    private readonly nowSeconds: number,
+  ) {}
+
+  get broken(): boolean {
+    return this.firstBreak !== null;
+  }
+
+  /** Feeds the next stored event; after the first break the rest is only counted. */
+  add(event: AuditEvent): void {
+    this.count += 1;
+    if (this.firstBreak) return;
+    const prev = this.previous;
+    this.previous = event;
+    this.firstBreak = this.check(event, prev);
+  }
+
+  private check(event: AuditEvent, prev: AuditEvent | null): ChainBreak | null {
+    const fail = (kind: BreakKind, message: string): ChainBreak => ({
+      chain: this.chain,
+      seq: event.seq,
+      kind,
+      message,
+      eventId: event.id,
+      type: event.type,
+    });
+    if (event.chain !== this.chain) {
+      return fail('misplaced', `record ${event.id} at seq ${event.seq} claims chain "${event.chain}"`);
+    }
+    const recomputed = hashEvent(event);
+    if (recomputed !== event.hash) {
+      return fail(
+        'altered',
+        `record seq ${event.seq} (${event.type}, ${event.id}) was edited: its content hashes to ${short(recomputed)}, ` +
+          `not the ${short(event.hash)} it was written with`,
+      );
+    }
+    const expectedSeq = prev ? prev.seq + 1 : 1;
+    if (event.seq < expectedSeq) {
+      return fail(
+        'misplaced',
+        `record seq ${event.seq} (${event.id}) repeats or reorders the chain after seq ${prev?.seq}`,
+      );
+    }
+    if (event.seq > expectedSeq) {
+      // A gap is retention only when the successor says its predecessor's time was up.
+      const retention = event.prevExpiresAt !== null && event.prevExpiresAt <= this.nowSeconds;
+      if (!retention) {
+        const range = event.seq - 1 === expectedSeq ? `seq ${expectedSeq}` : `seqs ${expectedSeq}–${event.seq - 1}`;
+        return fail(
+          'missing',
+          `${range} deleted before retention allowed: record seq ${event.seq} follows seq ${expectedSeq - 1}`,
+        );
+      }
+      this.expired.push({ from: expectedSeq, to: event.seq - 1 });
+      return null;
+    }
+    const expectedPrev = prev ? prev.hash : GENESIS_HASH;
+    if (event.prevHash !== expectedPrev) {
+      return fail(
+        'relinked',
+        prev
+          ? `record seq ${event.seq} (${event.type}, ${event.id}) links to ${short(event.prevHash)}, but seq ${prev.seq} hashes to ${short(prev.hash)}: seq ${prev.seq} was replaced or the records were reordered`
+          : `record seq 1 (${event.id}) does not start from the genesis hash`,
+      );
+    }
+    return null;
+  }
+
+  report(): ChainReport {
+    const last = this.previous;
+    return {
+      chain: this.chain,
+      events: this.count,
+      head: last ? { seq: last.seq, hash: last.hash } : null,
+      expired: [...this.expired],
+      firstBreak: this.firstBreak,
+    };
+  }
+}
+
+function short(hash: string): string {
+  return `${hash.slice(0, 12)}…`;
+}

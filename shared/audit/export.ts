@@ -1,0 +1,218 @@
+import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import { createReadStream, createWriteStream, writeFileSync } from 'node:fs';
+import type { AuditEvent } from '../../events';
+import type { AuditFilter, AuditReader } from './reader';
+
+export const EXPORT_FORMATS = ['jsonl', 'csv', 'parquet'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+/** The flat columns of csv and parquet exports; jsonl keeps each event whole. */
+export const EXPORT_COLUMNS = [
+  'id',
+  'time',
+  'type',
+  'outcome',
+  'chain',
+  'seq',
+  'actorType',
+  'actorId',
+  'actorProviderIdentity',
+  'repository',
+  'commit',
+  'runId',
+  'environment',
+  'pipeline',
+  'correlationId',
+  'details',
+  'prevHash',
+  'hash',
+] as const;
+
+export interface ExportManifest {
+  readonly file: string;
+  readonly format: ExportFormat;
+  readonly count: number;
+  readonly sha256: string;
+  readonly bytes: number;
+  readonly filter: AuditFilter;
+  readonly exportedAt: string;
+  /** Per chain: the first and last exported link, and the chain's head when the export ran. */
+  readonly chains: readonly {
+    chain: string;
+    events: number;
+    first: { seq: number; hash: string };
+    last: { seq: number; hash: string };
+    head: { seq: number; hash: string } | null;
+  }[];
+}
+
+export function flatten(event: AuditEvent): Record<(typeof EXPORT_COLUMNS)[number], string | number | null> {
+  return {
+    id: event.id,
+    time: event.time,
+    type: event.type,
+    outcome: event.outcome,
+    chain: event.chain,
+    seq: event.seq,
+    actorType: event.actor.type,
+    actorId: event.actor.id,
+    actorProviderIdentity: event.actor.providerIdentity,
+    repository: event.subject.repository,
+    commit: event.subject.commit,
+    runId: event.subject.runId,
+    environment: event.subject.environment,
+    pipeline: event.subject.pipeline,
+    correlationId: event.correlationId,
+    details: JSON.stringify(event.details),
+    prevHash: event.prevHash,
+    hash: event.hash,
+  };
+}
+
+export function csvRow(values: readonly (string | number | null)[]): string {
+  return `${values.map(csvField).join(',')}\r\n`;
+}
+
+function csvField(value: string | number | null): string {
+  if (value === null) return '';
+  const text = String(value);
+  return /[",\r\n]/.test(text) || /^[=+\-@\t]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+interface Sink {
+  write(event: AuditEvent): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Streams the events a filter selects to a file, then writes `<file>.manifest.json` with the
+ * count, the file's SHA-256, and the chain links covered, so a reader can prove the export whole.
+ */
+export async function exportAudit(
+  reader: AuditReader,
+  options: {
+    filter: AuditFilter;
+    format: ExportFormat;
+    out: string;
+    now?: Date;
+    onProgress?: (count: number) => void;
+  },
+): Promise<ExportManifest> {
+  const sink = await openSink(options.format, options.out);
+  const chains = new Map<string, { events: number; first: AuditEvent; last: AuditEvent }>();
+  let count = 0;
+  try {
+    for await (const event of reader.query(options.filter)) {
+      await sink.write(event);
+      count += 1;
+      const seen = chains.get(event.chain);
+      if (!seen) chains.set(event.chain, { events: 1, first: event, last: event });
+      else {
+        seen.events += 1;
+        if (event.seq < seen.first.seq) seen.first = event;
+        if (event.seq > seen.last.seq) seen.last = event;
+      }
+      if (count % 10_000 === 0) options.onProgress?.(count);
+    }
+  } finally {
+    await sink.close();
+  }
+  const { sha256, bytes } = await digestFile(options.out);
+  const manifest: ExportManifest = {
+    file: options.out,
+    format: options.format,
+    count,
+    sha256,
+    bytes,
+    filter: options.filter,
+    exportedAt: (options.now ?? new Date()).toISOString(),
+    chains: await Promise.all(
+      [...chains.entries()]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(async ([chain, c]) => {
+          const head = await reader.head(chain);
+          return {
+            chain,
+            events: c.events,
+            first: { seq: c.first.seq, hash: c.first.hash },
+            last: { seq: c.last.seq, hash: c.last.hash },
+            head: head ? { seq: head.seq, hash: head.hash } : null,
+          };
+        }),
+    ),
+  };
+  writeFileSync(`${options.out}.manifest.json`, `${JSON.stringify(manifest, null, 2)}\n`);
+  return manifest;
+}
+
+export async function digestFile(path: string): Promise<{ sha256: string; bytes: number }> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of createReadStream(path)) {
+    hash.update(chunk as Buffer);
+    bytes += (chunk as Buffer).length;
+  }
+  return { sha256: hash.digest('hex'), bytes };
+}
+
+async function openSink(format: ExportFormat, out: string): Promise<Sink> {
+  if (format === 'parquet') return parquetSink(out);
+  const stream = createWriteStream(out);
+  const write = async (text: string) => {
+    if (!stream.write(text)) await once(stream, 'drain');
+  };
+  if (format === 'csv') await write(csvRow(EXPORT_COLUMNS));
+  return {
+    write: (event) => write(format === 'csv' ? csvRow(Object.values(flatten(event))) : `${JSON.stringify(event)}\n`),
+    close: async () => {
+      stream.end();
+      await once(stream, 'finish');
+    },
+  };
+}
+
+/** Parquet in row groups of 10,000 events, so memory stays flat however long the period. */
+async function parquetSink(out: string): Promise<Sink> {
+  const { ParquetWriter, fileWriter } = await import('hyparquet-writer');
+  const writer = new ParquetWriter({ writer: fileWriter(out), schema: parquetSchema() });
+  let rows: ReturnType<typeof flatten>[] = [];
+  const flush = async () => {
+    if (rows.length === 0) return;
+    const batch = rows;
+    rows = [];
+    await writer.write({
+      columnData: EXPORT_COLUMNS.map((name) => ({
+        name,
+        data: name === 'seq' ? batch.map((r) => BigInt(r.seq ?? 0)) : batch.map((r) => r[name]),
+      })),
+      rowGroupSize: batch.length,
+    });
+  };
+  return {
+    write: async (event) => {
+      rows.push(flatten(event));
+      if (rows.length >= 10_000) await flush();
+    },
+    close: async () => {
+      await flush();
+      await writer.finish();
+    },
+  };
+}
+
+function parquetSchema() {
+  return [
+    { name: 'root', num_children: EXPORT_COLUMNS.length },
+    ...EXPORT_COLUMNS.map((name) =>
+      name === 'seq'
+        ? { name, type: 'INT64' as const, repetition_type: 'REQUIRED' as const }
+        : {
+            name,
+            type: 'BYTE_ARRAY' as const,
+            converted_type: 'UTF8' as const,
+            repetition_type: 'OPTIONAL' as const,
+          },
+    ),
+  ];
+}

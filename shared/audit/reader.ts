@@ -1,0 +1,191 @@
+import { type DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { AuditEvent } from '../../events';
+import { AUDIT_INDEX_KEYS, AUDIT_INDEXES, CHAIN_REGISTRY, fromItem } from './ledger';
+
+export interface AuditFilter {
+  readonly repository?: string;
+  /** Inclusive ISO time or date bounds. */
+  readonly from?: string;
+  readonly to?: string;
+  /** An exact type (`approval.granted`) or a family (`approval`). */
+  readonly type?: string;
+  readonly actor?: string;
+  readonly commit?: string;
+  readonly runId?: string;
+  readonly environment?: string;
+  readonly pipeline?: string;
+}
+
+/** How far back a query with no --from reaches when no index narrows it. */
+const DEFAULT_DAYS = 30;
+
+/** Reads the ledger: events by the most selective index a filter allows, whole chains, heads. */
+export class AuditReader {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    readonly tableName: string,
+  ) {}
+
+  /** Every chain the ledger holds, from the registry partition. */
+  async chains(): Promise<string[]> {
+    const names: string[] = [];
+    for await (const item of this.items({
+      KeyConditionExpression: '#c = :c',
+      ExpressionAttributeNames: { '#c': 'chain' },
+      ExpressionAttributeValues: { ':c': CHAIN_REGISTRY },
+    })) {
+      names.push(String(item.name));
+    }
+    return names.sort();
+  }
+
+  /** One chain, in sequence order, as stored (index keys included, for verify to check). */
+  async *chainItems(chain: string, fromSeq = 1): AsyncGenerator<Record<string, unknown>> {
+    yield* this.items({
+      KeyConditionExpression: '#c = :c AND seq >= :s',
+      ExpressionAttributeNames: { '#c': 'chain' },
+      ExpressionAttributeValues: { ':c': chain, ':s': fromSeq },
+      ConsistentRead: true,
+    });
+  }
+
+  async head(chain: string): Promise<AuditEvent | undefined> {
+    const out = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: '#c = :c',
+        ExpressionAttributeNames: { '#c': 'chain' },
+        ExpressionAttributeValues: { ':c': chain },
+        ScanIndexForward: false,
+        Limit: 1,
+        ConsistentRead: true,
+      }),
+    );
+    const item = out.Items?.[0];
+    return item ? fromItem(item) : undefined;
+  }
+
+  async event(chain: string, seq: number): Promise<AuditEvent | undefined> {
+    const out = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: '#c = :c AND seq = :s',
+        ExpressionAttributeNames: { '#c': 'chain' },
+        ExpressionAttributeValues: { ':c': chain, ':s': seq },
+        ConsistentRead: true,
+      }),
+    );
+    const item = out.Items?.[0];
+    return item ? fromItem(item) : undefined;
+  }
+
+  /**
+   * Events matching the filter, oldest first. The key condition comes from the most selective
+   * field (commit, run, actor, repository, else one query per day); the rest filter the results.
+   */
+  async *query(filter: AuditFilter): AsyncGenerator<AuditEvent> {
+    const from = filter.from ? lowerBound(filter.from) : undefined;
+    const to = filter.to ? upperBound(filter.to) : undefined;
+    const matches = (e: AuditEvent) =>
+      (!from || e.time >= from) &&
+      (!to || e.time <= to) &&
+      (!filter.type || e.type === filter.type || e.type.startsWith(`${filter.type}.`)) &&
+      (!filter.actor || e.actor.id === filter.actor || e.actor.providerIdentity === filter.actor) &&
+      (!filter.repository || e.subject.repository === filter.repository) &&
+      (!filter.commit || e.subject.commit === filter.commit || e.subject.commit?.startsWith(filter.commit) === true) &&
+      (!filter.runId || e.subject.runId === filter.runId) &&
+      (!filter.environment || e.subject.environment === filter.environment) &&
+      (!filter.pipeline || e.subject.pipeline === filter.pipeline);
+    for await (const item of this.candidates(filter, from, to)) {
+      const event = fromItem(item);
+      if (matches(event)) yield event;
+    }
+  }
+
+  private candidates(filter: AuditFilter, from?: string, to?: string): AsyncGenerator<Record<string, unknown>> {
+    const byTime = (index: keyof typeof AUDIT_INDEXES, value: string) =>
+      this.items({
+        IndexName: AUDIT_INDEXES[index],
+        ...timeKeyCondition(AUDIT_INDEX_KEYS[index], value, from, to),
+      });
+    // A full commit id is a key; a prefix is matched by filtering a narrower path.
+    if (filter.commit && filter.commit.length >= 40) return byTime('byCommit', filter.commit);
+    if (filter.runId) return byTime('byRun', filter.runId);
+    if (filter.repository) {
+      return this.items({
+        KeyConditionExpression: '#c = :c',
+        ExpressionAttributeNames: { '#c': 'chain' },
+        ExpressionAttributeValues: { ':c': filter.repository },
+      });
+    }
+    if (filter.actor) return byTime('byActor', filter.actor);
+    return this.byDays(from, to);
+  }
+
+  private async *byDays(from?: string, to?: string): AsyncGenerator<Record<string, unknown>> {
+    const end = to ? new Date(to) : new Date();
+    const start = from ? new Date(from) : new Date(end.getTime() - DEFAULT_DAYS * 86_400_000);
+    for (let day = startOfDay(start); day <= end.getTime(); day += 86_400_000) {
+      const d = new Date(day).toISOString().slice(0, 10);
+      yield* this.items({
+        IndexName: AUDIT_INDEXES.byDay,
+        ...timeKeyCondition(AUDIT_INDEX_KEYS.byDay, d, from, to),
+      });
+    }
+  }
+
+  private async *items(input: Omit<QueryCommandInput, 'TableName'>): AsyncGenerator<Record<string, unknown>> {
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.db.send(
+        new QueryCommand({ TableName: this.tableName, ...input, ...(start ? { ExclusiveStartKey: start } : {}) }),
+      );
+      for (const item of out.Items ?? []) yield item;
+      start = out.LastEvaluatedKey;
+    } while (start);
+  }
+}
+
+function timeKeyCondition(key: string, value: string, from?: string, to?: string) {
+  const names = { '#k': key, '#t': 'time' };
+  if (from && to) {
+    return {
+      KeyConditionExpression: '#k = :k AND #t BETWEEN :from AND :to',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: { ':k': value, ':from': from, ':to': to },
+    };
+  }
+  if (from || to) {
+    return {
+      KeyConditionExpression: `#k = :k AND #t ${from ? '>=' : '<='} :b`,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: { ':k': value, ':b': from ?? to },
+    };
+  }
+  return {
+    KeyConditionExpression: '#k = :k',
+    ExpressionAttributeNames: { '#k': key },
+    ExpressionAttributeValues: { ':k': value },
+  };
+}
+
+/** A date alone means the start of that day (UTC). */
+export function lowerBound(value: string): string {
+  return parseBound(value, 'from').toISOString();
+}
+
+/** A date alone means the whole of that day. */
+export function upperBound(value: string): string {
+  const date = parseBound(value, 'to');
+  return /^\d{4}-\d{2}-\d{2}$/.test(value) ? new Date(date.getTime() + 86_399_999).toISOString() : date.toISOString();
+}
+
+function parseBound(value: string, name: string): Date {
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) throw new RangeError(`--${name} "${value}" is not a date or ISO time`);
+  return date;
+}
+
+function startOfDay(date: Date): number {
+  return Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate());
+}

@@ -1,0 +1,150 @@
+import type { AuditEvent } from '../../events';
+import { type ChainBreak, type ChainReport, ChainVerifier } from './chain';
+import { type CheckpointSigner, type CheckpointStore, checkpointMessage } from './checkpoints';
+import { fromItem, indexMismatches } from './ledger';
+import type { AuditReader } from './reader';
+
+export interface VerifyOptions {
+  readonly repository?: string;
+  readonly signer?: CheckpointSigner;
+  readonly checkpoints?: CheckpointStore;
+  readonly now?: Date;
+  /** Called as chains are walked, for long verifications to show progress. */
+  readonly onProgress?: (progress: { chain: string; events: number; totalEvents: number }) => void;
+}
+
+export interface CheckpointReport {
+  readonly checked: number;
+  readonly failures: readonly { key: string; message: string }[];
+}
+
+export interface VerifyReport {
+  readonly ok: boolean;
+  readonly chains: readonly ChainReport[];
+  readonly events: number;
+  readonly checkpoints: CheckpointReport | null;
+  /** The first broken link over all chains (chain order), if any. */
+  readonly firstBreak: ChainBreak | null;
+}
+
+/** What verify reads: the chain registry and each chain's stored items in order. */
+export type LedgerSource = Pick<AuditReader, 'chains' | 'chainItems'>;
+
+interface Anchor {
+  readonly key: string;
+  readonly seq: number;
+  readonly hash: string;
+}
+
+/**
+ * Recomputes every chain (or one repository's) from the stored records and checks every signed
+ * checkpoint against them: an edited, deleted, inserted or reordered record breaks a link, and a
+ * rewritten suffix or a truncated chain contradicts a checkpoint.
+ */
+export async function verifyLedger(reader: LedgerSource, options: VerifyOptions = {}): Promise<VerifyReport> {
+  const nowSeconds = Math.floor((options.now ?? new Date()).getTime() / 1000);
+  const anchors = new Map<string, Anchor[]>();
+  const checkpointFailures: { key: string; message: string }[] = [];
+  let checkpointsChecked = 0;
+  if (options.checkpoints && options.signer) {
+    for await (const { key, checkpoint } of options.checkpoints.list()) {
+      checkpointsChecked += 1;
+      if (checkpoint instanceof Error) {
+        checkpointFailures.push({ key, message: checkpoint.message });
+        continue;
+      }
+      const valid = await options.signer.verify(
+        checkpointMessage(checkpoint),
+        Buffer.from(checkpoint.signature, 'base64'),
+      );
+      if (!valid) {
+        checkpointFailures.push({
+          key,
+          message: `checkpoint ${key} does not carry a valid signature by ${checkpoint.keyId}`,
+        });
+        continue;
+      }
+      for (const head of checkpoint.chains) {
+        const list = anchors.get(head.chain) ?? [];
+        list.push({ key, seq: head.seq, hash: head.hash });
+        anchors.set(head.chain, list);
+      }
+    }
+  }
+
+  const chains = options.repository ? [options.repository] : await reader.chains();
+  const reports: ChainReport[] = [];
+  let totalEvents = 0;
+  for (const chain of chains) {
+    const verifier = new ChainVerifier(chain, nowSeconds);
+    const wanted = new Map((anchors.get(chain) ?? []).map((a) => [a.seq, a] as const));
+    const seen = new Map<number, AuditEvent>();
+    let indexBreak: ChainBreak | null = null;
+    for await (const item of reader.chainItems(chain)) {
+      const event = fromItem(item);
+      verifier.add(event);
+      totalEvents += 1;
+      if (wanted.has(event.seq)) seen.set(event.seq, event);
+      const wrongKeys = indexMismatches(item);
+      if (!indexBreak && wrongKeys.length > 0) {
+        indexBreak = {
+          chain,
+          seq: event.seq,
+          kind: 'altered',
+          message: `record seq ${event.seq} (${event.id}) has index keys that disagree with its content: ${wrongKeys.join(', ')}`,
+          eventId: event.id,
+          type: event.type,
+        };
+      }
+      if (totalEvents % 5000 === 0) options.onProgress?.({ chain, events: verifier.report().events, totalEvents });
+    }
+    const report = verifier.report();
+    const anchorBreak = checkAnchors(chain, [...wanted.values()], seen, report);
+    reports.push({ ...report, firstBreak: report.firstBreak ?? indexBreak ?? anchorBreak });
+    options.onProgress?.({ chain, events: report.events, totalEvents });
+  }
+  const firstBreak = reports.find((r) => r.firstBreak)?.firstBreak ?? null;
+  return {
+    ok: firstBreak === null && checkpointFailures.length === 0,
+    chains: reports,
+    events: totalEvents,
+    checkpoints: options.checkpoints ? { checked: checkpointsChecked, failures: checkpointFailures } : null,
+    firstBreak,
+  };
+}
+
+function checkAnchors(
+  chain: string,
+  anchors: readonly Anchor[],
+  seen: ReadonlyMap<number, AuditEvent>,
+  report: ChainReport,
+): ChainBreak | null {
+  for (const anchor of [...anchors].sort((a, b) => a.seq - b.seq)) {
+    const event = seen.get(anchor.seq);
+    if (event) {
+      if (event.hash !== anchor.hash) {
+        return {
+          chain,
+          seq: anchor.seq,
+          kind: 'checkpoint',
+          message: `checkpoint ${anchor.key} signed seq ${anchor.seq} as ${anchor.hash.slice(0, 12)}…, the chain now has ${event.hash.slice(0, 12)}…: the chain was rewritten up to there`,
+          eventId: event.id,
+          type: event.type,
+        };
+      }
+      continue;
+    }
+    if (report.expired.some((r) => anchor.seq >= r.from && anchor.seq <= r.to)) continue;
+    const headSeq = report.head?.seq ?? 0;
+    return {
+      chain,
+      seq: anchor.seq,
+      kind: 'checkpoint',
+      message:
+        anchor.seq > headSeq
+          ? `checkpoint ${anchor.key} signed seq ${anchor.seq}, but the chain now ends at seq ${headSeq}: records were deleted from its end`
+          : `checkpoint ${anchor.key} signed seq ${anchor.seq}, which is no longer in the chain`,
+    };
+  }
+  return null;
+}

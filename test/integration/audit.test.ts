@@ -1,0 +1,162 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import type { ChangeDossier } from '../../shared/audit/evidence';
+import { edgeClientConfig, eventually, startTestPlane, type TestPlane } from '../support/local';
+
+const run = promisify(execFile);
+const ROOT = join(import.meta.dirname, '..', '..');
+
+async function gantry(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [join(ROOT, 'cli', 'bin.mjs'), ...args], {
+      cwd: ROOT,
+      timeout: 60_000,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+/**
+ * What a compliance person does, through the CLI against local mode: a prod release is built,
+ * gated and approved; then its period is queried, exported and verified, and its dossier written.
+ */
+describe('the audit ledger through local mode and the CLI', () => {
+  let t: TestPlane;
+  let out: string;
+  let releaseRun: string;
+
+  beforeAll(async () => {
+    t = await startTestPlane();
+    out = mkdtempSync(join(tmpdir(), 'gantry-evidence-'));
+    const { git } = await import('../../cli/local/sample-repo');
+    git(t.repo(), 'checkout', '--quiet', '-B', 'release/2.0', 'develop');
+    git(t.repo(), 'commit', '--quiet', '--allow-empty', '-m', 'Release 2.0');
+    git(t.repo(), 'checkout', '--quiet', 'develop');
+    const release = await t.push({ branch: 'release/2.0' });
+    const waiting = await eventually('the approval request', async () =>
+      (await t.runs.list({ pipeline: 'sample-service' })).find(
+        (r) => r.commit === release.push.after && r.stages.approval?.status === 'waiting',
+      ),
+    );
+    releaseRun = waiting.runId;
+    const approved = await gantry(
+      'runs',
+      'approve',
+      releaseRun.slice(0, 12),
+      '--as',
+      'bob',
+      '--reason',
+      'CHG-42 reviewed',
+      '--data-dir',
+      t.dataDir,
+    );
+    expect(approved.code).toBe(0);
+    await eventually('the release to finish', async () =>
+      (await t.runs.get(releaseRun))?.status === 'SUCCEEDED' ? true : undefined,
+    );
+  }, 90_000);
+  afterAll(async () => {
+    rmSync(out, { recursive: true, force: true });
+    await t?.close();
+  });
+
+  it('every step wrote its event: query by run shows the whole change in order', async () => {
+    const result = await gantry('audit', 'query', '--run', releaseRun, '--json', '--data-dir', t.dataDir);
+    expect(result.code).toBe(0);
+    const types = (JSON.parse(result.stdout) as { type: string }[]).map((e) => e.type);
+    expect(types).toEqual([
+      'run.started',
+      'build.finished',
+      'gate.evaluated',
+      'approval.requested',
+      'approval.granted',
+      'run.succeeded',
+    ]);
+    const approvals = await gantry('audit', 'query', '--type', 'approval', '--env', 'prod', '--data-dir', t.dataDir);
+    expect(approvals.stdout).toMatch(/^TIME\s+TYPE\s+OUTCOME\s+ACTOR/m);
+    expect(approvals.stdout).toMatch(/approval\.granted\s+success\s+bob/);
+  });
+
+  it('writes a dossier with every part an auditor samples', async () => {
+    const result = await gantry('audit', 'evidence', releaseRun.slice(0, 12), '--out', out, '--data-dir', t.dataDir);
+    expect(result.code).toBe(0);
+    const dossier = JSON.parse(readFileSync(join(out, `evidence-${releaseRun}.json`), 'utf8')) as ChangeDossier;
+    expect(dossier.gaps).toEqual([]);
+    expect(dossier).toMatchObject({
+      subject: {
+        repository: 'gantry-demo/sample-service',
+        environment: 'prod',
+        commit: expect.stringMatching(/^[0-9a-f]{40}$/),
+      },
+      change: { provider: 'github', commits: [expect.objectContaining({ message: 'Release 2.0' })] },
+      run: { outcome: 'succeeded', trigger: 'push', branch: 'release/2.0' },
+      build: { status: 'SUCCEEDED' },
+      tests: { failed: 0 },
+      coverage: { linePercent: expect.any(Number) },
+      findings: { error: 0, critical: 0, high: 0 },
+      gates: { passed: true },
+      approval: {
+        required: true,
+        separationOfDuties: true,
+        decisions: [
+          { decision: 'approved', by: 'bob', reason: 'CHG-42 reviewed', principal: expect.stringContaining('bob') },
+        ],
+      },
+      deployment: { outcome: expect.any(String) },
+      integrity: { verified: true },
+    });
+    expect((dossier.tests?.total ?? 0) > 0).toBe(true);
+    const markdown = readFileSync(join(out, `evidence-${releaseRun}.md`), 'utf8');
+    expect(markdown).toContain('| approved | bob |');
+    expect(markdown).toContain('## Build, tests and scans');
+  });
+
+  it('exports the period with a manifest, signs a checkpoint, verifies, and catches an edit', async () => {
+    const today = new Date().toISOString().slice(0, 10);
+    const file = join(out, 'period.csv');
+    const exported = await gantry(
+      'audit',
+      'export',
+      '--from',
+      today,
+      '--to',
+      today,
+      '--format',
+      'csv',
+      '--out',
+      file,
+      '--data-dir',
+      t.dataDir,
+    );
+    expect(exported.code).toBe(0);
+    const manifest = JSON.parse(readFileSync(`${file}.manifest.json`, 'utf8')) as { count: number };
+    expect(readFileSync(file, 'utf8').trim().split('\r\n')).toHaveLength(manifest.count + 1);
+
+    expect((await gantry('audit', 'checkpoint', '--data-dir', t.dataDir)).stdout).toMatch(/Signed \d+ chain head/);
+    const clean = await gantry('audit', 'verify', '--data-dir', t.dataDir);
+    expect(clean).toMatchObject({ code: 0, stdout: expect.stringContaining('Checkpoints: 1 checked, 0 failed') });
+
+    const db = new DynamoDBClient(edgeClientConfig(t.plane));
+    await db.send(
+      new UpdateItemCommand({
+        TableName: 'gantry-audit',
+        Key: { chain: { S: 'gantry-demo/sample-service' }, seq: { N: '2' } },
+        UpdateExpression: 'SET outcome = :o',
+        ExpressionAttributeValues: { ':o': { S: 'failure' } },
+      }),
+    );
+    db.destroy();
+    const broken = await gantry('audit', 'verify', '--data-dir', t.dataDir);
+    expect(broken.code).toBe(1);
+    expect(broken.stdout).toMatch(
+      /First broken link: chain "gantry-demo\/sample-service", seq 2: record seq 2 .* was edited/,
+    );
+  });
+});

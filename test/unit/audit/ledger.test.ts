@@ -1,0 +1,303 @@
+import { generateKeyPairSync, sign, verify } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DeleteItemCommand, type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { parquetReadObjects } from 'hyparquet';
+import type { AuditEvent, AuditRecordInput } from '../../../events';
+import { type RunningDynalite, startDynalite } from '../../../local/dynamodb/dynalite';
+import { hashEvent } from '../../../shared/audit/chain';
+import {
+  type Checkpoint,
+  type CheckpointSigner,
+  type CheckpointStore,
+  writeCheckpoint,
+} from '../../../shared/audit/checkpoints';
+import { digestFile, exportAudit } from '../../../shared/audit/export';
+import { AuditWriteError, DynamoDbAuditLedger, toItem } from '../../../shared/audit/ledger';
+import { AuditReader } from '../../../shared/audit/reader';
+import { verifyLedger } from '../../../shared/audit/verify';
+import { documentClient } from '../../../shared/aws/clients';
+import { createAuditTable } from '../../support/aws';
+
+const REPO = 'acme/payments';
+const COMMIT = 'a'.repeat(40);
+
+function record(overrides: Partial<AuditRecordInput> = {}, n = 0): AuditRecordInput {
+  return {
+    type: 'gate.evaluated',
+    actor: { type: 'system', id: 'gantry', providerIdentity: null },
+    subject: { repository: REPO, commit: COMMIT, runId: `run-${n % 3}`, environment: 'dev', pipeline: 'payments' },
+    outcome: 'success',
+    details: {
+      passed: true,
+      reasons: [],
+      metrics: {
+        tests: { total: 10 + n, failed: 0, skipped: 0 },
+        lineCoverage: 81.25,
+        findings: { error: 0, warning: 1, note: 0, critical: 0, high: 0 },
+      },
+      build: `build-${n}`,
+    },
+    correlationId: `delivery-${n}`,
+    ...overrides,
+  };
+}
+
+/** An ECDSA signer in memory (KMS in AWS, the local KMS emulator in local mode). */
+function memorySigner(): CheckpointSigner {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  return {
+    keyId: 'test-key',
+    sign: async (m) => sign('sha256', m, privateKey),
+    verify: async (m, s) => verify('sha256', m, publicKey, s),
+  };
+}
+
+function memoryStore(): CheckpointStore & { items: Map<string, Checkpoint> } {
+  const items = new Map<string, Checkpoint>();
+  return {
+    items,
+    put: async (c) => {
+      const key = `checkpoints/${items.size}.json`;
+      items.set(key, c);
+      return key;
+    },
+    list: async function* () {
+      for (const [key, checkpoint] of items) yield { key, checkpoint };
+    },
+  };
+}
+
+describe('the audit ledger on DynamoDB (dynalite)', () => {
+  let dynamo: RunningDynalite;
+  let client: DynamoDBClient;
+  let db: DynamoDBDocumentClient;
+  let table: string;
+  let n = 0;
+
+  beforeAll(async () => {
+    dynamo = await startDynalite();
+  });
+  afterAll(async () => {
+    client?.destroy();
+    await dynamo.close();
+  });
+  beforeEach(async () => {
+    table = `audit-${++n}`;
+    client = await createAuditTable(dynamo.endpoint, table);
+    db = documentClient(client);
+  });
+
+  const ledger = (options = {}) => new DynamoDbAuditLedger(db, table, options);
+  const reader = () => new AuditReader(db, table);
+
+  it('chains each repository from the genesis hash, one sequence per repository', async () => {
+    const writer = ledger();
+    const a1 = await writer.append(record());
+    const a2 = await writer.append(record({}, 1));
+    const b1 = await writer.append(record({ subject: { repository: 'acme/web', commit: COMMIT } }));
+    expect(a1).toMatchObject({ chain: REPO, seq: 1, prevHash: '0'.repeat(64), prevExpiresAt: null });
+    expect(a2).toMatchObject({ chain: REPO, seq: 2, prevHash: a1.hash, prevExpiresAt: a1.expiresAt });
+    expect(b1).toMatchObject({ chain: 'acme/web', seq: 1 });
+    expect(a1.hash).toBe(hashEvent(a1));
+    expect(a1.id).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
+    expect(await reader().chains()).toEqual(['acme/payments', 'acme/web']);
+    const report = await verifyLedger(reader());
+    expect(report).toMatchObject({ ok: true, events: 3, firstBreak: null });
+  });
+
+  it('keeps change records 7 years and deliveries shorter, configurably', async () => {
+    const now = new Date('2026-01-01T00:00:00Z');
+    const writer = ledger({ clock: () => now, retentionDays: { delivery: 30 } });
+    const change = await writer.append(record());
+    const delivery = await writer.append({
+      type: 'webhook.rejected',
+      actor: { type: 'provider', id: 'github', providerIdentity: null },
+      subject: {},
+      outcome: 'rejected',
+      details: { code: 'signature_invalid', status: 401, bodyBytes: 12 },
+      correlationId: 'rejected:1',
+    });
+    expect(change.expiresAt - now.getTime() / 1000).toBe(2557 * 86_400);
+    expect(delivery.expiresAt - now.getTime() / 1000).toBe(30 * 86_400);
+    expect(delivery.chain).toBe('-');
+  });
+
+  it('refuses a record whose details break its type schema, and writes nothing', async () => {
+    const writer = ledger();
+    await expect(writer.append(record({ details: { passed: 'yes' } }))).rejects.toThrow(AuditWriteError);
+    await expect(writer.append(record({ type: 'approval.granted', details: { reason: '' } }))).rejects.toThrow(
+      /details.reason/,
+    );
+    await expect(writer.append(record({ type: 'made.up' as AuditRecordInput['type'], details: {} }))).rejects.toThrow(
+      /invalid audit record/,
+    );
+    expect((await verifyLedger(reader())).events).toBe(0);
+  });
+
+  it('fails the step when the table cannot be written', async () => {
+    const broken = new DynamoDbAuditLedger(db, 'no-such-table');
+    await expect(broken.record(record())).rejects.toThrow(/non-existent table|not found|ResourceNotFound/i);
+  });
+
+  it('keeps one gapless chain under 20 concurrent writers × 100 events', async () => {
+    const writers = Array.from({ length: 20 }, () => ledger());
+    const written = await Promise.all(
+      writers.map(async (writer, w) => {
+        const mine: AuditEvent[] = [];
+        for (let i = 0; i < 100; i++) mine.push(await writer.append(record({ correlationId: `w${w}-${i}` }, i)));
+        return mine;
+      }),
+    );
+    const seqs = written.flat().map((e) => e.seq);
+    expect(new Set(seqs).size).toBe(2_000);
+    expect(Math.max(...seqs)).toBe(2_000);
+    const report = await verifyLedger(reader());
+    expect(report).toMatchObject({ ok: true, events: 2_000 });
+    expect(report.chains[0]?.head?.seq).toBe(2_000);
+  }, 120_000);
+
+  describe('queries', () => {
+    beforeEach(async () => {
+      const writer = ledger({ clock: () => new Date('2026-07-15T10:00:00Z') });
+      for (let i = 0; i < 6; i++) await writer.append(record({}, i));
+      const later = ledger({ clock: () => new Date('2026-09-02T08:00:00Z') });
+      await later.append(
+        record({
+          type: 'approval.granted',
+          actor: { type: 'user', id: 'alice', providerIdentity: 'arn:aws:iam::1:user/alice' },
+          subject: { repository: REPO, commit: 'b'.repeat(40), runId: 'run-9', environment: 'prod', pipeline: 'p' },
+          outcome: 'success',
+          details: { reason: 'change ticket CHG-1', principal: 'arn:aws:iam::1:user/alice' },
+        }),
+      );
+    });
+    const all = async (filter: Parameters<AuditReader['query']>[0]) => {
+      const out: AuditEvent[] = [];
+      for await (const e of reader().query(filter)) out.push(e);
+      return out;
+    };
+
+    it('by commit, run, actor, repository and day, with the other fields as filters', async () => {
+      expect(await all({ commit: COMMIT })).toHaveLength(6);
+      expect(await all({ runId: 'run-1' })).toHaveLength(2);
+      expect((await all({ actor: 'alice' })).map((e) => e.type)).toEqual(['approval.granted']);
+      expect(await all({ repository: REPO, type: 'gate' })).toHaveLength(6);
+      expect(await all({ from: '2026-09-01', to: '2026-09-30' })).toHaveLength(1);
+      expect(await all({ from: '2026-07-01', to: '2026-09-30', environment: 'prod' })).toHaveLength(1);
+      expect(await all({ from: '2026-07-15', to: '2026-07-15', type: 'approval' })).toHaveLength(0);
+    });
+
+    it('exports a period as jsonl, csv and parquet with a manifest whose count and hash match', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'gantry-export-'));
+      try {
+        for (const format of ['jsonl', 'csv', 'parquet'] as const) {
+          const out = join(dir, `q3.${format}`);
+          const manifest = await exportAudit(reader(), {
+            filter: { from: '2026-07-01', to: '2026-09-30' },
+            format,
+            out,
+          });
+          expect(manifest.count).toBe(7);
+          expect(manifest.sha256).toBe((await digestFile(out)).sha256);
+          expect(JSON.parse(readFileSync(`${out}.manifest.json`, 'utf8'))).toMatchObject({ count: 7, format });
+          expect(manifest.chains).toEqual([
+            expect.objectContaining({ chain: REPO, events: 7, first: expect.objectContaining({ seq: 1 }) }),
+          ]);
+          const rows =
+            format === 'jsonl'
+              ? readFileSync(out, 'utf8')
+                  .trim()
+                  .split('\n')
+                  .map((l) => JSON.parse(l) as AuditEvent)
+              : format === 'csv'
+                ? readFileSync(out, 'utf8').trim().split('\r\n').slice(1)
+                : await parquetReadObjects({ file: readFileSync(out).buffer as ArrayBuffer });
+          expect(rows).toHaveLength(7);
+          if (format === 'jsonl') expect((rows as AuditEvent[]).every((e) => hashEvent(e) === e.hash)).toBe(true);
+          if (format === 'parquet') {
+            expect((rows as Record<string, unknown>[])[6]).toMatchObject({ type: 'approval.granted', seq: 7n });
+          }
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+
+  describe('verify catches tampering in the table itself', () => {
+    let events: AuditEvent[];
+    let signer: CheckpointSigner;
+    let store: ReturnType<typeof memoryStore>;
+    beforeEach(async () => {
+      const writer = ledger();
+      events = [];
+      for (let i = 0; i < 8; i++) events.push(await writer.append(record({}, i)));
+      signer = memorySigner();
+      store = memoryStore();
+      await writeCheckpoint(reader(), signer, store);
+    });
+    const verifyAll = () => verifyLedger(reader(), { signer, checkpoints: store });
+
+    it('passes untouched, with the checkpoint checked', async () => {
+      expect(await verifyAll()).toMatchObject({ ok: true, checkpoints: { checked: 1, failures: [] } });
+    });
+
+    it('an edited field', async () => {
+      await client.send(
+        new UpdateItemCommand({
+          TableName: table,
+          Key: { chain: { S: REPO }, seq: { N: '4' } },
+          UpdateExpression: 'SET outcome = :o',
+          ExpressionAttributeValues: { ':o': { S: 'failure' } },
+        }),
+      );
+      expect((await verifyAll()).firstBreak).toMatchObject({ seq: 4, kind: 'altered' });
+    });
+
+    it('a deleted record, in the middle and at the end', async () => {
+      await client.send(new DeleteItemCommand({ TableName: table, Key: { chain: { S: REPO }, seq: { N: '3' } } }));
+      expect((await verifyAll()).firstBreak).toMatchObject({ seq: 4, kind: 'missing' });
+    });
+
+    it('a truncated chain, which only the checkpoint can see', async () => {
+      await client.send(new DeleteItemCommand({ TableName: table, Key: { chain: { S: REPO }, seq: { N: '8' } } }));
+      expect((await verifyAll()).firstBreak).toMatchObject({ seq: 8, kind: 'checkpoint' });
+    });
+
+    it('a suffix rewritten with recomputed hashes, which only the checkpoint can see', async () => {
+      let prev = events[4] as AuditEvent;
+      for (const e of events.slice(5)) {
+        const forged = { ...e, prevHash: prev.hash, details: { ...e.details, passed: false } };
+        const rehashed = { ...forged, hash: hashEvent(forged) };
+        await db.send(new PutCommand({ TableName: table, Item: toItem(rehashed) }));
+        prev = rehashed;
+      }
+      const report = await verifyAll();
+      expect(report.ok).toBe(false);
+      expect(report.firstBreak).toMatchObject({ kind: 'checkpoint', seq: 8 });
+    });
+
+    it('a forged checkpoint signature', async () => {
+      const [key, checkpoint] = [...store.items.entries()][0] as [string, Checkpoint];
+      store.items.set(key, { ...checkpoint, chains: [{ chain: REPO, seq: 3, hash: 'f'.repeat(64) }] });
+      const report = await verifyAll();
+      expect(report.ok).toBe(false);
+      expect(report.checkpoints?.failures[0]?.message).toMatch(/valid signature/);
+    });
+
+    it('a tampered index key', async () => {
+      await client.send(
+        new UpdateItemCommand({
+          TableName: table,
+          Key: { chain: { S: REPO }, seq: { N: '2' } },
+          UpdateExpression: 'SET idxActor = :a',
+          ExpressionAttributeValues: { ':a': { S: 'mallory' } },
+        }),
+      );
+      expect((await verifyAll()).firstBreak).toMatchObject({ seq: 2, message: expect.stringMatching(/idxActor/) });
+    });
+  });
+});
