@@ -114,7 +114,6 @@ export const PipelineConfigSchema = z.strictObject({
 });
 export type PipelineConfig = z.infer<typeof PipelineConfigSchema>;
 
-/** `gantry.config.yaml`: what the CDK app and local mode both build from. */
 /** The audit ledger: how long each record class is kept, and how often chain heads are signed. */
 export const AuditConfigSchema = z.strictObject({
   retentionDays: z
@@ -132,6 +131,7 @@ export const AuditConfigSchema = z.strictObject({
 });
 export type AuditConfig = z.infer<typeof AuditConfigSchema>;
 
+/** `gantry.config.yaml`: what the CDK app and local mode both build from. */
 export const GantryConfigSchema = z
   .strictObject({
     connections: z.array(ConnectionConfigSchema).min(1, 'declare at least one connection'),
