@@ -18,6 +18,8 @@ export interface AuditFilter {
 
 /** How far back a query with no --from reaches when no index narrows it. */
 const DEFAULT_DAYS = 30;
+/** Up to this long, a repository's events are read day by day rather than its whole chain. */
+const SHORT_PERIOD_MS = 7 * 86_400_000;
 
 /** Reads the ledger: events by the most selective index a filter allows, whole chains, heads. */
 export class AuditReader {
@@ -111,6 +113,10 @@ export class AuditReader {
     // A full commit id is a key; a prefix is matched by filtering a narrower path.
     if (filter.commit && filter.commit.length >= 40) return byTime('byCommit', filter.commit);
     if (filter.runId) return byTime('byRun', filter.runId);
+    // A short period is narrower by day than a whole repository chain.
+    if (filter.repository && from && to && Date.parse(to) - Date.parse(from) <= SHORT_PERIOD_MS) {
+      return this.byDays(from, to);
+    }
     if (filter.repository) {
       return this.items({
         KeyConditionExpression: '#c = :c',
