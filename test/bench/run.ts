@@ -6,6 +6,7 @@ export {};
 
 const BENCHES: Record<string, () => Promise<string>> = {
   webhook: async () => (await import('./webhook')).benchWebhook({ rounds: 5, count: 20_000 }),
+  audit: async () => (await import('./audit')).benchAudit({ rounds: 3, appends: 2000, events: 100_000 }),
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));
