@@ -326,3 +326,18 @@ describe('the operator API', () => {
     });
   });
 });
+
+describe('a pipeline with no environment that needs approval', () => {
+  it('has no NeedsApproval? choice (Step Functions refuses an empty Choices list)', async () => {
+    const { testConfig } = await import('../support/cdk');
+    const config = testConfig();
+    for (const pipeline of config.pipelines) {
+      for (const env of pipeline.environments) env.approval.required = false;
+    }
+    const app = synthGantry(config);
+    const machines = app.control$.findResources('AWS::StepFunctions::StateMachine');
+    const asl = JSON.stringify(machines);
+    expect(asl).not.toContain('NeedsApproval?');
+    expect(asl).toContain('Deploy?');
+  });
+});

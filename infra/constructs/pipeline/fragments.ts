@@ -217,8 +217,11 @@ export function approvalFragment(
   definition: PipelineDefinition,
   next: IChainable,
 ): IChainable {
+  const gated = definition.environments.filter((e) => e.approval.required);
+  // A Choice needs at least one rule: with no environment to approve, go straight on.
+  if (gated.length === 0) return next;
   const choice = new Choice(scope, 'NeedsApproval?');
-  for (const env of definition.environments.filter((e) => e.approval.required)) {
+  for (const env of gated) {
     const approval = invokeWithToken(
       scope,
       `Approval ${env.name}`,
