@@ -6,6 +6,17 @@ export {};
 
 const BENCHES: Record<string, () => Promise<string>> = {
   webhook: async () => (await import('./webhook')).benchWebhook({ rounds: 5, count: 20_000 }),
+  local: async () =>
+    (await import('./local')).benchLocal({
+      rounds: 3,
+      durationSec: 4,
+      connections: [1, 10, 50],
+      spreadConnections: [10, 50],
+      spreadRepositories: 10,
+      samples: 25,
+    }),
+  pipeline: async () =>
+    (await import('./pipeline')).benchPipeline({ idleRuns: 15, pipelines: 10, runsEach: 3, rounds: 3 }),
   audit: async () => (await import('./audit')).benchAudit({ rounds: 3, appends: 2000, events: 100_000 }),
 };
 
