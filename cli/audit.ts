@@ -16,7 +16,6 @@ import { table, when } from './format';
 import type { Target } from './target';
 
 export const CHECKPOINT_KEY_ALIAS = 'alias/gantry-audit-checkpoints';
-const LOCAL_ACCOUNT_ID = '000000000000';
 
 export function auditReader(target: Target): AuditReader {
   return new AuditReader(
@@ -36,7 +35,7 @@ export async function checkpointPorts(target: Target) {
 }
 
 async function checkpointBucket(target: Target): Promise<string> {
-  if (target.kind === 'local') return `gantry-audit-checkpoints-${LOCAL_ACCOUNT_ID}-${target.info.region}`;
+  if (target.kind === 'local') return `gantry-audit-checkpoints-${target.info.accountId}-${target.info.region}`;
   const stacks = await new CloudFormationClient(target.clientConfig).send(
     new DescribeStacksCommand({ StackName: 'GantryData' }),
   );

@@ -1,11 +1,12 @@
-import { Aws, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { CfnDatabase, CfnTable } from 'aws-cdk-lib/aws-glue';
 import { Key, KeySpec, KeyUsage } from 'aws-cdk-lib/aws-kms';
-import { BlockPublicAccess, Bucket, BucketEncryption, ObjectLockRetention, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { BlockPublicAccess, Bucket, BucketEncryption, ObjectLockRetention } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { AUDIT_INDEX_KEYS, AUDIT_INDEXES } from '../../shared/audit/ledger';
 import type { AuditConfig } from '../config/schema';
+import { accessLogsBucket } from './access-logs';
 import { AUDIT_TABLE_NAME, auditCheckpointsBucketName, auditExportsBucketName } from './names';
 
 export interface AuditLedgerProps {
@@ -59,18 +60,7 @@ export class AuditLedger extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
-    const accessLogs = new Bucket(this, 'AccessLogs', {
-      encryption: BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: ObjectOwnership.BUCKET_OWNER_PREFERRED,
-      lifecycleRules: [{ expiration: Duration.days(2557) }],
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    Validations.of(accessLogs).acknowledge({
-      id: 'AwsSolutions-S1',
-      reason: 'This bucket receives the audit buckets server access logs; logging it to itself would loop.',
-    });
+    const accessLogs = accessLogsBucket(this, 'AccessLogs', { retentionDays: 2557, logs: 'audit buckets' });
     this.checkpoints = new Bucket(this, 'Checkpoints', {
       bucketName: auditCheckpointsBucketName(),
       encryption: BucketEncryption.S3_MANAGED,

@@ -1,27 +1,10 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { ChangeDossier } from '../../shared/audit/evidence';
+import { gantry } from '../support/cli';
 import { edgeClientConfig, eventually, startTestPlane, type TestPlane } from '../support/local';
-
-const run = promisify(execFile);
-const ROOT = join(import.meta.dirname, '..', '..');
-
-async function gantry(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [join(ROOT, 'cli', 'bin.mjs'), ...args], {
-      cwd: ROOT,
-      timeout: 60_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
 
 /**
  * What a compliance person does, through the CLI against local mode: a prod release is built,
