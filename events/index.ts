@@ -1,2 +1,3 @@
 export * from './audit-record';
+export * from './codedeploy-event';
 export * from './source-event';

@@ -3,6 +3,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { GantryConfig } from './config/schema';
 import { GantryControlPlaneStack } from './stacks/control-plane-stack';
 import { GantryDataStack } from './stacks/data-stack';
+import { GantrySampleServiceStack, sampleTargets } from './stacks/sample-service-stack';
 
 export interface GantryAppOptions extends AppProps {
   readonly config: GantryConfig;
@@ -14,6 +15,8 @@ export interface GantryApp {
   readonly app: App;
   readonly data: GantryDataStack;
   readonly controlPlane: GantryControlPlaneStack;
+  /** Present when the config marks some deploy target `sample: true`. */
+  readonly sample?: GantrySampleServiceStack;
 }
 
 /**
@@ -32,6 +35,14 @@ export function buildGantryApp(options: GantryAppOptions): GantryApp {
     data,
     description: 'Gantry CI/CD control plane: webhook front door, event bus, pipelines',
   });
+  let sample: GantrySampleServiceStack | undefined;
+  if (sampleTargets(config).length > 0) {
+    sample = new GantrySampleServiceStack(app, 'GantrySampleService', {
+      config,
+      description: 'Gantry sample service: release targets (functions, aliases, deployment groups, alarms, hooks)',
+    });
+    sample.addStackDependency(controlPlane, 'custom deployment configurations are named by the control plane');
+  }
   if (nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { app, data, controlPlane };
+  return { app, data, controlPlane, ...(sample ? { sample } : {}) };
 }

@@ -1,6 +1,10 @@
+import { type DeployTarget, deploymentConfigName, PREDEFINED_STRATEGIES } from '../../shared/deploy/target';
 import type { PipelineDefinition } from '../../shared/pipelines/definition';
 import { buildProjectName } from '../constructs/pipeline/names';
-import { connectionSecretName, type GantryConfig, type PipelineConfig } from './schema';
+import { connectionSecretName, type DeployConfig, type GantryConfig, type PipelineConfig } from './schema';
+
+/** The function name of the sample stack's pre- and post-traffic hook. */
+export const SAMPLE_TRAFFIC_HOOK = 'gantry-traffic-hook';
 
 /**
  * A pipeline's config as its state machine hands it to ResolvePlan: approver groups expanded
@@ -43,8 +47,63 @@ export function pipelineDefinition(config: GantryConfig, pipeline: PipelineConfi
           emails: config.approvers.identities[identity]?.emails ?? [],
         }),
       ),
+      deploy: env.deploy ? deployTarget(pipeline.name, env.name, env.deploy) : null,
     })),
     concurrency: pipeline.concurrency,
     status: { connection: connection.name, secretId: connectionSecretName(connection) },
+  };
+}
+
+/** The name Gantry gives the CodeDeploy configuration of a custom traffic shift. */
+export function customConfigName(pipeline: string, environment: string): string {
+  return `gantry-${pipeline}-${environment}`;
+}
+
+/** An environment's deploy config as the Deploy step reads it: names resolved, minutes in seconds. */
+export function deployTarget(pipeline: string, environment: string, deploy: DeployConfig): DeployTarget {
+  const kind = deploy.lambda ? 'lambda' : 'ecs';
+  const strategy = deploy.strategy;
+  const shift =
+    typeof strategy === 'string'
+      ? { ...PREDEFINED_STRATEGIES[strategy] }
+      : 'canary' in strategy
+        ? { type: 'TimeBasedCanary' as const, percent: strategy.canary.percent, minutes: strategy.canary.minutes }
+        : { type: 'TimeBasedLinear' as const, percent: strategy.linear.percent, minutes: strategy.linear.everyMinutes };
+  const label =
+    typeof strategy === 'string'
+      ? strategy
+      : 'canary' in strategy
+        ? `canary ${strategy.canary.percent}% for ${strategy.canary.minutes} min`
+        : `linear ${strategy.linear.percent}% every ${strategy.linear.everyMinutes} min`;
+  const defaultHook = deploy.sample ? SAMPLE_TRAFFIC_HOOK : null;
+  return {
+    kind,
+    application: deploy.application,
+    deploymentGroup: deploy.deploymentGroup,
+    deploymentConfig: deploymentConfigName(
+      kind,
+      typeof strategy === 'string' ? strategy : '',
+      customConfigName(pipeline, environment),
+    ).name,
+    strategy: label,
+    shift,
+    bakeSeconds: deploy.bakeMinutes * 60,
+    timeoutSeconds: deploy.timeoutMinutes * 60,
+    lambda: deploy.lambda
+      ? { function: deploy.lambda.function, alias: deploy.lambda.alias, artifact: deploy.lambda.artifact }
+      : null,
+    ecs: deploy.ecs
+      ? {
+          cluster: deploy.ecs.cluster,
+          service: deploy.ecs.service,
+          container: deploy.ecs.container,
+          port: deploy.ecs.port,
+          taskDefinitionArtifact: deploy.ecs.taskDefinitionArtifact,
+        }
+      : null,
+    hooks: {
+      beforeAllowTraffic: deploy.hooks?.beforeAllowTraffic ?? defaultHook,
+      afterAllowTraffic: deploy.hooks?.afterAllowTraffic ?? defaultHook,
+    },
   };
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ProviderSchema } from '../../events';
+import { PREDEFINED_STRATEGIES } from '../../shared/deploy/target';
 import { GatesSchema } from '../../shared/gates/schema';
 import { ApprovalPolicySchema, ApproversSchema, IDENTITY_NAME } from '../../shared/pipelines/approvers';
 import { BranchPatternsSchema } from '../../shared/pipelines/branches';
@@ -82,6 +83,94 @@ export const BuildConfigSchema = z.strictObject({
     ),
 });
 
+const StrategySchema = z
+  .union([
+    z.enum(Object.keys(PREDEFINED_STRATEGIES) as [keyof typeof PREDEFINED_STRATEGIES]),
+    z.strictObject({
+      canary: z.strictObject({ percent: z.number().int().min(1).max(99), minutes: z.number().int().min(1).max(2880) }),
+    }),
+    z.strictObject({
+      linear: z.strictObject({
+        percent: z.number().int().min(1).max(99),
+        everyMinutes: z.number().int().min(1).max(2880),
+      }),
+    }),
+  ])
+  .describe(
+    'How traffic moves to the new version: AllAtOnce, Canary10Percent5Minutes, Linear10PercentEvery1Minute…, or { canary: { percent, minutes } } / { linear: { percent, everyMinutes } }',
+  );
+
+const CodeDeployName = z.string().regex(/^[A-Za-z0-9_.+-]{1,100}$/, 'letters, digits and _ . + - (max 100)');
+
+/** Where an environment is released: a CodeDeploy application and deployment group, and what they shift. */
+export const DeployConfigSchema = z
+  .strictObject({
+    application: CodeDeployName.describe('The CodeDeploy application'),
+    deploymentGroup: CodeDeployName.describe('The CodeDeploy deployment group (its alarms and rollback settings)'),
+    lambda: z
+      .strictObject({
+        function: z
+          .string()
+          .regex(/^[A-Za-z0-9_-]{1,64}$/, 'a Lambda function name')
+          .describe('The function whose alias is shifted'),
+        alias: z
+          .string()
+          .regex(/^[A-Za-z0-9_-]{1,128}$/)
+          .default('live'),
+        artifact: z
+          .string()
+          .min(1)
+          .default('dist/function.zip')
+          .describe("The function's zip among the build artifacts"),
+      })
+      .optional(),
+    ecs: z
+      .strictObject({
+        cluster: z.string().min(1),
+        service: z.string().min(1),
+        container: z.string().min(1),
+        port: z.number().int().min(1).max(65535),
+        taskDefinitionArtifact: z
+          .string()
+          .min(1)
+          .default('dist/taskdef-arn.txt')
+          .describe('The build artifact holding the ARN of the task definition the build registered'),
+        testListenerPort: z.number().int().min(1).max(65535).default(8080),
+        terminationWaitMinutes: z.number().int().min(0).max(2880).default(5),
+      })
+      .optional(),
+    strategy: StrategySchema.default('Canary10Percent5Minutes'),
+    bakeMinutes: z
+      .number()
+      .int()
+      .min(0)
+      .max(1440)
+      .default(5)
+      .describe("Minutes at full traffic before the run succeeds; the group's alarms are checked at the end"),
+    timeoutMinutes: z
+      .number()
+      .int()
+      .min(5)
+      .max(2880)
+      .default(120)
+      .describe('If no deployment state-change event arrives by then, the run asks CodeDeploy once and decides'),
+    hooks: z
+      .strictObject({
+        beforeAllowTraffic: z.string().min(1).optional(),
+        afterAllowTraffic: z.string().min(1).optional(),
+      })
+      .optional()
+      .describe("Lifecycle hook functions (names). Default for sample targets: Gantry's traffic-hook"),
+    sample: z
+      .boolean()
+      .default(false)
+      .describe(
+        'The GantrySampleService stack provisions this target (function, alias, deployment group, alarms, hooks) running examples/sample-service',
+      ),
+  })
+  .refine((d) => (d.lambda === undefined) !== (d.ecs === undefined), 'declare exactly one of lambda or ecs');
+export type DeployConfig = z.infer<typeof DeployConfigSchema>;
+
 export const EnvironmentConfigSchema = z.strictObject({
   name: Name,
   branches: BranchPatternsSchema.describe('Pushes to these branches deploy to this environment'),
@@ -92,6 +181,7 @@ export const EnvironmentConfigSchema = z.strictObject({
     timeoutMinutes: 1440,
     separationOfDuties: true,
   }),
+  deploy: DeployConfigSchema.optional().describe('Where pushes to this environment are released'),
 });
 
 export const PipelineConfigSchema = z.strictObject({
@@ -149,6 +239,7 @@ export const GantryConfigSchema = z
     config.pipelines.forEach((pipeline, i) => {
       checkSource(config, pipeline, i, ctx);
       uniqueNames(pipeline.environments, ['pipelines', i, 'environments'], ctx);
+      checkTargets(config, pipeline, i, ctx);
       pipeline.environments.forEach((env, e) => {
         for (const group of env.approval.approverGroups) {
           if (!(group in config.approvers.groups)) {
@@ -195,6 +286,32 @@ function checkSource(
       message: `is ${pipeline.source.provider} but connection "${connection.name}" is ${connection.provider}`,
     });
   }
+}
+
+/** One environment per deployment group, and sample targets only for Lambda. */
+function checkTargets(
+  config: { pipelines: PipelineConfig[] },
+  pipeline: PipelineConfig,
+  i: number,
+  ctx: z.RefinementCtx,
+) {
+  pipeline.environments.forEach((env, e) => {
+    const deploy = env.deploy;
+    if (deploy === undefined) return;
+    const key = `${deploy.application}/${deploy.deploymentGroup}`;
+    const clash = config.pipelines.flatMap((p) =>
+      p.environments
+        .filter((o) => o !== env && o.deploy && `${o.deploy.application}/${o.deploy.deploymentGroup}` === key)
+        .map((o) => `${p.name}/${o.name}`),
+    );
+    if (clash.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['pipelines', i, 'environments', e, 'deploy', 'deploymentGroup'],
+        message: `deployment group ${key} is also the target of ${clash.join(', ')}`,
+      });
+    }
+  });
 }
 
 function uniqueNames(items: readonly { name: string }[], path: (string | number)[], ctx: z.RefinementCtx): void {

@@ -22,6 +22,8 @@ export interface GantryFunctionProps {
   readonly timeout?: Duration;
   /** @default RetentionDays.ONE_MONTH */
   readonly logRetention?: RetentionDays;
+  /** A fixed function name, for functions others name (a CodeDeploy hook). @default generated */
+  readonly functionName?: string;
 }
 
 /**
@@ -48,6 +50,7 @@ export class GantryFunction extends Construct {
     this.function = new NodejsFunction(this, 'Function', {
       entry: join(PROJECT_ROOT, 'functions', props.name, 'handler.ts'),
       handler: 'handler',
+      ...(props.functionName ? { functionName: props.functionName } : {}),
       description: props.description,
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,

@@ -14,13 +14,17 @@ import {
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import type { DeployTarget } from '../../shared/deploy/target';
 import { PIPELINE_ENV } from '../../shared/pipelines/env';
+import { targetArns } from './deployments';
 import { GantryFunction } from './gantry-function';
-import { RUNS_TABLE_NAME, tableArn } from './names';
+import { RUNS_TABLE_NAME, runsTableArns, tableArn } from './names';
 import { pipelineArns } from './pipeline/names';
 
 export interface OperatorApiProps {
   readonly eventBusName: string;
+  /** The deploy targets whose deployments a cancel may stop. */
+  readonly targets: readonly DeployTarget[];
 }
 
 /**
@@ -40,21 +44,40 @@ export class OperatorApi extends Construct {
     });
     this.handler.function.addToRolePolicy(
       new PolicyStatement({
-        actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+        actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
         resources: [tableArn(this, RUNS_TABLE_NAME)],
       }),
+    );
+    this.handler.function.addToRolePolicy(
+      new PolicyStatement({ actions: ['dynamodb:Query'], resources: runsTableArns(this) }),
     );
     const arns = pipelineArns(this);
     this.handler.function.addToRolePolicy(
       new PolicyStatement({
-        actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
+        actions: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:StartExecution'],
         resources: [arns.stateMachines],
       }),
     );
+    this.handler.function.addToRolePolicy(
+      new PolicyStatement({ actions: ['states:StopExecution'], resources: [arns.executions] }),
+    );
+    if (props.targets.length > 0) {
+      this.handler.function.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['codedeploy:StopDeployment', 'codedeploy:GetDeployment'],
+          resources: targetArns(this, props.targets).groups,
+        }),
+      );
+    }
+    Validations.of(this.handler.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:gantry-pipeline-*:*]',
+      reason:
+        'A cancel stops the execution of a run of any pipeline; all pipeline state machines are named gantry-pipeline-*.',
+    });
     Validations.of(this.handler.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:gantry-pipeline-*]',
       reason:
-        'A decision answers the waiting task of any pipeline; all pipeline state machines are named gantry-pipeline-*.',
+        'A decision answers the waiting task of any pipeline, and a rollback starts a run of any pipeline; all are named gantry-pipeline-*.',
     });
     this.api = this.restApi();
   }
@@ -95,16 +118,38 @@ export class OperatorApi extends Construct {
       validateRequestBody: true,
       validateRequestParameters: true,
     });
-    api.root
-      .addResource('runs')
-      .addResource('{runId}')
-      .addResource('decision')
-      .addMethod('POST', new LambdaIntegration(this.handler.function, { proxy: true }), {
-        authorizationType: AuthorizationType.IAM,
-        requestValidator: validator,
-        requestModels: { 'application/json': model },
-        requestParameters: { 'method.request.path.runId': true },
+    const integration = new LambdaIntegration(this.handler.function, { proxy: true });
+    const run = api.root.addResource('runs').addResource('{runId}');
+    run.addResource('decision').addMethod('POST', integration, {
+      authorizationType: AuthorizationType.IAM,
+      requestValidator: validator,
+      requestModels: { 'application/json': model },
+      requestParameters: { 'method.request.path.runId': true },
+    });
+    const reasoned = (name: string, properties: Record<string, { type: JsonSchemaType; minLength?: number }>) =>
+      new Model(this, `${name}Model`, {
+        restApi: api,
+        contentType: 'application/json',
+        schema: {
+          type: JsonSchemaType.OBJECT,
+          required: ['reason'],
+          properties: { ...properties, reason: { type: JsonSchemaType.STRING, minLength: 1, maxLength: 2000 } },
+        },
       });
+    run.addResource('cancel').addMethod('POST', integration, {
+      authorizationType: AuthorizationType.IAM,
+      requestValidator: validator,
+      requestModels: { 'application/json': reasoned('Cancel', {}) },
+      requestParameters: { 'method.request.path.runId': true },
+    });
+    const name = { type: JsonSchemaType.STRING, minLength: 1 };
+    api.root.addResource('rollbacks').addMethod('POST', integration, {
+      authorizationType: AuthorizationType.IAM,
+      requestValidator: validator,
+      requestModels: {
+        'application/json': reasoned('Rollback', { runId: name, environment: name, pipeline: name }),
+      },
+    });
     Validations.of(api).acknowledge({
       id: 'AwsSolutions-COG4',
       reason: 'Operators authenticate with IAM (SigV4); the approver is their IAM principal.',

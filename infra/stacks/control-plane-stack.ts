@@ -8,6 +8,7 @@ import type { StatusApis } from '../../shared/pipelines/env';
 import { pipelineDefinition } from '../config/definitions';
 import { connectionApiUrl, type GantryConfig } from '../config/schema';
 import { AuditCheckpoints, grantAuditAppend } from '../constructs/audit-checkpoints';
+import { Deployments, type NamedTarget } from '../constructs/deployments';
 import { artifactsBucketName, DELIVERIES_TABLE_NAME } from '../constructs/names';
 import { OperatorApi } from '../constructs/operator-api';
 import { Pipeline } from '../constructs/pipeline/pipeline';
@@ -29,6 +30,8 @@ export class GantryControlPlaneStack extends Stack {
   readonly pipelines: Pipeline[];
   readonly operators: OperatorApi;
   readonly checkpoints: AuditCheckpoints;
+  /** Present when some environment has a deploy target. */
+  readonly deployments?: Deployments;
 
   constructor(scope: Construct, id: string, props: GantryControlPlaneStackProps) {
     super(scope, id, props);
@@ -68,9 +71,29 @@ export class GantryControlPlaneStack extends Stack {
           triggerDeadLetters,
         }),
     );
-    this.operators = new OperatorApi(this, 'OperatorApi', { eventBusName: this.bus.eventBusName });
+    const targets = deployTargets(config);
+    if (targets.length > 0) {
+      this.deployments = new Deployments(this, 'Deployments', {
+        targets,
+        release: steps.functions.deployRelease,
+        verify: steps.functions.deployVerify,
+        artifactsKey: data.artifacts.key,
+        eventBusName: this.bus.eventBusName,
+        deadLetters: triggerDeadLetters,
+      });
+    }
+    this.operators = new OperatorApi(this, 'OperatorApi', {
+      eventBusName: this.bus.eventBusName,
+      targets: targets.map((t) => t.target),
+    });
     const auditKeys = { tableKey: data.audit.tableKey, signingKey: data.audit.signingKey };
-    for (const writer of [this.ingress.receiver, ...Object.values(steps.functions), this.operators.handler]) {
+    const writers = [
+      this.ingress.receiver,
+      ...Object.values(steps.functions),
+      this.operators.handler,
+      ...(this.deployments ? [this.deployments.events] : []),
+    ];
+    for (const writer of writers) {
       grantAuditAppend(writer, auditKeys, config.audit);
     }
     this.checkpoints = new AuditCheckpoints(this, 'AuditCheckpoints', { keys: auditKeys, config: config.audit });
@@ -86,6 +109,15 @@ export class GantryControlPlaneStack extends Stack {
       value: this.operators.api.url,
     });
   }
+}
+
+/** Every environment's deploy target, resolved as the pipelines' state machines carry them. */
+function deployTargets(config: GantryConfig): NamedTarget[] {
+  return config.pipelines.flatMap((pipeline) =>
+    pipelineDefinition(config, pipeline).environments.flatMap((env) =>
+      env.deploy ? [{ pipeline: pipeline.name, environment: env.name, target: env.deploy }] : [],
+    ),
+  );
 }
 
 function repositoriesByConnection(config: GantryConfig): Record<string, string[]> {

@@ -3,6 +3,7 @@ import {
   SendTaskFailureCommand,
   SendTaskSuccessCommand,
   type SFNClient,
+  StartExecutionCommand,
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import type { ArtifactStore, ExecutionControl } from './ports';
@@ -21,6 +22,11 @@ export class StepFunctionsControl implements ExecutionControl {
 
   async stopExecution(executionArn: string, error: string, cause: string): Promise<void> {
     await this.sfn.send(new StopExecutionCommand({ executionArn, error, cause }));
+  }
+
+  async startExecution(stateMachineArn: string, name: string, input: unknown): Promise<string> {
+    const out = await this.sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
+    return out.executionArn ?? '';
   }
 }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ProviderSchema } from '../../events';
+import { DeployTargetSchema } from '../deploy/target';
 import { GatesSchema } from '../gates/schema';
 import { ApprovalPolicySchema, IdentitySchema } from './approvers';
 
@@ -30,6 +31,7 @@ export const PipelineDefinitionSchema = z.object({
       branches: z.array(z.string()),
       approval: ApprovalPolicySchema,
       approvers: z.array(EligibleApproverSchema).default([]),
+      deploy: DeployTargetSchema.nullable().default(null),
     }),
   ),
   concurrency: z.enum(['queued', 'superseded']),

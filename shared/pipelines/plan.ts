@@ -1,11 +1,14 @@
 import { z } from 'zod';
 import { type SourceEvent, SourceEventSchema } from '../../events';
+import { DeployTargetSchema } from '../deploy/target';
 import { GatesSchema } from '../gates/schema';
 import { branchSelected } from './branches';
 import { EligibleApproverSchema, type PipelineDefinition, PipelineDefinitionSchema } from './definition';
 
 export const TRIGGERS = ['push', 'tag', 'pull_request'] as const;
 export type Trigger = (typeof TRIGGERS)[number];
+/** What starts a run: a change's trigger, or an operator's rollback. */
+export const RUN_TRIGGERS = [...TRIGGERS, 'rollback'] as const;
 
 /** ResolvePlan's input: what admission handed the run, plus the execution's identity. */
 export const PlanRequestSchema = z.object({
@@ -21,7 +24,7 @@ export const RunPlanSchema = z.object({
   runId: z.string(),
   executionArn: z.string(),
   pipeline: z.string(),
-  trigger: z.enum(TRIGGERS),
+  trigger: z.enum(RUN_TRIGGERS),
   skip: z.boolean(),
   skipReason: z.string().nullable(),
   repository: z.string(),
@@ -31,6 +34,19 @@ export const RunPlanSchema = z.object({
   pullRequest: z.number().int().nullable(),
   environment: z.string().nullable(),
   deploy: z.boolean(),
+  /** Where and how the run releases (null: it does not deploy). */
+  deployTarget: DeployTargetSchema.nullable().default(null),
+  /** A rollback run: the revision it redeploys, and why (null for runs of a change). */
+  rollback: z
+    .object({
+      ofRunId: z.string().nullable(),
+      toRunId: z.string(),
+      version: z.string(),
+      reason: z.string(),
+      requestedBy: z.string(),
+    })
+    .nullable()
+    .default(null),
   lane: z.string(),
   concurrency: z.enum(['queued', 'superseded']),
   approval: z
@@ -99,7 +115,9 @@ export function resolvePlan(request: PlanRequest): RunPlan {
     branch: source.branch,
     pullRequest: source.pullRequest?.number ?? null,
     environment: environment?.name ?? null,
-    deploy: environment !== undefined && environment !== null,
+    deploy: environment?.deploy != null,
+    deployTarget: environment?.deploy ?? null,
+    rollback: null,
     lane: `${pipeline.name}#${laneName}`,
     concurrency: pipeline.concurrency,
     approval: environment?.approval.required

@@ -9,6 +9,8 @@ export interface ExecutionControl {
   sendTaskSuccess(taskToken: string, output: unknown): Promise<void>;
   sendTaskFailure(taskToken: string, error: string, cause: string): Promise<void>;
   stopExecution(executionArn: string, error: string, cause: string): Promise<void>;
+  /** Starts an execution with the given name; returns its ARN. */
+  startExecution(stateMachineArn: string, name: string, input: unknown): Promise<string>;
 }
 
 /** Port: a build's artifacts (reports included), by the location the build reported. */

@@ -30,3 +30,13 @@ export const ReportStepInputSchema = z.object({
   outcome: z.enum(['success', 'failure']),
   failure: z.object({ stage: z.string(), error: z.string(), reason: z.string() }).optional(),
 });
+
+/** Deploy (.waitForTaskToken): the plan, the build whose artifacts it releases, the token. */
+export const DeployStepInputSchema = z.object({
+  plan: RunPlanSchema,
+  build: z.object({ id: z.string(), artifacts: z.string().optional() }).passthrough(),
+  taskToken: z.string().min(1),
+});
+
+/** After the deploy: reconcile a timed-out wait, or check the alarms at the end of the bake. */
+export const DeployCheckInputSchema = z.object({ plan: RunPlanSchema, check: z.enum(['reconcile', 'bake']) });

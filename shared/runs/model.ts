@@ -25,6 +25,26 @@ export const DecisionSchema = z.object({
 });
 export type Decision = z.infer<typeof DecisionSchema>;
 
+export const DEPLOYMENT_STATUSES = ['in_progress', 'succeeded', 'failed', 'stopped'] as const;
+
+/** A run's release: which version replaced which, through which CodeDeploy deployment, and how it ended. */
+export const RunDeploymentSchema = z.object({
+  /** The Deploy task's token, answered when CodeDeploy says the deployment ended. */
+  taskToken: z.string(),
+  target: z.string(),
+  strategy: z.string(),
+  fromVersion: z.string().nullable(),
+  toVersion: z.string(),
+  deploymentId: z.string().optional(),
+  status: z.enum(DEPLOYMENT_STATUSES),
+  startedAt: z.string(),
+  endedAt: z.string().optional(),
+  reason: z.string().optional(),
+  /** Whether traffic went back to `fromVersion` (automatically or by a stop). */
+  rolledBack: z.boolean().optional(),
+});
+export type RunDeployment = z.infer<typeof RunDeploymentSchema>;
+
 /** One run of a pipeline, as operators list it and compliance staff trace it. */
 export const RunRecordSchema = z.object({
   kind: z.literal('run').default('run'),
@@ -65,6 +85,7 @@ export const RunRecordSchema = z.object({
     })
     .optional(),
   laneToken: z.string().optional(),
+  deployment: RunDeploymentSchema.optional(),
   failure: z.object({ stage: z.string(), error: z.string(), reason: z.string() }).optional(),
   cancelledBy: z.string().optional(),
 });

@@ -7,7 +7,15 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { RunPlan } from '../pipelines/plan';
-import { type Decision, type RunRecord, RunRecordSchema, type RunStatus, type Stage, type StageName } from './model';
+import {
+  type Decision,
+  type RunDeployment,
+  type RunRecord,
+  RunRecordSchema,
+  type RunStatus,
+  type Stage,
+  type StageName,
+} from './model';
 
 /** The index names of the runs table; the construct creates them, the store queries them. */
 export const RUN_INDEXES = {
@@ -58,6 +66,16 @@ export interface RunStore {
   /** Adds one identity's decision; false when that identity already decided or the request is closed. */
   addDecision(runId: string, decision: Decision, at: Date): Promise<RunRecord | undefined>;
   closeApproval(runId: string, outcome: 'approved' | 'rejected' | 'expired', at: Date): Promise<boolean>;
+  /** Records the deployment a run starts (or replaces the token of a retried Deploy step). */
+  openDeployment(runId: string, deployment: RunDeployment, at: Date): Promise<void>;
+  /** Notes the CodeDeploy deployment id once CodeDeploy gave one. */
+  setDeploymentId(runId: string, deploymentId: string, at: Date): Promise<void>;
+  /** Ends the deployment once: false when it had already ended (a duplicate event, a reconcile that lost the race). */
+  closeDeployment(
+    runId: string,
+    end: Pick<RunDeployment, 'status' | 'reason' | 'rolledBack'> & { endedAt: string },
+    at: Date,
+  ): Promise<boolean>;
 }
 
 /** Runs in DynamoDB: one item per run, conditional writes only, GSIs for the listings. */
@@ -240,6 +258,62 @@ export class DynamoDbRunStore implements RunStore {
       throw error;
     }
   }
+
+  async openDeployment(runId: string, deployment: RunDeployment, at: Date): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { runId },
+        UpdateExpression: 'SET deployment = :d, updatedAt = :now',
+        ConditionExpression: 'attribute_exists(runId)',
+        ExpressionAttributeValues: { ':d': deployment, ':now': at.toISOString() },
+      }),
+    );
+  }
+
+  async setDeploymentId(runId: string, deploymentId: string, at: Date): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { runId },
+        UpdateExpression: 'SET deployment.deploymentId = :id, updatedAt = :now',
+        ConditionExpression: 'attribute_exists(deployment)',
+        ExpressionAttributeValues: { ':id': deploymentId, ':now': at.toISOString() },
+      }),
+    );
+  }
+
+  async closeDeployment(
+    runId: string,
+    end: Pick<RunDeployment, 'status' | 'reason' | 'rolledBack'> & { endedAt: string },
+    at: Date,
+  ): Promise<boolean> {
+    const fields = Object.entries(end).filter(([, v]) => v !== undefined);
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { runId },
+          UpdateExpression: `SET updatedAt = :now${fields.map(([k]) => `, deployment.#${k} = :${k}`).join('')}`,
+          ConditionExpression: 'deployment.#status = :open',
+          ExpressionAttributeNames: Object.fromEntries(fields.map(([k]) => [`#${k}`, k])),
+          ExpressionAttributeValues: {
+            ':now': at.toISOString(),
+            ':open': 'in_progress',
+            ...Object.fromEntries(fields.map(([k, v]) => [`:${k}`, v])),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+}
+
+function isConditionFailure(error: unknown): boolean {
+  return error instanceof ConditionalCheckFailedException;
 }
 
 function indexFor(query: RunQuery): [string, string, string] {

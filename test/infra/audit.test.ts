@@ -62,8 +62,8 @@ describe('the audit ledger in CDK', () => {
       .filter((s) => JSON.stringify(s.Resource).includes('table/gantry-audit'));
     const actions = new Set(auditStatements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])));
     expect([...actions].sort()).toEqual(['dynamodb:PutItem', 'dynamodb:Query']);
-    // receiver, six steps, operator API (appenders) + the checkpoint function (reader)
-    expect(auditStatements.length).toBe(9);
+    // receiver, eight steps, operator API, deploy events (appenders) + the checkpoint function (reader)
+    expect(auditStatements.length).toBe(12);
     control.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
         Variables: Match.objectLike({

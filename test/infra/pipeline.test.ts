@@ -46,8 +46,13 @@ describe('the widgets pipeline state machine', () => {
     });
   });
 
-  it('starts with ResolvePlan, handing it the pipeline config and the execution’s name', () => {
-    expect(asl.StartAt).toBe('ResolvePlan');
+  it('starts with ResolvePlan (a rollback run, started with its plan, skips it), handing it the config and the execution’s name', () => {
+    expect(asl.StartAt).toBe('Rollback?');
+    expect(state('Rollback?')).toMatchObject({
+      Choices: [{ Variable: '$.plan', IsPresent: true, Next: 'Rollback' }],
+      Default: 'ResolvePlan',
+    });
+    expect(state('Rollback')).toMatchObject({ Next: 'NeedsApproval?' });
     const plan = state('ResolvePlan');
     expect(plan).toMatchObject({
       Type: 'Task',
@@ -211,6 +216,33 @@ describe('the widgets pipeline state machine', () => {
     for (const name of path) state(name);
     expect(path.length).toBeLessThanOrEqual(25);
   });
+
+  it('stays within 30 transitions for a deployed run, however long its canary (no polling loop)', () => {
+    const path = [
+      'Rollback?',
+      'ResolvePlan',
+      'KeepPlan',
+      'Skip?',
+      'Queued?',
+      'Build',
+      'EvaluateGates',
+      'GatesPassed?',
+      'NeedsApproval?',
+      'Deploy?',
+      'Deploy dev',
+      'Bake dev',
+      'CheckAlarms dev',
+      'ReportSuccess',
+      'Succeeded',
+    ];
+    for (const name of path) state(name);
+    expect(
+      Object.values(asl.States)
+        .filter((s) => s.Type === 'Wait')
+        .map((s) => s.Seconds),
+    ).toEqual([120, 300]);
+    expect(path.length).toBeLessThanOrEqual(30);
+  });
 });
 
 describe('admission', () => {
@@ -264,7 +296,9 @@ describe('trigger rules', () => {
     control.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: { 'detail-type': ['Source Tag'], detail: { tag: [{ prefix: 'v' }] } },
     });
-    const triggerRules = control.findResources('AWS::Events::Rule', { Properties: { EventPattern: Match.anyValue() } });
+    const triggerRules = control.findResources('AWS::Events::Rule', {
+      Properties: { EventPattern: { source: ['gantry.webhooks'] } },
+    });
     expect(Object.keys(triggerRules)).toHaveLength(3);
   });
 });

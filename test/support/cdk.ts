@@ -20,10 +20,22 @@ pipelines:
       pullRequests: { targetBranches: main }
     gates: { requireTestsPassed: true, minLineCoverage: 80 }
     environments:
-      - { name: dev, branches: develop }
+      - name: dev
+        branches: develop
+        deploy:
+          application: widgets
+          deploymentGroup: dev
+          lambda: { function: widgets-dev }
+          strategy: { canary: { percent: 20, minutes: 3 } }
+          bakeMinutes: 2
+          timeoutMinutes: 30
       - name: prod
         branches: release/*
         approval: { required: true, approverGroups: [releasers], timeoutMinutes: 60 }
+        deploy:
+          application: widgets
+          deploymentGroup: prod
+          lambda: { function: widgets-prod }
   - name: gadgets
     source: { provider: github, repository: acme/gadgets, connection: github-acme }
     triggers: { tags: { include: 'v*' } }

@@ -25,6 +25,11 @@ export class RecordingExecutions implements ExecutionControl {
   async stopExecution(executionArn: string, error: string): Promise<void> {
     this.stopped.push({ executionArn, error });
   }
+  readonly started: { stateMachineArn: string; name: string; input: unknown }[] = [];
+  async startExecution(stateMachineArn: string, name: string, input: unknown): Promise<string> {
+    this.started.push({ stateMachineArn, name, input });
+    return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+  }
 }
 
 export class RecordingStatuses implements StatusPort {

@@ -1,6 +1,24 @@
 import type { SourceEvent } from '../../events';
+import type { DeployTarget } from '../../shared/deploy/target';
 import type { PipelineDefinition } from '../../shared/pipelines/definition';
 import type { PlanRequest, Trigger } from '../../shared/pipelines/plan';
+
+/** A Lambda target as config resolves it: widgets-<env>:live, canary 10% for 5 minutes, 5 minutes' bake. */
+export function lambdaTarget(env: string): DeployTarget {
+  return {
+    kind: 'lambda',
+    application: 'widgets',
+    deploymentGroup: env,
+    deploymentConfig: 'CodeDeployDefault.LambdaCanary10Percent5Minutes',
+    strategy: 'Canary10Percent5Minutes',
+    shift: { type: 'TimeBasedCanary', percent: 10, minutes: 5 },
+    bakeSeconds: 300,
+    timeoutSeconds: 7200,
+    lambda: { function: `widgets-${env}`, alias: 'live', artifact: 'dist/function.zip' },
+    ecs: null,
+    hooks: { beforeAllowTraffic: 'widgets-hook', afterAllowTraffic: 'widgets-hook' },
+  };
+}
 
 export const DEFINITION: PipelineDefinition = {
   name: 'widgets',
@@ -24,6 +42,7 @@ export const DEFINITION: PipelineDefinition = {
         separationOfDuties: true,
       },
       approvers: [],
+      deploy: lambdaTarget('dev'),
     },
     {
       name: 'prod',
@@ -55,6 +74,7 @@ export const DEFINITION: PipelineDefinition = {
           emails: ['carol@example.com'],
         },
       ],
+      deploy: lambdaTarget('prod'),
     },
   ],
   concurrency: 'queued',

@@ -13,6 +13,8 @@ import {
   Succeed,
   TaskInput,
   Timeout,
+  Wait,
+  WaitTime,
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
@@ -238,15 +240,79 @@ export function approvalFragment(
   return choice.otherwise(next);
 }
 
-/** Deploy? → Deploy: a placeholder until deploy targets exist → `next` */
-export function deployFragment(scope: Construct, next: IChainable): IChainable {
-  const deploy = new Pass(scope, 'Deploy', {
-    result: Result.fromObject({ deployed: false, reason: 'no deploy target configured' }),
-    resultPath: '$.deployment',
+/**
+ * Deploy? → the environment's Deploy (.waitForTaskToken: CodeDeploy's state-change event answers
+ * it, so a long canary costs no transitions) → Bake (Wait) → CheckAlarms → `next`. A Deploy that
+ * hears nothing until its timeout goes to Reconcile, which asks CodeDeploy once. One set of states
+ * per environment with a target: each timeout and bake time is static.
+ */
+export function deployFragment(
+  scope: Construct,
+  steps: Steps,
+  failures: FailurePath,
+  definition: PipelineDefinition,
+  next: IChainable,
+): IChainable {
+  const targets = definition.environments.flatMap((e) => (e.deploy ? [{ env: e.name, target: e.deploy }] : []));
+  if (targets.length === 0) return next;
+  const choice = new Choice(scope, 'Deploy?');
+  for (const { env, target } of targets) {
+    const deploy = new LambdaInvoke(scope, `Deploy ${env}`, {
+      lambdaFunction: steps.deployRelease.function,
+      payload: TaskInput.fromObject({ 'plan.$': '$.plan', 'build.$': '$.build', taskToken: JsonPath.taskToken }),
+      integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+      taskTimeout: Timeout.duration(Duration.seconds(target.timeoutSeconds)),
+      resultPath: '$.deployment',
+      retryOnServiceExceptions: true,
+    });
+    const reconcile = invoke(
+      scope,
+      `Reconcile ${env}`,
+      steps.deployVerify,
+      { 'plan.$': '$.plan', check: 'reconcile' },
+      '$.deployment',
+    );
+    deploy.addCatch(reconcile, { errors: ['States.Timeout'], resultPath: '$.deployTimeout' });
+    failures.catchInto(deploy, 'deploy');
+    failures.catchInto(reconcile, 'deploy');
+    const check = invoke(
+      scope,
+      `CheckAlarms ${env}`,
+      steps.deployVerify,
+      { 'plan.$': '$.plan', check: 'bake' },
+      '$.bake',
+    );
+    failures.catchInto(check, 'deploy');
+    check.next(next);
+    const bake =
+      target.bakeSeconds > 0
+        ? new Wait(scope, `Bake ${env}`, { time: WaitTime.duration(Duration.seconds(target.bakeSeconds)) }).next(check)
+        : check;
+    deploy.next(bake);
+    reconcile.next(bake);
+    choice.when(
+      Condition.and(Condition.booleanEquals('$.plan.deploy', true), Condition.stringEquals('$.plan.environment', env)),
+      deploy,
+    );
+  }
+  return choice.otherwise(next);
+}
+
+/**
+ * Rollback? → a rollback run (started by `gantry runs rollback` with its plan made) skips build
+ * and gates: the revision it redeploys passed them when it was first released.
+ */
+export function rollbackFragment(
+  scope: Construct,
+  definition: PipelineDefinition,
+  rollback: IChainable,
+  change: IChainable,
+): IChainable {
+  if (!definition.environments.some((e) => e.deploy)) return change;
+  const skipBuild = new Pass(scope, 'Rollback', {
+    parameters: { 'plan.$': '$.plan', build: { id: 'none', status: 'NOT_BUILT' } },
   });
-  return new Choice(scope, 'Deploy?')
-    .when(Condition.booleanEquals('$.plan.deploy', true), deploy.next(next))
-    .otherwise(next);
+  return new Choice(scope, 'Rollback?').when(Condition.isPresent('$.plan'), skipBuild.next(rollback)).otherwise(change);
 }
 
 /** ReportSuccess → Succeeded */

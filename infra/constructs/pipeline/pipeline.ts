@@ -44,6 +44,7 @@ import {
   gatesFragment,
   planFragment,
   reportFragment,
+  rollbackFragment,
   type Steps,
 } from './fragments';
 import { buildProjectName, pipelineStateMachineName } from './names';
@@ -158,12 +159,13 @@ export class Pipeline extends Construct {
     const states = new Construct(this, 'States');
     const failures = new FailurePath(states, props.steps);
     const report = reportFragment(states, props.steps, failures);
-    const deploy = deployFragment(states, report);
+    const deploy = deployFragment(states, props.steps, failures, props.definition, report);
     const approval = approvalFragment(states, props.steps, failures, props.definition, deploy);
     const gates = gatesFragment(states, props.steps, failures, approval);
     const build = buildFragment(states, this.project, failures);
     build.next(gates);
-    const definition = planFragment(states, props.steps, props.definition, build);
+    const change = planFragment(states, props.steps, props.definition, build);
+    const definition = rollbackFragment(states, props.definition, approval, change);
     const machine = new StateMachine(this, 'StateMachine', {
       stateMachineName: pipelineStateMachineName(props.config.name),
       stateMachineType: StateMachineType.STANDARD,

@@ -24,7 +24,9 @@ export type StepName =
   | 'evaluateGates'
   | 'requestApproval'
   | 'recordFailure'
-  | 'reportStatus';
+  | 'reportStatus'
+  | 'deployRelease'
+  | 'deployVerify';
 
 /**
  * The Lambda functions every pipeline's state machine calls, shared by all pipelines (each
@@ -49,6 +51,16 @@ export class PipelineSteps extends Construct {
       requestApproval: make('request-approval', 'Parks a run waiting for approval and announces it'),
       recordFailure: make('record-failure', 'Records what failed in a run'),
       reportStatus: make('report-status', 'Reports commit status and closes the run'),
+      deployRelease: make(
+        'deploy-release',
+        'Publishes the build as a version and starts its CodeDeploy deployment',
+        120,
+      ),
+      deployVerify: make(
+        'deploy-verify',
+        'Reconciles a deployment whose event never came; checks alarms after the bake',
+        60,
+      ),
     };
     this.grant(props);
   }

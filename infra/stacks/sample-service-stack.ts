@@ -1,0 +1,71 @@
+import { Stack, type StackProps } from 'aws-cdk-lib';
+import { EcsApplication, LambdaApplication } from 'aws-cdk-lib/aws-codedeploy';
+import type { Construct } from 'constructs';
+import { deployTarget, SAMPLE_TRAFFIC_HOOK } from '../config/definitions';
+import type { DeployConfig, GantryConfig } from '../config/schema';
+import { GantryFunction } from '../constructs/gantry-function';
+import { SampleEcsTarget } from '../constructs/sample/ecs-target';
+import { SampleLambdaTarget } from '../constructs/sample/lambda-target';
+
+export interface GantrySampleServiceStackProps extends StackProps {
+  readonly config: GantryConfig;
+}
+
+/** The config's targets marked `sample: true`, with where they come from. */
+export function sampleTargets(config: GantryConfig): { pipeline: string; environment: string; deploy: DeployConfig }[] {
+  return config.pipelines.flatMap((p) =>
+    p.environments.flatMap((e) =>
+      e.deploy?.sample ? [{ pipeline: p.name, environment: e.name, deploy: e.deploy }] : [],
+    ),
+  );
+}
+
+/**
+ * What `cdk deploy` gives the sample service so a pipeline has somewhere to release: per
+ * sample target a function with its alias (or an ECS service), alarms, and a CodeDeploy
+ * deployment group that rolls back; one traffic hook that health-checks each new version.
+ */
+export class GantrySampleServiceStack extends Stack {
+  readonly hook: GantryFunction;
+  readonly lambdaTargets: SampleLambdaTarget[] = [];
+  readonly ecsTargets: SampleEcsTarget[] = [];
+
+  constructor(scope: Construct, id: string, props: GantrySampleServiceStackProps) {
+    super(scope, id, props);
+    this.hook = new GantryFunction(this, 'TrafficHook', {
+      name: 'traffic-hook',
+      functionName: SAMPLE_TRAFFIC_HOOK,
+      description: "CodeDeploy's pre- and post-traffic hook: the new version must answer /health",
+    });
+    const lambdaApps = new Map<string, LambdaApplication>();
+    const ecsApps = new Map<string, EcsApplication>();
+    for (const { pipeline, environment, deploy } of sampleTargets(props.config)) {
+      const target = deployTarget(pipeline, environment, deploy);
+      const id = `${pipeline}-${environment}`;
+      if (deploy.lambda) {
+        let application = lambdaApps.get(deploy.application);
+        if (application === undefined) {
+          application = new LambdaApplication(this, `App-${deploy.application}`, {
+            applicationName: deploy.application,
+          });
+          lambdaApps.set(deploy.application, application);
+        }
+        this.lambdaTargets.push(new SampleLambdaTarget(this, `Target-${id}`, { target, application, hook: this.hook }));
+      } else if (deploy.ecs) {
+        let application = ecsApps.get(deploy.application);
+        if (application === undefined) {
+          application = new EcsApplication(this, `App-${deploy.application}`, { applicationName: deploy.application });
+          ecsApps.set(deploy.application, application);
+        }
+        this.ecsTargets.push(
+          new SampleEcsTarget(this, `Target-${id}`, {
+            target,
+            application,
+            terminationWaitMinutes: deploy.ecs.terminationWaitMinutes,
+            testListenerPort: deploy.ecs.testListenerPort,
+          }),
+        );
+      }
+    }
+  }
+}

@@ -1,0 +1,64 @@
+import type { DeployTarget } from './target';
+
+/** The `description` every Gantry deployment carries: how a state-change event finds its run. */
+export const DEPLOYMENT_DESCRIPTION_PREFIX = 'gantry run ';
+
+export function deploymentDescription(runId: string): string {
+  return `${DEPLOYMENT_DESCRIPTION_PREFIX}${runId}`;
+}
+
+/** The run a deployment belongs to, or null for deployments Gantry did not start (CloudFormation's, rollbacks). */
+export function runIdOf(description: string): string | null {
+  return description.startsWith(DEPLOYMENT_DESCRIPTION_PREFIX)
+    ? description.slice(DEPLOYMENT_DESCRIPTION_PREFIX.length).trim() || null
+    : null;
+}
+
+function hooks(target: DeployTarget): Record<string, string>[] {
+  const out: Record<string, string>[] = [];
+  if (target.hooks.beforeAllowTraffic) out.push({ BeforeAllowTraffic: target.hooks.beforeAllowTraffic });
+  if (target.hooks.afterAllowTraffic) out.push({ AfterAllowTraffic: target.hooks.afterAllowTraffic });
+  return out;
+}
+
+/** A Lambda AppSpec: shift `alias` from `current` to `target`, running the target's hooks around it. */
+export function lambdaAppSpec(target: DeployTarget, current: string, next: string): string {
+  if (target.lambda === null) throw new Error('not a Lambda target');
+  return JSON.stringify({
+    version: 0.0,
+    Resources: [
+      {
+        [target.lambda.function]: {
+          Type: 'AWS::Lambda::Function',
+          Properties: {
+            Name: target.lambda.function,
+            Alias: target.lambda.alias,
+            CurrentVersion: current,
+            TargetVersion: next,
+          },
+        },
+      },
+    ],
+    Hooks: hooks(target),
+  });
+}
+
+/** An ECS AppSpec: replace the service's task set with `taskDefinitionArn` behind the same container and port. */
+export function ecsAppSpec(target: DeployTarget, taskDefinitionArn: string): string {
+  if (target.ecs === null) throw new Error('not an ECS target');
+  return JSON.stringify({
+    version: 0.0,
+    Resources: [
+      {
+        TargetService: {
+          Type: 'AWS::ECS::Service',
+          Properties: {
+            TaskDefinition: taskDefinitionArn,
+            LoadBalancerInfo: { ContainerName: target.ecs.container, ContainerPort: target.ecs.port },
+          },
+        },
+      },
+    ],
+    Hooks: hooks(target),
+  });
+}

@@ -1,0 +1,85 @@
+import { type CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  type CodeDeployClient,
+  CreateDeploymentCommand,
+  GetDeploymentCommand,
+  GetDeploymentGroupCommand,
+  StopDeploymentCommand,
+} from '@aws-sdk/client-codedeploy';
+import { GetAliasCommand, type LambdaClient, UpdateFunctionCodeCommand } from '@aws-sdk/client-lambda';
+import type { AlarmState, CreateDeploymentRequest, DeployControl, DeploymentInfo } from './ports';
+
+/** CodeDeploy, Lambda and CloudWatch behind the DeployControl port. */
+export class AwsDeployControl implements DeployControl {
+  constructor(
+    private readonly codeDeploy: CodeDeployClient,
+    private readonly lambda: LambdaClient,
+    private readonly cloudWatch: CloudWatchClient,
+  ) {}
+
+  async publishVersion(functionName: string, code: { bucket: string; key: string }): Promise<string> {
+    const out = await this.lambda.send(
+      new UpdateFunctionCodeCommand({
+        FunctionName: functionName,
+        S3Bucket: code.bucket,
+        S3Key: code.key,
+        Publish: true,
+      }),
+    );
+    if (!out.Version || out.Version === '$LATEST') throw new Error(`Lambda published no version of ${functionName}`);
+    return out.Version;
+  }
+
+  async aliasVersion(functionName: string, alias: string): Promise<string> {
+    const out = await this.lambda.send(new GetAliasCommand({ FunctionName: functionName, Name: alias }));
+    if (!out.FunctionVersion) throw new Error(`alias ${functionName}:${alias} points at no version`);
+    return out.FunctionVersion;
+  }
+
+  async createDeployment(request: CreateDeploymentRequest): Promise<string> {
+    const out = await this.codeDeploy.send(
+      new CreateDeploymentCommand({
+        applicationName: request.application,
+        deploymentGroupName: request.deploymentGroup,
+        deploymentConfigName: request.deploymentConfig,
+        description: request.description,
+        revision: { revisionType: 'AppSpecContent', appSpecContent: { content: request.appSpec } },
+      }),
+    );
+    if (!out.deploymentId) throw new Error('CodeDeploy returned no deployment id');
+    return out.deploymentId;
+  }
+
+  async getDeployment(deploymentId: string): Promise<DeploymentInfo> {
+    const { deploymentInfo: d } = await this.codeDeploy.send(new GetDeploymentCommand({ deploymentId }));
+    return {
+      deploymentId,
+      status: d?.status ?? 'Unknown',
+      description: d?.description ?? '',
+      error: d?.errorInformation?.message ?? d?.errorInformation?.code ?? null,
+      rolledBack: d?.rollbackInfo?.rollbackDeploymentId !== undefined || d?.status === 'Stopped',
+    };
+  }
+
+  async stopDeployment(deploymentId: string): Promise<void> {
+    await this.codeDeploy.send(new StopDeploymentCommand({ deploymentId, autoRollbackEnabled: true }));
+  }
+
+  async groupAlarms(application: string, deploymentGroup: string): Promise<string[]> {
+    const out = await this.codeDeploy.send(
+      new GetDeploymentGroupCommand({ applicationName: application, deploymentGroupName: deploymentGroup }),
+    );
+    const alarms = out.deploymentGroupInfo?.alarmConfiguration;
+    return alarms?.enabled === false ? [] : (alarms?.alarms ?? []).flatMap((a) => (a.name ? [a.name] : []));
+  }
+
+  async alarmStates(names: readonly string[]): Promise<AlarmState[]> {
+    if (names.length === 0) return [];
+    const out = await this.cloudWatch.send(new DescribeAlarmsCommand({ AlarmNames: [...names] }));
+    return (out.MetricAlarms ?? []).map((a) => ({
+      name: a.AlarmName ?? '',
+      state: a.StateValue ?? 'INSUFFICIENT_DATA',
+      reason: a.StateReason ?? '',
+    }));
+  }
+}

@@ -1,0 +1,229 @@
+import { ulid } from 'ulid';
+import { subjectOf } from '../pipelines/approval';
+import type { RunPlan } from '../pipelines/plan';
+import { admitNext } from '../pipelines/start';
+import { ACTIVE_STATUSES, type RunRecord } from '../runs/model';
+import { answerDeployment, type DeployDeps } from './release';
+
+/** Why an operator action was refused; each code maps to one HTTP status in the operator API. */
+export const OPERATOR_ERRORS = {
+  run_not_found: 404,
+  not_active: 409,
+  not_deployed: 409,
+  nothing_to_roll_back: 409,
+  ambiguous: 400,
+  reason_required: 400,
+} as const;
+
+export class OperatorActionError extends Error {
+  override readonly name = 'OperatorActionError';
+  readonly status: number;
+
+  constructor(
+    readonly code: keyof typeof OPERATOR_ERRORS,
+    message: string,
+  ) {
+    super(message);
+    this.status = OPERATOR_ERRORS[code];
+  }
+}
+
+export interface OperatorRequest {
+  /** The caller's IAM principal, as API Gateway's authorizer established it. */
+  readonly principal: string;
+  readonly reason: string;
+}
+
+export interface RollbackRequest extends OperatorRequest {
+  /** Roll back the environment this run deployed to, to the good revision before it… */
+  readonly runId?: string;
+  /** …or roll back what an environment runs now. */
+  readonly environment?: string;
+  readonly pipeline?: string;
+}
+
+export interface RollbackOutcome {
+  readonly runId: string;
+  readonly environment: string;
+  readonly rollbackOf: string;
+  readonly toRunId: string;
+  readonly version: string;
+}
+
+/**
+ * `gantry runs rollback`: redeploys the last good revision of an environment as a new run,
+ * linked to the run it undoes and to the run that first released that revision, and audited.
+ * The new run skips build and gates (the revision passed them) but not the approval.
+ */
+export async function rollback(deps: DeployDeps, request: RollbackRequest): Promise<RollbackOutcome> {
+  const reason = requireReason(request);
+  const subject = request.runId ? await runOrFail(deps, request.runId) : await currentRelease(deps, request);
+  if (subject.environment === null || subject.plan.deployTarget === null) {
+    throw new OperatorActionError('not_deployed', `run ${subject.runId} did not deploy to any environment`);
+  }
+  const good = await lastGoodBefore(deps, subject);
+  const version = good.deployment?.toVersion ?? '';
+  const name = `rollback-${ulid().toLowerCase()}`;
+  const actor = actorOf(subject.plan, request.principal);
+  const plan: RunPlan = {
+    ...good.plan,
+    runId: name,
+    executionArn: replaceName(subject.executionArn, name),
+    trigger: 'rollback',
+    skip: false,
+    skipReason: null,
+    deploy: true,
+    deployTarget: subject.plan.deployTarget,
+    approval: subject.plan.approval,
+    lane: subject.lane,
+    rollback: { ofRunId: subject.runId, toRunId: good.runId, version, reason, requestedBy: actor },
+    change: { ...good.plan.change, pusher: null, sender: null, deliveryId: `rollback:${name}`, eventId: name },
+  };
+  const now = deps.clock();
+  await deps.runs.create(plan, 'RUNNING', now);
+  await deps.audit.record({
+    type: 'operator.action',
+    actor: { type: 'user', id: actor, providerIdentity: request.principal },
+    subject: subjectOf(plan),
+    outcome: 'info',
+    details: {
+      action: 'rollback',
+      reason,
+      target: `${subject.environment}: back to version ${version} of run ${good.runId}, undoing run ${subject.runId}`,
+    },
+    correlationId: plan.change.deliveryId,
+  });
+  await deps.audit.record({
+    type: 'run.started',
+    actor: { type: 'user', id: actor, providerIdentity: request.principal },
+    subject: subjectOf(plan),
+    outcome: 'info',
+    details: {
+      trigger: 'rollback',
+      branch: plan.branch,
+      pullRequest: null,
+      deliveryId: plan.change.deliveryId,
+      queued: false,
+    },
+    correlationId: plan.change.deliveryId,
+  });
+  await deps.executions.startExecution(stateMachineOf(subject.executionArn), name, { plan });
+  deps.logger.info('rollback started', { runId: name, of: subject.runId, to: good.runId, version });
+  return { runId: name, environment: subject.environment, rollbackOf: subject.runId, toRunId: good.runId, version };
+}
+
+/**
+ * `gantry runs cancel`: a run that is deploying has its deployment stopped (CodeDeploy rolls
+ * the traffic back) and fails with the operator's reason; any other active run is stopped.
+ */
+export async function cancel(
+  deps: DeployDeps,
+  request: OperatorRequest & { runId: string },
+): Promise<{ outcome: 'deployment_stopped' | 'cancelled' }> {
+  const reason = requireReason(request);
+  const run = await runOrFail(deps, request.runId);
+  if (!ACTIVE_STATUSES.includes(run.status)) {
+    throw new OperatorActionError('not_active', `run ${run.runId} is ${run.status}: nothing to cancel`);
+  }
+  const actor = actorOf(run.plan, request.principal);
+  await deps.audit.record({
+    type: 'operator.action',
+    actor: { type: 'user', id: actor, providerIdentity: request.principal },
+    subject: subjectOf(run.plan),
+    outcome: 'info',
+    details: { action: 'cancel', reason, target: run.runId },
+    correlationId: run.plan.change.deliveryId,
+  });
+  const deployment = run.deployment;
+  if (deployment?.status === 'in_progress' && deployment.deploymentId !== undefined) {
+    await deps.deploy.stopDeployment(deployment.deploymentId);
+    await answerDeployment(deps, run.plan, deployment, {
+      deploymentId: deployment.deploymentId,
+      status: 'Stopped',
+      description: '',
+      error: `stopped by ${actor}: ${reason}`,
+      rolledBack: true,
+    });
+    return { outcome: 'deployment_stopped' };
+  }
+  const now = deps.clock();
+  await deps.runs.setStatus(
+    run.runId,
+    'CANCELLED',
+    now,
+    { cancelledBy: actor, endedAt: now.toISOString() },
+    ACTIVE_STATUSES,
+  );
+  await deps.executions.stopExecution(run.executionArn, 'Gantry.Cancelled', `cancelled by ${actor}: ${reason}`);
+  await admitNext(deps, run.lane);
+  return { outcome: 'cancelled' };
+}
+
+function requireReason(request: OperatorRequest): string {
+  const reason = request.reason.trim();
+  if (reason === '') throw new OperatorActionError('reason_required', 'say why: --reason "…"');
+  return reason;
+}
+
+async function runOrFail(deps: DeployDeps, runId: string): Promise<RunRecord> {
+  const run = await deps.runs.get(runId);
+  if (run === undefined) throw new OperatorActionError('run_not_found', `no run ${runId}`);
+  return run;
+}
+
+/** The run whose revision an environment serves now: its newest successful deployment. */
+async function currentRelease(deps: DeployDeps, request: RollbackRequest): Promise<RunRecord> {
+  const env = request.environment ?? '';
+  const runs = (
+    await deps.runs.list({ ...(request.pipeline ? { pipeline: request.pipeline } : {}), limit: 200 })
+  ).filter((r) => r.environment === env && released(r));
+  const pipelines = [...new Set(runs.map((r) => r.pipeline))];
+  if (pipelines.length > 1) {
+    throw new OperatorActionError(
+      'ambiguous',
+      `${env} is deployed by ${pipelines.join(', ')}: say which with --pipeline`,
+    );
+  }
+  const newest = runs.sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
+  if (newest === undefined) throw new OperatorActionError('nothing_to_roll_back', `nothing was deployed to ${env} yet`);
+  return newest;
+}
+
+/** The newest run of the same lane, before `subject`, that released another version and succeeded. */
+async function lastGoodBefore(deps: DeployDeps, subject: RunRecord): Promise<RunRecord> {
+  const good = (await deps.runs.list({ lane: subject.lane, limit: 100 }))
+    .filter(
+      (r) =>
+        r.runId !== subject.runId &&
+        r.createdAt < subject.createdAt &&
+        released(r) &&
+        r.deployment?.toVersion !== subject.deployment?.toVersion,
+    )
+    .sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
+  if (good === undefined) {
+    throw new OperatorActionError(
+      'nothing_to_roll_back',
+      `no good release of ${subject.environment} before run ${subject.runId} to go back to`,
+    );
+  }
+  return good;
+}
+
+function released(run: RunRecord): boolean {
+  return run.status === 'SUCCEEDED' && run.deployment?.status === 'succeeded';
+}
+
+/** The approver identity a principal acts as, or the principal itself. */
+function actorOf(plan: RunPlan, principal: string): string {
+  return plan.approval?.approvers.find((a) => a.principals.includes(principal))?.identity ?? principal;
+}
+
+/** `arn:…:execution:<machine>:<name>` → the same execution ARN with another name. */
+function replaceName(executionArn: string, name: string): string {
+  return `${executionArn.slice(0, executionArn.lastIndexOf(':'))}:${name}`;
+}
+
+/** `arn:…:execution:<machine>:<name>` → `arn:…:stateMachine:<machine>`. */
+function stateMachineOf(executionArn: string): string {
+  return executionArn.slice(0, executionArn.lastIndexOf(':')).replace(':execution:', ':stateMachine:');
+}

@@ -1,0 +1,45 @@
+/** A CodeDeploy deployment as the Deploy steps need to see it. */
+export interface DeploymentInfo {
+  readonly deploymentId: string;
+  readonly status: string;
+  readonly description: string;
+  /** Why it failed or stopped, in CodeDeploy's words. */
+  readonly error: string | null;
+  /** Whether CodeDeploy moved traffic back (a rollback deployment or an automatic rollback). */
+  readonly rolledBack: boolean;
+}
+
+export const DEPLOYMENT_ENDED = ['Succeeded', 'Failed', 'Stopped'] as const;
+
+export interface CreateDeploymentRequest {
+  readonly application: string;
+  readonly deploymentGroup: string;
+  readonly deploymentConfig: string;
+  readonly description: string;
+  /** The AppSpec, as JSON. */
+  readonly appSpec: string;
+}
+
+export interface AlarmState {
+  readonly name: string;
+  readonly state: string;
+  readonly reason: string;
+}
+
+/**
+ * Port: what the Deploy steps ask of CodeDeploy, Lambda and CloudWatch. In AWS the SDK clients;
+ * in local mode the same clients, pointed at the local deployer.
+ */
+export interface DeployControl {
+  /** Publishes the function's code from an S3 object as a new version (or the version that already has it). */
+  publishVersion(functionName: string, code: { bucket: string; key: string }): Promise<string>;
+  /** The version an alias sends all its traffic to. */
+  aliasVersion(functionName: string, alias: string): Promise<string>;
+  createDeployment(request: CreateDeploymentRequest): Promise<string>;
+  getDeployment(deploymentId: string): Promise<DeploymentInfo>;
+  /** Stops a deployment and rolls its traffic back. */
+  stopDeployment(deploymentId: string): Promise<void>;
+  /** The alarm names a deployment group watches. */
+  groupAlarms(application: string, deploymentGroup: string): Promise<string[]>;
+  alarmStates(names: readonly string[]): Promise<AlarmState[]>;
+}

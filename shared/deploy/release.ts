@@ -1,0 +1,355 @@
+import { subjectOf } from '../pipelines/approval';
+import { parseS3Location } from '../pipelines/aws';
+import type { RunPlan } from '../pipelines/plan';
+import type { PipelineDeps } from '../pipelines/ports';
+import type { RunDeployment } from '../runs/model';
+import { deploymentDescription, ecsAppSpec, lambdaAppSpec } from './appspec';
+import { DEPLOYMENT_ENDED, type DeployControl, type DeploymentInfo } from './ports';
+import { type DeployTarget, describeTarget } from './target';
+
+/** What the deploy steps need besides the pipeline's ports. */
+export interface DeployDeps extends PipelineDeps {
+  readonly deploy: DeployControl;
+}
+
+/** Errors the state machine catches by name: each fails the run with its message as the reason. */
+export class DeployError extends Error {
+  constructor(
+    override readonly name:
+      | 'Gantry.DeploymentFailed'
+      | 'Gantry.DeploymentStopped'
+      | 'Gantry.DeploymentTimedOut'
+      | 'Gantry.BakeAlarm'
+      | 'Gantry.NoDeployTarget',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Not an error of the deployment: the event came before the Deploy step noted its id; EventBridge retries. */
+export class DeploymentNotYetRecorded extends Error {
+  override readonly name = 'Gantry.DeploymentNotYetRecorded';
+}
+
+/** The build a Deploy step releases: where its artifacts are. */
+export interface BuildRef {
+  readonly id: string;
+  readonly artifacts?: string | undefined;
+}
+
+/** What the Deploy task answers with once the deployment succeeded. */
+export interface DeployedOutput {
+  readonly deploymentId: string | null;
+  readonly fromVersion: string | null;
+  readonly toVersion: string;
+  readonly target: string;
+}
+
+/**
+ * Deploy step (.waitForTaskToken): publishes the build as a new version and asks CodeDeploy to
+ * shift the alias to it. The run parks until a CodeDeploy state-change event answers the token.
+ * Idempotent per run: a retried step adopts the deployment the first attempt started.
+ */
+export async function startDeployment(
+  deps: DeployDeps,
+  plan: RunPlan,
+  build: BuildRef,
+  taskToken: string,
+): Promise<void> {
+  const target = requireTarget(plan);
+  const now = deps.clock();
+  const existing = (await deps.runs.get(plan.runId))?.deployment;
+  if (existing?.deploymentId !== undefined) {
+    await deps.runs.openDeployment(plan.runId, { ...existing, taskToken }, now);
+    const info = await deps.deploy.getDeployment(existing.deploymentId);
+    if (isEnded(info)) await answerDeployment(deps, plan, { ...existing, taskToken }, info);
+    deps.logger.info('deploy step retried: adopted the existing deployment', {
+      runId: plan.runId,
+      deploymentId: existing.deploymentId,
+    });
+    return;
+  }
+  const revision = await revisionOf(deps, plan, target, build);
+  const deployment: RunDeployment = {
+    taskToken,
+    target: describeTarget(target),
+    strategy: target.strategy,
+    fromVersion: revision.from,
+    toVersion: revision.to,
+    status: 'in_progress',
+    startedAt: now.toISOString(),
+  };
+  await deps.runs.openDeployment(plan.runId, deployment, now);
+  await deps.runs.setStage(
+    plan.runId,
+    'deploy',
+    { status: 'running', startedAt: now.toISOString(), summary: `${shiftText(deployment)} (${target.strategy})` },
+    now,
+  );
+  if (revision.from === revision.to) {
+    // The alias already serves this version (a redeploy of the same code): nothing to shift.
+    await answerDeployment(deps, plan, deployment, {
+      deploymentId: '',
+      status: 'Succeeded',
+      description: '',
+      error: null,
+      rolledBack: false,
+    });
+    return;
+  }
+  const deploymentId = await deps.deploy.createDeployment({
+    application: target.application,
+    deploymentGroup: target.deploymentGroup,
+    deploymentConfig: target.deploymentConfig,
+    description: deploymentDescription(plan.runId),
+    appSpec: revision.appSpec,
+  });
+  await deps.runs.setDeploymentId(plan.runId, deploymentId, deps.clock());
+  await deps.audit.record({
+    type: 'deploy.started',
+    actor: { type: 'system', id: 'gantry', providerIdentity: null },
+    subject: subjectOf(plan),
+    outcome: 'pending',
+    details: { deploymentId, target: deployment.target, strategy: target.strategy },
+    correlationId: plan.change.deliveryId,
+  });
+  deps.logger.info('deployment started', {
+    runId: plan.runId,
+    deploymentId,
+    from: revision.from,
+    to: revision.to,
+    strategy: target.strategy,
+  });
+}
+
+/**
+ * A CodeDeploy state-change event: finds the run by the deployment's description and answers
+ * its Deploy task. Events of deployments Gantry did not start are ignored.
+ */
+export async function onDeploymentEvent(deps: DeployDeps, info: DeploymentInfo, runId: string): Promise<string> {
+  const { deploymentId } = info;
+  const run = await deps.runs.get(runId);
+  const deployment = run?.deployment;
+  if (run === undefined || deployment === undefined) return `no run ${runId} deploying`;
+  if (deployment.deploymentId === undefined) {
+    if (deployment.status !== 'in_progress') return 'already settled';
+    throw new DeploymentNotYetRecorded(`run ${runId} has not noted deployment ${deploymentId} yet`);
+  }
+  if (deployment.deploymentId !== deploymentId) return `run ${runId} is on deployment ${deployment.deploymentId}`;
+  if (!isEnded(info)) return `deployment ${deploymentId} is ${info.status}`;
+  return (await answerDeployment(deps, run.plan, deployment, info)) ? 'answered' : 'already settled';
+}
+
+/**
+ * After the Deploy task timed out (no event came): asks CodeDeploy once. Succeeded goes on; an
+ * ended failure fails the run; a deployment still running is stopped and rolled back.
+ */
+export async function reconcileDeployment(deps: DeployDeps, plan: RunPlan): Promise<DeployedOutput> {
+  const target = requireTarget(plan);
+  const deployment = (await deps.runs.get(plan.runId))?.deployment;
+  if (deployment?.deploymentId === undefined) {
+    throw new DeployError('Gantry.DeploymentTimedOut', 'the deployment never started before the deploy timeout');
+  }
+  const info = await deps.deploy.getDeployment(deployment.deploymentId);
+  if (info.status === 'Succeeded') {
+    await recordOutcome(deps, plan, deployment, info);
+    return outputOf(deployment, info);
+  }
+  if (isEnded(info)) {
+    await recordOutcome(deps, plan, deployment, info);
+    throw failureOf(deployment, info);
+  }
+  await deps.deploy.stopDeployment(deployment.deploymentId);
+  const reason = `no deployment state-change event within ${Math.round(target.timeoutSeconds / 60)} min (CodeDeploy said ${info.status}); stopped and rolled back`;
+  await recordOutcome(deps, plan, deployment, { ...info, status: 'Stopped', error: reason, rolledBack: true });
+  throw new DeployError('Gantry.DeploymentTimedOut', reason);
+}
+
+/**
+ * After the bake time at full traffic: the deployment group's alarms must all be quiet. One in
+ * ALARM sends traffic back to the previous version (all at once) and fails the run.
+ */
+export async function checkBake(deps: DeployDeps, plan: RunPlan): Promise<{ alarms: string[] }> {
+  const target = requireTarget(plan);
+  const run = await deps.runs.get(plan.runId);
+  const deployment = run?.deployment;
+  const alarms = await deps.deploy.groupAlarms(target.application, target.deploymentGroup);
+  const firing = (await deps.deploy.alarmStates(alarms)).filter((a) => a.state === 'ALARM');
+  const now = deps.clock();
+  const baked = `${Math.round(target.bakeSeconds / 60)} min`;
+  if (firing.length === 0) {
+    if (deployment !== undefined) {
+      await deps.runs.setStage(
+        plan.runId,
+        'deploy',
+        {
+          status: 'succeeded',
+          startedAt: deployment.startedAt,
+          endedAt: now.toISOString(),
+          summary: `${shiftText(deployment)} (${target.strategy}); baked ${baked}, ${alarms.length} alarm(s) quiet`,
+        },
+        now,
+      );
+    }
+    return { alarms };
+  }
+  const alarmText = firing.map((a) => `${a.name} (${a.reason || 'in ALARM'})`).join('; ');
+  let reason = `alarm fired during the ${baked} bake: ${alarmText}`;
+  if (deployment?.fromVersion && target.lambda !== null) {
+    const rollbackId = await deps.deploy.createDeployment({
+      application: target.application,
+      deploymentGroup: target.deploymentGroup,
+      deploymentConfig: 'CodeDeployDefault.LambdaAllAtOnce',
+      description: `gantry rollback of run ${plan.runId} after its bake`,
+      appSpec: lambdaAppSpec(target, deployment.toVersion, deployment.fromVersion),
+    });
+    reason += `; traffic sent back to version ${deployment.fromVersion} (${rollbackId})`;
+  } else {
+    reason += '; no earlier version to send traffic back to: roll back with `gantry runs rollback`';
+  }
+  await deps.audit.record({
+    type: 'deploy.rolled_back',
+    actor: { type: 'system', id: 'gantry', providerIdentity: null },
+    subject: subjectOf(plan),
+    outcome: 'failure',
+    details: { deploymentId: deployment?.deploymentId ?? '', target: describeTarget(target), reason },
+    correlationId: plan.change.deliveryId,
+  });
+  throw new DeployError('Gantry.BakeAlarm', reason);
+}
+
+/** Ends a deployment on the run record and in the audit trail, then answers the Deploy task. */
+export async function answerDeployment(
+  deps: DeployDeps,
+  plan: RunPlan,
+  deployment: RunDeployment,
+  info: DeploymentInfo,
+): Promise<boolean> {
+  if (!(await recordOutcome(deps, plan, deployment, info))) return false;
+  if (info.status === 'Succeeded') {
+    await deps.executions.sendTaskSuccess(deployment.taskToken, outputOf(deployment, info));
+  } else {
+    const failure = failureOf(deployment, info);
+    await deps.executions.sendTaskFailure(deployment.taskToken, failure.name, failure.message);
+  }
+  return true;
+}
+
+/** Closes the deployment once (false if something else closed it first) and records how it ended. */
+async function recordOutcome(
+  deps: DeployDeps,
+  plan: RunPlan,
+  deployment: RunDeployment,
+  info: DeploymentInfo,
+): Promise<boolean> {
+  const now = deps.clock();
+  const succeeded = info.status === 'Succeeded';
+  const reason = succeeded ? undefined : failureOf(deployment, info).message;
+  const closed = await deps.runs.closeDeployment(
+    plan.runId,
+    {
+      status: succeeded ? 'succeeded' : info.status === 'Stopped' ? 'stopped' : 'failed',
+      endedAt: now.toISOString(),
+      ...(reason === undefined ? {} : { reason }),
+      ...(succeeded ? {} : { rolledBack: info.rolledBack }),
+    },
+    now,
+  );
+  if (!closed) return false;
+  const details = { deploymentId: info.deploymentId, target: deployment.target };
+  const base = {
+    actor: { type: 'system' as const, id: 'gantry', providerIdentity: null },
+    subject: subjectOf(plan),
+    correlationId: plan.change.deliveryId,
+  };
+  if (succeeded) {
+    await deps.runs.setStage(
+      plan.runId,
+      'deploy',
+      {
+        status: 'running',
+        startedAt: deployment.startedAt,
+        summary: `${shiftText(deployment)} (${deployment.strategy}); all traffic on ${deployment.toVersion}, baking`,
+      },
+      now,
+    );
+    await deps.audit.record({ ...base, type: 'deploy.succeeded', outcome: 'success', details });
+  } else {
+    await deps.audit.record({
+      ...base,
+      type: 'deploy.rolled_back',
+      outcome: 'failure',
+      details: { ...details, reason: reason ?? info.status },
+    });
+  }
+  deps.logger.info('deployment ended', { runId: plan.runId, deploymentId: info.deploymentId, status: info.status });
+  return true;
+}
+
+function failureOf(deployment: RunDeployment, info: DeploymentInfo): DeployError {
+  const back =
+    info.rolledBack && deployment.fromVersion ? `; traffic rolled back to version ${deployment.fromVersion}` : '';
+  const why = info.error ?? info.status.toLowerCase();
+  return info.status === 'Stopped'
+    ? new DeployError('Gantry.DeploymentStopped', `deployment ${info.deploymentId} stopped: ${why}${back}`)
+    : new DeployError('Gantry.DeploymentFailed', `deployment ${info.deploymentId} failed: ${why}${back}`);
+}
+
+function outputOf(deployment: RunDeployment, info: DeploymentInfo): DeployedOutput {
+  return {
+    deploymentId: info.deploymentId || null,
+    fromVersion: deployment.fromVersion,
+    toVersion: deployment.toVersion,
+    target: deployment.target,
+  };
+}
+
+function isEnded(info: DeploymentInfo): boolean {
+  return (DEPLOYMENT_ENDED as readonly string[]).includes(info.status);
+}
+
+function requireTarget(plan: RunPlan): DeployTarget {
+  if (plan.deployTarget === null) {
+    throw new DeployError('Gantry.NoDeployTarget', `environment ${plan.environment ?? '(none)'} has no deploy target`);
+  }
+  return plan.deployTarget;
+}
+
+function shiftText(d: Pick<RunDeployment, 'fromVersion' | 'toVersion'>): string {
+  return d.fromVersion === null ? `→ ${d.toVersion}` : `version ${d.fromVersion} → ${d.toVersion}`;
+}
+
+/** Which revision to release and the AppSpec that releases it. */
+async function revisionOf(
+  deps: DeployDeps,
+  plan: RunPlan,
+  target: DeployTarget,
+  build: BuildRef,
+): Promise<{ from: string | null; to: string; appSpec: string }> {
+  if (target.lambda !== null) {
+    const { function: fn, alias } = target.lambda;
+    const to =
+      plan.rollback?.version ?? (await deps.deploy.publishVersion(fn, artifactObject(build, target.lambda.artifact)));
+    const from = await deps.deploy.aliasVersion(fn, alias);
+    return { from, to, appSpec: lambdaAppSpec(target, from, to) };
+  }
+  if (target.ecs === null) throw new DeployError('Gantry.NoDeployTarget', 'the target names neither lambda nor ecs');
+  const taskDefinition =
+    plan.rollback?.version ??
+    (await deps.artifacts.read(requireArtifacts(build), artifactObject(build, target.ecs.taskDefinitionArtifact).key))
+      .toString('utf8')
+      .trim();
+  return { from: null, to: taskDefinition, appSpec: ecsAppSpec(target, taskDefinition) };
+}
+
+function requireArtifacts(build: BuildRef): string {
+  if (!build.artifacts) throw new DeployError('Gantry.DeploymentFailed', `build ${build.id} uploaded no artifacts`);
+  return build.artifacts;
+}
+
+/** `arn:aws:s3:::bucket/prefix` + `dist/function.zip` → the object. */
+function artifactObject(build: BuildRef, path: string): { bucket: string; key: string } {
+  const { bucket, prefix } = parseS3Location(requireArtifacts(build));
+  return { bucket, key: `${prefix}${path.replace(/^\/+/, '')}` };
+}

@@ -1,0 +1,20 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { type Observability, traced } from '../observability';
+import { awsPipelineDeps } from '../pipelines/wiring';
+import { AwsDeployControl } from './aws';
+import type { DeployDeps } from './release';
+
+/** The pipeline's ports plus CodeDeploy, Lambda and CloudWatch: SDK clients built once per cold start. */
+export function awsDeployDeps(o11y: Observability, env: NodeJS.ProcessEnv = process.env): DeployDeps {
+  const { tracer } = o11y;
+  return {
+    ...awsPipelineDeps(o11y, env),
+    deploy: new AwsDeployControl(
+      traced(tracer, new CodeDeployClient({})),
+      traced(tracer, new LambdaClient({})),
+      traced(tracer, new CloudWatchClient({})),
+    ),
+  };
+}

@@ -1,0 +1,140 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { synthGantry, TEST_CONFIG_YAML, testConfig } from '../support/cdk';
+
+/** The test config plus sample targets: Lambda (dev, prod) and ECS (staging). */
+const SAMPLE_YAML = TEST_CONFIG_YAML.replace(
+  'lambda: { function: widgets-dev }',
+  'lambda: { function: widgets-dev }\n          sample: true',
+)
+  .replace('lambda: { function: widgets-prod }', 'lambda: { function: widgets-prod }\n          sample: true')
+  .replace(
+    '      - name: prod\n        branches: release/*',
+    `      - name: staging
+        branches: main
+        deploy:
+          application: widgets-ecs
+          deploymentGroup: staging
+          ecs: { cluster: widgets, service: widgets-web, container: web, port: 80, terminationWaitMinutes: 15 }
+          strategy: Canary10Percent5Minutes
+          sample: true
+      - name: prod
+        branches: release/*`,
+  );
+
+const app = synthGantry(testConfig(SAMPLE_YAML), true);
+if (app.sample === undefined) throw new Error('the sample stack was not created');
+const sample = Template.fromStack(app.sample);
+const control = app.control$;
+
+describe('the sample service stack', () => {
+  it('gives each Lambda target an alias and a deployment group that rolls back on failure, stop and alarm', () => {
+    sample.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'widgets-dev',
+      Handler: 'src/lambda.handler',
+    });
+    sample.hasResourceProperties('AWS::Lambda::Alias', { Name: 'live' });
+    sample.hasResourceProperties('AWS::CodeDeploy::Application', {
+      ApplicationName: 'widgets',
+      ComputePlatform: 'Lambda',
+    });
+    sample.hasResourceProperties('AWS::CodeDeploy::DeploymentGroup', {
+      DeploymentGroupName: 'dev',
+      DeploymentConfigName: 'gantry-widgets-dev',
+      AutoRollbackConfiguration: {
+        Enabled: true,
+        Events: Match.arrayWith(['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_REQUEST', 'DEPLOYMENT_STOP_ON_ALARM']),
+      },
+      AlarmConfiguration: {
+        Enabled: true,
+        Alarms: [{ Name: Match.anyValue() }, { Name: Match.anyValue() }],
+      },
+    });
+    sample.hasResourceProperties('AWS::CodeDeploy::DeploymentGroup', {
+      DeploymentGroupName: 'prod',
+      DeploymentConfigName: 'CodeDeployDefault.LambdaCanary10Percent5Minutes',
+    });
+  });
+
+  it('watches an error-rate and a p99 latency alarm on each alias', () => {
+    sample.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'gantry-widgets-dev-error-rate',
+      Threshold: 5,
+      ComparisonOperator: 'GreaterThanThreshold',
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: 'IF(invocations > 0, 100 * errors / invocations, 0)' }),
+      ]),
+    });
+    sample.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'gantry-widgets-dev-latency',
+      MetricName: 'Duration',
+      ExtendedStatistic: 'p99',
+      Threshold: 1000,
+    });
+  });
+
+  it('has one traffic hook that CodeDeploy may invoke and that may report to the groups', () => {
+    sample.hasResourceProperties('AWS::Lambda::Function', { FunctionName: 'gantry-traffic-hook' });
+    sample.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Action: 'codedeploy:PutLifecycleEventHookExecutionStatus', Effect: 'Allow' }),
+        ]),
+      },
+    });
+  });
+
+  it('synthesizes an ECS blue/green target: test listener, two target groups, a termination wait', () => {
+    sample.hasResourceProperties('AWS::ECS::Service', { DeploymentController: { Type: 'CODE_DEPLOY' } });
+    sample.resourceCountIs('AWS::ElasticLoadBalancingV2::TargetGroup', 2);
+    sample.resourceCountIs('AWS::ElasticLoadBalancingV2::Listener', 2);
+    sample.hasResourceProperties('AWS::CodeDeploy::DeploymentGroup', {
+      DeploymentGroupName: 'staging',
+      DeploymentConfigName: 'CodeDeployDefault.ECSCanary10Percent5Minutes',
+      BlueGreenDeploymentConfiguration: {
+        TerminateBlueInstancesOnDeploymentSuccess: { Action: 'TERMINATE', TerminationWaitTimeInMinutes: 15 },
+      },
+      DeploymentStyle: { DeploymentType: 'BLUE_GREEN', DeploymentOption: 'WITH_TRAFFIC_CONTROL' },
+    });
+  });
+});
+
+describe('the control plane drives CodeDeploy', () => {
+  it("creates the custom shift's deployment configuration", () => {
+    control.hasResourceProperties('AWS::CodeDeploy::DeploymentConfig', {
+      DeploymentConfigName: 'gantry-widgets-dev',
+      ComputePlatform: 'Lambda',
+      TrafficRoutingConfig: { Type: 'TimeBasedCanary', TimeBasedCanary: { CanaryPercentage: 20, CanaryInterval: 3 } },
+    });
+  });
+
+  it('resumes runs from CodeDeploy state-change events on the default bus, only for its applications', () => {
+    control.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.codedeploy'],
+        'detail-type': ['CodeDeploy Deployment State-change Notification'],
+        detail: { state: ['SUCCESS', 'FAILURE', 'STOP'], application: ['widgets', 'widgets-ecs'] },
+      },
+      EventBusName: Match.absent(),
+      Targets: [Match.objectLike({ RetryPolicy: Match.anyValue(), DeadLetterConfig: Match.anyValue() })],
+    });
+  });
+
+  it('scopes CodeDeploy and Lambda grants to the configured deployment groups and functions', () => {
+    const policies = JSON.stringify(control.findResources('AWS::IAM::Policy'));
+    expect(policies).toContain('deploymentgroup:widgets/dev');
+    expect(policies).toContain('deploymentgroup:widgets-ecs/staging');
+    expect(policies).toContain(':function:widgets-dev');
+    expect(policies).not.toMatch(/"codedeploy:CreateDeployment"[^\]]*"Resource":"\*"/);
+  });
+
+  it('parks the run on the Deploy task until the event answers, reconciling once on timeout', () => {
+    const machines = control.findResources('AWS::StepFunctions::StateMachine', {
+      Properties: { StateMachineName: 'gantry-pipeline-widgets' },
+    });
+    const text = JSON.stringify(Object.values(machines)[0]?.Properties?.DefinitionString);
+    expect(text).toContain('lambda:invoke.waitForTaskToken');
+    const deploy = text.slice(text.indexOf('Deploy dev\\":{'), text.indexOf('Deploy dev\\":{') + 1500);
+    expect(deploy).toMatch(/TimeoutSeconds\W+1800/);
+    expect(deploy).toMatch(/States\.Timeout\W+ResultPath\W+\$\.deployTimeout\W+Next\W+Reconcile dev/);
+  });
+});
