@@ -1,0 +1,281 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type RunningDynalite, startDynalite } from '../../../local/dynamodb/dynalite';
+import { runIdOf } from '../../../shared/deploy/appspec';
+import { cancel, OperatorActionError, rollback } from '../../../shared/deploy/operator';
+import {
+  checkBake,
+  type DeployDeps,
+  DeploymentNotYetRecorded,
+  onDeploymentEvent,
+  reconcileDeployment,
+  startDeployment,
+} from '../../../shared/deploy/release';
+import { type RunPlan, resolvePlan } from '../../../shared/pipelines/plan';
+import { createRunsTable } from '../../support/aws';
+import { FakeDeployControl } from '../../support/deploy-fakes';
+import { type PipelineFakes, pipelineFakes } from '../../support/pipeline-fakes';
+import { planRequest, sourceEvent } from '../../support/plans';
+
+const BUILD = { id: 'gantry-widgets:b1', artifacts: 'arn:aws:s3:::artifacts-bucket/widgets/b1/artifacts' };
+
+describe('deploying a run through CodeDeploy', () => {
+  let dynamo: RunningDynalite;
+  let client: DynamoDBClient;
+  let f: PipelineFakes;
+  let cd: FakeDeployControl;
+  let deps: DeployDeps;
+  let table = 0;
+
+  beforeAll(async () => {
+    dynamo = await startDynalite();
+  });
+  afterAll(async () => {
+    client?.destroy();
+    await dynamo.close();
+  });
+  beforeEach(async () => {
+    const name = `runs-${++table}`;
+    client = await createRunsTable(dynamo.endpoint, name);
+    f = pipelineFakes(client, name);
+    cd = new FakeDeployControl();
+    deps = { ...f.deps, deploy: cd };
+  });
+
+  async function devRun(): Promise<RunPlan> {
+    const plan = resolvePlan(planRequest(sourceEvent({ branch: 'develop', ref: 'refs/heads/develop' })));
+    await f.runs.create(plan, 'RUNNING', f.now);
+    return plan;
+  }
+
+  it('publishes the build as a version and shifts the alias with the target’s configuration, parked on the token', async () => {
+    const plan = await devRun();
+    await startDeployment(deps, plan, BUILD, 'token-1');
+    expect(cd.published).toEqual([
+      { fn: 'widgets-dev', bucket: 'artifacts-bucket', key: 'widgets/b1/artifacts/dist/function.zip' },
+    ]);
+    const [request] = cd.created;
+    expect(request).toMatchObject({
+      application: 'widgets',
+      deploymentGroup: 'dev',
+      deploymentConfig: 'CodeDeployDefault.LambdaCanary10Percent5Minutes',
+    });
+    expect(runIdOf(request?.description ?? '')).toBe(plan.runId);
+    expect(JSON.parse(request?.appSpec ?? '{}')).toMatchObject({
+      Resources: [{ 'widgets-dev': { Properties: { Alias: 'live', CurrentVersion: '3', TargetVersion: '4' } } }],
+      Hooks: [{ BeforeAllowTraffic: 'widgets-hook' }, { AfterAllowTraffic: 'widgets-hook' }],
+    });
+    const run = await f.runs.get(plan.runId);
+    expect(run?.deployment).toMatchObject({
+      taskToken: 'token-1',
+      fromVersion: '3',
+      toVersion: '4',
+      status: 'in_progress',
+    });
+    expect(run?.stages.deploy?.status).toBe('running');
+    expect(f.audit.records.map((r) => r.type)).toEqual(['deploy.started']);
+    expect(f.executions.successes).toEqual([]);
+  });
+
+  it('is answered by the state-change event: success resumes the run, once, however often the event comes', async () => {
+    const plan = await devRun();
+    await startDeployment(deps, plan, BUILD, 'token-1');
+    cd.end('d-000000001', 'Succeeded');
+    const info = await cd.getDeployment('d-000000001');
+    await expect(onDeploymentEvent(deps, info, plan.runId)).resolves.toBe('answered');
+    await expect(onDeploymentEvent(deps, info, plan.runId)).resolves.toBe('already settled');
+    expect(f.executions.successes).toEqual([
+      { token: 'token-1', output: expect.objectContaining({ deploymentId: 'd-000000001', toVersion: '4' }) },
+    ]);
+    expect((await f.runs.get(plan.runId))?.deployment?.status).toBe('succeeded');
+    expect(f.audit.records.map((r) => r.type)).toEqual(['deploy.started', 'deploy.succeeded']);
+  });
+
+  it('fails the run with CodeDeploy’s reason when the deployment rolled back', async () => {
+    const plan = await devRun();
+    await startDeployment(deps, plan, BUILD, 'token-1');
+    cd.end('d-000000001', 'Failed', 'One or more alarms have been activated: gantry-widgets-dev-error-rate', true);
+    await onDeploymentEvent(deps, await cd.getDeployment('d-000000001'), plan.runId);
+    expect(f.executions.failures).toEqual([
+      {
+        token: 'token-1',
+        error: 'Gantry.DeploymentFailed',
+        cause:
+          'deployment d-000000001 failed: One or more alarms have been activated: gantry-widgets-dev-error-rate; traffic rolled back to version 3',
+      },
+    ]);
+    const rolledBack = f.audit.records.find((r) => r.type === 'deploy.rolled_back');
+    expect(rolledBack?.outcome).toBe('failure');
+  });
+
+  it('asks EventBridge to retry an event that comes before the run noted its deployment', async () => {
+    const plan = await devRun();
+    await f.runs.openDeployment(
+      plan.runId,
+      {
+        taskToken: 't',
+        target: 'x',
+        strategy: 's',
+        fromVersion: '3',
+        toVersion: '4',
+        status: 'in_progress',
+        startedAt: '',
+      },
+      f.now,
+    );
+    const info = { deploymentId: 'd-1', status: 'Succeeded', description: '', error: null, rolledBack: false };
+    await expect(onDeploymentEvent(deps, info, plan.runId)).rejects.toBeInstanceOf(DeploymentNotYetRecorded);
+  });
+
+  it('adopts the deployment a retried Deploy step already started, answering at once if it ended', async () => {
+    const plan = await devRun();
+    await startDeployment(deps, plan, BUILD, 'token-1');
+    cd.end('d-000000001', 'Succeeded');
+    await startDeployment(deps, plan, BUILD, 'token-2');
+    expect(cd.created).toHaveLength(1);
+    expect(f.executions.successes.map((s) => s.token)).toEqual(['token-2']);
+  });
+
+  it('reconciles once when no event came: a deployment still running is stopped and the run fails', async () => {
+    const plan = await devRun();
+    await startDeployment(deps, plan, BUILD, 'token-1');
+    await expect(reconcileDeployment(deps, plan)).rejects.toMatchObject({
+      name: 'Gantry.DeploymentTimedOut',
+      message: expect.stringContaining('no deployment state-change event within 120 min'),
+    });
+    expect(cd.stopped).toEqual(['d-000000001']);
+  });
+
+  it('reconciles a deployment that did succeed into a run that goes on', async () => {
+    const plan = await devRun();
+    await startDeployment(deps, plan, BUILD, 'token-1');
+    cd.end('d-000000001', 'Succeeded');
+    await expect(reconcileDeployment(deps, plan)).resolves.toMatchObject({ toVersion: '4' });
+    expect(f.executions.successes).toEqual([]);
+  });
+
+  it('after the bake, an alarm in ALARM sends traffic back to the previous version and fails the run', async () => {
+    const plan = await devRun();
+    await startDeployment(deps, plan, BUILD, 'token-1');
+    cd.end('d-000000001', 'Succeeded');
+    await onDeploymentEvent(deps, await cd.getDeployment('d-000000001'), plan.runId);
+    cd.alarms = [{ name: 'gantry-widgets-dev-latency', state: 'ALARM', reason: 'p99 1450 ms > 1000' }];
+    await expect(checkBake(deps, plan)).rejects.toMatchObject({
+      name: 'Gantry.BakeAlarm',
+      message: expect.stringContaining(
+        'gantry-widgets-dev-latency (p99 1450 ms > 1000); traffic sent back to version 3',
+      ),
+    });
+    expect(JSON.parse(cd.created[1]?.appSpec ?? '{}').Resources[0]['widgets-dev'].Properties).toMatchObject({
+      CurrentVersion: '4',
+      TargetVersion: '3',
+    });
+    expect(cd.created[1]?.deploymentConfig).toBe('CodeDeployDefault.LambdaAllAtOnce');
+  });
+
+  it('a quiet bake marks the deploy stage succeeded', async () => {
+    const plan = await devRun();
+    await startDeployment(deps, plan, BUILD, 'token-1');
+    cd.end('d-000000001', 'Succeeded');
+    await onDeploymentEvent(deps, await cd.getDeployment('d-000000001'), plan.runId);
+    await expect(checkBake(deps, plan)).resolves.toEqual({ alarms: ['errors'] });
+    expect((await f.runs.get(plan.runId))?.stages.deploy).toMatchObject({
+      status: 'succeeded',
+      summary: expect.stringContaining('version 3 → 4'),
+    });
+  });
+
+  describe('operators', () => {
+    /** A dev run that released `version` and succeeded. */
+    async function released(version: string, at: string): Promise<RunPlan> {
+      f.now = new Date(at);
+      const plan = await devRun();
+      cd.nextVersion = version;
+      await startDeployment(deps, plan, BUILD, `token-${version}`);
+      const id = `d-${String(cd.created.length).padStart(9, '0')}`;
+      cd.end(id, 'Succeeded');
+      await onDeploymentEvent(deps, await cd.getDeployment(id), plan.runId);
+      await f.runs.setStatus(plan.runId, 'SUCCEEDED', f.now);
+      cd.aliasAt = version;
+      return plan;
+    }
+
+    it('roll an environment back to its last good revision as a new, linked, audited run', async () => {
+      const v4 = await released('4', '2026-11-23T10:00:00Z');
+      const v5 = await released('5', '2026-11-23T11:00:00Z');
+      const out = await rollback(deps, {
+        environment: 'dev',
+        principal: 'arn:aws:iam::1:user/ops',
+        reason: 'errors up',
+      });
+      expect(out).toMatchObject({ environment: 'dev', rollbackOf: v5.runId, toRunId: v4.runId, version: '4' });
+      const started = f.executions.started[0];
+      expect(started?.stateMachineArn).toBe(
+        'arn:aws:states:us-east-1:123456789012:stateMachine:gantry-pipeline-widgets',
+      );
+      const plan = (started?.input as { plan: RunPlan }).plan;
+      expect(plan).toMatchObject({
+        trigger: 'rollback',
+        runId: out.runId,
+        commit: v4.commit,
+        rollback: { version: '4' },
+      });
+      expect((await f.runs.get(out.runId))?.status).toBe('RUNNING');
+      expect(f.audit.records.filter((r) => r.type === 'operator.action')[0]?.details).toMatchObject({
+        action: 'rollback',
+        reason: 'errors up',
+      });
+      // The rollback run deploys the recorded version without publishing anything.
+      const before = cd.published.length;
+      await startDeployment(deps, plan, { id: 'none' }, 'token-rb');
+      expect(cd.published).toHaveLength(before);
+      expect(JSON.parse(cd.created.at(-1)?.appSpec ?? '{}').Resources[0]['widgets-dev'].Properties.TargetVersion).toBe(
+        '4',
+      );
+    });
+
+    it('refuse a rollback with no earlier good revision, or without a reason', async () => {
+      const only = await released('4', '2026-11-23T10:00:00Z');
+      await expect(rollback(deps, { runId: only.runId, principal: 'p', reason: 'x' })).rejects.toMatchObject({
+        code: 'nothing_to_roll_back',
+        status: 409,
+      });
+      await expect(rollback(deps, { runId: only.runId, principal: 'p', reason: ' ' })).rejects.toBeInstanceOf(
+        OperatorActionError,
+      );
+      await expect(rollback(deps, { environment: 'qa', principal: 'p', reason: 'x' })).rejects.toMatchObject({
+        code: 'nothing_to_roll_back',
+      });
+    });
+
+    it('cancel a deploying run by stopping its deployment, which fails the run with the operator’s reason', async () => {
+      const plan = await devRun();
+      await startDeployment(deps, plan, BUILD, 'token-1');
+      await expect(
+        cancel(deps, { runId: plan.runId, principal: 'arn:aws:iam::1:user/ops', reason: 'wrong build' }),
+      ).resolves.toEqual({ outcome: 'deployment_stopped' });
+      expect(cd.stopped).toEqual(['d-000000001']);
+      expect(f.executions.failures[0]).toMatchObject({
+        error: 'Gantry.DeploymentStopped',
+        cause: expect.stringContaining(
+          'stopped by arn:aws:iam::1:user/ops: wrong build; traffic rolled back to version 3',
+        ),
+      });
+      // The STOP event that follows finds the deployment settled.
+      await expect(onDeploymentEvent(deps, await cd.getDeployment('d-000000001'), plan.runId)).resolves.toBe(
+        'already settled',
+      );
+    });
+
+    it('cancel a run that is not deploying by stopping its execution', async () => {
+      const plan = await devRun();
+      await expect(cancel(deps, { runId: plan.runId, principal: 'p', reason: 'not needed' })).resolves.toEqual({
+        outcome: 'cancelled',
+      });
+      expect(f.executions.stopped).toEqual([{ executionArn: plan.executionArn, error: 'Gantry.Cancelled' }]);
+      expect((await f.runs.get(plan.runId))?.status).toBe('CANCELLED');
+      await expect(cancel(deps, { runId: plan.runId, principal: 'p', reason: 'again' })).rejects.toMatchObject({
+        code: 'not_active',
+      });
+    });
+  });
+});
