@@ -106,6 +106,15 @@ export function describeRun(run: RunRecord, log: readonly string[]): string {
   ];
   if (run.gates) out.push('', gatesLine(run));
   if (run.approval) out.push('', ...approvalLines(run));
+  if (run.deployment) out.push('', ...deploymentLines(run));
+  if (run.plan.rollback) {
+    const r = run.plan.rollback;
+    out.push(
+      '',
+      `Rollback requested by ${r.requestedBy}: "${r.reason}"`,
+      `  undoes run ${r.ofRunId ?? '-'}, redeploys version ${r.version} of run ${r.toRunId}`,
+    );
+  }
   if (run.failure) out.push('', `Failed in ${run.failure.stage}: ${run.failure.reason}`);
   if (run.cancelledBy) out.push('', `Cancelled: superseded by run ${run.cancelledBy}`);
   if (log.length > 0)
@@ -130,6 +139,17 @@ function gatesLine(run: RunRecord): string {
     `Gates ${run.gates?.passed ? 'passed' : 'FAILED'}: ${parts.join(', ')}`,
     ...reasons.map((r) => `  - ${r}`),
   ].join('\n');
+}
+
+function deploymentLines(run: RunRecord): string[] {
+  const d = run.deployment;
+  if (d === undefined) return [];
+  const shift = d.fromVersion === null ? `→ ${d.toVersion}` : `version ${d.fromVersion} → ${d.toVersion}`;
+  return [
+    `Deployment ${d.status.replace('_', ' ')}${d.rolledBack ? ', rolled back' : ''}: ${shift} on ${d.target}`,
+    `  ${d.strategy}${d.deploymentId ? `, CodeDeploy ${d.deploymentId}` : ''}, started ${when(d.startedAt)}${d.endedAt ? `, took ${duration(d.startedAt, d.endedAt)}` : ''}`,
+    ...(d.reason ? [`  ${d.reason}`] : []),
+  ];
 }
 
 function approvalLines(run: RunRecord): string[] {

@@ -58,20 +58,37 @@ export async function sendDecision(
   target: Target,
   decision: Decision,
 ): Promise<{ status: number; body: Record<string, unknown> }> {
-  const body = JSON.stringify({ decision: decision.decision, reason: decision.reason });
-  const path = `runs/${encodeURIComponent(decision.runId)}/decision`;
+  if (target.kind === 'local' && !decision.as)
+    throw new UsageError(
+      'in local mode, say who decides with --as <identity> (in AWS your IAM principal is the approver)',
+    );
+  return callOperatorApi(
+    target,
+    `runs/${encodeURIComponent(decision.runId)}/decision`,
+    { decision: decision.decision, reason: decision.reason },
+    decision.as,
+  );
+}
+
+/**
+ * POSTs to the operator API: IAM-signed in AWS (the caller's principal is who acts), locally
+ * as the named identity.
+ */
+export async function callOperatorApi(
+  target: Target,
+  path: string,
+  payload: Record<string, unknown>,
+  as?: string,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const body = JSON.stringify(payload);
   if (target.kind === 'local') {
-    if (!decision.as)
-      throw new UsageError(
-        'in local mode, say who decides with --as <identity> (in AWS your IAM principal is the approver)',
-      );
     return post(`${target.info.webhookUrl}/${path}`, body, {
       'content-type': 'application/json',
-      'x-gantry-principal': decision.as,
+      'x-gantry-principal': as ?? 'operator',
     });
   }
-  if (decision.as)
-    throw new UsageError('--as is for local mode; in AWS the approver is the IAM principal your credentials belong to');
+  if (as)
+    throw new UsageError('--as is for local mode; in AWS you act as the IAM principal your credentials belong to');
   const base = await operatorApiUrl(target);
   const url = new URL(path, base);
   const signer = new SignatureV4({

@@ -10,7 +10,9 @@ interface Common {
 export function registerRunsCommands(program: Command): void {
   const runs = program
     .command('runs')
-    .description('pipeline runs: list, show, approve, reject (local mode when it runs here; AWS with --region)')
+    .description(
+      'pipeline runs: list, show, approve, reject, cancel, rollback (local mode when it runs here; AWS with --region)',
+    )
     .option('--region <region>', 'talk to AWS in this region (standard credential chain)')
     .option('--data-dir <dir>', 'the local control plane data folder (env GANTRY_DATA_DIR)');
   const common = () => runs.opts<Common>();
@@ -66,13 +68,7 @@ export function registerRunsCommands(program: Command): void {
           reason: options.reason,
           ...(options.as ? { as: options.as } : {}),
         });
-        const error = answer.body.error as { code?: string; message?: string } | undefined;
-        if (answer.status >= 500) throw new CommandFailed(`the operator API failed (${answer.status})`);
-        if (error)
-          throw answer.status === 400
-            ? new UsageError(error.message ?? 'refused')
-            : new CommandFailed(`${error.code}: ${error.message}`);
-        const outcome = answer.body as { outcome: string; approvals?: number; needed?: number };
+        const outcome = accepted(answer) as { outcome: string; approvals?: number; needed?: number };
         process.stdout.write(
           outcome.outcome === 'recorded'
             ? `Recorded: ${outcome.approvals} of ${outcome.needed} approvals; run ${run.runId.slice(0, 12)} keeps waiting.\n`
@@ -80,4 +76,73 @@ export function registerRunsCommands(program: Command): void {
         );
       });
   }
+
+  runs
+    .command('cancel')
+    .description('stop a run; a run that is deploying has its deployment stopped and rolled back')
+    .argument('<run>', 'run id, or its first characters')
+    .requiredOption('--reason <text>', 'why: recorded in the audit ledger')
+    .option('--as <identity>', 'local mode: who cancels (default: operator)')
+    .action(async (id: string, options: { reason: string; as?: string }) => {
+      const { resolveTarget, callOperatorApi } = await import('../target');
+      const { findRun } = await import('../runs');
+      const target = resolveTarget(common());
+      const run = await findRun(target, id);
+      const out = accepted(
+        await callOperatorApi(
+          target,
+          `runs/${encodeURIComponent(run.runId)}/cancel`,
+          { reason: options.reason },
+          options.as,
+        ),
+      ) as { outcome: string };
+      process.stdout.write(
+        out.outcome === 'deployment_stopped'
+          ? `Run ${run.runId.slice(0, 12)}: deployment stopped; CodeDeploy sends traffic back to the previous version and the run fails with your reason.\n`
+          : `Run ${run.runId.slice(0, 12)} cancelled.\n`,
+      );
+    });
+
+  runs
+    .command('rollback')
+    .description('redeploy the last good revision of an environment as a new run (linked and audited)')
+    .argument('<run|env>', 'a run (roll back what it deployed) or an environment name (roll back what it runs now)')
+    .requiredOption('--reason <text>', 'why: recorded in the audit ledger')
+    .option('--pipeline <name>', 'when several pipelines deploy to the environment')
+    .option('--as <identity>', 'local mode: who rolls back (default: operator)')
+    .option('--json', 'print the new run as JSON')
+    .action(async (subject: string, options: { reason: string; pipeline?: string; as?: string; json?: boolean }) => {
+      const { resolveTarget, callOperatorApi } = await import('../target');
+      const { findRun } = await import('../runs');
+      const target = resolveTarget(common());
+      const run = /^[0-9a-f]{6,}$|^rollback-/.test(subject)
+        ? await findRun(target, subject).catch(() => undefined)
+        : undefined;
+      const request = run
+        ? { runId: run.runId, reason: options.reason }
+        : { environment: subject, reason: options.reason, ...(options.pipeline ? { pipeline: options.pipeline } : {}) };
+      const out = accepted(await callOperatorApi(target, 'rollbacks', request, options.as)) as {
+        runId: string;
+        environment: string;
+        rollbackOf: string;
+        toRunId: string;
+        version: string;
+      };
+      if (options.json) return printJson(out);
+      process.stdout.write(
+        `Rolling ${out.environment} back to version ${out.version} (first released by run ${out.toRunId.slice(0, 12)}), undoing run ${out.rollbackOf.slice(0, 12)}.\n` +
+          `New run: ${out.runId}  (follow it: gantry runs show ${out.runId})\n`,
+      );
+    });
+}
+
+/** The operator API's answer, or the error it gave, as the CLI reports errors. */
+function accepted(answer: { status: number; body: Record<string, unknown> }): Record<string, unknown> {
+  const error = answer.body.error as { code?: string; message?: string } | undefined;
+  if (answer.status >= 500) throw new CommandFailed(`the operator API failed (${answer.status})`);
+  if (error)
+    throw answer.status === 400
+      ? new UsageError(error.message ?? 'refused')
+      : new CommandFailed(`${error.code}: ${error.message}`);
+  return answer.body;
 }
