@@ -14,7 +14,11 @@ import type { StepFunctionsEmulator, StepFunctionsOptions } from './types';
  */
 export async function createStepFunctions(options: StepFunctionsOptions): Promise<StepFunctionsEmulator> {
   const integrations = new Map<string, IntegrationHandler>(Object.entries(options.integrations ?? {}));
-  const machines = loadMachines(options.stateMachines, (resource) => integrations.has(resource));
+  const machines = loadMachines(
+    options.stateMachines,
+    (resource) => integrations.has(resource),
+    options.timeScale === undefined ? {} : { timeScale: options.timeScale },
+  );
   const store = new ExecutionStore(options.dataDir);
   const tokens = new TaskTokens();
   const deps: ExecutionDeps = {

@@ -2,7 +2,7 @@ import { isJsonObject, type JsonObject } from '../eventbridge/json';
 import { layoutOf, type MachineLayout } from './bindings';
 import { buildEngine, type StateMachine } from './engine';
 import { InvalidDefinitionError } from './errors';
-import { prepareDefinition, type SyntheticState } from './prepare';
+import { type PrepareOptions, prepareDefinition, type SyntheticState } from './prepare';
 import { sha256 } from './store';
 import type { StateMachineSpec } from './types';
 import { refuseUnsupported } from './validate';
@@ -23,10 +23,11 @@ export interface LoadedMachine {
 export function loadMachines(
   specs: readonly StateMachineSpec[],
   registered: (resource: string) => boolean,
+  options: PrepareOptions = {},
 ): Map<string, LoadedMachine> {
   const engines = new Map<string, StateMachine>();
   const machines = new Map<string, LoadedMachine>();
-  for (const spec of specs) machines.set(spec.arn, loadMachine(spec, registered, engines));
+  for (const spec of specs) machines.set(spec.arn, loadMachine(spec, registered, engines, options));
   return machines;
 }
 
@@ -34,11 +35,12 @@ function loadMachine(
   spec: StateMachineSpec,
   registered: (resource: string) => boolean,
   engines: Map<string, StateMachine>,
+  options: PrepareOptions,
 ): LoadedMachine {
   const definition = parseDefinition(spec);
   refuseUnsupported(spec.name, definition);
   const layout = layoutOf(spec.name, definition, registered);
-  const prepared = prepareDefinition(definition);
+  const prepared = prepareDefinition(definition, options);
   const key = sha256(JSON.stringify(prepared.engine));
   let engine = engines.get(key);
   if (engine === undefined) {

@@ -13,7 +13,12 @@ export const SYNTHETIC_RESOURCE = 'arn:aws:states:::gantry:localState';
  * Pass states whose Result is falsy (the engine ignores `Result: false`, `0` or `""`).
  */
 export type SyntheticState =
-  | { readonly kind: 'wait'; readonly name: string }
+  | {
+      readonly kind: 'wait';
+      readonly name: string;
+      /** Every wait is this many times shorter than the definition says (local time compression). */
+      readonly timeScale: number;
+    }
   | { readonly kind: 'constant'; readonly name: string; readonly value: JsonValue };
 
 /** A definition ready for the engine, with the states the emulator runs itself. */
@@ -23,14 +28,22 @@ export interface PreparedDefinition {
   readonly synthetic: ReadonlyMap<string, SyntheticState>;
 }
 
+export interface PrepareOptions {
+  /** Divides every Wait state's duration (Seconds, SecondsPath, time to a Timestamp). @default 1 */
+  readonly timeScale?: number;
+}
+
 /**
  * The engine's copy of a definition. Task TimeoutSeconds defaults to AWS's 99999999 (the engine
  * uses the ASL spec's 60), clamped like every other duration; `ResultPath: "$"` is dropped (the
  * engine writes a key named "$" instead of replacing the input; "$" is the default anyway).
+ * With a time scale, every Wait runs as a synthetic state, since the engine waits whole seconds.
  */
-export function prepareDefinition(definition: JsonObject): PreparedDefinition {
+export function prepareDefinition(definition: JsonObject, options: PrepareOptions = {}): PreparedDefinition {
   const synthetic = new Map<string, SyntheticState>();
-  const engine = prepareMachine(definition, synthetic);
+  const timeScale = options.timeScale ?? 1;
+  if (!(timeScale > 0)) throw new RangeError(`timeScale must be a positive number, got ${timeScale}`);
+  const engine = prepareMachine(definition, { synthetic, timeScale });
   if (typeof definition.TimeoutSeconds === 'number') engine.TimeoutSeconds = clampSeconds(definition.TimeoutSeconds);
   return { engine, synthetic };
 }
@@ -40,28 +53,34 @@ export function clampSeconds(seconds: number): number {
   return Math.min(seconds, MAX_TIMER_SECONDS);
 }
 
-function prepareMachine(definition: JsonObject, synthetic: Map<string, SyntheticState>): JsonObject {
-  const states = statesOf(definition).map(([name, state]) => [name, prepareState(name, state, synthetic)]);
+/** What preparing one definition collects and needs. */
+interface Preparation {
+  readonly synthetic: Map<string, SyntheticState>;
+  readonly timeScale: number;
+}
+
+function prepareMachine(definition: JsonObject, prep: Preparation): JsonObject {
+  const states = statesOf(definition).map(([name, state]) => [name, prepareState(name, state, prep)]);
   return { ...definition, States: Object.fromEntries(states) };
 }
 
-function prepareState(name: string, state: JsonObject, synthetic: Map<string, SyntheticState>): JsonObject {
+function prepareState(name: string, state: JsonObject, prep: Preparation): JsonObject {
   switch (state.Type) {
     case 'Task':
       return withFixedResultPaths(withTaskDurations(state));
     case 'Wait':
-      return prepareWait(name, state, synthetic);
+      return prepareWait(name, state, prep);
     case 'Pass':
-      return preparePass(name, state, synthetic);
+      return preparePass(name, state, prep);
     case 'Parallel': {
       const branches = Array.isArray(state.Branches) ? state.Branches : [];
       return withFixedResultPaths({
         ...state,
-        Branches: branches.map((b) => (isJsonObject(b) ? prepareMachine(b, synthetic) : b)),
+        Branches: branches.map((b) => (isJsonObject(b) ? prepareMachine(b, prep) : b)),
       });
     }
     case 'Map':
-      return withFixedResultPaths(prepareMap(state, synthetic));
+      return withFixedResultPaths(prepareMap(state, prep));
     case 'Choice':
       return { ...state, Choices: (Array.isArray(state.Choices) ? state.Choices : []).map(fixTypeTests) };
     default:
@@ -94,10 +113,10 @@ export function fixTypeTests(rule: JsonValue): JsonValue {
   return out;
 }
 
-function prepareMap(state: JsonObject, synthetic: Map<string, SyntheticState>): JsonObject {
+function prepareMap(state: JsonObject, prep: Preparation): JsonObject {
   const key = isJsonObject(state.ItemProcessor) ? 'ItemProcessor' : 'Iterator';
   const processor = state[key];
-  return isJsonObject(processor) ? { ...state, [key]: prepareMachine(processor, synthetic) } : state;
+  return isJsonObject(processor) ? { ...state, [key]: prepareMachine(processor, prep) } : state;
 }
 
 function withTaskDurations(state: JsonObject): JsonObject {
@@ -127,17 +146,18 @@ function clampRetrier(retrier: JsonObject): JsonObject {
   return { ...retrier, MaxDelaySeconds: max };
 }
 
-function prepareWait(name: string, state: JsonObject, synthetic: Map<string, SyntheticState>): JsonObject {
-  if (typeof state.Seconds === 'number') return { ...state, Seconds: clampSeconds(state.Seconds) };
-  synthetic.set(name, { kind: 'wait', name });
+function prepareWait(name: string, state: JsonObject, { synthetic, timeScale }: Preparation): JsonObject {
+  if (typeof state.Seconds === 'number' && timeScale === 1) return { ...state, Seconds: clampSeconds(state.Seconds) };
+  synthetic.set(name, { kind: 'wait', name, timeScale });
   const parameters: JsonObject = { 'input.$': '$' };
-  if (typeof state.SecondsPath === 'string') parameters['seconds.$'] = state.SecondsPath;
+  if (typeof state.Seconds === 'number') parameters.seconds = state.Seconds;
+  else if (typeof state.SecondsPath === 'string') parameters['seconds.$'] = state.SecondsPath;
   else if (typeof state.TimestampPath === 'string') parameters['timestamp.$'] = state.TimestampPath;
   else if (typeof state.Timestamp === 'string') parameters.timestamp = state.Timestamp;
   return syntheticTask(state, ['Comment', 'InputPath', 'OutputPath', 'Next', 'End'], parameters);
 }
 
-function preparePass(name: string, state: JsonObject, synthetic: Map<string, SyntheticState>): JsonObject {
+function preparePass(name: string, state: JsonObject, { synthetic }: Preparation): JsonObject {
   const result = state.Result;
   if (!('Result' in state) || result === undefined || result) return withoutRootResultPath(state);
   synthetic.set(name, { kind: 'constant', name, value: result });

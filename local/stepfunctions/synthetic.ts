@@ -9,14 +9,14 @@ const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d
 /** Runs a state the emulator took over from the engine (see SyntheticState). */
 export function runSynthetic(state: SyntheticState, input: JsonValue, signal: AbortSignal): Promise<JsonValue> {
   if (state.kind === 'constant') return Promise.resolve(state.value);
-  return waitFor(input, signal);
+  return waitFor(input, state.timeScale, signal);
 }
 
-/** A Wait on a timestamp or a path; the engine's copy hands it `{input, seconds | timestamp}`. */
-async function waitFor(parameters: JsonValue, signal: AbortSignal): Promise<JsonValue> {
+/** A Wait (scaled down by `timeScale`); the engine's copy hands it `{input, seconds | timestamp}`. */
+async function waitFor(parameters: JsonValue, timeScale: number, signal: AbortSignal): Promise<JsonValue> {
   if (!isJsonObject(parameters)) throw new StatesRuntimeFailure('Wait state parameters are missing');
   const input = parameters.input ?? null;
-  await sleep(Math.min(delayMs(parameters.seconds, parameters.timestamp), MAX_WAIT_MS), signal);
+  await sleep(Math.min(delayMs(parameters.seconds, parameters.timestamp) / timeScale, MAX_WAIT_MS), signal);
   return input;
 }
 

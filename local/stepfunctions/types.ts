@@ -39,6 +39,11 @@ export interface StepFunctionsOptions {
   /** Integrations known when the emulator starts, by Task resource ARN (more via registerIntegration). */
   readonly integrations?: Readonly<Record<string, IntegrationHandler>>;
   /**
+   * Divides every Wait state's duration (Seconds, SecondsPath, and the time left to a Timestamp),
+   * so a pipeline's polling loops run at the pace of the local deployer's compressed time. @default 1
+   */
+  readonly timeScale?: number;
+  /**
    * Called synchronously as executions change status, also at start-up for executions a crash
    * left running (now FAILED). It runs inside the execution's bookkeeping, so it must not throw.
    */
