@@ -1,8 +1,12 @@
 import { join } from 'node:path';
 import { FUNCTION_METADATA_KEY } from '../../infra/constructs/gantry-function';
 import { PROJECT_ROOT } from '../../infra/paths';
+import type { AlarmSpec } from '../cloudwatch/types';
 import type { ProjectSpec } from '../codebuild/types';
+import type { CodeDeployInventory } from '../codedeploy/types';
 import type { KmsKeySpec } from '../kms/service';
+import type { ServiceSpec } from '../lambda-api/types';
+import { alarmSpecs, codeDeploySpecs, serviceFolderOf, serviceSpecs } from './deploy-inventory';
 import type { TemplateResolver } from './resolver';
 import { TemplateError } from './types';
 
@@ -124,6 +128,10 @@ export interface LocalInventory {
   readonly keys: readonly KmsKeySpec[];
   /** Buckets created with Object Lock: objects in them cannot be overwritten or deleted. */
   readonly lockedBuckets: readonly string[];
+  /** Deploy targets (`gantry:service` functions): served as versions behind aliases, not in `functions`. */
+  readonly services: readonly ServiceSpec[];
+  readonly codeDeploy: CodeDeployInventory;
+  readonly alarms: readonly AlarmSpec[];
 }
 
 /** Reads the runtime's inventory out of resolved templates. */
@@ -134,7 +142,10 @@ export function inventoryOf(t: TemplateResolver): LocalInventory {
   return {
     buckets: t.resources('AWS::S3::Bucket').map((r) => t.ref(r.stack, r.logicalId)),
     projects: t.resources('AWS::CodeBuild::Project').map((r) => projectSpec(t, r.stack, r.logicalId, reportGroups)),
-    functions: t.resources('AWS::Lambda::Function').map((r) => functionSpec(t, r.stack, r.logicalId)),
+    functions: t
+      .resources('AWS::Lambda::Function')
+      .filter((r) => serviceFolderOf(r) === undefined)
+      .map((r) => functionSpec(t, r.stack, r.logicalId)),
     tables: [...t.resources('AWS::DynamoDB::Table'), ...t.resources('AWS::DynamoDB::GlobalTable')].map((r) =>
       tableSpec(t, r.stack, r.logicalId),
     ),
@@ -153,6 +164,9 @@ export function inventoryOf(t: TemplateResolver): LocalInventory {
       .resources('AWS::S3::Bucket')
       .filter((r) => t.properties(r.stack, r.logicalId).ObjectLockEnabled === true)
       .map((r) => t.ref(r.stack, r.logicalId)),
+    services: serviceSpecs(t),
+    codeDeploy: codeDeploySpecs(t),
+    alarms: alarmSpecs(t),
   };
 }
 
@@ -179,7 +193,7 @@ function functionSpec(t: TemplateResolver, stack: string, id: string): FunctionS
     .Metadata?.[FUNCTION_METADATA_KEY];
   if (typeof folder !== 'string') {
     throw new TemplateError(
-      `${stack}/${id}: a Lambda function without "${FUNCTION_METADATA_KEY}" metadata; local mode runs only GantryFunction handlers`,
+      `${stack}/${id}: a Lambda function without "${FUNCTION_METADATA_KEY}" or "gantry:service" metadata; local mode runs only GantryFunction handlers and service deploy targets`,
     );
   }
   const [, handlerExport = 'handler'] = String(p.Handler ?? 'index.handler').split('.');

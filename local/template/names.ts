@@ -39,6 +39,40 @@ const NAMERS: Readonly<Record<string, { readonly nameProperty?: string; readonly
     nameProperty: 'FunctionName',
     identity: (name, env) => ({ ref: name, attributes: { Arn: arn(env, 'lambda', `function:${name}`) } }),
   },
+  'AWS::Lambda::Version': {
+    // Named by its function: each function's one Version resource is the asset, version 1.
+    nameProperty: 'FunctionName',
+    identity: (name, env) => {
+      const fn = functionNameOf(name);
+      return {
+        ref: arn(env, 'lambda', `function:${fn}:1`),
+        attributes: { Version: '1', FunctionArn: arn(env, 'lambda', `function:${fn}`) },
+      };
+    },
+  },
+  'AWS::Lambda::Alias': {
+    nameProperty: 'FunctionName',
+    identity: (name, env, p) => {
+      const aliasArn = arn(env, 'lambda', `function:${functionNameOf(name)}:${String(p.Name)}`);
+      return { ref: aliasArn, attributes: { AliasArn: aliasArn } };
+    },
+  },
+  'AWS::CodeDeploy::Application': {
+    nameProperty: 'ApplicationName',
+    identity: (name) => ({ ref: name, attributes: {} }),
+  },
+  'AWS::CodeDeploy::DeploymentGroup': {
+    nameProperty: 'DeploymentGroupName',
+    identity: (name) => ({ ref: name, attributes: {} }),
+  },
+  'AWS::CodeDeploy::DeploymentConfig': {
+    nameProperty: 'DeploymentConfigName',
+    identity: (name) => ({ ref: name, attributes: {} }),
+  },
+  'AWS::CloudWatch::Alarm': {
+    nameProperty: 'AlarmName',
+    identity: (name, env) => ({ ref: name, attributes: { Arn: arn(env, 'cloudwatch', `alarm:${name}`) } }),
+  },
   'AWS::StepFunctions::StateMachine': {
     nameProperty: 'StateMachineName',
     identity: (name, env) => {
@@ -127,6 +161,11 @@ export function nameProperty(type: string): string | undefined {
 function dynamoTable(name: string, env: LocalEnvironment): PhysicalIdentity {
   const tableArn = arn(env, 'dynamodb', `table/${name}`);
   return { ref: name, attributes: { Arn: tableArn, StreamArn: `${tableArn}/stream/local` } };
+}
+
+/** A function's name from its name or ARN (a Version or Alias names its function either way). */
+function functionNameOf(nameOrArn: string): string {
+  return nameOrArn.startsWith('arn:') ? (nameOrArn.split(':')[6] ?? nameOrArn) : nameOrArn;
 }
 
 /** A short, stable, name-derived suffix (where AWS would add random characters). */
