@@ -11,6 +11,8 @@ export const RuntimeInfoSchema = z.object({
   webhookUrl: z.string(),
   awsEndpoint: z.string(),
   dataDir: z.string(),
+  /** Each service alias's stable URL. */
+  services: z.array(z.object({ functionName: z.string(), alias: z.string(), url: z.string() })).optional(),
 });
 export type RuntimeInfo = z.infer<typeof RuntimeInfoSchema>;
 

@@ -7,15 +7,18 @@ import type { GantryConfig } from '../infra/config/schema';
 import { PIPELINE_ENV } from '../shared/pipelines/env';
 import { type RunningFrontDoor, startFrontDoor } from './apigateway/server';
 import { BuildSyncError, LocalCodeBuild } from './codebuild';
+import type { SyntheticTrafficOptions } from './codedeploy/traffic';
+import { type LocalDeployer, startDeployer } from './deployer';
 import { removeRuntimeInfo, writeRuntimeInfo } from './discovery';
 import { type RunningDynalite, startDynalite } from './dynamodb/dynalite';
-import { type AwsJsonService, AwsServiceError } from './edge/aws-json';
+import { AwsServiceError } from './edge/aws-json';
 import { type RunningEdge, startEdge } from './edge/server';
 import { type BusEventRecord, LocalBus } from './eventbridge/bus';
 import { eventBridgeService } from './eventbridge/service';
 import { type FakeProviders, fakeApiUrl, startFakeProviders } from './fakeprovider';
 import { KmsService } from './kms/service';
 import { LocalFunctions, type LogSink } from './lambda/functions';
+import type { ServiceEndpoint } from './lambda-api/services';
 import { cloudWatchLogsService } from './logs/service';
 import { createS3Endpoint, S3Store } from './s3';
 import { SecretsManagerService } from './secretsmanager';
@@ -47,6 +50,15 @@ export interface LocalOptions {
   readonly onRequest?: (info: { method: string; path: string; status: number; ms: number }) => void;
   /** Each line a local build writes (secrets masked). */
   readonly buildLog?: (buildId: string, line: string) => void;
+  /**
+   * Local time compression: every interval of a deployment configuration, alarm window and
+   * Step Functions Wait state is this many times shorter (60: a minute takes a second). @default 60
+   */
+  readonly timeScale?: number;
+  /** The first service alias's stable URL port; the others follow. @default 4600 (0 picks free ports) */
+  readonly servicePort?: number;
+  /** Requests the deployer sends through a stable URL while traffic shifts; false for none. @default 20/s GET /hello */
+  readonly syntheticTraffic?: SyntheticTrafficOptions | false;
 }
 
 /** A running local control plane. */
@@ -62,25 +74,15 @@ export interface LocalControlPlane {
   readonly codeBuild: LocalCodeBuild;
   /** The recording fake Git provider API every commit status goes to. */
   readonly providers: FakeProviders;
+  /** Each service alias's stable URL (the deployer's weighted proxy). */
+  readonly serviceEndpoints: readonly ServiceEndpoint[];
+  /** The service functions, their alarms and CodeDeploy. */
+  readonly deployer: LocalDeployer;
+  readonly timeScale: number;
   /** Events a previous run accepted and this one re-delivered at start. */
   readonly replayedEvents: number;
   readonly startupMs: number;
   close(): Promise<void>;
-}
-
-/** Services that a later piece of work provides; until then a clear refusal, never a silent success. */
-function notYet(name: string, targetPrefix: string, errorNamespace: string): AwsJsonService {
-  return {
-    name,
-    targetPrefix,
-    errorNamespace,
-    handle: async (operation) => {
-      throw new AwsServiceError(
-        'UnknownOperationException',
-        `${name} ${operation} is not supported yet in Gantry local mode`,
-      );
-    },
-  };
 }
 
 /**
@@ -92,6 +94,8 @@ export async function startLocalControlPlane(options: LocalOptions): Promise<Loc
   const started = performance.now();
   const dataDir = resolve(options.dataDir ?? '.gantry');
   const region = options.region ?? 'us-east-1';
+  const timeScale = options.timeScale ?? 60;
+  if (!(timeScale > 0)) throw new RangeError(`timeScale must be a positive number, got ${timeScale}`);
   mkdirSync(dataDir, { recursive: true });
   const stops: (() => Promise<void> | void)[] = [];
   const stopAll = async () => {
@@ -166,6 +170,24 @@ export async function startLocalControlPlane(options: LocalOptions): Promise<Loc
       log: options.log ?? (() => undefined),
     });
     stops.push(() => functions.stop());
+    let publishDeploymentEvent: (entry: Parameters<LocalBus['accept']>[0][number]) => void = () => undefined;
+    const deployer = await startDeployer({
+      inventory,
+      edge,
+      s3,
+      functions,
+      dataDir,
+      region,
+      accountId: LOCAL_ACCOUNT_ID,
+      host: options.host ?? '127.0.0.1',
+      basePort: options.servicePort ?? 4600,
+      timeScale,
+      ...(options.syntheticTraffic === undefined ? {} : { syntheticTraffic: options.syntheticTraffic }),
+      runtimeEnvironment: runtimeEnvironment(edge.endpoint, region),
+      log: options.log ?? (() => undefined),
+      publish: (event) => publishDeploymentEvent({ bus: 'default', ...event }),
+    });
+    stops.push(() => deployer.close());
 
     let sfn: StepFunctionsEmulator | undefined;
     const startExecution: IntegrationHandler = async (parameters) => startNamedExecution(sfn, parameters);
@@ -175,6 +197,7 @@ export async function startLocalControlPlane(options: LocalOptions): Promise<Loc
       dataDir: join(dataDir, 'stepfunctions'),
       region,
       accountId: LOCAL_ACCOUNT_ID,
+      timeScale,
       integrations: {
         'arn:aws:states:::states:startExecution': startExecution,
         'arn:aws:states:::codebuild:startBuild.sync': (parameters, ctx) => syncBuild(codeBuild, parameters, ctx.signal),
@@ -183,7 +206,6 @@ export async function startLocalControlPlane(options: LocalOptions): Promise<Loc
     const stepFunctions = sfn;
     stops.push(() => stepFunctions.close());
     edge.mount(stepFunctions.service);
-    edge.mount(notYet('CodeDeploy', 'CodeDeploy_20141006', 'com.amazonaws.codedeploy'));
 
     const { bus, replayed } = LocalBus.start({
       buses: inventory.buses,
@@ -195,6 +217,7 @@ export async function startLocalControlPlane(options: LocalOptions): Promise<Loc
       ...(options.onBusRecord ? { onRecord: options.onBusRecord } : {}),
     });
     stops.push(() => bus.close());
+    publishDeploymentEvent = (entry) => void bus.accept([entry]);
     edge.mount(eventBridgeService(bus));
     stepFunctions.registerIntegration('arn:aws:states:::events:putEvents', async (parameters) =>
       putEventsTask(bus, parameters),
@@ -219,6 +242,7 @@ export async function startLocalControlPlane(options: LocalOptions): Promise<Loc
       webhookUrl: frontDoor.url,
       awsEndpoint: edge.endpoint,
       dataDir,
+      services: deployer.endpoints.map(({ functionName, alias, url }) => ({ functionName, alias, url })),
     });
     stops.push(() => removeRuntimeInfo(dataDir));
     let closing: Promise<void> | undefined;
@@ -233,6 +257,9 @@ export async function startLocalControlPlane(options: LocalOptions): Promise<Loc
       sqs,
       codeBuild,
       providers,
+      serviceEndpoints: deployer.endpoints,
+      deployer,
+      timeScale,
       replayedEvents: replayed,
       startupMs: performance.now() - started,
       close: () => {
@@ -441,5 +468,8 @@ export function summary(inventory: LocalInventory) {
     stateMachines: inventory.stateMachines.map((s) => s.name),
     secrets: inventory.secrets.map((s) => s.name),
     routes: inventory.apis.flatMap((a) => a.routes.map((r) => `${r.method} ${r.path}`)),
+    services: inventory.services.map((s) => s.name),
+    deploymentGroups: inventory.codeDeploy.groups.map((g) => `${g.application}/${g.name}`),
+    alarms: inventory.alarms.map((a) => a.name),
   };
 }

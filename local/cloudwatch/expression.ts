@@ -21,11 +21,15 @@ const FUNCTIONS: Readonly<Record<string, (args: readonly Value[]) => number>> = 
   AVG: (args) => flat(args).reduce((a, b) => a + b, 0) / flat(args).length,
   ABS: (args) => Math.abs(scalar(args[0])),
   FILL: (args) => (Number.isNaN(scalar(args[0])) ? scalar(args[1]) : scalar(args[0])),
+  IF: (args) => (scalar(args[0]) !== 0 && !Number.isNaN(scalar(args[0])) ? scalar(args[1]) : scalar(args[2] ?? 0)),
 };
+
+const COMPARISONS = ['>=', '<=', '==', '!=', '>', '<'];
 
 /**
  * A CloudWatch metric math expression over single values, as an alarm's window gives them:
- * numbers, metric ids, `+ - * /`, parentheses, lists and MAX, MIN, SUM, AVG, ABS and FILL.
+ * numbers, metric ids, `+ - * /`, comparisons (1 or 0), parentheses, lists and MAX, MIN, SUM,
+ * AVG, ABS, FILL and IF.
  * Returns a function of the ids' values; a division by zero gives NaN (no data), as in CloudWatch.
  */
 export function compileExpression(text: string): (values: ReadonlyMap<string, number>) => number {
@@ -36,8 +40,8 @@ export function compileExpression(text: string): (values: ReadonlyMap<string, nu
 }
 
 function tokenize(text: string): string[] {
-  const tokens = text.match(/\d+(?:\.\d+)?|[A-Za-z_][A-Za-z0-9_]*|[-+*/(),[\]]|\S/g) ?? [];
-  const bad = tokens.find((t) => !/^(\d|[A-Za-z_]|[-+*/(),[\]])/.test(t));
+  const tokens = text.match(/\d+(?:\.\d+)?|[A-Za-z_][A-Za-z0-9_]*|[<>=!]=|[-+*/(),[\]<>]|\S/g) ?? [];
+  const bad = tokens.find((t) => !/^(\d|[A-Za-z_]|[-+*/(),[\]<>]|[<>=!]=)/.test(t));
   if (bad !== undefined) throw new UnsupportedExpressionError(`"${bad}" in metric math "${text}"`);
   return tokens;
 }
@@ -51,7 +55,7 @@ class Parser {
   ) {}
 
   expression(): Node {
-    return this.binary(['+', '-'], () => this.binary(['*', '/'], () => this.unary()));
+    return this.binary(COMPARISONS, () => this.binary(['+', '-'], () => this.binary(['*', '/'], () => this.unary())));
   }
 
   end(): void {
@@ -139,10 +143,20 @@ function evaluate(node: Node, values: ReadonlyMap<string, number>): Value {
 }
 
 function arithmetic(op: string, a: number, b: number): number {
+  if (COMPARISONS.includes(op)) return compare(op, a, b) ? 1 : 0;
   if (op === '+') return a + b;
   if (op === '-') return a - b;
   if (op === '*') return a * b;
   return b === 0 ? Number.NaN : a / b;
+}
+
+function compare(op: string, a: number, b: number): boolean {
+  if (op === '>') return a > b;
+  if (op === '<') return a < b;
+  if (op === '>=') return a >= b;
+  if (op === '<=') return a <= b;
+  if (op === '==') return a === b;
+  return a !== b;
 }
 
 function flat(args: readonly Value[]): number[] {

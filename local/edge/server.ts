@@ -15,6 +15,16 @@ export type EdgeRoute = (
   body: Buffer,
 ) => Promise<{ status: number; body: unknown }>;
 
+/**
+ * An AWS API on a REST protocol (Lambda's `/2015-03-31/functions/…`): it claims its requests by
+ * path, ahead of the fallback, and answers them itself.
+ */
+export interface EdgeRestService {
+  readonly name: string;
+  accepts(req: IncomingMessage, url: URL): boolean;
+  handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void>;
+}
+
 /** Serves a request no JSON-protocol service claimed (S3's REST API); returns false to let the edge answer. */
 export type EdgeFallback = (req: IncomingMessage, res: ServerResponse, url: URL) => boolean;
 
@@ -36,6 +46,8 @@ export interface RunningEdge {
   mount(service: AwsJsonService): void;
   /** Adds a local-only route. */
   route(path: string, handler: EdgeRoute): void;
+  /** Adds a REST-protocol emulator, asked before the fallback. */
+  mountRest(service: EdgeRestService): void;
   /** Sets where DynamoDB requests go. */
   proxyDynamoDb(endpoint: string): void;
   /** Sets the handler for requests that are not AWS JSON protocol calls. */
@@ -46,6 +58,7 @@ export interface RunningEdge {
 interface EdgeState {
   readonly byPrefix: Map<string, AwsJsonService>;
   readonly routes: Map<string, EdgeRoute>;
+  readonly rest: EdgeRestService[];
   dynamoDbEndpoint: string | undefined;
   fallback: EdgeFallback | undefined;
 }
@@ -60,6 +73,7 @@ export async function startEdge(options: EdgeOptions = {}): Promise<RunningEdge>
   const state: EdgeState = {
     byPrefix: new Map((options.services ?? []).map((s) => [s.targetPrefix, s])),
     routes: new Map(Object.entries(options.routes ?? {})),
+    rest: [],
     dynamoDbEndpoint: options.dynamoDbEndpoint,
     fallback: undefined,
   };
@@ -78,6 +92,7 @@ export async function startEdge(options: EdgeOptions = {}): Promise<RunningEdge>
     port,
     mount: (service) => void state.byPrefix.set(service.targetPrefix, service),
     route: (path, handler) => void state.routes.set(path, handler),
+    mountRest: (service) => void state.rest.push(service),
     proxyDynamoDb: (endpoint) => {
       state.dynamoDbEndpoint = endpoint;
     },
@@ -92,6 +107,8 @@ async function route(req: IncomingMessage, res: ServerResponse, state: EdgeState
   const url = new URL(req.url ?? '/', 'http://edge');
   const target = header(req, 'x-amz-target');
   if (target?.startsWith('DynamoDB_') && state.dynamoDbEndpoint) return proxy(req, res, state.dynamoDbEndpoint);
+  const rest = target === undefined ? state.rest.find((r) => r.accepts(req, url)) : undefined;
+  if (rest !== undefined) return rest.handle(req, res, url);
   if (target === undefined && !state.routes.has(url.pathname) && state.fallback?.(req, res, url)) return;
   const body = await readBody(req);
   if (body === undefined) return sendError(res, 'json', 413, 'RequestEntityTooLarge', 'request body over 16 MiB');

@@ -17,6 +17,9 @@ describe('compileExpression', () => {
     ['SUM([errors, invocations, 1]) / 2', 11.5],
     ['FILL(errors / 0, 7)', 7],
     ['AVG([errors, invocations])', 11],
+    ['IF(invocations > 0, 100 * errors / invocations, 0)', 10],
+    ['IF(invocations - 20 >= 1, 100 * errors / (invocations - 20), 0)', 0],
+    ['(errors == 2) + (errors != 2) * 10 + (errors <= 1)', 1],
   ])('evaluates %s', (text, expected) => {
     expect(compileExpression(text)(values)).toBe(expected);
   });

@@ -1,0 +1,99 @@
+import { join } from 'node:path';
+import { LocalAlarms } from './cloudwatch/alarms';
+import { RequestMetrics } from './cloudwatch/metrics';
+import { CloudWatchService } from './cloudwatch/service';
+import { servicesView } from './codedeploy/introspection';
+import { type DeploymentEvent, LocalCodeDeploy } from './codedeploy/service';
+import type { SyntheticTrafficOptions } from './codedeploy/traffic';
+import type { RunningEdge } from './edge/server';
+import type { LogSink } from './lambda/functions';
+import type { LambdaInvoker } from './lambda/types';
+import { lambdaApi } from './lambda-api/api';
+import { LocalServices, type ServiceEndpoint } from './lambda-api/services';
+import type { S3Store } from './s3';
+import type { LocalInventory } from './template/inventory';
+
+export interface DeployerOptions {
+  readonly inventory: LocalInventory;
+  readonly edge: RunningEdge;
+  readonly s3: S3Store;
+  /** The GantryFunction workers: lifecycle hooks, and Lambda Invoke of anything not a service. */
+  readonly functions: LambdaInvoker;
+  readonly dataDir: string;
+  readonly region: string;
+  readonly accountId: string;
+  readonly host: string;
+  /** The first stable URL's port; 0 picks free ports. */
+  readonly basePort: number;
+  readonly timeScale: number;
+  readonly syntheticTraffic?: SyntheticTrafficOptions | false;
+  readonly runtimeEnvironment: Readonly<Record<string, string>>;
+  readonly log: LogSink;
+  /** Where deployment state changes go (the default event bus); may be set after start. */
+  readonly publish: (event: DeploymentEvent) => void;
+}
+
+/** Local mode's deployer: the service functions behind their stable URLs, CloudWatch alarms and CodeDeploy. */
+export interface LocalDeployer {
+  readonly services: LocalServices;
+  readonly alarms: LocalAlarms;
+  readonly codeDeploy: LocalCodeDeploy;
+  readonly endpoints: readonly ServiceEndpoint[];
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the deployer and mounts its APIs on the edge: Lambda's REST API (before S3's fallback),
+ * CloudWatch's DescribeAlarms, CodeDeploy, and the `/_gantry/services` view.
+ */
+export async function startDeployer(options: DeployerOptions): Promise<LocalDeployer> {
+  const metrics = new RequestMetrics();
+  const alarms = new LocalAlarms({ alarms: options.inventory.alarms, metrics, timeScale: options.timeScale });
+  const services = await LocalServices.start({
+    services: options.inventory.services,
+    dataDir: join(options.dataDir, 'lambda'),
+    host: options.host,
+    basePort: options.basePort,
+    runtimeEnvironment: options.runtimeEnvironment,
+    metrics,
+    log: options.log,
+  });
+  const hookFunctions: LambdaInvoker = {
+    invoke: async (name, payload) => {
+      const service = services.resolve(name);
+      if (service === undefined) return options.functions.invoke(name, payload);
+      const version = services.versionFor(service.spec.name, service.qualifier);
+      return services.invoke(service.spec.name, version?.version ?? '$LATEST', payload);
+    },
+  };
+  const codeDeploy = new LocalCodeDeploy({
+    inventory: options.inventory.codeDeploy,
+    services,
+    alarms,
+    hookFunctions,
+    dataDir: join(options.dataDir, 'codedeploy'),
+    region: options.region,
+    accountId: options.accountId,
+    timeScale: options.timeScale,
+    publish: (event) => options.publish(event),
+    ...(options.syntheticTraffic === undefined ? {} : { syntheticTraffic: options.syntheticTraffic }),
+  });
+  const { edge } = options;
+  edge.mountRest(
+    lambdaApi({ services, s3: options.s3, accountId: options.accountId, otherFunctions: options.functions }),
+  );
+  edge.mount(new CloudWatchService(alarms));
+  edge.mount(codeDeploy);
+  edge.route('/_gantry/services', async () => ({ status: 200, body: servicesView(services, codeDeploy) }));
+  return {
+    services,
+    alarms,
+    codeDeploy,
+    endpoints: services.endpoints(),
+    close: async () => {
+      await codeDeploy.close();
+      await services.close();
+      alarms.close();
+    },
+  };
+}
