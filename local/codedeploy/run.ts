@@ -57,6 +57,8 @@ export class DeploymentRun {
   private readonly controller = new AbortController();
   private shifted = false;
   private restored = false;
+  /** When all traffic was back on the current version. */
+  private restoredAt: number | undefined;
   readonly done: Promise<void>;
 
   constructor(
@@ -241,6 +243,7 @@ export class DeploymentRun {
     this.restored = true;
     const { functionName, alias, currentVersion } = this.target;
     this.deps.services.route(functionName, alias, { functionVersion: currentVersion, additionalVersionWeights: {} });
+    this.restoredAt = preciseNow();
     this.mark(`Version ${currentVersion} has all the traffic again`, 0);
   }
 
@@ -280,7 +283,7 @@ export class DeploymentRun {
       ),
     );
     this.record.alarm = { name: status.spec.name, reason: status.reason, firedAt };
-    if (wasShifted) this.record.rollbackMs = Math.max(0, preciseNow() - firedAt);
+    if (wasShifted) this.record.rollbackMs = Math.max(0, (this.restoredAt ?? preciseNow()) - firedAt);
   }
 
   private mark(event: string, percent: number): void {

@@ -117,8 +117,9 @@ export class VersionStore {
       revisionId: randomUUID(),
     };
     state.aliases[name] = next;
-    this.save();
+    // Listeners (the alias's proxy) first: a rollback must not wait for the disk.
     for (const listener of this.listeners) listener(fn, next);
+    this.save();
     return next;
   }
 
