@@ -289,6 +289,7 @@ export function runtimeEnvironment(edge: string, region: string): Record<string,
     'S3',
     'KMS',
     'LAMBDA',
+    'CLOUDWATCH',
   ];
   return {
     AWS_REGION: region,

@@ -11,6 +11,8 @@ export interface AlarmStatus {
   readonly updatedAt: number;
   /** The value of the last evaluation with enough data. */
   readonly value?: number;
+  /** Requests in the window at the last evaluation. */
+  readonly requests: number;
 }
 
 export type AlarmListener = (status: AlarmStatus, previous: AlarmState) => void;
@@ -65,6 +67,7 @@ export class LocalAlarms {
       this.statuses.set(spec.name, {
         spec,
         state: 'INSUFFICIENT_DATA',
+        requests: 0,
         reason: 'Unchecked: Initial alarm creation',
         updatedAt: now,
       });
@@ -96,7 +99,6 @@ export class LocalAlarms {
     this.evaluatedAt.set(name, now);
     if ((this.manualUntil.get(name) ?? 0) > now) return status;
     const next = this.evaluation(status.spec, now);
-    if (next.state === 'KEEP') return status;
     return this.transition(status, next, now);
   }
 
@@ -132,6 +134,7 @@ export class LocalAlarms {
     const updated: AlarmStatus = {
       spec: status.spec,
       state,
+      requests: this.windowCounts.get(status.spec.name) ?? 0,
       reason: state === status.state ? status.reason : next.reason,
       updatedAt: state === status.state ? status.updatedAt : now,
       ...(next.value === undefined

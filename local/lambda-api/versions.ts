@@ -41,7 +41,8 @@ export class VersionStore {
       ? (JSON.parse(readFileSync(this.file, 'utf8')) as { functions?: Record<string, FunctionState> }).functions
       : undefined;
     this.state = {};
-    for (const spec of services) this.state[spec.name] = saved?.[spec.name] ?? initialState(spec);
+    for (const spec of services)
+      this.state[spec.name] = withTemplateAliases(saved?.[spec.name] ?? initialState(spec), spec);
     this.save();
   }
 
@@ -163,6 +164,14 @@ function initialState(spec: ServiceSpec): FunctionState {
     ]),
   );
   return { latest: asset, versions: [{ ...asset, version: '1' }], aliases, revisionId: randomUUID() };
+}
+
+/** A saved function with any alias the template has gained since, at its template version. */
+function withTemplateAliases(state: FunctionState, spec: ServiceSpec): FunctionState {
+  const missing = spec.aliases.filter((a) => state.aliases[a.name] === undefined);
+  if (missing.length === 0) return state;
+  const aliases = { ...state.aliases, ...initialState({ ...spec, aliases: missing }).aliases };
+  return { ...state, aliases };
 }
 
 /** Lambda's LastModified format: `2024-05-01T12:00:00.000+0000`. */
