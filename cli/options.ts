@@ -17,3 +17,11 @@ export function portFromEnv(name: string, fallback: number): number {
 export function dataDirOption(value: string | undefined): string {
   return value ?? process.env.GANTRY_DATA_DIR ?? '.gantry';
 }
+
+/** `--time-scale`: a positive number (1 = real time). */
+export function timeScaleOption(value: string): number {
+  const scale = Number(value);
+  if (!(scale > 0) || !Number.isFinite(scale))
+    throw new UsageError(`--time-scale must be a positive number, not ${value}`);
+  return scale;
+}

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { collectPort } from '../options';
+import { collectPort, timeScaleOption } from '../options';
 
 export function registerLocalCommands(program: Command): void {
   const local = program.command('local').description('run the whole control plane on this machine');
@@ -13,6 +13,18 @@ export function registerLocalCommands(program: Command): void {
     .option('--region <region>', 'the region local ARNs carry', 'us-east-1')
     .option('--config <file>', 'the Gantry config', 'gantry.config.yaml')
     .option('--quiet', 'do not print function logs (they are still written under <data-dir>/logs)')
+    .option(
+      '--service-port <port>',
+      "the first deployed service's stable URL port (env GANTRY_SERVICE_PORT)",
+      collectPort,
+      undefined,
+    )
+    .option(
+      '--time-scale <n>',
+      'time compression of deployments, alarms and Wait states: 60 makes a minute last a second (env GANTRY_TIME_SCALE)',
+      timeScaleOption,
+      undefined,
+    )
     .action(async (options: UpOptions) => {
       const { localUp } = await import('../local/up');
       await localUp(options);
@@ -55,4 +67,6 @@ export interface UpOptions {
   readonly region: string;
   readonly config: string;
   readonly quiet?: boolean;
+  readonly servicePort?: number;
+  readonly timeScale?: number;
 }

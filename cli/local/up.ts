@@ -5,7 +5,7 @@ import { formatLogLine, LogFiles } from '../../local/logs/console';
 import { type LocalControlPlane, startLocalControlPlane } from '../../local/runtime';
 import type { UpOptions } from '../commands/local';
 import { UsageError } from '../errors';
-import { dataDirOption, portFromEnv } from '../options';
+import { dataDirOption, portFromEnv, timeScaleOption } from '../options';
 
 /** `gantry local up`: starts everything, prints what runs where, and stops cleanly on Ctrl-C. */
 export async function localUp(options: UpOptions): Promise<void> {
@@ -20,6 +20,9 @@ export async function localUp(options: UpOptions): Promise<void> {
     port: options.port ?? portFromEnv('GANTRY_PORT', 4000),
     awsPort: options.awsPort ?? portFromEnv('GANTRY_AWS_PORT', 4566),
     region: options.region,
+    servicePort: options.servicePort ?? portFromEnv('GANTRY_SERVICE_PORT', 4600),
+    timeScale:
+      options.timeScale ?? (process.env.GANTRY_TIME_SCALE ? timeScaleOption(process.env.GANTRY_TIME_SCALE) : 60),
     log: (fn, line) => {
       files.write(fn, line);
       if (options.quiet) return;
@@ -56,6 +59,14 @@ function banner(plane: LocalControlPlane): string {
     '  Webhooks      one URL per provider:',
     ...PROVIDERS.map((p) => `                  ${p.padEnd(16)} ${plane.webhookUrl}/webhooks/${p}`),
     `  AWS APIs      ${plane.awsEndpoint}   e.g. aws --endpoint-url ${plane.awsEndpoint} dynamodb list-tables`,
+    ...(plane.serviceEndpoints.length > 0
+      ? [
+          `  Services      stable URLs (blue/green behind a weighted proxy; deployments ${plane.timeScale}x faster than real time):`,
+          ...plane.serviceEndpoints.map(
+            (e) => `                  ${`${e.functionName}:${e.alias}`.padEnd(36)} ${e.url}`,
+          ),
+        ]
+      : []),
     `  Data          ${dir}/   (secrets in ${dir}/secrets.json, function logs in ${dir}/logs/)`,
     `  Serving       ${count(inv.functions.length, 'function')}, ${count(inv.tables.length, 'table')}, ${count(inv.queues.length, 'queue')}, ${count(inv.rules.length, 'rule')}, ${count(inv.stateMachines.length, 'state machine')}`,
     ...(plane.replayedEvents > 0
