@@ -57,7 +57,7 @@ export class AwsDeployControl implements DeployControl {
       status: d?.status ?? 'Unknown',
       description: d?.description ?? '',
       error: d?.errorInformation?.message ?? d?.errorInformation?.code ?? null,
-      rolledBack: d?.rollbackInfo?.rollbackDeploymentId !== undefined || d?.status === 'Stopped',
+      rolledBack: d?.rollbackInfo !== undefined || d?.status === 'Stopped',
     };
   }
 

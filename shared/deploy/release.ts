@@ -288,12 +288,13 @@ async function recordOutcome(
 }
 
 function failureOf(deployment: RunDeployment, info: DeploymentInfo): DeployError {
+  // The rollback first: reasons are shortened where they are shown, CodeDeploy's words can be long.
   const back =
-    info.rolledBack && deployment.fromVersion ? `; traffic rolled back to version ${deployment.fromVersion}` : '';
+    info.rolledBack && deployment.fromVersion ? `, traffic rolled back to version ${deployment.fromVersion}` : '';
   const why = info.error ?? info.status.toLowerCase();
   return info.status === 'Stopped'
-    ? new DeployError('Gantry.DeploymentStopped', `deployment ${info.deploymentId} stopped: ${why}${back}`)
-    : new DeployError('Gantry.DeploymentFailed', `deployment ${info.deploymentId} failed: ${why}${back}`);
+    ? new DeployError('Gantry.DeploymentStopped', `deployment ${info.deploymentId} stopped${back}: ${why}`)
+    : new DeployError('Gantry.DeploymentFailed', `deployment ${info.deploymentId} failed${back}: ${why}`);
 }
 
 function outputOf(deployment: RunDeployment, info: DeploymentInfo): DeployedOutput {

@@ -46,7 +46,8 @@ export const DeployTargetSchema = z.object({
   shift: TrafficShiftSchema,
   bakeSeconds: z.number().int().min(0),
   timeoutSeconds: z.number().int().min(60),
-  lambda: z.object({ function: z.string(), alias: z.string(), artifact: z.string() }).nullable(),
+  // CDK drops nulls from the definition it embeds: a missing kind reads as null.
+  lambda: z.object({ function: z.string(), alias: z.string(), artifact: z.string() }).nullable().default(null),
   ecs: z
     .object({
       cluster: z.string(),
@@ -56,8 +57,12 @@ export const DeployTargetSchema = z.object({
       /** The build artifact holding the task definition ARN the build registered. */
       taskDefinitionArtifact: z.string(),
     })
-    .nullable(),
-  hooks: z.object({ beforeAllowTraffic: z.string().nullable(), afterAllowTraffic: z.string().nullable() }),
+    .nullable()
+    .default(null),
+  hooks: z.object({
+    beforeAllowTraffic: z.string().nullable().default(null),
+    afterAllowTraffic: z.string().nullable().default(null),
+  }),
 });
 export type DeployTarget = z.infer<typeof DeployTargetSchema>;
 

@@ -57,7 +57,7 @@ describe('the sample service stack', () => {
 
   it('watches an error-rate and a p99 latency alarm on each alias', () => {
     sample.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      AlarmName: 'gantry-widgets-dev-error-rate',
+      AlarmName: 'widgets-dev-error-rate',
       Threshold: 5,
       ComparisonOperator: 'GreaterThanThreshold',
       Metrics: Match.arrayWith([
@@ -65,7 +65,7 @@ describe('the sample service stack', () => {
       ]),
     });
     sample.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      AlarmName: 'gantry-widgets-dev-latency',
+      AlarmName: 'widgets-dev-latency',
       MetricName: 'Duration',
       ExtendedStatistic: 'p99',
       Threshold: 1000,

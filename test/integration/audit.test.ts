@@ -60,6 +60,8 @@ describe('the audit ledger through local mode and the CLI', () => {
       'gate.evaluated',
       'approval.requested',
       'approval.granted',
+      'deploy.started',
+      'deploy.succeeded',
       'run.succeeded',
     ]);
     const approvals = await gantry('audit', 'query', '--type', 'approval', '--env', 'prod', '--data-dir', t.dataDir);
@@ -92,7 +94,7 @@ describe('the audit ledger through local mode and the CLI', () => {
           { decision: 'approved', by: 'bob', reason: 'CHG-42 reviewed', principal: expect.stringContaining('bob') },
         ],
       },
-      deployment: { outcome: expect.any(String) },
+      deployment: { deployed: true, outcome: 'succeeded' },
       integrity: { verified: true },
     });
     expect((dossier.tests?.total ?? 0) > 0).toBe(true);

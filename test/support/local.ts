@@ -37,7 +37,10 @@ export function edgeClientConfig(plane: LocalControlPlane) {
  * A local control plane from the project's own gantry.config.yaml, on free ports with a fresh
  * data folder; it is driven over HTTP like a user's would be.
  */
-export async function startTestPlane(dataDir = mkdtempSync(join(tmpdir(), 'gantry-it-'))): Promise<TestPlane> {
+export async function startTestPlane(
+  dataDir = mkdtempSync(join(tmpdir(), 'gantry-it-')),
+  options: { timeScale?: number } = {},
+): Promise<TestPlane> {
   const config = loadGantryConfig(join(import.meta.dirname, '..', '..', 'gantry.config.yaml'));
   const logs: string[] = [];
   const plane = await startLocalControlPlane({
@@ -45,6 +48,9 @@ export async function startTestPlane(dataDir = mkdtempSync(join(tmpdir(), 'gantr
     dataDir,
     port: 0,
     awsPort: 0,
+    servicePort: 0,
+    // Deployments and Wait states 600x faster: a 5-minute canary takes half a second.
+    timeScale: options.timeScale ?? 600,
     log: (fn, line) => void logs.push(`${fn} ${line}`),
   });
   let repo: string | undefined;

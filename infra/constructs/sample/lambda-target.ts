@@ -98,7 +98,7 @@ export class SampleLambdaTarget extends Construct {
   /** 5xx-style errors as a share of invocations, on the alias: what a canary must not raise. */
   private errorRateAlarm(name: string, percent: number): Alarm {
     return new Alarm(this, 'ErrorRate', {
-      alarmName: `gantry-${name}-error-rate`,
+      alarmName: `${name}-error-rate`,
       alarmDescription: `More than ${percent}% of ${name}'s invocations failed`,
       metric: new MathExpression({
         expression: 'IF(invocations > 0, 100 * errors / invocations, 0)',
@@ -118,7 +118,7 @@ export class SampleLambdaTarget extends Construct {
 
   private latencyAlarm(name: string, thresholdMs: number): Alarm {
     return new Alarm(this, 'Latency', {
-      alarmName: `gantry-${name}-latency`,
+      alarmName: `${name}-latency`,
       alarmDescription: `p99 duration of ${name} over ${thresholdMs} ms`,
       metric: this.alias.metricDuration({ period: Duration.minutes(1), statistic: 'p99' }),
       threshold: thresholdMs,

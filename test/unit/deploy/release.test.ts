@@ -100,7 +100,7 @@ describe('deploying a run through CodeDeploy', () => {
         token: 'token-1',
         error: 'Gantry.DeploymentFailed',
         cause:
-          'deployment d-000000001 failed: One or more alarms have been activated: gantry-widgets-dev-error-rate; traffic rolled back to version 3',
+          'deployment d-000000001 failed, traffic rolled back to version 3: One or more alarms have been activated: gantry-widgets-dev-error-rate',
       },
     ]);
     const rolledBack = f.audit.records.find((r) => r.type === 'deploy.rolled_back');
@@ -212,7 +212,7 @@ describe('deploying a run through CodeDeploy', () => {
       expect(started?.stateMachineArn).toBe(
         'arn:aws:states:us-east-1:123456789012:stateMachine:gantry-pipeline-widgets',
       );
-      const plan = (started?.input as { plan: RunPlan }).plan;
+      const plan = (started?.input as { plan: RunPlan } | undefined)?.plan as RunPlan;
       expect(plan).toMatchObject({
         trigger: 'rollback',
         runId: out.runId,
@@ -257,7 +257,7 @@ describe('deploying a run through CodeDeploy', () => {
       expect(f.executions.failures[0]).toMatchObject({
         error: 'Gantry.DeploymentStopped',
         cause: expect.stringContaining(
-          'stopped by arn:aws:iam::1:user/ops: wrong build; traffic rolled back to version 3',
+          'stopped, traffic rolled back to version 3: stopped by arn:aws:iam::1:user/ops: wrong build',
         ),
       });
       // The STOP event that follows finds the deployment settled.

@@ -1,0 +1,152 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { git } from '../../cli/local/sample-repo';
+import type { RunRecord } from '../../shared/runs/model';
+import { gantry } from '../support/cli';
+import { eventually, finishedRun, startTestPlane, type TestPlane } from '../support/local';
+
+interface ServiceView {
+  functionName: string;
+  url: string;
+  weights: Record<string, number>;
+}
+
+/** Blue/green releases end to end: push → build → gates → CodeDeploy (local deployer) → run record, ledger, CLI. */
+describe('releases through the local deployer', () => {
+  let t: TestPlane;
+  // 60x: a 5-minute canary takes 5 s, long enough to stop it midway.
+  beforeAll(async () => {
+    t = await startTestPlane(undefined, { timeScale: 60 });
+  }, 60_000);
+  afterAll(() => t?.close());
+
+  const service = async (fn: string): Promise<ServiceView> => {
+    const res = await fetch(new URL('/_gantry/services', t.plane.awsEndpoint));
+    const found = ((await res.json()) as { services: ServiceView[] }).services.find((s) => s.functionName === fn);
+    if (found === undefined) throw new Error(`no service ${fn}`);
+    return found;
+  };
+  const versionServed = async (fn: string) => {
+    const res = await fetch(new URL('/version', (await service(fn)).url));
+    return ((await res.json()) as { version: string }).version;
+  };
+  /** A new commit on develop that changes the packaged code (so it publishes a new version). */
+  const changeDevelop = (note: string) => {
+    const repo = t.repo();
+    git(repo, 'checkout', '--quiet', 'develop');
+    const file = join(repo, 'src', 'greeting.js');
+    writeFileSync(file, `${readFileSync(file, 'utf8')}// ${note}\n`);
+    git(repo, 'commit', '--quiet', '-am', note);
+  };
+  const pushDevelop = async (): Promise<string> => (await t.push({ branch: 'develop' })).push.after;
+  const show = async (run: RunRecord) =>
+    (await gantry('runs', 'show', run.runId.slice(0, 12), '--data-dir', t.dataDir)).stdout;
+
+  let firstGood: RunRecord;
+
+  it('releases a good build to dev: canary 10% then 100%, green serves all traffic, every step recorded', async () => {
+    const run = await finishedRun(t, await pushDevelop());
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.deployment).toMatchObject({ status: 'succeeded', fromVersion: '1', toVersion: '2' });
+    expect(run.stages.deploy).toMatchObject({ status: 'succeeded', summary: expect.stringContaining('version 1 → 2') });
+    expect((await service('gantry-sample-service-dev')).weights).toEqual({ 2: 100 });
+    expect(await versionServed('gantry-sample-service-dev')).toBe('2');
+    const res = await fetch(new URL('/_gantry/services', t.plane.awsEndpoint));
+    const dev = (
+      (await res.json()) as { services: { functionName: string; deployments: { timeline: { percent: number }[] }[] }[] }
+    ).services.find((s) => s.functionName === 'gantry-sample-service-dev');
+    const percents = dev?.deployments[0]?.timeline.map((e) => e.percent) ?? [];
+    expect(percents).toContain(10);
+    expect(percents.at(-1)).toBe(100);
+    const audit = await gantry('audit', 'query', '--run', run.runId, '--json', '--data-dir', t.dataDir);
+    expect((JSON.parse(audit.stdout) as { type: string }[]).map((e) => e.type)).toEqual(
+      expect.arrayContaining(['deploy.started', 'deploy.succeeded', 'run.succeeded']),
+    );
+    expect(await show(run)).toMatch(/Deployment succeeded: version 1 → 2 on lambda gantry-sample-service-dev:live/);
+    firstGood = run;
+  }, 90_000);
+
+  it('rolls a bad release back: its canary raises the error-rate alarm, blue serves 100%, the run fails with the reason', async () => {
+    const run = await finishedRun(t, (await t.push({ branch: 'demo/bad-release' })).push.after);
+    expect(run).toMatchObject({ status: 'FAILED', environment: 'preview', failure: { stage: 'deploy' } });
+    expect(run.failure?.reason).toMatch(/alarm/i);
+    expect(run.failure?.reason).toContain('rolled back to version 1');
+    expect(run.deployment).toMatchObject({ status: 'failed', rolledBack: true });
+    expect((await service('gantry-sample-service-preview')).weights).toEqual({ 1: 100 });
+    const hello = await fetch(new URL('/hello', (await service('gantry-sample-service-preview')).url));
+    expect(hello.status).toBe(200);
+    const audit = await gantry('audit', 'query', '--run', run.runId, '--json', '--data-dir', t.dataDir);
+    expect((JSON.parse(audit.stdout) as { type: string }[]).map((e) => e.type)).toContain('deploy.rolled_back');
+  }, 90_000);
+
+  it('stops a deployment midway with `gantry runs cancel`: traffic goes back to blue, the run fails with the reason', async () => {
+    changeDevelop('cancel me');
+    const commit = await pushDevelop();
+    const deploying = await eventually(
+      'the deployment to start shifting',
+      async () => {
+        const r = (await t.runs.list({ pipeline: 'sample-service' })).find((x) => x.commit === commit);
+        return r?.deployment?.deploymentId && r.deployment.status === 'in_progress' ? r : undefined;
+      },
+      60_000,
+    );
+    const cancelled = await gantry(
+      'runs',
+      'cancel',
+      deploying.runId.slice(0, 12),
+      '--reason',
+      'wrong ticket',
+      '--as',
+      'ops',
+      '--data-dir',
+      t.dataDir,
+    );
+    expect(cancelled.stdout).toContain('deployment stopped');
+    const run = await finishedRun(t, commit);
+    expect(run.status).toBe('FAILED');
+    expect(run.failure?.reason).toContain('wrong ticket');
+    await eventually('blue to serve all traffic', async () =>
+      JSON.stringify((await service('gantry-sample-service-dev')).weights) === JSON.stringify({ 2: 100 })
+        ? true
+        : undefined,
+    );
+    expect(await versionServed('gantry-sample-service-dev')).toBe('2');
+  }, 90_000);
+
+  it('redeploys the last good revision with `gantry runs rollback <env>` as a new, linked run', async () => {
+    changeDevelop('second good release');
+    const second = await finishedRun(t, await pushDevelop());
+    expect(second.status).toBe('SUCCEEDED');
+    const newVersion = second.deployment?.toVersion;
+    expect(newVersion).not.toBe('2');
+    expect(await versionServed('gantry-sample-service-dev')).toBe(newVersion);
+
+    const rolled = await gantry(
+      'runs',
+      'rollback',
+      'dev',
+      '--reason',
+      'error budget',
+      '--as',
+      'ops',
+      '--json',
+      '--data-dir',
+      t.dataDir,
+    );
+    expect(rolled.code).toBe(0);
+    const out = JSON.parse(rolled.stdout) as { runId: string; rollbackOf: string; toRunId: string; version: string };
+    expect(out).toMatchObject({ rollbackOf: second.runId, toRunId: firstGood.runId, version: '2' });
+    const run = await eventually(
+      'the rollback run to end',
+      async () => {
+        const r = await t.runs.get(out.runId);
+        return r && r.status !== 'RUNNING' ? r : undefined;
+      },
+      60_000,
+    );
+    expect(run).toMatchObject({ status: 'SUCCEEDED', trigger: 'rollback' });
+    expect(run.build).toBeUndefined();
+    expect(await versionServed('gantry-sample-service-dev')).toBe('2');
+    expect(await show(run)).toContain(`undoes run ${second.runId}`);
+  }, 120_000);
+});
