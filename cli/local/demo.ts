@@ -29,7 +29,7 @@ export async function localDemo(options: { dataDir?: string }): Promise<void> {
   const started = Date.now();
   out(`Gantry demo: examples/sample-service through the local control plane at ${info.webhookUrl}`);
   out(
-    `Its git repository: ${relative(process.cwd(), repo) || repo} (branches develop, demo/failing-gate, release/1.0)`,
+    `Its git repository: ${relative(process.cwd(), repo) || repo} (branches develop, demo/failing-gate, demo/bad-release, release/1.0)`,
   );
   const push = (branch: string, deliveryId?: string) =>
     localPush({
@@ -80,6 +80,14 @@ export async function localDemo(options: { dataDir?: string }): Promise<void> {
     }
     await showRun(info, target, release, pipeline.name);
   }
+
+  out('\n6. A push to demo/bad-release: tests pass, but the deployed /hello answers 500');
+  const users = watchStableUrl(info, 'gantry-sample-service-preview');
+  await showRun(info, target, await step(info, () => push('demo/bad-release')), pipeline.name);
+  const seen = await users.stop();
+  out(
+    `   a user polling the preview URL the whole time: ${seen.total} requests, ${seen.down} unanswered (the stable URL was never down), ${seen.errors} 500s from the canary before it was rolled back`,
+  );
   out(
     `\nDone in ${((Date.now() - started) / 1000).toFixed(1)} s. Look closer with \`npx gantry runs list\` and \`npx gantry runs show <run>\`;`,
   );
@@ -123,10 +131,66 @@ async function showRun(
     return run;
   }
   out(`   run ${run.runId.slice(0, 12)}: ${run.status}${run.failure ? ` (${run.failure.reason})` : ''}`);
+  if (run.deployment) await showDeployment(info, run);
   const res = await fetch(new URL(`/_gantry/statuses?commit=${pushed.push.after}`, info.awsEndpoint));
   const statuses = ((await res.json()) as { statuses: { state: string; description: string }[] }).statuses;
   out(`   commit status on GitHub: ${statuses.map((s) => `${s.state} "${s.description}"`).join(' → ')}`);
   return run;
+}
+
+interface ServiceView {
+  functionName: string;
+  url: string;
+  weights: Record<string, number>;
+  deployments: { deploymentId: string; timeline: { percent: number; event?: string }[] }[];
+}
+
+async function services(info: RuntimeInfo): Promise<ServiceView[]> {
+  const res = await fetch(new URL('/_gantry/services', info.awsEndpoint));
+  return ((await res.json()) as { services: ServiceView[] }).services;
+}
+
+/** How the run's deployment moved traffic, and what its stable URL serves now. */
+async function showDeployment(info: RuntimeInfo, run: RunRecord): Promise<void> {
+  const fn = run.plan.deployTarget?.lambda?.function;
+  const svc = (await services(info)).find((s) => s.functionName === fn);
+  const d = svc?.deployments.find((x) => x.deploymentId === run.deployment?.deploymentId);
+  const steps = [...new Set((d?.timeline ?? []).map((e) => `${e.percent}%`))];
+  out(
+    `   deploy: ${run.deployment?.strategy}, traffic to the new version ${steps.join(' → ') || '(none)'}; ${svc?.url} now serves ${Object.entries(
+      svc?.weights ?? {},
+    )
+      .map(([v, p]) => `version ${v} at ${p}%`)
+      .join(', ')}`,
+  );
+}
+
+/** Polls a stable URL every 50 ms until stopped: what a user of the service would have seen. */
+function watchStableUrl(info: RuntimeInfo, fn: string) {
+  const seen = { total: 0, errors: 0, down: 0 };
+  let running = true;
+  const loop = (async () => {
+    const url = (await services(info)).find((s) => s.functionName === fn)?.url;
+    if (url === undefined) return;
+    while (running) {
+      seen.total++;
+      try {
+        const res = await fetch(new URL('/hello', url));
+        if (res.status >= 500) seen.errors++;
+        await res.arrayBuffer();
+      } catch {
+        seen.down++;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      return seen;
+    },
+  };
 }
 
 /** A release branch with a commit by Alice, so the demo can show separation of duties. */
