@@ -1,9 +1,10 @@
+import { DeploymentStateChangeSchema } from '../../events';
 import { subjectOf } from '../pipelines/approval';
 import { parseS3Location } from '../pipelines/aws';
 import type { RunPlan } from '../pipelines/plan';
 import type { PipelineDeps } from '../pipelines/ports';
 import type { RunDeployment } from '../runs/model';
-import { deploymentDescription, ecsAppSpec, lambdaAppSpec } from './appspec';
+import { deploymentDescription, ecsAppSpec, lambdaAppSpec, runIdOf } from './appspec';
 import { DEPLOYMENT_ENDED, type DeployControl, type DeploymentInfo } from './ports';
 import { type DeployTarget, describeTarget } from './target';
 
@@ -121,6 +122,19 @@ export async function startDeployment(
     to: revision.to,
     strategy: target.strategy,
   });
+}
+
+/**
+ * What EventBridge delivers from CodeDeploy: the deployment's description names its run (Gantry
+ * started it), or the event is ignored (CloudFormation's deployments, rollbacks, other events).
+ */
+export async function onStateChangeEvent(deps: DeployDeps, event: unknown): Promise<string> {
+  const parsed = DeploymentStateChangeSchema.safeParse(event);
+  if (!parsed.success) return 'ignored: not a CodeDeploy state-change event';
+  const info = await deps.deploy.getDeployment(parsed.data.detail.deploymentId);
+  const runId = runIdOf(info.description);
+  if (runId === null) return 'ignored: deployment not started by Gantry';
+  return onDeploymentEvent(deps, info, runId);
 }
 
 /**
