@@ -3,9 +3,15 @@
 // with no build step between `npm ci` and the first command.
 import { register } from 'tsx/esm/api';
 
-// The AWS SDK warns once per process that its 2027 releases need Node 22; the README says so
-// once, and the warning would otherwise interleave with command output.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+// On Node 20 the AWS SDK warns, in eight lines, that its releases after early January 2027 need
+// Node 22. Users should know; one line says it without burying the command's output. Setting
+// the SDK's own AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED silences both.
+if (Number(process.versions.node.split('.')[0]) < 22 && !process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED) {
+  process.stderr.write(
+    `gantry: note: Node.js ${process.version} is supported, but AWS SDK releases after early January 2027 need Node.js 22 or later\n`,
+  );
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+}
 
 register();
 await import('./main.ts');

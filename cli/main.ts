@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import packageJson from '../package.json' with { type: 'json' };
 import { registerAuditCommands } from './commands/audit';
 import { registerGatesCommands } from './commands/gates';
 import { registerLocalCommands } from './commands/local';
@@ -10,6 +11,7 @@ import { CommandFailed, UsageError } from './errors';
 export function buildProgram(): Command {
   const program = new Command('gantry')
     .description('Gantry: an event-driven CI/CD control plane on AWS, also runnable whole on this machine')
+    .version(packageJson.version, '-V, --version', 'print the version of gantry')
     .showHelpAfterError()
     .exitOverride();
   registerWebhookCommands(program);
@@ -38,8 +40,23 @@ function exitCodeOf(error: unknown): number {
     process.stderr.write(`gantry: ${error.message}\n`);
     return error.exitCode;
   }
-  process.stderr.write(`gantry: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(`gantry: ${unexpected(error)}\n`);
   return 1;
+}
+
+/**
+ * One line for an error nobody anticipated (a refused connection, missing AWS credentials):
+ * its kind and message, with the stack only when GANTRY_DEBUG asks for it.
+ */
+function unexpected(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  if (process.env.GANTRY_DEBUG) return error.stack ?? error.message;
+  const kind = error.name === 'Error' ? '' : `${error.name}: `;
+  const hint =
+    error.name === 'CredentialsProviderError'
+      ? ' (sign in with `aws sso login`, pass --profile, or set AWS credentials)'
+      : ' (GANTRY_DEBUG=1 shows the stack)';
+  return `${kind}${error.message}${hint}`;
 }
 
 process.exitCode = await main(process.argv);

@@ -4,7 +4,7 @@ import { documentClient } from '../shared/aws/clients';
 import { RUN_STATUSES, type RunRecord, type RunStatus, STAGES } from '../shared/runs/model';
 import { DynamoDbRunStore } from '../shared/runs/store';
 import { UsageError } from './errors';
-import { duration, table, when } from './format';
+import { duration, status, table, when } from './format';
 import type { Target } from './target';
 
 /** The runs table, wherever the target keeps it. */
@@ -45,7 +45,7 @@ export function runsTable(runs: readonly RunRecord[]): string {
       r.branch ?? (r.plan.pullRequest ? `PR #${r.plan.pullRequest}` : ''),
       r.commit.slice(0, 7),
       r.environment ?? '',
-      r.status,
+      status(r.status),
       when(r.createdAt),
       duration(r.createdAt, r.endedAt),
     ]),
@@ -89,7 +89,7 @@ export async function buildLogTail(target: Target, run: RunRecord, lines: number
 export function describeRun(run: RunRecord, log: readonly string[]): string {
   const change = run.plan.change;
   const out = [
-    `Run ${run.runId}  ${run.status}`,
+    `Run ${run.runId}  ${status(run.status)}`,
     `  pipeline     ${run.pipeline} (${run.trigger}${run.branch ? ` to ${run.branch}` : ''}${run.plan.pullRequest ? `, PR #${run.plan.pullRequest}` : ''})`,
     `  repository   ${run.repository} @ ${run.commit}`,
     `  environment  ${run.environment ?? '(none: build and gates only)'}`,
@@ -100,7 +100,12 @@ export function describeRun(run: RunRecord, log: readonly string[]): string {
       ['STAGE', 'STATUS', 'TOOK', 'DETAIL'],
       STAGES.map((name) => {
         const stage = run.stages[name];
-        return [name, stage?.status ?? '-', duration(stage?.startedAt, stage?.endedAt), stage?.summary ?? ''];
+        return [
+          name,
+          stage ? status(stage.status) : '-',
+          duration(stage?.startedAt, stage?.endedAt),
+          stage?.summary ?? '',
+        ];
       }),
     ),
   ];

@@ -9,26 +9,38 @@ import { dataDirOption } from './options';
 /** Where the CLI's calls go: a running local control plane, or an AWS account. */
 export type Target =
   | { readonly kind: 'local'; readonly info: RuntimeInfo; readonly clientConfig: ClientConfig }
-  | { readonly kind: 'aws'; readonly region: string | undefined; readonly clientConfig: ClientConfig };
+  | {
+      readonly kind: 'aws';
+      readonly region: string;
+      readonly profile: string | undefined;
+      readonly clientConfig: ClientConfig;
+    };
 
 export type ClientConfig = {
   endpoint?: string;
   region?: string;
+  profile?: string;
   credentials?: { accessKeyId: string; secretAccessKey: string };
 };
 
 export interface TargetOptions {
   /** Talk to AWS in this region (the standard credential chain signs the calls). */
   readonly region?: string;
+  /** Talk to AWS with this named profile (its credentials, and its region unless --region says otherwise). */
+  readonly profile?: string;
   readonly dataDir?: string;
 }
 
+/** What to do when neither a local control plane nor an AWS region can be found. */
+export const NO_TARGET =
+  'no local control plane is running here and no AWS region is set: run `npm start` for local mode, or choose AWS with --region <region>, AWS_REGION, or --profile <profile> (whose config names a region)';
+
 /**
- * Local mode when it is running from this folder (and no --region was given); AWS through the
- * standard credential chain otherwise, so the same commands serve both.
+ * Local mode when it is running from this folder (and neither --region nor --profile was given);
+ * AWS through the standard credential chain otherwise, so the same commands serve both.
  */
-export function resolveTarget(options: TargetOptions): Target {
-  if (options.region === undefined) {
+export async function resolveTarget(options: TargetOptions): Promise<Target> {
+  if (options.region === undefined && options.profile === undefined) {
     const info = readRuntimeInfo(dataDirOption(options.dataDir));
     if (info !== undefined) {
       return {
@@ -42,7 +54,19 @@ export function resolveTarget(options: TargetOptions): Target {
       };
     }
   }
-  return { kind: 'aws', region: options.region, clientConfig: options.region ? { region: options.region } : {} };
+  const profile = options.profile;
+  const region = options.region ?? (await configuredRegion(profile));
+  if (region === undefined) throw new UsageError(NO_TARGET);
+  return { kind: 'aws', region, profile, clientConfig: { region, ...(profile ? { profile } : {}) } };
+}
+
+/** The region the SDK would use (AWS_REGION, the profile's config), or undefined when none is set. */
+async function configuredRegion(profile: string | undefined): Promise<string | undefined> {
+  try {
+    return await new CloudFormationClient(profile ? { profile } : {}).config.region();
+  } catch {
+    return undefined;
+  }
 }
 
 export interface Decision {
@@ -93,8 +117,8 @@ export async function callOperatorApi(
   const url = new URL(path, base);
   const signer = new SignatureV4({
     service: 'execute-api',
-    region: target.region ?? regionOf(base),
-    credentials: fromNodeProviderChain(),
+    region: regionOf(base) ?? target.region,
+    credentials: fromNodeProviderChain(target.profile ? { profile: target.profile } : {}),
     sha256: Sha256,
   });
   const signed = await signer.sign({
@@ -121,8 +145,8 @@ async function operatorApiUrl(target: Extract<Target, { kind: 'aws' }>): Promise
   return url;
 }
 
-function regionOf(url: string): string {
-  return /execute-api\.([a-z0-9-]+)\./.exec(url)?.[1] ?? 'us-east-1';
+function regionOf(url: string): string | undefined {
+  return /execute-api\.([a-z0-9-]+)\./.exec(url)?.[1];
 }
 
 async function post(url: string, body: string, headers: Record<string, string>) {

@@ -5,6 +5,7 @@ import { printJson } from '../io';
 
 interface Common {
   readonly region?: string;
+  readonly profile?: string;
   readonly dataDir?: string;
 }
 
@@ -29,10 +30,13 @@ const FORMATS = ['jsonl', 'csv', 'parquet'];
 export function registerAuditCommands(program: Command): void {
   const audit = program
     .command('audit')
-    .description('the audit ledger: query, export, verify, evidence (local mode when it runs here; AWS with --region)')
+    .description(
+      'the audit ledger: query, export, verify, evidence (local mode when it runs here; AWS with --region or --profile)',
+    )
     .option('--region <region>', 'talk to AWS in this region (standard credential chain)')
+    .option('--profile <profile>', 'talk to AWS with this named profile (its region unless --region is given)')
     .option('--data-dir <dir>', 'the local control plane data folder (env GANTRY_DATA_DIR)');
-  const target = async () => (await import('../target')).resolveTarget(audit.opts<Common>());
+  const target = async () => await (await import('../target')).resolveTarget(audit.opts<Common>());
   const filterOptions = (cmd: Command) =>
     cmd
       .option('--repository <owner/name>')

@@ -4,6 +4,7 @@ import { printJson } from '../io';
 
 interface Common {
   readonly region?: string;
+  readonly profile?: string;
   readonly dataDir?: string;
 }
 
@@ -11,9 +12,10 @@ export function registerRunsCommands(program: Command): void {
   const runs = program
     .command('runs')
     .description(
-      'pipeline runs: list, show, approve, reject, cancel, rollback (local mode when it runs here; AWS with --region)',
+      'pipeline runs: list, show, approve, reject, cancel, rollback (local mode when it runs here; AWS with --region or --profile)',
     )
     .option('--region <region>', 'talk to AWS in this region (standard credential chain)')
+    .option('--profile <profile>', 'talk to AWS with this named profile (its region unless --region is given)')
     .option('--data-dir <dir>', 'the local control plane data folder (env GANTRY_DATA_DIR)');
   const common = () => runs.opts<Common>();
 
@@ -29,7 +31,7 @@ export function registerRunsCommands(program: Command): void {
       async (options: { pipeline?: string; status?: string; repository?: string; limit: number; json?: boolean }) => {
         const { resolveTarget } = await import('../target');
         const { listRuns, runsTable } = await import('../runs');
-        const found = await listRuns(resolveTarget(common()), options);
+        const found = await listRuns(await resolveTarget(common()), options);
         if (options.json) printJson(found);
         else process.stdout.write(`${runsTable(found)}\n`);
       },
@@ -44,7 +46,7 @@ export function registerRunsCommands(program: Command): void {
     .action(async (id: string, options: { lines: number; json?: boolean }) => {
       const { resolveTarget } = await import('../target');
       const { buildLogTail, describeRun, findRun } = await import('../runs');
-      const target = resolveTarget(common());
+      const target = await resolveTarget(common());
       const run = await findRun(target, id);
       if (options.json) return printJson(run);
       process.stdout.write(`${describeRun(run, await buildLogTail(target, run, options.lines))}\n`);
@@ -60,7 +62,7 @@ export function registerRunsCommands(program: Command): void {
       .action(async (id: string, options: { reason: string; as?: string }) => {
         const { resolveTarget, sendDecision } = await import('../target');
         const { findRun } = await import('../runs');
-        const target = resolveTarget(common());
+        const target = await resolveTarget(common());
         const run = await findRun(target, id);
         const answer = await sendDecision(target, {
           runId: run.runId,
@@ -86,7 +88,7 @@ export function registerRunsCommands(program: Command): void {
     .action(async (id: string, options: { reason: string; as?: string }) => {
       const { resolveTarget, callOperatorApi } = await import('../target');
       const { findRun } = await import('../runs');
-      const target = resolveTarget(common());
+      const target = await resolveTarget(common());
       const run = await findRun(target, id);
       const out = accepted(
         await callOperatorApi(
@@ -114,7 +116,7 @@ export function registerRunsCommands(program: Command): void {
     .action(async (subject: string, options: { reason: string; pipeline?: string; as?: string; json?: boolean }) => {
       const { resolveTarget, callOperatorApi } = await import('../target');
       const { findRun } = await import('../runs');
-      const target = resolveTarget(common());
+      const target = await resolveTarget(common());
       const run = /^[0-9a-f]{6,}$|^rollback-/.test(subject)
         ? await findRun(target, subject).catch(() => undefined)
         : undefined;

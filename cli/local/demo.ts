@@ -5,6 +5,7 @@ import { loadGantryConfig } from '../../infra/config/load';
 import type { RuntimeInfo } from '../../local/discovery';
 import type { RunRecord } from '../../shared/runs/model';
 import { UsageError } from '../errors';
+import { status } from '../format';
 import { resolveTarget, sendDecision, type Target } from '../target';
 import { busEvents, runningControlPlane, settledEvents } from './client';
 import { followRun } from './follow';
@@ -24,7 +25,7 @@ export async function localDemo(options: { dataDir?: string }): Promise<void> {
   const pipeline = config.pipelines.find((p) => p.source.repository === 'gantry-demo/sample-service');
   if (pipeline === undefined)
     throw new UsageError('the demo needs the sample-service pipeline of the default gantry.config.yaml');
-  const target = resolveTarget({ dataDir: info.dataDir });
+  const target = await resolveTarget({ dataDir: info.dataDir });
   const repo = ensureSampleRepo(join(info.dataDir, 'repos', 'sample-service'));
   const started = Date.now();
   out(`Gantry demo: examples/sample-service through the local control plane at ${info.webhookUrl}`);
@@ -130,7 +131,7 @@ async function showRun(
     );
     return run;
   }
-  out(`   run ${run.runId.slice(0, 12)}: ${run.status}${run.failure ? ` (${run.failure.reason})` : ''}`);
+  out(`   run ${run.runId.slice(0, 12)}: ${status(run.status)}${run.failure ? ` (${run.failure.reason})` : ''}`);
   if (run.deployment) await showDeployment(info, run);
   const res = await fetch(new URL(`/_gantry/statuses?commit=${pushed.push.after}`, info.awsEndpoint));
   const statuses = ((await res.json()) as { statuses: { state: string; description: string }[] }).statuses;

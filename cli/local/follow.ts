@@ -1,5 +1,6 @@
 import type { RunRecord } from '../../shared/runs/model';
 import { STAGES } from '../../shared/runs/model';
+import { status } from '../format';
 import { runStore } from '../runs';
 import type { Target } from '../target';
 
@@ -23,7 +24,9 @@ export async function followRun(
         const stage = run.stages[name];
         if (stage === undefined || shown.get(name) === stage.status) continue;
         shown.set(name, stage.status);
-        options.print(`     ${name.padEnd(9)} ${stage.status.padEnd(9)} ${stage.summary ?? ''}`);
+        options.print(
+          `     ${name.padEnd(9)} ${status(stage.status)}${' '.repeat(Math.max(0, 9 - stage.status.length))} ${stage.summary ?? ''}`,
+        );
       }
       if (!['QUEUED', 'RUNNING'].includes(run.status)) return run;
       if (options.stopWhenWaiting && run.stages.approval?.status === 'waiting') return run;

@@ -28,7 +28,7 @@ export async function pushCommand(
   if (result.status >= 300)
     throw new CommandFailed(`the control plane refused the delivery: ${JSON.stringify(result.body)}`);
   if (!options.wait) return;
-  const target = resolveTarget({ ...(options.dataDir ? { dataDir: options.dataDir } : {}) });
+  const target = await resolveTarget({ ...(options.dataDir ? { dataDir: options.dataDir } : {}) });
   const run = await followRun(target, result.push.after, {
     pipeline: result.pipeline.name,
     stopWhenWaiting: true,

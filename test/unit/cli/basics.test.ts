@@ -1,0 +1,164 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { colourEnabled, plain, status, table } from '../../../cli/format';
+import { gantryWith, ROOT } from '../../support/cli';
+
+/** Our environment without anything that points the SDK at an account, a region or a profile. */
+function bareEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!/^(AWS_|GANTRY_|NO_COLOR|FORCE_COLOR)/.test(k)) env[k] = v;
+  const home = mkdtempSync(join(tmpdir(), 'gantry-home-'));
+  return {
+    ...env,
+    HOME: home,
+    AWS_CONFIG_FILE: join(home, 'config'),
+    AWS_SHARED_CREDENTIALS_FILE: join(home, 'credentials'),
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    ...extra,
+  };
+}
+
+describe('gantry --version', () => {
+  it('prints the version in package.json', async () => {
+    const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    const out = await gantryWith({}, '--version');
+    expect(out).toMatchObject({ code: 0, stdout: `${version}\n` });
+  });
+});
+
+describe('choosing local mode or AWS', () => {
+  const elsewhere = mkdtempSync(join(tmpdir(), 'gantry-cwd-'));
+
+  it.each([
+    ['runs', 'list'],
+    ['audit', 'verify'],
+  ])('`gantry %s %s` with no local plane and no region says how to choose, in one line', async (...args) => {
+    const out = await gantryWith({ cwd: elsewhere, env: bareEnv() }, ...args);
+    expect(out.code).toBe(2);
+    expect(out.stderr.trim().split('\n')).toHaveLength(1);
+    expect(out.stderr).toMatch(/npm start.*--region <region>, AWS_REGION, or --profile/);
+    expect(out.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  describe('with --profile', () => {
+    let server: Server;
+    const seen: IncomingHttpHeaders[] = [];
+    beforeAll(async () => {
+      server = createServer((req, res) => {
+        seen.push(req.headers);
+        req.resume().on('end', () => {
+          res.setHeader('content-type', 'application/x-amz-json-1.0');
+          res.end(JSON.stringify({ Items: [], Count: 0, ScannedCount: 0 }));
+        });
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    });
+    afterAll(() => server.close());
+
+    it("signs with the profile's credentials in the profile's region", async () => {
+      const env = bareEnv({ AWS_ENDPOINT_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+      writeFileSync(env.AWS_CONFIG_FILE ?? '', '[profile auditor]\nregion = eu-west-3\n');
+      writeFileSync(
+        env.AWS_SHARED_CREDENTIALS_FILE ?? '',
+        '[auditor]\naws_access_key_id = AKIDPROFILEAUDITOR\naws_secret_access_key = not-a-real-secret\n',
+      );
+      const out = await gantryWith({ cwd: elsewhere, env }, 'runs', 'list', '--profile', 'auditor');
+      expect(out).toMatchObject({ code: 0, stdout: 'No runs yet.\n' });
+      expect(seen.at(-1)?.authorization).toMatch(/Credential=AKIDPROFILEAUDITOR\/\d{8}\/eu-west-3\/dynamodb\//);
+    });
+
+    it('lets --region override the profile region', async () => {
+      const env = bareEnv({ AWS_ENDPOINT_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+      writeFileSync(env.AWS_CONFIG_FILE ?? '', '[profile auditor]\nregion = eu-west-3\n');
+      writeFileSync(
+        env.AWS_SHARED_CREDENTIALS_FILE ?? '',
+        '[auditor]\naws_access_key_id = AKIDPROFILEAUDITOR\naws_secret_access_key = not-a-real-secret\n',
+      );
+      const out = await gantryWith(
+        { cwd: elsewhere, env },
+        'audit',
+        'query',
+        '--profile',
+        'auditor',
+        '--region',
+        'ap-south-1',
+      );
+      expect(out.code).toBe(0);
+      expect(seen.at(-1)?.authorization).toMatch(/\/ap-south-1\/dynamodb\//);
+    });
+  });
+
+  it('reports a failure it did not anticipate in one line, without a stack', async () => {
+    const env = bareEnv({
+      AWS_REGION: 'eu-west-1',
+      AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+      AWS_SECRET_ACCESS_KEY: 'example',
+      AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+      AWS_MAX_ATTEMPTS: '1',
+    });
+    const out = await gantryWith({ cwd: elsewhere, env }, 'runs', 'list');
+    expect(out.code).toBe(1);
+    expect(out.stderr).toMatch(/^gantry: .*ECONNREFUSED.*GANTRY_DEBUG=1 shows the stack\)\n$/);
+  });
+});
+
+describe('status colours', () => {
+  it('colour a status only on a terminal', () => {
+    expect(colourEnabled({ isTTY: true }, {})).toBe(true);
+    expect(colourEnabled({ isTTY: false }, {})).toBe(false);
+    expect(colourEnabled({}, {})).toBe(false);
+  });
+
+  it('honour NO_COLOR, even on a terminal, and FORCE_COLOR for a pipe', () => {
+    expect(colourEnabled({ isTTY: true }, { NO_COLOR: '1' })).toBe(false);
+    expect(colourEnabled({ isTTY: true }, { NO_COLOR: '' })).toBe(true);
+    expect(colourEnabled({ isTTY: false }, { FORCE_COLOR: '1' })).toBe(true);
+    expect(colourEnabled({ isTTY: true }, { FORCE_COLOR: '0' })).toBe(false);
+  });
+
+  it.each([
+    ['FAILED', '31'],
+    ['SUCCEEDED', '32'],
+    ['waiting', '33'],
+  ])('give %s its colour when on, and leave it plain when off', (text, code) => {
+    expect(status(text, true)).toBe(`\u001b[${code}m${text}\u001b[39m`);
+    expect(status(text, false)).toBe(text);
+  });
+
+  it('keep table columns aligned around coloured cells', () => {
+    const lines = table(
+      ['STATUS', 'RUN'],
+      [
+        [status('FAILED', true), 'a'],
+        ['SUCCEEDED', 'b'],
+      ],
+    ).split('\n');
+    const uncoloured = lines.map(plain);
+    expect(lines[1]).not.toBe(uncoloured[1]);
+    expect(uncoloured[1]?.indexOf('a')).toBe(uncoloured[2]?.indexOf('b'));
+  });
+});
+
+describe('the Node.js version notice', () => {
+  const node20 = Number(process.versions.node.split('.')[0]) < 22;
+
+  it(`${node20 ? 'says in one line' : 'stays quiet'} that AWS SDK releases from 2027 need Node.js 22 (this is ${process.version})`, async () => {
+    const env = bareEnv({ AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: undefined });
+    const out = await gantryWith({ env }, '--version');
+    expect(out.code).toBe(0);
+    if (node20)
+      expect(out.stderr).toMatch(
+        /^gantry: note: Node\.js v20\.[\d.]+ is supported, but .* need Node\.js 22 or later\n$/,
+      );
+    else expect(out.stderr).toBe('');
+  });
+
+  it("is silenced by the SDK's own variable", async () => {
+    const out = await gantryWith({ env: bareEnv() }, '--version');
+    expect(out.stderr).toBe('');
+  });
+});
