@@ -216,8 +216,17 @@ export const AuditConfigSchema = z.strictObject({
     .default({ change: 2557, delivery: 400 }),
   /** Minutes between signed checkpoints of every chain head. */
   checkpointMinutes: z.number().int().min(1).max(1440).default(60),
-  /** Days each checkpoint is locked (S3 Object Lock, compliance mode) in AWS. */
+  /** Days each checkpoint is locked (S3 Object Lock) in AWS. */
   checkpointLockDays: z.number().int().min(1).default(2557),
+  /**
+   * `compliance`: nobody, the account's root user included, can delete a checkpoint (or the
+   * bucket) before its lock ends. `governance`: principals allowed `s3:BypassGovernanceRetention`
+   * can, so a trial installation can be torn down.
+   */
+  checkpointLockMode: z
+    .enum(['compliance', 'governance'])
+    .default('compliance')
+    .describe('Object Lock mode of audit checkpoints: compliance for production, governance for trials'),
 });
 export type AuditConfig = z.infer<typeof AuditConfigSchema>;
 
@@ -231,6 +240,7 @@ export const GantryConfigSchema = z
       retentionDays: { change: 2557, delivery: 400 },
       checkpointMinutes: 60,
       checkpointLockDays: 2557,
+      checkpointLockMode: 'compliance',
     }),
   })
   .superRefine((config, ctx) => {

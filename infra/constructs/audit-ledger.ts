@@ -69,7 +69,10 @@ export class AuditLedger extends Construct {
       versioned: true,
       objectLockEnabled: true,
       // Compliance mode: nobody, the root user included, can delete or overwrite a checkpoint early.
-      objectLockDefaultRetention: ObjectLockRetention.compliance(Duration.days(props.config.checkpointLockDays)),
+      // Governance mode (trials): whoever holds s3:BypassGovernanceRetention can.
+      objectLockDefaultRetention: (props.config.checkpointLockMode === 'governance'
+        ? ObjectLockRetention.governance
+        : ObjectLockRetention.compliance)(Duration.days(props.config.checkpointLockDays)),
       serverAccessLogsBucket: accessLogs,
       serverAccessLogsPrefix: 'checkpoints/',
       removalPolicy: RemovalPolicy.RETAIN,

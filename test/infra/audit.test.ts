@@ -1,4 +1,7 @@
-import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AuditConfigSchema } from '../../infra/config/schema';
+import { AuditLedger } from '../../infra/constructs/audit-ledger';
 import { synthGantry } from '../support/cdk';
 
 describe('the audit ledger in CDK', () => {
@@ -83,5 +86,22 @@ describe('the audit ledger in CDK', () => {
         Parameters: Match.objectLike({ 'projection.export_id.type': 'injected' }),
       }),
     });
+  });
+
+  it('locks checkpoints in governance mode, for the days asked, when a trial installation says so', () => {
+    const stack = new Stack(new App(), 'Trial');
+    new AuditLedger(stack, 'Audit', {
+      config: AuditConfigSchema.parse({ checkpointLockMode: 'governance', checkpointLockDays: 1 }),
+    });
+    Template.fromStack(stack).hasResourceProperties('AWS::S3::Bucket', {
+      ObjectLockConfiguration: {
+        ObjectLockEnabled: 'Enabled',
+        Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 1 } },
+      },
+    });
+  });
+
+  it('refuses a lock mode that S3 does not have', () => {
+    expect(() => AuditConfigSchema.parse({ checkpointLockMode: 'legal-hold' })).toThrow(/compliance.*governance/);
   });
 });
