@@ -128,6 +128,7 @@ export async function startLocalControlPlane(options: LocalOptions): Promise<Loc
     const s3 = new S3Store({
       buckets: inventory.buckets,
       lockedBuckets: inventory.lockedBuckets,
+      versionedBuckets: inventory.versionedBuckets,
       dataDir: join(dataDir, 's3'),
     });
     const s3Endpoint = createS3Endpoint(s3, { region });

@@ -1,6 +1,7 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, sign, verify } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { p256, p384 } from '@noble/curves/nist.js';
 import { type AwsJsonService, AwsServiceError, requiredString, unknownOperation } from '../edge/aws-json';
 
 /** A KMS key of the template, by its local id and ARN, with the aliases that name it. */
@@ -24,10 +25,22 @@ export interface KmsOptions {
 
 type Input = Readonly<Record<string, unknown>>;
 
-const ALGORITHMS: Readonly<Record<string, { curve: string; hash: string; algorithm: string }>> = {
-  ECC_NIST_P256: { curve: 'prime256v1', hash: 'sha256', algorithm: 'ECDSA_SHA_256' },
-  ECC_NIST_P384: { curve: 'secp384r1', hash: 'sha384', algorithm: 'ECDSA_SHA_384' },
+/** How a key spec signs: its curve (Node's name and noble's), hash, and the digest length DIGEST messages must have. */
+interface Algorithm {
+  readonly curve: string;
+  readonly hash: string;
+  readonly algorithm: string;
+  readonly digestBytes: number;
+  readonly ecdsa: typeof p256;
+}
+
+const ALGORITHMS: Readonly<Record<string, Algorithm>> = {
+  ECC_NIST_P256: { curve: 'prime256v1', hash: 'sha256', algorithm: 'ECDSA_SHA_256', digestBytes: 32, ecdsa: p256 },
+  ECC_NIST_P384: { curve: 'secp384r1', hash: 'sha384', algorithm: 'ECDSA_SHA_384', digestBytes: 48, ecdsa: p384 },
 };
+
+/** `RAW`: KMS hashes the message. `DIGEST`: the message is the hash already, as a caller signing large data sends. */
+type MessageType = 'RAW' | 'DIGEST';
 
 /**
  * KMS for local mode: the asymmetric signing keys of the template (Sign, Verify, GetPublicKey,
@@ -76,24 +89,29 @@ export class KmsService implements AwsJsonService {
         `Signing algorithm ${requested} is not valid for key spec ${key.keySpec}; use ${algorithm.algorithm}`,
       );
     }
-    if (input.MessageType !== undefined && input.MessageType !== 'RAW') {
-      throw new AwsServiceError('ValidationException', 'local mode signs RAW messages only');
-    }
-    return { key, algorithm, privateKey: this.privateKey(key, algorithm.curve) };
+    const messageType = messageTypeOf(input);
+    return { key, algorithm, messageType, privateKey: this.privateKey(key, algorithm.curve) };
   }
 
   private sign(input: Input) {
-    const { key, algorithm, privateKey } = this.signingKey(input);
-    const signature = sign(algorithm.hash, message(input), privateKey);
+    const { key, algorithm, messageType, privateKey } = this.signingKey(input);
+    const signature =
+      messageType === 'RAW'
+        ? sign(algorithm.hash, message(input), privateKey)
+        : signDigest(algorithm, digest(input, algorithm), privateKey);
     return { KeyId: key.arn, Signature: signature.toString('base64'), SigningAlgorithm: algorithm.algorithm };
   }
 
   private verify(input: Input) {
-    const { key, algorithm, privateKey } = this.signingKey(input);
+    const { key, algorithm, messageType, privateKey } = this.signingKey(input);
     const signature = Buffer.from(requiredString(input, 'Signature'), 'base64');
+    const signed = messageType === 'RAW' ? message(input) : digest(input, algorithm);
     let valid = false;
     try {
-      valid = verify(algorithm.hash, message(input), createPublicKey(privateKey), signature);
+      valid =
+        messageType === 'RAW'
+          ? verify(algorithm.hash, signed, createPublicKey(privateKey), signature)
+          : verifyDigest(algorithm, signed, privateKey, signature);
     } catch {
       valid = false;
     }
@@ -153,4 +171,42 @@ function message(input: Input): Buffer {
   const bytes = Buffer.from(requiredString(input, 'Message'), 'base64');
   if (bytes.length > 4096) throw new AwsServiceError('ValidationException', 'Message must be at most 4096 bytes');
   return bytes;
+}
+
+function messageTypeOf(input: Input): MessageType {
+  const type = input.MessageType ?? 'RAW';
+  if (type === 'RAW' || type === 'DIGEST') return type;
+  throw new AwsServiceError('ValidationException', `MessageType ${String(type)} is not supported; use RAW or DIGEST`);
+}
+
+/** A DIGEST message: the hash the signing algorithm names, so exactly as long as its output. */
+function digest(input: Input, algorithm: Algorithm): Buffer {
+  const bytes = Buffer.from(requiredString(input, 'Message'), 'base64');
+  if (bytes.length !== algorithm.digestBytes) {
+    throw new AwsServiceError(
+      'ValidationException',
+      `Digest is invalid length for algorithm ${algorithm.algorithm}: expected ${algorithm.digestBytes} bytes, got ${bytes.length}`,
+    );
+  }
+  return bytes;
+}
+
+/**
+ * The DER ECDSA signature over a precomputed digest (Node's crypto only signs messages it hashes
+ * itself), so it verifies with `crypto.verify(hash, originalMessage, publicKey, signature)`.
+ */
+function signDigest(algorithm: Algorithm, hash: Buffer, privateKey: KeyObject): Buffer {
+  const secret = Buffer.from(String(privateKey.export({ format: 'jwk' }).d), 'base64url');
+  return Buffer.from(algorithm.ecdsa.sign(hash, secret, { prehash: false, format: 'der' }));
+}
+
+/** Verifies a DER ECDSA signature over a precomputed digest; high-S signatures count, as OpenSSL counts them. */
+function verifyDigest(algorithm: Algorithm, hash: Buffer, privateKey: KeyObject, signature: Buffer): boolean {
+  const { x, y } = createPublicKey(privateKey).export({ format: 'jwk' });
+  const point = Buffer.concat([
+    Buffer.from([4]),
+    Buffer.from(String(x), 'base64url'),
+    Buffer.from(String(y), 'base64url'),
+  ]);
+  return algorithm.ecdsa.verify(signature, hash, point, { prehash: false, format: 'der', lowS: false });
 }

@@ -143,21 +143,29 @@ async function updateCode(
   return input.Publish === true ? store.publish(spec.name).version : '$LATEST';
 }
 
+/**
+ * The package UpdateFunctionCode names: inline, or the S3 object (the exact version when
+ * `S3ObjectVersion` is given, so a pipeline deploys the bytes it built even after a later put).
+ * An object S3 cannot read is Lambda's InvalidParameterValueException quoting S3's error.
+ */
 async function packageOf(s3: S3Store, input: Record<string, unknown>): Promise<Buffer> {
   if (typeof input.ZipFile === 'string') return Buffer.from(input.ZipFile, 'base64');
   if (typeof input.S3Bucket !== 'string' || typeof input.S3Key !== 'string') {
     throw new LambdaApiError('InvalidParameterValueException', 'Please provide a source for function code.');
   }
+  const version = input.S3ObjectVersion;
+  if (version !== undefined && (typeof version !== 'string' || version === '')) {
+    throw new LambdaApiError('InvalidParameterValueException', 'S3ObjectVersion must be a non-empty string.');
+  }
   try {
-    const { body } = await s3.getObject(input.S3Bucket, input.S3Key);
-    const chunks: Buffer[] = [];
-    for await (const chunk of body) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks);
+    return await s3.readObject(input.S3Bucket, input.S3Key, version);
   } catch (error) {
     if (!(error instanceof S3Error)) throw error;
+    const named = version === undefined ? '' : ` (version ${version})`;
     throw new LambdaApiError(
       'InvalidParameterValueException',
-      `Error occurred while GetObject. S3 Error Code: ${error.code}. S3 Error Message: ${error.message}`,
+      `Error occurred while GetObject. S3 Error Code: ${error.code}. S3 Error Message: ${error.message} ` +
+        `Bucket: ${input.S3Bucket}, key: ${input.S3Key}${named}.`,
     );
   }
 }

@@ -1,7 +1,7 @@
 import { noSuchBucket, S3Error } from './errors';
 import { drain, refuseUnknownParameters, type S3Request, send, sendXml } from './request';
 import type { S3Store } from './store';
-import { listBucketsXml, listObjectsV2Xml } from './xml';
+import { listBucketsXml, listObjectsV2Xml, listVersionsXml, versioningXml } from './xml';
 
 type BucketRequest = S3Request & { readonly bucket: string };
 
@@ -15,6 +15,8 @@ const LIST_V2_PARAMETERS = [
   'encoding-type',
   'fetch-owner',
 ];
+
+const LIST_VERSIONS_PARAMETERS = ['versions', 'prefix', 'max-keys', 'key-marker', 'version-id-marker', 'encoding-type'];
 
 export async function listBuckets(store: S3Store, request: S3Request): Promise<void> {
   refuseUnknownParameters(request.url, [], 'ListBuckets');
@@ -40,10 +42,7 @@ export async function listObjectsV2(store: S3Store, request: BucketRequest): Pro
   refuseUnknownParameters(request.url, LIST_V2_PARAMETERS, 'ListObjectsV2');
   const q = request.url.searchParams;
   const maxKeys = maxKeysOf(q.get('max-keys'));
-  const encoding = q.get('encoding-type');
-  if (encoding !== null && encoding !== 'url') {
-    throw new S3Error('InvalidArgument', 'Invalid Encoding Method specified in Request');
-  }
+  const encoding = encodingOf(q.get('encoding-type'));
   const params = {
     prefix: q.get('prefix') ?? '',
     maxKeys,
@@ -64,6 +63,48 @@ export async function listObjectsV2(store: S3Store, request: BucketRequest): Pro
 /** GET on a bucket without `list-type=2` is ListObjects (v1) or a bucket subresource: not emulated. */
 export function isListObjectsV2(request: S3Request): boolean {
   return request.url.searchParams.get('list-type') === '2';
+}
+
+/** `GET /<bucket>?versions`: ListObjectVersions. */
+export function isListObjectVersions(request: S3Request): boolean {
+  return request.url.searchParams.has('versions');
+}
+
+/** `GET /<bucket>?versioning`: GetBucketVersioning. */
+export function isGetBucketVersioning(request: S3Request): boolean {
+  return request.url.searchParams.has('versioning');
+}
+
+/**
+ * ListObjectVersions with a prefix and S3's key/version-id markers (no delimiter): every version
+ * and delete marker, newest first within a key, so a caller can find the version it wants.
+ */
+export async function listObjectVersions(store: S3Store, request: BucketRequest): Promise<void> {
+  refuseUnknownParameters(request.url, LIST_VERSIONS_PARAMETERS, 'ListObjectVersions');
+  const q = request.url.searchParams;
+  const encoding = encodingOf(q.get('encoding-type'));
+  const params = {
+    prefix: q.get('prefix') ?? '',
+    maxKeys: maxKeysOf(q.get('max-keys')),
+    ...optional('keyMarker', q.get('key-marker')),
+    ...optional('versionIdMarker', q.get('version-id-marker')),
+  };
+  const listing = await store.listObjectVersions(request.bucket, params);
+  sendXml(request, 200, listVersionsXml(listing, { bucket: request.bucket, ...params, urlEncode: encoding === 'url' }));
+}
+
+/** GetBucketVersioning: `Enabled` for the buckets the store keeps versions in. */
+export async function getBucketVersioning(store: S3Store, request: BucketRequest): Promise<void> {
+  refuseUnknownParameters(request.url, ['versioning'], 'GetBucketVersioning');
+  if (!(await store.hasBucket(request.bucket))) throw noSuchBucket(request.bucket);
+  sendXml(request, 200, versioningXml(store.isVersioned(request.bucket)));
+}
+
+function encodingOf(value: string | null): 'url' | null {
+  if (value !== null && value !== 'url') {
+    throw new S3Error('InvalidArgument', 'Invalid Encoding Method specified in Request');
+  }
+  return value;
 }
 
 function maxKeysOf(value: string | null): number {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, type Dirent } from 'node:fs';
-import { readdir, rmdir, stat } from 'node:fs/promises';
+import { copyFile, link, readdir, rmdir, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -81,5 +81,16 @@ export async function pruneEmptyDirs(dir: string, root: string): Promise<void> {
       return;
     }
     current = current.slice(0, current.lastIndexOf(sep));
+  }
+}
+
+/** A hard link where the filesystem has them (a version kept without copying its bytes); a copy where not. */
+export async function linkOrCopy(from: string, to: string): Promise<void> {
+  try {
+    await link(from, to);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EPERM' && code !== 'EXDEV' && code !== 'ENOTSUP') throw error;
+    await copyFile(from, to);
   }
 }

@@ -1,6 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createBucket, headBucket, isListObjectsV2, listBuckets, listObjectsV2 } from './buckets';
+import {
+  createBucket,
+  getBucketVersioning,
+  headBucket,
+  isGetBucketVersioning,
+  isListObjectsV2,
+  isListObjectVersions,
+  listBuckets,
+  listObjectsV2,
+  listObjectVersions,
+} from './buckets';
 import { notImplemented, S3Error } from './errors';
 import { deleteObject, getObject, putObject } from './objects';
 import { addressOf, type S3Request, send, sendXml } from './request';
@@ -85,6 +95,8 @@ async function dispatch(store: S3Store, request: S3Request, region: string): Pro
     if (method === 'PUT') return createBucket(store, on);
     if (method === 'HEAD') return headBucket(store, on, region);
     if (method === 'GET' && isListObjectsV2(request)) return listObjectsV2(store, on);
+    if (method === 'GET' && isListObjectVersions(request)) return listObjectVersions(store, on);
+    if (method === 'GET' && isGetBucketVersioning(request)) return getBucketVersioning(store, on);
     throw notImplemented(`${method} on a bucket${describeQuery(request.url)}`);
   }
   const on = { ...request, bucket, key };

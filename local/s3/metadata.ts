@@ -19,6 +19,8 @@ export interface StoredObject {
   readonly etag: string;
   readonly lastModified: Date;
   readonly metadata: ObjectMetadata;
+  /** The version S3 answers as `x-amz-version-id`: set in a versioned bucket only (`null` for an object put before versioning). */
+  readonly versionId?: string;
 }
 
 /** The sidecar file kept beside each object (in a parallel tree, so no key can collide with it). */
@@ -27,6 +29,8 @@ export interface Sidecar {
   readonly size: number;
   readonly lastModified: number;
   readonly metadata: ObjectMetadata;
+  /** Set when the object was put in a versioned bucket. */
+  readonly versionId?: string;
 }
 
 /** S3's content type for an object stored without one. */

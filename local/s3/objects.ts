@@ -25,6 +25,7 @@ const UNSUPPORTED_PUT_HEADERS = [
 ];
 /** Canned ACLs that mean what a single-owner local store already does. */
 const HARMLESS_ACLS = new Set(['private', 'bucket-owner-full-control']);
+const READ_PARAMETERS = ['versionId'];
 const RESPONSE_OVERRIDES = [
   'response-content-type',
   'response-content-disposition',
@@ -34,7 +35,10 @@ const RESPONSE_OVERRIDES = [
   'response-expires',
 ];
 
-/** PutObject: the body (plain or aws-chunked) streamed to disk, MD5 as the ETag, metadata in the sidecar. */
+/**
+ * PutObject: the body (plain or aws-chunked) streamed to disk, MD5 as the ETag, metadata in the
+ * sidecar; on a versioned bucket the new version's id as `x-amz-version-id`.
+ */
 export async function putObject(store: S3Store, request: ObjectRequest): Promise<void> {
   refuseUnknownParameters(request.url, [], 'PutObject');
   refuseHeaders(request.req, UNSUPPORTED_PUT_HEADERS, 'PutObject');
@@ -56,16 +60,20 @@ export async function putObject(store: S3Store, request: ObjectRequest): Promise
     ...(contentMd5 === undefined ? {} : { contentMd5 }),
     ...(ifNoneMatch === undefined ? {} : { ifNoneMatch }),
   });
-  send(request, 200, { etag: `"${stored.etag}"` }, '');
+  send(request, 200, { etag: `"${stored.etag}"`, ...versionHeader(stored.versionId) }, '');
 }
 
-/** GetObject and HeadObject: one range at most, conditional headers, response-* overrides. */
+/**
+ * GetObject and HeadObject: one range at most, conditional headers, response-* overrides, and
+ * `?versionId=` for an older version (whose id, like the current one's, is `x-amz-version-id`).
+ */
 export async function getObject(store: S3Store, request: ObjectRequest): Promise<void> {
   const operation = request.req.method === 'HEAD' ? 'HeadObject' : 'GetObject';
-  refuseUnknownParameters(request.url, RESPONSE_OVERRIDES, operation);
-  const object = await store.headObject(request.bucket, request.key);
+  refuseUnknownParameters(request.url, [...READ_PARAMETERS, ...RESPONSE_OVERRIDES], operation);
+  const versionId = request.url.searchParams.get('versionId') ?? undefined;
+  const object = await store.headObject(request.bucket, request.key, versionId);
   const condition = preconditions(request, object);
-  if (condition === 304) return send(request, 304, { etag: `"${object.etag}"` });
+  if (condition === 304) return send(request, 304, { etag: `"${object.etag}"`, ...versionHeader(object.versionId) });
   if (condition === 412) {
     throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');
   }
@@ -80,16 +88,31 @@ export async function getObject(store: S3Store, request: ObjectRequest): Promise
   };
   const status = range === undefined ? 200 : 206;
   if (request.req.method === 'HEAD' || object.size === 0) return send(request, status, headers);
-  const { body } = await store.getObject(request.bucket, request.key, range);
+  const { body } = await store.getObject(request.bucket, request.key, {
+    ...(range === undefined ? {} : { range }),
+    ...(object.versionId === undefined ? {} : { versionId: object.versionId }),
+  });
   request.res.writeHead(status, { 'x-amz-request-id': request.requestId, ...headers });
   await pipeline(body, request.res);
 }
 
-/** DeleteObject: 204 whether or not the key was there, as S3 answers without versioning. */
+/**
+ * DeleteObject: 204 whether or not the key was there. On a versioned bucket, the delete marker
+ * made (or the version removed with `?versionId=`) is `x-amz-version-id`, and
+ * `x-amz-delete-marker` says when it is a delete marker.
+ */
 export async function deleteObject(store: S3Store, request: ObjectRequest): Promise<void> {
-  refuseUnknownParameters(request.url, [], 'DeleteObject');
-  await store.deleteObject(request.bucket, request.key);
-  send(request, 204, {});
+  refuseUnknownParameters(request.url, READ_PARAMETERS, 'DeleteObject');
+  const versionId = request.url.searchParams.get('versionId') ?? undefined;
+  const result = await store.deleteObject(request.bucket, request.key, versionId);
+  send(request, 204, {
+    ...versionHeader(result.versionId),
+    ...(result.deleteMarker === true ? { 'x-amz-delete-marker': 'true' } : {}),
+  });
+}
+
+function versionHeader(versionId: string | undefined): OutgoingHttpHeaders {
+  return versionId === undefined ? {} : { 'x-amz-version-id': versionId };
 }
 
 function isChunked(request: S3Request): boolean {
@@ -138,6 +161,7 @@ function objectHeaders(object: StoredObject): OutgoingHttpHeaders {
     etag: `"${object.etag}"`,
     'last-modified': object.lastModified.toUTCString(),
     'accept-ranges': 'bytes',
+    ...versionHeader(object.versionId),
     ...Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined)),
     ...user,
   };

@@ -3,11 +3,24 @@ import { createReadStream, mkdirSync, statSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
-import { noSuchBucket, noSuchKey, S3Error } from './errors';
-import { isMissing, md5OfFile, pruneEmptyDirs, statOrUndefined, walkFiles, writeBody } from './files';
+import { deleteMarkerVersion, invalidVersionId, noSuchBucket, noSuchKey, noSuchVersion, S3Error } from './errors';
+import { isMissing, linkOrCopy, md5OfFile, pruneEmptyDirs, statOrUndefined, walkFiles, writeBody } from './files';
 import { compareKeys, type ListPage, type ListParams, listPage } from './list';
 import { DEFAULT_CONTENT_TYPE, type ObjectMetadata, parseSidecar, type Sidecar, type StoredObject } from './metadata';
 import { assertBucketName, isValidBucketName, keySegments } from './names';
+import {
+  afterVersionMarker,
+  NULL_VERSION,
+  newVersionId,
+  type ObjectVersionRecord,
+  objectOfRecord,
+  sidecarOfRecord,
+  VersionArchive,
+  type VersionEntry,
+  type VersionListing,
+  type VersionListParams,
+  versionPage,
+} from './versions';
 
 export interface S3StoreOptions {
   /** The template's buckets: they exist from the start. */
@@ -19,6 +32,12 @@ export interface S3StoreOptions {
    * object there can be neither overwritten nor deleted, as a locked version cannot be in S3.
    */
   readonly lockedBuckets?: readonly string[];
+  /**
+   * Buckets with versioning enabled (`VersioningConfiguration: { Status: Enabled }`): each write
+   * makes a new version and keeps the older ones readable by id, in a `.versions` tree. A bucket
+   * that is also locked keeps the locked behaviour.
+   */
+  readonly versionedBuckets?: readonly string[];
 }
 
 export interface PutOptions {
@@ -45,8 +64,29 @@ export interface ByteRange {
   readonly end: number;
 }
 
+/** What GetObject reads: the current version unless `versionId` names another, all of it unless `range`. */
+export interface ReadOptions {
+  readonly range?: ByteRange;
+  readonly versionId?: string;
+}
+
+/** What DeleteObject did, as S3 reports it in `x-amz-version-id` and `x-amz-delete-marker`. */
+export interface DeleteResult {
+  /** The delete marker made, or the version removed; undefined on a bucket without versioning. */
+  readonly versionId?: string;
+  /** True when a delete marker was made, or the version removed was one. */
+  readonly deleteMarker?: boolean;
+}
+
+/** Where a version's bytes are, and how it is described. */
+interface Located {
+  readonly object: StoredObject;
+  readonly file: string;
+}
+
 const META_DIR = '.meta';
 const TMP_DIR = '.tmp';
+const VERSIONS_DIR = '.versions';
 
 /**
  * A filesystem-backed S3 subset for local mode: what the HTTP emulator serves and what the
@@ -58,9 +98,18 @@ export class S3Store {
 
   private readonly locked: ReadonlySet<string>;
 
+  private readonly versioned: ReadonlySet<string>;
+
+  private readonly archive: VersionArchive;
+
+  /** The write in progress per versioned key: versioned writes of one key run one at a time. */
+  private readonly writing = new Map<string, Promise<unknown>>();
+
   constructor(options: S3StoreOptions) {
     this.root = options.dataDir;
     this.locked = new Set(options.lockedBuckets ?? []);
+    this.versioned = new Set(options.versionedBuckets ?? []);
+    this.archive = new VersionArchive(join(this.root, VERSIONS_DIR), join(this.root, TMP_DIR));
     mkdirSync(join(this.root, TMP_DIR), { recursive: true, mode: 0o700 });
     for (const bucket of options.buckets) {
       assertBucketName(bucket);
@@ -103,6 +152,12 @@ export class S3Store {
     await mkdir(join(this.root, bucket), { recursive: true });
   }
 
+  /** Whether writes to the bucket make versions (versioning enabled, and no Object Lock). */
+  isVersioned(bucket: string): boolean {
+    return this.versioned.has(bucket) && !this.locked.has(bucket);
+  }
+
+  /** PutObject; on a versioned bucket the object gets a fresh `versionId` and the one it replaces is archived. */
   async putObject(
     bucket: string,
     key: string,
@@ -124,49 +179,72 @@ export class S3Store {
         lastModified: Date.now(),
         metadata: { contentType: DEFAULT_CONTENT_TYPE, userMetadata: {}, ...options.metadata },
       };
-      await this.commit(tmp, file, this.sidecarPath(bucket, key), sidecar);
-      return { bucket, key, ...sidecar, lastModified: new Date(sidecar.lastModified) };
+      if (!this.isVersioned(bucket)) {
+        await this.commit(tmp, file, this.sidecarPath(bucket, key), sidecar);
+        return { bucket, key, ...sidecar, lastModified: new Date(sidecar.lastModified) };
+      }
+      return await this.serially(bucket, key, () => this.commitVersion(bucket, key, tmp, sidecar));
     } finally {
       await rm(tmp, { force: true });
       await rm(`${tmp}.meta`, { force: true });
     }
   }
 
-  async headObject(bucket: string, key: string): Promise<StoredObject> {
+  /** The current object, or the version `versionId` names (`NoSuchVersion` when there is none). */
+  async headObject(bucket: string, key: string, versionId?: string): Promise<StoredObject> {
+    return (await this.locate(bucket, key, versionId)).object;
+  }
+
+  /** The object (or the version `versionId` names) and a stream of its bytes, or of `range` of them. */
+  async getObject(
+    bucket: string,
+    key: string,
+    options: ReadOptions = {},
+  ): Promise<{ object: StoredObject; body: Readable }> {
+    const { object, file } = await this.locate(bucket, key, options.versionId);
+    return { object, body: createReadStream(file, options.range ?? {}) };
+  }
+
+  /** The whole object (or version), for callers inside local mode (the build runner, the CLI, tests). */
+  async readObject(bucket: string, key: string, versionId?: string): Promise<Buffer> {
+    return readFile((await this.locate(bucket, key, versionId)).file);
+  }
+
+  /**
+   * DeleteObject. Without versioning, as on S3, deleting a key that is not there succeeds. On a
+   * versioned bucket, without `versionId` it adds a delete marker (older versions stay readable
+   * by id); with one it removes that version, and the newest remaining one becomes current.
+   */
+  async deleteObject(bucket: string, key: string, versionId?: string): Promise<DeleteResult> {
     const file = await this.objectPath(bucket, key);
-    const stats = await statOrUndefined(file);
-    if (stats === undefined || !stats.isFile()) throw noSuchKey(bucket, key);
-    const sidecar = await this.readSidecar(bucket, key);
-    if (sidecar !== undefined && sidecar.size === stats.size) {
-      return { bucket, key, ...sidecar, lastModified: new Date(sidecar.lastModified) };
+    if (this.isVersioned(bucket)) {
+      return this.serially(bucket, key, () =>
+        versionId === undefined ? this.addDeleteMarker(bucket, key) : this.deleteVersion(bucket, key, versionId),
+      );
     }
-    const metadata: ObjectMetadata = { contentType: DEFAULT_CONTENT_TYPE, userMetadata: {} };
-    return { bucket, key, size: stats.size, etag: await md5OfFile(file), lastModified: stats.mtime, metadata };
-  }
-
-  /** The object and a stream of its bytes (or of `range` of them). */
-  async getObject(bucket: string, key: string, range?: ByteRange): Promise<{ object: StoredObject; body: Readable }> {
-    const object = await this.headObject(bucket, key);
-    const file = await this.objectPath(bucket, key);
-    return { object, body: createReadStream(file, range ?? {}) };
-  }
-
-  /** The whole object, for callers inside local mode (the build runner, the CLI, tests). */
-  async readObject(bucket: string, key: string): Promise<Buffer> {
-    await this.headObject(bucket, key);
-    return readFile(await this.objectPath(bucket, key));
-  }
-
-  /** DeleteObject: as on S3, deleting a key that is not there succeeds. */
-  async deleteObject(bucket: string, key: string): Promise<void> {
-    const file = await this.objectPath(bucket, key);
-    const sidecar = this.sidecarPath(bucket, key);
-    if (!(await statOrUndefined(file))?.isFile()) return;
+    if (versionId !== undefined && versionId !== NULL_VERSION) throw invalidVersionId(bucket, key, versionId);
+    if (!(await statOrUndefined(file))?.isFile()) return {};
     if (this.locked.has(bucket)) throw objectLocked(bucket, key);
-    await rm(file, { force: true });
-    await rm(sidecar, { force: true });
-    await pruneEmptyDirs(dirname(file), join(this.root, bucket));
-    await pruneEmptyDirs(dirname(sidecar), join(this.root, META_DIR, bucket));
+    await this.removeCurrent(bucket, key);
+    return {};
+  }
+
+  /**
+   * ListObjectVersions: every version and delete marker under the prefix, key by key, newest
+   * first. A bucket without versioning lists each object once, as S3's `null` version.
+   */
+  async listObjectVersions(bucket: string, params: VersionListParams = {}): Promise<VersionListing> {
+    await this.assertBucket(bucket);
+    const prefix = params.prefix ?? '';
+    const maxKeys = params.maxKeys ?? 1000;
+    const entries: VersionEntry[] = [];
+    for (const key of await this.keysWithVersions(bucket, prefix)) {
+      if (entries.length > maxKeys) break;
+      if (params.keyMarker !== undefined && compareKeys(key, params.keyMarker) < 0) continue;
+      const versions = await this.versionsOf(bucket, key);
+      entries.push(...(key === params.keyMarker ? afterVersionMarker(versions, params.versionIdMarker) : versions));
+    }
+    return versionPage(entries, maxKeys);
   }
 
   async listObjects(bucket: string, params: ListParams = {}): Promise<ObjectListing> {
@@ -188,6 +266,160 @@ export class S3Store {
     const segments = folder.split('/');
     if (segments.some((s) => s === '' || s === '.' || s === '..')) return [];
     return (await walkFiles(join(this.root, bucket, ...segments))).map((k) => `${folder}/${k}`);
+  }
+
+  /** Every key under the prefix with a current object or an archived version, in S3's order. */
+  private async keysWithVersions(bucket: string, prefix: string): Promise<string[]> {
+    const archived = this.isVersioned(bucket) ? await this.archive.keysUnder(bucket, prefix) : [];
+    const keys = new Set([...(await this.keysUnder(bucket, prefix)), ...archived]);
+    return [...keys].filter((k) => k.startsWith(prefix)).sort(compareKeys);
+  }
+
+  /** A key's versions and delete markers for ListObjectVersions, newest (the current object, if any) first. */
+  private async versionsOf(bucket: string, key: string): Promise<VersionEntry[]> {
+    const current = await this.current(bucket, key);
+    const archived = this.isVersioned(bucket) ? await this.archive.records(bucket, key) : [];
+    const entries: VersionEntry[] = archived.map((r) => ({
+      key,
+      versionId: r.versionId,
+      isLatest: false,
+      lastModified: new Date(r.lastModified),
+      ...(r.deleteMarker === true ? {} : { object: objectOfRecord(bucket, key, r) }),
+    }));
+    if (current !== undefined) {
+      const versionId = current.versionId ?? NULL_VERSION;
+      entries.unshift({ key, versionId, isLatest: false, lastModified: current.lastModified, object: current });
+    }
+    return entries.map((e, i) => (i === 0 ? { ...e, isLatest: true } : e));
+  }
+
+  /**
+   * Where a read finds its bytes: the current object without `versionId` (or with `null` on a
+   * bucket without versioning); on a versioned bucket, the current object when it is that
+   * version, else the archive's copy.
+   */
+  private async locate(bucket: string, key: string, versionId: string | undefined): Promise<Located> {
+    const file = await this.objectPath(bucket, key);
+    const current = await this.current(bucket, key);
+    if (versionId === undefined || (!this.isVersioned(bucket) && versionId === NULL_VERSION)) {
+      if (current === undefined) throw noSuchKey(bucket, key);
+      return { object: current, file };
+    }
+    if (!this.isVersioned(bucket)) throw invalidVersionId(bucket, key, versionId);
+    if (current?.versionId === versionId) return { object: current, file };
+    const record = await this.archive.record(bucket, key, versionId);
+    if (record === undefined) throw noSuchVersion(bucket, key, versionId);
+    if (record.deleteMarker === true) throw deleteMarkerVersion(bucket, key, versionId);
+    return { object: objectOfRecord(bucket, key, record), file: this.archive.dataPath(bucket, key, versionId) };
+  }
+
+  /** The current object, or undefined when the key has none (never put, deleted, or behind a delete marker). */
+  private async current(bucket: string, key: string): Promise<StoredObject | undefined> {
+    const file = await this.objectPath(bucket, key);
+    const stats = await statOrUndefined(file);
+    if (stats === undefined || !stats.isFile()) return undefined;
+    const versioning = this.isVersioned(bucket);
+    const sidecar = await this.readSidecar(bucket, key);
+    if (sidecar !== undefined && sidecar.size === stats.size) {
+      const versionId = versioning ? { versionId: sidecar.versionId ?? NULL_VERSION } : {};
+      return { bucket, key, ...sidecar, lastModified: new Date(sidecar.lastModified), ...versionId };
+    }
+    const metadata: ObjectMetadata = { contentType: DEFAULT_CONTENT_TYPE, userMetadata: {} };
+    const etag = await md5OfFile(file);
+    const versionId = versioning ? { versionId: NULL_VERSION } : {};
+    return { bucket, key, size: stats.size, etag, lastModified: stats.mtime, metadata, ...versionId };
+  }
+
+  /** Puts a written body (`tmp`) as the key's new current version, archiving the version it replaces. */
+  private async commitVersion(bucket: string, key: string, tmp: string, sidecar: Sidecar): Promise<StoredObject> {
+    const versioned: Sidecar = { ...sidecar, versionId: newVersionId() };
+    await this.archiveCurrent(bucket, key);
+    await this.commit(tmp, await this.objectPath(bucket, key), this.sidecarPath(bucket, key), versioned);
+    return { bucket, key, ...versioned, lastModified: new Date(versioned.lastModified) };
+  }
+
+  /** Copies the current object (if any) into the archive; it stays current until replaced or removed. */
+  private async archiveCurrent(bucket: string, key: string): Promise<void> {
+    const current = await this.current(bucket, key);
+    if (current === undefined) return;
+    const record: ObjectVersionRecord = {
+      etag: current.etag,
+      size: current.size,
+      lastModified: current.lastModified.getTime(),
+      metadata: current.metadata,
+      versionId: current.versionId ?? NULL_VERSION,
+    };
+    await this.archive.keep(bucket, key, record, await this.objectPath(bucket, key));
+  }
+
+  private async addDeleteMarker(bucket: string, key: string): Promise<DeleteResult> {
+    const versionId = newVersionId();
+    await this.archiveCurrent(bucket, key);
+    await this.archive.keep(bucket, key, { versionId, lastModified: Date.now(), deleteMarker: true });
+    await this.removeCurrent(bucket, key);
+    return { versionId, deleteMarker: true };
+  }
+
+  private async deleteVersion(bucket: string, key: string, versionId: string): Promise<DeleteResult> {
+    const current = await this.current(bucket, key);
+    if (current?.versionId === versionId) {
+      if (!(await this.promoteNewest(bucket, key))) await this.removeCurrent(bucket, key);
+      return { versionId };
+    }
+    const record = await this.archive.record(bucket, key, versionId);
+    if (record !== undefined) await this.archive.remove(bucket, key, versionId);
+    if (current === undefined) await this.promoteNewest(bucket, key);
+    return { versionId, ...(record?.deleteMarker === true ? { deleteMarker: true } : {}) };
+  }
+
+  /**
+   * Makes the newest archived version current again when it is an object version (S3 does so
+   * when the versions above it are deleted), replacing the current file in one rename. One that
+   * would clash with a folder of other keys stays archived: the file tree cannot hold it.
+   * Whether a version was promoted.
+   */
+  private async promoteNewest(bucket: string, key: string): Promise<boolean> {
+    const [newest] = await this.archive.records(bucket, key);
+    if (newest === undefined || newest.deleteMarker === true) return false;
+    const file = await this.objectPath(bucket, key);
+    if (await this.clashes(bucket, key, file)) return false;
+    const tmp = join(this.root, TMP_DIR, randomUUID());
+    try {
+      await linkOrCopy(this.archive.dataPath(bucket, key, newest.versionId), tmp);
+      await this.commit(tmp, file, this.sidecarPath(bucket, key), sidecarOfRecord(newest));
+      await this.archive.remove(bucket, key, newest.versionId);
+      return true;
+    } finally {
+      await rm(tmp, { force: true });
+      await rm(`${tmp}.meta`, { force: true });
+    }
+  }
+
+  /** Removes the current object and its sidecar, and the folders they leave empty. */
+  private async removeCurrent(bucket: string, key: string): Promise<void> {
+    const file = await this.objectPath(bucket, key);
+    const sidecar = this.sidecarPath(bucket, key);
+    await rm(file, { force: true });
+    await rm(sidecar, { force: true });
+    await pruneEmptyDirs(dirname(file), join(this.root, bucket));
+    await pruneEmptyDirs(dirname(sidecar), join(this.root, META_DIR, bucket));
+  }
+
+  /** Runs `write` after any versioned write of the same key still running, so no version is lost between two. */
+  private async serially<T>(bucket: string, key: string, write: () => Promise<T>): Promise<T> {
+    const id = `${bucket}/${key}`;
+    const before = this.writing.get(id) ?? Promise.resolve();
+    const run = before.then(write, write);
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.writing.set(id, settled);
+    try {
+      return await run;
+    } finally {
+      if (this.writing.get(id) === settled) this.writing.delete(id);
+    }
   }
 
   private async assertBucket(bucket: string): Promise<void> {
@@ -215,13 +447,8 @@ export class S3Store {
 
   /** Refuses a key whose file would clash with a folder of other keys (`a` beside `a/b`), and honours If-None-Match. */
   private async assertWritable(bucket: string, key: string, file: string, options: PutOptions): Promise<void> {
-    const bucketDir = join(this.root, bucket);
-    const segments = keySegments(bucket, key);
-    for (let i = 1; i < segments.length; i += 1) {
-      if ((await statOrUndefined(join(bucketDir, ...segments.slice(0, i))))?.isFile()) throw clash(bucket, key);
-    }
+    if (await this.clashes(bucket, key, file)) throw clash(bucket, key);
     const existing = await statOrUndefined(file);
-    if (existing?.isDirectory()) throw clash(bucket, key);
     if (options.ifNoneMatch === '*' && existing !== undefined) {
       throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', {
         bucketName: bucket,
@@ -229,6 +456,16 @@ export class S3Store {
       });
     }
     if (existing !== undefined && this.locked.has(bucket)) throw objectLocked(bucket, key);
+  }
+
+  /** Whether the key's file would be a folder of other keys, or lie inside a key that is a file. */
+  private async clashes(bucket: string, key: string, file: string): Promise<boolean> {
+    const bucketDir = join(this.root, bucket);
+    const segments = keySegments(bucket, key);
+    for (let i = 1; i < segments.length; i += 1) {
+      if ((await statOrUndefined(join(bucketDir, ...segments.slice(0, i))))?.isFile()) return true;
+    }
+    return (await statOrUndefined(file))?.isDirectory() ?? false;
   }
 
   private async commit(tmp: string, file: string, sidecarFile: string, sidecar: Sidecar): Promise<void> {

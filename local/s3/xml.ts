@@ -1,6 +1,7 @@
 import type { S3Error } from './errors';
 import type { StoredObject } from './metadata';
 import type { ObjectListing } from './store';
+import type { VersionEntry, VersionListing } from './versions';
 
 const NS = 'http://s3.amazonaws.com/doc/2006-03-01/';
 const DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>';
@@ -21,6 +22,7 @@ export function errorXml(error: S3Error, requestId: string): string {
   return (
     `${DECLARATION}<Error>${element('Code', error.code)}${element('Message', error.message)}` +
     `${element('BucketName', error.resource?.bucketName)}${element('Key', error.resource?.key)}` +
+    `${element('VersionId', error.resource?.versionId)}` +
     `${element('RequestId', requestId)}</Error>`
   );
 }
@@ -64,5 +66,49 @@ function contentXml(object: StoredObject, key: string, fetchOwner: boolean): str
     `<Contents>${element('Key', key)}${element('LastModified', object.lastModified.toISOString())}` +
     `${element('ETag', `"${object.etag}"`)}${element('Size', object.size)}` +
     `${fetchOwner ? OWNER : ''}${element('StorageClass', 'STANDARD')}</Contents>`
+  );
+}
+
+/** What ListObjectVersions echoes back, and how it was asked to encode keys. */
+export interface VersionListEcho {
+  readonly bucket: string;
+  readonly prefix: string;
+  readonly maxKeys: number;
+  readonly keyMarker?: string;
+  readonly versionIdMarker?: string;
+  readonly urlEncode: boolean;
+}
+
+/** ListObjectVersions' answer: versions and delete markers in one sequence, as S3 orders them. */
+export function listVersionsXml(listing: VersionListing, echo: VersionListEcho): string {
+  const enc = (s: string | undefined) => (s === undefined || !echo.urlEncode ? s : encodeURIComponent(s));
+  const entries = listing.entries.map((e) => versionXml(e, enc(e.key) ?? e.key)).join('');
+  return (
+    `${DECLARATION}<ListVersionsResult xmlns="${NS}">${element('Name', echo.bucket)}` +
+    `${element('Prefix', enc(echo.prefix))}${element('KeyMarker', enc(echo.keyMarker ?? ''))}` +
+    `${element('VersionIdMarker', echo.versionIdMarker ?? '')}` +
+    `${element('NextKeyMarker', enc(listing.nextKeyMarker))}` +
+    `${element('NextVersionIdMarker', listing.nextVersionIdMarker)}${element('MaxKeys', echo.maxKeys)}` +
+    `${element('EncodingType', echo.urlEncode ? 'url' : undefined)}${element('IsTruncated', listing.isTruncated)}` +
+    `${entries}</ListVersionsResult>`
+  );
+}
+
+function versionXml(entry: VersionEntry, key: string): string {
+  const common =
+    `${element('Key', key)}${element('VersionId', entry.versionId)}${element('IsLatest', entry.isLatest)}` +
+    `${element('LastModified', entry.lastModified.toISOString())}`;
+  if (entry.object === undefined) return `<DeleteMarker>${common}${OWNER}</DeleteMarker>`;
+  return (
+    `<Version>${common}${element('ETag', `"${entry.object.etag}"`)}${element('Size', entry.object.size)}` +
+    `${element('StorageClass', 'STANDARD')}${OWNER}</Version>`
+  );
+}
+
+/** GetBucketVersioning's answer: `Enabled`, or no status for a bucket that never had versioning. */
+export function versioningXml(enabled: boolean): string {
+  return (
+    `${DECLARATION}<VersioningConfiguration xmlns="${NS}">${enabled ? element('Status', 'Enabled') : ''}` +
+    '</VersioningConfiguration>'
   );
 }

@@ -128,6 +128,11 @@ export interface LocalInventory {
   readonly keys: readonly KmsKeySpec[];
   /** Buckets created with Object Lock: objects in them cannot be overwritten or deleted. */
   readonly lockedBuckets: readonly string[];
+  /**
+   * Buckets with `VersioningConfiguration: { Status: Enabled }`: writes there make versions, as
+   * the artifacts bucket's consumers (UpdateFunctionCode with S3ObjectVersion) rely on.
+   */
+  readonly versionedBuckets: readonly string[];
   /** Deploy targets (`gantry:service` functions): served as versions behind aliases, not in `functions`. */
   readonly services: readonly ServiceSpec[];
   readonly codeDeploy: CodeDeployInventory;
@@ -164,10 +169,20 @@ export function inventoryOf(t: TemplateResolver): LocalInventory {
       .resources('AWS::S3::Bucket')
       .filter((r) => t.properties(r.stack, r.logicalId).ObjectLockEnabled === true)
       .map((r) => t.ref(r.stack, r.logicalId)),
+    versionedBuckets: t
+      .resources('AWS::S3::Bucket')
+      .filter((r) => versioningStatus(t.properties(r.stack, r.logicalId)) === 'Enabled')
+      .map((r) => t.ref(r.stack, r.logicalId)),
     services: serviceSpecs(t),
     codeDeploy: codeDeploySpecs(t),
     alarms: alarmSpecs(t),
   };
+}
+
+/** A bucket's `VersioningConfiguration.Status` (`Enabled`, `Suspended`), or undefined when it has none. */
+function versioningStatus(properties: Record<string, unknown>): unknown {
+  const configuration = properties.VersioningConfiguration as { Status?: unknown } | undefined;
+  return configuration?.Status;
 }
 
 function keySpec(t: TemplateResolver, stack: string, id: string): KmsKeySpec {
