@@ -3,6 +3,7 @@ import packageJson from '../package.json' with { type: 'json' };
 import { registerAuditCommands } from './commands/audit';
 import { registerGatesCommands } from './commands/gates';
 import { registerLocalCommands } from './commands/local';
+import { registerProvenanceCommands } from './commands/provenance';
 import { registerRunsCommands } from './commands/runs';
 import { registerWebhookCommands } from './commands/webhook';
 import { CommandFailed, UsageError } from './errors';
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerRunsCommands(program);
   registerGatesCommands(program);
   registerAuditCommands(program);
+  registerProvenanceCommands(program);
   return program;
 }
 

@@ -1,3 +1,4 @@
+import type { Command } from 'commander';
 import { UsageError } from './errors';
 
 /** A TCP port from an option, 0 allowed (any free port). */
@@ -24,4 +25,19 @@ export function timeScaleOption(value: string): number {
   if (!(scale > 0) || !Number.isFinite(scale))
     throw new UsageError(`--time-scale must be a positive number, not ${value}`);
   return scale;
+}
+
+/** What every command that reads a control plane takes: local mode by default, AWS with --region or --profile. */
+export interface TargetFlags {
+  readonly region?: string;
+  readonly profile?: string;
+  readonly dataDir?: string;
+}
+
+/** Adds --region, --profile and --data-dir to a command group. */
+export function targetOptions(command: Command): Command {
+  return command
+    .option('--region <region>', 'talk to AWS in this region (standard credential chain)')
+    .option('--profile <profile>', 'talk to AWS with this named profile (its region unless --region is given)')
+    .option('--data-dir <dir>', 'the local control plane data folder (env GANTRY_DATA_DIR)');
 }

@@ -77,10 +77,24 @@ export const AUDIT_DETAILS = {
   'approval.granted': z.object({ reason: text.min(1), principal: text }),
   'approval.rejected': z.object({ reason: text.min(1), principal: text }),
   'approval.expired': z.object({ reason: text }),
+  /** Gantry hashed the build's artifacts and signed their SLSA provenance. */
+  'build.provenance': z.object({
+    buildId: text,
+    builderId: text,
+    trust: z.enum(['trusted', 'untrusted']),
+    envelope: text,
+    envelopeSha256: text,
+    keyId: text,
+    subjects: z.array(z.object({ name: text, sha256: text, versionId: text })),
+  }),
+  /** Deploy refused before any traffic moved: what it checked and what differed. */
+  'deploy.refused': z.object({ target: text, check: text, reason: text }),
   'deploy.started': z.object({ deploymentId: text, target: text, strategy: text }),
   'deploy.shifted': z.object({ deploymentId: text, target: text, percent: z.number() }),
   'deploy.succeeded': z.object({ deploymentId: text, target: text }),
   'deploy.rolled_back': z.object({ deploymentId: text, target: text, reason: text }),
+  /** A change the pipeline's triggers received but does not build (a fork's pull request, an excluded ref). */
+  'run.skipped': z.object({ trigger: text, pullRequest: z.number().int().nullable(), reason: text }),
   'run.succeeded': z.object({ deployed: z.boolean() }),
   'run.failed': z.object({ stage: text, error: text, reason: text }),
   'operator.action': z.object({ action: text, reason: nullableText, target: nullableText }),

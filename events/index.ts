@@ -1,3 +1,4 @@
 export * from './audit-record';
 export * from './codedeploy-event';
+export * from './provenance';
 export * from './source-event';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AuditEventSchema, AuditRecordInputSchema } from './audit-record';
+import { DsseEnvelopeSchema, ProvenanceStatementSchema } from './provenance';
 import { SourceEventSchema } from './source-event';
 
 /** Every event schema published as JSON Schema, by file name under `events/schemas/`. */
@@ -7,6 +8,8 @@ export const EVENT_JSON_SCHEMAS: Readonly<Record<string, z.ZodType>> = {
   'source-event.v1.json': SourceEventSchema,
   'audit-record-input.json': AuditRecordInputSchema,
   'audit-event.v1.json': AuditEventSchema,
+  'provenance-statement.v1.json': ProvenanceStatementSchema,
+  'dsse-envelope.json': DsseEnvelopeSchema,
 };
 
 /** The JSON Schema text for a zod schema, as committed (stable key order, trailing newline). */

@@ -2,12 +2,9 @@ import type { Command } from 'commander';
 import type { AuditEvent } from '../../events';
 import { CommandFailed, UsageError } from '../errors';
 import { printJson } from '../io';
+import { type TargetFlags, targetOptions } from '../options';
 
-interface Common {
-  readonly region?: string;
-  readonly profile?: string;
-  readonly dataDir?: string;
-}
+type Common = TargetFlags;
 
 interface QueryOptions {
   readonly repository?: string;
@@ -28,14 +25,13 @@ const FORMATS = ['jsonl', 'csv', 'parquet'];
 
 /** `gantry audit …`: what compliance staff run against the ledger, locally or in AWS. */
 export function registerAuditCommands(program: Command): void {
-  const audit = program
-    .command('audit')
-    .description(
-      'the audit ledger: query, export, verify, evidence (local mode when it runs here; AWS with --region or --profile)',
-    )
-    .option('--region <region>', 'talk to AWS in this region (standard credential chain)')
-    .option('--profile <profile>', 'talk to AWS with this named profile (its region unless --region is given)')
-    .option('--data-dir <dir>', 'the local control plane data folder (env GANTRY_DATA_DIR)');
+  const audit = targetOptions(
+    program
+      .command('audit')
+      .description(
+        'the audit ledger: query, export, verify, evidence (local mode when it runs here; AWS with --region or --profile)',
+      ),
+  );
   const target = async () => await (await import('../target')).resolveTarget(audit.opts<Common>());
   const filterOptions = (cmd: Command) =>
     cmd

@@ -1,22 +1,18 @@
 import type { Command } from 'commander';
 import { CommandFailed, UsageError } from '../errors';
 import { printJson } from '../io';
+import { type TargetFlags, targetOptions } from '../options';
 
-interface Common {
-  readonly region?: string;
-  readonly profile?: string;
-  readonly dataDir?: string;
-}
+type Common = TargetFlags;
 
 export function registerRunsCommands(program: Command): void {
-  const runs = program
-    .command('runs')
-    .description(
-      'pipeline runs: list, show, approve, reject, cancel, rollback (local mode when it runs here; AWS with --region or --profile)',
-    )
-    .option('--region <region>', 'talk to AWS in this region (standard credential chain)')
-    .option('--profile <profile>', 'talk to AWS with this named profile (its region unless --region is given)')
-    .option('--data-dir <dir>', 'the local control plane data folder (env GANTRY_DATA_DIR)');
+  const runs = targetOptions(
+    program
+      .command('runs')
+      .description(
+        'pipeline runs: list, show, approve, reject, cancel, rollback (local mode when it runs here; AWS with --region or --profile)',
+      ),
+  );
   const common = () => runs.opts<Common>();
 
   runs

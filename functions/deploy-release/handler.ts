@@ -1,13 +1,16 @@
 import { startDeployment } from '../../shared/deploy/release';
-import { awsDeployDeps } from '../../shared/deploy/wiring';
+import { awsReleaseDeps } from '../../shared/deploy/wiring';
 import { stepHandler } from '../../shared/lambda/step-handler';
 import { observability } from '../../shared/observability';
 import { DeployStepInputSchema } from '../../shared/pipelines/steps';
 
 const o11y = observability();
-const deps = awsDeployDeps(o11y);
+const deps = awsReleaseDeps(o11y);
 
-/** Deploy (.waitForTaskToken): publishes the build as a version and starts the CodeDeploy deployment. */
-export const handler = stepHandler(o11y, DeployStepInputSchema, ({ plan, build, taskToken }) =>
-  startDeployment(deps, plan, build, taskToken),
+/**
+ * Deploy (.waitForTaskToken): verifies the build's provenance, publishes exactly the attested
+ * bytes as a version and starts the CodeDeploy deployment.
+ */
+export const handler = stepHandler(o11y, DeployStepInputSchema, ({ plan, taskToken }) =>
+  startDeployment(deps, plan, taskToken),
 );

@@ -29,11 +29,16 @@ export function pipelineDefinition(config: GantryConfig, pipeline: PipelineConfi
             pullRequests: {
               targetBranches: pipeline.triggers.pullRequests.targetBranches,
               exclude: pipeline.triggers.pullRequests.exclude ?? [],
+              forks: pipeline.triggers.pullRequests.forks,
             },
           }
         : {}),
     },
-    build: { projectName: buildProjectName(pipeline.name), env: {} },
+    build: {
+      projectName: buildProjectName(pipeline.name, 'trusted'),
+      untrustedProjectName: buildProjectName(pipeline.name, 'untrusted'),
+      env: {},
+    },
     gates: pipeline.gates,
     environments: pipeline.environments.map((env) => ({
       name: env.name,
@@ -99,6 +104,7 @@ export function deployTarget(pipeline: string, environment: string, deploy: Depl
           container: deploy.ecs.container,
           port: deploy.ecs.port,
           taskDefinitionArtifact: deploy.ecs.taskDefinitionArtifact,
+          family: deploy.ecs.taskDefinitionFamily ?? deploy.ecs.service,
         }
       : null,
     hooks: {

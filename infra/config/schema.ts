@@ -62,7 +62,16 @@ export const TriggersSchema = z
         .optional()
         .describe('Run on tags matching these globs'),
       pullRequests: z
-        .strictObject({ targetBranches: BranchPatternsSchema, exclude: BranchPatternsSchema.optional() })
+        .strictObject({
+          targetBranches: BranchPatternsSchema,
+          exclude: BranchPatternsSchema.optional(),
+          forks: z
+            .enum(['skip', 'build'])
+            .default('skip')
+            .describe(
+              'Pull requests from forks: skip (default) or build, always in the untrusted project (no secrets, no release artifacts)',
+            ),
+        })
         .optional()
         .describe('Validate pull requests into these branches (build and gates, never deploy)'),
     },
@@ -135,6 +144,11 @@ export const DeployConfigSchema = z
           .min(1)
           .default('dist/taskdef-arn.txt')
           .describe('The build artifact holding the ARN of the task definition the build registered'),
+        taskDefinitionFamily: z
+          .string()
+          .regex(/^[A-Za-z0-9_-]{1,255}$/)
+          .optional()
+          .describe('The only task definition family Deploy accepts (default: the service name)'),
         testListenerPort: z.number().int().min(1).max(65535).default(8080),
         terminationWaitMinutes: z.number().int().min(0).max(2880).default(5),
       })

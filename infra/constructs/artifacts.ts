@@ -1,9 +1,9 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import { Key } from 'aws-cdk-lib/aws-kms';
+import { Key, KeySpec, KeyUsage } from 'aws-cdk-lib/aws-kms';
 import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { accessLogsBucket } from './access-logs';
-import { artifactsBucketName } from './names';
+import { artifactsBucketName, PROVENANCE_KEY_ALIAS } from './names';
 
 export interface ArtifactsProps {
   /** Days build artifacts (reports included) are kept. @default 90 */
@@ -17,12 +17,21 @@ export interface ArtifactsProps {
 export class Artifacts extends Construct {
   readonly bucket: Bucket;
   readonly key: Key;
+  /** Signs build provenance (ECDSA P-256); only RecordProvenance may sign, Deploy may verify. */
+  readonly provenanceKey: Key;
 
   constructor(scope: Construct, id: string, props: ArtifactsProps = {}) {
     super(scope, id);
     this.key = new Key(this, 'Key', {
       description: 'Gantry build artifacts and reports',
       enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.provenanceKey = new Key(this, 'ProvenanceKey', {
+      description: 'Signs Gantry build provenance (SLSA, DSSE); the private key never leaves KMS',
+      keySpec: KeySpec.ECC_NIST_P256,
+      keyUsage: KeyUsage.SIGN_VERIFY,
+      alias: PROVENANCE_KEY_ALIAS,
       removalPolicy: RemovalPolicy.RETAIN,
     });
     const accessLogs = accessLogsBucket(this, 'AccessLogs', { retentionDays: 365, logs: 'artifacts bucket' });

@@ -14,6 +14,7 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CODEDEPLOY_STATE_CHANGE, DEPLOYMENT_END_STATES } from '../../events';
 import type { DeployTarget } from '../../shared/deploy/target';
+import { buildArtifactsPath } from '../../shared/pipelines/artifact-layout';
 import { PIPELINE_ENV } from '../../shared/pipelines/env';
 import { GantryFunction } from './gantry-function';
 import { artifactsBucketArn, RUNS_TABLE_NAME, runsTableArns } from './names';
@@ -32,6 +33,8 @@ export interface DeploymentsProps {
   readonly release: GantryFunction;
   readonly verify: GantryFunction;
   readonly artifactsKey: IKey;
+  /** The key that signs build provenance: Deploy verifies with it before any traffic moves. */
+  readonly provenanceKey: IKey;
   readonly eventBusName: string;
   /** Where state-change events that could not be delivered go. */
   readonly deadLetters: IQueue;
@@ -115,7 +118,13 @@ export class Deployments extends Construct {
     if (arns.functions.length > 0) {
       release.function.addToRolePolicy(
         new PolicyStatement({
-          actions: ['lambda:UpdateFunctionCode', 'lambda:PublishVersion', 'lambda:GetAlias', 'lambda:GetFunction'],
+          actions: [
+            'lambda:UpdateFunctionCode',
+            'lambda:PublishVersion',
+            'lambda:GetAlias',
+            'lambda:GetFunction',
+            'lambda:GetFunctionConfiguration',
+          ],
           resources: arns.functions,
         }),
       );
@@ -132,8 +141,15 @@ export class Deployments extends Construct {
       );
     }
     const bucket = artifactsBucketArn();
-    release.function.addToRolePolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: [`${bucket}/*`] }));
+    // Release artifacts and their provenance only, by pinned version; never what untrusted builds wrote.
+    release.function.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['s3:GetObject', 's3:GetObjectVersion'],
+        resources: [`${bucket}/${buildArtifactsPath('*', 'trusted')}`, `${bucket}/provenance/*`],
+      }),
+    );
     props.artifactsKey.grantDecrypt(release.function);
+    props.provenanceKey.grant(release.function, 'kms:Verify');
     acknowledge(release, verify, this.events);
   }
 }
@@ -189,7 +205,12 @@ function acknowledge(release: GantryFunction, verify: GantryFunction, events: Ga
     });
   }
   Validations.of(release.role).acknowledge({
-    id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::gantry-artifacts-<AWS::AccountId>-<AWS::Region>/*]',
-    reason: 'Publishes the function package of any build: objects of the artifacts bucket, whose keys are per build.',
+    id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::gantry-artifacts-<AWS::AccountId>-<AWS::Region>/releases/*]',
+    reason:
+      "Publishes the verified package of any pipeline's release build, read at the version its provenance pins (keys are per pipeline and build).",
+  });
+  Validations.of(release.role).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::gantry-artifacts-<AWS::AccountId>-<AWS::Region>/provenance/*]',
+    reason: 'Reads the provenance envelope pinned on the run (one per pipeline and build) to verify it.',
   });
 }

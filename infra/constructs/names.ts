@@ -10,6 +10,7 @@ import { RUN_INDEXES } from '../../shared/runs/store';
 export const DELIVERIES_TABLE_NAME = 'gantry-deliveries';
 export const RUNS_TABLE_NAME = 'gantry-runs';
 export const AUDIT_TABLE_NAME = 'gantry-audit';
+export { PROVENANCE_KEY_ALIAS } from '../../shared/provenance/env';
 
 /** S3 names are global: the artifacts bucket carries the account and region. */
 export function artifactsBucketName(): string {

@@ -47,6 +47,7 @@ export class GantryControlPlaneStack extends Stack {
     const steps = new PipelineSteps(this, 'PipelineSteps', {
       bus: this.bus,
       artifactsKey: data.artifacts.key,
+      provenanceKey: data.artifacts.provenanceKey,
       connections: data.connections,
       statusApis: statusApis(config),
     });
@@ -78,6 +79,7 @@ export class GantryControlPlaneStack extends Stack {
         release: steps.functions.deployRelease,
         verify: steps.functions.deployVerify,
         artifactsKey: data.artifacts.key,
+        provenanceKey: data.artifacts.provenanceKey,
         eventBusName: this.bus.eventBusName,
         deadLetters: triggerDeadLetters,
       });

@@ -186,7 +186,9 @@ export class BuildRun {
         path: this.context.path,
         region: this.context.region,
         logStream: logStreamOf(this.record.id),
-        ...(this.context.edgeEndpoint === undefined ? {} : { edgeEndpoint: this.context.edgeEndpoint }),
+        ...(this.context.edgeEndpoint === undefined || this.plan.project.awsCredentials === false
+          ? {}
+          : { edgeEndpoint: this.context.edgeEndpoint }),
       },
       this.variables,
     );

@@ -33,6 +33,12 @@ export interface ProjectSpec {
   readonly reportGroups?: readonly { readonly name: string; readonly arn: string }[];
   /** The project's own source: used when StartBuild sends no `sourceLocationOverride`. */
   readonly source?: { readonly type: string; readonly location?: string };
+  /**
+   * Whether builds get credentials for the local AWS APIs. Untrusted projects (tagged
+   * `gantry:trust=untrusted`) get none: local mode does not yet enforce a role's IAM, so any
+   * credentials would allow everything. @default true
+   */
+  readonly awsCredentials?: boolean;
 }
 
 export type PhaseType =

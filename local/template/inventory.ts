@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { FUNCTION_METADATA_KEY } from '../../infra/constructs/gantry-function';
 import { PROJECT_ROOT } from '../../infra/paths';
+import { TRUST_TAG } from '../../shared/pipelines/artifact-layout';
 import type { AlarmSpec } from '../cloudwatch/types';
 import type { ProjectSpec } from '../codebuild/types';
 import type { CodeDeployInventory } from '../codedeploy/types';
@@ -252,6 +253,9 @@ function projectSpec(
       type: (v.Type ?? 'PLAINTEXT') as 'PLAINTEXT',
     })),
     timeoutMinutes: Number(p.TimeoutInMinutes ?? 60),
+    awsCredentials: !((p.Tags as { Key: string; Value: string }[] | undefined) ?? []).some(
+      (tag) => tag.Key === TRUST_TAG && tag.Value === 'untrusted',
+    ),
     ...(source.BuildSpec === undefined ? {} : { buildspec: source.BuildSpec }),
     source: { type: source.Type ?? 'NO_SOURCE', ...(source.Location ? { location: source.Location } : {}) },
     ...(artifacts && artifacts.Type === 'S3'

@@ -6,7 +6,12 @@ import {
   GetDeploymentGroupCommand,
   StopDeploymentCommand,
 } from '@aws-sdk/client-codedeploy';
-import { GetAliasCommand, type LambdaClient, UpdateFunctionCodeCommand } from '@aws-sdk/client-lambda';
+import {
+  GetAliasCommand,
+  GetFunctionConfigurationCommand,
+  type LambdaClient,
+  UpdateFunctionCodeCommand,
+} from '@aws-sdk/client-lambda';
 import type { AlarmState, CreateDeploymentRequest, DeployControl, DeploymentInfo } from './ports';
 
 /** CodeDeploy, Lambda and CloudWatch behind the DeployControl port. */
@@ -17,17 +22,28 @@ export class AwsDeployControl implements DeployControl {
     private readonly cloudWatch: CloudWatchClient,
   ) {}
 
-  async publishVersion(functionName: string, code: { bucket: string; key: string }): Promise<string> {
+  async publishVersion(
+    functionName: string,
+    code: { bucket: string; key: string; versionId: string },
+  ): Promise<{ version: string; codeSha256: string }> {
     const out = await this.lambda.send(
       new UpdateFunctionCodeCommand({
         FunctionName: functionName,
         S3Bucket: code.bucket,
         S3Key: code.key,
+        S3ObjectVersion: code.versionId,
         Publish: true,
       }),
     );
     if (!out.Version || out.Version === '$LATEST') throw new Error(`Lambda published no version of ${functionName}`);
-    return out.Version;
+    return { version: out.Version, codeSha256: out.CodeSha256 ?? '' };
+  }
+
+  async versionCodeSha256(functionName: string, version: string): Promise<string> {
+    const out = await this.lambda.send(
+      new GetFunctionConfigurationCommand({ FunctionName: functionName, Qualifier: version }),
+    );
+    return out.CodeSha256 ?? '';
   }
 
   async aliasVersion(functionName: string, alias: string): Promise<string> {

@@ -31,8 +31,16 @@ export interface AlarmState {
  * in local mode the same clients, pointed at the local deployer.
  */
 export interface DeployControl {
-  /** Publishes the function's code from an S3 object as a new version (or the version that already has it). */
-  publishVersion(functionName: string, code: { bucket: string; key: string }): Promise<string>;
+  /**
+   * Publishes the function's code from one exact S3 object version as a new version (or the
+   * version that already has it), with the CodeSha256 Lambda computed of what it read.
+   */
+  publishVersion(
+    functionName: string,
+    code: { bucket: string; key: string; versionId: string },
+  ): Promise<{ version: string; codeSha256: string }>;
+  /** The CodeSha256 of a published version. */
+  versionCodeSha256(functionName: string, version: string): Promise<string>;
   /** The version an alias sends all its traffic to. */
   aliasVersion(functionName: string, alias: string): Promise<string>;
   createDeployment(request: CreateDeploymentRequest): Promise<string>;

@@ -1,9 +1,10 @@
 import { DeploymentStateChangeSchema } from '../../events';
 import { subjectOf } from '../pipelines/approval';
-import { parseS3Location } from '../pipelines/aws';
 import type { RunPlan } from '../pipelines/plan';
 import type { PipelineDeps } from '../pipelines/ports';
-import type { RunDeployment } from '../runs/model';
+import { ProvenanceError, refused } from '../provenance/errors';
+import { codeSha256Of, type VerifyDeps, verifiedStatement, verifyReleaseArtifact } from '../provenance/verify';
+import type { RunDeployment, RunRecord } from '../runs/model';
 import { deploymentDescription, ecsAppSpec, lambdaAppSpec, runIdOf } from './appspec';
 import { DEPLOYMENT_ENDED, type DeployControl, type DeploymentInfo } from './ports';
 import { type DeployTarget, describeTarget } from './target';
@@ -11,6 +12,11 @@ import { type DeployTarget, describeTarget } from './target';
 /** What the deploy steps need besides the pipeline's ports. */
 export interface DeployDeps extends PipelineDeps {
   readonly deploy: DeployControl;
+}
+
+/** The Deploy step also verifies provenance: the versioned artifacts and the provenance key. */
+export interface ReleaseDeps extends DeployDeps {
+  readonly provenance: VerifyDeps;
 }
 
 /** Errors the state machine catches by name: each fails the run with its message as the reason. */
@@ -33,12 +39,6 @@ export class DeploymentNotYetRecorded extends Error {
   override readonly name = 'Gantry.DeploymentNotYetRecorded';
 }
 
-/** The build a Deploy step releases: where its artifacts are. */
-export interface BuildRef {
-  readonly id: string;
-  readonly artifacts?: string | undefined;
-}
-
 /** What the Deploy task answers with once the deployment succeeded. */
 export interface DeployedOutput {
   readonly deploymentId: string | null;
@@ -48,19 +48,20 @@ export interface DeployedOutput {
 }
 
 /**
- * Deploy step (.waitForTaskToken): publishes the build as a new version and asks CodeDeploy to
- * shift the alias to it. The run parks until a CodeDeploy state-change event answers the token.
- * Idempotent per run: a retried step adopts the deployment the first attempt started.
+ * Deploy step (.waitForTaskToken): verifies the build's provenance, publishes exactly the
+ * attested bytes as a new version and asks CodeDeploy to shift the alias to it. The run parks
+ * until a CodeDeploy state-change event answers the token. What it releases comes from the run
+ * record the control plane wrote, never from the state's input. Idempotent per run: a retried
+ * step adopts the deployment the first attempt started.
  */
-export async function startDeployment(
-  deps: DeployDeps,
-  plan: RunPlan,
-  build: BuildRef,
-  taskToken: string,
-): Promise<void> {
+export async function startDeployment(deps: ReleaseDeps, plan: RunPlan, taskToken: string): Promise<void> {
   const target = requireTarget(plan);
   const now = deps.clock();
-  const existing = (await deps.runs.get(plan.runId))?.deployment;
+  const run = await deps.runs.get(plan.runId);
+  if (run === undefined || run.executionArn !== plan.executionArn) {
+    await refuseDeploy(deps, plan, target, refused('run', `run ${plan.runId} is not this execution's run`));
+  }
+  const existing = run?.deployment;
   if (existing?.deploymentId !== undefined) {
     await deps.runs.openDeployment(plan.runId, { ...existing, taskToken }, now);
     const info = await deps.deploy.getDeployment(existing.deploymentId);
@@ -71,7 +72,9 @@ export async function startDeployment(
     });
     return;
   }
-  const revision = await revisionOf(deps, plan, target, build);
+  const revision = await revisionOf(deps, run as RunRecord, target).catch((error: unknown) =>
+    error instanceof ProvenanceError ? refuseDeploy(deps, plan, target, error) : Promise.reject(error),
+  );
   const deployment: RunDeployment = {
     taskToken,
     target: describeTarget(target),
@@ -335,36 +338,103 @@ function shiftText(d: Pick<RunDeployment, 'fromVersion' | 'toVersion'>): string 
   return d.fromVersion === null ? `→ ${d.toVersion}` : `version ${d.fromVersion} → ${d.toVersion}`;
 }
 
-/** Which revision to release and the AppSpec that releases it. */
+/** Which revision to release and the AppSpec that releases it, once its provenance verified. */
 async function revisionOf(
-  deps: DeployDeps,
-  plan: RunPlan,
+  deps: ReleaseDeps,
+  run: RunRecord,
   target: DeployTarget,
-  build: BuildRef,
 ): Promise<{ from: string | null; to: string; appSpec: string }> {
+  const { plan } = run;
   if (target.lambda !== null) {
     const { function: fn, alias } = target.lambda;
-    const to =
-      plan.rollback?.version ?? (await deps.deploy.publishVersion(fn, artifactObject(build, target.lambda.artifact)));
+    const to = plan.rollback
+      ? await verifiedRollbackVersion(deps, plan.rollback, fn, target.lambda.artifact)
+      : await publishVerified(deps, run, fn, target.lambda.artifact);
     const from = await deps.deploy.aliasVersion(fn, alias);
     return { from, to, appSpec: lambdaAppSpec(target, from, to) };
   }
   if (target.ecs === null) throw new DeployError('Gantry.NoDeployTarget', 'the target names neither lambda nor ecs');
-  const taskDefinition =
-    plan.rollback?.version ??
-    (await deps.artifacts.read(requireArtifacts(build), artifactObject(build, target.ecs.taskDefinitionArtifact).key))
-      .toString('utf8')
-      .trim();
+  const source = plan.rollback ? await runToRestore(deps, plan.rollback.toRunId) : run;
+  const artifact = await verifyReleaseArtifact(deps.provenance, source, target.ecs.taskDefinitionArtifact);
+  const taskDefinition = artifact.bytes.toString('utf8').trim();
+  checkTaskDefinition(taskDefinition, target.ecs.family);
+  if (plan.rollback && plan.rollback.version !== taskDefinition) {
+    throw refused(
+      'digest',
+      `rollback asks for ${plan.rollback.version}, but run ${source.runId}'s attested task definition is ${taskDefinition}`,
+    );
+  }
   return { from: null, to: taskDefinition, appSpec: ecsAppSpec(target, taskDefinition) };
 }
 
-function requireArtifacts(build: BuildRef): string {
-  if (!build.artifacts) throw new DeployError('Gantry.DeploymentFailed', `build ${build.id} uploaded no artifacts`);
-  return build.artifacts;
+/** Publishes the attested package, read at its pinned version, and checks Lambda got those bytes. */
+async function publishVerified(deps: ReleaseDeps, run: RunRecord, fn: string, artifactPath: string): Promise<string> {
+  const artifact = await verifyReleaseArtifact(deps.provenance, run, artifactPath);
+  const published = await deps.deploy.publishVersion(fn, artifact);
+  if (published.codeSha256 !== codeSha256Of(artifact.sha256)) {
+    throw refused(
+      'code',
+      `Lambda published version ${published.version} of ${fn} with CodeSha256 ${published.codeSha256}, not the attested ${codeSha256Of(artifact.sha256)}`,
+    );
+  }
+  return published.version;
 }
 
-/** `arn:aws:s3:::bucket/prefix` + `dist/function.zip` → the object. */
-function artifactObject(build: BuildRef, path: string): { bucket: string; key: string } {
-  const { bucket, prefix } = parseS3Location(requireArtifacts(build));
-  return { bucket, key: `${prefix}${path.replace(/^\/+/, '')}` };
+/** A rollback restores a version only if its code is what the restored run's provenance attests. */
+async function verifiedRollbackVersion(
+  deps: ReleaseDeps,
+  rollback: NonNullable<RunPlan['rollback']>,
+  fn: string,
+  artifactPath: string,
+): Promise<string> {
+  const source = await runToRestore(deps, rollback.toRunId);
+  const statement = await verifiedStatement(deps.provenance, source);
+  const subject = statement.subject.find((s) => s.name === artifactPath.replace(/^\/+/, ''));
+  const code = await deps.deploy.versionCodeSha256(fn, rollback.version);
+  if (subject === undefined || codeSha256Of(subject.digest.sha256) !== code) {
+    throw refused(
+      'code',
+      `version ${rollback.version} of ${fn} (CodeSha256 ${code}) is not the ${artifactPath} that run ${source.runId}'s provenance attests`,
+    );
+  }
+  return rollback.version;
+}
+
+async function runToRestore(deps: ReleaseDeps, runId: string): Promise<RunRecord> {
+  const run = await deps.runs.get(runId);
+  if (run === undefined) throw refused('provenance', `the run to restore, ${runId}, does not exist`);
+  return run;
+}
+
+/** `arn:aws:ecs:<region>:<account>:task-definition/<family>:<revision>`, of the configured family only. */
+function checkTaskDefinition(arn: string, family: string): void {
+  const match = /^arn:[^:]+:ecs:[^:]+:\d{12}:task-definition\/([A-Za-z0-9_-]+):(\d+)$/.exec(arn);
+  if (match === null) {
+    throw refused(
+      'family',
+      `the task definition artifact holds ${JSON.stringify(arn.slice(0, 200))}, not a task definition ARN with a revision`,
+    );
+  }
+  if (match[1] !== family) {
+    throw refused('family', `task definition ${arn} is of family ${match[1]}, not the configured ${family}`);
+  }
+}
+
+/** Records why Deploy refused, then fails the step before anything moved. */
+async function refuseDeploy(
+  deps: DeployDeps,
+  plan: RunPlan,
+  target: DeployTarget,
+  error: ProvenanceError,
+): Promise<never> {
+  await deps.audit.record({
+    type: 'deploy.refused',
+    actor: { type: 'system', id: 'gantry', providerIdentity: null },
+    subject: subjectOf(plan),
+    outcome: 'rejected',
+    details: { target: describeTarget(target), check: error.check, reason: error.message },
+    correlationId: plan.change.deliveryId,
+  });
+  deps.logger.warn('deploy refused', { runId: plan.runId, check: error.check, reason: error.message });
+  throw error;
 }

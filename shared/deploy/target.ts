@@ -56,6 +56,8 @@ export const DeployTargetSchema = z.object({
       port: z.number().int(),
       /** The build artifact holding the task definition ARN the build registered. */
       taskDefinitionArtifact: z.string(),
+      /** The only task definition family Deploy accepts from that artifact. */
+      family: z.string(),
     })
     .nullable()
     .default(null),

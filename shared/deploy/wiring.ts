@@ -3,8 +3,9 @@ import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { type Observability, traced } from '../observability';
 import { awsPipelineDeps } from '../pipelines/wiring';
+import { awsProvenancePorts } from '../provenance/wiring';
 import { AwsDeployControl } from './aws';
-import type { DeployDeps } from './release';
+import type { DeployDeps, ReleaseDeps } from './release';
 
 /** The pipeline's ports plus CodeDeploy, Lambda and CloudWatch: SDK clients built once per cold start. */
 export function awsDeployDeps(o11y: Observability, env: NodeJS.ProcessEnv = process.env): DeployDeps {
@@ -17,4 +18,9 @@ export function awsDeployDeps(o11y: Observability, env: NodeJS.ProcessEnv = proc
       traced(tracer, new CloudWatchClient({})),
     ),
   };
+}
+
+/** The Deploy step's ports: the deploy ports plus the provenance key and the versioned artifacts. */
+export function awsReleaseDeps(o11y: Observability, env: NodeJS.ProcessEnv = process.env): ReleaseDeps {
+  return { ...awsDeployDeps(o11y, env), provenance: awsProvenancePorts(o11y, env) };
 }

@@ -39,22 +39,30 @@ export function parseS3Location(location: string): { bucket: string; prefix: str
     : { bucket: path.slice(0, slash), prefix: path.slice(slash + 1).replace(/\/?$/, '/') };
 }
 
+/** Every key under a prefix, page by page, up to `max`. */
+export async function listKeys(
+  s3: Pick<S3Client, 'send'>,
+  bucket: string,
+  prefix: string,
+  max = Number.POSITIVE_INFINITY,
+): Promise<string[]> {
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const out = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    for (const o of out.Contents ?? []) if (o.Key) keys.push(o.Key);
+    token = out.NextContinuationToken;
+  } while (token !== undefined && keys.length < max);
+  return keys;
+}
+
 /** Build artifacts in S3, where CodeBuild puts them. */
 export class S3ArtifactStore implements ArtifactStore {
   constructor(private readonly s3: S3Client) {}
 
   async list(location: string): Promise<string[]> {
     const { bucket, prefix } = parseS3Location(location);
-    const keys: string[] = [];
-    let token: string | undefined;
-    do {
-      const out = await this.s3.send(
-        new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
-      );
-      for (const o of out.Contents ?? []) if (o.Key) keys.push(o.Key);
-      token = out.NextContinuationToken;
-    } while (token !== undefined && keys.length < 1000);
-    return keys;
+    return listKeys(this.s3, bucket, prefix, 1000);
   }
 
   async read(location: string, key: string): Promise<Buffer> {

@@ -20,10 +20,20 @@ export const PipelineDefinitionSchema = z.object({
     push: z.object({ branches: z.array(z.string()), exclude: z.array(z.string()).default([]) }).optional(),
     tags: z.object({ include: z.array(z.string()), exclude: z.array(z.string()).default([]) }).optional(),
     pullRequests: z
-      .object({ targetBranches: z.array(z.string()), exclude: z.array(z.string()).default([]) })
+      .object({
+        targetBranches: z.array(z.string()),
+        exclude: z.array(z.string()).default([]),
+        forks: z.enum(['skip', 'build']).default('skip'),
+      })
       .optional(),
   }),
-  build: z.object({ projectName: z.string(), env: z.record(z.string(), z.string()).default({}) }),
+  build: z.object({
+    /** The trusted project: release builds of refs a push or tag trigger names; holds the build secrets. */
+    projectName: z.string(),
+    /** The untrusted project: pull requests; no secrets, no access to release artifacts. */
+    untrustedProjectName: z.string(),
+    env: z.record(z.string(), z.string()).default({}),
+  }),
   gates: GatesSchema,
   environments: z.array(
     z.object({

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { type SourceEvent, SourceEventSchema } from '../../events';
 import { DeployTargetSchema } from '../deploy/target';
 import { GatesSchema } from '../gates/schema';
+import { BUILD_TRUSTS, type BuildTrust } from './artifact-layout';
 import { branchSelected } from './branches';
 import { EligibleApproverSchema, type PipelineDefinition, PipelineDefinitionSchema } from './definition';
 
@@ -59,6 +60,12 @@ export const RunPlanSchema = z.object({
     })
     .nullable(),
   build: z.object({
+    /**
+     * `trusted` only for refs a push or tag trigger names: the release project, with the
+     * pipeline's secrets. Pull requests build in the untrusted project, which has neither
+     * secrets nor access to release artifacts, and can never be deployed.
+     */
+    trust: z.enum(BUILD_TRUSTS),
     projectName: z.string(),
     cloneUrl: z.string(),
     commit: z.string(),
@@ -130,7 +137,8 @@ export function resolvePlan(request: PlanRequest): RunPlan {
         }
       : null,
     build: {
-      projectName: pipeline.build.projectName,
+      trust: trustOf(trigger),
+      projectName: trustOf(trigger) === 'trusted' ? pipeline.build.projectName : pipeline.build.untrustedProjectName,
       // A fork's head commit is fetched from the target repository, where providers publish PR heads.
       cloneUrl: source.repository.cloneUrl ?? '',
       commit,
@@ -173,9 +181,16 @@ function whySkip(pipeline: PipelineDefinition, trigger: string, source: SourceEv
   const pr = source.pullRequest;
   if (t === undefined || pr === null) return 'no pull request trigger';
   if (pr.action !== 'opened' && pr.action !== 'updated') return `pull request ${pr.action}: nothing to validate`;
+  if (pr.fromFork && t.forks !== 'build')
+    return `pull request from the fork ${pr.sourceRepository ?? '(unknown)'}: forks are not built (set triggers.pullRequests.forks: build to build them, untrusted)`;
   return pr.targetBranch !== null && branchSelected(pr.targetBranch, t.targetBranches, t.exclude)
     ? null
     : `target branch ${pr.targetBranch} is excluded`;
+}
+
+/** Only a ref that a push or tag trigger names builds trusted; anything a pull request brings does not. */
+function trustOf(trigger: Trigger): BuildTrust {
+  return trigger === 'push' || trigger === 'tag' ? 'trusted' : 'untrusted';
 }
 
 /** The first environment whose branch globs select the branch. */

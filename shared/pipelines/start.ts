@@ -1,4 +1,5 @@
 import { ACTIVE_STATUSES } from '../runs/model';
+import { subjectOf } from './approval';
 import { type PlanRequest, type RunPlan, resolvePlan } from './plan';
 import type { PipelineDeps } from './ports';
 import { postStatus } from './status';
@@ -14,6 +15,14 @@ export async function startRun(deps: PipelineDeps, request: PlanRequest): Promis
   const plan = resolvePlan(request);
   if (plan.skip) {
     deps.logger.info('run skipped', { runId: plan.runId, pipeline: plan.pipeline, reason: plan.skipReason });
+    await deps.audit.record({
+      type: 'run.skipped',
+      actor: { type: 'system', id: 'gantry', providerIdentity: plan.change.sender ?? plan.change.pusher },
+      subject: subjectOf(plan),
+      outcome: 'info',
+      details: { trigger: plan.trigger, pullRequest: plan.pullRequest, reason: plan.skipReason ?? 'skipped' },
+      correlationId: plan.change.deliveryId,
+    });
     return { ...plan, waitForTurn: false };
   }
   const now = deps.clock();

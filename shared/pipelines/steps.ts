@@ -19,6 +19,9 @@ export const GatesStepInputSchema = z.object({
   }),
 });
 
+/** RecordProvenance: the build's id only; everything else is read from CodeBuild and the run record. */
+export const ProvenanceStepInputSchema = z.object({ plan: RunPlanSchema, build: z.object({ id: z.string().min(1) }) });
+
 export const FailureStepInputSchema = z.object({
   plan: RunPlanSchema,
   stage: z.string(),
@@ -31,12 +34,11 @@ export const ReportStepInputSchema = z.object({
   failure: z.object({ stage: z.string(), error: z.string(), reason: z.string() }).optional(),
 });
 
-/** Deploy (.waitForTaskToken): the plan, the build whose artifacts it releases, the token. */
-export const DeployStepInputSchema = z.object({
-  plan: RunPlanSchema,
-  build: z.object({ id: z.string(), artifacts: z.string().optional() }).passthrough(),
-  taskToken: z.string().min(1),
-});
+/**
+ * Deploy (.waitForTaskToken): the plan and the token. What to release is read from the run
+ * record (its pinned provenance), never from the state's input.
+ */
+export const DeployStepInputSchema = z.object({ plan: RunPlanSchema, taskToken: z.string().min(1) });
 
 /** After the deploy: reconcile a timed-out wait, or check the alarms at the end of the bake. */
 export const DeployCheckInputSchema = z.object({ plan: RunPlanSchema, check: z.enum(['reconcile', 'bake']) });

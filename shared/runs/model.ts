@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RunProvenanceSchema } from '../../events';
 import { RunPlanSchema } from '../pipelines/plan';
 
 export const RUN_STATUSES = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'] as const;
@@ -85,6 +86,8 @@ export const RunRecordSchema = z.object({
     })
     .optional(),
   laneToken: z.string().optional(),
+  /** The build's signed provenance, recorded by Gantry when the build ended; Deploy verifies it. */
+  provenance: RunProvenanceSchema.optional(),
   deployment: RunDeploymentSchema.optional(),
   failure: z.object({ stage: z.string(), error: z.string(), reason: z.string() }).optional(),
   cancelledBy: z.string().optional(),

@@ -57,7 +57,11 @@ export interface RunStore {
     fields?: Partial<Pick<RunRecord, 'failure' | 'cancelledBy' | 'endedAt'>>,
     onlyIf?: readonly RunStatus[],
   ): Promise<boolean>;
-  update(runId: string, fields: Partial<Pick<RunRecord, 'build' | 'gates' | 'laneToken'>>, at: Date): Promise<void>;
+  update(
+    runId: string,
+    fields: Partial<Pick<RunRecord, 'build' | 'gates' | 'laneToken' | 'provenance'>>,
+    at: Date,
+  ): Promise<void>;
   openApproval(
     runId: string,
     approval: { taskToken: string; requestedAt: string; deadline: string },
@@ -185,7 +189,7 @@ export class DynamoDbRunStore implements RunStore {
 
   async update(
     runId: string,
-    fields: Partial<Pick<RunRecord, 'build' | 'gates' | 'laneToken'>>,
+    fields: Partial<Pick<RunRecord, 'build' | 'gates' | 'laneToken' | 'provenance'>>,
     at: Date,
   ): Promise<void> {
     const entries = Object.entries(fields).filter(([, v]) => v !== undefined);

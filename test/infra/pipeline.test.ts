@@ -65,7 +65,7 @@ describe('the widgets pipeline state machine', () => {
         pipeline: expect.objectContaining({
           name: 'widgets',
           concurrency: 'queued',
-          build: { projectName: 'gantry-widgets', env: {} },
+          build: { projectName: 'gantry-widgets', untrustedProjectName: 'gantry-widgets-untrusted', env: {} },
         }),
         'trigger.$': '$.trigger',
         'source.$': '$.source',
@@ -91,12 +91,12 @@ describe('the widgets pipeline state machine', () => {
     });
   });
 
-  it('builds with CodeBuild .sync, the clone URL and commit as overrides, keeping only what later steps read', () => {
+  it('builds with CodeBuild .sync in the project the plan chose by trust, the clone URL and commit as overrides', () => {
     expect(state('Build')).toMatchObject({
       Type: 'Task',
       Resource: 'arn:aws:states:::codebuild:startBuild.sync',
       Parameters: {
-        ProjectName: 'gantry-widgets',
+        'ProjectName.$': '$.plan.build.projectName',
         'SourceLocationOverride.$': '$.plan.build.cloneUrl',
         'SourceVersion.$': '$.plan.build.commit',
         'EnvironmentVariablesOverride.$': '$.plan.build.env',
@@ -107,6 +107,15 @@ describe('the widgets pipeline state machine', () => {
         'artifacts.$': '$.Build.Artifacts.Location',
       },
       ResultPath: '$.build',
+      Next: 'RecordProvenance',
+    });
+  });
+
+  it('records provenance after the build, from the build id alone, before any gate reads the artifacts', () => {
+    expect(state('RecordProvenance')).toMatchObject({
+      Resource: 'arn:aws:states:::lambda:invoke',
+      Parameters: { Payload: { 'plan.$': '$.plan', build: { 'id.$': '$.build.id' } } },
+      ResultPath: '$.provenance',
       Next: 'EvaluateGates',
     });
   });
@@ -159,6 +168,7 @@ describe('the widgets pipeline state machine', () => {
   it('sends every failing stage down one path: name it, RecordFailure, ReportFailure, Fail', () => {
     for (const [name, stage] of [
       ['Build', 'build'],
+      ['RecordProvenance', 'build'],
       ['EvaluateGates', 'gates'],
       ['Approval prod', 'approval'],
       ['ReportSuccess', 'report'],
@@ -303,20 +313,28 @@ describe('trigger rules', () => {
   });
 });
 
-describe('the build project', () => {
-  it('builds unprivileged, with artifacts in the KMS-encrypted bucket, and report groups for tests and coverage', () => {
+describe('the build projects', () => {
+  it('builds unprivileged, with artifacts in the KMS-encrypted, versioned bucket, and report groups for tests and coverage', () => {
     control.hasResourceProperties('AWS::CodeBuild::Project', {
       Name: 'gantry-widgets',
       Environment: Match.objectLike({ PrivilegedMode: false, ComputeType: 'BUILD_GENERAL1_SMALL' }),
-      Artifacts: Match.objectLike({ Type: 'S3', Packaging: 'NONE', NamespaceType: 'BUILD_ID', Path: 'widgets' }),
+      Artifacts: Match.objectLike({
+        Type: 'S3',
+        Packaging: 'NONE',
+        NamespaceType: 'BUILD_ID',
+        Path: 'releases/widgets',
+      }),
       EncryptionKey: Match.anyValue(),
       Source: Match.objectLike({ Type: 'GITHUB', BuildSpec: 'buildspec.yml' }),
     });
-    control.hasResourceProperties('AWS::CodeBuild::ReportGroup', { Name: 'gantry-widgets-tests', Type: 'TEST' });
-    control.hasResourceProperties('AWS::CodeBuild::ReportGroup', {
-      Name: 'gantry-widgets-coverage',
-      Type: 'CODE_COVERAGE',
-    });
+    for (const project of ['gantry-widgets', 'gantry-widgets-untrusted']) {
+      control.hasResourceProperties('AWS::CodeBuild::ReportGroup', { Name: `${project}-tests`, Type: 'TEST' });
+      control.hasResourceProperties('AWS::CodeBuild::ReportGroup', {
+        Name: `${project}-coverage`,
+        Type: 'CODE_COVERAGE',
+        ExportConfig: { ExportConfigType: 'NO_EXPORT' },
+      });
+    }
     data.hasResourceProperties('AWS::S3::Bucket', {
       BucketEncryption: {
         ServerSideEncryptionConfiguration: [
@@ -326,6 +344,77 @@ describe('the build project', () => {
       VersioningConfiguration: { Status: 'Enabled' },
     });
     data.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+  });
+
+  it('builds pull requests in a project of their own, under their own prefix, with no secrets', () => {
+    const projects = control.findResources('AWS::CodeBuild::Project');
+    const byName = (name: string) =>
+      Object.values(projects).find((p) => (p as { Properties: { Name: string } }).Properties.Name === name) as
+        | { Properties: Record<string, unknown> & { Environment: { EnvironmentVariables?: { Type: string }[] } } }
+        | undefined;
+    expect(byName('gantry-widgets')?.Properties.Environment.EnvironmentVariables).toContainEqual(
+      expect.objectContaining({ Name: 'NPM_TOKEN', Type: 'SECRETS_MANAGER', Value: 'ci/npm-token' }),
+    );
+    const untrusted = byName('gantry-widgets-untrusted');
+    expect(untrusted?.Properties.Artifacts).toMatchObject({ Path: 'untrusted/widgets' });
+    expect(untrusted?.Properties.Environment.EnvironmentVariables ?? []).not.toContainEqual(
+      expect.objectContaining({ Type: 'SECRETS_MANAGER' }),
+    );
+  });
+});
+
+describe('build roles', () => {
+  const statementsOf = (roleId: string) =>
+    Object.values(control.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify((p as { Properties: { Roles: unknown } }).Properties.Roles).includes(roleId))
+      .flatMap(
+        (p) =>
+          (p as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument.Statement,
+      );
+  type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
+  const actions = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+  const roles = Object.entries(control.findResources('AWS::CodeBuild::Project')).map(([, p]) => {
+    const props = (p as { Properties: { Name: string; ServiceRole: { 'Fn::GetAtt': [string, string] } } }).Properties;
+    return { name: props.Name, role: props.ServiceRole['Fn::GetAtt'][0] };
+  });
+
+  it.each(['gantry-widgets', 'gantry-widgets-untrusted'])(
+    '%s may write only under its own prefix, never read, list or delete there',
+    (name) => {
+      const role = roles.find((r) => r.name === name)?.role ?? '';
+      const prefix = name.endsWith('-untrusted') ? 'untrusted/widgets' : 'releases/widgets';
+      const s3 = statementsOf(role).filter((s) => actions(s).some((a) => a.startsWith('s3:')));
+      const writes = s3.filter((s) => actions(s).some((a) => /^s3:(Put|Delete|Abort|Restore|\*)/.test(a)));
+      expect(writes.length).toBeGreaterThan(0);
+      for (const s of writes) {
+        expect(actions(s)).toEqual(['s3:PutObject']);
+        expect(JSON.stringify(s.Resource)).toContain(`/${prefix}/*`);
+      }
+      expect(s3.flatMap(actions)).not.toEqual(
+        expect.arrayContaining([expect.stringMatching(/^s3:(Get|List)Object|^s3:List|^s3:Delete/)]),
+      );
+    },
+  );
+
+  it('gives the untrusted project no secret, no Step Functions and no task-token permission', () => {
+    const role = roles.find((r) => r.name === 'gantry-widgets-untrusted')?.role ?? '';
+    const granted = statementsOf(role).flatMap(actions);
+    expect(granted.filter((a) => /^(secretsmanager|states|ssm):/.test(a))).toEqual([]);
+  });
+
+  it('has the provenance key sign for RecordProvenance alone, and verify for Deploy', () => {
+    const usersOf = (action: string) =>
+      Object.entries(control.findResources('AWS::IAM::Policy'))
+        .filter(([, p]) =>
+          (
+            p as { Properties: { PolicyDocument: { Statement: Statement[] } } }
+          ).Properties.PolicyDocument.Statement.some(
+            (s) => actions(s).includes(action) && JSON.stringify(s.Resource).includes('ProvenanceKey'),
+          ),
+        )
+        .map(([id]) => id);
+    expect(usersOf('kms:Sign')).toEqual([expect.stringMatching(/^PipelineStepsrecordprovenanceRole/)]);
+    expect(usersOf('kms:Verify')).toEqual([expect.stringMatching(/^PipelineStepsdeployreleaseRole/)]);
   });
 });
 

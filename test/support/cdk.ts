@@ -18,6 +18,7 @@ pipelines:
     triggers:
       push: { branches: [develop, main, release/*] }
       pullRequests: { targetBranches: main }
+    build: { secrets: { NPM_TOKEN: ci/npm-token } }
     gates: { requireTestsPassed: true, minLineCoverage: 80 }
     environments:
       - name: dev

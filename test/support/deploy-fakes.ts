@@ -1,8 +1,15 @@
+import { createHash } from 'node:crypto';
 import type { AlarmState, CreateDeploymentRequest, DeployControl, DeploymentInfo } from '../../shared/deploy/ports';
+import type { MemoryVersionedObjects } from './provenance-fakes';
 
-/** CodeDeploy, Lambda and CloudWatch as the deploy steps see them, scripted by the test. */
+/**
+ * CodeDeploy, Lambda and CloudWatch as the deploy steps see them, scripted by the test. Lambda
+ * reads published packages from `objects`, as it reads S3, and answers their CodeSha256.
+ */
 export class FakeDeployControl implements DeployControl {
-  readonly published: { fn: string; bucket: string; key: string }[] = [];
+  constructor(private readonly objects?: MemoryVersionedObjects) {}
+  readonly published: { fn: string; bucket: string; key: string; versionId: string }[] = [];
+  readonly codeOf = new Map<string, string>();
   readonly created: CreateDeploymentRequest[] = [];
   readonly stopped: string[] = [];
   readonly deployments = new Map<string, DeploymentInfo>();
@@ -10,9 +17,18 @@ export class FakeDeployControl implements DeployControl {
   nextVersion = '4';
   alarms: AlarmState[] = [{ name: 'errors', state: 'OK', reason: '' }];
 
-  async publishVersion(fn: string, code: { bucket: string; key: string }): Promise<string> {
-    this.published.push({ fn, ...code });
-    return this.nextVersion;
+  async publishVersion(
+    fn: string,
+    code: { bucket: string; key: string; versionId: string },
+  ): Promise<{ version: string; codeSha256: string }> {
+    this.published.push({ fn, bucket: code.bucket, key: code.key, versionId: code.versionId });
+    const bytes = this.objects?.bytesOf(code.bucket, code.key, code.versionId).bytes ?? Buffer.alloc(0);
+    const codeSha256 = createHash('sha256').update(bytes).digest('base64');
+    this.codeOf.set(`${fn}:${this.nextVersion}`, codeSha256);
+    return { version: this.nextVersion, codeSha256 };
+  }
+  async versionCodeSha256(fn: string, version: string): Promise<string> {
+    return this.codeOf.get(`${fn}:${version}`) ?? '';
   }
   async aliasVersion(): Promise<string> {
     return this.aliasAt;

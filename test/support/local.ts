@@ -39,9 +39,10 @@ export function edgeClientConfig(plane: LocalControlPlane) {
  */
 export async function startTestPlane(
   dataDir = mkdtempSync(join(tmpdir(), 'gantry-it-')),
-  options: { timeScale?: number } = {},
+  options: { timeScale?: number; configure?: (config: GantryConfig) => GantryConfig } = {},
 ): Promise<TestPlane> {
-  const config = loadGantryConfig(join(import.meta.dirname, '..', '..', 'gantry.config.yaml'));
+  const loaded = loadGantryConfig(join(import.meta.dirname, '..', '..', 'gantry.config.yaml'));
+  const config = options.configure ? options.configure(loaded) : loaded;
   const logs: string[] = [];
   const plane = await startLocalControlPlane({
     config,
@@ -98,4 +99,59 @@ export function finishedRun(t: TestPlane, commit: string): Promise<RunRecord> {
     const run = (await t.runs.list({ pipeline: 'sample-service' })).find((r) => r.commit === commit);
     return run && !['QUEUED', 'RUNNING'].includes(run.status) ? run : undefined;
   });
+}
+
+/**
+ * A GitHub pull_request delivery (opened) for `branch` of the sample repository into `target`,
+ * signed with the connection's local secret, as GitHub would send it. `fromRepository` other
+ * than the pipeline's makes it a fork's.
+ */
+export async function openPullRequest(
+  t: TestPlane,
+  options: { branch: string; target?: string; number?: number; fromRepository?: string; author?: string },
+): Promise<{ status: number; headSha: string }> {
+  const { git } = await import('../../cli/local/sample-repo');
+  const { readLocalSecret } = await import('../../local/secretsmanager');
+  const { adapterFor } = await import('../../shared/webhooks/normalize');
+  const repo = t.repo();
+  const headSha = git(repo, 'rev-parse', `${options.branch}^{commit}`);
+  const repository = t.config.pipelines[0]?.source.repository ?? 'gantry-demo/sample-service';
+  const author = options.author ?? 'mallory';
+  const payload = {
+    action: 'opened',
+    number: options.number ?? 7,
+    pull_request: {
+      title: `PR from ${options.branch}`,
+      merged: false,
+      user: { login: author },
+      head: { ref: options.branch, sha: headSha, repo: { full_name: options.fromRepository ?? repository } },
+      base: { ref: options.target ?? 'develop' },
+    },
+    repository: {
+      name: repository.split('/')[1],
+      full_name: repository,
+      private: true,
+      owner: { name: repository.split('/')[0], login: repository.split('/')[0] },
+      html_url: `file://${repo}`,
+      clone_url: `file://${repo}`,
+      default_branch: 'main',
+    },
+    sender: { login: author, type: 'User' },
+  };
+  const secret = JSON.parse(
+    readLocalSecret(join(t.dataDir, 'secrets.json'), 'gantry/connections/github-demo', process.env),
+  ) as { webhookSecret: string };
+  const body = Buffer.from(JSON.stringify(payload));
+  const headers = adapterFor('github').deliveryHeaders({
+    body,
+    secret: secret.webhookSecret,
+    eventName: 'pull_request',
+    deliveryId: crypto.randomUUID(),
+  });
+  const res = await fetch(`${t.plane.webhookUrl}/webhooks/github`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body,
+  });
+  return { status: res.status, headSha };
 }

@@ -26,9 +26,9 @@ export const DEFINITION: PipelineDefinition = {
   triggers: {
     push: { branches: ['develop', 'main', 'release/*'], exclude: ['release/tmp-*'] },
     tags: { include: ['v*'], exclude: [] },
-    pullRequests: { targetBranches: ['main'], exclude: [] },
+    pullRequests: { targetBranches: ['main'], exclude: [], forks: 'skip' },
   },
-  build: { projectName: 'gantry-widgets', env: { NODE_ENV: 'test' } },
+  build: { projectName: 'gantry-widgets', untrustedProjectName: 'gantry-widgets-untrusted', env: { NODE_ENV: 'test' } },
   gates: { requireTestsPassed: true, minLineCoverage: 80 },
   environments: [
     {

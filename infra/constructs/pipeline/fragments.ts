@@ -1,5 +1,4 @@
 import { Duration } from 'aws-cdk-lib';
-import type { IProject } from 'aws-cdk-lib/aws-codebuild';
 import {
   Choice,
   Condition,
@@ -157,14 +156,18 @@ export function planFragment(
   return plan.next(keepPlan).next(skip);
 }
 
-/** Build: CodeBuild StartBuild .sync on the pipeline's project, with the clone URL and commit as overrides. */
-export function buildFragment(scope: Construct, project: IProject, failures: FailurePath): CustomState {
+/**
+ * Build: CodeBuild StartBuild .sync on the project the plan chose by trust (the release project
+ * for refs a push or tag trigger names, the untrusted one for pull requests; the state machine's
+ * role may start only this pipeline's two), with the clone URL and commit as overrides.
+ */
+export function buildFragment(scope: Construct, failures: FailurePath): CustomState {
   const build = new CustomState(scope, 'Build', {
     stateJson: {
       Type: 'Task',
       Resource: 'arn:aws:states:::codebuild:startBuild.sync',
       Parameters: {
-        ProjectName: project.projectName,
+        'ProjectName.$': '$.plan.build.projectName',
         'SourceLocationOverride.$': '$.plan.build.cloneUrl',
         'SourceVersion.$': '$.plan.build.commit',
         'EnvironmentVariablesOverride.$': '$.plan.build.env',
@@ -184,6 +187,28 @@ export function buildFragment(scope: Construct, project: IProject, failures: Fai
   });
   failures.catchInto(build, 'build');
   return build;
+}
+
+/**
+ * RecordProvenance → `next`: Gantry hashes the build's artifacts and signs their provenance
+ * before anything judges or ships them. Only the build id is passed; the step reads the rest
+ * from CodeBuild and the run record.
+ */
+export function provenanceFragment(
+  scope: Construct,
+  steps: Steps,
+  failures: FailurePath,
+  next: IChainable,
+): IChainable {
+  const record = invoke(
+    scope,
+    'RecordProvenance',
+    steps.recordProvenance,
+    { 'plan.$': '$.plan', build: { 'id.$': '$.build.id' } },
+    '$.provenance',
+  );
+  failures.catchInto(record, 'build');
+  return record.next(next);
 }
 
 /** EvaluateGates → GatesPassed? (else the failure path, with every reason) → `next` */
@@ -259,7 +284,7 @@ export function deployFragment(
   for (const { env, target } of targets) {
     const deploy = new LambdaInvoke(scope, `Deploy ${env}`, {
       lambdaFunction: steps.deployRelease.function,
-      payload: TaskInput.fromObject({ 'plan.$': '$.plan', 'build.$': '$.build', taskToken: JsonPath.taskToken }),
+      payload: TaskInput.fromObject({ 'plan.$': '$.plan', taskToken: JsonPath.taskToken }),
       integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
       taskTimeout: Timeout.duration(Duration.seconds(target.timeoutSeconds)),
       resultPath: '$.deployment',

@@ -1,5 +1,6 @@
 import { Arn, ArnFormat, Stack } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
+import type { BuildTrust } from '../../../shared/pipelines/artifact-layout';
 
 /** Pipeline state machines are named `gantry-pipeline-<name>`, so grants can name them before they exist. */
 export const PIPELINE_STATE_MACHINE_PREFIX = 'gantry-pipeline-';
@@ -33,7 +34,7 @@ export function pipelineArns(scope: IConstruct): { stateMachines: string; execut
   };
 }
 
-/** The CodeBuild project of a pipeline. */
-export function buildProjectName(pipeline: string): string {
-  return `gantry-${pipeline}`;
+/** A pipeline's CodeBuild project for trusted (release) builds, or for untrusted ones (pull requests). */
+export function buildProjectName(pipeline: string, trust: BuildTrust): string {
+  return trust === 'trusted' ? `gantry-${pipeline}` : `gantry-${pipeline}-untrusted`;
 }

@@ -1,6 +1,5 @@
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Tags, Validations } from 'aws-cdk-lib';
 import {
-  Artifacts as BuildArtifacts,
   BuildEnvironmentVariableType,
   BuildSpec,
   type CfnProject,
@@ -32,6 +31,7 @@ import {
 import { StepFunctionsStartExecution } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { DETAIL_TYPES, SOURCE_EVENT_SOURCE } from '../../../events';
+import { type BuildTrust, buildArtifactsPath, TRUST_TAG } from '../../../shared/pipelines/artifact-layout';
 import { eventPatternFor } from '../../../shared/pipelines/branches';
 import type { PipelineDefinition } from '../../../shared/pipelines/definition';
 import type { PipelineConfig } from '../../config/schema';
@@ -43,11 +43,13 @@ import {
   FailurePath,
   gatesFragment,
   planFragment,
+  provenanceFragment,
   reportFragment,
   rollbackFragment,
   type Steps,
 } from './fragments';
 import { buildProjectName, pipelineStateMachineName } from './names';
+import { PrefixArtifacts } from './prefix-artifacts';
 
 export interface PipelineProps {
   readonly config: PipelineConfig;
@@ -74,14 +76,18 @@ const COMPUTE: Record<PipelineConfig['build']['computeSize'], ComputeType> = {
  * run after the change it builds, and one EventBridge rule per trigger.
  */
 export class Pipeline extends Construct {
+  /** Release builds: refs a push or tag trigger names; the pipeline's secrets. */
   readonly project: Project;
+  /** Pull-request builds: no secrets, no release artifacts, never deployed. */
+  readonly untrustedProject: Project;
   readonly stateMachine: StateMachine;
   readonly admission: StateMachine;
   readonly rules: Rule[];
 
   constructor(scope: Construct, id: string, props: PipelineProps) {
     super(scope, id);
-    this.project = this.buildProject(props);
+    this.project = this.buildProject(props, 'trusted');
+    this.untrustedProject = this.buildProject(props, 'untrusted');
     this.stateMachine = this.pipelineStateMachine(props);
     this.admission = this.admissionStateMachine();
     for (const machine of [this.stateMachine, this.admission]) {
@@ -94,12 +100,18 @@ export class Pipeline extends Construct {
     this.rules = this.triggerRules(props);
   }
 
-  private buildProject(props: PipelineProps): Project {
+  /**
+   * One CodeBuild project per trust level, each with its own role. The trusted project builds
+   * refs a push or tag trigger names, holds the pipeline's secrets and writes release artifacts;
+   * the untrusted one builds pull requests with neither, under a prefix of its own.
+   */
+  private buildProject(props: PipelineProps, trust: BuildTrust): Project {
     const { config } = props;
-    const projectName = buildProjectName(config.name);
-    const project = new Project(this, 'Build', {
+    const projectName = buildProjectName(config.name, trust);
+    const secrets = trust === 'trusted' ? config.build.secrets : {};
+    const project = new Project(this, trust === 'trusted' ? 'Build' : 'UntrustedBuild', {
       projectName,
-      description: `Gantry pipeline ${config.name}: builds ${config.source.repository}`,
+      description: `Gantry pipeline ${config.name}: ${trust === 'trusted' ? 'release builds of' : 'untrusted builds (pull requests) of'} ${config.source.repository}`,
       source: sourceOf(config),
       buildSpec: BuildSpec.fromSourceFilename(config.build.buildspec),
       environment: {
@@ -109,7 +121,7 @@ export class Pipeline extends Construct {
         environmentVariables: {
           ...Object.fromEntries(Object.entries(config.build.env).map(([k, value]) => [k, { value }])),
           ...Object.fromEntries(
-            Object.entries(config.build.secrets).map(([k, value]) => [
+            Object.entries(secrets).map(([k, value]) => [
               k,
               { value, type: BuildEnvironmentVariableType.SECRETS_MANAGER },
             ]),
@@ -117,41 +129,35 @@ export class Pipeline extends Construct {
         },
       },
       timeout: Duration.minutes(config.build.timeoutMinutes),
-      artifacts: BuildArtifacts.s3({
-        bucket: props.artifacts,
-        path: config.name,
-        includeBuildId: true,
-        packageZip: false,
-        name: 'artifacts',
-        encryption: true,
-      }),
+      artifacts: new PrefixArtifacts({ bucket: props.artifacts, path: buildArtifactsPath(config.name, trust) }),
       encryptionKey: props.artifactsKey,
       logging: {
         cloudWatch: {
-          logGroup: new LogGroup(this, 'BuildLogs', {
+          logGroup: new LogGroup(this, trust === 'trusted' ? 'BuildLogs' : 'UntrustedBuildLogs', {
             retention: RetentionDays.THREE_MONTHS,
             removalPolicy: RemovalPolicy.DESTROY,
           }),
         },
       },
     });
+    Tags.of(project).add(TRUST_TAG, trust);
     for (const [kind, type] of [
       ['tests', ReportGroupType.TEST],
       ['coverage', ReportGroupType.CODE_COVERAGE],
     ] as const) {
-      const group = new ReportGroup(this, `${kind}Reports`, {
+      // No export bucket: the gates read reports from the build's own artifacts, and an export
+      // grant would let the project write anywhere in the bucket.
+      const group = new ReportGroup(this, `${trust === 'trusted' ? '' : 'Untrusted'}${kind}Reports`, {
         reportGroupName: `${projectName}-${kind}`,
         type,
-        exportBucket: props.artifacts,
-        zipExport: false,
         removalPolicy: RemovalPolicy.DESTROY,
       });
       group.grantWrite(project);
     }
-    for (const secret of new Set(Object.values(config.build.secrets).map((v) => v.split(':', 1)[0] ?? v))) {
+    for (const secret of new Set(Object.values(secrets).map((v) => v.split(':', 1)[0] ?? v))) {
       Secret.fromSecretNameV2(this, `Secret-${secret}`, secret).grantRead(project);
     }
-    acknowledgeBuildGrants(project);
+    acknowledgeBuildGrants(project, buildArtifactsPath(config.name, trust));
     return project;
   }
 
@@ -162,8 +168,8 @@ export class Pipeline extends Construct {
     const deploy = deployFragment(states, props.steps, failures, props.definition, report);
     const approval = approvalFragment(states, props.steps, failures, props.definition, deploy);
     const gates = gatesFragment(states, props.steps, failures, approval);
-    const build = buildFragment(states, this.project, failures);
-    build.next(gates);
+    const build = buildFragment(states, failures);
+    build.next(provenanceFragment(states, props.steps, failures, gates));
     const change = planFragment(states, props.steps, props.definition, build);
     const definition = rollbackFragment(states, props.definition, approval, change);
     const machine = new StateMachine(this, 'StateMachine', {
@@ -180,7 +186,7 @@ export class Pipeline extends Construct {
         includeExecutionData: true,
       },
     });
-    grantBuild(machine, this.project);
+    grantBuild(machine, [this.project, this.untrustedProject]);
     acknowledgeInvokeGrants(machine, Object.values(props.steps));
     return machine;
   }
@@ -257,12 +263,12 @@ function sourceOf(config: PipelineConfig) {
   return undefined;
 }
 
-/** What StartBuild .sync needs: the build itself, and the managed rule Step Functions watches builds with. */
-function grantBuild(machine: StateMachine, project: Project): void {
+/** What StartBuild .sync needs: the pipeline's own builds, and the managed rule Step Functions watches builds with. */
+function grantBuild(machine: StateMachine, projects: readonly Project[]): void {
   machine.addToRolePolicy(
     new PolicyStatement({
       actions: ['codebuild:StartBuild', 'codebuild:StopBuild', 'codebuild:BatchGetBuilds', 'codebuild:BatchGetReports'],
-      resources: [project.projectArn],
+      resources: projects.map((p) => p.projectArn),
     }),
   );
   const stack = Stack.of(machine);
@@ -280,19 +286,13 @@ function grantBuild(machine: StateMachine, project: Project): void {
   );
 }
 
-/** The wildcards of CodeBuild's standard grants, each with why it is there. */
-function acknowledgeBuildGrants(project: Project): void {
+/** The wildcards left in a build project's grants, each with why it is there. */
+function acknowledgeBuildGrants(project: Project, artifactsPath: string): void {
   const id = Stack.of(project).getLogicalId(project.node.defaultChild as CfnProject);
   const reasons: Record<string, string> = {
-    'Action::s3:Abort*': 'CodeBuild uploads artifacts with multipart uploads it may abort.',
-    'Action::s3:DeleteObject*': 'CodeBuild replaces artifacts of a rerun build.',
-    'Action::s3:GetBucket*': 'CodeBuild reads the artifacts bucket location and encryption settings.',
-    'Action::s3:GetObject*': 'CodeBuild reads its own artifacts (and their versions) back.',
-    'Action::s3:List*': 'CodeBuild lists the artifacts it writes.',
-    'Action::kms:GenerateDataKey*': 'Artifacts and reports are encrypted with the artifacts key.',
-    'Action::kms:ReEncrypt*': 'Artifacts and reports are encrypted with the artifacts key.',
-    'Resource::arn:<AWS::Partition>:s3:::gantry-artifacts-<AWS::AccountId>-<AWS::Region>/*':
-      "Artifacts are written under the pipeline's prefix, one folder per build.",
+    'Action::kms:GenerateDataKey*': 'Artifacts are encrypted with the artifacts key.',
+    'Action::kms:ReEncrypt*': 'Artifacts are encrypted with the artifacts key.',
+    [`Resource::arn:<AWS::Partition>:s3:::gantry-artifacts-<AWS::AccountId>-<AWS::Region>/${artifactsPath}/*`]: `s3:PutObject only, under this project's own prefix ${artifactsPath}/ (CodeBuild adds one folder per build id); no read, list or delete.`,
     [`Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/codebuild/<${id}>:*`]:
       "The project's own log group; one stream per build.",
     [`Resource::arn:<AWS::Partition>:codebuild:<AWS::Region>:<AWS::AccountId>:report-group/<${id}>-*`]:

@@ -1,9 +1,11 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { BUILD_TRUSTS, buildArtifactsPath } from '../../../shared/pipelines/artifact-layout';
 import { PIPELINE_ENV, type StatusApis } from '../../../shared/pipelines/env';
+import { PROVENANCE_ENV } from '../../../shared/provenance/env';
 import type { ConnectionSecrets } from '../connection-secrets';
 import { GantryFunction } from '../gantry-function';
 import { artifactsBucketArn, RUNS_TABLE_NAME, runsTableArns } from '../names';
@@ -13,6 +15,8 @@ export interface PipelineStepsProps {
   readonly bus: IEventBus;
   /** The key that encrypts build artifacts (reports included). */
   readonly artifactsKey: IKey;
+  /** The key that signs build provenance. */
+  readonly provenanceKey: IKey;
   readonly connections: ConnectionSecrets;
   /** Where each connection's commit statuses go. */
   readonly statusApis: StatusApis;
@@ -21,6 +25,7 @@ export interface PipelineStepsProps {
 export type StepName =
   | 'resolvePlan'
   | 'waitTurn'
+  | 'recordProvenance'
   | 'evaluateGates'
   | 'requestApproval'
   | 'recordFailure'
@@ -41,12 +46,18 @@ export class PipelineSteps extends Construct {
       [PIPELINE_ENV.runsTable]: RUNS_TABLE_NAME,
       [PIPELINE_ENV.eventBus]: props.bus.eventBusName,
       [PIPELINE_ENV.statusApis]: JSON.stringify(props.statusApis),
+      [PROVENANCE_ENV.keyId]: props.provenanceKey.keyArn,
     };
     const make = (name: string, description: string, timeout = 30) =>
       new GantryFunction(this, name, { name, description, environment, timeout: Duration.seconds(timeout) });
     this.functions = {
       resolvePlan: make('resolve-plan', 'Plans a pipeline run, records it, applies the concurrency policy'),
       waitTurn: make('wait-turn', 'Parks a queued run until its lane is free'),
+      recordProvenance: make(
+        'record-provenance',
+        "Hashes a build's artifacts and signs their SLSA provenance (the build never can)",
+        300,
+      ),
       evaluateGates: make('evaluate-gates', "Evaluates quality and security gates on the build's reports", 120),
       requestApproval: make('request-approval', 'Parks a run waiting for approval and announces it'),
       recordFailure: make('record-failure', 'Records what failed in a run'),
@@ -72,7 +83,7 @@ export class PipelineSteps extends Construct {
       resources: runsTableArns(this),
     });
     for (const step of Object.values(this.functions)) step.function.addToRolePolicy(runs);
-    const { resolvePlan, waitTurn, evaluateGates, requestApproval, reportStatus } = this.functions;
+    const { resolvePlan, waitTurn, evaluateGates, requestApproval, reportStatus, recordProvenance } = this.functions;
     resolvePlan.function.addToRolePolicy(
       new PolicyStatement({ actions: ['states:StopExecution'], resources: [arns.executions] }),
     );
@@ -83,8 +94,48 @@ export class PipelineSteps extends Construct {
     }
     for (const step of [resolvePlan, reportStatus]) props.connections.grantRead(step.function);
     grantReadArtifacts(evaluateGates, props.artifactsKey);
+    grantRecordProvenance(recordProvenance, props.artifactsKey, props.provenanceKey);
     props.bus.grantPutEventsTo(requestApproval.function);
     acknowledgePipelineWildcards([resolvePlan, waitTurn, reportStatus]);
+  }
+}
+
+/**
+ * RecordProvenance: reads what builds wrote (every version), asks CodeBuild about the build,
+ * writes only under `provenance/`, and is the one role that may sign with the provenance key.
+ */
+function grantRecordProvenance(step: GantryFunction, artifactsKey: IKey, provenanceKey: IKey): void {
+  const bucket = artifactsBucketArn();
+  const fn = step.function;
+  fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket] }));
+  fn.addToRolePolicy(
+    new PolicyStatement({
+      actions: ['s3:GetObject', 's3:GetObjectVersion'],
+      resources: BUILD_TRUSTS.map((trust) => `${bucket}/${buildArtifactsPath('*', trust)}`),
+    }),
+  );
+  fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:PutObject'], resources: [`${bucket}/provenance/*`] }));
+  fn.addToRolePolicy(
+    new PolicyStatement({
+      actions: ['codebuild:BatchGetBuilds'],
+      resources: [Stack.of(step).formatArn({ service: 'codebuild', resource: 'project', resourceName: 'gantry-*' })],
+    }),
+  );
+  artifactsKey.grantEncryptDecrypt(fn);
+  provenanceKey.grant(fn, 'kms:Sign');
+  for (const [finding, reason] of Object.entries({
+    'Resource::arn:<AWS::Partition>:s3:::gantry-artifacts-<AWS::AccountId>-<AWS::Region>/releases/*':
+      "Hashes every artifact of any pipeline's release builds (one prefix per pipeline and build).",
+    'Resource::arn:<AWS::Partition>:s3:::gantry-artifacts-<AWS::AccountId>-<AWS::Region>/untrusted/*':
+      "Hashes every artifact of any pipeline's untrusted builds (one prefix per pipeline and build).",
+    'Resource::arn:<AWS::Partition>:s3:::gantry-artifacts-<AWS::AccountId>-<AWS::Region>/provenance/*':
+      'Writes one provenance envelope per build under provenance/<pipeline>/; builds cannot write there.',
+    'Resource::arn:<AWS::Partition>:codebuild:<AWS::Region>:<AWS::AccountId>:project/gantry-*':
+      'Reads how any pipeline build ran (project, commit, artifacts); every Gantry project is named gantry-*.',
+    'Action::kms:GenerateDataKey*': 'The provenance envelope is encrypted with the artifacts key.',
+    'Action::kms:ReEncrypt*': 'The provenance envelope is encrypted with the artifacts key.',
+  })) {
+    Validations.of(step.role).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason });
   }
 }
 

@@ -4,27 +4,33 @@ import { runIdOf } from '../../../shared/deploy/appspec';
 import { cancel, OperatorActionError, rollback } from '../../../shared/deploy/operator';
 import {
   checkBake,
-  type DeployDeps,
   DeploymentNotYetRecorded,
   onDeploymentEvent,
+  type ReleaseDeps,
   reconcileDeployment,
   startDeployment,
 } from '../../../shared/deploy/release';
 import { type RunPlan, resolvePlan } from '../../../shared/pipelines/plan';
+import { recordProvenance } from '../../../shared/provenance/record';
 import { createRunsTable } from '../../support/aws';
 import { FakeDeployControl } from '../../support/deploy-fakes';
 import { type PipelineFakes, pipelineFakes } from '../../support/pipeline-fakes';
 import { planRequest, sourceEvent } from '../../support/plans';
+import { FakeBuildSource, HmacSigner, MemoryVersionedObjects } from '../../support/provenance-fakes';
 
-const BUILD = { id: 'gantry-widgets:b1', artifacts: 'arn:aws:s3:::artifacts-bucket/widgets/b1/artifacts' };
+const BUCKET = 'artifacts-bucket';
 
 describe('deploying a run through CodeDeploy', () => {
   let dynamo: RunningDynalite;
   let client: DynamoDBClient;
   let f: PipelineFakes;
   let cd: FakeDeployControl;
-  let deps: DeployDeps;
+  let deps: ReleaseDeps;
+  let objects: MemoryVersionedObjects;
+  let builds: FakeBuildSource;
+  let signer: HmacSigner;
   let table = 0;
+  let build = 0;
 
   beforeAll(async () => {
     dynamo = await startDynalite();
@@ -37,21 +43,48 @@ describe('deploying a run through CodeDeploy', () => {
     const name = `runs-${++table}`;
     client = await createRunsTable(dynamo.endpoint, name);
     f = pipelineFakes(client, name);
-    cd = new FakeDeployControl();
-    deps = { ...f.deps, deploy: cd };
+    objects = new MemoryVersionedObjects();
+    builds = new FakeBuildSource();
+    signer = new HmacSigner();
+    cd = new FakeDeployControl(objects);
+    deps = { ...f.deps, deploy: cd, provenance: { objects, signer } };
   });
 
-  async function devRun(): Promise<RunPlan> {
-    const plan = resolvePlan(planRequest(sourceEvent({ branch: 'develop', ref: 'refs/heads/develop' })));
+  /** A dev run whose trusted build uploaded `function.zip`, attested by RecordProvenance. */
+  async function devRun(zip = Buffer.from(`package ${build + 1}`), commit = 'b'.repeat(40)): Promise<RunPlan> {
+    const plan = resolvePlan(
+      planRequest(sourceEvent({ branch: 'develop', ref: 'refs/heads/develop', after: commit, headSha: commit })),
+    );
     await f.runs.create(plan, 'RUNNING', f.now);
+    const id = `gantry-widgets:b${++build}`;
+    const prefix = `releases/widgets/b${build}/artifacts/`;
+    await objects.put(BUCKET, `${prefix}dist/function.zip`, zip);
+    builds.builds.set(id, {
+      id,
+      arn: `arn:aws:codebuild:us-east-1:123456789012:build/${id}`,
+      projectName: 'gantry-widgets',
+      status: 'SUCCEEDED',
+      resolvedSourceVersion: plan.commit,
+      artifactsLocation: `arn:aws:s3:::${BUCKET}/${prefix.slice(0, -1)}`,
+      buildspec: 'buildspec.yml',
+      startTime: null,
+      endTime: null,
+    });
+    await recordProvenance({ ...f.deps, objects, signer, builds, clock: () => f.now }, plan, id);
+    f.audit.records.length = 0;
     return plan;
   }
 
   it('publishes the build as a version and shifts the alias with the target’s configuration, parked on the token', async () => {
     const plan = await devRun();
-    await startDeployment(deps, plan, BUILD, 'token-1');
+    await startDeployment(deps, plan, 'token-1');
     expect(cd.published).toEqual([
-      { fn: 'widgets-dev', bucket: 'artifacts-bucket', key: 'widgets/b1/artifacts/dist/function.zip' },
+      {
+        fn: 'widgets-dev',
+        bucket: BUCKET,
+        key: 'releases/widgets/b1/artifacts/dist/function.zip',
+        versionId: (await objects.get(BUCKET, 'releases/widgets/b1/artifacts/dist/function.zip')).versionId,
+      },
     ]);
     const [request] = cd.created;
     expect(request).toMatchObject({
@@ -78,7 +111,7 @@ describe('deploying a run through CodeDeploy', () => {
 
   it('is answered by the state-change event: success resumes the run, once, however often the event comes', async () => {
     const plan = await devRun();
-    await startDeployment(deps, plan, BUILD, 'token-1');
+    await startDeployment(deps, plan, 'token-1');
     cd.end('d-000000001', 'Succeeded');
     const info = await cd.getDeployment('d-000000001');
     await expect(onDeploymentEvent(deps, info, plan.runId)).resolves.toBe('answered');
@@ -92,7 +125,7 @@ describe('deploying a run through CodeDeploy', () => {
 
   it('fails the run with CodeDeploy’s reason when the deployment rolled back', async () => {
     const plan = await devRun();
-    await startDeployment(deps, plan, BUILD, 'token-1');
+    await startDeployment(deps, plan, 'token-1');
     cd.end('d-000000001', 'Failed', 'One or more alarms have been activated: gantry-widgets-dev-error-rate', true);
     await onDeploymentEvent(deps, await cd.getDeployment('d-000000001'), plan.runId);
     expect(f.executions.failures).toEqual([
@@ -128,16 +161,16 @@ describe('deploying a run through CodeDeploy', () => {
 
   it('adopts the deployment a retried Deploy step already started, answering at once if it ended', async () => {
     const plan = await devRun();
-    await startDeployment(deps, plan, BUILD, 'token-1');
+    await startDeployment(deps, plan, 'token-1');
     cd.end('d-000000001', 'Succeeded');
-    await startDeployment(deps, plan, BUILD, 'token-2');
+    await startDeployment(deps, plan, 'token-2');
     expect(cd.created).toHaveLength(1);
     expect(f.executions.successes.map((s) => s.token)).toEqual(['token-2']);
   });
 
   it('reconciles once when no event came: a deployment still running is stopped and the run fails', async () => {
     const plan = await devRun();
-    await startDeployment(deps, plan, BUILD, 'token-1');
+    await startDeployment(deps, plan, 'token-1');
     await expect(reconcileDeployment(deps, plan)).rejects.toMatchObject({
       name: 'Gantry.DeploymentTimedOut',
       message: expect.stringContaining('no deployment state-change event within 120 min'),
@@ -147,7 +180,7 @@ describe('deploying a run through CodeDeploy', () => {
 
   it('reconciles a deployment that did succeed into a run that goes on', async () => {
     const plan = await devRun();
-    await startDeployment(deps, plan, BUILD, 'token-1');
+    await startDeployment(deps, plan, 'token-1');
     cd.end('d-000000001', 'Succeeded');
     await expect(reconcileDeployment(deps, plan)).resolves.toMatchObject({ toVersion: '4' });
     expect(f.executions.successes).toEqual([]);
@@ -155,7 +188,7 @@ describe('deploying a run through CodeDeploy', () => {
 
   it('after the bake, an alarm in ALARM sends traffic back to the previous version and fails the run', async () => {
     const plan = await devRun();
-    await startDeployment(deps, plan, BUILD, 'token-1');
+    await startDeployment(deps, plan, 'token-1');
     cd.end('d-000000001', 'Succeeded');
     await onDeploymentEvent(deps, await cd.getDeployment('d-000000001'), plan.runId);
     cd.alarms = [{ name: 'gantry-widgets-dev-latency', state: 'ALARM', reason: 'p99 1450 ms > 1000' }];
@@ -174,7 +207,7 @@ describe('deploying a run through CodeDeploy', () => {
 
   it('a quiet bake marks the deploy stage succeeded', async () => {
     const plan = await devRun();
-    await startDeployment(deps, plan, BUILD, 'token-1');
+    await startDeployment(deps, plan, 'token-1');
     cd.end('d-000000001', 'Succeeded');
     await onDeploymentEvent(deps, await cd.getDeployment('d-000000001'), plan.runId);
     await expect(checkBake(deps, plan)).resolves.toEqual({ alarms: ['errors'] });
@@ -184,13 +217,144 @@ describe('deploying a run through CodeDeploy', () => {
     });
   });
 
+  describe('refusing what the provenance does not vouch for, before any traffic moves', () => {
+    const zipKey = (n: number) => `releases/widgets/b${n}/artifacts/dist/function.zip`;
+
+    /** Deploy must refuse: nothing published or deployed, the reason names the check, the ledger says why. */
+    async function expectRefused(plan: RunPlan, check: string, reason: RegExp): Promise<void> {
+      await expect(startDeployment(deps, plan, 'token-1')).rejects.toMatchObject({
+        name: 'Gantry.DeployRefused',
+        check,
+        message: expect.stringMatching(reason),
+      });
+      expect(cd.created).toEqual([]);
+      const refusal = f.audit.records.find((r) => r.type === 'deploy.refused');
+      expect(refusal).toMatchObject({ outcome: 'rejected', details: { check, reason: expect.stringMatching(reason) } });
+      expect((await f.runs.get(plan.runId))?.deployment).toBeUndefined();
+    }
+
+    it('a package replaced in S3 after it was attested (as anyone with bucket access could)', async () => {
+      const plan = await devRun();
+      await objects.put(BUCKET, zipKey(build), Buffer.from('other bytes'));
+      await expectRefused(plan, 'replaced', /was replaced after its provenance was recorded/);
+      expect(cd.published).toEqual([]);
+    });
+
+    it('a package whose attested version was deleted', async () => {
+      const plan = await devRun();
+      const { versionId } = await objects.get(BUCKET, zipKey(build));
+      objects.deleteVersion(BUCKET, zipKey(build), versionId);
+      await expectRefused(plan, 'digest', /cannot be read/);
+    });
+
+    it('a package whose bytes at the pinned version no longer match the signed digest', async () => {
+      const plan = await devRun();
+      objects.bytesOf(BUCKET, zipKey(build)).bytes = Buffer.from('bit rot or a storage-level edit');
+      await expectRefused(plan, 'digest', /has SHA-256 [0-9a-f]{64}, but its provenance attests/);
+    });
+
+    it('an envelope edited where it is stored', async () => {
+      const plan = await devRun();
+      const recorded = (await f.runs.get(plan.runId))?.provenance;
+      const stored = objects.bytesOf(recorded?.bucket ?? '', recorded?.key ?? '', recorded?.versionId);
+      stored.bytes = Buffer.from(stored.bytes.toString('utf8').replace('"sig":"', '"sig":"A'));
+      await expectRefused(plan, 'envelope', /is not the one recorded on run/);
+    });
+
+    it('provenance signed by a key other than Gantry’s', async () => {
+      const plan = await devRun();
+      deps = { ...deps, provenance: { objects, signer: new HmacSigner() } };
+      await expectRefused(plan, 'signature', /not signed by Gantry's provenance key/);
+    });
+
+    it('a run pointed at another run’s provenance, for another commit', async () => {
+      const other = await devRun(Buffer.from('old release'), 'c'.repeat(40));
+      const plan = await devRun();
+      await f.runs.update(plan.runId, { provenance: (await f.runs.get(other.runId))?.provenance }, f.now);
+      await expectRefused(
+        plan,
+        'commit',
+        new RegExp(`attests commit ${'c'.repeat(40)}, but run .* was approved for ${'b'.repeat(40)}`),
+      );
+    });
+
+    it('a run with no recorded provenance at all', async () => {
+      const plan = resolvePlan(planRequest(sourceEvent({ branch: 'develop', ref: 'refs/heads/develop' })));
+      await f.runs.create(plan, 'RUNNING', f.now);
+      await expectRefused(plan, 'provenance', /has no recorded provenance/);
+    });
+
+    it('a plan handed to Deploy that is not the run the control plane recorded', async () => {
+      const plan = await devRun();
+      await expectRefused(
+        { ...plan, executionArn: `${plan.executionArn}-forged` },
+        'run',
+        /is not this execution's run/,
+      );
+    });
+
+    it('a version whose code Lambda reports differently from the attested bytes', async () => {
+      const plan = await devRun();
+      cd.publishVersion = async (fn, code) => {
+        cd.published.push({ fn, ...code });
+        return { version: '4', codeSha256: 'AAAA' };
+      };
+      await expectRefused(plan, 'code', /CodeSha256 AAAA, not the attested/);
+    });
+
+    it('never records provenance for a build of another project, or of another commit', async () => {
+      const plan = resolvePlan(planRequest(sourceEvent({ branch: 'develop', ref: 'refs/heads/develop' })));
+      await f.runs.create(plan, 'RUNNING', f.now);
+      const base = {
+        arn: 'arn:aws:codebuild:us-east-1:123456789012:build/gantry-widgets-untrusted:x',
+        status: 'SUCCEEDED',
+        artifactsLocation: `arn:aws:s3:::${BUCKET}/releases/widgets/x/artifacts`,
+        buildspec: null,
+        startTime: null,
+        endTime: null,
+      };
+      builds.builds.set('untrusted:x', {
+        ...base,
+        id: 'untrusted:x',
+        projectName: 'gantry-widgets-untrusted',
+        resolvedSourceVersion: plan.commit,
+      });
+      builds.builds.set('other:x', {
+        ...base,
+        id: 'other:x',
+        projectName: 'gantry-widgets',
+        resolvedSourceVersion: 'c'.repeat(40),
+      });
+      builds.builds.set('elsewhere:x', {
+        ...base,
+        id: 'elsewhere:x',
+        projectName: 'gantry-widgets',
+        resolvedSourceVersion: plan.commit,
+        artifactsLocation: `arn:aws:s3:::${BUCKET}/untrusted/widgets/x/artifacts`,
+      });
+      const record = (id: string) =>
+        recordProvenance({ ...f.deps, objects, signer, builds, clock: () => f.now }, plan, id);
+      await expect(record('untrusted:x')).rejects.toMatchObject({
+        name: 'Gantry.ProvenanceNotRecorded',
+        message: expect.stringMatching(/ran in project gantry-widgets-untrusted/),
+      });
+      await expect(record('other:x')).rejects.toMatchObject({
+        message: expect.stringMatching(/built commit c+, not the run's commit/),
+      });
+      await expect(record('elsewhere:x')).rejects.toMatchObject({
+        message: expect.stringMatching(/outside releases\/widgets\//),
+      });
+      expect((await f.runs.get(plan.runId))?.provenance).toBeUndefined();
+    });
+  });
+
   describe('operators', () => {
     /** A dev run that released `version` and succeeded. */
     async function released(version: string, at: string): Promise<RunPlan> {
       f.now = new Date(at);
       const plan = await devRun();
       cd.nextVersion = version;
-      await startDeployment(deps, plan, BUILD, `token-${version}`);
+      await startDeployment(deps, plan, `token-${version}`);
       const id = `d-${String(cd.created.length).padStart(9, '0')}`;
       cd.end(id, 'Succeeded');
       await onDeploymentEvent(deps, await cd.getDeployment(id), plan.runId);
@@ -226,11 +390,25 @@ describe('deploying a run through CodeDeploy', () => {
       });
       // The rollback run deploys the recorded version without publishing anything.
       const before = cd.published.length;
-      await startDeployment(deps, plan, { id: 'none' }, 'token-rb');
+      await startDeployment(deps, plan, 'token-rb');
       expect(cd.published).toHaveLength(before);
       expect(JSON.parse(cd.created.at(-1)?.appSpec ?? '{}').Resources[0]['widgets-dev'].Properties.TargetVersion).toBe(
         '4',
       );
+    });
+
+    it('refuse to restore a version whose code is not what its run’s provenance attests', async () => {
+      await released('4', '2026-11-23T10:00:00Z');
+      await released('5', '2026-11-23T11:00:00Z');
+      const out = await rollback(deps, { environment: 'dev', principal: 'arn:aws:iam::1:user/ops', reason: 'x' });
+      const plan = (f.executions.started[0]?.input as { plan: RunPlan } | undefined)?.plan as RunPlan;
+      cd.codeOf.set('widgets-dev:4', Buffer.from('swapped').toString('base64'));
+      await expect(startDeployment(deps, plan, 'token-rb')).rejects.toMatchObject({
+        name: 'Gantry.DeployRefused',
+        check: 'code',
+        message: expect.stringContaining(`version 4 of widgets-dev`),
+      });
+      expect(cd.created.map((c) => c.description)).not.toContain(`gantry run ${out.runId}`);
     });
 
     it('refuse a rollback with no earlier good revision, or without a reason', async () => {
@@ -249,7 +427,7 @@ describe('deploying a run through CodeDeploy', () => {
 
     it('cancel a deploying run by stopping its deployment, which fails the run with the operator’s reason', async () => {
       const plan = await devRun();
-      await startDeployment(deps, plan, BUILD, 'token-1');
+      await startDeployment(deps, plan, 'token-1');
       await expect(
         cancel(deps, { runId: plan.runId, principal: 'arn:aws:iam::1:user/ops', reason: 'wrong build' }),
       ).resolves.toEqual({ outcome: 'deployment_stopped' });

@@ -76,6 +76,70 @@ describe('resolvePlan', () => {
     });
   });
 
+  describe('build trust', () => {
+    const pr = (fromFork: boolean) =>
+      sourceEvent({
+        kind: 'pull_request',
+        branch: 'feature/x',
+        pullRequest: {
+          number: 9,
+          action: 'opened',
+          rawAction: 'opened',
+          title: 'X',
+          sourceBranch: 'feature/x',
+          targetBranch: 'main',
+          sourceRepository: fromFork ? 'mallory/widgets' : 'acme/widgets',
+          headSha: 'c'.repeat(40),
+          merged: false,
+          fromFork,
+          author: 'mallory',
+        },
+        headSha: 'c'.repeat(40),
+      });
+
+    it.each([
+      ['a push to a branch a trigger names', 'push', sourceEvent({ branch: 'develop' })],
+      [
+        'a tag a trigger names',
+        'tag',
+        sourceEvent({ kind: 'tag', branch: null, tag: 'v1.2.0', ref: 'refs/tags/v1.2.0' }),
+      ],
+    ] as const)('builds %s in the trusted project', (_what, trigger, source) => {
+      expect(resolvePlan(planRequest(source, trigger)).build).toMatchObject({
+        trust: 'trusted',
+        projectName: 'gantry-widgets',
+      });
+    });
+
+    it('builds a pull request from the repository itself in the untrusted project', () => {
+      expect(resolvePlan(planRequest(pr(false), 'pull_request'))).toMatchObject({
+        skip: false,
+        deploy: false,
+        build: { trust: 'untrusted', projectName: 'gantry-widgets-untrusted' },
+      });
+    });
+
+    it("skips a fork's pull request by default, saying how to opt in", () => {
+      expect(resolvePlan(planRequest(pr(true), 'pull_request'))).toMatchObject({
+        skip: true,
+        skipReason: expect.stringMatching(/fork mallory\/widgets: forks are not built.*forks: build/),
+      });
+    });
+
+    it("builds a fork's pull request, untrusted, when the pipeline opts in", () => {
+      const request = planRequest(pr(true), 'pull_request');
+      const triggers = request.pipeline.triggers;
+      const pipeline = {
+        ...request.pipeline,
+        triggers: { ...triggers, pullRequests: { targetBranches: ['main'], exclude: [], forks: 'build' as const } },
+      };
+      expect(resolvePlan({ ...request, pipeline })).toMatchObject({
+        skip: false,
+        build: { trust: 'untrusted', projectName: 'gantry-widgets-untrusted' },
+      });
+    });
+  });
+
   it.each([
     ['an excluded branch', sourceEvent({ branch: 'release/tmp-1' }), 'push', 'branch release/tmp-1 is excluded'],
     [

@@ -1,0 +1,94 @@
+import type { Readable } from 'node:stream';
+import { BatchGetBuildsCommand, type CodeBuildClient } from '@aws-sdk/client-codebuild';
+import { type KMSClient, SignCommand, VerifyCommand } from '@aws-sdk/client-kms';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { listKeys } from '../pipelines/aws';
+import type { BuildInfo, BuildSource, ObjectVersion, ProvenanceSigner, VersionedObjects } from './ports';
+
+/** The provenance key in KMS: ECDSA P-256 over SHA-256 digests (so any statement size can be signed). */
+export class KmsProvenanceSigner implements ProvenanceSigner {
+  constructor(
+    private readonly kms: KMSClient,
+    readonly keyId: string,
+  ) {}
+
+  async sign(digest: Buffer): Promise<Buffer> {
+    const out = await this.kms.send(
+      new SignCommand({
+        KeyId: this.keyId,
+        Message: digest,
+        MessageType: 'DIGEST',
+        SigningAlgorithm: 'ECDSA_SHA_256',
+      }),
+    );
+    if (!out.Signature) throw new Error(`KMS returned no signature from ${this.keyId}`);
+    return Buffer.from(out.Signature);
+  }
+
+  async verify(digest: Buffer, signature: Buffer): Promise<boolean> {
+    try {
+      const out = await this.kms.send(
+        new VerifyCommand({
+          KeyId: this.keyId,
+          Message: digest,
+          MessageType: 'DIGEST',
+          Signature: signature,
+          SigningAlgorithm: 'ECDSA_SHA_256',
+        }),
+      );
+      return out.SignatureValid === true;
+    } catch (error) {
+      if (error instanceof Error && error.name === 'KMSInvalidSignatureException') return false;
+      throw error;
+    }
+  }
+}
+
+/** The versioned artifacts bucket: reads report the version they returned; a missing id is an error. */
+export class S3VersionedObjects implements VersionedObjects {
+  constructor(private readonly s3: S3Client) {}
+
+  list(bucket: string, prefix: string): Promise<string[]> {
+    return listKeys(this.s3, bucket, prefix);
+  }
+
+  async get(bucket: string, key: string, versionId?: string): Promise<ObjectVersion> {
+    const out = await this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId }));
+    if (!out.VersionId || out.VersionId === 'null') {
+      throw new Error(`s3://${bucket}/${key} has no version id: the artifacts bucket must be versioned`);
+    }
+    return { versionId: out.VersionId, body: out.Body as Readable };
+  }
+
+  async put(bucket: string, key: string, body: Buffer, contentType: string): Promise<string> {
+    const out = await this.s3.send(
+      new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }),
+    );
+    if (!out.VersionId) throw new Error(`s3://${bucket} gave ${key} no version id: the bucket must be versioned`);
+    return out.VersionId;
+  }
+}
+
+/** Builds as CodeBuild describes them. */
+export class CodeBuildBuildSource implements BuildSource {
+  constructor(private readonly codebuild: CodeBuildClient) {}
+
+  async getBuild(buildId: string): Promise<BuildInfo> {
+    const out = await this.codebuild.send(new BatchGetBuildsCommand({ ids: [buildId] }));
+    const build = out.builds?.[0];
+    if (build?.id === undefined || build.arn === undefined || build.projectName === undefined) {
+      throw new Error(`CodeBuild knows no build ${buildId}`);
+    }
+    return {
+      id: build.id,
+      arn: build.arn,
+      projectName: build.projectName,
+      status: build.buildStatus ?? 'UNKNOWN',
+      resolvedSourceVersion: build.resolvedSourceVersion ?? null,
+      artifactsLocation: build.artifacts?.location ?? null,
+      buildspec: build.source?.buildspec ?? null,
+      startTime: build.startTime?.toISOString() ?? null,
+      endTime: build.endTime?.toISOString() ?? null,
+    };
+  }
+}

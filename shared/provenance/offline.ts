@@ -1,0 +1,101 @@
+import { createPublicKey, verify } from 'node:crypto';
+import { DSSE_PAYLOAD_TYPE, type ProvenanceStatement, ProvenanceStatementSchema } from '../../events';
+import { openEnvelope, pae, sha256Hex } from './dsse';
+
+/** One check of an offline verification, as `gantry provenance verify` prints it. */
+export interface Check {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+export interface OfflineVerification {
+  readonly valid: boolean;
+  readonly checks: readonly Check[];
+  readonly statement: ProvenanceStatement | null;
+}
+
+export interface OfflineInputs {
+  readonly envelope: Buffer;
+  /** The provenance key's public half, PEM (SPKI) or DER. */
+  readonly publicKey: Buffer;
+  /** A file to check against the statement's subjects. */
+  readonly artifact?: { readonly name: string; readonly bytes: Buffer };
+  /** What the statement must say, when the caller knows (the run's commit, its trusted builder). */
+  readonly expect?: { readonly commit?: string; readonly builderProject?: string };
+}
+
+/**
+ * Verifies a DSSE envelope with nothing but its bytes and a public key (standard ECDSA over
+ * the PAE, as any DSSE verifier does), then what the statement says. No AWS call: an auditor
+ * can run it anywhere on an exported envelope.
+ */
+export function verifyOffline(inputs: OfflineInputs): OfflineVerification {
+  const checks: Check[] = [];
+  let opened: ReturnType<typeof openEnvelope>;
+  try {
+    opened = openEnvelope(inputs.envelope);
+  } catch (error) {
+    return fail(checks, 'envelope', `not a DSSE envelope: ${error instanceof Error ? error.message : 'unreadable'}`);
+  }
+  checks.push(check('payload type', opened.envelope.payloadType === DSSE_PAYLOAD_TYPE, opened.envelope.payloadType));
+  const key = createPublicKey(
+    inputs.publicKey.includes('-----BEGIN') ? inputs.publicKey : { key: inputs.publicKey, format: 'der', type: 'spki' },
+  );
+  const message = pae(opened.envelope.payloadType, opened.payload);
+  const signed = opened.signatures.some((sig) => safeVerify(message, key, sig));
+  checks.push(
+    check('signature', signed, signed ? 'ECDSA P-256 SHA-256 over the DSSE PAE' : 'no signature by this key'),
+  );
+  const parsed = ProvenanceStatementSchema.safeParse(safeJson(opened.payload));
+  if (!parsed.success) return fail(checks, 'statement', 'not a Gantry SLSA v1 provenance statement');
+  const statement = parsed.data;
+  const { runDetails, buildDefinition } = statement.predicate;
+  checks.push(check('statement', true, `${statement.subject.length} subject(s), built by ${runDetails.builder.id}`));
+  if (inputs.expect?.builderProject !== undefined) {
+    const ok = runDetails.builder.id.endsWith(`:project/${inputs.expect.builderProject}`);
+    checks.push(check('builder', ok, runDetails.builder.id));
+  }
+  if (inputs.expect?.commit !== undefined) {
+    const ok = buildDefinition.externalParameters.commit === inputs.expect.commit;
+    checks.push(check('commit', ok, buildDefinition.externalParameters.commit));
+  }
+  if (inputs.artifact !== undefined) checks.push(artifactCheck(statement, inputs.artifact));
+  return { valid: checks.every((c) => c.ok), checks, statement };
+}
+
+function artifactCheck(statement: ProvenanceStatement, artifact: { name: string; bytes: Buffer }): Check {
+  const digest = sha256Hex(artifact.bytes);
+  const subject = statement.subject.find((s) => s.digest.sha256 === digest);
+  return check(
+    'artifact',
+    subject !== undefined,
+    subject
+      ? `${artifact.name} is ${subject.name} (sha256 ${digest})`
+      : `${artifact.name} (sha256 ${digest}) is no subject`,
+  );
+}
+
+function safeVerify(message: Buffer, key: ReturnType<typeof createPublicKey>, sig: Buffer): boolean {
+  try {
+    return verify('sha256', message, key, sig);
+  } catch {
+    return false;
+  }
+}
+
+function safeJson(bytes: Buffer): unknown {
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+function check(name: string, ok: boolean, detail: string): Check {
+  return { name, ok, detail };
+}
+
+function fail(checks: Check[], name: string, detail: string): OfflineVerification {
+  return { valid: false, checks: [...checks, check(name, false, detail)], statement: null };
+}

@@ -1,0 +1,46 @@
+import type { Readable } from 'node:stream';
+
+/** Port: the provenance signing key (KMS in AWS, the local KMS locally). Signs SHA-256 digests. */
+export interface ProvenanceSigner {
+  /** The key's ARN, recorded as the envelope's `keyid`. */
+  readonly keyId: string;
+  sign(digest: Buffer): Promise<Buffer>;
+  /** True only for a valid signature by this key over the digest. */
+  verify(digest: Buffer, signature: Buffer): Promise<boolean>;
+}
+
+/** One version of an object, as read. */
+export interface ObjectVersion {
+  readonly versionId: string;
+  readonly body: Readable;
+}
+
+/** Port: the versioned artifacts bucket. Every read names or reports the exact version. */
+export interface VersionedObjects {
+  /** Keys under a prefix. */
+  list(bucket: string, prefix: string): Promise<string[]>;
+  /** The current version (or the one asked for); fails when the bucket reports no version id. */
+  get(bucket: string, key: string, versionId?: string): Promise<ObjectVersion>;
+  /** Writes a new version; returns its id. */
+  put(bucket: string, key: string, body: Buffer, contentType: string): Promise<string>;
+}
+
+/** A build as CodeBuild reports it, not as a state's input claims it. */
+export interface BuildInfo {
+  readonly id: string;
+  readonly arn: string;
+  readonly projectName: string;
+  readonly status: string;
+  /** The commit CodeBuild resolved and built. */
+  readonly resolvedSourceVersion: string | null;
+  /** `arn:aws:s3:::bucket/prefix` */
+  readonly artifactsLocation: string | null;
+  readonly buildspec: string | null;
+  readonly startTime: string | null;
+  readonly endTime: string | null;
+}
+
+/** Port: CodeBuild's record of a build. */
+export interface BuildSource {
+  getBuild(buildId: string): Promise<BuildInfo>;
+}

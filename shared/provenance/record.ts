@@ -1,0 +1,138 @@
+import { createHash } from 'node:crypto';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { DSSE_PAYLOAD_TYPE, type ProvenanceSubject, type RunProvenance } from '../../events';
+import type { AuditSink } from '../audit/audit';
+import { subjectOf } from '../pipelines/approval';
+import { buildArtifactsPath, provenanceKey } from '../pipelines/artifact-layout';
+import { parseS3Location } from '../pipelines/aws';
+import type { RunPlan } from '../pipelines/plan';
+import type { RunStore } from '../runs/store';
+import { envelopeOf, paeDigest, sha256Hex } from './dsse';
+import { notRecorded } from './errors';
+import type { BuildSource, ProvenanceSigner, VersionedObjects } from './ports';
+import { builderIdOf, provenanceStatement } from './statement';
+
+export interface ProvenanceDeps {
+  readonly runs: RunStore;
+  readonly audit: AuditSink;
+  readonly objects: VersionedObjects;
+  readonly signer: ProvenanceSigner;
+  readonly builds: BuildSource;
+  readonly logger: Pick<Logger, 'info' | 'warn'>;
+  readonly clock: () => Date;
+}
+
+/** What RecordProvenance hands the next state: enough to show, nothing to trust (Deploy re-reads the run). */
+export interface ProvenanceSummary {
+  readonly builderId: string;
+  readonly subjects: number;
+  readonly envelopeSha256: string;
+}
+
+/**
+ * RecordProvenance: when a build ends, Gantry (not the build) reads the build from CodeBuild,
+ * hashes every artifact it uploaded at the version S3 holds now, writes the SLSA provenance,
+ * signs it, stores the envelope where builds can't write, and pins it on the run record.
+ */
+export async function recordProvenance(
+  deps: ProvenanceDeps,
+  plan: RunPlan,
+  buildId: string,
+): Promise<ProvenanceSummary> {
+  const run = await deps.runs.get(plan.runId);
+  if (run === undefined || run.executionArn !== plan.executionArn) {
+    throw notRecorded('run', `run ${plan.runId} is not this execution's run: provenance not recorded`);
+  }
+  const trusted = run.plan;
+  const build = await deps.builds.getBuild(buildId);
+  checkBuild(trusted, build);
+  const { bucket, prefix } = parseS3Location(build.artifactsLocation ?? '');
+  const subjects = await hashArtifacts(deps.objects, bucket, prefix);
+  const statement = provenanceStatement({
+    plan: trusted,
+    build,
+    buildspecPath: build.buildspec ?? 'buildspec.yml',
+    subjects,
+  });
+  const payload = Buffer.from(JSON.stringify(statement), 'utf8');
+  const envelope = envelopeOf(
+    payload,
+    await deps.signer.sign(paeDigest(DSSE_PAYLOAD_TYPE, payload)),
+    deps.signer.keyId,
+  );
+  const bytes = Buffer.from(`${JSON.stringify(envelope)}\n`, 'utf8');
+  const key = provenanceKey(trusted.pipeline, build.id);
+  const versionId = await deps.objects.put(bucket, key, bytes, 'application/vnd.dsse.envelope.v1+json');
+  const recorded: RunProvenance = {
+    bucket,
+    key,
+    versionId,
+    envelopeSha256: sha256Hex(bytes),
+    builderId: statement.predicate.runDetails.builder.id,
+    keyId: deps.signer.keyId,
+    subjects: subjects.map((s) => ({ name: s.name, sha256: s.digest.sha256, versionId: s.annotations.versionId })),
+    recordedAt: deps.clock().toISOString(),
+  };
+  await deps.runs.update(trusted.runId, { provenance: recorded }, deps.clock());
+  await deps.audit.record({
+    type: 'build.provenance',
+    actor: { type: 'system', id: 'gantry', providerIdentity: null },
+    subject: subjectOf(trusted),
+    outcome: 'success',
+    details: {
+      buildId: build.id,
+      builderId: recorded.builderId,
+      trust: trusted.build.trust,
+      envelope: `s3://${bucket}/${key}?versionId=${versionId}`,
+      envelopeSha256: recorded.envelopeSha256,
+      keyId: recorded.keyId,
+      subjects: recorded.subjects,
+    },
+    correlationId: trusted.change.deliveryId,
+  });
+  deps.logger.info('provenance recorded', { runId: trusted.runId, buildId: build.id, subjects: subjects.length });
+  return { builderId: recorded.builderId, subjects: subjects.length, envelopeSha256: recorded.envelopeSha256 };
+}
+
+/** The build must be the one the run planned: its project, its commit, its own artifacts prefix. */
+function checkBuild(plan: RunPlan, build: Awaited<ReturnType<BuildSource['getBuild']>>): void {
+  if (build.projectName !== plan.build.projectName) {
+    throw notRecorded(
+      'build',
+      `build ${build.id} ran in project ${build.projectName}, but run ${plan.runId} planned ${plan.build.projectName}`,
+    );
+  }
+  if (build.resolvedSourceVersion !== null && build.resolvedSourceVersion !== plan.commit) {
+    throw notRecorded(
+      'build',
+      `build ${build.id} built commit ${build.resolvedSourceVersion}, not the run's commit ${plan.commit}`,
+    );
+  }
+  const { prefix } = parseS3Location(build.artifactsLocation ?? '');
+  const own = `${buildArtifactsPath(plan.pipeline, plan.build.trust)}/`;
+  if (build.artifactsLocation === null || !prefix.startsWith(own)) {
+    throw notRecorded(
+      'build',
+      `build ${build.id} put its artifacts at ${build.artifactsLocation ?? '(nowhere)'}, outside ${own}`,
+    );
+  }
+  // builderIdOf throws on a malformed ARN: a build CodeBuild did not describe is not attested.
+  builderIdOf(build.arn);
+}
+
+/** Every artifact under the build's prefix: SHA-256 of the exact version read, and that version's id. */
+async function hashArtifacts(objects: VersionedObjects, bucket: string, prefix: string): Promise<ProvenanceSubject[]> {
+  const subjects: ProvenanceSubject[] = [];
+  for (const key of await objects.list(bucket, prefix)) {
+    const { versionId, body } = await objects.get(bucket, key);
+    const hash = createHash('sha256');
+    for await (const chunk of body) hash.update(chunk as Buffer);
+    subjects.push({
+      name: key.slice(prefix.length),
+      digest: { sha256: hash.digest('hex') },
+      uri: `s3://${bucket}/${key}`,
+      annotations: { versionId },
+    });
+  }
+  return subjects;
+}

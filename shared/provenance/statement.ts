@@ -1,0 +1,56 @@
+import {
+  GANTRY_BUILD_TYPE,
+  IN_TOTO_STATEMENT_TYPE,
+  type ProvenanceStatement,
+  type ProvenanceSubject,
+  SLSA_PROVENANCE_TYPE,
+} from '../../events';
+import type { RunPlan } from '../pipelines/plan';
+import type { BuildInfo } from './ports';
+
+/** `arn:aws:codebuild:<region>:<account>:build/<project>:<uuid>` → the project's ARN: the builder id. */
+export function builderIdOf(buildArn: string): string {
+  const match = /^(arn:[^:]+:codebuild:[^:]*:[^:]*:)build\/([^:]+):/.exec(buildArn);
+  if (match === null) throw new Error(`not a CodeBuild build ARN: ${buildArn}`);
+  return `${match[1]}project/${match[2]}`;
+}
+
+/** The project name a builder id names (`…:project/<name>`). */
+export function projectOfBuilder(builderId: string): string | null {
+  return /:project\/([^:/]+)$/.exec(builderId)?.[1] ?? null;
+}
+
+export interface StatementInputs {
+  readonly plan: RunPlan;
+  readonly build: BuildInfo;
+  readonly buildspecPath: string;
+  readonly subjects: readonly ProvenanceSubject[];
+}
+
+/** The SLSA v1 provenance of one build, as Gantry attests it. */
+export function provenanceStatement({ plan, build, buildspecPath, subjects }: StatementInputs): ProvenanceStatement {
+  return {
+    _type: IN_TOTO_STATEMENT_TYPE,
+    subject: [...subjects].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+    predicateType: SLSA_PROVENANCE_TYPE,
+    predicate: {
+      buildDefinition: {
+        buildType: GANTRY_BUILD_TYPE,
+        externalParameters: {
+          repository: plan.repository,
+          ref: plan.ref,
+          commit: plan.commit,
+          buildspec: { path: buildspecPath, digest: { gitCommit: plan.commit } },
+        },
+        internalParameters: { pipeline: plan.pipeline, runId: plan.runId, trust: plan.build.trust },
+        resolvedDependencies: [
+          { uri: `git+${plan.build.cloneUrl}${plan.ref ? `@${plan.ref}` : ''}`, digest: { gitCommit: plan.commit } },
+        ],
+      },
+      runDetails: {
+        builder: { id: builderIdOf(build.arn) },
+        metadata: { invocationId: build.id, startedOn: build.startTime, finishedOn: build.endTime },
+      },
+    },
+  };
+}

@@ -1,0 +1,278 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { git } from '../../cli/local/sample-repo';
+import type { RunRecord } from '../../shared/runs/model';
+import { gantry } from '../support/cli';
+import {
+  edgeClientConfig,
+  eventually,
+  finishedRun,
+  openPullRequest,
+  startTestPlane,
+  type TestPlane,
+} from '../support/local';
+
+/** The build secret the release project is given, and that nothing untrusted may see. */
+const SECRET_VARIABLE = 'PUBLISH_TOKEN';
+
+/**
+ * Only reviewed, gated bytes reach production, played by the parties who would try otherwise:
+ * a pull request's author, and anyone with write access to the artifacts bucket.
+ */
+describe('the supply chain, end to end through local mode', () => {
+  let t: TestPlane;
+  let s3: S3Client;
+  beforeAll(async () => {
+    t = await startTestPlane(undefined, {
+      configure: (config) => ({
+        ...config,
+        pipelines: config.pipelines.map((p) => ({
+          ...p,
+          build: { ...p.build, secrets: { [SECRET_VARIABLE]: 'gantry/connections/github-demo:apiToken' } },
+        })),
+      }),
+    });
+    s3 = new S3Client({ ...edgeClientConfig(t.plane), forcePathStyle: true });
+  }, 60_000);
+  afterAll(() => t?.close());
+
+  const buildLog = async (run: RunRecord): Promise<string> => {
+    const logs = new CloudWatchLogsClient(edgeClientConfig(t.plane));
+    const out = await logs.send(
+      new GetLogEventsCommand({
+        logGroupName: run.build?.logGroup ?? '',
+        logStreamName: run.build?.logStream ?? '',
+        startFromHead: true,
+      }),
+    );
+    return (out.events ?? []).map((e) => e.message).join('\n');
+  };
+  const service = async (fn: string) => {
+    const res = await fetch(new URL('/_gantry/services', t.plane.awsEndpoint));
+    const found = ((await res.json()) as { services: { functionName: string; url: string }[] }).services.find(
+      (s) => s.functionName === fn,
+    );
+    if (found === undefined) throw new Error(`no service ${fn}`);
+    return found;
+  };
+  const versionServed = async (fn: string) =>
+    ((await (await fetch(new URL('/version', (await service(fn)).url))).json()) as { version: string }).version;
+
+  /** A release branch off develop with a code change, whose build says whether it can see the secret. */
+  const releaseBranch = (name: string) => {
+    const repo = t.repo();
+    git(repo, 'checkout', '--quiet', '-B', name, 'develop');
+    const file = join(repo, 'src', 'greeting.js');
+    writeFileSync(file, `${readFileSync(file, 'utf8')}// ${name}\n`);
+    const buildspec = join(repo, 'buildspec.yml');
+    writeFileSync(
+      buildspec,
+      readFileSync(buildspec, 'utf8').replace(
+        '      - node --version\n',
+        `      - node --version\n      - 'echo "secret length: \${#${SECRET_VARIABLE}}"'\n`,
+      ),
+    );
+    git(repo, 'commit', '--quiet', '-am', `Release ${name}`);
+    git(repo, 'checkout', '--quiet', 'develop');
+  };
+  const waitingForApproval = (commit: string) =>
+    eventually(
+      'the release to wait for its approval',
+      async () =>
+        (await t.runs.list({ pipeline: 'sample-service' })).find(
+          (r) => r.commit === commit && r.stages.approval?.status === 'waiting',
+        ),
+      60_000,
+    );
+  const approve = (run: RunRecord) =>
+    gantry('runs', 'approve', run.runId.slice(0, 12), '--as', 'bob', '--reason', 'reviewed', '--data-dir', t.dataDir);
+  const zipOf = (run: RunRecord) => {
+    const subject = run.provenance?.subjects.find((s) => s.name === 'dist/function.zip');
+    if (!run.provenance || !subject) throw new Error(`run ${run.runId} attests no dist/function.zip`);
+    const prefix = run.build?.artifacts?.replace(/^arn:aws:s3:::[^/]+\//, '') ?? '';
+    return { bucket: run.provenance.bucket, key: `${prefix}/dist/function.zip`, subject };
+  };
+
+  it("gives a pull request's build neither the build secret nor a way to the release's artifacts; the release ships its own bytes", async () => {
+    releaseBranch('release/9.0');
+    const release = await waitingForApproval((await t.push({ branch: 'release/9.0' })).push.after);
+    expect(release.plan.build).toMatchObject({ trust: 'trusted', projectName: 'gantry-sample-service' });
+    expect(await buildLog(release)).toMatch(/secret length: [1-9]\d*/);
+    const { bucket, key, subject } = zipOf(release);
+
+    // Mallory's pull request replaces the buildspec with one that hunts for the secret and the artifacts.
+    const repo = t.repo();
+    git(repo, 'checkout', '--quiet', '-B', 'feature/evil', 'develop');
+    writeFileSync(
+      join(repo, 'buildspec.yml'),
+      [
+        'version: 0.2',
+        'phases:',
+        '  build:',
+        '    commands:',
+        `      - 'echo "secret: [\${${SECRET_VARIABLE}:-none}]"'`,
+        '      - node hostile.mjs',
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(
+      join(repo, 'hostile.mjs'),
+      [
+        `const bucket = '${bucket}';`,
+        `const key = '${key}';`,
+        'const endpoint = process.env.AWS_ENDPOINT_URL;',
+        "if (!endpoint || !process.env.AWS_ACCESS_KEY_ID) { console.log('aws: no endpoint or credentials'); process.exit(0); }",
+        "const secret = await fetch(endpoint, { method: 'POST', headers: { 'x-amz-target': 'secretsmanager.GetSecretValue', 'content-type': 'application/x-amz-json-1.1' }, body: JSON.stringify({ SecretId: 'gantry/connections/github-demo' }) });",
+        "console.log('secret read:', secret.status);",
+        "const put = await fetch(endpoint + '/' + bucket + '/' + key, { method: 'PUT', body: 'malicious package' });",
+        "console.log('overwrite:', put.status);",
+        '',
+      ].join('\n'),
+    );
+    git(repo, 'add', '.');
+    git(repo, 'commit', '--quiet', '-m', 'Innocent refactor');
+    git(repo, 'checkout', '--quiet', 'develop');
+    const pr = await openPullRequest(t, { branch: 'feature/evil', target: 'develop', number: 66 });
+    expect(pr.status).toBe(202);
+    const validation = await finishedRun(t, pr.headSha);
+    expect(validation.plan.build).toMatchObject({ trust: 'untrusted', projectName: 'gantry-sample-service-untrusted' });
+    expect(validation.build?.artifacts).toMatch(/\/untrusted\/sample-service\//);
+    const log = await buildLog(validation);
+    expect(log).toContain('secret: [none]');
+    expect(log).toContain('aws: no endpoint or credentials');
+    expect(log).not.toMatch(/overwrite: 2\d\d/);
+
+    // The release's artifact is untouched, and what ships is exactly what was attested.
+    const current = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    expect(current.VersionId).toBe(subject.versionId);
+    expect((await approve(release)).code).toBe(0);
+    const shipped = await finishedRun(t, release.commit);
+    expect(shipped).toMatchObject({ status: 'SUCCEEDED', deployment: { status: 'succeeded' } });
+    const lambda = new LambdaClient(edgeClientConfig(t.plane));
+    const config = await lambda.send(
+      new GetFunctionConfigurationCommand({
+        FunctionName: 'gantry-sample-service-prod',
+        Qualifier: shipped.deployment?.toVersion,
+      }),
+    );
+    expect(config.CodeSha256).toBe(Buffer.from(subject.sha256, 'hex').toString('base64'));
+  }, 180_000);
+
+  it('refuses, before traffic moves, a release whose artifact was replaced in S3 while it waited for approval', async () => {
+    const servedBefore = await versionServed('gantry-sample-service-prod');
+    releaseBranch('release/9.1');
+    const release = await waitingForApproval((await t.push({ branch: 'release/9.1' })).push.after);
+    const { bucket, key } = zipOf(release);
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'a package nobody reviewed' }));
+
+    expect((await approve(release)).code).toBe(0);
+    const refused = await finishedRun(t, release.commit);
+    expect(refused).toMatchObject({ status: 'FAILED', failure: { stage: 'deploy' } });
+    expect(refused.failure?.reason).toMatch(/was replaced after its provenance was recorded/);
+    expect(refused.deployment).toBeUndefined();
+    expect(await versionServed('gantry-sample-service-prod')).toBe(servedBefore);
+
+    const ledger = await gantry('audit', 'query', '--run', release.runId, '--json', '--data-dir', t.dataDir);
+    const records = JSON.parse(ledger.stdout) as { type: string; details: Record<string, unknown> }[];
+    expect(records.find((r) => r.type === 'deploy.refused')?.details).toMatchObject({
+      check: 'replaced',
+      reason: expect.stringContaining(key),
+    });
+    expect(records.map((r) => r.type)).toContain('build.provenance');
+    expect(records.map((r) => r.type)).not.toContain('deploy.started');
+  }, 180_000);
+
+  it("skips a fork's pull request, and says so in the ledger", async () => {
+    const repo = t.repo();
+    git(repo, 'checkout', '--quiet', '-B', 'fork/feature', 'develop');
+    git(repo, 'commit', '--quiet', '--allow-empty', '-m', 'From a fork');
+    git(repo, 'checkout', '--quiet', 'develop');
+    const pr = await openPullRequest(t, {
+      branch: 'fork/feature',
+      number: 67,
+      fromRepository: 'mallory/sample-service',
+    });
+    expect(pr.status).toBe(202);
+    const skipped = await eventually('the skip to be recorded', async () => {
+      const out = await gantry(
+        'audit',
+        'query',
+        '--type',
+        'run.skipped',
+        '--commit',
+        pr.headSha,
+        '--json',
+        '--data-dir',
+        t.dataDir,
+      );
+      const [record] = JSON.parse(out.stdout || '[]') as { details: { reason: string } }[];
+      return record;
+    });
+    expect(skipped.details.reason).toMatch(/fork mallory\/sample-service: forks are not built/);
+    expect((await t.runs.list({ pipeline: 'sample-service' })).map((r) => r.commit)).not.toContain(pr.headSha);
+  }, 60_000);
+
+  it('prints and verifies a run’s provenance with the CLI, and refuses a file that is not its artifact', async () => {
+    const release = (await t.runs.list({ pipeline: 'sample-service' })).find(
+      (r) => r.status === 'SUCCEEDED' && r.environment === 'prod',
+    );
+    if (release === undefined) throw new Error('no released prod run');
+    const show = await gantry('provenance', 'show', release.runId.slice(0, 12), '--data-dir', t.dataDir);
+    expect(show.stdout).toMatch(/builder\s+arn:aws:codebuild:us-east-1:000000000000:project\/gantry-sample-service\n/);
+    expect(show.stdout).toMatch(/dist\/function\.zip\s+[0-9a-f]{64}/);
+    const verify = await gantry('provenance', 'verify', release.runId.slice(0, 12), '--data-dir', t.dataDir);
+    expect(verify).toMatchObject({ code: 0, stdout: expect.stringContaining('Provenance verified.') });
+
+    const { bucket, key } = zipOf(release);
+    const zip = join(t.dataDir, 'function.zip');
+    const object = await s3.send(
+      new GetObjectCommand({ Bucket: bucket, Key: key, VersionId: zipOf(release).subject.versionId }),
+    );
+    writeFileSync(zip, Buffer.from((await object.Body?.transformToByteArray()) ?? []));
+    const withArtifact = await gantry(
+      'provenance',
+      'verify',
+      release.runId.slice(0, 12),
+      '--artifact',
+      zip,
+      '--data-dir',
+      t.dataDir,
+    );
+    expect(withArtifact.stdout).toMatch(/✓ artifact\s+function\.zip is dist\/function\.zip/);
+
+    // Offline, with nothing but the exported envelope and the public key.
+    const envelope = join(t.dataDir, 'envelope.json');
+    const key$ = join(t.dataDir, 'provenance.pem');
+    writeFileSync(
+      envelope,
+      (await gantry('provenance', 'show', release.runId, '--envelope', '--data-dir', t.dataDir)).stdout,
+    );
+    writeFileSync(key$, (await gantry('provenance', 'public-key', '--data-dir', t.dataDir)).stdout);
+    const offline = await gantry(
+      'provenance',
+      'verify',
+      '--envelope',
+      envelope,
+      '--public-key',
+      key$,
+      '--artifact',
+      zip,
+    );
+    expect(offline.code).toBe(0);
+    writeFileSync(zip, 'other bytes');
+    const wrong = await gantry('provenance', 'verify', '--envelope', envelope, '--public-key', key$, '--artifact', zip);
+    expect(wrong).toMatchObject({ code: 1, stdout: expect.stringContaining('✗ artifact') });
+    const unreadable = await gantry(
+      'provenance',
+      'verify',
+      '--envelope',
+      join(t.dataDir, 'missing.json'),
+      '--public-key',
+      key$,
+    );
+    expect(unreadable.code).toBe(2);
+  }, 60_000);
+});

@@ -1,0 +1,130 @@
+import { generateKeyPairSync, sign } from 'node:crypto';
+import { DSSE_PAYLOAD_TYPE, type ProvenanceStatement } from '../../../events';
+import { resolvePlan } from '../../../shared/pipelines/plan';
+import { pae } from '../../../shared/provenance/dsse';
+import { verifyOffline } from '../../../shared/provenance/offline';
+import { provenanceStatement } from '../../../shared/provenance/statement';
+import { planRequest, sourceEvent } from '../../support/plans';
+import { sha256 } from '../../support/provenance-fakes';
+
+const zip = Buffer.from('the release package');
+
+function statement(): ProvenanceStatement {
+  const plan = resolvePlan(planRequest(sourceEvent({ branch: 'develop', ref: 'refs/heads/develop' })));
+  return provenanceStatement({
+    plan,
+    build: {
+      id: 'gantry-widgets:b1',
+      arn: 'arn:aws:codebuild:us-east-1:123456789012:build/gantry-widgets:b1',
+      projectName: 'gantry-widgets',
+      status: 'SUCCEEDED',
+      resolvedSourceVersion: plan.commit,
+      artifactsLocation: null,
+      buildspec: 'buildspec.yml',
+      startTime: null,
+      endTime: null,
+    },
+    buildspecPath: 'buildspec.yml',
+    subjects: [
+      {
+        name: 'dist/function.zip',
+        digest: { sha256: sha256(zip) },
+        uri: 's3://b/releases/widgets/b1/artifacts/dist/function.zip',
+        annotations: { versionId: 'v1' },
+      },
+    ],
+  });
+}
+
+function keys() {
+  return generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+}
+
+/** An envelope as any DSSE signer makes it: ECDSA P-256 with SHA-256 over the PAE. */
+function envelope(payload: Buffer, privateKey: ReturnType<typeof keys>['privateKey'], type = DSSE_PAYLOAD_TYPE) {
+  const sig = sign('sha256', pae(type, payload), privateKey);
+  return Buffer.from(
+    JSON.stringify({
+      payloadType: type,
+      payload: payload.toString('base64'),
+      signatures: [{ keyid: 'k', sig: sig.toString('base64') }],
+    }),
+  );
+}
+
+describe('pae', () => {
+  it('encodes as the DSSE specification’s example', () => {
+    expect(pae('http://example.com/HelloWorld', Buffer.from('hello world')).toString()).toBe(
+      'DSSEv1 29 http://example.com/HelloWorld 11 hello world',
+    );
+  });
+});
+
+describe('verifyOffline', () => {
+  const { privateKey, publicKey } = keys();
+  const pem = Buffer.from(publicKey.export({ type: 'spki', format: 'pem' }));
+  const payload = Buffer.from(JSON.stringify(statement()));
+
+  it('accepts an envelope signed by the key, and an artifact it attests', () => {
+    const result = verifyOffline({
+      envelope: envelope(payload, privateKey),
+      publicKey: pem,
+      artifact: { name: 'function.zip', bytes: zip },
+    });
+    expect(result.valid).toBe(true);
+    expect(result.checks.map((c) => c.name)).toEqual(['payload type', 'signature', 'statement', 'artifact']);
+  });
+
+  it('accepts the public key as DER too (as KMS GetPublicKey returns it)', () => {
+    const der = publicKey.export({ type: 'spki', format: 'der' });
+    expect(verifyOffline({ envelope: envelope(payload, privateKey), publicKey: der }).valid).toBe(true);
+  });
+
+  it.each([
+    [
+      'a payload edited after signing',
+      () =>
+        envelope(payload, privateKey)
+          .toString()
+          .replace(/"payload":"./, '"payload":"A'),
+    ],
+    ['a signature by another key', () => envelope(payload, keys().privateKey).toString()],
+    [
+      'a signature over another payload type',
+      () => {
+        const e = JSON.parse(envelope(payload, privateKey, 'text/plain').toString());
+        return JSON.stringify({ ...e, payloadType: DSSE_PAYLOAD_TYPE });
+      },
+    ],
+  ])('refuses %s', (_what, make) => {
+    const result = verifyOffline({ envelope: Buffer.from(make()), publicKey: pem });
+    expect(result.valid).toBe(false);
+    expect(result.checks.find((c) => c.name === 'signature')?.ok).toBe(false);
+  });
+
+  it('refuses an artifact that is none of the subjects', () => {
+    const result = verifyOffline({
+      envelope: envelope(payload, privateKey),
+      publicKey: pem,
+      artifact: { name: 'function.zip', bytes: Buffer.from('other bytes') },
+    });
+    expect(result).toMatchObject({
+      valid: false,
+      checks: expect.arrayContaining([expect.objectContaining({ name: 'artifact', ok: false })]),
+    });
+  });
+
+  it('refuses a statement for another commit or builder when told what to expect', () => {
+    const result = verifyOffline({
+      envelope: envelope(payload, privateKey),
+      publicKey: pem,
+      expect: { commit: 'c'.repeat(40), builderProject: 'gantry-widgets' },
+    });
+    expect(result.checks.filter((c) => !c.ok).map((c) => c.name)).toEqual(['commit']);
+  });
+
+  it('says what is wrong with bytes that are no envelope', () => {
+    const result = verifyOffline({ envelope: Buffer.from('not json'), publicKey: pem });
+    expect(result).toMatchObject({ valid: false, checks: [{ name: 'envelope', ok: false }] });
+  });
+});
