@@ -13,6 +13,7 @@ import type { VerifyReport } from '../shared/audit/verify';
 import { documentClient } from '../shared/aws/clients';
 import { UsageError } from './errors';
 import { table, when } from './format';
+import { provenanceCheck } from './provenance';
 import type { Target } from './target';
 
 export const CHECKPOINT_KEY_ALIAS = 'alias/gantry-audit-checkpoints';
@@ -94,7 +95,7 @@ export function verifyTable(report: VerifyReport): string {
   return lines.filter((l, i, all) => !(l === '' && i === all.length - 1)).join('\n');
 }
 
-/** Writes `evidence-<run>.json` and `.md` for each run; returns the files written. */
+/** Writes `evidence-<run>.json` and `.md` for each run (provenance checked again); returns the files written. */
 export async function writeEvidence(target: Target, runOrCommit: string, outDir: string): Promise<string[]> {
   const reader = auditReader(target);
   let runs = await runsFor(reader, runOrCommit);
@@ -111,7 +112,10 @@ export async function writeEvidence(target: Target, runOrCommit: string, outDir:
   mkdirSync(outDir, { recursive: true });
   const files: string[] = [];
   for (const runId of runs) {
-    const dossier = await buildDossier(reader, runId, ports ? { signer: ports.signer, checkpoints: ports.store } : {});
+    const dossier = await buildDossier(reader, runId, {
+      ...(ports ? { signer: ports.signer, checkpoints: ports.store } : {}),
+      provenance: provenanceCheck(target),
+    });
     const base = join(outDir, `evidence-${runId}`);
     writeFileSync(`${base}.json`, `${JSON.stringify(dossier, null, 2)}\n`);
     writeFileSync(`${base}.md`, dossierMarkdown(dossier));

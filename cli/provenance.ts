@@ -4,6 +4,8 @@ import { basename } from 'node:path';
 import { GetPublicKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { ProvenanceStatement } from '../events';
+import type { ProvenanceCheck } from '../shared/audit/evidence';
+import { sha256Hex } from '../shared/provenance/dsse';
 import { PROVENANCE_KEY_ALIAS } from '../shared/provenance/env';
 import { type OfflineVerification, verifyOffline } from '../shared/provenance/offline';
 import type { RunRecord } from '../shared/runs/model';
@@ -95,4 +97,33 @@ function requireProvenance(run: RunRecord) {
   if (run.provenance === undefined)
     throw new CommandFailed(`run ${run.runId} has no recorded provenance (its build was not attested)`);
   return run.provenance;
+}
+
+/** For evidence dossiers: fetch the recorded envelope at its version, check its digest, signature and commit. */
+export function provenanceCheck(target: Target): ProvenanceCheck {
+  return async (recorded, commit) => {
+    const url = new URL(recorded.envelope);
+    const s3 = new S3Client({ ...target.clientConfig, forcePathStyle: target.kind === 'local' });
+    const out = await s3.send(
+      new GetObjectCommand({
+        Bucket: url.hostname,
+        Key: decodeURIComponent(url.pathname.slice(1)),
+        VersionId: url.searchParams.get('versionId') ?? undefined,
+      }),
+    );
+    const envelope = Buffer.from((await out.Body?.transformToByteArray()) ?? new Uint8Array());
+    if (sha256Hex(envelope) !== recorded.envelopeSha256) {
+      return { verified: false, message: 'the stored envelope is not the one the ledger recorded' };
+    }
+    const key = await new KMSClient(target.clientConfig).send(new GetPublicKeyCommand({ KeyId: recorded.keyId }));
+    const result = verifyOffline({
+      envelope,
+      publicKey: Buffer.from(key.PublicKey ?? new Uint8Array()),
+      ...(commit ? { expect: { commit } } : {}),
+    });
+    const failed = result.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`);
+    return result.valid
+      ? { verified: true, message: `verified: signed by ${recorded.keyId}, built by ${recorded.builderId}` }
+      : { verified: false, message: `not verified: ${failed.join('; ')}` };
+  };
 }

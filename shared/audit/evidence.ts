@@ -1,4 +1,4 @@
-import type { AuditEvent } from '../../events';
+import { AUDIT_DETAILS, type AuditDetails, type AuditEvent } from '../../events';
 import type { AuditReader } from './reader';
 import { type VerifyOptions, verifyLedger } from './verify';
 
@@ -49,6 +49,15 @@ export interface ChangeDossier {
       at: string;
     }[];
   };
+  /** The build's signed provenance as the ledger recorded it, and whether it verifies now. */
+  readonly provenance: {
+    envelope: string;
+    envelopeSha256: string;
+    builderId: string;
+    subjects: { name: string; sha256: string }[];
+    verified: boolean | null;
+    verification: string;
+  } | null;
   readonly deployment: { deployed: boolean; outcome: string; events: { type: string; at: string; details: Details }[] };
   readonly integrity: {
     verified: boolean;
@@ -70,10 +79,19 @@ export async function runsFor(reader: AuditReader, runOrCommit: string): Promise
   return [...runs];
 }
 
+/** Checks a recorded provenance envelope again (fetch it, check its digest and signature). */
+export type ProvenanceCheck = (
+  recorded: AuditDetails<'build.provenance'>,
+  commit: string | null,
+) => Promise<{
+  verified: boolean;
+  message: string;
+}>;
+
 export async function buildDossier(
   reader: AuditReader,
   runId: string,
-  options: Pick<VerifyOptions, 'signer' | 'checkpoints'> & { now?: Date } = {},
+  options: Pick<VerifyOptions, 'signer' | 'checkpoints'> & { now?: Date; provenance?: ProvenanceCheck } = {},
 ): Promise<ChangeDossier> {
   const runEvents: AuditEvent[] = [];
   for await (const e of reader.query({ runId })) runEvents.push(e);
@@ -137,6 +155,7 @@ export async function buildDossier(
           endedAt: (build.details.endedAt as string | null) ?? null,
         }
       : null,
+    provenance: await provenanceSection(first('build.provenance'), subject.commit, options.provenance),
     tests: metrics?.tests ?? null,
     coverage: metrics ? { linePercent: metrics.lineCoverage } : null,
     findings: metrics?.findings ?? null,
@@ -185,6 +204,29 @@ export async function buildDossier(
   return { ...dossier, gaps: gapsOf(dossier) };
 }
 
+async function provenanceSection(
+  event: AuditEvent | undefined,
+  commit: string | null,
+  check: ProvenanceCheck | undefined,
+): Promise<ChangeDossier['provenance']> {
+  if (event === undefined) return null;
+  const recorded = AUDIT_DETAILS['build.provenance'].parse(event.details);
+  const result = check
+    ? await check(recorded, commit).catch((error: unknown) => ({
+        verified: false,
+        message: `could not be checked: ${error instanceof Error ? error.message : String(error)}`,
+      }))
+    : { verified: null, message: 'not checked (no access to the envelope and key)' };
+  return {
+    envelope: recorded.envelope,
+    envelopeSha256: recorded.envelopeSha256,
+    builderId: recorded.builderId,
+    subjects: recorded.subjects.map((s) => ({ name: s.name, sha256: s.sha256 })),
+    verified: result.verified,
+    verification: result.message,
+  };
+}
+
 async function deliveryOf(reader: AuditReader, runEvents: readonly AuditEvent[]): Promise<AuditEvent | undefined> {
   const anchor = runEvents[0];
   if (!anchor?.subject.commit) return undefined;
@@ -204,6 +246,8 @@ function gapsOf(d: Omit<ChangeDossier, 'gaps'>): string[] {
     gaps.push('the approval decision');
   if (d.run.outcome === 'in progress') gaps.push('the run outcome (still in progress)');
   if (!d.integrity.verified) gaps.push('chain integrity');
+  if (d.deployment.deployed && !d.provenance) gaps.push('the build provenance of what was deployed');
+  if (d.provenance && d.provenance.verified === false) gaps.push('verified build provenance');
   return gaps;
 }
 
@@ -259,6 +303,22 @@ export function dossierMarkdown(d: ChangeDossier): string {
   lines.push(
     row('Gates', d.gates ? (d.gates.passed ? 'passed' : `failed: ${d.gates.reasons.join('; ')}`) : 'not evaluated'),
   );
+  lines.push('', '## Build provenance (SLSA v1, DSSE)', '');
+  if (d.provenance) {
+    lines.push(
+      `${d.provenance.verified === true ? '✅' : d.provenance.verified === false ? '❌' : '⚪'} ${d.provenance.verification}`,
+      '',
+      '| | |',
+      '| --- | --- |',
+      row('Envelope', d.provenance.envelope),
+      row('Envelope SHA-256', d.provenance.envelopeSha256),
+      row('Builder', d.provenance.builderId),
+      '',
+      '| artifact | SHA-256 |',
+      '| --- | --- |',
+      ...d.provenance.subjects.map((s) => `| ${cell(s.name)} | \`${s.sha256}\` |`),
+    );
+  } else lines.push('No provenance was recorded for this run.');
   lines.push('', '## Approval', '');
   if (!d.approval.required) lines.push('This environment requires no approval.');
   else {

@@ -56,6 +56,7 @@ describe('the audit ledger through local mode and the CLI', () => {
     const types = (JSON.parse(result.stdout) as { type: string }[]).map((e) => e.type);
     expect(types).toEqual([
       'run.started',
+      'build.provenance',
       'build.finished',
       'gate.evaluated',
       'approval.requested',

@@ -265,6 +265,26 @@ describe('the supply chain, end to end through local mode', () => {
     writeFileSync(zip, 'other bytes');
     const wrong = await gantry('provenance', 'verify', '--envelope', envelope, '--public-key', key$, '--artifact', zip);
     expect(wrong).toMatchObject({ code: 1, stdout: expect.stringContaining('✗ artifact') });
+    const evidence = await gantry(
+      'audit',
+      'evidence',
+      release.runId,
+      '--out',
+      join(t.dataDir, 'evidence'),
+      '--data-dir',
+      t.dataDir,
+    );
+    expect(evidence.code).toBe(0);
+    const dossier = JSON.parse(readFileSync(join(t.dataDir, 'evidence', `evidence-${release.runId}.json`), 'utf8'));
+    expect(dossier.provenance).toMatchObject({
+      verified: true,
+      builderId: expect.stringMatching(/:project\/gantry-sample-service$/),
+      subjects: expect.arrayContaining([expect.objectContaining({ name: 'dist/function.zip' })]),
+    });
+    expect(dossier.gaps).toEqual([]);
+    expect(readFileSync(join(t.dataDir, 'evidence', `evidence-${release.runId}.md`), 'utf8')).toContain(
+      '## Build provenance (SLSA v1, DSSE)',
+    );
     const unreadable = await gantry(
       'provenance',
       'verify',
