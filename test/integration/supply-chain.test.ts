@@ -1,11 +1,13 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { git } from '../../cli/local/sample-repo';
 import type { RunRecord } from '../../shared/runs/model';
-import { gantry } from '../support/cli';
+import { gantry, ROOT } from '../support/cli';
 import {
   edgeClientConfig,
   eventually,
@@ -262,6 +264,22 @@ describe('the supply chain, end to end through local mode', () => {
       zip,
     );
     expect(offline.code).toBe(0);
+    // The README's recipe with standard tools (jq, base64, openssl) verifies the same envelope.
+    const recipe = /```sh\n(jq -r \.payload envelope\.json[\s\S]*?)```/.exec(
+      readFileSync(join(ROOT, 'README.md'), 'utf8'),
+    )?.[1];
+    if (recipe === undefined) throw new Error('the README has no standard-tools recipe');
+    const scratch = mkdtempSync(join(tmpdir(), 'gantry-dsse-'));
+    const shell = execFileSync(
+      'bash',
+      [
+        '-c',
+        `set -euo pipefail\ncp '${key$}' provenance.pem\ncp '${zip}' function.zip\ncp '${envelope}' envelope.json\n${recipe}`,
+      ],
+      { cwd: scratch, encoding: 'utf8' },
+    );
+    expect(shell).toContain('Verified OK');
+    expect(shell).toContain(`${zipOf(release).subject.sha256}  function.zip`);
     writeFileSync(zip, 'other bytes');
     const wrong = await gantry('provenance', 'verify', '--envelope', envelope, '--public-key', key$, '--artifact', zip);
     expect(wrong).toMatchObject({ code: 1, stdout: expect.stringContaining('✗ artifact') });
