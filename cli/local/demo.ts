@@ -133,6 +133,7 @@ async function showRun(
   }
   out(`   run ${run.runId.slice(0, 12)}: ${status(run.status)}${run.failure ? ` (${run.failure.reason})` : ''}`);
   if (run.deployment) await showDeployment(info, run);
+  if (run.deployment && run.provenance) await showProvenance(target, run);
   const res = await fetch(new URL(`/_gantry/statuses?commit=${pushed.push.after}`, info.awsEndpoint));
   const statuses = ((await res.json()) as { statuses: { state: string; description: string }[] }).statuses;
   out(`   commit status on GitHub: ${statuses.map((s) => `${s.state} "${s.description}"`).join(' → ')}`);
@@ -149,6 +150,16 @@ interface ServiceView {
 async function services(info: RuntimeInfo): Promise<ServiceView[]> {
   const res = await fetch(new URL('/_gantry/services', info.awsEndpoint));
   return ((await res.json()) as { services: ServiceView[] }).services;
+}
+
+/** What Deploy verified before traffic moved: the signed provenance, checked again here. */
+async function showProvenance(target: Target, run: RunRecord): Promise<void> {
+  const { verifyRun } = await import('../provenance');
+  const result = await verifyRun(target, run);
+  const zip = run.provenance?.subjects.find((s) => s.name === 'dist/function.zip');
+  out(
+    `   provenance: ${run.provenance?.subjects.length} artifacts signed by Gantry${zip ? `, dist/function.zip sha256 ${zip.sha256.slice(0, 12)}…` : ''}; ${result.valid ? 'verified' : 'NOT verified'} (npx gantry provenance show ${run.runId.slice(0, 12)})`,
+  );
 }
 
 /** How the run's deployment moved traffic, and what its stable URL serves now. */
