@@ -214,7 +214,7 @@ describe('the audit ledger on DynamoDB (dynalite)', () => {
                   .map((l) => JSON.parse(l) as AuditEvent)
               : format === 'csv'
                 ? readFileSync(out, 'utf8').trim().split('\r\n').slice(1)
-                : await parquetReadObjects({ file: readFileSync(out).buffer as ArrayBuffer });
+                : await parquetReadObjects({ file: arrayBufferOf(readFileSync(out)) });
           expect(rows).toHaveLength(7);
           if (format === 'jsonl') expect((rows as AuditEvent[]).every((e) => hashEvent(e) === e.hash)).toBe(true);
           if (format === 'parquet') {
@@ -301,3 +301,12 @@ describe('the audit ledger on DynamoDB (dynalite)', () => {
     });
   });
 });
+
+/**
+ * The file's bytes as an ArrayBuffer of exactly their length. A Buffer's `.buffer` may be larger
+ * than the Buffer (Node 24 reads files into a bigger allocation), and parquet reads its footer
+ * from the end of the ArrayBuffer.
+ */
+function arrayBufferOf(bytes: Buffer): ArrayBuffer {
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+}
