@@ -87,6 +87,8 @@ export const AUDIT_DETAILS = {
     keyId: text,
     subjects: z.array(z.object({ name: text, sha256: text, versionId: text })),
   }),
+  /** A step was handed an input the control plane did not write (a forged or replayed execution). */
+  'security.forged_input': z.object({ step: text, executionArn: text, reason: text }),
   /** Deploy refused before any traffic moved: what it checked and what differed. */
   'deploy.refused': z.object({ target: text, check: text, reason: text }),
   'deploy.started': z.object({ deploymentId: text, target: text, strategy: text }),

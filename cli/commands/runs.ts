@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { publicRun } from '../../shared/runs/model';
 import { CommandFailed, UsageError } from '../errors';
 import { printJson } from '../io';
 import { type TargetFlags, targetOptions } from '../options';
@@ -28,7 +29,7 @@ export function registerRunsCommands(program: Command): void {
         const { resolveTarget } = await import('../target');
         const { listRuns, runsTable } = await import('../runs');
         const found = await listRuns(await resolveTarget(common()), options);
-        if (options.json) printJson(found);
+        if (options.json) printJson(found.map(publicRun));
         else process.stdout.write(`${runsTable(found)}\n`);
       },
     );
@@ -44,7 +45,7 @@ export function registerRunsCommands(program: Command): void {
       const { buildLogTail, describeRun, findRun } = await import('../runs');
       const target = await resolveTarget(common());
       const run = await findRun(target, id);
-      if (options.json) return printJson(run);
+      if (options.json) return printJson(publicRun(run));
       process.stdout.write(`${describeRun(run, await buildLogTail(target, run, options.lines))}\n`);
     });
 

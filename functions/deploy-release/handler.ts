@@ -11,6 +11,6 @@ const deps = awsReleaseDeps(o11y);
  * Deploy (.waitForTaskToken): verifies the build's provenance, publishes exactly the attested
  * bytes as a version and starts the CodeDeploy deployment.
  */
-export const handler = stepHandler(o11y, DeployStepInputSchema, ({ plan, taskToken }) =>
-  startDeployment(deps, plan, taskToken),
+export const handler = stepHandler(o11y, DeployStepInputSchema, ({ plan, taskToken, execution }) =>
+  startDeployment(deps, plan, taskToken, execution),
 );

@@ -8,6 +8,6 @@ const o11y = observability();
 const deps = awsPipelineDeps(o11y);
 
 /** RecordFailure: what failed, in words, on the run record and in the audit trail. */
-export const handler = stepHandler(o11y, FailureStepInputSchema, ({ plan, stage, failure }) =>
-  recordFailure(deps, plan, stage, failure),
+export const handler = stepHandler(o11y, FailureStepInputSchema, ({ plan, stage, failure, execution }) =>
+  recordFailure(deps, plan, stage, failure, execution),
 );

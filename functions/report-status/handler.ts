@@ -8,6 +8,6 @@ const o11y = observability();
 const deps = awsPipelineDeps(o11y);
 
 /** ReportStatus: the commit status back to the provider, and the run closed. */
-export const handler = stepHandler(o11y, ReportStepInputSchema, ({ plan, outcome, failure }) =>
-  finishRun(deps, plan, outcome, failure),
+export const handler = stepHandler(o11y, ReportStepInputSchema, ({ plan, outcome, failure, execution }) =>
+  finishRun(deps, plan, outcome, failure, execution),
 );

@@ -1,5 +1,6 @@
 import { DeploymentStateChangeSchema } from '../../events';
 import { subjectOf } from '../pipelines/approval';
+import { recordForgedInput, runOfExecution } from '../pipelines/ownership';
 import type { RunPlan } from '../pipelines/plan';
 import type { PipelineDeps } from '../pipelines/ports';
 import { ProvenanceError, refused } from '../provenance/errors';
@@ -54,14 +55,17 @@ export interface DeployedOutput {
  * record the control plane wrote, never from the state's input. Idempotent per run: a retried
  * step adopts the deployment the first attempt started.
  */
-export async function startDeployment(deps: ReleaseDeps, plan: RunPlan, taskToken: string): Promise<void> {
+export async function startDeployment(
+  deps: ReleaseDeps,
+  input: RunPlan,
+  taskToken: string,
+  executionArn: string,
+): Promise<void> {
+  const run = await trustedRun(deps, input, executionArn);
+  const plan = run.plan;
   const target = requireTarget(plan);
   const now = deps.clock();
-  const run = await deps.runs.get(plan.runId);
-  if (run === undefined || run.executionArn !== plan.executionArn) {
-    await refuseDeploy(deps, plan, target, refused('run', `run ${plan.runId} is not this execution's run`));
-  }
-  const existing = run?.deployment;
+  const existing = run.deployment;
   if (existing?.deploymentId !== undefined) {
     await deps.runs.openDeployment(plan.runId, { ...existing, taskToken }, now);
     const info = await deps.deploy.getDeployment(existing.deploymentId);
@@ -72,7 +76,7 @@ export async function startDeployment(deps: ReleaseDeps, plan: RunPlan, taskToke
     });
     return;
   }
-  const revision = await revisionOf(deps, run as RunRecord, target).catch((error: unknown) =>
+  const revision = await revisionOf(deps, run, target).catch((error: unknown) =>
     error instanceof ProvenanceError ? refuseDeploy(deps, plan, target, error) : Promise.reject(error),
   );
   const deployment: RunDeployment = {
@@ -418,6 +422,32 @@ function checkTaskDefinition(arn: string, family: string): void {
   if (match[1] !== family) {
     throw refused('family', `task definition ${arn} is of family ${match[1]}, not the configured ${family}`);
   }
+}
+
+/**
+ * The run Deploy may act for, from the runs table, never from the state's input: it exists, it
+ * is this very execution's (the ARN Step Functions puts in the context object, which no input
+ * can set), it is still running, and a gated environment holds the approvals its policy asks,
+ * as decide() recorded them. Anything else is a forged or replayed input: refused, audited.
+ */
+async function trustedRun(deps: ReleaseDeps, input: RunPlan, executionArn: string): Promise<RunRecord> {
+  const owned = await runOfExecution(deps, input, executionArn, 'deploy');
+  if ('refused' in owned) throw refused('run', `deploy refused: ${owned.refused}`);
+  const { run } = owned;
+  const why = run.status !== 'RUNNING' ? `run ${run.runId} is ${run.status}, not RUNNING` : missingApproval(run);
+  if (why === null) return run;
+  await recordForgedInput(deps, input, run, executionArn, 'deploy', why);
+  deps.logger.warn('deploy refused a forged input', { runId: input.runId, executionArn, reason: why });
+  throw refused('run', `deploy refused: ${why}`);
+}
+
+/** Why a gated run may not deploy yet, or null when its approval is recorded as granted. */
+function missingApproval(run: RunRecord): string | null {
+  const policy = run.plan.approval;
+  if (policy === null) return null;
+  const granted = Object.values(run.approval?.decisions ?? {}).filter((d) => d.decision === 'approve').length;
+  if (run.approval?.outcome === 'approved' && granted >= policy.minApprovals) return null;
+  return `environment ${run.plan.environment} requires ${policy.minApprovals} approval(s); run ${run.runId} has ${granted} recorded (${run.approval?.outcome ?? 'none requested'})`;
 }
 
 /** Records why Deploy refused, then fails the step before anything moved. */

@@ -1,5 +1,6 @@
 import { ACTIVE_STATUSES, type StageName } from '../runs/model';
 import { subjectOf } from './approval';
+import { runOfExecution } from './ownership';
 import type { RunPlan } from './plan';
 import type { PipelineDeps } from './ports';
 import { admitNext } from './start';
@@ -20,10 +21,14 @@ export interface FailureSummary {
 /** RecordFailure: says in words what failed, on the run record and in the audit trail. */
 export async function recordFailure(
   deps: PipelineDeps,
-  plan: RunPlan,
+  input: RunPlan,
   stage: string,
   failure: StateFailure,
+  executionArn: string,
 ): Promise<FailureSummary> {
+  const owned = await runOfExecution(deps, input, executionArn, 'record-failure');
+  if ('refused' in owned) return { stage: 'internal', error: 'Gantry.ForgedInput', reason: owned.refused };
+  const plan = owned.run.plan;
   const summary = describeFailure(plan, stage, failure);
   const now = deps.clock();
   if (summary.stage !== 'internal') {
@@ -60,10 +65,15 @@ export async function recordFailure(
 /** ReportStatus: the commit status, the run record's final word, the audit record, and the lane's next run. */
 export async function finishRun(
   deps: PipelineDeps,
-  plan: RunPlan,
+  input: RunPlan,
   outcome: 'success' | 'failure',
-  failure?: { readonly stage: string; readonly error: string; readonly reason: string },
+  failure: { readonly stage: string; readonly error: string; readonly reason: string } | undefined,
+  executionArn: string,
 ): Promise<void> {
+  const owned = await runOfExecution(deps, input, executionArn, 'report-status');
+  // A forged execution posts nothing and closes nothing: it is recorded, then ends.
+  if ('refused' in owned) return;
+  const plan = owned.run.plan;
   const now = deps.clock();
   await postStatus(
     deps,

@@ -22,14 +22,19 @@ export const GatesStepInputSchema = z.object({
 /** RecordProvenance: the build's id only; everything else is read from CodeBuild and the run record. */
 export const ProvenanceStepInputSchema = z.object({ plan: RunPlanSchema, build: z.object({ id: z.string().min(1) }) });
 
+/** `$$.Execution.Id`: set by Step Functions from the context object, never by the input. */
+const ExecutionIdSchema = z.string().min(1);
+
 export const FailureStepInputSchema = z.object({
   plan: RunPlanSchema,
+  execution: ExecutionIdSchema,
   stage: z.string(),
   failure: z.object({ Error: z.string(), Cause: z.string().optional() }),
 });
 
 export const ReportStepInputSchema = z.object({
   plan: RunPlanSchema,
+  execution: ExecutionIdSchema,
   outcome: z.enum(['success', 'failure']),
   failure: z.object({ stage: z.string(), error: z.string(), reason: z.string() }).optional(),
 });
@@ -38,7 +43,11 @@ export const ReportStepInputSchema = z.object({
  * Deploy (.waitForTaskToken): the plan and the token. What to release is read from the run
  * record (its pinned provenance), never from the state's input.
  */
-export const DeployStepInputSchema = z.object({ plan: RunPlanSchema, taskToken: z.string().min(1) });
+export const DeployStepInputSchema = z.object({
+  plan: RunPlanSchema,
+  taskToken: z.string().min(1),
+  execution: ExecutionIdSchema,
+});
 
 /** After the deploy: reconcile a timed-out wait, or check the alarms at the end of the bake. */
 export const DeployCheckInputSchema = z.object({ plan: RunPlanSchema, check: z.enum(['reconcile', 'bake']) });

@@ -93,3 +93,22 @@ export const RunRecordSchema = z.object({
   cancelledBy: z.string().optional(),
 });
 export type RunRecord = z.infer<typeof RunRecordSchema>;
+
+/**
+ * A run as anyone outside the control plane may see it (CLI output, the operator API): the
+ * task tokens that resume its waiting steps are left out, since a token plus
+ * `states:SendTaskSuccess` answers an approval without `decide()`.
+ */
+export function publicRun(run: RunRecord): Omit<RunRecord, 'laneToken'> {
+  const { laneToken: _lane, approval, deployment, ...rest } = run;
+  return {
+    ...rest,
+    ...(approval ? { approval: withoutToken(approval) } : {}),
+    ...(deployment ? { deployment: withoutToken(deployment) } : {}),
+  } as Omit<RunRecord, 'laneToken'>;
+}
+
+function withoutToken<T extends { taskToken: string }>(value: T): Omit<T, 'taskToken'> {
+  const { taskToken: _token, ...rest } = value;
+  return rest;
+}

@@ -37,13 +37,18 @@ describe('the widgets pipeline state machine', () => {
     return s;
   };
 
-  it('is a Standard workflow named after the pipeline, logging everything, traced', () => {
+  it('is a Standard workflow named after the pipeline, logging every state without execution data (no task tokens), traced', () => {
     control.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       StateMachineName: 'gantry-pipeline-widgets',
       StateMachineType: 'STANDARD',
       TracingConfiguration: { Enabled: true },
-      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: true }),
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: false }),
     });
+    const machines = Object.values(control.findResources('AWS::StepFunctions::StateMachine'));
+    expect(machines.length).toBeGreaterThan(1);
+    for (const machine of machines) {
+      expect(JSON.stringify(machine)).not.toContain('"IncludeExecutionData":true');
+    }
   });
 
   it('starts with ResolvePlan (a rollback run, started with its plan, skips it), handing it the config and the execution’s name', () => {

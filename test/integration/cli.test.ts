@@ -59,6 +59,19 @@ describe('the operator CLI against local mode', () => {
       code: 2,
       stderr: expect.stringContaining('--as'),
     });
+    // The approval's task token never leaves the control plane: not in any JSON the CLI prints.
+    const token = (await t.runs.get(waiting.runId))?.approval?.taskToken;
+    expect(token).toEqual(expect.any(String));
+    for (const args of [
+      ['runs', 'list', '--json'],
+      ['runs', 'show', id, '--json'],
+      ['runs', 'show', id],
+    ]) {
+      const printed = await gantry(...args, '--data-dir', t.dataDir);
+      expect(printed.code).toBe(0);
+      expect(printed.stdout).not.toContain(token);
+      expect(printed.stdout).not.toContain('taskToken');
+    }
     expect(
       await gantry('runs', 'approve', id, '--as', 'mallory', '--reason', 'ok', '--data-dir', t.dataDir),
     ).toMatchObject({ code: 1, stderr: expect.stringContaining('not_an_approver') });

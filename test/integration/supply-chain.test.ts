@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { git } from '../../cli/local/sample-repo';
 import type { RunRecord } from '../../shared/runs/model';
 import { gantry, ROOT } from '../support/cli';
@@ -215,6 +216,48 @@ describe('the supply chain, end to end through local mode', () => {
     });
     expect(skipped.details.reason).toMatch(/fork mallory\/sample-service: forks are not built/);
     expect((await t.runs.list({ pipeline: 'sample-service' })).map((r) => r.commit)).not.toContain(pr.headSha);
+  }, 60_000);
+
+  it('never deploys a plan forged into an execution started straight through the Step Functions API', async () => {
+    const servedBefore = await versionServed('gantry-sample-service-prod');
+    const failed = (await t.runs.list({ pipeline: 'sample-service' })).find(
+      (r) => r.status === 'FAILED' && r.environment === 'prod',
+    );
+    if (failed === undefined) throw new Error('no failed prod run to replay');
+    const stateMachineArn = failed.executionArn.replace(':execution:', ':stateMachine:').replace(/:[^:]+$/, '');
+    const started = await t.sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn,
+        name: 'forged-replay',
+        // The failed run's own plan, with its approval policy dropped: the Rollback? branch skips build and gates.
+        input: JSON.stringify({ plan: { ...failed.plan, approval: null } }),
+      }),
+    );
+    const ended = await eventually('the forged execution to end', async () => {
+      const d = await t.sfn.send(new DescribeExecutionCommand({ executionArn: started.executionArn }));
+      return d.status === 'RUNNING' ? undefined : d;
+    });
+    expect(ended.status).toBe('FAILED');
+    expect(await versionServed('gantry-sample-service-prod')).toBe(servedBefore);
+    const ledger = await gantry(
+      'audit',
+      'query',
+      '--run',
+      failed.runId,
+      '--type',
+      'security',
+      '--json',
+      '--data-dir',
+      t.dataDir,
+    );
+    const [record] = JSON.parse(ledger.stdout) as { type: string; details: { reason: string; executionArn: string } }[];
+    expect(record).toMatchObject({
+      type: 'security.forged_input',
+      details: {
+        executionArn: started.executionArn,
+        reason: expect.stringContaining(`belongs to execution ${failed.executionArn}`),
+      },
+    });
   }, 60_000);
 
   it('prints and verifies a run’s provenance with the CLI, and refuses a file that is not its artifact', async () => {

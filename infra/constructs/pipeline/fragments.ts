@@ -44,14 +44,14 @@ export class FailurePath {
       scope,
       'RecordFailure',
       steps.recordFailure,
-      { 'plan.$': '$.plan', 'stage.$': '$.failedStage', 'failure.$': '$.failure' },
+      { 'plan.$': '$.plan', 'stage.$': '$.failedStage', 'failure.$': '$.failure', 'execution.$': '$$.Execution.Id' },
       '$.summary',
     );
     const report = invoke(
       scope,
       'ReportFailure',
       steps.reportStatus,
-      { 'plan.$': '$.plan', outcome: 'failure', 'failure.$': '$.summary.value' },
+      { 'plan.$': '$.plan', outcome: 'failure', 'failure.$': '$.summary.value', 'execution.$': '$$.Execution.Id' },
       undefined,
     );
     const fail = new Fail(scope, 'RunFailed', { error: 'Gantry.RunFailed', causePath: '$.summary.value.reason' });
@@ -284,7 +284,11 @@ export function deployFragment(
   for (const { env, target } of targets) {
     const deploy = new LambdaInvoke(scope, `Deploy ${env}`, {
       lambdaFunction: steps.deployRelease.function,
-      payload: TaskInput.fromObject({ 'plan.$': '$.plan', taskToken: JsonPath.taskToken }),
+      payload: TaskInput.fromObject({
+        'plan.$': '$.plan',
+        taskToken: JsonPath.taskToken,
+        'execution.$': '$$.Execution.Id',
+      }),
       integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
       taskTimeout: Timeout.duration(Duration.seconds(target.timeoutSeconds)),
       resultPath: '$.deployment',
@@ -346,7 +350,7 @@ export function reportFragment(scope: Construct, steps: Steps, failures: Failure
     scope,
     'ReportSuccess',
     steps.reportStatus,
-    { 'plan.$': '$.plan', outcome: 'success' },
+    { 'plan.$': '$.plan', outcome: 'success', 'execution.$': '$$.Execution.Id' },
     undefined,
   );
   failures.catchInto(report, 'report');

@@ -183,7 +183,9 @@ export class Pipeline extends Construct {
           removalPolicy: RemovalPolicy.DESTROY,
         }),
         level: LogLevel.ALL,
-        includeExecutionData: true,
+        // Execution data would put task tokens (and plans) in CloudWatch Logs, where a token plus
+        // states:SendTaskSuccess answers an approval without decide().
+        includeExecutionData: false,
       },
     });
     grantBuild(machine, [this.project, this.untrustedProject]);
@@ -214,7 +216,9 @@ export class Pipeline extends Construct {
           removalPolicy: RemovalPolicy.DESTROY,
         }),
         level: LogLevel.ALL,
-        includeExecutionData: true,
+        // Execution data would put task tokens (and plans) in CloudWatch Logs, where a token plus
+        // states:SendTaskSuccess answers an approval without decide().
+        includeExecutionData: false,
       },
     });
   }

@@ -51,9 +51,13 @@ describe('deploying a run through CodeDeploy', () => {
   });
 
   /** A dev run whose trusted build uploaded `function.zip`, attested by RecordProvenance. */
-  async function devRun(zip = Buffer.from(`package ${build + 1}`), commit = 'b'.repeat(40)): Promise<RunPlan> {
+  async function devRun(
+    zip = Buffer.from(`package ${build + 1}`),
+    commit = 'b'.repeat(40),
+    branch = 'develop',
+  ): Promise<RunPlan> {
     const plan = resolvePlan(
-      planRequest(sourceEvent({ branch: 'develop', ref: 'refs/heads/develop', after: commit, headSha: commit })),
+      planRequest(sourceEvent({ branch, ref: `refs/heads/${branch}`, after: commit, headSha: commit })),
     );
     await f.runs.create(plan, 'RUNNING', f.now);
     const id = `gantry-widgets:b${++build}`;
@@ -77,7 +81,7 @@ describe('deploying a run through CodeDeploy', () => {
 
   it('publishes the build as a version and shifts the alias with the target’s configuration, parked on the token', async () => {
     const plan = await devRun();
-    await startDeployment(deps, plan, 'token-1');
+    await startDeployment(deps, plan, 'token-1', plan.executionArn);
     expect(cd.published).toEqual([
       {
         fn: 'widgets-dev',
@@ -111,7 +115,7 @@ describe('deploying a run through CodeDeploy', () => {
 
   it('is answered by the state-change event: success resumes the run, once, however often the event comes', async () => {
     const plan = await devRun();
-    await startDeployment(deps, plan, 'token-1');
+    await startDeployment(deps, plan, 'token-1', plan.executionArn);
     cd.end('d-000000001', 'Succeeded');
     const info = await cd.getDeployment('d-000000001');
     await expect(onDeploymentEvent(deps, info, plan.runId)).resolves.toBe('answered');
@@ -125,7 +129,7 @@ describe('deploying a run through CodeDeploy', () => {
 
   it('fails the run with CodeDeploy’s reason when the deployment rolled back', async () => {
     const plan = await devRun();
-    await startDeployment(deps, plan, 'token-1');
+    await startDeployment(deps, plan, 'token-1', plan.executionArn);
     cd.end('d-000000001', 'Failed', 'One or more alarms have been activated: gantry-widgets-dev-error-rate', true);
     await onDeploymentEvent(deps, await cd.getDeployment('d-000000001'), plan.runId);
     expect(f.executions.failures).toEqual([
@@ -161,16 +165,16 @@ describe('deploying a run through CodeDeploy', () => {
 
   it('adopts the deployment a retried Deploy step already started, answering at once if it ended', async () => {
     const plan = await devRun();
-    await startDeployment(deps, plan, 'token-1');
+    await startDeployment(deps, plan, 'token-1', plan.executionArn);
     cd.end('d-000000001', 'Succeeded');
-    await startDeployment(deps, plan, 'token-2');
+    await startDeployment(deps, plan, 'token-2', plan.executionArn);
     expect(cd.created).toHaveLength(1);
     expect(f.executions.successes.map((s) => s.token)).toEqual(['token-2']);
   });
 
   it('reconciles once when no event came: a deployment still running is stopped and the run fails', async () => {
     const plan = await devRun();
-    await startDeployment(deps, plan, 'token-1');
+    await startDeployment(deps, plan, 'token-1', plan.executionArn);
     await expect(reconcileDeployment(deps, plan)).rejects.toMatchObject({
       name: 'Gantry.DeploymentTimedOut',
       message: expect.stringContaining('no deployment state-change event within 120 min'),
@@ -180,7 +184,7 @@ describe('deploying a run through CodeDeploy', () => {
 
   it('reconciles a deployment that did succeed into a run that goes on', async () => {
     const plan = await devRun();
-    await startDeployment(deps, plan, 'token-1');
+    await startDeployment(deps, plan, 'token-1', plan.executionArn);
     cd.end('d-000000001', 'Succeeded');
     await expect(reconcileDeployment(deps, plan)).resolves.toMatchObject({ toVersion: '4' });
     expect(f.executions.successes).toEqual([]);
@@ -188,7 +192,7 @@ describe('deploying a run through CodeDeploy', () => {
 
   it('after the bake, an alarm in ALARM sends traffic back to the previous version and fails the run', async () => {
     const plan = await devRun();
-    await startDeployment(deps, plan, 'token-1');
+    await startDeployment(deps, plan, 'token-1', plan.executionArn);
     cd.end('d-000000001', 'Succeeded');
     await onDeploymentEvent(deps, await cd.getDeployment('d-000000001'), plan.runId);
     cd.alarms = [{ name: 'gantry-widgets-dev-latency', state: 'ALARM', reason: 'p99 1450 ms > 1000' }];
@@ -207,7 +211,7 @@ describe('deploying a run through CodeDeploy', () => {
 
   it('a quiet bake marks the deploy stage succeeded', async () => {
     const plan = await devRun();
-    await startDeployment(deps, plan, 'token-1');
+    await startDeployment(deps, plan, 'token-1', plan.executionArn);
     cd.end('d-000000001', 'Succeeded');
     await onDeploymentEvent(deps, await cd.getDeployment('d-000000001'), plan.runId);
     await expect(checkBake(deps, plan)).resolves.toEqual({ alarms: ['errors'] });
@@ -217,12 +221,80 @@ describe('deploying a run through CodeDeploy', () => {
     });
   });
 
+  describe('refusing an input the control plane did not write (a forged or replayed execution)', () => {
+    /** Deploy must refuse a forged input: nothing published or deployed, a security record says why. */
+    async function expectForged(plan: RunPlan, executionArn: string, reason: RegExp): Promise<void> {
+      await expect(startDeployment(deps, plan, 'token-x', executionArn)).rejects.toMatchObject({
+        name: 'Gantry.DeployRefused',
+        message: expect.stringMatching(reason),
+      });
+      expect(cd.published).toEqual([]);
+      expect(cd.created).toEqual([]);
+      expect(f.audit.records.filter((r) => r.type === 'security.forged_input').at(-1)).toMatchObject({
+        outcome: 'rejected',
+        details: { step: 'deploy', executionArn, reason: expect.stringMatching(reason) },
+      });
+    }
+    const forgedExecution = 'arn:aws:states:us-east-1:123456789012:execution:gantry-pipeline-widgets:forged';
+
+    it('a plan with a fresh run id that no ResolvePlan recorded', async () => {
+      const plan = resolvePlan(planRequest(sourceEvent({ branch: 'develop', ref: 'refs/heads/develop' })));
+      await expectForged({ ...plan, runId: 'forged-run' }, forgedExecution, /no run forged-run was planned/);
+    });
+
+    it('the plan of a failed run, replayed in a new execution', async () => {
+      const plan = await devRun();
+      await f.runs.setStatus(plan.runId, 'FAILED', f.now);
+      await expectForged(plan, forgedExecution, /belongs to execution .*, not to .*:forged/);
+      await expectForged(plan, plan.executionArn, /is FAILED, not RUNNING/);
+    });
+
+    it('the plan of a prod run still waiting for its approval, in its own execution or another', async () => {
+      const plan = await devRun(Buffer.from('release'), 'e'.repeat(40), 'release/1.0');
+      expect(plan.approval).not.toBeNull();
+      await f.runs.openApproval(
+        plan.runId,
+        { taskToken: 'approval-token', requestedAt: f.now.toISOString(), deadline: '2099-01-01T00:00:00Z' },
+        f.now,
+      );
+      await expectForged(
+        plan,
+        plan.executionArn,
+        /requires 1 approval\(s\); run .* has 0 recorded \(none requested\)|has 0 recorded/,
+      );
+      await expectForged({ ...plan, approval: null }, forgedExecution, /belongs to execution/);
+    });
+
+    it('deploys a gated run once decide() recorded its approval', async () => {
+      const plan = await devRun(Buffer.from('release'), 'e'.repeat(40), 'release/1.0');
+      await f.runs.openApproval(
+        plan.runId,
+        { taskToken: 't', requestedAt: f.now.toISOString(), deadline: '2099-01-01T00:00:00Z' },
+        f.now,
+      );
+      await f.runs.addDecision(
+        plan.runId,
+        {
+          identity: 'bob',
+          principal: 'arn:aws:iam::123456789012:user/bob',
+          decision: 'approve',
+          reason: 'ok',
+          at: f.now.toISOString(),
+        },
+        f.now,
+      );
+      await f.runs.closeApproval(plan.runId, 'approved', f.now);
+      await startDeployment(deps, plan, 'token-1', plan.executionArn);
+      expect(cd.created).toHaveLength(1);
+    });
+  });
+
   describe('refusing what the provenance does not vouch for, before any traffic moves', () => {
     const zipKey = (n: number) => `releases/widgets/b${n}/artifacts/dist/function.zip`;
 
     /** Deploy must refuse: nothing published or deployed, the reason names the check, the ledger says why. */
     async function expectRefused(plan: RunPlan, check: string, reason: RegExp): Promise<void> {
-      await expect(startDeployment(deps, plan, 'token-1')).rejects.toMatchObject({
+      await expect(startDeployment(deps, plan, 'token-1', plan.executionArn)).rejects.toMatchObject({
         name: 'Gantry.DeployRefused',
         check,
         message: expect.stringMatching(reason),
@@ -282,15 +354,6 @@ describe('deploying a run through CodeDeploy', () => {
       const plan = resolvePlan(planRequest(sourceEvent({ branch: 'develop', ref: 'refs/heads/develop' })));
       await f.runs.create(plan, 'RUNNING', f.now);
       await expectRefused(plan, 'provenance', /has no recorded provenance/);
-    });
-
-    it('a plan handed to Deploy that is not the run the control plane recorded', async () => {
-      const plan = await devRun();
-      await expectRefused(
-        { ...plan, executionArn: `${plan.executionArn}-forged` },
-        'run',
-        /is not this execution's run/,
-      );
     });
 
     it('a version whose code Lambda reports differently from the attested bytes', async () => {
@@ -354,7 +417,7 @@ describe('deploying a run through CodeDeploy', () => {
       f.now = new Date(at);
       const plan = await devRun();
       cd.nextVersion = version;
-      await startDeployment(deps, plan, `token-${version}`);
+      await startDeployment(deps, plan, `token-${version}`, plan.executionArn);
       const id = `d-${String(cd.created.length).padStart(9, '0')}`;
       cd.end(id, 'Succeeded');
       await onDeploymentEvent(deps, await cd.getDeployment(id), plan.runId);
@@ -390,7 +453,7 @@ describe('deploying a run through CodeDeploy', () => {
       });
       // The rollback run deploys the recorded version without publishing anything.
       const before = cd.published.length;
-      await startDeployment(deps, plan, 'token-rb');
+      await startDeployment(deps, plan, 'token-rb', plan.executionArn);
       expect(cd.published).toHaveLength(before);
       expect(JSON.parse(cd.created.at(-1)?.appSpec ?? '{}').Resources[0]['widgets-dev'].Properties.TargetVersion).toBe(
         '4',
@@ -403,7 +466,7 @@ describe('deploying a run through CodeDeploy', () => {
       const out = await rollback(deps, { environment: 'dev', principal: 'arn:aws:iam::1:user/ops', reason: 'x' });
       const plan = (f.executions.started[0]?.input as { plan: RunPlan } | undefined)?.plan as RunPlan;
       cd.codeOf.set('widgets-dev:4', Buffer.from('swapped').toString('base64'));
-      await expect(startDeployment(deps, plan, 'token-rb')).rejects.toMatchObject({
+      await expect(startDeployment(deps, plan, 'token-rb', plan.executionArn)).rejects.toMatchObject({
         name: 'Gantry.DeployRefused',
         check: 'code',
         message: expect.stringContaining(`version 4 of widgets-dev`),
@@ -427,7 +490,7 @@ describe('deploying a run through CodeDeploy', () => {
 
     it('cancel a deploying run by stopping its deployment, which fails the run with the operator’s reason', async () => {
       const plan = await devRun();
-      await startDeployment(deps, plan, 'token-1');
+      await startDeployment(deps, plan, 'token-1', plan.executionArn);
       await expect(
         cancel(deps, { runId: plan.runId, principal: 'arn:aws:iam::1:user/ops', reason: 'wrong build' }),
       ).resolves.toEqual({ outcome: 'deployment_stopped' });

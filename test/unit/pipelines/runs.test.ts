@@ -72,7 +72,7 @@ describe('pipeline runs', () => {
       await waitForTurn(f.deps, second, 'lane-token');
       expect(f.executions.successes).toEqual([]);
 
-      await finishRun(f.deps, first, 'success');
+      await finishRun(f.deps, first, 'success', undefined, first.executionArn);
       expect(f.executions.successes).toEqual([{ token: 'lane-token', output: { admitted: true } }]);
       expect((await f.runs.get(second.runId))?.status).toBe('RUNNING');
     });
@@ -80,7 +80,7 @@ describe('pipeline runs', () => {
     it('lets a queued run go at once if its lane emptied before it parked', async () => {
       const first = await startRun(f.deps, planRequest(sourceEvent()));
       const second = await startRun(f.deps, planRequest(sourceEvent()));
-      await finishRun(f.deps, first, 'success');
+      await finishRun(f.deps, first, 'success', undefined, first.executionArn);
       await waitForTurn(f.deps, second, 'lane-token');
       expect(f.executions.successes).toEqual([{ token: 'lane-token', output: { admitted: true } }]);
     });
@@ -165,14 +165,35 @@ describe('pipeline runs', () => {
       expect(describeFailure(plan, stage, failure).reason).toBe(reason);
     });
 
+    it('posts nothing and changes no run for an execution that does not own the run (a forged input)', async () => {
+      const plan = resolvePlan(planRequest(sourceEvent()));
+      await f.runs.create(plan, 'RUNNING', f.now);
+      const forged = `${plan.executionArn}-forged`;
+      const summary = await recordFailure(f.deps, plan, 'gates', { Error: 'Gantry.GatesFailed', Cause: '[]' }, forged);
+      await finishRun(f.deps, plan, 'success', undefined, forged);
+      expect(summary).toMatchObject({ stage: 'internal', error: 'Gantry.ForgedInput' });
+      expect(f.statuses.posted).toEqual([]);
+      expect((await f.runs.get(plan.runId))?.status).toBe('RUNNING');
+      expect(f.audit.records.filter((r) => r.type === 'security.forged_input').map((r) => r.details.step)).toEqual([
+        'record-failure',
+        'report-status',
+      ]);
+    });
+
     it('records a failure on the run and reports it on the commit', async () => {
       const plan = resolvePlan(planRequest(sourceEvent()));
       await f.runs.create(plan, 'RUNNING', f.now);
-      const summary = await recordFailure(f.deps, plan, 'gates', {
-        Error: 'Gantry.GatesFailed',
-        Cause: '["line coverage 50% < 80%"]',
-      });
-      await finishRun(f.deps, plan, 'failure', summary);
+      const summary = await recordFailure(
+        f.deps,
+        plan,
+        'gates',
+        {
+          Error: 'Gantry.GatesFailed',
+          Cause: '["line coverage 50% < 80%"]',
+        },
+        plan.executionArn,
+      );
+      await finishRun(f.deps, plan, 'failure', summary, plan.executionArn);
       expect(await f.runs.get(plan.runId)).toMatchObject({
         status: 'FAILED',
         failure: { stage: 'gates', reason: 'gates failed: line coverage 50% < 80%' },
