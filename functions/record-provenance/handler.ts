@@ -8,6 +8,6 @@ const o11y = observability();
 const deps = awsProvenanceDeps(o11y);
 
 /** RecordProvenance: hashes the build's artifacts, signs their SLSA provenance, pins it on the run. */
-export const handler = stepHandler(o11y, ProvenanceStepInputSchema, ({ plan, build }) =>
-  recordProvenance(deps, plan, build.id),
+export const handler = stepHandler(o11y, ProvenanceStepInputSchema, ({ plan, build, execution }) =>
+  recordProvenance(deps, plan, build.id, execution),
 );

@@ -19,11 +19,15 @@ export const GatesStepInputSchema = z.object({
   }),
 });
 
-/** RecordProvenance: the build's id only; everything else is read from CodeBuild and the run record. */
-export const ProvenanceStepInputSchema = z.object({ plan: RunPlanSchema, build: z.object({ id: z.string().min(1) }) });
-
 /** `$$.Execution.Id`: set by Step Functions from the context object, never by the input. */
 const ExecutionIdSchema = z.string().min(1);
+
+/** RecordProvenance: the build's id only; everything else is read from CodeBuild and the run record. */
+export const ProvenanceStepInputSchema = z.object({
+  plan: RunPlanSchema,
+  build: z.object({ id: z.string().min(1) }),
+  execution: ExecutionIdSchema,
+});
 
 export const FailureStepInputSchema = z.object({
   plan: RunPlanSchema,

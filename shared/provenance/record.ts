@@ -5,6 +5,7 @@ import type { AuditSink } from '../audit/audit';
 import { subjectOf } from '../pipelines/approval';
 import { buildArtifactsPath, provenanceKey } from '../pipelines/artifact-layout';
 import { parseS3Location } from '../pipelines/aws';
+import { runOfExecution } from '../pipelines/ownership';
 import type { RunPlan } from '../pipelines/plan';
 import type { RunStore } from '../runs/store';
 import { envelopeOf, paeDigest, sha256Hex } from './dsse';
@@ -38,12 +39,11 @@ export async function recordProvenance(
   deps: ProvenanceDeps,
   plan: RunPlan,
   buildId: string,
+  executionArn: string,
 ): Promise<ProvenanceSummary> {
-  const run = await deps.runs.get(plan.runId);
-  if (run === undefined || run.executionArn !== plan.executionArn) {
-    throw notRecorded('run', `run ${plan.runId} is not this execution's run: provenance not recorded`);
-  }
-  const trusted = run.plan;
+  const owned = await runOfExecution(deps, plan, executionArn, 'record-provenance');
+  if ('refused' in owned) throw notRecorded('run', `provenance not recorded: ${owned.refused}`);
+  const trusted = owned.run.plan;
   const build = await deps.builds.getBuild(buildId);
   checkBuild(trusted, build);
   const { bucket, prefix } = parseS3Location(build.artifactsLocation ?? '');

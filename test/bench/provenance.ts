@@ -70,7 +70,7 @@ export async function benchProvenance(options: { rounds: number }): Promise<stri
         clock: () => new Date(),
       };
       let start = performance.now();
-      await recordProvenance(deps, run.plan, buildId);
+      await recordProvenance(deps, run.plan, buildId, run.executionArn);
       record.push(performance.now() - start);
       const attested = (await runs.get(run.runId)) as RunRecord;
       start = performance.now();

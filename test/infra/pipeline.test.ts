@@ -119,7 +119,9 @@ describe('the widgets pipeline state machine', () => {
   it('records provenance after the build, from the build id alone, before any gate reads the artifacts', () => {
     expect(state('RecordProvenance')).toMatchObject({
       Resource: 'arn:aws:states:::lambda:invoke',
-      Parameters: { Payload: { 'plan.$': '$.plan', build: { 'id.$': '$.build.id' } } },
+      Parameters: {
+        Payload: { 'plan.$': '$.plan', build: { 'id.$': '$.build.id' }, 'execution.$': '$$.Execution.Id' },
+      },
       ResultPath: '$.provenance',
       Next: 'EvaluateGates',
     });

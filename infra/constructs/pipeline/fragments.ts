@@ -204,7 +204,7 @@ export function provenanceFragment(
     scope,
     'RecordProvenance',
     steps.recordProvenance,
-    { 'plan.$': '$.plan', build: { 'id.$': '$.build.id' } },
+    { 'plan.$': '$.plan', build: { 'id.$': '$.build.id' }, 'execution.$': '$$.Execution.Id' },
     '$.provenance',
   );
   failures.catchInto(record, 'build');

@@ -74,7 +74,7 @@ describe('deploying a run through CodeDeploy', () => {
       startTime: null,
       endTime: null,
     });
-    await recordProvenance({ ...f.deps, objects, signer, builds, clock: () => f.now }, plan, id);
+    await recordProvenance({ ...f.deps, objects, signer, builds, clock: () => f.now }, plan, id, plan.executionArn);
     f.audit.records.length = 0;
     return plan;
   }
@@ -396,7 +396,7 @@ describe('deploying a run through CodeDeploy', () => {
         artifactsLocation: `arn:aws:s3:::${BUCKET}/untrusted/widgets/x/artifacts`,
       });
       const record = (id: string) =>
-        recordProvenance({ ...f.deps, objects, signer, builds, clock: () => f.now }, plan, id);
+        recordProvenance({ ...f.deps, objects, signer, builds, clock: () => f.now }, plan, id, plan.executionArn);
       await expect(record('untrusted:x')).rejects.toMatchObject({
         name: 'Gantry.ProvenanceNotRecorded',
         message: expect.stringMatching(/ran in project gantry-widgets-untrusted/),
@@ -408,6 +408,28 @@ describe('deploying a run through CodeDeploy', () => {
         message: expect.stringMatching(/outside releases\/widgets\//),
       });
       expect((await f.runs.get(plan.runId))?.provenance).toBeUndefined();
+    });
+
+    it('never lets another execution re-attest a run (a forged input naming a victim run)', async () => {
+      const plan = await devRun();
+      const pinned = (await f.runs.get(plan.runId))?.provenance;
+      const forged = `${plan.executionArn}-forged`;
+      await expect(
+        recordProvenance(
+          { ...f.deps, objects, signer, builds, clock: () => f.now },
+          plan,
+          `gantry-widgets:b${build}`,
+          forged,
+        ),
+      ).rejects.toMatchObject({
+        name: 'Gantry.ProvenanceNotRecorded',
+        message: expect.stringMatching(/belongs to execution/),
+      });
+      expect((await f.runs.get(plan.runId))?.provenance).toEqual(pinned);
+      expect(f.audit.records.filter((r) => r.type === 'security.forged_input').at(-1)?.details).toMatchObject({
+        step: 'record-provenance',
+        executionArn: forged,
+      });
     });
   });
 
