@@ -1,5 +1,5 @@
 import { DeploymentStateChangeSchema } from '../../events';
-import { subjectOf } from '../pipelines/approval';
+import { gantryRecord, subjectOf } from '../pipelines/approval';
 import { recordForgedInput, runOfExecution } from '../pipelines/ownership';
 import type { RunPlan } from '../pipelines/plan';
 import type { PipelineDeps } from '../pipelines/ports';
@@ -457,14 +457,13 @@ async function refuseDeploy(
   target: DeployTarget,
   error: ProvenanceError,
 ): Promise<never> {
-  await deps.audit.record({
-    type: 'deploy.refused',
-    actor: { type: 'system', id: 'gantry', providerIdentity: null },
-    subject: subjectOf(plan),
-    outcome: 'rejected',
-    details: { target: describeTarget(target), check: error.check, reason: error.message },
-    correlationId: plan.change.deliveryId,
-  });
+  await deps.audit.record(
+    gantryRecord(plan, 'deploy.refused', 'rejected', {
+      target: describeTarget(target),
+      check: error.check,
+      reason: error.message,
+    }),
+  );
   deps.logger.warn('deploy refused', { runId: plan.runId, check: error.check, reason: error.message });
   throw error;
 }

@@ -1,3 +1,4 @@
+import type { AuditDetails, AuditRecordInput, AuditType } from '../../events';
 import type { EligibleApprover } from './definition';
 import type { RunPlan } from './plan';
 import type { PipelineDeps } from './ports';
@@ -212,5 +213,22 @@ export function subjectOf(plan: RunPlan) {
     runId: plan.runId,
     environment: plan.environment,
     pipeline: plan.pipeline,
+  };
+}
+
+/** A fact Gantry itself records about a run: the system actor, the run as subject, typed details. */
+export function gantryRecord<T extends AuditType>(
+  plan: RunPlan,
+  type: T,
+  outcome: AuditRecordInput['outcome'],
+  details: AuditDetails<T>,
+): AuditRecordInput {
+  return {
+    type,
+    actor: { type: 'system', id: 'gantry', providerIdentity: null },
+    subject: subjectOf(plan),
+    outcome,
+    details,
+    correlationId: plan.change.deliveryId,
   };
 }

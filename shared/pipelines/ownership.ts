@@ -1,7 +1,7 @@
 import type { AuditSink } from '../audit/audit';
 import type { RunRecord } from '../runs/model';
 import type { RunStore } from '../runs/store';
-import { subjectOf } from './approval';
+import { gantryRecord } from './approval';
 import type { RunPlan } from './plan';
 
 /**
@@ -34,12 +34,9 @@ export async function recordForgedInput(
   step: string,
   reason: string,
 ): Promise<void> {
+  const record = gantryRecord(input, 'security.forged_input', 'rejected', { step, executionArn, reason });
   await deps.audit.record({
-    type: 'security.forged_input',
-    actor: { type: 'system', id: 'gantry', providerIdentity: null },
-    subject: { ...subjectOf(input), repository: run?.repository ?? input.repository },
-    outcome: 'rejected',
-    details: { step, executionArn, reason },
-    correlationId: input.change.deliveryId,
+    ...record,
+    subject: { ...record.subject, repository: run?.repository ?? input.repository },
   });
 }

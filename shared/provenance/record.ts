@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { DSSE_PAYLOAD_TYPE, type ProvenanceSubject, type RunProvenance } from '../../events';
 import type { AuditSink } from '../audit/audit';
-import { subjectOf } from '../pipelines/approval';
+import { gantryRecord } from '../pipelines/approval';
 import { buildArtifactsPath, provenanceKey } from '../pipelines/artifact-layout';
 import { parseS3Location } from '../pipelines/aws';
 import { runOfExecution } from '../pipelines/ownership';
@@ -74,12 +74,8 @@ export async function recordProvenance(
     recordedAt: deps.clock().toISOString(),
   };
   await deps.runs.update(trusted.runId, { provenance: recorded }, deps.clock());
-  await deps.audit.record({
-    type: 'build.provenance',
-    actor: { type: 'system', id: 'gantry', providerIdentity: null },
-    subject: subjectOf(trusted),
-    outcome: 'success',
-    details: {
+  await deps.audit.record(
+    gantryRecord(trusted, 'build.provenance', 'success', {
       buildId: build.id,
       builderId: recorded.builderId,
       trust: trusted.build.trust,
@@ -87,9 +83,8 @@ export async function recordProvenance(
       envelopeSha256: recorded.envelopeSha256,
       keyId: recorded.keyId,
       subjects: recorded.subjects,
-    },
-    correlationId: trusted.change.deliveryId,
-  });
+    }),
+  );
   deps.logger.info('provenance recorded', { runId: trusted.runId, buildId: build.id, subjects: subjects.length });
   return { builderId: recorded.builderId, subjects: subjects.length, envelopeSha256: recorded.envelopeSha256 };
 }

@@ -59,25 +59,26 @@ describe('choosing local mode or AWS', () => {
     });
     afterAll(() => server.close());
 
-    it("signs with the profile's credentials in the profile's region", async () => {
+    /** A home with one profile, `auditor` (its key and region), whose calls go to the fake endpoint. */
+    const auditorProfile = () => {
       const env = bareEnv({ AWS_ENDPOINT_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
       writeFileSync(env.AWS_CONFIG_FILE ?? '', '[profile auditor]\nregion = eu-west-3\n');
       writeFileSync(
         env.AWS_SHARED_CREDENTIALS_FILE ?? '',
         '[auditor]\naws_access_key_id = AKIDPROFILEAUDITOR\naws_secret_access_key = not-a-real-secret\n',
       );
+      return env;
+    };
+
+    it("signs with the profile's credentials in the profile's region", async () => {
+      const env = auditorProfile();
       const out = await gantryWith({ cwd: elsewhere, env }, 'runs', 'list', '--profile', 'auditor');
       expect(out).toMatchObject({ code: 0, stdout: 'No runs yet.\n' });
       expect(seen.at(-1)?.authorization).toMatch(/Credential=AKIDPROFILEAUDITOR\/\d{8}\/eu-west-3\/dynamodb\//);
     });
 
     it('lets --region override the profile region', async () => {
-      const env = bareEnv({ AWS_ENDPOINT_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
-      writeFileSync(env.AWS_CONFIG_FILE ?? '', '[profile auditor]\nregion = eu-west-3\n');
-      writeFileSync(
-        env.AWS_SHARED_CREDENTIALS_FILE ?? '',
-        '[auditor]\naws_access_key_id = AKIDPROFILEAUDITOR\naws_secret_access_key = not-a-real-secret\n',
-      );
+      const env = auditorProfile();
       const out = await gantryWith(
         { cwd: elsewhere, env },
         'audit',
