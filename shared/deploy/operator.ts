@@ -107,7 +107,8 @@ export async function rollback(deps: DeployDeps, request: RollbackRequest): Prom
     },
     correlationId: plan.change.deliveryId,
   });
-  await deps.executions.startExecution(stateMachineOf(subject.executionArn), name, { plan });
+  // Only the run's id: the execution loads the plan recorded above, never one from its input.
+  await deps.executions.startExecution(stateMachineOf(subject.executionArn), name, { rollback: { runId: name } });
   deps.logger.info('rollback started', { runId: name, of: subject.runId, to: good.runId, version });
   return { runId: name, environment: subject.environment, rollbackOf: subject.runId, toRunId: good.runId, version };
 }

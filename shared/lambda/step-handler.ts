@@ -19,14 +19,16 @@ export function stepHandler<S extends z.ZodType, R>(
   o11y: Observability,
   schema: S,
   step: (input: z.infer<S>) => Promise<R>,
+  /** Called before an invalid input fails the task: a step that starts a run records it as forged. */
+  onInvalid?: (event: unknown, message: string) => Promise<void>,
 ) {
   const run = async (event: unknown): Promise<R> => {
     const parsed = schema.safeParse(event);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      throw new StepInputError(
-        `invalid step input at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`,
-      );
+      const message = `invalid step input at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`;
+      await onInvalid?.(event, message);
+      throw new StepInputError(message);
     }
     return step(parsed.data);
   };

@@ -4,15 +4,25 @@ import type { RunStore } from '../runs/store';
 import { gantryRecord } from './approval';
 import type { RunPlan } from './plan';
 
+type OwnershipDeps = { readonly runs: RunStore; readonly audit: AuditSink };
+
+/** A step refused its input: it names a run that is not this execution's, or not in a state to go on. */
+export class ForgedInputError extends Error {
+  override readonly name = 'Gantry.ForgedInput';
+}
+
+/** What a step's input says about its run: only a pointer, checked against the runs table. */
+export type RunPointer = Pick<RunPlan, 'runId'> & Partial<Pick<RunPlan, 'repository' | 'commit' | 'pipeline'>>;
+
 /**
  * The run a step may act for: the one the control plane recorded for this very execution.
  * `executionArn` is `$$.Execution.Id`, which Step Functions sets from the context object and no
  * input can; the plan in the input is only a pointer. A step handed anyone else's run (a forged
- * or replayed execution) gets `undefined`, and the ledger gets `security.forged_input`.
+ * or replayed execution) gets `refused`, and the ledger gets `security.forged_input`.
  */
 export async function runOfExecution(
-  deps: { readonly runs: RunStore; readonly audit: AuditSink },
-  input: RunPlan,
+  deps: OwnershipDeps,
+  input: RunPointer,
   executionArn: string,
   step: string,
 ): Promise<{ run: RunRecord } | { refused: string }> {
@@ -26,17 +36,51 @@ export async function runOfExecution(
   return { refused: reason };
 }
 
+/**
+ * A rollback's execution carries only its run id: the plan is the one the operator API recorded
+ * (who asked, which revision), for this execution, still RUNNING. Anything else is refused.
+ */
+export async function loadRollback(deps: OwnershipDeps, runId: string, executionArn: string): Promise<RunPlan> {
+  const owned = await runOfExecution(deps, { runId }, executionArn, 'rollback');
+  if ('refused' in owned) throw new ForgedInputError(`rollback refused: ${owned.refused}`);
+  const { run } = owned;
+  const why =
+    run.plan.trigger !== 'rollback'
+      ? `run ${run.runId} is a ${run.plan.trigger} run, not a rollback the operator API started`
+      : run.status !== 'RUNNING'
+        ? `run ${run.runId} is ${run.status}, not RUNNING`
+        : null;
+  if (why === null) return run.plan;
+  await recordForgedInput(deps, run.plan, run, executionArn, 'rollback', why);
+  throw new ForgedInputError(`rollback refused: ${why}`);
+}
+
 export async function recordForgedInput(
   deps: { readonly audit: AuditSink },
-  input: RunPlan,
+  input: RunPointer,
   run: RunRecord | undefined,
   executionArn: string,
   step: string,
   reason: string,
 ): Promise<void> {
-  const record = gantryRecord(input, 'security.forged_input', 'rejected', { step, executionArn, reason });
+  const details = { step, executionArn, reason };
+  if (run !== undefined) {
+    await deps.audit.record(gantryRecord(run.plan, 'security.forged_input', 'rejected', details));
+    return;
+  }
+  // No run by that id: the ledger names what the input claimed, attributed to no one.
   await deps.audit.record({
-    ...record,
-    subject: { ...record.subject, repository: run?.repository ?? input.repository },
+    type: 'security.forged_input',
+    actor: { type: 'system', id: 'gantry', providerIdentity: null },
+    subject: {
+      repository: input.repository ?? null,
+      commit: input.commit ?? null,
+      runId: input.runId,
+      environment: null,
+      pipeline: input.pipeline ?? null,
+    },
+    outcome: 'rejected',
+    details,
+    correlationId: `forged:${input.runId}`,
   });
 }

@@ -20,6 +20,22 @@ export const PlanRequestSchema = z.object({
 });
 export type PlanRequest = z.infer<typeof PlanRequestSchema>;
 
+/**
+ * ResolvePlan's input: the pipeline, the execution's identity (from the context object), and the
+ * execution's whole input as `start`, which only two paths send: admission (a change's trigger
+ * and source) and the operator API (a rollback's run id). Anything else fails here, on the record.
+ */
+export const ResolveRequestSchema = z.object({
+  pipeline: PipelineDefinitionSchema,
+  start: z.union([
+    z.object({ rollback: z.object({ runId: z.string().min(1) }) }),
+    // Admission's StartExecution (associateWithParent) adds AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.
+    z.object({ trigger: z.enum(TRIGGERS), source: SourceEventSchema }),
+  ]),
+  execution: z.object({ id: z.string(), name: z.string() }),
+});
+export type ResolveRequest = z.infer<typeof ResolveRequestSchema>;
+
 /** What a run will do, decided once at its start; every later step reads it. */
 export const RunPlanSchema = z.object({
   runId: z.string(),

@@ -1,11 +1,37 @@
 import { ACTIVE_STATUSES } from '../runs/model';
 import { subjectOf } from './approval';
-import { type PlanRequest, type RunPlan, resolvePlan } from './plan';
+import { loadRollback, recordForgedInput } from './ownership';
+import { type PlanRequest, type ResolveRequest, type RunPlan, resolvePlan } from './plan';
 import type { PipelineDeps } from './ports';
 import { postStatus } from './status';
 
 /** ResolvePlan's answer: the plan, and whether the run must wait for its lane. */
 export type StartedRun = RunPlan & { readonly waitForTurn: boolean };
+
+/**
+ * ResolvePlan: a change's run is planned and recorded here; a rollback's run was recorded by the
+ * operator API, and its execution only loads it (after checking it is this execution's).
+ */
+export async function resolveRun(deps: PipelineDeps, request: ResolveRequest): Promise<StartedRun> {
+  const { start, pipeline, execution } = request;
+  if ('rollback' in start) {
+    const plan = await loadRollback(deps, start.rollback.runId, execution.id);
+    return { ...plan, waitForTurn: false };
+  }
+  return startRun(deps, { pipeline, execution, trigger: start.trigger, source: start.source });
+}
+
+/**
+ * An input ResolvePlan cannot read never came from admission (which always sends a change) nor
+ * from the operator API (which sends a rollback's id): someone started the execution by hand.
+ */
+export async function recordUnreadableStart(deps: PipelineDeps, event: unknown, message: string): Promise<void> {
+  const execution = (event as { execution?: { id?: unknown; name?: unknown } } | null)?.execution;
+  const executionArn = typeof execution?.id === 'string' ? execution.id : 'unknown';
+  const runId = typeof execution?.name === 'string' ? execution.name : 'unknown';
+  deps.logger.warn('execution started with an input no control-plane path sends', { executionArn, message });
+  await recordForgedInput(deps, { runId }, undefined, executionArn, 'resolve-plan', message);
+}
 
 /**
  * Plans a run and records it. A run whose lane (pipeline + environment) is busy is QUEUED under

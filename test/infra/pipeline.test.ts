@@ -51,11 +51,11 @@ describe('the widgets pipeline state machine', () => {
     }
   });
 
-  it('starts with ResolvePlan (a rollback run, started with its plan, skips it), handing it the config and the execution’s name', () => {
-    expect(asl.StartAt).toBe('Rollback?');
+  it('starts every execution with ResolvePlan, handing it the whole input, the config and the execution’s identity; a rollback then skips build and gates', () => {
+    expect(asl.StartAt).toBe('ResolvePlan');
     expect(state('Rollback?')).toMatchObject({
-      Choices: [{ Variable: '$.plan', IsPresent: true, Next: 'Rollback' }],
-      Default: 'ResolvePlan',
+      Choices: [{ Variable: '$.plan.trigger', StringEquals: 'rollback', Next: 'Rollback' }],
+      Default: 'Build',
     });
     expect(state('Rollback')).toMatchObject({ Next: 'NeedsApproval?' });
     const plan = state('ResolvePlan');
@@ -72,15 +72,14 @@ describe('the widgets pipeline state machine', () => {
           concurrency: 'queued',
           build: { projectName: 'gantry-widgets', untrustedProjectName: 'gantry-widgets-untrusted', env: {} },
         }),
-        'trigger.$': '$.trigger',
-        'source.$': '$.source',
+        'start.$': '$',
         execution: { 'id.$': '$$.Execution.Id', 'name.$': '$$.Execution.Name' },
       },
     });
     expect(plan.Catch).toEqual([expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'PlanFailed' })]);
   });
 
-  it('skips or queues before building', () => {
+  it('skips or queues before building (or, for a rollback, before skipping the build)', () => {
     expect(state('Skip?')).toMatchObject({
       Type: 'Choice',
       Choices: [{ Variable: '$.plan.skip', BooleanEquals: true, Next: 'Skipped' }],
@@ -88,11 +87,11 @@ describe('the widgets pipeline state machine', () => {
     });
     expect(state('Queued?')).toMatchObject({
       Choices: [{ Variable: '$.plan.waitForTurn', BooleanEquals: true, Next: 'WaitTurn' }],
-      Default: 'Build',
+      Default: 'Rollback?',
     });
     expect(state('WaitTurn')).toMatchObject({
       Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
-      Next: 'Build',
+      Next: 'Rollback?',
     });
   });
 
@@ -236,11 +235,11 @@ describe('the widgets pipeline state machine', () => {
 
   it('stays within 30 transitions for a deployed run, however long its canary (no polling loop)', () => {
     const path = [
-      'Rollback?',
       'ResolvePlan',
       'KeepPlan',
       'Skip?',
       'Queued?',
+      'Rollback?',
       'Build',
       'EvaluateGates',
       'GatesPassed?',

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, SendTaskSuccessCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { git } from '../../cli/local/sample-repo';
 import type { RunRecord } from '../../shared/runs/model';
 import { gantry, ROOT } from '../support/cli';
@@ -218,47 +218,71 @@ describe('the supply chain, end to end through local mode', () => {
     expect((await t.runs.list({ pipeline: 'sample-service' })).map((r) => r.commit)).not.toContain(pr.headSha);
   }, 60_000);
 
-  it('never deploys a plan forged into an execution started straight through the Step Functions API', async () => {
+  it('never deploys what an execution started straight through the Step Functions API asks for, and records each attempt', async () => {
     const servedBefore = await versionServed('gantry-sample-service-prod');
     const failed = (await t.runs.list({ pipeline: 'sample-service' })).find(
       (r) => r.status === 'FAILED' && r.environment === 'prod',
     );
     if (failed === undefined) throw new Error('no failed prod run to replay');
     const stateMachineArn = failed.executionArn.replace(':execution:', ':stateMachine:').replace(/:[^:]+$/, '');
-    const started = await t.sfn.send(
-      new StartExecutionCommand({
-        stateMachineArn,
-        name: 'forged-replay',
-        // The failed run's own plan, with its approval policy dropped: the Rollback? branch skips build and gates.
-        input: JSON.stringify({ plan: { ...failed.plan, approval: null } }),
+    const forge = async (name: string, input: unknown) => {
+      const started = await t.sfn.send(
+        new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }),
+      );
+      const ended = await eventually(`the forged execution ${name} to end`, async () => {
+        const d = await t.sfn.send(new DescribeExecutionCommand({ executionArn: started.executionArn }));
+        return d.status === 'RUNNING' ? undefined : d;
+      });
+      return { executionArn: started.executionArn ?? '', status: ended.status };
+    };
+    const security = async (runId: string) =>
+      JSON.parse(
+        (await gantry('audit', 'query', '--run', runId, '--type', 'security', '--json', '--data-dir', t.dataDir))
+          .stdout,
+      ) as { type: string; details: { step: string; reason: string; executionArn: string } }[];
+
+    // The failed run's own plan with its approval dropped: no control-plane path sends a plan.
+    const plan = await forge('forged-plan', { plan: { ...failed.plan, approval: null } });
+    // A rollback pointer to the failed run (it belongs to another execution), and to a run nobody planned.
+    const replay = await forge('forged-replay', { rollback: { runId: failed.runId } });
+    const fresh = await forge('rollback-forged', { rollback: { runId: 'rollback-forged' } });
+    for (const outcome of [plan, replay, fresh]) expect(outcome.status).toBe('FAILED');
+    expect(await security('forged-plan')).toEqual([
+      expect.objectContaining({
+        details: expect.objectContaining({ step: 'resolve-plan', executionArn: plan.executionArn }),
+      }),
+    ]);
+    expect((await security(failed.runId)).map((r) => r.details)).toContainEqual(
+      expect.objectContaining({
+        step: 'rollback',
+        executionArn: replay.executionArn,
+        reason: expect.stringContaining(`belongs to execution ${failed.executionArn}`),
       }),
     );
-    const ended = await eventually('the forged execution to end', async () => {
-      const d = await t.sfn.send(new DescribeExecutionCommand({ executionArn: started.executionArn }));
-      return d.status === 'RUNNING' ? undefined : d;
-    });
-    expect(ended.status).toBe('FAILED');
+    expect((await security('rollback-forged'))[0]?.details.reason).toMatch(/no run rollback-forged was planned/);
     expect(await versionServed('gantry-sample-service-prod')).toBe(servedBefore);
-    const ledger = await gantry(
-      'audit',
-      'query',
-      '--run',
-      failed.runId,
-      '--type',
-      'security',
-      '--json',
-      '--data-dir',
-      t.dataDir,
-    );
-    const [record] = JSON.parse(ledger.stdout) as { type: string; details: { reason: string; executionArn: string } }[];
-    expect(record).toMatchObject({
-      type: 'security.forged_input',
-      details: {
-        executionArn: started.executionArn,
-        reason: expect.stringContaining(`belongs to execution ${failed.executionArn}`),
-      },
-    });
-  }, 60_000);
+  }, 90_000);
+
+  it('does not count an approval answered straight through SendTaskSuccess: the release is refused, not deployed', async () => {
+    const servedBefore = await versionServed('gantry-sample-service-prod');
+    releaseBranch('release/9.2');
+    const waiting = await waitingForApproval((await t.push({ branch: 'release/9.2' })).push.after);
+    // Someone with states:SendTaskSuccess and read access to the runs table answers the approval by hand.
+    const token = (await t.runs.get(waiting.runId))?.approval?.taskToken ?? '';
+    expect(token).not.toBe('');
+    await t.sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify({ approvedBy: ['bob'] }) }));
+
+    const refused = await finishedRun(t, waiting.commit);
+    expect(refused).toMatchObject({ status: 'FAILED', failure: { stage: 'deploy' } });
+    expect(refused.failure?.reason).toMatch(/requires 1 approval\(s\); run .* has 0 recorded/);
+    expect(refused.deployment).toBeUndefined();
+    expect(await versionServed('gantry-sample-service-prod')).toBe(servedBefore);
+    const ledger = await gantry('audit', 'query', '--run', waiting.runId, '--json', '--data-dir', t.dataDir);
+    const types = (JSON.parse(ledger.stdout) as { type: string }[]).map((r) => r.type);
+    expect(types).toContain('security.forged_input');
+    expect(types).not.toContain('approval.granted');
+    expect(types).not.toContain('deploy.started');
+  }, 180_000);
 
   it('prints and verifies a run’s provenance with the CLI, and refuses a file that is not its artifact', async () => {
     const release = (await t.runs.list({ pipeline: 'sample-service' })).find(

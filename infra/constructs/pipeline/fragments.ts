@@ -133,8 +133,8 @@ export function planFragment(
     steps.resolvePlan,
     {
       pipeline: definition,
-      'trigger.$': '$.trigger',
-      'source.$': '$.source',
+      // The whole input, so that ResolvePlan sees (and records) any input no control-plane path sends.
+      'start.$': '$',
       execution: { 'id.$': '$$.Execution.Id', 'name.$': '$$.Execution.Name' },
     },
     '$.resolved',
@@ -328,8 +328,10 @@ export function deployFragment(
 }
 
 /**
- * Rollback? → a rollback run (started by `gantry runs rollback` with its plan made) skips build
- * and gates: the revision it redeploys passed them when it was first released.
+ * Rollback? → `rollback`, else `change`. A rollback's execution is started by the operator API
+ * with only its run's id, and ResolvePlan loaded the plan the API recorded (who asked, which
+ * revision) after checking the run is this very execution's. The run skips build and gates (the
+ * revision passed them when it was first released), never the approval.
  */
 export function rollbackFragment(
   scope: Construct,
@@ -341,7 +343,9 @@ export function rollbackFragment(
   const skipBuild = new Pass(scope, 'Rollback', {
     parameters: { 'plan.$': '$.plan', build: { id: 'none', status: 'NOT_BUILT' } },
   });
-  return new Choice(scope, 'Rollback?').when(Condition.isPresent('$.plan'), skipBuild.next(rollback)).otherwise(change);
+  return new Choice(scope, 'Rollback?')
+    .when(Condition.stringEquals('$.plan.trigger', 'rollback'), skipBuild.next(rollback))
+    .otherwise(change);
 }
 
 /** ReportSuccess → Succeeded */

@@ -170,8 +170,12 @@ export class Pipeline extends Construct {
     const gates = gatesFragment(states, props.steps, failures, approval);
     const build = buildFragment(states, failures);
     build.next(provenanceFragment(states, props.steps, failures, gates));
-    const change = planFragment(states, props.steps, props.definition, build);
-    const definition = rollbackFragment(states, props.definition, approval, change);
+    const definition = planFragment(
+      states,
+      props.steps,
+      props.definition,
+      rollbackFragment(states, props.definition, approval, build),
+    );
     const machine = new StateMachine(this, 'StateMachine', {
       stateMachineName: pipelineStateMachineName(props.config.name),
       stateMachineType: StateMachineType.STANDARD,

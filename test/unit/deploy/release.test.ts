@@ -11,11 +11,12 @@ import {
   startDeployment,
 } from '../../../shared/deploy/release';
 import { type RunPlan, resolvePlan } from '../../../shared/pipelines/plan';
+import { resolveRun } from '../../../shared/pipelines/start';
 import { recordProvenance } from '../../../shared/provenance/record';
 import { createRunsTable } from '../../support/aws';
 import { FakeDeployControl } from '../../support/deploy-fakes';
 import { type PipelineFakes, pipelineFakes } from '../../support/pipeline-fakes';
-import { planRequest, sourceEvent } from '../../support/plans';
+import { DEFINITION, planRequest, sourceEvent } from '../../support/plans';
 import { FakeBuildSource, HmacSigner, MemoryVersionedObjects } from '../../support/provenance-fakes';
 
 const BUCKET = 'artifacts-bucket';
@@ -265,6 +266,23 @@ describe('deploying a run through CodeDeploy', () => {
       await expectForged({ ...plan, approval: null }, forgedExecution, /belongs to execution/);
     });
 
+    it('a rollback pointer to a run that is not this execution’s rollback, or no longer running', async () => {
+      const change = await devRun();
+      const load = (runId: string, id: string) =>
+        resolveRun(deps, { pipeline: DEFINITION, start: { rollback: { runId } }, execution: { id, name: 'x' } });
+      await expect(load('rollback-nothing', forgedExecution)).rejects.toMatchObject({
+        name: 'Gantry.ForgedInput',
+        message: expect.stringMatching(/no run rollback-nothing was planned/),
+      });
+      await expect(load(change.runId, forgedExecution)).rejects.toThrow(/belongs to execution/);
+      await expect(load(change.runId, change.executionArn)).rejects.toThrow(/is a push run, not a rollback/);
+      expect(f.audit.records.filter((r) => r.type === 'security.forged_input').map((r) => r.details.step)).toEqual([
+        'rollback',
+        'rollback',
+        'rollback',
+      ]);
+    });
+
     it('deploys a gated run once decide() recorded its approval', async () => {
       const plan = await devRun(Buffer.from('release'), 'e'.repeat(40), 'release/1.0');
       await f.runs.openApproval(
@@ -448,6 +466,16 @@ describe('deploying a run through CodeDeploy', () => {
       return plan;
     }
 
+    /** What the rollback's execution does first: ResolvePlan loads its run, as this execution's. */
+    async function loadedRollback(runId: string): Promise<RunPlan> {
+      const arn = (await f.runs.get(runId))?.executionArn ?? '';
+      return resolveRun(deps, {
+        pipeline: DEFINITION,
+        start: { rollback: { runId } },
+        execution: { id: arn, name: runId },
+      });
+    }
+
     it('roll an environment back to its last good revision as a new, linked, audited run', async () => {
       const v4 = await released('4', '2026-11-23T10:00:00Z');
       const v5 = await released('5', '2026-11-23T11:00:00Z');
@@ -461,7 +489,9 @@ describe('deploying a run through CodeDeploy', () => {
       expect(started?.stateMachineArn).toBe(
         'arn:aws:states:us-east-1:123456789012:stateMachine:gantry-pipeline-widgets',
       );
-      const plan = (started?.input as { plan: RunPlan } | undefined)?.plan as RunPlan;
+      // The execution gets only the run's id, and loads the plan the operator API recorded.
+      expect(started?.input).toEqual({ rollback: { runId: out.runId } });
+      const plan = await loadedRollback(out.runId);
       expect(plan).toMatchObject({
         trigger: 'rollback',
         runId: out.runId,
@@ -486,7 +516,7 @@ describe('deploying a run through CodeDeploy', () => {
       await released('4', '2026-11-23T10:00:00Z');
       await released('5', '2026-11-23T11:00:00Z');
       const out = await rollback(deps, { environment: 'dev', principal: 'arn:aws:iam::1:user/ops', reason: 'x' });
-      const plan = (f.executions.started[0]?.input as { plan: RunPlan } | undefined)?.plan as RunPlan;
+      const plan = await loadedRollback(out.runId);
       cd.codeOf.set('widgets-dev:4', Buffer.from('swapped').toString('base64'));
       await expect(startDeployment(deps, plan, 'token-rb', plan.executionArn)).rejects.toMatchObject({
         name: 'Gantry.DeployRefused',
