@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import canonicalize from 'canonicalize';
 import { z } from 'zod';
 
 /** Git providers whose webhooks Gantry accepts; the `{provider}` path segment of the webhook URL. */
@@ -113,4 +115,15 @@ export type SourceDetailType = (typeof DETAIL_TYPES)[SourceKind];
 
 export function detailTypeOf(kind: SourceKind): SourceDetailType {
   return DETAIL_TYPES[kind];
+}
+
+/**
+ * SHA-256 over the RFC 8785 canonical JSON of a source event as its schema reads it. The
+ * receiver stores it with the delivery it verified; ResolvePlan refuses any source event whose
+ * digest the receiver did not store (an execution started by hand with a made-up change).
+ */
+export function sourceEventDigest(event: SourceEvent): string {
+  const json = canonicalize(SourceEventSchema.parse(event));
+  if (json === undefined) throw new Error('a source event cannot be canonicalized');
+  return createHash('sha256').update(json).digest('hex');
 }

@@ -4,6 +4,8 @@ import { intFromEnv, jsonFromEnv, readEnv } from '../config/env';
 /** Environment variables the pipeline constructs set and the step functions read. */
 export const PIPELINE_ENV = {
   runsTable: 'RUNS_TABLE_NAME',
+  /** Where the webhook receiver records verified deliveries (ResolvePlan reads it). */
+  deliveriesTable: 'DELIVERIES_TABLE_NAME',
   eventBus: 'EVENT_BUS_NAME',
   secretCacheSeconds: 'SECRET_CACHE_TTL_SECONDS',
   /** JSON: connection name → `{ provider, apiUrl }`, where commit statuses are posted. */

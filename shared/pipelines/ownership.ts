@@ -12,7 +12,12 @@ export class ForgedInputError extends Error {
 }
 
 /** What a step's input says about its run: only a pointer, checked against the runs table. */
-export type RunPointer = Pick<RunPlan, 'runId'> & Partial<Pick<RunPlan, 'repository' | 'commit' | 'pipeline'>>;
+export interface RunPointer {
+  readonly runId: string;
+  readonly repository?: string | null;
+  readonly commit?: string | null;
+  readonly pipeline?: string | null;
+}
 
 /**
  * The run a step may act for: the one the control plane recorded for this very execution.

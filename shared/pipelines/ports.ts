@@ -1,4 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Provider } from '../../events';
 import type { AuditSink } from '../audit/audit';
 import type { EventBus } from '../bus/event-bus';
 import type { RunStore } from '../runs/store';
@@ -37,6 +38,15 @@ export interface CommitStatusRequest {
 /** Port: posts commit statuses; never fails a run because a provider did not answer. */
 export interface StatusPort {
   report(status: CommitStatusRequest): Promise<void>;
+}
+
+/**
+ * Port: what the webhook receiver recorded about a change it verified and published. ResolvePlan
+ * plans only changes found here, so an execution started by hand with a made-up change (another
+ * clone URL, an unreviewed commit named as main's) is refused before anything builds.
+ */
+export interface AdmittedChanges {
+  admittedDigest(key: { provider: Provider; deliveryId: string }, eventId: string): Promise<string | undefined>;
 }
 
 /** Everything the pipeline steps need; each handler wires the parts it uses. */

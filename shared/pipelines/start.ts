@@ -1,8 +1,9 @@
+import { sourceEventDigest } from '../../events';
 import { ACTIVE_STATUSES } from '../runs/model';
 import { subjectOf } from './approval';
-import { loadRollback, recordForgedInput } from './ownership';
+import { ForgedInputError, loadRollback, recordForgedInput } from './ownership';
 import { type PlanRequest, type ResolveRequest, type RunPlan, resolvePlan } from './plan';
-import type { PipelineDeps } from './ports';
+import type { AdmittedChanges, PipelineDeps } from './ports';
 import { postStatus } from './status';
 
 /** ResolvePlan's answer: the plan, and whether the run must wait for its lane. */
@@ -12,13 +13,31 @@ export type StartedRun = RunPlan & { readonly waitForTurn: boolean };
  * ResolvePlan: a change's run is planned and recorded here; a rollback's run was recorded by the
  * operator API, and its execution only loads it (after checking it is this execution's).
  */
-export async function resolveRun(deps: PipelineDeps, request: ResolveRequest): Promise<StartedRun> {
+export async function resolveRun(
+  deps: PipelineDeps & { readonly admissions: AdmittedChanges },
+  request: ResolveRequest,
+): Promise<StartedRun> {
   const { start, pipeline, execution } = request;
   if ('rollback' in start) {
     const plan = await loadRollback(deps, start.rollback.runId, execution.id);
     return { ...plan, waitForTurn: false };
   }
-  return startRun(deps, { pipeline, execution, trigger: start.trigger, source: start.source });
+  const { source } = start;
+  const admitted = await deps.admissions.admittedDigest(source, source.eventId);
+  const why =
+    admitted === undefined
+      ? `no verified delivery ${source.deliveryId} from ${source.provider} holds event ${source.eventId}`
+      : admitted !== sourceEventDigest(source)
+        ? `event ${source.eventId} differs from what the webhook receiver verified and published`
+        : source.repository.fullName !== pipeline.source.repository
+          ? `event ${source.eventId} is for ${source.repository.fullName}, not ${pipeline.source.repository}`
+          : null;
+  if (why !== null) {
+    const pointer = { runId: execution.name, repository: source.repository.fullName, commit: source.headSha };
+    await recordForgedInput(deps, pointer, undefined, execution.id, 'resolve-plan', why);
+    throw new ForgedInputError(`plan refused: ${why}`);
+  }
+  return startRun(deps, { pipeline, execution, trigger: start.trigger, source });
 }
 
 /**

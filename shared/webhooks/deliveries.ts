@@ -26,6 +26,8 @@ export interface DeliveryClaim {
   readonly ttlSeconds: number;
   readonly repository: string | null;
   readonly eventCount: number;
+  /** eventId → `sourceEventDigest` of each event as published: what ResolvePlan accepts as admitted. */
+  readonly sources: Readonly<Record<string, string>>;
 }
 
 /** Port: remembers deliveries so a redelivery is answered without publishing twice. */
@@ -64,6 +66,7 @@ export class DynamoDbDeliveryStore implements DeliveryStore {
             expiresAt: Math.floor(now / 1000) + claim.ttlSeconds,
             repository: claim.repository ?? undefined,
             eventCount: claim.eventCount,
+            sources: claim.sources,
           },
           // Expired items count as absent: TTL deletion lags, and local DynamoDB never expires them.
           ConditionExpression:
@@ -109,6 +112,20 @@ export class DynamoDbDeliveryStore implements DeliveryStore {
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
+  }
+
+  /** The digest the receiver stored for an event it verified and published (ResolvePlan's check). */
+  async admittedDigest(key: DeliveryKey, eventId: string): Promise<string | undefined> {
+    const out = await this.db.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: deliveryPk(key) },
+        ConsistentRead: true,
+        ProjectionExpression: 'sources',
+      }),
+    );
+    const digest = (out.Item?.sources as Record<string, unknown> | undefined)?.[eventId];
+    return typeof digest === 'string' ? digest : undefined;
   }
 
   private async existingState(key: DeliveryKey): Promise<ClaimResult> {

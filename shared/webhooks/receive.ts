@@ -1,5 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { DETAIL_TYPES, SOURCE_EVENT_SOURCE, type SourceEvent } from '../../events';
+import { DETAIL_TYPES, SOURCE_EVENT_SOURCE, type SourceEvent, sourceEventDigest } from '../../events';
 import type { AuditSink } from '../audit/audit';
 import type { EventBus } from '../bus/event-bus';
 import { type SecretSource, SecretUnavailableError, webhookSecretsOf } from '../secrets/secrets';
@@ -7,7 +7,7 @@ import type { ConnectionDirectory } from './connections';
 import { type DeadLetterSink, deadLetterOf } from './dead-letters';
 import type { DeliveryKey, DeliveryStore } from './deliveries';
 import { WebhookError } from './errors';
-import { fitForBus } from './fit';
+import { type FittedEvent, fitForBus } from './fit';
 import { adapterFor, bodyFormatFor, deliveryIdOf, type ParsedDelivery, toSourceEvents } from './normalize';
 import { parseBody } from './payload';
 import type { Headers, WebhookRequest } from './request';
@@ -75,6 +75,7 @@ async function receive(deps: ReceiverDeps, incoming: IncomingDelivery): Promise<
     return { outcome: 'ignored', deliveryId: key.deliveryId, eventName };
   }
   const repository = events[0]?.repository.fullName ?? null;
+  const fitted = events.map(fitForBus);
   const claim = await storeCall(() =>
     deps.deliveries.claim(key, {
       at: receivedAt,
@@ -82,6 +83,7 @@ async function receive(deps: ReceiverDeps, incoming: IncomingDelivery): Promise<
       ttlSeconds: deps.limits.deliveryTtlSeconds,
       repository,
       eventCount: events.length,
+      sources: Object.fromEntries(fitted.map(({ detail }) => [detail.eventId, sourceEventDigest(detail)])),
     }),
   );
   if (claim === 'duplicate') {
@@ -91,7 +93,7 @@ async function receive(deps: ReceiverDeps, incoming: IncomingDelivery): Promise<
   if (claim === 'in_progress') {
     throw new WebhookError('delivery_in_progress', 'this delivery is being processed; retry later', { ...key });
   }
-  return publishClaimed(deps, delivery, key, events);
+  return publishClaimed(deps, delivery, key, fitted);
 }
 
 /** Verification comes before anything reads the payload beyond the repository name. */
@@ -133,9 +135,8 @@ async function publishClaimed(
   deps: ReceiverDeps,
   delivery: ParsedDelivery,
   key: DeliveryKey,
-  normalized: readonly SourceEvent[],
+  fitted: readonly FittedEvent[],
 ): Promise<Receipt> {
-  const fitted = normalized.map(fitForBus);
   const events = fitted.map((f) => f.detail);
   const failed = await deps.bus.put(
     fitted.map(({ detail, json }) => ({

@@ -17,6 +17,7 @@ import {
   startTestPlane,
   type TestPlane,
 } from '../support/local';
+import { sourceEvent } from '../support/plans';
 
 /** The build secret the release project is given, and that nothing untrusted may see. */
 const SECRET_VARIABLE = 'PUBLISH_TOKEN';
@@ -246,7 +247,15 @@ describe('the supply chain, end to end through local mode', () => {
     // A rollback pointer to the failed run (it belongs to another execution), and to a run nobody planned.
     const replay = await forge('forged-replay', { rollback: { runId: failed.runId } });
     const fresh = await forge('rollback-forged', { rollback: { runId: 'rollback-forged' } });
-    for (const outcome of [plan, replay, fresh]) expect(outcome.status).toBe('FAILED');
+    // A made-up push to main of this very repository, built from a clone URL of the forger's choosing.
+    const repository = { fullName: failed.repository, cloneUrl: 'https://evil.example/x.git', htmlUrl: null };
+    const change = await forge('forged-change', { trigger: 'push', source: sourceEvent({ repository }) });
+    for (const outcome of [plan, replay, fresh, change]) expect(outcome.status).toBe('FAILED');
+    expect((await security('forged-change'))[0]?.details).toMatchObject({
+      step: 'resolve-plan',
+      reason: expect.stringMatching(/no verified delivery .* holds event/),
+    });
+    expect((await t.runs.list({ pipeline: 'sample-service' })).map((r) => r.runId)).not.toContain('forged-change');
     expect(await security('forged-plan')).toEqual([
       expect.objectContaining({
         details: expect.objectContaining({ step: 'resolve-plan', executionArn: plan.executionArn }),

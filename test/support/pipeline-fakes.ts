@@ -1,6 +1,8 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type SourceEvent, sourceEventDigest } from '../../events';
 import { documentClient } from '../../shared/aws/clients';
 import type {
+  AdmittedChanges,
   ArtifactStore,
   CommitStatusRequest,
   ExecutionControl,
@@ -49,6 +51,19 @@ export class MemoryArtifacts implements ArtifactStore {
     const file = this.files.get(key);
     if (file === undefined) throw new Error(`no ${key}`);
     return file;
+  }
+}
+
+/** What the webhook receiver stored for the changes it verified: only events `admit`ted are. */
+export class MemoryAdmissions implements AdmittedChanges {
+  private readonly digests = new Map<string, string>();
+
+  admit(event: SourceEvent): void {
+    this.digests.set(`${event.provider}#${event.deliveryId}#${event.eventId}`, sourceEventDigest(event));
+  }
+
+  async admittedDigest(key: { provider: string; deliveryId: string }, eventId: string): Promise<string | undefined> {
+    return this.digests.get(`${key.provider}#${key.deliveryId}#${eventId}`);
   }
 }
 

@@ -20,7 +20,7 @@ export const PREVIOUS_SECRET = 'gantry:the-secret-before-rotation';
 
 /** Deliveries in memory, with the same claim/lease rules as the DynamoDB store. */
 export class MemoryDeliveryStore implements DeliveryStore {
-  readonly items = new Map<string, { state: string; claimedAt: number }>();
+  readonly items = new Map<string, { state: string; claimedAt: number; sources: Readonly<Record<string, string>> }>();
 
   async claim(key: DeliveryKey, claim: DeliveryClaim): Promise<ClaimResult> {
     const existing = this.items.get(deliveryPk(key));
@@ -28,7 +28,7 @@ export class MemoryDeliveryStore implements DeliveryStore {
     if (existing && !(existing.state === 'received' && existing.claimedAt < now - claim.leaseMs)) {
       return existing.state === 'received' ? 'in_progress' : 'duplicate';
     }
-    this.items.set(deliveryPk(key), { state: 'received', claimedAt: now });
+    this.items.set(deliveryPk(key), { state: 'received', claimedAt: now, sources: claim.sources });
     return 'claimed';
   }
 

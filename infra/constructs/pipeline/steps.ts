@@ -8,7 +8,7 @@ import { PIPELINE_ENV, type StatusApis } from '../../../shared/pipelines/env';
 import { PROVENANCE_ENV } from '../../../shared/provenance/env';
 import type { ConnectionSecrets } from '../connection-secrets';
 import { GantryFunction } from '../gantry-function';
-import { artifactsBucketArn, RUNS_TABLE_NAME, runsTableArns } from '../names';
+import { artifactsBucketArn, DELIVERIES_TABLE_NAME, RUNS_TABLE_NAME, runsTableArns, tableArn } from '../names';
 import { pipelineArns } from './names';
 
 export interface PipelineStepsProps {
@@ -51,7 +51,12 @@ export class PipelineSteps extends Construct {
     const make = (name: string, description: string, timeout = 30) =>
       new GantryFunction(this, name, { name, description, environment, timeout: Duration.seconds(timeout) });
     this.functions = {
-      resolvePlan: make('resolve-plan', 'Plans a pipeline run, records it, applies the concurrency policy'),
+      resolvePlan: new GantryFunction(this, 'resolve-plan', {
+        name: 'resolve-plan',
+        description: 'Plans a pipeline run, records it, applies the concurrency policy',
+        environment: { ...environment, [PIPELINE_ENV.deliveriesTable]: DELIVERIES_TABLE_NAME },
+        timeout: Duration.seconds(30),
+      }),
       waitTurn: make('wait-turn', 'Parks a queued run until its lane is free'),
       recordProvenance: make(
         'record-provenance',
@@ -86,6 +91,10 @@ export class PipelineSteps extends Construct {
     const { resolvePlan, waitTurn, evaluateGates, requestApproval, reportStatus, recordProvenance } = this.functions;
     resolvePlan.function.addToRolePolicy(
       new PolicyStatement({ actions: ['states:StopExecution'], resources: [arns.executions] }),
+    );
+    // Plans only changes the webhook receiver verified: it reads (never writes) their digests.
+    resolvePlan.function.addToRolePolicy(
+      new PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [tableArn(this, DELIVERIES_TABLE_NAME)] }),
     );
     for (const step of [resolvePlan, waitTurn, reportStatus]) {
       step.function.addToRolePolicy(

@@ -15,7 +15,7 @@ import { resolveRun } from '../../../shared/pipelines/start';
 import { recordProvenance } from '../../../shared/provenance/record';
 import { createRunsTable } from '../../support/aws';
 import { FakeDeployControl } from '../../support/deploy-fakes';
-import { type PipelineFakes, pipelineFakes } from '../../support/pipeline-fakes';
+import { MemoryAdmissions, type PipelineFakes, pipelineFakes } from '../../support/pipeline-fakes';
 import { DEFINITION, planRequest, sourceEvent } from '../../support/plans';
 import { FakeBuildSource, HmacSigner, MemoryVersionedObjects } from '../../support/provenance-fakes';
 
@@ -269,7 +269,10 @@ describe('deploying a run through CodeDeploy', () => {
     it('a rollback pointer to a run that is not this execution’s rollback, or no longer running', async () => {
       const change = await devRun();
       const load = (runId: string, id: string) =>
-        resolveRun(deps, { pipeline: DEFINITION, start: { rollback: { runId } }, execution: { id, name: 'x' } });
+        resolveRun(
+          { ...deps, admissions: new MemoryAdmissions() },
+          { pipeline: DEFINITION, start: { rollback: { runId } }, execution: { id, name: 'x' } },
+        );
       await expect(load('rollback-nothing', forgedExecution)).rejects.toMatchObject({
         name: 'Gantry.ForgedInput',
         message: expect.stringMatching(/no run rollback-nothing was planned/),
@@ -469,11 +472,14 @@ describe('deploying a run through CodeDeploy', () => {
     /** What the rollback's execution does first: ResolvePlan loads its run, as this execution's. */
     async function loadedRollback(runId: string): Promise<RunPlan> {
       const arn = (await f.runs.get(runId))?.executionArn ?? '';
-      return resolveRun(deps, {
-        pipeline: DEFINITION,
-        start: { rollback: { runId } },
-        execution: { id: arn, name: runId },
-      });
+      return resolveRun(
+        { ...deps, admissions: new MemoryAdmissions() },
+        {
+          pipeline: DEFINITION,
+          start: { rollback: { runId } },
+          execution: { id: arn, name: runId },
+        },
+      );
     }
 
     it('roll an environment back to its last good revision as a new, linked, audited run', async () => {

@@ -1,13 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SourceEvent } from '../../../events';
 import { type RunningDynalite, startDynalite } from '../../../local/dynamodb/dynalite';
 import { describeFailure, finishRun, recordFailure } from '../../../shared/pipelines/finish';
 import { classifyReport, evaluateRunGates } from '../../../shared/pipelines/gates';
 import { resolvePlan } from '../../../shared/pipelines/plan';
-import { startRun, waitForTurn } from '../../../shared/pipelines/start';
+import { resolveRun, startRun, waitForTurn } from '../../../shared/pipelines/start';
 import { createRunsTable } from '../../support/aws';
-import { type PipelineFakes, pipelineFakes } from '../../support/pipeline-fakes';
+import { MemoryAdmissions, type PipelineFakes, pipelineFakes } from '../../support/pipeline-fakes';
 import { DEFINITION, planRequest, sourceEvent } from '../../support/plans';
 
 const REPORTS = join(import.meta.dirname, '..', '..', 'fixtures', 'reports');
@@ -45,6 +46,33 @@ describe('pipeline runs', () => {
         expect.objectContaining({ state: 'pending', context: 'gantry/widgets', connection: 'gh' }),
       ]);
       expect(f.audit.records.map((r) => r.type)).toEqual(['run.started']);
+    });
+
+    it('plans only a change the webhook receiver verified and published, exactly as published', async () => {
+      const admissions = new MemoryAdmissions();
+      const deps = { ...f.deps, admissions };
+      const resolve = (source: SourceEvent) => {
+        const { pipeline, execution } = planRequest(source);
+        return resolveRun(deps, { pipeline, execution, start: { trigger: 'push', source } });
+      };
+      const admitted = sourceEvent();
+      admissions.admit(admitted);
+      await expect(resolve(admitted)).resolves.toMatchObject({ skip: false, environment: 'dev' });
+
+      // Made up by whoever may StartExecution: no delivery holds it; a published change with
+      // another clone URL; a change admitted for another repository.
+      const madeUp = sourceEvent({ headSha: 'f'.repeat(40) });
+      const cloned = { ...admitted, repository: { ...admitted.repository, cloneUrl: 'https://evil.example/w.git' } };
+      const other = sourceEvent({ repository: { fullName: 'acme/other', cloneUrl: null, htmlUrl: null } });
+      admissions.admit(other);
+      await expect(resolve(madeUp)).rejects.toThrow(/no verified delivery .* holds event/);
+      await expect(resolve(cloned)).rejects.toThrow(/differs from what the webhook receiver verified/);
+      await expect(resolve(other)).rejects.toMatchObject({
+        name: 'Gantry.ForgedInput',
+        message: expect.stringMatching(/is for acme\/other, not acme\/widgets/),
+      });
+      expect(await f.runs.list({ pipeline: 'widgets' })).toHaveLength(1);
+      expect(f.audit.records.filter((r) => r.type === 'security.forged_input')).toHaveLength(3);
     });
 
     it('records nothing for a change it skips', async () => {

@@ -6,7 +6,14 @@ import { createPkTable } from '../../support/aws';
 
 const key = { provider: 'github', deliveryId: 'd-1' } as const;
 const at = new Date('2026-11-23T10:00:00Z');
-const claim: DeliveryClaim = { at, leaseMs: 60_000, ttlSeconds: 3600, repository: 'acme/widgets', eventCount: 1 };
+const claim: DeliveryClaim = {
+  at,
+  leaseMs: 60_000,
+  ttlSeconds: 3600,
+  repository: 'acme/widgets',
+  eventCount: 1,
+  sources: { 'github:d-1:0': 'ab' },
+};
 const later = (ms: number) => ({ ...claim, at: new Date(at.getTime() + ms) });
 
 describe('DynamoDbDeliveryStore (on dynalite)', () => {

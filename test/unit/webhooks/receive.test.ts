@@ -1,3 +1,4 @@
+import { type SourceEvent, sourceEventDigest } from '../../../events';
 import { WebhookError } from '../../../shared/webhooks/errors';
 import { type IncomingDelivery, receiveDelivery } from '../../../shared/webhooks/receive';
 import { githubPushBody, signedDelivery } from '../../support/deliveries';
@@ -40,6 +41,17 @@ describe('receiveDelivery', () => {
       }),
     ]);
     expect([...f.deliveries.items.values()]).toEqual([expect.objectContaining({ state: 'published' })]);
+  });
+
+  it('records, with the delivery, the digest of each event exactly as published (what ResolvePlan will accept)', async () => {
+    const f = receiverFakes();
+    await receiveDelivery(f.deps, signedDelivery(githubPushBody()));
+    const detail = f.bus.published[0]?.detail as SourceEvent;
+    const [item] = [...f.deliveries.items.values()];
+    expect(item?.sources).toEqual({ [detail.eventId]: sourceEventDigest(detail) });
+    // The digest covers every field: a different clone URL is another change.
+    const moved = { ...detail, repository: { ...detail.repository, cloneUrl: 'https://evil.example/x.git' } };
+    expect(sourceEventDigest(moved)).not.toBe(item?.sources[detail.eventId]);
   });
 
   it('answers a redelivery as a duplicate and publishes nothing more', async () => {
@@ -189,7 +201,7 @@ describe('receiveDelivery', () => {
     const delivery = signedDelivery(githubPushBody());
     await f.deliveries.claim(
       { provider: 'github', deliveryId: '72d3162e-cc78-11e3-81ab-4c9367dc0958' },
-      { at: f.now, leaseMs: 60_000, ttlSeconds: 60, repository: null, eventCount: 1 },
+      { at: f.now, leaseMs: 60_000, ttlSeconds: 60, repository: null, eventCount: 1, sources: {} },
     );
 
     await expect(refusal(receiveDelivery(f.deps, delivery))).resolves.toMatchObject({
