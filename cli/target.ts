@@ -106,9 +106,13 @@ export async function callOperatorApi(
 ): Promise<{ status: number; body: Record<string, unknown> }> {
   const body = JSON.stringify(payload);
   if (target.kind === 'local') {
+    if (!as)
+      throw new UsageError(
+        'in local mode, say who acts with --as <identity> (an identity of gantry.config.yaml; in AWS your IAM principal acts)',
+      );
     return post(`${target.info.webhookUrl}/${path}`, body, {
       'content-type': 'application/json',
-      'x-gantry-principal': as ?? 'operator',
+      'x-gantry-principal': as,
     });
   }
   if (as)

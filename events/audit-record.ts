@@ -100,6 +100,8 @@ export const AUDIT_DETAILS = {
   'run.succeeded': z.object({ deployed: z.boolean() }),
   'run.failed': z.object({ stage: text, error: text, reason: text }),
   'operator.action': z.object({ action: text, reason: nullableText, target: nullableText }),
+  /** An operator API caller was refused (a decision, a cancel, a rollback): who, what, and why. */
+  'operator.refused': z.object({ action: text, code: text, reason: text, principal: text }),
 } as const satisfies Record<string, z.ZodType>;
 
 export type AuditType = keyof typeof AUDIT_DETAILS;

@@ -81,7 +81,7 @@ export function registerRunsCommands(program: Command): void {
     .description('stop a run; a run that is deploying has its deployment stopped and rolled back')
     .argument('<run>', 'run id, or its first characters')
     .requiredOption('--reason <text>', 'why: recorded in the audit ledger')
-    .option('--as <identity>', 'local mode: who cancels (default: operator)')
+    .option('--as <identity>', 'local mode: who cancels (an operator identity of gantry.config.yaml)')
     .action(async (id: string, options: { reason: string; as?: string }) => {
       const { resolveTarget, callOperatorApi } = await import('../target');
       const { findRun } = await import('../runs');
@@ -108,7 +108,7 @@ export function registerRunsCommands(program: Command): void {
     .argument('<run|env>', 'a run (roll back what it deployed) or an environment name (roll back what it runs now)')
     .requiredOption('--reason <text>', 'why: recorded in the audit ledger')
     .option('--pipeline <name>', 'when several pipelines deploy to the environment')
-    .option('--as <identity>', 'local mode: who rolls back (default: operator)')
+    .option('--as <identity>', 'local mode: who rolls back (an operator identity of gantry.config.yaml)')
     .option('--json', 'print the new run as JSON')
     .action(async (subject: string, options: { reason: string; pipeline?: string; as?: string; json?: boolean }) => {
       const { resolveTarget, callOperatorApi } = await import('../target');

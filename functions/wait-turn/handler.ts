@@ -1,13 +1,17 @@
 import { stepHandler } from '../../shared/lambda/step-handler';
 import { observability } from '../../shared/observability';
+import { releaseLane } from '../../shared/pipelines/finish';
 import { waitForTurn } from '../../shared/pipelines/start';
-import { TokenStepInputSchema } from '../../shared/pipelines/steps';
+import { LaneStepInputSchema } from '../../shared/pipelines/steps';
 import { awsPipelineDeps } from '../../shared/pipelines/wiring';
 
 const o11y = observability();
 const deps = awsPipelineDeps(o11y);
 
-/** WaitTurn (.waitForTaskToken): a queued run parks until the run ahead of it in its lane ends. */
-export const handler = stepHandler(o11y, TokenStepInputSchema, ({ plan, taskToken }) =>
-  waitForTurn(deps, plan, taskToken),
+/**
+ * The lane's one keeper: WaitTurn (.waitForTaskToken) parks a queued run until the run ahead of
+ * it ends; ReleaseLane, at the end of every run, hands the lane to the next queued run.
+ */
+export const handler = stepHandler(o11y, LaneStepInputSchema, (input) =>
+  'release' in input ? releaseLane(deps, input.plan, input.execution) : waitForTurn(deps, input.plan, input.taskToken),
 );

@@ -44,19 +44,29 @@ export function pipelineDefinition(config: GantryConfig, pipeline: PipelineConfi
       name: env.name,
       branches: env.branches,
       approval: env.approval,
-      approvers: [...new Set(env.approval.approverGroups.flatMap((g) => config.approvers.groups[g] ?? []))].map(
-        (identity) => ({
-          identity,
-          principals: config.approvers.identities[identity]?.principals ?? [],
-          git: config.approvers.identities[identity]?.git ?? {},
-          emails: config.approvers.identities[identity]?.emails ?? [],
-        }),
-      ),
+      approvers: members(config, env.approval.approverGroups),
+      operators: members(config, env.operators ?? env.approval.approverGroups),
       deploy: env.deploy ? deployTarget(pipeline.name, env.name, env.deploy) : null,
     })),
     concurrency: pipeline.concurrency,
+    operators: members(config, pipeline.operators),
+    identityCenterRoles: config.approvers.identityCenterRoles,
     status: { connection: connection.name, secretId: connectionSecretName(connection) },
   };
+}
+
+/** The people in any of `groups`, each once, as the state machine carries them. */
+function members(config: GantryConfig, groups: readonly string[]): PipelineDefinition['operators'] {
+  return [...new Set(groups.flatMap((g) => config.approvers.groups[g] ?? []))].map((identity) => {
+    const person = config.approvers.identities[identity];
+    return {
+      identity,
+      principals: person?.principals ?? [],
+      identityCenter: person?.identityCenter ?? [],
+      git: person?.git ?? {},
+      emails: person?.emails ?? [],
+    };
+  });
 }
 
 /** The name Gantry gives the CodeDeploy configuration of a custom traffic shift. */

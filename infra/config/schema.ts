@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ProviderSchema } from '../../events';
 import { PREDEFINED_STRATEGIES } from '../../shared/deploy/target';
 import { GatesSchema } from '../../shared/gates/schema';
-import { ApprovalPolicySchema, ApproversSchema, IDENTITY_NAME } from '../../shared/pipelines/approvers';
+import { ApprovalPolicySchema, ApproversSchema, GroupName, IDENTITY_NAME } from '../../shared/pipelines/approvers';
 import { BranchPatternsSchema } from '../../shared/pipelines/branches';
 import { API_URL_EXAMPLES, apiUrlFor, PROVIDERS_REQUIRING_API_URL } from '../../shared/status/defaults';
 
@@ -196,6 +196,12 @@ export const EnvironmentConfigSchema = z.strictObject({
     separationOfDuties: true,
   }),
   deploy: DeployConfigSchema.optional().describe('Where pushes to this environment are released'),
+  operators: z
+    .array(GroupName)
+    .optional()
+    .describe(
+      "Groups whose members may cancel, roll back or retry this environment's runs (default: its approver groups)",
+    ),
 });
 
 export const PipelineConfigSchema = z.strictObject({
@@ -215,6 +221,10 @@ export const PipelineConfigSchema = z.strictObject({
     .enum(['queued', 'superseded'])
     .default('queued')
     .describe('Per pipeline + environment: queued runs wait their turn; superseded cancels the older run'),
+  operators: z
+    .array(GroupName)
+    .default([])
+    .describe('Groups whose members may cancel, roll back or retry any run of this pipeline'),
 });
 export type PipelineConfig = z.infer<typeof PipelineConfigSchema>;
 
@@ -249,7 +259,7 @@ export const GantryConfigSchema = z
   .strictObject({
     connections: z.array(ConnectionConfigSchema).min(1, 'declare at least one connection'),
     pipelines: z.array(PipelineConfigSchema).default([]),
-    approvers: ApproversSchema.default({ groups: {}, identities: {} }),
+    approvers: ApproversSchema.default({ groups: {}, identities: {}, identityCenterRoles: [] }),
     audit: AuditConfigSchema.default({
       retentionDays: { change: 2557, delivery: 400 },
       checkpointMinutes: 60,
@@ -264,18 +274,24 @@ export const GantryConfigSchema = z
       checkSource(config, pipeline, i, ctx);
       uniqueNames(pipeline.environments, ['pipelines', i, 'environments'], ctx);
       checkTargets(config, pipeline, i, ctx);
-      pipeline.environments.forEach((env, e) => {
-        for (const group of env.approval.approverGroups) {
+      const known = (groups: readonly string[], path: (string | number)[]) => {
+        for (const group of groups) {
           if (!(group in config.approvers.groups)) {
             ctx.addIssue({
               code: 'custom',
-              path: ['pipelines', i, 'environments', e, 'approval', 'approverGroups'],
-              message: `no approver group named "${group}" (declare it under approvers.groups)`,
+              path,
+              message: `no group named "${group}" (declare it under approvers.groups)`,
             });
           }
         }
+      };
+      known(pipeline.operators, ['pipelines', i, 'operators']);
+      pipeline.environments.forEach((env, e) => {
+        known(env.approval.approverGroups, ['pipelines', i, 'environments', e, 'approval', 'approverGroups']);
+        known(env.operators ?? [], ['pipelines', i, 'environments', e, 'operators']);
       });
     });
+    checkPrincipals(config.approvers, ctx);
     for (const [group, members] of Object.entries(config.approvers.groups)) {
       for (const member of members) {
         if (!(member in config.approvers.identities)) {
@@ -289,6 +305,34 @@ export const GantryConfigSchema = z
     }
   });
 export type GantryConfig = z.infer<typeof GantryConfigSchema>;
+
+/**
+ * A role listed as someone's principal makes every session of it that person, so it must be one
+ * person's; and an identity with no way to be recognised in AWS can approve nothing.
+ */
+function checkPrincipals(approvers: GantryConfig['approvers'], ctx: z.RefinementCtx): void {
+  const owners = new Map<string, string>();
+  for (const [name, identity] of Object.entries(approvers.identities)) {
+    for (const principal of identity.principals) {
+      const other = owners.get(principal);
+      if (other !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['approvers', 'identities', name, 'principals'],
+          message: `${principal} is also ${other}'s: a principal is one person's (give each person a role, or use identityCenter)`,
+        });
+      }
+      owners.set(principal, name);
+    }
+    if (identity.identityCenter.length > 0 && approvers.identityCenterRoles.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['approvers', 'identities', name, 'identityCenter'],
+        message: 'list the permission-set roles whose sessions identify people under approvers.identityCenterRoles',
+      });
+    }
+  }
+}
 
 function checkSource(
   config: { connections: ConnectionConfig[] },

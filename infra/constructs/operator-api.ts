@@ -54,7 +54,13 @@ export class OperatorApi extends Construct {
     const arns = pipelineArns(this);
     this.handler.function.addToRolePolicy(
       new PolicyStatement({
-        actions: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:StartExecution'],
+        // DescribeStateMachine: who may approve or operate is read from the pipeline as deployed now.
+        actions: [
+          'states:SendTaskSuccess',
+          'states:SendTaskFailure',
+          'states:StartExecution',
+          'states:DescribeStateMachine',
+        ],
         resources: [arns.stateMachines],
       }),
     );
@@ -77,7 +83,7 @@ export class OperatorApi extends Construct {
     Validations.of(this.handler.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:gantry-pipeline-*]',
       reason:
-        'A decision answers the waiting task of any pipeline, and a rollback starts a run of any pipeline; all are named gantry-pipeline-*.',
+        'A decision answers the waiting task of any pipeline, reading who may decide from its deployed definition, and a rollback starts a run of any pipeline; all are named gantry-pipeline-*.',
     });
     this.api = this.restApi();
   }

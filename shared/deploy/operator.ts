@@ -1,6 +1,9 @@
 import { ulid } from 'ulid';
 import { subjectOf } from '../pipelines/approval';
+import { AuthorityUnavailable, authorityOver, namesOf, operatorOf } from '../pipelines/authority';
+import { stateMachineOf } from '../pipelines/definition';
 import type { RunPlan } from '../pipelines/plan';
+import type { DeployedPipelines } from '../pipelines/ports';
 import { admitNext } from '../pipelines/start';
 import { ACTIVE_STATUSES, type RunRecord } from '../runs/model';
 import { answerDeployment, type DeployDeps } from './release';
@@ -13,6 +16,8 @@ export const OPERATOR_ERRORS = {
   nothing_to_roll_back: 409,
   ambiguous: 400,
   reason_required: 400,
+  not_an_operator: 403,
+  configuration_unavailable: 503,
 } as const;
 
 export class OperatorActionError extends Error {
@@ -26,6 +31,11 @@ export class OperatorActionError extends Error {
     super(message);
     this.status = OPERATOR_ERRORS[code];
   }
+}
+
+/** What operator actions need besides the deploy ports: the pipelines as deployed now. */
+export interface OperatorDeps extends DeployDeps {
+  readonly pipelines: DeployedPipelines;
 }
 
 export interface OperatorRequest {
@@ -55,16 +65,17 @@ export interface RollbackOutcome {
  * linked to the run it undoes and to the run that first released that revision, and audited.
  * The new run skips build and gates (the revision passed them) but not the approval.
  */
-export async function rollback(deps: DeployDeps, request: RollbackRequest): Promise<RollbackOutcome> {
+export async function rollback(deps: OperatorDeps, request: RollbackRequest): Promise<RollbackOutcome> {
   const reason = requireReason(request);
   const subject = request.runId ? await runOrFail(deps, request.runId) : await currentRelease(deps, request);
+  const actor = await authorizedOperator(deps, subject, request.principal);
+  const { principal } = request;
   if (subject.environment === null || subject.plan.deployTarget === null) {
     throw new OperatorActionError('not_deployed', `run ${subject.runId} did not deploy to any environment`);
   }
   const good = await lastGoodBefore(deps, subject);
   const version = good.deployment?.toVersion ?? '';
   const name = `rollback-${ulid().toLowerCase()}`;
-  const actor = actorOf(subject.plan, request.principal);
   const plan: RunPlan = {
     ...good.plan,
     runId: name,
@@ -83,7 +94,7 @@ export async function rollback(deps: DeployDeps, request: RollbackRequest): Prom
   await deps.runs.create(plan, 'RUNNING', now);
   await deps.audit.record({
     type: 'operator.action',
-    actor: { type: 'user', id: actor, providerIdentity: request.principal },
+    actor: { type: 'user', id: actor, providerIdentity: principal },
     subject: subjectOf(plan),
     outcome: 'info',
     details: {
@@ -95,7 +106,7 @@ export async function rollback(deps: DeployDeps, request: RollbackRequest): Prom
   });
   await deps.audit.record({
     type: 'run.started',
-    actor: { type: 'user', id: actor, providerIdentity: request.principal },
+    actor: { type: 'user', id: actor, providerIdentity: principal },
     subject: subjectOf(plan),
     outcome: 'info',
     details: {
@@ -118,18 +129,19 @@ export async function rollback(deps: DeployDeps, request: RollbackRequest): Prom
  * the traffic back) and fails with the operator's reason; any other active run is stopped.
  */
 export async function cancel(
-  deps: DeployDeps,
+  deps: OperatorDeps,
   request: OperatorRequest & { runId: string },
 ): Promise<{ outcome: 'deployment_stopped' | 'cancelled' }> {
   const reason = requireReason(request);
   const run = await runOrFail(deps, request.runId);
+  const actor = await authorizedOperator(deps, run, request.principal);
+  const { principal } = request;
   if (!ACTIVE_STATUSES.includes(run.status)) {
     throw new OperatorActionError('not_active', `run ${run.runId} is ${run.status}: nothing to cancel`);
   }
-  const actor = actorOf(run.plan, request.principal);
   await deps.audit.record({
     type: 'operator.action',
-    actor: { type: 'user', id: actor, providerIdentity: request.principal },
+    actor: { type: 'user', id: actor, providerIdentity: principal },
     subject: subjectOf(run.plan),
     outcome: 'info',
     details: { action: 'cancel', reason, target: run.runId },
@@ -214,17 +226,26 @@ function released(run: RunRecord): boolean {
   return run.status === 'SUCCEEDED' && run.deployment?.status === 'succeeded';
 }
 
-/** The approver identity a principal acts as, or the principal itself. */
-function actorOf(plan: RunPlan, principal: string): string {
-  return plan.approval?.approvers.find((a) => a.principals.includes(principal))?.identity ?? principal;
+/**
+ * The operator the caller acts as, under the pipeline's configuration as deployed now: one of
+ * the pipeline's operators or of the run's environment (by default its approvers).
+ */
+async function authorizedOperator(deps: OperatorDeps, run: RunRecord, principal: string): Promise<string> {
+  const authority = await authorityOver(deps, run).catch((error: unknown) => {
+    if (error instanceof AuthorityUnavailable)
+      throw new OperatorActionError('configuration_unavailable', error.message);
+    throw error;
+  });
+  const operator = operatorOf(authority, principal);
+  if (operator !== undefined) return operator.identity;
+  const operators = [...authority.deployed.operators, ...(authority.environment?.operators ?? [])];
+  throw new OperatorActionError(
+    'not_an_operator',
+    `${principal} may not act on runs of ${run.environment ?? `pipeline ${run.pipeline}`} (operators: ${namesOf(operators)}; configure them with operators: on the pipeline or the environment)`,
+  );
 }
 
 /** `arn:…:execution:<machine>:<name>` → the same execution ARN with another name. */
 function replaceName(executionArn: string, name: string): string {
   return `${executionArn.slice(0, executionArn.lastIndexOf(':'))}:${name}`;
-}
-
-/** `arn:…:execution:<machine>:<name>` → `arn:…:stateMachine:<machine>`. */
-function stateMachineOf(executionArn: string): string {
-  return executionArn.slice(0, executionArn.lastIndexOf(':')).replace(':execution:', ':stateMachine:');
 }

@@ -1,7 +1,8 @@
 import type { AuditDetails, AuditRecordInput, AuditType } from '../../events';
+import { AuthorityUnavailable, approverOf, authorityOver, namesOf } from './authority';
 import type { EligibleApprover } from './definition';
 import type { RunPlan } from './plan';
-import type { PipelineDeps } from './ports';
+import type { DeployedPipelines, PipelineDeps } from './ports';
 
 /** Why a decision was refused; each code maps to one HTTP status in the operator API. */
 export const DECISION_ERRORS = {
@@ -12,6 +13,7 @@ export const DECISION_ERRORS = {
   reason_required: 400,
   not_an_approver: 403,
   separation_of_duties: 403,
+  configuration_unavailable: 503,
 } as const;
 export type DecisionErrorCode = keyof typeof DECISION_ERRORS;
 
@@ -87,11 +89,17 @@ export async function requestApproval(deps: PipelineDeps, plan: RunPlan, taskTok
   });
 }
 
+/** What a decision needs besides the pipeline's ports: the pipelines as deployed now. */
+export interface DecisionDeps extends PipelineDeps {
+  readonly pipelines: DeployedPipelines;
+}
+
 /**
- * An operator's decision. Accepted only from an eligible approver who neither wrote nor pushed
- * the change (when the policy says so), with a reason, once per person, before the deadline.
+ * An operator's decision. Accepted only from an approver of the environment as the pipeline is
+ * deployed now (not as it was when the run started), who took no part in the change when the
+ * policy says so, with a reason, once per person, before the deadline.
  */
-export async function decide(deps: PipelineDeps, request: DecisionRequest): Promise<DecisionOutcome> {
+export async function decide(deps: DecisionDeps, request: DecisionRequest): Promise<DecisionOutcome> {
   const run = await deps.runs.get(request.runId);
   if (run === undefined) throw new DecisionError('run_not_found', `no run ${request.runId}`);
   const policy = run.plan.approval;
@@ -104,13 +112,20 @@ export async function decide(deps: PipelineDeps, request: DecisionRequest): Prom
     throw new DecisionError('expired', `the approval of run ${run.runId} expired at ${run.approval.deadline}`);
   }
   if (request.reason.trim() === '') throw new DecisionError('reason_required', 'every decision needs a reason');
-  const approver = policy.approvers.find((a) => a.principals.includes(request.principal));
+  const authority = await authorityOver(deps, run).catch((error: unknown) => {
+    if (error instanceof AuthorityUnavailable) throw new DecisionError('configuration_unavailable', error.message);
+    throw error;
+  });
+  const approver = approverOf(authority, request.principal);
   if (approver === undefined)
     throw new DecisionError(
       'not_an_approver',
-      `${request.principal} is not an approver for ${run.environment ?? 'this run'}`,
+      `${request.principal} is not an approver of ${run.environment ?? 'this run'} as pipeline ${run.pipeline} is deployed now (approvers: ${namesOf(authority.environment?.approvers ?? [])})`,
     );
-  if (policy.separationOfDuties) checkSeparation(approver, run.plan);
+  if (policy.separationOfDuties || authority.environment?.approval.separationOfDuties) {
+    const conflict = separationConflict(approver, run.plan);
+    if (conflict !== null) throw new DecisionError('separation_of_duties', conflict);
+  }
   const updated = await deps.runs.addDecision(
     run.runId,
     {
@@ -174,20 +189,31 @@ async function settle(
   return { outcome: 'approved' };
 }
 
-/** Separation of duties: the author and the pusher of a change may not approve it. */
-function checkSeparation(approver: EligibleApprover, plan: RunPlan): void {
-  const own = (value: string | null | undefined) => value?.toLowerCase();
-  const username = own(approver.git[plan.status.provider as keyof typeof approver.git]);
-  const authorEmail = own(plan.change.authorEmail);
-  const authored = authorEmail !== undefined && approver.emails.some((e) => e.toLowerCase() === authorEmail);
-  const pushed =
-    username !== undefined && (username === own(plan.change.pusher) || username === own(plan.change.sender));
-  if (authored || pushed) {
-    throw new DecisionError(
-      'separation_of_duties',
-      `${approver.identity} ${authored ? 'wrote' : 'pushed'} this change; another approver must decide`,
-    );
-  }
+/**
+ * Separation of duties over the whole change: whoever wrote any commit the delivery lists, pushed
+ * it, sent it or opened its pull request, and whoever asked for a rollback, may not approve it.
+ * It fails closed: an approver Gantry cannot recognise at the provider, or a change whose
+ * delivery does not list every commit, is refused with what to configure.
+ */
+export function separationConflict(approver: EligibleApprover, plan: RunPlan): string | null {
+  const provider = plan.status.provider as keyof typeof approver.git;
+  const who = approver.identity;
+  const username = approver.git[provider]?.toLowerCase();
+  const emails = approver.emails.map((e) => e.toLowerCase());
+  if (plan.rollback !== null && plan.rollback.requestedBy === who)
+    return `${who} asked for this rollback; another approver must decide`;
+  if (username === undefined || emails.length === 0)
+    return `Gantry cannot tell whether ${who} took part in this change: set approvers.identities.${who}.git.${provider} (their ${provider} username) and .emails (their commit e-mails)`;
+  const { change } = plan;
+  const wrote = [...change.participants.emails, change.authorEmail ?? ''].some((e) => emails.includes(e.toLowerCase()));
+  const pushed = [...change.participants.usernames, change.pusher ?? '', change.sender ?? ''].some(
+    (u) => u.toLowerCase() === username,
+  );
+  if (wrote || pushed)
+    return `${who} ${wrote ? 'wrote a commit of' : 'pushed or sent'} this change; another approver must decide`;
+  if (change.incomplete !== null)
+    return `${change.incomplete}, so Gantry cannot tell whether ${who} wrote one of the others: push the change so that its delivery lists its commits, or turn separationOfDuties off for ${plan.environment}`;
+  return null;
 }
 
 async function recordDecision(

@@ -1,12 +1,14 @@
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import {
+  DescribeStateMachineCommand,
   SendTaskFailureCommand,
   SendTaskSuccessCommand,
   type SFNClient,
   StartExecutionCommand,
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import type { ArtifactStore, ExecutionControl } from './ports';
+import { definitionInAsl, type PipelineDefinition } from './definition';
+import type { ArtifactStore, DeployedPipelines, ExecutionControl } from './ports';
 
 /** Step Functions behind the ExecutionControl port. */
 export class StepFunctionsControl implements ExecutionControl {
@@ -27,6 +29,16 @@ export class StepFunctionsControl implements ExecutionControl {
   async startExecution(stateMachineArn: string, name: string, input: unknown): Promise<string> {
     const out = await this.sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
     return out.executionArn ?? '';
+  }
+}
+
+/** Each pipeline's definition as its state machine carries it now (DescribeStateMachine). */
+export class StateMachinePipelines implements DeployedPipelines {
+  constructor(private readonly sfn: SFNClient) {}
+
+  async definitionOf(stateMachineArn: string): Promise<PipelineDefinition> {
+    const out = await this.sfn.send(new DescribeStateMachineCommand({ stateMachineArn }));
+    return definitionInAsl(out.definition ?? '{}');
   }
 }
 

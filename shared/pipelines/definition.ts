@@ -41,11 +41,36 @@ export const PipelineDefinitionSchema = z.object({
       branches: z.array(z.string()),
       approval: ApprovalPolicySchema,
       approvers: z.array(EligibleApproverSchema).default([]),
+      /** Who may cancel, roll back or retry this environment's runs (besides the pipeline's operators). */
+      operators: z.array(EligibleApproverSchema).default([]),
       deploy: DeployTargetSchema.nullable().default(null),
     }),
   ),
+  /** Who may cancel, roll back or retry any run of this pipeline. */
+  operators: z.array(EligibleApproverSchema).default([]),
+  /** IAM Identity Center permission-set roles whose sessions name the person (see principals.ts). */
+  identityCenterRoles: z.array(z.string()).default([]),
   concurrency: z.enum(['queued', 'superseded']),
   /** Where commit statuses go: the connection (its API URL comes from the function's environment) and its secret. */
   status: z.object({ connection: z.string(), secretId: z.string() }),
 });
 export type PipelineDefinition = z.infer<typeof PipelineDefinitionSchema>;
+
+/** The state every pipeline state machine starts with; its payload carries the definition. */
+export const RESOLVE_PLAN_STATE = 'ResolvePlan';
+
+/**
+ * The pipeline definition inside a state machine's Amazon States Language: ResolvePlan's
+ * `Parameters.Payload.pipeline`, as CDK wrote it from the config. Throws when there is none.
+ */
+export function definitionInAsl(asl: string): PipelineDefinition {
+  const parsed = JSON.parse(asl) as { States?: Record<string, { Parameters?: { Payload?: { pipeline?: unknown } } }> };
+  const pipeline = parsed.States?.[RESOLVE_PLAN_STATE]?.Parameters?.Payload?.pipeline;
+  if (pipeline === undefined) throw new Error(`the state machine has no ${RESOLVE_PLAN_STATE} state with a pipeline`);
+  return PipelineDefinitionSchema.parse(pipeline);
+}
+
+/** `arn:…:execution:<machine>:<name>` → `arn:…:stateMachine:<machine>`. */
+export function stateMachineOf(executionArn: string): string {
+  return executionArn.slice(0, executionArn.lastIndexOf(':')).replace(':execution:', ':stateMachine:');
+}

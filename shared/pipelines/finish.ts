@@ -62,7 +62,7 @@ export async function recordFailure(
   return summary;
 }
 
-/** ReportStatus: the commit status, the run record's final word, the audit record, and the lane's next run. */
+/** ReportStatus: the commit status, the run record's final word, and the audit record. */
 export async function finishRun(
   deps: PipelineDeps,
   input: RunPlan,
@@ -113,8 +113,23 @@ export async function finishRun(
       ACTIVE_STATUSES,
     );
   }
-  await admitNext(deps, plan.lane);
   deps.logger.info('run finished', { runId: plan.runId, outcome });
+}
+
+/**
+ * ReleaseLane: the ended run hands its lane to the next queued run. A state of its own, on the
+ * wait-turn function, so that ReportStatus (which talks to providers on the internet) needs no
+ * states:SendTaskSuccess. Only the execution of a run that has ended may hand its lane on.
+ */
+export async function releaseLane(deps: PipelineDeps, input: RunPlan, executionArn: string): Promise<void> {
+  const owned = await runOfExecution(deps, input, executionArn, 'release-lane');
+  if ('refused' in owned) return;
+  const { run } = owned;
+  if (ACTIVE_STATUSES.includes(run.status)) {
+    deps.logger.warn('lane not released: the run has not ended', { runId: run.runId, status: run.status });
+    return;
+  }
+  await admitNext(deps, run.lane);
 }
 
 function successDescription(plan: RunPlan): string {

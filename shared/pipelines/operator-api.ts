@@ -1,8 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
-import { cancel, OperatorActionError, rollback } from '../deploy/operator';
-import type { DeployDeps } from '../deploy/release';
-import { DecisionError, decide } from './approval';
+import { cancel, OperatorActionError, type OperatorDeps, rollback } from '../deploy/operator';
+import { DecisionError, decide, subjectOf } from './approval';
 
 const DecisionBodySchema = z.object({ decision: z.enum(['approve', 'reject']), reason: z.string().max(2000) });
 const CancelBodySchema = z.object({ reason: z.string().max(2000) });
@@ -21,20 +20,25 @@ const RollbackBodySchema = z
  * it (`requestContext.identity.userArn`), never a name the caller typed.
  */
 export async function answerOperatorRequest(
-  deps: DeployDeps,
+  deps: OperatorDeps,
   event: APIGatewayProxyEvent,
 ): Promise<APIGatewayProxyResult> {
   const principal = event.requestContext?.identity?.userArn;
   if (!principal) return json(403, { error: { code: 'no_principal', message: 'the request carries no IAM identity' } });
   const runId = event.pathParameters?.runId ?? '';
+  const call = { deps, event, principal, runId };
   if (event.httpMethod === 'POST' && event.resource === '/runs/{runId}/cancel') {
-    return operatorAction(deps, event, CancelBodySchema, 'send {"reason": "…"}', (b) =>
+    return operatorAction(call, 'cancel', CancelBodySchema, 'send {"reason": "…"}', (b) =>
       cancel(deps, { runId, principal, reason: b.reason }),
     );
   }
   if (event.httpMethod === 'POST' && event.resource === '/rollbacks') {
-    return operatorAction(deps, event, RollbackBodySchema, 'send {"runId" or "environment", "reason": "…"}', (b) =>
-      rollback(deps, { ...b, principal }),
+    return operatorAction(
+      { ...call, runId: '' },
+      'rollback',
+      RollbackBodySchema,
+      'send {"runId" or "environment", "reason": "…"}',
+      (b) => rollback(deps, { ...b, principal }),
     );
   }
   if (event.resource !== '/runs/{runId}/decision' || event.httpMethod !== 'POST') {
@@ -42,40 +46,71 @@ export async function answerOperatorRequest(
       error: { code: 'not_found', message: `${event.httpMethod} ${event.resource} is not an operator operation` },
     });
   }
-  const body = parseBody(event, DecisionBodySchema);
-  if (body === undefined)
-    return json(400, {
-      error: { code: 'bad_request', message: 'send {"decision": "approve"|"reject", "reason": "…"}' },
-    });
+  return operatorAction(
+    call,
+    'decide',
+    DecisionBodySchema,
+    'send {"decision": "approve"|"reject", "reason": "…"}',
+    (b) => decide(deps, { runId, principal, decision: b.decision, reason: b.reason }),
+  );
+}
+
+interface OperatorCall {
+  readonly deps: OperatorDeps;
+  readonly event: APIGatewayProxyEvent;
+  readonly principal: string;
+  readonly runId: string;
+}
+
+/** One operator action: its body validated, its refusal answered with its status and audited. */
+async function operatorAction<S extends z.ZodType>(
+  call: OperatorCall,
+  action: string,
+  schema: S,
+  usage: string,
+  act: (body: z.infer<S>) => Promise<unknown>,
+): Promise<APIGatewayProxyResult> {
+  const { deps, principal } = call;
+  const body = parseBody(call.event, schema);
+  if (body === undefined) return json(400, { error: { code: 'bad_request', message: usage } });
+  const named = (body as { runId?: string }).runId ?? call.runId;
   try {
-    const outcome = await decide(deps, { runId, principal, decision: body.decision, reason: body.reason });
-    deps.logger.info('decision accepted', { runId, principal, decision: body.decision, outcome: outcome.outcome });
+    const outcome = await act(body);
+    deps.logger.info('operator action accepted', { action, runId: named, principal, outcome });
     return json(200, outcome);
   } catch (error) {
-    if (!(error instanceof DecisionError)) throw error;
-    deps.logger.warn('decision refused', { runId, principal, code: error.code });
+    if (!(error instanceof OperatorActionError) && !(error instanceof DecisionError)) throw error;
+    deps.logger.warn('operator action refused', { action, runId: named, principal, code: error.code });
+    await recordRefusal(
+      deps,
+      named,
+      `${action === 'decide' ? (body as { decision: string }).decision : action}`,
+      principal,
+      error,
+    );
     return json(error.status, { error: { code: error.code, message: error.message } });
   }
 }
 
-async function operatorAction<S extends z.ZodType>(
-  deps: DeployDeps,
-  event: APIGatewayProxyEvent,
-  schema: S,
-  usage: string,
-  action: (body: z.infer<S>) => Promise<unknown>,
-): Promise<APIGatewayProxyResult> {
-  const body = parseBody(event, schema);
-  if (body === undefined) return json(400, { error: { code: 'bad_request', message: usage } });
-  try {
-    const outcome = await action(body);
-    deps.logger.info('operator action accepted', { resource: event.resource, outcome });
-    return json(200, outcome);
-  } catch (error) {
-    if (!(error instanceof OperatorActionError)) throw error;
-    deps.logger.warn('operator action refused', { resource: event.resource, code: error.code });
-    return json(error.status, { error: { code: error.code, message: error.message } });
-  }
+/** Every refusal is a fact for the auditor: who tried what, on which run, and why not. */
+async function recordRefusal(
+  deps: OperatorDeps,
+  runId: string,
+  action: string,
+  principal: string,
+  error: OperatorActionError | DecisionError,
+): Promise<void> {
+  const run = runId === '' ? undefined : await deps.runs.get(runId);
+  await deps.audit.record({
+    type: 'operator.refused',
+    actor: { type: 'user', id: principal, providerIdentity: principal },
+    subject: run
+      ? subjectOf(run.plan)
+      : { repository: null, commit: null, runId: runId || null, environment: null, pipeline: null },
+    outcome: 'rejected',
+    details: { action, code: error.code, reason: error.message, principal },
+    correlationId: run?.plan.change.deliveryId ?? `operator:${principal}`,
+  });
 }
 
 function parseBody<S extends z.ZodType>(event: APIGatewayProxyEvent, schema: S): z.infer<S> | undefined {

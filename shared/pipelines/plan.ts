@@ -104,6 +104,12 @@ export const RunPlanSchema = z.object({
     message: z.string().nullable(),
     deliveryId: z.string(),
     eventId: z.string(),
+    /** Everyone the delivery says took part: every listed commit's author, the pusher, the sender, the PR's author. */
+    participants: z
+      .object({ emails: z.array(z.string()), usernames: z.array(z.string()) })
+      .default({ emails: [], usernames: [] }),
+    /** Why the delivery may not list every commit of the change (null: it does). */
+    incomplete: z.string().nullable().default(null),
   }),
 });
 export type RunPlan = z.infer<typeof RunPlanSchema>;
@@ -177,8 +183,30 @@ export function resolvePlan(request: PlanRequest): RunPlan {
       message: head?.message.split('\n', 1)[0] ?? null,
       deliveryId: source.deliveryId,
       eventId: source.eventId,
+      participants: {
+        emails: unique(source.commits.map((c) => c.author.email)),
+        usernames: unique([source.pusher, source.sender, source.pullRequest?.author ?? null]),
+      },
+      incomplete: rangeGap(source),
     },
   };
+}
+
+/** GitHub lists at most this many commits in a push delivery. */
+const MOST_COMMITS_LISTED = 2048;
+
+/** Why a delivery may not name everyone who wrote the change, or null when it lists every commit. */
+function rangeGap(source: SourceEvent): string | null {
+  const listed = source.commits.length;
+  if (listed === 0) return 'the delivery lists none of the change’s commits';
+  if (source.totalCommits !== null && listed < source.totalCommits)
+    return `the delivery lists ${listed} of the change’s ${source.totalCommits} commits`;
+  if (listed >= MOST_COMMITS_LISTED) return `the delivery lists ${listed} commits, the most a provider sends`;
+  return null;
+}
+
+function unique(values: readonly (string | null)[]): string[] {
+  return [...new Set(values.filter((v): v is string => v !== null && v !== '').map((v) => v.toLowerCase()))];
 }
 
 function whySkip(pipeline: PipelineDefinition, trigger: string, source: SourceEvent): string | null {

@@ -4,6 +4,7 @@ import type { AuditSink } from '../audit/audit';
 import type { EventBus } from '../bus/event-bus';
 import type { RunStore } from '../runs/store';
 import type { SecretSource } from '../secrets/secrets';
+import type { PipelineDefinition } from './definition';
 
 /** Port: what pipeline steps ask of Step Functions about other executions and waiting tasks. */
 export interface ExecutionControl {
@@ -47,6 +48,15 @@ export interface StatusPort {
  */
 export interface AdmittedChanges {
   admittedDigest(key: { provider: Provider; deliveryId: string }, eventId: string): Promise<string | undefined>;
+}
+
+/**
+ * Port: a pipeline's configuration as deployed now (the state machine carries it), so that who
+ * may approve or operate is decided by today's groups, not the snapshot a run started with.
+ */
+export interface DeployedPipelines {
+  /** Fails when the state machine is gone or carries no readable pipeline: callers refuse. */
+  definitionOf(stateMachineArn: string): Promise<PipelineDefinition>;
 }
 
 /** Everything the pipeline steps need; each handler wires the parts it uses. */

@@ -43,6 +43,16 @@ export const ReportStepInputSchema = z.object({
   failure: z.object({ stage: z.string(), error: z.string(), reason: z.string() }).optional(),
 });
 
+/** ReleaseLane: the ended run's plan (a pointer) and its execution. */
+export const ReleaseLaneInputSchema = z.object({
+  plan: RunPlanSchema,
+  execution: ExecutionIdSchema,
+  release: z.literal('lane'),
+});
+
+/** The wait-turn function's two steps: park a queued run (WaitTurn), or hand on an ended run's lane. */
+export const LaneStepInputSchema = z.union([TokenStepInputSchema, ReleaseLaneInputSchema]);
+
 /**
  * Deploy (.waitForTaskToken): the plan and the token. What to release is read from the run
  * record (its pinned provenance), never from the state's input.

@@ -164,11 +164,20 @@ describe('the widgets pipeline state machine', () => {
     expect(Object.keys(asl.States).filter((s) => s.startsWith('Approval'))).toEqual(['Approval prod']);
   });
 
-  it('reports success last', () => {
+  it('reports success last, then hands the lane on through the lane’s keeper (wait-turn)', () => {
     expect(state('ReportSuccess')).toMatchObject({
       Parameters: { Payload: { 'plan.$': '$.plan', outcome: 'success' } },
-      Next: 'Succeeded',
+      Next: 'ReleaseLane',
     });
+    for (const name of ['ReleaseLane', 'ReleaseLaneAfterFailure']) {
+      expect(state(name)).toMatchObject({
+        Parameters: {
+          FunctionName: expect.stringMatching(/:function:GantryControlPlane-PipelineStepswaitturn/),
+          Payload: { 'plan.$': '$.plan', release: 'lane', 'execution.$': '$$.Execution.Id' },
+        },
+      });
+    }
+    expect(state('ReleaseLane').Next).toBe('Succeeded');
   });
 
   it('sends every failing stage down one path: name it, RecordFailure, ReportFailure, Fail', () => {
@@ -195,8 +204,11 @@ describe('the widgets pipeline state machine', () => {
     });
     expect(state('ReportFailure')).toMatchObject({
       Parameters: { Payload: { outcome: 'failure', 'failure.$': '$.summary.value' } },
-      Next: 'RunFailed',
+      Next: 'ReleaseLaneAfterFailure',
+      // A failed report still hands the lane on.
+      Catch: [expect.objectContaining({ Next: 'ReleaseLaneAfterFailure' })],
     });
+    expect(state('ReleaseLaneAfterFailure')).toMatchObject({ Next: 'RunFailed' });
     expect(state('RunFailed')).toMatchObject({
       Type: 'Fail',
       Error: 'Gantry.RunFailed',
@@ -406,6 +418,26 @@ describe('build roles', () => {
     const role = roles.find((r) => r.name === 'gantry-widgets-untrusted')?.role ?? '';
     const granted = statementsOf(role).flatMap(actions);
     expect(granted.filter((a) => /^(secretsmanager|states|ssm):/.test(a))).toEqual([]);
+  });
+
+  it('lets only the steps that resolve a waiting task answer one, on pipeline state machines only; never ReportStatus, which talks to the internet', () => {
+    const answerers = Object.entries(control.findResources('AWS::IAM::Policy'))
+      .filter(([, p]) =>
+        (p as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument.Statement.some(
+          (s) => actions(s).some((a) => /^states:SendTask(Success|Failure)$/.test(a)),
+        ),
+      )
+      .map(([id]) => id.replace(/Role.*$/, ''));
+    expect(answerers.sort()).toEqual(
+      ['DeploymentsEvents', 'OperatorApiHandler', 'PipelineStepsdeployrelease', 'PipelineStepswaitturn'].sort(),
+    );
+    for (const [, p] of Object.entries(control.findResources('AWS::IAM::Policy'))) {
+      for (const s of (p as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument
+        .Statement) {
+        if (actions(s).some((a) => a.startsWith('states:SendTask')))
+          expect(JSON.stringify(s.Resource)).toContain(':stateMachine:gantry-pipeline-*');
+      }
+    }
   });
 
   it('has the provenance key sign for RecordProvenance alone, and verify for Deploy', () => {

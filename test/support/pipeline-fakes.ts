@@ -1,15 +1,18 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type SourceEvent, sourceEventDigest } from '../../events';
 import { documentClient } from '../../shared/aws/clients';
+import type { PipelineDefinition } from '../../shared/pipelines/definition';
 import type {
   AdmittedChanges,
   ArtifactStore,
   CommitStatusRequest,
+  DeployedPipelines,
   ExecutionControl,
   PipelineDeps,
   StatusPort,
 } from '../../shared/pipelines/ports';
 import { DynamoDbRunStore } from '../../shared/runs/store';
+import { DEFINITION } from './plans';
 import { MemoryAudit, MemoryBus, StaticSecrets } from './receiver-fakes';
 
 /** What the steps asked of Step Functions. */
@@ -67,8 +70,21 @@ export class MemoryAdmissions implements AdmittedChanges {
   }
 }
 
+/** Each pipeline as "deployed": `deployed` is what DescribeStateMachine would return now. */
+export class MemoryPipelines implements DeployedPipelines {
+  deployed: PipelineDefinition | undefined = DEFINITION;
+  readonly asked: string[] = [];
+
+  async definitionOf(stateMachineArn: string): Promise<PipelineDefinition> {
+    this.asked.push(stateMachineArn);
+    if (this.deployed === undefined) throw new Error(`State machine does not exist: ${stateMachineArn}`);
+    return this.deployed;
+  }
+}
+
 export interface PipelineFakes {
-  readonly deps: PipelineDeps;
+  readonly deps: PipelineDeps & { readonly pipelines: DeployedPipelines };
+  readonly pipelines: MemoryPipelines;
   readonly runs: DynamoDbRunStore;
   readonly executions: RecordingExecutions;
   readonly statuses: RecordingStatuses;
@@ -87,10 +103,11 @@ export function pipelineFakes(client: DynamoDBClient, tableName: string): Pipeli
     audit: new MemoryAudit(),
     bus: new MemoryBus(),
     artifacts: new MemoryArtifacts(),
+    pipelines: new MemoryPipelines(),
     now: new Date('2026-11-23T10:00:00.000Z'),
   };
   const log = () => undefined;
-  const deps: PipelineDeps = {
+  const deps: PipelineFakes['deps'] = {
     ...f,
     secrets: new StaticSecrets({ current: { webhookSecret: 's', apiToken: 't' } }),
     logger: { info: log, warn: log, error: log } as unknown as PipelineDeps['logger'],

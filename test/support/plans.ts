@@ -1,6 +1,6 @@
 import type { SourceEvent } from '../../events';
 import type { DeployTarget } from '../../shared/deploy/target';
-import type { PipelineDefinition } from '../../shared/pipelines/definition';
+import type { EligibleApprover, PipelineDefinition } from '../../shared/pipelines/definition';
 import type { PlanRequest, Trigger } from '../../shared/pipelines/plan';
 
 /** A Lambda target as config resolves it: widgets-<env>:live, canary 10% for 5 minutes, 5 minutes' bake. */
@@ -19,6 +19,31 @@ export function lambdaTarget(env: string): DeployTarget {
     hooks: { beforeAllowTraffic: 'widgets-hook', afterAllowTraffic: 'widgets-hook' },
   };
 }
+
+/** An IAM Identity Center permission-set role of the widgets account. */
+export const IDENTITY_CENTER_ROLE =
+  'arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Releasers_0123456789abcdef';
+
+const person = (identity: string, more: Partial<EligibleApprover> = {}): EligibleApprover => ({
+  identity,
+  principals: [`arn:aws:iam::123456789012:user/${identity}`],
+  identityCenter: [],
+  git: { github: identity },
+  emails: [`${identity}@example.com`],
+  ...more,
+});
+
+/** The people of the widgets pipeline: approvers of prod, and one operator of the whole pipeline. */
+export const PEOPLE = {
+  alice: person('alice'),
+  bob: person('bob'),
+  // Carol reaches AWS through IAM Identity Center, or through a role only she can assume.
+  carol: person('carol', {
+    principals: ['arn:aws:iam::123456789012:role/carol-admin'],
+    identityCenter: ['carol@example.com'],
+  }),
+  olga: person('olga'),
+} as const;
 
 export const DEFINITION: PipelineDefinition = {
   name: 'widgets',
@@ -42,6 +67,7 @@ export const DEFINITION: PipelineDefinition = {
         separationOfDuties: true,
       },
       approvers: [],
+      operators: [],
       deploy: lambdaTarget('dev'),
     },
     {
@@ -54,30 +80,14 @@ export const DEFINITION: PipelineDefinition = {
         timeoutMinutes: 60,
         separationOfDuties: true,
       },
-      approvers: [
-        {
-          identity: 'alice',
-          principals: ['arn:aws:iam::123456789012:user/alice'],
-          git: { github: 'alice' },
-          emails: ['alice@example.com'],
-        },
-        {
-          identity: 'bob',
-          principals: ['arn:aws:iam::123456789012:user/bob'],
-          git: { github: 'bob' },
-          emails: ['bob@example.com'],
-        },
-        {
-          identity: 'carol',
-          principals: ['arn:aws:iam::123456789012:user/carol'],
-          git: { github: 'carol' },
-          emails: ['carol@example.com'],
-        },
-      ],
+      approvers: [PEOPLE.alice, PEOPLE.bob, PEOPLE.carol],
+      operators: [PEOPLE.alice, PEOPLE.bob, PEOPLE.carol],
       deploy: lambdaTarget('prod'),
     },
   ],
   concurrency: 'queued',
+  operators: [PEOPLE.olga],
+  identityCenterRoles: [IDENTITY_CENTER_ROLE],
   status: { connection: 'gh', secretId: 'gantry/connections/gh' },
 };
 

@@ -17,7 +17,7 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
-import type { PipelineDefinition } from '../../../shared/pipelines/definition';
+import { type PipelineDefinition, RESOLVE_PLAN_STATE } from '../../../shared/pipelines/definition';
 import type { GantryFunction } from '../gantry-function';
 import type { StepName } from './steps';
 
@@ -59,8 +59,10 @@ export class FailurePath {
       new Fail(scope, 'FailureNotRecorded', { error: 'Gantry.FailureNotRecorded', causePath: '$.recordError.Cause' }),
       { resultPath: '$.recordError' },
     );
-    report.addCatch(fail, { resultPath: '$.reportError' });
-    this.entry = record.next(report).next(fail);
+    const release = releaseLaneState(scope, steps, 'ReleaseLaneAfterFailure');
+    release.addCatch(fail, { resultPath: '$.releaseError' });
+    report.addCatch(release, { resultPath: '$.reportError' });
+    this.entry = record.next(report).next(release).next(fail);
   }
 
   /** Where a failure of `stage` enters the path (the failure itself must be at `$.failure`). */
@@ -102,6 +104,17 @@ function invoke(
   });
 }
 
+/** ReleaseLane: the ended run hands its lane on (the wait-turn function, the lane's one keeper). */
+function releaseLaneState(scope: Construct, steps: Steps, id: string): LambdaInvoke {
+  return invoke(
+    scope,
+    id,
+    steps.waitTurn,
+    { 'plan.$': '$.plan', release: 'lane', 'execution.$': '$$.Execution.Id' },
+    undefined,
+  );
+}
+
 /** Calls a step function with a task token and waits until something answers it. */
 function invokeWithToken(
   scope: Construct,
@@ -129,7 +142,7 @@ export function planFragment(
 ): IChainable {
   const plan = invoke(
     scope,
-    'ResolvePlan',
+    RESOLVE_PLAN_STATE,
     steps.resolvePlan,
     {
       pipeline: definition,
@@ -348,7 +361,7 @@ export function rollbackFragment(
     .otherwise(change);
 }
 
-/** ReportSuccess → Succeeded */
+/** ReportSuccess → ReleaseLane → Succeeded */
 export function reportFragment(scope: Construct, steps: Steps, failures: FailurePath): IChainable {
   const report = invoke(
     scope,
@@ -358,5 +371,7 @@ export function reportFragment(scope: Construct, steps: Steps, failures: Failure
     undefined,
   );
   failures.catchInto(report, 'report');
-  return report.next(new Succeed(scope, 'Succeeded'));
+  const release = releaseLaneState(scope, steps, 'ReleaseLane');
+  failures.catchInto(release, 'report');
+  return report.next(release).next(new Succeed(scope, 'Succeeded'));
 }

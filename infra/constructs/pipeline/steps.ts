@@ -96,16 +96,16 @@ export class PipelineSteps extends Construct {
     resolvePlan.function.addToRolePolicy(
       new PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [tableArn(this, DELIVERIES_TABLE_NAME)] }),
     );
-    for (const step of [resolvePlan, waitTurn, reportStatus]) {
-      step.function.addToRolePolicy(
-        new PolicyStatement({ actions: ['states:SendTaskSuccess'], resources: [arns.stateMachines] }),
-      );
-    }
+    // The lane's one keeper: WaitTurn parks a queued run, ReleaseLane resumes it. Neither
+    // ResolvePlan nor ReportStatus (which talks to providers on the internet) may answer a task.
+    waitTurn.function.addToRolePolicy(
+      new PolicyStatement({ actions: ['states:SendTaskSuccess'], resources: [arns.stateMachines] }),
+    );
     for (const step of [resolvePlan, reportStatus]) props.connections.grantRead(step.function);
     grantReadArtifacts(evaluateGates, props.artifactsKey);
     grantRecordProvenance(recordProvenance, props.artifactsKey, props.provenanceKey);
     props.bus.grantPutEventsTo(requestApproval.function);
-    acknowledgePipelineWildcards([resolvePlan, waitTurn, reportStatus]);
+    acknowledgePipelineWildcards(resolvePlan, waitTurn);
   }
 }
 
@@ -160,16 +160,14 @@ function grantReadArtifacts(step: GantryFunction, key: IKey): void {
   });
 }
 
-function acknowledgePipelineWildcards(steps: readonly GantryFunction[]): void {
-  for (const step of steps) {
-    Validations.of(step.role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:gantry-pipeline-*]',
-      reason: 'Queued runs are resumed by task token on any pipeline state machine; all are named gantry-pipeline-*.',
-    });
-    Validations.of(step.role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:gantry-pipeline-*:*]',
-      reason:
-        'A superseding run stops older executions of its pipeline; all pipeline state machines are named gantry-pipeline-*.',
-    });
-  }
+function acknowledgePipelineWildcards(resolvePlan: GantryFunction, waitTurn: GantryFunction): void {
+  Validations.of(waitTurn.role).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:gantry-pipeline-*]',
+    reason: 'Queued runs are resumed by task token on any pipeline state machine; all are named gantry-pipeline-*.',
+  });
+  Validations.of(resolvePlan.role).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:gantry-pipeline-*:*]',
+    reason:
+      'A superseding run stops older executions of its pipeline; all pipeline state machines are named gantry-pipeline-*.',
+  });
 }

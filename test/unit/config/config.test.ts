@@ -57,6 +57,31 @@ describe('the Gantry config', () => {
       'pipelines.0.source.repository: must look like owner/name',
     ],
     ['no connections', 'pipelines: []\n', 'connections: Invalid input'],
+    [
+      'an assumed-role session as a principal (its name is the caller’s choice)',
+      `${CONNECTION}approvers:\n  identities:\n    alice: { principals: ["arn:aws:sts::123456789012:assumed-role/Dev/alice"] }\n`,
+      'approvers.identities.alice.principals.0: an IAM user or role ARN',
+    ],
+    [
+      'one role listed for two people',
+      `${CONNECTION}approvers:\n  identities:\n    alice: { principals: ["arn:aws:iam::123456789012:role/Dev"] }\n    bob: { principals: ["arn:aws:iam::123456789012:role/Dev"] }\n`,
+      "approvers.identities.bob.principals: arn:aws:iam::123456789012:role/Dev is also alice's: a principal is one person's",
+    ],
+    [
+      'Identity Center user names with no permission-set role to trust them on',
+      `${CONNECTION}approvers:\n  identities:\n    alice: { identityCenter: [alice@example.com] }\n`,
+      'approvers.identities.alice.identityCenter: list the permission-set roles',
+    ],
+    [
+      'a role that is not Identity Center’s as a permission-set role',
+      `${CONNECTION}approvers:\n  identityCenterRoles: ["arn:aws:iam::123456789012:role/AWSReservedSSO_Fake_1"]\n`,
+      'approvers.identityCenterRoles.0: an IAM Identity Center permission-set role ARN',
+    ],
+    [
+      'operators from an undeclared group',
+      `${CONNECTION}pipelines:\n  - name: p\n    source: { provider: github, repository: a/b, connection: gh }\n    triggers: { push: { branches: main } }\n    operators: [oncall]\n`,
+      'pipelines.0.operators: no group named "oncall" (declare it under approvers.groups)',
+    ],
     ['YAML that does not parse', 'connections: [\n', 'gantry.config.yaml:2:1:'],
   ])('refuses %s, saying where', (_, yaml, message) => {
     expect(problems(yaml)).toContain(message);

@@ -1,7 +1,8 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { type RunningDynalite, startDynalite } from '../../../local/dynamodb/dynalite';
 import { runIdOf } from '../../../shared/deploy/appspec';
-import { cancel, OperatorActionError, rollback } from '../../../shared/deploy/operator';
+import { cancel, OperatorActionError, type OperatorDeps, rollback } from '../../../shared/deploy/operator';
 import {
   checkBake,
   DeploymentNotYetRecorded,
@@ -10,6 +11,7 @@ import {
   reconcileDeployment,
   startDeployment,
 } from '../../../shared/deploy/release';
+import { answerOperatorRequest } from '../../../shared/pipelines/operator-api';
 import { type RunPlan, resolvePlan } from '../../../shared/pipelines/plan';
 import { resolveRun } from '../../../shared/pipelines/start';
 import { recordProvenance } from '../../../shared/provenance/record';
@@ -21,12 +23,16 @@ import { FakeBuildSource, HmacSigner, MemoryVersionedObjects } from '../../suppo
 
 const BUCKET = 'artifacts-bucket';
 
+/** The widgets pipeline's operator (test/support/plans.ts). */
+const OLGA = 'arn:aws:iam::123456789012:user/olga';
+const ARN_BOB = 'arn:aws:iam::123456789012:user/bob';
+
 describe('deploying a run through CodeDeploy', () => {
   let dynamo: RunningDynalite;
   let client: DynamoDBClient;
   let f: PipelineFakes;
   let cd: FakeDeployControl;
-  let deps: ReleaseDeps;
+  let deps: ReleaseDeps & OperatorDeps;
   let objects: MemoryVersionedObjects;
   let builds: FakeBuildSource;
   let signer: HmacSigner;
@@ -487,7 +493,7 @@ describe('deploying a run through CodeDeploy', () => {
       const v5 = await released('5', '2026-11-23T11:00:00Z');
       const out = await rollback(deps, {
         environment: 'dev',
-        principal: 'arn:aws:iam::1:user/ops',
+        principal: OLGA,
         reason: 'errors up',
       });
       expect(out).toMatchObject({ environment: 'dev', rollbackOf: v5.runId, toRunId: v4.runId, version: '4' });
@@ -521,7 +527,7 @@ describe('deploying a run through CodeDeploy', () => {
     it('refuse to restore a version whose code is not what its run’s provenance attests', async () => {
       await released('4', '2026-11-23T10:00:00Z');
       await released('5', '2026-11-23T11:00:00Z');
-      const out = await rollback(deps, { environment: 'dev', principal: 'arn:aws:iam::1:user/ops', reason: 'x' });
+      const out = await rollback(deps, { environment: 'dev', principal: OLGA, reason: 'x' });
       const plan = await loadedRollback(out.runId);
       cd.codeOf.set('widgets-dev:4', Buffer.from('swapped').toString('base64'));
       await expect(startDeployment(deps, plan, 'token-rb', plan.executionArn)).rejects.toMatchObject({
@@ -534,14 +540,14 @@ describe('deploying a run through CodeDeploy', () => {
 
     it('refuse a rollback with no earlier good revision, or without a reason', async () => {
       const only = await released('4', '2026-11-23T10:00:00Z');
-      await expect(rollback(deps, { runId: only.runId, principal: 'p', reason: 'x' })).rejects.toMatchObject({
+      await expect(rollback(deps, { runId: only.runId, principal: OLGA, reason: 'x' })).rejects.toMatchObject({
         code: 'nothing_to_roll_back',
         status: 409,
       });
-      await expect(rollback(deps, { runId: only.runId, principal: 'p', reason: ' ' })).rejects.toBeInstanceOf(
+      await expect(rollback(deps, { runId: only.runId, principal: OLGA, reason: ' ' })).rejects.toBeInstanceOf(
         OperatorActionError,
       );
-      await expect(rollback(deps, { environment: 'qa', principal: 'p', reason: 'x' })).rejects.toMatchObject({
+      await expect(rollback(deps, { environment: 'qa', principal: OLGA, reason: 'x' })).rejects.toMatchObject({
         code: 'nothing_to_roll_back',
       });
     });
@@ -549,15 +555,13 @@ describe('deploying a run through CodeDeploy', () => {
     it('cancel a deploying run by stopping its deployment, which fails the run with the operator’s reason', async () => {
       const plan = await devRun();
       await startDeployment(deps, plan, 'token-1', plan.executionArn);
-      await expect(
-        cancel(deps, { runId: plan.runId, principal: 'arn:aws:iam::1:user/ops', reason: 'wrong build' }),
-      ).resolves.toEqual({ outcome: 'deployment_stopped' });
+      await expect(cancel(deps, { runId: plan.runId, principal: OLGA, reason: 'wrong build' })).resolves.toEqual({
+        outcome: 'deployment_stopped',
+      });
       expect(cd.stopped).toEqual(['d-000000001']);
       expect(f.executions.failures[0]).toMatchObject({
         error: 'Gantry.DeploymentStopped',
-        cause: expect.stringContaining(
-          'stopped, traffic rolled back to version 3: stopped by arn:aws:iam::1:user/ops: wrong build',
-        ),
+        cause: expect.stringContaining('stopped, traffic rolled back to version 3: stopped by olga: wrong build'),
       });
       // The STOP event that follows finds the deployment settled.
       await expect(onDeploymentEvent(deps, await cd.getDeployment('d-000000001'), plan.runId)).resolves.toBe(
@@ -567,14 +571,59 @@ describe('deploying a run through CodeDeploy', () => {
 
     it('cancel a run that is not deploying by stopping its execution', async () => {
       const plan = await devRun();
-      await expect(cancel(deps, { runId: plan.runId, principal: 'p', reason: 'not needed' })).resolves.toEqual({
+      await expect(cancel(deps, { runId: plan.runId, principal: OLGA, reason: 'not needed' })).resolves.toEqual({
         outcome: 'cancelled',
       });
       expect(f.executions.stopped).toEqual([{ executionArn: plan.executionArn, error: 'Gantry.Cancelled' }]);
       expect((await f.runs.get(plan.runId))?.status).toBe('CANCELLED');
-      await expect(cancel(deps, { runId: plan.runId, principal: 'p', reason: 'again' })).rejects.toMatchObject({
+      await expect(cancel(deps, { runId: plan.runId, principal: OLGA, reason: 'again' })).rejects.toMatchObject({
         code: 'not_active',
       });
+    });
+
+    it('are authorized through the operator API: refused callers get 403 with the reason, and every refusal is in the ledger', async () => {
+      const plan = await devRun();
+      const call = (principal: string, runId = plan.runId, reason = 'stop it') =>
+        answerOperatorRequest(deps, {
+          httpMethod: 'POST',
+          resource: '/runs/{runId}/cancel',
+          pathParameters: { runId },
+          body: JSON.stringify({ reason }),
+          isBase64Encoded: false,
+          requestContext: { identity: { userArn: principal } },
+        } as unknown as APIGatewayProxyEvent);
+      // Mallory may call the API (execute-api:Invoke) but is in no operator group.
+      const mallory = await call('arn:aws:iam::123456789012:user/mallory');
+      expect(mallory.statusCode).toBe(403);
+      expect(JSON.parse(mallory.body).error).toMatchObject({
+        code: 'not_an_operator',
+        message: expect.stringContaining('may not act on runs of dev (operators: olga; configure them with operators:'),
+      });
+      // Prod's approvers operate prod by default, not dev.
+      expect((await call(ARN_BOB)).statusCode).toBe(403);
+      // Olga leaves the pipeline's operators: the deployed configuration decides, not the run's snapshot.
+      f.pipelines.deployed = { ...DEFINITION, operators: [] };
+      expect((await call(OLGA)).statusCode).toBe(403);
+      expect((await call(OLGA, 'no-such-run')).statusCode).toBe(404);
+      expect((await f.runs.get(plan.runId))?.status).toBe('RUNNING');
+      expect(f.executions.stopped).toEqual([]);
+      const refusals = f.audit.records.filter((r) => r.type === 'operator.refused');
+      expect(refusals.map((r) => [r.details.principal, r.details.code, r.subject.runId])).toEqual([
+        ['arn:aws:iam::123456789012:user/mallory', 'not_an_operator', plan.runId],
+        [ARN_BOB, 'not_an_operator', plan.runId],
+        [OLGA, 'not_an_operator', plan.runId],
+        [OLGA, 'run_not_found', 'no-such-run'],
+      ]);
+      f.pipelines.deployed = DEFINITION;
+      expect((await call(OLGA)).statusCode).toBe(200);
+    });
+
+    it('let the approvers of a gated environment operate its runs by default', async () => {
+      const plan = await devRun(Buffer.from('release'), 'e'.repeat(40), 'release/1.0');
+      await expect(cancel(deps, { runId: plan.runId, principal: ARN_BOB, reason: 'not today' })).resolves.toEqual({
+        outcome: 'cancelled',
+      });
+      expect(f.audit.records.find((r) => r.type === 'operator.action')?.actor.id).toBe('bob');
     });
   });
 });

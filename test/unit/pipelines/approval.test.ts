@@ -1,12 +1,17 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SourceEvent } from '../../../events';
 import { type RunningDynalite, startDynalite } from '../../../local/dynamodb/dynalite';
 import { DecisionError, decide, requestApproval } from '../../../shared/pipelines/approval';
-import { resolvePlan } from '../../../shared/pipelines/plan';
+import type { EligibleApprover, PipelineDefinition } from '../../../shared/pipelines/definition';
+import { type RunPlan, resolvePlan } from '../../../shared/pipelines/plan';
+import { personOf } from '../../../shared/pipelines/principals';
 import { createRunsTable } from '../../support/aws';
 import { type PipelineFakes, pipelineFakes } from '../../support/pipeline-fakes';
-import { DEFINITION, planRequest, sourceEvent } from '../../support/plans';
+import { DEFINITION, PEOPLE, planRequest, sourceEvent } from '../../support/plans';
 
 const ARN = (who: string) => `arn:aws:iam::123456789012:user/${who}`;
+/** Carol, through the role only she may assume (test/support/plans.ts). */
+const CAROL_SESSION = 'arn:aws:sts::123456789012:assumed-role/carol-admin/any-session-name';
 
 async function refused(promise: Promise<unknown>): Promise<DecisionError> {
   const error = await promise.then(
@@ -89,7 +94,7 @@ describe('approvals', () => {
     ).resolves.toMatchObject({ code: 'already_decided' });
     expect(f.executions.successes).toEqual([]);
     await expect(
-      decide(f.deps, { runId: plan.runId, principal: ARN('carol'), decision: 'approve', reason: 'ok too' }),
+      decide(f.deps, { runId: plan.runId, principal: CAROL_SESSION, decision: 'approve', reason: 'ok too' }),
     ).resolves.toEqual({ outcome: 'approved' });
     expect(f.executions.successes).toEqual([
       { token: 'token-1', output: { approvedBy: expect.arrayContaining(['bob', 'carol']) } },
@@ -114,7 +119,7 @@ describe('approvals', () => {
       { token: 'token-1', error: 'Gantry.ApprovalRejected', cause: 'rejected by bob: no tests for the migration' },
     ]);
     await expect(
-      refused(decide(f.deps, { runId: plan.runId, principal: ARN('carol'), decision: 'approve', reason: 'late' })),
+      refused(decide(f.deps, { runId: plan.runId, principal: CAROL_SESSION, decision: 'approve', reason: 'late' })),
     ).resolves.toMatchObject({ code: 'already_decided' });
   });
 
@@ -132,7 +137,7 @@ describe('approvals', () => {
     const plan = await waitingRun(1);
     const outcomes = await Promise.allSettled([
       decide(f.deps, { runId: plan.runId, principal: ARN('bob'), decision: 'approve', reason: 'a' }),
-      decide(f.deps, { runId: plan.runId, principal: ARN('carol'), decision: 'approve', reason: 'b' }),
+      decide(f.deps, { runId: plan.runId, principal: CAROL_SESSION, decision: 'approve', reason: 'b' }),
     ]);
     expect(outcomes.filter((o) => o.status === 'fulfilled').length).toBeGreaterThanOrEqual(1);
     expect(f.executions.successes).toHaveLength(1);
@@ -150,4 +155,205 @@ describe('approvals', () => {
     ).resolves.toMatchObject({ code: 'no_approval_pending' });
     expect(plan.approval).not.toBeNull();
   });
+
+  describe('separation of duties over the whole change', () => {
+    const commit = (id: string, who: string) => ({
+      id: id.repeat(40),
+      message: `change by ${who}`,
+      author: { name: who, email: `${who}@example.com` },
+      timestamp: null,
+    });
+    /** A prod run of the given change, waiting for approval under a policy of one approval. */
+    async function waiting(change: Partial<SourceEvent>, rollback?: RunPlan['rollback']) {
+      const name = `runs-${++table}`;
+      client = await createRunsTable(dynamo.endpoint, name);
+      f = pipelineFakes(client, name);
+      const source = sourceEvent({ branch: 'release/2.0', ref: 'refs/heads/release/2.0', ...change });
+      const planned = resolvePlan(planRequest(source));
+      const plan = rollback ? { ...planned, trigger: 'rollback' as const, rollback } : planned;
+      await f.runs.create(plan, 'RUNNING', f.now);
+      await requestApproval(f.deps, plan, 'token-sod');
+      return plan;
+    }
+    const tryApprove = (plan: RunPlan, principal: string) =>
+      decide(f.deps, { runId: plan.runId, principal, decision: 'approve', reason: 'looks good' });
+
+    it.each([
+      [
+        'the author of an earlier commit in the pushed range',
+        { commits: [commit('1', 'carol'), commit('2', 'dave')], pusher: 'dave', sender: 'dave' },
+        CAROL_SESSION,
+        /carol wrote a commit of this change/,
+      ],
+      [
+        'the author of a change someone else merged (a merge commit by the merger)',
+        { commits: [commit('1', 'alice'), commit('2', 'bob')], pusher: 'bob', sender: 'bob' },
+        ARN('alice'),
+        /alice wrote a commit of this change/,
+      ],
+      [
+        'whoever merged it (the pusher)',
+        { commits: [commit('1', 'alice')], pusher: 'bob', sender: 'bob' },
+        ARN('bob'),
+        /bob pushed or sent this change/,
+      ],
+      [
+        'the pull request’s author, after a squash merge that kept only her as author',
+        { commits: [commit('1', 'carol')], pusher: 'web-flow', sender: 'bob' },
+        CAROL_SESSION,
+        /carol wrote a commit of this change/,
+      ],
+      [
+        'an author whose commits were rebased onto the branch by someone else',
+        { commits: [commit('1', 'dave'), commit('2', 'carol'), commit('3', 'dave')], pusher: 'dave', sender: 'dave' },
+        CAROL_SESSION,
+        /carol wrote a commit of this change/,
+      ],
+      [
+        'anyone, when the delivery does not list every commit of the change',
+        { commits: [commit('9', 'dave')], totalCommits: 3, pusher: 'dave', sender: 'dave' },
+        ARN('bob'),
+        /the delivery lists 1 of the change’s 3 commits, so Gantry cannot tell whether bob wrote one of the others/,
+      ],
+      [
+        'anyone, when the delivery lists no commit at all (a branch created on existing commits)',
+        { commits: [], pusher: 'dave', sender: 'dave' },
+        ARN('bob'),
+        /the delivery lists none of the change’s commits/,
+      ],
+    ])('refuses %s', async (_case, change, principal, reason) => {
+      const plan = await waiting(change);
+      await expect(refused(tryApprove(plan, principal))).resolves.toMatchObject({
+        code: 'separation_of_duties',
+        message: expect.stringMatching(reason),
+      });
+      expect(f.executions.successes).toEqual([]);
+    });
+
+    it('lets someone who took no part approve the same change', async () => {
+      const plan = await waiting({
+        commits: [commit('1', 'carol'), commit('2', 'dave')],
+        pusher: 'dave',
+        sender: 'dave',
+      });
+      await expect(tryApprove(plan, ARN('bob'))).resolves.toEqual({ outcome: 'approved' });
+    });
+
+    it('refuses, failing closed, an approver Gantry cannot recognise at the provider, saying what to configure', async () => {
+      const plan = await waiting({ commits: [commit('1', 'dave')], pusher: 'dave', sender: 'dave' });
+      f.pipelines.deployed = withProdApprovers([{ ...PEOPLE.bob, git: {} }, PEOPLE.carol]);
+      await expect(refused(tryApprove(plan, ARN('bob')))).resolves.toMatchObject({
+        code: 'separation_of_duties',
+        message: expect.stringMatching(/set approvers.identities.bob.git.github .* and .emails/),
+      });
+    });
+
+    it('refuses the requester of a rollback as its approver', async () => {
+      const plan = await waiting(
+        { commits: [commit('1', 'dave')], pusher: 'dave', sender: 'dave' },
+        { ofRunId: 'r-1', toRunId: 'r-0', version: '4', reason: 'errors up', requestedBy: 'bob' },
+      );
+      await expect(refused(tryApprove(plan, ARN('bob')))).resolves.toMatchObject({
+        code: 'separation_of_duties',
+        message: 'bob asked for this rollback; another approver must decide',
+      });
+      await expect(tryApprove(plan, CAROL_SESSION)).resolves.toEqual({ outcome: 'approved' });
+    });
+
+    it('follows the groups as deployed now: a member removed after the run started may no longer approve', async () => {
+      const plan = await waiting({ commits: [commit('1', 'dave')], pusher: 'dave', sender: 'dave' });
+      f.pipelines.deployed = withProdApprovers([PEOPLE.alice, PEOPLE.carol]);
+      await expect(refused(tryApprove(plan, ARN('bob')))).resolves.toMatchObject({
+        code: 'not_an_approver',
+        message: expect.stringContaining('as pipeline widgets is deployed now (approvers: alice, carol)'),
+      });
+      expect(f.pipelines.asked).toEqual(['arn:aws:states:us-east-1:123456789012:stateMachine:gantry-pipeline-widgets']);
+    });
+
+    it('refuses everyone, failing closed, when the deployed configuration cannot be read', async () => {
+      const plan = await waiting({ commits: [commit('1', 'dave')], pusher: 'dave', sender: 'dave' });
+      f.pipelines.deployed = undefined;
+      await expect(refused(tryApprove(plan, ARN('bob')))).resolves.toMatchObject({
+        code: 'configuration_unavailable',
+        status: 503,
+      });
+    });
+  });
+
+  describe('the identities people really have in AWS', () => {
+    async function bobsRun() {
+      const name = `runs-${++table}`;
+      client = await createRunsTable(dynamo.endpoint, name);
+      f = pipelineFakes(client, name);
+      const plan = resolvePlan(
+        planRequest(
+          sourceEvent({
+            branch: 'release/3.0',
+            ref: 'refs/heads/release/3.0',
+            pusher: 'dave',
+            sender: 'dave',
+            commits: [],
+            totalCommits: null,
+          }),
+        ),
+      );
+      await f.runs.create(plan, 'RUNNING', f.now);
+      await requestApproval(f.deps, plan, 'token-id');
+      return plan;
+    }
+    const SSO = 'arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Releasers_0123456789abcdef';
+
+    it.each([
+      [
+        'an IAM Identity Center session of a configured permission-set role, named by Identity Center',
+        `${SSO}/carol@example.com`,
+        'carol',
+      ],
+      [
+        'any session of a role only that person can assume',
+        'arn:aws:sts::123456789012:assumed-role/carol-admin/x',
+        'carol',
+      ],
+      ['an IAM user', ARN('bob'), 'bob'],
+    ])('matches %s', (_case, principal, identity) => {
+      expect(
+        personOf(DEFINITION.environments[1]?.approvers ?? [], principal, DEFINITION.identityCenterRoles)?.identity,
+      ).toBe(identity);
+    });
+
+    it.each([
+      [
+        'a session name chosen to look like someone, on a role that is not Identity Center’s',
+        'arn:aws:sts::123456789012:assumed-role/PowerUser/carol@example.com',
+      ],
+      [
+        'a session name chosen to look like someone, on a role named like Identity Center’s but not configured',
+        'arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Admins_ffff/carol@example.com',
+      ],
+      [
+        'the same permission-set role name in another account',
+        'arn:aws:sts::999999999999:assumed-role/AWSReservedSSO_Releasers_0123456789abcdef/carol@example.com',
+      ],
+      ['a user of the same name in another account', 'arn:aws:iam::999999999999:user/bob'],
+      ['a federated user', 'arn:aws:sts::123456789012:federated-user/bob'],
+    ])('does not match %s', async (_case, principal) => {
+      expect(
+        personOf(DEFINITION.environments[1]?.approvers ?? [], principal, DEFINITION.identityCenterRoles),
+      ).toBeUndefined();
+      const plan = await bobsRun();
+      await expect(
+        refused(decide(f.deps, { runId: plan.runId, principal, decision: 'approve', reason: 'x' })),
+      ).resolves.toMatchObject({
+        code: 'not_an_approver',
+      });
+    });
+  });
 });
+
+/** The widgets pipeline as deployed with other prod approvers. */
+function withProdApprovers(approvers: EligibleApprover[]): PipelineDefinition {
+  return {
+    ...DEFINITION,
+    environments: DEFINITION.environments.map((e) => (e.name === 'prod' ? { ...e, approvers } : e)),
+  };
+}

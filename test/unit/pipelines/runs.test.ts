@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SourceEvent } from '../../../events';
 import { type RunningDynalite, startDynalite } from '../../../local/dynamodb/dynalite';
-import { describeFailure, finishRun, recordFailure } from '../../../shared/pipelines/finish';
+import { describeFailure, finishRun, recordFailure, releaseLane } from '../../../shared/pipelines/finish';
 import { classifyReport, evaluateRunGates } from '../../../shared/pipelines/gates';
 import { resolvePlan } from '../../../shared/pipelines/plan';
 import { resolveRun, startRun, waitForTurn } from '../../../shared/pipelines/start';
@@ -100,7 +100,13 @@ describe('pipeline runs', () => {
       await waitForTurn(f.deps, second, 'lane-token');
       expect(f.executions.successes).toEqual([]);
 
+      // A forged ReleaseLane, or one for a run still running, hands nothing on.
+      await releaseLane(f.deps, first, `${first.executionArn}-forged`);
+      await releaseLane(f.deps, first, first.executionArn);
+      // ReportStatus closes the run but answers no task: it holds no states:SendTaskSuccess.
       await finishRun(f.deps, first, 'success', undefined, first.executionArn);
+      expect(f.executions.successes).toEqual([]);
+      await releaseLane(f.deps, first, first.executionArn);
       expect(f.executions.successes).toEqual([{ token: 'lane-token', output: { admitted: true } }]);
       expect((await f.runs.get(second.runId))?.status).toBe('RUNNING');
     });
