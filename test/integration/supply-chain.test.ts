@@ -389,4 +389,37 @@ describe('the supply chain, end to end through local mode', () => {
     );
     expect(unreadable.code).toBe(2);
   }, 60_000);
+
+  it('keeps every task token inside the control plane: no CLI output, operator API answer, ledger record or log line holds one', async () => {
+    releaseBranch('release/9.3');
+    const waiting = await waitingForApproval((await t.push({ branch: 'release/9.3' })).push.after);
+    const outputs = [
+      (await gantry('runs', 'list', '--json', '--data-dir', t.dataDir)).stdout,
+      (await gantry('runs', 'show', waiting.runId.slice(0, 12), '--json', '--data-dir', t.dataDir)).stdout,
+      (await gantry('runs', 'show', waiting.runId.slice(0, 12), '--data-dir', t.dataDir)).stdout,
+      (await approve(waiting)).stdout,
+    ];
+    await finishedRun(t, waiting.commit);
+    outputs.push((await gantry('audit', 'query', '--json', '--data-dir', t.dataDir)).stdout);
+    const answer = await fetch(`${t.plane.webhookUrl}/runs/${waiting.runId}/decision`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-gantry-principal': 'alice' },
+      body: JSON.stringify({ decision: 'approve', reason: 'again' }),
+    });
+    outputs.push(await answer.text());
+
+    // Every token any run of this file parked: approvals, deployments, lanes.
+    const tokens = (await t.runs.list({ pipeline: 'sample-service', limit: 200 })).flatMap((r) =>
+      [r.approval?.taskToken, r.deployment?.taskToken, r.laneToken].filter((x): x is string => !!x),
+    );
+    expect(tokens.length).toBeGreaterThanOrEqual(3);
+    // Every line every function wrote (what CloudWatch Logs would hold), and every build's log.
+    const builds = await Promise.all(
+      (await t.runs.list({ pipeline: 'sample-service', limit: 200 })).filter((r) => r.build?.logStream).map(buildLog),
+    );
+    expect(t.logs.length).toBeGreaterThan(100);
+    const everything = [...outputs, ...t.logs, ...builds].join('\n');
+    expect(everything).toContain(waiting.runId);
+    for (const token of tokens) expect(everything).not.toContain(token);
+  }, 180_000);
 });
