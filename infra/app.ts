@@ -1,6 +1,6 @@
-import { App, type AppProps, Validations } from 'aws-cdk-lib';
+import { Annotations, App, type AppProps, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import type { GantryConfig } from './config/schema';
+import { configWarnings, type GantryConfig } from './config/schema';
 import { GantryControlPlaneStack } from './stacks/control-plane-stack';
 import { GantryDataStack } from './stacks/data-stack';
 import { GantrySampleServiceStack, sampleTargets } from './stacks/sample-service-stack';
@@ -43,6 +43,7 @@ export function buildGantryApp(options: GantryAppOptions): GantryApp {
     });
     sample.addStackDependency(controlPlane, 'custom deployment configurations are named by the control plane');
   }
+  for (const warning of configWarnings(config)) Annotations.of(controlPlane).addWarningV2('gantry:config', warning);
   if (nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { app, data, controlPlane, ...(sample ? { sample } : {}) };
 }

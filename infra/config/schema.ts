@@ -334,6 +334,33 @@ function checkPrincipals(approvers: GantryConfig['approvers'], ctx: z.Refinement
   }
 }
 
+/**
+ * What the config allows but will refuse at decision time: an approver of an environment under
+ * separation of duties whom Gantry cannot recognise at the pipeline's provider (no username
+ * there, or no commit e-mail) can never approve there. Said at synth, so nobody learns it at 2 am.
+ */
+export function configWarnings(config: GantryConfig): string[] {
+  const warnings: string[] = [];
+  for (const pipeline of config.pipelines) {
+    for (const env of pipeline.environments) {
+      if (!env.approval.required || !env.approval.separationOfDuties) continue;
+      const members = new Set(env.approval.approverGroups.flatMap((g) => config.approvers.groups[g] ?? []));
+      for (const name of members) {
+        const person = config.approvers.identities[name];
+        const missing = [
+          person?.git[pipeline.source.provider] ? null : `git.${pipeline.source.provider}`,
+          person?.emails.length ? null : 'emails',
+        ].filter((m) => m !== null);
+        if (missing.length > 0)
+          warnings.push(
+            `pipeline ${pipeline.name}, environment ${env.name}: approver ${name} has no ${missing.join(' and no ')}, so separation of duties will refuse every decision of theirs (set approvers.identities.${name}.${missing.join(' and .')})`,
+          );
+      }
+    }
+  }
+  return warnings;
+}
+
 function checkSource(
   config: { connections: ConnectionConfig[] },
   pipeline: PipelineConfig,

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { ConfigError, loadGantryConfig, parseGantryConfig } from '../../../infra/config/load';
-import { connectionSecretName } from '../../../infra/config/schema';
+import { configWarnings, connectionSecretName } from '../../../infra/config/schema';
 
 function problems(yaml: string): string {
   try {
@@ -98,6 +98,19 @@ describe('the Gantry config', () => {
       'pipelines.0.source.connection',
       'pipelines.0.environments.0.approval.approverGroups',
     ]);
+  });
+
+  it('warns at synth about an approver whom separation of duties will always refuse', () => {
+    const config = parseGantryConfig(
+      `${CONNECTION}pipelines:\n  - name: p\n    source: { provider: github, repository: a/b, connection: gh }\n    triggers: { push: { branches: main } }\n    environments: [{ name: prod, branches: main, approval: { required: true, approverGroups: [rm] } }]\napprovers:\n  groups: { rm: [alice, bob] }\n  identities:\n    alice: { principals: ["arn:aws:iam::123456789012:user/alice"], git: { github: alice }, emails: [a@x.io] }\n    bob: { principals: ["arn:aws:iam::123456789012:user/bob"], git: { gitlab: bob } }\n`,
+      'gantry.config.yaml',
+    );
+    expect(configWarnings(config)).toEqual([
+      'pipeline p, environment prod: approver bob has no git.github and no emails, so separation of duties will refuse every decision of theirs (set approvers.identities.bob.git.github and .emails)',
+    ]);
+    expect(configWarnings(loadGantryConfig(join(import.meta.dirname, '..', '..', '..', 'gantry.config.yaml')))).toEqual(
+      [],
+    );
   });
 
   it('says which file it cannot read', () => {
