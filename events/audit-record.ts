@@ -42,6 +42,8 @@ export const AUDIT_DETAILS = {
     deadLettered: z.boolean(),
   }),
   'webhook.rejected': z.object({ code: text, status: z.number().int(), bodyBytes: z.number().int() }),
+  /** A verified delivery whose signed content an earlier delivery brought: nothing published. */
+  'webhook.replayed': z.object({ deliveryId: text, replayOf: text }),
   'run.started': z.object({
     trigger: text,
     branch: nullableText,

@@ -29,7 +29,7 @@ export class GantryDataStack extends Stack {
       timeToLiveAttribute: 'expiresAt',
       encryption: TableEncryption.AWS_MANAGED,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      // Delivery ids only deduplicate redeliveries for a few days; nothing to keep on teardown.
+      // Dedupe keys (delivery ids, 90 days; signed content, 400 days): nothing to keep on teardown.
       removalPolicy: RemovalPolicy.DESTROY,
     });
     this.connections = new ConnectionSecrets(this, 'Connections', { connections: props.config.connections });

@@ -14,7 +14,10 @@ export interface DeadLetter {
   readonly reason: string;
   /** The events of this delivery that did not reach the bus (the others did). */
   readonly failedEventIds: readonly string[];
-  /** The delivery's headers, minus credentials (tokens and Basic auth are never stored). */
+  /**
+   * The delivery's headers, minus credentials (tokens, Basic auth) and signatures: a dead letter
+   * was verified when it was received, and a stored signature would only help someone replay it.
+   */
   readonly headers: Headers;
   readonly body: { readonly encoding: 'utf8' | 'base64'; readonly data: string };
 }
@@ -24,14 +27,17 @@ export interface DeadLetterSink {
   send(letter: DeadLetter): Promise<void>;
 }
 
-/** Headers that carry a credential rather than a signature. */
+/** Headers that carry a credential or a signature: never stored. */
 const CREDENTIAL_HEADERS = new Set(['authorization', 'x-gitlab-token', 'proxy-authorization', 'cookie']);
+const SIGNATURE_HEADER = /signature/i;
 
 /** Builds a dead letter from the raw delivery, keeping the body byte-exact. */
 export function deadLetterOf(
   fields: Omit<DeadLetter, 'version' | 'headers' | 'body'> & { headers: Headers; body: Buffer },
 ): DeadLetter {
-  const headers = Object.fromEntries(Object.entries(fields.headers).filter(([name]) => !CREDENTIAL_HEADERS.has(name)));
+  const headers = Object.fromEntries(
+    Object.entries(fields.headers).filter(([name]) => !CREDENTIAL_HEADERS.has(name) && !SIGNATURE_HEADER.test(name)),
+  );
   const text = fields.body.toString('utf8');
   const exact = Buffer.from(text, 'utf8').equals(fields.body);
   return {

@@ -16,8 +16,8 @@ export interface DeliveryKey {
 /** `claimed`: first sight, go ahead. `duplicate`: already handled. `in_progress`: another attempt holds it. */
 export type ClaimResult = 'claimed' | 'duplicate' | 'in_progress';
 
-/** How a claimed delivery ended. */
-export type DeliveryOutcome = 'published' | 'dead_lettered';
+/** How a claimed delivery ended: `replayed` when another delivery already brought its content. */
+export type DeliveryOutcome = 'published' | 'dead_lettered' | 'replayed';
 
 export interface DeliveryClaim {
   readonly at: Date;
@@ -36,6 +36,22 @@ export interface DeliveryStore {
   settle(key: DeliveryKey, outcome: DeliveryOutcome, at: Date): Promise<void>;
   /** Gives a claim back when nothing could be published, so the provider's retry is processed. */
   release(key: DeliveryKey): Promise<void>;
+  /**
+   * Claims, for the delivery `key`, what its signature covers (see `contentKeysOf`). Returns the
+   * id of another delivery that already holds one of them (the content is a replay), or
+   * undefined when all are now this delivery's (a retry of this same delivery keeps its own).
+   */
+  claimContent(key: DeliveryKey, contentKeys: readonly string[], claim: ContentClaim): Promise<string | undefined>;
+}
+
+export interface ContentClaim {
+  readonly at: Date;
+  readonly ttlSeconds: number;
+}
+
+/** The DynamoDB item key of one piece of signed content, held by the first delivery that brought it. */
+export function contentPk(provider: Provider, contentKey: string): string {
+  return `${provider}#content#${contentKey}`;
 }
 
 /** The DynamoDB item key of a delivery. */
@@ -112,6 +128,39 @@ export class DynamoDbDeliveryStore implements DeliveryStore {
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
+  }
+
+  async claimContent(
+    key: DeliveryKey,
+    contentKeys: readonly string[],
+    claim: ContentClaim,
+  ): Promise<string | undefined> {
+    const nowSeconds = Math.floor(claim.at.getTime() / 1000);
+    for (const contentKey of contentKeys) {
+      const pk = contentPk(key.provider, contentKey);
+      try {
+        await this.db.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: {
+              pk,
+              deliveryId: key.deliveryId,
+              claimedAt: claim.at.getTime(),
+              expiresAt: nowSeconds + claim.ttlSeconds,
+            },
+            ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :nowSeconds OR deliveryId = :mine',
+            ExpressionAttributeValues: { ':nowSeconds': nowSeconds, ':mine': key.deliveryId },
+          }),
+        );
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        const out = await this.db.send(
+          new GetCommand({ TableName: this.tableName, Key: { pk }, ConsistentRead: true }),
+        );
+        return typeof out.Item?.deliveryId === 'string' ? out.Item.deliveryId : 'unknown';
+      }
+    }
+    return undefined;
   }
 
   /** The digest the receiver stored for an event it verified and published (ResolvePlan's check). */

@@ -10,6 +10,7 @@ export const RECEIVER_ENV = {
   connections: 'WEBHOOK_CONNECTIONS',
   maxBodyBytes: 'WEBHOOK_MAX_BODY_BYTES',
   deliveryTtlDays: 'DELIVERY_TTL_DAYS',
+  replayWindowDays: 'REPLAY_WINDOW_DAYS',
   secretCacheSeconds: 'SECRET_CACHE_TTL_SECONDS',
 } as const;
 
@@ -22,7 +23,10 @@ const ReceiverEnvSchema = z.object({
   [RECEIVER_ENV.deadLetterQueueUrl]: z.string().min(1),
   [RECEIVER_ENV.connections]: jsonFromEnv(z.array(ConnectionSchema)),
   [RECEIVER_ENV.maxBodyBytes]: intFromEnv(DEFAULT_MAX_BODY_BYTES),
-  [RECEIVER_ENV.deliveryTtlDays]: intFromEnv(14),
+  // Execution names (derived from delivery ids) must stay unique for 90 days in Step Functions.
+  [RECEIVER_ENV.deliveryTtlDays]: intFromEnv(90),
+  // Signed content is remembered longer than delivery ids: the ledger keeps deliveries 400 days.
+  [RECEIVER_ENV.replayWindowDays]: intFromEnv(400),
   [RECEIVER_ENV.secretCacheSeconds]: intFromEnv(300),
 });
 
@@ -33,6 +37,7 @@ export interface ReceiverConfig {
   readonly connections: z.infer<typeof ConnectionSchema>[];
   readonly maxBodyBytes: number;
   readonly deliveryTtlSeconds: number;
+  readonly replayWindowSeconds: number;
   readonly secretCacheMs: number;
 }
 
@@ -46,6 +51,7 @@ export function loadReceiverConfig(env: NodeJS.ProcessEnv = process.env): Receiv
     connections: e[RECEIVER_ENV.connections],
     maxBodyBytes: e[RECEIVER_ENV.maxBodyBytes],
     deliveryTtlSeconds: e[RECEIVER_ENV.deliveryTtlDays] * 86_400,
+    replayWindowSeconds: Math.max(e[RECEIVER_ENV.replayWindowDays], e[RECEIVER_ENV.deliveryTtlDays]) * 86_400,
     secretCacheMs: e[RECEIVER_ENV.secretCacheSeconds] * 1000,
   };
 }

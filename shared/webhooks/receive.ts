@@ -23,6 +23,8 @@ export interface IncomingDelivery {
 export interface ReceiverLimits {
   readonly maxBodyBytes: number;
   readonly deliveryTtlSeconds: number;
+  /** How long signed content is remembered, so that a replay under a new delivery id is refused. */
+  readonly replayWindowSeconds: number;
   /** After this long an unfinished claim is considered abandoned. */
   readonly claimLeaseMs: number;
 }
@@ -93,7 +95,51 @@ async function receive(deps: ReceiverDeps, incoming: IncomingDelivery): Promise<
   if (claim === 'in_progress') {
     throw new WebhookError('delivery_in_progress', 'this delivery is being processed; retry later', { ...key });
   }
+  // The delivery id is not signed: the same signed content under a new id is a replay.
+  const replayOf = await storeCall(() =>
+    deps.deliveries.claimContent(key, contentKeysOf(delivery, events), {
+      at: receivedAt,
+      ttlSeconds: deps.limits.replayWindowSeconds,
+    }),
+  ).catch(async (error: unknown) => {
+    await deps.deliveries.release(key).catch(() => undefined);
+    throw error;
+  });
+  if (replayOf !== undefined) return refuseReplay(deps, key, replayOf, events);
   return publishClaimed(deps, delivery, key, fitted);
+}
+
+/**
+ * What a delivery's signature covers, as dedupe keys: the body's digest, and for each push or
+ * tag the repository, ref and the move it made (before → after). A new push of the same commit
+ * after the ref moved elsewhere is a new move, so it is not a replay.
+ */
+export function contentKeysOf(delivery: ParsedDelivery, events: readonly SourceEvent[]): string[] {
+  const moves = events
+    .filter((e) => (e.kind === 'push' || e.kind === 'tag') && e.after !== null)
+    .map((e) => `ref:${e.repository.fullName ?? ''}#${e.ref ?? ''}#${e.before ?? ''}#${e.after ?? ''}`);
+  return [`body:${bodyDigest(delivery.request.body)}`, ...moves];
+}
+
+/** A replay publishes nothing; it is answered as a duplicate (the provider must not retry) and audited. */
+async function refuseReplay(
+  deps: ReceiverDeps,
+  key: DeliveryKey,
+  replayOf: string,
+  events: readonly SourceEvent[],
+): Promise<Receipt> {
+  const first = events[0];
+  await deps.audit.record({
+    type: 'webhook.replayed',
+    actor: { type: 'provider', id: key.provider, providerIdentity: first?.sender ?? first?.pusher ?? null },
+    subject: { repository: first?.repository.fullName ?? null, commit: first?.headSha ?? null },
+    outcome: 'rejected',
+    details: { deliveryId: key.deliveryId, replayOf },
+    correlationId: key.deliveryId,
+  });
+  await deps.deliveries.settle(key, 'replayed', deps.clock());
+  deps.logger.warn('delivery replayed: its signed content came before', { ...key, replayOf });
+  return { outcome: 'duplicate', deliveryId: key.deliveryId };
 }
 
 /** Verification comes before anything reads the payload beyond the repository name. */

@@ -38,6 +38,7 @@ export function awsReceiverDeps(
     limits: {
       maxBodyBytes: config.maxBodyBytes,
       deliveryTtlSeconds: config.deliveryTtlSeconds,
+      replayWindowSeconds: config.replayWindowSeconds,
       claimLeaseMs: CLAIM_LEASE_MS,
     },
   };

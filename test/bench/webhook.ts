@@ -76,7 +76,12 @@ export function receiverDeps(clients: {
     audit: new DynamoDbAuditLedger(document, 'audit'),
     logger,
     clock: () => new Date(),
-    limits: { maxBodyBytes: 512 * 1024, deliveryTtlSeconds: 86_400, claimLeaseMs: 60_000 },
+    limits: {
+      maxBodyBytes: 512 * 1024,
+      deliveryTtlSeconds: 86_400,
+      replayWindowSeconds: 400 * 86_400,
+      claimLeaseMs: 60_000,
+    },
   };
 }
 

@@ -288,6 +288,16 @@ describe('admission', () => {
         },
       },
       Catch: [{ ErrorEquals: ['StepFunctions.ExecutionAlreadyExistsException'], Next: 'AlreadyStarted' }],
+      // Acknowledged deliveries are never dropped: any other failure to start is retried with backoff.
+      Retry: [
+        { ErrorEquals: ['StepFunctions.ExecutionAlreadyExistsException'], MaxAttempts: 0 },
+        expect.objectContaining({
+          ErrorEquals: ['States.ALL'],
+          MaxAttempts: 8,
+          BackoffRate: 2,
+          JitterStrategy: 'FULL',
+        }),
+      ],
     });
     control.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       StateMachineType: 'EXPRESS',

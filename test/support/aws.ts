@@ -1,4 +1,5 @@
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type RunningDynalite, startDynalite } from '../../local/dynamodb/dynalite';
 
 /** SDK options for a local endpoint: dummy credentials, a fixed region. */
 export function localClientConfig(endpoint: string) {
@@ -82,4 +83,44 @@ export async function createAuditTable(endpoint: string, tableName: string): Pro
     }),
   );
   return client;
+}
+
+/**
+ * One dynalite per test file and a fresh table per test, each test's client destroyed after it:
+ * `const tables = dynaliteTables(createPkTable, 'deliveries')`, then `tables.client`, `tables.name`.
+ */
+export function dynaliteTables(
+  create: (endpoint: string, tableName: string) => Promise<DynamoDBClient>,
+  prefix: string,
+): { readonly client: DynamoDBClient; readonly name: string; readonly endpoint: string } {
+  let dynamo: RunningDynalite | undefined;
+  let client: DynamoDBClient | undefined;
+  let name = '';
+  let count = 0;
+  beforeAll(async () => {
+    dynamo = await startDynalite();
+  });
+  afterAll(async () => {
+    await dynamo?.close();
+  });
+  beforeEach(async () => {
+    name = `${prefix}-${++count}`;
+    client = await create(dynamo?.endpoint ?? '', name);
+  });
+  afterEach(() => client?.destroy());
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('dynaliteTables: use it inside a test');
+    return value;
+  };
+  return {
+    get client() {
+      return started(client);
+    },
+    get name() {
+      return name;
+    },
+    get endpoint() {
+      return started(dynamo).endpoint;
+    },
+  };
 }

@@ -6,12 +6,13 @@ import { ConnectionDirectory } from '../../shared/webhooks/connections';
 import type { DeadLetter, DeadLetterSink } from '../../shared/webhooks/dead-letters';
 import type {
   ClaimResult,
+  ContentClaim,
   DeliveryClaim,
   DeliveryKey,
   DeliveryOutcome,
   DeliveryStore,
 } from '../../shared/webhooks/deliveries';
-import { deliveryPk } from '../../shared/webhooks/deliveries';
+import { contentPk, deliveryPk } from '../../shared/webhooks/deliveries';
 import type { ReceiverDeps } from '../../shared/webhooks/receive';
 
 /** Shaped `user:password` so it also serves as Azure DevOps Basic credentials. */
@@ -39,6 +40,23 @@ export class MemoryDeliveryStore implements DeliveryStore {
 
   async release(key: DeliveryKey): Promise<void> {
     if (this.items.get(deliveryPk(key))?.state === 'received') this.items.delete(deliveryPk(key));
+  }
+
+  readonly contents = new Map<string, { deliveryId: string; expiresAt: number }>();
+
+  async claimContent(
+    key: DeliveryKey,
+    contentKeys: readonly string[],
+    claim: ContentClaim,
+  ): Promise<string | undefined> {
+    const now = claim.at.getTime();
+    for (const contentKey of contentKeys) {
+      const pk = contentPk(key.provider, contentKey);
+      const held = this.contents.get(pk);
+      if (held && held.expiresAt > now && held.deliveryId !== key.deliveryId) return held.deliveryId;
+      this.contents.set(pk, { deliveryId: key.deliveryId, expiresAt: now + claim.ttlSeconds * 1000 });
+    }
+    return undefined;
   }
 }
 
@@ -126,7 +144,12 @@ export function receiverFakes(overrides: Partial<ReceiverDeps> = {}): Fakes {
     audit: fakes.audit,
     logger: { info: log, warn: log, error: log } as ReceiverDeps['logger'],
     clock: () => fakes.now,
-    limits: { maxBodyBytes: 64 * 1024, deliveryTtlSeconds: 86_400, claimLeaseMs: 60_000 },
+    limits: {
+      maxBodyBytes: 64 * 1024,
+      deliveryTtlSeconds: 86_400,
+      replayWindowSeconds: 400 * 86_400,
+      claimLeaseMs: 60_000,
+    },
     ...overrides,
   };
   return Object.assign(fakes, { deps });

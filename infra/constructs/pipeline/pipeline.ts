@@ -21,6 +21,7 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import {
   DefinitionBody,
+  JitterType,
   JsonPath,
   LogLevel,
   StateMachine,
@@ -206,6 +207,17 @@ export class Pipeline extends Construct {
       input: TaskInput.fromObject({ trigger: JsonPath.stringAt('$.trigger'), source: JsonPath.objectAt('$.source') }),
       associateWithParent: true,
       resultPath: JsonPath.DISCARD,
+    });
+    // The delivery was acknowledged (202) before this: a throttled or failed start is retried
+    // with backoff, never dropped. An existing run is not retried: it goes to AlreadyStarted.
+    start.addRetry({ errors: ['StepFunctions.ExecutionAlreadyExistsException'], maxAttempts: 0 });
+    start.addRetry({
+      errors: ['States.ALL'],
+      interval: Duration.seconds(1),
+      backoffRate: 2,
+      maxAttempts: 8,
+      maxDelay: Duration.seconds(60),
+      jitterStrategy: JitterType.FULL,
     });
     start.addCatch(new Succeed(states, 'AlreadyStarted', { comment: 'The run of this change exists: a redelivery' }), {
       errors: ['StepFunctions.ExecutionAlreadyExistsException'],

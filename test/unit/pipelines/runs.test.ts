@@ -1,13 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SourceEvent } from '../../../events';
-import { type RunningDynalite, startDynalite } from '../../../local/dynamodb/dynalite';
 import { describeFailure, finishRun, recordFailure, releaseLane } from '../../../shared/pipelines/finish';
 import { classifyReport, evaluateRunGates } from '../../../shared/pipelines/gates';
 import { resolvePlan } from '../../../shared/pipelines/plan';
 import { resolveRun, startRun, waitForTurn } from '../../../shared/pipelines/start';
-import { createRunsTable } from '../../support/aws';
+import { createRunsTable, dynaliteTables } from '../../support/aws';
 import { MemoryAdmissions, type PipelineFakes, pipelineFakes } from '../../support/pipeline-fakes';
 import { DEFINITION, planRequest, sourceEvent } from '../../support/plans';
 
@@ -15,22 +13,10 @@ const REPORTS = join(import.meta.dirname, '..', '..', 'fixtures', 'reports');
 const report = (...path: string[]) => readFileSync(join(REPORTS, ...path));
 
 describe('pipeline runs', () => {
-  let dynamo: RunningDynalite;
-  let client: DynamoDBClient;
+  const tables = dynaliteTables(createRunsTable, 'runs');
   let f: PipelineFakes;
-  let table = 0;
-
-  beforeAll(async () => {
-    dynamo = await startDynalite();
-  });
-  afterAll(async () => {
-    client?.destroy();
-    await dynamo.close();
-  });
-  beforeEach(async () => {
-    const name = `runs-${++table}`;
-    client = await createRunsTable(dynamo.endpoint, name);
-    f = pipelineFakes(client, name);
+  beforeEach(() => {
+    f = pipelineFakes(tables.client, tables.name);
   });
 
   describe('startRun', () => {

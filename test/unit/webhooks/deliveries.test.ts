@@ -1,8 +1,6 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { type RunningDynalite, startDynalite } from '../../../local/dynamodb/dynalite';
 import { documentClient } from '../../../shared/aws/clients';
 import { type DeliveryClaim, DynamoDbDeliveryStore } from '../../../shared/webhooks/deliveries';
-import { createPkTable } from '../../support/aws';
+import { createPkTable, dynaliteTables } from '../../support/aws';
 
 const key = { provider: 'github', deliveryId: 'd-1' } as const;
 const at = new Date('2026-11-23T10:00:00Z');
@@ -17,22 +15,10 @@ const claim: DeliveryClaim = {
 const later = (ms: number) => ({ ...claim, at: new Date(at.getTime() + ms) });
 
 describe('DynamoDbDeliveryStore (on dynalite)', () => {
-  let dynamo: RunningDynalite;
-  let client: DynamoDBClient;
+  const tables = dynaliteTables(createPkTable, 'deliveries');
   let store: DynamoDbDeliveryStore;
-  let table = 0;
-
-  beforeAll(async () => {
-    dynamo = await startDynalite();
-  });
-  afterAll(async () => {
-    client?.destroy();
-    await dynamo.close();
-  });
-  beforeEach(async () => {
-    const name = `deliveries-${++table}`;
-    client = await createPkTable(dynamo.endpoint, name);
-    store = new DynamoDbDeliveryStore(documentClient(client), name);
+  beforeEach(() => {
+    store = new DynamoDbDeliveryStore(documentClient(tables.client), tables.name);
   });
 
   it('lets exactly one of many concurrent claimants have a delivery', async () => {
