@@ -1,7 +1,8 @@
 import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { STAGES } from '../events';
 import { documentClient } from '../shared/aws/clients';
-import { RUN_STATUSES, type RunRecord, type RunStatus, STAGES } from '../shared/runs/model';
+import { RUN_STATUSES, type RunRecord, type RunStatus } from '../shared/runs/model';
 import { DynamoDbRunStore } from '../shared/runs/store';
 import { UsageError } from './errors';
 import { duration, status, table, when } from './format';

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { AuditEventSchema, AuditRecordInputSchema } from './audit-record';
+import { PipelineStateSchema } from './pipeline-state';
 import { DsseEnvelopeSchema, ProvenanceStatementSchema } from './provenance';
+import { RunPlanSchema } from './run-plan';
 import { SourceEventSchema } from './source-event';
 
 /** Every event schema published as JSON Schema, by file name under `events/schemas/`. */
@@ -10,6 +12,8 @@ export const EVENT_JSON_SCHEMAS: Readonly<Record<string, z.ZodType>> = {
   'audit-event.v1.json': AuditEventSchema,
   'provenance-statement.v1.json': ProvenanceStatementSchema,
   'dsse-envelope.json': DsseEnvelopeSchema,
+  'run-plan.json': RunPlanSchema,
+  'pipeline-state.json': PipelineStateSchema,
 };
 
 /** The JSON Schema text for a zod schema, as committed (stable key order, trailing newline). */

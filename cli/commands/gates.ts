@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { GateEvaluation } from '../../shared/gates';
+import type { GateEvaluation } from '../../events';
 import { CommandFailed, UsageError } from '../errors';
 import { collect, printJson } from '../io';
 

@@ -1,5 +1,5 @@
+import { STAGES } from '../../events';
 import type { RunRecord } from '../../shared/runs/model';
-import { STAGES } from '../../shared/runs/model';
 import { status } from '../format';
 import { runStore } from '../runs';
 import type { Target } from '../target';

@@ -1,8 +1,8 @@
+import { DeployStepInputSchema } from '../../events';
 import { startDeployment } from '../../shared/deploy/release';
 import { awsReleaseDeps } from '../../shared/deploy/wiring';
 import { stepHandler } from '../../shared/lambda/step-handler';
 import { observability } from '../../shared/observability';
-import { DeployStepInputSchema } from '../../shared/pipelines/steps';
 
 const o11y = observability();
 const deps = awsReleaseDeps(o11y);

@@ -1,8 +1,8 @@
+import { DeployCheckInputSchema } from '../../events';
 import { checkBake, reconcileDeployment } from '../../shared/deploy/release';
 import { awsDeployDeps } from '../../shared/deploy/wiring';
 import { stepHandler } from '../../shared/lambda/step-handler';
 import { observability } from '../../shared/observability';
-import { DeployCheckInputSchema } from '../../shared/pipelines/steps';
 
 const o11y = observability();
 const deps = awsDeployDeps(o11y);

@@ -1,7 +1,7 @@
+import { GatesStepInputSchema } from '../../events';
 import { stepHandler } from '../../shared/lambda/step-handler';
 import { observability } from '../../shared/observability';
 import { evaluateRunGates } from '../../shared/pipelines/gates';
-import { GatesStepInputSchema } from '../../shared/pipelines/steps';
 import { awsPipelineDeps } from '../../shared/pipelines/wiring';
 
 const o11y = observability();

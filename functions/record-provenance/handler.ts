@@ -1,6 +1,6 @@
+import { ProvenanceStepInputSchema } from '../../events';
 import { stepHandler } from '../../shared/lambda/step-handler';
 import { observability } from '../../shared/observability';
-import { ProvenanceStepInputSchema } from '../../shared/pipelines/steps';
 import { recordProvenance } from '../../shared/provenance/record';
 import { awsProvenanceDeps } from '../../shared/provenance/wiring';
 

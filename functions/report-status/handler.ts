@@ -1,7 +1,7 @@
+import { ReportStepInputSchema } from '../../events';
 import { stepHandler } from '../../shared/lambda/step-handler';
 import { observability } from '../../shared/observability';
 import { finishRun } from '../../shared/pipelines/finish';
-import { ReportStepInputSchema } from '../../shared/pipelines/steps';
 import { awsPipelineDeps } from '../../shared/pipelines/wiring';
 
 const o11y = observability();

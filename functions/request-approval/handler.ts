@@ -1,7 +1,7 @@
+import { TokenStepInputSchema } from '../../events';
 import { stepHandler } from '../../shared/lambda/step-handler';
 import { observability } from '../../shared/observability';
 import { requestApproval } from '../../shared/pipelines/approval';
-import { TokenStepInputSchema } from '../../shared/pipelines/steps';
 import { awsPipelineDeps } from '../../shared/pipelines/wiring';
 
 const o11y = observability();

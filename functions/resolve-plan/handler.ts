@@ -1,9 +1,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ResolveRequestSchema } from '../../events';
 import { documentClient } from '../../shared/aws/clients';
 import { stepHandler } from '../../shared/lambda/step-handler';
 import { observability, traced } from '../../shared/observability';
 import { PIPELINE_ENV } from '../../shared/pipelines/env';
-import { ResolveRequestSchema } from '../../shared/pipelines/plan';
 import { recordUnreadableStart, resolveRun } from '../../shared/pipelines/start';
 import { awsPipelineDeps } from '../../shared/pipelines/wiring';
 import { DynamoDbDeliveryStore } from '../../shared/webhooks/deliveries';

@@ -1,8 +1,8 @@
+import { LaneStepInputSchema } from '../../events';
 import { stepHandler } from '../../shared/lambda/step-handler';
 import { observability } from '../../shared/observability';
 import { releaseLane } from '../../shared/pipelines/finish';
 import { waitForTurn } from '../../shared/pipelines/start';
-import { LaneStepInputSchema } from '../../shared/pipelines/steps';
 import { awsPipelineDeps } from '../../shared/pipelines/wiring';
 
 const o11y = observability();

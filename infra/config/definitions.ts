@@ -1,5 +1,5 @@
-import { type DeployTarget, deploymentConfigName, PREDEFINED_STRATEGIES } from '../../shared/deploy/target';
-import type { PipelineDefinition } from '../../shared/pipelines/definition';
+import type { DeployTarget, PipelineDefinition } from '../../events';
+import { deploymentConfigName, PREDEFINED_STRATEGIES } from '../../shared/deploy/target';
 import { buildProjectName } from '../constructs/pipeline/names';
 import { connectionSecretName, type DeployConfig, type GantryConfig, type PipelineConfig } from './schema';
 

@@ -1,8 +1,13 @@
 import { z } from 'zod';
-import { ProviderSchema } from '../../events';
+import {
+  ApprovalPolicySchema,
+  ApproversSchema,
+  GatesSchema,
+  GroupName,
+  IDENTITY_NAME,
+  ProviderSchema,
+} from '../../events';
 import { PREDEFINED_STRATEGIES } from '../../shared/deploy/target';
-import { GatesSchema } from '../../shared/gates/schema';
-import { ApprovalPolicySchema, ApproversSchema, GroupName, IDENTITY_NAME } from '../../shared/pipelines/approvers';
 import { BranchPatternsSchema } from '../../shared/pipelines/branches';
 import { API_URL_EXAMPLES, apiUrlFor, PROVIDERS_REQUIRING_API_URL } from '../../shared/status/defaults';
 

@@ -14,7 +14,7 @@ import {
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { DeployTarget } from '../../shared/deploy/target';
+import type { DeployTarget } from '../../events';
 import { PIPELINE_ENV } from '../../shared/pipelines/env';
 import { targetArns } from './deployments';
 import { GantryFunction } from './gantry-function';

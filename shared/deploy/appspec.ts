@@ -1,4 +1,4 @@
-import type { DeployTarget } from './target';
+import type { DeployTarget } from '../../events';
 
 /** The `description` every Gantry deployment carries: how a state-change event finds its run. */
 export const DEPLOYMENT_DESCRIPTION_PREFIX = 'gantry run ';

@@ -1,8 +1,8 @@
 import { ulid } from 'ulid';
+import type { RunPlan } from '../../events';
 import { subjectOf } from '../pipelines/approval';
 import { AuthorityUnavailable, authorityOver, namesOf, operatorOf } from '../pipelines/authority';
 import { stateMachineOf } from '../pipelines/definition';
-import type { RunPlan } from '../pipelines/plan';
 import type { DeployedPipelines } from '../pipelines/ports';
 import { admitNext } from '../pipelines/start';
 import { ACTIVE_STATUSES, type RunRecord } from '../runs/model';

@@ -1,14 +1,19 @@
-import { DeploymentStateChangeSchema } from '../../events';
+import {
+  type BakeCheck,
+  type DeployedOutput,
+  DeploymentStateChangeSchema,
+  type DeployTarget,
+  type RunPlan,
+} from '../../events';
 import { gantryRecord, subjectOf } from '../pipelines/approval';
 import { recordForgedInput, runOfExecution } from '../pipelines/ownership';
-import type { RunPlan } from '../pipelines/plan';
 import type { PipelineDeps } from '../pipelines/ports';
 import { ProvenanceError, refused } from '../provenance/errors';
 import { codeSha256Of, type VerifyDeps, verifiedStatement, verifyReleaseArtifact } from '../provenance/verify';
 import type { RunDeployment, RunRecord } from '../runs/model';
 import { deploymentDescription, ecsAppSpec, lambdaAppSpec, runIdOf } from './appspec';
 import { DEPLOYMENT_ENDED, type DeployControl, type DeploymentInfo } from './ports';
-import { type DeployTarget, describeTarget } from './target';
+import { describeTarget } from './target';
 
 /** What the deploy steps need besides the pipeline's ports. */
 export interface DeployDeps extends PipelineDeps {
@@ -38,14 +43,6 @@ export class DeployError extends Error {
 /** Not an error of the deployment: the event came before the Deploy step noted its id; EventBridge retries. */
 export class DeploymentNotYetRecorded extends Error {
   override readonly name = 'Gantry.DeploymentNotYetRecorded';
-}
-
-/** What the Deploy task answers with once the deployment succeeded. */
-export interface DeployedOutput {
-  readonly deploymentId: string | null;
-  readonly fromVersion: string | null;
-  readonly toVersion: string;
-  readonly target: string;
 }
 
 /**
@@ -191,7 +188,7 @@ export async function reconcileDeployment(deps: DeployDeps, plan: RunPlan): Prom
  * After the bake time at full traffic: the deployment group's alarms must all be quiet. One in
  * ALARM sends traffic back to the previous version (all at once) and fails the run.
  */
-export async function checkBake(deps: DeployDeps, plan: RunPlan): Promise<{ alarms: string[] }> {
+export async function checkBake(deps: DeployDeps, plan: RunPlan): Promise<BakeCheck> {
   const target = requireTarget(plan);
   const run = await deps.runs.get(plan.runId);
   const deployment = run?.deployment;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { DeployTarget, TrafficShift } from '../../events';
 
 /** CodeDeploy's predefined traffic-shifting configurations, by the name Gantry's config uses. */
 export const PREDEFINED_STRATEGIES = {
@@ -22,51 +22,6 @@ const ECS_PREDEFINED: Partial<Record<PredefinedStrategy, string>> = {
   Linear10PercentEvery1Minute: 'CodeDeployDefault.ECSLinear10PercentEvery1Minutes',
   Linear10PercentEvery3Minutes: 'CodeDeployDefault.ECSLinear10PercentEvery3Minutes',
 };
-
-export const TrafficShiftSchema = z.object({
-  type: z.enum(['AllAtOnce', 'TimeBasedCanary', 'TimeBasedLinear']),
-  percent: z.number().int().min(1).max(100),
-  minutes: z.number().int().min(0),
-});
-export type TrafficShift = z.infer<typeof TrafficShiftSchema>;
-
-/**
- * Where and how one environment is released, as the Deploy step reads it from the plan: the
- * CodeDeploy application and group, the compute target, the traffic shift, the bake time and the
- * hooks, all resolved from config when the app is synthesized.
- */
-export const DeployTargetSchema = z.object({
-  kind: z.enum(['lambda', 'ecs']),
-  application: z.string(),
-  deploymentGroup: z.string(),
-  /** The CodeDeploy deployment configuration name (predefined, or Gantry's custom one). */
-  deploymentConfig: z.string(),
-  /** As the config names it: `Canary10Percent5Minutes`, `custom canary 20% / 3 min`… */
-  strategy: z.string(),
-  shift: TrafficShiftSchema,
-  bakeSeconds: z.number().int().min(0),
-  timeoutSeconds: z.number().int().min(60),
-  // CDK drops nulls from the definition it embeds: a missing kind reads as null.
-  lambda: z.object({ function: z.string(), alias: z.string(), artifact: z.string() }).nullable().default(null),
-  ecs: z
-    .object({
-      cluster: z.string(),
-      service: z.string(),
-      container: z.string(),
-      port: z.number().int(),
-      /** The build artifact holding the task definition ARN the build registered. */
-      taskDefinitionArtifact: z.string(),
-      /** The only task definition family Deploy accepts from that artifact. */
-      family: z.string(),
-    })
-    .nullable()
-    .default(null),
-  hooks: z.object({
-    beforeAllowTraffic: z.string().nullable().default(null),
-    afterAllowTraffic: z.string().nullable().default(null),
-  }),
-});
-export type DeployTarget = z.infer<typeof DeployTargetSchema>;
 
 /** The CodeDeploy configuration name for a shift: predefined where CodeDeploy has one, else Gantry's own. */
 export function deploymentConfigName(

@@ -1,15 +1,7 @@
+import type { GateEvaluation, GateMetrics, Gates } from '../../events';
 import { findingLabel, nameSome, percent, plural, testLabel } from './describe';
-import { type GateMetrics, metricsOf } from './metrics';
+import { metricsOf } from './metrics';
 import type { FindingLevel, GateReports, SecurityBucket } from './reports';
-import type { Gates } from './schema';
-
-/** The answer of one evaluation: pass or fail, why, and the numbers behind it. */
-export interface GateEvaluation {
-  readonly passed: boolean;
-  /** One line per failed gate, in the order tests, coverage, findings, security; empty when passed. */
-  readonly reasons: readonly string[];
-  readonly metrics: GateMetrics;
-}
 
 /**
  * Evaluates the gates against the reports of one build. Every failing gate gives its own reason,

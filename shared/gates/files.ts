@@ -1,13 +1,13 @@
 import type { Stats } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { type Gates, GatesSchema } from '../../events';
 import { parseCoverage } from './coverage-formats';
 import { GatesConfigError, type ReportKind, ReportReadError } from './errors';
 import { assertReportLength, type ReportInput } from './input';
 import { parseJUnit } from './junit';
 import type { GateReports } from './reports';
 import { parseSarif } from './sarif/parse';
-import { type Gates, GatesSchema } from './schema';
 
 /** The report files of one build, by kind, as a build leaves them on disk. */
 export interface GateFiles {

@@ -12,11 +12,10 @@ export {
   parseLcov,
 } from './coverage-formats';
 export { GateError, GatesConfigError, type ReportKind, ReportParseError, ReportReadError } from './errors';
-export { evaluateGates, type GateEvaluation } from './evaluate';
+export { evaluateGates } from './evaluate';
 export { type GateFiles, impliedGates, parseGatesConfig, readGateReports, readGatesConfig } from './files';
 export { MAX_REPORT_BYTES, type ReportInput } from './input';
 export { MAX_LISTED_FAILURES, parseJUnit } from './junit';
-export { type GateMetrics, metricsOf } from './metrics';
+export { metricsOf } from './metrics';
 export * from './reports';
 export { parseSarif } from './sarif/parse';
-export { type Gates, GatesSchema } from './schema';

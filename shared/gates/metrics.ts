@@ -1,18 +1,5 @@
+import type { GateMetrics } from '../../events';
 import { type GateReports, linePercent } from './reports';
-
-/** The numbers an evaluation reports whether or not any gate looks at them. */
-export interface GateMetrics {
-  readonly tests: { readonly total: number; readonly failed: number; readonly skipped: number };
-  /** Line coverage in percent across every coverage report, or null with none (or no lines). */
-  readonly lineCoverage: number | null;
-  readonly findings: {
-    readonly error: number;
-    readonly warning: number;
-    readonly note: number;
-    readonly critical: number;
-    readonly high: number;
-  };
-}
 
 /** Sums the reports: failed tests include errored ones; findings of level `none` count in no level. */
 export function metricsOf(reports: GateReports): GateMetrics {

@@ -1,7 +1,12 @@
-import type { AuditDetails, AuditRecordInput, AuditType } from '../../events';
+import type {
+  ApprovalOutput,
+  AuditDetails,
+  AuditRecordInput,
+  AuditType,
+  EligibleApprover,
+  RunPlan,
+} from '../../events';
 import { AuthorityUnavailable, approverOf, authorityOver, namesOf } from './authority';
-import type { EligibleApprover } from './definition';
-import type { RunPlan } from './plan';
 import type { DeployedPipelines, PipelineDeps } from './ports';
 
 /** Why a decision was refused; each code maps to one HTTP status in the operator API. */
@@ -173,7 +178,7 @@ async function settle(
   const approvedBy = decisions.filter((d) => d.decision === 'approve').map((d) => d.identity);
   if (approvedBy.length < needed) return { outcome: 'recorded', approvals: approvedBy.length, needed };
   if (await deps.runs.closeApproval(plan.runId, 'approved', deps.clock())) {
-    await deps.executions.sendTaskSuccess(taskToken, { approvedBy });
+    await deps.executions.sendTaskSuccess(taskToken, { approvedBy } satisfies ApprovalOutput);
     await deps.runs.setStage(
       plan.runId,
       'approval',

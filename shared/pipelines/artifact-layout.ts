@@ -1,14 +1,13 @@
+import type { BuildTrust } from '../../events';
+
+/** The tag a build project carries with its trust, for people reading the console and for local mode. */
+export const TRUST_TAG = 'gantry:trust';
+
 /**
  * Where builds write in the artifacts bucket, by trust. Release (trusted) builds and untrusted
  * builds (pull requests) write under disjoint prefixes, so one role's grant can never reach the
  * other's objects; provenance is written only by Gantry, under its own prefix.
  */
-export const BUILD_TRUSTS = ['trusted', 'untrusted'] as const;
-export type BuildTrust = (typeof BUILD_TRUSTS)[number];
-
-/** The tag a build project carries with its trust, for people reading the console and for local mode. */
-export const TRUST_TAG = 'gantry:trust';
-
 const TRUST_PREFIX: Readonly<Record<BuildTrust, string>> = { trusted: 'releases', untrusted: 'untrusted' };
 
 /** The prefix a pipeline's builds of this trust write under (CodeBuild adds `/<build id>/<name>/`). */

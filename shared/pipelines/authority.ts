@@ -1,5 +1,6 @@
+import type { EligibleApprover, PipelineDefinition } from '../../events';
 import type { RunRecord } from '../runs/model';
-import { type EligibleApprover, type PipelineDefinition, stateMachineOf } from './definition';
+import { stateMachineOf } from './definition';
 import type { DeployedPipelines } from './ports';
 import { personOf } from './principals';
 

@@ -7,7 +7,8 @@ import {
   StartExecutionCommand,
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import { definitionInAsl, type PipelineDefinition } from './definition';
+import type { PipelineDefinition } from '../../events';
+import { definitionInAsl } from './definition';
 import type { ArtifactStore, DeployedPipelines, ExecutionControl } from './ports';
 
 /** Step Functions behind the ExecutionControl port. */

@@ -1,22 +1,10 @@
-import { ACTIVE_STATUSES, type StageName } from '../runs/model';
+import type { FailureSummary, RunPlan, StateFailure } from '../../events';
+import { ACTIVE_STATUSES } from '../runs/model';
 import { subjectOf } from './approval';
 import { runOfExecution } from './ownership';
-import type { RunPlan } from './plan';
 import type { PipelineDeps } from './ports';
 import { admitNext } from './start';
 import { postStatus } from './status';
-
-/** The error a failed state handed its Catch. */
-export interface StateFailure {
-  readonly Error: string;
-  readonly Cause?: string;
-}
-
-export interface FailureSummary {
-  readonly stage: StageName | 'internal';
-  readonly error: string;
-  readonly reason: string;
-}
 
 /** RecordFailure: says in words what failed, on the run record and in the audit trail. */
 export async function recordFailure(

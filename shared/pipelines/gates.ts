@@ -1,24 +1,12 @@
 import { createHash } from 'node:crypto';
+import type { BuildResult, GateEvaluation, RunPlan } from '../../events';
 import { parseCoverage } from '../gates/coverage-formats';
-import { evaluateGates, type GateEvaluation } from '../gates/evaluate';
+import { evaluateGates } from '../gates/evaluate';
 import { parseJUnit } from '../gates/junit';
 import type { CoverageReport, GateReports, SarifReport, TestReport } from '../gates/reports';
 import { parseSarif } from '../gates/sarif/parse';
 import { subjectOf } from './approval';
-import type { RunPlan } from './plan';
 import type { PipelineDeps } from './ports';
-
-/** What the Build step hands EvaluateGates (the fields its ResultSelector keeps). */
-export interface BuildResult {
-  readonly id: string;
-  readonly status: string;
-  readonly artifacts?: string;
-  readonly logGroup?: string;
-  readonly logStream?: string;
-  /** When the build started and ended (epoch milliseconds, or ISO text). */
-  readonly startTime?: number | string;
-  readonly endTime?: number | string;
-}
 
 /** Which kind of report a file is, told by its content (names vary from tool to tool). */
 export function classifyReport(key: string, content: Buffer): 'junit' | 'coverage' | 'sarif' | undefined {

@@ -1,8 +1,8 @@
+import type { RunPlan } from '../../events';
 import type { AuditSink } from '../audit/audit';
 import type { RunRecord } from '../runs/model';
 import type { RunStore } from '../runs/store';
 import { gantryRecord } from './approval';
-import type { RunPlan } from './plan';
 
 type OwnershipDeps = { readonly runs: RunStore; readonly audit: AuditSink };
 

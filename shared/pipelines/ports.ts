@@ -1,10 +1,9 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { Provider } from '../../events';
+import type { PipelineDefinition, Provider } from '../../events';
 import type { AuditSink } from '../audit/audit';
 import type { EventBus } from '../bus/event-bus';
 import type { RunStore } from '../runs/store';
 import type { SecretSource } from '../secrets/secrets';
-import type { PipelineDefinition } from './definition';
 
 /** Port: what pipeline steps ask of Step Functions about other executions and waiting tasks. */
 export interface ExecutionControl {

@@ -1,4 +1,4 @@
-import type { Identity } from './approvers';
+import type { Identity } from '../../events';
 
 /**
  * Who called, as the IAM authorizer names them (`requestContext.identity.userArn`): an IAM user,

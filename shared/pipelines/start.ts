@@ -1,13 +1,10 @@
-import { sourceEventDigest } from '../../events';
+import { type PlanRequest, type ResolveRequest, type RunPlan, type StartedRun, sourceEventDigest } from '../../events';
 import { ACTIVE_STATUSES } from '../runs/model';
 import { subjectOf } from './approval';
 import { ForgedInputError, loadRollback, recordForgedInput } from './ownership';
-import { type PlanRequest, type ResolveRequest, type RunPlan, resolvePlan } from './plan';
+import { resolvePlan } from './plan';
 import type { AdmittedChanges, PipelineDeps } from './ports';
 import { postStatus } from './status';
-
-/** ResolvePlan's answer: the plan, and whether the run must wait for its lane. */
-export type StartedRun = RunPlan & { readonly waitForTurn: boolean };
 
 /**
  * ResolvePlan: a change's run is planned and recorded here; a rollback's run was recorded by the

@@ -1,4 +1,4 @@
-import type { RunPlan } from './plan';
+import type { RunPlan } from '../../events';
 import type { CommitStatusRequest, PipelineDeps } from './ports';
 
 /** Where a commit status links to: the run's execution in the Step Functions console. */

@@ -1,12 +1,17 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { DSSE_PAYLOAD_TYPE, type ProvenanceSubject, type RunProvenance } from '../../events';
+import {
+  DSSE_PAYLOAD_TYPE,
+  type ProvenanceSubject,
+  type ProvenanceSummary,
+  type RunPlan,
+  type RunProvenance,
+} from '../../events';
 import type { AuditSink } from '../audit/audit';
 import { gantryRecord } from '../pipelines/approval';
 import { buildArtifactsPath, provenanceKey } from '../pipelines/artifact-layout';
 import { parseS3Location } from '../pipelines/aws';
 import { runOfExecution } from '../pipelines/ownership';
-import type { RunPlan } from '../pipelines/plan';
 import type { RunStore } from '../runs/store';
 import { envelopeOf, paeDigest, sha256Hex } from './dsse';
 import { notRecorded } from './errors';
@@ -21,13 +26,6 @@ export interface ProvenanceDeps {
   readonly builds: BuildSource;
   readonly logger: Pick<Logger, 'info' | 'warn'>;
   readonly clock: () => Date;
-}
-
-/** What RecordProvenance hands the next state: enough to show, nothing to trust (Deploy re-reads the run). */
-export interface ProvenanceSummary {
-  readonly builderId: string;
-  readonly subjects: number;
-  readonly envelopeSha256: string;
 }
 
 /**

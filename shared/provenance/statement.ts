@@ -3,9 +3,9 @@ import {
   IN_TOTO_STATEMENT_TYPE,
   type ProvenanceStatement,
   type ProvenanceSubject,
+  type RunPlan,
   SLSA_PROVENANCE_TYPE,
 } from '../../events';
-import type { RunPlan } from '../pipelines/plan';
 import type { BuildInfo } from './ports';
 
 /** `arn:aws:codebuild:<region>:<account>:build/<project>:<uuid>` → the project's ARN: the builder id. */

@@ -1,13 +1,9 @@
 import { z } from 'zod';
-import { RunProvenanceSchema } from '../../events';
-import { RunPlanSchema } from '../pipelines/plan';
+import { RunPlanSchema, RunProvenanceSchema } from '../../events';
 
 export const RUN_STATUSES = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 export const ACTIVE_STATUSES: readonly RunStatus[] = ['QUEUED', 'RUNNING'];
-
-export const STAGES = ['plan', 'build', 'gates', 'approval', 'deploy', 'report'] as const;
-export type StageName = (typeof STAGES)[number];
 
 export const StageSchema = z.object({
   status: z.enum(['running', 'waiting', 'succeeded', 'failed', 'skipped', 'cancelled']),

@@ -6,7 +6,7 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { RunPlan } from '../pipelines/plan';
+import type { RunPlan, StageName } from '../../events';
 import {
   type Decision,
   type RunDeployment,
@@ -14,7 +14,6 @@ import {
   RunRecordSchema,
   type RunStatus,
   type Stage,
-  type StageName,
 } from './model';
 
 /** The index names of the runs table; the construct creates them, the store queries them. */

@@ -1,33 +1,10 @@
 import { Match } from 'aws-cdk-lib/assertions';
-import { TemplateResolver } from '../../local/template/resolver';
-import { synthGantry } from '../support/cdk';
+import { stateMachineDefinitions, synthGantry } from '../support/cdk';
 
 const gantry = synthGantry();
 const { control$: control, data$: data } = gantry;
-const templates = [gantry.data, gantry.controlPlane].map((s) => ({
-  stackName: s.stackName,
-  template: gantry.app.synth().getStackByName(s.stackName).template,
-}));
-const resolver = new TemplateResolver(templates, {
-  region: 'eu-west-1',
-  accountId: '123456789012',
-  edgeEndpoint: 'http://edge',
-});
-
-type State = Record<string, unknown> & {
-  Type: string;
-  Next?: string;
-  End?: boolean;
-  Catch?: { ErrorEquals: string[]; Next: string; ResultPath?: string }[];
-};
-
 /** A state machine's ASL with its tokens resolved, by its name prefix. */
-function definition(name: string): { StartAt: string; States: Record<string, State> } {
-  const [id] = Object.entries(control.findResources('AWS::StepFunctions::StateMachine')).find(([, r]) =>
-    JSON.stringify((r as { Properties: unknown }).Properties).includes(name),
-  ) ?? [''];
-  return JSON.parse(String(resolver.properties('GantryControlPlane', id).DefinitionString));
-}
+const definition = stateMachineDefinitions(gantry).named;
 
 describe('the widgets pipeline state machine', () => {
   const asl = definition('gantry-pipeline-widgets');

@@ -2,6 +2,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { buildGantryApp, type GantryApp } from '../../infra/app';
 import { parseGantryConfig } from '../../infra/config/load';
 import type { GantryConfig } from '../../infra/config/schema';
+import { TemplateResolver } from '../../local/template/resolver';
 
 /** The config the tests synthesize: two connections, two pipelines on one of them. */
 export const TEST_CONFIG_YAML = `
@@ -57,4 +58,43 @@ export function synthGantry(
 ): GantryApp & { data$: Template; control$: Template } {
   const gantry = buildGantryApp({ config, nag, context: { 'aws:cdk:bundling-stacks': [] } });
   return { ...gantry, data$: Template.fromStack(gantry.data), control$: Template.fromStack(gantry.controlPlane) };
+}
+
+/** One state of a state machine's Amazon States Language, as the tests read it. */
+export type AslState = Record<string, unknown> & {
+  Type: string;
+  Next?: string;
+  End?: boolean;
+  Catch?: { ErrorEquals: string[]; Next: string; ResultPath?: string }[];
+};
+
+export interface Asl {
+  StartAt: string;
+  States: Record<string, AslState>;
+}
+
+/** Reads the control plane's state machines with their tokens resolved (ARNs, names), as deployed. */
+export function stateMachineDefinitions(gantry: GantryApp & { control$: Template }) {
+  const templates = [gantry.data, gantry.controlPlane].map((s) => ({
+    stackName: s.stackName,
+    template: gantry.app.synth().getStackByName(s.stackName).template,
+  }));
+  const resolver = new TemplateResolver(templates, {
+    region: 'eu-west-1',
+    accountId: '123456789012',
+    edgeEndpoint: 'http://edge',
+  });
+  const machines = Object.entries(gantry.control$.findResources('AWS::StepFunctions::StateMachine'));
+  const asl = (id: string): Asl => JSON.parse(String(resolver.properties('GantryControlPlane', id).DefinitionString));
+  return {
+    /** Every state machine: its logical id and its ASL. */
+    all: (): { id: string; asl: Asl }[] => machines.map(([id]) => ({ id, asl: asl(id) })),
+    /** A state machine's ASL, by something its properties contain (its name, for a pipeline's). */
+    named: (name: string): Asl => {
+      const [id] = machines.find(([, r]) =>
+        JSON.stringify((r as { Properties: unknown }).Properties).includes(name),
+      ) ?? [''];
+      return asl(id);
+    },
+  };
 }

@@ -1,7 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { type SourceEvent, sourceEventDigest } from '../../events';
+import { type PipelineDefinition, type SourceEvent, sourceEventDigest } from '../../events';
 import { documentClient } from '../../shared/aws/clients';
-import type { PipelineDefinition } from '../../shared/pipelines/definition';
 import type {
   AdmittedChanges,
   ArtifactStore,

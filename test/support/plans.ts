@@ -1,7 +1,11 @@
-import type { SourceEvent } from '../../events';
-import type { DeployTarget } from '../../shared/deploy/target';
-import type { EligibleApprover, PipelineDefinition } from '../../shared/pipelines/definition';
-import type { PlanRequest, Trigger } from '../../shared/pipelines/plan';
+import type {
+  DeployTarget,
+  EligibleApprover,
+  PipelineDefinition,
+  PlanRequest,
+  SourceEvent,
+  Trigger,
+} from '../../events';
 
 /** A Lambda target as config resolves it: widgets-<env>:live, canary 10% for 5 minutes, 5 minutes' bake. */
 export function lambdaTarget(env: string): DeployTarget {

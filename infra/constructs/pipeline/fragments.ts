@@ -17,11 +17,15 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
-import { type PipelineDefinition, RESOLVE_PLAN_STATE } from '../../../shared/pipelines/definition';
+import { type BuildResult, type PipelineDefinition, type StageName, statePath } from '../../../events';
+import { RESOLVE_PLAN_STATE } from '../../../shared/pipelines/definition';
 import type { GantryFunction } from '../gantry-function';
 import type { StepName } from './steps';
 
 export type Steps = Readonly<Record<StepName, GantryFunction>>;
+
+/** What almost every step reads: the run's plan. */
+const PLAN = statePath('plan');
 
 /** A state that can have a Catch. */
 interface Catchable {
@@ -34,7 +38,7 @@ interface Catchable {
  */
 export class FailurePath {
   private readonly entry: IChainable;
-  private readonly markers = new Map<string, Pass>();
+  private readonly markers = new Map<StageName, Pass>();
 
   constructor(
     private readonly scope: Construct,
@@ -44,34 +48,50 @@ export class FailurePath {
       scope,
       'RecordFailure',
       steps.recordFailure,
-      { 'plan.$': '$.plan', 'stage.$': '$.failedStage', 'failure.$': '$.failure', 'execution.$': '$$.Execution.Id' },
-      '$.summary',
+      {
+        'plan.$': PLAN,
+        'stage.$': statePath('failedStage'),
+        'failure.$': statePath('failure'),
+        'execution.$': '$$.Execution.Id',
+      },
+      statePath('summary'),
     );
     const report = invoke(
       scope,
       'ReportFailure',
       steps.reportStatus,
-      { 'plan.$': '$.plan', outcome: 'failure', 'failure.$': '$.summary.value', 'execution.$': '$$.Execution.Id' },
+      {
+        'plan.$': PLAN,
+        outcome: 'failure',
+        'failure.$': statePath('summary', 'value'),
+        'execution.$': '$$.Execution.Id',
+      },
       undefined,
     );
-    const fail = new Fail(scope, 'RunFailed', { error: 'Gantry.RunFailed', causePath: '$.summary.value.reason' });
+    const fail = new Fail(scope, 'RunFailed', {
+      error: 'Gantry.RunFailed',
+      causePath: statePath('summary', 'value', 'reason'),
+    });
     record.addCatch(
-      new Fail(scope, 'FailureNotRecorded', { error: 'Gantry.FailureNotRecorded', causePath: '$.recordError.Cause' }),
-      { resultPath: '$.recordError' },
+      new Fail(scope, 'FailureNotRecorded', {
+        error: 'Gantry.FailureNotRecorded',
+        causePath: statePath('recordError', 'Cause'),
+      }),
+      { resultPath: statePath('recordError') },
     );
     const release = releaseLaneState(scope, steps, 'ReleaseLaneAfterFailure');
-    release.addCatch(fail, { resultPath: '$.releaseError' });
-    report.addCatch(release, { resultPath: '$.reportError' });
+    release.addCatch(fail, { resultPath: statePath('releaseError') });
+    report.addCatch(release, { resultPath: statePath('reportError') });
     this.entry = record.next(report).next(release).next(fail);
   }
 
   /** Where a failure of `stage` enters the path (the failure itself must be at `$.failure`). */
-  entryFor(stage: string): IChainable {
+  entryFor(stage: StageName): IChainable {
     let marker = this.markers.get(stage);
     if (marker === undefined) {
       marker = new Pass(this.scope, `Failed ${stage}`, {
         result: Result.fromString(stage),
-        resultPath: '$.failedStage',
+        resultPath: statePath('failedStage'),
       });
       marker.next(this.entry);
       this.markers.set(stage, marker);
@@ -80,8 +100,8 @@ export class FailurePath {
   }
 
   /** Sends any error of `state` down the failure path as a failure of `stage`. */
-  catchInto(state: Catchable, stage: string): void {
-    state.addCatch(this.entryFor(stage), { resultPath: '$.failure' });
+  catchInto(state: Catchable, stage: StageName): void {
+    state.addCatch(this.entryFor(stage), { resultPath: statePath('failure') });
   }
 }
 
@@ -110,7 +130,7 @@ function releaseLaneState(scope: Construct, steps: Steps, id: string): LambdaInv
     scope,
     id,
     steps.waitTurn,
-    { 'plan.$': '$.plan', release: 'lane', 'execution.$': '$$.Execution.Id' },
+    { 'plan.$': PLAN, release: 'lane', 'execution.$': '$$.Execution.Id' },
     undefined,
   );
 }
@@ -125,7 +145,7 @@ function invokeWithToken(
 ): LambdaInvoke {
   return new LambdaInvoke(scope, id, {
     lambdaFunction: fn.function,
-    payload: TaskInput.fromObject({ 'plan.$': '$.plan', taskToken: JsonPath.taskToken }),
+    payload: TaskInput.fromObject({ 'plan.$': PLAN, taskToken: JsonPath.taskToken }),
     integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
     taskTimeout: timeout,
     resultPath: resultPath ?? JsonPath.DISCARD,
@@ -150,19 +170,19 @@ export function planFragment(
       'start.$': '$',
       execution: { 'id.$': '$$.Execution.Id', 'name.$': '$$.Execution.Name' },
     },
-    '$.resolved',
+    statePath('resolved'),
   );
-  plan.addCatch(new Fail(scope, 'PlanFailed', { error: 'Gantry.PlanFailed', causePath: '$.error.Cause' }), {
-    resultPath: '$.error',
+  plan.addCatch(new Fail(scope, 'PlanFailed', { error: 'Gantry.PlanFailed', causePath: statePath('error', 'Cause') }), {
+    resultPath: statePath('error'),
   });
-  const keepPlan = new Pass(scope, 'KeepPlan', { parameters: { 'plan.$': '$.resolved.value' } });
+  const keepPlan = new Pass(scope, 'KeepPlan', { parameters: { 'plan.$': statePath('resolved', 'value') } });
   const wait = invokeWithToken(scope, 'WaitTurn', steps.waitTurn, Timeout.duration(Duration.days(7)), undefined);
   const queued = new Choice(scope, 'Queued?')
-    .when(Condition.booleanEquals('$.plan.waitForTurn', true), wait.next(next))
+    .when(Condition.booleanEquals(statePath('plan', 'waitForTurn'), true), wait.next(next))
     .otherwise(next);
   const skip = new Choice(scope, 'Skip?')
     .when(
-      Condition.booleanEquals('$.plan.skip', true),
+      Condition.booleanEquals(statePath('plan', 'skip'), true),
       new Succeed(scope, 'Skipped', { comment: 'No trigger of this pipeline selects the change' }),
     )
     .otherwise(queued);
@@ -180,10 +200,10 @@ export function buildFragment(scope: Construct, failures: FailurePath): CustomSt
       Type: 'Task',
       Resource: 'arn:aws:states:::codebuild:startBuild.sync',
       Parameters: {
-        'ProjectName.$': '$.plan.build.projectName',
-        'SourceLocationOverride.$': '$.plan.build.cloneUrl',
-        'SourceVersion.$': '$.plan.build.commit',
-        'EnvironmentVariablesOverride.$': '$.plan.build.env',
+        'ProjectName.$': statePath('plan', 'build', 'projectName'),
+        'SourceLocationOverride.$': statePath('plan', 'build', 'cloneUrl'),
+        'SourceVersion.$': statePath('plan', 'build', 'commit'),
+        'EnvironmentVariablesOverride.$': statePath('plan', 'build', 'env'),
       },
       ResultSelector: {
         'id.$': '$.Build.Id',
@@ -194,7 +214,7 @@ export function buildFragment(scope: Construct, failures: FailurePath): CustomSt
         'startTime.$': '$.Build.StartTime',
         'endTime.$': '$.Build.EndTime',
       },
-      ResultPath: '$.build',
+      ResultPath: statePath('build'),
       TimeoutSeconds: 3 * 3600,
     },
   });
@@ -217,8 +237,8 @@ export function provenanceFragment(
     scope,
     'RecordProvenance',
     steps.recordProvenance,
-    { 'plan.$': '$.plan', build: { 'id.$': '$.build.id' }, 'execution.$': '$$.Execution.Id' },
-    '$.provenance',
+    { 'plan.$': PLAN, build: { 'id.$': statePath('build', 'id') }, 'execution.$': '$$.Execution.Id' },
+    statePath('provenance'),
   );
   failures.catchInto(record, 'build');
   return record.next(next);
@@ -230,17 +250,20 @@ export function gatesFragment(scope: Construct, steps: Steps, failures: FailureP
     scope,
     'EvaluateGates',
     steps.evaluateGates,
-    { 'plan.$': '$.plan', 'build.$': '$.build' },
-    '$.gates',
+    { 'plan.$': PLAN, 'build.$': statePath('build') },
+    statePath('gates'),
   );
   failures.catchInto(gates, 'gates');
   const failed = new Pass(scope, 'GatesFailed', {
-    parameters: { Error: 'Gantry.GatesFailed', 'Cause.$': 'States.JsonToString($.gates.value.reasons)' },
-    resultPath: '$.failure',
+    parameters: {
+      Error: 'Gantry.GatesFailed',
+      'Cause.$': `States.JsonToString(${statePath('gates', 'value', 'reasons')})`,
+    },
+    resultPath: statePath('failure'),
   });
   return gates.next(
     new Choice(scope, 'GatesPassed?')
-      .when(Condition.booleanEquals('$.gates.value.passed', true), next)
+      .when(Condition.booleanEquals(statePath('gates', 'value', 'passed'), true), next)
       .otherwise(failed.next(failures.entryFor('gates'))),
   );
 }
@@ -267,11 +290,14 @@ export function approvalFragment(
       `Approval ${env.name}`,
       steps.requestApproval,
       Timeout.duration(Duration.minutes(env.approval.timeoutMinutes)),
-      '$.approval',
+      statePath('approval'),
     );
     failures.catchInto(approval, 'approval');
     choice.when(
-      Condition.and(Condition.isNotNull('$.plan.approval'), Condition.stringEquals('$.plan.environment', env.name)),
+      Condition.and(
+        Condition.isNotNull(statePath('plan', 'approval')),
+        Condition.stringEquals(statePath('plan', 'environment'), env.name),
+      ),
       approval.next(next),
     );
   }
@@ -298,31 +324,31 @@ export function deployFragment(
     const deploy = new LambdaInvoke(scope, `Deploy ${env}`, {
       lambdaFunction: steps.deployRelease.function,
       payload: TaskInput.fromObject({
-        'plan.$': '$.plan',
+        'plan.$': PLAN,
         taskToken: JsonPath.taskToken,
         'execution.$': '$$.Execution.Id',
       }),
       integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
       taskTimeout: Timeout.duration(Duration.seconds(target.timeoutSeconds)),
-      resultPath: '$.deployment',
+      resultPath: statePath('deployment'),
       retryOnServiceExceptions: true,
     });
     const reconcile = invoke(
       scope,
       `Reconcile ${env}`,
       steps.deployVerify,
-      { 'plan.$': '$.plan', check: 'reconcile' },
-      '$.deployment',
+      { 'plan.$': PLAN, check: 'reconcile' },
+      statePath('deployment'),
     );
-    deploy.addCatch(reconcile, { errors: ['States.Timeout'], resultPath: '$.deployTimeout' });
+    deploy.addCatch(reconcile, { errors: ['States.Timeout'], resultPath: statePath('deployTimeout') });
     failures.catchInto(deploy, 'deploy');
     failures.catchInto(reconcile, 'deploy');
     const check = invoke(
       scope,
       `CheckAlarms ${env}`,
       steps.deployVerify,
-      { 'plan.$': '$.plan', check: 'bake' },
-      '$.bake',
+      { 'plan.$': PLAN, check: 'bake' },
+      statePath('bake'),
     );
     failures.catchInto(check, 'deploy');
     check.next(next);
@@ -333,7 +359,10 @@ export function deployFragment(
     deploy.next(bake);
     reconcile.next(bake);
     choice.when(
-      Condition.and(Condition.booleanEquals('$.plan.deploy', true), Condition.stringEquals('$.plan.environment', env)),
+      Condition.and(
+        Condition.booleanEquals(statePath('plan', 'deploy'), true),
+        Condition.stringEquals(statePath('plan', 'environment'), env),
+      ),
       deploy,
     );
   }
@@ -354,10 +383,10 @@ export function rollbackFragment(
 ): IChainable {
   if (!definition.environments.some((e) => e.deploy)) return change;
   const skipBuild = new Pass(scope, 'Rollback', {
-    parameters: { 'plan.$': '$.plan', build: { id: 'none', status: 'NOT_BUILT' } },
+    parameters: { 'plan.$': PLAN, build: { id: 'none', status: 'NOT_BUILT' } satisfies BuildResult },
   });
   return new Choice(scope, 'Rollback?')
-    .when(Condition.stringEquals('$.plan.trigger', 'rollback'), skipBuild.next(rollback))
+    .when(Condition.stringEquals(statePath('plan', 'trigger'), 'rollback'), skipBuild.next(rollback))
     .otherwise(change);
 }
 
@@ -367,7 +396,7 @@ export function reportFragment(scope: Construct, steps: Steps, failures: Failure
     scope,
     'ReportSuccess',
     steps.reportStatus,
-    { 'plan.$': '$.plan', outcome: 'success', 'execution.$': '$$.Execution.Id' },
+    { 'plan.$': PLAN, outcome: 'success', 'execution.$': '$$.Execution.Id' },
     undefined,
   );
   failures.catchInto(report, 'report');

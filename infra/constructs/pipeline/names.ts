@@ -1,6 +1,6 @@
 import { Arn, ArnFormat, Stack } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
-import type { BuildTrust } from '../../../shared/pipelines/artifact-layout';
+import type { BuildTrust } from '../../../events';
 
 /** Pipeline state machines are named `gantry-pipeline-<name>`, so grants can name them before they exist. */
 export const PIPELINE_STATE_MACHINE_PREFIX = 'gantry-pipeline-';

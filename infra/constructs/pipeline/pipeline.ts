@@ -31,10 +31,16 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { StepFunctionsStartExecution } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { DETAIL_TYPES, SOURCE_EVENT_SOURCE } from '../../../events';
-import { type BuildTrust, buildArtifactsPath, TRUST_TAG } from '../../../shared/pipelines/artifact-layout';
+import {
+  type BuildTrust,
+  type ChangeStart,
+  DETAIL_TYPES,
+  jsonPathIn,
+  type PipelineDefinition,
+  SOURCE_EVENT_SOURCE,
+} from '../../../events';
+import { buildArtifactsPath, TRUST_TAG } from '../../../shared/pipelines/artifact-layout';
 import { eventPatternFor } from '../../../shared/pipelines/branches';
-import type { PipelineDefinition } from '../../../shared/pipelines/definition';
 import type { PipelineConfig } from '../../config/schema';
 import type { GantryFunction } from '../gantry-function';
 import {
@@ -63,6 +69,9 @@ export interface PipelineProps {
   /** Where rule deliveries that could not start a run go. */
   readonly triggerDeadLetters: IQueue;
 }
+
+/** A JSONPath into the admission state machine's input: the change's start, as the trigger rules send it. */
+const admissionPath = jsonPathIn<ChangeStart>();
 
 const COMPUTE: Record<PipelineConfig['build']['computeSize'], ComputeType> = {
   small: ComputeType.SMALL,
@@ -203,8 +212,11 @@ export class Pipeline extends Construct {
     const states = new Construct(this, 'AdmissionStates');
     const start = new StepFunctionsStartExecution(states, 'StartRun', {
       stateMachine: this.stateMachine,
-      name: JsonPath.hash(JsonPath.stringAt('$.source.eventId'), 'SHA-256'),
-      input: TaskInput.fromObject({ trigger: JsonPath.stringAt('$.trigger'), source: JsonPath.objectAt('$.source') }),
+      name: JsonPath.hash(JsonPath.stringAt(admissionPath('source', 'eventId')), 'SHA-256'),
+      input: TaskInput.fromObject({
+        trigger: JsonPath.stringAt(admissionPath('trigger')),
+        source: JsonPath.objectAt(admissionPath('source')),
+      }),
       associateWithParent: true,
       resultPath: JsonPath.DISCARD,
     });

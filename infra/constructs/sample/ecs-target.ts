@@ -19,7 +19,7 @@ import {
   TargetType,
 } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Construct } from 'constructs';
-import type { DeployTarget } from '../../../shared/deploy/target';
+import type { DeployTarget } from '../../../events';
 
 export interface SampleEcsTargetProps {
   readonly target: DeployTarget;

@@ -18,7 +18,7 @@ import {
 } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { DeployTarget } from '../../../shared/deploy/target';
+import type { DeployTarget } from '../../../events';
 import { PROJECT_ROOT } from '../../paths';
 import type { GantryFunction } from '../gantry-function';
 

@@ -1,5 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import type { RunPlan } from '../../../events';
 import { type RunningDynalite, startDynalite } from '../../../local/dynamodb/dynalite';
 import { runIdOf } from '../../../shared/deploy/appspec';
 import { cancel, OperatorActionError, type OperatorDeps, rollback } from '../../../shared/deploy/operator';
@@ -12,7 +13,7 @@ import {
   startDeployment,
 } from '../../../shared/deploy/release';
 import { answerOperatorRequest } from '../../../shared/pipelines/operator-api';
-import { type RunPlan, resolvePlan } from '../../../shared/pipelines/plan';
+import { resolvePlan } from '../../../shared/pipelines/plan';
 import { resolveRun } from '../../../shared/pipelines/start';
 import { recordProvenance } from '../../../shared/provenance/record';
 import { createRunsTable } from '../../support/aws';

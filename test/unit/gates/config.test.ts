@@ -1,9 +1,9 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { GatesSchema } from '../../../events';
 import {
   GatesConfigError,
-  GatesSchema,
   impliedGates,
   parseGatesConfig,
   ReportParseError,

@@ -1,4 +1,5 @@
-import { evaluateGates, type Gates, parseSarif } from '../../../shared/gates';
+import type { Gates } from '../../../events';
+import { evaluateGates, parseSarif } from '../../../shared/gates';
 import { coverageReport, failedTest, finding, reports, sarifLog, sarifReport, testReport } from './helpers';
 
 describe('evaluateGates', () => {

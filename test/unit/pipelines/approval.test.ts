@@ -1,9 +1,8 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { SourceEvent } from '../../../events';
+import type { EligibleApprover, PipelineDefinition, RunPlan, SourceEvent } from '../../../events';
 import { type RunningDynalite, startDynalite } from '../../../local/dynamodb/dynalite';
 import { DecisionError, decide, requestApproval } from '../../../shared/pipelines/approval';
-import type { EligibleApprover, PipelineDefinition } from '../../../shared/pipelines/definition';
-import { type RunPlan, resolvePlan } from '../../../shared/pipelines/plan';
+import { resolvePlan } from '../../../shared/pipelines/plan';
 import { personOf } from '../../../shared/pipelines/principals';
 import { createRunsTable } from '../../support/aws';
 import { type PipelineFakes, pipelineFakes } from '../../support/pipeline-fakes';

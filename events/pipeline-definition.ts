@@ -1,0 +1,208 @@
+import { z } from 'zod';
+import { ProviderSchema } from './source-event';
+
+const Limit = z.number().int('must be a whole number').min(0, 'must be 0 or more');
+
+/**
+ * The quality and security gates of a pipeline: what the EvaluateGates step checks and what
+ * `gantry gates evaluate --config` reads. Every gate is optional; an absent gate is not checked,
+ * and a gate that needs a report fails when that report is missing. The pipeline config reuses
+ * this schema, so it is strict: a misspelt gate is an error, not a gate silently left off.
+ */
+export const GatesSchema = z.strictObject({
+  /** Every test must pass, and at least one must have run. */
+  requireTestsPassed: z.boolean().optional(),
+  /** The least line coverage accepted, in percent (0–100). */
+  minLineCoverage: z.number().min(0).max(100).optional(),
+  /** The most findings accepted at each SARIF level; a level left out is not limited. */
+  maxFindings: z
+    .strictObject({ error: Limit.optional(), warning: Limit.optional(), note: Limit.optional() })
+    .optional(),
+  /** The most findings accepted per `security-severity` bucket (critical ≥ 9.0, high ≥ 7.0). */
+  maxSecurity: z.strictObject({ critical: Limit.optional(), high: Limit.optional() }).optional(),
+});
+
+/** The gates of one pipeline, as validated by `GatesSchema`. */
+export type Gates = z.infer<typeof GatesSchema>;
+
+export const TrafficShiftSchema = z.object({
+  type: z.enum(['AllAtOnce', 'TimeBasedCanary', 'TimeBasedLinear']),
+  percent: z.number().int().min(1).max(100),
+  minutes: z.number().int().min(0),
+});
+export type TrafficShift = z.infer<typeof TrafficShiftSchema>;
+
+/**
+ * Where and how one environment is released, as the Deploy step reads it from the plan: the
+ * CodeDeploy application and group, the compute target, the traffic shift, the bake time and the
+ * hooks, all resolved from config when the app is synthesized.
+ */
+export const DeployTargetSchema = z.object({
+  kind: z.enum(['lambda', 'ecs']),
+  application: z.string(),
+  deploymentGroup: z.string(),
+  /** The CodeDeploy deployment configuration name (predefined, or Gantry's custom one). */
+  deploymentConfig: z.string(),
+  /** As the config names it: `Canary10Percent5Minutes`, `custom canary 20% / 3 min`… */
+  strategy: z.string(),
+  shift: TrafficShiftSchema,
+  bakeSeconds: z.number().int().min(0),
+  timeoutSeconds: z.number().int().min(60),
+  // CDK drops nulls from the definition it embeds: a missing kind reads as null.
+  lambda: z.object({ function: z.string(), alias: z.string(), artifact: z.string() }).nullable().default(null),
+  ecs: z
+    .object({
+      cluster: z.string(),
+      service: z.string(),
+      container: z.string(),
+      port: z.number().int(),
+      /** The build artifact holding the task definition ARN the build registered. */
+      taskDefinitionArtifact: z.string(),
+      /** The only task definition family Deploy accepts from that artifact. */
+      family: z.string(),
+    })
+    .nullable()
+    .default(null),
+  hooks: z.object({
+    beforeAllowTraffic: z.string().nullable().default(null),
+    afterAllowTraffic: z.string().nullable().default(null),
+  }),
+});
+export type DeployTarget = z.infer<typeof DeployTargetSchema>;
+
+/** Identity names: how config, approvals and the audit trail name a person. */
+export const IDENTITY_NAME = /^[a-z][a-z0-9._-]{0,63}$/;
+const IdentityName = z.string().regex(IDENTITY_NAME, 'identity names are lower case letters, digits, . _ - (max 64)');
+export const GroupName = z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'group names are lower case letters, digits and -');
+
+/** Who may approve a deployment to an environment, and how. */
+export const ApprovalPolicySchema = z.strictObject({
+  required: z.boolean().default(false),
+  approverGroups: z.array(GroupName).default([]).describe('Members of any of these groups may decide'),
+  minApprovals: z.number().int().min(1).max(10).default(1),
+  timeoutMinutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(525_600)
+    .default(1440)
+    .describe('Decisions are accepted until then; after it the run fails as expired'),
+  separationOfDuties: z
+    .boolean()
+    .default(true)
+    .describe("An approver may be neither the commit's author nor the change's pusher"),
+});
+export type ApprovalPolicy = z.infer<typeof ApprovalPolicySchema>;
+
+/** An IAM user or role ARN: what config may name a person by (never a session a caller names). */
+export const PRINCIPAL_ARN = /^arn:aws[a-z-]*:iam::\d{12}:(user|role)\/[\w+=,.@/-]+$/;
+
+/** A person: the AWS principals that act as them, and who they are at each Git provider. */
+export const IdentitySchema = z.strictObject({
+  principals: z
+    .array(
+      z
+        .string()
+        .regex(
+          PRINCIPAL_ARN,
+          'an IAM user or role ARN (arn:aws:iam::<account>:user/<name> or :role/<name>); never an assumed-role session, whose name the caller chooses: use identityCenter for IAM Identity Center users',
+        ),
+    )
+    .default([])
+    .describe(
+      'IAM users that are this person, or roles only this person can assume (any session of the role acts as them)',
+    ),
+  identityCenter: z
+    .array(z.string().min(1))
+    .default([])
+    .describe(
+      'IAM Identity Center user names: a session of one of approvers.identityCenterRoles with this name (set by Identity Center, not the caller) acts as this person',
+    ),
+  git: z
+    .partialRecord(ProviderSchema, z.string().min(1))
+    .default({})
+    .describe('Username per provider, for separation of duties'),
+  emails: z.array(z.string().min(3)).default([]).describe('Commit author emails that are this person'),
+});
+export type Identity = z.infer<typeof IdentitySchema>;
+
+/** An IAM Identity Center permission-set role: only Identity Center can assume it, and it names the session. */
+export const IDENTITY_CENTER_ROLE =
+  /^arn:aws[a-z-]*:iam::\d{12}:role\/aws-reserved\/sso\.amazonaws\.com\/([a-z0-9-]+\/)?AWSReservedSSO_[\w+=,.@-]+$/;
+
+export const ApproversSchema = z.strictObject({
+  groups: z.record(GroupName, z.array(IdentityName)).default({}),
+  identities: z.record(IdentityName, IdentitySchema).default({}),
+  identityCenterRoles: z
+    .array(
+      z
+        .string()
+        .regex(
+          IDENTITY_CENTER_ROLE,
+          'an IAM Identity Center permission-set role ARN (arn:aws:iam::<account>:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_<set>_<id>)',
+        ),
+    )
+    .default([])
+    .describe('Permission-set roles whose sessions are matched to identities by their Identity Center user name'),
+});
+export type Approvers = z.infer<typeof ApproversSchema>;
+
+/** An approver as a run record keeps it: resolved from config when the run is planned. */
+export const EligibleApproverSchema = IdentitySchema.extend({ identity: z.string() });
+export type EligibleApprover = z.infer<typeof EligibleApproverSchema>;
+
+/**
+ * The trust a build runs with. Release (trusted) builds and untrusted builds (pull requests)
+ * write under disjoint prefixes of the artifacts bucket, so one role's grant can never reach the
+ * other's objects (see `shared/pipelines/artifact-layout.ts`).
+ */
+export const BUILD_TRUSTS = ['trusted', 'untrusted'] as const;
+export type BuildTrust = (typeof BUILD_TRUSTS)[number];
+
+/**
+ * What one pipeline's state machine tells ResolvePlan about the pipeline: the config, resolved
+ * and embedded in the definition by CDK, so one function serves every pipeline and no
+ * environment variable limits how much config there can be.
+ */
+export const PipelineDefinitionSchema = z.object({
+  name: z.string(),
+  source: z.object({ provider: ProviderSchema, repository: z.string(), connection: z.string() }),
+  triggers: z.object({
+    push: z.object({ branches: z.array(z.string()), exclude: z.array(z.string()).default([]) }).optional(),
+    tags: z.object({ include: z.array(z.string()), exclude: z.array(z.string()).default([]) }).optional(),
+    pullRequests: z
+      .object({
+        targetBranches: z.array(z.string()),
+        exclude: z.array(z.string()).default([]),
+        forks: z.enum(['skip', 'build']).default('skip'),
+      })
+      .optional(),
+  }),
+  build: z.object({
+    /** The trusted project: release builds of refs a push or tag trigger names; holds the build secrets. */
+    projectName: z.string(),
+    /** The untrusted project: pull requests; no secrets, no access to release artifacts. */
+    untrustedProjectName: z.string(),
+    env: z.record(z.string(), z.string()).default({}),
+  }),
+  gates: GatesSchema,
+  environments: z.array(
+    z.object({
+      name: z.string(),
+      branches: z.array(z.string()),
+      approval: ApprovalPolicySchema,
+      approvers: z.array(EligibleApproverSchema).default([]),
+      /** Who may cancel, roll back or retry this environment's runs (besides the pipeline's operators). */
+      operators: z.array(EligibleApproverSchema).default([]),
+      deploy: DeployTargetSchema.nullable().default(null),
+    }),
+  ),
+  /** Who may cancel, roll back or retry any run of this pipeline. */
+  operators: z.array(EligibleApproverSchema).default([]),
+  /** IAM Identity Center permission-set roles whose sessions name the person (see shared/pipelines/principals.ts). */
+  identityCenterRoles: z.array(z.string()).default([]),
+  concurrency: z.enum(['queued', 'superseded']),
+  /** Where commit statuses go: the connection (its API URL comes from the function's environment) and its secret. */
+  status: z.object({ connection: z.string(), secretId: z.string() }),
+});
+export type PipelineDefinition = z.infer<typeof PipelineDefinitionSchema>;

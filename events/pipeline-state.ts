@@ -1,0 +1,211 @@
+import { z } from 'zod';
+import { RunPlanSchema } from './run-plan';
+
+/**
+ * The state of a pipeline's state machine, and every step's input and output. Each state reads
+ * the fields it needs by JSONPath and writes its result into one slot (its ResultPath); the
+ * definition in `infra/` names those paths with `statePath`, which TypeScript checks against
+ * `PipelineState`.
+ */
+
+/** A run's stages, in the order they run: the run record's stages, and where a failure is placed. */
+export const STAGES = ['plan', 'build', 'gates', 'approval', 'deploy', 'report'] as const;
+export type StageName = (typeof STAGES)[number];
+
+/** ResolvePlan's answer: the plan, and whether the run must wait for its lane. */
+export const StartedRunSchema = RunPlanSchema.extend({ waitForTurn: z.boolean() });
+export type StartedRun = z.infer<typeof StartedRunSchema>;
+
+/** The error a failed state handed its Catch. */
+export const StateFailureSchema = z.object({ Error: z.string(), Cause: z.string().optional() });
+export type StateFailure = z.infer<typeof StateFailureSchema>;
+
+/** A LambdaInvoke's result as the state keeps it: the function's answer, without Lambda's envelope. */
+function invoked<T extends z.ZodType>(payload: T) {
+  return z.object({ value: payload });
+}
+
+/** What the Build step hands EvaluateGates (the fields its ResultSelector keeps). */
+export const BuildResultSchema = z.object({
+  id: z.string(),
+  status: z.string(),
+  artifacts: z.string().optional(),
+  logGroup: z.string().optional(),
+  logStream: z.string().optional(),
+  /** When the build started and ended (epoch milliseconds, or ISO text). */
+  startTime: z.union([z.number(), z.string()]).optional(),
+  endTime: z.union([z.number(), z.string()]).optional(),
+});
+export type BuildResult = z.infer<typeof BuildResultSchema>;
+
+/** What RecordProvenance hands the next state: enough to show, nothing to trust (Deploy re-reads the run). */
+export const ProvenanceSummarySchema = z.object({
+  builderId: z.string(),
+  subjects: z.number().int(),
+  envelopeSha256: z.string(),
+});
+export type ProvenanceSummary = z.infer<typeof ProvenanceSummarySchema>;
+
+/** The numbers an evaluation reports whether or not any gate looks at them. */
+export const GateMetricsSchema = z.object({
+  tests: z.object({ total: z.number().int(), failed: z.number().int(), skipped: z.number().int() }),
+  /** Line coverage in percent across every coverage report, or null with none (or no lines). */
+  lineCoverage: z.number().nullable(),
+  findings: z.object({
+    error: z.number().int(),
+    warning: z.number().int(),
+    note: z.number().int(),
+    critical: z.number().int(),
+    high: z.number().int(),
+  }),
+});
+export type GateMetrics = z.infer<typeof GateMetricsSchema>;
+
+/** The answer of one evaluation (EvaluateGates' output): pass or fail, why, and the numbers behind it. */
+export const GateEvaluationSchema = z.object({
+  passed: z.boolean(),
+  /** One line per failed gate, in the order tests, coverage, findings, security; empty when passed. */
+  reasons: z.array(z.string()),
+  metrics: GateMetricsSchema,
+});
+export type GateEvaluation = z.infer<typeof GateEvaluationSchema>;
+
+/** What an approved Approval's task token is answered with: who approved. */
+export const ApprovalOutputSchema = z.object({ approvedBy: z.array(z.string()) });
+export type ApprovalOutput = z.infer<typeof ApprovalOutputSchema>;
+
+/** What the Deploy task answers with once the deployment succeeded. */
+export const DeployedOutputSchema = z.object({
+  deploymentId: z.string().nullable(),
+  fromVersion: z.string().nullable(),
+  toVersion: z.string(),
+  target: z.string(),
+});
+export type DeployedOutput = z.infer<typeof DeployedOutputSchema>;
+
+/** CheckAlarms' answer at the end of a quiet bake: the deployment group's alarms it checked. */
+export const BakeCheckSchema = z.object({ alarms: z.array(z.string()) });
+export type BakeCheck = z.infer<typeof BakeCheckSchema>;
+
+/** RecordFailure's answer: the failure in words, for the commit status and RunFailed's cause. */
+export const FailureSummarySchema = z.object({
+  stage: z.enum([...STAGES, 'internal']),
+  error: z.string(),
+  reason: z.string(),
+});
+export type FailureSummary = z.infer<typeof FailureSummarySchema>;
+
+/**
+ * The state of a run's execution from KeepPlan on: the plan, and one slot per state that keeps
+ * its result. Before KeepPlan the state is the execution's input (`PipelineStart`) with
+ * ResolvePlan's answer at `resolved` (or its error at `error`); KeepPlan keeps only the plan, and
+ * a rollback's run (Rollback) only the plan and a build it did not run.
+ */
+export const PipelineStateSchema = z.object({
+  /** KeepPlan: ResolvePlan's answer. */
+  plan: StartedRunSchema,
+  /** ResolvePlan. */
+  resolved: invoked(StartedRunSchema).optional(),
+  /** ResolvePlan's Catch (then PlanFailed). */
+  error: StateFailureSchema.optional(),
+  /** Build (CodeBuild .sync, its ResultSelector), or Rollback's stand-in (`none`, `NOT_BUILT`). */
+  build: BuildResultSchema.optional(),
+  /** RecordProvenance. */
+  provenance: invoked(ProvenanceSummarySchema).optional(),
+  /** EvaluateGates. */
+  gates: invoked(GateEvaluationSchema).optional(),
+  /** Approval <environment> (.waitForTaskToken): the token's answer. */
+  approval: ApprovalOutputSchema.optional(),
+  /** Deploy <environment> (.waitForTaskToken: the token's answer), or Reconcile <environment> (invoked). */
+  deployment: z.union([DeployedOutputSchema, invoked(DeployedOutputSchema)]).optional(),
+  /** Deploy <environment>'s Catch of States.Timeout (then Reconcile). */
+  deployTimeout: StateFailureSchema.optional(),
+  /** CheckAlarms <environment>. */
+  bake: invoked(BakeCheckSchema).optional(),
+  /** Any stage's Catch, or GatesFailed (the gates' reasons, as JSON, in `Cause`). */
+  failure: StateFailureSchema.optional(),
+  /** Failed <stage>: which stage `failure` is a failure of. */
+  failedStage: z.enum(STAGES).optional(),
+  /** RecordFailure. */
+  summary: invoked(FailureSummarySchema).optional(),
+  /** RecordFailure's Catch (then FailureNotRecorded). */
+  recordError: StateFailureSchema.optional(),
+  /** ReportFailure's Catch (then ReleaseLaneAfterFailure). */
+  reportError: StateFailureSchema.optional(),
+  /** ReleaseLaneAfterFailure's Catch (then RunFailed). */
+  releaseError: StateFailureSchema.optional(),
+});
+export type PipelineState = z.infer<typeof PipelineStateSchema>;
+
+/**
+ * The field names that lead into `T`, as a tuple: `['plan', 'build', 'projectName']`. A path goes
+ * through objects (nullable and optional ones too, and every member of a union), and ends at any
+ * field; it never goes into an array.
+ */
+export type JsonPathIn<T> = T extends readonly unknown[]
+  ? never
+  : T extends object
+    ? { [K in keyof T & string]-?: [K] | [K, ...JsonPathIn<T[K]>] }[keyof T & string]
+    : never;
+
+/** A typed JSONPath builder for a document of type `T`: each field name is checked against `T`. */
+export function jsonPathIn<T>(): (...fields: JsonPathIn<T>) => string {
+  return (...fields) => `$.${fields.join('.')}`;
+}
+
+/** A JSONPath into the pipeline state: `statePath('plan', 'build', 'projectName')` is `$.plan.build.projectName`. */
+export const statePath = jsonPathIn<PipelineState>();
+
+/** The inputs of each pipeline step, as the state machine passes them (schemas first). */
+export const PlanOnlyInputSchema = z.object({ plan: RunPlanSchema });
+
+export const TokenStepInputSchema = z.object({ plan: RunPlanSchema, taskToken: z.string().min(1) });
+
+export const GatesStepInputSchema = z.object({ plan: RunPlanSchema, build: BuildResultSchema });
+
+/** `$$.Execution.Id`: set by Step Functions from the context object, never by the input. */
+const ExecutionIdSchema = z.string().min(1);
+
+/** RecordProvenance: the build's id only; everything else is read from CodeBuild and the run record. */
+export const ProvenanceStepInputSchema = z.object({
+  plan: RunPlanSchema,
+  build: z.object({ id: z.string().min(1) }),
+  execution: ExecutionIdSchema,
+});
+
+export const FailureStepInputSchema = z.object({
+  plan: RunPlanSchema,
+  execution: ExecutionIdSchema,
+  stage: z.string(),
+  failure: StateFailureSchema,
+});
+
+export const ReportStepInputSchema = z.object({
+  plan: RunPlanSchema,
+  execution: ExecutionIdSchema,
+  outcome: z.enum(['success', 'failure']),
+  failure: z.object({ stage: z.string(), error: z.string(), reason: z.string() }).optional(),
+});
+
+/** ReleaseLane: the ended run's plan (a pointer) and its execution. */
+export const ReleaseLaneInputSchema = z.object({
+  plan: RunPlanSchema,
+  execution: ExecutionIdSchema,
+  release: z.literal('lane'),
+});
+
+/** The wait-turn function's two steps: park a queued run (WaitTurn), or hand on an ended run's lane. */
+export const LaneStepInputSchema = z.union([TokenStepInputSchema, ReleaseLaneInputSchema]);
+
+/**
+ * Deploy (.waitForTaskToken): the plan and the token. What to release is read from the run
+ * record (its pinned provenance), never from the state's input.
+ */
+export const DeployStepInputSchema = z.object({
+  plan: RunPlanSchema,
+  taskToken: z.string().min(1),
+  execution: ExecutionIdSchema,
+});
+
+/** After the deploy: reconcile a timed-out wait, or check the alarms at the end of the bake. */
+export const DeployCheckInputSchema = z.object({ plan: RunPlanSchema, check: z.enum(['reconcile', 'bake']) });

@@ -1,0 +1,125 @@
+import { z } from 'zod';
+import {
+  BUILD_TRUSTS,
+  DeployTargetSchema,
+  EligibleApproverSchema,
+  GatesSchema,
+  PipelineDefinitionSchema,
+} from './pipeline-definition';
+import { SourceEventSchema } from './source-event';
+
+export const TRIGGERS = ['push', 'tag', 'pull_request'] as const;
+export type Trigger = (typeof TRIGGERS)[number];
+/** What starts a run: a change's trigger, or an operator's rollback. */
+export const RUN_TRIGGERS = [...TRIGGERS, 'rollback'] as const;
+
+/** ResolvePlan's input: what admission handed the run, plus the execution's identity. */
+export const PlanRequestSchema = z.object({
+  pipeline: PipelineDefinitionSchema,
+  trigger: z.enum(TRIGGERS),
+  source: SourceEventSchema,
+  execution: z.object({ id: z.string(), name: z.string() }),
+});
+export type PlanRequest = z.infer<typeof PlanRequestSchema>;
+
+/** A change's start: what admission hands a pipeline execution (and what admission itself is started with). */
+export const ChangeStartSchema = z.object({ trigger: z.enum(TRIGGERS), source: SourceEventSchema });
+export type ChangeStart = z.infer<typeof ChangeStartSchema>;
+
+/** A pipeline execution's whole input: a change's (from admission), or a rollback's run id (from the operator API). */
+export const PipelineStartSchema = z.union([
+  z.object({ rollback: z.object({ runId: z.string().min(1) }) }),
+  // Admission's StartExecution (associateWithParent) adds AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.
+  ChangeStartSchema,
+]);
+export type PipelineStart = z.infer<typeof PipelineStartSchema>;
+
+/**
+ * ResolvePlan's input: the pipeline, the execution's identity (from the context object), and the
+ * execution's whole input as `start`, which only two paths send: admission (a change's trigger
+ * and source) and the operator API (a rollback's run id). Anything else fails here, on the record.
+ */
+export const ResolveRequestSchema = z.object({
+  pipeline: PipelineDefinitionSchema,
+  start: PipelineStartSchema,
+  execution: z.object({ id: z.string(), name: z.string() }),
+});
+export type ResolveRequest = z.infer<typeof ResolveRequestSchema>;
+
+/** What a run will do, decided once at its start; every later step reads it. */
+export const RunPlanSchema = z.object({
+  runId: z.string(),
+  executionArn: z.string(),
+  pipeline: z.string(),
+  trigger: z.enum(RUN_TRIGGERS),
+  skip: z.boolean(),
+  skipReason: z.string().nullable(),
+  repository: z.string(),
+  commit: z.string(),
+  ref: z.string().nullable(),
+  branch: z.string().nullable(),
+  pullRequest: z.number().int().nullable(),
+  environment: z.string().nullable(),
+  deploy: z.boolean(),
+  /** Where and how the run releases (null: it does not deploy). */
+  deployTarget: DeployTargetSchema.nullable().default(null),
+  /** A rollback run: the revision it redeploys, and why (null for runs of a change). */
+  rollback: z
+    .object({
+      ofRunId: z.string().nullable(),
+      toRunId: z.string(),
+      version: z.string(),
+      reason: z.string(),
+      requestedBy: z.string(),
+    })
+    .nullable()
+    .default(null),
+  lane: z.string(),
+  concurrency: z.enum(['queued', 'superseded']),
+  approval: z
+    .object({
+      required: z.literal(true),
+      minApprovals: z.number().int(),
+      timeoutSeconds: z.number().int(),
+      separationOfDuties: z.boolean(),
+      approvers: z.array(EligibleApproverSchema),
+    })
+    .nullable(),
+  build: z.object({
+    /**
+     * `trusted` only for refs a push or tag trigger names: the release project, with the
+     * pipeline's secrets. Pull requests build in the untrusted project, which has neither
+     * secrets nor access to release artifacts, and can never be deployed.
+     */
+    trust: z.enum(BUILD_TRUSTS),
+    projectName: z.string(),
+    cloneUrl: z.string(),
+    commit: z.string(),
+    env: z.array(z.object({ name: z.string(), value: z.string(), type: z.literal('PLAINTEXT') })),
+  }),
+  gates: GatesSchema,
+  status: z.object({
+    provider: z.string(),
+    connection: z.string(),
+    secretId: z.string(),
+    context: z.string(),
+    repository: z.string(),
+    commit: z.string(),
+  }),
+  change: z.object({
+    authorName: z.string().nullable(),
+    authorEmail: z.string().nullable(),
+    pusher: z.string().nullable(),
+    sender: z.string().nullable(),
+    message: z.string().nullable(),
+    deliveryId: z.string(),
+    eventId: z.string(),
+    /** Everyone the delivery says took part: every listed commit's author, the pusher, the sender, the PR's author. */
+    participants: z
+      .object({ emails: z.array(z.string()), usernames: z.array(z.string()) })
+      .default({ emails: [], usernames: [] }),
+    /** Why the delivery may not list every commit of the change (null: it does). */
+    incomplete: z.string().nullable().default(null),
+  }),
+});
+export type RunPlan = z.infer<typeof RunPlanSchema>;
