@@ -118,12 +118,15 @@ export function detailTypeOf(kind: SourceKind): SourceDetailType {
 }
 
 /**
- * SHA-256 over the RFC 8785 canonical JSON of a source event as its schema reads it. The
+ * SHA-256 over the RFC 8785 canonical JSON of a source event as its schema reads it (all but
+ * `receivedAt`, the receiver's clock). The
  * receiver stores it with the delivery it verified; ResolvePlan refuses any source event whose
  * digest the receiver did not store (an execution started by hand with a made-up change).
  */
 export function sourceEventDigest(event: SourceEvent): string {
-  const json = canonicalize(SourceEventSchema.parse(event));
+  // Not the receiver's clock: a retried delivery is normalized again and must digest the same.
+  const { receivedAt: _clock, ...change } = SourceEventSchema.parse(event);
+  const json = canonicalize(change);
   if (json === undefined) throw new Error('a source event cannot be canonicalized');
   return createHash('sha256').update(json).digest('hex');
 }

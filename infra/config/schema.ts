@@ -319,7 +319,17 @@ function checkPrincipals(approvers: GantryConfig['approvers'], ctx: z.Refinement
   const owners = new Map<string, string>();
   for (const [name, identity] of Object.entries(approvers.identities)) {
     for (const principal of identity.principals) {
-      const other = owners.get(principal);
+      if (/:role\/(.*\/)?AWSReservedSSO_/i.test(principal)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['approvers', 'identities', name, 'principals'],
+          message: `${principal} is an IAM Identity Center permission-set role: every user of the permission set would act as ${name}; list it under approvers.identityCenterRoles and give ${name} identityCenter: [<user name>]`,
+        });
+      }
+      // The same role under another path or spelling is the same principal: IAM names are unique per account, case-insensitively.
+      const role = /^arn:[^:]+:iam::(\d{12}):(user|role)\/(?:.*\/)?([^/]+)$/.exec(principal);
+      const owned = role ? `${role[1]}:${role[2]}/${role[3]?.toLowerCase()}` : principal;
+      const other = owners.get(owned);
       if (other !== undefined) {
         ctx.addIssue({
           code: 'custom',
@@ -327,7 +337,18 @@ function checkPrincipals(approvers: GantryConfig['approvers'], ctx: z.Refinement
           message: `${principal} is also ${other}'s: a principal is one person's (give each person a role, or use identityCenter)`,
         });
       }
-      owners.set(principal, name);
+      owners.set(owned, name);
+    }
+    for (const user of identity.identityCenter) {
+      const other = owners.get(`identity-center:${user.toLowerCase()}`);
+      if (other !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['approvers', 'identities', name, 'identityCenter'],
+          message: `Identity Center user ${user} is also ${other}'s: a user is one person`,
+        });
+      }
+      owners.set(`identity-center:${user.toLowerCase()}`, name);
     }
     if (identity.identityCenter.length > 0 && approvers.identityCenterRoles.length === 0) {
       ctx.addIssue({

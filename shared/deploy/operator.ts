@@ -1,8 +1,9 @@
 import { ulid } from 'ulid';
 import type { RunPlan } from '../../events';
-import { subjectOf } from '../pipelines/approval';
-import { AuthorityUnavailable, authorityOver, namesOf, operatorOf } from '../pipelines/authority';
+import { gantryRecord, subjectOf } from '../pipelines/approval';
+import { type Authority, AuthorityUnavailable, authorityOver, namesOf, operatorOf } from '../pipelines/authority';
 import { stateMachineOf } from '../pipelines/definition';
+import { approvalPolicyOf } from '../pipelines/plan';
 import type { DeployedPipelines } from '../pipelines/ports';
 import { admitNext } from '../pipelines/start';
 import { ACTIVE_STATUSES, type RunRecord } from '../runs/model';
@@ -18,6 +19,7 @@ export const OPERATOR_ERRORS = {
   reason_required: 400,
   not_an_operator: 403,
   configuration_unavailable: 503,
+  not_started: 503,
 } as const;
 
 export class OperatorActionError extends Error {
@@ -68,7 +70,7 @@ export interface RollbackOutcome {
 export async function rollback(deps: OperatorDeps, request: RollbackRequest): Promise<RollbackOutcome> {
   const reason = requireReason(request);
   const subject = request.runId ? await runOrFail(deps, request.runId) : await currentRelease(deps, request);
-  const actor = await authorizedOperator(deps, subject, request.principal);
+  const { actor, authority } = await authorizedOperator(deps, subject, request.principal);
   const { principal } = request;
   if (subject.environment === null || subject.plan.deployTarget === null) {
     throw new OperatorActionError('not_deployed', `run ${subject.runId} did not deploy to any environment`);
@@ -85,7 +87,8 @@ export async function rollback(deps: OperatorDeps, request: RollbackRequest): Pr
     skipReason: null,
     deploy: true,
     deployTarget: subject.plan.deployTarget,
-    approval: subject.plan.approval,
+    // The approval the environment asks for today, not the one the undone run started with.
+    approval: approvalPolicyOf(authority.environment),
     lane: subject.lane,
     rollback: { ofRunId: subject.runId, toRunId: good.runId, version, reason, requestedBy: actor },
     change: { ...good.plan.change, pusher: null, sender: null, deliveryId: `rollback:${name}`, eventId: name },
@@ -119,7 +122,9 @@ export async function rollback(deps: OperatorDeps, request: RollbackRequest): Pr
     correlationId: plan.change.deliveryId,
   });
   // Only the run's id: the execution loads the plan recorded above, never one from its input.
-  await deps.executions.startExecution(stateMachineOf(subject.executionArn), name, { rollback: { runId: name } });
+  await deps.executions
+    .startExecution(stateMachineOf(subject.executionArn), name, { rollback: { runId: name } })
+    .catch((error: unknown) => failUnstarted(deps, plan, error));
   deps.logger.info('rollback started', { runId: name, of: subject.runId, to: good.runId, version });
   return { runId: name, environment: subject.environment, rollbackOf: subject.runId, toRunId: good.runId, version };
 }
@@ -134,7 +139,7 @@ export async function cancel(
 ): Promise<{ outcome: 'deployment_stopped' | 'cancelled' }> {
   const reason = requireReason(request);
   const run = await runOrFail(deps, request.runId);
-  const actor = await authorizedOperator(deps, run, request.principal);
+  const { actor } = await authorizedOperator(deps, run, request.principal);
   const { principal } = request;
   if (!ACTIVE_STATUSES.includes(run.status)) {
     throw new OperatorActionError('not_active', `run ${run.runId} is ${run.status}: nothing to cancel`);
@@ -170,6 +175,24 @@ export async function cancel(
   await deps.executions.stopExecution(run.executionArn, 'Gantry.Cancelled', `cancelled by ${actor}: ${reason}`);
   await admitNext(deps, run.lane);
   return { outcome: 'cancelled' };
+}
+
+/** A rollback whose execution never started ends FAILED, on the record, and frees its lane. */
+async function failUnstarted(deps: OperatorDeps, plan: RunPlan, error: unknown): Promise<never> {
+  const reason = `the rollback's execution could not be started (${error instanceof Error ? error.name : 'unknown error'}); ask again`;
+  const now = deps.clock();
+  await deps.runs.setStatus(
+    plan.runId,
+    'FAILED',
+    now,
+    { failure: { stage: 'internal', error: 'Gantry.NotStarted', reason }, endedAt: now.toISOString() },
+    ACTIVE_STATUSES,
+  );
+  await deps.audit.record(
+    gantryRecord(plan, 'run.failed', 'failure', { stage: 'internal', error: 'Gantry.NotStarted', reason }),
+  );
+  await admitNext(deps, plan.lane);
+  throw new OperatorActionError('not_started', reason);
 }
 
 function requireReason(request: OperatorRequest): string {
@@ -230,14 +253,18 @@ function released(run: RunRecord): boolean {
  * The operator the caller acts as, under the pipeline's configuration as deployed now: one of
  * the pipeline's operators or of the run's environment (by default its approvers).
  */
-async function authorizedOperator(deps: OperatorDeps, run: RunRecord, principal: string): Promise<string> {
+async function authorizedOperator(
+  deps: OperatorDeps,
+  run: RunRecord,
+  principal: string,
+): Promise<{ actor: string; authority: Authority }> {
   const authority = await authorityOver(deps, run).catch((error: unknown) => {
     if (error instanceof AuthorityUnavailable)
       throw new OperatorActionError('configuration_unavailable', error.message);
     throw error;
   });
   const operator = operatorOf(authority, principal);
-  if (operator !== undefined) return operator.identity;
+  if (operator !== undefined) return { actor: operator.identity, authority };
   const operators = [...authority.deployed.operators, ...(authority.environment?.operators ?? [])];
   throw new OperatorActionError(
     'not_an_operator',

@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 import { cancel, OperatorActionError, type OperatorDeps, rollback } from '../deploy/operator';
+import type { RunRecord } from '../runs/model';
 import { DecisionError, decide, subjectOf } from './approval';
 
 const DecisionBodySchema = z.object({ decision: z.enum(['approve', 'reject']), reason: z.string().max(2000) });
@@ -72,7 +73,10 @@ async function operatorAction<S extends z.ZodType>(
 ): Promise<APIGatewayProxyResult> {
   const { deps, principal } = call;
   const body = parseBody(call.event, schema);
-  if (body === undefined) return json(400, { error: { code: 'bad_request', message: usage } });
+  if (body === undefined) {
+    await recordRefusal(deps, call.runId, action, principal, { code: 'bad_request', message: usage });
+    return json(400, { error: { code: 'bad_request', message: usage } });
+  }
   const named = (body as { runId?: string }).runId ?? call.runId;
   try {
     const outcome = await act(body);
@@ -98,9 +102,30 @@ async function recordRefusal(
   runId: string,
   action: string,
   principal: string,
-  error: OperatorActionError | DecisionError,
+  error: { readonly code: string; readonly message: string },
 ): Promise<void> {
-  const run = runId === '' ? undefined : await deps.runs.get(runId);
+  try {
+    await recordOn(deps, runId === '' ? undefined : await deps.runs.get(runId), runId, action, principal, error);
+  } catch (failure) {
+    // The refusal stands and is answered with its reason; only its record is missing, loudly.
+    deps.logger.error('operator refusal could not be recorded', {
+      runId,
+      action,
+      principal,
+      code: error.code,
+      error: failure instanceof Error ? failure.name : 'unknown',
+    });
+  }
+}
+
+async function recordOn(
+  deps: OperatorDeps,
+  run: RunRecord | undefined,
+  runId: string,
+  action: string,
+  principal: string,
+  error: { readonly code: string; readonly message: string },
+): Promise<void> {
   await deps.audit.record({
     type: 'operator.refused',
     actor: { type: 'user', id: principal, providerIdentity: principal },

@@ -36,15 +36,7 @@ export function resolvePlan(request: PlanRequest): RunPlan {
     rollback: null,
     lane: `${pipeline.name}#${laneName}`,
     concurrency: pipeline.concurrency,
-    approval: environment?.approval.required
-      ? {
-          required: true,
-          minApprovals: environment.approval.minApprovals,
-          timeoutSeconds: environment.approval.timeoutMinutes * 60,
-          separationOfDuties: environment.approval.separationOfDuties,
-          approvers: environment.approvers,
-        }
-      : null,
+    approval: approvalPolicyOf(environment),
     build: {
       trust: trustOf(trigger),
       projectName: trustOf(trigger) === 'trusted' ? pipeline.build.projectName : pipeline.build.untrustedProjectName,
@@ -143,4 +135,18 @@ function buildEnv(pipeline: PipelineDefinition, trigger: Trigger, source: Source
     GANTRY_ENVIRONMENT: environment ?? '',
   };
   return Object.entries(vars).map(([name, value]) => ({ name, value, type: 'PLAINTEXT' as const }));
+}
+
+/** The approval a run into `environment` waits for, as the plan records it (null: none). */
+export function approvalPolicyOf(
+  environment: PipelineDefinition['environments'][number] | null | undefined,
+): RunPlan['approval'] {
+  if (!environment?.approval.required) return null;
+  return {
+    required: true,
+    minApprovals: environment.approval.minApprovals,
+    timeoutSeconds: environment.approval.timeoutMinutes * 60,
+    separationOfDuties: environment.approval.separationOfDuties,
+    approvers: environment.approvers,
+  };
 }

@@ -43,7 +43,8 @@ function isSessionOf(caller: Extract<Caller, { kind: 'session' }>, roleArn: stri
     role !== undefined &&
     role.partition === caller.partition &&
     role.account === caller.account &&
-    role.name === caller.roleName
+    // IAM names are unique per account whatever their case.
+    role.name.toLowerCase() === caller.roleName.toLowerCase()
   );
 }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { type PlanRequest, type ResolveRequest, type RunPlan, type StartedRun, sourceEventDigest } from '../../events';
 import { ACTIVE_STATUSES } from '../runs/model';
 import { subjectOf } from './approval';
@@ -19,7 +20,7 @@ export async function resolveRun(
     const plan = await loadRollback(deps, start.rollback.runId, execution.id);
     return { ...plan, waitForTurn: false };
   }
-  const { source } = start;
+  const { source, trigger } = start;
   const admitted = await deps.admissions.admittedDigest(source, source.eventId);
   const why =
     admitted === undefined
@@ -28,13 +29,22 @@ export async function resolveRun(
         ? `event ${source.eventId} differs from what the webhook receiver verified and published`
         : source.repository.fullName !== pipeline.source.repository
           ? `event ${source.eventId} is for ${source.repository.fullName}, not ${pipeline.source.repository}`
-          : null;
+          : source.kind !== trigger
+            ? `event ${source.eventId} is a ${source.kind}, not a ${trigger} (a pull request is never a push)`
+            : execution.name.toLowerCase() !== admissionName(source.eventId)
+              ? `execution ${execution.name} is not the one admission names after event ${source.eventId}: an event runs once`
+              : null;
   if (why !== null) {
     const pointer = { runId: execution.name, repository: source.repository.fullName, commit: source.headSha };
     await recordForgedInput(deps, pointer, undefined, execution.id, 'resolve-plan', why);
     throw new ForgedInputError(`plan refused: ${why}`);
   }
-  return startRun(deps, { pipeline, execution, trigger: start.trigger, source });
+  return startRun(deps, { pipeline, execution, trigger, source });
+}
+
+/** The execution name admission gives an event's run: `States.Hash(eventId, 'SHA-256')`, hex. */
+export function admissionName(eventId: string): string {
+  return createHash('sha256').update(eventId, 'utf8').digest('hex');
 }
 
 /**

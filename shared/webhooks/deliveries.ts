@@ -34,8 +34,11 @@ export interface DeliveryClaim {
 export interface DeliveryStore {
   claim(key: DeliveryKey, claim: DeliveryClaim): Promise<ClaimResult>;
   settle(key: DeliveryKey, outcome: DeliveryOutcome, at: Date): Promise<void>;
-  /** Gives a claim back when nothing could be published, so the provider's retry is processed. */
-  release(key: DeliveryKey): Promise<void>;
+  /**
+   * Gives a claim back when nothing could be published, so the provider's retry is processed:
+   * the delivery, and the content keys it holds.
+   */
+  release(key: DeliveryKey, contentKeys?: readonly string[]): Promise<void>;
   /**
    * Claims, for the delivery `key`, what its signature covers (see `contentKeysOf`). Returns the
    * id of another delivery that already holds one of them (the content is a replay), or
@@ -51,7 +54,8 @@ export interface ContentClaim {
 
 /** The DynamoDB item key of one piece of signed content, held by the first delivery that brought it. */
 export function contentPk(provider: Provider, contentKey: string): string {
-  return `${provider}#content#${contentKey}`;
+  // Delivery keys start with the provider's name, never `content#`: no delivery id can collide.
+  return `content#${provider}#${contentKey}`;
 }
 
 /** The DynamoDB item key of a delivery. */
@@ -107,14 +111,29 @@ export class DynamoDbDeliveryStore implements DeliveryStore {
       new UpdateCommand({
         TableName: this.tableName,
         Key: { pk: deliveryPk(key) },
-        UpdateExpression: 'SET #state = :outcome, settledAt = :at',
+        // A replay admits nothing: its events must never pass ResolvePlan's check.
+        UpdateExpression: `SET #state = :outcome, settledAt = :at${outcome === 'replayed' ? ' REMOVE sources' : ''}`,
         ExpressionAttributeNames: { '#state': 'state' },
         ExpressionAttributeValues: { ':outcome': outcome, ':at': at.getTime() },
       }),
     );
   }
 
-  async release(key: DeliveryKey): Promise<void> {
+  async release(key: DeliveryKey, contentKeys: readonly string[] = []): Promise<void> {
+    for (const contentKey of contentKeys) {
+      await this.db
+        .send(
+          new DeleteCommand({
+            TableName: this.tableName,
+            Key: { pk: contentPk(key.provider, contentKey) },
+            ConditionExpression: 'deliveryId = :mine',
+            ExpressionAttributeValues: { ':mine': key.deliveryId },
+          }),
+        )
+        .catch((error: unknown) => {
+          if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        });
+    }
     try {
       await this.db.send(
         new DeleteCommand({
@@ -170,9 +189,11 @@ export class DynamoDbDeliveryStore implements DeliveryStore {
         TableName: this.tableName,
         Key: { pk: deliveryPk(key) },
         ConsistentRead: true,
-        ProjectionExpression: 'sources',
+        ProjectionExpression: 'sources, #state',
+        ExpressionAttributeNames: { '#state': 'state' },
       }),
     );
+    if (out.Item?.state === 'replayed') return undefined;
     const digest = (out.Item?.sources as Record<string, unknown> | undefined)?.[eventId];
     return typeof digest === 'string' ? digest : undefined;
   }

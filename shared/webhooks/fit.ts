@@ -21,13 +21,19 @@ export function fitForBus(event: SourceEvent): FittedEvent {
   const cut = {
     ...event,
     commits: event.commits.map((c) =>
-      c.message.length > MAX_MESSAGE_CHARS ? { ...c, message: `${c.message.slice(0, MAX_MESSAGE_CHARS)}…` } : c,
+      c.message.length > MAX_MESSAGE_CHARS ? { ...c, message: `${cutText(c.message, MAX_MESSAGE_CHARS)}…` } : c,
     ),
   };
   const cutJson = JSON.stringify(cut);
   if (fits(cutJson)) return { detail: cut, json: cutJson };
   const newest = { ...cut, commits: cut.commits.slice(-1), totalCommits: cut.totalCommits ?? event.commits.length };
   return { detail: newest, json: JSON.stringify(newest) };
+}
+
+/** The first `max` UTF-16 units, never half of a surrogate pair (a lone one re-encodes differently). */
+function cutText(text: string, max: number): string {
+  const code = text.charCodeAt(max - 1);
+  return text.slice(0, code >= 0xd800 && code <= 0xdbff ? max - 1 : max);
 }
 
 /** UTF-8 takes at most three bytes per UTF-16 unit, so short text needs no byte count. */

@@ -97,12 +97,12 @@ async function receive(deps: ReceiverDeps, incoming: IncomingDelivery): Promise<
   }
   // The delivery id is not signed: the same signed content under a new id is a replay.
   const replayOf = await storeCall(() =>
-    deps.deliveries.claimContent(key, contentKeysOf(delivery, events), {
+    deps.deliveries.claimContent(key, contentKeysOf(delivery), {
       at: receivedAt,
       ttlSeconds: deps.limits.replayWindowSeconds,
     }),
   ).catch(async (error: unknown) => {
-    await deps.deliveries.release(key).catch(() => undefined);
+    await deps.deliveries.release(key, contentKeysOf(delivery)).catch(() => undefined);
     throw error;
   });
   if (replayOf !== undefined) return refuseReplay(deps, key, replayOf, events);
@@ -110,15 +110,12 @@ async function receive(deps: ReceiverDeps, incoming: IncomingDelivery): Promise<
 }
 
 /**
- * What a delivery's signature covers, as dedupe keys: the body's digest, and for each push or
- * tag the repository, ref and the move it made (before → after). A new push of the same commit
- * after the ref moved elsewhere is a new move, so it is not a replay.
+ * What a delivery's signature covers, as a dedupe key: the body's digest. (Not the ref's move:
+ * a tag deleted and pushed again to the same commit, or a branch moved back and forth, is a new
+ * change with the same move, and must run.)
  */
-export function contentKeysOf(delivery: ParsedDelivery, events: readonly SourceEvent[]): string[] {
-  const moves = events
-    .filter((e) => (e.kind === 'push' || e.kind === 'tag') && e.after !== null)
-    .map((e) => `ref:${e.repository.fullName ?? ''}#${e.ref ?? ''}#${e.before ?? ''}#${e.after ?? ''}`);
-  return [`body:${bodyDigest(delivery.request.body)}`, ...moves];
+export function contentKeysOf(delivery: ParsedDelivery): string[] {
+  return [`body:${bodyDigest(delivery.request.body)}`];
 }
 
 /** A replay publishes nothing; it is answered as a duplicate (the provider must not retry) and audited. */
@@ -214,7 +211,7 @@ async function publishClaimed(
         reason,
         error: errorName(error),
       });
-      await deps.deliveries.release(key).catch(() => undefined);
+      await deps.deliveries.release(key, contentKeysOf(delivery)).catch(() => undefined);
       throw new WebhookError(
         'unavailable',
         'the delivery could not be stored; retry later',
@@ -272,7 +269,7 @@ async function recordAcceptance(
     });
   } catch (error) {
     // Unaudited acceptance is not acceptance: let the provider retry; event ids are stable, so the retry republishes the same events.
-    await deps.deliveries.release(key).catch(() => undefined);
+    await deps.deliveries.release(key, contentKeysOf(delivery)).catch(() => undefined);
     throw new WebhookError(
       'unavailable',
       'the delivery could not be recorded; retry later',

@@ -30,7 +30,11 @@ export class RecordingExecutions implements ExecutionControl {
     this.stopped.push({ executionArn, error });
   }
   readonly started: { stateMachineArn: string; name: string; input: unknown }[] = [];
+  /** Set to make StartExecution fail with this error name (throttling, limits). */
+  startFailsWith: string | undefined;
+
   async startExecution(stateMachineArn: string, name: string, input: unknown): Promise<string> {
+    if (this.startFailsWith !== undefined) throw Object.assign(new Error('refused'), { name: this.startFailsWith });
     this.started.push({ stateMachineArn, name, input });
     return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
   }

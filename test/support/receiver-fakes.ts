@@ -38,7 +38,11 @@ export class MemoryDeliveryStore implements DeliveryStore {
     if (item) item.state = outcome;
   }
 
-  async release(key: DeliveryKey): Promise<void> {
+  async release(key: DeliveryKey, contentKeys: readonly string[] = []): Promise<void> {
+    for (const contentKey of contentKeys) {
+      const pk = contentPk(key.provider, contentKey);
+      if (this.contents.get(pk)?.deliveryId === key.deliveryId) this.contents.delete(pk);
+    }
     if (this.items.get(deliveryPk(key))?.state === 'received') this.items.delete(deliveryPk(key));
   }
 

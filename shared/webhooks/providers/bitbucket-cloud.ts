@@ -30,6 +30,8 @@ const Change = z
     old: RefState,
     forced: z.boolean().nullish(),
     commits: z.array(BitbucketCommit).nullish(),
+    /** Bitbucket lists at most 5 commits of a change and says so here. */
+    truncated: z.boolean().nullish(),
   })
   .refine((change) => change.new != null || change.old != null, { message: 'a change needs `new` or `old`' });
 
@@ -108,7 +110,8 @@ function changeOf(
     deleted: change.new == null,
     forced: change.forced ?? null,
     commits: (change.commits ?? []).map(commitOfBitbucket),
-    totalCommits: null,
+    // The total is not given; a truncated list holds at least one commit more than it shows.
+    totalCommits: change.truncated ? (change.commits?.length ?? 0) + 1 : null,
     pusher,
     sender: pusher,
   });

@@ -68,6 +68,16 @@ describe('the Gantry config', () => {
       "approvers.identities.bob.principals: arn:aws:iam::123456789012:role/Dev is also alice's: a principal is one person's",
     ],
     [
+      'one role listed for two people under two paths and spellings',
+      `${CONNECTION}approvers:\n  identities:\n    alice: { principals: ["arn:aws:iam::123456789012:role/Dev"] }\n    bob: { principals: ["arn:aws:iam::123456789012:role/team/dev"] }\n`,
+      "approvers.identities.bob.principals: arn:aws:iam::123456789012:role/team/dev is also alice's",
+    ],
+    [
+      'an Identity Center permission-set role as one person’s principal',
+      `${CONNECTION}approvers:\n  identities:\n    alice: { principals: ["arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_1"] }\n`,
+      'is an IAM Identity Center permission-set role: every user of the permission set would act as alice',
+    ],
+    [
       'Identity Center user names with no permission-set role to trust them on',
       `${CONNECTION}approvers:\n  identities:\n    alice: { identityCenter: [alice@example.com] }\n`,
       'approvers.identities.alice.identityCenter: list the permission-set roles',

@@ -19,7 +19,7 @@ import { recordProvenance } from '../../../shared/provenance/record';
 import { createRunsTable } from '../../support/aws';
 import { FakeDeployControl } from '../../support/deploy-fakes';
 import { MemoryAdmissions, type PipelineFakes, pipelineFakes } from '../../support/pipeline-fakes';
-import { DEFINITION, planRequest, sourceEvent } from '../../support/plans';
+import { DEFINITION, PEOPLE, planRequest, sourceEvent } from '../../support/plans';
 import { FakeBuildSource, HmacSigner, MemoryVersionedObjects } from '../../support/provenance-fakes';
 
 const BUCKET = 'artifacts-bucket';
@@ -580,6 +580,35 @@ describe('deploying a run through CodeDeploy', () => {
       await expect(cancel(deps, { runId: plan.runId, principal: OLGA, reason: 'again' })).rejects.toMatchObject({
         code: 'not_active',
       });
+    });
+
+    it('ask for the approval the environment requires today, not the one the undone run started with', async () => {
+      await released('4', '2026-11-23T10:00:00Z');
+      await released('5', '2026-11-23T11:00:00Z');
+      f.pipelines.deployed = {
+        ...DEFINITION,
+        environments: DEFINITION.environments.map((e) =>
+          e.name === 'dev' ? { ...e, approval: { ...e.approval, required: true }, approvers: [PEOPLE.bob] } : e,
+        ),
+      };
+      const out = await rollback(deps, { environment: 'dev', principal: OLGA, reason: 'errors up' });
+      expect((await f.runs.get(out.runId))?.plan.approval).toMatchObject({
+        required: true,
+        approvers: [{ identity: 'bob' }],
+      });
+    });
+
+    it('end a rollback whose execution could not start as FAILED, freeing its lane, and say so', async () => {
+      await released('4', '2026-11-23T10:00:00Z');
+      await released('5', '2026-11-23T11:00:00Z');
+      f.executions.startFailsWith = 'StepFunctions.ThrottlingException';
+      const refused = await rollback(deps, { environment: 'dev', principal: OLGA, reason: 'x' }).catch(
+        (e: unknown) => e,
+      );
+      expect(refused).toMatchObject({ code: 'not_started', status: 503 });
+      const [run] = (await f.runs.list({ pipeline: 'widgets' })).filter((r) => r.plan.trigger === 'rollback');
+      expect(run).toMatchObject({ status: 'FAILED', failure: { error: 'Gantry.NotStarted' } });
+      expect(f.audit.records.at(-1)).toMatchObject({ type: 'run.failed', subject: { runId: run?.runId } });
     });
 
     it('are authorized through the operator API: refused callers get 403 with the reason, and every refusal is in the ledger', async () => {

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SourceEvent } from '../../../events';
+import type { SourceEvent, Trigger } from '../../../events';
 import { describeFailure, finishRun, recordFailure, releaseLane } from '../../../shared/pipelines/finish';
 import { classifyReport, evaluateRunGates } from '../../../shared/pipelines/gates';
 import { resolvePlan } from '../../../shared/pipelines/plan';
-import { resolveRun, startRun, waitForTurn } from '../../../shared/pipelines/start';
+import { admissionName, resolveRun, startRun, waitForTurn } from '../../../shared/pipelines/start';
 import { createRunsTable, dynaliteTables } from '../../support/aws';
 import { MemoryAdmissions, type PipelineFakes, pipelineFakes } from '../../support/pipeline-fakes';
 import { DEFINITION, planRequest, sourceEvent } from '../../support/plans';
@@ -34,31 +34,41 @@ describe('pipeline runs', () => {
       expect(f.audit.records.map((r) => r.type)).toEqual(['run.started']);
     });
 
-    it('plans only a change the webhook receiver verified and published, exactly as published', async () => {
+    it('plans only a change the webhook receiver verified and published, exactly as published, once, as what it is', async () => {
       const admissions = new MemoryAdmissions();
       const deps = { ...f.deps, admissions };
-      const resolve = (source: SourceEvent) => {
-        const { pipeline, execution } = planRequest(source);
-        return resolveRun(deps, { pipeline, execution, start: { trigger: 'push', source } });
-      };
+      const arn = (name: string) => `arn:aws:states:us-east-1:123456789012:execution:gantry-pipeline-widgets:${name}`;
+      const resolve = (source: SourceEvent, trigger: Trigger = 'push', name = admissionName(source.eventId)) =>
+        resolveRun(deps, {
+          pipeline: DEFINITION,
+          execution: { id: arn(name), name },
+          start: { trigger, source },
+        });
       const admitted = sourceEvent();
       admissions.admit(admitted);
       await expect(resolve(admitted)).resolves.toMatchObject({ skip: false, environment: 'dev' });
 
       // Made up by whoever may StartExecution: no delivery holds it; a published change with
-      // another clone URL; a change admitted for another repository.
+      // another clone URL; a change admitted for another repository; an admitted pull request
+      // (whose source branch its author named) passed off as a push; an admitted event run again
+      // under a fresh name (a replay that would redeploy a stale commit).
       const madeUp = sourceEvent({ headSha: 'f'.repeat(40) });
       const cloned = { ...admitted, repository: { ...admitted.repository, cloneUrl: 'https://evil.example/w.git' } };
       const other = sourceEvent({ repository: { fullName: 'acme/other', cloneUrl: null, htmlUrl: null } });
-      admissions.admit(other);
+      const pr = sourceEvent({ kind: 'pull_request', branch: 'develop' });
+      for (const event of [other, pr]) admissions.admit(event);
       await expect(resolve(madeUp)).rejects.toThrow(/no verified delivery .* holds event/);
       await expect(resolve(cloned)).rejects.toThrow(/differs from what the webhook receiver verified/);
       await expect(resolve(other)).rejects.toMatchObject({
         name: 'Gantry.ForgedInput',
         message: expect.stringMatching(/is for acme\/other, not acme\/widgets/),
       });
+      await expect(resolve(pr, 'push')).rejects.toThrow(/is a pull_request, not a push/);
+      await expect(resolve(admitted, 'push', 'replay-1')).rejects.toThrow(
+        /execution replay-1 is not the one admission names after event/,
+      );
       expect(await f.runs.list({ pipeline: 'widgets' })).toHaveLength(1);
-      expect(f.audit.records.filter((r) => r.type === 'security.forged_input')).toHaveLength(3);
+      expect(f.audit.records.filter((r) => r.type === 'security.forged_input')).toHaveLength(5);
     });
 
     it('records nothing for a change it skips', async () => {

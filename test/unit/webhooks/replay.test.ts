@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { type SourceEvent, sourceEventDigest } from '../../../events';
 import { documentClient } from '../../../shared/aws/clients';
 import { DynamoDbDeliveryStore } from '../../../shared/webhooks/deliveries';
 import { receiveDelivery } from '../../../shared/webhooks/receive';
@@ -16,9 +18,11 @@ const DAY = 24 * HOUR;
 describe('replayed deliveries (on dynalite)', () => {
   const tables = dynaliteTables(createPkTable, 'deliveries');
   let f: Fakes;
+  let store: DynamoDbDeliveryStore;
   beforeEach(() => {
     // One day of delivery ids (as in the fakes), 400 days of signed content.
-    f = receiverFakes({ deliveries: new DynamoDbDeliveryStore(documentClient(tables.client), tables.name) });
+    store = new DynamoDbDeliveryStore(documentClient(tables.client), tables.name);
+    f = receiverFakes({ deliveries: store });
   });
   const runsStarted = () => f.bus.published.length;
 
@@ -48,24 +52,45 @@ describe('replayed deliveries (on dynalite)', () => {
     expect(runsStarted()).toBe(1);
   });
 
-  it('knows a push by the move it made, however its body was re-serialized', async () => {
-    await receiveDelivery(f.deps, signedDelivery(githubPushBody(), { deliveryId: 'first' }));
-    // Same repository, ref, before and after; another body (the provider added a field).
-    const again = githubPushBody({ compare: 'https://github.com/acme/widgets/compare/x...y' });
-    await expect(receiveDelivery(f.deps, signedDelivery(again, { deliveryId: 'second' }))).resolves.toMatchObject({
-      outcome: 'duplicate',
-    });
-    expect(runsStarted()).toBe(1);
+  it('admits none of a replay’s events: ResolvePlan finds no digest for them', async () => {
+    const body = githubPushBody();
+    await receiveDelivery(f.deps, signedDelivery(body, { deliveryId: 'original' }));
+    await receiveDelivery(f.deps, signedDelivery(body, { deliveryId: 'replayed-2' }));
+    const key = (deliveryId: string) => ({ provider: 'github' as const, deliveryId });
+    await expect(store.admittedDigest(key('original'), 'github:original:0')).resolves.toMatch(/^[0-9a-f]{64}$/);
+    await expect(store.admittedDigest(key('replayed-2'), 'github:replayed-2:0')).resolves.toBeUndefined();
   });
 
-  it('still takes a new move of the ref to a commit it pointed at before (a revert by force-push)', async () => {
+  it('digests a retried delivery as before, whatever the receiver’s clock said the first time', async () => {
+    const body = githubPushBody();
+    await receiveDelivery(f.deps, signedDelivery(body, { deliveryId: 'again' }));
+    const first = await store.admittedDigest({ provider: 'github', deliveryId: 'again' }, 'github:again:0');
+    const event = f.bus.published[0]?.detail as SourceEvent;
+    expect(sourceEventDigest({ ...event, receivedAt: '2030-01-01T00:00:00.000Z' })).toBe(first);
+  });
+
+  it('takes a new change that repeats a ref’s move: a tag deleted and pushed again, a branch moved back and forth', async () => {
     const a = 'a10867b14bb761a232cd80139fbd4c0d33264240';
     const b = '199eddf46df50de8d02e99bf1c5fdb4101338224';
-    await receiveDelivery(f.deps, signedDelivery(githubPushBody({ before: a, after: b }), { deliveryId: 'to-b' }));
-    await receiveDelivery(f.deps, signedDelivery(githubPushBody({ before: b, after: a }), { deliveryId: 'back-to-a' }));
-    await receiveDelivery(f.deps, signedDelivery(githubPushBody({ before: a, after: b }), { deliveryId: 'b-again' }));
-    expect(runsStarted()).toBe(2);
-    expect(f.audit.records.filter((r) => r.type === 'webhook.replayed')).toHaveLength(1);
+    const push = (before: string, after: string, id: string, note: string) =>
+      receiveDelivery(f.deps, signedDelivery(githubPushBody({ before, after, compare: note }), { deliveryId: id }));
+    await push(a, b, 'to-b', '1');
+    await push(b, a, 'back-to-a', '2');
+    await push(a, b, 'b-again', '3');
+    expect(runsStarted()).toBe(3);
+    expect(f.audit.records.filter((r) => r.type === 'webhook.replayed')).toHaveLength(0);
+  });
+
+  it('cannot be pre-empted by a delivery id shaped like a content key', async () => {
+    const body = githubPushBody();
+    const digest = createHash('sha256').update(body).digest('hex');
+    await receiveDelivery(
+      f.deps,
+      signedDelivery(githubPushBody({ compare: 'x' }), { deliveryId: `content#github#body:${digest}` }),
+    );
+    await expect(receiveDelivery(f.deps, signedDelivery(body, { deliveryId: 'real' }))).resolves.toMatchObject({
+      outcome: 'accepted',
+    });
   });
 
   it('lets a retry of the same delivery through after a crash between its claims', async () => {

@@ -39,6 +39,14 @@ describe('bitbucketCloud.normalize: repo:push', () => {
     expect(change.commits[0]?.timestamp).toBe('2025-03-04T09:20:00+00:00');
   });
 
+  it('says a truncated commit list is incomplete (Bitbucket lists at most 5), so separation of duties can fail closed', () => {
+    const payload = fixture(DIR, 'repo-push.json') as { push: { changes: Record<string, unknown>[] } };
+    const [first] = payload.push.changes;
+    if (first) first.truncated = true;
+    const change = onlyChange(bitbucketCloud, 'repo:push', payload);
+    expect(change.totalCommits).toBeGreaterThan(change.commits.length);
+  });
+
   it('reports a forced push', () => {
     expect(onlyChange(bitbucketCloud, 'repo:push', fixture(DIR, 'repo-push-forced.json')).forced).toBe(true);
   });
