@@ -23,6 +23,8 @@ export type ConnectionSecret = z.infer<typeof ConnectionSecretSchema>;
 export interface ConnectionSecrets {
   readonly current: ConnectionSecret;
   readonly previous?: ConnectionSecret;
+  /** When the current value became current (its version's creation): the rotation's time. */
+  readonly rotatedAt?: Date;
 }
 
 /** Port: where connection secrets come from. */
@@ -80,13 +82,19 @@ export class SecretsManagerSecretSource implements SecretSource {
       }),
     ]);
     if (current === undefined) throw new SecretUnavailableError(secretId, 'it has no current value');
-    return previous === undefined ? { current } : { current, previous };
+    const rotatedAt = current.createdAt === undefined ? {} : { rotatedAt: current.createdAt };
+    return previous === undefined
+      ? { current: current.secret, ...rotatedAt }
+      : { current: current.secret, previous: previous.secret, ...rotatedAt };
   }
 
-  private async stage(secretId: string, stage: string): Promise<ConnectionSecret | undefined> {
+  private async stage(
+    secretId: string,
+    stage: string,
+  ): Promise<{ secret: ConnectionSecret; createdAt: Date | undefined } | undefined> {
     const out = await this.client.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: stage }));
     if (out.SecretString === undefined) return undefined;
-    return parseConnectionSecret(secretId, out.SecretString);
+    return { secret: parseConnectionSecret(secretId, out.SecretString), createdAt: out.CreatedDate };
   }
 }
 
@@ -105,9 +113,20 @@ export function parseConnectionSecret(secretId: string, text: string): Connectio
   return parsed.data;
 }
 
-/** Every webhook secret a delivery may be signed with, current first. */
-export function webhookSecretsOf(secrets: ConnectionSecrets): string[] {
-  return secrets.previous === undefined
-    ? [secrets.current.webhookSecret]
-    : [secrets.current.webhookSecret, secrets.previous.webhookSecret];
+/**
+ * Every webhook secret a delivery may be signed with, current first. With a `previousFor`
+ * window, the previous secret only within that long of the rotation (and never when the
+ * rotation's time is unknown), so rotating away a leaked secret revokes it once the window ends.
+ */
+export function webhookSecretsOf(
+  secrets: ConnectionSecrets,
+  window?: { readonly now: Date; readonly previousForMs: number },
+): string[] {
+  const previousValid =
+    secrets.previous !== undefined &&
+    (window === undefined ||
+      (secrets.rotatedAt !== undefined && window.now.getTime() - secrets.rotatedAt.getTime() <= window.previousForMs));
+  return previousValid && secrets.previous !== undefined
+    ? [secrets.current.webhookSecret, secrets.previous.webhookSecret]
+    : [secrets.current.webhookSecret];
 }

@@ -11,6 +11,7 @@ export const RECEIVER_ENV = {
   maxBodyBytes: 'WEBHOOK_MAX_BODY_BYTES',
   deliveryTtlDays: 'DELIVERY_TTL_DAYS',
   replayWindowDays: 'REPLAY_WINDOW_DAYS',
+  previousSecretHours: 'PREVIOUS_SECRET_HOURS',
   secretCacheSeconds: 'SECRET_CACHE_TTL_SECONDS',
 } as const;
 
@@ -27,6 +28,8 @@ const ReceiverEnvSchema = z.object({
   [RECEIVER_ENV.deliveryTtlDays]: intFromEnv(90),
   // Signed content is remembered longer than delivery ids: the ledger keeps deliveries 400 days.
   [RECEIVER_ENV.replayWindowDays]: intFromEnv(400),
+  // After a rotation the previous secret verifies deliveries this long, then never again.
+  [RECEIVER_ENV.previousSecretHours]: intFromEnv(24),
   [RECEIVER_ENV.secretCacheSeconds]: intFromEnv(300),
 });
 
@@ -38,6 +41,7 @@ export interface ReceiverConfig {
   readonly maxBodyBytes: number;
   readonly deliveryTtlSeconds: number;
   readonly replayWindowSeconds: number;
+  readonly previousSecretMs: number;
   readonly secretCacheMs: number;
 }
 
@@ -51,6 +55,7 @@ export function loadReceiverConfig(env: NodeJS.ProcessEnv = process.env): Receiv
     connections: e[RECEIVER_ENV.connections],
     maxBodyBytes: e[RECEIVER_ENV.maxBodyBytes],
     deliveryTtlSeconds: e[RECEIVER_ENV.deliveryTtlDays] * 86_400,
+    previousSecretMs: e[RECEIVER_ENV.previousSecretHours] * 3_600_000,
     replayWindowSeconds: Math.max(e[RECEIVER_ENV.replayWindowDays], e[RECEIVER_ENV.deliveryTtlDays]) * 86_400,
     secretCacheMs: e[RECEIVER_ENV.secretCacheSeconds] * 1000,
   };

@@ -23,6 +23,8 @@ export interface IncomingDelivery {
 export interface ReceiverLimits {
   readonly maxBodyBytes: number;
   readonly deliveryTtlSeconds: number;
+  /** How long after a rotation the previous webhook secret still verifies deliveries. */
+  readonly previousSecretMs: number;
   /** How long signed content is remembered, so that a replay under a new delivery id is refused. */
   readonly replayWindowSeconds: number;
   /** After this long an unfinished claim is considered abandoned. */
@@ -166,7 +168,10 @@ async function verified(deps: ReceiverDeps, incoming: IncomingDelivery): Promise
       { cause: error },
     );
   });
-  const verification = adapter.verify(request, webhookSecretsOf(secrets));
+  const verification = adapter.verify(
+    request,
+    webhookSecretsOf(secrets, { now: deps.clock(), previousForMs: deps.limits.previousSecretMs }),
+  );
   if (verification === 'missing')
     throw new WebhookError('signature_missing', 'the delivery carries no signature or token');
   if (verification === 'invalid') throw new WebhookError('signature_invalid', 'the signature or token does not match');

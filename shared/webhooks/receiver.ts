@@ -39,6 +39,7 @@ export function awsReceiverDeps(
       maxBodyBytes: config.maxBodyBytes,
       deliveryTtlSeconds: config.deliveryTtlSeconds,
       replayWindowSeconds: config.replayWindowSeconds,
+      previousSecretMs: config.previousSecretMs,
       claimLeaseMs: CLAIM_LEASE_MS,
     },
   };

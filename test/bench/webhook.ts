@@ -80,6 +80,7 @@ export function receiverDeps(clients: {
       maxBodyBytes: 512 * 1024,
       deliveryTtlSeconds: 86_400,
       replayWindowSeconds: 400 * 86_400,
+      previousSecretMs: 86_400_000,
       claimLeaseMs: 60_000,
     },
   };

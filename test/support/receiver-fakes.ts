@@ -132,7 +132,12 @@ export function receiverFakes(overrides: Partial<ReceiverDeps> = {}): Fakes {
     bus: new MemoryBus(),
     deadLetters: new MemoryDeadLetters(),
     audit: new MemoryAudit(),
-    secrets: new StaticSecrets({ current: { webhookSecret: SECRET }, previous: { webhookSecret: PREVIOUS_SECRET } }),
+    // Rotated an hour before `now`: the previous secret is still inside its 24-hour window.
+    secrets: new StaticSecrets({
+      current: { webhookSecret: SECRET },
+      previous: { webhookSecret: PREVIOUS_SECRET },
+      rotatedAt: new Date('2026-11-23T09:00:00.000Z'),
+    }),
     logs,
     now: new Date('2026-11-23T10:00:00.000Z'),
   };
@@ -152,6 +157,7 @@ export function receiverFakes(overrides: Partial<ReceiverDeps> = {}): Fakes {
       maxBodyBytes: 64 * 1024,
       deliveryTtlSeconds: 86_400,
       replayWindowSeconds: 400 * 86_400,
+      previousSecretMs: 24 * 3_600_000,
       claimLeaseMs: 60_000,
     },
     ...overrides,

@@ -305,6 +305,8 @@ describe('local Secrets Manager', () => {
       const during = await source.connectionSecrets(GITHUB);
       expect(webhookSecretsOf(during)).toEqual(['rotated', original]);
       expect(during.current.apiToken).toBe('t');
+      // Local mode, like AWS, says when the current version was created: the rotation's time.
+      expect(Math.abs((during.rotatedAt?.getTime() ?? 0) - Date.now())).toBeLessThan(60_000);
     });
   });
 });

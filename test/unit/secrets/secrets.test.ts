@@ -22,12 +22,20 @@ describe('SecretsManagerSecretSource', () => {
   it('reads the current and previous values, current first', async () => {
     secretsManager
       .on(GetSecretValueCommand, { VersionStage: 'AWSCURRENT' })
-      .resolves({ SecretString: '{"webhookSecret":"new","apiToken":"t"}' })
+      .resolves({
+        SecretString: '{"webhookSecret":"new","apiToken":"t"}',
+        CreatedDate: new Date('2026-11-23T09:00:00Z'),
+      })
       .on(GetSecretValueCommand, { VersionStage: 'AWSPREVIOUS' })
       .resolves({ SecretString: 'old' });
     const secrets = await source().connectionSecrets('gantry/connections/a');
     expect(webhookSecretsOf(secrets)).toEqual(['new', 'old']);
     expect(secrets.current.apiToken).toBe('t');
+    // The previous value verifies only within the window after the rotation (the current version's creation).
+    const window = (iso: string) => ({ now: new Date(iso), previousForMs: 24 * 3_600_000 });
+    expect(webhookSecretsOf(secrets, window('2026-11-24T08:59:59Z'))).toEqual(['new', 'old']);
+    expect(webhookSecretsOf(secrets, window('2026-11-24T09:00:01Z'))).toEqual(['new']);
+    expect(webhookSecretsOf({ ...secrets, rotatedAt: undefined }, window('2026-11-23T09:00:01Z'))).toEqual(['new']);
   });
 
   it('works with no previous value', async () => {

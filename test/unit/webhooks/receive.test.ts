@@ -85,6 +85,18 @@ describe('receiveDelivery', () => {
     expect(receipt.outcome).toBe('accepted');
   });
 
+  it('refuses the previous secret once its window after the rotation has passed: rotating a leaked secret revokes it', async () => {
+    const f = receiverFakes();
+    // Rotated at 09:00; the window is 24 hours.
+    f.now = new Date('2026-11-24T09:00:01.000Z');
+    await expect(
+      refusal(receiveDelivery(f.deps, signedDelivery(githubPushBody(), { secret: PREVIOUS_SECRET }))),
+    ).resolves.toMatchObject({ code: 'signature_invalid', status: 401 });
+    await expect(receiveDelivery(f.deps, signedDelivery(githubPushBody()))).resolves.toMatchObject({
+      outcome: 'accepted',
+    });
+  });
+
   it.each([
     ['signed with another secret', signedDelivery(githubPushBody(), { secret: 'not-the-secret' }), 'signature_invalid'],
     ['carrying no signature', unsigned(signedDelivery(githubPushBody())), 'signature_missing'],
