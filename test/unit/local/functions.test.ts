@@ -21,7 +21,13 @@ function spec(name: string, file: string, extra: Partial<FunctionSpec> = {}): Fu
 describe('LocalFunctions', () => {
   const logs: string[] = [];
   const functions = new LocalFunctions({
-    functions: [spec('one', 'echo'), spec('two', 'echo', { timeoutSeconds: 0.2 }), spec('broken', 'broken')],
+    // Only `sleepy` has a short timeout: a happy-path call must not race a 200 ms budget on a loaded machine.
+    functions: [
+      spec('one', 'echo'),
+      spec('two', 'echo'),
+      spec('sleepy', 'echo', { timeoutSeconds: 0.2 }),
+      spec('broken', 'broken'),
+    ],
     runtimeEnvironment: { AWS_REGION: 'eu-west-1' },
     log: (fn, line) => logs.push(`${fn}: ${line}`),
   });
@@ -51,7 +57,7 @@ describe('LocalFunctions', () => {
   });
 
   it('reports a function that outlives its timeout as Sandbox.Timedout', async () => {
-    await expect(functions.invoke('two', { sleepMs: 1000 })).resolves.toMatchObject({
+    await expect(functions.invoke('sleepy', { sleepMs: 1000 })).resolves.toMatchObject({
       ok: false,
       errorType: 'Sandbox.Timedout',
     });
