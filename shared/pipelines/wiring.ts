@@ -3,16 +3,19 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { z } from 'zod';
 import { awsAuditLedger } from '../audit/wiring';
 import { documentClient } from '../aws/clients';
 import { EventBridgeBus } from '../bus/event-bus';
+import { readEnv } from '../config/env';
 import { type Observability, traced } from '../observability';
 import { DynamoDbRunStore } from '../runs/store';
 import { SecretsManagerSecretSource } from '../secrets/secrets';
 import { HttpCommitStatusReporter } from '../status/reporter';
+import { DynamoDbDeliveryStore } from '../webhooks/deliveries';
 import { S3ArtifactStore, StepFunctionsControl } from './aws';
-import { loadPipelineConfig } from './env';
-import type { PipelineDeps } from './ports';
+import { loadPipelineConfig, PIPELINE_ENV } from './env';
+import type { AdmittedChanges, PipelineDeps } from './ports';
 import { ConnectionStatusPort } from './status-port';
 
 /** Wires the pipeline steps' ports to AWS: SDK clients built once per cold start. */
@@ -29,5 +32,23 @@ export function awsPipelineDeps({ logger, tracer }: Observability, env: NodeJS.P
     secrets,
     logger,
     clock: () => new Date(),
+  };
+}
+
+/**
+ * ResolvePlan's ports: the pipeline's, plus the deliveries the webhook receiver verified (its
+ * table name is required: without it no change could be admitted, so the function fails at cold start).
+ */
+export function awsResolveDeps(
+  o11y: Observability,
+  env: NodeJS.ProcessEnv = process.env,
+): PipelineDeps & { readonly admissions: AdmittedChanges } {
+  const { [PIPELINE_ENV.deliveriesTable]: table } = readEnv(
+    z.object({ [PIPELINE_ENV.deliveriesTable]: z.string().min(1) }),
+    env,
+  );
+  return {
+    ...awsPipelineDeps(o11y, env),
+    admissions: new DynamoDbDeliveryStore(documentClient(traced(o11y.tracer, new DynamoDBClient({}))), table),
   };
 }
