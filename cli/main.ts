@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import packageJson from '../package.json' with { type: 'json' };
 import { registerAuditCommands } from './commands/audit';
+import { registerDlqCommands } from './commands/dlq';
 import { registerGatesCommands } from './commands/gates';
 import { registerLocalCommands } from './commands/local';
 import { registerProvenanceCommands } from './commands/provenance';
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerGatesCommands(program);
   registerAuditCommands(program);
   registerProvenanceCommands(program);
+  registerDlqCommands(program);
   return program;
 }
 

@@ -6,8 +6,15 @@ import { EventJournal, type JournaledEvent } from './journal';
 import type { JsonObject } from './json';
 import { type CompiledPattern, compilePattern, matches } from './pattern';
 
-/** Starts one target with its input text; returns what it started (an execution ARN, a message id). */
-export type TargetInvoker = (arn: string, input: string) => Promise<string | undefined>;
+/**
+ * Starts one target with its input text; returns what it started (an execution ARN, a message id).
+ * A dead-letter queue also gets the message attributes EventBridge sets (RULE_ARN, TARGET_ARN, ERROR_CODE…).
+ */
+export type TargetInvoker = (
+  arn: string,
+  input: string,
+  messageAttributes?: Readonly<Record<string, { DataType: 'String'; StringValue: string }>>,
+) => Promise<string | undefined>;
 
 export interface TargetOutcome {
   readonly rule: string;
@@ -263,7 +270,7 @@ export class LocalBus {
     try {
       text = target.input.text(event, { ruleArn: rule.spec.arn, ruleName: rule.spec.name });
     } catch (error) {
-      return this.fail(target.spec, event, outcome, error);
+      return this.fail(rule.spec, target.spec, event, outcome, { error, code: 'INVALID_JSON', retries: 0 });
     }
     const attempts =
       target.spec.maximumRetryAttempts === undefined
@@ -276,19 +283,42 @@ export class LocalBus {
         outcome.status = 'delivered';
         return;
       } catch (error) {
-        if (attempt >= attempts || this.closed) return this.fail(target.spec, event, outcome, error);
+        if (attempt >= attempts || this.closed)
+          return this.fail(rule.spec, target.spec, event, outcome, {
+            error,
+            code: 'SDK_CLIENT_ERROR',
+            retries: attempt - 1,
+          });
         await new Promise((resolve) => setTimeout(resolve, backoff[Math.min(attempt - 1, backoff.length - 1)] ?? 1000));
       }
     }
   }
 
-  /** A target that keeps failing: its dead-letter queue gets the event, as EventBridge does. */
-  private async fail(target: RuleTargetSpec, event: JsonObject, outcome: TargetOutcome, error: unknown): Promise<void> {
+  /**
+   * A target that keeps failing: its dead-letter queue gets the event, as EventBridge does, with
+   * the attributes that say which rule's target missed it and why.
+   */
+  private async fail(
+    rule: RuleSpec,
+    target: RuleTargetSpec,
+    event: JsonObject,
+    outcome: TargetOutcome,
+    failure: { error: unknown; code: string; retries: number },
+  ): Promise<void> {
+    const { error } = failure;
     outcome.error = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     outcome.status = 'failed';
     if (target.deadLetterArn === undefined) return;
+    const attribute = (value: string) => ({ DataType: 'String' as const, StringValue: value });
     try {
-      await this.options.invokeTarget(target.deadLetterArn, JSON.stringify(event));
+      await this.options.invokeTarget(target.deadLetterArn, JSON.stringify(event), {
+        RULE_ARN: attribute(rule.arn),
+        TARGET_ARN: attribute(target.arn),
+        ERROR_CODE: attribute(failure.code),
+        ERROR_MESSAGE: attribute(outcome.error.slice(0, 1000)),
+        EXHAUSTED_RETRY_CONDITION: attribute('MaximumRetryAttempts'),
+        RETRY_ATTEMPTS: attribute(String(failure.retries)),
+      });
       outcome.status = 'dead-lettered';
     } catch {
       // The event stays recorded as failed; nothing else can take it.

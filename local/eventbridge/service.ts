@@ -44,6 +44,10 @@ export function eventBridgeService(bus: LocalBus): AwsJsonService {
               Input: t.input,
               InputPath: t.inputPath,
               InputTransformer: t.inputTransformer,
+              ...(t.deadLetterArn === undefined ? {} : { DeadLetterConfig: { Arn: t.deadLetterArn } }),
+              ...(t.maximumRetryAttempts === undefined
+                ? {}
+                : { RetryPolicy: { MaximumRetryAttempts: t.maximumRetryAttempts } }),
             })),
           };
         }
