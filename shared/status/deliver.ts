@@ -71,10 +71,36 @@ function next(provider: Provider, result: Attempt, n: number, delivery: Delivery
   return { waitMs: asked ?? backoffMs(n, delivery.retry, delivery.random) };
 }
 
+/** A provider's answer after the retries: the 2xx response, or why there is none. */
+export type Exchange =
+  | { readonly response: HttpResponse; readonly attempts: number }
+  | { readonly failed: FailedOutcome };
+
 /**
- * Sends one status request, retrying rate limits, server errors, timeouts and network errors
- * within the policy's bounds (a status is idempotent: the same context replaces itself).
- * Resolves with the outcome; the token (in every form) and `request.secrets` are redacted from every reason.
+ * Sends one request to a provider's API, retrying rate limits, server errors, timeouts and
+ * network errors within the policy's bounds (callers send only idempotent requests). `secrets`
+ * (the token in every form) are redacted from every reason.
+ */
+export async function exchange(
+  provider: Provider,
+  request: HttpRequest,
+  secrets: readonly string[],
+  delivery: Delivery,
+): Promise<Exchange> {
+  for (let n = 1; ; n++) {
+    const result = await attempt(delivery.http, request);
+    const step = next(provider, result, n, delivery, secrets);
+    if ('done' in step) {
+      if (step.done.outcome === 'failed') return { failed: step.done };
+      if ('response' in result) return { response: result.response, attempts: n };
+    }
+    if ('waitMs' in step) await delivery.sleep(step.waitMs);
+  }
+}
+
+/**
+ * Sends one status request (idempotent: the same context replaces itself) and says what became of it.
+ * The token (in every form) and `request.secrets` are redacted from every reason.
  */
 export async function deliver(
   provider: Provider,
@@ -89,10 +115,7 @@ export async function deliver(
     body: JSON.stringify(request.body),
     timeoutMs: delivery.timeoutMs,
   };
-  const secrets = [...request.secrets, ...tokenForms(token)];
-  for (let n = 1; ; n++) {
-    const step = next(provider, await attempt(delivery.http, http), n, delivery, secrets);
-    if ('done' in step) return step.done;
-    await delivery.sleep(step.waitMs);
-  }
+  const answer = await exchange(provider, http, [...request.secrets, ...tokenForms(token)], delivery);
+  if ('failed' in answer) return answer.failed;
+  return { outcome: 'delivered', provider, statusCode: answer.response.status, attempts: answer.attempts };
 }

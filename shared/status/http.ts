@@ -1,9 +1,10 @@
-/** One HTTP request, as the status adapters build it. */
+/** One HTTP request to a provider's API, as the status and history adapters build it. */
 export interface HttpRequest {
-  readonly method: 'POST';
+  readonly method: 'GET' | 'POST';
   readonly url: string;
   readonly headers: Readonly<Record<string, string>>;
-  readonly body: string;
+  /** Absent for a GET. */
+  readonly body?: string;
   /** The whole exchange (connect, send, read the answer) must end within this. */
   readonly timeoutMs: number;
 }
@@ -81,7 +82,7 @@ export const fetchHttpClient: HttpClient = {
       const response = await fetch(request.url, {
         method: request.method,
         headers: request.headers,
-        body: request.body,
+        ...(request.body === undefined ? {} : { body: request.body }),
         redirect: 'manual',
         signal,
       });

@@ -34,7 +34,8 @@ function positiveInteger(name: string, value: number): number {
   return value;
 }
 
-function deliveryOf(options: HttpCommitStatusReporterOptions): Delivery {
+/** The delivery (HTTP client, timeout, retry policy, clock) the options ask for, each checked. */
+export function deliveryOf(options: HttpCommitStatusReporterOptions): Delivery {
   const retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
   return {
     http: options.http ?? fetchHttpClient,
