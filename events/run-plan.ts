@@ -114,12 +114,17 @@ export const RunPlanSchema = z.object({
     message: z.string().nullable(),
     deliveryId: z.string(),
     eventId: z.string(),
-    /** Everyone the delivery says took part: every listed commit's author, the pusher, the sender, the PR's author. */
+    /**
+     * Everyone who took part: every commit's author and committer (e-mails, and accounts where the
+     * provider names them), the pusher, the sender, the PR's author.
+     */
     participants: z
       .object({ emails: z.array(z.string()), usernames: z.array(z.string()) })
       .default({ emails: [], usernames: [] }),
-    /** Why the delivery may not list every commit of the change (null: it does). */
+    /** Why Gantry may not know everyone who wrote or committed the change (null: it does). */
     incomplete: z.string().nullable().default(null),
+    /** Where the commits came from: the delivery alone, or the provider's API when the delivery left a gap. */
+    listedBy: z.enum(['delivery', 'provider']).default('delivery'),
   }),
 });
 export type RunPlan = z.infer<typeof RunPlanSchema>;

@@ -24,10 +24,20 @@ export type PullRequestAction = z.infer<typeof PullRequestActionSchema>;
 
 const nullableString = z.string().nullable();
 
+/** A person as git records them; `username` is their account at the provider, when the delivery says. */
+export const GitPersonSchema = z.object({
+  name: nullableString,
+  email: nullableString,
+  username: z.string().optional(),
+});
+export type GitPerson = z.infer<typeof GitPersonSchema>;
+
 export const CommitSchema = z.object({
   id: z.string(),
   message: z.string(),
-  author: z.object({ name: nullableString, email: nullableString }),
+  author: GitPersonSchema,
+  /** Absent when the delivery does not name the committer (GitLab, Bitbucket); separation of duties then asks the provider's API. */
+  committer: GitPersonSchema.optional(),
   timestamp: nullableString,
 });
 export type Commit = z.infer<typeof CommitSchema>;

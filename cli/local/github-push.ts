@@ -9,6 +9,7 @@ export interface PushFacts {
     id: string;
     message: string;
     author: { name: string; email: string };
+    committer: { name: string; email: string };
     timestamp: string;
   }[];
   readonly pusher: string;
@@ -56,8 +57,9 @@ function commitPayload(c: PushFacts['commits'][number]) {
     distinct: true,
     message: c.message,
     timestamp: c.timestamp,
-    author: { ...c.author, username: c.author.name },
-    committer: { ...c.author, username: c.author.name },
+    // No `username`: GitHub adds one only for an e-mail that belongs to an account, which local git cannot know.
+    author: c.author,
+    committer: c.committer,
     added: [],
     removed: [],
     modified: [],

@@ -111,12 +111,19 @@ function pushFacts(dir: string, repository: string, branch: string | undefined):
   } catch {
     // the first commit: the push creates the branch
   }
-  const log = git('log', '-n', '20', '--reverse', '--format=%H%x1f%an%x1f%ae%x1f%aI%x1f%B%x1e', after)
+  const log = git('log', '-n', '20', '--reverse', '--format=%H%x1f%an%x1f%ae%x1f%cn%x1f%ce%x1f%aI%x1f%B%x1e', after)
     .split('\x1e')
     .filter((e) => e.trim() !== '');
   const commits = log.map((entry) => {
-    const [id = '', name = '', email = '', timestamp = '', message = ''] = entry.trim().split('\x1f');
-    return { id, message: message.trim(), author: { name, email }, timestamp };
+    const [id = '', name = '', email = '', committerName = '', committerEmail = '', timestamp = '', message = ''] =
+      entry.trim().split('\x1f');
+    return {
+      id,
+      message: message.trim(),
+      author: { name, email },
+      committer: { name: committerName, email: committerEmail },
+      timestamp,
+    };
   });
   const head = commits.at(-1);
   return {

@@ -157,6 +157,7 @@ export function pushDelivery(
             id: repo.head,
             message: `bench delivery ${COUNTER}`,
             author: { name: 'Bench', email: 'bench@example.com' },
+            committer: { name: 'Bench', email: 'bench@example.com' },
             timestamp: new Date().toISOString(),
           },
         ],

@@ -124,6 +124,7 @@ export function sourceEvent(overrides: Partial<SourceEvent> = {}): SourceEvent {
         id: 'b'.repeat(40),
         message: 'Fix it\n\nLonger text',
         author: { name: 'Alice', email: 'alice@example.com' },
+        committer: { name: 'Alice', email: 'alice@example.com' },
         timestamp: null,
       },
     ],

@@ -3,7 +3,7 @@ import type { Commit, PullRequestAction, SourceChange } from '../../../events';
 import { branchName, readPayload } from '../payload';
 import { header } from '../request';
 import { matchesToken } from '../signatures';
-import { commitsOfSoleChange, optionalString, pullRequestChange, refChange, stringAt } from './common';
+import { commitsOfSoleChange, optionalString, personOf, pullRequestChange, refChange, stringAt } from './common';
 import type { ProviderAdapter, Verification } from './types';
 
 const Repository = z.object({
@@ -19,6 +19,7 @@ const AzureCommit = z.object({
   commitId: z.string(),
   comment: optionalString,
   author: z.object({ name: optionalString, email: optionalString, date: optionalString }).nullish(),
+  committer: z.object({ name: optionalString, email: optionalString }).nullish(),
 });
 
 const PushPayload = z.object({
@@ -65,7 +66,8 @@ function commitOfAzure(c: z.infer<typeof AzureCommit>): Commit {
   return {
     id: c.commitId,
     message: c.comment ?? '',
-    author: { name: c.author?.name ?? null, email: c.author?.email ?? null },
+    author: personOf(c.author),
+    ...(c.committer ? { committer: personOf(c.committer) } : {}),
     timestamp: c.author?.date ?? null,
   };
 }

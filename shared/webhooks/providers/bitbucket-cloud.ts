@@ -89,7 +89,11 @@ function commitOfBitbucket(c: z.infer<typeof BitbucketCommit>): Commit {
   return {
     id: c.hash,
     message: c.message ?? '',
-    author: { name: author.name ?? accountName(c.author?.user), email: author.email },
+    author: {
+      name: author.name ?? accountName(c.author?.user),
+      email: author.email,
+      ...(c.author?.user?.nickname ? { username: c.author.user.nickname } : {}),
+    },
     timestamp: c.date ?? null,
   };
 }

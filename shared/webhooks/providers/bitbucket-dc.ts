@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Commit, PullRequestAction, SourceChange } from '../../../events';
+import type { Commit, GitPerson, PullRequestAction, SourceChange } from '../../../events';
 import { branchName, readPayload } from '../payload';
 import { header } from '../request';
 import { hmacSha256 } from '../signatures';
@@ -22,13 +22,16 @@ const Repository = z.object({
   links: z.object({ clone: z.array(Href).nullish(), self: z.array(Href).nullish() }).nullish(),
 });
 
-const User = z.object({ name: optionalString, displayName: optionalString, emailAddress: optionalString }).nullish();
+const User = z
+  .object({ name: optionalString, displayName: optionalString, emailAddress: optionalString, slug: optionalString })
+  .nullish();
 
 const DcCommit = z.object({
   id: z.string(),
   message: optionalString,
   authorTimestamp: z.number().nullish(),
   author: User,
+  committer: User,
 });
 
 const RefsChangedPayload = z.object({
@@ -80,11 +83,18 @@ function repositoryFacts(repo: DcRepository): SourceChange['repository'] {
   return { fullName: fullNameOf(repo), cloneUrl: clone?.href ?? null, htmlUrl: repo.links?.self?.[0]?.href ?? null };
 }
 
+/** Only a Bitbucket user has a `slug` (their account); a commit by anyone else carries git's name alone. */
+function dcPerson(user: z.infer<typeof User>): GitPerson {
+  const person = { name: user?.displayName ?? user?.name ?? null, email: user?.emailAddress ?? null };
+  return user?.slug ? { ...person, username: user.slug } : person;
+}
+
 function commitOfDc(c: z.infer<typeof DcCommit>): Commit {
   return {
     id: c.id,
     message: c.message ?? '',
-    author: { name: c.author?.displayName ?? c.author?.name ?? null, email: c.author?.emailAddress ?? null },
+    author: dcPerson(c.author),
+    ...(c.committer ? { committer: dcPerson(c.committer) } : {}),
     timestamp: c.authorTimestamp == null ? null : new Date(c.authorTimestamp).toISOString(),
   };
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Commit, PullRequestAction, SourceChange } from '../../../events';
+import type { Commit, GitPerson, PullRequestAction, SourceChange } from '../../../events';
 import { shaOrNull, splitRef } from '../payload';
 import { header, type WebhookRequest } from '../request';
 import { matchesHmacSha256 } from '../signatures';
@@ -18,19 +18,32 @@ export function stringAt(obj: unknown, ...path: readonly string[]): string | und
   return typeof node === 'string' && node !== '' ? node : undefined;
 }
 
-/** Canonical commit from the fields most providers share. */
+type LoosePerson =
+  | { name?: string | null | undefined; email?: string | null | undefined; username?: string | null | undefined }
+  | null
+  | undefined;
+
+/** A git person as a delivery gives it; the username only when the provider sends one. */
+export function personOf(p: LoosePerson): GitPerson {
+  const person: GitPerson = { name: p?.name ?? null, email: p?.email ?? null };
+  return p?.username ? { ...person, username: p.username } : person;
+}
+
+/** Canonical commit from the fields most providers share; the committer only when the delivery names one. */
 export function commitOf(c: {
   id: string;
   message?: string | null | undefined;
   timestamp?: string | null | undefined;
-  author?: { name?: string | null | undefined; email?: string | null | undefined } | null | undefined;
+  author?: LoosePerson;
+  committer?: LoosePerson;
 }): Commit {
-  return {
+  const commit: Commit = {
     id: c.id,
     message: c.message ?? '',
-    author: { name: c.author?.name ?? null, email: c.author?.email ?? null },
+    author: personOf(c.author),
     timestamp: c.timestamp ?? null,
   };
+  return c.committer ? { ...commit, committer: personOf(c.committer) } : commit;
 }
 
 export interface RefChangeFacts {

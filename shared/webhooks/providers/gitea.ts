@@ -19,6 +19,9 @@ import type { ProviderAdapter } from './types';
 const Repository = z.object({ full_name: z.string(), clone_url: optionalString, html_url: optionalString });
 const User = z.object({ login: optionalString, username: optionalString }).nullish();
 
+/** A commit's author or committer; `username` is the account, when git's e-mail belongs to one. */
+const GitUser = z.object({ name: optionalString, email: optionalString, username: optionalString }).nullish();
+
 const PushPayload = z.object({
   ref: z.string(),
   before: z.string(),
@@ -29,7 +32,8 @@ const PushPayload = z.object({
         id: z.string(),
         message: optionalString,
         timestamp: optionalString,
-        author: z.object({ name: optionalString, email: optionalString }).nullish(),
+        author: GitUser,
+        committer: GitUser,
       }),
     )
     .nullish(),

@@ -17,6 +17,9 @@ import type { ProviderAdapter, Verification } from './types';
 const Repository = z.object({ full_name: z.string(), clone_url: optionalString, html_url: optionalString });
 const Login = z.object({ login: z.string() }).nullish();
 
+/** A commit's author or committer; `username` is the account, when git's e-mail belongs to one. */
+const GitUser = z.object({ name: optionalString, email: optionalString, username: optionalString }).nullish();
+
 const PushPayload = z.object({
   ref: z.string(),
   before: z.string(),
@@ -30,7 +33,8 @@ const PushPayload = z.object({
         id: z.string(),
         message: optionalString,
         timestamp: optionalString,
-        author: z.object({ name: optionalString, email: optionalString }).nullish(),
+        author: GitUser,
+        committer: GitUser,
       }),
     )
     .nullish(),

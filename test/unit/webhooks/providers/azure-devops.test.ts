@@ -35,12 +35,13 @@ describe('azureDevops.normalize: git.push', () => {
     });
   });
 
-  it('reads commit ids, comments and authors', () => {
+  it('reads commit ids, comments, authors and committers', () => {
     const change = onlyChange(azureDevops, 'git.push', fixture(DIR, 'git-push.json'));
     expect(change.commits[0]).toEqual({
       id: C2,
       message: 'Fix typo in README',
       author: { name: 'Grace Hopper', email: 'grace@example.com' },
+      committer: { name: 'Grace Hopper', email: 'grace@example.com' },
       timestamp: '2025-03-04T09:20:00Z',
     });
   });

@@ -35,13 +35,16 @@ describe('bitbucketDc.normalize: repo:refs_changed', () => {
       {
         id: C2,
         message: 'Fix typo in README',
+        // Not a Bitbucket user (no slug): git's name and e-mail, and no account.
         author: { name: 'Grace Hopper', email: 'grace@example.com' },
+        committer: { name: 'Grace Hopper', email: 'grace@example.com' },
         timestamp: '2025-03-04T09:20:00.000Z',
       },
       {
         id: C1,
         message: 'Add the build badge',
-        author: { name: 'Ada Lovelace', email: 'ada@example.com' },
+        author: { name: 'Ada Lovelace', email: 'ada@example.com', username: 'ada' },
+        committer: { name: 'Ada Lovelace', email: 'ada@example.com', username: 'ada' },
         timestamp: '2025-03-04T09:15:00.000Z',
       },
     ]);

@@ -25,6 +25,16 @@ describe('github.normalize', () => {
     });
   });
 
+  it('reads each commit’s author and committer with the accounts GitHub matched them to', () => {
+    const [commit] = onlyChange(github, 'push', fixture(DIR, 'push-branch-created.json')).commits;
+    const codertocat = {
+      name: 'Codertocat',
+      email: '21031067+Codertocat@users.noreply.github.com',
+      username: 'Codertocat',
+    };
+    expect(commit).toMatchObject({ author: codertocat, committer: codertocat });
+  });
+
   it.each([
     ['push-tag.json', { kind: 'tag', subkind: null, tag: 'simple-tag', created: true, deleted: false }],
     [
