@@ -195,10 +195,11 @@ async function settle(
 }
 
 /**
- * Separation of duties over the whole change: whoever wrote any commit the delivery lists, pushed
- * it, sent it or opened its pull request, and whoever asked for a rollback, may not approve it.
- * It fails closed: an approver Gantry cannot recognise at the provider, or a change whose
- * delivery does not list every commit, is refused with what to configure.
+ * Separation of duties over the whole change: whoever wrote or committed any of its commits
+ * (as the delivery lists them, completed through the provider's API), pushed it, sent it or opened
+ * its pull request, and whoever asked for a rollback, may not approve it. It fails closed: an
+ * approver Gantry cannot recognise at the provider, or a change whose commits Gantry could not
+ * list whole, is refused with what to configure.
  */
 export function separationConflict(approver: EligibleApprover, plan: RunPlan): string | null {
   const provider = plan.status.provider as keyof typeof approver.git;
@@ -215,9 +216,9 @@ export function separationConflict(approver: EligibleApprover, plan: RunPlan): s
     (u) => u.toLowerCase() === username,
   );
   if (wrote || pushed)
-    return `${who} ${wrote ? 'wrote a commit of' : 'pushed or sent'} this change; another approver must decide`;
+    return `${who} ${wrote ? 'wrote or committed a commit of' : 'pushed or sent'} this change; another approver must decide`;
   if (change.incomplete !== null)
-    return `${change.incomplete}, so Gantry cannot tell whether ${who} wrote one of the others: push the change so that its delivery lists its commits, or turn separationOfDuties off for ${plan.environment}`;
+    return `${change.incomplete}, so Gantry cannot tell whether ${who} wrote or committed part of it: give the ${plan.status.connection} connection an apiToken that may read ${plan.repository} (Gantry then lists a change's commits through ${provider}'s API), or turn separationOfDuties off for ${plan.environment}`;
   return null;
 }
 

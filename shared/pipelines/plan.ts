@@ -1,4 +1,13 @@
-import type { BuildTrust, PipelineDefinition, PlanRequest, RunPlan, SourceEvent, Trigger } from '../../events';
+import type {
+  BuildTrust,
+  GitPerson,
+  PipelineDefinition,
+  PlanRequest,
+  RunPlan,
+  SourceEvent,
+  Trigger,
+} from '../../events';
+import { HISTORY_APIS } from '../history/providers';
 import { branchSelected } from './branches';
 
 /**
@@ -62,11 +71,9 @@ export function resolvePlan(request: PlanRequest): RunPlan {
       message: head?.message.split('\n', 1)[0] ?? null,
       deliveryId: source.deliveryId,
       eventId: source.eventId,
-      participants: {
-        emails: unique(source.commits.map((c) => c.author.email)),
-        usernames: unique([source.pusher, source.sender, source.pullRequest?.author ?? null]),
-      },
+      participants: participantsOf(source.commits, [source.pusher, source.sender, source.pullRequest?.author ?? null]),
       incomplete: rangeGap(source),
+      listedBy: 'delivery',
     },
   };
 }
@@ -74,14 +81,30 @@ export function resolvePlan(request: PlanRequest): RunPlan {
 /** GitHub lists at most this many commits in a push delivery. */
 const MOST_COMMITS_LISTED = 2048;
 
-/** Why a delivery may not name everyone who wrote the change, or null when it lists every commit. */
+/** Why a delivery may not name everyone who wrote or committed the change, or null when it does. */
 function rangeGap(source: SourceEvent): string | null {
   const listed = source.commits.length;
   if (listed === 0) return 'the delivery lists none of the change’s commits';
   if (source.totalCommits !== null && listed < source.totalCommits)
     return `the delivery lists ${listed} of the change’s ${source.totalCommits} commits`;
   if (listed >= MOST_COMMITS_LISTED) return `the delivery lists ${listed} commits, the most a provider sends`;
+  const unnamed = source.commits.filter((c) => c.committer === undefined).length;
+  // Bitbucket Cloud keeps no committers at all: its authors are all there is to compare.
+  if (unnamed > 0 && HISTORY_APIS[source.provider].namesCommitters)
+    return `the delivery does not name the committer of ${unnamed} of its ${listed} commits`;
   return null;
+}
+
+/** The e-mails and accounts of every author and committer of `commits`, and of `others` (accounts). */
+export function participantsOf(
+  commits: readonly { author: GitPerson; committer?: GitPerson | undefined }[],
+  others: readonly (string | null)[],
+): RunPlan['change']['participants'] {
+  const people = commits.flatMap((c) => (c.committer === undefined ? [c.author] : [c.author, c.committer]));
+  return {
+    emails: unique(people.map((p) => p.email)),
+    usernames: unique([...people.map((p) => p.username ?? null), ...others]),
+  };
 }
 
 function unique(values: readonly (string | null)[]): string[] {

@@ -2,6 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { PipelineDefinition, Provider } from '../../events';
 import type { AuditSink } from '../audit/audit';
 import type { EventBus } from '../bus/event-bus';
+import type { RangeCommit } from '../history/types';
 import type { RunStore } from '../runs/store';
 import type { SecretSource } from '../secrets/secrets';
 
@@ -47,6 +48,25 @@ export interface StatusPort {
  */
 export interface AdmittedChanges {
   admittedDigest(key: { provider: Provider; deliveryId: string }, eventId: string): Promise<string | undefined>;
+}
+
+/** Which change's commits to list, through which connection. */
+export interface ChangeRangeRequest {
+  readonly provider: Provider;
+  /** The connection whose API URL and token are used (the commit statuses' one). */
+  readonly connection: string;
+  readonly secretId: string;
+  readonly repository: string;
+  readonly before: string;
+  readonly after: string;
+}
+
+/**
+ * Port: the commits a push added, as the provider's API lists them (authors, committers and
+ * their accounts). Throws `HistoryError` when the range cannot be listed whole.
+ */
+export interface ChangeHistory {
+  commitsOf(request: ChangeRangeRequest): Promise<readonly RangeCommit[]>;
 }
 
 /**

@@ -3,18 +3,19 @@ import { type PlanRequest, type ResolveRequest, type RunPlan, type StartedRun, s
 import { ACTIVE_STATUSES } from '../runs/model';
 import { subjectOf } from './approval';
 import { ForgedInputError, loadRollback, recordForgedInput } from './ownership';
+import { completeParticipants } from './participants';
 import { resolvePlan } from './plan';
-import type { AdmittedChanges, PipelineDeps } from './ports';
+import type { AdmittedChanges, ChangeHistory, PipelineDeps } from './ports';
 import { postStatus } from './status';
+
+/** ResolvePlan's ports: the pipeline's, the deliveries the receiver verified, and the provider's history. */
+export type ResolveDeps = PipelineDeps & { readonly admissions: AdmittedChanges; readonly history?: ChangeHistory };
 
 /**
  * ResolvePlan: a change's run is planned and recorded here; a rollback's run was recorded by the
  * operator API, and its execution only loads it (after checking it is this execution's).
  */
-export async function resolveRun(
-  deps: PipelineDeps & { readonly admissions: AdmittedChanges },
-  request: ResolveRequest,
-): Promise<StartedRun> {
+export async function resolveRun(deps: ResolveDeps, request: ResolveRequest): Promise<StartedRun> {
   const { start, pipeline, execution } = request;
   if ('rollback' in start) {
     const plan = await loadRollback(deps, start.rollback.runId, execution.id);
@@ -63,8 +64,11 @@ export async function recordUnreadableStart(deps: PipelineDeps, event: unknown, 
  * Plans a run and records it. A run whose lane (pipeline + environment) is busy is QUEUED under
  * the `queued` policy; under `superseded` the older runs of the lane are stopped instead.
  */
-export async function startRun(deps: PipelineDeps, request: PlanRequest): Promise<StartedRun> {
-  const plan = resolvePlan(request);
+export async function startRun(
+  deps: PipelineDeps & { readonly history?: ChangeHistory },
+  request: PlanRequest,
+): Promise<StartedRun> {
+  const plan = await completeParticipants(deps, resolvePlan(request), request.source);
   if (plan.skip) {
     deps.logger.info('run skipped', { runId: plan.runId, pipeline: plan.pipeline, reason: plan.skipReason });
     await deps.audit.record({

@@ -8,6 +8,7 @@ import { awsAuditLedger } from '../audit/wiring';
 import { documentClient } from '../aws/clients';
 import { EventBridgeBus } from '../bus/event-bus';
 import { readEnv } from '../config/env';
+import { HttpCommitHistory } from '../history/reader';
 import { type Observability, traced } from '../observability';
 import { DynamoDbRunStore } from '../runs/store';
 import { SecretsManagerSecretSource } from '../secrets/secrets';
@@ -15,7 +16,9 @@ import { HttpCommitStatusReporter } from '../status/reporter';
 import { DynamoDbDeliveryStore } from '../webhooks/deliveries';
 import { S3ArtifactStore, StepFunctionsControl } from './aws';
 import { loadPipelineConfig, PIPELINE_ENV } from './env';
-import type { AdmittedChanges, PipelineDeps } from './ports';
+import { ConnectionHistoryPort } from './history-port';
+import type { PipelineDeps } from './ports';
+import type { ResolveDeps } from './start';
 import { ConnectionStatusPort } from './status-port';
 
 /** Wires the pipeline steps' ports to AWS: SDK clients built once per cold start. */
@@ -37,18 +40,18 @@ export function awsPipelineDeps({ logger, tracer }: Observability, env: NodeJS.P
 
 /**
  * ResolvePlan's ports: the pipeline's, plus the deliveries the webhook receiver verified (its
- * table name is required: without it no change could be admitted, so the function fails at cold start).
+ * table name is required: without it no change could be admitted, so the function fails at cold
+ * start) and the providers' commit history, read with the connections' status API URL and token.
  */
-export function awsResolveDeps(
-  o11y: Observability,
-  env: NodeJS.ProcessEnv = process.env,
-): PipelineDeps & { readonly admissions: AdmittedChanges } {
+export function awsResolveDeps(o11y: Observability, env: NodeJS.ProcessEnv = process.env): ResolveDeps {
   const { [PIPELINE_ENV.deliveriesTable]: table } = readEnv(
     z.object({ [PIPELINE_ENV.deliveriesTable]: z.string().min(1) }),
     env,
   );
+  const deps = awsPipelineDeps(o11y, env);
   return {
-    ...awsPipelineDeps(o11y, env),
+    ...deps,
     admissions: new DynamoDbDeliveryStore(documentClient(traced(o11y.tracer, new DynamoDBClient({}))), table),
+    history: new ConnectionHistoryPort(new HttpCommitHistory(), deps.secrets, loadPipelineConfig(env).statusApis),
   };
 }

@@ -1,8 +1,11 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { EligibleApprover, PipelineDefinition, RunPlan, SourceEvent } from '../../../events';
 import { type RunningDynalite, startDynalite } from '../../../local/dynamodb/dynalite';
+import { HistoryError, type RangeCommit } from '../../../shared/history/types';
 import { DecisionError, decide, requestApproval } from '../../../shared/pipelines/approval';
+import { completeParticipants } from '../../../shared/pipelines/participants';
 import { resolvePlan } from '../../../shared/pipelines/plan';
+import type { ChangeHistory, ChangeRangeRequest } from '../../../shared/pipelines/ports';
 import { personOf } from '../../../shared/pipelines/principals';
 import { createRunsTable } from '../../support/aws';
 import { type PipelineFakes, pipelineFakes } from '../../support/pipeline-fakes';
@@ -156,10 +159,20 @@ describe('approvals', () => {
   });
 
   describe('separation of duties over the whole change', () => {
-    const commit = (id: string, who: string) => ({
+    const person = (who: string) => ({ name: who, email: `${who}@example.com` });
+    /** A commit as GitHub's push delivery lists it: author and committer, both named. */
+    const commit = (id: string, who: string, committer = who) => ({
       id: id.repeat(40),
       message: `change by ${who}`,
-      author: { name: who, email: `${who}@example.com` },
+      author: person(who),
+      committer: person(committer),
+      timestamp: null,
+    });
+    /** A commit as GitLab's push delivery lists it: no committer. */
+    const authored = (id: string, who: string) => ({
+      id: id.repeat(40),
+      message: 'x',
+      author: person(who),
       timestamp: null,
     });
     /** A prod run of the given change, waiting for approval under a policy of one approval. */
@@ -168,7 +181,8 @@ describe('approvals', () => {
       client = await createRunsTable(dynamo.endpoint, name);
       f = pipelineFakes(client, name);
       const source = sourceEvent({ branch: 'release/2.0', ref: 'refs/heads/release/2.0', ...change });
-      const planned = resolvePlan(planRequest(source));
+      // As ResolvePlan plans it, with no provider API to complete the list.
+      const planned = await completeParticipants(f.deps, resolvePlan(planRequest(source)), source);
       const plan = rollback ? { ...planned, trigger: 'rollback' as const, rollback } : planned;
       await f.runs.create(plan, 'RUNNING', f.now);
       await requestApproval(f.deps, plan, 'token-sod');
@@ -182,13 +196,13 @@ describe('approvals', () => {
         'the author of an earlier commit in the pushed range',
         { commits: [commit('1', 'carol'), commit('2', 'dave')], pusher: 'dave', sender: 'dave' },
         CAROL_SESSION,
-        /carol wrote a commit of this change/,
+        /carol wrote or committed a commit of this change/,
       ],
       [
         'the author of a change someone else merged (a merge commit by the merger)',
         { commits: [commit('1', 'alice'), commit('2', 'bob')], pusher: 'bob', sender: 'bob' },
         ARN('alice'),
-        /alice wrote a commit of this change/,
+        /alice wrote or committed a commit of this change/,
       ],
       [
         'whoever merged it (the pusher)',
@@ -200,25 +214,37 @@ describe('approvals', () => {
         'the pull request’s author, after a squash merge that kept only her as author',
         { commits: [commit('1', 'carol')], pusher: 'web-flow', sender: 'bob' },
         CAROL_SESSION,
-        /carol wrote a commit of this change/,
+        /carol wrote or committed a commit of this change/,
       ],
       [
         'an author whose commits were rebased onto the branch by someone else',
         { commits: [commit('1', 'dave'), commit('2', 'carol'), commit('3', 'dave')], pusher: 'dave', sender: 'dave' },
         CAROL_SESSION,
-        /carol wrote a commit of this change/,
+        /carol wrote or committed a commit of this change/,
       ],
       [
         'anyone, when the delivery does not list every commit of the change',
         { commits: [commit('9', 'dave')], totalCommits: 3, pusher: 'dave', sender: 'dave' },
         ARN('bob'),
-        /the delivery lists 1 of the change’s 3 commits, so Gantry cannot tell whether bob wrote one of the others/,
+        /the delivery lists 1 of the change’s 3 commits, and no provider API is wired to list it, so Gantry cannot tell whether bob wrote or committed part of it: give the gh connection an apiToken/,
       ],
       [
         'anyone, when the delivery lists no commit at all (a branch created on existing commits)',
-        { commits: [], pusher: 'dave', sender: 'dave' },
+        { commits: [], pusher: 'dave', sender: 'dave', before: '0'.repeat(40), created: true },
         ARN('bob'),
-        /the delivery lists none of the change’s commits/,
+        /the delivery lists none of the change’s commits, and the change creates its ref, so there is no earlier commit to list it from/,
+      ],
+      [
+        'the committer of someone else’s commit (she rebased or applied it)',
+        { commits: [commit('1', 'dave', 'carol'), commit('2', 'dave')], pusher: 'dave', sender: 'dave' },
+        CAROL_SESSION,
+        /carol wrote or committed a commit of this change/,
+      ],
+      [
+        'anyone, when the delivery does not name its commits’ committers (GitLab) and nothing lists them',
+        { commits: [authored('1', 'dave')], pusher: 'dave', sender: 'dave' },
+        ARN('bob'),
+        /the delivery does not name the committer of 1 of its 1 commits/,
       ],
     ])('refuses %s', async (_case, change, principal, reason) => {
       const plan = await waiting(change);
@@ -227,6 +253,128 @@ describe('approvals', () => {
         message: expect.stringMatching(reason),
       });
       expect(f.executions.successes).toEqual([]);
+    });
+
+    describe('completed through the provider’s API when the delivery leaves a gap', () => {
+      /** The provider's answer for the range; `fails` makes it refuse as a provider would. */
+      class ListedHistory implements ChangeHistory {
+        readonly asked: ChangeRangeRequest[] = [];
+        constructor(
+          private readonly commits: readonly RangeCommit[],
+          private readonly fails?: string,
+        ) {}
+        async commitsOf(request: ChangeRangeRequest) {
+          this.asked.push(request);
+          if (this.fails !== undefined) throw new HistoryError(this.fails);
+          return this.commits;
+        }
+      }
+      const head = 'b'.repeat(40);
+      const listed = (id: string, who: string, committer = who): RangeCommit => ({
+        id,
+        author: { ...person(who), username: who },
+        committer: { ...person(committer), username: committer },
+      });
+
+      async function waitingListed(change: Partial<SourceEvent>, history: ChangeHistory) {
+        const name = `runs-${++table}`;
+        client = await createRunsTable(dynamo.endpoint, name);
+        f = pipelineFakes(client, name);
+        const source = sourceEvent({ branch: 'release/2.0', ref: 'refs/heads/release/2.0', ...change });
+        const plan = await completeParticipants(
+          { logger: f.deps.logger, history },
+          resolvePlan(planRequest(source)),
+          source,
+        );
+        await f.runs.create(plan, 'RUNNING', f.now);
+        await requestApproval(f.deps, plan, 'token-listed');
+        return plan;
+      }
+
+      it('refuses the author of a commit only the provider’s list names, and lets an outsider approve', async () => {
+        const history = new ListedHistory([
+          listed('1'.repeat(40), 'carol'),
+          listed('2'.repeat(40), 'dave'),
+          listed(head, 'dave'),
+        ]);
+        const plan = await waitingListed(
+          { commits: [commit('b', 'dave')], totalCommits: 3, pusher: 'dave', sender: 'dave' },
+          history,
+        );
+        expect(history.asked).toEqual([
+          expect.objectContaining({
+            provider: 'github',
+            connection: 'gh',
+            repository: 'acme/widgets',
+            before: 'a'.repeat(40),
+            after: head,
+          }),
+        ]);
+        expect(plan.change).toMatchObject({ incomplete: null, listedBy: 'provider' });
+        await expect(refused(tryApprove(plan, CAROL_SESSION))).resolves.toMatchObject({
+          code: 'separation_of_duties',
+          message: expect.stringMatching(/carol wrote or committed a commit of this change/),
+        });
+        await expect(tryApprove(plan, ARN('bob'))).resolves.toEqual({ outcome: 'approved' });
+      });
+
+      it('refuses a committer the delivery did not name (GitLab), found through the API', async () => {
+        const history = new ListedHistory([listed(head, 'dave', 'carol')]);
+        const plan = await waitingListed({ commits: [authored('b', 'dave')], pusher: 'dave', sender: 'dave' }, history);
+        await expect(refused(tryApprove(plan, CAROL_SESSION))).resolves.toMatchObject({
+          message: expect.stringMatching(/carol wrote or committed/),
+        });
+      });
+
+      it('refuses an account the provider matched to a commit, whatever e-mail git recorded', async () => {
+        const history = new ListedHistory([
+          { id: head, author: { name: 'Bob (laptop)', email: 'bob@laptop.local', username: 'bob' } },
+        ]);
+        const plan = await waitingListed({ commits: [], pusher: 'dave', sender: 'dave' }, history);
+        await expect(refused(tryApprove(plan, ARN('bob')))).resolves.toMatchObject({
+          message: 'bob pushed or sent this change; another approver must decide',
+        });
+      });
+
+      it('fails closed with the provider’s reason when the range cannot be listed', async () => {
+        const history = new ListedHistory([], 'github did not list the change’s commits: HTTP 401: Bad credentials');
+        const plan = await waitingListed(
+          { commits: [commit('b', 'dave')], totalCommits: 3, pusher: 'dave', sender: 'dave' },
+          history,
+        );
+        expect(plan.change.listedBy).toBe('delivery');
+        await expect(refused(tryApprove(plan, ARN('bob')))).resolves.toMatchObject({
+          code: 'separation_of_duties',
+          message: expect.stringMatching(
+            /lists 1 of the change’s 3 commits, and github did not list the change’s commits: HTTP 401: Bad credentials, so Gantry cannot tell/,
+          ),
+        });
+      });
+
+      it('refuses a list that does not hold the change’s head (an answer for another range)', async () => {
+        const history = new ListedHistory([listed('1'.repeat(40), 'dave')]);
+        const plan = await waitingListed({ commits: [], pusher: 'dave', sender: 'dave' }, history);
+        expect(plan.change.incomplete).toMatch(/listed 1 commits without the change’s head/);
+      });
+
+      it('asks nothing when the delivery is complete or no approval separates duties', async () => {
+        const history = new ListedHistory([], 'must not be asked');
+        await waitingListed({ commits: [commit('b', 'dave')], pusher: 'dave', sender: 'dave' }, history);
+        const dev = sourceEvent({ commits: [], pusher: 'dave' });
+        const plan = await completeParticipants({ logger: f.deps.logger, history }, resolvePlan(planRequest(dev)), dev);
+        expect(plan.approval).toBeNull();
+        expect(history.asked).toEqual([]);
+      });
+
+      it('takes Bitbucket Cloud’s authors as complete: it keeps no committers to ask for', async () => {
+        const source = sourceEvent({
+          provider: 'bitbucket-cloud',
+          branch: 'release/2.0',
+          ref: 'refs/heads/release/2.0',
+          commits: [authored('b', 'dave')],
+        });
+        expect(resolvePlan(planRequest(source)).change.incomplete).toBeNull();
+      });
     });
 
     it('lets someone who took no part approve the same change', async () => {
