@@ -13,7 +13,7 @@ import { removeRuntimeInfo, writeRuntimeInfo } from './discovery';
 import { type RunningDynalite, startDynalite } from './dynamodb/dynalite';
 import { AwsServiceError } from './edge/aws-json';
 import { type RunningEdge, startEdge } from './edge/server';
-import { type BusEventRecord, LocalBus } from './eventbridge/bus';
+import { type BusEventRecord, LocalBus, type TargetInvoker } from './eventbridge/bus';
 import { eventBridgeService } from './eventbridge/service';
 import { type FakeProviders, fakeApiUrl, startFakeProviders } from './fakeprovider';
 import { KmsService } from './kms/service';
@@ -327,7 +327,7 @@ async function createTables(dynamo: RunningDynalite, inventory: LocalInventory, 
 
 /** Starts an EventBridge target by the kind of ARN it has. */
 function targetInvoker(deps: { functions: LocalFunctions; sqs: SqsService; stepFunctions: StepFunctionsEmulator }) {
-  return async (arn: string, input: string): Promise<string | undefined> => {
+  return async (...[arn, input, messageAttributes]: Parameters<TargetInvoker>): Promise<string | undefined> => {
     const [, , service] = arn.split(':');
     if (service === 'states') {
       const out = (await deps.stepFunctions.service.handle('StartExecution', { stateMachineArn: arn, input })) as {
@@ -344,6 +344,8 @@ function targetInvoker(deps: { functions: LocalFunctions; sqs: SqsService; stepF
       const out = (await deps.sqs.handle('SendMessage', {
         QueueUrl: deps.sqs.queueUrl(String(arn.split(':').pop())),
         MessageBody: input,
+        // EventBridge's dead letters carry RULE_ARN and TARGET_ARN, which `gantry dlq redrive` needs.
+        ...(messageAttributes === undefined ? {} : { MessageAttributes: messageAttributes }),
       })) as {
         MessageId?: string;
       };
