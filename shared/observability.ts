@@ -17,3 +17,38 @@ export function observability(): Observability {
 export function traced<C>(tracer: Tracer, client: C): C {
   return tracer.captureAWSv3Client(client);
 }
+
+/** The CloudWatch namespace of every metric Gantry's functions emit (POWERTOOLS_METRICS_NAMESPACE). */
+export const METRICS_NAMESPACE = 'Gantry';
+
+/**
+ * Gantry's metric names. What varies (the outcome, the pipeline, the reason) is a dimension,
+ * never part of a name, so one alarm or graph covers every value. Powertools adds the dimension
+ * `service` (the function's folder under `functions/`) to each.
+ */
+export const METRIC = {
+  /** Every invocation of every function: dimensions {service, Outcome} and, for a run's steps, {service, Pipeline, Outcome}. */
+  invocations: 'Invocations',
+  /** Milliseconds the handler ran, with the same dimensions as Invocations. */
+  duration: 'Duration',
+  /** Webhook deliveries answered, by Outcome ({service, Outcome}; refusals also {service, Outcome, Reason}). */
+  deliveries: 'Deliveries',
+  /** SourceEvents an accepted delivery put on the bus. */
+  eventsPublished: 'EventsPublished',
+  /** Accepted deliveries the bus would not take, kept in the webhook dead-letter queue. */
+  deliveriesDeadLettered: 'DeliveriesDeadLettered',
+} as const;
+
+/** Dimension names. Every value is bounded: outcomes and reasons are fixed sets, pipelines come from the config. */
+export const DIMENSION = {
+  service: 'service',
+  outcome: 'Outcome',
+  pipeline: 'Pipeline',
+  reason: 'Reason',
+} as const;
+
+/**
+ * How an invocation ended: `failed` when the handler threw or answered 5xx (the control plane
+ * could not do its job), `refused` when it answered 4xx (the caller was wrong), else `succeeded`.
+ */
+export type InvocationOutcome = 'succeeded' | 'refused' | 'failed';

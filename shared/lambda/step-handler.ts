@@ -1,9 +1,7 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
-import middy from '@middy/core';
 import type { z } from 'zod';
 import type { Observability } from '../observability';
+import { observedHandler } from './handler';
+import { runKeysOf } from './run-keys';
 
 /** A state's input that does not match its schema: a bug in the definition, never retried. */
 export class StepInputError extends Error {
@@ -11,9 +9,10 @@ export class StepInputError extends Error {
 }
 
 /**
- * A Step Functions task handler: Powertools logger/tracer/metrics, the input parsed with the
- * step's zod schema, one use case called. What the use case throws fails the task with the
- * error's name, which the state machine's Retry/Catch match on.
+ * A Step Functions task handler: the input parsed with the step's zod schema, one use case
+ * called. Every log line of the step carries the run's `deliveryId` (the correlation id) and
+ * `runId`; its metrics carry the `Pipeline` dimension. What the use case throws fails the task
+ * with the error's name, which the state machine's Retry/Catch match on.
  */
 export function stepHandler<S extends z.ZodType, R>(
   o11y: Observability,
@@ -22,7 +21,7 @@ export function stepHandler<S extends z.ZodType, R>(
   /** Called before an invalid input fails the task: a step that starts a run records it as forged. */
   onInvalid?: (event: unknown, message: string) => Promise<void>,
 ) {
-  const run = async (event: unknown): Promise<R> => {
+  return observedHandler<unknown, R>(o11y, async (event, labels) => {
     const parsed = schema.safeParse(event);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -30,10 +29,9 @@ export function stepHandler<S extends z.ZodType, R>(
       await onInvalid?.(event, message);
       throw new StepInputError(message);
     }
+    const keys = runKeysOf(parsed.data);
+    o11y.logger.appendKeys({ ...keys });
+    if (keys.pipeline) labels.pipeline = keys.pipeline;
     return step(parsed.data);
-  };
-  return middy(run)
-    .use(injectLambdaContext(o11y.logger))
-    .use(captureLambdaHandler(o11y.tracer))
-    .use(logMetrics(o11y.metrics));
+  });
 }

@@ -1,0 +1,71 @@
+import { performance } from 'node:perf_hooks';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import middy from '@middy/core';
+import { DIMENSION, type InvocationOutcome, METRIC, type Observability } from '../observability';
+
+/** What the handler learned about the invocation that labels its metrics. */
+export interface InvocationLabels {
+  /** The run's pipeline, once the input is parsed: a name from the config, so a bounded dimension. */
+  pipeline?: string;
+}
+
+/**
+ * Every Gantry function's handler: Powertools logger (keys appended during one invocation are
+ * dropped after it), tracer and metrics, plus one Invocations and one Duration metric per
+ * invocation, labelled by outcome (and pipeline, when the handler names one). A handler that
+ * throws is logged once with the invocation's keys, then fails as it would have.
+ */
+export function observedHandler<E, R>(
+  o11y: Observability,
+  run: (event: E, labels: InvocationLabels) => Promise<R>,
+  outcomeOf: (result: R) => InvocationOutcome = () => 'succeeded',
+) {
+  const observed = async (event: E): Promise<R> => {
+    const labels: InvocationLabels = {};
+    const started = performance.now();
+    let outcome: InvocationOutcome = 'failed';
+    try {
+      const result = await run(event, labels);
+      outcome = outcomeOf(result);
+      return result;
+    } catch (error) {
+      o11y.logger.error('invocation failed', { error: errorSummary(error) });
+      throw error;
+    } finally {
+      recordInvocation(o11y.metrics, outcome, performance.now() - started, labels);
+    }
+  };
+  return middy(observed)
+    .use(injectLambdaContext(o11y.logger, { resetKeys: true }))
+    .use(captureLambdaHandler(o11y.tracer))
+    .use(logMetrics(o11y.metrics, { captureColdStartMetric: true }));
+}
+
+/** An HTTP answer's outcome: 5xx failed, 4xx refused, anything else succeeded. */
+export function httpOutcome(response: { readonly statusCode: number }): InvocationOutcome {
+  if (response.statusCode >= 500) return 'failed';
+  return response.statusCode >= 400 ? 'refused' : 'succeeded';
+}
+
+/** Adds the invocation's metrics; logMetrics flushes them (as EMF on the function's log) when the handler returns. */
+export function recordInvocation(
+  metrics: Metrics,
+  outcome: InvocationOutcome,
+  durationMs: number,
+  labels: InvocationLabels = {},
+): void {
+  metrics.addDimensions({ [DIMENSION.outcome]: outcome });
+  if (labels.pipeline) metrics.addDimensions({ [DIMENSION.pipeline]: labels.pipeline, [DIMENSION.outcome]: outcome });
+  metrics.addMetric(METRIC.invocations, MetricUnit.Count, 1);
+  metrics.addMetric(METRIC.duration, MetricUnit.Milliseconds, durationMs);
+}
+
+/** The error's name and message (messages are written to be safe to show; stacks stay out of the log). */
+function errorSummary(error: unknown): { name: string; message: string } {
+  return error instanceof Error
+    ? { name: error.name, message: error.message }
+    : { name: 'Error', message: String(error) };
+}
