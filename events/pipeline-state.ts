@@ -95,6 +95,10 @@ export const FailureSummarySchema = z.object({
 });
 export type FailureSummary = z.infer<typeof FailureSummarySchema>;
 
+/** ClosePlanFailure's answer: the run it closed (null: this execution recorded none) and why. */
+export const ClosedPlanSchema = z.object({ plan: RunPlanSchema.nullable(), summary: FailureSummarySchema });
+export type ClosedPlan = z.infer<typeof ClosedPlanSchema>;
+
 /**
  * The state of a run's execution from KeepPlan on: the plan, and one slot per state that keeps
  * its result. Before KeepPlan the state is the execution's input (`PipelineStart`) with
@@ -106,8 +110,12 @@ export const PipelineStateSchema = z.object({
   plan: StartedRunSchema,
   /** ResolvePlan. */
   resolved: invoked(StartedRunSchema).optional(),
-  /** ResolvePlan's Catch (then PlanFailed). */
+  /** ResolvePlan's Catch (then ClosePlanFailure). */
   error: StateFailureSchema.optional(),
+  /** ClosePlanFailure: the run this execution recorded before planning failed, if any, now closed. */
+  closed: invoked(ClosedPlanSchema).optional(),
+  /** ClosePlanFailure's or ReleaseLaneAfterPlanFailure's Catch (then PlanFailed). */
+  closeError: StateFailureSchema.optional(),
   /** Build (CodeBuild .sync, its ResultSelector), or Rollback's stand-in (`none`, `NOT_BUILT`). */
   build: BuildResultSchema.optional(),
   /** RecordProvenance. */
@@ -179,6 +187,19 @@ export const FailureStepInputSchema = z.object({
   stage: z.string(),
   failure: StateFailureSchema,
 });
+
+/**
+ * ClosePlanFailure: ResolvePlan failed. Only the execution's own name (`$$.Execution.Name`, the
+ * run id of every run the control plane starts) and id: the run must be this execution's.
+ */
+export const UnplannedFailureInputSchema = z.object({
+  unplanned: z.object({ runId: z.string().min(1) }),
+  execution: ExecutionIdSchema,
+  failure: StateFailureSchema,
+});
+
+/** The record-failure function's two steps: a failed stage of a planned run, or a failed plan. */
+export const RecordFailureInputSchema = z.union([FailureStepInputSchema, UnplannedFailureInputSchema]);
 
 export const ReportStepInputSchema = z.object({
   plan: RunPlanSchema,

@@ -1,13 +1,18 @@
-import { FailureStepInputSchema } from '../../events';
+import { type ClosedPlan, type FailureSummary, RecordFailureInputSchema } from '../../events';
 import { stepHandler } from '../../shared/lambda/step-handler';
 import { observability } from '../../shared/observability';
-import { recordFailure } from '../../shared/pipelines/finish';
+import { closeUnplanned, recordFailure } from '../../shared/pipelines/finish';
 import { awsPipelineDeps } from '../../shared/pipelines/wiring';
 
 const o11y = observability();
 const deps = awsPipelineDeps(o11y);
 
-/** RecordFailure: what failed, in words, on the run record and in the audit trail. */
-export const handler = stepHandler(o11y, FailureStepInputSchema, ({ plan, stage, failure, execution }) =>
-  recordFailure(deps, plan, stage, failure, execution),
+/** RecordFailure: what failed, in words, on the run record and in the audit trail; ClosePlanFailure when planning failed. */
+export const handler = stepHandler(
+  o11y,
+  RecordFailureInputSchema,
+  (input): Promise<FailureSummary | ClosedPlan> =>
+    'unplanned' in input
+      ? closeUnplanned(deps, input.unplanned.runId, input.failure, input.execution)
+      : recordFailure(deps, input.plan, input.stage, input.failure, input.execution),
 );

@@ -1,6 +1,6 @@
 import type { FailureSummary, RunPlan, StateFailure } from '../../events';
 import { ACTIVE_STATUSES } from '../runs/model';
-import { subjectOf } from './approval';
+import { gantryRecord, subjectOf } from './approval';
 import { runOfExecution } from './ownership';
 import type { PipelineDeps } from './ports';
 import { admitNext } from './start';
@@ -48,6 +48,49 @@ export async function recordFailure(
   );
   deps.logger.warn('run failed', { runId: plan.runId, stage: summary.stage, reason: summary.reason });
   return summary;
+}
+
+/**
+ * ClosePlanFailure: ResolvePlan failed (or was killed) after it may have recorded the run. The run
+ * this very execution recorded, if any and still active, ends FAILED with the reason, its commit
+ * status and a `run.failed` record; its plan is returned so that ReleaseLane can hand the lane on.
+ * An execution that recorded no run (a forged input, a failure before the record) closes nothing.
+ */
+export async function closeUnplanned(
+  deps: PipelineDeps,
+  runId: string,
+  failure: StateFailure,
+  executionArn: string,
+): Promise<{ readonly plan: RunPlan | null; readonly summary: FailureSummary }> {
+  const summary: FailureSummary = {
+    stage: 'plan',
+    error: failure.Error,
+    reason: `the run could not be planned: ${firstLine(failure.Cause ?? '') || failure.Error}`,
+  };
+  const run = await deps.runs.get(runId);
+  if (run === undefined || run.executionArn !== executionArn) return { plan: null, summary };
+  const { plan } = run;
+  const now = deps.clock();
+  const closed = await deps.runs.setStatus(
+    plan.runId,
+    'FAILED',
+    now,
+    { failure: summary, endedAt: now.toISOString() },
+    ACTIVE_STATUSES,
+  );
+  if (!closed) return { plan, summary };
+  await deps.runs.setStage(
+    plan.runId,
+    'plan',
+    { status: 'failed', startedAt: now.toISOString(), endedAt: now.toISOString(), summary: summary.reason },
+    now,
+  );
+  await postStatus(deps, plan, 'error', summary.reason);
+  await deps.audit.record(
+    gantryRecord(plan, 'run.failed', 'failure', { stage: 'plan', error: summary.error, reason: summary.reason }),
+  );
+  deps.logger.warn('run failed while planning', { runId: plan.runId, reason: summary.reason });
+  return { plan, summary };
 }
 
 /** ReportStatus: the commit status, the run record's final word, and the audit record. */
@@ -145,6 +188,15 @@ export function describeFailure(plan: RunPlan, stage: string, failure: StateFail
         stage: 'approval',
         error: failure.Error,
         reason: failure.Error === 'Gantry.ApprovalRejected' ? cause : `approval failed: ${firstLine(cause)}`,
+      };
+    case 'plan':
+      return {
+        stage: 'plan',
+        error: failure.Error,
+        reason:
+          failure.Error === 'States.Timeout'
+            ? `gave up waiting for its lane (${plan.lane}): the runs ahead of it took longer than this pipeline's longest run`
+            : `waiting for its lane failed: ${firstLine(cause) || failure.Error}`,
       };
     case 'deploy':
       return {

@@ -156,17 +156,42 @@ export async function waitForTurn(deps: PipelineDeps, plan: RunPlan, taskToken: 
   if (!busy) await admitNext(deps, plan.lane);
 }
 
-/** Hands the lane to its oldest queued run (called when a run ends, and by a queued run itself). */
+/** What Step Functions answers for a token whose execution is gone (stopped, timed out, failed). */
+const DEAD_TOKEN_ERRORS = ['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken'];
+
+/**
+ * Hands the lane to its oldest queued run that is still alive (called when a run ends, and by a
+ * queued run itself). A queued run whose execution has ended (its wait timed out, someone
+ * stopped it) cannot take the lane: it is closed FAILED and the next one is tried, so a dead
+ * waiter never blocks the lane.
+ */
 export async function admitNext(deps: PipelineDeps, lane: string): Promise<void> {
   const runs = await deps.runs.list({ lane, limit: 50 });
   if (runs.some((r) => r.status === 'RUNNING')) return;
-  const next = runs.filter((r) => r.status === 'QUEUED' && r.laneToken !== undefined).at(-1);
-  if (next?.laneToken === undefined) return;
-  if (!(await deps.runs.setStatus(next.runId, 'RUNNING', deps.clock(), {}, ['QUEUED']))) return;
-  await deps.executions.sendTaskSuccess(next.laneToken, { admitted: true }).catch((error: unknown) => {
-    deps.logger.warn('queued run could not be resumed', {
-      runId: next.runId,
-      error: error instanceof Error ? error.name : 'unknown',
-    });
-  });
+  const queued = runs.filter((r) => r.status === 'QUEUED' && r.laneToken !== undefined).reverse();
+  for (const next of queued) {
+    if (next.laneToken === undefined) continue;
+    if (!(await deps.runs.setStatus(next.runId, 'RUNNING', deps.clock(), {}, ['QUEUED']))) return;
+    try {
+      await deps.executions.sendTaskSuccess(next.laneToken, { admitted: true });
+      return;
+    } catch (error) {
+      const name = error instanceof Error ? error.name : 'unknown';
+      if (!DEAD_TOKEN_ERRORS.includes(name)) {
+        // Step Functions did not answer: the run keeps the lane, and its own wait (or the sweeper) ends it.
+        deps.logger.warn('queued run could not be resumed', { runId: next.runId, error: name });
+        return;
+      }
+      const reason = `its execution ended while it waited for its lane (${name})`;
+      const now = deps.clock();
+      await deps.runs.setStatus(
+        next.runId,
+        'FAILED',
+        now,
+        { failure: { stage: 'plan', error: 'Gantry.QueuedRunGone', reason }, endedAt: now.toISOString() },
+        ['RUNNING'],
+      );
+      deps.logger.warn('queued run closed: its execution has ended', { runId: next.runId, error: name });
+    }
+  }
 }

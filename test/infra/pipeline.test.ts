@@ -1,5 +1,9 @@
+import { Duration } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
+import type { PipelineDefinition } from '../../events';
+import { laneWait } from '../../infra/constructs/pipeline/pipeline';
 import { stateMachineDefinitions, synthGantry } from '../support/cdk';
+import { DEFINITION } from '../support/plans';
 
 const gantry = synthGantry();
 const { control$: control, data$: data } = gantry;
@@ -53,7 +57,31 @@ describe('the widgets pipeline state machine', () => {
         execution: { 'id.$': '$$.Execution.Id', 'name.$': '$$.Execution.Name' },
       },
     });
-    expect(plan.Catch).toEqual([expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'PlanFailed' })]);
+    expect(plan.Catch).toEqual([{ ErrorEquals: ['States.ALL'], Next: 'ClosePlanFailure', ResultPath: '$.error' }]);
+  });
+
+  it('ends the run a failed ResolvePlan recorded (FAILED, status, ledger) and hands its lane on, before PlanFailed', () => {
+    expect(state('ClosePlanFailure')).toMatchObject({
+      Parameters: {
+        Payload: {
+          unplanned: { 'runId.$': '$$.Execution.Name' },
+          'failure.$': '$.error',
+          'execution.$': '$$.Execution.Id',
+        },
+      },
+      ResultPath: '$.closed',
+      Next: 'RunRecorded?',
+      Catch: [{ ErrorEquals: ['States.ALL'], Next: 'PlanFailed', ResultPath: '$.closeError' }],
+    });
+    expect(state('RunRecorded?')).toMatchObject({
+      Choices: [{ Variable: '$.closed.value.plan', IsNull: false, Next: 'ReleaseLaneAfterPlanFailure' }],
+      Default: 'PlanFailed',
+    });
+    expect(state('ReleaseLaneAfterPlanFailure')).toMatchObject({
+      Parameters: { Payload: { 'plan.$': '$.closed.value.plan', release: 'lane' } },
+      Next: 'PlanFailed',
+    });
+    expect(state('PlanFailed')).toMatchObject({ Type: 'Fail', Error: 'Gantry.PlanFailed' });
   });
 
   it('skips or queues before building (or, for a rollback, before skipping the build)', () => {
@@ -69,6 +97,10 @@ describe('the widgets pipeline state machine', () => {
     expect(state('WaitTurn')).toMatchObject({
       Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
       Next: 'Rollback?',
+      // At least a week; twice the longest run when that is longer (see laneWait).
+      TimeoutSeconds: 7 * 24 * 3600,
+      // A queued run that waits too long, or whose wait fails, ends FAILED down the failure path.
+      Catch: [{ ErrorEquals: ['States.ALL'], Next: 'Failed plan', ResultPath: '$.failure' }],
     });
   });
 
@@ -89,6 +121,20 @@ describe('the widgets pipeline state machine', () => {
       },
       ResultPath: '$.build',
       Next: 'RecordProvenance',
+      // The project's queue limit (1 h) + its timeout (30 min, the config's default) + 15 min.
+      TimeoutSeconds: (60 + 30 + 15) * 60,
+      // Only CodeBuild's refusals to start: a build that ran and failed is never run again.
+      Retry: [
+        expect.objectContaining({
+          ErrorEquals: ['CodeBuild.AccountLimitExceededException', 'CodeBuild.ThrottlingException'],
+          JitterStrategy: 'FULL',
+        }),
+      ],
+    });
+    control.hasResourceProperties('AWS::CodeBuild::Project', {
+      Name: 'gantry-widgets',
+      TimeoutInMinutes: 30,
+      QueuedTimeoutInMinutes: 60,
     });
   });
 
@@ -193,15 +239,31 @@ describe('the widgets pipeline state machine', () => {
     });
   });
 
-  it('retries step functions on Lambda service errors, under one policy', () => {
-    for (const name of ['ResolvePlan', 'EvaluateGates', 'RecordFailure', 'ReportSuccess']) {
-      expect(state(name).Retry).toEqual([
-        expect.objectContaining({
-          ErrorEquals: expect.arrayContaining(['Lambda.ServiceException', 'Lambda.SdkClientException']),
-          MaxAttempts: 6,
-        }),
+  it('retries step functions on Lambda service errors and throttling, under one policy', () => {
+    const lambdaStates = Object.entries(asl.States).filter(([, s]) =>
+      String(s.Resource).startsWith('arn:aws:states:::lambda:invoke'),
+    );
+    expect(lambdaStates.length).toBeGreaterThan(10);
+    for (const [name, s] of lambdaStates) {
+      expect([name, s.Retry?.slice(0, 2)]).toEqual([
+        name,
+        [
+          expect.objectContaining({
+            ErrorEquals: expect.arrayContaining(['Lambda.ServiceException', 'Lambda.SdkClientException']),
+            MaxAttempts: 6,
+          }),
+          // Lambda refused to run the function: it did not run, so trying again is safe.
+          expect.objectContaining({
+            ErrorEquals: ['Lambda.TooManyRequestsException'],
+            MaxAttempts: 8,
+            JitterStrategy: 'FULL',
+          }),
+        ],
       ]);
     }
+    // Recording a failure (idempotent) is retried on anything, so a run is not left RUNNING by one hiccup.
+    expect(state('RecordFailure').Retry?.[2]).toMatchObject({ ErrorEquals: ['States.ALL'], MaxAttempts: 4 });
+    expect(state('ClosePlanFailure').Retry?.[2]).toMatchObject({ ErrorEquals: ['States.ALL'], MaxAttempts: 4 });
   });
 
   it('stays within 25 transitions for a build + gates + status run', () => {
@@ -487,5 +549,33 @@ describe('a pipeline with no environment that needs approval', () => {
     const asl = JSON.stringify(machines);
     expect(asl).not.toContain('NeedsApproval?');
     expect(asl).toContain('Deploy?');
+  });
+});
+
+describe('how long a queued run waits for its lane', () => {
+  type Environment = PipelineDefinition['environments'][number];
+  const [base] = DEFINITION.environments;
+  const target = DEFINITION.environments.find((e) => e.deploy !== null)?.deploy;
+  if (base === undefined || target == null) throw new Error('DEFINITION needs an environment with a deploy target');
+  const env = (approvalMinutes: number, deploySeconds: number): Environment => ({
+    ...base,
+    approval: { ...base.approval, required: approvalMinutes > 0, timeoutMinutes: approvalMinutes },
+    deploy: deploySeconds > 0 ? { ...target, timeoutSeconds: deploySeconds, bakeSeconds: 0 } : null,
+  });
+
+  it('is a week for a pipeline whose runs are short', () => {
+    const definition = { ...DEFINITION, environments: [env(60, 3600)] };
+    expect(laneWait(definition, Duration.minutes(105)).toDays()).toBe(7);
+  });
+
+  it('follows the config: twice the longest run when an approval may wait for weeks', () => {
+    const definition = { ...DEFINITION, environments: [env(30 * 24 * 60, 7200), env(60, 600)] };
+    // 105 min build + 30 days approval + 120 min deploy + 30 min of steps, twice.
+    expect(laneWait(definition, Duration.minutes(105)).toMinutes()).toBe(2 * (105 + 30 * 24 * 60 + 120 + 30));
+  });
+
+  it('never outlasts an execution (a year)', () => {
+    const definition = { ...DEFINITION, environments: [env(300 * 24 * 60, 0)] };
+    expect(laneWait(definition, Duration.minutes(105)).toDays()).toBe(360);
   });
 });

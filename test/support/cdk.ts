@@ -66,6 +66,8 @@ export type AslState = Record<string, unknown> & {
   Next?: string;
   End?: boolean;
   Catch?: { ErrorEquals: string[]; Next: string; ResultPath?: string }[];
+  Retry?: Record<string, unknown>[];
+  Resource?: string;
 };
 
 export interface Asl {

@@ -20,7 +20,12 @@ export class RecordingExecutions implements ExecutionControl {
   readonly failures: { token: string; error: string; cause: string }[] = [];
   readonly stopped: { executionArn: string; error: string }[] = [];
 
+  /** Tokens Step Functions answers with this error (`TaskTimedOut` for an execution that has ended). */
+  readonly refusedTokens = new Map<string, string>();
+
   async sendTaskSuccess(taskToken: string, output: unknown): Promise<void> {
+    const refusal = this.refusedTokens.get(taskToken);
+    if (refusal !== undefined) throw Object.assign(new Error('refused'), { name: refusal });
     this.successes.push({ token: taskToken, output });
   }
   async sendTaskFailure(taskToken: string, error: string, cause: string): Promise<void> {

@@ -6,6 +6,7 @@ import {
   Fail,
   type IChainable,
   IntegrationPattern,
+  JitterType,
   JsonPath,
   Pass,
   Result,
@@ -72,6 +73,15 @@ export class FailurePath {
       error: 'Gantry.RunFailed',
       causePath: statePath('summary', 'value', 'reason'),
     });
+    // Recording a failure is idempotent (each write is conditional on the run still being active),
+    // so anything that went wrong is worth a few more tries before the run is left to the sweeper.
+    record.addRetry({
+      errors: ['States.ALL'],
+      interval: Duration.seconds(2),
+      backoffRate: 2,
+      maxAttempts: 4,
+      jitterStrategy: JitterType.FULL,
+    });
     record.addCatch(
       new Fail(scope, 'FailureNotRecorded', {
         error: 'Gantry.FailureNotRecorded',
@@ -105,6 +115,22 @@ export class FailurePath {
   }
 }
 
+/**
+ * Lambda refused to run the function (concurrency or account limits): it did not run, so trying
+ * again is safe for every step. With backoff and jitter, for up to about ten minutes.
+ */
+function retryThrottling<T extends LambdaInvoke>(task: T): T {
+  task.addRetry({
+    errors: ['Lambda.TooManyRequestsException'],
+    interval: Duration.seconds(2),
+    backoffRate: 2,
+    maxAttempts: 8,
+    maxDelay: Duration.minutes(2),
+    jitterStrategy: JitterType.FULL,
+  });
+  return task;
+}
+
 /** Calls a step function; its result (without Lambda's envelope) lands at `resultPath.value`. */
 function invoke(
   scope: Construct,
@@ -113,15 +139,17 @@ function invoke(
   payload: Record<string, unknown>,
   resultPath: string | undefined,
 ): LambdaInvoke {
-  return new LambdaInvoke(scope, id, {
-    lambdaFunction: fn.function,
-    payload: TaskInput.fromObject(payload),
-    payloadResponseOnly: false,
-    resultSelector: { 'value.$': '$.Payload' },
-    resultPath: resultPath ?? JsonPath.DISCARD,
-    retryOnServiceExceptions: true,
-    taskTimeout: Timeout.duration(Duration.minutes(5)),
-  });
+  return retryThrottling(
+    new LambdaInvoke(scope, id, {
+      lambdaFunction: fn.function,
+      payload: TaskInput.fromObject(payload),
+      payloadResponseOnly: false,
+      resultSelector: { 'value.$': '$.Payload' },
+      resultPath: resultPath ?? JsonPath.DISCARD,
+      retryOnServiceExceptions: true,
+      taskTimeout: Timeout.duration(Duration.minutes(5)),
+    }),
+  );
 }
 
 /** ReleaseLane: the ended run hands its lane on (the wait-turn function, the lane's one keeper). */
@@ -143,21 +171,30 @@ function invokeWithToken(
   timeout: Timeout,
   resultPath: string | undefined,
 ): LambdaInvoke {
-  return new LambdaInvoke(scope, id, {
-    lambdaFunction: fn.function,
-    payload: TaskInput.fromObject({ 'plan.$': PLAN, taskToken: JsonPath.taskToken }),
-    integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
-    taskTimeout: timeout,
-    resultPath: resultPath ?? JsonPath.DISCARD,
-    retryOnServiceExceptions: true,
-  });
+  return retryThrottling(
+    new LambdaInvoke(scope, id, {
+      lambdaFunction: fn.function,
+      payload: TaskInput.fromObject({ 'plan.$': PLAN, taskToken: JsonPath.taskToken }),
+      integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+      taskTimeout: timeout,
+      resultPath: resultPath ?? JsonPath.DISCARD,
+      retryOnServiceExceptions: true,
+    }),
+  );
 }
 
-/** ResolvePlan → Skip? → Queued? (WaitTurn) → `next` */
+/**
+ * ResolvePlan → Skip? → Queued? (WaitTurn) → `next`. A ResolvePlan that fails, or dies, goes to
+ * ClosePlanFailure, which ends the run this execution recorded (if any) and hands its lane on
+ * before PlanFailed. A queued run waits at most `laneWait` (the longest the runs ahead of it can
+ * take), then fails down the failure path instead of dying QUEUED.
+ */
 export function planFragment(
   scope: Construct,
   steps: Steps,
+  failures: FailurePath,
   definition: PipelineDefinition,
+  laneWait: Duration,
   next: IChainable,
 ): IChainable {
   const plan = invoke(
@@ -172,11 +209,10 @@ export function planFragment(
     },
     statePath('resolved'),
   );
-  plan.addCatch(new Fail(scope, 'PlanFailed', { error: 'Gantry.PlanFailed', causePath: statePath('error', 'Cause') }), {
-    resultPath: statePath('error'),
-  });
+  plan.addCatch(planFailurePath(scope, steps), { resultPath: statePath('error') });
   const keepPlan = new Pass(scope, 'KeepPlan', { parameters: { 'plan.$': statePath('resolved', 'value') } });
-  const wait = invokeWithToken(scope, 'WaitTurn', steps.waitTurn, Timeout.duration(Duration.days(7)), undefined);
+  const wait = invokeWithToken(scope, 'WaitTurn', steps.waitTurn, Timeout.duration(laneWait), undefined);
+  failures.catchInto(wait, 'plan');
   const queued = new Choice(scope, 'Queued?')
     .when(Condition.booleanEquals(statePath('plan', 'waitForTurn'), true), wait.next(next))
     .otherwise(next);
@@ -189,12 +225,44 @@ export function planFragment(
   return plan.next(keepPlan).next(skip);
 }
 
+/** ClosePlanFailure → (a run was recorded?) ReleaseLaneAfterPlanFailure → PlanFailed */
+function planFailurePath(scope: Construct, steps: Steps): IChainable {
+  const failed = new Fail(scope, 'PlanFailed', { error: 'Gantry.PlanFailed', causePath: statePath('error', 'Cause') });
+  const close = invoke(
+    scope,
+    'ClosePlanFailure',
+    steps.recordFailure,
+    {
+      // Only the execution's own name: the run, if any, must be the one this execution recorded.
+      unplanned: { 'runId.$': '$$.Execution.Name' },
+      'failure.$': statePath('error'),
+      'execution.$': '$$.Execution.Id',
+    },
+    statePath('closed'),
+  );
+  close.addRetry({ errors: ['States.ALL'], interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 4 });
+  close.addCatch(failed, { resultPath: statePath('closeError') });
+  const release = invoke(
+    scope,
+    'ReleaseLaneAfterPlanFailure',
+    steps.waitTurn,
+    { 'plan.$': statePath('closed', 'value', 'plan'), release: 'lane', 'execution.$': '$$.Execution.Id' },
+    undefined,
+  );
+  release.addCatch(failed, { resultPath: statePath('closeError') });
+  return close.next(
+    new Choice(scope, 'RunRecorded?')
+      .when(Condition.isNotNull(statePath('closed', 'value', 'plan')), release.next(failed))
+      .otherwise(failed),
+  );
+}
+
 /**
  * Build: CodeBuild StartBuild .sync on the project the plan chose by trust (the release project
  * for refs a push or tag trigger names, the untrusted one for pull requests; the state machine's
  * role may start only this pipeline's two), with the clone URL and commit as overrides.
  */
-export function buildFragment(scope: Construct, failures: FailurePath): CustomState {
+export function buildFragment(scope: Construct, failures: FailurePath, timeout: Duration): CustomState {
   const build = new CustomState(scope, 'Build', {
     stateJson: {
       Type: 'Task',
@@ -215,7 +283,19 @@ export function buildFragment(scope: Construct, failures: FailurePath): CustomSt
         'endTime.$': '$.Build.EndTime',
       },
       ResultPath: statePath('build'),
-      TimeoutSeconds: 3 * 3600,
+      TimeoutSeconds: timeout.toSeconds(),
+      // CodeBuild refused to start the build (throttled, or the account's concurrent build limit):
+      // no build ran, so starting it again is safe. A build that ran and failed is not retried.
+      Retry: [
+        {
+          ErrorEquals: ['CodeBuild.AccountLimitExceededException', 'CodeBuild.ThrottlingException'],
+          IntervalSeconds: 30,
+          BackoffRate: 2,
+          MaxAttempts: 6,
+          MaxDelaySeconds: 600,
+          JitterStrategy: 'FULL',
+        },
+      ],
     },
   });
   failures.catchInto(build, 'build');
@@ -321,18 +401,20 @@ export function deployFragment(
   if (targets.length === 0) return next;
   const choice = new Choice(scope, 'Deploy?');
   for (const { env, target } of targets) {
-    const deploy = new LambdaInvoke(scope, `Deploy ${env}`, {
-      lambdaFunction: steps.deployRelease.function,
-      payload: TaskInput.fromObject({
-        'plan.$': PLAN,
-        taskToken: JsonPath.taskToken,
-        'execution.$': '$$.Execution.Id',
+    const deploy = retryThrottling(
+      new LambdaInvoke(scope, `Deploy ${env}`, {
+        lambdaFunction: steps.deployRelease.function,
+        payload: TaskInput.fromObject({
+          'plan.$': PLAN,
+          taskToken: JsonPath.taskToken,
+          'execution.$': '$$.Execution.Id',
+        }),
+        integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+        taskTimeout: Timeout.duration(Duration.seconds(target.timeoutSeconds)),
+        resultPath: statePath('deployment'),
+        retryOnServiceExceptions: true,
       }),
-      integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
-      taskTimeout: Timeout.duration(Duration.seconds(target.timeoutSeconds)),
-      resultPath: statePath('deployment'),
-      retryOnServiceExceptions: true,
-    });
+    );
     const reconcile = invoke(
       scope,
       `Reconcile ${env}`,

@@ -70,6 +70,28 @@ export interface PipelineProps {
   readonly triggerDeadLetters: IQueue;
 }
 
+/** A build that CodeBuild cannot start within an hour (account limits) times out rather than queueing for 8 h. */
+const BUILD_QUEUE_TIMEOUT = Duration.hours(1);
+
+/** Step Functions ends any execution after a year; a wait may not outlast it. */
+const LONGEST_WAIT = Duration.days(360);
+
+/**
+ * How long a queued run waits for its lane: twice the longest a run of this pipeline can take
+ * (build, the longest approval, the longest deployment and bake, and the steps between), and
+ * never less than a week, so a run queued behind a long approval ends FAILED with a reason
+ * instead of dying QUEUED.
+ */
+export function laneWait(definition: PipelineDefinition, buildTimeout: Duration): Duration {
+  const longest = (values: number[]) => Math.max(0, ...values);
+  const approval = longest(definition.environments.map((e) => (e.approval.required ? e.approval.timeoutMinutes : 0)));
+  const deploy = longest(
+    definition.environments.map((e) => (e.deploy ? e.deploy.timeoutSeconds / 60 + e.deploy.bakeSeconds / 60 : 0)),
+  );
+  const run = buildTimeout.toMinutes() + approval + deploy + 30;
+  return Duration.minutes(Math.min(LONGEST_WAIT.toMinutes(), Math.max(7 * 24 * 60, Math.ceil(2 * run))));
+}
+
 /** A JSONPath into the admission state machine's input: the change's start, as the trigger rules send it. */
 const admissionPath = jsonPathIn<ChangeStart>();
 
@@ -139,6 +161,7 @@ export class Pipeline extends Construct {
         },
       },
       timeout: Duration.minutes(config.build.timeoutMinutes),
+      queuedTimeout: BUILD_QUEUE_TIMEOUT,
       artifacts: new PrefixArtifacts({ bucket: props.artifacts, path: buildArtifactsPath(config.name, trust) }),
       encryptionKey: props.artifactsKey,
       logging: {
@@ -178,12 +201,15 @@ export class Pipeline extends Construct {
     const deploy = deployFragment(states, props.steps, failures, props.definition, report);
     const approval = approvalFragment(states, props.steps, failures, props.definition, deploy);
     const gates = gatesFragment(states, props.steps, failures, approval);
-    const build = buildFragment(states, failures);
+    const buildTimeout = BUILD_QUEUE_TIMEOUT.plus(Duration.minutes(props.config.build.timeoutMinutes + 15));
+    const build = buildFragment(states, failures, buildTimeout);
     build.next(provenanceFragment(states, props.steps, failures, gates));
     const definition = planFragment(
       states,
       props.steps,
+      failures,
       props.definition,
+      laneWait(props.definition, buildTimeout),
       rollbackFragment(states, props.definition, approval, build),
     );
     const machine = new StateMachine(this, 'StateMachine', {

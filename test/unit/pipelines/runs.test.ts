@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SourceEvent, Trigger } from '../../../events';
-import { describeFailure, finishRun, recordFailure, releaseLane } from '../../../shared/pipelines/finish';
+import {
+  closeUnplanned,
+  describeFailure,
+  finishRun,
+  recordFailure,
+  releaseLane,
+} from '../../../shared/pipelines/finish';
 import { classifyReport, evaluateRunGates } from '../../../shared/pipelines/gates';
 import { resolvePlan } from '../../../shared/pipelines/plan';
 import { admissionName, resolveRun, startRun, waitForTurn } from '../../../shared/pipelines/start';
@@ -107,6 +113,37 @@ describe('pipeline runs', () => {
       expect((await f.runs.get(second.runId))?.status).toBe('RUNNING');
     });
 
+    it('skips a queued run whose execution has ended, closing it, and hands the lane to the next live one', async () => {
+      const first = await startRun(f.deps, planRequest(sourceEvent()));
+      const gone = await startRun(f.deps, planRequest(sourceEvent()));
+      const live = await startRun(f.deps, planRequest(sourceEvent()));
+      await waitForTurn(f.deps, gone, 'gone-token');
+      await waitForTurn(f.deps, live, 'live-token');
+      f.executions.refusedTokens.set('gone-token', 'TaskTimedOut');
+      await finishRun(f.deps, first, 'success', undefined, first.executionArn);
+      await releaseLane(f.deps, first, first.executionArn);
+      expect(await f.runs.get(gone.runId)).toMatchObject({
+        status: 'FAILED',
+        failure: { stage: 'plan', error: 'Gantry.QueuedRunGone', reason: expect.stringContaining('TaskTimedOut') },
+      });
+      expect(f.executions.successes).toEqual([{ token: 'live-token', output: { admitted: true } }]);
+      expect((await f.runs.get(live.runId))?.status).toBe('RUNNING');
+    });
+
+    it('keeps the lane with the run it admitted when Step Functions does not answer (its own wait ends it)', async () => {
+      const first = await startRun(f.deps, planRequest(sourceEvent()));
+      const second = await startRun(f.deps, planRequest(sourceEvent()));
+      const third = await startRun(f.deps, planRequest(sourceEvent()));
+      await waitForTurn(f.deps, second, 'second-token');
+      await waitForTurn(f.deps, third, 'third-token');
+      f.executions.refusedTokens.set('second-token', 'ThrottlingException');
+      await finishRun(f.deps, first, 'success', undefined, first.executionArn);
+      await releaseLane(f.deps, first, first.executionArn);
+      expect((await f.runs.get(second.runId))?.status).toBe('RUNNING');
+      expect((await f.runs.get(third.runId))?.status).toBe('QUEUED');
+      expect(f.executions.successes).toEqual([]);
+    });
+
     it('lets a queued run go at once if its lane emptied before it parked', async () => {
       const first = await startRun(f.deps, planRequest(sourceEvent()));
       const second = await startRun(f.deps, planRequest(sourceEvent()));
@@ -189,7 +226,7 @@ describe('pipeline runs', () => {
         'rejected by bob: not today',
       ],
       ['approval', { Error: 'States.Timeout' }, 'approval expired after 60 minutes'],
-      ['plan', { Error: 'Lambda.Unknown', Cause: 'boom\nstack' }, 'Lambda.Unknown: boom'],
+      ['plan', { Error: 'Lambda.Unknown', Cause: 'boom\nstack' }, 'waiting for its lane failed: boom'],
     ])('says what failed in %s', (stage, failure, reason) => {
       const plan = resolvePlan(planRequest(sourceEvent({ branch: 'release/1.0' })));
       expect(describeFailure(plan, stage, failure).reason).toBe(reason);
@@ -208,6 +245,43 @@ describe('pipeline runs', () => {
         'record-failure',
         'report-status',
       ]);
+    });
+
+    it('closes the run a failed ResolvePlan recorded for this very execution, and no one else’s', async () => {
+      const started = await startRun(f.deps, planRequest(sourceEvent()));
+      const failure = { Error: 'Lambda.Unknown', Cause: 'Task timed out after 30.00 seconds' };
+      f.audit.records.length = 0;
+      await expect(
+        closeUnplanned(f.deps, started.runId, failure, `${started.executionArn}-other`),
+      ).resolves.toMatchObject({
+        plan: null,
+      });
+      expect((await f.runs.get(started.runId))?.status).toBe('RUNNING');
+      await expect(closeUnplanned(f.deps, 'never-recorded', failure, started.executionArn)).resolves.toMatchObject({
+        plan: null,
+      });
+
+      const closed = await closeUnplanned(f.deps, started.runId, failure, started.executionArn);
+      expect(closed.plan?.runId).toBe(started.runId);
+      const reason = 'the run could not be planned: Task timed out after 30.00 seconds';
+      expect(await f.runs.get(started.runId)).toMatchObject({ status: 'FAILED', failure: { stage: 'plan', reason } });
+      expect(f.statuses.posted.at(-1)).toMatchObject({ state: 'error', description: reason });
+      expect(f.audit.records.map((r) => [r.type, r.details])).toEqual([
+        ['run.failed', { stage: 'plan', error: 'Lambda.Unknown', reason }],
+      ]);
+      // A retried close changes nothing and records nothing twice.
+      await closeUnplanned(f.deps, started.runId, failure, started.executionArn);
+      expect(f.audit.records).toHaveLength(1);
+    });
+
+    it('says a queued run gave up waiting for its lane, naming the lane', () => {
+      const plan = resolvePlan(planRequest(sourceEvent()));
+      expect(describeFailure(plan, 'plan', { Error: 'States.Timeout' })).toEqual({
+        stage: 'plan',
+        error: 'States.Timeout',
+        reason:
+          "gave up waiting for its lane (widgets#dev): the runs ahead of it took longer than this pipeline's longest run",
+      });
     });
 
     it('records a failure on the run and reports it on the commit', async () => {
