@@ -43,6 +43,8 @@ export class WebhookIngress extends Construct {
   readonly api: RestApi;
   readonly receiver: GantryFunction;
   readonly deadLetterQueue: Queue;
+  /** The stage's JSON access logs: every request, the ones the stage throttled (429) included. */
+  readonly accessLogs: LogGroup;
 
   constructor(scope: Construct, id: string, props: WebhookIngressProps) {
     super(scope, id);
@@ -68,7 +70,11 @@ export class WebhookIngress extends Construct {
       },
     });
     this.grantReceiver(props);
-    this.api = this.restApi(props);
+    this.accessLogs = new LogGroup(this, 'AccessLogs', {
+      retention: RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.api = this.restApi(props, this.accessLogs);
   }
 
   /** The URL a provider's webhook is configured with. */
@@ -90,11 +96,7 @@ export class WebhookIngress extends Construct {
     props.connections.grantRead(fn);
   }
 
-  private restApi(props: WebhookIngressProps): RestApi {
-    const accessLogs = new LogGroup(this, 'AccessLogs', {
-      retention: RetentionDays.THREE_MONTHS,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
+  private restApi(props: WebhookIngressProps, accessLogs: LogGroup): RestApi {
     const api = new RestApi(this, 'Api', {
       restApiName: 'gantry-webhooks',
       description: 'Gantry webhook front door',

@@ -9,6 +9,7 @@ import { pipelineDefinition } from '../config/definitions';
 import { connectionApiUrl, type GantryConfig } from '../config/schema';
 import { AuditCheckpoints, grantAuditAppend } from '../constructs/audit-checkpoints';
 import { Deployments, type NamedTarget } from '../constructs/deployments';
+import { Monitoring } from '../constructs/monitoring';
 import { artifactsBucketName, DELIVERIES_TABLE_NAME } from '../constructs/names';
 import { OperatorApi } from '../constructs/operator-api';
 import { Pipeline } from '../constructs/pipeline/pipeline';
@@ -30,6 +31,7 @@ export class GantryControlPlaneStack extends Stack {
   readonly pipelines: Pipeline[];
   readonly operators: OperatorApi;
   readonly checkpoints: AuditCheckpoints;
+  readonly monitoring: Monitoring;
   /** Present when some environment has a deploy target. */
   readonly deployments?: Deployments;
 
@@ -99,6 +101,19 @@ export class GantryControlPlaneStack extends Stack {
       grantAuditAppend(writer, auditKeys, config.audit);
     }
     this.checkpoints = new AuditCheckpoints(this, 'AuditCheckpoints', { keys: auditKeys, config: config.audit });
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      webhookApi: this.ingress.api,
+      webhookAccessLogs: this.ingress.accessLogs,
+      receiver: this.ingress.receiver.function,
+      webhookDeadLetters: this.ingress.deadLetterQueue,
+      triggerDeadLetters,
+      pipelines: config.pipelines.flatMap(({ name }, i) => {
+        const pipeline = this.pipelines[i];
+        return pipeline ? [{ name, run: pipeline.stateMachine, admission: pipeline.admission }] : [];
+      }),
+      checkpoints: this.checkpoints.handler.function,
+      functions: [...writers, this.checkpoints.handler].map((w) => w.function),
+    });
     this.addStackDependency(data, 'tables and the artifacts bucket are referenced by name');
     const account = this.ingress.api.node.tryFindChild('Account');
     if (account) this.operators.api.deploymentStage.node.addDependency(account);

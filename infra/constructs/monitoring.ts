@@ -1,0 +1,332 @@
+import { Aws, CfnOutput, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
+import {
+  Alarm,
+  AlarmStatusWidget,
+  ComparisonOperator,
+  Dashboard,
+  GraphWidget,
+  type IMetric,
+  MathExpression,
+  type Metric,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { FilterPattern, type ILogGroup, MetricFilter } from 'aws-cdk-lib/aws-logs';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { DIMENSION, METRIC, METRICS_NAMESPACE } from '../../shared/observability';
+
+/** One pipeline's two state machines. */
+export interface MonitoredPipeline {
+  readonly name: string;
+  /** The Standard machine a run executes. */
+  readonly run: IStateMachine;
+  /** The Express machine a trigger rule starts, which starts the run. */
+  readonly admission: IStateMachine;
+}
+
+export interface MonitoringProps {
+  /** The webhook front door. */
+  readonly webhookApi: RestApi;
+  /** Its stage's JSON access logs (with `status`): the only record of requests the stage throttled. */
+  readonly webhookAccessLogs: ILogGroup;
+  readonly receiver: IFunction;
+  readonly webhookDeadLetters: IQueue;
+  readonly triggerDeadLetters: IQueue;
+  readonly pipelines: readonly MonitoredPipeline[];
+  /** The function that signs audit checkpoints. */
+  readonly checkpoints: IFunction;
+  /** Every Gantry function, for the dashboard's errors graph. */
+  readonly functions: readonly IFunction[];
+  /** @default 'gantry-control-plane' */
+  readonly dashboardName?: string;
+}
+
+/** Metric name of the webhook stage's throttled requests (429 in its access logs). */
+export const WEBHOOK_THROTTLED_METRIC = 'WebhookRequestsThrottled';
+
+const PERIOD = Duration.minutes(5);
+
+/**
+ * The control plane watching itself: alarms on what must never happen unnoticed (dead letters,
+ * front-door failures and throttling, failed and timed-out executions, checkpoint failures), each
+ * notifying one SNS topic when it fires and when it clears, and a dashboard showing the same.
+ */
+export class Monitoring extends Construct {
+  /** Subscribe here (e-mail, chat, paging) to hear every alarm. */
+  readonly topic: Topic;
+  readonly alarms: Alarm[] = [];
+  readonly dashboard: Dashboard;
+
+  constructor(scope: Construct, id: string, props: MonitoringProps) {
+    super(scope, id);
+    this.topic = alarmTopic(this);
+    const deadLetters = this.deadLetterAlarms(props);
+    const throttled = webhookThrottled(props);
+    this.frontDoorAlarms(props, throttled);
+    const pipelines = props.pipelines.map((p) => this.pipelineAlarms(p));
+    const checkpoints = this.checkpointAlarm(props);
+    this.dashboard = new Dashboard(this, 'Dashboard', {
+      dashboardName: props.dashboardName ?? 'gantry-control-plane',
+      defaultInterval: Duration.hours(6),
+    });
+    this.dashboard.addWidgets(
+      new AlarmStatusWidget({ title: 'Gantry alarms', alarms: this.alarms, width: 24, height: 4 }),
+    );
+    this.dashboard.addWidgets(
+      graph('Dead-letter queues: messages waiting', deadLetters),
+      ...frontDoorGraphs(props, throttled),
+    );
+    this.dashboard.addWidgets(
+      ...functionGraphs(props),
+      graph('Audit checkpoints', [...checkpoints, checkpointsWritten()]),
+    );
+    for (const [i, pipeline] of props.pipelines.entries())
+      this.dashboard.addWidgets(...pipelineGraphs(pipeline, pipelines[i] ?? []));
+    new CfnOutput(this, 'AlarmTopicArn', {
+      description: 'Subscribe to this SNS topic to hear every Gantry alarm (aws sns subscribe --topic-arn …)',
+      value: this.topic.topicArn,
+    }).overrideLogicalId('AlarmTopicArn');
+    new CfnOutput(this, 'DashboardName', {
+      description: 'The CloudWatch dashboard of the control plane',
+      value: this.dashboard.dashboardName,
+    }).overrideLogicalId('DashboardName');
+  }
+
+  private deadLetterAlarms(props: MonitoringProps): Metric[] {
+    const queues = [
+      [
+        'webhook',
+        props.webhookDeadLetters,
+        'deliveries the bus would not take (redrive: gantry dlq redrive --queue webhooks)',
+      ],
+      [
+        'trigger',
+        props.triggerDeadLetters,
+        'events a rule could not deliver: a change that started no run, or a deployment event (redrive: gantry dlq redrive --queue triggers)',
+      ],
+    ] as const;
+    return queues.map(([name, queue, what]) => {
+      const metric = queue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: PERIOD });
+      this.alarm(`${name}-dlq-not-empty`, metric, `The ${name} dead-letter queue holds ${what}.`);
+      return metric.with({ label: `${name} DLQ` });
+    });
+  }
+
+  private frontDoorAlarms(props: MonitoringProps, throttled: Metric): void {
+    this.alarm(
+      'webhook-api-5xx',
+      props.webhookApi.metricServerError({ statistic: 'Sum', period: PERIOD }),
+      'The webhook API answered 5xx: providers retry some deliveries, not all.',
+    );
+    this.alarm(
+      'webhook-api-throttled',
+      throttled,
+      'The webhook API stage throttled deliveries (429): raise its rate limit or find the sender.',
+    );
+    this.alarm(
+      'webhook-receiver-errors',
+      props.receiver.metricErrors({ statistic: 'Sum', period: PERIOD }),
+      'The webhook receiver crashed or timed out (it answers every delivery it can, so this is a fault).',
+    );
+    this.alarm(
+      'webhook-receiver-throttles',
+      props.receiver.metricThrottles({ statistic: 'Sum', period: PERIOD }),
+      'Lambda throttled the webhook receiver: deliveries were answered 5xx for want of concurrency.',
+    );
+  }
+
+  private pipelineAlarms(pipeline: MonitoredPipeline): Metric[] {
+    const { name, run, admission } = pipeline;
+    const metrics = [
+      [
+        `pipeline-${name}-failed`,
+        run.metricFailed({ period: PERIOD }),
+        `A run of ${name} failed: a failed build, gate, approval or deploy fails the execution too; see gantry runs show.`,
+      ],
+      [
+        `pipeline-${name}-timed-out`,
+        run.metricTimedOut({ period: PERIOD }),
+        `A run of ${name} hit its state machine's timeout.`,
+      ],
+      [
+        `admission-${name}-failed`,
+        admission.metricFailed({ period: PERIOD }),
+        `A change to ${name} could not start its run after every retry.`,
+      ],
+      [
+        `admission-${name}-timed-out`,
+        admission.metricTimedOut({ period: PERIOD }),
+        `Admission of a change to ${name} timed out: its run may not have started.`,
+      ],
+    ] as const;
+    return metrics.map(([alarmId, metric, description]) => {
+      this.alarm(alarmId, metric, description);
+      return metric.with({ label: alarmId });
+    });
+  }
+
+  private checkpointAlarm(props: MonitoringProps): Metric[] {
+    const errors = props.checkpoints.metricErrors({ statistic: 'Sum', period: PERIOD });
+    this.alarm(
+      'audit-checkpoint-failed',
+      errors,
+      'Signing an audit checkpoint failed (error or timeout): the ledger has a gap in its signed evidence until the next one.',
+    );
+    return [errors.with({ label: 'checkpoint errors' })];
+  }
+
+  /** Any datapoint above zero in one period fires; no data is no trouble. */
+  private alarm(name: string, metric: IMetric, description: string): Alarm {
+    const alarm = new Alarm(this, `Alarm-${name}`, {
+      alarmName: `gantry-${name}`,
+      alarmDescription: description,
+      metric,
+      threshold: 0,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    alarm.addAlarmAction(new SnsAction(this.topic));
+    alarm.addOkAction(new SnsAction(this.topic));
+    this.alarms.push(alarm);
+    return alarm;
+  }
+}
+
+/**
+ * The alarm topic: encrypted with a key of its own, because CloudWatch cannot publish to a topic
+ * under the AWS-managed SNS key (its key policy does not let CloudWatch use it); TLS only.
+ */
+function alarmTopic(scope: Construct): Topic {
+  const key = new Key(scope, 'TopicKey', {
+    description: 'Gantry alarm topic',
+    enableKeyRotation: true,
+    removalPolicy: RemovalPolicy.DESTROY,
+    pendingWindow: Duration.days(7),
+  });
+  // CloudWatch encrypts each alarm notification with this key as it publishes.
+  key.addToResourcePolicy(
+    new PolicyStatement({
+      principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+      resources: ['*'],
+    }),
+  );
+  const topic = new Topic(scope, 'Topic', {
+    topicName: 'gantry-alarms',
+    displayName: 'Gantry alarms',
+    masterKey: key,
+    enforceSSL: true,
+  });
+  // The topic policy replaces SNS's default one, so CloudWatch is named: only this account's alarms.
+  topic.addToResourcePolicy(
+    new PolicyStatement({
+      principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+      actions: ['sns:Publish'],
+      resources: [topic.topicArn],
+      conditions: {
+        ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:*` },
+        StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+      },
+    }),
+  );
+  return topic;
+}
+
+/** API Gateway has no throttle metric for a REST stage: the 429s in its access logs are counted instead. */
+function webhookThrottled(props: MonitoringProps): Metric {
+  const filter = new MetricFilter(props.webhookAccessLogs, 'Throttled', {
+    logGroup: props.webhookAccessLogs,
+    // The receiver never answers 429 itself, so each one is the stage (or the account) throttling.
+    filterPattern: FilterPattern.stringValue('$.status', '=', '429'),
+    metricNamespace: METRICS_NAMESPACE,
+    metricName: WEBHOOK_THROTTLED_METRIC,
+    metricValue: '1',
+  });
+  return filter.metric({ statistic: 'Sum', period: PERIOD });
+}
+
+function graph(title: string, metrics: readonly IMetric[], width = 8): GraphWidget {
+  return new GraphWidget({ title, left: [...metrics], width, height: 6 });
+}
+
+/**
+ * A CloudWatch SEARCH over Gantry's own metrics with exactly these dimensions: one line per
+ * dimension value (per pipeline, per function, per outcome), whatever the config holds.
+ */
+function search(dimensions: readonly string[], filter: string, statistic = 'Sum'): MathExpression {
+  const schema = [METRICS_NAMESPACE, ...dimensions].join(',');
+  return new MathExpression({
+    expression: `SEARCH('{${schema}} ${filter}', '${statistic}', ${PERIOD.toSeconds()})`,
+    usingMetrics: {},
+    period: PERIOD,
+  });
+}
+
+function frontDoorGraphs(props: MonitoringProps, throttled: Metric): GraphWidget[] {
+  const api = props.webhookApi;
+  const { service, outcome } = DIMENSION;
+  return [
+    graph('Webhook API', [
+      api.metricCount({ statistic: 'Sum', period: PERIOD, label: 'requests' }),
+      api.metricClientError({ statistic: 'Sum', period: PERIOD, label: '4xx' }),
+      api.metricServerError({ statistic: 'Sum', period: PERIOD, label: '5xx' }),
+      throttled.with({ label: 'throttled (429)' }),
+    ]),
+    graph('Deliveries by outcome', [
+      search([service, outcome], `MetricName="${METRIC.deliveries}"`),
+      search([service], `MetricName="${METRIC.deliveriesDeadLettered}"`),
+    ]),
+  ];
+}
+
+function functionGraphs(props: MonitoringProps): GraphWidget[] {
+  const { service, outcome } = DIMENSION;
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudWatch dynamic label, filled in by the console
+  const dynamicName = "${PROP('Dim.FunctionName')}";
+  return [
+    graph('Failed invocations by function (Gantry metrics)', [
+      search([service, outcome], `MetricName="${METRIC.invocations}" ${outcome}="failed"`),
+    ]),
+    graph(
+      'Lambda errors and throttles (timeouts included)',
+      props.functions.flatMap((fn) => [
+        fn.metricErrors({ statistic: 'Sum', period: PERIOD, label: `errors ${dynamicName}` }),
+        fn.metricThrottles({ statistic: 'Sum', period: PERIOD, label: `throttles ${dynamicName}` }),
+      ]),
+    ),
+  ];
+}
+
+/** Checkpoint invocations by outcome: a flat line where there should be one an interval is a stopped schedule. */
+function checkpointsWritten(): MathExpression {
+  const { service, outcome } = DIMENSION;
+  return search([service, outcome], `MetricName="${METRIC.invocations}" ${service}="audit-checkpoint"`);
+}
+
+function pipelineGraphs(pipeline: MonitoredPipeline, alarmed: readonly Metric[]): GraphWidget[] {
+  const { name, run } = pipeline;
+  const dimensions = [DIMENSION.service, DIMENSION.pipeline, DIMENSION.outcome];
+  const ofPipeline = `${DIMENSION.pipeline}="${name}"`;
+  return [
+    graph(`Pipeline ${name}: executions`, [
+      run.metricStarted({ period: PERIOD, label: 'started' }),
+      run.metricSucceeded({ period: PERIOD, label: 'succeeded' }),
+      ...alarmed,
+    ]),
+    graph(`Pipeline ${name}: steps by outcome`, [
+      search(dimensions, `MetricName="${METRIC.invocations}" ${ofPipeline}`),
+    ]),
+    graph(`Pipeline ${name}: step duration (p90)`, [
+      search(dimensions, `MetricName="${METRIC.duration}" ${ofPipeline}`, 'p90'),
+    ]),
+  ];
+}
