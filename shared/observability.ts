@@ -27,11 +27,11 @@ export const METRICS_NAMESPACE = 'Gantry';
  * `service` (the function's folder under `functions/`) to each.
  */
 export const METRIC = {
-  /** Every invocation of every function: dimensions {service, Outcome} and, for a run's steps, {service, Pipeline, Outcome}. */
+  /** Every invocation of every function: dimensions {service, Outcome}, or {service, Pipeline, Outcome} for a run's steps. */
   invocations: 'Invocations',
   /** Milliseconds the handler ran, with the same dimensions as Invocations. */
   duration: 'Duration',
-  /** Webhook deliveries answered, by Outcome ({service, Outcome}; refusals also {service, Outcome, Reason}). */
+  /** Webhook deliveries answered: {service, Outcome}, refusals {service, Outcome, Reason}. */
   deliveries: 'Deliveries',
   /** SourceEvents an accepted delivery put on the bus. */
   eventsPublished: 'EventsPublished',

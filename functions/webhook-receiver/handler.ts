@@ -20,8 +20,7 @@ async function receive(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResu
 function count(outcome: HttpOutcome): void {
   const deliveries = o11y.metrics.singleMetric();
   if (outcome.kind === 'refused') {
-    deliveries.addDimensions({ [DIMENSION.outcome]: 'refused' });
-    deliveries.addDimensions({ [DIMENSION.outcome]: 'refused', [DIMENSION.reason]: outcome.code });
+    deliveries.addDimension(DIMENSION.outcome, 'refused').addDimension(DIMENSION.reason, outcome.code);
   } else {
     deliveries.addDimension(DIMENSION.outcome, outcome.kind === 'failed' ? 'failed' : outcome.receipt.outcome);
   }

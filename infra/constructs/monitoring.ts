@@ -259,13 +259,15 @@ function graph(title: string, metrics: readonly IMetric[], width = 8): GraphWidg
 }
 
 /**
- * A CloudWatch SEARCH over Gantry's own metrics with exactly these dimensions: one line per
- * dimension value (per pipeline, per function, per outcome), whatever the config holds.
+ * A CloudWatch SEARCH over Gantry's own metrics: one line per dimension value (per pipeline, per
+ * function, per outcome), whatever the config holds. `dimensions` picks the exact dimension set;
+ * `'any'` takes every set the metric is emitted with (steps add Pipeline, refusals add Reason).
  */
-function search(dimensions: readonly string[], filter: string, statistic = 'Sum'): MathExpression {
-  const schema = [METRICS_NAMESPACE, ...dimensions].join(',');
+function search(dimensions: readonly string[] | 'any', filter: string, statistic = 'Sum'): MathExpression {
+  const scope =
+    dimensions === 'any' ? `Namespace="${METRICS_NAMESPACE}"` : `{${[METRICS_NAMESPACE, ...dimensions].join(',')}}`;
   return new MathExpression({
-    expression: `SEARCH('{${schema}} ${filter}', '${statistic}', ${PERIOD.toSeconds()})`,
+    expression: `SEARCH('${scope} ${filter}', '${statistic}', ${PERIOD.toSeconds()})`,
     usingMetrics: {},
     period: PERIOD,
   });
@@ -273,7 +275,7 @@ function search(dimensions: readonly string[], filter: string, statistic = 'Sum'
 
 function frontDoorGraphs(props: MonitoringProps, throttled: Metric): GraphWidget[] {
   const api = props.webhookApi;
-  const { service, outcome } = DIMENSION;
+  const { service } = DIMENSION;
   return [
     graph('Webhook API', [
       api.metricCount({ statistic: 'Sum', period: PERIOD, label: 'requests' }),
@@ -282,19 +284,19 @@ function frontDoorGraphs(props: MonitoringProps, throttled: Metric): GraphWidget
       throttled.with({ label: 'throttled (429)' }),
     ]),
     graph('Deliveries by outcome', [
-      search([service, outcome], `MetricName="${METRIC.deliveries}"`),
+      search('any', `MetricName="${METRIC.deliveries}"`),
       search([service], `MetricName="${METRIC.deliveriesDeadLettered}"`),
     ]),
   ];
 }
 
 function functionGraphs(props: MonitoringProps): GraphWidget[] {
-  const { service, outcome } = DIMENSION;
+  const { outcome } = DIMENSION;
   // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudWatch dynamic label, filled in by the console
   const dynamicName = "${PROP('Dim.FunctionName')}";
   return [
     graph('Failed invocations by function (Gantry metrics)', [
-      search([service, outcome], `MetricName="${METRIC.invocations}" ${outcome}="failed"`),
+      search('any', `MetricName="${METRIC.invocations}" ${outcome}="failed"`),
     ]),
     graph(
       'Lambda errors and throttles (timeouts included)',

@@ -50,15 +50,19 @@ export function httpOutcome(response: { readonly statusCode: number }): Invocati
   return response.statusCode >= 400 ? 'refused' : 'succeeded';
 }
 
-/** Adds the invocation's metrics; logMetrics flushes them (as EMF on the function's log) when the handler returns. */
+/**
+ * Adds the invocation's metrics; logMetrics flushes them (as EMF on the function's log) when the
+ * handler returns. One dimension set each: {service, Outcome}, or {service, Pipeline, Outcome} for
+ * a run's step (two sets sharing Outcome would make Powertools warn on every invocation).
+ */
 export function recordInvocation(
   metrics: Metrics,
   outcome: InvocationOutcome,
   durationMs: number,
   labels: InvocationLabels = {},
 ): void {
-  metrics.addDimensions({ [DIMENSION.outcome]: outcome });
-  if (labels.pipeline) metrics.addDimensions({ [DIMENSION.pipeline]: labels.pipeline, [DIMENSION.outcome]: outcome });
+  if (labels.pipeline) metrics.addDimension(DIMENSION.pipeline, labels.pipeline);
+  metrics.addDimension(DIMENSION.outcome, outcome);
   metrics.addMetric(METRIC.invocations, MetricUnit.Count, 1);
   metrics.addMetric(METRIC.duration, MetricUnit.Milliseconds, durationMs);
 }

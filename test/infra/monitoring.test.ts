@@ -178,7 +178,7 @@ describe('the dashboard', () => {
     expect(body).toContain(
       `SEARCH('{Gantry,service,Pipeline,Outcome} MetricName=\\\\\\"Invocations\\\\\\" Pipeline=\\\\\\"widgets\\\\\\"`,
     );
-    expect(body).toContain(`SEARCH('{Gantry,service,Outcome} MetricName=\\\\\\"Deliveries\\\\\\"`);
+    expect(body).toContain(`SEARCH('Namespace=\\\\\\"Gantry\\\\\\" MetricName=\\\\\\"Deliveries\\\\\\"`);
     control.hasOutput('DashboardName', {});
   });
 });

@@ -17,6 +17,7 @@ const context = {
 type Line = Record<string, unknown> & { _aws?: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][] }[] } };
 
 let lines: Line[];
+let warnings: string[];
 
 beforeAll(() => {
   Object.assign(process.env, { POWERTOOLS_SERVICE_NAME: 'evaluate-gates', POWERTOOLS_METRICS_NAMESPACE: 'Gantry' });
@@ -24,6 +25,8 @@ beforeAll(() => {
 
 beforeEach(() => {
   lines = [];
+  warnings = [];
+  jest.spyOn(console, 'warn').mockImplementation((...args: unknown[]) => void warnings.push(args.join(' ')));
   for (const stream of [process.stdout, process.stderr]) {
     jest.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
       lines.push(
@@ -108,12 +111,10 @@ describe('stepHandler metrics', () => {
     expect(line?.Duration).toEqual(expect.any(Number));
     const directive = line?._aws?.CloudWatchMetrics[0];
     expect(directive?.Namespace).toBe('Gantry');
-    expect(directive?.Dimensions).toEqual([
-      ['service', 'Outcome'],
-      ['service', 'Pipeline', 'Outcome'],
-    ]);
+    expect(directive?.Dimensions).toEqual([['service', 'Pipeline', 'Outcome']]);
     const names = lines.flatMap((l) => Object.keys(l));
     expect(names.some((n) => n.includes(plan.pipeline) || n.includes('succeeded'))).toBe(false);
+    expect(warnings).toEqual([]);
   });
 
   it('counts a throwing step as failed, and an invalid input as failed without a pipeline it cannot know', async () => {
