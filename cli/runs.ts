@@ -121,6 +121,14 @@ export function describeRun(run: RunRecord, log: readonly string[]): string {
       `  undoes run ${r.ofRunId ?? '-'}, redeploys version ${r.version} of run ${r.toRunId}`,
     );
   }
+  if (run.plan.retry) {
+    const r = run.plan.retry;
+    out.push(
+      '',
+      `Retry requested by ${r.requestedBy}: "${r.reason}"`,
+      `  runs commit ${run.commit} again, as run ${r.ofRunId} did`,
+    );
+  }
   if (run.failure) out.push('', `Failed in ${run.failure.stage}: ${run.failure.reason}`);
   if (run.cancelledBy) out.push('', `Cancelled: superseded by run ${run.cancelledBy}`);
   if (log.length > 0)

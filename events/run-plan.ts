@@ -29,6 +29,7 @@ export type ChangeStart = z.infer<typeof ChangeStartSchema>;
 /** A pipeline execution's whole input: a change's (from admission), or a rollback's run id (from the operator API). */
 export const PipelineStartSchema = z.union([
   z.object({ rollback: z.object({ runId: z.string().min(1) }) }),
+  z.object({ retry: z.object({ runId: z.string().min(1) }) }),
   // Admission's StartExecution (associateWithParent) adds AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.
   ChangeStartSchema,
 ]);
@@ -37,7 +38,7 @@ export type PipelineStart = z.infer<typeof PipelineStartSchema>;
 /**
  * ResolvePlan's input: the pipeline, the execution's identity (from the context object), and the
  * execution's whole input as `start`, which only two paths send: admission (a change's trigger
- * and source) and the operator API (a rollback's run id). Anything else fails here, on the record.
+ * and source) and the operator API (a rollback's or a retry's run id). Anything else fails here, on the record.
  */
 export const ResolveRequestSchema = z.object({
   pipeline: PipelineDefinitionSchema,
@@ -74,6 +75,8 @@ export const RunPlanSchema = z.object({
     })
     .nullable()
     .default(null),
+  /** A retry: the run it runs again, who asked and why (null for first runs of a change). */
+  retry: z.object({ ofRunId: z.string(), reason: z.string(), requestedBy: z.string() }).nullable().default(null),
   lane: z.string(),
   concurrency: z.enum(['queued', 'superseded']),
   approval: z

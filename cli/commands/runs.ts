@@ -11,7 +11,7 @@ export function registerRunsCommands(program: Command): void {
     program
       .command('runs')
       .description(
-        'pipeline runs: list, show, approve, reject, cancel, rollback (local mode when it runs here; AWS with --region or --profile)',
+        'pipeline runs: list, show, approve, reject, cancel, retry, rollback (local mode when it runs here; AWS with --region or --profile)',
       ),
   );
   const common = () => runs.opts<Common>();
@@ -99,6 +99,33 @@ export function registerRunsCommands(program: Command): void {
         out.outcome === 'deployment_stopped'
           ? `Run ${run.runId.slice(0, 12)}: deployment stopped; CodeDeploy sends traffic back to the previous version and the run fails with your reason.\n`
           : `Run ${run.runId.slice(0, 12)} cancelled.\n`,
+      );
+    });
+
+  runs
+    .command('retry')
+    .description("run an ended run's commit again as a new run: built, gated and approved again (linked and audited)")
+    .argument('<run>', 'run id, or its first characters')
+    .requiredOption('--reason <text>', 'why: recorded in the audit ledger')
+    .option('--as <identity>', 'local mode: who retries (an operator identity of gantry.config.yaml)')
+    .option('--json', 'print the new run as JSON')
+    .action(async (id: string, options: { reason: string; as?: string; json?: boolean }) => {
+      const { resolveTarget, callOperatorApi } = await import('../target');
+      const { findRun } = await import('../runs');
+      const target = await resolveTarget(common());
+      const run = await findRun(target, id);
+      const out = accepted(
+        await callOperatorApi(
+          target,
+          `runs/${encodeURIComponent(run.runId)}/retry`,
+          { reason: options.reason },
+          options.as,
+        ),
+      ) as { runId: string; retryOf: string; commit: string; environment: string | null; queued: boolean };
+      if (options.json) return printJson(out);
+      process.stdout.write(
+        `Retrying commit ${out.commit.slice(0, 12)}${out.environment ? ` for ${out.environment}` : ''} as a new run (retry of ${out.retryOf.slice(0, 12)})${out.queued ? ', queued behind the run active in its lane' : ''}.\n` +
+          `New run: ${out.runId}  (follow it: gantry runs show ${out.runId})\n`,
       );
     });
 

@@ -148,6 +148,12 @@ export class OperatorApi extends Construct {
       requestModels: { 'application/json': reasoned('Cancel', {}) },
       requestParameters: { 'method.request.path.runId': true },
     });
+    run.addResource('retry').addMethod('POST', integration, {
+      authorizationType: AuthorizationType.IAM,
+      requestValidator: validator,
+      requestModels: { 'application/json': reasoned('Retry', {}) },
+      requestParameters: { 'method.request.path.runId': true },
+    });
     const name = { type: JsonSchemaType.STRING, minLength: 1 };
     api.root.addResource('rollbacks').addMethod('POST', integration, {
       authorizationType: AuthorizationType.IAM,

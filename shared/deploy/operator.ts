@@ -13,6 +13,8 @@ import { answerDeployment, type DeployDeps } from './release';
 export const OPERATOR_ERRORS = {
   run_not_found: 404,
   not_active: 409,
+  still_active: 409,
+  not_retryable: 409,
   not_deployed: 409,
   nothing_to_roll_back: 409,
   ambiguous: 400,
@@ -124,9 +126,96 @@ export async function rollback(deps: OperatorDeps, request: RollbackRequest): Pr
   // Only the run's id: the execution loads the plan recorded above, never one from its input.
   await deps.executions
     .startExecution(stateMachineOf(subject.executionArn), name, { rollback: { runId: name } })
-    .catch((error: unknown) => failUnstarted(deps, plan, error));
+    .catch((error: unknown) => failUnstarted(deps, plan, error, 'rollback'));
   deps.logger.info('rollback started', { runId: name, of: subject.runId, to: good.runId, version });
   return { runId: name, environment: subject.environment, rollbackOf: subject.runId, toRunId: good.runId, version };
+}
+
+export interface RetryOutcome {
+  readonly runId: string;
+  readonly retryOf: string;
+  readonly commit: string;
+  readonly environment: string | null;
+  /** The new run waits for its lane behind a run still active there. */
+  readonly queued: boolean;
+}
+
+/**
+ * `gantry runs retry`: runs an ended run's commit again as a new run, linked to the one it
+ * repeats and audited. It builds, gates and asks for the approval its environment requires
+ * today, and whoever asked for it may not approve it. It takes its lane like any run.
+ */
+export async function retry(deps: OperatorDeps, request: OperatorRequest & { runId: string }): Promise<RetryOutcome> {
+  const reason = requireReason(request);
+  const subject = await runOrFail(deps, request.runId);
+  const { actor, authority } = await authorizedOperator(deps, subject, request.principal);
+  const { principal } = request;
+  if (ACTIVE_STATUSES.includes(subject.status))
+    throw new OperatorActionError(
+      'still_active',
+      `run ${subject.runId} is ${subject.status}: cancel it first, or let it end`,
+    );
+  if (subject.plan.trigger === 'rollback')
+    throw new OperatorActionError(
+      'not_retryable',
+      `run ${subject.runId} is a rollback: ask for a new one (gantry runs rollback)`,
+    );
+  if (subject.plan.skip)
+    throw new OperatorActionError(
+      'not_retryable',
+      `run ${subject.runId} was skipped (${subject.plan.skipReason}): nothing to run again`,
+    );
+  const name = `retry-${ulid().toLowerCase()}`;
+  const busy = (await deps.runs.list({ lane: subject.lane, limit: 20 })).some((r) =>
+    ACTIVE_STATUSES.includes(r.status),
+  );
+  const plan: RunPlan = {
+    ...subject.plan,
+    runId: name,
+    executionArn: replaceName(subject.executionArn, name),
+    // The approval the environment asks for today, not the one the first run started with.
+    approval: subject.plan.environment === null ? null : approvalPolicyOf(authority.environment),
+    retry: { ofRunId: subject.runId, reason, requestedBy: actor },
+  };
+  await deps.runs.create(plan, busy ? 'QUEUED' : 'RUNNING', deps.clock());
+  await deps.audit.record({
+    type: 'operator.action',
+    actor: { type: 'user', id: actor, providerIdentity: principal },
+    subject: subjectOf(plan),
+    outcome: 'info',
+    details: {
+      action: 'retry',
+      reason,
+      target: `commit ${subject.commit} again, as run ${name} (retry of run ${subject.runId})`,
+    },
+    correlationId: plan.change.deliveryId,
+  });
+  await deps.audit.record({
+    type: 'run.started',
+    actor: { type: 'user', id: actor, providerIdentity: principal },
+    subject: subjectOf(plan),
+    outcome: 'info',
+    details: {
+      trigger: plan.trigger,
+      branch: plan.branch,
+      pullRequest: plan.pullRequest,
+      deliveryId: plan.change.deliveryId,
+      queued: busy,
+    },
+    correlationId: plan.change.deliveryId,
+  });
+  // Only the run's id: the execution loads the plan recorded above, never one from its input.
+  await deps.executions
+    .startExecution(stateMachineOf(subject.executionArn), name, { retry: { runId: name } })
+    .catch((error: unknown) => failUnstarted(deps, plan, error, 'retry'));
+  deps.logger.info('retry started', { runId: name, of: subject.runId, queued: busy });
+  return {
+    runId: name,
+    retryOf: subject.runId,
+    commit: subject.commit,
+    environment: subject.environment,
+    queued: busy,
+  };
 }
 
 /**
@@ -177,9 +266,14 @@ export async function cancel(
   return { outcome: 'cancelled' };
 }
 
-/** A rollback whose execution never started ends FAILED, on the record, and frees its lane. */
-async function failUnstarted(deps: OperatorDeps, plan: RunPlan, error: unknown): Promise<never> {
-  const reason = `the rollback's execution could not be started (${error instanceof Error ? error.name : 'unknown error'}); ask again`;
+/** A rollback or retry whose execution never started ends FAILED, on the record, and frees its lane. */
+async function failUnstarted(
+  deps: OperatorDeps,
+  plan: RunPlan,
+  error: unknown,
+  action: 'rollback' | 'retry',
+): Promise<never> {
+  const reason = `the ${action}'s execution could not be started (${error instanceof Error ? error.name : 'unknown error'}); ask again`;
   const now = deps.clock();
   await deps.runs.setStatus(
     plan.runId,

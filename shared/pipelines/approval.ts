@@ -197,7 +197,7 @@ async function settle(
 /**
  * Separation of duties over the whole change: whoever wrote or committed any of its commits
  * (as the delivery lists them, completed through the provider's API), pushed it, sent it or opened
- * its pull request, and whoever asked for a rollback, may not approve it. It fails closed: an
+ * its pull request, and whoever asked for a rollback or a retry, may not approve it. It fails closed: an
  * approver Gantry cannot recognise at the provider, or a change whose commits Gantry could not
  * list whole, is refused with what to configure.
  */
@@ -208,6 +208,8 @@ export function separationConflict(approver: EligibleApprover, plan: RunPlan): s
   const emails = approver.emails.map((e) => e.toLowerCase());
   if (plan.rollback !== null && plan.rollback.requestedBy === who)
     return `${who} asked for this rollback; another approver must decide`;
+  if (plan.retry !== null && plan.retry.requestedBy === who)
+    return `${who} asked for this retry; another approver must decide`;
   if (username === undefined || emails.length === 0)
     return `Gantry cannot tell whether ${who} took part in this change: set approvers.identities.${who}.git.${provider} (their ${provider} username) and .emails (their commit e-mails)`;
   const { change } = plan;

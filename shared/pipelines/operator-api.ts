@@ -1,10 +1,11 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
-import { cancel, OperatorActionError, type OperatorDeps, rollback } from '../deploy/operator';
+import { cancel, OperatorActionError, type OperatorDeps, retry, rollback } from '../deploy/operator';
 import type { RunRecord } from '../runs/model';
 import { DecisionError, decide, subjectOf } from './approval';
 
 const DecisionBodySchema = z.object({ decision: z.enum(['approve', 'reject']), reason: z.string().max(2000) });
+/** Cancel and retry: only why. */
 const CancelBodySchema = z.object({ reason: z.string().max(2000) });
 const RollbackBodySchema = z
   .object({
@@ -16,8 +17,8 @@ const RollbackBodySchema = z
   .refine((b) => (b.runId === undefined) !== (b.environment === undefined), 'name a run or an environment');
 
 /**
- * The IAM-authorized operator API: POST /runs/{runId}/decision, /runs/{runId}/cancel and
- * /rollbacks. The operator is the caller's IAM principal as API Gateway's authorizer established
+ * The IAM-authorized operator API: POST /runs/{runId}/decision, /runs/{runId}/cancel,
+ * /runs/{runId}/retry and /rollbacks. The operator is the caller's IAM principal as API Gateway's authorizer established
  * it (`requestContext.identity.userArn`), never a name the caller typed.
  */
 export async function answerOperatorRequest(
@@ -31,6 +32,11 @@ export async function answerOperatorRequest(
   if (event.httpMethod === 'POST' && event.resource === '/runs/{runId}/cancel') {
     return operatorAction(call, 'cancel', CancelBodySchema, 'send {"reason": "…"}', (b) =>
       cancel(deps, { runId, principal, reason: b.reason }),
+    );
+  }
+  if (event.httpMethod === 'POST' && event.resource === '/runs/{runId}/retry') {
+    return operatorAction(call, 'retry', CancelBodySchema, 'send {"reason": "…"}', (b) =>
+      retry(deps, { runId, principal, reason: b.reason }),
     );
   }
   if (event.httpMethod === 'POST' && event.resource === '/rollbacks') {

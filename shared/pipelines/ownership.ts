@@ -60,6 +60,29 @@ export async function loadRollback(deps: OwnershipDeps, runId: string, execution
   throw new ForgedInputError(`rollback refused: ${why}`);
 }
 
+/**
+ * A retry's execution carries only its run id: the plan is the one the operator API recorded
+ * (who asked, which run it repeats), for this execution, not yet ended. Anything else is refused.
+ */
+export async function loadRetry(
+  deps: OwnershipDeps,
+  runId: string,
+  executionArn: string,
+): Promise<{ plan: RunPlan; queued: boolean }> {
+  const owned = await runOfExecution(deps, { runId }, executionArn, 'retry');
+  if ('refused' in owned) throw new ForgedInputError(`retry refused: ${owned.refused}`);
+  const { run } = owned;
+  const why =
+    run.plan.retry === null
+      ? `run ${run.runId} is not a retry the operator API started`
+      : run.status !== 'RUNNING' && run.status !== 'QUEUED'
+        ? `run ${run.runId} is ${run.status}, not waiting to run`
+        : null;
+  if (why === null) return { plan: run.plan, queued: run.status === 'QUEUED' };
+  await recordForgedInput(deps, run.plan, run, executionArn, 'retry', why);
+  throw new ForgedInputError(`retry refused: ${why}`);
+}
+
 export async function recordForgedInput(
   deps: { readonly audit: AuditSink },
   input: RunPointer,

@@ -43,6 +43,7 @@ export function resolvePlan(request: PlanRequest): RunPlan {
     deploy: environment?.deploy != null,
     deployTarget: environment?.deploy ?? null,
     rollback: null,
+    retry: null,
     lane: `${pipeline.name}#${laneName}`,
     concurrency: pipeline.concurrency,
     approval: approvalPolicyOf(environment),

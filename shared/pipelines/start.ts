@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { type PlanRequest, type ResolveRequest, type RunPlan, type StartedRun, sourceEventDigest } from '../../events';
 import { ACTIVE_STATUSES } from '../runs/model';
 import { subjectOf } from './approval';
-import { ForgedInputError, loadRollback, recordForgedInput } from './ownership';
+import { ForgedInputError, loadRetry, loadRollback, recordForgedInput } from './ownership';
 import { completeParticipants } from './participants';
 import { resolvePlan } from './plan';
 import type { AdmittedChanges, ChangeHistory, PipelineDeps } from './ports';
@@ -20,6 +20,10 @@ export async function resolveRun(deps: ResolveDeps, request: ResolveRequest): Pr
   if ('rollback' in start) {
     const plan = await loadRollback(deps, start.rollback.runId, execution.id);
     return { ...plan, waitForTurn: false };
+  }
+  if ('retry' in start) {
+    const { plan, queued } = await loadRetry(deps, start.retry.runId, execution.id);
+    return { ...plan, waitForTurn: queued };
   }
   const { source, trigger } = start;
   const admitted = await deps.admissions.admittedDigest(source, source.eventId);

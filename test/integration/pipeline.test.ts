@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { git } from '../../cli/local/sample-repo';
+import { gantry } from '../support/cli';
 import { eventually, finishedRun, startTestPlane, type TestPlane } from '../support/local';
 
 /** Commits on a new branch of the sample repository as `author`. */
@@ -80,7 +81,49 @@ describe('pipelines, end to end through the local runtime', () => {
       statusesOf(push.after).find((s) => s.state === 'failure'),
     );
     expect(final.description).toContain('tests failed');
-  });
+
+    // An operator runs the same commit again: a new run, linked to this one, built and gated again.
+    const retried = await gantry(
+      'runs',
+      'retry',
+      run.runId.slice(0, 12),
+      '--reason',
+      'flaky?',
+      '--as',
+      'ops',
+      '--json',
+      '--data-dir',
+      t.dataDir,
+    );
+    expect(retried.code).toBe(0);
+    const out = JSON.parse(retried.stdout) as { runId: string; retryOf: string; commit: string };
+    expect(out).toMatchObject({ retryOf: run.runId, commit: push.after });
+    const again = await eventually('the retry to end', async () => {
+      const r = await t.runs.get(out.runId);
+      return r && r.status !== 'RUNNING' && r.status !== 'QUEUED' ? r : undefined;
+    });
+    expect(again).toMatchObject({
+      status: 'FAILED',
+      commit: push.after,
+      failure: { stage: 'gates' },
+      plan: { trigger: 'push', retry: { ofRunId: run.runId, requestedBy: 'ops', reason: 'flaky?' } },
+    });
+    expect(again.build?.id).not.toBe(run.build?.id);
+    // Nobody outside the operator groups may ask, and a run still going may not be retried.
+    const refused = await gantry(
+      'runs',
+      'retry',
+      run.runId.slice(0, 12),
+      '--reason',
+      'x',
+      '--as',
+      'alice',
+      '--data-dir',
+      t.dataDir,
+    );
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('not_an_operator');
+  }, 180_000);
 
   it('waits for a prod approval: refuses the author, accepts another approver, and the run goes on', async () => {
     const repo = t.repo();

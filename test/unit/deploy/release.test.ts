@@ -3,7 +3,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { RunPlan } from '../../../events';
 import { type RunningDynalite, startDynalite } from '../../../local/dynamodb/dynalite';
 import { runIdOf } from '../../../shared/deploy/appspec';
-import { cancel, OperatorActionError, type OperatorDeps, rollback } from '../../../shared/deploy/operator';
+import { cancel, OperatorActionError, type OperatorDeps, retry, rollback } from '../../../shared/deploy/operator';
 import {
   checkBake,
   DeploymentNotYetRecorded,
@@ -12,6 +12,7 @@ import {
   reconcileDeployment,
   startDeployment,
 } from '../../../shared/deploy/release';
+import { separationConflict } from '../../../shared/pipelines/approval';
 import { answerOperatorRequest } from '../../../shared/pipelines/operator-api';
 import { resolvePlan } from '../../../shared/pipelines/plan';
 import { resolveRun } from '../../../shared/pipelines/start';
@@ -646,6 +647,124 @@ describe('deploying a run through CodeDeploy', () => {
       ]);
       f.pipelines.deployed = DEFINITION;
       expect((await call(OLGA)).statusCode).toBe(200);
+    });
+
+    describe('retry', () => {
+      /** What the retry's execution does first: ResolvePlan loads its run, as this execution's. */
+      async function loadedRetry(runId: string, executionArn?: string) {
+        const arn = executionArn ?? (await f.runs.get(runId))?.executionArn ?? '';
+        return resolveRun(
+          { ...deps, admissions: new MemoryAdmissions() },
+          { pipeline: DEFINITION, start: { retry: { runId } }, execution: { id: arn, name: runId } },
+        );
+      }
+      /** A prod run (approval required) that failed. */
+      async function failedProdRun(): Promise<RunPlan> {
+        const plan = await devRun(Buffer.from('release'), 'e'.repeat(40), 'release/1.0');
+        await f.runs.setStatus(plan.runId, 'FAILED', f.now);
+        return plan;
+      }
+
+      it('runs a failed run’s commit again as a new, linked, audited run that is built and approved again, never by whoever asked', async () => {
+        const failed = await failedProdRun();
+        const out = await retry(deps, { runId: failed.runId, principal: ARN_BOB, reason: 'flaky test' });
+        expect(out).toMatchObject({ retryOf: failed.runId, commit: failed.commit, environment: 'prod', queued: false });
+        expect(out.runId).toMatch(/^retry-[0-9a-z]{26}$/);
+        // The execution gets only the run's id, and loads the plan the operator API recorded.
+        expect(f.executions.started).toEqual([
+          {
+            stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:gantry-pipeline-widgets',
+            name: out.runId,
+            input: { retry: { runId: out.runId } },
+          },
+        ]);
+        const plan = await loadedRetry(out.runId);
+        expect(plan).toMatchObject({
+          runId: out.runId,
+          trigger: 'push',
+          commit: failed.commit,
+          waitForTurn: false,
+          retry: { ofRunId: failed.runId, reason: 'flaky test', requestedBy: 'bob' },
+          approval: { required: true },
+        });
+        expect(f.audit.records.map((r) => [r.type, r.details.action ?? r.details.trigger])).toEqual([
+          ['operator.action', 'retry'],
+          ['run.started', 'push'],
+        ]);
+        const bob = plan.approval?.approvers.find((a) => a.identity === 'bob');
+        expect(bob && separationConflict(bob, plan)).toBe('bob asked for this retry; another approver must decide');
+      });
+
+      it('queues the retry behind a run active in its lane', async () => {
+        const failed = await failedProdRun();
+        await devRun(Buffer.from('newer'), 'f'.repeat(40), 'release/1.0');
+        const out = await retry(deps, { runId: failed.runId, principal: ARN_BOB, reason: 'again' });
+        expect(out.queued).toBe(true);
+        expect((await f.runs.get(out.runId))?.status).toBe('QUEUED');
+        await expect(loadedRetry(out.runId)).resolves.toMatchObject({ waitForTurn: true });
+      });
+
+      it('refuses what is not an ended run of a change: an active run, a rollback, no reason', async () => {
+        const active = await devRun();
+        await expect(retry(deps, { runId: active.runId, principal: OLGA, reason: 'x' })).rejects.toMatchObject({
+          code: 'still_active',
+          status: 409,
+        });
+        await f.runs.create({ ...active, runId: 'rollback-1', trigger: 'rollback' }, 'FAILED', f.now);
+        await expect(retry(deps, { runId: 'rollback-1', principal: OLGA, reason: 'x' })).rejects.toMatchObject({
+          code: 'not_retryable',
+          message: expect.stringContaining('gantry runs rollback'),
+        });
+        await f.runs.setStatus(active.runId, 'FAILED', f.now);
+        await expect(retry(deps, { runId: active.runId, principal: OLGA, reason: ' ' })).rejects.toMatchObject({
+          code: 'reason_required',
+        });
+        expect(f.executions.started).toEqual([]);
+      });
+
+      it('refuses a retry pointer that is not this execution’s retry (a forged start)', async () => {
+        const failed = await failedProdRun();
+        const out = await retry(deps, { runId: failed.runId, principal: ARN_BOB, reason: 'again' });
+        await expect(loadedRetry(out.runId, `${out.runId}-forged`)).rejects.toMatchObject({
+          name: 'Gantry.ForgedInput',
+        });
+        // The first run's own execution pointing at itself as a retry: not one the operator API started.
+        await expect(loadedRetry(failed.runId)).rejects.toThrow(/is not a retry the operator API started/);
+        expect(f.audit.records.filter((r) => r.type === 'security.forged_input').map((r) => r.details.step)).toEqual([
+          'retry',
+          'retry',
+        ]);
+      });
+
+      it('is authorized through the operator API like every operator action', async () => {
+        const failed = await failedProdRun();
+        const call = (principal: string) =>
+          answerOperatorRequest(deps, {
+            httpMethod: 'POST',
+            resource: '/runs/{runId}/retry',
+            pathParameters: { runId: failed.runId },
+            body: JSON.stringify({ reason: 'again' }),
+            isBase64Encoded: false,
+            requestContext: { identity: { userArn: principal } },
+          } as unknown as APIGatewayProxyEvent);
+        // Olga operates the pipeline; prod's approvers (bob) operate prod; mallory neither.
+        expect((await call('arn:aws:iam::123456789012:user/mallory')).statusCode).toBe(403);
+        expect(f.executions.started).toEqual([]);
+        const ok = await call(ARN_BOB);
+        expect(ok.statusCode).toBe(200);
+        expect(JSON.parse(ok.body)).toMatchObject({ retryOf: failed.runId });
+      });
+
+      it('ends a retry whose execution could not start as FAILED, and says so', async () => {
+        const failed = await failedProdRun();
+        f.executions.startFailsWith = 'StepFunctions.ThrottlingException';
+        await expect(retry(deps, { runId: failed.runId, principal: ARN_BOB, reason: 'x' })).rejects.toMatchObject({
+          code: 'not_started',
+          message: expect.stringContaining("the retry's execution could not be started"),
+        });
+        const [run] = (await f.runs.list({ pipeline: 'widgets' })).filter((r) => r.plan.retry !== null);
+        expect(run).toMatchObject({ status: 'FAILED', failure: { error: 'Gantry.NotStarted' } });
+      });
     });
 
     it('let the approvers of a gated environment operate its runs by default', async () => {
