@@ -14,12 +14,13 @@ const PlanStepSchema = z.object({
   plan: z.object({ runId: z.string(), pipeline: z.string(), change: z.object({ deliveryId: z.string() }) }),
 });
 
-/** ResolvePlan: the pipeline from the definition, the run named by the execution (or the rollback's run id). */
+/** ResolvePlan: the pipeline from the definition, the run named by the execution (or the operator's run id). */
 const ResolveStepSchema = z.object({
   pipeline: z.object({ name: z.string() }),
   execution: z.object({ name: z.string() }),
   start: z.union([
     z.object({ rollback: z.object({ runId: z.string() }) }),
+    z.object({ retry: z.object({ runId: z.string() }) }),
     z.object({ source: z.object({ deliveryId: z.string() }) }),
   ]),
 });
@@ -34,7 +35,7 @@ export function runKeysOf(input: unknown): RunKeys {
   const resolve = ResolveStepSchema.safeParse(input);
   if (!resolve.success) return {};
   const { pipeline, execution, start } = resolve.data;
-  return 'rollback' in start
-    ? { runId: start.rollback.runId, pipeline: pipeline.name }
-    : { deliveryId: start.source.deliveryId, runId: execution.name, pipeline: pipeline.name };
+  if ('rollback' in start) return { runId: start.rollback.runId, pipeline: pipeline.name };
+  if ('retry' in start) return { runId: start.retry.runId, pipeline: pipeline.name };
+  return { deliveryId: start.source.deliveryId, runId: execution.name, pipeline: pipeline.name };
 }

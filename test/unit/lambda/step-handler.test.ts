@@ -78,7 +78,15 @@ describe('stepHandler logging', () => {
     for (const line of logLines()) expect(line).not.toHaveProperty('runId');
   });
 
-  it('reads the run keys ResolvePlan has before the plan exists', async () => {
+  it.each([
+    [
+      'a change',
+      { trigger: 'push', source: sourceEvent({ deliveryId: 'delivery-7' }) },
+      { deliveryId: 'delivery-7', runId: 'run-1' },
+    ],
+    ['a rollback', { rollback: { runId: 'rollback-1' } }, { runId: 'rollback-1' }],
+    ['a retry', { retry: { runId: 'retry-1' } }, { runId: 'retry-1' }],
+  ])('reads the run keys ResolvePlan has before the plan exists, for %s', async (_, start, keys) => {
     const o11y = observability();
     const schema = z.object({
       pipeline: z.object({ name: z.string() }),
@@ -86,15 +94,8 @@ describe('stepHandler logging', () => {
       start: z.unknown(),
     });
     const handler = stepHandler(o11y, schema, async () => o11y.logger.info('resolving'));
-    const source = sourceEvent({ deliveryId: 'delivery-7' });
-    await handler(
-      { pipeline: { name: 'widgets' }, execution: { name: 'run-1' }, start: { trigger: 'push', source } },
-      context,
-    );
-    expect(logLines().find((l) => l.message === 'resolving')).toMatchObject({
-      deliveryId: 'delivery-7',
-      runId: 'run-1',
-    });
+    await handler({ pipeline: { name: 'widgets' }, execution: { name: 'run-1' }, start }, context);
+    expect(logLines().find((l) => l.message === 'resolving')).toMatchObject({ ...keys, pipeline: 'widgets' });
   });
 });
 
