@@ -153,10 +153,14 @@ export function registerRunsCommands(program: Command): void {
         rollbackOf: string;
         toRunId: string;
         version: string;
+        queued: boolean;
       };
       if (options.json) return printJson(out);
       process.stdout.write(
         `Rolling ${out.environment} back to version ${out.version} (first released by run ${out.toRunId.slice(0, 12)}), undoing run ${out.rollbackOf.slice(0, 12)}.\n` +
+          (out.queued
+            ? `It waits for its lane behind the run active in ${out.environment} (cancel that run to roll back at once).\n`
+            : '') +
           `New run: ${out.runId}  (follow it: gantry runs show ${out.runId})\n`,
       );
     });

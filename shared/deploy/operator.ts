@@ -62,6 +62,8 @@ export interface RollbackOutcome {
   readonly rollbackOf: string;
   readonly toRunId: string;
   readonly version: string;
+  /** The rollback waits for its lane behind a run still active there (cancel that one to hurry it). */
+  readonly queued: boolean;
 }
 
 /**
@@ -95,8 +97,9 @@ export async function rollback(deps: OperatorDeps, request: RollbackRequest): Pr
     rollback: { ofRunId: subject.runId, toRunId: good.runId, version, reason, requestedBy: actor },
     change: { ...good.plan.change, pusher: null, sender: null, deliveryId: `rollback:${name}`, eventId: name },
   };
-  const now = deps.clock();
-  await deps.runs.create(plan, 'RUNNING', now);
+  // A rollback takes its lane like any run: it waits behind the run active there.
+  const busy = await laneBusy(deps, subject.lane);
+  await deps.runs.create(plan, busy ? 'QUEUED' : 'RUNNING', deps.clock());
   await deps.audit.record({
     type: 'operator.action',
     actor: { type: 'user', id: actor, providerIdentity: principal },
@@ -119,7 +122,7 @@ export async function rollback(deps: OperatorDeps, request: RollbackRequest): Pr
       branch: plan.branch,
       pullRequest: null,
       deliveryId: plan.change.deliveryId,
-      queued: false,
+      queued: busy,
     },
     correlationId: plan.change.deliveryId,
   });
@@ -128,7 +131,14 @@ export async function rollback(deps: OperatorDeps, request: RollbackRequest): Pr
     .startExecution(stateMachineOf(subject.executionArn), name, { rollback: { runId: name } })
     .catch((error: unknown) => failUnstarted(deps, plan, error, 'rollback'));
   deps.logger.info('rollback started', { runId: name, of: subject.runId, to: good.runId, version });
-  return { runId: name, environment: subject.environment, rollbackOf: subject.runId, toRunId: good.runId, version };
+  return {
+    runId: name,
+    environment: subject.environment,
+    rollbackOf: subject.runId,
+    toRunId: good.runId,
+    version,
+    queued: busy,
+  };
 }
 
 export interface RetryOutcome {
@@ -166,9 +176,7 @@ export async function retry(deps: OperatorDeps, request: OperatorRequest & { run
       `run ${subject.runId} was skipped (${subject.plan.skipReason}): nothing to run again`,
     );
   const name = `retry-${ulid().toLowerCase()}`;
-  const busy = (await deps.runs.list({ lane: subject.lane, limit: 20 })).some((r) =>
-    ACTIVE_STATUSES.includes(r.status),
-  );
+  const busy = await laneBusy(deps, subject.lane);
   const plan: RunPlan = {
     ...subject.plan,
     runId: name,
@@ -369,4 +377,9 @@ async function authorizedOperator(
 /** `arn:…:execution:<machine>:<name>` → the same execution ARN with another name. */
 function replaceName(executionArn: string, name: string): string {
   return `${executionArn.slice(0, executionArn.lastIndexOf(':'))}:${name}`;
+}
+
+/** Whether a run is active in the lane: a new run there waits for its turn. */
+async function laneBusy(deps: DeployDeps, lane: string): Promise<boolean> {
+  return (await deps.runs.list({ lane, limit: 20 })).some((r) => ACTIVE_STATUSES.includes(r.status));
 }

@@ -43,19 +43,23 @@ export async function runOfExecution(
 
 /**
  * A rollback's execution carries only its run id: the plan is the one the operator API recorded
- * (who asked, which revision), for this execution, still RUNNING. Anything else is refused.
+ * (who asked, which revision), for this execution, not yet ended. Anything else is refused.
  */
-export async function loadRollback(deps: OwnershipDeps, runId: string, executionArn: string): Promise<RunPlan> {
+export async function loadRollback(
+  deps: OwnershipDeps,
+  runId: string,
+  executionArn: string,
+): Promise<{ plan: RunPlan; queued: boolean }> {
   const owned = await runOfExecution(deps, { runId }, executionArn, 'rollback');
   if ('refused' in owned) throw new ForgedInputError(`rollback refused: ${owned.refused}`);
   const { run } = owned;
   const why =
     run.plan.trigger !== 'rollback'
       ? `run ${run.runId} is a ${run.plan.trigger} run, not a rollback the operator API started`
-      : run.status !== 'RUNNING'
-        ? `run ${run.runId} is ${run.status}, not RUNNING`
+      : run.status !== 'RUNNING' && run.status !== 'QUEUED'
+        ? `run ${run.runId} is ${run.status}, not waiting to run`
         : null;
-  if (why === null) return run.plan;
+  if (why === null) return { plan: run.plan, queued: run.status === 'QUEUED' };
   await recordForgedInput(deps, run.plan, run, executionArn, 'rollback', why);
   throw new ForgedInputError(`rollback refused: ${why}`);
 }

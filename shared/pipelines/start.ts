@@ -18,8 +18,8 @@ export type ResolveDeps = PipelineDeps & { readonly admissions: AdmittedChanges;
 export async function resolveRun(deps: ResolveDeps, request: ResolveRequest): Promise<StartedRun> {
   const { start, pipeline, execution } = request;
   if ('rollback' in start) {
-    const plan = await loadRollback(deps, start.rollback.runId, execution.id);
-    return { ...plan, waitForTurn: false };
+    const { plan, queued } = await loadRollback(deps, start.rollback.runId, execution.id);
+    return { ...plan, waitForTurn: queued };
   }
   if ('retry' in start) {
     const { plan, queued } = await loadRetry(deps, start.retry.runId, execution.id);

@@ -526,6 +526,22 @@ describe('deploying a run through CodeDeploy', () => {
       );
     });
 
+    it('take their lane: a rollback waits behind a run still active in the environment', async () => {
+      await released('4', '2026-11-23T10:00:00Z');
+      await released('5', '2026-11-23T11:00:00Z');
+      const active = await devRun();
+      const out = await rollback(deps, { environment: 'dev', principal: OLGA, reason: 'errors up' });
+      expect(out.queued).toBe(true);
+      expect((await f.runs.get(out.runId))?.status).toBe('QUEUED');
+      const arn = (await f.runs.get(out.runId))?.executionArn ?? '';
+      const loaded = await resolveRun(
+        { ...deps, admissions: new MemoryAdmissions() },
+        { pipeline: DEFINITION, start: { rollback: { runId: out.runId } }, execution: { id: arn, name: out.runId } },
+      );
+      expect(loaded).toMatchObject({ trigger: 'rollback', waitForTurn: true });
+      expect(active.lane).toBe(loaded.lane);
+    });
+
     it('refuse to restore a version whose code is not what its run’s provenance attests', async () => {
       await released('4', '2026-11-23T10:00:00Z');
       await released('5', '2026-11-23T11:00:00Z');
