@@ -5,7 +5,7 @@ import { type Authority, AuthorityUnavailable, authorityOver, namesOf, operatorO
 import { stateMachineOf } from '../pipelines/definition';
 import { approvalPolicyOf } from '../pipelines/plan';
 import type { DeployedPipelines } from '../pipelines/ports';
-import { admitNext } from '../pipelines/start';
+import { enterLane, leaveLane } from '../pipelines/start';
 import { ACTIVE_STATUSES, type RunRecord } from '../runs/model';
 import { answerDeployment, type DeployDeps } from './release';
 
@@ -98,7 +98,7 @@ export async function rollback(deps: OperatorDeps, request: RollbackRequest): Pr
     change: { ...good.plan.change, pusher: null, sender: null, deliveryId: `rollback:${name}`, eventId: name },
   };
   // A rollback takes its lane like any run: it waits behind the run active there.
-  const busy = await laneBusy(deps, subject.lane);
+  const busy = !(await enterLane(deps, subject.lane, name));
   await deps.runs.create(plan, busy ? 'QUEUED' : 'RUNNING', deps.clock());
   await deps.audit.record({
     type: 'operator.action',
@@ -176,7 +176,7 @@ export async function retry(deps: OperatorDeps, request: OperatorRequest & { run
       `run ${subject.runId} was skipped (${subject.plan.skipReason}): nothing to run again`,
     );
   const name = `retry-${ulid().toLowerCase()}`;
-  const busy = await laneBusy(deps, subject.lane);
+  const busy = !(await enterLane(deps, subject.lane, name));
   const plan: RunPlan = {
     ...subject.plan,
     runId: name,
@@ -270,7 +270,7 @@ export async function cancel(
     ACTIVE_STATUSES,
   );
   await deps.executions.stopExecution(run.executionArn, 'Gantry.Cancelled', `cancelled by ${actor}: ${reason}`);
-  await admitNext(deps, run.lane);
+  await leaveLane(deps, run.lane, run.runId);
   return { outcome: 'cancelled' };
 }
 
@@ -293,7 +293,7 @@ async function failUnstarted(
   await deps.audit.record(
     gantryRecord(plan, 'run.failed', 'failure', { stage: 'internal', error: 'Gantry.NotStarted', reason }),
   );
-  await admitNext(deps, plan.lane);
+  await leaveLane(deps, plan.lane, plan.runId);
   throw new OperatorActionError('not_started', reason);
 }
 
@@ -377,9 +377,4 @@ async function authorizedOperator(
 /** `arn:…:execution:<machine>:<name>` → the same execution ARN with another name. */
 function replaceName(executionArn: string, name: string): string {
   return `${executionArn.slice(0, executionArn.lastIndexOf(':'))}:${name}`;
-}
-
-/** Whether a run is active in the lane: a new run there waits for its turn. */
-async function laneBusy(deps: DeployDeps, lane: string): Promise<boolean> {
-  return (await deps.runs.list({ lane, limit: 20 })).some((r) => ACTIVE_STATUSES.includes(r.status));
 }

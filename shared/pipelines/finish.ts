@@ -3,7 +3,7 @@ import { ACTIVE_STATUSES } from '../runs/model';
 import { gantryRecord, subjectOf } from './approval';
 import { runOfExecution } from './ownership';
 import type { PipelineDeps } from './ports';
-import { admitNext } from './start';
+import { leaveLane } from './start';
 import { postStatus } from './status';
 
 /** RecordFailure: says in words what failed, on the run record and in the audit trail. */
@@ -160,7 +160,7 @@ export async function releaseLane(deps: PipelineDeps, input: RunPlan, executionA
     deps.logger.warn('lane not released: the run has not ended', { runId: run.runId, status: run.status });
     return;
   }
-  await admitNext(deps, run.lane);
+  await leaveLane(deps, run.lane, run.runId);
 }
 
 function successDescription(plan: RunPlan): string {

@@ -86,12 +86,15 @@ export async function startRun(
     return { ...plan, waitForTurn: false };
   }
   const now = deps.clock();
-  const others = (await deps.runs.list({ lane: plan.lane, limit: 20 })).filter(
-    (r) => r.runId !== plan.runId && ACTIVE_STATUSES.includes(r.status),
-  );
-  const queued = plan.concurrency === 'queued' && others.length > 0;
+  const superseding = plan.concurrency === 'superseded';
+  const queued = !(await enterLane(deps, plan.lane, plan.runId, { force: superseding }));
   const record = await deps.runs.create(plan, queued ? 'QUEUED' : 'RUNNING', now);
-  if (plan.concurrency === 'superseded') await supersede(deps, plan, others);
+  if (superseding) {
+    const others = (await deps.runs.list({ lane: plan.lane, limit: 20 })).filter(
+      (r) => r.runId !== plan.runId && ACTIVE_STATUSES.includes(r.status),
+    );
+    await supersede(deps, plan, others);
+  }
   await deps.audit.record({
     type: 'run.started',
     actor: { type: 'system', id: 'gantry', providerIdentity: plan.change.pusher },
@@ -149,53 +152,119 @@ async function supersede(
 }
 
 /**
+ * Takes the lane for a new run (compare-and-set on the lane's lock item, not a query over an
+ * eventually consistent index): true when the run may go now, false when it must queue. A lane
+ * held by a run that has ended (or was never recorded) is taken over. `force` takes the lane
+ * whoever holds it (the superseded policy, which then stops the older runs).
+ */
+export async function enterLane(
+  deps: Pick<PipelineDeps, 'runs' | 'clock'>,
+  lane: string,
+  runId: string,
+  options: { force?: boolean } = {},
+): Promise<boolean> {
+  if (await deps.runs.takeLane(lane, runId, deps.clock(), options)) return true;
+  const holder = await deps.runs.laneHolder(lane);
+  if (holder === undefined) return deps.runs.takeLane(lane, runId, deps.clock());
+  if (await holds(deps, holder)) return false;
+  return deps.runs.takeLane(lane, runId, deps.clock(), { from: holder });
+}
+
+/** Whether a lane's holder still holds it: its run exists and has not ended. */
+async function holds(deps: Pick<PipelineDeps, 'runs'>, holder: string): Promise<boolean> {
+  const run = await deps.runs.get(holder);
+  return run !== undefined && ACTIVE_STATUSES.includes(run.status);
+}
+
+/**
  * A queued run parks its task token; it goes on at once if its lane emptied meanwhile (the
  * earlier run may have finished between planning and now).
  */
 export async function waitForTurn(deps: PipelineDeps, plan: RunPlan, taskToken: string): Promise<void> {
   await deps.runs.update(plan.runId, { laneToken: taskToken }, deps.clock());
-  const busy = (await deps.runs.list({ lane: plan.lane, limit: 20 })).some(
-    (r) => r.runId !== plan.runId && r.status === 'RUNNING',
-  );
-  if (!busy) await admitNext(deps, plan.lane);
+  try {
+    await admitNext(deps, plan.lane);
+  } catch (error) {
+    // The run is parked either way: the next run to end hands the lane on again.
+    deps.logger.warn('lane not handed on while parking', {
+      runId: plan.runId,
+      error: error instanceof Error ? error.name : 'unknown',
+    });
+  }
+}
+
+/** The run that ended gives its lane up and hands it to the next queued run. */
+export async function leaveLane(deps: PipelineDeps, lane: string, runId: string): Promise<void> {
+  await deps.runs.releaseLane(lane, runId);
+  await admitNext(deps, lane);
 }
 
 /** What Step Functions answers for a token whose execution is gone (stopped, timed out, failed). */
 const DEAD_TOKEN_ERRORS = ['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken'];
 
 /**
- * Hands the lane to its oldest queued run that is still alive (called when a run ends, and by a
- * queued run itself). A queued run whose execution has ended (its wait timed out, someone
- * stopped it) cannot take the lane: it is closed FAILED and the next one is tried, so a dead
- * waiter never blocks the lane.
+ * Hands a free lane to its oldest queued run that is still alive (called when a run ends, and
+ * by a queued run itself). The lane's lock item decides: a lane held by an active run is left
+ * alone; one that is free, or held by a run that ended without letting go, is taken for the next
+ * run by compare-and-set, so two callers never admit two runs. Only whoever moves that run from
+ * QUEUED to RUNNING answers its token. A queued run whose execution has ended (its wait timed
+ * out, someone stopped it) is closed FAILED and the next one is tried: a dead waiter never
+ * blocks the lane.
  */
 export async function admitNext(deps: PipelineDeps, lane: string): Promise<void> {
-  const runs = await deps.runs.list({ lane, limit: 50 });
-  if (runs.some((r) => r.status === 'RUNNING')) return;
-  const queued = runs.filter((r) => r.status === 'QUEUED' && r.laneToken !== undefined).reverse();
+  const holder = await deps.runs.laneHolder(lane);
+  if (holder !== undefined) {
+    const run = await deps.runs.get(holder);
+    // The lane was given to a queued run whose token was not answered yet (a handover cut short).
+    if (run?.status === 'QUEUED' && run.laneToken !== undefined) {
+      await resume(deps, run.runId, run.laneToken, lane);
+      return;
+    }
+    if (run !== undefined && ACTIVE_STATUSES.includes(run.status)) return;
+  }
+  const queued = (await deps.runs.list({ lane, limit: 50 }))
+    .filter((r) => r.status === 'QUEUED' && r.laneToken !== undefined)
+    .reverse();
+  let from = holder;
   for (const next of queued) {
     if (next.laneToken === undefined) continue;
-    if (!(await deps.runs.setStatus(next.runId, 'RUNNING', deps.clock(), {}, ['QUEUED']))) return;
-    try {
-      await deps.executions.sendTaskSuccess(next.laneToken, { admitted: true });
-      return;
-    } catch (error) {
-      const name = error instanceof Error ? error.name : 'unknown';
-      if (!DEAD_TOKEN_ERRORS.includes(name)) {
-        // Step Functions did not answer: the run keeps the lane, and its own wait (or the sweeper) ends it.
-        deps.logger.warn('queued run could not be resumed', { runId: next.runId, error: name });
-        return;
-      }
-      const reason = `its execution ended while it waited for its lane (${name})`;
-      const now = deps.clock();
-      await deps.runs.setStatus(
-        next.runId,
-        'FAILED',
-        now,
-        { failure: { stage: 'plan', error: 'Gantry.QueuedRunGone', reason }, endedAt: now.toISOString() },
-        ['RUNNING'],
-      );
-      deps.logger.warn('queued run closed: its execution has ended', { runId: next.runId, error: name });
+    if (!(await deps.runs.takeLane(lane, next.runId, deps.clock(), from === undefined ? {} : { from }))) return;
+    if (await resume(deps, next.runId, next.laneToken, lane)) return;
+    from = next.runId;
+  }
+  // Nobody to hand the lane to: an ended holder lets go of it.
+  if (from !== undefined && from !== holder) await deps.runs.releaseLane(lane, from);
+}
+
+/**
+ * Moves a run that holds the lane from QUEUED to RUNNING and answers its token; only whoever
+ * makes that move answers. False when its execution has ended: the run is closed FAILED.
+ */
+async function resume(deps: PipelineDeps, runId: string, token: string, lane: string): Promise<boolean> {
+  if (!(await deps.runs.setStatus(runId, 'RUNNING', deps.clock(), {}, ['QUEUED']))) return true;
+  try {
+    await deps.executions.sendTaskSuccess(token, { admitted: true });
+    return true;
+  } catch (error) {
+    const name = error instanceof Error ? error.name : 'unknown';
+    if (!DEAD_TOKEN_ERRORS.includes(name)) {
+      // Step Functions did not answer (after the SDK's own retries): undo the handover, so the
+      // lane is not held by a run that never heard, and fail the step, whose Retry hands it on again.
+      await deps.runs.setStatus(runId, 'QUEUED', deps.clock(), {}, ['RUNNING']);
+      await deps.runs.releaseLane(lane, runId);
+      deps.logger.warn('queued run could not be resumed; the handover is undone', { runId, lane, error: name });
+      throw error;
     }
+    const reason = `its execution ended while it waited for its lane (${name})`;
+    const now = deps.clock();
+    await deps.runs.setStatus(
+      runId,
+      'FAILED',
+      now,
+      { failure: { stage: 'plan', error: 'Gantry.QueuedRunGone', reason }, endedAt: now.toISOString() },
+      ['RUNNING'],
+    );
+    deps.logger.warn('queued run closed: its execution has ended', { runId, lane, error: name });
+    return false;
   }
 }

@@ -79,6 +79,23 @@ export interface RunStore {
     end: Pick<RunDeployment, 'status' | 'reason' | 'rolledBack'> & { endedAt: string },
     at: Date,
   ): Promise<boolean>;
+  /** The run that holds a lane, or undefined when it is free (a strongly consistent read). */
+  laneHolder(lane: string): Promise<string | undefined>;
+  /**
+   * Takes a lane for `runId`, compare-and-set: only if it is free, already `runId`'s, or held by
+   * `from` (a holder the caller found ended). `force` takes it whoever holds it (supersede).
+   */
+  takeLane(lane: string, runId: string, at: Date, options?: { from?: string; force?: boolean }): Promise<boolean>;
+  /** Frees a lane `runId` holds; false when it holds it no longer. */
+  releaseLane(lane: string, runId: string): Promise<boolean>;
+}
+
+/**
+ * A lane's lock item shares the runs table under a key no run id can have; it carries none of
+ * the attributes the indexes key on, so no listing ever sees it.
+ */
+export function laneKey(lane: string): string {
+  return `lane#${lane}`;
 }
 
 /** Runs in DynamoDB: one item per run, conditional writes only, GSIs for the listings. */
@@ -305,6 +322,60 @@ export class DynamoDbRunStore implements RunStore {
             ':open': 'in_progress',
             ...Object.fromEntries(fields.map(([k, v]) => [`:${k}`, v])),
           },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async laneHolder(lane: string): Promise<string | undefined> {
+    const out = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: { runId: laneKey(lane) }, ConsistentRead: true }),
+    );
+    const holder = out.Item?.holder;
+    return typeof holder === 'string' ? holder : undefined;
+  }
+
+  async takeLane(
+    lane: string,
+    runId: string,
+    at: Date,
+    options: { from?: string; force?: boolean } = {},
+  ): Promise<boolean> {
+    const from = options.from === undefined ? '' : ' OR holder = :from';
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { runId: laneKey(lane) },
+          UpdateExpression: 'SET holder = :me, heldSince = :now',
+          ...(options.force ? {} : { ConditionExpression: `attribute_not_exists(holder) OR holder = :me${from}` }),
+          ExpressionAttributeValues: {
+            ':me': runId,
+            ':now': at.toISOString(),
+            ...(options.from === undefined || options.force ? {} : { ':from': options.from }),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async releaseLane(lane: string, runId: string): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { runId: laneKey(lane) },
+          UpdateExpression: 'REMOVE holder, heldSince',
+          ConditionExpression: 'holder = :me',
+          ExpressionAttributeValues: { ':me': runId },
         }),
       );
       return true;

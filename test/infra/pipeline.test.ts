@@ -263,7 +263,11 @@ describe('the widgets pipeline state machine', () => {
     }
     // Recording a failure (idempotent) is retried on anything, so a run is not left RUNNING by one hiccup.
     expect(state('RecordFailure').Retry?.[2]).toMatchObject({ ErrorEquals: ['States.ALL'], MaxAttempts: 4 });
-    expect(state('ClosePlanFailure').Retry?.[2]).toMatchObject({ ErrorEquals: ['States.ALL'], MaxAttempts: 4 });
+    for (const name of ['ClosePlanFailure', 'ReleaseLane', 'ReleaseLaneAfterFailure', 'ReleaseLaneAfterPlanFailure'])
+      expect([name, state(name).Retry?.[2]]).toEqual([
+        name,
+        expect.objectContaining({ ErrorEquals: ['States.ALL'], MaxAttempts: 4 }),
+      ]);
   });
 
   it('stays within 25 transitions for a build + gates + status run', () => {

@@ -153,14 +153,24 @@ function invoke(
 }
 
 /** ReleaseLane: the ended run hands its lane on (the wait-turn function, the lane's one keeper). */
-function releaseLaneState(scope: Construct, steps: Steps, id: string): LambdaInvoke {
-  return invoke(
+function releaseLaneState(scope: Construct, steps: Steps, id: string, plan = PLAN): LambdaInvoke {
+  const release = invoke(
     scope,
     id,
     steps.waitTurn,
-    { 'plan.$': PLAN, release: 'lane', 'execution.$': '$$.Execution.Id' },
+    { 'plan.$': plan, release: 'lane', 'execution.$': '$$.Execution.Id' },
     undefined,
   );
+  // Handing a lane on is idempotent (compare-and-set on the lane, QUEUED → RUNNING once), and a
+  // handover Step Functions did not answer is undone: try again rather than leave the lane idle.
+  release.addRetry({
+    errors: ['States.ALL'],
+    interval: Duration.seconds(2),
+    backoffRate: 2,
+    maxAttempts: 4,
+    jitterStrategy: JitterType.FULL,
+  });
+  return release;
 }
 
 /** Calls a step function with a task token and waits until something answers it. */
@@ -242,13 +252,7 @@ function planFailurePath(scope: Construct, steps: Steps): IChainable {
   );
   close.addRetry({ errors: ['States.ALL'], interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 4 });
   close.addCatch(failed, { resultPath: statePath('closeError') });
-  const release = invoke(
-    scope,
-    'ReleaseLaneAfterPlanFailure',
-    steps.waitTurn,
-    { 'plan.$': statePath('closed', 'value', 'plan'), release: 'lane', 'execution.$': '$$.Execution.Id' },
-    undefined,
-  );
+  const release = releaseLaneState(scope, steps, 'ReleaseLaneAfterPlanFailure', statePath('closed', 'value', 'plan'));
   release.addCatch(failed, { resultPath: statePath('closeError') });
   return close.next(
     new Choice(scope, 'RunRecorded?')

@@ -15,7 +15,7 @@ import {
 import { separationConflict } from '../../../shared/pipelines/approval';
 import { answerOperatorRequest } from '../../../shared/pipelines/operator-api';
 import { resolvePlan } from '../../../shared/pipelines/plan';
-import { resolveRun } from '../../../shared/pipelines/start';
+import { enterLane, resolveRun } from '../../../shared/pipelines/start';
 import { recordProvenance } from '../../../shared/provenance/record';
 import { createRunsTable } from '../../support/aws';
 import { FakeDeployControl } from '../../support/deploy-fakes';
@@ -68,6 +68,8 @@ describe('deploying a run through CodeDeploy', () => {
     const plan = resolvePlan(
       planRequest(sourceEvent({ branch, ref: `refs/heads/${branch}`, after: commit, headSha: commit })),
     );
+    // As ResolvePlan records a run: it takes its lane first.
+    await enterLane(f.deps, plan.lane, plan.runId);
     await f.runs.create(plan, 'RUNNING', f.now);
     const id = `gantry-widgets:b${++build}`;
     const prefix = `releases/widgets/b${build}/artifacts/`;

@@ -130,18 +130,54 @@ describe('pipeline runs', () => {
       expect((await f.runs.get(live.runId))?.status).toBe('RUNNING');
     });
 
-    it('keeps the lane with the run it admitted when Step Functions does not answer (its own wait ends it)', async () => {
+    it('undoes a handover Step Functions did not answer, and fails the step so its Retry hands the lane on again', async () => {
       const first = await startRun(f.deps, planRequest(sourceEvent()));
       const second = await startRun(f.deps, planRequest(sourceEvent()));
-      const third = await startRun(f.deps, planRequest(sourceEvent()));
       await waitForTurn(f.deps, second, 'second-token');
-      await waitForTurn(f.deps, third, 'third-token');
       f.executions.refusedTokens.set('second-token', 'ThrottlingException');
       await finishRun(f.deps, first, 'success', undefined, first.executionArn);
+      await expect(releaseLane(f.deps, first, first.executionArn)).rejects.toMatchObject({
+        name: 'ThrottlingException',
+      });
+      expect((await f.runs.get(second.runId))?.status).toBe('QUEUED');
+      expect(await f.runs.laneHolder('widgets#dev')).toBeUndefined();
+      // The retried ReleaseLane, once Step Functions answers again.
+      f.executions.refusedTokens.clear();
       await releaseLane(f.deps, first, first.executionArn);
-      expect((await f.runs.get(second.runId))?.status).toBe('RUNNING');
-      expect((await f.runs.get(third.runId))?.status).toBe('QUEUED');
-      expect(f.executions.successes).toEqual([]);
+      expect(f.executions.successes).toEqual([{ token: 'second-token', output: { admitted: true } }]);
+      expect(await f.runs.laneHolder('widgets#dev')).toBe(second.runId);
+    });
+
+    it('gives exactly one RUNNING run to deliveries that arrive at once in a queued lane (the lane is a lock, not a query)', async () => {
+      const started = await Promise.all(Array.from({ length: 6 }, () => startRun(f.deps, planRequest(sourceEvent()))));
+      const runs = await Promise.all(started.map((r) => f.runs.get(r.runId)));
+      expect(runs.filter((r) => r?.status === 'RUNNING')).toHaveLength(1);
+      expect(runs.filter((r) => r?.status === 'QUEUED')).toHaveLength(5);
+      const [holder] = runs.filter((r) => r?.status === 'RUNNING');
+      expect(await f.runs.laneHolder('widgets#dev')).toBe(holder?.runId);
+      // The lock item is no run: no listing shows it.
+      expect((await f.runs.list({ lane: 'widgets#dev' })).map((r) => r.runId).sort()).toEqual(
+        started.map((r) => r.runId).sort(),
+      );
+    });
+
+    it('hands a lane on to one queued run however many callers hand it on at once', async () => {
+      const first = await startRun(f.deps, planRequest(sourceEvent()));
+      const waiting = await Promise.all([1, 2, 3].map(() => startRun(f.deps, planRequest(sourceEvent()))));
+      for (const [i, run] of waiting.entries()) await waitForTurn(f.deps, run, `token-${i}`);
+      await finishRun(f.deps, first, 'success', undefined, first.executionArn);
+      await Promise.all([1, 2, 3].map(() => releaseLane(f.deps, first, first.executionArn)));
+      expect(f.executions.successes).toHaveLength(1);
+      const statuses = await Promise.all(waiting.map(async (r) => (await f.runs.get(r.runId))?.status));
+      expect(statuses.filter((s) => s === 'RUNNING')).toHaveLength(1);
+    });
+
+    it('takes over a lane whose holder ended without letting go (its execution was stopped)', async () => {
+      const first = await startRun(f.deps, planRequest(sourceEvent()));
+      await f.runs.setStatus(first.runId, 'FAILED', f.now);
+      const second = await startRun(f.deps, planRequest(sourceEvent()));
+      expect(second.waitForTurn).toBe(false);
+      expect(await f.runs.laneHolder('widgets#dev')).toBe(second.runId);
     });
 
     it('lets a queued run go at once if its lane emptied before it parked', async () => {
