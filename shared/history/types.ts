@@ -31,6 +31,8 @@ export interface PageRequest {
 export interface HistoryPage {
   readonly commits: readonly RangeCommit[];
   readonly next: PageRequest | null;
+  /** How many commits the whole range holds, when the provider says (GitHub's `total_commits`). */
+  readonly total?: number;
 }
 
 /**

@@ -6,23 +6,31 @@ import type { ChangeHistory, PipelineDeps } from './ports';
 
 /**
  * Completes the list of who wrote and committed a change through the provider's API, when
- * separation of duties will ask and the delivery left a gap (it lists only some commits, none,
- * or not their committers). What the API lists joins what the delivery said; when it cannot be
- * listed whole, the plan keeps saying why, and every approval of the run is refused with it.
+ * separation of duties will ask. The change an approver passes is everything the environment
+ * has not released yet: from the commit of its last successful release (else the push's
+ * `before`) to the run's commit. The delivery is enough only when it starts at that release and
+ * lists every commit with its committer; otherwise the range is listed through the provider and
+ * joins what the delivery said. When it cannot be listed whole, the plan keeps saying why, and
+ * every approval of the run is refused with it.
  */
 export async function completeParticipants(
-  deps: Pick<PipelineDeps, 'logger'> & { readonly history?: ChangeHistory | undefined },
+  deps: Pick<PipelineDeps, 'logger' | 'runs'> & { readonly history?: ChangeHistory | undefined },
   plan: RunPlan,
   source: SourceEvent,
 ): Promise<RunPlan> {
-  const { change } = plan;
-  if (plan.skip || plan.approval?.separationOfDuties !== true || change.incomplete === null) return plan;
-  const gap = (why: string): RunPlan => ({
-    ...plan,
-    change: { ...change, incomplete: `${change.incomplete}, and ${why}` },
-  });
+  if (plan.skip || plan.approval?.separationOfDuties !== true) return plan;
   const before = shaOrNull(source.before);
-  if (before === null) return gap('the change creates its ref, so there is no earlier commit to list it from');
+  const released = await lastReleasedCommit(deps, plan);
+  const from = released ?? before;
+  const earlier =
+    released !== undefined && released !== before
+      ? `commits since the last release to ${plan.environment} (${released.slice(0, 12)}) came in other pushes`
+      : null;
+  const why = earlier ?? plan.change.incomplete;
+  if (why === null || from === plan.commit) return plan;
+  const change = { ...plan.change, incomplete: why };
+  const gap = (reason: string): RunPlan => ({ ...plan, change: { ...change, incomplete: `${why}, and ${reason}` } });
+  if (from === null) return gap('the change creates its ref, so there is no earlier commit to list it from');
   if (deps.history === undefined) return gap('no provider API is wired to list it');
   try {
     const commits = await deps.history.commitsOf({
@@ -30,11 +38,12 @@ export async function completeParticipants(
       connection: plan.status.connection,
       secretId: plan.status.secretId,
       repository: plan.status.repository,
-      before,
+      before: from,
       after: plan.commit,
     });
-    if (commits.length > 0 && !commits.some((c) => c.id === plan.commit))
-      return gap(`${source.provider} listed ${commits.length} commits without the change’s head ${plan.commit}`);
+    // The range ends at the run's commit: a list without it answers for another range (or none).
+    if (!commits.some((c) => c.id === plan.commit))
+      return gap(`${source.provider} listed ${commits.length} commits, not the change’s head ${plan.commit}`);
     const listed = participantsOf(commits, []);
     return {
       ...plan,
@@ -49,11 +58,19 @@ export async function completeParticipants(
       },
     };
   } catch (error) {
-    const why =
+    const reason =
       error instanceof HistoryError
         ? error.message
         : `reading the ${source.provider} connection failed (${error instanceof Error ? error.name : 'unknown'})`;
-    deps.logger.warn('change not listed through the provider', { runId: plan.runId, reason: why });
-    return gap(why);
+    deps.logger.warn('change not listed through the provider', { runId: plan.runId, reason });
+    return gap(reason);
   }
+}
+
+/** The commit the run's environment released last (a successful deployment), if any. */
+async function lastReleasedCommit(deps: Pick<PipelineDeps, 'runs'>, plan: RunPlan): Promise<string | undefined> {
+  const runs = await deps.runs.list({ lane: plan.lane, limit: 200 });
+  return runs
+    .filter((r) => r.runId !== plan.runId && r.status === 'SUCCEEDED' && r.deployment?.status === 'succeeded')
+    .sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0]?.commit;
 }

@@ -8,6 +8,7 @@ import type {
   Trigger,
 } from '../../events';
 import { HISTORY_APIS } from '../history/providers';
+import { shaOrNull } from '../webhooks/payload';
 import { branchSelected } from './branches';
 
 /**
@@ -86,6 +87,10 @@ const MOST_COMMITS_LISTED = 2048;
 function rangeGap(source: SourceEvent): string | null {
   const listed = source.commits.length;
   if (listed === 0) return 'the delivery lists none of the change’s commits';
+  // A push that creates a branch lists only the commits new to the repository, not those it
+  // brings from other branches.
+  if (source.kind === 'push' && shaOrNull(source.before) === null)
+    return 'the push creates its branch, so its delivery lists only the commits new to the repository';
   if (source.totalCommits !== null && listed < source.totalCommits)
     return `the delivery lists ${listed} of the change’s ${source.totalCommits} commits`;
   if (listed >= MOST_COMMITS_LISTED) return `the delivery lists ${listed} commits, the most a provider sends`;

@@ -52,6 +52,11 @@ export function awsResolveDeps(o11y: Observability, env: NodeJS.ProcessEnv = pro
   return {
     ...deps,
     admissions: new DynamoDbDeliveryStore(documentClient(traced(o11y.tracer, new DynamoDBClient({}))), table),
-    history: new ConnectionHistoryPort(new HttpCommitHistory(), deps.secrets, loadPipelineConfig(env).statusApis),
+    // 5 s per request, two tries, 20 s in all: ResolvePlan (30 s) still records the run if a provider is slow.
+    history: new ConnectionHistoryPort(
+      new HttpCommitHistory({ timeoutMs: 5_000, retry: { maxAttempts: 2 }, deadlineMs: 20_000 }),
+      deps.secrets,
+      loadPipelineConfig(env).statusApis,
+    ),
   };
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { pathSegment, twoSegments } from '../../status/providers/repository';
 import { parseRawAuthor } from '../../webhooks/providers/bitbucket-cloud';
-import type { HistoryApi } from '../types';
+import { type HistoryApi, HistoryError } from '../types';
 import { answerOf, followLink, gitPerson, optional, PAGE_SIZE, withParam } from './common';
 
 const CloudCommits = z.object({
@@ -76,7 +76,9 @@ export const bitbucketDcHistoryApi: HistoryApi = {
       author: dcPerson(c.author),
       committer: dcPerson(c.committer),
     }));
-    const more = !answer.isLastPage && answer.nextPageStart != null;
-    return { commits, next: more ? withParam(page, 'start', answer.nextPageStart ?? 0) : null };
+    if (answer.isLastPage) return { commits, next: null };
+    if (answer.nextPageStart == null)
+      throw new HistoryError('Bitbucket Data Center’s commits API said more pages follow but not where');
+    return { commits, next: withParam(page, 'start', answer.nextPageStart) };
   },
 };

@@ -49,6 +49,10 @@ export const githubHistoryApi: HistoryApi = {
     const answer = answerOf(response, CompareAnswer, 'GitHub’s compare API');
     const n = paramOf(page, 'page', 1);
     const more = answer.commits.length === PAGE_SIZE && n * PAGE_SIZE < answer.total_commits;
-    return { commits: answer.commits.map(compareCommit), next: more ? withParam(page, 'page', n + 1) : null };
+    return {
+      commits: answer.commits.map(compareCommit),
+      next: more ? withParam(page, 'page', n + 1) : null,
+      total: answer.total_commits,
+    };
   },
 };

@@ -222,6 +222,33 @@ describe('what the history reader refuses', () => {
     expect(http.sent).toEqual([]);
   });
 
+  it('refuses a list shorter than the total the provider itself gives (a page cut short)', async () => {
+    const page = Array.from({ length: 100 }, (_, i) => compared(sha(i + 1), 'dave'));
+    const http = new ScriptedHttp((r) =>
+      json({ total_commits: 300, commits: new URL(r.url).searchParams.get('page') === '3' ? [] : page }),
+    );
+    await expect(history(http).commitsBetween(github)).rejects.toThrow('github listed 200 of the change’s 300 commits');
+  });
+
+  it('refuses a Data Center page that says more follow but not where', async () => {
+    const http = new ScriptedHttp(() => json({ values: [{ id: AFTER }], isLastPage: false }));
+    await expect(
+      history(http).commitsBetween(range('bitbucket-dc', 'PROJ/app', 'https://git.example.com')),
+    ).rejects.toThrow(/said more pages follow but not where/);
+  });
+
+  it('gives up at its deadline, so ResolvePlan still records the run with the gap', async () => {
+    let clock = 0;
+    const page = Array.from({ length: 100 }, (_, i) => compared(sha(i + 1), 'dave'));
+    const http = new ScriptedHttp(() => {
+      clock += 6_000;
+      return json({ total_commits: 5_000, commits: page });
+    });
+    const slow = new HttpCommitHistory({ http, now: () => clock, deadlineMs: 20_000 });
+    await expect(slow.commitsBetween(github)).rejects.toThrow('github took longer than 20 s');
+    expect(http.sent).toHaveLength(4);
+  });
+
   it('stops at the largest change a person could review, instead of paging for ever', async () => {
     const page = Array.from({ length: 100 }, (_, i) => compared(sha(i + 1), 'dave'));
     const http = new ScriptedHttp(() => json({ total_commits: 1_000_000, commits: page }));

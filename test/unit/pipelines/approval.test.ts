@@ -281,11 +281,7 @@ describe('approvals', () => {
         client = await createRunsTable(dynamo.endpoint, name);
         f = pipelineFakes(client, name);
         const source = sourceEvent({ branch: 'release/2.0', ref: 'refs/heads/release/2.0', ...change });
-        const plan = await completeParticipants(
-          { logger: f.deps.logger, history },
-          resolvePlan(planRequest(source)),
-          source,
-        );
+        const plan = await completeParticipants({ ...f.deps, history }, resolvePlan(planRequest(source)), source);
         await f.runs.create(plan, 'RUNNING', f.now);
         await requestApproval(f.deps, plan, 'token-listed');
         return plan;
@@ -354,14 +350,78 @@ describe('approvals', () => {
       it('refuses a list that does not hold the change’s head (an answer for another range)', async () => {
         const history = new ListedHistory([listed('1'.repeat(40), 'dave')]);
         const plan = await waitingListed({ commits: [], pusher: 'dave', sender: 'dave' }, history);
-        expect(plan.change.incomplete).toMatch(/listed 1 commits without the change’s head/);
+        expect(plan.change.incomplete).toMatch(/github listed 1 commits, not the change’s head b{40}/);
+        // An empty answer is no proof that nothing was added either.
+        const empty = await waitingListed({ commits: [], pusher: 'dave', sender: 'dave' }, new ListedHistory([]));
+        expect(empty.change.incomplete).toMatch(/github listed 0 commits, not the change’s head/);
+      });
+
+      it('refuses, failing closed, a push that creates the environment’s branch from other branches’ commits', async () => {
+        // Bob's commits sit on a branch nothing deploys; Carol cuts release/2.0 from it with one commit of hers.
+        const history = new ListedHistory([listed('1'.repeat(40), 'bob'), listed(head, 'carol')]);
+        const plan = await waitingListed(
+          { commits: [commit('b', 'carol')], before: '0'.repeat(40), created: true, pusher: 'carol', sender: 'carol' },
+          history,
+        );
+        expect(history.asked).toEqual([]);
+        await expect(refused(tryApprove(plan, ARN('bob')))).resolves.toMatchObject({
+          code: 'separation_of_duties',
+          message: expect.stringMatching(
+            /the push creates its branch, so its delivery lists only the commits new to the repository, and the change creates its ref/,
+          ),
+        });
+      });
+
+      it('lists everything since the environment’s last release, so splitting a change over two pushes hides no one', async () => {
+        const released = 'c'.repeat(40);
+        const name = `runs-${++table}`;
+        client = await createRunsTable(dynamo.endpoint, name);
+        f = pipelineFakes(client, name);
+        // prod last released commit c…; Bob pushed a… since (its run was not approved); Dave now pushes b… on top.
+        const earlier = resolvePlan(
+          planRequest(
+            sourceEvent({ branch: 'release/2.0', ref: 'refs/heads/release/2.0', after: released, headSha: released }),
+          ),
+        );
+        await f.runs.create(earlier, 'RUNNING', f.now);
+        await f.runs.openDeployment(
+          earlier.runId,
+          {
+            taskToken: 't',
+            target: 'widgets-prod',
+            strategy: 'AllAtOnce',
+            fromVersion: '3',
+            toVersion: '4',
+            status: 'in_progress',
+            startedAt: f.now.toISOString(),
+          },
+          f.now,
+        );
+        await f.runs.closeDeployment(earlier.runId, { status: 'succeeded', endedAt: f.now.toISOString() }, f.now);
+        await f.runs.setStatus(earlier.runId, 'SUCCEEDED', f.now);
+        const history = new ListedHistory([listed('a'.repeat(40), 'bob'), listed(head, 'dave')]);
+        const source = sourceEvent({
+          branch: 'release/2.0',
+          ref: 'refs/heads/release/2.0',
+          commits: [commit('b', 'dave')],
+          pusher: 'dave',
+          sender: 'dave',
+        });
+        const plan = await completeParticipants({ ...f.deps, history }, resolvePlan(planRequest(source)), source);
+        expect(history.asked).toEqual([expect.objectContaining({ before: released, after: head })]);
+        expect(plan.change).toMatchObject({ incomplete: null, listedBy: 'provider' });
+        await f.runs.create(plan, 'RUNNING', f.now);
+        await requestApproval(f.deps, plan, 'token-since');
+        await expect(refused(tryApprove(plan, ARN('bob')))).resolves.toMatchObject({
+          message: expect.stringMatching(/bob wrote or committed a commit of this change/),
+        });
       });
 
       it('asks nothing when the delivery is complete or no approval separates duties', async () => {
         const history = new ListedHistory([], 'must not be asked');
         await waitingListed({ commits: [commit('b', 'dave')], pusher: 'dave', sender: 'dave' }, history);
         const dev = sourceEvent({ commits: [], pusher: 'dave' });
-        const plan = await completeParticipants({ logger: f.deps.logger, history }, resolvePlan(planRequest(dev)), dev);
+        const plan = await completeParticipants({ ...f.deps, history }, resolvePlan(planRequest(dev)), dev);
         expect(plan.approval).toBeNull();
         expect(history.asked).toEqual([]);
       });
