@@ -78,16 +78,20 @@ export async function closeUnplanned(
     { failure: summary, endedAt: now.toISOString() },
     ACTIVE_STATUSES,
   );
-  if (!closed) return { plan, summary };
+  // A retried close (the ledger refused the first time) finishes what the first one began: the
+  // plan stage is marked failed last, so it says whether the status and the record went out.
+  const unfinished = run.status === 'FAILED' && run.failure?.stage === 'plan' && run.stages.plan?.status !== 'failed';
+  if (!closed && !unfinished) return { plan, summary };
+  const said = closed ? summary : (run.failure ?? summary);
+  await postStatus(deps, plan, 'error', said.reason);
+  await deps.audit.record(
+    gantryRecord(plan, 'run.failed', 'failure', { stage: 'plan', error: said.error, reason: said.reason }),
+  );
   await deps.runs.setStage(
     plan.runId,
     'plan',
-    { status: 'failed', startedAt: now.toISOString(), endedAt: now.toISOString(), summary: summary.reason },
+    { status: 'failed', startedAt: now.toISOString(), endedAt: now.toISOString(), summary: said.reason },
     now,
-  );
-  await postStatus(deps, plan, 'error', summary.reason);
-  await deps.audit.record(
-    gantryRecord(plan, 'run.failed', 'failure', { stage: 'plan', error: summary.error, reason: summary.reason }),
   );
   deps.logger.warn('run failed while planning', { runId: plan.runId, reason: summary.reason });
   return { plan, summary };

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type PlanRequest, type ResolveRequest, type RunPlan, type StartedRun, sourceEventDigest } from '../../events';
 import { ACTIVE_STATUSES } from '../runs/model';
-import { subjectOf } from './approval';
+import { gantryRecord, subjectOf } from './approval';
 import { ForgedInputError, loadRetry, loadRollback, recordForgedInput } from './ownership';
 import { completeParticipants } from './participants';
 import { resolvePlan } from './plan';
@@ -257,13 +257,14 @@ async function resume(deps: PipelineDeps, runId: string, token: string, lane: st
     }
     const reason = `its execution ended while it waited for its lane (${name})`;
     const now = deps.clock();
-    await deps.runs.setStatus(
-      runId,
-      'FAILED',
-      now,
-      { failure: { stage: 'plan', error: 'Gantry.QueuedRunGone', reason }, endedAt: now.toISOString() },
-      ['RUNNING'],
-    );
+    const failure = { stage: 'plan', error: 'Gantry.QueuedRunGone', reason } as const;
+    if (await deps.runs.setStatus(runId, 'FAILED', now, { failure, endedAt: now.toISOString() }, ['RUNNING'])) {
+      const run = await deps.runs.get(runId);
+      if (run !== undefined) {
+        await postStatus(deps, run.plan, 'error', reason);
+        await deps.audit.record(gantryRecord(run.plan, 'run.failed', 'failure', failure));
+      }
+    }
     deps.logger.warn('queued run closed: its execution has ended', { runId, lane, error: name });
     return false;
   }

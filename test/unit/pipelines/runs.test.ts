@@ -128,6 +128,12 @@ describe('pipeline runs', () => {
       });
       expect(f.executions.successes).toEqual([{ token: 'live-token', output: { admitted: true } }]);
       expect((await f.runs.get(live.runId))?.status).toBe('RUNNING');
+      // The closed run says so on its commit and in the ledger.
+      expect(f.statuses.posted.at(-1)).toMatchObject({
+        state: 'error',
+        description: expect.stringContaining('TaskTimedOut'),
+      });
+      expect(f.audit.records.filter((r) => r.type === 'run.failed').map((r) => r.subject.runId)).toEqual([gone.runId]);
     });
 
     it('undoes a handover Step Functions did not answer, and fails the step so its Retry hands the lane on again', async () => {
@@ -308,6 +314,20 @@ describe('pipeline runs', () => {
       // A retried close changes nothing and records nothing twice.
       await closeUnplanned(f.deps, started.runId, failure, started.executionArn);
       expect(f.audit.records).toHaveLength(1);
+    });
+
+    it('finishes a close the ledger refused when Step Functions retries it: the record is not lost', async () => {
+      const started = await startRun(f.deps, planRequest(sourceEvent()));
+      const failure = { Error: 'Lambda.Unknown', Cause: 'killed' };
+      f.audit.records.length = 0;
+      f.audit.failing = true;
+      await expect(closeUnplanned(f.deps, started.runId, failure, started.executionArn)).rejects.toThrow(/ledger/);
+      expect((await f.runs.get(started.runId))?.status).toBe('FAILED');
+      f.audit.failing = false;
+      await closeUnplanned(f.deps, started.runId, failure, started.executionArn);
+      await closeUnplanned(f.deps, started.runId, failure, started.executionArn);
+      expect(f.audit.records.map((r) => r.type)).toEqual(['run.failed']);
+      expect((await f.runs.get(started.runId))?.stages.plan?.status).toBe('failed');
     });
 
     it('says a queued run gave up waiting for its lane, naming the lane', () => {
