@@ -2,6 +2,7 @@ import { ulid } from 'ulid';
 import type { RunPlan } from '../../events';
 import { gantryRecord, subjectOf } from '../pipelines/approval';
 import { type Authority, AuthorityUnavailable, authorityOver, namesOf, operatorOf } from '../pipelines/authority';
+import { branchSelected } from '../pipelines/branches';
 import { stateMachineOf } from '../pipelines/definition';
 import { approvalPolicyOf } from '../pipelines/plan';
 import type { DeployedPipelines } from '../pipelines/ports';
@@ -175,14 +176,13 @@ export async function retry(deps: OperatorDeps, request: OperatorRequest & { run
       'not_retryable',
       `run ${subject.runId} was skipped (${subject.plan.skipReason}): nothing to run again`,
     );
+  const replan = replanned(subject, authority);
   const name = `retry-${ulid().toLowerCase()}`;
   const busy = !(await enterLane(deps, subject.lane, name));
   const plan: RunPlan = {
-    ...subject.plan,
+    ...replan,
     runId: name,
     executionArn: replaceName(subject.executionArn, name),
-    // The approval the environment asks for today, not the one the first run started with.
-    approval: subject.plan.environment === null ? null : approvalPolicyOf(authority.environment),
     retry: { ofRunId: subject.runId, reason, requestedBy: actor },
   };
   await deps.runs.create(plan, busy ? 'QUEUED' : 'RUNNING', deps.clock());
@@ -377,4 +377,44 @@ async function authorizedOperator(
 /** `arn:…:execution:<machine>:<name>` → the same execution ARN with another name. */
 function replaceName(executionArn: string, name: string): string {
   return `${executionArn.slice(0, executionArn.lastIndexOf(':'))}:${name}`;
+}
+
+/**
+ * A retried run's plan, as the pipeline is deployed now: today's gates, build projects and
+ * variables, deploy target and approval. Only the change (commit, ref, who took part) is the old
+ * run's. A run whose branch the configuration no longer sends to its environment is refused.
+ */
+function replanned(subject: RunRecord, authority: Authority): RunPlan {
+  const { plan } = subject;
+  const { deployed, environment } = authority;
+  if (
+    plan.environment !== null &&
+    (environment === undefined || !branchSelected(plan.branch ?? '', environment.branches))
+  )
+    throw new OperatorActionError(
+      'not_retryable',
+      `pipeline ${plan.pipeline} as deployed now no longer sends ${plan.branch ?? plan.ref ?? 'this ref'} to ${plan.environment}: push again instead`,
+    );
+  const trusted = plan.build.trust === 'trusted';
+  const gantryVars = plan.build.env.filter((v) => v.name.startsWith('GANTRY_'));
+  const configured = Object.entries(deployed.build.env).map(([name, value]) => ({
+    name,
+    value,
+    type: 'PLAINTEXT' as const,
+  }));
+  const deployTarget = environment?.deploy ?? null;
+  return {
+    ...plan,
+    gates: deployed.gates,
+    concurrency: deployed.concurrency,
+    build: {
+      ...plan.build,
+      projectName: trusted ? deployed.build.projectName : deployed.build.untrustedProjectName,
+      env: [...configured.filter((v) => !v.name.startsWith('GANTRY_')), ...gantryVars],
+    },
+    deploy: plan.environment !== null && deployTarget !== null,
+    deployTarget: plan.environment === null ? null : deployTarget,
+    // The approval the environment asks for today, not the one the first run started with.
+    approval: plan.environment === null ? null : approvalPolicyOf(environment),
+  };
 }

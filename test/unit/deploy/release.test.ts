@@ -713,6 +713,24 @@ describe('deploying a run through CodeDeploy', () => {
         expect(bob && separationConflict(bob, plan)).toBe('bob asked for this retry; another approver must decide');
       });
 
+      it('plans the retry as the pipeline is deployed now: today’s gates and deploy target, or a refusal', async () => {
+        const failed = await failedProdRun();
+        const stricter = { ...DEFINITION.gates, maxFindings: { error: 0 } };
+        f.pipelines.deployed = { ...DEFINITION, gates: stricter };
+        const out = await retry(deps, { runId: failed.runId, principal: ARN_BOB, reason: 'again' });
+        expect((await f.runs.get(out.runId))?.plan.gates).toEqual(stricter);
+        // prod no longer takes release/* branches: the old run's branch is not retried into it.
+        const other = await failedProdRun();
+        f.pipelines.deployed = {
+          ...DEFINITION,
+          environments: DEFINITION.environments.map((e) => (e.name === 'prod' ? { ...e, branches: ['main'] } : e)),
+        };
+        await expect(retry(deps, { runId: other.runId, principal: ARN_BOB, reason: 'again' })).rejects.toMatchObject({
+          code: 'not_retryable',
+          message: expect.stringContaining('no longer sends release/1.0 to prod'),
+        });
+      });
+
       it('queues the retry behind a run active in its lane', async () => {
         const failed = await failedProdRun();
         await devRun(Buffer.from('newer'), 'f'.repeat(40), 'release/1.0');
