@@ -115,6 +115,13 @@ export class Monitoring extends Construct {
     return queues.map(([name, queue, what]) => {
       const metric = queue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: PERIOD });
       this.alarm(`${name}-dlq-not-empty`, metric, `The ${name} dead-letter queue holds ${what}.`);
+      // SQS drops a message after 14 days without a trace: say so again while there is time to redrive.
+      this.alarm(
+        `${name}-dlq-expiring`,
+        queue.metricApproximateAgeOfOldestMessage({ statistic: 'Maximum', period: PERIOD }),
+        `The oldest message of the ${name} dead-letter queue is more than 10 days old; SQS deletes it at 14 days. Redrive it now.`,
+        DLQ_EXPIRY_WARNING.toSeconds(),
+      );
       return metric.with({ label: `${name} DLQ` });
     });
   }
@@ -183,12 +190,12 @@ export class Monitoring extends Construct {
   }
 
   /** Any datapoint above zero in one period fires; no data is no trouble. */
-  private alarm(name: string, metric: IMetric, description: string): Alarm {
+  private alarm(name: string, metric: IMetric, description: string, threshold = 0): Alarm {
     const alarm = new Alarm(this, `Alarm-${name}`, {
       alarmName: `gantry-${name}`,
       alarmDescription: description,
       metric,
-      threshold: 0,
+      threshold,
       comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,
       datapointsToAlarm: 1,
@@ -200,6 +207,9 @@ export class Monitoring extends Construct {
     return alarm;
   }
 }
+
+/** Four days before SQS's 14-day retention drops a dead letter. */
+const DLQ_EXPIRY_WARNING = Duration.days(10);
 
 /**
  * The alarm topic: encrypted with a key of its own, because CloudWatch cannot publish to a topic
@@ -218,6 +228,11 @@ function alarmTopic(scope: Construct): Topic {
       principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
       actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
       resources: ['*'],
+      // Only for this account's alarms (no confused deputy through another account's CloudWatch).
+      conditions: {
+        StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+        ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:*` },
+      },
     }),
   );
   const topic = new Topic(scope, 'Topic', {

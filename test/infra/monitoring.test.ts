@@ -24,7 +24,14 @@ function idOf(type: string, pattern: RegExp): string {
 
 const topic = () => ({ Ref: idOf('AWS::SNS::Topic', /^MonitoringTopic/) });
 
-type Expected = [alarm: string, namespace: string, metric: string, statistic: string, dimensions: () => unknown[]];
+type Expected = [
+  alarm: string,
+  namespace: string,
+  metric: string,
+  statistic: string,
+  dimensions: () => unknown[],
+  threshold?: number,
+];
 
 const queue = (pattern: RegExp) => () => [
   { Name: 'QueueName', Value: { 'Fn::GetAtt': [idOf('AWS::SQS::Queue', pattern), 'QueueName'] } },
@@ -50,6 +57,23 @@ const EXPECTED: Expected[] = [
     'ApproximateNumberOfMessagesVisible',
     'Maximum',
     queue(/^TriggerDeadLetters/),
+  ],
+  // Four days before SQS's 14-day retention drops the oldest dead letter.
+  [
+    'gantry-webhook-dlq-expiring',
+    'AWS/SQS',
+    'ApproximateAgeOfOldestMessage',
+    'Maximum',
+    queue(/^WebhookIngressDeadLetterQueue/),
+    10 * 86_400,
+  ],
+  [
+    'gantry-trigger-dlq-expiring',
+    'AWS/SQS',
+    'ApproximateAgeOfOldestMessage',
+    'Maximum',
+    queue(/^TriggerDeadLetters/),
+    10 * 86_400,
   ],
   [
     'gantry-webhook-api-5xx',
@@ -95,24 +119,27 @@ const EXPECTED: Expected[] = [
 ];
 
 describe('control-plane alarms', () => {
-  it.each(EXPECTED)('%s watches %s %s (%s) and fires on anything above 0', (name, ns, metric, stat, dims) => {
-    control.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      AlarmName: name,
-      Namespace: ns,
-      MetricName: metric,
-      Statistic: stat,
-      Dimensions: dims(),
-      Period: 300,
-      Threshold: 0,
-      ComparisonOperator: 'GreaterThanThreshold',
-      EvaluationPeriods: 1,
-      DatapointsToAlarm: 1,
-      TreatMissingData: 'notBreaching',
-      AlarmActions: [topic()],
-      OKActions: [topic()],
-      AlarmDescription: Match.stringLikeRegexp('.{30,}'),
-    });
-  });
+  it.each(EXPECTED)(
+    '%s watches %s %s (%s) and fires above its threshold',
+    (name, ns, metric, stat, dims, threshold = 0) => {
+      control.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: name,
+        Namespace: ns,
+        MetricName: metric,
+        Statistic: stat,
+        Dimensions: dims(),
+        Period: 300,
+        Threshold: threshold,
+        ComparisonOperator: 'GreaterThanThreshold',
+        EvaluationPeriods: 1,
+        DatapointsToAlarm: 1,
+        TreatMissingData: 'notBreaching',
+        AlarmActions: [topic()],
+        OKActions: [topic()],
+        AlarmDescription: Match.stringLikeRegexp('.{30,}'),
+      });
+    },
+  );
 
   it('are exactly those: one set per pipeline, nothing without an action', () => {
     const alarms = Object.values(control.findResources('AWS::CloudWatch::Alarm'));
