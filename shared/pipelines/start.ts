@@ -259,11 +259,10 @@ async function resume(deps: PipelineDeps, runId: string, token: string, lane: st
     const now = deps.clock();
     const failure = { stage: 'plan', error: 'Gantry.QueuedRunGone', reason } as const;
     if (await deps.runs.setStatus(runId, 'FAILED', now, { failure, endedAt: now.toISOString() }, ['RUNNING'])) {
+      // The ledger says so; the commit keeps its pending status: the lane's keeper (which may
+      // answer tasks) holds no provider token and talks to no provider.
       const run = await deps.runs.get(runId);
-      if (run !== undefined) {
-        await postStatus(deps, run.plan, 'error', reason);
-        await deps.audit.record(gantryRecord(run.plan, 'run.failed', 'failure', failure));
-      }
+      if (run !== undefined) await deps.audit.record(gantryRecord(run.plan, 'run.failed', 'failure', failure));
     }
     deps.logger.warn('queued run closed: its execution has ended', { runId, lane, error: name });
     return false;

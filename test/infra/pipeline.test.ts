@@ -493,6 +493,23 @@ describe('build roles', () => {
     }
   });
 
+  it('lets only the steps that post commit statuses read provider tokens, and none of them answer a task', () => {
+    const holders = (pattern: RegExp) =>
+      Object.entries(control.findResources('AWS::IAM::Policy'))
+        .filter(([, p]) =>
+          (
+            p as { Properties: { PolicyDocument: { Statement: Statement[] } } }
+          ).Properties.PolicyDocument.Statement.some((s) => actions(s).some((a) => pattern.test(a))),
+        )
+        .map(([id]) => id.replace(/Role.*$/, ''));
+    const readers = holders(/^secretsmanager:GetSecretValue$/).filter((id) => id.startsWith('PipelineSteps'));
+    expect(readers.sort()).toEqual(
+      ['PipelineStepsrecordfailure', 'PipelineStepsreportstatus', 'PipelineStepsresolveplan'].sort(),
+    );
+    const answerers = holders(/^states:SendTask(Success|Failure)$/);
+    expect(readers.filter((r) => answerers.includes(r))).toEqual([]);
+  });
+
   it('has the provenance key sign for RecordProvenance alone, and verify for Deploy', () => {
     const usersOf = (action: string) =>
       Object.entries(control.findResources('AWS::IAM::Policy'))

