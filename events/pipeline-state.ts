@@ -215,8 +215,14 @@ export const ReleaseLaneInputSchema = z.object({
   release: z.literal('lane'),
 });
 
-/** The wait-turn function's two steps: park a queued run (WaitTurn), or hand on an ended run's lane. */
-export const LaneStepInputSchema = z.union([TokenStepInputSchema, ReleaseLaneInputSchema]);
+/** The sweeper's scheduled input (a fixed object the schedule rule sends). */
+export const SweepInputSchema = z.object({ sweep: z.literal('runs') });
+
+/**
+ * The wait-turn function's steps: park a queued run (WaitTurn), hand on an ended run's lane
+ * (ReleaseLane), or reconcile runs and lanes with their executions (the scheduled sweep).
+ */
+export const LaneStepInputSchema = z.union([TokenStepInputSchema, ReleaseLaneInputSchema, SweepInputSchema]);
 
 /**
  * Deploy (.waitForTaskToken): the plan and the token. What to release is read from the run

@@ -37,6 +37,8 @@ export const METRIC = {
   eventsPublished: 'EventsPublished',
   /** Accepted deliveries the bus would not take, kept in the webhook dead-letter queue. */
   deliveriesDeadLettered: 'DeliveriesDeadLettered',
+  /** Runs the sweeper had to close (their execution ended without closing them): {service}. */
+  runsReconciled: 'RunsReconciled',
 } as const;
 
 /** Dimension names. Every value is bounded: outcomes and reasons are fixed sets, pipelines come from the config. */

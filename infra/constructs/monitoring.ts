@@ -8,7 +8,7 @@ import {
   GraphWidget,
   type IMetric,
   MathExpression,
-  type Metric,
+  Metric,
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -72,6 +72,7 @@ export class Monitoring extends Construct {
     this.frontDoorAlarms(props, throttled);
     const pipelines = props.pipelines.map((p) => this.pipelineAlarms(p));
     const checkpoints = this.checkpointAlarm(props);
+    const reconciled = this.sweepAlarm();
     this.dashboard = new Dashboard(this, 'Dashboard', {
       dashboardName: props.dashboardName ?? 'gantry-control-plane',
       defaultInterval: Duration.hours(6),
@@ -86,6 +87,7 @@ export class Monitoring extends Construct {
     this.dashboard.addWidgets(
       ...functionGraphs(props),
       graph('Audit checkpoints', [...checkpoints, checkpointsWritten()]),
+      graph('Runs the sweeper closed', [reconciled]),
     );
     for (const [i, pipeline] of props.pipelines.entries())
       this.dashboard.addWidgets(...pipelineGraphs(pipeline, pipelines[i] ?? []));
@@ -190,6 +192,26 @@ export class Monitoring extends Construct {
   }
 
   /** Any datapoint above zero in one period fires; no data is no trouble. */
+  /**
+   * Runs stuck past their end: the sweep (on the lane's keeper, every 5 minutes) closes runs
+   * whose execution ended without closing them, and counts them. Any is a control-plane fault.
+   */
+  private sweepAlarm(): Metric {
+    const metric = new Metric({
+      namespace: METRICS_NAMESPACE,
+      metricName: METRIC.runsReconciled,
+      dimensionsMap: { [DIMENSION.service]: 'wait-turn' },
+      statistic: 'Sum',
+      period: PERIOD,
+    });
+    this.alarm(
+      'runs-reconciled',
+      metric,
+      'The sweeper closed runs whose execution had ended without closing them (stopped by hand, or failed past every Catch): see run.failed records with error Gantry.Reconciled.',
+    );
+    return metric;
+  }
+
   private alarm(name: string, metric: IMetric, description: string, threshold = 0): Alarm {
     const alarm = new Alarm(this, `Alarm-${name}`, {
       alarmName: `gantry-${name}`,

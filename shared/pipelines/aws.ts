@@ -1,5 +1,6 @@
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import {
+  DescribeExecutionCommand,
   DescribeStateMachineCommand,
   SendTaskFailureCommand,
   SendTaskSuccessCommand,
@@ -30,6 +31,15 @@ export class StepFunctionsControl implements ExecutionControl {
   async startExecution(stateMachineArn: string, name: string, input: unknown): Promise<string> {
     const out = await this.sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
     return out.executionArn ?? '';
+  }
+
+  async executionStatus(executionArn: string): Promise<string | undefined> {
+    try {
+      return (await this.sfn.send(new DescribeExecutionCommand({ executionArn }))).status;
+    } catch (error) {
+      if (error instanceof Error && error.name === 'ExecutionDoesNotExist') return undefined;
+      throw error;
+    }
   }
 }
 

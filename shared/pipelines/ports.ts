@@ -13,6 +13,8 @@ export interface ExecutionControl {
   stopExecution(executionArn: string, error: string, cause: string): Promise<void>;
   /** Starts an execution with the given name; returns its ARN. */
   startExecution(stateMachineArn: string, name: string, input: unknown): Promise<string>;
+  /** An execution's status (`RUNNING`, `SUCCEEDED`, `FAILED`, `TIMED_OUT`, `ABORTED`), or undefined when there is none. */
+  executionStatus(executionArn: string): Promise<string | undefined>;
 }
 
 /** Port: a build's artifacts (reports included), by the location the build reported. */

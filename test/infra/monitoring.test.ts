@@ -58,6 +58,8 @@ const EXPECTED: Expected[] = [
     'Maximum',
     queue(/^TriggerDeadLetters/),
   ],
+  // Runs the sweep had to close: the control plane repaired itself.
+  ['gantry-runs-reconciled', 'Gantry', 'RunsReconciled', 'Sum', () => [{ Name: 'service', Value: 'wait-turn' }]],
   // Four days before SQS's 14-day retention drops the oldest dead letter.
   [
     'gantry-webhook-dlq-expiring',

@@ -510,6 +510,26 @@ describe('build roles', () => {
     expect(readers.filter((r) => answerers.includes(r))).toEqual([]);
   });
 
+  it('sweeps every 5 minutes on the lane’s keeper, which may read executions’ status and nothing more of them', () => {
+    control.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^PipelineStepswaitturn'), 'Arn'] },
+          Input: JSON.stringify({ sweep: 'runs' }),
+        }),
+      ],
+    });
+    const describers = Object.entries(control.findResources('AWS::IAM::Policy'))
+      .filter(([, p]) =>
+        (p as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument.Statement.some(
+          (s) => actions(s).includes('states:DescribeExecution'),
+        ),
+      )
+      .map(([id]) => id.replace(/Role.*$/, ''));
+    expect(describers).toContain('PipelineStepswaitturn');
+  });
+
   it('has the provenance key sign for RecordProvenance alone, and verify for Deploy', () => {
     const usersOf = (action: string) =>
       Object.entries(control.findResources('AWS::IAM::Policy'))

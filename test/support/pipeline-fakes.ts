@@ -38,6 +38,13 @@ export class RecordingExecutions implements ExecutionControl {
   /** Set to make StartExecution fail with this error name (throttling, limits). */
   startFailsWith: string | undefined;
 
+  /** Executions' statuses as DescribeExecution answers; an ARN not listed has none. */
+  readonly statuses = new Map<string, string>();
+
+  async executionStatus(executionArn: string): Promise<string | undefined> {
+    return this.statuses.get(executionArn);
+  }
+
   async startExecution(stateMachineArn: string, name: string, input: unknown): Promise<string> {
     if (this.startFailsWith !== undefined) throw Object.assign(new Error('refused'), { name: this.startFailsWith });
     this.started.push({ stateMachineArn, name, input });

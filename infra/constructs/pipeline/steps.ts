@@ -1,5 +1,6 @@
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
-import type { IEventBus } from 'aws-cdk-lib/aws-events';
+import { type IEventBus, Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
@@ -11,6 +12,9 @@ import type { ConnectionSecrets } from '../connection-secrets';
 import { GantryFunction } from '../gantry-function';
 import { artifactsBucketArn, DELIVERIES_TABLE_NAME, RUNS_TABLE_NAME, runsTableArns, tableArn } from '../names';
 import { pipelineArns } from './names';
+
+/** How often the sweep reconciles active runs with their executions. */
+const SWEEP_EVERY = Duration.minutes(5);
 
 export interface PipelineStepsProps {
   readonly bus: IEventBus;
@@ -103,6 +107,20 @@ export class PipelineSteps extends Construct {
     waitTurn.function.addToRolePolicy(
       new PolicyStatement({ actions: ['states:SendTaskSuccess'], resources: [arns.stateMachines] }),
     );
+    // The sweep: every few minutes the keeper checks that each active run's execution still runs.
+    waitTurn.function.addToRolePolicy(
+      new PolicyStatement({ actions: ['states:DescribeExecution'], resources: [arns.executions] }),
+    );
+    new Rule(this, 'Sweep', {
+      description: 'Closes runs whose execution ended without closing them, and hands their lanes on',
+      schedule: Schedule.rate(SWEEP_EVERY),
+      targets: [
+        new LambdaFunction(waitTurn.function, {
+          event: RuleTargetInput.fromObject({ sweep: 'runs' }),
+          retryAttempts: 2,
+        }),
+      ],
+    });
     // Whoever posts a commit status reads the connection's token: ResolvePlan (pending),
     // ReportStatus (the outcome) and RecordFailure (a run that could not be planned).
     for (const step of [resolvePlan, reportStatus, recordFailure]) props.connections.grantRead(step.function);
@@ -168,6 +186,11 @@ function acknowledgePipelineWildcards(resolvePlan: GantryFunction, waitTurn: Gan
   Validations.of(waitTurn.role).acknowledge({
     id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:gantry-pipeline-*]',
     reason: 'Queued runs are resumed by task token on any pipeline state machine; all are named gantry-pipeline-*.',
+  });
+  Validations.of(waitTurn.role).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:gantry-pipeline-*:*]',
+    reason:
+      "The sweep reads the status of any active run's execution (DescribeExecution only); all pipeline state machines are named gantry-pipeline-*.",
   });
   Validations.of(resolvePlan.role).acknowledge({
     id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:gantry-pipeline-*:*]',

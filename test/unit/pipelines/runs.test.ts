@@ -11,6 +11,7 @@ import {
 import { classifyReport, evaluateRunGates } from '../../../shared/pipelines/gates';
 import { resolvePlan } from '../../../shared/pipelines/plan';
 import { admissionName, resolveRun, startRun, waitForTurn } from '../../../shared/pipelines/start';
+import { sweepRuns } from '../../../shared/pipelines/sweep';
 import { createRunsTable, dynaliteTables } from '../../support/aws';
 import { MemoryAdmissions, type PipelineFakes, pipelineFakes } from '../../support/pipeline-fakes';
 import { DEFINITION, planRequest, sourceEvent } from '../../support/plans';
@@ -197,6 +198,54 @@ describe('pipeline runs', () => {
       expect(second.waitForTurn).toBe(false);
       expect(await f.runs.get(first.runId)).toMatchObject({ status: 'CANCELLED', cancelledBy: second.runId });
       expect(f.executions.stopped).toEqual([{ executionArn: first.executionArn, error: 'Gantry.Superseded' }]);
+    });
+  });
+
+  describe('the sweep', () => {
+    const later = (minutes: number) => new Date(f.now.getTime() + minutes * 60_000);
+
+    it('closes a run whose execution ended without closing it, records it, and hands its lane on', async () => {
+      const stopped = await startRun(f.deps, planRequest(sourceEvent()));
+      const queued = await startRun(f.deps, planRequest(sourceEvent()));
+      await waitForTurn(f.deps, queued, 'queued-token');
+      f.executions.statuses.set(stopped.executionArn, 'ABORTED');
+      f.executions.statuses.set(queued.executionArn, 'RUNNING');
+      f.audit.records.length = 0;
+      f.now = later(10);
+      const outcome = await sweepRuns(f.deps);
+      expect(outcome).toEqual({
+        checked: 2,
+        closed: [
+          {
+            runId: stopped.runId,
+            lane: 'widgets#dev',
+            reason: 'its execution ended ABORTED without closing the run; the sweeper closed it',
+          },
+        ],
+      });
+      expect(await f.runs.get(stopped.runId)).toMatchObject({
+        status: 'FAILED',
+        failure: { error: 'Gantry.Reconciled' },
+      });
+      expect(f.audit.records.map((r) => [r.type, r.subject.runId])).toEqual([['run.failed', stopped.runId]]);
+      expect(f.executions.successes).toEqual([{ token: 'queued-token', output: { admitted: true } }]);
+      expect(await f.runs.laneHolder('widgets#dev')).toBe(queued.runId);
+      // A second sweep finds nothing to fix.
+      await expect(sweepRuns(f.deps)).resolves.toMatchObject({ closed: [] });
+    });
+
+    it('leaves running executions alone, and gives a run just recorded time for its execution to start', async () => {
+      const running = await startRun(f.deps, planRequest(sourceEvent()));
+      f.executions.statuses.set(running.executionArn, 'RUNNING');
+      const fresh = await startRun(f.deps, planRequest(sourceEvent({ branch: 'main', ref: 'refs/heads/main' })));
+      f.now = later(2);
+      await expect(sweepRuns(f.deps)).resolves.toEqual({ checked: 2, closed: [] });
+      f.now = later(10);
+      const outcome = await sweepRuns(f.deps);
+      expect(outcome.closed.map((c) => [c.runId, c.reason])).toEqual([
+        [fresh.runId, 'its execution never started; the sweeper closed it'],
+      ]);
+      expect((await f.runs.get(running.runId))?.status).toBe('RUNNING');
     });
   });
 

@@ -1,0 +1,51 @@
+import { ACTIVE_STATUSES, type RunRecord } from '../runs/model';
+import { gantryRecord } from './approval';
+import type { PipelineDeps } from './ports';
+import { admitNext, leaveLane } from './start';
+
+/** A run younger than this may not have its execution yet (the operator API records, then starts). */
+export const SWEEP_GRACE_MS = 5 * 60_000;
+
+/** What one sweep found and fixed. */
+export interface SweepOutcome {
+  readonly checked: number;
+  /** Runs left active whose execution had ended (or never started): now FAILED, their lanes handed on. */
+  readonly closed: readonly { readonly runId: string; readonly lane: string; readonly reason: string }[];
+}
+
+/**
+ * The sweeper (scheduled, on the lane's keeper): reconciles the runs table with Step Functions.
+ * A run still QUEUED or RUNNING whose execution has ended (stopped by hand, killed past every
+ * Catch) is closed FAILED, on the record and in the ledger, and its lane is handed on; every lane
+ * with a queued run is offered to it again, in case a handover was lost. Each fix is reported,
+ * so an alarm can say the control plane had to repair itself.
+ */
+export async function sweepRuns(deps: PipelineDeps): Promise<SweepOutcome> {
+  const now = deps.clock();
+  const active = (await Promise.all(ACTIVE_STATUSES.map((status) => deps.runs.list({ status, limit: 200 })))).flat();
+  const closed: { runId: string; lane: string; reason: string }[] = [];
+  for (const run of active) {
+    if (now.getTime() - Date.parse(run.createdAt) < SWEEP_GRACE_MS) continue;
+    const status = await deps.executions.executionStatus(run.executionArn);
+    if (status === 'RUNNING') continue;
+    const reason =
+      status === undefined
+        ? 'its execution never started; the sweeper closed it'
+        : `its execution ended ${status} without closing the run; the sweeper closed it`;
+    if (await close(deps, run, reason)) closed.push({ runId: run.runId, lane: run.lane, reason });
+    await leaveLane(deps, run.lane, run.runId);
+  }
+  const waiting = new Set(active.filter((r) => r.status === 'QUEUED').map((r) => r.lane));
+  for (const lane of waiting) await admitNext(deps, lane);
+  for (const run of closed) deps.logger.warn('run reconciled', run);
+  return { checked: active.length, closed };
+}
+
+async function close(deps: PipelineDeps, run: RunRecord, reason: string): Promise<boolean> {
+  const now = deps.clock();
+  const failure = { stage: 'internal', error: 'Gantry.Reconciled', reason } as const;
+  if (!(await deps.runs.setStatus(run.runId, 'FAILED', now, { failure, endedAt: now.toISOString() }, ACTIVE_STATUSES)))
+    return false;
+  await deps.audit.record(gantryRecord(run.plan, 'run.failed', 'failure', failure));
+  return true;
+}
