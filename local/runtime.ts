@@ -453,6 +453,22 @@ function mountIntrospection(
     const statuses = providers.statuses().filter((s) => commit === null || s.commit === commit);
     return { status: 200, body: { statuses: statuses.map(({ raw: _raw, ...s }) => s) } };
   });
+  // `gantry local push` says where the repository it pushes lives, as a push to a provider would
+  // give it the commits: the fake's compare API (separation of duties) then lists them.
+  edge.route('/_gantry/provider/repositories', async (req, _url, body) => {
+    if (req.method !== 'POST') return { status: 405, body: { message: 'POST {"provider", "fullName", "dir"}' } };
+    let parsed: { provider?: unknown; fullName?: unknown; dir?: unknown } = {};
+    try {
+      parsed = JSON.parse(body.toString('utf8')) as typeof parsed;
+    } catch {
+      // answered below
+    }
+    const { provider, fullName, dir } = parsed;
+    if (typeof provider !== 'string' || typeof fullName !== 'string' || typeof dir !== 'string')
+      return { status: 400, body: { message: 'POST {"provider", "fullName", "dir"}' } };
+    const out = providers.registerRepository(provider, fullName, dir);
+    return { status: out.status === 204 ? 200 : out.status, body: out.body ?? { registered: fullName } };
+  });
   edge.route('/_gantry/events', async (_req, url) => {
     const since = url.searchParams.get('since');
     const events = bus.recentEvents();

@@ -36,6 +36,7 @@ export async function localDemo(options: { dataDir?: string }): Promise<void> {
     localPush({
       config,
       webhookUrl: info.webhookUrl,
+      awsEndpoint: info.awsEndpoint,
       secretsFile: join(info.dataDir, 'secrets.json'),
       repoDir: repo,
       branch,

@@ -16,6 +16,7 @@ export async function pushCommand(
   const result = await localPush({
     config: loadGantryConfig(),
     webhookUrl: info.webhookUrl,
+    awsEndpoint: info.awsEndpoint,
     secretsFile: join(info.dataDir, 'secrets.json'),
     repoDir: path,
     ...(options.branch ? { branch: options.branch } : {}),

@@ -10,6 +10,8 @@ import { githubPushPayload, type PushFacts } from './github-push';
 export interface LocalPushOptions {
   readonly config: GantryConfig;
   readonly webhookUrl: string;
+  /** The local edge: told where the repository lives, so the fake provider can list its commits. */
+  readonly awsEndpoint?: string;
   readonly secretsFile: string;
   readonly repoDir: string;
   /** @default the checked-out branch */
@@ -46,6 +48,8 @@ export async function localPush(options: LocalPushOptions): Promise<LocalPushRes
   const secret = JSON.parse(readLocalSecret(options.secretsFile, connectionSecretName(connection), process.env)) as {
     webhookSecret: string;
   };
+  if (options.awsEndpoint !== undefined)
+    await registerRepository(options.awsEndpoint, connection.provider, push.repository, dir);
   const body = Buffer.from(JSON.stringify(githubPushPayload(push)));
   const adapter = adapterFor(connection.provider);
   const headers = adapter.deliveryHeaders({
@@ -135,4 +139,17 @@ function pushFacts(dir: string, repository: string, branch: string | undefined):
     commits: commits.slice(-1),
     pusher: head?.author.email.split('@')[0] ?? 'local',
   };
+}
+
+/**
+ * Pushing to a provider gives it the commits; locally the fake provider is told where they are,
+ * so its compare API can list a change (separation of duties asks when a delivery leaves a gap).
+ */
+async function registerRepository(awsEndpoint: string, provider: string, fullName: string, dir: string): Promise<void> {
+  const res = await fetch(`${awsEndpoint}/_gantry/provider/repositories`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ provider, fullName, dir }),
+  });
+  if (!res.ok) throw new UsageError(`the local control plane did not take ${dir} as ${fullName}: HTTP ${res.status}`);
 }

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { type Provider, ProviderSchema } from '../../events';
 import { closeServer, listen } from '../edge/server';
+import { compareAnswer, type LocalRepositories, registerRepository } from './history';
 import { PROVIDER_FAKES } from './providers';
 import type { FakeCall, FakeProviders, Fault, RawRequest, RecordedStatus, RefusedRequest } from './types';
 
@@ -22,6 +23,7 @@ export function fakeApiUrl(url: string, provider: Provider): string {
 }
 
 interface FakeState {
+  readonly repositories: LocalRepositories;
   statuses: RecordedStatus[];
   refused: RefusedRequest[];
   requests: RawRequest[];
@@ -29,8 +31,8 @@ interface FakeState {
   nextId: number;
 }
 
-function freshState(): FakeState {
-  return { statuses: [], refused: [], requests: [], faults: [], nextId: 1 };
+function freshState(repositories: LocalRepositories = new Map()): FakeState {
+  return { repositories, statuses: [], refused: [], requests: [], faults: [], nextId: 1 };
 }
 
 function send(res: ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}): void {
@@ -102,6 +104,11 @@ function answerCall(res: ServerResponse, raw: RawRequest, state: FakeState): voi
     send(res, 404, answer);
     return;
   }
+  const compared = compareAnswer(state.repositories, routed.provider, routed.call);
+  if (compared !== undefined) {
+    send(res, compared.status, compared.body);
+    return;
+  }
   const answer = PROVIDER_FAKES[routed.provider].handle(routed.call);
   if (answer.record !== undefined) {
     state.nextId += 1;
@@ -148,8 +155,9 @@ export async function startFakeProviders(options: FakeProvidersOptions = {}): Pr
       state.faults.push(...faults);
     },
     clear: () => {
-      Object.assign(state, freshState());
+      Object.assign(state, freshState(state.repositories));
     },
+    registerRepository: (provider, fullName, dir) => registerRepository(state.repositories, provider, fullName, dir),
     close: () => closeServer(server),
   };
 }

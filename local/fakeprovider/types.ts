@@ -57,8 +57,13 @@ export interface FakeProviders {
   requests(): RawRequest[];
   /** Answers the next requests with these faults, one each, in order. */
   failNext(...faults: Fault[]): void;
-  /** Forgets statuses, refusals, requests and pending faults. */
+  /** Forgets statuses, refusals, requests and pending faults (not the repositories). */
   clear(): void;
+  /**
+   * Makes `fullName` at `provider` the git repository in `dir`, so the fake's compare API lists
+   * its commits (what pushing to the provider does); `gantry local push` calls it.
+   */
+  registerRepository(provider: string, fullName: string, dir: string): { status: number; body: unknown };
   close(): Promise<void>;
 }
 

@@ -71,6 +71,7 @@ export async function startTestPlane(
       localPush({
         config,
         webhookUrl: plane.webhookUrl,
+        awsEndpoint: plane.awsEndpoint,
         secretsFile: join(dataDir, 'secrets.json'),
         repoDir: sampleRepo(),
         ...options,

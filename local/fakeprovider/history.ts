@@ -1,0 +1,70 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Provider } from '../../events';
+
+/** Where each repository the local control plane was pushed to lives: `<provider>:<owner/name>` → a git folder. */
+export type LocalRepositories = Map<string, string>;
+
+/** Providers whose compare API the fake answers (the ones `gantry local push` speaks for). */
+const COMPARING: readonly Provider[] = ['github', 'gitea', 'forgejo'];
+
+const COMPARE = /^\/repos\/([^/]+)\/([^/]+)\/compare\/([0-9a-f]{40})\.\.\.([0-9a-f]{40})$/;
+
+const PER_PAGE_MAX = 100;
+
+/** Records that `fullName` at `provider` is the git repository in `dir` (what a push to it would make so). */
+export function registerRepository(repositories: LocalRepositories, provider: string, fullName: string, dir: string) {
+  if (!COMPARING.includes(provider as Provider))
+    return { status: 400, body: { message: `no compare API for ${provider}` } };
+  if (!/^[^/\s]+\/[^/\s]+$/.test(fullName) || !existsSync(join(dir, '.git')))
+    return { status: 400, body: { message: 'send {"provider", "fullName": "owner/name", "dir": a git work tree}' } };
+  repositories.set(`${provider}:${fullName}`, dir);
+  return { status: 204, body: undefined };
+}
+
+/**
+ * The compare API (`GET /repos/{owner}/{repo}/compare/{base}...{head}`) in GitHub's shape, which
+ * Gitea and Forgejo share, answered from the registered repository with `git log base..head`:
+ * oldest first, paged with `per_page` and `page` as GitHub pages it, with `total_commits`. No
+ * account matches a local e-mail, so `author` and `committer` (the accounts) are null.
+ * Undefined when the request is not one.
+ */
+export function compareAnswer(
+  repositories: LocalRepositories,
+  provider: Provider,
+  call: { method: string; path: string; query: URLSearchParams; headers: Readonly<Record<string, string>> },
+): { status: number; body: unknown } | undefined {
+  const match = call.method === 'GET' && COMPARING.includes(provider) ? COMPARE.exec(call.path) : null;
+  if (match === null) return undefined;
+  const [, owner = '', repo = '', base = '', head = ''] = match.map((m) => decodeURIComponent(m));
+  if (!call.headers.authorization) return { status: 401, body: { message: 'Requires authentication' } };
+  const dir = repositories.get(`${provider}:${owner}/${repo}`);
+  if (dir === undefined) return { status: 404, body: { message: 'Not Found' } };
+  let log: string;
+  try {
+    log = execFileSync('git', ['log', '--reverse', '--format=%H%x1f%an%x1f%ae%x1f%cn%x1f%ce', `${base}..${head}`], {
+      cwd: dir,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+  } catch {
+    return { status: 404, body: { message: `No common ancestor between ${base} and ${head}.` } };
+  }
+  const commits = log
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => {
+      const [sha = '', an = '', ae = '', cn = '', ce = ''] = line.split('\x1f');
+      return {
+        sha,
+        commit: { author: { name: an, email: ae }, committer: { name: cn, email: ce } },
+        author: null,
+        committer: null,
+      };
+    });
+  const perPage = Math.min(PER_PAGE_MAX, Number(call.query.get('per_page') ?? 250) || 250);
+  const page = Math.max(1, Number(call.query.get('page') ?? 1) || 1);
+  const shown = call.query.has('page') ? commits.slice((page - 1) * perPage, page * perPage) : commits.slice(0, 250);
+  return { status: 200, body: { total_commits: commits.length, commits: shown } };
+}
