@@ -126,8 +126,13 @@ export const RunPlanSchema = z.object({
       .default({ emails: [], usernames: [] }),
     /** Why Gantry may not know everyone who wrote or committed the change (null: it does). */
     incomplete: z.string().nullable().default(null),
-    /** Where the commits came from: the delivery alone, or the provider's API when the delivery left a gap. */
-    listedBy: z.enum(['delivery', 'provider']).default('delivery'),
+    /** The commit the push moved its ref from (null: it created the ref, or the change is no push). */
+    before: z.string().nullable().default(null),
+    /**
+     * Where the commits came from: the delivery alone; the deliveries of the pushes since the
+     * environment's last release (each run recorded its own); or the provider's API.
+     */
+    listedBy: z.enum(['delivery', 'pushes', 'provider']).default('delivery'),
   }),
 });
 export type RunPlan = z.infer<typeof RunPlanSchema>;

@@ -28,6 +28,11 @@ export async function completeParticipants(
       : null;
   const why = earlier ?? plan.change.incomplete;
   if (why === null || from === plan.commit) return plan;
+  // The pushes since the release, each a run of this lane that recorded its own delivery's people.
+  if (earlier !== null && plan.change.incomplete === null && released !== undefined) {
+    const pushed = await pushesSince(deps, plan, released);
+    if (pushed !== undefined) return joined(plan, pushed, 'pushes');
+  }
   const change = { ...plan.change, incomplete: why };
   const gap = (reason: string): RunPlan => ({ ...plan, change: { ...change, incomplete: `${why}, and ${reason}` } });
   if (from === null) return gap('the change creates its ref, so there is no earlier commit to list it from');
@@ -44,19 +49,7 @@ export async function completeParticipants(
     // The range ends at the run's commit: a list without it answers for another range (or none).
     if (!commits.some((c) => c.id === plan.commit))
       return gap(`${source.provider} listed ${commits.length} commits, not the change’s head ${plan.commit}`);
-    const listed = participantsOf(commits, []);
-    return {
-      ...plan,
-      change: {
-        ...change,
-        participants: {
-          emails: [...new Set([...change.participants.emails, ...listed.emails])],
-          usernames: [...new Set([...change.participants.usernames, ...listed.usernames])],
-        },
-        incomplete: null,
-        listedBy: 'provider',
-      },
-    };
+    return joined(plan, participantsOf(commits, []), 'provider');
   } catch (error) {
     const reason =
       error instanceof HistoryError
@@ -65,6 +58,54 @@ export async function completeParticipants(
     deps.logger.warn('change not listed through the provider', { runId: plan.runId, reason });
     return gap(reason);
   }
+}
+
+/** The plan with `listed` joined to its participants, and its list complete. */
+function joined(
+  plan: RunPlan,
+  listed: RunPlan['change']['participants'],
+  listedBy: RunPlan['change']['listedBy'],
+): RunPlan {
+  const { participants } = plan.change;
+  return {
+    ...plan,
+    change: {
+      ...plan.change,
+      participants: {
+        emails: [...new Set([...participants.emails, ...listed.emails])],
+        usernames: [...new Set([...participants.usernames, ...listed.usernames])],
+      },
+      incomplete: null,
+      listedBy,
+    },
+  };
+}
+
+/**
+ * Everyone the pushes between the release and this one named, when they form an unbroken chain:
+ * this push moved the ref from the commit an earlier run of the lane built, which moved it from
+ * another's, … back to the released commit, and every one of those deliveries was complete.
+ * Undefined when the chain breaks (a delivery that started no run, a force push, a gap).
+ */
+async function pushesSince(
+  deps: Pick<PipelineDeps, 'runs'>,
+  plan: RunPlan,
+  released: string,
+): Promise<RunPlan['change']['participants'] | undefined> {
+  const runs = (await deps.runs.list({ lane: plan.lane, limit: 200 })).filter(
+    (r) => r.runId !== plan.runId && r.plan.trigger === 'push' && r.plan.retry === null,
+  );
+  const emails = new Set<string>();
+  const usernames = new Set<string>();
+  let from = plan.change.before;
+  for (let hops = 0; from !== null && from !== released && hops < runs.length; hops++) {
+    const run = runs.find((r) => r.commit === from);
+    if (run === undefined || run.plan.change.incomplete !== null) return undefined;
+    for (const email of run.plan.change.participants.emails) emails.add(email);
+    for (const username of run.plan.change.participants.usernames) usernames.add(username);
+    from = run.plan.change.before;
+  }
+  return from === released ? { emails: [...emails], usernames: [...usernames] } : undefined;
 }
 
 /** The commit the run's environment released last (a successful deployment), if any. */

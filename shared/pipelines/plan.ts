@@ -75,6 +75,7 @@ export function resolvePlan(request: PlanRequest): RunPlan {
       eventId: source.eventId,
       participants: participantsOf(source.commits, [source.pusher, source.sender, source.pullRequest?.author ?? null]),
       incomplete: rangeGap(source),
+      before: shaOrNull(source.before),
       listedBy: 'delivery',
     },
   };

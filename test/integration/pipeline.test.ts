@@ -177,6 +177,56 @@ describe('pipelines, end to end through the local runtime', () => {
     });
   });
 
+  it('refuses an approver whose commit the delivery leaves out: the provider lists everything since prod’s last release', async () => {
+    // release/1.0 is what prod runs now. Bob commits on top of it, then Alice; only Alice's commit
+    // is in the push's delivery (its before is Bob's), and no run ever built Bob's.
+    const repo = t.repo();
+    git(repo, 'checkout', '--quiet', '-B', 'release/1.1', 'release/1.0');
+    const commitAs = (author: string, file: string) => {
+      writeFileSync(join(repo, file), `${author} was here\n`);
+      execFileSync('git', ['add', '--all'], { cwd: repo });
+      const who = ['-c', `user.name=${author}`, '-c', `user.email=${author.toLowerCase()}@example.com`];
+      execFileSync('git', [...who, 'commit', '--quiet', '-m', `${author}'s change`], { cwd: repo });
+    };
+    commitAs('Bob', 'BOB.md');
+    commitAs('Alice', 'ALICE.md');
+    const { push } = await t.push({ branch: 'release/1.1' });
+    expect(push.commits.map((c) => c.author.name)).toEqual(['Alice']);
+    const waiting = await eventually('the run to wait for approval', async () => {
+      const run = (await t.runs.list({ pipeline: 'sample-service' })).find((r) => r.commit === push.after);
+      return run?.stages.approval?.status === 'waiting' ? run : undefined;
+    });
+    expect(waiting.plan.change).toMatchObject({ incomplete: null, listedBy: 'provider' });
+    expect(waiting.plan.change.participants.emails).toEqual(
+      expect.arrayContaining(['alice@example.com', 'bob@example.com']),
+    );
+    const res = await fetch(`${t.plane.webhookUrl}/runs/${waiting.runId}/decision`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-gantry-principal': 'bob' },
+      body: JSON.stringify({ decision: 'approve', reason: 'looks fine' }),
+    });
+    expect(res.status).toBe(403);
+    expect(await res.json()).toMatchObject({
+      error: {
+        code: 'separation_of_duties',
+        message: 'bob wrote or committed a commit of this change; another approver must decide',
+      },
+    });
+    // Free prod's lane for whatever runs next.
+    const cancelled = await gantry(
+      'runs',
+      'cancel',
+      waiting.runId,
+      '--reason',
+      'test over',
+      '--as',
+      'ops',
+      '--data-dir',
+      t.dataDir,
+    );
+    expect(cancelled.code).toBe(0);
+  }, 180_000);
+
   it('refuses a decision without an IAM identity, as the IAM authorizer would', async () => {
     const res = await fetch(`${t.plane.webhookUrl}/runs/any/decision`, { method: 'POST', body: '{}' });
     expect(res.status).toBe(403);

@@ -372,6 +372,60 @@ describe('approvals', () => {
         });
       });
 
+      it('joins the pushes since the last release when they chain back to it, without asking the provider', async () => {
+        const released = 'c'.repeat(40);
+        const bobs = 'a'.repeat(40);
+        const name = `runs-${++table}`;
+        client = await createRunsTable(dynamo.endpoint, name);
+        f = pipelineFakes(client, name);
+        const onRelease = (over: Partial<SourceEvent>) =>
+          sourceEvent({ branch: 'release/2.0', ref: 'refs/heads/release/2.0', ...over });
+        const release = resolvePlan(planRequest(onRelease({ after: released, headSha: released })));
+        await f.runs.create(release, 'SUCCEEDED', f.now);
+        await f.runs.openDeployment(
+          release.runId,
+          {
+            taskToken: 't',
+            target: 'w',
+            strategy: 'AllAtOnce',
+            fromVersion: '3',
+            toVersion: '4',
+            status: 'in_progress',
+            startedAt: f.now.toISOString(),
+          },
+          f.now,
+        );
+        await f.runs.closeDeployment(release.runId, { status: 'succeeded', endedAt: f.now.toISOString() }, f.now);
+        // Bob's push (c… → a…) ran but was never released; Dave's (a… → b…) comes now.
+        const bobsPush = onRelease({
+          before: released,
+          after: bobs,
+          headSha: bobs,
+          commits: [commit('a', 'bob')],
+          pusher: 'bob',
+          sender: 'bob',
+        });
+        await f.runs.create(resolvePlan(planRequest(bobsPush)), 'FAILED', f.now);
+        const history = new ListedHistory([], 'must not be asked');
+        const daves = onRelease({ before: bobs, commits: [commit('b', 'dave')], pusher: 'dave', sender: 'dave' });
+        const plan = await completeParticipants({ ...f.deps, history }, resolvePlan(planRequest(daves)), daves);
+        expect(history.asked).toEqual([]);
+        expect(plan.change).toMatchObject({ incomplete: null, listedBy: 'pushes' });
+        expect(plan.change.participants.emails).toEqual(
+          expect.arrayContaining(['bob@example.com', 'dave@example.com']),
+        );
+        // A push whose before no run built breaks the chain: the provider is asked.
+        const gap = onRelease({
+          before: 'e'.repeat(40),
+          commits: [commit('b', 'dave')],
+          pusher: 'dave',
+          sender: 'dave',
+        });
+        const asked = new ListedHistory([listed(head, 'dave')]);
+        await completeParticipants({ ...f.deps, history: asked }, resolvePlan(planRequest(gap)), gap);
+        expect(asked.asked).toEqual([expect.objectContaining({ before: released })]);
+      });
+
       it('lists everything since the environment’s last release, so splitting a change over two pushes hides no one', async () => {
         const released = 'c'.repeat(40);
         const name = `runs-${++table}`;
