@@ -31,6 +31,8 @@ export interface DeploymentsProps {
   /** Deploy (publishes versions, creates deployments) and DeployCheck (reconcile, bake alarms). */
   readonly release: GantryFunction;
   readonly verify: GantryFunction;
+  /** ResolvePlan, which stops the deployment of a run it supersedes. */
+  readonly supersede: GantryFunction;
   readonly artifactsKey: IKey;
   /** The key that signs build provenance: Deploy verifies with it before any traffic moves. */
   readonly provenanceKey: IKey;
@@ -97,6 +99,10 @@ export class Deployments extends Construct {
       fn.function.addToRolePolicy(runs);
       fn.function.addToRolePolicy(read);
     }
+    // ResolvePlan stops the deployment of a run it supersedes (CodeDeploy rolls the traffic back).
+    props.supersede.function.addToRolePolicy(
+      new PolicyStatement({ actions: ['codedeploy:StopDeployment'], resources: arns.groups }),
+    );
     for (const fn of [release, verify]) {
       fn.function.addToRolePolicy(
         new PolicyStatement({

@@ -80,6 +80,7 @@ export class GantryControlPlaneStack extends Stack {
         targets,
         release: steps.functions.deployRelease,
         verify: steps.functions.deployVerify,
+        supersede: steps.functions.resolvePlan,
         artifactsKey: data.artifacts.key,
         provenanceKey: data.artifacts.provenanceKey,
         eventBusName: this.bus.eventBusName,

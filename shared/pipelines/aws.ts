@@ -1,3 +1,4 @@
+import { type CodeDeployClient, StopDeploymentCommand } from '@aws-sdk/client-codedeploy';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import {
   DescribeExecutionCommand,
@@ -10,7 +11,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import type { PipelineDefinition } from '../../events';
 import { definitionInAsl } from './definition';
-import type { ArtifactStore, DeployedPipelines, ExecutionControl } from './ports';
+import type { ArtifactStore, DeployedPipelines, DeploymentStopper, ExecutionControl } from './ports';
 
 /** Step Functions behind the ExecutionControl port. */
 export class StepFunctionsControl implements ExecutionControl {
@@ -92,5 +93,14 @@ export class S3ArtifactStore implements ArtifactStore {
     const { bucket } = parseS3Location(location);
     const out = await this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     return Buffer.from((await out.Body?.transformToByteArray()) ?? new Uint8Array());
+  }
+}
+
+/** CodeDeploy behind the DeploymentStopper port: stop, and let CodeDeploy roll the traffic back. */
+export class CodeDeployStopper implements DeploymentStopper {
+  constructor(private readonly codeDeploy: CodeDeployClient) {}
+
+  async stopDeployment(deploymentId: string): Promise<void> {
+    await this.codeDeploy.send(new StopDeploymentCommand({ deploymentId, autoRollbackEnabled: true }));
   }
 }

@@ -52,6 +52,11 @@ export interface AdmittedChanges {
   admittedDigest(key: { provider: Provider; deliveryId: string }, eventId: string): Promise<string | undefined>;
 }
 
+/** Port: stops a CodeDeploy deployment and rolls its traffic back (a superseded run's release). */
+export interface DeploymentStopper {
+  stopDeployment(deploymentId: string): Promise<void>;
+}
+
 /** Which change's commits to list, through which connection. */
 export interface ChangeRangeRequest {
   readonly provider: Provider;

@@ -1,15 +1,19 @@
 import { createHash } from 'node:crypto';
 import { type PlanRequest, type ResolveRequest, type RunPlan, type StartedRun, sourceEventDigest } from '../../events';
-import { ACTIVE_STATUSES } from '../runs/model';
+import { ACTIVE_STATUSES, type RunRecord } from '../runs/model';
 import { gantryRecord, subjectOf } from './approval';
 import { ForgedInputError, loadRetry, loadRollback, recordForgedInput } from './ownership';
 import { completeParticipants } from './participants';
 import { resolvePlan } from './plan';
-import type { AdmittedChanges, ChangeHistory, PipelineDeps } from './ports';
+import type { AdmittedChanges, ChangeHistory, DeploymentStopper, PipelineDeps } from './ports';
 import { postStatus } from './status';
 
 /** ResolvePlan's ports: the pipeline's, the deliveries the receiver verified, and the provider's history. */
-export type ResolveDeps = PipelineDeps & { readonly admissions: AdmittedChanges; readonly history?: ChangeHistory };
+export type ResolveDeps = PipelineDeps & {
+  readonly admissions: AdmittedChanges;
+  readonly history?: ChangeHistory;
+  readonly deployments?: DeploymentStopper;
+};
 
 /**
  * ResolvePlan: a change's run is planned and recorded here; a rollback's run was recorded by the
@@ -69,7 +73,7 @@ export async function recordUnreadableStart(deps: PipelineDeps, event: unknown, 
  * the `queued` policy; under `superseded` the older runs of the lane are stopped instead.
  */
 export async function startRun(
-  deps: PipelineDeps & { readonly history?: ChangeHistory },
+  deps: PipelineDeps & { readonly history?: ChangeHistory; readonly deployments?: DeploymentStopper },
   request: PlanRequest,
 ): Promise<StartedRun> {
   const plan = await completeParticipants(deps, resolvePlan(request), request.source);
@@ -125,11 +129,19 @@ export async function startRun(
   return { ...plan, waitForTurn: record.status === 'QUEUED' };
 }
 
+/**
+ * Stops the older active runs of the lane (the superseded policy): each is CANCELLED, its
+ * execution stopped, and a deployment it had under way stopped too (CodeDeploy rolls its traffic
+ * back), so the older release neither finishes after the newer one nor blocks its deployment group.
+ */
 async function supersede(
-  deps: PipelineDeps,
+  deps: PipelineDeps & { readonly deployments?: DeploymentStopper },
   plan: RunPlan,
-  older: { runId: string; executionArn: string }[],
+  older: readonly RunRecord[],
 ): Promise<void> {
+  const warn = (run: RunRecord, what: string) => (error: unknown) => {
+    deps.logger.warn(what, { runId: run.runId, error: error instanceof Error ? error.name : 'unknown' });
+  };
   for (const run of older) {
     const cancelled = await deps.runs.setStatus(
       run.runId,
@@ -141,12 +153,12 @@ async function supersede(
     if (!cancelled) continue;
     await deps.executions
       .stopExecution(run.executionArn, 'Gantry.Superseded', `superseded by run ${plan.runId}`)
-      .catch((error: unknown) => {
-        deps.logger.warn('superseded execution did not stop', {
-          runId: run.runId,
-          error: error instanceof Error ? error.name : 'unknown',
-        });
-      });
+      .catch(warn(run, 'superseded execution did not stop'));
+    const deployment = run.deployment;
+    if (deployment?.status === 'in_progress' && deployment.deploymentId !== undefined)
+      await deps.deployments
+        ?.stopDeployment(deployment.deploymentId)
+        .catch(warn(run, 'superseded deployment did not stop'));
     deps.logger.info('run superseded', { runId: run.runId, by: plan.runId });
   }
 }

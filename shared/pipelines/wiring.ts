@@ -1,3 +1,4 @@
+import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -14,7 +15,7 @@ import { DynamoDbRunStore } from '../runs/store';
 import { SecretsManagerSecretSource } from '../secrets/secrets';
 import { HttpCommitStatusReporter } from '../status/reporter';
 import { DynamoDbDeliveryStore } from '../webhooks/deliveries';
-import { S3ArtifactStore, StepFunctionsControl } from './aws';
+import { CodeDeployStopper, S3ArtifactStore, StepFunctionsControl } from './aws';
 import { loadPipelineConfig, PIPELINE_ENV } from './env';
 import { ConnectionHistoryPort } from './history-port';
 import type { PipelineDeps } from './ports';
@@ -52,6 +53,7 @@ export function awsResolveDeps(o11y: Observability, env: NodeJS.ProcessEnv = pro
   return {
     ...deps,
     admissions: new DynamoDbDeliveryStore(documentClient(traced(o11y.tracer, new DynamoDBClient({}))), table),
+    deployments: new CodeDeployStopper(traced(o11y.tracer, new CodeDeployClient({}))),
     // 5 s per request, two tries, 20 s in all: ResolvePlan (30 s) still records the run if a provider is slow.
     history: new ConnectionHistoryPort(
       new HttpCommitHistory({ timeoutMs: 5_000, retry: { maxAttempts: 2 }, deadlineMs: 20_000 }),

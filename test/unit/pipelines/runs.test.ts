@@ -199,6 +199,29 @@ describe('pipeline runs', () => {
       expect(await f.runs.get(first.runId)).toMatchObject({ status: 'CANCELLED', cancelledBy: second.runId });
       expect(f.executions.stopped).toEqual([{ executionArn: first.executionArn, error: 'Gantry.Superseded' }]);
     });
+
+    it('stops the deployment an older run has under way when it supersedes it (CodeDeploy rolls it back)', async () => {
+      const superseding = { ...DEFINITION, concurrency: 'superseded' as const };
+      const first = await startRun(f.deps, planRequest(sourceEvent(), 'push', superseding));
+      await f.runs.openDeployment(
+        first.runId,
+        {
+          taskToken: 't',
+          target: 'widgets-dev',
+          strategy: 'Canary10Percent5Minutes',
+          fromVersion: '3',
+          toVersion: '4',
+          status: 'in_progress',
+          startedAt: f.now.toISOString(),
+        },
+        f.now,
+      );
+      await f.runs.setDeploymentId(first.runId, 'd-ABC123', f.now);
+      const stopped: string[] = [];
+      const deployments = { stopDeployment: async (id: string) => void stopped.push(id) };
+      await startRun({ ...f.deps, deployments }, planRequest(sourceEvent(), 'push', superseding));
+      expect(stopped).toEqual(['d-ABC123']);
+    });
   });
 
   describe('the sweep', () => {
