@@ -25,9 +25,15 @@ export function resolvePlan(request: PlanRequest): RunPlan {
       : null;
   const commit = source.headSha ?? source.after ?? '';
   const head = source.commits.at(-1);
+  // An environment's lane is its name (config names have no `:`); any other lane says what it is,
+  // so a branch or tag named like an environment never shares (or supersedes) its lane.
   const laneName =
     environment?.name ??
-    (trigger === 'pull_request' ? `pr-${source.pullRequest?.number ?? 0}` : (source.branch ?? source.tag ?? 'ref'));
+    (trigger === 'pull_request'
+      ? `pr:${source.pullRequest?.number ?? 0}`
+      : source.branch !== null
+        ? `branch:${source.branch}`
+        : `tag:${source.tag ?? source.ref ?? 'ref'}`);
   return {
     runId: request.execution.name,
     executionArn: request.execution.id,

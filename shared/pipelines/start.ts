@@ -1,12 +1,18 @@
 import { createHash } from 'node:crypto';
 import { type PlanRequest, type ResolveRequest, type RunPlan, type StartedRun, sourceEventDigest } from '../../events';
 import { ACTIVE_STATUSES, type RunRecord } from '../runs/model';
+import type { LaneHolder } from '../runs/store';
 import { gantryRecord, subjectOf } from './approval';
 import { ForgedInputError, loadRetry, loadRollback, recordForgedInput } from './ownership';
 import { completeParticipants } from './participants';
 import { resolvePlan } from './plan';
 import type { AdmittedChanges, ChangeHistory, DeploymentStopper, PipelineDeps } from './ports';
 import { postStatus } from './status';
+
+/** A retried ResolvePlan found its run already ended: the execution must not go on. */
+export class RunEndedError extends Error {
+  override readonly name = 'Gantry.RunEnded';
+}
 
 /** ResolvePlan's ports: the pipeline's, the deliveries the receiver verified, and the provider's history. */
 export type ResolveDeps = PipelineDeps & {
@@ -90,15 +96,24 @@ export async function startRun(
     return { ...plan, waitForTurn: false };
   }
   const now = deps.clock();
-  const superseding = plan.concurrency === 'superseded';
+  // A retried ResolvePlan of a run that has ended since (superseded, cancelled) goes no further.
+  const existing = await deps.runs.get(plan.runId);
+  if (existing !== undefined && !ACTIVE_STATUSES.includes(existing.status))
+    throw new RunEndedError(`run ${plan.runId} is ${existing.status}: its execution goes no further`);
+  const others = (await deps.runs.list({ lane: plan.lane, limit: 20 })).filter(
+    (r) => r.runId !== plan.runId && ACTIVE_STATUSES.includes(r.status),
+  );
+  // Superseding takes the lane from older runs of changes, never from an operator's rollback:
+  // while one is under way, the change waits for it.
+  const superseding = plan.concurrency === 'superseded' && !others.some((r) => r.plan.trigger === 'rollback');
   const queued = !(await enterLane(deps, plan.lane, plan.runId, { force: superseding }));
   const record = await deps.runs.create(plan, queued ? 'QUEUED' : 'RUNNING', now);
-  if (superseding) {
-    const others = (await deps.runs.list({ lane: plan.lane, limit: 20 })).filter(
-      (r) => r.runId !== plan.runId && ACTIVE_STATUSES.includes(r.status),
+  if (superseding)
+    await supersede(
+      deps,
+      plan,
+      others.filter((r) => r.createdAt <= record.createdAt),
     );
-    await supersede(deps, plan, others);
-  }
   await deps.audit.record({
     type: 'run.started',
     actor: { type: 'system', id: 'gantry', providerIdentity: plan.change.pusher },
@@ -154,7 +169,8 @@ async function supersede(
     await deps.executions
       .stopExecution(run.executionArn, 'Gantry.Superseded', `superseded by run ${plan.runId}`)
       .catch(warn(run, 'superseded execution did not stop'));
-    const deployment = run.deployment;
+    // The listing index may lag: the run's own record says whether a deployment is under way.
+    const deployment = (await deps.runs.get(run.runId))?.deployment;
     if (deployment?.status === 'in_progress' && deployment.deploymentId !== undefined)
       await deps.deployments
         ?.stopDeployment(deployment.deploymentId)
@@ -179,13 +195,17 @@ export async function enterLane(
   const holder = await deps.runs.laneHolder(lane);
   if (holder === undefined) return deps.runs.takeLane(lane, runId, deps.clock());
   if (await holds(deps, holder)) return false;
-  return deps.runs.takeLane(lane, runId, deps.clock(), { from: holder });
+  return deps.runs.takeLane(lane, runId, deps.clock(), { from: holder.runId });
 }
 
-/** Whether a lane's holder still holds it: its run exists and has not ended. */
-async function holds(deps: Pick<PipelineDeps, 'runs'>, holder: string): Promise<boolean> {
-  const run = await deps.runs.get(holder);
-  return run !== undefined && ACTIVE_STATUSES.includes(run.status);
+/** A lane is taken before its run is recorded: a holder with no record yet holds it this long. */
+const RECORDING_GRACE_MS = 5 * 60_000;
+
+/** Whether a lane's holder still holds it: its run has not ended (or is still being recorded). */
+async function holds(deps: Pick<PipelineDeps, 'runs' | 'clock'>, holder: LaneHolder): Promise<boolean> {
+  const run = await deps.runs.get(holder.runId);
+  if (run === undefined) return deps.clock().getTime() - Date.parse(holder.since) < RECORDING_GRACE_MS;
+  return ACTIVE_STATUSES.includes(run.status);
 }
 
 /**
@@ -226,26 +246,24 @@ const DEAD_TOKEN_ERRORS = ['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken'];
 export async function admitNext(deps: PipelineDeps, lane: string): Promise<void> {
   const holder = await deps.runs.laneHolder(lane);
   if (holder !== undefined) {
-    const run = await deps.runs.get(holder);
+    const run = await deps.runs.get(holder.runId);
     // The lane was given to a queued run whose token was not answered yet (a handover cut short).
     if (run?.status === 'QUEUED' && run.laneToken !== undefined) {
-      await resume(deps, run.runId, run.laneToken, lane);
-      return;
-    }
-    if (run !== undefined && ACTIVE_STATUSES.includes(run.status)) return;
+      if (await resume(deps, run.runId, run.laneToken, lane)) return;
+    } else if (await holds(deps, holder)) return;
   }
   const queued = (await deps.runs.list({ lane, limit: 50 }))
-    .filter((r) => r.status === 'QUEUED' && r.laneToken !== undefined)
+    .filter((r) => r.status === 'QUEUED' && r.laneToken !== undefined && r.runId !== holder?.runId)
     .reverse();
-  let from = holder;
+  let from = holder?.runId;
   for (const next of queued) {
     if (next.laneToken === undefined) continue;
     if (!(await deps.runs.takeLane(lane, next.runId, deps.clock(), from === undefined ? {} : { from }))) return;
     if (await resume(deps, next.runId, next.laneToken, lane)) return;
     from = next.runId;
   }
-  // Nobody to hand the lane to: an ended holder lets go of it.
-  if (from !== undefined && from !== holder) await deps.runs.releaseLane(lane, from);
+  // Nobody to hand the lane to: a run it was handed to in vain lets go of it.
+  if (from !== undefined && from !== holder?.runId) await deps.runs.releaseLane(lane, from);
 }
 
 /**
@@ -253,7 +271,10 @@ export async function admitNext(deps: PipelineDeps, lane: string): Promise<void>
  * makes that move answers. False when its execution has ended: the run is closed FAILED.
  */
 async function resume(deps: PipelineDeps, runId: string, token: string, lane: string): Promise<boolean> {
-  if (!(await deps.runs.setStatus(runId, 'RUNNING', deps.clock(), {}, ['QUEUED']))) return true;
+  if (!(await deps.runs.setStatus(runId, 'RUNNING', deps.clock(), {}, ['QUEUED']))) {
+    // Someone else resumed it (it runs: the lane is its), or it ended meanwhile (try the next).
+    return (await deps.runs.get(runId))?.status === 'RUNNING';
+  }
   try {
     await deps.executions.sendTaskSuccess(token, { admitted: true });
     return true;

@@ -6,6 +6,9 @@ import { admitNext, leaveLane } from './start';
 /** A run younger than this may not have its execution yet (the operator API records, then starts). */
 export const SWEEP_GRACE_MS = 5 * 60_000;
 
+/** The sweep stops starting new work after this, well inside its function's 30 s; the next one goes on. */
+const SWEEP_BUDGET_MS = 20_000;
+
 /** What one sweep found and fixed. */
 export interface SweepOutcome {
   readonly checked: number;
@@ -24,19 +27,34 @@ export async function sweepRuns(deps: PipelineDeps): Promise<SweepOutcome> {
   const now = deps.clock();
   const active = (await Promise.all(ACTIVE_STATUSES.map((status) => deps.runs.list({ status, limit: 200 })))).flat();
   const closed: { runId: string; lane: string; reason: string }[] = [];
+  const started = Date.now();
+  const guarded = async (what: string, runId: string, work: () => Promise<void>) => {
+    try {
+      await work();
+    } catch (error) {
+      // One run the sweep cannot check (throttled, refused) does not stop it checking the others.
+      deps.logger.warn(`sweep could not ${what}`, { runId, error: error instanceof Error ? error.name : 'unknown' });
+    }
+  };
   for (const run of active) {
+    if (Date.now() - started > SWEEP_BUDGET_MS) break;
     if (now.getTime() - Date.parse(run.createdAt) < SWEEP_GRACE_MS) continue;
-    const status = await deps.executions.executionStatus(run.executionArn);
-    if (status === 'RUNNING') continue;
-    const reason =
-      status === undefined
-        ? 'its execution never started; the sweeper closed it'
-        : `its execution ended ${status} without closing the run; the sweeper closed it`;
-    if (await close(deps, run, reason)) closed.push({ runId: run.runId, lane: run.lane, reason });
-    await leaveLane(deps, run.lane, run.runId);
+    await guarded('check a run', run.runId, async () => {
+      const status = await deps.executions.executionStatus(run.executionArn);
+      if (status === 'RUNNING') return;
+      const reason =
+        status === undefined
+          ? 'its execution never started; the sweeper closed it'
+          : `its execution ended ${status} without closing the run; the sweeper closed it`;
+      if (await close(deps, run, reason)) closed.push({ runId: run.runId, lane: run.lane, reason });
+      await leaveLane(deps, run.lane, run.runId);
+    });
   }
   const waiting = new Set(active.filter((r) => r.status === 'QUEUED').map((r) => r.lane));
-  for (const lane of waiting) await admitNext(deps, lane);
+  for (const lane of waiting) {
+    if (Date.now() - started > SWEEP_BUDGET_MS) break;
+    await guarded('hand a lane on', lane, () => admitNext(deps, lane));
+  }
   for (const run of closed) deps.logger.warn('run reconciled', run);
   return { checked: active.length, closed };
 }

@@ -79,8 +79,8 @@ export interface RunStore {
     end: Pick<RunDeployment, 'status' | 'reason' | 'rolledBack'> & { endedAt: string },
     at: Date,
   ): Promise<boolean>;
-  /** The run that holds a lane, or undefined when it is free (a strongly consistent read). */
-  laneHolder(lane: string): Promise<string | undefined>;
+  /** The run that holds a lane and since when, or undefined when it is free (a strongly consistent read). */
+  laneHolder(lane: string): Promise<LaneHolder | undefined>;
   /**
    * Takes a lane for `runId`, compare-and-set: only if it is free, already `runId`'s, or held by
    * `from` (a holder the caller found ended). `force` takes it whoever holds it (supersede).
@@ -88,6 +88,12 @@ export interface RunStore {
   takeLane(lane: string, runId: string, at: Date, options?: { from?: string; force?: boolean }): Promise<boolean>;
   /** Frees a lane `runId` holds; false when it holds it no longer. */
   releaseLane(lane: string, runId: string): Promise<boolean>;
+}
+
+/** Who holds a lane, since when (ISO time). */
+export interface LaneHolder {
+  readonly runId: string;
+  readonly since: string;
 }
 
 /**
@@ -331,12 +337,12 @@ export class DynamoDbRunStore implements RunStore {
     }
   }
 
-  async laneHolder(lane: string): Promise<string | undefined> {
+  async laneHolder(lane: string): Promise<LaneHolder | undefined> {
     const out = await this.db.send(
       new GetCommand({ TableName: this.tableName, Key: { runId: laneKey(lane) }, ConsistentRead: true }),
     );
-    const holder = out.Item?.holder;
-    return typeof holder === 'string' ? holder : undefined;
+    const { holder, heldSince } = out.Item ?? {};
+    return typeof holder === 'string' ? { runId: holder, since: String(heldSince ?? '') } : undefined;
   }
 
   async takeLane(

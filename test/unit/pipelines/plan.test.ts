@@ -12,7 +12,7 @@ describe('resolvePlan', () => {
       skip: false,
       environment,
       deploy: environment !== null,
-      lane: `widgets#${environment ?? branch}`,
+      lane: `widgets#${environment ?? `branch:${branch}`}`,
     });
     expect(plan.approval !== null).toBe(approval);
   });
@@ -45,6 +45,13 @@ describe('resolvePlan', () => {
     expect(plan.change).toMatchObject({ authorEmail: 'alice@example.com', pusher: 'alice', message: 'Fix it' });
   });
 
+  it('names a lane by what it is, so a branch or tag named like an environment never shares its lane', () => {
+    const branch = resolvePlan(planRequest(sourceEvent({ branch: 'dev', ref: 'refs/heads/dev' })));
+    const env = resolvePlan(planRequest(sourceEvent()));
+    expect(env.lane).toBe('widgets#dev');
+    expect(branch).toMatchObject({ environment: null, lane: 'widgets#branch:dev' });
+  });
+
   it('validates a pull request into main and never deploys it', () => {
     const pr = sourceEvent({
       kind: 'pull_request',
@@ -71,7 +78,7 @@ describe('resolvePlan', () => {
       deploy: false,
       approval: null,
       pullRequest: 7,
-      lane: 'widgets#pr-7',
+      lane: 'widgets#pr:7',
       commit: 'c'.repeat(40),
     });
   });

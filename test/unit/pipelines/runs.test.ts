@@ -10,7 +10,7 @@ import {
 } from '../../../shared/pipelines/finish';
 import { classifyReport, evaluateRunGates } from '../../../shared/pipelines/gates';
 import { resolvePlan } from '../../../shared/pipelines/plan';
-import { admissionName, resolveRun, startRun, waitForTurn } from '../../../shared/pipelines/start';
+import { admissionName, enterLane, resolveRun, startRun, waitForTurn } from '../../../shared/pipelines/start';
 import { sweepRuns } from '../../../shared/pipelines/sweep';
 import { createRunsTable, dynaliteTables } from '../../support/aws';
 import { MemoryAdmissions, type PipelineFakes, pipelineFakes } from '../../support/pipeline-fakes';
@@ -148,7 +148,7 @@ describe('pipeline runs', () => {
       f.executions.refusedTokens.clear();
       await releaseLane(f.deps, first, first.executionArn);
       expect(f.executions.successes).toEqual([{ token: 'second-token', output: { admitted: true } }]);
-      expect(await f.runs.laneHolder('widgets#dev')).toBe(second.runId);
+      expect((await f.runs.laneHolder('widgets#dev'))?.runId).toBe(second.runId);
     });
 
     it('gives exactly one RUNNING run to deliveries that arrive at once in a queued lane (the lane is a lock, not a query)', async () => {
@@ -157,7 +157,7 @@ describe('pipeline runs', () => {
       expect(runs.filter((r) => r?.status === 'RUNNING')).toHaveLength(1);
       expect(runs.filter((r) => r?.status === 'QUEUED')).toHaveLength(5);
       const [holder] = runs.filter((r) => r?.status === 'RUNNING');
-      expect(await f.runs.laneHolder('widgets#dev')).toBe(holder?.runId);
+      expect((await f.runs.laneHolder('widgets#dev'))?.runId).toBe(holder?.runId);
       // The lock item is no run: no listing shows it.
       expect((await f.runs.list({ lane: 'widgets#dev' })).map((r) => r.runId).sort()).toEqual(
         started.map((r) => r.runId).sort(),
@@ -180,7 +180,7 @@ describe('pipeline runs', () => {
       await f.runs.setStatus(first.runId, 'FAILED', f.now);
       const second = await startRun(f.deps, planRequest(sourceEvent()));
       expect(second.waitForTurn).toBe(false);
-      expect(await f.runs.laneHolder('widgets#dev')).toBe(second.runId);
+      expect((await f.runs.laneHolder('widgets#dev'))?.runId).toBe(second.runId);
     });
 
     it('lets a queued run go at once if its lane emptied before it parked', async () => {
@@ -198,6 +198,42 @@ describe('pipeline runs', () => {
       expect(second.waitForTurn).toBe(false);
       expect(await f.runs.get(first.runId)).toMatchObject({ status: 'CANCELLED', cancelledBy: second.runId });
       expect(f.executions.stopped).toEqual([{ executionArn: first.executionArn, error: 'Gantry.Superseded' }]);
+    });
+
+    it('never supersedes an operator’s rollback: the change waits for it instead', async () => {
+      const superseding = { ...DEFINITION, concurrency: 'superseded' as const };
+      const base = resolvePlan(planRequest(sourceEvent(), 'push', superseding));
+      const rollback = {
+        ...base,
+        runId: 'rollback-1',
+        executionArn: `${base.executionArn}-rb`,
+        trigger: 'rollback' as const,
+      };
+      await enterLane(f.deps, rollback.lane, rollback.runId);
+      await f.runs.create(rollback, 'RUNNING', f.now);
+      const change = await startRun(f.deps, planRequest(sourceEvent(), 'push', superseding));
+      expect(change.waitForTurn).toBe(true);
+      expect((await f.runs.get('rollback-1'))?.status).toBe('RUNNING');
+      expect(f.executions.stopped).toEqual([]);
+    });
+
+    it('goes no further when a retried ResolvePlan finds its run already ended', async () => {
+      const request = planRequest(sourceEvent());
+      const started = await startRun(f.deps, request);
+      await f.runs.setStatus(started.runId, 'CANCELLED', f.now);
+      await expect(startRun(f.deps, request)).rejects.toMatchObject({ name: 'Gantry.RunEnded' });
+    });
+
+    it('does not take a lane from a run that took it and is being recorded', async () => {
+      const request = planRequest(sourceEvent());
+      const plan = resolvePlan(request);
+      expect(await enterLane(f.deps, plan.lane, 'being-recorded')).toBe(true);
+      const other = await startRun(f.deps, planRequest(sourceEvent()));
+      expect(other.waitForTurn).toBe(true);
+      // Long after, a holder that was never recorded has let go.
+      f.now = new Date(f.now.getTime() + 10 * 60_000);
+      const later = await startRun(f.deps, planRequest(sourceEvent({ branch: 'develop' })));
+      expect(later.waitForTurn).toBe(false);
     });
 
     it('stops the deployment an older run has under way when it supersedes it (CodeDeploy rolls it back)', async () => {
@@ -252,9 +288,24 @@ describe('pipeline runs', () => {
       });
       expect(f.audit.records.map((r) => [r.type, r.subject.runId])).toEqual([['run.failed', stopped.runId]]);
       expect(f.executions.successes).toEqual([{ token: 'queued-token', output: { admitted: true } }]);
-      expect(await f.runs.laneHolder('widgets#dev')).toBe(queued.runId);
+      expect((await f.runs.laneHolder('widgets#dev'))?.runId).toBe(queued.runId);
       // A second sweep finds nothing to fix.
       await expect(sweepRuns(f.deps)).resolves.toMatchObject({ closed: [] });
+    });
+
+    it('checks every run even when Step Functions refuses to describe one of them', async () => {
+      const refused = await startRun(f.deps, planRequest(sourceEvent()));
+      const gone = await startRun(f.deps, planRequest(sourceEvent({ branch: 'main', ref: 'refs/heads/main' })));
+      f.executions.statuses.set(gone.executionArn, 'FAILED');
+      const describe = f.executions.executionStatus.bind(f.executions);
+      f.executions.executionStatus = async (arn: string) => {
+        if (arn === refused.executionArn) throw Object.assign(new Error('no'), { name: 'AccessDeniedException' });
+        return describe(arn);
+      };
+      f.now = later(10);
+      const outcome = await sweepRuns(f.deps);
+      expect(outcome.closed.map((c) => c.runId)).toEqual([gone.runId]);
+      expect((await f.runs.get(refused.runId))?.status).toBe('RUNNING');
     });
 
     it('leaves running executions alone, and gives a run just recorded time for its execution to start', async () => {
