@@ -20,14 +20,16 @@ export async function completeParticipants(
 ): Promise<RunPlan> {
   if (plan.skip || plan.approval?.separationOfDuties !== true) return plan;
   const before = shaOrNull(source.before);
-  const released = await lastReleasedCommit(deps, plan);
+  const { released, unknown } = await lastRelease(deps, plan);
   const from = released ?? before;
-  const earlier =
-    released !== undefined && released !== before
+  const earlier = unknown
+    ? `no release of ${plan.environment} was found among the lane's newest ${RELEASE_LOOKBACK} runs`
+    : released !== undefined && released !== before
       ? `commits since the last release to ${plan.environment} (${released.slice(0, 12)}) came in other pushes`
       : null;
   const why = earlier ?? plan.change.incomplete;
   if (why === null || from === plan.commit) return plan;
+  if (unknown) return { ...plan, change: { ...plan.change, incomplete: why } };
   // The pushes since the release, each a run of this lane that recorded its own delivery's people.
   if (earlier !== null && plan.change.incomplete === null && released !== undefined) {
     const pushed = await pushesSince(deps, plan, released);
@@ -108,10 +110,22 @@ async function pushesSince(
   return from === released ? { emails: [...emails], usernames: [...usernames] } : undefined;
 }
 
-/** The commit the run's environment released last (a successful deployment), if any. */
-async function lastReleasedCommit(deps: Pick<PipelineDeps, 'runs'>, plan: RunPlan): Promise<string | undefined> {
-  const runs = await deps.runs.list({ lane: plan.lane, limit: 200 });
-  return runs
+/** How far back the lane is searched for its last release. */
+const RELEASE_LOOKBACK = 200;
+
+/**
+ * The commit the run's environment released last (a successful deployment), if any; `unknown`
+ * when the lane has more runs than were searched and none of them released (so the release is
+ * older than the search, or someone flooded the lane to push it out of sight): fail closed.
+ * An environment that never released is checked against its push alone.
+ */
+async function lastRelease(
+  deps: Pick<PipelineDeps, 'runs'>,
+  plan: RunPlan,
+): Promise<{ released: string | undefined; unknown: boolean }> {
+  const runs = await deps.runs.list({ lane: plan.lane, limit: RELEASE_LOOKBACK });
+  const released = runs
     .filter((r) => r.runId !== plan.runId && r.status === 'SUCCEEDED' && r.deployment?.status === 'succeeded')
     .sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0]?.commit;
+  return { released, unknown: released === undefined && runs.length >= RELEASE_LOOKBACK };
 }

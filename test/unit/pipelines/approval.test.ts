@@ -372,6 +372,21 @@ describe('approvals', () => {
         });
       });
 
+      it('fails closed when the lane holds more runs than are searched and none of them released (a flooded lane)', async () => {
+        const name = `runs-${++table}`;
+        client = await createRunsTable(dynamo.endpoint, name);
+        f = pipelineFakes(client, name);
+        const onRelease = (over: Partial<SourceEvent>) =>
+          sourceEvent({ branch: 'release/2.0', ref: 'refs/heads/release/2.0', ...over });
+        for (let i = 0; i < 200; i++)
+          await f.runs.create(resolvePlan(planRequest(onRelease({ pusher: 'bob' }))), 'FAILED', f.now);
+        const source = onRelease({ commits: [commit('b', 'dave')], pusher: 'dave', sender: 'dave' });
+        const history = new ListedHistory([], 'must not be asked');
+        const plan = await completeParticipants({ ...f.deps, history }, resolvePlan(planRequest(source)), source);
+        expect(plan.change.incomplete).toBe("no release of prod was found among the lane's newest 200 runs");
+        expect(history.asked).toEqual([]);
+      });
+
       it('joins the pushes since the last release when they chain back to it, without asking the provider', async () => {
         const released = 'c'.repeat(40);
         const bobs = 'a'.repeat(40);
