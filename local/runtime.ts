@@ -457,6 +457,9 @@ function mountIntrospection(
   // give it the commits: the fake's compare API (separation of duties) then lists them.
   edge.route('/_gantry/provider/repositories', async (req, _url, body) => {
     if (req.method !== 'POST') return { status: 405, body: { message: 'POST {"provider", "fullName", "dir"}' } };
+    // Only the CLI: a web page's cross-origin request carries an Origin, and can send JSON only after a preflight.
+    if (req.headers.origin !== undefined || !String(req.headers['content-type'] ?? '').startsWith('application/json'))
+      return { status: 403, body: { message: 'only gantry local push registers repositories' } };
     let parsed: { provider?: unknown; fullName?: unknown; dir?: unknown } = {};
     try {
       parsed = JSON.parse(body.toString('utf8')) as typeof parsed;

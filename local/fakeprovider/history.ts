@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Provider } from '../../events';
 
@@ -19,7 +19,16 @@ export function registerRepository(repositories: LocalRepositories, provider: st
     return { status: 400, body: { message: `no compare API for ${provider}` } };
   if (!/^[^/\s]+\/[^/\s]+$/.test(fullName) || !existsSync(join(dir, '.git')))
     return { status: 400, body: { message: 'send {"provider", "fullName": "owner/name", "dir": a git work tree}' } };
-  repositories.set(`${provider}:${fullName}`, dir);
+  // A shallow clone lacks the history a compare must list: refuse it rather than answer short.
+  let shallow: string;
+  try {
+    shallow = git(realpathSync(dir), ['rev-parse', '--is-shallow-repository']).trim();
+  } catch {
+    return { status: 400, body: { message: `${dir} is not a git repository git can read` } };
+  }
+  if (shallow !== 'false')
+    return { status: 400, body: { message: `${dir} is a shallow clone: fetch its whole history first` } };
+  repositories.set(`${provider}:${fullName}`, realpathSync(dir));
   return { status: 204, body: undefined };
 }
 
@@ -43,11 +52,7 @@ export function compareAnswer(
   if (dir === undefined) return { status: 404, body: { message: 'Not Found' } };
   let log: string;
   try {
-    log = execFileSync('git', ['log', '--reverse', '--format=%H%x1f%an%x1f%ae%x1f%cn%x1f%ce', `${base}..${head}`], {
-      cwd: dir,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
+    log = git(dir, ['log', '--reverse', '--format=%H%x1f%an%x1f%ae%x1f%cn%x1f%ce', `${base}..${head}`]);
   } catch {
     return { status: 404, body: { message: `No common ancestor between ${base} and ${head}.` } };
   }
@@ -67,4 +72,13 @@ export function compareAnswer(
   const page = Math.max(1, Number(call.query.get('page') ?? 1) || 1);
   const shown = call.query.has('page') ? commits.slice((page - 1) * perPage, page * perPage) : commits.slice(0, 250);
   return { status: 200, body: { total_commits: commits.length, commits: shown } };
+}
+
+/** git in `dir`, ignoring replace refs and signature checks (a repository's config must not change what is listed, or run anything). */
+function git(dir: string, args: readonly string[]): string {
+  return execFileSync('git', ['--no-replace-objects', '-c', 'log.showSignature=false', ...args], {
+    cwd: dir,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
 }
