@@ -100,37 +100,13 @@ export async function rollback(deps: OperatorDeps, request: RollbackRequest): Pr
   };
   // A rollback takes its lane like any run: it waits behind the run active there.
   const busy = !(await enterLane(deps, subject.lane, name));
-  await deps.runs.create(plan, busy ? 'QUEUED' : 'RUNNING', deps.clock());
-  await deps.audit.record({
-    type: 'operator.action',
-    actor: { type: 'user', id: actor, providerIdentity: principal },
-    subject: subjectOf(plan),
-    outcome: 'info',
-    details: {
-      action: 'rollback',
-      reason,
-      target: `${subject.environment}: back to version ${version} of run ${good.runId}, undoing run ${subject.runId}`,
-    },
-    correlationId: plan.change.deliveryId,
+  await launch(deps, plan, subject.executionArn, busy, {
+    actor,
+    principal,
+    action: 'rollback',
+    reason,
+    target: `${subject.environment}: back to version ${version} of run ${good.runId}, undoing run ${subject.runId}`,
   });
-  await deps.audit.record({
-    type: 'run.started',
-    actor: { type: 'user', id: actor, providerIdentity: principal },
-    subject: subjectOf(plan),
-    outcome: 'info',
-    details: {
-      trigger: 'rollback',
-      branch: plan.branch,
-      pullRequest: null,
-      deliveryId: plan.change.deliveryId,
-      queued: busy,
-    },
-    correlationId: plan.change.deliveryId,
-  });
-  // Only the run's id: the execution loads the plan recorded above, never one from its input.
-  await deps.executions
-    .startExecution(stateMachineOf(subject.executionArn), name, { rollback: { runId: name } })
-    .catch((error: unknown) => failUnstarted(deps, plan, error, 'rollback'));
   deps.logger.info('rollback started', { runId: name, of: subject.runId, to: good.runId, version });
   return {
     runId: name,
@@ -185,37 +161,13 @@ export async function retry(deps: OperatorDeps, request: OperatorRequest & { run
     executionArn: replaceName(subject.executionArn, name),
     retry: { ofRunId: subject.runId, reason, requestedBy: actor },
   };
-  await deps.runs.create(plan, busy ? 'QUEUED' : 'RUNNING', deps.clock());
-  await deps.audit.record({
-    type: 'operator.action',
-    actor: { type: 'user', id: actor, providerIdentity: principal },
-    subject: subjectOf(plan),
-    outcome: 'info',
-    details: {
-      action: 'retry',
-      reason,
-      target: `commit ${subject.commit} again, as run ${name} (retry of run ${subject.runId})`,
-    },
-    correlationId: plan.change.deliveryId,
+  await launch(deps, plan, subject.executionArn, busy, {
+    actor,
+    principal,
+    action: 'retry',
+    reason,
+    target: `commit ${subject.commit} again, as run ${name} (retry of run ${subject.runId})`,
   });
-  await deps.audit.record({
-    type: 'run.started',
-    actor: { type: 'user', id: actor, providerIdentity: principal },
-    subject: subjectOf(plan),
-    outcome: 'info',
-    details: {
-      trigger: plan.trigger,
-      branch: plan.branch,
-      pullRequest: plan.pullRequest,
-      deliveryId: plan.change.deliveryId,
-      queued: busy,
-    },
-    correlationId: plan.change.deliveryId,
-  });
-  // Only the run's id: the execution loads the plan recorded above, never one from its input.
-  await deps.executions
-    .startExecution(stateMachineOf(subject.executionArn), name, { retry: { runId: name } })
-    .catch((error: unknown) => failUnstarted(deps, plan, error, 'retry'));
   deps.logger.info('retry started', { runId: name, of: subject.runId, queued: busy });
   return {
     runId: name,
@@ -272,6 +224,50 @@ export async function cancel(
   await deps.executions.stopExecution(run.executionArn, 'Gantry.Cancelled', `cancelled by ${actor}: ${reason}`);
   await leaveLane(deps, run.lane, run.runId);
   return { outcome: 'cancelled' };
+}
+
+/**
+ * Records a run an operator asked for (rollback or retry), audits who asked and its start, and
+ * starts its execution with only the run's id: the execution loads the plan recorded here, never
+ * one from its input. A start that fails ends the run FAILED and frees its lane.
+ */
+async function launch(
+  deps: OperatorDeps,
+  plan: RunPlan,
+  executionOfSubject: string,
+  queued: boolean,
+  asked: { actor: string; principal: string; action: 'rollback' | 'retry'; reason: string; target: string },
+): Promise<void> {
+  const { actor, principal, action, reason, target } = asked;
+  await deps.runs.create(plan, queued ? 'QUEUED' : 'RUNNING', deps.clock());
+  const by = { type: 'user' as const, id: actor, providerIdentity: principal };
+  const correlationId = plan.change.deliveryId;
+  await deps.audit.record({
+    type: 'operator.action',
+    actor: by,
+    subject: subjectOf(plan),
+    outcome: 'info',
+    details: { action, reason, target },
+    correlationId,
+  });
+  await deps.audit.record({
+    type: 'run.started',
+    actor: by,
+    subject: subjectOf(plan),
+    outcome: 'info',
+    details: {
+      trigger: plan.trigger,
+      branch: plan.branch,
+      pullRequest: plan.pullRequest,
+      deliveryId: correlationId,
+      queued,
+    },
+    correlationId,
+  });
+  const pointer = action === 'rollback' ? { rollback: { runId: plan.runId } } : { retry: { runId: plan.runId } };
+  await deps.executions
+    .startExecution(stateMachineOf(executionOfSubject), plan.runId, pointer)
+    .catch((error: unknown) => failUnstarted(deps, plan, error, action));
 }
 
 /** A rollback or retry whose execution never started ends FAILED, on the record, and frees its lane. */
