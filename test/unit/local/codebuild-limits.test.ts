@@ -21,8 +21,12 @@ const PROJECT: ProjectSpec = {
   environmentVariables: [],
   timeoutMinutes: 5,
 };
-/** Five minutes (CodeBuild's shortest timeout) pass in half a second. */
-const TIME_COMPRESSION = 600;
+/**
+ * Five minutes (CodeBuild's shortest timeout) pass in five seconds in the tests that time a build
+ * out: long enough that cloning and starting the commands on a loaded 2-core machine never races
+ * the timeout. Every other test runs at real time, so only the timeout tests can time out.
+ */
+const TIMEOUT_COMPRESSION = 60;
 
 /** A bare repository whose one commit holds `buildspec.yml`. */
 function repoWith(buildspecText: string): { bare: string; commit: string } {
@@ -50,7 +54,6 @@ function codebuildIn(dataDir: string, options: Partial<CodeBuildOptions> = {}): 
     secrets: async () => {
       throw new Error('no secrets here');
     },
-    timeCompression: TIME_COMPRESSION,
     killGraceMs: 300,
     ...options,
   });
@@ -113,6 +116,8 @@ describe("the local build runner's limits", () => {
   afterEach(async () => codebuild.close());
 
   it('times a build out and kills its whole process tree', async () => {
+    await codebuild.close();
+    codebuild = codebuildIn(dataDir, { timeCompression: TIMEOUT_COMPRESSION });
     const { id } = start(codebuild, repoWith(PROCESS_TREE));
     await until(() => childPids(dataDir, id).length === 2);
     const done = await codebuild.waitForBuild(id);
@@ -132,6 +137,8 @@ phases:
     commands:
       - bash -c 'trap "" TERM; echo $$ >> "$HOME/pids"; while :; do sleep 0.05; done' & wait
 `;
+    await codebuild.close();
+    codebuild = codebuildIn(dataDir, { timeCompression: TIMEOUT_COMPRESSION });
     const { id } = start(codebuild, repoWith(stubborn));
     await until(() => childPids(dataDir, id).length === 1);
     const done = await codebuild.waitForBuild(id);
