@@ -10,6 +10,7 @@ import {
 import { PREDEFINED_STRATEGIES } from '../../shared/deploy/target';
 import { BranchPatternsSchema } from '../../shared/pipelines/branches';
 import { API_URL_EXAMPLES, apiUrlFor, PROVIDERS_REQUIRING_API_URL } from '../../shared/status/defaults';
+import { checkBranchClaims } from './claims';
 
 const Name = z
   .string()
@@ -259,57 +260,66 @@ export const AuditConfigSchema = z.strictObject({
 });
 export type AuditConfig = z.infer<typeof AuditConfigSchema>;
 
+/** The shape of `gantry.config.yaml`, each part checked on its own (see `checkReferences` for the rest). */
+export const GantryConfigShapeSchema = z.strictObject({
+  connections: z.array(ConnectionConfigSchema).min(1, 'declare at least one connection'),
+  pipelines: z.array(PipelineConfigSchema).default([]),
+  approvers: ApproversSchema.default({ groups: {}, identities: {}, identityCenterRoles: [] }),
+  audit: AuditConfigSchema.default({
+    retentionDays: { change: 2557, delivery: 400 },
+    checkpointMinutes: 60,
+    checkpointLockDays: 2557,
+    checkpointLockMode: 'compliance',
+  }),
+});
+
 /** `gantry.config.yaml`: what the CDK app and local mode both build from. */
-export const GantryConfigSchema = z
-  .strictObject({
-    connections: z.array(ConnectionConfigSchema).min(1, 'declare at least one connection'),
-    pipelines: z.array(PipelineConfigSchema).default([]),
-    approvers: ApproversSchema.default({ groups: {}, identities: {}, identityCenterRoles: [] }),
-    audit: AuditConfigSchema.default({
-      retentionDays: { change: 2557, delivery: 400 },
-      checkpointMinutes: 60,
-      checkpointLockDays: 2557,
-      checkpointLockMode: 'compliance',
-    }),
-  })
-  .superRefine((config, ctx) => {
-    uniqueNames(config.connections, ['connections'], ctx);
-    uniqueNames(config.pipelines, ['pipelines'], ctx);
-    config.pipelines.forEach((pipeline, i) => {
-      checkSource(config, pipeline, i, ctx);
-      uniqueNames(pipeline.environments, ['pipelines', i, 'environments'], ctx);
-      checkTargets(config, pipeline, i, ctx);
-      const known = (groups: readonly string[], path: (string | number)[]) => {
-        for (const group of groups) {
-          if (!(group in config.approvers.groups)) {
-            ctx.addIssue({
-              code: 'custom',
-              path,
-              message: `no group named "${group}" (declare it under approvers.groups)`,
-            });
-          }
-        }
-      };
-      known(pipeline.operators, ['pipelines', i, 'operators']);
-      pipeline.environments.forEach((env, e) => {
-        known(env.approval.approverGroups, ['pipelines', i, 'environments', e, 'approval', 'approverGroups']);
-        known(env.operators ?? [], ['pipelines', i, 'environments', e, 'operators']);
-      });
-    });
-    checkPrincipals(config.approvers, ctx);
-    for (const [group, members] of Object.entries(config.approvers.groups)) {
-      for (const member of members) {
-        if (!(member in config.approvers.identities)) {
+export const GantryConfigSchema = GantryConfigShapeSchema.superRefine(checkReferences);
+export type GantryConfig = z.infer<typeof GantryConfigSchema>;
+
+/**
+ * What no part can check alone: names unique, references resolved (connections, groups,
+ * identities), one environment per deployment group and per branch (see `checkBranchClaims`).
+ * Runs on a whole config, or on the parts of a broken one that parsed (`validateGantryConfig`).
+ */
+export function checkReferences(config: GantryConfig, ctx: z.RefinementCtx): void {
+  uniqueNames(config.connections, ['connections'], ctx);
+  uniqueNames(config.pipelines, ['pipelines'], ctx);
+  config.pipelines.forEach((pipeline, i) => {
+    checkSource(config, pipeline, i, ctx);
+    uniqueNames(pipeline.environments, ['pipelines', i, 'environments'], ctx);
+    checkTargets(config, pipeline, i, ctx);
+    const known = (groups: readonly string[], path: (string | number)[]) => {
+      groups.forEach((group, g) => {
+        if (!(group in config.approvers.groups)) {
           ctx.addIssue({
             code: 'custom',
-            path: ['approvers', 'groups', group],
-            message: `no identity named "${member}" under approvers.identities`,
+            path: [...path, g],
+            message: `no group named "${group}" (declare it under approvers.groups)`,
           });
         }
-      }
-    }
+      });
+    };
+    known(pipeline.operators, ['pipelines', i, 'operators']);
+    pipeline.environments.forEach((env, e) => {
+      known(env.approval.approverGroups, ['pipelines', i, 'environments', e, 'approval', 'approverGroups']);
+      known(env.operators ?? [], ['pipelines', i, 'environments', e, 'operators']);
+    });
   });
-export type GantryConfig = z.infer<typeof GantryConfigSchema>;
+  checkPrincipals(config.approvers, ctx);
+  for (const [group, members] of Object.entries(config.approvers.groups)) {
+    members.forEach((member, m) => {
+      if (!(member in config.approvers.identities)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['approvers', 'groups', group, m],
+          message: `no identity named "${member}" under approvers.identities`,
+        });
+      }
+    });
+  }
+  checkBranchClaims(config.pipelines, ctx);
+}
 
 /**
  * A role listed as someone's principal makes every session of it that person, so it must be one

@@ -44,7 +44,7 @@ describe('the Gantry config', () => {
     [
       'a misspelt key',
       `${CONNECTION}    secretNme: x\n`,
-      'gantry.config.yaml:2:5: connections.0: Unrecognized key: "secretNme"',
+      'gantry.config.yaml:4:5: connections.0.secretNme: Unrecognized key: "secretNme"',
     ],
     [
       'an unknown provider',
@@ -90,7 +90,7 @@ describe('the Gantry config', () => {
     [
       'operators from an undeclared group',
       `${CONNECTION}pipelines:\n  - name: p\n    source: { provider: github, repository: a/b, connection: gh }\n    triggers: { push: { branches: main } }\n    operators: [oncall]\n`,
-      'pipelines.0.operators: no group named "oncall" (declare it under approvers.groups)',
+      'gantry.config.yaml:8:17: pipelines.0.operators.0: no group named "oncall" (declare it under approvers.groups)',
     ],
     ['YAML that does not parse', 'connections: [\n', 'gantry.config.yaml:2:1:'],
   ])('refuses %s, saying where', (_, yaml, message) => {
@@ -106,7 +106,7 @@ describe('the Gantry config', () => {
     expect(lines.map((l) => l.replace(/^.*?: /, '').split(':')[0])).toEqual([
       'connections.1.name',
       'pipelines.0.source.connection',
-      'pipelines.0.environments.0.approval.approverGroups',
+      'pipelines.0.environments.0.approval.approverGroups.0',
     ]);
   });
 
@@ -124,6 +124,6 @@ describe('the Gantry config', () => {
   });
 
   it('says which file it cannot read', () => {
-    expect(() => loadGantryConfig('/nonexistent/gantry.config.yaml')).toThrow('cannot read the file');
+    expect(() => loadGantryConfig('/nonexistent/gantry.config.yaml')).toThrow('cannot read the file (no such file)');
   });
 });

@@ -1,0 +1,85 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { formatProblem, parseGantryConfig, validateGantryConfig } from '../../../infra/config/load';
+
+const ROOT = join(import.meta.dirname, '..', '..', '..');
+
+function problems(yaml: string): string[] {
+  return validateGantryConfig(yaml, 'g.yaml').problems.map(formatProblem);
+}
+
+describe('validateGantryConfig', () => {
+  it('returns the default config with no problems', () => {
+    const result = validateGantryConfig(readFileSync(join(ROOT, 'gantry.config.yaml'), 'utf8'), 'gantry.config.yaml');
+    expect(result.problems).toEqual([]);
+    expect(result.config?.pipelines.map((p) => p.name)).toEqual(['sample-service']);
+  });
+
+  it('reports structural and cross-reference problems together, each where it is, in file order', () => {
+    // A misspelt key and a bad enum stop zod's own cross checks; the unknown connection is found anyway.
+    const yaml = [
+      'connections:',
+      '  - name: gh',
+      '    provider: github',
+      '    secretNme: x',
+      '  - name: gl',
+      '    provider: svn',
+      'pipelines:',
+      '  - name: api',
+      '    source: { provider: github, repository: acme/api, connection: nope }',
+      '    triggers: { push: { branches: main } }',
+      '  - name: web',
+      '    source: { provider: github, repository: acme/web, connection: gh }',
+      '    triggers: { push: { branches: main } }',
+      '    build: { computeSize: huge }',
+      '  - name: api',
+      '    source: { provider: gitlab, repository: acme/app, connection: gl }',
+      '    triggers: { push: { branches: main } }',
+      '',
+    ].join('\n');
+    expect(problems(yaml)).toEqual([
+      'g.yaml:4:5: connections.0.secretNme: Unrecognized key: "secretNme"',
+      expect.stringMatching(/^g\.yaml:6:15: connections\.1\.provider: Invalid option/),
+      'g.yaml:9:67: pipelines.0.source.connection: no connection named "nope" (known: gh, gl)',
+      expect.stringMatching(/^g\.yaml:14:27: pipelines\.1\.build\.computeSize: Invalid option/),
+      'g.yaml:15:11: pipelines.2.name: duplicate name "api"',
+    ]);
+  });
+
+  it('reports a broken connection once, not again at each pipeline naming it', () => {
+    const yaml =
+      'connections:\n  - name: gl\n    provider: svn\npipelines:\n  - name: app\n    source: { provider: gitlab, repository: acme/app, connection: gl }\n    triggers: { push: { branches: main } }\n';
+    expect(problems(yaml)).toEqual([expect.stringMatching(/^g\.yaml:3:15: connections\.0\.provider: /)]);
+  });
+
+  it('still checks the pipelines that parse when a connection has no readable name', () => {
+    const yaml =
+      'connections:\n  - provider: github\n  - name: gh\n    provider: github\npipelines:\n  - name: app\n    source: { provider: gitlab, repository: acme/app, connection: gh }\n    triggers: { push: { branches: main } }\n';
+    expect(problems(yaml)).toEqual([
+      expect.stringMatching(/^g\.yaml:2:5: connections\.0\.name: /),
+      'g.yaml:7:25: pipelines.0.source.provider: is gitlab but connection "gh" is github',
+    ]);
+  });
+
+  it('places each unknown key on the key itself', () => {
+    expect(problems('connections:\n  - name: gh\n    provider: github\npipeline: []\nextra: 1\n')).toEqual([
+      'g.yaml:4:1: pipeline: Unrecognized key: "pipeline"',
+      'g.yaml:5:1: extra: Unrecognized key: "extra"',
+    ]);
+  });
+
+  it.each([
+    ['an empty file', '', 'g.yaml:1:1: (root): Invalid input: expected object, received null'],
+    ['a list', '- a\n', 'g.yaml:1:1: (root): Invalid input: expected object, received array'],
+    ['YAML that does not parse', 'connections: [\n', 'g.yaml:2:1: '],
+    ['a key given twice', 'connections: []\nconnections: []\n', 'g.yaml:2:1: Map keys must be unique'],
+  ])('refuses %s with a position', (_, yaml, message) => {
+    expect(problems(yaml)[0]).toContain(message);
+  });
+
+  it('throws the same problems from parseGantryConfig', () => {
+    expect(() => parseGantryConfig('connections:\n  - name: gh\n    provider: svn\n', 'x.yaml')).toThrow(
+      /^invalid Gantry config:\n {2}x\.yaml:3:15: connections\.0\.provider: Invalid option/,
+    );
+  });
+});
