@@ -121,6 +121,11 @@ export const AuditRecordInputSchema = z
     outcome: AuditOutcomeSchema,
     details: z.record(z.string(), z.unknown()),
     correlationId: z.string().min(1),
+    /**
+     * What makes this fact one fact: a step that is retried (or a request sent again) and records
+     * it with the same key adds nothing to the ledger. Not part of the hashed event.
+     */
+    once: z.string().min(1).max(1024).optional(),
   })
   .transform((record, ctx) => {
     const details = AUDIT_DETAILS[record.type].safeParse(record.details);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { monotonicFactory } from 'ulid';
 import {
   type AuditEvent,
@@ -29,6 +29,16 @@ export const AUDIT_INDEX_KEYS = {
   byActor: 'idxActor',
   byDay: 'idxDay',
 } as const;
+
+/** The attribute an event written with a `once` key carries it in (outside the hashed event). */
+const ONCE_ATTRIBUTE = 'once';
+/** How long a claim to write a keyed record is left to the writer that made it. */
+const ONCE_LEASE_MS = 10_000;
+
+/** The partition holding a `once` key's claims and done marker (the key hashed: keys are long). */
+export function onceKeyPartition(key: string): string {
+  return `#once#${createHash('sha256').update(key).digest('hex')}`;
+}
 
 /** The partition that lists every chain, so checkpoints and verify never scan the table. */
 export const CHAIN_REGISTRY = '#chains';
@@ -96,7 +106,11 @@ export class DynamoDbAuditLedger implements AuditSink {
     await this.append(input);
   }
 
-  /** Validates the record against its type's schema, chains it, and writes it; throws when it could not. */
+  /**
+   * Validates the record against its type's schema, chains it, and writes it; throws when it could
+   * not. A record with a `once` key that the ledger already holds is not written again: the event
+   * already written is returned.
+   */
   async append(input: AuditRecordInput): Promise<AuditEvent> {
     const parsed = AuditRecordInputSchema.safeParse(input);
     if (!parsed.success) {
@@ -106,6 +120,61 @@ export class DynamoDbAuditLedger implements AuditSink {
     const record = parsed.data;
     const chain = chainOf(record);
     await this.register(chain);
+    return record.once === undefined ? this.appendTo(chain, record) : this.appendOnce(chain, record, record.once);
+  }
+
+  /**
+   * Appends a record at most once per key, without transactions (dynalite has none) and with
+   * only PutItem and Query. The key's own partition holds claims (sort keys 1, 2, …: "about to
+   * append, the chain's head was at seq N") and a done marker (sort key 0: "written as seq M").
+   * A writer that died between its claim and its marker left a claim: the next one looks for the
+   * event in the chain after the claimed head (events carry their key), and appends only if it is
+   * not there. A claim younger than the lease may belong to a writer still at work: wait it out.
+   */
+  private async appendOnce(chain: string, record: AuditRecord, key: string): Promise<AuditEvent> {
+    const partition = onceKeyPartition(key);
+    for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
+      const marks = await this.queryAll({
+        TableName: this.tableName,
+        KeyConditionExpression: '#c = :c',
+        ExpressionAttributeNames: { '#c': 'chain' },
+        ExpressionAttributeValues: { ':c': partition },
+        ConsistentRead: true,
+      });
+      const done = marks.find((m) => Number(m.seq) === 0);
+      if (done !== undefined) return this.eventAt(String(done.eventChain), Number(done.eventSeq));
+      const claims = marks.filter((m) => Number(m.seq) > 0);
+      if (claims.length > 0) {
+        const earlier = await this.findOnce(chain, key, Math.min(...claims.map((c) => Number(c.from))));
+        if (earlier !== undefined) {
+          await this.markOnce(partition, earlier);
+          return earlier;
+        }
+        const youngest = Math.max(...claims.map((c) => Number(c.at)));
+        const wait = youngest + ONCE_LEASE_MS - Date.now();
+        if (wait > 0) {
+          await sleep(Math.min(wait, 500));
+          continue;
+        }
+      }
+      // A cached head can only be behind the chain, which widens the search, never narrows it.
+      const head = this.heads.get(chain) ?? (await this.readHead(chain));
+      const claimed = await this.putIfAbsent({
+        chain: partition,
+        seq: Math.max(0, ...claims.map((c) => Number(c.seq))) + 1,
+        from: head?.seq ?? 0,
+        at: Date.now(),
+        expiresAt: this.expiry(record),
+      });
+      if (!claimed) continue;
+      const event = await this.appendTo(chain, record, key);
+      await this.markOnce(partition, event);
+      return event;
+    }
+    throw new AuditWriteError(`audit record "${key}" could not be claimed: ${this.maxAttempts} attempts lost the race`);
+  }
+
+  private async appendTo(chain: string, record: AuditRecord, once?: string): Promise<AuditEvent> {
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
       const head = this.heads.get(chain) ?? (await this.readHead(chain));
       const event = this.chained(record, chain, head);
@@ -113,7 +182,7 @@ export class DynamoDbAuditLedger implements AuditSink {
         await this.db.send(
           new PutCommand({
             TableName: this.tableName,
-            Item: toItem(event),
+            Item: { ...toItem(event), ...(once === undefined ? {} : { [ONCE_ATTRIBUTE]: once }) },
             ConditionExpression: 'attribute_not_exists(seq)',
           }),
         );
@@ -131,9 +200,72 @@ export class DynamoDbAuditLedger implements AuditSink {
     throw new AuditWriteError(`audit chain "${chain}" is too contended: ${this.maxAttempts} attempts lost the race`);
   }
 
+  /** The event a key was first written as, after the claimed head; undefined when none was. */
+  private async findOnce(chain: string, key: string, from: number): Promise<AuditEvent | undefined> {
+    const items = await this.queryAll({
+      TableName: this.tableName,
+      KeyConditionExpression: '#c = :c AND seq > :from',
+      FilterExpression: '#o = :k',
+      ExpressionAttributeNames: { '#c': 'chain', '#o': ONCE_ATTRIBUTE },
+      ExpressionAttributeValues: { ':c': chain, ':from': from, ':k': key },
+      ConsistentRead: true,
+    });
+    return items[0] === undefined ? undefined : fromItem(items[0]);
+  }
+
+  private async eventAt(chain: string, seq: number): Promise<AuditEvent> {
+    const [item] = await this.queryAll({
+      TableName: this.tableName,
+      KeyConditionExpression: '#c = :c AND seq = :s',
+      ExpressionAttributeNames: { '#c': 'chain' },
+      ExpressionAttributeValues: { ':c': chain, ':s': seq },
+      ConsistentRead: true,
+    });
+    if (item === undefined)
+      throw new AuditWriteError(`audit record ${chain}#${seq} is marked written but is not there`);
+    return fromItem(item);
+  }
+
+  private async markOnce(partition: string, event: AuditEvent): Promise<void> {
+    await this.putIfAbsent({
+      chain: partition,
+      seq: 0,
+      eventChain: event.chain,
+      eventSeq: event.seq,
+      expiresAt: event.expiresAt,
+    });
+  }
+
+  /** Puts an item unless its key is taken; whether it did. */
+  private async putIfAbsent(item: Record<string, unknown>): Promise<boolean> {
+    try {
+      await this.db.send(
+        new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(seq)' }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  private async queryAll(input: QueryCommandInput): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.db.send(new QueryCommand({ ...input, ExclusiveStartKey: start }));
+      items.push(...(out.Items ?? []));
+      start = out.LastEvaluatedKey;
+    } while (start !== undefined);
+    return items;
+  }
+
+  private expiry(record: AuditRecord, now = this.clock()): number {
+    return Math.floor(now.getTime() / 1000) + this.retention[recordClassOf(record.type)] * DAY_SECONDS;
+  }
+
   private chained(record: AuditRecord, chain: string, head: Head | null): AuditEvent {
     const now = this.clock();
-    const days = this.retention[recordClassOf(record.type)];
     const unhashed = {
       id: this.ulid(now.getTime()),
       time: now.toISOString(),
@@ -146,7 +278,7 @@ export class DynamoDbAuditLedger implements AuditSink {
       chain,
       seq: (head?.seq ?? 0) + 1,
       prevHash: head?.hash ?? GENESIS_HASH,
-      expiresAt: Math.floor(now.getTime() / 1000) + days * DAY_SECONDS,
+      expiresAt: this.expiry(record, now),
       prevExpiresAt: head?.expiresAt ?? null,
     };
     return { ...unhashed, hash: hashEvent(unhashed) };
@@ -200,7 +332,7 @@ export function toItem(event: AuditEvent): Record<string, unknown> {
 
 /** The event as stored, without the derived index keys. */
 export function fromItem(item: Record<string, unknown>): AuditEvent {
-  const { idxCommit: _c, idxRun: _r, idxActor: _a, idxDay: _d, ...event } = item;
+  const { idxCommit: _c, idxRun: _r, idxActor: _a, idxDay: _d, once: _o, ...event } = item;
   return event as unknown as AuditEvent;
 }
 

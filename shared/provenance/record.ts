@@ -7,7 +7,7 @@ import {
   type RunPlan,
   type RunProvenance,
 } from '../../events';
-import type { AuditSink } from '../audit/audit';
+import { type AuditSink, runFact } from '../audit/audit';
 import { gantryRecord } from '../pipelines/approval';
 import { buildArtifactsPath, provenanceKey } from '../pipelines/artifact-layout';
 import { parseS3Location } from '../pipelines/aws';
@@ -44,6 +44,12 @@ export async function recordProvenance(
   const trusted = owned.run.plan;
   const build = await deps.builds.getBuild(buildId);
   checkBuild(trusted, build);
+  // A retried step signs nothing new: the run names one envelope, and the ledger the same one.
+  const earlier = owned.run.provenance;
+  if (earlier !== undefined && earlier.key === provenanceKey(trusted.pipeline, build.id)) {
+    await recordFact(deps, trusted, build.id, earlier);
+    return { builderId: earlier.builderId, subjects: earlier.subjects.length, envelopeSha256: earlier.envelopeSha256 };
+  }
   const { bucket, prefix } = parseS3Location(build.artifactsLocation ?? '');
   const subjects = await hashArtifacts(deps.objects, bucket, prefix);
   const statement = provenanceStatement({
@@ -72,19 +78,30 @@ export async function recordProvenance(
     recordedAt: deps.clock().toISOString(),
   };
   await deps.runs.update(trusted.runId, { provenance: recorded }, deps.clock());
-  await deps.audit.record(
-    gantryRecord(trusted, 'build.provenance', 'success', {
-      buildId: build.id,
+  await recordFact(deps, trusted, build.id, recorded);
+  deps.logger.info('provenance recorded', { runId: trusted.runId, buildId: build.id, subjects: subjects.length });
+  return { builderId: recorded.builderId, subjects: subjects.length, envelopeSha256: recorded.envelopeSha256 };
+}
+
+/** The ledger's record of a run's provenance: once per run, however often the step runs. */
+async function recordFact(
+  deps: ProvenanceDeps,
+  plan: RunPlan,
+  buildId: string,
+  recorded: RunProvenance,
+): Promise<void> {
+  await deps.audit.record({
+    ...gantryRecord(plan, 'build.provenance', 'success', {
+      buildId,
       builderId: recorded.builderId,
-      trust: trusted.build.trust,
-      envelope: `s3://${bucket}/${key}?versionId=${versionId}`,
+      trust: plan.build.trust,
+      envelope: `s3://${recorded.bucket}/${recorded.key}?versionId=${recorded.versionId}`,
       envelopeSha256: recorded.envelopeSha256,
       keyId: recorded.keyId,
       subjects: recorded.subjects,
     }),
-  );
-  deps.logger.info('provenance recorded', { runId: trusted.runId, buildId: build.id, subjects: subjects.length });
-  return { builderId: recorded.builderId, subjects: subjects.length, envelopeSha256: recorded.envelopeSha256 };
+    once: runFact(plan.runId, 'build.provenance'),
+  });
 }
 
 /** The build must be the one the run planned: its project, its commit, its own artifacts prefix. */

@@ -95,6 +95,8 @@ export class MemoryAudit implements AuditSink {
     if (this.failing) throw new Error('ledger unavailable');
     // As the ledger does: a record whose details break its type's schema is refused.
     AuditRecordInputSchema.parse(record);
+    // As the ledger does: a fact recorded once under its key is not recorded again.
+    if (record.once !== undefined && this.records.some((r) => r.once === record.once)) return;
     this.records.push(record);
   }
 }

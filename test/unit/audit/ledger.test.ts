@@ -15,7 +15,7 @@ import {
   writeCheckpoint,
 } from '../../../shared/audit/checkpoints';
 import { digestFile, exportAudit } from '../../../shared/audit/export';
-import { AuditWriteError, DynamoDbAuditLedger, toItem } from '../../../shared/audit/ledger';
+import { AuditWriteError, DynamoDbAuditLedger, onceKeyPartition, toItem } from '../../../shared/audit/ledger';
 import { AuditReader } from '../../../shared/audit/reader';
 import { verifyLedger } from '../../../shared/audit/verify';
 import { documentClient } from '../../../shared/aws/clients';
@@ -158,6 +158,58 @@ describe('the audit ledger on DynamoDB (dynalite)', () => {
     expect(report).toMatchObject({ ok: true, events: 2_000 });
     expect(report.chains[0]?.head?.seq).toBe(2_000);
   }, 120_000);
+
+  describe('records keyed `once` (a retried step)', () => {
+    const KEY = 'run-1/gate.evaluated';
+    const keyed = () => record({ once: KEY });
+    const events = async () => (await verifyLedger(reader())).events;
+
+    it('writes a keyed record once, however often it is sent, and returns the event it was written as', async () => {
+      const first = await ledger().append(keyed());
+      const again = await ledger().append(keyed());
+      const other = await ledger().append(record({ once: 'run-2/gate.evaluated' }));
+      expect(again).toEqual(first);
+      expect(other.seq).toBe(first.seq + 1);
+      expect(await events()).toBe(2);
+      expect(first).not.toHaveProperty('once');
+      expect(await reader().event(REPO, 1)).toEqual(first);
+    });
+
+    it('writes it once when ten writers send it at the same moment', async () => {
+      const written = await Promise.all(Array.from({ length: 10 }, () => ledger().append(keyed())));
+      expect(new Set(written.map((e) => e.seq))).toEqual(new Set([1]));
+      expect(await events()).toBe(1);
+    });
+
+    it('finishes the write of a writer that died after its claim', async () => {
+      await ledger().append(record({}, 5));
+      await db.send(
+        new PutCommand({
+          TableName: table,
+          Item: { chain: onceKeyPartition(KEY), seq: 1, from: 1, at: 0, expiresAt: 4_000_000_000 },
+        }),
+      );
+      const event = await ledger().append(keyed());
+      expect(event.seq).toBe(2);
+      expect(await ledger().append(keyed())).toEqual(event);
+      expect(await events()).toBe(2);
+    });
+
+    it('finds the event of a writer that died before it marked its record written', async () => {
+      const event = await ledger().append(keyed());
+      await ledger().append(record({}, 7));
+      await client.send(
+        new DeleteItemCommand({
+          TableName: table,
+          Key: { chain: { S: onceKeyPartition(KEY) }, seq: { N: '0' } },
+        }),
+      );
+      expect(await ledger().append(keyed())).toEqual(event);
+      expect(await events()).toBe(2);
+      const report = await verifyLedger(reader());
+      expect(report).toMatchObject({ ok: true, firstBreak: null });
+    });
+  });
 
   describe('queries', () => {
     beforeEach(async () => {
