@@ -120,6 +120,13 @@ export class Deployments extends Construct {
         new PolicyStatement({ actions: ['codedeploy:GetDeploymentConfig'], resources: [arns.configs] }),
       );
     }
+    // A Deploy step retried after CreateDeployment finds the deployment its run created.
+    release.function.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['codedeploy:ListDeployments', 'codedeploy:BatchGetDeployments'],
+        resources: arns.groups,
+      }),
+    );
     if (arns.functions.length > 0) {
       release.function.addToRolePolicy(
         new PolicyStatement({

@@ -1,9 +1,11 @@
 import { type CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import {
+  BatchGetDeploymentsCommand,
   type CodeDeployClient,
   CreateDeploymentCommand,
   GetDeploymentCommand,
   GetDeploymentGroupCommand,
+  paginateListDeployments,
   StopDeploymentCommand,
 } from '@aws-sdk/client-codedeploy';
 import {
@@ -12,6 +14,7 @@ import {
   type LambdaClient,
   UpdateFunctionCodeCommand,
 } from '@aws-sdk/client-lambda';
+import { runIdOf } from './appspec';
 import type { AlarmState, CreateDeploymentRequest, DeployControl, DeploymentInfo } from './ports';
 
 /** CodeDeploy, Lambda and CloudWatch behind the DeployControl port. */
@@ -64,6 +67,28 @@ export class AwsDeployControl implements DeployControl {
     );
     if (!out.deploymentId) throw new Error('CodeDeploy returned no deployment id');
     return out.deploymentId;
+  }
+
+  async findRunDeployment(
+    application: string,
+    deploymentGroup: string,
+    runId: string,
+    since: Date,
+  ): Promise<string | undefined> {
+    const pages = paginateListDeployments(
+      { client: this.codeDeploy },
+      { applicationName: application, deploymentGroupName: deploymentGroup, createTimeRange: { start: since } },
+    );
+    for await (const page of pages) {
+      const ids = page.deployments ?? [];
+      // BatchGetDeployments takes at most 25 ids.
+      for (let i = 0; i < ids.length; i += 25) {
+        const out = await this.codeDeploy.send(new BatchGetDeploymentsCommand({ deploymentIds: ids.slice(i, i + 25) }));
+        const mine = out.deploymentsInfo?.find((d) => runIdOf(d.description ?? '') === runId);
+        if (mine?.deploymentId !== undefined) return mine.deploymentId;
+      }
+    }
+    return undefined;
   }
 
   async getDeployment(deploymentId: string): Promise<DeploymentInfo> {

@@ -5,9 +5,11 @@ import {
   type DeployTarget,
   type RunPlan,
 } from '../../events';
+import { runFact } from '../audit/audit';
 import { gantryRecord, subjectOf } from '../pipelines/approval';
 import { recordForgedInput, runOfExecution } from '../pipelines/ownership';
 import type { PipelineDeps } from '../pipelines/ports';
+import { isDeadToken } from '../pipelines/ports';
 import { ProvenanceError, refused } from '../provenance/errors';
 import { codeSha256Of, type VerifyDeps, verifiedStatement, verifyReleaseArtifact } from '../provenance/verify';
 import type { RunDeployment, RunRecord } from '../runs/model';
@@ -62,7 +64,19 @@ export async function startDeployment(
   const plan = run.plan;
   const target = requireTarget(plan);
   const now = deps.clock();
-  const existing = run.deployment;
+  let existing = run.deployment;
+  if (existing !== undefined && existing.deploymentId === undefined && existing.status === 'in_progress') {
+    // An earlier attempt opened the deployment and may have created it in CodeDeploy, then died
+    // before noting its id: find it by the run id its description carries, rather than start a
+    // second deployment of the same change.
+    const since = new Date(Date.parse(existing.startedAt) - 5 * 60_000);
+    const found = await deps.deploy.findRunDeployment(target.application, target.deploymentGroup, plan.runId, since);
+    if (found !== undefined) {
+      await deps.runs.setDeploymentId(plan.runId, found, now);
+      await recordStarted(deps, plan, found, existing.target, target.strategy);
+      existing = { ...existing, deploymentId: found };
+    }
+  }
   if (existing?.deploymentId !== undefined) {
     await deps.runs.openDeployment(plan.runId, { ...existing, taskToken }, now);
     const info = await deps.deploy.getDeployment(existing.deploymentId);
@@ -111,14 +125,7 @@ export async function startDeployment(
     appSpec: revision.appSpec,
   });
   await deps.runs.setDeploymentId(plan.runId, deploymentId, deps.clock());
-  await deps.audit.record({
-    type: 'deploy.started',
-    actor: { type: 'system', id: 'gantry', providerIdentity: null },
-    subject: subjectOf(plan),
-    outcome: 'pending',
-    details: { deploymentId, target: deployment.target, strategy: target.strategy },
-    correlationId: plan.change.deliveryId,
-  });
+  await recordStarted(deps, plan, deploymentId, deployment.target, target.strategy);
   deps.logger.info('deployment started', {
     runId: plan.runId,
     deploymentId,
@@ -233,8 +240,27 @@ export async function checkBake(deps: DeployDeps, plan: RunPlan): Promise<BakeCh
     outcome: 'failure',
     details: { deploymentId: deployment?.deploymentId ?? '', target: describeTarget(target), reason },
     correlationId: plan.change.deliveryId,
+    once: runFact(plan.runId, 'deploy.baked'),
   });
   throw new DeployError('Gantry.BakeAlarm', reason);
+}
+
+async function recordStarted(
+  deps: DeployDeps,
+  plan: RunPlan,
+  deploymentId: string,
+  target: string,
+  strategy: DeployTarget['strategy'],
+): Promise<void> {
+  await deps.audit.record({
+    type: 'deploy.started',
+    actor: { type: 'system', id: 'gantry', providerIdentity: null },
+    subject: subjectOf(plan),
+    outcome: 'pending',
+    details: { deploymentId, target, strategy },
+    correlationId: plan.change.deliveryId,
+    once: runFact(plan.runId, `deploy.started/${deploymentId}`),
+  });
 }
 
 /** Ends a deployment on the run record and in the audit trail, then answers the Deploy task. */
@@ -244,42 +270,63 @@ export async function answerDeployment(
   deployment: RunDeployment,
   info: DeploymentInfo,
 ): Promise<boolean> {
-  if (!(await recordOutcome(deps, plan, deployment, info))) return false;
-  if (info.status === 'Succeeded') {
-    await deps.executions.sendTaskSuccess(deployment.taskToken, outputOf(deployment, info));
-  } else {
-    const failure = failureOf(deployment, info);
-    await deps.executions.sendTaskFailure(deployment.taskToken, failure.name, failure.message);
+  const closed = await recordOutcome(deps, plan, deployment, info);
+  if (closed === false) return false;
+  try {
+    if (info.status === 'Succeeded') {
+      await deps.executions.sendTaskSuccess(deployment.taskToken, outputOf(deployment, info));
+    } else {
+      const failure = failureOf(deployment, info);
+      await deps.executions.sendTaskFailure(deployment.taskToken, failure.name, failure.message);
+    }
+  } catch (error) {
+    // Answered by the earlier attempt that closed the deployment, which died before noting it.
+    if (!(closed === 'before' && isDeadToken(error))) throw error;
   }
+  await deps.runs.markDeploymentAnswered(plan.runId, deps.clock());
   return true;
 }
 
-/** Closes the deployment once (false if something else closed it first) and records how it ended. */
+/**
+ * Closes the deployment once and records how it ended: `now` when this call closed it, `before`
+ * when an earlier attempt closed it the same way but died before its Deploy task was answered
+ * (the record is written again, and kept out of the ledger by its key), false when something
+ * else closed it first or it was all done already.
+ */
 async function recordOutcome(
   deps: DeployDeps,
   plan: RunPlan,
   deployment: RunDeployment,
   info: DeploymentInfo,
-): Promise<boolean> {
+): Promise<'now' | 'before' | false> {
   const now = deps.clock();
   const succeeded = info.status === 'Succeeded';
   const reason = succeeded ? undefined : failureOf(deployment, info).message;
+  const status = succeeded ? 'succeeded' : info.status === 'Stopped' ? 'stopped' : 'failed';
   const closed = await deps.runs.closeDeployment(
     plan.runId,
     {
-      status: succeeded ? 'succeeded' : info.status === 'Stopped' ? 'stopped' : 'failed',
+      status,
       endedAt: now.toISOString(),
       ...(reason === undefined ? {} : { reason }),
       ...(succeeded ? {} : { rolledBack: info.rolledBack }),
     },
     now,
   );
-  if (!closed) return false;
+  // Closed now, or closed the same way by an earlier attempt of this step whose record may not
+  // have gone out (the record's key keeps a second one out of the ledger).
+  if (!closed) {
+    const after = (await deps.runs.get(plan.runId))?.deployment;
+    if (after?.deploymentId !== info.deploymentId || after.status !== status || after.answeredAt !== undefined)
+      return false;
+  }
+  const closedBy = closed ? 'now' : 'before';
   const details = { deploymentId: info.deploymentId, target: deployment.target };
   const base = {
     actor: { type: 'system' as const, id: 'gantry', providerIdentity: null },
     subject: subjectOf(plan),
     correlationId: plan.change.deliveryId,
+    once: runFact(plan.runId, `deploy.ended/${info.deploymentId}`),
   };
   if (succeeded) {
     await deps.runs.setStage(
@@ -302,7 +349,7 @@ async function recordOutcome(
     });
   }
   deps.logger.info('deployment ended', { runId: plan.runId, deploymentId: info.deploymentId, status: info.status });
-  return true;
+  return closedBy;
 }
 
 function failureOf(deployment: RunDeployment, info: DeploymentInfo): DeployError {
@@ -454,13 +501,14 @@ async function refuseDeploy(
   target: DeployTarget,
   error: ProvenanceError,
 ): Promise<never> {
-  await deps.audit.record(
-    gantryRecord(plan, 'deploy.refused', 'rejected', {
+  await deps.audit.record({
+    ...gantryRecord(plan, 'deploy.refused', 'rejected', {
       target: describeTarget(target),
       check: error.check,
       reason: error.message,
     }),
-  );
+    once: runFact(plan.runId, 'deploy.refused'),
+  });
   deps.logger.warn('deploy refused', { runId: plan.runId, check: error.check, reason: error.message });
   throw error;
 }

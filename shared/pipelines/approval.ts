@@ -6,6 +6,7 @@ import type {
   EligibleApprover,
   RunPlan,
 } from '../../events';
+import { runFact } from '../audit/audit';
 import { AuthorityUnavailable, approverOf, authorityOver, namesOf } from './authority';
 import type { DeployedPipelines, PipelineDeps } from './ports';
 
@@ -85,6 +86,7 @@ export async function requestApproval(deps: PipelineDeps, plan: RunPlan, taskTok
       separationOfDuties: plan.approval.separationOfDuties,
     },
     correlationId: plan.change.deliveryId,
+    once: runFact(plan.runId, 'approval.requested'),
   });
   deps.logger.info('approval requested', {
     runId: plan.runId,
@@ -237,6 +239,7 @@ async function recordDecision(
     outcome: request.decision === 'approve' ? 'success' : 'rejected',
     details: { reason: request.reason.trim(), principal: request.principal },
     correlationId: plan.change.deliveryId,
+    once: runFact(plan.runId, `approval.decision/${identity}`),
   });
 }
 

@@ -1,4 +1,5 @@
 import type { FailureSummary, RunPlan, StateFailure } from '../../events';
+import { runFact } from '../audit/audit';
 import { ACTIVE_STATUSES } from '../runs/model';
 import { gantryRecord, subjectOf } from './approval';
 import { runOfExecution } from './ownership';
@@ -28,7 +29,11 @@ export async function recordFailure(
     );
   }
   if (summary.stage === 'approval' && failure.Error === 'States.Timeout') {
-    if (await deps.runs.closeApproval(plan.runId, 'expired', now)) {
+    // Closed by this step now, or by this step's earlier attempt (whose record may not have gone out).
+    const expired =
+      (await deps.runs.closeApproval(plan.runId, 'expired', now)) ||
+      (await deps.runs.get(plan.runId))?.approval?.outcome === 'expired';
+    if (expired) {
       await deps.audit.record({
         type: 'approval.expired',
         actor: { type: 'system', id: 'gantry', providerIdentity: null },
@@ -36,6 +41,7 @@ export async function recordFailure(
         outcome: 'failure',
         details: { reason: summary.reason },
         correlationId: plan.change.deliveryId,
+        once: runFact(plan.runId, 'approval.expired'),
       });
     }
   }
@@ -84,9 +90,10 @@ export async function closeUnplanned(
   if (!closed && !unfinished) return { plan, summary };
   const said = closed ? summary : (run.failure ?? summary);
   await postStatus(deps, plan, 'error', said.reason);
-  await deps.audit.record(
-    gantryRecord(plan, 'run.failed', 'failure', { stage: 'plan', error: said.error, reason: said.reason }),
-  );
+  await deps.audit.record({
+    ...gantryRecord(plan, 'run.failed', 'failure', { stage: 'plan', error: said.error, reason: said.reason }),
+    once: runFact(plan.runId, 'run.ended'),
+  });
   await deps.runs.setStage(
     plan.runId,
     'plan',
@@ -136,6 +143,7 @@ export async function finishRun(
       ? { stage: failure.stage, error: failure.error, reason: failure.reason }
       : { deployed: plan.deploy },
     correlationId: plan.change.deliveryId,
+    once: runFact(plan.runId, 'run.ended'),
   });
   // A success is the run's final word, written last so whoever sees it sees every stage too.
   // (A failure was already recorded by RecordFailure, so a run whose report fails still ends.)

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { BuildResult, GateEvaluation, RunPlan } from '../../events';
+import { runFact } from '../audit/audit';
 import { parseCoverage } from '../gates/coverage-formats';
 import { evaluateGates } from '../gates/evaluate';
 import { parseJUnit } from '../gates/junit';
@@ -56,6 +57,7 @@ export async function evaluateRunGates(deps: PipelineDeps, plan: RunPlan, build:
       artifacts: build.artifacts ?? null,
     },
     correlationId: plan.change.deliveryId,
+    once: runFact(plan.runId, 'build.finished'),
   });
   const reports = build.artifacts ? await readReports(deps, build.artifacts) : { junit: [], coverage: [], sarif: [] };
   const evaluation = evaluateGates(reports, plan.gates);
@@ -82,6 +84,7 @@ export async function evaluateRunGates(deps: PipelineDeps, plan: RunPlan, build:
     outcome: evaluation.passed ? 'success' : 'failure',
     details: { passed: evaluation.passed, reasons: evaluation.reasons, metrics: evaluation.metrics, build: build.id },
     correlationId: plan.change.deliveryId,
+    once: runFact(plan.runId, 'gate.evaluated'),
   });
   deps.logger.info('gates evaluated', { runId: plan.runId, passed: evaluation.passed, reasons: evaluation.reasons });
   return evaluation;

@@ -97,3 +97,11 @@ export interface PipelineDeps {
   readonly logger: Pick<Logger, 'info' | 'warn' | 'error'>;
   readonly clock: () => Date;
 }
+
+/** What Step Functions answers for a token whose execution is gone (stopped, timed out, failed). */
+const DEAD_TOKEN_ERRORS = ['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken'];
+
+/** Whether Step Functions refused a token because its task is no longer waiting (answered or gone). */
+export function isDeadToken(error: unknown): boolean {
+  return DEAD_TOKEN_ERRORS.includes((error as { name?: string } | undefined)?.name ?? '');
+}

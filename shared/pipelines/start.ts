@@ -1,12 +1,19 @@
 import { createHash } from 'node:crypto';
 import { type PlanRequest, type ResolveRequest, type RunPlan, type StartedRun, sourceEventDigest } from '../../events';
+import { runFact } from '../audit/audit';
 import { ACTIVE_STATUSES, type RunRecord } from '../runs/model';
 import type { LaneHolder } from '../runs/store';
 import { gantryRecord, subjectOf } from './approval';
 import { ForgedInputError, loadRetry, loadRollback, recordForgedInput } from './ownership';
 import { completeParticipants } from './participants';
 import { resolvePlan } from './plan';
-import type { AdmittedChanges, ChangeHistory, DeploymentStopper, PipelineDeps } from './ports';
+import {
+  type AdmittedChanges,
+  type ChangeHistory,
+  type DeploymentStopper,
+  isDeadToken,
+  type PipelineDeps,
+} from './ports';
 import { postStatus } from './status';
 
 /** A retried ResolvePlan found its run already ended: the execution must not go on. */
@@ -92,6 +99,7 @@ export async function startRun(
       outcome: 'info',
       details: { trigger: plan.trigger, pullRequest: plan.pullRequest, reason: plan.skipReason ?? 'skipped' },
       correlationId: plan.change.deliveryId,
+      once: runFact(plan.runId, 'run.skipped'),
     });
     return { ...plan, waitForTurn: false };
   }
@@ -133,6 +141,7 @@ export async function startRun(
       queued,
     },
     correlationId: plan.change.deliveryId,
+    once: runFact(plan.runId, 'run.started'),
   });
   await postStatus(deps, plan, 'pending', queued ? 'Queued behind an earlier run' : 'Building and checking the change');
   deps.logger.info('run started', {
@@ -231,9 +240,6 @@ export async function leaveLane(deps: PipelineDeps, lane: string, runId: string)
   await admitNext(deps, lane);
 }
 
-/** What Step Functions answers for a token whose execution is gone (stopped, timed out, failed). */
-const DEAD_TOKEN_ERRORS = ['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken'];
-
 /**
  * Hands a free lane to its oldest queued run that is still alive (called when a run ends, and
  * by a queued run itself). The lane's lock item decides: a lane held by an active run is left
@@ -280,7 +286,7 @@ async function resume(deps: PipelineDeps, runId: string, token: string, lane: st
     return true;
   } catch (error) {
     const name = error instanceof Error ? error.name : 'unknown';
-    if (!DEAD_TOKEN_ERRORS.includes(name)) {
+    if (!isDeadToken(error)) {
       // Step Functions did not answer (after the SDK's own retries): undo the handover, so the
       // lane is not held by a run that never heard, and fail the step, whose Retry hands it on again.
       await deps.runs.setStatus(runId, 'QUEUED', deps.clock(), {}, ['RUNNING']);
@@ -295,7 +301,11 @@ async function resume(deps: PipelineDeps, runId: string, token: string, lane: st
       // The ledger says so; the commit keeps its pending status: the lane's keeper (which may
       // answer tasks) holds no provider token and talks to no provider.
       const run = await deps.runs.get(runId);
-      if (run !== undefined) await deps.audit.record(gantryRecord(run.plan, 'run.failed', 'failure', failure));
+      if (run !== undefined)
+        await deps.audit.record({
+          ...gantryRecord(run.plan, 'run.failed', 'failure', failure),
+          once: runFact(runId, 'run.ended'),
+        });
     }
     deps.logger.warn('queued run closed: its execution has ended', { runId, lane, error: name });
     return false;

@@ -1,3 +1,4 @@
+import { runFact } from '../audit/audit';
 import { ACTIVE_STATUSES, type RunRecord } from '../runs/model';
 import { gantryRecord } from './approval';
 import type { PipelineDeps } from './ports';
@@ -64,6 +65,9 @@ async function close(deps: PipelineDeps, run: RunRecord, reason: string): Promis
   const failure = { stage: 'internal', error: 'Gantry.Reconciled', reason } as const;
   if (!(await deps.runs.setStatus(run.runId, 'FAILED', now, { failure, endedAt: now.toISOString() }, ACTIVE_STATUSES)))
     return false;
-  await deps.audit.record(gantryRecord(run.plan, 'run.failed', 'failure', failure));
+  await deps.audit.record({
+    ...gantryRecord(run.plan, 'run.failed', 'failure', failure),
+    once: runFact(run.runId, 'run.ended'),
+  });
   return true;
 }

@@ -79,6 +79,8 @@ export interface RunStore {
     end: Pick<RunDeployment, 'status' | 'reason' | 'rolledBack'> & { endedAt: string },
     at: Date,
   ): Promise<boolean>;
+  /** Notes that the Deploy task was answered, so a repeated event does not answer it again. */
+  markDeploymentAnswered(runId: string, at: Date): Promise<void>;
   /** The run that holds a lane and since when, or undefined when it is free (a strongly consistent read). */
   laneHolder(lane: string): Promise<LaneHolder | undefined>;
   /**
@@ -335,6 +337,18 @@ export class DynamoDbRunStore implements RunStore {
       if (isConditionFailure(error)) return false;
       throw error;
     }
+  }
+
+  async markDeploymentAnswered(runId: string, at: Date): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { runId },
+        UpdateExpression: 'SET deployment.answeredAt = :now, updatedAt = :now',
+        ConditionExpression: 'attribute_exists(deployment)',
+        ExpressionAttributeValues: { ':now': at.toISOString() },
+      }),
+    );
   }
 
   async laneHolder(lane: string): Promise<LaneHolder | undefined> {

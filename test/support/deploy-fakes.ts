@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { runIdOf } from '../../shared/deploy/appspec';
 import type { AlarmState, CreateDeploymentRequest, DeployControl, DeploymentInfo } from '../../shared/deploy/ports';
 import type { MemoryVersionedObjects } from './provenance-fakes';
 
@@ -44,6 +45,16 @@ export class FakeDeployControl implements DeployControl {
       rolledBack: false,
     });
     return id;
+  }
+  /** CodeDeploy's ListDeployments + BatchGetDeployments, as the AWS adapter asks them. */
+  async findRunDeployment(application: string, group: string, runId: string): Promise<string | undefined> {
+    const mine = [...this.deployments.values()].filter((d, i) => {
+      const request = this.created[i];
+      return (
+        request?.application === application && request.deploymentGroup === group && runIdOf(d.description) === runId
+      );
+    });
+    return mine.at(-1)?.deploymentId;
   }
   async getDeployment(id: string): Promise<DeploymentInfo> {
     const d = this.deployments.get(id);

@@ -183,6 +183,58 @@ describe('deploying a run through CodeDeploy', () => {
     expect(f.executions.successes.map((s) => s.token)).toEqual(['token-2']);
   });
 
+  it('signs and records one provenance per run however often RecordProvenance is retried', async () => {
+    const plan = await devRun();
+    const first = (await f.runs.get(plan.runId))?.provenance;
+    await recordProvenance(
+      { ...f.deps, objects, signer, builds, clock: () => f.now },
+      plan,
+      `gantry-widgets:b${build}`,
+      plan.executionArn,
+    );
+    expect((await f.runs.get(plan.runId))?.provenance).toEqual(first);
+    expect(f.audit.records.map((r) => r.type)).toEqual(['build.provenance']);
+    expect(f.audit.records[0]?.details).toMatchObject({
+      envelope: expect.stringContaining(`versionId=${first?.versionId}`),
+    });
+  });
+
+  it('adopts the deployment CodeDeploy created when the step died before noting its id, and records it once', async () => {
+    const plan = await devRun();
+    const note = f.runs.setDeploymentId.bind(f.runs);
+    f.runs.setDeploymentId = async () => {
+      throw new Error('Lambda timed out');
+    };
+    await expect(startDeployment(deps, plan, 'token-1', plan.executionArn)).rejects.toThrow('Lambda timed out');
+    f.runs.setDeploymentId = note;
+    await startDeployment(deps, plan, 'token-2', plan.executionArn);
+    expect(cd.created).toHaveLength(1);
+    expect((await f.runs.get(plan.runId))?.deployment).toMatchObject({
+      deploymentId: 'd-000000001',
+      taskToken: 'token-2',
+    });
+    await startDeployment(deps, plan, 'token-3', plan.executionArn);
+    expect(cd.created).toHaveLength(1);
+    expect(f.audit.records.filter((r) => r.type === 'deploy.started')).toHaveLength(1);
+  });
+
+  it('a deployment event delivered twice, or retried after the ledger failed, records and answers the run once', async () => {
+    const plan = await devRun();
+    await startDeployment(deps, plan, 'token-1', plan.executionArn);
+    cd.end('d-000000001', 'Succeeded');
+    const info = await cd.getDeployment('d-000000001');
+    f.audit.failing = true;
+    await expect(onDeploymentEvent(deps, info, plan.runId)).rejects.toThrow('ledger unavailable');
+    f.audit.failing = false;
+    // EventBridge retries: the deployment was closed by the failed attempt, the record not written.
+    await onDeploymentEvent(deps, info, plan.runId);
+    // Delivered again after the run moved on: Step Functions refuses the answered token.
+    f.executions.refusedTokens.set('token-1', 'TaskTimedOut');
+    await onDeploymentEvent(deps, info, plan.runId);
+    expect(f.audit.records.filter((r) => r.type === 'deploy.succeeded')).toHaveLength(1);
+    expect(f.executions.successes.map((s) => s.token)).toEqual(['token-1']);
+  });
+
   it('reconciles once when no event came: a deployment still running is stopped and the run fails', async () => {
     const plan = await devRun();
     await startDeployment(deps, plan, 'token-1', plan.executionArn);

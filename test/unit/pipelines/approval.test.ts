@@ -66,6 +66,10 @@ describe('approvals', () => {
       expect.objectContaining({ source: 'gantry.pipelines', detailType: 'Approval Requested' }),
     ]);
     expect(f.audit.records.map((r) => r.type)).toContain('approval.requested');
+    // A retried RequestApproval step parks its new token and records the request no second time.
+    await requestApproval(f.deps, plan, 'token-2');
+    expect((await f.runs.get(plan.runId))?.approval?.taskToken).toBe('token-2');
+    expect(f.audit.records.filter((r) => r.type === 'approval.requested')).toHaveLength(1);
   });
 
   it('refuses the change’s own author or pusher (separation of duties), and nobody outside the groups', async () => {

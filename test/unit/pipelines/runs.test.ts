@@ -342,6 +342,19 @@ describe('pipeline runs', () => {
       expect(f.audit.records.map((r) => r.type)).toEqual(['build.finished', 'gate.evaluated']);
     });
 
+    it('writes its ledger records once when the step is retried', async () => {
+      const plan = resolvePlan(planRequest(sourceEvent()));
+      await f.runs.create(plan, 'RUNNING', f.now);
+      const build = { id: 'b:1', status: 'SUCCEEDED', artifacts: 'arn:aws:s3:::bucket/a' } as const;
+      await evaluateRunGates(f.deps, plan, build);
+      await evaluateRunGates(f.deps, plan, build);
+      expect(f.audit.records.map((r) => r.type)).toEqual(['build.finished', 'gate.evaluated']);
+      expect(f.audit.records.map((r) => r.once)).toEqual([
+        `run/${plan.runId}/build.finished`,
+        `run/${plan.runId}/gate.evaluated`,
+      ]);
+    });
+
     it.each([
       ['junit', ['junit', 'node-test.xml']],
       ['junit', ['junit', 'surefire', 'TEST-com.example.LedgerTest.xml']],
