@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { CONFIG_FILE_ENV, DEFAULT_CONFIG_FILE } from '../../infra/config/file';
 import { collectPort, timeScaleOption } from '../options';
 
 export function registerLocalCommands(program: Command): void {
@@ -11,7 +12,7 @@ export function registerLocalCommands(program: Command): void {
     .option('--aws-port <port>', 'AWS API edge port (env GANTRY_AWS_PORT)', collectPort, undefined)
     .option('--data-dir <dir>', 'where state persists (env GANTRY_DATA_DIR)')
     .option('--region <region>', 'the region local ARNs carry', 'us-east-1')
-    .option('--config <file>', 'the Gantry config', 'gantry.config.yaml')
+    .option('--config <file>', `the Gantry config (env ${CONFIG_FILE_ENV}, default ${DEFAULT_CONFIG_FILE})`)
     .option('--quiet', 'do not print function logs (they are still written under <data-dir>/logs)')
     .option(
       '--service-port <port>',
@@ -65,7 +66,7 @@ export interface UpOptions {
   readonly awsPort?: number;
   readonly dataDir?: string;
   readonly region: string;
-  readonly config: string;
+  readonly config?: string;
   readonly quiet?: boolean;
   readonly servicePort?: number;
   readonly timeScale?: number;

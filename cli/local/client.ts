@@ -1,10 +1,10 @@
 import { join } from 'node:path';
-import { loadGantryConfig } from '../../infra/config/load';
 import { connectionSecretName } from '../../infra/config/schema';
 import { type RuntimeInfo, readRuntimeInfo } from '../../local/discovery';
 import type { BusEventRecord } from '../../local/eventbridge/bus';
 import { readLocalSecret } from '../../local/secretsmanager';
 import { adapterFor } from '../../shared/webhooks/normalize';
+import { loadCliConfig } from '../config-file';
 import { UsageError } from '../errors';
 import { dataDirOption } from '../options';
 
@@ -29,7 +29,7 @@ export async function sendDelivery(
   payload: unknown,
   options: { eventName?: string; deliveryId?: string; secret?: string } = {},
 ): Promise<SentDelivery> {
-  const config = loadGantryConfig();
+  const config = loadCliConfig();
   const connection = config.connections.find((c) => c.name === connectionName);
   if (connection === undefined) throw new UsageError(`no connection named ${connectionName} in gantry.config.yaml`);
   const stored = readLocalSecret(join(info.dataDir, 'secrets.json'), connectionSecretName(connection), process.env);

@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { loadGantryConfig } from '../../infra/config/load';
 import type { RuntimeInfo } from '../../local/discovery';
 import type { RunRecord } from '../../shared/runs/model';
+import { loadCliConfig } from '../config-file';
 import { UsageError } from '../errors';
 import { status } from '../format';
 import { resolveTarget, sendDecision, type Target } from '../target';
@@ -21,7 +21,7 @@ const out = (line = '') => process.stdout.write(`${line}\n`);
  */
 export async function localDemo(options: { dataDir?: string }): Promise<void> {
   const info = runningControlPlane(options.dataDir);
-  const config = loadGantryConfig();
+  const config = loadCliConfig();
   const pipeline = config.pipelines.find((p) => p.source.repository === 'gantry-demo/sample-service');
   if (pipeline === undefined)
     throw new UsageError('the demo needs the sample-service pipeline of the default gantry.config.yaml');

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { loadGantryConfig } from '../../infra/config/load';
+import { loadCliConfig } from '../config-file';
 import { CommandFailed } from '../errors';
 import { describeRun } from '../runs';
 import { resolveTarget } from '../target';
@@ -14,7 +14,7 @@ export async function pushCommand(
 ): Promise<void> {
   const info = runningControlPlane(options.dataDir);
   const result = await localPush({
-    config: loadGantryConfig(),
+    config: loadCliConfig(),
     webhookUrl: info.webhookUrl,
     awsEndpoint: info.awsEndpoint,
     secretsFile: join(info.dataDir, 'secrets.json'),

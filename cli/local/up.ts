@@ -1,15 +1,15 @@
 import { relative } from 'node:path';
 import { PROVIDERS } from '../../events';
-import { ConfigError, loadGantryConfig } from '../../infra/config/load';
 import { formatLogLine, LogFiles } from '../../local/logs/console';
 import { type LocalControlPlane, startLocalControlPlane } from '../../local/runtime';
 import type { UpOptions } from '../commands/local';
+import { loadCliConfig } from '../config-file';
 import { UsageError } from '../errors';
 import { dataDirOption, portFromEnv, timeScaleOption } from '../options';
 
 /** `gantry local up`: starts everything, prints what runs where, and stops cleanly on Ctrl-C. */
 export async function localUp(options: UpOptions): Promise<void> {
-  const config = loadConfig(options.config);
+  const config = loadCliConfig(options.config);
   const dataDir = dataDirOption(options.dataDir);
   const files = new LogFiles(dataDir);
   const color = process.stdout.isTTY === true;
@@ -36,15 +36,6 @@ export async function localUp(options: UpOptions): Promise<void> {
   });
   process.stdout.write(banner(plane));
   await untilStopped(plane);
-}
-
-function loadConfig(file: string) {
-  try {
-    return loadGantryConfig(file);
-  } catch (error) {
-    if (error instanceof ConfigError) throw new UsageError(error.message);
-    throw error;
-  }
 }
 
 function banner(plane: LocalControlPlane): string {

@@ -28,11 +28,11 @@ export type ConfigValidation =
   | { readonly config: null; readonly problems: readonly ConfigProblem[] };
 
 /**
- * Reads and validates the config file (default: `GANTRY_CONFIG`, else `gantry.config.yaml`);
- * throws `ConfigError` saying where each problem is.
+ * Reads and validates the config file: `path`, else `GANTRY_CONFIG`, else `gantry.config.yaml`
+ * (see `configFilePath`); throws `ConfigError` saying where each problem is.
  */
-export function loadGantryConfig(path: string = configFilePath()): GantryConfig {
-  const { text, source } = readGantryConfig(path);
+export function loadGantryConfig(path?: string): GantryConfig {
+  const { text, source } = readGantryConfig(configFilePath(path));
   return parseGantryConfig(text, source);
 }
 
@@ -102,6 +102,9 @@ function reasonOf(error: unknown): string {
   return code ?? 'unknown error';
 }
 
+/** An absolute path inside the working folder as a relative one; any other path as given. */
 function displayPath(path: string): string {
-  return isAbsolute(path) ? relative(process.cwd(), path) || path : path;
+  if (!isAbsolute(path)) return path;
+  const inside = relative(process.cwd(), path);
+  return inside === '' || inside.startsWith('..') || isAbsolute(inside) ? path : inside;
 }
