@@ -1,9 +1,11 @@
 import { Command, CommanderError } from 'commander';
 import packageJson from '../package.json' with { type: 'json' };
 import { registerAuditCommands } from './commands/audit';
+import { registerConfigCommands } from './commands/config';
 import { registerDlqCommands } from './commands/dlq';
 import { registerGatesCommands } from './commands/gates';
 import { registerLocalCommands } from './commands/local';
+import { registerMetricsCommands } from './commands/metrics';
 import { registerProvenanceCommands } from './commands/provenance';
 import { registerRunsCommands } from './commands/runs';
 import { registerWebhookCommands } from './commands/webhook';
@@ -23,6 +25,8 @@ export function buildProgram(): Command {
   registerAuditCommands(program);
   registerProvenanceCommands(program);
   registerDlqCommands(program);
+  registerMetricsCommands(program);
+  registerConfigCommands(program);
   return program;
 }
 

@@ -2,6 +2,7 @@ import type { DeployTarget, PipelineDefinition } from '../../events';
 import { deploymentConfigName, PREDEFINED_STRATEGIES } from '../../shared/deploy/target';
 import { buildProjectName } from '../constructs/pipeline/names';
 import { connectionSecretName, type DeployConfig, type GantryConfig, type PipelineConfig } from './schema';
+import { strategyLabel } from './strategy';
 
 /** The function name of the sample stack's pre- and post-traffic hook. */
 export const SAMPLE_TRAFFIC_HOOK = 'gantry-traffic-hook';
@@ -84,12 +85,6 @@ export function deployTarget(pipeline: string, environment: string, deploy: Depl
       : 'canary' in strategy
         ? { type: 'TimeBasedCanary' as const, percent: strategy.canary.percent, minutes: strategy.canary.minutes }
         : { type: 'TimeBasedLinear' as const, percent: strategy.linear.percent, minutes: strategy.linear.everyMinutes };
-  const label =
-    typeof strategy === 'string'
-      ? strategy
-      : 'canary' in strategy
-        ? `canary ${strategy.canary.percent}% for ${strategy.canary.minutes} min`
-        : `linear ${strategy.linear.percent}% every ${strategy.linear.everyMinutes} min`;
   const defaultHook = deploy.sample ? SAMPLE_TRAFFIC_HOOK : null;
   return {
     kind,
@@ -100,7 +95,7 @@ export function deployTarget(pipeline: string, environment: string, deploy: Depl
       typeof strategy === 'string' ? strategy : '',
       customConfigName(pipeline, environment),
     ).name,
-    strategy: label,
+    strategy: strategyLabel(strategy),
     shift,
     bakeSeconds: deploy.bakeMinutes * 60,
     timeoutSeconds: deploy.timeoutMinutes * 60,
