@@ -46,6 +46,32 @@ export const ProvenanceSummarySchema = z.object({
 });
 export type ProvenanceSummary = z.infer<typeof ProvenanceSummarySchema>;
 
+/**
+ * The source snapshot a build runs from: the commit's archive from the provider, repacked so its
+ * root is the repository root, stored once under a key named by its digest and pinned by version.
+ */
+export const SourceSnapshotSchema = z.object({
+  bucket: z.string(),
+  key: z.string(),
+  versionId: z.string(),
+  /** `bucket/key`: CodeBuild's S3 source location. */
+  location: z.string(),
+  /** SHA-256 of the snapshot's bytes (lowercase hex): what build provenance names as the source. */
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  commit: z.string(),
+  files: z.number().int(),
+  bytes: z.number().int(),
+});
+export type SourceSnapshot = z.infer<typeof SourceSnapshotSchema>;
+
+/** FetchSource's answer: the snapshot, or why there is none (a reason that names the connection and the fix). */
+export const FetchedSourceSchema = z.object({
+  fetched: z.boolean(),
+  snapshot: SourceSnapshotSchema.nullable(),
+  failure: z.object({ error: z.string(), reason: z.string() }).nullable(),
+});
+export type FetchedSource = z.infer<typeof FetchedSourceSchema>;
+
 /** The numbers an evaluation reports whether or not any gate looks at them. */
 export const GateMetricsSchema = z.object({
   tests: z.object({ total: z.number().int(), failed: z.number().int(), skipped: z.number().int() }),
@@ -116,6 +142,8 @@ export const PipelineStateSchema = z.object({
   closed: invoked(ClosedPlanSchema).optional(),
   /** ClosePlanFailure's or ReleaseLaneAfterPlanFailure's Catch (then PlanFailed). */
   closeError: StateFailureSchema.optional(),
+  /** FetchSource: the snapshot the build runs from, or why there is none. */
+  source: invoked(FetchedSourceSchema).optional(),
   /** Build (CodeBuild .sync, its ResultSelector), or Rollback's stand-in (`none`, `NOT_BUILT`). */
   build: BuildResultSchema.optional(),
   /** RecordProvenance. */
@@ -180,6 +208,9 @@ export const ProvenanceStepInputSchema = z.object({
   build: z.object({ id: z.string().min(1) }),
   execution: ExecutionIdSchema,
 });
+
+/** FetchSource: the plan (a pointer; the step re-reads the run) and the execution. */
+export const SourceStepInputSchema = z.object({ plan: RunPlanSchema, execution: ExecutionIdSchema });
 
 export const FailureStepInputSchema = z.object({
   plan: RunPlanSchema,

@@ -48,8 +48,9 @@ export class ConnectionSecrets extends Construct {
     });
   }
 
-  /** Lets `grantee` read every connection secret. */
-  grantRead(grantee: IGrantable): void {
-    for (const { secret } of this.connections) secret.grantRead(grantee);
+  /** Lets `grantee` read every connection secret, or only those of the connections named. */
+  grantRead(grantee: IGrantable, names?: readonly string[]): void {
+    for (const { name, secret } of this.connections)
+      if (names === undefined || names.includes(name)) secret.grantRead(grantee);
   }
 }

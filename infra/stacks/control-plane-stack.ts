@@ -52,6 +52,7 @@ export class GantryControlPlaneStack extends Stack {
       provenanceKey: data.artifacts.provenanceKey,
       connections: data.connections,
       statusApis: statusApis(config),
+      sourceConnections: [...new Set(config.pipelines.map((p) => p.source.connection))],
     });
     const triggerDeadLetters = new Queue(this, 'TriggerDeadLetters', {
       encryption: QueueEncryption.SQS_MANAGED,

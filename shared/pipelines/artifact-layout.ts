@@ -24,3 +24,16 @@ export function provenanceKey(pipeline: string, buildId: string): string {
 export function provenancePrefix(pipeline: string): string {
   return `provenance/${pipeline}/`;
 }
+
+/**
+ * Where Gantry keeps the source snapshots a pipeline's builds run from. Only the fetch-source
+ * step writes here; the pipeline's build projects may only read.
+ */
+export function sourcesPath(pipeline: string): string {
+  return `sources/${pipeline}`;
+}
+
+/** One snapshot: named by its commit and its digest, so a key always holds the same bytes. */
+export function sourceSnapshotKey(pipeline: string, commit: string, sha256: string): string {
+  return `${sourcesPath(pipeline)}/${commit}/${sha256}.zip`;
+}

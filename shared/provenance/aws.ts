@@ -87,6 +87,11 @@ export class CodeBuildBuildSource implements BuildSource {
       resolvedSourceVersion: build.resolvedSourceVersion ?? null,
       artifactsLocation: build.artifacts?.location ?? null,
       buildspec: build.source?.buildspec ?? null,
+      source: {
+        type: build.source?.type ?? 'NO_SOURCE',
+        location: build.source?.location ?? null,
+        version: build.sourceVersion ?? null,
+      },
       startTime: build.startTime?.toISOString() ?? null,
       endTime: build.endTime?.toISOString() ?? null,
     };

@@ -36,6 +36,8 @@ export interface BuildInfo {
   /** `arn:aws:s3:::bucket/prefix` */
   readonly artifactsLocation: string | null;
   readonly buildspec: string | null;
+  /** Where the build's source came from; an S3 source is the snapshot FetchSource stored (`bucket/key`, its version). */
+  readonly source?: { readonly type: string; readonly location: string | null; readonly version: string | null };
   readonly startTime: string | null;
   readonly endTime: string | null;
 }

@@ -9,7 +9,7 @@ import {
 } from '../../events';
 import { type AuditSink, runFact } from '../audit/audit';
 import { gantryRecord } from '../pipelines/approval';
-import { buildArtifactsPath, provenanceKey } from '../pipelines/artifact-layout';
+import { buildArtifactsPath, provenanceKey, sourcesPath } from '../pipelines/artifact-layout';
 import { parseS3Location } from '../pipelines/aws';
 import { runOfExecution } from '../pipelines/ownership';
 import type { RunStore } from '../runs/store';
@@ -52,11 +52,13 @@ export async function recordProvenance(
   }
   const { bucket, prefix } = parseS3Location(build.artifactsLocation ?? '');
   const subjects = await hashArtifacts(deps.objects, bucket, prefix);
+  const snapshot = await snapshotOf(deps.objects, trusted, build, bucket);
   const statement = provenanceStatement({
     plan: trusted,
     build,
     buildspecPath: build.buildspec ?? 'buildspec.yml',
     subjects,
+    ...(snapshot === undefined ? {} : { snapshot }),
   });
   const payload = Buffer.from(JSON.stringify(statement), 'utf8');
   const envelope = envelopeOf(
@@ -112,7 +114,12 @@ function checkBuild(plan: RunPlan, build: Awaited<ReturnType<BuildSource['getBui
       `build ${build.id} ran in project ${build.projectName}, but run ${plan.runId} planned ${plan.build.projectName}`,
     );
   }
-  if (build.resolvedSourceVersion !== null && build.resolvedSourceVersion !== plan.commit) {
+  // An S3 source is a snapshot (checked and hashed by snapshotOf); CodeBuild resolves no commit for it.
+  if (
+    build.source?.type !== 'S3' &&
+    build.resolvedSourceVersion !== null &&
+    build.resolvedSourceVersion !== plan.commit
+  ) {
     throw notRecorded(
       'build',
       `build ${build.id} built commit ${build.resolvedSourceVersion}, not the run's commit ${plan.commit}`,
@@ -128,6 +135,41 @@ function checkBuild(plan: RunPlan, build: Awaited<ReturnType<BuildSource['getBui
   }
   // builderIdOf throws on a malformed ARN: a build CodeBuild did not describe is not attested.
   builderIdOf(build.arn);
+}
+
+/**
+ * The source snapshot an S3-sourced build ran from, as Gantry reads it: in the artifacts bucket,
+ * under the pipeline's snapshot prefix for the run's commit (where only FetchSource writes), at
+ * the version CodeBuild reports, its bytes hashing to the digest its key names.
+ */
+async function snapshotOf(
+  objects: VersionedObjects,
+  plan: RunPlan,
+  build: Awaited<ReturnType<BuildSource['getBuild']>>,
+  artifactsBucket: string,
+): Promise<{ uri: string; sha256: string } | undefined> {
+  if (build.source?.type !== 'S3') return undefined;
+  const { location, version } = build.source;
+  const slash = location?.indexOf('/') ?? -1;
+  const bucket = location?.slice(0, slash) ?? '';
+  const key = location?.slice(slash + 1) ?? '';
+  const prefix = `${sourcesPath(plan.pipeline)}/${plan.commit}/`;
+  const digest = key.startsWith(prefix) ? /^([0-9a-f]{64})\.zip$/.exec(key.slice(prefix.length))?.[1] : undefined;
+  if (bucket !== artifactsBucket || digest === undefined || !version) {
+    throw notRecorded(
+      'build',
+      `build ${build.id} ran from ${location ?? '(no source)'}${version ? ` version ${version}` : ''}, not a pinned snapshot of commit ${plan.commit} under ${artifactsBucket}/${prefix}`,
+    );
+  }
+  const { versionId, body } = await objects.get(bucket, key, version);
+  const hash = createHash('sha256');
+  for await (const chunk of body) hash.update(chunk as Buffer);
+  if (hash.digest('hex') !== digest)
+    throw notRecorded(
+      'build',
+      `the snapshot build ${build.id} ran from does not hash to the digest its key names (${key})`,
+    );
+  return { uri: `s3://${bucket}/${key}?versionId=${encodeURIComponent(versionId)}`, sha256: digest };
 }
 
 /** Every artifact under the build's prefix: SHA-256 of the exact version read, and that version's id. */

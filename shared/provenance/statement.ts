@@ -25,10 +25,18 @@ export interface StatementInputs {
   readonly build: BuildInfo;
   readonly buildspecPath: string;
   readonly subjects: readonly ProvenanceSubject[];
+  /** The source snapshot the build ran from, as Gantry hashed it (absent for a build from a git source). */
+  readonly snapshot?: { readonly uri: string; readonly sha256: string };
 }
 
 /** The SLSA v1 provenance of one build, as Gantry attests it. */
-export function provenanceStatement({ plan, build, buildspecPath, subjects }: StatementInputs): ProvenanceStatement {
+export function provenanceStatement({
+  plan,
+  build,
+  buildspecPath,
+  subjects,
+  snapshot,
+}: StatementInputs): ProvenanceStatement {
   return {
     _type: IN_TOTO_STATEMENT_TYPE,
     subject: [...subjects].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
@@ -43,8 +51,11 @@ export function provenanceStatement({ plan, build, buildspecPath, subjects }: St
           buildspec: { path: buildspecPath, digest: { gitCommit: plan.commit } },
         },
         internalParameters: { pipeline: plan.pipeline, runId: plan.runId, trust: plan.build.trust },
+        // The source is the snapshot the build ran from: its digest, and the commit it is of.
         resolvedDependencies: [
-          { uri: `git+${plan.build.cloneUrl}${plan.ref ? `@${plan.ref}` : ''}`, digest: { gitCommit: plan.commit } },
+          snapshot === undefined
+            ? { uri: `git+${plan.build.cloneUrl}${plan.ref ? `@${plan.ref}` : ''}`, digest: { gitCommit: plan.commit } }
+            : { uri: snapshot.uri, digest: { sha256: snapshot.sha256, gitCommit: plan.commit } },
         ],
       },
       runDetails: {

@@ -36,7 +36,7 @@ describe('the widgets pipeline state machine', () => {
     expect(asl.StartAt).toBe('ResolvePlan');
     expect(state('Rollback?')).toMatchObject({
       Choices: [{ Variable: '$.plan.trigger', StringEquals: 'rollback', Next: 'Rollback' }],
-      Default: 'Build',
+      Default: 'FetchSource',
     });
     expect(state('Rollback')).toMatchObject({ Next: 'NeedsApproval?' });
     const plan = state('ResolvePlan');
@@ -104,14 +104,37 @@ describe('the widgets pipeline state machine', () => {
     });
   });
 
-  it('builds with CodeBuild .sync in the project the plan chose by trust, the clone URL and commit as overrides', () => {
+  it('fetches the commit’s source before building, and fails the build with the step’s reason when it cannot', () => {
+    expect(state('FetchSource')).toMatchObject({
+      Type: 'Task',
+      Resource: 'arn:aws:states:::lambda:invoke',
+      // Only the plan (a pointer: the step re-reads the run) and the execution's own id.
+      Parameters: { Payload: { 'plan.$': '$.plan', 'execution.$': '$$.Execution.Id' } },
+      ResultPath: '$.source',
+      Next: 'SourceFetched?',
+      Catch: [{ ErrorEquals: ['States.ALL'], Next: 'Failed build', ResultPath: '$.failure' }],
+    });
+    expect(state('SourceFetched?')).toMatchObject({
+      Choices: [{ Variable: '$.source.value.fetched', BooleanEquals: true, Next: 'Build' }],
+      Default: 'SourceFailed',
+    });
+    expect(state('SourceFailed')).toMatchObject({
+      Type: 'Pass',
+      Parameters: { 'Error.$': '$.source.value.failure.error', 'Cause.$': '$.source.value.failure.reason' },
+      ResultPath: '$.failure',
+      Next: 'Failed build',
+    });
+  });
+
+  it('builds with CodeBuild .sync in the project the plan chose by trust, from exactly the snapshot FetchSource stored', () => {
     expect(state('Build')).toMatchObject({
       Type: 'Task',
       Resource: 'arn:aws:states:::codebuild:startBuild.sync',
       Parameters: {
         'ProjectName.$': '$.plan.build.projectName',
-        'SourceLocationOverride.$': '$.plan.build.cloneUrl',
-        'SourceVersion.$': '$.plan.build.commit',
+        SourceTypeOverride: 'S3',
+        'SourceLocationOverride.$': '$.source.value.snapshot.location',
+        'SourceVersion.$': '$.source.value.snapshot.versionId',
         'EnvironmentVariablesOverride.$': '$.plan.build.env',
       },
       ResultSelector: {
@@ -205,6 +228,7 @@ describe('the widgets pipeline state machine', () => {
 
   it('sends every failing stage down one path: name it, RecordFailure, ReportFailure, Fail', () => {
     for (const [name, stage] of [
+      ['FetchSource', 'build'],
       ['Build', 'build'],
       ['RecordProvenance', 'build'],
       ['EvaluateGates', 'gates'],
@@ -276,6 +300,8 @@ describe('the widgets pipeline state machine', () => {
       'KeepPlan',
       'Skip?',
       'Queued?',
+      'FetchSource',
+      'SourceFetched?',
       'Build',
       'EvaluateGates',
       'GatesPassed?',
@@ -295,6 +321,8 @@ describe('the widgets pipeline state machine', () => {
       'Skip?',
       'Queued?',
       'Rollback?',
+      'FetchSource',
+      'SourceFetched?',
       'Build',
       'EvaluateGates',
       'GatesPassed?',
@@ -396,7 +424,11 @@ describe('the build projects', () => {
         Path: 'releases/widgets',
       }),
       EncryptionKey: Match.anyValue(),
-      Source: Match.objectLike({ Type: 'GITHUB', BuildSpec: 'buildspec.yml' }),
+      Source: Match.objectLike({
+        Type: 'S3',
+        BuildSpec: 'buildspec.yml',
+        Location: { 'Fn::Join': ['', Match.arrayWith(['/sources/widgets/'])] },
+      }),
     });
     for (const project of ['gantry-widgets', 'gantry-widgets-untrusted']) {
       control.hasResourceProperties('AWS::CodeBuild::ReportGroup', { Name: `${project}-tests`, Type: 'TEST' });
@@ -450,7 +482,7 @@ describe('build roles', () => {
   });
 
   it.each(['gantry-widgets', 'gantry-widgets-untrusted'])(
-    '%s may write only under its own prefix, never read, list or delete there',
+    '%s may write only under its own prefix, read only its pipeline’s source snapshots, never list or delete',
     (name) => {
       const role = roles.find((r) => r.name === name)?.role ?? '';
       const prefix = name.endsWith('-untrusted') ? 'untrusted/widgets' : 'releases/widgets';
@@ -461,9 +493,14 @@ describe('build roles', () => {
         expect(actions(s)).toEqual(['s3:PutObject']);
         expect(JSON.stringify(s.Resource)).toContain(`/${prefix}/*`);
       }
-      expect(s3.flatMap(actions)).not.toEqual(
-        expect.arrayContaining([expect.stringMatching(/^s3:(Get|List)Object|^s3:List|^s3:Delete/)]),
-      );
+      const reads = s3.filter((s) => actions(s).some((a) => /^s3:GetObject/.test(a)));
+      expect(reads).toHaveLength(1);
+      expect(actions(reads[0] ?? { Action: [], Resource: '', Effect: '' })).toEqual([
+        's3:GetObject',
+        's3:GetObjectVersion',
+      ]);
+      expect(JSON.stringify(reads[0]?.Resource)).toContain('/sources/widgets/*');
+      expect(s3.flatMap(actions)).not.toEqual(expect.arrayContaining([expect.stringMatching(/^s3:List|^s3:Delete/)]));
     },
   );
 
@@ -493,7 +530,7 @@ describe('build roles', () => {
     }
   });
 
-  it('lets only the steps that post commit statuses read provider tokens, and none of them answer a task', () => {
+  it('lets only the steps that post commit statuses or fetch source read provider tokens, and none of them answer a task', () => {
     const holders = (pattern: RegExp) =>
       Object.entries(control.findResources('AWS::IAM::Policy'))
         .filter(([, p]) =>
@@ -504,10 +541,37 @@ describe('build roles', () => {
         .map(([id]) => id.replace(/Role.*$/, ''));
     const readers = holders(/^secretsmanager:GetSecretValue$/).filter((id) => id.startsWith('PipelineSteps'));
     expect(readers.sort()).toEqual(
-      ['PipelineStepsrecordfailure', 'PipelineStepsreportstatus', 'PipelineStepsresolveplan'].sort(),
+      [
+        'PipelineStepsfetchsource',
+        'PipelineStepsrecordfailure',
+        'PipelineStepsreportstatus',
+        'PipelineStepsresolveplan',
+      ].sort(),
     );
     const answerers = holders(/^states:SendTask(Success|Failure)$/);
     expect(readers.filter((r) => answerers.includes(r))).toEqual([]);
+  });
+
+  it('lets FetchSource read only the tokens of connections pipelines fetch through, and write only source snapshots', () => {
+    const policies = Object.entries(control.findResources('AWS::IAM::Policy')).filter(([id]) =>
+      id.startsWith('PipelineStepsfetchsource'),
+    );
+    const statements = policies.flatMap(
+      ([, p]) =>
+        (p as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument.Statement,
+    );
+    const secrets = statements.filter((s) => actions(s).includes('secretsmanager:GetSecretValue'));
+    expect(JSON.stringify(secrets)).toContain('githubacme');
+    // No pipeline of the test config fetches through gitlab-internal: its token stays out of reach.
+    expect(JSON.stringify(secrets)).not.toMatch(/gitlab/i);
+    const s3 = statements.filter((s) => actions(s).some((a) => a.startsWith('s3:')));
+    expect(s3.map((s) => [actions(s), JSON.stringify(s.Resource).includes('/sources/*')])).toEqual([
+      [['s3:PutObject'], true],
+    ]);
+    // The artifacts key encrypts the snapshot (the audit key is every ledger writer's).
+    const kms = statements.filter((s) => JSON.stringify(s.Resource).includes('ArtifactsKey'));
+    expect(kms.flatMap(actions)).toEqual(['kms:GenerateDataKey']);
+    expect(statements.flatMap(actions).filter((a) => /^states:|^codebuild:/.test(a))).toEqual([]);
   });
 
   it('sweeps every 5 minutes on the lane’s keeper, which may read executions’ status and nothing more of them', () => {

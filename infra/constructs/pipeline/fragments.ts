@@ -262,9 +262,39 @@ function planFailurePath(scope: Construct, steps: Steps): IChainable {
 }
 
 /**
+ * FetchSource → SourceFetched? → `next` (Build): the run's commit from its provider, stored as
+ * the snapshot the build runs from. A provider that refuses or fails (after retries), or an
+ * archive Gantry will not build from, goes down the failure path as a failure of the build,
+ * with the step's reason (it names the connection and the fix).
+ */
+export function sourceFragment(scope: Construct, steps: Steps, failures: FailurePath, next: IChainable): IChainable {
+  const fetch = invoke(
+    scope,
+    'FetchSource',
+    steps.fetchSource,
+    { 'plan.$': PLAN, 'execution.$': '$$.Execution.Id' },
+    statePath('source'),
+  );
+  failures.catchInto(fetch, 'build');
+  const failed = new Pass(scope, 'SourceFailed', {
+    parameters: {
+      'Error.$': statePath('source', 'value', 'failure', 'error'),
+      'Cause.$': statePath('source', 'value', 'failure', 'reason'),
+    },
+    resultPath: statePath('failure'),
+  });
+  return fetch.next(
+    new Choice(scope, 'SourceFetched?')
+      .when(Condition.booleanEquals(statePath('source', 'value', 'fetched'), true), next)
+      .otherwise(failed.next(failures.entryFor('build'))),
+  );
+}
+
+/**
  * Build: CodeBuild StartBuild .sync on the project the plan chose by trust (the release project
  * for refs a push or tag trigger names, the untrusted one for pull requests; the state machine's
- * role may start only this pipeline's two), with the clone URL and commit as overrides.
+ * role may start only this pipeline's two), from exactly the snapshot FetchSource stored (S3
+ * source: its key and version as overrides).
  */
 export function buildFragment(scope: Construct, failures: FailurePath, timeout: Duration): CustomState {
   const build = new CustomState(scope, 'Build', {
@@ -273,8 +303,9 @@ export function buildFragment(scope: Construct, failures: FailurePath, timeout: 
       Resource: 'arn:aws:states:::codebuild:startBuild.sync',
       Parameters: {
         'ProjectName.$': statePath('plan', 'build', 'projectName'),
-        'SourceLocationOverride.$': statePath('plan', 'build', 'cloneUrl'),
-        'SourceVersion.$': statePath('plan', 'build', 'commit'),
+        SourceTypeOverride: 'S3',
+        'SourceLocationOverride.$': statePath('source', 'value', 'snapshot', 'location'),
+        'SourceVersion.$': statePath('source', 'value', 'snapshot', 'versionId'),
         'EnvironmentVariablesOverride.$': statePath('plan', 'build', 'env'),
       },
       ResultSelector: {

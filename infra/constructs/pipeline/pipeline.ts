@@ -8,7 +8,6 @@ import {
   Project,
   ReportGroup,
   ReportGroupType,
-  Source,
 } from 'aws-cdk-lib/aws-codebuild';
 import { EventField, type IEventBus, Rule, RuleTargetInput } from 'aws-cdk-lib/aws-events';
 import { SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
@@ -39,7 +38,7 @@ import {
   type PipelineDefinition,
   SOURCE_EVENT_SOURCE,
 } from '../../../events';
-import { buildArtifactsPath, TRUST_TAG } from '../../../shared/pipelines/artifact-layout';
+import { buildArtifactsPath, sourcesPath, TRUST_TAG } from '../../../shared/pipelines/artifact-layout';
 import { eventPatternFor } from '../../../shared/pipelines/branches';
 import type { PipelineConfig } from '../../config/schema';
 import type { GantryFunction } from '../gantry-function';
@@ -54,9 +53,11 @@ import {
   reportFragment,
   rollbackFragment,
   type Steps,
+  sourceFragment,
 } from './fragments';
 import { buildProjectName, pipelineStateMachineName } from './names';
 import { PrefixArtifacts } from './prefix-artifacts';
+import { SnapshotSource } from './snapshot-source';
 
 export interface PipelineProps {
   readonly config: PipelineConfig;
@@ -144,7 +145,7 @@ export class Pipeline extends Construct {
     const project = new Project(this, trust === 'trusted' ? 'Build' : 'UntrustedBuild', {
       projectName,
       description: `Gantry pipeline ${config.name}: ${trust === 'trusted' ? 'release builds of' : 'untrusted builds (pull requests) of'} ${config.source.repository}`,
-      source: sourceOf(config),
+      source: new SnapshotSource({ bucket: props.artifacts, path: sourcesPath(config.name) }),
       buildSpec: BuildSpec.fromSourceFilename(config.build.buildspec),
       environment: {
         buildImage: LinuxBuildImage.STANDARD_7_0,
@@ -190,7 +191,7 @@ export class Pipeline extends Construct {
     for (const secret of new Set(Object.values(secrets).map((v) => v.split(':', 1)[0] ?? v))) {
       Secret.fromSecretNameV2(this, `Secret-${secret}`, secret).grantRead(project);
     }
-    acknowledgeBuildGrants(project, buildArtifactsPath(config.name, trust));
+    acknowledgeBuildGrants(project, buildArtifactsPath(config.name, trust), sourcesPath(config.name));
     return project;
   }
 
@@ -204,13 +205,14 @@ export class Pipeline extends Construct {
     const buildTimeout = BUILD_QUEUE_TIMEOUT.plus(Duration.minutes(props.config.build.timeoutMinutes + 15));
     const build = buildFragment(states, failures, buildTimeout);
     build.next(provenanceFragment(states, props.steps, failures, gates));
+    const source = sourceFragment(states, props.steps, failures, build);
     const definition = planFragment(
       states,
       props.steps,
       failures,
       props.definition,
       laneWait(props.definition, buildTimeout),
-      rollbackFragment(states, props.definition, approval, build),
+      rollbackFragment(states, props.definition, approval, source),
     );
     const machine = new StateMachine(this, 'StateMachine', {
       stateMachineName: pipelineStateMachineName(props.config.name),
@@ -310,17 +312,6 @@ export class Pipeline extends Construct {
   }
 }
 
-/** CodeBuild's native source for the providers it clones from; the clone URL is overridden per build. */
-function sourceOf(config: PipelineConfig) {
-  const [owner = '', ...rest] = config.source.repository.split('/');
-  const repo = rest.join('/');
-  if (config.source.provider === 'github')
-    return Source.gitHub({ owner, repo, webhook: false, reportBuildStatus: false });
-  if (config.source.provider === 'bitbucket-cloud')
-    return Source.bitBucket({ owner, repo, webhook: false, reportBuildStatus: false });
-  return undefined;
-}
-
 /** What StartBuild .sync needs: the pipeline's own builds, and the managed rule Step Functions watches builds with. */
 function grantBuild(machine: StateMachine, projects: readonly Project[]): void {
   machine.addToRolePolicy(
@@ -345,12 +336,13 @@ function grantBuild(machine: StateMachine, projects: readonly Project[]): void {
 }
 
 /** The wildcards left in a build project's grants, each with why it is there. */
-function acknowledgeBuildGrants(project: Project, artifactsPath: string): void {
+function acknowledgeBuildGrants(project: Project, artifactsPath: string, snapshotsPath: string): void {
   const id = Stack.of(project).getLogicalId(project.node.defaultChild as CfnProject);
   const reasons: Record<string, string> = {
     'Action::kms:GenerateDataKey*': 'Artifacts are encrypted with the artifacts key.',
     'Action::kms:ReEncrypt*': 'Artifacts are encrypted with the artifacts key.',
     [`Resource::arn:<AWS::Partition>:s3:::gantry-artifacts-<AWS::AccountId>-<AWS::Region>/${artifactsPath}/*`]: `s3:PutObject only, under this project's own prefix ${artifactsPath}/ (CodeBuild adds one folder per build id); no read, list or delete.`,
+    [`Resource::arn:<AWS::Partition>:s3:::gantry-artifacts-<AWS::AccountId>-<AWS::Region>/${snapshotsPath}/*`]: `s3:GetObject and s3:GetObjectVersion only, under this pipeline's own snapshot prefix ${snapshotsPath}/ (one digest-named key per fetched commit); FetchSource alone writes there.`,
     [`Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/codebuild/<${id}>:*`]:
       "The project's own log group; one stream per build.",
     [`Resource::arn:<AWS::Partition>:codebuild:<AWS::Region>:<AWS::AccountId>:report-group/<${id}>-*`]:

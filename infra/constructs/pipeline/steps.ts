@@ -5,12 +5,20 @@ import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { BUILD_TRUSTS } from '../../../events';
-import { buildArtifactsPath } from '../../../shared/pipelines/artifact-layout';
+import { buildArtifactsPath, sourcesPath } from '../../../shared/pipelines/artifact-layout';
 import { PIPELINE_ENV, type StatusApis } from '../../../shared/pipelines/env';
 import { PROVENANCE_ENV } from '../../../shared/provenance/env';
+import { SOURCE_ENV } from '../../../shared/source/env';
 import type { ConnectionSecrets } from '../connection-secrets';
 import { GantryFunction } from '../gantry-function';
-import { artifactsBucketArn, DELIVERIES_TABLE_NAME, RUNS_TABLE_NAME, runsTableArns, tableArn } from '../names';
+import {
+  artifactsBucketArn,
+  artifactsBucketName,
+  DELIVERIES_TABLE_NAME,
+  RUNS_TABLE_NAME,
+  runsTableArns,
+  tableArn,
+} from '../names';
 import { pipelineArns } from './names';
 
 /** How often the sweep reconciles active runs with their executions. */
@@ -23,13 +31,16 @@ export interface PipelineStepsProps {
   /** The key that signs build provenance. */
   readonly provenanceKey: IKey;
   readonly connections: ConnectionSecrets;
-  /** Where each connection's commit statuses go. */
+  /** Where each connection's commit statuses go (and its archives come from). */
   readonly statusApis: StatusApis;
+  /** The connections pipelines fetch source through: the only secrets FetchSource may read. @default every connection */
+  readonly sourceConnections?: readonly string[];
 }
 
 export type StepName =
   | 'resolvePlan'
   | 'waitTurn'
+  | 'fetchSource'
   | 'recordProvenance'
   | 'evaluateGates'
   | 'requestApproval'
@@ -63,6 +74,14 @@ export class PipelineSteps extends Construct {
         timeout: Duration.seconds(30),
       }),
       waitTurn: make('wait-turn', 'Parks a queued run until its lane is free'),
+      fetchSource: new GantryFunction(this, 'fetch-source', {
+        name: 'fetch-source',
+        description: "Fetches a run's commit from its provider and stores the snapshot its build runs from",
+        environment: { ...environment, [SOURCE_ENV.bucket]: artifactsBucketName() },
+        // The archive and its repacked snapshot are both held in memory (256 MiB download at most).
+        memorySize: 1536,
+        timeout: Duration.minutes(5),
+      }),
       recordProvenance: make(
         'record-provenance',
         "Hashes a build's artifacts and signs their SLSA provenance (the build never can)",
@@ -124,6 +143,7 @@ export class PipelineSteps extends Construct {
     // Whoever posts a commit status reads the connection's token: ResolvePlan (pending),
     // ReportStatus (the outcome) and RecordFailure (a run that could not be planned).
     for (const step of [resolvePlan, reportStatus, recordFailure]) props.connections.grantRead(step.function);
+    grantFetchSource(this.functions.fetchSource, props);
     grantReadArtifacts(evaluateGates, props.artifactsKey);
     grantRecordProvenance(recordProvenance, props.artifactsKey, props.provenanceKey);
     props.bus.grantPutEventsTo(requestApproval.function);
@@ -145,6 +165,12 @@ function grantRecordProvenance(step: GantryFunction, artifactsKey: IKey, provena
       resources: BUILD_TRUSTS.map((trust) => `${bucket}/${buildArtifactsPath('*', trust)}`),
     }),
   );
+  fn.addToRolePolicy(
+    new PolicyStatement({
+      actions: ['s3:GetObject', 's3:GetObjectVersion'],
+      resources: [`${bucket}/${sourcesPath('*')}`],
+    }),
+  );
   fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:PutObject'], resources: [`${bucket}/provenance/*`] }));
   fn.addToRolePolicy(
     new PolicyStatement({
@@ -159,6 +185,8 @@ function grantRecordProvenance(step: GantryFunction, artifactsKey: IKey, provena
       "Hashes every artifact of any pipeline's release builds (one prefix per pipeline and build).",
     'Resource::arn:<AWS::Partition>:s3:::gantry-artifacts-<AWS::AccountId>-<AWS::Region>/untrusted/*':
       "Hashes every artifact of any pipeline's untrusted builds (one prefix per pipeline and build).",
+    'Resource::arn:<AWS::Partition>:s3:::gantry-artifacts-<AWS::AccountId>-<AWS::Region>/sources/*':
+      'Hashes the source snapshot a build ran from (the exact version CodeBuild reports), of any pipeline, to name it in the provenance.',
     'Resource::arn:<AWS::Partition>:s3:::gantry-artifacts-<AWS::AccountId>-<AWS::Region>/provenance/*':
       'Writes one provenance envelope per build under provenance/<pipeline>/; builds cannot write there.',
     'Resource::arn:<AWS::Partition>:codebuild:<AWS::Region>:<AWS::AccountId>:project/gantry-*':
@@ -168,6 +196,24 @@ function grantRecordProvenance(step: GantryFunction, artifactsKey: IKey, provena
   })) {
     Validations.of(step.role).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason });
   }
+}
+
+/**
+ * FetchSource: reads the tokens of the connections pipelines fetch through, and writes (never
+ * reads or deletes) snapshots under `sources/`, encrypting them with the artifacts key.
+ */
+function grantFetchSource(step: GantryFunction, props: PipelineStepsProps): void {
+  const fn = step.function;
+  props.connections.grantRead(fn, props.sourceConnections);
+  fn.addToRolePolicy(
+    new PolicyStatement({ actions: ['s3:PutObject'], resources: [`${artifactsBucketArn()}/${sourcesPath('*')}`] }),
+  );
+  props.artifactsKey.grant(fn, 'kms:GenerateDataKey');
+  Validations.of(step.role).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::gantry-artifacts-<AWS::AccountId>-<AWS::Region>/sources/*]',
+    reason:
+      "Writes each run's source snapshot under sources/<pipeline>/<commit>/<sha256>.zip, for any pipeline (one shared step); s3:PutObject only.",
+  });
 }
 
 /** List the artifacts bucket and read its objects (the reports), decrypting with its key. */

@@ -1,0 +1,115 @@
+import type { Provider } from '../../events';
+import { AZURE_DEVOPS_API_VERSION, GITHUB_API_VERSION } from '../status/providers';
+import { pathSegment, repositorySegments, twoSegments } from '../status/providers/repository';
+
+/** Which commit to fetch, from where, with which token. */
+export interface ArchiveTarget {
+  readonly provider: Provider;
+  /** The connection's API base URL, without a trailing slash (the one commit statuses use). */
+  readonly apiUrl: string;
+  readonly token: string;
+  /** `SourceEvent.repository.fullName`. */
+  readonly repository: string;
+  /** The full commit id. */
+  readonly commit: string;
+}
+
+/** One GET for a ZIP of the commit's tree; `secrets` are the header values that carry the token. */
+export interface ArchiveRequest {
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly secrets: readonly string[];
+  /** Whether the provider puts every file under one top-level folder (`owner-repo-sha/`), to strip. */
+  readonly topFolder: boolean;
+}
+
+const bearer = (token: string) => `Bearer ${token}`;
+
+function withAuthorization(authorization: string, more: Record<string, string> = {}) {
+  return { headers: { authorization, ...more }, secrets: [authorization] };
+}
+
+/**
+ * Bitbucket Cloud serves archives from the web host, not the API: `api.bitbucket.org/2.0` →
+ * `bitbucket.org`. Any other base (a proxy, the local fake) is used as it is.
+ */
+function bitbucketWebUrl(apiUrl: string): string {
+  const url = new URL(apiUrl);
+  return url.hostname.startsWith('api.') ? `${url.protocol}//${url.hostname.slice(4)}` : apiUrl;
+}
+
+/**
+ * Each provider's archive API for one commit, as a ZIP: a pure function of the target. Names
+ * are checked and percent-encoded as the status adapters do, so a repository name can never
+ * add path segments.
+ */
+export const ARCHIVE_APIS: Readonly<Record<Provider, (t: ArchiveTarget) => ArchiveRequest>> = {
+  github(t) {
+    const [owner, repo] = twoSegments(t.repository, 'owner/name on GitHub');
+    return {
+      url: `${t.apiUrl}/repos/${pathSegment(owner)}/${pathSegment(repo)}/zipball/${t.commit}`,
+      ...withAuthorization(bearer(t.token), {
+        accept: 'application/vnd.github+json',
+        'x-github-api-version': GITHUB_API_VERSION,
+      }),
+      topFolder: true,
+    };
+  },
+  gitlab(t) {
+    const path = repositorySegments(t.repository, 'group/project (with any subgroups) on GitLab', 2, 64);
+    return {
+      url: `${t.apiUrl}/projects/${pathSegment(path.join('/'))}/repository/archive.zip?sha=${t.commit}`,
+      headers: { 'private-token': t.token },
+      secrets: [t.token],
+      topFolder: true,
+    };
+  },
+  'bitbucket-cloud'(t) {
+    const [workspace, slug] = twoSegments(t.repository, 'workspace/repo_slug on Bitbucket Cloud');
+    return {
+      url: `${bitbucketWebUrl(t.apiUrl)}/${pathSegment(workspace)}/${pathSegment(slug)}/get/${t.commit}.zip`,
+      ...withAuthorization(bearer(t.token)),
+      topFolder: true,
+    };
+  },
+  'bitbucket-dc'(t) {
+    const [project, slug] = twoSegments(t.repository, 'PROJECTKEY/slug on Bitbucket Data Center');
+    return {
+      url: `${t.apiUrl}/rest/api/latest/projects/${pathSegment(project)}/repos/${pathSegment(slug)}/archive?at=${t.commit}&format=zip`,
+      ...withAuthorization(bearer(t.token)),
+      topFolder: false,
+    };
+  },
+  gitea: giteaStyle('Gitea'),
+  forgejo: giteaStyle('Forgejo'),
+  'azure-devops'(t) {
+    const [project, repository] = twoSegments(t.repository, 'project/repository on Azure DevOps');
+    const query = new URLSearchParams({
+      scopePath: '/',
+      recursionLevel: 'Full',
+      'versionDescriptor.version': t.commit,
+      'versionDescriptor.versionType': 'commit',
+      $format: 'zip',
+      download: 'true',
+      zipForUnix: 'true',
+      'api-version': AZURE_DEVOPS_API_VERSION,
+    });
+    return {
+      url: `${t.apiUrl}/${pathSegment(project)}/_apis/git/repositories/${pathSegment(repository)}/items?${query}`,
+      ...withAuthorization(`Basic ${Buffer.from(`:${t.token}`, 'utf8').toString('base64')}`),
+      topFolder: false,
+    };
+  },
+};
+
+/** Gitea's `GET /repos/{owner}/{repo}/archive/{sha}.zip`, which Forgejo keeps. */
+function giteaStyle(name: string) {
+  return (t: ArchiveTarget): ArchiveRequest => {
+    const [owner, repo] = twoSegments(t.repository, `owner/name on ${name}`);
+    return {
+      url: `${t.apiUrl}/repos/${pathSegment(owner)}/${pathSegment(repo)}/archive/${t.commit}.zip`,
+      ...withAuthorization(`token ${t.token}`),
+      topFolder: true,
+    };
+  };
+}

@@ -1,0 +1,164 @@
+import { createHash } from 'node:crypto';
+import { crc32, inflateRawSync } from 'node:zlib';
+import { ArchiveRefusedError } from './errors';
+import { isDirectory, isSymlink, readCentralDirectory, type ZipEntry } from './zip-read';
+import { writeZip } from './zip-write';
+
+/** How much of an archive Gantry unpacks: bounds that stop a zip bomb before it costs memory. */
+export interface ArchiveLimits {
+  /** The archive as downloaded. */
+  readonly maxArchiveBytes: number;
+  readonly maxEntries: number;
+  /** Every entry's bytes, uncompressed, together. */
+  readonly maxUncompressedBytes: number;
+}
+
+/** 256 MiB downloaded, 50 000 entries, 1 GiB unpacked: a large repository, far from a Lambda's limits. */
+export const DEFAULT_ARCHIVE_LIMITS: ArchiveLimits = {
+  maxArchiveBytes: 256 * 1024 * 1024,
+  maxEntries: 50_000,
+  maxUncompressedBytes: 1024 * 1024 * 1024,
+};
+
+/** An entry as the snapshot keeps it: its path from the repository root and its verified bytes. */
+export interface CheckedEntry {
+  readonly entry: ZipEntry;
+  /** Relative to the repository root; directories end with `/`. */
+  readonly path: string;
+  /** The entry's content, uncompressed and checked against its size and CRC. */
+  readonly content: Buffer;
+}
+
+/** A snapshot ready to store: the ZIP whose root is the repository root, and its digest. */
+export interface Snapshot {
+  readonly zip: Buffer;
+  readonly sha256: string;
+  readonly files: number;
+  readonly bytes: number;
+}
+
+/** Symlinks are followed at most this many times while checking where one leads (Linux's own bound). */
+const MAX_LINK_HOPS = 40;
+
+/**
+ * Every entry of `archive` checked: names (no absolute path, no `..`, no backslash), contents
+ * (sizes and CRCs as declared, within `limits`), symlinks (each leads inside the root, and no
+ * entry lies beneath one). With `stripTopFolder`, the provider's single top-level folder is
+ * removed so that paths start at the repository root.
+ * @throws ArchiveRefusedError saying which entry and why
+ */
+export function checkArchive(archive: Buffer, stripTopFolder: boolean, limits: ArchiveLimits): CheckedEntry[] {
+  if (archive.length > limits.maxArchiveBytes)
+    throw new ArchiveRefusedError(`the archive is ${archive.length} bytes, more than ${limits.maxArchiveBytes}`);
+  const entries = readCentralDirectory(archive, limits.maxEntries);
+  const prefix = stripTopFolder ? topFolder(entries) : '';
+  const checked: CheckedEntry[] = [];
+  const seen = new Set<string>();
+  let total = 0;
+  for (const entry of entries) {
+    const path = entry.name.slice(prefix.length);
+    if (path === '') continue;
+    checkPath(path);
+    const key = path.replace(/\/$/, '');
+    if (seen.has(key)) throw new ArchiveRefusedError(`entry ${path} appears twice`);
+    seen.add(key);
+    total += entry.size;
+    if (total > limits.maxUncompressedBytes)
+      throw new ArchiveRefusedError(`the archive unpacks to more than ${limits.maxUncompressedBytes} bytes`);
+    checked.push({ entry, path, content: contentOf(archive, entry, path) });
+  }
+  checkLinks(checked);
+  return checked;
+}
+
+/** Repacks a provider's archive as a snapshot whose root is the repository root, and hashes it. */
+export function repackArchive(archive: Buffer, stripTopFolder: boolean, limits = DEFAULT_ARCHIVE_LIMITS): Snapshot {
+  const checked = checkArchive(archive, stripTopFolder, limits);
+  const zip = writeZip(
+    checked.map(({ entry, path }) => ({
+      ...entry,
+      name: path,
+      data: archive.subarray(entry.dataOffset, entry.dataOffset + entry.compressedSize),
+    })),
+  );
+  return {
+    zip,
+    sha256: createHash('sha256').update(zip).digest('hex'),
+    files: checked.filter((c) => !isDirectory(c.entry)).length,
+    bytes: checked.reduce((sum, c) => sum + c.content.length, 0),
+  };
+}
+
+/** The one folder every entry lies in, with its slash. */
+function topFolder(entries: readonly ZipEntry[]): string {
+  const first = entries[0]?.name.split('/', 1)[0] ?? '';
+  const prefix = `${first}/`;
+  if (first === '' || entries.some((e) => !e.name.startsWith(prefix) && e.name !== first))
+    throw new ArchiveRefusedError('the archive does not hold exactly one top-level folder, as the provider’s do');
+  return prefix;
+}
+
+function checkPath(path: string): void {
+  if (path.includes('\0') || path.includes('\\'))
+    throw new ArchiveRefusedError(`entry ${JSON.stringify(path)} has a backslash or NUL in its name`);
+  if (path.startsWith('/') || /^[A-Za-z]:/.test(path))
+    throw new ArchiveRefusedError(`entry ${path} has an absolute path`);
+  const segments = path.replace(/\/$/, '').split('/');
+  if (segments.includes('..')) throw new ArchiveRefusedError(`entry ${path} leads out of the repository (..)`);
+  if (segments.some((s) => s === '' || s === '.'))
+    throw new ArchiveRefusedError(`entry ${path} has an empty or . segment`);
+}
+
+/** The entry's bytes, inflated no further than its declared size, checked against its size and CRC. */
+function contentOf(archive: Buffer, entry: ZipEntry, path: string): Buffer {
+  const raw = archive.subarray(entry.dataOffset, entry.dataOffset + entry.compressedSize);
+  let content: Buffer;
+  try {
+    content = entry.method === 0 ? raw : inflateRawSync(raw, { maxOutputLength: Math.max(1, entry.size) });
+  } catch {
+    throw new ArchiveRefusedError(`entry ${path} does not inflate to its declared ${entry.size} bytes`);
+  }
+  if (content.length !== entry.size || crc32(content) !== entry.crc)
+    throw new ArchiveRefusedError(`entry ${path} does not match its declared size and checksum`);
+  return content;
+}
+
+/** Every symlink leads inside the root, following the archive's other links; nothing lies beneath a link. */
+function checkLinks(entries: readonly CheckedEntry[]): void {
+  const links = new Map<string, string>();
+  for (const e of entries) if (isSymlink(e.entry)) links.set(e.path, e.content.toString('utf8'));
+  if (links.size === 0) return;
+  for (const [path, target] of links) {
+    if (escapes(links, path, target))
+      throw new ArchiveRefusedError(`symlink ${path} → ${target} leads out of the repository`);
+  }
+  for (const { path } of entries) {
+    const segments = path.replace(/\/$/, '').split('/');
+    for (let n = 1; n < segments.length; n++) {
+      const parent = segments.slice(0, n).join('/');
+      if (links.has(parent)) throw new ArchiveRefusedError(`entry ${path} lies beneath symlink ${parent}`);
+    }
+  }
+}
+
+function escapes(links: ReadonlyMap<string, string>, path: string, target: string): boolean {
+  if (target.startsWith('/') || target === '') return true;
+  const resolved = path.split('/').slice(0, -1);
+  let pending = target.split('/');
+  for (let hops = 0; pending.length > 0; ) {
+    const [segment = '', ...rest] = pending;
+    pending = rest;
+    if (segment === '' || segment === '.') continue;
+    if (segment === '..') {
+      if (resolved.pop() === undefined) return true;
+      continue;
+    }
+    resolved.push(segment);
+    const next = links.get(resolved.join('/'));
+    if (next === undefined) continue;
+    if (++hops > MAX_LINK_HOPS || next.startsWith('/')) return true;
+    resolved.pop();
+    pending = [...next.split('/'), ...pending];
+  }
+  return false;
+}
