@@ -12,6 +12,7 @@ import { BuildLog } from './log';
 import { publishOutputs } from './outputs';
 import { PhaseTracker } from './phases';
 import { Redactor } from './redact';
+import { downloadS3Source } from './s3-source';
 import { resolveSecret } from './secrets';
 import { BuildShell } from './shell';
 import { checkout } from './source';
@@ -151,11 +152,20 @@ export class BuildRun {
     }
   }
 
-  /** DOWNLOAD_SOURCE: the clone at the exact commit, then the buildspec, then the shell session. */
+  /** DOWNLOAD_SOURCE: the S3 snapshot or the clone at the exact commit, then the buildspec, then the shell session. */
   private async download(): Promise<void> {
     const inputs = { env: { PATH: this.context.path, HOME: this.paths.homeDir }, srcDir: this.paths.srcDir };
     if (this.plan.sourceType === 'NO_SOURCE') await mkdir(this.paths.srcDir, { recursive: true });
-    else {
+    else if (this.plan.sourceType === 'S3') {
+      const version = this.plan.sourceVersion;
+      this.log.system(`Downloading s3://${this.plan.sourceLocation}${version ? ` (version ${version})` : ''}`);
+      await downloadS3Source({
+        location: this.plan.sourceLocation,
+        srcDir: this.paths.srcDir,
+        store: this.context.store,
+        ...(version === undefined ? {} : { version }),
+      });
+    } else {
       this.log.system(`Cloning ${this.plan.sourceLocation} at ${this.plan.sourceVersion ?? 'its default branch'}`);
       const version = this.plan.sourceVersion;
       const commit = await checkout({

@@ -5,8 +5,9 @@ import { mergeVariables } from './environment';
 import { invalidInput, projectNotFound } from './errors';
 import type { ArtifactsSpec, EnvironmentVariable, EnvironmentVariableType, ProjectSpec } from './types';
 
-/** Source types local mode clones as a git repository (or, NO_SOURCE, does without). */
-const GIT_SOURCES = new Set([
+/** Source types local mode clones as a git repository, unpacks from the local S3 store (S3), or does without (NO_SOURCE). */
+const SOURCE_TYPES = new Set([
+  'S3',
   'CODECOMMIT',
   'GITHUB',
   'GITHUB_ENTERPRISE',
@@ -44,7 +45,7 @@ const MAX_TIMEOUT = 2160;
 
 /**
  * One StartBuild request applied to its project, checked as CodeBuild checks it. Overrides
- * local mode cannot honour (another image, secondary sources, S3 or CodePipeline sources) are
+ * local mode cannot honour (another image, secondary sources, CodePipeline sources) are
  * refused with InvalidInputException rather than ignored.
  */
 export function planBuild(input: Record<string, unknown>, projects: ReadonlyMap<string, ProjectSpec>): BuildPlan {
@@ -53,9 +54,9 @@ export function planBuild(input: Record<string, unknown>, projects: ReadonlyMap<
   if (project === undefined) throw projectNotFound(name);
   refuseOverrides(input);
   const sourceType = optionalString(input, 'sourceTypeOverride') ?? project.source?.type ?? 'NO_SOURCE';
-  if (!GIT_SOURCES.has(sourceType)) {
+  if (!SOURCE_TYPES.has(sourceType)) {
     throw invalidInput(
-      `Source type ${sourceType} is not supported by Gantry local mode (git repositories or NO_SOURCE)`,
+      `Source type ${sourceType} is not supported by Gantry local mode (git repositories, S3 or NO_SOURCE)`,
     );
   }
   const locationOverride = optionalString(input, 'sourceLocationOverride');

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Provider } from '../../events';
+import { type Provider, ProviderSchema } from '../../events';
 
 /** Where each repository the local control plane was pushed to lives: `<provider>:<owner/name>` → a git folder. */
 export type LocalRepositories = Map<string, string>;
@@ -13,11 +13,14 @@ const COMPARE = /^\/repos\/([^/]+)\/([^/]+)\/compare\/([0-9a-f]{40})\.\.\.([0-9a
 
 const PER_PAGE_MAX = 100;
 
-/** Records that `fullName` at `provider` is the git repository in `dir` (what a push to it would make so). */
+/**
+ * Records that `fullName` at `provider` is the git repository in `dir` (what a push to it would
+ * make so): its archives are served for every provider, its compare API for those that have one.
+ */
 export function registerRepository(repositories: LocalRepositories, provider: string, fullName: string, dir: string) {
-  if (!COMPARING.includes(provider as Provider))
-    return { status: 400, body: { message: `no compare API for ${provider}` } };
-  if (!/^[^/\s]+\/[^/\s]+$/.test(fullName) || !existsSync(join(dir, '.git')))
+  if (!ProviderSchema.safeParse(provider).success) return { status: 400, body: { message: `no provider ${provider}` } };
+  // GitLab's subgroups make a full name of two or more segments; every other provider's has two.
+  if (!/^[^/\s]+(?:\/[^/\s]+)+$/.test(fullName) || !existsSync(join(dir, '.git')))
     return { status: 400, body: { message: 'send {"provider", "fullName": "owner/name", "dir": a git work tree}' } };
   // A shallow clone lacks the history a compare must list: refuse it rather than answer short.
   let shallow: string;

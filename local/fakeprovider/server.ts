@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { type Provider, ProviderSchema } from '../../events';
 import { closeServer, listen } from '../edge/server';
+import { archiveAnswer } from './archive';
 import { compareAnswer, type LocalRepositories, registerRepository } from './history';
 import { PROVIDER_FAKES } from './providers';
 import type { FakeCall, FakeProviders, Fault, RawRequest, RecordedStatus, RefusedRequest } from './types';
@@ -104,6 +105,12 @@ function answerCall(res: ServerResponse, raw: RawRequest, state: FakeState): voi
     send(res, 404, answer);
     return;
   }
+  const archive = archiveAnswer(state.repositories, routed.provider, routed.call);
+  if (archive !== undefined) {
+    if ('zip' in archive) res.writeHead(200, { 'content-type': 'application/zip' }).end(archive.zip);
+    else send(res, archive.status, archive.body);
+    return;
+  }
   const compared = compareAnswer(state.repositories, routed.provider, routed.call);
   if (compared !== undefined) {
     send(res, compared.status, compared.body);
@@ -134,7 +141,8 @@ function handle(state: FakeState): Server {
 }
 
 /**
- * Starts one loopback server that stands in for every provider's commit status API, each under
+ * Starts one loopback server that stands in for every provider's commit status API (and the
+ * archive API source fetches use, from registered repositories), each under
  * its own prefix (`${url}/github`, `${url}/gitlab`, …; see `fakeApiUrl`). It checks requests as
  * the real APIs do (method, path, credentials, required fields, allowed states, length limits),
  * answers in each provider's success and error shapes, and records what it accepts, so a wrong

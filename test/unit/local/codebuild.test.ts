@@ -570,7 +570,7 @@ describe('the local CodeBuild emulator', () => {
       expect(await start({ projectName: 'absent' })).toBe('ResourceNotFoundException');
       expect(await start({ timeoutInMinutesOverride: 1 })).toBe('InvalidInputException');
       expect(await start({ imageOverride: 'aws/codebuild/standard:7.0' })).toBe('InvalidInputException');
-      expect(await start({ sourceTypeOverride: 'S3', sourceLocationOverride: 'bucket/src.zip' })).toBe(
+      expect(await start({ sourceTypeOverride: 'CODEPIPELINE', sourceLocationOverride: 'bucket/src.zip' })).toBe(
         'InvalidInputException',
       );
       const unknown = await h.client.send(new DeleteProjectCommand({ name: PROJECT.name })).catch((e: Error) => e.name);

@@ -82,6 +82,6 @@ describe('the fake provider’s compare API (local mode’s stand-in for listing
       status: 400,
       body: { message: expect.stringContaining('shallow clone') },
     });
-    expect(fake.registerRepository('gitlab', 'acme/app', dir).status).toBe(400);
+    expect(fake.registerRepository('svn', 'acme/app', dir).status).toBe(400);
   });
 });
