@@ -2,8 +2,9 @@ import type { JsonObject, JsonValue } from '../eventbridge/json';
 import { compileJsonPath, type JsonPath, readJsonPath } from '../eventbridge/jsonpath';
 import { forEachState } from './asl';
 import { UnsupportedDefinitionError } from './errors';
-import { clampSeconds } from './prepare';
+import { clampSeconds, isCallbackTask } from './prepare';
 import { classifyResource, type TaskResource } from './resources';
+import { compressedSeconds } from './test-hooks';
 
 /** A duration from the definition: fixed, or read from the task's effective input. */
 export type Duration = { readonly seconds: number } | { readonly path: JsonPath };
@@ -32,6 +33,7 @@ export function layoutOf(
   stateMachine: string,
   definition: JsonObject,
   registered: (resource: string) => boolean,
+  callbackTimeoutScale = 1,
 ): MachineLayout {
   const stateTypes = new Map<string, string>();
   const tasks = new Map<string, TaskBinding>();
@@ -41,19 +43,25 @@ export function layoutOf(
     const arn = typeof state.Resource === 'string' ? state.Resource : '';
     const classified = classifyResource(arn, registered);
     if ('reason' in classified) throw new UnsupportedDefinitionError(stateMachine, name, classified.reason);
+    const scale = isCallbackTask(state) ? callbackTimeoutScale : 1;
     tasks.set(name, {
       stateName: name,
       resource: classified.resource,
-      timeout: durationOf(state, 'TimeoutSeconds'),
-      heartbeat: durationOf(state, 'HeartbeatSeconds'),
+      timeout: durationOf(state, 'TimeoutSeconds', scale),
+      heartbeat: durationOf(state, 'HeartbeatSeconds', scale),
     });
   });
   return { stateTypes, tasks };
 }
 
-function durationOf(state: JsonObject, field: 'TimeoutSeconds' | 'HeartbeatSeconds'): Duration | undefined {
+/** A fixed duration is compressed by `scale` (a test hook); one read from a path is not. */
+function durationOf(
+  state: JsonObject,
+  field: 'TimeoutSeconds' | 'HeartbeatSeconds',
+  scale: number,
+): Duration | undefined {
   const seconds = state[field];
-  if (typeof seconds === 'number') return { seconds: clampSeconds(seconds) };
+  if (typeof seconds === 'number') return { seconds: clampSeconds(compressedSeconds(seconds, scale)) };
   const text = state[`${field}Path`];
   const path = typeof text === 'string' ? compileJsonPath(text, true) : undefined;
   return path === undefined ? undefined : { path };

@@ -4,6 +4,7 @@ import { ExecutionRegistry } from './registry';
 import { stepFunctionsService } from './service';
 import { ExecutionStore } from './store';
 import type { IntegrationHandler } from './tasks';
+import { FaultInjector, testHooksFrom } from './test-hooks';
 import { TaskTokens } from './tokens';
 import type { StepFunctionsEmulator, StepFunctionsOptions } from './types';
 
@@ -14,11 +15,12 @@ import type { StepFunctionsEmulator, StepFunctionsOptions } from './types';
  */
 export async function createStepFunctions(options: StepFunctionsOptions): Promise<StepFunctionsEmulator> {
   const integrations = new Map<string, IntegrationHandler>(Object.entries(options.integrations ?? {}));
-  const machines = loadMachines(
-    options.stateMachines,
-    (resource) => integrations.has(resource),
-    options.timeScale === undefined ? {} : { timeScale: options.timeScale },
-  );
+  // Test hooks come from the options, else from the one variable only tests set (see TEST_HOOKS_ENV).
+  const hooks = options.testHooks ?? testHooksFrom(process.env);
+  const machines = loadMachines(options.stateMachines, (resource) => integrations.has(resource), {
+    ...(options.timeScale === undefined ? {} : { timeScale: options.timeScale }),
+    ...(hooks.callbackTimeoutScale === undefined ? {} : { callbackTimeoutScale: hooks.callbackTimeoutScale }),
+  });
   const store = new ExecutionStore(options.dataDir);
   const tokens = new TaskTokens();
   const deps: ExecutionDeps = {
@@ -31,7 +33,10 @@ export async function createStepFunctions(options: StepFunctionsOptions): Promis
   registry.load();
   let closed = false;
   return {
-    service: stepFunctionsService({ machines, registry, tokens, loadedAt: Date.now() }),
+    service: stepFunctionsService(
+      { machines, registry, tokens, loadedAt: Date.now() },
+      hooks.faults?.length ? new FaultInjector(hooks.faults) : undefined,
+    ),
     registerIntegration(resource, handler) {
       integrations.set(resource, handler);
     },

@@ -39,7 +39,7 @@ function loadMachine(
 ): LoadedMachine {
   const definition = parseDefinition(spec);
   refuseUnsupported(spec.name, definition);
-  const layout = layoutOf(spec.name, definition, registered);
+  const layout = layoutOf(spec.name, definition, registered, options.callbackTimeoutScale);
   const prepared = prepareDefinition(definition, options);
   const key = sha256(JSON.stringify(prepared.engine));
   let engine = engines.get(key);

@@ -1,5 +1,6 @@
 import { isJsonObject, type JsonObject, type JsonValue } from '../eventbridge/json';
 import { statesOf } from './asl';
+import { compressedSeconds } from './test-hooks';
 
 /** Node's timers overflow past 2^31-1 ms (~24.8 days) and then fire at once: every duration is clamped below. */
 export const MAX_TIMER_SECONDS = Math.floor(0x7fffffff / 1000);
@@ -31,6 +32,8 @@ export interface PreparedDefinition {
 export interface PrepareOptions {
   /** Divides every Wait state's duration (Seconds, SecondsPath, time to a Timestamp). @default 1 */
   readonly timeScale?: number;
+  /** Divides the timeouts of `.waitForTaskToken` tasks (a test hook, see TestHooks). @default 1 */
+  readonly callbackTimeoutScale?: number;
 }
 
 /**
@@ -43,7 +46,8 @@ export function prepareDefinition(definition: JsonObject, options: PrepareOption
   const synthetic = new Map<string, SyntheticState>();
   const timeScale = options.timeScale ?? 1;
   if (!(timeScale > 0)) throw new RangeError(`timeScale must be a positive number, got ${timeScale}`);
-  const engine = prepareMachine(definition, { synthetic, timeScale });
+  const callbackTimeoutScale = options.callbackTimeoutScale ?? 1;
+  const engine = prepareMachine(definition, { synthetic, timeScale, callbackTimeoutScale });
   if (typeof definition.TimeoutSeconds === 'number') engine.TimeoutSeconds = clampSeconds(definition.TimeoutSeconds);
   return { engine, synthetic };
 }
@@ -57,6 +61,7 @@ export function clampSeconds(seconds: number): number {
 interface Preparation {
   readonly synthetic: Map<string, SyntheticState>;
   readonly timeScale: number;
+  readonly callbackTimeoutScale: number;
 }
 
 function prepareMachine(definition: JsonObject, prep: Preparation): JsonObject {
@@ -67,7 +72,7 @@ function prepareMachine(definition: JsonObject, prep: Preparation): JsonObject {
 function prepareState(name: string, state: JsonObject, prep: Preparation): JsonObject {
   switch (state.Type) {
     case 'Task':
-      return withFixedResultPaths(withTaskDurations(state));
+      return withFixedResultPaths(withTaskDurations(state, prep.callbackTimeoutScale));
     case 'Wait':
       return prepareWait(name, state, prep);
     case 'Pass':
@@ -119,12 +124,20 @@ function prepareMap(state: JsonObject, prep: Preparation): JsonObject {
   return isJsonObject(processor) ? { ...state, [key]: prepareMachine(processor, prep) } : state;
 }
 
-function withTaskDurations(state: JsonObject): JsonObject {
+function withTaskDurations(state: JsonObject, callbackTimeoutScale: number): JsonObject {
   const out = { ...state };
-  if (typeof state.TimeoutSeconds === 'number') out.TimeoutSeconds = clampSeconds(state.TimeoutSeconds);
+  const scale = isCallbackTask(state) ? callbackTimeoutScale : 1;
+  if (typeof state.TimeoutSeconds === 'number')
+    out.TimeoutSeconds = clampSeconds(compressedSeconds(state.TimeoutSeconds, scale));
   else if (state.TimeoutSecondsPath === undefined) out.TimeoutSeconds = MAX_TIMER_SECONDS;
-  if (typeof state.HeartbeatSeconds === 'number') out.HeartbeatSeconds = clampSeconds(state.HeartbeatSeconds);
+  if (typeof state.HeartbeatSeconds === 'number')
+    out.HeartbeatSeconds = clampSeconds(compressedSeconds(state.HeartbeatSeconds, scale));
   return out;
+}
+
+/** A Task that waits for SendTask* (`.waitForTaskToken`): what callbackTimeoutScale compresses. */
+export function isCallbackTask(state: JsonObject): boolean {
+  return typeof state.Resource === 'string' && state.Resource.endsWith('.waitForTaskToken');
 }
 
 function withFixedResultPaths(state: JsonObject): JsonObject {

@@ -4,6 +4,7 @@ import { executionOperations } from './api-executions';
 import { historyOperations } from './api-history';
 import { machineOperations } from './api-machines';
 import { taskOperations } from './api-tasks';
+import type { FaultInjector } from './test-hooks';
 
 const OPERATIONS: Readonly<Record<string, Operation>> = {
   ...executionOperations,
@@ -15,9 +16,10 @@ const OPERATIONS: Readonly<Record<string, Operation>> = {
 /**
  * The Step Functions API (awsJson1_0, `AWSStepFunctions.*`) over the local executions, so the
  * SDK's SFNClient and `aws stepfunctions` work against the edge endpoint unchanged. Operations
- * local mode does not implement answer UnknownOperationException, never a silent success.
+ * local mode does not implement answer UnknownOperationException, never a silent success. `faults`
+ * (tests only) fails calls before they run.
  */
-export function stepFunctionsService(api: ApiContext): AwsJsonService {
+export function stepFunctionsService(api: ApiContext, faults?: FaultInjector): AwsJsonService {
   const service: AwsJsonService = {
     name: 'Step Functions',
     targetPrefix: 'AWSStepFunctions',
@@ -25,6 +27,7 @@ export function stepFunctionsService(api: ApiContext): AwsJsonService {
     async handle(operation, input) {
       const run = Object.hasOwn(OPERATIONS, operation) ? OPERATIONS[operation] : undefined;
       if (run === undefined) throw unknownOperation(service, operation);
+      faults?.check(operation, input);
       return run(api, input);
     },
   };

@@ -1,6 +1,7 @@
 import type { AwsJsonService } from '../edge/aws-json';
 import type { LambdaInvoker } from '../lambda/types';
 import type { IntegrationHandler } from './tasks';
+import type { TestHooks } from './test-hooks';
 
 /** A state machine of the template, resolved by local mode's runtime to plain data. */
 export interface StateMachineSpec {
@@ -43,6 +44,11 @@ export interface StepFunctionsOptions {
    * so a pipeline's polling loops run at the pace of the local deployer's compressed time. @default 1
    */
   readonly timeScale?: number;
+  /**
+   * Faults and time compression for tests; never set by the product.
+   * @default what GANTRY_LOCAL_TEST_HOOKS holds (JSON), else none
+   */
+  readonly testHooks?: TestHooks;
   /**
    * Called synchronously as executions change status, also at start-up for executions a crash
    * left running (now FAILED). It runs inside the execution's bookkeeping, so it must not throw.
