@@ -39,10 +39,11 @@ export async function sweepRuns(deps: PipelineDeps): Promise<SweepOutcome> {
   };
   for (const run of active) {
     if (Date.now() - started > SWEEP_BUDGET_MS) break;
-    if (now.getTime() - Date.parse(run.createdAt) < SWEEP_GRACE_MS) continue;
     await guarded('check a run', run.runId, async () => {
       const status = await deps.executions.executionStatus(run.executionArn);
       if (status === 'RUNNING') return;
+      // Only a missing execution may still be on its way; one that has ended has ended, however young its run.
+      if (status === undefined && now.getTime() - Date.parse(run.createdAt) < SWEEP_GRACE_MS) return;
       const reason =
         status === undefined
           ? 'its execution never started; the sweeper closed it'

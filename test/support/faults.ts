@@ -106,7 +106,20 @@ export async function sweepNow(edge: Edge): Promise<{ checked: number; closed: {
 export function startLocalProcess(dataDir: string, hooks?: TestHooks): ChildProcess {
   return spawn(
     process.execPath,
-    [join(ROOT, 'cli', 'bin.mjs'), 'local', 'up', '--port', '0', '--aws-port', '0', '--data-dir', dataDir, '--quiet'],
+    [
+      join(ROOT, 'cli', 'bin.mjs'),
+      'local',
+      'up',
+      '--port',
+      '0',
+      '--aws-port',
+      '0',
+      '--service-port',
+      '0',
+      '--data-dir',
+      dataDir,
+      '--quiet',
+    ],
     {
       cwd: ROOT,
       env: { ...process.env, ...(hooks ? { [TEST_HOOKS_ENV]: JSON.stringify(hooks) } : {}) },
