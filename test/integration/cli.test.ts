@@ -16,6 +16,30 @@ describe('the operator CLI against local mode', () => {
     expect(result.stdout).toMatch(/^Run [0-9a-f]{64} {2}SUCCEEDED$/m);
   });
 
+  it('computes delivery metrics from the ledger: the run just deployed to dev counts, with the records it read', async () => {
+    const json = await gantry('metrics', 'dora', '--env', 'dev', '--json', '--data-dir', t.dataDir);
+    expect(json.code).toBe(0);
+    const report = JSON.parse(json.stdout) as {
+      groups: { pipeline: string; environment: string }[];
+      deploymentFrequency: { deployments: number; records: string[] };
+      leadTimeForChanges: { count: number; changes: { from: string }[] };
+      changeFailureRate: { deployments: number; counted: number };
+    };
+    expect(report.groups).toEqual([expect.objectContaining({ pipeline: 'sample-service', environment: 'dev' })]);
+    expect(report.deploymentFrequency.deployments).toBe(1);
+    expect(report.leadTimeForChanges.changes).toEqual([expect.objectContaining({ from: 'commit' })]);
+    expect(report.changeFailureRate).toMatchObject({ deployments: 1, counted: 0 });
+    const [record] = report.deploymentFrequency.records;
+    const counted = JSON.parse(
+      (await gantry('audit', 'query', '--type', 'deploy.succeeded', '--json', '--data-dir', t.dataDir)).stdout,
+    ) as { id: string }[];
+    expect(counted.map((e) => e.id)).toContain(record);
+    const text = await gantry('metrics', 'dora', '--data-dir', t.dataDir);
+    expect(text.stdout).toMatch(/^sample-service\s+dev\s+1\s/m);
+    const bad = await gantry('metrics', 'dora', '--from', 'yesterday', '--data-dir', t.dataDir);
+    expect(bad).toMatchObject({ code: 2, stderr: expect.stringContaining('--from "yesterday" is not a date') });
+  });
+
   it('says how to add a repository that is not in the config', async () => {
     const result = await gantry('local', 'push', ROOT, '--data-dir', t.dataDir);
     expect(result.code).toBe(2);
