@@ -65,8 +65,8 @@ describe('the audit ledger in CDK', () => {
       .filter((s) => JSON.stringify(s.Resource).includes('table/gantry-audit'));
     const actions = new Set(auditStatements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])));
     expect([...actions].sort()).toEqual(['dynamodb:PutItem', 'dynamodb:Query']);
-    // receiver, nine steps, operator API, deploy events (appenders) + the checkpoint function (reader)
-    expect(auditStatements.length).toBe(13);
+    // receiver, ten steps, operator API, deploy events (appenders) + the checkpoint function (reader)
+    expect(auditStatements.length).toBe(14);
     control.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
         Variables: Match.objectLike({
