@@ -153,7 +153,10 @@ export async function startLocalControlPlane(options: LocalOptions): Promise<Loc
     stops.push(() => codeBuild.close());
     edge.mount(codeBuild);
     edge.mount(cloudWatchLogsService((group, stream) => buildLogLines(codeBuild, group, stream)));
-    const providers = await startFakeProviders(options.host ? { host: options.host } : {});
+    const providers = await startFakeProviders({
+      ...(options.host ? { host: options.host } : {}),
+      stateFile: join(dataDir, 'providers', 'repositories.json'),
+    });
     stops.push(() => providers.close());
     const sqs = new SqsService({
       queues: inventory.queues,
@@ -374,7 +377,12 @@ async function startNamedExecution(sfn: StepFunctionsEmulator | undefined, param
     };
     return { ExecutionArn: out.executionArn, StartDate: new Date(out.startDate * 1000).toISOString() };
   } catch (error) {
-    if (error instanceof AwsServiceError) throw new TaskFailure(`StepFunctions.${error.code}Exception`, error.message);
+    if (error instanceof AwsServiceError) {
+      // AWS's integration names the error after the API's exception: `ExecutionAlreadyExists` becomes
+      // `ExecutionAlreadyExistsException`; a code that already is one (`ThrottlingException`) stays.
+      const exception = error.code.endsWith('Exception') ? error.code : `${error.code}Exception`;
+      throw new TaskFailure(`StepFunctions.${exception}`, error.message);
+    }
     throw error;
   }
 }

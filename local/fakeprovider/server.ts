@@ -1,5 +1,7 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { dirname } from 'node:path';
 import { type Provider, ProviderSchema } from '../../events';
 import { closeServer, listen } from '../edge/server';
 import { archiveAnswer } from './archive';
@@ -16,6 +18,11 @@ export interface FakeProvidersOptions {
   readonly host?: string;
   /** @default 0 (a free port) */
   readonly port?: number;
+  /**
+   * Where the registered repositories are kept, so a restarted control plane still serves the
+   * archives and compares of runs started before it (a retry, a redriven delivery). @default memory only
+   */
+  readonly stateFile?: string;
 }
 
 /** The `apiUrl` to give a status adapter so it talks to the fake: the server URL plus the provider prefix. */
@@ -149,7 +156,7 @@ function handle(state: FakeState): Server {
  * adapter fails its test and the local runtime has somewhere to report to without a network.
  */
 export async function startFakeProviders(options: FakeProvidersOptions = {}): Promise<FakeProviders> {
-  const state = freshState();
+  const state = freshState(loadRepositories(options.stateFile));
   const server = handle(state);
   const host = options.host ?? '127.0.0.1';
   await listen(server, host, options.port ?? 0);
@@ -165,7 +172,26 @@ export async function startFakeProviders(options: FakeProvidersOptions = {}): Pr
     clear: () => {
       Object.assign(state, freshState(state.repositories));
     },
-    registerRepository: (provider, fullName, dir) => registerRepository(state.repositories, provider, fullName, dir),
+    registerRepository: (provider, fullName, dir) => {
+      const out = registerRepository(state.repositories, provider, fullName, dir);
+      if (out.status === 204 && options.stateFile !== undefined)
+        saveRepositories(options.stateFile, state.repositories);
+      return out;
+    },
     close: () => closeServer(server),
   };
+}
+
+/** The repositories an earlier run of the control plane registered (none when there is no file yet). */
+function loadRepositories(file: string | undefined): LocalRepositories {
+  if (file === undefined || !existsSync(file)) return new Map();
+  const saved = JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>;
+  return new Map(Object.entries(saved).filter(([, dir]) => typeof dir === 'string' && existsSync(dir)));
+}
+
+function saveRepositories(file: string, repositories: LocalRepositories): void {
+  mkdirSync(dirname(file), { recursive: true });
+  const temp = `${file}.tmp`;
+  writeFileSync(temp, JSON.stringify(Object.fromEntries(repositories), null, 2), { mode: 0o600 });
+  renameSync(temp, file);
 }

@@ -38,7 +38,7 @@ describe('fault injection in local mode: admission and lanes', () => {
     expect(admission[0]?.status).toBe('SUCCEEDED');
     const history = await historyOf(t.plane, admission[0]?.executionArn ?? '');
     const failed = history.filter((e) => e.type === 'TaskFailed').map((e) => e.taskFailedEventDetails?.error);
-    expect(failed).toEqual(Array(THROTTLED).fill(expect.stringMatching(/^StepFunctions\.Throttling/)));
+    expect(failed).toEqual(Array(THROTTLED).fill(expect.stringMatching(/^StepFunctions\.ThrottlingException$/)));
     expect(history.filter((e) => e.type === 'TaskSucceeded')).toHaveLength(1);
 
     // Exactly one pipeline execution, one run, one start in the ledger.

@@ -84,4 +84,41 @@ describe('the fake provider’s compare API (local mode’s stand-in for listing
     });
     expect(fake.registerRepository('svn', 'acme/app', dir).status).toBe(400);
   });
+
+  it('remembers registered repositories across a restart of the control plane, when given a state file', async () => {
+    const { dir, commits } = repository(['Bob'], 'Carol');
+    const stateFile = join(mkdtempSync(join(tmpdir(), 'gantry-fake-state-')), 'providers', 'repositories.json');
+    const first = await startFakeProviders({ stateFile });
+    expect(first.registerRepository('github', 'acme/kept', dir).status).toBe(204);
+    await first.close();
+    const second = await startFakeProviders({ stateFile });
+    try {
+      const listed = await new HttpCommitHistory().commitsBetween({
+        provider: 'github',
+        apiUrl: fakeApiUrl(second.url, 'github'),
+        token: 'local-token',
+        repository: 'acme/kept',
+        before: commits[0] ?? '',
+        after: commits[1] ?? '',
+      });
+      expect(listed.map((c) => c.author.email)).toEqual(['bob@example.com']);
+    } finally {
+      await second.close();
+    }
+    const forgetful = await startFakeProviders();
+    try {
+      await expect(
+        new HttpCommitHistory().commitsBetween({
+          provider: 'github',
+          apiUrl: fakeApiUrl(forgetful.url, 'github'),
+          token: 'local-token',
+          repository: 'acme/kept',
+          before: commits[0] ?? '',
+          after: commits[1] ?? '',
+        }),
+      ).rejects.toThrow();
+    } finally {
+      await forgetful.close();
+    }
+  });
 });
