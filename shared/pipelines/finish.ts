@@ -223,11 +223,16 @@ export function describeFailure(plan: RunPlan, stage: string, failure: StateFail
 
 /** CodeBuild's .sync failure carries the build as JSON in Cause: name the phase that failed. */
 function buildFailureReason(failure: StateFailure): string {
+  // FetchSource's refusal: its reason already names the connection and the fix.
+  if (failure.Error.startsWith('Gantry.Source.') && failure.Cause) return firstLine(failure.Cause);
   try {
     const build = JSON.parse(failure.Cause ?? '') as {
       BuildStatus?: string;
       Phases?: { PhaseType?: string; PhaseStatus?: string; Contexts?: { Message?: string }[] }[];
+      /** A Lambda step of the build stage (FetchSource, RecordProvenance) that threw. */
+      errorMessage?: string;
     };
+    if (typeof build.errorMessage === 'string') return `${failure.Error}: ${firstLine(build.errorMessage)}`;
     const failed = build.Phases?.find((p) => p.PhaseStatus !== undefined && p.PhaseStatus !== 'SUCCEEDED');
     const detail = failed?.Contexts?.find((c) => c.Message)?.Message;
     return `build ${build.BuildStatus ?? 'FAILED'}${failed?.PhaseType ? ` in ${failed.PhaseType}` : ''}${detail ? `: ${detail}` : ''}`;

@@ -388,6 +388,23 @@ describe('pipeline runs', () => {
       );
     });
 
+    it('gives the reason a build-stage Lambda step gave: a source refusal as is, a thrown error by its message', () => {
+      const plan = resolvePlan(planRequest(sourceEvent()));
+      const refusal =
+        'source not fetched through connection gl: HTTP 401. Fix: give secret gl an apiToken that can read acme/app';
+      expect(describeFailure(plan, 'build', { Error: 'Gantry.Source.unauthorized', Cause: refusal }).reason).toBe(
+        refusal,
+      );
+      const thrown = JSON.stringify({
+        errorType: 'AccessDenied',
+        errorMessage: 'Access Denied\n    at S3.put',
+        trace: [],
+      });
+      expect(describeFailure(plan, 'build', { Error: 'AccessDenied', Cause: thrown }).reason).toBe(
+        'AccessDenied: Access Denied',
+      );
+    });
+
     it.each([
       [
         'gates',
