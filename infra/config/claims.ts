@@ -29,11 +29,24 @@ export function checkBranchClaims(pipelines: readonly PipelineConfig[], ctx: z.R
   pipelines.forEach((pipeline, i) => {
     pipeline.environments.forEach((_, e) => {
       checkShadowedGlobs(pipeline, i, e, ctx);
-      pipelines.slice(0, i).forEach((other) => {
-        if (other.source.repository === pipeline.source.repository) checkTwoPipelines(other, pipeline, i, e, ctx);
-      });
     });
+    for (const first of pipelines.slice(0, i)) {
+      if (first.source.repository !== pipeline.source.repository) continue;
+      // One question settles most pairs: can a push deploy from both pipelines at all?
+      const [mine, theirs] = [deploysFrom(pipeline), deploysFrom(first)];
+      if (mine === null || theirs === null || someBranch(both(mine, theirs)) === null) continue;
+      pipeline.environments.forEach((_, e) => {
+        checkTwoPipelines(first, pipeline, i, e, ctx);
+      });
+    }
   });
+}
+
+/** The branches whose pushes deploy to some environment of the pipeline. */
+function deploysFrom(pipeline: PipelineConfig): BranchQuery | null {
+  const push = pipeline.triggers.push;
+  if (push === undefined || pipeline.environments.length === 0) return null;
+  return { all: [push.branches, pipeline.environments.flatMap((e) => e.branches)], none: push.exclude ?? [] };
 }
 
 function checkTwoPipelines(

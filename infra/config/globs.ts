@@ -11,12 +11,15 @@ export interface BranchQuery {
 }
 
 /** Past this many states a question is left unanswered (null), never guessed. */
-const MAX_STATES = 50_000;
+const MAX_STATES = 20_000;
 
 /** Characters git refuses in a branch name; `/` and `.` are checked by position instead. */
 const REFUSED = new Set([' ', '~', '^', ':', '?', '*', '[', '\\', '\x7f']);
 
 type Token = string | null; // a character, or null for a star
+
+/** The dead state: the glob can no longer match, whatever follows. */
+const DEAD = -1;
 
 /**
  * The shortest branch name git accepts that the query selects, or null when none does (or the
@@ -25,20 +28,28 @@ type Token = string | null; // a character, or null for a star
  * a name select no common branch.
  */
 export function someBranch(query: BranchQuery): string | null {
-  const lists = query.all.map((list) => list.map(tokensOf));
-  const none = query.none.map(tokensOf);
-  const globs = [...lists.flat(), ...none];
-  const alphabet = alphabetOf(globs);
-  const start: Walk = { prev: 'start', at: new Map(globs.map((g) => [g, closure(g, [0])])), text: '' };
-  const seen = new Set([keyOf(start, globs)]);
+  const lists = query.all.map((list) => list.map(machineOf));
+  const none = query.none.map(machineOf);
+  const machines = [...lists.flat(), ...none];
+  const listAt = lists.map((list, i) => list.map((_, j) => lists.slice(0, i).flat().length + j));
+  const noneAt = none.map((_, i) => lists.flat().length + i);
+  const alphabet = alphabetOf(machines.flatMap((m) => [...m.named]));
+  const alive = (states: readonly number[]) => listAt.every((list) => list.some((i) => states[i] !== DEAD));
+  const matched = (states: readonly number[], i: number) => machines[i]?.accepting(states[i] ?? DEAD) === true;
+  const accepts = (walk: Walk) =>
+    walk.prev === 'other' &&
+    listAt.every((list) => list.some((i) => matched(walk.states, i))) &&
+    !noneAt.some((i) => matched(walk.states, i));
+  const start: Walk = { prev: 'start', states: machines.map(() => 0), text: '' };
+  const seen = new Set([keyOf(start)]);
   for (let queue = [start]; queue.length > 0; ) {
     const next: Walk[] = [];
     for (const walk of queue) {
       for (const c of alphabet) {
-        const after = step(walk, c, globs);
-        if (after === null) continue;
-        if (accepts(after, lists, none)) return after.text;
-        const key = keyOf(after, globs);
+        const after = step(walk, c, machines);
+        if (after === null || !alive(after.states)) continue;
+        if (accepts(after)) return after.text;
+        const key = keyOf(after);
         if (seen.has(key)) continue;
         if (seen.size >= MAX_STATES) return null;
         seen.add(key);
@@ -53,30 +64,68 @@ export function someBranch(query: BranchQuery): string | null {
 interface Walk {
   /** What the last character was, for git's rules on `/` and `.`. */
   readonly prev: 'start' | 'slash' | 'dot' | 'other';
-  /** Per glob, the positions it may be at after reading `text`. */
-  readonly at: ReadonlyMap<Token[], readonly number[]>;
+  /** Per glob, the state of its machine after reading `text`. */
+  readonly states: readonly number[];
   readonly text: string;
 }
 
-function step(walk: Walk, c: string, globs: readonly Token[][]): Walk | null {
+function step(walk: Walk, c: string, machines: readonly Machine[]): Walk | null {
   if (c === '/' && (walk.prev === 'start' || walk.prev === 'slash')) return null;
   if (c === '.' && walk.prev !== 'other') return null;
-  const at = new Map<Token[], readonly number[]>();
-  for (const glob of globs) {
-    const moved = (walk.at.get(glob) ?? []).flatMap((p) => {
-      const token = glob[p];
-      if (token === null) return [p];
-      return token === c ? [p + 1] : [];
-    });
-    at.set(glob, closure(glob, moved));
-  }
-  return { prev: c === '/' ? 'slash' : c === '.' ? 'dot' : 'other', at, text: walk.text + c };
+  const states = machines.map((m, i) => m.next(walk.states[i] ?? DEAD, c));
+  return { prev: c === '/' ? 'slash' : c === '.' ? 'dot' : 'other', states, text: walk.text + c };
 }
 
-function accepts(walk: Walk, lists: readonly Token[][][], none: readonly Token[][]): boolean {
-  if (walk.prev !== 'other') return false;
-  const matched = (glob: Token[]) => walk.at.get(glob)?.includes(glob.length) === true;
-  return lists.every((list) => list.some(matched)) && !none.some(matched);
+function keyOf(walk: Walk): string {
+  return `${walk.prev}|${walk.states.join(',')}`;
+}
+
+/**
+ * A glob as a deterministic machine built as it is walked: each state is the set of positions the
+ * glob may be at, numbered as first met; characters the glob does not name all move alike.
+ */
+interface Machine {
+  readonly named: ReadonlySet<string>;
+  next(state: number, c: string): number;
+  accepting(state: number): boolean;
+}
+
+const machines = new Map<string, Machine>();
+
+function machineOf(glob: string): Machine {
+  const known = machines.get(glob);
+  if (known) return known;
+  const tokens = tokensOf(glob);
+  const named = new Set(tokens.filter((t): t is string => t !== null));
+  const sets: number[][] = [closure(tokens, [0])];
+  const ids = new Map([[sets[0]?.join(',') ?? '', 0]]);
+  const moves = new Map<string, number>();
+  const machine: Machine = {
+    named,
+    next(state, c) {
+      if (state === DEAD) return DEAD;
+      const move = `${state} ${named.has(c) ? c : ''}`;
+      const cached = moves.get(move);
+      if (cached !== undefined) return cached;
+      const moved = (sets[state] ?? []).flatMap((p) => {
+        const token = tokens[p];
+        if (token === null) return [p];
+        return token === c ? [p + 1] : [];
+      });
+      const set = closure(tokens, moved);
+      const key = set.join(',');
+      let id = set.length === 0 ? DEAD : ids.get(key);
+      if (id === undefined) {
+        id = sets.push(set) - 1;
+        ids.set(key, id);
+      }
+      moves.set(move, id);
+      return id;
+    },
+    accepting: (state) => sets[state]?.includes(tokens.length) === true,
+  };
+  machines.set(glob, machine);
+  return machine;
 }
 
 /** The positions plus those a star lets the glob skip to without reading anything. */
@@ -89,16 +138,12 @@ function closure(glob: readonly Token[], positions: readonly number[]): number[]
   return [...out].sort((a, b) => a - b);
 }
 
-function keyOf(walk: Walk, globs: readonly Token[][]): string {
-  return `${walk.prev}|${globs.map((g) => (walk.at.get(g) ?? []).join(',')).join(';')}`;
-}
-
 /**
  * One character no glob names (what a star stands for, first so examples read `release/x`), then
  * every character a glob names that git allows.
  */
-function alphabetOf(globs: readonly Token[][]): string[] {
-  const named = new Set(globs.flat().filter((t): t is string => t !== null && !REFUSED.has(t) && t >= ' '));
+function alphabetOf(characters: readonly string[]): string[] {
+  const named = new Set(characters.filter((c) => !REFUSED.has(c) && c >= ' '));
   const fresh = [...'xyzqw0123456789abcdefghijklmnoprstuv'].find((c) => !named.has(c));
   return [...(fresh === undefined ? [] : [fresh]), ...[...named].sort()];
 }
