@@ -125,6 +125,10 @@ function unique(values: readonly (string | null)[]): string[] {
 }
 
 function whySkip(pipeline: PipelineDefinition, trigger: string, source: SourceEvent): string | null {
+  // A repository of the same name at another provider is another repository (the rule matches the
+  // provider too; this holds for an execution started some other way).
+  if (source.provider !== pipeline.source.provider)
+    return `delivered by ${source.provider}, but ${pipeline.name} builds ${pipeline.source.repository} at ${pipeline.source.provider}`;
   if (source.headSha === null) return 'the change deletes its ref: nothing to build';
   if (trigger === 'push') {
     const t = pipeline.triggers.push;

@@ -378,12 +378,16 @@ describe('admission', () => {
 });
 
 describe('trigger rules', () => {
-  it('match the repository, the kind and the branch, one rule per trigger, into admission with a DLQ', () => {
+  it('match the provider, the repository, the kind and the branch, one rule per trigger, into admission with a DLQ', () => {
     control.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: {
         source: ['gantry.webhooks'],
         'detail-type': ['Source Push'],
-        detail: { repository: { fullName: ['acme/widgets'] }, branch: ['develop', 'main', { prefix: 'release/' }] },
+        detail: {
+          provider: ['github'],
+          repository: { fullName: ['acme/widgets'] },
+          branch: ['develop', 'main', { prefix: 'release/' }],
+        },
       },
       Targets: [
         Match.objectLike({

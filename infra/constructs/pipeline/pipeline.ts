@@ -282,13 +282,15 @@ export class Pipeline extends Construct {
   private triggerRules(props: PipelineProps): Rule[] {
     const { config } = props;
     const repository = { fullName: [config.source.repository] };
+    // The same owner/name at another provider is someone else's repository.
+    const provider = [config.source.provider];
     const rules: Rule[] = [];
     const rule = (trigger: string, detailType: string, detail: Record<string, unknown>) => {
       const r = new Rule(this, `${trigger}Trigger`, {
         ruleName: `gantry-${config.name}-${trigger}`,
         eventBus: props.bus,
         description: `Gantry pipeline ${config.name}: ${trigger}`,
-        eventPattern: { source: [SOURCE_EVENT_SOURCE], detailType: [detailType], detail: { repository, ...detail } },
+        eventPattern: { source: [SOURCE_EVENT_SOURCE], detailType: [detailType], detail: { provider, repository, ...detail } },
       });
       r.addTarget(
         new SfnStateMachine(this.admission, {

@@ -182,6 +182,12 @@ describe('resolvePlan', () => {
       'tag',
       'tag nightly is excluded',
     ],
+    [
+      'a push to a repository of the same name at another provider',
+      sourceEvent({ provider: 'gitlab' }),
+      'push',
+      'delivered by gitlab, but widgets builds acme/widgets at github',
+    ],
   ] as const)('skips %s, saying why', (_, source, trigger, reason) => {
     expect(resolvePlan(planRequest(source, trigger))).toMatchObject({ skip: true, skipReason: reason, deploy: false });
   });
