@@ -1,11 +1,15 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { connectionSecretName, type GantryConfig, type PipelineConfig } from '../../infra/config/schema';
-import { readLocalSecret } from '../../local/secretsmanager';
-import { adapterFor } from '../../shared/webhooks/normalize';
+import {
+  type ConnectionConfig,
+  connectionSecretName,
+  type GantryConfig,
+  type PipelineConfig,
+} from '../../infra/config/schema';
+import { readLocalSecret, secretEnvVar } from '../../local/secretsmanager';
 import { UsageError } from '../errors';
-import { githubPushPayload, type PushFacts } from './github-push';
+import { type PushFacts, pushDelivery } from './push-payloads';
 
 export interface LocalPushOptions {
   readonly config: GantryConfig;
@@ -39,31 +43,37 @@ export async function localPush(options: LocalPushOptions): Promise<LocalPushRes
   const pipeline = pipelineFor(options.config, dir, options.repository);
   const connection = options.config.connections.find((c) => c.name === pipeline.source.connection);
   if (connection === undefined) throw new UsageError(`pipeline ${pipeline.name} names an unknown connection`);
-  if (!['github', 'gitea', 'forgejo'].includes(connection.provider)) {
-    throw new UsageError(
-      `local push sends GitHub-shaped deliveries (github, gitea, forgejo connections); ${pipeline.name} uses ${connection.provider}`,
-    );
-  }
   const push = pushFacts(dir, pipeline.source.repository, options.branch);
-  const secret = JSON.parse(readLocalSecret(options.secretsFile, connectionSecretName(connection), process.env)) as {
-    webhookSecret: string;
-  };
+  const webhookSecret = localWebhookSecret(options.secretsFile, connection);
   if (options.awsEndpoint !== undefined)
     await registerRepository(options.awsEndpoint, connection.provider, push.repository, dir);
-  const body = Buffer.from(JSON.stringify(githubPushPayload(push)));
-  const adapter = adapterFor(connection.provider);
-  const headers = adapter.deliveryHeaders({
-    body,
-    secret: secret.webhookSecret,
-    eventName: 'push',
-    deliveryId: options.deliveryId ?? crypto.randomUUID(),
-  });
-  const res = await fetch(`${options.webhookUrl}/webhooks/${connection.provider}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body,
-  });
+  const { body, headers } = pushDelivery(
+    connection.provider,
+    push,
+    webhookSecret,
+    options.deliveryId ?? crypto.randomUUID(),
+  );
+  const res = await fetch(`${options.webhookUrl}/webhooks/${connection.provider}`, { method: 'POST', headers, body });
   return { status: res.status, body: (await res.json()) as Record<string, unknown>, pipeline, push };
+}
+
+/**
+ * The connection's webhook secret as the local control plane holds it. Azure DevOps sends only
+ * Basic credentials, so its secret must be `user:password`; a data folder created before local
+ * mode generated that form holds another, which is reported with the fix.
+ */
+function localWebhookSecret(secretsFile: string, connection: ConnectionConfig): string {
+  const secretName = connectionSecretName(connection);
+  const { webhookSecret } = JSON.parse(readLocalSecret(secretsFile, secretName, process.env)) as {
+    webhookSecret: string;
+  };
+  if (connection.provider === 'azure-devops' && !webhookSecret.includes(':')) {
+    throw new UsageError(
+      `Azure DevOps service hooks authenticate with Basic user:password, but the webhookSecret of connection ${connection.name} has no ':'. ` +
+        `Set it to user:password in ${secretsFile} (or ${secretEnvVar(secretName)}) and restart the control plane.`,
+    );
+  }
+  return webhookSecret;
 }
 
 /** The pipeline this repository belongs to, or a message that says how to add one. */
@@ -115,18 +125,34 @@ function pushFacts(dir: string, repository: string, branch: string | undefined):
   } catch {
     // the first commit: the push creates the branch
   }
-  const log = git('log', '-n', '20', '--reverse', '--format=%H%x1f%an%x1f%ae%x1f%cn%x1f%ce%x1f%aI%x1f%B%x1e', after)
+  const log = git(
+    'log',
+    '-n',
+    '20',
+    '--reverse',
+    '--format=%H%x1f%an%x1f%ae%x1f%cn%x1f%ce%x1f%aI%x1f%cI%x1f%B%x1e',
+    after,
+  )
     .split('\x1e')
     .filter((e) => e.trim() !== '');
   const commits = log.map((entry) => {
-    const [id = '', name = '', email = '', committerName = '', committerEmail = '', timestamp = '', message = ''] =
-      entry.trim().split('\x1f');
+    const [
+      id = '',
+      name = '',
+      email = '',
+      committerName = '',
+      committerEmail = '',
+      timestamp = '',
+      committedAt = '',
+      message = '',
+    ] = entry.trim().split('\x1f');
     return {
       id,
       message: message.trim(),
       author: { name, email },
       committer: { name: committerName, email: committerEmail },
       timestamp,
+      committedAt,
     };
   });
   const head = commits.at(-1);
@@ -138,6 +164,7 @@ function pushFacts(dir: string, repository: string, branch: string | undefined):
     after,
     commits: commits.slice(-1),
     pusher: head?.author.email.split('@')[0] ?? 'local',
+    ...(head ? { pusherName: head.author.name, pusherEmail: head.author.email } : {}),
   };
 }
 
