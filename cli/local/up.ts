@@ -1,4 +1,4 @@
-import { relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { PROVIDERS } from '../../events';
 import { formatLogLine, LogFiles } from '../../local/logs/console';
 import { type LocalControlPlane, startLocalControlPlane } from '../../local/runtime';
@@ -6,6 +6,7 @@ import type { UpOptions } from '../commands/local';
 import { loadCliConfig } from '../config-file';
 import { UsageError } from '../errors';
 import { dataDirOption, portFromEnv, timeScaleOption } from '../options';
+import { seedLocalConnectionSecrets } from './connection-secrets';
 
 /** `gantry local up`: starts everything, prints what runs where, and stops cleanly on Ctrl-C. */
 export async function localUp(options: UpOptions): Promise<void> {
@@ -14,26 +15,31 @@ export async function localUp(options: UpOptions): Promise<void> {
   const files = new LogFiles(dataDir);
   const color = process.stdout.isTTY === true;
   process.stdout.write('Starting the Gantry local control plane…\n');
-  const plane = await startLocalControlPlane({
-    config,
-    dataDir,
-    port: options.port ?? portFromEnv('GANTRY_PORT', 4000),
-    awsPort: options.awsPort ?? portFromEnv('GANTRY_AWS_PORT', 4566),
-    region: options.region,
-    servicePort: options.servicePort ?? portFromEnv('GANTRY_SERVICE_PORT', 4600),
-    timeScale:
-      options.timeScale ?? (process.env.GANTRY_TIME_SCALE ? timeScaleOption(process.env.GANTRY_TIME_SCALE) : 60),
-    log: (fn, line) => {
-      files.write(fn, line);
-      if (options.quiet) return;
-      const out = formatLogLine(fn.padEnd(16), line, color);
-      if (out !== undefined) process.stdout.write(`${out}\n`);
-    },
-  }).catch((error: unknown) => {
-    throw new UsageError(
-      `the local control plane could not start: ${error instanceof Error ? error.message : String(error)}`,
-    );
-  });
+  const plane = await Promise.resolve()
+    .then(() => seedLocalConnectionSecrets(config, join(dataDir, 'secrets.json')))
+    .then(() =>
+      startLocalControlPlane({
+        config,
+        dataDir,
+        port: options.port ?? portFromEnv('GANTRY_PORT', 4000),
+        awsPort: options.awsPort ?? portFromEnv('GANTRY_AWS_PORT', 4566),
+        region: options.region,
+        servicePort: options.servicePort ?? portFromEnv('GANTRY_SERVICE_PORT', 4600),
+        timeScale:
+          options.timeScale ?? (process.env.GANTRY_TIME_SCALE ? timeScaleOption(process.env.GANTRY_TIME_SCALE) : 60),
+        log: (fn, line) => {
+          files.write(fn, line);
+          if (options.quiet) return;
+          const out = formatLogLine(fn.padEnd(16), line, color);
+          if (out !== undefined) process.stdout.write(`${out}\n`);
+        },
+      }),
+    )
+    .catch((error: unknown) => {
+      throw new UsageError(
+        `the local control plane could not start: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    });
   process.stdout.write(banner(plane));
   await untilStopped(plane);
 }

@@ -6,7 +6,7 @@ export {
   SecretsManagerError,
   type SecretsManagerErrorCode,
 } from './errors';
-export type { GenerateSpec } from './generate';
+export { type GenerateSpec, randomString } from './generate';
 export { readLocalSecret } from './read';
 export { type SecretsManagerOptions, SecretsManagerService } from './service';
-export type { SecretSpec } from './store';
+export { type SecretSpec, seedSecretsFile } from './store';

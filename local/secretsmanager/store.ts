@@ -40,6 +40,19 @@ export function ensureSecretsFile(file: string, specs: readonly SecretSpec[]): E
   return { secrets, modifiedAt: Date.now() };
 }
 
+/**
+ * Adds `values` for the secrets the file does not hold yet, before first start, for a value
+ * whose form the template cannot say (e.g. `user:password`). Values already there are never
+ * replaced; the file is written (mode 0600) only when something was added.
+ */
+export function seedSecretsFile(file: string, values: Readonly<Record<string, string>>): void {
+  const secrets: SecretsFile = { ...readSecretsFile(file)?.secrets };
+  const missing = Object.entries(values).filter(([name]) => !Object.hasOwn(secrets, name));
+  if (missing.length === 0) return;
+  for (const [name, current] of missing) secrets[name] = { current };
+  writeSecretsFile(file, secrets);
+}
+
 function withVersionIds(secret: StoredSecret): StoredSecret {
   const needsPrevious = secret.previous !== undefined && secret.previousVersionId === undefined;
   if (secret.currentVersionId !== undefined && !needsPrevious) return secret;
