@@ -1,5 +1,11 @@
 import { z } from 'zod';
 import { AuditEventSchema, AuditRecordInputSchema } from './audit-record';
+import {
+  ApprovalRequestedSchema,
+  DeploymentRolledBackSchema,
+  RunFailedSchema,
+  RunSucceededSchema,
+} from './notifications';
 import { PipelineStateSchema } from './pipeline-state';
 import { DsseEnvelopeSchema, ProvenanceStatementSchema } from './provenance';
 import { RunPlanSchema } from './run-plan';
@@ -14,6 +20,10 @@ export const EVENT_JSON_SCHEMAS: Readonly<Record<string, z.ZodType>> = {
   'dsse-envelope.json': DsseEnvelopeSchema,
   'run-plan.json': RunPlanSchema,
   'pipeline-state.json': PipelineStateSchema,
+  'run-succeeded.v1.json': RunSucceededSchema,
+  'run-failed.v1.json': RunFailedSchema,
+  'approval-requested.v1.json': ApprovalRequestedSchema,
+  'deployment-rolled-back.v1.json': DeploymentRolledBackSchema,
 };
 
 /** The JSON Schema text for a zod schema, as committed (stable key order, trailing newline). */

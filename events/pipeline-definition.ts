@@ -97,6 +97,9 @@ export type ApprovalPolicy = z.infer<typeof ApprovalPolicySchema>;
 /** An IAM user or role ARN: what config may name a person by (never a session a caller names). */
 export const PRINCIPAL_ARN = /^arn:aws[a-z-]*:iam::\d{12}:(user|role)\/[\w+=,.@/-]+$/;
 
+/** A Slack user as Slack's signed requests name them: `<team id>/<user id>`. */
+export const SLACK_USER = /^T[A-Z0-9]{2,20}\/[UW][A-Z0-9]{2,20}$/;
+
 /** A person: the AWS principals that act as them, and who they are at each Git provider. */
 export const IdentitySchema = z.strictObject({
   principals: z
@@ -123,6 +126,10 @@ export const IdentitySchema = z.strictObject({
     .default({})
     .describe('Username per provider, for separation of duties'),
   emails: z.array(z.string().min(3)).default([]).describe('Commit author emails that are this person'),
+  slack: z
+    .array(z.string().regex(SLACK_USER, 'a Slack team id and user id: T0123ABCD/U0456EFGH'))
+    .optional()
+    .describe('Slack users (team id/user id) that are this person: they may approve from Slack'),
 });
 export type Identity = z.infer<typeof IdentitySchema>;
 

@@ -66,6 +66,7 @@ function members(config: GantryConfig, groups: readonly string[]): PipelineDefin
       identityCenter: person?.identityCenter ?? [],
       git: person?.git ?? {},
       emails: person?.emails ?? [],
+      ...(person?.slack ? { slack: person.slack } : {}),
     };
   });
 }

@@ -5,6 +5,8 @@ import {
   GatesSchema,
   GroupName,
   IDENTITY_NAME,
+  NOTIFICATION_EVENTS,
+  NotificationEventSchema,
   ProviderSchema,
 } from '../../events';
 import { PREDEFINED_STRATEGIES } from '../../shared/deploy/target';
@@ -260,6 +262,81 @@ export const AuditConfigSchema = z.strictObject({
 });
 export type AuditConfig = z.infer<typeof AuditConfigSchema>;
 
+/** Which events a notification target receives: all of them unless narrowed here. */
+const NotificationFilter = {
+  events: z
+    .array(NotificationEventSchema)
+    .min(1)
+    .default([...NOTIFICATION_EVENTS])
+    .describe('Which events: run-succeeded, run-failed, approval-requested, deployment-rolled-back (default: all)'),
+  pipelines: z.array(Name).min(1).optional().describe('Only runs of these pipelines (default: every pipeline)'),
+  environments: z
+    .array(Name)
+    .min(1)
+    .optional()
+    .describe('Only runs that deploy to these environments (default: any, runs that deploy nowhere included)'),
+};
+const WebhookSecretName = z
+  .string()
+  .min(1)
+  .optional()
+  .describe('Secrets Manager name of the secret holding {"webhookUrl": …}. Default: gantry/notifications/<name>');
+const MaxPerSecond = (fallback: number) =>
+  z
+    .number()
+    .positive()
+    .max(100)
+    .default(fallback)
+    .describe('Messages per second this target takes; more are delayed and retried, never dropped');
+
+/** Where notifications go: a Slack or Microsoft Teams incoming webhook, or an SNS topic (e-mail). */
+export const NotificationTargetSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    name: Name,
+    type: z.literal('slack'),
+    secretName: WebhookSecretName,
+    maxPerSecond: MaxPerSecond(1),
+    ...NotificationFilter,
+  }),
+  z.strictObject({
+    name: Name,
+    type: z.literal('teams'),
+    secretName: WebhookSecretName,
+    maxPerSecond: MaxPerSecond(1),
+    ...NotificationFilter,
+  }),
+  z.strictObject({
+    name: Name,
+    type: z.literal('sns'),
+    emails: z.array(z.email()).default([]).describe('E-mail addresses subscribed to the topic Gantry creates'),
+    maxPerSecond: MaxPerSecond(10),
+    ...NotificationFilter,
+  }),
+]);
+export type NotificationTargetConfig = z.infer<typeof NotificationTargetSchema>;
+
+export const NotificationsConfigSchema = z.strictObject({
+  targets: z.array(NotificationTargetSchema).default([]),
+  slackApp: z
+    .strictObject({
+      signingSecretName: z
+        .string()
+        .min(1)
+        .default('gantry/notifications/slack-signing-secret')
+        .describe('Secrets Manager name of the secret holding {"signingSecret": …}, the Slack app\'s signing secret'),
+    })
+    .optional()
+    .describe(
+      'The Slack app whose buttons approve or reject from Slack (its request URL: <webhook API>/slack/interactions); absent: no buttons',
+    ),
+});
+export type NotificationsConfig = z.infer<typeof NotificationsConfigSchema>;
+
+/** The Secrets Manager name of a Slack or Teams target's webhook URL secret. */
+export function notificationSecretName(target: { readonly name: string; readonly secretName?: string }): string {
+  return target.secretName ?? `gantry/notifications/${target.name}`;
+}
+
 /** The shape of `gantry.config.yaml`, each part checked on its own (see `checkReferences` for the rest). */
 export const GantryConfigShapeSchema = z.strictObject({
   connections: z.array(ConnectionConfigSchema).min(1, 'declare at least one connection'),
@@ -271,6 +348,9 @@ export const GantryConfigShapeSchema = z.strictObject({
     checkpointLockDays: 2557,
     checkpointLockMode: 'compliance',
   }),
+  notifications: NotificationsConfigSchema.optional().describe(
+    'Messages about runs (succeeded, failed, waiting for approval, rolled back) to Slack, Microsoft Teams or e-mail',
+  ),
 });
 
 /** `gantry.config.yaml`: what the CDK app and local mode both build from. */
@@ -319,6 +399,46 @@ export function checkReferences(config: GantryConfig, ctx: z.RefinementCtx): voi
     });
   }
   checkBranchClaims(config.pipelines, ctx);
+  checkNotifications(config, ctx);
+}
+
+/** Targets named once, filters naming pipelines and environments that exist, a Slack user one person's. */
+function checkNotifications(config: GantryConfig, ctx: z.RefinementCtx): void {
+  const targets = config.notifications?.targets ?? [];
+  uniqueNames(targets, ['notifications', 'targets'], ctx);
+  const pipelines = new Set(config.pipelines.map((p) => p.name));
+  const environments = new Set(config.pipelines.flatMap((p) => p.environments.map((e) => e.name)));
+  targets.forEach((target, t) => {
+    target.pipelines?.forEach((name, i) => {
+      if (!pipelines.has(name))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['notifications', 'targets', t, 'pipelines', i],
+          message: `no pipeline named "${name}"`,
+        });
+    });
+    target.environments?.forEach((name, i) => {
+      if (!environments.has(name))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['notifications', 'targets', t, 'environments', i],
+          message: `no pipeline has an environment named "${name}"`,
+        });
+    });
+  });
+  const owners = new Map<string, string>();
+  for (const [name, identity] of Object.entries(config.approvers.identities)) {
+    for (const user of identity.slack ?? []) {
+      const other = owners.get(user);
+      if (other !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['approvers', 'identities', name, 'slack'],
+          message: `Slack user ${user} is also ${other}'s: a Slack user is one person`,
+        });
+      owners.set(user, name);
+    }
+  }
 }
 
 /**

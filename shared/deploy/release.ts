@@ -6,6 +6,7 @@ import {
   type RunPlan,
 } from '../../events';
 import { runFact } from '../audit/audit';
+import { deploymentRolledBack, publishNotification } from '../notify/publish';
 import { gantryRecord, subjectOf } from '../pipelines/approval';
 import { recordForgedInput, runOfExecution } from '../pipelines/ownership';
 import type { PipelineDeps } from '../pipelines/ports';
@@ -242,6 +243,14 @@ export async function checkBake(deps: DeployDeps, plan: RunPlan): Promise<BakeCh
     correlationId: plan.change.deliveryId,
     once: runFact(plan.runId, 'deploy.baked'),
   });
+  await publishNotification(
+    deps,
+    deploymentRolledBack(plan, {
+      deploymentId: deployment?.deploymentId ?? '',
+      target: describeTarget(target),
+      reason,
+    }),
+  );
   throw new DeployError('Gantry.BakeAlarm', reason);
 }
 
@@ -347,6 +356,7 @@ async function recordOutcome(
       outcome: 'failure',
       details: { ...details, reason: reason ?? info.status },
     });
+    await publishNotification(deps, deploymentRolledBack(plan, { ...details, reason: reason ?? info.status }));
   }
   deps.logger.info('deployment ended', { runId: plan.runId, deploymentId: info.deploymentId, status: info.status });
   return closedBy;

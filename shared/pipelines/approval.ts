@@ -7,6 +7,7 @@ import type {
   RunPlan,
 } from '../../events';
 import { runFact } from '../audit/audit';
+import { approvalRequested, publishNotification } from '../notify/publish';
 import { AuthorityUnavailable, approverOf, authorityOver, namesOf } from './authority';
 import type { DeployedPipelines, PipelineDeps } from './ports';
 
@@ -64,16 +65,9 @@ export async function requestApproval(deps: PipelineDeps, plan: RunPlan, taskTok
     },
     now,
   );
-  const detail = {
-    runId: plan.runId,
-    pipeline: plan.pipeline,
-    environment: plan.environment,
-    repository: plan.repository,
-    commit: plan.commit,
-    deadline,
-    approvers: plan.approval.approvers.map((a) => a.identity),
-  };
-  await deps.bus.put([{ source: 'gantry.pipelines', detailType: 'Approval Requested', detail }]);
+  // Published again by a retried step: the notifier's delivery keys send each target one message.
+  const { detail } = approvalRequested(plan, deadline);
+  await publishNotification(deps, { detailType: 'Approval Requested', detail });
   await deps.audit.record({
     type: 'approval.requested',
     actor: { type: 'system', id: 'gantry', providerIdentity: null },

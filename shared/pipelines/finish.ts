@@ -1,5 +1,6 @@
 import type { FailureSummary, RunPlan, StateFailure } from '../../events';
 import { runFact } from '../audit/audit';
+import { publishNotification, runEnded } from '../notify/publish';
 import { ACTIVE_STATUSES } from '../runs/model';
 import { gantryRecord, subjectOf } from './approval';
 import { runOfExecution } from './ownership';
@@ -100,6 +101,7 @@ export async function closeUnplanned(
     { status: 'failed', startedAt: now.toISOString(), endedAt: now.toISOString(), summary: said.reason },
     now,
   );
+  await publishNotification(deps, runEnded(plan, now, said));
   deps.logger.warn('run failed while planning', { runId: plan.runId, reason: summary.reason });
   return { plan, summary };
 }
@@ -156,6 +158,11 @@ export async function finishRun(
       ACTIVE_STATUSES,
     );
   }
+  // After the run's final word; a retried ReportStatus publishes again and the notifier sends once.
+  await publishNotification(
+    deps,
+    runEnded(plan, deps.clock(), outcome === 'success' ? undefined : (failure ?? owned.run.failure ?? unknownFailure)),
+  );
   deps.logger.info('run finished', { runId: plan.runId, outcome });
 }
 
@@ -174,6 +181,8 @@ export async function releaseLane(deps: PipelineDeps, input: RunPlan, executionA
   }
   await leaveLane(deps, run.lane, run.runId);
 }
+
+const unknownFailure = { stage: 'internal', error: 'Gantry.Unknown', reason: 'the run failed' } as const;
 
 function successDescription(plan: RunPlan): string {
   if (plan.trigger === 'pull_request') return 'Built and checked: ready to merge';

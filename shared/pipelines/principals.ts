@@ -57,10 +57,13 @@ function isSessionOf(caller: Extract<Caller, { kind: 'session' }>, roleArn: stri
  * A session name alone never identifies anyone.
  */
 export function actsAs(
-  identity: Pick<Identity, 'principals' | 'identityCenter'>,
+  identity: Pick<Identity, 'principals' | 'identityCenter'> & Partial<Pick<Identity, 'slack'>>,
   callerArn: string,
   identityCenterRoles: readonly string[],
 ): boolean {
+  // Established by a Slack request whose signature verified (shared/notify/slack-actions.ts), never typed.
+  if (callerArn.startsWith(SLACK_PRINCIPAL_PREFIX))
+    return (identity.slack ?? []).includes(callerArn.slice(SLACK_PRINCIPAL_PREFIX.length));
   const caller = parseCaller(callerArn);
   if (caller.kind === 'user') return identity.principals.includes(caller.arn);
   if (caller.kind === 'other') return false;
@@ -72,8 +75,11 @@ export function actsAs(
   );
 }
 
+/** The principal of a Slack user (`<team id>/<user id>`) whose request Slack signed. */
+export const SLACK_PRINCIPAL_PREFIX = 'slack:';
+
 /** The first of `people` the caller acts as. */
-export function personOf<P extends Pick<Identity, 'principals' | 'identityCenter'>>(
+export function personOf<P extends Pick<Identity, 'principals' | 'identityCenter'> & Partial<Pick<Identity, 'slack'>>>(
   people: readonly P[],
   callerArn: string,
   identityCenterRoles: readonly string[],

@@ -1,4 +1,5 @@
 import { runFact } from '../audit/audit';
+import { publishNotification, runEnded } from '../notify/publish';
 import { ACTIVE_STATUSES, type RunRecord } from '../runs/model';
 import { gantryRecord } from './approval';
 import type { PipelineDeps } from './ports';
@@ -70,5 +71,6 @@ async function close(deps: PipelineDeps, run: RunRecord, reason: string): Promis
     ...gantryRecord(run.plan, 'run.failed', 'failure', failure),
     once: runFact(run.runId, 'run.ended'),
   });
+  await publishNotification(deps, runEnded(run.plan, now, failure));
   return true;
 }

@@ -1,0 +1,96 @@
+import { z } from 'zod';
+
+/** EventBridge `source` of the events Gantry publishes about runs (approval requests included). */
+export const PIPELINE_EVENT_SOURCE = 'gantry.pipelines';
+
+/** The detail-type of each event people can be notified of, by the name a target's filter uses. */
+export const NOTIFICATION_DETAIL_TYPES = {
+  'run-succeeded': 'Run Succeeded',
+  'run-failed': 'Run Failed',
+  'approval-requested': 'Approval Requested',
+  'deployment-rolled-back': 'Deployment Rolled Back',
+} as const;
+export type NotificationEvent = keyof typeof NOTIFICATION_DETAIL_TYPES;
+export type NotificationDetailType = (typeof NOTIFICATION_DETAIL_TYPES)[NotificationEvent];
+export const NOTIFICATION_EVENTS = Object.keys(NOTIFICATION_DETAIL_TYPES) as [
+  NotificationEvent,
+  ...NotificationEvent[],
+];
+export const NotificationEventSchema = z.enum(NOTIFICATION_EVENTS);
+
+/** What every notification event says about the run it is about. */
+const RunSubjectSchema = z.object({
+  schemaVersion: z.literal('1'),
+  runId: z.string().min(1),
+  pipeline: z.string(),
+  /** null: the run deploys nowhere (a pull request, a branch no environment claims). */
+  environment: z.string().nullable(),
+  repository: z.string(),
+  commit: z.string(),
+  branch: z.string().nullable(),
+  /** `push`, `tag`, `pull_request` or `rollback`. */
+  trigger: z.string(),
+});
+
+/** `Run Succeeded`: the run ended well (built, checked and, when it deploys, deployed and baked). */
+export const RunSucceededSchema = RunSubjectSchema.extend({
+  deployed: z.boolean(),
+  endedAt: z.iso.datetime(),
+});
+export type RunSucceeded = z.infer<typeof RunSucceededSchema>;
+
+/** `Run Failed`: the run ended in failure; the stage and the reason are the ones on the run record. */
+export const RunFailedSchema = RunSubjectSchema.extend({
+  failure: z.object({ stage: z.string(), error: z.string(), reason: z.string() }),
+  endedAt: z.iso.datetime(),
+});
+export type RunFailed = z.infer<typeof RunFailedSchema>;
+
+/** `Approval Requested`: the run waits for approvers until `deadline`. */
+export const ApprovalRequestedSchema = RunSubjectSchema.extend({
+  environment: z.string(),
+  deadline: z.iso.datetime(),
+  /** Identity names of who may decide (as the run was planned; decisions follow the deployed config). */
+  approvers: z.array(z.string()),
+  minApprovals: z.number().int().min(1),
+});
+export type ApprovalRequested = z.infer<typeof ApprovalRequestedSchema>;
+
+/** `Deployment Rolled Back`: a deployment failed, stopped or fired an alarm while baking. */
+export const DeploymentRolledBackSchema = RunSubjectSchema.extend({
+  deploymentId: z.string(),
+  /** The target as the config names it (`lambda widgets-prod:live`, …). */
+  target: z.string(),
+  reason: z.string(),
+});
+export type DeploymentRolledBack = z.infer<typeof DeploymentRolledBackSchema>;
+
+/** The detail schema of each notification detail-type. */
+export const NOTIFICATION_DETAIL_SCHEMAS = {
+  'Run Succeeded': RunSucceededSchema,
+  'Run Failed': RunFailedSchema,
+  'Approval Requested': ApprovalRequestedSchema,
+  'Deployment Rolled Back': DeploymentRolledBackSchema,
+} as const satisfies Record<NotificationDetailType, z.ZodType>;
+
+/** One notification event, tagged by its detail-type. */
+export type NotificationDetail =
+  | { readonly detailType: 'Run Succeeded'; readonly detail: RunSucceeded }
+  | { readonly detailType: 'Run Failed'; readonly detail: RunFailed }
+  | { readonly detailType: 'Approval Requested'; readonly detail: ApprovalRequested }
+  | { readonly detailType: 'Deployment Rolled Back'; readonly detail: DeploymentRolledBack };
+
+/** The EventBridge envelope the notifier receives (only what it reads). */
+export const NotificationEnvelopeSchema = z.object({
+  id: z.string(),
+  source: z.literal(PIPELINE_EVENT_SOURCE),
+  'detail-type': z.enum(Object.values(NOTIFICATION_DETAIL_TYPES) as [NotificationDetailType]),
+  detail: z.unknown(),
+});
+
+/** Reads a notification event's detail with its detail-type's schema. */
+export function parseNotification(envelope: unknown): NotificationDetail {
+  const e = NotificationEnvelopeSchema.parse(envelope);
+  const detailType = e['detail-type'];
+  return { detailType, detail: NOTIFICATION_DETAIL_SCHEMAS[detailType].parse(e.detail) } as NotificationDetail;
+}

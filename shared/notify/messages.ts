@@ -1,0 +1,129 @@
+import type { NotificationDetail } from '../../events';
+import type { Message } from './ports';
+import type { NotifyTarget } from './targets';
+
+/** Block and action ids of an approval request's Slack message, as the Slack route reads them back. */
+export const SLACK_IDS = {
+  reasonBlock: 'gantry_reason',
+  reasonInput: 'reason',
+  actionsBlock: 'gantry_decision',
+  approve: 'gantry_approve',
+  reject: 'gantry_reject',
+} as const;
+
+/** A headline and lines, the same words for every target. */
+interface Summary {
+  readonly headline: string;
+  readonly lines: readonly string[];
+}
+
+function summaryOf(event: NotificationDetail): Summary {
+  const d = event.detail;
+  const where = `${d.pipeline}${d.environment ? ` → ${d.environment}` : ''}`;
+  const change = `commit ${d.commit.slice(0, 12)}${d.branch ? ` on ${d.branch}` : ''} of ${d.repository} (run ${d.runId})`;
+  switch (event.detailType) {
+    case 'Run Succeeded':
+      return {
+        headline: `Run succeeded: ${where}`,
+        lines: [change, event.detail.deployed ? 'deployed' : 'built and checked'],
+      };
+    case 'Run Failed':
+      return {
+        headline: `Run failed: ${where}`,
+        lines: [change, `${event.detail.failure.stage}: ${event.detail.failure.reason}`],
+      };
+    case 'Approval Requested':
+      return {
+        headline: `Approval requested: ${where}`,
+        lines: [
+          change,
+          `${event.detail.minApprovals} approval(s) from ${event.detail.approvers.join(', ') || 'nobody configured'} until ${event.detail.deadline}`,
+          `or: gantry runs approve ${d.runId} --reason "…"`,
+        ],
+      };
+    case 'Deployment Rolled Back':
+      return {
+        headline: `Deployment rolled back: ${where}`,
+        lines: [
+          change,
+          `${event.detail.target}, deployment ${event.detail.deploymentId || '(none)'}: ${event.detail.reason}`,
+        ],
+      };
+  }
+}
+
+/** What reaches `target` about `event`: Slack blocks, a Teams Adaptive Card, or an e-mail's subject and text. */
+export function render(target: NotifyTarget, event: NotificationDetail): Message {
+  const summary = summaryOf(event);
+  switch (target.type) {
+    case 'slack':
+      return { kind: 'webhook', body: slackMessage(summary, event, target.interactive) };
+    case 'teams':
+      return { kind: 'webhook', body: teamsMessage(summary) };
+    case 'sns':
+      return {
+        kind: 'sns',
+        subject: subjectLine(summary.headline),
+        text: [summary.headline, '', ...summary.lines].join('\n'),
+      };
+  }
+}
+
+/** Slack reads `&`, `<` and `>` as markup (`<!channel>`, links): text from a change is escaped. */
+export function slackEscape(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+function slackMessage(summary: Summary, event: NotificationDetail, interactive: boolean) {
+  const text = `*${slackEscape(summary.headline)}*\n${summary.lines.map(slackEscape).join('\n')}`;
+  const blocks: unknown[] = [{ type: 'section', text: { type: 'mrkdwn', text } }];
+  if (interactive && event.detailType === 'Approval Requested') {
+    blocks.push(
+      {
+        type: 'input',
+        block_id: SLACK_IDS.reasonBlock,
+        label: { type: 'plain_text', text: 'Reason (required)' },
+        element: { type: 'plain_text_input', action_id: SLACK_IDS.reasonInput },
+      },
+      {
+        type: 'actions',
+        block_id: SLACK_IDS.actionsBlock,
+        elements: [
+          button('Approve', SLACK_IDS.approve, event.detail.runId, 'primary'),
+          button('Reject', SLACK_IDS.reject, event.detail.runId, 'danger'),
+        ],
+      },
+    );
+  }
+  return { text: slackEscape(summary.headline), blocks };
+}
+
+function button(text: string, actionId: string, runId: string, style: 'primary' | 'danger') {
+  return { type: 'button', text: { type: 'plain_text', text }, action_id: actionId, value: runId, style };
+}
+
+function teamsMessage(summary: Summary) {
+  return {
+    type: 'message',
+    attachments: [
+      {
+        contentType: 'application/vnd.microsoft.card.adaptive',
+        content: {
+          $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
+          type: 'AdaptiveCard',
+          version: '1.4',
+          body: [
+            { type: 'TextBlock', text: summary.headline, weight: 'Bolder', wrap: true },
+            ...summary.lines.map((line) => ({ type: 'TextBlock', text: line, wrap: true })),
+          ],
+        },
+      },
+    ],
+  };
+}
+
+/** SNS subjects: at most 100 characters, no line breaks. */
+function subjectLine(headline: string): string {
+  const flat = `[Gantry] ${headline}`.replace(/[\r\n]+/g, ' ');
+  return flat.length <= 100 ? flat : `${flat.slice(0, 99)}…`;
+}
