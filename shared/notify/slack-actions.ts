@@ -1,0 +1,151 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { z } from 'zod';
+import { SLACK_USER } from '../../events';
+import { type DecisionDeps, DecisionError, type DecisionOutcome, decide, subjectOf } from '../pipelines/approval';
+import { SLACK_PRINCIPAL_PREFIX } from '../pipelines/principals';
+import { SLACK_IDS } from './messages';
+import { verifySlackSignature } from './slack-signature';
+
+/** What the Slack route needs: the decision's ports, the signing secret, and a way to answer Slack. */
+export interface SlackActionDeps extends DecisionDeps {
+  signingSecret(): Promise<string>;
+  /** Posts the answer to the interaction's `response_url` (only to `responseUrlPrefixes`). */
+  respond(url: string, body: unknown): Promise<void>;
+  readonly responseUrlPrefixes: readonly string[];
+  readonly logger: Pick<Logger, 'info' | 'warn' | 'error'>;
+}
+
+/** A request as the route hands it over: headers lower-cased, the body's exact bytes. */
+export interface SlackRequest {
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly rawBody: Buffer;
+}
+
+export interface SlackAnswer {
+  readonly status: number;
+  readonly body: { readonly text: string; readonly code?: string };
+}
+
+/** The part of a `block_actions` payload Gantry reads. */
+const BlockActionsSchema = z.object({
+  type: z.literal('block_actions'),
+  team: z.object({ id: z.string() }),
+  user: z.object({ id: z.string() }),
+  actions: z
+    .array(z.object({ action_id: z.enum([SLACK_IDS.approve, SLACK_IDS.reject]), value: z.string().min(1) }))
+    .length(1),
+  state: z
+    .object({ values: z.record(z.string(), z.record(z.string(), z.object({ value: z.string().nullish() }))) })
+    .optional(),
+  response_url: z.string().optional(),
+});
+type BlockActions = z.infer<typeof BlockActionsSchema>;
+
+/**
+ * Approve or reject from Slack. The request is believed only once Slack's signature over it
+ * verifies; the Slack user (team id + user id) is the principal handed to the same `decide` as
+ * the CLI's, which finds the approver among the deployed pipeline's identities (their `slack`
+ * field), enforces separation of duties and writes the same ledger record. The reason is the
+ * text typed in the message's reason box. Refusals are answered to Slack and recorded.
+ */
+export async function answerSlackAction(deps: SlackActionDeps, request: SlackRequest): Promise<SlackAnswer> {
+  const problem = verifySlackSignature(
+    await deps.signingSecret(),
+    request.headers['x-slack-request-timestamp'],
+    request.headers['x-slack-signature'],
+    request.rawBody,
+    deps.clock(),
+  );
+  if (problem !== undefined) {
+    deps.logger.warn('slack request refused', { code: problem });
+    return { status: 401, body: { code: problem, text: 'not a request signed by Slack' } };
+  }
+  const payload = payloadOf(request.rawBody);
+  if (payload === undefined)
+    return { status: 400, body: { code: 'bad_request', text: 'Gantry answers only its Approve and Reject buttons' } };
+  const [action] = payload.actions;
+  const runId = action?.value ?? '';
+  const decision = action?.action_id === SLACK_IDS.approve ? 'approve' : 'reject';
+  const reason = payload.state?.values[SLACK_IDS.reasonBlock]?.[SLACK_IDS.reasonInput]?.value ?? '';
+  const principal = `${SLACK_PRINCIPAL_PREFIX}${payload.team.id}/${payload.user.id}`;
+  const answer = await decideFromSlack(deps, { runId, principal, decision, reason }, payload);
+  await respond(deps, payload, answer.body.text);
+  return answer;
+}
+
+async function decideFromSlack(
+  deps: SlackActionDeps,
+  request: { runId: string; principal: string; decision: 'approve' | 'reject'; reason: string },
+  payload: BlockActions,
+): Promise<SlackAnswer> {
+  try {
+    // A Slack id that is not one (fail closed before anything is read); decide refuses unknown ones.
+    if (!SLACK_USER.test(`${payload.team.id}/${payload.user.id}`))
+      throw new DecisionError('not_an_approver', `${request.principal} is not a Slack user Gantry can recognise`);
+    const outcome = await decide(deps, request);
+    deps.logger.info('slack decision accepted', { runId: request.runId, principal: request.principal, outcome });
+    return { status: 200, body: { text: describe(outcome, request) } };
+  } catch (error) {
+    if (!(error instanceof DecisionError)) throw error;
+    deps.logger.warn('slack decision refused', {
+      runId: request.runId,
+      principal: request.principal,
+      code: error.code,
+    });
+    await recordRefusal(deps, request, error);
+    return { status: 200, body: { code: error.code, text: `Refused (${error.code}): ${error.message}` } };
+  }
+}
+
+function describe(outcome: DecisionOutcome, request: { runId: string }): string {
+  if (outcome.outcome === 'recorded')
+    return `Approval recorded for run ${request.runId}: ${outcome.approvals} of ${outcome.needed} needed.`;
+  return `Run ${request.runId} ${outcome.outcome}.`;
+}
+
+/** The same record the operator API writes for a refusal: who tried what, on which run, and why not. */
+async function recordRefusal(
+  deps: SlackActionDeps,
+  request: { runId: string; principal: string; decision: string },
+  error: DecisionError,
+): Promise<void> {
+  try {
+    const run = await deps.runs.get(request.runId);
+    await deps.audit.record({
+      type: 'operator.refused',
+      actor: { type: 'user', id: request.principal, providerIdentity: request.principal },
+      subject: run
+        ? subjectOf(run.plan)
+        : { repository: null, commit: null, runId: request.runId || null, environment: null, pipeline: null },
+      outcome: 'rejected',
+      details: { action: request.decision, code: error.code, reason: error.message, principal: request.principal },
+      correlationId: run?.plan.change.deliveryId ?? `operator:${request.principal}`,
+    });
+  } catch (failure) {
+    deps.logger.error('slack refusal could not be recorded', {
+      runId: request.runId,
+      code: error.code,
+      error: failure instanceof Error ? failure.name : 'unknown',
+    });
+  }
+}
+
+/** Slack shows an interaction's answer only through its `response_url`, as a message only the clicker sees. */
+async function respond(deps: SlackActionDeps, payload: BlockActions, text: string): Promise<void> {
+  const url = payload.response_url;
+  if (url === undefined || !deps.responseUrlPrefixes.some((prefix) => url.startsWith(prefix))) return;
+  try {
+    await deps.respond(url, { response_type: 'ephemeral', replace_original: false, text });
+  } catch (error) {
+    deps.logger.warn('slack answer not delivered', { error: error instanceof Error ? error.name : 'unknown' });
+  }
+}
+
+function payloadOf(rawBody: Buffer): BlockActions | undefined {
+  try {
+    const payload = new URLSearchParams(rawBody.toString('utf8')).get('payload');
+    return BlockActionsSchema.safeParse(JSON.parse(payload ?? '')).data;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,204 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type RunningDynalite, startDynalite } from '../../../local/dynamodb/dynalite';
+import { SLACK_IDS } from '../../../shared/notify/messages';
+import { answerSlackAction, type SlackActionDeps } from '../../../shared/notify/slack-actions';
+import { slackSignature, verifySlackSignature } from '../../../shared/notify/slack-signature';
+import { requestApproval } from '../../../shared/pipelines/approval';
+import { resolvePlan } from '../../../shared/pipelines/plan';
+import { createRunsTable } from '../../support/aws';
+import { type PipelineFakes, pipelineFakes } from '../../support/pipeline-fakes';
+import { DEFINITION, PEOPLE, planRequest, sourceEvent } from '../../support/plans';
+
+const SECRET = 'slack-signing-secret-for-tests';
+
+/** Alice wrote and pushed the change (test/support/plans.ts); Bob did not. Both are prod approvers. */
+const definition = {
+  ...DEFINITION,
+  environments: DEFINITION.environments.map((e) =>
+    e.name === 'prod'
+      ? {
+          ...e,
+          approvers: [
+            { ...PEOPLE.alice, slack: ['T0TEAM/U0ALICE'] },
+            { ...PEOPLE.bob, slack: ['T0TEAM/U0BOB'] },
+            PEOPLE.carol,
+          ],
+        }
+      : e,
+  ),
+};
+
+function payload(runId: string, user: string, action: 'approve' | 'reject', reason: string | null, team = 'T0TEAM') {
+  return {
+    type: 'block_actions',
+    team: { id: team },
+    user: { id: user },
+    actions: [{ action_id: action === 'approve' ? SLACK_IDS.approve : SLACK_IDS.reject, value: runId }],
+    state: {
+      values: { [SLACK_IDS.reasonBlock]: { [SLACK_IDS.reasonInput]: { type: 'plain_text_input', value: reason } } },
+    },
+    response_url: 'https://hooks.slack.com/actions/T0TEAM/1/abc',
+  };
+}
+
+function signed(body: unknown, at: Date, secret = SECRET) {
+  const rawBody = Buffer.from(`payload=${encodeURIComponent(JSON.stringify(body))}`);
+  const timestamp = String(Math.floor(at.getTime() / 1000));
+  return {
+    rawBody,
+    headers: {
+      'x-slack-request-timestamp': timestamp,
+      'x-slack-signature': slackSignature(secret, timestamp, rawBody),
+    },
+  };
+}
+
+describe('verifySlackSignature', () => {
+  const now = new Date('2026-05-01T10:00:00Z');
+  const body = Buffer.from('payload=%7B%7D');
+  const ts = String(now.getTime() / 1000);
+
+  it('accepts a body signed with the signing secret at a current timestamp', () => {
+    expect(verifySlackSignature(SECRET, ts, slackSignature(SECRET, ts, body), body, now)).toBeUndefined();
+  });
+
+  it.each([
+    ['signed with another secret', ts, slackSignature('another', ts, body), body],
+    ['whose body was changed', ts, slackSignature(SECRET, ts, body), Buffer.from('payload=%7B%22a%22%7D')],
+    ['whose signature is truncated', ts, slackSignature(SECRET, ts, body).slice(0, 20), body],
+  ])('refuses a request %s', (_what, timestamp, signature, raw) => {
+    expect(verifySlackSignature(SECRET, timestamp, signature, raw, now)).toBe('bad_signature');
+  });
+
+  it('refuses a correctly signed request older than five minutes (a replay)', () => {
+    const old = String(now.getTime() / 1000 - 301);
+    expect(verifySlackSignature(SECRET, old, slackSignature(SECRET, old, body), body, now)).toBe('stale_timestamp');
+  });
+
+  it('refuses a request without the headers', () => {
+    expect(verifySlackSignature(SECRET, undefined, 'v0=x', body, now)).toBe('missing_headers');
+  });
+});
+
+describe('answerSlackAction', () => {
+  let dynamo: RunningDynalite;
+  let client: DynamoDBClient;
+  let f: PipelineFakes;
+  let deps: SlackActionDeps;
+  let answers: { url: string; body: unknown }[];
+  let table = 0;
+
+  beforeAll(async () => {
+    dynamo = await startDynalite();
+  });
+  afterAll(async () => {
+    client?.destroy();
+    await dynamo.close();
+  });
+
+  async function waitingRun() {
+    const name = `slack-runs-${++table}`;
+    client = await createRunsTable(dynamo.endpoint, name);
+    f = pipelineFakes(client, name);
+    f.pipelines.deployed = definition;
+    answers = [];
+    deps = {
+      ...f.deps,
+      signingSecret: async () => SECRET,
+      respond: async (url, body) => void answers.push({ url, body }),
+      responseUrlPrefixes: ['https://hooks.slack.com/'],
+    };
+    const plan = resolvePlan(
+      planRequest(sourceEvent({ branch: 'release/1.0', ref: 'refs/heads/release/1.0' }), 'push', definition),
+    );
+    await f.runs.create(plan, 'RUNNING', f.now);
+    await requestApproval(f.deps, plan, 'token-1');
+    return plan;
+  }
+
+  it('approves for the approver the Slack user is, through the same decision and ledger record as the CLI', async () => {
+    const plan = await waitingRun();
+    const answer = await answerSlackAction(deps, signed(payload(plan.runId, 'U0BOB', 'approve', 'looks good'), f.now));
+    expect(answer).toMatchObject({ status: 200, body: { text: `Run ${plan.runId} approved.` } });
+    expect(f.executions.successes).toEqual([{ token: 'token-1', output: { approvedBy: ['bob'] } }]);
+    expect(f.audit.records.find((r) => r.type === 'approval.granted')).toMatchObject({
+      actor: { type: 'user', id: 'bob', providerIdentity: 'slack:T0TEAM/U0BOB' },
+      details: { reason: 'looks good' },
+    });
+    expect(answers).toEqual([
+      {
+        url: 'https://hooks.slack.com/actions/T0TEAM/1/abc',
+        body: expect.objectContaining({ response_type: 'ephemeral' }),
+      },
+    ]);
+  });
+
+  it('refuses the change’s author (separation of duties), answers Slack why and records the refusal', async () => {
+    const plan = await waitingRun();
+    const answer = await answerSlackAction(
+      deps,
+      signed(payload(plan.runId, 'U0ALICE', 'approve', 'mine, fine'), f.now),
+    );
+    expect(answer.body).toMatchObject({ code: 'separation_of_duties' });
+    expect(answer.body.text).toMatch(/alice .* this change; another approver must decide/);
+    expect(f.executions.successes).toEqual([]);
+    expect(f.audit.records.filter((r) => r.type === 'operator.refused')).toEqual([
+      expect.objectContaining({
+        actor: expect.objectContaining({ id: 'slack:T0TEAM/U0ALICE' }),
+        details: expect.objectContaining({ action: 'approve', code: 'separation_of_duties' }),
+      }),
+    ]);
+    expect(answers[0]?.body).toMatchObject({ text: expect.stringMatching(/^Refused \(separation_of_duties\)/) });
+  });
+
+  it.each([
+    ['a Slack user no identity names', 'U0NOBODY', 'T0TEAM'],
+    ['a known user id in another Slack team', 'U0BOB', 'T0OTHER'],
+    ['an id that is no Slack id', 'bob', 'T0TEAM'],
+  ])('refuses %s (fail closed)', async (_what, user, team) => {
+    const plan = await waitingRun();
+    const answer = await answerSlackAction(deps, signed(payload(plan.runId, user, 'approve', 'ok', team), f.now));
+    expect(answer.body).toMatchObject({ code: 'not_an_approver' });
+    expect(f.executions.successes).toEqual([]);
+    expect(f.audit.records.filter((r) => r.type === 'operator.refused')).toHaveLength(1);
+  });
+
+  it('requires a reason typed in the message', async () => {
+    const plan = await waitingRun();
+    const answer = await answerSlackAction(deps, signed(payload(plan.runId, 'U0BOB', 'approve', null), f.now));
+    expect(answer.body).toMatchObject({ code: 'reason_required' });
+    expect(f.executions.successes).toEqual([]);
+  });
+
+  it('rejects with the reason given', async () => {
+    const plan = await waitingRun();
+    await answerSlackAction(deps, signed(payload(plan.runId, 'U0BOB', 'reject', 'not today'), f.now));
+    expect(f.executions.failures).toEqual([
+      { token: 'token-1', error: 'Gantry.ApprovalRejected', cause: 'rejected by bob: not today' },
+    ]);
+  });
+
+  it.each([
+    ['signed with another secret', (p: unknown) => signed(p, f.now, 'forged-secret'), 'bad_signature'],
+    [
+      'signed six minutes ago (a replay)',
+      (p: unknown) => signed(p, new Date(f.now.getTime() - 360_000)),
+      'stale_timestamp',
+    ],
+    ['unsigned', (p: unknown) => ({ ...signed(p, f.now), headers: {} }), 'missing_headers'],
+  ])('refuses a request %s before reading it, deciding nothing', async (_what, sign, code) => {
+    const plan = await waitingRun();
+    const answer = await answerSlackAction(deps, sign(payload(plan.runId, 'U0BOB', 'approve', 'ok')));
+    expect(answer).toMatchObject({ status: 401, body: { code } });
+    expect(f.executions.successes).toEqual([]);
+    expect(answers).toEqual([]);
+    expect((await f.runs.get(plan.runId))?.approval?.decisions).toEqual({});
+  });
+
+  it('answers Slack only at a Slack response URL', async () => {
+    const plan = await waitingRun();
+    const elsewhere = { ...payload(plan.runId, 'U0BOB', 'approve', 'ok'), response_url: 'https://attacker.example/x' };
+    await answerSlackAction(deps, signed(elsewhere, f.now));
+    expect(answers).toEqual([]);
+  });
+});
