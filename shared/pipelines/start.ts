@@ -49,11 +49,11 @@ export async function resolveRun(deps: ResolveDeps, request: ResolveRequest): Pr
       ? `no verified delivery ${source.deliveryId} from ${source.provider} holds event ${source.eventId}`
       : admitted !== sourceEventDigest(source)
         ? `event ${source.eventId} differs from what the webhook receiver verified and published`
-        : source.repository.fullName !== pipeline.source.repository
-          ? `event ${source.eventId} is for ${source.repository.fullName}, not ${pipeline.source.repository}`
+        : source.repository.fullName !== pipeline.source.repository || source.provider !== pipeline.source.provider
+          ? `event ${source.eventId} is for ${source.provider} ${source.repository.fullName}, not ${pipeline.source.provider} ${pipeline.source.repository}`
           : source.kind !== trigger
             ? `event ${source.eventId} is a ${source.kind}, not a ${trigger} (a pull request is never a push)`
-            : execution.name.toLowerCase() !== admissionName(source.eventId)
+            : execution.name.toLowerCase() !== admissionName(pipeline.name, source.eventId)
               ? `execution ${execution.name} is not the one admission names after event ${source.eventId}: an event runs once`
               : null;
   if (why !== null) {
@@ -64,9 +64,9 @@ export async function resolveRun(deps: ResolveDeps, request: ResolveRequest): Pr
   return startRun(deps, { pipeline, execution, trigger, source });
 }
 
-/** The execution name admission gives an event's run: `States.Hash(eventId, 'SHA-256')`, hex. */
-export function admissionName(eventId: string): string {
-  return createHash('sha256').update(eventId, 'utf8').digest('hex');
+/** The execution name admission gives an event's run of a pipeline: `States.Hash('<pipeline>#<eventId>', 'SHA-256')`, hex. */
+export function admissionName(pipeline: string, eventId: string): string {
+  return createHash('sha256').update(`${pipeline}#${eventId}`, 'utf8').digest('hex');
 }
 
 /**

@@ -345,13 +345,13 @@ describe('the widgets pipeline state machine', () => {
 });
 
 describe('admission', () => {
-  it('names each run after its event (SHA-256 of the event id) and ignores a run that already exists', () => {
+  it('names each run after its event and its pipeline (SHA-256 of `<pipeline>#<event id>`, as admissionName computes) and ignores a run that already exists', () => {
     const asl = definition('StartRun');
     expect(asl.States.StartRun).toMatchObject({
       Resource: 'arn:aws:states:::states:startExecution',
       Parameters: {
         StateMachineArn: 'arn:aws:states:eu-west-1:123456789012:stateMachine:gantry-pipeline-widgets',
-        'Name.$': "States.Hash($.source.eventId, 'SHA-256')",
+        'Name.$': "States.Hash(States.Format('widgets#{}', $.source.eventId), 'SHA-256')",
         Input: {
           'trigger.$': '$.trigger',
           'source.$': '$.source',

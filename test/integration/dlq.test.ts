@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { git } from '../../cli/local/sample-repo';
 import { eventsOf } from '../../shared/dlq/webhooks';
+import { admissionName } from '../../shared/pipelines/start';
 import type { DeadLetter } from '../../shared/webhooks/dead-letters';
 import { gantry } from '../support/cli';
 import { edgeClientConfig, eventually, startTestPlane, type TestPlane } from '../support/local';
@@ -59,7 +59,7 @@ describe('gantry dlq against local mode', () => {
   /** Executions of the pipeline named after an event (admission's name): a second run would be a second one. */
   async function runsOf(eventId: string) {
     const machine = t.plane.inventory.stateMachines.find((m) => m.name === `gantry-pipeline-${PIPELINE}`);
-    const name = createHash('sha256').update(eventId).digest('hex');
+    const name = admissionName(PIPELINE, eventId);
     const executions = await t.sfn.send(new ListExecutionsCommand({ stateMachineArn: machine?.arn }));
     return (executions.executions ?? []).filter((e) => e.name === name);
   }

@@ -122,7 +122,7 @@ export class Pipeline extends Construct {
     this.project = this.buildProject(props, 'trusted');
     this.untrustedProject = this.buildProject(props, 'untrusted');
     this.stateMachine = this.pipelineStateMachine(props);
-    this.admission = this.admissionStateMachine();
+    this.admission = this.admissionStateMachine(props.config.name);
     for (const machine of [this.stateMachine, this.admission]) {
       Validations.of(machine).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',
@@ -235,12 +235,18 @@ export class Pipeline extends Construct {
     return machine;
   }
 
-  /** Names each run after the change (SHA-256 of the event id), so a redelivered event never starts a second run. */
-  private admissionStateMachine(): StateMachine {
+  /**
+   * Names each run after the change and the pipeline (SHA-256 of `<pipeline>#<event id>`), so a
+   * redelivered event never starts a second run, and two pipelines of one repository never share one.
+   */
+  private admissionStateMachine(pipeline: string): StateMachine {
     const states = new Construct(this, 'AdmissionStates');
     const start = new StepFunctionsStartExecution(states, 'StartRun', {
       stateMachine: this.stateMachine,
-      name: JsonPath.hash(JsonPath.stringAt(admissionPath('source', 'eventId')), 'SHA-256'),
+      name: JsonPath.hash(
+        JsonPath.format(`${pipeline}#{}`, JsonPath.stringAt(admissionPath('source', 'eventId'))),
+        'SHA-256',
+      ),
       input: TaskInput.fromObject({
         trigger: JsonPath.stringAt(admissionPath('trigger')),
         source: JsonPath.objectAt(admissionPath('source')),

@@ -45,7 +45,7 @@ describe('pipeline runs', () => {
       const admissions = new MemoryAdmissions();
       const deps = { ...f.deps, admissions };
       const arn = (name: string) => `arn:aws:states:us-east-1:123456789012:execution:gantry-pipeline-widgets:${name}`;
-      const resolve = (source: SourceEvent, trigger: Trigger = 'push', name = admissionName(source.eventId)) =>
+      const resolve = (source: SourceEvent, trigger: Trigger = 'push', name = admissionName(DEFINITION.name, source.eventId)) =>
         resolveRun(deps, {
           pipeline: DEFINITION,
           execution: { id: arn(name), name },
@@ -68,14 +68,22 @@ describe('pipeline runs', () => {
       await expect(resolve(cloned)).rejects.toThrow(/differs from what the webhook receiver verified/);
       await expect(resolve(other)).rejects.toMatchObject({
         name: 'Gantry.ForgedInput',
-        message: expect.stringMatching(/is for acme\/other, not acme\/widgets/),
+        message: expect.stringMatching(/is for github acme\/other, not github acme\/widgets/),
       });
+      // The same name at another provider is another repository.
+      const elsewhere = sourceEvent({ provider: 'gitlab', eventId: 'gitlab:d-9:0' });
+      admissions.admit(elsewhere);
+      await expect(resolve(elsewhere)).rejects.toThrow(/is for gitlab acme\/widgets, not github acme\/widgets/);
       await expect(resolve(pr, 'push')).rejects.toThrow(/is a pull_request, not a push/);
       await expect(resolve(admitted, 'push', 'replay-1')).rejects.toThrow(
         /execution replay-1 is not the one admission names after event/,
       );
+      // Another pipeline of the repository names its run of the event otherwise: two runs, two ids.
+      const lintName = admissionName('widgets-lint', admitted.eventId);
+      expect(lintName).not.toBe(admissionName(DEFINITION.name, admitted.eventId));
+      await expect(resolve(admitted, 'push', lintName)).rejects.toThrow(/is not the one admission names/);
       expect(await f.runs.list({ pipeline: 'widgets' })).toHaveLength(1);
-      expect(f.audit.records.filter((r) => r.type === 'security.forged_input')).toHaveLength(5);
+      expect(f.audit.records.filter((r) => r.type === 'security.forged_input')).toHaveLength(7);
     });
 
     it('records nothing for a change it skips', async () => {
@@ -115,9 +123,14 @@ describe('pipeline runs', () => {
     });
 
     it('skips a queued run whose execution has ended, closing it, and hands the lane to the next live one', async () => {
-      const first = await startRun(f.deps, planRequest(sourceEvent()));
-      const gone = await startRun(f.deps, planRequest(sourceEvent()));
-      const live = await startRun(f.deps, planRequest(sourceEvent()));
+      // A second apart, so the lane's queue order is their arrival, not how their ids sort.
+      const later = async () => {
+        f.now = new Date(f.now.getTime() + 1000);
+        return startRun(f.deps, planRequest(sourceEvent()));
+      };
+      const first = await later();
+      const gone = await later();
+      const live = await later();
       await waitForTurn(f.deps, gone, 'gone-token');
       await waitForTurn(f.deps, live, 'live-token');
       f.executions.refusedTokens.set('gone-token', 'TaskTimedOut');
