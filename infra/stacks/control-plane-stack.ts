@@ -11,6 +11,7 @@ import { AuditCheckpoints, grantAuditAppend } from '../constructs/audit-checkpoi
 import { Deployments, type NamedTarget } from '../constructs/deployments';
 import { Monitoring } from '../constructs/monitoring';
 import { artifactsBucketName, DELIVERIES_TABLE_NAME } from '../constructs/names';
+import { Notifications } from '../constructs/notifications';
 import { OperatorApi } from '../constructs/operator-api';
 import { Pipeline } from '../constructs/pipeline/pipeline';
 import { PipelineSteps } from '../constructs/pipeline/steps';
@@ -34,6 +35,8 @@ export class GantryControlPlaneStack extends Stack {
   readonly monitoring: Monitoring;
   /** Present when some environment has a deploy target. */
   readonly deployments?: Deployments;
+  /** Present when the config has a notifications section. */
+  readonly notifications?: Notifications;
 
   constructor(scope: Construct, id: string, props: GantryControlPlaneStackProps) {
     super(scope, id, props);
@@ -92,12 +95,31 @@ export class GantryControlPlaneStack extends Stack {
       eventBusName: this.bus.eventBusName,
       targets: targets.map((t) => t.target),
     });
+    if (config.notifications) {
+      const { reportStatus, recordFailure, waitTurn, requestApproval, deployRelease, deployVerify } = steps.functions;
+      this.notifications = new Notifications(this, 'Notifications', {
+        config: config.notifications,
+        bus: this.bus,
+        // Where a run ends (ReportStatus, RecordFailure, the sweep on WaitTurn), waits for approval, or rolls back.
+        publishers: [
+          reportStatus,
+          recordFailure,
+          waitTurn,
+          requestApproval,
+          deployRelease,
+          deployVerify,
+          ...(this.deployments ? [this.deployments.events] : []),
+        ],
+        webhookApi: this.ingress.api,
+      });
+    }
     const auditKeys = { tableKey: data.audit.tableKey, signingKey: data.audit.signingKey };
     const writers = [
       this.ingress.receiver,
       ...Object.values(steps.functions),
       this.operators.handler,
       ...(this.deployments ? [this.deployments.events] : []),
+      ...(this.notifications?.slack ? [this.notifications.slack] : []),
     ];
     for (const writer of writers) {
       grantAuditAppend(writer, auditKeys, config.audit);
@@ -114,7 +136,11 @@ export class GantryControlPlaneStack extends Stack {
         return pipeline ? [{ name, run: pipeline.stateMachine, admission: pipeline.admission }] : [];
       }),
       checkpoints: this.checkpoints.handler.function,
-      functions: [...writers, this.checkpoints.handler].map((w) => w.function),
+      functions: [
+        ...writers,
+        this.checkpoints.handler,
+        ...(this.notifications ? [this.notifications.notifier] : []),
+      ].map((w) => w.function),
     });
     this.addStackDependency(data, 'tables and the artifacts bucket are referenced by name');
     const account = this.ingress.api.node.tryFindChild('Account');
