@@ -74,7 +74,7 @@ export class AwsDeployControl implements DeployControl {
     deploymentGroup: string,
     runId: string,
     since: Date,
-  ): Promise<string | undefined> {
+  ): Promise<{ deploymentId: string; appSpec: string } | undefined> {
     const pages = paginateListDeployments(
       { client: this.codeDeploy },
       { applicationName: application, deploymentGroupName: deploymentGroup, createTimeRange: { start: since } },
@@ -85,7 +85,8 @@ export class AwsDeployControl implements DeployControl {
       for (let i = 0; i < ids.length; i += 25) {
         const out = await this.codeDeploy.send(new BatchGetDeploymentsCommand({ deploymentIds: ids.slice(i, i + 25) }));
         const mine = out.deploymentsInfo?.find((d) => runIdOf(d.description ?? '') === runId);
-        if (mine?.deploymentId !== undefined) return mine.deploymentId;
+        if (mine?.deploymentId !== undefined)
+          return { deploymentId: mine.deploymentId, appSpec: mine.revision?.appSpecContent?.content ?? '' };
       }
     }
     return undefined;

@@ -46,14 +46,15 @@ export interface DeployControl {
   createDeployment(request: CreateDeploymentRequest): Promise<string>;
   /**
    * The deployment of a group that a run created since a time (its description names the run), if
-   * any: how a Deploy step retried after CreateDeployment, but before it noted the id, finds it.
+   * any, with the AppSpec it deploys: how a Deploy step retried after CreateDeployment, but before
+   * it noted the id, finds it.
    */
   findRunDeployment(
     application: string,
     deploymentGroup: string,
     runId: string,
     since: Date,
-  ): Promise<string | undefined>;
+  ): Promise<{ readonly deploymentId: string; readonly appSpec: string } | undefined>;
   getDeployment(deploymentId: string): Promise<DeploymentInfo>;
   /** Stops a deployment and rolls its traffic back. */
   stopDeployment(deploymentId: string): Promise<void>;

@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import {
   type BakeCheck,
   type DeployedOutput,
@@ -73,9 +74,19 @@ export async function startDeployment(
     const since = new Date(Date.parse(existing.startedAt) - 5 * 60_000);
     const found = await deps.deploy.findRunDeployment(target.application, target.deploymentGroup, plan.runId, since);
     if (found !== undefined) {
-      await deps.runs.setDeploymentId(plan.runId, found, now);
-      await recordStarted(deps, plan, found, existing.target, target.strategy);
-      existing = { ...existing, deploymentId: found };
+      // Anyone who may CreateDeployment can write a description: adopt only what this run asked for.
+      const asked =
+        target.lambda !== null
+          ? lambdaAppSpec(target, existing.fromVersion ?? '', existing.toVersion)
+          : ecsAppSpec(target, existing.toVersion);
+      if (!sameJson(found.appSpec, asked)) {
+        const why = `deployment ${found.deploymentId} names run ${plan.runId} but does not deploy what the run asked (${shiftText(existing)}): not adopted; stop it in CodeDeploy`;
+        await recordForgedInput(deps, input, run, executionArn, 'deploy', why);
+        throw new DeployError('Gantry.DeploymentFailed', why);
+      }
+      await deps.runs.setDeploymentId(plan.runId, found.deploymentId, now);
+      await recordStarted(deps, plan, found.deploymentId, existing.target, target.strategy);
+      existing = { ...existing, deploymentId: found.deploymentId };
     }
   }
   if (existing?.deploymentId !== undefined) {
@@ -521,4 +532,13 @@ async function refuseDeploy(
   });
   deps.logger.warn('deploy refused', { runId: plan.runId, check: error.check, reason: error.message });
   throw error;
+}
+
+/** Whether two JSON documents say the same thing (an AppSpec as CodeDeploy stored it, and as Gantry writes it). */
+function sameJson(a: string, b: string): boolean {
+  try {
+    return isDeepStrictEqual(JSON.parse(a), JSON.parse(b));
+  } catch {
+    return false;
+  }
 }

@@ -47,14 +47,16 @@ export class FakeDeployControl implements DeployControl {
     return id;
   }
   /** CodeDeploy's ListDeployments + BatchGetDeployments, as the AWS adapter asks them. */
-  async findRunDeployment(application: string, group: string, runId: string): Promise<string | undefined> {
-    const mine = [...this.deployments.values()].filter((d, i) => {
-      const request = this.created[i];
-      return (
-        request?.application === application && request.deploymentGroup === group && runIdOf(d.description) === runId
-      );
-    });
-    return mine.at(-1)?.deploymentId;
+  async findRunDeployment(
+    application: string,
+    group: string,
+    runId: string,
+  ): Promise<{ deploymentId: string; appSpec: string } | undefined> {
+    const index = this.created.findLastIndex(
+      (r) => r.application === application && r.deploymentGroup === group && runIdOf(r.description) === runId,
+    );
+    const request = this.created[index];
+    return request && { deploymentId: `d-${String(index + 1).padStart(9, '0')}`, appSpec: request.appSpec };
   }
   async getDeployment(id: string): Promise<DeploymentInfo> {
     const d = this.deployments.get(id);

@@ -2,7 +2,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { RunPlan } from '../../../events';
 import { type RunningDynalite, startDynalite } from '../../../local/dynamodb/dynalite';
-import { runIdOf } from '../../../shared/deploy/appspec';
+import { deploymentDescription, runIdOf } from '../../../shared/deploy/appspec';
 import { cancel, OperatorActionError, type OperatorDeps, retry, rollback } from '../../../shared/deploy/operator';
 import {
   checkBake,
@@ -216,6 +216,41 @@ describe('deploying a run through CodeDeploy', () => {
     await startDeployment(deps, plan, 'token-3', plan.executionArn);
     expect(cd.created).toHaveLength(1);
     expect(f.audit.records.filter((r) => r.type === 'deploy.started')).toHaveLength(1);
+  });
+
+  it('never adopts a deployment that only names the run: one that deploys anything else is refused and recorded', async () => {
+    const plan = await devRun();
+    const create = cd.createDeployment.bind(cd);
+    // Someone who may CreateDeployment on the group starts their own version under the run's name…
+    await create({
+      application: 'widgets',
+      deploymentGroup: 'dev',
+      deploymentConfig: 'CodeDeployDefault.LambdaAllAtOnce',
+      description: deploymentDescription(plan.runId),
+      appSpec: JSON.stringify({
+        version: 0.0,
+        Resources: [
+          {
+            'widgets-dev': {
+              Type: 'AWS::Lambda::Function',
+              Properties: { Name: 'widgets-dev', Alias: 'live', CurrentVersion: '3', TargetVersion: '9' },
+            },
+          },
+        ],
+      }),
+    });
+    // …so Gantry's own CreateDeployment fails while theirs is in progress, and the step is retried.
+    cd.createDeployment = async () => {
+      throw Object.assign(new Error('a deployment is in progress'), { name: 'DeploymentLimitExceededException' });
+    };
+    await expect(startDeployment(deps, plan, 'token-1', plan.executionArn)).rejects.toThrow('in progress');
+    cd.createDeployment = create;
+    await expect(startDeployment(deps, plan, 'token-2', plan.executionArn)).rejects.toMatchObject({
+      name: 'Gantry.DeploymentFailed',
+      message: expect.stringContaining('does not deploy what the run asked (version 3 → 4)'),
+    });
+    expect((await f.runs.get(plan.runId))?.deployment?.deploymentId).toBeUndefined();
+    expect(f.audit.records.map((r) => r.type)).toEqual(['security.forged_input']);
   });
 
   it('a deployment event delivered twice, or retried after the ledger failed, records and answers the run once', async () => {
