@@ -32,8 +32,13 @@ export const AUDIT_INDEX_KEYS = {
 
 /** The attribute an event written with a `once` key carries it in (outside the hashed event). */
 const ONCE_ATTRIBUTE = 'once';
-/** How long a claim to write a keyed record is left to the writer that made it. */
-const ONCE_LEASE_MS = 10_000;
+/**
+ * A writer appends a keyed record only this soon after its claim; after that it gives up (its
+ * step fails and is retried) rather than risk writing what another writer has taken over.
+ */
+const ONCE_WRITE_MS = 8_000;
+/** A claim older than this is taken over: its writer stopped trying `ONCE_WRITE_MS` after it, with room for a put in flight. */
+const ONCE_LEASE_MS = 15_000;
 
 /** The partition holding a `once` key's claims and done marker (the key hashed: keys are long). */
 export function onceKeyPartition(key: string): string {
@@ -54,6 +59,8 @@ export interface LedgerOptions {
   readonly clock?: () => Date;
   /** Conditional-write attempts before an append gives up (each loses only to another append). */
   readonly maxAttempts?: number;
+  /** How long a writer may append a keyed record after claiming it, and when a claim is taken over (tests shorten them). */
+  readonly onceTimings?: { readonly writeMs: number; readonly leaseMs: number };
 }
 
 export class AuditWriteError extends Error {
@@ -88,6 +95,7 @@ export class DynamoDbAuditLedger implements AuditSink {
   private readonly retention: Record<AuditRecordClass, number>;
   private readonly clock: () => Date;
   private readonly maxAttempts: number;
+  private readonly once: { readonly writeMs: number; readonly leaseMs: number };
   private readonly ulid = monotonicFactory();
   /** Backoff window in ms, widened on each lost race and narrowed on each win (per writer). */
   private contention = 0;
@@ -100,6 +108,7 @@ export class DynamoDbAuditLedger implements AuditSink {
     this.retention = { ...DEFAULT_RETENTION_DAYS, ...options.retentionDays };
     this.clock = options.clock ?? (() => new Date());
     this.maxAttempts = options.maxAttempts ?? 200;
+    this.once = options.onceTimings ?? { writeMs: ONCE_WRITE_MS, leaseMs: ONCE_LEASE_MS };
   }
 
   async record(input: AuditRecordInput): Promise<void> {
@@ -151,7 +160,7 @@ export class DynamoDbAuditLedger implements AuditSink {
           return earlier;
         }
         const youngest = Math.max(...claims.map((c) => Number(c.at)));
-        const wait = youngest + ONCE_LEASE_MS - Date.now();
+        const wait = youngest + this.once.leaseMs - Date.now();
         if (wait > 0) {
           await sleep(Math.min(wait, 500));
           continue;
@@ -159,23 +168,33 @@ export class DynamoDbAuditLedger implements AuditSink {
       }
       // A cached head can only be behind the chain, which widens the search, never narrows it.
       const head = this.heads.get(chain) ?? (await this.readHead(chain));
+      const at = Date.now();
       const claimed = await this.putIfAbsent({
         chain: partition,
         seq: Math.max(0, ...claims.map((c) => Number(c.seq))) + 1,
         from: head?.seq ?? 0,
-        at: Date.now(),
+        at,
         expiresAt: this.expiry(record),
       });
       if (!claimed) continue;
-      const event = await this.appendTo(chain, record, key);
+      const event = await this.appendTo(chain, record, { key, until: at + this.once.writeMs });
       await this.markOnce(partition, event);
       return event;
     }
     throw new AuditWriteError(`audit record "${key}" could not be claimed: ${this.maxAttempts} attempts lost the race`);
   }
 
-  private async appendTo(chain: string, record: AuditRecord, once?: string): Promise<AuditEvent> {
+  private async appendTo(
+    chain: string,
+    record: AuditRecord,
+    claim?: { readonly key: string; readonly until: number },
+  ): Promise<AuditEvent> {
+    const once = claim?.key;
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
+      if (claim !== undefined && Date.now() > claim.until)
+        throw new AuditWriteError(
+          `audit record "${claim.key}" was not appended within ${this.once.writeMs} ms of its claim: given up, so that a retry (which finds it, or takes the claim over) writes it once`,
+        );
       const head = this.heads.get(chain) ?? (await this.readHead(chain));
       const event = this.chained(record, chain, head);
       try {
@@ -185,6 +204,8 @@ export class DynamoDbAuditLedger implements AuditSink {
             Item: { ...toItem(event), ...(once === undefined ? {} : { [ONCE_ATTRIBUTE]: once }) },
             ConditionExpression: 'attribute_not_exists(seq)',
           }),
+          // A keyed put (with the SDK's own retries) may not outlast the claim's write window.
+          claim === undefined ? {} : { abortSignal: AbortSignal.timeout(Math.max(1, claim.until - Date.now())) },
         );
         this.heads.set(chain, { seq: event.seq, hash: event.hash, expiresAt: event.expiresAt });
         this.contention = Math.floor(this.contention / 2);

@@ -576,6 +576,11 @@ describe('build roles', () => {
     const kms = statements.filter((s) => JSON.stringify(s.Resource).includes('ArtifactsKey'));
     expect(kms.flatMap(actions)).toEqual(['kms:GenerateDataKey']);
     expect(statements.flatMap(actions).filter((a) => /^states:|^codebuild:/.test(a))).toEqual([]);
+    // It reads its run to check the execution owns it, and can change no run.
+    expect(statements.flatMap(actions).filter((a) => a.startsWith('dynamodb:'))).toEqual(
+      expect.not.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']),
+    );
+    expect(statements.flatMap(actions)).toContain('dynamodb:GetItem');
   });
 
   it('sweeps every 5 minutes on the lane’s keeper, which may read executions’ status and nothing more of them', () => {

@@ -111,7 +111,13 @@ export class PipelineSteps extends Construct {
       actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
       resources: runsTableArns(this),
     });
-    for (const step of Object.values(this.functions)) step.function.addToRolePolicy(runs);
+    // FetchSource holds provider tokens, talks to the internet and parses archives: it only reads
+    // its run (to check the execution owns it), and may never change one.
+    const { fetchSource: reader, ...writers } = this.functions;
+    for (const step of Object.values(writers)) step.function.addToRolePolicy(runs);
+    reader.function.addToRolePolicy(
+      new PolicyStatement({ actions: ['dynamodb:GetItem'], resources: runsTableArns(this) }),
+    );
     const { resolvePlan, waitTurn, evaluateGates, requestApproval, reportStatus, recordProvenance, recordFailure } =
       this.functions;
     resolvePlan.function.addToRolePolicy(

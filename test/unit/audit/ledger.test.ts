@@ -195,6 +195,36 @@ describe('the audit ledger on DynamoDB (dynalite)', () => {
       expect(await events()).toBe(2);
     });
 
+    it('a writer too slow to append within its claim gives up, and the writer that takes over writes the record once', async () => {
+      const timings = { writeMs: 200, leaseMs: 600 };
+      // Writer A's event put is held up (throttling, the SDK's retries) well past its write window.
+      const slow = new Proxy(db, {
+        get(target, property, receiver) {
+          if (property !== 'send') return Reflect.get(target, property, receiver);
+          return async (command: PutCommand, options?: { abortSignal?: AbortSignal }) => {
+            if (command instanceof PutCommand && command.input.Item?.hash !== undefined) {
+              await new Promise((resolve, reject) => {
+                const timer = setTimeout(resolve, 1_500);
+                options?.abortSignal?.addEventListener('abort', () => {
+                  clearTimeout(timer);
+                  reject(options.abortSignal?.reason);
+                });
+              });
+            }
+            return target.send(command as never, options as never);
+          };
+        },
+      });
+      const a = new DynamoDbAuditLedger(slow, table, { onceTimings: timings }).append(keyed());
+      const failedA = expect(a).rejects.toThrow();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const b = await new DynamoDbAuditLedger(db, table, { onceTimings: timings }).append(keyed());
+      await failedA;
+      await new Promise((resolve) => setTimeout(resolve, 1_600));
+      expect(b.seq).toBe(1);
+      expect(await events()).toBe(1);
+    });
+
     it('finds the event of a writer that died before it marked its record written', async () => {
       const event = await ledger().append(keyed());
       await ledger().append(record({}, 7));
