@@ -71,7 +71,17 @@ export function validateGantryConfig(text: string, source: string): ConfigValida
     });
     return { config: null, problems };
   }
-  const raw: unknown = doc.toJS();
+  let raw: unknown;
+  try {
+    // The yaml library refuses documents whose aliases expand too far (a "billion laughs").
+    raw = doc.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    const message = error instanceof Error ? error.message.split('\n', 1)[0] : String(error);
+    return {
+      config: null,
+      problems: [{ file: source, line: 1, column: 1, path: '', message: `unreadable YAML: ${message}` }],
+    };
+  }
   const shape = GantryConfigShapeSchema.safeParse(raw);
   const issues = shape.success ? crossIssues(shape.data) : [...shape.error.issues, ...salvagedIssues(raw)];
   if (shape.success && issues.length === 0) return { config: shape.data, problems: [] };

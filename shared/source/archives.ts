@@ -31,11 +31,14 @@ function withAuthorization(authorization: string, more: Record<string, string> =
 
 /**
  * Bitbucket Cloud serves archives from the web host, not the API: `api.bitbucket.org/2.0` →
- * `bitbucket.org`. Any other base (a proxy, the local fake) is used as it is.
+ * `https://bitbucket.org`. Any other base (a proxy, the local fake) is used as it is: the token
+ * only ever goes where the connection's apiUrl says.
  */
 function bitbucketWebUrl(apiUrl: string): string {
   const url = new URL(apiUrl);
-  return url.hostname.startsWith('api.') ? `${url.protocol}//${url.hostname.slice(4)}` : apiUrl;
+  return url.protocol === 'https:' && url.hostname === 'api.bitbucket.org' && url.port === ''
+    ? 'https://bitbucket.org'
+    : apiUrl;
 }
 
 /**

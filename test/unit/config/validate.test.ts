@@ -46,6 +46,17 @@ describe('validateGantryConfig', () => {
     ]);
   });
 
+  it('reports YAML whose aliases expand without bound as a problem, not a crash', () => {
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i <= 9; i++)
+      bomb.push(
+        `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9)
+          .fill(`*${String.fromCharCode(96 + i)}`)
+          .join(', ')}]`,
+      );
+    expect(problems(bomb.join('\n'))).toEqual([expect.stringMatching(/^g\.yaml:1:1: unreadable YAML: .*alias/i)]);
+  });
+
   it('reports a broken connection once, not again at each pipeline naming it', () => {
     const yaml =
       'connections:\n  - name: gl\n    provider: svn\npipelines:\n  - name: app\n    source: { provider: gitlab, repository: acme/app, connection: gl }\n    triggers: { push: { branches: main } }\n';

@@ -86,6 +86,15 @@ describe('ARCHIVE_APIS', () => {
       commit: SHA,
     });
     expect(request.url).toBe(`http://127.0.0.1:9000/bitbucket-cloud/acme/app/get/${SHA}.zip`);
+    // A host that merely starts with `api.` keeps its host, port and path: the token goes nowhere else.
+    const proxied = ARCHIVE_APIS['bitbucket-cloud']({
+      provider: 'bitbucket-cloud',
+      apiUrl: 'https://api.corp-proxy.example.com:8443/bitbucket/2.0',
+      token: TOKEN,
+      repository: 'acme/app',
+      commit: SHA,
+    });
+    expect(proxied.url).toBe(`https://api.corp-proxy.example.com:8443/bitbucket/2.0/acme/app/get/${SHA}.zip`);
   });
 
   it.each(['acme/../../admin', 'acme', 'a/b/c'])(
