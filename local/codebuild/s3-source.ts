@@ -1,8 +1,8 @@
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ArchiveRefusedError } from '../../shared/source/errors';
-import { checkArchive, DEFAULT_ARCHIVE_LIMITS } from '../../shared/source/repack';
-import { isDirectory, isSymlink, unixMode } from '../../shared/source/zip-read';
+import { checkArchive, DEFAULT_ARCHIVE_LIMITS, entryContent } from '../../shared/source/repack';
+import { isDirectory } from '../../shared/source/zip-read';
 import { S3Error, type S3Store } from '../s3';
 import { clientError } from './errors';
 
@@ -51,13 +51,13 @@ export async function downloadS3Source(inputs: S3SourceInputs): Promise<void> {
   }
   await mkdir(inputs.srcDir, { recursive: true });
   const links: [string, string][] = [];
-  for (const { entry, path, content } of entries) {
+  for (const { entry, path, target, mode } of entries) {
     const file = join(inputs.srcDir, path);
     if (isDirectory(entry)) await mkdir(file, { recursive: true });
-    else if (isSymlink(entry)) links.push([content.toString('utf8'), file]);
+    else if (target !== undefined) links.push([target, file]);
     else {
       await mkdir(dirname(file), { recursive: true });
-      await writeFile(file, content, { flag: 'wx', mode: unixMode(entry) & 0o777 || 0o644 });
+      await writeFile(file, entryContent(zip, entry, path), { flag: 'wx', mode: mode & 0o777 });
     }
   }
   // Links last: nothing is written through one (checkArchive refuses entries beneath a link).

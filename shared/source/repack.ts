@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { crc32, inflateRawSync } from 'node:zlib';
 import { ArchiveRefusedError } from './errors';
-import { isDirectory, isSymlink, readCentralDirectory, type ZipEntry } from './zip-read';
+import { isDirectory, readCentralDirectory, unixMode, type ZipEntry } from './zip-read';
 import { writeZip } from './zip-write';
 
 /** How much of an archive Gantry unpacks: bounds that stop a zip bomb before it costs memory. */
@@ -20,13 +20,15 @@ export const DEFAULT_ARCHIVE_LIMITS: ArchiveLimits = {
   maxUncompressedBytes: 1024 * 1024 * 1024,
 };
 
-/** An entry as the snapshot keeps it: its path from the repository root and its verified bytes. */
+/** An entry as the snapshot keeps it: its path from the repository root, checked. */
 export interface CheckedEntry {
   readonly entry: ZipEntry;
   /** Relative to the repository root; directories end with `/`. */
   readonly path: string;
-  /** The entry's content, uncompressed and checked against its size and CRC. */
-  readonly content: Buffer;
+  /** A symlink's target (other entries' bytes are checked, then dropped: `entryContent` reads them again). */
+  readonly target: string | undefined;
+  /** The mode the snapshot gives it: 0o120777 for a link, 0o040755 a folder, 0o100755 or 0o100644 a file. */
+  readonly mode: number;
 }
 
 /** A snapshot ready to store: the ZIP whose root is the repository root, and its digest. */
@@ -65,7 +67,10 @@ export function checkArchive(archive: Buffer, stripTopFolder: boolean, limits: A
     total += entry.size;
     if (total > limits.maxUncompressedBytes)
       throw new ArchiveRefusedError(`the archive unpacks to more than ${limits.maxUncompressedBytes} bytes`);
-    checked.push({ entry, path, content: contentOf(archive, entry, path) });
+    const mode = normalMode(entry, path);
+    // Every entry is inflated and checked; only a link's target is kept (memory stays one entry deep).
+    const content = entryContent(archive, entry, path);
+    checked.push({ entry, path, mode, target: mode === LINK ? content.toString('utf8') : undefined });
   }
   checkLinks(checked);
   return checked;
@@ -75,9 +80,12 @@ export function checkArchive(archive: Buffer, stripTopFolder: boolean, limits: A
 export function repackArchive(archive: Buffer, stripTopFolder: boolean, limits = DEFAULT_ARCHIVE_LIMITS): Snapshot {
   const checked = checkArchive(archive, stripTopFolder, limits);
   const zip = writeZip(
-    checked.map(({ entry, path }) => ({
+    checked.map(({ entry, path, mode }) => ({
       ...entry,
       name: path,
+      // Written as made on Unix with the normal mode: no setuid, device or host-specific bits survive.
+      madeBy: UNIX_MADE_BY,
+      external: (mode << 16) >>> 0,
       data: archive.subarray(entry.dataOffset, entry.dataOffset + entry.compressedSize),
     })),
   );
@@ -85,7 +93,7 @@ export function repackArchive(archive: Buffer, stripTopFolder: boolean, limits =
     zip,
     sha256: createHash('sha256').update(zip).digest('hex'),
     files: checked.filter((c) => !isDirectory(c.entry)).length,
-    bytes: checked.reduce((sum, c) => sum + c.content.length, 0),
+    bytes: checked.reduce((sum, c) => sum + c.entry.size, 0),
   };
 }
 
@@ -109,8 +117,29 @@ function checkPath(path: string): void {
     throw new ArchiveRefusedError(`entry ${path} has an empty or . segment`);
 }
 
+const LINK = 0o120777;
+/** Version 2.0, made on Unix (host 3). */
+const UNIX_MADE_BY = (3 << 8) | 20;
+
+/** What an entry is, as a normal mode; any other kind (device, FIFO, socket) is refused. */
+function normalMode(entry: ZipEntry, path: string): number {
+  const mode = unixMode(entry);
+  const type = mode & 0o170000;
+  if (type === 0o120000) {
+    if (path.endsWith('/')) throw new ArchiveRefusedError(`symlink ${path} is named as a folder`);
+    return LINK;
+  }
+  if (isDirectory(entry) || type === 0o040000) {
+    if (!isDirectory(entry)) throw new ArchiveRefusedError(`folder ${path} is named as a file`);
+    return 0o040755;
+  }
+  if (type !== 0 && type !== 0o100000)
+    throw new ArchiveRefusedError(`entry ${path} is neither a file, a folder nor a link`);
+  return mode & 0o111 ? 0o100755 : 0o100644;
+}
+
 /** The entry's bytes, inflated no further than its declared size, checked against its size and CRC. */
-function contentOf(archive: Buffer, entry: ZipEntry, path: string): Buffer {
+export function entryContent(archive: Buffer, entry: ZipEntry, path: string): Buffer {
   const raw = archive.subarray(entry.dataOffset, entry.dataOffset + entry.compressedSize);
   let content: Buffer;
   try {
@@ -126,7 +155,7 @@ function contentOf(archive: Buffer, entry: ZipEntry, path: string): Buffer {
 /** Every symlink leads inside the root, following the archive's other links; nothing lies beneath a link. */
 function checkLinks(entries: readonly CheckedEntry[]): void {
   const links = new Map<string, string>();
-  for (const e of entries) if (isSymlink(e.entry)) links.set(e.path, e.content.toString('utf8'));
+  for (const e of entries) if (e.target !== undefined) links.set(e.path, e.target);
   if (links.size === 0) return;
   for (const [path, target] of links) {
     if (escapes(links, path, target))

@@ -96,9 +96,13 @@ function dataOffsetOf(zip: Buffer, local: number, compressedSize: number, direct
   return start;
 }
 
-/** Unix file type bits of an entry made on Unix (0 when the archiver recorded none). */
+/**
+ * The Unix mode (type and permission bits) an entry carries in its external attributes, whatever
+ * host the archiver says it ran on: some record Unix modes under another host id (macOS, BeOS),
+ * and extractors honour them. 0 when the archiver recorded none (DOS attributes live below).
+ */
 export function unixMode(entry: Pick<ZipEntry, 'madeBy' | 'external'>): number {
-  return entry.madeBy >> 8 === 3 ? entry.external >>> 16 : 0;
+  return entry.external >>> 16;
 }
 
 export function isSymlink(entry: Pick<ZipEntry, 'madeBy' | 'external'>): boolean {

@@ -31,6 +31,21 @@ describe('repackArchive', () => {
     expect(snapshot).toMatchObject({ files: 3, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
   });
 
+  it('writes every entry as made on Unix with a normal mode: no setuid or host-specific bits survive', () => {
+    const snapshot = repackArchive(
+      zipOf([
+        { name: 'run.sh', content: '#!/bin/sh\n', rawMode: 0o104755 },
+        { name: 'notes.txt', content: 'x', madeBy: 0x0014 },
+      ]),
+      false,
+    );
+    const entries = readCentralDirectory(snapshot.zip, 10);
+    expect(entries.map((e) => [e.madeBy >> 8, unixMode(e).toString(8)])).toEqual([
+      [3, '100755'],
+      [3, '100644'],
+    ]);
+  });
+
   it('gives the same bytes, so the same digest, for the same archive', () => {
     expect(repackArchive(zipOf(REPO), true).sha256).toBe(repackArchive(zipOf(REPO), true).sha256);
   });
@@ -87,6 +102,13 @@ describe('checkArchive refuses', () => {
       ],
       /appears twice/,
     ],
+    [
+      'a symlink its archiver says was made on BeOS (extractors honour its Unix mode all the same)',
+      [{ name: 'up', symlink: '../../..', madeBy: (16 << 8) | 20 }],
+      /symlink up → \.\.\/\.\.\/\.\. leads out/,
+    ],
+    ['a symlink named as a folder', [{ name: 'evil/', symlink: '../..' }], /symlink evil\/ is named as a folder/],
+    ['a device node', [{ name: 'tty', content: '', rawMode: 0o020666 }], /neither a file, a folder nor a link/],
     [
       'a header that lies about its size (a bomb)',
       [{ name: 'x', content: 'a'.repeat(10_000), declaredSize: 10 }],

@@ -9,6 +9,10 @@ export interface TestEntry {
   readonly symlink?: string;
   /** A lie the header tells about the entry's uncompressed size (a zip bomb's). */
   readonly declaredSize?: number;
+  /** The host and version the archiver says it was (default Unix); Unix modes are recorded whatever it says. */
+  readonly madeBy?: number;
+  /** The whole Unix mode, type bits included (a device node, a setuid file). */
+  readonly rawMode?: number;
 }
 
 const UNIX = 0x031e;
@@ -18,10 +22,12 @@ export function zipOf(entries: readonly TestEntry[]): Buffer {
   return writeZip(
     entries.map((e) => {
       const bytes = Buffer.from(e.symlink ?? e.content ?? '');
-      const type = e.symlink !== undefined ? 0o120777 : e.name.endsWith('/') ? 0o040755 : 0o100000 | (e.mode ?? 0o644);
+      const type =
+        e.rawMode ??
+        (e.symlink !== undefined ? 0o120777 : e.name.endsWith('/') ? 0o040755 : 0o100000 | (e.mode ?? 0o644));
       return {
         name: e.name,
-        madeBy: UNIX,
+        madeBy: e.madeBy ?? UNIX,
         method: 8,
         time: 0,
         date: (1 << 5) | 1,
