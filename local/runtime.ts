@@ -20,6 +20,7 @@ import { KmsService } from './kms/service';
 import { LocalFunctions, type LogSink } from './lambda/functions';
 import type { ServiceEndpoint } from './lambda-api/services';
 import { cloudWatchLogsService } from './logs/service';
+import { LocalNotifications } from './notifications/fake';
 import { createS3Endpoint, S3Store } from './s3';
 import { SecretsManagerService } from './secretsmanager';
 import { SqsService } from './sqs';
@@ -74,6 +75,8 @@ export interface LocalControlPlane {
   readonly codeBuild: LocalCodeBuild;
   /** The recording fake Git provider API every commit status goes to. */
   readonly providers: FakeProviders;
+  /** The recording fake Slack, Teams and SNS every notification goes to (`/_gantry/notifications`). */
+  readonly notifications: LocalNotifications;
   /** Each service alias's stable URL (the deployer's weighted proxy). */
   readonly serviceEndpoints: readonly ServiceEndpoint[];
   /** The service functions, their alarms and CodeDeploy. */
@@ -109,6 +112,9 @@ export async function startLocalControlPlane(options: LocalOptions): Promise<Loc
       new TemplateResolver(templates, { region, accountId: LOCAL_ACCOUNT_ID, edgeEndpoint: edge.endpoint }),
     );
 
+    const notifications = new LocalNotifications(edge.endpoint, inventory);
+    notifications.mount(edge);
+
     const dynamo = await startDynalite({ path: join(dataDir, 'dynamodb') });
     stops.push(() => dynamo.close());
     edge.proxyDynamoDb(dynamo.endpoint);
@@ -119,7 +125,8 @@ export async function startLocalControlPlane(options: LocalOptions): Promise<Loc
       file: join(dataDir, 'secrets.json'),
       region,
       accountId: LOCAL_ACCOUNT_ID,
-      env: options.env ?? process.env,
+      // Webhook secrets point at the recording fake, unless a GANTRY_SECRET_* variable says otherwise.
+      env: { ...notifications.secretOverrides(), ...(options.env ?? process.env) },
     });
     edge.mount(secrets);
     edge.mount(
@@ -169,7 +176,7 @@ export async function startLocalControlPlane(options: LocalOptions): Promise<Loc
     edge.mount(sqs);
 
     const functions = new LocalFunctions({
-      functions: inventory.functions.map((f) => withLocalStatusApis(f, providers.url)),
+      functions: inventory.functions.map((f) => notifications.withLocalEnv(withLocalStatusApis(f, providers.url))),
       runtimeEnvironment: runtimeEnvironment(edge.endpoint, region),
       log: options.log ?? (() => undefined),
     });
@@ -261,6 +268,7 @@ export async function startLocalControlPlane(options: LocalOptions): Promise<Loc
       sqs,
       codeBuild,
       providers,
+      notifications,
       serviceEndpoints: deployer.endpoints,
       deployer,
       timeScale,
