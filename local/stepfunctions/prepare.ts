@@ -20,7 +20,13 @@ export type SyntheticState =
       /** Every wait is this many times shorter than the definition says (local time compression). */
       readonly timeScale: number;
     }
-  | { readonly kind: 'constant'; readonly name: string; readonly value: JsonValue };
+  | { readonly kind: 'constant'; readonly name: string; readonly value: JsonValue }
+  | {
+      readonly kind: 'hash';
+      readonly name: string;
+      /** Parameters (by key) that are `States.Hash(<path>, <algorithm>)`: the engine's SHA-256 is wrong past 55 bytes. */
+      readonly hashes: Readonly<Record<string, string>>;
+    };
 
 /** A definition ready for the engine, with the states the emulator runs itself. */
 export interface PreparedDefinition {
@@ -170,13 +176,42 @@ function prepareWait(name: string, state: JsonObject, { synthetic, timeScale }: 
   return syntheticTask(state, ['Comment', 'InputPath', 'OutputPath', 'Next', 'End'], parameters);
 }
 
+/** `States.Hash(<path>, '<algorithm>')` as a whole parameter value (a nested intrinsic is not matched). */
+const HASH = /^States\.Hash\((\$[^,()']*),\s*'(MD5|SHA-1|SHA-256|SHA-384|SHA-512)'\)$/;
+
 function preparePass(name: string, state: JsonObject, { synthetic }: Preparation): JsonObject {
+  const hashed = hashParameters(state.Parameters);
+  if (hashed !== undefined) {
+    // The engine pads a message of 56 bytes or more wrongly, so its hashes of long strings differ
+    // from AWS's: the emulator hashes them (the engine still evaluates each path).
+    synthetic.set(name, { kind: 'hash', name, hashes: hashed.hashes });
+    return withoutRootResultPath(
+      syntheticTask(state, ['Comment', 'InputPath', 'ResultPath', 'OutputPath', 'Next', 'End'], hashed.parameters),
+    );
+  }
   const result = state.Result;
   if (!('Result' in state) || result === undefined || result) return withoutRootResultPath(state);
   synthetic.set(name, { kind: 'constant', name, value: result });
   return withoutRootResultPath(
     syntheticTask(state, ['Comment', 'InputPath', 'ResultPath', 'OutputPath', 'Next', 'End'], undefined),
   );
+}
+
+function hashParameters(
+  parameters: JsonValue | undefined,
+): { parameters: JsonObject; hashes: Record<string, string> } | undefined {
+  if (!isJsonObject(parameters)) return undefined;
+  const hashes: Record<string, string> = {};
+  const rewritten: JsonObject = {};
+  for (const [key, value] of Object.entries(parameters)) {
+    const match = key.endsWith('.$') && typeof value === 'string' ? HASH.exec(value) : null;
+    if (match === null || value === undefined) rewritten[key] = value as JsonValue;
+    else {
+      hashes[key.slice(0, -2)] = match[2] ?? 'SHA-256';
+      rewritten[key] = match[1] ?? '$';
+    }
+  }
+  return Object.keys(hashes).length === 0 ? undefined : { parameters: rewritten, hashes };
 }
 
 function syntheticTask(state: JsonObject, keep: readonly string[], parameters: JsonObject | undefined): JsonObject {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { isJsonObject, type JsonValue } from '../eventbridge/json';
 import { StatesRuntimeFailure } from './errors';
 import { MAX_TIMER_SECONDS, type SyntheticState } from './prepare';
@@ -9,7 +10,31 @@ const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d
 /** Runs a state the emulator took over from the engine (see SyntheticState). */
 export function runSynthetic(state: SyntheticState, input: JsonValue, signal: AbortSignal): Promise<JsonValue> {
   if (state.kind === 'constant') return Promise.resolve(state.value);
+  if (state.kind === 'hash') return Promise.resolve(hashed(state.hashes, input));
   return waitFor(input, state.timeScale, signal);
+}
+
+const NODE_ALGORITHMS: Readonly<Record<string, string>> = {
+  MD5: 'md5',
+  'SHA-1': 'sha1',
+  'SHA-256': 'sha256',
+  'SHA-384': 'sha384',
+  'SHA-512': 'sha512',
+};
+
+/** A Pass state's parameters with each `States.Hash` computed as AWS does (hex of the UTF-8 string). */
+function hashed(hashes: Readonly<Record<string, string>>, parameters: JsonValue): JsonValue {
+  if (!isJsonObject(parameters)) throw new StatesRuntimeFailure('Pass state parameters are missing');
+  const out = { ...parameters };
+  for (const [key, algorithm] of Object.entries(hashes)) {
+    const value = parameters[key];
+    if (typeof value !== 'string')
+      throw new StatesRuntimeFailure(`States.Hash of ${key}: the value to hash is not a string`);
+    out[key] = createHash(NODE_ALGORITHMS[algorithm] ?? 'sha256')
+      .update(value, 'utf8')
+      .digest('hex');
+  }
+  return out;
 }
 
 /** A Wait (scaled down by `timeScale`); the engine's copy hands it `{input, seconds | timestamp}`. */

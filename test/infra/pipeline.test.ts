@@ -347,11 +347,24 @@ describe('the widgets pipeline state machine', () => {
 describe('admission', () => {
   it('names each run after its event and its pipeline (SHA-256 of `<pipeline>#<event id>`, as admissionName computes) and ignores a run that already exists', () => {
     const asl = definition('StartRun');
+    expect(asl.StartAt).toBe('NameRun');
+    expect(asl.States.NameRun).toMatchObject({
+      Type: 'Pass',
+      Parameters: { 'value.$': "States.Format('widgets#{}', $.source.eventId)" },
+      ResultPath: '$.runKey',
+      Next: 'HashRunKey',
+    });
+    expect(asl.States.HashRunKey).toMatchObject({
+      Type: 'Pass',
+      Parameters: { 'value.$': "States.Hash($.runKey.value, 'SHA-256')" },
+      ResultPath: '$.runName',
+      Next: 'StartRun',
+    });
     expect(asl.States.StartRun).toMatchObject({
       Resource: 'arn:aws:states:::states:startExecution',
       Parameters: {
         StateMachineArn: 'arn:aws:states:eu-west-1:123456789012:stateMachine:gantry-pipeline-widgets',
-        'Name.$': "States.Hash(States.Format('widgets#{}', $.source.eventId), 'SHA-256')",
+        'Name.$': '$.runName.value',
         Input: {
           'trigger.$': '$.trigger',
           'source.$': '$.source',

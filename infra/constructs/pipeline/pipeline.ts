@@ -23,6 +23,7 @@ import {
   JitterType,
   JsonPath,
   LogLevel,
+  Pass,
   StateMachine,
   StateMachineType,
   Succeed,
@@ -241,12 +242,21 @@ export class Pipeline extends Construct {
    */
   private admissionStateMachine(pipeline: string): StateMachine {
     const states = new Construct(this, 'AdmissionStates');
+    // The key is formatted in one state and hashed in the next, each a Pass of one intrinsic: local
+    // mode's engine hashes strings past 55 bytes wrongly, and its emulator hashes such a Pass itself.
+    const key = new Pass(states, 'NameRun', {
+      parameters: {
+        value: JsonPath.format(`${pipeline}#{}`, JsonPath.stringAt(admissionPath('source', 'eventId'))),
+      },
+      resultPath: '$.runKey',
+    });
+    const hash = new Pass(states, 'HashRunKey', {
+      parameters: { value: JsonPath.hash(JsonPath.stringAt('$.runKey.value'), 'SHA-256') },
+      resultPath: '$.runName',
+    });
     const start = new StepFunctionsStartExecution(states, 'StartRun', {
       stateMachine: this.stateMachine,
-      name: JsonPath.hash(
-        JsonPath.format(`${pipeline}#{}`, JsonPath.stringAt(admissionPath('source', 'eventId'))),
-        'SHA-256',
-      ),
+      name: JsonPath.stringAt('$.runName.value'),
       input: TaskInput.fromObject({
         trigger: JsonPath.stringAt(admissionPath('trigger')),
         source: JsonPath.objectAt(admissionPath('source')),
@@ -270,7 +280,7 @@ export class Pipeline extends Construct {
     });
     return new StateMachine(this, 'Admission', {
       stateMachineType: StateMachineType.EXPRESS,
-      definitionBody: DefinitionBody.fromChainable(start),
+      definitionBody: DefinitionBody.fromChainable(key.next(hash).next(start)),
       tracingEnabled: true,
       logs: {
         destination: new LogGroup(this, 'AdmissionLogs', {
@@ -296,7 +306,11 @@ export class Pipeline extends Construct {
         ruleName: `gantry-${config.name}-${trigger}`,
         eventBus: props.bus,
         description: `Gantry pipeline ${config.name}: ${trigger}`,
-        eventPattern: { source: [SOURCE_EVENT_SOURCE], detailType: [detailType], detail: { provider, repository, ...detail } },
+        eventPattern: {
+          source: [SOURCE_EVENT_SOURCE],
+          detailType: [detailType],
+          detail: { provider, repository, ...detail },
+        },
       });
       r.addTarget(
         new SfnStateMachine(this.admission, {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -191,6 +192,14 @@ describe('running definitions as AWS does', () => {
   const MACHINES = [
     machine('root-result', single({ ...pass, Result: { replaced: true }, ResultPath: '$' })),
     machine('falsy-result', single({ ...pass, Result: false, ResultPath: '$.flag' })),
+    machine(
+      'hash',
+      single({
+        ...pass,
+        Parameters: { 'sha.$': "States.Hash($.text, 'SHA-256')", 'md5.$': "States.Hash($.text, 'MD5')", kept: 1 },
+        ResultPath: '$.out',
+      }),
+    ),
     machine('wait-paths', {
       StartAt: 'Seconds',
       States: {
@@ -258,6 +267,17 @@ describe('running definitions as AWS does', () => {
 
   it('replaces the input with ResultPath "$"', async () => {
     expect((await run('root-result', { old: 1 })).output).toBe('{"replaced":true}');
+  });
+
+  it('hashes as AWS does, strings of 56 bytes and more included (the engine pads those wrongly)', async () => {
+    for (const text of ['short', 'sample-service#github:18428c8b-fca3-4d96-a72e-353dcd68600c:0', 'x'.repeat(200)]) {
+      const { output } = await run('hash', { text });
+      expect(JSON.parse(output ?? '{}').out).toEqual({
+        sha: createHash('sha256').update(text).digest('hex'),
+        md5: createHash('md5').update(text).digest('hex'),
+        kept: 1,
+      });
+    }
   });
 
   it('keeps a falsy Pass Result', async () => {
