@@ -1,12 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { localPush } from '../../cli/local/push';
 import { git } from '../../cli/local/sample-repo';
 import type { Provider } from '../../events';
 import type { GantryConfig, PipelineConfig } from '../../infra/config/schema';
 import { readLocalSecret } from '../../local/secretsmanager';
 import type { RunRecord } from '../../shared/runs/model';
 import { adapterFor } from '../../shared/webhooks/normalize';
+import { commitOn } from '../support/faults';
 import { edgeClientConfig, eventually, startTestPlane, type TestPlane } from '../support/local';
 
 /** Both fixtures push 9b8e7d6c… to main; the test pushes the sample repository's main instead. */
@@ -142,6 +144,38 @@ describe.each([
     const statuses = t.plane.providers.statuses().filter((s) => s.provider === provider && s.commit === head);
     expect(statuses.map((s) => s.state)).toEqual(['pending', 'success']);
     expect(statuses.at(-1)).toMatchObject({ context: `gantry/${pipeline}`, providerState: providerSuccess });
+  }, 120_000);
+});
+
+describe.each([
+  ['gitlab', 'gitlab-service', GITLAB_REPOSITORY],
+  ['azure-devops', 'azure-service', AZURE_REPOSITORY],
+] as const)('gantry local push to a %s pipeline', (provider, pipeline, repository) => {
+  it("sends the provider's own push with its own authentication, and the run builds from the snapshot and succeeds", async () => {
+    const commit = commitOn(t.repo(), 'main', `local push to ${provider}`);
+    const pushed = await localPush({
+      config: t.config,
+      webhookUrl: t.plane.webhookUrl,
+      awsEndpoint: t.plane.awsEndpoint,
+      secretsFile: join(t.dataDir, 'secrets.json'),
+      repoDir: t.repo(),
+      branch: 'main',
+      repository,
+    });
+    expect({ status: pushed.status, pipeline: pushed.pipeline.name }).toEqual({ status: 202, pipeline });
+    expect(pushed.push.after).toBe(commit);
+
+    const run = await endedRun(pipeline, commit);
+    expect({ status: run.status, failure: run.failure }).toEqual({ status: 'SUCCEEDED', failure: undefined });
+    const build = t.plane.codeBuild.getBuild(run.build?.id ?? '');
+    expect(build.source.type).toBe('S3');
+    expect(build.source.location).toMatch(new RegExp(`/sources/${pipeline}/${commit}/[0-9a-f]{64}\\.zip$`));
+    const archives = t.plane.providers
+      .requests()
+      .filter((r) => r.method === 'GET' && r.path.startsWith(`/${provider}/`) && r.path.includes(commit));
+    expect(archives).toHaveLength(1);
+    const statuses = t.plane.providers.statuses().filter((s) => s.provider === provider && s.commit === commit);
+    expect(statuses.map((s) => s.state)).toEqual(['pending', 'success']);
   }, 120_000);
 });
 
