@@ -90,10 +90,36 @@ export async function localDemo(options: { dataDir?: string }): Promise<void> {
   out(
     `   a user polling the preview URL the whole time: ${seen.total} requests, ${seen.down} unanswered (the stable URL was never down), ${seen.errors} 500s from the canary before it was rolled back`,
   );
+  out('\n7. What people heard (the notifications configured in gantry.config.yaml, recorded locally)');
+  await showNotifications(info);
   out(
     `\nDone in ${((Date.now() - started) / 1000).toFixed(1)} s. Look closer with \`npx gantry runs list\` and \`npx gantry runs show <run>\`;`,
   );
   out('the control plane terminal shows every function log line.');
+}
+
+interface HeardNotification {
+  readonly kind: string;
+  readonly target: string;
+  readonly body: {
+    readonly text?: string;
+    readonly subject?: string;
+    readonly attachments?: { readonly content?: { readonly body?: { readonly text?: string }[] } }[];
+  } | null;
+}
+
+/** Every message the local Slack, Teams and SNS stand-ins took, one line each. */
+async function showNotifications(info: RuntimeInfo): Promise<void> {
+  const res = await fetch(`${info.awsEndpoint}/_gantry/notifications`);
+  const { notifications } = (await res.json()) as { notifications: HeardNotification[] };
+  if (notifications.length === 0) out('   none (no target of gantry.config.yaml asked for these events)');
+  for (const n of notifications) {
+    // Slack's text, SNS's subject, a Teams card's first block.
+    const headline =
+      n.body?.text ?? n.body?.subject ?? n.body?.attachments?.[0]?.content?.body?.[0]?.text ?? JSON.stringify(n.body);
+    out(`   ${n.kind.padEnd(6)} ${n.target.padEnd(14)} ${headline.replaceAll('*', '')}`);
+  }
+  out(`   (all of them: curl ${info.awsEndpoint}/_gantry/notifications)`);
 }
 
 /** Sends a delivery and shows the answer and what the bus did with it. */

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeExecutionCommand, type DescribeExecutionCommandOutput, SFNClient } from '@aws-sdk/client-sfn';
-import { githubPushPayload } from '../../cli/local/github-push';
+import { githubPushPayload } from '../../cli/local/push-payloads';
 import { git } from '../../cli/local/sample-repo';
 import { connectionSecretName, type GantryConfig, GantryConfigSchema } from '../../infra/config/schema';
 import { pipelineStateMachineName } from '../../infra/constructs/pipeline/names';
