@@ -1,5 +1,5 @@
 import { buildGantryApp } from '../app';
 import { loadGantryConfig } from '../config/load';
 
-/** `cdk synth` entry: environment-agnostic stacks built from gantry.config.yaml. */
-buildGantryApp({ config: loadGantryConfig(process.env.GANTRY_CONFIG ?? undefined) }).app.synth();
+/** `cdk synth` entry: environment-agnostic stacks built from the config GANTRY_CONFIG names (default gantry.config.yaml). */
+buildGantryApp({ config: loadGantryConfig() }).app.synth();
