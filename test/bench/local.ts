@@ -95,7 +95,7 @@ async function startSample(bench: BenchPlane, load: LoadGenerator, seen: Set<str
   const run = await until(
     'the run to end',
     async () => {
-      const record = await bench.runs.get(runIdOf(sent.deliveryId));
+      const record = await bench.runs.get(runIdOf(repo.pipeline, sent.deliveryId));
       return record && !['QUEUED', 'RUNNING'].includes(record.status) ? record : undefined;
     },
     60_000,

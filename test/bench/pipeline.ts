@@ -66,11 +66,11 @@ async function push(bench: BenchPlane, load: LoadGenerator, repo: BenchRepo): Pr
   return { repo, deliveryId: sent.deliveryId, sentAt: sent.sentAt };
 }
 
-async function endedRun(bench: BenchPlane, deliveryId: string, everyMs = 20): Promise<RunRecord> {
+async function endedRun(bench: BenchPlane, pipeline: string, deliveryId: string, everyMs = 20): Promise<RunRecord> {
   const run = await until(
     'the run to end',
     async () => {
-      const record = await bench.runs.get(runIdOf(deliveryId));
+      const record = await bench.runs.get(runIdOf(pipeline, deliveryId));
       return record && !['QUEUED', 'RUNNING'].includes(record.status) ? record : undefined;
     },
     120_000,
@@ -114,7 +114,7 @@ export function stateDurations(events: readonly HistoryEvent[]): Map<string, num
 }
 
 async function timeline(bench: BenchPlane, sent: Sent): Promise<Timeline> {
-  const run = await endedRun(bench, sent.deliveryId);
+  const run = await endedRun(bench, sent.repo.pipeline, sent.deliveryId);
   const executionArn = pipelineExecutionArn(bench, sent.repo.pipeline, sent.deliveryId);
   const execution = await until('the execution to end', async () => {
     const described = await describeExecution(bench, executionArn);
@@ -163,12 +163,12 @@ async function concurrentRound(
         const one = await push(bench, load, repo);
         sent.push(one);
         await until('the run to report', () => (reported(repo) > before ? true : undefined), 120_000, 5);
-        await endedRun(bench, one.deliveryId, 5);
+        await endedRun(bench, repo.pipeline, one.deliveryId, 5);
       }
     }),
   );
   const first = Math.min(...sent.map((s) => s.sentAt));
-  const runs = await Promise.all(sent.map((s) => endedRun(bench, s.deliveryId)));
+  const runs = await Promise.all(sent.map((s) => endedRun(bench, s.repo.pipeline, s.deliveryId)));
   const last = Math.max(...runs.map((r) => Date.parse(r.endedAt ?? '')));
   return { sent, runsPerSecond: (sent.length / (last - first)) * 1000 };
 }

@@ -3,7 +3,7 @@
  * a temporary folder, each with a buildspec that does nothing and no gate that needs a report,
  * so what is timed is Gantry's own work around a build, not the build.
  */
-import { createHash } from 'node:crypto';
+
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,7 @@ import type { LogSink } from '../../local/lambda/functions';
 import { type LocalControlPlane, startLocalControlPlane } from '../../local/runtime';
 import { readLocalSecret } from '../../local/secretsmanager';
 import { documentClient } from '../../shared/aws/clients';
+import { admissionName } from '../../shared/pipelines/start';
 import { DynamoDbRunStore } from '../../shared/runs/store';
 import { COUNTER, type DeliverySpec } from './loadgen';
 
@@ -168,14 +169,14 @@ export function pushDelivery(
   return { secret: bench.secret, bodies, idPrefix };
 }
 
-/** The pipeline execution admission starts for a delivery: named SHA-256 of the event id. */
+/** The pipeline execution admission starts for a delivery: named after the pipeline and the event id. */
 export function pipelineExecutionArn(bench: BenchPlane, pipeline: string, deliveryId: string): string {
-  return `arn:aws:states:${bench.plane.region}:000000000000:execution:${pipelineStateMachineName(pipeline)}:${runIdOf(deliveryId)}`;
+  return `arn:aws:states:${bench.plane.region}:000000000000:execution:${pipelineStateMachineName(pipeline)}:${runIdOf(pipeline, deliveryId)}`;
 }
 
-/** A run's id (and its execution's name): SHA-256 of the event id, the delivery's first event. */
-export function runIdOf(deliveryId: string): string {
-  return createHash('sha256').update(`github:${deliveryId}:0`).digest('hex');
+/** A run's id (and its execution's name), as admission names it for the delivery's first event. */
+export function runIdOf(pipeline: string, deliveryId: string): string {
+  return admissionName(pipeline, `github:${deliveryId}:0`);
 }
 
 export async function describeExecution(

@@ -1,5 +1,4 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +11,7 @@ import { ensureSampleRepo } from '../../cli/local/sample-repo';
 import { loadGantryConfig } from '../../infra/config/load';
 import { type RuntimeInfo, readRuntimeInfo } from '../../local/discovery';
 import { documentClient } from '../../shared/aws/clients';
+import { admissionName } from '../../shared/pipelines/start';
 import { eventually } from '../support/local';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -76,7 +76,7 @@ describe('a delivery answered 202 survives kill -9 of the control plane', () => 
     );
     expect(record.Item).toMatchObject({ state: expect.stringMatching(/published|dead_lettered/) });
 
-    const name = createHash('sha256').update(`github:${deliveryId}:0`).digest('hex');
+    const name = admissionName('sample-service', `github:${deliveryId}:0`);
     const machine = `arn:aws:states:${after.region}:000000000000:stateMachine:gantry-pipeline-sample-service`;
     const outcome = await eventually('the run to exist, or the delivery to be dead-lettered', async () => {
       const executions =

@@ -1,12 +1,12 @@
-import { createHash } from 'node:crypto';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, TestEventPatternCommand } from '@aws-sdk/client-eventbridge';
 import { DescribeExecutionCommand, ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { admissionName } from '../../shared/pipelines/start';
 import { edgeClientConfig, eventually, finishedRun, startTestPlane, type TestPlane } from '../support/local';
 
 /** The execution name admission derives from an event: SHA-256 of its event id. */
-const runName = (deliveryId: string) => createHash('sha256').update(`github:${deliveryId}:0`).digest('hex');
+const runName = (deliveryId: string) => admissionName('sample-service', `github:${deliveryId}:0`);
 
 describe('local mode, end to end over HTTP', () => {
   let t: TestPlane;
