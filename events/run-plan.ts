@@ -26,6 +26,13 @@ export type PlanRequest = z.infer<typeof PlanRequestSchema>;
 export const ChangeStartSchema = z.object({ trigger: z.enum(TRIGGERS), source: SourceEventSchema });
 export type ChangeStart = z.infer<typeof ChangeStartSchema>;
 
+/** The admission machine's state: the change, and the run's name as it is worked out (`<pipeline>#<event id>`, then its SHA-256). */
+export const AdmissionStateSchema = ChangeStartSchema.extend({
+  runKey: z.object({ value: z.string() }).optional(),
+  runName: z.object({ value: z.string() }).optional(),
+});
+export type AdmissionState = z.infer<typeof AdmissionStateSchema>;
+
 /** A pipeline execution's whole input: a change's (from admission), or a rollback's run id (from the operator API). */
 export const PipelineStartSchema = z.union([
   z.object({ rollback: z.object({ runId: z.string().min(1) }) }),

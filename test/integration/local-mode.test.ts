@@ -77,7 +77,7 @@ describe('local mode, end to end over HTTP', () => {
 
   it('answers TestEventPattern with the matcher the local bus uses', async () => {
     const rule = t.plane.inventory.rules.find((r) => r.name === 'gantry-sample-service-push');
-    const event = (branch: string) =>
+    const event = (branch: string, provider = 'github') =>
       JSON.stringify({
         id: '1',
         account: '000000000000',
@@ -86,17 +86,19 @@ describe('local mode, end to end over HTTP', () => {
         region: 'us-east-1',
         resources: [],
         'detail-type': 'Source Push',
-        detail: { repository: { fullName: 'gantry-demo/sample-service' }, branch },
+        detail: { provider, repository: { fullName: 'gantry-demo/sample-service' }, branch },
       });
     const eb = new EventBridgeClient(edgeClientConfig(t.plane));
-    const verdict = async (branch: string) =>
+    const verdict = async (branch: string, provider?: string) =>
       (
         await eb.send(
-          new TestEventPatternCommand({ Event: event(branch), EventPattern: JSON.stringify(rule?.pattern) }),
+          new TestEventPatternCommand({ Event: event(branch, provider), EventPattern: JSON.stringify(rule?.pattern) }),
         )
       ).Result;
     expect(await verdict('release/2.0')).toBe(true);
     expect(await verdict('feature/x')).toBe(false);
+    // The same repository name at another provider is another repository.
+    expect(await verdict('release/2.0', 'gitlab')).toBe(false);
   });
 
   it('answers an operation it does not emulate with UnknownOperationException, never a silent success', async () => {

@@ -32,8 +32,8 @@ import {
 import { StepFunctionsStartExecution } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import {
+  type AdmissionState,
   type BuildTrust,
-  type ChangeStart,
   DETAIL_TYPES,
   jsonPathIn,
   type PipelineDefinition,
@@ -95,7 +95,7 @@ export function laneWait(definition: PipelineDefinition, buildTimeout: Duration)
 }
 
 /** A JSONPath into the admission state machine's input: the change's start, as the trigger rules send it. */
-const admissionPath = jsonPathIn<ChangeStart>();
+const admissionPath = jsonPathIn<AdmissionState>();
 
 const COMPUTE: Record<PipelineConfig['build']['computeSize'], ComputeType> = {
   small: ComputeType.SMALL,
@@ -248,15 +248,15 @@ export class Pipeline extends Construct {
       parameters: {
         value: JsonPath.format(`${pipeline}#{}`, JsonPath.stringAt(admissionPath('source', 'eventId'))),
       },
-      resultPath: '$.runKey',
+      resultPath: admissionPath('runKey'),
     });
     const hash = new Pass(states, 'HashRunKey', {
-      parameters: { value: JsonPath.hash(JsonPath.stringAt('$.runKey.value'), 'SHA-256') },
-      resultPath: '$.runName',
+      parameters: { value: JsonPath.hash(JsonPath.stringAt(admissionPath('runKey', 'value')), 'SHA-256') },
+      resultPath: admissionPath('runName'),
     });
     const start = new StepFunctionsStartExecution(states, 'StartRun', {
       stateMachine: this.stateMachine,
-      name: JsonPath.stringAt('$.runName.value'),
+      name: JsonPath.stringAt(admissionPath('runName', 'value')),
       input: TaskInput.fromObject({
         trigger: JsonPath.stringAt(admissionPath('trigger')),
         source: JsonPath.objectAt(admissionPath('source')),

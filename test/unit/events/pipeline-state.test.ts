@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import {
-  ChangeStartSchema,
+  AdmissionStateSchema,
   GateEvaluationSchema,
   type PipelineState,
   PipelineStateSchema,
@@ -137,7 +137,7 @@ function undeclared(schema: z.ZodType, found: { at: string; path: string }[]): s
 describe('the synthesized state machines', () => {
   const machines = stateMachineDefinitions(synthGantry()).all();
   const pipelines = machines.filter(({ asl }) => asl.StartAt === 'ResolvePlan');
-  const admissions = machines.filter(({ asl }) => asl.StartAt === 'StartRun');
+  const admissions = machines.filter(({ asl }) => asl.StartAt === 'NameRun');
 
   it('are found: a pipeline and its admission per pipeline of the config', () => {
     expect(pipelines).toHaveLength(2);
@@ -163,7 +163,7 @@ describe('the synthesized state machines', () => {
     for (const { id, asl } of admissions) {
       const found = statePaths(asl.States);
       expect(found.map((p) => p.path)).toContain('$.source.eventId');
-      expect({ id, undeclared: undeclared(ChangeStartSchema, found) }).toEqual({ id, undeclared: [] });
+      expect({ id, undeclared: undeclared(AdmissionStateSchema, found) }).toEqual({ id, undeclared: [] });
     }
   });
 
