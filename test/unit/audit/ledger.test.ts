@@ -196,7 +196,10 @@ describe('the audit ledger on DynamoDB (dynalite)', () => {
     });
 
     it('a writer too slow to append within its claim gives up, and the writer that takes over writes the record once', async () => {
-      const timings = { writeMs: 200, leaseMs: 600 };
+      // A gives up 200 ms after its claim; B takes a claim over after 600 ms but is never rushed itself
+      // (a loaded machine may take longer than 200 ms for B's own put).
+      const timingsA = { writeMs: 200, leaseMs: 600 };
+      const timingsB = { writeMs: 30_000, leaseMs: 600 };
       // Writer A's event put is held up (throttling, the SDK's retries) well past its write window.
       const slow = new Proxy(db, {
         get(target, property, receiver) {
@@ -215,10 +218,10 @@ describe('the audit ledger on DynamoDB (dynalite)', () => {
           };
         },
       });
-      const a = new DynamoDbAuditLedger(slow, table, { onceTimings: timings }).append(keyed());
+      const a = new DynamoDbAuditLedger(slow, table, { onceTimings: timingsA }).append(keyed());
       const failedA = expect(a).rejects.toThrow();
       await new Promise((resolve) => setTimeout(resolve, 100));
-      const b = await new DynamoDbAuditLedger(db, table, { onceTimings: timings }).append(keyed());
+      const b = await new DynamoDbAuditLedger(db, table, { onceTimings: timingsB }).append(keyed());
       await failedA;
       await new Promise((resolve) => setTimeout(resolve, 1_600));
       expect(b.seq).toBe(1);
