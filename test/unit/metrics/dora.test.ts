@@ -1,5 +1,5 @@
-import type { AuditEvent } from '../../../events';
 import { doraTable } from '../../../cli/metrics';
+import type { AuditEvent } from '../../../events';
 import { computeDora, percentile } from '../../../shared/metrics/dora';
 
 /** A small ledger, built record by record; ids say what each record is, so counted ids read as facts. */
@@ -277,7 +277,9 @@ describe('DORA metrics from the ledger', () => {
   it('prints a row per pipeline and environment, and the total, each figure with its band', () => {
     const text = doraTable(computeDora(week().events, PERIOD));
     expect(text).toContain('Delivery metrics 2026-11-01 → 2026-11-08 (7 days; failure window 24 h)');
-    expect(text).toMatch(/^shop\s+prod\s+5\s+0\.71 high\s+4\s+2 h \/ 6 h elite\s+33% \(2\/6\) low\s+2\.5 h high\s+33% \(2\/6\)$/m);
+    expect(text).toMatch(
+      /^shop\s+prod\s+5\s+0\.71 high\s+4\s+2 h \/ 6 h elite\s+33% \(2\/6\) low\s+2\.5 h high\s+33% \(2\/6\)$/m,
+    );
     expect(text).toMatch(/^shop\s+staging\s+1\s/m);
     expect(text).toMatch(/^all\s+6\s/m);
     expect(doraTable(computeDora([], PERIOD))).toContain('No deployments in this period.');

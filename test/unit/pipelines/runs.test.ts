@@ -45,7 +45,11 @@ describe('pipeline runs', () => {
       const admissions = new MemoryAdmissions();
       const deps = { ...f.deps, admissions };
       const arn = (name: string) => `arn:aws:states:us-east-1:123456789012:execution:gantry-pipeline-widgets:${name}`;
-      const resolve = (source: SourceEvent, trigger: Trigger = 'push', name = admissionName(DEFINITION.name, source.eventId)) =>
+      const resolve = (
+        source: SourceEvent,
+        trigger: Trigger = 'push',
+        name = admissionName(DEFINITION.name, source.eventId),
+      ) =>
         resolveRun(deps, {
           pipeline: DEFINITION,
           execution: { id: arn(name), name },
