@@ -39,6 +39,8 @@ export interface MonitoringProps {
   readonly receiver: IFunction;
   readonly webhookDeadLetters: IQueue;
   readonly triggerDeadLetters: IQueue;
+  /** The notifier's, when the config has notifications. */
+  readonly notificationDeadLetters?: IQueue;
   readonly pipelines: readonly MonitoredPipeline[];
   /** The function that signs audit checkpoints. */
   readonly checkpoints: IFunction;
@@ -102,7 +104,7 @@ export class Monitoring extends Construct {
   }
 
   private deadLetterAlarms(props: MonitoringProps): Metric[] {
-    const queues = [
+    const queues: [string, IQueue, string][] = [
       [
         'webhook',
         props.webhookDeadLetters,
@@ -113,7 +115,13 @@ export class Monitoring extends Construct {
         props.triggerDeadLetters,
         'events a rule could not deliver: a change that started no run, or a deployment event (redrive: gantry dlq redrive --queue triggers)',
       ],
-    ] as const;
+    ];
+    if (props.notificationDeadLetters !== undefined)
+      queues.push([
+        'notification',
+        props.notificationDeadLetters,
+        'run events the notifier could not send after its retries (nobody was told; the ledger has the facts)',
+      ]);
     return queues.map(([name, queue, what]) => {
       const metric = queue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: PERIOD });
       this.alarm(`${name}-dlq-not-empty`, metric, `The ${name} dead-letter queue holds ${what}.`);

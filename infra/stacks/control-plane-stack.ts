@@ -131,6 +131,7 @@ export class GantryControlPlaneStack extends Stack {
       receiver: this.ingress.receiver.function,
       webhookDeadLetters: this.ingress.deadLetterQueue,
       triggerDeadLetters,
+      ...(this.notifications ? { notificationDeadLetters: this.notifications.deadLetterQueue } : {}),
       pipelines: config.pipelines.flatMap(({ name }, i) => {
         const pipeline = this.pipelines[i];
         return pipeline ? [{ name, run: pipeline.stateMachine, admission: pipeline.admission }] : [];

@@ -75,6 +75,23 @@ describe('Notifications construct', () => {
     });
   });
 
+  it('alarms when the notifier’s dead-letter queue holds a message (nobody was told) or one nears expiry', () => {
+    const dlq = Object.keys(t.findResources('AWS::SQS::Queue')).filter((id) =>
+      id.startsWith('NotificationsDeadLetterQueue'),
+    );
+    expect(dlq).toHaveLength(1);
+    for (const [name, metric] of [
+      ['gantry-notification-dlq-not-empty', 'ApproximateNumberOfMessagesVisible'],
+      ['gantry-notification-dlq-expiring', 'ApproximateAgeOfOldestMessage'],
+    ]) {
+      t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: name,
+        MetricName: metric,
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlq[0], 'QueueName'] } }],
+      });
+    }
+  });
+
   it('hands the notifier its targets with their filters and rates, and no webhook URL', () => {
     const text = envText(t, NOTIFY_ENV.targets);
     expect(text).toContain('"name":"releases"');
