@@ -11,6 +11,8 @@ export const RuntimeInfoSchema = z.object({
   webhookUrl: z.string(),
   awsEndpoint: z.string(),
   dataDir: z.string(),
+  /** The config file it runs (absolute), so `gantry local push` and the demo read the same one. */
+  configFile: z.string().optional(),
   /** Each service alias's stable URL. */
   services: z.array(z.object({ functionName: z.string(), alias: z.string(), url: z.string() })).optional(),
 });

@@ -34,6 +34,8 @@ export const LOCAL_ACCOUNT_ID = '000000000000';
 
 export interface LocalOptions {
   readonly config: GantryConfig;
+  /** Where `config` was read from, told to the CLI through runtime.json. */
+  readonly configFile?: string;
   /** @default '.gantry' */
   readonly dataDir?: string;
   readonly host?: string;
@@ -253,6 +255,7 @@ export async function startLocalControlPlane(options: LocalOptions): Promise<Loc
       webhookUrl: frontDoor.url,
       awsEndpoint: edge.endpoint,
       dataDir,
+      ...(options.configFile === undefined ? {} : { configFile: options.configFile }),
       services: deployer.endpoints.map(({ functionName, alias, url }) => ({ functionName, alias, url })),
     });
     stops.push(() => removeRuntimeInfo(dataDir));

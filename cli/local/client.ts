@@ -29,9 +29,10 @@ export async function sendDelivery(
   payload: unknown,
   options: { eventName?: string; deliveryId?: string; secret?: string } = {},
 ): Promise<SentDelivery> {
-  const config = loadCliConfig();
+  const config = loadCliConfig(info.configFile);
   const connection = config.connections.find((c) => c.name === connectionName);
-  if (connection === undefined) throw new UsageError(`no connection named ${connectionName} in gantry.config.yaml`);
+  if (connection === undefined)
+    throw new UsageError(`no connection named ${connectionName} in ${info.configFile ?? 'the config'}`);
   const stored = readLocalSecret(join(info.dataDir, 'secrets.json'), connectionSecretName(connection), process.env);
   const secret = options.secret ?? (JSON.parse(stored) as { webhookSecret: string }).webhookSecret;
   const adapter = adapterFor(connection.provider);

@@ -21,7 +21,7 @@ const out = (line = '') => process.stdout.write(`${line}\n`);
  */
 export async function localDemo(options: { dataDir?: string }): Promise<void> {
   const info = runningControlPlane(options.dataDir);
-  const config = loadCliConfig();
+  const config = loadCliConfig(info.configFile);
   const pipeline = config.pipelines.find((p) => p.source.repository === 'gantry-demo/sample-service');
   if (pipeline === undefined)
     throw new UsageError('the demo needs the sample-service pipeline of the default gantry.config.yaml');

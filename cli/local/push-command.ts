@@ -14,7 +14,7 @@ export async function pushCommand(
 ): Promise<void> {
   const info = runningControlPlane(options.dataDir);
   const result = await localPush({
-    config: loadCliConfig(),
+    config: loadCliConfig(info.configFile),
     webhookUrl: info.webhookUrl,
     awsEndpoint: info.awsEndpoint,
     secretsFile: join(info.dataDir, 'secrets.json'),

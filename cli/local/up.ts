@@ -1,5 +1,6 @@
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { PROVIDERS } from '../../events';
+import { configFilePath } from '../../infra/config/file';
 import { formatLogLine, LogFiles } from '../../local/logs/console';
 import { type LocalControlPlane, startLocalControlPlane } from '../../local/runtime';
 import type { UpOptions } from '../commands/local';
@@ -20,6 +21,7 @@ export async function localUp(options: UpOptions): Promise<void> {
     .then(() =>
       startLocalControlPlane({
         config,
+        configFile: resolve(configFilePath(options.config)),
         dataDir,
         port: options.port ?? portFromEnv('GANTRY_PORT', 4000),
         awsPort: options.awsPort ?? portFromEnv('GANTRY_AWS_PORT', 4566),

@@ -56,6 +56,8 @@ describe('a delivery answered 202 survives kill -9 of the control plane', () => 
   it('is on the bus with its target started, or in the dead-letter queue, after a restart; and its dedupe record is there', async () => {
     const first = startProcess(dataDir);
     const before = await running(dataDir, first);
+    // It says which config it runs, so `gantry local push` and the demo read that one.
+    expect(before.configFile).toBe(join(ROOT, 'gantry.config.yaml'));
     const repo = ensureSampleRepo(join(dataDir, 'repos', 'sample-service'));
     const deliveryId = 'crash-test-1';
     const pushed = await localPush({
