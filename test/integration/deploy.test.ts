@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { git } from '../../cli/local/sample-repo';
+import type { GantryConfig } from '../../infra/config/schema';
 import type { RunRecord } from '../../shared/runs/model';
 import { gantry } from '../support/cli';
 import { eventually, finishedRun, startTestPlane, type TestPlane } from '../support/local';
@@ -12,11 +13,24 @@ interface ServiceView {
 }
 
 /** Blue/green releases end to end: push → build → gates → CodeDeploy (local deployer) → run record, ledger, CLI. */
+function withLongDevCanary(config: GantryConfig): GantryConfig {
+  return {
+    ...config,
+    pipelines: config.pipelines.map((p) => ({
+      ...p,
+      environments: p.environments.map((e) =>
+        e.name === 'dev' && e.deploy ? { ...e, deploy: { ...e.deploy, strategy: 'Canary10Percent15Minutes' } } : e,
+      ),
+    })),
+  };
+}
+
 describe('releases through the local deployer', () => {
   let t: TestPlane;
-  // 60x: a 5-minute canary takes 5 s, long enough to stop it midway.
+  // 60x, and dev's canary held 15 minutes: 15 s in which `gantry runs cancel` (a new process, slow
+  // to start on a loaded machine) stops it midway. A 5-minute canary (5 s) once ended first.
   beforeAll(async () => {
-    t = await startTestPlane(undefined, { timeScale: 60 });
+    t = await startTestPlane(undefined, { timeScale: 60, configure: withLongDevCanary });
   }, 60_000);
   afterAll(() => t?.close());
 
