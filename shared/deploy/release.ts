@@ -300,8 +300,9 @@ export async function answerDeployment(
       await deps.executions.sendTaskFailure(deployment.taskToken, failure.name, failure.message);
     }
   } catch (error) {
-    // Answered by the earlier attempt that closed the deployment, which died before noting it.
-    if (!(closed === 'before' && isDeadToken(error))) throw error;
+    // Answered already: by an earlier attempt that died before noting it, or by the other path
+    // that saw the same end at the same time (an operator's cancel and CodeDeploy's Stopped event).
+    if (!isDeadToken(error)) throw error;
   }
   await deps.runs.markDeploymentAnswered(plan.runId, deps.clock());
   return true;

@@ -115,7 +115,8 @@ describe('releases through the local deployer', () => {
       '--data-dir',
       t.dataDir,
     );
-    expect(cancelled.stdout).toContain('deployment stopped');
+    // The whole result, so a refusal shows its stderr.
+    expect(cancelled).toMatchObject({ code: 0, stdout: expect.stringContaining('deployment stopped') });
     const run = await finishedRun(t, commit);
     expect(run.status).toBe('FAILED');
     expect(run.failure?.reason).toContain('wrong ticket');

@@ -253,6 +253,20 @@ describe('deploying a run through CodeDeploy', () => {
     expect(f.audit.records.map((r) => r.type)).toEqual(['security.forged_input']);
   });
 
+  it('closes a deployment whose task another path answered at the same moment, without failing', async () => {
+    const plan = await devRun();
+    await startDeployment(deps, plan, 'token-1', plan.executionArn);
+    cd.end('d-000000001', 'Stopped', 'stopped by ops', true);
+    // An operator's cancel and CodeDeploy's Stopped event both end it; the other answered the token first.
+    f.executions.refusedTokens.set('token-1', 'TaskTimedOut');
+    await expect(onDeploymentEvent(deps, await cd.getDeployment('d-000000001'), plan.runId)).resolves.toBe('answered');
+    expect((await f.runs.get(plan.runId))?.deployment).toMatchObject({
+      status: 'stopped',
+      answeredAt: expect.any(String),
+    });
+    expect(f.audit.records.filter((r) => r.type === 'deploy.rolled_back')).toHaveLength(1);
+  });
+
   it('a deployment event delivered twice, or retried after the ledger failed, records and answers the run once', async () => {
     const plan = await devRun();
     await startDeployment(deps, plan, 'token-1', plan.executionArn);
