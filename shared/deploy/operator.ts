@@ -203,14 +203,22 @@ export async function cancel(
   });
   const deployment = run.deployment;
   if (deployment?.status === 'in_progress' && deployment.deploymentId !== undefined) {
+    // Noted first, so the run fails with these words whether this call or CodeDeploy's Stopped event closes it.
+    const words = `stopped by ${actor}: ${reason}`;
+    await deps.runs.requestStop(run.runId, words, deps.clock());
     await deps.deploy.stopDeployment(deployment.deploymentId);
-    await answerDeployment(deps, run.plan, deployment, {
-      deploymentId: deployment.deploymentId,
-      status: 'Stopped',
-      description: '',
-      error: `stopped by ${actor}: ${reason}`,
-      rolledBack: true,
-    });
+    await answerDeployment(
+      deps,
+      run.plan,
+      { ...deployment, stopRequested: words },
+      {
+        deploymentId: deployment.deploymentId,
+        status: 'Stopped',
+        description: '',
+        error: words,
+        rolledBack: true,
+      },
+    );
     return { outcome: 'deployment_stopped' };
   }
   const now = deps.clock();

@@ -378,7 +378,8 @@ function failureOf(deployment: RunDeployment, info: DeploymentInfo): DeployError
   // The rollback first: reasons are shortened where they are shown, CodeDeploy's words can be long.
   const back =
     info.rolledBack && deployment.fromVersion ? `, traffic rolled back to version ${deployment.fromVersion}` : '';
-  const why = info.error ?? info.status.toLowerCase();
+  const why =
+    (info.status === 'Stopped' ? deployment.stopRequested : undefined) ?? info.error ?? info.status.toLowerCase();
   return info.status === 'Stopped'
     ? new DeployError('Gantry.DeploymentStopped', `deployment ${info.deploymentId} stopped${back}: ${why}`)
     : new DeployError('Gantry.DeploymentFailed', `deployment ${info.deploymentId} failed${back}: ${why}`);

@@ -39,6 +39,8 @@ export const RunDeploymentSchema = z.object({
   reason: z.string().optional(),
   /** Whether traffic went back to `fromVersion` (automatically or by a stop). */
   rolledBack: z.boolean().optional(),
+  /** An operator's stop, in their words: the reason the run fails with, whichever path closes it. */
+  stopRequested: z.string().optional(),
   /** When the Deploy task was told how the deployment ended (after `endedAt`: the two are two writes). */
   answeredAt: z.string().optional(),
 });

@@ -81,6 +81,8 @@ export interface RunStore {
   ): Promise<boolean>;
   /** Notes that the Deploy task was answered, so a repeated event does not answer it again. */
   markDeploymentAnswered(runId: string, at: Date): Promise<void>;
+  /** Notes an operator's stop on the open deployment before CodeDeploy is asked to stop it. */
+  requestStop(runId: string, words: string, at: Date): Promise<void>;
   /** The run that holds a lane and since when, or undefined when it is free (a strongly consistent read). */
   laneHolder(lane: string): Promise<LaneHolder | undefined>;
   /**
@@ -337,6 +339,18 @@ export class DynamoDbRunStore implements RunStore {
       if (isConditionFailure(error)) return false;
       throw error;
     }
+  }
+
+  async requestStop(runId: string, words: string, at: Date): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { runId },
+        UpdateExpression: 'SET deployment.stopRequested = :w, updatedAt = :now',
+        ConditionExpression: 'attribute_exists(deployment)',
+        ExpressionAttributeValues: { ':w': words, ':now': at.toISOString() },
+      }),
+    );
   }
 
   async markDeploymentAnswered(runId: string, at: Date): Promise<void> {
