@@ -1,8 +1,8 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { awsOperatorDeps } from '../../shared/deploy/wiring';
 import { httpOutcome, observedHandler } from '../../shared/lambda/handler';
 import { observability } from '../../shared/observability';
-import { answerOperatorRequest } from '../../shared/pipelines/operator-api';
+import { answerOperatorRequest } from '../../shared/operators/operator-api';
+import { awsOperatorDeps } from '../../shared/operators/wiring';
 
 const o11y = observability();
 const deps = awsOperatorDeps(o11y);

@@ -1,8 +1,8 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { httpOutcome, observedHandler } from '../../shared/lambda/handler';
-import { answerSlackAction } from '../../shared/notify/slack-actions';
-import { awsSlackDeps } from '../../shared/notify/slack-wiring';
 import { observability } from '../../shared/observability';
+import { answerSlackAction } from '../../shared/operators/slack-actions';
+import { awsSlackDeps } from '../../shared/operators/slack-wiring';
 
 const o11y = observability();
 const deps = awsSlackDeps(o11y);

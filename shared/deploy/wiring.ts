@@ -1,13 +1,10 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import { SFNClient } from '@aws-sdk/client-sfn';
 import { type Observability, traced } from '../observability';
-import { StateMachinePipelines } from '../pipelines/aws';
 import { awsPipelineDeps } from '../pipelines/wiring';
 import { awsProvenancePorts } from '../provenance/wiring';
 import { AwsDeployControl } from './aws';
-import type { OperatorDeps } from './operator';
 import type { DeployDeps, ReleaseDeps } from './release';
 
 /** The pipeline's ports plus CodeDeploy, Lambda and CloudWatch: SDK clients built once per cold start. */
@@ -21,11 +18,6 @@ export function awsDeployDeps(o11y: Observability, env: NodeJS.ProcessEnv = proc
       traced(tracer, new CloudWatchClient({})),
     ),
   };
-}
-
-/** The operator API's ports: the deploy ports plus each pipeline's configuration as deployed now. */
-export function awsOperatorDeps(o11y: Observability, env: NodeJS.ProcessEnv = process.env): OperatorDeps {
-  return { ...awsDeployDeps(o11y, env), pipelines: new StateMachinePipelines(traced(o11y.tracer, new SFNClient({}))) };
 }
 
 /** The Deploy step's ports: the deploy ports plus the provenance key and the versioned artifacts. */

@@ -3,7 +3,6 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { RunPlan } from '../../../events';
 import { type RunningDynalite, startDynalite } from '../../../local/dynamodb/dynalite';
 import { deploymentDescription, runIdOf } from '../../../shared/deploy/appspec';
-import { cancel, OperatorActionError, type OperatorDeps, retry, rollback } from '../../../shared/deploy/operator';
 import {
   checkBake,
   DeploymentNotYetRecorded,
@@ -12,8 +11,9 @@ import {
   reconcileDeployment,
   startDeployment,
 } from '../../../shared/deploy/release';
+import { cancel, OperatorActionError, type OperatorDeps, retry, rollback } from '../../../shared/operators/actions';
+import { answerOperatorRequest } from '../../../shared/operators/operator-api';
 import { separationConflict } from '../../../shared/pipelines/approval';
-import { answerOperatorRequest } from '../../../shared/pipelines/operator-api';
 import { resolvePlan } from '../../../shared/pipelines/plan';
 import { enterLane, resolveRun } from '../../../shared/pipelines/start';
 import { recordProvenance } from '../../../shared/provenance/record';

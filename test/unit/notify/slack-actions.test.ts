@@ -1,8 +1,8 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type RunningDynalite, startDynalite } from '../../../local/dynamodb/dynalite';
 import { SLACK_IDS } from '../../../shared/notify/messages';
-import { answerSlackAction, type SlackActionDeps } from '../../../shared/notify/slack-actions';
 import { slackSignature, verifySlackSignature } from '../../../shared/notify/slack-signature';
+import { answerSlackAction, type SlackActionDeps } from '../../../shared/operators/slack-actions';
 import { requestApproval } from '../../../shared/pipelines/approval';
 import { resolvePlan } from '../../../shared/pipelines/plan';
 import { createRunsTable } from '../../support/aws';

@@ -1,5 +1,6 @@
 import { ulid } from 'ulid';
 import type { RunPlan } from '../../events';
+import { answerDeployment, type DeployDeps } from '../deploy/release';
 import { gantryRecord, subjectOf } from '../pipelines/approval';
 import { type Authority, AuthorityUnavailable, authorityOver, namesOf, operatorOf } from '../pipelines/authority';
 import { branchSelected } from '../pipelines/branches';
@@ -8,7 +9,6 @@ import { approvalPolicyOf } from '../pipelines/plan';
 import type { DeployedPipelines } from '../pipelines/ports';
 import { enterLane, leaveLane } from '../pipelines/start';
 import { ACTIVE_STATUSES, type RunRecord } from '../runs/model';
-import { answerDeployment, type DeployDeps } from './release';
 
 /** Why an operator action was refused; each code maps to one HTTP status in the operator API. */
 export const OPERATOR_ERRORS = {

@@ -1,8 +1,8 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
-import { cancel, OperatorActionError, type OperatorDeps, retry, rollback } from '../deploy/operator';
+import { DecisionError, decide, subjectOf } from '../pipelines/approval';
 import type { RunRecord } from '../runs/model';
-import { DecisionError, decide, subjectOf } from './approval';
+import { cancel, OperatorActionError, type OperatorDeps, retry, rollback } from './actions';
 
 const DecisionBodySchema = z.object({ decision: z.enum(['approve', 'reject']), reason: z.string().max(2000) });
 /** Cancel and retry: only why. */

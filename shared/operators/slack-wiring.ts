@@ -1,11 +1,11 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
+import { loadSlackConfig } from '../notify/env';
 import { type Observability, traced } from '../observability';
 import { StateMachinePipelines } from '../pipelines/aws';
 import { awsPipelineDeps } from '../pipelines/wiring';
 import { TtlCache } from '../secrets/ttl-cache';
-import { loadSlackConfig } from './env';
 import type { SlackActionDeps } from './slack-actions';
 
 const SigningSecretSchema = z.object({ signingSecret: z.string().min(1) });
