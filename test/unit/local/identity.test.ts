@@ -1,0 +1,154 @@
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { IdentityRegistry, refusalCode } from '../../../local/edge/identity';
+
+const TOKEN = 'session-token-0123456789abcdef';
+const OPERATOR = { accessKeyId: 'AKIDOPERATOR0001', secretAccessKey: 'operator-secret' };
+
+function registry(): IdentityRegistry {
+  const ids = new IdentityRegistry(TOKEN);
+  ids.register(OPERATOR.accessKeyId, OPERATOR.secretAccessKey, { kind: 'operator' });
+  ids.register('local', 'local', { kind: 'internal' });
+  return ids;
+}
+
+/** Signs a request as the SDK does, and gives it back in the shape the edge sees. */
+async function signed(
+  credentials: { accessKeyId: string; secretAccessKey: string },
+  options: { service?: string; path?: string; body?: string; headers?: Record<string, string> } = {},
+) {
+  const service = options.service ?? 'events';
+  const body = options.body ?? '{"Limit":1}';
+  const signer = new SignatureV4({ credentials, region: 'us-east-1', service, sha256: Sha256 });
+  const out = await signer.sign({
+    method: 'POST',
+    protocol: 'http:',
+    hostname: '127.0.0.1',
+    port: 4566,
+    path: options.path ?? '/',
+    query: {},
+    headers: {
+      host: '127.0.0.1:4566',
+      'content-type': 'application/x-amz-json-1.1',
+      'x-amz-target': 'AWSEvents.ListEventBuses',
+      ...options.headers,
+    },
+    body,
+  });
+  const headers = Object.fromEntries(Object.entries(out.headers).map(([k, v]) => [k.toLowerCase(), v]));
+  return { method: 'POST', url: options.path ?? '/', headers, body: Buffer.from(body) };
+}
+
+describe('IdentityRegistry.authenticate', () => {
+  it('accepts a request signed with the operator credentials as the operator', async () => {
+    const out = await registry().authenticate(await signed(OPERATOR));
+    expect(out).toEqual({ ok: true, principal: { kind: 'operator' }, accessKeyId: OPERATOR.accessKeyId });
+  });
+
+  it('accepts the shared function credentials as internal', async () => {
+    const out = await registry().authenticate(await signed({ accessKeyId: 'local', secretAccessKey: 'local' }));
+    expect(out).toMatchObject({ ok: true, principal: { kind: 'internal' } });
+  });
+
+  it('refuses a request signed with keys it never issued', async () => {
+    const out = await registry().authenticate(await signed({ accessKeyId: 'AKIDSTRANGER', secretAccessKey: 'x' }));
+    expect(out).toMatchObject({ ok: false, failure: 'unknown-key' });
+    expect(refusalCode('unknown-key', 'json')).toBe('UnrecognizedClientException');
+    expect(refusalCode('unknown-key', 's3')).toBe('InvalidAccessKeyId');
+  });
+
+  it('refuses a known access key signed with another secret', async () => {
+    const out = await registry().authenticate(
+      await signed({ accessKeyId: OPERATOR.accessKeyId, secretAccessKey: 'guessed' }),
+    );
+    expect(out).toMatchObject({ ok: false, failure: 'bad-signature' });
+  });
+
+  it('refuses a body changed after signing', async () => {
+    const request = await signed(OPERATOR);
+    const out = await registry().authenticate({ ...request, body: Buffer.from('{"Limit":100}') });
+    expect(out).toMatchObject({ ok: false, failure: 'bad-signature' });
+  });
+
+  it('refuses a signed header changed after signing', async () => {
+    const request = await signed(OPERATOR);
+    const out = await registry().authenticate({
+      ...request,
+      headers: { ...request.headers, 'x-amz-target': 'AWSEvents.PutEvents' },
+    });
+    expect(out).toMatchObject({ ok: false, failure: 'bad-signature' });
+  });
+
+  it('refuses a tampered signature', async () => {
+    const request = await signed(OPERATOR);
+    const auth = String(request.headers.authorization);
+    const flipped = auth.replace(/Signature=([0-9a-f])/, (_m, c: string) => `Signature=${c === '0' ? '1' : '0'}`);
+    const out = await registry().authenticate({ ...request, headers: { ...request.headers, authorization: flipped } });
+    expect(out).toMatchObject({ ok: false, failure: 'bad-signature' });
+  });
+
+  it('refuses an S3 body that does not match its signed x-amz-content-sha256', async () => {
+    const { createHash } = await import('node:crypto');
+    const hash = createHash('sha256').update('original').digest('hex');
+    const request = await signed(OPERATOR, {
+      service: 's3',
+      path: '/bucket/key',
+      body: 'original',
+      headers: { 'x-amz-content-sha256': hash },
+    });
+    expect(await registry().authenticate(request)).toMatchObject({ ok: true });
+    const out = await registry().authenticate({ ...request, body: Buffer.from('tampered') });
+    expect(out).toMatchObject({ ok: false, failure: 'bad-signature' });
+  });
+
+  it('refuses a signature dated more than 15 minutes away', async () => {
+    const ids = new IdentityRegistry(TOKEN, () => Date.now() + 20 * 60_000);
+    ids.register(OPERATOR.accessKeyId, OPERATOR.secretAccessKey, { kind: 'operator' });
+    expect(await ids.authenticate(await signed(OPERATOR))).toMatchObject({ ok: false, failure: 'expired' });
+  });
+
+  it('accepts a presigned S3 URL and refuses it once a query parameter is changed', async () => {
+    const signer = new SignatureV4({
+      credentials: OPERATOR,
+      region: 'us-east-1',
+      service: 's3',
+      sha256: Sha256,
+      uriEscapePath: false,
+    });
+    const presigned = await signer.presign(
+      {
+        method: 'GET',
+        protocol: 'http:',
+        hostname: '127.0.0.1',
+        port: 4566,
+        path: '/bucket/a%20key',
+        query: { 'x-id': 'GetObject' },
+        headers: { host: '127.0.0.1:4566', 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
+      },
+      {
+        expiresIn: 300,
+        unhoistableHeaders: new Set(['x-amz-content-sha256']),
+        unsignableHeaders: new Set(['x-amz-content-sha256']),
+      },
+    );
+    const query = new URLSearchParams(presigned.query as Record<string, string>).toString();
+    const request = { method: 'GET', url: `/bucket/a%20key?${query}`, headers: { host: '127.0.0.1:4566' } };
+    expect(await registry().authenticate(request)).toMatchObject({ ok: true, principal: { kind: 'operator' } });
+    const changed = { ...request, url: request.url.replace('x-id=GetObject', 'x-id=DeleteObject') };
+    expect(await registry().authenticate(changed)).toMatchObject({ ok: false, failure: 'bad-signature' });
+  });
+
+  it('accepts the session bearer token as the operator, and refuses another token or none', async () => {
+    const ids = registry();
+    const base = { method: 'GET', url: '/_gantry/health' };
+    expect(await ids.authenticate({ ...base, headers: { authorization: `Bearer ${TOKEN}` } })).toMatchObject({
+      ok: true,
+      principal: { kind: 'operator' },
+    });
+    expect(await ids.authenticate({ ...base, headers: { authorization: `Bearer ${TOKEN}x` } })).toMatchObject({
+      ok: false,
+      failure: 'missing',
+    });
+    expect(await ids.authenticate({ ...base, headers: {} })).toMatchObject({ ok: false, failure: 'missing' });
+  });
+});
