@@ -8,13 +8,13 @@ import {
 } from '../../events';
 import { runFact } from '../audit/audit';
 import { deploymentRolledBack, publishNotification } from '../notify/publish';
-import { gantryRecord, subjectOf } from '../pipelines/approval';
-import { recordForgedInput, runOfExecution } from '../pipelines/ownership';
+import { ForgedInputError, recordForgedInput, runOfExecution } from '../pipelines/ownership';
 import type { PipelineDeps } from '../pipelines/ports';
 import { isDeadToken } from '../pipelines/ports';
 import { ProvenanceError, refused } from '../provenance/errors';
 import { codeSha256Of, type VerifyDeps, verifiedStatement, verifyReleaseArtifact } from '../provenance/verify';
 import type { RunDeployment, RunRecord } from '../runs/model';
+import { gantryRecord, subjectOf } from '../pipelines/approval';
 import { deploymentDescription, ecsAppSpec, lambdaAppSpec, runIdOf } from './appspec';
 import { DEPLOYMENT_ENDED, type DeployControl, type DeploymentInfo } from './ports';
 import { describeTarget } from './target';
@@ -210,30 +210,28 @@ export async function reconcileDeployment(deps: DeployDeps, plan: RunPlan): Prom
 export async function checkBake(deps: DeployDeps, plan: RunPlan): Promise<BakeCheck> {
   const target = requireTarget(plan);
   const run = await deps.runs.get(plan.runId);
-  const deployment = run?.deployment;
+  const deployment = await requireDeployed(deps, plan, run);
   const alarms = await deps.deploy.groupAlarms(target.application, target.deploymentGroup);
   const firing = (await deps.deploy.alarmStates(alarms)).filter((a) => a.state === 'ALARM');
   const now = deps.clock();
   const baked = `${Math.round(target.bakeSeconds / 60)} min`;
   if (firing.length === 0) {
-    if (deployment !== undefined) {
-      await deps.runs.setStage(
-        plan.runId,
-        'deploy',
-        {
-          status: 'succeeded',
-          startedAt: deployment.startedAt,
-          endedAt: now.toISOString(),
-          summary: `${shiftText(deployment)} (${target.strategy}); baked ${baked}, ${alarms.length} alarm(s) quiet`,
-        },
-        now,
-      );
-    }
+    await deps.runs.setStage(
+      plan.runId,
+      'deploy',
+      {
+        status: 'succeeded',
+        startedAt: deployment.startedAt,
+        endedAt: now.toISOString(),
+        summary: `${shiftText(deployment)} (${target.strategy}); baked ${baked}, ${alarms.length} alarm(s) quiet`,
+      },
+      now,
+    );
     return { alarms };
   }
   const alarmText = firing.map((a) => `${a.name} (${a.reason || 'in ALARM'})`).join('; ');
   let reason = `alarm fired during the ${baked} bake: ${alarmText}`;
-  if (deployment?.fromVersion && target.lambda !== null) {
+  if (deployment.fromVersion && target.lambda !== null) {
     const rollbackId = await deps.deploy.createDeployment({
       application: target.application,
       deploymentGroup: target.deploymentGroup,
@@ -250,19 +248,41 @@ export async function checkBake(deps: DeployDeps, plan: RunPlan): Promise<BakeCh
     actor: { type: 'system', id: 'gantry', providerIdentity: null },
     subject: subjectOf(plan),
     outcome: 'failure',
-    details: { deploymentId: deployment?.deploymentId ?? '', target: describeTarget(target), reason },
+    details: { deploymentId: deployment.deploymentId ?? '', target: describeTarget(target), reason },
     correlationId: plan.change.deliveryId,
     once: runFact(plan.runId, 'deploy.baked'),
   });
   await publishNotification(
     deps,
     deploymentRolledBack(plan, {
-      deploymentId: deployment?.deploymentId ?? '',
+      deploymentId: deployment.deploymentId ?? '',
       target: describeTarget(target),
       reason,
     }),
   );
   throw new DeployError('Gantry.BakeAlarm', reason);
+}
+
+/**
+ * The Deploy task's answer proves nothing (its token is in the execution's history, and anyone
+ * allowed SendTaskSuccess may answer it): the bake goes on only for a deployment Gantry closed as
+ * succeeded on the run, and that CodeDeploy itself says succeeded. Anything else is forged input.
+ */
+async function requireDeployed(deps: DeployDeps, plan: RunPlan, run: RunRecord | undefined): Promise<RunDeployment> {
+  const deployment = run?.deployment;
+  let why: string | null = null;
+  if (deployment === undefined) why = `run ${plan.runId} has no deployment recorded`;
+  else if (deployment.status !== 'succeeded')
+    why = `run ${plan.runId}'s deployment is ${deployment.status}, not succeeded`;
+  else if (deployment.deploymentId) {
+    const info = await deps.deploy.getDeployment(deployment.deploymentId);
+    if (info.status !== 'Succeeded') why = `CodeDeploy says deployment ${deployment.deploymentId} is ${info.status}`;
+  }
+  if (why === null && deployment !== undefined) return deployment;
+  const reason = `the Deploy task was answered, but ${why}: not answered by Gantry, so nothing is reported as deployed`;
+  await recordForgedInput(deps, plan, run, run?.executionArn ?? plan.executionArn, 'bake', reason);
+  deps.logger.warn('bake refused a deploy answer Gantry did not give', { runId: plan.runId, reason });
+  throw new ForgedInputError(`bake refused: ${reason}`);
 }
 
 async function recordStarted(

@@ -321,6 +321,52 @@ describe('deploying a run through CodeDeploy', () => {
     expect(cd.created[1]?.deploymentConfig).toBe('CodeDeployDefault.LambdaAllAtOnce');
   });
 
+  describe('a Deploy task answered by hand (its token read from the execution history)', () => {
+    /** What an attacker's SendTaskSuccess leaves behind: the state machine goes on to the bake. */
+    async function bakeRefused(plan: RunPlan, why: string): Promise<void> {
+      await expect(checkBake(deps, plan)).rejects.toMatchObject({
+        name: 'Gantry.ForgedInput',
+        message: expect.stringContaining(why),
+      });
+      expect((await f.runs.get(plan.runId))?.stages.deploy?.status).not.toBe('succeeded');
+      expect(f.audit.records.filter((r) => r.type === 'security.forged_input')).toEqual([
+        expect.objectContaining({
+          outcome: 'rejected',
+          subject: expect.objectContaining({ runId: plan.runId }),
+          details: expect.objectContaining({ step: 'bake', reason: expect.stringContaining(why) }),
+        }),
+      ]);
+    }
+
+    it('does not count while CodeDeploy is still shifting traffic', async () => {
+      const plan = await devRun();
+      await startDeployment(deps, plan, 'token-1', plan.executionArn);
+      await bakeRefused(plan, 'deployment is in_progress, not succeeded');
+      expect(f.audit.records.filter((r) => r.type === 'deploy.succeeded')).toEqual([]);
+    });
+
+    it('does not count when the deployment failed and rolled back', async () => {
+      const plan = await devRun();
+      await startDeployment(deps, plan, 'token-1', plan.executionArn);
+      cd.end('d-000000001', 'Failed', 'health check failed', true);
+      f.executions.refusedTokens.set('token-1', 'TaskTimedOut');
+      await onDeploymentEvent(deps, await cd.getDeployment('d-000000001'), plan.runId).catch(() => undefined);
+      await bakeRefused(plan, 'deployment is failed, not succeeded');
+    });
+
+    it('does not count before any deployment was opened', async () => {
+      const plan = await devRun();
+      await bakeRefused(plan, `run ${plan.runId} has no deployment recorded`);
+    });
+
+    it('does not count when the run says succeeded but CodeDeploy does not', async () => {
+      const plan = await devRun();
+      await startDeployment(deps, plan, 'token-1', plan.executionArn);
+      await f.runs.closeDeployment(plan.runId, { status: 'succeeded', endedAt: f.now.toISOString() }, f.now);
+      await bakeRefused(plan, 'CodeDeploy says deployment d-000000001 is InProgress');
+    });
+  });
+
   it('a quiet bake marks the deploy stage succeeded', async () => {
     const plan = await devRun();
     await startDeployment(deps, plan, 'token-1', plan.executionArn);
