@@ -14,7 +14,7 @@ import { isDeadToken } from '../pipelines/ports';
 import { ProvenanceError, refused } from '../provenance/errors';
 import { codeSha256Of, type VerifyDeps, verifiedStatement, verifyReleaseArtifact } from '../provenance/verify';
 import type { RunDeployment, RunRecord } from '../runs/model';
-import { gantryRecord, subjectOf } from '../pipelines/approval';
+import { gantryRecord, subjectOf } from '../runs/subjects';
 import { deploymentDescription, ecsAppSpec, lambdaAppSpec, runIdOf } from './appspec';
 import { DEPLOYMENT_ENDED, type DeployControl, type DeploymentInfo } from './ports';
 import { describeTarget } from './target';

@@ -1,7 +1,6 @@
 import { ulid } from 'ulid';
 import type { RunPlan } from '../../events';
 import { answerDeployment, type DeployDeps } from '../deploy/release';
-import { gantryRecord, subjectOf } from '../pipelines/approval';
 import { type Authority, AuthorityUnavailable, authorityOver, namesOf, operatorOf } from '../pipelines/authority';
 import { branchSelected } from '../pipelines/branches';
 import { stateMachineOf } from '../pipelines/definition';
@@ -9,6 +8,7 @@ import { approvalPolicyOf } from '../pipelines/plan';
 import type { DeployedPipelines } from '../pipelines/ports';
 import { enterLane, leaveLane } from '../pipelines/start';
 import { ACTIVE_STATUSES, type RunRecord } from '../runs/model';
+import { gantryRecord, subjectOf } from '../runs/subjects';
 
 /** Why an operator action was refused; each code maps to one HTTP status in the operator API. */
 export const OPERATOR_ERRORS = {

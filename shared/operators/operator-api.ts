@@ -1,7 +1,8 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
-import { DecisionError, decide, subjectOf } from '../pipelines/approval';
+import { DecisionError, decide } from '../pipelines/approval';
 import type { RunRecord } from '../runs/model';
+import { subjectOf } from '../runs/subjects';
 import { cancel, OperatorActionError, type OperatorDeps, retry, rollback } from './actions';
 
 const DecisionBodySchema = z.object({ decision: z.enum(['approve', 'reject']), reason: z.string().max(2000) });

@@ -3,8 +3,9 @@ import { z } from 'zod';
 import { SLACK_USER } from '../../events';
 import { SLACK_IDS } from '../notify/messages';
 import { verifySlackSignature } from '../notify/slack-signature';
-import { type DecisionDeps, DecisionError, type DecisionOutcome, decide, subjectOf } from '../pipelines/approval';
+import { type DecisionDeps, DecisionError, type DecisionOutcome, decide } from '../pipelines/approval';
 import { SLACK_PRINCIPAL_PREFIX } from '../pipelines/principals';
+import { subjectOf } from '../runs/subjects';
 
 /** What the Slack route needs: the decision's ports, the signing secret, and a way to answer Slack. */
 export interface SlackActionDeps extends DecisionDeps {

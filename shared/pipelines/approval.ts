@@ -1,13 +1,7 @@
-import type {
-  ApprovalOutput,
-  AuditDetails,
-  AuditRecordInput,
-  AuditType,
-  EligibleApprover,
-  RunPlan,
-} from '../../events';
+import type { ApprovalOutput, EligibleApprover, RunPlan } from '../../events';
 import { runFact } from '../audit/audit';
 import { approvalRequested, publishNotification } from '../notify/publish';
+import { subjectOf } from '../runs/subjects';
 import { AuthorityUnavailable, approverOf, authorityOver, namesOf } from './authority';
 import type { DeployedPipelines, PipelineDeps } from './ports';
 
@@ -235,31 +229,4 @@ async function recordDecision(
     correlationId: plan.change.deliveryId,
     once: runFact(plan.runId, `approval.decision/${identity}`),
   });
-}
-
-export function subjectOf(plan: RunPlan) {
-  return {
-    repository: plan.repository,
-    commit: plan.commit,
-    runId: plan.runId,
-    environment: plan.environment,
-    pipeline: plan.pipeline,
-  };
-}
-
-/** A fact Gantry itself records about a run: the system actor, the run as subject, typed details. */
-export function gantryRecord<T extends AuditType>(
-  plan: RunPlan,
-  type: T,
-  outcome: AuditRecordInput['outcome'],
-  details: AuditDetails<T>,
-): AuditRecordInput {
-  return {
-    type,
-    actor: { type: 'system', id: 'gantry', providerIdentity: null },
-    subject: subjectOf(plan),
-    outcome,
-    details,
-    correlationId: plan.change.deliveryId,
-  };
 }

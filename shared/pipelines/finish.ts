@@ -2,7 +2,7 @@ import type { FailureSummary, RunPlan, StateFailure } from '../../events';
 import { runFact } from '../audit/audit';
 import { publishNotification, runEnded } from '../notify/publish';
 import { ACTIVE_STATUSES } from '../runs/model';
-import { gantryRecord, subjectOf } from './approval';
+import { gantryRecord, subjectOf } from '../runs/subjects';
 import { runOfExecution } from './ownership';
 import type { PipelineDeps } from './ports';
 import { leaveLane } from './start';

@@ -6,7 +6,7 @@ import { evaluateGates } from '../gates/evaluate';
 import { parseJUnit } from '../gates/junit';
 import type { CoverageReport, GateReports, SarifReport, TestReport } from '../gates/reports';
 import { parseSarif } from '../gates/sarif/parse';
-import { subjectOf } from './approval';
+import { subjectOf } from '../runs/subjects';
 import type { PipelineDeps } from './ports';
 
 /** Which kind of report a file is, told by its content (names vary from tool to tool). */

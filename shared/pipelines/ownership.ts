@@ -2,7 +2,7 @@ import type { RunPlan } from '../../events';
 import type { AuditSink } from '../audit/audit';
 import type { RunRecord } from '../runs/model';
 import type { RunStore } from '../runs/store';
-import { gantryRecord } from './approval';
+import { gantryRecord } from '../runs/subjects';
 
 type OwnershipDeps = { readonly runs: RunStore; readonly audit: AuditSink };
 

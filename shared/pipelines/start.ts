@@ -3,7 +3,7 @@ import { type PlanRequest, type ResolveRequest, type RunPlan, type StartedRun, s
 import { runFact } from '../audit/audit';
 import { ACTIVE_STATUSES, type RunRecord } from '../runs/model';
 import type { LaneHolder } from '../runs/store';
-import { gantryRecord, subjectOf } from './approval';
+import { gantryRecord, subjectOf } from '../runs/subjects';
 import { ForgedInputError, loadRetry, loadRollback, recordForgedInput } from './ownership';
 import { completeParticipants } from './participants';
 import { resolvePlan } from './plan';

@@ -1,7 +1,7 @@
 import { runFact } from '../audit/audit';
 import { publishNotification, runEnded } from '../notify/publish';
 import { ACTIVE_STATUSES, type RunRecord } from '../runs/model';
-import { gantryRecord } from './approval';
+import { gantryRecord } from '../runs/subjects';
 import type { PipelineDeps } from './ports';
 import { admitNext, leaveLane } from './start';
 

@@ -8,11 +8,11 @@ import {
   type RunProvenance,
 } from '../../events';
 import { type AuditSink, runFact } from '../audit/audit';
-import { gantryRecord } from '../pipelines/approval';
 import { buildArtifactsPath, provenanceKey, sourcesPath } from '../pipelines/artifact-layout';
 import { parseS3Location } from '../pipelines/aws';
 import { runOfExecution } from '../pipelines/ownership';
 import type { RunStore } from '../runs/store';
+import { gantryRecord } from '../runs/subjects';
 import { envelopeOf, paeDigest, sha256Hex } from './dsse';
 import { notRecorded } from './errors';
 import type { BuildSource, ProvenanceSigner, VersionedObjects } from './ports';
