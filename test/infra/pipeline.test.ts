@@ -547,6 +547,37 @@ describe('build roles', () => {
     }
   });
 
+  it('grants no one the execution history, where AWS shows every task token Gantry handed a step', () => {
+    // Glob semantics of IAM actions: `states:*`, `states:Get*` or `*` would grant it too.
+    const grants = (action: string) => (pattern: string) =>
+      new RegExp(
+        `^${pattern
+          .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+          .replace(/\*/g, '.*')
+          .replace(/\?/g, '.')}$`,
+        'i',
+      ).test(action);
+    const allowing = (action: string) =>
+      [control, data].flatMap((template) =>
+        ['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy', 'AWS::IAM::Role'].flatMap((type) =>
+          Object.entries(template.findResources(type)).flatMap(([id, r]) => {
+            const props = (r as { Properties: Record<string, unknown> }).Properties;
+            const documents = [
+              props.PolicyDocument,
+              ...((props.Policies as { PolicyDocument: unknown }[] | undefined) ?? []).map((p) => p.PolicyDocument),
+            ] as ({ Statement: Statement[] } | undefined)[];
+            return documents
+              .flatMap((d) => d?.Statement ?? [])
+              .filter((st) => st.Effect === 'Allow' && actions(st).some(grants(action)))
+              .map(() => id);
+          }),
+        ),
+      );
+    expect(allowing('states:GetExecutionHistory')).toEqual([]);
+    // The check itself matches what it must: the one role that may describe executions is found.
+    expect(allowing('states:DescribeExecution')).toEqual([expect.stringMatching(/^PipelineStepswaitturn/)]);
+  });
+
   it('lets only the steps that post commit statuses or fetch source read provider tokens, and none of them answer a task', () => {
     const holders = (pattern: RegExp) =>
       Object.entries(control.findResources('AWS::IAM::Policy'))
