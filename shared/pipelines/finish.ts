@@ -3,7 +3,7 @@ import { runFact } from '../audit/audit';
 import { publishNotification, runEnded } from '../notify/publish';
 import { ACTIVE_STATUSES } from '../runs/model';
 import { gantryRecord, subjectOf } from '../runs/subjects';
-import { runOfExecution } from './ownership';
+import { requireAdmitted, runOfExecution } from './ownership';
 import type { PipelineDeps } from './ports';
 import { leaveLane } from './start';
 import { postStatus } from './status';
@@ -117,6 +117,7 @@ export async function finishRun(
   const owned = await runOfExecution(deps, input, executionArn, 'report-status');
   // A forged execution posts nothing and closes nothing: it is recorded, then ends.
   if ('refused' in owned) return;
+  if (outcome === 'success') await requireAdmitted(deps, owned.run, executionArn, 'report-status');
   const plan = owned.run.plan;
   const now = deps.clock();
   await postStatus(

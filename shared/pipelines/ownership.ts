@@ -87,6 +87,24 @@ export async function loadRetry(
   throw new ForgedInputError(`retry refused: ${why}`);
 }
 
+/**
+ * A run reported as succeeded must have been let into its lane: a QUEUED run got past WaitTurn
+ * only if someone answered its lane token by hand (in AWS the token is in the execution's
+ * history). It is refused and recorded as forged input. (A retried report finds its run
+ * SUCCEEDED; one cancelled meanwhile is left to the cancel, as before.)
+ */
+export async function requireAdmitted(
+  deps: OwnershipDeps,
+  run: RunRecord,
+  executionArn: string,
+  step: string,
+): Promise<void> {
+  if (run.status !== 'QUEUED') return;
+  const reason = `run ${run.runId} is QUEUED, not RUNNING: its lane was never handed to it, so its lane token was answered by someone other than Gantry; ${step} reports no success for it`;
+  await recordForgedInput(deps, run.plan, run, executionArn, step, reason);
+  throw new ForgedInputError(reason);
+}
+
 export async function recordForgedInput(
   deps: { readonly audit: AuditSink },
   input: RunPointer,

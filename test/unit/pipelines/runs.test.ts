@@ -455,6 +455,34 @@ describe('pipeline runs', () => {
       ]);
     });
 
+    it('reports no success for a queued run whose lane token someone answered by hand, and fails it', async () => {
+      const first = await startRun(f.deps, planRequest(sourceEvent()));
+      const second = await startRun(f.deps, planRequest(sourceEvent()));
+      await waitForTurn(f.deps, second, 'lane-token');
+      const posted = f.statuses.posted.length;
+      // SendTaskSuccess with the token from the execution's history: the execution goes on to ReportSuccess.
+      await expect(finishRun(f.deps, second, 'success', undefined, second.executionArn)).rejects.toMatchObject({
+        name: 'Gantry.ForgedInput',
+        message: expect.stringContaining('is QUEUED, not RUNNING'),
+      });
+      expect(f.statuses.posted).toHaveLength(posted);
+      expect(f.audit.records.filter((r) => r.type === 'run.succeeded')).toEqual([]);
+      expect(f.audit.records.filter((r) => r.type === 'security.forged_input')).toEqual([
+        expect.objectContaining({
+          subject: expect.objectContaining({ runId: second.runId }),
+          details: expect.objectContaining({ step: 'report-status', executionArn: second.executionArn }),
+        }),
+      ]);
+      // The failure path then closes it FAILED with the reason, and the lane stays with the first run.
+      const failure = {
+        Error: 'Gantry.ForgedInput',
+        Cause: JSON.stringify({ errorMessage: 'lane token answered by hand' }),
+      };
+      await recordFailure(f.deps, second, 'report', failure, second.executionArn);
+      expect((await f.runs.get(second.runId))?.status).toBe('FAILED');
+      expect((await f.runs.get(first.runId))?.status).toBe('RUNNING');
+    });
+
     it('closes the run a failed ResolvePlan recorded for this very execution, and no one else’s', async () => {
       const started = await startRun(f.deps, planRequest(sourceEvent()));
       const failure = { Error: 'Lambda.Unknown', Cause: 'Task timed out after 30.00 seconds' };
