@@ -11,17 +11,16 @@ import { csvRow, EXPORT_COLUMNS, flatten } from '../shared/audit/export';
 import { AuditReader } from '../shared/audit/reader';
 import type { VerifyReport } from '../shared/audit/verify';
 import { documentClient } from '../shared/aws/clients';
+import { AUDIT_CHECKPOINT_KEY_ALIAS, AUDIT_TABLE_NAME, auditCheckpointsBucketName } from '../shared/config/names';
 import { UsageError } from './errors';
 import { table, when } from './format';
 import { provenanceCheck } from './provenance';
 import type { Target } from './target';
 
-export const CHECKPOINT_KEY_ALIAS = 'alias/gantry-audit-checkpoints';
-
 export function auditReader(target: Target): AuditReader {
   return new AuditReader(
     documentClient(new DynamoDBClient(target.clientConfig)),
-    process.env.GANTRY_AUDIT_TABLE ?? 'gantry-audit',
+    process.env.GANTRY_AUDIT_TABLE ?? AUDIT_TABLE_NAME,
   );
 }
 
@@ -30,13 +29,13 @@ export async function checkpointPorts(target: Target) {
   const bucket = process.env.GANTRY_AUDIT_CHECKPOINT_BUCKET ?? (await checkpointBucket(target));
   const s3 = new S3Client({ ...target.clientConfig, forcePathStyle: target.kind === 'local' });
   return {
-    signer: new KmsCheckpointSigner(new KMSClient(target.clientConfig), CHECKPOINT_KEY_ALIAS),
+    signer: new KmsCheckpointSigner(new KMSClient(target.clientConfig), AUDIT_CHECKPOINT_KEY_ALIAS),
     store: new S3CheckpointStore(s3, bucket),
   };
 }
 
 async function checkpointBucket(target: Target): Promise<string> {
-  if (target.kind === 'local') return `gantry-audit-checkpoints-${target.info.accountId}-${target.info.region}`;
+  if (target.kind === 'local') return auditCheckpointsBucketName(target.info.accountId, target.info.region);
   const stacks = await new CloudFormationClient(target.clientConfig).send(
     new DescribeStacksCommand({ StackName: 'GantryData' }),
   );

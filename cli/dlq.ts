@@ -7,6 +7,7 @@ import { compileTargetInput } from '../local/eventbridge/input';
 import type { JsonObject } from '../local/eventbridge/json';
 import { documentClient } from '../shared/aws/clients';
 import { EventBridgeBus } from '../shared/bus/event-bus';
+import { DELIVERIES_TABLE_NAME, EVENT_BUS_NAME } from '../shared/config/names';
 import { AwsTargetStarter, EventBridgeRuleDirectory, ruleOf } from '../shared/dlq/aws';
 import { DEAD_LETTER_QUEUES, type DeadLetterQueueName, SqsDeadLetterQueue } from '../shared/dlq/queue';
 import type { DeadLetterView, LetterRedriver, RedriveReport } from '../shared/dlq/redrive';
@@ -53,10 +54,10 @@ async function queueUrl(sqs: SQSClient, name: DeadLetterQueueName): Promise<stri
 /** Sends each kind of letter on the way it was going: webhook events to the bus, trigger events to their target. */
 export function letterRedriver(target: Target): LetterRedriver {
   const config = target.clientConfig;
-  const bus = new EventBridgeBus(new EventBridgeClient(config), process.env.GANTRY_EVENT_BUS ?? 'gantry');
+  const bus = new EventBridgeBus(new EventBridgeClient(config), process.env.GANTRY_EVENT_BUS ?? EVENT_BUS_NAME);
   const admissions = new DynamoDbDeliveryStore(
     documentClient(new DynamoDBClient(config)),
-    process.env.GANTRY_DELIVERIES_TABLE ?? 'gantry-deliveries',
+    process.env.GANTRY_DELIVERIES_TABLE ?? DELIVERIES_TABLE_NAME,
   );
   const rules = new EventBridgeRuleDirectory(new EventBridgeClient(config));
   const starter = new AwsTargetStarter(new SFNClient(config), new LambdaClient(config));

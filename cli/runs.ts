@@ -2,6 +2,7 @@ import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloud
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { STAGES } from '../events';
 import { documentClient } from '../shared/aws/clients';
+import { RUNS_TABLE_NAME } from '../shared/config/names';
 import { RUN_STATUSES, type RunRecord, type RunStatus } from '../shared/runs/model';
 import { DynamoDbRunStore } from '../shared/runs/store';
 import { UsageError } from './errors';
@@ -12,7 +13,7 @@ import type { Target } from './target';
 export function runStore(target: Target): DynamoDbRunStore {
   return new DynamoDbRunStore(
     documentClient(new DynamoDBClient(target.clientConfig)),
-    process.env.GANTRY_RUNS_TABLE ?? 'gantry-runs',
+    process.env.GANTRY_RUNS_TABLE ?? RUNS_TABLE_NAME,
   );
 }
 

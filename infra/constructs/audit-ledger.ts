@@ -7,7 +7,12 @@ import { Construct } from 'constructs';
 import { AUDIT_INDEX_KEYS, AUDIT_INDEXES } from '../../shared/audit/ledger';
 import type { AuditConfig } from '../config/schema';
 import { accessLogsBucket } from './access-logs';
-import { AUDIT_TABLE_NAME, auditCheckpointsBucketName, auditExportsBucketName } from './names';
+import {
+  AUDIT_CHECKPOINT_KEY_ALIAS,
+  AUDIT_TABLE_NAME,
+  auditCheckpointsBucketName,
+  auditExportsBucketName,
+} from './names';
 
 export interface AuditLedgerProps {
   readonly config: AuditConfig;
@@ -56,7 +61,7 @@ export class AuditLedger extends Construct {
       description: 'Signs Gantry audit chain checkpoints (ECDSA P-256); the private key never leaves KMS',
       keySpec: KeySpec.ECC_NIST_P256,
       keyUsage: KeyUsage.SIGN_VERIFY,
-      alias: 'alias/gantry-audit-checkpoints',
+      alias: AUDIT_CHECKPOINT_KEY_ALIAS,
       removalPolicy: RemovalPolicy.RETAIN,
     });
 

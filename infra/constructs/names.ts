@@ -1,30 +1,42 @@
 import { Arn, ArnFormat, Aws, Stack } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import { AUDIT_INDEXES } from '../../shared/audit/ledger';
+import {
+  AUDIT_TABLE_NAME,
+  artifactsBucketName as artifactsBucketNameIn,
+  auditCheckpointsBucketName as auditCheckpointsBucketNameIn,
+  auditExportsBucketName as auditExportsBucketNameIn,
+  RUNS_TABLE_NAME,
+} from '../../shared/config/names';
 import { RUN_INDEXES } from '../../shared/runs/store';
 
 /**
- * Gantry's stateful singletons have fixed names: operators find them by name, local mode's data
- * stays attached to them, and the control plane's least-privilege statements name exact ARNs.
+ * Gantry's stateful singletons have fixed names (shared/config/names.ts, free of CDK): operators
+ * find them by name, local mode's data stays attached to them, and the control plane's
+ * least-privilege statements name exact ARNs.
  */
-export const DELIVERIES_TABLE_NAME = 'gantry-deliveries';
-export const RUNS_TABLE_NAME = 'gantry-runs';
-export const AUDIT_TABLE_NAME = 'gantry-audit';
+export {
+  AUDIT_CHECKPOINT_KEY_ALIAS,
+  AUDIT_TABLE_NAME,
+  DELIVERIES_TABLE_NAME,
+  EVENT_BUS_NAME,
+  RUNS_TABLE_NAME,
+} from '../../shared/config/names';
 export { PROVENANCE_KEY_ALIAS } from '../../shared/provenance/env';
 
-/** S3 names are global: the artifacts bucket carries the account and region. */
+/** The artifacts bucket's name in the stack's account and region. */
 export function artifactsBucketName(): string {
-  return `gantry-artifacts-${Aws.ACCOUNT_ID}-${Aws.REGION}`;
+  return artifactsBucketNameIn(Aws.ACCOUNT_ID, Aws.REGION);
 }
 
-/** Where signed audit checkpoints are kept, under S3 Object Lock. */
+/** The audit checkpoints bucket's name in the stack's account and region. */
 export function auditCheckpointsBucketName(): string {
-  return `gantry-audit-checkpoints-${Aws.ACCOUNT_ID}-${Aws.REGION}`;
+  return auditCheckpointsBucketNameIn(Aws.ACCOUNT_ID, Aws.REGION);
 }
 
-/** Where DynamoDB exports of the audit ledger land, for Athena. */
+/** The audit exports bucket's name in the stack's account and region. */
 export function auditExportsBucketName(): string {
-  return `gantry-audit-exports-${Aws.ACCOUNT_ID}-${Aws.REGION}`;
+  return auditExportsBucketNameIn(Aws.ACCOUNT_ID, Aws.REGION);
 }
 
 /** The audit table and each of its indexes, by name. */

@@ -10,7 +10,7 @@ import { connectionApiUrl, type GantryConfig } from '../config/schema';
 import { AuditCheckpoints, grantAuditAppend } from '../constructs/audit-checkpoints';
 import { Deployments, type NamedTarget } from '../constructs/deployments';
 import { Monitoring } from '../constructs/monitoring';
-import { artifactsBucketName, DELIVERIES_TABLE_NAME } from '../constructs/names';
+import { artifactsBucketName, DELIVERIES_TABLE_NAME, EVENT_BUS_NAME } from '../constructs/names';
 import { Notifications } from '../constructs/notifications';
 import { OperatorApi } from '../constructs/operator-api';
 import { Pipeline } from '../constructs/pipeline/pipeline';
@@ -41,7 +41,7 @@ export class GantryControlPlaneStack extends Stack {
   constructor(scope: Construct, id: string, props: GantryControlPlaneStackProps) {
     super(scope, id, props);
     const { config, data } = props;
-    this.bus = new EventBus(this, 'Bus', { eventBusName: props.eventBusName ?? 'gantry' });
+    this.bus = new EventBus(this, 'Bus', { eventBusName: props.eventBusName ?? EVENT_BUS_NAME });
     this.ingress = new WebhookIngress(this, 'WebhookIngress', {
       bus: this.bus,
       deliveriesTable: Table.fromTableName(this, 'Deliveries', DELIVERIES_TABLE_NAME),
