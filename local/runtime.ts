@@ -1,5 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import type { Provider } from '../events';
@@ -9,9 +8,10 @@ import { type RunningFrontDoor, startFrontDoor } from './apigateway/server';
 import { BuildSyncError, LocalCodeBuild } from './codebuild';
 import type { SyntheticTrafficOptions } from './codedeploy/traffic';
 import { type LocalDeployer, startDeployer } from './deployer';
-import { removeRuntimeInfo, writeRuntimeInfo } from './discovery';
+import { ensurePrivateDir, removeRuntimeInfo, writeRuntimeInfo } from './discovery';
 import { type RunningDynalite, startDynalite } from './dynamodb/dynalite';
 import { AwsServiceError } from './edge/aws-json';
+import { IdentityRegistry } from './edge/identity';
 import { type RunningEdge, startEdge } from './edge/server';
 import { type BusEventRecord, LocalBus, type TargetInvoker } from './eventbridge/bus';
 import { eventBridgeService } from './eventbridge/service';
@@ -87,7 +87,36 @@ export interface LocalControlPlane {
   /** Events a previous run accepted and this one re-delivered at start. */
   readonly replayedEvents: number;
   readonly startupMs: number;
+  /** Who may call the local servers: the session's token, the operator's and the functions' credentials. */
+  readonly identity: IdentityRegistry;
+  /** The session's bearer token (also in runtime.json). */
+  readonly token: string;
+  /** The session's operator credentials (also in runtime.json and the gantry-local aws profile). */
+  readonly operator: { readonly accessKeyId: string; readonly secretAccessKey: string };
   close(): Promise<void>;
+}
+
+/** Credentials every local function and build shares until each runs with its role's own. */
+export const INTERNAL_CREDENTIALS = [
+  { accessKeyId: 'local', secretAccessKey: 'local' },
+  { accessKeyId: 'gantry-local', secretAccessKey: 'gantry-local' },
+] as const;
+
+/** A fresh token and operator key pair for one session, registered with a new identity registry. */
+export function sessionIdentity(): {
+  identity: IdentityRegistry;
+  token: string;
+  operator: { accessKeyId: string; secretAccessKey: string };
+} {
+  const token = randomBytes(32).toString('base64url');
+  const operator = {
+    accessKeyId: `AKIAGANTRY${randomBytes(5).toString('hex').toUpperCase()}`,
+    secretAccessKey: randomBytes(30).toString('base64'),
+  };
+  const identity = new IdentityRegistry(token);
+  identity.register(operator.accessKeyId, operator.secretAccessKey, { kind: 'operator' });
+  for (const c of INTERNAL_CREDENTIALS) identity.register(c.accessKeyId, c.secretAccessKey, { kind: 'internal' });
+  return { identity, token, operator };
 }
 
 /**
@@ -101,14 +130,19 @@ export async function startLocalControlPlane(options: LocalOptions): Promise<Loc
   const region = options.region ?? 'us-east-1';
   const timeScale = options.timeScale ?? 60;
   if (!(timeScale > 0)) throw new RangeError(`timeScale must be a positive number, got ${timeScale}`);
-  mkdirSync(dataDir, { recursive: true });
+  ensurePrivateDir(dataDir);
+  const { identity, token, operator } = sessionIdentity();
   const stops: (() => Promise<void> | void)[] = [];
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop();
   };
   try {
     const templates = synthTemplates(options.config);
-    const edge = await startEdge({ ...(options.host ? { host: options.host } : {}), port: options.awsPort ?? 4566 });
+    const edge = await startEdge({
+      ...(options.host ? { host: options.host } : {}),
+      port: options.awsPort ?? 4566,
+      identity,
+    });
     stops.push(() => edge.close());
     const inventory = inventoryOf(
       new TemplateResolver(templates, { region, accountId: LOCAL_ACCOUNT_ID, edgeEndpoint: edge.endpoint }),
@@ -242,6 +276,7 @@ export async function startLocalControlPlane(options: LocalOptions): Promise<Loc
       ...(options.host ? { host: options.host } : {}),
       port: options.port ?? 4000,
       ...(options.onRequest ? { onRequest: options.onRequest } : {}),
+      identity,
     });
     stops.push(() => frontDoor.close());
     mountIntrospection(edge, inventory, bus, providers);
@@ -257,6 +292,8 @@ export async function startLocalControlPlane(options: LocalOptions): Promise<Loc
       dataDir,
       ...(options.configFile === undefined ? {} : { configFile: options.configFile }),
       services: deployer.endpoints.map(({ functionName, alias, url }) => ({ functionName, alias, url })),
+      token,
+      operator,
     });
     stops.push(() => removeRuntimeInfo(dataDir));
     let closing: Promise<void> | undefined;
@@ -277,6 +314,9 @@ export async function startLocalControlPlane(options: LocalOptions): Promise<Loc
       timeScale,
       replayedEvents: replayed,
       startupMs: performance.now() - started,
+      identity,
+      token,
+      operator,
       close: () => {
         closing ??= stopAll();
         return closing;

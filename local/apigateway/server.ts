@@ -1,5 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { IdentityRegistry } from '../edge/identity';
+import { loopbackRefusal } from '../edge/loopback';
 import { closeServer, listen } from '../edge/server';
 import type { LambdaInvoker } from '../lambda/types';
 import type { ApiSpec } from '../template/inventory';
@@ -16,6 +18,11 @@ export interface FrontDoorOptions {
   readonly port?: number;
   /** Called once per answered request (for the demo's and benchmark's counters). */
   readonly onRequest?: (info: { method: string; path: string; status: number; ms: number }) => void;
+  /**
+   * The session's token: an IAM-authorized route honours X-Gantry-Principal only from a caller
+   * that also sends `Authorization: Bearer <token>`. @default none (any loopback caller may name a principal)
+   */
+  readonly identity?: IdentityRegistry;
 }
 
 export interface RunningFrontDoor {
@@ -31,9 +38,12 @@ export interface RunningFrontDoor {
  */
 export async function startFrontDoor(options: FrontDoorOptions): Promise<RunningFrontDoor> {
   const routes = new RouteTable(options.apis);
+  const host = options.host ?? '127.0.0.1';
   const server = createServer((req, res) => {
     const started = performance.now();
-    void serve(req, res, routes, options.lambda)
+    const refused = loopbackRefusal(req, (server.address() as AddressInfo).port, host);
+    if (refused !== undefined) return send(res, refused.status, { message: refused.reason });
+    void serve(req, res, routes, options)
       .catch(() => send(res, 500, { message: 'Internal server error' }))
       .finally(() =>
         options.onRequest?.({
@@ -45,7 +55,6 @@ export async function startFrontDoor(options: FrontDoorOptions): Promise<Running
       );
   });
   server.keepAliveTimeout = 60_000;
-  const host = options.host ?? '127.0.0.1';
   await listen(server, host, options.port ?? 4000);
   const { port } = server.address() as AddressInfo;
   return { url: `http://${host}:${port}`, port, routes, close: () => closeServer(server) };
@@ -55,7 +64,7 @@ async function serve(
   req: IncomingMessage,
   res: ServerResponse,
   routes: RouteTable,
-  lambda: LambdaInvoker,
+  { lambda, identity }: FrontDoorOptions,
 ): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://local');
   const body = await readBody(req);
@@ -72,6 +81,12 @@ async function serve(
   const principal = matched.route.authorization === 'AWS_IAM' ? localPrincipal(req) : undefined;
   if (matched.route.authorization === 'AWS_IAM' && principal === undefined)
     return send(res, 403, { message: 'Missing Authentication Token' });
+  if (principal !== undefined && identity !== undefined && !identity.hasToken(req.headers)) {
+    return send(res, 403, {
+      message:
+        'Missing Authentication Token: X-Gantry-Principal is honoured only with Authorization: Bearer <token from .gantry/runtime.json> (the gantry CLI sends it)',
+    });
+  }
   const outcome = await lambda.invoke(matched.route.functionArn, proxyEvent(req, url, body, matched, principal));
   if (!outcome.ok)
     return send(res, outcome.errorType === 'Sandbox.Timedout' ? 504 : 502, { message: 'Internal server error' });

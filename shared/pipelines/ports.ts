@@ -1,28 +1,16 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { PipelineDefinition, Provider } from '../../events';
 import type { AuditSink } from '../audit/audit';
+import type { ArtifactStore } from '../aws/s3';
+import type { ExecutionControl } from '../aws/step-functions';
 import type { EventBus } from '../bus/event-bus';
 import type { RangeCommit } from '../history/types';
 import type { RunStore } from '../runs/store';
 import type { SecretSource } from '../secrets/secrets';
 
-/** Port: what pipeline steps ask of Step Functions about other executions and waiting tasks. */
-export interface ExecutionControl {
-  sendTaskSuccess(taskToken: string, output: unknown): Promise<void>;
-  sendTaskFailure(taskToken: string, error: string, cause: string): Promise<void>;
-  stopExecution(executionArn: string, error: string, cause: string): Promise<void>;
-  /** Starts an execution with the given name; returns its ARN. */
-  startExecution(stateMachineArn: string, name: string, input: unknown): Promise<string>;
-  /** An execution's status (`RUNNING`, `SUCCEEDED`, `FAILED`, `TIMED_OUT`, `ABORTED`), or undefined when there is none. */
-  executionStatus(executionArn: string): Promise<string | undefined>;
-}
-
-/** Port: a build's artifacts (reports included), by the location the build reported. */
-export interface ArtifactStore {
-  /** Object keys under an `arn:aws:s3:::bucket/prefix` location. */
-  list(location: string): Promise<string[]>;
-  read(location: string, key: string): Promise<Buffer>;
-}
+/** The generic AWS ports live with their adapters in shared/aws; the pipeline's steps name them here. */
+export type { DeploymentStopper } from '../aws/codedeploy';
+export type { ArtifactStore, ExecutionControl };
 
 /** A commit status as the provider shows it next to the commit. */
 export interface CommitStatusRequest {
@@ -50,11 +38,6 @@ export interface StatusPort {
  */
 export interface AdmittedChanges {
   admittedDigest(key: { provider: Provider; deliveryId: string }, eventId: string): Promise<string | undefined>;
-}
-
-/** Port: stops a CodeDeploy deployment and rolls its traffic back (a superseded run's release). */
-export interface DeploymentStopper {
-  stopDeployment(deploymentId: string): Promise<void>;
 }
 
 /** Which change's commits to list, through which connection. */

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { BatchGetBuildsCommand, type CodeBuildClient } from '@aws-sdk/client-codebuild';
 import { type KMSClient, SignCommand, VerifyCommand } from '@aws-sdk/client-kms';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { listKeys } from '../pipelines/aws';
+import { listKeys } from '../aws/s3';
 import type { BuildInfo, BuildSource, ObjectVersion, ProvenanceSigner, VersionedObjects } from './ports';
 
 /** The provenance key in KMS: ECDSA P-256 over SHA-256 digests (so any statement size can be signed). */

@@ -8,8 +8,8 @@ import {
   type RunProvenance,
 } from '../../events';
 import { type AuditSink, runFact } from '../audit/audit';
+import { parseS3Location } from '../aws/s3';
 import { buildArtifactsPath, provenanceKey, sourcesPath } from '../pipelines/artifact-layout';
-import { parseS3Location } from '../pipelines/aws';
 import { runOfExecution } from '../pipelines/ownership';
 import type { RunStore } from '../runs/store';
 import { gantryRecord } from '../runs/subjects';

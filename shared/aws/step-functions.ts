@@ -1,0 +1,50 @@
+import {
+  DescribeExecutionCommand,
+  SendTaskFailureCommand,
+  SendTaskSuccessCommand,
+  type SFNClient,
+  StartExecutionCommand,
+  StopExecutionCommand,
+} from '@aws-sdk/client-sfn';
+
+/** Port: what pipeline steps ask of Step Functions about other executions and waiting tasks. */
+export interface ExecutionControl {
+  sendTaskSuccess(taskToken: string, output: unknown): Promise<void>;
+  sendTaskFailure(taskToken: string, error: string, cause: string): Promise<void>;
+  stopExecution(executionArn: string, error: string, cause: string): Promise<void>;
+  /** Starts an execution with the given name; returns its ARN. */
+  startExecution(stateMachineArn: string, name: string, input: unknown): Promise<string>;
+  /** An execution's status (`RUNNING`, `SUCCEEDED`, `FAILED`, `TIMED_OUT`, `ABORTED`), or undefined when there is none. */
+  executionStatus(executionArn: string): Promise<string | undefined>;
+}
+
+/** Step Functions behind the ExecutionControl port. */
+export class StepFunctionsControl implements ExecutionControl {
+  constructor(private readonly sfn: SFNClient) {}
+
+  async sendTaskSuccess(taskToken: string, output: unknown): Promise<void> {
+    await this.sfn.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output ?? {}) }));
+  }
+
+  async sendTaskFailure(taskToken: string, error: string, cause: string): Promise<void> {
+    await this.sfn.send(new SendTaskFailureCommand({ taskToken, error, cause: cause.slice(0, 32_000) }));
+  }
+
+  async stopExecution(executionArn: string, error: string, cause: string): Promise<void> {
+    await this.sfn.send(new StopExecutionCommand({ executionArn, error, cause }));
+  }
+
+  async startExecution(stateMachineArn: string, name: string, input: unknown): Promise<string> {
+    const out = await this.sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
+    return out.executionArn ?? '';
+  }
+
+  async executionStatus(executionArn: string): Promise<string | undefined> {
+    try {
+      return (await this.sfn.send(new DescribeExecutionCommand({ executionArn }))).status;
+    } catch (error) {
+      if (error instanceof Error && error.name === 'ExecutionDoesNotExist') return undefined;
+      throw error;
+    }
+  }
+}
