@@ -1,4 +1,4 @@
-import { onStateChangeEvent } from '../../shared/deploy/release';
+import { onStateChangeEvent } from '../../shared/deploy/events';
 import { awsDeployDeps } from '../../shared/deploy/wiring';
 import { observedHandler } from '../../shared/lambda/handler';
 import { observability } from '../../shared/observability';

@@ -1,5 +1,5 @@
 import { DeployCheckInputSchema } from '../../events';
-import { checkBake, reconcileDeployment } from '../../shared/deploy/release';
+import { checkBake, reconcileDeployment } from '../../shared/deploy/verify';
 import { awsDeployDeps } from '../../shared/deploy/wiring';
 import { stepHandler } from '../../shared/lambda/step-handler';
 import { observability } from '../../shared/observability';

@@ -5,7 +5,8 @@ import { type Observability, traced } from '../observability';
 import { awsPipelineDeps } from '../pipelines/wiring';
 import { awsProvenancePorts } from '../provenance/wiring';
 import { AwsDeployControl } from './aws';
-import type { DeployDeps, ReleaseDeps } from './release';
+import type { DeployDeps } from './outcome';
+import type { ReleaseDeps } from './release';
 
 /** The pipeline's ports plus CodeDeploy, Lambda and CloudWatch: SDK clients built once per cold start. */
 export function awsDeployDeps(o11y: Observability, env: NodeJS.ProcessEnv = process.env): DeployDeps {

@@ -1,6 +1,6 @@
 import { ulid } from 'ulid';
 import type { RunPlan } from '../../events';
-import { answerDeployment, type DeployDeps } from '../deploy/release';
+import { answerDeployment, type DeployDeps } from '../deploy/outcome';
 import { type Authority, AuthorityUnavailable, authorityOver, namesOf, operatorOf } from '../pipelines/authority';
 import { branchSelected } from '../pipelines/branches';
 import { stateMachineOf } from '../pipelines/definition';

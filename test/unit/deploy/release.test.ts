@@ -3,14 +3,9 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { RunPlan } from '../../../events';
 import { type RunningDynalite, startDynalite } from '../../../local/dynamodb/dynalite';
 import { deploymentDescription, runIdOf } from '../../../shared/deploy/appspec';
-import {
-  checkBake,
-  DeploymentNotYetRecorded,
-  onDeploymentEvent,
-  type ReleaseDeps,
-  reconcileDeployment,
-  startDeployment,
-} from '../../../shared/deploy/release';
+import { DeploymentNotYetRecorded, onDeploymentEvent } from '../../../shared/deploy/events';
+import { type ReleaseDeps, startDeployment } from '../../../shared/deploy/release';
+import { checkBake, reconcileDeployment } from '../../../shared/deploy/verify';
 import { cancel, OperatorActionError, type OperatorDeps, retry, rollback } from '../../../shared/operators/actions';
 import { answerOperatorRequest } from '../../../shared/operators/operator-api';
 import { separationConflict } from '../../../shared/pipelines/approval';

@@ -1,0 +1,125 @@
+import type { BakeCheck, DeployedOutput, RunPlan } from '../../events';
+import { runFact } from '../audit/audit';
+import { deploymentRolledBack, publishNotification } from '../notify/publish';
+import { ForgedInputError, recordForgedInput } from '../pipelines/ownership';
+import type { RunDeployment, RunRecord } from '../runs/model';
+import { subjectOf } from '../runs/subjects';
+import { lambdaAppSpec } from './appspec';
+import {
+  type DeployDeps,
+  DeployError,
+  failureOf,
+  isEnded,
+  outputOf,
+  recordOutcome,
+  requireTarget,
+  shiftText,
+} from './outcome';
+import { describeTarget } from './target';
+
+/**
+ * After the Deploy task timed out (no event came): asks CodeDeploy once. Succeeded goes on; an
+ * ended failure fails the run; a deployment still running is stopped and rolled back.
+ */
+export async function reconcileDeployment(deps: DeployDeps, plan: RunPlan): Promise<DeployedOutput> {
+  const target = requireTarget(plan);
+  const deployment = (await deps.runs.get(plan.runId))?.deployment;
+  if (deployment?.deploymentId === undefined) {
+    throw new DeployError('Gantry.DeploymentTimedOut', 'the deployment never started before the deploy timeout');
+  }
+  const info = await deps.deploy.getDeployment(deployment.deploymentId);
+  if (info.status === 'Succeeded') {
+    await recordOutcome(deps, plan, deployment, info);
+    return outputOf(deployment, info);
+  }
+  if (isEnded(info)) {
+    await recordOutcome(deps, plan, deployment, info);
+    throw failureOf(deployment, info);
+  }
+  await deps.deploy.stopDeployment(deployment.deploymentId);
+  const reason = `no deployment state-change event within ${Math.round(target.timeoutSeconds / 60)} min (CodeDeploy said ${info.status}); stopped and rolled back`;
+  await recordOutcome(deps, plan, deployment, { ...info, status: 'Stopped', error: reason, rolledBack: true });
+  throw new DeployError('Gantry.DeploymentTimedOut', reason);
+}
+
+/**
+ * After the bake time at full traffic: the deployment group's alarms must all be quiet. One in
+ * ALARM sends traffic back to the previous version (all at once) and fails the run.
+ */
+export async function checkBake(deps: DeployDeps, plan: RunPlan): Promise<BakeCheck> {
+  const target = requireTarget(plan);
+  const run = await deps.runs.get(plan.runId);
+  const deployment = await requireDeployed(deps, plan, run);
+  const alarms = await deps.deploy.groupAlarms(target.application, target.deploymentGroup);
+  const firing = (await deps.deploy.alarmStates(alarms)).filter((a) => a.state === 'ALARM');
+  const now = deps.clock();
+  const baked = `${Math.round(target.bakeSeconds / 60)} min`;
+  if (firing.length === 0) {
+    await deps.runs.setStage(
+      plan.runId,
+      'deploy',
+      {
+        status: 'succeeded',
+        startedAt: deployment.startedAt,
+        endedAt: now.toISOString(),
+        summary: `${shiftText(deployment)} (${target.strategy}); baked ${baked}, ${alarms.length} alarm(s) quiet`,
+      },
+      now,
+    );
+    return { alarms };
+  }
+  const alarmText = firing.map((a) => `${a.name} (${a.reason || 'in ALARM'})`).join('; ');
+  let reason = `alarm fired during the ${baked} bake: ${alarmText}`;
+  if (deployment.fromVersion && target.lambda !== null) {
+    const rollbackId = await deps.deploy.createDeployment({
+      application: target.application,
+      deploymentGroup: target.deploymentGroup,
+      deploymentConfig: 'CodeDeployDefault.LambdaAllAtOnce',
+      description: `gantry rollback of run ${plan.runId} after its bake`,
+      appSpec: lambdaAppSpec(target, deployment.toVersion, deployment.fromVersion),
+    });
+    reason += `; traffic sent back to version ${deployment.fromVersion} (${rollbackId})`;
+  } else {
+    reason += '; no earlier version to send traffic back to: roll back with `gantry runs rollback`';
+  }
+  await deps.audit.record({
+    type: 'deploy.rolled_back',
+    actor: { type: 'system', id: 'gantry', providerIdentity: null },
+    subject: subjectOf(plan),
+    outcome: 'failure',
+    details: { deploymentId: deployment.deploymentId ?? '', target: describeTarget(target), reason },
+    correlationId: plan.change.deliveryId,
+    once: runFact(plan.runId, 'deploy.baked'),
+  });
+  await publishNotification(
+    deps,
+    deploymentRolledBack(plan, {
+      deploymentId: deployment.deploymentId ?? '',
+      target: describeTarget(target),
+      reason,
+    }),
+  );
+  throw new DeployError('Gantry.BakeAlarm', reason);
+}
+
+/**
+ * The Deploy task's answer proves nothing (its token is in the execution's history, and anyone
+ * allowed SendTaskSuccess may answer it): the bake goes on only for a deployment Gantry closed as
+ * succeeded on the run, and that CodeDeploy itself says succeeded. Anything else is forged input.
+ */
+async function requireDeployed(deps: DeployDeps, plan: RunPlan, run: RunRecord | undefined): Promise<RunDeployment> {
+  const deployment = run?.deployment;
+  let why: string | null = null;
+  if (deployment === undefined) why = `run ${plan.runId} has no deployment recorded`;
+  else if (deployment.status !== 'succeeded')
+    why = `run ${plan.runId}'s deployment is ${deployment.status}, not succeeded`;
+  else if (deployment.deploymentId) {
+    const info = await deps.deploy.getDeployment(deployment.deploymentId);
+    if (info.status !== 'Succeeded') why = `CodeDeploy says deployment ${deployment.deploymentId} is ${info.status}`;
+  }
+  if (why === null && deployment !== undefined) return deployment;
+  const reason = `the Deploy task was answered, but ${why}: not answered by Gantry, so nothing is reported as deployed`;
+  await recordForgedInput(deps, plan, run, run?.executionArn ?? plan.executionArn, 'bake', reason);
+  deps.logger.warn('bake refused a deploy answer Gantry did not give', { runId: plan.runId, reason });
+  throw new ForgedInputError(`bake refused: ${reason}`);
+}
