@@ -49,7 +49,8 @@ export async function resolveTarget(options: TargetOptions): Promise<Target> {
         clientConfig: {
           endpoint: info.awsEndpoint,
           region: info.region,
-          credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+          // The session's operator: the edge refuses credentials it did not issue.
+          credentials: info.operator ?? { accessKeyId: 'local', secretAccessKey: 'local' },
         },
       };
     }
@@ -113,6 +114,8 @@ export async function callOperatorApi(
     return post(`${target.info.webhookUrl}/${path}`, body, {
       'content-type': 'application/json',
       'x-gantry-principal': as,
+      // X-Gantry-Principal counts only together with the session's token.
+      ...(target.info.token === undefined ? {} : { authorization: `Bearer ${target.info.token}` }),
     });
   }
   if (as)

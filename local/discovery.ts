@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 
@@ -15,17 +15,67 @@ export const RuntimeInfoSchema = z.object({
   configFile: z.string().optional(),
   /** Each service alias's stable URL. */
   services: z.array(z.object({ functionName: z.string(), alias: z.string(), url: z.string() })).optional(),
+  /** The session's bearer token: the operator routes and unsigned edge calls need it. */
+  token: z.string().optional(),
+  /** The session's operator credentials: SigV4 with these is the operator (the aws CLI profile holds them too). */
+  operator: z.object({ accessKeyId: z.string(), secretAccessKey: z.string() }).optional(),
+  /** Each local function's and build's role credentials, by role name. */
+  roles: z.record(z.string(), z.object({ accessKeyId: z.string(), secretAccessKey: z.string() })).optional(),
 });
 export type RuntimeInfo = z.infer<typeof RuntimeInfoSchema>;
 
 const FILE = 'runtime.json';
 
+/** The aws CLI profile that signs as the session's operator (`aws --profile gantry-local`). */
+export const AWS_PROFILE = 'gantry-local';
+
+/**
+ * The data folder, created (or narrowed) to 0700: it holds the ledger, logs, artifacts, secrets
+ * and the session's credentials, none of which another user of the machine may read.
+ */
+export function ensurePrivateDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+}
+
+/** Writes runtime.json 0600 (credentials and the token are in it), replacing any earlier one whole. */
 export function writeRuntimeInfo(dataDir: string, info: RuntimeInfo): void {
-  writeFileSync(join(dataDir, FILE), `${JSON.stringify(info, null, 2)}\n`);
+  writePrivate(join(dataDir, FILE), `${JSON.stringify(info, null, 2)}\n`);
+  if (info.operator !== undefined) writeAwsProfile(dataDir, info.awsEndpoint, info.region, info.operator);
+}
+
+/**
+ * `.gantry/aws/config` and `credentials`, 0600: the operator's profile for the aws CLI, used as
+ * `AWS_CONFIG_FILE=.gantry/aws/config AWS_SHARED_CREDENTIALS_FILE=.gantry/aws/credentials aws --profile gantry-local`.
+ */
+function writeAwsProfile(
+  dataDir: string,
+  endpoint: string,
+  region: string,
+  operator: { accessKeyId: string; secretAccessKey: string },
+): void {
+  const dir = join(dataDir, 'aws');
+  ensurePrivateDir(dir);
+  writePrivate(
+    join(dir, 'config'),
+    `[profile ${AWS_PROFILE}]\nregion = ${region}\noutput = json\nendpoint_url = ${endpoint}\n`,
+  );
+  writePrivate(
+    join(dir, 'credentials'),
+    `[${AWS_PROFILE}]\naws_access_key_id = ${operator.accessKeyId}\naws_secret_access_key = ${operator.secretAccessKey}\n`,
+  );
+}
+
+function writePrivate(file: string, text: string): void {
+  const temp = `${file}.${process.pid}.tmp`;
+  writeFileSync(temp, text, { mode: 0o600 });
+  chmodSync(temp, 0o600);
+  renameSync(temp, file);
 }
 
 export function removeRuntimeInfo(dataDir: string): void {
   rmSync(join(dataDir, FILE), { force: true });
+  rmSync(join(dataDir, 'aws'), { recursive: true, force: true });
 }
 
 /** The running local control plane's info, or undefined when none is running from this folder. */

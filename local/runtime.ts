@@ -195,7 +195,9 @@ export async function startLocalControlPlane(options: LocalOptions): Promise<Loc
     });
     stops.push(() => codeBuild.close());
     edge.mount(codeBuild);
-    edge.mount(cloudWatchLogsService((group, stream) => buildLogLines(codeBuild, group, stream)));
+    edge.mount(
+      cloudWatchLogsService((group, stream) => buildLogLines(codeBuild, group, stream), buildLogCatalog(codeBuild)),
+    );
     const providers = await startFakeProviders({
       ...(options.host ? { host: options.host } : {}),
       stateFile: join(dataDir, 'providers', 'repositories.json'),
@@ -447,6 +449,21 @@ async function buildLogLines(codeBuild: LocalCodeBuild, group: string, stream: s
   } catch {
     return undefined;
   }
+}
+
+/** The `/aws/codebuild/<project>` groups and their streams (one per build, named by the build id's second half). */
+function buildLogCatalog(codeBuild: LocalCodeBuild) {
+  const prefix = '/aws/codebuild/';
+  return {
+    groups: () => codeBuild.projectNames().map((name) => `${prefix}${name}`),
+    streams: (group: string) => {
+      const project = group.startsWith(prefix) ? group.slice(prefix.length) : undefined;
+      if (project === undefined || !codeBuild.projectNames().includes(project)) return undefined;
+      return codeBuild
+        .buildsOf(project)
+        .map((b) => ({ name: b.id.slice(b.id.indexOf(':') + 1), createdAt: b.startTime }));
+    },
+  };
 }
 
 /** StartBuild .sync on the local build runner, failing as AWS's integration does. */

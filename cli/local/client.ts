@@ -8,6 +8,16 @@ import { loadCliConfig } from '../config-file';
 import { UsageError } from '../errors';
 import { dataDirOption } from '../options';
 
+/** The headers an operator route of the running control plane needs: its session token. */
+export function operatorHeaders(info: Pick<RuntimeInfo, 'token'>): Record<string, string> {
+  return info.token === undefined ? {} : { authorization: `Bearer ${info.token}` };
+}
+
+/** A GET of one of the edge's local-only routes (`/_gantry/…`), with the session token. */
+export function operatorGet(info: RuntimeInfo, path: string): Promise<Response> {
+  return fetch(new URL(path, info.awsEndpoint), { headers: operatorHeaders(info) });
+}
+
 /** The running local control plane, or a usage error that says how to start one. */
 export function runningControlPlane(dataDir: string | undefined): RuntimeInfo {
   const dir = dataDirOption(dataDir);
@@ -55,7 +65,7 @@ export async function sendDelivery(
 export async function busEvents(info: RuntimeInfo, since?: string): Promise<BusEventRecord[]> {
   const url = new URL('/_gantry/events', info.awsEndpoint);
   if (since) url.searchParams.set('since', since);
-  const res = await fetch(url);
+  const res = await fetch(url, { headers: operatorHeaders(info) });
   return ((await res.json()) as { events: BusEventRecord[] }).events;
 }
 

@@ -7,7 +7,7 @@ import { loadCliConfig } from '../config-file';
 import { UsageError } from '../errors';
 import { status } from '../format';
 import { resolveTarget, sendDecision, type Target } from '../target';
-import { busEvents, runningControlPlane, settledEvents } from './client';
+import { busEvents, operatorGet, runningControlPlane, settledEvents } from './client';
 import { followRun } from './follow';
 import { type LocalPushResult, localPush } from './push';
 import { ensureSampleRepo, git } from './sample-repo';
@@ -37,6 +37,7 @@ export async function localDemo(options: { dataDir?: string }): Promise<void> {
       config,
       webhookUrl: info.webhookUrl,
       awsEndpoint: info.awsEndpoint,
+      ...(info.token === undefined ? {} : { token: info.token }),
       secretsFile: join(info.dataDir, 'secrets.json'),
       repoDir: repo,
       branch,
@@ -110,7 +111,7 @@ interface HeardNotification {
 
 /** Every message the local Slack, Teams and SNS stand-ins took, one line each. */
 async function showNotifications(info: RuntimeInfo): Promise<void> {
-  const res = await fetch(`${info.awsEndpoint}/_gantry/notifications`);
+  const res = await operatorGet(info, '/_gantry/notifications');
   const { notifications } = (await res.json()) as { notifications: HeardNotification[] };
   if (notifications.length === 0) out('   none (no target of gantry.config.yaml asked for these events)');
   for (const n of notifications) {
@@ -119,7 +120,9 @@ async function showNotifications(info: RuntimeInfo): Promise<void> {
       n.body?.text ?? n.body?.subject ?? n.body?.attachments?.[0]?.content?.body?.[0]?.text ?? JSON.stringify(n.body);
     out(`   ${n.kind.padEnd(6)} ${n.target.padEnd(14)} ${headline.replaceAll('*', '')}`);
   }
-  out(`   (all of them: curl ${info.awsEndpoint}/_gantry/notifications)`);
+  out(
+    `   (all of them: curl -H "Authorization: Bearer $(jq -r .token .gantry/runtime.json)" ${info.awsEndpoint}/_gantry/notifications)`,
+  );
 }
 
 /** Sends a delivery and shows the answer and what the bus did with it. */
@@ -161,7 +164,7 @@ async function showRun(
   out(`   run ${run.runId.slice(0, 12)}: ${status(run.status)}${run.failure ? ` (${run.failure.reason})` : ''}`);
   if (run.deployment) await showDeployment(info, run);
   if (run.deployment && run.provenance) await showProvenance(target, run);
-  const res = await fetch(new URL(`/_gantry/statuses?commit=${pushed.push.after}`, info.awsEndpoint));
+  const res = await operatorGet(info, `/_gantry/statuses?commit=${pushed.push.after}`);
   const statuses = ((await res.json()) as { statuses: { state: string; description: string }[] }).statuses;
   out(`   commit status on GitHub: ${statuses.map((s) => `${s.state} "${s.description}"`).join(' → ')}`);
   return run;
@@ -175,7 +178,7 @@ interface ServiceView {
 }
 
 async function services(info: RuntimeInfo): Promise<ServiceView[]> {
-  const res = await fetch(new URL('/_gantry/services', info.awsEndpoint));
+  const res = await operatorGet(info, '/_gantry/services');
   return ((await res.json()) as { services: ServiceView[] }).services;
 }
 

@@ -17,6 +17,7 @@ export async function pushCommand(
     config: loadCliConfig(info.configFile),
     webhookUrl: info.webhookUrl,
     awsEndpoint: info.awsEndpoint,
+    ...(info.token === undefined ? {} : { token: info.token }),
     secretsFile: join(info.dataDir, 'secrets.json'),
     repoDir: path,
     ...(options.branch ? { branch: options.branch } : {}),

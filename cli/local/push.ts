@@ -16,6 +16,8 @@ export interface LocalPushOptions {
   readonly webhookUrl: string;
   /** The local edge: told where the repository lives, so the fake provider can list its commits. */
   readonly awsEndpoint?: string;
+  /** The session's token, which the edge's local-only routes need (runtime.json). */
+  readonly token?: string;
   readonly secretsFile: string;
   readonly repoDir: string;
   /** @default the checked-out branch */
@@ -46,7 +48,7 @@ export async function localPush(options: LocalPushOptions): Promise<LocalPushRes
   const push = pushFacts(dir, pipeline.source.repository, options.branch);
   const webhookSecret = localWebhookSecret(options.secretsFile, connection);
   if (options.awsEndpoint !== undefined)
-    await registerRepository(options.awsEndpoint, connection.provider, push.repository, dir);
+    await registerRepository(options.awsEndpoint, options.token, connection.provider, push.repository, dir);
   const { body, headers } = pushDelivery(
     connection.provider,
     push,
@@ -172,10 +174,19 @@ function pushFacts(dir: string, repository: string, branch: string | undefined):
  * Pushing to a provider gives it the commits; locally the fake provider is told where they are,
  * so its compare API can list a change (separation of duties asks when a delivery leaves a gap).
  */
-async function registerRepository(awsEndpoint: string, provider: string, fullName: string, dir: string): Promise<void> {
+async function registerRepository(
+  awsEndpoint: string,
+  token: string | undefined,
+  provider: string,
+  fullName: string,
+  dir: string,
+): Promise<void> {
   const res = await fetch(`${awsEndpoint}/_gantry/provider/repositories`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: {
+      'content-type': 'application/json',
+      ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+    },
     body: JSON.stringify({ provider, fullName, dir }),
   });
   if (!res.ok) throw new UsageError(`the local control plane did not take ${dir} as ${fullName}: HTTP ${res.status}`);

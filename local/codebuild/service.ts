@@ -101,6 +101,10 @@ export class LocalCodeBuild implements AwsJsonService {
         return this.listBuildsForProject(input);
       case 'BatchGetProjects':
         return this.batchGetProjects(input);
+      case 'ListProjects':
+        return { projects: this.projectNames() };
+      case 'ListBuilds':
+        return this.listBuilds(input);
       default:
         throw unknownOperation(this, operation);
     }
@@ -160,6 +164,34 @@ export class LocalCodeBuild implements AwsJsonService {
       builds: found.map((id) => this.getBuild(id)),
       buildsNotFound: ids.filter((id) => !found.includes(id)),
     };
+  }
+
+  /** Every project's name, sorted as ListProjects sorts by NAME. */
+  projectNames(): string[] {
+    return [...new Set([...this.projects.values()].map((p) => p.name))].sort();
+  }
+
+  /** A project's builds, newest first: id and start time (for log streams). */
+  buildsOf(projectName: string): { id: string; startTime: number }[] {
+    return this.records.forProject(projectName).map((r) => ({ id: r.id, startTime: r.startTime }));
+  }
+
+  private listBuilds(input: Record<string, unknown>) {
+    const ids = this.projectNames()
+      .flatMap((name) => this.records.forProject(name))
+      .sort((a, b) => b.startTime - a.startTime)
+      .map((r) => r.id);
+    if (input.sortOrder === 'ASCENDING') ids.reverse();
+    return this.page(ids, input.nextToken);
+  }
+
+  private page(ids: string[], nextToken: unknown) {
+    const start = typeof nextToken === 'string' ? Number(Buffer.from(nextToken, 'base64url').toString()) : 0;
+    if (!Number.isInteger(start) || start < 0) throw invalidInput('Invalid nextToken');
+    const page = ids.slice(start, start + PAGE_SIZE);
+    const next =
+      start + PAGE_SIZE < ids.length ? { nextToken: Buffer.from(String(start + PAGE_SIZE)).toString('base64url') } : {};
+    return { ids: page, ...next };
   }
 
   private listBuildsForProject(input: Record<string, unknown>) {

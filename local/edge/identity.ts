@@ -90,10 +90,10 @@ export class IdentityRegistry {
   }
 
   /** True when the request carries a SigV4 signature (header or presigned query), valid or not. */
-  static isSigned(request: Pick<SignedRequest, 'url' | 'headers'>): boolean {
+  static isSigned(request: { readonly url?: string; readonly headers: IncomingHttpHeaders }): boolean {
     return (
       /^AWS4-HMAC-SHA256\s/i.test(String(request.headers.authorization ?? '')) ||
-      new URL(request.url, 'http://local').searchParams.has('X-Amz-Signature')
+      new URL(request.url ?? '/', 'http://local').searchParams.has('X-Amz-Signature')
     );
   }
 

@@ -6,7 +6,10 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
 import { type AwsJsonService, AwsServiceError } from './aws-json';
+import { type Authentication, IdentityRegistry, type Principal, refusalCode } from './identity';
+import { loopbackRefusal } from './loopback';
 
 /** A plain HTTP route on the edge (local-only introspection such as `/_gantry/health`). */
 export type EdgeRoute = (
@@ -35,32 +38,60 @@ export interface EdgeOptions {
   readonly services?: readonly AwsJsonService[];
   /** Where `DynamoDB_20120810.*` requests are proxied (dynalite). */
   readonly dynamoDbEndpoint?: string;
-  /** Local-only routes, by path. */
+  /** Local-only routes, by path (operator routes: the token is required when `identity` is set). */
   readonly routes?: Readonly<Record<string, EdgeRoute>>;
+  /**
+   * Who may call: every AWS call must be SigV4-signed with registered credentials or carry the
+   * session token, and every local-only route needs the token. @default none (any loopback caller)
+   */
+  readonly identity?: IdentityRegistry;
 }
+
+/**
+ * Who may call a local-only route: the operator (the session token), or anyone on loopback for a
+ * stand-in of a public endpoint (a Slack or Teams incoming webhook the functions post to).
+ */
+export type RouteAccess = 'operator' | 'open';
 
 export interface RunningEdge {
   readonly endpoint: string;
   readonly port: number;
   /** Adds an emulator once its configuration (which may need this edge's URL) is known. */
   mount(service: AwsJsonService): void;
-  /** Adds a local-only route. */
-  route(path: string, handler: EdgeRoute): void;
+  /** Adds a local-only route; only the operator may call it unless `access` is 'open'. */
+  route(path: string, handler: EdgeRoute, access?: RouteAccess): void;
   /** Adds a REST-protocol emulator, asked before the fallback. */
   mountRest(service: EdgeRestService): void;
   /** Sets where DynamoDB requests go. */
   proxyDynamoDb(endpoint: string): void;
   /** Sets the handler for requests that are not AWS JSON protocol calls. */
   fallback(handler: EdgeFallback): void;
+  /** Sets who decides, after authentication, whether a principal may make a call (local IAM). */
+  authorizeWith(authorizer: EdgeAuthorizer): void;
   close(): Promise<void>;
 }
+
+/**
+ * Authorizes an authenticated AWS call; returns true when it refused it, having written the
+ * refusal (AWS's AccessDenied for the call's protocol) itself.
+ */
+export type EdgeAuthorizer = (
+  principal: Principal,
+  call: { method: string; url: URL; headers: IncomingMessage['headers']; body: Buffer | undefined },
+  res: ServerResponse,
+) => boolean;
 
 interface EdgeState {
   readonly byPrefix: Map<string, AwsJsonService>;
   readonly routes: Map<string, EdgeRoute>;
+  readonly openRoutes: Set<string>;
   readonly rest: EdgeRestService[];
+  readonly identity: IdentityRegistry | undefined;
+  readonly host: string;
+  port: number;
   dynamoDbEndpoint: string | undefined;
   fallback: EdgeFallback | undefined;
+  authorize: EdgeAuthorizer | undefined;
 }
 
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -70,12 +101,18 @@ const MAX_BODY_BYTES = 16 * 1024 * 1024;
  * routed by `X-Amz-Target`; DynamoDB goes to dynalite; anything else is UnknownOperationException.
  */
 export async function startEdge(options: EdgeOptions = {}): Promise<RunningEdge> {
+  const host = options.host ?? '127.0.0.1';
   const state: EdgeState = {
     byPrefix: new Map((options.services ?? []).map((s) => [s.targetPrefix, s])),
     routes: new Map(Object.entries(options.routes ?? {})),
+    openRoutes: new Set(),
     rest: [],
+    identity: options.identity,
+    host,
+    port: 0,
     dynamoDbEndpoint: options.dynamoDbEndpoint,
     fallback: undefined,
+    authorize: undefined,
   };
   const server = createServer((req, res) => {
     void route(req, res, state).catch(() => {
@@ -84,14 +121,18 @@ export async function startEdge(options: EdgeOptions = {}): Promise<RunningEdge>
     });
   });
   server.keepAliveTimeout = 60_000;
-  const host = options.host ?? '127.0.0.1';
   await listen(server, host, options.port ?? 4566);
   const { port } = server.address() as AddressInfo;
+  state.port = port;
   return {
     endpoint: `http://${host}:${port}`,
     port,
     mount: (service) => void state.byPrefix.set(service.targetPrefix, service),
-    route: (path, handler) => void state.routes.set(path, handler),
+    route: (path, handler, access = 'operator') => {
+      state.routes.set(path, handler);
+      if (access === 'open') state.openRoutes.add(path);
+      else state.openRoutes.delete(path);
+    },
     mountRest: (service) => void state.rest.push(service),
     proxyDynamoDb: (endpoint) => {
       state.dynamoDbEndpoint = endpoint;
@@ -99,21 +140,45 @@ export async function startEdge(options: EdgeOptions = {}): Promise<RunningEdge>
     fallback: (handler) => {
       state.fallback = handler;
     },
+    authorizeWith: (authorizer) => {
+      state.authorize = authorizer;
+    },
     close: () => closeServer(server),
   };
 }
 
 async function route(req: IncomingMessage, res: ServerResponse, state: EdgeState): Promise<void> {
+  const refused = loopbackRefusal(req, state.port, state.host);
+  if (refused !== undefined) return sendError(res, 'json', refused.status, 'AccessDeniedException', refused.reason);
   const url = new URL(req.url ?? '/', 'http://edge');
   const target = header(req, 'x-amz-target');
-  if (target?.startsWith('DynamoDB_') && state.dynamoDbEndpoint) return proxy(req, res, state.dynamoDbEndpoint);
-  const rest = target === undefined ? state.rest.find((r) => r.accepts(req, url)) : undefined;
-  if (rest !== undefined) return rest.handle(req, res, url);
-  if (target === undefined && !state.routes.has(url.pathname) && state.fallback?.(req, res, url)) return;
-  const body = await readBody(req);
-  if (body === undefined) return sendError(res, 'json', 413, 'RequestEntityTooLarge', 'request body over 16 MiB');
-  const custom = state.routes.get(url.pathname);
-  if (custom && target === undefined) {
+  const custom = target === undefined ? state.routes.get(url.pathname) : undefined;
+  // A local-only route, or an AWS call: S3's REST API (its signature covers x-amz-content-sha256, not the body).
+  const s3 = custom === undefined && target === undefined && isS3Style(req, url, state);
+  let body: Buffer | undefined;
+  if (
+    !s3 ||
+    (IdentityRegistry.isSigned(req) && header(req, 'x-amz-content-sha256') === undefined && !isPresigned(url))
+  ) {
+    body = await readBody(req);
+    if (body === undefined) return sendError(res, 'json', 413, 'RequestEntityTooLarge', 'request body over 16 MiB');
+  }
+  const authn = await authenticate(req, url, body, custom !== undefined && state.openRoutes.has(url.pathname), state);
+  if (!authn.ok) return refuse(res, authn, custom !== undefined ? 'route' : s3 ? 's3' : 'json');
+  const principal: Principal = authn.principal;
+  if (
+    custom === undefined &&
+    state.authorize?.(principal, { method: req.method ?? 'GET', url, headers: req.headers, body }, res)
+  )
+    return;
+  const replay = body === undefined ? req : replayable(req, body);
+  if (target?.startsWith('DynamoDB_') && state.dynamoDbEndpoint)
+    return proxy(replay, res, state.dynamoDbEndpoint, body);
+  const rest = target === undefined && custom === undefined ? state.rest.find((r) => r.accepts(req, url)) : undefined;
+  if (rest !== undefined) return rest.handle(replay, res, url);
+  if (target === undefined && custom === undefined && state.fallback?.(replay, res, url)) return;
+  if (body === undefined) body = Buffer.alloc(0);
+  if (custom) {
     const out = await custom(req, url, body);
     res.writeHead(out.status, { 'content-type': 'application/json' }).end(JSON.stringify(out.body));
     return;
@@ -165,8 +230,71 @@ function sendError(
   res.writeHead(status, headers).end(JSON.stringify({ __type: `${namespace}#${code}`, message }));
 }
 
+/**
+ * Who calls: nobody is checked without a registry; an open route needs nothing; a local-only
+ * route needs the operator; an AWS call needs a signature by registered credentials, or the token.
+ */
+async function authenticate(
+  req: IncomingMessage,
+  url: URL,
+  body: Buffer | undefined,
+  open: boolean,
+  state: EdgeState,
+): Promise<Authentication> {
+  if (state.identity === undefined || open) return { ok: true, principal: { kind: 'operator' } };
+  const out = await state.identity.authenticate({
+    method: req.method ?? 'GET',
+    url: req.url ?? '/',
+    headers: req.headers,
+    ...(body === undefined ? {} : { body }),
+  });
+  if (!out.ok || out.principal.kind === 'operator' || state.routes.get(url.pathname) === undefined) return out;
+  return { ok: false, failure: 'missing', message: `${url.pathname} is for the operator: send the session token` };
+}
+
+function refuse(res: ServerResponse, authn: Extract<Authentication, { ok: false }>, protocol: 'json' | 's3' | 'route') {
+  if (protocol === 'route') {
+    res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer' });
+    return void res.end(JSON.stringify({ message: authn.message }));
+  }
+  const code = refusalCode(authn.failure, protocol);
+  if (protocol === 'json') return sendError(res, 'json', 403, code, authn.message);
+  res
+    .writeHead(403, { 'content-type': 'application/xml' })
+    .end(
+      `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${xmlEscape(authn.message)}</Message></Error>`,
+    );
+}
+
+function xmlEscape(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** S3's REST API: what the fallback serves (no X-Amz-Target, no REST service claims it). */
+function isS3Style(req: IncomingMessage, url: URL, state: EdgeState): boolean {
+  return state.rest.every((r) => !r.accepts(req, url));
+}
+
+function isPresigned(url: URL): boolean {
+  return url.searchParams.has('X-Amz-Signature');
+}
+
+/** The request again, its body already read (for authentication) served to whoever reads it next. */
+function replayable(req: IncomingMessage, body: Buffer): IncomingMessage {
+  const stream = Readable.from(body.length === 0 ? [] : [body]);
+  return Object.assign(stream, {
+    headers: req.headers,
+    rawHeaders: req.rawHeaders,
+    method: req.method,
+    url: req.url,
+    httpVersion: req.httpVersion,
+    socket: req.socket,
+    connection: req.socket,
+  }) as unknown as IncomingMessage;
+}
+
 /** Forwards a request to dynalite unchanged, streaming both ways. */
-function proxy(req: IncomingMessage, res: ServerResponse, endpoint: string): void {
+function proxy(req: IncomingMessage, res: ServerResponse, endpoint: string, body?: Buffer): void {
   const target = new URL(endpoint);
   const upstream = httpRequest(
     { hostname: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
@@ -178,7 +306,8 @@ function proxy(req: IncomingMessage, res: ServerResponse, endpoint: string): voi
   upstream.on('error', () =>
     sendError(res, 'com.amazonaws.dynamodb.v20120810', 503, 'ServiceUnavailable', 'local DynamoDB is not answering'),
   );
-  req.pipe(upstream);
+  if (body === undefined) req.pipe(upstream);
+  else upstream.end(body);
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

@@ -160,6 +160,13 @@ export class LocalBus {
     return record;
   }
 
+  /** Every bus, `default` first, as ListEventBuses shows them. */
+  busList(): readonly { readonly name: string; readonly arn: string }[] {
+    const custom = this.options.buses.filter((b) => b.name !== 'default');
+    const arn = `arn:aws:events:${this.options.region}:${this.options.accountId}:event-bus/default`;
+    return [{ name: 'default', arn }, ...custom];
+  }
+
   hasBus(name: string): boolean {
     return this.options.buses.some((b) => b.name === name || b.arn === name) || name === 'default';
   }

@@ -21,6 +21,18 @@ export function eventBridgeService(bus: LocalBus): AwsJsonService {
           return putEvents(bus, input);
         case 'TestEventPattern':
           return testPattern(input);
+        case 'ListEventBuses': {
+          const prefix = typeof input.NamePrefix === 'string' ? input.NamePrefix : '';
+          const buses = bus.busList().filter((b) => b.name.startsWith(prefix));
+          return { EventBuses: buses.map((b) => ({ Name: b.name, Arn: b.arn })) };
+        }
+        case 'DescribeEventBus': {
+          const name = String(input.Name ?? 'default');
+          const found = bus.busList().find((b) => b.name === name || b.arn === name);
+          if (found === undefined)
+            throw new AwsServiceError('ResourceNotFoundException', `Event bus ${name} does not exist.`);
+          return { Name: found.name, Arn: found.arn };
+        }
         case 'ListRules':
           return {
             Rules: bus.rulesFor(String(input.EventBusName ?? 'default')).map((r) => ({

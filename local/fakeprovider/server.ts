@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import { type Provider, ProviderSchema } from '../../events';
+import { loopbackRefusal } from '../edge/loopback';
 import { closeServer, listen } from '../edge/server';
 import { archiveAnswer } from './archive';
 import { compareAnswer, type LocalRepositories, registerRepository } from './history';
@@ -141,10 +142,13 @@ async function serve(req: IncomingMessage, res: ServerResponse, state: FakeState
   answerCall(res, raw, state);
 }
 
-function handle(state: FakeState): Server {
-  return createServer((req, res) => {
+function handle(state: FakeState, host: string): Server {
+  const server = createServer((req, res) => {
+    const refused = loopbackRefusal(req, (server.address() as AddressInfo).port, host);
+    if (refused !== undefined) return send(res, refused.status, { message: refused.reason });
     void serve(req, res, state).catch(() => send(res, 500, { message: 'the fake provider failed' }));
   });
+  return server;
 }
 
 /**
@@ -157,8 +161,8 @@ function handle(state: FakeState): Server {
  */
 export async function startFakeProviders(options: FakeProvidersOptions = {}): Promise<FakeProviders> {
   const state = freshState(loadRepositories(options.stateFile));
-  const server = handle(state);
   const host = options.host ?? '127.0.0.1';
+  const server = handle(state, host);
   await listen(server, host, options.port ?? 0);
   const { port } = server.address() as AddressInfo;
   return {

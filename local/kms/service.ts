@@ -58,6 +58,20 @@ export class KmsService implements AwsJsonService {
     Verify: (input) => this.verify(input),
     GetPublicKey: (input) => this.getPublicKey(input),
     DescribeKey: (input) => this.describeKey(input),
+    ListKeys: () => ({
+      Keys: this.options.keys.map((k) => ({ KeyId: k.keyId, KeyArn: k.arn })),
+      Truncated: false,
+    }),
+    ListAliases: () => ({
+      Aliases: this.options.keys.flatMap((k) =>
+        k.aliases.map((alias) => ({
+          AliasName: alias,
+          AliasArn: `arn:aws:kms:${this.options.region}:${this.options.accountId}:${alias}`,
+          TargetKeyId: k.keyId,
+        })),
+      ),
+      Truncated: false,
+    }),
   };
 
   constructor(private readonly options: KmsOptions) {}

@@ -4,7 +4,7 @@ import { git } from '../../cli/local/sample-repo';
 import type { GantryConfig } from '../../infra/config/schema';
 import type { RunRecord } from '../../shared/runs/model';
 import { gantry } from '../support/cli';
-import { eventually, finishedRun, startTestPlane, type TestPlane } from '../support/local';
+import { eventually, finishedRun, operatorHeaders, startTestPlane, type TestPlane } from '../support/local';
 
 interface ServiceView {
   functionName: string;
@@ -35,7 +35,7 @@ describe('releases through the local deployer', () => {
   afterAll(() => t?.close());
 
   const service = async (fn: string): Promise<ServiceView> => {
-    const res = await fetch(new URL('/_gantry/services', t.plane.awsEndpoint));
+    const res = await fetch(new URL('/_gantry/services', t.plane.awsEndpoint), { headers: operatorHeaders(t.plane) });
     const found = ((await res.json()) as { services: ServiceView[] }).services.find((s) => s.functionName === fn);
     if (found === undefined) throw new Error(`no service ${fn}`);
     return found;
@@ -65,7 +65,7 @@ describe('releases through the local deployer', () => {
     expect(run.stages.deploy).toMatchObject({ status: 'succeeded', summary: expect.stringContaining('version 1 → 2') });
     expect((await service('gantry-sample-service-dev')).weights).toEqual({ 2: 100 });
     expect(await versionServed('gantry-sample-service-dev')).toBe('2');
-    const res = await fetch(new URL('/_gantry/services', t.plane.awsEndpoint));
+    const res = await fetch(new URL('/_gantry/services', t.plane.awsEndpoint), { headers: operatorHeaders(t.plane) });
     const dev = (
       (await res.json()) as { services: { functionName: string; deployments: { timeline: { percent: number }[] }[] }[] }
     ).services.find((s) => s.functionName === 'gantry-sample-service-dev');

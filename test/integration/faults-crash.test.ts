@@ -68,6 +68,7 @@ describe('the control plane killed with SIGKILL during a run', () => {
       config,
       webhookUrl: info.webhookUrl,
       awsEndpoint: info.awsEndpoint,
+      ...(info.token === undefined ? {} : { token: info.token }),
       secretsFile: join(dataDir, 'secrets.json'),
       repoDir: repo,
       branch,

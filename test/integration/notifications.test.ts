@@ -7,10 +7,17 @@ import type { RecordedNotification } from '../../local/notifications/fake';
 import { readLocalSecret } from '../../local/secretsmanager';
 import { SLACK_IDS } from '../../shared/notify/messages';
 import { slackSignature } from '../../shared/notify/slack-signature';
-import { edgeClientConfig, eventually, finishedRun, startTestPlane, type TestPlane } from '../support/local';
+import {
+  edgeClientConfig,
+  eventually,
+  finishedRun,
+  operatorHeaders,
+  startTestPlane,
+  type TestPlane,
+} from '../support/local';
 
 async function notifications(t: TestPlane): Promise<RecordedNotification[]> {
-  const res = await fetch(`${t.plane.awsEndpoint}/_gantry/notifications`);
+  const res = await fetch(`${t.plane.awsEndpoint}/_gantry/notifications`, { headers: operatorHeaders(t.plane) });
   return ((await res.json()) as { notifications: RecordedNotification[] }).notifications;
 }
 

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { git } from '../../cli/local/sample-repo';
 import { gantry } from '../support/cli';
-import { eventually, finishedRun, startTestPlane, type TestPlane } from '../support/local';
+import { eventually, finishedRun, operatorHeaders, startTestPlane, type TestPlane } from '../support/local';
 
 /** Commits on a new branch of the sample repository as `author`. */
 function commitOnBranch(
@@ -142,7 +142,7 @@ describe('pipelines, end to end through the local runtime', () => {
     const decide = async (who: string, decision: 'approve' | 'reject', reason: string) => {
       const res = await fetch(`${t.plane.webhookUrl}/runs/${waiting.runId}/decision`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-gantry-principal': who },
+        headers: { 'content-type': 'application/json', 'x-gantry-principal': who, ...operatorHeaders(t.plane) },
         body: JSON.stringify({ decision, reason }),
       });
       return { status: res.status, body: (await res.json()) as Record<string, unknown> };
@@ -155,6 +155,14 @@ describe('pipelines, end to end through the local runtime', () => {
       status: 403,
       body: { error: { code: 'not_an_approver' } },
     });
+    // Another local user (or a DNS-rebinding page) naming bob without the session token decides nothing.
+    const forged = await fetch(`${t.plane.webhookUrl}/runs/${waiting.runId}/decision`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-gantry-principal': 'bob' },
+      body: JSON.stringify({ decision: 'reject', reason: 'forged' }),
+    });
+    expect(forged.status).toBe(403);
+    expect(await forged.text()).toContain('X-Gantry-Principal is honoured only with Authorization: Bearer');
     expect(await decide('bob', 'approve', '')).toMatchObject({
       status: 400,
       body: { error: { code: 'reason_required' } },
@@ -202,7 +210,7 @@ describe('pipelines, end to end through the local runtime', () => {
     );
     const res = await fetch(`${t.plane.webhookUrl}/runs/${waiting.runId}/decision`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-gantry-principal': 'bob' },
+      headers: { 'content-type': 'application/json', 'x-gantry-principal': 'bob', ...operatorHeaders(t.plane) },
       body: JSON.stringify({ decision: 'approve', reason: 'looks fine' }),
     });
     expect(res.status).toBe(403);

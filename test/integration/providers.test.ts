@@ -157,6 +157,7 @@ describe.each([
       config: t.config,
       webhookUrl: t.plane.webhookUrl,
       awsEndpoint: t.plane.awsEndpoint,
+      token: t.plane.token,
       secretsFile: join(t.dataDir, 'secrets.json'),
       repoDir: t.repo(),
       branch: 'main',

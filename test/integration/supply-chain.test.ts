@@ -14,6 +14,7 @@ import {
   eventually,
   finishedRun,
   openPullRequest,
+  operatorHeaders,
   startTestPlane,
   type TestPlane,
 } from '../support/local';
@@ -55,7 +56,7 @@ describe('the supply chain, end to end through local mode', () => {
     return (out.events ?? []).map((e) => e.message).join('\n');
   };
   const service = async (fn: string) => {
-    const res = await fetch(new URL('/_gantry/services', t.plane.awsEndpoint));
+    const res = await fetch(new URL('/_gantry/services', t.plane.awsEndpoint), { headers: operatorHeaders(t.plane) });
     const found = ((await res.json()) as { services: { functionName: string; url: string }[] }).services.find(
       (s) => s.functionName === fn,
     );
@@ -403,7 +404,7 @@ describe('the supply chain, end to end through local mode', () => {
     outputs.push((await gantry('audit', 'query', '--json', '--data-dir', t.dataDir)).stdout);
     const answer = await fetch(`${t.plane.webhookUrl}/runs/${waiting.runId}/decision`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-gantry-principal': 'alice' },
+      headers: { 'content-type': 'application/json', 'x-gantry-principal': 'alice', ...operatorHeaders(t.plane) },
       body: JSON.stringify({ decision: 'approve', reason: 'again' }),
     });
     outputs.push(await answer.text());

@@ -33,6 +33,11 @@ export function edgeClientConfig(plane: LocalControlPlane) {
   };
 }
 
+/** The headers the edge's local-only routes and the front door's IAM routes need: the session token. */
+export function operatorHeaders(plane: Pick<LocalControlPlane, 'token'>): Record<string, string> {
+  return { authorization: `Bearer ${plane.token}` };
+}
+
 /**
  * A local control plane from the project's own gantry.config.yaml, on free ports with a fresh
  * data folder; it is driven over HTTP like a user's would be.
@@ -72,6 +77,7 @@ export async function startTestPlane(
         config,
         webhookUrl: plane.webhookUrl,
         awsEndpoint: plane.awsEndpoint,
+        token: plane.token,
         secretsFile: join(dataDir, 'secrets.json'),
         repoDir: sampleRepo(),
         ...options,

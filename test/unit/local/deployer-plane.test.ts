@@ -119,7 +119,9 @@ describe('the deployer in the local control plane, with the sample service stack
       'CodeDeploy Deployment State-change Notification',
       'CodeDeploy Deployment State-change Notification',
     ]);
-    const view = (await (await fetch(`${plane.awsEndpoint}/_gantry/services`)).json()) as {
+    const view = (await (
+      await fetch(`${plane.awsEndpoint}/_gantry/services`, { headers: { authorization: `Bearer ${plane.token}` } })
+    ).json()) as {
       services: { functionName: string; weights: Record<string, number> }[];
     };
     expect(view.services.find((s) => s.functionName === service.name)?.weights).toEqual({ 2: 100 });
