@@ -16,6 +16,7 @@ import { type RunningEdge, startEdge } from './edge/server';
 import { type BusEventRecord, LocalBus, type TargetInvoker } from './eventbridge/bus';
 import { eventBridgeService } from './eventbridge/service';
 import { type FakeProviders, fakeApiUrl, startFakeProviders } from './fakeprovider';
+import { arnLookups, LocalIam, templateIam } from './iam';
 import { KmsService } from './kms/service';
 import { LocalFunctions, type LogSink } from './lambda/functions';
 import type { ServiceEndpoint } from './lambda-api/services';
@@ -144,9 +145,15 @@ export async function startLocalControlPlane(options: LocalOptions): Promise<Loc
       identity,
     });
     stops.push(() => edge.close());
-    const inventory = inventoryOf(
-      new TemplateResolver(templates, { region, accountId: LOCAL_ACCOUNT_ID, edgeEndpoint: edge.endpoint }),
-    );
+    const resolver = new TemplateResolver(templates, {
+      region,
+      accountId: LOCAL_ACCOUNT_ID,
+      edgeEndpoint: edge.endpoint,
+    });
+    const inventory = inventoryOf(resolver);
+    const iam = localIam(resolver, inventory, dataDir, options.log);
+    iam.register(identity);
+    edge.authorizeWith((principal, call, res) => iam.authorize(principal, call, res));
 
     const notifications = new LocalNotifications(edge.endpoint, inventory);
     notifications.mount(edge);
@@ -191,6 +198,7 @@ export async function startLocalControlPlane(options: LocalOptions): Promise<Loc
         return out.SecretString ?? '';
       },
       edgeEndpoint: edge.endpoint,
+      credentialsFor: (project) => iam.forProject(project),
       ...(options.buildLog ? { log: options.buildLog } : {}),
     });
     stops.push(() => codeBuild.close());
@@ -216,6 +224,7 @@ export async function startLocalControlPlane(options: LocalOptions): Promise<Loc
     const functions = new LocalFunctions({
       functions: inventory.functions.map((f) => notifications.withLocalEnv(withLocalStatusApis(f, providers.url))),
       runtimeEnvironment: runtimeEnvironment(edge.endpoint, region),
+      credentialsFor: (name) => iam.forFunction(name),
       log: options.log ?? (() => undefined),
     });
     stops.push(() => functions.stop());
@@ -296,6 +305,7 @@ export async function startLocalControlPlane(options: LocalOptions): Promise<Loc
       services: deployer.endpoints.map(({ functionName, alias, url }) => ({ functionName, alias, url })),
       token,
       operator,
+      roles: iam.roles(),
     });
     stops.push(() => removeRuntimeInfo(dataDir));
     let closing: Promise<void> | undefined;
@@ -571,4 +581,26 @@ export function summary(inventory: LocalInventory) {
     deploymentGroups: inventory.codeDeploy.groups.map((g) => `${g.application}/${g.name}`),
     alarms: inventory.alarms.map((a) => a.name),
   };
+}
+
+/**
+ * Local IAM for the templates: each role's credentials, and every call signed with them authorized
+ * at the edge; a denied call prints one line where function output goes.
+ */
+function localIam(
+  resolver: TemplateResolver,
+  inventory: LocalInventory,
+  dataDir: string,
+  log: LogSink | undefined,
+): LocalIam {
+  return new LocalIam({
+    iam: templateIam(resolver),
+    arns: arnLookups(
+      resolver,
+      inventory.keys,
+      inventory.stateMachines.map((s) => s.arn),
+    ),
+    dataDir,
+    onDenied: (line) => log?.('iam', line, 'stderr'),
+  });
 }

@@ -198,7 +198,10 @@ export class BuildRun {
         logStream: logStreamOf(this.record.id),
         ...(this.context.edgeEndpoint === undefined || this.plan.project.awsCredentials === false
           ? {}
-          : { edgeEndpoint: this.context.edgeEndpoint }),
+          : {
+              edgeEndpoint: this.context.edgeEndpoint,
+              credentials: this.context.credentialsFor?.(this.record.projectName),
+            }),
       },
       this.variables,
     );

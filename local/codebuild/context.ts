@@ -17,6 +17,8 @@ export interface RunnerContext {
   readonly maxLogBytes: number;
   readonly timeCompression: number;
   readonly edgeEndpoint?: string;
+  /** A project's service role's credentials (local IAM). */
+  readonly credentialsFor?: (projectName: string) => { accessKeyId: string; secretAccessKey: string } | undefined;
   readonly log?: (buildId: string, line: string) => void;
 }
 

@@ -47,6 +47,8 @@ export interface EnvironmentInputs {
   readonly logStream: string;
   /** When set, builds can call the local AWS APIs: AWS_ENDPOINT_URL and dummy credentials. */
   readonly edgeEndpoint?: string;
+  /** The project's service role's credentials (local IAM); the shared internal pair when absent. */
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
 }
 
 /**
@@ -76,12 +78,16 @@ export function buildEnvironment(inputs: EnvironmentInputs, variables: Readonly<
     AWS_DEFAULT_REGION: inputs.region,
     GANTRY_LOCAL_BUILD: '1',
   };
-  const edge = inputs.edgeEndpoint === undefined ? {} : edgeVariables(inputs.edgeEndpoint);
+  const edge = inputs.edgeEndpoint === undefined ? {} : edgeVariables(inputs.edgeEndpoint, inputs.credentials);
   return { ...image, ...edge, ...variables, ...reserved };
 }
 
-function edgeVariables(endpoint: string): Record<string, string> {
-  return { AWS_ENDPOINT_URL: endpoint, AWS_ACCESS_KEY_ID: 'gantry-local', AWS_SECRET_ACCESS_KEY: 'gantry-local' };
+function edgeVariables(endpoint: string, credentials: EnvironmentInputs['credentials']): Record<string, string> {
+  const { accessKeyId, secretAccessKey } = credentials ?? {
+    accessKeyId: 'gantry-local',
+    secretAccessKey: 'gantry-local',
+  };
+  return { AWS_ENDPOINT_URL: endpoint, AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey };
 }
 
 /**

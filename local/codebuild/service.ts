@@ -36,6 +36,8 @@ export interface CodeBuildOptions {
   readonly killGraceMs?: number;
   /** The edge URL builds get as AWS_ENDPOINT_URL (with dummy credentials); none when absent. */
   readonly edgeEndpoint?: string;
+  /** A project's service role's credentials, which its builds sign with (local IAM). @default the shared pair */
+  readonly credentialsFor?: (projectName: string) => { accessKeyId: string; secretAccessKey: string } | undefined;
   /** Whose `node_modules/.bin` the local image puts on PATH. @default the Gantry repository */
   readonly projectRoot?: string;
 }
@@ -77,6 +79,7 @@ export class LocalCodeBuild implements AwsJsonService {
       maxLogBytes: options.maxLogBytes ?? MAX_LOG_BYTES,
       timeCompression: options.timeCompression ?? 1,
       ...(options.edgeEndpoint === undefined ? {} : { edgeEndpoint: options.edgeEndpoint }),
+      ...(options.credentialsFor === undefined ? {} : { credentialsFor: options.credentialsFor }),
       ...(options.log === undefined ? {} : { log: options.log }),
     };
   }

@@ -14,6 +14,8 @@ export interface LocalFunctionsOptions {
   /** Added to every function's environment: endpoints, region, dummy credentials. */
   readonly runtimeEnvironment: Readonly<Record<string, string>>;
   readonly log: LogSink;
+  /** A function's role's credentials (local IAM), set over the runtime environment's shared pair. */
+  readonly credentialsFor?: (functionName: string) => { accessKeyId: string; secretAccessKey: string } | undefined;
 }
 
 interface Pending {
@@ -42,7 +44,12 @@ class FunctionWorker {
     };
     this.worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), {
       workerData: setup,
-      env: { ...lambdaEnvironment(spec), ...spec.environment, ...options.runtimeEnvironment },
+      env: {
+        ...lambdaEnvironment(spec),
+        ...spec.environment,
+        ...options.runtimeEnvironment,
+        ...roleEnvironment(options, spec.name),
+      },
       stdout: true,
       stderr: true,
       name: spec.name,
@@ -191,4 +198,12 @@ function lambdaEnvironment(spec: FunctionSpec): Record<string, string> {
 
 function pipeLines(stream: Readable, onLine: (line: string) => void): void {
   createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY }).on('line', onLine);
+}
+
+/** The function's own role's credentials, as Lambda gives them, when local IAM issued some. */
+function roleEnvironment(options: LocalFunctionsOptions, functionName: string): Record<string, string> {
+  const credentials = options.credentialsFor?.(functionName);
+  return credentials === undefined
+    ? {}
+    : { AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey };
 }

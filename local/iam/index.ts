@@ -1,0 +1,244 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import type { ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import type { Principal } from '../edge/identity';
+import { type AccessRequest, evaluate, type SourcedStatement } from './evaluate';
+import type { TemplateIam } from './policies';
+import { type ArnLookups, accessOf, type EdgeCall } from './requests';
+
+export { arnLookups } from './lookups';
+export type { TemplateIam } from './policies';
+export { templateIam } from './policies';
+export type { ArnLookups, EdgeCall } from './requests';
+
+export interface RoleCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
+
+/** One call IAM refused, as the terminal line and the report show it. */
+export interface DeniedCall {
+  readonly at: string;
+  readonly role: string;
+  /** The functions and build projects that run as the role. */
+  readonly callers: readonly string[];
+  readonly action: string;
+  readonly resource: string;
+  readonly reason: string;
+}
+
+/** What `gantry local iam report` reads: per role, denied calls and each grant's use. */
+export interface IamDecisions {
+  readonly roles: Record<
+    string,
+    {
+      readonly callers: readonly string[];
+      readonly denied: readonly DeniedCall[];
+      readonly grants: readonly {
+        source: string;
+        actions: readonly string[];
+        resources: readonly string[];
+        used: boolean;
+      }[];
+    }
+  >;
+}
+
+/** The file under the data folder the edge records decisions in. */
+export const DECISIONS_FILE = join('iam', 'decisions.json');
+const MAX_DENIED_PER_ROLE = 200;
+
+export interface LocalIamOptions {
+  readonly iam: TemplateIam;
+  readonly arns: ArnLookups;
+  readonly dataDir: string;
+  /** One line per denied call, for the `npm start` terminal. */
+  readonly onDenied?: (line: string, call: DeniedCall) => void;
+}
+
+/**
+ * Local IAM: one credential pair per role of the templates, and the authorization every request
+ * signed with one of them goes through at the edge, against the role's identity policies and the
+ * resource policies AWS would apply. Other principals (the operator, the aws CLI) are not restricted.
+ */
+export class LocalIam {
+  readonly credentials: ReadonlyMap<string, RoleCredentials>;
+  private readonly used = new Map<string, Set<string>>();
+  private readonly denied = new Map<string, DeniedCall[]>();
+  private readonly file: string;
+  private readonly callers: Map<string, string[]>;
+
+  constructor(private readonly options: LocalIamOptions) {
+    this.credentials = new Map(
+      [...options.iam.roles.keys()].map((role) => [
+        role,
+        {
+          accessKeyId: `AKIAGANTRY${randomBytes(5).toString('hex').toUpperCase()}`,
+          secretAccessKey: randomBytes(30).toString('base64'),
+        },
+      ]),
+    );
+    this.callers = new Map();
+    for (const [caller, role] of [...options.iam.functionRoles, ...options.iam.projectRoles])
+      this.callers.set(role, [...(this.callers.get(role) ?? []), caller]);
+    this.file = join(options.dataDir, DECISIONS_FILE);
+    this.save();
+  }
+
+  /** Registers every role's credentials with the edge's registry, each standing for its role. */
+  register(registry: { register(accessKeyId: string, secretAccessKey: string, principal: Principal): void }): void {
+    for (const [roleName, c] of this.credentials) {
+      const roleArn = this.options.iam.roles.get(roleName)?.roleArn ?? '';
+      registry.register(c.accessKeyId, c.secretAccessKey, { kind: 'role', roleName, roleArn });
+    }
+  }
+
+  /** The credentials a function runs with: its execution role's. */
+  forFunction(functionName: string): RoleCredentials | undefined {
+    const role = this.options.iam.functionRoles.get(functionName);
+    return role === undefined ? undefined : this.credentials.get(role);
+  }
+
+  /** The credentials a build runs with: its project's service role's. */
+  forProject(projectName: string): RoleCredentials | undefined {
+    const role = this.options.iam.projectRoles.get(projectName);
+    return role === undefined ? undefined : this.credentials.get(role);
+  }
+
+  /** For runtime.json: `{ "<role name>": { accessKeyId, secretAccessKey } }`. */
+  roles(): Record<string, RoleCredentials> {
+    return Object.fromEntries(this.credentials);
+  }
+
+  /**
+   * Authorizes an authenticated edge call. Returns true when it refused the call, having written
+   * AWS's AccessDenied answer for the call's protocol to `res`.
+   */
+  authorize(principal: Principal, call: EdgeCall, res: ServerResponse): boolean {
+    if (principal.kind !== 'role') return false;
+    const denial = this.decide(principal, call);
+    if (denial === undefined) return false;
+    writeDenial(res, call, denial, this.options.arns.accountId);
+    return true;
+  }
+
+  /** The decision alone: undefined when allowed, else the refusal. */
+  decide(principal: Extract<Principal, { kind: 'role' }>, call: EdgeCall): DeniedCall | undefined {
+    const role = this.options.iam.roles.get(principal.roleName);
+    const identity = role?.statements ?? [];
+    const who = { arn: principal.roleArn, account: this.options.arns.accountId };
+    const context = {
+      'aws:SecureTransport': 'true',
+      'aws:PrincipalArn': principal.roleArn,
+      'aws:PrincipalAccount': who.account,
+    };
+    for (const access of accessOf(call, this.options.arns)) {
+      const outcomes = access.resources.map((resource) => {
+        const request: AccessRequest = { action: access.action, resource, context };
+        const policy = this.resourcePolicyOf(resource);
+        const keyPolicy = access.action.toLowerCase().startsWith('kms:') && policy !== undefined;
+        return { resource, result: evaluate(request, identity, policy, who, { keyPolicy }) };
+      });
+      const failed = access.anyOf
+        ? outcomes.every((o) => o.result.decision !== 'allow')
+          ? outcomes[0]
+          : undefined
+        : outcomes.find((o) => o.result.decision !== 'allow');
+      for (const o of outcomes) if (o.result.decision === 'allow') this.markUsed(principal.roleName, o.result.matched);
+      if (failed !== undefined) {
+        const resource = failed.resource;
+        const reason =
+          failed.result.decision === 'explicit-deny'
+            ? `with an explicit deny in ${failed.result.byResourcePolicy ? 'a resource-based policy' : 'an identity-based policy'} (${failed.result.matched[0]?.source})`
+            : `because no identity-based policy allows the ${access.action} action`;
+        return this.recordDenied(principal.roleName, access.action, resource, reason);
+      }
+    }
+    return undefined;
+  }
+
+  /** The decisions so far, as the report reads them. */
+  decisions(): IamDecisions {
+    const roles: Record<string, IamDecisions['roles'][string]> = {};
+    for (const [name, role] of this.options.iam.roles) {
+      const callers = this.callers.get(name) ?? [];
+      if (callers.length === 0) continue;
+      const used = this.used.get(name) ?? new Set();
+      roles[name] = {
+        callers,
+        denied: this.denied.get(name) ?? [],
+        grants: role.statements
+          .filter((s) => s.statement.Effect === 'Allow')
+          .map((s) => ({
+            source: s.source,
+            actions: list(s.statement.Action ?? s.statement.NotAction),
+            resources: list(s.statement.Resource ?? s.statement.NotResource),
+            used: used.has(s.source),
+          })),
+      };
+    }
+    return { roles };
+  }
+
+  private resourcePolicyOf(resource: string): readonly SourcedStatement[] | undefined {
+    const policies = this.options.iam.resourcePolicies;
+    if (resource.startsWith('arn:aws:s3:::')) {
+      const bucket = resource.slice('arn:aws:s3:::'.length).split('/')[0] ?? '';
+      return policies.get(`arn:aws:s3:::${bucket}`);
+    }
+    return policies.get(resource);
+  }
+
+  private markUsed(role: string, matched: readonly SourcedStatement[]): void {
+    const used = this.used.get(role) ?? new Set<string>();
+    this.used.set(role, used);
+    const before = used.size;
+    for (const s of matched) used.add(s.source);
+    if (used.size !== before) this.save();
+  }
+
+  private recordDenied(role: string, action: string, resource: string, reason: string): DeniedCall {
+    const callers = this.callers.get(role) ?? [];
+    const call: DeniedCall = { at: new Date().toISOString(), role, callers, action, resource, reason };
+    const list = this.denied.get(role) ?? [];
+    if (list.length < MAX_DENIED_PER_ROLE) list.push(call);
+    this.denied.set(role, list);
+    this.save();
+    this.options.onDenied?.(
+      `IAM denied ${callers.join(', ') || role}: ${action} on ${resource} (${reason}; role ${role})`,
+      call,
+    );
+    return call;
+  }
+
+  private save(): void {
+    mkdirSync(join(this.options.dataDir, 'iam'), { recursive: true, mode: 0o700 });
+    const tmp = `${this.file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(this.decisions()), { mode: 0o600 });
+    renameSync(tmp, this.file);
+  }
+}
+
+function list(value: string | readonly string[] | undefined): readonly string[] {
+  return value === undefined ? [] : typeof value === 'string' ? [value] : value;
+}
+
+/** AWS's AccessDenied: S3's XML `AccessDenied`, or the JSON protocols' `AccessDeniedException`, both 403. */
+function writeDenial(res: ServerResponse, call: EdgeCall, denied: DeniedCall, account: string): void {
+  const roleArn = `arn:aws:sts::${account}:assumed-role/${denied.role}/${denied.callers[0] ?? 'local'}`;
+  const message = `User: ${roleArn} is not authorized to perform: ${denied.action} on resource: ${denied.resource} ${denied.reason}`;
+  const json = call.headers['x-amz-target'] !== undefined || call.url.pathname.startsWith('/2015-03-31/');
+  if (json) {
+    res
+      .writeHead(403, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': 'AccessDeniedException' })
+      .end(JSON.stringify({ __type: 'AccessDeniedException', message, Message: message }));
+    return;
+  }
+  const escaped = message.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  res
+    .writeHead(403, { 'content-type': 'application/xml' })
+    .end(
+      `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>${escaped}</Message></Error>`,
+    );
+}

@@ -1,0 +1,40 @@
+import type { KmsKeySpec } from '../kms/service';
+import type { TemplateResolver } from '../template/resolver';
+import type { ArnLookups } from './requests';
+
+/** The ARNs the local services answer with, looked up from the names a request gives. */
+export function arnLookups(
+  t: TemplateResolver,
+  keys: readonly KmsKeySpec[],
+  stateMachineArns: readonly string[],
+): ArnLookups {
+  const { region, accountId } = t.env;
+  const secrets = new Map<string, string>();
+  for (const r of t.resources('AWS::SecretsManager::Secret')) {
+    const arn = t.ref(r.stack, r.logicalId);
+    secrets.set(arn, arn);
+    try {
+      const name = t.properties(r.stack, r.logicalId).Name;
+      if (typeof name === 'string') secrets.set(name, arn);
+    } catch {
+      // a secret whose properties do not resolve is still known by its ARN
+    }
+  }
+  const byKey = new Map<string, string>();
+  for (const key of keys) {
+    byKey.set(key.keyId, key.arn);
+    byKey.set(key.arn, key.arn);
+    for (const alias of key.aliases ?? []) {
+      byKey.set(alias, key.arn);
+      byKey.set(`arn:aws:kms:${region}:${accountId}:${alias}`, key.arn);
+    }
+  }
+  return {
+    region,
+    accountId,
+    secretArn: (id) =>
+      secrets.get(id) ?? (id.startsWith('arn:') ? id : `arn:aws:secretsmanager:${region}:${accountId}:secret:${id}`),
+    keyArn: (id) => byKey.get(id) ?? (id.startsWith('arn:') ? id : `arn:aws:kms:${region}:${accountId}:key/${id}`),
+    stateMachineArns: () => stateMachineArns,
+  };
+}

@@ -1,0 +1,116 @@
+import type { TemplateResolver } from '../template/resolver';
+import type { SourcedStatement, Statement } from './evaluate';
+
+/** One IAM role of the synthesized templates and the identity policies attached to it. */
+export interface RolePolicies {
+  readonly roleName: string;
+  readonly roleArn: string;
+  readonly statements: readonly SourcedStatement[];
+}
+
+/** What the templates say about IAM: roles, who assumes which, and the resource policies AWS applies. */
+export interface TemplateIam {
+  readonly roles: ReadonlyMap<string, RolePolicies>;
+  /** Function name → role name. */
+  readonly functionRoles: ReadonlyMap<string, string>;
+  /** CodeBuild project name → role name. */
+  readonly projectRoles: ReadonlyMap<string, string>;
+  /** Resource ARN (bucket, queue, key, secret) → its resource policy's statements. */
+  readonly resourcePolicies: ReadonlyMap<string, readonly SourcedStatement[]>;
+  /** Policies that could not be resolved locally: their grants are missing, said at start. */
+  readonly unresolved: readonly string[];
+}
+
+/** Reads every role's identity policies and every bucket, queue, key and secret policy from the templates. */
+export function templateIam(t: TemplateResolver): TemplateIam {
+  const unresolved: string[] = [];
+  const props = (stack: string, id: string) => {
+    try {
+      return t.properties(stack, id);
+    } catch (error) {
+      unresolved.push(`${stack}/${id}: ${(error as Error).message}`);
+      return undefined;
+    }
+  };
+  const roles = new Map<string, { roleName: string; roleArn: string; statements: SourcedStatement[] }>();
+  for (const r of t.resources('AWS::IAM::Role')) {
+    const roleName = t.ref(r.stack, r.logicalId);
+    const role = { roleName, roleArn: t.attribute(r.stack, r.logicalId, 'Arn'), statements: [] as SourcedStatement[] };
+    roles.set(roleName, role);
+    const p = props(r.stack, r.logicalId);
+    for (const inline of (p?.Policies ?? []) as { PolicyName: string; PolicyDocument: Document }[])
+      role.statements.push(...sourced(`${r.logicalId}/${inline.PolicyName}`, inline.PolicyDocument));
+  }
+  for (const type of ['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy']) {
+    for (const r of t.resources(type)) {
+      const p = props(r.stack, r.logicalId);
+      if (p === undefined) continue;
+      const statements = sourced(r.logicalId, p.PolicyDocument as Document);
+      for (const name of (p.Roles ?? []) as string[]) roles.get(name)?.statements.push(...statements);
+    }
+  }
+  return {
+    roles,
+    functionRoles: assumedBy(t, 'AWS::Lambda::Function', 'Role'),
+    projectRoles: assumedBy(t, 'AWS::CodeBuild::Project', 'ServiceRole'),
+    resourcePolicies: resourcePolicies(t, props),
+    unresolved,
+  };
+}
+
+interface Document {
+  readonly Statement?: Statement | readonly Statement[];
+}
+
+function sourced(source: string, document: Document | undefined): SourcedStatement[] {
+  const statements = document?.Statement;
+  if (statements === undefined) return [];
+  const all = Array.isArray(statements) ? (statements as Statement[]) : [statements as Statement];
+  return all.map((statement, i) => ({ statement, source: `${source}#${statement.Sid ?? i}` }));
+}
+
+/** Resource name (its Ref) → the name of the role it runs as (the role's ARN's last segment). */
+function assumedBy(t: TemplateResolver, type: string, property: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const r of t.resources(type)) {
+    let arn: unknown;
+    try {
+      arn = t.properties(r.stack, r.logicalId)[property];
+    } catch {
+      continue;
+    }
+    if (typeof arn === 'string') out.set(t.ref(r.stack, r.logicalId), arn.slice(arn.lastIndexOf('/') + 1));
+  }
+  return out;
+}
+
+function resourcePolicies(
+  t: TemplateResolver,
+  props: (stack: string, id: string) => Record<string, unknown> | undefined,
+): Map<string, SourcedStatement[]> {
+  const out = new Map<string, SourcedStatement[]>();
+  const add = (arn: string, statements: SourcedStatement[]) => out.set(arn, [...(out.get(arn) ?? []), ...statements]);
+  for (const r of t.resources('AWS::S3::BucketPolicy')) {
+    const p = props(r.stack, r.logicalId);
+    if (p !== undefined) add(`arn:aws:s3:::${String(p.Bucket)}`, sourced(r.logicalId, p.PolicyDocument as Document));
+  }
+  for (const r of t.resources('AWS::SQS::QueuePolicy')) {
+    const p = props(r.stack, r.logicalId);
+    for (const url of (p?.Queues ?? []) as string[])
+      add(queueArnOfUrl(t, url), sourced(r.logicalId, p?.PolicyDocument as Document));
+  }
+  for (const r of t.resources('AWS::KMS::Key')) {
+    const p = props(r.stack, r.logicalId);
+    if (p !== undefined)
+      add(t.attribute(r.stack, r.logicalId, 'Arn'), sourced(r.logicalId, p.KeyPolicy as Document | undefined));
+  }
+  for (const r of t.resources('AWS::SecretsManager::ResourcePolicy')) {
+    const p = props(r.stack, r.logicalId);
+    if (p !== undefined) add(String(p.SecretId), sourced(r.logicalId, p.ResourcePolicy as Document));
+  }
+  return out;
+}
+
+function queueArnOfUrl(t: TemplateResolver, url: string): string {
+  return `arn:aws:sqs:${t.env.region}:${t.env.accountId}:${url.slice(url.lastIndexOf('/') + 1)}`;
+}

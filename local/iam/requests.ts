@@ -1,0 +1,205 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { addressOf } from '../s3/request';
+
+/** What the edge knows of a request once it is authenticated. */
+export interface EdgeCall {
+  readonly method: string;
+  readonly url: URL;
+  readonly headers: IncomingHttpHeaders;
+  /** Undefined for S3 requests the edge streams (their body is not read before routing). */
+  readonly body: Buffer | undefined;
+}
+
+/** One IAM authorization question a call asks: an action on one resource (AWS asks one per resource). */
+export interface CallAccess {
+  readonly action: string;
+  readonly resources: readonly string[];
+  /** True when AWS cannot tell the resource apart locally and any of `resources` granting suffices. */
+  readonly anyOf?: boolean;
+}
+
+/** Names the runtime resolves: the ARNs the local services put in their answers. */
+export interface ArnLookups {
+  readonly region: string;
+  readonly accountId: string;
+  /** Secret name or ARN → ARN. */
+  secretArn(id: string): string;
+  /** Key id, ARN, `alias/…` or alias ARN → key ARN. */
+  keyArn(id: string): string;
+  /** Every state machine's ARN: a task token does not say locally which one issued it. */
+  stateMachineArns(): readonly string[];
+}
+
+const JSON_SERVICES: Readonly<Record<string, string>> = {
+  DynamoDB_20120810: 'dynamodb',
+  AWSEvents: 'events',
+  AmazonSQS: 'sqs',
+  secretsmanager: 'secretsmanager',
+  AWSStepFunctions: 'states',
+  CodeBuild_20161006: 'codebuild',
+  CodeDeploy_20141006: 'codedeploy',
+  TrentService: 'kms',
+  Logs_20140328: 'logs',
+  GraniteServiceVersion20100801: 'cloudwatch',
+};
+
+/**
+ * The IAM action(s) and resource ARN(s) an edge call asks for, as AWS's service authorization
+ * reference lists them; `*` for the actions that have no resource type.
+ */
+export function accessOf(call: EdgeCall, arns: ArnLookups): CallAccess[] {
+  const target = header(call.headers, 'x-amz-target');
+  if (target !== undefined) {
+    const dot = target.lastIndexOf('.');
+    const service = JSON_SERVICES[target.slice(0, dot)] ?? target.slice(0, dot).toLowerCase();
+    const operation = target.slice(dot + 1);
+    return jsonAccess(service, operation, parseBody(call.body), arns);
+  }
+  if (call.url.pathname.startsWith('/2015-03-31/functions/')) return lambdaAccess(call, arns);
+  return s3Access(call);
+}
+
+function jsonAccess(service: string, operation: string, input: Record<string, unknown>, a: ArnLookups): CallAccess[] {
+  const arn = (svc: string, rest: string) => `arn:aws:${svc}:${a.region}:${a.accountId}:${rest}`;
+  const action = `${service}:${operation}`;
+  const one = (resource: string) => [{ action, resources: [resource] }];
+  const s = (key: string) => (typeof input[key] === 'string' ? (input[key] as string) : undefined);
+  switch (service) {
+    case 'dynamodb': {
+      const table = s('TableName');
+      if (table !== undefined)
+        return one(arn('dynamodb', `table/${table}${s('IndexName') ? `/index/${s('IndexName')}` : ''}`));
+      const tables = Object.keys((input.RequestItems ?? {}) as object);
+      return [{ action, resources: tables.length ? tables.map((t) => arn('dynamodb', `table/${t}`)) : ['*'] }];
+    }
+    case 'events': {
+      if (operation !== 'PutEvents') return one(s('EventBusName') ? busArn(s('EventBusName') ?? '', a) : '*');
+      const entries = (input.Entries ?? []) as { EventBusName?: string }[];
+      const buses = [...new Set(entries.map((e) => busArn(e.EventBusName ?? 'default', a)))];
+      return [{ action, resources: buses.length ? buses : [busArn('default', a)] }];
+    }
+    case 'sqs': {
+      const url = s('QueueUrl');
+      const name = url?.slice(url.lastIndexOf('/') + 1) ?? s('QueueName');
+      return one(name === undefined ? '*' : arn('sqs', name));
+    }
+    case 'secretsmanager':
+      return one(s('SecretId') === undefined ? '*' : a.secretArn(s('SecretId') ?? ''));
+    case 'kms':
+      return one(s('KeyId') === undefined ? '*' : a.keyArn(s('KeyId') ?? ''));
+    case 'states':
+      return statesAccess(action, input, a);
+    case 'codebuild': {
+      const project = s('projectName');
+      if (project !== undefined) return one(arn('codebuild', `project/${project}`));
+      const ids = (input.ids ?? []) as string[];
+      if (ids.length && operation.endsWith('Builds'))
+        return [{ action, resources: ids.map((id) => arn('codebuild', `project/${id.split(':')[0]}`)) }];
+      const group = s('reportGroupArn') ?? s('arn');
+      return one(group ?? '*');
+    }
+    case 'codedeploy': {
+      const app = s('applicationName');
+      const group = s('deploymentGroupName');
+      if (app !== undefined && group !== undefined) return one(arn('codedeploy', `deploymentgroup:${app}/${group}`));
+      if (app !== undefined) return one(arn('codedeploy', `application:${app}`));
+      const config = s('deploymentConfigName');
+      return one(config === undefined ? '*' : arn('codedeploy', `deploymentconfig:${config}`));
+    }
+    case 'logs': {
+      const group = s('logGroupName');
+      return one(
+        group === undefined
+          ? '*'
+          : arn('logs', `log-group:${group}${s('logStreamName') ? `:log-stream:${s('logStreamName')}` : ':*'}`),
+      );
+    }
+    default:
+      return one('*');
+  }
+}
+
+function statesAccess(action: string, input: Record<string, unknown>, a: ArnLookups): CallAccess[] {
+  const machine = input.stateMachineArn;
+  if (typeof machine === 'string') return [{ action, resources: [machine] }];
+  const execution = input.executionArn;
+  if (typeof execution === 'string') return [{ action, resources: [execution] }];
+  if (typeof input.taskToken === 'string') return [{ action, resources: a.stateMachineArns(), anyOf: true }];
+  return [{ action, resources: ['*'] }];
+}
+
+function busArn(nameOrArn: string, a: ArnLookups): string {
+  return nameOrArn.startsWith('arn:') ? nameOrArn : `arn:aws:events:${a.region}:${a.accountId}:event-bus/${nameOrArn}`;
+}
+
+/** Lambda's REST API: the function named in the path (a qualifier names the same function for IAM). */
+function lambdaAccess(call: EdgeCall, a: ArnLookups): CallAccess[] {
+  const rest = call.url.pathname.slice('/2015-03-31/functions/'.length).split('/');
+  const name = decodeURIComponent(rest[0] ?? '');
+  const fn = name.startsWith('arn:') ? name : `arn:aws:lambda:${a.region}:${a.accountId}:function:${name}`;
+  const sub = rest[1] ?? '';
+  const action =
+    sub === 'invocations'
+      ? 'lambda:InvokeFunction'
+      : sub === 'code'
+        ? 'lambda:UpdateFunctionCode'
+        : sub === 'versions'
+          ? call.method === 'POST'
+            ? 'lambda:PublishVersion'
+            : 'lambda:ListVersionsByFunction'
+          : sub === 'aliases'
+            ? call.method === 'GET'
+              ? rest[2]
+                ? 'lambda:GetAlias'
+                : 'lambda:ListAliases'
+              : 'lambda:UpdateAlias'
+            : sub === 'configuration'
+              ? 'lambda:GetFunctionConfiguration'
+              : 'lambda:GetFunction';
+  // Alias and version calls are authorized on the function; an invocation on the version or alias it names.
+  const qualifier =
+    sub === 'invocations' && call.url.searchParams.get('Qualifier') ? `:${call.url.searchParams.get('Qualifier')}` : '';
+  return [{ action, resources: [`${fn}${qualifier}`] }];
+}
+
+/** S3's REST API: the operation from the SDK's `x-id`, else from the method and what is addressed. */
+function s3Access(call: EdgeCall): CallAccess[] {
+  const { bucket, key } = addressOf({ headers: call.headers } as never, call.url);
+  if (bucket === undefined) return [{ action: 's3:ListAllMyBuckets', resources: ['*'] }];
+  const q = call.url.searchParams;
+  const object = `arn:aws:s3:::${bucket}/${key ?? ''}`;
+  const bucketArn = `arn:aws:s3:::${bucket}`;
+  const versioned = q.has('versionId') ? 'Version' : '';
+  if (key === undefined) {
+    if (call.method === 'GET' || call.method === 'HEAD')
+      return [{ action: q.has('versions') ? 's3:ListBucketVersions' : 's3:ListBucket', resources: [bucketArn] }];
+    if (call.method === 'POST' && q.has('delete'))
+      return [{ action: 's3:DeleteObject', resources: [`${bucketArn}/*`] }];
+    return [{ action: `s3:${call.method === 'PUT' ? 'CreateBucket' : 'DeleteBucket'}`, resources: [bucketArn] }];
+  }
+  const tagging = q.has('tagging') ? 'Tagging' : '';
+  switch (call.method) {
+    case 'GET':
+    case 'HEAD':
+      return [{ action: `s3:GetObject${versioned}${tagging}`, resources: [object] }];
+    case 'DELETE':
+      return [{ action: `s3:DeleteObject${versioned}`, resources: [object] }];
+    default:
+      return [{ action: q.has('tagging') ? 's3:PutObjectTagging' : 's3:PutObject', resources: [object] }];
+  }
+}
+
+function parseBody(body: Buffer | undefined): Record<string, unknown> {
+  if (body === undefined || body.length === 0) return {};
+  try {
+    const parsed = JSON.parse(body.toString('utf8')) as unknown;
+    return parsed !== null && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+function header(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
