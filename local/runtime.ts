@@ -19,6 +19,7 @@ import { type FakeProviders, fakeApiUrl, startFakeProviders } from './fakeprovid
 import { arnLookups, LocalIam, templateIam } from './iam';
 import { KmsService } from './kms/service';
 import { LocalFunctions, type LogSink } from './lambda/functions';
+import { lambdaReadApi } from './lambda-api/read';
 import type { ServiceEndpoint } from './lambda-api/services';
 import { cloudWatchLogsService } from './logs/service';
 import { LocalNotifications } from './notifications/fake';
@@ -229,6 +230,10 @@ export async function startLocalControlPlane(options: LocalOptions): Promise<Loc
     });
     stops.push(() => functions.stop());
     let publishDeploymentEvent: (entry: Parameters<LocalBus['accept']>[0][number]) => void = () => undefined;
+    // Before the deployer's Lambda API: ListFunctions and the control plane's own functions.
+    edge.mountRest(
+      lambdaReadApi({ functions: inventory.functions, services: inventory.services, accountId: LOCAL_ACCOUNT_ID }),
+    );
     const deployer = await startDeployer({
       inventory,
       edge,
