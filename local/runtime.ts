@@ -7,6 +7,7 @@ import { PIPELINE_ENV } from '../shared/pipelines/env';
 import { type RunningFrontDoor, startFrontDoor } from './apigateway/server';
 import { BuildSyncError, LocalCodeBuild } from './codebuild';
 import type { SyntheticTrafficOptions } from './codedeploy/traffic';
+import { localConsole } from './console';
 import { type LocalDeployer, startDeployer } from './deployer';
 import { ensurePrivateDir, removeRuntimeInfo, writeRuntimeInfo } from './discovery';
 import { type RunningDynalite, startDynalite } from './dynamodb/dynalite';
@@ -69,6 +70,8 @@ export interface LocalOptions {
 /** A running local control plane. */
 export interface LocalControlPlane {
   readonly webhookUrl: string;
+  /** The web console's sign-in link: it carries this session's code, exchanged for a cookie. */
+  readonly consoleUrl: string;
   readonly awsEndpoint: string;
   readonly dataDir: string;
   readonly region: string;
@@ -154,6 +157,7 @@ export async function startLocalControlPlane(options: LocalOptions): Promise<Loc
     const inventory = inventoryOf(resolver);
     const iam = localIam(resolver, inventory, dataDir, options.log);
     iam.register(identity);
+    stops.push(() => iam.flush());
     edge.authorizeWith((principal, call, res) => iam.authorize(principal, call, res));
 
     const notifications = new LocalNotifications(edge.endpoint, inventory);
@@ -286,9 +290,16 @@ export async function startLocalControlPlane(options: LocalOptions): Promise<Loc
       putEventsTask(bus, parameters),
     );
 
+    const webConsole = localConsole({
+      config: options.config,
+      inventory,
+      lambda: functions,
+      clients: { endpoint: edge.endpoint, region, credentials: operator },
+    });
     const frontDoor: RunningFrontDoor = await startFrontDoor({
       apis: inventory.apis,
       lambda: functions,
+      mount: webConsole,
       ...(options.host ? { host: options.host } : {}),
       port: options.port ?? 4000,
       ...(options.onRequest ? { onRequest: options.onRequest } : {}),
@@ -316,6 +327,7 @@ export async function startLocalControlPlane(options: LocalOptions): Promise<Loc
     let closing: Promise<void> | undefined;
     return {
       webhookUrl: frontDoor.url,
+      consoleUrl: `${frontDoor.url}/console/?code=${webConsole.code}`,
       awsEndpoint: edge.endpoint,
       dataDir,
       region,

@@ -59,6 +59,17 @@ export function registerLocalCommands(program: Command): void {
       const { localDemo } = await import('../local/demo');
       await localDemo(options);
     });
+  local
+    .command('iam')
+    .description("what local IAM decided this session: the template's IAM, enforced on every local call")
+    .command('report')
+    .description('per role: the calls IAM denied, and the granted permissions no call used (least-privilege hints)')
+    .option('--data-dir <dir>', 'the control plane data folder (env GANTRY_DATA_DIR)')
+    .option('--json', 'print JSON')
+    .action(async (options: { dataDir?: string; json?: boolean }) => {
+      const { iamReportCommand } = await import('../local/iam-report');
+      iamReportCommand(options, (line) => void process.stdout.write(`${line}\n`));
+    });
 }
 
 export interface UpOptions {

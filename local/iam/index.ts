@@ -48,6 +48,7 @@ export interface IamDecisions {
 /** The file under the data folder the edge records decisions in. */
 export const DECISIONS_FILE = join('iam', 'decisions.json');
 const MAX_DENIED_PER_ROLE = 200;
+const SAVE_DELAY_MS = 100;
 
 export interface LocalIamOptions {
   readonly iam: TemplateIam;
@@ -68,6 +69,7 @@ export class LocalIam {
   private readonly denied = new Map<string, DeniedCall[]>();
   private readonly file: string;
   private readonly callers: Map<string, string[]>;
+  private saving: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: LocalIamOptions) {
     this.credentials = new Map(
@@ -195,7 +197,7 @@ export class LocalIam {
     this.used.set(role, used);
     const before = used.size;
     for (const s of matched) used.add(s.source);
-    if (used.size !== before) this.save();
+    if (used.size !== before) this.scheduleSave();
   }
 
   private recordDenied(role: string, action: string, resource: string, reason: string): DeniedCall {
@@ -204,12 +206,30 @@ export class LocalIam {
     const list = this.denied.get(role) ?? [];
     if (list.length < MAX_DENIED_PER_ROLE) list.push(call);
     this.denied.set(role, list);
-    this.save();
+    this.scheduleSave();
     this.options.onDenied?.(
       `IAM denied ${callers.join(', ') || role}: ${action} on ${resource} (${reason}; role ${role})`,
       call,
     );
     return call;
+  }
+
+  /** Writes the decisions soon, once for a burst of calls: the call being authorized never waits on the disk. */
+  private scheduleSave(): void {
+    if (this.saving !== undefined) return;
+    this.saving = setTimeout(() => {
+      this.saving = undefined;
+      this.save();
+    }, SAVE_DELAY_MS);
+    this.saving.unref();
+  }
+
+  /** Writes what is pending now (the control plane is closing). */
+  flush(): void {
+    if (this.saving === undefined) return;
+    clearTimeout(this.saving);
+    this.saving = undefined;
+    this.save();
   }
 
   private save(): void {

@@ -1,0 +1,135 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { iamReport, readDecisions } from '../../cli/local/iam-report';
+import { loadGantryConfig } from '../../infra/config/load';
+import { connectionSecretName } from '../../infra/config/schema';
+import { readRuntimeInfo } from '../../local/discovery';
+import { arnLookups, LocalIam, type TemplateIam, templateIam } from '../../local/iam';
+import { TemplateResolver } from '../../local/template/resolver';
+import { synthTemplates } from '../../local/template/synth';
+import type { StackTemplate } from '../../local/template/types';
+import { startTestPlane, type TestPlane } from '../support/local';
+
+const config = loadGantryConfig(join(import.meta.dirname, '..', '..', 'gantry.config.yaml'));
+const SECRET = connectionSecretName(config.connections[0] ?? { name: 'github-demo' });
+const ENV = { region: 'us-east-1', accountId: '000000000000', edgeEndpoint: 'http://127.0.0.1:4566' };
+
+/** The webhook receiver's GetSecretValue on its connection's secret, as the edge sees the SDK's call. */
+function receiverReadsSecret() {
+  return {
+    method: 'POST',
+    url: new URL('http://127.0.0.1:4566/'),
+    headers: { 'x-amz-target': 'secretsmanager.GetSecretValue' },
+    body: Buffer.from(JSON.stringify({ SecretId: SECRET })),
+  };
+}
+
+function localIamOf(templates: StackTemplate[], dataDir: string): { iam: LocalIam; model: TemplateIam } {
+  const resolver = new TemplateResolver(templates, ENV);
+  const model = templateIam(resolver);
+  return { iam: new LocalIam({ iam: model, arns: arnLookups(resolver, [], []), dataDir }), model };
+}
+
+/** The templates with every grant of `action` removed from the role of the function in folder `label`. */
+function withoutGrant(templates: StackTemplate[], rolePart: string, action: string): StackTemplate[] {
+  const copy = structuredClone(templates);
+  for (const stack of copy) {
+    for (const [id, resource] of Object.entries(stack.template.Resources ?? {})) {
+      if (resource.Type !== 'AWS::IAM::Policy' || !id.includes(rolePart)) continue;
+      const document = (resource.Properties as { PolicyDocument: { Statement: { Action: string | string[] }[] } })
+        .PolicyDocument;
+      document.Statement = document.Statement.map((s) => ({
+        ...s,
+        Action: [s.Action].flat().filter((a) => a !== action),
+      })).filter((s) => s.Action.length > 0);
+    }
+  }
+  return copy;
+}
+
+describe('local IAM: a grant missing from the template', () => {
+  const templates = synthTemplates(config);
+  const dataDir = mkdtempSync(join(tmpdir(), 'gantry-iam-'));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  function receiverDecision(t: StackTemplate[]) {
+    const { iam, model } = localIamOf(t, dataDir);
+    const roleName = [...model.roles.keys()].find((r) => r.includes('WebhookIngressReceiverRole')) ?? '';
+    const roleArn = model.roles.get(roleName)?.roleArn ?? '';
+    return iam.decide({ kind: 'role', roleName, roleArn }, receiverReadsSecret());
+  }
+
+  it('allows the receiver to read its connection secret with the template as synthesized', () => {
+    expect(receiverDecision(templates)).toBeUndefined();
+  });
+
+  it('denies it, saying what is missing, once the grant is removed', () => {
+    const denied = receiverDecision(withoutGrant(templates, 'WebhookIngressReceiver', 'secretsmanager:GetSecretValue'));
+    expect(denied).toMatchObject({
+      action: 'secretsmanager:GetSecretValue',
+      reason: 'because no identity-based policy allows the secretsmanager:GetSecretValue action',
+    });
+    expect(denied?.resource).toMatch(/^arn:aws:secretsmanager:us-east-1:000000000000:secret:gantry\/connections\//);
+    expect(denied?.callers.some((c) => c.includes('WebhookIngressReceiver'))).toBe(true);
+  });
+});
+
+describe('local IAM at the edge: what a build may not do', () => {
+  let t: TestPlane;
+  beforeAll(async () => {
+    t = await startTestPlane();
+  }, 120_000);
+  afterAll(() => t?.close());
+
+  function buildRoles(): [string, { accessKeyId: string; secretAccessKey: string }][] {
+    const roles = readRuntimeInfo(t.dataDir)?.roles ?? {};
+    return Object.entries(roles).filter(([name]) => /BuildRole/.test(name));
+  }
+
+  it('gives each build project its own role credentials in runtime.json', () => {
+    const names = buildRoles().map(([name]) => name);
+    expect(names.some((n) => n.includes('UntrustedBuildRole'))).toBe(true);
+    expect(names.some((n) => !n.includes('Untrusted'))).toBe(true);
+  });
+
+  it.each(['trusted', 'untrusted'])('refuses the %s build reading a connection secret', async (kind) => {
+    const [role, credentials] =
+      buildRoles().find(([name]) => name.includes('Untrusted') === (kind === 'untrusted')) ?? [];
+    expect(credentials).toBeDefined();
+    const client = new SecretsManagerClient({ endpoint: t.plane.awsEndpoint, region: t.plane.region, credentials });
+    const error = await client.send(new GetSecretValueCommand({ SecretId: SECRET })).catch((e: Error) => e);
+    expect(error).toMatchObject({ name: 'AccessDeniedException', $metadata: { httpStatusCode: 403 } });
+    expect((error as Error).message).toContain(`:assumed-role/${role}/`);
+    expect((error as Error).message).toContain('is not authorized to perform: secretsmanager:GetSecretValue');
+    expect(t.logs.some((l) => l.startsWith('iam ') && l.includes('secretsmanager:GetSecretValue'))).toBe(true);
+  });
+
+  it('refuses a build answering a task token', async () => {
+    const [, credentials] = buildRoles()[0] ?? [];
+    const sfn = new SFNClient({ endpoint: t.plane.awsEndpoint, region: t.plane.region, credentials });
+    const error = await sfn
+      .send(new SendTaskSuccessCommand({ taskToken: 'any-token', output: '{}' }))
+      .catch((e: Error) => e);
+    expect(error).toMatchObject({ name: 'AccessDeniedException', $metadata: { httpStatusCode: 403 } });
+  });
+
+  it('still serves the operator (the session token) and the functions their own grants', async () => {
+    const operator = new SecretsManagerClient({
+      endpoint: t.plane.awsEndpoint,
+      region: t.plane.region,
+      credentials: t.plane.operator,
+    });
+    const out = await operator.send(new GetSecretValueCommand({ SecretId: SECRET }));
+    expect(out.SecretString).toContain('webhookSecret');
+  });
+
+  it('reports the denied calls per role', () => {
+    const report = iamReport(readDecisions(t.dataDir));
+    const untrusted = report.find((r) => r.role.includes('UntrustedBuildRole'));
+    expect(untrusted?.denied.map((d) => d.action)).toContain('secretsmanager:GetSecretValue');
+    expect(untrusted?.unusedGrants.length).toBeGreaterThan(0);
+  });
+});
