@@ -57,6 +57,7 @@ function banner(plane: LocalControlPlane): string {
     '',
     '  Webhooks      one URL per provider:',
     ...PROVIDERS.map((p) => `                  ${p.padEnd(16)} ${plane.webhookUrl}/webhooks/${p}`),
+    `  Console       ${plane.consoleUrl}   (this link signs you in; keep it to yourself)`,
     `  AWS APIs      ${plane.awsEndpoint}   e.g. aws --endpoint-url ${plane.awsEndpoint} dynamodb list-tables`,
     ...(plane.serviceEndpoints.length > 0
       ? [

@@ -16,6 +16,8 @@ export interface FrontDoorOptions {
   readonly host?: string;
   /** @default 4000 */
   readonly port?: number;
+  /** A local app served under a path prefix ahead of the API routes (the web console at /console/). */
+  readonly mount?: { readonly prefix: string; handle(req: IncomingMessage, res: ServerResponse): void };
   /** Called once per answered request (for the demo's and benchmark's counters). */
   readonly onRequest?: (info: { method: string; path: string; status: number; ms: number }) => void;
   /**
@@ -43,6 +45,7 @@ export async function startFrontDoor(options: FrontDoorOptions): Promise<Running
     const started = performance.now();
     const refused = loopbackRefusal(req, (server.address() as AddressInfo).port, host);
     if (refused !== undefined) return send(res, refused.status, { message: refused.reason });
+    if (options.mount && mounted(req.url ?? '/', options.mount.prefix)) return options.mount.handle(req, res);
     void serve(req, res, routes, options)
       .catch(() => send(res, 500, { message: 'Internal server error' }))
       .finally(() =>
@@ -127,4 +130,8 @@ async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);
+}
+
+function mounted(url: string, prefix: string): boolean {
+  return url === prefix || url.startsWith(`${prefix}/`) || url.startsWith(`${prefix}?`);
 }

@@ -1,0 +1,309 @@
+// The Gantry console in the browser: preact + htm as plain ES modules, nothing to build.
+import htm from 'htm';
+import { h, render } from 'preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+
+const html = htm.bind(h);
+const BASE = document.getElementById('app').dataset.base;
+
+async function api(path, init) {
+  const res = await fetch(`${BASE}/api${path}`, {
+    credentials: 'same-origin',
+    ...init,
+    headers: { 'content-type': 'application/json', ...(init?.headers ?? {}) },
+  });
+  const body = await res.json().catch(() => ({}));
+  return { ok: res.ok, status: res.status, body };
+}
+
+function navigate(path) {
+  history.pushState(null, '', `${BASE}${path}`);
+  dispatchEvent(new PopStateEvent('popstate'));
+}
+
+function Link({ to, children, ...rest }) {
+  const click = (e) => {
+    if (e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return;
+    e.preventDefault();
+    navigate(to);
+  };
+  return html`<a href=${`${BASE}${to}`} onClick=${click} ...${rest}>${children}</a>`;
+}
+
+function useRoute() {
+  const [path, setPath] = useState(location.pathname.slice(BASE.length) || '/');
+  useEffect(() => {
+    const on = () => setPath(location.pathname.slice(BASE.length) || '/');
+    addEventListener('popstate', on);
+    return () => removeEventListener('popstate', on);
+  }, []);
+  return path;
+}
+
+function Header({ me, onChoose }) {
+  return html`<header class="top">
+    <nav aria-label="Main">
+      <strong class="brand">Gantry</strong>
+      <${Link} to="/">Runs<//>
+      <${Link} to="/audit">Audit<//>
+    </nav>
+    <div class="who" data-testid="acting-as">
+      ${
+        me.choices.length > 0
+          ? html`<label for="as">Acting as</label>
+              <select id="as" value=${me.identity} onChange=${(e) => onChoose(e.currentTarget.value)}>
+                ${me.choices.map((c) => html`<option value=${c}>${c}</option>`)}
+              </select>`
+          : html`<span>Signed in as <strong>${me.identity}</strong></span>`
+      }
+    </div>
+  </header>`;
+}
+
+const STATUSES = ['', 'QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'];
+const FILTERS = ['pipeline', 'environment', 'branch', 'person'];
+
+function Runs() {
+  const [filters, setFilters] = useState(Object.fromEntries(new URLSearchParams(location.search)));
+  const [runs, setRuns] = useState(undefined);
+  const [error, setError] = useState('');
+  useEffect(() => {
+    let live = true;
+    const load = async () => {
+      const q = new URLSearchParams(Object.entries(filters).filter(([, v]) => v));
+      const out = await api(`/runs?${q}`);
+      if (!live) return;
+      if (out.ok) setRuns(out.body.runs);
+      else setError(out.body.error?.message ?? `error ${out.status}`);
+    };
+    load();
+    const timer = setInterval(load, 2000);
+    return () => {
+      live = false;
+      clearInterval(timer);
+    };
+  }, [JSON.stringify(filters)]);
+  const set = (name) => (e) => setFilters({ ...filters, [name]: e.currentTarget.value });
+  return html`<main>
+    <h1>Runs</h1>
+    <form class="filters" role="search" aria-label="Filter runs" onSubmit=${(e) => e.preventDefault()}>
+      ${FILTERS.map((f) => html`<label>${f}<input name=${f} value=${filters[f] ?? ''} onInput=${set(f)} /></label>`)}
+      <label>status<select name="status" value=${filters.status ?? ''} onChange=${set('status')}>
+        ${STATUSES.map((s) => html`<option value=${s}>${s || 'any'}</option>`)}
+      </select></label>
+    </form>
+    ${error && html`<p role="alert">${error}</p>`}
+    ${
+      runs === undefined
+        ? html`<p>Loading…</p>`
+        : runs.length === 0
+          ? html`<p>No runs match.</p>`
+          : html`<div class="scroll"><table class="runs">
+            <caption class="sr-only">${runs.length} runs</caption>
+            <thead><tr><th>Run</th><th>Pipeline</th><th>Env</th><th>Branch</th><th>Commit</th><th>Status</th><th>Started</th></tr></thead>
+            <tbody>${runs.map(
+              (r) => html`<tr data-run=${r.runId}>
+                <td><${Link} to=${`/runs/${encodeURIComponent(r.runId)}`}>${r.runId.slice(0, 16)}<//></td>
+                <td>${r.pipeline}</td><td>${r.environment ?? ''}</td><td>${r.branch ?? ''}</td>
+                <td><code>${r.commit.slice(0, 7)}</code></td>
+                <td><span class=${`status s-${r.status}`}>${r.waiting ? 'WAITING' : r.status}</span></td>
+                <td>${new Date(r.createdAt).toLocaleString()}</td>
+              </tr>`,
+            )}</tbody></table></div>`
+    }
+  </main>`;
+}
+
+function Graph({ nodes }) {
+  if (nodes.length === 0) return html`<p>The state machine's definition could not be read.</p>`;
+  return html`<ol class="graph" aria-label="Stage graph">
+    ${nodes.map(
+      (n) => html`<li class=${`node n-${n.status}`} data-state=${n.name} data-status=${n.status}>
+        <span class="name">${n.name}</span> <span class="st">${n.status}</span>
+        ${n.next.length > 0 ? html`<span class="next">→ ${n.next.join(', ')}</span>` : ''}
+      </li>`,
+    )}
+  </ol>`;
+}
+
+function Stages({ run }) {
+  const stages = Object.entries(run.stages ?? {});
+  return html`<section aria-labelledby="stages-h"><h2 id="stages-h">Stages</h2>
+    <dl class="stages">${stages.map(
+      ([name, s]) =>
+        html`<dt>${name}</dt><dd><span class=${`status s-${s.status}`}>${s.status}</span> ${s.summary ?? ''}</dd>`,
+    )}</dl>
+    ${
+      run.gates &&
+      html`<h3>Gates ${run.gates.passed ? 'passed' : 'failed'}</h3>
+      <ul>${run.gates.reasons.map((r) => html`<li><code>${r}</code></li>`)}</ul>`
+    }
+    ${
+      run.approval &&
+      html`<h3>Approval ${run.approval.outcome ?? 'pending'} (until ${run.approval.deadline})</h3>
+      <ul class="decisions">${Object.values(run.approval.decisions ?? {}).map(
+        (d) =>
+          html`<li>${d.identity} ${d.decision === 'approve' ? 'approved' : 'rejected'} at ${d.at}: “${d.reason}”</li>`,
+      )}</ul>`
+    }
+    ${
+      run.deployment &&
+      html`<h3>Deployment</h3><p>${run.deployment.strategy}: ${run.deployment.fromVersion ?? 'nothing'} → ${run.deployment.toVersion}, ${run.deployment.status}${run.deployment.rolledBack ? ' (rolled back)' : ''} ${run.deployment.reason ?? ''}</p>`
+    }
+    ${run.failure && html`<p class="failure" role="status">Failed at ${run.failure.stage}: ${run.failure.reason}</p>`}
+  </section>`;
+}
+
+function Actions({ runId, actions, onDone }) {
+  const [reason, setReason] = useState('');
+  const [message, setMessage] = useState('');
+  const act = async (path, body) => {
+    const out = await api(`/runs/${encodeURIComponent(runId)}/${path}`, { method: 'POST', body: JSON.stringify(body) });
+    setMessage(out.ok ? `Done: ${JSON.stringify(out.body)}` : `Refused: ${out.body.error?.message ?? out.status}`);
+    onDone();
+  };
+  const any = actions.decide || actions.cancel || actions.retry;
+  return html`<section aria-labelledby="actions-h"><h2 id="actions-h">Actions</h2>
+    ${actions.why && html`<p class="why" data-testid="why">${actions.why}</p>`}
+    ${
+      any
+        ? html`<div class="actions">
+        <label for="reason">Reason</label>
+        <textarea id="reason" rows="2" value=${reason} onInput=${(e) => setReason(e.currentTarget.value)}></textarea>
+        <div class="buttons">
+          ${
+            actions.decide &&
+            html`<button type="button" onClick=${() => act('decision', { decision: 'approve', reason })}>Approve</button>
+          <button type="button" class="danger" onClick=${() => act('decision', { decision: 'reject', reason })}>Reject</button>`
+          }
+          ${actions.cancel && html`<button type="button" class="danger" onClick=${() => act('cancel', { reason })}>Cancel run</button>`}
+          ${actions.retry && html`<button type="button" onClick=${() => act('retry', { reason })}>Retry</button>`}
+        </div></div>`
+        : html`<p>Nothing you may do on this run now.</p>`
+    }
+    ${message && html`<p role="status" data-testid="action-result">${message}</p>`}
+  </section>`;
+}
+
+function Log({ runId, live }) {
+  const [lines, setLines] = useState([]);
+  const [query, setQuery] = useState('');
+  const next = useRef(0);
+  useEffect(() => {
+    let stop = false;
+    next.current = 0;
+    setLines([]);
+    const load = async () => {
+      const q = new URLSearchParams({ from: String(next.current), limit: '500', ...(query ? { q: query } : {}) });
+      const out = await api(`/runs/${encodeURIComponent(runId)}/log?${q}`);
+      if (stop || !out.ok) return;
+      next.current = out.body.next;
+      if (out.body.lines.length > 0) setLines((old) => [...old, ...out.body.lines].slice(-5000));
+    };
+    load();
+    const timer = setInterval(load, 1000);
+    return () => {
+      stop = true;
+      clearInterval(timer);
+    };
+  }, [runId, query, live]);
+  return html`<section aria-labelledby="log-h"><h2 id="log-h">Build log</h2>
+    <form role="search" onSubmit=${(e) => {
+      e.preventDefault();
+      setQuery(new FormData(e.currentTarget).get('q'));
+    }}>
+      <label for="logq">Search the log</label> <input id="logq" name="q" /> <button type="submit">Search</button>
+    </form>
+    <pre class="log" tabindex="0" aria-label="Build log lines" data-testid="log">${lines.map((l) => `${l.n + 1}  ${l.text}\n`).join('')}</pre>
+  </section>`;
+}
+
+function RunPage({ runId }) {
+  const [view, setView] = useState(undefined);
+  const [error, setError] = useState('');
+  const reload = async () => {
+    const out = await api(`/runs/${encodeURIComponent(runId)}`);
+    if (out.ok) setView(out.body);
+    else setError(out.body.error?.message ?? `error ${out.status}`);
+  };
+  useEffect(() => {
+    reload();
+    const source = new EventSource(`${BASE}/api/runs/${encodeURIComponent(runId)}/events`);
+    source.addEventListener('run', (e) => setView(JSON.parse(e.data)));
+    return () => source.close();
+  }, [runId]);
+  if (error) return html`<main><p role="alert">${error}</p></main>`;
+  if (!view) return html`<main><p>Loading…</p></main>`;
+  const { run, graph, actions, links } = view;
+  return html`<main>
+    <p><${Link} to="/">← Runs<//></p>
+    <h1>Run <code>${run.runId}</code></h1>
+    <p class="meta"><span class=${`status s-${run.status}`} data-testid="run-status">${run.status}</span>${' '}
+      ${run.pipeline} · ${run.environment ?? 'no environment'} · ${run.branch ?? ''} · <code>${run.commit.slice(0, 12)}</code>
+      ${links.execution && html` · <a href=${links.execution}>Step Functions execution</a>`}
+      ${links.build && html` · <a href=${links.build}>CodeBuild build</a>`}
+    </p>
+    <div class="cols">
+      <div class="detail"><${Actions} runId=${run.runId} actions=${actions} onDone=${reload} /><${Stages} run=${run} /></div>
+      <section class="graph-col" aria-labelledby="graph-h"><h2 id="graph-h">Stage graph</h2><${Graph} nodes=${graph} /></section>
+    </div>
+    <${Log} runId=${run.runId} live=${run.status} />
+  </main>`;
+}
+
+const AUDIT_FILTERS = ['repository', 'from', 'to', 'type', 'actor', 'commit', 'runId', 'environment', 'pipeline'];
+
+function Audit() {
+  const [filters, setFilters] = useState({});
+  const [result, setResult] = useState(undefined);
+  const search = async (e) => {
+    e?.preventDefault();
+    const q = new URLSearchParams(Object.entries(filters).filter(([, v]) => v));
+    const out = await api(`/audit?${q}`);
+    setResult(out.ok ? out.body : { events: [], error: out.body.error?.message });
+  };
+  const q = new URLSearchParams(Object.entries(filters).filter(([, v]) => v));
+  return html`<main>
+    <h1>Audit</h1>
+    <form class="filters" role="search" aria-label="Search the audit ledger" onSubmit=${search}>
+      ${AUDIT_FILTERS.map(
+        (f) =>
+          html`<label>${f}<input name=${f} value=${filters[f] ?? ''} onInput=${(e) => setFilters({ ...filters, [f]: e.currentTarget.value })} /></label>`,
+      )}
+      <button type="submit">Search</button>
+    </form>
+    <p class="exports">Export what the filters select:
+      ${['jsonl', 'csv', 'parquet'].map((f) => html` <a href=${`${BASE}/api/audit/export?format=${f}&${q}`} download=${`audit.${f}`}>${f}</a>`)}
+      · <a href=${`${BASE}/api/audit/export?format=jsonl&part=manifest&${q}`}>manifest</a>
+    </p>
+    ${result?.error && html`<p role="alert">${result.error}</p>`}
+    ${
+      result &&
+      html`<p role="status">${result.events.length}${result.truncated ? '+' : ''} events</p>
+      <div class="scroll"><table class="audit"><thead><tr><th>Time</th><th>Type</th><th>Outcome</th><th>Actor</th><th>Env</th><th>Run</th><th>Seq</th></tr></thead>
+      <tbody>${result.events.map(
+        (ev) =>
+          html`<tr><td>${ev.time}</td><td>${ev.type}</td><td>${ev.outcome}</td><td>${ev.actor.id}</td><td>${ev.subject.environment ?? ''}</td><td>${(ev.subject.runId ?? '').slice(0, 16)}</td><td>${ev.seq}</td></tr>`,
+      )}</tbody></table></div>`
+    }
+  </main>`;
+}
+
+function App() {
+  const path = useRoute();
+  const [me, setMe] = useState(undefined);
+  const [version, setVersion] = useState(0);
+  useEffect(() => {
+    api('/me').then((out) => setMe(out.body));
+  }, [version]);
+  const choose = async (identity) => {
+    await api('/me', { method: 'POST', body: JSON.stringify({ identity }) });
+    setVersion(version + 1);
+  };
+  if (!me) return html`<p>Loading…</p>`;
+  const run = /^\/runs\/(.+)$/.exec(path);
+  return html`<${Header} me=${me} onChoose=${choose} />
+    ${run ? html`<${RunPage} key=${`${run[1]}/${me.identity}`} runId=${decodeURIComponent(run[1])} />` : path === '/audit' ? html`<${Audit} />` : html`<${Runs} />`}`;
+}
+
+render(html`<${App} />`, document.getElementById('app'));

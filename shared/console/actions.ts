@@ -1,0 +1,53 @@
+import { separationConflict } from '../pipelines/approval';
+import { AuthorityUnavailable, approverOf, authorityOver, operatorOf } from '../pipelines/authority';
+import type { DeployedPipelines } from '../pipelines/ports';
+import { ACTIVE_STATUSES, type RunRecord } from '../runs/model';
+
+/** What the signed-in person may do on a run, and why not when they may not. */
+export interface RunActions {
+  readonly decide: boolean;
+  readonly cancel: boolean;
+  readonly retry: boolean;
+  /** Why the decision buttons are hidden, when a decision is pending but this person may not take it. */
+  readonly why?: string;
+}
+
+/**
+ * Which actions to show: the same authority the operator use cases check (today's approvers and
+ * operators, separation of duties). Showing is a courtesy; the use cases refuse regardless.
+ */
+export async function actionsFor(
+  deps: { readonly pipelines: DeployedPipelines },
+  run: RunRecord,
+  principal: string,
+): Promise<RunActions> {
+  const authority = await authorityOver(deps, run).catch((error: unknown) => {
+    if (error instanceof AuthorityUnavailable) return undefined;
+    throw error;
+  });
+  if (authority === undefined)
+    return { decide: false, cancel: false, retry: false, why: 'the deployed configuration could not be read' };
+  const pending = run.approval !== undefined && run.approval.outcome === undefined && run.status === 'RUNNING';
+  const approver = approverOf(authority, principal);
+  const operator = operatorOf(authority, principal) ?? approver;
+  const active = ACTIVE_STATUSES.includes(run.status);
+  const conflict = approver && pending ? separationConflict(approver, run.plan) : null;
+  const separation = run.plan.approval?.separationOfDuties || authority.environment?.approval.separationOfDuties;
+  const decided = approver !== undefined && run.approval?.decisions[approver.identity] !== undefined;
+  const decide = pending && approver !== undefined && !(separation && conflict !== null) && !decided;
+  const why = !pending
+    ? undefined
+    : approver === undefined
+      ? `you are not an approver of ${run.environment ?? 'this run'}`
+      : decided
+        ? 'you already decided'
+        : separation && conflict !== null
+          ? conflict
+          : undefined;
+  return {
+    decide,
+    cancel: operator !== undefined && active,
+    retry: operator !== undefined && !active && run.plan.trigger !== 'rollback' && !run.plan.skip,
+    ...(why === undefined ? {} : { why }),
+  };
+}

@@ -1,0 +1,269 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { type Context, Hono } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import type { AuditEvent } from '../../events';
+import { EXPORT_FORMATS, type ExportFormat, exportAudit } from '../audit/export';
+import type { AuditFilter, AuditReader } from '../audit/reader';
+import { publicRun, RUN_STATUSES, type RunRecord, type RunStatus } from '../runs/model';
+import { actionsFor } from './actions';
+import { shellPage, staticAsset } from './assets';
+import { type GraphNode, stageGraph, versionOf } from './graph';
+import type { ConsoleIdentity, ConsolePorts, ConsoleUser } from './ports';
+
+export interface ConsoleOptions {
+  readonly ports: ConsolePorts;
+  readonly identity: ConsoleIdentity;
+  /** Where the console is mounted (`/console`). */
+  readonly base: string;
+  /** Links to the AWS console; none locally. */
+  readonly awsConsole?: { readonly region: string };
+  /** How often the live stream looks for a change. @default 150 ms */
+  readonly pollMs?: number;
+}
+
+type Env = { Variables: { user: ConsoleUser } };
+const MAX_RUNS = 10_000;
+const AUDIT_PAGE = 500;
+
+/**
+ * The web console: the pages (one HTML shell, preact modules) and the JSON they read. Reads go
+ * to the runs table, the ledger, the executions and the logs; every action goes through the
+ * operator API's use cases as the signed-in person.
+ */
+export function consoleApp(options: ConsoleOptions): Hono<Env> {
+  const { ports, identity, base } = options;
+  const app = new Hono<Env>({ strict: false }).basePath(base);
+  app.use('*', async (c, next) => {
+    await next();
+    c.header('x-content-type-options', 'nosniff');
+    c.header('referrer-policy', 'no-referrer');
+    c.header('cache-control', 'no-store');
+  });
+  app.get('/static/:file{.+}', (c) => staticAsset(c.req.param('file')) ?? c.text('not found', 404));
+  app.use('*', async (c, next) => {
+    const signIn = identity.exchange?.(c.req.raw);
+    if (signIn !== undefined) return signIn;
+    const who = await identity.userOf(c.req.raw, c.env);
+    if ('refused' in who) {
+      return c.req.path.startsWith(`${base}/api/`)
+        ? c.json({ error: { code: 'not_signed_in', message: who.refused } }, 401)
+        : c.html(refusedPage(who.refused), 401);
+    }
+    if (c.req.method !== 'GET' && !sameOrigin(c)) {
+      return c.json({ error: { code: 'cross_origin', message: 'actions are taken from the console page only' } }, 403);
+    }
+    c.set('user', who);
+    await next();
+  });
+  app.get('/', (c) => c.html(shellPage(base)));
+  app.get('/runs/*', (c) => c.html(shellPage(base)));
+  app.get('/audit', (c) => c.html(shellPage(base)));
+  app.get('/api/me', (c) => c.json({ ...c.get('user'), choices: identity.choices }));
+  app.post('/api/me', async (c) => {
+    const { identity: chosen } = (await c.req.json().catch(() => ({}))) as { identity?: unknown };
+    if (typeof chosen !== 'string' || !identity.choose?.(c.req.raw, chosen))
+      return c.json({ error: { code: 'bad_request', message: `act as one of: ${identity.choices.join(', ')}` } }, 400);
+    return c.json({ identity: chosen });
+  });
+  app.get('/api/runs', async (c) => c.json({ runs: (await listRuns(ports, c)).map(summaryOf) }));
+  app.get('/api/runs/:runId', async (c) => {
+    const view = await runView(ports, c.req.param('runId'), c.get('user'), options);
+    return view ? c.json(view) : c.json({ error: { code: 'run_not_found', message: 'no such run' } }, 404);
+  });
+  app.get('/api/runs/:runId/events', (c) =>
+    streamSSE(c, async (stream) => {
+      let last = '';
+      while (!stream.aborted && !stream.closed) {
+        const view = await runView(ports, c.req.param('runId'), c.get('user'), options);
+        if (view !== undefined && view.version !== last) {
+          last = view.version;
+          await stream.writeSSE({ event: 'run', data: JSON.stringify(view) });
+        }
+        await stream.sleep(options.pollMs ?? 150);
+      }
+    }),
+  );
+  app.get('/api/runs/:runId/log', async (c) => {
+    const run = await ports.runs.get(c.req.param('runId'));
+    if (!run?.build?.logGroup || !run.build.logStream) return c.json({ lines: [], next: 0 });
+    const filter = c.req.query('q')?.trim();
+    const out = await ports.logs.read(run.build.logGroup, run.build.logStream, {
+      from: Math.max(0, Number(c.req.query('from') ?? 0) || 0),
+      limit: Math.min(2000, Math.max(1, Number(c.req.query('limit') ?? 500) || 500)),
+      ...(filter ? { filter } : {}),
+    });
+    return c.json(out);
+  });
+  for (const action of ['decision', 'cancel', 'retry'] as const) {
+    app.post(`/api/runs/:runId/${action}`, async (c) => {
+      const result = await ports.operator(
+        operatorEvent(action, c.req.param('runId'), await c.req.text(), c.get('user').principal),
+      );
+      return c.body(result.body, result.statusCode as 200, { 'content-type': 'application/json' });
+    });
+  }
+  app.get('/api/audit', async (c) => {
+    const events: AuditEvent[] = [];
+    for await (const event of ports.audit.query(auditFilter(c))) {
+      events.push(event);
+      if (events.length >= AUDIT_PAGE) break;
+    }
+    return c.json({ events, truncated: events.length >= AUDIT_PAGE });
+  });
+  app.get('/api/audit/export', async (c) => {
+    const format = c.req.query('format') as ExportFormat;
+    if (!EXPORT_FORMATS.includes(format))
+      return c.json({ error: { code: 'bad_request', message: `format is one of ${EXPORT_FORMATS.join(', ')}` } }, 400);
+    const dir = mkdtempSync(join(tmpdir(), 'gantry-console-export-'));
+    try {
+      const out = join(dir, `audit.${format}`);
+      const manifest = await exportAudit(ports.audit as AuditReader, { filter: auditFilter(c), format, out });
+      const file = readFileSync(out);
+      const part = c.req.query('part') === 'manifest';
+      return part
+        ? c.json({ ...manifest, file: `audit.${format}` })
+        : c.body(file, 200, {
+            'content-type': format === 'parquet' ? 'application/vnd.apache.parquet' : 'text/plain; charset=utf-8',
+            'content-disposition': `attachment; filename="audit.${format}"`,
+            'x-gantry-export-sha256': manifest.sha256,
+          });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  return app;
+}
+
+/** Actions come from the console's own page: a POST whose Origin (when sent) is this host. */
+function sameOrigin(c: Context): boolean {
+  const origin = c.req.header('origin');
+  if (origin === undefined) return c.req.header('sec-fetch-site') !== 'cross-site';
+  try {
+    return new URL(origin).host === c.req.header('host');
+  } catch {
+    return false;
+  }
+}
+
+async function listRuns(ports: ConsolePorts, c: Context): Promise<RunRecord[]> {
+  const q = (name: string) => c.req.query(name)?.trim() || undefined;
+  const status = q('status')?.toUpperCase();
+  const limit = Math.min(MAX_RUNS, Number(q('limit') ?? 200) || 200);
+  const runs = await ports.runs.list({
+    ...(q('pipeline') ? { pipeline: q('pipeline') } : {}),
+    ...(status && RUN_STATUSES.includes(status as RunStatus) ? { status: status as RunStatus } : {}),
+    limit,
+  });
+  const person = q('person')?.toLowerCase();
+  return runs.filter(
+    (r) =>
+      (!q('environment') || r.environment === q('environment')) &&
+      (!q('branch') || (r.branch ?? '').includes(q('branch') ?? '')) &&
+      (!person || peopleOf(r).some((p) => p.includes(person))),
+  );
+}
+
+function peopleOf(run: RunRecord): string[] {
+  const { change } = run.plan;
+  return [change.pusher, change.sender, change.authorEmail, ...Object.keys(run.approval?.decisions ?? {})]
+    .filter((p): p is string => typeof p === 'string')
+    .map((p) => p.toLowerCase());
+}
+
+/** What the runs list shows of a run: small, and never a token. */
+function summaryOf(run: RunRecord) {
+  return {
+    runId: run.runId,
+    pipeline: run.pipeline,
+    environment: run.environment,
+    branch: run.branch,
+    commit: run.commit,
+    status: run.status,
+    trigger: run.trigger,
+    createdAt: run.createdAt,
+    endedAt: run.endedAt ?? null,
+    waiting: run.approval !== undefined && run.approval.outcome === undefined && run.status === 'RUNNING',
+    people: peopleOf(run),
+  };
+}
+
+async function runView(ports: ConsolePorts, runId: string, user: ConsoleUser, options: ConsoleOptions) {
+  const run = await ports.runs.get(runId);
+  if (run === undefined) return undefined;
+  const graph = await graphOf(ports, run);
+  return {
+    run: publicRun(run),
+    graph,
+    actions: await actionsFor(ports, run, user.principal),
+    links: awsLinks(run, options),
+    version: versionOf(run, graph),
+  };
+}
+
+async function graphOf(ports: ConsolePorts, run: RunRecord): Promise<GraphNode[]> {
+  try {
+    const [asl, history] = await Promise.all([
+      ports.executions.definition(run.executionArn),
+      ports.executions.history(run.executionArn),
+    ]);
+    return stageGraph(asl, history);
+  } catch {
+    return [];
+  }
+}
+
+function awsLinks(run: RunRecord, options: ConsoleOptions) {
+  if (!options.awsConsole) return {};
+  const region = options.awsConsole.region;
+  const host = `https://${region}.console.aws.amazon.com`;
+  return {
+    execution: `${host}/states/home?region=${region}#/v2/executions/details/${encodeURIComponent(run.executionArn)}`,
+    ...(run.build
+      ? {
+          build: `${host}/codesuite/codebuild/projects/${encodeURIComponent(run.build.id.split(':')[0] ?? '')}/build/${encodeURIComponent(run.build.id)}/?region=${region}`,
+        }
+      : {}),
+  };
+}
+
+/** The filters of `gantry audit query`. */
+function auditFilter(c: Context): AuditFilter {
+  const names = ['repository', 'from', 'to', 'type', 'actor', 'commit', 'runId', 'environment', 'pipeline'] as const;
+  const filter: Record<string, string> = {};
+  for (const name of names) {
+    const value = c.req.query(name)?.trim();
+    if (value) filter[name] = value;
+  }
+  return filter as AuditFilter;
+}
+
+/** The proxy event the operator API's use cases answer, as the signed-in person. */
+function operatorEvent(
+  action: 'decision' | 'cancel' | 'retry',
+  runId: string,
+  body: string,
+  principal: string,
+): APIGatewayProxyEvent {
+  return {
+    resource: `/runs/{runId}/${action}`,
+    path: `/runs/${runId}/${action}`,
+    httpMethod: 'POST',
+    headers: { 'content-type': 'application/json' },
+    multiValueHeaders: {},
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    pathParameters: { runId },
+    stageVariables: null,
+    body,
+    isBase64Encoded: false,
+    requestContext: { identity: { userArn: principal } } as unknown as APIGatewayProxyEvent['requestContext'],
+  };
+}
+
+function refusedPage(reason: string): string {
+  const text = reason.replace(/[&<>"]/g, (ch) => `&#${ch.charCodeAt(0)};`);
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Gantry console: not signed in</title></head><body><main><h1>Not signed in</h1><p>${text}</p></main></body></html>`;
+}

@@ -1,0 +1,57 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { AuditEvent } from '../../events';
+import type { AuditFilter } from '../audit/reader';
+import type { DeployedPipelines } from '../pipelines/ports';
+import type { RunRecord } from '../runs/model';
+import type { RunQuery } from '../runs/store';
+
+/** Who is signed in: a configured person and the principal the operator use cases know them by. */
+export interface ConsoleUser {
+  readonly identity: string;
+  readonly principal: string;
+}
+
+/** One state of the run's state machine, as the graph shows it. */
+export interface ExecutionEvent {
+  readonly type: string;
+  readonly name?: string;
+}
+
+/** What the console reads: the runs table, the ledger, the executions and the build logs. */
+export interface ConsolePorts {
+  readonly runs: { list(query: RunQuery): Promise<RunRecord[]>; get(runId: string): Promise<RunRecord | undefined> };
+  readonly audit: { query(filter: AuditFilter): AsyncIterable<AuditEvent> };
+  readonly executions: {
+    /** The ASL the execution runs (DescribeStateMachineForExecution). */
+    definition(executionArn: string): Promise<string>;
+    /** The execution's history, oldest first. */
+    history(executionArn: string): Promise<ExecutionEvent[]>;
+  };
+  readonly logs: {
+    /** Lines of a build log from `from` (a line index), up to `limit`, only those containing `filter`. */
+    read(
+      group: string,
+      stream: string,
+      options: { from: number; limit: number; filter?: string },
+    ): Promise<{ lines: { n: number; text: string }[]; next: number }>;
+  };
+  /** The pipelines as deployed now: who may act on a run (the same authority the operator API uses). */
+  readonly pipelines: DeployedPipelines;
+  /**
+   * The operator API's use cases, answered as the operator API answers them (decide, cancel,
+   * retry, rollback, each refusal audited): the console never re-implements who may act.
+   */
+  readonly operator: (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
+}
+
+/** How a request's person is established: the local session cookie, or the JWT authorizer's claims. */
+export interface ConsoleIdentity {
+  /** The person the request acts as, or a refusal saying what to do. */
+  userOf(request: Request, env: unknown): Promise<ConsoleUser | { refused: string }>;
+  /** Local mode: the people the session may choose to act as. Empty in AWS (the token says who). */
+  readonly choices: readonly string[];
+  /** Local mode: a sign-in link's code exchanged for a session cookie (a redirect), else undefined. */
+  exchange?(request: Request): Response | undefined;
+  /** Local mode: the session acts as another configured person from now on; false when not one of `choices`. */
+  choose?(request: Request, identity: string): boolean;
+}

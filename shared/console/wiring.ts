@@ -1,0 +1,126 @@
+import { CloudWatchLogsClient, FilterLogEventsCommand, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeStateMachineForExecutionCommand,
+  GetExecutionHistoryCommand,
+  type HistoryEvent,
+  SFNClient,
+} from '@aws-sdk/client-sfn';
+import { AuditReader } from '../audit/reader';
+import { documentClient } from '../aws/clients';
+import { StateMachinePipelines } from '../pipelines/aws';
+import { DynamoDbRunStore } from '../runs/store';
+import type { ConsolePorts, ExecutionEvent } from './ports';
+
+/** SDK options: the default chain in AWS, the local edge in local mode. */
+export interface ClientOptions {
+  endpoint?: string;
+  region?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+}
+
+export interface ConsoleTables {
+  readonly runsTable: string;
+  readonly auditTable: string;
+  /** Whether the logs service filters server-side (CloudWatch's FilterLogEvents); local mode pages and filters here. */
+  readonly filterLogs: boolean;
+}
+
+/** The console's read ports over the AWS SDK; the operator port is the caller's. */
+export function consoleReadPorts(clients: ClientOptions, tables: ConsoleTables): Omit<ConsolePorts, 'operator'> {
+  const sfn = new SFNClient(clients);
+  const db = documentClient(new DynamoDBClient(clients));
+  const logs = new CloudWatchLogsClient(clients);
+  return {
+    runs: new DynamoDbRunStore(db, tables.runsTable),
+    audit: new AuditReader(db, tables.auditTable),
+    pipelines: new StateMachinePipelines(sfn),
+    executions: {
+      definition: async (executionArn) =>
+        (await sfn.send(new DescribeStateMachineForExecutionCommand({ executionArn }))).definition ?? '{}',
+      history: async (executionArn) => historyOf(sfn, executionArn),
+    },
+    logs: {
+      read: (group, stream, options) =>
+        tables.filterLogs ? filtered(logs, group, stream, options) : paged(logs, group, stream, options),
+    },
+  };
+}
+
+async function historyOf(sfn: SFNClient, executionArn: string): Promise<ExecutionEvent[]> {
+  const events: HistoryEvent[] = [];
+  let nextToken: string | undefined;
+  do {
+    const out = await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, nextToken }));
+    events.push(...(out.events ?? []));
+    nextToken = out.nextToken;
+  } while (nextToken);
+  return events.map((e) => ({
+    type: e.type ?? '',
+    ...(e.stateEnteredEventDetails?.name
+      ? { name: e.stateEnteredEventDetails.name }
+      : e.stateExitedEventDetails?.name
+        ? { name: e.stateExitedEventDetails.name }
+        : {}),
+  }));
+}
+
+/** Lines from `from`, reading page by page and keeping those that contain the filter: never the whole log to the page. */
+async function paged(
+  logs: CloudWatchLogsClient,
+  group: string,
+  stream: string,
+  options: { from: number; limit: number; filter?: string },
+): Promise<{ lines: { n: number; text: string }[]; next: number }> {
+  const lines: { n: number; text: string }[] = [];
+  const needle = options.filter?.toLowerCase();
+  let n = options.from;
+  for (;;) {
+    const out = await logs.send(
+      new GetLogEventsCommand({
+        logGroupName: group,
+        logStreamName: stream,
+        startFromHead: true,
+        nextToken: `f/${n}`,
+        limit: 1000,
+      }),
+    );
+    const events = out.events ?? [];
+    for (const event of events) {
+      const text = event.message ?? '';
+      if (needle === undefined || text.toLowerCase().includes(needle)) lines.push({ n, text });
+      n += 1;
+      if (lines.length >= options.limit) return { lines, next: n };
+    }
+    if (events.length === 0) return { lines, next: n };
+  }
+}
+
+/** In AWS, CloudWatch Logs filters server-side (FilterLogEvents); `next` counts the lines already shown. */
+async function filtered(
+  logs: CloudWatchLogsClient,
+  group: string,
+  stream: string,
+  options: { from: number; limit: number; filter?: string },
+): Promise<{ lines: { n: number; text: string }[]; next: number }> {
+  const lines: { n: number; text: string }[] = [];
+  let nextToken: string | undefined;
+  let seen = 0;
+  do {
+    const out = await logs.send(
+      new FilterLogEventsCommand({
+        logGroupName: group,
+        logStreamNames: [stream],
+        ...(options.filter ? { filterPattern: JSON.stringify(options.filter) } : {}),
+        nextToken,
+      }),
+    );
+    for (const event of out.events ?? []) {
+      if (seen++ < options.from) continue;
+      lines.push({ n: seen - 1, text: event.message ?? '' });
+      if (lines.length >= options.limit) return { lines, next: seen };
+    }
+    nextToken = out.nextToken;
+  } while (nextToken);
+  return { lines, next: seen };
+}
