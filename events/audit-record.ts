@@ -137,7 +137,13 @@ export const AuditRecordInputSchema = z
     }
     return { ...record, details: details.data as Record<string, unknown> };
   });
-export type AuditRecordInput = z.input<typeof AuditRecordInputSchema>;
+/** One audit fact of type `T`: its details are what that type's schema takes. */
+export type AuditRecordOf<T extends AuditType> = Omit<z.input<typeof AuditRecordInputSchema>, 'type' | 'details'> & {
+  type: T;
+  details: AuditDetails<T>;
+};
+/** One audit fact as a step reports it, discriminated by `type` so its details are typed. */
+export type AuditRecordInput = { [T in AuditType]: AuditRecordOf<T> }[AuditType];
 export type AuditRecord = z.output<typeof AuditRecordInputSchema>;
 
 /** Retention classes: change evidence is kept for years, a rejected delivery far shorter. */
@@ -173,3 +179,22 @@ export const AuditEventSchema = z.object({
   hash: z.string().length(64),
 });
 export type AuditEvent = z.infer<typeof AuditEventSchema>;
+
+/** What a stored event of type `T` carries in `details`, as its schema reads it. */
+export type StoredAuditDetails<T extends AuditType> = z.output<(typeof AUDIT_DETAILS)[T]>;
+
+/**
+ * A stored event's details, typed by its type's schema: undefined when the event is missing, of
+ * another type, or its details do not fit the schema (a reader then reports a gap, never a guess).
+ */
+export function detailsOf<T extends AuditType>(
+  event: Pick<AuditEvent, 'type' | 'details'> | undefined,
+  type: T,
+): StoredAuditDetails<T> | undefined {
+  if (event?.type !== type) return undefined;
+  const parsed = STORED_DETAILS[type].safeParse(event.details);
+  return parsed.success ? parsed.data : undefined;
+}
+
+/** AUDIT_DETAILS seen per type, so that indexing it with a type parameter keeps the type. */
+const STORED_DETAILS: { readonly [K in AuditType]: z.ZodType<StoredAuditDetails<K>> } = AUDIT_DETAILS;

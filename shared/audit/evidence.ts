@@ -1,4 +1,4 @@
-import { AUDIT_DETAILS, type AuditDetails, type AuditEvent } from '../../events';
+import { AUDIT_DETAILS, type AuditDetails, type AuditEvent, type AuditType, detailsOf } from '../../events';
 import type { AuditReader } from './reader';
 import { type VerifyOptions, verifyLedger } from './verify';
 
@@ -88,38 +88,27 @@ export type ProvenanceCheck = (
   message: string;
 }>;
 
+/** A run's events, oldest first, with the lookups the dossier's sections make. */
+interface RunEvents {
+  readonly events: readonly AuditEvent[];
+  first(type: AuditType): AuditEvent | undefined;
+  all(prefix: string): AuditEvent[];
+}
+
+/**
+ * One change's dossier from the ledger: each section reads its own records through their types'
+ * schemas (`detailsOf`), so a record that does not fit shows as a gap, never as a guess.
+ */
 export async function buildDossier(
   reader: AuditReader,
   runId: string,
   options: Pick<VerifyOptions, 'signer' | 'checkpoints'> & { now?: Date; provenance?: ProvenanceCheck } = {},
 ): Promise<ChangeDossier> {
-  const runEvents: AuditEvent[] = [];
-  for await (const e of reader.query({ runId })) runEvents.push(e);
-  if (runEvents.length === 0) throw new RangeError(`the ledger has no events for run ${runId}`);
-  runEvents.sort((a, b) => a.time.localeCompare(b.time) || a.seq - b.seq);
-  const first = (type: string) => runEvents.find((e) => e.type === type);
-  const all = (prefix: string) => runEvents.filter((e) => e.type.startsWith(prefix));
-  const started = first('run.started');
-  const subject = runEvents[0]?.subject ?? { repository: null, pipeline: null, environment: null, commit: null };
-
-  const delivery = await deliveryOf(reader, runEvents);
-  const build = first('build.finished');
-  const gate = first('gate.evaluated');
-  const requested = first('approval.requested');
-  const finished = runEvents.find((e) => e.type === 'run.succeeded' || e.type === 'run.failed');
-  const gateDetails = gate?.details as Details | undefined;
-  const metrics = gateDetails?.metrics as
-    | { tests: ChangeDossier['tests']; lineCoverage: number | null; findings: ChangeDossier['findings'] }
-    | undefined;
-  const failure = finished?.type === 'run.failed' ? (finished.details as { stage: string; reason: string }) : null;
-
-  const chain = subject.repository ?? '-';
-  const verification = await verifyLedger(reader, { ...options, repository: chain });
-  const links = [...(delivery ? [delivery] : []), ...runEvents].map((e) => ({
-    seq: e.seq,
-    type: e.type,
-    hash: e.hash,
-  }));
+  const run = await runEventsOf(reader, runId);
+  const anchor = run.events[0];
+  const subject = anchor?.subject ?? { repository: null, pipeline: null, environment: null, commit: null };
+  const delivery = await deliveryOf(reader, run.events);
+  const gate = detailsOf(run.first('gate.evaluated'), 'gate.evaluated');
   const dossier: Omit<ChangeDossier, 'gaps'> = {
     generatedAt: (options.now ?? new Date()).toISOString(),
     runId,
@@ -129,79 +118,141 @@ export async function buildDossier(
       environment: subject.environment,
       commit: subject.commit,
     },
-    change: delivery
-      ? {
-          deliveryId: String(delivery.details.deliveryId),
-          provider: delivery.actor.id,
-          receivedAt: delivery.time,
-          pushedBy: delivery.actor.providerIdentity,
-          commits: (delivery.details.commits as DossierCommit[] | undefined) ?? [],
-        }
-      : null,
-    run: {
-      startedAt: started?.time ?? runEvents[0]?.time ?? '',
-      trigger: (started?.details.trigger as string | undefined) ?? null,
-      branch: (started?.details.branch as string | null | undefined) ?? null,
-      pullRequest: (started?.details.pullRequest as number | null | undefined) ?? null,
-      outcome: finished ? (finished.type === 'run.succeeded' ? 'succeeded' : 'failed') : 'in progress',
-      endedAt: finished?.time ?? null,
-      failure: failure ? { stage: failure.stage, reason: failure.reason } : null,
-    },
-    build: build
-      ? {
-          buildId: String(build.details.buildId),
-          status: String(build.details.status),
-          startedAt: (build.details.startedAt as string | null) ?? null,
-          endedAt: (build.details.endedAt as string | null) ?? null,
-        }
-      : null,
-    provenance: await provenanceSection(first('build.provenance'), subject.commit, options.provenance),
-    tests: metrics?.tests ?? null,
-    coverage: metrics ? { linePercent: metrics.lineCoverage } : null,
-    findings: metrics?.findings ?? null,
-    gates: gateDetails ? { passed: Boolean(gateDetails.passed), reasons: gateDetails.reasons as string[] } : null,
-    approval: {
-      required: requested !== undefined,
-      requestedAt: requested?.time ?? null,
-      approvers: (requested?.details.approvers as string[] | undefined) ?? [],
-      separationOfDuties: (requested?.details.separationOfDuties as boolean | undefined) ?? null,
-      decisions: all('approval.')
-        .filter((e) => e.type !== 'approval.requested')
-        .map((e) => ({
-          decision:
-            e.type === 'approval.granted'
-              ? ('approved' as const)
-              : e.type === 'approval.rejected'
-                ? ('rejected' as const)
-                : ('expired' as const),
-          by: e.actor.id,
-          principal: (e.details.principal as string | undefined) ?? null,
-          reason: String(e.details.reason ?? ''),
-          at: e.time,
-        })),
-    },
-    deployment: {
-      deployed: finished?.type === 'run.succeeded' ? Boolean(finished.details.deployed) : false,
-      outcome:
-        all('deploy.').at(-1)?.type.replace('deploy.', '') ??
-        (finished?.type !== 'run.succeeded'
-          ? 'not deployed'
-          : finished.details.deployed
-            ? 'the deploy stage ran without a deployment target (no deployment events recorded)'
-            : 'no deployment for this run (validation only)'),
-      events: all('deploy.').map((e) => ({ type: e.type, at: e.time, details: e.details })),
-    },
-    integrity: {
-      verified: verification.ok,
-      chain,
-      message: verification.ok
-        ? `chain "${chain}" verified: ${verification.chains[0]?.events ?? 0} events, ${verification.checkpoints?.checked ?? 0} checkpoints`
-        : (verification.firstBreak?.message ?? verification.checkpoints?.failures[0]?.message ?? 'verification failed'),
-      links,
-    },
-    events: delivery ? [delivery, ...runEvents] : runEvents,
+    change: changeSection(delivery),
+    run: runSection(run),
+    build: buildSection(run.first('build.finished')),
+    provenance: await provenanceSection(run.first('build.provenance'), subject.commit, options.provenance),
+    tests: gate?.metrics.tests ?? null,
+    coverage: gate ? { linePercent: gate.metrics.lineCoverage } : null,
+    findings: gate?.metrics.findings ?? null,
+    gates: gate ? { passed: gate.passed, reasons: gate.reasons } : null,
+    approval: approvalSection(run),
+    deployment: deploymentSection(run),
+    integrity: await integritySection(reader, subject.repository ?? '-', delivery, run, options),
+    events: delivery ? [delivery, ...run.events] : [...run.events],
   };
   return { ...dossier, gaps: gapsOf(dossier) };
+}
+
+async function runEventsOf(reader: AuditReader, runId: string): Promise<RunEvents> {
+  const events: AuditEvent[] = [];
+  for await (const e of reader.query({ runId })) events.push(e);
+  if (events.length === 0) throw new RangeError(`the ledger has no events for run ${runId}`);
+  events.sort((a, b) => a.time.localeCompare(b.time) || a.seq - b.seq);
+  return {
+    events,
+    first: (type) => events.find((e) => e.type === type),
+    all: (prefix) => events.filter((e) => e.type.startsWith(prefix)),
+  };
+}
+
+function changeSection(delivery: AuditEvent | undefined): ChangeDossier['change'] {
+  const details = detailsOf(delivery, 'webhook.accepted');
+  if (delivery === undefined || details === undefined) return null;
+  return {
+    deliveryId: details.deliveryId,
+    provider: delivery.actor.id,
+    receivedAt: delivery.time,
+    pushedBy: delivery.actor.providerIdentity ?? null,
+    commits: details.commits,
+  };
+}
+
+/** The run's end: its success or failure record, whichever the ledger holds. */
+function endOf(run: RunEvents) {
+  const end = run.events.find((e) => e.type === 'run.succeeded' || e.type === 'run.failed');
+  return {
+    end,
+    succeeded: detailsOf(end, 'run.succeeded'),
+    failed: detailsOf(end, 'run.failed'),
+  };
+}
+
+function runSection(run: RunEvents): ChangeDossier['run'] {
+  const startedEvent = run.first('run.started');
+  const started = detailsOf(startedEvent, 'run.started');
+  const { end, failed } = endOf(run);
+  return {
+    startedAt: startedEvent?.time ?? run.events[0]?.time ?? '',
+    trigger: started?.trigger ?? null,
+    branch: started?.branch ?? null,
+    pullRequest: started?.pullRequest ?? null,
+    outcome: end ? (end.type === 'run.succeeded' ? 'succeeded' : 'failed') : 'in progress',
+    endedAt: end?.time ?? null,
+    failure: failed ? { stage: failed.stage, reason: failed.reason } : null,
+  };
+}
+
+function buildSection(event: AuditEvent | undefined): ChangeDossier['build'] {
+  const build = detailsOf(event, 'build.finished');
+  return build
+    ? { buildId: build.buildId, status: build.status, startedAt: build.startedAt, endedAt: build.endedAt }
+    : null;
+}
+
+/** An approval decision as the ledger recorded it, or undefined for another record. */
+function decisionOf(e: AuditEvent): Omit<ChangeDossier['approval']['decisions'][number], 'by' | 'at'> | undefined {
+  const granted = detailsOf(e, 'approval.granted');
+  if (granted) return { decision: 'approved', principal: granted.principal, reason: granted.reason };
+  const rejected = detailsOf(e, 'approval.rejected');
+  if (rejected) return { decision: 'rejected', principal: rejected.principal, reason: rejected.reason };
+  const expired = detailsOf(e, 'approval.expired');
+  if (expired) return { decision: 'expired', principal: null, reason: expired.reason };
+  return undefined;
+}
+
+function approvalSection(run: RunEvents): ChangeDossier['approval'] {
+  const requestedEvent = run.first('approval.requested');
+  const requested = detailsOf(requestedEvent, 'approval.requested');
+  return {
+    required: requestedEvent !== undefined,
+    requestedAt: requestedEvent?.time ?? null,
+    approvers: requested?.approvers ?? [],
+    separationOfDuties: requested?.separationOfDuties ?? null,
+    decisions: run.all('approval.').flatMap((e) => {
+      const decided = decisionOf(e);
+      if (decided === undefined) return [];
+      const { decision, principal, reason } = decided;
+      return [{ decision, by: e.actor.id, principal, reason, at: e.time }];
+    }),
+  };
+}
+
+function deploymentSection(run: RunEvents): ChangeDossier['deployment'] {
+  const { end, succeeded } = endOf(run);
+  const deployed = succeeded?.deployed ?? false;
+  const notDeployed = end?.type !== 'run.succeeded' ? 'not deployed' : undefined;
+  const withoutEvents = deployed
+    ? 'the deploy stage ran without a deployment target (no deployment events recorded)'
+    : 'no deployment for this run (validation only)';
+  return {
+    deployed,
+    outcome: run.all('deploy.').at(-1)?.type.replace('deploy.', '') ?? notDeployed ?? withoutEvents,
+    events: run.all('deploy.').map((e) => ({ type: e.type, at: e.time, details: e.details })),
+  };
+}
+
+async function integritySection(
+  reader: AuditReader,
+  chain: string,
+  delivery: AuditEvent | undefined,
+  run: RunEvents,
+  options: Pick<VerifyOptions, 'signer' | 'checkpoints'>,
+): Promise<ChangeDossier['integrity']> {
+  const verification = await verifyLedger(reader, { ...options, repository: chain });
+  const links = [...(delivery ? [delivery] : []), ...run.events].map((e) => ({
+    seq: e.seq,
+    type: e.type,
+    hash: e.hash,
+  }));
+  return {
+    verified: verification.ok,
+    chain,
+    message: verification.ok
+      ? `chain "${chain}" verified: ${verification.chains[0]?.events ?? 0} events, ${verification.checkpoints?.checked ?? 0} checkpoints`
+      : (verification.firstBreak?.message ?? verification.checkpoints?.failures[0]?.message ?? 'verification failed'),
+    links,
+  };
 }
 
 async function provenanceSection(

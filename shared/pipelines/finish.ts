@@ -137,17 +137,15 @@ export async function finishRun(
     },
     deps.clock(),
   );
-  await deps.audit.record({
-    type: outcome === 'success' ? 'run.succeeded' : 'run.failed',
-    actor: { type: 'system', id: 'gantry', providerIdentity: null },
-    subject: subjectOf(plan),
-    outcome: outcome === 'success' ? 'success' : 'failure',
-    details: failure
-      ? { stage: failure.stage, error: failure.error, reason: failure.reason }
-      : { deployed: plan.deploy },
-    correlationId: plan.change.deliveryId,
-    once: runFact(plan.runId, 'run.ended'),
-  });
+  const ended =
+    outcome === 'success'
+      ? gantryRecord(plan, 'run.succeeded', 'success', { deployed: plan.deploy })
+      : gantryRecord(plan, 'run.failed', 'failure', {
+          stage: failure?.stage ?? 'report',
+          error: failure?.error ?? 'Gantry.RunFailed',
+          reason: failure?.reason ?? 'the run failed',
+        });
+  await deps.audit.record({ ...ended, once: runFact(plan.runId, 'run.ended') });
   // A success is the run's final word, written last so whoever sees it sees every stage too.
   // (A failure was already recorded by RecordFailure, so a run whose report fails still ends.)
   if (outcome === 'success') {

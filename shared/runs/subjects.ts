@@ -1,4 +1,4 @@
-import type { AuditDetails, AuditRecordInput, AuditType, RunPlan } from '../../events';
+import type { AuditDetails, AuditRecordInput, AuditRecordOf, AuditType, RunPlan } from '../../events';
 
 /** The run as an audit record's subject: what changed, where, and through which pipeline. */
 export function subjectOf(plan: RunPlan) {
@@ -17,7 +17,7 @@ export function gantryRecord<T extends AuditType>(
   type: T,
   outcome: AuditRecordInput['outcome'],
   details: AuditDetails<T>,
-): AuditRecordInput {
+): AuditRecordOf<T> {
   return {
     type,
     actor: { type: 'system', id: 'gantry', providerIdentity: null },

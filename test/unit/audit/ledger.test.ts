@@ -24,7 +24,11 @@ import { createAuditTable } from '../../support/aws';
 const REPO = 'acme/payments';
 const COMMIT = 'a'.repeat(40);
 
-function record(overrides: Partial<AuditRecordInput> = {}, n = 0): AuditRecordInput {
+/**
+ * A gate.evaluated record, or another shape through `overrides`: the hostile tests below hand the
+ * ledger records the compiler would refuse, to prove the ledger refuses them too at run time.
+ */
+function record(overrides: { [K in keyof AuditRecordInput]?: unknown } = {}, n = 0): AuditRecordInput {
   return {
     type: 'gate.evaluated',
     actor: { type: 'system', id: 'gantry', providerIdentity: null },
@@ -42,7 +46,7 @@ function record(overrides: Partial<AuditRecordInput> = {}, n = 0): AuditRecordIn
     },
     correlationId: `delivery-${n}`,
     ...overrides,
-  };
+  } as AuditRecordInput;
 }
 
 /** An ECDSA signer in memory (KMS in AWS, the local KMS emulator in local mode). */

@@ -847,7 +847,12 @@ describe('deploying a run through CodeDeploy', () => {
           retry: { ofRunId: failed.runId, reason: 'flaky test', requestedBy: 'bob' },
           approval: { required: true },
         });
-        expect(f.audit.records.map((r) => [r.type, r.details.action ?? r.details.trigger])).toEqual([
+        expect(
+          f.audit.records.map((r) => [
+            r.type,
+            r.type === 'operator.action' ? r.details.action : r.type === 'run.started' ? r.details.trigger : undefined,
+          ]),
+        ).toEqual([
           ['operator.action', 'retry'],
           ['run.started', 'push'],
         ]);
