@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import { intFromEnv, jsonFromEnv, readEnv } from '../config/env';
+import { type StatusApis, StatusApisSchema } from '../status/port';
+
+export type { StatusApis };
 
 /** Environment variables the pipeline constructs set and the step functions read. */
 export const PIPELINE_ENV = {
@@ -11,9 +14,6 @@ export const PIPELINE_ENV = {
   /** JSON: connection name → `{ provider, apiUrl }`, where commit statuses are posted. */
   statusApis: 'STATUS_API_URLS',
 } as const;
-
-export const StatusApisSchema = z.record(z.string(), z.object({ provider: z.string(), apiUrl: z.string() }));
-export type StatusApis = z.infer<typeof StatusApisSchema>;
 
 export interface PipelineConfig {
   readonly runsTable: string;

@@ -7,29 +7,11 @@ import type { EventBus } from '../bus/event-bus';
 import type { RangeCommit } from '../history/types';
 import type { RunStore } from '../runs/store';
 import type { SecretSource } from '../secrets/secrets';
+import type { CommitStatusRequest, StatusPort } from '../status/port';
 
 /** The generic AWS ports live with their adapters in shared/aws; the pipeline's steps name them here. */
 export type { DeploymentStopper } from '../aws/codedeploy';
-export type { ArtifactStore, ExecutionControl };
-
-/** A commit status as the provider shows it next to the commit. */
-export interface CommitStatusRequest {
-  readonly provider: string;
-  /** The connection whose API URL and token are used. */
-  readonly connection: string;
-  readonly secretId: string;
-  readonly repository: string;
-  readonly commit: string;
-  readonly state: 'pending' | 'success' | 'failure' | 'error';
-  readonly context: string;
-  readonly description: string;
-  readonly targetUrl?: string;
-}
-
-/** Port: posts commit statuses; never fails a run because a provider did not answer. */
-export interface StatusPort {
-  report(status: CommitStatusRequest): Promise<void>;
-}
+export type { ArtifactStore, CommitStatusRequest, ExecutionControl, StatusPort };
 
 /**
  * Port: what the webhook receiver recorded about a change it verified and published. ResolvePlan

@@ -16,13 +16,13 @@ import { HttpCommitHistory } from '../history/reader';
 import { type Observability, traced } from '../observability';
 import { DynamoDbRunStore } from '../runs/store';
 import { SecretsManagerSecretSource } from '../secrets/secrets';
+import { ConnectionStatusPort } from '../status/connection';
 import { HttpCommitStatusReporter } from '../status/reporter';
 import { DynamoDbDeliveryStore } from '../webhooks/deliveries';
 import { loadPipelineConfig, PIPELINE_ENV } from './env';
 import { ConnectionHistoryPort } from './history-port';
 import type { PipelineDeps } from './ports';
 import type { ResolveDeps } from './start';
-import { ConnectionStatusPort } from './status-port';
 
 /** Wires the pipeline steps' ports to AWS: SDK clients built once per cold start. */
 export function awsPipelineDeps({ logger, tracer }: Observability, env: NodeJS.ProcessEnv = process.env): PipelineDeps {

@@ -1,9 +1,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Provider } from '../../events';
 import type { SecretSource } from '../secrets/secrets';
-import type { CommitStatusReporter } from '../status/types';
-import type { StatusApis } from './env';
-import type { CommitStatusRequest, StatusPort } from './ports';
+import type { CommitStatusRequest, StatusApis, StatusPort } from './port';
+import type { CommitStatusReporter } from './types';
 
 /**
  * Commit statuses through the connection: its API URL from the function's configuration, its

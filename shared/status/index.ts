@@ -1,3 +1,4 @@
+export { ConnectionStatusPort } from './connection';
 export { API_URL_EXAMPLES, apiUrlFor, DEFAULT_API_URLS, PROVIDERS_REQUIRING_API_URL } from './defaults';
 export { MAX_DESCRIPTION_LENGTH, truncateDescription } from './description';
 export { ApiUrlRequiredError, CommitStatusError, InvalidCommitStatusError } from './errors';
@@ -9,6 +10,7 @@ export {
   type HttpResponse,
   HttpTimeoutError,
 } from './http';
+export { type CommitStatusRequest, type StatusApis, StatusApisSchema, type StatusPort } from './port';
 export {
   AZURE_DEVOPS_API_VERSION,
   AZURE_DEVOPS_GENRE,
