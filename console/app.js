@@ -116,14 +116,14 @@ function Runs() {
 
 function Graph({ nodes }) {
   if (nodes.length === 0) return html`<p>The state machine's definition could not be read.</p>`;
-  return html`<ol class="graph" aria-label="Stage graph">
-    ${nodes.map(
-      (n) => html`<li class=${`node n-${n.status}`} data-state=${n.name} data-status=${n.status}>
-        <span class="name">${n.name}</span> <span class="st">${n.status}</span>
-        ${n.next.length > 0 ? html`<span class="next">→ ${n.next.join(', ')}</span>` : ''}
-      </li>`,
-    )}
-  </ol>`;
+  const node = (n) => html`<li class=${`node n-${n.status}`} data-state=${n.name} data-status=${n.status}>
+    <span class="name">${n.name}</span> <span class="st">${n.status}</span>
+    ${n.next.length > 0 ? html`<span class="next">→ ${n.next.join(', ')}</span>` : ''}
+  </li>`;
+  const shown = nodes.filter((n) => !n.failurePath || n.status !== 'pending');
+  const folded = nodes.filter((n) => n.failurePath && n.status === 'pending');
+  return html`<ol class="graph" aria-label="Stage graph">${shown.map(node)}</ol>
+    ${folded.length > 0 && html`<details><summary>Failure path: ${folded.length} states, not taken</summary><ol class="graph">${folded.map(node)}</ol></details>`}`;
 }
 
 function Stages({ run }) {

@@ -59,7 +59,9 @@ export function localConsole(options: {
         if (!outcome.ok)
           return {
             statusCode: 502,
-            body: JSON.stringify({ error: { code: 'operator_failed', message: outcome.errorMessage } }),
+            body: JSON.stringify({
+              error: { code: 'operator_failed', message: `${outcome.errorType}: ${outcome.errorMessage}` },
+            }),
           };
         return outcome.payload as APIGatewayProxyResult;
       },

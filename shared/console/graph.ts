@@ -9,6 +9,8 @@ export interface GraphNode {
   readonly type: string;
   readonly next: readonly string[];
   readonly status: NodeStatus;
+  /** Reached only through a Catch: the failure path, folded away on the page until taken. */
+  readonly failurePath: boolean;
 }
 
 interface AslState {
@@ -27,29 +29,38 @@ interface AslState {
 export function stageGraph(asl: string, history: readonly ExecutionEvent[]): GraphNode[] {
   const definition = JSON.parse(asl) as { StartAt?: string; States?: Record<string, AslState> };
   const states = definition.States ?? {};
-  const order: string[] = [];
-  const queue = definition.StartAt ? [definition.StartAt] : [];
-  while (queue.length > 0) {
-    const name = queue.shift() as string;
-    if (order.includes(name) || states[name] === undefined) continue;
-    order.push(name);
-    queue.push(...successors(states[name]));
-  }
+  const main = reachable(states, definition.StartAt ? [definition.StartAt] : [], false);
+  const all = reachable(states, main, true);
   const seen = statusesFrom(history);
-  return order.map((name) => ({
+  return all.map((name) => ({
     name,
     type: states[name]?.Type ?? 'Task',
-    next: successors(states[name] ?? {}),
+    next: successors(states[name] ?? {}, true),
     status: seen.get(name) ?? 'pending',
+    failurePath: !main.includes(name),
   }));
 }
 
-function successors(state: AslState): string[] {
+/** States reachable from `from`, breadth first; through Catch only when `catches`. */
+function reachable(states: Record<string, AslState>, from: readonly string[], catches: boolean): string[] {
+  const order: string[] = [];
+  const queue = [...from];
+  while (queue.length > 0) {
+    const name = queue.shift() as string;
+    const state = states[name];
+    if (order.includes(name) || state === undefined) continue;
+    order.push(name);
+    queue.push(...successors(state, catches));
+  }
+  return order;
+}
+
+function successors(state: AslState, catches: boolean): string[] {
   const next = [
     state.Next,
     state.Default,
     ...(state.Choices ?? []).map((c) => c.Next),
-    ...(state.Catch ?? []).map((c) => c.Next),
+    ...(catches ? (state.Catch ?? []).map((c) => c.Next) : []),
   ];
   return [...new Set(next.filter((n): n is string => typeof n === 'string'))];
 }

@@ -1,0 +1,166 @@
+import { consoleApp } from '../../shared/console/app';
+import { stageGraph } from '../../shared/console/graph';
+import { LocalConsoleSessions } from '../../shared/console/session';
+import type { RunRecord } from '../../shared/runs/model';
+
+const PEOPLE = [
+  { identity: 'alice', principal: 'arn:aws:iam::000000000000:user/alice' },
+  { identity: 'bob', principal: 'arn:aws:iam::000000000000:user/bob' },
+];
+const HOST = '127.0.0.1:4000';
+const TOKEN = 'task-token-that-must-never-leave-the-server';
+
+function run(): RunRecord {
+  return {
+    kind: 'run',
+    runId: 'run-1',
+    pipeline: 'sample-service',
+    trigger: 'push',
+    repository: 'acme/service',
+    commit: 'a'.repeat(40),
+    branch: 'release/1',
+    environment: 'prod',
+    lane: 'sample-service#prod',
+    status: 'RUNNING',
+    createdAt: '2026-01-01T00:00:00.000Z',
+    updatedAt: '2026-01-01T00:00:00.000Z',
+    executionArn: 'arn:aws:states:us-east-1:000000000000:execution:gantry-pipeline-sample-service:run-1',
+    plan: { change: { pusher: 'dana', sender: 'dana', authorEmail: 'dana@example.com' } },
+    stages: {},
+    approval: {
+      taskToken: TOKEN,
+      requestedAt: '2026-01-01T00:00:00Z',
+      deadline: '2099-01-01T00:00:00Z',
+      decisions: {},
+    },
+    laneToken: TOKEN,
+  } as unknown as RunRecord;
+}
+
+function setup() {
+  const sessions = new LocalConsoleSessions(PEOPLE, '/console');
+  const calls: { principal: string; body: string }[] = [];
+  const app = consoleApp({
+    base: '/console',
+    identity: sessions,
+    ports: {
+      runs: { list: async () => [run()], get: async (id) => (id === 'run-1' ? run() : undefined) },
+      audit: { query: async function* () {} },
+      executions: {
+        definition: async () => '{"StartAt":"A","States":{"A":{"Type":"Succeed"}}}',
+        history: async () => [],
+      },
+      logs: { read: async () => ({ lines: [], next: 0 }) },
+      pipelines: { definitionOf: async () => Promise.reject(new Error('unreadable')) },
+      operator: async (event) => {
+        calls.push({ principal: String(event.requestContext.identity.userArn), body: event.body ?? '' });
+        return { statusCode: 403, body: JSON.stringify({ error: { code: 'not_an_approver', message: 'no' } }) };
+      },
+    },
+  });
+  const request = (path: string, init: RequestInit & { cookie?: string; host?: string } = {}) =>
+    app.request(`http://${init.host ?? HOST}${path}`, {
+      ...init,
+      headers: { host: init.host ?? HOST, ...(init.cookie ? { cookie: init.cookie } : {}), ...(init.headers ?? {}) },
+    });
+  const signIn = async () => {
+    const res = await request(`/console/?code=${sessions.code}`);
+    expect(res.status).toBe(303);
+    return (res.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+  };
+  return { sessions, app, calls, request, signIn };
+}
+
+describe('the console server', () => {
+  it('refuses every page and API without the session code, and a wrong code sets no cookie', async () => {
+    const { request } = setup();
+    expect((await request('/console/api/runs')).status).toBe(401);
+    expect((await request('/console/')).status).toBe(401);
+    const wrong = await request('/console/?code=guess');
+    expect(wrong.status).toBe(401);
+    expect(wrong.headers.get('set-cookie')).toBeNull();
+  });
+
+  it('issues an HttpOnly, SameSite=Strict cookie for the code, and refuses a foreign Host even with it', async () => {
+    const { request, signIn, sessions } = setup();
+    const cookie = await signIn();
+    expect((await request('/console/api/runs', { cookie })).status).toBe(200);
+    const set = (await request(`/console/?code=${sessions.code}`)).headers.get('set-cookie') ?? '';
+    expect(set).toMatch(/HttpOnly/);
+    expect(set).toMatch(/SameSite=Strict/);
+    expect((await request('/console/api/runs', { cookie, host: 'evil.example:4000' })).status).toBe(401);
+    expect((await request(`/console/?code=${sessions.code}`, { host: 'evil.example:4000' })).status).toBe(401);
+  });
+
+  it('never answers with a task token', async () => {
+    const { request, signIn } = setup();
+    const cookie = await signIn();
+    for (const path of ['/console/api/runs', '/console/api/runs/run-1']) {
+      const text = await (await request(path, { cookie })).text();
+      expect(text).toContain('run-1');
+      expect(text).not.toContain(TOKEN);
+      expect(text).not.toContain('taskToken');
+    }
+  });
+
+  it('acts only as a configured person, as the chosen one, and refuses an action from another origin', async () => {
+    const { request, signIn, calls } = setup();
+    const cookie = await signIn();
+    const post = (path: string, body: unknown, origin = `http://${HOST}`) =>
+      request(path, {
+        method: 'POST',
+        cookie,
+        body: JSON.stringify(body),
+        headers: { origin, 'content-type': 'application/json' },
+      });
+    expect((await post('/console/api/me', { identity: 'mallory' })).status).toBe(400);
+    expect((await post('/console/api/me', { identity: 'bob' })).status).toBe(200);
+    const refused = await post('/console/api/runs/run-1/decision', { decision: 'approve', reason: 'ok' });
+    expect(refused.status).toBe(403);
+    expect(calls).toEqual([
+      { principal: PEOPLE[1]?.principal, body: JSON.stringify({ decision: 'approve', reason: 'ok' }) },
+    ]);
+    const forged = await post(
+      '/console/api/runs/run-1/decision',
+      { decision: 'approve', reason: 'x' },
+      'http://evil.example',
+    );
+    expect(forged.status).toBe(403);
+    expect(calls).toHaveLength(1);
+  });
+
+  it('hides actions when who may act cannot be read (fails closed)', async () => {
+    const { request, signIn } = setup();
+    const view = (await (await request('/console/api/runs/run-1', { cookie: await signIn() })).json()) as {
+      actions: { decide: boolean; cancel: boolean; retry: boolean };
+    };
+    expect(view.actions).toMatchObject({ decide: false, cancel: false, retry: false });
+  });
+});
+
+describe('stageGraph', () => {
+  const asl = JSON.stringify({
+    StartAt: 'Plan',
+    States: {
+      Plan: { Type: 'Task', Next: 'Build', Catch: [{ Next: 'Fail' }] },
+      Build: { Type: 'Task', Next: 'Done', Catch: [{ Next: 'Fail' }] },
+      Done: { Type: 'Succeed' },
+      Fail: { Type: 'Fail' },
+    },
+  });
+
+  it('orders the main path first, marks the failure path, and colours states by the history', () => {
+    const graph = stageGraph(asl, [
+      { type: 'TaskStateEntered', name: 'Plan' },
+      { type: 'TaskStateExited', name: 'Plan' },
+      { type: 'TaskStateEntered', name: 'Build' },
+      { type: 'TaskFailed' },
+    ]);
+    expect(graph.map((n) => [n.name, n.status, n.failurePath])).toEqual([
+      ['Plan', 'succeeded', false],
+      ['Build', 'failed', false],
+      ['Done', 'pending', false],
+      ['Fail', 'pending', true],
+    ]);
+  });
+});
