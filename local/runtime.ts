@@ -147,6 +147,7 @@ export async function startLocalControlPlane(options: LocalOptions): Promise<Loc
       ...(options.host ? { host: options.host } : {}),
       port: options.awsPort ?? 4566,
       identity,
+      onRefusal: (line) => options.log?.('edge', line, 'stderr'),
     });
     stops.push(() => edge.close());
     const resolver = new TemplateResolver(templates, {

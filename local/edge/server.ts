@@ -45,6 +45,8 @@ export interface EdgeOptions {
    * session token, and every local-only route needs the token. @default none (any loopback caller)
    */
   readonly identity?: IdentityRegistry;
+  /** Told one line for each request refused before any service saw it (for the terminal). */
+  readonly onRefusal?: (line: string) => void;
 }
 
 /**
@@ -88,6 +90,7 @@ interface EdgeState {
   readonly rest: EdgeRestService[];
   readonly identity: IdentityRegistry | undefined;
   readonly host: string;
+  readonly onRefusal: ((line: string) => void) | undefined;
   port: number;
   dynamoDbEndpoint: string | undefined;
   fallback: EdgeFallback | undefined;
@@ -109,6 +112,7 @@ export async function startEdge(options: EdgeOptions = {}): Promise<RunningEdge>
     rest: [],
     identity: options.identity,
     host,
+    onRefusal: options.onRefusal,
     port: 0,
     dynamoDbEndpoint: options.dynamoDbEndpoint,
     fallback: undefined,
@@ -149,7 +153,10 @@ export async function startEdge(options: EdgeOptions = {}): Promise<RunningEdge>
 
 async function route(req: IncomingMessage, res: ServerResponse, state: EdgeState): Promise<void> {
   const refused = loopbackRefusal(req, state.port, state.host);
-  if (refused !== undefined) return sendError(res, 'json', refused.status, 'AccessDeniedException', refused.reason);
+  if (refused !== undefined) {
+    state.onRefusal?.(`refused ${req.method} ${req.url}: ${refused.reason}`);
+    return sendError(res, 'json', refused.status, 'AccessDeniedException', refused.reason);
+  }
   const url = new URL(req.url ?? '/', 'http://edge');
   const target = header(req, 'x-amz-target');
   const custom = target === undefined ? state.routes.get(url.pathname) : undefined;
@@ -164,7 +171,10 @@ async function route(req: IncomingMessage, res: ServerResponse, state: EdgeState
     if (body === undefined) return sendError(res, 'json', 413, 'RequestEntityTooLarge', 'request body over 16 MiB');
   }
   const authn = await authenticate(req, url, body, custom !== undefined && state.openRoutes.has(url.pathname), state);
-  if (!authn.ok) return refuse(res, authn, custom !== undefined ? 'route' : s3 ? 's3' : 'json');
+  if (!authn.ok) {
+    state.onRefusal?.(`refused ${req.method} ${url.pathname}${target ? ` (${target})` : ''}: ${authn.message}`);
+    return refuse(res, authn, custom !== undefined ? 'route' : s3 ? 's3' : 'json');
+  }
   const principal: Principal = authn.principal;
   if (
     custom === undefined &&

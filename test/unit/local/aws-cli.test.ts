@@ -35,15 +35,16 @@ if (!awsInstalled()) {
       // What the demo does first: a push whose run builds, so builds and their logs exist.
       const pushed = await t.push();
       commit = pushed.push.after;
-      const finished = await eventually(
-        'the pushed run to end',
+      // Its build is what these reads need; what the run does after it is other tests' business.
+      const built = await eventually(
+        'the pushed run’s build to succeed',
         async () => {
           const found = (await t.runs.list({ pipeline: 'sample-service' })).find((r) => r.commit === commit);
-          return found && !['QUEUED', 'RUNNING'].includes(found.status) ? found : undefined;
+          return found?.build?.status === 'SUCCEEDED' ? found.build : undefined;
         },
         240_000,
       );
-      buildId = finished.build?.id ?? '';
+      buildId = built.id;
     }, 480_000);
     afterAll(() => t?.close());
 
