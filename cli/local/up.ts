@@ -58,7 +58,9 @@ function banner(plane: LocalControlPlane): string {
     '  Webhooks      one URL per provider:',
     ...PROVIDERS.map((p) => `                  ${p.padEnd(16)} ${plane.webhookUrl}/webhooks/${p}`),
     `  Console       ${plane.consoleUrl}   (this link signs you in; keep it to yourself)`,
-    `  AWS APIs      ${plane.awsEndpoint}   e.g. aws --endpoint-url ${plane.awsEndpoint} dynamodb list-tables`,
+    `  AWS APIs      ${plane.awsEndpoint}   sign with the session's gantry-local profile (keys and token: ${plane.dataDir}/runtime.json):`,
+    `                  AWS_CONFIG_FILE=${plane.dataDir}/aws/config AWS_SHARED_CREDENTIALS_FILE=${plane.dataDir}/aws/credentials \\`,
+    `                  aws --profile gantry-local --endpoint-url ${plane.awsEndpoint} dynamodb list-tables`,
     ...(plane.serviceEndpoints.length > 0
       ? [
           `  Services      stable URLs (blue/green behind a weighted proxy; deployments ${plane.timeScale}x faster than real time):`,
