@@ -46,6 +46,7 @@ function Header({ me, onChoose }) {
       <strong class="brand">Gantry</strong>
       <${Link} to="/">Runs<//>
       <${Link} to="/audit">Audit<//>
+      <${Link} to="/metrics">Metrics<//>
     </nav>
     <div class="who" data-testid="acting-as">
       ${
@@ -242,6 +243,7 @@ function RunPage({ runId }) {
       ${run.pipeline} · ${run.environment ?? 'no environment'} · ${run.branch ?? ''} · <code>${run.commit.slice(0, 12)}</code>
       ${links.execution && html` · <a href=${links.execution}>Step Functions execution</a>`}
       ${links.build && html` · <a href=${links.build}>CodeBuild build</a>`}
+      · <${Link} to=${`/runs/${encodeURIComponent(run.runId)}/dossier`}>Evidence dossier<//>
     </p>
     <div class="cols">
       <div class="detail"><${Actions} runId=${run.runId} actions=${actions} onDone=${reload} /><${Stages} run=${run} /></div>
@@ -289,6 +291,46 @@ function Audit() {
   </main>`;
 }
 
+function Dossier({ runId }) {
+  const [out, setOut] = useState(undefined);
+  useEffect(() => {
+    api(`/runs/${encodeURIComponent(runId)}/dossier`).then(setOut);
+  }, [runId]);
+  return html`<main>
+    <p><${Link} to=${`/runs/${encodeURIComponent(runId)}`}>← Run<//></p>
+    <h1>Evidence dossier</h1>
+    ${!out ? html`<p>Loading…</p>` : out.ok ? html`<pre class="dossier" data-testid="dossier" tabindex="0">${out.body.markdown}</pre>` : html`<p role="alert">${out.body.error?.message ?? out.status}</p>`}
+  </main>`;
+}
+
+const pct = (r) => (r === null || r === undefined ? '—' : `${Math.round(r * 100)}%`);
+
+function Metrics() {
+  const [days, setDays] = useState('30');
+  const [report, setReport] = useState(undefined);
+  useEffect(() => {
+    api(`/metrics?days=${encodeURIComponent(days)}`).then((out) =>
+      setReport(out.ok ? out.body : { error: out.body.error?.message }),
+    );
+  }, [days]);
+  return html`<main>
+    <h1>Delivery metrics (DORA)</h1>
+    <label>Days <select value=${days} onChange=${(e) => setDays(e.currentTarget.value)}>
+      ${['7', '30', '90'].map((d) => html`<option value=${d}>${d}</option>`)}
+    </select></label>
+    ${report?.error && html`<p role="alert">${report.error}</p>`}
+    ${
+      report &&
+      !report.error &&
+      html`<div class="scroll"><table class="metrics" data-testid="metrics">
+      <thead><tr><th>Pipeline</th><th>Env</th><th>Deployments</th><th>Change failure</th><th>Rework</th></tr></thead>
+      <tbody>${report.groups.map((g) => html`<tr><td>${g.pipeline}</td><td>${g.environment}</td><td>${g.deploymentFrequency.deployments}</td><td>${pct(g.changeFailureRate.rate)}</td><td>${pct(g.reworkRate.rate)}</td></tr>`)}
+      <tr><th scope="row">all</th><td></td><td>${report.deploymentFrequency.deployments}</td><td>${pct(report.changeFailureRate.rate)}</td><td>${pct(report.reworkRate.rate)}</td></tr></tbody>
+    </table></div>`
+    }
+  </main>`;
+}
+
 function App() {
   const path = useRoute();
   const [me, setMe] = useState(undefined);
@@ -301,6 +343,10 @@ function App() {
     setVersion(version + 1);
   };
   if (!me) return html`<p>Loading…</p>`;
+  const dossier = /^\/runs\/(.+)\/dossier$/.exec(path);
+  if (dossier)
+    return html`<${Header} me=${me} onChoose=${choose} /><${Dossier} runId=${decodeURIComponent(dossier[1])} />`;
+  if (path === '/metrics') return html`<${Header} me=${me} onChoose=${choose} /><${Metrics} />`;
   const run = /^\/runs\/(.+)$/.exec(path);
   return html`<${Header} me=${me} onChoose=${choose} />
     ${run ? html`<${RunPage} key=${`${run[1]}/${me.identity}`} runId=${decodeURIComponent(run[1])} />` : path === '/audit' ? html`<${Audit} />` : html`<${Runs} />`}`;

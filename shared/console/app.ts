@@ -5,8 +5,10 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { type Context, Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { AuditEvent } from '../../events';
+import { buildDossier, dossierMarkdown } from '../audit/evidence';
 import { EXPORT_FORMATS, type ExportFormat, exportAudit } from '../audit/export';
 import type { AuditFilter, AuditReader } from '../audit/reader';
+import { computeDora } from '../metrics/dora';
 import { publicRun, RUN_STATUSES, type RunRecord, type RunStatus } from '../runs/model';
 import { actionsFor } from './actions';
 import { shellPage, staticAsset } from './assets';
@@ -27,6 +29,8 @@ export interface ConsoleOptions {
 type Env = { Variables: { user: ConsoleUser } };
 const MAX_RUNS = 10_000;
 const AUDIT_PAGE = 500;
+const DAY = 86_400_000;
+const LOOKBACK_DAYS = 90;
 
 /**
  * The web console: the pages (one HTML shell, preact modules) and the JSON they read. Reads go
@@ -61,6 +65,7 @@ export function consoleApp(options: ConsoleOptions): Hono<Env> {
   app.get('/', (c) => c.html(shellPage(base)));
   app.get('/runs/*', (c) => c.html(shellPage(base)));
   app.get('/audit', (c) => c.html(shellPage(base)));
+  app.get('/metrics', (c) => c.html(shellPage(base)));
   app.get('/api/me', (c) => c.json({ ...c.get('user'), choices: identity.choices }));
   app.post('/api/me', async (c) => {
     const { identity: chosen } = (await c.req.json().catch(() => ({}))) as { identity?: unknown };
@@ -112,6 +117,27 @@ export function consoleApp(options: ConsoleOptions): Hono<Env> {
       if (events.length >= AUDIT_PAGE) break;
     }
     return c.json({ events, truncated: events.length >= AUDIT_PAGE });
+  });
+  app.get('/api/runs/:runId/dossier', async (c) => {
+    const dossier = await buildDossier(ports.audit as AuditReader, c.req.param('runId'));
+    return c.json({ markdown: dossierMarkdown(dossier), gaps: dossier.gaps });
+  });
+  app.get('/api/metrics', async (c) => {
+    const days = Math.min(365, Math.max(1, Number(c.req.query('days') ?? 30) || 30));
+    const to = new Date();
+    const from = new Date(to.getTime() - days * DAY);
+    const events: AuditEvent[] = [];
+    // As `gantry metrics dora` reads it: a lookback for each environment's first landing, and the failure window after.
+    for await (const e of ports.audit.query({
+      from: new Date(from.getTime() - LOOKBACK_DAYS * DAY).toISOString(),
+      to: new Date(to.getTime() + DAY).toISOString(),
+    }))
+      events.push(e);
+    const pipeline = c.req.query('pipeline')?.trim();
+    const environment = c.req.query('environment')?.trim();
+    return c.json(
+      computeDora(events, { from, to, ...(pipeline ? { pipeline } : {}), ...(environment ? { environment } : {}) }),
+    );
   });
   app.get('/api/audit/export', async (c) => {
     const format = c.req.query('format') as ExportFormat;

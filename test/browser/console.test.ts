@@ -222,6 +222,16 @@ if (!browserAvailable()) {
         `${base()}/api/audit/export?format=csv&part=manifest&runId=${encodeURIComponent(run.runId)}&type=approval`,
       );
       expect(await manifest.json()).toMatchObject({ count: rows, format: 'csv', sha256: expect.any(String) });
+
+      // The change's evidence dossier, built from the ledger as `gantry audit evidence` builds it.
+      await page.goto(`${base()}/runs/${encodeURIComponent(run.runId)}/dossier`);
+      const dossier = page.locator('[data-testid="dossier"]');
+      await dossier.waitFor();
+      expect(await dossier.textContent()).toContain('bob');
+      await page.screenshot({ path: join(SHOTS, 'dossier.png') });
+      await page.getByRole('link', { name: 'Metrics' }).click();
+      await page.locator('[data-testid="metrics"]').waitFor();
+      await page.screenshot({ path: join(SHOTS, 'metrics.png') });
     }, 120_000);
   });
 }
