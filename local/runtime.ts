@@ -617,6 +617,7 @@ function localIam(
       resolver,
       inventory.keys,
       inventory.stateMachines.map((s) => s.arn),
+      inventory.codeDeploy.groups,
     ),
     dataDir,
     onDenied: (line) => log?.('iam', line, 'stderr'),

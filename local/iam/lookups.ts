@@ -7,6 +7,7 @@ export function arnLookups(
   t: TemplateResolver,
   keys: readonly KmsKeySpec[],
   stateMachineArns: readonly string[],
+  deploymentGroups: readonly { readonly application: string; readonly name: string }[] = [],
 ): ArnLookups {
   const { region, accountId } = t.env;
   const secrets = new Map<string, string>();
@@ -36,5 +37,9 @@ export function arnLookups(
       secrets.get(id) ?? (id.startsWith('arn:') ? id : `arn:aws:secretsmanager:${region}:${accountId}:secret:${id}`),
     keyArn: (id) => byKey.get(id) ?? (id.startsWith('arn:') ? id : `arn:aws:kms:${region}:${accountId}:key/${id}`),
     stateMachineArns: () => stateMachineArns,
+    deploymentGroupArns: () =>
+      deploymentGroups.map(
+        (g) => `arn:aws:codedeploy:${region}:${accountId}:deploymentgroup:${g.application}/${g.name}`,
+      ),
   };
 }

@@ -28,6 +28,8 @@ export interface ArnLookups {
   keyArn(id: string): string;
   /** Every state machine's ARN: a task token does not say locally which one issued it. */
   stateMachineArns(): readonly string[];
+  /** Every deployment group's ARN: a deployment id does not say locally which group it belongs to. */
+  deploymentGroupArns(): readonly string[];
 }
 
 const JSON_SERVICES: Readonly<Record<string, string>> = {
@@ -103,6 +105,9 @@ function jsonAccess(service: string, operation: string, input: Record<string, un
       const group = s('deploymentGroupName');
       if (app !== undefined && group !== undefined) return one(arn('codedeploy', `deploymentgroup:${app}/${group}`));
       if (app !== undefined) return one(arn('codedeploy', `application:${app}`));
+      // A deployment is authorized on its group, which its id does not name locally.
+      if (s('deploymentId') !== undefined || Array.isArray(input.deploymentIds))
+        return [{ action, resources: a.deploymentGroupArns(), anyOf: true }];
       const config = s('deploymentConfigName');
       return one(config === undefined ? '*' : arn('codedeploy', `deploymentconfig:${config}`));
     }
