@@ -7,6 +7,7 @@ import {
   LambdaDeploymentConfig,
   LambdaDeploymentGroup,
 } from 'aws-cdk-lib/aws-codedeploy';
+import { Grant } from 'aws-cdk-lib/aws-iam';
 import {
   Alias,
   Architecture,
@@ -92,6 +93,12 @@ export class SampleLambdaTarget extends Construct {
     props.hook.function.grantInvoke(this.group.role);
     this.function.grantInvoke(props.hook.function);
     this.group.grantPutLifecycleEventHookExecutionStatus(props.hook.function);
+    // The hook reads the deployment (GetDeployment) to find the version it checks: local IAM found it missing.
+    Grant.addToPrincipal({
+      grantee: props.hook.function,
+      actions: ['codedeploy:GetDeployment'],
+      resourceArns: [this.group.deploymentGroupArn],
+    });
     acknowledgeGrants(this, props.hook);
   }
 
