@@ -119,6 +119,11 @@ function jsonAccess(service: string, operation: string, input: Record<string, un
           : arn('logs', `log-group:${group}${s('logStreamName') ? `:log-stream:${s('logStreamName')}` : ':*'}`),
       );
     }
+    case 'cloudwatch': {
+      // Alarm calls are authorized on each alarm named.
+      const names = (input.AlarmNames ?? []) as string[];
+      return [{ action, resources: names.length ? names.map((n) => arn('cloudwatch', `alarm:${n}`)) : ['*'] }];
+    }
     default:
       return one('*');
   }
