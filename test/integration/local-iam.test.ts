@@ -11,7 +11,7 @@ import { arnLookups, LocalIam, type TemplateIam, templateIam } from '../../local
 import { TemplateResolver } from '../../local/template/resolver';
 import { synthTemplates } from '../../local/template/synth';
 import type { StackTemplate } from '../../local/template/types';
-import { startTestPlane, type TestPlane } from '../support/local';
+import { eventually, startTestPlane, type TestPlane } from '../support/local';
 
 const config = loadGantryConfig(join(import.meta.dirname, '..', '..', 'gantry.config.yaml'));
 const SECRET = connectionSecretName(config.connections[0] ?? { name: 'github-demo' });
@@ -132,4 +132,34 @@ describe('local IAM at the edge: what a build may not do', () => {
     expect(untrusted?.denied.map((d) => d.action)).toContain('secretsmanager:GetSecretValue');
     expect(untrusted?.unusedGrants.length).toBeGreaterThan(0);
   });
+});
+
+describe('local IAM on a whole run', () => {
+  let t: TestPlane;
+  beforeAll(async () => {
+    t = await startTestPlane();
+  }, 120_000);
+  afterAll(() => t?.close());
+
+  it('runs a develop push to success with every call of every role authorized', async () => {
+    const { push } = await t.push({ branch: 'develop' });
+    const run = await eventually(
+      'the develop run to end',
+      async () => {
+        const found = (await t.runs.list({ pipeline: 'sample-service' })).find((r) => r.commit === push.after);
+        return found && !['QUEUED', 'RUNNING'].includes(found.status) ? found : undefined;
+      },
+      240_000,
+    );
+    expect({ status: run.status, denied: t.logs.filter((l) => l.startsWith('iam ')) }).toEqual({
+      status: 'SUCCEEDED',
+      denied: [],
+    });
+    const decisions = await t.plane.close().then(() => readDecisions(t.dataDir));
+    const report = iamReport(decisions);
+    expect(report.flatMap((r) => r.denied.map((d) => `${r.role}: ${d.action} on ${d.resource}`))).toEqual([]);
+    // The run went through the receiver, the pipeline's steps, a build and the deployment's functions.
+    const exercised = report.filter((r) => r.unusedGrants.length < (decisions.roles[r.role]?.grants.length ?? 0));
+    expect(exercised.length).toBeGreaterThan(5);
+  }, 300_000);
 });
