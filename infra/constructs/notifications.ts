@@ -16,7 +16,7 @@ import type { NotifyTarget } from '../../shared/notify/targets';
 import { PIPELINE_ENV } from '../../shared/pipelines/env';
 import { type NotificationsConfig, type NotificationTargetConfig, notificationSecretName } from '../config/schema';
 import { GantryFunction } from './gantry-function';
-import { DELIVERIES_TABLE_NAME, RUNS_TABLE_NAME, runsTableArns, tableArn } from './names';
+import { DELIVERIES_TABLE_NAME, RUNS_TABLE_NAME, tableArn } from './names';
 import { pipelineArns } from './pipeline/names';
 
 export interface NotificationsProps {
@@ -201,7 +201,6 @@ export class Notifications extends Construct {
         resources: [tableArn(this, RUNS_TABLE_NAME)],
       }),
     );
-    fn.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:Query'], resources: runsTableArns(this) }));
     fn.addToRolePolicy(
       new PolicyStatement({
         // DescribeStateMachine: who may approve is read from the pipeline as deployed now.

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { iamReport, readDecisions } from '../../cli/local/iam-report';
 import { loadGantryConfig } from '../../infra/config/load';
 import { connectionSecretName } from '../../infra/config/schema';
@@ -12,6 +12,7 @@ import { TemplateResolver } from '../../local/template/resolver';
 import { synthTemplates } from '../../local/template/synth';
 import type { StackTemplate } from '../../local/template/types';
 import { eventually, startTestPlane, type TestPlane } from '../support/local';
+import { staleEntries, uncoveredGrants } from './local-iam-unused';
 
 const config = loadGantryConfig(join(import.meta.dirname, '..', '..', 'gantry.config.yaml'));
 const SECRET = connectionSecretName(config.connections[0] ?? { name: 'github-demo' });
@@ -155,11 +156,26 @@ describe('local IAM on a whole run', () => {
       status: 'SUCCEEDED',
       denied: [],
     });
+    // The run's record says SUCCEEDED at ReportSuccess; its execution then hands the lane on
+    // (ReleaseLane, on the wait-turn function): wait for that too, so the report is the whole run's.
+    const execution = await eventually(
+      'the develop execution to end',
+      async () => {
+        const { status } = await t.sfn.send(new DescribeExecutionCommand({ executionArn: run.executionArn }));
+        return status === 'RUNNING' ? undefined : status;
+      },
+      60_000,
+    );
+    expect(execution).toBe('SUCCEEDED');
     const decisions = await t.plane.close().then(() => readDecisions(t.dataDir));
     const report = iamReport(decisions);
     expect(report.flatMap((r) => r.denied.map((d) => `${r.role}: ${d.action} on ${d.resource}`))).toEqual([]);
     // The run went through the receiver, the pipeline's steps, a build and the deployment's functions.
     const exercised = report.filter((r) => r.unusedGrants.length < (decisions.roles[r.role]?.grants.length ?? 0));
     expect(exercised.length).toBeGreaterThan(5);
+    // Least privilege: every grant the run left unused has a reviewed reason (a new one needs one,
+    // or goes from infra/), and every reason still covers an unused grant (a stale one must go).
+    const unused = report.flatMap((r) => r.unusedGrants.map((g) => ({ role: r.role, ...g })));
+    expect({ uncovered: uncoveredGrants(unused), stale: staleEntries(unused) }).toEqual({ uncovered: [], stale: [] });
   }, 300_000);
 });
