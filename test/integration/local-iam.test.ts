@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -7,7 +7,7 @@ import { iamReport, readDecisions } from '../../cli/local/iam-report';
 import { loadGantryConfig } from '../../infra/config/load';
 import { connectionSecretName } from '../../infra/config/schema';
 import { readRuntimeInfo } from '../../local/discovery';
-import { arnLookups, LocalIam, type TemplateIam, templateIam } from '../../local/iam';
+import { arnLookups, DECISIONS_FILE, LocalIam, type TemplateIam, templateIam } from '../../local/iam';
 import { TemplateResolver } from '../../local/template/resolver';
 import { synthTemplates } from '../../local/template/synth';
 import type { StackTemplate } from '../../local/template/types';
@@ -127,9 +127,17 @@ describe('local IAM at the edge: what a build may not do', () => {
     expect(out.SecretString).toContain('webhookSecret');
   });
 
-  it('reports the denied calls per role', () => {
-    const report = iamReport(readDecisions(t.dataDir));
-    const untrusted = report.find((r) => r.role.includes('UntrustedBuildRole'));
+  it('reports the denied calls per role', async () => {
+    // The edge writes its decisions off the call's path (a short debounce), so the file catches up.
+    const untrusted = await eventually('the untrusted build’s denial in the decisions file', async () =>
+      existsSync(join(t.dataDir, DECISIONS_FILE))
+        ? iamReport(readDecisions(t.dataDir)).find(
+            (r) =>
+              r.role.includes('UntrustedBuildRole') &&
+              r.denied.some((d) => d.action === 'secretsmanager:GetSecretValue'),
+          )
+        : undefined,
+    );
     expect(untrusted?.denied.map((d) => d.action)).toContain('secretsmanager:GetSecretValue');
     expect(untrusted?.unusedGrants.length).toBeGreaterThan(0);
   });
