@@ -75,9 +75,13 @@ describe('fault injection in local mode: admission and lanes', () => {
     expect(next.stages.build?.startedAt.localeCompare(ended.endedAt ?? '')).toBeGreaterThanOrEqual(0);
     expect(next.deployment?.startedAt.localeCompare(ended.endedAt ?? '')).toBeGreaterThanOrEqual(0);
 
-    // Each ran once, and the lane is free again.
+    // Each ran once, and the lane is free again: the run's record ends at ReportSuccess, and its
+    // execution hands the lane on one state later (ReleaseLane), so the lane frees soon after.
     const pipelines = await executionsOf(t.plane, await stateMachineArn(t.plane, PIPELINE));
     expect(pipelines.filter((e) => e.name === first.runId || e.name === second.runId)).toHaveLength(2);
+    await eventually('the lane to be released', async () =>
+      (await t.runs.laneHolder(lane)) === undefined ? true : undefined,
+    );
     expect(await t.runs.laneHolder(lane)).toBeUndefined();
   }, 180_000);
 });
