@@ -101,27 +101,27 @@ export interface LocalControlPlane {
   close(): Promise<void>;
 }
 
-/** Credentials every local function and build shares until each runs with its role's own. */
-export const INTERNAL_CREDENTIALS = [
-  { accessKeyId: 'local', secretAccessKey: 'local' },
-  { accessKeyId: 'gantry-local', secretAccessKey: 'gantry-local' },
-] as const;
-
 /** A fresh token and operator key pair for one session, registered with a new identity registry. */
 export function sessionIdentity(): {
   identity: IdentityRegistry;
   token: string;
   operator: { accessKeyId: string; secretAccessKey: string };
+  internal: { accessKeyId: string; secretAccessKey: string };
 } {
   const token = randomBytes(32).toString('base64url');
-  const operator = {
+  const keyPair = () => ({
     accessKeyId: `AKIAGANTRY${randomBytes(5).toString('hex').toUpperCase()}`,
     secretAccessKey: randomBytes(30).toString('base64'),
-  };
+  });
+  const operator = keyPair();
+  // What a local process without a role of its own signs with (the sample service's deployed
+  // functions): issued per session and never written down, so no other user of the machine can
+  // sign with it. Well-known keys (`local`/`local`) would let anyone on loopback act unrestricted.
+  const internal = keyPair();
   const identity = new IdentityRegistry(token);
   identity.register(operator.accessKeyId, operator.secretAccessKey, { kind: 'operator' });
-  for (const c of INTERNAL_CREDENTIALS) identity.register(c.accessKeyId, c.secretAccessKey, { kind: 'internal' });
-  return { identity, token, operator };
+  identity.register(internal.accessKeyId, internal.secretAccessKey, { kind: 'internal' });
+  return { identity, token, operator, internal };
 }
 
 /**
@@ -136,7 +136,7 @@ export async function startLocalControlPlane(options: LocalOptions): Promise<Loc
   const timeScale = options.timeScale ?? 60;
   if (!(timeScale > 0)) throw new RangeError(`timeScale must be a positive number, got ${timeScale}`);
   ensurePrivateDir(dataDir);
-  const { identity, token, operator } = sessionIdentity();
+  const { identity, token, operator, internal } = sessionIdentity();
   const stops: (() => Promise<void> | void)[] = [];
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop();
@@ -229,7 +229,7 @@ export async function startLocalControlPlane(options: LocalOptions): Promise<Loc
 
     const functions = new LocalFunctions({
       functions: inventory.functions.map((f) => notifications.withLocalEnv(withLocalStatusApis(f, providers.url))),
-      runtimeEnvironment: runtimeEnvironment(edge.endpoint, region),
+      runtimeEnvironment: runtimeEnvironment(edge.endpoint, region, internal),
       credentialsFor: (name) => iam.forFunction(name),
       log: options.log ?? (() => undefined),
     });
@@ -251,7 +251,7 @@ export async function startLocalControlPlane(options: LocalOptions): Promise<Loc
       basePort: options.servicePort ?? 4600,
       timeScale,
       ...(options.syntheticTraffic === undefined ? {} : { syntheticTraffic: options.syntheticTraffic }),
-      runtimeEnvironment: runtimeEnvironment(edge.endpoint, region),
+      runtimeEnvironment: runtimeEnvironment(edge.endpoint, region, internal),
       log: options.log ?? (() => undefined),
       publish: (event) => publishDeploymentEvent({ bus: 'default', ...event }),
     });
@@ -362,7 +362,11 @@ export async function startLocalControlPlane(options: LocalOptions): Promise<Loc
  * What every local function sees besides its template environment: the edge as every AWS
  * endpoint (the SDK's standard `AWS_ENDPOINT_URL_*` variables), a region, dummy credentials.
  */
-export function runtimeEnvironment(edge: string, region: string): Record<string, string> {
+export function runtimeEnvironment(
+  edge: string,
+  region: string,
+  credentials: { readonly accessKeyId: string; readonly secretAccessKey: string },
+): Record<string, string> {
   const services = [
     'DYNAMODB',
     'EVENTBRIDGE',
@@ -379,8 +383,8 @@ export function runtimeEnvironment(edge: string, region: string): Record<string,
   return {
     AWS_REGION: region,
     AWS_DEFAULT_REGION: region,
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
     AWS_ENDPOINT_URL: edge,
     ...Object.fromEntries(services.map((s) => [`AWS_ENDPOINT_URL_${s}`, edge])),
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',

@@ -47,7 +47,7 @@ export interface EnvironmentInputs {
   readonly logStream: string;
   /** When set, builds can call the local AWS APIs: AWS_ENDPOINT_URL and dummy credentials. */
   readonly edgeEndpoint?: string;
-  /** The project's service role's credentials (local IAM); the shared internal pair when absent. */
+  /** The project's service role's credentials (local IAM); when absent, a well-known pair the edge refuses. */
   readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
 }
 

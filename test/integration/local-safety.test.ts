@@ -147,6 +147,19 @@ describe('local mode is safe on a shared machine', () => {
     ).rejects.toMatchObject({ name: 'InvalidAccessKeyId' });
   });
 
+  it.each([
+    ['local', 'local'],
+    ['gantry-local', 'gantry-local'],
+  ])('refuses the well-known key pair %s/%s that local processes once shared', async (accessKeyId, secretAccessKey) => {
+    // Anyone on the machine knows these: were they accepted, they would act unrestricted.
+    const known = { accessKeyId, secretAccessKey };
+    await expect(
+      new SecretsManagerClient(client(known)).send(
+        new GetSecretValueCommand({ SecretId: 'gantry/connections/github-demo' }),
+      ),
+    ).rejects.toMatchObject({ name: 'UnrecognizedClientException' });
+  });
+
   it('refuses the operator’s access key signed with another secret', async () => {
     const guessed = { accessKeyId: t.plane.operator.accessKeyId, secretAccessKey: 'guessed' };
     await expect(new EventBridgeClient(client(guessed)).send(new ListEventBusesCommand({}))).rejects.toMatchObject({
