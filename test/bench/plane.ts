@@ -111,7 +111,8 @@ export async function startBenchPlane(pipelines: number, log?: LogSink): Promise
   const edge = {
     endpoint: plane.awsEndpoint,
     region: plane.region,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    // The session's operator: the edge serves only keys it issued.
+    credentials: plane.operator,
   };
   const dynamo = new DynamoDBClient(edge);
   const sfn = new SFNClient(edge);

@@ -13,6 +13,7 @@ import { DynamoDbRunStore } from '../../shared/runs/store';
 import { gantry, ROOT } from '../support/cli';
 import {
   commitOn,
+  type Edge,
   executionsOf,
   historyOf,
   killHard,
@@ -39,20 +40,23 @@ describe('the control plane killed with SIGKILL during a run', () => {
   const config = loadGantryConfig(join(ROOT, 'gantry.config.yaml'));
   const repo = ensureSampleRepo(join(dataDir, 'repos', 'sample-service'));
   let child: ChildProcess | undefined;
-  let info: RuntimeInfo;
+  let info: RuntimeInfo & Edge;
   let runs: DynamoDbRunStore;
   /** The commit of the run killed while building, retried at the end. */
   let killedWhileBuilding: RunRecord;
 
   const start = async () => {
     child = startLocalProcess(dataDir);
-    info = await runningProcess(dataDir, child);
+    const running = await runningProcess(dataDir, child);
+    const { operator } = running;
+    if (operator === undefined) throw new Error('runtime.json names no operator credentials');
+    info = { ...running, operator };
     runs = new DynamoDbRunStore(
       documentClient(
         new DynamoDBClient({
           endpoint: info.awsEndpoint,
           region: info.region,
-          credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+          credentials: info.operator,
         }),
       ),
       'gantry-runs',

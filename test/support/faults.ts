@@ -22,12 +22,14 @@ import { eventually } from './local';
 export interface Edge {
   readonly awsEndpoint: string;
   readonly region: string;
+  /** The session's operator credentials: the edge serves only keys it issued. */
+  readonly operator: { readonly accessKeyId: string; readonly secretAccessKey: string };
 }
 
 const clientConfig = (edge: Edge) => ({
   endpoint: edge.awsEndpoint,
   region: edge.region,
-  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  credentials: edge.operator,
 });
 
 /** A new commit on `branch` (made from develop when it does not exist yet); its SHA. */

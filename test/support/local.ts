@@ -29,7 +29,8 @@ export function edgeClientConfig(plane: LocalControlPlane) {
   return {
     endpoint: plane.awsEndpoint,
     region: plane.region,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    // The session's operator: the edge serves only keys it issued.
+    credentials: plane.operator,
   };
 }
 

@@ -40,7 +40,7 @@ describe('the deployer in the local control plane, with the sample service stack
       timeScale: 600,
       syntheticTraffic: { ratePerSecond: 100 },
     });
-    const config = { ...localClientConfig(plane.awsEndpoint), region: plane.region };
+    const config = { ...localClientConfig(plane.awsEndpoint), region: plane.region, credentials: plane.operator };
     lambda = new LambdaClient(config);
     codedeploy = new CodeDeployClient(config);
   }, 120_000);
@@ -67,7 +67,11 @@ describe('the deployer in the local control plane, with the sample service stack
     const service = plane.inventory.services.find((s) => s.name.endsWith('-dev'));
     if (group === undefined || service === undefined) throw new Error('the sample stack has no dev target');
     const bucket = String(plane.inventory.buckets[0]);
-    const s3 = new S3Client({ ...localClientConfig(plane.awsEndpoint), forcePathStyle: true });
+    const s3 = new S3Client({
+      ...localClientConfig(plane.awsEndpoint),
+      credentials: plane.operator,
+      forcePathStyle: true,
+    });
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'test/dist/function.zip', Body: samplePackage() }));
     s3.destroy();
     const published = await lambda.send(
