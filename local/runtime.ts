@@ -10,7 +10,7 @@ import type { SyntheticTrafficOptions } from './codedeploy/traffic';
 import { localConsole } from './console';
 import { type LocalDeployer, startDeployer } from './deployer';
 import { ensurePrivateDir, removeRuntimeInfo, writeRuntimeInfo } from './discovery';
-import { type RunningDynalite, startDynalite } from './dynamodb/dynalite';
+import { DYNALITE_SECRET_HEADER, type RunningDynalite, startDynalite } from './dynamodb/dynalite';
 import { AwsServiceError } from './edge/aws-json';
 import { IdentityRegistry } from './edge/identity';
 import { type RunningEdge, startEdge } from './edge/server';
@@ -73,6 +73,8 @@ export interface LocalControlPlane {
   /** The web console's sign-in link: it carries this session's code, exchanged for a cookie. */
   readonly consoleUrl: string;
   readonly awsEndpoint: string;
+  /** dynalite's own port: it answers only the edge (which holds its secret), never a caller. */
+  readonly dynamoDbEndpoint: string;
   readonly dataDir: string;
   readonly region: string;
   readonly inventory: LocalInventory;
@@ -164,10 +166,13 @@ export async function startLocalControlPlane(options: LocalOptions): Promise<Loc
     const notifications = new LocalNotifications(edge.endpoint, inventory);
     notifications.mount(edge);
 
-    const dynamo = await startDynalite({ path: join(dataDir, 'dynamodb') });
+    // dynalite checks no signature: it answers only callers holding this session's secret (the
+    // edge, after authenticating and authorizing the call), never another user on its port.
+    const dynamoSecret = randomBytes(24).toString('base64url');
+    const dynamo = await startDynalite({ path: join(dataDir, 'dynamodb'), secret: dynamoSecret });
     stops.push(() => dynamo.close());
-    edge.proxyDynamoDb(dynamo.endpoint);
-    await createTables(dynamo, inventory, region);
+    edge.proxyDynamoDb(dynamo.endpoint, { [DYNALITE_SECRET_HEADER]: dynamoSecret });
+    await createTables(dynamo, inventory, region, dynamoSecret);
 
     const secrets = new SecretsManagerService({
       secrets: withDemoApiTokens(inventory.secrets),
@@ -330,6 +335,7 @@ export async function startLocalControlPlane(options: LocalOptions): Promise<Loc
       webhookUrl: frontDoor.url,
       consoleUrl: `${frontDoor.url}/console/?code=${webConsole.code}`,
       awsEndpoint: edge.endpoint,
+      dynamoDbEndpoint: dynamo.endpoint,
       dataDir,
       region,
       inventory,
@@ -392,12 +398,24 @@ export function runtimeEnvironment(
   };
 }
 
-async function createTables(dynamo: RunningDynalite, inventory: LocalInventory, region: string): Promise<void> {
+async function createTables(
+  dynamo: RunningDynalite,
+  inventory: LocalInventory,
+  region: string,
+  secret: string,
+): Promise<void> {
   const client = new DynamoDBClient({
     endpoint: dynamo.endpoint,
     region,
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
+  client.middlewareStack.add(
+    (next) => (args) => {
+      (args.request as { headers: Record<string, string> }).headers[DYNALITE_SECRET_HEADER] = secret;
+      return next(args);
+    },
+    { step: 'build', name: 'gantryDynaliteSecret' },
+  );
   try {
     for (const table of inventory.tables) {
       try {

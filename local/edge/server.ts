@@ -65,7 +65,8 @@ export interface RunningEdge {
   /** Adds a REST-protocol emulator, asked before the fallback. */
   mountRest(service: EdgeRestService): void;
   /** Sets where DynamoDB requests go. */
-  proxyDynamoDb(endpoint: string): void;
+  /** Forwards DynamoDB calls to `endpoint`, adding `headers` (a guarded dynalite's secret). */
+  proxyDynamoDb(endpoint: string, headers?: Readonly<Record<string, string>>): void;
   /** Sets the handler for requests that are not AWS JSON protocol calls. */
   fallback(handler: EdgeFallback): void;
   /** Sets who decides, after authentication, whether a principal may make a call (local IAM). */
@@ -93,6 +94,7 @@ interface EdgeState {
   readonly onRefusal: ((line: string) => void) | undefined;
   port: number;
   dynamoDbEndpoint: string | undefined;
+  dynamoDbHeaders: Readonly<Record<string, string>>;
   fallback: EdgeFallback | undefined;
   authorize: EdgeAuthorizer | undefined;
 }
@@ -115,6 +117,7 @@ export async function startEdge(options: EdgeOptions = {}): Promise<RunningEdge>
     onRefusal: options.onRefusal,
     port: 0,
     dynamoDbEndpoint: options.dynamoDbEndpoint,
+    dynamoDbHeaders: {},
     fallback: undefined,
     authorize: undefined,
   };
@@ -138,8 +141,9 @@ export async function startEdge(options: EdgeOptions = {}): Promise<RunningEdge>
       else state.openRoutes.delete(path);
     },
     mountRest: (service) => void state.rest.push(service),
-    proxyDynamoDb: (endpoint) => {
+    proxyDynamoDb: (endpoint, headers) => {
       state.dynamoDbEndpoint = endpoint;
+      state.dynamoDbHeaders = headers ?? {};
     },
     fallback: (handler) => {
       state.fallback = handler;
@@ -183,7 +187,7 @@ async function route(req: IncomingMessage, res: ServerResponse, state: EdgeState
     return;
   const replay = body === undefined ? req : replayable(req, body);
   if (target?.startsWith('DynamoDB_') && state.dynamoDbEndpoint)
-    return proxy(replay, res, state.dynamoDbEndpoint, body);
+    return proxy(replay, res, state.dynamoDbEndpoint, body, state.dynamoDbHeaders);
   const rest = target === undefined && custom === undefined ? state.rest.find((r) => r.accepts(req, url)) : undefined;
   if (rest !== undefined) return rest.handle(replay, res, url);
   if (target === undefined && custom === undefined && state.fallback?.(replay, res, url)) return;
@@ -304,10 +308,22 @@ function replayable(req: IncomingMessage, body: Buffer): IncomingMessage {
 }
 
 /** Forwards a request to dynalite unchanged, streaming both ways. */
-function proxy(req: IncomingMessage, res: ServerResponse, endpoint: string, body?: Buffer): void {
+function proxy(
+  req: IncomingMessage,
+  res: ServerResponse,
+  endpoint: string,
+  body: Buffer | undefined,
+  extra: Readonly<Record<string, string>>,
+): void {
   const target = new URL(endpoint);
   const upstream = httpRequest(
-    { hostname: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
+    {
+      hostname: target.hostname,
+      port: target.port,
+      method: req.method,
+      path: req.url,
+      headers: { ...req.headers, ...extra },
+    },
     (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);

@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, ListEventBusesCommand } from '@aws-sdk/client-eventbridge';
 import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -41,6 +42,7 @@ describe('local mode is safe on a shared machine', () => {
     { name: 'edge', url: `${t.plane.awsEndpoint}/_gantry/health`, headers: operatorHeaders(t.plane) },
     { name: 'front door', url: `${t.plane.webhookUrl}/`, headers: {} },
     { name: 'fake providers', url: `${t.plane.providers.url}/github/nothing-here`, headers: {} },
+    { name: 'deployed service', url: `${t.plane.serviceEndpoints[0]?.url ?? 'http://none'}/`, headers: {} },
   ];
 
   it('keeps its data folder 0700 and runtime.json and the aws profile files 0600', () => {
@@ -158,6 +160,18 @@ describe('local mode is safe on a shared machine', () => {
         new GetSecretValueCommand({ SecretId: 'gantry/connections/github-demo' }),
       ),
     ).rejects.toMatchObject({ name: 'UnrecognizedClientException' });
+  });
+
+  it('refuses a call straight to dynalite’s port, around the edge: only the edge holds its secret', async () => {
+    // dynalite verifies no signature, so the operator's own valid keys must not get through either.
+    const direct = { ...client(t.plane.operator), endpoint: t.plane.dynamoDbEndpoint };
+    await expect(new DynamoDBClient(direct).send(new ListTablesCommand({}))).rejects.toMatchObject({
+      name: 'AccessDeniedException',
+      $metadata: { httpStatusCode: 403 },
+    });
+    // Through the edge, the same call is served.
+    const listed = await new DynamoDBClient(client(t.plane.operator)).send(new ListTablesCommand({}));
+    expect(listed.TableNames).toContain('gantry-runs');
   });
 
   it('refuses the operator’s access key signed with another secret', async () => {
