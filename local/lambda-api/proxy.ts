@@ -10,6 +10,7 @@ import {
 import type { AddressInfo } from 'node:net';
 import { preciseNow } from '../cloudwatch/alarms';
 import type { RequestMetrics } from '../cloudwatch/metrics';
+import { loopbackRefusal } from '../edge/loopback';
 import { closeServer, listen } from '../edge/server';
 
 export interface AliasProxyOptions {
@@ -104,6 +105,12 @@ export class AliasProxy {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const refused = loopbackRefusal(req, Number(new URL(this.url).port), this.options.host);
+    if (refused !== undefined) {
+      res.writeHead(refused.status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ message: refused.reason }));
+      return;
+    }
     const started = performance.now();
     const body = await readBody(req);
     const picked = this.pick();
