@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Who did something: a Git provider delivering, a Gantry component, or a person. */
 export const AuditActorSchema = z.object({

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The detail-type of CodeDeploy's deployment state-change events on the default bus. */
 export const CODEDEPLOY_STATE_CHANGE = 'CodeDeploy Deployment State-change Notification';

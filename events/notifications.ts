@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** EventBridge `source` of the events Gantry publishes about runs (approval requests included). */
 export const PIPELINE_EVENT_SOURCE = 'gantry.pipelines';

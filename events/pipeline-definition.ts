@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ProviderSchema } from './source-event';
 
 const Limit = z.number().int('must be a whole number').min(0, 'must be 0 or more');

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * SLSA build provenance as Gantry writes it: an in-toto Statement v1 whose predicate is SLSA

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Git providers whose webhooks Gantry accepts; the `{provider}` path segment of the webhook URL. */
 export const PROVIDERS = [

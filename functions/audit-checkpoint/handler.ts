@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { writeCheckpoint } from '../../shared/audit/checkpoints';
 import { awsCheckpointDeps } from '../../shared/audit/wiring';
 import { stepHandler } from '../../shared/lambda/step-handler';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, relative } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { configFilePath } from './file';
 import { type ConfigProblem, formatProblem, problemsOf } from './problems';
 import { salvage } from './salvage';

@@ -1,5 +1,5 @@
 import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { SqsJournalError } from './errors';
 import { StoredMessageSchema } from './message';
 

@@ -1,7 +1,7 @@
 import { type KMSClient, SignCommand, VerifyCommand } from '@aws-sdk/client-kms';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import canonicalize from 'canonicalize';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { AuditReader } from './reader';
 
 /** What a checkpoint signs: every chain's head at one moment. */

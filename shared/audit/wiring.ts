@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
-import { z } from 'zod';
+import * as z from 'zod';
 import { documentClient } from '../aws/clients';
 import { jsonFromEnv, readEnv } from '../config/env';
 import { type Observability, traced } from '../observability';

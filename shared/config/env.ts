@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** A function's configuration is invalid: raised at cold start so the function fails fast. */
 export class ConfigurationError extends Error {

@@ -4,7 +4,7 @@ import {
   PutLifecycleEventHookExecutionStatusCommand,
 } from '@aws-sdk/client-codedeploy';
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** What CodeDeploy hands a lifecycle hook function. */
 export const HookEventSchema = z.object({

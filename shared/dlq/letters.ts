@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ProviderSchema } from '../../events';
 import type { DeadLetter } from '../webhooks/dead-letters';
 import type { HeldMessage } from './queue';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The ids that tie a log line to one change and one run. */
 export interface RunKeys {

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { Observability } from '../observability';
 import { observedHandler } from './handler';
 import { runKeysOf } from './run-keys';

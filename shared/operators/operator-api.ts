@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { DecisionError, decide } from '../pipelines/approval';
 import type { RunRecord } from '../runs/model';
 import { subjectOf } from '../runs/subjects';

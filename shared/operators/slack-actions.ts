@@ -1,5 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { z } from 'zod';
+import * as z from 'zod';
 import { SLACK_USER } from '../../events';
 import { SLACK_IDS } from '../notify/messages';
 import { verifySlackSignature } from '../notify/slack-signature';

@@ -1,6 +1,6 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { z } from 'zod';
+import * as z from 'zod';
 import { loadSlackConfig } from '../notify/env';
 import { type Observability, traced } from '../observability';
 import { StateMachinePipelines } from '../pipelines/aws';

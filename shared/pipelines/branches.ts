@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** One or more branch (or tag) globs; `*` matches any run of characters, `/` included. */
 export const BranchPatternsSchema = z

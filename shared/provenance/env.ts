@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { readEnv } from '../config/env';
 
 /** The KMS alias of the provenance signing key: the CLI and auditors find it by this name. */

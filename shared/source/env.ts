@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { readEnv } from '../config/env';
 
 /** Environment variables the pipeline steps construct sets for the fetch-source function. */

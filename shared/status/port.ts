@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Each connection's status API: which provider it speaks and where (the function's configuration). */
 export const StatusApisSchema = z.record(z.string(), z.object({ provider: z.string(), apiUrl: z.string() }));

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { PayloadError, WebhookError } from './errors';
 import type { BodyFormat } from './request';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The parts of a SARIF 2.1.0 log the gates read, and no more: every object is loose, so the many

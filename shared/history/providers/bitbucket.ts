@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { pathSegment, twoSegments } from '../../status/providers/repository';
 import { parseRawAuthor } from '../../webhooks/providers/bitbucket-cloud';
 import { type HistoryApi, HistoryError } from '../types';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { GitPerson } from '../../../events';
 import type { HttpResponse } from '../../status/http';
 import { HistoryError, type PageRequest } from '../types';

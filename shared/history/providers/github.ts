@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { GITHUB_API_VERSION } from '../../status/providers';
 import { pathSegment, twoSegments } from '../../status/providers/repository';
 import type { HistoryApi } from '../types';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Commit, GitPerson, PullRequestAction, SourceChange } from '../../../events';
 import { shaOrNull, splitRef } from '../payload';
 import { header, type WebhookRequest } from '../request';

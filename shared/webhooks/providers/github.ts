@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SourceChange } from '../../../events';
 import { readPayload } from '../payload';
 import { header } from '../request';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { PullRequestAction, SourceChange } from '../../../events';
 import { readPayload, shaOrNull } from '../payload';
 import { header } from '../request';
