@@ -22,6 +22,7 @@ const BENCHES: Record<string, () => Promise<string>> = {
   dora: async () => (await import('./dora')).benchDora({ rounds: 5, events: 1_000_000 }),
   deploy: async () => (await import('./deploy')).benchDeploy({ rounds: 5, rate: 200, timeScale: 300, steadySec: 5 }),
   iam: async () => (await import('./iam')).benchIam({ rounds: 5, calls: 20_000 }),
+  bundles: async () => (await import('./bundles')).benchBundles({ rounds: 5 }),
   console: async () => (await import('./console')).benchConsole({ rounds: 5, runs: 10_000 }),
 };
 
