@@ -81,6 +81,8 @@ describe('deploying a run through CodeDeploy', () => {
       endTime: null,
     });
     await recordProvenance({ ...f.deps, objects, signer, builds, clock: () => f.now }, plan, id, plan.executionArn);
+    // As EvaluateGates records a passing verdict.
+    await f.runs.update(plan.runId, { gates: { passed: true, reasons: [], metrics: {} } }, f.now);
     f.audit.records.length = 0;
     return plan;
   }
@@ -460,6 +462,63 @@ describe('deploying a run through CodeDeploy', () => {
       await startDeployment(deps, plan, 'token-1', plan.executionArn);
       expect(cd.created).toHaveLength(1);
     });
+
+    /** A prod run whose approval decide() closed as approved by bob. */
+    async function approvedProdRun(): Promise<RunPlan> {
+      const plan = await devRun(Buffer.from('release'), 'e'.repeat(40), 'release/1.0');
+      await f.runs.openApproval(
+        plan.runId,
+        { taskToken: 't', requestedAt: f.now.toISOString(), deadline: '2099-01-01T00:00:00Z' },
+        f.now,
+      );
+      await f.runs.addDecision(
+        plan.runId,
+        { identity: 'bob', principal: ARN_BOB, decision: 'approve', reason: 'ok', at: f.now.toISOString() },
+        f.now,
+      );
+      await f.runs.closeApproval(plan.runId, 'approved', f.now);
+      return plan;
+    }
+
+    it('a run whose gates failed, or were never evaluated, invoked directly with its own execution', async () => {
+      const plan = await devRun();
+      await f.runs.update(plan.runId, { gates: { passed: false, reasons: ['2 tests failed'], metrics: {} } }, f.now);
+      await expectForged(plan, plan.executionArn, /gates failed \(2 tests failed\)/);
+      const unchecked = resolvePlan(planRequest(sourceEvent({ branch: 'develop', ref: 'refs/heads/develop' })));
+      await f.runs.create(unchecked, 'RUNNING', f.now);
+      await expectForged(unchecked, unchecked.executionArn, /gates were never evaluated/);
+    });
+
+    it('an approval whose approver was removed from the group after deciding', async () => {
+      const plan = await approvedProdRun();
+      const prod = DEFINITION.environments.find((e) => e.name === 'prod');
+      f.pipelines.deployed = {
+        ...DEFINITION,
+        environments: DEFINITION.environments.map((e) =>
+          e.name === 'prod' ? { ...e, approvers: (prod?.approvers ?? []).filter((a) => a.identity !== 'bob') } : e,
+        ),
+      };
+      await expectForged(plan, plan.executionArn, /holds 0 by current approvers; bob no longer approve/);
+    });
+
+    it('an approval when the deployed pipeline has no such environment any more, or cannot be read', async () => {
+      const plan = await approvedProdRun();
+      f.pipelines.deployed = { ...DEFINITION, environments: DEFINITION.environments.filter((e) => e.name !== 'prod') };
+      await expectForged(plan, plan.executionArn, /environment prod is not in pipeline widgets as deployed now/);
+      f.pipelines.deployed = undefined;
+      await expectForged(plan, plan.executionArn, /could not be read/);
+    });
+
+    it('an approval the deployed policy now needs more of', async () => {
+      const plan = await approvedProdRun();
+      f.pipelines.deployed = {
+        ...DEFINITION,
+        environments: DEFINITION.environments.map((e) =>
+          e.name === 'prod' ? { ...e, approval: { ...e.approval, minApprovals: 2 } } : e,
+        ),
+      };
+      await expectForged(plan, plan.executionArn, /requires 2 approval\(s\); run .* holds 1 by current approvers/);
+    });
   });
 
   describe('refusing what the provenance does not vouch for, before any traffic moves', () => {
@@ -526,6 +585,7 @@ describe('deploying a run through CodeDeploy', () => {
     it('a run with no recorded provenance at all', async () => {
       const plan = resolvePlan(planRequest(sourceEvent({ branch: 'develop', ref: 'refs/heads/develop' })));
       await f.runs.create(plan, 'RUNNING', f.now);
+      await f.runs.update(plan.runId, { gates: { passed: true, reasons: [], metrics: {} } }, f.now);
       await expectRefused(plan, 'provenance', /has no recorded provenance/);
     });
 
