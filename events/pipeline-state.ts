@@ -232,6 +232,10 @@ export const UnplannedFailureInputSchema = z.object({
 /** The record-failure function's two steps: a failed stage of a planned run, or a failed plan. */
 export const RecordFailureInputSchema = z.union([FailureStepInputSchema, UnplannedFailureInputSchema]);
 
+/**
+ * ReportStatus: the outcome the execution claims. `failure` (RecordFailure's summary) is shown in
+ * the execution's history only: the step reports the failure the run record holds.
+ */
 export const ReportStepInputSchema = z.object({
   plan: RunPlanSchema,
   execution: ExecutionIdSchema,

@@ -67,3 +67,24 @@ export async function approvalShortfall(deps: Pick<ActingDeps, 'pipelines'>, run
       : `; ${removed.map((d) => d.identity).join(', ')} no longer approve(s) ${env} as the pipeline is deployed now`;
   return `environment ${env} requires ${needed} approval(s); run ${run.runId} holds ${held} by current approvers${gone}`;
 }
+
+/**
+ * Why the record does not say the run succeeded, so that ReportSuccess may not say so either:
+ * it is running (or a retried report finds it succeeded), its gates passed, a gated environment
+ * holds its approvals, and a run that deploys has a deployment Gantry closed as succeeded and a
+ * bake that passed. An execution that got here otherwise had a task answered by hand, or was
+ * invoked directly.
+ */
+export async function successShortfall(deps: ActingDeps, run: RunRecord): Promise<string | null> {
+  if (run.status === 'SUCCEEDED') return null;
+  if (run.status !== 'RUNNING') return `run ${run.runId} is ${run.status}, not RUNNING`;
+  const unmet = (await gatesShortfall(deps, run)) ?? (await approvalShortfall(deps, run));
+  if (unmet !== null) return unmet;
+  if (!run.plan.deploy || run.plan.deployTarget === null) return null;
+  const deployment = run.deployment;
+  if (deployment?.status !== 'succeeded')
+    return `run ${run.runId} deploys to ${run.plan.environment}, but its deployment ${deployment === undefined ? 'never started' : `is ${deployment.status}`}`;
+  if (run.stages.deploy?.status !== 'succeeded')
+    return `run ${run.runId}'s deployment to ${run.plan.environment} has not passed its bake`;
+  return null;
+}

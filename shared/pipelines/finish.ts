@@ -3,8 +3,9 @@ import { runFact } from '../audit/audit';
 import { publishNotification, runEnded } from '../notify/publish';
 import { ACTIVE_STATUSES } from '../runs/model';
 import { gantryRecord, subjectOf } from '../runs/subjects';
-import { requireAdmitted, runOfExecution } from './ownership';
-import type { PipelineDeps } from './ports';
+import { successShortfall } from './acting';
+import { ForgedInputError, recordForgedInput, requireAdmitted, runOfExecution } from './ownership';
+import type { DeployedPipelines, PipelineDeps } from './ports';
 import { leaveLane } from './start';
 import { postStatus } from './status';
 
@@ -106,26 +107,43 @@ export async function closeUnplanned(
   return { plan, summary };
 }
 
-/** ReportStatus: the commit status, the run record's final word, and the audit record. */
+/** ReportStatus's ports: the pipeline's, and the pipelines as deployed (who is still an approver). */
+export type ReportDeps = PipelineDeps & { readonly pipelines: DeployedPipelines };
+
+/**
+ * ReportStatus: the commit status, the run record's final word, and the audit record. It says
+ * only what the run record says, never what its input claims (a direct invoke names any outcome
+ * and failure text it likes): a success only for a run whose record holds one (gates, approvals,
+ * deployment; see `successShortfall`), a failure only for a run RecordFailure closed as FAILED,
+ * in the words it recorded. Anything else is refused as forged input.
+ */
 export async function finishRun(
-  deps: PipelineDeps,
+  deps: ReportDeps,
   input: RunPlan,
-  outcome: 'success' | 'failure',
-  failure: { readonly stage: string; readonly error: string; readonly reason: string } | undefined,
+  claimed: 'success' | 'failure',
   executionArn: string,
 ): Promise<void> {
   const owned = await runOfExecution(deps, input, executionArn, 'report-status');
   // A forged execution posts nothing and closes nothing: it is recorded, then ends.
   if ('refused' in owned) return;
-  if (outcome === 'success') await requireAdmitted(deps, owned.run, executionArn, 'report-status');
-  const plan = owned.run.plan;
+  const { run } = owned;
+  if (claimed === 'success') await requireAdmitted(deps, run, executionArn, 'report-status');
+  const why =
+    claimed === 'success'
+      ? await successShortfall(deps, run)
+      : run.status !== 'FAILED'
+        ? `run ${run.runId} is ${run.status}: no failure is on its record`
+        : null;
+  if (why !== null) {
+    const reason = `report-status was asked to report ${claimed}, but ${why}`;
+    await recordForgedInput(deps, input, run, executionArn, 'report-status', reason);
+    throw new ForgedInputError(reason);
+  }
+  const outcome = claimed;
+  const failure = run.failure ?? unknownFailure;
+  const plan = run.plan;
   const now = deps.clock();
-  await postStatus(
-    deps,
-    plan,
-    outcome,
-    outcome === 'success' ? successDescription(plan) : (failure?.reason ?? 'the run failed'),
-  );
+  await postStatus(deps, plan, outcome, outcome === 'success' ? successDescription(plan) : failure.reason);
   await deps.runs.setStage(
     plan.runId,
     'report',
@@ -141,9 +159,9 @@ export async function finishRun(
     outcome === 'success'
       ? gantryRecord(plan, 'run.succeeded', 'success', { deployed: plan.deploy })
       : gantryRecord(plan, 'run.failed', 'failure', {
-          stage: failure?.stage ?? 'report',
-          error: failure?.error ?? 'Gantry.RunFailed',
-          reason: failure?.reason ?? 'the run failed',
+          stage: failure.stage,
+          error: failure.error,
+          reason: failure.reason,
         });
   await deps.audit.record({ ...ended, once: runFact(plan.runId, 'run.ended') });
   // A success is the run's final word, written last so whoever sees it sees every stage too.
@@ -158,10 +176,7 @@ export async function finishRun(
     );
   }
   // After the run's final word; a retried ReportStatus publishes again and the notifier sends once.
-  await publishNotification(
-    deps,
-    runEnded(plan, deps.clock(), outcome === 'success' ? undefined : (failure ?? owned.run.failure ?? unknownFailure)),
-  );
+  await publishNotification(deps, runEnded(plan, deps.clock(), outcome === 'success' ? undefined : failure));
   deps.logger.info('run finished', { runId: plan.runId, outcome });
 }
 

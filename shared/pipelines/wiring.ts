@@ -19,7 +19,9 @@ import { SecretsManagerSecretSource } from '../secrets/secrets';
 import { ConnectionStatusPort } from '../status/connection';
 import { HttpCommitStatusReporter } from '../status/reporter';
 import { DynamoDbDeliveryStore } from '../webhooks/deliveries';
+import { StateMachinePipelines } from './aws';
 import { loadPipelineConfig, PIPELINE_ENV } from './env';
+import type { ReportDeps } from './finish';
 import { ConnectionHistoryPort } from './history-port';
 import type { PipelineDeps } from './ports';
 import type { ResolveDeps } from './start';
@@ -62,5 +64,13 @@ export function awsResolveDeps(o11y: Observability, env: NodeJS.ProcessEnv = pro
       deps.secrets,
       loadPipelineConfig(env).statusApis,
     ),
+  };
+}
+
+/** ReportStatus's ports: the pipeline's, plus the pipelines as deployed (DescribeStateMachine). */
+export function awsReportDeps(o11y: Observability, env: NodeJS.ProcessEnv = process.env): ReportDeps {
+  return {
+    ...awsPipelineDeps(o11y, env),
+    pipelines: new StateMachinePipelines(traced(o11y.tracer, new SFNClient({}))),
   };
 }
