@@ -678,7 +678,7 @@ describe('pipeline runs', () => {
     it('records a failure on the run and reports it on the commit', async () => {
       const plan = resolvePlan(planRequest(sourceEvent()));
       await f.runs.create(plan, 'RUNNING', f.now);
-      const summary = await recordFailure(
+      await recordFailure(
         f.deps,
         plan,
         'gates',
