@@ -2,10 +2,10 @@ import { ReportStepInputSchema } from '../../events';
 import { stepHandler } from '../../shared/lambda/step-handler';
 import { observability } from '../../shared/observability';
 import { finishRun } from '../../shared/pipelines/finish';
-import { awsReportDeps } from '../../shared/pipelines/wiring';
+import { awsAuthorityDeps } from '../../shared/pipelines/wiring';
 
 const o11y = observability();
-const deps = awsReportDeps(o11y);
+const deps = awsAuthorityDeps(o11y);
 
 /** ReportStatus: the commit status back to the provider, and the run closed, as its record says. */
 export const handler = stepHandler(o11y, ReportStepInputSchema, ({ plan, outcome, execution }) =>

@@ -21,9 +21,8 @@ import { HttpCommitStatusReporter } from '../status/reporter';
 import { DynamoDbDeliveryStore } from '../webhooks/deliveries';
 import { StateMachinePipelines } from './aws';
 import { loadPipelineConfig, PIPELINE_ENV } from './env';
-import type { ReportDeps } from './finish';
 import { ConnectionHistoryPort } from './history-port';
-import type { PipelineDeps } from './ports';
+import type { DeployedPipelines, PipelineDeps } from './ports';
 import type { ResolveDeps } from './start';
 
 /** Wires the pipeline steps' ports to AWS: SDK clients built once per cold start. */
@@ -67,8 +66,14 @@ export function awsResolveDeps(o11y: Observability, env: NodeJS.ProcessEnv = pro
   };
 }
 
-/** ReportStatus's ports: the pipeline's, plus the pipelines as deployed (DescribeStateMachine). */
-export function awsReportDeps(o11y: Observability, env: NodeJS.ProcessEnv = process.env): ReportDeps {
+/**
+ * The ports of a step that reads who may approve now (ReportStatus, RequestApproval): the
+ * pipeline's, plus the pipelines as deployed (DescribeStateMachine).
+ */
+export function awsAuthorityDeps(
+  o11y: Observability,
+  env: NodeJS.ProcessEnv = process.env,
+): PipelineDeps & { readonly pipelines: DeployedPipelines } {
   return {
     ...awsPipelineDeps(o11y, env),
     pipelines: new StateMachinePipelines(traced(o11y.tracer, new SFNClient({}))),

@@ -136,8 +136,9 @@ export class PipelineSteps extends Construct {
         resources: [arns.executions],
       }),
     );
-    // Steps that act re-check each counted approver against the pipeline as deployed now (read only).
-    for (const step of [deployRelease, reportStatus])
+    // Steps that act re-check each counted approver against the pipeline as deployed now, and
+    // RequestApproval names today's approvers (read only).
+    for (const step of [deployRelease, reportStatus, requestApproval])
       step.function.addToRolePolicy(
         new PolicyStatement({ actions: ['states:DescribeStateMachine'], resources: [arns.stateMachines] }),
       );
@@ -171,7 +172,7 @@ export class PipelineSteps extends Construct {
     grantReadArtifacts(evaluateGates, props.artifactsKey);
     grantRecordProvenance(recordProvenance, props.artifactsKey, props.provenanceKey);
     props.bus.grantPutEventsTo(requestApproval.function);
-    acknowledgePipelineWildcards(resolvePlan, waitTurn, [deployRelease, reportStatus]);
+    acknowledgePipelineWildcards(resolvePlan, waitTurn, [deployRelease, reportStatus, requestApproval]);
   }
 }
 
@@ -261,7 +262,7 @@ function acknowledgePipelineWildcards(
     Validations.of(reader.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:gantry-pipeline-*]',
       reason:
-        "Reads (DescribeStateMachine only) the deployed configuration of the run's pipeline, any of them, to re-check its approvers; all are named gantry-pipeline-*.",
+        "Reads (DescribeStateMachine only) the deployed configuration of the run's pipeline, any of them, to re-check or name its approvers; all are named gantry-pipeline-*.",
     });
   Validations.of(waitTurn.role).acknowledge({
     id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:gantry-pipeline-*]',

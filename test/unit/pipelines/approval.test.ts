@@ -72,6 +72,26 @@ describe('approvals', () => {
     expect(f.audit.records.filter((r) => r.type === 'approval.requested')).toHaveLength(1);
   });
 
+  it('announces the approvers as the pipeline is deployed now, not the snapshot the run started with', async () => {
+    const name = `runs-${++table}`;
+    client = await createRunsTable(dynamo.endpoint, name);
+    f = pipelineFakes(client, name);
+    const plan = resolvePlan(planRequest(sourceEvent({ branch: 'release/1.0', ref: 'refs/heads/release/1.0' })));
+    await f.runs.create(plan, 'RUNNING', f.now);
+    f.pipelines.deployed = {
+      ...DEFINITION,
+      environments: DEFINITION.environments.map((e) =>
+        e.name === 'prod' ? { ...e, approvers: [PEOPLE.carol, PEOPLE.olga] } : e,
+      ),
+    };
+    await requestApproval(f.deps, plan, 'token-1');
+    expect(plan.approval?.approvers.map((a) => a.identity)).toEqual(['alice', 'bob', 'carol']);
+    expect(f.bus.published[0]?.detail).toMatchObject({ approvers: ['carol', 'olga'] });
+    expect(f.audit.records.find((r) => r.type === 'approval.requested')?.details).toMatchObject({
+      approvers: ['carol', 'olga'],
+    });
+  });
+
   it('refuses the change’s own author or pusher (separation of duties), and nobody outside the groups', async () => {
     const plan = await waitingRun();
     await expect(
@@ -109,6 +129,38 @@ describe('approvals', () => {
       'bob',
       'carol',
     ]);
+  });
+
+  it('counts no approval of someone removed from the group after deciding', async () => {
+    const plan = await waitingRun(2);
+    await expect(
+      decide(f.deps, { runId: plan.runId, principal: ARN('bob'), decision: 'approve', reason: 'ok' }),
+    ).resolves.toEqual({ outcome: 'recorded', approvals: 1, needed: 2 });
+    f.pipelines.deployed = {
+      ...DEFINITION,
+      environments: DEFINITION.environments.map((e) =>
+        e.name === 'prod' ? { ...e, approvers: e.approvers.filter((a) => a.identity !== 'bob') } : e,
+      ),
+    };
+    await expect(
+      decide(f.deps, { runId: plan.runId, principal: CAROL_SESSION, decision: 'approve', reason: 'ok too' }),
+    ).resolves.toEqual({ outcome: 'recorded', approvals: 1, needed: 2 });
+    expect(f.executions.successes).toEqual([]);
+    expect((await f.runs.get(plan.runId))?.approval?.outcome).toBeUndefined();
+  });
+
+  it('asks for as many approvals as the deployed policy requires, when it now requires more', async () => {
+    const plan = await waitingRun(1);
+    f.pipelines.deployed = {
+      ...DEFINITION,
+      environments: DEFINITION.environments.map((e) =>
+        e.name === 'prod' ? { ...e, approval: { ...e.approval, minApprovals: 2 } } : e,
+      ),
+    };
+    await expect(
+      decide(f.deps, { runId: plan.runId, principal: ARN('bob'), decision: 'approve', reason: 'ok' }),
+    ).resolves.toEqual({ outcome: 'recorded', approvals: 1, needed: 2 });
+    expect(f.executions.successes).toEqual([]);
   });
 
   it('fails the waiting task when an approver rejects, and takes no decision after that', async () => {
@@ -542,6 +594,8 @@ describe('approvals', () => {
 
     it('follows the groups as deployed now: a member removed after the run started may no longer approve', async () => {
       const plan = await waiting({ commits: [commit('1', 'dave')], pusher: 'dave', sender: 'dave' });
+      // RequestApproval read the deployed pipeline too (to name its approvers): only decide()'s reading is looked at.
+      f.pipelines.asked.length = 0;
       f.pipelines.deployed = withProdApprovers([PEOPLE.alice, PEOPLE.carol]);
       await expect(refused(tryApprove(plan, ARN('bob')))).resolves.toMatchObject({
         code: 'not_an_approver',
