@@ -55,6 +55,7 @@ export function awsResolveDeps(o11y: Observability, env: NodeJS.ProcessEnv = pro
   const deps = awsPipelineDeps(o11y, env);
   return {
     ...deps,
+    pipelines: new StateMachinePipelines(traced(o11y.tracer, new SFNClient({}))),
     admissions: new DynamoDbDeliveryStore(documentClient(traced(o11y.tracer, new DynamoDBClient({}))), table),
     deployments: new CodeDeployStopper(traced(o11y.tracer, new CodeDeployClient({}))),
     // 5 s per request, two tries, 20 s in all: ResolvePlan (30 s) still records the run if a provider is slow.

@@ -10,6 +10,7 @@ import { cancel, OperatorActionError, type OperatorDeps, retry, rollback } from 
 import { answerOperatorRequest } from '../../../shared/operators/operator-api';
 import { separationConflict } from '../../../shared/pipelines/approval';
 import { resolvePlan } from '../../../shared/pipelines/plan';
+import type { DeployedPipelines, ExecutionPipelines } from '../../../shared/pipelines/ports';
 import { enterLane, resolveRun } from '../../../shared/pipelines/start';
 import { recordProvenance } from '../../../shared/provenance/record';
 import { createRunsTable } from '../../support/aws';
@@ -29,7 +30,7 @@ describe('deploying a run through CodeDeploy', () => {
   let client: DynamoDBClient;
   let f: PipelineFakes;
   let cd: FakeDeployControl;
-  let deps: ReleaseDeps & OperatorDeps;
+  let deps: ReleaseDeps & OperatorDeps & { pipelines: DeployedPipelines & ExecutionPipelines };
   let objects: MemoryVersionedObjects;
   let builds: FakeBuildSource;
   let signer: HmacSigner;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RunPlan, SourceEvent, Trigger } from '../../../events';
+import type { PipelineDefinition, RunPlan, SourceEvent, Trigger } from '../../../events';
 import {
   closeUnplanned,
   describeFailure,
@@ -114,6 +114,46 @@ describe('pipeline runs', () => {
       await expect(resolve(admitted, 'push', lintName)).rejects.toThrow(/is not the one admission names/);
       expect(await f.runs.list({ pipeline: 'widgets' })).toHaveLength(1);
       expect(f.audit.records.filter((r) => r.type === 'security.forged_input')).toHaveLength(7);
+    });
+
+    it('plans for the pipeline its own execution runs, never the one a direct invoke’s payload names', async () => {
+      const admissions = new MemoryAdmissions();
+      const deps = { ...f.deps, admissions };
+      const machine = 'arn:aws:states:us-east-1:123456789012:execution:gantry-pipeline-widgets';
+      const admitted = sourceEvent();
+      admissions.admit(admitted);
+      const name = admissionName(DEFINITION.name, admitted.eventId);
+      const resolve = (pipeline: PipelineDefinition, id = `${machine}:${name}`) =>
+        resolveRun(deps, { pipeline, execution: { id, name }, start: { trigger: 'push', source: admitted } });
+      // The payload's pipeline lets anyone approve nothing and deploy develop to prod.
+      const lax = {
+        ...DEFINITION,
+        environments: DEFINITION.environments.map((e) =>
+          e.name === 'prod' ? { ...e, branches: ['develop'], approval: { ...e.approval, required: false } } : e,
+        ),
+      };
+      await expect(resolve(lax)).rejects.toMatchObject({
+        name: 'Gantry.ForgedInput',
+        message: expect.stringMatching(/input's pipeline widgets differs from the one the state machine of execution .* carries/),
+      });
+      // An execution no pipeline state machine has (a direct invoke makes up the ARN), or a name not the ARN's.
+      await expect(
+        resolve(DEFINITION, `arn:aws:states:us-east-1:123456789012:execution:other:${name}`),
+      ).rejects.toThrow(/runs no pipeline Gantry deployed \(Execution Does Not Exist/);
+      await expect(resolve(DEFINITION, `${machine}:someone-else`)).rejects.toThrow(
+        /execution name .* is not the name in execution/,
+      );
+      expect(await f.runs.list({ pipeline: 'widgets' })).toEqual([]);
+      expect(f.statuses.posted).toEqual([]);
+      const refusals = f.audit.records.filter((r) => r.type === 'security.forged_input');
+      expect(refusals.map((r) => [r.details.step, r.subject.runId, r.subject.pipeline])).toEqual([
+        ['resolve-plan', name, 'widgets'],
+        ['resolve-plan', name, 'widgets'],
+        ['resolve-plan', name, 'widgets'],
+      ]);
+      // The payload the state machine carries is the pipeline it runs: planned.
+      await expect(resolve(DEFINITION)).resolves.toMatchObject({ pipeline: 'widgets', environment: 'dev' });
+      expect(f.pipelines.asked).toEqual([]);
     });
 
     it('records nothing for a change it skips', async () => {
