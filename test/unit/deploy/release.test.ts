@@ -16,7 +16,7 @@ import { recordProvenance } from '../../../shared/provenance/record';
 import { createRunsTable } from '../../support/aws';
 import { FakeDeployControl } from '../../support/deploy-fakes';
 import { MemoryAdmissions, type PipelineFakes, pipelineFakes } from '../../support/pipeline-fakes';
-import { DEFINITION, PEOPLE, planRequest, sourceEvent } from '../../support/plans';
+import { DEFINITION, lambdaTarget, PEOPLE, planRequest, sourceEvent } from '../../support/plans';
 import { FakeBuildSource, HmacSigner, MemoryVersionedObjects } from '../../support/provenance-fakes';
 
 const BUCKET = 'artifacts-bucket';
@@ -317,6 +317,40 @@ describe('deploying a run through CodeDeploy', () => {
       TargetVersion: '3',
     });
     expect(cd.created[1]?.deploymentConfig).toBe('CodeDeployDefault.LambdaAllAtOnce');
+  });
+
+  it('checks the alarms of the group the run recorded, never of a target its input names', async () => {
+    const plan = await devRun();
+    await startDeployment(deps, plan, 'token-1', plan.executionArn);
+    cd.end('d-000000001', 'Succeeded');
+    await onDeploymentEvent(deps, await cd.getDeployment('d-000000001'), plan.runId);
+    const asked: string[] = [];
+    const alarms = cd.groupAlarms.bind(cd);
+    Object.assign(cd, {
+      groupAlarms: async (application: string, group: string) => {
+        asked.push(`${application}/${group}`);
+        return alarms();
+      },
+    });
+    cd.alarms = [{ name: 'gantry-widgets-dev-errors', state: 'ALARM', reason: 'errors > 1%' }];
+    const target = lambdaTarget('dev');
+    const forged: RunPlan = {
+      ...plan,
+      deployTarget: {
+        ...target,
+        application: 'quiet',
+        deploymentGroup: 'quiet',
+        bakeSeconds: 0,
+        lambda: { function: 'someone-else', alias: 'live', artifact: 'x.zip' },
+      },
+    };
+    await expect(checkBake(deps, forged)).rejects.toMatchObject({
+      name: 'Gantry.BakeAlarm',
+      message: expect.stringContaining('during the 5 min bake'),
+    });
+    expect(asked).toEqual(['widgets/dev']);
+    expect(cd.created[1]).toMatchObject({ application: 'widgets', deploymentGroup: 'dev' });
+    expect(JSON.parse(cd.created[1]?.appSpec ?? '{}').Resources[0]).toHaveProperty('widgets-dev');
   });
 
   describe('a Deploy task answered by hand (its token read from the execution history)', () => {

@@ -134,7 +134,9 @@ describe('pipeline runs', () => {
       };
       await expect(resolve(lax)).rejects.toMatchObject({
         name: 'Gantry.ForgedInput',
-        message: expect.stringMatching(/input's pipeline widgets differs from the one the state machine of execution .* carries/),
+        message: expect.stringMatching(
+          /input's pipeline widgets differs from the one the state machine of execution .* carries/,
+        ),
       });
       // An execution no pipeline state machine has (a direct invoke makes up the ARN), or a name not the ARN's.
       await expect(
