@@ -809,6 +809,38 @@ describe('deploying a run through CodeDeploy', () => {
       });
     });
 
+    it('refuse a rollback into an environment the deployed configuration no longer has (it would need no approval), and audit it', async () => {
+      await released('4', '2026-11-23T10:00:00Z');
+      const current = await released('5', '2026-11-23T11:00:00Z');
+      f.pipelines.deployed = { ...DEFINITION, environments: DEFINITION.environments.filter((e) => e.name !== 'dev') };
+      const started = f.executions.started.length;
+      await expect(rollback(deps, { runId: current.runId, principal: OLGA, reason: 'bad' })).rejects.toMatchObject({
+        code: 'not_deployed',
+        message: expect.stringContaining('environment dev is not in pipeline widgets as deployed now'),
+      });
+      f.pipelines.deployed = {
+        ...DEFINITION,
+        environments: DEFINITION.environments.map((e) => (e.name === 'dev' ? { ...e, deploy: null } : e)),
+      };
+      await expect(rollback(deps, { runId: current.runId, principal: OLGA, reason: 'bad' })).rejects.toThrow(
+        /environment dev deploys nothing in pipeline widgets as deployed now/,
+      );
+      expect(f.executions.started).toHaveLength(started);
+      const response = await answerOperatorRequest(deps, {
+        httpMethod: 'POST',
+        resource: '/rollbacks',
+        pathParameters: null,
+        body: JSON.stringify({ runId: current.runId, reason: 'bad' }),
+        isBase64Encoded: false,
+        requestContext: { identity: { userArn: OLGA } },
+      } as unknown as APIGatewayProxyEvent);
+      expect(response.statusCode).toBe(409);
+      expect(f.audit.records.filter((r) => r.type === 'operator.refused').at(-1)).toMatchObject({
+        outcome: 'rejected',
+        details: expect.objectContaining({ code: 'not_deployed', reason: expect.stringContaining('deploys nothing') }),
+      });
+    });
+
     it('cancel a deploying run by stopping its deployment, which fails the run with the operator’s reason', async () => {
       const plan = await devRun();
       await startDeployment(deps, plan, 'token-1', plan.executionArn);
