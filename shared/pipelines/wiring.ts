@@ -21,6 +21,7 @@ import { HttpCommitStatusReporter } from '../status/reporter';
 import { DynamoDbDeliveryStore } from '../webhooks/deliveries';
 import { StateMachinePipelines } from './aws';
 import { loadPipelineConfig, PIPELINE_ENV } from './env';
+import type { FailureDeps } from './finish';
 import { ConnectionHistoryPort } from './history-port';
 import type { DeployedPipelines, PipelineDeps } from './ports';
 import type { ResolveDeps } from './start';
@@ -78,5 +79,13 @@ export function awsAuthorityDeps(
   return {
     ...awsPipelineDeps(o11y, env),
     pipelines: new StateMachinePipelines(traced(o11y.tracer, new SFNClient({}))),
+  };
+}
+
+/** RecordFailure's ports: the pipeline's, plus CodeDeploy to stop a deployment a hand-made failure left running. */
+export function awsFailureDeps(o11y: Observability, env: NodeJS.ProcessEnv = process.env): FailureDeps {
+  return {
+    ...awsPipelineDeps(o11y, env),
+    deployments: new CodeDeployStopper(traced(o11y.tracer, new CodeDeployClient({}))),
   };
 }

@@ -9,6 +9,7 @@ import { checkBake, reconcileDeployment } from '../../../shared/deploy/verify';
 import { cancel, OperatorActionError, type OperatorDeps, retry, rollback } from '../../../shared/operators/actions';
 import { answerOperatorRequest } from '../../../shared/operators/operator-api';
 import { separationConflict } from '../../../shared/pipelines/approval';
+import { recordFailure } from '../../../shared/pipelines/finish';
 import { resolvePlan } from '../../../shared/pipelines/plan';
 import type { DeployedPipelines, ExecutionPipelines } from '../../../shared/pipelines/ports';
 import { enterLane, resolveRun } from '../../../shared/pipelines/start';
@@ -317,6 +318,56 @@ describe('deploying a run through CodeDeploy', () => {
       TargetVersion: '3',
     });
     expect(cd.created[1]?.deploymentConfig).toBe('CodeDeployDefault.LambdaAllAtOnce');
+  });
+
+  describe('a Deploy task failed by hand (SendTaskFailure with its token)', () => {
+    it('stops the deployment still running before the lane can be handed on, and says the failure was not Gantry’s', async () => {
+      const plan = await devRun();
+      await startDeployment(deps, plan, 'token-1', plan.executionArn);
+      const failure = { Error: 'Gantry.DeploymentFailed', Cause: 'alarm fired, all fine, free the lane' };
+      const summary = await recordFailure({ ...deps, deployments: cd }, plan, 'deploy', failure, plan.executionArn);
+      expect(cd.stopped).toEqual(['d-000000001']);
+      expect(summary).toMatchObject({
+        stage: 'deploy',
+        error: 'Gantry.ForgedInput',
+        reason: expect.stringContaining(
+          'not answered by Gantry (its answer said «Gantry.DeploymentFailed: alarm fired, all fine, free the lane»); Gantry stopped the deployment',
+        ),
+      });
+      const run = await f.runs.get(plan.runId);
+      expect(run).toMatchObject({ status: 'FAILED', failure: { reason: summary.reason } });
+      expect(run?.deployment).toMatchObject({ status: 'stopped', rolledBack: true });
+      expect(f.audit.records.filter((r) => r.type === 'security.forged_input')).toEqual([
+        expect.objectContaining({ details: expect.objectContaining({ step: 'record-failure' }) }),
+      ]);
+      // CodeDeploy's Stopped event that follows records the rollback (its token is dead by then), and the run stays FAILED.
+      cd.end('d-000000001', 'Stopped', null, true);
+      await onDeploymentEvent(deps, await cd.getDeployment('d-000000001'), plan.runId);
+      expect(f.audit.records.filter((r) => r.type === 'deploy.rolled_back')).toHaveLength(1);
+      expect((await f.runs.get(plan.runId))?.status).toBe('FAILED');
+    });
+
+    it('fails closed when it cannot stop the deployment: the run stays active, so its lane is not handed on', async () => {
+      const plan = await devRun();
+      await startDeployment(deps, plan, 'token-1', plan.executionArn);
+      const failure = { Error: 'X', Cause: 'y' };
+      await expect(recordFailure(deps, plan, 'deploy', failure, plan.executionArn)).rejects.toThrow(/cannot stop it/);
+      expect((await f.runs.get(plan.runId))?.status).toBe('RUNNING');
+    });
+
+    it('believes a failure Gantry closed on the record, in the record’s words, not the answer’s', async () => {
+      const plan = await devRun();
+      await startDeployment(deps, plan, 'token-1', plan.executionArn);
+      cd.end('d-000000001', 'Failed', 'One or more alarms have been activated', true);
+      await onDeploymentEvent(deps, await cd.getDeployment('d-000000001'), plan.runId);
+      const failure = { Error: 'Gantry.DeploymentFailed', Cause: 'words from elsewhere' };
+      const summary = await recordFailure({ ...deps, deployments: cd }, plan, 'deploy', failure, plan.executionArn);
+      expect(summary.reason).toBe(
+        'deployment failed: deployment d-000000001 failed, traffic rolled back to version 3: One or more alarms have been activated',
+      );
+      expect(cd.stopped).toEqual([]);
+      expect(f.audit.records.filter((r) => r.type === 'security.forged_input')).toEqual([]);
+    });
   });
 
   it('checks the alarms of the group the run recorded, never of a target its input names', async () => {

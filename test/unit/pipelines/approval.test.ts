@@ -3,6 +3,7 @@ import type { EligibleApprover, PipelineDefinition, RunPlan, SourceEvent } from 
 import { type RunningDynalite, startDynalite } from '../../../local/dynamodb/dynalite';
 import { HistoryError, type RangeCommit } from '../../../shared/history/types';
 import { DecisionError, decide, requestApproval } from '../../../shared/pipelines/approval';
+import { recordFailure } from '../../../shared/pipelines/finish';
 import { completeParticipants } from '../../../shared/pipelines/participants';
 import { resolvePlan } from '../../../shared/pipelines/plan';
 import type { ChangeHistory, ChangeRangeRequest } from '../../../shared/pipelines/ports';
@@ -179,6 +180,33 @@ describe('approvals', () => {
     await expect(
       refused(decide(f.deps, { runId: plan.runId, principal: CAROL_SESSION, decision: 'approve', reason: 'late' })),
     ).resolves.toMatchObject({ code: 'already_decided' });
+  });
+
+  it('records an Approval task failed by hand as such, and a rejection in the words decide() recorded', async () => {
+    const plan = await waitingRun();
+    // SendTaskFailure with the token from the execution's history, in words that pass for a rejection.
+    const forged = { Error: 'Gantry.ApprovalRejected', Cause: 'rejected by bob: policy says so' };
+    const summary = await recordFailure(f.deps, plan, 'approval', forged, plan.executionArn);
+    expect(summary).toMatchObject({
+      error: 'Gantry.ForgedInput',
+      reason: expect.stringContaining(
+        'not answered by Gantry (its answer said «Gantry.ApprovalRejected: rejected by bob: policy says so»)',
+      ),
+    });
+    expect((await f.runs.get(plan.runId))?.failure?.reason).toBe(summary.reason);
+    expect(f.audit.records.filter((r) => r.type === 'security.forged_input')).toEqual([
+      expect.objectContaining({ details: expect.objectContaining({ step: 'record-failure' }) }),
+    ]);
+
+    const rejected = await waitingRun();
+    await decide(f.deps, { runId: rejected.runId, principal: ARN('bob'), decision: 'reject', reason: 'not today' });
+    const told = { Error: 'Gantry.ApprovalRejected', Cause: 'other words' };
+    await expect(recordFailure(f.deps, rejected, 'approval', told, rejected.executionArn)).resolves.toEqual({
+      stage: 'approval',
+      error: 'Gantry.ApprovalRejected',
+      reason: 'rejected by bob: not today',
+    });
+    expect(f.audit.records.filter((r) => r.type === 'security.forged_input')).toEqual([]);
   });
 
   it('refuses decisions after the deadline and closes the request as expired', async () => {
