@@ -128,13 +128,13 @@ export class PipelineSteps extends Construct {
       recordFailure,
       deployRelease,
     } = this.functions;
+    resolvePlan.function.addToRolePolicy(
+      new PolicyStatement({ actions: ['states:StopExecution'], resources: [arns.executions] }),
+    );
     // DescribeStateMachineForExecution: the pipeline a run is planned for is the one its own
     // execution runs, never the one a direct invoke's payload names.
     resolvePlan.function.addToRolePolicy(
-      new PolicyStatement({
-        actions: ['states:StopExecution', 'states:DescribeStateMachineForExecution'],
-        resources: [arns.executions],
-      }),
+      new PolicyStatement({ actions: ['states:DescribeStateMachineForExecution'], resources: [arns.executions] }),
     );
     // Steps that act re-check each counted approver against the pipeline as deployed now, and
     // RequestApproval names today's approvers (read only).
