@@ -109,6 +109,13 @@ export const DeployedOutputSchema = z.object({
 });
 export type DeployedOutput = z.infer<typeof DeployedOutputSchema>;
 
+/**
+ * BakeUntil's answer: when the bake ends, from the run record (when Gantry closed the deployment
+ * as succeeded, plus the target's bake time), never from when the Deploy task was answered.
+ */
+export const BakeStartSchema = z.object({ until: z.string() });
+export type BakeStart = z.infer<typeof BakeStartSchema>;
+
 /** CheckAlarms' answer at the end of a quiet bake: the deployment group's alarms it checked. */
 export const BakeCheckSchema = z.object({ alarms: z.array(z.string()) });
 export type BakeCheck = z.infer<typeof BakeCheckSchema>;
@@ -156,6 +163,8 @@ export const PipelineStateSchema = z.object({
   deployment: z.union([DeployedOutputSchema, invoked(DeployedOutputSchema)]).optional(),
   /** Deploy <environment>'s Catch of States.Timeout (then Reconcile). */
   deployTimeout: StateFailureSchema.optional(),
+  /** BakeUntil <environment>: when the bake ends, as the record says. */
+  bakeUntil: invoked(BakeStartSchema).optional(),
   /** CheckAlarms <environment>. */
   bake: invoked(BakeCheckSchema).optional(),
   /** Any stage's Catch, or GatesFailed (the gates' reasons, as JSON, in `Cause`). */
@@ -269,5 +278,11 @@ export const DeployStepInputSchema = z.object({
   execution: ExecutionIdSchema,
 });
 
-/** After the deploy: reconcile a timed-out wait, or check the alarms at the end of the bake. */
-export const DeployCheckInputSchema = z.object({ plan: RunPlanSchema, check: z.enum(['reconcile', 'bake']) });
+/**
+ * After the deploy: reconcile a timed-out wait, say when the bake ends (`bake-start`), or check
+ * the alarms at the end of the bake.
+ */
+export const DeployCheckInputSchema = z.object({
+  plan: RunPlanSchema,
+  check: z.enum(['reconcile', 'bake-start', 'bake']),
+});

@@ -1,4 +1,4 @@
-import type { BakeCheck, DeployedOutput, RunPlan } from '../../events';
+import type { BakeCheck, BakeStart, DeployedOutput, RunPlan } from '../../events';
 import { runFact } from '../audit/audit';
 import { deploymentRolledBack, publishNotification } from '../notify/publish';
 import { ForgedInputError, recordForgedInput } from '../pipelines/ownership';
@@ -40,6 +40,20 @@ export async function reconcileDeployment(deps: DeployDeps, plan: RunPlan): Prom
   const reason = `no deployment state-change event within ${Math.round(target.timeoutSeconds / 60)} min (CodeDeploy said ${info.status}); stopped and rolled back`;
   await recordOutcome(deps, plan, deployment, { ...info, status: 'Stopped', error: reason, rolledBack: true });
   throw new DeployError('Gantry.DeploymentTimedOut', reason);
+}
+
+/**
+ * BakeUntil, before the bake's Wait: when the bake ends, counted from when Gantry closed the
+ * deployment as succeeded on the record, never from when the Deploy task was answered. A token
+ * answered by hand before the deployment ended is refused here, before any bake.
+ */
+export async function bakeUntil(deps: DeployDeps, input: RunPlan): Promise<BakeStart> {
+  const { run, deployment } = await requireDeployed(deps, input, await deps.runs.get(input.runId));
+  const target = requireTarget(run.plan);
+  const from = Date.parse(deployment.endedAt ?? '');
+  if (Number.isNaN(from))
+    throw new DeployError('Gantry.DeploymentFailed', `run ${run.runId}'s deployment has no end on record`);
+  return { until: new Date(from + target.bakeSeconds * 1000).toISOString() };
 }
 
 /**

@@ -421,7 +421,7 @@ export function approvalFragment(
 
 /**
  * Deploy? → the environment's Deploy (.waitForTaskToken: CodeDeploy's state-change event answers
- * it, so a long canary costs no transitions) → Bake (Wait) → CheckAlarms → `next`. A Deploy that
+ * it, so a long canary costs no transitions) → BakeUntil → Bake (Wait until then) → CheckAlarms → `next`. A Deploy that
  * hears nothing until its timeout goes to Reconcile, which asks CodeDeploy once. One set of states
  * per environment with a target: each timeout and bake time is static.
  */
@@ -469,9 +469,25 @@ export function deployFragment(
     );
     failures.catchInto(check, 'deploy');
     check.next(next);
+    // The bake ends at a time the run record gives (the deployment's end plus the bake), not a
+    // duration counted from the Deploy task's answer, which anyone with its token can send early.
+    const until = invoke(
+      scope,
+      `BakeUntil ${env}`,
+      steps.deployVerify,
+      { 'plan.$': PLAN, check: 'bake-start' },
+      statePath('bakeUntil'),
+    );
+    failures.catchInto(until, 'deploy');
     const bake =
       target.bakeSeconds > 0
-        ? new Wait(scope, `Bake ${env}`, { time: WaitTime.duration(Duration.seconds(target.bakeSeconds)) }).next(check)
+        ? until
+            .next(
+              new Wait(scope, `Bake ${env}`, {
+                time: WaitTime.timestampPath(statePath('bakeUntil', 'value', 'until')),
+              }),
+            )
+            .next(check)
         : check;
     deploy.next(bake);
     reconcile.next(bake);

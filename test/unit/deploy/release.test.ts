@@ -5,7 +5,7 @@ import { type RunningDynalite, startDynalite } from '../../../local/dynamodb/dyn
 import { deploymentDescription, runIdOf } from '../../../shared/deploy/appspec';
 import { DeploymentNotYetRecorded, onDeploymentEvent } from '../../../shared/deploy/events';
 import { type ReleaseDeps, startDeployment } from '../../../shared/deploy/release';
-import { checkBake, reconcileDeployment } from '../../../shared/deploy/verify';
+import { bakeUntil, checkBake, reconcileDeployment } from '../../../shared/deploy/verify';
 import { cancel, OperatorActionError, type OperatorDeps, retry, rollback } from '../../../shared/operators/actions';
 import { answerOperatorRequest } from '../../../shared/operators/operator-api';
 import { separationConflict } from '../../../shared/pipelines/approval';
@@ -420,6 +420,28 @@ describe('deploying a run through CodeDeploy', () => {
         }),
       ]);
     }
+
+    it('starts no bake while CodeDeploy is still shifting traffic: the bake’s end comes from the record, refused here', async () => {
+      const plan = await devRun();
+      await startDeployment(deps, plan, 'token-1', plan.executionArn);
+      // SendTaskSuccess on the Deploy token at once: the state machine goes on to BakeUntil.
+      await expect(bakeUntil(deps, plan)).rejects.toMatchObject({
+        name: 'Gantry.ForgedInput',
+        message: expect.stringContaining('deployment is in_progress, not succeeded'),
+      });
+      expect(f.audit.records.filter((r) => r.type === 'security.forged_input')).toHaveLength(1);
+    });
+
+    it('bakes until the deployment’s recorded end plus the bake time, however early or late the token was answered', async () => {
+      const plan = await devRun();
+      await startDeployment(deps, plan, 'token-1', plan.executionArn);
+      f.now = new Date('2026-11-23T10:07:00.000Z');
+      cd.end('d-000000001', 'Succeeded');
+      await onDeploymentEvent(deps, await cd.getDeployment('d-000000001'), plan.runId);
+      f.now = new Date('2026-11-23T10:30:00.000Z');
+      const forged = { ...plan, deployTarget: { ...lambdaTarget('dev'), bakeSeconds: 0 } };
+      await expect(bakeUntil(deps, forged)).resolves.toEqual({ until: '2026-11-23T10:12:00.000Z' });
+    });
 
     it('does not count while CodeDeploy is still shifting traffic', async () => {
       const plan = await devRun();
