@@ -139,6 +139,11 @@ export async function finishRun(
   if ('refused' in owned) return;
   const { run } = owned;
   if (claimed === 'success') await requireAdmitted(deps, run, executionArn, 'report-status');
+  if (claimed === 'failure' && (run.status === 'SUCCEEDED' || run.status === 'CANCELLED')) {
+    // Its final word is already said (a step after ReportSuccess failed, or an operator cancelled): it stands.
+    deps.logger.warn('failure not reported: the run has ended otherwise', { runId: run.runId, status: run.status });
+    return;
+  }
   const why =
     claimed === 'success'
       ? await successShortfall(deps, run)

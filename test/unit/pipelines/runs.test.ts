@@ -630,6 +630,13 @@ describe('pipeline runs', () => {
         });
         expect(f.statuses.posted).toEqual([]);
         expect(f.audit.records.map((r) => r.type)).toEqual(['security.forged_input']);
+        // A run that already ended otherwise keeps its final word, and nobody is accused.
+        const ended = resolvePlan(planRequest(sourceEvent()));
+        await f.runs.create(ended, 'RUNNING', f.now);
+        await f.runs.setStatus(ended.runId, 'SUCCEEDED', f.now);
+        await finishRun(f.deps, ended, 'failure', ended.executionArn);
+        expect(f.statuses.posted).toEqual([]);
+        expect(f.audit.records.map((r) => r.type)).toEqual(['security.forged_input']);
         const failure = { stage: 'build', error: 'Gantry.BuildFailed', reason: 'build FAILED in BUILD' };
         await f.runs.setStatus(plan.runId, 'FAILED', f.now, { failure });
         await finishRun(f.deps, plan, 'failure', plan.executionArn);
