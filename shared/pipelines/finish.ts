@@ -131,31 +131,30 @@ export type ReportDeps = PipelineDeps & { readonly pipelines: DeployedPipelines 
 export async function finishRun(
   deps: ReportDeps,
   input: RunPlan,
-  claimed: 'success' | 'failure',
+  outcome: 'success' | 'failure',
   executionArn: string,
 ): Promise<void> {
   const owned = await runOfExecution(deps, input, executionArn, 'report-status');
   // A forged execution posts nothing and closes nothing: it is recorded, then ends.
   if ('refused' in owned) return;
   const { run } = owned;
-  if (claimed === 'success') await requireAdmitted(deps, run, executionArn, 'report-status');
-  if (claimed === 'failure' && (run.status === 'SUCCEEDED' || run.status === 'CANCELLED')) {
+  if (outcome === 'success') await requireAdmitted(deps, run, executionArn, 'report-status');
+  if (outcome === 'failure' && (run.status === 'SUCCEEDED' || run.status === 'CANCELLED')) {
     // Its final word is already said (a step after ReportSuccess failed, or an operator cancelled): it stands.
     deps.logger.warn('failure not reported: the run has ended otherwise', { runId: run.runId, status: run.status });
     return;
   }
   const why =
-    claimed === 'success'
+    outcome === 'success'
       ? await successShortfall(deps, run)
       : run.status !== 'FAILED'
         ? `run ${run.runId} is ${run.status}: no failure is on its record`
         : null;
   if (why !== null) {
-    const reason = `report-status was asked to report ${claimed}, but ${why}`;
+    const reason = `report-status was asked to report ${outcome}, but ${why}`;
     await recordForgedInput(deps, input, run, executionArn, 'report-status', reason);
     throw new ForgedInputError(reason);
   }
-  const outcome = claimed;
   const failure = run.failure ?? unknownFailure;
   const plan = run.plan;
   const now = deps.clock();
