@@ -206,10 +206,15 @@ export const PlanOnlyInputSchema = z.object({ plan: RunPlanSchema });
 
 export const TokenStepInputSchema = z.object({ plan: RunPlanSchema, taskToken: z.string().min(1) });
 
-export const GatesStepInputSchema = z.object({ plan: RunPlanSchema, build: BuildResultSchema });
-
 /** `$$.Execution.Id`: set by Step Functions from the context object, never by the input. */
 const ExecutionIdSchema = z.string().min(1);
+
+/** EvaluateGates: the build to evaluate, checked against the build RecordProvenance attested for the run. */
+export const GatesStepInputSchema = z.object({
+  plan: RunPlanSchema,
+  build: BuildResultSchema,
+  execution: ExecutionIdSchema,
+});
 
 /** RecordProvenance: the build's id only; everything else is read from CodeBuild and the run record. */
 export const ProvenanceStepInputSchema = z.object({

@@ -174,7 +174,7 @@ describe('the widgets pipeline state machine', () => {
 
   it('evaluates gates and takes the failure path with the reasons when they fail', () => {
     expect(state('EvaluateGates')).toMatchObject({
-      Parameters: { Payload: { 'plan.$': '$.plan', 'build.$': '$.build' } },
+      Parameters: { Payload: { 'plan.$': '$.plan', 'build.$': '$.build', 'execution.$': '$$.Execution.Id' } },
       ResultPath: '$.gates',
       Next: 'GatesPassed?',
     });

@@ -365,7 +365,7 @@ export function gatesFragment(scope: Construct, steps: Steps, failures: FailureP
     scope,
     'EvaluateGates',
     steps.evaluateGates,
-    { 'plan.$': PLAN, 'build.$': statePath('build') },
+    { 'plan.$': PLAN, 'build.$': statePath('build'), 'execution.$': '$$.Execution.Id' },
     statePath('gates'),
   );
   failures.catchInto(gates, 'gates');
