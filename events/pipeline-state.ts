@@ -209,6 +209,9 @@ export const TokenStepInputSchema = z.object({ plan: RunPlanSchema, taskToken: z
 /** `$$.Execution.Id`: set by Step Functions from the context object, never by the input. */
 const ExecutionIdSchema = z.string().min(1);
 
+/** RequestApproval (.waitForTaskToken): the plan (a pointer; the step re-reads the run), its token and execution. */
+export const ApprovalStepInputSchema = TokenStepInputSchema.extend({ execution: ExecutionIdSchema });
+
 /** EvaluateGates: the build to evaluate, checked against the build RecordProvenance attested for the run. */
 export const GatesStepInputSchema = z.object({
   plan: RunPlanSchema,

@@ -3,6 +3,7 @@ import { runFact } from '../audit/audit';
 import { approvalRequested, publishNotification } from '../notify/publish';
 import { subjectOf } from '../runs/subjects';
 import { AuthorityUnavailable, approverOf, authorityOver, namesOf } from './authority';
+import { ForgedInputError, recordForgedInput, runOfExecution } from './ownership';
 import type { DeployedPipelines, PipelineDeps } from './ports';
 
 /** Why a decision was refused; each code maps to one HTTP status in the operator API. */
@@ -47,7 +48,13 @@ export type DecisionOutcome =
  * Approval step: parks the run's task token with the run and says who may decide until when:
  * the approvers as the pipeline is deployed now, whose decisions are the ones that count.
  */
-export async function requestApproval(deps: DecisionDeps, plan: RunPlan, taskToken: string): Promise<void> {
+export async function requestApproval(
+  deps: DecisionDeps,
+  input: RunPlan,
+  taskToken: string,
+  executionArn: string,
+): Promise<void> {
+  const plan = await waitingRun(deps, input, executionArn);
   if (plan.approval === null) throw new Error(`run ${plan.runId} needs no approval`);
   const approvers = await currentApprovers(deps, plan);
   const now = deps.clock();
@@ -86,6 +93,25 @@ export async function requestApproval(deps: DecisionDeps, plan: RunPlan, taskTok
     deadline,
     approvers: detail.approvers,
   });
+}
+
+/**
+ * The run an Approval step may park a token on: this execution's, running, its request not yet
+ * decided. A direct invoke could otherwise swap in a token of its own, or reopen a closed request.
+ */
+async function waitingRun(deps: DecisionDeps, input: RunPlan, executionArn: string): Promise<RunPlan> {
+  const owned = await runOfExecution(deps, input, executionArn, 'request-approval');
+  if ('refused' in owned) throw new ForgedInputError(`approval refused: ${owned.refused}`);
+  const { run } = owned;
+  const why =
+    run.status !== 'RUNNING'
+      ? `run ${run.runId} is ${run.status}, not RUNNING`
+      : run.approval?.outcome !== undefined
+        ? `run ${run.runId}'s approval was already ${run.approval.outcome}`
+        : null;
+  if (why === null) return run.plan;
+  await recordForgedInput(deps, input, run, executionArn, 'request-approval', why);
+  throw new ForgedInputError(`approval refused: ${why}`);
 }
 
 /**

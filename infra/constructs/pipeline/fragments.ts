@@ -184,7 +184,11 @@ function invokeWithToken(
   return retryThrottling(
     new LambdaInvoke(scope, id, {
       lambdaFunction: fn.function,
-      payload: TaskInput.fromObject({ 'plan.$': PLAN, taskToken: JsonPath.taskToken }),
+      payload: TaskInput.fromObject({
+        'plan.$': PLAN,
+        taskToken: JsonPath.taskToken,
+        'execution.$': '$$.Execution.Id',
+      }),
       integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
       taskTimeout: timeout,
       resultPath: resultPath ?? JsonPath.DISCARD,

@@ -54,7 +54,7 @@ describe('approvals', () => {
       planRequest(sourceEvent({ branch: 'release/1.0', ref: 'refs/heads/release/1.0' }), 'push', definition),
     );
     await f.runs.create(plan, 'RUNNING', f.now);
-    await requestApproval(f.deps, plan, 'token-1');
+    await requestApproval(f.deps, plan, 'token-1', plan.executionArn);
     return plan;
   }
 
@@ -68,7 +68,7 @@ describe('approvals', () => {
     ]);
     expect(f.audit.records.map((r) => r.type)).toContain('approval.requested');
     // A retried RequestApproval step parks its new token and records the request no second time.
-    await requestApproval(f.deps, plan, 'token-2');
+    await requestApproval(f.deps, plan, 'token-2', plan.executionArn);
     expect((await f.runs.get(plan.runId))?.approval?.taskToken).toBe('token-2');
     expect(f.audit.records.filter((r) => r.type === 'approval.requested')).toHaveLength(1);
   });
@@ -85,12 +85,30 @@ describe('approvals', () => {
         e.name === 'prod' ? { ...e, approvers: [PEOPLE.carol, PEOPLE.olga] } : e,
       ),
     };
-    await requestApproval(f.deps, plan, 'token-1');
+    await requestApproval(f.deps, plan, 'token-1', plan.executionArn);
     expect(plan.approval?.approvers.map((a) => a.identity)).toEqual(['alice', 'bob', 'carol']);
     expect(f.bus.published[0]?.detail).toMatchObject({ approvers: ['carol', 'olga'] });
     expect(f.audit.records.find((r) => r.type === 'approval.requested')?.details).toMatchObject({
       approvers: ['carol', 'olga'],
     });
+  });
+
+  it('parks no token a direct invoke hands it: not for another execution’s run, nor a run already decided', async () => {
+    const plan = await waitingRun();
+    const forged = `${plan.executionArn}-forged`;
+    await expect(requestApproval(f.deps, plan, 'attacker-token', forged)).rejects.toMatchObject({
+      name: 'Gantry.ForgedInput',
+      message: expect.stringContaining('belongs to execution'),
+    });
+    await decide(f.deps, { runId: plan.runId, principal: ARN('bob'), decision: 'approve', reason: 'ok' });
+    await expect(requestApproval(f.deps, plan, 'attacker-token', plan.executionArn)).rejects.toThrow(
+      /approval was already approved/,
+    );
+    expect((await f.runs.get(plan.runId))?.approval).toMatchObject({ taskToken: 'token-1', outcome: 'approved' });
+    expect(f.audit.records.filter((r) => r.type === 'security.forged_input').map((r) => r.details.step)).toEqual([
+      'request-approval',
+      'request-approval',
+    ]);
   });
 
   it('refuses the change’s own author or pusher (separation of duties), and nobody outside the groups', async () => {
@@ -269,7 +287,7 @@ describe('approvals', () => {
       const planned = await completeParticipants(f.deps, resolvePlan(planRequest(source)), source);
       const plan = rollback ? { ...planned, trigger: 'rollback' as const, rollback } : planned;
       await f.runs.create(plan, 'RUNNING', f.now);
-      await requestApproval(f.deps, plan, 'token-sod');
+      await requestApproval(f.deps, plan, 'token-sod', plan.executionArn);
       return plan;
     }
     const tryApprove = (plan: RunPlan, principal: string) =>
@@ -367,7 +385,7 @@ describe('approvals', () => {
         const source = sourceEvent({ branch: 'release/2.0', ref: 'refs/heads/release/2.0', ...change });
         const plan = await completeParticipants({ ...f.deps, history }, resolvePlan(planRequest(source)), source);
         await f.runs.create(plan, 'RUNNING', f.now);
-        await requestApproval(f.deps, plan, 'token-listed');
+        await requestApproval(f.deps, plan, 'token-listed', plan.executionArn);
         return plan;
       }
 
@@ -564,7 +582,7 @@ describe('approvals', () => {
         expect(history.asked).toEqual([expect.objectContaining({ before: released, after: head })]);
         expect(plan.change).toMatchObject({ incomplete: null, listedBy: 'provider' });
         await f.runs.create(plan, 'RUNNING', f.now);
-        await requestApproval(f.deps, plan, 'token-since');
+        await requestApproval(f.deps, plan, 'token-since', plan.executionArn);
         await expect(refused(tryApprove(plan, ARN('bob')))).resolves.toMatchObject({
           message: expect.stringMatching(/bob wrote or committed a commit of this change/),
         });
@@ -660,7 +678,7 @@ describe('approvals', () => {
         ),
       );
       await f.runs.create(plan, 'RUNNING', f.now);
-      await requestApproval(f.deps, plan, 'token-id');
+      await requestApproval(f.deps, plan, 'token-id', plan.executionArn);
       return plan;
     }
     const SSO = 'arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Releasers_0123456789abcdef';
