@@ -109,6 +109,13 @@ export const DeployedOutputSchema = z.object({
 });
 export type DeployedOutput = z.infer<typeof DeployedOutputSchema>;
 
+/**
+ * BakeUntil's answer: when the bake ends, from the run record (when Gantry closed the deployment
+ * as succeeded, plus the target's bake time), never from when the Deploy task was answered.
+ */
+export const BakeStartSchema = z.object({ until: z.string() });
+export type BakeStart = z.infer<typeof BakeStartSchema>;
+
 /** CheckAlarms' answer at the end of a quiet bake: the deployment group's alarms it checked. */
 export const BakeCheckSchema = z.object({ alarms: z.array(z.string()) });
 export type BakeCheck = z.infer<typeof BakeCheckSchema>;
@@ -156,6 +163,8 @@ export const PipelineStateSchema = z.object({
   deployment: z.union([DeployedOutputSchema, invoked(DeployedOutputSchema)]).optional(),
   /** Deploy <environment>'s Catch of States.Timeout (then Reconcile). */
   deployTimeout: StateFailureSchema.optional(),
+  /** BakeUntil <environment>: when the bake ends, as the record says. */
+  bakeUntil: invoked(BakeStartSchema).optional(),
   /** CheckAlarms <environment>. */
   bake: invoked(BakeCheckSchema).optional(),
   /** Any stage's Catch, or GatesFailed (the gates' reasons, as JSON, in `Cause`). */
@@ -197,10 +206,18 @@ export const PlanOnlyInputSchema = z.object({ plan: RunPlanSchema });
 
 export const TokenStepInputSchema = z.object({ plan: RunPlanSchema, taskToken: z.string().min(1) });
 
-export const GatesStepInputSchema = z.object({ plan: RunPlanSchema, build: BuildResultSchema });
-
 /** `$$.Execution.Id`: set by Step Functions from the context object, never by the input. */
 const ExecutionIdSchema = z.string().min(1);
+
+/** RequestApproval (.waitForTaskToken): the plan (a pointer; the step re-reads the run), its token and execution. */
+export const ApprovalStepInputSchema = TokenStepInputSchema.extend({ execution: ExecutionIdSchema });
+
+/** EvaluateGates: the build to evaluate, checked against the build RecordProvenance attested for the run. */
+export const GatesStepInputSchema = z.object({
+  plan: RunPlanSchema,
+  build: BuildResultSchema,
+  execution: ExecutionIdSchema,
+});
 
 /** RecordProvenance: the build's id only; everything else is read from CodeBuild and the run record. */
 export const ProvenanceStepInputSchema = z.object({
@@ -232,6 +249,10 @@ export const UnplannedFailureInputSchema = z.object({
 /** The record-failure function's two steps: a failed stage of a planned run, or a failed plan. */
 export const RecordFailureInputSchema = z.union([FailureStepInputSchema, UnplannedFailureInputSchema]);
 
+/**
+ * ReportStatus: the outcome the execution claims. `failure` (RecordFailure's summary) is shown in
+ * the execution's history only: the step reports the failure the run record holds.
+ */
 export const ReportStepInputSchema = z.object({
   plan: RunPlanSchema,
   execution: ExecutionIdSchema,
@@ -265,5 +286,11 @@ export const DeployStepInputSchema = z.object({
   execution: ExecutionIdSchema,
 });
 
-/** After the deploy: reconcile a timed-out wait, or check the alarms at the end of the bake. */
-export const DeployCheckInputSchema = z.object({ plan: RunPlanSchema, check: z.enum(['reconcile', 'bake']) });
+/**
+ * After the deploy: reconcile a timed-out wait, say when the bake ends (`bake-start`), or check
+ * the alarms at the end of the bake.
+ */
+export const DeployCheckInputSchema = z.object({
+  plan: RunPlanSchema,
+  check: z.enum(['reconcile', 'bake-start', 'bake']),
+});

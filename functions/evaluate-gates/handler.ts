@@ -8,6 +8,6 @@ const o11y = observability();
 const deps = awsPipelineDeps(o11y);
 
 /** EvaluateGates: tests, coverage and SARIF findings from the build's reports against the pipeline's gates. */
-export const handler = stepHandler(o11y, GatesStepInputSchema, ({ plan, build }) =>
-  evaluateRunGates(deps, plan, build),
+export const handler = stepHandler(o11y, GatesStepInputSchema, ({ plan, build, execution }) =>
+  evaluateRunGates(deps, plan, build, execution),
 );

@@ -2,10 +2,10 @@ import { type ClosedPlan, type FailureSummary, RecordFailureInputSchema } from '
 import { stepHandler } from '../../shared/lambda/step-handler';
 import { observability } from '../../shared/observability';
 import { closeUnplanned, recordFailure } from '../../shared/pipelines/finish';
-import { awsPipelineDeps } from '../../shared/pipelines/wiring';
+import { awsFailureDeps } from '../../shared/pipelines/wiring';
 
 const o11y = observability();
-const deps = awsPipelineDeps(o11y);
+const deps = awsFailureDeps(o11y);
 
 /** RecordFailure: what failed, in words, on the run record and in the audit trail; ClosePlanFailure when planning failed. */
 export const handler = stepHandler(

@@ -1,13 +1,13 @@
-import { TokenStepInputSchema } from '../../events';
+import { ApprovalStepInputSchema } from '../../events';
 import { stepHandler } from '../../shared/lambda/step-handler';
 import { observability } from '../../shared/observability';
 import { requestApproval } from '../../shared/pipelines/approval';
-import { awsPipelineDeps } from '../../shared/pipelines/wiring';
+import { awsAuthorityDeps } from '../../shared/pipelines/wiring';
 
 const o11y = observability();
-const deps = awsPipelineDeps(o11y);
+const deps = awsAuthorityDeps(o11y);
 
 /** Approval (.waitForTaskToken): parks the run's token with the run and announces the request. */
-export const handler = stepHandler(o11y, TokenStepInputSchema, ({ plan, taskToken }) =>
-  requestApproval(deps, plan, taskToken),
+export const handler = stepHandler(o11y, ApprovalStepInputSchema, ({ plan, taskToken, execution }) =>
+  requestApproval(deps, plan, taskToken, execution),
 );

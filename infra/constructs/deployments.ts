@@ -33,6 +33,8 @@ export interface DeploymentsProps {
   readonly verify: GantryFunction;
   /** ResolvePlan, which stops the deployment of a run it supersedes. */
   readonly supersede: GantryFunction;
+  /** RecordFailure, which stops a deployment a Deploy task failed by hand would leave running. */
+  readonly recordFailure: GantryFunction;
   readonly artifactsKey: IKey;
   /** The key that signs build provenance: Deploy verifies with it before any traffic moves. */
   readonly provenanceKey: IKey;
@@ -99,10 +101,12 @@ export class Deployments extends Construct {
       fn.function.addToRolePolicy(runs);
       fn.function.addToRolePolicy(read);
     }
-    // ResolvePlan stops the deployment of a run it supersedes (CodeDeploy rolls the traffic back).
-    props.supersede.function.addToRolePolicy(
-      new PolicyStatement({ actions: ['codedeploy:StopDeployment'], resources: arns.groups }),
-    );
+    // ResolvePlan stops the deployment of a run it supersedes, and RecordFailure one whose Deploy
+    // task someone else failed while it ran (CodeDeploy rolls the traffic back).
+    for (const stopper of [props.supersede, props.recordFailure])
+      stopper.function.addToRolePolicy(
+        new PolicyStatement({ actions: ['codedeploy:StopDeployment'], resources: arns.groups }),
+      );
     for (const fn of [release, verify]) {
       fn.function.addToRolePolicy(
         new PolicyStatement({

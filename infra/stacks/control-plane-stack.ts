@@ -85,6 +85,7 @@ export class GantryControlPlaneStack extends Stack {
         release: steps.functions.deployRelease,
         verify: steps.functions.deployVerify,
         supersede: steps.functions.resolvePlan,
+        recordFailure: steps.functions.recordFailure,
         artifactsKey: data.artifacts.key,
         provenanceKey: data.artifacts.provenanceKey,
         eventBusName: this.bus.eventBusName,

@@ -1,7 +1,9 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { DeployTarget, RunPlan } from '../../events';
 import { runFact } from '../audit/audit';
+import { approvalShortfall, gatesShortfall } from '../pipelines/acting';
 import { recordForgedInput, runOfExecution } from '../pipelines/ownership';
+import type { DeployedPipelines } from '../pipelines/ports';
 import { ProvenanceError, refused } from '../provenance/errors';
 import { codeSha256Of, type VerifyDeps, verifiedStatement, verifyReleaseArtifact } from '../provenance/verify';
 import type { RunDeployment, RunRecord } from '../runs/model';
@@ -10,9 +12,13 @@ import { deploymentDescription, ecsAppSpec, lambdaAppSpec } from './appspec';
 import { answerDeployment, type DeployDeps, DeployError, isEnded, requireTarget, shiftText } from './outcome';
 import { describeTarget } from './target';
 
-/** The Deploy step also verifies provenance: the versioned artifacts and the provenance key. */
+/**
+ * The Deploy step also verifies provenance (the versioned artifacts and the provenance key) and
+ * reads the pipeline as deployed now (who is still an approver).
+ */
 export interface ReleaseDeps extends DeployDeps {
   readonly provenance: VerifyDeps;
+  readonly pipelines: DeployedPipelines;
 }
 
 /**
@@ -216,27 +222,24 @@ function checkTaskDefinition(arn: string, family: string): void {
 /**
  * The run Deploy may act for, from the runs table, never from the state's input: it exists, it
  * is this very execution's (the ARN Step Functions puts in the context object, which no input
- * can set), it is still running, and a gated environment holds the approvals its policy asks,
- * as decide() recorded them. Anything else is a forged or replayed input: refused, audited.
+ * can set), it is still running, its gates passed as recorded, and a gated environment holds the
+ * approvals its policy asks, as decide() recorded them, by people still approvers as the pipeline
+ * is deployed now. Anything else is a forged or replayed input (a direct invoke names any
+ * execution it likes): refused, audited. (That a build with provenance is on record is checked
+ * next, by the provenance verification, which refuses with `deploy.refused`.)
  */
 async function trustedRun(deps: ReleaseDeps, input: RunPlan, executionArn: string): Promise<RunRecord> {
   const owned = await runOfExecution(deps, input, executionArn, 'deploy');
   if ('refused' in owned) throw refused('run', `deploy refused: ${owned.refused}`);
   const { run } = owned;
-  const why = run.status !== 'RUNNING' ? `run ${run.runId} is ${run.status}, not RUNNING` : missingApproval(run);
+  const why =
+    run.status !== 'RUNNING'
+      ? `run ${run.runId} is ${run.status}, not RUNNING`
+      : ((await gatesShortfall(deps, run)) ?? (await approvalShortfall(deps, run)));
   if (why === null) return run;
   await recordForgedInput(deps, input, run, executionArn, 'deploy', why);
   deps.logger.warn('deploy refused a forged input', { runId: input.runId, executionArn, reason: why });
   throw refused('run', `deploy refused: ${why}`);
-}
-
-/** Why a gated run may not deploy yet, or null when its approval is recorded as granted. */
-function missingApproval(run: RunRecord): string | null {
-  const policy = run.plan.approval;
-  if (policy === null) return null;
-  const granted = Object.values(run.approval?.decisions ?? {}).filter((d) => d.decision === 'approve').length;
-  if (run.approval?.outcome === 'approved' && granted >= policy.minApprovals) return null;
-  return `environment ${run.plan.environment} requires ${policy.minApprovals} approval(s); run ${run.runId} has ${granted} recorded (${run.approval?.outcome ?? 'none requested'})`;
 }
 
 /** Records why Deploy refused, then fails the step before anything moved. */

@@ -1,4 +1,4 @@
-import type { BakeCheck, DeployedOutput, RunPlan } from '../../events';
+import type { BakeCheck, BakeStart, DeployedOutput, RunPlan } from '../../events';
 import { runFact } from '../audit/audit';
 import { deploymentRolledBack, publishNotification } from '../notify/publish';
 import { ForgedInputError, recordForgedInput } from '../pipelines/ownership';
@@ -43,13 +43,29 @@ export async function reconcileDeployment(deps: DeployDeps, plan: RunPlan): Prom
 }
 
 /**
+ * BakeUntil, before the bake's Wait: when the bake ends, counted from when Gantry closed the
+ * deployment as succeeded on the record, never from when the Deploy task was answered. A token
+ * answered by hand before the deployment ended is refused here, before any bake.
+ */
+export async function bakeUntil(deps: DeployDeps, input: RunPlan): Promise<BakeStart> {
+  const { run, deployment } = await requireDeployed(deps, input, await deps.runs.get(input.runId));
+  const target = requireTarget(run.plan);
+  const from = Date.parse(deployment.endedAt ?? '');
+  if (Number.isNaN(from))
+    throw new DeployError('Gantry.DeploymentFailed', `run ${run.runId}'s deployment has no end on record`);
+  return { until: new Date(from + target.bakeSeconds * 1000).toISOString() };
+}
+
+/**
  * After the bake time at full traffic: the deployment group's alarms must all be quiet. One in
  * ALARM sends traffic back to the previous version (all at once) and fails the run.
  */
-export async function checkBake(deps: DeployDeps, plan: RunPlan): Promise<BakeCheck> {
+export async function checkBake(deps: DeployDeps, input: RunPlan): Promise<BakeCheck> {
+  const { run, deployment } = await requireDeployed(deps, input, await deps.runs.get(input.runId));
+  // Which group's alarms, which function to send back and how long the bake was are the run's,
+  // as the control plane recorded them: the input could name a quiet group or another function.
+  const plan = run.plan;
   const target = requireTarget(plan);
-  const run = await deps.runs.get(plan.runId);
-  const deployment = await requireDeployed(deps, plan, run);
   const alarms = await deps.deploy.groupAlarms(target.application, target.deploymentGroup);
   const firing = (await deps.deploy.alarmStates(alarms)).filter((a) => a.state === 'ALARM');
   const now = deps.clock();
@@ -107,7 +123,11 @@ export async function checkBake(deps: DeployDeps, plan: RunPlan): Promise<BakeCh
  * allowed SendTaskSuccess may answer it): the bake goes on only for a deployment Gantry closed as
  * succeeded on the run, and that CodeDeploy itself says succeeded. Anything else is forged input.
  */
-async function requireDeployed(deps: DeployDeps, plan: RunPlan, run: RunRecord | undefined): Promise<RunDeployment> {
+async function requireDeployed(
+  deps: DeployDeps,
+  plan: RunPlan,
+  run: RunRecord | undefined,
+): Promise<{ run: RunRecord; deployment: RunDeployment }> {
   const deployment = run?.deployment;
   let why: string | null = null;
   if (deployment === undefined) why = `run ${plan.runId} has no deployment recorded`;
@@ -117,7 +137,7 @@ async function requireDeployed(deps: DeployDeps, plan: RunPlan, run: RunRecord |
     const info = await deps.deploy.getDeployment(deployment.deploymentId);
     if (info.status !== 'Succeeded') why = `CodeDeploy says deployment ${deployment.deploymentId} is ${info.status}`;
   }
-  if (why === null && deployment !== undefined) return deployment;
+  if (why === null && run !== undefined && deployment !== undefined) return { run, deployment };
   const reason = `the Deploy task was answered, but ${why}: not answered by Gantry, so nothing is reported as deployed`;
   await recordForgedInput(deps, plan, run, run?.executionArn ?? plan.executionArn, 'bake', reason);
   deps.logger.warn('bake refused a deploy answer Gantry did not give', { runId: plan.runId, reason });

@@ -1,7 +1,9 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { type Observability, traced } from '../observability';
+import { StateMachinePipelines } from '../pipelines/aws';
 import { awsPipelineDeps } from '../pipelines/wiring';
 import { awsProvenancePorts } from '../provenance/wiring';
 import { AwsDeployControl } from './aws';
@@ -21,7 +23,14 @@ export function awsDeployDeps(o11y: Observability, env: NodeJS.ProcessEnv = proc
   };
 }
 
-/** The Deploy step's ports: the deploy ports plus the provenance key and the versioned artifacts. */
+/**
+ * The Deploy step's ports: the deploy ports plus the provenance key, the versioned artifacts and
+ * the pipelines as deployed (DescribeStateMachine: who is still an approver).
+ */
 export function awsReleaseDeps(o11y: Observability, env: NodeJS.ProcessEnv = process.env): ReleaseDeps {
-  return { ...awsDeployDeps(o11y, env), provenance: awsProvenancePorts(o11y, env) };
+  return {
+    ...awsDeployDeps(o11y, env),
+    provenance: awsProvenancePorts(o11y, env),
+    pipelines: new StateMachinePipelines(traced(o11y.tracer, new SFNClient({}))),
+  };
 }

@@ -60,10 +60,14 @@ export function runEnded(
   return { detailType: 'Run Failed', detail: { ...subjectOf(plan), failure: { stage, error, reason }, endedAt: at } };
 }
 
-/** `Approval Requested`, for a run whose plan needs approval. */
+/**
+ * `Approval Requested`, for a run whose plan needs approval. `approvers` are the environment's
+ * approvers as the pipeline is deployed now (those whose decisions count), not the run's snapshot.
+ */
 export function approvalRequested(
   plan: RunPlan,
   deadline: string,
+  approvers: readonly string[],
 ): { readonly detailType: 'Approval Requested'; readonly detail: ApprovalRequested } {
   return {
     detailType: 'Approval Requested',
@@ -71,7 +75,7 @@ export function approvalRequested(
       ...subjectOf(plan),
       environment: plan.environment ?? '',
       deadline,
-      approvers: plan.approval?.approvers.map((a) => a.identity) ?? [],
+      approvers: [...approvers],
       minApprovals: plan.approval?.minApprovals ?? 1,
     },
   };

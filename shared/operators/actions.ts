@@ -80,6 +80,14 @@ export async function rollback(deps: OperatorDeps, request: RollbackRequest): Pr
   if (subject.environment === null || subject.plan.deployTarget === null) {
     throw new OperatorActionError('not_deployed', `run ${subject.runId} did not deploy to any environment`);
   }
+  // Its approval policy is the deployed environment's: one gone from the configuration (or that
+  // deploys nothing now) would otherwise ask for no approval at all.
+  if (authority.environment?.deploy == null) {
+    throw new OperatorActionError(
+      'not_deployed',
+      `environment ${subject.environment} ${authority.environment === undefined ? 'is not' : 'deploys nothing'} in pipeline ${subject.pipeline} as deployed now: nothing is rolled back into it; deploy the configuration that has it, then roll back`,
+    );
+  }
   const good = await lastGoodBefore(deps, subject);
   const version = good.deployment?.toVersion ?? '';
   const name = `rollback-${ulid().toLowerCase()}`;

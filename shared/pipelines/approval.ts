@@ -3,6 +3,7 @@ import { runFact } from '../audit/audit';
 import { approvalRequested, publishNotification } from '../notify/publish';
 import { subjectOf } from '../runs/subjects';
 import { AuthorityUnavailable, approverOf, authorityOver, namesOf } from './authority';
+import { ForgedInputError, recordForgedInput, runOfExecution } from './ownership';
 import type { DeployedPipelines, PipelineDeps } from './ports';
 
 /** Why a decision was refused; each code maps to one HTTP status in the operator API. */
@@ -43,9 +44,19 @@ export type DecisionOutcome =
   | { readonly outcome: 'approved' | 'rejected' }
   | { readonly outcome: 'recorded'; readonly approvals: number; readonly needed: number };
 
-/** Approval step: parks the run's task token with the run and says who may decide until when. */
-export async function requestApproval(deps: PipelineDeps, plan: RunPlan, taskToken: string): Promise<void> {
+/**
+ * Approval step: parks the run's task token with the run and says who may decide until when:
+ * the approvers as the pipeline is deployed now, whose decisions are the ones that count.
+ */
+export async function requestApproval(
+  deps: DecisionDeps,
+  input: RunPlan,
+  taskToken: string,
+  executionArn: string,
+): Promise<void> {
+  const plan = await waitingRun(deps, input, executionArn);
   if (plan.approval === null) throw new Error(`run ${plan.runId} needs no approval`);
+  const approvers = await currentApprovers(deps, plan);
   const now = deps.clock();
   const deadline = new Date(now.getTime() + plan.approval.timeoutSeconds * 1000).toISOString();
   await deps.runs.openApproval(plan.runId, { taskToken, requestedAt: now.toISOString(), deadline }, now);
@@ -60,7 +71,7 @@ export async function requestApproval(deps: PipelineDeps, plan: RunPlan, taskTok
     now,
   );
   // Published again by a retried step: the notifier's delivery keys send each target one message.
-  const { detail } = approvalRequested(plan, deadline);
+  const { detail } = approvalRequested(plan, deadline, approvers);
   await publishNotification(deps, { detailType: 'Approval Requested', detail });
   await deps.audit.record({
     type: 'approval.requested',
@@ -82,6 +93,41 @@ export async function requestApproval(deps: PipelineDeps, plan: RunPlan, taskTok
     deadline,
     approvers: detail.approvers,
   });
+}
+
+/**
+ * The run an Approval step may park a token on: this execution's, running, its request not yet
+ * decided. A direct invoke could otherwise swap in a token of its own, or reopen a closed request.
+ */
+async function waitingRun(deps: DecisionDeps, input: RunPlan, executionArn: string): Promise<RunPlan> {
+  const owned = await runOfExecution(deps, input, executionArn, 'request-approval');
+  if ('refused' in owned) throw new ForgedInputError(`approval refused: ${owned.refused}`);
+  const { run } = owned;
+  const why =
+    run.status !== 'RUNNING'
+      ? `run ${run.runId} is ${run.status}, not RUNNING`
+      : run.approval?.outcome !== undefined
+        ? `run ${run.runId}'s approval was already ${run.approval.outcome}`
+        : null;
+  if (why === null) return run.plan;
+  await recordForgedInput(deps, input, run, executionArn, 'request-approval', why);
+  throw new ForgedInputError(`approval refused: ${why}`);
+}
+
+/**
+ * The names of the run's environment's approvers as the pipeline is deployed now. When that cannot
+ * be read nobody may decide (decide() fails closed too): the request names nobody, and says why in the log.
+ */
+async function currentApprovers(deps: DecisionDeps, plan: RunPlan): Promise<string[]> {
+  const run = await deps.runs.get(plan.runId);
+  if (run === undefined) throw new Error(`no run ${plan.runId} was planned by the control plane`);
+  try {
+    return ((await authorityOver(deps, run)).environment?.approvers ?? []).map((a) => a.identity);
+  } catch (error) {
+    if (!(error instanceof AuthorityUnavailable)) throw error;
+    deps.logger.warn('approval announced with no approvers', { runId: plan.runId, reason: error.message });
+    return [];
+  }
 }
 
 /** What a decision needs besides the pipeline's ports: the pipelines as deployed now. */
@@ -135,12 +181,17 @@ export async function decide(deps: DecisionDeps, request: DecisionRequest): Prom
   if (updated === undefined)
     throw new DecisionError('already_decided', `${approver.identity} already decided, or the request is closed`);
   await recordDecision(deps, run.plan, approver.identity, request);
+  // Only decisions of people who are approvers as the pipeline is deployed now count: someone
+  // removed from the group after deciding no longer does (Deploy and ReportStatus check again).
+  const current = Object.values(updated.approval?.decisions ?? {}).filter(
+    (d) => approverOf(authority, d.principal)?.identity === d.identity,
+  );
   return settle(
     deps,
     updated.plan,
     updated.approval?.taskToken ?? '',
-    Object.values(updated.approval?.decisions ?? {}),
-    policy.minApprovals,
+    current,
+    Math.max(policy.minApprovals, authority.environment?.approval.minApprovals ?? 0),
     request,
     approver.identity,
   );

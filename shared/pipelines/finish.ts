@@ -1,16 +1,26 @@
 import type { FailureSummary, RunPlan, StateFailure } from '../../events';
 import { runFact } from '../audit/audit';
 import { publishNotification, runEnded } from '../notify/publish';
-import { ACTIVE_STATUSES } from '../runs/model';
+import { ACTIVE_STATUSES, type RunRecord } from '../runs/model';
 import { gantryRecord, subjectOf } from '../runs/subjects';
-import { requireAdmitted, runOfExecution } from './ownership';
-import type { PipelineDeps } from './ports';
+import { successShortfall } from './acting';
+import { ForgedInputError, recordForgedInput, requireAdmitted, runOfExecution } from './ownership';
+import type { DeployedPipelines, DeploymentStopper, PipelineDeps } from './ports';
 import { leaveLane } from './start';
 import { postStatus } from './status';
 
-/** RecordFailure: says in words what failed, on the run record and in the audit trail. */
+/** RecordFailure's ports: the pipeline's, and CodeDeploy, to stop a deployment nobody else will end. */
+export type FailureDeps = PipelineDeps & { readonly deployments?: DeploymentStopper };
+
+/**
+ * RecordFailure: says in words what failed, on the run record and in the audit trail. A task
+ * token's failure is believed only as far as the record bears it out: Gantry's own answers close
+ * the run's approval or deployment first. Anyone else's (SendTaskFailure with a token from the
+ * execution's history) is recorded as such, in quotes, and a deployment it would have left
+ * running while the lane is handed on is stopped first.
+ */
 export async function recordFailure(
-  deps: PipelineDeps,
+  deps: FailureDeps,
   input: RunPlan,
   stage: string,
   failure: StateFailure,
@@ -19,7 +29,9 @@ export async function recordFailure(
   const owned = await runOfExecution(deps, input, executionArn, 'record-failure');
   if ('refused' in owned) return { stage: 'internal', error: 'Gantry.ForgedInput', reason: owned.refused };
   const plan = owned.run.plan;
-  const summary = describeFailure(plan, stage, failure);
+  const summary =
+    (await handMadeFailure(deps, owned.run, stage, failure, executionArn)) ??
+    describeFailure(plan, stage, failure, owned.run);
   const now = deps.clock();
   if (summary.stage !== 'internal') {
     await deps.runs.setStage(
@@ -106,26 +118,47 @@ export async function closeUnplanned(
   return { plan, summary };
 }
 
-/** ReportStatus: the commit status, the run record's final word, and the audit record. */
+/** ReportStatus's ports: the pipeline's, and the pipelines as deployed (who is still an approver). */
+export type ReportDeps = PipelineDeps & { readonly pipelines: DeployedPipelines };
+
+/**
+ * ReportStatus: the commit status, the run record's final word, and the audit record. It says
+ * only what the run record says, never what its input claims (a direct invoke names any outcome
+ * and failure text it likes): a success only for a run whose record holds one (gates, approvals,
+ * deployment; see `successShortfall`), a failure only for a run RecordFailure closed as FAILED,
+ * in the words it recorded. Anything else is refused as forged input.
+ */
 export async function finishRun(
-  deps: PipelineDeps,
+  deps: ReportDeps,
   input: RunPlan,
   outcome: 'success' | 'failure',
-  failure: { readonly stage: string; readonly error: string; readonly reason: string } | undefined,
   executionArn: string,
 ): Promise<void> {
   const owned = await runOfExecution(deps, input, executionArn, 'report-status');
   // A forged execution posts nothing and closes nothing: it is recorded, then ends.
   if ('refused' in owned) return;
-  if (outcome === 'success') await requireAdmitted(deps, owned.run, executionArn, 'report-status');
-  const plan = owned.run.plan;
+  const { run } = owned;
+  if (outcome === 'success') await requireAdmitted(deps, run, executionArn, 'report-status');
+  if (outcome === 'failure' && (run.status === 'SUCCEEDED' || run.status === 'CANCELLED')) {
+    // Its final word is already said (a step after ReportSuccess failed, or an operator cancelled): it stands.
+    deps.logger.warn('failure not reported: the run has ended otherwise', { runId: run.runId, status: run.status });
+    return;
+  }
+  const why =
+    outcome === 'success'
+      ? await successShortfall(deps, run)
+      : run.status !== 'FAILED'
+        ? `run ${run.runId} is ${run.status}: no failure is on its record`
+        : null;
+  if (why !== null) {
+    const reason = `report-status was asked to report ${outcome}, but ${why}`;
+    await recordForgedInput(deps, input, run, executionArn, 'report-status', reason);
+    throw new ForgedInputError(reason);
+  }
+  const failure = run.failure ?? unknownFailure;
+  const plan = run.plan;
   const now = deps.clock();
-  await postStatus(
-    deps,
-    plan,
-    outcome,
-    outcome === 'success' ? successDescription(plan) : (failure?.reason ?? 'the run failed'),
-  );
+  await postStatus(deps, plan, outcome, outcome === 'success' ? successDescription(plan) : failure.reason);
   await deps.runs.setStage(
     plan.runId,
     'report',
@@ -141,9 +174,9 @@ export async function finishRun(
     outcome === 'success'
       ? gantryRecord(plan, 'run.succeeded', 'success', { deployed: plan.deploy })
       : gantryRecord(plan, 'run.failed', 'failure', {
-          stage: failure?.stage ?? 'report',
-          error: failure?.error ?? 'Gantry.RunFailed',
-          reason: failure?.reason ?? 'the run failed',
+          stage: failure.stage,
+          error: failure.error,
+          reason: failure.reason,
         });
   await deps.audit.record({ ...ended, once: runFact(plan.runId, 'run.ended') });
   // A success is the run's final word, written last so whoever sees it sees every stage too.
@@ -158,10 +191,7 @@ export async function finishRun(
     );
   }
   // After the run's final word; a retried ReportStatus publishes again and the notifier sends once.
-  await publishNotification(
-    deps,
-    runEnded(plan, deps.clock(), outcome === 'success' ? undefined : (failure ?? owned.run.failure ?? unknownFailure)),
-  );
+  await publishNotification(deps, runEnded(plan, deps.clock(), outcome === 'success' ? undefined : failure));
   deps.logger.info('run finished', { runId: plan.runId, outcome });
 }
 
@@ -189,8 +219,10 @@ function successDescription(plan: RunPlan): string {
 }
 
 /** What failed, in words a person reads in a commit status (≤ 140 chars there). */
-export function describeFailure(plan: RunPlan, stage: string, failure: StateFailure): FailureSummary {
+export function describeFailure(plan: RunPlan, stage: string, failure: StateFailure, run?: RunRecord): FailureSummary {
   const cause = failure.Cause ?? '';
+  const recorded = recordedFailure(stage, failure, run);
+  if (recorded !== null) return recorded;
   switch (stage) {
     case 'build':
       return { stage: 'build', error: failure.Error, reason: buildFailureReason(failure) };
@@ -226,6 +258,72 @@ export function describeFailure(plan: RunPlan, stage: string, failure: StateFail
       };
     default:
       return { stage: 'internal', error: failure.Error, reason: `${failure.Error}: ${firstLine(cause)}` };
+  }
+}
+
+/**
+ * A failure Gantry closed on the record before answering the token (a rejection, a deployment that
+ * failed or stopped), in the record's words rather than the answer's.
+ */
+function recordedFailure(stage: string, failure: StateFailure, run: RunRecord | undefined): FailureSummary | null {
+  if (stage === 'approval' && run?.approval?.outcome === 'rejected') {
+    const no = Object.values(run.approval.decisions).find((d) => d.decision === 'reject');
+    if (no !== undefined)
+      return {
+        stage: 'approval',
+        error: 'Gantry.ApprovalRejected',
+        reason: `rejected by ${no.identity}: ${no.reason}`,
+      };
+  }
+  const deployment = run?.deployment;
+  if (stage === 'deploy' && (deployment?.status === 'failed' || deployment?.status === 'stopped') && deployment.reason)
+    return { stage: 'deploy', error: failure.Error, reason: `deployment failed: ${firstLine(deployment.reason)}` };
+  return null;
+}
+
+/**
+ * A waiting task failed by someone other than Gantry: the approval is still open on the record
+ * (decide() closes it before it answers), or the deployment is still in progress (Gantry closes it
+ * before it answers). Recorded as forged input; a deployment still running is stopped (CodeDeploy
+ * rolls it back) so the lane is not handed on under it. Null when the record bears the failure out.
+ */
+async function handMadeFailure(
+  deps: FailureDeps,
+  run: RunRecord,
+  stage: string,
+  failure: StateFailure,
+  executionArn: string,
+): Promise<FailureSummary | null> {
+  const said = `«${firstLine(`${failure.Error}: ${failure.Cause ?? ''}`)}»`;
+  let reason: string | null = null;
+  if (stage === 'approval' && run.approval !== undefined && run.approval.outcome === undefined) {
+    if (failure.Error === 'States.Timeout') return null;
+    reason = `the Approval task was failed, but no decision closed run ${run.runId}'s approval: not answered by Gantry (its answer said ${said})`;
+  }
+  const deployment = run.deployment;
+  if (stage === 'deploy' && deployment?.status === 'in_progress' && deployment.deploymentId !== undefined) {
+    const id = deployment.deploymentId;
+    await stopQuietly(deps, id);
+    reason = `the Deploy task was failed while deployment ${id} was in progress: not answered by Gantry (its answer said ${said}); Gantry stopped the deployment and CodeDeploy rolls its traffic back`;
+    await deps.runs.closeDeployment(
+      run.runId,
+      { status: 'stopped', endedAt: deps.clock().toISOString(), reason, rolledBack: true },
+      deps.clock(),
+    );
+  }
+  if (reason === null) return null;
+  await recordForgedInput(deps, run.plan, run, executionArn, 'record-failure', reason);
+  return { stage: stage === 'deploy' ? 'deploy' : 'approval', error: 'Gantry.ForgedInput', reason };
+}
+
+/** Stops a deployment; one CodeDeploy already ended is fine. Without the port, refuses (fail closed). */
+async function stopQuietly(deps: FailureDeps, deploymentId: string): Promise<void> {
+  if (deps.deployments === undefined)
+    throw new Error(`deployment ${deploymentId} is still in progress and this step cannot stop it`);
+  try {
+    await deps.deployments.stopDeployment(deploymentId);
+  } catch (error) {
+    if ((error as { name?: string }).name !== 'DeploymentAlreadyCompletedException') throw error;
   }
 }
 

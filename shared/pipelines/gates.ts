@@ -1,12 +1,15 @@
 import { createHash } from 'node:crypto';
 import type { BuildResult, GateEvaluation, RunPlan } from '../../events';
 import { runFact } from '../audit/audit';
+import { parseS3Location } from '../aws/s3';
 import { parseCoverage } from '../gates/coverage-formats';
 import { evaluateGates } from '../gates/evaluate';
 import { parseJUnit } from '../gates/junit';
 import type { CoverageReport, GateReports, SarifReport, TestReport } from '../gates/reports';
 import { parseSarif } from '../gates/sarif/parse';
 import { subjectOf } from '../runs/subjects';
+import { buildArtifactsPath, provenanceKey } from './artifact-layout';
+import { ForgedInputError, recordForgedInput, runOfExecution } from './ownership';
 import type { PipelineDeps } from './ports';
 
 /** Which kind of report a file is, told by its content (names vary from tool to tool). */
@@ -28,8 +31,16 @@ export function classifyReport(key: string, content: Buffer): 'junit' | 'coverag
 /**
  * EvaluateGates: reads the build's reports from its artifacts (JUnit, Cobertura/LCOV/JaCoCo/
  * Clover, SARIF, whatever their names), evaluates the pipeline's gates, and records the verdict.
+ * Deploy and ReportSuccess believe that verdict, so it is recorded only for this execution's
+ * running run, of the build RecordProvenance attested for it, from that build's own artifacts.
  */
-export async function evaluateRunGates(deps: PipelineDeps, plan: RunPlan, build: BuildResult): Promise<GateEvaluation> {
+export async function evaluateRunGates(
+  deps: PipelineDeps,
+  input: RunPlan,
+  build: BuildResult,
+  executionArn: string,
+): Promise<GateEvaluation> {
+  const plan = await attestedBuildRun(deps, input, build, executionArn);
   const now = deps.clock();
   const { startTime, endTime, ...kept } = build;
   await deps.runs.update(plan.runId, { build: kept }, now);
@@ -88,6 +99,38 @@ export async function evaluateRunGates(deps: PipelineDeps, plan: RunPlan, build:
   });
   deps.logger.info('gates evaluated', { runId: plan.runId, passed: evaluation.passed, reasons: evaluation.reasons });
   return evaluation;
+}
+
+/**
+ * The run whose gates this build's verdict may be recorded on. A direct invoke names the run, the
+ * execution and the build as it likes: another build's passing reports, or a location it wrote.
+ */
+async function attestedBuildRun(
+  deps: PipelineDeps,
+  input: RunPlan,
+  build: BuildResult,
+  executionArn: string,
+): Promise<RunPlan> {
+  const owned = await runOfExecution(deps, input, executionArn, 'evaluate-gates');
+  if ('refused' in owned) throw new ForgedInputError(`gates refused: ${owned.refused}`);
+  const { run } = owned;
+  const { bucket, prefix } = parseS3Location(build.artifacts ?? '');
+  const own = `${buildArtifactsPath(run.pipeline, run.plan.build.trust)}/`;
+  const uuid = build.id.slice(build.id.lastIndexOf(':') + 1);
+  const why =
+    run.status !== 'RUNNING'
+      ? `run ${run.runId} is ${run.status}, not RUNNING`
+      : run.provenance?.key !== provenanceKey(run.pipeline, build.id)
+        ? `build ${build.id} is not the build Gantry attested for run ${run.runId}`
+        : build.artifacts === undefined ||
+            bucket !== run.provenance.bucket ||
+            !prefix.startsWith(own) ||
+            !prefix.includes(`/${uuid}/`)
+          ? `build ${build.id}'s reports are read from ${build.artifacts ?? '(nowhere)'}, not its own artifacts under ${run.provenance.bucket}/${own}`
+          : null;
+  if (why === null) return run.plan;
+  await recordForgedInput(deps, input, run, executionArn, 'evaluate-gates', why);
+  throw new ForgedInputError(`gates refused: ${why}`);
 }
 
 async function readReports(deps: PipelineDeps, location: string): Promise<GateReports> {

@@ -50,6 +50,15 @@ export interface DeployedPipelines {
   definitionOf(stateMachineArn: string): Promise<PipelineDefinition>;
 }
 
+/**
+ * Port: the pipeline an execution runs, as its own state machine carries it for that execution
+ * (DescribeStateMachineForExecution): ResolvePlan plans for that pipeline, never for the one a
+ * payload names (a direct invoke names any). Fails when there is no such execution.
+ */
+export interface ExecutionPipelines {
+  pipelineOfExecution(executionArn: string): Promise<PipelineDefinition>;
+}
+
 /** Everything the pipeline steps need; each handler wires the parts it uses. */
 export interface PipelineDeps {
   readonly runs: RunStore;

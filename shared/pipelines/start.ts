@@ -1,5 +1,13 @@
 import { createHash } from 'node:crypto';
-import { type PlanRequest, type ResolveRequest, type RunPlan, type StartedRun, sourceEventDigest } from '../../events';
+import { isDeepStrictEqual } from 'node:util';
+import {
+  type PipelineDefinition,
+  type PlanRequest,
+  type ResolveRequest,
+  type RunPlan,
+  type StartedRun,
+  sourceEventDigest,
+} from '../../events';
 import { runFact } from '../audit/audit';
 import { ACTIVE_STATUSES, type RunRecord } from '../runs/model';
 import type { LaneHolder } from '../runs/store';
@@ -11,6 +19,7 @@ import {
   type AdmittedChanges,
   type ChangeHistory,
   type DeploymentStopper,
+  type ExecutionPipelines,
   isDeadToken,
   type PipelineDeps,
 } from './ports';
@@ -24,6 +33,8 @@ export class RunEndedError extends Error {
 /** ResolvePlan's ports: the pipeline's, the deliveries the receiver verified, and the provider's history. */
 export type ResolveDeps = PipelineDeps & {
   readonly admissions: AdmittedChanges;
+  /** The pipeline the execution runs: the one its state machine carries, not the payload's. */
+  readonly pipelines: ExecutionPipelines;
   readonly history?: ChangeHistory;
   readonly deployments?: DeploymentStopper;
 };
@@ -33,7 +44,7 @@ export type ResolveDeps = PipelineDeps & {
  * operator API, and its execution only loads it (after checking it is this execution's).
  */
 export async function resolveRun(deps: ResolveDeps, request: ResolveRequest): Promise<StartedRun> {
-  const { start, pipeline, execution } = request;
+  const { start, execution } = request;
   if ('rollback' in start) {
     const { plan, queued } = await loadRollback(deps, start.rollback.runId, execution.id);
     return { ...plan, waitForTurn: queued };
@@ -43,6 +54,7 @@ export async function resolveRun(deps: ResolveDeps, request: ResolveRequest): Pr
     return { ...plan, waitForTurn: queued };
   }
   const { source, trigger } = start;
+  const pipeline = await pipelineOfExecution(deps, request);
   const admitted = await deps.admissions.admittedDigest(source, source.eventId);
   const why =
     admitted === undefined
@@ -62,6 +74,38 @@ export async function resolveRun(deps: ResolveDeps, request: ResolveRequest): Pr
     throw new ForgedInputError(`plan refused: ${why}`);
   }
   return startRun(deps, { pipeline, execution, trigger, source });
+}
+
+/**
+ * The pipeline a change's run is planned for: the one the execution's own state machine carries
+ * for it. The payload's copy is only compared: ResolvePlan invoked directly (or with a payload
+ * naming another pipeline, racing to adopt a run recorded for it) is refused and recorded.
+ */
+async function pipelineOfExecution(deps: ResolveDeps, request: ResolveRequest): Promise<PipelineDefinition> {
+  const { execution, pipeline: claimed } = request;
+  let why: string | null = null;
+  let running: PipelineDefinition | undefined;
+  if (!execution.id.endsWith(`:${execution.name}`)) {
+    why = `execution name ${execution.name} is not the name in execution ${execution.id}`;
+  } else {
+    running = await deps.pipelines.pipelineOfExecution(execution.id).catch((error: unknown) => {
+      why = `execution ${execution.id} runs no pipeline Gantry deployed (${error instanceof Error ? error.message : 'unknown error'})`;
+      return undefined;
+    });
+    if (running !== undefined && !isDeepStrictEqual(running, claimed))
+      why = `the input's pipeline ${claimed.name} differs from the one the state machine of execution ${execution.id} carries (pipeline ${running.name})`;
+  }
+  if (why === null && running !== undefined) return running;
+  const source = 'source' in request.start ? request.start.source : undefined;
+  const pointer = {
+    runId: execution.name,
+    repository: source?.repository.fullName ?? null,
+    commit: source?.headSha ?? null,
+    pipeline: claimed.name,
+  };
+  const reason = why ?? `execution ${execution.id} runs no pipeline`;
+  await recordForgedInput(deps, pointer, undefined, execution.id, 'resolve-plan', reason);
+  throw new ForgedInputError(`plan refused: ${reason}`);
 }
 
 /** The execution name admission gives an event's run of a pipeline: `States.Hash('<pipeline>#<eventId>', 'SHA-256')`, hex. */

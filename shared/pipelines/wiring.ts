@@ -19,9 +19,11 @@ import { SecretsManagerSecretSource } from '../secrets/secrets';
 import { ConnectionStatusPort } from '../status/connection';
 import { HttpCommitStatusReporter } from '../status/reporter';
 import { DynamoDbDeliveryStore } from '../webhooks/deliveries';
+import { StateMachinePipelines } from './aws';
 import { loadPipelineConfig, PIPELINE_ENV } from './env';
+import type { FailureDeps } from './finish';
 import { ConnectionHistoryPort } from './history-port';
-import type { PipelineDeps } from './ports';
+import type { DeployedPipelines, PipelineDeps } from './ports';
 import type { ResolveDeps } from './start';
 
 /** Wires the pipeline steps' ports to AWS: SDK clients built once per cold start. */
@@ -54,6 +56,7 @@ export function awsResolveDeps(o11y: Observability, env: NodeJS.ProcessEnv = pro
   const deps = awsPipelineDeps(o11y, env);
   return {
     ...deps,
+    pipelines: new StateMachinePipelines(traced(o11y.tracer, new SFNClient({}))),
     admissions: new DynamoDbDeliveryStore(documentClient(traced(o11y.tracer, new DynamoDBClient({}))), table),
     deployments: new CodeDeployStopper(traced(o11y.tracer, new CodeDeployClient({}))),
     // 5 s per request, two tries, 20 s in all: ResolvePlan (30 s) still records the run if a provider is slow.
@@ -62,5 +65,27 @@ export function awsResolveDeps(o11y: Observability, env: NodeJS.ProcessEnv = pro
       deps.secrets,
       loadPipelineConfig(env).statusApis,
     ),
+  };
+}
+
+/**
+ * The ports of a step that reads who may approve now (ReportStatus, RequestApproval): the
+ * pipeline's, plus the pipelines as deployed (DescribeStateMachine).
+ */
+export function awsAuthorityDeps(
+  o11y: Observability,
+  env: NodeJS.ProcessEnv = process.env,
+): PipelineDeps & { readonly pipelines: DeployedPipelines } {
+  return {
+    ...awsPipelineDeps(o11y, env),
+    pipelines: new StateMachinePipelines(traced(o11y.tracer, new SFNClient({}))),
+  };
+}
+
+/** RecordFailure's ports: the pipeline's, plus CodeDeploy to stop a deployment a hand-made failure left running. */
+export function awsFailureDeps(o11y: Observability, env: NodeJS.ProcessEnv = process.env): FailureDeps {
+  return {
+    ...awsPipelineDeps(o11y, env),
+    deployments: new CodeDeployStopper(traced(o11y.tracer, new CodeDeployClient({}))),
   };
 }

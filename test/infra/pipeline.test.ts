@@ -174,7 +174,7 @@ describe('the widgets pipeline state machine', () => {
 
   it('evaluates gates and takes the failure path with the reasons when they fail', () => {
     expect(state('EvaluateGates')).toMatchObject({
-      Parameters: { Payload: { 'plan.$': '$.plan', 'build.$': '$.build' } },
+      Parameters: { Payload: { 'plan.$': '$.plan', 'build.$': '$.build', 'execution.$': '$$.Execution.Id' } },
       ResultPath: '$.gates',
       Next: 'GatesPassed?',
     });
@@ -329,17 +329,29 @@ describe('the widgets pipeline state machine', () => {
       'NeedsApproval?',
       'Deploy?',
       'Deploy dev',
+      'BakeUntil dev',
       'Bake dev',
       'CheckAlarms dev',
       'ReportSuccess',
       'Succeeded',
     ];
     for (const name of path) state(name);
-    expect(
-      Object.values(asl.States)
-        .filter((s) => s.Type === 'Wait')
-        .map((s) => s.Seconds),
-    ).toEqual([120, 300]);
+    // Each bake waits until the time BakeUntil read from the run record, never a duration counted
+    // from the Deploy task's answer (which anyone with the token could send early).
+    const waits = Object.entries(asl.States).filter(([, s]) => s.Type === 'Wait');
+    expect(waits.map(([name, s]) => [name, s.Seconds, s.TimestampPath])).toEqual([
+      ['Bake dev', undefined, '$.bakeUntil.value.until'],
+      ['Bake prod', undefined, '$.bakeUntil.value.until'],
+    ]);
+    for (const [name] of waits) {
+      const env = name.slice('Bake '.length);
+      expect(state(`BakeUntil ${env}`)).toMatchObject({
+        Next: name,
+        Parameters: { Payload: { 'plan.$': '$.plan', check: 'bake-start' } },
+      });
+      expect(state(`Deploy ${env}`).Next).toBe(`BakeUntil ${env}`);
+      expect(state(`Reconcile ${env}`).Next).toBe(`BakeUntil ${env}`);
+    }
     expect(path.length).toBeLessThanOrEqual(30);
   });
 });

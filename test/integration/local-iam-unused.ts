@@ -142,6 +142,16 @@ export const UNUSED_GRANTS: readonly UnusedGrantEntry[] = [
     why: 'Approval: requestApproval (shared/pipelines/approval.ts) records approval.requested in the ledger; no approval on a develop push to dev.',
   },
   {
+    role: /-PipelineSteps(deployrelease|reportstatus|requestapproval)Role/,
+    actions: ['states:DescribeStateMachine'],
+    why: 'Approvals as deployed now: Deploy and ReportSuccess re-check the recorded approvals against the deployed pipeline (approvalShortfall in shared/pipelines/acting.ts) and RequestApproval names its current approvers (shared/pipelines/approval.ts), only for an environment that requires approval; dev requires none.',
+  },
+  {
+    role: 'PipelineStepsrecordfailureRole',
+    actions: ['codedeploy:StopDeployment'],
+    why: 'Hand-made failure: recordFailure (handMadeFailure in shared/pipelines/finish.ts) stops a deployment still in progress when its Deploy task was failed by someone other than Gantry; the run succeeded.',
+  },
+  {
     role: 'PipelineStepsrecordfailureRole',
     actions: RUNS_WRITE,
     why: "Failure: RecordFailure runs only on a failed run's path (recordFailure / closeUnplanned in shared/pipelines/finish.ts, entered from the state machine's Catch); the run succeeded.",

@@ -7,6 +7,7 @@ import type {
   CommitStatusRequest,
   DeployedPipelines,
   ExecutionControl,
+  ExecutionPipelines,
   PipelineDeps,
   StatusPort,
 } from '../../shared/pipelines/ports';
@@ -85,8 +86,11 @@ export class MemoryAdmissions implements AdmittedChanges {
   }
 }
 
-/** Each pipeline as "deployed": `deployed` is what DescribeStateMachine would return now. */
-export class MemoryPipelines implements DeployedPipelines {
+/**
+ * Each pipeline as "deployed": `deployed` is what DescribeStateMachine would return now, and what
+ * DescribeStateMachineForExecution returns for an execution of its state machine.
+ */
+export class MemoryPipelines implements DeployedPipelines, ExecutionPipelines {
   deployed: PipelineDefinition | undefined = DEFINITION;
   readonly asked: string[] = [];
 
@@ -95,10 +99,17 @@ export class MemoryPipelines implements DeployedPipelines {
     if (this.deployed === undefined) throw new Error(`State machine does not exist: ${stateMachineArn}`);
     return this.deployed;
   }
+
+  async pipelineOfExecution(executionArn: string): Promise<PipelineDefinition> {
+    const machine = `:execution:gantry-pipeline-${this.deployed?.name}:`;
+    if (this.deployed === undefined || !executionArn.includes(machine))
+      throw Object.assign(new Error(`Execution Does Not Exist: '${executionArn}'`), { name: 'ExecutionDoesNotExist' });
+    return this.deployed;
+  }
 }
 
 export interface PipelineFakes {
-  readonly deps: PipelineDeps & { readonly pipelines: DeployedPipelines };
+  readonly deps: PipelineDeps & { readonly pipelines: DeployedPipelines & ExecutionPipelines };
   readonly pipelines: MemoryPipelines;
   readonly runs: DynamoDbRunStore;
   readonly executions: RecordingExecutions;

@@ -184,7 +184,11 @@ function invokeWithToken(
   return retryThrottling(
     new LambdaInvoke(scope, id, {
       lambdaFunction: fn.function,
-      payload: TaskInput.fromObject({ 'plan.$': PLAN, taskToken: JsonPath.taskToken }),
+      payload: TaskInput.fromObject({
+        'plan.$': PLAN,
+        taskToken: JsonPath.taskToken,
+        'execution.$': '$$.Execution.Id',
+      }),
       integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
       taskTimeout: timeout,
       resultPath: resultPath ?? JsonPath.DISCARD,
@@ -365,7 +369,7 @@ export function gatesFragment(scope: Construct, steps: Steps, failures: FailureP
     scope,
     'EvaluateGates',
     steps.evaluateGates,
-    { 'plan.$': PLAN, 'build.$': statePath('build') },
+    { 'plan.$': PLAN, 'build.$': statePath('build'), 'execution.$': '$$.Execution.Id' },
     statePath('gates'),
   );
   failures.catchInto(gates, 'gates');
@@ -421,7 +425,7 @@ export function approvalFragment(
 
 /**
  * Deploy? → the environment's Deploy (.waitForTaskToken: CodeDeploy's state-change event answers
- * it, so a long canary costs no transitions) → Bake (Wait) → CheckAlarms → `next`. A Deploy that
+ * it, so a long canary costs no transitions) → BakeUntil → Bake (Wait until then) → CheckAlarms → `next`. A Deploy that
  * hears nothing until its timeout goes to Reconcile, which asks CodeDeploy once. One set of states
  * per environment with a target: each timeout and bake time is static.
  */
@@ -469,9 +473,25 @@ export function deployFragment(
     );
     failures.catchInto(check, 'deploy');
     check.next(next);
+    // The bake ends at a time the run record gives (the deployment's end plus the bake), not a
+    // duration counted from the Deploy task's answer, which anyone with its token can send early.
+    const until = invoke(
+      scope,
+      `BakeUntil ${env}`,
+      steps.deployVerify,
+      { 'plan.$': PLAN, check: 'bake-start' },
+      statePath('bakeUntil'),
+    );
+    failures.catchInto(until, 'deploy');
     const bake =
       target.bakeSeconds > 0
-        ? new Wait(scope, `Bake ${env}`, { time: WaitTime.duration(Duration.seconds(target.bakeSeconds)) }).next(check)
+        ? until
+            .next(
+              new Wait(scope, `Bake ${env}`, {
+                time: WaitTime.timestampPath(statePath('bakeUntil', 'value', 'until')),
+              }),
+            )
+            .next(check)
         : check;
     deploy.next(bake);
     reconcile.next(bake);

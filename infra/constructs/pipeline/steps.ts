@@ -118,11 +118,30 @@ export class PipelineSteps extends Construct {
     reader.function.addToRolePolicy(
       new PolicyStatement({ actions: ['dynamodb:GetItem'], resources: runsTableArns(this) }),
     );
-    const { resolvePlan, waitTurn, evaluateGates, requestApproval, reportStatus, recordProvenance, recordFailure } =
-      this.functions;
+    const {
+      resolvePlan,
+      waitTurn,
+      evaluateGates,
+      requestApproval,
+      reportStatus,
+      recordProvenance,
+      recordFailure,
+      deployRelease,
+    } = this.functions;
     resolvePlan.function.addToRolePolicy(
       new PolicyStatement({ actions: ['states:StopExecution'], resources: [arns.executions] }),
     );
+    // DescribeStateMachineForExecution: the pipeline a run is planned for is the one its own
+    // execution runs, never the one a direct invoke's payload names.
+    resolvePlan.function.addToRolePolicy(
+      new PolicyStatement({ actions: ['states:DescribeStateMachineForExecution'], resources: [arns.executions] }),
+    );
+    // Steps that act re-check each counted approver against the pipeline as deployed now, and
+    // RequestApproval names today's approvers (read only).
+    for (const step of [deployRelease, reportStatus, requestApproval])
+      step.function.addToRolePolicy(
+        new PolicyStatement({ actions: ['states:DescribeStateMachine'], resources: [arns.stateMachines] }),
+      );
     // Plans only changes the webhook receiver verified: it reads (never writes) their digests.
     resolvePlan.function.addToRolePolicy(
       new PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [tableArn(this, DELIVERIES_TABLE_NAME)] }),
@@ -153,7 +172,7 @@ export class PipelineSteps extends Construct {
     grantReadArtifacts(evaluateGates, props.artifactsKey);
     grantRecordProvenance(recordProvenance, props.artifactsKey, props.provenanceKey);
     props.bus.grantPutEventsTo(requestApproval.function);
-    acknowledgePipelineWildcards(resolvePlan, waitTurn);
+    acknowledgePipelineWildcards(resolvePlan, waitTurn, [deployRelease, reportStatus, requestApproval]);
   }
 }
 
@@ -234,7 +253,17 @@ function grantReadArtifacts(step: GantryFunction, key: IKey): void {
   });
 }
 
-function acknowledgePipelineWildcards(resolvePlan: GantryFunction, waitTurn: GantryFunction): void {
+function acknowledgePipelineWildcards(
+  resolvePlan: GantryFunction,
+  waitTurn: GantryFunction,
+  readers: readonly GantryFunction[],
+): void {
+  for (const reader of readers)
+    Validations.of(reader.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:gantry-pipeline-*]',
+      reason:
+        "Reads (DescribeStateMachine only) the deployed configuration of the run's pipeline, any of them, to re-check or name its approvers; all are named gantry-pipeline-*.",
+    });
   Validations.of(waitTurn.role).acknowledge({
     id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:gantry-pipeline-*]',
     reason: 'Queued runs are resumed by task token on any pipeline state machine; all are named gantry-pipeline-*.',
@@ -247,6 +276,6 @@ function acknowledgePipelineWildcards(resolvePlan: GantryFunction, waitTurn: Gan
   Validations.of(resolvePlan.role).acknowledge({
     id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:gantry-pipeline-*:*]',
     reason:
-      'A superseding run stops older executions of its pipeline; all pipeline state machines are named gantry-pipeline-*.',
+      "A superseding run stops older executions of its pipeline, and a run's pipeline is read from its own execution (DescribeStateMachineForExecution); all pipeline state machines are named gantry-pipeline-*.",
   });
 }

@@ -5,17 +5,19 @@ import { type RunningDynalite, startDynalite } from '../../../local/dynamodb/dyn
 import { deploymentDescription, runIdOf } from '../../../shared/deploy/appspec';
 import { DeploymentNotYetRecorded, onDeploymentEvent } from '../../../shared/deploy/events';
 import { type ReleaseDeps, startDeployment } from '../../../shared/deploy/release';
-import { checkBake, reconcileDeployment } from '../../../shared/deploy/verify';
+import { bakeUntil, checkBake, reconcileDeployment } from '../../../shared/deploy/verify';
 import { cancel, OperatorActionError, type OperatorDeps, retry, rollback } from '../../../shared/operators/actions';
 import { answerOperatorRequest } from '../../../shared/operators/operator-api';
 import { separationConflict } from '../../../shared/pipelines/approval';
+import { recordFailure } from '../../../shared/pipelines/finish';
 import { resolvePlan } from '../../../shared/pipelines/plan';
+import type { DeployedPipelines, ExecutionPipelines } from '../../../shared/pipelines/ports';
 import { enterLane, resolveRun } from '../../../shared/pipelines/start';
 import { recordProvenance } from '../../../shared/provenance/record';
 import { createRunsTable } from '../../support/aws';
 import { FakeDeployControl } from '../../support/deploy-fakes';
 import { MemoryAdmissions, type PipelineFakes, pipelineFakes } from '../../support/pipeline-fakes';
-import { DEFINITION, PEOPLE, planRequest, sourceEvent } from '../../support/plans';
+import { DEFINITION, lambdaTarget, PEOPLE, planRequest, sourceEvent } from '../../support/plans';
 import { FakeBuildSource, HmacSigner, MemoryVersionedObjects } from '../../support/provenance-fakes';
 
 const BUCKET = 'artifacts-bucket';
@@ -29,7 +31,7 @@ describe('deploying a run through CodeDeploy', () => {
   let client: DynamoDBClient;
   let f: PipelineFakes;
   let cd: FakeDeployControl;
-  let deps: ReleaseDeps & OperatorDeps;
+  let deps: ReleaseDeps & OperatorDeps & { pipelines: DeployedPipelines & ExecutionPipelines };
   let objects: MemoryVersionedObjects;
   let builds: FakeBuildSource;
   let signer: HmacSigner;
@@ -81,6 +83,8 @@ describe('deploying a run through CodeDeploy', () => {
       endTime: null,
     });
     await recordProvenance({ ...f.deps, objects, signer, builds, clock: () => f.now }, plan, id, plan.executionArn);
+    // As EvaluateGates records a passing verdict.
+    await f.runs.update(plan.runId, { gates: { passed: true, reasons: [], metrics: {} } }, f.now);
     f.audit.records.length = 0;
     return plan;
   }
@@ -316,6 +320,90 @@ describe('deploying a run through CodeDeploy', () => {
     expect(cd.created[1]?.deploymentConfig).toBe('CodeDeployDefault.LambdaAllAtOnce');
   });
 
+  describe('a Deploy task failed by hand (SendTaskFailure with its token)', () => {
+    it('stops the deployment still running before the lane can be handed on, and says the failure was not Gantry’s', async () => {
+      const plan = await devRun();
+      await startDeployment(deps, plan, 'token-1', plan.executionArn);
+      const failure = { Error: 'Gantry.DeploymentFailed', Cause: 'alarm fired, all fine, free the lane' };
+      const summary = await recordFailure({ ...deps, deployments: cd }, plan, 'deploy', failure, plan.executionArn);
+      expect(cd.stopped).toEqual(['d-000000001']);
+      expect(summary).toMatchObject({
+        stage: 'deploy',
+        error: 'Gantry.ForgedInput',
+        reason: expect.stringContaining(
+          'not answered by Gantry (its answer said «Gantry.DeploymentFailed: alarm fired, all fine, free the lane»); Gantry stopped the deployment',
+        ),
+      });
+      const run = await f.runs.get(plan.runId);
+      expect(run).toMatchObject({ status: 'FAILED', failure: { reason: summary.reason } });
+      expect(run?.deployment).toMatchObject({ status: 'stopped', rolledBack: true });
+      expect(f.audit.records.filter((r) => r.type === 'security.forged_input')).toEqual([
+        expect.objectContaining({ details: expect.objectContaining({ step: 'record-failure' }) }),
+      ]);
+      // CodeDeploy's Stopped event that follows records the rollback (its token is dead by then), and the run stays FAILED.
+      cd.end('d-000000001', 'Stopped', null, true);
+      await onDeploymentEvent(deps, await cd.getDeployment('d-000000001'), plan.runId);
+      expect(f.audit.records.filter((r) => r.type === 'deploy.rolled_back')).toHaveLength(1);
+      expect((await f.runs.get(plan.runId))?.status).toBe('FAILED');
+    });
+
+    it('fails closed when it cannot stop the deployment: the run stays active, so its lane is not handed on', async () => {
+      const plan = await devRun();
+      await startDeployment(deps, plan, 'token-1', plan.executionArn);
+      const failure = { Error: 'X', Cause: 'y' };
+      await expect(recordFailure(deps, plan, 'deploy', failure, plan.executionArn)).rejects.toThrow(/cannot stop it/);
+      expect((await f.runs.get(plan.runId))?.status).toBe('RUNNING');
+    });
+
+    it('believes a failure Gantry closed on the record, in the record’s words, not the answer’s', async () => {
+      const plan = await devRun();
+      await startDeployment(deps, plan, 'token-1', plan.executionArn);
+      cd.end('d-000000001', 'Failed', 'One or more alarms have been activated', true);
+      await onDeploymentEvent(deps, await cd.getDeployment('d-000000001'), plan.runId);
+      const failure = { Error: 'Gantry.DeploymentFailed', Cause: 'words from elsewhere' };
+      const summary = await recordFailure({ ...deps, deployments: cd }, plan, 'deploy', failure, plan.executionArn);
+      expect(summary.reason).toBe(
+        'deployment failed: deployment d-000000001 failed, traffic rolled back to version 3: One or more alarms have been activated',
+      );
+      expect(cd.stopped).toEqual([]);
+      expect(f.audit.records.filter((r) => r.type === 'security.forged_input')).toEqual([]);
+    });
+  });
+
+  it('checks the alarms of the group the run recorded, never of a target its input names', async () => {
+    const plan = await devRun();
+    await startDeployment(deps, plan, 'token-1', plan.executionArn);
+    cd.end('d-000000001', 'Succeeded');
+    await onDeploymentEvent(deps, await cd.getDeployment('d-000000001'), plan.runId);
+    const asked: string[] = [];
+    const alarms = cd.groupAlarms.bind(cd);
+    Object.assign(cd, {
+      groupAlarms: async (application: string, group: string) => {
+        asked.push(`${application}/${group}`);
+        return alarms();
+      },
+    });
+    cd.alarms = [{ name: 'gantry-widgets-dev-errors', state: 'ALARM', reason: 'errors > 1%' }];
+    const target = lambdaTarget('dev');
+    const forged: RunPlan = {
+      ...plan,
+      deployTarget: {
+        ...target,
+        application: 'quiet',
+        deploymentGroup: 'quiet',
+        bakeSeconds: 0,
+        lambda: { function: 'someone-else', alias: 'live', artifact: 'x.zip' },
+      },
+    };
+    await expect(checkBake(deps, forged)).rejects.toMatchObject({
+      name: 'Gantry.BakeAlarm',
+      message: expect.stringContaining('during the 5 min bake'),
+    });
+    expect(asked).toEqual(['widgets/dev']);
+    expect(cd.created[1]).toMatchObject({ application: 'widgets', deploymentGroup: 'dev' });
+    expect(JSON.parse(cd.created[1]?.appSpec ?? '{}').Resources[0]).toHaveProperty('widgets-dev');
+  });
+
   describe('a Deploy task answered by hand (its token read from the execution history)', () => {
     /** What an attacker's SendTaskSuccess leaves behind: the state machine goes on to the bake. */
     async function bakeRefused(plan: RunPlan, why: string): Promise<void> {
@@ -332,6 +420,28 @@ describe('deploying a run through CodeDeploy', () => {
         }),
       ]);
     }
+
+    it('starts no bake while CodeDeploy is still shifting traffic: the bake’s end comes from the record, refused here', async () => {
+      const plan = await devRun();
+      await startDeployment(deps, plan, 'token-1', plan.executionArn);
+      // SendTaskSuccess on the Deploy token at once: the state machine goes on to BakeUntil.
+      await expect(bakeUntil(deps, plan)).rejects.toMatchObject({
+        name: 'Gantry.ForgedInput',
+        message: expect.stringContaining('deployment is in_progress, not succeeded'),
+      });
+      expect(f.audit.records.filter((r) => r.type === 'security.forged_input')).toHaveLength(1);
+    });
+
+    it('bakes until the deployment’s recorded end plus the bake time, however early or late the token was answered', async () => {
+      const plan = await devRun();
+      await startDeployment(deps, plan, 'token-1', plan.executionArn);
+      f.now = new Date('2026-11-23T10:07:00.000Z');
+      cd.end('d-000000001', 'Succeeded');
+      await onDeploymentEvent(deps, await cd.getDeployment('d-000000001'), plan.runId);
+      f.now = new Date('2026-11-23T10:30:00.000Z');
+      const forged = { ...plan, deployTarget: { ...lambdaTarget('dev'), bakeSeconds: 0 } };
+      await expect(bakeUntil(deps, forged)).resolves.toEqual({ until: '2026-11-23T10:12:00.000Z' });
+    });
 
     it('does not count while CodeDeploy is still shifting traffic', async () => {
       const plan = await devRun();
@@ -460,6 +570,63 @@ describe('deploying a run through CodeDeploy', () => {
       await startDeployment(deps, plan, 'token-1', plan.executionArn);
       expect(cd.created).toHaveLength(1);
     });
+
+    /** A prod run whose approval decide() closed as approved by bob. */
+    async function approvedProdRun(): Promise<RunPlan> {
+      const plan = await devRun(Buffer.from('release'), 'e'.repeat(40), 'release/1.0');
+      await f.runs.openApproval(
+        plan.runId,
+        { taskToken: 't', requestedAt: f.now.toISOString(), deadline: '2099-01-01T00:00:00Z' },
+        f.now,
+      );
+      await f.runs.addDecision(
+        plan.runId,
+        { identity: 'bob', principal: ARN_BOB, decision: 'approve', reason: 'ok', at: f.now.toISOString() },
+        f.now,
+      );
+      await f.runs.closeApproval(plan.runId, 'approved', f.now);
+      return plan;
+    }
+
+    it('a run whose gates failed, or were never evaluated, invoked directly with its own execution', async () => {
+      const plan = await devRun();
+      await f.runs.update(plan.runId, { gates: { passed: false, reasons: ['2 tests failed'], metrics: {} } }, f.now);
+      await expectForged(plan, plan.executionArn, /gates failed \(2 tests failed\)/);
+      const unchecked = resolvePlan(planRequest(sourceEvent({ branch: 'develop', ref: 'refs/heads/develop' })));
+      await f.runs.create(unchecked, 'RUNNING', f.now);
+      await expectForged(unchecked, unchecked.executionArn, /gates were never evaluated/);
+    });
+
+    it('an approval whose approver was removed from the group after deciding', async () => {
+      const plan = await approvedProdRun();
+      const prod = DEFINITION.environments.find((e) => e.name === 'prod');
+      f.pipelines.deployed = {
+        ...DEFINITION,
+        environments: DEFINITION.environments.map((e) =>
+          e.name === 'prod' ? { ...e, approvers: (prod?.approvers ?? []).filter((a) => a.identity !== 'bob') } : e,
+        ),
+      };
+      await expectForged(plan, plan.executionArn, /holds 0 by current approvers; bob no longer approve/);
+    });
+
+    it('an approval when the deployed pipeline has no such environment any more, or cannot be read', async () => {
+      const plan = await approvedProdRun();
+      f.pipelines.deployed = { ...DEFINITION, environments: DEFINITION.environments.filter((e) => e.name !== 'prod') };
+      await expectForged(plan, plan.executionArn, /environment prod is not in pipeline widgets as deployed now/);
+      f.pipelines.deployed = undefined;
+      await expectForged(plan, plan.executionArn, /could not be read/);
+    });
+
+    it('an approval the deployed policy now needs more of', async () => {
+      const plan = await approvedProdRun();
+      f.pipelines.deployed = {
+        ...DEFINITION,
+        environments: DEFINITION.environments.map((e) =>
+          e.name === 'prod' ? { ...e, approval: { ...e.approval, minApprovals: 2 } } : e,
+        ),
+      };
+      await expectForged(plan, plan.executionArn, /requires 2 approval\(s\); run .* holds 1 by current approvers/);
+    });
   });
 
   describe('refusing what the provenance does not vouch for, before any traffic moves', () => {
@@ -526,6 +693,7 @@ describe('deploying a run through CodeDeploy', () => {
     it('a run with no recorded provenance at all', async () => {
       const plan = resolvePlan(planRequest(sourceEvent({ branch: 'develop', ref: 'refs/heads/develop' })));
       await f.runs.create(plan, 'RUNNING', f.now);
+      await f.runs.update(plan.runId, { gates: { passed: true, reasons: [], metrics: {} } }, f.now);
       await expectRefused(plan, 'provenance', /has no recorded provenance/);
     });
 
@@ -711,6 +879,38 @@ describe('deploying a run through CodeDeploy', () => {
       );
       await expect(rollback(deps, { environment: 'qa', principal: OLGA, reason: 'x' })).rejects.toMatchObject({
         code: 'nothing_to_roll_back',
+      });
+    });
+
+    it('refuse a rollback into an environment the deployed configuration no longer has (it would need no approval), and audit it', async () => {
+      await released('4', '2026-11-23T10:00:00Z');
+      const current = await released('5', '2026-11-23T11:00:00Z');
+      f.pipelines.deployed = { ...DEFINITION, environments: DEFINITION.environments.filter((e) => e.name !== 'dev') };
+      const started = f.executions.started.length;
+      await expect(rollback(deps, { runId: current.runId, principal: OLGA, reason: 'bad' })).rejects.toMatchObject({
+        code: 'not_deployed',
+        message: expect.stringContaining('environment dev is not in pipeline widgets as deployed now'),
+      });
+      f.pipelines.deployed = {
+        ...DEFINITION,
+        environments: DEFINITION.environments.map((e) => (e.name === 'dev' ? { ...e, deploy: null } : e)),
+      };
+      await expect(rollback(deps, { runId: current.runId, principal: OLGA, reason: 'bad' })).rejects.toThrow(
+        /environment dev deploys nothing in pipeline widgets as deployed now/,
+      );
+      expect(f.executions.started).toHaveLength(started);
+      const response = await answerOperatorRequest(deps, {
+        httpMethod: 'POST',
+        resource: '/rollbacks',
+        pathParameters: null,
+        body: JSON.stringify({ runId: current.runId, reason: 'bad' }),
+        isBase64Encoded: false,
+        requestContext: { identity: { userArn: OLGA } },
+      } as unknown as APIGatewayProxyEvent);
+      expect(response.statusCode).toBe(409);
+      expect(f.audit.records.filter((r) => r.type === 'operator.refused').at(-1)).toMatchObject({
+        outcome: 'rejected',
+        details: expect.objectContaining({ code: 'not_deployed', reason: expect.stringContaining('deploys nothing') }),
       });
     });
 

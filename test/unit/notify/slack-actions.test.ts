@@ -112,7 +112,7 @@ describe('answerSlackAction', () => {
       planRequest(sourceEvent({ branch: 'release/1.0', ref: 'refs/heads/release/1.0' }), 'push', definition),
     );
     await f.runs.create(plan, 'RUNNING', f.now);
-    await requestApproval(f.deps, plan, 'token-1');
+    await requestApproval(f.deps, plan, 'token-1', plan.executionArn);
     return plan;
   }
 

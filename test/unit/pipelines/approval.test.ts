@@ -3,6 +3,7 @@ import type { EligibleApprover, PipelineDefinition, RunPlan, SourceEvent } from 
 import { type RunningDynalite, startDynalite } from '../../../local/dynamodb/dynalite';
 import { HistoryError, type RangeCommit } from '../../../shared/history/types';
 import { DecisionError, decide, requestApproval } from '../../../shared/pipelines/approval';
+import { recordFailure } from '../../../shared/pipelines/finish';
 import { completeParticipants } from '../../../shared/pipelines/participants';
 import { resolvePlan } from '../../../shared/pipelines/plan';
 import type { ChangeHistory, ChangeRangeRequest } from '../../../shared/pipelines/ports';
@@ -53,7 +54,7 @@ describe('approvals', () => {
       planRequest(sourceEvent({ branch: 'release/1.0', ref: 'refs/heads/release/1.0' }), 'push', definition),
     );
     await f.runs.create(plan, 'RUNNING', f.now);
-    await requestApproval(f.deps, plan, 'token-1');
+    await requestApproval(f.deps, plan, 'token-1', plan.executionArn);
     return plan;
   }
 
@@ -67,9 +68,47 @@ describe('approvals', () => {
     ]);
     expect(f.audit.records.map((r) => r.type)).toContain('approval.requested');
     // A retried RequestApproval step parks its new token and records the request no second time.
-    await requestApproval(f.deps, plan, 'token-2');
+    await requestApproval(f.deps, plan, 'token-2', plan.executionArn);
     expect((await f.runs.get(plan.runId))?.approval?.taskToken).toBe('token-2');
     expect(f.audit.records.filter((r) => r.type === 'approval.requested')).toHaveLength(1);
+  });
+
+  it('announces the approvers as the pipeline is deployed now, not the snapshot the run started with', async () => {
+    const name = `runs-${++table}`;
+    client = await createRunsTable(dynamo.endpoint, name);
+    f = pipelineFakes(client, name);
+    const plan = resolvePlan(planRequest(sourceEvent({ branch: 'release/1.0', ref: 'refs/heads/release/1.0' })));
+    await f.runs.create(plan, 'RUNNING', f.now);
+    f.pipelines.deployed = {
+      ...DEFINITION,
+      environments: DEFINITION.environments.map((e) =>
+        e.name === 'prod' ? { ...e, approvers: [PEOPLE.carol, PEOPLE.olga] } : e,
+      ),
+    };
+    await requestApproval(f.deps, plan, 'token-1', plan.executionArn);
+    expect(plan.approval?.approvers.map((a) => a.identity)).toEqual(['alice', 'bob', 'carol']);
+    expect(f.bus.published[0]?.detail).toMatchObject({ approvers: ['carol', 'olga'] });
+    expect(f.audit.records.find((r) => r.type === 'approval.requested')?.details).toMatchObject({
+      approvers: ['carol', 'olga'],
+    });
+  });
+
+  it('parks no token a direct invoke hands it: not for another execution’s run, nor a run already decided', async () => {
+    const plan = await waitingRun();
+    const forged = `${plan.executionArn}-forged`;
+    await expect(requestApproval(f.deps, plan, 'attacker-token', forged)).rejects.toMatchObject({
+      name: 'Gantry.ForgedInput',
+      message: expect.stringContaining('belongs to execution'),
+    });
+    await decide(f.deps, { runId: plan.runId, principal: ARN('bob'), decision: 'approve', reason: 'ok' });
+    await expect(requestApproval(f.deps, plan, 'attacker-token', plan.executionArn)).rejects.toThrow(
+      /approval was already approved/,
+    );
+    expect((await f.runs.get(plan.runId))?.approval).toMatchObject({ taskToken: 'token-1', outcome: 'approved' });
+    expect(f.audit.records.filter((r) => r.type === 'security.forged_input').map((r) => r.details.step)).toEqual([
+      'request-approval',
+      'request-approval',
+    ]);
   });
 
   it('refuses the change’s own author or pusher (separation of duties), and nobody outside the groups', async () => {
@@ -111,6 +150,38 @@ describe('approvals', () => {
     ]);
   });
 
+  it('counts no approval of someone removed from the group after deciding', async () => {
+    const plan = await waitingRun(2);
+    await expect(
+      decide(f.deps, { runId: plan.runId, principal: ARN('bob'), decision: 'approve', reason: 'ok' }),
+    ).resolves.toEqual({ outcome: 'recorded', approvals: 1, needed: 2 });
+    f.pipelines.deployed = {
+      ...DEFINITION,
+      environments: DEFINITION.environments.map((e) =>
+        e.name === 'prod' ? { ...e, approvers: e.approvers.filter((a) => a.identity !== 'bob') } : e,
+      ),
+    };
+    await expect(
+      decide(f.deps, { runId: plan.runId, principal: CAROL_SESSION, decision: 'approve', reason: 'ok too' }),
+    ).resolves.toEqual({ outcome: 'recorded', approvals: 1, needed: 2 });
+    expect(f.executions.successes).toEqual([]);
+    expect((await f.runs.get(plan.runId))?.approval?.outcome).toBeUndefined();
+  });
+
+  it('asks for as many approvals as the deployed policy requires, when it now requires more', async () => {
+    const plan = await waitingRun(1);
+    f.pipelines.deployed = {
+      ...DEFINITION,
+      environments: DEFINITION.environments.map((e) =>
+        e.name === 'prod' ? { ...e, approval: { ...e.approval, minApprovals: 2 } } : e,
+      ),
+    };
+    await expect(
+      decide(f.deps, { runId: plan.runId, principal: ARN('bob'), decision: 'approve', reason: 'ok' }),
+    ).resolves.toEqual({ outcome: 'recorded', approvals: 1, needed: 2 });
+    expect(f.executions.successes).toEqual([]);
+  });
+
   it('fails the waiting task when an approver rejects, and takes no decision after that', async () => {
     const plan = await waitingRun(2);
     await expect(
@@ -127,6 +198,33 @@ describe('approvals', () => {
     await expect(
       refused(decide(f.deps, { runId: plan.runId, principal: CAROL_SESSION, decision: 'approve', reason: 'late' })),
     ).resolves.toMatchObject({ code: 'already_decided' });
+  });
+
+  it('records an Approval task failed by hand as such, and a rejection in the words decide() recorded', async () => {
+    const plan = await waitingRun();
+    // SendTaskFailure with the token from the execution's history, in words that pass for a rejection.
+    const forged = { Error: 'Gantry.ApprovalRejected', Cause: 'rejected by bob: policy says so' };
+    const summary = await recordFailure(f.deps, plan, 'approval', forged, plan.executionArn);
+    expect(summary).toMatchObject({
+      error: 'Gantry.ForgedInput',
+      reason: expect.stringContaining(
+        'not answered by Gantry (its answer said «Gantry.ApprovalRejected: rejected by bob: policy says so»)',
+      ),
+    });
+    expect((await f.runs.get(plan.runId))?.failure?.reason).toBe(summary.reason);
+    expect(f.audit.records.filter((r) => r.type === 'security.forged_input')).toEqual([
+      expect.objectContaining({ details: expect.objectContaining({ step: 'record-failure' }) }),
+    ]);
+
+    const rejected = await waitingRun();
+    await decide(f.deps, { runId: rejected.runId, principal: ARN('bob'), decision: 'reject', reason: 'not today' });
+    const told = { Error: 'Gantry.ApprovalRejected', Cause: 'other words' };
+    await expect(recordFailure(f.deps, rejected, 'approval', told, rejected.executionArn)).resolves.toEqual({
+      stage: 'approval',
+      error: 'Gantry.ApprovalRejected',
+      reason: 'rejected by bob: not today',
+    });
+    expect(f.audit.records.filter((r) => r.type === 'security.forged_input')).toEqual([]);
   });
 
   it('refuses decisions after the deadline and closes the request as expired', async () => {
@@ -189,7 +287,7 @@ describe('approvals', () => {
       const planned = await completeParticipants(f.deps, resolvePlan(planRequest(source)), source);
       const plan = rollback ? { ...planned, trigger: 'rollback' as const, rollback } : planned;
       await f.runs.create(plan, 'RUNNING', f.now);
-      await requestApproval(f.deps, plan, 'token-sod');
+      await requestApproval(f.deps, plan, 'token-sod', plan.executionArn);
       return plan;
     }
     const tryApprove = (plan: RunPlan, principal: string) =>
@@ -287,7 +385,7 @@ describe('approvals', () => {
         const source = sourceEvent({ branch: 'release/2.0', ref: 'refs/heads/release/2.0', ...change });
         const plan = await completeParticipants({ ...f.deps, history }, resolvePlan(planRequest(source)), source);
         await f.runs.create(plan, 'RUNNING', f.now);
-        await requestApproval(f.deps, plan, 'token-listed');
+        await requestApproval(f.deps, plan, 'token-listed', plan.executionArn);
         return plan;
       }
 
@@ -484,7 +582,7 @@ describe('approvals', () => {
         expect(history.asked).toEqual([expect.objectContaining({ before: released, after: head })]);
         expect(plan.change).toMatchObject({ incomplete: null, listedBy: 'provider' });
         await f.runs.create(plan, 'RUNNING', f.now);
-        await requestApproval(f.deps, plan, 'token-since');
+        await requestApproval(f.deps, plan, 'token-since', plan.executionArn);
         await expect(refused(tryApprove(plan, ARN('bob')))).resolves.toMatchObject({
           message: expect.stringMatching(/bob wrote or committed a commit of this change/),
         });
@@ -542,6 +640,8 @@ describe('approvals', () => {
 
     it('follows the groups as deployed now: a member removed after the run started may no longer approve', async () => {
       const plan = await waiting({ commits: [commit('1', 'dave')], pusher: 'dave', sender: 'dave' });
+      // RequestApproval read the deployed pipeline too (to name its approvers): only decide()'s reading is looked at.
+      f.pipelines.asked.length = 0;
       f.pipelines.deployed = withProdApprovers([PEOPLE.alice, PEOPLE.carol]);
       await expect(refused(tryApprove(plan, ARN('bob')))).resolves.toMatchObject({
         code: 'not_an_approver',
@@ -578,7 +678,7 @@ describe('approvals', () => {
         ),
       );
       await f.runs.create(plan, 'RUNNING', f.now);
-      await requestApproval(f.deps, plan, 'token-id');
+      await requestApproval(f.deps, plan, 'token-id', plan.executionArn);
       return plan;
     }
     const SSO = 'arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Releasers_0123456789abcdef';

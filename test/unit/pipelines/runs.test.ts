@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SourceEvent, Trigger } from '../../../events';
+import type { PipelineDefinition, RunPlan, SourceEvent, Trigger } from '../../../events';
+import { provenanceKey } from '../../../shared/pipelines/artifact-layout';
 import {
   closeUnplanned,
   describeFailure,
@@ -25,6 +26,32 @@ describe('pipeline runs', () => {
   beforeEach(() => {
     f = pipelineFakes(tables.client, tables.name);
   });
+
+  /** Records what a dev run's record holds when it gets to ReportSuccess: passing gates, a baked deployment. */
+  async function recordDeployed(runId: string): Promise<void> {
+    await f.runs.update(runId, { gates: { passed: true, reasons: [], metrics: {} } }, f.now);
+    await f.runs.openDeployment(
+      runId,
+      {
+        taskToken: 'deploy-token',
+        target: 'widgets-dev:live',
+        strategy: 'Canary10Percent5Minutes',
+        fromVersion: '3',
+        toVersion: '4',
+        status: 'in_progress',
+        startedAt: f.now.toISOString(),
+      },
+      f.now,
+    );
+    await f.runs.closeDeployment(runId, { status: 'succeeded', endedAt: f.now.toISOString() }, f.now);
+    await f.runs.setStage(runId, 'deploy', { status: 'succeeded', startedAt: f.now.toISOString() }, f.now);
+  }
+
+  /** ReportSuccess of a run whose record says it succeeded. */
+  async function reportSuccess(plan: RunPlan): Promise<void> {
+    await recordDeployed(plan.runId);
+    await finishRun(f.deps, plan, 'success', plan.executionArn);
+  }
 
   describe('startRun', () => {
     it('records the run, posts a pending status and audits the start', async () => {
@@ -90,6 +117,48 @@ describe('pipeline runs', () => {
       expect(f.audit.records.filter((r) => r.type === 'security.forged_input')).toHaveLength(7);
     });
 
+    it('plans for the pipeline its own execution runs, never the one a direct invoke’s payload names', async () => {
+      const admissions = new MemoryAdmissions();
+      const deps = { ...f.deps, admissions };
+      const machine = 'arn:aws:states:us-east-1:123456789012:execution:gantry-pipeline-widgets';
+      const admitted = sourceEvent();
+      admissions.admit(admitted);
+      const name = admissionName(DEFINITION.name, admitted.eventId);
+      const resolve = (pipeline: PipelineDefinition, id = `${machine}:${name}`) =>
+        resolveRun(deps, { pipeline, execution: { id, name }, start: { trigger: 'push', source: admitted } });
+      // The payload's pipeline lets anyone approve nothing and deploy develop to prod.
+      const lax = {
+        ...DEFINITION,
+        environments: DEFINITION.environments.map((e) =>
+          e.name === 'prod' ? { ...e, branches: ['develop'], approval: { ...e.approval, required: false } } : e,
+        ),
+      };
+      await expect(resolve(lax)).rejects.toMatchObject({
+        name: 'Gantry.ForgedInput',
+        message: expect.stringMatching(
+          /input's pipeline widgets differs from the one the state machine of execution .* carries/,
+        ),
+      });
+      // An execution no pipeline state machine has (a direct invoke makes up the ARN), or a name not the ARN's.
+      await expect(
+        resolve(DEFINITION, `arn:aws:states:us-east-1:123456789012:execution:other:${name}`),
+      ).rejects.toThrow(/runs no pipeline Gantry deployed \(Execution Does Not Exist/);
+      await expect(resolve(DEFINITION, `${machine}:someone-else`)).rejects.toThrow(
+        /execution name .* is not the name in execution/,
+      );
+      expect(await f.runs.list({ pipeline: 'widgets' })).toEqual([]);
+      expect(f.statuses.posted).toEqual([]);
+      const refusals = f.audit.records.filter((r) => r.type === 'security.forged_input');
+      expect(refusals.map((r) => [r.details.step, r.subject.runId, r.subject.pipeline])).toEqual([
+        ['resolve-plan', name, 'widgets'],
+        ['resolve-plan', name, 'widgets'],
+        ['resolve-plan', name, 'widgets'],
+      ]);
+      // The payload the state machine carries is the pipeline it runs: planned.
+      await expect(resolve(DEFINITION)).resolves.toMatchObject({ pipeline: 'widgets', environment: 'dev' });
+      expect(f.pipelines.asked).toEqual([]);
+    });
+
     it('records nothing for a change it skips', async () => {
       const started = await startRun(f.deps, planRequest(sourceEvent({ branch: 'release/tmp-9' })));
       expect(started.skip).toBe(true);
@@ -119,7 +188,7 @@ describe('pipeline runs', () => {
       await releaseLane(f.deps, first, `${first.executionArn}-forged`);
       await releaseLane(f.deps, first, first.executionArn);
       // ReportStatus closes the run but answers no task: it holds no states:SendTaskSuccess.
-      await finishRun(f.deps, first, 'success', undefined, first.executionArn);
+      await reportSuccess(first);
       expect(f.executions.successes).toEqual([]);
       await releaseLane(f.deps, first, first.executionArn);
       expect(f.executions.successes).toEqual([{ token: 'lane-token', output: { admitted: true } }]);
@@ -138,7 +207,7 @@ describe('pipeline runs', () => {
       await waitForTurn(f.deps, gone, 'gone-token');
       await waitForTurn(f.deps, live, 'live-token');
       f.executions.refusedTokens.set('gone-token', 'TaskTimedOut');
-      await finishRun(f.deps, first, 'success', undefined, first.executionArn);
+      await reportSuccess(first);
       await releaseLane(f.deps, first, first.executionArn);
       expect(await f.runs.get(gone.runId)).toMatchObject({
         status: 'FAILED',
@@ -155,7 +224,7 @@ describe('pipeline runs', () => {
       const second = await startRun(f.deps, planRequest(sourceEvent()));
       await waitForTurn(f.deps, second, 'second-token');
       f.executions.refusedTokens.set('second-token', 'ThrottlingException');
-      await finishRun(f.deps, first, 'success', undefined, first.executionArn);
+      await reportSuccess(first);
       await expect(releaseLane(f.deps, first, first.executionArn)).rejects.toMatchObject({
         name: 'ThrottlingException',
       });
@@ -185,7 +254,7 @@ describe('pipeline runs', () => {
       const first = await startRun(f.deps, planRequest(sourceEvent()));
       const waiting = await Promise.all([1, 2, 3].map(() => startRun(f.deps, planRequest(sourceEvent()))));
       for (const [i, run] of waiting.entries()) await waitForTurn(f.deps, run, `token-${i}`);
-      await finishRun(f.deps, first, 'success', undefined, first.executionArn);
+      await reportSuccess(first);
       await Promise.all([1, 2, 3].map(() => releaseLane(f.deps, first, first.executionArn)));
       expect(f.executions.successes).toHaveLength(1);
       const statuses = await Promise.all(waiting.map(async (r) => (await f.runs.get(r.runId))?.status));
@@ -203,7 +272,7 @@ describe('pipeline runs', () => {
     it('lets a queued run go at once if its lane emptied before it parked', async () => {
       const first = await startRun(f.deps, planRequest(sourceEvent()));
       const second = await startRun(f.deps, planRequest(sourceEvent()));
-      await finishRun(f.deps, first, 'success', undefined, first.executionArn);
+      await reportSuccess(first);
       await waitForTurn(f.deps, second, 'lane-token');
       expect(f.executions.successes).toEqual([{ token: 'lane-token', output: { admitted: true } }]);
     });
@@ -341,30 +410,89 @@ describe('pipeline runs', () => {
   });
 
   describe('evaluateRunGates', () => {
-    it('reads the reports among the artifacts by their content, counting identical copies once', async () => {
+    const BUILD = 'gantry-widgets:b1';
+    const ARTIFACTS = 'arn:aws:s3:::bucket/releases/widgets/b1/artifacts';
+
+    /** A running dev run whose build BUILD RecordProvenance attested. */
+    async function attestedRun(): Promise<RunPlan> {
       const plan = resolvePlan(planRequest(sourceEvent()));
       await f.runs.create(plan, 'RUNNING', f.now);
+      const provenance = {
+        bucket: 'bucket',
+        key: provenanceKey('widgets', BUILD),
+        versionId: 'v1',
+        envelopeSha256: 'e'.repeat(64),
+        builderId: 'arn:aws:codebuild:us-east-1:123456789012:project/gantry-widgets',
+        keyId: 'key',
+        subjects: [],
+        recordedAt: f.now.toISOString(),
+      };
+      await f.runs.update(plan.runId, { provenance }, f.now);
+      return plan;
+    }
+
+    it('reads the reports among the artifacts by their content, counting identical copies once', async () => {
+      const plan = await attestedRun();
       f.artifacts.files.set('a/reports/junit.xml', report('junit', 'jest-junit.xml'));
       f.artifacts.files.set('a/reports/tests/junit.xml', report('junit', 'jest-junit.xml'));
       f.artifacts.files.set('a/reports/coverage.xml', report('code-coverage', 'jest-cobertura.xml'));
       f.artifacts.files.set('a/notes.txt', Buffer.from('not a report'));
-      const evaluation = await evaluateRunGates(f.deps, plan, {
-        id: 'b:1',
-        status: 'SUCCEEDED',
-        artifacts: 'arn:aws:s3:::bucket/a',
-      });
+      const evaluation = await evaluateRunGates(
+        f.deps,
+        plan,
+        { id: BUILD, status: 'SUCCEEDED', artifacts: ARTIFACTS },
+        plan.executionArn,
+      );
       expect(evaluation.passed).toBe(false);
       expect(evaluation.metrics.tests).toMatchObject({ total: 12, failed: 4 });
       expect((await f.runs.get(plan.runId))?.gates?.reasons).toEqual(evaluation.reasons);
       expect(f.audit.records.map((r) => r.type)).toEqual(['build.finished', 'gate.evaluated']);
     });
 
+    it('records no verdict a direct invoke asks for: another build, reports read from elsewhere, another run’s execution', async () => {
+      const plan = await attestedRun();
+      f.artifacts.files.set('a/reports/junit.xml', report('junit', 'node-test.xml'));
+      const refused = async (build: { id: string; artifacts: string }, executionArn: string, reason: RegExp) => {
+        await expect(
+          evaluateRunGates(f.deps, plan, { ...build, status: 'SUCCEEDED' }, executionArn),
+        ).rejects.toMatchObject({ name: 'Gantry.ForgedInput', message: expect.stringMatching(reason) });
+        expect(f.audit.records.at(-1)).toMatchObject({
+          type: 'security.forged_input',
+          details: expect.objectContaining({ step: 'evaluate-gates', reason: expect.stringMatching(reason) }),
+        });
+      };
+      // An earlier passing build of the pipeline, or this build's id with reports the forger wrote elsewhere.
+      await refused(
+        { id: 'gantry-widgets:b0', artifacts: ARTIFACTS },
+        plan.executionArn,
+        /not the build Gantry attested/,
+      );
+      await refused(
+        { id: BUILD, artifacts: 'arn:aws:s3:::bucket/untrusted/widgets/b1/artifacts' },
+        plan.executionArn,
+        /not its own artifacts under bucket\/releases\/widgets\//,
+      );
+      await refused(
+        { id: BUILD, artifacts: 'arn:aws:s3:::bucket/releases/widgets/b0/artifacts' },
+        plan.executionArn,
+        /not its own artifacts/,
+      );
+      await refused(
+        { id: BUILD, artifacts: 'arn:aws:s3:::evil/releases/widgets/b1/artifacts' },
+        plan.executionArn,
+        /not its own artifacts/,
+      );
+      await refused({ id: BUILD, artifacts: ARTIFACTS }, `${plan.executionArn}-forged`, /belongs to execution/);
+      await f.runs.setStatus(plan.runId, 'FAILED', f.now);
+      await refused({ id: BUILD, artifacts: ARTIFACTS }, plan.executionArn, /is FAILED, not RUNNING/);
+      expect((await f.runs.get(plan.runId))?.gates).toBeUndefined();
+    });
+
     it('writes its ledger records once when the step is retried', async () => {
-      const plan = resolvePlan(planRequest(sourceEvent()));
-      await f.runs.create(plan, 'RUNNING', f.now);
-      const build = { id: 'b:1', status: 'SUCCEEDED', artifacts: 'arn:aws:s3:::bucket/a' } as const;
-      await evaluateRunGates(f.deps, plan, build);
-      await evaluateRunGates(f.deps, plan, build);
+      const plan = await attestedRun();
+      const build = { id: BUILD, status: 'SUCCEEDED', artifacts: ARTIFACTS } as const;
+      await evaluateRunGates(f.deps, plan, build, plan.executionArn);
+      await evaluateRunGates(f.deps, plan, build, plan.executionArn);
       expect(f.audit.records.map((r) => r.type)).toEqual(['build.finished', 'gate.evaluated']);
       expect(f.audit.records.map((r) => r.once)).toEqual([
         `run/${plan.runId}/build.finished`,
@@ -445,7 +573,7 @@ describe('pipeline runs', () => {
       await f.runs.create(plan, 'RUNNING', f.now);
       const forged = `${plan.executionArn}-forged`;
       const summary = await recordFailure(f.deps, plan, 'gates', { Error: 'Gantry.GatesFailed', Cause: '[]' }, forged);
-      await finishRun(f.deps, plan, 'success', undefined, forged);
+      await finishRun(f.deps, plan, 'success', forged);
       expect(summary).toMatchObject({ stage: 'internal', error: 'Gantry.ForgedInput' });
       expect(f.statuses.posted).toEqual([]);
       expect((await f.runs.get(plan.runId))?.status).toBe('RUNNING');
@@ -455,13 +583,135 @@ describe('pipeline runs', () => {
       ]);
     });
 
+    describe('ReportStatus says only what the run record says (a direct invoke names any outcome)', () => {
+      /** ReportSuccess must refuse: nothing posted, no success recorded, the ledger says why. */
+      async function expectNoSuccess(plan: RunPlan, reason: RegExp): Promise<void> {
+        const posted = f.statuses.posted.length;
+        await expect(finishRun(f.deps, plan, 'success', plan.executionArn)).rejects.toMatchObject({
+          name: 'Gantry.ForgedInput',
+          message: expect.stringMatching(reason),
+        });
+        expect(f.statuses.posted).toHaveLength(posted);
+        expect(f.audit.records.filter((r) => r.type === 'run.succeeded')).toEqual([]);
+        expect((await f.runs.get(plan.runId))?.status).not.toBe('SUCCEEDED');
+        expect(f.audit.records.filter((r) => r.type === 'security.forged_input').at(-1)).toMatchObject({
+          outcome: 'rejected',
+          subject: expect.objectContaining({ runId: plan.runId }),
+          details: { step: 'report-status', executionArn: plan.executionArn, reason: expect.stringMatching(reason) },
+        });
+      }
+
+      /** The widgets pipeline with a gated environment that deploys nothing (approval only). */
+      const APPROVE_ONLY = {
+        ...DEFINITION,
+        environments: DEFINITION.environments.map((e) => (e.name === 'prod' ? { ...e, deploy: null } : e)),
+      };
+
+      /** A release run of APPROVE_ONLY, recorded RUNNING with passing gates, its approval requested. */
+      async function gatedRun(): Promise<RunPlan> {
+        f.pipelines.deployed = APPROVE_ONLY;
+        const plan = resolvePlan(planRequest(sourceEvent({ branch: 'release/1.0' }), 'push', APPROVE_ONLY));
+        expect(plan.approval).not.toBeNull();
+        await f.runs.create(plan, 'RUNNING', f.now);
+        await f.runs.update(plan.runId, { gates: { passed: true, reasons: [], metrics: {} } }, f.now);
+        await f.runs.openApproval(
+          plan.runId,
+          { taskToken: 'approval-token', requestedAt: f.now.toISOString(), deadline: '2099-01-01T00:00:00Z' },
+          f.now,
+        );
+        return plan;
+      }
+
+      async function approveAs(plan: RunPlan, identity: string): Promise<void> {
+        const principal = `arn:aws:iam::123456789012:user/${identity}`;
+        const at = f.now.toISOString();
+        await f.runs.addDecision(plan.runId, { identity, principal, decision: 'approve', reason: 'ok', at }, f.now);
+        await f.runs.closeApproval(plan.runId, 'approved', f.now);
+      }
+
+      it('no success for a run whose gates failed or were never evaluated', async () => {
+        const plan = resolvePlan(planRequest(sourceEvent()));
+        await f.runs.create(plan, 'RUNNING', f.now);
+        await expectNoSuccess(plan, /gates were never evaluated/);
+        await f.runs.update(plan.runId, { gates: { passed: false, reasons: ['3 tests failed'], metrics: {} } }, f.now);
+        await expectNoSuccess(plan, /gates failed \(3 tests failed\)/);
+      });
+
+      it('no success for a run that deploys but whose deployment did not succeed, or whose bake did not pass', async () => {
+        const plan = resolvePlan(planRequest(sourceEvent()));
+        await f.runs.create(plan, 'RUNNING', f.now);
+        await f.runs.update(plan.runId, { gates: { passed: true, reasons: [], metrics: {} } }, f.now);
+        await expectNoSuccess(plan, /deployment never started/);
+        await recordDeployed(plan.runId);
+        await f.runs.setStage(plan.runId, 'deploy', { status: 'running', startedAt: f.now.toISOString() }, f.now);
+        await expectNoSuccess(plan, /has not passed its bake/);
+      });
+
+      it('no success for a run that ended FAILED', async () => {
+        const plan = resolvePlan(planRequest(sourceEvent()));
+        await f.runs.create(plan, 'RUNNING', f.now);
+        await recordDeployed(plan.runId);
+        await f.runs.setStatus(plan.runId, 'FAILED', f.now);
+        await expectNoSuccess(plan, /is FAILED, not RUNNING/);
+      });
+
+      it('no success for an approval-only environment whose Approval token was answered by hand', async () => {
+        const plan = await gatedRun();
+        // SendTaskSuccess on the Approval token: the execution goes on to ReportSuccess, decide() never ran.
+        await expectNoSuccess(plan, /requires 1 approval\(s\); run .* has 0 recorded \(still pending\)/);
+      });
+
+      it('no success when the only approver was removed from the group after deciding', async () => {
+        const plan = await gatedRun();
+        await approveAs(plan, 'bob');
+        f.pipelines.deployed = {
+          ...APPROVE_ONLY,
+          environments: APPROVE_ONLY.environments.map((e) =>
+            e.name === 'prod' ? { ...e, approvers: e.approvers.filter((a) => a.identity !== 'bob') } : e,
+          ),
+        };
+        await expectNoSuccess(plan, /holds 0 by current approvers; bob no longer approve/);
+      });
+
+      it('success for an approval-only environment once decide() recorded the approval', async () => {
+        const plan = await gatedRun();
+        await approveAs(plan, 'bob');
+        await finishRun(f.deps, plan, 'success', plan.executionArn);
+        expect((await f.runs.get(plan.runId))?.status).toBe('SUCCEEDED');
+        expect(f.statuses.posted.at(-1)).toMatchObject({ state: 'success' });
+      });
+
+      it('no failure for a run still running, and a failure only in the words the record holds', async () => {
+        const plan = resolvePlan(planRequest(sourceEvent()));
+        await f.runs.create(plan, 'RUNNING', f.now);
+        await expect(finishRun(f.deps, plan, 'failure', plan.executionArn)).rejects.toMatchObject({
+          name: 'Gantry.ForgedInput',
+          message: expect.stringMatching(/is RUNNING: no failure is on its record/),
+        });
+        expect(f.statuses.posted).toEqual([]);
+        expect(f.audit.records.map((r) => r.type)).toEqual(['security.forged_input']);
+        // A run that already ended otherwise keeps its final word, and nobody is accused.
+        const ended = resolvePlan(planRequest(sourceEvent()));
+        await f.runs.create(ended, 'RUNNING', f.now);
+        await f.runs.setStatus(ended.runId, 'SUCCEEDED', f.now);
+        await finishRun(f.deps, ended, 'failure', ended.executionArn);
+        expect(f.statuses.posted).toEqual([]);
+        expect(f.audit.records.map((r) => r.type)).toEqual(['security.forged_input']);
+        const failure = { stage: 'build', error: 'Gantry.BuildFailed', reason: 'build FAILED in BUILD' };
+        await f.runs.setStatus(plan.runId, 'FAILED', f.now, { failure });
+        await finishRun(f.deps, plan, 'failure', plan.executionArn);
+        expect(f.statuses.posted.at(-1)).toMatchObject({ state: 'failure', description: 'build FAILED in BUILD' });
+        expect(f.audit.records.find((r) => r.type === 'run.failed')?.details).toEqual(failure);
+      });
+    });
+
     it('reports no success for a queued run whose lane token someone answered by hand, and fails it', async () => {
       const first = await startRun(f.deps, planRequest(sourceEvent()));
       const second = await startRun(f.deps, planRequest(sourceEvent()));
       await waitForTurn(f.deps, second, 'lane-token');
       const posted = f.statuses.posted.length;
       // SendTaskSuccess with the token from the execution's history: the execution goes on to ReportSuccess.
-      await expect(finishRun(f.deps, second, 'success', undefined, second.executionArn)).rejects.toMatchObject({
+      await expect(finishRun(f.deps, second, 'success', second.executionArn)).rejects.toMatchObject({
         name: 'Gantry.ForgedInput',
         message: expect.stringContaining('is QUEUED, not RUNNING'),
       });
@@ -537,7 +787,7 @@ describe('pipeline runs', () => {
     it('records a failure on the run and reports it on the commit', async () => {
       const plan = resolvePlan(planRequest(sourceEvent()));
       await f.runs.create(plan, 'RUNNING', f.now);
-      const summary = await recordFailure(
+      await recordFailure(
         f.deps,
         plan,
         'gates',
@@ -547,7 +797,7 @@ describe('pipeline runs', () => {
         },
         plan.executionArn,
       );
-      await finishRun(f.deps, plan, 'failure', summary, plan.executionArn);
+      await finishRun(f.deps, plan, 'failure', plan.executionArn);
       expect(await f.runs.get(plan.runId)).toMatchObject({
         status: 'FAILED',
         failure: { stage: 'gates', reason: 'gates failed: line coverage 50% < 80%' },
