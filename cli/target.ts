@@ -3,6 +3,7 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { type RuntimeInfo, readRuntimeInfo } from '../local/discovery';
+import { CALLER_PROOF_HEADER, signCallerProof, stsEndpointFor } from '../shared/operators/caller-proof';
 import { UsageError } from './errors';
 import { dataDirOption } from './options';
 
@@ -111,9 +112,19 @@ export async function callOperatorApi(
       throw new UsageError(
         'in local mode, say who acts with --as <identity> (an identity of gantry.config.yaml; in AWS your IAM principal acts)',
       );
+    const proof = await signCallerProof({
+      credentials: await localIdentityCredentials(target, as),
+      region: target.info.region,
+      // The operator API's function sends the proof to the edge, standing in for STS.
+      stsEndpoint: target.info.awsEndpoint,
+      method: 'POST',
+      path: `/${path}`,
+      body,
+    });
     return post(`${target.info.webhookUrl}/${path}`, body, {
       'content-type': 'application/json',
       'x-gantry-principal': as,
+      [CALLER_PROOF_HEADER]: proof,
       // X-Gantry-Principal counts only together with the session's token.
       ...(target.info.token === undefined ? {} : { authorization: `Bearer ${target.info.token}` }),
     });
@@ -122,21 +133,52 @@ export async function callOperatorApi(
     throw new UsageError('--as is for local mode; in AWS you act as the IAM principal your credentials belong to');
   const base = await operatorApiUrl(target);
   const url = new URL(path, base);
-  const signer = new SignatureV4({
-    service: 'execute-api',
-    region: regionOf(base) ?? target.region,
-    credentials: fromNodeProviderChain(target.profile ? { profile: target.profile } : {}),
-    sha256: Sha256,
+  const region = regionOf(base) ?? target.region;
+  const credentials = fromNodeProviderChain(target.profile ? { profile: target.profile } : {});
+  const signer = new SignatureV4({ service: 'execute-api', region, credentials, sha256: Sha256 });
+  // Who acts is proven to the function itself (STS), not only to API Gateway's authorizer.
+  const proof = await signCallerProof({
+    credentials,
+    region,
+    stsEndpoint: stsEndpointFor(region),
+    method: 'POST',
+    path: `/${path}`,
+    body,
   });
   const signed = await signer.sign({
     method: 'POST',
     protocol: url.protocol,
     hostname: url.hostname,
     path: url.pathname,
-    headers: { host: url.host, 'content-type': 'application/json' },
+    headers: { host: url.host, 'content-type': 'application/json', [CALLER_PROOF_HEADER]: proof },
     body,
   });
   return post(url.toString(), body, signed.headers as Record<string, string>);
+}
+
+/** Credentials the local edge issues for the identity the operator acts as (the session's token asks). */
+async function localIdentityCredentials(
+  target: Extract<Target, { kind: 'local' }>,
+  as: string,
+): Promise<{ accessKeyId: string; secretAccessKey: string }> {
+  const res = await fetch(`${target.info.awsEndpoint}/_gantry/credentials`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(target.info.token === undefined ? {} : { authorization: `Bearer ${target.info.token}` }),
+    },
+    body: JSON.stringify({ principal: as }),
+  });
+  const out = (await res.json().catch(() => ({}))) as {
+    accessKeyId?: string;
+    secretAccessKey?: string;
+    message?: string;
+  };
+  if (!res.ok || !out.accessKeyId || !out.secretAccessKey)
+    throw new UsageError(
+      `the local control plane issued no credentials for ${as} (${out.message ?? res.status}): is it running from this folder?`,
+    );
+  return { accessKeyId: out.accessKeyId, secretAccessKey: out.secretAccessKey };
 }
 
 /** The operator API's URL: GANTRY_OPERATOR_API_URL, or the GantryControlPlane stack's output. */
