@@ -112,22 +112,7 @@ export async function callOperatorApi(
       throw new UsageError(
         'in local mode, say who acts with --as <identity> (an identity of gantry.config.yaml; in AWS your IAM principal acts)',
       );
-    const proof = await signCallerProof({
-      credentials: await localIdentityCredentials(target, as),
-      region: target.info.region,
-      // The operator API's function sends the proof to the edge, standing in for STS.
-      stsEndpoint: target.info.awsEndpoint,
-      method: 'POST',
-      path: `/${path}`,
-      body,
-    });
-    return post(`${target.info.webhookUrl}/${path}`, body, {
-      'content-type': 'application/json',
-      'x-gantry-principal': as,
-      [CALLER_PROOF_HEADER]: proof,
-      // X-Gantry-Principal counts only together with the session's token.
-      ...(target.info.token === undefined ? {} : { authorization: `Bearer ${target.info.token}` }),
-    });
+    return post(`${target.info.webhookUrl}/${path}`, body, await localOperatorHeaders(target.info, path, body, as));
   }
   if (as)
     throw new UsageError('--as is for local mode; in AWS you act as the IAM principal your credentials belong to');
@@ -156,17 +141,22 @@ export async function callOperatorApi(
   return post(url.toString(), body, signed.headers as Record<string, string>);
 }
 
-/** Credentials the local edge issues for the identity the operator acts as (the session's token asks). */
-async function localIdentityCredentials(
-  target: Extract<Target, { kind: 'local' }>,
+/**
+ * The headers of a local operator API call acting as `as`: the session's token (which lets the
+ * operator name whom it acts as), and the caller proof signed with credentials the edge issues
+ * for that identity, which the operator API's function verifies through the edge (STS locally).
+ */
+export async function localOperatorHeaders(
+  info: Pick<RuntimeInfo, 'awsEndpoint' | 'region' | 'token'>,
+  path: string,
+  body: string,
   as: string,
-): Promise<{ accessKeyId: string; secretAccessKey: string }> {
-  const res = await fetch(`${target.info.awsEndpoint}/_gantry/credentials`, {
+  method = 'POST',
+): Promise<Record<string, string>> {
+  const bearer: Record<string, string> = info.token === undefined ? {} : { authorization: `Bearer ${info.token}` };
+  const res = await fetch(`${info.awsEndpoint}/_gantry/credentials`, {
     method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      ...(target.info.token === undefined ? {} : { authorization: `Bearer ${target.info.token}` }),
-    },
+    headers: { 'content-type': 'application/json', ...bearer },
     body: JSON.stringify({ principal: as }),
   });
   const out = (await res.json().catch(() => ({}))) as {
@@ -178,7 +168,22 @@ async function localIdentityCredentials(
     throw new UsageError(
       `the local control plane issued no credentials for ${as} (${out.message ?? res.status}): is it running from this folder?`,
     );
-  return { accessKeyId: out.accessKeyId, secretAccessKey: out.secretAccessKey };
+  const proof = await signCallerProof({
+    credentials: { accessKeyId: out.accessKeyId, secretAccessKey: out.secretAccessKey },
+    region: info.region,
+    // The operator API's function sends the proof to the edge, standing in for STS.
+    stsEndpoint: info.awsEndpoint,
+    method,
+    path: `/${path}`,
+    body,
+  });
+  return {
+    'content-type': 'application/json',
+    'x-gantry-principal': as,
+    [CALLER_PROOF_HEADER]: proof,
+    // X-Gantry-Principal counts only together with the session's token.
+    ...bearer,
+  };
 }
 
 /** The operator API's URL: GANTRY_OPERATOR_API_URL, or the GantryControlPlane stack's output. */
