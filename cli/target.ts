@@ -106,13 +106,40 @@ export async function callOperatorApi(
   payload: Record<string, unknown>,
   as?: string,
 ): Promise<{ status: number; body: Record<string, unknown> }> {
-  const body = JSON.stringify(payload);
+  if (target.kind === 'local' && !as)
+    throw new UsageError(
+      'in local mode, say who acts with --as <identity> (an identity of gantry.config.yaml; in AWS your IAM principal acts)',
+    );
+  return operatorRequest(target, 'POST', path, JSON.stringify(payload), {}, as);
+}
+
+/** The local principal the CLI reads runs as (reads need no identity of the config). */
+const LOCAL_READER = 'gantry-operator';
+
+/**
+ * GETs from the operator API (runs as `publicRun` shows them), signed like the POSTs: reading
+ * runs needs only execute-api:Invoke, never the runs table.
+ */
+export async function readOperatorApi(
+  target: Target,
+  path: string,
+  query: Readonly<Record<string, string>> = {},
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  return operatorRequest(target, 'GET', path, '', query, target.kind === 'local' ? LOCAL_READER : undefined);
+}
+
+async function operatorRequest(
+  target: Target,
+  method: 'GET' | 'POST',
+  path: string,
+  body: string,
+  query: Readonly<Record<string, string>>,
+  as: string | undefined,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const search = new URLSearchParams(query).toString();
   if (target.kind === 'local') {
-    if (!as)
-      throw new UsageError(
-        'in local mode, say who acts with --as <identity> (an identity of gantry.config.yaml; in AWS your IAM principal acts)',
-      );
-    return post(`${target.info.webhookUrl}/${path}`, body, await localOperatorHeaders(target.info, path, body, as));
+    const headers = await localOperatorHeaders(target.info, path, body, as ?? LOCAL_READER, method);
+    return send(`${target.info.webhookUrl}/${path}${search ? `?${search}` : ''}`, method, body, headers);
   }
   if (as)
     throw new UsageError('--as is for local mode; in AWS you act as the IAM principal your credentials belong to');
@@ -126,19 +153,20 @@ export async function callOperatorApi(
     credentials,
     region,
     stsEndpoint: stsEndpointFor(region),
-    method: 'POST',
+    method,
     path: `/${path}`,
     body,
   });
   const signed = await signer.sign({
-    method: 'POST',
+    method,
     protocol: url.protocol,
     hostname: url.hostname,
     path: url.pathname,
+    query: { ...query },
     headers: { host: url.host, 'content-type': 'application/json', [CALLER_PROOF_HEADER]: proof },
-    body,
+    ...(method === 'POST' ? { body } : {}),
   });
-  return post(url.toString(), body, signed.headers as Record<string, string>);
+  return send(`${url.toString()}${search ? `?${search}` : ''}`, method, body, signed.headers as Record<string, string>);
 }
 
 /**
@@ -203,8 +231,8 @@ function regionOf(url: string): string | undefined {
   return /execute-api\.([a-z0-9-]+)\./.exec(url)?.[1];
 }
 
-async function post(url: string, body: string, headers: Record<string, string>) {
-  const res = await fetch(url, { method: 'POST', headers, body });
+async function send(url: string, method: 'GET' | 'POST', body: string, headers: Record<string, string>) {
+  const res = await fetch(url, { method, headers, ...(method === 'POST' ? { body } : {}) });
   const text = await res.text();
   let parsed: Record<string, unknown>;
   try {

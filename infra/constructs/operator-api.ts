@@ -125,7 +125,21 @@ export class OperatorApi extends Construct {
       validateRequestParameters: true,
     });
     const integration = new LambdaIntegration(this.handler.function, { proxy: true });
-    const run = api.root.addResource('runs').addResource('{runId}');
+    const runs = api.root.addResource('runs');
+    // Reads for `gantry runs list|show`: public runs (no task tokens), so operators need only execute-api:Invoke.
+    runs.addMethod('GET', integration, {
+      authorizationType: AuthorizationType.IAM,
+      requestValidator: validator,
+      requestParameters: Object.fromEntries(
+        ['pipeline', 'status', 'repository', 'limit'].map((q) => [`method.request.querystring.${q}`, false]),
+      ),
+    });
+    const run = runs.addResource('{runId}');
+    run.addMethod('GET', integration, {
+      authorizationType: AuthorizationType.IAM,
+      requestValidator: validator,
+      requestParameters: { 'method.request.path.runId': true },
+    });
     run.addResource('decision').addMethod('POST', integration, {
       authorizationType: AuthorizationType.IAM,
       requestValidator: validator,

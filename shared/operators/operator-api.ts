@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import * as z from 'zod';
 import { DecisionError, decide } from '../pipelines/approval';
-import type { RunRecord } from '../runs/model';
+import { publicRun, RUN_STATUSES, type RunRecord } from '../runs/model';
 import { subjectOf } from '../runs/subjects';
 import { cancel, OperatorActionError, type OperatorDeps, retry, rollback } from './actions';
 import { CALLER_PROOF_HEADER, type CallerIdentity, type CallerVerifier, requestDigest } from './caller-proof';
@@ -38,6 +38,7 @@ export async function answerOperatorRequest(
     return json(caller.status, { error: { code: caller.code, message: caller.message } });
   }
   const principal = caller.principal;
+  if (event.httpMethod === 'GET') return readRuns(deps, event, runId);
   const call = { deps, event, principal, runId };
   if (event.httpMethod === 'POST' && event.resource === '/runs/{runId}/cancel') {
     return operatorAction(call, 'cancel', CancelBodySchema, 'send {"reason": "…"}', (b) =>
@@ -70,6 +71,46 @@ export async function answerOperatorRequest(
     'send {"decision": "approve"|"reject", "reason": "…"}',
     (b) => decide(deps, { runId, principal, decision: b.decision, reason: b.reason }),
   );
+}
+
+const RunQuerySchema = z.object({
+  pipeline: z.string().min(1).optional(),
+  status: z.enum(RUN_STATUSES).optional(),
+  repository: z.string().min(1).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(20),
+});
+
+/**
+ * GET /runs (the CLI's filters) and GET /runs/{runId}: runs as `publicRun` shows them, without
+ * the task tokens that resume their waiting steps, so operators need no read of the runs table.
+ */
+async function readRuns(
+  deps: OperatorDeps,
+  event: APIGatewayProxyEvent,
+  runId: string,
+): Promise<APIGatewayProxyResult> {
+  if (event.resource === '/runs/{runId}') {
+    const run = await deps.runs.get(runId);
+    return run
+      ? json(200, publicRun(run))
+      : json(404, { error: { code: 'run_not_found', message: `no run ${runId}` } });
+  }
+  if (event.resource !== '/runs') {
+    return json(404, {
+      error: { code: 'not_found', message: `${event.httpMethod} ${event.resource} is not an operator operation` },
+    });
+  }
+  const query = RunQuerySchema.safeParse(event.queryStringParameters ?? {});
+  if (!query.success) {
+    return json(400, {
+      error: {
+        code: 'bad_request',
+        message: `query: pipeline, repository, status (${RUN_STATUSES.join(', ')}), limit (1-200)`,
+      },
+    });
+  }
+  const { limit, ...filters } = query.data;
+  return json(200, { runs: (await deps.runs.list({ ...filters, limit })).map(publicRun) });
 }
 
 /** The caller as STS names them from the request's proof; the authorizer's principal, if any, must be the same. */

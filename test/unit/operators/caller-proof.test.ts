@@ -184,3 +184,67 @@ describe('answerOperatorRequest: who the caller is', () => {
     expect(requestDigest('POST', '/runs/r-1/decision', `${APPROVE} `)).not.toBe(d);
   });
 });
+
+describe('answerOperatorRequest: reading runs', () => {
+  const run = {
+    runId: 'r-1',
+    pipeline: 'widgets',
+    laneToken: 'LANE-TOKEN-SECRET',
+    approval: { taskToken: 'APPROVAL-TOKEN-SECRET', deadline: '2099-01-01T00:00:00Z' },
+    deployment: { taskToken: 'DEPLOY-TOKEN-SECRET', id: 'd-1' },
+  };
+  const queries: unknown[] = [];
+  const read = async (resource: string, options: { query?: Record<string, string>; signed?: boolean } = {}) => {
+    deps = {
+      ...deps,
+      runs: {
+        get: async (id: string) => (id === 'r-1' ? run : undefined),
+        list: async (q: unknown) => {
+          queries.push(q);
+          return [run];
+        },
+      },
+    } as unknown as OperatorDeps;
+    const path = resource.replace('{runId}', 'r-1');
+    const p = await signCallerProof({
+      credentials: alice,
+      region: REGION,
+      stsEndpoint: edge.endpoint,
+      method: 'GET',
+      path,
+      body: '',
+    });
+    return answerOperatorRequest(
+      deps,
+      {
+        httpMethod: 'GET',
+        resource,
+        path,
+        pathParameters: resource.includes('{runId}') ? { runId: 'r-1' } : null,
+        queryStringParameters: options.query ?? null,
+        headers: options.signed === false ? {} : { [CALLER_PROOF_HEADER]: p },
+        body: null,
+        isBase64Encoded: false,
+        requestContext: { identity: { userArn: ALICE } },
+      } as unknown as APIGatewayProxyEvent,
+      callers,
+    );
+  };
+
+  it('shows one run and lists runs without any task token', async () => {
+    for (const out of [await read('/runs/{runId}'), await read('/runs', { query: { pipeline: 'widgets' } })]) {
+      expect(out.statusCode).toBe(200);
+      expect(out.body).toContain('r-1');
+      expect(out.body).not.toContain('TOKEN-SECRET');
+      expect(out.body).not.toContain('taskToken');
+      expect(out.body).not.toContain('laneToken');
+    }
+    expect(queries.at(-1)).toEqual({ pipeline: 'widgets', limit: 20 });
+  });
+
+  it('refuses a read without a caller proof, and a query it does not know', async () => {
+    expect((await read('/runs/{runId}', { signed: false })).statusCode).toBe(401);
+    expect((await read('/runs', { query: { status: 'NOPE' } })).statusCode).toBe(400);
+    expect((await read('/runs', { query: { limit: '5000' } })).statusCode).toBe(400);
+  });
+});
