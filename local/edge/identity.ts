@@ -63,6 +63,7 @@ const MAX_SKEW_MS = 15 * 60_000;
  */
 export class IdentityRegistry {
   private readonly keys = new Map<string, { secretAccessKey: string; principal: Principal }>();
+  private readonly issued = new Map<string, { accessKeyId: string; secretAccessKey: string }>();
   private readonly token: Buffer;
 
   constructor(
@@ -78,13 +79,19 @@ export class IdentityRegistry {
     this.keys.set(accessKeyId, { secretAccessKey, principal });
   }
 
-  /** Issues a fresh key pair standing for `arn` (the operator acting as one of the config's identities). */
+  /**
+   * The key pair standing for `arn` (the operator acting as one of the config's identities),
+   * issued on first use and the same for the rest of the session.
+   */
   issueFor(arn: string): { accessKeyId: string; secretAccessKey: string } {
+    const issued = this.issued.get(arn);
+    if (issued !== undefined) return issued;
     const pair = {
       accessKeyId: `LKIA${randomBytes(8).toString('hex').toUpperCase()}`,
       secretAccessKey: randomBytes(30).toString('base64url'),
     };
     this.register(pair.accessKeyId, pair.secretAccessKey, { kind: 'user', arn });
+    this.issued.set(arn, pair);
     return pair;
   }
 
