@@ -695,6 +695,26 @@ describe('the operator API', () => {
   });
 });
 
+describe('the operator API reads', () => {
+  it('serves GET /runs and GET /runs/{runId} with IAM authorization', () => {
+    const methods = Object.values(control.findResources('AWS::ApiGateway::Method')).map((m) => m.Properties);
+    const gets = methods.filter((m) => m.HttpMethod === 'GET');
+    expect(gets).toHaveLength(2);
+    for (const m of gets) expect(m.AuthorizationType).toBe('AWS_IAM');
+    expect(gets.map((m) => Object.keys(m.RequestParameters ?? {}).sort())).toEqual(
+      expect.arrayContaining([
+        ['method.request.path.runId'],
+        [
+          'method.request.querystring.limit',
+          'method.request.querystring.pipeline',
+          'method.request.querystring.repository',
+          'method.request.querystring.status',
+        ],
+      ]),
+    );
+  });
+});
+
 describe('a pipeline with no environment that needs approval', () => {
   it('has no NeedsApproval? choice (Step Functions refuses an empty Choices list)', async () => {
     const { testConfig } = await import('../support/cdk');
