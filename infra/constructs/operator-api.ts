@@ -28,8 +28,11 @@ export interface OperatorApiProps {
 }
 
 /**
- * The operators' API: `POST /runs/{runId}/decision`, IAM-authorized, so an approval is
- * attributed to the caller's IAM principal, never to a name the caller typed.
+ * The operators' API: `POST /runs/{runId}/decision|cancel|retry`, `POST /rollbacks`, and the
+ * reads `GET /runs`, `GET /runs/{runId}`, IAM-authorized; the function also verifies each
+ * caller's STS proof, so an action is attributed to the caller's IAM principal, never to a name
+ * the caller typed or an event someone invoked the function with. No role is granted
+ * `lambda:InvokeFunction` on it.
  */
 export class OperatorApi extends Construct {
   readonly api: RestApi;
