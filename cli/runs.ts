@@ -1,20 +1,46 @@
 import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { STAGES } from '../events';
-import { documentClient } from '../shared/aws/clients';
-import { RUNS_TABLE_NAME } from '../shared/config/names';
 import { RUN_STATUSES, type RunRecord, type RunStatus } from '../shared/runs/model';
-import { DynamoDbRunStore } from '../shared/runs/store';
-import { UsageError } from './errors';
+import { CommandFailed, UsageError } from './errors';
 import { duration, status, table, when } from './format';
-import type { Target } from './target';
+import { readOperatorApi, type Target } from './target';
 
-/** The runs table, wherever the target keeps it. */
-export function runStore(target: Target): DynamoDbRunStore {
-  return new DynamoDbRunStore(
-    documentClient(new DynamoDBClient(target.clientConfig)),
-    process.env.GANTRY_RUNS_TABLE ?? RUNS_TABLE_NAME,
+/**
+ * Runs as the operator API shows them (`publicRun`: no task tokens), signed like every operator
+ * call, so an operator needs only execute-api:Invoke, never a read of the runs table.
+ */
+export const runStore = (target: Target) => ({
+  list: (query: { pipeline?: string; status?: RunStatus; repository?: string; limit: number }) =>
+    apiRuns(target, query),
+  get: (runId: string) => apiRun(target, runId),
+});
+
+/** The operator API's answer as run records; the task tokens are absent, never read by the CLI. */
+async function apiRuns(
+  target: Target,
+  query: { pipeline?: string; status?: RunStatus; repository?: string; limit: number },
+): Promise<RunRecord[]> {
+  const params = Object.fromEntries(
+    Object.entries({ ...query, limit: String(Math.min(query.limit, 200)) }).filter(([, v]) => v !== undefined),
+  ) as Record<string, string>;
+  const out = await readOperatorApi(target, 'runs', params);
+  if (out.status !== 200) throw refusedRead(out);
+  return out.body.runs as RunRecord[];
+}
+
+/** The operator API's refusal, with the code and reason it gave. */
+function refusedRead(out: { status: number; body: Record<string, unknown> }): CommandFailed {
+  const error = out.body.error as { code?: string; message?: string } | undefined;
+  return new CommandFailed(
+    `the operator API refused to list runs (${out.status} ${error?.code ?? ''}): ${error?.message ?? JSON.stringify(out.body)}`,
   );
+}
+
+async function apiRun(target: Target, runId: string): Promise<RunRecord | undefined> {
+  const out = await readOperatorApi(target, `runs/${encodeURIComponent(runId)}`);
+  if (out.status === 404) return undefined;
+  if (out.status !== 200) throw refusedRead(out);
+  return out.body as unknown as RunRecord;
 }
 
 export interface ListOptions {

@@ -3,6 +3,7 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { type RuntimeInfo, readRuntimeInfo } from '../local/discovery';
+import { CALLER_PROOF_HEADER, signCallerProof, stsEndpointFor } from '../shared/operators/caller-proof';
 import { UsageError } from './errors';
 import { dataDirOption } from './options';
 
@@ -105,38 +106,112 @@ export async function callOperatorApi(
   payload: Record<string, unknown>,
   as?: string,
 ): Promise<{ status: number; body: Record<string, unknown> }> {
-  const body = JSON.stringify(payload);
+  if (target.kind === 'local' && !as)
+    throw new UsageError(
+      'in local mode, say who acts with --as <identity> (an identity of gantry.config.yaml; in AWS your IAM principal acts)',
+    );
+  return operatorRequest(target, 'POST', path, JSON.stringify(payload), {}, as);
+}
+
+/** The local principal the CLI reads runs as (reads need no identity of the config). */
+const LOCAL_READER = 'gantry-operator';
+
+/**
+ * GETs from the operator API (runs as `publicRun` shows them), signed like the POSTs: reading
+ * runs needs only execute-api:Invoke, never the runs table.
+ */
+export async function readOperatorApi(
+  target: Target,
+  path: string,
+  query: Readonly<Record<string, string>> = {},
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  return operatorRequest(target, 'GET', path, '', query, target.kind === 'local' ? LOCAL_READER : undefined);
+}
+
+async function operatorRequest(
+  target: Target,
+  method: 'GET' | 'POST',
+  path: string,
+  body: string,
+  query: Readonly<Record<string, string>>,
+  as: string | undefined,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const search = new URLSearchParams(query).toString();
   if (target.kind === 'local') {
-    if (!as)
-      throw new UsageError(
-        'in local mode, say who acts with --as <identity> (an identity of gantry.config.yaml; in AWS your IAM principal acts)',
-      );
-    return post(`${target.info.webhookUrl}/${path}`, body, {
-      'content-type': 'application/json',
-      'x-gantry-principal': as,
-      // X-Gantry-Principal counts only together with the session's token.
-      ...(target.info.token === undefined ? {} : { authorization: `Bearer ${target.info.token}` }),
-    });
+    const headers = await localOperatorHeaders(target.info, path, body, as ?? LOCAL_READER, method);
+    return send(`${target.info.webhookUrl}/${path}${search ? `?${search}` : ''}`, method, body, headers);
   }
   if (as)
     throw new UsageError('--as is for local mode; in AWS you act as the IAM principal your credentials belong to');
   const base = await operatorApiUrl(target);
   const url = new URL(path, base);
-  const signer = new SignatureV4({
-    service: 'execute-api',
-    region: regionOf(base) ?? target.region,
-    credentials: fromNodeProviderChain(target.profile ? { profile: target.profile } : {}),
-    sha256: Sha256,
+  const region = regionOf(base) ?? target.region;
+  const credentials = fromNodeProviderChain(target.profile ? { profile: target.profile } : {});
+  const signer = new SignatureV4({ service: 'execute-api', region, credentials, sha256: Sha256 });
+  // Who acts is proven to the function itself (STS), not only to API Gateway's authorizer.
+  const proof = await signCallerProof({
+    credentials,
+    region,
+    stsEndpoint: stsEndpointFor(region),
+    method,
+    path: `/${path}`,
+    body,
   });
   const signed = await signer.sign({
-    method: 'POST',
+    method,
     protocol: url.protocol,
     hostname: url.hostname,
     path: url.pathname,
-    headers: { host: url.host, 'content-type': 'application/json' },
+    query: { ...query },
+    headers: { host: url.host, 'content-type': 'application/json', [CALLER_PROOF_HEADER]: proof },
+    ...(method === 'POST' ? { body } : {}),
+  });
+  return send(`${url.toString()}${search ? `?${search}` : ''}`, method, body, signed.headers as Record<string, string>);
+}
+
+/**
+ * The headers of a local operator API call acting as `as`: the session's token (which lets the
+ * operator name whom it acts as), and the caller proof signed with credentials the edge issues
+ * for that identity, which the operator API's function verifies through the edge (STS locally).
+ */
+export async function localOperatorHeaders(
+  info: Pick<RuntimeInfo, 'awsEndpoint' | 'region' | 'token'>,
+  path: string,
+  body: string,
+  as: string,
+  method = 'POST',
+): Promise<Record<string, string>> {
+  const bearer: Record<string, string> = info.token === undefined ? {} : { authorization: `Bearer ${info.token}` };
+  const res = await fetch(`${info.awsEndpoint}/_gantry/credentials`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...bearer },
+    body: JSON.stringify({ principal: as }),
+  });
+  const out = (await res.json().catch(() => ({}))) as {
+    accessKeyId?: string;
+    secretAccessKey?: string;
+    message?: string;
+  };
+  if (!res.ok || !out.accessKeyId || !out.secretAccessKey)
+    throw new UsageError(
+      `the local control plane issued no credentials for ${as} (${out.message ?? res.status}): is it running from this folder?`,
+    );
+  const proof = await signCallerProof({
+    credentials: { accessKeyId: out.accessKeyId, secretAccessKey: out.secretAccessKey },
+    region: info.region,
+    // The operator API's function sends the proof to the edge, standing in for STS.
+    stsEndpoint: info.awsEndpoint,
+    method,
+    path: `/${path}`,
     body,
   });
-  return post(url.toString(), body, signed.headers as Record<string, string>);
+  return {
+    'content-type': 'application/json',
+    'x-gantry-principal': as,
+    [CALLER_PROOF_HEADER]: proof,
+    // X-Gantry-Principal counts only together with the session's token.
+    ...bearer,
+  };
 }
 
 /** The operator API's URL: GANTRY_OPERATOR_API_URL, or the GantryControlPlane stack's output. */
@@ -156,8 +231,8 @@ function regionOf(url: string): string | undefined {
   return /execute-api\.([a-z0-9-]+)\./.exec(url)?.[1];
 }
 
-async function post(url: string, body: string, headers: Record<string, string>) {
-  const res = await fetch(url, { method: 'POST', headers, body });
+async function send(url: string, method: 'GET' | 'POST', body: string, headers: Record<string, string>) {
+  const res = await fetch(url, { method, headers, ...(method === 'POST' ? { body } : {}) });
   const text = await res.text();
   let parsed: Record<string, unknown>;
   try {

@@ -1,11 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
-import type { APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { GantryConfig } from '../infra/config/schema';
 import { AUDIT_TABLE_NAME, RUNS_TABLE_NAME } from '../infra/constructs/names';
 import { consoleApp } from '../shared/console/app';
 import { LocalConsoleSessions } from '../shared/console/session';
 import { type ClientOptions, consoleReadPorts } from '../shared/console/wiring';
+import { CALLER_PROOF_HEADER, signCallerProof } from '../shared/operators/caller-proof';
+import type { IdentityRegistry } from './edge/identity';
 import type { LambdaInvoker } from './lambda/types';
 import type { LocalInventory } from './template/inventory';
 
@@ -29,6 +31,8 @@ export function localConsole(options: {
   lambda: LambdaInvoker;
   /** How the console's SDK clients reach the edge (endpoint, region, the session's credentials). */
   clients: ClientOptions;
+  /** Issues the signed-in person's credentials, with which the console proves who acts (no bypass). */
+  identity: IdentityRegistry;
   pollMs?: number;
 }): LocalConsole {
   const operatorArn = options.inventory.apis
@@ -55,7 +59,7 @@ export function localConsole(options: {
             statusCode: 503,
             body: JSON.stringify({ error: { code: 'no_operator_api', message: 'the template has no operator API' } }),
           };
-        const outcome = await options.lambda.invoke(operatorArn, event);
+        const outcome = await options.lambda.invoke(operatorArn, await proven(event, options));
         if (!outcome.ok)
           return {
             statusCode: 502,
@@ -69,4 +73,26 @@ export function localConsole(options: {
   });
   const listener = getRequestListener(app.fetch);
   return { prefix: CONSOLE_BASE, code: sessions.code, handle: (req, res) => void listener(req, res) };
+}
+
+/**
+ * The console acts as the person signed in to it: it signs the request's caller proof with
+ * credentials the edge issues for that person, as the CLI does for `--as`.
+ */
+async function proven(
+  event: APIGatewayProxyEvent,
+  options: { clients: ClientOptions; identity: IdentityRegistry },
+): Promise<APIGatewayProxyEvent> {
+  const principal = event.requestContext.identity.userArn;
+  const { endpoint, region } = options.clients;
+  if (!principal || !endpoint || !region) return event;
+  const proof = await signCallerProof({
+    credentials: options.identity.issueFor(principal),
+    region,
+    stsEndpoint: endpoint,
+    method: event.httpMethod,
+    path: event.path,
+    body: event.body ?? '',
+  });
+  return { ...event, headers: { ...event.headers, [CALLER_PROOF_HEADER]: proof } };
 }

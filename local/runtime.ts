@@ -4,6 +4,7 @@ import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws
 import type { Provider } from '../events';
 import type { GantryConfig } from '../infra/config/schema';
 import { PIPELINE_ENV } from '../shared/pipelines/env';
+import { localPrincipalArn } from './apigateway/events';
 import { type RunningFrontDoor, startFrontDoor } from './apigateway/server';
 import { BuildSyncError, LocalCodeBuild } from './codebuild';
 import type { SyntheticTrafficOptions } from './codedeploy/traffic';
@@ -14,6 +15,7 @@ import { DYNALITE_SECRET_HEADER, type RunningDynalite, startDynalite } from './d
 import { AwsServiceError } from './edge/aws-json';
 import { IdentityRegistry } from './edge/identity';
 import { type RunningEdge, startEdge } from './edge/server';
+import { stsService } from './edge/sts';
 import { type BusEventRecord, LocalBus, type TargetInvoker } from './eventbridge/bus';
 import { eventBridgeService } from './eventbridge/service';
 import { type FakeProviders, fakeApiUrl, startFakeProviders } from './fakeprovider';
@@ -241,6 +243,8 @@ export async function startLocalControlPlane(options: LocalOptions): Promise<Loc
     stops.push(() => functions.stop());
     let publishDeploymentEvent: (entry: Parameters<LocalBus['accept']>[0][number]) => void = () => undefined;
     // Before the deployer's Lambda API: ListFunctions and the control plane's own functions.
+    // GetCallerIdentity: how the operator API's function learns who signed a caller proof.
+    edge.mountRest(stsService());
     edge.mountRest(
       lambdaReadApi({ functions: inventory.functions, services: inventory.services, accountId: LOCAL_ACCOUNT_ID }),
     );
@@ -301,6 +305,7 @@ export async function startLocalControlPlane(options: LocalOptions): Promise<Loc
       inventory,
       lambda: functions,
       clients: { endpoint: edge.endpoint, region, credentials: operator },
+      identity,
     });
     const frontDoor: RunningFrontDoor = await startFrontDoor({
       apis: inventory.apis,
@@ -313,6 +318,7 @@ export async function startLocalControlPlane(options: LocalOptions): Promise<Loc
     });
     stops.push(() => frontDoor.close());
     mountIntrospection(edge, inventory, bus, providers);
+    mountIdentityCredentials(edge, identity);
     await functions.ready();
 
     writeRuntimeInfo(dataDir, {
@@ -563,6 +569,29 @@ async function putEventsTask(bus: LocalBus, parameters: unknown): Promise<unknow
   }));
   const ids = bus.accept(entries);
   return { Entries: ids.map((EventId) => ({ EventId })), FailedEntryCount: 0 };
+}
+
+/**
+ * The operator acts as one of the config's identities (as X-Gantry-Principal lets it): the edge
+ * issues credentials standing for that identity's ARN, so the CLI can sign a caller proof that
+ * STS (the edge) verifies like any other. Only the session's token holder may ask.
+ */
+function mountIdentityCredentials(edge: RunningEdge, identity: IdentityRegistry): void {
+  edge.route('/_gantry/credentials', async (req, _url, body) => {
+    if (req.method !== 'POST') return { status: 405, body: { message: 'POST {"principal": "<arn or name>"}' } };
+    if (req.headers.origin !== undefined)
+      return { status: 403, body: { message: 'only the gantry CLI asks for identity credentials' } };
+    let principal: unknown;
+    try {
+      principal = (JSON.parse(body.toString('utf8')) as { principal?: unknown }).principal;
+    } catch {
+      // answered below
+    }
+    if (typeof principal !== 'string' || principal.trim() === '')
+      return { status: 400, body: { message: 'POST {"principal": "<arn or name>"}' } };
+    const arn = localPrincipalArn(principal.trim());
+    return { status: 200, body: { principal: arn, ...identity.issueFor(arn) } };
+  });
 }
 
 /** Local-only views for the demo and the CLI: what runs, and what happened to recent events. */

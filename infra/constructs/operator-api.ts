@@ -28,8 +28,11 @@ export interface OperatorApiProps {
 }
 
 /**
- * The operators' API: `POST /runs/{runId}/decision`, IAM-authorized, so an approval is
- * attributed to the caller's IAM principal, never to a name the caller typed.
+ * The operators' API: `POST /runs/{runId}/decision|cancel|retry`, `POST /rollbacks`, and the
+ * reads `GET /runs`, `GET /runs/{runId}`, IAM-authorized; the function also verifies each
+ * caller's STS proof, so an action is attributed to the caller's IAM principal, never to a name
+ * the caller typed or an event someone invoked the function with. No role is granted
+ * `lambda:InvokeFunction` on it.
  */
 export class OperatorApi extends Construct {
   readonly api: RestApi;
@@ -125,7 +128,21 @@ export class OperatorApi extends Construct {
       validateRequestParameters: true,
     });
     const integration = new LambdaIntegration(this.handler.function, { proxy: true });
-    const run = api.root.addResource('runs').addResource('{runId}');
+    const runs = api.root.addResource('runs');
+    // Reads for `gantry runs list|show`: public runs (no task tokens), so operators need only execute-api:Invoke.
+    runs.addMethod('GET', integration, {
+      authorizationType: AuthorizationType.IAM,
+      requestValidator: validator,
+      requestParameters: Object.fromEntries(
+        ['pipeline', 'status', 'repository', 'limit'].map((q) => [`method.request.querystring.${q}`, false]),
+      ),
+    });
+    const run = runs.addResource('{runId}');
+    run.addMethod('GET', integration, {
+      authorizationType: AuthorizationType.IAM,
+      requestValidator: validator,
+      requestParameters: { 'method.request.path.runId': true },
+    });
     run.addResource('decision').addMethod('POST', integration, {
       authorizationType: AuthorizationType.IAM,
       requestValidator: validator,

@@ -135,5 +135,10 @@ export function localPrincipal(req: IncomingMessage): string | undefined {
   const raw = req.headers[LOCAL_PRINCIPAL_HEADER];
   const value = (Array.isArray(raw) ? raw[0] : raw)?.trim();
   if (!value) return undefined;
+  return localPrincipalArn(value);
+}
+
+/** An identity's ARN locally: an ARN as given, a bare name as the IAM user of that name. */
+export function localPrincipalArn(value: string): string {
   return value.startsWith('arn:') ? value : `arn:aws:iam::000000000000:user/${value}`;
 }

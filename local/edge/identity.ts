@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -9,7 +9,9 @@ export type Principal =
   /** The session's operator: its own credentials (runtime.json, the aws CLI profile) or the bearer token. */
   | { readonly kind: 'operator' }
   /** The shared function and build credentials, unrestricted until each gets its role's own. */
-  | { readonly kind: 'internal' };
+  | { readonly kind: 'internal' }
+  /** A person the operator acts as (an identity's IAM ARN), with credentials the edge issued for it. */
+  | { readonly kind: 'user'; readonly arn: string };
 
 /** What authentication looks at: the request line, its headers, and its body where the signature covers it. */
 export interface SignedRequest {
@@ -61,6 +63,7 @@ const MAX_SKEW_MS = 15 * 60_000;
  */
 export class IdentityRegistry {
   private readonly keys = new Map<string, { secretAccessKey: string; principal: Principal }>();
+  private readonly issued = new Map<string, { accessKeyId: string; secretAccessKey: string }>();
   private readonly token: Buffer;
 
   constructor(
@@ -74,6 +77,22 @@ export class IdentityRegistry {
   /** Adds (or replaces) a credential pair. */
   register(accessKeyId: string, secretAccessKey: string, principal: Principal): void {
     this.keys.set(accessKeyId, { secretAccessKey, principal });
+  }
+
+  /**
+   * The key pair standing for `arn` (the operator acting as one of the config's identities),
+   * issued on first use and the same for the rest of the session.
+   */
+  issueFor(arn: string): { accessKeyId: string; secretAccessKey: string } {
+    const issued = this.issued.get(arn);
+    if (issued !== undefined) return issued;
+    const pair = {
+      accessKeyId: `LKIA${randomBytes(8).toString('hex').toUpperCase()}`,
+      secretAccessKey: randomBytes(30).toString('base64url'),
+    };
+    this.register(pair.accessKeyId, pair.secretAccessKey, { kind: 'user', arn });
+    this.issued.set(arn, pair);
+    return pair;
   }
 
   /** True when `value` is the session's bearer token (constant time). */

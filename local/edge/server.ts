@@ -25,7 +25,8 @@ export type EdgeRoute = (
 export interface EdgeRestService {
   readonly name: string;
   accepts(req: IncomingMessage, url: URL): boolean;
-  handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void>;
+  /** `principal`: who the edge authenticated the call as (undefined when no registry checks callers). */
+  handle(req: IncomingMessage, res: ServerResponse, url: URL, principal?: Principal): Promise<void>;
 }
 
 /** Serves a request no JSON-protocol service claimed (S3's REST API); returns false to let the edge answer. */
@@ -189,7 +190,7 @@ async function route(req: IncomingMessage, res: ServerResponse, state: EdgeState
   if (target?.startsWith('DynamoDB_') && state.dynamoDbEndpoint)
     return proxy(replay, res, state.dynamoDbEndpoint, body, state.dynamoDbHeaders);
   const rest = target === undefined && custom === undefined ? state.rest.find((r) => r.accepts(req, url)) : undefined;
-  if (rest !== undefined) return rest.handle(replay, res, url);
+  if (rest !== undefined) return rest.handle(replay, res, url, state.identity === undefined ? undefined : principal);
   if (target === undefined && custom === undefined && state.fallback?.(replay, res, url)) return;
   if (body === undefined) body = Buffer.alloc(0);
   if (custom) {

@@ -275,7 +275,7 @@ function operatorEvent(
 ): APIGatewayProxyEvent {
   return {
     resource: `/runs/{runId}/${action}`,
-    path: `/runs/${runId}/${action}`,
+    path: `/runs/${encodeURIComponent(runId)}/${action}`,
     httpMethod: 'POST',
     headers: { 'content-type': 'application/json' },
     multiValueHeaders: {},

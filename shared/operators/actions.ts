@@ -44,7 +44,7 @@ export interface OperatorDeps extends DeployDeps {
 }
 
 export interface OperatorRequest {
-  /** The caller's IAM principal, as API Gateway's authorizer established it. */
+  /** The caller's IAM principal, as STS named it from the caller's proof (caller-proof.ts). */
   readonly principal: string;
   readonly reason: string;
 }

@@ -1,9 +1,10 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import * as z from 'zod';
 import { DecisionError, decide } from '../pipelines/approval';
-import type { RunRecord } from '../runs/model';
+import { publicRun, RUN_STATUSES, type RunRecord } from '../runs/model';
 import { subjectOf } from '../runs/subjects';
 import { cancel, OperatorActionError, type OperatorDeps, retry, rollback } from './actions';
+import { CALLER_PROOF_HEADER, type CallerIdentity, type CallerVerifier, requestDigest } from './caller-proof';
 
 const DecisionBodySchema = z.object({ decision: z.enum(['approve', 'reject']), reason: z.string().max(2000) });
 /** Cancel and retry: only why. */
@@ -19,16 +20,25 @@ const RollbackBodySchema = z
 
 /**
  * The IAM-authorized operator API: POST /runs/{runId}/decision, /runs/{runId}/cancel,
- * /runs/{runId}/retry and /rollbacks. The operator is the caller's IAM principal as API Gateway's authorizer established
- * it (`requestContext.identity.userArn`), never a name the caller typed.
+ * /runs/{runId}/retry and /rollbacks. The operator is the principal STS names for the caller's
+ * proof (see caller-proof.ts), never the event's word alone: API Gateway's IAM authorizer
+ * (`requestContext.identity.userArn`) stays a first layer and must agree with it.
  */
 export async function answerOperatorRequest(
   deps: OperatorDeps,
   event: APIGatewayProxyEvent,
+  callers: CallerVerifier,
 ): Promise<APIGatewayProxyResult> {
-  const principal = event.requestContext?.identity?.userArn;
-  if (!principal) return json(403, { error: { code: 'no_principal', message: 'the request carries no IAM identity' } });
+  const claimed = event.requestContext?.identity?.userArn ?? undefined;
   const runId = event.pathParameters?.runId ?? '';
+  const caller = await identify(event, callers, claimed);
+  if (!caller.ok) {
+    await recordRefusal(deps, runId, 'authenticate', claimed ?? 'unproven', caller);
+    deps.logger.warn('operator caller refused', { runId, claimed, code: caller.code });
+    return json(caller.status, { error: { code: caller.code, message: caller.message } });
+  }
+  const principal = caller.principal;
+  if (event.httpMethod === 'GET') return readRuns(deps, event, runId);
   const call = { deps, event, principal, runId };
   if (event.httpMethod === 'POST' && event.resource === '/runs/{runId}/cancel') {
     return operatorAction(call, 'cancel', CancelBodySchema, 'send {"reason": "…"}', (b) =>
@@ -61,6 +71,79 @@ export async function answerOperatorRequest(
     'send {"decision": "approve"|"reject", "reason": "…"}',
     (b) => decide(deps, { runId, principal, decision: b.decision, reason: b.reason }),
   );
+}
+
+const RunQuerySchema = z.object({
+  pipeline: z.string().min(1).optional(),
+  status: z.enum(RUN_STATUSES).optional(),
+  repository: z.string().min(1).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(20),
+});
+
+/**
+ * GET /runs (the CLI's filters) and GET /runs/{runId}: runs as `publicRun` shows them, without
+ * the task tokens that resume their waiting steps, so operators need no read of the runs table.
+ */
+async function readRuns(
+  deps: OperatorDeps,
+  event: APIGatewayProxyEvent,
+  runId: string,
+): Promise<APIGatewayProxyResult> {
+  if (event.resource === '/runs/{runId}') {
+    const run = await deps.runs.get(runId);
+    return run
+      ? json(200, publicRun(run))
+      : json(404, { error: { code: 'run_not_found', message: `no run ${runId}` } });
+  }
+  if (event.resource !== '/runs') {
+    return json(404, {
+      error: { code: 'not_found', message: `${event.httpMethod} ${event.resource} is not an operator operation` },
+    });
+  }
+  const query = RunQuerySchema.safeParse(event.queryStringParameters ?? {});
+  if (!query.success) {
+    return json(400, {
+      error: {
+        code: 'bad_request',
+        message: `query: pipeline, repository, status (${RUN_STATUSES.join(', ')}), limit (1-200)`,
+      },
+    });
+  }
+  const { limit, ...filters } = query.data;
+  return json(200, { runs: (await deps.runs.list({ ...filters, limit })).map(publicRun) });
+}
+
+/** The caller as STS names them from the request's proof; the authorizer's principal, if any, must be the same. */
+async function identify(
+  event: APIGatewayProxyEvent,
+  callers: CallerVerifier,
+  claimed: string | undefined,
+): Promise<CallerIdentity> {
+  const proof = headerOf(event, CALLER_PROOF_HEADER);
+  const caller = await callers.verify(proof, requestDigest(event.httpMethod, pathOf(event), bodyText(event)));
+  if (!caller.ok || claimed === undefined || claimed === caller.principal) return caller;
+  return {
+    ok: false,
+    status: 403,
+    code: 'caller_mismatch',
+    message: `the caller proof names ${caller.principal} but the request was authorized as ${claimed}: sign the proof with the same credentials as the request`,
+  };
+}
+
+/** The request's path relative to the stage, rebuilt from the route and its (decoded) parameters. */
+function pathOf(event: APIGatewayProxyEvent): string {
+  return (event.resource ?? '').replace(/\{([^}+]+)\+?\}/g, (_, name: string) =>
+    encodeURIComponent(event.pathParameters?.[name] ?? ''),
+  );
+}
+
+function headerOf(event: APIGatewayProxyEvent, name: string): string | undefined {
+  for (const [key, value] of Object.entries(event.headers ?? {})) if (key.toLowerCase() === name) return value;
+  return undefined;
+}
+
+function bodyText(event: APIGatewayProxyEvent): string {
+  return event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
 }
 
 interface OperatorCall {
@@ -147,8 +230,7 @@ async function recordOn(
 
 function parseBody<S extends z.ZodType>(event: APIGatewayProxyEvent, schema: S): z.infer<S> | undefined {
   try {
-    const text = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
-    const parsed = schema.safeParse(JSON.parse(text));
+    const parsed = schema.safeParse(JSON.parse(bodyText(event)));
     return parsed.success ? parsed.data : undefined;
   } catch {
     return undefined;

@@ -3,8 +3,21 @@ import { awsDeployDeps } from '../deploy/wiring';
 import { type Observability, traced } from '../observability';
 import { StateMachinePipelines } from '../pipelines/aws';
 import type { OperatorDeps } from './actions';
+import { type CallerVerifier, StsCallerVerifier, stsEndpointFor } from './caller-proof';
 
 /** The operator API's ports: the deploy ports plus each pipeline's configuration as deployed now. */
 export function awsOperatorDeps(o11y: Observability, env: NodeJS.ProcessEnv = process.env): OperatorDeps {
   return { ...awsDeployDeps(o11y, env), pipelines: new StateMachinePipelines(traced(o11y.tracer, new SFNClient({}))) };
+}
+
+/**
+ * Who verifies callers: STS in the function's own region, or the endpoint the runtime (never the
+ * caller) configured for the SDK (local mode's edge).
+ */
+export function awsCallerVerifier(env: NodeJS.ProcessEnv = process.env): CallerVerifier {
+  const endpoint = env.AWS_ENDPOINT_URL_STS ?? env.AWS_ENDPOINT_URL;
+  if (endpoint) return new StsCallerVerifier(endpoint);
+  const region = env.AWS_REGION;
+  if (!region) throw new Error('AWS_REGION is not set: the operator API cannot name its STS endpoint');
+  return new StsCallerVerifier(stsEndpointFor(region));
 }

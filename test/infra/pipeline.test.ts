@@ -707,6 +707,26 @@ describe('the operator API', () => {
   });
 });
 
+describe('the operator API reads', () => {
+  it('serves GET /runs and GET /runs/{runId} with IAM authorization', () => {
+    const methods = Object.values(control.findResources('AWS::ApiGateway::Method')).map((m) => m.Properties);
+    const gets = methods.filter((m) => m.HttpMethod === 'GET');
+    expect(gets).toHaveLength(2);
+    for (const m of gets) expect(m.AuthorizationType).toBe('AWS_IAM');
+    expect(gets.map((m) => Object.keys(m.RequestParameters ?? {}).sort())).toEqual(
+      expect.arrayContaining([
+        ['method.request.path.runId'],
+        [
+          'method.request.querystring.limit',
+          'method.request.querystring.pipeline',
+          'method.request.querystring.repository',
+          'method.request.querystring.status',
+        ],
+      ]),
+    );
+  });
+});
+
 describe('a pipeline with no environment that needs approval', () => {
   it('has no NeedsApproval? choice (Step Functions refuses an empty Choices list)', async () => {
     const { testConfig } = await import('../support/cdk');
@@ -747,5 +767,87 @@ describe('how long a queued run waits for its lane', () => {
   it('never outlasts an execution (a year)', () => {
     const definition = { ...DEFINITION, environments: [env(300 * 24 * 60, 0)] };
     expect(laneWait(definition, Duration.minutes(105)).toDays()).toBe(360);
+  });
+});
+
+interface PolicyDocument {
+  readonly Statement?: {
+    readonly Effect: string;
+    readonly Action?: string | string[];
+    readonly NotAction?: string | string[];
+    readonly Resource?: unknown;
+  }[];
+}
+interface PolicyProps {
+  readonly PolicyDocument?: PolicyDocument;
+  readonly Policies?: { readonly PolicyDocument: PolicyDocument }[];
+}
+
+describe('who may invoke the operator API function', () => {
+  /** Every Allow statement of every IAM policy in every stack of the app, with its stack's logical ids. */
+  const statements = () => {
+    const out: { where: string; actions: string[]; resources: unknown[]; notAction: boolean }[] = [];
+    for (const stack of gantry.app.synth().stacks) {
+      const resources = (stack.template as { Resources: Record<string, { Type: string; Properties?: PolicyProps }> })
+        .Resources;
+      for (const [id, r] of Object.entries(resources)) {
+        const documents =
+          r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy'
+            ? [r.Properties?.PolicyDocument]
+            : r.Type === 'AWS::IAM::Role'
+              ? (r.Properties?.Policies ?? []).map((p) => p.PolicyDocument)
+              : [];
+        for (const doc of documents) {
+          for (const s of doc?.Statement ?? []) {
+            if (s.Effect !== 'Allow') continue;
+            out.push({
+              where: `${stack.stackName}/${id}`,
+              actions: [s.Action ?? s.NotAction ?? []].flat(),
+              resources: [s.Resource ?? '*'].flat(),
+              notAction: s.NotAction !== undefined,
+            });
+          }
+        }
+      }
+    }
+    return out;
+  };
+  const mayInvoke = (action: string) =>
+    new RegExp(
+      `^${action
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.')}$`,
+      'i',
+    ).test('lambda:InvokeFunction');
+
+  it('is granted to no role of ours: a direct invocation could hand it a forged requestContext', () => {
+    const handlerIds = Object.keys(control.findResources('AWS::Lambda::Function')).filter((id) =>
+      id.startsWith('OperatorApiHandler'),
+    );
+    expect(handlerIds).toHaveLength(1);
+    const all = statements();
+    expect(all.length).toBeGreaterThan(20);
+    const granting = all.filter(
+      (s) =>
+        (s.notAction || s.actions.some(mayInvoke)) &&
+        s.resources.some((r) => {
+          const text = JSON.stringify(r);
+          return (
+            r === '*' ||
+            /function:\*?"?$|function:\*/.test(text) ||
+            handlerIds.some((id) => text.includes(`"${id}"`) || text.includes(`${id}.`))
+          );
+        }),
+    );
+    expect(granting).toEqual([]);
+  });
+
+  it('may be invoked by API Gateway only (its resource policy)', () => {
+    const permissions = Object.values(control.findResources('AWS::Lambda::Permission')).filter((p) =>
+      JSON.stringify(p.Properties.FunctionName).includes('OperatorApiHandler'),
+    );
+    expect(permissions.length).toBeGreaterThan(0);
+    for (const p of permissions) expect(p.Properties.Principal).toBe('apigateway.amazonaws.com');
   });
 });

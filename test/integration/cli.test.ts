@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { gantry, ROOT } from '../support/cli';
 import { eventually, startTestPlane, type TestPlane } from '../support/local';
 
@@ -57,6 +60,25 @@ describe('the operator CLI against local mode', () => {
     expect(shown.stdout).toMatch(/^build\s+succeeded/m);
     expect(shown.stdout).toContain('Build log (last');
     expect(shown.stdout).toContain('Phase complete: BUILD State: SUCCEEDED');
+  });
+
+  it('lists and shows runs with no AWS credentials that could read the runs table: only the operator API', async () => {
+    // A copy of the session's runtime.json whose AWS credentials the edge never issued: any
+    // direct DynamoDB read would be refused; the operator API needs only the token and a proof.
+    const dir = mkdtempSync(join(tmpdir(), 'gantry-invoke-only-'));
+    const info = JSON.parse(readFileSync(join(t.dataDir, 'runtime.json'), 'utf8')) as Record<string, unknown>;
+    info.operator = { accessKeyId: 'AKIANOTISSUED00000', secretAccessKey: 'not-a-secret-the-edge-knows' };
+    writeFileSync(join(dir, 'runtime.json'), JSON.stringify(info), { mode: 0o600 });
+    const listed = await gantry('runs', 'list', '--json', '--data-dir', dir);
+    expect(listed).toMatchObject({ code: 0 });
+    const [first] = JSON.parse(listed.stdout) as { runId: string }[];
+    expect(first?.runId).toEqual(expect.any(String));
+    const shown = await gantry('runs', 'show', first?.runId.slice(0, 10) ?? '', '--json', '--data-dir', dir);
+    expect(shown).toMatchObject({ code: 0 });
+    expect(JSON.parse(shown.stdout)).toMatchObject({ runId: first?.runId });
+    // The same credentials reading the table directly are refused: the test would catch a CLI that did.
+    const direct = await gantry('audit', 'verify', '--data-dir', dir);
+    expect(direct.code).not.toBe(0);
   });
 
   it('approves a waiting prod run with `runs approve --as`, refusing what the policy refuses', async () => {

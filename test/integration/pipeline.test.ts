@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { git } from '../../cli/local/sample-repo';
 import { gantry } from '../support/cli';
-import { eventually, finishedRun, operatorHeaders, startTestPlane, type TestPlane } from '../support/local';
+import { actingAs, eventually, finishedRun, startTestPlane, type TestPlane } from '../support/local';
 
 /** Commits on a new branch of the sample repository as `author`. */
 function commitOnBranch(
@@ -142,7 +142,7 @@ describe('pipelines, end to end through the local runtime', () => {
     const decide = async (who: string, decision: 'approve' | 'reject', reason: string) => {
       const res = await fetch(`${t.plane.webhookUrl}/runs/${waiting.runId}/decision`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-gantry-principal': who, ...operatorHeaders(t.plane) },
+        headers: await actingAs(t.plane, who, `runs/${waiting.runId}/decision`, JSON.stringify({ decision, reason })),
         body: JSON.stringify({ decision, reason }),
       });
       return { status: res.status, body: (await res.json()) as Record<string, unknown> };
@@ -210,7 +210,12 @@ describe('pipelines, end to end through the local runtime', () => {
     );
     const res = await fetch(`${t.plane.webhookUrl}/runs/${waiting.runId}/decision`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-gantry-principal': 'bob', ...operatorHeaders(t.plane) },
+      headers: await actingAs(
+        t.plane,
+        'bob',
+        `runs/${waiting.runId}/decision`,
+        JSON.stringify({ decision: 'approve', reason: 'looks fine' }),
+      ),
       body: JSON.stringify({ decision: 'approve', reason: 'looks fine' }),
     });
     expect(res.status).toBe(403);

@@ -10,6 +10,7 @@ import { git } from '../../cli/local/sample-repo';
 import type { RunRecord } from '../../shared/runs/model';
 import { gantry, ROOT } from '../support/cli';
 import {
+  actingAs,
   edgeClientConfig,
   eventually,
   finishedRun,
@@ -404,7 +405,12 @@ describe('the supply chain, end to end through local mode', () => {
     outputs.push((await gantry('audit', 'query', '--json', '--data-dir', t.dataDir)).stdout);
     const answer = await fetch(`${t.plane.webhookUrl}/runs/${waiting.runId}/decision`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-gantry-principal': 'alice', ...operatorHeaders(t.plane) },
+      headers: await actingAs(
+        t.plane,
+        'alice',
+        `runs/${waiting.runId}/decision`,
+        JSON.stringify({ decision: 'approve', reason: 'again' }),
+      ),
       body: JSON.stringify({ decision: 'approve', reason: 'again' }),
     });
     outputs.push(await answer.text());

@@ -5,6 +5,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { localPush } from '../../cli/local/push';
 import { ensureSampleRepo } from '../../cli/local/sample-repo';
+import { localOperatorHeaders } from '../../cli/target';
 import { loadGantryConfig } from '../../infra/config/load';
 import type { GantryConfig } from '../../infra/config/schema';
 import { type LocalControlPlane, startLocalControlPlane } from '../../local/runtime';
@@ -37,6 +38,19 @@ export function edgeClientConfig(plane: LocalControlPlane) {
 /** The headers the edge's local-only routes and the front door's IAM routes need: the session token. */
 export function operatorHeaders(plane: Pick<LocalControlPlane, 'token'>): Record<string, string> {
   return { authorization: `Bearer ${plane.token}` };
+}
+
+/**
+ * The headers of an operator API call acting as `who`, as the CLI sends them: the session token
+ * and a caller proof the operator API's function verifies through the edge.
+ */
+export function actingAs(
+  plane: Pick<LocalControlPlane, 'awsEndpoint' | 'region' | 'token'>,
+  who: string,
+  path: string,
+  body: string,
+): Promise<Record<string, string>> {
+  return localOperatorHeaders(plane, path, body, who);
 }
 
 /**

@@ -15,6 +15,7 @@ import type { DeployedPipelines, ExecutionPipelines } from '../../../shared/pipe
 import { enterLane, resolveRun } from '../../../shared/pipelines/start';
 import { recordProvenance } from '../../../shared/provenance/record';
 import { createRunsTable } from '../../support/aws';
+import { provenAs } from '../../support/callers';
 import { FakeDeployControl } from '../../support/deploy-fakes';
 import { MemoryAdmissions, type PipelineFakes, pipelineFakes } from '../../support/pipeline-fakes';
 import { DEFINITION, lambdaTarget, PEOPLE, planRequest, sourceEvent } from '../../support/plans';
@@ -975,14 +976,18 @@ describe('deploying a run through CodeDeploy', () => {
     it('are authorized through the operator API: refused callers get 403 with the reason, and every refusal is in the ledger', async () => {
       const plan = await devRun();
       const call = (principal: string, runId = plan.runId, reason = 'stop it') =>
-        answerOperatorRequest(deps, {
-          httpMethod: 'POST',
-          resource: '/runs/{runId}/cancel',
-          pathParameters: { runId },
-          body: JSON.stringify({ reason }),
-          isBase64Encoded: false,
-          requestContext: { identity: { userArn: principal } },
-        } as unknown as APIGatewayProxyEvent);
+        answerOperatorRequest(
+          deps,
+          {
+            httpMethod: 'POST',
+            resource: '/runs/{runId}/cancel',
+            pathParameters: { runId },
+            body: JSON.stringify({ reason }),
+            isBase64Encoded: false,
+            requestContext: { identity: { userArn: principal } },
+          } as unknown as APIGatewayProxyEvent,
+          provenAs(principal),
+        );
       // Mallory may call the API (execute-api:Invoke) but is in no operator group.
       const mallory = await call('arn:aws:iam::123456789012:user/mallory');
       expect(mallory.statusCode).toBe(403);
@@ -1122,14 +1127,18 @@ describe('deploying a run through CodeDeploy', () => {
       it('is authorized through the operator API like every operator action', async () => {
         const failed = await failedProdRun();
         const call = (principal: string) =>
-          answerOperatorRequest(deps, {
-            httpMethod: 'POST',
-            resource: '/runs/{runId}/retry',
-            pathParameters: { runId: failed.runId },
-            body: JSON.stringify({ reason: 'again' }),
-            isBase64Encoded: false,
-            requestContext: { identity: { userArn: principal } },
-          } as unknown as APIGatewayProxyEvent);
+          answerOperatorRequest(
+            deps,
+            {
+              httpMethod: 'POST',
+              resource: '/runs/{runId}/retry',
+              pathParameters: { runId: failed.runId },
+              body: JSON.stringify({ reason: 'again' }),
+              isBase64Encoded: false,
+              requestContext: { identity: { userArn: principal } },
+            } as unknown as APIGatewayProxyEvent,
+            provenAs(principal),
+          );
         // Olga operates the pipeline; prod's approvers (bob) operate prod; mallory neither.
         expect((await call('arn:aws:iam::123456789012:user/mallory')).statusCode).toBe(403);
         expect(f.executions.started).toEqual([]);

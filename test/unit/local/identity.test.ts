@@ -152,3 +152,19 @@ describe('IdentityRegistry.authenticate', () => {
     expect(await ids.authenticate({ ...base, headers: {} })).toMatchObject({ ok: false, failure: 'missing' });
   });
 });
+
+describe('IdentityRegistry.issueFor', () => {
+  it('issues one key pair per identity, which authenticates as that identity and no other', async () => {
+    const ids = registry();
+    const alice = ids.issueFor('arn:aws:iam::000000000000:user/alice');
+    const bob = ids.issueFor('arn:aws:iam::000000000000:user/bob');
+    expect(ids.issueFor('arn:aws:iam::000000000000:user/alice')).toEqual(alice);
+    expect(bob.accessKeyId).not.toBe(alice.accessKeyId);
+    expect(await ids.authenticate(await signed(alice))).toMatchObject({
+      ok: true,
+      principal: { kind: 'user', arn: 'arn:aws:iam::000000000000:user/alice' },
+    });
+    const forged = await signed({ accessKeyId: alice.accessKeyId, secretAccessKey: bob.secretAccessKey });
+    expect(await ids.authenticate(forged)).toMatchObject({ ok: false, failure: 'bad-signature' });
+  });
+});

@@ -1,0 +1,166 @@
+import { createHash } from 'node:crypto';
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { SignatureV4 } from '@smithy/signature-v4';
+
+/**
+ * Who calls the operator API, proven independently of the Lambda event (anyone allowed
+ * `lambda:InvokeFunction` could write its `requestContext`): the caller presigns an
+ * `sts:GetCallerIdentity` request, the function sends it to STS at an endpoint the function
+ * fixes, and STS's answer names the principal (HashiCorp Vault's AWS auth, aws-iam-authenticator).
+ * The presigned request signs the digest of the very operator request, and expires within minutes.
+ */
+export const CALLER_PROOF_HEADER = 'x-gantry-caller-proof';
+/** The header the proof signs: sha256 of the operator request's method, path and body. */
+export const REQUEST_DIGEST_HEADER = 'x-gantry-request-digest';
+/** The longest a proof may live, in seconds: long enough for one call, too short to collect. */
+export const MAX_PROOF_SECONDS = 300;
+const STS_QUERY = { Action: 'GetCallerIdentity', Version: '2011-06-15' } as const;
+const PRESIGN_PARAMS = [
+  'X-Amz-Algorithm',
+  'X-Amz-Credential',
+  'X-Amz-Date',
+  'X-Amz-Expires',
+  'X-Amz-SignedHeaders',
+  'X-Amz-Signature',
+  'X-Amz-Security-Token',
+];
+
+/** sha256 (hex) of `METHOD\npath\nbody`, the path relative to the API's stage (`/runs/r-1/decision`). */
+export function requestDigest(method: string, path: string, body: string): string {
+  return createHash('sha256').update(`${method.toUpperCase()}\n${path}\n${body}`).digest('hex');
+}
+
+/** STS's endpoint for a region (the one a deployed function and its callers agree on). */
+export function stsEndpointFor(region: string): string {
+  return `https://sts.${region}.amazonaws.com`;
+}
+
+export interface ProofSigning {
+  readonly credentials: ConstructorParameters<typeof SignatureV4>[0]['credentials'];
+  readonly region: string;
+  /** Where the function will send the proof: STS in AWS, the local edge in local mode. */
+  readonly stsEndpoint: string;
+  readonly method: string;
+  readonly path: string;
+  readonly body: string;
+  /** @default 60 */
+  readonly expiresIn?: number;
+  readonly signingDate?: Date;
+}
+
+/** The proof header's value for one operator request: a presigned GetCallerIdentity query. */
+export async function signCallerProof(input: ProofSigning): Promise<string> {
+  const url = new URL(input.stsEndpoint);
+  const signer = new SignatureV4({
+    credentials: input.credentials,
+    region: input.region,
+    service: 'sts',
+    sha256: Sha256,
+  });
+  const presigned = await signer.presign(
+    {
+      method: 'GET',
+      protocol: url.protocol,
+      hostname: url.hostname,
+      ...(url.port ? { port: Number(url.port) } : {}),
+      path: '/',
+      query: { ...STS_QUERY },
+      headers: { host: url.host, [REQUEST_DIGEST_HEADER]: requestDigest(input.method, input.path, input.body) },
+    },
+    { expiresIn: input.expiresIn ?? 60, ...(input.signingDate ? { signingDate: input.signingDate } : {}) },
+  );
+  const query = new URLSearchParams();
+  for (const [name, value] of Object.entries(presigned.query ?? {})) {
+    for (const v of Array.isArray(value) ? value : [value]) if (v !== null) query.append(name, v);
+  }
+  return query.toString();
+}
+
+export type CallerIdentity =
+  | { readonly ok: true; readonly principal: string }
+  | { readonly ok: false; readonly status: 401 | 403; readonly code: string; readonly message: string };
+
+/** Establishes who made an operator request from its proof (a port: STS in AWS, the edge locally). */
+export interface CallerVerifier {
+  verify(proof: string | undefined, digest: string): Promise<CallerIdentity>;
+}
+
+const refuse = (status: 401 | 403, code: string, message: string): CallerIdentity => ({
+  ok: false,
+  status,
+  code,
+  message,
+});
+
+/**
+ * Verifies a proof by asking STS itself. The endpoint is the function's (never the caller's): a
+ * proof signed for another host, another request, or by nobody STS knows fails STS's own check.
+ */
+export class StsCallerVerifier implements CallerVerifier {
+  constructor(
+    private readonly stsEndpoint: string,
+    private readonly fetchFn: typeof fetch = fetch,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async verify(proof: string | undefined, digest: string): Promise<CallerIdentity> {
+    if (!proof)
+      return refuse(
+        401,
+        'no_caller_proof',
+        `send ${CALLER_PROOF_HEADER}: a presigned sts:GetCallerIdentity query signing ${REQUEST_DIGEST_HEADER} (the gantry CLI does this)`,
+      );
+    const shape = proofShape(new URLSearchParams(proof), this.now());
+    if (shape !== undefined) return refuse(403, 'bad_caller_proof', shape);
+    const url = `${this.stsEndpoint.replace(/\/$/, '')}/?${proof}`;
+    let answer: Response;
+    try {
+      answer = await this.fetchFn(url, { method: 'GET', headers: { [REQUEST_DIGEST_HEADER]: digest } });
+    } catch {
+      return refuse(403, 'caller_unverified', 'STS could not be reached to verify the caller proof; try again');
+    }
+    const text = await answer.text();
+    if (!answer.ok) {
+      const reason = /<Message>([^<]*)<\/Message>|"message"\s*:\s*"([^"]*)"/.exec(text);
+      return refuse(
+        403,
+        'caller_proof_refused',
+        `STS refused the caller proof (${reason?.[1] ?? reason?.[2] ?? answer.status}): sign it for this very request, with your current credentials, just before sending`,
+      );
+    }
+    const arn = /<Arn>([^<]+)<\/Arn>/.exec(text)?.[1];
+    if (!arn?.startsWith('arn:')) return refuse(403, 'caller_unverified', 'STS answered without a caller ARN');
+    return { ok: true, principal: arn };
+  }
+}
+
+/** Why a proof is not a short-lived GetCallerIdentity query bound to a request digest, or undefined. */
+function proofShape(query: URLSearchParams, now: number): string | undefined {
+  for (const name of new Set(query.keys())) {
+    if (query.getAll(name).length > 1) return `the caller proof repeats ${name}`;
+    if (!(name in STS_QUERY) && !PRESIGN_PARAMS.includes(name))
+      return `the caller proof carries ${name}; send only the presigned GetCallerIdentity query`;
+  }
+  if (query.get('Action') !== STS_QUERY.Action || query.get('Version') !== STS_QUERY.Version)
+    return 'the caller proof must be a presigned sts:GetCallerIdentity (Version 2011-06-15)';
+  if (query.get('X-Amz-Algorithm') !== 'AWS4-HMAC-SHA256' || !query.get('X-Amz-Signature'))
+    return 'the caller proof must be presigned with SigV4 (AWS4-HMAC-SHA256)';
+  const signed = (query.get('X-Amz-SignedHeaders') ?? '').split(';');
+  if (!signed.includes('host') || !signed.includes(REQUEST_DIGEST_HEADER))
+    return `the caller proof must sign host and ${REQUEST_DIGEST_HEADER}, binding it to this request`;
+  const expires = Number(query.get('X-Amz-Expires'));
+  if (!Number.isInteger(expires) || expires < 1 || expires > MAX_PROOF_SECONDS)
+    return `the caller proof must expire within ${MAX_PROOF_SECONDS} seconds (X-Amz-Expires)`;
+  const at = amzDate(query.get('X-Amz-Date') ?? '');
+  if (at === undefined) return 'the caller proof has no valid X-Amz-Date';
+  if (at > now + 5 * 60_000) return 'the caller proof is dated in the future: check your clock';
+  if (now > at + expires * 1000) return 'the caller proof has expired: sign a fresh one for each request';
+  return undefined;
+}
+
+function amzDate(value: string): number | undefined {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value);
+  return m === null
+    ? undefined
+    : Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));
+}

@@ -1,0 +1,250 @@
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { SignatureV4 } from '@smithy/signature-v4';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { IdentityRegistry } from '../../../local/edge/identity';
+import { type RunningEdge, startEdge } from '../../../local/edge/server';
+import { stsService } from '../../../local/edge/sts';
+import type { OperatorDeps } from '../../../shared/operators/actions';
+import {
+  CALLER_PROOF_HEADER,
+  REQUEST_DIGEST_HEADER,
+  requestDigest,
+  StsCallerVerifier,
+  signCallerProof,
+} from '../../../shared/operators/caller-proof';
+import { answerOperatorRequest } from '../../../shared/operators/operator-api';
+import { MemoryAudit } from '../../support/receiver-fakes';
+
+const ALICE = 'arn:aws:iam::000000000000:user/alice';
+const MALLORY = 'arn:aws:iam::000000000000:user/mallory';
+const REGION = 'eu-west-1';
+const alice = { accessKeyId: 'LKIAALICE0000001', secretAccessKey: 'alice-secret-alice-secret' };
+const mallory = { accessKeyId: 'LKIAMALLORY00001', secretAccessKey: 'mallory-secret-mallory-secret' };
+const APPROVE = JSON.stringify({ decision: 'approve', reason: 'looks good' });
+
+/** STS, played by the local edge: it verifies SigV4 against the keys it issued, as STS does. */
+let edge: RunningEdge;
+let audit: MemoryAudit;
+let deps: OperatorDeps;
+let callers: StsCallerVerifier;
+
+beforeAll(async () => {
+  const identity = new IdentityRegistry('a-session-token-of-length');
+  identity.register(alice.accessKeyId, alice.secretAccessKey, { kind: 'user', arn: ALICE });
+  identity.register(mallory.accessKeyId, mallory.secretAccessKey, { kind: 'user', arn: MALLORY });
+  edge = await startEdge({ port: 0, identity, services: [] });
+  edge.mountRest(stsService());
+  callers = new StsCallerVerifier(edge.endpoint);
+});
+afterAll(() => edge.close());
+beforeEach(() => {
+  audit = new MemoryAudit();
+  const log = () => undefined;
+  deps = {
+    audit,
+    runs: { get: async () => undefined },
+    logger: { info: log, warn: log, error: log },
+    clock: () => new Date(),
+  } as unknown as OperatorDeps;
+});
+
+/** A direct invocation of the function (as `lambda:InvokeFunction` allows), its event written by hand. */
+function event(options: { runId?: string; body?: string; claimed?: string; proof?: string }): APIGatewayProxyEvent {
+  return {
+    httpMethod: 'POST',
+    resource: '/runs/{runId}/decision',
+    path: `/runs/${options.runId ?? 'r-1'}/decision`,
+    pathParameters: { runId: options.runId ?? 'r-1' },
+    headers: options.proof === undefined ? {} : { [CALLER_PROOF_HEADER]: options.proof },
+    body: options.body ?? APPROVE,
+    isBase64Encoded: false,
+    requestContext: { identity: { userArn: options.claimed ?? null } },
+  } as unknown as APIGatewayProxyEvent;
+}
+
+const proof = (
+  credentials = alice,
+  over: { path?: string; body?: string; stsEndpoint?: string; expiresIn?: number; signingDate?: Date } = {},
+) =>
+  signCallerProof({
+    credentials,
+    region: REGION,
+    stsEndpoint: over.stsEndpoint ?? edge.endpoint,
+    method: 'POST',
+    path: over.path ?? '/runs/r-1/decision',
+    body: over.body ?? APPROVE,
+    ...(over.expiresIn === undefined ? {} : { expiresIn: over.expiresIn }),
+    ...(over.signingDate === undefined ? {} : { signingDate: over.signingDate }),
+  });
+
+async function refused(e: APIGatewayProxyEvent, status: number, code: string) {
+  const out = await answerOperatorRequest(deps, e, callers);
+  expect({ status: out.statusCode, code: JSON.parse(out.body).error?.code }).toEqual({ status, code });
+  expect(JSON.parse(out.body).error.message).toEqual(expect.any(String));
+  expect(audit.records).toEqual([
+    expect.objectContaining({
+      type: 'operator.refused',
+      outcome: 'rejected',
+      details: expect.objectContaining({ action: 'authenticate', code }),
+    }),
+  ]);
+  return out;
+}
+
+describe('answerOperatorRequest: who the caller is', () => {
+  it('refuses a hand-made requestContext with no proof (401), and records it', async () => {
+    const out = await refused(event({ claimed: ALICE }), 401, 'no_caller_proof');
+    expect(JSON.parse(out.body).error.message).toContain(CALLER_PROOF_HEADER);
+    expect(audit.records[0]?.details).toMatchObject({ principal: ALICE });
+  });
+
+  it('refuses a requestContext naming alice with a valid proof of mallory', async () => {
+    await refused(event({ claimed: ALICE, proof: await proof(mallory) }), 403, 'caller_mismatch');
+  });
+
+  it('refuses a proof signed for another body (reject captured, approve replayed)', async () => {
+    const p = await proof(alice, { body: JSON.stringify({ decision: 'reject', reason: 'no' }) });
+    await refused(event({ claimed: ALICE, proof: p }), 403, 'caller_proof_refused');
+  });
+
+  it('refuses a proof signed for another run (path)', async () => {
+    const p = await proof(alice, { path: '/runs/r-2/decision' });
+    await refused(event({ claimed: ALICE, proof: p }), 403, 'caller_proof_refused');
+  });
+
+  it('refuses an expired proof', async () => {
+    const p = await proof(alice, { signingDate: new Date(Date.now() - 10 * 60_000), expiresIn: 60 });
+    const out = await refused(event({ claimed: ALICE, proof: p }), 403, 'bad_caller_proof');
+    expect(JSON.parse(out.body).error.message).toContain('expired');
+  });
+
+  it('refuses a proof that would live longer than five minutes', async () => {
+    await refused(event({ claimed: ALICE, proof: await proof(alice, { expiresIn: 3600 }) }), 403, 'bad_caller_proof');
+  });
+
+  it('refuses a proof signed for another STS host: the function sends it to its own STS, never the caller’s', async () => {
+    const p = await proof(alice, { stsEndpoint: 'https://sts.attacker.example' });
+    await refused(event({ claimed: ALICE, proof: p }), 403, 'caller_proof_refused');
+  });
+
+  it('refuses a proof that does not sign the request digest (a bare GetCallerIdentity presign)', async () => {
+    const url = new URL(edge.endpoint);
+    const signer = new SignatureV4({ credentials: alice, region: REGION, service: 'sts', sha256: Sha256 });
+    const bare = await signer.presign(
+      {
+        method: 'GET',
+        protocol: 'http:',
+        hostname: url.hostname,
+        port: Number(url.port),
+        path: '/',
+        query: { Action: 'GetCallerIdentity', Version: '2011-06-15' },
+        headers: { host: url.host },
+      },
+      { expiresIn: 60 },
+    );
+    const p = new URLSearchParams(bare.query as Record<string, string>).toString();
+    const out = await refused(event({ claimed: ALICE, proof: p }), 403, 'bad_caller_proof');
+    expect(JSON.parse(out.body).error.message).toContain(REQUEST_DIGEST_HEADER);
+  });
+
+  it('refuses a proof signed with keys STS never issued', async () => {
+    const p = await proof({ accessKeyId: 'LKIAFORGED000001', secretAccessKey: 'guessed' });
+    await refused(event({ claimed: ALICE, proof: p }), 403, 'caller_proof_refused');
+  });
+
+  it('refuses a proof that adds parameters of its own', async () => {
+    const p = `${await proof(alice)}&Arn=${encodeURIComponent(ALICE)}`;
+    await refused(event({ claimed: ALICE, proof: p }), 403, 'bad_caller_proof');
+  });
+
+  it('accepts a real signed proof and acts as the principal STS names, with or without the authorizer', async () => {
+    for (const claimed of [ALICE, undefined]) {
+      audit = new MemoryAudit();
+      deps = { ...deps, audit } as OperatorDeps;
+      const out = await answerOperatorRequest(
+        deps,
+        event({ ...(claimed ? { claimed } : {}), proof: await proof(alice) }),
+        callers,
+      );
+      // Past authentication: the decision itself is refused (no such run), attributed to alice.
+      expect(JSON.parse(out.body).error.code).toBe('run_not_found');
+      expect(audit.records).toEqual([
+        expect.objectContaining({
+          actor: expect.objectContaining({ id: ALICE }),
+          details: expect.objectContaining({ action: 'approve', principal: ALICE }),
+        }),
+      ]);
+    }
+  });
+
+  it('binds the digest to method, path and body', () => {
+    const d = requestDigest('POST', '/runs/r-1/decision', APPROVE);
+    expect(requestDigest('post', '/runs/r-1/decision', APPROVE)).toBe(d);
+    expect(requestDigest('POST', '/runs/r-1/cancel', APPROVE)).not.toBe(d);
+    expect(requestDigest('POST', '/runs/r-1/decision', `${APPROVE} `)).not.toBe(d);
+  });
+});
+
+describe('answerOperatorRequest: reading runs', () => {
+  const run = {
+    runId: 'r-1',
+    pipeline: 'widgets',
+    laneToken: 'LANE-TOKEN-SECRET',
+    approval: { taskToken: 'APPROVAL-TOKEN-SECRET', deadline: '2099-01-01T00:00:00Z' },
+    deployment: { taskToken: 'DEPLOY-TOKEN-SECRET', id: 'd-1' },
+  };
+  const queries: unknown[] = [];
+  const read = async (resource: string, options: { query?: Record<string, string>; signed?: boolean } = {}) => {
+    deps = {
+      ...deps,
+      runs: {
+        get: async (id: string) => (id === 'r-1' ? run : undefined),
+        list: async (q: unknown) => {
+          queries.push(q);
+          return [run];
+        },
+      },
+    } as unknown as OperatorDeps;
+    const path = resource.replace('{runId}', 'r-1');
+    const p = await signCallerProof({
+      credentials: alice,
+      region: REGION,
+      stsEndpoint: edge.endpoint,
+      method: 'GET',
+      path,
+      body: '',
+    });
+    return answerOperatorRequest(
+      deps,
+      {
+        httpMethod: 'GET',
+        resource,
+        path,
+        pathParameters: resource.includes('{runId}') ? { runId: 'r-1' } : null,
+        queryStringParameters: options.query ?? null,
+        headers: options.signed === false ? {} : { [CALLER_PROOF_HEADER]: p },
+        body: null,
+        isBase64Encoded: false,
+        requestContext: { identity: { userArn: ALICE } },
+      } as unknown as APIGatewayProxyEvent,
+      callers,
+    );
+  };
+
+  it('shows one run and lists runs without any task token', async () => {
+    for (const out of [await read('/runs/{runId}'), await read('/runs', { query: { pipeline: 'widgets' } })]) {
+      expect(out.statusCode).toBe(200);
+      expect(out.body).toContain('r-1');
+      expect(out.body).not.toContain('TOKEN-SECRET');
+      expect(out.body).not.toContain('taskToken');
+      expect(out.body).not.toContain('laneToken');
+    }
+    expect(queries.at(-1)).toEqual({ pipeline: 'widgets', limit: 20 });
+  });
+
+  it('refuses a read without a caller proof, and a query it does not know', async () => {
+    expect((await read('/runs/{runId}', { signed: false })).statusCode).toBe(401);
+    expect((await read('/runs', { query: { status: 'NOPE' } })).statusCode).toBe(400);
+    expect((await read('/runs', { query: { limit: '5000' } })).statusCode).toBe(400);
+  });
+});
