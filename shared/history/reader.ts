@@ -85,7 +85,11 @@ export class HttpCommitHistory implements CommitHistory {
           url: request.url,
           headers: { 'user-agent': 'gantry', ...request.headers },
           ...(request.body === undefined ? {} : { body: request.body }),
-          timeoutMs: this.delivery.timeoutMs,
+          // No single request outlives the deadline by more than its retries.
+          timeoutMs: Math.max(
+            1,
+            Math.min(this.delivery.timeoutMs, this.pullsDeadlineMs - (this.delivery.now() - started)),
+          ),
         },
         [...request.secrets, ...secrets],
         this.delivery,
