@@ -17,9 +17,9 @@ export const MAX_PULL_REQUEST_COMMITS = 100;
 
 /**
  * The pull request look-up's own deadline. ResolvePlan has 30 s: with the commit listing's 20 s
- * this leaves 2 s for the rest of the step (a lane read and the run's record).
+ * this leaves 4 s for the rest of the step (lane reads and the run's record).
  */
-export const DEFAULT_PULLS_DEADLINE_MS = 8_000;
+export const DEFAULT_PULLS_DEADLINE_MS = 6_000;
 
 export interface HttpCommitHistoryOptions extends HttpCommitStatusReporterOptions {
   /** The whole listing, every page and retry included. @default DEFAULT_HISTORY_DEADLINE_MS */
