@@ -54,6 +54,22 @@ export const ResolveRequestSchema = z.object({
 });
 export type ResolveRequest = z.infer<typeof ResolveRequestSchema>;
 
+/** Who opened or merged a pull request: the provider's immutable id, username and e-mail, where it says. */
+export const PullRequestPersonSchema = z.object({
+  id: z.string().nullable(),
+  username: z.string().nullable(),
+  email: z.string().nullable(),
+});
+
+/** A merged pull request behind a pushed change; `mergedBy` null when the provider does not name who merged it. */
+export const MergedPullRequestSchema = z.object({
+  number: z.string(),
+  title: z.string().nullable(),
+  url: z.string().nullable(),
+  openedBy: PullRequestPersonSchema.nullable(),
+  mergedBy: PullRequestPersonSchema.nullable(),
+});
+
 /** What a run will do, decided once at its start; every later step reads it. */
 export const RunPlanSchema = z.object({
   runId: z.string(),
@@ -140,6 +156,11 @@ export const RunPlanSchema = z.object({
      * environment's last release (each run recorded its own); or the provider's API.
      */
     listedBy: z.enum(['delivery', 'pushes', 'provider']).default('delivery'),
+    /**
+     * The merged pull requests that brought the change's commits in, with who opened and who
+     * merged each (null: not looked up). Separation of duties refuses them as approvers.
+     */
+    pullRequests: z.array(MergedPullRequestSchema).nullable().default(null),
   }),
 });
 export type RunPlan = z.infer<typeof RunPlanSchema>;

@@ -8,6 +8,7 @@ import { closeServer, listen } from '../edge/server';
 import { archiveAnswer } from './archive';
 import { compareAnswer, type LocalRepositories, registerRepository } from './history';
 import { PROVIDER_FAKES } from './providers';
+import { type LocalPullRequests, pullsAnswer, registerPullRequest } from './pulls';
 import type { FakeCall, FakeProviders, Fault, RawRequest, RecordedStatus, RefusedRequest } from './types';
 
 /** Status requests are a few hundred bytes; anything near this is a bug. */
@@ -33,6 +34,7 @@ export function fakeApiUrl(url: string, provider: Provider): string {
 
 interface FakeState {
   readonly repositories: LocalRepositories;
+  readonly pulls: LocalPullRequests;
   statuses: RecordedStatus[];
   refused: RefusedRequest[];
   requests: RawRequest[];
@@ -40,8 +42,8 @@ interface FakeState {
   nextId: number;
 }
 
-function freshState(repositories: LocalRepositories = new Map()): FakeState {
-  return { repositories, statuses: [], refused: [], requests: [], faults: [], nextId: 1 };
+function freshState(repositories: LocalRepositories = new Map(), pulls: LocalPullRequests = new Map()): FakeState {
+  return { repositories, pulls, statuses: [], refused: [], requests: [], faults: [], nextId: 1 };
 }
 
 function send(res: ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}): void {
@@ -124,6 +126,11 @@ function answerCall(res: ServerResponse, raw: RawRequest, state: FakeState): voi
     send(res, compared.status, compared.body);
     return;
   }
+  const pulled = pullsAnswer(state.pulls, routed.provider, routed.call);
+  if (pulled !== undefined) {
+    send(res, pulled.status, pulled.body);
+    return;
+  }
   const answer = PROVIDER_FAKES[routed.provider].handle(routed.call);
   if (answer.record !== undefined) {
     state.nextId += 1;
@@ -174,7 +181,7 @@ export async function startFakeProviders(options: FakeProvidersOptions = {}): Pr
       state.faults.push(...faults);
     },
     clear: () => {
-      Object.assign(state, freshState(state.repositories));
+      Object.assign(state, freshState(state.repositories, state.pulls));
     },
     registerRepository: (provider, fullName, dir) => {
       const out = registerRepository(state.repositories, provider, fullName, dir);
@@ -182,6 +189,7 @@ export async function startFakeProviders(options: FakeProvidersOptions = {}): Pr
         saveRepositories(options.stateFile, state.repositories);
       return out;
     },
+    registerPullRequest: (provider, fullName, pr) => registerPullRequest(state.pulls, provider, fullName, pr),
     close: () => closeServer(server),
   };
 }

@@ -1,5 +1,6 @@
 import type { Provider } from '../../events';
 import type { CommitState } from '../../shared/status';
+import type { FakePullRequest } from './pulls';
 
 /** A request as the fake received it: raw path (percent-encoding kept, query included), lower-case header names. */
 export interface RawRequest {
@@ -64,6 +65,8 @@ export interface FakeProviders {
    * its commits (what pushing to the provider does); `gantry local push` calls it.
    */
   registerRepository(provider: string, fullName: string, dir: string): { status: number; body: unknown };
+  /** Records a merged pull request the "pull requests of a commit" APIs answer for (GitHub, Gitea, Forgejo). */
+  registerPullRequest(provider: string, fullName: string, pr: FakePullRequest): { status: number; body: unknown };
   close(): Promise<void>;
 }
 

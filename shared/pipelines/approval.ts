@@ -258,6 +258,20 @@ export function separationConflict(approver: EligibleApprover, plan: RunPlan): s
   const pushed = [...change.participants.usernames, change.pusher ?? '', change.sender ?? ''].some(
     (u) => u.toLowerCase() === username,
   );
+  // Named first: the opener's and merger's names joined the participants, and "wrote or committed" would mislead.
+  const pull = (change.pullRequests ?? [])
+    .flatMap((p) => [
+      { p, role: 'opened', by: p.openedBy },
+      { p, role: 'merged', by: p.mergedBy },
+    ])
+    .find(
+      ({ by }) =>
+        by !== null &&
+        ((by.username !== null && by.username.toLowerCase() === username) ||
+          (by.email !== null && emails.includes(by.email.toLowerCase()))),
+    );
+  if (pull !== undefined)
+    return `${who} ${pull.role} pull request #${pull.p.number}${pull.p.title ? ` (${pull.p.title})` : ''}, which brought this change in; another approver must decide`;
   if (wrote || pushed)
     return `${who} ${wrote ? 'wrote or committed a commit of' : 'pushed or sent'} this change; another approver must decide`;
   if (change.incomplete !== null)

@@ -1,8 +1,9 @@
+import type { MergedPullRequest } from '../history/pulls';
 import type { CommitHistory } from '../history/reader';
 import { HistoryError, type RangeCommit } from '../history/types';
 import type { SecretSource } from '../secrets/secrets';
 import type { StatusApis } from './env';
-import type { ChangeHistory, ChangeRangeRequest } from './ports';
+import type { ChangeHistory, ChangeRangeRequest, PullRequestsRequest } from './ports';
 
 /**
  * A change's commits through its connection: the API URL commit statuses use, the connection
@@ -15,6 +16,21 @@ export class ConnectionHistoryPort implements ChangeHistory {
     private readonly secrets: SecretSource,
     private readonly apis: StatusApis,
   ) {}
+
+  async pullRequestsOf(request: PullRequestsRequest): Promise<readonly MergedPullRequest[]> {
+    const api = this.apis[request.connection];
+    if (api === undefined) throw new HistoryError(`the connection ${request.connection} has no API URL configured`);
+    const secret = await this.secrets.connectionSecrets(request.secretId);
+    return this.history.mergedPullRequests(
+      {
+        provider: request.provider,
+        apiUrl: api.apiUrl.replace(/\/+$/, ''),
+        token: secret.current.apiToken ?? '',
+        repository: request.repository,
+      },
+      request.commits,
+    );
+  }
 
   async commitsOf(request: ChangeRangeRequest): Promise<readonly RangeCommit[]> {
     const api = this.apis[request.connection];

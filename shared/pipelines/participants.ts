@@ -1,4 +1,5 @@
 import type { RunPlan, SourceEvent } from '../../events';
+import type { MergedPullRequest } from '../history/pulls';
 import { HistoryError } from '../history/types';
 import { shaOrNull } from '../webhooks/payload';
 import { participantsOf } from './plan';
@@ -19,6 +20,85 @@ export async function completeParticipants(
   source: SourceEvent,
 ): Promise<RunPlan> {
   if (plan.skip || plan.approval?.separationOfDuties !== true) return plan;
+  const listed: string[] = [];
+  const completed = await completeCommits(deps, plan, source, listed);
+  return withPullRequests(deps, completed, source, [plan.commit, ...source.commits.map((c) => c.id), ...listed]);
+}
+
+/**
+ * Who opened and who merged the merged pull requests behind a pushed change: the commits of a
+ * pull request carry their authors' names, not the opener's or the merger's, so a push of a
+ * merged pull request would otherwise let its opener approve her own release. Each one joins the
+ * participants; a look-up that fails, or a merger the provider does not name, leaves the change
+ * incomplete, and every approval of the run is refused with why. Only pushes are looked up (a
+ * pull request's own run already names its author); no `history` port leaves it not looked up.
+ */
+async function withPullRequests(
+  deps: Pick<PipelineDeps, 'logger'> & { readonly history?: ChangeHistory | undefined },
+  plan: RunPlan,
+  source: SourceEvent,
+  commits: readonly string[],
+): Promise<RunPlan> {
+  if (plan.trigger !== 'push' || deps.history === undefined) return plan;
+  const gap = (reason: string): RunPlan => ({
+    ...plan,
+    change: {
+      ...plan.change,
+      pullRequests: null,
+      incomplete: plan.change.incomplete === null ? reason : `${plan.change.incomplete}, and ${reason}`,
+    },
+  });
+  let pulls: readonly MergedPullRequest[];
+  try {
+    pulls = await deps.history.pullRequestsOf({
+      provider: source.provider,
+      connection: plan.status.connection,
+      secretId: plan.status.secretId,
+      repository: plan.status.repository,
+      commits: [...new Set(commits)],
+    });
+  } catch (error) {
+    const reason =
+      error instanceof HistoryError
+        ? error.message
+        : `reading the ${source.provider} connection failed (${error instanceof Error ? error.name : 'unknown'})`;
+    deps.logger.warn('pull requests behind the change not looked up', { runId: plan.runId, reason });
+    return gap(`the merged pull requests behind the change could not be looked up (${reason})`);
+  }
+  const people = pulls.flatMap((p) => [p.openedBy, p.mergedBy]).filter((p) => p !== null);
+  const { participants } = plan.change;
+  const looked: RunPlan = {
+    ...plan,
+    change: {
+      ...plan.change,
+      pullRequests: [...pulls],
+      participants: {
+        emails: [...new Set([...participants.emails, ...people.flatMap((p) => (p.email ? [p.email] : []))])],
+        usernames: [
+          ...new Set([...participants.usernames, ...people.flatMap((p) => (p.username ? [p.username] : []))]),
+        ],
+      },
+    },
+  };
+  const unnamed = pulls.find((p) => p.mergedBy === null || p.openedBy === null);
+  if (unnamed === undefined) return looked;
+  const reason = `${source.provider} does not say who ${unnamed.openedBy === null ? 'opened' : 'merged'} pull request #${unnamed.number} behind the change`;
+  return {
+    ...looked,
+    change: {
+      ...looked.change,
+      incomplete: looked.change.incomplete === null ? reason : `${looked.change.incomplete}, and ${reason}`,
+    },
+  };
+}
+
+/** The commits' authors and committers completed as described above; `listed` receives the ids the provider listed. */
+async function completeCommits(
+  deps: Pick<PipelineDeps, 'logger' | 'runs'> & { readonly history?: ChangeHistory | undefined },
+  plan: RunPlan,
+  source: SourceEvent,
+  listed: string[],
+): Promise<RunPlan> {
   const before = shaOrNull(source.before);
   const { released, unknown } = await lastRelease(deps, plan);
   const from = released ?? before;
@@ -49,6 +129,7 @@ export async function completeParticipants(
       after: plan.commit,
     });
     // The range ends at the run's commit: a list without it answers for another range (or none).
+    listed.push(...commits.map((c) => c.id));
     if (!commits.some((c) => c.id === plan.commit))
       return gap(`${source.provider} listed ${commits.length} commits, not the change’s head ${plan.commit}`);
     return joined(plan, participantsOf(commits, []), 'provider');

@@ -83,6 +83,7 @@ export function resolvePlan(request: PlanRequest): RunPlan {
       incomplete: rangeGap(source),
       before: shaOrNull(source.before),
       listedBy: 'delivery',
+      pullRequests: null,
     },
   };
 }

@@ -4,6 +4,7 @@ import type { AuditSink } from '../audit/audit';
 import type { ArtifactStore } from '../aws/s3';
 import type { ExecutionControl } from '../aws/step-functions';
 import type { EventBus } from '../bus/event-bus';
+import type { MergedPullRequest } from '../history/pulls';
 import type { RangeCommit } from '../history/types';
 import type { RunStore } from '../runs/store';
 import type { SecretSource } from '../secrets/secrets';
@@ -39,6 +40,17 @@ export interface ChangeRangeRequest {
  */
 export interface ChangeHistory {
   commitsOf(request: ChangeRangeRequest): Promise<readonly RangeCommit[]>;
+  /** The merged pull requests containing any of `commits`, with who opened and merged each; throws `HistoryError` when it cannot say. */
+  pullRequestsOf(request: PullRequestsRequest): Promise<readonly MergedPullRequest[]>;
+}
+
+/** Which commits' pull requests to look up, through which connection. */
+export interface PullRequestsRequest {
+  readonly provider: Provider;
+  readonly connection: string;
+  readonly secretId: string;
+  readonly repository: string;
+  readonly commits: readonly string[];
 }
 
 /**

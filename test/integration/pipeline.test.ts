@@ -240,6 +240,62 @@ describe('pipelines, end to end through the local runtime', () => {
     expect(cancelled.code).toBe(0);
   }, 180_000);
 
+  it('refuses the opener of the merged pull request behind a push, whose commit carries someone else’s name', async () => {
+    // Bob opened pull request #7; its one commit carries Alice's name, and Alice merged it onto release/1.2.
+    const repo = t.repo();
+    git(repo, 'checkout', '--quiet', '-B', 'release/1.2', 'release/1.0');
+    writeFileSync(join(repo, 'FASTER.md'), 'faster widgets\n');
+    execFileSync('git', ['add', '--all'], { cwd: repo });
+    const alice = ['-c', 'user.name=Alice', '-c', 'user.email=alice@example.com'];
+    execFileSync('git', [...alice, 'commit', '--quiet', '-m', 'Faster widgets'], { cwd: repo });
+    const head = git(repo, 'rev-parse', 'HEAD').trim();
+    const repository = t.config.pipelines[0]?.source.repository ?? 'gantry-demo/sample-service';
+    expect(
+      t.plane.providers.registerPullRequest('github', repository, {
+        number: 7,
+        title: 'Faster widgets',
+        commits: [head],
+        openedBy: { id: 2, login: 'bob' },
+        mergedBy: { id: 1, login: 'alice' },
+      }).status,
+    ).toBe(204);
+    const { push } = await t.push({ branch: 'release/1.2' });
+    expect(push.after).toBe(head);
+    expect(push.commits.map((c) => c.author.name)).toEqual(['Alice']);
+    const waiting = await eventually('the run to wait for approval', async () => {
+      const run = (await t.runs.list({ pipeline: 'sample-service' })).find((r) => r.commit === push.after);
+      return run?.stages.approval?.status === 'waiting' ? run : undefined;
+    });
+    expect(waiting.plan.change.pullRequests).toEqual([
+      expect.objectContaining({ number: '7', openedBy: expect.objectContaining({ username: 'bob' }) }),
+    ]);
+    const res = await fetch(`${t.plane.webhookUrl}/runs/${waiting.runId}/decision`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-gantry-principal': 'bob', ...operatorHeaders(t.plane) },
+      body: JSON.stringify({ decision: 'approve', reason: 'looks fine' }),
+    });
+    expect(res.status).toBe(403);
+    expect(await res.json()).toMatchObject({
+      error: {
+        code: 'separation_of_duties',
+        message:
+          'bob opened pull request #7 (Faster widgets), which brought this change in; another approver must decide',
+      },
+    });
+    const cancelled = await gantry(
+      'runs',
+      'cancel',
+      waiting.runId,
+      '--reason',
+      'test over',
+      '--as',
+      'ops',
+      '--data-dir',
+      t.dataDir,
+    );
+    expect(cancelled.code).toBe(0);
+  }, 180_000);
+
   it('refuses a decision without an IAM identity, as the IAM authorizer would', async () => {
     const res = await fetch(`${t.plane.webhookUrl}/runs/any/decision`, { method: 'POST', body: '{}' });
     expect(res.status).toBe(403);

@@ -1,12 +1,13 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { EligibleApprover, PipelineDefinition, RunPlan, SourceEvent } from '../../../events';
 import { type RunningDynalite, startDynalite } from '../../../local/dynamodb/dynalite';
+import type { MergedPullRequest } from '../../../shared/history/pulls';
 import { HistoryError, type RangeCommit } from '../../../shared/history/types';
 import { DecisionError, decide, requestApproval } from '../../../shared/pipelines/approval';
 import { recordFailure } from '../../../shared/pipelines/finish';
 import { completeParticipants } from '../../../shared/pipelines/participants';
 import { resolvePlan } from '../../../shared/pipelines/plan';
-import type { ChangeHistory, ChangeRangeRequest } from '../../../shared/pipelines/ports';
+import type { ChangeHistory, ChangeRangeRequest, PullRequestsRequest } from '../../../shared/pipelines/ports';
 import { personOf } from '../../../shared/pipelines/principals';
 import { createRunsTable } from '../../support/aws';
 import { type PipelineFakes, pipelineFakes } from '../../support/pipeline-fakes';
@@ -361,14 +362,24 @@ describe('approvals', () => {
       /** The provider's answer for the range; `fails` makes it refuse as a provider would. */
       class ListedHistory implements ChangeHistory {
         readonly asked: ChangeRangeRequest[] = [];
+        readonly askedPulls: PullRequestsRequest[] = [];
         constructor(
           private readonly commits: readonly RangeCommit[],
           private readonly fails?: string,
+          /** The merged pull requests each commit is part of; a string: the look-up fails with it. */
+          private readonly pulls: Readonly<Record<string, readonly MergedPullRequest[]>> | string = {},
         ) {}
         async commitsOf(request: ChangeRangeRequest) {
           this.asked.push(request);
           if (this.fails !== undefined) throw new HistoryError(this.fails);
           return this.commits;
+        }
+        async pullRequestsOf(request: PullRequestsRequest) {
+          this.askedPulls.push(request);
+          const { pulls } = this;
+          if (typeof pulls === 'string') throw new HistoryError(pulls);
+          const found = new Map(request.commits.flatMap((c) => pulls[c] ?? []).map((p) => [p.number, p]));
+          return [...found.values()];
         }
       }
       const head = 'b'.repeat(40);
@@ -388,6 +399,104 @@ describe('approvals', () => {
         await requestApproval(f.deps, plan, 'token-listed', plan.executionArn);
         return plan;
       }
+
+      describe('the merged pull request behind a push', () => {
+        const at = (who: string) => ({ id: `id-${who}`, username: who, email: `${who}@example.com` });
+        /** Pull request #7, opened by carol (her commits carry dave's name), merged by `merger`. */
+        const pr = (merger: string | null, opener = 'carol'): MergedPullRequest => ({
+          number: '7',
+          title: 'Faster widgets',
+          url: 'https://github.com/acme/widgets/pull/7',
+          openedBy: at(opener),
+          mergedBy: merger === null ? null : at(merger),
+        });
+        const merge = 'd'.repeat(40);
+        const rebased = ['e'.repeat(40), head];
+
+        it.each([
+          [
+            'its opener, whose commits carry someone else’s name (merge commit)',
+            { commits: [commit('1', 'dave'), commit('b', 'dave', 'alice')] },
+            { [head]: [pr('alice')] },
+            CAROL_SESSION,
+            /^carol opened pull request #7 \(Faster widgets\), which brought this change in; another approver must decide$/,
+          ],
+          [
+            'whoever merged it',
+            { commits: [commit('b', 'dave')] },
+            { [head]: [pr('carol', 'dave')] },
+            CAROL_SESSION,
+            /^carol merged pull request #7 \(Faster widgets\)/,
+          ],
+          [
+            'its opener, after a squash merge (one new commit, in nobody’s delivery but the merger’s)',
+            { commits: [commit('b', 'dave', 'bob')], pusher: 'bob', sender: 'bob' },
+            { [head]: [pr('bob')] },
+            CAROL_SESSION,
+            /^carol opened pull request #7/,
+          ],
+          [
+            'its opener, after a rebase merge (only an earlier rebased commit is found in it)',
+            { commits: [commit('e', 'dave', 'alice'), commit('b', 'dave', 'alice')], pusher: 'alice', sender: 'alice' },
+            { [rebased[0] as string]: [pr('alice')] },
+            CAROL_SESSION,
+            /^carol opened pull request #7/,
+          ],
+          [
+            'anyone, failing closed, when the pull requests cannot be looked up',
+            { commits: [commit('b', 'dave')] },
+            'github did not say which pull requests contain bbbbbbbbbbbb: HTTP 401: Bad credentials',
+            ARN('bob'),
+            /^the merged pull requests behind the change could not be looked up \(github did not say which pull requests contain bbbbbbbbbbbb: HTTP 401: Bad credentials\), so Gantry cannot tell whether bob wrote or committed part of it: give the gh connection an apiToken/,
+          ],
+          [
+            'anyone, failing closed, when the provider does not name who merged it',
+            { commits: [commit('b', 'dave')] },
+            { [head]: [pr(null)] },
+            ARN('bob'),
+            /^github does not say who merged pull request #7 behind the change, so Gantry cannot tell whether bob/,
+          ],
+        ] as [string, Partial<SourceEvent>, Record<string, MergedPullRequest[]> | string, string, RegExp][])(
+          'refuses %s',
+          async (_case, change, pulls, principal, reason) => {
+            const history = new ListedHistory([], 'the delivery is whole: not asked', pulls);
+            const plan = await waitingListed({ pusher: 'dave', sender: 'dave', ...change }, history);
+            expect(history.asked).toEqual([]);
+            expect(history.askedPulls).toEqual([
+              expect.objectContaining({ provider: 'github', connection: 'gh', repository: 'acme/widgets' }),
+            ]);
+            expect(history.askedPulls[0]?.commits).toContain(head);
+            await expect(refused(tryApprove(plan, principal))).resolves.toMatchObject({
+              code: 'separation_of_duties',
+              message: expect.stringMatching(reason),
+            });
+            expect(f.executions.successes).toEqual([]);
+          },
+        );
+
+        it('looks up every commit of the push, and lets an approver who took no part approve', async () => {
+          const history = new ListedHistory([], 'not asked', { [merge]: [pr('alice')] });
+          const plan = await waitingListed(
+            {
+              commits: [commit('1', 'dave'), commit('d', 'dave'), commit('b', 'alice')],
+              pusher: 'alice',
+              sender: 'alice',
+            },
+            history,
+          );
+          expect([...(history.askedPulls[0]?.commits ?? [])].sort()).toEqual(['1'.repeat(40), head, merge].sort());
+          expect(plan.change.pullRequests).toEqual([pr('alice')]);
+          expect(plan.change.incomplete).toBeNull();
+          await expect(tryApprove(plan, ARN('bob'))).resolves.toEqual({ outcome: 'approved' });
+        });
+
+        it('lets a would-be opener approve when no merged pull request contains the change’s commits', async () => {
+          const history = new ListedHistory([], 'not asked', {});
+          const plan = await waitingListed({ commits: [commit('b', 'dave')], pusher: 'dave', sender: 'dave' }, history);
+          expect(plan.change.pullRequests).toEqual([]);
+          await expect(tryApprove(plan, CAROL_SESSION)).resolves.toEqual({ outcome: 'approved' });
+        });
+      });
 
       it('refuses the author of a commit only the provider’s list names, and lets an outsider approve', async () => {
         const history = new ListedHistory([
