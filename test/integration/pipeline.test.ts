@@ -269,10 +269,14 @@ describe('pipelines, end to end through the local runtime', () => {
     expect(waiting.plan.change.pullRequests).toEqual([
       expect.objectContaining({ number: '7', openedBy: expect.objectContaining({ username: 'bob' }) }),
     ]);
+    const body = JSON.stringify({ decision: 'approve', reason: 'looks fine' });
     const res = await fetch(`${t.plane.webhookUrl}/runs/${waiting.runId}/decision`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-gantry-principal': 'bob', ...operatorHeaders(t.plane) },
-      body: JSON.stringify({ decision: 'approve', reason: 'looks fine' }),
+      headers: {
+        'content-type': 'application/json',
+        ...(await actingAs(t.plane, 'bob', `runs/${waiting.runId}/decision`, body)),
+      },
+      body,
     });
     expect(res.status).toBe(403);
     expect(await res.json()).toMatchObject({

@@ -175,7 +175,11 @@ describe.each([
       .requests()
       .filter((r) => r.method === 'GET' && r.path.startsWith(`/${provider}/`) && r.path.includes(commit));
     expect(archives).toHaveLength(1);
-    const statuses = t.plane.providers.statuses().filter((s) => s.provider === provider && s.commit === commit);
+    // The run's record ends one state before the report to the provider is sent.
+    const statuses = await eventually('the final commit status', async () => {
+      const posted = t.plane.providers.statuses().filter((s) => s.provider === provider && s.commit === commit);
+      return posted.length >= 2 ? posted : undefined;
+    });
     expect(statuses.map((s) => s.state)).toEqual(['pending', 'success']);
   }, 120_000);
 });
@@ -190,7 +194,11 @@ describe('a source fetch the provider refuses', () => {
     expect(run.failure?.reason).toMatch(/source not fetched through connection ado-local: HTTP 404/);
     expect(run.failure?.reason).toMatch(/Fix: check that Platform\/gantry-demo and commit ffffffffffff exist/);
     expect(run.failure?.reason).not.toMatch(/\n\s+at /);
-    const statuses = t.plane.providers.statuses().filter((s) => s.provider === 'azure-devops' && s.commit === unknown);
+    // The run's record ends one state before the report to the provider is sent.
+    const statuses = await eventually('the final commit status', async () => {
+      const posted = t.plane.providers.statuses().filter((s) => s.provider === 'azure-devops' && s.commit === unknown);
+      return posted.length >= 2 ? posted : undefined;
+    });
     expect(statuses.map((s) => s.state)).toEqual(['pending', 'failure']);
     expect(statuses.at(-1)?.description).toMatch(/connection ado-local/);
   }, 120_000);

@@ -900,14 +900,18 @@ describe('deploying a run through CodeDeploy', () => {
         /environment dev deploys nothing in pipeline widgets as deployed now/,
       );
       expect(f.executions.started).toHaveLength(started);
-      const response = await answerOperatorRequest(deps, {
-        httpMethod: 'POST',
-        resource: '/rollbacks',
-        pathParameters: null,
-        body: JSON.stringify({ runId: current.runId, reason: 'bad' }),
-        isBase64Encoded: false,
-        requestContext: { identity: { userArn: OLGA } },
-      } as unknown as APIGatewayProxyEvent);
+      const response = await answerOperatorRequest(
+        deps,
+        {
+          httpMethod: 'POST',
+          resource: '/rollbacks',
+          pathParameters: null,
+          body: JSON.stringify({ runId: current.runId, reason: 'bad' }),
+          isBase64Encoded: false,
+          requestContext: { identity: { userArn: OLGA } },
+        } as unknown as APIGatewayProxyEvent,
+        provenAs(OLGA),
+      );
       expect(response.statusCode).toBe(409);
       expect(f.audit.records.filter((r) => r.type === 'operator.refused').at(-1)).toMatchObject({
         outcome: 'rejected',
