@@ -1,7 +1,7 @@
 import type { Identity } from '../../events';
 
 /**
- * Who called, as the IAM authorizer names them (`requestContext.identity.userArn`): an IAM user,
+ * Who called, as STS named them when it answered the caller's proof (shared/operators/caller-proof.ts): an IAM user,
  * or a session of a role. A session's name is whatever the caller passed to AssumeRole, so it
  * says who someone is only when IAM Identity Center set it (its permission-set roles can be
  * assumed by nothing else, and it names each session after the user).
