@@ -51,6 +51,12 @@ describe('choosing local mode or AWS', () => {
       server = createServer((req, res) => {
         seen.push(req.headers);
         req.resume().on('end', () => {
+          // The operator API (runs) answers JSON; DynamoDB (the audit ledger) its own protocol.
+          if (req.url?.startsWith('/runs')) {
+            res.setHeader('content-type', 'application/json');
+            res.end(JSON.stringify({ runs: [] }));
+            return;
+          }
           res.setHeader('content-type', 'application/x-amz-json-1.0');
           res.end(JSON.stringify({ Items: [], Count: 0, ScannedCount: 0 }));
         });
@@ -61,7 +67,8 @@ describe('choosing local mode or AWS', () => {
 
     /** A home with one profile, `auditor` (its key and region), whose calls go to the fake endpoint. */
     const auditorProfile = () => {
-      const env = bareEnv({ AWS_ENDPOINT_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const env = bareEnv({ AWS_ENDPOINT_URL: url, GANTRY_OPERATOR_API_URL: url });
       writeFileSync(env.AWS_CONFIG_FILE ?? '', '[profile auditor]\nregion = eu-west-3\n');
       writeFileSync(
         env.AWS_SHARED_CREDENTIALS_FILE ?? '',
@@ -74,7 +81,12 @@ describe('choosing local mode or AWS', () => {
       const env = auditorProfile();
       const out = await gantryWith({ cwd: elsewhere, env }, 'runs', 'list', '--profile', 'auditor');
       expect(out).toMatchObject({ code: 0, stdout: 'No runs yet.\n' });
-      expect(seen.at(-1)?.authorization).toMatch(/Credential=AKIDPROFILEAUDITOR\/\d{8}\/eu-west-3\/dynamodb\//);
+      const call = seen.at(-1);
+      expect(call?.authorization).toMatch(/Credential=AKIDPROFILEAUDITOR\/\d{8}\/eu-west-3\/execute-api\//);
+      // The caller proof (a presigned sts:GetCallerIdentity) is signed with the same profile.
+      expect(decodeURIComponent(String(call?.['x-gantry-caller-proof']))).toMatch(
+        /AKIDPROFILEAUDITOR\/\d{8}\/eu-west-3\/sts\//,
+      );
     });
 
     it('lets --region override the profile region', async () => {
