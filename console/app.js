@@ -2,18 +2,42 @@
 import htm from 'htm';
 import { h, render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { restart, signedIn, signInSettings } from './sign-in.js';
 
 const html = htm.bind(h);
 const BASE = document.getElementById('app').dataset.base;
+// In AWS the page signs in with the configured OIDC provider and sends the ID token as a bearer;
+// locally the session cookie says who acts.
+const SIGN_IN = signInSettings();
+let bearer;
+
+function authorization() {
+  return bearer ? { authorization: `Bearer ${bearer}` } : {};
+}
 
 async function api(path, init) {
   const res = await fetch(`${BASE}/api${path}`, {
     credentials: 'same-origin',
     ...init,
-    headers: { 'content-type': 'application/json', ...(init?.headers ?? {}) },
+    headers: { 'content-type': 'application/json', ...authorization(), ...(init?.headers ?? {}) },
   });
   const body = await res.json().catch(() => ({}));
+  if (SIGN_IN && res.status === 401) await restart(BASE, SIGN_IN).catch(() => {});
   return { ok: res.ok, status: res.status, body };
+}
+
+/** A download the bearer must authorize: fetched, then saved (an anchor's navigation carries no header). */
+function download(e, url, name) {
+  if (!SIGN_IN) return;
+  e.preventDefault();
+  fetch(url, { headers: authorization() })
+    .then((res) => (res.ok ? res.blob() : Promise.reject(new Error(`export answered ${res.status}`))))
+    .then((blob) => {
+      const a = Object.assign(document.createElement('a'), { href: URL.createObjectURL(blob), download: name });
+      a.click();
+      URL.revokeObjectURL(a.href);
+    })
+    .catch((error) => alert(error.message));
 }
 
 function navigate(path) {
@@ -229,6 +253,11 @@ function RunPage({ runId }) {
   };
   useEffect(() => {
     reload();
+    // Lambda answers buffered, so in AWS the page polls instead of holding an event stream.
+    if (SIGN_IN) {
+      const timer = setInterval(reload, 2000);
+      return () => clearInterval(timer);
+    }
     const source = new EventSource(`${BASE}/api/runs/${encodeURIComponent(runId)}/events`);
     source.addEventListener('run', (e) => setView(JSON.parse(e.data)));
     return () => source.close();
@@ -275,8 +304,11 @@ function Audit() {
       <button type="submit">Search</button>
     </form>
     <p class="exports">Export what the filters select:
-      ${['jsonl', 'csv', 'parquet'].map((f) => html` <a href=${`${BASE}/api/audit/export?format=${f}&${q}`} download=${`audit.${f}`}>${f}</a>`)}
-      · <a href=${`${BASE}/api/audit/export?format=jsonl&part=manifest&${q}`}>manifest</a>
+      ${['jsonl', 'csv', 'parquet'].map((f) => {
+        const url = `${BASE}/api/audit/export?format=${f}&${q}`;
+        return html` <a href=${url} download=${`audit.${f}`} onClick=${(e) => download(e, url, `audit.${f}`)}>${f}</a>`;
+      })}
+      · <a href=${`${BASE}/api/audit/export?format=jsonl&part=manifest&${q}`} onClick=${(e) => download(e, `${BASE}/api/audit/export?format=jsonl&part=manifest&${q}`, 'manifest.json')}>manifest</a>
     </p>
     ${result?.error && html`<p role="alert">${result.error}</p>`}
     ${
@@ -336,13 +368,15 @@ function App() {
   const [me, setMe] = useState(undefined);
   const [version, setVersion] = useState(0);
   useEffect(() => {
-    api('/me').then((out) => setMe(out.body));
+    api('/me').then((out) => setMe(out.ok ? out.body : { error: out.body.error?.message ?? `error ${out.status}` }));
   }, [version]);
   const choose = async (identity) => {
     await api('/me', { method: 'POST', body: JSON.stringify({ identity }) });
     setVersion(version + 1);
   };
   if (!me) return html`<p>Loading…</p>`;
+  if (me.error)
+    return html`<main><h1>Not signed in</h1><p role="alert" data-testid="not-signed-in">${me.error}</p></main>`;
   const dossier = /^\/runs\/(.+)\/dossier$/.exec(path);
   if (dossier)
     return html`<${Header} me=${me} onChoose=${choose} /><${Dossier} runId=${decodeURIComponent(dossier[1])} />`;
@@ -352,4 +386,15 @@ function App() {
     ${run ? html`<${RunPage} key=${`${run[1]}/${me.identity}`} runId=${decodeURIComponent(run[1])} />` : path === '/audit' ? html`<${Audit} />` : html`<${Runs} />`}`;
 }
 
-render(html`<${App} />`, document.getElementById('app'));
+async function main() {
+  const root = document.getElementById('app');
+  try {
+    if (SIGN_IN) bearer = await signedIn(BASE, SIGN_IN);
+  } catch (error) {
+    render(html`<main><h1>Not signed in</h1><p role="alert">${error.message}</p></main>`, root);
+    return;
+  }
+  render(html`<${App} />`, root);
+}
+
+main();

@@ -130,6 +130,12 @@ export const IdentitySchema = z.strictObject({
     .array(z.string().regex(SLACK_USER, 'a Slack team id and user id: T0123ABCD/U0456EFGH'))
     .optional()
     .describe('Slack users (team id/user id) that are this person: they may approve from Slack'),
+  oidc: z
+    .array(z.string().min(1).max(256))
+    .optional()
+    .describe(
+      "Values of the web console's identity claim (console.claim: a subject id, or an e-mail the IdP verified) that are this person: they act through the console in AWS",
+    ),
 });
 export type Identity = z.infer<typeof IdentitySchema>;
 

@@ -67,6 +67,7 @@ function members(config: GantryConfig, groups: readonly string[]): PipelineDefin
       git: person?.git ?? {},
       emails: person?.emails ?? [],
       ...(person?.slack ? { slack: person.slack } : {}),
+      ...(person?.oidc ? { oidc: person.oidc } : {}),
     };
   });
 }

@@ -337,6 +337,45 @@ export function notificationSecretName(target: { readonly name: string; readonly
   return target.secretName ?? `gantry/notifications/${target.name}`;
 }
 
+const HttpsUrl = z.url({ protocol: /^https$/ });
+
+/**
+ * The web console in AWS: an HTTP API whose JWT authorizer trusts one OIDC issuer, and a
+ * function that verifies each bearer token again and maps one of its claims to `approvers.identities`.
+ */
+export const ConsoleConfigSchema = z.strictObject({
+  issuer: HttpsUrl.describe(
+    "The OIDC issuer, exactly as the tokens' iss claim says it (e.g. https://cognito-idp.<region>.amazonaws.com/<pool id>)",
+  ),
+  audience: z
+    .string()
+    .min(1)
+    .describe("The console's client id at the IdP (a public client: no secret); the ID token's aud"),
+  claim: z
+    .string()
+    .regex(/^[A-Za-z0-9_:.-]{1,64}$/)
+    .default('sub')
+    .describe(
+      'The ID token claim whose value approvers.identities.<name>.oidc lists: sub (default), or email (only when email_verified is true), or another stable claim (Entra ID: oid)',
+    ),
+  scopes: z.array(z.string().min(1)).default(['openid', 'email', 'profile']).describe('Scopes the sign-in asks for'),
+  authorizationEndpoint: HttpsUrl.optional().describe(
+    "The IdP's authorize URL (default: read from <issuer>/.well-known/openid-configuration by the browser)",
+  ),
+  tokenEndpoint: HttpsUrl.optional().describe(
+    "The IdP's token URL (default: read from <issuer>/.well-known/openid-configuration by the browser)",
+  ),
+  jwksUri: HttpsUrl.optional().describe(
+    "Where the IdP publishes its signing keys (default: the discovery document's jwks_uri, read at the first sign-in's verification)",
+  ),
+  algorithms: z
+    .array(z.enum(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']))
+    .min(1)
+    .default(['RS256'])
+    .describe('Signature algorithms accepted (asymmetric only; never none or HS*)'),
+});
+export type ConsoleConfig = z.infer<typeof ConsoleConfigSchema>;
+
 /** The shape of `gantry.config.yaml`, each part checked on its own (see `checkReferences` for the rest). */
 export const GantryConfigShapeSchema = z.strictObject({
   connections: z.array(ConnectionConfigSchema).min(1, 'declare at least one connection'),
@@ -350,6 +389,9 @@ export const GantryConfigShapeSchema = z.strictObject({
   }),
   notifications: NotificationsConfigSchema.optional().describe(
     'Messages about runs (succeeded, failed, waiting for approval, rolled back) to Slack, Microsoft Teams or e-mail',
+  ),
+  console: ConsoleConfigSchema.optional().describe(
+    'The web console in AWS, behind an OIDC sign-in (absent: no console is deployed; local mode always has one)',
   ),
 });
 

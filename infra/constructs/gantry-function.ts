@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { isAbsolute, join, posix } from 'node:path';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { type IRole, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, type CfnFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
@@ -25,6 +25,8 @@ export interface GantryFunctionProps {
   readonly logRetention?: RetentionDays;
   /** A fixed function name, for functions others name (a CodeDeploy hook). @default generated */
   readonly functionName?: string;
+  /** Files (paths under the project root) copied into the bundle at the same path, for a function that serves them. @default none */
+  readonly files?: readonly string[];
 }
 
 /**
@@ -78,6 +80,7 @@ export class GantryFunction extends Construct {
         banner: LAMBDA_BUNDLE.banner,
         externalModules: [...LAMBDA_BUNDLE.external],
         forceDockerBundling: false,
+        ...(props.files?.length ? { commandHooks: copying(props.files) } : {}),
       },
     });
     (this.function.node.defaultChild as CfnFunction).addMetadata(FUNCTION_METADATA_KEY, props.name);
@@ -86,4 +89,17 @@ export class GantryFunction extends Construct {
       reason: 'X-Ray PutTraceSegments and PutTelemetryRecords do not support resource-level permissions.',
     });
   }
+}
+
+/** esbuild's output plus `files`, each at its path under the project root. */
+function copying(files: readonly string[]) {
+  for (const file of files)
+    if (isAbsolute(file) || file.split(/[\\/]/).includes('..'))
+      throw new Error(`${file}: name a file under the project root`);
+  return {
+    beforeBundling: () => [],
+    beforeInstall: () => [],
+    afterBundling: (inputDir: string, outputDir: string) =>
+      files.map((f) => `mkdir -p "${outputDir}/${posix.dirname(f)}" && cp "${inputDir}/${f}" "${outputDir}/${f}"`),
+  };
 }

@@ -8,6 +8,7 @@ import type { StatusApis } from '../../shared/pipelines/env';
 import { pipelineDefinition } from '../config/definitions';
 import { connectionApiUrl, type GantryConfig } from '../config/schema';
 import { AuditCheckpoints, grantAuditAppend } from '../constructs/audit-checkpoints';
+import { buildLogsOf, GantryConsole } from '../constructs/console';
 import { Deployments, type NamedTarget } from '../constructs/deployments';
 import { Monitoring } from '../constructs/monitoring';
 import { artifactsBucketName, DELIVERIES_TABLE_NAME, EVENT_BUS_NAME } from '../constructs/names';
@@ -37,6 +38,8 @@ export class GantryControlPlaneStack extends Stack {
   readonly deployments?: Deployments;
   /** Present when the config has a notifications section. */
   readonly notifications?: Notifications;
+  /** Present when the config has a console section (the web console in AWS). */
+  readonly console?: GantryConsole;
 
   constructor(scope: Construct, id: string, props: GantryControlPlaneStackProps) {
     super(scope, id, props);
@@ -114,6 +117,16 @@ export class GantryControlPlaneStack extends Stack {
         webhookApi: this.ingress.api,
       });
     }
+    if (config.console) {
+      const { console, approvers } = config;
+      const consoleProps = { config: console, approvers, eventBusName: this.bus.eventBusName };
+      this.console = new GantryConsole(this, 'Console', {
+        ...consoleProps,
+        targets: targets.map((t) => t.target),
+        buildLogs: buildLogsOf(this.pipelines),
+      });
+      new CfnOutput(this, 'ConsoleUrl', { description: 'The web console (OIDC sign-in)', value: this.console.url });
+    }
     const auditKeys = { tableKey: data.audit.tableKey, signingKey: data.audit.signingKey };
     const writers = [
       this.ingress.receiver,
@@ -121,6 +134,7 @@ export class GantryControlPlaneStack extends Stack {
       this.operators.handler,
       ...(this.deployments ? [this.deployments.events] : []),
       ...(this.notifications?.slack ? [this.notifications.slack] : []),
+      ...(this.console ? [this.console.handler] : []),
     ];
     for (const writer of writers) {
       grantAuditAppend(writer, auditKeys, config.audit);

@@ -24,6 +24,11 @@ export interface ConsoleOptions {
   readonly awsConsole?: { readonly region: string };
   /** How often the live stream looks for a change. @default 150 ms */
   readonly pollMs?: number;
+  /**
+   * Whether the run's event stream stays open. Lambda behind an HTTP API answers buffered, so
+   * there it sends the current view and ends (the browser polls). @default true
+   */
+  readonly stream?: boolean;
 }
 
 type Env = { Variables: { user: ConsoleUser } };
@@ -47,14 +52,18 @@ export function consoleApp(options: ConsoleOptions): Hono<Env> {
     c.header('cache-control', 'no-store');
   });
   app.get('/static/:file{.+}', (c) => staticAsset(c.req.param('file')) ?? c.text('not found', 404));
+  const api = `${base}/api/`;
   app.use('*', async (c, next) => {
+    // With a browser sign-in (AWS), the shell is public: it holds nothing, and the API needs the bearer.
+    if (identity.signIn !== undefined && !c.req.path.startsWith(api)) return next();
     const signIn = identity.exchange?.(c.req.raw);
     if (signIn !== undefined) return signIn;
     const who = await identity.userOf(c.req.raw, c.env);
     if ('refused' in who) {
-      return c.req.path.startsWith(`${base}/api/`)
-        ? c.json({ error: { code: 'not_signed_in', message: who.refused } }, 401)
-        : c.html(refusedPage(who.refused), 401);
+      const status = who.code === 'unknown_person' ? 403 : 401;
+      return c.req.path.startsWith(api)
+        ? c.json({ error: { code: who.code ?? 'not_signed_in', message: who.refused } }, status)
+        : c.html(refusedPage(who.refused), status);
     }
     if (c.req.method !== 'GET' && !sameOrigin(c)) {
       return c.json({ error: { code: 'cross_origin', message: 'actions are taken from the console page only' } }, 403);
@@ -62,10 +71,8 @@ export function consoleApp(options: ConsoleOptions): Hono<Env> {
     c.set('user', who);
     await next();
   });
-  app.get('/', (c) => c.html(shellPage(base)));
-  app.get('/runs/*', (c) => c.html(shellPage(base)));
-  app.get('/audit', (c) => c.html(shellPage(base)));
-  app.get('/metrics', (c) => c.html(shellPage(base)));
+  for (const page of ['/', '/runs/*', '/audit', '/metrics', '/callback'])
+    app.get(page, (c) => c.html(shellPage(base, identity.signIn)));
   app.get('/api/me', (c) => c.json({ ...c.get('user'), choices: identity.choices }));
   app.post('/api/me', async (c) => {
     const { identity: chosen } = (await c.req.json().catch(() => ({}))) as { identity?: unknown };
@@ -87,6 +94,7 @@ export function consoleApp(options: ConsoleOptions): Hono<Env> {
           last = view.version;
           await stream.writeSSE({ event: 'run', data: JSON.stringify(view) });
         }
+        if (options.stream === false) return;
         await stream.sleep(options.pollMs ?? 150);
       }
     }),
@@ -104,8 +112,10 @@ export function consoleApp(options: ConsoleOptions): Hono<Env> {
   });
   for (const action of ['decision', 'cancel', 'retry'] as const) {
     app.post(`/api/runs/:runId/${action}`, async (c) => {
+      const user = c.get('user');
       const result = await ports.operator(
-        operatorEvent(action, c.req.param('runId'), await c.req.text(), c.get('user').principal),
+        operatorEvent(action, c.req.param('runId'), await c.req.text(), user.principal),
+        user,
       );
       return c.body(result.body, result.statusCode as 200, { 'content-type': 'application/json' });
     });

@@ -1,10 +1,18 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { BrowserSignIn } from './ports';
 
-/** The console's browser modules: its own (console/) and preact with htm, straight from node_modules. */
-const ROOT = process.env.GANTRY_CONSOLE_ASSETS ?? resolve(import.meta.dirname, '..', '..');
+/**
+ * The console's browser modules: its own (console/) and preact with htm, straight from
+ * node_modules. They are read from the project root, or from beside the bundle in Lambda (the
+ * console construct copies `CONSOLE_ASSET_FILES` there).
+ */
+const ROOT = [import.meta.dirname, resolve(import.meta.dirname, '..', '..')].find((dir) =>
+  existsSync(join(dir, 'console', 'app.js')),
+);
 const FILES: Record<string, string> = {
   'app.js': 'console/app.js',
+  'sign-in.js': 'console/sign-in.js',
   'console.css': 'console/console.css',
   'preact.mjs': 'node_modules/preact/dist/preact.mjs',
   'hooks.mjs': 'node_modules/preact/hooks/dist/hooks.mjs',
@@ -12,12 +20,16 @@ const FILES: Record<string, string> = {
 };
 const cache = new Map<string, Buffer>();
 
+/** Every file the console serves, relative to the project root. */
+export const CONSOLE_ASSET_FILES: readonly string[] = Object.values(FILES);
+
 /** A named asset (never a path the request chose), or undefined. */
 export function staticAsset(name: string): Response | undefined {
   const path = FILES[name];
   if (path === undefined) return undefined;
   let body = cache.get(name);
   if (body === undefined) {
+    if (ROOT === undefined) return undefined;
     const file = join(ROOT, path);
     if (!existsSync(file)) return undefined;
     body = readFileSync(file);
@@ -29,8 +41,12 @@ export function staticAsset(name: string): Response | undefined {
   });
 }
 
-/** The one HTML page: an import map and the app module; everything else is fetched as JSON. */
-export function shellPage(base: string): string {
+/**
+ * The one HTML page: an import map and the app module; everything else is fetched as JSON. With
+ * a browser sign-in, the page carries the IdP's public settings (never a secret).
+ */
+export function shellPage(base: string, signIn?: BrowserSignIn): string {
+  const signInAttr = signIn === undefined ? '' : ` data-sign-in="${attribute(JSON.stringify(signIn))}"`;
   const map = {
     imports: {
       preact: `${base}/static/preact.mjs`,
@@ -48,8 +64,12 @@ export function shellPage(base: string): string {
 <script type="importmap">${JSON.stringify(map)}</script>
 </head>
 <body>
-<div id="app" data-base="${base}"><p class="loading">Loading the Gantry console…</p></div>
+<div id="app" data-base="${base}"${signInAttr}><p class="loading">Loading the Gantry console…</p></div>
 <script type="module" src="${base}/static/app.js"></script>
 </body>
 </html>`;
+}
+
+function attribute(text: string): string {
+  return text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 }

@@ -41,13 +41,35 @@ export interface ConsolePorts {
    * The operator API's use cases, answered as the operator API answers them (decide, cancel,
    * retry, rollback, each refusal audited): the console never re-implements who may act.
    */
-  readonly operator: (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
+  readonly operator: (event: APIGatewayProxyEvent, user: ConsoleUser) => Promise<APIGatewayProxyResult>;
+}
+
+/** Why a request has no person: a message saying what to do; `unknown_person` when signed in but not configured. */
+export interface ConsoleRefusal {
+  readonly refused: string;
+  readonly code?: 'unknown_person';
+}
+
+/** What the browser needs to sign in with authorization code + PKCE (public: no secret). */
+export interface BrowserSignIn {
+  readonly issuer: string;
+  readonly clientId: string;
+  readonly scopes: readonly string[];
+  /** The claim that names the person (shown when they are not configured). */
+  readonly claim: string;
+  readonly authorizationEndpoint?: string;
+  readonly tokenEndpoint?: string;
 }
 
 /** How a request's person is established: the local session cookie, or the JWT authorizer's claims. */
 export interface ConsoleIdentity {
   /** The person the request acts as, or a refusal saying what to do. */
-  userOf(request: Request, env: unknown): Promise<ConsoleUser | { refused: string }>;
+  userOf(request: Request, env: unknown): Promise<ConsoleUser | ConsoleRefusal>;
+  /**
+   * AWS: the browser signs in itself and sends a bearer token, so the HTML shell and its assets
+   * are public (they hold nothing) and only the API needs a person.
+   */
+  readonly signIn?: BrowserSignIn;
   /** Local mode: the people the session may choose to act as. Empty in AWS (the token says who). */
   readonly choices: readonly string[];
   /** Local mode: a sign-in link's code exchanged for a session cookie (a redirect), else undefined. */

@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import * as z from 'zod';
 import { DecisionError, decide } from '../pipelines/approval';
+import { OIDC_PRINCIPAL_PREFIX } from '../pipelines/principals';
 import { publicRun, RUN_STATUSES, type RunRecord } from '../runs/model';
 import { subjectOf } from '../runs/subjects';
 import { cancel, OperatorActionError, type OperatorDeps, retry, rollback } from './actions';
@@ -37,7 +38,38 @@ export async function answerOperatorRequest(
     deps.logger.warn('operator caller refused', { runId, claimed, code: caller.code });
     return json(caller.status, { error: { code: caller.code, message: caller.message } });
   }
-  const principal = caller.principal;
+  if (!caller.principal.startsWith('arn:')) throw new Error('STS named a caller without an ARN');
+  return answerAs(deps, event, caller.principal);
+}
+
+/** A console user whose bearer token the console verified against its OIDC issuer (shared/console/oidc.ts). */
+export interface VerifiedOidcCaller {
+  readonly kind: 'oidc';
+  readonly principal: `oidc:${string}`;
+}
+
+/**
+ * The operator use cases for a person the web console signed in (AWS): called in-process by the
+ * console's function, never through the operator API, whose callers prove an IAM principal.
+ * The same decisions, separation of duties and audited refusals; an `oidc:` principal matches
+ * only the `oidc` values of the configured identities.
+ */
+export async function answerOidcRequest(
+  deps: OperatorDeps,
+  event: APIGatewayProxyEvent,
+  caller: VerifiedOidcCaller,
+): Promise<APIGatewayProxyResult> {
+  if (caller.kind !== 'oidc' || !caller.principal.startsWith(OIDC_PRINCIPAL_PREFIX))
+    throw new Error('answerOidcRequest takes only a verified OIDC caller');
+  return answerAs(deps, event, caller.principal);
+}
+
+async function answerAs(
+  deps: OperatorDeps,
+  event: APIGatewayProxyEvent,
+  principal: string,
+): Promise<APIGatewayProxyResult> {
+  const runId = event.pathParameters?.runId ?? '';
   if (event.httpMethod === 'GET') return readRuns(deps, event, runId);
   const call = { deps, event, principal, runId };
   if (event.httpMethod === 'POST' && event.resource === '/runs/{runId}/cancel') {

@@ -56,14 +56,13 @@ function isSessionOf(caller: Extract<Caller, { kind: 'session' }>, roleArn: stri
  *   user names (Identity Center sets the name; nobody else can assume those roles).
  * A session name alone never identifies anyone.
  */
-export function actsAs(
-  identity: Pick<Identity, 'principals' | 'identityCenter'> & Partial<Pick<Identity, 'slack'>>,
-  callerArn: string,
-  identityCenterRoles: readonly string[],
-): boolean {
+export function actsAs(identity: Person, callerArn: string, identityCenterRoles: readonly string[]): boolean {
   // Established by a Slack request whose signature verified (shared/notify/slack-actions.ts), never typed.
   if (callerArn.startsWith(SLACK_PRINCIPAL_PREFIX))
     return (identity.slack ?? []).includes(callerArn.slice(SLACK_PRINCIPAL_PREFIX.length));
+  // Established by the console from a bearer token whose signature, issuer and audience verified (shared/console/oidc.ts).
+  if (callerArn.startsWith(OIDC_PRINCIPAL_PREFIX))
+    return (identity.oidc ?? []).includes(callerArn.slice(OIDC_PRINCIPAL_PREFIX.length));
   const caller = parseCaller(callerArn);
   if (caller.kind === 'user') return identity.principals.includes(caller.arn);
   if (caller.kind === 'other') return false;
@@ -78,8 +77,17 @@ export function actsAs(
 /** The principal of a Slack user (`<team id>/<user id>`) whose request Slack signed. */
 export const SLACK_PRINCIPAL_PREFIX = 'slack:';
 
+/**
+ * The principal of a console user (`oidc:<claim value>`), whose bearer token the console verified
+ * against the configured issuer; the value is that of the claim `console.claim` names.
+ */
+export const OIDC_PRINCIPAL_PREFIX = 'oidc:';
+
+/** What a person's configuration says about who acts as them. */
+type Person = Pick<Identity, 'principals' | 'identityCenter'> & Partial<Pick<Identity, 'slack' | 'oidc'>>;
+
 /** The first of `people` the caller acts as. */
-export function personOf<P extends Pick<Identity, 'principals' | 'identityCenter'> & Partial<Pick<Identity, 'slack'>>>(
+export function personOf<P extends Person>(
   people: readonly P[],
   callerArn: string,
   identityCenterRoles: readonly string[],

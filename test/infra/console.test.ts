@@ -1,0 +1,102 @@
+import type { Template } from 'aws-cdk-lib/assertions';
+import { CONSOLE_PUBLIC_ROUTES } from '../../infra/constructs/console';
+import { CONSOLE_ENV } from '../../shared/console/env';
+import { synthGantry, TEST_CONFIG_YAML, testConfig } from '../support/cdk';
+
+const CONFIG = `${TEST_CONFIG_YAML.replace(
+  "carol: { principals: ['arn:aws:iam::123456789012:user/carol'], git: { github: carol } }",
+  "carol: { principals: ['arn:aws:iam::123456789012:user/carol'], git: { github: carol }, oidc: ['00u-carol'] }",
+)}
+console:
+  issuer: https://idp.example.com/oauth2/default
+  audience: gantry-console-client
+`;
+
+type Statement = { Action: string | string[]; Resource: unknown };
+type Route = { Properties: { RouteKey: string; AuthorizationType?: string; AuthorizerId?: unknown } };
+
+function consoleStatements(t: Template): Statement[] {
+  const fn = Object.values(t.findResources('AWS::Lambda::Function')).find((r) =>
+    JSON.stringify(r).includes(`"${CONSOLE_ENV.oidc}"`),
+  ) as { Properties: { Role: { 'Fn::GetAtt': [string, string] } } } | undefined;
+  if (!fn) throw new Error('no console function');
+  const roleId = fn.Properties.Role['Fn::GetAtt'][0];
+  return Object.values(t.findResources('AWS::IAM::Policy'))
+    .map((p) => p as { Properties: { Roles: { Ref?: string }[]; PolicyDocument: { Statement: Statement[] } } })
+    .filter((p) => p.Properties.Roles.some((r) => r.Ref === roleId))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement);
+}
+
+const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+
+describe('GantryConsole construct', () => {
+  const t = synthGantry(testConfig(CONFIG)).control$;
+
+  it('puts the JWT authorizer of the configured issuer and audience on every API route', () => {
+    t.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'JWT',
+      IdentitySource: ['$request.header.Authorization'],
+      JwtConfiguration: { Issuer: 'https://idp.example.com/oauth2/default', Audience: ['gantry-console-client'] },
+    });
+    const routes = Object.values(t.findResources('AWS::ApiGatewayV2::Route')) as Route[];
+    const api = routes.filter((r) => r.Properties.RouteKey.includes('/console/api'));
+    expect(api.map((r) => r.Properties.RouteKey)).toEqual(['ANY /console/api/{proxy+}']);
+    expect(api[0]?.Properties.AuthorizationType).toBe('JWT');
+    expect(api[0]?.Properties.AuthorizerId).toBeDefined();
+  });
+
+  it('leaves only the shell, the sign-in callback and the static modules public, and only for GET', () => {
+    const routes = Object.values(t.findResources('AWS::ApiGatewayV2::Route')) as Route[];
+    const open = routes.filter((r) => (r.Properties.AuthorizationType ?? 'NONE') === 'NONE');
+    expect(open.map((r) => r.Properties.RouteKey).sort()).toEqual(CONSOLE_PUBLIC_ROUTES.map((p) => `GET ${p}`).sort());
+    expect(open.some((r) => r.Properties.RouteKey.includes('/api'))).toBe(false);
+    expect(routes.some((r) => r.Properties.RouteKey === '$default')).toBe(false);
+  });
+
+  it("maps the people's oidc values and the issuer into the function", () => {
+    const fn = Object.values(t.findResources('AWS::Lambda::Function')).find((r) =>
+      JSON.stringify(r).includes(`"${CONSOLE_ENV.oidc}"`),
+    ) as { Properties: { Environment: { Variables: Record<string, string> }; Timeout: number } };
+    const vars = fn.Properties.Environment.Variables;
+    expect(JSON.parse(vars[CONSOLE_ENV.people] ?? '')).toEqual({ '00u-carol': 'carol' });
+    expect(JSON.parse(vars[CONSOLE_ENV.oidc] ?? '')).toMatchObject({ claim: 'sub', algorithms: ['RS256'] });
+    expect(fn.Properties.Timeout).toBeLessThanOrEqual(29);
+  });
+
+  it('grants reads on runs, the ledger, executions and build logs, and only the actions the operator use cases take', () => {
+    const statements = consoleStatements(t);
+    const granted = new Set(statements.flatMap(actionsOf));
+    for (const write of ['dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:Scan', 'logs:PutLogEvents'])
+      expect(
+        statements.filter((s) => actionsOf(s).includes(write) && JSON.stringify(s.Resource).includes('gantry-')),
+      ).toEqual([]);
+    const auditWrites = statements.filter(
+      (s) => JSON.stringify(s.Resource).includes('gantry-audit') && actionsOf(s).some((a) => a !== 'dynamodb:Query'),
+    );
+    // The ledger: append only (PutItem, as every writer), never update or delete.
+    expect(auditWrites.flatMap(actionsOf).sort()).toEqual(['dynamodb:PutItem', 'dynamodb:Query']);
+    for (const a of [
+      'states:GetExecutionHistory',
+      'states:DescribeStateMachineForExecution',
+      'logs:GetLogEvents',
+      'logs:FilterLogEvents',
+      'states:SendTaskSuccess',
+      'states:StopExecution',
+    ])
+      expect(granted).toContain(a);
+    expect([...granted].filter((a) => a.endsWith('*') || a === 'dynamodb:UpdateTable' || a.startsWith('iam:'))).toEqual(
+      [],
+    );
+  });
+
+  it('passes the cdk-nag AWS Solutions checks with the console deployed', () => {
+    const { app } = synthGantry(testConfig(CONFIG), true);
+    expect(() => app.synth({ force: true })).not.toThrow();
+  });
+
+  it('is absent when the config has no console section', () => {
+    const plain = synthGantry(testConfig()).control$;
+    expect(Object.keys(plain.findResources('AWS::ApiGatewayV2::Api'))).toEqual([]);
+    expect(JSON.stringify(plain.toJSON())).not.toContain(CONSOLE_ENV.oidc);
+  });
+});

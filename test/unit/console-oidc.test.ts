@@ -1,0 +1,326 @@
+import { createHmac, generateKeyPairSync } from 'node:crypto';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { Jwt } from 'hono/utils/jwt';
+import type { HonoJsonWebKey } from 'hono/utils/jwt/jws';
+import type { RunPlan } from '../../events';
+import { type RunningDynalite, startDynalite } from '../../local/dynamodb/dynalite';
+import { consoleApp } from '../../shared/console/app';
+import { ConsoleTokenError, type OidcSettings, OidcTokenVerifier } from '../../shared/console/oidc';
+import { OidcConsoleIdentity } from '../../shared/console/oidc-identity';
+import type { ConsolePorts } from '../../shared/console/ports';
+import { answerOidcRequest } from '../../shared/operators/operator-api';
+import { requestApproval } from '../../shared/pipelines/approval';
+import { resolvePlan } from '../../shared/pipelines/plan';
+import { actsAs } from '../../shared/pipelines/principals';
+import { createRunsTable } from '../support/aws';
+import { FakeDeployControl } from '../support/deploy-fakes';
+import { type PipelineFakes, pipelineFakes } from '../support/pipeline-fakes';
+import { DEFINITION, PEOPLE, planRequest, sourceEvent } from '../support/plans';
+
+const ISSUER = 'https://idp.example.com/oauth2/default';
+const AUDIENCE = 'gantry-console';
+const JWKS_URI = 'https://idp.example.com/oauth2/default/v1/keys';
+const SETTINGS: OidcSettings = { issuer: ISSUER, audience: AUDIENCE, claim: 'sub', algorithms: ['RS256'] };
+const SIGN_IN = { issuer: ISSUER, clientId: AUDIENCE, scopes: ['openid'], claim: 'sub' };
+
+function keyPair(kid: string) {
+  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return {
+    public: { ...(publicKey.export({ format: 'jwk' }) as HonoJsonWebKey), kid, alg: 'RS256', use: 'sig' },
+    private: { ...(privateKey.export({ format: 'jwk' }) as HonoJsonWebKey), kid, alg: 'RS256' },
+  };
+}
+const KEY = keyPair('key-1');
+const OTHER = keyPair('key-1');
+
+const now = () => Math.floor(Date.now() / 1000);
+const claims = (over: Record<string, unknown> = {}) => ({
+  iss: ISSUER,
+  aud: AUDIENCE,
+  sub: '00u-bob',
+  iat: now() - 10,
+  exp: now() + 600,
+  ...over,
+});
+const token = (over: Record<string, unknown> = {}, key = KEY.private) => Jwt.sign(claims(over), key);
+
+/** The IdP as the function reaches it: discovery and JWKS, counting requests. */
+function idp(keys: HonoJsonWebKey[] = [KEY.public]) {
+  const requests: string[] = [];
+  const fetchFn = (async (url: string | URL) => {
+    requests.push(String(url));
+    if (String(url) === `${ISSUER}/.well-known/openid-configuration`)
+      return Response.json({ issuer: ISSUER, jwks_uri: JWKS_URI });
+    if (String(url) === JWKS_URI) return Response.json({ keys });
+    return new Response('not found', { status: 404 });
+  }) as typeof fetch;
+  return { fetchFn, requests };
+}
+
+function unsigned(header: Record<string, unknown>, payload: Record<string, unknown>, signature = ''): string {
+  const part = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  return `${part(header)}.${part(payload)}.${signature}`;
+}
+
+async function refusalOf(verifier: OidcTokenVerifier, jwt: string): Promise<string> {
+  try {
+    await verifier.verify(jwt);
+  } catch (error) {
+    if (error instanceof ConsoleTokenError) return error.code;
+    throw error;
+  }
+  throw new Error('the token was accepted');
+}
+
+describe('OidcTokenVerifier', () => {
+  it('accepts a token the issuer signed for the console, naming the person by the configured claim', async () => {
+    const { fetchFn, requests } = idp();
+    const verifier = new OidcTokenVerifier(SETTINGS, fetchFn);
+    await expect(verifier.verify(await token())).resolves.toEqual({
+      kind: 'oidc',
+      subject: '00u-bob',
+      principal: 'oidc:00u-bob',
+      sub: '00u-bob',
+    });
+    await verifier.verify(await token());
+    // Discovery and keys once, at the first verification; then from the cache.
+    expect(requests).toEqual([`${ISSUER}/.well-known/openid-configuration`, JWKS_URI]);
+  });
+
+  it.each([
+    ['another issuer', { iss: 'https://evil.example.com/' }, 'wrong_issuer'],
+    ['another audience', { aud: 'some-other-client' }, 'wrong_audience'],
+    ['several audiences, authorized for another client', { aud: [AUDIENCE, 'x'], azp: 'x' }, 'wrong_audience'],
+    ['an expired token', { exp: now() - 5 }, 'token_expired'],
+    ['a token without exp', { exp: undefined }, 'token_expired'],
+    ['a token not valid yet', { nbf: now() + 600 }, 'token_not_yet_valid'],
+    ['a token without the identity claim', { sub: undefined }, 'no_identity_claim'],
+  ])('refuses %s', async (_what, over, code) => {
+    const verifier = new OidcTokenVerifier(SETTINGS, idp().fetchFn);
+    expect(await refusalOf(verifier, await token(over))).toBe(code);
+  });
+
+  it('refuses a token signed by another key under the same kid', async () => {
+    const verifier = new OidcTokenVerifier(SETTINGS, idp().fetchFn);
+    expect(await refusalOf(verifier, await token({}, OTHER.private))).toBe('bad_signature');
+  });
+
+  it('refuses alg none, whatever it claims', async () => {
+    const verifier = new OidcTokenVerifier(SETTINGS, idp().fetchFn);
+    expect(await refusalOf(verifier, unsigned({ alg: 'none', kid: 'key-1' }, claims()))).toBe('algorithm_not_allowed');
+  });
+
+  it("refuses HS256 signed with the issuer's public key as the secret (algorithm confusion)", async () => {
+    const verifier = new OidcTokenVerifier(SETTINGS, idp().fetchFn);
+    const body = unsigned({ alg: 'HS256', typ: 'JWT', kid: 'key-1' }, claims());
+    const input = body.slice(0, -1);
+    const forged = `${input}.${createHmac('sha256', JSON.stringify(KEY.public)).update(input).digest('base64url')}`;
+    expect(await refusalOf(verifier, forged)).toBe('algorithm_not_allowed');
+    // Even were HS256 listed, a JWKS verification never takes a symmetric algorithm.
+    const lax = new OidcTokenVerifier({ ...SETTINGS, algorithms: ['RS256', 'HS256' as 'RS256'] }, idp().fetchFn);
+    expect(await refusalOf(lax, forged)).toBe('algorithm_not_allowed');
+  });
+
+  it('refuses a kid the issuer does not publish, refreshing the keys at most once a minute', async () => {
+    const { fetchFn, requests } = idp();
+    let clock = Date.now();
+    const verifier = new OidcTokenVerifier(SETTINGS, fetchFn, () => clock);
+    const stranger = keyPair('key-9');
+    await verifier.verify(await token());
+    expect(await refusalOf(verifier, await token({}, stranger.private))).toBe('unknown_key');
+    expect(await refusalOf(verifier, await token({}, stranger.private))).toBe('unknown_key');
+    expect(requests.filter((u) => u === JWKS_URI)).toHaveLength(1);
+    clock += 61_000;
+    expect(await refusalOf(verifier, await token({}, stranger.private))).toBe('unknown_key');
+    expect(requests.filter((u) => u === JWKS_URI)).toHaveLength(2);
+  });
+
+  it('accepts an e-mail claim only when the IdP verified it', async () => {
+    const verifier = new OidcTokenVerifier({ ...SETTINGS, claim: 'email' }, idp().fetchFn);
+    expect(await refusalOf(verifier, await token({ email: 'bob@example.com' }))).toBe('email_unverified');
+    expect(await refusalOf(verifier, await token({ email: 'bob@example.com', email_verified: 'true' }))).toBe(
+      'email_unverified',
+    );
+    await expect(
+      verifier.verify(await token({ email: 'bob@example.com', email_verified: true })),
+    ).resolves.toMatchObject({ principal: 'oidc:bob@example.com' });
+  });
+
+  it('refuses a discovery document that names another issuer', async () => {
+    const fetchFn = (async () =>
+      Response.json({ issuer: 'https://evil.example.com', jwks_uri: JWKS_URI })) as typeof fetch;
+    const verifier = new OidcTokenVerifier(SETTINGS, fetchFn);
+    expect(await refusalOf(verifier, await token())).toBe('issuer_unavailable');
+  });
+});
+
+/** The console app in AWS mode over a waiting prod run, acting through the operator use cases in-process. */
+describe('the console in AWS', () => {
+  let dynamo: RunningDynalite;
+  let client: DynamoDBClient;
+  let table = 0;
+
+  beforeAll(async () => {
+    dynamo = await startDynalite();
+  });
+  afterAll(async () => {
+    client?.destroy();
+    await dynamo.close();
+  });
+
+  /** Alice wrote and pushed the change; Bob did not. Both approve prod, each known by an IdP subject. */
+  const definition = {
+    ...DEFINITION,
+    environments: DEFINITION.environments.map((e) =>
+      e.name === 'prod'
+        ? {
+            ...e,
+            approvers: [
+              { ...PEOPLE.alice, oidc: ['00u-alice'] },
+              { ...PEOPLE.bob, oidc: ['00u-bob'] },
+            ],
+          }
+        : e,
+    ),
+  };
+
+  async function setup(): Promise<{ f: PipelineFakes; plan: RunPlan; request: typeof fetch }> {
+    const name = `console-oidc-runs-${++table}`;
+    client = await createRunsTable(dynamo.endpoint, name);
+    const f = pipelineFakes(client, name);
+    f.pipelines.deployed = definition;
+    const plan = resolvePlan(
+      planRequest(sourceEvent({ branch: 'release/1.0', ref: 'refs/heads/release/1.0' }), 'push', definition),
+    );
+    await f.runs.create(plan, 'RUNNING', f.now);
+    await requestApproval(f.deps, plan, 'token-1', plan.executionArn);
+    const operatorDeps = { ...f.deps, deploy: new FakeDeployControl() };
+    const ports: ConsolePorts = {
+      runs: { list: async () => [], get: (id) => f.runs.get(id) },
+      audit: { query: async function* () {} },
+      executions: {
+        definition: async () => '{"StartAt":"A","States":{"A":{"Type":"Succeed"}}}',
+        history: async () => [],
+      },
+      logs: { read: async () => ({ lines: [], next: 0 }) },
+      pipelines: f.pipelines,
+      operator: (event, user) =>
+        answerOidcRequest(operatorDeps, event, { kind: 'oidc', principal: user.principal as `oidc:${string}` }),
+    };
+    const people = { '00u-alice': 'alice', '00u-bob': 'bob' };
+    const identity = new OidcConsoleIdentity(new OidcTokenVerifier(SETTINGS, idp().fetchFn), people, SIGN_IN);
+    const app = consoleApp({ base: '/console', identity, ports, stream: false });
+    const request = ((url: string, init?: RequestInit) =>
+      app.request(`https://console.example.com${url}`, init, lambdaEnv())) as unknown as typeof fetch;
+    return { f, plan, request };
+  }
+
+  /** What the Lambda adapter hands the app: the event, whose requestContext anyone who may invoke can write. */
+  function lambdaEnv(claims?: Record<string, unknown>) {
+    return { event: { requestContext: { authorizer: claims ? { jwt: { claims } } : undefined } } };
+  }
+
+  const decision = (body: unknown, bearer?: string) => ({
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      origin: 'https://console.example.com',
+      host: 'console.example.com',
+      ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
+    },
+    body: JSON.stringify(body),
+  });
+
+  it('serves the shell with the public sign-in settings and no identity, and nothing of the API without a bearer', async () => {
+    const { request } = await setup();
+    const shell = await request('/console/runs/x');
+    expect(shell.status).toBe(200);
+    const page = await shell.text();
+    expect(page).toContain('data-sign-in=');
+    expect(page).toContain(AUDIENCE);
+    expect((await request('/console/api/runs')).status).toBe(401);
+  });
+
+  it('refuses forged authorizer claims with no bearer, or with a bearer that does not verify', async () => {
+    const { f, plan } = await setup();
+    const app = consoleApp({
+      base: '/console',
+      identity: new OidcConsoleIdentity(new OidcTokenVerifier(SETTINGS, idp().fetchFn), { '00u-bob': 'bob' }, SIGN_IN),
+      ports: {} as ConsolePorts,
+    });
+    const forged = { event: { requestContext: { authorizer: { jwt: { claims: { sub: '00u-bob', iss: ISSUER } } } } } };
+    const url = `https://console.example.com/console/api/runs/${plan.runId}/decision`;
+    const body = { decision: 'approve', reason: 'forged' };
+    const none = await app.request(url, decision(body), forged);
+    expect(none.status).toBe(401);
+    const bad = await app.request(url, decision(body, await token({}, OTHER.private)), forged);
+    expect(bad.status).toBe(401);
+    expect(((await bad.json()) as { error: { message: string } }).error.message).toContain('bad_signature');
+    // The token verifies but names someone else than the authorizer saw: refused too.
+    const mismatch = await app.request(url, decision(body, await token({ sub: '00u-alice' })), forged);
+    expect(mismatch.status).toBe(401);
+    expect(f.executions.successes).toEqual([]);
+  });
+
+  it('refuses a verified person the config does not name, saying what to configure', async () => {
+    const { request } = await setup();
+    const res = await request('/console/api/me', {
+      headers: { authorization: `Bearer ${await token({ sub: '00u-mallory' })}` },
+    });
+    expect(res.status).toBe(403);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('unknown_person');
+    expect(body.error.message).toContain('"00u-mallory"');
+    expect(body.error.message).toContain('approvers.identities.<your name>.oidc');
+  });
+
+  it("refuses the change's author by separation of duties, through the same decision code, and audits it", async () => {
+    const { f, plan, request } = await setup();
+    const alice = await token({ sub: '00u-alice' });
+    const view = (await (
+      await request(`/console/api/runs/${plan.runId}`, { headers: { authorization: `Bearer ${alice}` } })
+    ).json()) as { actions: { decide: boolean; why?: string } };
+    expect(view.actions.decide).toBe(false);
+    const res = await request(
+      `/console/api/runs/${plan.runId}/decision`,
+      decision({ decision: 'approve', reason: 'mine, fine' }, alice),
+    );
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('separation_of_duties');
+    expect(f.executions.successes).toEqual([]);
+    expect(f.audit.records.find((r) => r.type === 'operator.refused')).toMatchObject({
+      actor: { type: 'user', id: 'oidc:00u-alice' },
+      outcome: 'rejected',
+      details: { action: 'approve', code: 'separation_of_duties', principal: 'oidc:00u-alice' },
+    });
+  });
+
+  it('approves as a verified approver, recorded under their identity and their OIDC principal', async () => {
+    const { f, plan, request } = await setup();
+    const bob = await token();
+    const res = await request(
+      `/console/api/runs/${plan.runId}/decision`,
+      decision({ decision: 'approve', reason: 'ok' }, bob),
+    );
+    expect(res.status).toBe(200);
+    expect(f.executions.successes).toEqual([{ token: 'token-1', output: { approvedBy: ['bob'] } }]);
+    expect(f.audit.records.find((r) => r.type === 'approval.granted')).toMatchObject({
+      actor: { type: 'user', id: 'bob', providerIdentity: 'oidc:00u-bob' },
+    });
+  });
+
+  it('takes only an oidc: principal on the in-process path, and matches it only against oidc values', async () => {
+    const { f } = await setup();
+    const deps = { ...f.deps, deploy: new FakeDeployControl() };
+    const event = { httpMethod: 'GET', resource: '/runs', pathParameters: null } as unknown as APIGatewayProxyEvent;
+    await expect(
+      answerOidcRequest(deps, event, { kind: 'oidc', principal: 'arn:aws:iam::1:user/x' as `oidc:${string}` }),
+    ).rejects.toThrow('verified OIDC caller');
+    const bob = { principals: ['arn:aws:iam::123456789012:user/bob'], identityCenter: ['bob'], oidc: ['00u-bob'] };
+    expect(actsAs(bob, 'oidc:00u-bob', [])).toBe(true);
+    expect(actsAs(bob, 'oidc:arn:aws:iam::123456789012:user/bob', [])).toBe(false);
+    expect(actsAs(bob, 'oidc:bob', [])).toBe(false);
+    expect(actsAs({ ...bob, oidc: undefined }, 'oidc:00u-bob', [])).toBe(false);
+  });
+});
