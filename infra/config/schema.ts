@@ -442,6 +442,23 @@ export function checkReferences(config: GantryConfig, ctx: z.RefinementCtx): voi
   }
   checkBranchClaims(config.pipelines, ctx);
   checkNotifications(config, ctx);
+  checkConsole(config, ctx);
+}
+
+/** A console claim value is one person's; `oidc` values mean nothing without a console to sign in to. */
+function checkConsole(config: GantryConfig, ctx: z.RefinementCtx): void {
+  const owners = new Map<string, string>();
+  for (const [name, identity] of Object.entries(config.approvers.identities)) {
+    const path = ['approvers', 'identities', name, 'oidc'];
+    if ((identity.oidc ?? []).length > 0 && config.console === undefined)
+      ctx.addIssue({ code: 'custom', path, message: 'oidc values name people of the console: add a console: block' });
+    for (const value of identity.oidc ?? []) {
+      const other = owners.get(value);
+      if (other !== undefined)
+        ctx.addIssue({ code: 'custom', path, message: `${value} is also ${other}'s: a console sign-in is one person` });
+      owners.set(value, name);
+    }
+  }
 }
 
 /** Targets named once, filters naming pipelines and environments that exist, a Slack user one person's. */

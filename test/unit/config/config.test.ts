@@ -92,6 +92,26 @@ describe('the Gantry config', () => {
       `${CONNECTION}pipelines:\n  - name: p\n    source: { provider: github, repository: a/b, connection: gh }\n    triggers: { push: { branches: main } }\n    operators: [oncall]\n`,
       'gantry.config.yaml:8:17: pipelines.0.operators.0: no group named "oncall" (declare it under approvers.groups)',
     ],
+    [
+      'one console sign-in listed for two people',
+      `${CONNECTION}console: { issuer: "https://idp.example.com", audience: c }\napprovers:\n  identities:\n    alice: { oidc: [00u-1] }\n    bob: { oidc: [00u-1] }\n`,
+      "approvers.identities.bob.oidc: 00u-1 is also alice's: a console sign-in is one person",
+    ],
+    [
+      'console sign-ins without a console',
+      `${CONNECTION}approvers:\n  identities:\n    alice: { oidc: [00u-1] }\n`,
+      'approvers.identities.alice.oidc: oidc values name people of the console: add a console: block',
+    ],
+    [
+      'a console issuer that is not https',
+      `${CONNECTION}console: { issuer: "http://idp.example.com", audience: c }\n`,
+      'console.issuer',
+    ],
+    [
+      'a symmetric or unsigned console algorithm',
+      `${CONNECTION}console: { issuer: "https://idp.example.com", audience: c, algorithms: [HS256] }\n`,
+      'console.algorithms.0',
+    ],
     ['YAML that does not parse', 'connections: [\n', 'gantry.config.yaml:2:1:'],
   ])('refuses %s, saying where', (_, yaml, message) => {
     expect(problems(yaml)).toContain(message);
