@@ -13,7 +13,7 @@ import { publicRun, RUN_STATUSES, type RunRecord, type RunStatus } from '../runs
 import { actionsFor } from './actions';
 import { shellPage, staticAsset } from './assets';
 import { type GraphNode, stageGraph, versionOf } from './graph';
-import type { ConsoleIdentity, ConsolePorts, ConsoleUser } from './ports';
+import type { ConsoleIdentity, ConsolePorts, ConsoleRefusal, ConsoleUser } from './ports';
 
 export interface ConsoleOptions {
   readonly ports: ConsolePorts;
@@ -61,6 +61,7 @@ export function consoleApp(options: ConsoleOptions): Hono<Env> {
     const who = await identity.userOf(c.req.raw, c.env);
     if ('refused' in who) {
       const status = who.code === 'unknown_person' ? 403 : 401;
+      await auditRefusedAction(ports, c, base, who);
       return c.req.path.startsWith(api)
         ? c.json({ error: { code: who.code ?? 'not_signed_in', message: who.refused } }, status)
         : c.html(refusedPage(who.refused), status);
@@ -171,6 +172,21 @@ export function consoleApp(options: ConsoleOptions): Hono<Env> {
     }
   });
   return app;
+}
+
+const ACTION_PATH = /^\/api\/runs\/([^/]+)\/(decision|cancel|retry)$/;
+
+/** An action refused for want of a person is a fact for the auditor too (page and API reads are not). */
+async function auditRefusedAction(ports: ConsolePorts, c: Context, base: string, who: ConsoleRefusal): Promise<void> {
+  const action = c.req.method === 'POST' ? ACTION_PATH.exec(c.req.path.slice(base.length)) : null;
+  if (action === null || ports.refused === undefined) return;
+  await ports.refused({
+    runId: decodeURIComponent(action[1] ?? ''),
+    action: action[2] ?? '',
+    principal: who.principal ?? 'unproven',
+    code: who.code ?? 'not_signed_in',
+    message: who.refused,
+  });
 }
 
 /** Actions come from the console's own page: a POST whose Origin (when sent) is this host. */

@@ -1,6 +1,6 @@
 import { AUDIT_ENV } from '../audit/wiring';
 import type { Observability } from '../observability';
-import { answerOidcRequest } from '../operators/operator-api';
+import { answerOidcRequest, recordRefusal } from '../operators/operator-api';
 import { awsOperatorDeps } from '../operators/wiring';
 import { PIPELINE_ENV } from '../pipelines/env';
 import { OIDC_PRINCIPAL_PREFIX } from '../pipelines/principals';
@@ -45,6 +45,7 @@ export function awsConsoleApp(o11y: Observability, env: NodeJS.ProcessEnv = proc
           throw new Error('the console in AWS acts only as OIDC-verified people');
         return answerOidcRequest(operatorDeps, event, { kind: 'oidc', principal: user.principal as `oidc:${string}` });
       },
+      refused: (r) => recordRefusal(operatorDeps, r.runId, r.action, r.principal, r),
     },
   });
 }

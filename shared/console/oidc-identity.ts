@@ -40,6 +40,7 @@ export class OidcConsoleIdentity implements ConsoleIdentity {
       return {
         refused: `you are signed in as ${this.signIn.claim} "${user.subject}", which is nobody in gantry.config.yaml: add "${user.subject}" to approvers.identities.<your name>.oidc, deploy, and sign in again`,
         code: 'unknown_person',
+        principal: user.principal,
       };
     return { identity, principal: user.principal };
   }

@@ -42,12 +42,25 @@ export interface ConsolePorts {
    * retry, rollback, each refusal audited): the console never re-implements who may act.
    */
   readonly operator: (event: APIGatewayProxyEvent, user: ConsoleUser) => Promise<APIGatewayProxyResult>;
+  /** Records an action refused for want of a person, as the operator API records its unproven callers. @default not recorded */
+  readonly refused?: (refusal: RefusedAction) => Promise<void>;
 }
 
 /** Why a request has no person: a message saying what to do; `unknown_person` when signed in but not configured. */
 export interface ConsoleRefusal {
   readonly refused: string;
   readonly code?: 'unknown_person';
+  /** Who the request proved to be, when it proved anyone (`oidc:<value>` of a person not configured). */
+  readonly principal?: string;
+}
+
+/** An action refused before it reached the operator use cases: nobody, or nobody configured, asked. */
+export interface RefusedAction {
+  readonly runId: string;
+  readonly action: string;
+  readonly principal: string;
+  readonly code: string;
+  readonly message: string;
 }
 
 /** What the browser needs to sign in with authorization code + PKCE (public: no secret). */

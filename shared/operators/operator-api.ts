@@ -219,7 +219,7 @@ async function operatorAction<S extends z.ZodType>(
 }
 
 /** Every refusal is a fact for the auditor: who tried what, on which run, and why not. */
-async function recordRefusal(
+export async function recordRefusal(
   deps: OperatorDeps,
   runId: string,
   action: string,

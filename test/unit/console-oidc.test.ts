@@ -9,7 +9,7 @@ import { consoleApp } from '../../shared/console/app';
 import { ConsoleTokenError, type OidcSettings, OidcTokenVerifier } from '../../shared/console/oidc';
 import { OidcConsoleIdentity } from '../../shared/console/oidc-identity';
 import type { ConsolePorts } from '../../shared/console/ports';
-import { answerOidcRequest } from '../../shared/operators/operator-api';
+import { answerOidcRequest, recordRefusal } from '../../shared/operators/operator-api';
 import { requestApproval } from '../../shared/pipelines/approval';
 import { resolvePlan } from '../../shared/pipelines/plan';
 import { actsAs } from '../../shared/pipelines/principals';
@@ -207,6 +207,7 @@ describe('the console in AWS', () => {
       pipelines: f.pipelines,
       operator: (event, user) =>
         answerOidcRequest(operatorDeps, event, { kind: 'oidc', principal: user.principal as `oidc:${string}` }),
+      refused: (r) => recordRefusal(operatorDeps, r.runId, r.action, r.principal, r),
     };
     const people = { '00u-alice': 'alice', '00u-bob': 'bob' };
     const identity = new OidcConsoleIdentity(new OidcTokenVerifier(SETTINGS, idp().fetchFn), people, SIGN_IN);
@@ -244,10 +245,11 @@ describe('the console in AWS', () => {
 
   it('refuses forged authorizer claims with no bearer, or with a bearer that does not verify', async () => {
     const { f, plan } = await setup();
+    const refusals: string[] = [];
     const app = consoleApp({
       base: '/console',
       identity: new OidcConsoleIdentity(new OidcTokenVerifier(SETTINGS, idp().fetchFn), { '00u-bob': 'bob' }, SIGN_IN),
-      ports: {} as ConsolePorts,
+      ports: { refused: async (r) => void refusals.push(`${r.principal} ${r.action} ${r.runId}`) } as ConsolePorts,
     });
     const forged = { event: { requestContext: { authorizer: { jwt: { claims: { sub: '00u-bob', iss: ISSUER } } } } } };
     const url = `https://console.example.com/console/api/runs/${plan.runId}/decision`;
@@ -261,6 +263,7 @@ describe('the console in AWS', () => {
     const mismatch = await app.request(url, decision(body, await token({ sub: '00u-alice' })), forged);
     expect(mismatch.status).toBe(401);
     expect(f.executions.successes).toEqual([]);
+    expect(refusals).toEqual(Array(3).fill(`unproven decision ${plan.runId}`));
   });
 
   it('refuses a verified person the config does not name, saying what to configure', async () => {
@@ -273,6 +276,20 @@ describe('the console in AWS', () => {
     expect(body.error.code).toBe('unknown_person');
     expect(body.error.message).toContain('"00u-mallory"');
     expect(body.error.message).toContain('approvers.identities.<your name>.oidc');
+  });
+
+  it('records an action by a verified person the config does not name as operator.refused', async () => {
+    const { f, plan, request } = await setup();
+    const mallory = await token({ sub: '00u-mallory' });
+    const res = await request(`/console/api/runs/${plan.runId}/cancel`, decision({ reason: 'mine now' }, mallory));
+    expect(res.status).toBe(403);
+    expect(f.audit.records.filter((r) => r.type === 'operator.refused')).toEqual([
+      expect.objectContaining({
+        actor: expect.objectContaining({ id: 'oidc:00u-mallory' }),
+        subject: expect.objectContaining({ runId: plan.runId }),
+        details: expect.objectContaining({ action: 'cancel', code: 'unknown_person', principal: 'oidc:00u-mallory' }),
+      }),
+    ]);
   });
 
   it("refuses the change's author by separation of duties, through the same decision code, and audits it", async () => {
