@@ -187,7 +187,7 @@ function Actions({ runId, actions, onDone }) {
     setMessage(out.ok ? `Done: ${JSON.stringify(out.body)}` : `Refused: ${out.body.error?.message ?? out.status}`);
     onDone();
   };
-  const any = actions.decide || actions.cancel || actions.retry;
+  const any = actions.decide || actions.cancel || actions.retry || actions.rollback;
   return html`<section aria-labelledby="actions-h"><h2 id="actions-h">Actions</h2>
     ${actions.why && html`<p class="why" data-testid="why">${actions.why}</p>`}
     ${
@@ -203,6 +203,7 @@ function Actions({ runId, actions, onDone }) {
           }
           ${actions.cancel && html`<button type="button" class="danger" onClick=${() => act('cancel', { reason })}>Cancel run</button>`}
           ${actions.retry && html`<button type="button" onClick=${() => act('retry', { reason })}>Retry</button>`}
+          ${actions.rollback && html`<button type="button" class="danger" onClick=${() => act('rollback', { reason })}>Roll back</button>`}
         </div></div>`
         : html`<p>Nothing you may do on this run now.</p>`
     }

@@ -8,6 +8,8 @@ export interface RunActions {
   readonly decide: boolean;
   readonly cancel: boolean;
   readonly retry: boolean;
+  /** Roll the run's environment back to the good revision before this run's (operators, once it deployed). */
+  readonly rollback: boolean;
   /** Why the decision buttons are hidden, when a decision is pending but this person may not take it. */
   readonly why?: string;
 }
@@ -26,7 +28,13 @@ export async function actionsFor(
     throw error;
   });
   if (authority === undefined)
-    return { decide: false, cancel: false, retry: false, why: 'the deployed configuration could not be read' };
+    return {
+      decide: false,
+      cancel: false,
+      retry: false,
+      rollback: false,
+      why: 'the deployed configuration could not be read',
+    };
   const pending = run.approval !== undefined && run.approval.outcome === undefined && run.status === 'RUNNING';
   const approver = approverOf(authority, principal);
   const operator = operatorOf(authority, principal) ?? approver;
@@ -48,6 +56,8 @@ export async function actionsFor(
     decide,
     cancel: operator !== undefined && active,
     retry: operator !== undefined && !active && run.plan.trigger !== 'rollback' && !run.plan.skip,
+    rollback:
+      operator !== undefined && run.status === 'SUCCEEDED' && run.environment !== null && run.plan.deployTarget != null,
     ...(why === undefined ? {} : { why }),
   };
 }

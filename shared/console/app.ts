@@ -121,6 +121,13 @@ export function consoleApp(options: ConsoleOptions): Hono<Env> {
       return c.body(result.body, result.statusCode as 200, { 'content-type': 'application/json' });
     });
   }
+  app.post('/api/runs/:runId/rollback', async (c) => {
+    const { reason } = (await c.req.json().catch(() => ({}))) as { reason?: unknown };
+    const body = JSON.stringify({ runId: c.req.param('runId'), reason: typeof reason === 'string' ? reason : '' });
+    const user = c.get('user');
+    const result = await ports.operator(operatorEvent('rollback', '', body, user.principal), user);
+    return c.body(result.body, result.statusCode as 200, { 'content-type': 'application/json' });
+  });
   app.get('/api/audit', async (c) => {
     const events: AuditEvent[] = [];
     for await (const event of ports.audit.query(auditFilter(c))) {
@@ -174,7 +181,7 @@ export function consoleApp(options: ConsoleOptions): Hono<Env> {
   return app;
 }
 
-const ACTION_PATH = /^\/api\/runs\/([^/]+)\/(decision|cancel|retry)$/;
+const ACTION_PATH = /^\/api\/runs\/([^/]+)\/(decision|cancel|retry|rollback)$/;
 
 /** An action refused for want of a person is a fact for the auditor too (page and API reads are not). */
 async function auditRefusedAction(ports: ConsolePorts, c: Context, base: string, who: ConsoleRefusal): Promise<void> {
@@ -292,22 +299,23 @@ function auditFilter(c: Context): AuditFilter {
   return filter as AuditFilter;
 }
 
-/** The proxy event the operator API's use cases answer, as the signed-in person. */
+/** The proxy event the operator API's use cases answer, as the signed-in person (a rollback names its run in the body). */
 function operatorEvent(
-  action: 'decision' | 'cancel' | 'retry',
+  action: 'decision' | 'cancel' | 'retry' | 'rollback',
   runId: string,
   body: string,
   principal: string,
 ): APIGatewayProxyEvent {
+  const rollback = action === 'rollback';
   return {
-    resource: `/runs/{runId}/${action}`,
-    path: `/runs/${encodeURIComponent(runId)}/${action}`,
+    resource: rollback ? '/rollbacks' : `/runs/{runId}/${action}`,
+    path: rollback ? '/rollbacks' : `/runs/${encodeURIComponent(runId)}/${action}`,
     httpMethod: 'POST',
     headers: { 'content-type': 'application/json' },
     multiValueHeaders: {},
     queryStringParameters: null,
     multiValueQueryStringParameters: null,
-    pathParameters: { runId },
+    pathParameters: rollback ? null : { runId },
     stageVariables: null,
     body,
     isBase64Encoded: false,

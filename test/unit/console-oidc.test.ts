@@ -5,6 +5,7 @@ import { Jwt } from 'hono/utils/jwt';
 import type { HonoJsonWebKey } from 'hono/utils/jwt/jws';
 import type { RunPlan } from '../../events';
 import { type RunningDynalite, startDynalite } from '../../local/dynamodb/dynalite';
+import { actionsFor } from '../../shared/console/actions';
 import { consoleApp } from '../../shared/console/app';
 import { ConsoleTokenError, type OidcSettings, OidcTokenVerifier } from '../../shared/console/oidc';
 import { OidcConsoleIdentity } from '../../shared/console/oidc-identity';
@@ -13,6 +14,7 @@ import { answerOidcRequest, recordRefusal } from '../../shared/operators/operato
 import { requestApproval } from '../../shared/pipelines/approval';
 import { resolvePlan } from '../../shared/pipelines/plan';
 import { actsAs } from '../../shared/pipelines/principals';
+import type { RunRecord } from '../../shared/runs/model';
 import { createRunsTable } from '../support/aws';
 import { FakeDeployControl } from '../support/deploy-fakes';
 import { type PipelineFakes, pipelineFakes } from '../support/pipeline-fakes';
@@ -172,17 +174,14 @@ describe('the console in AWS', () => {
   /** Alice wrote and pushed the change; Bob did not. Both approve prod, each known by an IdP subject. */
   const definition = {
     ...DEFINITION,
-    environments: DEFINITION.environments.map((e) =>
-      e.name === 'prod'
-        ? {
-            ...e,
-            approvers: [
-              { ...PEOPLE.alice, oidc: ['00u-alice'] },
-              { ...PEOPLE.bob, oidc: ['00u-bob'] },
-            ],
-          }
-        : e,
-    ),
+    environments: DEFINITION.environments.map((e) => {
+      if (e.name !== 'prod') return e;
+      const people = [
+        { ...PEOPLE.alice, oidc: ['00u-alice'] },
+        { ...PEOPLE.bob, oidc: ['00u-bob'] },
+      ];
+      return { ...e, approvers: people, operators: people };
+    }),
   };
 
   async function setup(): Promise<{ f: PipelineFakes; plan: RunPlan; request: typeof fetch }> {
@@ -325,6 +324,32 @@ describe('the console in AWS', () => {
     expect(f.audit.records.find((r) => r.type === 'approval.granted')).toMatchObject({
       actor: { type: 'user', id: 'bob', providerIdentity: 'oidc:00u-bob' },
     });
+  });
+
+  it('offers a rollback only to operators, once the run deployed', async () => {
+    const { f, plan } = await setup();
+    const waiting = (await f.runs.get(plan.runId)) as RunRecord;
+    const deployed = { ...waiting, status: 'SUCCEEDED', approval: undefined } as RunRecord;
+    expect((await actionsFor(f.deps, deployed, 'oidc:00u-bob')).rollback).toBe(true);
+    expect((await actionsFor(f.deps, deployed, 'oidc:00u-mallory')).rollback).toBe(false);
+    expect((await actionsFor(f.deps, waiting, 'oidc:00u-bob')).rollback).toBe(false);
+  });
+
+  it('rolls back through the operator use case as the signed-in person, naming the run of the page', async () => {
+    const { f, plan, request } = await setup();
+    const res = await request(
+      `/console/api/runs/${plan.runId}/rollback`,
+      decision({ reason: 'bad release', runId: 'someone-elses-run' }, await token()),
+    );
+    const body = (await res.json()) as { error?: { code: string; message: string } };
+    expect(res.status).toBe(409);
+    expect(body.error?.code).toBe('nothing_to_roll_back');
+    expect(f.audit.records.filter((r) => r.type === 'operator.refused')).toEqual([
+      expect.objectContaining({
+        subject: expect.objectContaining({ runId: plan.runId }),
+        details: expect.objectContaining({ action: 'rollback', principal: 'oidc:00u-bob' }),
+      }),
+    ]);
   });
 
   it('takes only an oidc: principal on the in-process path, and matches it only against oidc values', async () => {
