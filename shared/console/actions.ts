@@ -37,7 +37,8 @@ export async function actionsFor(
     };
   const pending = run.approval !== undefined && run.approval.outcome === undefined && run.status === 'RUNNING';
   const approver = approverOf(authority, principal);
-  const operator = operatorOf(authority, principal) ?? approver;
+  // As the operator use cases decide (authorizedOperator): an approver is not an operator unless listed as one.
+  const operator = operatorOf(authority, principal);
   const active = ACTIVE_STATUSES.includes(run.status);
   const conflict = approver && pending ? separationConflict(approver, run.plan) : null;
   const separation = run.plan.approval?.separationOfDuties || authority.environment?.approval.separationOfDuties;

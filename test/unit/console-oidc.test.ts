@@ -333,6 +333,13 @@ describe('the console in AWS', () => {
     expect((await actionsFor(f.deps, deployed, 'oidc:00u-bob')).rollback).toBe(true);
     expect((await actionsFor(f.deps, deployed, 'oidc:00u-mallory')).rollback).toBe(false);
     expect((await actionsFor(f.deps, waiting, 'oidc:00u-bob')).rollback).toBe(false);
+    // An approver who is not an operator is offered neither, as the use cases would refuse him.
+    f.pipelines.deployed = {
+      ...definition,
+      environments: definition.environments.map((e) => ({ ...e, operators: e.operators.slice(0, 1) })),
+    };
+    expect(await actionsFor(f.deps, deployed, 'oidc:00u-bob')).toMatchObject({ rollback: false, retry: false });
+    expect(await actionsFor(f.deps, waiting, 'oidc:00u-bob')).toMatchObject({ decide: true, cancel: false });
   });
 
   it('rolls back through the operator use case as the signed-in person, naming the run of the page', async () => {
