@@ -175,8 +175,20 @@ function Stages({ run }) {
       run.deployment &&
       html`<h3>Deployment</h3><p>${run.deployment.strategy}: ${run.deployment.fromVersion ?? 'nothing'} → ${run.deployment.toVersion}, ${run.deployment.status}${run.deployment.rolledBack ? ' (rolled back)' : ''} ${run.deployment.reason ?? ''}</p>`
     }
+    ${run.provenance && html`<${Provenance} provenance=${run.provenance} />`}
     ${run.failure && html`<p class="failure" role="status">Failed at ${run.failure.stage}: ${run.failure.reason}</p>`}
   </section>`;
+}
+
+/** The build's artifacts and their signed SLSA provenance, as the run record pins them (Deploy verifies them). */
+function Provenance({ provenance: p }) {
+  return html`<h3>Artifacts and provenance</h3>
+    <div class="scroll" data-testid="provenance"><table class="provenance">
+      <thead><tr><th>Artifact</th><th>SHA-256</th><th>Version</th></tr></thead>
+      <tbody>${p.subjects.map((s) => html`<tr><td><code>${s.name}</code></td><td><code title=${s.sha256}>${s.sha256.slice(0, 16)}…</code></td><td><code>${s.versionId}</code></td></tr>`)}</tbody>
+    </table></div>
+    <p class="meta">Signed by <code>${p.keyId}</code> for builder <code>${p.builderId}</code> at ${p.recordedAt};
+      envelope <code>s3://${p.bucket}/${p.key}</code> (version <code>${p.versionId}</code>, SHA-256 <code title=${p.envelopeSha256}>${p.envelopeSha256.slice(0, 16)}…</code>)</p>`;
 }
 
 function Actions({ runId, actions, onDone }) {

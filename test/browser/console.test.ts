@@ -186,6 +186,15 @@ if (!browserAvailable()) {
       await page.locator('.decisions li', { hasText: 'bob approved' }).waitFor();
       await page.screenshot({ path: join(SHOTS, 'run.png'), fullPage: true });
 
+      // The build's artifacts and their signed provenance, as the run record pins them.
+      const pinned = decided.provenance?.subjects[0];
+      expect(pinned).toBeDefined();
+      await page.locator('[data-testid="provenance"]', { hasText: pinned?.name ?? '-' }).waitFor();
+      expect(await page.locator('[data-testid="provenance"]').textContent()).toContain(pinned?.sha256.slice(0, 16));
+      // Once it deployed, an operator may roll its environment back from the page.
+      await runOf(commit, 'to succeed', (r) => r.status === 'SUCCEEDED');
+      await page.getByRole('button', { name: 'Roll back' }).waitFor({ timeout: 30_000 });
+
       // Nothing the console sent the browser carried a task token.
       expect(answered.length).toBeGreaterThan(5);
       for (const body of answered) {
