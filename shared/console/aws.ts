@@ -1,8 +1,7 @@
-import { AUDIT_ENV } from '../audit/wiring';
 import type { Observability } from '../observability';
 import { answerOidcRequest, recordRefusal } from '../operators/operator-api';
 import { awsOperatorDeps } from '../operators/wiring';
-import { PIPELINE_ENV } from '../pipelines/env';
+import { loadPipelineConfig } from '../pipelines/env';
 import { OIDC_PRINCIPAL_PREFIX } from '../pipelines/principals';
 import { consoleApp } from './app';
 import { loadConsoleEnv } from './env';
@@ -20,6 +19,7 @@ export const CONSOLE_BASE = '/console';
  */
 export function awsConsoleApp(o11y: Observability, env: NodeJS.ProcessEnv = process.env) {
   const settings = loadConsoleEnv(env);
+  const { runsTable } = loadPipelineConfig(env);
   const operatorDeps = awsOperatorDeps(o11y, env);
   const identity = new OidcConsoleIdentity(
     new OidcTokenVerifier(settings.verification),
@@ -35,8 +35,8 @@ export function awsConsoleApp(o11y: Observability, env: NodeJS.ProcessEnv = proc
       ...consoleReadPorts(
         {},
         {
-          runsTable: env[PIPELINE_ENV.runsTable] ?? '',
-          auditTable: env[AUDIT_ENV.table] ?? '',
+          runsTable,
+          auditTable: settings.auditTable,
           filterLogs: true,
         },
       ),

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { AUDIT_ENV } from '../audit/wiring';
 import { jsonFromEnv, readEnv } from '../config/env';
 import type { OidcSettings } from './oidc';
 import type { BrowserSignIn } from './ports';
@@ -28,6 +29,8 @@ export interface ConsoleEnv {
   readonly verification: OidcSettings;
   readonly signIn: BrowserSignIn;
   readonly people: Readonly<Record<string, string>>;
+  /** The ledger the console searches (and the operator use cases append to). */
+  readonly auditTable: string;
 }
 
 /** The console function's configuration, read once at cold start. */
@@ -36,6 +39,7 @@ export function loadConsoleEnv(env: NodeJS.ProcessEnv = process.env): ConsoleEnv
     z.object({
       [CONSOLE_ENV.oidc]: jsonFromEnv(OidcEnvSchema),
       [CONSOLE_ENV.people]: jsonFromEnv(z.record(z.string(), z.string())),
+      [AUDIT_ENV.table]: z.string().min(1),
     }),
     env,
   );
@@ -57,5 +61,6 @@ export function loadConsoleEnv(env: NodeJS.ProcessEnv = process.env): ConsoleEnv
       ...(o.tokenEndpoint ? { tokenEndpoint: o.tokenEndpoint } : {}),
     },
     people: e[CONSOLE_ENV.people],
+    auditTable: e[AUDIT_ENV.table],
   };
 }

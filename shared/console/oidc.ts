@@ -52,6 +52,9 @@ export class ConsoleTokenError extends Error {
   }
 }
 
+/** How far ahead of this function's clock an IdP's may run (nbf, iat). */
+const CLOCK_LEEWAY_SECONDS = 60;
+
 const REASONS: [new (...args: never[]) => Error, string, string][] = [
   [JwtTokenExpired, 'token_expired', 'the sign-in has expired: sign in again'],
   [JwtTokenNotBefore, 'token_not_yet_valid', 'the token is not valid yet (check the clocks)'],
@@ -102,7 +105,8 @@ export class OidcTokenVerifier {
       payload = await Jwt.verifyWithJwks(token, {
         keys,
         allowedAlgorithms: this.settings.algorithms,
-        verification: { iss: this.settings.issuer, aud: this.settings.audience },
+        // nbf and iat are checked below, with leeway for the IdP's clock; exp is checked here, strictly.
+        verification: { iss: this.settings.issuer, aud: this.settings.audience, nbf: false, iat: false },
       });
     } catch (error) {
       throw refusal(error);
@@ -112,6 +116,12 @@ export class OidcTokenVerifier {
 
   private userOf(payload: Record<string, unknown>): VerifiedOidcUser {
     if (typeof payload.exp !== 'number') throw new ConsoleTokenError('token_expired', 'the token has no expiry (exp)');
+    const latest = this.now() / 1000 + CLOCK_LEEWAY_SECONDS;
+    for (const claim of ['nbf', 'iat'] as const) {
+      const at = payload[claim];
+      if (at !== undefined && (typeof at !== 'number' || !Number.isFinite(at) || at > latest))
+        throw new ConsoleTokenError('token_not_yet_valid', `the token is not valid yet (${claim}): check the clocks`);
+    }
     if (Array.isArray(payload.aud) && payload.aud.length > 1 && payload.azp !== this.settings.audience)
       throw new ConsoleTokenError('wrong_audience', 'the token was authorized for another client (azp)');
     const { claim } = this.settings;

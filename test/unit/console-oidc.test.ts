@@ -97,10 +97,18 @@ describe('OidcTokenVerifier', () => {
     ['an expired token', { exp: now() - 5 }, 'token_expired'],
     ['a token without exp', { exp: undefined }, 'token_expired'],
     ['a token not valid yet', { nbf: now() + 600 }, 'token_not_yet_valid'],
+    ['a token issued well in the future', { iat: now() + 600 }, 'token_not_yet_valid'],
     ['a token without the identity claim', { sub: undefined }, 'no_identity_claim'],
   ])('refuses %s', async (_what, over, code) => {
     const verifier = new OidcTokenVerifier(SETTINGS, idp().fetchFn);
     expect(await refusalOf(verifier, await token(over))).toBe(code);
+  });
+
+  it("tolerates an IdP clock a few seconds ahead of the function's (nbf, iat)", async () => {
+    const verifier = new OidcTokenVerifier(SETTINGS, idp().fetchFn);
+    await expect(verifier.verify(await token({ iat: now() + 5, nbf: now() + 5 }))).resolves.toMatchObject({
+      subject: '00u-bob',
+    });
   });
 
   it('refuses a token signed by another key under the same kid', async () => {
