@@ -1,5 +1,9 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { CONSOLE_PUBLIC_ROUTES } from '../../infra/constructs/console';
+import { PROJECT_ROOT } from '../../infra/paths';
+import { CONSOLE_ASSET_FILES, shellPage } from '../../shared/console/assets';
 import { CONSOLE_ENV } from '../../shared/console/env';
 import { synthGantry, TEST_CONFIG_YAML, testConfig } from '../support/cdk';
 
@@ -92,6 +96,14 @@ describe('GantryConsole construct', () => {
   it('passes the cdk-nag AWS Solutions checks with the console deployed', () => {
     const { app } = synthGantry(testConfig(CONFIG), true);
     expect(() => app.synth({ force: true })).not.toThrow();
+  });
+
+  it('bundles every browser module the shell names, from files that exist', () => {
+    for (const file of CONSOLE_ASSET_FILES) expect(existsSync(join(PROJECT_ROOT, file))).toBe(true);
+    const served = CONSOLE_ASSET_FILES.map((f) => f.split('/').pop());
+    const named = [...shellPage('/console').matchAll(/\/console\/static\/([\w.-]+)/g)].map((m) => m[1]);
+    expect(named.length).toBeGreaterThan(3);
+    for (const name of named) expect(served).toContain(name);
   });
 
   it('is absent when the config has no console section', () => {
