@@ -11,7 +11,7 @@ import type { AuditFilter, AuditReader } from '../audit/reader';
 import { computeDora } from '../metrics/dora';
 import { publicRun, RUN_STATUSES, type RunRecord, type RunStatus } from '../runs/model';
 import { actionsFor } from './actions';
-import { shellPage, staticAsset } from './assets';
+import { shellPage, shellPolicy, staticAsset } from './assets';
 import { type GraphNode, stageGraph, versionOf } from './graph';
 import type { ConsoleIdentity, ConsolePorts, ConsoleRefusal, ConsoleUser } from './ports';
 
@@ -73,7 +73,10 @@ export function consoleApp(options: ConsoleOptions): Hono<Env> {
     await next();
   });
   for (const page of ['/', '/runs/*', '/audit', '/metrics', '/callback'])
-    app.get(page, (c) => c.html(shellPage(base, identity.signIn)));
+    app.get(page, (c) => {
+      c.header('content-security-policy', shellPolicy(base, identity.signIn));
+      return c.html(shellPage(base, identity.signIn));
+    });
   app.get('/api/me', (c) => c.json({ ...c.get('user'), choices: identity.choices }));
   app.post('/api/me', async (c) => {
     const { identity: chosen } = (await c.req.json().catch(() => ({}))) as { identity?: unknown };

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { BrowserSignIn } from './ports';
@@ -47,13 +48,6 @@ export function staticAsset(name: string): Response | undefined {
  */
 export function shellPage(base: string, signIn?: BrowserSignIn): string {
   const signInAttr = signIn === undefined ? '' : ` data-sign-in="${attribute(JSON.stringify(signIn))}"`;
-  const map = {
-    imports: {
-      preact: `${base}/static/preact.mjs`,
-      'preact/hooks': `${base}/static/hooks.mjs`,
-      htm: `${base}/static/htm.mjs`,
-    },
-  };
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -61,13 +55,47 @@ export function shellPage(base: string, signIn?: BrowserSignIn): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Gantry console</title>
 <link rel="stylesheet" href="${base}/static/console.css">
-<script type="importmap">${JSON.stringify(map)}</script>
+<script type="importmap">${importMap(base)}</script>
 </head>
 <body>
 <div id="app" data-base="${base}"${signInAttr}><p class="loading">Loading the Gantry console…</p></div>
 <script type="module" src="${base}/static/app.js"></script>
 </body>
 </html>`;
+}
+
+/**
+ * The shell's Content-Security-Policy: scripts only from the console itself (and its one inline
+ * import map, by hash), so an injected script cannot read the bearer token kept in
+ * sessionStorage; `connect-src` lets the sign-in reach the IdP's discovery and token endpoints
+ * (wherever its discovery document puts them, over https).
+ */
+export function shellPolicy(base: string, signIn?: BrowserSignIn): string {
+  const map = createHash('sha256').update(importMap(base)).digest('base64');
+  const idp = [signIn?.issuer, signIn?.authorizationEndpoint, signIn?.tokenEndpoint].flatMap((u) =>
+    u === undefined ? [] : [new URL(u).origin],
+  );
+  return [
+    "default-src 'self'",
+    `script-src 'self' 'sha256-${map}'`,
+    "style-src 'self'",
+    "img-src 'self' data:",
+    ["connect-src 'self' https:", ...new Set(idp)].join(' '),
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "object-src 'none'",
+  ].join('; ');
+}
+
+function importMap(base: string): string {
+  return JSON.stringify({
+    imports: {
+      preact: `${base}/static/preact.mjs`,
+      'preact/hooks': `${base}/static/hooks.mjs`,
+      htm: `${base}/static/htm.mjs`,
+    },
+  });
 }
 
 function attribute(text: string): string {

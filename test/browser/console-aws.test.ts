@@ -129,6 +129,10 @@ if (!browserAvailable()) {
     it('signs in with authorization code + PKCE, then calls the API with the ID token as a bearer', async () => {
       idp.state.user = '00u-bob';
       const page = await chrome.context.newPage();
+      const violations: string[] = [];
+      page.on('console', (m) => {
+        if (m.text().includes('Content Security Policy')) violations.push(m.text());
+      });
       await page.goto(`${consoleUrl}/console/audit`);
       await page.locator('[data-testid="acting-as"]', { hasText: 'bob' }).waitFor({ timeout: 20_000 });
       // Back where the sign-in started, with neither the code nor a token in the address.
@@ -147,6 +151,16 @@ if (!browserAvailable()) {
       ]);
       expect(bearers.length).toBeGreaterThan(0);
       expect(bearers.every((b) => b.startsWith('Bearer ey'))).toBe(true);
+      // The shell's policy lets the console's own modules, its import map and the IdP through, and nothing else.
+      expect(violations).toEqual([]);
+      // An injected inline script (the XSS that would read the token) does not run.
+      const injected = await page.evaluate(`(() => {
+        const script = document.createElement('script');
+        script.textContent = 'window.injected = true';
+        document.body.appendChild(script);
+        return window.injected === true;
+      })()`);
+      expect(injected).toBe(false);
       await page.close();
     }, 60_000);
 
