@@ -18,3 +18,10 @@ export const DeploymentStateChangeSchema = z.object({
   }),
 });
 export type DeploymentStateChange = z.infer<typeof DeploymentStateChangeSchema>;
+
+/** What CodeDeploy hands a lifecycle hook function (BeforeAllowTraffic, AfterAllowTraffic). */
+export const LifecycleHookEventSchema = z.object({
+  DeploymentId: z.string().min(1),
+  LifecycleEventHookExecutionId: z.string().min(1),
+});
+export type LifecycleHookEvent = z.infer<typeof LifecycleHookEventSchema>;

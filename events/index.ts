@@ -1,5 +1,6 @@
 export * from './audit-record';
 export * from './codedeploy-event';
+export * from './lambda-events';
 export * from './notifications';
 export * from './pipeline-definition';
 export * from './pipeline-state';

@@ -88,9 +88,22 @@ export const NotificationEnvelopeSchema = z.object({
   detail: z.unknown(),
 });
 
+/**
+ * A notification event as the notifier receives it, read into its tagged detail: the envelope,
+ * then the detail with its detail-type's schema.
+ */
+export const NotificationInputSchema = NotificationEnvelopeSchema.transform((e, ctx): NotificationDetail => {
+  const detailType = e['detail-type'];
+  const detail = NOTIFICATION_DETAIL_SCHEMAS[detailType].safeParse(e.detail);
+  if (!detail.success) {
+    for (const issue of detail.error.issues)
+      ctx.addIssue({ code: 'custom', message: issue.message, path: ['detail', ...issue.path] });
+    return z.NEVER;
+  }
+  return { detailType, detail: detail.data } as NotificationDetail;
+});
+
 /** Reads a notification event's detail with its detail-type's schema. */
 export function parseNotification(envelope: unknown): NotificationDetail {
-  const e = NotificationEnvelopeSchema.parse(envelope);
-  const detailType = e['detail-type'];
-  return { detailType, detail: NOTIFICATION_DETAIL_SCHEMAS[detailType].parse(e.detail) } as NotificationDetail;
+  return NotificationInputSchema.parse(envelope);
 }

@@ -5,7 +5,7 @@ import { CloudWatchService } from './cloudwatch/service';
 import { servicesView } from './codedeploy/introspection';
 import { type DeploymentEvent, LocalCodeDeploy } from './codedeploy/service';
 import type { SyntheticTrafficOptions } from './codedeploy/traffic';
-import type { RunningEdge } from './edge/server';
+import type { EdgeAttachment } from './edge/server';
 import type { LogSink } from './lambda/functions';
 import type { LambdaInvoker } from './lambda/types';
 import { lambdaApi } from './lambda-api/api';
@@ -15,7 +15,6 @@ import type { LocalInventory } from './template/inventory';
 
 export interface DeployerOptions {
   readonly inventory: LocalInventory;
-  readonly edge: RunningEdge;
   readonly s3: S3Store;
   /** The GantryFunction workers: lifecycle hooks, and Lambda Invoke of anything not a service. */
   readonly functions: LambdaInvoker;
@@ -39,13 +38,12 @@ export interface LocalDeployer {
   readonly alarms: LocalAlarms;
   readonly codeDeploy: LocalCodeDeploy;
   readonly endpoints: readonly ServiceEndpoint[];
+  /** Lambda's REST API (asked before S3's fallback), CloudWatch's DescribeAlarms, CodeDeploy, the `/_gantry/services` view. */
+  readonly edgeAttachments: readonly EdgeAttachment[];
   close(): Promise<void>;
 }
 
-/**
- * Starts the deployer and mounts its APIs on the edge: Lambda's REST API (before S3's fallback),
- * CloudWatch's DescribeAlarms, CodeDeploy, and the `/_gantry/services` view.
- */
+/** Starts the deployer; its APIs are for the edge to attach (`edgeAttachments`). */
 export async function startDeployer(options: DeployerOptions): Promise<LocalDeployer> {
   const metrics = new RequestMetrics();
   const alarms = new LocalAlarms({ alarms: options.inventory.alarms, metrics, timeScale: options.timeScale });
@@ -78,18 +76,19 @@ export async function startDeployer(options: DeployerOptions): Promise<LocalDepl
     publish: (event) => options.publish(event),
     ...(options.syntheticTraffic === undefined ? {} : { syntheticTraffic: options.syntheticTraffic }),
   });
-  const { edge } = options;
-  edge.mountRest(
-    lambdaApi({ services, s3: options.s3, accountId: options.accountId, otherFunctions: options.functions }),
-  );
-  edge.mount(new CloudWatchService(alarms));
-  edge.mount(codeDeploy);
-  edge.route('/_gantry/services', async () => ({ status: 200, body: servicesView(services, codeDeploy) }));
   return {
     services,
     alarms,
     codeDeploy,
     endpoints: services.endpoints(),
+    edgeAttachments: [
+      {
+        rest: lambdaApi({ services, s3: options.s3, accountId: options.accountId, otherFunctions: options.functions }),
+      },
+      { json: new CloudWatchService(alarms) },
+      { json: codeDeploy },
+      { route: '/_gantry/services', handler: async () => ({ status: 200, body: servicesView(services, codeDeploy) }) },
+    ],
     close: async () => {
       await codeDeploy.close();
       await services.close();

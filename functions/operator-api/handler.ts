@@ -1,5 +1,4 @@
-import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { httpOutcome, observedHandler } from '../../shared/lambda/handler';
+import { httpHandler } from '../../shared/lambda/http-handler';
 import { observability } from '../../shared/observability';
 import { answerOperatorRequest } from '../../shared/operators/operator-api';
 import { awsCallerVerifier, awsOperatorDeps } from '../../shared/operators/wiring';
@@ -9,8 +8,4 @@ const deps = awsOperatorDeps(o11y);
 const callers = awsCallerVerifier();
 
 /** The operator API: approvals, cancels and rollbacks from operators who prove who they are (STS). */
-export const handler = observedHandler(
-  o11y,
-  async (event: APIGatewayProxyEvent) => answerOperatorRequest(deps, event, callers),
-  httpOutcome,
-);
+export const handler = httpHandler(o11y, (request) => answerOperatorRequest(deps, request, callers));

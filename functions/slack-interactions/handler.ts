@@ -1,5 +1,4 @@
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { httpOutcome, observedHandler } from '../../shared/lambda/handler';
+import { httpHandler, jsonResponse, lowerCaseHeaders, rawBodyOf } from '../../shared/lambda/http-handler';
 import { observability } from '../../shared/observability';
 import { answerSlackAction } from '../../shared/operators/slack-actions';
 import { awsSlackDeps } from '../../shared/operators/slack-wiring';
@@ -8,17 +7,7 @@ const o11y = observability();
 const deps = awsSlackDeps(o11y);
 
 /** POST /slack/interactions: Approve and Reject buttons from Slack, verified by Slack's request signature. */
-export const handler = observedHandler(
-  o11y,
-  async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
-    const rawBody = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
-    const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
-    const answer = await answerSlackAction(deps, { headers, rawBody });
-    return {
-      statusCode: answer.status,
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(answer.body),
-    };
-  },
-  httpOutcome,
-);
+export const handler = httpHandler(o11y, async (request) => {
+  const answer = await answerSlackAction(deps, { headers: lowerCaseHeaders(request), rawBody: rawBodyOf(request) });
+  return jsonResponse(answer.status, answer.body);
+});

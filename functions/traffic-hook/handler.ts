@@ -1,7 +1,8 @@
 import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import { HookEventSchema, runTrafficHook } from '../../shared/deploy/hook';
-import { observedHandler } from '../../shared/lambda/handler';
+import { LifecycleHookEventSchema } from '../../events';
+import { runTrafficHook } from '../../shared/deploy/hook';
+import { eventHandler } from '../../shared/lambda/event-handler';
 import { observability, traced } from '../../shared/observability';
 
 const o11y = observability();
@@ -11,8 +12,13 @@ const clients = {
 };
 
 /** CodeDeploy's BeforeAllowTraffic / AfterAllowTraffic hook: the new version must answer /health. */
-export const handler = observedHandler(o11y, async (event: unknown) => {
-  const result = await runTrafficHook(clients, HookEventSchema.parse(event));
-  o11y.logger.info('traffic hook', { ...result });
-  return result;
-});
+export const handler = eventHandler(
+  o11y,
+  LifecycleHookEventSchema,
+  async (event) => {
+    const result = await runTrafficHook(clients, event);
+    o11y.logger.info('traffic hook', { ...result });
+    return result;
+  },
+  { keysOf: (event) => ({ correlationId: event.DeploymentId }) },
+);

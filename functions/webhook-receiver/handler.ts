@@ -1,6 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { httpOutcome, observedHandler } from '../../shared/lambda/handler';
+import type { APIGatewayProxyResult } from 'aws-lambda';
+import type { ApiGatewayRequest } from '../../events';
+import { httpHandler } from '../../shared/lambda/http-handler';
 import { DIMENSION, METRIC, observability } from '../../shared/observability';
 import { answerApiGatewayDelivery, type HttpOutcome } from '../../shared/webhooks/api-gateway';
 import { loadReceiverConfig } from '../../shared/webhooks/env';
@@ -10,8 +11,8 @@ const o11y = observability();
 const deps = awsReceiverDeps(loadReceiverConfig(), o11y);
 
 /** POST /webhooks/{provider}: verify, dedupe, normalize and publish one Git provider delivery. */
-async function receive(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
-  const { response, outcome } = await answerApiGatewayDelivery(deps, event);
+async function receive(request: ApiGatewayRequest): Promise<APIGatewayProxyResult> {
+  const { response, outcome } = await answerApiGatewayDelivery(deps, request);
   count(outcome);
   return response;
 }
@@ -32,4 +33,4 @@ function count(outcome: HttpOutcome): void {
   }
 }
 
-export const handler = observedHandler(o11y, receive, httpOutcome);
+export const handler = httpHandler(o11y, receive);

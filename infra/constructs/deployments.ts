@@ -16,8 +16,9 @@ import { CODEDEPLOY_STATE_CHANGE, DEPLOYMENT_END_STATES, type DeployTarget } fro
 import { buildArtifactsPath } from '../../shared/pipelines/artifact-layout';
 import { PIPELINE_ENV } from '../../shared/pipelines/env';
 import { GantryFunction } from './gantry-function';
-import { artifactsBucketArn, RUNS_TABLE_NAME, runsTableArns } from './names';
+import { artifactsBucketArn, RUNS_TABLE_NAME } from './names';
 import { pipelineArns } from './pipeline/names';
+import { RunsTable } from './runs-table';
 
 /** One environment's release target, with where it comes from. */
 export interface NamedTarget {
@@ -89,16 +90,12 @@ export class Deployments extends Construct {
     );
     const { release, verify } = props;
     const all = [release, verify, this.events];
-    const runs = new PolicyStatement({
-      actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
-      resources: runsTableArns(this),
-    });
     const read = new PolicyStatement({
       actions: ['codedeploy:GetDeployment', 'codedeploy:GetDeploymentGroup'],
       resources: arns.groups,
     });
     for (const fn of all) {
-      fn.function.addToRolePolicy(runs);
+      RunsTable.grantUpdateRuns(fn.function);
       fn.function.addToRolePolicy(read);
     }
     // ResolvePlan stops the deployment of a run it supersedes, and RecordFailure one whose Deploy

@@ -18,6 +18,7 @@ import { type NotificationsConfig, type NotificationTargetConfig, notificationSe
 import { GantryFunction } from './gantry-function';
 import { DELIVERIES_TABLE_NAME, RUNS_TABLE_NAME, tableArn } from './names';
 import { pipelineArns } from './pipeline/names';
+import { RunsTable } from './runs-table';
 
 export interface NotificationsProps {
   readonly config: NotificationsConfig;
@@ -195,12 +196,7 @@ export class Notifications extends Construct {
     });
     const fn = slack.function;
     signing.grantRead(fn);
-    fn.addToRolePolicy(
-      new PolicyStatement({
-        actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
-        resources: [tableArn(this, RUNS_TABLE_NAME)],
-      }),
-    );
+    RunsTable.grantUpdateRuns(fn, { indexes: false });
     fn.addToRolePolicy(
       new PolicyStatement({
         // DescribeStateMachine: who may approve is read from the pipeline as deployed now.

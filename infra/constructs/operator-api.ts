@@ -18,8 +18,9 @@ import type { DeployTarget } from '../../events';
 import { PIPELINE_ENV } from '../../shared/pipelines/env';
 import { targetArns } from './deployments';
 import { GantryFunction } from './gantry-function';
-import { RUNS_TABLE_NAME, runsTableArns, tableArn } from './names';
+import { RUNS_TABLE_NAME } from './names';
 import { pipelineArns } from './pipeline/names';
+import { RunsTable } from './runs-table';
 
 export interface OperatorApiProps {
   readonly eventBusName: string;
@@ -45,15 +46,10 @@ export class OperatorApi extends Construct {
       description: 'Approval decisions from IAM-authenticated operators',
       environment: { [PIPELINE_ENV.runsTable]: RUNS_TABLE_NAME, [PIPELINE_ENV.eventBus]: props.eventBusName },
     });
-    this.handler.function.addToRolePolicy(
-      new PolicyStatement({
-        actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
-        resources: [tableArn(this, RUNS_TABLE_NAME)],
-      }),
-    );
-    this.handler.function.addToRolePolicy(
-      new PolicyStatement({ actions: ['dynamodb:Query'], resources: runsTableArns(this) }),
-    );
+    RunsTable.grant(this.handler.function, ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'], {
+      indexes: false,
+    });
+    RunsTable.grant(this.handler.function, ['dynamodb:Query']);
     const arns = pipelineArns(this);
     this.handler.function.addToRolePolicy(
       new PolicyStatement({

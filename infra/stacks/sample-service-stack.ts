@@ -1,11 +1,11 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import { EcsApplication, LambdaApplication } from 'aws-cdk-lib/aws-codedeploy';
 import type { Construct } from 'constructs';
-import { deployTarget, SAMPLE_TRAFFIC_HOOK } from '../config/definitions';
+import { deployTarget } from '../config/definitions';
 import type { DeployConfig, GantryConfig } from '../config/schema';
-import { GantryFunction } from '../constructs/gantry-function';
 import { SampleEcsTarget } from '../constructs/sample/ecs-target';
 import { SampleLambdaTarget } from '../constructs/sample/lambda-target';
+import { TrafficHook } from '../constructs/sample/traffic-hook';
 
 export interface GantrySampleServiceStackProps extends StackProps {
   readonly config: GantryConfig;
@@ -26,17 +26,13 @@ export function sampleTargets(config: GantryConfig): { pipeline: string; environ
  * deployment group that rolls back; one traffic hook that health-checks each new version.
  */
 export class GantrySampleServiceStack extends Stack {
-  readonly hook: GantryFunction;
+  readonly hook: TrafficHook;
   readonly lambdaTargets: SampleLambdaTarget[] = [];
   readonly ecsTargets: SampleEcsTarget[] = [];
 
   constructor(scope: Construct, id: string, props: GantrySampleServiceStackProps) {
     super(scope, id, props);
-    this.hook = new GantryFunction(this, 'TrafficHook', {
-      name: 'traffic-hook',
-      functionName: SAMPLE_TRAFFIC_HOOK,
-      description: "CodeDeploy's pre- and post-traffic hook: the new version must answer /health",
-    });
+    this.hook = new TrafficHook(this, 'TrafficHook');
     const lambdaApps = new Map<string, LambdaApplication>();
     const ecsApps = new Map<string, EcsApplication>();
     for (const { pipeline, environment, deploy } of sampleTargets(props.config)) {

@@ -56,20 +56,25 @@ export interface EdgeOptions {
  */
 export type RouteAccess = 'operator' | 'open';
 
+/**
+ * What a local service attaches to the edge, by how the edge finds its requests: an AWS JSON
+ * protocol emulator (by `X-Amz-Target`), a REST-protocol one (it claims requests by path, ahead
+ * of the fallback), a local-only route (only the operator may call it unless `access` is 'open'),
+ * where DynamoDB calls are forwarded (with `headers`: a guarded dynalite's secret), or the
+ * handler of requests nothing else claimed (S3's REST API).
+ */
+export type EdgeAttachment =
+  | { readonly json: AwsJsonService }
+  | { readonly rest: EdgeRestService }
+  | { readonly route: string; readonly handler: EdgeRoute; readonly access?: RouteAccess }
+  | { readonly dynamoDb: string; readonly headers?: Readonly<Record<string, string>> }
+  | { readonly fallback: EdgeFallback };
+
 export interface RunningEdge {
   readonly endpoint: string;
   readonly port: number;
-  /** Adds an emulator once its configuration (which may need this edge's URL) is known. */
-  mount(service: AwsJsonService): void;
-  /** Adds a local-only route; only the operator may call it unless `access` is 'open'. */
-  route(path: string, handler: EdgeRoute, access?: RouteAccess): void;
-  /** Adds a REST-protocol emulator, asked before the fallback. */
-  mountRest(service: EdgeRestService): void;
-  /** Sets where DynamoDB requests go. */
-  /** Forwards DynamoDB calls to `endpoint`, adding `headers` (a guarded dynalite's secret). */
-  proxyDynamoDb(endpoint: string, headers?: Readonly<Record<string, string>>): void;
-  /** Sets the handler for requests that are not AWS JSON protocol calls. */
-  fallback(handler: EdgeFallback): void;
+  /** The one way to add to the edge: each attachment once its configuration (which may need this edge's URL) is known. */
+  attach(...attachments: readonly EdgeAttachment[]): void;
   /** Sets who decides, after authentication, whether a principal may make a call (local IAM). */
   authorizeWith(authorizer: EdgeAuthorizer): void;
   close(): Promise<void>;
@@ -135,25 +140,27 @@ export async function startEdge(options: EdgeOptions = {}): Promise<RunningEdge>
   return {
     endpoint: `http://${host}:${port}`,
     port,
-    mount: (service) => void state.byPrefix.set(service.targetPrefix, service),
-    route: (path, handler, access = 'operator') => {
-      state.routes.set(path, handler);
-      if (access === 'open') state.openRoutes.add(path);
-      else state.openRoutes.delete(path);
-    },
-    mountRest: (service) => void state.rest.push(service),
-    proxyDynamoDb: (endpoint, headers) => {
-      state.dynamoDbEndpoint = endpoint;
-      state.dynamoDbHeaders = headers ?? {};
-    },
-    fallback: (handler) => {
-      state.fallback = handler;
+    attach: (...attachments) => {
+      for (const attachment of attachments) attach(state, attachment);
     },
     authorizeWith: (authorizer) => {
       state.authorize = authorizer;
     },
     close: () => closeServer(server),
   };
+}
+
+function attach(state: EdgeState, attachment: EdgeAttachment): void {
+  if ('json' in attachment) state.byPrefix.set(attachment.json.targetPrefix, attachment.json);
+  else if ('rest' in attachment) state.rest.push(attachment.rest);
+  else if ('route' in attachment) {
+    state.routes.set(attachment.route, attachment.handler);
+    if (attachment.access === 'open') state.openRoutes.add(attachment.route);
+    else state.openRoutes.delete(attachment.route);
+  } else if ('dynamoDb' in attachment) {
+    state.dynamoDbEndpoint = attachment.dynamoDb;
+    state.dynamoDbHeaders = attachment.headers ?? {};
+  } else state.fallback = attachment.fallback;
 }
 
 async function route(req: IncomingMessage, res: ServerResponse, state: EdgeState): Promise<void> {

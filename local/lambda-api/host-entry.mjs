@@ -1,9 +1,10 @@
 // One version of a service function, in a process of its own: imports the version's handler from
 // its code folder and serves it over HTTP as a Lambda function URL would (payload format 2.0),
-// and runs Lambda invocations sent over IPC. Plain JavaScript, so it starts as fast as node does.
+// and runs Lambda invocations sent over IPC in the protocol of local/lambda/protocol.ts.
+// Plain JavaScript, so it starts as fast as node does.
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
-import { pathToFileURL } from 'node:url';
+import { describeError, lambdaContext, loadHandler, replyTo } from '../lambda/host.mjs';
 
 const env = process.env;
 const setup = {
@@ -22,22 +23,16 @@ process.on('unhandledRejection', (error) => console.error('Unhandled rejection:'
 
 let handler;
 try {
-  const module = await import(pathToFileURL(setup.file).href);
-  handler = module[setup.exportName];
-  if (typeof handler !== 'function')
-    throw new TypeError(`${setup.file} does not export a function "${setup.exportName}"`);
+  handler = await loadHandler(setup.file, setup.exportName);
 } catch (error) {
-  send({ type: 'init-error', ...describe(error) });
+  send({ type: 'init-error', ...describeError(error) });
   process.exit(1);
 }
 
 process.on('message', (message) => {
   if (message?.type === 'color') env.DEPLOYMENT_COLOR = message.color;
   if (message?.type !== 'invoke') return;
-  run(message.event).then(
-    (payload) => send({ type: 'result', id: message.id, payload: payload === undefined ? null : payload }),
-    (error) => send({ type: 'error', id: message.id, ...describe(error) }),
-  );
+  replyTo(message.id, run(message.event, message.requestId, message.deadline)).then(send);
 });
 
 const server = createServer((req, res) => {
@@ -47,7 +42,7 @@ const server = createServer((req, res) => {
     run(eventOf(req, Buffer.concat(chunks))).then(
       (result) => answer(res, result),
       (error) => {
-        console.error(JSON.stringify({ level: 'ERROR', ...describe(error) }));
+        console.error(JSON.stringify({ level: 'ERROR', ...describeError(error) }));
         res.writeHead(502, { 'content-type': 'application/json' }).end('{"Message":"Internal Server Error"}');
       },
     );
@@ -56,28 +51,20 @@ const server = createServer((req, res) => {
 server.keepAliveTimeout = 60_000;
 server.listen(0, '127.0.0.1', () => send({ type: 'ready', port: server.address().port }));
 
-function run(event) {
-  const requestId = randomUUID();
-  const deadline = Date.now() + setup.timeoutMs;
+/** Runs the handler as Lambda would, failing `Sandbox.Timedout` at the function's timeout. */
+function run(event, requestId = randomUUID(), deadline = Date.now() + setup.timeoutMs) {
   let timer;
   const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => {
-      const error = new Error(`Task timed out after ${(setup.timeoutMs / 1000).toFixed(2)} seconds`);
-      error.name = 'Sandbox.Timedout';
-      reject(error);
-    }, setup.timeoutMs);
+    timer = setTimeout(
+      () => {
+        const error = new Error(`Task timed out after ${(setup.timeoutMs / 1000).toFixed(2)} seconds`);
+        error.name = 'Sandbox.Timedout';
+        reject(error);
+      },
+      Math.max(0, deadline - Date.now()),
+    );
   });
-  const context = {
-    functionName: env.AWS_LAMBDA_FUNCTION_NAME,
-    functionVersion: env.AWS_LAMBDA_FUNCTION_VERSION,
-    invokedFunctionArn: setup.functionArn,
-    memoryLimitInMB: env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
-    awsRequestId: requestId,
-    logGroupName: env.AWS_LAMBDA_LOG_GROUP_NAME,
-    logStreamName: env.AWS_LAMBDA_LOG_STREAM_NAME,
-    callbackWaitsForEmptyEventLoop: true,
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-  };
+  const context = lambdaContext(env, setup.functionArn, requestId, deadline);
   return Promise.race([Promise.resolve().then(() => handler(event, context)), timeout]).finally(() =>
     clearTimeout(timer),
   );
@@ -135,18 +122,4 @@ function answer(res, result) {
   if (Array.isArray(result.cookies) && result.cookies.length > 0) headers['set-cookie'] = result.cookies;
   const body = result.body === undefined ? '' : String(result.body);
   res.writeHead(Number(result.statusCode), headers).end(result.isBase64Encoded ? Buffer.from(body, 'base64') : body);
-}
-
-function describe(error) {
-  if (error instanceof Error) {
-    return {
-      errorType: error.name,
-      errorMessage: error.message,
-      trace: (error.stack ?? '')
-        .split('\n')
-        .slice(1)
-        .map((l) => l.trim()),
-    };
-  }
-  return { errorType: 'Error', errorMessage: String(error), trace: [] };
 }

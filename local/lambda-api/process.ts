@@ -3,6 +3,8 @@ import { get } from 'node:http';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { Invocations, invokeFailure } from '../lambda/invocations';
+import type { HostReply } from '../lambda/protocol';
 import type { InvokeOutcome } from '../lambda/types';
 
 /** How one version's process is started. */
@@ -33,8 +35,7 @@ const KILL_GRACE_MS = 2_000;
  * HTTP on a loopback port for the alias proxy, Lambda invocations over IPC.
  */
 export class VersionProcess {
-  private readonly pending = new Map<number, (outcome: InvokeOutcome) => void>();
-  private nextId = 0;
+  private readonly invocations = new Invocations();
   private exited = false;
   readonly exit: Promise<void>;
 
@@ -46,21 +47,11 @@ export class VersionProcess {
     this.exit = new Promise((resolve) => {
       child.once('exit', () => {
         this.exited = true;
-        for (const settle of this.pending.values()) settle(failure('Runtime.ExitError', 'the version process exited'));
-        this.pending.clear();
+        this.invocations.failAll('the version process exited');
         resolve();
       });
     });
-    child.on('message', (message: HostReply) => {
-      if (message.type !== 'result' && message.type !== 'error') return;
-      const settle = this.pending.get(message.id);
-      this.pending.delete(message.id);
-      settle?.(
-        message.type === 'result'
-          ? { ok: true, payload: message.payload }
-          : failure(message.errorType, message.errorMessage, message.trace),
-      );
-    });
+    child.on('message', (message: HostReply) => this.invocations.settle(message));
   }
 
   /** Forks the host and waits until it listens; throws VersionStartError if the handler cannot load. */
@@ -89,7 +80,7 @@ export class VersionProcess {
       child.on('message', (message: HostReply) => {
         if (message.type === 'ready') {
           clearTimeout(timer);
-          resolve(message.port);
+          resolve(message.port ?? 0);
         } else if (message.type === 'init-error') fail(`failed to load: ${message.errorType}: ${message.errorMessage}`);
       });
       child.once('exit', (code) => fail(`exited (${code}) while starting`));
@@ -107,12 +98,8 @@ export class VersionProcess {
 
   /** Runs the handler with `event` as Lambda's Invoke would. */
   invoke(event: unknown): Promise<InvokeOutcome> {
-    if (this.exited) return Promise.resolve(failure('Runtime.ExitError', 'the version process is not running'));
-    const id = ++this.nextId;
-    return new Promise((resolve) => {
-      this.pending.set(id, resolve);
-      this.child.send({ type: 'invoke', id, event });
-    });
+    if (this.exited) return Promise.resolve(invokeFailure('Runtime.ExitError', 'the version process is not running'));
+    return this.invocations.start((message) => this.child.send(message), event, this.options.timeoutSeconds, false);
   }
 
   /** Tells the process which color it now is (its DEPLOYMENT_COLOR). */
@@ -138,22 +125,6 @@ export class VersionProcess {
     await this.exit;
     clearTimeout(timer);
   }
-}
-
-type HostReply =
-  | { readonly type: 'ready'; readonly port: number }
-  | { readonly type: 'init-error'; readonly errorType: string; readonly errorMessage: string }
-  | { readonly type: 'result'; readonly id: number; readonly payload: unknown }
-  | {
-      readonly type: 'error';
-      readonly id: number;
-      readonly errorType: string;
-      readonly errorMessage: string;
-      readonly trace: readonly string[];
-    };
-
-function failure(errorType: string, errorMessage: string, trace: readonly string[] = []): InvokeOutcome {
-  return { ok: false, errorType, errorMessage, trace };
 }
 
 function statusOf(port: number, path: string): Promise<number | undefined> {

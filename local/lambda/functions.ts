@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import type { FunctionSpec } from '../template/inventory';
-import type { InvokeMessage, WorkerReply, WorkerSetup } from './protocol';
+import { Invocations, invokeFailure } from './invocations';
+import type { HostReply, WorkerSetup } from './protocol';
 import type { InvokeOutcome, LambdaInvoker } from './types';
 
 /** Receives each line a function writes (Powertools logs are one JSON document per line). */
@@ -18,16 +18,10 @@ export interface LocalFunctionsOptions {
   readonly credentialsFor?: (functionName: string) => { accessKeyId: string; secretAccessKey: string } | undefined;
 }
 
-interface Pending {
-  readonly resolve: (outcome: InvokeOutcome) => void;
-  readonly timer: NodeJS.Timeout;
-}
-
 /** One function's worker thread. */
 class FunctionWorker {
   private readonly worker: Worker;
-  private readonly pending = new Map<number, Pending>();
-  private nextId = 0;
+  private readonly invocations = new Invocations();
   readonly ready: Promise<void>;
   private initError: InvokeOutcome | undefined;
 
@@ -35,13 +29,7 @@ class FunctionWorker {
     readonly spec: FunctionSpec,
     options: LocalFunctionsOptions,
   ) {
-    const setup: WorkerSetup = {
-      entry: spec.entry,
-      handlerExport: spec.handlerExport,
-      functionName: spec.name,
-      functionArn: spec.arn,
-      memoryMb: spec.memoryMb,
-    };
+    const setup: WorkerSetup = { entry: spec.entry, handlerExport: spec.handlerExport, functionArn: spec.arn };
     this.worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), {
       workerData: setup,
       env: {
@@ -57,21 +45,17 @@ class FunctionWorker {
     pipeLines(this.worker.stdout, (line) => options.log(spec.label, line, 'stdout'));
     pipeLines(this.worker.stderr, (line) => options.log(spec.label, line, 'stderr'));
     this.ready = new Promise((resolve) => {
-      this.worker.on('message', (message: WorkerReply) => {
+      this.worker.on('message', (message: HostReply) => {
         if (message.type === 'ready') resolve();
         else if (message.type === 'init-error') {
-          this.initError = {
-            ok: false,
-            errorType: 'Runtime.ImportModuleError',
-            errorMessage: `${message.errorType}: ${message.errorMessage}`,
-            trace: message.trace,
-          };
+          const why = `${message.errorType}: ${message.errorMessage}`;
+          this.initError = invokeFailure('Runtime.ImportModuleError', why, message.trace);
           resolve();
-        } else this.settle(message);
+        } else this.invocations.settle(message);
       });
       this.worker.on('error', (error) => {
-        this.initError = { ok: false, errorType: 'Runtime.ExitError', errorMessage: error.message, trace: [] };
-        this.failAll();
+        this.initError = invokeFailure('Runtime.ExitError', error.message);
+        this.invocations.failAll('the function worker stopped');
         resolve();
       });
     });
@@ -80,57 +64,11 @@ class FunctionWorker {
   async invoke(event: unknown): Promise<InvokeOutcome> {
     await this.ready;
     if (this.initError) return this.initError;
-    const id = ++this.nextId;
-    const timeoutMs = this.spec.timeoutSeconds * 1000;
-    return new Promise<InvokeOutcome>((resolve) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        resolve({
-          ok: false,
-          errorType: 'Sandbox.Timedout',
-          errorMessage: `Task timed out after ${this.spec.timeoutSeconds.toFixed(2)} seconds`,
-          trace: [],
-        });
-      }, timeoutMs);
-      this.pending.set(id, { resolve, timer });
-      const message: InvokeMessage = {
-        type: 'invoke',
-        id,
-        requestId: randomUUID(),
-        event,
-        deadline: Date.now() + timeoutMs,
-      };
-      this.worker.postMessage(message);
-    });
-  }
-
-  private settle(message: Extract<WorkerReply, { id: number }>): void {
-    const pending = this.pending.get(message.id);
-    if (pending === undefined) return;
-    this.pending.delete(message.id);
-    clearTimeout(pending.timer);
-    pending.resolve(
-      message.type === 'result'
-        ? { ok: true, payload: message.payload }
-        : { ok: false, errorType: message.errorType, errorMessage: message.errorMessage, trace: message.trace },
-    );
-  }
-
-  private failAll(): void {
-    for (const [id, pending] of this.pending) {
-      clearTimeout(pending.timer);
-      pending.resolve({
-        ok: false,
-        errorType: 'Runtime.ExitError',
-        errorMessage: 'the function worker stopped',
-        trace: [],
-      });
-      this.pending.delete(id);
-    }
+    return this.invocations.start((message) => this.worker.postMessage(message), event, this.spec.timeoutSeconds, true);
   }
 
   async stop(): Promise<void> {
-    this.failAll();
+    this.invocations.failAll('the function worker stopped');
     await this.worker.terminate();
   }
 }
@@ -159,12 +97,7 @@ export class LocalFunctions implements LambdaInvoker {
   async invoke(functionNameOrArn: string, payload: unknown): Promise<InvokeOutcome> {
     const worker = this.byKey.get(functionNameOrArn) ?? this.byKey.get(unqualified(functionNameOrArn));
     if (worker === undefined) {
-      return {
-        ok: false,
-        errorType: 'ResourceNotFoundException',
-        errorMessage: `Function not found: ${functionNameOrArn}`,
-        trace: [],
-      };
+      return invokeFailure('ResourceNotFoundException', `Function not found: ${functionNameOrArn}`);
     }
     return worker.invoke(payload);
   }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { NOTIFY_ENV } from '../../shared/notify/env';
 import { type NotifyTarget, NotifyTargetSchema } from '../../shared/notify/targets';
-import type { RunningEdge } from '../edge/server';
+import type { EdgeAttachment } from '../edge/server';
 import { secretEnvVar } from '../secretsmanager/env';
 import type { FunctionSpec, LocalInventory } from '../template/inventory';
 
@@ -68,43 +68,54 @@ export class LocalNotifications {
     this.throttled.set(target, count);
   }
 
-  mount(edge: RunningEdge): void {
-    for (const target of this.targets.filter((t) => t.type !== 'sns')) {
-      const kind = target.type as 'slack' | 'teams';
-      edge.route(
-        `${NOTIFY_ROUTE}/${kind}/${target.name}`,
-        async (req, _url, body) => {
-          if (req.method !== 'POST') return { status: 405, body: { message: 'POST a message' } };
-          const left = this.throttled.get(target.name) ?? 0;
-          if (left > 0) {
-            this.throttled.set(target.name, left - 1);
-            return { status: 429, body: { message: 'rate_limited' } };
-          }
-          this.record(kind, target.name, parse(body));
-          return { status: 200, body: { ok: true } };
+  /** The stand-ins of Slack's and Teams' incoming webhooks, Slack's response URLs, SNS, and the record. */
+  edgeAttachments(): EdgeAttachment[] {
+    const webhooks = this.targets
+      .filter((t) => t.type !== 'sns')
+      .map((target): EdgeAttachment => {
+        const kind = target.type as 'slack' | 'teams';
+        return {
+          route: `${NOTIFY_ROUTE}/${kind}/${target.name}`,
+          handler: async (req, _url, body) => {
+            if (req.method !== 'POST') return { status: 405, body: { message: 'POST a message' } };
+            const left = this.throttled.get(target.name) ?? 0;
+            if (left > 0) {
+              this.throttled.set(target.name, left - 1);
+              return { status: 429, body: { message: 'rate_limited' } };
+            }
+            this.record(kind, target.name, parse(body));
+            return { status: 200, body: { ok: true } };
+          },
           // Open as Slack's and Teams' own webhooks are: the functions post to them without the token.
+          access: 'open',
+        };
+      });
+    return [
+      ...webhooks,
+      {
+        route: SLACK_RESPONSE_PATH,
+        handler: async (_req, _url, body) => {
+          this.record('slack-response', 'slack', parse(body));
+          return { status: 200, body: { ok: true } };
         },
-        'open',
-      );
-    }
-    edge.route(
-      SLACK_RESPONSE_PATH,
-      async (_req, _url, body) => {
-        this.record('slack-response', 'slack', parse(body));
-        return { status: 200, body: { ok: true } };
+        access: 'open',
       },
-      'open',
-    );
-    edge.route('/_gantry/notifications', async () => ({ status: 200, body: { notifications: this.records } }));
-    edge.mountRest({
-      name: 'sns',
-      // SNS speaks the AWS query protocol: a form POST to / with Action=Publish.
-      accepts: (req, url) =>
-        req.method === 'POST' &&
-        url.pathname === '/' &&
-        String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded'),
-      handle: (req, res) => this.publish(req, res),
-    });
+      {
+        route: '/_gantry/notifications',
+        handler: async () => ({ status: 200, body: { notifications: this.records } }),
+      },
+      {
+        rest: {
+          name: 'sns',
+          // SNS speaks the AWS query protocol: a form POST to / with Action=Publish.
+          accepts: (req, url) =>
+            req.method === 'POST' &&
+            url.pathname === '/' &&
+            String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded'),
+          handle: (req, res) => this.publish(req, res),
+        },
+      },
+    ];
   }
 
   private record(kind: RecordedNotification['kind'], target: string, body: unknown): void {

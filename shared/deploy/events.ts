@@ -1,4 +1,4 @@
-import { DeploymentStateChangeSchema } from '../../events';
+import type { DeploymentStateChange } from '../../events';
 import { runIdOf } from './appspec';
 import { answerDeployment, type DeployDeps, isEnded } from './outcome';
 import type { DeploymentInfo } from './ports';
@@ -12,10 +12,8 @@ export class DeploymentNotYetRecorded extends Error {
  * What EventBridge delivers from CodeDeploy: the deployment's description names its run (Gantry
  * started it), or the event is ignored (CloudFormation's deployments, rollbacks, other events).
  */
-export async function onStateChangeEvent(deps: DeployDeps, event: unknown): Promise<string> {
-  const parsed = DeploymentStateChangeSchema.safeParse(event);
-  if (!parsed.success) return 'ignored: not a CodeDeploy state-change event';
-  const info = await deps.deploy.getDeployment(parsed.data.detail.deploymentId);
+export async function onStateChangeEvent(deps: DeployDeps, event: DeploymentStateChange): Promise<string> {
+  const info = await deps.deploy.getDeployment(event.detail.deploymentId);
   const runId = runIdOf(info.description);
   if (runId === null) return 'ignored: deployment not started by Gantry';
   return onDeploymentEvent(deps, info, runId);

@@ -5,13 +5,7 @@ import {
 } from '@aws-sdk/client-codedeploy';
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import * as z from 'zod';
-
-/** What CodeDeploy hands a lifecycle hook function. */
-export const HookEventSchema = z.object({
-  DeploymentId: z.string().min(1),
-  LifecycleEventHookExecutionId: z.string().min(1),
-});
-export type HookEvent = z.infer<typeof HookEventSchema>;
+import type { LifecycleHookEvent } from '../../events';
 
 const LambdaAppSpecSchema = z.object({
   Resources: z
@@ -47,7 +41,7 @@ export interface HookResult {
  */
 export async function runTrafficHook(
   clients: { codeDeploy: CodeDeployClient; lambda: LambdaClient },
-  event: HookEvent,
+  event: LifecycleHookEvent,
 ): Promise<HookResult> {
   const result = await check(clients, event.DeploymentId).catch(
     (error: unknown): HookResult => ({

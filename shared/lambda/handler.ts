@@ -4,6 +4,7 @@ import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
+import type * as z from 'zod';
 import { DIMENSION, type InvocationOutcome, METRIC, type Observability } from '../observability';
 
 /** What the handler learned about the invocation that labels its metrics. */
@@ -72,4 +73,10 @@ function errorSummary(error: unknown): { name: string; message: string } {
   return error instanceof Error
     ? { name: error.name, message: error.message }
     : { name: 'Error', message: String(error) };
+}
+
+/** The first issue, as `invalid event at a.b: message`: enough to find the bug, never the event's content. */
+export function invalidMessage(error: z.ZodError, what = 'event'): string {
+  const issue = error.issues[0];
+  return `invalid ${what} at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`;
 }

@@ -7,6 +7,8 @@ export interface RunKeys {
   readonly runId?: string;
   /** The pipeline's name from the config. */
   readonly pipeline?: string;
+  /** What ties an invocation to its cause when no delivery does: the EventBridge event's or the HTTP request's id. */
+  readonly correlationId?: string;
 }
 
 /** Every step after ResolvePlan: the plan it wrote. */
@@ -38,4 +40,30 @@ export function runKeysOf(input: unknown): RunKeys {
   if ('rollback' in start) return { runId: start.rollback.runId, pipeline: pipeline.name };
   if ('retry' in start) return { runId: start.retry.runId, pipeline: pipeline.name };
   return { deliveryId: start.source.deliveryId, runId: execution.name, pipeline: pipeline.name };
+}
+
+/** An EventBridge event: its id, and the run its detail names (Gantry's run events carry `runId`). */
+const BusEventSchema = z.object({
+  id: z.string(),
+  detail: z.object({ runId: z.string().optional(), deliveryId: z.string().optional() }).optional(),
+});
+
+/** The keys of an EventBridge event: its id as correlation id, and the run (and delivery) its detail names. */
+export function busEventKeysOf(event: unknown): RunKeys {
+  const parsed = BusEventSchema.safeParse(event);
+  if (!parsed.success) return {};
+  const { id, detail } = parsed.data;
+  return { correlationId: id, ...definedOnly({ runId: detail?.runId, deliveryId: detail?.deliveryId }) };
+}
+
+/** The keys of an API Gateway request: API Gateway's request id as correlation id, and the run its path names. */
+export function httpKeysOf(request: {
+  readonly requestContext?: { readonly requestId?: string } | undefined;
+  readonly pathParameters?: Readonly<Record<string, string | undefined>> | null | undefined;
+}): RunKeys {
+  return definedOnly({ correlationId: request.requestContext?.requestId, runId: request.pathParameters?.runId });
+}
+
+function definedOnly(keys: Record<string, string | undefined>): RunKeys {
+  return Object.fromEntries(Object.entries(keys).filter(([, v]) => v !== undefined && v !== ''));
 }

@@ -1,6 +1,6 @@
 import type * as z from 'zod';
 import type { Observability } from '../observability';
-import { observedHandler } from './handler';
+import { invalidMessage, observedHandler } from './handler';
 import { runKeysOf } from './run-keys';
 
 /** A state's input that does not match its schema: a bug in the definition, never retried. */
@@ -24,8 +24,7 @@ export function stepHandler<S extends z.ZodType, R>(
   return observedHandler<unknown, R>(o11y, async (event, labels) => {
     const parsed = schema.safeParse(event);
     if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const message = `invalid step input at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`;
+      const message = invalidMessage(parsed.error, 'step input');
       await onInvalid?.(event, message);
       throw new StepInputError(message);
     }

@@ -1,5 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { type NotificationDetail, parseNotification } from '../../events';
+import type { NotificationDetail } from '../../events';
 import { NotificationDeferred } from './errors';
 import { render } from './messages';
 import { type NotificationLedger, type RateLimiter, SendError, type Sender } from './ports';
@@ -32,13 +32,12 @@ export interface NotifyOutcome {
 }
 
 /**
- * One bus event → one message per target whose filter takes it, each at most once however often
+ * One bus event (parsed by the handler) → one message per target whose filter takes it, each at most once however often
  * the event comes (redelivered, or published again by a retried step). A target that could not
  * take the message now (over its rate, unreachable) makes the invocation fail once the others are
  * done, so the event is retried; the targets already sent to answer `duplicate` on the retry.
  */
-export async function notify(deps: NotifyDeps, envelope: unknown): Promise<NotifyOutcome> {
-  const event = parseNotification(envelope);
+export async function notify(deps: NotifyDeps, event: NotificationDetail): Promise<NotifyOutcome> {
   const targets = deps.targets.filter((t) => wants(t, event));
   const results = await Promise.allSettled(targets.map((t) => deliverOnce(deps, t, event)));
   const deliveries: Record<string, DeliveryOutcome> = {};

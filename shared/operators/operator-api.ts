@@ -1,5 +1,6 @@
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyResult } from 'aws-lambda';
 import * as z from 'zod';
+import type { ApiGatewayRequest } from '../../events';
 import { DecisionError, decide } from '../pipelines/approval';
 import { OIDC_PRINCIPAL_PREFIX } from '../pipelines/principals';
 import { publicRun, RUN_STATUSES, type RunRecord } from '../runs/model';
@@ -27,7 +28,7 @@ const RollbackBodySchema = z
  */
 export async function answerOperatorRequest(
   deps: OperatorDeps,
-  event: APIGatewayProxyEvent,
+  event: ApiGatewayRequest,
   callers: CallerVerifier,
 ): Promise<APIGatewayProxyResult> {
   const claimed = event.requestContext?.identity?.userArn ?? undefined;
@@ -116,11 +117,7 @@ const RunQuerySchema = z.object({
  * GET /runs (the CLI's filters) and GET /runs/{runId}: runs as `publicRun` shows them, without
  * the task tokens that resume their waiting steps, so operators need no read of the runs table.
  */
-async function readRuns(
-  deps: OperatorDeps,
-  event: APIGatewayProxyEvent,
-  runId: string,
-): Promise<APIGatewayProxyResult> {
+async function readRuns(deps: OperatorDeps, event: ApiGatewayRequest, runId: string): Promise<APIGatewayProxyResult> {
   if (event.resource === '/runs/{runId}') {
     const run = await deps.runs.get(runId);
     return run
@@ -147,7 +144,7 @@ async function readRuns(
 
 /** The caller as STS names them from the request's proof; the authorizer's principal, if any, must be the same. */
 async function identify(
-  event: APIGatewayProxyEvent,
+  event: ApiGatewayRequest,
   callers: CallerVerifier,
   claimed: string | undefined,
 ): Promise<CallerIdentity> {
@@ -163,24 +160,24 @@ async function identify(
 }
 
 /** The request's path relative to the stage, rebuilt from the route and its (decoded) parameters. */
-function pathOf(event: APIGatewayProxyEvent): string {
+function pathOf(event: ApiGatewayRequest): string {
   return (event.resource ?? '').replace(/\{([^}+]+)\+?\}/g, (_, name: string) =>
     encodeURIComponent(event.pathParameters?.[name] ?? ''),
   );
 }
 
-function headerOf(event: APIGatewayProxyEvent, name: string): string | undefined {
+function headerOf(event: ApiGatewayRequest, name: string): string | undefined {
   for (const [key, value] of Object.entries(event.headers ?? {})) if (key.toLowerCase() === name) return value;
   return undefined;
 }
 
-function bodyText(event: APIGatewayProxyEvent): string {
+function bodyText(event: ApiGatewayRequest): string {
   return event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
 }
 
 interface OperatorCall {
   readonly deps: OperatorDeps;
-  readonly event: APIGatewayProxyEvent;
+  readonly event: ApiGatewayRequest;
   readonly principal: string;
   readonly runId: string;
 }
@@ -260,7 +257,7 @@ async function recordOn(
   });
 }
 
-function parseBody<S extends z.ZodType>(event: APIGatewayProxyEvent, schema: S): z.infer<S> | undefined {
+function parseBody<S extends z.ZodType>(event: ApiGatewayRequest, schema: S): z.infer<S> | undefined {
   try {
     const parsed = schema.safeParse(JSON.parse(bodyText(event)));
     return parsed.success ? parsed.data : undefined;

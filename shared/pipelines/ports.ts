@@ -8,7 +8,8 @@ import type { MergedPullRequest } from '../history/pulls';
 import type { RangeCommit } from '../history/types';
 import type { RunStore } from '../runs/store';
 import type { SecretSource } from '../secrets/secrets';
-import type { CommitStatusRequest, StatusPort } from '../status/port';
+import type { StatusPort } from '../status/port';
+import type { CommitStatusRequest } from '../status/types';
 
 /** The generic AWS ports live with their adapters in shared/aws; the pipeline's steps name them here. */
 export type { DeploymentStopper } from '../aws/codedeploy';

@@ -16,13 +16,8 @@ export async function postStatus(
 ): Promise<void> {
   try {
     await deps.statuses.report({
-      provider: plan.status.provider,
-      connection: plan.status.connection,
-      secretId: plan.status.secretId,
-      repository: plan.status.repository,
-      commit: plan.status.commit,
+      ...plan.status,
       state,
-      context: plan.status.context,
       description,
       targetUrl: executionConsoleUrl(plan.executionArn),
     });

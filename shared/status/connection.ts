@@ -1,8 +1,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { Provider } from '../../events';
 import type { SecretSource } from '../secrets/secrets';
-import type { CommitStatusRequest, StatusApis, StatusPort } from './port';
-import type { CommitStatusReporter } from './types';
+import type { StatusApis, StatusPort } from './port';
+import type { HttpCommitStatusReporter } from './reporter';
+import type { CommitStatusRequest } from './types';
 
 /**
  * Commit statuses through the connection: its API URL from the function's configuration, its
@@ -11,7 +11,7 @@ import type { CommitStatusReporter } from './types';
  */
 export class ConnectionStatusPort implements StatusPort {
   constructor(
-    private readonly reporter: CommitStatusReporter,
+    private readonly reporter: Pick<HttpCommitStatusReporter, 'report'>,
     private readonly secrets: SecretSource,
     private readonly apis: StatusApis,
     private readonly logger: Pick<Logger, 'info' | 'warn'>,
@@ -24,16 +24,11 @@ export class ConnectionStatusPort implements StatusPort {
       return;
     }
     const secret = await this.secrets.connectionSecrets(request.secretId);
+    const { apiToken } = secret.current;
     const outcome = await this.reporter.report({
-      provider: request.provider as Provider,
+      ...request,
       apiUrl: api.apiUrl,
-      ...(secret.current.apiToken ? { token: secret.current.apiToken } : {}),
-      repository: request.repository,
-      commit: request.commit,
-      state: request.state,
-      context: request.context,
-      description: request.description,
-      ...(request.targetUrl ? { targetUrl: request.targetUrl } : {}),
+      ...(apiToken ? { token: apiToken } : {}),
     });
     const log = outcome.outcome === 'failed' ? this.logger.warn.bind(this.logger) : this.logger.info.bind(this.logger);
     log('commit status', { commit: request.commit, state: request.state, ...outcome });

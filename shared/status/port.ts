@@ -1,24 +1,15 @@
 import * as z from 'zod';
+import type { CommitStatusRequest } from './types';
 
 /** Each connection's status API: which provider it speaks and where (the function's configuration). */
 export const StatusApisSchema = z.record(z.string(), z.object({ provider: z.string(), apiUrl: z.string() }));
 export type StatusApis = z.infer<typeof StatusApisSchema>;
 
-/** A commit status as the provider shows it next to the commit. */
-export interface CommitStatusRequest {
-  readonly provider: string;
-  /** The connection whose API URL and token are used. */
-  readonly connection: string;
-  readonly secretId: string;
-  readonly repository: string;
-  readonly commit: string;
-  readonly state: 'pending' | 'success' | 'failure' | 'error';
-  readonly context: string;
-  readonly description: string;
-  readonly targetUrl?: string;
-}
-
-/** Port: posts commit statuses; never fails a run because a provider did not answer. */
+/**
+ * Port: reports a run's commit status back to its Git provider. The only status port: its
+ * adapter (`ConnectionStatusPort`) resolves the connection and sends over HTTP. Never fails a
+ * run because a provider did not answer; rejects only for a status no provider could accept.
+ */
 export interface StatusPort {
   report(status: CommitStatusRequest): Promise<void>;
 }

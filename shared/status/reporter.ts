@@ -5,7 +5,7 @@ import { fetchHttpClient, type HttpClient } from './http';
 import { prepareStatus } from './prepare';
 import { STATUS_APIS } from './providers';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry';
-import type { CommitStatus, CommitStatusReporter, ReportOutcome } from './types';
+import type { CommitStatus, ReportOutcome } from './types';
 
 /** Everything is injectable so tests run without a network or a clock; the defaults suit a Lambda step. */
 export interface HttpCommitStatusReporterOptions {
@@ -52,13 +52,14 @@ export function deliveryOf(options: HttpCommitStatusReporterOptions): Delivery {
 }
 
 /**
- * The `CommitStatusReporter` for every provider, over HTTP: validates the status, picks the
+ * Sends a commit status, its connection resolved, to any provider over HTTP (what
+ * `ConnectionStatusPort` sends through, not a port of its own): validates the status, picks the
  * provider's API, and delivers with a timeout and bounded retries. A status without a token
  * is skipped (the connection only verifies webhooks), as is one Bitbucket would refuse for
  * want of a link; both are still validated first, so a malformed status is caught in local
  * runs without tokens too. Never logs.
  */
-export class HttpCommitStatusReporter implements CommitStatusReporter {
+export class HttpCommitStatusReporter {
   private readonly delivery: Delivery;
 
   constructor(options: HttpCommitStatusReporterOptions = {}) {

@@ -1,31 +1,32 @@
-import type { Provider } from '../../events';
+import type { Provider, RunPlan } from '../../events';
 
 /** The states Gantry reports, in GitHub's words; each adapter maps them to its provider's. */
 export const COMMIT_STATES = ['pending', 'success', 'failure', 'error'] as const;
 /** A commit status state in Gantry's vocabulary. */
 export type CommitState = (typeof COMMIT_STATES)[number];
 
-/**
- * One commit status to report: what a pipeline says about a commit, and where and how to say it.
- * `apiUrl` is resolved by the caller (config default or the connection's own); `token` comes from
- * the connection secret and is absent when the connection has no `apiToken`.
- */
-export interface CommitStatus {
-  readonly provider: Provider;
-  /** API base URL, e.g. `https://api.github.com`; see `DEFAULT_API_URLS`. */
-  readonly apiUrl: string;
-  readonly token?: string;
-  /** `SourceEvent.repository.fullName`: owner/name, group/sub/project, PROJECTKEY/slug, project/repository. */
-  readonly repository: string;
-  /** The full commit SHA. */
-  readonly commit: string;
+/** Where a run's commit statuses go, as ResolvePlan wrote it in the run's plan. */
+export type StatusTarget = RunPlan['status'];
+
+/** A commit status for a run: its target and what to say. What `StatusPort` reports. */
+export interface CommitStatusRequest extends StatusTarget {
   readonly state: CommitState;
-  /** Tells Gantry's statuses apart from other systems' (and pipelines from each other), e.g. `gantry/sample-service`. */
-  readonly context: string;
   /** Shown next to the status; truncated to `MAX_DESCRIPTION_LENGTH` with an ellipsis. */
   readonly description: string;
   /** Where the status links to (the run's page). Bitbucket requires one. */
   readonly targetUrl?: string;
+}
+
+/**
+ * A commit status with its connection resolved, as `HttpCommitStatusReporter` sends it:
+ * `apiUrl` from the connection's configuration (config default or its own), `token` from the
+ * connection secret (absent when the connection has no `apiToken`). `provider` is checked
+ * against the providers Gantry knows when the status is prepared.
+ */
+export interface CommitStatus extends Omit<CommitStatusRequest, 'connection' | 'secretId'> {
+  /** API base URL, e.g. `https://api.github.com`; see `DEFAULT_API_URLS`. */
+  readonly apiUrl: string;
+  readonly token?: string;
 }
 
 /** Why a status was not sent at all. */
@@ -60,12 +61,3 @@ export interface FailedOutcome {
 
 /** What became of one report. A commit status must not fail a pipeline run, so failures are values. */
 export type ReportOutcome = DeliveredOutcome | SkippedOutcome | FailedOutcome;
-
-/**
- * Port: reports commit status back to the Git provider. Resolves for every provider answer,
- * timeout and network error; rejects only with `CommitStatusError` for a status that no
- * provider could accept (a programming or configuration error).
- */
-export interface CommitStatusReporter {
-  report(status: CommitStatus): Promise<ReportOutcome>;
-}

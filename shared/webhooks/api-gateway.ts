@@ -1,4 +1,5 @@
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyResult } from 'aws-lambda';
+import type { ApiGatewayRequest } from '../../events';
 import { WebhookError } from './errors';
 import { type IncomingDelivery, type Receipt, type ReceiverDeps, receiveDelivery } from './receive';
 import { normalizeHeaders } from './request';
@@ -7,7 +8,7 @@ import { normalizeHeaders } from './request';
  * The delivery inside an API Gateway (REST, proxy) event. The API treats every media type as
  * binary, so the body arrives base64-encoded and the signed bytes are exactly what was sent.
  */
-export function deliveryFromApiGateway(event: APIGatewayProxyEvent): IncomingDelivery {
+export function deliveryFromApiGateway(event: ApiGatewayRequest): IncomingDelivery {
   const raw = event.body ?? '';
   return {
     providerSegment: event.pathParameters?.provider ?? '',
@@ -25,7 +26,7 @@ export type HttpOutcome =
 /** Receives the delivery in an API Gateway event and answers it; never throws. */
 export async function answerApiGatewayDelivery(
   deps: ReceiverDeps,
-  event: APIGatewayProxyEvent,
+  event: ApiGatewayRequest,
 ): Promise<{ readonly response: APIGatewayProxyResult; readonly outcome: HttpOutcome }> {
   try {
     const receipt = await receiveDelivery(deps, deliveryFromApiGateway(event));

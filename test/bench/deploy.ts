@@ -128,7 +128,6 @@ export async function benchDeploy(options: DeployBenchOptions): Promise<string> 
     );
     const started = await startDeployer({
       inventory,
-      edge,
       s3,
       functions: {
         invoke: async () => ({ ok: false, errorType: 'ResourceNotFoundException', errorMessage: 'none', trace: [] }),
@@ -143,6 +142,7 @@ export async function benchDeploy(options: DeployBenchOptions): Promise<string> 
       log: () => undefined,
       publish: () => undefined,
     });
+    edge.attach(...started.edgeAttachments);
     deployer = started;
     const stable = `${started.endpoints[0]?.url}/hello`;
     const { store } = started.services;

@@ -11,14 +11,8 @@ import { PROVENANCE_ENV } from '../../../shared/provenance/env';
 import { SOURCE_ENV } from '../../../shared/source/env';
 import type { ConnectionSecrets } from '../connection-secrets';
 import { GantryFunction } from '../gantry-function';
-import {
-  artifactsBucketArn,
-  artifactsBucketName,
-  DELIVERIES_TABLE_NAME,
-  RUNS_TABLE_NAME,
-  runsTableArns,
-  tableArn,
-} from '../names';
+import { artifactsBucketArn, artifactsBucketName, DELIVERIES_TABLE_NAME, RUNS_TABLE_NAME, tableArn } from '../names';
+import { RunsTable } from '../runs-table';
 import { pipelineArns } from './names';
 
 /** How often the sweep reconciles active runs with their executions. */
@@ -107,17 +101,11 @@ export class PipelineSteps extends Construct {
 
   private grant(props: PipelineStepsProps): void {
     const arns = pipelineArns(this);
-    const runs = new PolicyStatement({
-      actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
-      resources: runsTableArns(this),
-    });
     // FetchSource holds provider tokens, talks to the internet and parses archives: it only reads
     // its run (to check the execution owns it), and may never change one.
     const { fetchSource: reader, ...writers } = this.functions;
-    for (const step of Object.values(writers)) step.function.addToRolePolicy(runs);
-    reader.function.addToRolePolicy(
-      new PolicyStatement({ actions: ['dynamodb:GetItem'], resources: runsTableArns(this) }),
-    );
+    for (const step of Object.values(writers)) RunsTable.grantReadWriteRuns(step.function);
+    RunsTable.grant(reader.function, ['dynamodb:GetItem']);
     const {
       resolvePlan,
       waitTurn,

@@ -7,7 +7,6 @@ import {
   LambdaDeploymentConfig,
   LambdaDeploymentGroup,
 } from 'aws-cdk-lib/aws-codedeploy';
-import { Grant } from 'aws-cdk-lib/aws-iam';
 import {
   Alias,
   Architecture,
@@ -22,6 +21,7 @@ import { Construct } from 'constructs';
 import type { DeployTarget } from '../../../events';
 import { PROJECT_ROOT } from '../../paths';
 import type { GantryFunction } from '../gantry-function';
+import type { TrafficHook } from './traffic-hook';
 
 /** Template metadata key naming a deploy target's service folder; local mode runs its versions from there. */
 export const SERVICE_METADATA_KEY = 'gantry:service';
@@ -33,7 +33,7 @@ export interface SampleLambdaTargetProps {
   readonly target: DeployTarget;
   readonly application: LambdaApplication;
   /** Gantry's pre- and post-traffic hook: CodeDeploy invokes it, it calls the new version. */
-  readonly hook: GantryFunction;
+  readonly hook: TrafficHook;
   /** p99 duration (ms) over which the latency alarm fires. @default 1000 */
   readonly latencyThresholdMs?: number;
   /** Error rate (%) over which the error-rate alarm fires. @default 5 */
@@ -89,16 +89,7 @@ export class SampleLambdaTarget extends Construct {
       alarms: this.alarms,
       autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
     });
-    // AppSpec hooks: CodeDeploy invokes the hook with the group's role; the hook calls the new version.
-    props.hook.function.grantInvoke(this.group.role);
-    this.function.grantInvoke(props.hook.function);
-    this.group.grantPutLifecycleEventHookExecutionStatus(props.hook.function);
-    // The hook reads the deployment (GetDeployment) to find the version it checks: local IAM found it missing.
-    Grant.addToPrincipal({
-      grantee: props.hook.function,
-      actions: ['codedeploy:GetDeployment'],
-      resourceArns: [this.group.deploymentGroupArn],
-    });
+    props.hook.grantHookOf(this.group, this.function);
     acknowledgeGrants(this, props.hook);
   }
 

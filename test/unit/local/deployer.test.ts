@@ -154,10 +154,9 @@ describe('the local deployer behind Lambda and CodeDeploy', () => {
   };
 
   let inventory: ReturnType<typeof inventoryOf>;
-  const start = (on: RunningEdge) =>
-    startDeployer({
+  const start = async (on: RunningEdge) => {
+    const started = await startDeployer({
       inventory,
-      edge: on,
       s3,
       functions: hookFunctions,
       dataDir,
@@ -172,6 +171,9 @@ describe('the local deployer behind Lambda and CodeDeploy', () => {
       log: (fn, line) => void logs.push(`${fn} ${line}`),
       publish: (event) => void events.push(event),
     });
+    on.attach(...started.edgeAttachments);
+    return started;
+  };
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'gantry-deployer-'));

@@ -42,10 +42,12 @@ describe('UpdateFunctionCode with S3ObjectVersion on the local Lambda API', () =
     edge = await startEdge({ port: 0 });
     const store = new S3Store({ buckets: [BUCKET], versionedBuckets: [BUCKET], dataDir: join(dataDir, 's3') });
     const s3Endpoint = createS3Endpoint(store, { region: 'eu-west-1' });
-    edge.fallback((req, res, url) => {
-      if (!s3Endpoint.accepts(req, url)) return false;
-      void s3Endpoint.handle(req, res, url);
-      return true;
+    edge.attach({
+      fallback: (req, res, url) => {
+        if (!s3Endpoint.accepts(req, url)) return false;
+        void s3Endpoint.handle(req, res, url);
+        return true;
+      },
     });
     services = await LocalServices.start({
       services: inventory.services,
@@ -56,7 +58,7 @@ describe('UpdateFunctionCode with S3ObjectVersion on the local Lambda API', () =
       metrics: new RequestMetrics(),
       log: () => undefined,
     });
-    edge.mountRest(lambdaApi({ services, s3: store, accountId: ACCOUNT }));
+    edge.attach({ rest: lambdaApi({ services, s3: store, accountId: ACCOUNT }) });
     lambda = new LambdaClient(localClientConfig(edge.endpoint));
     s3 = new S3Client(localClientConfig(edge.endpoint));
   });

@@ -1,5 +1,6 @@
+import { NotificationInputSchema } from '../../../events';
 import { NotificationDeferred } from '../../../shared/notify/errors';
-import { notify } from '../../../shared/notify/notify';
+import { type NotifyDeps, notify as notifyEvent } from '../../../shared/notify/notify';
 import { SendError } from '../../../shared/notify/ports';
 import { busEvent, notifyFakes, RUN, SLACK } from './fakes';
 
@@ -13,6 +14,10 @@ const failed = (id?: string) =>
     },
     id,
   );
+
+/** The bus event as the notifier's handler reads it (NotificationInputSchema), then the use case. */
+const notify = async (deps: NotifyDeps, envelope: unknown) =>
+  notifyEvent(deps, NotificationInputSchema.parse(envelope));
 
 describe('notify', () => {
   it('sends one message when the same bus event is delivered twice', async () => {

@@ -33,7 +33,7 @@ beforeAll(async () => {
   identity.register(alice.accessKeyId, alice.secretAccessKey, { kind: 'user', arn: ALICE });
   identity.register(mallory.accessKeyId, mallory.secretAccessKey, { kind: 'user', arn: MALLORY });
   edge = await startEdge({ port: 0, identity, services: [] });
-  edge.mountRest(stsService());
+  edge.attach({ rest: stsService() });
   callers = new StsCallerVerifier(edge.endpoint);
 });
 afterAll(() => edge.close());

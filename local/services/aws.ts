@@ -1,0 +1,463 @@
+// The local runtime's AWS stand-ins, one service each: how it starts, what it attaches to the edge, how it stops.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import type { Provider } from '../../events';
+import { PIPELINE_ENV } from '../../shared/pipelines/env';
+import { BuildSyncError, LocalCodeBuild } from '../codebuild';
+import { DYNALITE_SECRET_HEADER, type RunningDynalite, startDynalite } from '../dynamodb/dynalite';
+import { AwsServiceError } from '../edge/aws-json';
+import type { IdentityRegistry } from '../edge/identity';
+import { stsService as stsRestService } from '../edge/sts';
+import { LocalBus, type TargetInvoker } from '../eventbridge/bus';
+import { eventBridgeService as eventBusApi } from '../eventbridge/service';
+import { type FakeProviders, fakeApiUrl } from '../fakeprovider';
+import { arnLookups, LocalIam, templateIam } from '../iam';
+import { KmsService } from '../kms/service';
+import { LocalFunctions, type LogSink } from '../lambda/functions';
+import { lambdaReadApi } from '../lambda-api/read';
+import { cloudWatchLogsService } from '../logs/service';
+import type { LocalNotifications } from '../notifications/fake';
+import { createS3Endpoint, S3Store } from '../s3';
+import { SecretsManagerService } from '../secretsmanager';
+import { SqsService } from '../sqs';
+import { createStepFunctions, type StepFunctionsEmulator, TaskFailure } from '../stepfunctions';
+import type { FunctionSpec, LocalInventory } from '../template/inventory';
+import type { TemplateResolver } from '../template/resolver';
+import { LOCAL_ACCOUNT_ID, runtimeEnvironment, type ServiceContext } from './context';
+import type { LocalService } from './registry';
+
+/** Local IAM: every role's credentials, and every call signed with them authorized at the edge. */
+export function iamService(
+  ctx: ServiceContext,
+  resolver: TemplateResolver,
+  identity: IdentityRegistry,
+): LocalService<LocalIam> {
+  return {
+    name: 'iam',
+    start: () => {
+      const iam = localIam(resolver, ctx.inventory, ctx.dataDir, ctx.options.log);
+      iam.register(identity);
+      ctx.edge.authorizeWith((principal, call, res) => iam.authorize(principal, call, res));
+      return iam;
+    },
+    stop: (iam) => iam.flush(),
+  };
+}
+
+/**
+ * DynamoDB: dynalite, persisted under the data folder, with the template's tables. dynalite checks
+ * no signature: it answers only callers holding this session's secret (the edge, after
+ * authenticating and authorizing the call), never another user on its port.
+ */
+export function dynamoDbService(ctx: ServiceContext): LocalService<RunningDynalite & { readonly secret: string }> {
+  return {
+    name: 'dynamodb',
+    start: async () => {
+      const secret = randomBytes(24).toString('base64url');
+      const dynamo = await startDynalite({ path: join(ctx.dataDir, 'dynamodb'), secret });
+      try {
+        await createTables(dynamo, ctx.inventory, ctx.region, secret);
+      } catch (error) {
+        await dynamo.close();
+        throw error;
+      }
+      return Object.assign(dynamo, { secret });
+    },
+    edgeAttachments: (dynamo) => [{ dynamoDb: dynamo.endpoint, headers: { [DYNALITE_SECRET_HEADER]: dynamo.secret } }],
+    stop: (dynamo) => dynamo.close(),
+  };
+}
+
+/** Secrets Manager: webhook secrets point at the recording fake, unless a GANTRY_SECRET_* variable says otherwise. */
+export function secretsManagerService(
+  ctx: ServiceContext,
+  notifications: LocalNotifications,
+): LocalService<SecretsManagerService> {
+  return {
+    name: 'secretsmanager',
+    start: () =>
+      new SecretsManagerService({
+        secrets: withDemoApiTokens(ctx.inventory.secrets),
+        file: join(ctx.dataDir, 'secrets.json'),
+        region: ctx.region,
+        accountId: LOCAL_ACCOUNT_ID,
+        env: { ...notifications.secretOverrides(), ...(ctx.options.env ?? process.env) },
+      }),
+    edgeAttachments: (secrets) => [{ json: secrets }],
+  };
+}
+
+export function kmsService(ctx: ServiceContext): LocalService<KmsService> {
+  return {
+    name: 'kms',
+    start: () =>
+      new KmsService({
+        keys: ctx.inventory.keys,
+        dir: join(ctx.dataDir, 'kms'),
+        region: ctx.region,
+        accountId: LOCAL_ACCOUNT_ID,
+      }),
+    edgeAttachments: (kms) => [{ json: kms }],
+  };
+}
+
+/** S3: the template's buckets on disk, served as the edge's fallback (its REST API has no X-Amz-Target). */
+export function s3Service(ctx: ServiceContext): LocalService<S3Store> {
+  return {
+    name: 's3',
+    start: () =>
+      new S3Store({
+        buckets: ctx.inventory.buckets,
+        lockedBuckets: ctx.inventory.lockedBuckets,
+        versionedBuckets: ctx.inventory.versionedBuckets,
+        dataDir: join(ctx.dataDir, 's3'),
+      }),
+    edgeAttachments: (s3) => {
+      const endpoint = createS3Endpoint(s3, { region: ctx.region });
+      return [
+        {
+          fallback: (req, res, url) => {
+            if (!endpoint.accepts(req, url)) return false;
+            void endpoint.handle(req, res, url);
+            return true;
+          },
+        },
+      ];
+    },
+  };
+}
+
+/** CodeBuild: the local build runner, and its logs through CloudWatch Logs. */
+export function codeBuildService(
+  ctx: ServiceContext,
+  deps: { s3: S3Store; secrets: SecretsManagerService; iam: LocalIam },
+): LocalService<LocalCodeBuild> {
+  return {
+    name: 'codebuild',
+    start: () =>
+      new LocalCodeBuild({
+        projects: ctx.inventory.projects,
+        dataDir: join(ctx.dataDir, 'codebuild'),
+        region: ctx.region,
+        accountId: LOCAL_ACCOUNT_ID,
+        s3: deps.s3,
+        secrets: async (secretId) => {
+          const out = (await deps.secrets.handle('GetSecretValue', { SecretId: secretId })) as {
+            SecretString?: string;
+          };
+          return out.SecretString ?? '';
+        },
+        edgeEndpoint: ctx.edge.endpoint,
+        credentialsFor: (project) => deps.iam.forProject(project),
+        ...(ctx.options.buildLog ? { log: ctx.options.buildLog } : {}),
+      }),
+    edgeAttachments: (codeBuild) => [
+      { json: codeBuild },
+      {
+        json: cloudWatchLogsService(
+          (group, stream) => buildLogLines(codeBuild, group, stream),
+          buildLogCatalog(codeBuild),
+        ),
+      },
+    ],
+    stop: (codeBuild) => codeBuild.close(),
+  };
+}
+
+export function sqsService(ctx: ServiceContext): LocalService<SqsService> {
+  return {
+    name: 'sqs',
+    start: () =>
+      new SqsService({
+        queues: ctx.inventory.queues,
+        dataDir: join(ctx.dataDir, 'sqs'),
+        region: ctx.region,
+        accountId: LOCAL_ACCOUNT_ID,
+        endpoint: ctx.edge.endpoint,
+      }),
+    edgeAttachments: (sqs) => [{ json: sqs }],
+    stop: (sqs) => sqs.close(),
+  };
+}
+
+/** The control plane's functions, each in a worker thread, and Lambda's read API (ListFunctions, GetFunction). */
+export function functionsService(
+  ctx: ServiceContext,
+  deps: { notifications: LocalNotifications; providers: FakeProviders; iam: LocalIam },
+): LocalService<LocalFunctions> {
+  const { inventory } = ctx;
+  return {
+    name: 'lambda',
+    start: () =>
+      new LocalFunctions({
+        functions: inventory.functions.map((f) =>
+          deps.notifications.withLocalEnv(withLocalStatusApis(f, deps.providers.url)),
+        ),
+        runtimeEnvironment: runtimeEnvironment(ctx.edge.endpoint, ctx.region, ctx.internal),
+        credentialsFor: (name) => deps.iam.forFunction(name),
+        log: ctx.options.log ?? (() => undefined),
+      }),
+    edgeAttachments: () => [
+      {
+        rest: lambdaReadApi({
+          functions: inventory.functions,
+          services: inventory.services,
+          accountId: LOCAL_ACCOUNT_ID,
+        }),
+      },
+    ],
+    stop: (functions) => functions.stop(),
+  };
+}
+
+/** STS's GetCallerIdentity: how the operator API's function learns who signed a caller proof. */
+export function stsService(): LocalService<void> {
+  return { name: 'sts', start: () => undefined, edgeAttachments: () => [{ rest: stsRestService() }] };
+}
+
+/** The state machines on aws-local-stepfunctions, their Lambda tasks bound to the local functions. */
+export function stepFunctionsService(
+  ctx: ServiceContext,
+  deps: { functions: LocalFunctions; codeBuild: LocalCodeBuild },
+): LocalService<StepFunctionsEmulator> {
+  return {
+    name: 'stepfunctions',
+    start: async () => {
+      let sfn: StepFunctionsEmulator | undefined;
+      sfn = await createStepFunctions({
+        stateMachines: ctx.inventory.stateMachines,
+        lambda: deps.functions,
+        dataDir: join(ctx.dataDir, 'stepfunctions'),
+        region: ctx.region,
+        accountId: LOCAL_ACCOUNT_ID,
+        timeScale: ctx.timeScale,
+        integrations: {
+          'arn:aws:states:::states:startExecution': async (parameters) => startNamedExecution(sfn, parameters),
+          'arn:aws:states:::codebuild:startBuild.sync': (parameters, c) =>
+            syncBuild(deps.codeBuild, parameters, c.signal),
+        },
+      });
+      return sfn;
+    },
+    edgeAttachments: (sfn) => [{ json: sfn.service }],
+    stop: (sfn) => sfn.close(),
+  };
+}
+
+/** The event buses and their rules, replaying what a previous run accepted; PutEvents tasks publish to them. */
+export function eventBridgeService(
+  ctx: ServiceContext,
+  deps: { functions: LocalFunctions; sqs: SqsService; stepFunctions: StepFunctionsEmulator },
+): LocalService<{ readonly bus: LocalBus; readonly replayed: number }> {
+  return {
+    name: 'eventbridge',
+    start: () => {
+      const started = LocalBus.start({
+        buses: ctx.inventory.buses,
+        rules: ctx.inventory.rules,
+        dataDir: join(ctx.dataDir, 'eventbridge'),
+        region: ctx.region,
+        accountId: LOCAL_ACCOUNT_ID,
+        invokeTarget: targetInvoker(deps),
+        ...(ctx.options.onBusRecord ? { onRecord: ctx.options.onBusRecord } : {}),
+      });
+      deps.stepFunctions.registerIntegration('arn:aws:states:::events:putEvents', async (parameters) =>
+        putEventsTask(started.bus, parameters),
+      );
+      return started;
+    },
+    edgeAttachments: ({ bus }) => [{ json: eventBusApi(bus) }],
+    stop: ({ bus }) => bus.close(),
+  };
+}
+
+async function createTables(
+  dynamo: RunningDynalite,
+  inventory: LocalInventory,
+  region: string,
+  secret: string,
+): Promise<void> {
+  const client = new DynamoDBClient({
+    endpoint: dynamo.endpoint,
+    region,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  client.middlewareStack.add(
+    (next) => (args) => {
+      (args.request as { headers: Record<string, string> }).headers[DYNALITE_SECRET_HEADER] = secret;
+      return next(args);
+    },
+    { step: 'build', name: 'gantryDynaliteSecret' },
+  );
+  try {
+    for (const table of inventory.tables) {
+      try {
+        await client.send(
+          new CreateTableCommand(table.create as unknown as ConstructorParameters<typeof CreateTableCommand>[0]),
+        );
+      } catch (error) {
+        if (!(error instanceof ResourceInUseException)) throw error;
+      }
+    }
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Starts an EventBridge target by the kind of ARN it has. */
+function targetInvoker(deps: { functions: LocalFunctions; sqs: SqsService; stepFunctions: StepFunctionsEmulator }) {
+  return async (...[arn, input, messageAttributes]: Parameters<TargetInvoker>): Promise<string | undefined> => {
+    const [, , service] = arn.split(':');
+    if (service === 'states') {
+      const out = (await deps.stepFunctions.service.handle('StartExecution', { stateMachineArn: arn, input })) as {
+        executionArn?: string;
+      };
+      return out.executionArn;
+    }
+    if (service === 'lambda') {
+      const outcome = await deps.functions.invoke(arn, JSON.parse(input));
+      if (!outcome.ok) throw Object.assign(new Error(outcome.errorMessage), { name: outcome.errorType });
+      return undefined;
+    }
+    if (service === 'sqs') {
+      const out = (await deps.sqs.handle('SendMessage', {
+        QueueUrl: deps.sqs.queueUrl(String(arn.split(':').pop())),
+        MessageBody: input,
+        // EventBridge's dead letters carry RULE_ARN and TARGET_ARN, which `gantry dlq redrive` needs.
+        ...(messageAttributes === undefined ? {} : { MessageAttributes: messageAttributes }),
+      })) as {
+        MessageId?: string;
+      };
+      return out.MessageId;
+    }
+    throw new Error(`local mode cannot deliver to ${arn}`);
+  };
+}
+
+/**
+ * `arn:aws:states:::states:startExecution` (request/response): starts another execution with the
+ * name and input given, failing as AWS's integration does (`StepFunctions.ExecutionAlreadyExistsException`).
+ */
+async function startNamedExecution(sfn: StepFunctionsEmulator | undefined, parameters: unknown): Promise<unknown> {
+  if (sfn === undefined) throw new TaskFailure('States.TaskFailed', 'Step Functions is not started yet');
+  const p = parameters as { StateMachineArn?: string; Name?: string; Input?: unknown };
+  const input = typeof p.Input === 'string' ? p.Input : JSON.stringify(p.Input ?? {});
+  try {
+    const out = (await sfn.service.handle('StartExecution', {
+      stateMachineArn: p.StateMachineArn,
+      name: p.Name,
+      input,
+    })) as {
+      executionArn: string;
+      startDate: number;
+    };
+    return { ExecutionArn: out.executionArn, StartDate: new Date(out.startDate * 1000).toISOString() };
+  } catch (error) {
+    if (error instanceof AwsServiceError) {
+      // AWS's integration names the error after the API's exception: `ExecutionAlreadyExists` becomes
+      // `ExecutionAlreadyExistsException`; a code that already is one (`ThrottlingException`) stays.
+      const exception = error.code.endsWith('Exception') ? error.code : `${error.code}Exception`;
+      throw new TaskFailure(`StepFunctions.${exception}`, error.message);
+    }
+    throw error;
+  }
+}
+
+/** A build's log lines, for `/aws/codebuild/<project>` groups (the stream is the build id's second half). */
+async function buildLogLines(codeBuild: LocalCodeBuild, group: string, stream: string): Promise<string[] | undefined> {
+  const project = /^\/aws\/codebuild\/(.+)$/.exec(group)?.[1];
+  if (project === undefined) return undefined;
+  try {
+    return await codeBuild.buildLog(`${project}:${stream}`);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The `/aws/codebuild/<project>` groups and their streams (one per build, named by the build id's second half). */
+function buildLogCatalog(codeBuild: LocalCodeBuild) {
+  const prefix = '/aws/codebuild/';
+  return {
+    groups: () => codeBuild.projectNames().map((name) => `${prefix}${name}`),
+    streams: (group: string) => {
+      const project = group.startsWith(prefix) ? group.slice(prefix.length) : undefined;
+      if (project === undefined || !codeBuild.projectNames().includes(project)) return undefined;
+      return codeBuild
+        .buildsOf(project)
+        .map((b) => ({ name: b.id.slice(b.id.indexOf(':') + 1), createdAt: b.startTime }));
+    },
+  };
+}
+
+/** StartBuild .sync on the local build runner, failing as AWS's integration does. */
+async function syncBuild(codeBuild: LocalCodeBuild, parameters: unknown, signal: AbortSignal): Promise<unknown> {
+  try {
+    return await codeBuild.startBuildSync(parameters as Record<string, unknown>, signal);
+  } catch (error) {
+    if (error instanceof BuildSyncError) throw new TaskFailure(error.error, error.causeText);
+    if (error instanceof Error && error.name.startsWith('CodeBuild.')) throw new TaskFailure(error.name, error.message);
+    throw error;
+  }
+}
+
+/**
+ * Connection secrets (the ones with a generated `webhookSecret`) also get a demo `apiToken`
+ * locally, so commit statuses are posted (to the fake provider API) rather than skipped.
+ */
+function withDemoApiTokens(secrets: LocalInventory['secrets']): LocalInventory['secrets'] {
+  return secrets.map((secret) => {
+    if (secret.generate?.key !== 'webhookSecret') return secret;
+    const template = JSON.parse(secret.generate.template) as Record<string, unknown>;
+    return {
+      ...secret,
+      generate: { ...secret.generate, template: JSON.stringify({ apiToken: `local-${randomUUID()}`, ...template }) },
+    };
+  });
+}
+
+/** Commit statuses go to the fake provider API: the functions' status API URLs resolve to it, as names resolve to local ones. */
+function withLocalStatusApis(fn: FunctionSpec, fakeUrl: string): FunctionSpec {
+  const raw = fn.environment[PIPELINE_ENV.statusApis];
+  if (raw === undefined) return fn;
+  const apis = JSON.parse(raw) as Record<string, { provider: Provider; apiUrl: string }>;
+  const local = Object.fromEntries(
+    Object.entries(apis).map(([name, api]) => [name, { ...api, apiUrl: fakeApiUrl(fakeUrl, api.provider) }]),
+  );
+  return { ...fn, environment: { ...fn.environment, [PIPELINE_ENV.statusApis]: JSON.stringify(local) } };
+}
+
+/** `arn:aws:states:::events:putEvents`: puts the entries on the local bus, answering as AWS does. */
+async function putEventsTask(bus: LocalBus, parameters: unknown): Promise<unknown> {
+  const entries = ((parameters as { Entries?: Record<string, unknown>[] }).Entries ?? []).map((e) => ({
+    bus: String(e.EventBusName ?? 'default'),
+    source: String(e.Source),
+    detailType: String(e.DetailType),
+    detail: (typeof e.Detail === 'string' ? JSON.parse(e.Detail) : (e.Detail ?? {})) as Record<string, never>,
+  }));
+  const ids = bus.accept(entries);
+  return { Entries: ids.map((EventId) => ({ EventId })), FailedEntryCount: 0 };
+}
+
+/**
+ * Local IAM for the templates: each role's credentials, and every call signed with them authorized
+ * at the edge; a denied call prints one line where function output goes.
+ */
+function localIam(
+  resolver: TemplateResolver,
+  inventory: LocalInventory,
+  dataDir: string,
+  log: LogSink | undefined,
+): LocalIam {
+  return new LocalIam({
+    iam: templateIam(resolver),
+    arns: arnLookups(
+      resolver,
+      inventory.keys,
+      inventory.stateMachines.map((s) => s.arn),
+      inventory.codeDeploy.groups,
+    ),
+    dataDir,
+    onDenied: (line) => log?.('iam', line, 'stderr'),
+  });
+}

@@ -1,0 +1,107 @@
+import type { AwsJsonService } from '../../../local/edge/aws-json';
+import { type EdgeAttachment, type RunningEdge, startEdge } from '../../../local/edge/server';
+import { type LocalService, RuntimeServices } from '../../../local/services/registry';
+
+/** A service that records its start and stop in `events`, attaching `attachments` once started. */
+function recorded(name: string, events: string[], attachments: EdgeAttachment[] = []): LocalService<string> {
+  return {
+    name,
+    start: async () => {
+      events.push(`start ${name}`);
+      return `${name}-value`;
+    },
+    edgeAttachments: () => attachments,
+    stop: (value) => void events.push(`stop ${name} (${value})`),
+  };
+}
+
+function edgeService(events: string[]): LocalService<RunningEdge> {
+  return {
+    name: 'edge',
+    start: () => startEdge({ port: 0 }),
+    stop: async (edge) => {
+      events.push('stop edge');
+      await edge.close();
+    },
+  };
+}
+
+const echo: AwsJsonService = {
+  name: 'Echo',
+  targetPrefix: 'Echo_20240101',
+  errorNamespace: 'com.example.echo',
+  handle: async (operation, input) => ({ operation, input }),
+};
+
+describe('RuntimeServices', () => {
+  it('starts services in order, hands each its value, and stops them in reverse, the edge last', async () => {
+    const events: string[] = [];
+    const services = await RuntimeServices.start(edgeService(events));
+
+    expect(await services.add(recorded('dynamodb', events))).toBe('dynamodb-value');
+    await services.add(recorded('sqs', events));
+    expect(services.names()).toEqual(['edge', 'dynamodb', 'sqs']);
+
+    await services.stopAll();
+    expect(events).toEqual([
+      'start dynamodb',
+      'start sqs',
+      'stop sqs (sqs-value)',
+      'stop dynamodb (dynamodb-value)',
+      'stop edge',
+    ]);
+  });
+
+  it('stops once however often it is asked', async () => {
+    const events: string[] = [];
+    const services = await RuntimeServices.start(edgeService(events));
+    await services.add(recorded('kms', events));
+
+    await Promise.all([services.stopAll(), services.stopAll()]);
+    await services.stopAll();
+
+    expect(events.filter((e) => e.startsWith('stop'))).toEqual(['stop kms (kms-value)', 'stop edge']);
+  });
+
+  it('attaches what a service serves to the edge, which then answers it: routes and AWS JSON APIs', async () => {
+    const events: string[] = [];
+    const services = await RuntimeServices.start(edgeService(events));
+    try {
+      await services.add(
+        recorded('views', events, [
+          { route: '/_gantry/ping', handler: async () => ({ status: 200, body: { pong: true } }) },
+          { json: echo },
+        ]),
+      );
+      const ping = await fetch(`${services.edge.endpoint}/_gantry/ping`);
+      expect(await ping.json()).toEqual({ pong: true });
+      const call = await fetch(services.edge.endpoint, {
+        method: 'POST',
+        headers: { 'x-amz-target': 'Echo_20240101.Say', 'content-type': 'application/x-amz-json-1.0' },
+        body: JSON.stringify({ words: 'hi' }),
+      });
+      expect(await call.json()).toEqual({ operation: 'Say', input: { words: 'hi' } });
+    } finally {
+      await services.stopAll();
+    }
+  });
+
+  it('does not remember a service that failed to start, and stops the ones before it', async () => {
+    const events: string[] = [];
+    const services = await RuntimeServices.start(edgeService(events));
+    await services.add(recorded('s3', events));
+    const broken: LocalService<never> = {
+      name: 'broken',
+      start: async () => {
+        throw new Error('port in use');
+      },
+      stop: () => void events.push('stop broken'),
+    };
+
+    await expect(services.add(broken)).rejects.toThrow('port in use');
+    await services.stopAll();
+
+    expect(services.names()).toEqual(['edge', 's3']);
+    expect(events).toEqual(['start s3', 'stop s3 (s3-value)', 'stop edge']);
+  });
+});

@@ -1,0 +1,124 @@
+import { type FakeProviders, fakeApiUrl, startFakeProviders } from '../../../local/fakeprovider';
+import type { ConnectionSecrets, SecretSource } from '../../../shared/secrets/secrets';
+import { type CommitStatusRequest, ConnectionStatusPort } from '../../../shared/status';
+import { REPOSITORIES, SHA, TARGET_URL, TOKEN, testReporter } from './helpers';
+
+let fake: FakeProviders;
+
+beforeAll(async () => {
+  fake = await startFakeProviders();
+});
+afterAll(() => fake.close());
+beforeEach(() => fake.clear());
+
+/** Secrets by id; an id not listed fails as Secrets Manager would. */
+class Secrets implements SecretSource {
+  readonly read: string[] = [];
+  constructor(private readonly byId: Record<string, ConnectionSecrets>) {}
+  async connectionSecrets(secretId: string): Promise<ConnectionSecrets> {
+    this.read.push(secretId);
+    const secrets = this.byId[secretId];
+    if (secrets === undefined) throw new Error(`no secret ${secretId}`);
+    return secrets;
+  }
+}
+
+function logger() {
+  const lines: { level: string; message: string; extra: Record<string, unknown> }[] = [];
+  return {
+    lines,
+    info: (message: string, extra: Record<string, unknown>) => lines.push({ level: 'info', message, extra }),
+    warn: (message: string, extra: Record<string, unknown>) => lines.push({ level: 'warn', message, extra }),
+  };
+}
+
+const REQUEST: CommitStatusRequest = {
+  provider: 'gitlab',
+  connection: 'gitlab-main',
+  secretId: 'gantry/connections/gitlab-main',
+  repository: REPOSITORIES.gitlab,
+  commit: SHA,
+  context: 'gantry/sample-service',
+  state: 'pending',
+  description: 'Build started',
+  targetUrl: TARGET_URL,
+};
+
+describe('ConnectionStatusPort', () => {
+  it("sends a run's status to the connection's API with the connection's token", async () => {
+    const secrets = new Secrets({ [REQUEST.secretId]: { current: { webhookSecret: 'w', apiToken: TOKEN } } });
+    const log = logger();
+    const port = new ConnectionStatusPort(
+      testReporter().reporter,
+      secrets,
+      { 'gitlab-main': { provider: 'gitlab', apiUrl: fakeApiUrl(fake.url, 'gitlab') } },
+      log,
+    );
+
+    await port.report(REQUEST);
+
+    expect(secrets.read).toEqual([REQUEST.secretId]);
+    expect(fake.statuses()).toEqual([
+      expect.objectContaining({
+        provider: 'gitlab',
+        repository: REPOSITORIES.gitlab,
+        commit: SHA,
+        state: 'pending',
+        context: 'gantry/sample-service',
+        description: 'Build started',
+        targetUrl: TARGET_URL,
+      }),
+    ]);
+    expect(fake.statuses()[0]?.raw.headers['private-token']).toBe(TOKEN);
+    expect(log.lines).toEqual([
+      {
+        level: 'info',
+        message: 'commit status',
+        extra: expect.objectContaining({ outcome: 'delivered', commit: SHA, state: 'pending' }),
+      },
+    ]);
+  });
+
+  it('skips, and says so, a connection whose secret holds no API token', async () => {
+    const secrets = new Secrets({ [REQUEST.secretId]: { current: { webhookSecret: 'w', apiToken: undefined } } });
+    const log = logger();
+    const apis = { 'gitlab-main': { provider: 'gitlab', apiUrl: fakeApiUrl(fake.url, 'gitlab') } };
+
+    await new ConnectionStatusPort(testReporter().reporter, secrets, apis, log).report(REQUEST);
+
+    expect(fake.statuses()).toEqual([]);
+    expect(log.lines[0]?.extra).toMatchObject({ outcome: 'skipped', reason: 'no_token' });
+  });
+
+  it('warns and sends nothing for a connection the function has no status API for', async () => {
+    const secrets = new Secrets({});
+    const log = logger();
+
+    await new ConnectionStatusPort(testReporter().reporter, secrets, {}, log).report(REQUEST);
+
+    expect(secrets.read).toEqual([]);
+    expect(fake.statuses()).toEqual([]);
+    expect(log.lines).toEqual([
+      { level: 'warn', message: 'no status API for connection', extra: { connection: 'gitlab-main' } },
+    ]);
+  });
+
+  it('logs a refusal as a warning and resolves: a status never fails a run', async () => {
+    const secrets = new Secrets({ [REQUEST.secretId]: { current: { webhookSecret: 'w', apiToken: TOKEN } } });
+    const log = logger();
+    const apis = { 'gitlab-main': { provider: 'gitlab', apiUrl: fakeApiUrl(fake.url, 'gitlab') } };
+    const port = new ConnectionStatusPort(testReporter().reporter, secrets, apis, log);
+
+    fake.failNext({ status: 404, body: '{"message":"404 Project Not Found"}' });
+
+    await port.report(REQUEST);
+
+    expect(log.lines).toEqual([
+      {
+        level: 'warn',
+        message: 'commit status',
+        extra: expect.objectContaining({ outcome: 'failed', statusCode: 404 }),
+      },
+    ]);
+  });
+});
