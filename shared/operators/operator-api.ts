@@ -57,7 +57,7 @@ export interface VerifiedOidcCaller {
  */
 export async function answerOidcRequest(
   deps: OperatorDeps,
-  event: APIGatewayProxyEvent,
+  event: ApiGatewayRequest,
   caller: VerifiedOidcCaller,
 ): Promise<APIGatewayProxyResult> {
   if (caller.kind !== 'oidc' || !caller.principal.startsWith(OIDC_PRINCIPAL_PREFIX))
@@ -67,7 +67,7 @@ export async function answerOidcRequest(
 
 async function answerAs(
   deps: OperatorDeps,
-  event: APIGatewayProxyEvent,
+  event: ApiGatewayRequest,
   principal: string,
 ): Promise<APIGatewayProxyResult> {
   const runId = event.pathParameters?.runId ?? '';
