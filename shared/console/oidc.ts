@@ -124,6 +124,13 @@ export class OidcTokenVerifier {
     }
     if (Array.isArray(payload.aud) && payload.aud.length > 1 && payload.azp !== this.settings.audience)
       throw new ConsoleTokenError('wrong_audience', 'the token was authorized for another client (azp)');
+    // An azp names the client the token was issued to: whatever aud says, it must be the console.
+    if (payload.azp !== undefined && payload.azp !== this.settings.audience)
+      throw new ConsoleTokenError('wrong_audience', 'the token was issued to another client (azp)');
+    // Only an ID token names a signed-in person to this client: an access token for an API that
+    // lists the console's client id as its audience is another client's credential.
+    const kind = idTokenRefusal(payload);
+    if (kind !== undefined) throw new ConsoleTokenError('not_an_id_token', kind);
     const { claim } = this.settings;
     const value = payload[claim];
     if (typeof value !== 'string' || value === '')
@@ -144,7 +151,19 @@ export class OidcTokenVerifier {
         throw new ConsoleTokenError('unknown_key', 'the token is signed with a key the issuer does not publish');
       return this.keys?.keys ?? [];
     }
-    this.keys = { at: this.now(), keys: await this.fetchKeys() };
+    let fetched: HonoJsonWebKey[];
+    try {
+      fetched = await this.fetchKeys();
+    } catch (error) {
+      // The issuer unreachable: the keys it published last stay good for tokens they verify (as
+      // if just fetched), and an unknown kid retries a minute later at the earliest, so a flood of
+      // requests never turns into a flood of fetches, nor an outage of the IdP into one of the console.
+      if (this.keys === undefined) throw error;
+      this.keys = { at: this.now(), keys: this.keys.keys };
+      if (this.keys.keys.some((k) => k.kid === kid)) return this.keys.keys;
+      throw error;
+    }
+    this.keys = { at: this.now(), keys: fetched };
     if (!this.keys.keys.some((k) => k.kid === kid))
       throw new ConsoleTokenError('unknown_key', 'the token is signed with a key the issuer does not publish');
     return this.keys.keys;
@@ -182,6 +201,17 @@ export class OidcTokenVerifier {
       });
     }
   }
+}
+
+/** Why a verified payload is not an ID token (Cognito's token_use, Keycloak's typ, scopes of an access token). */
+function idTokenRefusal(payload: Record<string, unknown>): string | undefined {
+  if (payload.token_use !== undefined && payload.token_use !== 'id')
+    return `the token is a ${String(payload.token_use)} token: the console takes the ID token`;
+  if (typeof payload.typ === 'string' && payload.typ.toLowerCase() !== 'id')
+    return `the token is of type ${payload.typ}: the console takes the ID token`;
+  if (payload.scp !== undefined || payload.scope !== undefined)
+    return 'the token carries scopes (scp/scope), as access tokens do: the console takes the ID token';
+  return undefined;
 }
 
 function headerOf(token: string): { alg?: unknown; kid?: unknown } {
