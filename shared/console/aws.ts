@@ -1,5 +1,5 @@
 import type { Observability } from '../observability';
-import { answerOidcRequest, recordRefusal } from '../operators/operator-api';
+import { answerOidcRequest } from '../operators/operator-api';
 import { awsOperatorDeps } from '../operators/wiring';
 import { loadPipelineConfig } from '../pipelines/env';
 import { OIDC_PRINCIPAL_PREFIX } from '../pipelines/principals';
@@ -7,6 +7,7 @@ import { consoleApp } from './app';
 import { loadConsoleEnv } from './env';
 import { OidcTokenVerifier } from './oidc';
 import { OidcConsoleIdentity } from './oidc-identity';
+import { consoleRefusalRecorder } from './refusals';
 import { consoleReadPorts } from './wiring';
 
 /** Where the console is mounted on its HTTP API. */
@@ -45,7 +46,7 @@ export function awsConsoleApp(o11y: Observability, env: NodeJS.ProcessEnv = proc
           throw new Error('the console in AWS acts only as OIDC-verified people');
         return answerOidcRequest(operatorDeps, event, { kind: 'oidc', principal: user.principal as `oidc:${string}` });
       },
-      refused: (r) => recordRefusal(operatorDeps, r.runId, r.action, r.principal, r),
+      refused: consoleRefusalRecorder(operatorDeps),
     },
   });
 }

@@ -222,9 +222,24 @@ export async function recordRefusal(
   action: string,
   principal: string,
   error: { readonly code: string; readonly message: string },
+  options: {
+    /** Record only a refusal about a run that exists (callers anyone can be: the console's IdP users). */
+    readonly onlyForExistingRun?: boolean;
+  } = {},
 ): Promise<void> {
   try {
-    await recordOn(deps, runId === '' ? undefined : await deps.runs.get(runId), runId, action, principal, error);
+    const run = runId === '' ? undefined : await deps.runs.get(runId);
+    if (options.onlyForExistingRun && run === undefined) {
+      // Nothing to protect, and the ledger is no log for whoever can sign in to the IdP to fill.
+      deps.logger.warn('operator refusal about no known run: logged, not recorded', {
+        runId,
+        action,
+        principal,
+        code: error.code,
+      });
+      return;
+    }
+    await recordOn(deps, run, runId, action, principal, error);
   } catch (failure) {
     // The refusal stands and is answered with its reason; only its record is missing, loudly.
     deps.logger.error('operator refusal could not be recorded', {

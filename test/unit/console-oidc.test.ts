@@ -10,7 +10,8 @@ import { consoleApp } from '../../shared/console/app';
 import { ConsoleTokenError, type OidcSettings, OidcTokenVerifier } from '../../shared/console/oidc';
 import { OidcConsoleIdentity } from '../../shared/console/oidc-identity';
 import type { ConsolePorts } from '../../shared/console/ports';
-import { answerOidcRequest, recordRefusal } from '../../shared/operators/operator-api';
+import { consoleRefusalRecorder, REFUSAL_WINDOW_MS } from '../../shared/console/refusals';
+import { answerOidcRequest } from '../../shared/operators/operator-api';
 import { requestApproval } from '../../shared/pipelines/approval';
 import { resolvePlan } from '../../shared/pipelines/plan';
 import { actsAs } from '../../shared/pipelines/principals';
@@ -99,6 +100,12 @@ describe('OidcTokenVerifier', () => {
     ['a token not valid yet', { nbf: now() + 600 }, 'token_not_yet_valid'],
     ['a token issued well in the future', { iat: now() + 600 }, 'token_not_yet_valid'],
     ['a token without the identity claim', { sub: undefined }, 'no_identity_claim'],
+    // Another client's token whose audience lists the console (an API exposing it, a mapper).
+    ['one audience, issued to another client (azp)', { azp: 'other-client' }, 'wrong_audience'],
+    ["an access token (Cognito's token_use)", { token_use: 'access' }, 'not_an_id_token'],
+    ["a bearer token (Keycloak's typ)", { typ: 'Bearer' }, 'not_an_id_token'],
+    ['a token with scopes (scp), as access tokens carry', { scp: 'user_impersonation' }, 'not_an_id_token'],
+    ['a token with scopes (scope)', { scope: 'openid profile' }, 'not_an_id_token'],
   ])('refuses %s', async (_what, over, code) => {
     const verifier = new OidcTokenVerifier(SETTINGS, idp().fetchFn);
     expect(await refusalOf(verifier, await token(over))).toBe(code);
@@ -146,6 +153,36 @@ describe('OidcTokenVerifier', () => {
     expect(requests.filter((u) => u === JWKS_URI)).toHaveLength(2);
   });
 
+  it('accepts the ID tokens IdPs issue: Cognito (token_use id), Keycloak (typ ID), azp naming the console', async () => {
+    const verifier = new OidcTokenVerifier(SETTINGS, idp().fetchFn);
+    for (const over of [{ token_use: 'id' }, { typ: 'ID', azp: AUDIENCE }, { azp: AUDIENCE }])
+      await expect(verifier.verify(await token(over))).resolves.toMatchObject({ principal: 'oidc:00u-bob' });
+  });
+
+  it('keeps verifying with the keys it has while the issuer is unreachable, retrying at most once a minute', async () => {
+    let up = true;
+    const { fetchFn: reachable, requests } = idp();
+    const fetchFn = (async (url: string | URL) =>
+      up ? reachable(url) : Promise.reject(new Error('ECONNRESET'))) as typeof fetch;
+    let clock = Date.now();
+    const verifier = new OidcTokenVerifier(SETTINGS, fetchFn, () => clock);
+    await verifier.verify(await token());
+    up = false;
+    clock += 3_600_001; // the cached keys are stale: a refresh is due, and fails
+    const failedAt = requests.length;
+    await expect(verifier.verify(await token())).resolves.toMatchObject({ principal: 'oidc:00u-bob' });
+    await expect(verifier.verify(await token())).resolves.toMatchObject({ principal: 'oidc:00u-bob' });
+    // A key it never had is still refused, and the issuer is not asked again within the minute.
+    const stranger = keyPair('key-9');
+    expect(await refusalOf(verifier, await token({}, stranger.private))).toBe('unknown_key');
+    expect(requests.length).toBe(failedAt);
+    clock += 61_000;
+    up = true;
+    // A minute on, an unknown kid asks the issuer again (key rotation is picked up).
+    expect(await refusalOf(verifier, await token({}, stranger.private))).toBe('unknown_key');
+    expect(requests.filter((u) => u === JWKS_URI)).toHaveLength(2);
+  });
+
   it('accepts an e-mail claim only when the IdP verified it', async () => {
     const verifier = new OidcTokenVerifier({ ...SETTINGS, claim: 'email' }, idp().fetchFn);
     expect(await refusalOf(verifier, await token({ email: 'bob@example.com' }))).toBe('email_unverified');
@@ -170,6 +207,7 @@ describe('the console in AWS', () => {
   let dynamo: RunningDynalite;
   let client: DynamoDBClient;
   let table = 0;
+  let clock = Date.now();
 
   beforeAll(async () => {
     dynamo = await startDynalite();
@@ -214,7 +252,7 @@ describe('the console in AWS', () => {
       pipelines: f.pipelines,
       operator: (event, user) =>
         answerOidcRequest(operatorDeps, event, { kind: 'oidc', principal: user.principal as `oidc:${string}` }),
-      refused: (r) => recordRefusal(operatorDeps, r.runId, r.action, r.principal, r),
+      refused: consoleRefusalRecorder(operatorDeps, () => clock),
     };
     const people = { '00u-alice': 'alice', '00u-bob': 'bob' };
     const identity = new OidcConsoleIdentity(new OidcTokenVerifier(SETTINGS, idp().fetchFn), people, SIGN_IN);
@@ -297,6 +335,25 @@ describe('the console in AWS', () => {
         details: expect.objectContaining({ action: 'cancel', code: 'unknown_person', principal: 'oidc:00u-mallory' }),
       }),
     ]);
+  });
+
+  it('records such refusals only about runs that exist, and one per person, run and action a minute', async () => {
+    const { f, plan, request } = await setup();
+    const mallory = await token({ sub: '00u-mallory' });
+    const refusedRecords = () => f.audit.records.filter((r) => r.type === 'operator.refused');
+    for (let i = 0; i < 5; i++) {
+      const made = await request(`/console/api/runs/r-made-up-${i}/cancel`, decision({ reason: 'x' }, mallory));
+      expect(made.status).toBe(403);
+    }
+    expect(refusedRecords()).toEqual([]);
+    for (let i = 0; i < 5; i++) {
+      const res = await request(`/console/api/runs/${plan.runId}/cancel`, decision({ reason: 'again' }, mallory));
+      expect(res.status).toBe(403);
+    }
+    expect(refusedRecords()).toHaveLength(1);
+    clock += REFUSAL_WINDOW_MS;
+    await request(`/console/api/runs/${plan.runId}/cancel`, decision({ reason: 'a minute on' }, mallory));
+    expect(refusedRecords()).toHaveLength(2);
   });
 
   it("refuses the change's author by separation of duties, through the same decision code, and audits it", async () => {
