@@ -191,12 +191,21 @@ async function auditRefusedAction(ports: ConsolePorts, c: Context, base: string,
   const action = c.req.method === 'POST' ? ACTION_PATH.exec(c.req.path.slice(base.length)) : null;
   if (action === null || ports.refused === undefined) return;
   await ports.refused({
-    runId: decodeURIComponent(action[1] ?? ''),
+    runId: decoded(action[1] ?? ''),
     action: action[2] ?? '',
     principal: who.principal ?? 'unproven',
     code: who.code ?? 'not_signed_in',
     message: who.refused,
   });
+}
+
+/** A path segment decoded, or as sent when its escapes are malformed (still a refusal to record). */
+function decoded(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }
 
 /** Actions come from the console's own page: a POST whose Origin (when sent) is this host. */

@@ -26,7 +26,8 @@ export const CONSOLE_ASSET_FILES: readonly string[] = Object.values(FILES);
 
 /** A named asset (never a path the request chose), or undefined. */
 export function staticAsset(name: string): Response | undefined {
-  const path = FILES[name];
+  // Own names only: `constructor` or `__proto__` are the object's, not files.
+  const path = Object.hasOwn(FILES, name) ? FILES[name] : undefined;
   if (path === undefined) return undefined;
   let body = cache.get(name);
   if (body === undefined) {

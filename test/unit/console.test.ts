@@ -164,3 +164,12 @@ describe('stageGraph', () => {
     ]);
   });
 });
+
+describe('staticAsset', () => {
+  it("serves the console's named files only, never a name the object inherits", async () => {
+    const { staticAsset } = await import('../../shared/console/assets');
+    expect(staticAsset('preact.mjs')?.status).toBe(200);
+    for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty', '../package.json'])
+      expect(staticAsset(name)).toBeUndefined();
+  });
+});
