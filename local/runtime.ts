@@ -32,7 +32,7 @@ import { SqsService } from './sqs';
 import { createStepFunctions, type IntegrationHandler, type StepFunctionsEmulator, TaskFailure } from './stepfunctions';
 import { type FunctionSpec, inventoryOf, type LocalInventory } from './template/inventory';
 import { TemplateResolver } from './template/resolver';
-import { synthTemplates } from './template/synth';
+import { cachedTemplates } from './template/synth-cache';
 
 /** The account id every local ARN carries. */
 export const LOCAL_ACCOUNT_ID = '000000000000';
@@ -146,7 +146,7 @@ export async function startLocalControlPlane(options: LocalOptions): Promise<Loc
     for (const stop of stops.reverse()) await stop();
   };
   try {
-    const templates = synthTemplates(options.config);
+    const templates = await cachedTemplates(options.config);
     const edge = await startEdge({
       ...(options.host ? { host: options.host } : {}),
       port: options.awsPort ?? 4566,
