@@ -3,6 +3,7 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import type { FunctionSpec } from '../template/inventory';
+import { fromSource, type HandlerModule, handlerModules } from './bundles';
 import type { InvokeMessage, WorkerReply, WorkerSetup } from './protocol';
 import type { InvokeOutcome, LambdaInvoker } from './types';
 
@@ -16,16 +17,26 @@ export interface LocalFunctionsOptions {
   readonly log: LogSink;
   /** A function's role's credentials (local IAM), set over the runtime environment's shared pair. */
   readonly credentialsFor?: (functionName: string) => { accessKeyId: string; secretAccessKey: string } | undefined;
+  /** Where handler bundles are cached. @default node_modules/.cache/gantry */
+  readonly bundleCacheDir?: string;
 }
+
+const STOPPED: InvokeOutcome = {
+  ok: false,
+  errorType: 'Runtime.ExitError',
+  errorMessage: 'the function worker stopped',
+  trace: [],
+};
 
 interface Pending {
   readonly resolve: (outcome: InvokeOutcome) => void;
   readonly timer: NodeJS.Timeout;
 }
 
-/** One function's worker thread. */
+/** One function's worker thread, started once its module is ready. */
 class FunctionWorker {
-  private readonly worker: Worker;
+  private worker: Worker | undefined;
+  private stopped = false;
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
   readonly ready: Promise<void>;
@@ -33,16 +44,23 @@ class FunctionWorker {
 
   constructor(
     readonly spec: FunctionSpec,
-    options: LocalFunctionsOptions,
+    private readonly options: LocalFunctionsOptions,
+    module: Promise<HandlerModule>,
   ) {
+    this.ready = module.then((m) => this.spawn(m));
+  }
+
+  private spawn(module: HandlerModule): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    const { spec, options } = this;
     const setup: WorkerSetup = {
-      entry: spec.entry,
+      entry: module.entry,
       handlerExport: spec.handlerExport,
       functionName: spec.name,
       functionArn: spec.arn,
       memoryMb: spec.memoryMb,
     };
-    this.worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), {
+    const worker = new Worker(module.script, {
       workerData: setup,
       env: {
         ...lambdaEnvironment(spec),
@@ -54,10 +72,11 @@ class FunctionWorker {
       stderr: true,
       name: spec.name,
     });
-    pipeLines(this.worker.stdout, (line) => options.log(spec.label, line, 'stdout'));
-    pipeLines(this.worker.stderr, (line) => options.log(spec.label, line, 'stderr'));
-    this.ready = new Promise((resolve) => {
-      this.worker.on('message', (message: WorkerReply) => {
+    this.worker = worker;
+    pipeLines(worker.stdout, (line) => options.log(spec.label, line, 'stdout'));
+    pipeLines(worker.stderr, (line) => options.log(spec.label, line, 'stderr'));
+    return new Promise((resolve) => {
+      worker.on('message', (message: WorkerReply) => {
         if (message.type === 'ready') resolve();
         else if (message.type === 'init-error') {
           this.initError = {
@@ -69,7 +88,7 @@ class FunctionWorker {
           resolve();
         } else this.settle(message);
       });
-      this.worker.on('error', (error) => {
+      worker.on('error', (error) => {
         this.initError = { ok: false, errorType: 'Runtime.ExitError', errorMessage: error.message, trace: [] };
         this.failAll();
         resolve();
@@ -80,6 +99,8 @@ class FunctionWorker {
   async invoke(event: unknown): Promise<InvokeOutcome> {
     await this.ready;
     if (this.initError) return this.initError;
+    const worker = this.worker;
+    if (worker === undefined) return STOPPED;
     const id = ++this.nextId;
     const timeoutMs = this.spec.timeoutSeconds * 1000;
     return new Promise<InvokeOutcome>((resolve) => {
@@ -100,7 +121,7 @@ class FunctionWorker {
         event,
         deadline: Date.now() + timeoutMs,
       };
-      this.worker.postMessage(message);
+      worker.postMessage(message);
     });
   }
 
@@ -119,19 +140,15 @@ class FunctionWorker {
   private failAll(): void {
     for (const [id, pending] of this.pending) {
       clearTimeout(pending.timer);
-      pending.resolve({
-        ok: false,
-        errorType: 'Runtime.ExitError',
-        errorMessage: 'the function worker stopped',
-        trace: [],
-      });
+      pending.resolve(STOPPED);
       this.pending.delete(id);
     }
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     this.failAll();
-    await this.worker.terminate();
+    await this.worker?.terminate();
   }
 }
 
@@ -144,7 +161,18 @@ export class LocalFunctions implements LambdaInvoker {
   private readonly workers: FunctionWorker[];
 
   constructor(options: LocalFunctionsOptions) {
-    this.workers = options.functions.map((spec) => new FunctionWorker(spec, options));
+    const modules = handlerModules(
+      options.functions.map((f) => f.entry),
+      options.bundleCacheDir === undefined ? {} : { cacheDir: options.bundleCacheDir },
+    );
+    this.workers = options.functions.map(
+      (spec) =>
+        new FunctionWorker(
+          spec,
+          options,
+          modules.then((m) => m.get(spec.entry) ?? fromSource(spec.entry)),
+        ),
+    );
     for (const w of this.workers) {
       this.byKey.set(w.spec.name, w);
       this.byKey.set(w.spec.arn, w);

@@ -17,8 +17,11 @@ const FORMAT = 'gantry-synth-v1';
 /** Entries kept: each is one config at one state of the sources (about 250 KB). */
 const KEEP = 24;
 
+/** Names another folder for the start-up caches (a benchmark's cold start empties its own). */
+export const CACHE_DIR_ENV = 'GANTRY_CACHE_DIR';
+
 /** Where start-up caches live unless told otherwise: beside the installed packages, as other tools keep theirs. */
-export const DEFAULT_CACHE_DIR = join(PROJECT_ROOT, 'node_modules', '.cache', 'gantry');
+export const DEFAULT_CACHE_DIR = process.env[CACHE_DIR_ENV] || join(PROJECT_ROOT, 'node_modules', '.cache', 'gantry');
 
 export interface TemplateCacheOptions {
   /** @default DEFAULT_CACHE_DIR; false synthesizes every time */
