@@ -21,6 +21,7 @@ import { eventBridgeService } from './eventbridge/service';
 import { type FakeProviders, fakeApiUrl, startFakeProviders } from './fakeprovider';
 import { arnLookups, LocalIam, templateIam } from './iam';
 import { KmsService } from './kms/service';
+import { handlerModules, projectHandlerEntries } from './lambda/bundles';
 import { LocalFunctions, type LogSink } from './lambda/functions';
 import { lambdaReadApi } from './lambda-api/read';
 import type { ServiceEndpoint } from './lambda-api/services';
@@ -146,6 +147,8 @@ export async function startLocalControlPlane(options: LocalOptions): Promise<Loc
     for (const stop of stops.reverse()) await stop();
   };
   try {
+    // Every handler is bundled (or found in the cache) while the app synthesizes.
+    const handlers = handlerModules(projectHandlerEntries());
     const templates = await cachedTemplates(options.config);
     const edge = await startEdge({
       ...(options.host ? { host: options.host } : {}),
@@ -239,6 +242,7 @@ export async function startLocalControlPlane(options: LocalOptions): Promise<Loc
       runtimeEnvironment: runtimeEnvironment(edge.endpoint, region, internal),
       credentialsFor: (name) => iam.forFunction(name),
       log: options.log ?? (() => undefined),
+      handlers,
     });
     stops.push(() => functions.stop());
     let publishDeploymentEvent: (entry: Parameters<LocalBus['accept']>[0][number]) => void = () => undefined;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
 import { PROJECT_ROOT } from '../../infra/paths';
 import { DEFAULT_CACHE_DIR } from '../template/synth-cache';
@@ -52,6 +52,18 @@ export async function handlerModules(
   } catch {
     return new Map(unique.map((entry) => [entry, fromSource(entry)]));
   }
+}
+
+/**
+ * Every handler under `functions/`: what local mode may run, known before the templates are, so
+ * that bundling them can overlap synthesizing the app on a first start.
+ */
+export function projectHandlerEntries(root = PROJECT_ROOT): string[] {
+  const dir = join(root, 'functions');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .map((name) => join(dir, name, 'handler.ts'))
+    .filter((entry) => existsSync(entry));
 }
 
 /** A handler loaded from its TypeScript source through tsx, as before bundling. */

@@ -19,6 +19,11 @@ export interface LocalFunctionsOptions {
   readonly credentialsFor?: (functionName: string) => { accessKeyId: string; secretAccessKey: string } | undefined;
   /** Where handler bundles are cached. @default node_modules/.cache/gantry */
   readonly bundleCacheDir?: string;
+  /**
+   * Handler modules already being prepared (a superset of the functions' entries); a function
+   * whose entry is not among them loads from source. @default bundled here
+   */
+  readonly handlers?: Promise<ReadonlyMap<string, HandlerModule>>;
 }
 
 const STOPPED: InvokeOutcome = {
@@ -161,10 +166,12 @@ export class LocalFunctions implements LambdaInvoker {
   private readonly workers: FunctionWorker[];
 
   constructor(options: LocalFunctionsOptions) {
-    const modules = handlerModules(
-      options.functions.map((f) => f.entry),
-      options.bundleCacheDir === undefined ? {} : { cacheDir: options.bundleCacheDir },
-    );
+    const modules =
+      options.handlers ??
+      handlerModules(
+        options.functions.map((f) => f.entry),
+        options.bundleCacheDir === undefined ? {} : { cacheDir: options.bundleCacheDir },
+      );
     this.workers = options.functions.map(
       (spec) =>
         new FunctionWorker(
