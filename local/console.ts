@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { GantryConfig } from '../infra/config/schema';
-import { AUDIT_TABLE_NAME, RUNS_TABLE_NAME } from '../infra/constructs/names';
+import { AUDIT_TABLE_NAME, RUNS_TABLE_NAME } from '../shared/config/names';
 import { consoleApp } from '../shared/console/app';
 import { LocalConsoleSessions } from '../shared/console/session';
 import { type ClientOptions, consoleReadPorts } from '../shared/console/wiring';

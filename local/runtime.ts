@@ -6,6 +6,7 @@ import { ensurePrivateDir } from './discovery';
 import { IdentityRegistry } from './edge/identity';
 import type { LocalBus } from './eventbridge/bus';
 import type { FakeProviders } from './fakeprovider';
+import { handlerModules, projectHandlerEntries } from './lambda/bundles';
 import type { LocalFunctions } from './lambda/functions';
 import type { ServiceEndpoint } from './lambda-api/services';
 import type { LocalNotifications } from './notifications/fake';
@@ -41,7 +42,7 @@ export { summary } from './services/local';
 import type { SqsService } from './sqs';
 import { inventoryOf, type LocalInventory } from './template/inventory';
 import { TemplateResolver } from './template/resolver';
-import { synthTemplates } from './template/synth';
+import { cachedTemplates } from './template/synth-cache';
 
 /** A running local control plane. */
 export interface LocalControlPlane {
@@ -116,7 +117,9 @@ export async function startLocalControlPlane(options: LocalOptions): Promise<Loc
   ensurePrivateDir(dataDir);
   const session = sessionIdentity();
   const { identity, token, operator, internal } = session;
-  const templates = synthTemplates(options.config);
+  // Every handler is bundled (or found in the cache) while the app synthesizes.
+  const handlers = handlerModules(projectHandlerEntries());
+  const templates = await cachedTemplates(options.config);
   const services = await RuntimeServices.start(edgeService(options, identity));
   try {
     const { edge } = services;
@@ -136,7 +139,7 @@ export async function startLocalControlPlane(options: LocalOptions): Promise<Loc
     const codeBuild = await services.add(codeBuildService(ctx, { s3, secrets, iam }));
     const providers = await services.add(fakeProvidersService(ctx));
     const sqs = await services.add(sqsService(ctx));
-    const functions = await services.add(functionsService(ctx, { notifications, providers, iam }));
+    const functions = await services.add(functionsService(ctx, { notifications, providers, iam, handlers }));
     // Before the deployer's Lambda API: GetCallerIdentity, ListFunctions and the control plane's own functions.
     await services.add(stsService());
     const deployment = deploymentEvents();

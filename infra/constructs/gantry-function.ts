@@ -7,9 +7,9 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { LAMBDA_BUNDLE } from '../bundling';
 import { PROJECT_ROOT } from '../paths';
+import { FUNCTION_METADATA_KEY } from './function-metadata';
 
-/** Template metadata key naming a function's folder under `functions/`; local mode runs that handler. */
-export const FUNCTION_METADATA_KEY = 'gantry:function';
+export { FUNCTION_METADATA_KEY };
 
 export interface GantryFunctionProps {
   /** The function's folder under `functions/`, also its Powertools service name. */

@@ -2,6 +2,7 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import type { FunctionSpec } from '../template/inventory';
+import { fromSource, type HandlerModule, handlerModules } from './bundles';
 import { Invocations, invokeFailure } from './invocations';
 import type { HostReply, WorkerSetup } from './protocol';
 import type { InvokeOutcome, LambdaInvoker } from './types';
@@ -16,21 +17,36 @@ export interface LocalFunctionsOptions {
   readonly log: LogSink;
   /** A function's role's credentials (local IAM), set over the runtime environment's shared pair. */
   readonly credentialsFor?: (functionName: string) => { accessKeyId: string; secretAccessKey: string } | undefined;
+  /** Where handler bundles are cached. @default node_modules/.cache/gantry */
+  readonly bundleCacheDir?: string;
+  /**
+   * Handler modules already being prepared (a superset of the functions' entries); a function
+   * whose entry is not among them loads from source. @default bundled here
+   */
+  readonly handlers?: Promise<ReadonlyMap<string, HandlerModule>>;
 }
 
-/** One function's worker thread. */
+/** One function's worker thread, started once its module is ready. */
 class FunctionWorker {
-  private readonly worker: Worker;
+  private worker: Worker | undefined;
+  private stopped = false;
   private readonly invocations = new Invocations();
   readonly ready: Promise<void>;
   private initError: InvokeOutcome | undefined;
 
   constructor(
     readonly spec: FunctionSpec,
-    options: LocalFunctionsOptions,
+    private readonly options: LocalFunctionsOptions,
+    module: Promise<HandlerModule>,
   ) {
-    const setup: WorkerSetup = { entry: spec.entry, handlerExport: spec.handlerExport, functionArn: spec.arn };
-    this.worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), {
+    this.ready = module.then((m) => this.spawn(m));
+  }
+
+  private spawn(module: HandlerModule): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    const { spec, options } = this;
+    const setup: WorkerSetup = { entry: module.entry, handlerExport: spec.handlerExport, functionArn: spec.arn };
+    const worker = new Worker(module.script, {
       workerData: setup,
       env: {
         ...lambdaEnvironment(spec),
@@ -42,10 +58,11 @@ class FunctionWorker {
       stderr: true,
       name: spec.name,
     });
-    pipeLines(this.worker.stdout, (line) => options.log(spec.label, line, 'stdout'));
-    pipeLines(this.worker.stderr, (line) => options.log(spec.label, line, 'stderr'));
-    this.ready = new Promise((resolve) => {
-      this.worker.on('message', (message: HostReply) => {
+    this.worker = worker;
+    pipeLines(worker.stdout, (line) => options.log(spec.label, line, 'stdout'));
+    pipeLines(worker.stderr, (line) => options.log(spec.label, line, 'stderr'));
+    return new Promise((resolve) => {
+      worker.on('message', (message: HostReply) => {
         if (message.type === 'ready') resolve();
         else if (message.type === 'init-error') {
           const why = `${message.errorType}: ${message.errorMessage}`;
@@ -53,7 +70,7 @@ class FunctionWorker {
           resolve();
         } else this.invocations.settle(message);
       });
-      this.worker.on('error', (error) => {
+      worker.on('error', (error) => {
         this.initError = invokeFailure('Runtime.ExitError', error.message);
         this.invocations.failAll('the function worker stopped');
         resolve();
@@ -64,12 +81,15 @@ class FunctionWorker {
   async invoke(event: unknown): Promise<InvokeOutcome> {
     await this.ready;
     if (this.initError) return this.initError;
-    return this.invocations.start((message) => this.worker.postMessage(message), event, this.spec.timeoutSeconds, true);
+    const worker = this.worker;
+    if (worker === undefined) return invokeFailure('Runtime.ExitError', 'the function worker stopped');
+    return this.invocations.start((message) => worker.postMessage(message), event, this.spec.timeoutSeconds, true);
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     this.invocations.failAll('the function worker stopped');
-    await this.worker.terminate();
+    await this.worker?.terminate();
   }
 }
 
@@ -82,7 +102,20 @@ export class LocalFunctions implements LambdaInvoker {
   private readonly workers: FunctionWorker[];
 
   constructor(options: LocalFunctionsOptions) {
-    this.workers = options.functions.map((spec) => new FunctionWorker(spec, options));
+    const modules =
+      options.handlers ??
+      handlerModules(
+        options.functions.map((f) => f.entry),
+        options.bundleCacheDir === undefined ? {} : { cacheDir: options.bundleCacheDir },
+      );
+    this.workers = options.functions.map(
+      (spec) =>
+        new FunctionWorker(
+          spec,
+          options,
+          modules.then((m) => m.get(spec.entry) ?? fromSource(spec.entry)),
+        ),
+    );
     for (const w of this.workers) {
       this.byKey.set(w.spec.name, w);
       this.byKey.set(w.spec.arn, w);

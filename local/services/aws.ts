@@ -14,6 +14,7 @@ import { eventBridgeService as eventBusApi } from '../eventbridge/service';
 import { type FakeProviders, fakeApiUrl } from '../fakeprovider';
 import { arnLookups, LocalIam, templateIam } from '../iam';
 import { KmsService } from '../kms/service';
+import type { HandlerModule } from '../lambda/bundles';
 import { LocalFunctions, type LogSink } from '../lambda/functions';
 import { lambdaReadApi } from '../lambda-api/read';
 import { cloudWatchLogsService } from '../logs/service';
@@ -184,7 +185,13 @@ export function sqsService(ctx: ServiceContext): LocalService<SqsService> {
 /** The control plane's functions, each in a worker thread, and Lambda's read API (ListFunctions, GetFunction). */
 export function functionsService(
   ctx: ServiceContext,
-  deps: { notifications: LocalNotifications; providers: FakeProviders; iam: LocalIam },
+  deps: {
+    notifications: LocalNotifications;
+    providers: FakeProviders;
+    iam: LocalIam;
+    /** Handler modules being bundled while the app synthesized. @default bundled when the functions start */
+    handlers?: Promise<ReadonlyMap<string, HandlerModule>>;
+  },
 ): LocalService<LocalFunctions> {
   const { inventory } = ctx;
   return {
@@ -197,6 +204,7 @@ export function functionsService(
         runtimeEnvironment: runtimeEnvironment(ctx.edge.endpoint, ctx.region, ctx.internal),
         credentialsFor: (name) => deps.iam.forFunction(name),
         log: ctx.options.log ?? (() => undefined),
+        ...(deps.handlers ? { handlers: deps.handlers } : {}),
       }),
     edgeAttachments: () => [
       {

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { FUNCTION_METADATA_KEY } from '../../infra/constructs/gantry-function';
+import { FUNCTION_METADATA_KEY } from '../../infra/constructs/function-metadata';
 import { PROJECT_ROOT } from '../../infra/paths';
 import { TRUST_TAG } from '../../shared/pipelines/artifact-layout';
 import type { AlarmSpec } from '../cloudwatch/types';

@@ -24,6 +24,7 @@ const BENCHES: Record<string, () => Promise<string>> = {
   iam: async () => (await import('./iam')).benchIam({ rounds: 5, calls: 20_000 }),
   bundles: async () => (await import('./bundles')).benchBundles({ rounds: 5 }),
   console: async () => (await import('./console')).benchConsole({ rounds: 5, runs: 10_000 }),
+  start: async () => (await import('./start')).benchStart({ rounds: 3 }),
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));

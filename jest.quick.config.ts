@@ -1,0 +1,37 @@
+/** @jest-config-loader esbuild-register */
+import type { Config } from 'jest';
+import base from './jest.config';
+
+/**
+ * `npm run test:quick`, the inner loop: the unit tests that start nothing — no local control
+ * plane, no dynalite, no child process, no CDK synthesis. Those files (below) run in `npm test`.
+ * A unit test that starts one of those belongs in this list.
+ */
+const STARTS_SOMETHING = [
+  'audit/ledger', // dynalite
+  'deploy/release', // dynalite
+  'events/pipeline-state', // synthesizes the app
+  'gates/cli', // runs the CLI in a child process
+  'local/aws-cli', // a plane, and the AWS CLI
+  'local/codebuild-limits', // builds in child processes
+  'local/codebuild\\.test', // builds in child processes
+  'local/deployer-plane', // a plane
+  'local/sqs', // a process that crashes mid-send
+  'local/synth-cache', // synthesizes the app
+  'notify/slack-actions', // dynalite
+  'pipelines/approval', // dynalite
+  'pipelines/runs', // dynalite
+  'status/fake-compare', // git in child processes
+  'webhooks/deliveries', // dynalite
+  'webhooks/replay', // dynalite
+];
+
+const config: Config = {
+  ...base,
+  roots: ['<rootDir>/test/unit'],
+  testPathIgnorePatterns: ['/node_modules/', ...STARTS_SOMETHING.map((p) => `/test/unit/${p}`)],
+  // These files wait on nothing: two workers keep both cores busy.
+  maxWorkers: 2,
+};
+
+export default config;
