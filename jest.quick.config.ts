@@ -9,6 +9,8 @@ import base from './jest.config';
  */
 const STARTS_SOMETHING = [
   'audit/ledger', // dynalite
+  'cli/basics', // runs the CLI in child processes
+  'console-oidc', // dynalite
   'deploy/release', // dynalite
   'events/pipeline-state', // synthesizes the app
   'gates/cli', // runs the CLI in a child process
