@@ -138,7 +138,7 @@ async function operatorRequest(
 ): Promise<{ status: number; body: Record<string, unknown> }> {
   const search = new URLSearchParams(query).toString();
   if (target.kind === 'local') {
-    const headers = await localOperatorHeaders(target.info, path, body, as ?? LOCAL_READER, method);
+    const headers = await localOperatorHeaders(target.info, path, body, as ?? LOCAL_READER, method, query);
     return send(`${target.info.webhookUrl}/${path}${search ? `?${search}` : ''}`, method, body, headers);
   }
   if (as)
@@ -156,6 +156,7 @@ async function operatorRequest(
     method,
     path: `/${path}`,
     body,
+    query,
   });
   const signed = await signer.sign({
     method,
@@ -180,6 +181,7 @@ export async function localOperatorHeaders(
   body: string,
   as: string,
   method = 'POST',
+  query: Readonly<Record<string, string>> = {},
 ): Promise<Record<string, string>> {
   const bearer: Record<string, string> = info.token === undefined ? {} : { authorization: `Bearer ${info.token}` };
   const res = await fetch(`${info.awsEndpoint}/_gantry/credentials`, {
@@ -204,6 +206,7 @@ export async function localOperatorHeaders(
     method,
     path: `/${path}`,
     body,
+    query,
   });
   return {
     'content-type': 'application/json',

@@ -93,6 +93,7 @@ async function proven(
     method: event.httpMethod,
     path: event.path,
     body: event.body ?? '',
+    query: event.queryStringParameters,
   });
   return { ...event, headers: { ...event.headers, [CALLER_PROOF_HEADER]: proof } };
 }

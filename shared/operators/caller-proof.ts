@@ -25,9 +25,25 @@ const PRESIGN_PARAMS = [
   'X-Amz-Security-Token',
 ];
 
-/** sha256 (hex) of `METHOD\npath\nbody`, the path relative to the API's stage (`/runs/r-1/decision`). */
-export function requestDigest(method: string, path: string, body: string): string {
-  return createHash('sha256').update(`${method.toUpperCase()}\n${path}\n${body}`).digest('hex');
+/** A request's query, as API Gateway hands it to the function: one value per name. */
+export type RequestQuery = Readonly<Record<string, string | undefined>> | null | undefined;
+
+/**
+ * sha256 (hex) of `METHOD\npath\nbody`, the path relative to the API's stage (`/runs/r-1/decision`)
+ * followed by its query, names sorted (`/runs?limit=5&status=FAILED`), so a proof for one read
+ * (or one filter) is no proof for another.
+ */
+export function requestDigest(method: string, path: string, body: string, query?: RequestQuery): string {
+  return createHash('sha256')
+    .update(`${method.toUpperCase()}\n${path}${canonicalQuery(query)}\n${body}`)
+    .digest('hex');
+}
+
+function canonicalQuery(query: RequestQuery): string {
+  const pairs = Object.entries(query ?? {})
+    .filter((pair): pair is [string, string] => pair[1] !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return pairs.length === 0 ? '' : `?${new URLSearchParams(pairs).toString()}`;
 }
 
 /** STS's endpoint for a region (the one a deployed function and its callers agree on). */
@@ -43,6 +59,8 @@ export interface ProofSigning {
   readonly method: string;
   readonly path: string;
   readonly body: string;
+  /** The request's query string parameters. @default none */
+  readonly query?: RequestQuery;
   /** @default 60 */
   readonly expiresIn?: number;
   readonly signingDate?: Date;
@@ -65,7 +83,10 @@ export async function signCallerProof(input: ProofSigning): Promise<string> {
       ...(url.port ? { port: Number(url.port) } : {}),
       path: '/',
       query: { ...STS_QUERY },
-      headers: { host: url.host, [REQUEST_DIGEST_HEADER]: requestDigest(input.method, input.path, input.body) },
+      headers: {
+        host: url.host,
+        [REQUEST_DIGEST_HEADER]: requestDigest(input.method, input.path, input.body, input.query),
+      },
     },
     { expiresIn: input.expiresIn ?? 60, ...(input.signingDate ? { signingDate: input.signingDate } : {}) },
   );

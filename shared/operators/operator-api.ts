@@ -149,7 +149,10 @@ async function identify(
   claimed: string | undefined,
 ): Promise<CallerIdentity> {
   const proof = headerOf(event, CALLER_PROOF_HEADER);
-  const caller = await callers.verify(proof, requestDigest(event.httpMethod, pathOf(event), bodyText(event)));
+  const caller = await callers.verify(
+    proof,
+    requestDigest(event.httpMethod, pathOf(event), bodyText(event), event.queryStringParameters),
+  );
   if (!caller.ok || claimed === undefined || claimed === caller.principal) return caller;
   return {
     ok: false,

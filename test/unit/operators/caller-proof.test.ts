@@ -177,9 +177,14 @@ describe('answerOperatorRequest: who the caller is', () => {
     }
   });
 
-  it('binds the digest to method, path and body', () => {
+  it('binds the digest to method, path, query and body', () => {
     const d = requestDigest('POST', '/runs/r-1/decision', APPROVE);
     expect(requestDigest('post', '/runs/r-1/decision', APPROVE)).toBe(d);
+    expect(requestDigest('POST', '/runs/r-1/decision', APPROVE, {})).toBe(d);
+    const q = requestDigest('GET', '/runs', '', { status: 'FAILED', limit: '5' });
+    expect(requestDigest('GET', '/runs', '', { limit: '5', status: 'FAILED' })).toBe(q);
+    expect(requestDigest('GET', '/runs', '', { limit: '5', status: 'SUCCEEDED' })).not.toBe(q);
+    expect(requestDigest('GET', '/runs', '')).not.toBe(q);
     expect(requestDigest('POST', '/runs/r-1/cancel', APPROVE)).not.toBe(d);
     expect(requestDigest('POST', '/runs/r-1/decision', `${APPROVE} `)).not.toBe(d);
   });
@@ -194,7 +199,10 @@ describe('answerOperatorRequest: reading runs', () => {
     deployment: { taskToken: 'DEPLOY-TOKEN-SECRET', id: 'd-1' },
   };
   const queries: unknown[] = [];
-  const read = async (resource: string, options: { query?: Record<string, string>; signed?: boolean } = {}) => {
+  const read = async (
+    resource: string,
+    options: { query?: Record<string, string>; signedQuery?: Record<string, string>; signed?: boolean } = {},
+  ) => {
     deps = {
       ...deps,
       runs: {
@@ -213,6 +221,7 @@ describe('answerOperatorRequest: reading runs', () => {
       method: 'GET',
       path,
       body: '',
+      query: options.signedQuery ?? options.query ?? null,
     });
     return answerOperatorRequest(
       deps,
@@ -246,5 +255,12 @@ describe('answerOperatorRequest: reading runs', () => {
     expect((await read('/runs/{runId}', { signed: false })).statusCode).toBe(401);
     expect((await read('/runs', { query: { status: 'NOPE' } })).statusCode).toBe(400);
     expect((await read('/runs', { query: { limit: '5000' } })).statusCode).toBe(400);
+  });
+
+  it('refuses a proof signed for another query (one filter captured, another read)', async () => {
+    const out = await read('/runs', { query: { status: 'SUCCEEDED' }, signedQuery: { status: 'FAILED' } });
+    expect(out.statusCode).toBe(403);
+    expect(JSON.parse(out.body).error.code).toBe('caller_proof_refused');
+    expect((await read('/runs', { query: { status: 'FAILED' } })).statusCode).toBe(200);
   });
 });
