@@ -216,6 +216,16 @@ if (!browserAvailable()) {
       await page.locator('table.audit tbody tr', { hasText: 'approval.granted' }).waitFor();
       const rows = await page.locator('table.audit tbody tr').count();
       expect(rows).toBe((await ledger(run.runId)).filter((e) => e.type.startsWith('approval')).length);
+
+      // The ledger's verification, computed on request as `gantry audit verify` computes it.
+      expect(await page.locator('[data-testid="verification"] [data-ok]').count()).toBe(0);
+      await page.getByRole('button', { name: 'Verify the ledger' }).click();
+      const verdict = page.locator('[data-testid="verification"] [data-ok]');
+      await verdict.waitFor({ timeout: 30_000 });
+      expect(await verdict.getAttribute('data-ok')).toBe('true');
+      const said = (await verdict.textContent()) ?? '';
+      expect(said).toMatch(/Verified (\d+) event\(s\) in (\d+) chain\(s\); \d+ signed checkpoint\(s\) checked/);
+      expect(Number(/Verified (\d+)/.exec(said)?.[1])).toBeGreaterThanOrEqual(rows);
       await page.screenshot({ path: join(SHOTS, 'audit.png'), fullPage: true });
 
       const [download] = await Promise.all([

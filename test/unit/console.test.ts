@@ -1,3 +1,7 @@
+import type { AuditEvent } from '../../events';
+import { GENESIS_HASH, hashEvent, type UnhashedEvent } from '../../shared/audit/chain';
+import { toItem } from '../../shared/audit/ledger';
+import { type LedgerSource, verifyLedger } from '../../shared/audit/verify';
 import { consoleApp } from '../../shared/console/app';
 import { stageGraph } from '../../shared/console/graph';
 import { LocalConsoleSessions } from '../../shared/console/session';
@@ -37,7 +41,42 @@ function run(): RunRecord {
   } as unknown as RunRecord;
 }
 
-function setup() {
+/** A well-formed chain of `length` records, as the ledger writes them. */
+function chainOf(length: number, chain = 'acme/service'): AuditEvent[] {
+  const events: AuditEvent[] = [];
+  for (let seq = 1; seq <= length; seq++) {
+    const prev = events.at(-1);
+    const unhashed: UnhashedEvent = {
+      id: `01J${String(seq).padStart(23, '0')}`,
+      time: new Date(Date.parse('2026-07-01T00:00:00Z') + seq * 60_000).toISOString(),
+      type: 'run.started',
+      actor: { type: 'system', id: 'gantry', providerIdentity: null },
+      subject: { repository: chain, commit: 'c'.repeat(40), runId: `run-${seq}`, environment: 'prod', pipeline: 'app' },
+      outcome: 'success',
+      details: { n: seq },
+      correlationId: `d-${seq}`,
+      chain,
+      seq,
+      prevHash: prev?.hash ?? GENESIS_HASH,
+      expiresAt: Math.floor(Date.parse('2099-01-01T00:00:00Z') / 1000),
+      prevExpiresAt: prev?.expiresAt ?? null,
+    };
+    events.push({ ...unhashed, hash: hashEvent(unhashed) });
+  }
+  return events;
+}
+
+/** The ledger as stored items, in (chain, seq) order as DynamoDB returns them. */
+function source(items: Record<string, unknown>[]): LedgerSource {
+  return {
+    chains: async () => [...new Set(items.map((i) => String(i.chain)))],
+    chainItems: async function* (chain: string) {
+      yield* items.filter((i) => i.chain === chain).sort((a, b) => Number(a.seq) - Number(b.seq));
+    },
+  };
+}
+
+function setup(ledger: LedgerSource = source([])) {
   const sessions = new LocalConsoleSessions(PEOPLE, '/console');
   const calls: { principal: string; body: string }[] = [];
   const app = consoleApp({
@@ -46,6 +85,7 @@ function setup() {
     ports: {
       runs: { list: async () => [run()], get: async (id) => (id === 'run-1' ? run() : undefined) },
       audit: { query: async function* () {} },
+      ledger: { verify: () => verifyLedger(ledger) },
       executions: {
         definition: async () => '{"StartAt":"A","States":{"A":{"Type":"Succeed"}}}',
         history: async () => [],
@@ -135,6 +175,50 @@ describe('the console server', () => {
       actions: { decide: boolean; cancel: boolean; retry: boolean };
     };
     expect(view.actions).toMatchObject({ decide: false, cancel: false, retry: false });
+  });
+});
+
+describe('the ledger verification on the Audit page', () => {
+  const verify = async (items: Record<string, unknown>[]) => {
+    const { request, signIn } = setup(source(items));
+    const res = await request('/console/api/audit/verify', { cookie: await signIn() });
+    expect(res.status).toBe(200);
+    return (await res.json()) as {
+      ok: boolean;
+      summary: string;
+      events: number;
+      chains: number;
+      firstBreak: { chain: string; seq: number; kind: string } | null;
+      brokenChains: string[];
+    };
+  };
+
+  it('says an untouched ledger verifies, with its events and chains counted', async () => {
+    const items = [...chainOf(5), ...chainOf(3, 'acme/web')].map(toItem);
+    const view = await verify(items);
+    expect(view).toMatchObject({ ok: true, events: 8, chains: 2, firstBreak: null, brokenChains: [] });
+    expect(view.summary).toMatch(/^Verified 8 event\(s\) in 2 chain\(s\)/);
+  });
+
+  it('shows the first break and where it is when a record was edited after it was written', async () => {
+    const items = [...chainOf(5), ...chainOf(3, 'acme/web')].map(toItem);
+    const edited = items.find((i) => i.chain === 'acme/service' && i.seq === 3);
+    if (edited === undefined) throw new Error('no record 3');
+    edited.outcome = 'failure';
+    const view = await verify(items);
+    expect(view.ok).toBe(false);
+    expect(view.firstBreak).toMatchObject({ chain: 'acme/service', seq: 3 });
+    expect(view.brokenChains).toEqual(['acme/service']);
+    expect(view.summary).toMatch(/does not verify: chain acme\/service breaks at seq 3/);
+  });
+
+  it('shows a deleted record as a break at the gap', async () => {
+    const items = chainOf(5)
+      .map(toItem)
+      .filter((i) => i.seq !== 2);
+    const view = await verify(items);
+    expect(view.ok).toBe(false);
+    expect(view.firstBreak?.seq).toBe(3);
   });
 });
 
