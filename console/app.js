@@ -435,7 +435,10 @@ async function main() {
   try {
     if (SIGN_IN) bearer = await signedIn(BASE, SIGN_IN);
   } catch (error) {
-    render(html`<main><h1>Not signed in</h1><p role="alert">${error.message}</p></main>`, root);
+    render(
+      html`<main><h1>Not signed in</h1><p role="alert" data-testid="sign-in-failed">${error.message}</p></main>`,
+      root,
+    );
     return;
   }
   render(html`<${App} />`, root);

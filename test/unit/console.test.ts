@@ -3,6 +3,7 @@ import { GENESIS_HASH, hashEvent, type UnhashedEvent } from '../../shared/audit/
 import { toItem } from '../../shared/audit/ledger';
 import { type LedgerSource, verifyLedger } from '../../shared/audit/verify';
 import { consoleApp } from '../../shared/console/app';
+import { shellPolicy } from '../../shared/console/assets';
 import { stageGraph } from '../../shared/console/graph';
 import { LocalConsoleSessions } from '../../shared/console/session';
 import type { RunRecord } from '../../shared/runs/model';
@@ -219,6 +220,29 @@ describe('the ledger verification on the Audit page', () => {
     const view = await verify(items);
     expect(view.ok).toBe(false);
     expect(view.firstBreak?.seq).toBe(3);
+  });
+});
+
+describe('shellPolicy', () => {
+  const connectSrc = (policy: string) => policy.split('; ').find((d) => d.startsWith('connect-src'));
+  const signIn = { issuer: 'https://idp.example/tenant/v2.0', clientId: 'c', scopes: ['openid'], claim: 'sub' };
+
+  it('lets the page fetch from the console only when nobody signs in through the browser', () => {
+    expect(connectSrc(shellPolicy('/console'))).toBe("connect-src 'self'");
+  });
+
+  it("lets the sign-in reach the issuer's and the configured endpoints' origins, and no other https host", () => {
+    expect(connectSrc(shellPolicy('/console', signIn))).toBe("connect-src 'self' https://idp.example");
+    const cognito = {
+      ...signIn,
+      issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc',
+      authorizationEndpoint: 'https://gantry.auth.eu-west-1.amazoncognito.com/oauth2/authorize',
+      tokenEndpoint: 'https://gantry.auth.eu-west-1.amazoncognito.com/oauth2/token',
+    };
+    expect(connectSrc(shellPolicy('/console', cognito))).toBe(
+      "connect-src 'self' https://cognito-idp.eu-west-1.amazonaws.com https://gantry.auth.eu-west-1.amazoncognito.com",
+    );
+    expect(shellPolicy('/console', cognito)).not.toMatch(/(^|[ ;])https:($|[ ;])/);
   });
 });
 
