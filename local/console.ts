@@ -2,7 +2,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { GantryConfig } from '../infra/config/schema';
-import { AUDIT_TABLE_NAME, auditCheckpointsBucketName, RUNS_TABLE_NAME } from '../shared/config/names';
+import {
+  AUDIT_CHECKPOINT_KEY_ALIAS,
+  AUDIT_TABLE_NAME,
+  auditCheckpointsBucketName,
+  RUNS_TABLE_NAME,
+} from '../shared/config/names';
 import { consoleApp } from '../shared/console/app';
 import { LocalConsoleSessions } from '../shared/console/session';
 import { type ClientOptions, consoleReadPorts } from '../shared/console/wiring';
@@ -55,7 +60,12 @@ export function localConsole(options: {
         auditTable: AUDIT_TABLE_NAME,
         filterLogs: false,
         ...(options.accountId && options.clients.region
-          ? { checkpointBucket: auditCheckpointsBucketName(options.accountId, options.clients.region) }
+          ? {
+              checkpoints: {
+                keyId: AUDIT_CHECKPOINT_KEY_ALIAS,
+                bucket: auditCheckpointsBucketName(options.accountId, options.clients.region),
+              },
+            }
           : {}),
       }),
       operator: async (event) => {

@@ -12,7 +12,6 @@ import { KmsCheckpointSigner, S3CheckpointStore } from '../audit/checkpoints';
 import { AuditReader } from '../audit/reader';
 import { type VerifyOptions, verifyLedger } from '../audit/verify';
 import { documentClient } from '../aws/clients';
-import { AUDIT_CHECKPOINT_KEY_ALIAS } from '../config/names';
 import { StateMachinePipelines } from '../pipelines/aws';
 import { DynamoDbRunStore } from '../runs/store';
 import type { ConsolePorts, ExecutionEvent } from './ports';
@@ -29,8 +28,8 @@ export interface ConsoleTables {
   readonly auditTable: string;
   /** Whether the logs service filters server-side (CloudWatch's FilterLogEvents); local mode pages and filters here. */
   readonly filterLogs: boolean;
-  /** The signed checkpoints' bucket, to check them as `gantry audit verify` does. @default chains only */
-  readonly checkpointBucket?: string;
+  /** The signed checkpoints (signing key, bucket), to check them as `gantry audit verify` does. @default chains only */
+  readonly checkpoints?: { readonly keyId: string; readonly bucket: string };
 }
 
 /** The console's read ports over the AWS SDK; the operator port is the caller's. */
@@ -39,7 +38,7 @@ export function consoleReadPorts(clients: ClientOptions, tables: ConsoleTables):
   const db = documentClient(new DynamoDBClient(clients));
   const logs = new CloudWatchLogsClient(clients);
   const audit = new AuditReader(db, tables.auditTable);
-  const checkpoints = checkpointOptions(clients, tables.checkpointBucket);
+  const checkpoints = checkpointOptions(clients, tables.checkpoints);
   return {
     runs: new DynamoDbRunStore(db, tables.runsTable),
     audit,
@@ -57,12 +56,12 @@ export function consoleReadPorts(clients: ClientOptions, tables: ConsoleTables):
   };
 }
 
-function checkpointOptions(clients: ClientOptions, bucket: string | undefined): VerifyOptions {
-  if (bucket === undefined) return {};
+function checkpointOptions(clients: ClientOptions, checkpoints: ConsoleTables['checkpoints']): VerifyOptions {
+  if (checkpoints === undefined) return {};
   const s3 = new S3Client({ ...clients, forcePathStyle: clients.endpoint !== undefined });
   return {
-    signer: new KmsCheckpointSigner(new KMSClient(clients), AUDIT_CHECKPOINT_KEY_ALIAS),
-    checkpoints: new S3CheckpointStore(s3, bucket),
+    signer: new KmsCheckpointSigner(new KMSClient(clients), checkpoints.keyId),
+    checkpoints: new S3CheckpointStore(s3, checkpoints.bucket),
   };
 }
 
