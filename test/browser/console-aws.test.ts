@@ -10,6 +10,7 @@ import { consoleApp } from '../../shared/console/app';
 import { OidcTokenVerifier } from '../../shared/console/oidc';
 import { OidcConsoleIdentity } from '../../shared/console/oidc-identity';
 import type { ConsolePorts } from '../../shared/console/ports';
+import { expectAccessible } from './a11y';
 import { browserAvailable, CHROMIUM, launchChromium } from './chromium';
 
 const CLIENT = 'gantry-console-test';
@@ -156,6 +157,8 @@ if (!browserAvailable()) {
       expect(bearers.every((b) => b.startsWith('Bearer ey'))).toBe(true);
       // The shell's policy lets the console's own modules, its import map and the IdP through, and nothing else.
       expect(violations).toEqual([]);
+      await page.locator('h1', { hasText: 'Audit' }).waitFor();
+      await expectAccessible(page);
       // An injected inline script (the XSS that would read the token) does not run.
       const injected = await page.evaluate(`(() => {
         const script = document.createElement('script');

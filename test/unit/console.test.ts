@@ -6,6 +6,7 @@ import { consoleApp } from '../../shared/console/app';
 import { shellPolicy } from '../../shared/console/assets';
 import { stageGraph } from '../../shared/console/graph';
 import { LocalConsoleSessions } from '../../shared/console/session';
+import { verificationView } from '../../shared/console/verification';
 import type { RunRecord } from '../../shared/runs/model';
 
 const PEOPLE = [
@@ -211,6 +212,19 @@ describe('the ledger verification on the Audit page', () => {
     expect(view.firstBreak).toMatchObject({ chain: 'acme/service', seq: 3 });
     expect(view.brokenChains).toEqual(['acme/service']);
     expect(view.summary).toMatch(/does not verify: chain acme\/service breaks at seq 3/);
+  });
+
+  it('says the ledger does not verify when a signed checkpoint fails, though every chain links', async () => {
+    const view = verificationView({
+      ...(await verifyLedger(source(chainOf(2).map(toItem)))),
+      ok: false,
+      checkpoints: {
+        checked: 1,
+        failures: [{ key: 'cp-1', message: 'checkpoint cp-1 does not carry a valid signature' }],
+      },
+    });
+    expect(view).toMatchObject({ ok: false, firstBreak: null, checkpoints: { checked: 1 } });
+    expect(view.summary).toBe('The ledger does not verify: checkpoint cp-1 does not carry a valid signature');
   });
 
   it('shows a deleted record as a break at the gap', async () => {
