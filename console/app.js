@@ -295,6 +295,36 @@ function RunPage({ runId }) {
   </main>`;
 }
 
+/** The ledger's verification, as `gantry audit verify` reports it: slow on a large ledger, so run on request. */
+function Verification() {
+  const [state, setState] = useState({ phase: 'idle' });
+  const verify = async () => {
+    setState({ phase: 'verifying' });
+    const out = await api('/audit/verify');
+    setState(
+      out.ok
+        ? { phase: 'done', view: out.body }
+        : { phase: 'error', message: out.body.error?.message ?? `error ${out.status}` },
+    );
+  };
+  const { phase, view } = state;
+  return html`<section class="verify" aria-labelledby="verify-h" aria-busy=${phase === 'verifying'}>
+    <h2 id="verify-h">Ledger verification</h2>
+    <p>Recomputes every hash chain and checks the signed checkpoints, as <code>gantry audit verify</code> does.</p>
+    <button type="button" onClick=${verify} disabled=${phase === 'verifying'}>${phase === 'done' ? 'Verify again' : 'Verify the ledger'}</button>
+    <div role="status" data-testid="verification">
+      ${phase === 'verifying' && html`<p>Verifying the ledger… (every record of every chain is read)</p>`}
+      ${phase === 'error' && html`<p class="bad">Could not verify: ${state.message}</p>`}
+      ${
+        phase === 'done' &&
+        html`<p class=${view.ok ? 'ok' : 'bad'} data-ok=${String(view.ok)}><strong>${view.ok ? 'Verifies.' : 'Does not verify.'}</strong> ${view.summary}</p>
+        ${view.brokenChains.length > 0 && html`<p>Broken chains: ${view.brokenChains.join(', ')}</p>`}
+        ${view.checkpoints?.failures.length > 0 && html`<ul>${view.checkpoints.failures.map((f) => html`<li>${f}</li>`)}</ul>`}`
+      }
+    </div>
+  </section>`;
+}
+
 const AUDIT_FILTERS = ['repository', 'from', 'to', 'type', 'actor', 'commit', 'runId', 'environment', 'pipeline'];
 
 function Audit() {
@@ -333,6 +363,7 @@ function Audit() {
           html`<tr><td>${ev.time}</td><td>${ev.type}</td><td>${ev.outcome}</td><td>${ev.actor.id}</td><td>${ev.subject.environment ?? ''}</td><td>${(ev.subject.runId ?? '').slice(0, 16)}</td><td>${ev.seq}</td></tr>`,
       )}</tbody></table></div>`
     }
+    <${Verification} />
   </main>`;
 }
 
@@ -404,7 +435,10 @@ async function main() {
   try {
     if (SIGN_IN) bearer = await signedIn(BASE, SIGN_IN);
   } catch (error) {
-    render(html`<main><h1>Not signed in</h1><p role="alert">${error.message}</p></main>`, root);
+    render(
+      html`<main><h1>Not signed in</h1><p role="alert" data-testid="sign-in-failed">${error.message}</p></main>`,
+      root,
+    );
     return;
   }
   render(html`<${App} />`, root);

@@ -37,10 +37,21 @@ async function endpoints(settings) {
   if (!res.ok) throw new Error(`the identity provider's discovery document answered ${res.status}`);
   const doc = await res.json();
   if (doc.issuer !== settings.issuer) throw new Error(`the discovery document names issuer ${doc.issuer}`);
-  return {
+  const found = {
     authorizationEndpoint: settings.authorizationEndpoint ?? doc.authorization_endpoint,
     tokenEndpoint: settings.tokenEndpoint ?? doc.token_endpoint,
   };
+  // The page's Content-Security-Policy lets it fetch only from the issuer's and the configured
+  // endpoints' origins: say what to configure before leaving for the IdP, not after.
+  const allowed = [settings.issuer, settings.authorizationEndpoint, settings.tokenEndpoint]
+    .filter(Boolean)
+    .map((u) => new URL(u).origin);
+  const tokenOrigin = new URL(found.tokenEndpoint).origin;
+  if (!allowed.includes(tokenOrigin))
+    throw new Error(
+      `the identity provider's discovery document puts its token endpoint at ${tokenOrigin}, outside the origins this console may reach (${allowed.join(', ')}): set console.tokenEndpoint (${found.tokenEndpoint}) and console.authorizationEndpoint (${found.authorizationEndpoint}) in the config and deploy again`,
+    );
+  return found;
 }
 
 async function start(base, settings) {

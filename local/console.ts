@@ -2,7 +2,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { GantryConfig } from '../infra/config/schema';
-import { AUDIT_TABLE_NAME, RUNS_TABLE_NAME } from '../shared/config/names';
+import {
+  AUDIT_CHECKPOINT_KEY_ALIAS,
+  AUDIT_TABLE_NAME,
+  auditCheckpointsBucketName,
+  RUNS_TABLE_NAME,
+} from '../shared/config/names';
 import { consoleApp } from '../shared/console/app';
 import { LocalConsoleSessions } from '../shared/console/session';
 import { type ClientOptions, consoleReadPorts } from '../shared/console/wiring';
@@ -33,6 +38,8 @@ export function localConsole(options: {
   clients: ClientOptions;
   /** Issues the signed-in person's credentials, with which the console proves who acts (no bypass). */
   identity: IdentityRegistry;
+  /** The local account, naming the checkpoints' bucket the ledger's verification checks. @default chains only */
+  accountId?: string;
   pollMs?: number;
 }): LocalConsole {
   const operatorArn = options.inventory.apis
@@ -52,6 +59,14 @@ export function localConsole(options: {
         runsTable: RUNS_TABLE_NAME,
         auditTable: AUDIT_TABLE_NAME,
         filterLogs: false,
+        ...(options.accountId && options.clients.region
+          ? {
+              checkpoints: {
+                keyId: AUDIT_CHECKPOINT_KEY_ALIAS,
+                bucket: auditCheckpointsBucketName(options.accountId, options.clients.region),
+              },
+            }
+          : {}),
       }),
       operator: async (event) => {
         if (operatorArn === undefined)

@@ -33,6 +33,35 @@ export function grantAuditAppend(fn: GantryFunction, keys: AuditKeys, config: Au
   keys.tableKey.grant(fn.function, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey');
 }
 
+/**
+ * Lets a function verify the signed checkpoints as `gantry audit verify` does: its environment
+ * names the signing key and the bucket; it may list and read checkpoints and ask KMS to verify a
+ * signature, never sign or write.
+ */
+export function grantCheckpointReads(fn: GantryFunction, keys: AuditKeys): void {
+  const bucket = auditCheckpointsBucketName();
+  fn.function.addEnvironment(AUDIT_ENV.checkpointKey, keys.signingKey.keyArn);
+  fn.function.addEnvironment(AUDIT_ENV.checkpointBucket, bucket);
+  fn.function.addToRolePolicy(new PolicyStatement({ actions: ['kms:Verify'], resources: [keys.signingKey.keyArn] }));
+  fn.function.addToRolePolicy(
+    new PolicyStatement({
+      actions: ['s3:ListBucket'],
+      resources: [`arn:${Aws.PARTITION}:s3:::${bucket}`],
+      conditions: { StringLike: { 's3:prefix': ['checkpoints/*'] } },
+    }),
+  );
+  fn.function.addToRolePolicy(
+    new PolicyStatement({
+      actions: ['s3:GetObject'],
+      resources: [`arn:${Aws.PARTITION}:s3:::${bucket}/checkpoints/*`],
+    }),
+  );
+  Validations.of(fn.role).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::gantry-audit-checkpoints-<AWS::AccountId>-<AWS::Region>/checkpoints/*]',
+    reason: 'Verification reads every checkpoint, each a new object named by its time under checkpoints/.',
+  });
+}
+
 export interface AuditCheckpointsProps {
   readonly keys: AuditKeys;
   readonly config: AuditConfig;

@@ -114,6 +114,7 @@ export function frontDoorService(
         lambda: deps.functions,
         clients: { endpoint: ctx.edge.endpoint, region: ctx.region, credentials: deps.operator },
         identity: deps.identity,
+        accountId: LOCAL_ACCOUNT_ID,
       });
       const frontDoor = await startFrontDoor({
         apis: ctx.inventory.apis,

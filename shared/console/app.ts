@@ -14,6 +14,7 @@ import { actionsFor } from './actions';
 import { shellPage, shellPolicy, staticAsset } from './assets';
 import { type GraphNode, stageGraph, versionOf } from './graph';
 import type { ConsoleIdentity, ConsolePorts, ConsoleRefusal, ConsoleUser } from './ports';
+import { verificationView } from './verification';
 
 export interface ConsoleOptions {
   readonly ports: ConsolePorts;
@@ -139,6 +140,7 @@ export function consoleApp(options: ConsoleOptions): Hono<Env> {
     }
     return c.json({ events, truncated: events.length >= AUDIT_PAGE });
   });
+  app.get('/api/audit/verify', async (c) => c.json(verificationView(await ports.ledger.verify())));
   app.get('/api/runs/:runId/dossier', async (c) => {
     const dossier = await buildDossier(ports.audit as AuditReader, c.req.param('runId'));
     return c.json({ markdown: dossierMarkdown(dossier), gaps: dossier.gaps });

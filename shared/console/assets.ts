@@ -68,25 +68,30 @@ export function shellPage(base: string, signIn?: BrowserSignIn): string {
 /**
  * The shell's Content-Security-Policy: scripts only from the console itself (and its one inline
  * import map, by hash), so an injected script cannot read the bearer token kept in
- * sessionStorage; `connect-src` lets the sign-in reach the IdP's discovery and token endpoints
- * (wherever its discovery document puts them, over https).
+ * sessionStorage; `connect-src` reaches only the console and the IdP's configured origins (the
+ * issuer's, for discovery, and the endpoints'), so even a script that did run could not send the
+ * token to any other host. A token endpoint that discovery names elsewhere must be configured
+ * (the sign-in page says so).
  */
 export function shellPolicy(base: string, signIn?: BrowserSignIn): string {
   const map = createHash('sha256').update(importMap(base)).digest('base64');
-  const idp = [signIn?.issuer, signIn?.authorizationEndpoint, signIn?.tokenEndpoint].flatMap((u) =>
-    u === undefined ? [] : [new URL(u).origin],
-  );
   return [
     "default-src 'self'",
     `script-src 'self' 'sha256-${map}'`,
     "style-src 'self'",
     "img-src 'self' data:",
-    ["connect-src 'self' https:", ...new Set(idp)].join(' '),
+    ["connect-src 'self'", ...signInOrigins(signIn)].join(' '),
     "frame-ancestors 'none'",
     "base-uri 'none'",
     "form-action 'self'",
     "object-src 'none'",
   ].join('; ');
+}
+
+/** The origins the browser's sign-in may fetch from: the issuer's and the configured endpoints'. */
+function signInOrigins(signIn?: BrowserSignIn): string[] {
+  const urls = [signIn?.issuer, signIn?.authorizationEndpoint, signIn?.tokenEndpoint];
+  return [...new Set(urls.flatMap((u) => (u === undefined ? [] : [new URL(u).origin])))];
 }
 
 function importMap(base: string): string {

@@ -39,6 +39,7 @@ export function awsConsoleApp(o11y: Observability, env: NodeJS.ProcessEnv = proc
           runsTable,
           auditTable: settings.auditTable,
           filterLogs: true,
+          ...(settings.checkpoints ? { checkpoints: settings.checkpoints } : {}),
         },
       ),
       operator: (event, user) => {

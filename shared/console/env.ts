@@ -31,6 +31,8 @@ export interface ConsoleEnv {
   readonly people: Readonly<Record<string, string>>;
   /** The ledger the console searches (and the operator use cases append to). */
   readonly auditTable: string;
+  /** The signed checkpoints the ledger's verification checks (key and bucket), when the construct granted them. */
+  readonly checkpoints?: { readonly keyId: string; readonly bucket: string };
 }
 
 /** The console function's configuration, read once at cold start. */
@@ -40,6 +42,8 @@ export function loadConsoleEnv(env: NodeJS.ProcessEnv = process.env): ConsoleEnv
       [CONSOLE_ENV.oidc]: jsonFromEnv(OidcEnvSchema),
       [CONSOLE_ENV.people]: jsonFromEnv(z.record(z.string(), z.string())),
       [AUDIT_ENV.table]: z.string().min(1),
+      [AUDIT_ENV.checkpointKey]: z.string().min(1).optional(),
+      [AUDIT_ENV.checkpointBucket]: z.string().min(1).optional(),
     }),
     env,
   );
@@ -62,5 +66,10 @@ export function loadConsoleEnv(env: NodeJS.ProcessEnv = process.env): ConsoleEnv
     },
     people: e[CONSOLE_ENV.people],
     auditTable: e[AUDIT_ENV.table],
+    ...checkpointsOf(e[AUDIT_ENV.checkpointKey], e[AUDIT_ENV.checkpointBucket]),
   };
+}
+
+function checkpointsOf(keyId: string | undefined, bucket: string | undefined): Pick<ConsoleEnv, 'checkpoints'> {
+  return keyId && bucket ? { checkpoints: { keyId, bucket } } : {};
 }

@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { AuditEvent } from '../../events';
 import type { AuditFilter } from '../audit/reader';
+import type { VerifyReport } from '../audit/verify';
 import type { DeployedPipelines } from '../pipelines/ports';
 import type { RunRecord } from '../runs/model';
 import type { RunQuery } from '../runs/store';
@@ -21,6 +22,8 @@ export interface ExecutionEvent {
 export interface ConsolePorts {
   readonly runs: { list(query: RunQuery): Promise<RunRecord[]>; get(runId: string): Promise<RunRecord | undefined> };
   readonly audit: { query(filter: AuditFilter): AsyncIterable<AuditEvent> };
+  /** The ledger verified as `gantry audit verify` verifies it (verifyLedger): slow on a large ledger, so asked for on demand. */
+  readonly ledger: { verify(): Promise<VerifyReport> };
   readonly executions: {
     /** The ASL the execution runs (DescribeStateMachineForExecution). */
     definition(executionArn: string): Promise<string>;

@@ -1,12 +1,16 @@
 import { CloudWatchLogsClient, FilterLogEventsCommand, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { S3Client } from '@aws-sdk/client-s3';
 import {
   DescribeStateMachineForExecutionCommand,
   GetExecutionHistoryCommand,
   type HistoryEvent,
   SFNClient,
 } from '@aws-sdk/client-sfn';
+import { KmsCheckpointSigner, S3CheckpointStore } from '../audit/checkpoints';
 import { AuditReader } from '../audit/reader';
+import { type VerifyOptions, verifyLedger } from '../audit/verify';
 import { documentClient } from '../aws/clients';
 import { StateMachinePipelines } from '../pipelines/aws';
 import { DynamoDbRunStore } from '../runs/store';
@@ -24,6 +28,8 @@ export interface ConsoleTables {
   readonly auditTable: string;
   /** Whether the logs service filters server-side (CloudWatch's FilterLogEvents); local mode pages and filters here. */
   readonly filterLogs: boolean;
+  /** The signed checkpoints (signing key, bucket), to check them as `gantry audit verify` does. @default chains only */
+  readonly checkpoints?: { readonly keyId: string; readonly bucket: string };
 }
 
 /** The console's read ports over the AWS SDK; the operator port is the caller's. */
@@ -31,9 +37,12 @@ export function consoleReadPorts(clients: ClientOptions, tables: ConsoleTables):
   const sfn = new SFNClient(clients);
   const db = documentClient(new DynamoDBClient(clients));
   const logs = new CloudWatchLogsClient(clients);
+  const audit = new AuditReader(db, tables.auditTable);
+  const checkpoints = checkpointOptions(clients, tables.checkpoints);
   return {
     runs: new DynamoDbRunStore(db, tables.runsTable),
-    audit: new AuditReader(db, tables.auditTable),
+    audit,
+    ledger: { verify: () => verifyLedger(audit, checkpoints) },
     pipelines: new StateMachinePipelines(sfn),
     executions: {
       definition: async (executionArn) =>
@@ -44,6 +53,15 @@ export function consoleReadPorts(clients: ClientOptions, tables: ConsoleTables):
       read: (group, stream, options) =>
         tables.filterLogs ? filtered(logs, group, stream, options) : paged(logs, group, stream, options),
     },
+  };
+}
+
+function checkpointOptions(clients: ClientOptions, checkpoints: ConsoleTables['checkpoints']): VerifyOptions {
+  if (checkpoints === undefined) return {};
+  const s3 = new S3Client({ ...clients, forcePathStyle: clients.endpoint !== undefined });
+  return {
+    signer: new KmsCheckpointSigner(new KMSClient(clients), checkpoints.keyId),
+    checkpoints: new S3CheckpointStore(s3, checkpoints.bucket),
   };
 }
 

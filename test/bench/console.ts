@@ -41,6 +41,7 @@ export async function benchConsole(options: { rounds: number; runs: number }): P
         get: async (id) => runs.find((r) => r.runId === id),
       },
       audit: { query: async function* () {} },
+      ledger: { verify: () => Promise.reject(new Error('no ledger here')) },
       executions: { definition: async () => ASL, history: async () => [...history] },
       logs: { read: async () => ({ lines: [], next: 0 }) },
       pipelines: { definitionOf: async () => Promise.reject(new Error('not deployed in the benchmark')) },

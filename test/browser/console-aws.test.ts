@@ -10,18 +10,22 @@ import { consoleApp } from '../../shared/console/app';
 import { OidcTokenVerifier } from '../../shared/console/oidc';
 import { OidcConsoleIdentity } from '../../shared/console/oidc-identity';
 import type { ConsolePorts } from '../../shared/console/ports';
+import { expectAccessible } from './a11y';
 import { browserAvailable, CHROMIUM, launchChromium } from './chromium';
 
 const CLIENT = 'gantry-console-test';
 
-/** A minimal OIDC provider: discovery, authorize (signs in `user` at once), token (checks PKCE), JWKS. */
+/**
+ * A minimal OIDC provider: discovery, authorize (signs in `user` at once), token (checks PKCE), JWKS.
+ * `tokenBase`, when set, is where discovery says the token endpoint is (Cognito's hosted UI domain).
+ */
 function fakeIdp(issuer: () => string) {
   const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const jwk = { ...(publicKey.export({ format: 'jwk' }) as HonoJsonWebKey), kid: 'k1', alg: 'RS256', use: 'sig' };
   const signing = { ...(privateKey.export({ format: 'jwk' }) as HonoJsonWebKey), kid: 'k1', alg: 'RS256' };
   const codes = new Map<string, { challenge: string; nonce: string; redirect: string }>();
   const seen: { authorize: Record<string, string>[]; token: Record<string, string>[] } = { authorize: [], token: [] };
-  const state = { user: '00u-bob' };
+  const state: { user: string; tokenBase?: string } = { user: '00u-bob' };
   const app = new Hono();
   app.use('*', async (c, next) => {
     await next();
@@ -31,7 +35,7 @@ function fakeIdp(issuer: () => string) {
     c.json({
       issuer: issuer(),
       authorization_endpoint: `${issuer()}/authorize`,
-      token_endpoint: `${issuer()}/token`,
+      token_endpoint: `${state.tokenBase ?? issuer()}/token`,
       jwks_uri: `${issuer()}/jwks`,
     }),
   );
@@ -153,6 +157,8 @@ if (!browserAvailable()) {
       expect(bearers.every((b) => b.startsWith('Bearer ey'))).toBe(true);
       // The shell's policy lets the console's own modules, its import map and the IdP through, and nothing else.
       expect(violations).toEqual([]);
+      await page.locator('h1', { hasText: 'Audit' }).waitFor();
+      await expectAccessible(page);
       // An injected inline script (the XSS that would read the token) does not run.
       const injected = await page.evaluate(`(() => {
         const script = document.createElement('script');
@@ -162,6 +168,27 @@ if (!browserAvailable()) {
       })()`);
       expect(injected).toBe(false);
       await page.close();
+    }, 60_000);
+
+    it('says which endpoints to configure when discovery puts the token endpoint outside the policy', async () => {
+      // Another origin for the same server: a fetch there would be blocked by connect-src.
+      idp.state.tokenBase = idpUrl.replace('127.0.0.1', 'localhost');
+      const started = idp.seen.authorize.length;
+      const page = await chrome.context.newPage();
+      try {
+        await page.goto(`${consoleUrl}/console/`);
+        const message = page.locator('[data-testid="sign-in-failed"]');
+        await message.waitFor({ timeout: 20_000 });
+        const text = (await message.textContent()) ?? '';
+        expect(text).toContain(`puts its token endpoint at ${idp.state.tokenBase}`);
+        expect(text).toContain(`set console.tokenEndpoint (${idp.state.tokenBase}/token)`);
+        expect(text).toContain('console.authorizationEndpoint');
+        // Said before leaving for the IdP: no sign-in was started that could not finish.
+        expect(idp.seen.authorize.length).toBe(started);
+      } finally {
+        delete idp.state.tokenBase;
+        await page.close();
+      }
     }, 60_000);
 
     it('tells a person the IdP knows but the config does not what to configure', async () => {

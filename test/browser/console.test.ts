@@ -9,6 +9,7 @@ import { AuditReader } from '../../shared/audit/reader';
 import { documentClient } from '../../shared/aws/clients';
 import type { RunRecord } from '../../shared/runs/model';
 import { edgeClientConfig, eventually, startTestPlane, type TestPlane } from '../support/local';
+import { expectAccessible, lowContrastTexts, unnamedControls } from './a11y';
 import { browserAvailable, CHROMIUM, launchChromium } from './chromium';
 
 const SHOTS = join(import.meta.dirname, '..', '..', 'docs', 'console');
@@ -107,6 +108,26 @@ if (!browserAvailable()) {
       expect(forged.status).toBe(403);
     });
 
+    it('finds an unnamed control and low-contrast text when a page has them (the checks can fail)', async () => {
+      await page.goto(`${base()}/`);
+      await page.locator('h1', { hasText: 'Runs' }).waitFor();
+      expect(await unnamedControls(page)).toEqual([]);
+      await page.evaluate(`(() => {
+        const input = document.createElement('input');
+        input.id = 'planted-input';
+        const faint = Object.assign(document.createElement('p'), { id: 'planted-text', textContent: 'faint words' });
+        faint.style.color = '#aaa';
+        document.querySelector('main').append(input, faint);
+      })()`);
+      expect(await unnamedControls(page)).toEqual([expect.stringMatching(/^\s*- textbox$/)]);
+      expect(await lowContrastTexts(page)).toEqual([
+        { text: 'faint words', color: 'rgb(170, 170, 170)', background: 'rgb(255, 255, 255)', ratio: 2.32 },
+      ]);
+      await page.reload();
+      await page.locator('h1', { hasText: 'Runs' }).waitFor();
+      await expectAccessible(page);
+    });
+
     it("lists the demo's runs, and shows a live run's graph and log changing without a reload", async () => {
       expect((await t.push({ branch: 'develop' })).status).toBe(202);
       const commit = git(t.repo(), 'rev-parse', 'develop');
@@ -115,6 +136,7 @@ if (!browserAvailable()) {
       await page.locator(`tr[data-run="${run.runId}"]`).waitFor({ timeout: 15_000 });
       await page.locator(`tr[data-run="${run.runId}"] a`).click();
       await page.locator('[data-testid="run-status"]').waitFor();
+      await expectAccessible(page);
       await page.evaluate(() => Object.assign(globalThis, { notReloaded: true }));
       const first = await page.locator('[data-testid="run-status"]').textContent();
       const firstDone = await page.locator('.graph [data-status="succeeded"]').count();
@@ -143,6 +165,7 @@ if (!browserAvailable()) {
       );
       await page.goto(`${base()}/`);
       await page.locator(`tr[data-run="${run.runId}"]`).waitFor();
+      await expectAccessible(page);
       await page.screenshot({ path: join(SHOTS, 'runs.png') });
     }, 180_000);
 
@@ -175,15 +198,35 @@ if (!browserAvailable()) {
 
       await page.selectOption('[data-testid="acting-as"] select', 'bob');
       await page.getByRole('button', { name: 'Approve' }).waitFor();
-      await page.fill('#reason', 'release notes reviewed');
+      await expectAccessible(page);
+      // By keyboard only: Tab to the reason, type it, Tab to Approve (its focus visible), Enter.
+      await page.locator('[data-testid="acting-as"] select').focus();
+      const focused = () =>
+        page.evaluate(`(() => {
+          const el = document.activeElement;
+          const style = getComputedStyle(el);
+          return { id: el.id, text: el.textContent, outline: style.outlineStyle + ' ' + style.outlineWidth };
+        })()`) as Promise<{ id: string; text: string; outline: string }>;
+      for (let presses = 0; (await focused()).id !== 'reason'; presses++) {
+        expect(presses).toBeLessThan(20);
+        await page.keyboard.press('Tab');
+      }
+      await page.keyboard.type('release notes reviewed');
       await page.setViewportSize({ width: 390, height: 844 });
       await page.screenshot({ path: join(SHOTS, 'run-phone.png'), fullPage: false });
       await page.setViewportSize({ width: 1280, height: 800 });
-      await page.getByRole('button', { name: 'Approve' }).click();
+      await page.keyboard.press('Tab');
+      expect(await focused()).toEqual({ id: '', text: 'Approve', outline: 'solid 3px' });
+      await page.keyboard.press('Enter');
       await page.locator('[data-testid="action-result"]', { hasText: 'approved' }).waitFor();
+      expect(await page.locator('#reason').inputValue()).toBe('release notes reviewed');
       const decided = await runOf(commit, 'to be approved', (r) => r.approval?.outcome === 'approved');
       expect(Object.keys(decided.approval?.decisions ?? {})).toEqual(['bob']);
       await page.locator('.decisions li', { hasText: 'bob approved' }).waitFor();
+      expect(await page.locator('.decisions li', { hasText: 'bob approved' }).textContent()).toContain(
+        'release notes reviewed',
+      );
+      await expectAccessible(page);
       await page.screenshot({ path: join(SHOTS, 'run.png'), fullPage: true });
 
       // The build's artifacts and their signed provenance, as the run record pins them.
@@ -216,6 +259,17 @@ if (!browserAvailable()) {
       await page.locator('table.audit tbody tr', { hasText: 'approval.granted' }).waitFor();
       const rows = await page.locator('table.audit tbody tr').count();
       expect(rows).toBe((await ledger(run.runId)).filter((e) => e.type.startsWith('approval')).length);
+
+      // The ledger's verification, computed on request as `gantry audit verify` computes it.
+      expect(await page.locator('[data-testid="verification"] [data-ok]').count()).toBe(0);
+      await page.getByRole('button', { name: 'Verify the ledger' }).click();
+      const verdict = page.locator('[data-testid="verification"] [data-ok]');
+      await verdict.waitFor({ timeout: 30_000 });
+      expect(await verdict.getAttribute('data-ok')).toBe('true');
+      const said = (await verdict.textContent()) ?? '';
+      expect(said).toMatch(/Verified (\d+) event\(s\) in (\d+) chain\(s\); \d+ signed checkpoint\(s\) checked/);
+      expect(Number(/Verified (\d+)/.exec(said)?.[1])).toBeGreaterThanOrEqual(rows);
+      await expectAccessible(page);
       await page.screenshot({ path: join(SHOTS, 'audit.png'), fullPage: true });
 
       const [download] = await Promise.all([
@@ -237,9 +291,11 @@ if (!browserAvailable()) {
       const dossier = page.locator('[data-testid="dossier"]');
       await dossier.waitFor();
       expect(await dossier.textContent()).toContain('bob');
+      await expectAccessible(page);
       await page.screenshot({ path: join(SHOTS, 'dossier.png') });
       await page.getByRole('link', { name: 'Metrics' }).click();
       await page.locator('[data-testid="metrics"]').waitFor();
+      await expectAccessible(page);
       await page.screenshot({ path: join(SHOTS, 'metrics.png') });
     }, 120_000);
   });

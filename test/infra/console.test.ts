@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { CONSOLE_PUBLIC_ROUTES } from '../../infra/constructs/console';
 import { PROJECT_ROOT } from '../../infra/paths';
+import { AUDIT_ENV } from '../../shared/audit/wiring';
 import { CONSOLE_ASSET_FILES, shellPage } from '../../shared/console/assets';
 import { CONSOLE_ENV } from '../../shared/console/env';
 import { synthGantry, TEST_CONFIG_YAML, testConfig } from '../support/cdk';
@@ -75,7 +76,9 @@ describe('GantryConsole construct', () => {
         statements.filter((s) => actionsOf(s).includes(write) && JSON.stringify(s.Resource).includes('gantry-')),
       ).toEqual([]);
     const auditWrites = statements.filter(
-      (s) => JSON.stringify(s.Resource).includes('gantry-audit') && actionsOf(s).some((a) => a !== 'dynamodb:Query'),
+      (s) =>
+        JSON.stringify(s.Resource).includes('gantry-audit') &&
+        actionsOf(s).some((a) => a.startsWith('dynamodb:') && a !== 'dynamodb:Query'),
     );
     // The ledger: append only (PutItem, as every writer), never update or delete.
     expect(auditWrites.flatMap(actionsOf).sort()).toEqual(['dynamodb:PutItem', 'dynamodb:Query']);
@@ -90,6 +93,22 @@ describe('GantryConsole construct', () => {
       expect(granted).toContain(a);
     expect([...granted].filter((a) => a.endsWith('*') || a === 'dynamodb:UpdateTable' || a.startsWith('iam:'))).toEqual(
       [],
+    );
+  });
+
+  it('lets the Audit page verify the signed checkpoints, never sign or write one', () => {
+    const statements = consoleStatements(t);
+    const granted = new Set(statements.flatMap(actionsOf));
+    for (const a of ['kms:Verify', 's3:ListBucket', 's3:GetObject']) expect(granted).toContain(a);
+    for (const a of ['kms:Sign', 's3:PutObject', 's3:DeleteObject', 's3:PutObjectRetention'])
+      expect(granted).not.toContain(a);
+    const reads = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('s3:')));
+    expect(reads.map((s) => JSON.stringify(s.Resource)).join(' ')).toContain('gantry-audit-checkpoints-');
+    const fn = Object.values(t.findResources('AWS::Lambda::Function')).find((r) =>
+      JSON.stringify(r).includes(`"${CONSOLE_ENV.oidc}"`),
+    ) as { Properties: { Environment: { Variables: Record<string, unknown> } } };
+    expect(Object.keys(fn.Properties.Environment.Variables)).toEqual(
+      expect.arrayContaining([AUDIT_ENV.checkpointKey, AUDIT_ENV.checkpointBucket]),
     );
   });
 

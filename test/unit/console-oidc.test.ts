@@ -244,6 +244,7 @@ describe('the console in AWS', () => {
     const ports: ConsolePorts = {
       runs: { list: async () => [], get: (id) => f.runs.get(id) },
       audit: { query: async function* () {} },
+      ledger: { verify: () => Promise.reject(new Error('no ledger here')) },
       executions: {
         definition: async () => '{"StartAt":"A","States":{"A":{"Type":"Succeed"}}}',
         history: async () => [],

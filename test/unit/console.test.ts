@@ -1,6 +1,12 @@
+import type { AuditEvent } from '../../events';
+import { GENESIS_HASH, hashEvent, type UnhashedEvent } from '../../shared/audit/chain';
+import { toItem } from '../../shared/audit/ledger';
+import { type LedgerSource, verifyLedger } from '../../shared/audit/verify';
 import { consoleApp } from '../../shared/console/app';
+import { shellPolicy } from '../../shared/console/assets';
 import { stageGraph } from '../../shared/console/graph';
 import { LocalConsoleSessions } from '../../shared/console/session';
+import { verificationView } from '../../shared/console/verification';
 import type { RunRecord } from '../../shared/runs/model';
 
 const PEOPLE = [
@@ -37,7 +43,42 @@ function run(): RunRecord {
   } as unknown as RunRecord;
 }
 
-function setup() {
+/** A well-formed chain of `length` records, as the ledger writes them. */
+function chainOf(length: number, chain = 'acme/service'): AuditEvent[] {
+  const events: AuditEvent[] = [];
+  for (let seq = 1; seq <= length; seq++) {
+    const prev = events.at(-1);
+    const unhashed: UnhashedEvent = {
+      id: `01J${String(seq).padStart(23, '0')}`,
+      time: new Date(Date.parse('2026-07-01T00:00:00Z') + seq * 60_000).toISOString(),
+      type: 'run.started',
+      actor: { type: 'system', id: 'gantry', providerIdentity: null },
+      subject: { repository: chain, commit: 'c'.repeat(40), runId: `run-${seq}`, environment: 'prod', pipeline: 'app' },
+      outcome: 'success',
+      details: { n: seq },
+      correlationId: `d-${seq}`,
+      chain,
+      seq,
+      prevHash: prev?.hash ?? GENESIS_HASH,
+      expiresAt: Math.floor(Date.parse('2099-01-01T00:00:00Z') / 1000),
+      prevExpiresAt: prev?.expiresAt ?? null,
+    };
+    events.push({ ...unhashed, hash: hashEvent(unhashed) });
+  }
+  return events;
+}
+
+/** The ledger as stored items, in (chain, seq) order as DynamoDB returns them. */
+function source(items: Record<string, unknown>[]): LedgerSource {
+  return {
+    chains: async () => [...new Set(items.map((i) => String(i.chain)))],
+    chainItems: async function* (chain: string) {
+      yield* items.filter((i) => i.chain === chain).sort((a, b) => Number(a.seq) - Number(b.seq));
+    },
+  };
+}
+
+function setup(ledger: LedgerSource = source([])) {
   const sessions = new LocalConsoleSessions(PEOPLE, '/console');
   const calls: { principal: string; body: string }[] = [];
   const app = consoleApp({
@@ -46,6 +87,7 @@ function setup() {
     ports: {
       runs: { list: async () => [run()], get: async (id) => (id === 'run-1' ? run() : undefined) },
       audit: { query: async function* () {} },
+      ledger: { verify: () => verifyLedger(ledger) },
       executions: {
         definition: async () => '{"StartAt":"A","States":{"A":{"Type":"Succeed"}}}',
         history: async () => [],
@@ -135,6 +177,86 @@ describe('the console server', () => {
       actions: { decide: boolean; cancel: boolean; retry: boolean };
     };
     expect(view.actions).toMatchObject({ decide: false, cancel: false, retry: false });
+  });
+});
+
+describe('the ledger verification on the Audit page', () => {
+  const verify = async (items: Record<string, unknown>[]) => {
+    const { request, signIn } = setup(source(items));
+    const res = await request('/console/api/audit/verify', { cookie: await signIn() });
+    expect(res.status).toBe(200);
+    return (await res.json()) as {
+      ok: boolean;
+      summary: string;
+      events: number;
+      chains: number;
+      firstBreak: { chain: string; seq: number; kind: string } | null;
+      brokenChains: string[];
+    };
+  };
+
+  it('says an untouched ledger verifies, with its events and chains counted', async () => {
+    const items = [...chainOf(5), ...chainOf(3, 'acme/web')].map(toItem);
+    const view = await verify(items);
+    expect(view).toMatchObject({ ok: true, events: 8, chains: 2, firstBreak: null, brokenChains: [] });
+    expect(view.summary).toMatch(/^Verified 8 event\(s\) in 2 chain\(s\)/);
+  });
+
+  it('shows the first break and where it is when a record was edited after it was written', async () => {
+    const items = [...chainOf(5), ...chainOf(3, 'acme/web')].map(toItem);
+    const edited = items.find((i) => i.chain === 'acme/service' && i.seq === 3);
+    if (edited === undefined) throw new Error('no record 3');
+    edited.outcome = 'failure';
+    const view = await verify(items);
+    expect(view.ok).toBe(false);
+    expect(view.firstBreak).toMatchObject({ chain: 'acme/service', seq: 3 });
+    expect(view.brokenChains).toEqual(['acme/service']);
+    expect(view.summary).toMatch(/does not verify: chain acme\/service breaks at seq 3/);
+  });
+
+  it('says the ledger does not verify when a signed checkpoint fails, though every chain links', async () => {
+    const view = verificationView({
+      ...(await verifyLedger(source(chainOf(2).map(toItem)))),
+      ok: false,
+      checkpoints: {
+        checked: 1,
+        failures: [{ key: 'cp-1', message: 'checkpoint cp-1 does not carry a valid signature' }],
+      },
+    });
+    expect(view).toMatchObject({ ok: false, firstBreak: null, checkpoints: { checked: 1 } });
+    expect(view.summary).toBe('The ledger does not verify: checkpoint cp-1 does not carry a valid signature');
+  });
+
+  it('shows a deleted record as a break at the gap', async () => {
+    const items = chainOf(5)
+      .map(toItem)
+      .filter((i) => i.seq !== 2);
+    const view = await verify(items);
+    expect(view.ok).toBe(false);
+    expect(view.firstBreak?.seq).toBe(3);
+  });
+});
+
+describe('shellPolicy', () => {
+  const connectSrc = (policy: string) => policy.split('; ').find((d) => d.startsWith('connect-src'));
+  const signIn = { issuer: 'https://idp.example/tenant/v2.0', clientId: 'c', scopes: ['openid'], claim: 'sub' };
+
+  it('lets the page fetch from the console only when nobody signs in through the browser', () => {
+    expect(connectSrc(shellPolicy('/console'))).toBe("connect-src 'self'");
+  });
+
+  it("lets the sign-in reach the issuer's and the configured endpoints' origins, and no other https host", () => {
+    expect(connectSrc(shellPolicy('/console', signIn))).toBe("connect-src 'self' https://idp.example");
+    const cognito = {
+      ...signIn,
+      issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc',
+      authorizationEndpoint: 'https://gantry.auth.eu-west-1.amazoncognito.com/oauth2/authorize',
+      tokenEndpoint: 'https://gantry.auth.eu-west-1.amazoncognito.com/oauth2/token',
+    };
+    expect(connectSrc(shellPolicy('/console', cognito))).toBe(
+      "connect-src 'self' https://cognito-idp.eu-west-1.amazonaws.com https://gantry.auth.eu-west-1.amazoncognito.com",
+    );
+    expect(shellPolicy('/console', cognito)).not.toMatch(/(^|[ ;])https:($|[ ;])/);
   });
 });
 
