@@ -102,7 +102,7 @@ function Runs() {
       else setError(out.body.error?.message ?? `error ${out.status}`);
     };
     load();
-    const timer = setInterval(load, 2000);
+    const timer = setInterval(() => document.hidden || load(), 2000);
     return () => {
       live = false;
       clearInterval(timer);
@@ -234,12 +234,22 @@ function Log({ runId, live }) {
     const load = async () => {
       const q = new URLSearchParams({ from: String(next.current), limit: '500', ...(query ? { q: query } : {}) });
       const out = await api(`/runs/${encodeURIComponent(runId)}/log?${q}`);
-      if (stop || !out.ok) return;
+      if (stop || !out.ok) return 0;
       next.current = out.body.next;
       if (out.body.lines.length > 0) setLines((old) => [...old, ...out.body.lines].slice(-5000));
+      return out.body.lines.length;
     };
+    // A finished run's log is read to its end once; a live one is followed; a hidden tab asks for nothing.
+    if (live !== 'RUNNING' && live !== 'QUEUED') {
+      (async () => {
+        while (!stop && (await load()) >= 500);
+      })();
+      return () => {
+        stop = true;
+      };
+    }
     load();
-    const timer = setInterval(load, 1000);
+    const timer = setInterval(() => document.hidden || load(), 1000);
     return () => {
       stop = true;
       clearInterval(timer);
@@ -268,7 +278,7 @@ function RunPage({ runId }) {
     reload();
     // Lambda answers buffered, so in AWS the page polls instead of holding an event stream.
     if (SIGN_IN) {
-      const timer = setInterval(reload, 2000);
+      const timer = setInterval(() => document.hidden || reload(), 2000);
       return () => clearInterval(timer);
     }
     const source = new EventSource(`${BASE}/api/runs/${encodeURIComponent(runId)}/events`);
