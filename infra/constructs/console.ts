@@ -16,9 +16,9 @@ import { CONSOLE_ASSET_FILES } from '../../shared/console/assets';
 import { CONSOLE_ENV } from '../../shared/console/env';
 import { PIPELINE_ENV } from '../../shared/pipelines/env';
 import type { ConsoleConfig } from '../config/schema';
-import { targetArns } from './deployments';
 import { GantryFunction } from './gantry-function';
 import { auditTableArns, RUNS_TABLE_NAME, runsTableArns, tableArn } from './names';
+import { grantOperatorActions } from './operator-api';
 import { pipelineArns } from './pipeline/names';
 
 export interface ConsoleProps {
@@ -98,26 +98,7 @@ export class GantryConsole extends Construct {
         resources: [tableArn(this, RUNS_TABLE_NAME)],
       }),
     );
-    const arns = pipelineArns(this);
-    fn.addToRolePolicy(
-      new PolicyStatement({
-        actions: [
-          'states:SendTaskSuccess',
-          'states:SendTaskFailure',
-          'states:StartExecution',
-          'states:DescribeStateMachine',
-        ],
-        resources: [arns.stateMachines],
-      }),
-    );
-    fn.addToRolePolicy(new PolicyStatement({ actions: ['states:StopExecution'], resources: [arns.executions] }));
-    if (targets.length > 0)
-      fn.addToRolePolicy(
-        new PolicyStatement({
-          actions: ['codedeploy:StopDeployment', 'codedeploy:GetDeployment'],
-          resources: targetArns(this, targets).groups,
-        }),
-      );
+    grantOperatorActions(fn, targets);
     const role = this.handler.role;
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:gantry-pipeline-*:*]',

@@ -11,7 +11,7 @@ import {
   RequestValidator,
   RestApi,
 } from 'aws-cdk-lib/aws-apigateway';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { DeployTarget } from '../../events';
@@ -50,30 +50,7 @@ export class OperatorApi extends Construct {
       indexes: false,
     });
     RunsTable.grant(this.handler.function, ['dynamodb:Query']);
-    const arns = pipelineArns(this);
-    this.handler.function.addToRolePolicy(
-      new PolicyStatement({
-        // DescribeStateMachine: who may approve or operate is read from the pipeline as deployed now.
-        actions: [
-          'states:SendTaskSuccess',
-          'states:SendTaskFailure',
-          'states:StartExecution',
-          'states:DescribeStateMachine',
-        ],
-        resources: [arns.stateMachines],
-      }),
-    );
-    this.handler.function.addToRolePolicy(
-      new PolicyStatement({ actions: ['states:StopExecution'], resources: [arns.executions] }),
-    );
-    if (props.targets.length > 0) {
-      this.handler.function.addToRolePolicy(
-        new PolicyStatement({
-          actions: ['codedeploy:StopDeployment', 'codedeploy:GetDeployment'],
-          resources: targetArns(this, props.targets).groups,
-        }),
-      );
-    }
+    grantOperatorActions(this.handler.function, props.targets);
     Validations.of(this.handler.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:gantry-pipeline-*:*]',
       reason:
@@ -185,4 +162,37 @@ export class OperatorApi extends Construct {
     });
     return api;
   }
+}
+
+/**
+ * What the operator use cases need to act, besides the runs table: answer a waiting task and
+ * start a rollback's run (reading who may act from the deployed definition), stop an execution,
+ * and stop a release's deployment. The operator API and the console (in AWS) act through the
+ * same use cases, so they hold the same grants.
+ */
+export function grantOperatorActions(
+  grantee: IGrantable & { addToRolePolicy(statement: PolicyStatement): void } & Construct,
+  targets: readonly DeployTarget[],
+): void {
+  const arns = pipelineArns(grantee);
+  grantee.addToRolePolicy(
+    new PolicyStatement({
+      // DescribeStateMachine: who may approve or operate is read from the pipeline as deployed now.
+      actions: [
+        'states:SendTaskSuccess',
+        'states:SendTaskFailure',
+        'states:StartExecution',
+        'states:DescribeStateMachine',
+      ],
+      resources: [arns.stateMachines],
+    }),
+  );
+  grantee.addToRolePolicy(new PolicyStatement({ actions: ['states:StopExecution'], resources: [arns.executions] }));
+  if (targets.length > 0)
+    grantee.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['codedeploy:StopDeployment', 'codedeploy:GetDeployment'],
+        resources: targetArns(grantee, targets).groups,
+      }),
+    );
 }
