@@ -11,14 +11,14 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { type ILogGroup, LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct, type IConstruct } from 'constructs';
-import type { Approvers, DeployTarget } from '../../events';
+import type { Approvers } from '../../events';
 import { CONSOLE_ASSET_FILES } from '../../shared/console/assets';
 import { CONSOLE_ENV } from '../../shared/console/env';
 import { PIPELINE_ENV } from '../../shared/pipelines/env';
 import type { ConsoleConfig } from '../config/schema';
 import { GantryFunction } from './gantry-function';
-import { auditTableArns, RUNS_TABLE_NAME, runsTableArns, tableArn } from './names';
-import { grantOperatorActions } from './operator-api';
+import { auditTableArns, RUNS_TABLE_NAME, runsTableArns } from './names';
+import type { OperatorApi } from './operator-api';
 import { pipelineArns } from './pipeline/names';
 
 export interface ConsoleProps {
@@ -26,8 +26,8 @@ export interface ConsoleProps {
   /** Who the claim values name (`approvers.identities.<name>.oidc`). */
   readonly approvers: Approvers;
   readonly eventBusName: string;
-  /** The deploy targets whose deployments a cancel may stop. */
-  readonly targets: readonly DeployTarget[];
+  /** The function that acts for the console's people, verifying their tokens itself. */
+  readonly operators: OperatorApi;
   /** The build log groups whose logs the run pages show. */
   readonly buildLogs: readonly ILogGroup[];
 }
@@ -47,7 +47,9 @@ const MAX_PEOPLE_JSON = 2500;
 /**
  * The web console in AWS: one function serving the console's hono app behind an HTTP API whose
  * JWT authorizer trusts the configured OIDC issuer on every `/console/api/*` route. The function
- * verifies each token again and acts through the operator use cases as the verified person.
+ * verifies each token again to show pages; to act, it invokes the operator API's function with
+ * the token, which verifies it once more and alone holds the grants that act (answering a waiting
+ * step among them). The console reads; it never answers a task nor reads an execution's history.
  */
 export class GantryConsole extends Construct {
   readonly api: HttpApi;
@@ -66,49 +68,49 @@ export class GantryConsole extends Construct {
         [PIPELINE_ENV.eventBus]: props.eventBusName,
         [CONSOLE_ENV.oidc]: JSON.stringify(props.config),
         [CONSOLE_ENV.people]: peopleJson(props.approvers),
+        [CONSOLE_ENV.operatorFunction]: props.operators.handler.function.functionName,
       },
     });
     this.grantReads(props.buildLogs);
-    this.grantActions(props.targets);
+    // The operator function verifies the console's people against the same issuer.
+    props.operators.handler.function.addEnvironment(CONSOLE_ENV.oidc, JSON.stringify(props.config));
+    // The function itself, unqualified: no version or alias of it (grantInvoke would add `:*`).
+    this.handler.function.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['lambda:InvokeFunction'],
+        resources: [props.operators.handler.function.functionArn],
+      }),
+    );
     this.api = this.httpApi(props.config);
   }
 
-  /** The console's own reads: runs, the ledger, executions and build logs. */
+  /** The console's own reads: runs, the ledger, the pipelines' definitions and build logs. */
   private grantReads(buildLogs: readonly ILogGroup[]): void {
     const fn = this.handler.function;
+    const arns = pipelineArns(this);
     fn.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:Query'], resources: auditTableArns(this) }));
     fn.addToRolePolicy(
       new PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:Query'], resources: runsTableArns(this) }),
     );
+    // The graph: the definition a run's execution runs, coloured from the run record (no history: it holds task tokens).
     fn.addToRolePolicy(
-      new PolicyStatement({
-        actions: ['states:DescribeStateMachineForExecution', 'states:GetExecutionHistory'],
-        resources: [pipelineArns(this).executions],
-      }),
+      new PolicyStatement({ actions: ['states:DescribeStateMachineForExecution'], resources: [arns.executions] }),
+    );
+    // Which actions to show: who may act, read from the pipeline as deployed now.
+    fn.addToRolePolicy(
+      new PolicyStatement({ actions: ['states:DescribeStateMachine'], resources: [arns.stateMachines] }),
     );
     for (const group of buildLogs) group.grant(fn, 'logs:GetLogEvents', 'logs:FilterLogEvents');
-  }
-
-  /** What the operator use cases need to act (the operator API's grants, no more). */
-  private grantActions(targets: readonly DeployTarget[]): void {
-    const fn = this.handler.function;
-    fn.addToRolePolicy(
-      new PolicyStatement({
-        actions: ['dynamodb:UpdateItem', 'dynamodb:PutItem'],
-        resources: [tableArn(this, RUNS_TABLE_NAME)],
-      }),
-    );
-    grantOperatorActions(fn, targets);
     const role = this.handler.role;
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:gantry-pipeline-*:*]',
       reason:
-        "A run page reads its execution's history, and a cancel stops it, for a run of any pipeline; all pipeline state machines are named gantry-pipeline-*.",
+        'A run page reads the definition its execution runs (DescribeStateMachineForExecution only), for a run of any pipeline; all pipeline state machines are named gantry-pipeline-*.',
     });
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:gantry-pipeline-*]',
       reason:
-        'A decision answers the waiting task of any pipeline, reading who may decide from its deployed definition, and a retry starts a run of any pipeline; all are named gantry-pipeline-*.',
+        'A run page reads who may act from its pipeline as deployed (DescribeStateMachine only), for any pipeline; all are named gantry-pipeline-*.',
     });
   }
 

@@ -32,8 +32,9 @@ export interface OperatorApiProps {
  * The operators' API: `POST /runs/{runId}/decision|cancel|retry`, `POST /rollbacks`, and the
  * reads `GET /runs`, `GET /runs/{runId}`, IAM-authorized; the function also verifies each
  * caller's STS proof, so an action is attributed to the caller's IAM principal, never to a name
- * the caller typed or an event someone invoked the function with. No role is granted
- * `lambda:InvokeFunction` on it.
+ * the caller typed or an event someone invoked the function with. Only the web console's role
+ * (with a `console:` block) may invoke it directly, relaying its people's ID tokens, which the
+ * function verifies itself against the configured issuer.
  */
 export class OperatorApi extends Construct {
   readonly api: RestApi;
@@ -167,8 +168,8 @@ export class OperatorApi extends Construct {
 /**
  * What the operator use cases need to act, besides the runs table: answer a waiting task and
  * start a rollback's run (reading who may act from the deployed definition), stop an execution,
- * and stop a release's deployment. The operator API and the console (in AWS) act through the
- * same use cases, so they hold the same grants.
+ * and stop a release's deployment. Only the operator API's function holds them: the console (in
+ * AWS) acts by invoking it.
  */
 export function grantOperatorActions(
   grantee: IGrantable & { addToRolePolicy(statement: PolicyStatement): void } & Construct,

@@ -122,7 +122,7 @@ export class GantryControlPlaneStack extends Stack {
       const consoleProps = { config: console, approvers, eventBusName: this.bus.eventBusName };
       this.console = new GantryConsole(this, 'Console', {
         ...consoleProps,
-        targets: targets.map((t) => t.target),
+        operators: this.operators,
         buildLogs: buildLogsOf(this.pipelines),
       });
       new CfnOutput(this, 'ConsoleUrl', { description: 'The web console (OIDC sign-in)', value: this.console.url });

@@ -278,11 +278,7 @@ async function runView(ports: ConsolePorts, runId: string, user: ConsoleUser, op
 
 async function graphOf(ports: ConsolePorts, run: RunRecord): Promise<GraphNode[]> {
   try {
-    const [asl, history] = await Promise.all([
-      ports.executions.definition(run.executionArn),
-      ports.executions.history(run.executionArn),
-    ]);
-    return stageGraph(asl, history);
+    return stageGraph(await ports.executions.definition(run.executionArn), run);
   } catch {
     return [];
   }

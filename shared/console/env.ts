@@ -1,34 +1,25 @@
 import * as z from 'zod';
 import { AUDIT_ENV } from '../audit/wiring';
 import { jsonFromEnv, readEnv } from '../config/env';
-import type { OidcSettings } from './oidc';
+import { OIDC_SETTINGS_ENV, OidcEnvSchema, type OidcSettings, verificationOf } from '../operators/oidc';
 import type { BrowserSignIn } from './ports';
 
 /** Environment variables the console construct sets and the console function reads. */
 export const CONSOLE_ENV = {
   /** JSON: the `console:` block of the config (issuer, audience, claim, algorithms, endpoints, scopes). */
-  oidc: 'CONSOLE_OIDC',
+  oidc: OIDC_SETTINGS_ENV,
   /** JSON: claim value → identity name, from `approvers.identities.<name>.oidc`. */
   people: 'CONSOLE_PEOPLE',
+  /** The operator API's function, which the console invokes to act (it verifies the person's token itself). */
+  operatorFunction: 'OPERATOR_FUNCTION',
 } as const;
-
-const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
-
-const OidcEnvSchema = z.object({
-  issuer: z.string().startsWith('https://'),
-  audience: z.string().min(1),
-  claim: z.string().min(1),
-  algorithms: z.array(z.enum(ALGORITHMS)).min(1),
-  scopes: z.array(z.string()).min(1),
-  jwksUri: z.string().startsWith('https://').optional(),
-  authorizationEndpoint: z.string().startsWith('https://').optional(),
-  tokenEndpoint: z.string().startsWith('https://').optional(),
-});
 
 export interface ConsoleEnv {
   readonly verification: OidcSettings;
   readonly signIn: BrowserSignIn;
   readonly people: Readonly<Record<string, string>>;
+  /** The function that acts: the operator API's, invoked with the person's token. */
+  readonly operatorFunction: string;
   /** The ledger the console searches (and the operator use cases append to). */
   readonly auditTable: string;
   /** The signed checkpoints the ledger's verification checks (key and bucket), when the construct granted them. */
@@ -41,6 +32,7 @@ export function loadConsoleEnv(env: NodeJS.ProcessEnv = process.env): ConsoleEnv
     z.object({
       [CONSOLE_ENV.oidc]: jsonFromEnv(OidcEnvSchema),
       [CONSOLE_ENV.people]: jsonFromEnv(z.record(z.string(), z.string())),
+      [CONSOLE_ENV.operatorFunction]: z.string().min(1),
       [AUDIT_ENV.table]: z.string().min(1),
       [AUDIT_ENV.checkpointKey]: z.string().min(1).optional(),
       [AUDIT_ENV.checkpointBucket]: z.string().min(1).optional(),
@@ -49,13 +41,7 @@ export function loadConsoleEnv(env: NodeJS.ProcessEnv = process.env): ConsoleEnv
   );
   const o = e[CONSOLE_ENV.oidc];
   return {
-    verification: {
-      issuer: o.issuer,
-      audience: o.audience,
-      claim: o.claim,
-      algorithms: o.algorithms,
-      ...(o.jwksUri ? { jwksUri: o.jwksUri } : {}),
-    },
+    verification: verificationOf(o),
     signIn: {
       issuer: o.issuer,
       clientId: o.audience,
@@ -65,6 +51,7 @@ export function loadConsoleEnv(env: NodeJS.ProcessEnv = process.env): ConsoleEnv
       ...(o.tokenEndpoint ? { tokenEndpoint: o.tokenEndpoint } : {}),
     },
     people: e[CONSOLE_ENV.people],
+    operatorFunction: e[CONSOLE_ENV.operatorFunction],
     auditTable: e[AUDIT_ENV.table],
     ...checkpointsOf(e[AUDIT_ENV.checkpointKey], e[AUDIT_ENV.checkpointBucket]),
   };

@@ -1,4 +1,4 @@
-import { ConsoleTokenError, type OidcTokenVerifier } from './oidc';
+import { ConsoleTokenError, type OidcTokenVerifier } from '../operators/oidc';
 import type { BrowserSignIn, ConsoleIdentity, ConsoleRefusal, ConsoleUser } from './ports';
 
 /** The part of the Lambda adapter's env the identity reads: what API Gateway's JWT authorizer saw. */
@@ -42,7 +42,7 @@ export class OidcConsoleIdentity implements ConsoleIdentity {
         code: 'unknown_person',
         principal: user.principal,
       };
-    return { identity, principal: user.principal };
+    return { identity, principal: user.principal, token: bearer };
   }
 }
 

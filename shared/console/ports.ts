@@ -10,12 +10,8 @@ import type { RunQuery } from '../runs/store';
 export interface ConsoleUser {
   readonly identity: string;
   readonly principal: string;
-}
-
-/** One state of the run's state machine, as the graph shows it. */
-export interface ExecutionEvent {
-  readonly type: string;
-  readonly name?: string;
+  /** The ID token the person signed in with (AWS): relayed to the operator API, which verifies it again. */
+  readonly token?: string;
 }
 
 /** What the console reads: the runs table, the ledger, the executions and the build logs. */
@@ -27,8 +23,6 @@ export interface ConsolePorts {
   readonly executions: {
     /** The ASL the execution runs (DescribeStateMachineForExecution). */
     definition(executionArn: string): Promise<string>;
-    /** The execution's history, oldest first. */
-    history(executionArn: string): Promise<ExecutionEvent[]>;
   };
   readonly logs: {
     /** Lines of a build log from `from` (a line index), up to `limit`, only those containing `filter`. */

@@ -1,5 +1,4 @@
-import type { OperatorDeps } from '../operators/actions';
-import { recordRefusal } from '../operators/operator-api';
+import { type RefusalDeps, recordRefusal } from '../operators/operator-api';
 import type { RefusedAction } from './ports';
 
 /** How long one person's same refused action on one run is recorded once. */
@@ -14,7 +13,7 @@ const MAX_REMEMBERED = 10_000;
  * crowd a repository's chain.
  */
 export function consoleRefusalRecorder(
-  deps: OperatorDeps,
+  deps: RefusalDeps,
   now: () => number = Date.now,
 ): (refusal: RefusedAction) => Promise<void> {
   const recorded = new Map<string, number>();

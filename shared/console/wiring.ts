@@ -2,19 +2,14 @@ import { CloudWatchLogsClient, FilterLogEventsCommand, GetLogEventsCommand } fro
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
-import {
-  DescribeStateMachineForExecutionCommand,
-  GetExecutionHistoryCommand,
-  type HistoryEvent,
-  SFNClient,
-} from '@aws-sdk/client-sfn';
+import { DescribeStateMachineForExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { KmsCheckpointSigner, S3CheckpointStore } from '../audit/checkpoints';
 import { AuditReader } from '../audit/reader';
 import { type VerifyOptions, verifyLedger } from '../audit/verify';
 import { documentClient } from '../aws/clients';
 import { StateMachinePipelines } from '../pipelines/aws';
 import { DynamoDbRunStore } from '../runs/store';
-import type { ConsolePorts, ExecutionEvent } from './ports';
+import type { ConsolePorts } from './ports';
 
 /** SDK options: the default chain in AWS, the local edge in local mode. */
 export interface ClientOptions {
@@ -47,7 +42,6 @@ export function consoleReadPorts(clients: ClientOptions, tables: ConsoleTables):
     executions: {
       definition: async (executionArn) =>
         (await sfn.send(new DescribeStateMachineForExecutionCommand({ executionArn }))).definition ?? '{}',
-      history: async (executionArn) => historyOf(sfn, executionArn),
     },
     logs: {
       read: (group, stream, options) =>
@@ -63,24 +57,6 @@ function checkpointOptions(clients: ClientOptions, checkpoints: ConsoleTables['c
     signer: new KmsCheckpointSigner(new KMSClient(clients), checkpoints.keyId),
     checkpoints: new S3CheckpointStore(s3, checkpoints.bucket),
   };
-}
-
-async function historyOf(sfn: SFNClient, executionArn: string): Promise<ExecutionEvent[]> {
-  const events: HistoryEvent[] = [];
-  let nextToken: string | undefined;
-  do {
-    const out = await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, nextToken }));
-    events.push(...(out.events ?? []));
-    nextToken = out.nextToken;
-  } while (nextToken);
-  return events.map((e) => ({
-    type: e.type ?? '',
-    ...(e.stateEnteredEventDetails?.name
-      ? { name: e.stateEnteredEventDetails.name }
-      : e.stateExitedEventDetails?.name
-        ? { name: e.stateExitedEventDetails.name }
-        : {}),
-  }));
 }
 
 /** Lines from `from`, reading page by page and keeping those that contain the filter: never the whole log to the page. */

@@ -2,11 +2,18 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import * as z from 'zod';
 import type { ApiGatewayRequest } from '../../events';
 import { DecisionError, decide } from '../pipelines/approval';
-import { OIDC_PRINCIPAL_PREFIX } from '../pipelines/principals';
 import { publicRun, RUN_STATUSES, type RunRecord } from '../runs/model';
 import { subjectOf } from '../runs/subjects';
 import { cancel, OperatorActionError, type OperatorDeps, retry, rollback } from './actions';
 import { CALLER_PROOF_HEADER, type CallerIdentity, type CallerVerifier, requestDigest } from './caller-proof';
+import { ConsoleTokenError, type OidcTokenVerifier } from './oidc';
+
+/**
+ * The header in which the web console (in AWS) hands this function the signed-in person's ID
+ * token. The console only relays it: this function verifies it against the configured issuer
+ * itself, so it alone decides who acts, whoever invoked it.
+ */
+export const CONSOLE_TOKEN_HEADER = 'x-gantry-console-token';
 
 const DecisionBodySchema = z.object({ decision: z.enum(['approve', 'reject']), reason: z.string().max(2000) });
 /** Cancel and retry: only why. */
@@ -30,9 +37,13 @@ export async function answerOperatorRequest(
   deps: OperatorDeps,
   event: ApiGatewayRequest,
   callers: CallerVerifier,
+  /** Verifies the console's people (the config's `console:` issuer); none without a console. */
+  consoleTokens?: Pick<OidcTokenVerifier, 'verify'>,
 ): Promise<APIGatewayProxyResult> {
   const claimed = event.requestContext?.identity?.userArn ?? undefined;
   const runId = event.pathParameters?.runId ?? '';
+  const consoleToken = headerOf(event, CONSOLE_TOKEN_HEADER);
+  if (consoleToken !== undefined) return answerConsolePerson(deps, event, consoleToken, claimed, consoleTokens);
   const caller = await identify(event, callers, claimed);
   if (!caller.ok) {
     await recordRefusal(deps, runId, 'authenticate', claimed ?? 'unproven', caller);
@@ -43,26 +54,43 @@ export async function answerOperatorRequest(
   return answerAs(deps, event, caller.principal);
 }
 
-/** A console user whose bearer token the console verified against its OIDC issuer (shared/console/oidc.ts). */
-export interface VerifiedOidcCaller {
-  readonly kind: 'oidc';
-  readonly principal: `oidc:${string}`;
-}
-
 /**
- * The operator use cases for a person the web console signed in (AWS): called in-process by the
- * console's function, never through the operator API, whose callers prove an IAM principal.
- * The same decisions, separation of duties and audited refusals; an `oidc:` principal matches
- * only the `oidc` values of the configured identities.
+ * A request the web console relays for a person it signed in: acted on as the `oidc:` principal
+ * of the ID token this function verifies, never as whoever invoked it. Only the console's
+ * invocations carry the token: through the IAM-authorized API a caller proves an IAM principal.
  */
-export async function answerOidcRequest(
+async function answerConsolePerson(
   deps: OperatorDeps,
   event: ApiGatewayRequest,
-  caller: VerifiedOidcCaller,
+  token: string,
+  claimed: string | undefined,
+  verifier: Pick<OidcTokenVerifier, 'verify'> | undefined,
 ): Promise<APIGatewayProxyResult> {
-  if (caller.kind !== 'oidc' || !caller.principal.startsWith(OIDC_PRINCIPAL_PREFIX))
-    throw new Error('answerOidcRequest takes only a verified OIDC caller');
-  return answerAs(deps, event, caller.principal);
+  const runId = event.pathParameters?.runId ?? '';
+  const refuse = async (status: number, code: string, message: string, principal = claimed ?? 'unproven') => {
+    await recordRefusal(deps, runId, 'authenticate', principal, { code, message }, { onlyForExistingRun: true });
+    deps.logger.warn('console caller refused', { runId, claimed, code });
+    return json(status, { error: { code, message } });
+  };
+  if (claimed !== undefined)
+    return refuse(
+      400,
+      'console_token_misplaced',
+      `the console's token is taken only from the console; ${claimed} calls the operator API with a caller proof (x-gantry-caller-proof)`,
+    );
+  if (verifier === undefined)
+    return refuse(
+      401,
+      'console_not_configured',
+      'this deployment has no console: add a console: block to gantry.config.yaml and deploy',
+    );
+  try {
+    const person = await verifier.verify(token);
+    return await answerAs(deps, event, person.principal);
+  } catch (error) {
+    if (!(error instanceof ConsoleTokenError)) throw error;
+    return refuse(401, error.code, `sign in again: ${error.message}`);
+  }
 }
 
 async function answerAs(
@@ -218,9 +246,12 @@ async function operatorAction<S extends z.ZodType>(
   }
 }
 
+/** What recording a refusal needs: the run it names, the ledger, the log. */
+export type RefusalDeps = Pick<OperatorDeps, 'runs' | 'audit' | 'logger'>;
+
 /** Every refusal is a fact for the auditor: who tried what, on which run, and why not. */
 export async function recordRefusal(
-  deps: OperatorDeps,
+  deps: RefusalDeps,
   runId: string,
   action: string,
   principal: string,
@@ -256,7 +287,7 @@ export async function recordRefusal(
 }
 
 async function recordOn(
-  deps: OperatorDeps,
+  deps: RefusalDeps,
   run: RunRecord | undefined,
   runId: string,
   action: string,

@@ -4,6 +4,7 @@ import { type Observability, traced } from '../observability';
 import { StateMachinePipelines } from '../pipelines/aws';
 import type { OperatorDeps } from './actions';
 import { type CallerVerifier, StsCallerVerifier, stsEndpointFor } from './caller-proof';
+import { OidcTokenVerifier, oidcSettingsFromEnv } from './oidc';
 
 /** The operator API's ports: the deploy ports plus each pipeline's configuration as deployed now. */
 export function awsOperatorDeps(o11y: Observability, env: NodeJS.ProcessEnv = process.env): OperatorDeps {
@@ -20,4 +21,10 @@ export function awsCallerVerifier(env: NodeJS.ProcessEnv = process.env): CallerV
   const region = env.AWS_REGION;
   if (!region) throw new Error('AWS_REGION is not set: the operator API cannot name its STS endpoint');
   return new StsCallerVerifier(stsEndpointFor(region));
+}
+
+/** Who verifies the console's people: the config's `console:` issuer, when there is one. */
+export function awsConsoleTokens(env: NodeJS.ProcessEnv = process.env): OidcTokenVerifier | undefined {
+  const settings = oidcSettingsFromEnv(env);
+  return settings === undefined ? undefined : new OidcTokenVerifier(settings);
 }

@@ -2,7 +2,6 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { consoleApp } from '../../shared/console/app';
-import type { ExecutionEvent } from '../../shared/console/ports';
 import { LocalConsoleSessions } from '../../shared/console/session';
 import type { RunRecord } from '../../shared/runs/model';
 import { launchChromium } from '../browser/chromium';
@@ -12,10 +11,13 @@ const ASL = JSON.stringify({
   StartAt: 'ResolvePlan',
   States: {
     ResolvePlan: { Type: 'Task', Next: 'Build' },
-    Build: { Type: 'Task', Next: 'EvaluateGates' },
-    EvaluateGates: { Type: 'Task', Next: 'Deploy' },
-    Deploy: { Type: 'Task', Next: 'Succeeded' },
+    Build: { Type: 'Task', Next: 'EvaluateGates', Catch: [{ Next: 'Failed build' }] },
+    EvaluateGates: { Type: 'Task', Next: 'Deploy', Catch: [{ Next: 'Failed gates' }] },
+    Deploy: { Type: 'Task', Next: 'Succeeded', Catch: [{ Next: 'Failed deploy' }] },
     Succeeded: { Type: 'Succeed' },
+    'Failed build': { Type: 'Fail' },
+    'Failed gates': { Type: 'Fail' },
+    'Failed deploy': { Type: 'Fail' },
   },
 });
 
@@ -27,7 +29,6 @@ const ASL = JSON.stringify({
  */
 export async function benchConsole(options: { rounds: number; runs: number }): Promise<string> {
   const runs = Array.from({ length: options.runs }, (_, i) => fakeRun(i));
-  const history: ExecutionEvent[] = [{ type: 'TaskStateEntered', name: 'ResolvePlan' }];
   const sessions = new LocalConsoleSessions(
     [{ identity: 'alice', principal: 'arn:aws:iam::000000000000:user/alice' }],
     '/console',
@@ -42,7 +43,7 @@ export async function benchConsole(options: { rounds: number; runs: number }): P
       },
       audit: { query: async function* () {} },
       ledger: { verify: () => Promise.reject(new Error('no ledger here')) },
-      executions: { definition: async () => ASL, history: async () => [...history] },
+      executions: { definition: async () => ASL },
       logs: { read: async () => ({ lines: [], next: 0 }) },
       pipelines: { definitionOf: async () => Promise.reject(new Error('not deployed in the benchmark')) },
       operator: async () => ({ statusCode: 503, body: '{}' }),
@@ -72,8 +73,9 @@ export async function benchConsole(options: { rounds: number; runs: number }): P
       await page.goto(`${base}/runs/${run.runId}`);
       await page.locator('[data-state="Build"]').waitFor();
       const before = performance.now();
-      history.push({ type: round % 2 === 0 ? 'TaskStateEntered' : 'TaskStateExited', name: 'Build' });
-      (run as { updatedAt: string }).updatedAt = new Date().toISOString();
+      const at = new Date().toISOString();
+      run.stages.build = { status: round % 2 === 0 ? 'running' : 'succeeded', startedAt: at };
+      (run as { updatedAt: string }).updatedAt = at;
       await page.locator(`[data-state="Build"][data-status="${round % 2 === 0 ? 'running' : 'succeeded'}"]`).waitFor();
       change.push(performance.now() - before);
       process.stderr.write('.');

@@ -7,9 +7,9 @@ import { Hono } from 'hono';
 import { Jwt } from 'hono/utils/jwt';
 import type { HonoJsonWebKey } from 'hono/utils/jwt/jws';
 import { consoleApp } from '../../shared/console/app';
-import { OidcTokenVerifier } from '../../shared/console/oidc';
 import { OidcConsoleIdentity } from '../../shared/console/oidc-identity';
 import type { ConsolePorts } from '../../shared/console/ports';
+import { OidcTokenVerifier } from '../../shared/operators/oidc';
 import { expectAccessible } from './a11y';
 import { browserAvailable, CHROMIUM, launchChromium } from './chromium';
 

@@ -7,6 +7,13 @@ import { AUDIT_ENV } from '../../shared/audit/wiring';
 import { CONSOLE_ASSET_FILES, shellPage } from '../../shared/console/assets';
 import { CONSOLE_ENV } from '../../shared/console/env';
 import { synthGantry, TEST_CONFIG_YAML, testConfig } from '../support/cdk';
+import {
+  ANSWERERS,
+  allowStatements,
+  holdersOf,
+  operatorFunctionInvokers,
+  taskAnswerers,
+} from '../support/iam-invariants';
 
 const CONFIG = `${TEST_CONFIG_YAML.replace(
   "carol: { principals: ['arn:aws:iam::123456789012:user/carol'], git: { github: carol } }",
@@ -22,7 +29,7 @@ type Route = { Properties: { RouteKey: string; AuthorizationType?: string; Autho
 
 function consoleStatements(t: Template): Statement[] {
   const fn = Object.values(t.findResources('AWS::Lambda::Function')).find((r) =>
-    JSON.stringify(r).includes(`"${CONSOLE_ENV.oidc}"`),
+    JSON.stringify(r).includes(`"${CONSOLE_ENV.people}"`),
   ) as { Properties: { Role: { 'Fn::GetAtt': [string, string] } } } | undefined;
   if (!fn) throw new Error('no console function');
   const roleId = fn.Properties.Role['Fn::GetAtt'][0];
@@ -35,7 +42,32 @@ function consoleStatements(t: Template): Statement[] {
 const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
 
 describe('GantryConsole construct', () => {
-  const t = synthGantry(testConfig(CONFIG)).control$;
+  const gantry = synthGantry(testConfig(CONFIG));
+  const t = gantry.control$;
+
+  it('adds no one who may answer a waiting task or read an execution history: the console reads, the operator API acts', () => {
+    const statements = allowStatements(gantry);
+    expect(taskAnswerers(statements)).toEqual(ANSWERERS);
+    expect(holdersOf(statements, 'states:GetExecutionHistory')).toEqual([]);
+    expect(holdersOf(statements, 'states:StopExecution').filter((id) => id.startsWith('Console'))).toEqual([]);
+  });
+
+  it("lets the console's role alone invoke the operator function, which it tells the issuer to verify against", () => {
+    const handlerIds = Object.keys(t.findResources('AWS::Lambda::Function')).filter((id) =>
+      id.startsWith('OperatorApiHandler'),
+    );
+    expect(handlerIds).toHaveLength(1);
+    const invokers = operatorFunctionInvokers(allowStatements(gantry), handlerIds);
+    expect(invokers.map((s) => s.id.replace(/Role.*$/, ''))).toEqual(['ConsoleHandler']);
+    expect(invokers[0]?.actions).toEqual(['lambda:InvokeFunction']);
+    const operator = t.findResources('AWS::Lambda::Function')[handlerIds[0] as string] as {
+      Properties: { Environment: { Variables: Record<string, string> } };
+    };
+    expect(JSON.parse(operator.Properties.Environment.Variables[CONSOLE_ENV.oidc] ?? '')).toMatchObject({
+      issuer: 'https://idp.example.com/oauth2/default',
+      audience: 'gantry-console-client',
+    });
+  });
 
   it('puts the JWT authorizer of the configured issuer and audience on every API route', () => {
     t.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
@@ -60,7 +92,7 @@ describe('GantryConsole construct', () => {
 
   it("maps the people's oidc values and the issuer into the function", () => {
     const fn = Object.values(t.findResources('AWS::Lambda::Function')).find((r) =>
-      JSON.stringify(r).includes(`"${CONSOLE_ENV.oidc}"`),
+      JSON.stringify(r).includes(`"${CONSOLE_ENV.people}"`),
     ) as { Properties: { Environment: { Variables: Record<string, string> }; Timeout: number } };
     const vars = fn.Properties.Environment.Variables;
     expect(JSON.parse(vars[CONSOLE_ENV.people] ?? '')).toEqual({ '00u-carol': 'carol' });
@@ -68,7 +100,7 @@ describe('GantryConsole construct', () => {
     expect(fn.Properties.Timeout).toBeLessThanOrEqual(29);
   });
 
-  it('grants reads on runs, the ledger, executions and build logs, and only the actions the operator use cases take', () => {
+  it('grants reads on runs, the ledger, definitions and build logs, and no action of its own', () => {
     const statements = consoleStatements(t);
     const granted = new Set(statements.flatMap(actionsOf));
     for (const write of ['dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:Scan', 'logs:PutLogEvents'])
@@ -83,14 +115,29 @@ describe('GantryConsole construct', () => {
     // The ledger: append only (PutItem, as every writer), never update or delete.
     expect(auditWrites.flatMap(actionsOf).sort()).toEqual(['dynamodb:PutItem', 'dynamodb:Query']);
     for (const a of [
-      'states:GetExecutionHistory',
       'states:DescribeStateMachineForExecution',
+      'states:DescribeStateMachine',
       'logs:GetLogEvents',
       'logs:FilterLogEvents',
-      'states:SendTaskSuccess',
-      'states:StopExecution',
+      'lambda:InvokeFunction',
     ])
       expect(granted).toContain(a);
+    for (const a of [
+      'states:GetExecutionHistory',
+      'states:SendTaskSuccess',
+      'states:SendTaskFailure',
+      'states:StopExecution',
+      'states:StartExecution',
+      'codedeploy:StopDeployment',
+    ])
+      expect(granted).not.toContain(a);
+    // The runs table: read only; the operator function records what the console's people do.
+    const runWrites = statements.filter(
+      (s) =>
+        JSON.stringify(s.Resource).includes('gantry-runs') &&
+        actionsOf(s).some((a) => /^dynamodb:(Put|Update|Delete|BatchWrite)/.test(a)),
+    );
+    expect(runWrites).toEqual([]);
     expect([...granted].filter((a) => a.endsWith('*') || a === 'dynamodb:UpdateTable' || a.startsWith('iam:'))).toEqual(
       [],
     );
@@ -105,7 +152,7 @@ describe('GantryConsole construct', () => {
     const reads = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('s3:')));
     expect(reads.map((s) => JSON.stringify(s.Resource)).join(' ')).toContain('gantry-audit-checkpoints-');
     const fn = Object.values(t.findResources('AWS::Lambda::Function')).find((r) =>
-      JSON.stringify(r).includes(`"${CONSOLE_ENV.oidc}"`),
+      JSON.stringify(r).includes(`"${CONSOLE_ENV.people}"`),
     ) as { Properties: { Environment: { Variables: Record<string, unknown> } } };
     expect(Object.keys(fn.Properties.Environment.Variables)).toEqual(
       expect.arrayContaining([AUDIT_ENV.checkpointKey, AUDIT_ENV.checkpointBucket]),

@@ -3,6 +3,13 @@ import { Match } from 'aws-cdk-lib/assertions';
 import type { PipelineDefinition } from '../../events';
 import { laneWait } from '../../infra/constructs/pipeline/pipeline';
 import { stateMachineDefinitions, synthGantry } from '../support/cdk';
+import {
+  ANSWERERS,
+  allowStatements,
+  holdersOf,
+  operatorFunctionInvokers,
+  taskAnswerers,
+} from '../support/iam-invariants';
 import { DEFINITION } from '../support/plans';
 
 const gantry = synthGantry();
@@ -540,16 +547,7 @@ describe('build roles', () => {
   });
 
   it('lets only the steps that resolve a waiting task answer one, on pipeline state machines only; never ReportStatus, which talks to the internet', () => {
-    const answerers = Object.entries(control.findResources('AWS::IAM::Policy'))
-      .filter(([, p]) =>
-        (p as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument.Statement.some(
-          (s) => actions(s).some((a) => /^states:SendTask(Success|Failure)$/.test(a)),
-        ),
-      )
-      .map(([id]) => id.replace(/Role.*$/, ''));
-    expect(answerers.sort()).toEqual(
-      ['DeploymentsEvents', 'OperatorApiHandler', 'PipelineStepsdeployrelease', 'PipelineStepswaitturn'].sort(),
-    );
+    expect(taskAnswerers(allowStatements(gantry))).toEqual(ANSWERERS);
     for (const [, p] of Object.entries(control.findResources('AWS::IAM::Policy'))) {
       for (const s of (p as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument
         .Statement) {
@@ -561,33 +559,12 @@ describe('build roles', () => {
 
   it('grants no one the execution history, where AWS shows every task token Gantry handed a step', () => {
     // Glob semantics of IAM actions: `states:*`, `states:Get*` or `*` would grant it too.
-    const grants = (action: string) => (pattern: string) =>
-      new RegExp(
-        `^${pattern
-          .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-          .replace(/\*/g, '.*')
-          .replace(/\?/g, '.')}$`,
-        'i',
-      ).test(action);
-    const allowing = (action: string) =>
-      [control, data].flatMap((template) =>
-        ['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy', 'AWS::IAM::Role'].flatMap((type) =>
-          Object.entries(template.findResources(type)).flatMap(([id, r]) => {
-            const props = (r as { Properties: Record<string, unknown> }).Properties;
-            const documents = [
-              props.PolicyDocument,
-              ...((props.Policies as { PolicyDocument: unknown }[] | undefined) ?? []).map((p) => p.PolicyDocument),
-            ] as ({ Statement: Statement[] } | undefined)[];
-            return documents
-              .flatMap((d) => d?.Statement ?? [])
-              .filter((st) => st.Effect === 'Allow' && actions(st).some(grants(action)))
-              .map(() => id);
-          }),
-        ),
-      );
-    expect(allowing('states:GetExecutionHistory')).toEqual([]);
+    const statements = allowStatements(gantry);
+    expect(holdersOf(statements, 'states:GetExecutionHistory')).toEqual([]);
     // The check itself matches what it must: the one role that may describe executions is found.
-    expect(allowing('states:DescribeExecution')).toEqual([expect.stringMatching(/^PipelineStepswaitturn/)]);
+    expect(holdersOf(statements, 'states:DescribeExecution')).toEqual([
+      expect.stringMatching(/^PipelineStepswaitturn/),
+    ]);
   });
 
   it('lets only the steps that post commit statuses or fetch source read provider tokens, and none of them answer a task', () => {
@@ -770,77 +747,15 @@ describe('how long a queued run waits for its lane', () => {
   });
 });
 
-interface PolicyDocument {
-  readonly Statement?: {
-    readonly Effect: string;
-    readonly Action?: string | string[];
-    readonly NotAction?: string | string[];
-    readonly Resource?: unknown;
-  }[];
-}
-interface PolicyProps {
-  readonly PolicyDocument?: PolicyDocument;
-  readonly Policies?: { readonly PolicyDocument: PolicyDocument }[];
-}
-
 describe('who may invoke the operator API function', () => {
-  /** Every Allow statement of every IAM policy in every stack of the app, with its stack's logical ids. */
-  const statements = () => {
-    const out: { where: string; actions: string[]; resources: unknown[]; notAction: boolean }[] = [];
-    for (const stack of gantry.app.synth().stacks) {
-      const resources = (stack.template as { Resources: Record<string, { Type: string; Properties?: PolicyProps }> })
-        .Resources;
-      for (const [id, r] of Object.entries(resources)) {
-        const documents =
-          r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy'
-            ? [r.Properties?.PolicyDocument]
-            : r.Type === 'AWS::IAM::Role'
-              ? (r.Properties?.Policies ?? []).map((p) => p.PolicyDocument)
-              : [];
-        for (const doc of documents) {
-          for (const s of doc?.Statement ?? []) {
-            if (s.Effect !== 'Allow') continue;
-            out.push({
-              where: `${stack.stackName}/${id}`,
-              actions: [s.Action ?? s.NotAction ?? []].flat(),
-              resources: [s.Resource ?? '*'].flat(),
-              notAction: s.NotAction !== undefined,
-            });
-          }
-        }
-      }
-    }
-    return out;
-  };
-  const mayInvoke = (action: string) =>
-    new RegExp(
-      `^${action
-        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-        .replace(/\*/g, '.*')
-        .replace(/\?/g, '.')}$`,
-      'i',
-    ).test('lambda:InvokeFunction');
-
   it('is granted to no role of ours: a direct invocation could hand it a forged requestContext', () => {
     const handlerIds = Object.keys(control.findResources('AWS::Lambda::Function')).filter((id) =>
       id.startsWith('OperatorApiHandler'),
     );
     expect(handlerIds).toHaveLength(1);
-    const all = statements();
+    const all = allowStatements(gantry);
     expect(all.length).toBeGreaterThan(20);
-    const granting = all.filter(
-      (s) =>
-        (s.notAction || s.actions.some(mayInvoke)) &&
-        s.resources.some((r) => {
-          const text = JSON.stringify(r);
-          return (
-            r === '*' ||
-            /function:\*?"?$|function:\*/.test(text) ||
-            handlerIds.some((id) => text.includes(`"${id}"`) || text.includes(`${id}.`))
-          );
-        }),
-    );
-    expect(granting).toEqual([]);
+    expect(operatorFunctionInvokers(all, handlerIds)).toEqual([]);
   });
 
   it('may be invoked by API Gateway only (its resource policy)', () => {

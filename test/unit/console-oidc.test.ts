@@ -1,5 +1,6 @@
 import { createHmac, generateKeyPairSync } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { InvokeCommand } from '@aws-sdk/client-lambda';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { Jwt } from 'hono/utils/jwt';
 import type { HonoJsonWebKey } from 'hono/utils/jwt/jws';
@@ -7,11 +8,13 @@ import type { RunPlan } from '../../events';
 import { type RunningDynalite, startDynalite } from '../../local/dynamodb/dynalite';
 import { actionsFor } from '../../shared/console/actions';
 import { consoleApp } from '../../shared/console/app';
-import { ConsoleTokenError, type OidcSettings, OidcTokenVerifier } from '../../shared/console/oidc';
+import { relayToOperatorApi } from '../../shared/console/aws';
 import { OidcConsoleIdentity } from '../../shared/console/oidc-identity';
 import type { ConsolePorts } from '../../shared/console/ports';
 import { consoleRefusalRecorder, REFUSAL_WINDOW_MS } from '../../shared/console/refusals';
-import { answerOidcRequest } from '../../shared/operators/operator-api';
+import type { CallerVerifier } from '../../shared/operators/caller-proof';
+import { ConsoleTokenError, type OidcSettings, OidcTokenVerifier } from '../../shared/operators/oidc';
+import { answerOperatorRequest, CONSOLE_TOKEN_HEADER } from '../../shared/operators/operator-api';
 import { requestApproval } from '../../shared/pipelines/approval';
 import { resolvePlan } from '../../shared/pipelines/plan';
 import { actsAs } from '../../shared/pipelines/principals';
@@ -202,7 +205,30 @@ describe('OidcTokenVerifier', () => {
   });
 });
 
-/** The console app in AWS mode over a waiting prod run, acting through the operator use cases in-process. */
+/** No IAM caller: the console's people prove who they are by their ID token alone. */
+const NO_IAM_CALLERS: CallerVerifier = {
+  verify: async () => ({ ok: false, status: 401, code: 'no_caller_proof', message: 'no IAM caller here' }),
+};
+
+/**
+ * The operator API's function as Lambda invokes it: the payload crosses as JSON bytes, and the
+ * function verifies the console's token with its own verifier (the issuer's keys, never the console's word).
+ */
+function operatorFunction(deps: Parameters<typeof answerOperatorRequest>[0], fetchFn: typeof fetch) {
+  const invocations: { FunctionName?: string; event: APIGatewayProxyEvent }[] = [];
+  const verifier = new OidcTokenVerifier(SETTINGS, fetchFn);
+  const lambda = {
+    send: async (command: InvokeCommand) => {
+      const event = JSON.parse(new TextDecoder().decode(command.input.Payload as Uint8Array)) as APIGatewayProxyEvent;
+      invocations.push({ FunctionName: command.input.FunctionName, event });
+      const result = await answerOperatorRequest(deps, event, NO_IAM_CALLERS, verifier);
+      return { StatusCode: 200, Payload: new TextEncoder().encode(JSON.stringify(result)) };
+    },
+  };
+  return { lambda: lambda as unknown as Parameters<typeof relayToOperatorApi>[0], invocations, verifier };
+}
+
+/** The console app in AWS mode over a waiting prod run, acting through the operator API's function. */
 describe('the console in AWS', () => {
   let dynamo: RunningDynalite;
   let client: DynamoDBClient;
@@ -230,7 +256,12 @@ describe('the console in AWS', () => {
     }),
   };
 
-  async function setup(): Promise<{ f: PipelineFakes; plan: RunPlan; request: typeof fetch }> {
+  async function setup(): Promise<{
+    f: PipelineFakes;
+    plan: RunPlan;
+    request: typeof fetch;
+    operator: ReturnType<typeof operatorFunction>;
+  }> {
     const name = `console-oidc-runs-${++table}`;
     client = await createRunsTable(dynamo.endpoint, name);
     const f = pipelineFakes(client, name);
@@ -241,18 +272,15 @@ describe('the console in AWS', () => {
     await f.runs.create(plan, 'RUNNING', f.now);
     await requestApproval(f.deps, plan, 'token-1', plan.executionArn);
     const operatorDeps = { ...f.deps, deploy: new FakeDeployControl() };
+    const operator = operatorFunction(operatorDeps, idp().fetchFn);
     const ports: ConsolePorts = {
       runs: { list: async () => [], get: (id) => f.runs.get(id) },
       audit: { query: async function* () {} },
       ledger: { verify: () => Promise.reject(new Error('no ledger here')) },
-      executions: {
-        definition: async () => '{"StartAt":"A","States":{"A":{"Type":"Succeed"}}}',
-        history: async () => [],
-      },
+      executions: { definition: async () => '{"StartAt":"A","States":{"A":{"Type":"Succeed"}}}' },
       logs: { read: async () => ({ lines: [], next: 0 }) },
       pipelines: f.pipelines,
-      operator: (event, user) =>
-        answerOidcRequest(operatorDeps, event, { kind: 'oidc', principal: user.principal as `oidc:${string}` }),
+      operator: (event, user) => relayToOperatorApi(operator.lambda, 'gantry-operator-api', event, user),
       refused: consoleRefusalRecorder(operatorDeps, () => clock),
     };
     const people = { '00u-alice': 'alice', '00u-bob': 'bob' };
@@ -260,7 +288,7 @@ describe('the console in AWS', () => {
     const app = consoleApp({ base: '/console', identity, ports, stream: false });
     const request = ((url: string, init?: RequestInit) =>
       app.request(`https://console.example.com${url}`, init, lambdaEnv())) as unknown as typeof fetch;
-    return { f, plan, request };
+    return { f, plan, request, operator };
   }
 
   /** What the Lambda adapter hands the app: the event, whose requestContext anyone who may invoke can write. */
@@ -392,6 +420,17 @@ describe('the console in AWS', () => {
     });
   });
 
+  it('acts only through the operator API function, handing it the token and no word of its own on who acts', async () => {
+    const { plan, request, operator } = await setup();
+    const bob = await token();
+    await request(`/console/api/runs/${plan.runId}/decision`, decision({ decision: 'approve', reason: 'ok' }, bob));
+    expect(operator.invocations).toHaveLength(1);
+    const [relayed] = operator.invocations;
+    expect(relayed?.FunctionName).toBe('gantry-operator-api');
+    expect(relayed?.event.headers[CONSOLE_TOKEN_HEADER]).toBe(bob);
+    expect(relayed?.event.requestContext).toBeUndefined();
+  });
+
   it('offers a rollback only to operators, once the run deployed', async () => {
     const { f, plan } = await setup();
     const waiting = (await f.runs.get(plan.runId)) as RunRecord;
@@ -425,13 +464,67 @@ describe('the console in AWS', () => {
     ]);
   });
 
-  it('takes only an oidc: principal on the in-process path, and matches it only against oidc values', async () => {
-    const { f } = await setup();
+  /** A decision as the console relays it, invoked directly with the given token and requestContext. */
+  const relayed = (runId: string, bearer: string, requestContext?: unknown) =>
+    ({
+      resource: '/runs/{runId}/decision',
+      path: `/runs/${runId}/decision`,
+      httpMethod: 'POST',
+      headers: { 'content-type': 'application/json', [CONSOLE_TOKEN_HEADER]: bearer },
+      pathParameters: { runId },
+      body: JSON.stringify({ decision: 'approve', reason: 'relayed' }),
+      isBase64Encoded: false,
+      ...(requestContext === undefined ? {} : { requestContext }),
+    }) as unknown as APIGatewayProxyEvent;
+
+  it('makes the operator API verify a relayed token itself: a forged one answers nothing and is recorded', async () => {
+    const { f, plan } = await setup();
     const deps = { ...f.deps, deploy: new FakeDeployControl() };
-    const event = { httpMethod: 'GET', resource: '/runs', pathParameters: null } as unknown as APIGatewayProxyEvent;
-    await expect(
-      answerOidcRequest(deps, event, { kind: 'oidc', principal: 'arn:aws:iam::1:user/x' as `oidc:${string}` }),
-    ).rejects.toThrow('verified OIDC caller');
+    const verifier = new OidcTokenVerifier(SETTINGS, idp().fetchFn);
+    // Whoever may invoke the function (the console's role, or one who took it over) can forge a token: not sign it.
+    const forged = await answerOperatorRequest(
+      deps,
+      relayed(plan.runId, await token({}, OTHER.private)),
+      NO_IAM_CALLERS,
+      verifier,
+    );
+    expect(forged.statusCode).toBe(401);
+    expect(JSON.parse(forged.body).error.code).toBe('bad_signature');
+    const expired = await answerOperatorRequest(
+      deps,
+      relayed(plan.runId, await token({ exp: now() - 120 })),
+      NO_IAM_CALLERS,
+      verifier,
+    );
+    expect(JSON.parse(expired.body).error.code).toBe('token_expired');
+    expect(f.executions.successes).toEqual([]);
+    expect(f.audit.records.filter((r) => r.type === 'operator.refused').map((r) => r.details)).toEqual([
+      expect.objectContaining({ action: 'authenticate', code: 'bad_signature' }),
+      expect.objectContaining({ action: 'authenticate', code: 'token_expired' }),
+    ]);
+    // The same token, verified, acts: the refusals above were the token's, not the path's.
+    const good = await answerOperatorRequest(deps, relayed(plan.runId, await token()), NO_IAM_CALLERS, verifier);
+    expect(good.statusCode).toBe(200);
+    expect(f.executions.successes).toHaveLength(1);
+  });
+
+  it('takes a console token only from a direct invocation, and only when the config has a console', async () => {
+    const { f, plan } = await setup();
+    const deps = { ...f.deps, deploy: new FakeDeployControl() };
+    const verifier = new OidcTokenVerifier(SETTINGS, idp().fetchFn);
+    // Through the IAM-authorized API an operator proves an IAM principal; a token beside it is refused, not preferred.
+    const viaApi = await answerOperatorRequest(
+      deps,
+      relayed(plan.runId, await token(), { identity: { userArn: 'arn:aws:iam::123456789012:user/mallory' } }),
+      NO_IAM_CALLERS,
+      verifier,
+    );
+    expect(viaApi.statusCode).toBe(400);
+    expect(JSON.parse(viaApi.body).error.code).toBe('console_token_misplaced');
+    const noConsole = await answerOperatorRequest(deps, relayed(plan.runId, await token()), NO_IAM_CALLERS);
+    expect(noConsole.statusCode).toBe(401);
+    expect(JSON.parse(noConsole.body).error.code).toBe('console_not_configured');
+    expect(f.executions.successes).toEqual([]);
     const bob = { principals: ['arn:aws:iam::123456789012:user/bob'], identityCenter: ['bob'], oidc: ['00u-bob'] };
     expect(actsAs(bob, 'oidc:00u-bob', [])).toBe(true);
     expect(actsAs(bob, 'oidc:arn:aws:iam::123456789012:user/bob', [])).toBe(false);

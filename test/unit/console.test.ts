@@ -88,10 +88,7 @@ function setup(ledger: LedgerSource = source([])) {
       runs: { list: async () => [run()], get: async (id) => (id === 'run-1' ? run() : undefined) },
       audit: { query: async function* () {} },
       ledger: { verify: () => verifyLedger(ledger) },
-      executions: {
-        definition: async () => '{"StartAt":"A","States":{"A":{"Type":"Succeed"}}}',
-        history: async () => [],
-      },
+      executions: { definition: async () => '{"StartAt":"A","States":{"A":{"Type":"Succeed"}}}' },
       logs: { read: async () => ({ lines: [], next: 0 }) },
       pipelines: { definitionOf: async () => Promise.reject(new Error('unreadable')) },
       operator: async (event) => {
@@ -261,29 +258,124 @@ describe('shellPolicy', () => {
 });
 
 describe('stageGraph', () => {
+  /** The shape Gantry's pipelines have: each stage's states catch into `Failed <stage>`, one deploy per environment. */
   const asl = JSON.stringify({
-    StartAt: 'Plan',
+    StartAt: 'ResolvePlan',
     States: {
-      Plan: { Type: 'Task', Next: 'Build', Catch: [{ Next: 'Fail' }] },
-      Build: { Type: 'Task', Next: 'Done', Catch: [{ Next: 'Fail' }] },
-      Done: { Type: 'Succeed' },
-      Fail: { Type: 'Fail' },
+      ResolvePlan: { Type: 'Task', Next: 'Skip?', Catch: [{ Next: 'ClosePlanFailure' }] },
+      'Skip?': { Type: 'Choice', Choices: [{ Next: 'Skipped' }], Default: 'Rollback?' },
+      'Rollback?': { Type: 'Choice', Choices: [{ Next: 'Rollback' }], Default: 'Build' },
+      Rollback: { Type: 'Pass', Next: 'Env?' },
+      Build: { Type: 'Task', Next: 'EvaluateGates', Catch: [{ Next: 'Failed build' }] },
+      EvaluateGates: { Type: 'Task', Next: 'Env?', Catch: [{ Next: 'Failed gates' }] },
+      'Env?': { Type: 'Choice', Choices: [{ Next: 'Deploy dev' }], Default: 'Approval prod' },
+      'Approval prod': { Type: 'Task', Next: 'Deploy prod', Catch: [{ Next: 'Failed approval' }] },
+      'Deploy dev': { Type: 'Task', Next: 'Bake dev', Catch: [{ Next: 'Failed deploy' }] },
+      'Bake dev': { Type: 'Wait', Next: 'ReportSuccess' },
+      'Deploy prod': { Type: 'Task', Next: 'Bake prod', Catch: [{ Next: 'Failed deploy' }] },
+      'Bake prod': { Type: 'Wait', Next: 'ReportSuccess' },
+      ReportSuccess: { Type: 'Task', Next: 'Succeeded', Catch: [{ Next: 'Failed report' }] },
+      Succeeded: { Type: 'Succeed' },
+      Skipped: { Type: 'Succeed' },
+      ClosePlanFailure: { Type: 'Task', Next: 'PlanFailed' },
+      PlanFailed: { Type: 'Fail' },
+      ...Object.fromEntries(
+        ['build', 'gates', 'approval', 'deploy', 'report'].map((s) => [
+          `Failed ${s}`,
+          { Type: 'Pass', Next: 'RecordFailure' },
+        ]),
+      ),
+      RecordFailure: { Type: 'Task', Next: 'RunFailed' },
+      RunFailed: { Type: 'Fail' },
     },
   });
+  const at = '2026-12-04T10:00:00Z';
+  const done = { status: 'succeeded', startedAt: at, endedAt: at } as const;
+  const statuses = (run: Parameters<typeof stageGraph>[1]) =>
+    Object.fromEntries(
+      stageGraph(asl, run)
+        .filter((n) => n.status !== 'pending')
+        .map((n) => [n.name, n.status]),
+    );
 
-  it('orders the main path first, marks the failure path, and colours states by the history', () => {
-    const graph = stageGraph(asl, [
-      { type: 'TaskStateEntered', name: 'Plan' },
-      { type: 'TaskStateExited', name: 'Plan' },
-      { type: 'TaskStateEntered', name: 'Build' },
-      { type: 'TaskFailed' },
-    ]);
-    expect(graph.map((n) => [n.name, n.status, n.failurePath])).toEqual([
-      ['Plan', 'succeeded', false],
-      ['Build', 'failed', false],
-      ['Done', 'pending', false],
-      ['Fail', 'pending', true],
-    ]);
+  it("colours a prod run waiting for approval from its record: the stages done, the approval running, dev's deploy untaken", () => {
+    const run = {
+      status: 'RUNNING',
+      environment: 'prod',
+      plan: {},
+      stages: { plan: done, build: done, gates: done, approval: { status: 'waiting', startedAt: at } },
+    } as const;
+    // Env? is reached from the gates and from a rollback: the gates ran, so the rollback branch was not taken.
+    expect(statuses(run)).toEqual({
+      ResolvePlan: 'succeeded',
+      'Skip?': 'succeeded',
+      'Rollback?': 'succeeded',
+      Build: 'succeeded',
+      EvaluateGates: 'succeeded',
+      'Env?': 'succeeded',
+      'Approval prod': 'running',
+    });
+    const graph = stageGraph(asl, run);
+    expect(graph.slice(0, 3).map((n) => n.name)).toEqual(['ResolvePlan', 'Skip?', 'Rollback?']);
+    expect(graph.find((n) => n.name === 'RecordFailure')?.failurePath).toBe(true);
+    expect(graph.find((n) => n.name === 'Deploy dev')?.failurePath).toBe(false);
+  });
+
+  it('shows a failed build, the failure path it took, and nothing after it', () => {
+    const run = {
+      status: 'FAILED',
+      environment: 'dev',
+      plan: {},
+      failure: { stage: 'build', error: 'BuildFailed', reason: 'exit 1' },
+      stages: { plan: done, build: { status: 'failed', startedAt: at, endedAt: at } },
+    } as const;
+    expect(statuses(run)).toEqual({
+      ResolvePlan: 'succeeded',
+      'Skip?': 'succeeded',
+      'Rollback?': 'succeeded',
+      Build: 'failed',
+      'Failed build': 'failed',
+      RecordFailure: 'succeeded',
+      RunFailed: 'failed',
+    });
+  });
+
+  it('takes the rollback branch for a rollback run, which builds nothing', () => {
+    const run = {
+      status: 'RUNNING',
+      environment: 'prod',
+      plan: {},
+      stages: { plan: done, approval: { status: 'waiting', startedAt: at } },
+    } as const;
+    expect(statuses(run)).toEqual({
+      ResolvePlan: 'succeeded',
+      'Skip?': 'succeeded',
+      'Rollback?': 'succeeded',
+      Rollback: 'succeeded',
+      'Env?': 'succeeded',
+      'Approval prod': 'running',
+    });
+  });
+
+  it('reaches Succeeded through what ran, and Skipped only for a skipped run', () => {
+    const deployed = {
+      status: 'SUCCEEDED',
+      environment: 'dev',
+      plan: {},
+      stages: { plan: done, build: done, gates: done, deploy: done, report: done },
+    } as const;
+    expect(Object.keys(statuses(deployed))).toEqual(
+      expect.arrayContaining(['Deploy dev', 'Bake dev', 'ReportSuccess', 'Succeeded']),
+    );
+    expect(statuses(deployed)).not.toHaveProperty('Skipped');
+    expect(statuses(deployed)).not.toHaveProperty('Deploy prod');
+    const skipped = {
+      status: 'SUCCEEDED',
+      environment: null,
+      plan: { skip: 'no trigger' },
+      stages: { plan: done },
+    } as const;
+    expect(statuses(skipped)).toEqual({ ResolvePlan: 'succeeded', 'Skip?': 'succeeded', Skipped: 'succeeded' });
   });
 });
 

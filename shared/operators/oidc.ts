@@ -15,7 +15,46 @@ import {
   JwtTokenNotBefore,
   JwtTokenSignatureMismatched,
 } from 'hono/utils/jwt/types';
+import * as z from 'zod';
+import { jsonFromEnv, readEnv } from '../config/env';
 import { OIDC_PRINCIPAL_PREFIX } from '../pipelines/principals';
+
+/**
+ * JSON: the config's `console:` block (issuer, audience, claim, algorithms, endpoints, scopes),
+ * set on the console function (sign-in, first check) and on the operator API's (the check that
+ * counts: only that function acts).
+ */
+export const OIDC_SETTINGS_ENV = 'CONSOLE_OIDC';
+
+const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
+
+export const OidcEnvSchema = z.object({
+  issuer: z.string().startsWith('https://'),
+  audience: z.string().min(1),
+  claim: z.string().min(1),
+  algorithms: z.array(z.enum(ALGORITHMS)).min(1),
+  scopes: z.array(z.string()).min(1),
+  jwksUri: z.string().startsWith('https://').optional(),
+  authorizationEndpoint: z.string().startsWith('https://').optional(),
+  tokenEndpoint: z.string().startsWith('https://').optional(),
+});
+
+/** What verifying a token needs of the `console:` block. */
+export function verificationOf(o: z.infer<typeof OidcEnvSchema>): OidcSettings {
+  return {
+    issuer: o.issuer,
+    audience: o.audience,
+    claim: o.claim,
+    algorithms: o.algorithms,
+    ...(o.jwksUri ? { jwksUri: o.jwksUri } : {}),
+  };
+}
+
+/** The verification settings from the function's environment, or undefined when the config has no `console:`. */
+export function oidcSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): OidcSettings | undefined {
+  if (env[OIDC_SETTINGS_ENV] === undefined) return undefined;
+  return verificationOf(readEnv(z.object({ [OIDC_SETTINGS_ENV]: jsonFromEnv(OidcEnvSchema) }), env)[OIDC_SETTINGS_ENV]);
+}
 
 /** The issuer the console trusts and how its tokens name people. */
 export interface OidcSettings {

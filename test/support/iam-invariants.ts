@@ -1,0 +1,127 @@
+import type { GantryApp } from '../../infra/app';
+
+/**
+ * The control plane's IAM invariants, read from a synthesized app: who may answer a waiting
+ * task, who may read an execution's history (which shows every task token), and who may invoke
+ * the operator API's function. Shared by the suites that synthesize the app with and without a
+ * console, so the rules hold in both.
+ */
+interface PolicyDocument {
+  readonly Statement?: {
+    readonly Effect: string;
+    readonly Action?: string | string[];
+    readonly NotAction?: string | string[];
+    readonly Resource?: unknown;
+  }[];
+}
+interface PolicyProps {
+  readonly PolicyDocument?: PolicyDocument;
+  readonly Policies?: { readonly PolicyDocument: PolicyDocument }[];
+  readonly Roles?: { readonly Ref?: string }[];
+}
+
+export interface AllowStatement {
+  /** `<stack>/<logical id>` of the policy or role that holds it. */
+  readonly where: string;
+  /** The logical id alone. */
+  readonly id: string;
+  readonly actions: string[];
+  readonly resources: unknown[];
+  readonly notAction: boolean;
+}
+
+/** Every Allow statement of every IAM policy (inline, managed, a role's own) in every stack of the app. */
+export function allowStatements(gantry: Pick<GantryApp, 'app'>): AllowStatement[] {
+  const out: AllowStatement[] = [];
+  for (const stack of gantry.app.synth().stacks) {
+    const resources = (stack.template as { Resources: Record<string, { Type: string; Properties?: PolicyProps }> })
+      .Resources;
+    for (const [id, r] of Object.entries(resources)) {
+      const documents =
+        r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy'
+          ? [r.Properties?.PolicyDocument]
+          : r.Type === 'AWS::IAM::Role'
+            ? (r.Properties?.Policies ?? []).map((p) => p.PolicyDocument)
+            : [];
+      for (const doc of documents) {
+        for (const s of doc?.Statement ?? []) {
+          if (s.Effect !== 'Allow') continue;
+          out.push({
+            where: `${stack.stackName}/${id}`,
+            id,
+            actions: [s.Action ?? s.NotAction ?? []].flat(),
+            resources: [s.Resource ?? '*'].flat(),
+            notAction: s.NotAction !== undefined,
+          });
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** Whether an IAM action pattern (glob semantics: `states:*`, `states:Get*`, `*`) covers `action`. */
+export function covers(pattern: string, action: string): boolean {
+  return new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+    'i',
+  ).test(action);
+}
+
+/** The logical ids of the policies that allow `action` (a NotAction statement counts when it does not exclude it). */
+export function holdersOf(statements: readonly AllowStatement[], action: string): string[] {
+  return [
+    ...new Set(
+      statements
+        .filter((s) =>
+          s.notAction ? !s.actions.some((a) => covers(a, action)) : s.actions.some((a) => covers(a, action)),
+        )
+        .map((s) => s.id),
+    ),
+  ];
+}
+
+/**
+ * The only roles that may answer a waiting task, with or without a console: the operator API
+ * (approvals, as `decide()` records them), WaitTurn (the lane), the Deploy step and the deployment
+ * events (a release's own wait). ReportStatus, which talks to the internet, is never among them.
+ */
+export const ANSWERERS = [
+  'DeploymentsEvents',
+  'OperatorApiHandler',
+  'PipelineStepsdeployrelease',
+  'PipelineStepswaitturn',
+];
+
+/** Who may answer a waiting task: the policies that hold SendTaskSuccess or SendTaskFailure, by their role's name. */
+export function taskAnswerers(statements: readonly AllowStatement[]): string[] {
+  return [
+    ...new Set(
+      [...holdersOf(statements, 'states:SendTaskSuccess'), ...holdersOf(statements, 'states:SendTaskFailure')].map(
+        (id) => id.replace(/Role.*$/, ''),
+      ),
+    ),
+  ].sort();
+}
+
+/** The statements that let someone invoke the operator API's function (by its logical id, or any function). */
+export function operatorFunctionInvokers(
+  statements: readonly AllowStatement[],
+  handlerIds: readonly string[],
+): AllowStatement[] {
+  return statements.filter(
+    (s) =>
+      (s.notAction || s.actions.some((a) => covers(a, 'lambda:InvokeFunction'))) &&
+      s.resources.some((r) => {
+        const text = JSON.stringify(r);
+        return (
+          r === '*' ||
+          /function:\*?"?$|function:\*/.test(text) ||
+          handlerIds.some((id) => text.includes(`"${id}"`) || text.includes(`${id}.`))
+        );
+      }),
+  );
+}
