@@ -573,8 +573,16 @@ export function configWarnings(config: GantryConfig): string[] {
       }
     }
   }
+  const claim = config.console?.claim;
+  if (claim !== undefined && MUTABLE_CLAIMS.includes(claim))
+    warnings.push(
+      `console.claim is ${claim}, which people or administrators can change at the identity provider: whoever is renamed to a listed value signs in as that person. Prefer an immutable id (sub; Entra ID: oid)`,
+    );
   return warnings;
 }
+
+/** ID token claims that a user or an IdP administrator can change after the account exists. */
+const MUTABLE_CLAIMS = ['preferred_username', 'upn', 'email', 'cognito:username', 'name', 'nickname', 'unique_name'];
 
 function checkSource(
   config: { connections: ConnectionConfig[] },

@@ -143,6 +143,14 @@ describe('the Gantry config', () => {
     );
   });
 
+  it('warns when the console names people by a claim they or an administrator can change', () => {
+    const base = `${CONNECTION}pipelines:\n  - name: p\n    source: { provider: github, repository: a/b, connection: gh }\n    triggers: { push: { branches: main } }\n    environments: [{ name: dev, branches: main }]\nconsole:\n  issuer: https://idp.example.com\n  audience: c\n`;
+    const warned = configWarnings(parseGantryConfig(`${base}  claim: preferred_username\n`, 'gantry.config.yaml'));
+    expect(warned).toEqual([expect.stringContaining('console.claim is preferred_username')]);
+    expect(configWarnings(parseGantryConfig(`${base}  claim: oid\n`, 'gantry.config.yaml'))).toEqual([]);
+    expect(configWarnings(parseGantryConfig(base, 'gantry.config.yaml'))).toEqual([]);
+  });
+
   it('says which file it cannot read', () => {
     expect(() => loadGantryConfig('/nonexistent/gantry.config.yaml')).toThrow('cannot read the file (no such file)');
   });
