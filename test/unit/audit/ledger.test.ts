@@ -146,21 +146,24 @@ describe('the audit ledger on DynamoDB (dynalite)', () => {
     await expect(broken.record(record())).rejects.toThrow(/non-existent table|not found|ResourceNotFound/i);
   });
 
-  it('keeps one gapless chain under 20 concurrent writers × 100 events', async () => {
+  // Every one of the 600 sequence numbers is raced for by 20 writers at once (the contention is
+  // per slot, so more events repeat the same race: the appends' throughput is the benchmark's).
+  it('keeps one gapless chain under 20 concurrent writers × 30 events', async () => {
     const writers = Array.from({ length: 20 }, () => ledger());
     const written = await Promise.all(
       writers.map(async (writer, w) => {
         const mine: AuditEvent[] = [];
-        for (let i = 0; i < 100; i++) mine.push(await writer.append(record({ correlationId: `w${w}-${i}` }, i)));
+        for (let i = 0; i < 30; i++) mine.push(await writer.append(record({ correlationId: `w${w}-${i}` }, i)));
         return mine;
       }),
     );
     const seqs = written.flat().map((e) => e.seq);
-    expect(new Set(seqs).size).toBe(2_000);
-    expect(Math.max(...seqs)).toBe(2_000);
+    expect(new Set(seqs).size).toBe(600);
+    expect(Math.max(...seqs)).toBe(600);
+    expect(new Set(written.flat().map((e) => e.correlationId)).size).toBe(600);
     const report = await verifyLedger(reader());
-    expect(report).toMatchObject({ ok: true, events: 2_000 });
-    expect(report.chains[0]?.head?.seq).toBe(2_000);
+    expect(report).toMatchObject({ ok: true, events: 600 });
+    expect(report.chains[0]?.head?.seq).toBe(600);
   }, 120_000);
 
   describe('records keyed `once` (a retried step)', () => {
