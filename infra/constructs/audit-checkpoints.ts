@@ -34,6 +34,17 @@ export function grantAuditAppend(fn: GantryFunction, keys: AuditKeys, config: Au
 }
 
 /**
+ * Lets a function read the audit ledger (query a chain, an index: search, export, verify): its
+ * environment names the table; it may query the table and its indexes and decrypt what they
+ * hold, never write.
+ */
+export function grantAuditRead(fn: GantryFunction, keys: Pick<AuditKeys, 'tableKey'>): void {
+  fn.function.addEnvironment(AUDIT_ENV.table, AUDIT_TABLE_NAME);
+  fn.function.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:Query'], resources: auditTableArns(fn) }));
+  keys.tableKey.grant(fn.function, 'kms:Decrypt', 'kms:DescribeKey');
+}
+
+/**
  * Lets a function verify the signed checkpoints as `gantry audit verify` does: its environment
  * names the signing key and the bucket; it may list and read checkpoints and ask KMS to verify a
  * signature, never sign or write.
@@ -83,9 +94,8 @@ export class AuditCheckpoints extends Construct {
         [AUDIT_ENV.checkpointBucket]: auditCheckpointsBucketName(),
       },
     });
+    grantAuditRead(this.handler, props.keys);
     const fn = this.handler.function;
-    fn.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:Query'], resources: auditTableArns(this) }));
-    props.keys.tableKey.grant(fn, 'kms:Decrypt', 'kms:DescribeKey');
     fn.addToRolePolicy(new PolicyStatement({ actions: ['kms:Sign'], resources: [props.keys.signingKey.keyArn] }));
     fn.addToRolePolicy(
       new PolicyStatement({

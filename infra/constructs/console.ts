@@ -17,9 +17,10 @@ import { CONSOLE_ENV } from '../../shared/console/env';
 import { PIPELINE_ENV } from '../../shared/pipelines/env';
 import type { ConsoleConfig } from '../config/schema';
 import { GantryFunction } from './gantry-function';
-import { auditTableArns, RUNS_TABLE_NAME, runsTableArns } from './names';
+import { RUNS_TABLE_NAME } from './names';
 import type { OperatorApi } from './operator-api';
 import { pipelineArns } from './pipeline/names';
+import { RunsTable } from './runs-table';
 
 export interface ConsoleProps {
   readonly config: ConsoleConfig;
@@ -84,14 +85,11 @@ export class GantryConsole extends Construct {
     this.api = this.httpApi(props.config);
   }
 
-  /** The console's own reads: runs, the ledger, the pipelines' definitions and build logs. */
+  /** The console's own reads: runs, the pipelines' definitions and build logs (the ledger: the stack's grantAuditRead). */
   private grantReads(buildLogs: readonly ILogGroup[]): void {
     const fn = this.handler.function;
     const arns = pipelineArns(this);
-    fn.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:Query'], resources: auditTableArns(this) }));
-    fn.addToRolePolicy(
-      new PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:Query'], resources: runsTableArns(this) }),
-    );
+    RunsTable.grant(fn, ['dynamodb:GetItem', 'dynamodb:Query']);
     // The graph: the definition a run's execution runs, coloured from the run record (no history: it holds task tokens).
     fn.addToRolePolicy(
       new PolicyStatement({ actions: ['states:DescribeStateMachineForExecution'], resources: [arns.executions] }),

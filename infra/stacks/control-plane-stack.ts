@@ -7,7 +7,12 @@ import type { Construct } from 'constructs';
 import type { StatusApis } from '../../shared/pipelines/env';
 import { pipelineDefinition } from '../config/definitions';
 import { connectionApiUrl, type GantryConfig } from '../config/schema';
-import { AuditCheckpoints, grantAuditAppend, grantCheckpointReads } from '../constructs/audit-checkpoints';
+import {
+  AuditCheckpoints,
+  grantAuditAppend,
+  grantAuditRead,
+  grantCheckpointReads,
+} from '../constructs/audit-checkpoints';
 import { buildLogsOf, GantryConsole } from '../constructs/console';
 import { Deployments, type NamedTarget } from '../constructs/deployments';
 import { Monitoring } from '../constructs/monitoring';
@@ -140,7 +145,10 @@ export class GantryControlPlaneStack extends Stack {
       grantAuditAppend(writer, auditKeys, config.audit);
     }
     // The Audit page verifies the ledger as `gantry audit verify` does, signed checkpoints included.
-    if (this.console) grantCheckpointReads(this.console.handler, auditKeys);
+    if (this.console) {
+      grantAuditRead(this.console.handler, auditKeys);
+      grantCheckpointReads(this.console.handler, auditKeys);
+    }
     this.checkpoints = new AuditCheckpoints(this, 'AuditCheckpoints', { keys: auditKeys, config: config.audit });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       webhookApi: this.ingress.api,
