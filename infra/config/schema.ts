@@ -373,6 +373,15 @@ export const ConsoleConfigSchema = z.strictObject({
     .min(1)
     .default(['RS256'])
     .describe('Signature algorithms accepted (asymmetric only; never none or HS*)'),
+  throttle: z
+    .strictObject({
+      rate: z.number().int().min(1).max(10_000).describe('Steady requests per second'),
+      burst: z.number().int().min(1).max(5_000).describe('Requests at once above the steady rate'),
+    })
+    .default({ rate: 20, burst: 40 })
+    .describe(
+      "What the console's API takes from all open pages together (API Gateway's stage throttle: a request over it gets 429, and the page asks again at its next poll); an open run page asks about every 2 s",
+    ),
 });
 export type ConsoleConfig = z.infer<typeof ConsoleConfigSchema>;
 

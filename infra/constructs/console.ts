@@ -122,7 +122,7 @@ export class GantryConsole extends Construct {
       httpApi: api,
       stageName: '$default',
       autoDeploy: true,
-      throttle: { rateLimit: 20, burstLimit: 40 },
+      throttle: { rateLimit: config.throttle.rate, burstLimit: config.throttle.burst },
       accessLogSettings: {
         destination: new LogGroupLogDestination(
           new LogGroup(this, 'AccessLogs', { retention: RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.DESTROY }),

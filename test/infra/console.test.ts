@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Template } from 'aws-cdk-lib/assertions';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { CONSOLE_PUBLIC_ROUTES } from '../../infra/constructs/console';
 import { PROJECT_ROOT } from '../../infra/paths';
 import { AUDIT_ENV } from '../../shared/audit/wiring';
@@ -22,6 +22,7 @@ const CONFIG = `${TEST_CONFIG_YAML.replace(
 console:
   issuer: https://idp.example.com/oauth2/default
   audience: gantry-console-client
+  throttle: { rate: 50, burst: 100 }
 `;
 
 type Statement = { Action: string | string[]; Resource: unknown };
@@ -80,6 +81,12 @@ describe('GantryConsole construct', () => {
     expect(api.map((r) => r.Properties.RouteKey)).toEqual(['ANY /console/api/{proxy+}']);
     expect(api[0]?.Properties.AuthorizationType).toBe('JWT');
     expect(api[0]?.Properties.AuthorizerId).toBeDefined();
+  });
+
+  it("throttles the console's API as configured", () => {
+    t.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      DefaultRouteSettings: Match.objectLike({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 }),
+    });
   });
 
   it('leaves only the shell, the sign-in callback and the static modules public, and only for GET', () => {
