@@ -1,4 +1,5 @@
 import {
+  Agent,
   createServer,
   request as httpRequest,
   type IncomingMessage,
@@ -101,6 +102,8 @@ interface EdgeState {
   port: number;
   dynamoDbEndpoint: string | undefined;
   dynamoDbHeaders: Readonly<Record<string, string>>;
+  /** Keeps connections to dynalite open: a new TCP connection per DynamoDB call cost more than the call. */
+  readonly dynamoDbAgent: Agent;
   fallback: EdgeFallback | undefined;
   authorize: EdgeAuthorizer | undefined;
 }
@@ -124,6 +127,7 @@ export async function startEdge(options: EdgeOptions = {}): Promise<RunningEdge>
     port: 0,
     dynamoDbEndpoint: options.dynamoDbEndpoint,
     dynamoDbHeaders: {},
+    dynamoDbAgent: new Agent({ keepAlive: true, keepAliveMsecs: 30_000 }),
     fallback: undefined,
     authorize: undefined,
   };
@@ -146,7 +150,10 @@ export async function startEdge(options: EdgeOptions = {}): Promise<RunningEdge>
     authorizeWith: (authorizer) => {
       state.authorize = authorizer;
     },
-    close: () => closeServer(server),
+    close: async () => {
+      await closeServer(server);
+      state.dynamoDbAgent.destroy();
+    },
   };
 }
 
@@ -195,7 +202,7 @@ async function route(req: IncomingMessage, res: ServerResponse, state: EdgeState
     return;
   const replay = body === undefined ? req : replayable(req, body);
   if (target?.startsWith('DynamoDB_') && state.dynamoDbEndpoint)
-    return proxy(replay, res, state.dynamoDbEndpoint, body, state.dynamoDbHeaders);
+    return proxy(replay, res, state.dynamoDbEndpoint, body, state);
   const rest = target === undefined && custom === undefined ? state.rest.find((r) => r.accepts(req, url)) : undefined;
   if (rest !== undefined) return rest.handle(replay, res, url, state.identity === undefined ? undefined : principal);
   if (target === undefined && custom === undefined && state.fallback?.(replay, res, url)) return;
@@ -315,22 +322,25 @@ function replayable(req: IncomingMessage, body: Buffer): IncomingMessage {
   }) as unknown as IncomingMessage;
 }
 
-/** Forwards a request to dynalite unchanged, streaming both ways. */
+/** Forwards a request to dynalite unchanged (over a kept-alive connection), streaming both ways. */
 function proxy(
   req: IncomingMessage,
   res: ServerResponse,
   endpoint: string,
   body: Buffer | undefined,
-  extra: Readonly<Record<string, string>>,
+  state: EdgeState,
 ): void {
   const target = new URL(endpoint);
+  // The caller's connection header is about its hop to the edge, not the edge's to dynalite.
+  const { connection: _hop, ...headers } = req.headers;
   const upstream = httpRequest(
     {
       hostname: target.hostname,
       port: target.port,
       method: req.method,
       path: req.url,
-      headers: { ...req.headers, ...extra },
+      headers: { ...headers, ...state.dynamoDbHeaders },
+      agent: state.dynamoDbAgent,
     },
     (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);

@@ -5,7 +5,7 @@ import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws
 import type { Provider } from '../../events';
 import { PIPELINE_ENV } from '../../shared/pipelines/env';
 import { BuildSyncError, LocalCodeBuild } from '../codebuild';
-import { DYNALITE_SECRET_HEADER, type RunningDynalite, startDynalite } from '../dynamodb/dynalite';
+import { DYNALITE_SECRET_HEADER, type RunningDynalite, startDynaliteThread } from '../dynamodb/dynalite';
 import { AwsServiceError } from '../edge/aws-json';
 import type { IdentityRegistry } from '../edge/identity';
 import { stsService as stsRestService } from '../edge/sts';
@@ -47,7 +47,7 @@ export function iamService(
 }
 
 /**
- * DynamoDB: dynalite, persisted under the data folder, with the template's tables. dynalite checks
+ * DynamoDB: dynalite in its own thread, persisted under the data folder, with the template's tables. dynalite checks
  * no signature: it answers only callers holding this session's secret (the edge, after
  * authenticating and authorizing the call), never another user on its port.
  */
@@ -56,7 +56,7 @@ export function dynamoDbService(ctx: ServiceContext): LocalService<RunningDynali
     name: 'dynamodb',
     start: async () => {
       const secret = randomBytes(24).toString('base64url');
-      const dynamo = await startDynalite({ path: join(ctx.dataDir, 'dynamodb'), secret });
+      const dynamo = await startDynaliteThread({ path: join(ctx.dataDir, 'dynamodb'), secret });
       try {
         await createTables(dynamo, ctx.inventory, ctx.region, secret);
       } catch (error) {

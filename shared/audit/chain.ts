@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
-import canonicalize from 'canonicalize';
+import { hash } from 'node:crypto';
 import { type AuditEvent, GENESIS_HASH } from '../../events';
+import { canonicalJson } from './canonical';
 
 export { GENESIS_HASH };
 
@@ -26,9 +26,8 @@ export function hashEvent(event: UnhashedEvent): string {
     expiresAt,
     prevExpiresAt,
   };
-  const json = canonicalize(body);
-  if (json === undefined) throw new Error('an audit event cannot be canonicalized');
-  return createHash('sha256').update(json).digest('hex');
+  // One-shot crypto.hash: a Hash object per event cost more than the digest itself.
+  return hash('sha256', canonicalJson(body), 'hex');
 }
 
 export type BreakKind =

@@ -92,6 +92,8 @@ interface Head {
 export class DynamoDbAuditLedger implements AuditSink {
   private readonly heads = new Map<string, Head>();
   private readonly registered = new Set<string>();
+  /** Per chain, when this writer's last append to it settles (appends to one chain are queued). */
+  private readonly tails = new Map<string, Promise<void>>();
   private readonly retention: Record<AuditRecordClass, number>;
   private readonly clock: () => Date;
   private readonly maxAttempts: number;
@@ -184,7 +186,31 @@ export class DynamoDbAuditLedger implements AuditSink {
     throw new AuditWriteError(`audit record "${key}" could not be claimed: ${this.maxAttempts} attempts lost the race`);
   }
 
-  private async appendTo(
+  /**
+   * Appends to one chain after this writer's earlier appends to it have settled. Appends a
+   * writer makes at once to one chain would all chain onto the same cached head, and all but one
+   * lose the conditional put, back off and retry: queued, each is written on the first attempt
+   * (the condition still guards against every other writer).
+   */
+  private appendTo(
+    chain: string,
+    record: AuditRecord,
+    claim?: { readonly key: string; readonly until: number },
+  ): Promise<AuditEvent> {
+    const before = this.tails.get(chain) ?? Promise.resolve();
+    const run = before.then(() => this.appendNow(chain, record, claim));
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.tails.set(chain, tail);
+    void tail.then(() => {
+      if (this.tails.get(chain) === tail) this.tails.delete(chain);
+    });
+    return run;
+  }
+
+  private async appendNow(
     chain: string,
     record: AuditRecord,
     claim?: { readonly key: string; readonly until: number },
@@ -342,8 +368,12 @@ export class DynamoDbAuditLedger implements AuditSink {
 
 /** The stored item: the event plus the index keys derived from it. */
 export function toItem(event: AuditEvent): Record<string, unknown> {
+  return { ...event, ...indexKeysOf(event) };
+}
+
+/** The index keys an event's content gives (undefined where the index leaves it out). */
+function indexKeysOf(event: AuditEvent): Record<(typeof AUDIT_INDEX_KEYS)[keyof typeof AUDIT_INDEX_KEYS], unknown> {
   return {
-    ...event,
     [AUDIT_INDEX_KEYS.byCommit]: event.subject.commit ?? undefined,
     [AUDIT_INDEX_KEYS.byRun]: event.subject.runId ?? undefined,
     [AUDIT_INDEX_KEYS.byActor]: event.actor.id,
@@ -357,10 +387,12 @@ export function fromItem(item: Record<string, unknown>): AuditEvent {
   return event as unknown as AuditEvent;
 }
 
-/** Index keys that disagree with the hashed content they were copied from (a tampered index). */
-export function indexMismatches(item: Record<string, unknown>): string[] {
-  const event = fromItem(item);
-  const expected = toItem(event);
+/**
+ * Index keys that disagree with the hashed content they were copied from (a tampered index).
+ * `event` is `fromItem(item)` when the caller has it already (verify does, once per record).
+ */
+export function indexMismatches(item: Record<string, unknown>, event: AuditEvent = fromItem(item)): string[] {
+  const expected = indexKeysOf(event);
   return Object.values(AUDIT_INDEX_KEYS).filter((key) => item[key] !== expected[key]);
 }
 

@@ -41,14 +41,20 @@ export class AuditReader {
     return names.sort();
   }
 
-  /** One chain, in sequence order, as stored (index keys included, for verify to check). */
+  /**
+   * One chain, in sequence order, as stored (index keys included, for verify to check). Each
+   * page is asked for while the one before it is consumed: a chain is read to its end.
+   */
   async *chainItems(chain: string, fromSeq = 1): AsyncGenerator<Record<string, unknown>> {
-    yield* this.items({
-      KeyConditionExpression: '#c = :c AND seq >= :s',
-      ExpressionAttributeNames: { '#c': 'chain' },
-      ExpressionAttributeValues: { ':c': chain, ':s': fromSeq },
-      ConsistentRead: true,
-    });
+    yield* this.items(
+      {
+        KeyConditionExpression: '#c = :c AND seq >= :s',
+        ExpressionAttributeNames: { '#c': 'chain' },
+        ExpressionAttributeValues: { ':c': chain, ':s': fromSeq },
+        ConsistentRead: true,
+      },
+      { readAhead: true },
+    );
   }
 
   async head(chain: string): Promise<AuditEvent | undefined> {
@@ -140,15 +146,28 @@ export class AuditReader {
     }
   }
 
-  private async *items(input: Omit<QueryCommandInput, 'TableName'>): AsyncGenerator<Record<string, unknown>> {
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.db.send(
+  /** Every page of a query; with `readAhead`, the next page is in flight while this one is consumed. */
+  private async *items(
+    input: Omit<QueryCommandInput, 'TableName'>,
+    { readAhead = false } = {},
+  ): AsyncGenerator<Record<string, unknown>> {
+    const page = (start?: Record<string, unknown>) =>
+      this.db.send(
         new QueryCommand({ TableName: this.tableName, ...input, ...(start ? { ExclusiveStartKey: start } : {}) }),
       );
+    let next: ReturnType<typeof page> | undefined = page();
+    while (next !== undefined) {
+      const out = await next;
+      const start = out.LastEvaluatedKey;
+      next = undefined;
+      if (start && readAhead) {
+        next = page(start);
+        // A consumer that stops early never awaits it; its failure is not unhandled.
+        next.catch(() => undefined);
+      }
       for (const item of out.Items ?? []) yield item;
-      start = out.LastEvaluatedKey;
-    } while (start);
+      if (start && !readAhead) next = page(start);
+    }
   }
 }
 

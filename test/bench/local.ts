@@ -167,7 +167,8 @@ export async function benchLocal(options: LocalBenchOptions): Promise<string> {
     }
 
     const seen = new Set<string>();
-    await startSample(bench, load, seen);
+    // A warm-up run first; `samples: 0` measures the load alone (`npm run bench -- local --load-only`).
+    if (options.samples > 0) await startSample(bench, load, seen);
     const samples: StartSample[] = [];
     for (let i = 0; i < options.samples; i++) {
       samples.push(await startSample(bench, load, seen));

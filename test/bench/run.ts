@@ -13,7 +13,7 @@ const BENCHES: Record<string, () => Promise<string>> = {
       connections: [1, 10, 50],
       spreadConnections: [10, 50],
       spreadRepositories: 10,
-      samples: 25,
+      samples: process.argv.includes('--load-only') ? 0 : 25,
     }),
   pipeline: async () =>
     (await import('./pipeline')).benchPipeline({ idleRuns: 15, pipelines: 10, runsEach: 3, rounds: 3 }),

@@ -166,6 +166,24 @@ describe('the audit ledger on DynamoDB (dynalite)', () => {
     expect(report.chains[0]?.head?.seq).toBe(600);
   }, 120_000);
 
+  it('writes 50 appends made at once by one writer to one chain without losing a conditional put', async () => {
+    const puts: string[] = [];
+    const counted = Object.assign(Object.create(db) as DynamoDBDocumentClient, {
+      send: (command: Parameters<DynamoDBDocumentClient['send']>[0], options?: object) => {
+        if (command instanceof PutCommand) puts.push(String(command.input.Item?.chain));
+        return db.send(command as PutCommand, options);
+      },
+    });
+    const writer = new DynamoDbAuditLedger(counted, table);
+    await writer.append(record());
+    puts.length = 0;
+    const written = await Promise.all(Array.from({ length: 50 }, (_, i) => writer.append(record({}, i + 1))));
+    expect(written.map((e) => e.seq)).toEqual(Array.from({ length: 50 }, (_, i) => i + 2));
+    // One put per event: none lost the race to its own writer's other appends and retried.
+    expect(puts).toEqual(Array.from({ length: 50 }, () => REPO));
+    expect(await verifyLedger(reader())).toMatchObject({ ok: true, events: 51 });
+  });
+
   describe('records keyed `once` (a retried step)', () => {
     const KEY = 'run-1/gate.evaluated';
     const keyed = () => record({ once: KEY });
