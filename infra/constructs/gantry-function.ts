@@ -78,6 +78,7 @@ export class GantryFunction extends Construct {
         target: LAMBDA_BUNDLE.target,
         minify: LAMBDA_BUNDLE.minify,
         sourceMap: LAMBDA_BUNDLE.sourceMap,
+        sourcesContent: LAMBDA_BUNDLE.sourcesContent,
         mainFields: [...LAMBDA_BUNDLE.mainFields],
         define: { ...LAMBDA_BUNDLE.define },
         externalModules: [...LAMBDA_BUNDLE.external],

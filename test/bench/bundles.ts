@@ -66,6 +66,7 @@ export async function benchBundles(options: { rounds: number }): Promise<string>
       mainFields: [...LAMBDA_BUNDLE.mainFields],
       define: { ...LAMBDA_BUNDLE.define },
       sourcemap: LAMBDA_BUNDLE.sourceMap,
+      sourcesContent: LAMBDA_BUNDLE.sourcesContent,
       external: [...LAMBDA_BUNDLE.external],
       metafile: true,
       logLevel: 'error',
