@@ -1,6 +1,6 @@
 import { ScheduledEventSchema } from '../../events';
+import { awsCheckpointDeps } from '../../shared/audit/checkpoint-wiring';
 import { writeCheckpoint } from '../../shared/audit/checkpoints';
-import { awsCheckpointDeps } from '../../shared/audit/wiring';
 import { eventHandler } from '../../shared/lambda/event-handler';
 import { observability } from '../../shared/observability';
 

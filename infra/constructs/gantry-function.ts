@@ -11,6 +11,8 @@ import { FUNCTION_METADATA_KEY } from './function-metadata';
 
 export { FUNCTION_METADATA_KEY };
 
+const OUTPUT_FORMAT = { cjs: OutputFormat.CJS, esm: OutputFormat.ESM } as const;
+
 export interface GantryFunctionProps {
   /** The function's folder under `functions/`, also its Powertools service name. */
   readonly name: string;
@@ -72,12 +74,13 @@ export class GantryFunction extends Construct {
         ...props.environment,
       },
       bundling: {
-        format: OutputFormat.ESM,
+        format: OUTPUT_FORMAT[LAMBDA_BUNDLE.format],
         target: LAMBDA_BUNDLE.target,
         minify: LAMBDA_BUNDLE.minify,
         sourceMap: LAMBDA_BUNDLE.sourceMap,
+        sourcesContent: LAMBDA_BUNDLE.sourcesContent,
         mainFields: [...LAMBDA_BUNDLE.mainFields],
-        banner: LAMBDA_BUNDLE.banner,
+        define: { ...LAMBDA_BUNDLE.define },
         externalModules: [...LAMBDA_BUNDLE.external],
         forceDockerBundling: false,
         ...(props.files?.length ? { commandHooks: copying(props.files) } : {}),

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, PutCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import { monotonicFactory } from 'ulid';
 import {
   type AuditEvent,
   type AuditRecord,
@@ -13,6 +12,7 @@ import {
 } from '../../events';
 import type { AuditSink } from './audit';
 import { hashEvent } from './chain';
+import { monotonicUlids } from './ids';
 
 /** Index names, shared with the CDK construct that creates them. */
 export const AUDIT_INDEXES = {
@@ -98,7 +98,7 @@ export class DynamoDbAuditLedger implements AuditSink {
   private readonly clock: () => Date;
   private readonly maxAttempts: number;
   private readonly once: { readonly writeMs: number; readonly leaseMs: number };
-  private readonly ulid = monotonicFactory();
+  private readonly ulid = monotonicUlids();
   /** Backoff window in ms, widened on each lost race and narrowed on each win (per writer). */
   private contention = 0;
 

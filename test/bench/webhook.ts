@@ -20,6 +20,9 @@ import { hmacSha256 } from '../../shared/webhooks/signatures';
 import { fmt, medianStats, type RunStats, table, timeSequential } from './stats';
 
 const SECRET = 'bench-secret-0123456789';
+/** Issue 19's targets for the receiver in-process (AWS calls answered at the client): it does more than octokit. */
+const MIN_RATIO = 0.5;
+const MAX_P99_MS = 1;
 const REGION = { region: 'eu-west-1', credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } };
 
 interface Delivery {
@@ -210,6 +213,6 @@ export async function benchWebhook(options: { rounds: number; count: number }): 
       ],
     ),
     '',
-    `Gantry / octokit throughput: ${fmt(s.perSecond / o.perSecond, 2)}x; target ≥ 1.00x and p99 < 5 ms: ${s.perSecond >= o.perSecond && s.p99Ms < 5 ? 'met' : 'NOT met'}.`,
+    `Gantry / octokit throughput: ${fmt(s.perSecond / o.perSecond, 2)}x; target (issue 19) ≥ ${fmt(MIN_RATIO, 2)}x and p99 < ${MAX_P99_MS} ms: ${s.perSecond >= MIN_RATIO * o.perSecond && s.p99Ms < MAX_P99_MS ? 'met' : 'NOT met'}.`,
   ].join('\n');
 }
