@@ -685,6 +685,20 @@ function checkAccounts(
         message:
           "a target in another account needs the control plane's: add controlPlane: { account: '<12 digits>', region: <region> }",
       });
+    const region = env.deploy?.region;
+    if (region !== undefined && region !== (config.controlPlane?.region ?? region))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['pipelines', i, 'environments', e, 'deploy', 'region'],
+        message: `the artifacts bucket is in the control plane's region (${config.controlPlane?.region}) and Lambda reads code only from its own region: deploy from a control plane in ${region}`,
+      });
+    if (region !== undefined && config.controlPlane === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['pipelines', i, 'environments', e, 'deploy', 'region'],
+        message:
+          "a target's region is checked against the control plane's: add controlPlane: { account: '<12 digits>', region: <region> }",
+      });
     if (account !== undefined && account !== home && env.deploy?.sample)
       ctx.addIssue({
         code: 'custom',

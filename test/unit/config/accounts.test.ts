@@ -90,3 +90,18 @@ describe('deploy targets in other accounts', () => {
     expect(foreignAccounts(parsed)).toEqual([PROD]);
   });
 });
+
+describe('deploy target regions', () => {
+  const withRegion = (region: string) =>
+    config({ prodAccount: PROD }).replace(`account: '${PROD}'\n`, `account: '${PROD}'\n          region: ${region}\n`);
+
+  it("accepts the control plane's region", () => {
+    expect(problems(withRegion('eu-west-1'))).toBe('');
+  });
+
+  it('refuses another region: the function could not read the artifacts bucket', () => {
+    expect(problems(withRegion('us-east-1'))).toContain(
+      "pipelines.0.environments.1.deploy.region: the artifacts bucket is in the control plane's region (eu-west-1)",
+    );
+  });
+});
