@@ -5,8 +5,8 @@ import { AccountPrincipal, type CfnRole, PolicyStatement } from 'aws-cdk-lib/aws
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CODEDEPLOY_STATE_CHANGE, DEPLOYMENT_END_STATES } from '../../events';
+import { TARGET_ROLES_ENV } from '../../shared/aws/target-roles';
 import { stepRoleName, targetDeployRoleArn } from '../../shared/config/names';
-import { TARGET_ROLES_ENV } from '../../shared/deploy/accounts';
 import type { ControlPlaneConfig } from '../config/schema';
 import type { NamedTarget } from './deployments';
 import type { GantryFunction } from './gantry-function';

@@ -128,6 +128,10 @@ describe('releasing into another account', () => {
       ).Properties.PolicyDocument.Statement.filter((s) => JSON.stringify(s.Action).includes('sts:AssumeRole')),
     );
     expect(assumes).toHaveLength(STEPS.length);
+    const holding = Object.values(control$.findResources('AWS::Lambda::Function')).filter((fn) =>
+      JSON.stringify(fn).includes('"GANTRY_TARGET_ROLES"'),
+    );
+    expect(holding).toHaveLength(STEPS.length);
     for (const s of assumes)
       expect(s).toMatchObject({ Action: ['sts:AssumeRole', 'sts:TagSession'], Resource: DEPLOY_ROLE });
   });
