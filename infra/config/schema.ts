@@ -118,7 +118,9 @@ const StrategySchema = z
   );
 
 /** A 12-digit AWS account id. */
-const AccountId = z.string().regex(/^\d{12}$/, 'an AWS account id is 12 digits (quote it in YAML)');
+const AccountId = z
+  .string({ error: 'an AWS account id is 12 digits, quoted in YAML (a number loses leading zeros)' })
+  .regex(/^\d{12}$/, 'an AWS account id is 12 digits (quote it in YAML)');
 const Region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, 'an AWS region, e.g. eu-west-1');
 
 const CodeDeployName = z.string().regex(/^[A-Za-z0-9_.+-]{1,100}$/, 'letters, digits and _ . + - (max 100)');

@@ -85,6 +85,12 @@ describe('deploy targets in other accounts', () => {
     );
   });
 
+  it('asks for an unquoted account id to be quoted (YAML reads it as a number)', () => {
+    expect(problems(config({ prodAccount: PROD }).replace(`account: '${PROD}'`, `account: ${PROD}`))).toContain(
+      'pipelines.0.environments.1.deploy.account: an AWS account id is 12 digits, quoted in YAML',
+    );
+  });
+
   it('lists each foreign account once, never the control plane account', () => {
     const parsed = parseGantryConfig(config({ devAccount: HOME, prodAccount: PROD }), 'gantry.config.yaml');
     expect(foreignAccounts(parsed)).toEqual([PROD]);
