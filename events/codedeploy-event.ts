@@ -10,6 +10,8 @@ export const DEPLOYMENT_END_STATES = ['SUCCESS', 'FAILURE', 'STOP'] as const;
 export const DeploymentStateChangeSchema = z.object({
   source: z.literal('aws.codedeploy'),
   'detail-type': z.literal(CODEDEPLOY_STATE_CHANGE),
+  /** The account the deployment ran in (set by EventBridge; forwarded events keep the target's). */
+  account: z.string().optional(),
   detail: z.object({
     deploymentId: z.string().min(1),
     application: z.string(),

@@ -39,6 +39,12 @@ export type TrafficShift = z.infer<typeof TrafficShiftSchema>;
  */
 export const DeployTargetSchema = z.object({
   kind: z.enum(['lambda', 'ecs']),
+  /** The account the target lives in when it is not the control plane's: every call there is made as its deploy role. */
+  account: z
+    .string()
+    .regex(/^\d{12}$/)
+    .nullable()
+    .default(null),
   application: z.string(),
   deploymentGroup: z.string(),
   /** The CodeDeploy deployment configuration name (predefined, or Gantry's custom one). */

@@ -1,9 +1,13 @@
-import { Annotations, App, type AppProps, Validations } from 'aws-cdk-lib';
+import { Annotations, App, type AppProps, Aws, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { configWarnings, type GantryConfig } from './config/schema';
+import { deployTarget } from './config/definitions';
+import { configWarnings, foreignAccounts, type GantryConfig } from './config/schema';
+import { CROSS_ACCOUNT_STEPS, controlPlaneRef } from './constructs/cross-account';
+import type { NamedTarget } from './constructs/deployments';
 import { GantryControlPlaneStack } from './stacks/control-plane-stack';
 import { GantryDataStack } from './stacks/data-stack';
 import { GantrySampleServiceStack, sampleTargets } from './stacks/sample-service-stack';
+import { GantryTargetStack } from './stacks/target-stack';
 
 export interface GantryAppOptions extends AppProps {
   readonly config: GantryConfig;
@@ -17,6 +21,8 @@ export interface GantryApp {
   readonly controlPlane: GantryControlPlaneStack;
   /** Present when the config marks some deploy target `sample: true`. */
   readonly sample?: GantrySampleServiceStack;
+  /** `GantryTarget-<account>`: one per account other than the control plane's that a target lives in. */
+  readonly targets: readonly GantryTargetStack[];
 }
 
 /**
@@ -43,7 +49,31 @@ export function buildGantryApp(options: GantryAppOptions): GantryApp {
     });
     sample.addStackDependency(controlPlane, 'custom deployment configurations are named by the control plane');
   }
+  const targets = targetStacks(app, config);
+  for (const stack of targets) stack.addStackDependency(controlPlane, 'its trust policy names the step roles');
   for (const warning of configWarnings(config)) Annotations.of(controlPlane).addWarningV2('gantry:config', warning);
   if (nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { app, data, controlPlane, ...(sample ? { sample } : {}) };
+  return { app, data, controlPlane, targets, ...(sample ? { sample } : {}) };
+}
+
+/** A `GantryTarget-<account>` stack per account other than the control plane's, with its targets. */
+function targetStacks(app: App, config: GantryConfig): GantryTargetStack[] {
+  const home = config.controlPlane;
+  if (home === undefined) return [];
+  const steps = CROSS_ACCOUNT_STEPS.filter((step) => step !== 'console' || config.console !== undefined);
+  return foreignAccounts(config).map((account) => {
+    const targets: NamedTarget[] = config.pipelines.flatMap((p) =>
+      p.environments.flatMap((e) =>
+        e.deploy?.account === account
+          ? [{ pipeline: p.name, environment: e.name, target: deployTarget(p.name, e.name, e.deploy, home.account) }]
+          : [],
+      ),
+    );
+    return new GantryTargetStack(app, `GantryTarget-${account}`, {
+      env: { account, region: home.region },
+      description: `Gantry release target: account ${account}, released into by the control plane in ${home.account}`,
+      controlPlane: controlPlaneRef(home, steps, Aws.PARTITION),
+      targets,
+    });
+  });
 }

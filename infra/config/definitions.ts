@@ -47,7 +47,7 @@ export function pipelineDefinition(config: GantryConfig, pipeline: PipelineConfi
       approval: env.approval,
       approvers: members(config, env.approval.approverGroups),
       operators: members(config, env.operators ?? env.approval.approverGroups),
-      deploy: env.deploy ? deployTarget(pipeline.name, env.name, env.deploy) : null,
+      deploy: env.deploy ? deployTarget(pipeline.name, env.name, env.deploy, config.controlPlane?.account) : null,
     })),
     concurrency: pipeline.concurrency,
     operators: members(config, pipeline.operators),
@@ -77,8 +77,11 @@ export function customConfigName(pipeline: string, environment: string): string 
   return `gantry-${pipeline}-${environment}`;
 }
 
-/** An environment's deploy config as the Deploy step reads it: names resolved, minutes in seconds. */
-export function deployTarget(pipeline: string, environment: string, deploy: DeployConfig): DeployTarget {
+/**
+ * An environment's deploy config as the Deploy step reads it: names resolved, minutes in seconds,
+ * the account only when it is not the control plane's (`home`).
+ */
+export function deployTarget(pipeline: string, environment: string, deploy: DeployConfig, home?: string): DeployTarget {
   const kind = deploy.lambda ? 'lambda' : 'ecs';
   const strategy = deploy.strategy;
   const shift =
@@ -90,6 +93,7 @@ export function deployTarget(pipeline: string, environment: string, deploy: Depl
   const defaultHook = deploy.sample ? SAMPLE_TRAFFIC_HOOK : null;
   return {
     kind,
+    account: deploy.account !== undefined && deploy.account !== home ? deploy.account : null,
     application: deploy.application,
     deploymentGroup: deploy.deploymentGroup,
     deploymentConfig: deploymentConfigName(

@@ -117,11 +117,21 @@ const StrategySchema = z
     'How traffic moves to the new version: AllAtOnce, Canary10Percent5Minutes, Linear10PercentEvery1Minute…, or { canary: { percent, minutes } } / { linear: { percent, everyMinutes } }',
   );
 
+/** A 12-digit AWS account id. */
+const AccountId = z
+  .string({ error: 'an AWS account id is 12 digits, quoted in YAML (a number loses leading zeros)' })
+  .regex(/^\d{12}$/, 'an AWS account id is 12 digits (quote it in YAML)');
+const Region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, 'an AWS region, e.g. eu-west-1');
+
 const CodeDeployName = z.string().regex(/^[A-Za-z0-9_.+-]{1,100}$/, 'letters, digits and _ . + - (max 100)');
 
 /** Where an environment is released: a CodeDeploy application and deployment group, and what they shift. */
 export const DeployConfigSchema = z
   .strictObject({
+    account: AccountId.optional().describe(
+      "The AWS account the target lives in (default: the control plane's). Another account deploys the GantryTarget-<account> stack",
+    ),
+    region: Region.optional().describe("The target's region (default: the control plane's)"),
     application: CodeDeployName.describe('The CodeDeploy application'),
     deploymentGroup: CodeDeployName.describe('The CodeDeploy deployment group (its alarms and rollback settings)'),
     lambda: z
@@ -204,6 +214,12 @@ export const EnvironmentConfigSchema = z.strictObject({
     separationOfDuties: true,
   }),
   deploy: DeployConfigSchema.optional().describe('Where pushes to this environment are released'),
+  production: z
+    .boolean()
+    .optional()
+    .describe(
+      "A production environment, which requireSeparateAccount keeps out of the control plane's account (default: true for an environment named prod or production)",
+    ),
   operators: z
     .array(GroupName)
     .optional()
@@ -233,6 +249,12 @@ export const PipelineConfigSchema = z.strictObject({
     .array(GroupName)
     .default([])
     .describe('Groups whose members may cancel, roll back or retry any run of this pipeline'),
+  requireSeparateAccount: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Refuse a production environment whose deploy target is in the control plane's account (AWS's multi-account guidance)",
+    ),
 });
 export type PipelineConfig = z.infer<typeof PipelineConfigSchema>;
 
@@ -385,8 +407,22 @@ export const ConsoleConfigSchema = z.strictObject({
 });
 export type ConsoleConfig = z.infer<typeof ConsoleConfigSchema>;
 
+/**
+ * Where the control plane itself is deployed. Required once a deploy target names another
+ * account: the target stacks trust the control plane's step roles by ARN, so the stacks are
+ * pinned to this account and region (synthesis needs no lookups).
+ */
+export const ControlPlaneConfigSchema = z.strictObject({
+  account: AccountId.describe("The control plane's AWS account"),
+  region: Region.describe("The control plane's region"),
+});
+export type ControlPlaneConfig = z.infer<typeof ControlPlaneConfigSchema>;
+
 /** The shape of `gantry.config.yaml`, each part checked on its own (see `checkReferences` for the rest). */
 export const GantryConfigShapeSchema = z.strictObject({
+  controlPlane: ControlPlaneConfigSchema.optional().describe(
+    "The control plane's account and region (required when a deploy target names an account)",
+  ),
   connections: z.array(ConnectionConfigSchema).min(1, 'declare at least one connection'),
   pipelines: z.array(PipelineConfigSchema).default([]),
   approvers: ApproversSchema.default({ groups: {}, identities: {}, identityCenterRoles: [] }),
@@ -420,6 +456,7 @@ export function checkReferences(config: GantryConfig, ctx: z.RefinementCtx): voi
     checkSource(config, pipeline, i, ctx);
     uniqueNames(pipeline.environments, ['pipelines', i, 'environments'], ctx);
     checkTargets(config, pipeline, i, ctx);
+    checkAccounts(config, pipeline, i, ctx);
     const known = (groups: readonly string[], path: (string | number)[]) => {
       groups.forEach((group, g) => {
         if (!(group in config.approvers.groups)) {
@@ -639,6 +676,77 @@ function checkTargets(
       });
     }
   });
+}
+
+/** Whether an environment is production: as it says, else by its name. */
+export function isProduction(env: { readonly name: string; readonly production?: boolean | undefined }): boolean {
+  return env.production ?? ['prod', 'production'].includes(env.name);
+}
+
+/**
+ * A target in another account needs the control plane's account (its stack trusts roles there);
+ * `requireSeparateAccount` keeps every production target out of the control plane's account.
+ */
+function checkAccounts(
+  config: Pick<GantryConfig, 'controlPlane'>,
+  pipeline: PipelineConfig,
+  i: number,
+  ctx: z.RefinementCtx,
+): void {
+  const home = config.controlPlane?.account;
+  pipeline.environments.forEach((env, e) => {
+    const path = ['pipelines', i, 'environments', e, 'deploy', 'account'];
+    const account = env.deploy?.account;
+    if (account !== undefined && home === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path,
+        message:
+          "a target in another account needs the control plane's: add controlPlane: { account: '<12 digits>', region: <region> }",
+      });
+    const region = env.deploy?.region;
+    if (region !== undefined && region !== (config.controlPlane?.region ?? region))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['pipelines', i, 'environments', e, 'deploy', 'region'],
+        message: `the artifacts bucket is in the control plane's region (${config.controlPlane?.region}) and Lambda reads code only from its own region: deploy from a control plane in ${region}`,
+      });
+    if (region !== undefined && config.controlPlane === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['pipelines', i, 'environments', e, 'deploy', 'region'],
+        message:
+          "a target's region is checked against the control plane's: add controlPlane: { account: '<12 digits>', region: <region> }",
+      });
+    if (account !== undefined && account !== home && env.deploy?.sample)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['pipelines', i, 'environments', e, 'deploy', 'sample'],
+        message:
+          "the GantrySampleService stack provisions sample targets in the control plane's account: drop sample or the account",
+      });
+    if (!pipeline.requireSeparateAccount || env.deploy === undefined || !isProduction(env)) return;
+    if (account === undefined || account === home)
+      ctx.addIssue({
+        code: 'custom',
+        path: account === undefined ? ['pipelines', i, 'environments', e, 'deploy'] : path,
+        message: `${env.name} is a production environment and pipeline ${pipeline.name} sets requireSeparateAccount: set deploy.account to the production account's id${home ? ` (not the control plane's, ${home})` : ''}`,
+      });
+  });
+}
+
+/** The account a target lives in: its own, else the control plane's (`undefined` when neither is named). */
+export function targetAccount(config: Pick<GantryConfig, 'controlPlane'>, deploy: DeployConfig): string | undefined {
+  return deploy.account ?? config.controlPlane?.account;
+}
+
+/** Accounts other than the control plane's that some deploy target lives in, each once, in config order. */
+export function foreignAccounts(config: GantryConfig): string[] {
+  const home = config.controlPlane?.account;
+  const accounts = config.pipelines.flatMap((p) =>
+    p.environments.flatMap((e) => (e.deploy?.account && e.deploy.account !== home ? [e.deploy.account] : [])),
+  );
+  return [...new Set(accounts)];
 }
 
 function uniqueNames(items: readonly { name: string }[], path: (string | number)[], ctx: z.RefinementCtx): void {

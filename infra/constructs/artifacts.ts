@@ -1,9 +1,18 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { AccountPrincipal, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Key, KeySpec, KeyUsage } from 'aws-cdk-lib/aws-kms';
 import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { accessLogsBucket } from './access-logs';
-import { artifactsBucketName, PROVENANCE_KEY_ALIAS } from './names';
+import { artifactsBucketArn, artifactsBucketName, PROVENANCE_KEY_ALIAS } from './names';
+
+/** A target account's deploy role, and the artifact prefixes (release builds of its pipelines) it may read. */
+export interface TargetRead {
+  readonly account: string;
+  readonly roleArn: string;
+  /** Key prefixes, e.g. `releases/<pipeline>/`. */
+  readonly prefixes: readonly string[];
+}
 
 export interface ArtifactsProps {
   /** Days build artifacts (reports included) are kept. @default 90 */
@@ -50,5 +59,41 @@ export class Artifacts extends Construct {
       ],
       removalPolicy: RemovalPolicy.RETAIN,
     });
+  }
+
+  /**
+   * Lets a target account's deploy role read the release packages of its pipelines (Lambda reads
+   * them with the caller's rights), and decrypt them through S3 only. The principal is the account,
+   * narrowed to the role by `aws:PrincipalArn`: the role is created later, by the target's stack,
+   * and a policy naming a role that does not exist yet is refused.
+   */
+  grantTargetRead({ account, roleArn, prefixes }: TargetRead): void {
+    const principal = new AccountPrincipal(account);
+    const onlyRole = { ArnEquals: { 'aws:PrincipalArn': roleArn } };
+    this.bucket.addToResourcePolicy(
+      new PolicyStatement({
+        sid: `GantryTarget${account}`,
+        principals: [principal],
+        actions: ['s3:GetObject', 's3:GetObjectVersion'],
+        resources: prefixes.map((prefix) => this.bucket.arnForObjects(`${prefix}*`)),
+        conditions: onlyRole,
+      }),
+    );
+    this.key.addToResourcePolicy(
+      new PolicyStatement({
+        sid: `GantryTarget${account}`,
+        principals: [principal],
+        actions: ['kms:Decrypt'],
+        resources: ['*'],
+        conditions: {
+          ...onlyRole,
+          StringEquals: {
+            'kms:ViaService': `s3.${Stack.of(this).region}.amazonaws.com`,
+            // By name: the bucket already refers to the key.
+            'kms:EncryptionContext:aws:s3:arn': artifactsBucketArn(),
+          },
+        },
+      }),
+    );
   }
 }

@@ -51,42 +51,74 @@ export interface DeploymentsProps {
  */
 export class Deployments extends Construct {
   readonly events: GantryFunction;
-  readonly rule: Rule;
+  /** The rule on the default bus; absent when every target is in another account. */
+  readonly rule?: Rule;
 
   constructor(scope: Construct, id: string, props: DeploymentsProps) {
     super(scope, id);
-    for (const { pipeline, environment, target } of props.targets) customConfig(this, pipeline, environment, target);
+    // A target in another account has its configurations, and its grants, in that account's stack.
+    const home = props.targets.filter((t) => t.target.account === null);
+    for (const { pipeline, environment, target } of home) customConfig(this, pipeline, environment, target);
     this.events = new GantryFunction(this, 'Events', {
       name: 'deploy-events',
       description: 'Resumes the run whose CodeDeploy deployment ended (success, failure, stop)',
       environment: { [PIPELINE_ENV.runsTable]: RUNS_TABLE_NAME, [PIPELINE_ENV.eventBus]: props.eventBusName },
       timeout: Duration.seconds(30),
     });
-    this.rule = new Rule(this, 'StateChanges', {
-      description: 'CodeDeploy deployments of Gantry targets that ended',
-      eventPattern: {
-        source: ['aws.codedeploy'],
-        detailType: [CODEDEPLOY_STATE_CHANGE],
-        detail: {
-          state: [...DEPLOYMENT_END_STATES],
-          application: [...new Set(props.targets.map((t) => t.target.application))],
+    if (home.length > 0) {
+      this.rule = new Rule(this, 'StateChanges', {
+        description: 'CodeDeploy deployments of Gantry targets that ended',
+        eventPattern: {
+          source: ['aws.codedeploy'],
+          detailType: [CODEDEPLOY_STATE_CHANGE],
+          detail: {
+            state: [...DEPLOYMENT_END_STATES],
+            application: [...new Set(home.map((t) => t.target.application))],
+          },
         },
-      },
-    });
-    this.rule.addTarget(
-      new LambdaFunction(this.events.function, {
-        retryAttempts: 8,
-        maxEventAge: Duration.hours(2),
-        deadLetterQueue: props.deadLetters,
-      }),
-    );
-    this.grant(props);
+      });
+      this.rule.addTarget(
+        new LambdaFunction(this.events.function, {
+          retryAttempts: 8,
+          maxEventAge: Duration.hours(2),
+          deadLetterQueue: props.deadLetters,
+        }),
+      );
+    }
+    for (const fn of [props.release, props.verify, this.events]) RunsTable.grantUpdateRuns(fn.function);
+    this.grantSteps(props);
+    if (home.length > 0) this.grant(props, home);
   }
 
-  private grant(props: DeploymentsProps): void {
+  /** What the steps do in the control plane itself, wherever their targets are. */
+  private grantSteps(props: DeploymentsProps): void {
+    const { release } = props;
+    for (const fn of [release, this.events]) {
+      fn.function.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
+          resources: [pipelineArns(this).stateMachines],
+        }),
+      );
+    }
+    const bucket = artifactsBucketArn();
+    // Release artifacts and their provenance only, by pinned version; never what untrusted builds wrote.
+    release.function.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['s3:GetObject', 's3:GetObjectVersion'],
+        resources: [`${bucket}/${buildArtifactsPath('*', 'trusted')}`, `${bucket}/provenance/*`],
+      }),
+    );
+    props.artifactsKey.grantDecrypt(release.function);
+    props.provenanceKey.grant(release.function, 'kms:Verify');
+    acknowledgeSteps(release, this.events);
+  }
+
+  /** Calls to CodeDeploy, Lambda and CloudWatch in the control plane's account, for its own targets. */
+  private grant(props: DeploymentsProps, home: readonly NamedTarget[]): void {
     const arns = targetArns(
       this,
-      props.targets.map((t) => t.target),
+      home.map((t) => t.target),
     );
     const { release, verify } = props;
     const all = [release, verify, this.events];
@@ -94,10 +126,7 @@ export class Deployments extends Construct {
       actions: ['codedeploy:GetDeployment', 'codedeploy:GetDeploymentGroup'],
       resources: arns.groups,
     });
-    for (const fn of all) {
-      RunsTable.grantUpdateRuns(fn.function);
-      fn.function.addToRolePolicy(read);
-    }
+    for (const fn of all) fn.function.addToRolePolicy(read);
     // ResolvePlan stops the deployment of a run it supersedes, and RecordFailure one whose Deploy
     // task someone else failed while it ran (CodeDeploy rolls the traffic back).
     for (const stopper of [props.supersede, props.recordFailure])
@@ -145,30 +174,12 @@ export class Deployments extends Construct {
     verify.function.addToRolePolicy(
       new PolicyStatement({ actions: ['cloudwatch:DescribeAlarms'], resources: [arns.alarms] }),
     );
-    for (const fn of [release, this.events]) {
-      fn.function.addToRolePolicy(
-        new PolicyStatement({
-          actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
-          resources: [pipelineArns(this).stateMachines],
-        }),
-      );
-    }
-    const bucket = artifactsBucketArn();
-    // Release artifacts and their provenance only, by pinned version; never what untrusted builds wrote.
-    release.function.addToRolePolicy(
-      new PolicyStatement({
-        actions: ['s3:GetObject', 's3:GetObjectVersion'],
-        resources: [`${bucket}/${buildArtifactsPath('*', 'trusted')}`, `${bucket}/provenance/*`],
-      }),
-    );
-    props.artifactsKey.grantDecrypt(release.function);
-    props.provenanceKey.grant(release.function, 'kms:Verify');
-    acknowledge(release, verify, this.events);
+    acknowledge(release, verify);
   }
 }
 
 /** A custom shift gets its own CodeDeploy configuration, named `gantry-<pipeline>-<environment>`. */
-function customConfig(scope: Construct, pipeline: string, environment: string, target: DeployTarget): void {
+export function customConfig(scope: Construct, pipeline: string, environment: string, target: DeployTarget): void {
   if (target.deploymentConfig.startsWith('CodeDeployDefault.')) return;
   const interval = Duration.minutes(target.shift.minutes);
   const routing: TrafficRouting =
@@ -196,7 +207,7 @@ export function targetArns(scope: Construct, targets: readonly DeployTarget[]) {
   };
 }
 
-function acknowledge(release: GantryFunction, verify: GantryFunction, events: GantryFunction): void {
+function acknowledge(release: GantryFunction, verify: GantryFunction): void {
   const config = 'Resource::arn:<AWS::Partition>:codedeploy:<AWS::Region>:<AWS::AccountId>:deploymentconfig:*';
   for (const fn of [release, verify]) {
     Validations.of(fn.role).acknowledge({
@@ -210,6 +221,9 @@ function acknowledge(release: GantryFunction, verify: GantryFunction, events: Ga
     reason:
       "The bake check reads the alarms the deployment group names; those are the group's, not known at synthesis.",
   });
+}
+
+function acknowledgeSteps(release: GantryFunction, events: GantryFunction): void {
   for (const fn of [release, events]) {
     Validations.of(fn.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:gantry-pipeline-*]',

@@ -14,7 +14,9 @@ import {
   grantCheckpointReads,
 } from '../constructs/audit-checkpoints';
 import { buildLogsOf, GantryConsole } from '../constructs/console';
+import { CrossAccountDeployments, type CrossAccountStep } from '../constructs/cross-account';
 import { Deployments, type NamedTarget } from '../constructs/deployments';
+import type { GantryFunction } from '../constructs/gantry-function';
 import { Monitoring } from '../constructs/monitoring';
 import { artifactsBucketName, DELIVERIES_TABLE_NAME, EVENT_BUS_NAME } from '../constructs/names';
 import { Notifications } from '../constructs/notifications';
@@ -45,6 +47,8 @@ export class GantryControlPlaneStack extends Stack {
   readonly notifications?: Notifications;
   /** Present when the config has a console section (the web console in AWS). */
   readonly console?: GantryConsole;
+  /** Present when some deploy target is in another account. */
+  readonly crossAccount?: CrossAccountDeployments;
 
   constructor(scope: Construct, id: string, props: GantryControlPlaneStackProps) {
     super(scope, id, props);
@@ -131,6 +135,27 @@ export class GantryControlPlaneStack extends Stack {
         buildLogs: buildLogsOf(this.pipelines),
       });
       new CfnOutput(this, 'ConsoleUrl', { description: 'The web console (OIDC sign-in)', value: this.console.url });
+    }
+    const foreign = targets.filter((t) => t.target.account !== null);
+    if (this.deployments && foreign.length > 0 && config.controlPlane) {
+      const { resolvePlan, recordFailure, deployRelease, deployVerify } = steps.functions;
+      const acting: Partial<Record<CrossAccountStep, GantryFunction>> = {
+        'deploy-release': deployRelease,
+        'deploy-verify': deployVerify,
+        'deploy-events': this.deployments.events,
+        'resolve-plan': resolvePlan,
+        'record-failure': recordFailure,
+        'operator-api': this.operators.handler,
+        ...(this.console ? { console: this.console.handler } : {}),
+      };
+      this.crossAccount = new CrossAccountDeployments(this, 'CrossAccount', {
+        controlPlane: config.controlPlane,
+        targets: foreign,
+        steps: acting,
+        bus: this.bus,
+        events: this.deployments.events,
+        deadLetters: triggerDeadLetters,
+      });
     }
     const auditKeys = { tableKey: data.audit.tableKey, signingKey: data.audit.signingKey };
     const writers = [

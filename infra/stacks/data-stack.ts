@@ -1,7 +1,9 @@
 import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
-import type { GantryConfig } from '../config/schema';
+import { targetDeployRoleArn } from '../../shared/config/names';
+import { buildArtifactsPath } from '../../shared/pipelines/artifact-layout';
+import { foreignAccounts, type GantryConfig } from '../config/schema';
 import { Artifacts } from '../constructs/artifacts';
 import { AuditLedger } from '../constructs/audit-ledger';
 import { ConnectionSecrets } from '../constructs/connection-secrets';
@@ -35,6 +37,18 @@ export class GantryDataStack extends Stack {
     this.connections = new ConnectionSecrets(this, 'Connections', { connections: props.config.connections });
     this.runs = new RunsTable(this, 'Runs');
     this.artifacts = new Artifacts(this, 'Artifacts');
+    const home = props.config.controlPlane?.account;
+    for (const account of home ? foreignAccounts(props.config) : []) {
+      const pipelines = props.config.pipelines.filter((p) =>
+        p.environments.some((e) => e.deploy?.account === account && e.deploy.lambda),
+      );
+      if (pipelines.length === 0 || home === undefined) continue;
+      this.artifacts.grantTargetRead({
+        account,
+        roleArn: targetDeployRoleArn(account, home, this.partition),
+        prefixes: pipelines.map((p) => `${buildArtifactsPath(p.name, 'trusted')}/`),
+      });
+    }
     this.audit = new AuditLedger(this, 'Audit', { config: props.config.audit });
     new CfnOutput(this, 'AuditCheckpointBucket', {
       description: 'Signed audit checkpoints (S3 Object Lock); gantry audit verify reads them',

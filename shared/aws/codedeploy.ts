@@ -1,15 +1,33 @@
 import { type CodeDeployClient, StopDeploymentCommand } from '@aws-sdk/client-codedeploy';
 
+/** Which account a deployment runs in (null: this one), and the run acting on it. */
+export interface StopSite {
+  readonly account: string | null;
+  readonly runId: string;
+}
+
 /** Port: stops a CodeDeploy deployment and rolls its traffic back (a superseded run's release). */
 export interface DeploymentStopper {
-  stopDeployment(deploymentId: string): Promise<void>;
+  /** `site` names the target account of a deployment outside the control plane's. */
+  stopDeployment(deploymentId: string, site?: StopSite): Promise<void>;
 }
 
 /** CodeDeploy behind the DeploymentStopper port: stop, and let CodeDeploy roll the traffic back. */
 export class CodeDeployStopper implements DeploymentStopper {
-  constructor(private readonly codeDeploy: CodeDeployClient) {}
+  constructor(
+    private readonly codeDeploy: CodeDeployClient,
+    /** The client for a site in another account (as its deploy role); absent: none is reachable. */
+    private readonly elsewhere?: { at(site: StopSite): CodeDeployClient },
+  ) {}
 
-  async stopDeployment(deploymentId: string): Promise<void> {
-    await this.codeDeploy.send(new StopDeploymentCommand({ deploymentId, autoRollbackEnabled: true }));
+  async stopDeployment(deploymentId: string, site?: StopSite): Promise<void> {
+    const client = site?.account ? this.clientAt(site) : this.codeDeploy;
+    await client.send(new StopDeploymentCommand({ deploymentId, autoRollbackEnabled: true }));
+  }
+
+  private clientAt(site: StopSite): CodeDeployClient {
+    if (this.elsewhere === undefined)
+      throw new Error(`deployment in account ${site.account}: this step holds no role there`);
+    return this.elsewhere.at(site);
   }
 }

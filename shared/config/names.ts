@@ -25,3 +25,26 @@ export function auditCheckpointsBucketName(account: string, region: string): str
 export function auditExportsBucketName(account: string, region: string): string {
   return `gantry-audit-exports-${account}-${region}`;
 }
+
+/**
+ * The role a target account's stack (GantryTarget-<account>) gives the control plane of
+ * `controlPlaneAccount`: named after it, so two control planes never share one.
+ */
+export function targetDeployRoleName(controlPlaneAccount: string): string {
+  return `gantry-deploy-${controlPlaneAccount}`;
+}
+
+export function targetDeployRoleArn(targetAccount: string, controlPlaneAccount: string, partition = 'aws'): string {
+  return `arn:${partition}:iam::${targetAccount}:role/${targetDeployRoleName(controlPlaneAccount)}`;
+}
+
+/**
+ * The control plane's roles that act in target accounts are named, so a target stack (another
+ * account: no cross-stack references) can trust exactly them.
+ */
+export function stepRoleName(step: string, region: string): string {
+  return `gantry-${step}-${region}`;
+}
+
+/** The session tag that carries the run id into the target account's CloudTrail. */
+export const RUN_ID_SESSION_TAG = 'gantry:run-id';

@@ -1,6 +1,6 @@
 import type { DeploymentStateChange } from '../../events';
 import { runIdOf } from './appspec';
-import { answerDeployment, type DeployDeps, isEnded } from './outcome';
+import { answerDeployment, atSite, type DeployDeps, isEnded, siteOf } from './outcome';
 import type { DeploymentInfo } from './ports';
 
 /** Not an error of the deployment: the event came before the Deploy step noted its id; EventBridge retries. */
@@ -12,22 +12,35 @@ export class DeploymentNotYetRecorded extends Error {
  * What EventBridge delivers from CodeDeploy: the deployment's description names its run (Gantry
  * started it), or the event is ignored (CloudFormation's deployments, rollbacks, other events).
  */
-export async function onStateChangeEvent(deps: DeployDeps, event: DeploymentStateChange): Promise<string> {
-  const info = await deps.deploy.getDeployment(event.detail.deploymentId);
+export async function onStateChangeEvent(home: DeployDeps, event: DeploymentStateChange): Promise<string> {
+  const { deploymentId } = event.detail;
+  // A target account's events come forwarded, with its account: CodeDeploy is asked there. The
+  // run is not known yet, so the session is tagged with the deployment.
+  const account = event.account !== undefined && home.sites?.holds(event.account) ? event.account : null;
+  const deps = atSite(home, { account, runId: `deployment:${deploymentId}` });
+  const info = await deps.deploy.getDeployment(deploymentId);
   const runId = runIdOf(info.description);
   if (runId === null) return 'ignored: deployment not started by Gantry';
-  return onDeploymentEvent(deps, info, runId);
+  return onDeploymentEvent(deps, info, runId, account);
 }
 
 /**
  * A CodeDeploy state-change event: finds the run by the deployment's description and answers
  * its Deploy task. Events of deployments Gantry did not start are ignored.
  */
-export async function onDeploymentEvent(deps: DeployDeps, info: DeploymentInfo, runId: string): Promise<string> {
+export async function onDeploymentEvent(
+  deps: DeployDeps,
+  info: DeploymentInfo,
+  runId: string,
+  account: string | null = null,
+): Promise<string> {
   const { deploymentId } = info;
   const run = await deps.runs.get(runId);
   const deployment = run?.deployment;
   if (run === undefined || deployment === undefined) return `no run ${runId} deploying`;
+  // A deployment in one account never answers a run that releases into another.
+  if (siteOf(run.plan).account !== account)
+    return `ignored: run ${runId} does not deploy into ${account ?? 'this account'}`;
   if (deployment.deploymentId === undefined) {
     if (deployment.status !== 'in_progress') return 'already settled';
     throw new DeploymentNotYetRecorded(`run ${runId} has not noted deployment ${deploymentId} yet`);

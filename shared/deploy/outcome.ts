@@ -1,5 +1,6 @@
 import type { DeployedOutput, DeployTarget, RunPlan } from '../../events';
 import { runFact } from '../audit/audit';
+import { type DeploySite, UnknownTargetAccountError } from '../aws/target-sessions';
 import { deploymentRolledBack, publishNotification } from '../notify/publish';
 import { isDeadToken, type PipelineDeps } from '../pipelines/ports';
 import type { RunDeployment } from '../runs/model';
@@ -8,7 +9,23 @@ import { DEPLOYMENT_ENDED, type DeployControl, type DeploymentInfo } from './por
 
 /** What the deploy steps need besides the pipeline's ports. */
 export interface DeployDeps extends PipelineDeps {
+  /** CodeDeploy, Lambda and CloudWatch in the control plane's own account. */
   readonly deploy: DeployControl;
+  /** The same, per target account, as its deploy role; absent: every target is in the control plane's account. */
+  readonly sites?: { at(site: DeploySite): DeployControl; holds(account: string): boolean };
+}
+
+/** Where a run's deployment lives, as the control plane recorded its plan. */
+export function siteOf(plan: RunPlan): DeploySite {
+  return { account: plan.deployTarget?.account ?? null, runId: plan.runId };
+}
+
+/** The deps whose deploy calls go to `site`'s account (as its deploy role when that is another account). */
+export function atSite<D extends DeployDeps>(deps: D, site: DeploySite): D {
+  if (site.account === null) return deps;
+  if (deps.sites === undefined)
+    throw new UnknownTargetAccountError(`no way into account ${site.account}: this step holds no target roles`);
+  return { ...deps, deploy: deps.sites.at(site) };
 }
 
 /** Errors the state machine catches by name: each fails the run with its message as the reason. */

@@ -9,7 +9,16 @@ import { codeSha256Of, type VerifyDeps, verifiedStatement, verifyReleaseArtifact
 import type { RunDeployment, RunRecord } from '../runs/model';
 import { gantryRecord, subjectOf } from '../runs/subjects';
 import { deploymentDescription, ecsAppSpec, lambdaAppSpec } from './appspec';
-import { answerDeployment, type DeployDeps, DeployError, isEnded, requireTarget, shiftText } from './outcome';
+import {
+  answerDeployment,
+  atSite,
+  type DeployDeps,
+  DeployError,
+  isEnded,
+  requireTarget,
+  shiftText,
+  siteOf,
+} from './outcome';
 import { describeTarget } from './target';
 
 /**
@@ -29,13 +38,15 @@ export interface ReleaseDeps extends DeployDeps {
  * step adopts the deployment the first attempt started.
  */
 export async function startDeployment(
-  deps: ReleaseDeps,
+  home: ReleaseDeps,
   input: RunPlan,
   taskToken: string,
   executionArn: string,
 ): Promise<void> {
-  const run = await trustedRun(deps, input, executionArn);
+  const run = await trustedRun(home, input, executionArn);
   const plan = run.plan;
+  // Every call about the deployment goes to the target's account, as the run's session there.
+  const deps = atSite(home, siteOf(plan));
   const target = requireTarget(plan);
   const now = deps.clock();
   let existing = run.deployment;

@@ -6,6 +6,7 @@ import type { RunDeployment, RunRecord } from '../runs/model';
 import { subjectOf } from '../runs/subjects';
 import { lambdaAppSpec } from './appspec';
 import {
+  atSite,
   type DeployDeps,
   DeployError,
   failureOf,
@@ -14,6 +15,7 @@ import {
   recordOutcome,
   requireTarget,
   shiftText,
+  siteOf,
 } from './outcome';
 import { describeTarget } from './target';
 
@@ -21,9 +23,11 @@ import { describeTarget } from './target';
  * After the Deploy task timed out (no event came): asks CodeDeploy once. Succeeded goes on; an
  * ended failure fails the run; a deployment still running is stopped and rolled back.
  */
-export async function reconcileDeployment(deps: DeployDeps, plan: RunPlan): Promise<DeployedOutput> {
+export async function reconcileDeployment(home: DeployDeps, plan: RunPlan): Promise<DeployedOutput> {
   const target = requireTarget(plan);
-  const deployment = (await deps.runs.get(plan.runId))?.deployment;
+  const run = await home.runs.get(plan.runId);
+  const deps = atSite(home, siteOf(run?.plan ?? plan));
+  const deployment = run?.deployment;
   if (deployment?.deploymentId === undefined) {
     throw new DeployError('Gantry.DeploymentTimedOut', 'the deployment never started before the deploy timeout');
   }
@@ -60,11 +64,12 @@ export async function bakeUntil(deps: DeployDeps, input: RunPlan): Promise<BakeS
  * After the bake time at full traffic: the deployment group's alarms must all be quiet. One in
  * ALARM sends traffic back to the previous version (all at once) and fails the run.
  */
-export async function checkBake(deps: DeployDeps, input: RunPlan): Promise<BakeCheck> {
-  const { run, deployment } = await requireDeployed(deps, input, await deps.runs.get(input.runId));
+export async function checkBake(home: DeployDeps, input: RunPlan): Promise<BakeCheck> {
+  const { run, deployment } = await requireDeployed(home, input, await home.runs.get(input.runId));
   // Which group's alarms, which function to send back and how long the bake was are the run's,
   // as the control plane recorded them: the input could name a quiet group or another function.
   const plan = run.plan;
+  const deps = atSite(home, siteOf(plan));
   const target = requireTarget(plan);
   const alarms = await deps.deploy.groupAlarms(target.application, target.deploymentGroup);
   const firing = (await deps.deploy.alarmStates(alarms)).filter((a) => a.state === 'ALARM');
@@ -133,8 +138,8 @@ async function requireDeployed(
   if (deployment === undefined) why = `run ${plan.runId} has no deployment recorded`;
   else if (deployment.status !== 'succeeded')
     why = `run ${plan.runId}'s deployment is ${deployment.status}, not succeeded`;
-  else if (deployment.deploymentId) {
-    const info = await deps.deploy.getDeployment(deployment.deploymentId);
+  else if (deployment.deploymentId && run !== undefined) {
+    const info = await atSite(deps, siteOf(run.plan)).deploy.getDeployment(deployment.deploymentId);
     if (info.status !== 'Succeeded') why = `CodeDeploy says deployment ${deployment.deploymentId} is ${info.status}`;
   }
   if (why === null && run !== undefined && deployment !== undefined) return { run, deployment };

@@ -2,6 +2,8 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { loadTargetRoles } from '../aws/target-roles';
+import { type Credentials, TargetSessions } from '../aws/target-sessions';
 import { type Observability, traced } from '../observability';
 import { StateMachinePipelines } from '../pipelines/aws';
 import { awsPipelineDeps } from '../pipelines/wiring';
@@ -13,13 +15,18 @@ import type { ReleaseDeps } from './release';
 /** The pipeline's ports plus CodeDeploy, Lambda and CloudWatch: SDK clients built once per cold start. */
 export function awsDeployDeps(o11y: Observability, env: NodeJS.ProcessEnv = process.env): DeployDeps {
   const { tracer } = o11y;
+  const control = (config: { credentials?: Credentials }) =>
+    new AwsDeployControl(
+      traced(tracer, new CodeDeployClient(config)),
+      traced(tracer, new LambdaClient(config)),
+      traced(tracer, new CloudWatchClient(config)),
+    );
+  const deploy = control({});
   return {
     ...awsPipelineDeps(o11y, env),
-    deploy: new AwsDeployControl(
-      traced(tracer, new CodeDeployClient({})),
-      traced(tracer, new LambdaClient({})),
-      traced(tracer, new CloudWatchClient({})),
-    ),
+    deploy,
+    // A target in another account: the same clients, signed as its deploy role for the run.
+    sites: new TargetSessions(deploy, loadTargetRoles(env), (credentials) => control({ credentials })),
   };
 }
 

@@ -1,6 +1,6 @@
 import { ulid } from 'ulid';
 import type { RunPlan } from '../../events';
-import { answerDeployment, type DeployDeps } from '../deploy/outcome';
+import { answerDeployment, atSite, type DeployDeps, siteOf } from '../deploy/outcome';
 import { type Authority, AuthorityUnavailable, authorityOver, namesOf, operatorOf } from '../pipelines/authority';
 import { branchSelected } from '../pipelines/branches';
 import { stateMachineOf } from '../pipelines/definition';
@@ -214,7 +214,7 @@ export async function cancel(
     // Noted first, so the run fails with these words whether this call or CodeDeploy's Stopped event closes it.
     const words = `stopped by ${actor}: ${reason}`;
     await deps.runs.requestStop(run.runId, words, deps.clock());
-    await deps.deploy.stopDeployment(deployment.deploymentId);
+    await atSite(deps, siteOf(run.plan)).deploy.stopDeployment(deployment.deploymentId);
     await answerDeployment(
       deps,
       run.plan,

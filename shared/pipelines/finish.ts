@@ -5,7 +5,7 @@ import { ACTIVE_STATUSES, type RunRecord } from '../runs/model';
 import { gantryRecord, subjectOf } from '../runs/subjects';
 import { successShortfall } from './acting';
 import { ForgedInputError, recordForgedInput, requireAdmitted, runOfExecution } from './ownership';
-import type { DeployedPipelines, DeploymentStopper, PipelineDeps } from './ports';
+import type { DeployedPipelines, DeploymentStopper, PipelineDeps, StopSite } from './ports';
 import { leaveLane } from './start';
 import { postStatus } from './status';
 
@@ -303,7 +303,7 @@ async function handMadeFailure(
   const deployment = run.deployment;
   if (stage === 'deploy' && deployment?.status === 'in_progress' && deployment.deploymentId !== undefined) {
     const id = deployment.deploymentId;
-    await stopQuietly(deps, id);
+    await stopQuietly(deps, id, { account: run.plan.deployTarget?.account ?? null, runId: run.runId });
     reason = `the Deploy task was failed while deployment ${id} was in progress: not answered by Gantry (its answer said ${said}); Gantry stopped the deployment and CodeDeploy rolls its traffic back`;
     await deps.runs.closeDeployment(
       run.runId,
@@ -317,11 +317,11 @@ async function handMadeFailure(
 }
 
 /** Stops a deployment; one CodeDeploy already ended is fine. Without the port, refuses (fail closed). */
-async function stopQuietly(deps: FailureDeps, deploymentId: string): Promise<void> {
+async function stopQuietly(deps: FailureDeps, deploymentId: string, site: StopSite): Promise<void> {
   if (deps.deployments === undefined)
     throw new Error(`deployment ${deploymentId} is still in progress and this step cannot stop it`);
   try {
-    await deps.deployments.stopDeployment(deploymentId);
+    await deps.deployments.stopDeployment(deploymentId, site);
   } catch (error) {
     if ((error as { name?: string }).name !== 'DeploymentAlreadyCompletedException') throw error;
   }

@@ -223,10 +223,14 @@ async function supersede(
       .stopExecution(run.executionArn, 'Gantry.Superseded', `superseded by run ${plan.runId}`)
       .catch(warn(run, 'superseded execution did not stop'));
     // The listing index may lag: the run's own record says whether a deployment is under way.
-    const deployment = (await deps.runs.get(run.runId))?.deployment;
-    if (deployment?.status === 'in_progress' && deployment.deploymentId !== undefined)
+    const record = await deps.runs.get(run.runId);
+    const deployment = record?.deployment;
+    if (record && deployment?.status === 'in_progress' && deployment.deploymentId !== undefined)
       await deps.deployments
-        ?.stopDeployment(deployment.deploymentId)
+        ?.stopDeployment(deployment.deploymentId, {
+          account: record.plan.deployTarget?.account ?? null,
+          runId: record.runId,
+        })
         .catch(warn(run, 'superseded deployment did not stop'));
     deps.logger.info('run superseded', { runId: run.runId, by: plan.runId });
   }

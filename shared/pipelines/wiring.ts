@@ -10,6 +10,8 @@ import { documentClient } from '../aws/clients';
 import { CodeDeployStopper } from '../aws/codedeploy';
 import { S3ArtifactStore } from '../aws/s3';
 import { StepFunctionsControl } from '../aws/step-functions';
+import { loadTargetRoles } from '../aws/target-roles';
+import { TargetSessions } from '../aws/target-sessions';
 import { EventBridgeBus } from '../bus/event-bus';
 import { readEnv } from '../config/env';
 import { HttpCommitHistory } from '../history/reader';
@@ -25,6 +27,16 @@ import type { FailureDeps } from './finish';
 import { ConnectionHistoryPort } from './history-port';
 import type { DeployedPipelines, PipelineDeps } from './ports';
 import type { ResolveDeps } from './start';
+
+/** Stops deployments here, and in target accounts as their deploy roles (GANTRY_TARGET_ROLES). */
+function codeDeployStopper({ tracer }: Observability, env: NodeJS.ProcessEnv): CodeDeployStopper {
+  const home = traced(tracer, new CodeDeployClient({}));
+  const roles = loadTargetRoles(env);
+  return new CodeDeployStopper(
+    home,
+    new TargetSessions(home, roles, (credentials) => traced(tracer, new CodeDeployClient({ credentials }))),
+  );
+}
 
 /** Wires the pipeline steps' ports to AWS: SDK clients built once per cold start. */
 export function awsPipelineDeps({ logger, tracer }: Observability, env: NodeJS.ProcessEnv = process.env): PipelineDeps {
@@ -58,7 +70,7 @@ export function awsResolveDeps(o11y: Observability, env: NodeJS.ProcessEnv = pro
     ...deps,
     pipelines: new StateMachinePipelines(traced(o11y.tracer, new SFNClient({}))),
     admissions: new DynamoDbDeliveryStore(documentClient(traced(o11y.tracer, new DynamoDBClient({}))), table),
-    deployments: new CodeDeployStopper(traced(o11y.tracer, new CodeDeployClient({}))),
+    deployments: codeDeployStopper(o11y, env),
     // 5 s per request, two tries, 20 s in all: ResolvePlan (30 s) still records the run if a provider is slow.
     history: new ConnectionHistoryPort(
       new HttpCommitHistory({ timeoutMs: 5_000, retry: { maxAttempts: 2 }, deadlineMs: 20_000 }),
@@ -86,6 +98,6 @@ export function awsAuthorityDeps(
 export function awsFailureDeps(o11y: Observability, env: NodeJS.ProcessEnv = process.env): FailureDeps {
   return {
     ...awsPipelineDeps(o11y, env),
-    deployments: new CodeDeployStopper(traced(o11y.tracer, new CodeDeployClient({}))),
+    deployments: codeDeployStopper(o11y, env),
   };
 }

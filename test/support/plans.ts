@@ -11,6 +11,7 @@ import type {
 export function lambdaTarget(env: string): DeployTarget {
   return {
     kind: 'lambda',
+    account: null,
     application: 'widgets',
     deploymentGroup: env,
     deploymentConfig: 'CodeDeployDefault.LambdaCanary10Percent5Minutes',

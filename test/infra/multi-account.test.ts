@@ -1,0 +1,155 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { stepRoleName } from '../../shared/config/names';
+import { synthGantry, TEST_CONFIG_YAML, testConfig } from '../support/cdk';
+
+const HOME = '111111111111';
+const PROD = '222222222222';
+const REGION = 'eu-west-1';
+
+/** The test config with the control plane pinned and widgets' prod released into its own account. */
+const MULTI_ACCOUNT_YAML = `controlPlane: { account: '${HOME}', region: ${REGION} }\n${TEST_CONFIG_YAML}`
+  .replace(
+    '        deploy:\n          application: widgets\n          deploymentGroup: prod',
+    `        deploy:\n          account: '${PROD}'\n          application: widgets\n          deploymentGroup: prod`,
+  )
+  .replace('  - name: widgets\n', '  - name: widgets\n    requireSeparateAccount: true\n');
+
+const STEPS = ['deploy-release', 'deploy-verify', 'deploy-events', 'resolve-plan', 'record-failure', 'operator-api'];
+/** An ARN as the templates spell it: the partition is the deploying region's. */
+const arn = (rest: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, rest]] });
+const STEP_ROLES = STEPS.map((s) => arn(`:iam::${HOME}:role/${stepRoleName(s, REGION)}`));
+const DEPLOY_ROLE = arn(`:iam::${PROD}:role/gantry-deploy-${HOME}`);
+
+describe('releasing into another account', () => {
+  let gantry: ReturnType<typeof synthGantry>;
+  let target$: Template;
+
+  beforeAll(() => {
+    gantry = synthGantry(testConfig(MULTI_ACCOUNT_YAML), true);
+    const [stack] = gantry.targets;
+    if (stack === undefined) throw new Error('no target stack');
+    target$ = Template.fromStack(stack);
+  });
+
+  it("adds one GantryTarget stack, pinned to the target account and the control plane's region (no lookups)", () => {
+    expect(gantry.targets.map((s) => [s.stackName, s.account, s.region])).toEqual([
+      [`GantryTarget-${PROD}`, PROD, REGION],
+    ]);
+  });
+
+  it('lets exactly the control-plane step roles assume the deploy role, with conditions and a run-id session tag', () => {
+    const roles = target$.findResources('AWS::IAM::Role', { Properties: { RoleName: `gantry-deploy-${HOME}` } });
+    const [role] = Object.values(roles) as { Properties: { AssumeRolePolicyDocument: unknown } }[];
+    const who = {
+      StringEquals: { 'aws:PrincipalAccount': HOME },
+      ArnEquals: { 'aws:PrincipalArn': STEP_ROLES },
+    };
+    expect(role?.Properties.AssumeRolePolicyDocument).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'ControlPlaneSteps',
+          Effect: 'Allow',
+          Principal: { AWS: STEP_ROLES },
+          Action: 'sts:AssumeRole',
+          Condition: { ...who, StringLike: { 'sts:RoleSessionName': 'gantry-*' } },
+        },
+        {
+          Sid: 'RunIdSessionTag',
+          Effect: 'Allow',
+          Principal: { AWS: STEP_ROLES },
+          Action: 'sts:TagSession',
+          Condition: {
+            ...who,
+            Null: { 'aws:RequestTag/gantry:run-id': 'false' },
+            'ForAllValues:StringEquals': { 'aws:TagKeys': ['gantry:run-id'] },
+          },
+        },
+      ],
+    });
+  });
+
+  it('grants no wildcard and no account root anywhere in a trust policy of the target stack', () => {
+    const trust = JSON.stringify(
+      Object.values(target$.findResources('AWS::IAM::Role')).map(
+        (r) => (r as { Properties: { AssumeRolePolicyDocument: unknown } }).Properties.AssumeRolePolicyDocument,
+      ),
+    );
+    expect(trust).not.toMatch(/"\*"|:root/);
+    expect(trust).toContain(`:iam::${HOME}:role/gantry-deploy-release-${REGION}`);
+  });
+
+  it("limits the deploy role to prod's group, function and release packages, never the control plane's targets", () => {
+    const policies = JSON.stringify(target$.findResources('AWS::IAM::Policy'));
+    expect(policies).toContain('deploymentgroup:widgets/prod');
+    expect(policies).toContain('function:widgets-prod');
+    expect(policies).toContain(`gantry-artifacts-${HOME}-${REGION}/releases/widgets/*`);
+    expect(policies).not.toContain('deploymentgroup:widgets/dev');
+    expect(policies).not.toContain('widgets-dev');
+    expect(policies).not.toContain('deploymentconfig:*');
+  });
+
+  it("forwards the target's CodeDeploy state changes to the control plane's bus", () => {
+    target$.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['aws.codedeploy'], detail: { application: ['widgets'] } },
+      Targets: [Match.objectLike({ Arn: arn(`:events:${REGION}:${HOME}:event-bus/gantry`) })],
+    });
+  });
+
+  it('lets the bus accept PutEvents from the registered target account only', () => {
+    const control$ = gantry.control$;
+    const policies = Object.values(control$.findResources('AWS::Events::EventBusPolicy')).map(
+      (p) => (p as { Properties: { Statement: { Principal: unknown; Condition: unknown } } }).Properties.Statement,
+    );
+    expect(policies).toEqual([
+      expect.objectContaining({
+        Principal: { AWS: arn(`:iam::${PROD}:root`) },
+        Action: 'events:PutEvents',
+        Condition: {
+          StringEquals: {
+            'events:source': 'aws.codedeploy',
+            'events:detail-type': 'CodeDeploy Deployment State-change Notification',
+          },
+        },
+      }),
+    ]);
+    control$.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { account: [PROD], source: ['aws.codedeploy'] },
+    });
+  });
+
+  it('names the step roles and lets each assume exactly the target deploy role', () => {
+    const control$ = gantry.control$;
+    for (const step of STEPS)
+      control$.hasResourceProperties('AWS::IAM::Role', { RoleName: stepRoleName(step, REGION) });
+    const assumes = Object.values(control$.findResources('AWS::IAM::Policy')).flatMap((p) =>
+      (
+        p as { Properties: { PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] } } }
+      ).Properties.PolicyDocument.Statement.filter((s) => JSON.stringify(s.Action).includes('sts:AssumeRole')),
+    );
+    expect(assumes).toHaveLength(STEPS.length);
+    const holding = Object.values(control$.findResources('AWS::Lambda::Function')).filter((fn) =>
+      JSON.stringify(fn).includes('"GANTRY_TARGET_ROLES"'),
+    );
+    expect(holding).toHaveLength(STEPS.length);
+    for (const s of assumes)
+      expect(s).toMatchObject({ Action: ['sts:AssumeRole', 'sts:TagSession'], Resource: DEPLOY_ROLE });
+  });
+
+  it("lets the deploy role read widgets' release packages from the artifacts bucket, and decrypt them through S3 only", () => {
+    const data$ = gantry.data$;
+    const bucket = JSON.stringify(data$.findResources('AWS::S3::BucketPolicy'));
+    const role = `:iam::${PROD}:role/gantry-deploy-${HOME}`;
+    expect(bucket).toMatch(
+      new RegExp(`"aws:PrincipalArn":\\{"Fn::Join":\\["",\\["arn:",\\{"Ref":"AWS::Partition"\\},"${role}"`),
+    );
+    expect(bucket).toContain('/releases/widgets/*');
+    const key = JSON.stringify(data$.findResources('AWS::KMS::Key'));
+    expect(key).toContain(role);
+    expect(key).toContain('"kms:ViaService":{"Fn::Join":["",["s3.",{"Ref":"AWS::Region"},".amazonaws.com"]]}');
+  });
+
+  it('passes cdk-nag in every stack, the target stack included', () => {
+    expect(() => gantry.app.synth({ force: true })).not.toThrow();
+  });
+});
