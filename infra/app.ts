@@ -60,7 +60,6 @@ export function buildGantryApp(options: GantryAppOptions): GantryApp {
 function targetStacks(app: App, config: GantryConfig): GantryTargetStack[] {
   const home = config.controlPlane;
   if (home === undefined) return [];
-  const steps = CROSS_ACCOUNT_STEPS.filter((step) => step !== 'console' || config.console !== undefined);
   return foreignAccounts(config).map((account) => {
     const targets: NamedTarget[] = config.pipelines.flatMap((p) =>
       p.environments.flatMap((e) =>
@@ -72,7 +71,7 @@ function targetStacks(app: App, config: GantryConfig): GantryTargetStack[] {
     return new GantryTargetStack(app, `GantryTarget-${account}`, {
       env: { account, region: home.region },
       description: `Gantry release target: account ${account}, released into by the control plane in ${home.account}`,
-      controlPlane: controlPlaneRef(home, steps, Aws.PARTITION),
+      controlPlane: controlPlaneRef(home, CROSS_ACCOUNT_STEPS, Aws.PARTITION),
       targets,
     });
   });

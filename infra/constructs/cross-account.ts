@@ -15,7 +15,8 @@ import type { ControlPlaneRef } from './target-access';
 /**
  * The control plane's steps that call into target accounts: Deploy and its checks, the
  * deployment events, ResolvePlan (stops a superseded run's deployment), RecordFailure, and the
- * operator API and console (an operator's cancel stops a deployment).
+ * operator API (an operator's cancel stops a deployment). Never the console: it acts only by
+ * invoking the operator API's function.
  */
 export const CROSS_ACCOUNT_STEPS = [
   'deploy-release',
@@ -24,7 +25,6 @@ export const CROSS_ACCOUNT_STEPS = [
   'resolve-plan',
   'record-failure',
   'operator-api',
-  'console',
 ] as const;
 export type CrossAccountStep = (typeof CROSS_ACCOUNT_STEPS)[number];
 

@@ -106,7 +106,8 @@ export class GantryControlPlaneStack extends Stack {
     }
     this.operators = new OperatorApi(this, 'OperatorApi', {
       eventBusName: this.bus.eventBusName,
-      targets: targets.map((t) => t.target),
+      // A cancel stops a deployment in this account with these grants; in another, as its deploy role.
+      targets: targets.filter((t) => t.target.account === null).map((t) => t.target),
     });
     if (config.notifications) {
       const { reportStatus, recordFailure, waitTurn, requestApproval, deployRelease, deployVerify } = steps.functions;
@@ -146,7 +147,6 @@ export class GantryControlPlaneStack extends Stack {
         'resolve-plan': resolvePlan,
         'record-failure': recordFailure,
         'operator-api': this.operators.handler,
-        ...(this.console ? { console: this.console.handler } : {}),
       };
       this.crossAccount = new CrossAccountDeployments(this, 'CrossAccount', {
         controlPlane: config.controlPlane,

@@ -1,6 +1,7 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { stepRoleName } from '../../shared/config/names';
 import { synthGantry, TEST_CONFIG_YAML, testConfig } from '../support/cdk';
+import { allowStatements, covers } from '../support/iam-invariants';
 
 const HOME = '111111111111';
 const PROD = '222222222222';
@@ -151,5 +152,25 @@ describe('releasing into another account', () => {
 
   it('passes cdk-nag in every stack, the target stack included', () => {
     expect(() => gantry.app.synth({ force: true })).not.toThrow();
+  });
+});
+
+describe('releasing into another account, with the web console deployed', () => {
+  it('trusts the same step roles and never the console, which acts only through the operator API', () => {
+    const gantry = synthGantry(
+      testConfig(
+        `${MULTI_ACCOUNT_YAML}console:\n  issuer: https://idp.example.com/oauth2/default\n  audience: gantry-console-client\n`,
+      ),
+    );
+    const [stack] = gantry.targets;
+    if (stack === undefined) throw new Error('no target stack');
+    const text = JSON.stringify(Template.fromStack(stack).toJSON());
+    for (const role of STEP_ROLES) expect(text).toContain(JSON.stringify(role));
+    expect(text).not.toContain('console');
+    const assumers = allowStatements(gantry)
+      .filter((s) => s.actions.some((a) => covers(a, 'sts:AssumeRole')))
+      .map((s) => s.id.replace(/Role.*$/, ''));
+    expect(assumers.length).toBeGreaterThan(0);
+    expect(assumers.filter((id) => id.startsWith('Console'))).toEqual([]);
   });
 });
