@@ -105,6 +105,15 @@ export async function startBenchPlane(pipelines: number, log?: LogSink): Promise
   });
   const connection = config.connections[0];
   if (connection === undefined) throw new Error('no connection');
+  // As `gantry local push` does: the fake provider serves a repository's source once told where it is.
+  for (const repo of repos) {
+    const res = await fetch(`${plane.awsEndpoint}/_gantry/provider/repositories`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${plane.token}` },
+      body: JSON.stringify({ provider: connection.provider, fullName: repo.repository, dir: repo.dir }),
+    });
+    if (!res.ok) throw new Error(`the bench plane did not take ${repo.dir} as ${repo.repository}: HTTP ${res.status}`);
+  }
   const { webhookSecret } = JSON.parse(
     readLocalSecret(join(dataDir, 'secrets.json'), connectionSecretName(connection), {}),
   ) as { webhookSecret: string };
