@@ -142,7 +142,7 @@ export class Deployments extends Construct {
       );
       fn.function.addToRolePolicy(
         new PolicyStatement({
-          actions: ['codedeploy:GetApplicationRevision', 'codedeploy:RegisterApplicationRevision'],
+          actions: [...REVISION_ACTIONS],
           resources: arns.applications,
         }),
       );
@@ -160,13 +160,7 @@ export class Deployments extends Construct {
     if (arns.functions.length > 0) {
       release.function.addToRolePolicy(
         new PolicyStatement({
-          actions: [
-            'lambda:UpdateFunctionCode',
-            'lambda:PublishVersion',
-            'lambda:GetAlias',
-            'lambda:GetFunction',
-            'lambda:GetFunctionConfiguration',
-          ],
+          actions: [...LAMBDA_RELEASE_ACTIONS],
           resources: arns.functions,
         }),
       );
@@ -177,6 +171,21 @@ export class Deployments extends Construct {
     acknowledge(release, verify);
   }
 }
+
+/** What releasing a Lambda target takes on its function: the new code, a version, the alias's shift. */
+export const LAMBDA_RELEASE_ACTIONS = [
+  'lambda:UpdateFunctionCode',
+  'lambda:PublishVersion',
+  'lambda:GetAlias',
+  'lambda:GetFunction',
+  'lambda:GetFunctionConfiguration',
+] as const;
+
+/** What releasing takes on a CodeDeploy application: registering the revision and reading it back. */
+export const REVISION_ACTIONS = [
+  'codedeploy:GetApplicationRevision',
+  'codedeploy:RegisterApplicationRevision',
+] as const;
 
 /** A custom shift gets its own CodeDeploy configuration, named `gantry-<pipeline>-<environment>`. */
 export function customConfig(scope: Construct, pipeline: string, environment: string, target: DeployTarget): void {

@@ -11,7 +11,7 @@ import {
   targetDeployRoleName,
 } from '../../shared/config/names';
 import { buildArtifactsPath } from '../../shared/pipelines/artifact-layout';
-import { customConfig, type NamedTarget, targetArns } from './deployments';
+import { customConfig, LAMBDA_RELEASE_ACTIONS, type NamedTarget, REVISION_ACTIONS, targetArns } from './deployments';
 
 /** The control plane a target account serves: where it is and which of its roles act here. */
 export interface ControlPlaneRef {
@@ -83,7 +83,7 @@ export class TargetAccess extends Construct {
         resources: arns.groups,
       }),
       new PolicyStatement({
-        actions: ['codedeploy:GetApplicationRevision', 'codedeploy:RegisterApplicationRevision'],
+        actions: [...REVISION_ACTIONS],
         resources: arns.applications,
       }),
       new PolicyStatement({ actions: ['codedeploy:GetDeploymentConfig'], resources: configs }),
@@ -92,13 +92,7 @@ export class TargetAccess extends Construct {
     if (arns.functions.length > 0) {
       statements.push(
         new PolicyStatement({
-          actions: [
-            'lambda:UpdateFunctionCode',
-            'lambda:PublishVersion',
-            'lambda:GetAlias',
-            'lambda:GetFunction',
-            'lambda:GetFunctionConfiguration',
-          ],
+          actions: [...LAMBDA_RELEASE_ACTIONS],
           resources: arns.functions,
         }),
       );
