@@ -1,13 +1,10 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { awsAuditLedger } from '../audit/wiring';
-import { documentClient } from '../aws/clients';
 import { type Observability, traced } from '../observability';
 import { OidcTokenVerifier } from '../operators/oidc';
 import { CONSOLE_TOKEN_HEADER, type RefusalDeps } from '../operators/operator-api';
 import { loadPipelineConfig } from '../pipelines/env';
-import { DynamoDbRunStore } from '../runs/store';
 import { consoleApp } from './app';
 import { loadConsoleEnv } from './env';
 import { OidcConsoleIdentity } from './oidc-identity';
@@ -33,26 +30,23 @@ export function awsConsoleApp(o11y: Observability, env: NodeJS.ProcessEnv = proc
     settings.signIn,
   );
   const lambda = traced(o11y.tracer, new LambdaClient({}));
-  const refusals: RefusalDeps = {
-    runs: new DynamoDbRunStore(documentClient(traced(o11y.tracer, new DynamoDBClient({}))), runsTable),
-    audit: awsAuditLedger(o11y, env),
-    logger: o11y.logger,
-  };
+  const reads = consoleReadPorts(
+    {},
+    {
+      runsTable,
+      auditTable: settings.auditTable,
+      filterLogs: true,
+      ...(settings.checkpoints ? { checkpoints: settings.checkpoints } : {}),
+    },
+  );
+  const refusals: RefusalDeps = { runs: reads.runs, audit: awsAuditLedger(o11y, env), logger: o11y.logger };
   return consoleApp({
     base: CONSOLE_BASE,
     identity,
     stream: false,
     ...(env.AWS_REGION ? { awsConsole: { region: env.AWS_REGION } } : {}),
     ports: {
-      ...consoleReadPorts(
-        {},
-        {
-          runsTable,
-          auditTable: settings.auditTable,
-          filterLogs: true,
-          ...(settings.checkpoints ? { checkpoints: settings.checkpoints } : {}),
-        },
-      ),
+      ...reads,
       operator: (event, user) => relayToOperatorApi(lambda, settings.operatorFunction, event, user),
       refused: consoleRefusalRecorder(refusals),
     },

@@ -57,7 +57,9 @@ export function stageGraph(asl: string, run: GraphRun): GraphNode[] {
     if (failed !== undefined && (run.failure?.stage === failed || run.stages[failed]?.status === 'failed'))
       status.set(name, 'failed');
   }
-  const predecessors = (name: string) => main.filter((p) => successors(states[p] ?? {}, false).includes(name));
+  const before = new Map<string, string[]>(main.map((name) => [name, []]));
+  for (const p of main) for (const n of successors(states[p] ?? {}, false)) before.get(n)?.push(p);
+  const predecessors = (name: string) => before.get(name) ?? [];
   for (const name of main) {
     if (states[name]?.Type !== 'Succeed') continue;
     const tasks = predecessors(name).filter((p) => status.has(p));

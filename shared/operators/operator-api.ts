@@ -247,7 +247,7 @@ async function operatorAction<S extends z.ZodType>(
 }
 
 /** What recording a refusal needs: the run it names, the ledger, the log. */
-export type RefusalDeps = Pick<OperatorDeps, 'runs' | 'audit' | 'logger'>;
+export type RefusalDeps = Pick<OperatorDeps, 'audit' | 'logger'> & { readonly runs: Pick<OperatorDeps['runs'], 'get'> };
 
 /** Every refusal is a fact for the auditor: who tried what, on which run, and why not. */
 export async function recordRefusal(
