@@ -29,7 +29,8 @@ const User = z
 const DcCommit = z.object({
   id: z.string(),
   message: optionalString,
-  authorTimestamp: z.number().nullish(),
+  // Epoch milliseconds; outside ECMAScript's Date range (±8.64e15 ms) toISOString() would throw, a 500 not a 400.
+  authorTimestamp: z.number().int().min(-8.64e15).max(8.64e15).nullish(),
   author: User,
   committer: User,
 });

@@ -101,6 +101,15 @@ describe('bitbucketDc.normalize: repo:refs_changed', () => {
     expect(() => bitbucketDc.normalize('repo:refs_changed', payload)).toThrow(PayloadError);
   });
 
+  it('throws PayloadError for a commit time outside the range a date can hold, instead of crashing on it', () => {
+    // Found by the receiver's property test in CI: toISOString() threw a RangeError, answered as a 500.
+    for (const authorTimestamp of [-8640000000000001, 8.64e15 + 1, 1.5]) {
+      const payload = fixture(DIR, 'refs-changed-update.json');
+      (payload.commits as { authorTimestamp: unknown }[])[0]!.authorTimestamp = authorTimestamp;
+      expect(() => bitbucketDc.normalize('repo:refs_changed', payload)).toThrow(PayloadError);
+    }
+  });
+
   it('throws PayloadError for a push without a repository', () => {
     const payload = fixtureWith(DIR, 'refs-changed-update.json', ['repository'], undefined);
     expect(() => bitbucketDc.normalize('repo:refs_changed', payload)).toThrow(PayloadError);
