@@ -105,7 +105,9 @@ describe('bitbucketDc.normalize: repo:refs_changed', () => {
     // Found by the receiver's property test in CI: toISOString() threw a RangeError, answered as a 500.
     for (const authorTimestamp of [-8640000000000001, 8.64e15 + 1, 1.5]) {
       const payload = fixture(DIR, 'refs-changed-update.json');
-      (payload.commits as { authorTimestamp: unknown }[])[0]!.authorTimestamp = authorTimestamp;
+      const [commit] = payload.commits as { authorTimestamp: unknown }[];
+      if (commit === undefined) throw new Error('the fixture lists no commit');
+      commit.authorTimestamp = authorTimestamp;
       expect(() => bitbucketDc.normalize('repo:refs_changed', payload)).toThrow(PayloadError);
     }
   });
