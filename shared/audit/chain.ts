@@ -56,13 +56,45 @@ export interface ChainReport {
   readonly firstBreak: ChainBreak | null;
 }
 
+/** What linking needs of a stored event, once its content has been checked against its hash. */
+export type ChainLink = Pick<AuditEvent, 'id' | 'type' | 'seq' | 'hash' | 'prevHash' | 'prevExpiresAt'>;
+
+/**
+ * What one record proves on its own, in any order: that it is stored in the chain it claims and
+ * that its content still hashes to its stored hash. Null when it does.
+ */
+export function contentBreak(chain: string, event: AuditEvent): ChainBreak | null {
+  const fail = (kind: BreakKind, message: string): ChainBreak => ({
+    chain,
+    seq: event.seq,
+    kind,
+    message,
+    eventId: event.id,
+    type: event.type,
+  });
+  if (event.chain !== chain) {
+    return fail('misplaced', `record ${event.id} at seq ${event.seq} claims chain "${event.chain}"`);
+  }
+  const recomputed = hashEvent(event);
+  if (recomputed !== event.hash) {
+    return fail(
+      'altered',
+      `record seq ${event.seq} (${event.type}, ${event.id}) was edited: its content hashes to ${short(recomputed)}, ` +
+        `not the ${short(event.hash)} it was written with`,
+    );
+  }
+  return null;
+}
+
 /**
  * Walks one chain in sequence order and returns where it first stops proving itself.
  * `events` must come from the store in ascending `seq`; `now` decides which gaps retention explains.
+ * A record's content may be checked apart from its links (`contentBreak`, then `addLink`), so a
+ * reader that sees records out of order keeps only their links.
  */
 export class ChainVerifier {
   private count = 0;
-  private previous: AuditEvent | null = null;
+  private previous: ChainLink | null = null;
   private readonly expired: { from: number; to: number }[] = [];
   private firstBreak: ChainBreak | null = null;
 
@@ -77,14 +109,19 @@ export class ChainVerifier {
 
   /** Feeds the next stored event; after the first break the rest is only counted. */
   add(event: AuditEvent): void {
+    this.addLink(event, this.firstBreak ? null : contentBreak(this.chain, event));
+  }
+
+  /** Feeds the next record's link, with what checking its content found (`contentBreak`). */
+  addLink(link: ChainLink, content: ChainBreak | null): void {
     this.count += 1;
     if (this.firstBreak) return;
     const prev = this.previous;
-    this.previous = event;
-    this.firstBreak = this.check(event, prev);
+    this.previous = link;
+    this.firstBreak = content ?? this.checkLink(link, prev);
   }
 
-  private check(event: AuditEvent, prev: AuditEvent | null): ChainBreak | null {
+  private checkLink(event: ChainLink, prev: ChainLink | null): ChainBreak | null {
     const fail = (kind: BreakKind, message: string): ChainBreak => ({
       chain: this.chain,
       seq: event.seq,
@@ -93,17 +130,6 @@ export class ChainVerifier {
       eventId: event.id,
       type: event.type,
     });
-    if (event.chain !== this.chain) {
-      return fail('misplaced', `record ${event.id} at seq ${event.seq} claims chain "${event.chain}"`);
-    }
-    const recomputed = hashEvent(event);
-    if (recomputed !== event.hash) {
-      return fail(
-        'altered',
-        `record seq ${event.seq} (${event.type}, ${event.id}) was edited: its content hashes to ${short(recomputed)}, ` +
-          `not the ${short(event.hash)} it was written with`,
-      );
-    }
     const expectedSeq = prev ? prev.seq + 1 : 1;
     if (event.seq < expectedSeq) {
       return fail(

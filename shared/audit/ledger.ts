@@ -40,9 +40,12 @@ const ONCE_WRITE_MS = 8_000;
 /** A claim older than this is taken over: its writer stopped trying `ONCE_WRITE_MS` after it, with room for a put in flight. */
 const ONCE_LEASE_MS = 15_000;
 
+/** What every partition of `once` claims starts with: no chain (a repository name) can. */
+export const ONCE_PARTITION_PREFIX = '#once#';
+
 /** The partition holding a `once` key's claims and done marker (the key hashed: keys are long). */
 export function onceKeyPartition(key: string): string {
-  return `#once#${createHash('sha256').update(key).digest('hex')}`;
+  return `${ONCE_PARTITION_PREFIX}${createHash('sha256').update(key).digest('hex')}`;
 }
 
 /** The partition that lists every chain, so checkpoints and verify never scan the table. */

@@ -1,5 +1,5 @@
 import type { AuditEvent } from '../../events';
-import { type ChainBreak, type ChainReport, ChainVerifier } from './chain';
+import { type ChainBreak, type ChainLink, type ChainReport, ChainVerifier } from './chain';
 import { type CheckpointSigner, type CheckpointStore, checkpointMessage } from './checkpoints';
 import { fromItem, indexMismatches } from './ledger';
 import type { AuditReader } from './reader';
@@ -11,6 +11,11 @@ export interface VerifyOptions {
   readonly now?: Date;
   /** Called as chains are walked, for long verifications to show progress. */
   readonly onProgress?: (progress: { chain: string; events: number; totalEvents: number }) => void;
+  /**
+   * Only checkpoints signed at or before this time vouch for the chains: a copy of the table as
+   * of then cannot hold what later ones signed (their signatures are still checked).
+   */
+  readonly checkpointsUpTo?: Date;
   /** Chains read and hashed at once (each chain is one sequence, walked in order). @default 4 */
   readonly parallelChains?: number;
 }
@@ -23,6 +28,8 @@ const DEFAULT_PARALLEL_CHAINS = 4;
 
 export interface CheckpointReport {
   readonly checked: number;
+  /** Checkpoints signed after `checkpointsUpTo`, whose heads were not compared. */
+  readonly later?: number;
   readonly failures: readonly { key: string; message: string }[];
 }
 
@@ -38,7 +45,7 @@ export interface VerifyReport {
 /** What verify reads: the chain registry and each chain's stored items in order. */
 export type LedgerSource = Pick<AuditReader, 'chains' | 'chainItems'>;
 
-interface Anchor {
+export interface Anchor {
   readonly key: string;
   readonly seq: number;
   readonly hash: string;
@@ -51,14 +58,57 @@ interface Anchor {
  */
 export async function verifyLedger(reader: LedgerSource, options: VerifyOptions = {}): Promise<VerifyReport> {
   const nowSeconds = Math.floor((options.now ?? new Date()).getTime() / 1000);
+  const signed = await signedAnchors(options);
+  const { anchors } = signed;
+  const chains = options.repository ? [options.repository] : await reader.chains();
+  const progress = { totalEvents: 0 };
+  const reports = await inParallel(chains, options.parallelChains ?? DEFAULT_PARALLEL_CHAINS, (chain) =>
+    verifyChain(reader, chain, anchors.get(chain) ?? [], nowSeconds, progress, options.onProgress),
+  );
+  return reportOf(reports, progress.totalEvents, signed, options);
+}
+
+/** The report over every chain's: ok when no chain broke and every checkpoint verified. */
+export function reportOf(
+  reports: readonly ChainReport[],
+  events: number,
+  signed: SignedAnchors,
+  options: Pick<VerifyOptions, 'checkpoints'>,
+): VerifyReport {
+  const firstBreak = reports.find((r) => r.firstBreak)?.firstBreak ?? null;
+  return {
+    ok: firstBreak === null && signed.failures.length === 0,
+    chains: reports,
+    events,
+    checkpoints: options.checkpoints
+      ? { checked: signed.checked, ...(signed.later > 0 ? { later: signed.later } : {}), failures: signed.failures }
+      : null,
+    firstBreak,
+  };
+}
+
+/** What the signed checkpoints vouch for: per chain, the hash each named sequence number had. */
+export interface SignedAnchors {
+  readonly anchors: ReadonlyMap<string, readonly Anchor[]>;
+  readonly checked: number;
+  readonly later: number;
+  readonly failures: readonly { key: string; message: string }[];
+}
+
+/** Reads every checkpoint and keeps the chain heads of those whose signature verifies. */
+export async function signedAnchors(
+  options: Pick<VerifyOptions, 'checkpoints' | 'signer' | 'checkpointsUpTo'>,
+): Promise<SignedAnchors> {
   const anchors = new Map<string, Anchor[]>();
-  const checkpointFailures: { key: string; message: string }[] = [];
-  let checkpointsChecked = 0;
+  const failures: { key: string; message: string }[] = [];
+  const upTo = options.checkpointsUpTo?.getTime();
+  let checked = 0;
+  let later = 0;
   if (options.checkpoints && options.signer) {
     for await (const { key, checkpoint } of options.checkpoints.list()) {
-      checkpointsChecked += 1;
+      checked += 1;
       if (checkpoint instanceof Error) {
-        checkpointFailures.push({ key, message: checkpoint.message });
+        failures.push({ key, message: checkpoint.message });
         continue;
       }
       const valid = await options.signer.verify(
@@ -66,10 +116,11 @@ export async function verifyLedger(reader: LedgerSource, options: VerifyOptions 
         Buffer.from(checkpoint.signature, 'base64'),
       );
       if (!valid) {
-        checkpointFailures.push({
-          key,
-          message: `checkpoint ${key} does not carry a valid signature by ${checkpoint.keyId}`,
-        });
+        failures.push({ key, message: `checkpoint ${key} does not carry a valid signature by ${checkpoint.keyId}` });
+        continue;
+      }
+      if (upTo !== undefined && !(Date.parse(checkpoint.time) <= upTo)) {
+        later += 1;
         continue;
       }
       for (const head of checkpoint.chains) {
@@ -79,20 +130,7 @@ export async function verifyLedger(reader: LedgerSource, options: VerifyOptions 
       }
     }
   }
-
-  const chains = options.repository ? [options.repository] : await reader.chains();
-  const progress = { totalEvents: 0 };
-  const reports = await inParallel(chains, options.parallelChains ?? DEFAULT_PARALLEL_CHAINS, (chain) =>
-    verifyChain(reader, chain, anchors.get(chain) ?? [], nowSeconds, progress, options.onProgress),
-  );
-  const firstBreak = reports.find((r) => r.firstBreak)?.firstBreak ?? null;
-  return {
-    ok: firstBreak === null && checkpointFailures.length === 0,
-    chains: reports,
-    events: progress.totalEvents,
-    checkpoints: options.checkpoints ? { checked: checkpointsChecked, failures: checkpointFailures } : null,
-    firstBreak,
-  };
+  return { anchors, checked, later, failures };
 }
 
 async function verifyChain(
@@ -105,7 +143,7 @@ async function verifyChain(
 ): Promise<ChainReport> {
   const verifier = new ChainVerifier(chain, nowSeconds);
   const wanted = new Map(anchors.map((a) => [a.seq, a] as const));
-  const seen = new Map<number, AuditEvent>();
+  const seen = new Map<number, ChainLink>();
   let indexBreak: ChainBreak | null = null;
   for await (const item of reader.chainItems(chain)) {
     const event = fromItem(item);
@@ -122,7 +160,7 @@ async function verifyChain(
   return { ...report, firstBreak: report.firstBreak ?? indexBreak ?? anchorBreak };
 }
 
-function indexBreakOf(chain: string, item: Record<string, unknown>, event: AuditEvent): ChainBreak | null {
+export function indexBreakOf(chain: string, item: Record<string, unknown>, event: AuditEvent): ChainBreak | null {
   const wrongKeys = indexMismatches(item, event);
   if (wrongKeys.length === 0) return null;
   return {
@@ -149,10 +187,11 @@ async function inParallel<T, R>(items: readonly T[], limit: number, work: (item:
   return results;
 }
 
-function checkAnchors(
+/** Where the chain as read contradicts what a checkpoint signed (`seen`: the records at the anchors' seqs). */
+export function checkAnchors(
   chain: string,
   anchors: readonly Anchor[],
-  seen: ReadonlyMap<number, AuditEvent>,
+  seen: ReadonlyMap<number, ChainLink>,
   report: ChainReport,
 ): ChainBreak | null {
   for (const anchor of [...anchors].sort((a, b) => a.seq - b.seq)) {

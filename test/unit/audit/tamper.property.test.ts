@@ -3,7 +3,8 @@ import type { AuditEvent } from '../../../events';
 import { GENESIS_HASH, hashEvent, type UnhashedEvent } from '../../../shared/audit/chain';
 import { type Checkpoint, type CheckpointSigner, checkpointMessage } from '../../../shared/audit/checkpoints';
 import { toItem } from '../../../shared/audit/ledger';
-import { type LedgerSource, verifyLedger } from '../../../shared/audit/verify';
+import { type LedgerSource, type VerifyOptions, verifyLedger } from '../../../shared/audit/verify';
+import { verifyLedgerCopy } from '../../../shared/audit/verify-export';
 
 /** A deterministic PRNG, so a failing trial can be replayed from its seed. */
 function prng(seed: number) {
@@ -55,6 +56,24 @@ function source(items: Record<string, unknown>[]): LedgerSource {
       yield* sorted();
     },
   };
+}
+
+/** The same items as a copy of the table hands them over: in no particular order. */
+async function* shuffled(items: Record<string, unknown>[], rand: () => number) {
+  const copy = [...items];
+  for (let i = copy.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [copy[i], copy[j]] = [copy[j] as Record<string, unknown>, copy[i] as Record<string, unknown>];
+  }
+  yield* copy;
+}
+
+/** Verifies from the table and from an unordered copy of it, which must agree on everything they report. */
+async function bothWays(items: Record<string, unknown>[], options: VerifyOptions, rand = prng(1)) {
+  const report = await verifyLedger(source(items), options);
+  const fromCopy = await verifyLedgerCopy(shuffled(items, rand), options);
+  expect(fromCopy).toEqual(report);
+  return report;
 }
 
 type Tamper = (items: Record<string, unknown>[], rand: () => number) => string;
@@ -126,7 +145,7 @@ const TAMPERS: Record<string, Tamper> = {
   },
 };
 
-describe('verify against randomized tampering', () => {
+describe('verify against randomized tampering, from the table and from a copy of it', () => {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const signer: CheckpointSigner = {
     keyId: 'k',
@@ -149,7 +168,7 @@ describe('verify against randomized tampering', () => {
   it('an untouched chain verifies', async () => {
     const events = chainOf(40);
     const cp = await checkpointOf(events);
-    const report = await verifyLedger(source(events.map(toItem)), {
+    const report = await bothWays(events.map(toItem), {
       signer,
       checkpoints: {
         put: async () => '',
@@ -170,16 +189,20 @@ describe('verify against randomized tampering', () => {
         const cp = await checkpointOf(events);
         const items = events.map((e) => structuredClone(toItem(e)));
         const what = tamper(items, rand);
-        const report = await verifyLedger(source(items), {
-          signer,
-          checkpoints: {
-            put: async () => '',
-            list: async function* () {
-              yield { key: 'cp', checkpoint: cp };
+        const report = await bothWays(
+          items,
+          {
+            signer,
+            checkpoints: {
+              put: async () => '',
+              list: async function* () {
+                yield { key: 'cp', checkpoint: cp };
+              },
             },
+            now: new Date(NOW * 1000),
           },
-          now: new Date(NOW * 1000),
-        });
+          rand,
+        );
         if (report.ok) throw new Error(`trial ${trial}: "${what}" went unnoticed`);
         expect(report.firstBreak?.message ?? report.checkpoints?.failures[0]?.message).toEqual(expect.any(String));
       }
@@ -189,10 +212,10 @@ describe('verify against randomized tampering', () => {
   it('tells a retention gap (predecessor expired) from a deletion', async () => {
     // Records 1–3 are gone; a year later their retention explains it, today it does not.
     const items = chainOf(10).map(toItem).slice(3);
-    const later = await verifyLedger(source(items), { now: new Date((NOW + 86_400 * 366) * 1000) });
+    const later = await bothWays(items, { now: new Date((NOW + 86_400 * 366) * 1000) });
     expect(later).toMatchObject({ ok: true });
     expect(later.chains[0]?.expired).toEqual([{ from: 1, to: 3 }]);
-    const early = await verifyLedger(source(items), { now: new Date(NOW * 1000) });
+    const early = await bothWays(items, { now: new Date(NOW * 1000) });
     expect(early.firstBreak).toMatchObject({ kind: 'missing', seq: 4 });
   });
 });
