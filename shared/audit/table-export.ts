@@ -1,0 +1,145 @@
+import { createHash } from 'node:crypto';
+import { promisify } from 'node:util';
+import { gunzip as gunzipCallback } from 'node:zlib';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+
+const gunzip = promisify(gunzipCallback);
+
+/** The objects of an export, by key in its bucket (S3's GetObject; undefined when there is none). */
+export interface ExportObjects {
+  get(key: string): Promise<Buffer | undefined>;
+}
+
+/** An export that cannot be read as a whole, faithful copy of the table: what is wrong, and what to do. */
+export class ExportUnreadableError extends Error {
+  override readonly name = 'Gantry.ExportUnreadable';
+}
+
+/** `manifest-summary.json`, the fields read here. */
+interface ExportSummary {
+  readonly exportArn?: string;
+  readonly tableArn?: string;
+  readonly exportTime?: string;
+  readonly itemCount?: number;
+  readonly outputFormat?: string;
+  readonly exportType?: string;
+  readonly manifestFilesS3Key?: string;
+}
+
+/** One line of `manifest-files.json`. */
+interface ExportDataFile {
+  readonly itemCount: number;
+  readonly md5Checksum: string;
+  readonly dataFileS3Key: string;
+}
+
+/** What the export says it holds, once its manifests are read. */
+export interface ExportManifest {
+  readonly exportArn: string | null;
+  readonly tableArn: string | null;
+  /** The point in time the export copies the table at. */
+  readonly exportTime: string | null;
+  readonly itemCount: number;
+  readonly files: readonly ExportDataFile[];
+}
+
+/** Where an export's manifests are: `<prefix>/AWSDynamoDB/<export id>`, with or without a trailing `/manifest-summary.json`. */
+export function exportFolder(key: string): string {
+  return key.replace(/\/+$/, '').replace(/\/manifest-summary\.json$/, '');
+}
+
+/** Reads and checks the manifests of the DynamoDB export under `folder`. */
+export async function readExportManifest(objects: ExportObjects, folder: string): Promise<ExportManifest> {
+  const summaryKey = `${folder}/manifest-summary.json`;
+  const summaryBytes = await objects.get(summaryKey);
+  if (summaryBytes === undefined)
+    throw new ExportUnreadableError(
+      `no ${summaryKey}: name the export's folder (<prefix>/AWSDynamoDB/<export id>) or its ARN, and wait until it is COMPLETED`,
+    );
+  const summary = parseJson<ExportSummary>(summaryBytes, summaryKey);
+  if (summary.outputFormat !== undefined && summary.outputFormat !== 'DYNAMODB_JSON')
+    throw new ExportUnreadableError(
+      `the export is ${summary.outputFormat}: export the table again with --export-format DYNAMODB_JSON`,
+    );
+  if (summary.exportType !== undefined && summary.exportType !== 'FULL_EXPORT')
+    throw new ExportUnreadableError(
+      `the export is ${summary.exportType}: it holds changes, not the table; verify a FULL_EXPORT`,
+    );
+  const filesKey = summary.manifestFilesS3Key ?? `${folder}/manifest-files.json`;
+  const filesBytes = await objects.get(filesKey);
+  if (filesBytes === undefined) throw new ExportUnreadableError(`the export's file list ${filesKey} is missing`);
+  const files = filesBytes
+    .toString('utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => parseJson<ExportDataFile>(Buffer.from(line), filesKey));
+  for (const file of files) {
+    if (typeof file.dataFileS3Key !== 'string' || typeof file.itemCount !== 'number')
+      throw new ExportUnreadableError(`${filesKey} lists a file without dataFileS3Key and itemCount`);
+  }
+  const listed = files.reduce((sum, f) => sum + f.itemCount, 0);
+  if (typeof summary.itemCount === 'number' && summary.itemCount !== listed)
+    throw new ExportUnreadableError(
+      `${summaryKey} counts ${summary.itemCount} items, its files ${listed}: the manifests were changed`,
+    );
+  return {
+    exportArn: summary.exportArn ?? null,
+    tableArn: summary.tableArn ?? null,
+    exportTime: summary.exportTime ?? null,
+    itemCount: listed,
+    files,
+  };
+}
+
+/**
+ * Every item of the export, as plain objects (the table's DynamoDB JSON unmarshalled), file by
+ * file: each data file is checked against the manifest's MD5 and item count before its items are
+ * handed on, and the next file is fetched while one is read.
+ */
+export async function* exportedItems(
+  objects: ExportObjects,
+  manifest: ExportManifest,
+): AsyncGenerator<Record<string, unknown>> {
+  const fetch = (file: ExportDataFile | undefined) => (file === undefined ? undefined : dataFile(objects, file));
+  let next = fetch(manifest.files[0]);
+  for (let i = 0; i < manifest.files.length; i++) {
+    const current = next;
+    next = fetch(manifest.files[i + 1]);
+    // The prefetch is awaited in turn; a failed one surfaces there, never unhandled meanwhile.
+    next?.catch(() => undefined);
+    yield* (await current) ?? [];
+  }
+}
+
+async function dataFile(objects: ExportObjects, file: ExportDataFile): Promise<Record<string, unknown>[]> {
+  const gz = await objects.get(file.dataFileS3Key);
+  if (gz === undefined)
+    throw new ExportUnreadableError(`data file ${file.dataFileS3Key} is listed in the manifest but missing`);
+  const md5 = createHash('md5').update(gz).digest('base64');
+  if (md5 !== file.md5Checksum)
+    throw new ExportUnreadableError(
+      `data file ${file.dataFileS3Key} has MD5 ${md5}, the manifest says ${file.md5Checksum}: it was changed after the export`,
+    );
+  const lines = (await gunzip(gz)).toString('utf8').split('\n');
+  const items: Record<string, unknown>[] = [];
+  for (const line of lines) {
+    if (line.trim() === '') continue;
+    const { Item } = parseJson<{ Item?: Record<string, AttributeValue> }>(Buffer.from(line), file.dataFileS3Key);
+    if (Item === undefined) throw new ExportUnreadableError(`${file.dataFileS3Key} has a line without an Item`);
+    items.push(unmarshall(Item, { wrapNumbers: false }));
+  }
+  if (items.length !== file.itemCount)
+    throw new ExportUnreadableError(
+      `data file ${file.dataFileS3Key} holds ${items.length} items, the manifest says ${file.itemCount}`,
+    );
+  return items;
+}
+
+function parseJson<T>(bytes: Buffer, key: string): T {
+  try {
+    return JSON.parse(bytes.toString('utf8')) as T;
+  } catch {
+    throw new ExportUnreadableError(`${key} is not JSON: not a DynamoDB export, or damaged`);
+  }
+}

@@ -1,0 +1,149 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import type { AuditEvent } from '../../../events';
+import { writeExportFiles } from '../../../local/dynamodb/export-files';
+import { GENESIS_HASH, hashEvent, type UnhashedEvent } from '../../../shared/audit/chain';
+import { CHAIN_REGISTRY, onceKeyPartition, registrySeq, toItem } from '../../../shared/audit/ledger';
+import {
+  type ExportObjects,
+  ExportUnreadableError,
+  exportedItems,
+  exportFolder,
+  readExportManifest,
+} from '../../../shared/audit/table-export';
+import { verifyLedgerCopy } from '../../../shared/audit/verify-export';
+
+const FOLDER = 'ledger/AWSDynamoDB/01764806400000-0a1b2c3d';
+const NOW = new Date('2026-12-04T00:00:00Z');
+
+function chain(name: string, length: number): AuditEvent[] {
+  const events: AuditEvent[] = [];
+  for (let seq = 1; seq <= length; seq++) {
+    const prev = events.at(-1);
+    const unhashed: UnhashedEvent = {
+      id: `01K${name.length}${String(seq).padStart(22, '0')}`,
+      time: new Date(Date.parse('2026-11-01T00:00:00Z') + seq * 1000).toISOString(),
+      type: 'run.started',
+      actor: { type: 'system', id: 'gantry', providerIdentity: null },
+      subject: { repository: name, commit: 'a'.repeat(40), runId: `r-${seq}`, environment: null, pipeline: 'app' },
+      outcome: 'success',
+      details: { seq },
+      correlationId: `c-${seq}`,
+      chain: name,
+      seq,
+      prevHash: prev?.hash ?? GENESIS_HASH,
+      expiresAt: Math.floor(NOW.getTime() / 1000) + 86_400 * 365,
+      prevExpiresAt: prev?.expiresAt ?? null,
+    };
+    events.push({ ...unhashed, hash: hashEvent(unhashed) });
+  }
+  return events;
+}
+
+/** A ledger table's items: two chains, their registry entries, and a `once` claim (not a record). */
+function tableItems(): Record<string, unknown>[] {
+  const chains = { 'acme/app': chain('acme/app', 30), 'acme/lib': chain('acme/lib', 12) };
+  return [
+    ...Object.values(chains).flatMap((events) => events.map(toItem)),
+    ...Object.keys(chains).map((name) => ({ chain: CHAIN_REGISTRY, seq: registrySeq(name), name })),
+    { chain: onceKeyPartition('delivery:1'), seq: 1, at: 1, from: 3 },
+  ];
+}
+
+/** Writes the items as a DynamoDB export into a bucket held in memory. */
+async function exported(items: Record<string, unknown>[]) {
+  const bucket = new Map<string, Buffer>();
+  async function* marshalled() {
+    for (const item of items) yield marshall(item, { removeUndefinedValues: true });
+  }
+  await writeExportFiles(
+    marshalled(),
+    'chain',
+    {
+      bucket: 'exports',
+      folder: FOLDER,
+      exportArn: `arn:aws:dynamodb:us-east-1:000000000000:table/gantry-audit/export/${FOLDER.split('/').pop()}`,
+      tableArn: 'arn:aws:dynamodb:us-east-1:000000000000:table/gantry-audit',
+      tableId: 't',
+      startTime: NOW,
+      exportTime: NOW,
+      prefix: 'ledger',
+    },
+    async (key, body) => void bucket.set(key, body),
+  );
+  const objects: ExportObjects = { get: async (key) => bucket.get(key) };
+  return { bucket, objects };
+}
+
+async function verifyExport(objects: ExportObjects, folder = FOLDER) {
+  const manifest = await readExportManifest(objects, exportFolder(folder));
+  return verifyLedgerCopy(exportedItems(objects, manifest), { now: NOW });
+}
+
+function dataKeys(bucket: Map<string, Buffer>): string[] {
+  return [...bucket.keys()].filter((k) => k.includes('/data/'));
+}
+
+describe('verifying the ledger from a DynamoDB export (DYNAMODB_JSON, as export-table-to-point-in-time writes it)', () => {
+  it('reads every record of every file back and verifies both chains, skipping the registry and the claims', async () => {
+    const { bucket, objects } = await exported(tableItems());
+    expect(dataKeys(bucket).length).toBe(4);
+    const report = await verifyExport(objects, `${FOLDER}/manifest-summary.json`);
+    expect(report).toMatchObject({ ok: true, events: 42, firstBreak: null });
+    expect(report.chains.map((c) => [c.chain, c.events, c.head?.seq])).toEqual([
+      ['acme/app', 30, 30],
+      ['acme/lib', 12, 12],
+    ]);
+  });
+
+  it('finds a record deleted from the table before the export, when the manifests agree with the files', async () => {
+    const items = tableItems().filter((item) => !(item.chain === 'acme/app' && item.seq === 7));
+    const { objects } = await exported(items);
+    const report = await verifyExport(objects);
+    expect(report.ok).toBe(false);
+    expect(report.firstBreak).toMatchObject({ chain: 'acme/app', seq: 8, kind: 'missing' });
+  });
+
+  it('lists a chain the registry names even when none of its records are left, as verify from the table does', async () => {
+    const items = tableItems().filter((item) => item.chain !== 'acme/lib');
+    const { objects } = await exported(items);
+    const report = await verifyExport(objects);
+    expect(report.chains.find((c) => c.chain === 'acme/lib')).toMatchObject({ events: 0, head: null });
+  });
+
+  it('refuses a data file changed after the export (its MD5 no longer matches the manifest)', async () => {
+    const { bucket, objects } = await exported(tableItems());
+    const key = dataKeys(bucket).find((k) => gunzipSync(bucket.get(k) as Buffer).includes('"success"')) as string;
+    const text = gunzipSync(bucket.get(key) as Buffer)
+      .toString('utf8')
+      .replace('"success"', '"failure"');
+    bucket.set(key, gzipSync(text));
+    await expect(verifyExport(objects)).rejects.toThrow(/MD5 .* it was changed after the export/);
+  });
+
+  it('refuses a data file the manifest lists but the bucket lacks', async () => {
+    const { bucket, objects } = await exported(tableItems());
+    bucket.delete(dataKeys(bucket)[0] as string);
+    await expect(verifyExport(objects)).rejects.toThrow(ExportUnreadableError);
+    await expect(verifyExport(objects)).rejects.toThrow(/listed in the manifest but missing/);
+  });
+
+  it('refuses manifests that disagree about how many items the export holds', async () => {
+    const { bucket, objects } = await exported(tableItems());
+    const summaryKey = `${FOLDER}/manifest-summary.json`;
+    const summary = JSON.parse(String(bucket.get(summaryKey)));
+    bucket.set(summaryKey, Buffer.from(JSON.stringify({ ...summary, itemCount: summary.itemCount + 1 })));
+    await expect(verifyExport(objects)).rejects.toThrow(/counts 46 items, its files 45/);
+  });
+
+  it('refuses an ION or an incremental export, and a folder with no export, saying what to do', async () => {
+    const { bucket, objects } = await exported(tableItems());
+    const summaryKey = `${FOLDER}/manifest-summary.json`;
+    const summary = JSON.parse(String(bucket.get(summaryKey)));
+    bucket.set(summaryKey, Buffer.from(JSON.stringify({ ...summary, outputFormat: 'ION' })));
+    await expect(verifyExport(objects)).rejects.toThrow(/--export-format DYNAMODB_JSON/);
+    bucket.set(summaryKey, Buffer.from(JSON.stringify({ ...summary, exportType: 'INCREMENTAL_EXPORT' })));
+    await expect(verifyExport(objects)).rejects.toThrow(/verify a FULL_EXPORT/);
+    await expect(verifyExport(objects, 'ledger/AWSDynamoDB/nothing')).rejects.toThrow(/wait until it is COMPLETED/);
+  });
+});
