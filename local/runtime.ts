@@ -12,6 +12,7 @@ import type { ServiceEndpoint } from './lambda-api/services';
 import type { LocalNotifications } from './notifications/fake';
 import {
   codeBuildService,
+  dynamoDbExportsService,
   dynamoDbService,
   eventBridgeService,
   functionsService,
@@ -136,6 +137,7 @@ export async function startLocalControlPlane(options: LocalOptions): Promise<Loc
     const secrets = await services.add(secretsManagerService(ctx, notifications));
     await services.add(kmsService(ctx));
     const s3 = await services.add(s3Service(ctx));
+    await services.add(dynamoDbExportsService(ctx, { dynamo, s3 }));
     const codeBuild = await services.add(codeBuildService(ctx, { s3, secrets, iam }));
     const providers = await services.add(fakeProvidersService(ctx));
     const sqs = await services.add(sqsService(ctx));

@@ -10,6 +10,11 @@ export interface AwsJsonService {
   readonly targetPrefix: string;
   /** The shape namespace errors are reported in, e.g. `com.amazonaws.sfn`. */
   readonly errorNamespace: string;
+  /**
+   * When present, the only operations this emulator answers: the rest of its prefix goes where it
+   * would without it (DynamoDB's to dynalite, which has no exports). @default every operation
+   */
+  readonly claims?: ReadonlySet<string>;
   /** Runs one operation; throws `AwsServiceError` for anything the real service would refuse. */
   handle(operation: string, input: Record<string, unknown>): Promise<unknown>;
 }

@@ -201,7 +201,7 @@ async function route(req: IncomingMessage, res: ServerResponse, state: EdgeState
   )
     return;
   const replay = body === undefined ? req : replayable(req, body);
-  if (target?.startsWith('DynamoDB_') && state.dynamoDbEndpoint)
+  if (target?.startsWith('DynamoDB_') && state.dynamoDbEndpoint && !servedHere(state, target))
     return proxy(replay, res, state.dynamoDbEndpoint, body, state);
   const rest = target === undefined && custom === undefined ? state.rest.find((r) => r.accepts(req, url)) : undefined;
   if (rest !== undefined) return rest.handle(replay, res, url, state.identity === undefined ? undefined : principal);
@@ -242,6 +242,12 @@ async function route(req: IncomingMessage, res: ServerResponse, state: EdgeState
     if (!(error instanceof AwsServiceError)) throw error;
     sendError(res, service.errorNamespace, error.status, error.code, error.message, error.queryErrorCode);
   }
+}
+
+/** Whether an emulator claims this one operation of a prefix that is otherwise forwarded (DynamoDB's exports). */
+function servedHere(state: EdgeState, target: string): boolean {
+  const dot = target.lastIndexOf('.');
+  return state.byPrefix.get(target.slice(0, dot))?.claims?.has(target.slice(dot + 1)) === true;
 }
 
 function sendError(

@@ -68,6 +68,9 @@ function jsonAccess(service: string, operation: string, input: Record<string, un
   const s = (key: string) => (typeof input[key] === 'string' ? (input[key] as string) : undefined);
   switch (service) {
     case 'dynamodb': {
+      // Exports name the table (or the export) by ARN.
+      const byArn = s('TableArn') ?? s('ExportArn');
+      if (byArn !== undefined) return one(byArn);
       const table = s('TableName');
       if (table !== undefined)
         return one(arn('dynamodb', `table/${table}${s('IndexName') ? `/index/${s('IndexName')}` : ''}`));

@@ -6,6 +6,7 @@ import type { Provider } from '../../events';
 import { PIPELINE_ENV } from '../../shared/pipelines/env';
 import { BuildSyncError, LocalCodeBuild } from '../codebuild';
 import { DYNALITE_SECRET_HEADER, type RunningDynalite, startDynaliteThread } from '../dynamodb/dynalite';
+import { dynamoDbExports, exportsStateFile } from '../dynamodb/exports';
 import { AwsServiceError } from '../edge/aws-json';
 import type { IdentityRegistry } from '../edge/identity';
 import { stsService as stsRestService } from '../edge/sts';
@@ -67,6 +68,37 @@ export function dynamoDbService(ctx: ServiceContext): LocalService<RunningDynali
     },
     edgeAttachments: (dynamo) => [{ dynamoDb: dynamo.endpoint, headers: { [DYNALITE_SECRET_HEADER]: dynamo.secret } }],
     stop: (dynamo) => dynamo.close(),
+  };
+}
+
+/**
+ * DynamoDB's exports to S3 (ExportTableToPointInTime, DescribeExport, ListExports), which
+ * dynalite lacks: the table as it is, written into the local bucket as DynamoDB writes an export.
+ */
+export function dynamoDbExportsService(
+  ctx: ServiceContext,
+  deps: { readonly dynamo: RunningDynalite & { readonly secret: string }; readonly s3: S3Store },
+): LocalService<ReturnType<typeof dynamoDbExports> & { readonly client: DynamoDBClient }> {
+  return {
+    name: 'dynamodb-exports',
+    start: () => {
+      const client = dynaliteClient(deps.dynamo, ctx.region, deps.dynamo.secret);
+      const service = dynamoDbExports({
+        region: ctx.region,
+        accountId: LOCAL_ACCOUNT_ID,
+        tables: ctx.inventory.tables,
+        db: client,
+        hasBucket: (bucket) => deps.s3.hasBucket(bucket),
+        putObject: async (bucket, key, body) => void (await deps.s3.putObject(bucket, key, body)),
+        stateFile: exportsStateFile(ctx.dataDir),
+      });
+      return Object.assign(service, { client });
+    },
+    edgeAttachments: (service) => [{ json: service }],
+    stop: async (service) => {
+      await service.settled();
+      service.client.destroy();
+    },
   };
 }
 
@@ -280,12 +312,8 @@ export function eventBridgeService(
   };
 }
 
-async function createTables(
-  dynamo: RunningDynalite,
-  inventory: LocalInventory,
-  region: string,
-  secret: string,
-): Promise<void> {
+/** A client of dynalite itself, past the edge: for the local services that stand in for DynamoDB's own work. */
+function dynaliteClient(dynamo: RunningDynalite, region: string, secret: string): DynamoDBClient {
   const client = new DynamoDBClient({
     endpoint: dynamo.endpoint,
     region,
@@ -298,6 +326,16 @@ async function createTables(
     },
     { step: 'build', name: 'gantryDynaliteSecret' },
   );
+  return client;
+}
+
+async function createTables(
+  dynamo: RunningDynalite,
+  inventory: LocalInventory,
+  region: string,
+  secret: string,
+): Promise<void> {
+  const client = dynaliteClient(dynamo, region, secret);
   try {
     for (const table of inventory.tables) {
       try {

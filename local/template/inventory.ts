@@ -26,6 +26,8 @@ export interface FunctionSpec {
 
 export interface TableSpec {
   readonly name: string;
+  /** Point-in-time recovery is on: DynamoDB exports only such a table to S3. */
+  readonly pointInTimeRecovery: boolean;
   /** The CreateTable input, from the template's key schema and indexes. */
   readonly create: Readonly<Record<string, unknown>>;
 }
@@ -284,8 +286,10 @@ function tableSpec(t: TemplateResolver, stack: string, id: string): TableSpec {
   });
   const gsis = (p.GlobalSecondaryIndexes as Record<string, unknown>[] | undefined)?.map(index);
   const lsis = (p.LocalSecondaryIndexes as Record<string, unknown>[] | undefined)?.map(index);
+  const pitr = p.PointInTimeRecoverySpecification as { PointInTimeRecoveryEnabled?: unknown } | undefined;
   return {
     name,
+    pointInTimeRecovery: pitr?.PointInTimeRecoveryEnabled === true,
     create: {
       TableName: name,
       KeySchema: p.KeySchema,
