@@ -1,18 +1,30 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeExportCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  type ExportDescription,
+  ExportTableToPointInTimeCommand,
+} from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
-import { S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
 import type { AuditEvent } from '../events';
 import { KmsCheckpointSigner, S3CheckpointStore } from '../shared/audit/checkpoints';
 import { buildDossier, dossierMarkdown, runsFor } from '../shared/audit/evidence';
 import { csvRow, EXPORT_COLUMNS, flatten } from '../shared/audit/export';
 import { AuditReader } from '../shared/audit/reader';
+import { type ExportObjects, exportFolder } from '../shared/audit/table-export';
 import type { VerifyReport } from '../shared/audit/verify';
 import { documentClient } from '../shared/aws/clients';
-import { AUDIT_CHECKPOINT_KEY_ALIAS, AUDIT_TABLE_NAME, auditCheckpointsBucketName } from '../shared/config/names';
-import { UsageError } from './errors';
+import {
+  AUDIT_CHECKPOINT_KEY_ALIAS,
+  AUDIT_TABLE_NAME,
+  auditCheckpointsBucketName,
+  auditExportsBucketName,
+} from '../shared/config/names';
+import { CommandFailed, UsageError } from './errors';
 import { table, when } from './format';
 import { provenanceCheck } from './provenance';
 import type { Target } from './target';
@@ -34,17 +46,111 @@ export async function checkpointPorts(target: Target) {
   };
 }
 
-async function checkpointBucket(target: Target): Promise<string> {
-  if (target.kind === 'local') return auditCheckpointsBucketName(target.info.accountId, target.info.region);
+function checkpointBucket(target: Target): Promise<string> {
+  return dataBucket(target, 'AuditCheckpointBucket', auditCheckpointsBucketName, 'GANTRY_AUDIT_CHECKPOINT_BUCKET');
+}
+
+/** One of GantryData's buckets: by its name (local) or the stack's output (AWS). */
+async function dataBucket(
+  target: Target,
+  output: string,
+  localName: (account: string, region: string) => string,
+  variable: string,
+): Promise<string> {
+  if (target.kind === 'local') return localName(target.info.accountId, target.info.region);
   const stacks = await new CloudFormationClient(target.clientConfig).send(
     new DescribeStacksCommand({ StackName: 'GantryData' }),
   );
-  const name = stacks.Stacks?.[0]?.Outputs?.find((o) => o.OutputKey === 'AuditCheckpointBucket')?.OutputValue;
-  if (!name)
-    throw new UsageError(
-      'GantryData has no AuditCheckpointBucket output: deploy it, or set GANTRY_AUDIT_CHECKPOINT_BUCKET',
-    );
+  const name = stacks.Stacks?.[0]?.Outputs?.find((o) => o.OutputKey === output)?.OutputValue;
+  if (!name) throw new UsageError(`GantryData has no ${output} output: deploy it, or set ${variable}`);
   return name;
+}
+
+/** Where an export of the ledger is: its bucket and folder (`<prefix>/AWSDynamoDB/<id>`), and its ARN when known. */
+export interface LedgerExportLocation {
+  readonly bucket: string;
+  readonly folder: string;
+  readonly exportArn: string | null;
+}
+
+const S3_URL = /^s3:\/\/([^/]+)\/(.+)$/;
+
+/**
+ * The export `gantry audit verify --from-export` reads: one named by an s3:// URL or an export
+ * ARN (waited for while it runs), or, with no value, a new export of the ledger's table to the
+ * audit exports bucket (`ledger/`), waited for with progress.
+ */
+export async function ledgerExport(
+  target: Target,
+  which: string | true,
+  say: (line: string) => void,
+  pollMs = target.kind === 'local' ? 500 : 15_000,
+): Promise<LedgerExportLocation> {
+  if (typeof which === 'string') {
+    const url = S3_URL.exec(which);
+    if (url) return { bucket: url[1] as string, folder: exportFolder(url[2] as string), exportArn: null };
+    if (!which.startsWith('arn:') || !which.includes(':table/') || !which.includes('/export/'))
+      throw new UsageError(
+        `--from-export takes an export ARN (arn:aws:dynamodb:…:table/<table>/export/<id>) or its s3://<bucket>/<prefix>/AWSDynamoDB/<id> folder, not "${which}"`,
+      );
+  }
+  const db = new DynamoDBClient(target.clientConfig);
+  let description: ExportDescription | undefined;
+  if (which === true) {
+    const tableName = process.env.GANTRY_AUDIT_TABLE ?? AUDIT_TABLE_NAME;
+    const { Table } = await db.send(new DescribeTableCommand({ TableName: tableName }));
+    const bucket =
+      process.env.GANTRY_AUDIT_EXPORT_BUCKET ??
+      (await dataBucket(target, 'AuditExportBucket', auditExportsBucketName, 'GANTRY_AUDIT_EXPORT_BUCKET'));
+    ({ ExportDescription: description } = await db.send(
+      new ExportTableToPointInTimeCommand({
+        TableArn: Table?.TableArn,
+        S3Bucket: bucket,
+        S3Prefix: 'ledger',
+        ExportFormat: 'DYNAMODB_JSON',
+      }),
+    ));
+    say(`Exporting ${tableName} as it is now to s3://${bucket}/ledger/ (${description?.ExportArn})…`);
+  } else {
+    ({ ExportDescription: description } = await db.send(new DescribeExportCommand({ ExportArn: which })));
+  }
+  const started = Date.now();
+  let told = started;
+  while (description?.ExportStatus === 'IN_PROGRESS') {
+    if (Date.now() - told >= 30_000) {
+      told = Date.now();
+      say(`  still exporting after ${Math.round((told - started) / 1000)} s (DynamoDB takes minutes for any table)…`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+    ({ ExportDescription: description } = await db.send(
+      new DescribeExportCommand({ ExportArn: description.ExportArn }),
+    ));
+  }
+  if (description?.ExportStatus !== 'COMPLETED' || !description.S3Bucket || !description.ExportManifest)
+    throw new CommandFailed(
+      `export ${description?.ExportArn} ${description?.ExportStatus ?? 'is unknown'}: ${description?.FailureMessage ?? 'no manifest'}`,
+    );
+  return {
+    bucket: description.S3Bucket,
+    folder: exportFolder(description.ExportManifest),
+    exportArn: description.ExportArn ?? null,
+  };
+}
+
+/** GetObject for an export's files: the bytes, or undefined when there is no such object. */
+export function s3ExportObjects(target: Target, bucket: string): ExportObjects {
+  const s3 = new S3Client({ ...target.clientConfig, forcePathStyle: target.kind === 'local' });
+  return {
+    get: async (key) => {
+      try {
+        const { Body } = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        return Body ? Buffer.from(await Body.transformToByteArray()) : Buffer.alloc(0);
+      } catch (error) {
+        if (error instanceof NoSuchKey) return undefined;
+        throw error;
+      }
+    },
+  };
 }
 
 export function eventsTable(events: readonly AuditEvent[]): string {
@@ -81,7 +187,10 @@ export function verifyTable(report: VerifyReport): string {
   if (report.checkpoints) {
     lines.push(
       '',
-      `Checkpoints: ${report.checkpoints.checked} checked, ${report.checkpoints.failures.length} failed.`,
+      `Checkpoints: ${report.checkpoints.checked} checked, ${report.checkpoints.failures.length} failed.` +
+        (report.checkpoints.later
+          ? ` ${report.checkpoints.later} signed after the export: their signatures checked, their heads not compared.`
+          : ''),
       ...report.checkpoints.failures.map((f) => `  ✗ ${f.message}`),
     );
   }

@@ -23,6 +23,35 @@ interface QueryOptions {
 
 const FORMATS = ['jsonl', 'csv', 'parquet'];
 
+/** Verifies the ledger as a DynamoDB export holds it, telling what it reads on stderr. */
+async function verifyFromExport(
+  t: Awaited<ReturnType<typeof import('../target').resolveTarget>>,
+  which: string | true,
+  options: import('../../shared/audit/verify').VerifyOptions,
+) {
+  const { ledgerExport, s3ExportObjects } = await import('../audit');
+  const { exportedItems, readExportManifest, ExportUnreadableError } = await import('../../shared/audit/table-export');
+  const { verifyLedgerCopy } = await import('../../shared/audit/verify-export');
+  const say = (line: string) => process.stderr.write(`${line}\n`);
+  const where = await ledgerExport(t, which, say);
+  const objects = s3ExportObjects(t, where.bucket);
+  try {
+    const manifest = await readExportManifest(objects, where.folder);
+    say(
+      `Verifying the export of ${manifest.tableArn ?? 'the ledger'} as of ${manifest.exportTime ?? 'its export time'}: ` +
+        `${manifest.itemCount} items in ${manifest.files.length} files (s3://${where.bucket}/${where.folder}).`,
+    );
+    return await verifyLedgerCopy(exportedItems(objects, manifest), {
+      ...options,
+      ...(manifest.exportTime ? { checkpointsUpTo: new Date(manifest.exportTime) } : {}),
+    });
+  } catch (error) {
+    if (error instanceof ExportUnreadableError)
+      throw new CommandFailed(`the export cannot be verified: ${error.message}`);
+    throw error;
+  }
+}
+
 /** `gantry audit …`: what compliance staff run against the ledger, locally or in AWS. */
 export function registerAuditCommands(program: Command): void {
   const audit = targetOptions(
@@ -111,23 +140,32 @@ export function registerAuditCommands(program: Command): void {
     .description('recompute every hash chain and check every signed checkpoint; exit 1 at the first broken link')
     .option('--repository <owner/name>', 'only this repository chain')
     .option('--no-checkpoints', 'skip the signed checkpoints (chains only)')
+    .option(
+      '--from-export [export]',
+      'verify a point-in-time export instead of the table (no read capacity used): an export ARN or s3://bucket/prefix/AWSDynamoDB/<id>; with no value, export the table now and wait for it',
+    )
     .option('--json', 'print the report as JSON')
-    .action(async (options: { repository?: string; checkpoints: boolean; json?: boolean }) => {
-      const { auditReader, checkpointPorts, verifyTable } = await import('../audit');
-      const { verifyLedger } = await import('../../shared/audit/verify');
-      const t = await target();
-      const ports = options.checkpoints ? await checkpointPorts(t) : undefined;
-      const report = await verifyLedger(auditReader(t), {
-        ...(options.repository ? { repository: options.repository } : {}),
-        ...(ports ? { signer: ports.signer, checkpoints: ports.store } : {}),
-        onProgress: (p) => {
-          if (p.totalEvents % 50_000 === 0) process.stderr.write(`  ${p.totalEvents} events verified…\n`);
-        },
-      });
-      if (options.json) printJson(report);
-      else process.stdout.write(`${verifyTable(report)}\n`);
-      if (!report.ok) throw new CommandFailed('the audit ledger does not verify');
-    });
+    .action(
+      async (options: { repository?: string; checkpoints: boolean; json?: boolean; fromExport?: string | true }) => {
+        const { auditReader, checkpointPorts, verifyTable } = await import('../audit');
+        const t = await target();
+        const ports = options.checkpoints ? await checkpointPorts(t) : undefined;
+        const common = {
+          ...(options.repository ? { repository: options.repository } : {}),
+          ...(ports ? { signer: ports.signer, checkpoints: ports.store } : {}),
+          onProgress: (p: { totalEvents: number }) => {
+            if (p.totalEvents % 50_000 === 0) process.stderr.write(`  ${p.totalEvents} events verified…\n`);
+          },
+        };
+        const report =
+          options.fromExport === undefined
+            ? await (await import('../../shared/audit/verify')).verifyLedger(auditReader(t), common)
+            : await verifyFromExport(t, options.fromExport, common);
+        if (options.json) printJson(report);
+        else process.stdout.write(`${verifyTable(report)}\n`);
+        if (!report.ok) throw new CommandFailed('the audit ledger does not verify');
+      },
+    );
 
   audit
     .command('evidence')

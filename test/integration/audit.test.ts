@@ -104,7 +104,7 @@ describe('the audit ledger through local mode and the CLI', () => {
     expect(markdown).toContain('## Build, tests and scans');
   });
 
-  it('exports the period with a manifest, signs a checkpoint, verifies, and catches an edit', async () => {
+  it('exports the period with a manifest, signs a checkpoint, verifies (from the table and from an export of it), and catches an edit', async () => {
     const today = new Date().toISOString().slice(0, 10);
     const file = join(out, 'period.csv');
     const exported = await gantry(
@@ -129,6 +129,14 @@ describe('the audit ledger through local mode and the CLI', () => {
     const clean = await gantry('audit', 'verify', '--data-dir', t.dataDir);
     expect(clean).toMatchObject({ code: 0, stdout: expect.stringContaining('Checkpoints: 1 checked, 0 failed') });
 
+    // The same ledger verified from a point-in-time export of its table: the same events, the same checkpoint.
+    const fromExport = await gantry('audit', 'verify', '--from-export', '--data-dir', t.dataDir);
+    expect(fromExport).toMatchObject({ code: 0, stdout: expect.stringContaining('Checkpoints: 1 checked, 0 failed') });
+    const verified = (text: string) => /Verified (\d+) events/.exec(text)?.[1];
+    expect(verified(fromExport.stdout)).toBe(verified(clean.stdout));
+    const exportArn = /\((arn:aws:dynamodb:[^)]+\/export\/[^)]+)\)/.exec(fromExport.stderr)?.[1] as string;
+    expect(exportArn).toMatch(/table\/gantry-audit\/export\/\d{14}-[0-9a-f]{8}$/);
+
     const db = new DynamoDBClient(edgeClientConfig(t.plane));
     await db.send(
       new UpdateItemCommand({
@@ -144,5 +152,15 @@ describe('the audit ledger through local mode and the CLI', () => {
     expect(broken.stdout).toMatch(
       /First broken link: chain "gantry-demo\/sample-service", seq 2: record seq 2 .* was edited/,
     );
+
+    // A new export holds the edit and breaks at the same link; the export made before it still verifies.
+    const brokenExport = await gantry('audit', 'verify', '--from-export', '--data-dir', t.dataDir);
+    expect(brokenExport.code).toBe(1);
+    expect(brokenExport.stdout).toMatch(
+      /First broken link: chain "gantry-demo\/sample-service", seq 2: record seq 2 .* was edited/,
+    );
+    expect(await gantry('audit', 'verify', '--from-export', exportArn, '--data-dir', t.dataDir)).toMatchObject({
+      code: 0,
+    });
   });
 });
