@@ -73,7 +73,7 @@ export async function readExportManifest(objects: ExportObjects, folder: string)
     .toString('utf8')
     .split('\n')
     .filter((line) => line.trim() !== '')
-    .map((line) => parseJson<ExportDataFile>(Buffer.from(line), filesKey));
+    .map((line) => parseJson<ExportDataFile>(line, filesKey));
   for (const file of files) {
     if (typeof file.dataFileS3Key !== 'string' || typeof file.itemCount !== 'number')
       throw new ExportUnreadableError(`${filesKey} lists a file without dataFileS3Key and itemCount`);
@@ -121,11 +121,14 @@ async function dataFile(objects: ExportObjects, file: ExportDataFile): Promise<R
     throw new ExportUnreadableError(
       `data file ${file.dataFileS3Key} has MD5 ${md5}, the manifest says ${file.md5Checksum}: it was changed after the export`,
     );
-  const lines = (await gunzip(gz)).toString('utf8').split('\n');
+  // One parse per file: the lines joined into an array (many small JSON.parse calls cost twice as much).
+  const text = (await gunzip(gz)).toString('utf8').trim();
+  const lines =
+    text === ''
+      ? []
+      : parseJson<{ Item?: Record<string, AttributeValue> }[]>(`[${text.replaceAll('\n', ',')}]`, file.dataFileS3Key);
   const items: Record<string, unknown>[] = [];
-  for (const line of lines) {
-    if (line.trim() === '') continue;
-    const { Item } = parseJson<{ Item?: Record<string, AttributeValue> }>(Buffer.from(line), file.dataFileS3Key);
+  for (const { Item } of lines) {
     if (Item === undefined) throw new ExportUnreadableError(`${file.dataFileS3Key} has a line without an Item`);
     items.push(unmarshall(Item, { wrapNumbers: false }));
   }
@@ -136,9 +139,9 @@ async function dataFile(objects: ExportObjects, file: ExportDataFile): Promise<R
   return items;
 }
 
-function parseJson<T>(bytes: Buffer, key: string): T {
+function parseJson<T>(json: Buffer | string, key: string): T {
   try {
-    return JSON.parse(bytes.toString('utf8')) as T;
+    return JSON.parse(typeof json === 'string' ? json : json.toString('utf8')) as T;
   } catch {
     throw new ExportUnreadableError(`${key} is not JSON: not a DynamoDB export, or damaged`);
   }
