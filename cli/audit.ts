@@ -15,7 +15,12 @@ import { KmsCheckpointSigner, S3CheckpointStore } from '../shared/audit/checkpoi
 import { buildDossier, dossierMarkdown, runsFor } from '../shared/audit/evidence';
 import { csvRow, EXPORT_COLUMNS, flatten } from '../shared/audit/export';
 import { AuditReader } from '../shared/audit/reader';
-import { type ExportObjects, exportFolder } from '../shared/audit/table-export';
+import {
+  type DescribedExport,
+  type ExportObjects,
+  exportFolder,
+  readExportManifest,
+} from '../shared/audit/table-export';
 import type { VerifyReport } from '../shared/audit/verify';
 import { documentClient } from '../shared/aws/clients';
 import {
@@ -30,10 +35,7 @@ import { provenanceCheck } from './provenance';
 import type { Target } from './target';
 
 export function auditReader(target: Target): AuditReader {
-  return new AuditReader(
-    documentClient(new DynamoDBClient(target.clientConfig)),
-    process.env.GANTRY_AUDIT_TABLE ?? AUDIT_TABLE_NAME,
-  );
+  return new AuditReader(documentClient(new DynamoDBClient(target.clientConfig)), auditTableName());
 }
 
 /** The checkpoint signer and store: the KMS key by alias, the bucket by name (local) or stack output (AWS). */
@@ -66,39 +68,25 @@ async function dataBucket(
   return name;
 }
 
-/** Where an export of the ledger is: its bucket and folder (`<prefix>/AWSDynamoDB/<id>`), and its ARN when known. */
-export interface LedgerExportLocation {
-  readonly bucket: string;
-  readonly folder: string;
-  readonly exportArn: string | null;
-}
-
 const S3_URL = /^s3:\/\/([^/]+)\/(.+)$/;
 
 /**
- * The export `gantry audit verify --from-export` reads: one named by an s3:// URL or an export
- * ARN (waited for while it runs), or, with no value, a new export of the ledger's table to the
- * audit exports bucket (`ledger/`), waited for with progress.
+ * The export `gantry audit verify --from-export` reads, as DynamoDB describes it: one named by
+ * its ARN or by its s3:// folder (whose summary names the ARN, then described and matched to
+ * that folder), waited for while it runs; or, with no value, a new export of the ledger's table
+ * to the audit exports bucket (`ledger/`), waited for with progress.
  */
-export async function ledgerExport(
+export async function describedLedgerExport(
   target: Target,
   which: string | true,
   say: (line: string) => void,
   pollMs = target.kind === 'local' ? 500 : 15_000,
-): Promise<LedgerExportLocation> {
-  if (typeof which === 'string') {
-    const url = S3_URL.exec(which);
-    if (url) return { bucket: url[1] as string, folder: exportFolder(url[2] as string), exportArn: null };
-    if (!which.startsWith('arn:') || !which.includes(':table/') || !which.includes('/export/'))
-      throw new UsageError(
-        `--from-export takes an export ARN (arn:aws:dynamodb:…:table/<table>/export/<id>) or its s3://<bucket>/<prefix>/AWSDynamoDB/<id> folder, not "${which}"`,
-      );
-  }
+): Promise<DescribedExport> {
   const db = new DynamoDBClient(target.clientConfig);
   let description: ExportDescription | undefined;
+  let folder: { bucket: string; folder: string } | undefined;
   if (which === true) {
-    const tableName = process.env.GANTRY_AUDIT_TABLE ?? AUDIT_TABLE_NAME;
-    const { Table } = await db.send(new DescribeTableCommand({ TableName: tableName }));
+    const { Table } = await db.send(new DescribeTableCommand({ TableName: auditTableName() }));
     const bucket =
       process.env.GANTRY_AUDIT_EXPORT_BUCKET ??
       (await dataBucket(target, 'AuditExportBucket', auditExportsBucketName, 'GANTRY_AUDIT_EXPORT_BUCKET'));
@@ -110,9 +98,22 @@ export async function ledgerExport(
         ExportFormat: 'DYNAMODB_JSON',
       }),
     ));
-    say(`Exporting ${tableName} as it is now to s3://${bucket}/ledger/ (${description?.ExportArn})…`);
+    say(`Exporting ${auditTableName()} as it is now to s3://${bucket}/ledger/ (${description?.ExportArn})…`);
   } else {
-    ({ ExportDescription: description } = await db.send(new DescribeExportCommand({ ExportArn: which })));
+    const url = S3_URL.exec(which);
+    let exportArn = which;
+    if (url) {
+      folder = { bucket: url[1] as string, folder: exportFolder(url[2] as string) };
+      const manifest = await readExportManifest(s3ExportObjects(target, folder.bucket), folder.folder);
+      if (manifest.exportArn === null)
+        throw new UsageError(`the export in ${which} names no export ARN: give the export's ARN instead`);
+      exportArn = manifest.exportArn;
+    } else if (!/^arn:[^:]+:dynamodb:[^:]*:\d{12}:table\/[^/]+\/export\/[^/]+$/.test(which)) {
+      throw new UsageError(
+        `--from-export takes an export ARN (arn:aws:dynamodb:…:table/<table>/export/<id>) or its s3://<bucket>/<prefix>/AWSDynamoDB/<id> folder, not "${which}"`,
+      );
+    }
+    ({ ExportDescription: description } = await db.send(new DescribeExportCommand({ ExportArn: exportArn })));
   }
   const started = Date.now();
   let told = started;
@@ -126,15 +127,35 @@ export async function ledgerExport(
       new DescribeExportCommand({ ExportArn: description.ExportArn }),
     ));
   }
-  if (description?.ExportStatus !== 'COMPLETED' || !description.S3Bucket || !description.ExportManifest)
+  const d = description;
+  if (
+    d?.ExportStatus !== 'COMPLETED' ||
+    !d.ExportArn ||
+    !d.TableArn ||
+    !d.S3Bucket ||
+    !d.ExportManifest ||
+    !d.ExportTime
+  )
     throw new CommandFailed(
-      `export ${description?.ExportArn} ${description?.ExportStatus ?? 'is unknown'}: ${description?.FailureMessage ?? 'no manifest'}`,
+      `export ${d?.ExportArn} ${d?.ExportStatus ?? 'is unknown'}: ${d?.FailureMessage ?? 'no manifest'}`,
+    );
+  if (folder && (folder.bucket !== d.S3Bucket || folder.folder !== exportFolder(d.ExportManifest)))
+    throw new CommandFailed(
+      `${which} is not where DynamoDB wrote ${d.ExportArn} (s3://${d.S3Bucket}/${exportFolder(d.ExportManifest)}): its summary was copied or forged`,
     );
   return {
-    bucket: description.S3Bucket,
-    folder: exportFolder(description.ExportManifest),
-    exportArn: description.ExportArn ?? null,
+    exportArn: d.ExportArn,
+    tableArn: d.TableArn,
+    bucket: d.S3Bucket,
+    manifestKey: d.ExportManifest,
+    exportTime: d.ExportTime,
+    itemCount: d.ItemCount,
   };
+}
+
+/** The ledger's table name (GANTRY_AUDIT_TABLE overrides it for tests). */
+export function auditTableName(): string {
+  return process.env.GANTRY_AUDIT_TABLE ?? AUDIT_TABLE_NAME;
 }
 
 /** GetObject for an export's files: the bytes, or undefined when there is no such object. */

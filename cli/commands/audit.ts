@@ -29,22 +29,19 @@ async function verifyFromExport(
   which: string | true,
   options: import('../../shared/audit/verify').VerifyOptions,
 ) {
-  const { ledgerExport, s3ExportObjects } = await import('../audit');
-  const { exportedItems, readExportManifest, ExportUnreadableError } = await import('../../shared/audit/table-export');
+  const { auditTableName, describedLedgerExport, s3ExportObjects } = await import('../audit');
+  const { exportedItems, openLedgerExport, ExportUnreadableError } = await import('../../shared/audit/table-export');
   const { verifyLedgerCopy } = await import('../../shared/audit/verify-export');
   const say = (line: string) => process.stderr.write(`${line}\n`);
-  const where = await ledgerExport(t, which, say);
-  const objects = s3ExportObjects(t, where.bucket);
+  const described = await describedLedgerExport(t, which, say);
+  const objects = s3ExportObjects(t, described.bucket);
   try {
-    const manifest = await readExportManifest(objects, where.folder);
+    const copy = await openLedgerExport(objects, described, auditTableName());
     say(
-      `Verifying the export of ${manifest.tableArn ?? 'the ledger'} as of ${manifest.exportTime ?? 'its export time'}: ` +
-        `${manifest.itemCount} items in ${manifest.files.length} files (s3://${where.bucket}/${where.folder}).`,
+      `Verifying ${described.exportArn}, the ledger as of ${copy.asOf.toISOString()}: ` +
+        `${copy.itemCount} items in ${copy.files.length} files.`,
     );
-    return await verifyLedgerCopy(exportedItems(objects, manifest), {
-      ...options,
-      ...(manifest.exportTime ? { checkpointsUpTo: new Date(manifest.exportTime) } : {}),
-    });
+    return await verifyLedgerCopy(exportedItems(objects, copy), { ...options, checkpointsUpTo: copy.asOf });
   } catch (error) {
     if (error instanceof ExportUnreadableError)
       throw new CommandFailed(`the export cannot be verified: ${error.message}`);

@@ -44,6 +44,54 @@ export interface ExportManifest {
   readonly files: readonly ExportDataFile[];
 }
 
+/**
+ * What DynamoDB itself says of an export (DescribeExport). Unlike the manifests in the bucket,
+ * which anyone who may write there can rewrite, this is what the checks below trust for the
+ * export's time, its table, its place and its item count.
+ */
+export interface DescribedExport {
+  readonly exportArn: string;
+  readonly tableArn: string;
+  readonly bucket: string;
+  /** The key of `manifest-summary.json`. */
+  readonly manifestKey: string;
+  readonly exportTime: Date;
+  readonly itemCount: number | undefined;
+}
+
+/** A DynamoDB export of the ledger's table, its files' manifests checked against DynamoDB's record of it. */
+export interface LedgerExport extends ExportManifest {
+  /** The time the copy is of, as DynamoDB recorded it (never the manifest's, which is not protected). */
+  readonly asOf: Date;
+}
+
+/**
+ * Opens the export DynamoDB described, refusing (with what to do) an export of another table,
+ * manifests that name another export, and files that hold more or fewer items than DynamoDB
+ * exported (records removed from or added to the copy after the export, manifests rewritten to
+ * match).
+ */
+export async function openLedgerExport(
+  objects: ExportObjects,
+  described: DescribedExport,
+  ledgerTable: string,
+): Promise<LedgerExport> {
+  if (!described.tableArn.endsWith(`:table/${ledgerTable}`))
+    throw new ExportUnreadableError(
+      `${described.exportArn} is an export of ${described.tableArn}, not of the ledger's table ${ledgerTable}`,
+    );
+  const manifest = await readExportManifest(objects, exportFolder(described.manifestKey));
+  if (manifest.exportArn !== described.exportArn)
+    throw new ExportUnreadableError(
+      `the manifest in s3://${described.bucket}/${described.manifestKey} names export ${manifest.exportArn}, not ${described.exportArn}: it was replaced`,
+    );
+  if (described.itemCount !== undefined && described.itemCount !== manifest.itemCount)
+    throw new ExportUnreadableError(
+      `DynamoDB exported ${described.itemCount} items, the export's files list ${manifest.itemCount}: items were removed or added after the export`,
+    );
+  return { ...manifest, asOf: described.exportTime };
+}
+
 /** Where an export's manifests are: `<prefix>/AWSDynamoDB/<export id>`, with or without a trailing `/manifest-summary.json`. */
 export function exportFolder(key: string): string {
   return key.replace(/\/+$/, '').replace(/\/manifest-summary\.json$/, '');

@@ -2,7 +2,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { LOCAL_ACCOUNT_ID } from '../../local/runtime';
 import type { ChangeDossier } from '../../shared/audit/evidence';
+import { auditExportsBucketName } from '../../shared/config/names';
 import { gantry } from '../support/cli';
 import { edgeClientConfig, eventually, startTestPlane, type TestPlane } from '../support/local';
 
@@ -162,5 +165,34 @@ describe('the audit ledger through local mode and the CLI', () => {
     expect(await gantry('audit', 'verify', '--from-export', exportArn, '--data-dir', t.dataDir)).toMatchObject({
       code: 0,
     });
+
+    // Named by its folder, the export is matched to DynamoDB's record of it; its summary copied elsewhere is not.
+    const exportFolder = `ledger/AWSDynamoDB/${exportArn.split('/').pop()}`;
+    const bucket = auditExportsBucketName(LOCAL_ACCOUNT_ID, t.plane.region);
+    expect(
+      await gantry('audit', 'verify', '--from-export', `s3://${bucket}/${exportFolder}/`, '--data-dir', t.dataDir),
+    ).toMatchObject({ code: 0 });
+    const s3 = new S3Client({ ...edgeClientConfig(t.plane), forcePathStyle: true });
+    const summary = await s3.send(
+      new GetObjectCommand({ Bucket: bucket, Key: `${exportFolder}/manifest-summary.json` }),
+    );
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: 'elsewhere/AWSDynamoDB/copy/manifest-summary.json',
+        Body: await summary.Body?.transformToByteArray(),
+      }),
+    );
+    s3.destroy();
+    const copied = await gantry(
+      'audit',
+      'verify',
+      '--from-export',
+      `s3://${bucket}/elsewhere/AWSDynamoDB/copy`,
+      '--data-dir',
+      t.dataDir,
+    );
+    expect(copied.code).toBe(1);
+    expect(copied.stderr).toMatch(/is not where DynamoDB wrote .*: its summary was copied or forged/);
   });
 });

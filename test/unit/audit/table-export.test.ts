@@ -1,19 +1,25 @@
+import { generateKeyPairSync, sign, verify } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { AuditEvent } from '../../../events';
 import { writeExportFiles } from '../../../local/dynamodb/export-files';
 import { GENESIS_HASH, hashEvent, type UnhashedEvent } from '../../../shared/audit/chain';
+import { type CheckpointSigner, checkpointMessage } from '../../../shared/audit/checkpoints';
 import { CHAIN_REGISTRY, onceKeyPartition, registrySeq, toItem } from '../../../shared/audit/ledger';
 import {
+  type DescribedExport,
   type ExportObjects,
   ExportUnreadableError,
   exportedItems,
   exportFolder,
+  openLedgerExport,
   readExportManifest,
 } from '../../../shared/audit/table-export';
 import { verifyLedgerCopy } from '../../../shared/audit/verify-export';
 
 const FOLDER = 'ledger/AWSDynamoDB/01764806400000-0a1b2c3d';
+const TABLE_ARN = 'arn:aws:dynamodb:us-east-1:000000000000:table/gantry-audit';
+const EXPORT_ARN = `${TABLE_ARN}/export/${FOLDER.split('/').pop()}`;
 const NOW = new Date('2026-12-04T00:00:00Z');
 
 function chain(name: string, length: number): AuditEvent[] {
@@ -62,8 +68,8 @@ async function exported(items: Record<string, unknown>[]) {
     {
       bucket: 'exports',
       folder: FOLDER,
-      exportArn: `arn:aws:dynamodb:us-east-1:000000000000:table/gantry-audit/export/${FOLDER.split('/').pop()}`,
-      tableArn: 'arn:aws:dynamodb:us-east-1:000000000000:table/gantry-audit',
+      exportArn: EXPORT_ARN,
+      tableArn: TABLE_ARN,
       tableId: 't',
       startTime: NOW,
       exportTime: NOW,
@@ -145,5 +151,86 @@ describe('verifying the ledger from a DynamoDB export (DYNAMODB_JSON, as export-
     bucket.set(summaryKey, Buffer.from(JSON.stringify({ ...summary, exportType: 'INCREMENTAL_EXPORT' })));
     await expect(verifyExport(objects)).rejects.toThrow(/verify a FULL_EXPORT/);
     await expect(verifyExport(objects, 'ledger/AWSDynamoDB/nothing')).rejects.toThrow(/wait until it is COMPLETED/);
+  });
+
+  describe('checked against what DynamoDB says of the export (DescribeExport), not only its own manifests', () => {
+    const described = (over: Partial<DescribedExport> = {}): DescribedExport => ({
+      exportArn: EXPORT_ARN,
+      tableArn: TABLE_ARN,
+      bucket: 'exports',
+      manifestKey: `${FOLDER}/manifest-summary.json`,
+      exportTime: NOW,
+      itemCount: 45,
+      ...over,
+    });
+
+    it('opens the export, dated by DynamoDB even when its summary was backdated to skip the checkpoints', async () => {
+      const { bucket, objects } = await exported(tableItems());
+      const summaryKey = `${FOLDER}/manifest-summary.json`;
+      const summary = JSON.parse(String(bucket.get(summaryKey)));
+      bucket.set(summaryKey, Buffer.from(JSON.stringify({ ...summary, exportTime: '2020-01-01T00:00:00.000Z' })));
+      const copy = await openLedgerExport(objects, described(), 'gantry-audit');
+      expect(copy.asOf).toEqual(NOW);
+      expect(copy.exportTime).toBe('2020-01-01T00:00:00.000Z');
+    });
+
+    it('refuses records removed from the copy after the export, even with every manifest rewritten to match', async () => {
+      // The files and manifests are written again without one record: only DynamoDB's count tells.
+      const { objects } = await exported(
+        tableItems().filter((item) => !(item.chain === 'acme/app' && item.seq === 30)),
+      );
+      await expect(openLedgerExport(objects, described(), 'gantry-audit')).rejects.toThrow(
+        "DynamoDB exported 45 items, the export's files list 44: items were removed or added after the export",
+      );
+    });
+
+    it('refuses an export of another table, and manifests that name another export', async () => {
+      const { objects } = await exported(tableItems());
+      await expect(
+        openLedgerExport(
+          objects,
+          described({ tableArn: TABLE_ARN.replace('gantry-audit', 'gantry-runs') }),
+          'gantry-audit',
+        ),
+      ).rejects.toThrow(/not of the ledger's table gantry-audit/);
+      await expect(
+        openLedgerExport(
+          objects,
+          described({ exportArn: `${TABLE_ARN}/export/01764806400000-ffffffff` }),
+          'gantry-audit',
+        ),
+      ).rejects.toThrow(/names export .*0a1b2c3d, not .*ffffffff: it was replaced/);
+    });
+  });
+
+  it('compares only checkpoints signed by the export time: a later one signed heads the copy cannot hold', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const signer: CheckpointSigner = {
+      keyId: 'k',
+      sign: async (m) => sign('sha256', m, privateKey),
+      verify: async (m, sig) => verify('sha256', m, publicKey, sig),
+    };
+    const longer = chain('acme/app', 35).at(-1) as AuditEvent;
+    const body = {
+      version: 1 as const,
+      time: new Date(NOW.getTime() + 3_600_000).toISOString(),
+      keyId: 'k',
+      algorithm: 'ECDSA_SHA_256',
+      chains: [{ chain: 'acme/app', seq: longer.seq, hash: longer.hash }],
+    };
+    const checkpoint = { ...body, signature: (await signer.sign(checkpointMessage(body))).toString('base64') };
+    const checkpoints = {
+      put: async () => '',
+      list: async function* () {
+        yield { key: 'later', checkpoint };
+      },
+    };
+    const { objects } = await exported(tableItems());
+    const manifest = await readExportManifest(objects, FOLDER);
+    const copy = () => exportedItems(objects, manifest);
+    const asOfExport = await verifyLedgerCopy(copy(), { now: NOW, signer, checkpoints, checkpointsUpTo: NOW });
+    expect(asOfExport).toMatchObject({ ok: true, checkpoints: { checked: 1, later: 1, failures: [] } });
+    const unfiltered = await verifyLedgerCopy(copy(), { now: NOW, signer, checkpoints });
+    expect(unfiltered.firstBreak).toMatchObject({ chain: 'acme/app', kind: 'checkpoint', seq: 35 });
   });
 });
