@@ -151,7 +151,8 @@ export function registerAuditCommands(program: Command): void {
           ...(options.repository ? { repository: options.repository } : {}),
           ...(ports ? { signer: ports.signer, checkpoints: ports.store } : {}),
           onProgress: (p: { totalEvents: number }) => {
-            if (p.totalEvents % 50_000 === 0) process.stderr.write(`  ${p.totalEvents} events verified…\n`);
+            if (p.totalEvents > 0 && p.totalEvents % 50_000 === 0)
+              process.stderr.write(`  ${p.totalEvents} events verified…\n`);
           },
         };
         const report =

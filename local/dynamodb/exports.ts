@@ -11,6 +11,7 @@ export const EXPORT_OPERATIONS: ReadonlySet<string> = new Set([
   'ExportTableToPointInTime',
   'DescribeExport',
   'ListExports',
+  'DescribeContinuousBackups',
 ]);
 
 export interface DynamoDbExportsOptions {
@@ -53,7 +54,8 @@ const NOW_SLACK_MS = 60_000;
  * DynamoDB's export to S3, for local mode: ExportTableToPointInTime scans the table as it is
  * (dynalite keeps no point-in-time history, so only "now" can be asked for) and writes a full
  * DYNAMODB_JSON export into the local bucket, in the background as DynamoDB does; DescribeExport
- * and ListExports report it. As in AWS, only a table with point-in-time recovery exports.
+ * and ListExports report it. As in AWS, only a table with point-in-time recovery exports
+ * (DescribeContinuousBackups says which, from the template).
  */
 export function dynamoDbExports(options: DynamoDbExportsOptions): AwsJsonService & { settled(): Promise<void> } {
   const exports = new Map<string, ExportRecord>(load(options.stateFile).map((e) => [e.ExportArn, e]));
@@ -159,6 +161,27 @@ export function dynamoDbExports(options: DynamoDbExportsOptions): AwsJsonService
       switch (operation) {
         case 'ExportTableToPointInTime':
           return start(input);
+        case 'DescribeContinuousBackups': {
+          const name = requiredString(input, 'TableName');
+          const table = options.tables.find((t) => t.name === name);
+          if (table === undefined) throw new AwsServiceError('TableNotFoundException', `Table not found: ${name}`);
+          const status = table.pointInTimeRecovery ? 'ENABLED' : 'DISABLED';
+          return {
+            ContinuousBackupsDescription: {
+              ContinuousBackupsStatus: 'ENABLED',
+              // Local mode keeps no history: the table can be exported only as it is now.
+              PointInTimeRecoveryDescription: {
+                PointInTimeRecoveryStatus: status,
+                ...(table.pointInTimeRecovery
+                  ? {
+                      EarliestRestorableDateTime: epochSeconds(Date.now()),
+                      LatestRestorableDateTime: epochSeconds(Date.now()),
+                    }
+                  : {}),
+              },
+            },
+          };
+        }
         case 'DescribeExport': {
           const record = exports.get(requiredString(input, 'ExportArn'));
           if (record === undefined) throw new AwsServiceError('ExportNotFoundException', 'Export not found');

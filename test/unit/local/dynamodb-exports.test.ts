@@ -83,6 +83,17 @@ describe('local DynamoDB exports (ExportTableToPointInTime, DescribeExport, List
     });
   });
 
+  it('says which tables have point-in-time recovery, as the template sets it', async () => {
+    const status = async (TableName: string) =>
+      (
+        (await service().handle('DescribeContinuousBackups', { TableName })) as {
+          ContinuousBackupsDescription: { PointInTimeRecoveryDescription: { PointInTimeRecoveryStatus: string } };
+        }
+      ).ContinuousBackupsDescription.PointInTimeRecoveryDescription.PointInTimeRecoveryStatus;
+    expect([await status('gantry-audit'), await status('gantry-runs')]).toEqual(['ENABLED', 'DISABLED']);
+    await expect(service().handle('DescribeContinuousBackups', { TableName: 'nope' })).rejects.toThrow(/not found/);
+  });
+
   it('answers the same export again for the same client token', async () => {
     const exports = service();
     const ask = () =>
