@@ -1,5 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type PipelineDefinition, type SourceEvent, sourceEventDigest } from '../../events';
+import { type RunningDynalite, startDynalite } from '../../local/dynamodb/dynalite';
 import { documentClient } from '../../shared/aws/clients';
 import type {
   AdmittedChanges,
@@ -12,6 +13,7 @@ import type {
   StatusPort,
 } from '../../shared/pipelines/ports';
 import { DynamoDbRunStore } from '../../shared/runs/store';
+import { createRunsTable } from './aws';
 import { DEFINITION } from './plans';
 import { MemoryAudit, MemoryBus, StaticSecrets } from './receiver-fakes';
 
@@ -140,4 +142,31 @@ export function pipelineFakes(client: DynamoDBClient, tableName: string): Pipeli
     clock: () => f.now,
   };
   return Object.assign(f, { deps });
+}
+
+/**
+ * One dynalite for a test file (started before its tests, stopped after them) and a fresh runs
+ * table with the pipeline fakes over it on each `fresh()`, so no test sees another's runs.
+ */
+export function runsTableFixture(prefix = 'runs') {
+  let dynamo: RunningDynalite | undefined;
+  const clients: DynamoDBClient[] = [];
+  let count = 0;
+  beforeAll(async () => {
+    dynamo = await startDynalite();
+  });
+  afterAll(async () => {
+    for (const client of clients) client.destroy();
+    await dynamo?.close();
+  });
+  return {
+    async fresh(): Promise<{ client: DynamoDBClient; fakes: PipelineFakes }> {
+      if (dynamo === undefined)
+        throw new Error('runsTableFixture: fresh() is for tests and beforeEach, after beforeAll');
+      const name = `${prefix}-${++count}`;
+      const client = await createRunsTable(dynamo.endpoint, name);
+      clients.push(client);
+      return { client, fakes: pipelineFakes(client, name) };
+    },
+  };
 }

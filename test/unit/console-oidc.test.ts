@@ -1,11 +1,9 @@
 import { createHmac, generateKeyPairSync } from 'node:crypto';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { InvokeCommand } from '@aws-sdk/client-lambda';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { Jwt } from 'hono/utils/jwt';
 import type { HonoJsonWebKey } from 'hono/utils/jwt/jws';
 import type { RunPlan } from '../../events';
-import { type RunningDynalite, startDynalite } from '../../local/dynamodb/dynalite';
 import { actionsFor } from '../../shared/console/actions';
 import { consoleApp } from '../../shared/console/app';
 import { relayToOperatorApi } from '../../shared/console/aws';
@@ -19,9 +17,8 @@ import { requestApproval } from '../../shared/pipelines/approval';
 import { resolvePlan } from '../../shared/pipelines/plan';
 import { actsAs } from '../../shared/pipelines/principals';
 import type { RunRecord } from '../../shared/runs/model';
-import { createRunsTable } from '../support/aws';
 import { FakeDeployControl } from '../support/deploy-fakes';
-import { type PipelineFakes, pipelineFakes } from '../support/pipeline-fakes';
+import { type PipelineFakes, runsTableFixture } from '../support/pipeline-fakes';
 import { DEFINITION, PEOPLE, planRequest, sourceEvent } from '../support/plans';
 
 const ISSUER = 'https://idp.example.com/oauth2/default';
@@ -230,18 +227,9 @@ function operatorFunction(deps: Parameters<typeof answerOperatorRequest>[0], fet
 
 /** The console app in AWS mode over a waiting prod run, acting through the operator API's function. */
 describe('the console in AWS', () => {
-  let dynamo: RunningDynalite;
-  let client: DynamoDBClient;
-  let table = 0;
   let clock = Date.now();
 
-  beforeAll(async () => {
-    dynamo = await startDynalite();
-  });
-  afterAll(async () => {
-    client?.destroy();
-    await dynamo.close();
-  });
+  const runs = runsTableFixture('console-oidc-runs');
 
   /** Alice wrote and pushed the change; Bob did not. Both approve prod, each known by an IdP subject. */
   const definition = {
@@ -262,9 +250,7 @@ describe('the console in AWS', () => {
     request: typeof fetch;
     operator: ReturnType<typeof operatorFunction>;
   }> {
-    const name = `console-oidc-runs-${++table}`;
-    client = await createRunsTable(dynamo.endpoint, name);
-    const f = pipelineFakes(client, name);
+    const { fakes: f } = await runs.fresh();
     f.pipelines.deployed = definition;
     const plan = resolvePlan(
       planRequest(sourceEvent({ branch: 'release/1.0', ref: 'refs/heads/release/1.0' }), 'push', definition),

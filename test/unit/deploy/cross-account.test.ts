@@ -1,6 +1,4 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { RunPlan } from '../../../events';
-import { type RunningDynalite, startDynalite } from '../../../local/dynamodb/dynalite';
 import { type DeploySite, UnknownTargetAccountError } from '../../../shared/aws/target-sessions';
 import { onStateChangeEvent } from '../../../shared/deploy/events';
 import { type ReleaseDeps, startDeployment } from '../../../shared/deploy/release';
@@ -10,9 +8,8 @@ import { recordFailure } from '../../../shared/pipelines/finish';
 import { resolvePlan } from '../../../shared/pipelines/plan';
 import { enterLane } from '../../../shared/pipelines/start';
 import { recordProvenance } from '../../../shared/provenance/record';
-import { createRunsTable } from '../../support/aws';
 import { FakeDeployControl } from '../../support/deploy-fakes';
-import { type PipelineFakes, pipelineFakes } from '../../support/pipeline-fakes';
+import { type PipelineFakes, runsTableFixture } from '../../support/pipeline-fakes';
 import { planRequest, sourceEvent } from '../../support/plans';
 import { FakeBuildSource, HmacSigner, MemoryVersionedObjects } from '../../support/provenance-fakes';
 
@@ -25,8 +22,6 @@ const EVENT = {
 } as const;
 
 describe('deploying into another account', () => {
-  let dynamo: RunningDynalite;
-  let client: DynamoDBClient;
   let f: PipelineFakes;
   /** CodeDeploy, Lambda and CloudWatch in the control plane's account, and in the target account. */
   let home: FakeDeployControl;
@@ -35,19 +30,10 @@ describe('deploying into another account', () => {
   let deps: ReleaseDeps;
   let objects: MemoryVersionedObjects;
   let signer: HmacSigner;
-  let table = 0;
 
-  beforeAll(async () => {
-    dynamo = await startDynalite();
-  });
-  afterAll(async () => {
-    client?.destroy();
-    await dynamo.close();
-  });
+  const runs = runsTableFixture('runs');
   beforeEach(async () => {
-    const name = `runs-${++table}`;
-    client = await createRunsTable(dynamo.endpoint, name);
-    f = pipelineFakes(client, name);
+    ({ fakes: f } = await runs.fresh());
     objects = new MemoryVersionedObjects();
     signer = new HmacSigner();
     home = new FakeDeployControl(objects);

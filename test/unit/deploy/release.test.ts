@@ -1,7 +1,5 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { RunPlan } from '../../../events';
-import { type RunningDynalite, startDynalite } from '../../../local/dynamodb/dynalite';
 import { deploymentDescription, runIdOf } from '../../../shared/deploy/appspec';
 import { DeploymentNotYetRecorded, onDeploymentEvent } from '../../../shared/deploy/events';
 import { type ReleaseDeps, startDeployment } from '../../../shared/deploy/release';
@@ -14,10 +12,9 @@ import { resolvePlan } from '../../../shared/pipelines/plan';
 import type { DeployedPipelines, ExecutionPipelines } from '../../../shared/pipelines/ports';
 import { enterLane, resolveRun } from '../../../shared/pipelines/start';
 import { recordProvenance } from '../../../shared/provenance/record';
-import { createRunsTable } from '../../support/aws';
 import { provenAs } from '../../support/callers';
 import { FakeDeployControl } from '../../support/deploy-fakes';
-import { MemoryAdmissions, type PipelineFakes, pipelineFakes } from '../../support/pipeline-fakes';
+import { MemoryAdmissions, type PipelineFakes, runsTableFixture } from '../../support/pipeline-fakes';
 import { DEFINITION, lambdaTarget, PEOPLE, planRequest, sourceEvent } from '../../support/plans';
 import { FakeBuildSource, HmacSigner, MemoryVersionedObjects } from '../../support/provenance-fakes';
 
@@ -28,28 +25,17 @@ const OLGA = 'arn:aws:iam::123456789012:user/olga';
 const ARN_BOB = 'arn:aws:iam::123456789012:user/bob';
 
 describe('deploying a run through CodeDeploy', () => {
-  let dynamo: RunningDynalite;
-  let client: DynamoDBClient;
   let f: PipelineFakes;
   let cd: FakeDeployControl;
   let deps: ReleaseDeps & OperatorDeps & { pipelines: DeployedPipelines & ExecutionPipelines };
   let objects: MemoryVersionedObjects;
   let builds: FakeBuildSource;
   let signer: HmacSigner;
-  let table = 0;
   let build = 0;
 
-  beforeAll(async () => {
-    dynamo = await startDynalite();
-  });
-  afterAll(async () => {
-    client?.destroy();
-    await dynamo.close();
-  });
+  const runs = runsTableFixture('runs');
   beforeEach(async () => {
-    const name = `runs-${++table}`;
-    client = await createRunsTable(dynamo.endpoint, name);
-    f = pipelineFakes(client, name);
+    ({ fakes: f } = await runs.fresh());
     objects = new MemoryVersionedObjects();
     builds = new FakeBuildSource();
     signer = new HmacSigner();

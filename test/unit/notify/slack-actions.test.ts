@@ -1,12 +1,9 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { type RunningDynalite, startDynalite } from '../../../local/dynamodb/dynalite';
 import { SLACK_IDS } from '../../../shared/notify/messages';
 import { slackSignature, verifySlackSignature } from '../../../shared/notify/slack-signature';
 import { answerSlackAction, type SlackActionDeps } from '../../../shared/operators/slack-actions';
 import { requestApproval } from '../../../shared/pipelines/approval';
 import { resolvePlan } from '../../../shared/pipelines/plan';
-import { createRunsTable } from '../../support/aws';
-import { type PipelineFakes, pipelineFakes } from '../../support/pipeline-fakes';
+import { type PipelineFakes, runsTableFixture } from '../../support/pipeline-fakes';
 import { DEFINITION, PEOPLE, planRequest, sourceEvent } from '../../support/plans';
 
 const SECRET = 'slack-signing-secret-for-tests';
@@ -81,25 +78,14 @@ describe('verifySlackSignature', () => {
 });
 
 describe('answerSlackAction', () => {
-  let dynamo: RunningDynalite;
-  let client: DynamoDBClient;
   let f: PipelineFakes;
   let deps: SlackActionDeps;
   let answers: { url: string; body: unknown }[];
-  let table = 0;
 
-  beforeAll(async () => {
-    dynamo = await startDynalite();
-  });
-  afterAll(async () => {
-    client?.destroy();
-    await dynamo.close();
-  });
+  const runs = runsTableFixture('slack-runs');
 
   async function waitingRun() {
-    const name = `slack-runs-${++table}`;
-    client = await createRunsTable(dynamo.endpoint, name);
-    f = pipelineFakes(client, name);
+    ({ fakes: f } = await runs.fresh());
     f.pipelines.deployed = definition;
     answers = [];
     deps = {

@@ -1,6 +1,4 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { EligibleApprover, PipelineDefinition, RunPlan, SourceEvent } from '../../../events';
-import { type RunningDynalite, startDynalite } from '../../../local/dynamodb/dynalite';
 import type { MergedPullRequest } from '../../../shared/history/pulls';
 import { HistoryError, type RangeCommit } from '../../../shared/history/types';
 import { DecisionError, decide, requestApproval } from '../../../shared/pipelines/approval';
@@ -9,8 +7,7 @@ import { completeParticipants } from '../../../shared/pipelines/participants';
 import { resolvePlan } from '../../../shared/pipelines/plan';
 import type { ChangeHistory, ChangeRangeRequest, PullRequestsRequest } from '../../../shared/pipelines/ports';
 import { personOf } from '../../../shared/pipelines/principals';
-import { createRunsTable } from '../../support/aws';
-import { type PipelineFakes, pipelineFakes } from '../../support/pipeline-fakes';
+import { type PipelineFakes, runsTableFixture } from '../../support/pipeline-fakes';
 import { DEFINITION, PEOPLE, planRequest, sourceEvent } from '../../support/plans';
 
 const ARN = (who: string) => `arn:aws:iam::123456789012:user/${who}`;
@@ -27,24 +24,13 @@ async function refused(promise: Promise<unknown>): Promise<DecisionError> {
 }
 
 describe('approvals', () => {
-  let dynamo: RunningDynalite;
-  let client: DynamoDBClient;
   let f: PipelineFakes;
-  let table = 0;
 
-  beforeAll(async () => {
-    dynamo = await startDynalite();
-  });
-  afterAll(async () => {
-    client?.destroy();
-    await dynamo.close();
-  });
+  const runs = runsTableFixture('runs');
 
   /** A prod run, written by alice (who also pushed it), waiting for approval. */
   async function waitingRun(minApprovals = 1) {
-    const name = `runs-${++table}`;
-    client = await createRunsTable(dynamo.endpoint, name);
-    f = pipelineFakes(client, name);
+    ({ fakes: f } = await runs.fresh());
     const definition = {
       ...DEFINITION,
       environments: DEFINITION.environments.map((e) =>
@@ -75,9 +61,7 @@ describe('approvals', () => {
   });
 
   it('announces the approvers as the pipeline is deployed now, not the snapshot the run started with', async () => {
-    const name = `runs-${++table}`;
-    client = await createRunsTable(dynamo.endpoint, name);
-    f = pipelineFakes(client, name);
+    ({ fakes: f } = await runs.fresh());
     const plan = resolvePlan(planRequest(sourceEvent({ branch: 'release/1.0', ref: 'refs/heads/release/1.0' })));
     await f.runs.create(plan, 'RUNNING', f.now);
     f.pipelines.deployed = {
@@ -280,9 +264,7 @@ describe('approvals', () => {
     });
     /** A prod run of the given change, waiting for approval under a policy of one approval. */
     async function waiting(change: Partial<SourceEvent>, rollback?: RunPlan['rollback']) {
-      const name = `runs-${++table}`;
-      client = await createRunsTable(dynamo.endpoint, name);
-      f = pipelineFakes(client, name);
+      ({ fakes: f } = await runs.fresh());
       const source = sourceEvent({ branch: 'release/2.0', ref: 'refs/heads/release/2.0', ...change });
       // As ResolvePlan plans it, with no provider API to complete the list.
       const planned = await completeParticipants(f.deps, resolvePlan(planRequest(source)), source);
@@ -390,9 +372,7 @@ describe('approvals', () => {
       });
 
       async function waitingListed(change: Partial<SourceEvent>, history: ChangeHistory) {
-        const name = `runs-${++table}`;
-        client = await createRunsTable(dynamo.endpoint, name);
-        f = pipelineFakes(client, name);
+        ({ fakes: f } = await runs.fresh());
         const source = sourceEvent({ branch: 'release/2.0', ref: 'refs/heads/release/2.0', ...change });
         const plan = await completeParticipants({ ...f.deps, history }, resolvePlan(planRequest(source)), source);
         await f.runs.create(plan, 'RUNNING', f.now);
@@ -584,9 +564,7 @@ describe('approvals', () => {
       });
 
       it('fails closed when the lane holds more runs than are searched and none of them released (a flooded lane)', async () => {
-        const name = `runs-${++table}`;
-        client = await createRunsTable(dynamo.endpoint, name);
-        f = pipelineFakes(client, name);
+        ({ fakes: f } = await runs.fresh());
         const onRelease = (over: Partial<SourceEvent>) =>
           sourceEvent({ branch: 'release/2.0', ref: 'refs/heads/release/2.0', ...over });
         for (let i = 0; i < 200; i++)
@@ -601,9 +579,7 @@ describe('approvals', () => {
       it('joins the pushes since the last release when they chain back to it, without asking the provider', async () => {
         const released = 'c'.repeat(40);
         const bobs = 'a'.repeat(40);
-        const name = `runs-${++table}`;
-        client = await createRunsTable(dynamo.endpoint, name);
-        f = pipelineFakes(client, name);
+        ({ fakes: f } = await runs.fresh());
         const onRelease = (over: Partial<SourceEvent>) =>
           sourceEvent({ branch: 'release/2.0', ref: 'refs/heads/release/2.0', ...over });
         const release = resolvePlan(planRequest(onRelease({ after: released, headSha: released })));
@@ -654,9 +630,7 @@ describe('approvals', () => {
 
       it('lists everything since the environment’s last release, so splitting a change over two pushes hides no one', async () => {
         const released = 'c'.repeat(40);
-        const name = `runs-${++table}`;
-        client = await createRunsTable(dynamo.endpoint, name);
-        f = pipelineFakes(client, name);
+        ({ fakes: f } = await runs.fresh());
         // prod last released commit c…; Bob pushed a… since (its run was not approved); Dave now pushes b… on top.
         const earlier = resolvePlan(
           planRequest(
@@ -771,9 +745,7 @@ describe('approvals', () => {
 
   describe('the identities people really have in AWS', () => {
     async function bobsRun() {
-      const name = `runs-${++table}`;
-      client = await createRunsTable(dynamo.endpoint, name);
-      f = pipelineFakes(client, name);
+      ({ fakes: f } = await runs.fresh());
       const plan = resolvePlan(
         planRequest(
           sourceEvent({
