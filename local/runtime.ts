@@ -141,7 +141,7 @@ export async function startLocalControlPlane(options: LocalOptions): Promise<Loc
     const sqs = await services.add(sqsService(ctx));
     const functions = await services.add(functionsService(ctx, { notifications, providers, iam, handlers }));
     // Before the deployer's Lambda API: GetCallerIdentity, ListFunctions and the control plane's own functions.
-    await services.add(stsService());
+    await services.add(stsService(iam, identity));
     const deployment = deploymentEvents();
     const deployer = await services.add(deployerService(ctx, { s3, functions, publish: deployment.publish }));
     const stepFunctions = await services.add(stepFunctionsService(ctx, { functions, codeBuild }));

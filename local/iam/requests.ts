@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { isStsRequest } from '../edge/sts';
 import { addressOf } from '../s3/request';
 
 /** What the edge knows of a request once it is authenticated. */
@@ -58,6 +59,8 @@ export function accessOf(call: EdgeCall, arns: ArnLookups): CallAccess[] {
     return jsonAccess(service, operation, parseBody(call.body), arns);
   }
   if (call.url.pathname.startsWith('/2015-03-31/functions/')) return lambdaAccess(call, arns);
+  // STS answers only for the caller itself; AssumeRole is decided against the role's trust policy where it is served.
+  if (isStsRequest(call, call.url)) return [];
   return s3Access(call);
 }
 

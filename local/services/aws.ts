@@ -7,12 +7,12 @@ import { PIPELINE_ENV } from '../../shared/pipelines/env';
 import { BuildSyncError, LocalCodeBuild } from '../codebuild';
 import { DYNALITE_SECRET_HEADER, type RunningDynalite, startDynaliteThread } from '../dynamodb/dynalite';
 import { AwsServiceError } from '../edge/aws-json';
-import type { IdentityRegistry } from '../edge/identity';
+import type { IdentityRegistry, Principal } from '../edge/identity';
 import { stsService as stsRestService } from '../edge/sts';
 import { LocalBus, type TargetInvoker } from '../eventbridge/bus';
 import { eventBridgeService as eventBusApi } from '../eventbridge/service';
 import { type FakeProviders, fakeApiUrl } from '../fakeprovider';
-import { arnLookups, LocalIam, templateIam } from '../iam';
+import { type AssumeRoleRequest, arnLookups, LocalIam, templateIam } from '../iam';
 import { KmsService } from '../kms/service';
 import type { HandlerModule } from '../lambda/bundles';
 import { LocalFunctions, type LogSink } from '../lambda/functions';
@@ -219,9 +219,17 @@ export function functionsService(
   };
 }
 
-/** STS's GetCallerIdentity: how the operator API's function learns who signed a caller proof. */
-export function stsService(): LocalService<void> {
-  return { name: 'sts', start: () => undefined, edgeAttachments: () => [{ rest: stsRestService() }] };
+/**
+ * STS: GetCallerIdentity (how the operator API's function learns who signed a caller proof) and
+ * AssumeRole (how a step reaches a target account), decided by local IAM against the role's trust policy.
+ */
+export function stsService(iam: LocalIam, identity: IdentityRegistry): LocalService<void> {
+  const assumeRole = (caller: Principal, call: AssumeRoleRequest) => iam.assumeRole(caller, call);
+  return {
+    name: 'sts',
+    start: () => undefined,
+    edgeAttachments: () => [{ rest: stsRestService({ identity, assumeRole }) }],
+  };
 }
 
 /** The state machines on aws-local-stepfunctions, their Lambda tasks bound to the local functions. */
@@ -467,5 +475,6 @@ function localIam(
     ),
     dataDir,
     onDenied: (line) => log?.('iam', line, 'stderr'),
+    onAssumed: (line) => log?.('iam', line, 'stdout'),
   });
 }
