@@ -25,7 +25,7 @@ import { SqsService } from '../sqs';
 import { createStepFunctions, type StepFunctionsEmulator, TaskFailure } from '../stepfunctions';
 import type { FunctionSpec, LocalInventory } from '../template/inventory';
 import type { TemplateResolver } from '../template/resolver';
-import { LOCAL_ACCOUNT_ID, runtimeEnvironment, type ServiceContext } from './context';
+import { runtimeEnvironment, type ServiceContext } from './context';
 import type { LocalService } from './registry';
 
 /** Local IAM: every role's credentials, and every call signed with them authorized at the edge. */
@@ -82,7 +82,7 @@ export function secretsManagerService(
         secrets: withDemoApiTokens(ctx.inventory.secrets),
         file: join(ctx.dataDir, 'secrets.json'),
         region: ctx.region,
-        accountId: LOCAL_ACCOUNT_ID,
+        accountId: ctx.accountId,
         env: { ...notifications.secretOverrides(), ...(ctx.options.env ?? process.env) },
       }),
     edgeAttachments: (secrets) => [{ json: secrets }],
@@ -97,7 +97,7 @@ export function kmsService(ctx: ServiceContext): LocalService<KmsService> {
         keys: ctx.inventory.keys,
         dir: join(ctx.dataDir, 'kms'),
         region: ctx.region,
-        accountId: LOCAL_ACCOUNT_ID,
+        accountId: ctx.accountId,
       }),
     edgeAttachments: (kms) => [{ json: kms }],
   };
@@ -141,7 +141,7 @@ export function codeBuildService(
         projects: ctx.inventory.projects,
         dataDir: join(ctx.dataDir, 'codebuild'),
         region: ctx.region,
-        accountId: LOCAL_ACCOUNT_ID,
+        accountId: ctx.accountId,
         s3: deps.s3,
         secrets: async (secretId) => {
           const out = (await deps.secrets.handle('GetSecretValue', { SecretId: secretId })) as {
@@ -174,7 +174,7 @@ export function sqsService(ctx: ServiceContext): LocalService<SqsService> {
         queues: ctx.inventory.queues,
         dataDir: join(ctx.dataDir, 'sqs'),
         region: ctx.region,
-        accountId: LOCAL_ACCOUNT_ID,
+        accountId: ctx.accountId,
         endpoint: ctx.edge.endpoint,
       }),
     edgeAttachments: (sqs) => [{ json: sqs }],
@@ -211,7 +211,7 @@ export function functionsService(
         rest: lambdaReadApi({
           functions: inventory.functions,
           services: inventory.services,
-          accountId: LOCAL_ACCOUNT_ID,
+          accountId: ctx.accountId,
         }),
       },
     ],
@@ -246,7 +246,7 @@ export function stepFunctionsService(
         lambda: deps.functions,
         dataDir: join(ctx.dataDir, 'stepfunctions'),
         region: ctx.region,
-        accountId: LOCAL_ACCOUNT_ID,
+        accountId: ctx.accountId,
         timeScale: ctx.timeScale,
         integrations: {
           'arn:aws:states:::states:startExecution': async (parameters) => startNamedExecution(sfn, parameters),
@@ -274,7 +274,7 @@ export function eventBridgeService(
         rules: ctx.inventory.rules,
         dataDir: join(ctx.dataDir, 'eventbridge'),
         region: ctx.region,
-        accountId: LOCAL_ACCOUNT_ID,
+        accountId: ctx.accountId,
         invokeTarget: targetInvoker(deps),
         ...(ctx.options.onBusRecord ? { onRecord: ctx.options.onBusRecord } : {}),
       });
