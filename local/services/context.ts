@@ -80,6 +80,8 @@ export function runtimeEnvironment(
     'KMS',
     'LAMBDA',
     'CLOUDWATCH',
+    // A step's TargetSessions asks STS AssumeRole for a target account's deploy role.
+    'STS',
   ];
   return {
     AWS_REGION: region,
