@@ -24,7 +24,7 @@ import {
   stepFunctionsService,
   stsService,
 } from './services/aws';
-import { LOCAL_ACCOUNT_ID, type LocalOptions, type ServiceContext } from './services/context';
+import { type LocalOptions, localAccountId, type ServiceContext } from './services/context';
 import {
   deployerService,
   deploymentEvents,
@@ -113,6 +113,7 @@ export async function startLocalControlPlane(options: LocalOptions): Promise<Loc
   const started = performance.now();
   const dataDir = resolve(options.dataDir ?? '.gantry');
   const region = options.region ?? 'us-east-1';
+  const accountId = localAccountId(options.config);
   const timeScale = options.timeScale ?? 60;
   if (!(timeScale > 0)) throw new RangeError(`timeScale must be a positive number, got ${timeScale}`);
   ensurePrivateDir(dataDir);
@@ -126,11 +127,11 @@ export async function startLocalControlPlane(options: LocalOptions): Promise<Loc
     const { edge } = services;
     const resolver = new TemplateResolver(templates, {
       region,
-      accountId: LOCAL_ACCOUNT_ID,
+      accountId,
       edgeEndpoint: edge.endpoint,
     });
     const inventory = inventoryOf(resolver);
-    const ctx: ServiceContext = { options, dataDir, region, timeScale, edge, inventory, internal };
+    const ctx: ServiceContext = { options, dataDir, region, accountId, timeScale, edge, inventory, internal };
     const iam = await services.add(iamService(ctx, resolver, identity));
     const notifications = await services.add(notificationsService(ctx));
     const dynamo = await services.add(dynamoDbService(ctx));
@@ -143,7 +144,7 @@ export async function startLocalControlPlane(options: LocalOptions): Promise<Loc
     const sqs = await services.add(sqsService(ctx));
     const functions = await services.add(functionsService(ctx, { notifications, providers, iam, handlers }));
     // Before the deployer's Lambda API: GetCallerIdentity, ListFunctions and the control plane's own functions.
-    await services.add(stsService());
+    await services.add(stsService(iam, identity));
     const deployment = deploymentEvents();
     const deployer = await services.add(deployerService(ctx, { s3, functions, publish: deployment.publish }));
     const stepFunctions = await services.add(stepFunctionsService(ctx, { functions, codeBuild }));

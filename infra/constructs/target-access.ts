@@ -186,7 +186,12 @@ function trustPolicy(controlPlane: ControlPlaneRef): PolicyDocument {
         Effect: 'Allow',
         Principal: principals,
         Action: 'sts:AssumeRole',
-        Condition: { ...who, StringLike: { 'sts:RoleSessionName': 'gantry-*' } },
+        // The TagSession statement alone is only evaluated when tags are passed: require the tag here too.
+        Condition: {
+          ...who,
+          StringLike: { 'sts:RoleSessionName': 'gantry-*' },
+          Null: { [`aws:RequestTag/${RUN_ID_SESSION_TAG}`]: 'false' },
+        },
       },
       {
         Sid: 'RunIdSessionTag',

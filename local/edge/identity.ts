@@ -5,7 +5,8 @@ import { SignatureV4 } from '@smithy/signature-v4';
 
 /** Who a request to a local server comes from, once its signature or token is checked. */
 export type Principal =
-  | { readonly kind: 'role'; readonly roleName: string; readonly roleArn: string }
+  /** A role of the templates: its own credentials, or (with `sessionName`) a session STS AssumeRole issued. */
+  | { readonly kind: 'role'; readonly roleName: string; readonly roleArn: string; readonly sessionName?: string }
   /** The session's operator: its own credentials (runtime.json, the aws CLI profile) or the bearer token. */
   | { readonly kind: 'operator' }
   /** The shared function and build credentials, unrestricted until each gets its role's own. */
@@ -61,8 +62,24 @@ const MAX_SKEW_MS = 15 * 60_000;
  * request to the edge is authenticated here before anything serves it: an unknown key, a
  * signature that does not verify, or neither a signature nor the token, is refused.
  */
+/** What temporary credentials carry besides their key pair: the token sent with each call, and when they lapse. */
+export interface SessionBinding {
+  readonly sessionToken: string;
+  /** Epoch milliseconds. */
+  readonly expiresAt: number;
+}
+
+/** Temporary credentials as STS issues them. */
+export interface SessionCredentials extends SessionBinding {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
+
 export class IdentityRegistry {
-  private readonly keys = new Map<string, { secretAccessKey: string; principal: Principal }>();
+  private readonly keys = new Map<
+    string,
+    { secretAccessKey: string; principal: Principal; session: SessionBinding | undefined }
+  >();
   private readonly issued = new Map<string, { accessKeyId: string; secretAccessKey: string }>();
   private readonly token: Buffer;
 
@@ -74,9 +91,21 @@ export class IdentityRegistry {
     this.token = Buffer.from(token);
   }
 
-  /** Adds (or replaces) a credential pair. */
-  register(accessKeyId: string, secretAccessKey: string, principal: Principal): void {
-    this.keys.set(accessKeyId, { secretAccessKey, principal });
+  /** Adds (or replaces) a credential pair; with `session`, only calls carrying its token before it lapses. */
+  register(accessKeyId: string, secretAccessKey: string, principal: Principal, session?: SessionBinding): void {
+    this.keys.set(accessKeyId, { secretAccessKey, principal, session });
+  }
+
+  /** Issues temporary credentials standing for `principal` for `seconds` (what STS AssumeRole answers with). */
+  issueSession(principal: Principal, seconds: number): SessionCredentials {
+    const issued = {
+      accessKeyId: `ASIA${randomBytes(8).toString('hex').toUpperCase()}`,
+      secretAccessKey: randomBytes(30).toString('base64url'),
+      sessionToken: randomBytes(48).toString('base64url'),
+      expiresAt: this.now() + seconds * 1000,
+    };
+    this.register(issued.accessKeyId, issued.secretAccessKey, principal, issued);
+    return issued;
   }
 
   /**
@@ -139,6 +168,8 @@ export class IdentityRegistry {
     }
     const skew = this.checkDate(parts);
     if (skew !== undefined) return { ok: false, failure: 'expired', message: skew };
+    const lapsed = key.session === undefined ? undefined : this.checkSession(key.session, request, url);
+    if (lapsed !== undefined) return lapsed;
     const expected = await expectedSignature(request, url, parts, key.secretAccessKey);
     if (!sameHex(expected, parts.signature)) {
       return {
@@ -149,6 +180,31 @@ export class IdentityRegistry {
       };
     }
     return { ok: true, principal: key.principal, accessKeyId: parts.accessKeyId };
+  }
+
+  /** Temporary credentials count only with the session token they were issued with, and only until they expire. */
+  private checkSession(
+    session: SessionBinding,
+    request: SignedRequest,
+    url: URL,
+  ): Extract<Authentication, { ok: false }> | undefined {
+    const sent = request.headers['x-amz-security-token'] ?? url.searchParams.get('X-Amz-Security-Token') ?? undefined;
+    const token = Buffer.from(String(sent ?? ''));
+    const expected = Buffer.from(session.sessionToken);
+    if (token.length !== expected.length || !timingSafeEqual(token, expected))
+      return {
+        ok: false,
+        failure: 'unknown-key',
+        message:
+          'The security token included in the request is invalid: temporary credentials need the session token STS issued with them',
+      };
+    if (this.now() >= session.expiresAt)
+      return {
+        ok: false,
+        failure: 'expired',
+        message: 'The security token included in the request is expired: assume the role again',
+      };
+    return undefined;
   }
 
   private checkDate(parts: SigV4Parts): string | undefined {

@@ -91,7 +91,7 @@ export function statementMatches(statement: Statement, request: AccessRequest): 
 }
 
 /** Does a resource policy statement apply to this principal (Principal or NotPrincipal)? */
-function principalMatches(statement: Statement, principal: { arn: string; account: string }): boolean {
+export function principalMatches(statement: Statement, principal: { arn: string; account: string }): boolean {
   if (statement.NotPrincipal !== undefined)
     return !awsPrincipals(statement.NotPrincipal).some((p) => p === principal.arn);
   if (statement.Principal === undefined) return false;
@@ -105,7 +105,7 @@ function principalMatches(statement: Statement, principal: { arn: string; accoun
  * A resource policy Allow grants by itself only when it names the principal (or everyone); one
  * that names the account delegates to the account's identity policies instead.
  */
-function namesPrincipal(statement: Statement, arn: string): boolean {
+export function namesPrincipal(statement: Statement, arn: string): boolean {
   return awsPrincipals(statement.Principal).some((p) => p === '*' || p === arn);
 }
 

@@ -6,11 +6,18 @@ import type { Principal } from '../edge/identity';
 import { type AccessRequest, evaluate, type SourcedStatement } from './evaluate';
 import type { TemplateIam } from './policies';
 import { type ArnLookups, accessOf, type EdgeCall } from './requests';
+import { type AssumeRoleRequest, assumeRoleRefusal } from './trust';
 
 export { arnLookups } from './lookups';
 export type { TemplateIam } from './policies';
 export { templateIam } from './policies';
 export type { ArnLookups, EdgeCall } from './requests';
+export type { AssumeRoleRequest } from './trust';
+
+/** What STS AssumeRole decided: the session's principal, or why the caller was refused. */
+export type AssumeRoleDecision =
+  | { readonly ok: true; readonly principal: Extract<Principal, { kind: 'role' }> }
+  | { readonly ok: false; readonly reason: string };
 
 export interface RoleCredentials {
   readonly accessKeyId: string;
@@ -56,6 +63,8 @@ export interface LocalIamOptions {
   readonly dataDir: string;
   /** One line per denied call, for the `npm start` terminal. */
   readonly onDenied?: (line: string, call: DeniedCall) => void;
+  /** One line per role session STS issued (who assumed which role, the session's name and tags). */
+  readonly onAssumed?: (line: string) => void;
 }
 
 /**
@@ -121,21 +130,50 @@ export class LocalIam {
     if (principal.kind !== 'role') return false;
     const denial = this.decide(principal, call);
     if (denial === undefined) return false;
-    writeDenial(res, call, denial, this.options.arns.accountId);
+    writeDenial(res, call, denial, accountOf(principal.roleArn, this.options.arns.accountId), principal.sessionName);
     return true;
+  }
+
+  /**
+   * STS AssumeRole for a caller the edge authenticated: allowed when the role's trust policy (and,
+   * across accounts, the caller's identity policies) allow it, as {@link assumeRoleRefusal} decides.
+   * Only the templates' roles and their sessions may assume a role: the operator and the shared
+   * internal credentials are no principal a trust policy names.
+   */
+  assumeRole(caller: Principal, request: AssumeRoleRequest): AssumeRoleDecision {
+    const role = [...this.options.iam.roles.values()].find((r) => r.roleArn === request.roleArn);
+    const who =
+      caller.kind === 'role'
+        ? {
+            arn: caller.roleArn,
+            account: accountOf(caller.roleArn, this.options.arns.accountId),
+            identity: this.options.iam.roles.get(caller.roleName)?.statements ?? [],
+          }
+        : { arn: callerArn(caller, this.options.arns.accountId), account: this.options.arns.accountId, identity: [] };
+    const reason = assumeRoleRefusal(role, who, request);
+    if (role === undefined || reason !== undefined)
+      return { ok: false, reason: reason ?? `no role ${request.roleArn} exists in local mode` };
+    this.options.onAssumed?.(
+      `STS AssumeRole: ${who.arn} assumed ${role.roleArn} as session ${request.sessionName}${request.tags.map((t) => ` ${t.key}=${t.value}`).join('')}`,
+    );
+    return {
+      ok: true,
+      principal: { kind: 'role', roleName: role.roleName, roleArn: role.roleArn, sessionName: request.sessionName },
+    };
   }
 
   /** The decision alone: undefined when allowed, else the refusal. */
   decide(principal: Extract<Principal, { kind: 'role' }>, call: EdgeCall): DeniedCall | undefined {
     const role = this.options.iam.roles.get(principal.roleName);
     const identity = role?.statements ?? [];
-    const who = { arn: principal.roleArn, account: this.options.arns.accountId };
+    const who = { arn: principal.roleArn, account: accountOf(principal.roleArn, this.options.arns.accountId) };
     const context = {
       'aws:SecureTransport': 'true',
       'aws:PrincipalArn': principal.roleArn,
       'aws:PrincipalAccount': who.account,
     };
-    for (const access of accessOf(call, this.options.arns)) {
+    // A call names its resources in the account of the principal that makes it (a target account's session: that account).
+    for (const access of accessOf(call, { ...this.options.arns, accountId: who.account })) {
       const outcomes = access.resources.map((resource) => {
         const request: AccessRequest = { action: access.action, resource, context };
         const policy = this.resourcePolicyOf(resource);
@@ -240,13 +278,29 @@ export class LocalIam {
   }
 }
 
+/** The account an ARN names (its fifth field), or `fallback` for one without. */
+function accountOf(arn: string, fallback: string): string {
+  return /^\d{12}$/.test(arn.split(':')[4] ?? '') ? (arn.split(':')[4] as string) : fallback;
+}
+
+function callerArn(caller: Principal, account: string): string {
+  switch (caller.kind) {
+    case 'role':
+      return caller.roleArn;
+    case 'user':
+      return caller.arn;
+    default:
+      return `arn:aws:iam::${account}:user/gantry-${caller.kind}`;
+  }
+}
+
 function list(value: string | readonly string[] | undefined): readonly string[] {
   return value === undefined ? [] : typeof value === 'string' ? [value] : value;
 }
 
 /** AWS's AccessDenied: S3's XML `AccessDenied`, or the JSON protocols' `AccessDeniedException`, both 403. */
-function writeDenial(res: ServerResponse, call: EdgeCall, denied: DeniedCall, account: string): void {
-  const roleArn = `arn:aws:sts::${account}:assumed-role/${denied.role}/${denied.callers[0] ?? 'local'}`;
+function writeDenial(res: ServerResponse, call: EdgeCall, denied: DeniedCall, account: string, session?: string): void {
+  const roleArn = `arn:aws:sts::${account}:assumed-role/${denied.role}/${session ?? denied.callers[0] ?? 'local'}`;
   const message = `User: ${roleArn} is not authorized to perform: ${denied.action} on resource: ${denied.resource} ${denied.reason}`;
   const json = call.headers['x-amz-target'] !== undefined || call.url.pathname.startsWith('/2015-03-31/');
   if (json) {

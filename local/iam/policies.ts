@@ -6,6 +6,8 @@ export interface RolePolicies {
   readonly roleName: string;
   readonly roleArn: string;
   readonly statements: readonly SourcedStatement[];
+  /** Its trust policy: who may assume it (STS AssumeRole). */
+  readonly trust: readonly SourcedStatement[];
 }
 
 /** What the templates say about IAM: roles, who assumes which, and the resource policies AWS applies. */
@@ -32,12 +34,20 @@ export function templateIam(t: TemplateResolver): TemplateIam {
       return undefined;
     }
   };
-  const roles = new Map<string, { roleName: string; roleArn: string; statements: SourcedStatement[] }>();
+  const roles = new Map<
+    string,
+    { roleName: string; roleArn: string; statements: SourcedStatement[]; trust: SourcedStatement[] }
+  >();
   for (const r of t.resources('AWS::IAM::Role')) {
     const roleName = t.ref(r.stack, r.logicalId);
-    const role = { roleName, roleArn: t.attribute(r.stack, r.logicalId, 'Arn'), statements: [] as SourcedStatement[] };
-    roles.set(roleName, role);
     const p = props(r.stack, r.logicalId);
+    const role = {
+      roleName,
+      roleArn: t.attribute(r.stack, r.logicalId, 'Arn'),
+      statements: [] as SourcedStatement[],
+      trust: sourced(`${r.logicalId}/AssumeRolePolicyDocument`, p?.AssumeRolePolicyDocument as Document | undefined),
+    };
+    roles.set(roleName, role);
     for (const inline of (p?.Policies ?? []) as { PolicyName: string; PolicyDocument: Document }[])
       role.statements.push(...sourced(`${r.logicalId}/${inline.PolicyName}`, inline.PolicyDocument));
   }

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { isStsRequest } from '../edge/sts';
 import { addressOf } from '../s3/request';
 
 /** What the edge knows of a request once it is authenticated. */
@@ -58,6 +59,9 @@ export function accessOf(call: EdgeCall, arns: ArnLookups): CallAccess[] {
     return jsonAccess(service, operation, parseBody(call.body), arns);
   }
   if (call.url.pathname.startsWith('/2015-03-31/functions/')) return lambdaAccess(call, arns);
+  // STS answers only for the caller itself; AssumeRole is decided against the role's trust policy where it is served.
+  if (isStsRequest(call, call.url)) return [];
+  if (signingService(call) === 'sns') return snsAccess(call);
   return s3Access(call);
 }
 
@@ -176,6 +180,17 @@ function lambdaAccess(call: EdgeCall, a: ArnLookups): CallAccess[] {
 }
 
 /** S3's REST API: the operation from the SDK's `x-id`, else from the method and what is addressed. */
+/** The service a SigV4 signature is scoped to (`Credential=<key>/<date>/<region>/<service>/aws4_request`). */
+function signingService(call: EdgeCall): string | undefined {
+  return /Credential=[^/\s,]+\/\d{8}\/[^/\s,]+\/([^/\s,]+)\//i.exec(String(call.headers.authorization ?? ''))?.[1];
+}
+
+/** SNS on the query protocol: a form POST naming its Action and the topic it acts on. */
+function snsAccess(call: EdgeCall): CallAccess[] {
+  const form = new URLSearchParams(call.body?.toString('utf8') ?? '');
+  return [{ action: `sns:${form.get('Action') ?? ''}`, resources: [form.get('TopicArn') ?? '*'] }];
+}
+
 function s3Access(call: EdgeCall): CallAccess[] {
   const { bucket, key } = addressOf({ headers: call.headers } as never, call.url);
   if (bucket === undefined) return [{ action: 's3:ListAllMyBuckets', resources: ['*'] }];

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { NOTIFY_ENV } from '../../shared/notify/env';
 import { type NotifyTarget, NotifyTargetSchema } from '../../shared/notify/targets';
 import type { EdgeAttachment } from '../edge/server';
+import { isStsRequest } from '../edge/sts';
 import { secretEnvVar } from '../secretsmanager/env';
 import type { FunctionSpec, LocalInventory } from '../template/inventory';
 
@@ -107,11 +108,12 @@ export class LocalNotifications {
       {
         rest: {
           name: 'sns',
-          // SNS speaks the AWS query protocol: a form POST to / with Action=Publish.
+          // SNS speaks the AWS query protocol: a form POST to / with Action=Publish (STS too: its signature says which).
           accepts: (req, url) =>
             req.method === 'POST' &&
             url.pathname === '/' &&
-            String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded'),
+            String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded') &&
+            !isStsRequest(req, url),
           handle: (req, res) => this.publish(req, res),
         },
       },

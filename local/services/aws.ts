@@ -8,12 +8,12 @@ import { BuildSyncError, LocalCodeBuild } from '../codebuild';
 import { DYNALITE_SECRET_HEADER, type RunningDynalite, startDynaliteThread } from '../dynamodb/dynalite';
 import { dynamoDbExports, exportsStateFile } from '../dynamodb/exports';
 import { AwsServiceError } from '../edge/aws-json';
-import type { IdentityRegistry } from '../edge/identity';
+import type { IdentityRegistry, Principal } from '../edge/identity';
 import { stsService as stsRestService } from '../edge/sts';
 import { LocalBus, type TargetInvoker } from '../eventbridge/bus';
 import { eventBridgeService as eventBusApi } from '../eventbridge/service';
 import { type FakeProviders, fakeApiUrl } from '../fakeprovider';
-import { arnLookups, LocalIam, templateIam } from '../iam';
+import { type AssumeRoleRequest, arnLookups, LocalIam, templateIam } from '../iam';
 import { KmsService } from '../kms/service';
 import type { HandlerModule } from '../lambda/bundles';
 import { LocalFunctions, type LogSink } from '../lambda/functions';
@@ -26,7 +26,7 @@ import { SqsService } from '../sqs';
 import { createStepFunctions, type StepFunctionsEmulator, TaskFailure } from '../stepfunctions';
 import type { FunctionSpec, LocalInventory } from '../template/inventory';
 import type { TemplateResolver } from '../template/resolver';
-import { LOCAL_ACCOUNT_ID, runtimeEnvironment, type ServiceContext } from './context';
+import { runtimeEnvironment, type ServiceContext } from './context';
 import type { LocalService } from './registry';
 
 /** Local IAM: every role's credentials, and every call signed with them authorized at the edge. */
@@ -114,7 +114,7 @@ export function secretsManagerService(
         secrets: withDemoApiTokens(ctx.inventory.secrets),
         file: join(ctx.dataDir, 'secrets.json'),
         region: ctx.region,
-        accountId: LOCAL_ACCOUNT_ID,
+        accountId: ctx.accountId,
         env: { ...notifications.secretOverrides(), ...(ctx.options.env ?? process.env) },
       }),
     edgeAttachments: (secrets) => [{ json: secrets }],
@@ -129,7 +129,7 @@ export function kmsService(ctx: ServiceContext): LocalService<KmsService> {
         keys: ctx.inventory.keys,
         dir: join(ctx.dataDir, 'kms'),
         region: ctx.region,
-        accountId: LOCAL_ACCOUNT_ID,
+        accountId: ctx.accountId,
       }),
     edgeAttachments: (kms) => [{ json: kms }],
   };
@@ -173,7 +173,7 @@ export function codeBuildService(
         projects: ctx.inventory.projects,
         dataDir: join(ctx.dataDir, 'codebuild'),
         region: ctx.region,
-        accountId: LOCAL_ACCOUNT_ID,
+        accountId: ctx.accountId,
         s3: deps.s3,
         secrets: async (secretId) => {
           const out = (await deps.secrets.handle('GetSecretValue', { SecretId: secretId })) as {
@@ -206,7 +206,7 @@ export function sqsService(ctx: ServiceContext): LocalService<SqsService> {
         queues: ctx.inventory.queues,
         dataDir: join(ctx.dataDir, 'sqs'),
         region: ctx.region,
-        accountId: LOCAL_ACCOUNT_ID,
+        accountId: ctx.accountId,
         endpoint: ctx.edge.endpoint,
       }),
     edgeAttachments: (sqs) => [{ json: sqs }],
@@ -243,7 +243,7 @@ export function functionsService(
         rest: lambdaReadApi({
           functions: inventory.functions,
           services: inventory.services,
-          accountId: LOCAL_ACCOUNT_ID,
+          accountId: ctx.accountId,
         }),
       },
     ],
@@ -251,9 +251,17 @@ export function functionsService(
   };
 }
 
-/** STS's GetCallerIdentity: how the operator API's function learns who signed a caller proof. */
-export function stsService(): LocalService<void> {
-  return { name: 'sts', start: () => undefined, edgeAttachments: () => [{ rest: stsRestService() }] };
+/**
+ * STS: GetCallerIdentity (how the operator API's function learns who signed a caller proof) and
+ * AssumeRole (how a step reaches a target account), decided by local IAM against the role's trust policy.
+ */
+export function stsService(iam: LocalIam, identity: IdentityRegistry): LocalService<void> {
+  const assumeRole = (caller: Principal, call: AssumeRoleRequest) => iam.assumeRole(caller, call);
+  return {
+    name: 'sts',
+    start: () => undefined,
+    edgeAttachments: () => [{ rest: stsRestService({ identity, assumeRole }) }],
+  };
 }
 
 /** The state machines on aws-local-stepfunctions, their Lambda tasks bound to the local functions. */
@@ -270,7 +278,7 @@ export function stepFunctionsService(
         lambda: deps.functions,
         dataDir: join(ctx.dataDir, 'stepfunctions'),
         region: ctx.region,
-        accountId: LOCAL_ACCOUNT_ID,
+        accountId: ctx.accountId,
         timeScale: ctx.timeScale,
         integrations: {
           'arn:aws:states:::states:startExecution': async (parameters) => startNamedExecution(sfn, parameters),
@@ -298,7 +306,7 @@ export function eventBridgeService(
         rules: ctx.inventory.rules,
         dataDir: join(ctx.dataDir, 'eventbridge'),
         region: ctx.region,
-        accountId: LOCAL_ACCOUNT_ID,
+        accountId: ctx.accountId,
         invokeTarget: targetInvoker(deps),
         ...(ctx.options.onBusRecord ? { onRecord: ctx.options.onBusRecord } : {}),
       });
@@ -505,5 +513,6 @@ function localIam(
     ),
     dataDir,
     onDenied: (line) => log?.('iam', line, 'stderr'),
+    onAssumed: (line) => log?.('iam', line, 'stdout'),
   });
 }

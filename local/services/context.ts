@@ -5,8 +5,13 @@ import type { BusEventRecord } from '../eventbridge/bus';
 import type { LogSink } from '../lambda/functions';
 import type { LocalInventory } from '../template/inventory';
 
-/** The account id every local ARN carries. */
+/** The control plane's account id locally when the config names none (`controlPlane.account`). */
 export const LOCAL_ACCOUNT_ID = '000000000000';
+
+/** The account the local control plane's resources live in: the config's `controlPlane.account`, else {@link LOCAL_ACCOUNT_ID}. */
+export function localAccountId(config: Pick<GantryConfig, 'controlPlane'>): string {
+  return config.controlPlane?.account ?? LOCAL_ACCOUNT_ID;
+}
 
 export interface LocalOptions {
   readonly config: GantryConfig;
@@ -45,6 +50,8 @@ export interface ServiceContext {
   readonly options: LocalOptions;
   readonly dataDir: string;
   readonly region: string;
+  /** The control plane's account; a target account's resources carry their own (see TemplateResolver.accountOf). */
+  readonly accountId: string;
   readonly timeScale: number;
   readonly edge: RunningEdge;
   readonly inventory: LocalInventory;
@@ -73,6 +80,8 @@ export function runtimeEnvironment(
     'KMS',
     'LAMBDA',
     'CLOUDWATCH',
+    // A step's TargetSessions asks STS AssumeRole for a target account's deploy role.
+    'STS',
   ];
   return {
     AWS_REGION: region,

@@ -15,7 +15,7 @@ import type { LocalFunctions } from '../lambda/functions';
 import { LocalNotifications } from '../notifications/fake';
 import type { S3Store } from '../s3';
 import type { LocalInventory } from '../template/inventory';
-import { LOCAL_ACCOUNT_ID, type LocalOptions, runtimeEnvironment, type ServiceContext } from './context';
+import { type LocalOptions, runtimeEnvironment, type ServiceContext } from './context';
 import type { LocalService } from './registry';
 
 /** The one loopback endpoint for every AWS API; every other service attaches to it. */
@@ -81,7 +81,7 @@ export function deployerService(
         functions: deps.functions,
         dataDir: ctx.dataDir,
         region: ctx.region,
-        accountId: LOCAL_ACCOUNT_ID,
+        accountId: ctx.accountId,
         host: options.host ?? '127.0.0.1',
         basePort: options.servicePort ?? 4600,
         timeScale: ctx.timeScale,
@@ -114,7 +114,7 @@ export function frontDoorService(
         lambda: deps.functions,
         clients: { endpoint: ctx.edge.endpoint, region: ctx.region, credentials: deps.operator },
         identity: deps.identity,
-        accountId: LOCAL_ACCOUNT_ID,
+        accountId: ctx.accountId,
       });
       const frontDoor = await startFrontDoor({
         apis: ctx.inventory.apis,
@@ -164,7 +164,7 @@ export function runtimeInfoService(
         pid: process.pid,
         startedAt: new Date().toISOString(),
         region: ctx.region,
-        accountId: LOCAL_ACCOUNT_ID,
+        accountId: ctx.accountId,
         webhookUrl: deps.frontDoor.url,
         awsEndpoint: ctx.edge.endpoint,
         dataDir: ctx.dataDir,

@@ -39,6 +39,14 @@ const NAMERS: Readonly<Record<string, { readonly nameProperty?: string; readonly
     nameProperty: 'FunctionName',
     identity: (name, env) => ({ ref: name, attributes: { Arn: arn(env, 'lambda', `function:${name}`) } }),
   },
+  'AWS::SNS::Topic': {
+    // CloudFormation's Ref of a topic is its ARN (what a grantPublish names).
+    nameProperty: 'TopicName',
+    identity: (name, env) => {
+      const topicArn = arn(env, 'sns', name);
+      return { ref: topicArn, attributes: { TopicArn: topicArn, TopicName: name } };
+    },
+  },
   'AWS::Lambda::Version': {
     // Named by its function: each function's one Version resource is the asset, version 1.
     nameProperty: 'FunctionName',

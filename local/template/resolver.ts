@@ -150,7 +150,7 @@ export class TemplateResolver {
       case 'AWS::Region':
         return this.env.region;
       case 'AWS::AccountId':
-        return this.env.accountId;
+        return this.accountOf(stack);
       case 'AWS::Partition':
         return 'aws';
       case 'AWS::URLSuffix':
@@ -158,7 +158,7 @@ export class TemplateResolver {
       case 'AWS::StackName':
         return stack;
       case 'AWS::StackId':
-        return `arn:aws:cloudformation:${this.env.region}:${this.env.accountId}:stack/${stack}/local`;
+        return `arn:aws:cloudformation:${this.env.region}:${this.accountOf(stack)}:stack/${stack}/local`;
       case 'AWS::NoValue':
         return NO_VALUE;
       case 'AWS::NotificationARNs':
@@ -207,7 +207,7 @@ export class TemplateResolver {
         stack,
         logicalId,
         resource,
-        this.env,
+        { ...this.env, accountId: this.accountOf(stack) },
         explicit === undefined ? undefined : String(this.resolve(stack, explicit)),
       );
       this.identities.set(key, identity);
@@ -215,6 +215,11 @@ export class TemplateResolver {
     } finally {
       this.resolving.delete(key);
     }
+  }
+
+  /** The account a stack's resources live in: the one it is pinned to (a `GantryTarget-<account>` stack's), else the local account. */
+  accountOf(stack: string): string {
+    return this.stack(stack).accountId ?? this.env.accountId;
   }
 
   private resource(stack: string, logicalId: string): CfnResource {

@@ -13,7 +13,11 @@ export function synthTemplates(config: GantryConfig): StackTemplate[] {
   const outdir = mkdtempSync(join(tmpdir(), 'gantry-synth-'));
   try {
     const { app } = buildGantryApp({ config, nag: false, outdir, context: { 'aws:cdk:bundling-stacks': [] } });
-    return app.synth().stacks.map((s) => ({ stackName: s.stackName, template: s.template }));
+    return app.synth().stacks.map((s) => ({
+      stackName: s.stackName,
+      template: s.template,
+      ...(/^\d{12}$/.test(s.environment.account) ? { accountId: s.environment.account } : {}),
+    }));
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }

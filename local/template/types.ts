@@ -19,6 +19,8 @@ export interface CfnResource {
 export interface StackTemplate {
   readonly stackName: string;
   readonly template: CfnTemplate;
+  /** The account the stack is pinned to (`env.account`), when it is a concrete one. */
+  readonly accountId?: string;
 }
 
 /** Where local resources live: the names and ARNs the template's references resolve to. */

@@ -53,7 +53,11 @@ describe('releasing into another account', () => {
           Effect: 'Allow',
           Principal: { AWS: STEP_ROLES },
           Action: 'sts:AssumeRole',
-          Condition: { ...who, StringLike: { 'sts:RoleSessionName': 'gantry-*' } },
+          Condition: {
+            ...who,
+            StringLike: { 'sts:RoleSessionName': 'gantry-*' },
+            Null: { 'aws:RequestTag/gantry:run-id': 'false' },
+          },
         },
         {
           Sid: 'RunIdSessionTag',

@@ -14,7 +14,7 @@ function registry(): IdentityRegistry {
 
 /** Signs a request as the SDK does, and gives it back in the shape the edge sees. */
 async function signed(
-  credentials: { accessKeyId: string; secretAccessKey: string },
+  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string },
   options: { service?: string; path?: string; body?: string; headers?: Record<string, string> } = {},
 ) {
   const service = options.service ?? 'events';
@@ -166,5 +166,39 @@ describe('IdentityRegistry.issueFor', () => {
     });
     const forged = await signed({ accessKeyId: alice.accessKeyId, secretAccessKey: bob.secretAccessKey });
     expect(await ids.authenticate(forged)).toMatchObject({ ok: false, failure: 'bad-signature' });
+  });
+});
+
+describe('IdentityRegistry.issueSession', () => {
+  const role = {
+    kind: 'role',
+    roleName: 'deploy',
+    roleArn: 'arn:aws:iam::222222222222:role/deploy',
+    sessionName: 'gantry-r1',
+  } as const;
+
+  it('authenticates session keys only with their session token, as the session principal', async () => {
+    const ids = registry();
+    const session = ids.issueSession(role, 900);
+    const ok = await ids.authenticate(await signed(session));
+    expect(ok).toMatchObject({ ok: true, principal: role });
+    const { sessionToken: _dropped, ...keysOnly } = session;
+    expect(await ids.authenticate(await signed(keysOnly))).toMatchObject({ ok: false, failure: 'unknown-key' });
+    const forged = await ids.authenticate(
+      await signed({ ...session, sessionToken: `${session.sessionToken.slice(1)}x` }),
+    );
+    expect(forged).toMatchObject({ ok: false, failure: 'unknown-key' });
+  });
+
+  it('refuses session keys once they expire', async () => {
+    let now = Date.now() - 901_000;
+    const ids = new IdentityRegistry(TOKEN, () => now);
+    const session = ids.issueSession(role, 900);
+    now = Date.now();
+    expect(await ids.authenticate(await signed(session))).toMatchObject({
+      ok: false,
+      failure: 'expired',
+      message: expect.stringMatching(/expired: assume the role again/),
+    });
   });
 });

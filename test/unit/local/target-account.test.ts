@@ -1,0 +1,99 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Principal } from '../../../local/edge/identity';
+import { arnLookups, LocalIam, templateIam } from '../../../local/iam';
+import { localAccountId } from '../../../local/services/context';
+import { TemplateResolver } from '../../../local/template/resolver';
+import { synthTemplates } from '../../../local/template/synth';
+import { assumeRoleParams } from '../../../shared/aws/target-sessions';
+import { stepRoleName } from '../../../shared/config/names';
+import { TEST_CONFIG_YAML, testConfig } from '../../support/cdk';
+
+const HOME = '111111111111';
+const PROD = '222222222222';
+const REGION = 'eu-west-1';
+const DEPLOY_ROLE = `arn:aws:iam::${PROD}:role/gantry-deploy-${HOME}`;
+
+/** widgets' dev in the control plane's account, its prod in another (as test/infra/multi-account.test.ts). */
+const CONFIG = testConfig(
+  `controlPlane: { account: '${HOME}', region: ${REGION} }\n${TEST_CONFIG_YAML}`.replace(
+    '        deploy:\n          application: widgets\n          deploymentGroup: prod',
+    `        deploy:\n          account: '${PROD}'\n          application: widgets\n          deploymentGroup: prod`,
+  ),
+);
+
+/** Local IAM as `npm start` builds it from the synthesized templates of a two-account config. */
+describe('local mode with a target in another account', () => {
+  let resolver: TemplateResolver;
+  let iam: LocalIam;
+  let dataDir: string;
+
+  beforeAll(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'gantry-target-'));
+    resolver = new TemplateResolver(synthTemplates(CONFIG), {
+      region: REGION,
+      accountId: localAccountId(CONFIG),
+      edgeEndpoint: 'http://127.0.0.1:4566',
+    });
+    iam = new LocalIam({ iam: templateIam(resolver), arns: arnLookups(resolver, [], []), dataDir });
+  }, 120_000);
+  afterAll(() => {
+    iam.flush();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const role = (name: string): Extract<Principal, { kind: 'role' }> => {
+    const found = templateIam(resolver).roles.get(name);
+    if (found === undefined) throw new Error(`no role ${name}`);
+    return { kind: 'role', roleName: found.roleName, roleArn: found.roleArn };
+  };
+  const asRun = (runId: string) => {
+    const p = assumeRoleParams(DEPLOY_ROLE, runId);
+    return {
+      roleArn: DEPLOY_ROLE,
+      sessionName: p?.RoleSessionName ?? '',
+      tags: (p?.Tags ?? []).map((t) => ({ key: t.Key ?? '', value: t.Value ?? '' })),
+    };
+  };
+  const codeDeploy = (operation: string, input: object) => ({
+    method: 'POST',
+    url: new URL('http://127.0.0.1:4566/'),
+    headers: { 'x-amz-target': `CodeDeploy_20141006.${operation}` },
+    body: Buffer.from(JSON.stringify(input)),
+  });
+
+  it("serves the control plane's stacks in its account and the target stack's in the target account", () => {
+    expect(localAccountId(CONFIG)).toBe(HOME);
+    expect(role(`gantry-deploy-${HOME}`).roleArn).toBe(DEPLOY_ROLE);
+    expect(role(stepRoleName('deploy-release', REGION)).roleArn).toBe(
+      `arn:aws:iam::${HOME}:role/${stepRoleName('deploy-release', REGION)}`,
+    );
+    expect(resolver.accountOf(`GantryTarget-${PROD}`)).toBe(PROD);
+  });
+
+  it("lets the release step assume the target's deploy role, whose session may release into prod only", () => {
+    const decision = iam.assumeRole(role(stepRoleName('deploy-release', REGION)), asRun('run-42'));
+    if (!decision.ok) throw new Error(decision.reason);
+    expect(decision.principal).toMatchObject({ roleArn: DEPLOY_ROLE, sessionName: 'gantry-run-42' });
+    const prod = { applicationName: 'widgets', deploymentGroupName: 'prod', revision: {} };
+    expect(iam.decide(decision.principal, codeDeploy('CreateDeployment', prod))).toBeUndefined();
+    const dev = { applicationName: 'widgets', deploymentGroupName: 'dev', revision: {} };
+    expect(iam.decide(decision.principal, codeDeploy('CreateDeployment', dev))).toMatchObject({
+      resource: `arn:aws:codedeploy:${REGION}:${PROD}:deploymentgroup:widgets/dev`,
+    });
+  });
+
+  it('refuses the deploy role to a control-plane role its trust policy does not name', () => {
+    const build = [...templateIam(resolver).projectRoles.values()][0];
+    if (build === undefined) throw new Error('no build project role');
+    const decision = iam.assumeRole(role(build), asRun('run-42'));
+    expect(decision).toMatchObject({ ok: false, reason: expect.stringMatching(/trust policy allows sts:AssumeRole/) });
+  });
+
+  it('refuses the release step a session not named for a run, or without its run-id tag', () => {
+    const release = role(stepRoleName('deploy-release', REGION));
+    expect(iam.assumeRole(release, { ...asRun('run-42'), sessionName: 'debug' })).toMatchObject({ ok: false });
+    expect(iam.assumeRole(release, { ...asRun('run-42'), tags: [] })).toMatchObject({ ok: false });
+  });
+});
