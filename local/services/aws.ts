@@ -85,7 +85,7 @@ export function dynamoDbExportsService(
       const client = dynaliteClient(deps.dynamo, ctx.region, deps.dynamo.secret);
       const service = dynamoDbExports({
         region: ctx.region,
-        accountId: LOCAL_ACCOUNT_ID,
+        accountId: ctx.accountId,
         tables: ctx.inventory.tables,
         db: client,
         hasBucket: (bucket) => deps.s3.hasBucket(bucket),
