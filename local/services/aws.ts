@@ -25,6 +25,7 @@ import { SqsService } from '../sqs';
 import { createStepFunctions, type StepFunctionsEmulator, TaskFailure } from '../stepfunctions';
 import type { FunctionSpec, LocalInventory } from '../template/inventory';
 import type { TemplateResolver } from '../template/resolver';
+import { DEFAULT_CACHE_DIR } from '../template/synth-cache';
 import { LOCAL_ACCOUNT_ID, runtimeEnvironment, type ServiceContext } from './context';
 import type { LocalService } from './registry';
 
@@ -240,6 +241,7 @@ export function stepFunctionsService(
         region: ctx.region,
         accountId: LOCAL_ACCOUNT_ID,
         timeScale: ctx.timeScale,
+        validationCacheDir: join(DEFAULT_CACHE_DIR, 'asl-validated'),
         integrations: {
           'arn:aws:states:::states:startExecution': async (parameters) => startNamedExecution(sfn, parameters),
           'arn:aws:states:::codebuild:startBuild.sync': (parameters, c) =>
