@@ -26,6 +26,7 @@ import { SqsService } from '../sqs';
 import { createStepFunctions, type StepFunctionsEmulator, TaskFailure } from '../stepfunctions';
 import type { FunctionSpec, LocalInventory } from '../template/inventory';
 import type { TemplateResolver } from '../template/resolver';
+import { DEFAULT_CACHE_DIR } from '../template/synth-cache';
 import { runtimeEnvironment, type ServiceContext } from './context';
 import type { LocalService } from './registry';
 
@@ -280,6 +281,7 @@ export function stepFunctionsService(
         region: ctx.region,
         accountId: ctx.accountId,
         timeScale: ctx.timeScale,
+        validationCacheDir: join(DEFAULT_CACHE_DIR, 'asl-validated'),
         integrations: {
           'arn:aws:states:::states:startExecution': async (parameters) => startNamedExecution(sfn, parameters),
           'arn:aws:states:::codebuild:startBuild.sync': (parameters, c) =>

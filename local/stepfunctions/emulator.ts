@@ -7,6 +7,7 @@ import type { IntegrationHandler } from './tasks';
 import { FaultInjector, testHooksFrom } from './test-hooks';
 import { TaskTokens } from './tokens';
 import type { StepFunctionsEmulator, StepFunctionsOptions } from './types';
+import { ValidatedDefinitions } from './validated';
 
 /**
  * Starts the local Step Functions: loads and checks every state machine (throwing
@@ -17,10 +18,15 @@ export async function createStepFunctions(options: StepFunctionsOptions): Promis
   const integrations = new Map<string, IntegrationHandler>(Object.entries(options.integrations ?? {}));
   // Test hooks come from the options, else from the one variable only tests set (see TEST_HOOKS_ENV).
   const hooks = options.testHooks ?? testHooksFrom(process.env);
-  const machines = loadMachines(options.stateMachines, (resource) => integrations.has(resource), {
-    ...(options.timeScale === undefined ? {} : { timeScale: options.timeScale }),
-    ...(hooks.callbackTimeoutScale === undefined ? {} : { callbackTimeoutScale: hooks.callbackTimeoutScale }),
-  });
+  const machines = loadMachines(
+    options.stateMachines,
+    (resource) => integrations.has(resource),
+    {
+      ...(options.timeScale === undefined ? {} : { timeScale: options.timeScale }),
+      ...(hooks.callbackTimeoutScale === undefined ? {} : { callbackTimeoutScale: hooks.callbackTimeoutScale }),
+    },
+    options.validationCacheDir === undefined ? undefined : new ValidatedDefinitions(options.validationCacheDir),
+  );
   const store = new ExecutionStore(options.dataDir);
   const tokens = new TaskTokens();
   const deps: ExecutionDeps = {

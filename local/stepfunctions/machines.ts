@@ -6,6 +6,7 @@ import { type PrepareOptions, prepareDefinition, type SyntheticState } from './p
 import { sha256 } from './store';
 import type { StateMachineSpec } from './types';
 import { refuseUnsupported } from './validate';
+import type { ValidatedDefinitions } from './validated';
 
 /** A state machine ready to run: its engine built once, its tasks bound. */
 export interface LoadedMachine {
@@ -18,16 +19,18 @@ export interface LoadedMachine {
 /**
  * Loads every state machine, refusing (UnsupportedDefinitionError) what the local engine cannot
  * run faithfully. Identical engine definitions share one engine, since building one validates the
- * whole definition (~150 ms) and an engine runs any number of executions.
+ * whole definition (~150 ms) and an engine runs any number of executions; definitions `validated`
+ * accepted before are not validated again.
  */
 export function loadMachines(
   specs: readonly StateMachineSpec[],
   registered: (resource: string) => boolean,
   options: PrepareOptions = {},
+  validated?: ValidatedDefinitions,
 ): Map<string, LoadedMachine> {
   const engines = new Map<string, StateMachine>();
   const machines = new Map<string, LoadedMachine>();
-  for (const spec of specs) machines.set(spec.arn, loadMachine(spec, registered, engines, options));
+  for (const spec of specs) machines.set(spec.arn, loadMachine(spec, registered, engines, options, validated));
   return machines;
 }
 
@@ -36,6 +39,7 @@ function loadMachine(
   registered: (resource: string) => boolean,
   engines: Map<string, StateMachine>,
   options: PrepareOptions,
+  validated: ValidatedDefinitions | undefined,
 ): LoadedMachine {
   const definition = parseDefinition(spec);
   refuseUnsupported(spec.name, definition);
@@ -44,7 +48,7 @@ function loadMachine(
   const key = sha256(JSON.stringify(prepared.engine));
   let engine = engines.get(key);
   if (engine === undefined) {
-    engine = build(spec.name, prepared.engine);
+    engine = build(spec.name, prepared.engine, validated);
     engines.set(key, engine);
   }
   return { spec, layout, synthetic: prepared.synthetic, engine };
@@ -61,9 +65,9 @@ function parseDefinition(spec: StateMachineSpec): JsonObject {
   return parsed;
 }
 
-function build(name: string, definition: JsonObject): StateMachine {
+function build(name: string, definition: JsonObject, validated: ValidatedDefinitions | undefined): StateMachine {
   try {
-    return buildEngine(definition);
+    return buildEngine(definition, validated);
   } catch (error) {
     throw new InvalidDefinitionError(name, error instanceof Error ? error.message : String(error), { cause: error });
   }

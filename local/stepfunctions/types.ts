@@ -45,6 +45,12 @@ export interface StepFunctionsOptions {
    */
   readonly timeScale?: number;
   /**
+   * Where to remember the definitions asl-validator accepted, so that a restart with the same
+   * definitions (and packages) skips validating them again; false remembers within this emulator.
+   * @default undefined: every definition is validated at every start
+   */
+  readonly validationCacheDir?: string | false;
+  /**
    * Faults and time compression for tests; never set by the product.
    * @default what GANTRY_LOCAL_TEST_HOOKS holds (JSON), else none
    */

@@ -13,13 +13,13 @@ interface ServiceView {
 }
 
 /** Blue/green releases end to end: push → build → gates → CodeDeploy (local deployer) → run record, ledger, CLI. */
-function withLongDevCanary(config: GantryConfig): GantryConfig {
+function withLongStagingCanary(config: GantryConfig): GantryConfig {
   return {
     ...config,
     pipelines: config.pipelines.map((p) => ({
       ...p,
       environments: p.environments.map((e) =>
-        e.name === 'dev' && e.deploy ? { ...e, deploy: { ...e.deploy, strategy: 'Canary10Percent15Minutes' } } : e,
+        e.name === 'staging' && e.deploy ? { ...e, deploy: { ...e.deploy, strategy: 'Canary10Percent15Minutes' } } : e,
       ),
     })),
   };
@@ -27,10 +27,11 @@ function withLongDevCanary(config: GantryConfig): GantryConfig {
 
 describe('releases through the local deployer', () => {
   let t: TestPlane;
-  // 60x, and dev's canary held 15 minutes: 15 s in which `gantry runs cancel` (a new process, slow
-  // to start on a loaded machine) stops it midway. A 5-minute canary (5 s) once ended first.
+  // 60x, and staging's canary held 15 minutes: 15 s in which `gantry runs cancel` (a new process,
+  // slow to start on a loaded machine) stops it midway. A 5-minute canary (5 s) once ended first.
+  // Dev keeps its 5-minute canary: the releases there need not wait 15 s each.
   beforeAll(async () => {
-    t = await startTestPlane(undefined, { timeScale: 60, configure: withLongDevCanary });
+    t = await startTestPlane(undefined, { timeScale: 60, configure: withLongStagingCanary });
   }, 60_000);
   afterAll(() => t?.close());
 
@@ -44,22 +45,22 @@ describe('releases through the local deployer', () => {
     const res = await fetch(new URL('/version', (await service(fn)).url));
     return ((await res.json()) as { version: string }).version;
   };
-  /** A new commit on develop that changes the packaged code (so it publishes a new version). */
-  const changeDevelop = (note: string) => {
+  /** A new commit on `branch` that changes the packaged code (so it publishes a new version). */
+  const change = (branch: string, note: string) => {
     const repo = t.repo();
-    git(repo, 'checkout', '--quiet', 'develop');
+    git(repo, 'checkout', '--quiet', branch);
     const file = join(repo, 'src', 'greeting.js');
     writeFileSync(file, `${readFileSync(file, 'utf8')}// ${note}\n`);
     git(repo, 'commit', '--quiet', '-am', note);
   };
-  const pushDevelop = async (): Promise<string> => (await t.push({ branch: 'develop' })).push.after;
+  const pushBranch = async (branch: string): Promise<string> => (await t.push({ branch })).push.after;
   const show = async (run: RunRecord) =>
     (await gantry('runs', 'show', run.runId.slice(0, 12), '--data-dir', t.dataDir)).stdout;
 
   let firstGood: RunRecord;
 
   it('releases a good build to dev: canary 10% then 100%, green serves all traffic, every step recorded', async () => {
-    const run = await finishedRun(t, await pushDevelop());
+    const run = await finishedRun(t, await pushBranch('develop'));
     expect(run.status).toBe('SUCCEEDED');
     expect(run.deployment).toMatchObject({ status: 'succeeded', fromVersion: '1', toVersion: '2' });
     expect(run.stages.deploy).toMatchObject({ status: 'succeeded', summary: expect.stringContaining('version 1 → 2') });
@@ -94,8 +95,8 @@ describe('releases through the local deployer', () => {
   }, 90_000);
 
   it('stops a deployment midway with `gantry runs cancel`: traffic goes back to blue, the run fails with the reason', async () => {
-    changeDevelop('cancel me');
-    const commit = await pushDevelop();
+    change('main', 'cancel me');
+    const commit = await pushBranch('main');
     const deploying = await eventually(
       'the deployment to start shifting',
       async () => {
@@ -120,17 +121,18 @@ describe('releases through the local deployer', () => {
     const run = await finishedRun(t, commit);
     expect(run.status).toBe('FAILED');
     expect(run.failure?.reason).toContain('wrong ticket');
+    expect(run.deployment).toMatchObject({ fromVersion: '1', toVersion: '2' });
     await eventually('blue to serve all traffic', async () =>
-      JSON.stringify((await service('gantry-sample-service-dev')).weights) === JSON.stringify({ 2: 100 })
+      JSON.stringify((await service('gantry-sample-service-staging')).weights) === JSON.stringify({ 1: 100 })
         ? true
         : undefined,
     );
-    expect(await versionServed('gantry-sample-service-dev')).toBe('2');
+    expect(await versionServed('gantry-sample-service-staging')).toBe('1');
   }, 90_000);
 
   it('redeploys the last good revision with `gantry runs rollback <env>` as a new, linked run', async () => {
-    changeDevelop('second good release');
-    const second = await finishedRun(t, await pushDevelop());
+    change('develop', 'second good release');
+    const second = await finishedRun(t, await pushBranch('develop'));
     expect(second.status).toBe('SUCCEEDED');
     const newVersion = second.deployment?.toVersion;
     expect(newVersion).not.toBe('2');

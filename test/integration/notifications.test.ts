@@ -122,7 +122,9 @@ describe('notifications, end to end through the local runtime', () => {
       }),
     );
     bus.destroy();
-    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    // Both events were dispatched while PutEvents was answered; once the bus has settled, each one's
+    // notifier invocation (and any retry of it) has ended, and with it every message it sent.
+    await t.plane.bus.settled();
     const slackAbout = (await notifications(t)).filter(
       (n) => n.kind === 'slack' && JSON.stringify(n.body).includes(waiting.runId),
     );

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -23,6 +23,7 @@ import {
 import { loadMachines } from '../../../local/stepfunctions/machines';
 import { installPromiseWithResolvers } from '../../../local/stepfunctions/polyfill';
 import { fixTypeTests, MAX_TIMER_SECONDS, prepareDefinition } from '../../../local/stepfunctions/prepare';
+import { ValidatedDefinitions } from '../../../local/stepfunctions/validated';
 
 const REGION = 'eu-west-1';
 const ACCOUNT = '000000000000';
@@ -138,6 +139,24 @@ describe('loading definitions', () => {
     const definition = single(pass);
     const machines = loadMachines([machine('a', definition), machine('b', definition)], () => false);
     expect(machines.get(arnOf('a'))?.engine).toBe(machines.get(arnOf('b'))?.engine);
+  });
+
+  it('remembers a definition it accepted, for a later start, and never one it refused', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'gantry-asl-')), 'validated');
+    const good = { StartAt: 'Only', States: { Only: { ...pass, Result: { ok: true }, End: true } } };
+    const bad = { StartAt: 'Missing', States: { Only: { ...pass, End: true } } };
+    loadMachines([machine('a', good)], () => false, {}, new ValidatedDefinitions(dir));
+    expect(readdirSync(dir)).toHaveLength(1);
+    const later = new ValidatedDefinitions(dir);
+    expect(later.has(JSON.stringify(prepareDefinition(good).engine))).toBe(true);
+    const engine = loadMachines([machine('a', good)], () => false, {}, later).get(arnOf('a'))?.engine;
+    await expect(engine?.run({}).result).resolves.toEqual({ ok: true });
+    for (let start = 0; start < 2; start++) {
+      expect(() => loadMachines([machine('b', bad)], () => false, {}, new ValidatedDefinitions(dir))).toThrow(
+        InvalidDefinitionError,
+      );
+    }
+    expect(readdirSync(dir)).toHaveLength(1);
   });
 
   it('gives the engine AWS defaults and durations a Node timer can hold', () => {
