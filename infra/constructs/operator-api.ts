@@ -16,6 +16,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { DeployTarget } from '../../events';
 import { PIPELINE_ENV } from '../../shared/pipelines/env';
+import type { TargetAccounts } from './cross-account';
 import { targetArns } from './deployments';
 import { GantryFunction } from './gantry-function';
 import { RUNS_TABLE_NAME } from './names';
@@ -26,6 +27,8 @@ export interface OperatorApiProps {
   readonly eventBusName: string;
   /** The deploy targets whose deployments a cancel may stop. */
   readonly targets: readonly DeployTarget[];
+  /** The accounts targets outside the control plane's live in, where a cancel stops a deployment as their deploy role. @default none */
+  readonly targetAccounts?: TargetAccounts;
 }
 
 /**
@@ -52,6 +55,7 @@ export class OperatorApi extends Construct {
     });
     RunsTable.grant(this.handler.function, ['dynamodb:Query']);
     grantOperatorActions(this.handler.function, props.targets);
+    props.targetAccounts?.grantAssumeDeployRoles(this.handler, 'operator-api');
     Validations.of(this.handler.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:gantry-pipeline-*:*]',
       reason:

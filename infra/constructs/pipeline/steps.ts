@@ -10,8 +10,11 @@ import { PIPELINE_ENV, type StatusApis } from '../../../shared/pipelines/env';
 import { PROVENANCE_ENV } from '../../../shared/provenance/env';
 import { SOURCE_ENV } from '../../../shared/source/env';
 import type { ConnectionSecrets } from '../connection-secrets';
+import type { CrossAccountStep, TargetAccounts } from '../cross-account';
+import { DeliveriesTable } from '../deliveries-table';
+import { grantReleaseSteps, grantStopDeployments, type NamedTarget } from '../deployments';
 import { GantryFunction } from '../gantry-function';
-import { artifactsBucketArn, artifactsBucketName, DELIVERIES_TABLE_NAME, RUNS_TABLE_NAME, tableArn } from '../names';
+import { artifactsBucketArn, artifactsBucketName, DELIVERIES_TABLE_NAME, RUNS_TABLE_NAME } from '../names';
 import { RunsTable } from '../runs-table';
 import { pipelineArns } from './names';
 
@@ -29,6 +32,10 @@ export interface PipelineStepsProps {
   readonly statusApis: StatusApis;
   /** The connections pipelines fetch source through: the only secrets FetchSource may read. @default every connection */
   readonly sourceConnections?: readonly string[];
+  /** The environments' deploy targets, which Deploy releases into and ResolvePlan and RecordFailure may stop. @default none */
+  readonly deployTargets?: readonly NamedTarget[];
+  /** The accounts targets outside the control plane's live in, which the acting steps assume roles in. @default none */
+  readonly targetAccounts?: TargetAccounts;
 }
 
 export type StepName =
@@ -131,9 +138,7 @@ export class PipelineSteps extends Construct {
         new PolicyStatement({ actions: ['states:DescribeStateMachine'], resources: [arns.stateMachines] }),
       );
     // Plans only changes the webhook receiver verified: it reads (never writes) their digests.
-    resolvePlan.function.addToRolePolicy(
-      new PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [tableArn(this, DELIVERIES_TABLE_NAME)] }),
-    );
+    DeliveriesTable.grantReadItems(resolvePlan.function);
     // The lane's one keeper: WaitTurn parks a queued run, ReleaseLane resumes it. Neither
     // ResolvePlan nor ReportStatus (which talks to providers on the internet) may answer a task.
     waitTurn.function.addToRolePolicy(
@@ -161,6 +166,27 @@ export class PipelineSteps extends Construct {
     grantRecordProvenance(recordProvenance, props.artifactsKey, props.provenanceKey);
     props.bus.grantPutEventsTo(requestApproval.function);
     acknowledgePipelineWildcards(resolvePlan, waitTurn, [deployRelease, reportStatus, requestApproval]);
+    this.grantDeploys(props);
+  }
+
+  /** Releasing, and stopping a release, wherever the targets are. */
+  private grantDeploys(props: PipelineStepsProps): void {
+    const targets = props.deployTargets ?? [];
+    if (targets.length === 0) return;
+    const { resolvePlan, recordFailure, deployRelease, deployVerify } = this.functions;
+    grantReleaseSteps(deployRelease, deployVerify, {
+      targets,
+      artifactsKey: props.artifactsKey,
+      provenanceKey: props.provenanceKey,
+    });
+    for (const stopper of [resolvePlan, recordFailure]) grantStopDeployments(stopper, targets);
+    const acting: [CrossAccountStep, GantryFunction][] = [
+      ['deploy-release', deployRelease],
+      ['deploy-verify', deployVerify],
+      ['resolve-plan', resolvePlan],
+      ['record-failure', recordFailure],
+    ];
+    for (const [step, fn] of acting) props.targetAccounts?.grantAssumeDeployRoles(fn, step);
   }
 }
 
