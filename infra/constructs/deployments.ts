@@ -15,9 +15,10 @@ import { Construct } from 'constructs';
 import { CODEDEPLOY_STATE_CHANGE, DEPLOYMENT_END_STATES, type DeployTarget } from '../../events';
 import { buildArtifactsPath } from '../../shared/pipelines/artifact-layout';
 import { PIPELINE_ENV } from '../../shared/pipelines/env';
+import { Artifacts } from './artifacts';
 import type { TargetAccounts } from './cross-account';
 import { GantryFunction } from './gantry-function';
-import { artifactsBucketArn, RUNS_TABLE_NAME } from './names';
+import { RUNS_TABLE_NAME } from './names';
 import { pipelineArns } from './pipeline/names';
 import { RunsTable } from './runs-table';
 
@@ -113,14 +114,10 @@ export interface ReleaseGrants {
 export function grantReleaseSteps(release: GantryFunction, verify: GantryFunction, props: ReleaseGrants): void {
   for (const fn of [release, verify]) RunsTable.grantUpdateRuns(fn.function);
   grantResumeDeploy(release);
-  const bucket = artifactsBucketArn();
   // Release artifacts and their provenance only, by pinned version; never what untrusted builds wrote.
-  release.function.addToRolePolicy(
-    new PolicyStatement({
-      actions: ['s3:GetObject', 's3:GetObjectVersion'],
-      resources: [`${bucket}/${buildArtifactsPath('*', 'trusted')}`, `${bucket}/provenance/*`],
-    }),
-  );
+  Artifacts.grantReadObjects(release.function, [buildArtifactsPath('*', 'trusted'), 'provenance/*'], {
+    versions: true,
+  });
   props.artifactsKey.grantDecrypt(release.function);
   props.provenanceKey.grant(release.function, 'kms:Verify');
   acknowledgeRelease(release);

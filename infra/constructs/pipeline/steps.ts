@@ -9,12 +9,13 @@ import { buildArtifactsPath, sourcesPath } from '../../../shared/pipelines/artif
 import { PIPELINE_ENV, type StatusApis } from '../../../shared/pipelines/env';
 import { PROVENANCE_ENV } from '../../../shared/provenance/env';
 import { SOURCE_ENV } from '../../../shared/source/env';
+import { Artifacts } from '../artifacts';
 import type { ConnectionSecrets } from '../connection-secrets';
 import type { CrossAccountStep, TargetAccounts } from '../cross-account';
 import { DeliveriesTable } from '../deliveries-table';
 import { grantReleaseSteps, grantStopDeployments, type NamedTarget } from '../deployments';
 import { GantryFunction } from '../gantry-function';
-import { artifactsBucketArn, artifactsBucketName, DELIVERIES_TABLE_NAME, RUNS_TABLE_NAME } from '../names';
+import { artifactsBucketName, DELIVERIES_TABLE_NAME, RUNS_TABLE_NAME } from '../names';
 import { RunsTable } from '../runs-table';
 import { pipelineArns } from './names';
 
@@ -195,22 +196,15 @@ export class PipelineSteps extends Construct {
  * writes only under `provenance/`, and is the one role that may sign with the provenance key.
  */
 function grantRecordProvenance(step: GantryFunction, artifactsKey: IKey, provenanceKey: IKey): void {
-  const bucket = artifactsBucketArn();
   const fn = step.function;
-  fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket] }));
-  fn.addToRolePolicy(
-    new PolicyStatement({
-      actions: ['s3:GetObject', 's3:GetObjectVersion'],
-      resources: BUILD_TRUSTS.map((trust) => `${bucket}/${buildArtifactsPath('*', trust)}`),
-    }),
+  Artifacts.grantList(fn);
+  Artifacts.grantReadObjects(
+    fn,
+    BUILD_TRUSTS.map((trust) => buildArtifactsPath('*', trust)),
+    { versions: true },
   );
-  fn.addToRolePolicy(
-    new PolicyStatement({
-      actions: ['s3:GetObject', 's3:GetObjectVersion'],
-      resources: [`${bucket}/${sourcesPath('*')}`],
-    }),
-  );
-  fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:PutObject'], resources: [`${bucket}/provenance/*`] }));
+  Artifacts.grantReadObjects(fn, [sourcesPath('*')], { versions: true });
+  Artifacts.grantPutObjects(fn, ['provenance/*']);
   fn.addToRolePolicy(
     new PolicyStatement({
       actions: ['codebuild:BatchGetBuilds'],
@@ -244,9 +238,7 @@ function grantRecordProvenance(step: GantryFunction, artifactsKey: IKey, provena
 function grantFetchSource(step: GantryFunction, props: PipelineStepsProps): void {
   const fn = step.function;
   props.connections.grantRead(fn, props.sourceConnections);
-  fn.addToRolePolicy(
-    new PolicyStatement({ actions: ['s3:PutObject'], resources: [`${artifactsBucketArn()}/${sourcesPath('*')}`] }),
-  );
+  Artifacts.grantPutObjects(fn, [sourcesPath('*')]);
   props.artifactsKey.grant(fn, 'kms:GenerateDataKey');
   Validations.of(step.role).acknowledge({
     id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::gantry-artifacts-<AWS::AccountId>-<AWS::Region>/sources/*]',
@@ -257,9 +249,8 @@ function grantFetchSource(step: GantryFunction, props: PipelineStepsProps): void
 
 /** List the artifacts bucket and read its objects (the reports), decrypting with its key. */
 function grantReadArtifacts(step: GantryFunction, key: IKey): void {
-  const bucket = artifactsBucketArn();
-  step.function.addToRolePolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket] }));
-  step.function.addToRolePolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: [`${bucket}/*`] }));
+  Artifacts.grantList(step.function);
+  Artifacts.grantReadObjects(step.function, ['*']);
   key.grantDecrypt(step.function);
   Validations.of(step.role).acknowledge({
     id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::gantry-artifacts-<AWS::AccountId>-<AWS::Region>/*]',
