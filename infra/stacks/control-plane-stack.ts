@@ -106,6 +106,8 @@ export class GantryControlPlaneStack extends Stack {
       // A cancel stops a deployment in this account with these grants; in another, as its deploy role.
       targets: targets.filter((t) => t.target.account === null).map((t) => t.target),
       ...(targetAccounts ? { targetAccounts } : {}),
+      // The console relays its people's ID tokens; the function verifies them against the same issuer.
+      ...(config.console ? { console: config.console } : {}),
     });
     if (config.notifications) {
       const { reportStatus, recordFailure, waitTurn, requestApproval, deployRelease, deployVerify } = steps.functions;
