@@ -1,5 +1,5 @@
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { AccountPrincipal, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { AccountPrincipal, Grant, type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Key, KeySpec, KeyUsage } from 'aws-cdk-lib/aws-kms';
 import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
@@ -14,6 +14,12 @@ export interface TargetRead {
   readonly prefixes: readonly string[];
 }
 
+/** How far a read of the artifacts bucket reaches. */
+export interface ReadObjectsOptions {
+  /** Also a given version of an object (s3:GetObjectVersion), as provenance pins it. @default false */
+  readonly versions?: boolean;
+}
+
 export interface ArtifactsProps {
   /** Days build artifacts (reports included) are kept. @default 90 */
   readonly retentionDays?: number;
@@ -24,6 +30,34 @@ export interface ArtifactsProps {
  * no public access, its access logged to a second bucket.
  */
 export class Artifacts extends Construct {
+  /**
+   * Grants reading the artifacts bucket's objects whose keys match `keys` (e.g. `releases/*`),
+   * and with `versions`, reading them at a pinned version. The bucket lives in the data stack and
+   * is named, not referenced. Decrypting them is the key's own grant.
+   */
+  static grantReadObjects(grantee: IGrantable, keys: readonly string[], options: ReadObjectsOptions = {}): Grant {
+    const actions = options.versions ? ['s3:GetObject', 's3:GetObjectVersion'] : ['s3:GetObject'];
+    return Grant.addToPrincipal({
+      grantee,
+      actions,
+      resourceArns: keys.map((key) => `${artifactsBucketArn()}/${key}`),
+    });
+  }
+
+  /** Grants writing objects whose keys match `keys` (s3:PutObject only: never read, list or delete). */
+  static grantPutObjects(grantee: IGrantable, keys: readonly string[]): Grant {
+    return Grant.addToPrincipal({
+      grantee,
+      actions: ['s3:PutObject'],
+      resourceArns: keys.map((key) => `${artifactsBucketArn()}/${key}`),
+    });
+  }
+
+  /** Grants listing the bucket's keys (s3:ListBucket). */
+  static grantList(grantee: IGrantable): Grant {
+    return Grant.addToPrincipal({ grantee, actions: ['s3:ListBucket'], resourceArns: [artifactsBucketArn()] });
+  }
+
   readonly bucket: Bucket;
   readonly key: Key;
   /** Signs build provenance (ECDSA P-256); only RecordProvenance may sign, Deploy may verify. */

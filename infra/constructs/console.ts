@@ -73,8 +73,6 @@ export class GantryConsole extends Construct {
       },
     });
     this.grantReads(props.buildLogs);
-    // The operator function verifies the console's people against the same issuer.
-    props.operators.handler.function.addEnvironment(CONSOLE_ENV.oidc, JSON.stringify(props.config));
     // The function itself, unqualified: no version or alias of it (grantInvoke would add `:*`).
     this.handler.function.addToRolePolicy(
       new PolicyStatement({

@@ -43,12 +43,41 @@ export function controlPlaneRef(
   };
 }
 
+/**
+ * The accounts other than the control plane's that deploy targets live in, as the control plane's
+ * acting steps see them. Each step's owning construct calls {@link grantAssumeDeployRoles} on its
+ * function: the role gets a fixed name (the target stacks trust it by ARN), may assume exactly
+ * those accounts' deploy roles, and finds their ARNs in its environment.
+ */
+export class TargetAccounts {
+  /** The target accounts, each once. */
+  readonly accounts: readonly string[];
+
+  constructor(
+    private readonly controlPlane: ControlPlaneConfig,
+    /** The deploy targets outside the control plane's account. */
+    readonly targets: readonly NamedTarget[],
+  ) {
+    this.accounts = [...new Set(targets.flatMap((t) => (t.target.account ? [t.target.account] : [])))];
+  }
+
+  /** Lets `fn`, the function of `step`, release into the target accounts as their deploy roles. */
+  grantAssumeDeployRoles(fn: GantryFunction, step: CrossAccountStep): void {
+    const stack = Stack.of(fn);
+    const roles = Object.fromEntries(
+      this.accounts.map((a) => [a, targetDeployRoleArn(a, this.controlPlane.account, stack.partition)]),
+    );
+    (fn.role.node.defaultChild as CfnRole).roleName = stepRoleName(step, this.controlPlane.region);
+    fn.function.addToRolePolicy(
+      new PolicyStatement({ actions: ['sts:AssumeRole', 'sts:TagSession'], resources: Object.values(roles) }),
+    );
+    fn.function.addEnvironment(TARGET_ROLES_ENV, stack.toJsonString(roles));
+  }
+}
+
 export interface CrossAccountDeploymentsProps {
-  readonly controlPlane: ControlPlaneConfig;
-  /** The deploy targets outside the control plane's account. */
-  readonly targets: readonly NamedTarget[];
-  /** The functions that act in target accounts, by step. */
-  readonly steps: Partial<Record<CrossAccountStep, GantryFunction>>;
+  /** The target accounts and the deploy targets in them. */
+  readonly accounts: TargetAccounts;
   /** The control plane's bus: target accounts forward CodeDeploy's state changes to it. */
   readonly bus: EventBus;
   /** Resumes a run whose deployment ended. */
@@ -57,31 +86,16 @@ export interface CrossAccountDeploymentsProps {
 }
 
 /**
- * The control plane's half of releasing into other accounts: each step role gets a fixed name
- * (the target stacks trust it by ARN) and may assume exactly the target accounts' deploy roles;
- * the bus accepts CodeDeploy's state changes from those accounts only, and a rule hands them to
- * the deployment events function.
+ * The control plane's half of releasing into other accounts, besides the steps' own grants
+ * ({@link TargetAccounts}): the bus accepts CodeDeploy's state changes from those accounts only,
+ * and a rule hands them to the deployment events function.
  */
 export class CrossAccountDeployments extends Construct {
   readonly rule: Rule;
 
   constructor(scope: Construct, id: string, props: CrossAccountDeploymentsProps) {
     super(scope, id);
-    const { controlPlane } = props;
-    const accounts = [...new Set(props.targets.flatMap((t) => (t.target.account ? [t.target.account] : [])))];
-    const stack = Stack.of(this);
-    const roles = Object.fromEntries(
-      accounts.map((a) => [a, targetDeployRoleArn(a, controlPlane.account, stack.partition)]),
-    );
-    const assume = new PolicyStatement({
-      actions: ['sts:AssumeRole', 'sts:TagSession'],
-      resources: Object.values(roles),
-    });
-    for (const [step, fn] of Object.entries(props.steps)) {
-      (fn.role.node.defaultChild as CfnRole).roleName = stepRoleName(step, controlPlane.region);
-      fn.function.addToRolePolicy(assume);
-      fn.function.addEnvironment(TARGET_ROLES_ENV, stack.toJsonString(roles));
-    }
+    const accounts = [...props.accounts.accounts];
     props.bus.addToResourcePolicy(
       new PolicyStatement({
         sid: 'GantryTargetAccounts',
@@ -102,7 +116,7 @@ export class CrossAccountDeployments extends Construct {
         account: accounts,
         detail: {
           state: [...DEPLOYMENT_END_STATES],
-          application: [...new Set(props.targets.map((t) => t.target.application))],
+          application: [...new Set(props.accounts.targets.map((t) => t.target.application))],
         },
       },
     });

@@ -15,8 +15,10 @@ import { Construct } from 'constructs';
 import { CODEDEPLOY_STATE_CHANGE, DEPLOYMENT_END_STATES, type DeployTarget } from '../../events';
 import { buildArtifactsPath } from '../../shared/pipelines/artifact-layout';
 import { PIPELINE_ENV } from '../../shared/pipelines/env';
+import { Artifacts } from './artifacts';
+import type { TargetAccounts } from './cross-account';
 import { GantryFunction } from './gantry-function';
-import { artifactsBucketArn, RUNS_TABLE_NAME } from './names';
+import { RUNS_TABLE_NAME } from './names';
 import { pipelineArns } from './pipeline/names';
 import { RunsTable } from './runs-table';
 
@@ -29,25 +31,17 @@ export interface NamedTarget {
 
 export interface DeploymentsProps {
   readonly targets: readonly NamedTarget[];
-  /** Deploy (publishes versions, creates deployments) and DeployCheck (reconcile, bake alarms). */
-  readonly release: GantryFunction;
-  readonly verify: GantryFunction;
-  /** ResolvePlan, which stops the deployment of a run it supersedes. */
-  readonly supersede: GantryFunction;
-  /** RecordFailure, which stops a deployment a Deploy task failed by hand would leave running. */
-  readonly recordFailure: GantryFunction;
-  readonly artifactsKey: IKey;
-  /** The key that signs build provenance: Deploy verifies with it before any traffic moves. */
-  readonly provenanceKey: IKey;
   readonly eventBusName: string;
   /** Where state-change events that could not be delivered go. */
   readonly deadLetters: IQueue;
+  /** The accounts targets outside the control plane's live in. @default none */
+  readonly accounts?: TargetAccounts;
 }
 
 /**
- * What drives CodeDeploy: Gantry's custom traffic-shifting configurations, the rule that resumes
- * a parked run when its deployment ends, and grants scoped to the deployment groups and
- * functions the config names.
+ * What drives CodeDeploy from the control plane: Gantry's custom traffic-shifting configurations,
+ * and the deployment events function with the rule that resumes a parked run when its deployment
+ * ends. The Deploy steps themselves belong to the pipeline steps, granted by {@link grantReleaseSteps}.
  */
 export class Deployments extends Construct {
   readonly events: GantryFunction;
@@ -57,7 +51,7 @@ export class Deployments extends Construct {
   constructor(scope: Construct, id: string, props: DeploymentsProps) {
     super(scope, id);
     // A target in another account has its configurations, and its grants, in that account's stack.
-    const home = props.targets.filter((t) => t.target.account === null);
+    const home = homeTargets(props.targets);
     for (const { pipeline, environment, target } of home) customConfig(this, pipeline, environment, target);
     this.events = new GantryFunction(this, 'Events', {
       name: 'deploy-events',
@@ -85,91 +79,134 @@ export class Deployments extends Construct {
         }),
       );
     }
-    for (const fn of [props.release, props.verify, this.events]) RunsTable.grantUpdateRuns(fn.function);
-    this.grantSteps(props);
-    if (home.length > 0) this.grant(props, home);
+    this.grantEvents(home);
+    props.accounts?.grantAssumeDeployRoles(this.events, 'deploy-events');
   }
 
-  /** What the steps do in the control plane itself, wherever their targets are. */
-  private grantSteps(props: DeploymentsProps): void {
-    const { release } = props;
-    for (const fn of [release, this.events]) {
-      fn.function.addToRolePolicy(
-        new PolicyStatement({
-          actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
-          resources: [pipelineArns(this).stateMachines],
-        }),
-      );
-    }
-    const bucket = artifactsBucketArn();
-    // Release artifacts and their provenance only, by pinned version; never what untrusted builds wrote.
-    release.function.addToRolePolicy(
-      new PolicyStatement({
-        actions: ['s3:GetObject', 's3:GetObjectVersion'],
-        resources: [`${bucket}/${buildArtifactsPath('*', 'trusted')}`, `${bucket}/provenance/*`],
-      }),
-    );
-    props.artifactsKey.grantDecrypt(release.function);
-    props.provenanceKey.grant(release.function, 'kms:Verify');
-    acknowledgeSteps(release, this.events);
+  /** Resumes the run's Deploy task and reads the deployment that ended. */
+  private grantEvents(home: readonly NamedTarget[]): void {
+    const fn = this.events;
+    RunsTable.grantUpdateRuns(fn.function);
+    grantResumeDeploy(fn);
+    if (home.length > 0) fn.function.addToRolePolicy(readDeployments(this, home));
   }
+}
 
-  /** Calls to CodeDeploy, Lambda and CloudWatch in the control plane's account, for its own targets. */
-  private grant(props: DeploymentsProps, home: readonly NamedTarget[]): void {
-    const arns = targetArns(
-      this,
+/** The targets in the control plane's own account (the others are granted through their deploy role). */
+export function homeTargets(targets: readonly NamedTarget[]): NamedTarget[] {
+  return targets.filter((t) => t.target.account === null);
+}
+
+/** What Deploy (`release`) and DeployCheck (`verify`) need to release `targets`. */
+export interface ReleaseGrants {
+  readonly targets: readonly NamedTarget[];
+  readonly artifactsKey: IKey;
+  /** The key that signs build provenance: Deploy verifies with it before any traffic moves. */
+  readonly provenanceKey: IKey;
+}
+
+/**
+ * Grants the Deploy step (publishes versions, creates deployments) and DeployCheck (reconciles,
+ * bakes on alarms) what releasing takes: in the control plane itself wherever the targets are,
+ * and CodeDeploy, Lambda and CloudWatch calls scoped to the groups and functions of the targets
+ * in its own account. Called by the construct that creates both functions.
+ */
+export function grantReleaseSteps(release: GantryFunction, verify: GantryFunction, props: ReleaseGrants): void {
+  for (const fn of [release, verify]) RunsTable.grantUpdateRuns(fn.function);
+  grantResumeDeploy(release);
+  // Release artifacts and their provenance only, by pinned version; never what untrusted builds wrote.
+  Artifacts.grantReadObjects(release.function, [buildArtifactsPath('*', 'trusted'), 'provenance/*'], {
+    versions: true,
+  });
+  props.artifactsKey.grantDecrypt(release.function);
+  props.provenanceKey.grant(release.function, 'kms:Verify');
+  acknowledgeRelease(release);
+  const home = homeTargets(props.targets);
+  if (home.length > 0) grantHomeReleases(release, verify, home);
+}
+
+/**
+ * Lets a step stop the deployment of a run: ResolvePlan, of a run it supersedes; RecordFailure,
+ * of one whose Deploy task someone else failed while it ran (CodeDeploy rolls the traffic back).
+ */
+export function grantStopDeployments(fn: GantryFunction, targets: readonly NamedTarget[]): void {
+  const home = homeTargets(targets);
+  if (home.length === 0) return;
+  const arns = targetArns(
+    fn,
+    home.map((t) => t.target),
+  );
+  fn.function.addToRolePolicy(new PolicyStatement({ actions: ['codedeploy:StopDeployment'], resources: arns.groups }));
+}
+
+/** Answers the Deploy task a release parked (any pipeline's state machine). */
+function grantResumeDeploy(fn: GantryFunction): void {
+  fn.function.addToRolePolicy(
+    new PolicyStatement({
+      actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
+      resources: [pipelineArns(fn).stateMachines],
+    }),
+  );
+  Validations.of(fn.role).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:gantry-pipeline-*]',
+    reason:
+      'A deployment resumes the Deploy task of any pipeline; all pipeline state machines are named gantry-pipeline-*.',
+  });
+}
+
+function readDeployments(scope: Construct, home: readonly NamedTarget[]): PolicyStatement {
+  return new PolicyStatement({
+    actions: ['codedeploy:GetDeployment', 'codedeploy:GetDeploymentGroup'],
+    resources: targetArns(
+      scope,
       home.map((t) => t.target),
-    );
-    const { release, verify } = props;
-    const all = [release, verify, this.events];
-    const read = new PolicyStatement({
-      actions: ['codedeploy:GetDeployment', 'codedeploy:GetDeploymentGroup'],
-      resources: arns.groups,
-    });
-    for (const fn of all) fn.function.addToRolePolicy(read);
-    // ResolvePlan stops the deployment of a run it supersedes, and RecordFailure one whose Deploy
-    // task someone else failed while it ran (CodeDeploy rolls the traffic back).
-    for (const stopper of [props.supersede, props.recordFailure])
-      stopper.function.addToRolePolicy(
-        new PolicyStatement({ actions: ['codedeploy:StopDeployment'], resources: arns.groups }),
-      );
-    for (const fn of [release, verify]) {
-      fn.function.addToRolePolicy(
-        new PolicyStatement({
-          actions: ['codedeploy:CreateDeployment', 'codedeploy:StopDeployment'],
-          resources: arns.groups,
-        }),
-      );
-      fn.function.addToRolePolicy(
-        new PolicyStatement({
-          actions: [...REVISION_ACTIONS],
-          resources: arns.applications,
-        }),
-      );
-      fn.function.addToRolePolicy(
-        new PolicyStatement({ actions: ['codedeploy:GetDeploymentConfig'], resources: [arns.configs] }),
-      );
-    }
-    // A Deploy step retried after CreateDeployment finds the deployment its run created.
-    release.function.addToRolePolicy(
+    ).groups,
+  });
+}
+
+/** Calls to CodeDeploy, Lambda and CloudWatch in the control plane's account, for its own targets. */
+function grantHomeReleases(release: GantryFunction, verify: GantryFunction, home: readonly NamedTarget[]): void {
+  const arns = targetArns(
+    release,
+    home.map((t) => t.target),
+  );
+  for (const fn of [release, verify]) {
+    fn.function.addToRolePolicy(readDeployments(fn, home));
+    fn.function.addToRolePolicy(
       new PolicyStatement({
-        actions: ['codedeploy:ListDeployments', 'codedeploy:BatchGetDeployments'],
+        actions: ['codedeploy:CreateDeployment', 'codedeploy:StopDeployment'],
         resources: arns.groups,
       }),
     );
-    if (arns.functions.length > 0) {
-      release.function.addToRolePolicy(
-        new PolicyStatement({
-          actions: [...LAMBDA_RELEASE_ACTIONS],
-          resources: arns.functions,
-        }),
-      );
-    }
-    verify.function.addToRolePolicy(
-      new PolicyStatement({ actions: ['cloudwatch:DescribeAlarms'], resources: [arns.alarms] }),
+    fn.function.addToRolePolicy(
+      new PolicyStatement({
+        actions: [...REVISION_ACTIONS],
+        resources: arns.applications,
+      }),
     );
-    acknowledge(release, verify);
+    fn.function.addToRolePolicy(
+      new PolicyStatement({ actions: ['codedeploy:GetDeploymentConfig'], resources: [arns.configs] }),
+    );
   }
+  // A Deploy step retried after CreateDeployment finds the deployment its run created.
+  release.function.addToRolePolicy(
+    new PolicyStatement({
+      actions: ['codedeploy:ListDeployments', 'codedeploy:BatchGetDeployments'],
+      resources: arns.groups,
+    }),
+  );
+  if (arns.functions.length > 0) {
+    release.function.addToRolePolicy(
+      new PolicyStatement({
+        actions: [...LAMBDA_RELEASE_ACTIONS],
+        resources: arns.functions,
+      }),
+    );
+  }
+  verify.function.addToRolePolicy(
+    new PolicyStatement({ actions: ['cloudwatch:DescribeAlarms'], resources: [arns.alarms] }),
+  );
+  acknowledge(release, verify);
 }
 
 /** What releasing a Lambda target takes on its function: the new code, a version, the alias's shift. */
@@ -232,14 +269,7 @@ function acknowledge(release: GantryFunction, verify: GantryFunction): void {
   });
 }
 
-function acknowledgeSteps(release: GantryFunction, events: GantryFunction): void {
-  for (const fn of [release, events]) {
-    Validations.of(fn.role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:gantry-pipeline-*]',
-      reason:
-        'A deployment resumes the Deploy task of any pipeline; all pipeline state machines are named gantry-pipeline-*.',
-    });
-  }
+function acknowledgeRelease(release: GantryFunction): void {
   Validations.of(release.role).acknowledge({
     id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::gantry-artifacts-<AWS::AccountId>-<AWS::Region>/releases/*]',
     reason:

@@ -15,8 +15,9 @@ import { NOTIFY_ENV } from '../../shared/notify/env';
 import type { NotifyTarget } from '../../shared/notify/targets';
 import { PIPELINE_ENV } from '../../shared/pipelines/env';
 import { type NotificationsConfig, type NotificationTargetConfig, notificationSecretName } from '../config/schema';
+import { DeliveriesTable } from './deliveries-table';
 import { GantryFunction } from './gantry-function';
-import { DELIVERIES_TABLE_NAME, RUNS_TABLE_NAME, tableArn } from './names';
+import { DELIVERIES_TABLE_NAME, RUNS_TABLE_NAME } from './names';
 import { pipelineArns } from './pipeline/names';
 import { RunsTable } from './runs-table';
 
@@ -149,13 +150,9 @@ export class Notifications extends Construct {
   private grantNotifier(targets: readonly { topic?: Topic; secret?: Secret }[]): void {
     const fn = this.notifier.function;
     // Delivery keys and rate slots: items under notify#… and notify-rate#… of the deliveries table.
-    fn.addToRolePolicy(
-      new PolicyStatement({
-        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
-        resources: [tableArn(this, DELIVERIES_TABLE_NAME)],
-        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['notify#*', 'notify-rate#*'] } },
-      }),
-    );
+    DeliveriesTable.grant(fn, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], {
+      leadingKeys: ['notify#*', 'notify-rate#*'],
+    });
     for (const { topic, secret } of targets) {
       topic?.grantPublish(fn);
       secret?.grantRead(fn);

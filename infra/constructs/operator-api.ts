@@ -15,7 +15,10 @@ import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { DeployTarget } from '../../events';
+import { CONSOLE_ENV } from '../../shared/console/env';
 import { PIPELINE_ENV } from '../../shared/pipelines/env';
+import type { ConsoleConfig } from '../config/schema';
+import type { TargetAccounts } from './cross-account';
 import { targetArns } from './deployments';
 import { GantryFunction } from './gantry-function';
 import { RUNS_TABLE_NAME } from './names';
@@ -26,6 +29,10 @@ export interface OperatorApiProps {
   readonly eventBusName: string;
   /** The deploy targets whose deployments a cancel may stop. */
   readonly targets: readonly DeployTarget[];
+  /** The accounts targets outside the control plane's live in, where a cancel stops a deployment as their deploy role. @default none */
+  readonly targetAccounts?: TargetAccounts;
+  /** The web console's OIDC issuer, whose ID tokens the console relays: the function verifies them itself. @default no console */
+  readonly console?: ConsoleConfig;
 }
 
 /**
@@ -45,13 +52,18 @@ export class OperatorApi extends Construct {
     this.handler = new GantryFunction(this, 'Handler', {
       name: 'operator-api',
       description: 'Approval decisions from IAM-authenticated operators',
-      environment: { [PIPELINE_ENV.runsTable]: RUNS_TABLE_NAME, [PIPELINE_ENV.eventBus]: props.eventBusName },
+      environment: {
+        [PIPELINE_ENV.runsTable]: RUNS_TABLE_NAME,
+        [PIPELINE_ENV.eventBus]: props.eventBusName,
+        ...(props.console ? { [CONSOLE_ENV.oidc]: JSON.stringify(props.console) } : {}),
+      },
     });
     RunsTable.grant(this.handler.function, ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'], {
       indexes: false,
     });
     RunsTable.grant(this.handler.function, ['dynamodb:Query']);
     grantOperatorActions(this.handler.function, props.targets);
+    props.targetAccounts?.grantAssumeDeployRoles(this.handler, 'operator-api');
     Validations.of(this.handler.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:gantry-pipeline-*:*]',
       reason:

@@ -8,7 +8,6 @@ import {
   RequestValidator,
   RestApi,
 } from 'aws-cdk-lib/aws-apigateway';
-import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -17,13 +16,13 @@ import type { PROVIDERS } from '../../events';
 import type { Connection } from '../../shared/webhooks/connections';
 import { DEFAULT_MAX_BODY_BYTES, RECEIVER_ENV } from '../../shared/webhooks/env';
 import type { ConnectionSecrets } from './connection-secrets';
+import { DeliveriesTable } from './deliveries-table';
 import { GantryFunction } from './gantry-function';
+import { DELIVERIES_TABLE_NAME } from './names';
 
 export interface WebhookIngressProps {
   /** The bus SourceEvents are published on. */
   readonly bus: IEventBus;
-  /** Where delivery ids are remembered for deduplication (partition key `pk`, TTL `expiresAt`). */
-  readonly deliveriesTable: ITable;
   readonly connections: ConnectionSecrets;
   /** Repositories per connection name, from the pipeline config. */
   readonly repositories: Readonly<Record<string, readonly string[]>>;
@@ -62,7 +61,7 @@ export class WebhookIngress extends Construct {
       name: 'webhook-receiver',
       description: 'Verifies, deduplicates, normalizes and publishes Git provider webhook deliveries',
       environment: {
-        [RECEIVER_ENV.deliveriesTable]: props.deliveriesTable.tableName,
+        [RECEIVER_ENV.deliveriesTable]: DELIVERIES_TABLE_NAME,
         [RECEIVER_ENV.eventBus]: props.bus.eventBusName,
         [RECEIVER_ENV.deadLetterQueueUrl]: this.deadLetterQueue.queueUrl,
         [RECEIVER_ENV.connections]: JSON.stringify(connectionsEnv(props)),
@@ -84,13 +83,8 @@ export class WebhookIngress extends Construct {
 
   private grantReceiver(props: WebhookIngressProps): void {
     const fn = this.receiver.function;
-    props.deliveriesTable.grant(
-      fn,
-      'dynamodb:PutItem',
-      'dynamodb:GetItem',
-      'dynamodb:UpdateItem',
-      'dynamodb:DeleteItem',
-    );
+    // Delivery ids are remembered for deduplication in the deliveries table.
+    DeliveriesTable.grantReadWriteItems(fn);
     props.bus.grantPutEventsTo(fn);
     this.deadLetterQueue.grantSendMessages(fn);
     props.connections.grantRead(fn);

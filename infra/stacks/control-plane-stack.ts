@@ -1,5 +1,4 @@
 import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
-import { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus } from 'aws-cdk-lib/aws-events';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -14,11 +13,10 @@ import {
   grantCheckpointReads,
 } from '../constructs/audit-checkpoints';
 import { buildLogsOf, GantryConsole } from '../constructs/console';
-import { CrossAccountDeployments, type CrossAccountStep } from '../constructs/cross-account';
+import { CrossAccountDeployments, TargetAccounts } from '../constructs/cross-account';
 import { Deployments, type NamedTarget } from '../constructs/deployments';
-import type { GantryFunction } from '../constructs/gantry-function';
 import { Monitoring } from '../constructs/monitoring';
-import { artifactsBucketName, DELIVERIES_TABLE_NAME, EVENT_BUS_NAME } from '../constructs/names';
+import { artifactsBucketName, EVENT_BUS_NAME } from '../constructs/names';
 import { Notifications } from '../constructs/notifications';
 import { OperatorApi } from '../constructs/operator-api';
 import { Pipeline } from '../constructs/pipeline/pipeline';
@@ -56,11 +54,14 @@ export class GantryControlPlaneStack extends Stack {
     this.bus = new EventBus(this, 'Bus', { eventBusName: props.eventBusName ?? EVENT_BUS_NAME });
     this.ingress = new WebhookIngress(this, 'WebhookIngress', {
       bus: this.bus,
-      deliveriesTable: Table.fromTableName(this, 'Deliveries', DELIVERIES_TABLE_NAME),
       connections: data.connections,
       repositories: repositoriesByConnection(config),
     });
     const artifacts = Bucket.fromBucketName(this, 'Artifacts', artifactsBucketName());
+    const targets = deployTargets(config);
+    const foreign = targets.filter((t) => t.target.account !== null);
+    const targetAccounts =
+      foreign.length > 0 && config.controlPlane ? new TargetAccounts(config.controlPlane, foreign) : undefined;
     const steps = new PipelineSteps(this, 'PipelineSteps', {
       bus: this.bus,
       artifactsKey: data.artifacts.key,
@@ -68,6 +69,8 @@ export class GantryControlPlaneStack extends Stack {
       connections: data.connections,
       statusApis: statusApis(config),
       sourceConnections: [...new Set(config.pipelines.map((p) => p.source.connection))],
+      deployTargets: targets,
+      ...(targetAccounts ? { targetAccounts } : {}),
     });
     const triggerDeadLetters = new Queue(this, 'TriggerDeadLetters', {
       encryption: QueueEncryption.SQS_MANAGED,
@@ -90,24 +93,21 @@ export class GantryControlPlaneStack extends Stack {
           triggerDeadLetters,
         }),
     );
-    const targets = deployTargets(config);
     if (targets.length > 0) {
       this.deployments = new Deployments(this, 'Deployments', {
         targets,
-        release: steps.functions.deployRelease,
-        verify: steps.functions.deployVerify,
-        supersede: steps.functions.resolvePlan,
-        recordFailure: steps.functions.recordFailure,
-        artifactsKey: data.artifacts.key,
-        provenanceKey: data.artifacts.provenanceKey,
         eventBusName: this.bus.eventBusName,
         deadLetters: triggerDeadLetters,
+        ...(targetAccounts ? { accounts: targetAccounts } : {}),
       });
     }
     this.operators = new OperatorApi(this, 'OperatorApi', {
       eventBusName: this.bus.eventBusName,
       // A cancel stops a deployment in this account with these grants; in another, as its deploy role.
       targets: targets.filter((t) => t.target.account === null).map((t) => t.target),
+      ...(targetAccounts ? { targetAccounts } : {}),
+      // The console relays its people's ID tokens; the function verifies them against the same issuer.
+      ...(config.console ? { console: config.console } : {}),
     });
     if (config.notifications) {
       const { reportStatus, recordFailure, waitTurn, requestApproval, deployRelease, deployVerify } = steps.functions;
@@ -137,21 +137,9 @@ export class GantryControlPlaneStack extends Stack {
       });
       new CfnOutput(this, 'ConsoleUrl', { description: 'The web console (OIDC sign-in)', value: this.console.url });
     }
-    const foreign = targets.filter((t) => t.target.account !== null);
-    if (this.deployments && foreign.length > 0 && config.controlPlane) {
-      const { resolvePlan, recordFailure, deployRelease, deployVerify } = steps.functions;
-      const acting: Partial<Record<CrossAccountStep, GantryFunction>> = {
-        'deploy-release': deployRelease,
-        'deploy-verify': deployVerify,
-        'deploy-events': this.deployments.events,
-        'resolve-plan': resolvePlan,
-        'record-failure': recordFailure,
-        'operator-api': this.operators.handler,
-      };
+    if (this.deployments && targetAccounts) {
       this.crossAccount = new CrossAccountDeployments(this, 'CrossAccount', {
-        controlPlane: config.controlPlane,
-        targets: foreign,
-        steps: acting,
+        accounts: targetAccounts,
         bus: this.bus,
         events: this.deployments.events,
         deadLetters: triggerDeadLetters,

@@ -1,5 +1,4 @@
-import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { targetDeployRoleArn } from '../../shared/config/names';
 import { buildArtifactsPath } from '../../shared/pipelines/artifact-layout';
@@ -7,7 +6,7 @@ import { foreignAccounts, type GantryConfig } from '../config/schema';
 import { Artifacts } from '../constructs/artifacts';
 import { AuditLedger } from '../constructs/audit-ledger';
 import { ConnectionSecrets } from '../constructs/connection-secrets';
-import { DELIVERIES_TABLE_NAME } from '../constructs/names';
+import { DeliveriesTable } from '../constructs/deliveries-table';
 import { RunsTable } from '../constructs/runs-table';
 
 export interface GantryDataStackProps extends StackProps {
@@ -16,7 +15,7 @@ export interface GantryDataStackProps extends StackProps {
 
 /** The stateful half of Gantry: what must survive redeploying or replacing the control plane. */
 export class GantryDataStack extends Stack {
-  readonly deliveries: Table;
+  readonly deliveries: DeliveriesTable;
   readonly connections: ConnectionSecrets;
   readonly runs: RunsTable;
   readonly artifacts: Artifacts;
@@ -24,16 +23,7 @@ export class GantryDataStack extends Stack {
 
   constructor(scope: Construct, id: string, props: GantryDataStackProps) {
     super(scope, id, props);
-    this.deliveries = new Table(this, 'Deliveries', {
-      tableName: DELIVERIES_TABLE_NAME,
-      partitionKey: { name: 'pk', type: AttributeType.STRING },
-      billingMode: BillingMode.PAY_PER_REQUEST,
-      timeToLiveAttribute: 'expiresAt',
-      encryption: TableEncryption.AWS_MANAGED,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      // Dedupe keys (delivery ids, 90 days; signed content, 400 days): nothing to keep on teardown.
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
+    this.deliveries = new DeliveriesTable(this, 'Deliveries');
     this.connections = new ConnectionSecrets(this, 'Connections', { connections: props.config.connections });
     this.runs = new RunsTable(this, 'Runs');
     this.artifacts = new Artifacts(this, 'Artifacts');

@@ -1,5 +1,7 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { FUNCTION_METADATA_KEY } from '../../infra/constructs/function-metadata';
 import { synthGantry, TEST_CONFIG_YAML, testConfig } from '../support/cdk';
+import { actionsOf, statementsByFunction } from '../support/iam-invariants';
 
 /** The test config plus sample targets: Lambda (dev, prod) and ECS (staging). */
 const SAMPLE_YAML = TEST_CONFIG_YAML.replace(
@@ -136,5 +138,84 @@ describe('the control plane drives CodeDeploy', () => {
     const deploy = text.slice(text.indexOf('Deploy dev\\":{'), text.indexOf('Deploy dev\\":{') + 1500);
     expect(deploy).toMatch(/TimeoutSeconds\W+1800/);
     expect(deploy).toMatch(/States\.Timeout\W+ResultPath\W+\$\.deployTimeout\W+Next\W+Reconcile dev/);
+  });
+});
+
+describe('the deploy functions, each granted by the construct that creates it', () => {
+  const byFunction = statementsByFunction(app, FUNCTION_METADATA_KEY);
+  /** What every pipeline step holds: its logs, traces, the runs table and the audit ledger. */
+  const STEP = [
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'dynamodb:Query',
+    'dynamodb:UpdateItem',
+    'kms:Decrypt',
+    'kms:DescribeKey',
+    'kms:Encrypt',
+    'kms:GenerateDataKey',
+    'logs:CreateLogStream',
+    'logs:PutLogEvents',
+    'xray:PutTelemetryRecords',
+    'xray:PutTraceSegments',
+  ];
+  const RELEASE = [
+    'codedeploy:CreateDeployment',
+    'codedeploy:GetApplicationRevision',
+    'codedeploy:GetDeployment',
+    'codedeploy:GetDeploymentConfig',
+    'codedeploy:GetDeploymentGroup',
+    'codedeploy:RegisterApplicationRevision',
+    'codedeploy:StopDeployment',
+  ];
+
+  it.each([
+    [
+      'deploy-release',
+      [
+        ...RELEASE,
+        'codedeploy:BatchGetDeployments',
+        'codedeploy:ListDeployments',
+        'kms:Verify',
+        'lambda:GetAlias',
+        'lambda:GetFunction',
+        'lambda:GetFunctionConfiguration',
+        'lambda:PublishVersion',
+        'lambda:UpdateFunctionCode',
+        's3:GetObject',
+        's3:GetObjectVersion',
+        'states:DescribeStateMachine',
+        'states:SendTaskFailure',
+        'states:SendTaskSuccess',
+      ],
+    ],
+    ['deploy-verify', [...RELEASE, 'cloudwatch:DescribeAlarms']],
+    [
+      'deploy-events',
+      ['codedeploy:GetDeployment', 'codedeploy:GetDeploymentGroup', 'states:SendTaskFailure', 'states:SendTaskSuccess'],
+    ],
+  ])('grants %s exactly what its step does, no more', (name, own) => {
+    expect(actionsOf(byFunction.get(name))).toEqual([...new Set([...STEP, ...own])].sort());
+  });
+
+  it('lets only the deploy steps, the stoppers and the operator API stop a deployment, on the configured groups', () => {
+    const stoppers = [...byFunction]
+      .filter(([, statements]) => actionsOf(statements).includes('codedeploy:StopDeployment'))
+      .map(([name]) => name)
+      .sort();
+    expect(stoppers).toEqual(['deploy-release', 'deploy-verify', 'operator-api', 'record-failure', 'resolve-plan']);
+    for (const name of stoppers) {
+      const groups = JSON.stringify(
+        byFunction.get(name)?.filter((s) => s.actions.includes('codedeploy:StopDeployment')),
+      );
+      expect(groups).toContain('deploymentgroup:widgets/dev');
+      expect(groups).not.toContain('deploymentgroup:*');
+    }
+  });
+
+  it('lets Deploy read release packages and provenance only, never what untrusted builds wrote', () => {
+    const reads = JSON.stringify(byFunction.get('deploy-release')?.filter((s) => s.actions.includes('s3:GetObject')));
+    expect(reads).toContain('/releases/*');
+    expect(reads).toContain('/provenance/*');
+    expect(reads).not.toContain('/untrusted/');
   });
 });

@@ -1,7 +1,9 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { FUNCTION_METADATA_KEY } from '../../infra/constructs/function-metadata';
+import { TARGET_ROLES_ENV } from '../../shared/aws/target-roles';
 import { stepRoleName } from '../../shared/config/names';
 import { synthGantry, TEST_CONFIG_YAML, testConfig } from '../support/cdk';
-import { allowStatements, covers } from '../support/iam-invariants';
+import { actionsOf, allowStatements, covers, statementsByFunction } from '../support/iam-invariants';
 
 const HOME = '111111111111';
 const PROD = '222222222222';
@@ -139,6 +141,25 @@ describe('releasing into another account', () => {
     expect(holding).toHaveLength(STEPS.length);
     for (const s of assumes)
       expect(s).toMatchObject({ Action: ['sts:AssumeRole', 'sts:TagSession'], Resource: DEPLOY_ROLE });
+  });
+
+  it('gives each acting step, and no other function, its named role, the AssumeRole grant and the target roles', () => {
+    const assumers = [...statementsByFunction(gantry, FUNCTION_METADATA_KEY)]
+      .filter(([, statements]) => actionsOf(statements).includes('sts:AssumeRole'))
+      .map(([name]) => name);
+    expect(assumers.sort()).toEqual([...STEPS].sort());
+    const control$ = gantry.control$;
+    const functions = Object.values(control$.findResources('AWS::Lambda::Function')) as {
+      Metadata: Record<string, string>;
+      Properties: { Role: { 'Fn::GetAtt': [string, string] }; Environment: { Variables: Record<string, unknown> } };
+    }[];
+    const roles = control$.findResources('AWS::IAM::Role');
+    const acting = functions.filter((fn) => TARGET_ROLES_ENV in fn.Properties.Environment.Variables);
+    expect(acting.map((fn) => fn.Metadata[FUNCTION_METADATA_KEY]).sort()).toEqual([...STEPS].sort());
+    for (const fn of acting)
+      expect(roles[fn.Properties.Role['Fn::GetAtt'][0]]?.Properties.RoleName).toBe(
+        stepRoleName(fn.Metadata[FUNCTION_METADATA_KEY] ?? '', REGION),
+      );
   });
 
   it("lets the deploy role read widgets' release packages from the artifacts bucket, and decrypt them through S3 only", () => {

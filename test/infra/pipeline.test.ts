@@ -1,6 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import type { PipelineDefinition } from '../../events';
+import { FUNCTION_METADATA_KEY } from '../../infra/constructs/function-metadata';
 import { laneWait } from '../../infra/constructs/pipeline/pipeline';
 import { stateMachineDefinitions, synthGantry } from '../support/cdk';
 import {
@@ -8,6 +9,7 @@ import {
   allowStatements,
   holdersOf,
   operatorFunctionInvokers,
+  statementsByFunction,
   taskAnswerers,
 } from '../support/iam-invariants';
 import { DEFINITION } from '../support/plans';
@@ -764,5 +766,46 @@ describe('who may invoke the operator API function', () => {
     );
     expect(permissions.length).toBeGreaterThan(0);
     for (const p of permissions) expect(p.Properties.Principal).toBe('apigateway.amazonaws.com');
+  });
+});
+
+describe('the artifacts bucket, as the steps reach it', () => {
+  it('lets each step read or write only the prefixes its work needs, and no other function touch the bucket', () => {
+    const bucket = 's3:::gantry-artifacts-';
+    const grants = [...statementsByFunction(gantry, FUNCTION_METADATA_KEY)].flatMap(([name, statements]) =>
+      statements
+        .filter((s) => JSON.stringify(s.resources).includes(bucket))
+        .map((s) => ({
+          name,
+          actions: [...s.actions].sort(),
+          keys: s.resources.map((r) =>
+            JSON.stringify(r)
+              .split(bucket)[1]
+              ?.replace(/^[^/]*/, '')
+              .replace(/"\]\]\}$/, ''),
+          ),
+        })),
+    );
+    expect(grants).toEqual(
+      expect.arrayContaining([
+        { name: 'fetch-source', actions: ['s3:PutObject'], keys: ['/sources/*'] },
+        { name: 'record-provenance', actions: ['s3:ListBucket'], keys: [''] },
+        {
+          name: 'record-provenance',
+          actions: ['s3:GetObject', 's3:GetObjectVersion'],
+          keys: ['/releases/*', '/untrusted/*'],
+        },
+        { name: 'record-provenance', actions: ['s3:GetObject', 's3:GetObjectVersion'], keys: ['/sources/*'] },
+        { name: 'record-provenance', actions: ['s3:PutObject'], keys: ['/provenance/*'] },
+        { name: 'evaluate-gates', actions: ['s3:ListBucket'], keys: [''] },
+        { name: 'evaluate-gates', actions: ['s3:GetObject'], keys: ['/*'] },
+        {
+          name: 'deploy-release',
+          actions: ['s3:GetObject', 's3:GetObjectVersion'],
+          keys: ['/releases/*', '/provenance/*'],
+        },
+      ]),
+    );
+    expect(grants).toHaveLength(8);
   });
 });

@@ -1,7 +1,10 @@
 import { Match } from 'aws-cdk-lib/assertions';
+import { FUNCTION_METADATA_KEY } from '../../infra/constructs/function-metadata';
 import { synthGantry } from '../support/cdk';
+import { statementsByFunction } from '../support/iam-invariants';
 
-const { control$: control, data$: data } = synthGantry();
+const gantry = synthGantry();
+const { control$: control, data$: data } = gantry;
 
 function receiverEnv(): Record<string, unknown> {
   const fns = control.findResources('AWS::Lambda::Function', { Metadata: { 'gantry:function': 'webhook-receiver' } });
@@ -159,5 +162,23 @@ describe('GantryData', () => {
       },
     });
     data.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'custom/gitlab-secret' });
+  });
+});
+
+describe('grants on the deliveries table', () => {
+  it('lets the receiver keep its dedupe items and ResolvePlan read them, and no other function touch the table', () => {
+    const onDeliveries = [...statementsByFunction(gantry, FUNCTION_METADATA_KEY)].flatMap(([name, statements]) =>
+      statements
+        .filter((s) => JSON.stringify(s.resources).includes(':table/gantry-deliveries'))
+        .map((s) => [name, [...s.actions].sort(), s.condition]),
+    );
+    expect(onDeliveries.sort()).toEqual([
+      ['resolve-plan', ['dynamodb:GetItem'], undefined],
+      [
+        'webhook-receiver',
+        ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        undefined,
+      ],
+    ]);
   });
 });

@@ -125,3 +125,61 @@ export function operatorFunctionInvokers(
       }),
   );
 }
+
+interface TemplateResource {
+  readonly Type: string;
+  readonly Metadata?: Record<string, unknown>;
+  readonly Properties?: PolicyProps & { readonly Role?: { readonly 'Fn::GetAtt'?: [string, string] } };
+}
+
+/** One Allow statement of a function's role, with its condition. */
+export interface FunctionStatement {
+  readonly actions: string[];
+  readonly resources: unknown[];
+  readonly condition?: unknown;
+}
+
+/**
+ * The Allow statements of each Lambda function's role (its inline policies and the policies
+ * attached to it), by the function's folder under `functions/` (its `gantry:function` metadata).
+ */
+export function statementsByFunction(
+  gantry: Pick<GantryApp, 'app'>,
+  metadataKey: string,
+): Map<string, FunctionStatement[]> {
+  const out = new Map<string, FunctionStatement[]>();
+  for (const stack of gantry.app.synth().stacks) {
+    const resources = (stack.template as { Resources: Record<string, TemplateResource> }).Resources;
+    const entries = Object.entries(resources);
+    for (const [, fn] of entries) {
+      const name = fn.Metadata?.[metadataKey];
+      const roleId = fn.Properties?.Role?.['Fn::GetAtt']?.[0];
+      if (fn.Type !== 'AWS::Lambda::Function' || typeof name !== 'string' || roleId === undefined) continue;
+      const documents = [
+        ...(resources[roleId]?.Properties?.Policies ?? []).map((p) => p.PolicyDocument),
+        ...entries
+          .filter(([, p]) => p.Type === 'AWS::IAM::Policy' && p.Properties?.Roles?.some((r) => r.Ref === roleId))
+          .map(([, p]) => p.Properties?.PolicyDocument),
+      ];
+      const statements = documents.flatMap((doc) =>
+        (doc?.Statement ?? [])
+          .filter((s) => s.Effect === 'Allow')
+          .map((s) => {
+            const { Condition } = s as { Condition?: unknown };
+            return {
+              actions: [s.Action ?? []].flat(),
+              resources: [s.Resource ?? '*'].flat(),
+              ...(Condition === undefined ? {} : { condition: Condition }),
+            };
+          }),
+      );
+      out.set(name, [...(out.get(name) ?? []), ...statements]);
+    }
+  }
+  return out;
+}
+
+/** The actions a function's role allows, each once, sorted. */
+export function actionsOf(statements: readonly FunctionStatement[] | undefined): string[] {
+  return [...new Set((statements ?? []).flatMap((s) => s.actions))].sort();
+}

@@ -9,9 +9,13 @@ import { buildArtifactsPath, sourcesPath } from '../../../shared/pipelines/artif
 import { PIPELINE_ENV, type StatusApis } from '../../../shared/pipelines/env';
 import { PROVENANCE_ENV } from '../../../shared/provenance/env';
 import { SOURCE_ENV } from '../../../shared/source/env';
+import { Artifacts } from '../artifacts';
 import type { ConnectionSecrets } from '../connection-secrets';
+import type { CrossAccountStep, TargetAccounts } from '../cross-account';
+import { DeliveriesTable } from '../deliveries-table';
+import { grantReleaseSteps, grantStopDeployments, type NamedTarget } from '../deployments';
 import { GantryFunction } from '../gantry-function';
-import { artifactsBucketArn, artifactsBucketName, DELIVERIES_TABLE_NAME, RUNS_TABLE_NAME, tableArn } from '../names';
+import { artifactsBucketName, DELIVERIES_TABLE_NAME, RUNS_TABLE_NAME } from '../names';
 import { RunsTable } from '../runs-table';
 import { pipelineArns } from './names';
 
@@ -29,6 +33,10 @@ export interface PipelineStepsProps {
   readonly statusApis: StatusApis;
   /** The connections pipelines fetch source through: the only secrets FetchSource may read. @default every connection */
   readonly sourceConnections?: readonly string[];
+  /** The environments' deploy targets, which Deploy releases into and ResolvePlan and RecordFailure may stop. @default none */
+  readonly deployTargets?: readonly NamedTarget[];
+  /** The accounts targets outside the control plane's live in, which the acting steps assume roles in. @default none */
+  readonly targetAccounts?: TargetAccounts;
 }
 
 export type StepName =
@@ -131,9 +139,7 @@ export class PipelineSteps extends Construct {
         new PolicyStatement({ actions: ['states:DescribeStateMachine'], resources: [arns.stateMachines] }),
       );
     // Plans only changes the webhook receiver verified: it reads (never writes) their digests.
-    resolvePlan.function.addToRolePolicy(
-      new PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [tableArn(this, DELIVERIES_TABLE_NAME)] }),
-    );
+    DeliveriesTable.grantReadItems(resolvePlan.function);
     // The lane's one keeper: WaitTurn parks a queued run, ReleaseLane resumes it. Neither
     // ResolvePlan nor ReportStatus (which talks to providers on the internet) may answer a task.
     waitTurn.function.addToRolePolicy(
@@ -161,6 +167,27 @@ export class PipelineSteps extends Construct {
     grantRecordProvenance(recordProvenance, props.artifactsKey, props.provenanceKey);
     props.bus.grantPutEventsTo(requestApproval.function);
     acknowledgePipelineWildcards(resolvePlan, waitTurn, [deployRelease, reportStatus, requestApproval]);
+    this.grantDeploys(props);
+  }
+
+  /** Releasing, and stopping a release, wherever the targets are. */
+  private grantDeploys(props: PipelineStepsProps): void {
+    const targets = props.deployTargets ?? [];
+    if (targets.length === 0) return;
+    const { resolvePlan, recordFailure, deployRelease, deployVerify } = this.functions;
+    grantReleaseSteps(deployRelease, deployVerify, {
+      targets,
+      artifactsKey: props.artifactsKey,
+      provenanceKey: props.provenanceKey,
+    });
+    for (const stopper of [resolvePlan, recordFailure]) grantStopDeployments(stopper, targets);
+    const acting: [CrossAccountStep, GantryFunction][] = [
+      ['deploy-release', deployRelease],
+      ['deploy-verify', deployVerify],
+      ['resolve-plan', resolvePlan],
+      ['record-failure', recordFailure],
+    ];
+    for (const [step, fn] of acting) props.targetAccounts?.grantAssumeDeployRoles(fn, step);
   }
 }
 
@@ -169,22 +196,15 @@ export class PipelineSteps extends Construct {
  * writes only under `provenance/`, and is the one role that may sign with the provenance key.
  */
 function grantRecordProvenance(step: GantryFunction, artifactsKey: IKey, provenanceKey: IKey): void {
-  const bucket = artifactsBucketArn();
   const fn = step.function;
-  fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket] }));
-  fn.addToRolePolicy(
-    new PolicyStatement({
-      actions: ['s3:GetObject', 's3:GetObjectVersion'],
-      resources: BUILD_TRUSTS.map((trust) => `${bucket}/${buildArtifactsPath('*', trust)}`),
-    }),
+  Artifacts.grantList(fn);
+  Artifacts.grantReadObjects(
+    fn,
+    BUILD_TRUSTS.map((trust) => buildArtifactsPath('*', trust)),
+    { versions: true },
   );
-  fn.addToRolePolicy(
-    new PolicyStatement({
-      actions: ['s3:GetObject', 's3:GetObjectVersion'],
-      resources: [`${bucket}/${sourcesPath('*')}`],
-    }),
-  );
-  fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:PutObject'], resources: [`${bucket}/provenance/*`] }));
+  Artifacts.grantReadObjects(fn, [sourcesPath('*')], { versions: true });
+  Artifacts.grantPutObjects(fn, ['provenance/*']);
   fn.addToRolePolicy(
     new PolicyStatement({
       actions: ['codebuild:BatchGetBuilds'],
@@ -218,9 +238,7 @@ function grantRecordProvenance(step: GantryFunction, artifactsKey: IKey, provena
 function grantFetchSource(step: GantryFunction, props: PipelineStepsProps): void {
   const fn = step.function;
   props.connections.grantRead(fn, props.sourceConnections);
-  fn.addToRolePolicy(
-    new PolicyStatement({ actions: ['s3:PutObject'], resources: [`${artifactsBucketArn()}/${sourcesPath('*')}`] }),
-  );
+  Artifacts.grantPutObjects(fn, [sourcesPath('*')]);
   props.artifactsKey.grant(fn, 'kms:GenerateDataKey');
   Validations.of(step.role).acknowledge({
     id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::gantry-artifacts-<AWS::AccountId>-<AWS::Region>/sources/*]',
@@ -231,9 +249,8 @@ function grantFetchSource(step: GantryFunction, props: PipelineStepsProps): void
 
 /** List the artifacts bucket and read its objects (the reports), decrypting with its key. */
 function grantReadArtifacts(step: GantryFunction, key: IKey): void {
-  const bucket = artifactsBucketArn();
-  step.function.addToRolePolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket] }));
-  step.function.addToRolePolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: [`${bucket}/*`] }));
+  Artifacts.grantList(step.function);
+  Artifacts.grantReadObjects(step.function, ['*']);
   key.grantDecrypt(step.function);
   Validations.of(step.role).acknowledge({
     id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::gantry-artifacts-<AWS::AccountId>-<AWS::Region>/*]',
