@@ -16,11 +16,18 @@ export interface AuditKeys {
   readonly signingKey: IKey;
 }
 
+/** What a construct needs to let the functions it creates append to the audit ledger. */
+export interface AuditWriting {
+  readonly keys: AuditKeys;
+  readonly config: AuditConfig;
+}
+
 /**
  * Lets a function append to the audit ledger: its environment names the table and the retention
  * per record class; it may read a chain's head and put new items, never update or delete.
+ * Called by the construct that creates the function.
  */
-export function grantAuditAppend(fn: GantryFunction, keys: AuditKeys, config: AuditConfig): void {
+export function grantAuditAppend(fn: GantryFunction, { keys, config }: AuditWriting): void {
   fn.function.addEnvironment(AUDIT_ENV.table, AUDIT_TABLE_NAME);
   fn.function.addEnvironment(AUDIT_ENV.retentionDays, JSON.stringify(config.retentionDays));
   fn.function.addToRolePolicy(

@@ -16,6 +16,7 @@ import { CONSOLE_ASSET_FILES } from '../../shared/console/assets';
 import { CONSOLE_ENV } from '../../shared/console/env';
 import { PIPELINE_ENV } from '../../shared/pipelines/env';
 import type { ConsoleConfig } from '../config/schema';
+import { type AuditWriting, grantAuditAppend, grantAuditRead, grantCheckpointReads } from './audit-checkpoints';
 import { GantryFunction } from './gantry-function';
 import { RUNS_TABLE_NAME } from './names';
 import type { OperatorApi } from './operator-api';
@@ -31,6 +32,8 @@ export interface ConsoleProps {
   readonly operators: OperatorApi;
   /** The build log groups whose logs the run pages show. */
   readonly buildLogs: readonly ILogGroup[];
+  /** The audit ledger: the console records refusals in it, and its Audit page searches and verifies it. */
+  readonly audit: AuditWriting;
 }
 
 /** The routes that serve only the HTML shell and its assets: public, they hold nothing. */
@@ -81,9 +84,13 @@ export class GantryConsole extends Construct {
       }),
     );
     this.api = this.httpApi(props.config);
+    grantAuditAppend(this.handler, props.audit);
+    // The Audit page verifies the ledger as `gantry audit verify` does, signed checkpoints included.
+    grantAuditRead(this.handler, props.audit.keys);
+    grantCheckpointReads(this.handler, props.audit.keys);
   }
 
-  /** The console's own reads: runs, the pipelines' definitions and build logs (the ledger: the stack's grantAuditRead). */
+  /** The console's own reads: runs, the pipelines' definitions and build logs (the ledger: grantAuditRead, below). */
   private grantReads(buildLogs: readonly ILogGroup[]): void {
     const fn = this.handler.function;
     const arns = pipelineArns(this);

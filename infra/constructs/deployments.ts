@@ -6,7 +6,7 @@ import {
   TimeBasedLinearTrafficRouting,
   type TrafficRouting,
 } from 'aws-cdk-lib/aws-codedeploy';
-import { Rule } from 'aws-cdk-lib/aws-events';
+import { type IEventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
@@ -16,6 +16,7 @@ import { CODEDEPLOY_STATE_CHANGE, DEPLOYMENT_END_STATES, type DeployTarget } fro
 import { buildArtifactsPath } from '../../shared/pipelines/artifact-layout';
 import { PIPELINE_ENV } from '../../shared/pipelines/env';
 import { Artifacts } from './artifacts';
+import { type AuditWriting, grantAuditAppend } from './audit-checkpoints';
 import type { TargetAccounts } from './cross-account';
 import { GantryFunction } from './gantry-function';
 import { RUNS_TABLE_NAME } from './names';
@@ -36,6 +37,10 @@ export interface DeploymentsProps {
   readonly deadLetters: IQueue;
   /** The accounts targets outside the control plane's live in. @default none */
   readonly accounts?: TargetAccounts;
+  /** The audit ledger: every function this construct creates appends to it. */
+  readonly audit: AuditWriting;
+  /** The bus run events are published on for notifications (a rolled-back deployment). @default not published */
+  readonly runEvents?: IEventBus;
 }
 
 /**
@@ -81,6 +86,8 @@ export class Deployments extends Construct {
     }
     this.grantEvents(home);
     props.accounts?.grantAssumeDeployRoles(this.events, 'deploy-events');
+    grantAuditAppend(this.events, props.audit);
+    props.runEvents?.grantPutEventsTo(this.events.function);
   }
 
   /** Resumes the run's Deploy task and reads the deployment that ended. */

@@ -15,6 +15,7 @@ import { NOTIFY_ENV } from '../../shared/notify/env';
 import type { NotifyTarget } from '../../shared/notify/targets';
 import { PIPELINE_ENV } from '../../shared/pipelines/env';
 import { type NotificationsConfig, type NotificationTargetConfig, notificationSecretName } from '../config/schema';
+import { type AuditWriting, grantAuditAppend } from './audit-checkpoints';
 import { DeliveriesTable } from './deliveries-table';
 import { GantryFunction } from './gantry-function';
 import { DELIVERIES_TABLE_NAME, RUNS_TABLE_NAME } from './names';
@@ -25,8 +26,8 @@ export interface NotificationsProps {
   readonly config: NotificationsConfig;
   /** The bus the run events are published on. */
   readonly bus: IEventBus;
-  /** The functions that publish run events (granted events:PutEvents on `bus`). */
-  readonly publishers: readonly GantryFunction[];
+  /** The audit ledger: Slack's Approve and Reject are recorded in it. */
+  readonly audit: AuditWriting;
   /** The webhook API: Slack's request URL is `/slack/interactions` on it, when a Slack app is configured. */
   readonly webhookApi: RestApi;
 }
@@ -50,7 +51,6 @@ export class Notifications extends Construct {
 
   constructor(scope: Construct, id: string, props: NotificationsProps) {
     super(scope, id);
-    for (const publisher of props.publishers) props.bus.grantPutEventsTo(publisher.function);
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -192,6 +192,7 @@ export class Notifications extends Construct {
       },
     });
     const fn = slack.function;
+    grantAuditAppend(slack, props.audit);
     signing.grantRead(fn);
     RunsTable.grantUpdateRuns(fn, { indexes: false });
     fn.addToRolePolicy(

@@ -18,6 +18,7 @@ import type { DeployTarget } from '../../events';
 import { CONSOLE_ENV } from '../../shared/console/env';
 import { PIPELINE_ENV } from '../../shared/pipelines/env';
 import type { ConsoleConfig } from '../config/schema';
+import { type AuditWriting, grantAuditAppend } from './audit-checkpoints';
 import type { TargetAccounts } from './cross-account';
 import { targetArns } from './deployments';
 import { GantryFunction } from './gantry-function';
@@ -33,6 +34,8 @@ export interface OperatorApiProps {
   readonly targetAccounts?: TargetAccounts;
   /** The web console's OIDC issuer, whose ID tokens the console relays: the function verifies them itself. @default no console */
   readonly console?: ConsoleConfig;
+  /** The audit ledger: every function this construct creates appends to it. */
+  readonly audit: AuditWriting;
 }
 
 /**
@@ -75,6 +78,7 @@ export class OperatorApi extends Construct {
         'A decision answers the waiting task of any pipeline, reading who may decide from its deployed definition, and a rollback starts a run of any pipeline; all are named gantry-pipeline-*.',
     });
     this.api = this.restApi();
+    grantAuditAppend(this.handler, props.audit);
   }
 
   private restApi(): RestApi {

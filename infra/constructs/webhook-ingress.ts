@@ -15,6 +15,7 @@ import { Construct } from 'constructs';
 import type { PROVIDERS } from '../../events';
 import type { Connection } from '../../shared/webhooks/connections';
 import { DEFAULT_MAX_BODY_BYTES, RECEIVER_ENV } from '../../shared/webhooks/env';
+import { type AuditWriting, grantAuditAppend } from './audit-checkpoints';
 import type { ConnectionSecrets } from './connection-secrets';
 import { DeliveriesTable } from './deliveries-table';
 import { GantryFunction } from './gantry-function';
@@ -24,6 +25,8 @@ export interface WebhookIngressProps {
   /** The bus SourceEvents are published on. */
   readonly bus: IEventBus;
   readonly connections: ConnectionSecrets;
+  /** The audit ledger: every function this construct creates appends to it. */
+  readonly audit: AuditWriting;
   /** Repositories per connection name, from the pipeline config. */
   readonly repositories: Readonly<Record<string, readonly string[]>>;
   /** Steady-state requests per second the stage accepts. @default 50 */
@@ -69,6 +72,7 @@ export class WebhookIngress extends Construct {
       },
     });
     this.grantReceiver(props);
+    grantAuditAppend(this.receiver, props.audit);
     this.accessLogs = new LogGroup(this, 'AccessLogs', {
       retention: RetentionDays.THREE_MONTHS,
       removalPolicy: RemovalPolicy.DESTROY,

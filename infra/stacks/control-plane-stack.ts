@@ -6,12 +6,7 @@ import type { Construct } from 'constructs';
 import type { StatusApis } from '../../shared/pipelines/env';
 import { pipelineDefinition } from '../config/definitions';
 import { connectionApiUrl, type GantryConfig } from '../config/schema';
-import {
-  AuditCheckpoints,
-  grantAuditAppend,
-  grantAuditRead,
-  grantCheckpointReads,
-} from '../constructs/audit-checkpoints';
+import { AuditCheckpoints } from '../constructs/audit-checkpoints';
 import { buildLogsOf, GantryConsole } from '../constructs/console';
 import { CrossAccountDeployments, TargetAccounts } from '../constructs/cross-account';
 import { Deployments, type NamedTarget } from '../constructs/deployments';
@@ -52,7 +47,11 @@ export class GantryControlPlaneStack extends Stack {
     super(scope, id, props);
     const { config, data } = props;
     this.bus = new EventBus(this, 'Bus', { eventBusName: props.eventBusName ?? EVENT_BUS_NAME });
+    const auditKeys = { tableKey: data.audit.tableKey, signingKey: data.audit.signingKey };
+    // Every function appends to the ledger, granted by the construct that creates it.
+    const audit = { keys: auditKeys, config: config.audit };
     this.ingress = new WebhookIngress(this, 'WebhookIngress', {
+      audit,
       bus: this.bus,
       connections: data.connections,
       repositories: repositoriesByConnection(config),
@@ -71,6 +70,8 @@ export class GantryControlPlaneStack extends Stack {
       sourceConnections: [...new Set(config.pipelines.map((p) => p.source.connection))],
       deployTargets: targets,
       ...(targetAccounts ? { targetAccounts } : {}),
+      audit,
+      publishesRunEvents: config.notifications !== undefined,
     });
     const triggerDeadLetters = new Queue(this, 'TriggerDeadLetters', {
       encryption: QueueEncryption.SQS_MANAGED,
@@ -99,9 +100,12 @@ export class GantryControlPlaneStack extends Stack {
         eventBusName: this.bus.eventBusName,
         deadLetters: triggerDeadLetters,
         ...(targetAccounts ? { accounts: targetAccounts } : {}),
+        audit,
+        ...(config.notifications ? { runEvents: this.bus } : {}),
       });
     }
     this.operators = new OperatorApi(this, 'OperatorApi', {
+      audit,
       eventBusName: this.bus.eventBusName,
       // A cancel stops a deployment in this account with these grants; in another, as its deploy role.
       targets: targets.filter((t) => t.target.account === null).map((t) => t.target),
@@ -110,20 +114,10 @@ export class GantryControlPlaneStack extends Stack {
       ...(config.console ? { console: config.console } : {}),
     });
     if (config.notifications) {
-      const { reportStatus, recordFailure, waitTurn, requestApproval, deployRelease, deployVerify } = steps.functions;
       this.notifications = new Notifications(this, 'Notifications', {
         config: config.notifications,
         bus: this.bus,
-        // Where a run ends (ReportStatus, RecordFailure, the sweep on WaitTurn), waits for approval, or rolls back.
-        publishers: [
-          reportStatus,
-          recordFailure,
-          waitTurn,
-          requestApproval,
-          deployRelease,
-          deployVerify,
-          ...(this.deployments ? [this.deployments.events] : []),
-        ],
+        audit,
         webhookApi: this.ingress.api,
       });
     }
@@ -134,6 +128,7 @@ export class GantryControlPlaneStack extends Stack {
         ...consoleProps,
         operators: this.operators,
         buildLogs: buildLogsOf(this.pipelines),
+        audit,
       });
       new CfnOutput(this, 'ConsoleUrl', { description: 'The web console (OIDC sign-in)', value: this.console.url });
     }
@@ -145,7 +140,8 @@ export class GantryControlPlaneStack extends Stack {
         deadLetters: triggerDeadLetters,
       });
     }
-    const auditKeys = { tableKey: data.audit.tableKey, signingKey: data.audit.signingKey };
+    this.checkpoints = new AuditCheckpoints(this, 'AuditCheckpoints', { keys: auditKeys, config: config.audit });
+    // The functions whose errors and durations the dashboard and alarms watch: every ledger writer, and more.
     const writers = [
       this.ingress.receiver,
       ...Object.values(steps.functions),
@@ -154,15 +150,6 @@ export class GantryControlPlaneStack extends Stack {
       ...(this.notifications?.slack ? [this.notifications.slack] : []),
       ...(this.console ? [this.console.handler] : []),
     ];
-    for (const writer of writers) {
-      grantAuditAppend(writer, auditKeys, config.audit);
-    }
-    // The Audit page verifies the ledger as `gantry audit verify` does, signed checkpoints included.
-    if (this.console) {
-      grantAuditRead(this.console.handler, auditKeys);
-      grantCheckpointReads(this.console.handler, auditKeys);
-    }
-    this.checkpoints = new AuditCheckpoints(this, 'AuditCheckpoints', { keys: auditKeys, config: config.audit });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       webhookApi: this.ingress.api,
       webhookAccessLogs: this.ingress.accessLogs,

@@ -10,6 +10,7 @@ import { PIPELINE_ENV, type StatusApis } from '../../../shared/pipelines/env';
 import { PROVENANCE_ENV } from '../../../shared/provenance/env';
 import { SOURCE_ENV } from '../../../shared/source/env';
 import { Artifacts } from '../artifacts';
+import { type AuditWriting, grantAuditAppend } from '../audit-checkpoints';
 import type { ConnectionSecrets } from '../connection-secrets';
 import type { CrossAccountStep, TargetAccounts } from '../cross-account';
 import { DeliveriesTable } from '../deliveries-table';
@@ -37,6 +38,14 @@ export interface PipelineStepsProps {
   readonly deployTargets?: readonly NamedTarget[];
   /** The accounts targets outside the control plane's live in, which the acting steps assume roles in. @default none */
   readonly targetAccounts?: TargetAccounts;
+  /** The audit ledger: every function this construct creates appends to it. */
+  readonly audit: AuditWriting;
+  /**
+   * Run events are published for notifications: the steps where a run ends (ReportStatus,
+   * RecordFailure, the sweep on WaitTurn) or rolls back (the Deploy steps) may put them on the bus.
+   * RequestApproval publishes its request in any case. @default false
+   */
+  readonly publishesRunEvents?: boolean;
 }
 
 export type StepName =
@@ -105,6 +114,7 @@ export class PipelineSteps extends Construct {
       ),
     };
     this.grant(props);
+    for (const fn of Object.values(this.functions)) grantAuditAppend(fn, props.audit);
   }
 
   private grant(props: PipelineStepsProps): void {
@@ -123,6 +133,7 @@ export class PipelineSteps extends Construct {
       recordProvenance,
       recordFailure,
       deployRelease,
+      deployVerify,
     } = this.functions;
     resolvePlan.function.addToRolePolicy(
       new PolicyStatement({ actions: ['states:StopExecution'], resources: [arns.executions] }),
@@ -166,6 +177,9 @@ export class PipelineSteps extends Construct {
     grantReadArtifacts(evaluateGates, props.artifactsKey);
     grantRecordProvenance(recordProvenance, props.artifactsKey, props.provenanceKey);
     props.bus.grantPutEventsTo(requestApproval.function);
+    if (props.publishesRunEvents)
+      for (const step of [reportStatus, recordFailure, waitTurn, deployRelease, deployVerify])
+        props.bus.grantPutEventsTo(step.function);
     acknowledgePipelineWildcards(resolvePlan, waitTurn, [deployRelease, reportStatus, requestApproval]);
     this.grantDeploys(props);
   }
