@@ -19,8 +19,10 @@ export interface GantryApp {
   readonly app: App;
   readonly data: GantryDataStack;
   readonly controlPlane: GantryControlPlaneStack;
-  /** Present when the config marks some deploy target `sample: true`. */
+  /** Present when the config marks some deploy target in the control plane's account `sample: true`. */
   readonly sample?: GantrySampleServiceStack;
+  /** `GantrySampleService-<account>`: the sample targets of each other account, deployed there. */
+  readonly foreignSamples: readonly GantrySampleServiceStack[];
   /** `GantryTarget-<account>`: one per account other than the control plane's that a target lives in. */
   readonly targets: readonly GantryTargetStack[];
 }
@@ -41,19 +43,30 @@ export function buildGantryApp(options: GantryAppOptions): GantryApp {
     data,
     description: 'Gantry CI/CD control plane: webhook front door, event bus, pipelines',
   });
+  const description = 'Gantry sample service: release targets (functions, aliases, deployment groups, alarms, hooks)';
+  const home = config.controlPlane?.account;
   let sample: GantrySampleServiceStack | undefined;
-  if (sampleTargets(config).length > 0) {
-    sample = new GantrySampleServiceStack(app, 'GantrySampleService', {
-      config,
-      description: 'Gantry sample service: release targets (functions, aliases, deployment groups, alarms, hooks)',
-    });
+  if (sampleTargets(config, home).length > 0) {
+    sample = new GantrySampleServiceStack(app, 'GantrySampleService', { config, account: home, description });
     sample.addStackDependency(controlPlane, 'custom deployment configurations are named by the control plane');
   }
   const targets = targetStacks(app, config);
   for (const stack of targets) stack.addStackDependency(controlPlane, 'its trust policy names the step roles');
+  const foreignSamples = targets.flatMap((target) => {
+    const account = target.account;
+    if (sampleTargets(config, account).length === 0) return [];
+    const stack = new GantrySampleServiceStack(app, `GantrySampleService-${account}`, {
+      config,
+      account,
+      env: { account, region: config.controlPlane?.region },
+      description: `${description} in account ${account}`,
+    });
+    stack.addStackDependency(target, "custom deployment configurations are named by the account's GantryTarget stack");
+    return [stack];
+  });
   for (const warning of configWarnings(config)) Annotations.of(controlPlane).addWarningV2('gantry:config', warning);
   if (nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { app, data, controlPlane, targets, ...(sample ? { sample } : {}) };
+  return { app, data, controlPlane, targets, foreignSamples, ...(sample ? { sample } : {}) };
 }
 
 /** A `GantryTarget-<account>` stack per account other than the control plane's, with its targets. */

@@ -197,7 +197,7 @@ export const DeployConfigSchema = z
       .boolean()
       .default(false)
       .describe(
-        'The GantrySampleService stack provisions this target (function, alias, deployment group, alarms, hooks) running examples/sample-service',
+        'The GantrySampleService stack (GantrySampleService-<account> for a target in another account) provisions this target (function, alias, deployment group, alarms, hooks) running examples/sample-service',
       ),
   })
   .refine((d) => (d.lambda === undefined) !== (d.ecs === undefined), 'declare exactly one of lambda or ecs');
@@ -717,13 +717,6 @@ function checkAccounts(
         path: ['pipelines', i, 'environments', e, 'deploy', 'region'],
         message:
           "a target's region is checked against the control plane's: add controlPlane: { account: '<12 digits>', region: <region> }",
-      });
-    if (account !== undefined && account !== home && env.deploy?.sample)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['pipelines', i, 'environments', e, 'deploy', 'sample'],
-        message:
-          "the GantrySampleService stack provisions sample targets in the control plane's account: drop sample or the account",
       });
     if (!pipeline.requireSeparateAccount || env.deploy === undefined || !isProduction(env)) return;
     if (account === undefined || account === home)

@@ -9,13 +9,23 @@ import { TrafficHook } from '../constructs/sample/traffic-hook';
 
 export interface GantrySampleServiceStackProps extends StackProps {
   readonly config: GantryConfig;
+  /** The account whose sample targets this stack provisions. @default the control plane's */
+  readonly account?: string;
 }
 
-/** The config's targets marked `sample: true`, with where they come from. */
-export function sampleTargets(config: GantryConfig): { pipeline: string; environment: string; deploy: DeployConfig }[] {
+/**
+ * The config's targets marked `sample: true` that live in `account` (a target that names none
+ * lives in the control plane's), with where they come from.
+ */
+export function sampleTargets(
+  config: GantryConfig,
+  account = config.controlPlane?.account,
+): { pipeline: string; environment: string; deploy: DeployConfig }[] {
   return config.pipelines.flatMap((p) =>
     p.environments.flatMap((e) =>
-      e.deploy?.sample ? [{ pipeline: p.name, environment: e.name, deploy: e.deploy }] : [],
+      e.deploy?.sample && (e.deploy.account ?? config.controlPlane?.account) === account
+        ? [{ pipeline: p.name, environment: e.name, deploy: e.deploy }]
+        : [],
     ),
   );
 }
@@ -35,7 +45,7 @@ export class GantrySampleServiceStack extends Stack {
     this.hook = new TrafficHook(this, 'TrafficHook');
     const lambdaApps = new Map<string, LambdaApplication>();
     const ecsApps = new Map<string, EcsApplication>();
-    for (const { pipeline, environment, deploy } of sampleTargets(props.config)) {
+    for (const { pipeline, environment, deploy } of sampleTargets(props.config, props.account)) {
       const target = deployTarget(pipeline, environment, deploy);
       const id = `${pipeline}-${environment}`;
       if (deploy.lambda) {

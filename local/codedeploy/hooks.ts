@@ -25,14 +25,21 @@ export class LifecycleHooks {
   constructor(private readonly invoker: LambdaInvoker) {}
 
   /** Runs one hook; resolves when it reports Succeeded, throws HookFailure otherwise. */
-  async run(deploymentId: string, execution: HookExecution, timeoutMs: number, signal: AbortSignal): Promise<void> {
+  async run(
+    deploymentId: string,
+    execution: HookExecution,
+    timeoutMs: number,
+    signal: AbortSignal,
+    /** The name or ARN Invoke is given. @default execution.functionName */
+    functionRef = execution.functionName,
+  ): Promise<void> {
     const reported = new Promise<'Succeeded' | 'Failed'>((settle) => {
       this.waiting.set(execution.id, { deploymentId, execution, settle });
     });
     let timer: NodeJS.Timeout | undefined;
     try {
       const invoked = this.invoker
-        .invoke(execution.functionName, { DeploymentId: deploymentId, LifecycleEventHookExecutionId: execution.id })
+        .invoke(functionRef, { DeploymentId: deploymentId, LifecycleEventHookExecutionId: execution.id })
         .then((outcome) => (outcome.ok ? new Promise<never>(() => undefined) : outcome));
       const timedOut = new Promise<'timeout'>((resolve) => {
         timer = setTimeout(() => resolve('timeout'), timeoutMs);

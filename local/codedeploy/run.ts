@@ -17,6 +17,8 @@ export interface RunDeps {
   readonly alarms: LocalAlarms;
   readonly hooks: LifecycleHooks;
   readonly group: DeploymentGroupSpec;
+  /** What Invoke names a hook function by: in the group's own account, as CodeDeploy resolves it. */
+  readonly hookFunction: (name: string) => string;
   readonly steps: readonly ShiftStep[];
   /** Minutes of the deployment configuration become ms: 60000 / timeScale each. */
   readonly timeScale: number;
@@ -168,7 +170,13 @@ export class DeploymentRun {
     this.record.hookExecutions.push(execution);
     this.mark(`${event} hook ${functionName} invoked`, this.percent());
     try {
-      await this.deps.hooks.run(this.record.deploymentId, execution, this.deps.hookTimeoutMs, this.controller.signal);
+      await this.deps.hooks.run(
+        this.record.deploymentId,
+        execution,
+        this.deps.hookTimeoutMs,
+        this.controller.signal,
+        this.deps.hookFunction(functionName),
+      );
     } catch (error) {
       if (error instanceof HookFailure) throw new DeploymentFailure('HOOK_EXECUTION_FAILURE', error.message);
       throw error;

@@ -14,6 +14,8 @@ import type { CodeDeployInventory, DeploymentConfigSpec, DeploymentGroupSpec } f
 
 /** A CodeDeploy state-change event, for the default bus. */
 export interface DeploymentEvent {
+  /** The account the deployment runs in, whose default bus takes the event. */
+  readonly account: string;
   readonly source: 'aws.codedeploy';
   readonly detailType: 'CodeDeploy Deployment State-change Notification';
   readonly detail: Record<string, string>;
@@ -171,6 +173,10 @@ export class LocalCodeDeploy implements AwsJsonService {
       alarms: o.alarms,
       hooks: this.hooks,
       group,
+      hookFunction: (name) =>
+        group.accountId === undefined || name.startsWith('arn:')
+          ? name
+          : `arn:aws:lambda:${o.region}:${group.accountId}:function:${name}`,
       steps: shiftPlan(config.routing),
       timeScale: this.timeScale,
       hookTimeoutMs: o.hookTimeoutMs ?? Math.max(5_000, 3_600_000 / this.timeScale),
@@ -185,9 +191,12 @@ export class LocalCodeDeploy implements AwsJsonService {
   }
 
   private announce(record: DeploymentRecord, state: DeploymentState, group: DeploymentGroupSpec): void {
-    const { region, accountId } = this.options;
+    const { region } = this.options;
+    // On the default bus of the group's own account, as CodeDeploy announces there.
+    const accountId = group.accountId ?? this.options.accountId;
     const arn = (resource: string) => `arn:aws:codedeploy:${region}:${accountId}:${resource}`;
     this.options.publish?.({
+      account: accountId,
       source: 'aws.codedeploy',
       detailType: 'CodeDeploy Deployment State-change Notification',
       detail: {

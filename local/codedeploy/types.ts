@@ -23,6 +23,8 @@ export interface ApplicationSpec {
 export interface DeploymentGroupSpec {
   readonly application: string;
   readonly name: string;
+  /** The account the group lives in, when its stack is pinned to one other than the control plane's. */
+  readonly accountId?: string;
   readonly id: string;
   readonly deploymentConfigName: string;
   readonly serviceRoleArn: string;

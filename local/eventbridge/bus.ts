@@ -180,19 +180,23 @@ export class LocalBus {
       detail: JsonObject;
       time?: Date;
       resources?: string[];
+      /** The account the event happens in, and whose bus takes it. @default the control plane's */
+      account?: string;
     }[],
   ): string[] {
     const events: JournaledEvent[] = entries.map((e) => {
       const id = randomUUID();
+      const foreign = e.account !== undefined && e.account !== this.options.accountId;
       return {
         id,
         bus: busName(e.bus),
+        ...(foreign ? { busAccount: e.account } : {}),
         event: {
           version: '0',
           id,
           'detail-type': e.detailType,
           source: e.source,
-          account: this.options.accountId,
+          account: e.account ?? this.options.accountId,
           time: (e.time ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
           region: this.options.region,
           resources: e.resources ?? [],
@@ -203,6 +207,24 @@ export class LocalBus {
     this.journal.append(events);
     for (const event of events) this.dispatch(event);
     return events.map((e) => e.id);
+  }
+
+  /**
+   * An event a rule of another account sent to a bus of this plane (`busArn`), as EventBridge
+   * delivers across accounts: the event unchanged (its account is where it happened), a new id.
+   */
+  forward(busArn: string, event: JsonObject): string {
+    const id = randomUUID();
+    const account = busArn.split(':')[4];
+    const forwarded: JournaledEvent = {
+      id,
+      bus: busName(busArn),
+      ...(account !== undefined && account !== this.options.accountId ? { busAccount: account } : {}),
+      event: { ...event, id },
+    };
+    this.journal.append([forwarded]);
+    this.dispatch(forwarded);
+    return id;
   }
 
   /** The latest events and what became of them, newest last. */
@@ -248,7 +270,11 @@ export class LocalBus {
 
   private async deliver(event: JournaledEvent, record: BusEventRecord): Promise<void> {
     const payload = event.event as JsonObject;
-    const matched = this.rules.filter((r) => r.spec.busName === event.bus && matches(r.pattern, payload));
+    // Each account's buses are its own: a rule sees only the events on its account's bus of that name.
+    const account = event.busAccount ?? this.options.accountId;
+    const matched = this.rules.filter(
+      (r) => r.spec.busName === event.bus && accountOf(r.spec.arn) === account && matches(r.pattern, payload),
+    );
     await Promise.all(
       matched.flatMap((rule) =>
         rule.targets.map((target) => {
@@ -331,6 +357,11 @@ export class LocalBus {
       // The event stays recorded as failed; nothing else can take it.
     }
   }
+}
+
+/** The account in a rule's ARN (local rules of a pinned stack carry its account). */
+function accountOf(arn: string): string | undefined {
+  return arn.split(':')[4];
 }
 
 function busName(nameOrArn: string): string {

@@ -14,6 +14,8 @@ import { dirname } from 'node:path';
 export interface JournaledEvent {
   readonly id: string;
   readonly bus: string;
+  /** The account whose bus holds the event, when not the control plane's (a target account's default bus). */
+  readonly busAccount?: string;
   readonly event: Record<string, unknown>;
 }
 

@@ -91,7 +91,11 @@ export class LocalIam {
       ]),
     );
     this.callers = new Map();
-    for (const [caller, role] of [...options.iam.functionRoles, ...options.iam.projectRoles])
+    const functions = [...options.iam.functionRoles].map(([arn, role]): [string, string] => [
+      arn.slice(arn.lastIndexOf(':') + 1),
+      role,
+    ]);
+    for (const [caller, role] of [...functions, ...options.iam.projectRoles])
       this.callers.set(role, [...(this.callers.get(role) ?? []), caller]);
     this.file = join(options.dataDir, DECISIONS_FILE);
     this.save();
@@ -106,8 +110,8 @@ export class LocalIam {
   }
 
   /** The credentials a function runs with: its execution role's. */
-  forFunction(functionName: string): RoleCredentials | undefined {
-    const role = this.options.iam.functionRoles.get(functionName);
+  forFunction(functionArn: string): RoleCredentials | undefined {
+    const role = this.options.iam.functionRoles.get(functionArn);
     return role === undefined ? undefined : this.credentials.get(role);
   }
 

@@ -7,7 +7,11 @@ export function arnLookups(
   t: TemplateResolver,
   keys: readonly KmsKeySpec[],
   stateMachineArns: readonly string[],
-  deploymentGroups: readonly { readonly application: string; readonly name: string }[] = [],
+  deploymentGroups: readonly {
+    readonly application: string;
+    readonly name: string;
+    readonly accountId?: string;
+  }[] = [],
 ): ArnLookups {
   const { region, accountId } = t.env;
   const secrets = new Map<string, string>();
@@ -39,7 +43,7 @@ export function arnLookups(
     stateMachineArns: () => stateMachineArns,
     deploymentGroupArns: () =>
       deploymentGroups.map(
-        (g) => `arn:aws:codedeploy:${region}:${accountId}:deploymentgroup:${g.application}/${g.name}`,
+        (g) => `arn:aws:codedeploy:${region}:${g.accountId ?? accountId}:deploymentgroup:${g.application}/${g.name}`,
       ),
   };
 }

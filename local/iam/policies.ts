@@ -13,7 +13,7 @@ export interface RolePolicies {
 /** What the templates say about IAM: roles, who assumes which, and the resource policies AWS applies. */
 export interface TemplateIam {
   readonly roles: ReadonlyMap<string, RolePolicies>;
-  /** Function name → role name. */
+  /** Function ARN → role name. */
   readonly functionRoles: ReadonlyMap<string, string>;
   /** CodeBuild project name → role name. */
   readonly projectRoles: ReadonlyMap<string, string>;
@@ -61,7 +61,8 @@ export function templateIam(t: TemplateResolver): TemplateIam {
   }
   return {
     roles,
-    functionRoles: assumedBy(t, 'AWS::Lambda::Function', 'Role'),
+    // By ARN: two accounts may each have a function of one name (a sample stack's traffic hook).
+    functionRoles: assumedBy(t, 'AWS::Lambda::Function', 'Role', (stack, id) => t.attribute(stack, id, 'Arn')),
     projectRoles: assumedBy(t, 'AWS::CodeBuild::Project', 'ServiceRole'),
     resourcePolicies: resourcePolicies(t, props),
     unresolved,
@@ -79,8 +80,13 @@ function sourced(source: string, document: Document | undefined): SourcedStateme
   return all.map((statement, i) => ({ statement, source: `${source}#${statement.Sid ?? i}` }));
 }
 
-/** Resource name (its Ref) → the name of the role it runs as (the role's ARN's last segment). */
-function assumedBy(t: TemplateResolver, type: string, property: string): Map<string, string> {
+/** Resource name (its Ref, or what `key` gives) → the name of the role it runs as (the role's ARN's last segment). */
+function assumedBy(
+  t: TemplateResolver,
+  type: string,
+  property: string,
+  key: (stack: string, logicalId: string) => string = (stack, logicalId) => t.ref(stack, logicalId),
+): Map<string, string> {
   const out = new Map<string, string>();
   for (const r of t.resources(type)) {
     let arn: unknown;
@@ -89,7 +95,7 @@ function assumedBy(t: TemplateResolver, type: string, property: string): Map<str
     } catch {
       continue;
     }
-    if (typeof arn === 'string') out.set(t.ref(r.stack, r.logicalId), arn.slice(arn.lastIndexOf('/') + 1));
+    if (typeof arn === 'string') out.set(key(r.stack, r.logicalId), arn.slice(arn.lastIndexOf('/') + 1));
   }
   return out;
 }

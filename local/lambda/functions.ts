@@ -12,11 +12,16 @@ export type LogSink = (functionLabel: string, line: string, stream: 'stdout' | '
 
 export interface LocalFunctionsOptions {
   readonly functions: readonly FunctionSpec[];
+  /**
+   * The control plane's account: a bare name that two accounts both use names its function, as
+   * Invoke resolves a name in the caller's account (the other is invoked by ARN). @default the first
+   */
+  readonly accountId?: string;
   /** Added to every function's environment: endpoints, region, dummy credentials. */
   readonly runtimeEnvironment: Readonly<Record<string, string>>;
   readonly log: LogSink;
   /** A function's role's credentials (local IAM), set over the runtime environment's shared pair. */
-  readonly credentialsFor?: (functionName: string) => { accessKeyId: string; secretAccessKey: string } | undefined;
+  readonly credentialsFor?: (functionArn: string) => { accessKeyId: string; secretAccessKey: string } | undefined;
   /** Where handler bundles are cached. @default node_modules/.cache/gantry */
   readonly bundleCacheDir?: string;
   /**
@@ -52,7 +57,7 @@ class FunctionWorker {
         ...lambdaEnvironment(spec),
         ...spec.environment,
         ...options.runtimeEnvironment,
-        ...roleEnvironment(options, spec.name),
+        ...roleEnvironment(options, spec.arn),
       },
       stdout: true,
       stderr: true,
@@ -117,7 +122,8 @@ export class LocalFunctions implements LambdaInvoker {
         ),
     );
     for (const w of this.workers) {
-      this.byKey.set(w.spec.name, w);
+      const home = w.spec.arn.split(':')[4] === options.accountId;
+      if (home || !this.byKey.has(w.spec.name)) this.byKey.set(w.spec.name, w);
       this.byKey.set(w.spec.arn, w);
     }
   }
@@ -167,8 +173,8 @@ function pipeLines(stream: Readable, onLine: (line: string) => void): void {
 }
 
 /** The function's own role's credentials, as Lambda gives them, when local IAM issued some. */
-function roleEnvironment(options: LocalFunctionsOptions, functionName: string): Record<string, string> {
-  const credentials = options.credentialsFor?.(functionName);
+function roleEnvironment(options: LocalFunctionsOptions, functionArn: string): Record<string, string> {
+  const credentials = options.credentialsFor?.(functionArn);
   return credentials === undefined
     ? {}
     : { AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey };

@@ -11,6 +11,7 @@ import { AwsServiceError } from '../edge/aws-json';
 import type { IdentityRegistry, Principal } from '../edge/identity';
 import { stsService as stsRestService } from '../edge/sts';
 import { LocalBus, type TargetInvoker } from '../eventbridge/bus';
+import type { JsonObject } from '../eventbridge/json';
 import { eventBridgeService as eventBusApi } from '../eventbridge/service';
 import { type FakeProviders, fakeApiUrl } from '../fakeprovider';
 import { type AssumeRoleRequest, arnLookups, LocalIam, templateIam } from '../iam';
@@ -235,7 +236,8 @@ export function functionsService(
           deps.notifications.withLocalEnv(withLocalStatusApis(f, deps.providers.url)),
         ),
         runtimeEnvironment: runtimeEnvironment(ctx.edge.endpoint, ctx.region, ctx.internal),
-        credentialsFor: (name) => deps.iam.forFunction(name),
+        credentialsFor: (arn) => deps.iam.forFunction(arn),
+        accountId: ctx.accountId,
         log: ctx.options.log ?? (() => undefined),
         ...(deps.handlers ? { handlers: deps.handlers } : {}),
       }),
@@ -303,18 +305,20 @@ export function eventBridgeService(
   return {
     name: 'eventbridge',
     start: () => {
+      let bus: LocalBus | undefined;
       const started = LocalBus.start({
         buses: ctx.inventory.buses,
         rules: ctx.inventory.rules,
         dataDir: join(ctx.dataDir, 'eventbridge'),
         region: ctx.region,
         accountId: ctx.accountId,
-        invokeTarget: targetInvoker(deps),
+        invokeTarget: targetInvoker({ ...deps, bus: () => bus }),
         ...(ctx.options.onBusRecord ? { onRecord: ctx.options.onBusRecord } : {}),
       });
       deps.stepFunctions.registerIntegration('arn:aws:states:::events:putEvents', async (parameters) =>
         putEventsTask(started.bus, parameters),
       );
+      bus = started.bus;
       return started;
     },
     edgeAttachments: ({ bus }) => [{ json: eventBusApi(bus) }],
@@ -362,9 +366,21 @@ async function createTables(
 }
 
 /** Starts an EventBridge target by the kind of ARN it has. */
-function targetInvoker(deps: { functions: LocalFunctions; sqs: SqsService; stepFunctions: StepFunctionsEmulator }) {
+function targetInvoker(deps: {
+  functions: LocalFunctions;
+  sqs: SqsService;
+  stepFunctions: StepFunctionsEmulator;
+  /** The buses, once started: a target account's rule forwards to the control plane's bus. */
+  bus: () => LocalBus | undefined;
+}) {
   return async (...[arn, input, messageAttributes]: Parameters<TargetInvoker>): Promise<string | undefined> => {
     const [, , service] = arn.split(':');
+    if (service === 'events') {
+      const bus = deps.bus();
+      // Only while the journal's leftovers replay at start: the bus retries.
+      if (bus === undefined) throw new Error('the event buses are not started yet');
+      return bus.forward(arn, JSON.parse(input) as JsonObject);
+    }
     if (service === 'states') {
       const out = (await deps.stepFunctions.service.handle('StartExecution', { stateMachineArn: arn, input })) as {
         executionArn?: string;

@@ -83,9 +83,11 @@ function groupSpec(t: TemplateResolver, r: Resource): DeploymentGroupSpec {
   };
   const rollback = (p.AutoRollbackConfiguration ?? {}) as { Enabled?: boolean; Events?: string[] };
   const style = (p.DeploymentStyle ?? {}) as { DeploymentType?: string; DeploymentOption?: string };
+  const accountId = t.accountOf(r.stack);
   return {
     application,
     name,
+    ...(accountId === t.env.accountId ? {} : { accountId }),
     id: stableUuid(`deployment-group/${application}/${name}`),
     deploymentConfigName: String(p.DeploymentConfigName ?? 'CodeDeployDefault.LambdaAllAtOnce'),
     serviceRoleArn: String(p.ServiceRoleArn ?? ''),

@@ -9,8 +9,13 @@ const HOME = '111111111111';
 const PROD = '222222222222';
 const REGION = 'eu-west-1';
 
-/** The test config with the control plane pinned and widgets' prod released into its own account. */
+/**
+ * The test config with the control plane pinned and widgets' prod released into its own account;
+ * both of widgets' targets are sample targets (provisioned by a sample stack in each account).
+ */
 const MULTI_ACCOUNT_YAML = `controlPlane: { account: '${HOME}', region: ${REGION} }\n${TEST_CONFIG_YAML}`
+  .replace('lambda: { function: widgets-dev }', 'lambda: { function: widgets-dev }\n          sample: true')
+  .replace('lambda: { function: widgets-prod }', 'lambda: { function: widgets-prod }\n          sample: true')
   .replace(
     '        deploy:\n          application: widgets\n          deploymentGroup: prod',
     `        deploy:\n          account: '${PROD}'\n          application: widgets\n          deploymentGroup: prod`,
@@ -173,6 +178,30 @@ describe('releasing into another account', () => {
     const key = JSON.stringify(data$.findResources('AWS::KMS::Key'));
     expect(key).toContain(role);
     expect(key).toContain('"kms:ViaService":{"Fn::Join":["",["s3.",{"Ref":"AWS::Region"},".amazonaws.com"]]}');
+  });
+
+  it("provisions each account's sample targets in that account: prod's in GantrySampleService-222222222222, after its GantryTarget stack", () => {
+    const functionsOf = (stack: Parameters<typeof Template.fromStack>[0]) =>
+      Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function')).map(
+        (f) => (f as { Properties: { FunctionName?: string } }).Properties.FunctionName,
+      );
+    const home = gantry.sample;
+    const [prod] = gantry.foreignSamples;
+    if (home === undefined || prod === undefined) throw new Error('a sample stack is missing');
+    expect(home.stackName).toBe('GantrySampleService');
+    expect(gantry.foreignSamples.map((s) => [s.stackName, s.account, s.region])).toEqual([
+      [`GantrySampleService-${PROD}`, PROD, REGION],
+    ]);
+    expect(functionsOf(home)).toEqual(expect.arrayContaining(['widgets-dev', 'gantry-traffic-hook']));
+    expect(functionsOf(home)).not.toContain('widgets-prod');
+    expect(functionsOf(prod)).toEqual(expect.arrayContaining(['widgets-prod', 'gantry-traffic-hook']));
+    expect(functionsOf(prod)).not.toContain('widgets-dev');
+    Template.fromStack(prod).hasResourceProperties('AWS::CodeDeploy::DeploymentGroup', {
+      DeploymentGroupName: 'prod',
+      DeploymentConfigName: 'CodeDeployDefault.LambdaCanary10Percent5Minutes',
+    });
+    // After the account's GantryTarget stack, which makes Gantry's custom deployment configurations there.
+    expect(prod.dependencies.map((s) => s.stackName)).toEqual([`GantryTarget-${PROD}`]);
   });
 
   it('passes cdk-nag in every stack, the target stack included', () => {

@@ -3,34 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { git } from '../../cli/local/sample-repo';
 import { gantry } from '../support/cli';
-import { actingAs, eventually, finishedRun, startTestPlane, type TestPlane } from '../support/local';
-
-/** Commits on a new branch of the sample repository as `author`. */
-function commitOnBranch(
-  repo: string,
-  branch: string,
-  author: string,
-  files: Record<string, string>,
-  message: string,
-): void {
-  git(repo, 'checkout', '--quiet', '-B', branch, 'develop');
-  for (const [path, content] of Object.entries(files)) writeFileSync(join(repo, path), content);
-  execFileSync('git', ['add', '--all'], { cwd: repo });
-  execFileSync(
-    'git',
-    [
-      '-c',
-      `user.name=${author}`,
-      '-c',
-      `user.email=${author.toLowerCase()}@example.com`,
-      'commit',
-      '--quiet',
-      '-m',
-      message,
-    ],
-    { cwd: repo },
-  );
-}
+import { actingAs, commitOnBranch, eventually, finishedRun, startTestPlane, type TestPlane } from '../support/local';
 
 describe('pipelines, end to end through the local runtime', () => {
   let t: TestPlane;

@@ -1,24 +1,38 @@
 import { CodeDeployClient, GetDeploymentGroupCommand } from '@aws-sdk/client-codedeploy';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import { git } from '../../cli/local/sample-repo';
 import type { GantryConfig } from '../../infra/config/schema';
 import { readRuntimeInfo } from '../../local/discovery';
 import { assumeRoleParams } from '../../shared/aws/target-sessions';
 import { stepRoleName } from '../../shared/config/names';
-import { startTestPlane, type TestPlane } from '../support/local';
+import type { RunRecord } from '../../shared/runs/model';
+import { gantry } from '../support/cli';
+import {
+  actingAs,
+  commitOnBranch,
+  eventually,
+  finishedRun,
+  operatorHeaders,
+  startTestPlane,
+  type TestPlane,
+} from '../support/local';
 
 const HOME = '000000000000';
 const PROD = '222222222222';
 const REGION = 'us-east-1';
 const DEPLOY_ROLE = `arn:aws:iam::${PROD}:role/gantry-deploy-${HOME}`;
 
-/** The demo config with the control plane pinned to the local account and prod in a second account. */
+/**
+ * The demo config with the control plane pinned to the local account, and preview and prod (sample
+ * targets, so GantrySampleService-222222222222 provisions them there) in a second account.
+ */
 function twoAccounts(config: GantryConfig): GantryConfig {
   const copy = structuredClone(config) as { -readonly [K in keyof GantryConfig]: GantryConfig[K] };
   copy.controlPlane = { account: HOME, region: REGION };
   for (const pipeline of copy.pipelines)
     for (const env of pipeline.environments)
-      if (env.name === 'prod' && env.deploy !== undefined)
-        Object.assign(env.deploy, { account: PROD, sample: false, deploymentGroup: 'prod-remote' });
+      if ((env.name === 'prod' || env.name === 'preview') && env.deploy !== undefined)
+        Object.assign(env.deploy, { account: PROD });
   return copy;
 }
 
@@ -29,7 +43,8 @@ function twoAccounts(config: GantryConfig): GantryConfig {
 describe('local mode: a target in a second account', () => {
   let t: TestPlane;
   beforeAll(async () => {
-    t = await startTestPlane(undefined, { configure: twoAccounts });
+    // 60x: the bad release's canary must run long enough (6 s) to raise its alarm.
+    t = await startTestPlane(undefined, { configure: twoAccounts, timeScale: 60 });
   }, 180_000);
   afterAll(() => t?.close());
 
@@ -52,12 +67,11 @@ describe('local mode: a target in a second account', () => {
 
   it('lets the release step act in the target account as its deploy role, in a session named for the run', async () => {
     const prod = codeDeployAs(stepRoleName('deploy-release', REGION));
-    // Authorized by the deploy role's policy in account 222222222222: CodeDeploy itself answers (no such group here).
-    await expect(
-      prod.send(
-        new GetDeploymentGroupCommand({ applicationName: 'gantry-sample-service', deploymentGroupName: 'prod-remote' }),
-      ),
-    ).rejects.toMatchObject({ name: 'DeploymentGroupDoesNotExistException' });
+    // Authorized by the deploy role's policy in account 222222222222, where the sample stack made the group.
+    const group = await prod.send(
+      new GetDeploymentGroupCommand({ applicationName: 'gantry-sample-service', deploymentGroupName: 'prod' }),
+    );
+    expect(group.deploymentGroupInfo?.deploymentGroupName).toBe('prod');
     // The deploy role may not touch the control plane account's groups.
     await expect(
       prod.send(
@@ -76,7 +90,7 @@ describe('local mode: a target in a second account', () => {
     const build = Object.keys(readRuntimeInfo(t.dataDir)?.roles ?? {}).find((r) => /BuildRole/.test(r)) ?? '';
     await expect(
       codeDeployAs(build).send(
-        new GetDeploymentGroupCommand({ applicationName: 'gantry-sample-service', deploymentGroupName: 'prod-remote' }),
+        new GetDeploymentGroupCommand({ applicationName: 'gantry-sample-service', deploymentGroupName: 'prod' }),
       ),
     ).rejects.toMatchObject({
       name: 'AccessDenied',
@@ -88,8 +102,121 @@ describe('local mode: a target in a second account', () => {
     const untagged = { ...assumeRoleParams(DEPLOY_ROLE, 'run-7'), RoleArn: DEPLOY_ROLE, Tags: [] };
     await expect(
       codeDeployAs(stepRoleName('deploy-release', REGION), untagged).send(
-        new GetDeploymentGroupCommand({ applicationName: 'gantry-sample-service', deploymentGroupName: 'prod-remote' }),
+        new GetDeploymentGroupCommand({ applicationName: 'gantry-sample-service', deploymentGroupName: 'prod' }),
       ),
     ).rejects.toMatchObject({ name: 'AccessDenied' });
   });
+
+  // The whole run across accounts: dev at home, preview and prod in 222222222222.
+  const served = async (fn: string) => {
+    const res = await fetch(new URL('/_gantry/services', t.plane.awsEndpoint), { headers: operatorHeaders(t.plane) });
+    const { services } = (await res.json()) as {
+      services: { functionName: string; url: string; weights: Record<string, number> }[];
+    };
+    const found = services.find((s) => s.functionName === fn);
+    if (found === undefined) throw new Error(`no service ${fn}`);
+    const version = ((await (await fetch(new URL('/version', found.url))).json()) as { version: string }).version;
+    return { weights: found.weights, version };
+  };
+  const sessionsOf = (runId: string) =>
+    t.logs.filter((line) => line.includes(`assumed ${DEPLOY_ROLE}`) && line.endsWith(`gantry:run-id=${runId}`));
+  /** Bob approves the run `find` picks once it waits for prod's approval. */
+  const approveWhenWaiting = async (find: (run: RunRecord) => boolean) => {
+    const waiting = await eventually(
+      'the run to wait for approval',
+      async () => {
+        const run = (await t.runs.list({ pipeline: 'sample-service' })).find(find);
+        return run?.stages.approval?.status === 'waiting' ? run : undefined;
+      },
+      60_000,
+    );
+    const body = JSON.stringify({ decision: 'approve', reason: 'release checked' });
+    const path = `runs/${waiting.runId}/decision`;
+    const decided = await fetch(`${t.plane.webhookUrl}/${path}`, {
+      method: 'POST',
+      headers: await actingAs(t.plane, 'bob', path, body),
+      body,
+    });
+    expect(decided.status).toBe(200);
+  };
+  /** A release branch committed by Alice, pushed, approved by Bob; the run once it ends. */
+  const release = async (branch: string, note: string) => {
+    // A change to the packaged code, so that each release publishes a new version.
+    const greeting = `${git(t.repo(), 'show', 'develop:src/greeting.js')}\n// ${note}\n`;
+    commitOnBranch(t.repo(), branch, 'Alice', { 'src/greeting.js': greeting }, note);
+    const { push } = await t.push({ branch });
+    await approveWhenWaiting((r) => r.commit === push.after);
+    return finishedRun(t, push.after);
+  };
+  let firstProd: RunRecord;
+
+  it('releases dev in the control plane account and, once approved, prod in the second account as its deploy role', async () => {
+    const dev = await finishedRun(t, (await t.push({ branch: 'develop' })).push.after);
+    expect(dev).toMatchObject({ status: 'SUCCEEDED', environment: 'dev', deployment: { status: 'succeeded' } });
+    expect(sessionsOf(dev.runId)).toEqual([]);
+    expect((await served('gantry-sample-service-dev')).weights).toEqual({ 2: 100 });
+
+    const prod = await release('release/1.0', 'Release 1.0');
+    expect(prod).toMatchObject({
+      status: 'SUCCEEDED',
+      environment: 'prod',
+      approval: { outcome: 'approved' },
+      deployment: { status: 'succeeded', fromVersion: '1', toVersion: '2' },
+    });
+    // Every call into the prod account went through a session named for this run.
+    expect(sessionsOf(prod.runId).length).toBeGreaterThan(0);
+    expect(await served('gantry-sample-service-prod')).toEqual({ weights: { 2: 100 }, version: '2' });
+    const audit = await gantry('audit', 'query', '--run', prod.runId, '--json', '--data-dir', t.dataDir);
+    expect((JSON.parse(audit.stdout) as { type: string }[]).map((e) => e.type)).toEqual(
+      expect.arrayContaining(['approval.granted', 'deploy.started', 'deploy.succeeded', 'run.succeeded']),
+    );
+    firstProd = prod;
+  }, 180_000);
+
+  it('rolls a bad release back in the second account when its canary raises the alarm there', async () => {
+    const run = await finishedRun(t, (await t.push({ branch: 'demo/bad-release' })).push.after);
+    expect(run).toMatchObject({
+      status: 'FAILED',
+      environment: 'preview',
+      failure: { stage: 'deploy' },
+      deployment: { status: 'failed', rolledBack: true },
+    });
+    expect(run.failure?.reason).toMatch(/alarm/i);
+    expect(sessionsOf(run.runId).length).toBeGreaterThan(0);
+    expect(await served('gantry-sample-service-preview')).toEqual({ weights: { 1: 100 }, version: '1' });
+  }, 120_000);
+
+  it('redeploys prod’s last good revision in the second account with `gantry runs rollback prod`', async () => {
+    const second = await release('release/1.1', 'Release 1.1');
+    expect(second).toMatchObject({ status: 'SUCCEEDED', environment: 'prod' });
+    expect((await served('gantry-sample-service-prod')).version).toBe(second.deployment?.toVersion);
+    const rolled = await gantry(
+      'runs',
+      'rollback',
+      'prod',
+      '--reason',
+      'error budget',
+      '--as',
+      'ops',
+      '--json',
+      '--data-dir',
+      t.dataDir,
+    );
+    expect(rolled).toEqual({ code: 0, stdout: expect.stringContaining('rollbackOf'), stderr: expect.any(String) });
+    const out = JSON.parse(rolled.stdout) as { runId: string; rollbackOf: string; toRunId: string; version: string };
+    expect(out).toMatchObject({ rollbackOf: second.runId, toRunId: firstProd.runId, version: '2' });
+    // Prod's approval holds for a rollback too (README, "Releases"); ops asked for it, Bob decides.
+    await approveWhenWaiting((r) => r.runId === out.runId);
+    const run = await eventually(
+      'the rollback run to end',
+      async () => {
+        const r = await t.runs.get(out.runId);
+        return r && r.status !== 'RUNNING' ? r : undefined;
+      },
+      90_000,
+    );
+    expect(run).toMatchObject({ status: 'SUCCEEDED', trigger: 'rollback', environment: 'prod' });
+    expect(sessionsOf(run.runId).length).toBeGreaterThan(0);
+    expect(await served('gantry-sample-service-prod')).toEqual({ weights: { 2: 100 }, version: '2' });
+  }, 180_000);
 });

@@ -1,10 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { localPush } from '../../cli/local/push';
-import { ensureSampleRepo } from '../../cli/local/sample-repo';
+import { ensureSampleRepo, git } from '../../cli/local/sample-repo';
 import { localOperatorHeaders } from '../../cli/target';
 import { loadGantryConfig } from '../../infra/config/load';
 import type { GantryConfig } from '../../infra/config/schema';
@@ -176,4 +177,31 @@ export async function openPullRequest(
     body,
   });
   return { status: res.status, headSha };
+}
+
+/** Commits on a new branch of the sample repository as `author`. */
+export function commitOnBranch(
+  repo: string,
+  branch: string,
+  author: string,
+  files: Record<string, string>,
+  message: string,
+): void {
+  git(repo, 'checkout', '--quiet', '-B', branch, 'develop');
+  for (const [path, content] of Object.entries(files)) writeFileSync(join(repo, path), content);
+  execFileSync('git', ['add', '--all'], { cwd: repo });
+  execFileSync(
+    'git',
+    [
+      '-c',
+      `user.name=${author}`,
+      '-c',
+      `user.email=${author.toLowerCase()}@example.com`,
+      'commit',
+      '--quiet',
+      '-m',
+      message,
+    ],
+    { cwd: repo },
+  );
 }

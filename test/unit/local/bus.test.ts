@@ -195,4 +195,60 @@ describe('the local event bus', () => {
     ).rejects.toBeInstanceOf(InvalidEventPatternException);
     await bus.close();
   });
+
+  it("keeps each account's buses apart: a target account's rule sees its own default bus, and forwards to the control plane's", async () => {
+    const codeDeploy = { source: ['aws.codedeploy'] };
+    const home: RuleSpec = {
+      name: 'home-state-changes',
+      arn: 'arn:aws:events:eu-west-1:000000000000:rule/home-state-changes',
+      busName: 'default',
+      enabled: true,
+      pattern: codeDeploy,
+      targets: [{ id: 'events', arn: 'arn:aws:lambda:eu-west-1:000000000000:function:deploy-events' }],
+    };
+    const forwarder: RuleSpec = {
+      name: 'target-state-changes',
+      arn: 'arn:aws:events:eu-west-1:222222222222:rule/target-state-changes',
+      busName: 'default',
+      enabled: true,
+      pattern: codeDeploy,
+      targets: [{ id: 'bus', arn: 'arn:aws:events:eu-west-1:000000000000:event-bus/gantry' }],
+    };
+    const forwarded: RuleSpec = {
+      name: 'forwarded-state-changes',
+      arn: 'arn:aws:events:eu-west-1:000000000000:rule/forwarded-state-changes',
+      busName: 'gantry',
+      enabled: true,
+      pattern: { ...codeDeploy, account: ['222222222222'] },
+      targets: [{ id: 'events', arn: 'arn:aws:lambda:eu-west-1:000000000000:function:deploy-events-forwarded' }],
+    };
+    let bus: LocalBus | undefined;
+    const invoke: TargetInvoker = async (arn, input) => {
+      calls.push({ arn, input });
+      return arn.includes(':event-bus/') ? bus?.forward(arn, JSON.parse(input)) : 'ok';
+    };
+    bus = start(invoke, { rules: [home, forwarder, forwarded] }).bus;
+    const event = {
+      bus: 'default',
+      source: 'aws.codedeploy',
+      detailType: 'CodeDeploy Deployment State-change Notification',
+    };
+    bus.accept([{ ...event, account: '222222222222', detail: { deploymentId: 'd-PROD' } }]);
+    await bus.settled();
+    await bus.settled();
+    // 222's event reached the control plane only through 222's rule, as itself (account 222).
+    expect(calls.map((c) => c.arn.split(':').pop())).toEqual(['event-bus/gantry', 'deploy-events-forwarded']);
+    expect(JSON.parse(calls[1]?.input ?? '{}')).toMatchObject({
+      account: '222222222222',
+      detail: { deploymentId: 'd-PROD' },
+    });
+
+    calls.length = 0;
+    bus.accept([{ ...event, detail: { deploymentId: 'd-DEV' } }]);
+    await bus.settled();
+    // The control plane's own event: its rule only, never the other account's forwarder.
+    expect(calls.map((c) => c.arn.split(':').pop())).toEqual(['deploy-events']);
+    expect(JSON.parse(calls[0]?.input ?? '{}')).toMatchObject({ account: '000000000000' });
+    await bus.close();
+  });
 });

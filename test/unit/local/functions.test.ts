@@ -23,12 +23,19 @@ describe('LocalFunctions', () => {
   const functions = new LocalFunctions({
     // Only `sleepy` has a short timeout: a happy-path call must not race a 200 ms budget on a loaded machine.
     functions: [
+      // A target account's function of a name the control plane's account also uses, listed first.
+      spec('hook', 'echo', {
+        arn: 'arn:aws:lambda:eu-west-1:222222222222:function:hook',
+        environment: { GREETING: 'hello from 222222222222' },
+      }),
+      spec('hook', 'echo'),
       spec('one', 'echo'),
       spec('two', 'echo'),
       spec('sleepy', 'echo', { timeoutSeconds: 0.2 }),
       spec('broken', 'broken'),
     ],
     runtimeEnvironment: { AWS_REGION: 'eu-west-1' },
+    accountId: '000000000000',
     log: (fn, line) => logs.push(`${fn}: ${line}`),
   });
 
@@ -45,6 +52,13 @@ describe('LocalFunctions', () => {
     ).resolves.toMatchObject({
       ok: true,
       payload: { functionName: 'two', greeting: 'hello from two' },
+    });
+  });
+
+  it("resolves a name two accounts use in the control plane's account, and the other's by its ARN", async () => {
+    await expect(functions.invoke('hook', {})).resolves.toMatchObject({ payload: { greeting: 'hello from hook' } });
+    await expect(functions.invoke('arn:aws:lambda:eu-west-1:222222222222:function:hook', {})).resolves.toMatchObject({
+      payload: { greeting: 'hello from 222222222222' },
     });
   });
 

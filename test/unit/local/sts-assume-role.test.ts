@@ -134,7 +134,9 @@ describe('STS AssumeRole on the local edge', () => {
           { roleName: `gantry-deploy-${HOME}`, roleArn: DEPLOY, statements: DEPLOY_RIGHTS, trust: TRUST },
         ],
       ]),
-      functionRoles: new Map([['release', 'gantry-deploy-release-us-east-1']]),
+      functionRoles: new Map([
+        [`arn:aws:lambda:us-east-1:${HOME}:function:release`, 'gantry-deploy-release-us-east-1'],
+      ]),
       projectRoles: new Map(),
       resourcePolicies: new Map(),
       unresolved: [],
