@@ -66,7 +66,12 @@ export async function localDemo(options: { dataDir?: string }): Promise<void> {
   out('\n4. A push to demo/failing-gate: untested code that calls eval()');
   await showRun(info, target, await step(info, () => push('demo/failing-gate')), pipeline.name);
 
-  out('\n5. A release to prod, which needs an approval; Alice wrote it');
+  const prodAccount = pipeline.environments.find((e) => e.name === 'prod')?.deploy?.account;
+  const elsewhere =
+    prodAccount !== undefined && prodAccount !== config.controlPlane?.account
+      ? ` in account ${prodAccount} (released there as its deploy role, in a session tagged with the run's id)`
+      : '';
+  out(`\n5. A release to prod${elsewhere}, which needs an approval; Alice wrote it`);
   releaseBranch(repo);
   const release = await step(info, () => push('release/1.0'));
   const waiting = await showRun(info, target, release, pipeline.name);

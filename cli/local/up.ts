@@ -1,8 +1,10 @@
 import { join, relative, resolve } from 'node:path';
 import { PROVIDERS } from '../../events';
 import { configFilePath } from '../../infra/config/file';
+import { foreignAccounts, type GantryConfig } from '../../infra/config/schema';
 import { formatLogLine, LogFiles } from '../../local/logs/console';
 import { type LocalControlPlane, startLocalControlPlane } from '../../local/runtime';
+import { localAccountId } from '../../local/services/context';
 import type { UpOptions } from '../commands/local';
 import { loadCliConfig } from '../config-file';
 import { UsageError } from '../errors';
@@ -42,11 +44,11 @@ export async function localUp(options: UpOptions): Promise<void> {
         `the local control plane could not start: ${error instanceof Error ? error.message : String(error)}`,
       );
     });
-  process.stdout.write(banner(plane));
+  process.stdout.write(banner(plane, config));
   await untilStopped(plane);
 }
 
-function banner(plane: LocalControlPlane): string {
+function banner(plane: LocalControlPlane, config: GantryConfig): string {
   const inv = plane.inventory;
   const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
   const rel = relative(process.cwd(), plane.dataDir);
@@ -69,6 +71,7 @@ function banner(plane: LocalControlPlane): string {
           ),
         ]
       : []),
+    ...accountLines(config),
     `  Data          ${dir}/   (secrets in ${dir}/secrets.json, function logs in ${dir}/logs/)`,
     `  Serving       ${count(inv.functions.length, 'function')}, ${count(inv.tables.length, 'table')}, ${count(inv.queues.length, 'queue')}, ${count(inv.rules.length, 'rule')}, ${count(inv.stateMachines.length, 'state machine')}`,
     ...(plane.replayedEvents > 0
@@ -100,4 +103,21 @@ function untilStopped(plane: LocalControlPlane): Promise<void> {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+}
+
+/** Which local account each environment releases into, when some live outside the control plane's. */
+export function accountLines(config: GantryConfig): string[] {
+  const foreign = foreignAccounts(config);
+  if (foreign.length === 0) return [];
+  const home = localAccountId(config);
+  const envsIn = (account: string) =>
+    config.pipelines.flatMap((p) =>
+      p.environments.filter((e) => e.deploy !== undefined && (e.deploy.account ?? home) === account).map((e) => e.name),
+    );
+  const line = (account: string, what: string) =>
+    `${account} ${what}: ${[...new Set(envsIn(account))].join(', ') || '-'}`;
+  return [
+    `  Accounts      ${line(home, "(the control plane's)")}`,
+    ...foreign.map((a) => `                ${line(a, "(assumed through STS, the GantryTarget stack's deploy role)")}`),
+  ];
 }
