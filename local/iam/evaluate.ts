@@ -35,10 +35,13 @@ export interface Evaluation {
   readonly matched: readonly SourcedStatement[];
   /** Whether a resource policy took part in the decision. */
   readonly byResourcePolicy: boolean;
+  /** Across accounts, the policies whose Allow was missing. */
+  readonly lacking?: readonly ('identity-based' | 'resource-based')[];
 }
 
 /**
- * AWS's policy evaluation logic for a principal of the same account, reduced to the policy types
+ * AWS's policy evaluation logic for a principal of the same account (across accounts, see
+ * `crossAccount`), reduced to the policy types
  * a CDK app declares: an explicit Deny in any policy wins; otherwise an Allow in an identity policy
  * or in a resource policy naming the principal allows; otherwise the request is implicitly denied.
  * KMS is the exception AWS makes: its key policy must allow, directly or by trusting the account
@@ -49,7 +52,15 @@ export function evaluate(
   identity: readonly SourcedStatement[],
   resourcePolicy: readonly SourcedStatement[] | undefined,
   principal: { readonly arn: string; readonly account: string },
-  options: { readonly keyPolicy?: boolean } = {},
+  options: {
+    readonly keyPolicy?: boolean;
+    /**
+     * The resource belongs to another account than the principal's: AWS then wants both an Allow
+     * of the principal's identity policies and one of the resource's policy for that principal
+     * (by its ARN or its account).
+     */
+    readonly crossAccount?: boolean;
+  } = {},
 ): Evaluation {
   const resourceStatements = (resourcePolicy ?? []).filter((s) => principalMatches(s.statement, principal));
   for (const list of [identity, resourceStatements]) {
@@ -58,6 +69,17 @@ export function evaluate(
   }
   const allows = (list: readonly SourcedStatement[]) =>
     list.filter((s) => s.statement.Effect === 'Allow' && statementMatches(s.statement, request));
+  if (options.crossAccount === true) {
+    const byIdentity = allows(identity);
+    const byResource = allows(resourceStatements);
+    const lacking = [
+      ...(byIdentity.length === 0 ? (['identity-based'] as const) : []),
+      ...(byResource.length === 0 ? (['resource-based'] as const) : []),
+    ];
+    return lacking.length === 0
+      ? { decision: 'allow', matched: [...byIdentity, ...byResource], byResourcePolicy: true }
+      : { decision: 'implicit-deny', matched: [], byResourcePolicy: true, lacking };
+  }
   const byResource = allows(resourceStatements).filter((s) => namesPrincipal(s.statement, principal.arn));
   if (options.keyPolicy === true) {
     const trustsAccount = allows(resourceStatements).some((s) => !namesPrincipal(s.statement, principal.arn));

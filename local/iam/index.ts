@@ -168,21 +168,47 @@ export class LocalIam {
 
   /** The decision alone: undefined when allowed, else the refusal. */
   decide(principal: Extract<Principal, { kind: 'role' }>, call: EdgeCall): DeniedCall | undefined {
+    const account = accountOf(principal.roleArn, this.options.arns.accountId);
+    // A call names its resources in the account of the principal that makes it (a target account's session: that account).
+    return this.check(principal, accessOf(call, { ...this.options.arns, accountId: account }));
+  }
+
+  /**
+   * What a service does with a role for a caller, as that role: EventBridge putting an event on
+   * another account's bus with a rule target's role (the event's source and detail type are the
+   * condition keys `events:source` and `events:detail-type`). Undefined when allowed, else the refusal.
+   */
+  decideAs(
+    roleArn: string,
+    access: { readonly action: string; readonly resource: string },
+    context: Readonly<Record<string, string>> = {},
+  ): DeniedCall | undefined {
+    const role = [...this.options.iam.roles.values()].find((r) => r.roleArn === roleArn);
+    const roleName = role?.roleName ?? roleArn.slice(roleArn.lastIndexOf('/') + 1);
+    return this.check({ kind: 'role', roleName, roleArn }, [{ ...access, resources: [access.resource] }], context);
+  }
+
+  private check(
+    principal: Extract<Principal, { kind: 'role' }>,
+    accesses: readonly { readonly action: string; readonly resources: readonly string[]; readonly anyOf?: boolean }[],
+    extraContext: Readonly<Record<string, string>> = {},
+  ): DeniedCall | undefined {
     const role = this.options.iam.roles.get(principal.roleName);
     const identity = role?.statements ?? [];
     const who = { arn: principal.roleArn, account: accountOf(principal.roleArn, this.options.arns.accountId) };
     const context = {
+      ...extraContext,
       'aws:SecureTransport': 'true',
       'aws:PrincipalArn': principal.roleArn,
       'aws:PrincipalAccount': who.account,
     };
-    // A call names its resources in the account of the principal that makes it (a target account's session: that account).
-    for (const access of accessOf(call, { ...this.options.arns, accountId: who.account })) {
+    for (const access of accesses) {
       const outcomes = access.resources.map((resource) => {
         const request: AccessRequest = { action: access.action, resource, context };
         const policy = this.resourcePolicyOf(resource);
         const keyPolicy = access.action.toLowerCase().startsWith('kms:') && policy !== undefined;
-        return { resource, result: evaluate(request, identity, policy, who, { keyPolicy }) };
+        const crossAccount = this.ownerOf(resource, who.account) !== who.account;
+        return { resource, result: evaluate(request, identity, policy, who, { keyPolicy, crossAccount }) };
       });
       const failed = access.anyOf
         ? outcomes.every((o) => o.result.decision !== 'allow')
@@ -192,10 +218,13 @@ export class LocalIam {
       for (const o of outcomes) if (o.result.decision === 'allow') this.markUsed(principal.roleName, o.result.matched);
       if (failed !== undefined) {
         const resource = failed.resource;
+        const lacking = failed.result.lacking;
         const reason =
           failed.result.decision === 'explicit-deny'
             ? `with an explicit deny in ${failed.result.byResourcePolicy ? 'a resource-based policy' : 'an identity-based policy'} (${failed.result.matched[0]?.source})`
-            : `because no identity-based policy allows the ${access.action} action`;
+            : lacking !== undefined
+              ? `because the resource is in account ${this.ownerOf(resource, who.account)}, and no ${lacking.join(' and no ')} policy allows the ${access.action} action`
+              : `because no identity-based policy allows the ${access.action} action`;
         return this.recordDenied(principal.roleName, access.action, resource, reason);
       }
     }
@@ -223,6 +252,16 @@ export class LocalIam {
       };
     }
     return { roles };
+  }
+
+  /**
+   * The account a resource belongs to: its ARN's, or (S3 names no account) the control plane's;
+   * `*` (an action on no resource) is the caller's own.
+   */
+  private ownerOf(resource: string, caller: string): string {
+    if (resource === '*') return caller;
+    const account = resource.split(':')[4];
+    return account === undefined || account === '' ? this.options.arns.accountId : account;
   }
 
   private resourcePolicyOf(resource: string): readonly SourcedStatement[] | undefined {
