@@ -12,6 +12,10 @@ export interface RolePolicies {
 
 /** What the templates say about IAM: roles, who assumes which, and the resource policies AWS applies. */
 export interface TemplateIam {
+  /**
+   * By role name for the control plane's account; a role of another account (a target's deploy
+   * role, named alike in every target account) by its ARN, so no role shadows another of its name.
+   */
   readonly roles: ReadonlyMap<string, RolePolicies>;
   /** Function name → role name. */
   readonly functionRoles: ReadonlyMap<string, string>;
@@ -38,6 +42,9 @@ export function templateIam(t: TemplateResolver): TemplateIam {
     string,
     { roleName: string; roleArn: string; statements: SourcedStatement[]; trust: SourcedStatement[] }
   >();
+  // A policy names its roles by name, which is unique only within the policy's stack's account.
+  const byAccount = new Map<string, { statements: SourcedStatement[] }>();
+  const inAccount = (stack: string, name: string) => `${t.accountOf(stack)}/${name}`;
   for (const r of t.resources('AWS::IAM::Role')) {
     const roleName = t.ref(r.stack, r.logicalId);
     const p = props(r.stack, r.logicalId);
@@ -47,7 +54,8 @@ export function templateIam(t: TemplateResolver): TemplateIam {
       statements: [] as SourcedStatement[],
       trust: sourced(`${r.logicalId}/AssumeRolePolicyDocument`, p?.AssumeRolePolicyDocument as Document | undefined),
     };
-    roles.set(roleName, role);
+    roles.set(t.accountOf(r.stack) === t.env.accountId ? roleName : role.roleArn, role);
+    byAccount.set(inAccount(r.stack, roleName), role);
     for (const inline of (p?.Policies ?? []) as { PolicyName: string; PolicyDocument: Document }[])
       role.statements.push(...sourced(`${r.logicalId}/${inline.PolicyName}`, inline.PolicyDocument));
   }
@@ -56,7 +64,8 @@ export function templateIam(t: TemplateResolver): TemplateIam {
       const p = props(r.stack, r.logicalId);
       if (p === undefined) continue;
       const statements = sourced(r.logicalId, p.PolicyDocument as Document);
-      for (const name of (p.Roles ?? []) as string[]) roles.get(name)?.statements.push(...statements);
+      for (const name of (p.Roles ?? []) as string[])
+        byAccount.get(inAccount(r.stack, name))?.statements.push(...statements);
     }
   }
   return {
