@@ -1,0 +1,105 @@
+import { evaluate, type SourcedStatement, type Statement } from '../../../local/iam/evaluate';
+import { type AssumeRoleRequest, assumeRoleRefusal } from '../../../local/iam/trust';
+
+const HOME = '000000000000';
+const TARGET = '222222222222';
+const RELEASE = `arn:aws:iam::${HOME}:role/gantry-deploy-release-us-east-1`;
+const DEPLOY = `arn:aws:iam::${TARGET}:role/gantry-deploy-${HOME}`;
+
+const sourced = (source: string, statements: Statement[]): SourcedStatement[] =>
+  statements.map((statement, i) => ({ statement, source: `${source}#${i}` }));
+
+/** The trust policy GantryTarget synthesizes (infra/constructs/target-access.ts). */
+const TRUST = sourced('DeployRole/AssumeRolePolicyDocument', [
+  {
+    Effect: 'Allow',
+    Principal: { AWS: [RELEASE] },
+    Action: 'sts:AssumeRole',
+    Condition: {
+      StringEquals: { 'aws:PrincipalAccount': HOME },
+      ArnEquals: { 'aws:PrincipalArn': [RELEASE] },
+      StringLike: { 'sts:RoleSessionName': 'gantry-*' },
+      Null: { 'aws:RequestTag/gantry:run-id': 'false' },
+    },
+  },
+  {
+    Effect: 'Allow',
+    Principal: { AWS: [RELEASE] },
+    Action: 'sts:TagSession',
+    Condition: {
+      StringEquals: { 'aws:PrincipalAccount': HOME },
+      ArnEquals: { 'aws:PrincipalArn': [RELEASE] },
+      Null: { 'aws:RequestTag/gantry:run-id': 'false' },
+      'ForAllValues:StringEquals': { 'aws:TagKeys': ['gantry:run-id'] },
+    },
+  },
+]);
+const MAY_ASSUME = sourced('ReleasePolicy', [
+  { Effect: 'Allow', Action: ['sts:AssumeRole', 'sts:TagSession'], Resource: DEPLOY },
+]);
+const release = { arn: RELEASE, account: HOME, identity: MAY_ASSUME };
+const run: AssumeRoleRequest = {
+  roleArn: DEPLOY,
+  sessionName: 'gantry-run-1',
+  tags: [{ key: 'gantry:run-id', value: 'run-1' }],
+};
+
+describe('trust policy conditions fail closed', () => {
+  it('applies a Deny whose condition operator the evaluator does not know (it may hold in AWS)', () => {
+    const deny = sourced('Deny', [
+      {
+        Effect: 'Deny',
+        Principal: { AWS: '*' },
+        Action: 'sts:AssumeRole',
+        Condition: { DateGreaterThan: { 'aws:CurrentTime': '2000-01-01T00:00:00Z' } },
+      },
+    ]);
+    expect(assumeRoleRefusal({ roleArn: DEPLOY, trust: [...TRUST, ...deny] }, release, run)).toMatch(/explicit deny/);
+  });
+
+  it('applies a Deny whose set qualifier the evaluator does not know', () => {
+    const deny = sourced('Deny', [
+      {
+        Effect: 'Deny',
+        Principal: { AWS: '*' },
+        Action: 'sts:AssumeRole',
+        Condition: { 'ForSomeValues:StringEquals': { 'aws:PrincipalAccount': 'nobody' } },
+      },
+    ]);
+    expect(assumeRoleRefusal({ roleArn: DEPLOY, trust: [...TRUST, ...deny] }, release, run)).toMatch(/explicit deny/);
+  });
+
+  it('never lets an Allow with an unknown qualifier grant as if it were unqualified', () => {
+    const trust = sourced('Trust', [
+      {
+        Effect: 'Allow',
+        Principal: { AWS: [RELEASE] },
+        Action: ['sts:AssumeRole', 'sts:TagSession'],
+        Condition: { 'ForSomeValues:StringEquals': { 'aws:PrincipalAccount': HOME } },
+      },
+    ]);
+    expect(assumeRoleRefusal({ roleArn: DEPLOY, trust }, release, run)).toMatch(/no statement/);
+  });
+
+  it('an identity Deny with an unknown operator denies (evaluate)', () => {
+    const identity = sourced('Id', [
+      { Effect: 'Allow', Action: 's3:GetObject', Resource: '*' },
+      {
+        Effect: 'Deny',
+        Action: 's3:GetObject',
+        Resource: '*',
+        Condition: { IpAddress: { 'aws:SourceIp': '10.0.0.0/8' } },
+      },
+    ]);
+    const out = evaluate({ action: 's3:GetObject', resource: 'arn:aws:s3:::b/k', context: {} }, identity, undefined, {
+      arn: RELEASE,
+      account: HOME,
+    });
+    expect(out.decision).toBe('explicit-deny');
+  });
+
+  it('refuses a second tag whose key differs from gantry:run-id only in case', () => {
+    const tags = [...run.tags, { key: 'GANTRY:RUN-ID', value: 'forged' }];
+    expect(assumeRoleRefusal({ roleArn: DEPLOY, trust: TRUST }, release, { ...run, tags })).toBeDefined();
+  });
+});
