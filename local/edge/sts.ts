@@ -111,6 +111,10 @@ function assumeRole(res: ServerResponse, caller: Principal, params: URLSearchPar
     );
 }
 
+/** STS's tag key and value syntax (`\p{Z}` but no control character: a value never breaks a log line). */
+const TAG_KEY = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
+const TAG_VALUE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256}$/u;
+
 /** AssumeRole's parameters, or what is wrong with them (STS's own validation). */
 function assumeRoleCall(params: URLSearchParams): AssumeRoleCall | string {
   const roleArn = params.get('RoleArn') ?? '';
@@ -123,6 +127,16 @@ function assumeRoleCall(params: URLSearchParams): AssumeRoleCall | string {
   for (let i = 1; params.has(`Tags.member.${i}.Key`); i++)
     tags.push({ key: params.get(`Tags.member.${i}.Key`) ?? '', value: params.get(`Tags.member.${i}.Value`) ?? '' });
   if (tags.length > 50) return 'at most 50 session tags';
+  const keys = new Set<string>();
+  for (const { key, value } of tags) {
+    if (!TAG_KEY.test(key) || key.toLowerCase().startsWith('aws:'))
+      return `session tag key "${key}" must be 1 to 128 characters of letters, digits, spaces and _.:/=+-@, not starting with aws:`;
+    if (!TAG_VALUE.test(value))
+      return `session tag ${key}'s value must be at most 256 characters of letters, digits, spaces and _.:/=+-@`;
+    // STS compares tag keys case-insensitively: a second spelling would let a policy see one value and a log another.
+    if (keys.has(key.toLowerCase())) return `Duplicate tag keys found (${key}): tag keys are case insensitive`;
+    keys.add(key.toLowerCase());
+  }
   return { roleArn, sessionName, tags };
 }
 

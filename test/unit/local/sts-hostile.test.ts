@@ -1,3 +1,7 @@
+import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import { IdentityRegistry } from '../../../local/edge/identity';
+import { type RunningEdge, startEdge } from '../../../local/edge/server';
+import { type AssumeRoleCall, stsService } from '../../../local/edge/sts';
 import { evaluate, type SourcedStatement, type Statement } from '../../../local/iam/evaluate';
 import { type AssumeRoleRequest, assumeRoleRefusal } from '../../../local/iam/trust';
 
@@ -101,5 +105,85 @@ describe('trust policy conditions fail closed', () => {
   it('refuses a second tag whose key differs from gantry:run-id only in case', () => {
     const tags = [...run.tags, { key: 'GANTRY:RUN-ID', value: 'forged' }];
     expect(assumeRoleRefusal({ roleArn: DEPLOY, trust: TRUST }, release, { ...run, tags })).toBeDefined();
+  });
+});
+
+describe('AssumeRole parameters on the edge', () => {
+  let edge: RunningEdge;
+  const calls: AssumeRoleCall[] = [];
+  const keys = { accessKeyId: 'AKIAGANTRYTESTKEY001', secretAccessKey: 'secret-of-the-release-role' };
+
+  beforeAll(async () => {
+    const identity = new IdentityRegistry('a-session-token-of-length');
+    identity.register(keys.accessKeyId, keys.secretAccessKey, {
+      kind: 'role',
+      roleName: 'gantry-deploy-release-us-east-1',
+      roleArn: RELEASE,
+    });
+    edge = await startEdge({ port: 0, identity, services: [] });
+    edge.attach({
+      rest: stsService({
+        identity,
+        assumeRole: (_caller, call) => {
+          calls.push(call);
+          return {
+            ok: true,
+            principal: {
+              kind: 'role',
+              roleName: `gantry-deploy-${HOME}`,
+              roleArn: DEPLOY,
+              sessionName: call.sessionName,
+            },
+          };
+        },
+      }),
+    });
+  });
+  afterAll(() => edge.close());
+
+  const assume = (Tags: { Key: string; Value: string }[]) =>
+    fromTemporaryCredentials({
+      params: { RoleArn: DEPLOY, RoleSessionName: 'gantry-run-1', Tags },
+      masterCredentials: keys,
+      clientConfig: { endpoint: edge.endpoint, region: 'us-east-1' },
+    })();
+
+  it('passes one run-id tag through', async () => {
+    await expect(assume([{ Key: 'gantry:run-id', Value: 'run-1' }])).resolves.toMatchObject({
+      accessKeyId: expect.stringMatching(/^ASIA/),
+    });
+  });
+
+  it.each([
+    [
+      'the same key twice',
+      [
+        { Key: 'gantry:run-id', Value: 'run-1' },
+        { Key: 'gantry:run-id', Value: 'run-2' },
+      ],
+    ],
+    [
+      'a key twice in two cases',
+      [
+        { Key: 'gantry:run-id', Value: 'run-1' },
+        { Key: 'Gantry:Run-Id', Value: 'run-2' },
+      ],
+    ],
+  ])('refuses %s, as STS does (tag keys are case-insensitive)', async (_what, tags) => {
+    const before = calls.length;
+    await expect(assume(tags)).rejects.toMatchObject({ name: 'ValidationError' });
+    expect(calls.length).toBe(before);
+  });
+
+  it.each([
+    ['a value with a line break (a forged log line)', [{ Key: 'gantry:run-id', Value: 'run-1\nSTS AssumeRole: x' }]],
+    ['an empty key', [{ Key: '', Value: 'run-1' }]],
+    ['a key longer than 128 characters', [{ Key: 'k'.repeat(129), Value: 'v' }]],
+    ['a value longer than 256 characters', [{ Key: 'gantry:run-id', Value: 'v'.repeat(257) }]],
+    ['a key in the aws: namespace', [{ Key: 'aws:run-id', Value: 'v' }]],
+  ])('refuses a tag with %s', async (_what, tags) => {
+    const before = calls.length;
+    await expect(assume(tags)).rejects.toMatchObject({ name: 'ValidationError' });
+    expect(calls.length).toBe(before);
   });
 });
