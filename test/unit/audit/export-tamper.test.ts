@@ -9,12 +9,14 @@ import {
   type DescribedExport,
   type ExportObjects,
   ExportUnreadableError,
+  exportedItems,
   openLedgerExport,
+  readExportManifest,
 } from '../../../shared/audit/table-export';
-import { verifyLedgerExport } from '../../../shared/audit/verify-export';
+import { verifyLedgerCopy, verifyLedgerExport } from '../../../shared/audit/verify-export';
 
 const FOLDER = 'ledger/AWSDynamoDB/01764806400000-0a1b2c3d';
-const _OTHER = 'ledger/AWSDynamoDB/01764800000000-99999999';
+const OTHER = 'ledger/AWSDynamoDB/01764800000000-99999999';
 const TABLE_ARN = 'arn:aws:dynamodb:us-east-1:000000000000:table/gantry-audit';
 const EXPORT_ARN = `${TABLE_ARN}/export/${FOLDER.split('/').pop()}`;
 /** The export's time, long enough ago that what expired a week after it has expired by the time the test runs. */
@@ -156,5 +158,61 @@ describe('verify --from-export against a hostile bucket', () => {
     }
     rewriteManifests(bucket);
     await expect(verify(objects, items.length)).rejects.toThrow(ExportUnreadableError);
+  });
+
+  it('refuses a data file listed twice in place of another', async () => {
+    const items = tableItems();
+    const { bucket, objects } = await exported(items);
+    const files = manifestLines(bucket);
+    const [a] = files;
+    if (a === undefined) throw new Error('no files');
+    rewriteManifests(bucket, [...files, a]);
+    await expect(readExportManifest(objects, FOLDER)).rejects.toThrow(/lists .* twice/);
+  });
+
+  it('refuses a data file or file list from outside the export’s folder (another export’s)', async () => {
+    const items = tableItems();
+    const { bucket, objects } = await exported(items);
+    await exported(items, OTHER, bucket);
+    const theirs = String(bucket.get(`${OTHER}/manifest-files.json`))
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => JSON.parse(l));
+    bucket.set(filesKey, Buffer.from(theirs.map((f) => JSON.stringify(f)).join('\n')));
+    await expect(readExportManifest(objects, FOLDER)).rejects.toThrow(/outside the export's folder/);
+    const summary = JSON.parse(String(bucket.get(summaryKey)));
+    bucket.set(
+      summaryKey,
+      Buffer.from(JSON.stringify({ ...summary, manifestFilesS3Key: `${OTHER}/manifest-files.json` })),
+    );
+    await expect(readExportManifest(objects, FOLDER)).rejects.toThrow(/outside the export's folder/);
+  });
+
+  describe('malformed files give an ExportUnreadableError, never a crash or a pass', () => {
+    const cases: [string, (bucket: Map<string, Buffer>, dataKey: string) => void][] = [
+      ['a summary that is JSON null', (b) => b.set(summaryKey, Buffer.from('null'))],
+      ['a file list line that is JSON null', (b) => b.set(filesKey, Buffer.from(`${String(b.get(filesKey))}\nnull`))],
+      ['a data file that is not gzip', (b, k) => b.set(k, Buffer.from('{"Item":{}}'))],
+      ['a data line that is null', (b, k) => setLines(b, k, [...lines(b, k), 'null'])],
+      ['a data line whose Item is not a map', (b, k) => setLines(b, k, [...lines(b, k), '{"Item":"x"}'])],
+      [
+        'a data line with an attribute of no DynamoDB type',
+        (b, k) => setLines(b, k, [...lines(b, k), '{"Item":{"chain":{"Q":"x"},"seq":{"N":"1"}}}']),
+      ],
+      ['an item without the table’s key', (b, k) => setLines(b, k, [...lines(b, k), '{"Item":{"x":{"S":"y"}}}'])],
+    ];
+    it.each(cases)('%s', async (_what, damage) => {
+      const items = tableItems();
+      const { bucket, objects } = await exported(items);
+      const dataKey = manifestLines(bucket).find((f) => f.itemCount > 0)?.dataFileS3Key as string;
+      damage(bucket, dataKey);
+      if (bucket.get(summaryKey)?.toString() !== 'null' && !String(bucket.get(filesKey)).endsWith('null'))
+        rewriteManifests(bucket);
+      const run = async () => {
+        const manifest = await readExportManifest(objects, FOLDER);
+        return verifyLedgerCopy(exportedItems(objects, manifest), { now: AS_OF });
+      };
+      await expect(run()).rejects.toThrow(ExportUnreadableError);
+    });
   });
 });
