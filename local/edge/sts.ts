@@ -32,7 +32,12 @@ export interface AssumeRoleCall {
   readonly roleArn: string;
   readonly sessionName: string;
   readonly tags: readonly { readonly key: string; readonly value: string }[];
+  /** How long the session is asked for (the role's MaxSessionDuration bounds it). */
+  readonly durationSeconds?: number;
 }
+
+/** STS's bound on a session assumed with another role session's credentials (role chaining). */
+const CHAINED_MAX_SECONDS = 3600;
 
 /** Decides an AssumeRole (local IAM: the role's trust policy): the session's principal, or why not. */
 export type AssumeRoleDecider = (
@@ -87,11 +92,19 @@ function callerIdentity(res: ServerResponse, principal: Principal): void {
 }
 
 function assumeRole(res: ServerResponse, caller: Principal, params: URLSearchParams, options: StsOptions): void {
-  const call = assumeRoleCall(params);
-  if (typeof call === 'string') return void stsError(res, 400, 'ValidationError', call);
+  const parsed = assumeRoleCall(params);
+  if (typeof parsed === 'string') return void stsError(res, 400, 'ValidationError', parsed);
   const seconds = Number(params.get('DurationSeconds') ?? '3600');
   if (!Number.isInteger(seconds) || seconds < 900 || seconds > 43_200)
     return void stsError(res, 400, 'ValidationError', 'DurationSeconds must be between 900 and 43200');
+  if (caller.kind === 'role' && caller.sessionName !== undefined && seconds > CHAINED_MAX_SECONDS)
+    return void stsError(
+      res,
+      400,
+      'ValidationError',
+      'The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.',
+    );
+  const call = { ...parsed, durationSeconds: seconds };
   const decision = options.assumeRole?.(caller, call) ?? { ok: false as const, reason: 'local mode assumes no roles' };
   if (!decision.ok || options.identity === undefined) {
     const reason = decision.ok ? 'local mode issues no credentials' : decision.reason;

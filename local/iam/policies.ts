@@ -8,6 +8,8 @@ export interface RolePolicies {
   readonly statements: readonly SourcedStatement[];
   /** Its trust policy: who may assume it (STS AssumeRole). */
   readonly trust: readonly SourcedStatement[];
+  /** The longest session STS issues for it, in seconds (IAM's default, 3600, when unset). */
+  readonly maxSessionDuration?: number;
 }
 
 /** What the templates say about IAM: roles, who assumes which, and the resource policies AWS applies. */
@@ -40,7 +42,13 @@ export function templateIam(t: TemplateResolver): TemplateIam {
   };
   const roles = new Map<
     string,
-    { roleName: string; roleArn: string; statements: SourcedStatement[]; trust: SourcedStatement[] }
+    {
+      roleName: string;
+      roleArn: string;
+      statements: SourcedStatement[];
+      trust: SourcedStatement[];
+      maxSessionDuration?: number;
+    }
   >();
   // A policy names its roles by name, which is unique only within the policy's stack's account.
   const byAccount = new Map<string, { statements: SourcedStatement[] }>();
@@ -53,6 +61,7 @@ export function templateIam(t: TemplateResolver): TemplateIam {
       roleArn: t.attribute(r.stack, r.logicalId, 'Arn'),
       statements: [] as SourcedStatement[],
       trust: sourced(`${r.logicalId}/AssumeRolePolicyDocument`, p?.AssumeRolePolicyDocument as Document | undefined),
+      ...(p?.MaxSessionDuration === undefined ? {} : { maxSessionDuration: Number(p.MaxSessionDuration) }),
     };
     roles.set(t.accountOf(r.stack) === t.env.accountId ? roleName : role.roleArn, role);
     byAccount.set(inAccount(r.stack, roleName), role);

@@ -187,3 +187,60 @@ describe('AssumeRole parameters on the edge', () => {
     expect(calls.length).toBe(before);
   });
 });
+
+describe('session lifetimes', () => {
+  it('refuses a session longer than the role allows (IAM default: one hour)', () => {
+    const role = { roleArn: DEPLOY, trust: TRUST };
+    expect(assumeRoleRefusal(role, release, { ...run, durationSeconds: 3600 })).toBeUndefined();
+    expect(assumeRoleRefusal(role, release, { ...run, durationSeconds: 43_200 })).toMatch(/MaxSessionDuration of 3600/);
+    expect(
+      assumeRoleRefusal({ ...role, maxSessionDuration: 43_200 }, release, { ...run, durationSeconds: 43_200 }),
+    ).toBeUndefined();
+  });
+
+  it('refuses a role session more than an hour for another role (role chaining)', async () => {
+    const identity = new IdentityRegistry('a-session-token-of-length');
+    const chained = { accessKeyId: 'ASIAGANTRYCHAINED01', secretAccessKey: 'secret-of-a-session' };
+    identity.register(chained.accessKeyId, chained.secretAccessKey, {
+      kind: 'role',
+      roleName: 'gantry-deploy-release-us-east-1',
+      roleArn: RELEASE,
+      sessionName: 'a-session',
+    });
+    let asked = 0;
+    const edge = await startEdge({ port: 0, identity, services: [] });
+    try {
+      edge.attach({
+        rest: stsService({
+          identity,
+          assumeRole: (_caller, call) => {
+            asked += 1;
+            return {
+              ok: true,
+              principal: { kind: 'role', roleName: 'x', roleArn: DEPLOY, sessionName: call.sessionName },
+            };
+          },
+        }),
+      });
+      const assume = (DurationSeconds: number) =>
+        fromTemporaryCredentials({
+          params: { RoleArn: DEPLOY, RoleSessionName: 'gantry-run-1', DurationSeconds },
+          masterCredentials: chained,
+          clientConfig: { endpoint: edge.endpoint, region: 'us-east-1' },
+        })();
+      await expect(assume(7200)).rejects.toMatchObject({
+        name: 'ValidationError',
+        message: expect.stringMatching(/1 hour session limit .* role chaining/),
+      });
+      expect(asked).toBe(0);
+      await expect(assume(3600)).resolves.toMatchObject({ accessKeyId: expect.stringMatching(/^ASIA/) });
+    } finally {
+      await edge.close();
+    }
+  });
+
+  it('a deploy-role session cannot assume the deploy role again (its trust names the step roles only)', () => {
+    const session = { arn: DEPLOY, account: TARGET, identity: MAY_ASSUME };
+    expect(assumeRoleRefusal({ roleArn: DEPLOY, trust: TRUST }, session, run)).toMatch(/no statement/);
+  });
+});
