@@ -153,7 +153,11 @@ export class LocalIam {
             account: accountOf(caller.roleArn, this.options.arns.accountId),
             identity: this.byArn.get(caller.roleArn)?.role.statements ?? [],
           }
-        : { arn: callerArn(caller, this.options.arns.accountId), account: this.options.arns.accountId, identity: [] };
+        : (() => {
+            // A person's ARN names their own account: never the control plane's unless it says so.
+            const arn = callerArn(caller, this.options.arns.accountId);
+            return { arn, account: accountOf(arn, this.options.arns.accountId), identity: [] };
+          })();
     const reason = assumeRoleRefusal(role, who, request);
     if (role === undefined || reason !== undefined)
       return { ok: false, reason: reason ?? `no role ${request.roleArn} exists in local mode` };

@@ -1,7 +1,11 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { IdentityRegistry } from '../../../local/edge/identity';
 import { type RunningEdge, startEdge } from '../../../local/edge/server';
 import { type AssumeRoleCall, stsService } from '../../../local/edge/sts';
+import { LocalIam } from '../../../local/iam';
 import { evaluate, type SourcedStatement, type Statement } from '../../../local/iam/evaluate';
 import { type AssumeRoleRequest, assumeRoleRefusal } from '../../../local/iam/trust';
 
@@ -242,5 +246,53 @@ describe('session lifetimes', () => {
   it('a deploy-role session cannot assume the deploy role again (its trust names the step roles only)', () => {
     const session = { arn: DEPLOY, account: TARGET, identity: MAY_ASSUME };
     expect(assumeRoleRefusal({ roleArn: DEPLOY, trust: TRUST }, session, run)).toMatch(/no statement/);
+  });
+});
+
+describe('a person the operator acts as', () => {
+  it('is of the account their ARN names: a trust naming a person of another account is not a same-account grant', () => {
+    const carol = 'arn:aws:iam::123456789012:user/carol';
+    const ops = `arn:aws:iam::${HOME}:role/ops`;
+    const dataDir = mkdtempSync(join(tmpdir(), 'gantry-sts-user-'));
+    try {
+      const iam = new LocalIam({
+        iam: {
+          roles: new Map([
+            [
+              'ops',
+              {
+                roleName: 'ops',
+                roleArn: ops,
+                statements: [],
+                trust: sourced('Ops', [{ Effect: 'Allow', Principal: { AWS: carol }, Action: 'sts:AssumeRole' }]),
+              },
+            ],
+          ]),
+          functionRoles: new Map(),
+          projectRoles: new Map(),
+          resourcePolicies: new Map(),
+          unresolved: [],
+        },
+        arns: {
+          region: 'us-east-1',
+          accountId: HOME,
+          secretArn: (id) => id,
+          keyArn: (id) => id,
+          stateMachineArns: () => [],
+          deploymentGroupArns: () => [],
+        },
+        dataDir,
+      });
+      // Across accounts AWS also needs carol's own identity policy, which local mode cannot see: refused.
+      expect(
+        iam.assumeRole({ kind: 'user', arn: carol }, { roleArn: ops, sessionName: 'carol', tags: [] }),
+      ).toMatchObject({
+        ok: false,
+        reason: expect.stringMatching(/no identity-based policy of the caller/),
+      });
+      iam.flush();
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
