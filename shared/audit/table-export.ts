@@ -85,7 +85,12 @@ export async function openLedgerExport(
     throw new ExportUnreadableError(
       `the manifest in s3://${described.bucket}/${described.manifestKey} names export ${manifest.exportArn}, not ${described.exportArn}: it was replaced`,
     );
-  if (described.itemCount !== undefined && described.itemCount !== manifest.itemCount)
+  // DynamoDB's count is the one thing the bucket cannot rewrite: without it, nothing tells removed records.
+  if (described.itemCount === undefined)
+    throw new ExportUnreadableError(
+      `DynamoDB reports no item count for ${described.exportArn}: its files cannot be checked against what it exported`,
+    );
+  if (described.itemCount !== manifest.itemCount)
     throw new ExportUnreadableError(
       `DynamoDB exported ${described.itemCount} items, the export's files list ${manifest.itemCount}: items were removed or added after the export`,
     );

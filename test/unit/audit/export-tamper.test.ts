@@ -188,6 +188,14 @@ describe('verify --from-export against a hostile bucket', () => {
     await expect(readExportManifest(objects, FOLDER)).rejects.toThrow(/outside the export's folder/);
   });
 
+  it('refuses an export DynamoDB gives no item count for (removals rewritten into the manifests would pass)', async () => {
+    const items = tableItems().filter((i) => !(i.chain === 'acme/app' && i.seq === 20));
+    const { objects } = await exported(items);
+    await expect(
+      openLedgerExport(objects, { ...described(items.length), itemCount: undefined }, 'gantry-audit'),
+    ).rejects.toThrow(/reports no item count/);
+  });
+
   describe('malformed files give an ExportUnreadableError, never a crash or a pass', () => {
     const cases: [string, (bucket: Map<string, Buffer>, dataKey: string) => void][] = [
       ['a summary that is JSON null', (b) => b.set(summaryKey, Buffer.from('null'))],
