@@ -102,8 +102,16 @@ export function exportFolder(key: string): string {
   return key.replace(/\/+$/, '').replace(/\/manifest-summary\.json$/, '');
 }
 
-/** Reads and checks the manifests of the DynamoDB export under `folder`. */
-export async function readExportManifest(objects: ExportObjects, folder: string): Promise<ExportManifest> {
+/**
+ * The export ARN the summary under `folder` names (null when it names none): only which export
+ * to ask DynamoDB about, before anything under the folder is trusted.
+ */
+export async function exportArnOf(objects: ExportObjects, folder: string): Promise<string | null> {
+  const { summary } = await readSummary(objects, folder);
+  return typeof summary.exportArn === 'string' ? summary.exportArn : null;
+}
+
+async function readSummary(objects: ExportObjects, folder: string) {
   const summaryKey = `${folder}/manifest-summary.json`;
   const summaryBytes = await objects.get(summaryKey);
   if (summaryBytes === undefined)
@@ -113,6 +121,12 @@ export async function readExportManifest(objects: ExportObjects, folder: string)
   const summary = parseJson<ExportSummary>(summaryBytes, summaryKey);
   if (typeof summary !== 'object' || summary === null || Array.isArray(summary))
     throw new ExportUnreadableError(`${summaryKey} is not a DynamoDB export summary`);
+  return { summary, summaryKey };
+}
+
+/** Reads and checks the manifests of the DynamoDB export under `folder`. */
+export async function readExportManifest(objects: ExportObjects, folder: string): Promise<ExportManifest> {
+  const { summary, summaryKey } = await readSummary(objects, folder);
   if (summary.outputFormat !== undefined && summary.outputFormat !== 'DYNAMODB_JSON')
     throw new ExportUnreadableError(
       `the export is ${summary.outputFormat}: export the table again with --export-format DYNAMODB_JSON`,
