@@ -15,12 +15,7 @@ import { KmsCheckpointSigner, S3CheckpointStore } from '../shared/audit/checkpoi
 import { buildDossier, dossierMarkdown, runsFor } from '../shared/audit/evidence';
 import { csvRow, EXPORT_COLUMNS, flatten } from '../shared/audit/export';
 import { AuditReader } from '../shared/audit/reader';
-import {
-  type DescribedExport,
-  type ExportObjects,
-  exportFolder,
-  readExportManifest,
-} from '../shared/audit/table-export';
+import { type DescribedExport, type ExportObjects, exportArnOf, exportFolder } from '../shared/audit/table-export';
 import type { VerifyReport } from '../shared/audit/verify';
 import { documentClient } from '../shared/aws/clients';
 import {
@@ -104,10 +99,11 @@ export async function describedLedgerExport(
     let exportArn = which;
     if (url) {
       folder = { bucket: url[1] as string, folder: exportFolder(url[2] as string) };
-      const manifest = await readExportManifest(s3ExportObjects(target, folder.bucket), folder.folder);
-      if (manifest.exportArn === null)
+      // Only the export's name is read here: its files are checked once DynamoDB says where they are.
+      const named = await exportArnOf(s3ExportObjects(target, folder.bucket), folder.folder);
+      if (named === null)
         throw new UsageError(`the export in ${which} names no export ARN: give the export's ARN instead`);
-      exportArn = manifest.exportArn;
+      exportArn = named;
     } else if (!/^arn:[^:]+:dynamodb:[^:]*:\d{12}:table\/[^/]+\/export\/[^/]+$/.test(which)) {
       throw new UsageError(
         `--from-export takes an export ARN (arn:aws:dynamodb:…:table/<table>/export/<id>) or its s3://<bucket>/<prefix>/AWSDynamoDB/<id> folder, not "${which}"`,

@@ -30,8 +30,8 @@ async function verifyFromExport(
   options: import('../../shared/audit/verify').VerifyOptions,
 ) {
   const { auditTableName, describedLedgerExport, s3ExportObjects } = await import('../audit');
-  const { exportedItems, openLedgerExport, ExportUnreadableError } = await import('../../shared/audit/table-export');
-  const { verifyLedgerCopy } = await import('../../shared/audit/verify-export');
+  const { openLedgerExport, ExportUnreadableError } = await import('../../shared/audit/table-export');
+  const { verifyLedgerExport } = await import('../../shared/audit/verify-export');
   const say = (line: string) => process.stderr.write(`${line}\n`);
   const described = await describedLedgerExport(t, which, say);
   const objects = s3ExportObjects(t, described.bucket);
@@ -41,7 +41,8 @@ async function verifyFromExport(
       `Verifying ${described.exportArn}, the ledger as of ${copy.asOf.toISOString()}: ` +
         `${copy.itemCount} items in ${copy.files.length} files.`,
     );
-    return await verifyLedgerCopy(exportedItems(objects, copy), { ...options, checkpointsUpTo: copy.asOf });
+    // As of the export: its checkpoints, and retention judged by its time, not today's.
+    return await verifyLedgerExport(objects, copy, options);
   } catch (error) {
     if (error instanceof ExportUnreadableError)
       throw new CommandFailed(`the export cannot be verified: ${error.message}`);

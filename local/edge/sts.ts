@@ -32,7 +32,12 @@ export interface AssumeRoleCall {
   readonly roleArn: string;
   readonly sessionName: string;
   readonly tags: readonly { readonly key: string; readonly value: string }[];
+  /** How long the session is asked for (the role's MaxSessionDuration bounds it). */
+  readonly durationSeconds?: number;
 }
+
+/** STS's bound on a session assumed with another role session's credentials (role chaining). */
+const CHAINED_MAX_SECONDS = 3600;
 
 /** Decides an AssumeRole (local IAM: the role's trust policy): the session's principal, or why not. */
 export type AssumeRoleDecider = (
@@ -87,11 +92,19 @@ function callerIdentity(res: ServerResponse, principal: Principal): void {
 }
 
 function assumeRole(res: ServerResponse, caller: Principal, params: URLSearchParams, options: StsOptions): void {
-  const call = assumeRoleCall(params);
-  if (typeof call === 'string') return void stsError(res, 400, 'ValidationError', call);
+  const parsed = assumeRoleCall(params);
+  if (typeof parsed === 'string') return void stsError(res, 400, 'ValidationError', parsed);
   const seconds = Number(params.get('DurationSeconds') ?? '3600');
   if (!Number.isInteger(seconds) || seconds < 900 || seconds > 43_200)
     return void stsError(res, 400, 'ValidationError', 'DurationSeconds must be between 900 and 43200');
+  if (caller.kind === 'role' && caller.sessionName !== undefined && seconds > CHAINED_MAX_SECONDS)
+    return void stsError(
+      res,
+      400,
+      'ValidationError',
+      'The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.',
+    );
+  const call = { ...parsed, durationSeconds: seconds };
   const decision = options.assumeRole?.(caller, call) ?? { ok: false as const, reason: 'local mode assumes no roles' };
   if (!decision.ok || options.identity === undefined) {
     const reason = decision.ok ? 'local mode issues no credentials' : decision.reason;
@@ -111,6 +124,10 @@ function assumeRole(res: ServerResponse, caller: Principal, params: URLSearchPar
     );
 }
 
+/** STS's tag key and value syntax (`\p{Z}` but no control character: a value never breaks a log line). */
+const TAG_KEY = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
+const TAG_VALUE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256}$/u;
+
 /** AssumeRole's parameters, or what is wrong with them (STS's own validation). */
 function assumeRoleCall(params: URLSearchParams): AssumeRoleCall | string {
   const roleArn = params.get('RoleArn') ?? '';
@@ -123,6 +140,16 @@ function assumeRoleCall(params: URLSearchParams): AssumeRoleCall | string {
   for (let i = 1; params.has(`Tags.member.${i}.Key`); i++)
     tags.push({ key: params.get(`Tags.member.${i}.Key`) ?? '', value: params.get(`Tags.member.${i}.Value`) ?? '' });
   if (tags.length > 50) return 'at most 50 session tags';
+  const keys = new Set<string>();
+  for (const { key, value } of tags) {
+    if (!TAG_KEY.test(key) || key.toLowerCase().startsWith('aws:'))
+      return `session tag key "${key}" must be 1 to 128 characters of letters, digits, spaces and _.:/=+-@, not starting with aws:`;
+    if (!TAG_VALUE.test(value))
+      return `session tag ${key}'s value must be at most 256 characters of letters, digits, spaces and _.:/=+-@`;
+    // STS compares tag keys case-insensitively: a second spelling would let a policy see one value and a log another.
+    if (keys.has(key.toLowerCase())) return `Duplicate tag keys found (${key}): tag keys are case insensitive`;
+    keys.add(key.toLowerCase());
+  }
   return { roleArn, sessionName, tags };
 }
 

@@ -109,7 +109,8 @@ export function statementMatches(statement: Statement, request: AccessRequest): 
       : statement.NotResource !== undefined
         ? !list(statement.NotResource).some((p) => wildcard(p, request.resource, false))
         : true;
-  return resourceOk && conditionsMatch(statement.Condition, request.context);
+  // A condition this evaluator cannot decide never grants, and never spares a request a Deny.
+  return resourceOk && conditionsMatch(statement.Condition, request.context, statement.Effect === 'Deny');
 }
 
 /** Does a resource policy statement apply to this principal (Principal or NotPrincipal)? */
@@ -190,32 +191,37 @@ function arnLike(pattern: string, arn: string): boolean {
 /**
  * Every operator block and every key in it must hold (AND); the values listed for one key are
  * alternatives (OR). A key absent from the request fails a positive operator, satisfies a negated
- * one, satisfies any `…IfExists` and `ForAllValues:`, and fails `ForAnyValue:`.
+ * one, satisfies any `…IfExists` and `ForAllValues:`, and fails `ForAnyValue:`. An operator (or
+ * set qualifier) this evaluator does not know holds as `unknown` says: false for an Allow (it
+ * never grants), true for a Deny (it may hold in AWS, so it denies).
  */
 export function conditionsMatch(
   condition: Statement['Condition'],
   context: Readonly<Record<string, string | readonly string[]>>,
+  unknown = false,
 ): boolean {
   if (condition === undefined) return true;
   return Object.entries(condition).every(([operator, keys]) =>
-    Object.entries(keys).every(([key, values]) => conditionHolds(operator, key, values, context)),
+    Object.entries(keys).every(([key, values]) => conditionHolds(operator, key, values, context) ?? unknown),
   );
 }
 
+/** Whether one key's condition holds, or undefined when the operator is not one this evaluator knows. */
 function conditionHolds(
   operator: string,
   key: string,
   values: unknown,
   context: Readonly<Record<string, string | readonly string[]>>,
-): boolean {
+): boolean | undefined {
   const wanted = list(values as string | string[]).map(String);
   const found = contextValues(context, key);
   if (operator === 'Null') return wanted.some((w) => (w.toLowerCase() === 'true') === (found === undefined));
   const [qualifier, rest] = operator.includes(':') ? operator.split(':', 2) : [undefined, operator];
+  if (qualifier !== undefined && qualifier !== 'ForAllValues' && qualifier !== 'ForAnyValue') return undefined;
   const ifExists = (rest ?? '').endsWith('IfExists');
   const name = ifExists ? (rest ?? '').slice(0, -'IfExists'.length) : (rest ?? '');
-  const op = OPERATORS[name];
-  if (op === undefined) return false; // an operator this evaluator does not know never grants
+  const op = Object.hasOwn(OPERATORS, name) ? OPERATORS[name] : undefined;
+  if (op === undefined) return undefined;
   if (qualifier === 'ForAllValues') {
     return (found ?? []).every((c) => wanted.some((w) => op.compare(w, c)) !== op.negated);
   }

@@ -4,7 +4,7 @@ import type { ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { Principal } from '../edge/identity';
 import { type AccessRequest, evaluate, type SourcedStatement } from './evaluate';
-import type { TemplateIam } from './policies';
+import type { RolePolicies, TemplateIam } from './policies';
 import { type ArnLookups, accessOf, type EdgeCall } from './requests';
 import { type AssumeRoleRequest, assumeRoleRefusal } from './trust';
 
@@ -78,6 +78,8 @@ export class LocalIam {
   private readonly denied = new Map<string, DeniedCall[]>();
   private readonly file: string;
   private readonly callers: Map<string, string[]>;
+  /** Role ARN → its key in `iam.roles` and its policies: a principal is its role by ARN, never by a name another account reuses. */
+  private readonly byArn: ReadonlyMap<string, { readonly key: string; readonly role: RolePolicies }>;
   private saving: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: LocalIamOptions) {
@@ -91,6 +93,7 @@ export class LocalIam {
       ]),
     );
     this.callers = new Map();
+    this.byArn = new Map([...options.iam.roles].map(([key, role]) => [role.roleArn, { key, role }]));
     const functions = [...options.iam.functionRoles].map(([arn, role]): [string, string] => [
       arn.slice(arn.lastIndexOf(':') + 1),
       role,
@@ -103,9 +106,10 @@ export class LocalIam {
 
   /** Registers every role's credentials with the edge's registry, each standing for its role. */
   register(registry: { register(accessKeyId: string, secretAccessKey: string, principal: Principal): void }): void {
-    for (const [roleName, c] of this.credentials) {
-      const roleArn = this.options.iam.roles.get(roleName)?.roleArn ?? '';
-      registry.register(c.accessKeyId, c.secretAccessKey, { kind: 'role', roleName, roleArn });
+    for (const [key, c] of this.credentials) {
+      const role = this.options.iam.roles.get(key);
+      const roleName = role?.roleName ?? key;
+      registry.register(c.accessKeyId, c.secretAccessKey, { kind: 'role', roleName, roleArn: role?.roleArn ?? '' });
     }
   }
 
@@ -134,7 +138,7 @@ export class LocalIam {
     if (principal.kind !== 'role') return false;
     const denial = this.decide(principal, call);
     if (denial === undefined) return false;
-    writeDenial(res, call, denial, accountOf(principal.roleArn, this.options.arns.accountId), principal.sessionName);
+    writeDenial(res, call, denial, principal, accountOf(principal.roleArn, this.options.arns.accountId));
     return true;
   }
 
@@ -145,15 +149,19 @@ export class LocalIam {
    * internal credentials are no principal a trust policy names.
    */
   assumeRole(caller: Principal, request: AssumeRoleRequest): AssumeRoleDecision {
-    const role = [...this.options.iam.roles.values()].find((r) => r.roleArn === request.roleArn);
+    const role = this.byArn.get(request.roleArn)?.role;
     const who =
       caller.kind === 'role'
         ? {
             arn: caller.roleArn,
             account: accountOf(caller.roleArn, this.options.arns.accountId),
-            identity: this.options.iam.roles.get(caller.roleName)?.statements ?? [],
+            identity: this.byArn.get(caller.roleArn)?.role.statements ?? [],
           }
-        : { arn: callerArn(caller, this.options.arns.accountId), account: this.options.arns.accountId, identity: [] };
+        : (() => {
+            // A person's ARN names their own account: never the control plane's unless it says so.
+            const arn = callerArn(caller, this.options.arns.accountId);
+            return { arn, account: accountOf(arn, this.options.arns.accountId), identity: [] };
+          })();
     const reason = assumeRoleRefusal(role, who, request);
     if (role === undefined || reason !== undefined)
       return { ok: false, reason: reason ?? `no role ${request.roleArn} exists in local mode` };
@@ -183,8 +191,7 @@ export class LocalIam {
     access: { readonly action: string; readonly resource: string },
     context: Readonly<Record<string, string>> = {},
   ): DeniedCall | undefined {
-    const role = [...this.options.iam.roles.values()].find((r) => r.roleArn === roleArn);
-    const roleName = role?.roleName ?? roleArn.slice(roleArn.lastIndexOf('/') + 1);
+    const roleName = this.byArn.get(roleArn)?.role.roleName ?? roleArn.slice(roleArn.lastIndexOf('/') + 1);
     return this.check({ kind: 'role', roleName, roleArn }, [{ ...access, resources: [access.resource] }], context);
   }
 
@@ -193,8 +200,9 @@ export class LocalIam {
     accesses: readonly { readonly action: string; readonly resources: readonly string[]; readonly anyOf?: boolean }[],
     extraContext: Readonly<Record<string, string>> = {},
   ): DeniedCall | undefined {
-    const role = this.options.iam.roles.get(principal.roleName);
-    const identity = role?.statements ?? [];
+    const found = this.byArn.get(principal.roleArn);
+    const identity = found?.role.statements ?? [];
+    const key = found?.key ?? principal.roleName;
     const who = { arn: principal.roleArn, account: accountOf(principal.roleArn, this.options.arns.accountId) };
     const context = {
       ...extraContext,
@@ -215,7 +223,7 @@ export class LocalIam {
           ? outcomes[0]
           : undefined
         : outcomes.find((o) => o.result.decision !== 'allow');
-      for (const o of outcomes) if (o.result.decision === 'allow') this.markUsed(principal.roleName, o.result.matched);
+      for (const o of outcomes) if (o.result.decision === 'allow') this.markUsed(key, o.result.matched);
       if (failed !== undefined) {
         const resource = failed.resource;
         const lacking = failed.result.lacking;
@@ -225,7 +233,7 @@ export class LocalIam {
             : lacking !== undefined
               ? `because the resource is in account ${this.ownerOf(resource, who.account)}, and no ${lacking.join(' and no ')} policy allows the ${access.action} action`
               : `because no identity-based policy allows the ${access.action} action`;
-        return this.recordDenied(principal.roleName, access.action, resource, reason);
+        return this.recordDenied(key, access.action, resource, reason);
       }
     }
     return undefined;
@@ -342,8 +350,15 @@ function list(value: string | readonly string[] | undefined): readonly string[] 
 }
 
 /** AWS's AccessDenied: S3's XML `AccessDenied`, or the JSON protocols' `AccessDeniedException`, both 403. */
-function writeDenial(res: ServerResponse, call: EdgeCall, denied: DeniedCall, account: string, session?: string): void {
-  const roleArn = `arn:aws:sts::${account}:assumed-role/${denied.role}/${session ?? denied.callers[0] ?? 'local'}`;
+function writeDenial(
+  res: ServerResponse,
+  call: EdgeCall,
+  denied: DeniedCall,
+  principal: Extract<Principal, { kind: 'role' }>,
+  account: string,
+): void {
+  const session = principal.sessionName ?? denied.callers[0] ?? 'local';
+  const roleArn = `arn:aws:sts::${account}:assumed-role/${principal.roleName}/${session}`;
   const message = `User: ${roleArn} is not authorized to perform: ${denied.action} on resource: ${denied.resource} ${denied.reason}`;
   const json = call.headers['x-amz-target'] !== undefined || call.url.pathname.startsWith('/2015-03-31/');
   if (json) {

@@ -8,14 +8,20 @@ export interface RolePolicies {
   readonly statements: readonly SourcedStatement[];
   /** Its trust policy: who may assume it (STS AssumeRole). */
   readonly trust: readonly SourcedStatement[];
+  /** The longest session STS issues for it, in seconds (IAM's default, 3600, when unset). */
+  readonly maxSessionDuration?: number;
 }
 
 /** What the templates say about IAM: roles, who assumes which, and the resource policies AWS applies. */
 export interface TemplateIam {
+  /**
+   * By role name for the control plane's account; a role of another account (a target's deploy
+   * role, named alike in every target account) by its ARN, so no role shadows another of its name.
+   */
   readonly roles: ReadonlyMap<string, RolePolicies>;
-  /** Function ARN → role name. */
+  /** Function ARN → its role's key in `roles`. */
   readonly functionRoles: ReadonlyMap<string, string>;
-  /** CodeBuild project name → role name. */
+  /** CodeBuild project name → its role's key in `roles`. */
   readonly projectRoles: ReadonlyMap<string, string>;
   /** Resource ARN (bucket, queue, key, secret) → its resource policy's statements. */
   readonly resourcePolicies: ReadonlyMap<string, readonly SourcedStatement[]>;
@@ -36,8 +42,17 @@ export function templateIam(t: TemplateResolver): TemplateIam {
   };
   const roles = new Map<
     string,
-    { roleName: string; roleArn: string; statements: SourcedStatement[]; trust: SourcedStatement[] }
+    {
+      roleName: string;
+      roleArn: string;
+      statements: SourcedStatement[];
+      trust: SourcedStatement[];
+      maxSessionDuration?: number;
+    }
   >();
+  // A policy names its roles by name, which is unique only within the policy's stack's account.
+  const byAccount = new Map<string, { statements: SourcedStatement[] }>();
+  const inAccount = (stack: string, name: string) => `${t.accountOf(stack)}/${name}`;
   for (const r of t.resources('AWS::IAM::Role')) {
     const roleName = t.ref(r.stack, r.logicalId);
     const p = props(r.stack, r.logicalId);
@@ -46,8 +61,10 @@ export function templateIam(t: TemplateResolver): TemplateIam {
       roleArn: t.attribute(r.stack, r.logicalId, 'Arn'),
       statements: [] as SourcedStatement[],
       trust: sourced(`${r.logicalId}/AssumeRolePolicyDocument`, p?.AssumeRolePolicyDocument as Document | undefined),
+      ...(p?.MaxSessionDuration === undefined ? {} : { maxSessionDuration: Number(p.MaxSessionDuration) }),
     };
-    roles.set(roleName, role);
+    roles.set(t.accountOf(r.stack) === t.env.accountId ? roleName : role.roleArn, role);
+    byAccount.set(inAccount(r.stack, roleName), role);
     for (const inline of (p?.Policies ?? []) as { PolicyName: string; PolicyDocument: Document }[])
       role.statements.push(...sourced(`${r.logicalId}/${inline.PolicyName}`, inline.PolicyDocument));
   }
@@ -56,7 +73,8 @@ export function templateIam(t: TemplateResolver): TemplateIam {
       const p = props(r.stack, r.logicalId);
       if (p === undefined) continue;
       const statements = sourced(r.logicalId, p.PolicyDocument as Document);
-      for (const name of (p.Roles ?? []) as string[]) roles.get(name)?.statements.push(...statements);
+      for (const name of (p.Roles ?? []) as string[])
+        byAccount.get(inAccount(r.stack, name))?.statements.push(...statements);
     }
   }
   return {
@@ -80,7 +98,7 @@ function sourced(source: string, document: Document | undefined): SourcedStateme
   return all.map((statement, i) => ({ statement, source: `${source}#${statement.Sid ?? i}` }));
 }
 
-/** Resource name (its Ref, or what `key` gives) → the name of the role it runs as (the role's ARN's last segment). */
+/** Resource name (its Ref, or what `key` gives) → the role it runs as, keyed as `roles` keys it. */
 function assumedBy(
   t: TemplateResolver,
   type: string,
@@ -95,7 +113,12 @@ function assumedBy(
     } catch {
       continue;
     }
-    if (typeof arn === 'string') out.set(key(r.stack, r.logicalId), arn.slice(arn.lastIndexOf('/') + 1));
+    // The role as `roles` keys it: by name in the control plane's account, by ARN in another.
+    if (typeof arn === 'string')
+      out.set(
+        key(r.stack, r.logicalId),
+        arn.split(':')[4] === t.env.accountId ? arn.slice(arn.lastIndexOf('/') + 1) : arn,
+      );
   }
   return out;
 }

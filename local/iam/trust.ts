@@ -7,11 +7,16 @@ import {
 } from './evaluate';
 import type { RolePolicies } from './policies';
 
+/** A role's MaxSessionDuration when its template sets none (IAM's default). */
+const DEFAULT_MAX_SESSION_SECONDS = 3600;
+
 /** What STS AssumeRole is asked: which role, the session's name and its tags. */
 export interface AssumeRoleRequest {
   readonly roleArn: string;
   readonly sessionName: string;
   readonly tags: readonly { readonly key: string; readonly value: string }[];
+  /** How long the session is asked for; STS refuses more than the role's MaxSessionDuration. */
+  readonly durationSeconds?: number;
 }
 
 /** Who asks: the principal ARN AWS evaluates (a role session's is its role's ARN), its account and its identity policies. */
@@ -30,11 +35,14 @@ export interface AssumingCaller {
  * also needs the caller's identity policies to allow the action on the role.
  */
 export function assumeRoleRefusal(
-  role: Pick<RolePolicies, 'roleArn' | 'trust'> | undefined,
+  role: Pick<RolePolicies, 'roleArn' | 'trust' | 'maxSessionDuration'> | undefined,
   caller: AssumingCaller,
   request: AssumeRoleRequest,
 ): string | undefined {
   if (role === undefined) return `no role ${request.roleArn} exists in local mode`;
+  const max = role.maxSessionDuration ?? DEFAULT_MAX_SESSION_SECONDS;
+  if ((request.durationSeconds ?? DEFAULT_MAX_SESSION_SECONDS) > max)
+    return `because DurationSeconds ${request.durationSeconds} exceeds the role's MaxSessionDuration of ${max} seconds`;
   const context: Record<string, string | readonly string[]> = {
     'aws:PrincipalArn': caller.arn,
     'aws:PrincipalAccount': caller.account,

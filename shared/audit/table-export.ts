@@ -85,7 +85,12 @@ export async function openLedgerExport(
     throw new ExportUnreadableError(
       `the manifest in s3://${described.bucket}/${described.manifestKey} names export ${manifest.exportArn}, not ${described.exportArn}: it was replaced`,
     );
-  if (described.itemCount !== undefined && described.itemCount !== manifest.itemCount)
+  // DynamoDB's count is the one thing the bucket cannot rewrite: without it, nothing tells removed records.
+  if (described.itemCount === undefined)
+    throw new ExportUnreadableError(
+      `DynamoDB reports no item count for ${described.exportArn}: its files cannot be checked against what it exported`,
+    );
+  if (described.itemCount !== manifest.itemCount)
     throw new ExportUnreadableError(
       `DynamoDB exported ${described.itemCount} items, the export's files list ${manifest.itemCount}: items were removed or added after the export`,
     );
@@ -97,8 +102,16 @@ export function exportFolder(key: string): string {
   return key.replace(/\/+$/, '').replace(/\/manifest-summary\.json$/, '');
 }
 
-/** Reads and checks the manifests of the DynamoDB export under `folder`. */
-export async function readExportManifest(objects: ExportObjects, folder: string): Promise<ExportManifest> {
+/**
+ * The export ARN the summary under `folder` names (null when it names none): only which export
+ * to ask DynamoDB about, before anything under the folder is trusted.
+ */
+export async function exportArnOf(objects: ExportObjects, folder: string): Promise<string | null> {
+  const { summary } = await readSummary(objects, folder);
+  return typeof summary.exportArn === 'string' ? summary.exportArn : null;
+}
+
+async function readSummary(objects: ExportObjects, folder: string) {
   const summaryKey = `${folder}/manifest-summary.json`;
   const summaryBytes = await objects.get(summaryKey);
   if (summaryBytes === undefined)
@@ -106,6 +119,14 @@ export async function readExportManifest(objects: ExportObjects, folder: string)
       `no ${summaryKey}: name the export's folder (<prefix>/AWSDynamoDB/<export id>) or its ARN, and wait until it is COMPLETED`,
     );
   const summary = parseJson<ExportSummary>(summaryBytes, summaryKey);
+  if (typeof summary !== 'object' || summary === null || Array.isArray(summary))
+    throw new ExportUnreadableError(`${summaryKey} is not a DynamoDB export summary`);
+  return { summary, summaryKey };
+}
+
+/** Reads and checks the manifests of the DynamoDB export under `folder`. */
+export async function readExportManifest(objects: ExportObjects, folder: string): Promise<ExportManifest> {
+  const { summary, summaryKey } = await readSummary(objects, folder);
   if (summary.outputFormat !== undefined && summary.outputFormat !== 'DYNAMODB_JSON')
     throw new ExportUnreadableError(
       `the export is ${summary.outputFormat}: export the table again with --export-format DYNAMODB_JSON`,
@@ -115,6 +136,9 @@ export async function readExportManifest(objects: ExportObjects, folder: string)
       `the export is ${summary.exportType}: it holds changes, not the table; verify a FULL_EXPORT`,
     );
   const filesKey = summary.manifestFilesS3Key ?? `${folder}/manifest-files.json`;
+  // The manifests are not protected: every file they name must at least be this export's.
+  if (typeof filesKey !== 'string' || !filesKey.startsWith(`${folder}/`))
+    throw new ExportUnreadableError(`${summaryKey} names a file list outside the export's folder: ${String(filesKey)}`);
   const filesBytes = await objects.get(filesKey);
   if (filesBytes === undefined) throw new ExportUnreadableError(`the export's file list ${filesKey} is missing`);
   const files = filesBytes
@@ -122,9 +146,23 @@ export async function readExportManifest(objects: ExportObjects, folder: string)
     .split('\n')
     .filter((line) => line.trim() !== '')
     .map((line) => parseJson<ExportDataFile>(line, filesKey));
+  const listedKeys = new Set<string>();
   for (const file of files) {
-    if (typeof file.dataFileS3Key !== 'string' || typeof file.itemCount !== 'number')
-      throw new ExportUnreadableError(`${filesKey} lists a file without dataFileS3Key and itemCount`);
+    if (
+      !isObject(file) ||
+      typeof file.dataFileS3Key !== 'string' ||
+      !Number.isSafeInteger(file.itemCount) ||
+      file.itemCount < 0 ||
+      typeof file.md5Checksum !== 'string'
+    )
+      throw new ExportUnreadableError(`${filesKey} lists a file without dataFileS3Key, itemCount and md5Checksum`);
+    if (!file.dataFileS3Key.startsWith(`${folder}/data/`))
+      throw new ExportUnreadableError(
+        `${filesKey} lists ${file.dataFileS3Key}, outside the export's folder: a data file of another export`,
+      );
+    if (listedKeys.has(file.dataFileS3Key))
+      throw new ExportUnreadableError(`${filesKey} lists ${file.dataFileS3Key} twice: the manifests were changed`);
+    listedKeys.add(file.dataFileS3Key);
   }
   const listed = files.reduce((sum, f) => sum + f.itemCount, 0);
   if (typeof summary.itemCount === 'number' && summary.itemCount !== listed)
@@ -170,21 +208,41 @@ async function dataFile(objects: ExportObjects, file: ExportDataFile): Promise<R
       `data file ${file.dataFileS3Key} has MD5 ${md5}, the manifest says ${file.md5Checksum}: it was changed after the export`,
     );
   // One parse per file: the lines joined into an array (many small JSON.parse calls cost twice as much).
-  const text = (await gunzip(gz)).toString('utf8').trim();
-  const lines =
-    text === ''
-      ? []
-      : parseJson<{ Item?: Record<string, AttributeValue> }[]>(`[${text.replaceAll('\n', ',')}]`, file.dataFileS3Key);
+  let text: string;
+  try {
+    text = (await gunzip(gz)).toString('utf8').trim();
+  } catch {
+    throw new ExportUnreadableError(`data file ${file.dataFileS3Key} is not gzip: not a DynamoDB export, or damaged`);
+  }
+  const lines = text === '' ? [] : parseJson<unknown[]>(`[${text.replaceAll('\n', ',')}]`, file.dataFileS3Key);
   const items: Record<string, unknown>[] = [];
-  for (const { Item } of lines) {
-    if (Item === undefined) throw new ExportUnreadableError(`${file.dataFileS3Key} has a line without an Item`);
-    items.push(unmarshall(Item, { wrapNumbers: false }));
+  for (const line of lines) {
+    const Item = isObject(line) ? (line as { Item?: unknown }).Item : undefined;
+    if (!isObject(Item)) throw new ExportUnreadableError(`${file.dataFileS3Key} has a line without an Item`);
+    let item: Record<string, unknown>;
+    try {
+      item = unmarshall(Item as Record<string, AttributeValue>, { wrapNumbers: false });
+    } catch (error) {
+      throw new ExportUnreadableError(
+        `${file.dataFileS3Key} has an Item that is not DynamoDB JSON (${(error as Error).message}): damaged`,
+      );
+    }
+    // The ledger table's key: every item of a copy of it has one.
+    if (typeof item.chain !== 'string' || typeof item.seq !== 'number')
+      throw new ExportUnreadableError(
+        `${file.dataFileS3Key} has an item without the table's key (chain, seq): not an export of the ledger`,
+      );
+    items.push(item);
   }
   if (items.length !== file.itemCount)
     throw new ExportUnreadableError(
       `data file ${file.dataFileS3Key} holds ${items.length} items, the manifest says ${file.itemCount}`,
     );
   return items;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function parseJson<T>(json: Buffer | string, key: string): T {

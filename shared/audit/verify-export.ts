@@ -1,5 +1,6 @@
 import { type ChainBreak, type ChainLink, type ChainReport, ChainVerifier, contentBreak } from './chain';
 import { CHAIN_REGISTRY, fromItem, ONCE_PARTITION_PREFIX } from './ledger';
+import { type ExportObjects, ExportUnreadableError, exportedItems, type LedgerExport } from './table-export';
 import { checkAnchors, indexBreakOf, reportOf, signedAnchors, type VerifyOptions, type VerifyReport } from './verify';
 
 /** Every item of a copy of the ledger's table, in any order (a DynamoDB export's files are per partition). */
@@ -18,19 +19,39 @@ interface Read {
  * in any order, so each one's content is hashed as it is read and only its link (sequence
  * number, hash, predecessor's hash) is kept until its chain is walked in order.
  */
+/**
+ * Verifies an opened export as of the time DynamoDB exported it: only checkpoints signed by then
+ * are compared, and a gap is retention only when the missing record had expired by then (one
+ * deleted before its time and expired since is still missing).
+ */
+export function verifyLedgerExport(
+  objects: ExportObjects,
+  copy: LedgerExport,
+  options: Omit<VerifyOptions, 'now' | 'checkpointsUpTo'> = {},
+): Promise<VerifyReport> {
+  return verifyLedgerCopy(exportedItems(objects, copy), { ...options, now: copy.asOf, checkpointsUpTo: copy.asOf });
+}
+
 export async function verifyLedgerCopy(copy: LedgerCopy, options: VerifyOptions = {}): Promise<VerifyReport> {
   const nowSeconds = Math.floor((options.now ?? new Date()).getTime() / 1000);
   const signed = await signedAnchors(options);
   const registered = new Set<string>();
   const byChain = new Map<string, Read[]>();
+  // A table holds one item per key: a copy repeating one is padded (the chain walk finds repeated records).
+  const unchained = new Set<string>();
   let total = 0;
   for await (const item of copy) {
     const chain = String(item.chain);
-    if (chain === CHAIN_REGISTRY) {
-      registered.add(String(item.name));
+    if (chain === CHAIN_REGISTRY || chain.startsWith(ONCE_PARTITION_PREFIX)) {
+      const key = `${chain}\u0000${String(item.seq)}`;
+      if (unchained.has(key))
+        throw new ExportUnreadableError(
+          `the copy holds item ${chain} / ${String(item.seq)} twice, which a table cannot: items were added after the export`,
+        );
+      unchained.add(key);
+      if (chain === CHAIN_REGISTRY) registered.add(String(item.name));
       continue;
     }
-    if (chain.startsWith(ONCE_PARTITION_PREFIX)) continue;
     if (options.repository !== undefined && chain !== options.repository) continue;
     const event = fromItem(item);
     const reads = byChain.get(chain) ?? [];

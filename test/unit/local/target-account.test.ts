@@ -44,7 +44,8 @@ describe('local mode with a target in another account', () => {
   });
 
   const role = (name: string): Extract<Principal, { kind: 'role' }> => {
-    const found = templateIam(resolver).roles.get(name);
+    // Roles of another account are keyed by ARN (a deploy role's name repeats in every target account).
+    const found = [...templateIam(resolver).roles.values()].find((r) => r.roleName === name);
     if (found === undefined) throw new Error(`no role ${name}`);
     return { kind: 'role', roleName: found.roleName, roleArn: found.roleArn };
   };

@@ -1,0 +1,226 @@
+import { createHash } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import type { AuditEvent } from '../../../events';
+import { writeExportFiles } from '../../../local/dynamodb/export-files';
+import { GENESIS_HASH, hashEvent, type UnhashedEvent } from '../../../shared/audit/chain';
+import { CHAIN_REGISTRY, onceKeyPartition, registrySeq, toItem } from '../../../shared/audit/ledger';
+import {
+  type DescribedExport,
+  type ExportObjects,
+  ExportUnreadableError,
+  exportedItems,
+  openLedgerExport,
+  readExportManifest,
+} from '../../../shared/audit/table-export';
+import { verifyLedgerCopy, verifyLedgerExport } from '../../../shared/audit/verify-export';
+
+const FOLDER = 'ledger/AWSDynamoDB/01764806400000-0a1b2c3d';
+const OTHER = 'ledger/AWSDynamoDB/01764800000000-99999999';
+const TABLE_ARN = 'arn:aws:dynamodb:us-east-1:000000000000:table/gantry-audit';
+const EXPORT_ARN = `${TABLE_ARN}/export/${FOLDER.split('/').pop()}`;
+/** The export's time, long enough ago that what expired a week after it has expired by the time the test runs. */
+const AS_OF = new Date('2024-01-04T00:00:00Z');
+const asOfSeconds = Math.floor(AS_OF.getTime() / 1000);
+
+/** One chain; `expiresAt(seq)` gives each record's expiry. */
+function chain(name: string, length: number, expiresAt: (seq: number) => number): AuditEvent[] {
+  const events: AuditEvent[] = [];
+  for (let seq = 1; seq <= length; seq++) {
+    const prev = events.at(-1);
+    const unhashed: UnhashedEvent = {
+      id: `01K${name.length}${String(seq).padStart(22, '0')}`,
+      time: new Date(Date.parse('2026-11-01T00:00:00Z') + seq * 1000).toISOString(),
+      type: 'run.started',
+      actor: { type: 'system', id: 'gantry', providerIdentity: null },
+      subject: { repository: name, commit: 'a'.repeat(40), runId: `r-${seq}`, environment: null, pipeline: 'app' },
+      outcome: 'success',
+      details: { seq },
+      correlationId: `c-${seq}`,
+      chain: name,
+      seq,
+      prevHash: prev?.hash ?? GENESIS_HASH,
+      expiresAt: expiresAt(seq),
+      prevExpiresAt: prev?.expiresAt ?? null,
+    };
+    events.push({ ...unhashed, hash: hashEvent(unhashed) });
+  }
+  return events;
+}
+
+const yearAfter = () => asOfSeconds + 86_400 * 365;
+
+function tableItems(events = chain('acme/app', 20, yearAfter)): Record<string, unknown>[] {
+  return [
+    ...events.map(toItem),
+    { chain: CHAIN_REGISTRY, seq: registrySeq('acme/app'), name: 'acme/app' },
+    { chain: onceKeyPartition('delivery:1'), seq: 1, at: 1, from: 3 },
+  ];
+}
+
+async function exported(items: Record<string, unknown>[], folder = FOLDER, bucket = new Map<string, Buffer>()) {
+  async function* marshalled() {
+    for (const item of items) yield marshall(item, { removeUndefinedValues: true });
+  }
+  await writeExportFiles(
+    marshalled(),
+    'chain',
+    {
+      bucket: 'exports',
+      folder,
+      exportArn: `${TABLE_ARN}/export/${folder.split('/').pop()}`,
+      tableArn: TABLE_ARN,
+      tableId: 't',
+      startTime: AS_OF,
+      exportTime: AS_OF,
+      prefix: 'ledger',
+    },
+    async (key, body) => void bucket.set(key, body),
+  );
+  const objects: ExportObjects = { get: async (key) => bucket.get(key) };
+  return { bucket, objects };
+}
+
+const described = (itemCount: number): DescribedExport => ({
+  exportArn: EXPORT_ARN,
+  tableArn: TABLE_ARN,
+  bucket: 'exports',
+  manifestKey: `${FOLDER}/manifest-summary.json`,
+  exportTime: AS_OF,
+  itemCount,
+});
+
+const filesKey = `${FOLDER}/manifest-files.json`;
+const summaryKey = `${FOLDER}/manifest-summary.json`;
+const md5 = (b: Buffer) => createHash('md5').update(b).digest('base64');
+const manifestLines = (bucket: Map<string, Buffer>) =>
+  String(bucket.get(filesKey))
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as { itemCount: number; md5Checksum: string; dataFileS3Key: string });
+
+/** What someone who may write the bucket does after changing data files: MD5s and counts made to match. */
+function rewriteManifests(bucket: Map<string, Buffer>, files = manifestLines(bucket)) {
+  const fixed = files.map((f) => {
+    const gz = bucket.get(f.dataFileS3Key) as Buffer;
+    const count = gz[0] === 0x1f ? lines(bucket, f.dataFileS3Key).length : f.itemCount;
+    return { ...f, itemCount: count, md5Checksum: md5(gz) };
+  });
+  bucket.set(filesKey, Buffer.from(fixed.map((f) => JSON.stringify(f)).join('\n')));
+  const summary = JSON.parse(String(bucket.get(summaryKey)));
+  const itemCount = fixed.reduce((n, f) => n + f.itemCount, 0);
+  bucket.set(summaryKey, Buffer.from(JSON.stringify({ ...summary, itemCount })));
+}
+
+const lines = (bucket: Map<string, Buffer>, key: string) =>
+  gunzipSync(bucket.get(key) as Buffer)
+    .toString('utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '');
+const setLines = (bucket: Map<string, Buffer>, key: string, ls: string[]) =>
+  bucket.set(key, gzipSync(ls.length === 0 ? '' : `${ls.join('\n')}\n`));
+
+async function verify(objects: ExportObjects, itemCount: number) {
+  const copy = await openLedgerExport(objects, described(itemCount), 'gantry-audit');
+  return verifyLedgerExport(objects, copy);
+}
+
+describe('verify --from-export against a hostile bucket', () => {
+  it('judges retention as of the export: a record deleted before it expired is missing, though it has expired since', async () => {
+    // seq 7 expires a week after the export; it is gone from the export all the same.
+    const events = chain('acme/app', 20, (seq) => (seq === 7 ? asOfSeconds + 7 * 86_400 : yearAfter()));
+    const items = tableItems(events).filter((i) => !(i.chain === 'acme/app' && i.seq === 7));
+    const { objects } = await exported(items);
+    const report = await verify(objects, items.length);
+    expect(report.ok).toBe(false);
+    expect(report.firstBreak).toMatchObject({ chain: 'acme/app', seq: 8, kind: 'missing' });
+  });
+
+  it('still explains a gap retention made before the export', async () => {
+    const events = chain('acme/app', 20, (seq) => (seq === 7 ? asOfSeconds - 86_400 : yearAfter()));
+    const items = tableItems(events).filter((i) => !(i.chain === 'acme/app' && i.seq === 7));
+    const { objects } = await exported(items);
+    const report = await verify(objects, items.length);
+    expect(report).toMatchObject({ ok: true, firstBreak: null });
+    expect(report.chains[0]?.expired).toEqual([{ from: 7, to: 7 }]);
+  });
+
+  it('refuses a copy padded to DynamoDB’s count with a duplicated claim after a record was removed', async () => {
+    const items = tableItems();
+    const { bucket, objects } = await exported(items);
+    const dataKeys = manifestLines(bucket).map((f) => f.dataFileS3Key);
+    // Drop the chain's head (seq 20) and copy the once claim's line in its place.
+    for (const key of dataKeys) {
+      const ls = lines(bucket, key);
+      const kept = ls.filter((l) => !(l.includes('"acme/app"') && l.includes('"seq":{"N":"20"}')));
+      const claim = ls.find((l) => l.includes('#once#'));
+      setLines(bucket, key, claim === undefined ? kept : [...kept, claim]);
+    }
+    rewriteManifests(bucket);
+    await expect(verify(objects, items.length)).rejects.toThrow(ExportUnreadableError);
+  });
+
+  it('refuses a data file listed twice in place of another', async () => {
+    const items = tableItems();
+    const { bucket, objects } = await exported(items);
+    const files = manifestLines(bucket);
+    const [a] = files;
+    if (a === undefined) throw new Error('no files');
+    rewriteManifests(bucket, [...files, a]);
+    await expect(readExportManifest(objects, FOLDER)).rejects.toThrow(/lists .* twice/);
+  });
+
+  it('refuses a data file or file list from outside the export’s folder (another export’s)', async () => {
+    const items = tableItems();
+    const { bucket, objects } = await exported(items);
+    await exported(items, OTHER, bucket);
+    const theirs = String(bucket.get(`${OTHER}/manifest-files.json`))
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => JSON.parse(l));
+    bucket.set(filesKey, Buffer.from(theirs.map((f) => JSON.stringify(f)).join('\n')));
+    await expect(readExportManifest(objects, FOLDER)).rejects.toThrow(/outside the export's folder/);
+    const summary = JSON.parse(String(bucket.get(summaryKey)));
+    bucket.set(
+      summaryKey,
+      Buffer.from(JSON.stringify({ ...summary, manifestFilesS3Key: `${OTHER}/manifest-files.json` })),
+    );
+    await expect(readExportManifest(objects, FOLDER)).rejects.toThrow(/outside the export's folder/);
+  });
+
+  it('refuses an export DynamoDB gives no item count for (removals rewritten into the manifests would pass)', async () => {
+    const items = tableItems().filter((i) => !(i.chain === 'acme/app' && i.seq === 20));
+    const { objects } = await exported(items);
+    await expect(
+      openLedgerExport(objects, { ...described(items.length), itemCount: undefined }, 'gantry-audit'),
+    ).rejects.toThrow(/reports no item count/);
+  });
+
+  describe('malformed files give an ExportUnreadableError, never a crash or a pass', () => {
+    const cases: [string, (bucket: Map<string, Buffer>, dataKey: string) => void][] = [
+      ['a summary that is JSON null', (b) => b.set(summaryKey, Buffer.from('null'))],
+      ['a file list line that is JSON null', (b) => b.set(filesKey, Buffer.from(`${String(b.get(filesKey))}\nnull`))],
+      ['a data file that is not gzip', (b, k) => b.set(k, Buffer.from('{"Item":{}}'))],
+      ['a data line that is null', (b, k) => setLines(b, k, [...lines(b, k), 'null'])],
+      ['a data line whose Item is not a map', (b, k) => setLines(b, k, [...lines(b, k), '{"Item":"x"}'])],
+      [
+        'a data line with an attribute of no DynamoDB type',
+        (b, k) => setLines(b, k, [...lines(b, k), '{"Item":{"chain":{"Q":"x"},"seq":{"N":"1"}}}']),
+      ],
+      ['an item without the table’s key', (b, k) => setLines(b, k, [...lines(b, k), '{"Item":{"x":{"S":"y"}}}'])],
+    ];
+    it.each(cases)('%s', async (_what, damage) => {
+      const items = tableItems();
+      const { bucket, objects } = await exported(items);
+      const dataKey = manifestLines(bucket).find((f) => f.itemCount > 0)?.dataFileS3Key as string;
+      damage(bucket, dataKey);
+      if (bucket.get(summaryKey)?.toString() !== 'null' && !String(bucket.get(filesKey)).endsWith('null'))
+        rewriteManifests(bucket);
+      const run = async () => {
+        const manifest = await readExportManifest(objects, FOLDER);
+        return verifyLedgerCopy(exportedItems(objects, manifest), { now: AS_OF });
+      };
+      await expect(run()).rejects.toThrow(ExportUnreadableError);
+    });
+  });
+});

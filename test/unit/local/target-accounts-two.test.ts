@@ -1,0 +1,97 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Principal } from '../../../local/edge/identity';
+import { arnLookups, LocalIam, templateIam } from '../../../local/iam';
+import { localAccountId } from '../../../local/services/context';
+import { TemplateResolver } from '../../../local/template/resolver';
+import { synthTemplates } from '../../../local/template/synth';
+import { assumeRoleParams } from '../../../shared/aws/target-sessions';
+import { stepRoleName } from '../../../shared/config/names';
+import { TEST_CONFIG_YAML, testConfig } from '../../support/cdk';
+
+const HOME = '111111111111';
+const PROD = '222222222222';
+const DEV = '333333333333';
+const REGION = 'eu-west-1';
+const deployRole = (account: string) => `arn:aws:iam::${account}:role/gantry-deploy-${HOME}`;
+
+/** widgets' dev and prod each in its own target account: two GantryTarget stacks, two deploy roles of one name. */
+const CONFIG = testConfig(
+  `controlPlane: { account: '${HOME}', region: ${REGION} }\n${TEST_CONFIG_YAML}`
+    .replace(
+      '        deploy:\n          application: widgets\n          deploymentGroup: prod',
+      `        deploy:\n          account: '${PROD}'\n          application: widgets\n          deploymentGroup: prod`,
+    )
+    .replace(
+      '        deploy:\n          application: widgets\n          deploymentGroup: dev',
+      `        deploy:\n          account: '${DEV}'\n          application: widgets\n          deploymentGroup: dev`,
+    ),
+);
+
+describe('local mode with targets in two other accounts (deploy roles share their name)', () => {
+  let resolver: TemplateResolver;
+  let iam: LocalIam;
+  let dataDir: string;
+
+  beforeAll(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'gantry-targets-'));
+    resolver = new TemplateResolver(synthTemplates(CONFIG), {
+      region: REGION,
+      accountId: localAccountId(CONFIG),
+      edgeEndpoint: 'http://127.0.0.1:4566',
+    });
+    iam = new LocalIam({ iam: templateIam(resolver), arns: arnLookups(resolver, [], []), dataDir });
+  }, 120_000);
+  afterAll(() => {
+    iam.flush();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const release = (): Extract<Principal, { kind: 'role' }> => {
+    const name = stepRoleName('deploy-release', REGION);
+    return { kind: 'role', roleName: name, roleArn: `arn:aws:iam::${HOME}:role/${name}` };
+  };
+  const asRun = (roleArn: string, runId: string) => {
+    const p = assumeRoleParams(roleArn, runId);
+    return {
+      roleArn,
+      sessionName: p?.RoleSessionName ?? '',
+      tags: (p?.Tags ?? []).map((t) => ({ key: t.Key ?? '', value: t.Value ?? '' })),
+    };
+  };
+  const codeDeploy = (operation: string, input: object) => ({
+    method: 'POST',
+    url: new URL('http://127.0.0.1:4566/'),
+    headers: { 'x-amz-target': `CodeDeploy_20141006.${operation}` },
+    body: Buffer.from(JSON.stringify(input)),
+  });
+  const create = (group: string) =>
+    codeDeploy('CreateDeployment', { applicationName: 'widgets', deploymentGroupName: group, revision: {} });
+
+  it('knows both deploy roles, each with its own ARN', () => {
+    const arns = [...templateIam(resolver).roles.values()].map((r) => r.roleArn);
+    expect(arns).toEqual(expect.arrayContaining([deployRole(PROD), deployRole(DEV)]));
+  });
+
+  it('lets the release step assume the deploy role in either account', () => {
+    for (const account of [PROD, DEV]) {
+      const decision = iam.assumeRole(release(), asRun(deployRole(account), 'run-1'));
+      expect(decision).toMatchObject({ ok: true, principal: { roleArn: deployRole(account) } });
+    }
+  });
+
+  it("gives each account's session its own role's grants, never the other account's", () => {
+    const dev = iam.assumeRole(release(), asRun(deployRole(DEV), 'run-1'));
+    const prod = iam.assumeRole(release(), asRun(deployRole(PROD), 'run-1'));
+    if (!dev.ok || !prod.ok) throw new Error('refused');
+    expect(iam.decide(dev.principal, create('dev'))).toBeUndefined();
+    expect(iam.decide(dev.principal, create('prod'))).toMatchObject({
+      resource: `arn:aws:codedeploy:${REGION}:${DEV}:deploymentgroup:widgets/prod`,
+    });
+    expect(iam.decide(prod.principal, create('prod'))).toBeUndefined();
+    expect(iam.decide(prod.principal, create('dev'))).toMatchObject({
+      resource: `arn:aws:codedeploy:${REGION}:${PROD}:deploymentgroup:widgets/dev`,
+    });
+  });
+});
