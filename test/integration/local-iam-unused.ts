@@ -4,8 +4,8 @@
  * covers is new and needs a reviewed reason here (or removing from infra/), and an entry that
  * covers nothing is stale (the code now uses the grant, or the grant is gone) and must go.
  *
- * An entry covers an unused grant when the role's name matches `role` (a substring of the role's
- * logical name, never its hash suffix, or a RegExp), the grant's actions are exactly `actions`
+ * An entry covers an unused grant when the role's name, or its policy's logical name, matches
+ * `role` (a substring of the role's logical name, never its hash suffix, or a RegExp), the grant's actions are exactly `actions`
  * (in any order), and, if `resource` is given, one of the grant's resources contains it.
  */
 export interface UnusedGrantEntry {
@@ -359,11 +359,35 @@ export const UNUSED_GRANTS: readonly UnusedGrantEntry[] = [
     resource: '-coverage',
     why: "The coverage report group (group.grantWrite in infra/constructs/pipeline/pipeline.ts): written by the CodeBuild service with the project's service role; the local build emulator records the report itself.",
   },
+  // Prod lives in a second account (222222222222 locally): a develop push never goes there.
+  {
+    role: /-(PipelineSteps(resolveplan|recordfailure|deployrelease|deployverify)|DeploymentsEvents|OperatorApiHandler)Role/,
+    actions: ['sts:AssumeRole', 'sts:TagSession'],
+    resource: ':role/gantry-deploy-',
+    why: "Releasing into prod's account: each acting step assumes the target's deploy role (TargetSessions in shared/aws/target-sessions.ts, granted by TargetAccounts.grantAssumeDeployRoles) only for a run whose environment lives there; a develop push deploys dev, in the control plane's account.",
+  },
+  {
+    role: 'GantrySampleService-222222222222-TrafficHookRole',
+    actions: ['codedeploy:PutLifecycleEventHookExecutionStatus'],
+    resource: 'deploymentgroup:gantry-sample-service/prod',
+    why: "Prod's traffic hook, in prod's account: CodeDeploy invokes it only during a deployment to prod (its group's hook), which a develop push never makes; dev's hook is the control plane account's.",
+  },
+  {
+    role: 'GantrySampleService-222222222222-TrafficHookRole',
+    actions: ['codedeploy:GetDeployment'],
+    resource: 'deploymentgroup:gantry-sample-service/prod',
+    why: "Prod's traffic hook reads the deployment it checks (functions/traffic-hook) only when CodeDeploy invokes it for a deployment to prod, which a develop push never makes.",
+  },
 ];
 
 /** Whether `entry` covers `grant`: its role, exactly its actions, and its resource if it names one. */
 export function covers(entry: UnusedGrantEntry, grant: UnusedGrant): boolean {
-  const role = typeof entry.role === 'string' ? grant.role.includes(entry.role) : entry.role.test(grant.role);
+  // A role with a name of its own (a step role that target accounts trust: gantry-<step>-<region>)
+  // is known by its policy's logical name, which starts with the role's (`-` as after a stack name).
+  const names = [grant.role, `-${grant.source}`];
+  const role = names.some((name) =>
+    typeof entry.role === 'string' ? name.includes(entry.role) : entry.role.test(name),
+  );
   const actions = new Set(entry.actions);
   return (
     role &&
