@@ -47,6 +47,11 @@ export interface LocalBusOptions {
   /** Waits between attempts, in ms. @default [200, 1000] */
   readonly backoffMs?: readonly number[];
   readonly onRecord?: (record: BusEventRecord) => void;
+  /**
+   * Whether a rule may put an event on an event bus target (another account's, with the target's
+   * role): undefined when allowed, else why not. @default allowed
+   */
+  readonly authorizeBusTarget?: (rule: RuleSpec, target: RuleTargetSpec, event: JsonObject) => string | undefined;
 }
 
 interface CompiledRule {
@@ -304,6 +309,15 @@ export class LocalBus {
       text = target.input.text(event, { ruleArn: rule.spec.arn, ruleName: rule.spec.name });
     } catch (error) {
       return this.fail(rule.spec, target.spec, event, outcome, { error, code: 'INVALID_JSON', retries: 0 });
+    }
+    if (target.spec.arn.split(':')[5]?.startsWith('event-bus/')) {
+      const refusal = this.options.authorizeBusTarget?.(rule.spec, target.spec, event);
+      if (refusal !== undefined)
+        return this.fail(rule.spec, target.spec, event, outcome, {
+          error: Object.assign(new Error(refusal), { name: 'AccessDeniedException' }),
+          code: 'NO_PERMISSIONS',
+          retries: 0,
+        });
     }
     const attempts =
       target.spec.maximumRetryAttempts === undefined

@@ -143,6 +143,14 @@ function resourcePolicies(
     if (p !== undefined)
       add(t.attribute(r.stack, r.logicalId, 'Arn'), sourced(r.logicalId, p.KeyPolicy as Document | undefined));
   }
+  // An event bus's policy: one statement per AWS::Events::EventBusPolicy (its Statement property).
+  for (const r of t.resources('AWS::Events::EventBusPolicy')) {
+    const p = props(r.stack, r.logicalId);
+    if (p?.Statement === undefined) continue;
+    const name = String(p.EventBusName ?? 'default');
+    const arn = name.startsWith('arn:') ? name : `arn:aws:events:${t.env.region}:${t.accountOf(r.stack)}:event-bus/${name}`;
+    add(arn, sourced(r.logicalId, { Statement: p.Statement as Statement }));
+  }
   for (const r of t.resources('AWS::SecretsManager::ResourcePolicy')) {
     const p = props(r.stack, r.logicalId);
     if (p !== undefined) add(String(p.SecretId), sourced(r.logicalId, p.ResourcePolicy as Document));

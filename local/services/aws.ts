@@ -25,7 +25,7 @@ import { createS3Endpoint, S3Store } from '../s3';
 import { SecretsManagerService } from '../secretsmanager';
 import { SqsService } from '../sqs';
 import { createStepFunctions, type StepFunctionsEmulator, TaskFailure } from '../stepfunctions';
-import type { FunctionSpec, LocalInventory } from '../template/inventory';
+import type { FunctionSpec, LocalInventory, RuleSpec, RuleTargetSpec } from '../template/inventory';
 import type { TemplateResolver } from '../template/resolver';
 import { DEFAULT_CACHE_DIR } from '../template/synth-cache';
 import { runtimeEnvironment, type ServiceContext } from './context';
@@ -300,7 +300,7 @@ export function stepFunctionsService(
 /** The event buses and their rules, replaying what a previous run accepted; PutEvents tasks publish to them. */
 export function eventBridgeService(
   ctx: ServiceContext,
-  deps: { functions: LocalFunctions; sqs: SqsService; stepFunctions: StepFunctionsEmulator },
+  deps: { functions: LocalFunctions; sqs: SqsService; stepFunctions: StepFunctionsEmulator; iam?: LocalIam },
 ): LocalService<{ readonly bus: LocalBus; readonly replayed: number }> {
   return {
     name: 'eventbridge',
@@ -313,6 +313,7 @@ export function eventBridgeService(
         region: ctx.region,
         accountId: ctx.accountId,
         invokeTarget: targetInvoker({ ...deps, bus: () => bus }),
+        ...(deps.iam ? { authorizeBusTarget: busTargetAuthorizer(deps.iam) } : {}),
         ...(ctx.options.onBusRecord ? { onRecord: ctx.options.onBusRecord } : {}),
       });
       deps.stepFunctions.registerIntegration('arn:aws:states:::events:putEvents', async (parameters) =>
@@ -404,6 +405,27 @@ function targetInvoker(deps: {
       return out.MessageId;
     }
     throw new Error(`local mode cannot deliver to ${arn}`);
+  };
+}
+
+/**
+ * EventBridge's check before it puts an event on a bus target: across accounts, as the target's
+ * role, whose policy and the bus's resource policy must both allow `events:PutEvents` (with the
+ * event's source and detail type as `events:source` and `events:detail-type`).
+ */
+function busTargetAuthorizer(iam: LocalIam) {
+  return (rule: RuleSpec, target: RuleTargetSpec, event: JsonObject): string | undefined => {
+    const ruleAccount = rule.arn.split(':')[4];
+    if (target.roleArn === undefined)
+      return target.arn.split(':')[4] === ruleAccount
+        ? undefined
+        : `rule ${rule.name} has no role for ${target.arn}: EventBridge puts events on another account's bus only with the target's RoleArn`;
+    const denied = iam.decideAs(
+      target.roleArn,
+      { action: 'events:PutEvents', resource: target.arn },
+      { 'events:source': String(event.source), 'events:detail-type': String(event['detail-type']) },
+    );
+    return denied === undefined ? undefined : `${target.roleArn} may not put this event on ${target.arn}: ${denied.reason}`;
   };
 }
 

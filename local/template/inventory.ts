@@ -45,6 +45,8 @@ export interface QueueSpec {
 export interface RuleTargetSpec {
   readonly id: string;
   readonly arn: string;
+  /** The role EventBridge acts with for this target (another account's bus needs one). */
+  readonly roleArn?: string;
   readonly input?: string;
   readonly inputPath?: string;
   readonly inputTransformer?: { readonly InputPathsMap?: Record<string, string>; readonly InputTemplate: string };
@@ -338,6 +340,7 @@ function ruleSpec(t: TemplateResolver, stack: string, id: string): RuleSpec {
     targets: targets.map((target) => ({
       id: String(target.Id),
       arn: String(target.Arn),
+      ...(target.RoleArn === undefined ? {} : { roleArn: String(target.RoleArn) }),
       ...(target.Input === undefined ? {} : { input: String(target.Input) }),
       ...(target.InputPath === undefined ? {} : { inputPath: String(target.InputPath) }),
       ...(target.InputTransformer === undefined

@@ -251,4 +251,40 @@ describe('the local event bus', () => {
     expect(JSON.parse(calls[0]?.input ?? '{}')).toMatchObject({ account: '000000000000' });
     await bus.close();
   });
+
+  it('puts nothing on another bus that the target may not put on: the target fails with AccessDenied, once', async () => {
+    const forwarder: RuleSpec = {
+      name: 'target-state-changes',
+      arn: 'arn:aws:events:eu-west-1:222222222222:rule/target-state-changes',
+      busName: 'default',
+      enabled: true,
+      pattern: { source: ['aws.codedeploy'] },
+      targets: [
+        {
+          id: 'bus',
+          arn: 'arn:aws:events:eu-west-1:000000000000:event-bus/gantry',
+          roleArn: 'arn:aws:iam::222222222222:role/forward',
+        },
+      ],
+    };
+    const asked: string[] = [];
+    const { bus } = start(recording(), {
+      rules: [forwarder],
+      authorizeBusTarget: (rule, target) => {
+        asked.push(`${rule.name} as ${target.roleArn}`);
+        return 'the bus policy does not list 222222222222';
+      },
+    });
+    bus.accept([{ bus: 'default', account: '222222222222', source: 'aws.codedeploy', detailType: 'x', detail: {} }]);
+    await bus.settled();
+    expect(asked).toEqual(['target-state-changes as arn:aws:iam::222222222222:role/forward']);
+    expect(calls).toEqual([]);
+    expect(bus.recentEvents().at(-1)?.targets).toEqual([
+      expect.objectContaining({
+        status: 'failed',
+        error: 'AccessDeniedException: the bus policy does not list 222222222222',
+      }),
+    ]);
+    await bus.close();
+  });
 });

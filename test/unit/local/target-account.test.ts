@@ -97,4 +97,29 @@ describe('local mode with a target in another account', () => {
     expect(iam.assumeRole(release, { ...asRun('run-42'), sessionName: 'debug' })).toMatchObject({ ok: false });
     expect(iam.assumeRole(release, { ...asRun('run-42'), tags: [] })).toMatchObject({ ok: false });
   });
+
+  it("lets the target account's forwarding rule put CodeDeploy's state changes on the control plane's bus, and nothing else", () => {
+    const bus = `arn:aws:events:${REGION}:${HOME}:event-bus/gantry`;
+    const forward = resolver
+      .resources('AWS::Events::Rule')
+      .filter((r) => r.stack === `GantryTarget-${PROD}`)
+      .flatMap((r) => (resolver.properties(r.stack, r.logicalId).Targets ?? []) as { Arn: string; RoleArn: string }[]);
+    expect(forward.map((t) => t.Arn)).toEqual([bus]);
+    const roleArn = forward[0]?.RoleArn ?? '';
+    expect(roleArn).toMatch(new RegExp(`^arn:aws:iam::${PROD}:role/`));
+    const put = { action: 'events:PutEvents', resource: bus };
+    const stateChange = {
+      'events:source': 'aws.codedeploy',
+      'events:detail-type': 'CodeDeploy Deployment State-change Notification',
+    };
+    expect(iam.decideAs(roleArn, put, stateChange)).toBeUndefined();
+    // The bus's policy takes only CodeDeploy's state changes from the target account.
+    expect(iam.decideAs(roleArn, put, { ...stateChange, 'events:source': 'gantry.webhooks' })).toMatchObject({
+      reason: expect.stringContaining(`in account ${HOME}, and no resource-based policy allows`),
+    });
+    // A role of an account the bus does not list, even with a policy that would allow it.
+    expect(iam.decideAs(`arn:aws:iam::333333333333:role/intruder`, put, stateChange)).toMatchObject({
+      reason: expect.stringContaining('no identity-based and no resource-based policy'),
+    });
+  });
 });
