@@ -148,7 +148,9 @@ function resourcePolicies(
     const p = props(r.stack, r.logicalId);
     if (p?.Statement === undefined) continue;
     const name = String(p.EventBusName ?? 'default');
-    const arn = name.startsWith('arn:') ? name : `arn:aws:events:${t.env.region}:${t.accountOf(r.stack)}:event-bus/${name}`;
+    const arn = name.startsWith('arn:')
+      ? name
+      : `arn:aws:events:${t.env.region}:${t.accountOf(r.stack)}:event-bus/${name}`;
     add(arn, sourced(r.logicalId, { Statement: p.Statement as Statement }));
   }
   for (const r of t.resources('AWS::SecretsManager::ResourcePolicy')) {

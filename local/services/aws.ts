@@ -425,7 +425,9 @@ function busTargetAuthorizer(iam: LocalIam) {
       { action: 'events:PutEvents', resource: target.arn },
       { 'events:source': String(event.source), 'events:detail-type': String(event['detail-type']) },
     );
-    return denied === undefined ? undefined : `${target.roleArn} may not put this event on ${target.arn}: ${denied.reason}`;
+    return denied === undefined
+      ? undefined
+      : `${target.roleArn} may not put this event on ${target.arn}: ${denied.reason}`;
   };
 }
 
