@@ -2,7 +2,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { FUNCTION_METADATA_KEY } from '../../infra/constructs/function-metadata';
 import { TARGET_ROLES_ENV } from '../../shared/aws/target-roles';
 import { stepRoleName } from '../../shared/config/names';
-import { synthGantry, TEST_CONFIG_YAML, testConfig } from '../support/cdk';
+import { multiAccountYaml, synthGantry, testConfig } from '../support/cdk';
 import { actionsOf, allowStatements, covers, statementsByFunction } from '../support/iam-invariants';
 
 const HOME = '111111111111';
@@ -13,13 +13,9 @@ const REGION = 'eu-west-1';
  * The test config with the control plane pinned and widgets' prod released into its own account;
  * both of widgets' targets are sample targets (provisioned by a sample stack in each account).
  */
-const MULTI_ACCOUNT_YAML = `controlPlane: { account: '${HOME}', region: ${REGION} }\n${TEST_CONFIG_YAML}`
+const MULTI_ACCOUNT_YAML = multiAccountYaml(HOME, REGION, { prod: PROD })
   .replace('lambda: { function: widgets-dev }', 'lambda: { function: widgets-dev }\n          sample: true')
   .replace('lambda: { function: widgets-prod }', 'lambda: { function: widgets-prod }\n          sample: true')
-  .replace(
-    '        deploy:\n          application: widgets\n          deploymentGroup: prod',
-    `        deploy:\n          account: '${PROD}'\n          application: widgets\n          deploymentGroup: prod`,
-  )
   .replace('  - name: widgets\n', '  - name: widgets\n    requireSeparateAccount: true\n');
 
 const STEPS = ['deploy-release', 'deploy-verify', 'deploy-events', 'resolve-plan', 'record-failure', 'operator-api'];

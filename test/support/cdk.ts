@@ -47,6 +47,25 @@ approvers:
     carol: { principals: ['arn:aws:iam::123456789012:user/carol'], git: { github: carol } }
 `;
 
+/**
+ * The test config with the control plane pinned to `home` in `region`, and each of widgets'
+ * environments named in `targets` released into the account given.
+ */
+export function multiAccountYaml(
+  home: string,
+  region: string,
+  targets: Readonly<Record<string, string>>,
+  yaml = TEST_CONFIG_YAML,
+): string {
+  let out = `controlPlane: { account: '${home}', region: ${region} }\n${yaml}`;
+  for (const [environment, account] of Object.entries(targets))
+    out = out.replace(
+      `        deploy:\n          application: widgets\n          deploymentGroup: ${environment}`,
+      `        deploy:\n          account: '${account}'\n          application: widgets\n          deploymentGroup: ${environment}`,
+    );
+  return out;
+}
+
 export function testConfig(yaml = TEST_CONFIG_YAML): GantryConfig {
   return parseGantryConfig(yaml, 'test.yaml');
 }

@@ -8,48 +8,12 @@ import { IdentityRegistry } from '../../../local/edge/identity';
 import { type RunningEdge, startEdge } from '../../../local/edge/server';
 import { stsService } from '../../../local/edge/sts';
 import { LocalIam, type TemplateIam } from '../../../local/iam';
-import type { SourcedStatement, Statement } from '../../../local/iam/evaluate';
 import { type AssumeRoleRequest, assumeRoleRefusal } from '../../../local/iam/trust';
 import { assumeRoleParams } from '../../../shared/aws/target-sessions';
+import { DEPLOY, HOME, MAY_ASSUME, RELEASE, sourced, TARGET, TRUST } from '../../support/trust-fixtures';
 
-const HOME = '000000000000';
-const TARGET = '222222222222';
-const RELEASE = `arn:aws:iam::${HOME}:role/gantry-deploy-release-us-east-1`;
 const BUILD = `arn:aws:iam::${HOME}:role/gantry-build`;
-const DEPLOY = `arn:aws:iam::${TARGET}:role/gantry-deploy-${HOME}`;
 const GROUP = `arn:aws:codedeploy:us-east-1:${TARGET}:deploymentgroup:svc/prod`;
-
-const sourced = (source: string, statements: Statement[]): SourcedStatement[] =>
-  statements.map((statement, i) => ({ statement, source: `${source}#${i}` }));
-
-/** The trust policy GantryTarget synthesizes (infra/constructs/target-access.ts), for one step role. */
-const TRUST = sourced('DeployRole/AssumeRolePolicyDocument', [
-  {
-    Effect: 'Allow',
-    Principal: { AWS: [RELEASE] },
-    Action: 'sts:AssumeRole',
-    Condition: {
-      StringEquals: { 'aws:PrincipalAccount': HOME },
-      ArnEquals: { 'aws:PrincipalArn': [RELEASE] },
-      StringLike: { 'sts:RoleSessionName': 'gantry-*' },
-      Null: { 'aws:RequestTag/gantry:run-id': 'false' },
-    },
-  },
-  {
-    Effect: 'Allow',
-    Principal: { AWS: [RELEASE] },
-    Action: 'sts:TagSession',
-    Condition: {
-      StringEquals: { 'aws:PrincipalAccount': HOME },
-      ArnEquals: { 'aws:PrincipalArn': [RELEASE] },
-      Null: { 'aws:RequestTag/gantry:run-id': 'false' },
-      'ForAllValues:StringEquals': { 'aws:TagKeys': ['gantry:run-id'] },
-    },
-  },
-]);
-const MAY_ASSUME = sourced('ReleasePolicy', [
-  { Effect: 'Allow', Action: ['sts:AssumeRole', 'sts:TagSession'], Resource: DEPLOY },
-]);
 const DEPLOY_RIGHTS = sourced('DeployRolePolicy', [
   { Effect: 'Allow', Action: 'codedeploy:GetDeploymentGroup', Resource: GROUP },
 ]);

@@ -6,45 +6,10 @@ import { IdentityRegistry } from '../../../local/edge/identity';
 import { type RunningEdge, startEdge } from '../../../local/edge/server';
 import { type AssumeRoleCall, stsService } from '../../../local/edge/sts';
 import { LocalIam } from '../../../local/iam';
-import { evaluate, type SourcedStatement, type Statement } from '../../../local/iam/evaluate';
+import { evaluate } from '../../../local/iam/evaluate';
 import { type AssumeRoleRequest, assumeRoleRefusal } from '../../../local/iam/trust';
+import { DEPLOY, HOME, MAY_ASSUME, RELEASE, sourced, TARGET, TRUST } from '../../support/trust-fixtures';
 
-const HOME = '000000000000';
-const TARGET = '222222222222';
-const RELEASE = `arn:aws:iam::${HOME}:role/gantry-deploy-release-us-east-1`;
-const DEPLOY = `arn:aws:iam::${TARGET}:role/gantry-deploy-${HOME}`;
-
-const sourced = (source: string, statements: Statement[]): SourcedStatement[] =>
-  statements.map((statement, i) => ({ statement, source: `${source}#${i}` }));
-
-/** The trust policy GantryTarget synthesizes (infra/constructs/target-access.ts). */
-const TRUST = sourced('DeployRole/AssumeRolePolicyDocument', [
-  {
-    Effect: 'Allow',
-    Principal: { AWS: [RELEASE] },
-    Action: 'sts:AssumeRole',
-    Condition: {
-      StringEquals: { 'aws:PrincipalAccount': HOME },
-      ArnEquals: { 'aws:PrincipalArn': [RELEASE] },
-      StringLike: { 'sts:RoleSessionName': 'gantry-*' },
-      Null: { 'aws:RequestTag/gantry:run-id': 'false' },
-    },
-  },
-  {
-    Effect: 'Allow',
-    Principal: { AWS: [RELEASE] },
-    Action: 'sts:TagSession',
-    Condition: {
-      StringEquals: { 'aws:PrincipalAccount': HOME },
-      ArnEquals: { 'aws:PrincipalArn': [RELEASE] },
-      Null: { 'aws:RequestTag/gantry:run-id': 'false' },
-      'ForAllValues:StringEquals': { 'aws:TagKeys': ['gantry:run-id'] },
-    },
-  },
-]);
-const MAY_ASSUME = sourced('ReleasePolicy', [
-  { Effect: 'Allow', Action: ['sts:AssumeRole', 'sts:TagSession'], Resource: DEPLOY },
-]);
 const release = { arn: RELEASE, account: HOME, identity: MAY_ASSUME };
 const run: AssumeRoleRequest = {
   roleArn: DEPLOY,

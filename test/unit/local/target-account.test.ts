@@ -1,14 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Principal } from '../../../local/edge/identity';
-import { arnLookups, LocalIam, templateIam } from '../../../local/iam';
+import { type LocalIam, templateIam } from '../../../local/iam';
 import { localAccountId } from '../../../local/services/context';
-import { TemplateResolver } from '../../../local/template/resolver';
-import { synthTemplates } from '../../../local/template/synth';
+import type { TemplateResolver } from '../../../local/template/resolver';
 import { assumeRoleParams } from '../../../shared/aws/target-sessions';
 import { stepRoleName } from '../../../shared/config/names';
-import { TEST_CONFIG_YAML, testConfig } from '../../support/cdk';
+import { multiAccountYaml, testConfig } from '../../support/cdk';
+import { localIamOf } from '../../support/local-iam';
 
 const HOME = '111111111111';
 const PROD = '222222222222';
@@ -16,32 +13,18 @@ const REGION = 'eu-west-1';
 const DEPLOY_ROLE = `arn:aws:iam::${PROD}:role/gantry-deploy-${HOME}`;
 
 /** widgets' dev in the control plane's account, its prod in another (as test/infra/multi-account.test.ts). */
-const CONFIG = testConfig(
-  `controlPlane: { account: '${HOME}', region: ${REGION} }\n${TEST_CONFIG_YAML}`.replace(
-    '        deploy:\n          application: widgets\n          deploymentGroup: prod',
-    `        deploy:\n          account: '${PROD}'\n          application: widgets\n          deploymentGroup: prod`,
-  ),
-);
+const CONFIG = testConfig(multiAccountYaml(HOME, REGION, { prod: PROD }));
 
 /** Local IAM as `npm start` builds it from the synthesized templates of a two-account config. */
 describe('local mode with a target in another account', () => {
   let resolver: TemplateResolver;
   let iam: LocalIam;
-  let dataDir: string;
+  let close: () => void;
 
   beforeAll(() => {
-    dataDir = mkdtempSync(join(tmpdir(), 'gantry-target-'));
-    resolver = new TemplateResolver(synthTemplates(CONFIG), {
-      region: REGION,
-      accountId: localAccountId(CONFIG),
-      edgeEndpoint: 'http://127.0.0.1:4566',
-    });
-    iam = new LocalIam({ iam: templateIam(resolver), arns: arnLookups(resolver, [], []), dataDir });
+    ({ resolver, iam, close } = localIamOf(CONFIG, REGION));
   }, 120_000);
-  afterAll(() => {
-    iam.flush();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(() => close());
 
   const role = (name: string): Extract<Principal, { kind: 'role' }> => {
     // Roles of another account are keyed by ARN (a deploy role's name repeats in every target account).

@@ -1,14 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Principal } from '../../../local/edge/identity';
-import { arnLookups, LocalIam, templateIam } from '../../../local/iam';
-import { localAccountId } from '../../../local/services/context';
-import { TemplateResolver } from '../../../local/template/resolver';
-import { synthTemplates } from '../../../local/template/synth';
+import { type LocalIam, templateIam } from '../../../local/iam';
+import type { TemplateResolver } from '../../../local/template/resolver';
 import { assumeRoleParams } from '../../../shared/aws/target-sessions';
 import { stepRoleName } from '../../../shared/config/names';
-import { TEST_CONFIG_YAML, testConfig } from '../../support/cdk';
+import { multiAccountYaml, testConfig } from '../../support/cdk';
+import { localIamOf } from '../../support/local-iam';
 
 const HOME = '111111111111';
 const PROD = '222222222222';
@@ -17,36 +13,17 @@ const REGION = 'eu-west-1';
 const deployRole = (account: string) => `arn:aws:iam::${account}:role/gantry-deploy-${HOME}`;
 
 /** widgets' dev and prod each in its own target account: two GantryTarget stacks, two deploy roles of one name. */
-const CONFIG = testConfig(
-  `controlPlane: { account: '${HOME}', region: ${REGION} }\n${TEST_CONFIG_YAML}`
-    .replace(
-      '        deploy:\n          application: widgets\n          deploymentGroup: prod',
-      `        deploy:\n          account: '${PROD}'\n          application: widgets\n          deploymentGroup: prod`,
-    )
-    .replace(
-      '        deploy:\n          application: widgets\n          deploymentGroup: dev',
-      `        deploy:\n          account: '${DEV}'\n          application: widgets\n          deploymentGroup: dev`,
-    ),
-);
+const CONFIG = testConfig(multiAccountYaml(HOME, REGION, { prod: PROD, dev: DEV }));
 
 describe('local mode with targets in two other accounts (deploy roles share their name)', () => {
   let resolver: TemplateResolver;
   let iam: LocalIam;
-  let dataDir: string;
+  let close: () => void;
 
   beforeAll(() => {
-    dataDir = mkdtempSync(join(tmpdir(), 'gantry-targets-'));
-    resolver = new TemplateResolver(synthTemplates(CONFIG), {
-      region: REGION,
-      accountId: localAccountId(CONFIG),
-      edgeEndpoint: 'http://127.0.0.1:4566',
-    });
-    iam = new LocalIam({ iam: templateIam(resolver), arns: arnLookups(resolver, [], []), dataDir });
+    ({ resolver, iam, close } = localIamOf(CONFIG, REGION));
   }, 120_000);
-  afterAll(() => {
-    iam.flush();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(() => close());
 
   const release = (): Extract<Principal, { kind: 'role' }> => {
     const name = stepRoleName('deploy-release', REGION);
