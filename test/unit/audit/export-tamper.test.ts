@@ -1,9 +1,5 @@
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { marshall } from '@aws-sdk/util-dynamodb';
-import type { AuditEvent } from '../../../events';
-import { writeExportFiles } from '../../../local/dynamodb/export-files';
-import { GENESIS_HASH, hashEvent, type UnhashedEvent } from '../../../shared/audit/chain';
 import { CHAIN_REGISTRY, onceKeyPartition, registrySeq, toItem } from '../../../shared/audit/ledger';
 import {
   type DescribedExport,
@@ -14,39 +10,17 @@ import {
   readExportManifest,
 } from '../../../shared/audit/table-export';
 import { verifyLedgerCopy, verifyLedgerExport } from '../../../shared/audit/verify-export';
+import { EXPORT_FOLDER, exportArnOf, exportedLedger, LEDGER_TABLE_ARN, ledgerChain } from '../../support/audit-export';
 
-const FOLDER = 'ledger/AWSDynamoDB/01764806400000-0a1b2c3d';
+const FOLDER = EXPORT_FOLDER;
 const OTHER = 'ledger/AWSDynamoDB/01764800000000-99999999';
-const TABLE_ARN = 'arn:aws:dynamodb:us-east-1:000000000000:table/gantry-audit';
-const EXPORT_ARN = `${TABLE_ARN}/export/${FOLDER.split('/').pop()}`;
+const TABLE_ARN = LEDGER_TABLE_ARN;
+const EXPORT_ARN = exportArnOf(FOLDER);
 /** The export's time, long enough ago that what expired a week after it has expired by the time the test runs. */
 const AS_OF = new Date('2024-01-04T00:00:00Z');
 const asOfSeconds = Math.floor(AS_OF.getTime() / 1000);
 
-/** One chain; `expiresAt(seq)` gives each record's expiry. */
-function chain(name: string, length: number, expiresAt: (seq: number) => number): AuditEvent[] {
-  const events: AuditEvent[] = [];
-  for (let seq = 1; seq <= length; seq++) {
-    const prev = events.at(-1);
-    const unhashed: UnhashedEvent = {
-      id: `01K${name.length}${String(seq).padStart(22, '0')}`,
-      time: new Date(Date.parse('2026-11-01T00:00:00Z') + seq * 1000).toISOString(),
-      type: 'run.started',
-      actor: { type: 'system', id: 'gantry', providerIdentity: null },
-      subject: { repository: name, commit: 'a'.repeat(40), runId: `r-${seq}`, environment: null, pipeline: 'app' },
-      outcome: 'success',
-      details: { seq },
-      correlationId: `c-${seq}`,
-      chain: name,
-      seq,
-      prevHash: prev?.hash ?? GENESIS_HASH,
-      expiresAt: expiresAt(seq),
-      prevExpiresAt: prev?.expiresAt ?? null,
-    };
-    events.push({ ...unhashed, hash: hashEvent(unhashed) });
-  }
-  return events;
-}
+const chain = ledgerChain;
 
 const yearAfter = () => asOfSeconds + 86_400 * 365;
 
@@ -58,28 +32,8 @@ function tableItems(events = chain('acme/app', 20, yearAfter)): Record<string, u
   ];
 }
 
-async function exported(items: Record<string, unknown>[], folder = FOLDER, bucket = new Map<string, Buffer>()) {
-  async function* marshalled() {
-    for (const item of items) yield marshall(item, { removeUndefinedValues: true });
-  }
-  await writeExportFiles(
-    marshalled(),
-    'chain',
-    {
-      bucket: 'exports',
-      folder,
-      exportArn: `${TABLE_ARN}/export/${folder.split('/').pop()}`,
-      tableArn: TABLE_ARN,
-      tableId: 't',
-      startTime: AS_OF,
-      exportTime: AS_OF,
-      prefix: 'ledger',
-    },
-    async (key, body) => void bucket.set(key, body),
-  );
-  const objects: ExportObjects = { get: async (key) => bucket.get(key) };
-  return { bucket, objects };
-}
+const exported = (items: Record<string, unknown>[], folder = FOLDER, bucket = new Map<string, Buffer>()) =>
+  exportedLedger(items, AS_OF, folder, bucket);
 
 const described = (itemCount: number): DescribedExport => ({
   exportArn: EXPORT_ARN,

@@ -1,9 +1,6 @@
 import { generateKeyPairSync, sign, verify } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { marshall } from '@aws-sdk/util-dynamodb';
 import type { AuditEvent } from '../../../events';
-import { writeExportFiles } from '../../../local/dynamodb/export-files';
-import { GENESIS_HASH, hashEvent, type UnhashedEvent } from '../../../shared/audit/chain';
 import { type CheckpointSigner, checkpointMessage } from '../../../shared/audit/checkpoints';
 import { CHAIN_REGISTRY, onceKeyPartition, registrySeq, toItem } from '../../../shared/audit/ledger';
 import {
@@ -16,35 +13,15 @@ import {
   readExportManifest,
 } from '../../../shared/audit/table-export';
 import { verifyLedgerCopy } from '../../../shared/audit/verify-export';
+import { EXPORT_FOLDER, exportArnOf, exportedLedger, LEDGER_TABLE_ARN, ledgerChain } from '../../support/audit-export';
 
-const FOLDER = 'ledger/AWSDynamoDB/01764806400000-0a1b2c3d';
-const TABLE_ARN = 'arn:aws:dynamodb:us-east-1:000000000000:table/gantry-audit';
-const EXPORT_ARN = `${TABLE_ARN}/export/${FOLDER.split('/').pop()}`;
+const FOLDER = EXPORT_FOLDER;
+const TABLE_ARN = LEDGER_TABLE_ARN;
+const EXPORT_ARN = exportArnOf(FOLDER);
 const NOW = new Date('2026-12-04T00:00:00Z');
 
-function chain(name: string, length: number): AuditEvent[] {
-  const events: AuditEvent[] = [];
-  for (let seq = 1; seq <= length; seq++) {
-    const prev = events.at(-1);
-    const unhashed: UnhashedEvent = {
-      id: `01K${name.length}${String(seq).padStart(22, '0')}`,
-      time: new Date(Date.parse('2026-11-01T00:00:00Z') + seq * 1000).toISOString(),
-      type: 'run.started',
-      actor: { type: 'system', id: 'gantry', providerIdentity: null },
-      subject: { repository: name, commit: 'a'.repeat(40), runId: `r-${seq}`, environment: null, pipeline: 'app' },
-      outcome: 'success',
-      details: { seq },
-      correlationId: `c-${seq}`,
-      chain: name,
-      seq,
-      prevHash: prev?.hash ?? GENESIS_HASH,
-      expiresAt: Math.floor(NOW.getTime() / 1000) + 86_400 * 365,
-      prevExpiresAt: prev?.expiresAt ?? null,
-    };
-    events.push({ ...unhashed, hash: hashEvent(unhashed) });
-  }
-  return events;
-}
+const chain = (name: string, length: number) =>
+  ledgerChain(name, length, () => Math.floor(NOW.getTime() / 1000) + 86_400 * 365);
 
 /** A ledger table's items: two chains, their registry entries, and a `once` claim (not a record). */
 function tableItems(): Record<string, unknown>[] {
@@ -57,29 +34,7 @@ function tableItems(): Record<string, unknown>[] {
 }
 
 /** Writes the items as a DynamoDB export into a bucket held in memory. */
-async function exported(items: Record<string, unknown>[]) {
-  const bucket = new Map<string, Buffer>();
-  async function* marshalled() {
-    for (const item of items) yield marshall(item, { removeUndefinedValues: true });
-  }
-  await writeExportFiles(
-    marshalled(),
-    'chain',
-    {
-      bucket: 'exports',
-      folder: FOLDER,
-      exportArn: EXPORT_ARN,
-      tableArn: TABLE_ARN,
-      tableId: 't',
-      startTime: NOW,
-      exportTime: NOW,
-      prefix: 'ledger',
-    },
-    async (key, body) => void bucket.set(key, body),
-  );
-  const objects: ExportObjects = { get: async (key) => bucket.get(key) };
-  return { bucket, objects };
-}
+const exported = (items: Record<string, unknown>[]) => exportedLedger(items, NOW);
 
 async function verifyExport(objects: ExportObjects, folder = FOLDER) {
   const manifest = await readExportManifest(objects, exportFolder(folder));
