@@ -10,6 +10,7 @@ import { stsService } from '../../../local/edge/sts';
 import { LocalIam, type TemplateIam } from '../../../local/iam';
 import { type AssumeRoleRequest, assumeRoleRefusal } from '../../../local/iam/trust';
 import { assumeRoleParams } from '../../../shared/aws/target-sessions';
+import { fixtureArns } from '../../support/local-iam';
 import { DEPLOY, HOME, MAY_ASSUME, RELEASE, sourced, TARGET, TRUST } from '../../support/trust-fixtures';
 
 const BUILD = `arn:aws:iam::${HOME}:role/gantry-build`;
@@ -107,14 +108,7 @@ describe('STS AssumeRole on the local edge', () => {
     };
     iam = new LocalIam({
       iam: templateIam,
-      arns: {
-        region: 'us-east-1',
-        accountId: HOME,
-        secretArn: (id) => id,
-        keyArn: (id) => id,
-        stateMachineArns: () => [],
-        deploymentGroupArns: () => [GROUP],
-      },
+      arns: fixtureArns(HOME, [GROUP]),
       dataDir,
       onAssumed: (line) => assumed.push(line),
     });

@@ -8,6 +8,7 @@ import { type AssumeRoleCall, stsService } from '../../../local/edge/sts';
 import { LocalIam } from '../../../local/iam';
 import { evaluate } from '../../../local/iam/evaluate';
 import { type AssumeRoleRequest, assumeRoleRefusal } from '../../../local/iam/trust';
+import { fixtureArns } from '../../support/local-iam';
 import { DEPLOY, HOME, MAY_ASSUME, RELEASE, sourced, TARGET, TRUST } from '../../support/trust-fixtures';
 
 const release = { arn: RELEASE, account: HOME, identity: MAY_ASSUME };
@@ -238,14 +239,7 @@ describe('a person the operator acts as', () => {
           resourcePolicies: new Map(),
           unresolved: [],
         },
-        arns: {
-          region: 'us-east-1',
-          accountId: HOME,
-          secretArn: (id) => id,
-          keyArn: (id) => id,
-          stateMachineArns: () => [],
-          deploymentGroupArns: () => [],
-        },
+        arns: fixtureArns(HOME),
         dataDir,
       });
       // Across accounts AWS also needs carol's own identity policy, which local mode cannot see: refused.

@@ -2,10 +2,9 @@ import type { Principal } from '../../../local/edge/identity';
 import { type LocalIam, templateIam } from '../../../local/iam';
 import { localAccountId } from '../../../local/services/context';
 import type { TemplateResolver } from '../../../local/template/resolver';
-import { assumeRoleParams } from '../../../shared/aws/target-sessions';
 import { stepRoleName } from '../../../shared/config/names';
 import { multiAccountYaml, testConfig } from '../../support/cdk';
-import { localIamOf } from '../../support/local-iam';
+import { codeDeployCall, localIamOf, runSession } from '../../support/local-iam';
 
 const HOME = '111111111111';
 const PROD = '222222222222';
@@ -32,20 +31,8 @@ describe('local mode with a target in another account', () => {
     if (found === undefined) throw new Error(`no role ${name}`);
     return { kind: 'role', roleName: found.roleName, roleArn: found.roleArn };
   };
-  const asRun = (runId: string) => {
-    const p = assumeRoleParams(DEPLOY_ROLE, runId);
-    return {
-      roleArn: DEPLOY_ROLE,
-      sessionName: p?.RoleSessionName ?? '',
-      tags: (p?.Tags ?? []).map((t) => ({ key: t.Key ?? '', value: t.Value ?? '' })),
-    };
-  };
-  const codeDeploy = (operation: string, input: object) => ({
-    method: 'POST',
-    url: new URL('http://127.0.0.1:4566/'),
-    headers: { 'x-amz-target': `CodeDeploy_20141006.${operation}` },
-    body: Buffer.from(JSON.stringify(input)),
-  });
+  const asRun = (runId: string) => runSession(DEPLOY_ROLE, runId);
+  const codeDeploy = codeDeployCall;
 
   it("serves the control plane's stacks in its account and the target stack's in the target account", () => {
     expect(localAccountId(CONFIG)).toBe(HOME);

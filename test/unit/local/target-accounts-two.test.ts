@@ -1,10 +1,9 @@
 import type { Principal } from '../../../local/edge/identity';
 import { type LocalIam, templateIam } from '../../../local/iam';
 import type { TemplateResolver } from '../../../local/template/resolver';
-import { assumeRoleParams } from '../../../shared/aws/target-sessions';
 import { stepRoleName } from '../../../shared/config/names';
 import { multiAccountYaml, testConfig } from '../../support/cdk';
-import { localIamOf } from '../../support/local-iam';
+import { codeDeployCall, localIamOf, runSession } from '../../support/local-iam';
 
 const HOME = '111111111111';
 const PROD = '222222222222';
@@ -29,20 +28,8 @@ describe('local mode with targets in two other accounts (deploy roles share thei
     const name = stepRoleName('deploy-release', REGION);
     return { kind: 'role', roleName: name, roleArn: `arn:aws:iam::${HOME}:role/${name}` };
   };
-  const asRun = (roleArn: string, runId: string) => {
-    const p = assumeRoleParams(roleArn, runId);
-    return {
-      roleArn,
-      sessionName: p?.RoleSessionName ?? '',
-      tags: (p?.Tags ?? []).map((t) => ({ key: t.Key ?? '', value: t.Value ?? '' })),
-    };
-  };
-  const codeDeploy = (operation: string, input: object) => ({
-    method: 'POST',
-    url: new URL('http://127.0.0.1:4566/'),
-    headers: { 'x-amz-target': `CodeDeploy_20141006.${operation}` },
-    body: Buffer.from(JSON.stringify(input)),
-  });
+  const asRun = runSession;
+  const codeDeploy = codeDeployCall;
   const create = (group: string) =>
     codeDeploy('CreateDeployment', { applicationName: 'widgets', deploymentGroupName: group, revision: {} });
 
