@@ -23,16 +23,16 @@ const REGION = 'us-east-1';
 const DEPLOY_ROLE = `arn:aws:iam::${PROD}:role/gantry-deploy-${HOME}`;
 
 /**
- * The demo config with the control plane pinned to the local account, and preview and prod (sample
- * targets, so GantrySampleService-222222222222 provisions them there) in a second account.
+ * The demo config with the control plane pinned to the local account and prod (a sample target,
+ * so GantrySampleService-222222222222 provisions it there) in a second account, whatever the
+ * shipped gantry.config.yaml says.
  */
 function twoAccounts(config: GantryConfig): GantryConfig {
   const copy = structuredClone(config) as { -readonly [K in keyof GantryConfig]: GantryConfig[K] };
   copy.controlPlane = { account: HOME, region: REGION };
   for (const pipeline of copy.pipelines)
     for (const env of pipeline.environments)
-      if ((env.name === 'prod' || env.name === 'preview') && env.deploy !== undefined)
-        Object.assign(env.deploy, { account: PROD });
+      if (env.name === 'prod' && env.deploy !== undefined) Object.assign(env.deploy, { account: PROD });
   return copy;
 }
 
@@ -107,7 +107,7 @@ describe('local mode: a target in a second account', () => {
     ).rejects.toMatchObject({ name: 'AccessDenied' });
   });
 
-  // The whole run across accounts: dev at home, preview and prod in 222222222222.
+  // The whole run across accounts: dev at home, prod in 222222222222.
   const served = async (fn: string) => {
     const res = await fetch(new URL('/_gantry/services', t.plane.awsEndpoint), { headers: operatorHeaders(t.plane) });
     const { services } = (await res.json()) as {
@@ -140,10 +140,10 @@ describe('local mode: a target in a second account', () => {
     expect(decided.status).toBe(200);
   };
   /** A release branch committed by Alice, pushed, approved by Bob; the run once it ends. */
-  const release = async (branch: string, note: string) => {
+  const release = async (branch: string, note: string, base = 'develop') => {
     // A change to the packaged code, so that each release publishes a new version.
-    const greeting = `${git(t.repo(), 'show', 'develop:src/greeting.js')}\n// ${note}\n`;
-    commitOnBranch(t.repo(), branch, 'Alice', { 'src/greeting.js': greeting }, note);
+    const greeting = `${git(t.repo(), 'show', `${base}:src/greeting.js`)}\n// ${note}\n`;
+    commitOnBranch(t.repo(), branch, 'Alice', { 'src/greeting.js': greeting }, note, base);
     const { push } = await t.push({ branch });
     await approveWhenWaiting((r) => r.commit === push.after);
     return finishedRun(t, push.after);
@@ -173,17 +173,19 @@ describe('local mode: a target in a second account', () => {
     firstProd = prod;
   }, 180_000);
 
-  it('rolls a bad release back in the second account when its canary raises the alarm there', async () => {
-    const run = await finishedRun(t, (await t.push({ branch: 'demo/bad-release' })).push.after);
+  it("rolls prod's bad release back in the second account when its canary raises the alarm there", async () => {
+    // demo/bad-release's code (its /hello answers 500), released to prod and approved.
+    const run = await release('release/1.0-bad', 'Release the bad build', 'demo/bad-release');
     expect(run).toMatchObject({
       status: 'FAILED',
-      environment: 'preview',
+      environment: 'prod',
       failure: { stage: 'deploy' },
       deployment: { status: 'failed', rolledBack: true },
     });
     expect(run.failure?.reason).toMatch(/alarm/i);
     expect(sessionsOf(run.runId).length).toBeGreaterThan(0);
-    expect(await served('gantry-sample-service-preview')).toEqual({ weights: { 1: 100 }, version: '1' });
+    // The first release still serves everything.
+    expect(await served('gantry-sample-service-prod')).toEqual({ weights: { 2: 100 }, version: '2' });
   }, 120_000);
 
   it('redeploys prod’s last good revision in the second account with `gantry runs rollback prod`', async () => {

@@ -179,15 +179,16 @@ export async function openPullRequest(
   return { status: res.status, headSha };
 }
 
-/** Commits on a new branch of the sample repository as `author`. */
+/** Commits on a new branch of the sample repository (from `base`) as `author`. */
 export function commitOnBranch(
   repo: string,
   branch: string,
   author: string,
   files: Record<string, string>,
   message: string,
+  base = 'develop',
 ): void {
-  git(repo, 'checkout', '--quiet', '-B', branch, 'develop');
+  git(repo, 'checkout', '--quiet', '-B', branch, base);
   for (const [path, content] of Object.entries(files)) writeFileSync(join(repo, path), content);
   execFileSync('git', ['add', '--all'], { cwd: repo });
   execFileSync(
