@@ -4,7 +4,15 @@ import { git } from '../../cli/local/sample-repo';
 import type { GantryConfig } from '../../infra/config/schema';
 import type { RunRecord } from '../../shared/runs/model';
 import { gantry } from '../support/cli';
-import { eventually, finishedRun, operatorHeaders, startTestPlane, type TestPlane } from '../support/local';
+import {
+  endedRun,
+  eventually,
+  finishedRun,
+  operatorHeaders,
+  rollbackAs,
+  startTestPlane,
+  type TestPlane,
+} from '../support/local';
 
 interface ServiceView {
   functionName: string;
@@ -138,29 +146,9 @@ describe('releases through the local deployer', () => {
     expect(newVersion).not.toBe('2');
     expect(await versionServed('gantry-sample-service-dev')).toBe(newVersion);
 
-    const rolled = await gantry(
-      'runs',
-      'rollback',
-      'dev',
-      '--reason',
-      'error budget',
-      '--as',
-      'ops',
-      '--json',
-      '--data-dir',
-      t.dataDir,
-    );
-    expect(rolled.code).toBe(0);
-    const out = JSON.parse(rolled.stdout) as { runId: string; rollbackOf: string; toRunId: string; version: string };
+    const out = await rollbackAs(t, 'dev');
     expect(out).toMatchObject({ rollbackOf: second.runId, toRunId: firstGood.runId, version: '2' });
-    const run = await eventually(
-      'the rollback run to end',
-      async () => {
-        const r = await t.runs.get(out.runId);
-        return r && r.status !== 'RUNNING' ? r : undefined;
-      },
-      60_000,
-    );
+    const run = await endedRun(t, out.runId, 60_000);
     expect(run).toMatchObject({ status: 'SUCCEEDED', trigger: 'rollback' });
     expect(run.build).toBeUndefined();
     expect(await versionServed('gantry-sample-service-dev')).toBe('2');

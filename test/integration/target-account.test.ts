@@ -10,9 +10,11 @@ import { gantry } from '../support/cli';
 import {
   actingAs,
   commitOnBranch,
+  endedRun,
   eventually,
   finishedRun,
   operatorHeaders,
+  rollbackAs,
   startTestPlane,
   type TestPlane,
 } from '../support/local';
@@ -192,31 +194,11 @@ describe('local mode: a target in a second account', () => {
     const second = await release('release/1.1', 'Release 1.1');
     expect(second).toMatchObject({ status: 'SUCCEEDED', environment: 'prod' });
     expect((await served('gantry-sample-service-prod')).version).toBe(second.deployment?.toVersion);
-    const rolled = await gantry(
-      'runs',
-      'rollback',
-      'prod',
-      '--reason',
-      'error budget',
-      '--as',
-      'ops',
-      '--json',
-      '--data-dir',
-      t.dataDir,
-    );
-    expect(rolled).toEqual({ code: 0, stdout: expect.stringContaining('rollbackOf'), stderr: expect.any(String) });
-    const out = JSON.parse(rolled.stdout) as { runId: string; rollbackOf: string; toRunId: string; version: string };
+    const out = await rollbackAs(t, 'prod');
     expect(out).toMatchObject({ rollbackOf: second.runId, toRunId: firstProd.runId, version: '2' });
     // Prod's approval holds for a rollback too (README, "Releases"); ops asked for it, Bob decides.
     await approveWhenWaiting((r) => r.runId === out.runId);
-    const run = await eventually(
-      'the rollback run to end',
-      async () => {
-        const r = await t.runs.get(out.runId);
-        return r && r.status !== 'RUNNING' ? r : undefined;
-      },
-      90_000,
-    );
+    const run = await endedRun(t, out.runId, 90_000);
     expect(run).toMatchObject({ status: 'SUCCEEDED', trigger: 'rollback', environment: 'prod' });
     expect(sessionsOf(run.runId).length).toBeGreaterThan(0);
     expect(await served('gantry-sample-service-prod')).toEqual({ weights: { 2: 100 }, version: '2' });

@@ -206,3 +206,39 @@ export function commitOnBranch(
     { cwd: repo },
   );
 }
+
+/** `gantry runs rollback <environment>` as a user types it, acting as `who`; its JSON answer. */
+export async function rollbackAs(
+  t: TestPlane,
+  environment: string,
+  who = 'ops',
+): Promise<{ runId: string; rollbackOf: string; toRunId: string; version: string }> {
+  const { gantry } = await import('./cli');
+  const rolled = await gantry(
+    'runs',
+    'rollback',
+    environment,
+    '--reason',
+    'error budget',
+    '--as',
+    who,
+    '--json',
+    '--data-dir',
+    t.dataDir,
+  );
+  // The whole result, so a refusal shows its stderr.
+  expect(rolled).toEqual({ code: 0, stdout: expect.stringContaining('rollbackOf'), stderr: expect.any(String) });
+  return JSON.parse(rolled.stdout) as { runId: string; rollbackOf: string; toRunId: string; version: string };
+}
+
+/** The run `runId` once it is no longer running. */
+export function endedRun(t: TestPlane, runId: string, timeoutMs = 60_000): Promise<RunRecord> {
+  return eventually(
+    `run ${runId.slice(0, 12)} to end`,
+    async () => {
+      const r = await t.runs.get(runId);
+      return r && r.status !== 'RUNNING' ? r : undefined;
+    },
+    timeoutMs,
+  );
+}
