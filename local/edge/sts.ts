@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { arnAccount } from '../arn';
 import type { IdentityRegistry, Principal } from './identity';
 import type { EdgeRestService } from './server';
 
@@ -9,8 +10,7 @@ const NS = 'https://sts.amazonaws.com/doc/2011-06-15/';
 /** The account a principal belongs to: a role's (its ARN says), else the control plane's. */
 export function accountOf(principal: Principal): string {
   const arn = principal.kind === 'role' ? principal.roleArn : principal.kind === 'user' ? principal.arn : '';
-  const account = arn.split(':')[4] ?? '';
-  return /^\d{12}$/.test(account) ? account : ACCOUNT;
+  return arnAccount(arn) ?? ACCOUNT;
 }
 
 /** The ARN STS would name an authenticated local principal by. */

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { arnAccount } from '../arn';
 import type { RuleSpec, RuleTargetSpec } from '../template/inventory';
 import { compileTargetInput, type TargetInput } from './input';
 import { EventJournal, type JournaledEvent } from './journal';
@@ -220,7 +221,7 @@ export class LocalBus {
    */
   forward(busArn: string, event: JsonObject): string {
     const id = randomUUID();
-    const account = busArn.split(':')[4];
+    const account = arnAccount(busArn);
     const forwarded: JournaledEvent = {
       id,
       bus: busName(busArn),
@@ -278,7 +279,7 @@ export class LocalBus {
     // Each account's buses are its own: a rule sees only the events on its account's bus of that name.
     const account = event.busAccount ?? this.options.accountId;
     const matched = this.rules.filter(
-      (r) => r.spec.busName === event.bus && accountOf(r.spec.arn) === account && matches(r.pattern, payload),
+      (r) => r.spec.busName === event.bus && arnAccount(r.spec.arn) === account && matches(r.pattern, payload),
     );
     await Promise.all(
       matched.flatMap((rule) =>
@@ -371,11 +372,6 @@ export class LocalBus {
       // The event stays recorded as failed; nothing else can take it.
     }
   }
-}
-
-/** The account in a rule's ARN (local rules of a pinned stack carry its account). */
-function accountOf(arn: string): string | undefined {
-  return arn.split(':')[4];
 }
 
 function busName(nameOrArn: string): string {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import { arnAccount } from '../arn';
 import type { Principal } from '../edge/identity';
 import { type AccessRequest, evaluate, type SourcedStatement } from './evaluate';
 import type { RolePolicies, TemplateIam } from './policies';
@@ -268,8 +269,7 @@ export class LocalIam {
    */
   private ownerOf(resource: string, caller: string): string {
     if (resource === '*') return caller;
-    const account = resource.split(':')[4];
-    return account === undefined || account === '' ? this.options.arns.accountId : account;
+    return arnAccount(resource) ?? this.options.arns.accountId;
   }
 
   private resourcePolicyOf(resource: string): readonly SourcedStatement[] | undefined {
@@ -331,7 +331,7 @@ export class LocalIam {
 
 /** The account an ARN names (its fifth field), or `fallback` for one without. */
 function accountOf(arn: string, fallback: string): string {
-  return /^\d{12}$/.test(arn.split(':')[4] ?? '') ? (arn.split(':')[4] as string) : fallback;
+  return arnAccount(arn) ?? fallback;
 }
 
 function callerArn(caller: Principal, account: string): string {

@@ -1,3 +1,4 @@
+import { arnAccount } from '../arn';
 import type { TemplateResolver } from '../template/resolver';
 import type { SourcedStatement, Statement } from './evaluate';
 
@@ -117,7 +118,7 @@ function assumedBy(
     if (typeof arn === 'string')
       out.set(
         key(r.stack, r.logicalId),
-        arn.split(':')[4] === t.env.accountId ? arn.slice(arn.lastIndexOf('/') + 1) : arn,
+        arnAccount(arn) === t.env.accountId ? arn.slice(arn.lastIndexOf('/') + 1) : arn,
       );
   }
   return out;

@@ -1,3 +1,4 @@
+import { arnAccount } from '../arn';
 import {
   type AccessRequest,
   namesPrincipal,
@@ -72,7 +73,7 @@ function refusalFor(
   const allows = applies.filter((s) => s.statement.Effect === 'Allow');
   if (allows.length === 0)
     return `because no statement of the role's trust policy allows ${access.action} ${asked(caller, request)}`;
-  const roleAccount = role.roleArn.split(':')[4];
+  const roleAccount = arnAccount(role.roleArn);
   const direct = allows.some((s) => namesPrincipal(s.statement, caller.arn)) && roleAccount === caller.account;
   if (direct) return undefined;
   const identity = caller.identity.filter((s) => statementMatches(s.statement, access));

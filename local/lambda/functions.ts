@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
+import { arnAccount } from '../arn';
 import type { FunctionSpec } from '../template/inventory';
 import { fromSource, type HandlerModule, handlerModules } from './bundles';
 import { Invocations, invokeFailure } from './invocations';
@@ -122,7 +123,7 @@ export class LocalFunctions implements LambdaInvoker {
         ),
     );
     for (const w of this.workers) {
-      const home = w.spec.arn.split(':')[4] === options.accountId;
+      const home = arnAccount(w.spec.arn) === options.accountId;
       if (home || !this.byKey.has(w.spec.name)) this.byKey.set(w.spec.name, w);
       this.byKey.set(w.spec.arn, w);
     }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import type { Provider } from '../../events';
 import { PIPELINE_ENV } from '../../shared/pipelines/env';
+import { arnAccount } from '../arn';
 import { BuildSyncError, LocalCodeBuild } from '../codebuild';
 import { DYNALITE_SECRET_HEADER, type RunningDynalite, startDynaliteThread } from '../dynamodb/dynalite';
 import { dynamoDbExports, exportsStateFile } from '../dynamodb/exports';
@@ -415,9 +416,9 @@ function targetInvoker(deps: {
  */
 function busTargetAuthorizer(iam: LocalIam) {
   return (rule: RuleSpec, target: RuleTargetSpec, event: JsonObject): string | undefined => {
-    const ruleAccount = rule.arn.split(':')[4];
+    const ruleAccount = arnAccount(rule.arn);
     if (target.roleArn === undefined)
-      return target.arn.split(':')[4] === ruleAccount
+      return arnAccount(target.arn) === ruleAccount
         ? undefined
         : `rule ${rule.name} has no role for ${target.arn}: EventBridge puts events on another account's bus only with the target's RoleArn`;
     const denied = iam.decideAs(
