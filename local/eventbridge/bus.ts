@@ -192,11 +192,9 @@ export class LocalBus {
   ): string[] {
     const events: JournaledEvent[] = entries.map((e) => {
       const id = randomUUID();
-      const foreign = e.account !== undefined && e.account !== this.options.accountId;
       return {
         id,
-        bus: busName(e.bus),
-        ...(foreign ? { busAccount: e.account } : {}),
+        ...this.busOf(e.bus, e.account),
         event: {
           version: '0',
           id,
@@ -215,19 +213,19 @@ export class LocalBus {
     return events.map((e) => e.id);
   }
 
+  /** Where an event sits: the bus's name, and its account when that is not the control plane's. */
+  private busOf(bus: string, account: string | undefined): Pick<JournaledEvent, 'bus' | 'busAccount'> {
+    const foreign = account !== undefined && account !== this.options.accountId;
+    return { bus: busName(bus), ...(foreign ? { busAccount: account } : {}) };
+  }
+
   /**
    * An event a rule of another account sent to a bus of this plane (`busArn`), as EventBridge
    * delivers across accounts: the event unchanged (its account is where it happened), a new id.
    */
   forward(busArn: string, event: JsonObject): string {
     const id = randomUUID();
-    const account = arnAccount(busArn);
-    const forwarded: JournaledEvent = {
-      id,
-      bus: busName(busArn),
-      ...(account !== undefined && account !== this.options.accountId ? { busAccount: account } : {}),
-      event: { ...event, id },
-    };
+    const forwarded: JournaledEvent = { id, ...this.busOf(busArn, arnAccount(busArn)), event: { ...event, id } };
     this.journal.append([forwarded]);
     this.dispatch(forwarded);
     return id;
