@@ -301,7 +301,7 @@ export function stepFunctionsService(
 /** The event buses and their rules, replaying what a previous run accepted; PutEvents tasks publish to them. */
 export function eventBridgeService(
   ctx: ServiceContext,
-  deps: { functions: LocalFunctions; sqs: SqsService; stepFunctions: StepFunctionsEmulator; iam?: LocalIam },
+  deps: { functions: LocalFunctions; sqs: SqsService; stepFunctions: StepFunctionsEmulator; iam: LocalIam },
 ): LocalService<{ readonly bus: LocalBus; readonly replayed: number }> {
   return {
     name: 'eventbridge',
@@ -314,7 +314,7 @@ export function eventBridgeService(
         region: ctx.region,
         accountId: ctx.accountId,
         invokeTarget: targetInvoker({ ...deps, bus: () => bus }),
-        ...(deps.iam ? { authorizeBusTarget: busTargetAuthorizer(deps.iam) } : {}),
+        authorizeBusTarget: busTargetAuthorizer(deps.iam),
         ...(ctx.options.onBusRecord ? { onRecord: ctx.options.onBusRecord } : {}),
       });
       deps.stepFunctions.registerIntegration('arn:aws:states:::events:putEvents', async (parameters) =>
