@@ -81,7 +81,7 @@ describe('trust policy conditions fail closed', () => {
 describe('AssumeRole parameters on the edge', () => {
   let edge: RunningEdge;
   const calls: AssumeRoleCall[] = [];
-  const keys = { accessKeyId: 'AKIAGANTRYTESTKEY001', secretAccessKey: 'secret-of-the-release-role' };
+  const keys = { accessKeyId: 'AKIAGANTRYTEST01', secretAccessKey: 'secret-of-the-release-role' };
 
   beforeAll(async () => {
     const identity = new IdentityRegistry('a-session-token-of-length');
@@ -170,7 +170,7 @@ describe('session lifetimes', () => {
 
   it('refuses a role session more than an hour for another role (role chaining)', async () => {
     const identity = new IdentityRegistry('a-session-token-of-length');
-    const chained = { accessKeyId: 'ASIAGANTRYCHAINED01', secretAccessKey: 'secret-of-a-session' };
+    const chained = { accessKeyId: 'ASIAGANTRYCHAIN1', secretAccessKey: 'secret-of-a-session' };
     identity.register(chained.accessKeyId, chained.secretAccessKey, {
       kind: 'role',
       roleName: 'gantry-deploy-release-us-east-1',
