@@ -1,21 +1,21 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { Tracer } from '@aws-lambda-powertools/tracer';
 
-/** Powertools for one function; service name and namespace come from POWERTOOLS_* variables set by the construct. */
+/**
+ * Powertools for one function; service name and namespace come from POWERTOOLS_* variables set by
+ * the construct. No Powertools Tracer: X-Ray traces come from Lambda's active tracing (each
+ * invocation's segment, its initialization, and the API Gateway and Step Functions hops around it).
+ * The Tracer's X-Ray SDK, semver and cls-hooked were about 100 KB of every bundle and ~50 ms of
+ * every cold start, and cls-hooked put an async hook on every promise even with tracing off;
+ * what they added was a subsegment per AWS call (README, "Lambda bundles").
+ */
 export interface Observability {
   readonly logger: Logger;
-  readonly tracer: Tracer;
   readonly metrics: Metrics;
 }
 
 export function observability(): Observability {
-  return { logger: new Logger(), tracer: new Tracer(), metrics: new Metrics() };
-}
-
-/** Lets X-Ray see every AWS call a client makes (a no-op where tracing is off). */
-export function traced<C>(tracer: Tracer, client: C): C {
-  return tracer.captureAWSv3Client(client);
+  return { logger: new Logger(), metrics: new Metrics() };
 }
 
 /** The CloudWatch namespace of every metric Gantry's functions emit (POWERTOOLS_METRICS_NAMESPACE). */

@@ -5,7 +5,7 @@ import { eventHandler } from '../../shared/lambda/event-handler';
 import { observability } from '../../shared/observability';
 
 const o11y = observability();
-const deps = awsCheckpointDeps(o11y);
+const deps = awsCheckpointDeps();
 
 /** Scheduled: signs every audit chain's head with KMS and stores the checkpoint under Object Lock. */
 export const handler = eventHandler(o11y, ScheduledEventSchema, async () => {

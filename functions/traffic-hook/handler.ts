@@ -3,12 +3,12 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { LifecycleHookEventSchema } from '../../events';
 import { runTrafficHook } from '../../shared/deploy/hook';
 import { eventHandler } from '../../shared/lambda/event-handler';
-import { observability, traced } from '../../shared/observability';
+import { observability } from '../../shared/observability';
 
 const o11y = observability();
 const clients = {
-  codeDeploy: traced(o11y.tracer, new CodeDeployClient({})),
-  lambda: traced(o11y.tracer, new LambdaClient({})),
+  codeDeploy: new CodeDeployClient({}),
+  lambda: new LambdaClient({}),
 };
 
 /** CodeDeploy's BeforeAllowTraffic / AfterAllowTraffic hook: the new version must answer /health. */

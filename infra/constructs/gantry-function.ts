@@ -33,7 +33,8 @@ export interface GantryFunctionProps {
 
 /**
  * A Gantry Lambda function: `functions/<name>/handler.ts` bundled with the local esbuild, on
- * the latest Node.js runtime for ARM64, traced with X-Ray, logging to its own log group
+ * the latest Node.js runtime for ARM64, traced by Lambda with X-Ray (active tracing: each
+ * invocation and its initialization; no X-Ray SDK in the bundle), logging to its own log group
  * through a role that may write to that log group and nothing else until granted more.
  */
 export class GantryFunction extends Construct {

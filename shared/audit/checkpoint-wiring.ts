@@ -4,7 +4,6 @@ import { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
 import { documentClient } from '../aws/clients';
 import { readEnv } from '../config/env';
-import { type Observability, traced } from '../observability';
 import { KmsCheckpointSigner, S3CheckpointStore } from './checkpoints';
 import { AuditReader } from './reader';
 import { AUDIT_ENV } from './wiring';
@@ -14,7 +13,7 @@ import { AUDIT_ENV } from './wiring';
  * Apart from the ledger's wiring (./wiring.ts), which every function that writes the ledger
  * imports, so that only this function loads the KMS and S3 clients at cold start.
  */
-export function awsCheckpointDeps({ tracer }: Pick<Observability, 'tracer'>, env: NodeJS.ProcessEnv = process.env) {
+export function awsCheckpointDeps(env: NodeJS.ProcessEnv = process.env) {
   const e = readEnv(
     z.object({
       [AUDIT_ENV.table]: z.string().min(1),
@@ -24,8 +23,8 @@ export function awsCheckpointDeps({ tracer }: Pick<Observability, 'tracer'>, env
     env,
   );
   return {
-    reader: new AuditReader(documentClient(traced(tracer, new DynamoDBClient({}))), e[AUDIT_ENV.table]),
-    signer: new KmsCheckpointSigner(traced(tracer, new KMSClient({})), e[AUDIT_ENV.checkpointKey]),
-    store: new S3CheckpointStore(traced(tracer, new S3Client({})), e[AUDIT_ENV.checkpointBucket]),
+    reader: new AuditReader(documentClient(new DynamoDBClient({})), e[AUDIT_ENV.table]),
+    signer: new KmsCheckpointSigner(new KMSClient({}), e[AUDIT_ENV.checkpointKey]),
+    store: new S3CheckpointStore(new S3Client({}), e[AUDIT_ENV.checkpointBucket]),
   };
 }

@@ -2,7 +2,6 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod';
 import { documentClient } from '../aws/clients';
 import { jsonFromEnv, readEnv } from '../config/env';
-import { type Observability, traced } from '../observability';
 import { DynamoDbAuditLedger } from './ledger';
 
 /** Environment variables the CDK constructs set for every function that writes or signs the ledger. */
@@ -19,7 +18,7 @@ const RetentionSchema = z
   .partial();
 
 /** The ledger every step writes through; built once per cold start. */
-export function awsAuditLedger({ tracer }: Pick<Observability, 'tracer'>, env: NodeJS.ProcessEnv = process.env) {
+export function awsAuditLedger(env: NodeJS.ProcessEnv = process.env) {
   const e = readEnv(
     z.object({
       [AUDIT_ENV.table]: z.string().min(1),
@@ -27,7 +26,7 @@ export function awsAuditLedger({ tracer }: Pick<Observability, 'tracer'>, env: N
     }),
     env,
   );
-  return new DynamoDbAuditLedger(documentClient(traced(tracer, new DynamoDBClient({}))), e[AUDIT_ENV.table], {
+  return new DynamoDbAuditLedger(documentClient(new DynamoDBClient({})), e[AUDIT_ENV.table], {
     retentionDays: e[AUDIT_ENV.retentionDays],
   });
 }

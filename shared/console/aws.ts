@@ -1,7 +1,7 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { awsAuditLedger } from '../audit/wiring';
-import { type Observability, traced } from '../observability';
+import type { Observability } from '../observability';
 import { OidcTokenVerifier } from '../operators/oidc';
 import { CONSOLE_TOKEN_HEADER, type RefusalDeps } from '../operators/operator-api';
 import { loadPipelineConfig } from '../pipelines/env';
@@ -29,7 +29,7 @@ export function awsConsoleApp(o11y: Observability, env: NodeJS.ProcessEnv = proc
     settings.people,
     settings.signIn,
   );
-  const lambda = traced(o11y.tracer, new LambdaClient({}));
+  const lambda = new LambdaClient({});
   const reads = consoleReadPorts(
     {},
     {
@@ -39,7 +39,7 @@ export function awsConsoleApp(o11y: Observability, env: NodeJS.ProcessEnv = proc
       ...(settings.checkpoints ? { checkpoints: settings.checkpoints } : {}),
     },
   );
-  const refusals: RefusalDeps = { runs: reads.runs, audit: awsAuditLedger(o11y, env), logger: o11y.logger };
+  const refusals: RefusalDeps = { runs: reads.runs, audit: awsAuditLedger(env), logger: o11y.logger };
   return consoleApp({
     base: CONSOLE_BASE,
     identity,

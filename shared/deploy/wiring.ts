@@ -4,7 +4,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { loadTargetRoles } from '../aws/target-roles';
 import { type Credentials, TargetSessions } from '../aws/target-sessions';
-import { type Observability, traced } from '../observability';
+import type { Observability } from '../observability';
 import { StateMachinePipelines } from '../pipelines/aws';
 import { awsPipelineDeps } from '../pipelines/wiring';
 import { awsProvenancePorts } from '../provenance/wiring';
@@ -14,13 +14,8 @@ import type { ReleaseDeps } from './release';
 
 /** The pipeline's ports plus CodeDeploy, Lambda and CloudWatch: SDK clients built once per cold start. */
 export function awsDeployDeps(o11y: Observability, env: NodeJS.ProcessEnv = process.env): DeployDeps {
-  const { tracer } = o11y;
   const control = (config: { credentials?: Credentials }) =>
-    new AwsDeployControl(
-      traced(tracer, new CodeDeployClient(config)),
-      traced(tracer, new LambdaClient(config)),
-      traced(tracer, new CloudWatchClient(config)),
-    );
+    new AwsDeployControl(new CodeDeployClient(config), new LambdaClient(config), new CloudWatchClient(config));
   const deploy = control({});
   return {
     ...awsPipelineDeps(o11y, env),
@@ -37,7 +32,7 @@ export function awsDeployDeps(o11y: Observability, env: NodeJS.ProcessEnv = proc
 export function awsReleaseDeps(o11y: Observability, env: NodeJS.ProcessEnv = process.env): ReleaseDeps {
   return {
     ...awsDeployDeps(o11y, env),
-    provenance: awsProvenancePorts(o11y, env),
-    pipelines: new StateMachinePipelines(traced(o11y.tracer, new SFNClient({}))),
+    provenance: awsProvenancePorts(env),
+    pipelines: new StateMachinePipelines(new SFNClient({})),
   };
 }

@@ -2,7 +2,6 @@ import { performance } from 'node:perf_hooks';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type * as z from 'zod';
 import { DIMENSION, type InvocationOutcome, METRIC, type Observability } from '../observability';
@@ -15,7 +14,7 @@ export interface InvocationLabels {
 
 /**
  * Every Gantry function's handler: Powertools logger (keys appended during one invocation are
- * dropped after it), tracer and metrics, plus one Invocations and one Duration metric per
+ * dropped after it) and metrics, plus one Invocations and one Duration metric per
  * invocation, labelled by outcome (and pipeline, when the handler names one). A handler that
  * throws is logged once with the invocation's keys, then fails as it would have.
  */
@@ -41,7 +40,6 @@ export function observedHandler<E, R>(
   };
   return middy(observed)
     .use(injectLambdaContext(o11y.logger, { resetKeys: true }))
-    .use(captureLambdaHandler(o11y.tracer))
     .use(logMetrics(o11y.metrics, { captureColdStartMetric: true }));
 }
 

@@ -2,7 +2,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { SFNClient } from '@aws-sdk/client-sfn';
 import * as z from 'zod';
 import { loadSlackConfig } from '../notify/env';
-import { type Observability, traced } from '../observability';
+import type { Observability } from '../observability';
 import { StateMachinePipelines } from '../pipelines/aws';
 import { awsPipelineDeps } from '../pipelines/wiring';
 import { TtlCache } from '../secrets/ttl-cache';
@@ -13,11 +13,11 @@ const SigningSecretSchema = z.object({ signingSecret: z.string().min(1) });
 /** The Slack route's ports on AWS: the pipeline's, the deployed pipelines, the signing secret (cached 5 min). */
 export function awsSlackDeps(o11y: Observability, env: NodeJS.ProcessEnv = process.env): SlackActionDeps {
   const slack = loadSlackConfig(env);
-  const secrets = traced(o11y.tracer, new SecretsManagerClient({}));
+  const secrets = new SecretsManagerClient({});
   const cache = new TtlCache<string>(300_000);
   return {
     ...awsPipelineDeps(o11y, env),
-    pipelines: new StateMachinePipelines(traced(o11y.tracer, new SFNClient({}))),
+    pipelines: new StateMachinePipelines(new SFNClient({})),
     signingSecret: () =>
       cache.get(slack.signingSecretId, async (id) => {
         const out = await secrets.send(new GetSecretValueCommand({ SecretId: id }));

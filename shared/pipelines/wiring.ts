@@ -15,7 +15,7 @@ import { TargetSessions } from '../aws/target-sessions';
 import { EventBridgeBus } from '../bus/event-bus';
 import { readEnv } from '../config/env';
 import { HttpCommitHistory } from '../history/reader';
-import { type Observability, traced } from '../observability';
+import type { Observability } from '../observability';
 import { DynamoDbRunStore } from '../runs/store';
 import { SecretsManagerSecretSource } from '../secrets/secrets';
 import { ConnectionStatusPort } from '../status/connection';
@@ -29,26 +29,26 @@ import type { DeployedPipelines, PipelineDeps } from './ports';
 import type { ResolveDeps } from './start';
 
 /** Stops deployments here, and in target accounts as their deploy roles (GANTRY_TARGET_ROLES). */
-function codeDeployStopper({ tracer }: Observability, env: NodeJS.ProcessEnv): CodeDeployStopper {
-  const home = traced(tracer, new CodeDeployClient({}));
+function codeDeployStopper(env: NodeJS.ProcessEnv): CodeDeployStopper {
+  const home = new CodeDeployClient({});
   const roles = loadTargetRoles(env);
   return new CodeDeployStopper(
     home,
-    new TargetSessions(home, roles, (credentials) => traced(tracer, new CodeDeployClient({ credentials }))),
+    new TargetSessions(home, roles, (credentials) => new CodeDeployClient({ credentials })),
   );
 }
 
 /** Wires the pipeline steps' ports to AWS: SDK clients built once per cold start. */
-export function awsPipelineDeps({ logger, tracer }: Observability, env: NodeJS.ProcessEnv = process.env): PipelineDeps {
+export function awsPipelineDeps({ logger }: Observability, env: NodeJS.ProcessEnv = process.env): PipelineDeps {
   const config = loadPipelineConfig(env);
-  const secrets = new SecretsManagerSecretSource(traced(tracer, new SecretsManagerClient({})), config.secretCacheMs);
+  const secrets = new SecretsManagerSecretSource(new SecretsManagerClient({}), config.secretCacheMs);
   return {
-    runs: new DynamoDbRunStore(documentClient(traced(tracer, new DynamoDBClient({}))), config.runsTable),
-    executions: new StepFunctionsControl(traced(tracer, new SFNClient({}))),
-    artifacts: new S3ArtifactStore(traced(tracer, new S3Client({}))),
+    runs: new DynamoDbRunStore(documentClient(new DynamoDBClient({})), config.runsTable),
+    executions: new StepFunctionsControl(new SFNClient({})),
+    artifacts: new S3ArtifactStore(new S3Client({})),
     statuses: new ConnectionStatusPort(new HttpCommitStatusReporter(), secrets, config.statusApis, logger),
-    audit: awsAuditLedger({ tracer }, env),
-    bus: new EventBridgeBus(traced(tracer, new EventBridgeClient({})), config.eventBus),
+    audit: awsAuditLedger(env),
+    bus: new EventBridgeBus(new EventBridgeClient({}), config.eventBus),
     secrets,
     logger,
     clock: () => new Date(),
@@ -68,9 +68,9 @@ export function awsResolveDeps(o11y: Observability, env: NodeJS.ProcessEnv = pro
   const deps = awsPipelineDeps(o11y, env);
   return {
     ...deps,
-    pipelines: new StateMachinePipelines(traced(o11y.tracer, new SFNClient({}))),
-    admissions: new DynamoDbDeliveryStore(documentClient(traced(o11y.tracer, new DynamoDBClient({}))), table),
-    deployments: codeDeployStopper(o11y, env),
+    pipelines: new StateMachinePipelines(new SFNClient({})),
+    admissions: new DynamoDbDeliveryStore(documentClient(new DynamoDBClient({})), table),
+    deployments: codeDeployStopper(env),
     // 5 s per request, two tries, 20 s in all: ResolvePlan (30 s) still records the run if a provider is slow.
     history: new ConnectionHistoryPort(
       new HttpCommitHistory({ timeoutMs: 5_000, retry: { maxAttempts: 2 }, deadlineMs: 20_000 }),
@@ -90,7 +90,7 @@ export function awsAuthorityDeps(
 ): PipelineDeps & { readonly pipelines: DeployedPipelines } {
   return {
     ...awsPipelineDeps(o11y, env),
-    pipelines: new StateMachinePipelines(traced(o11y.tracer, new SFNClient({}))),
+    pipelines: new StateMachinePipelines(new SFNClient({})),
   };
 }
 
@@ -98,6 +98,6 @@ export function awsAuthorityDeps(
 export function awsFailureDeps(o11y: Observability, env: NodeJS.ProcessEnv = process.env): FailureDeps {
   return {
     ...awsPipelineDeps(o11y, env),
-    deployments: codeDeployStopper(o11y, env),
+    deployments: codeDeployStopper(env),
   };
 }

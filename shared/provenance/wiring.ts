@@ -1,18 +1,18 @@
 import { CodeBuildClient } from '@aws-sdk/client-codebuild';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
-import { type Observability, traced } from '../observability';
+import type { Observability } from '../observability';
 import { awsPipelineDeps } from '../pipelines/wiring';
 import { CodeBuildBuildSource, KmsProvenanceSigner, S3VersionedObjects } from './aws';
 import { loadProvenanceConfig } from './env';
 import type { ProvenanceDeps } from './record';
 
 /** The provenance key and the versioned artifacts bucket, for the steps that sign or verify. */
-export function awsProvenancePorts({ tracer }: Observability, env: NodeJS.ProcessEnv = process.env) {
+export function awsProvenancePorts(env: NodeJS.ProcessEnv = process.env) {
   const { keyId } = loadProvenanceConfig(env);
   return {
-    objects: new S3VersionedObjects(traced(tracer, new S3Client({}))),
-    signer: new KmsProvenanceSigner(traced(tracer, new KMSClient({})), keyId),
+    objects: new S3VersionedObjects(new S3Client({})),
+    signer: new KmsProvenanceSigner(new KMSClient({}), keyId),
   };
 }
 
@@ -20,10 +20,10 @@ export function awsProvenancePorts({ tracer }: Observability, env: NodeJS.Proces
 export function awsProvenanceDeps(o11y: Observability, env: NodeJS.ProcessEnv = process.env): ProvenanceDeps {
   const pipeline = awsPipelineDeps(o11y, env);
   return {
-    ...awsProvenancePorts(o11y, env),
+    ...awsProvenancePorts(env),
     runs: pipeline.runs,
     audit: pipeline.audit,
-    builds: new CodeBuildBuildSource(traced(o11y.tracer, new CodeBuildClient({}))),
+    builds: new CodeBuildBuildSource(new CodeBuildClient({})),
     logger: o11y.logger,
     clock: () => new Date(),
   };

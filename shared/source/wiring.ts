@@ -1,5 +1,5 @@
 import { S3Client } from '@aws-sdk/client-s3';
-import { type Observability, traced } from '../observability';
+import type { Observability } from '../observability';
 import { loadPipelineConfig } from '../pipelines/env';
 import { awsPipelineDeps } from '../pipelines/wiring';
 import { S3VersionedObjects } from '../provenance/aws';
@@ -23,7 +23,7 @@ export function awsSourceDeps(o11y: Observability, env: NodeJS.ProcessEnv = proc
     audit: pipeline.audit,
     secrets: pipeline.secrets,
     apis: loadPipelineConfig(env).statusApis,
-    objects: new S3VersionedObjects(traced(o11y.tracer, new S3Client({}))),
+    objects: new S3VersionedObjects(new S3Client({})),
     bucket: loadSourceConfig(env).bucket,
     delivery: deliveryOf({
       http: new ArchiveHttpClient(DEFAULT_ARCHIVE_LIMITS.maxArchiveBytes),

@@ -6,7 +6,7 @@ import type { AuditSink } from '../audit/audit';
 import { awsAuditLedger } from '../audit/wiring';
 import { documentClient } from '../aws/clients';
 import { EventBridgeBus } from '../bus/event-bus';
-import { type Observability, traced } from '../observability';
+import type { Observability } from '../observability';
 import { SecretsManagerSecretSource } from '../secrets/secrets';
 import { ConnectionDirectory } from './connections';
 import { SqsDeadLetterSink } from './dead-letters';
@@ -18,21 +18,14 @@ import type { ReceiverDeps } from './receive';
 const CLAIM_LEASE_MS = 60_000;
 
 /** Wires the receiver's ports to AWS: one SDK client per service, built once per cold start. */
-export function awsReceiverDeps(
-  config: ReceiverConfig,
-  { logger, tracer }: Observability,
-  audit?: AuditSink,
-): ReceiverDeps {
+export function awsReceiverDeps(config: ReceiverConfig, { logger }: Observability, audit?: AuditSink): ReceiverDeps {
   return {
     connections: new ConnectionDirectory(config.connections),
-    secrets: new SecretsManagerSecretSource(traced(tracer, new SecretsManagerClient({})), config.secretCacheMs),
-    deliveries: new DynamoDbDeliveryStore(
-      documentClient(traced(tracer, new DynamoDBClient({}))),
-      config.deliveriesTable,
-    ),
-    bus: new EventBridgeBus(traced(tracer, new EventBridgeClient({})), config.eventBus),
-    deadLetters: new SqsDeadLetterSink(traced(tracer, new SQSClient({})), config.deadLetterQueueUrl),
-    audit: audit ?? awsAuditLedger({ tracer }),
+    secrets: new SecretsManagerSecretSource(new SecretsManagerClient({}), config.secretCacheMs),
+    deliveries: new DynamoDbDeliveryStore(documentClient(new DynamoDBClient({})), config.deliveriesTable),
+    bus: new EventBridgeBus(new EventBridgeClient({}), config.eventBus),
+    deadLetters: new SqsDeadLetterSink(new SQSClient({}), config.deadLetterQueueUrl),
+    audit: audit ?? awsAuditLedger(),
     logger,
     clock: () => new Date(),
     limits: {
