@@ -62,7 +62,7 @@ describe('fault injection in local mode: admission and lanes', () => {
     const starts = await Promise.all(
       commits.map(async (c) => (await ledger(t.dataDir, '--commit', c, '--type', 'run.started'))[0]?.details.queued),
     );
-    expect(starts.sort()).toEqual([false, true]);
+    expect([...starts].sort()).toEqual([false, true]);
     const first = recorded.find((r) => r.commit === commits[starts.indexOf(false)]);
     const second = recorded.find((r) => r.commit === commits[starts.indexOf(true)]);
     if (first === undefined || second === undefined) throw new Error('both runs are recorded');
