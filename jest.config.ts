@@ -21,7 +21,12 @@ const config: Config = {
   },
   setupFiles: ['<rootDir>/test/support/setup-env.ts'],
   testTimeout: 30_000,
-  maxWorkers: '50%',
+  /**
+   * A worker per core: the integration suites mostly wait (builds in child processes, time-scaled
+   * holds, polling), so two workers on 2 cores kept the CPU ~165% busy and took the whole suite
+   * from 12.9 to 5.9 minutes, each suite's own time unchanged (measured 2026-12-04).
+   */
+  maxWorkers: '100%',
 };
 
 export default config;
