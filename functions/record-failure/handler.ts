@@ -2,7 +2,7 @@ import { type ClosedPlan, type FailureSummary, RecordFailureInputSchema } from '
 import { stepHandler } from '../../shared/lambda/step-handler';
 import { observability } from '../../shared/observability';
 import { closeUnplanned, recordFailure } from '../../shared/pipelines/finish';
-import { awsFailureDeps } from '../../shared/pipelines/wiring';
+import { awsFailureDeps } from '../../shared/pipelines/stop-wiring';
 
 const o11y = observability();
 const deps = awsFailureDeps(o11y);

@@ -2,7 +2,7 @@ import { ResolveRequestSchema } from '../../events';
 import { stepHandler } from '../../shared/lambda/step-handler';
 import { observability } from '../../shared/observability';
 import { recordUnreadableStart, resolveRun } from '../../shared/pipelines/start';
-import { awsResolveDeps } from '../../shared/pipelines/wiring';
+import { awsResolveDeps } from '../../shared/pipelines/stop-wiring';
 
 const o11y = observability();
 const deps = awsResolveDeps(o11y);
