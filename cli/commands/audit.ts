@@ -32,6 +32,7 @@ async function verifyFromExport(
   const { auditTableName, describedLedgerExport, s3ExportObjects } = await import('../audit');
   const { openLedgerExport, ExportUnreadableError } = await import('../../shared/audit/table-export');
   const { verifyLedgerExport } = await import('../../shared/audit/verify-export');
+  const { workerDataFileReader } = await import('../workers/export-readers');
   const say = (line: string) => process.stderr.write(`${line}\n`);
   const described = await describedLedgerExport(t, which, say);
   const objects = s3ExportObjects(t, described.bucket);
@@ -41,8 +42,14 @@ async function verifyFromExport(
       `Verifying ${described.exportArn}, the ledger as of ${copy.asOf.toISOString()}: ` +
         `${copy.itemCount} items in ${copy.files.length} files.`,
     );
-    // As of the export: its checkpoints, and retention judged by its time, not today's.
-    return await verifyLedgerExport(objects, copy, options);
+    // As of the export: its checkpoints, and retention judged by its time, not today's. Its data
+    // files are read (checked, parsed, hashed) in worker threads, merged in the manifest's order.
+    const readers = workerDataFileReader();
+    try {
+      return await verifyLedgerExport(objects, copy, options, readers);
+    } finally {
+      await readers.close();
+    }
   } catch (error) {
     if (error instanceof ExportUnreadableError)
       throw new CommandFailed(`the export cannot be verified: ${error.message}`);

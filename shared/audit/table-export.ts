@@ -1,10 +1,7 @@
 import { createHash } from 'node:crypto';
-import { promisify } from 'node:util';
-import { gunzip as gunzipCallback } from 'node:zlib';
+import { gunzipSync } from 'node:zlib';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-
-const gunzip = promisify(gunzipCallback);
 
 /** The objects of an export, by key in its bucket (S3's GetObject; undefined when there is none). */
 export interface ExportObjects {
@@ -28,7 +25,7 @@ interface ExportSummary {
 }
 
 /** One line of `manifest-files.json`. */
-interface ExportDataFile {
+export interface ExportDataFile {
   readonly itemCount: number;
   readonly md5Checksum: string;
   readonly dataFileS3Key: string;
@@ -187,7 +184,8 @@ export async function* exportedItems(
   objects: ExportObjects,
   manifest: ExportManifest,
 ): AsyncGenerator<Record<string, unknown>> {
-  const fetch = (file: ExportDataFile | undefined) => (file === undefined ? undefined : dataFile(objects, file));
+  const fetch = (file: ExportDataFile | undefined) =>
+    file === undefined ? undefined : fetchDataFile(objects, file).then((gz) => itemsOfDataFile(gz, file));
   let next = fetch(manifest.files[0]);
   for (let i = 0; i < manifest.files.length; i++) {
     const current = next;
@@ -198,10 +196,19 @@ export async function* exportedItems(
   }
 }
 
-async function dataFile(objects: ExportObjects, file: ExportDataFile): Promise<Record<string, unknown>[]> {
+/** A data file's bytes, as the manifest lists it. */
+export async function fetchDataFile(objects: ExportObjects, file: ExportDataFile): Promise<Buffer> {
   const gz = await objects.get(file.dataFileS3Key);
   if (gz === undefined)
     throw new ExportUnreadableError(`data file ${file.dataFileS3Key} is listed in the manifest but missing`);
+  return gz;
+}
+
+/**
+ * A data file's items, as plain objects (the table's DynamoDB JSON unmarshalled), once the file
+ * is checked against the manifest's MD5 and item count.
+ */
+export function itemsOfDataFile(gz: Buffer, file: ExportDataFile): Record<string, unknown>[] {
   const md5 = createHash('md5').update(gz).digest('base64');
   if (md5 !== file.md5Checksum)
     throw new ExportUnreadableError(
@@ -210,7 +217,7 @@ async function dataFile(objects: ExportObjects, file: ExportDataFile): Promise<R
   // One parse per file: the lines joined into an array (many small JSON.parse calls cost twice as much).
   let text: string;
   try {
-    text = (await gunzip(gz)).toString('utf8').trim();
+    text = gunzipSync(gz).toString('utf8').trim();
   } catch {
     throw new ExportUnreadableError(`data file ${file.dataFileS3Key} is not gzip: not a DynamoDB export, or damaged`);
   }

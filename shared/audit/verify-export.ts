@@ -1,13 +1,20 @@
 import { type ChainBreak, type ChainLink, type ChainReport, ChainVerifier, contentBreak } from './chain';
 import { CHAIN_REGISTRY, fromItem, ONCE_PARTITION_PREFIX } from './ledger';
-import { type ExportObjects, ExportUnreadableError, exportedItems, type LedgerExport } from './table-export';
+import {
+  type ExportDataFile,
+  type ExportObjects,
+  ExportUnreadableError,
+  fetchDataFile,
+  itemsOfDataFile,
+  type LedgerExport,
+} from './table-export';
 import { checkAnchors, indexBreakOf, reportOf, signedAnchors, type VerifyOptions, type VerifyReport } from './verify';
 
 /** Every item of a copy of the ledger's table, in any order (a DynamoDB export's files are per partition). */
 export type LedgerCopy = AsyncIterable<Record<string, unknown>>;
 
 /** One record as linking needs it, with what its content alone proved. */
-interface Read {
+export interface Read {
   readonly link: ChainLink;
   readonly content: ChainBreak | null;
   readonly index: ChainBreak | null;
@@ -28,35 +35,54 @@ export function verifyLedgerExport(
   objects: ExportObjects,
   copy: LedgerExport,
   options: Omit<VerifyOptions, 'now' | 'checkpointsUpTo'> = {},
+  reader: ExportFileReader = IN_THIS_THREAD,
 ): Promise<VerifyReport> {
-  return verifyLedgerCopy(exportedItems(objects, copy), { ...options, now: copy.asOf, checkpointsUpTo: copy.asOf });
+  return verifyExportFiles(objects, copy, { ...options, now: copy.asOf, checkpointsUpTo: copy.asOf }, reader);
 }
 
 export async function verifyLedgerCopy(copy: LedgerCopy, options: VerifyOptions = {}): Promise<VerifyReport> {
-  const nowSeconds = Math.floor((options.now ?? new Date()).getTime() / 1000);
-  const signed = await signedAnchors(options);
-  const registered = new Set<string>();
-  const byChain = new Map<string, Read[]>();
-  // A table holds one item per key: a copy repeating one is padded (the chain walk finds repeated records).
-  const unchained = new Set<string>();
-  let total = 0;
+  const reads = new CopyReads(options.repository);
   for await (const item of copy) {
+    if (reads.add(item) && reads.total % 5000 === 0) {
+      const chain = String(item.chain);
+      options.onProgress?.({ chain, events: reads.byChain.get(chain)?.length ?? 0, totalEvents: reads.total });
+    }
+  }
+  return reportOfCopy(reads, options);
+}
+
+/** What one part of a copy (a data file) held, as plain data: it crosses to and from worker threads. */
+export interface CopyPart {
+  readonly registered: readonly string[];
+  /** Registry and once-key items, as `chain NUL seq`: a table holds each key once. */
+  readonly unchained: readonly string[];
+  readonly chains: readonly (readonly [string, readonly Read[]])[];
+  readonly total: number;
+}
+
+/**
+ * The records of a copy as they are read, in any order: each record's content is hashed as it
+ * comes and only its link is kept; registry and once-key items are counted to catch a padded copy.
+ */
+export class CopyReads {
+  readonly registered = new Set<string>();
+  private readonly unchained = new Set<string>();
+  readonly byChain = new Map<string, Read[]>();
+  total = 0;
+
+  constructor(private readonly repository?: string) {}
+
+  /** Reads one item; true when it is a record of a chain being verified. */
+  add(item: Record<string, unknown>): boolean {
     const chain = String(item.chain);
     if (chain === CHAIN_REGISTRY || chain.startsWith(ONCE_PARTITION_PREFIX)) {
-      const key = `${chain}\u0000${String(item.seq)}`;
-      if (unchained.has(key))
-        throw new ExportUnreadableError(
-          `the copy holds item ${chain} / ${String(item.seq)} twice, which a table cannot: items were added after the export`,
-        );
-      unchained.add(key);
-      if (chain === CHAIN_REGISTRY) registered.add(String(item.name));
-      continue;
+      this.keyOnce(`${chain}\u0000${String(item.seq)}`);
+      if (chain === CHAIN_REGISTRY) this.registered.add(String(item.name));
+      return false;
     }
-    if (options.repository !== undefined && chain !== options.repository) continue;
+    if (this.repository !== undefined && chain !== this.repository) return false;
     const event = fromItem(item);
-    const reads = byChain.get(chain) ?? [];
-    if (reads.length === 0) byChain.set(chain, reads);
-    reads.push({
+    this.readsOf(chain).push({
       link: {
         id: event.id,
         type: event.type,
@@ -68,17 +94,110 @@ export async function verifyLedgerCopy(copy: LedgerCopy, options: VerifyOptions 
       content: contentBreak(chain, event),
       index: indexBreakOf(chain, item, event),
     });
-    total += 1;
-    if (total % 5000 === 0) options.onProgress?.({ chain, events: reads.length, totalEvents: total });
+    this.total += 1;
+    return true;
   }
+
+  /** Folds in a part read elsewhere (another data file); a key both hold is refused as a padded copy. */
+  merge(part: CopyPart): void {
+    for (const key of part.unchained) this.keyOnce(key);
+    for (const name of part.registered) this.registered.add(name);
+    for (const [chain, reads] of part.chains) {
+      const mine = this.readsOf(chain);
+      for (const read of reads) mine.push(read);
+    }
+    this.total += part.total;
+  }
+
+  part(): CopyPart {
+    return {
+      registered: [...this.registered],
+      unchained: [...this.unchained],
+      chains: [...this.byChain],
+      total: this.total,
+    };
+  }
+
+  private keyOnce(key: string): void {
+    // A table holds one item per key: a copy repeating one is padded (the chain walk finds repeated records).
+    if (this.unchained.has(key)) {
+      const [chain, seq] = key.split('\u0000');
+      throw new ExportUnreadableError(
+        `the copy holds item ${chain} / ${seq} twice, which a table cannot: items were added after the export`,
+      );
+    }
+    this.unchained.add(key);
+  }
+
+  private readsOf(chain: string): Read[] {
+    let reads = this.byChain.get(chain);
+    if (reads === undefined) {
+      reads = [];
+      this.byChain.set(chain, reads);
+    }
+    return reads;
+  }
+}
+
+/** One data file of an export read into a part (checked against its manifest line first). */
+export function partOfDataFile(gz: Buffer, file: ExportDataFile, repository?: string): CopyPart {
+  const reads = new CopyReads(repository);
+  for (const item of itemsOfDataFile(gz, file)) reads.add(item);
+  return reads.part();
+}
+
+/** Reads a data file into its part: here by default, or in a worker thread (the CLI's pool). */
+export type DataFileReader = (gz: Buffer, file: ExportDataFile, repository?: string) => Promise<CopyPart>;
+
+/** How an export's data files are read, and how many at once. */
+export interface ExportFileReader {
+  readonly read: DataFileReader;
+  readonly parallelism: number;
+}
+
+/** One file after another, in this thread. */
+const IN_THIS_THREAD: ExportFileReader = { read: async (...args) => partOfDataFile(...args), parallelism: 1 };
+
+async function verifyExportFiles(
+  objects: ExportObjects,
+  copy: LedgerExport,
+  options: VerifyOptions,
+  reader: ExportFileReader,
+): Promise<VerifyReport> {
+  const reads = new CopyReads(options.repository);
+  const pending: Promise<CopyPart>[] = [];
+  const start = (i: number) => {
+    const file = copy.files[i];
+    if (file === undefined) return;
+    const part = fetchDataFile(objects, file).then((gz) => reader.read(gz, file, options.repository));
+    // Awaited in turn below; a failure meanwhile is never unhandled.
+    part.catch(() => undefined);
+    pending[i] = part;
+  };
+  for (let i = 0; i < Math.max(1, reader.parallelism); i++) start(i);
+  for (let i = 0; i < copy.files.length; i++) {
+    const part = await (pending[i] as Promise<CopyPart>);
+    start(i + Math.max(1, reader.parallelism));
+    reads.merge(part);
+    const chain = part.chains.at(-1)?.[0] ?? '';
+    options.onProgress?.({ chain, events: reads.byChain.get(chain)?.length ?? 0, totalEvents: reads.total });
+  }
+  return reportOfCopy(reads, options);
+}
+
+async function reportOfCopy(reads: CopyReads, options: VerifyOptions): Promise<VerifyReport> {
+  const nowSeconds = Math.floor((options.now ?? new Date()).getTime() / 1000);
+  const signed = await signedAnchors(options);
   // Chains as verify from the table finds them (the registry), and any that has records without being listed.
   const chains =
-    options.repository !== undefined ? [options.repository] : [...new Set([...registered, ...byChain.keys()])].sort();
+    options.repository !== undefined
+      ? [options.repository]
+      : [...new Set([...reads.registered, ...reads.byChain.keys()])].sort();
   const reports = chains.map((chain) =>
-    walk(chain, byChain.get(chain) ?? [], signed.anchors.get(chain) ?? [], nowSeconds),
+    walk(chain, reads.byChain.get(chain) ?? [], signed.anchors.get(chain) ?? [], nowSeconds),
   );
-  options.onProgress?.({ chain: chains.at(-1) ?? '', events: 0, totalEvents: total });
-  return reportOf(reports, total, signed, options);
+  options.onProgress?.({ chain: chains.at(-1) ?? '', events: 0, totalEvents: reads.total });
+  return reportOf(reports, reads.total, signed, options);
 }
 
 function walk(

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { workerDataFileReader } from '../../cli/workers/export-readers';
 import type { AuditEvent, AuditRecordInput } from '../../events';
 import { writeExportFiles } from '../../local/dynamodb/export-files';
 import { scanTable } from '../../local/dynamodb/exports';
@@ -13,7 +14,7 @@ import { CHAIN_REGISTRY, DynamoDbAuditLedger, registrySeq, toItem } from '../../
 import { AuditReader } from '../../shared/audit/reader';
 import { type ExportObjects, exportedItems, readExportManifest } from '../../shared/audit/table-export';
 import { verifyLedger } from '../../shared/audit/verify';
-import { verifyLedgerCopy } from '../../shared/audit/verify-export';
+import { verifyLedgerCopy, verifyLedgerExport } from '../../shared/audit/verify-export';
 import { documentClient } from '../../shared/aws/clients';
 import { createAuditTable } from '../support/aws';
 import { fmt, median, percentile, table } from './stats';
@@ -120,6 +121,7 @@ async function seed(db: DynamoDBDocumentClient, tableName: string, count: number
 export async function benchAudit(options: { rounds: number; appends: number; events: number }): Promise<string> {
   const dynalite = await startDynaliteProcess();
   const dir = mkdtempSync(join(tmpdir(), 'gantry-bench-audit-'));
+  const readers = workerDataFileReader();
   let n = 0;
   const fresh = async () => {
     const name = `audit-bench-${++n}`;
@@ -172,6 +174,7 @@ export async function benchAudit(options: { rounds: number; appends: number; eve
     const tableExportSeconds = (performance.now() - t0) / 1000;
     const objects: ExportObjects = { get: async (key) => files.get(key) };
     const copyRates: number[] = [];
+    const threadedRates: number[] = [];
     const verifyRates: number[] = [];
     const exportSeconds: number[] = [];
     for (let round = 0; round < options.rounds; round++) {
@@ -182,6 +185,12 @@ export async function benchAudit(options: { rounds: number; appends: number; eve
       if (!copied.ok || copied.events !== options.events)
         throw new Error(`verify from the export: ${JSON.stringify(copied.firstBreak)}`);
       copyRates.push((copied.events / (performance.now() - t0)) * 1000);
+      // As `gantry audit verify --from-export` reads it: the data files in worker threads.
+      t0 = performance.now();
+      const threaded = await verifyLedgerExport(objects, { ...exported, asOf: new Date() }, {}, readers);
+      if (!threaded.ok || threaded.events !== options.events)
+        throw new Error(`verify from the export in worker threads: ${JSON.stringify(threaded.firstBreak)}`);
+      threadedRates.push((threaded.events / (performance.now() - t0)) * 1000);
       t0 = performance.now();
       const report = await verifyLedger(reader);
       if (!report.ok || report.events !== options.events)
@@ -236,12 +245,19 @@ export async function benchAudit(options: { rounds: number; appends: number; eve
             `export written in ${fmt(tableExportSeconds, 1)} s, once`,
             '≥ 100,000/s',
           ],
+          [
+            `verify (the export, its files read in ${readers.parallelism} worker threads, as the CLI does)`,
+            `${fmt(median(threadedRates))} events/s`,
+            '',
+            '≥ 100,000/s',
+          ],
           [`export ${fmt(options.events)} events (jsonl)`, `${fmt(median(exportSeconds), 1)} s`, '', '< 10 s'],
           ...q,
         ],
       ),
     ].join('\n');
   } finally {
+    await readers.close();
     dynalite.stop();
     rmSync(dir, { recursive: true, force: true });
   }

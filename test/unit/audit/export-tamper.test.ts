@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { workerDataFileReader } from '../../../cli/workers/export-readers';
 import { CHAIN_REGISTRY, onceKeyPartition, registrySeq, toItem } from '../../../shared/audit/ledger';
 import {
   type DescribedExport,
@@ -74,107 +75,122 @@ const lines = (bucket: Map<string, Buffer>, key: string) =>
 const setLines = (bucket: Map<string, Buffer>, key: string, ls: string[]) =>
   bucket.set(key, gzipSync(ls.length === 0 ? '' : `${ls.join('\n')}\n`));
 
+/** How the data files are read: here, one after another, or in worker threads as the CLI reads them. */
+const readers = {
+  'in this thread': undefined,
+  'in worker threads (the CLI)': workerDataFileReader(2),
+};
+let reader: (typeof readers)[keyof typeof readers];
+afterAll(() => readers['in worker threads (the CLI)'].close());
+
 async function verify(objects: ExportObjects, itemCount: number) {
   const copy = await openLedgerExport(objects, described(itemCount), 'gantry-audit');
-  return verifyLedgerExport(objects, copy);
+  return verifyLedgerExport(objects, copy, {}, reader);
 }
 
-describe('verify --from-export against a hostile bucket', () => {
-  it('judges retention as of the export: a record deleted before it expired is missing, though it has expired since', async () => {
-    // seq 7 expires a week after the export; it is gone from the export all the same.
-    const events = chain('acme/app', 20, (seq) => (seq === 7 ? asOfSeconds + 7 * 86_400 : yearAfter()));
-    const items = tableItems(events).filter((i) => !(i.chain === 'acme/app' && i.seq === 7));
-    const { objects } = await exported(items);
-    const report = await verify(objects, items.length);
-    expect(report.ok).toBe(false);
-    expect(report.firstBreak).toMatchObject({ chain: 'acme/app', seq: 8, kind: 'missing' });
-  });
+describe.each(Object.keys(readers) as (keyof typeof readers)[])(
+  'verify --from-export against a hostile bucket, files read %s',
+  (how) => {
+    beforeAll(() => {
+      reader = readers[how];
+    });
 
-  it('still explains a gap retention made before the export', async () => {
-    const events = chain('acme/app', 20, (seq) => (seq === 7 ? asOfSeconds - 86_400 : yearAfter()));
-    const items = tableItems(events).filter((i) => !(i.chain === 'acme/app' && i.seq === 7));
-    const { objects } = await exported(items);
-    const report = await verify(objects, items.length);
-    expect(report).toMatchObject({ ok: true, firstBreak: null });
-    expect(report.chains[0]?.expired).toEqual([{ from: 7, to: 7 }]);
-  });
+    it('judges retention as of the export: a record deleted before it expired is missing, though it has expired since', async () => {
+      // seq 7 expires a week after the export; it is gone from the export all the same.
+      const events = chain('acme/app', 20, (seq) => (seq === 7 ? asOfSeconds + 7 * 86_400 : yearAfter()));
+      const items = tableItems(events).filter((i) => !(i.chain === 'acme/app' && i.seq === 7));
+      const { objects } = await exported(items);
+      const report = await verify(objects, items.length);
+      expect(report.ok).toBe(false);
+      expect(report.firstBreak).toMatchObject({ chain: 'acme/app', seq: 8, kind: 'missing' });
+    });
 
-  it('refuses a copy padded to DynamoDB’s count with a duplicated claim after a record was removed', async () => {
-    const items = tableItems();
-    const { bucket, objects } = await exported(items);
-    const dataKeys = manifestLines(bucket).map((f) => f.dataFileS3Key);
-    // Drop the chain's head (seq 20) and copy the once claim's line in its place.
-    for (const key of dataKeys) {
-      const ls = lines(bucket, key);
-      const kept = ls.filter((l) => !(l.includes('"acme/app"') && l.includes('"seq":{"N":"20"}')));
-      const claim = ls.find((l) => l.includes('#once#'));
-      setLines(bucket, key, claim === undefined ? kept : [...kept, claim]);
-    }
-    rewriteManifests(bucket);
-    await expect(verify(objects, items.length)).rejects.toThrow(ExportUnreadableError);
-  });
+    it('still explains a gap retention made before the export', async () => {
+      const events = chain('acme/app', 20, (seq) => (seq === 7 ? asOfSeconds - 86_400 : yearAfter()));
+      const items = tableItems(events).filter((i) => !(i.chain === 'acme/app' && i.seq === 7));
+      const { objects } = await exported(items);
+      const report = await verify(objects, items.length);
+      expect(report).toMatchObject({ ok: true, firstBreak: null });
+      expect(report.chains[0]?.expired).toEqual([{ from: 7, to: 7 }]);
+    });
 
-  it('refuses a data file listed twice in place of another', async () => {
-    const items = tableItems();
-    const { bucket, objects } = await exported(items);
-    const files = manifestLines(bucket);
-    const [a] = files;
-    if (a === undefined) throw new Error('no files');
-    rewriteManifests(bucket, [...files, a]);
-    await expect(readExportManifest(objects, FOLDER)).rejects.toThrow(/lists .* twice/);
-  });
-
-  it('refuses a data file or file list from outside the export’s folder (another export’s)', async () => {
-    const items = tableItems();
-    const { bucket, objects } = await exported(items);
-    await exported(items, OTHER, bucket);
-    const theirs = String(bucket.get(`${OTHER}/manifest-files.json`))
-      .split('\n')
-      .filter((l) => l.trim() !== '')
-      .map((l) => JSON.parse(l));
-    bucket.set(filesKey, Buffer.from(theirs.map((f) => JSON.stringify(f)).join('\n')));
-    await expect(readExportManifest(objects, FOLDER)).rejects.toThrow(/outside the export's folder/);
-    const summary = JSON.parse(String(bucket.get(summaryKey)));
-    bucket.set(
-      summaryKey,
-      Buffer.from(JSON.stringify({ ...summary, manifestFilesS3Key: `${OTHER}/manifest-files.json` })),
-    );
-    await expect(readExportManifest(objects, FOLDER)).rejects.toThrow(/outside the export's folder/);
-  });
-
-  it('refuses an export DynamoDB gives no item count for (removals rewritten into the manifests would pass)', async () => {
-    const items = tableItems().filter((i) => !(i.chain === 'acme/app' && i.seq === 20));
-    const { objects } = await exported(items);
-    await expect(
-      openLedgerExport(objects, { ...described(items.length), itemCount: undefined }, 'gantry-audit'),
-    ).rejects.toThrow(/reports no item count/);
-  });
-
-  describe('malformed files give an ExportUnreadableError, never a crash or a pass', () => {
-    const cases: [string, (bucket: Map<string, Buffer>, dataKey: string) => void][] = [
-      ['a summary that is JSON null', (b) => b.set(summaryKey, Buffer.from('null'))],
-      ['a file list line that is JSON null', (b) => b.set(filesKey, Buffer.from(`${String(b.get(filesKey))}\nnull`))],
-      ['a data file that is not gzip', (b, k) => b.set(k, Buffer.from('{"Item":{}}'))],
-      ['a data line that is null', (b, k) => setLines(b, k, [...lines(b, k), 'null'])],
-      ['a data line whose Item is not a map', (b, k) => setLines(b, k, [...lines(b, k), '{"Item":"x"}'])],
-      [
-        'a data line with an attribute of no DynamoDB type',
-        (b, k) => setLines(b, k, [...lines(b, k), '{"Item":{"chain":{"Q":"x"},"seq":{"N":"1"}}}']),
-      ],
-      ['an item without the table’s key', (b, k) => setLines(b, k, [...lines(b, k), '{"Item":{"x":{"S":"y"}}}'])],
-    ];
-    it.each(cases)('%s', async (_what, damage) => {
+    it('refuses a copy padded to DynamoDB’s count with a duplicated claim after a record was removed', async () => {
       const items = tableItems();
       const { bucket, objects } = await exported(items);
-      const dataKey = manifestLines(bucket).find((f) => f.itemCount > 0)?.dataFileS3Key as string;
-      damage(bucket, dataKey);
-      if (bucket.get(summaryKey)?.toString() !== 'null' && !String(bucket.get(filesKey)).endsWith('null'))
-        rewriteManifests(bucket);
-      const run = async () => {
-        const manifest = await readExportManifest(objects, FOLDER);
-        return verifyLedgerCopy(exportedItems(objects, manifest), { now: AS_OF });
-      };
-      await expect(run()).rejects.toThrow(ExportUnreadableError);
+      const dataKeys = manifestLines(bucket).map((f) => f.dataFileS3Key);
+      // Drop the chain's head (seq 20) and copy the once claim's line in its place.
+      for (const key of dataKeys) {
+        const ls = lines(bucket, key);
+        const kept = ls.filter((l) => !(l.includes('"acme/app"') && l.includes('"seq":{"N":"20"}')));
+        const claim = ls.find((l) => l.includes('#once#'));
+        setLines(bucket, key, claim === undefined ? kept : [...kept, claim]);
+      }
+      rewriteManifests(bucket);
+      await expect(verify(objects, items.length)).rejects.toThrow(ExportUnreadableError);
     });
-  });
-});
+
+    it('refuses a data file listed twice in place of another', async () => {
+      const items = tableItems();
+      const { bucket, objects } = await exported(items);
+      const files = manifestLines(bucket);
+      const [a] = files;
+      if (a === undefined) throw new Error('no files');
+      rewriteManifests(bucket, [...files, a]);
+      await expect(readExportManifest(objects, FOLDER)).rejects.toThrow(/lists .* twice/);
+    });
+
+    it('refuses a data file or file list from outside the export’s folder (another export’s)', async () => {
+      const items = tableItems();
+      const { bucket, objects } = await exported(items);
+      await exported(items, OTHER, bucket);
+      const theirs = String(bucket.get(`${OTHER}/manifest-files.json`))
+        .split('\n')
+        .filter((l) => l.trim() !== '')
+        .map((l) => JSON.parse(l));
+      bucket.set(filesKey, Buffer.from(theirs.map((f) => JSON.stringify(f)).join('\n')));
+      await expect(readExportManifest(objects, FOLDER)).rejects.toThrow(/outside the export's folder/);
+      const summary = JSON.parse(String(bucket.get(summaryKey)));
+      bucket.set(
+        summaryKey,
+        Buffer.from(JSON.stringify({ ...summary, manifestFilesS3Key: `${OTHER}/manifest-files.json` })),
+      );
+      await expect(readExportManifest(objects, FOLDER)).rejects.toThrow(/outside the export's folder/);
+    });
+
+    it('refuses an export DynamoDB gives no item count for (removals rewritten into the manifests would pass)', async () => {
+      const items = tableItems().filter((i) => !(i.chain === 'acme/app' && i.seq === 20));
+      const { objects } = await exported(items);
+      await expect(
+        openLedgerExport(objects, { ...described(items.length), itemCount: undefined }, 'gantry-audit'),
+      ).rejects.toThrow(/reports no item count/);
+    });
+
+    describe('malformed files give an ExportUnreadableError, never a crash or a pass', () => {
+      const cases: [string, (bucket: Map<string, Buffer>, dataKey: string) => void][] = [
+        ['a summary that is JSON null', (b) => b.set(summaryKey, Buffer.from('null'))],
+        ['a file list line that is JSON null', (b) => b.set(filesKey, Buffer.from(`${String(b.get(filesKey))}\nnull`))],
+        ['a data file that is not gzip', (b, k) => b.set(k, Buffer.from('{"Item":{}}'))],
+        ['a data line that is null', (b, k) => setLines(b, k, [...lines(b, k), 'null'])],
+        ['a data line whose Item is not a map', (b, k) => setLines(b, k, [...lines(b, k), '{"Item":"x"}'])],
+        [
+          'a data line with an attribute of no DynamoDB type',
+          (b, k) => setLines(b, k, [...lines(b, k), '{"Item":{"chain":{"Q":"x"},"seq":{"N":"1"}}}']),
+        ],
+        ['an item without the table’s key', (b, k) => setLines(b, k, [...lines(b, k), '{"Item":{"x":{"S":"y"}}}'])],
+      ];
+      it.each(cases)('%s', async (_what, damage) => {
+        const items = tableItems();
+        const { bucket, objects } = await exported(items);
+        const dataKey = manifestLines(bucket).find((f) => f.itemCount > 0)?.dataFileS3Key as string;
+        damage(bucket, dataKey);
+        if (bucket.get(summaryKey)?.toString() !== 'null' && !String(bucket.get(filesKey)).endsWith('null'))
+          rewriteManifests(bucket);
+        const run = async () => {
+          const manifest = await readExportManifest(objects, FOLDER);
+          return verifyLedgerCopy(exportedItems(objects, manifest), { now: AS_OF });
+        };
+        await expect(run()).rejects.toThrow(ExportUnreadableError);
+      });
+    });
+  },
+);
