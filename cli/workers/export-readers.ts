@@ -25,7 +25,10 @@ export function workerDataFileReader(size = Math.min(4, availableParallelism()))
     number,
     { resolve: (part: CopyPart) => void; reject: (error: Error) => void; worker: number }
   >();
+  // Once a thread has stopped, every read fails with why (never a read that waits forever).
+  let stopped: Error | undefined;
   const failAll = (error: Error) => {
+    stopped ??= error;
     for (const w of waiting.values()) w.reject(error);
     waiting.clear();
   };
@@ -39,10 +42,12 @@ export function workerDataFileReader(size = Math.min(4, availableParallelism()))
       else w.reject(rebuilt(reply.error));
     });
     worker.on('error', (error) => failAll(new Error(`an export reader thread stopped: ${error.message}`)));
+    worker.on('exit', (code) => failAll(new Error(`an export reader thread exited (code ${code})`)));
   }
   let next = 0;
   const read: DataFileReader = (gz: Buffer, file: ExportDataFile, repository?: string) =>
     new Promise<CopyPart>((resolve, reject) => {
+      if (stopped !== undefined) return reject(stopped);
       const id = next++;
       // The least busy thread: files of different sizes finish out of turn.
       const worker = busy.indexOf(Math.min(...busy));

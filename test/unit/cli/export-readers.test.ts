@@ -1,0 +1,43 @@
+import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
+import { workerDataFileReader } from '../../../cli/workers/export-readers';
+import { CHAIN_REGISTRY } from '../../../shared/audit/ledger';
+import { ExportUnreadableError } from '../../../shared/audit/table-export';
+
+const file = (gz: Buffer, itemCount: number) => ({
+  dataFileS3Key: 'ledger/AWSDynamoDB/x/data/a.json.gz',
+  itemCount,
+  md5Checksum: createHash('md5').update(gz).digest('base64'),
+});
+
+describe('workerDataFileReader', () => {
+  it('reads a data file in a worker thread into its part', async () => {
+    const readers = workerDataFileReader(1);
+    try {
+      const line = { Item: { chain: { S: CHAIN_REGISTRY }, seq: { N: '1' }, name: { S: 'acme/app' } } };
+      const gz = gzipSync(`${JSON.stringify(line)}\n`);
+      const part = await readers.read(gz, file(gz, 1));
+      expect(part).toEqual({ registered: ['acme/app'], unchained: [`${CHAIN_REGISTRY}\u00001`], chains: [], total: 0 });
+    } finally {
+      await readers.close();
+    }
+  });
+
+  it('gives back a refusal as the ExportUnreadableError reading it here would throw', async () => {
+    const readers = workerDataFileReader(1);
+    try {
+      const gz = Buffer.from('not gzip');
+      await expect(readers.read(gz, file(gz, 1))).rejects.toThrow(ExportUnreadableError);
+      await expect(readers.read(gz, file(gz, 1))).rejects.toThrow(/is not gzip/);
+    } finally {
+      await readers.close();
+    }
+  });
+
+  it('fails every read once its threads have stopped, rather than waiting forever', async () => {
+    const readers = workerDataFileReader(2);
+    await readers.close();
+    const gz = gzipSync('');
+    await expect(readers.read(gz, file(gz, 0))).rejects.toThrow(/closed/);
+  });
+});
