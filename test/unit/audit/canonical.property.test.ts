@@ -24,6 +24,17 @@ describe('canonicalJson', () => {
     expect(canonicalJson(value)).toBe(canonicalize(value));
   });
 
+  it('writes keys an outsider can put in a record (integer-like, __proto__, toJSON) as canonicalize does', () => {
+    // Parsed, as a webhook's or a report's fields arrive: `__proto__` is then an own key, not the prototype.
+    const parsed = JSON.parse(
+      '{"details":{"10":1,"9":2,"1a":3,"__proto__":{"polluted":true},"toJSON":"not a function","b":[{"2":0,"10":1}]},"a":1}',
+    );
+    expect(canonicalJson(parsed)).toBe(canonicalize(parsed));
+    expect(canonicalJson(parsed)).toContain('"__proto__":{"polluted":true}');
+    expect(canonicalJson({ nested: { '10': 'x', '9': 'y' } })).toBe('{"nested":{"10":"x","9":"y"}}');
+    expect(({} as { polluted?: boolean }).polluted).toBeUndefined();
+  });
+
   it('refuses NaN and Infinity as canonicalize does', () => {
     expect(() => canonicalJson({ a: Number.NaN })).toThrow('NaN is not allowed');
     expect(() => canonicalJson([Number.POSITIVE_INFINITY])).toThrow('Infinity is not allowed');
