@@ -16,7 +16,7 @@ import {
 } from '../../../shared/audit/checkpoints';
 import { digestFile, exportAudit } from '../../../shared/audit/export';
 import { AuditWriteError, DynamoDbAuditLedger, onceKeyPartition, toItem } from '../../../shared/audit/ledger';
-import { AuditReader } from '../../../shared/audit/reader';
+import { AuditReader, sliceBounds } from '../../../shared/audit/reader';
 import { verifyLedger } from '../../../shared/audit/verify';
 import { documentClient } from '../../../shared/aws/clients';
 import { createAuditTable } from '../../support/aws';
@@ -298,6 +298,37 @@ describe('the audit ledger on DynamoDB (dynalite)', () => {
       expect(await all({ from: '2026-09-01', to: '2026-09-30' })).toHaveLength(1);
       expect(await all({ from: '2026-07-01', to: '2026-09-30', environment: 'prod' })).toHaveLength(1);
       expect(await all({ from: '2026-07-15', to: '2026-07-15', type: 'approval' })).toHaveLength(0);
+    });
+
+    it('reads a day in slices at once and returns each event once, in order, even at a slice boundary', async () => {
+      const day = Date.parse('2026-08-10T00:00:00Z');
+      // Events on every cut (and a millisecond either side), the day's first and last millisecond.
+      const times = [
+        ...new Set(sliceBounds(day, day + 86_399_999).flatMap((b) => [-1, 0, 1].map((d) => Date.parse(b) + d))),
+      ]
+        .filter((t) => t >= day && t < day + 86_400_000)
+        .sort((a, b) => a - b);
+      let now = 0;
+      const writer = ledger({ clock: () => new Date(now) });
+      for (const [i, t] of times.entries()) {
+        now = t;
+        await writer.append(record({}, 100 + i));
+      }
+      const read = await all({ repository: REPO, from: '2026-08-10', to: '2026-08-10' });
+      expect(read.map((e) => e.time)).toEqual(times.map((t) => new Date(t).toISOString()));
+      // From the middle of the day: the cuts move, nothing before `from` comes back.
+      const noon = Date.parse('2026-08-10T12:00:00Z');
+      const afternoon = await all({ repository: REPO, from: new Date(noon).toISOString(), to: '2026-08-10' });
+      expect(afternoon.map((e) => e.time)).toEqual(
+        times.filter((t) => t >= noon).map((t) => new Date(t).toISOString()),
+      );
+      // A reader that stops at the first event gets the day's first, and the other slices' reads are closed, not left hanging.
+      const first: string[] = [];
+      for await (const e of reader().query({ repository: REPO, from: '2026-08-10', to: '2026-08-10' })) {
+        first.push(e.time);
+        break;
+      }
+      expect(first).toEqual([new Date(times[0] ?? 0).toISOString()]);
     });
 
     it('exports a period as jsonl, csv and parquet with a manifest whose count and hash match', async () => {
