@@ -20,26 +20,34 @@ interface ServiceView {
   weights: Record<string, number>;
 }
 
-/** Blue/green releases end to end: push → build → gates → CodeDeploy (local deployer) → run record, ledger, CLI. */
-function withLongStagingCanary(config: GantryConfig): GantryConfig {
+/**
+ * Blue/green releases end to end: push → build → gates → CodeDeploy (local deployer) → run record, ledger, CLI.
+ * Staging's canary is held 15 minutes (15 s at 60x), in which `gantry runs cancel` (a new process,
+ * slow to start on a loaded machine) stops it midway; a 5-minute canary (5 s) once ended first.
+ * Dev's canary shifts 10% for one minute (1 s), not five: its three releases here check the 10%
+ * step and the end, not how long it lasts. Preview keeps five minutes: the bad release's canary
+ * must last long enough for its alarm to fire.
+ */
+function withTestCanaries(config: GantryConfig): GantryConfig {
   return {
     ...config,
     pipelines: config.pipelines.map((p) => ({
       ...p,
-      environments: p.environments.map((e) =>
-        e.name === 'staging' && e.deploy ? { ...e, deploy: { ...e.deploy, strategy: 'Canary10Percent15Minutes' } } : e,
-      ),
+      environments: p.environments.map((e) => {
+        if (e.deploy === undefined) return e;
+        if (e.name === 'staging') return { ...e, deploy: { ...e.deploy, strategy: 'Canary10Percent15Minutes' } };
+        if (e.name === 'dev')
+          return { ...e, deploy: { ...e.deploy, strategy: { canary: { percent: 10, minutes: 1 } } } };
+        return e;
+      }),
     })),
   };
 }
 
 describe('releases through the local deployer', () => {
   let t: TestPlane;
-  // 60x, and staging's canary held 15 minutes: 15 s in which `gantry runs cancel` (a new process,
-  // slow to start on a loaded machine) stops it midway. A 5-minute canary (5 s) once ended first.
-  // Dev keeps its 5-minute canary: the releases there need not wait 15 s each.
   beforeAll(async () => {
-    t = await startTestPlane(undefined, { timeScale: 60, configure: withLongStagingCanary });
+    t = await startTestPlane(undefined, { timeScale: 60, configure: withTestCanaries });
   }, 60_000);
   afterAll(() => t?.close());
 
