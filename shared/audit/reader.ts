@@ -127,7 +127,7 @@ export class AuditReader {
     if (filter.runId) return byTime('byRun', filter.runId);
     // A short period is narrower by day than a whole repository chain.
     if (filter.repository && from && to && Date.parse(to) - Date.parse(from) <= SHORT_PERIOD_MS) {
-      return this.byDays(from, to);
+      return this.byDays(from, to, filter.repository);
     }
     if (filter.repository) {
       return this.items({
@@ -140,7 +140,12 @@ export class AuditReader {
     return this.byDays(from, to);
   }
 
-  private async *byDays(from?: string, to?: string): AsyncGenerator<Record<string, unknown>> {
+  /**
+   * Each day's partition of the by-day index. With `repository`, DynamoDB drops the other
+   * repositories' events before answering (a FilterExpression: it still reads, and bills, the
+   * whole day, but sends only that repository's); `query` checks every field again whatever comes back.
+   */
+  private async *byDays(from?: string, to?: string, repository?: string): AsyncGenerator<Record<string, unknown>> {
     const end = to ? new Date(to) : new Date();
     const start = from ? new Date(from) : new Date(end.getTime() - DEFAULT_DAYS * 86_400_000);
     for (let day = startOfDay(start); day <= end.getTime(); day += 86_400_000) {
@@ -153,10 +158,13 @@ export class AuditReader {
         const below = i === DAY_SLICES - 1 ? undefined : bounds[i + 1];
         return upTo(
           this.items(
-            {
-              IndexName: AUDIT_INDEXES.byDay,
-              ...timeKeyCondition(AUDIT_INDEX_KEYS.byDay, d, bounds[i], bounds[i + 1]),
-            },
+            onlyRepository(
+              {
+                IndexName: AUDIT_INDEXES.byDay,
+                ...timeKeyCondition(AUDIT_INDEX_KEYS.byDay, d, bounds[i], bounds[i + 1]),
+              },
+              repository,
+            ),
             { readAhead: true },
           ),
           below,
@@ -233,6 +241,20 @@ function parseBound(value: string, name: string): Date {
 
 function startOfDay(date: Date): number {
   return Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate());
+}
+
+/** A day query narrowed, server-side, to one repository's events (`subject.repository`). */
+function onlyRepository(
+  input: ReturnType<typeof timeKeyCondition> & { IndexName: string },
+  repository: string | undefined,
+): Omit<QueryCommandInput, 'TableName'> {
+  if (repository === undefined) return input;
+  return {
+    ...input,
+    FilterExpression: '#subject.#repository = :repository',
+    ExpressionAttributeNames: { ...input.ExpressionAttributeNames, '#subject': 'subject', '#repository': 'repository' },
+    ExpressionAttributeValues: { ...input.ExpressionAttributeValues, ':repository': repository },
+  };
 }
 
 /**

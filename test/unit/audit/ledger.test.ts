@@ -2,7 +2,7 @@ import { generateKeyPairSync, sign, verify } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DeleteItemCommand, type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { parquetReadObjects } from 'hyparquet';
 import type { AuditEvent, AuditRecordInput } from '../../../events';
@@ -19,7 +19,7 @@ import { AuditWriteError, DynamoDbAuditLedger, onceKeyPartition, toItem } from '
 import { AuditReader, sliceBounds } from '../../../shared/audit/reader';
 import { verifyLedger } from '../../../shared/audit/verify';
 import { documentClient } from '../../../shared/aws/clients';
-import { createAuditTable } from '../../support/aws';
+import { createAuditTable, localClientConfig } from '../../support/aws';
 
 const REPO = 'acme/payments';
 const COMMIT = 'a'.repeat(40);
@@ -329,6 +329,36 @@ describe('the audit ledger on DynamoDB (dynalite)', () => {
         break;
       }
       expect(first).toEqual([new Date(times[0] ?? 0).toISOString()]);
+    });
+
+    it("asks DynamoDB for one repository's events of a day, not the whole day's", async () => {
+      const writer = ledger({ clock: () => new Date('2026-08-11T09:00:00Z') });
+      const other = { repository: 'acme/ledger', commit: COMMIT, runId: 'run-x', environment: 'dev', pipeline: 'l' };
+      for (let i = 0; i < 6; i++) await writer.append(record(i % 3 === 0 ? {} : { subject: other }, 200 + i));
+      // What the table sends back to each Query, seen below the document client.
+      const pages: { count: number; scanned: number }[] = [];
+      const client = documentClient(new DynamoDBClient(localClientConfig(dynamo.endpoint)));
+      client.middlewareStack.add(
+        (next) => async (args) => {
+          const out = await next(args);
+          const body = out.output as { Count?: number; ScannedCount?: number };
+          pages.push({ count: body.Count ?? 0, scanned: body.ScannedCount ?? 0 });
+          return out;
+        },
+        { step: 'initialize', name: 'countPages' },
+      );
+      const read: AuditEvent[] = [];
+      for await (const e of new AuditReader(client, table).query({
+        repository: REPO,
+        from: '2026-08-11',
+        to: '2026-08-11',
+      }))
+        read.push(e);
+      expect(read.map((e) => e.subject.repository)).toEqual([REPO, REPO]);
+      // Six read, two sent: the other repository's four never left the table.
+      expect(pages.reduce((n, p) => n + p.scanned, 0)).toBe(6);
+      expect(pages.reduce((n, p) => n + p.count, 0)).toBe(2);
+      client.destroy();
     });
 
     it('exports a period as jsonl, csv and parquet with a manifest whose count and hash match', async () => {
