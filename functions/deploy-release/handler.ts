@@ -1,6 +1,6 @@
 import { DeployStepInputSchema } from '../../events';
 import { startDeployment } from '../../shared/deploy/release';
-import { awsReleaseDeps } from '../../shared/deploy/wiring';
+import { awsReleaseDeps } from '../../shared/deploy/release-wiring';
 import { stepHandler } from '../../shared/lambda/step-handler';
 import { observability } from '../../shared/observability';
 

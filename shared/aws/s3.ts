@@ -1,20 +1,5 @@
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-
-/** Port: a build's artifacts (reports included), by the location the build reported. */
-export interface ArtifactStore {
-  /** Object keys under an `arn:aws:s3:::bucket/prefix` location. */
-  list(location: string): Promise<string[]>;
-  read(location: string, key: string): Promise<Buffer>;
-}
-
-/** `arn:aws:s3:::bucket/prefix` → bucket and prefix. */
-export function parseS3Location(location: string): { bucket: string; prefix: string } {
-  const path = location.replace(/^arn:aws[a-z-]*:s3:::/, '').replace(/^s3:\/\//, '');
-  const slash = path.indexOf('/');
-  return slash < 0
-    ? { bucket: path, prefix: '' }
-    : { bucket: path.slice(0, slash), prefix: path.slice(slash + 1).replace(/\/?$/, '/') };
-}
+import { type ArtifactStore, parseS3Location } from './s3-location';
 
 /** Every key under a prefix, page by page, up to `max`. */
 export async function listKeys(

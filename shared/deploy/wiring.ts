@@ -1,16 +1,12 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import { SFNClient } from '@aws-sdk/client-sfn';
 import { loadTargetRoles } from '../aws/target-roles';
 import { type Credentials, TargetSessions } from '../aws/target-sessions';
 import type { Observability } from '../observability';
-import { StateMachinePipelines } from '../pipelines/aws';
 import { awsPipelineDeps } from '../pipelines/wiring';
-import { awsProvenancePorts } from '../provenance/wiring';
 import { AwsDeployControl } from './aws';
 import type { DeployDeps } from './outcome';
-import type { ReleaseDeps } from './release';
 
 /** The pipeline's ports plus CodeDeploy, Lambda and CloudWatch: SDK clients built once per cold start. */
 export function awsDeployDeps(o11y: Observability, env: NodeJS.ProcessEnv = process.env): DeployDeps {
@@ -22,17 +18,5 @@ export function awsDeployDeps(o11y: Observability, env: NodeJS.ProcessEnv = proc
     deploy,
     // A target in another account: the same clients, signed as its deploy role for the run.
     sites: new TargetSessions(deploy, loadTargetRoles(env), (credentials) => control({ credentials })),
-  };
-}
-
-/**
- * The Deploy step's ports: the deploy ports plus the provenance key, the versioned artifacts and
- * the pipelines as deployed (DescribeStateMachine: who is still an approver).
- */
-export function awsReleaseDeps(o11y: Observability, env: NodeJS.ProcessEnv = process.env): ReleaseDeps {
-  return {
-    ...awsDeployDeps(o11y, env),
-    provenance: awsProvenancePorts(env),
-    pipelines: new StateMachinePipelines(new SFNClient({})),
   };
 }

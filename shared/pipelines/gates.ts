@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { BuildResult, GateEvaluation, RunPlan } from '../../events';
 import { runFact } from '../audit/audit';
-import { parseS3Location } from '../aws/s3';
+import { type ArtifactStore, parseS3Location } from '../aws/s3-location';
 import { parseCoverage } from '../gates/coverage-formats';
 import { evaluateGates } from '../gates/evaluate';
 import { parseJUnit } from '../gates/junit';
@@ -11,6 +11,9 @@ import { subjectOf } from '../runs/subjects';
 import { buildArtifactsPath, provenanceKey } from './artifact-layout';
 import { ForgedInputError, recordForgedInput, runOfExecution } from './ownership';
 import type { PipelineDeps } from './ports';
+
+/** EvaluateGates' ports: the pipeline steps', and the build's artifacts, which only it reads. */
+export type GateDeps = PipelineDeps & { readonly artifacts: ArtifactStore };
 
 /** Which kind of report a file is, told by its content (names vary from tool to tool). */
 export function classifyReport(key: string, content: Buffer): 'junit' | 'coverage' | 'sarif' | undefined {
@@ -35,7 +38,7 @@ export function classifyReport(key: string, content: Buffer): 'junit' | 'coverag
  * running run, of the build RecordProvenance attested for it, from that build's own artifacts.
  */
 export async function evaluateRunGates(
-  deps: PipelineDeps,
+  deps: GateDeps,
   input: RunPlan,
   build: BuildResult,
   executionArn: string,
@@ -133,7 +136,7 @@ async function attestedBuildRun(
   throw new ForgedInputError(`gates refused: ${why}`);
 }
 
-async function readReports(deps: PipelineDeps, location: string): Promise<GateReports> {
+async function readReports(deps: GateDeps, location: string): Promise<GateReports> {
   const reports = { junit: [] as TestReport[], coverage: [] as CoverageReport[], sarif: [] as SarifReport[] };
   const seen = new Set<string>();
   for (const key of await deps.artifacts.list(location)) {

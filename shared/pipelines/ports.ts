@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { PipelineDefinition, Provider } from '../../events';
 import type { AuditSink } from '../audit/audit';
-import type { ArtifactStore } from '../aws/s3';
+import type { ArtifactStore } from '../aws/s3-location';
 import type { ExecutionControl } from '../aws/step-functions';
 import type { EventBus } from '../bus/event-bus';
 import type { MergedPullRequest } from '../history/pulls';
@@ -76,7 +76,6 @@ export interface ExecutionPipelines {
 export interface PipelineDeps {
   readonly runs: RunStore;
   readonly executions: ExecutionControl;
-  readonly artifacts: ArtifactStore;
   readonly statuses: StatusPort;
   readonly audit: AuditSink;
   readonly bus: EventBus;

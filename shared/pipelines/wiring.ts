@@ -1,11 +1,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { awsAuditLedger } from '../audit/wiring';
 import { documentClient } from '../aws/clients';
-import { S3ArtifactStore } from '../aws/s3';
 import { StepFunctionsControl } from '../aws/step-functions';
 import { EventBridgeBus } from '../bus/event-bus';
 import type { Observability } from '../observability';
@@ -24,7 +22,6 @@ export function awsPipelineDeps({ logger }: Observability, env: NodeJS.ProcessEn
   return {
     runs: new DynamoDbRunStore(documentClient(new DynamoDBClient({})), config.runsTable),
     executions: new StepFunctionsControl(new SFNClient({})),
-    artifacts: new S3ArtifactStore(new S3Client({})),
     statuses: new ConnectionStatusPort(new HttpCommitStatusReporter(), secrets, config.statusApis, logger),
     audit: awsAuditLedger(env),
     bus: new EventBridgeBus(new EventBridgeClient({}), config.eventBus),

@@ -8,7 +8,7 @@ import {
   type RunProvenance,
 } from '../../events';
 import { type AuditSink, runFact } from '../audit/audit';
-import { parseS3Location } from '../aws/s3';
+import { parseS3Location } from '../aws/s3-location';
 import { buildArtifactsPath, provenanceKey, sourcesPath } from '../pipelines/artifact-layout';
 import { runOfExecution } from '../pipelines/ownership';
 import type { RunStore } from '../runs/store';

@@ -2,6 +2,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type PipelineDefinition, type SourceEvent, sourceEventDigest } from '../../events';
 import { type RunningDynalite, startDynalite } from '../../local/dynamodb/dynalite';
 import { documentClient } from '../../shared/aws/clients';
+import type { GateDeps } from '../../shared/pipelines/gates';
 import type {
   AdmittedChanges,
   ArtifactStore,
@@ -111,7 +112,8 @@ export class MemoryPipelines implements DeployedPipelines, ExecutionPipelines {
 }
 
 export interface PipelineFakes {
-  readonly deps: PipelineDeps & { readonly pipelines: DeployedPipelines & ExecutionPipelines };
+  /** Every step's ports, EvaluateGates' artifacts included. */
+  readonly deps: GateDeps & { readonly pipelines: DeployedPipelines & ExecutionPipelines };
   readonly pipelines: MemoryPipelines;
   readonly runs: DynamoDbRunStore;
   readonly executions: RecordingExecutions;
