@@ -1,9 +1,6 @@
-import type { Readable } from 'node:stream';
 import { BatchGetBuildsCommand, type CodeBuildClient } from '@aws-sdk/client-codebuild';
 import { type KMSClient, SignCommand, VerifyCommand } from '@aws-sdk/client-kms';
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { listKeys } from '../aws/s3';
-import type { BuildInfo, BuildSource, ObjectVersion, ProvenanceSigner, VersionedObjects } from './ports';
+import type { BuildInfo, BuildSource, ProvenanceSigner } from './ports';
 
 /** The provenance key in KMS: ECDSA P-256 over SHA-256 digests (so any statement size can be signed). */
 export class KmsProvenanceSigner implements ProvenanceSigner {
@@ -41,31 +38,6 @@ export class KmsProvenanceSigner implements ProvenanceSigner {
       if (error instanceof Error && error.name === 'KMSInvalidSignatureException') return false;
       throw error;
     }
-  }
-}
-
-/** The versioned artifacts bucket: reads report the version they returned; a missing id is an error. */
-export class S3VersionedObjects implements VersionedObjects {
-  constructor(private readonly s3: S3Client) {}
-
-  list(bucket: string, prefix: string): Promise<string[]> {
-    return listKeys(this.s3, bucket, prefix);
-  }
-
-  async get(bucket: string, key: string, versionId?: string): Promise<ObjectVersion> {
-    const out = await this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId }));
-    if (!out.VersionId || out.VersionId === 'null') {
-      throw new Error(`s3://${bucket}/${key} has no version id: the artifacts bucket must be versioned`);
-    }
-    return { versionId: out.VersionId, body: out.Body as Readable };
-  }
-
-  async put(bucket: string, key: string, body: Buffer, contentType: string): Promise<string> {
-    const out = await this.s3.send(
-      new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }),
-    );
-    if (!out.VersionId) throw new Error(`s3://${bucket} gave ${key} no version id: the bucket must be versioned`);
-    return out.VersionId;
   }
 }
 

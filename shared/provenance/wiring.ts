@@ -3,9 +3,10 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Observability } from '../observability';
 import { awsPipelineDeps } from '../pipelines/wiring';
-import { CodeBuildBuildSource, KmsProvenanceSigner, S3VersionedObjects } from './aws';
+import { CodeBuildBuildSource, KmsProvenanceSigner } from './aws';
 import { loadProvenanceConfig } from './env';
 import type { ProvenanceDeps } from './record';
+import { S3VersionedObjects } from './s3';
 
 /** The provenance key and the versioned artifacts bucket, for the steps that sign or verify. */
 export function awsProvenancePorts(env: NodeJS.ProcessEnv = process.env) {

@@ -2,7 +2,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import type { Observability } from '../observability';
 import { loadPipelineConfig } from '../pipelines/env';
 import { awsPipelineDeps } from '../pipelines/wiring';
-import { S3VersionedObjects } from '../provenance/aws';
+import { S3VersionedObjects } from '../provenance/s3';
 import { deliveryOf } from '../status/reporter';
 import { loadSourceConfig } from './env';
 import type { SourceDeps } from './fetch';

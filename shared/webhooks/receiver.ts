@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { AuditSink } from '../audit/audit';
 import { awsAuditLedger } from '../audit/wiring';
 import { documentClient } from '../aws/clients';
@@ -19,12 +19,17 @@ const CLAIM_LEASE_MS = 60_000;
 
 /** Wires the receiver's ports to AWS: one SDK client per service, built once per cold start. */
 export function awsReceiverDeps(config: ReceiverConfig, { logger }: Observability, audit?: AuditSink): ReceiverDeps {
+  let sqs: Promise<SQSClient> | undefined;
+  const sqsClient = () => {
+    sqs ??= import('@aws-sdk/client-sqs').then(({ SQSClient }) => new SQSClient({}));
+    return sqs;
+  };
   return {
     connections: new ConnectionDirectory(config.connections),
     secrets: new SecretsManagerSecretSource(new SecretsManagerClient({}), config.secretCacheMs),
     deliveries: new DynamoDbDeliveryStore(documentClient(new DynamoDBClient({})), config.deliveriesTable),
     bus: new EventBridgeBus(new EventBridgeClient({}), config.eventBus),
-    deadLetters: new SqsDeadLetterSink(new SQSClient({}), config.deadLetterQueueUrl),
+    deadLetters: new SqsDeadLetterSink(sqsClient, config.deadLetterQueueUrl),
     audit: audit ?? awsAuditLedger(),
     logger,
     clock: () => new Date(),

@@ -75,7 +75,7 @@ export function receiverDeps(clients: {
     secrets: new SecretsManagerSecretSource(clients.secrets, 300_000),
     deliveries: new DynamoDbDeliveryStore(document, 'deliveries'),
     bus: new EventBridgeBus(clients.events, 'gantry'),
-    deadLetters: new SqsDeadLetterSink(clients.sqs, 'https://sqs/dlq'),
+    deadLetters: new SqsDeadLetterSink(async () => clients.sqs, 'https://sqs/dlq'),
     audit: new DynamoDbAuditLedger(document, 'audit'),
     logger,
     clock: () => new Date(),

@@ -1,0 +1,33 @@
+import type { Readable } from 'node:stream';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { listKeys } from '../aws/s3';
+import type { ObjectVersion, VersionedObjects } from './ports';
+
+/**
+ * The versioned artifacts bucket: reads report the version they returned; a missing id is an error.
+ * Apart from the KMS signer and CodeBuild's builds (./aws): FetchSource writes its snapshots here
+ * and loads neither of those clients.
+ */
+export class S3VersionedObjects implements VersionedObjects {
+  constructor(private readonly s3: S3Client) {}
+
+  list(bucket: string, prefix: string): Promise<string[]> {
+    return listKeys(this.s3, bucket, prefix);
+  }
+
+  async get(bucket: string, key: string, versionId?: string): Promise<ObjectVersion> {
+    const out = await this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId }));
+    if (!out.VersionId || out.VersionId === 'null') {
+      throw new Error(`s3://${bucket}/${key} has no version id: the artifacts bucket must be versioned`);
+    }
+    return { versionId: out.VersionId, body: out.Body as Readable };
+  }
+
+  async put(bucket: string, key: string, body: Buffer, contentType: string): Promise<string> {
+    const out = await this.s3.send(
+      new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }),
+    );
+    if (!out.VersionId) throw new Error(`s3://${bucket} gave ${key} no version id: the bucket must be versioned`);
+    return out.VersionId;
+  }
+}
