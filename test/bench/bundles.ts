@@ -139,9 +139,12 @@ function bundleOutput(metafile: Metafile): BundleOutput {
   return output;
 }
 
-/** The AWS SDK packages the bundle leaves external and loads at run time. */
+/** The AWS SDK packages the bundle leaves external and loads with it (its cold start). */
 function externalsOf(output: BundleOutput): string[] {
-  const sdk = output.imports.filter((i) => i.external && i.path.startsWith('@aws-sdk/')).map((i) => i.path);
+  // A dynamic import() loads when first called, not with the bundle (the receiver's SQS client).
+  const sdk = output.imports
+    .filter((i) => i.external && i.kind !== 'dynamic-import' && i.path.startsWith('@aws-sdk/'))
+    .map((i) => i.path);
   return [...new Set(sdk)].sort();
 }
 
