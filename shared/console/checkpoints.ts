@@ -1,0 +1,15 @@
+import { KMSClient } from '@aws-sdk/client-kms';
+import { S3Client } from '@aws-sdk/client-s3';
+import { KmsCheckpointSigner, S3CheckpointStore } from '../audit/checkpoints';
+import type { VerifyOptions } from '../audit/verify';
+import type { ClientOptions, ConsoleTables } from './wiring';
+
+/** The signed checkpoints the console's ledger check reads (S3) and verifies (KMS); imported on its first check. */
+export function checkpointOptions(clients: ClientOptions, checkpoints: ConsoleTables['checkpoints']): VerifyOptions {
+  if (checkpoints === undefined) return {};
+  const s3 = new S3Client({ ...clients, forcePathStyle: clients.endpoint !== undefined });
+  return {
+    signer: new KmsCheckpointSigner(new KMSClient(clients), checkpoints.keyId),
+    checkpoints: new S3CheckpointStore(s3, checkpoints.bucket),
+  };
+}
