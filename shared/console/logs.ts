@@ -18,13 +18,8 @@ export function logReader(clients: ClientOptions, filterLogs: boolean): LogReade
 }
 
 /** Lines from `from`, reading page by page and keeping those that contain the filter: never the whole log to the page. */
-async function paged(
-  logs: CloudWatchLogsClient,
-  group: string,
-  stream: string,
-  options: { from: number; limit: number; filter?: string },
-): Promise<{ lines: { n: number; text: string }[]; next: number }> {
-  const lines: { n: number; text: string }[] = [];
+async function paged(logs: CloudWatchLogsClient, group: string, stream: string, options: LogOptions): Promise<LogPage> {
+  const lines: LogPage['lines'] = [];
   const needle = options.filter?.toLowerCase();
   let n = options.from;
   for (;;) {
@@ -53,9 +48,9 @@ async function filtered(
   logs: CloudWatchLogsClient,
   group: string,
   stream: string,
-  options: { from: number; limit: number; filter?: string },
-): Promise<{ lines: { n: number; text: string }[]; next: number }> {
-  const lines: { n: number; text: string }[] = [];
+  options: LogOptions,
+): Promise<LogPage> {
+  const lines: LogPage['lines'] = [];
   let nextToken: string | undefined;
   let seen = 0;
   do {
