@@ -110,6 +110,45 @@ function importsOfLocal(edges: readonly ImportEdge[]): string[] {
   return edges.filter(({ to }) => to === 'local' || to.startsWith('local/')).map(({ from, to }) => `${from} → ${to}`);
 }
 
+/**
+ * Statements that run for their effect when a module loads (`process.on(...)`, `if (...)`, a bare
+ * call) in the files of `folders`, as `file:line`. package.json says `"sideEffects": false`, so
+ * esbuild drops a module's unused statements, and a module whose exports a function does not use;
+ * an effect such a module needed at load would be dropped with them, silently. Declarations,
+ * imports and exports only; a value's initializer must not be there for its effect.
+ */
+function loadTimeEffects(
+  folders: readonly string[],
+  readText = (path: string) => readFileSync(path, 'utf8'),
+): string[] {
+  const found: string[] = [];
+  for (const folder of folders) {
+    for (const file of sourceFiles(join(root, folder))) {
+      const source = ts.createSourceFile(file, readText(file), ts.ScriptTarget.Latest, true);
+      for (const statement of source.statements) {
+        if (
+          ts.isImportDeclaration(statement) ||
+          ts.isImportEqualsDeclaration(statement) ||
+          ts.isExportDeclaration(statement) ||
+          ts.isExportAssignment(statement) ||
+          ts.isFunctionDeclaration(statement) ||
+          ts.isClassDeclaration(statement) ||
+          ts.isInterfaceDeclaration(statement) ||
+          ts.isTypeAliasDeclaration(statement) ||
+          ts.isEnumDeclaration(statement) ||
+          ts.isModuleDeclaration(statement) ||
+          ts.isVariableStatement(statement) ||
+          ts.isEmptyStatement(statement)
+        )
+          continue;
+        const line = source.getLineAndCharacterOfPosition(statement.getStart()).line + 1;
+        found.push(`${relative(root, file)}:${line}`);
+      }
+    }
+  }
+  return found;
+}
+
 describe('the folder rules', () => {
   it('finds no import cycle between the top-level folders of shared/', () => {
     expect(folderCycles(importsOf(['shared']))).toEqual([]);
@@ -117,6 +156,30 @@ describe('the folder rules', () => {
 
   it('finds no import of local/ from shared/, functions/, infra/ or events/', () => {
     expect(importsOfLocal(importsOf(['shared', 'functions', 'infra', 'events']))).toEqual([]);
+  });
+
+  it('finds nothing in shared/ or events/ that runs for its effect when the module loads (bundles drop it)', () => {
+    expect(loadTimeEffects(['shared', 'events'])).toEqual([]);
+  });
+});
+
+describe('loadTimeEffects', () => {
+  it('reports a call, a condition and a loop at the top of a module, and accepts declarations', () => {
+    const text = [
+      "import { z } from 'zod';",
+      'export const Schema = z.object({ a: z.string() });',
+      'export function f() {}',
+      'export type T = string;',
+      "process.on('exit', () => undefined);",
+      "if (process.env.X) console.log('x');",
+      'for (const a of []) f();',
+      "export * from './other';",
+    ].join('\n');
+    expect(loadTimeEffects(['shared/runs'], () => text).filter((f) => f.startsWith('shared/runs/model.ts'))).toEqual([
+      'shared/runs/model.ts:5',
+      'shared/runs/model.ts:6',
+      'shared/runs/model.ts:7',
+    ]);
   });
 });
 
