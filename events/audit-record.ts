@@ -161,7 +161,8 @@ export const GENESIS_HASH = '0'.repeat(64);
  */
 export const AuditEventSchema = z.object({
   id: z.string().min(1),
-  time: z.string().min(1),
+  /** UTC to the millisecond (`toISOString`): one length and zone, so text order is time order, which day reads rely on. */
+  time: z.iso.datetime({ precision: 3 }),
   type: z.string().min(1),
   actor: AuditActorSchema,
   subject: AuditSubjectSchema,

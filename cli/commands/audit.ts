@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { AuditEvent } from '../../events';
+import { auditPeriod } from '../../shared/audit/period';
 import { CommandFailed, UsageError } from '../errors';
 import { printJson } from '../io';
 import { type TargetFlags, targetOptions } from '../options';
@@ -90,12 +91,11 @@ export function registerAuditCommands(program: Command): void {
     ...(o.pipeline ? { pipeline: o.pipeline } : {}),
   });
   const checkDates = (o: QueryOptions) => {
-    for (const [name, value] of [
-      ['from', o.from],
-      ['to', o.to],
-    ] as const) {
-      if (value !== undefined && Number.isNaN(new Date(value).getTime()))
-        throw new UsageError(`--${name} "${value}" is not a date (2026-07-01) or an ISO time`);
+    try {
+      auditPeriod(o, '--');
+    } catch (error) {
+      if (error instanceof RangeError) throw new UsageError(error.message);
+      throw error;
     }
   };
 

@@ -1,6 +1,7 @@
 import { type DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { AuditEvent } from '../../events';
 import { AUDIT_INDEX_KEYS, AUDIT_INDEXES, CHAIN_REGISTRY, fromItem } from './ledger';
+import { auditPeriod } from './period';
 
 export interface AuditFilter {
   readonly repository?: string;
@@ -98,8 +99,7 @@ export class AuditReader {
    * field (commit, run, actor, repository, else one query per day); the rest filter the results.
    */
   async *query(filter: AuditFilter): AsyncGenerator<AuditEvent> {
-    const from = filter.from ? lowerBound(filter.from) : undefined;
-    const to = filter.to ? upperBound(filter.to) : undefined;
+    const { from, to } = auditPeriod(filter);
     const matches = (e: AuditEvent) =>
       (!from || e.time >= from) &&
       (!to || e.time <= to) &&
@@ -154,6 +154,7 @@ export class AuditReader {
       const hi = Math.min(day + 86_399_999, to ? Date.parse(to) : day + 86_399_999);
       if (lo > hi) continue;
       const bounds = sliceBounds(lo, hi);
+      const reads = new AbortController();
       const slices = Array.from({ length: DAY_SLICES }, (_, i) => {
         const below = i === DAY_SLICES - 1 ? undefined : bounds[i + 1];
         return upTo(
@@ -165,36 +166,43 @@ export class AuditReader {
               },
               repository,
             ),
-            { readAhead: true },
+            { readAhead: true, signal: reads.signal },
           ),
           below,
         );
       });
-      yield* inOrder(slices);
+      yield* inOrder(slices, reads);
     }
   }
 
-  /** Every page of a query; with `readAhead`, the next page is in flight while this one is consumed. */
+  /**
+   * Every page of a query. With `readAhead`, the next page is asked for once this page's first
+   * item has been taken, so it is in flight while the rest is consumed; a query only started
+   * (a slice waiting its turn) holds one page, not two. `signal` aborts what is in flight.
+   */
   private async *items(
     input: Omit<QueryCommandInput, 'TableName'>,
-    { readAhead = false } = {},
+    { readAhead = false, signal }: { readAhead?: boolean; signal?: AbortSignal } = {},
   ): AsyncGenerator<Record<string, unknown>> {
-    const page = (start?: Record<string, unknown>) =>
-      this.db.send(
+    const page = (start?: Record<string, unknown>) => {
+      const sent = this.db.send(
         new QueryCommand({ TableName: this.tableName, ...input, ...(start ? { ExclusiveStartKey: start } : {}) }),
+        signal ? { abortSignal: signal } : {},
       );
+      // A consumer that stops early never awaits a page asked for ahead; its failure is not unhandled.
+      sent.catch(() => undefined);
+      return sent;
+    };
     let next: ReturnType<typeof page> | undefined = page();
     while (next !== undefined) {
       const out = await next;
       const start = out.LastEvaluatedKey;
       next = undefined;
-      if (start && readAhead) {
-        next = page(start);
-        // A consumer that stops early never awaits it; its failure is not unhandled.
-        next.catch(() => undefined);
+      for (const item of out.Items ?? []) {
+        yield item;
+        if (start && readAhead && next === undefined) next = page(start);
       }
-      for (const item of out.Items ?? []) yield item;
-      if (start && !readAhead) next = page(start);
+      if (start && next === undefined) next = page(start);
     }
   }
 }
@@ -220,23 +228,6 @@ function timeKeyCondition(key: string, value: string, from?: string, to?: string
     ExpressionAttributeNames: { '#k': key },
     ExpressionAttributeValues: { ':k': value },
   };
-}
-
-/** A date alone means the start of that day (UTC). */
-export function lowerBound(value: string): string {
-  return parseBound(value, 'from').toISOString();
-}
-
-/** A date alone means the whole of that day. */
-export function upperBound(value: string): string {
-  const date = parseBound(value, 'to');
-  return /^\d{4}-\d{2}-\d{2}$/.test(value) ? new Date(date.getTime() + 86_399_999).toISOString() : date.toISOString();
-}
-
-function parseBound(value: string, name: string): Date {
-  const date = new Date(value);
-  if (Number.isNaN(date.getTime())) throw new RangeError(`--${name} "${value}" is not a date or ISO time`);
-  return date;
 }
 
 function startOfDay(date: Date): number {
@@ -278,19 +269,25 @@ async function* upTo(
   }
 }
 
-/** Every generator's items, one generator after the next, each asked for its first page at once. */
-async function* inOrder<T>(parts: AsyncGenerator<T>[]): AsyncGenerator<T> {
+/**
+ * Every generator's items, one generator after the next, each asked for its first page at once.
+ * A consumer that stops early aborts the reads still in flight rather than waiting on them.
+ */
+async function* inOrder<T>(parts: AsyncGenerator<T>[], reads: AbortController): AsyncGenerator<T> {
   const firsts = parts.map((p) => {
     const first = p.next();
     first.catch(() => undefined);
     return first;
   });
+  let finished = false;
   try {
     for (let i = 0; i < parts.length; i++) {
       const part = parts[i] as AsyncGenerator<T>;
       for (let r = await (firsts[i] as Promise<IteratorResult<T>>); !r.done; r = await part.next()) yield r.value;
     }
+    finished = true;
   } finally {
+    if (!finished) reads.abort();
     await Promise.allSettled(parts.map((p) => p.return(undefined)));
   }
 }

@@ -7,6 +7,7 @@ import { streamSSE } from 'hono/streaming';
 import type { AuditEvent } from '../../events';
 import { buildDossier, dossierMarkdown } from '../audit/evidence';
 import { EXPORT_FORMATS, type ExportFormat, exportAudit } from '../audit/export';
+import { auditPeriod } from '../audit/period';
 import type { AuditFilter, AuditReader } from '../audit/reader';
 import { computeDora } from '../metrics/dora';
 import { publicRun, RUN_STATUSES, type RunRecord, type RunStatus } from '../runs/model';
@@ -133,8 +134,10 @@ export function consoleApp(options: ConsoleOptions): Hono<Env> {
     return c.body(result.body, result.statusCode as 200, { 'content-type': 'application/json' });
   });
   app.get('/api/audit', async (c) => {
+    const filter = auditFilter(c);
+    if ('error' in filter) return c.json(filter, 400);
     const events: AuditEvent[] = [];
-    for await (const event of ports.audit.query(auditFilter(c))) {
+    for await (const event of ports.audit.query(filter)) {
       events.push(event);
       if (events.length >= AUDIT_PAGE) break;
     }
@@ -166,10 +169,12 @@ export function consoleApp(options: ConsoleOptions): Hono<Env> {
     const format = c.req.query('format') as ExportFormat;
     if (!EXPORT_FORMATS.includes(format))
       return c.json({ error: { code: 'bad_request', message: `format is one of ${EXPORT_FORMATS.join(', ')}` } }, 400);
+    const filter = auditFilter(c);
+    if ('error' in filter) return c.json(filter, 400);
     const dir = mkdtempSync(join(tmpdir(), 'gantry-console-export-'));
     try {
       const out = join(dir, `audit.${format}`);
-      const manifest = await exportAudit(ports.audit as AuditReader, { filter: auditFilter(c), format, out });
+      const manifest = await exportAudit(ports.audit as AuditReader, { filter, format, out });
       const file = readFileSync(out);
       const part = c.req.query('part') === 'manifest';
       return part
@@ -299,12 +304,19 @@ function awsLinks(run: RunRecord, options: ConsoleOptions) {
 }
 
 /** The filters of `gantry audit query`. */
-function auditFilter(c: Context): AuditFilter {
+/** The audit filter in a request's query, or the refusal that says which bound to fix. */
+function auditFilter(c: Context): AuditFilter | { error: { code: 'bad_request'; message: string } } {
   const names = ['repository', 'from', 'to', 'type', 'actor', 'commit', 'runId', 'environment', 'pipeline'] as const;
   const filter: Record<string, string> = {};
   for (const name of names) {
     const value = c.req.query(name)?.trim();
     if (value) filter[name] = value;
+  }
+  try {
+    auditPeriod(filter);
+  } catch (error) {
+    if (error instanceof RangeError) return { error: { code: 'bad_request', message: error.message } };
+    throw error;
   }
   return filter as AuditFilter;
 }

@@ -81,12 +81,18 @@ function source(items: Record<string, unknown>[]): LedgerSource {
 function setup(ledger: LedgerSource = source([])) {
   const sessions = new LocalConsoleSessions(PEOPLE, '/console');
   const calls: { principal: string; body: string }[] = [];
+  const queries: unknown[] = [];
   const app = consoleApp({
     base: '/console',
     identity: sessions,
     ports: {
       runs: { list: async () => [run()], get: async (id) => (id === 'run-1' ? run() : undefined) },
-      audit: { query: async function* () {} },
+      audit: {
+        query: async function* (filter) {
+          queries.push(filter);
+          yield* [];
+        },
+      },
       ledger: { verify: () => verifyLedger(ledger) },
       executions: { definition: async () => '{"StartAt":"A","States":{"A":{"Type":"Succeed"}}}' },
       logs: { read: async () => ({ lines: [], next: 0 }) },
@@ -107,7 +113,7 @@ function setup(ledger: LedgerSource = source([])) {
     expect(res.status).toBe(303);
     return (res.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
   };
-  return { sessions, app, calls, request, signIn };
+  return { sessions, app, calls, queries, request, signIn };
 }
 
 describe('the console server', () => {
@@ -174,6 +180,33 @@ describe('the console server', () => {
       actions: { decide: boolean; cancel: boolean; retry: boolean };
     };
     expect(view.actions).toMatchObject({ decide: false, cancel: false, retry: false });
+  });
+});
+
+describe("the Audit page's query and export", () => {
+  it('refuses a period that is no period with a 400 that says which bound to fix, and reads nothing', async () => {
+    const { request, signIn, queries } = setup();
+    const cookie = await signIn();
+    for (const path of ['/console/api/audit', '/console/api/audit/export?format=jsonl&']) {
+      const sep = path.includes('?') ? '' : '?';
+      const reversed = await request(`${path}${sep}from=2026-08-12&to=2026-08-10`, { cookie });
+      expect(reversed.status).toBe(400);
+      expect(await reversed.json()).toEqual({
+        error: {
+          code: 'bad_request',
+          message: 'from 2026-08-12 comes after to 2026-08-10: no event can match; swap them',
+        },
+      });
+      const garbled = await request(`${path}${sep}from=yesterday`, { cookie });
+      expect(garbled.status).toBe(400);
+      expect(((await garbled.json()) as { error: { message: string } }).error.message).toBe(
+        'from "yesterday" is not a date (2026-07-01) or an ISO time',
+      );
+    }
+    expect(queries).toEqual([]);
+    // The same page with the bounds the right way round reads the ledger.
+    expect((await request('/console/api/audit?from=2026-08-10&to=2026-08-12', { cookie })).status).toBe(200);
+    expect(queries).toEqual([{ from: '2026-08-10', to: '2026-08-12' }]);
   });
 });
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { DeleteItemCommand, DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { parquetReadObjects } from 'hyparquet';
-import type { AuditEvent, AuditRecordInput } from '../../../events';
+import { type AuditEvent, AuditEventSchema, type AuditRecordInput } from '../../../events';
 import { type RunningDynalite, startDynalite } from '../../../local/dynamodb/dynalite';
 import { hashEvent } from '../../../shared/audit/chain';
 import {
@@ -316,6 +316,8 @@ describe('the audit ledger on DynamoDB (dynalite)', () => {
       }
       const read = await all({ repository: REPO, from: '2026-08-10', to: '2026-08-10' });
       expect(read.map((e) => e.time)).toEqual(times.map((t) => new Date(t).toISOString()));
+      // What the ledger stores is what its published schema says, times included (text order is time order).
+      for (const e of read) expect(AuditEventSchema.safeParse(e).error).toBeUndefined();
       // From the middle of the day: the cuts move, nothing before `from` comes back.
       const noon = Date.parse('2026-08-10T12:00:00Z');
       const afternoon = await all({ repository: REPO, from: new Date(noon).toISOString(), to: '2026-08-10' });

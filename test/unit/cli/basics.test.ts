@@ -44,6 +44,17 @@ describe('choosing local mode or AWS', () => {
     expect(out.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('`gantry audit query` refuses a reversed period before it looks for a ledger, saying what to fix', async () => {
+    const out = await gantryWith(
+      { cwd: elsewhere, env: bareEnv() },
+      ...['audit', 'query', '--from', '2026-08-12', '--to', '2026-08-10'],
+    );
+    expect(out).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('--from 2026-08-12 comes after --to 2026-08-10: no event can match; swap them'),
+    });
+  });
+
   describe('with --profile', () => {
     let server: Server;
     const seen: IncomingHttpHeaders[] = [];
