@@ -11,7 +11,7 @@ import {
 import { KMSClient } from '@aws-sdk/client-kms';
 import { GetObjectCommand, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
 import type { AuditEvent } from '../events';
-import { KmsCheckpointSigner, S3CheckpointStore } from '../shared/audit/checkpoints';
+import { KmsCheckpointSigner, S3CheckpointStore } from '../shared/audit/checkpoints-aws';
 import { buildDossier, dossierMarkdown, runsFor } from '../shared/audit/evidence';
 import { csvRow, EXPORT_COLUMNS, flatten } from '../shared/audit/export';
 import { AuditReader } from '../shared/audit/reader';

@@ -4,7 +4,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
 import { documentClient } from '../aws/clients';
 import { readEnv } from '../config/env';
-import { KmsCheckpointSigner, S3CheckpointStore } from './checkpoints';
+import { KmsCheckpointSigner, S3CheckpointStore } from './checkpoints-aws';
 import { AuditReader } from './reader';
 import { AUDIT_ENV } from './wiring';
 

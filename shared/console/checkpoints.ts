@@ -1,6 +1,6 @@
 import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
-import { KmsCheckpointSigner, S3CheckpointStore } from '../audit/checkpoints';
+import { KmsCheckpointSigner, S3CheckpointStore } from '../audit/checkpoints-aws';
 import type { VerifyOptions } from '../audit/verify';
 import type { ClientOptions, ConsoleTables } from './wiring';
 

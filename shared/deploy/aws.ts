@@ -1,7 +1,7 @@
-import { type CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import {
   BatchGetDeploymentsCommand,
-  type CodeDeployClient,
+  CodeDeployClient,
   CreateDeploymentCommand,
   GetDeploymentCommand,
   GetDeploymentGroupCommand,
@@ -11,11 +11,17 @@ import {
 import {
   GetAliasCommand,
   GetFunctionConfigurationCommand,
-  type LambdaClient,
+  LambdaClient,
   UpdateFunctionCodeCommand,
 } from '@aws-sdk/client-lambda';
+import type { Credentials } from '../aws/target-sessions';
 import { runIdOf } from './appspec';
 import type { AlarmState, CreateDeploymentRequest, DeployControl, DeploymentInfo } from './ports';
+
+/** The DeployControl of one site: its own CodeDeploy, Lambda and CloudWatch clients, signed with `credentials` when given. */
+export function awsDeployControl(config: { credentials?: Credentials }): AwsDeployControl {
+  return new AwsDeployControl(new CodeDeployClient(config), new LambdaClient(config), new CloudWatchClient(config));
+}
 
 /** CodeDeploy, Lambda and CloudWatch behind the DeployControl port. */
 export class AwsDeployControl implements DeployControl {

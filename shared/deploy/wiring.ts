@@ -1,22 +1,60 @@
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
-import { LambdaClient } from '@aws-sdk/client-lambda';
 import { loadTargetRoles } from '../aws/target-roles';
 import { type Credentials, TargetSessions } from '../aws/target-sessions';
 import type { Observability } from '../observability';
 import { awsPipelineDeps } from '../pipelines/wiring';
-import { AwsDeployControl } from './aws';
+import { awsDeployControl } from './aws';
 import type { DeployDeps } from './outcome';
+import type { DeployControl } from './ports';
+
+/** How a site's DeployControl is built: with the control plane's credentials, or a target role's. */
+export type DeployControlFactory = (config: { credentials?: Credentials }) => DeployControl;
 
 /** The pipeline's ports plus CodeDeploy, Lambda and CloudWatch: SDK clients built once per cold start. */
 export function awsDeployDeps(o11y: Observability, env: NodeJS.ProcessEnv = process.env): DeployDeps {
-  const control = (config: { credentials?: Credentials }) =>
-    new AwsDeployControl(new CodeDeployClient(config), new LambdaClient(config), new CloudWatchClient(config));
+  return deployDepsWith(o11y, env, awsDeployControl);
+}
+
+/**
+ * The deploy ports with each site's DeployControl built by `control`: `awsDeployControl` for the
+ * steps that deploy on every call, `deferredAwsDeployControl` for a function that seldom does.
+ */
+export function deployDepsWith(o11y: Observability, env: NodeJS.ProcessEnv, control: DeployControlFactory): DeployDeps {
   const deploy = control({});
   return {
     ...awsPipelineDeps(o11y, env),
     deploy,
     // A target in another account: the same clients, signed as its deploy role for the run.
     sites: new TargetSessions(deploy, loadTargetRoles(env), (credentials) => control({ credentials })),
+  };
+}
+
+/**
+ * The CodeDeploy, Lambda and CloudWatch clients loaded by the first call, not at cold start: the
+ * operator API only stops a deployment when a cancel finds one running, and each of its other
+ * requests would otherwise pay ~25 ms of SDK loading before its first byte.
+ */
+export const deferredAwsDeployControl: DeployControlFactory = (config) =>
+  deferredDeployControl(() => import('./aws').then((m) => m.awsDeployControl(config)));
+
+/** A DeployControl that builds the real one at its first call (and again after a load that failed). */
+export function deferredDeployControl(load: () => Promise<DeployControl>): DeployControl {
+  let loading: Promise<DeployControl> | undefined;
+  const ready = () => {
+    loading ??= load().catch((error: unknown) => {
+      loading = undefined;
+      throw error;
+    });
+    return loading;
+  };
+  return {
+    publishVersion: async (...args) => (await ready()).publishVersion(...args),
+    versionCodeSha256: async (...args) => (await ready()).versionCodeSha256(...args),
+    aliasVersion: async (...args) => (await ready()).aliasVersion(...args),
+    createDeployment: async (...args) => (await ready()).createDeployment(...args),
+    findRunDeployment: async (...args) => (await ready()).findRunDeployment(...args),
+    getDeployment: async (...args) => (await ready()).getDeployment(...args),
+    stopDeployment: async (...args) => (await ready()).stopDeployment(...args),
+    groupAlarms: async (...args) => (await ready()).groupAlarms(...args),
+    alarmStates: async (...args) => (await ready()).alarmStates(...args),
   };
 }

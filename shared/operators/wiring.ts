@@ -1,14 +1,20 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { awsDeployDeps } from '../deploy/wiring';
+import { deferredAwsDeployControl, deployDepsWith } from '../deploy/wiring';
 import type { Observability } from '../observability';
 import { StateMachinePipelines } from '../pipelines/aws';
 import type { OperatorDeps } from './actions';
 import { type CallerVerifier, StsCallerVerifier, stsEndpointFor } from './caller-proof';
 import { OidcTokenVerifier, oidcSettingsFromEnv } from './oidc';
 
-/** The operator API's ports: the deploy ports plus each pipeline's configuration as deployed now. */
+/**
+ * The operator API's ports: the deploy ports (their clients loaded when a cancel first stops a
+ * deployment) plus each pipeline's configuration as deployed now.
+ */
 export function awsOperatorDeps(o11y: Observability, env: NodeJS.ProcessEnv = process.env): OperatorDeps {
-  return { ...awsDeployDeps(o11y, env), pipelines: new StateMachinePipelines(new SFNClient({})) };
+  return {
+    ...deployDepsWith(o11y, env, deferredAwsDeployControl),
+    pipelines: new StateMachinePipelines(new SFNClient({})),
+  };
 }
 
 /**

@@ -1,0 +1,65 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { build, type Metafile } from 'esbuild';
+import { LAMBDA_BUNDLE } from '../../infra/bundling';
+import { PROJECT_ROOT } from '../../infra/paths';
+
+/** Bundles `functions/<name>/handler.ts` to `outfile` as the CDK construct deploys it. */
+export async function bundleFunction(name: string, outfile: string): Promise<Metafile> {
+  const { metafile } = await build({
+    entryPoints: [join(PROJECT_ROOT, 'functions', name, 'handler.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: LAMBDA_BUNDLE.format,
+    target: LAMBDA_BUNDLE.target,
+    minify: LAMBDA_BUNDLE.minify,
+    mainFields: [...LAMBDA_BUNDLE.mainFields],
+    define: { ...LAMBDA_BUNDLE.define },
+    sourcemap: LAMBDA_BUNDLE.sourceMap,
+    sourcesContent: LAMBDA_BUNDLE.sourcesContent,
+    external: [...LAMBDA_BUNDLE.external],
+    metafile: true,
+    logLevel: 'error',
+  });
+  return metafile;
+}
+
+const LOAD_AND_LIST = [
+  "import { createRequire } from 'node:module';",
+  'const file = process.argv[1];',
+  'const require = createRequire(file);',
+  'const t = performance.now();',
+  'require(file);',
+  'const ms = performance.now() - t;',
+  'const sdk = new Set();',
+  'for (const path of Object.keys(require.cache)) {',
+  '  const pkg = /node_modules\\/(@aws-sdk\\/[^/]+)\\//.exec(path)?.[1];',
+  '  if (pkg !== undefined) sdk.add(pkg);',
+  '}',
+  'process.stdout.write(JSON.stringify({ ms, sdk: [...sdk].sort() }));',
+].join('\n');
+
+/**
+ * Loads a CommonJS bundle in a fresh Node.js process as the Lambda runtime loads a handler, and
+ * says how long that took and which AWS SDK packages (external, the runtime's copy) it loaded:
+ * what a cold start pays before the first request. The bundle must sit where `@aws-sdk/*`
+ * resolves from the project's install (under node_modules/.cache).
+ */
+export function loadBundle(file: string, env: NodeJS.ProcessEnv): { ms: number; sdk: string[] } {
+  let out: string;
+  try {
+    out = execFileSync(process.execPath, ['--input-type=module', '-e', LOAD_AND_LIST, file], {
+      env: { ...env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      cwd: PROJECT_ROOT,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  } catch (error) {
+    // The failing line of a minified bundle is the whole bundle: say only what was thrown.
+    const stderr = String((error as { stderr?: unknown }).stderr ?? '');
+    const thrown = stderr.split('\n').find((line) => /(Error|Exception)\]?: /.test(line)) ?? stderr.slice(-300);
+    throw new Error(`loading ${file} failed: ${thrown.trim().slice(0, 500)}`);
+  }
+  return JSON.parse(out) as { ms: number; sdk: string[] };
+}

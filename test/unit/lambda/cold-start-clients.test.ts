@@ -1,0 +1,81 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { PROJECT_ROOT } from '../../../infra/paths';
+import { OIDC_SETTINGS_ENV } from '../../../shared/operators/oidc';
+import { bundleFunction, loadBundle } from '../../support/bundles';
+
+/**
+ * What a cold start loads of the AWS SDK, from the bundle Lambda runs: a client only some requests
+ * use is loaded by the first of them, so every other request does not wait for it.
+ */
+describe('the AWS SDK clients a function loads at a cold start', () => {
+  // Under node_modules so that the external @aws-sdk/* resolve from the project's install, as in Lambda.
+  const cache = join(PROJECT_ROOT, 'node_modules', '.cache');
+  mkdirSync(cache, { recursive: true });
+  const dir = mkdtempSync(join(cache, 'gantry-cold-start-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const base = { PATH: process.env.PATH, AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x' };
+
+  it('the operator API leaves CodeDeploy, Lambda and CloudWatch to the first cancel that stops a deployment', async () => {
+    const file = join(dir, 'operator-api.cjs');
+    await bundleFunction('operator-api', file);
+    const { sdk } = loadBundle(file, {
+      ...base,
+      RUNS_TABLE_NAME: 'runs',
+      AUDIT_TABLE_NAME: 'audit',
+      EVENT_BUS_NAME: 'bus',
+    });
+    // What every request needs is there (runs and ledger, STS proof through the pipelines' SFN)…
+    expect(sdk).toEqual(expect.arrayContaining(['@aws-sdk/client-dynamodb', '@aws-sdk/client-sfn']));
+    // …and what only a cancel of a running deployment needs is not.
+    expect(sdk).not.toContain('@aws-sdk/client-codedeploy');
+    expect(sdk).not.toContain('@aws-sdk/client-lambda');
+    expect(sdk).not.toContain('@aws-sdk/client-cloudwatch');
+  });
+
+  it('the webhook receiver leaves SQS to its first dead letter', async () => {
+    const file = join(dir, 'webhook-receiver.cjs');
+    await bundleFunction('webhook-receiver', file);
+    const { sdk } = loadBundle(file, {
+      ...base,
+      DELIVERIES_TABLE_NAME: 'deliveries',
+      AUDIT_TABLE_NAME: 'audit',
+      EVENT_BUS_NAME: 'bus',
+      WEBHOOK_DLQ_URL: 'https://sqs.eu-west-1.amazonaws.com/000000000000/dlq',
+      WEBHOOK_CONNECTIONS: '[]',
+    });
+    expect(sdk).toEqual(
+      expect.arrayContaining([
+        '@aws-sdk/client-dynamodb',
+        '@aws-sdk/client-eventbridge',
+        '@aws-sdk/client-secrets-manager',
+      ]),
+    );
+    expect(sdk).not.toContain('@aws-sdk/client-sqs');
+  });
+
+  it("the console leaves the Lambda relay, build logs and the checkpoints' S3 and KMS to the first action, log or check", async () => {
+    const file = join(dir, 'console.cjs');
+    await bundleFunction('console', file);
+    const { sdk } = loadBundle(file, {
+      ...base,
+      RUNS_TABLE_NAME: 'runs',
+      AUDIT_TABLE_NAME: 'audit',
+      AUDIT_CHECKPOINT_KEY_ID: 'key',
+      AUDIT_CHECKPOINT_BUCKET: 'bucket',
+      EVENT_BUS_NAME: 'bus',
+      OPERATOR_FUNCTION: 'gantry-operator-api',
+      CONSOLE_PEOPLE: '{}',
+      [OIDC_SETTINGS_ENV]: JSON.stringify({
+        issuer: 'https://idp.example.com',
+        audience: 'gantry',
+        claim: 'email',
+        algorithms: ['RS256'],
+        scopes: ['openid'],
+      }),
+    });
+    expect(sdk).toEqual(expect.arrayContaining(['@aws-sdk/client-dynamodb', '@aws-sdk/client-sfn']));
+    for (const later of ['client-lambda', 'client-cloudwatch-logs', 'client-s3', 'client-kms'])
+      expect(sdk).not.toContain(`@aws-sdk/${later}`);
+  });
+});
