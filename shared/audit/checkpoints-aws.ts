@@ -1,54 +1,17 @@
-import { type KMSClient, SignCommand, VerifyCommand } from '@aws-sdk/client-kms';
+import type { KMSClient } from '@aws-sdk/client-kms';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import {
-  CHECKPOINT_ALGORITHM,
-  type Checkpoint,
-  CheckpointSchema,
-  type CheckpointSigner,
-  type CheckpointStore,
-} from './checkpoints';
+import { KmsEcdsaKey } from '../aws/kms-key';
+import { type Checkpoint, CheckpointSchema, type CheckpointSigner, type CheckpointStore } from './checkpoints';
 
 /*
  * The checkpoints' AWS adapters, apart from the checkpoint itself (checkpoints.ts) so that what
  * only checks a ledger (verify, the console's first page) does not load KMS and S3 with it.
  */
 
-/** KMS asymmetric signing (ECC_NIST_P256): the private key never leaves KMS. */
-export class KmsCheckpointSigner implements CheckpointSigner {
-  constructor(
-    private readonly kms: Pick<KMSClient, 'send'>,
-    readonly keyId: string,
-  ) {}
-
-  async sign(message: Buffer): Promise<Buffer> {
-    const out = await this.kms.send(
-      new SignCommand({
-        KeyId: this.keyId,
-        Message: message,
-        MessageType: 'RAW',
-        SigningAlgorithm: CHECKPOINT_ALGORITHM,
-      }),
-    );
-    if (!out.Signature) throw new Error('KMS returned no signature');
-    return Buffer.from(out.Signature);
-  }
-
-  async verify(message: Buffer, signature: Buffer): Promise<boolean> {
-    try {
-      const out = await this.kms.send(
-        new VerifyCommand({
-          KeyId: this.keyId,
-          Message: message,
-          MessageType: 'RAW',
-          Signature: signature,
-          SigningAlgorithm: CHECKPOINT_ALGORITHM,
-        }),
-      );
-      return out.SignatureValid === true;
-    } catch (error) {
-      if ((error as { name?: string }).name === 'KMSInvalidSignatureException') return false;
-      throw error;
-    }
+/** KMS asymmetric signing (ECC_NIST_P256) of checkpoint bodies: the private key never leaves KMS. */
+export class KmsCheckpointSigner extends KmsEcdsaKey implements CheckpointSigner {
+  constructor(kms: Pick<KMSClient, 'send'>, keyId: string) {
+    super(kms, keyId, 'RAW');
   }
 }
 

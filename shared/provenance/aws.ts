@@ -1,43 +1,12 @@
 import { BatchGetBuildsCommand, type CodeBuildClient } from '@aws-sdk/client-codebuild';
-import { type KMSClient, SignCommand, VerifyCommand } from '@aws-sdk/client-kms';
+import type { KMSClient } from '@aws-sdk/client-kms';
+import { KmsEcdsaKey } from '../aws/kms-key';
 import type { BuildInfo, BuildSource, ProvenanceSigner } from './ports';
 
 /** The provenance key in KMS: ECDSA P-256 over SHA-256 digests (so any statement size can be signed). */
-export class KmsProvenanceSigner implements ProvenanceSigner {
-  constructor(
-    private readonly kms: KMSClient,
-    readonly keyId: string,
-  ) {}
-
-  async sign(digest: Buffer): Promise<Buffer> {
-    const out = await this.kms.send(
-      new SignCommand({
-        KeyId: this.keyId,
-        Message: digest,
-        MessageType: 'DIGEST',
-        SigningAlgorithm: 'ECDSA_SHA_256',
-      }),
-    );
-    if (!out.Signature) throw new Error(`KMS returned no signature from ${this.keyId}`);
-    return Buffer.from(out.Signature);
-  }
-
-  async verify(digest: Buffer, signature: Buffer): Promise<boolean> {
-    try {
-      const out = await this.kms.send(
-        new VerifyCommand({
-          KeyId: this.keyId,
-          Message: digest,
-          MessageType: 'DIGEST',
-          Signature: signature,
-          SigningAlgorithm: 'ECDSA_SHA_256',
-        }),
-      );
-      return out.SignatureValid === true;
-    } catch (error) {
-      if (error instanceof Error && error.name === 'KMSInvalidSignatureException') return false;
-      throw error;
-    }
+export class KmsProvenanceSigner extends KmsEcdsaKey implements ProvenanceSigner {
+  constructor(kms: Pick<KMSClient, 'send'>, keyId: string) {
+    super(kms, keyId, 'DIGEST');
   }
 }
 

@@ -15,12 +15,15 @@ describe('the AWS SDK clients a function loads at a cold start', () => {
   const dir = mkdtempSync(join(cache, 'gantry-cold-start-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const base = { PATH: process.env.PATH, AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x' };
+  /** The SDK packages importing `functions/<name>`'s deployed bundle loads, with the environment its stack gives it. */
+  const sdkAtColdStart = async (name: string, env: Record<string, string>) => {
+    const file = join(dir, `${name}.cjs`);
+    await bundleFunction(name, file);
+    return loadBundle(file, { ...base, ...env }).sdk;
+  };
 
   it('the operator API leaves CodeDeploy, Lambda and CloudWatch to the first cancel that stops a deployment', async () => {
-    const file = join(dir, 'operator-api.cjs');
-    await bundleFunction('operator-api', file);
-    const { sdk } = loadBundle(file, {
-      ...base,
+    const sdk = await sdkAtColdStart('operator-api', {
       RUNS_TABLE_NAME: 'runs',
       AUDIT_TABLE_NAME: 'audit',
       EVENT_BUS_NAME: 'bus',
@@ -34,10 +37,7 @@ describe('the AWS SDK clients a function loads at a cold start', () => {
   });
 
   it('the webhook receiver leaves SQS to its first dead letter', async () => {
-    const file = join(dir, 'webhook-receiver.cjs');
-    await bundleFunction('webhook-receiver', file);
-    const { sdk } = loadBundle(file, {
-      ...base,
+    const sdk = await sdkAtColdStart('webhook-receiver', {
       DELIVERIES_TABLE_NAME: 'deliveries',
       AUDIT_TABLE_NAME: 'audit',
       EVENT_BUS_NAME: 'bus',
@@ -55,10 +55,7 @@ describe('the AWS SDK clients a function loads at a cold start', () => {
   });
 
   it("the console leaves the Lambda relay, build logs and the checkpoints' S3 and KMS to the first action, log or check", async () => {
-    const file = join(dir, 'console.cjs');
-    await bundleFunction('console', file);
-    const { sdk } = loadBundle(file, {
-      ...base,
+    const sdk = await sdkAtColdStart('console', {
       RUNS_TABLE_NAME: 'runs',
       AUDIT_TABLE_NAME: 'audit',
       AUDIT_CHECKPOINT_KEY_ID: 'key',
