@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { lowerBound, upperBound } from '../../shared/audit/period';
 import { UsageError } from '../errors';
 import { collect, printJson } from '../io';
 import { type TargetFlags, targetOptions } from '../options';
@@ -56,14 +57,13 @@ export function registerMetricsCommands(program: Command): void {
 }
 
 function periodOf(options: DoraFlags): { from: Date; to: Date } {
-  const parse = (name: string, value: string, endOfDay: boolean) => {
-    const date = new Date(value);
-    if (Number.isNaN(date.getTime()))
-      throw new UsageError(`--${name} "${value}" is not a date (2026-07-01) or an ISO time`);
-    return endOfDay && /^\d{4}-\d{2}-\d{2}$/.test(value) ? new Date(date.getTime() + DAY - 1) : date;
-  };
-  const to = options.to === undefined ? new Date() : parse('to', options.to, true);
-  const from = options.from === undefined ? new Date(to.getTime() - 30 * DAY) : parse('from', options.from, false);
-  if (from >= to) throw new UsageError(`--from (${from.toISOString()}) must come before --to (${to.toISOString()})`);
-  return { from, to };
+  try {
+    const to = options.to === undefined ? new Date() : upperBound(options.to, '--');
+    const from = options.from === undefined ? new Date(to.getTime() - 30 * DAY) : lowerBound(options.from, '--');
+    if (from >= to) throw new RangeError(`--from (${from.toISOString()}) must come before --to (${to.toISOString()})`);
+    return { from, to };
+  } catch (error) {
+    if (error instanceof RangeError) throw new UsageError(error.message);
+    throw error;
+  }
 }

@@ -12,27 +12,47 @@ export interface AuditPeriodBounds {
 export function auditPeriod(filter: AuditPeriodBounds, flag = ''): { from?: string; to?: string } {
   const from = filter.from ? lowerBound(filter.from, flag) : undefined;
   const to = filter.to ? upperBound(filter.to, flag) : undefined;
-  if (from && to && from > to)
+  if (from && to && from.getTime() > to.getTime())
     throw new RangeError(
-      `${flag}from ${filter.from} comes after ${flag}to ${filter.to}: no event can match; swap them`,
+      `${flag}from ${filter.from?.trim()} comes after ${flag}to ${filter.to?.trim()}: no event can match; swap them`,
     );
-  return { ...(from ? { from } : {}), ...(to ? { to } : {}) };
+  return { ...(from ? { from: from.toISOString() } : {}), ...(to ? { to: to.toISOString() } : {}) };
 }
 
 /** A date alone means the start of that day (UTC). */
-export function lowerBound(value: string, flag = ''): string {
-  return parseBound(value, `${flag}from`).toISOString();
+export function lowerBound(value: string, flag = ''): Date {
+  return parseBound(value, `${flag}from`).at;
 }
 
 /** A date alone means the whole of that day. */
-export function upperBound(value: string, flag = ''): string {
-  const date = parseBound(value, `${flag}to`);
-  return /^\d{4}-\d{2}-\d{2}$/.test(value) ? new Date(date.getTime() + 86_399_999).toISOString() : date.toISOString();
+export function upperBound(value: string, flag = ''): Date {
+  const { at, dateOnly } = parseBound(value, `${flag}to`);
+  return dateOnly ? new Date(at.getTime() + 86_399_999) : at;
 }
 
-function parseBound(value: string, name: string): Date {
-  const date = new Date(value);
-  if (Number.isNaN(date.getTime()))
-    throw new RangeError(`${name} "${value}" is not a date (2026-07-01) or an ISO time`);
-  return date;
+/** `2026-07-01`, or an ISO time from it (`T` or a space; seconds and fraction optional; no zone means UTC). */
+const BOUND = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
+
+/**
+ * One bound, read the same wherever it is read (a laptop's time zone does not move it): a day that
+ * is not in the calendar (2026-02-30) or an hour past 23 is refused, not rolled over.
+ */
+function parseBound(raw: string, name: string): { at: Date; dateOnly: boolean } {
+  const value = raw.trim();
+  const refuse = () =>
+    new RangeError(
+      `${name} "${value}" is not a date (2026-07-01) or an ISO time (2026-07-01T12:00:00Z; no zone is UTC)`,
+    );
+  const m = BOUND.exec(value);
+  if (m === null) throw refuse();
+  const [, y, mo, d, h, mi, s, fraction, zone] = m;
+  const day = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d)));
+  day.setUTCFullYear(Number(y));
+  const inCalendar = day.getUTCMonth() === Number(mo) - 1 && day.getUTCDate() === Number(d);
+  if (!inCalendar || Number(h ?? 0) > 23 || Number(mi ?? 0) > 59 || Number(s ?? 0) > 59) throw refuse();
+  if (h === undefined) return { at: day, dateOnly: true };
+  const offset = zone === undefined || zone.toUpperCase() === 'Z' ? 'Z' : zone.replace(/^([+-]\d{2})(\d{2})$/, '$1:$2');
+  const at = new Date(`${y}-${mo}-${d}T${h}:${mi}:${s ?? '00'}${fraction ?? ''}${offset}`);
+  if (Number.isNaN(at.getTime())) throw refuse();
+  return { at, dateOnly: false };
 }

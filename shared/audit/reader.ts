@@ -1,4 +1,9 @@
-import { type DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  QueryCommand,
+  type QueryCommandInput,
+  type QueryCommandOutput,
+} from '@aws-sdk/lib-dynamodb';
 import type { AuditEvent } from '../../events';
 import { AUDIT_INDEX_KEYS, AUDIT_INDEXES, CHAIN_REGISTRY, fromItem } from './ledger';
 import { auditPeriod } from './period';
@@ -177,14 +182,15 @@ export class AuditReader {
 
   /**
    * Every page of a query. With `readAhead`, the next page is asked for once this page's first
-   * item has been taken, so it is in flight while the rest is consumed; a query only started
-   * (a slice waiting its turn) holds one page, not two. `signal` aborts what is in flight.
+   * item has been taken (at once for a page of one item or none), so it is in flight while the
+   * rest is consumed; a query only started (a slice waiting its turn) holds one page, not two.
+   * `signal` aborts what is in flight.
    */
   private async *items(
     input: Omit<QueryCommandInput, 'TableName'>,
     { readAhead = false, signal }: { readAhead?: boolean; signal?: AbortSignal } = {},
   ): AsyncGenerator<Record<string, unknown>> {
-    const page = (start?: Record<string, unknown>) => {
+    const page = (start?: Record<string, unknown>): Promise<QueryCommandOutput> => {
       const sent = this.db.send(
         new QueryCommand({ TableName: this.tableName, ...input, ...(start ? { ExclusiveStartKey: start } : {}) }),
         signal ? { abortSignal: signal } : {},
@@ -193,12 +199,15 @@ export class AuditReader {
       sent.catch(() => undefined);
       return sent;
     };
-    let next: ReturnType<typeof page> | undefined = page();
+    let next: Promise<QueryCommandOutput> | undefined = page();
     while (next !== undefined) {
-      const out = await next;
+      const out: QueryCommandOutput = await next;
       const start = out.LastEvaluatedKey;
-      next = undefined;
-      for (const item of out.Items ?? []) {
+      const items: Record<string, unknown>[] = out.Items ?? [];
+      // A page the filter kept one item of or none (a repository's share of a busy day) gives the
+      // reader nothing to be busy with while the next is read: ask for it now.
+      next = start && readAhead && items.length < 2 ? page(start) : undefined;
+      for (const item of items) {
         yield item;
         if (start && readAhead && next === undefined) next = page(start);
       }

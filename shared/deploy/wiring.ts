@@ -36,14 +36,14 @@ export function deployDepsWith(o11y: Observability, env: NodeJS.ProcessEnv, cont
 export const deferredAwsDeployControl: DeployControlFactory = (config) =>
   deferredDeployControl(() => import('./aws').then((m) => m.awsDeployControl(config)));
 
-/** A DeployControl that builds the real one at its first call (and again after a load that failed). */
+/**
+ * A DeployControl that builds the real one at its first call. A load that fails fails every call
+ * the same way (a bundled module that cannot load will not load on a second try either).
+ */
 export function deferredDeployControl(load: () => Promise<DeployControl>): DeployControl {
   let loading: Promise<DeployControl> | undefined;
   const ready = () => {
-    loading ??= load().catch((error: unknown) => {
-      loading = undefined;
-      throw error;
-    });
+    loading ??= load();
     return loading;
   };
   return {

@@ -27,10 +27,12 @@ export async function bundleFunction(name: string, outfile: string): Promise<Met
 
 const LOAD_AND_LIST = [
   "import { createRequire } from 'node:module';",
+  "import { pathToFileURL } from 'node:url';",
   'const file = process.argv[1];',
   'const require = createRequire(file);',
   'const t = performance.now();',
-  'require(file);',
+  // As the Lambda runtime loads a handler: require() for CommonJS, import() for an ES module.
+  "if (file.endsWith('.mjs')) await import(pathToFileURL(file).href); else require(file);",
   'const ms = performance.now() - t;',
   'const sdk = new Set();',
   'for (const path of Object.keys(require.cache)) {',
@@ -41,7 +43,7 @@ const LOAD_AND_LIST = [
 ].join('\n');
 
 /**
- * Loads a CommonJS bundle in a fresh Node.js process as the Lambda runtime loads a handler, and
+ * Loads a bundle in a fresh Node.js process as the Lambda runtime loads a handler, and
  * says how long that took and which AWS SDK packages (external, the runtime's copy) it loaded:
  * what a cold start pays before the first request. The bundle must sit where `@aws-sdk/*`
  * resolves from the project's install (under node_modules/.cache).

@@ -95,6 +95,58 @@ describe('reading a day of the ledger in slices', () => {
   });
 });
 
+/** A table whose every Query of the by-day index is answered by `answer(slice start, page)`. */
+function scriptedTable(
+  answer: (from: string, page: number) => Promise<{ Items: unknown[]; LastEvaluatedKey?: unknown }>,
+) {
+  const db = {
+    send: (command: QueryCommand) => {
+      const input = command.input;
+      const from = String(input.ExpressionAttributeValues?.[':from']);
+      return answer(from, input.ExclusiveStartKey === undefined ? 0 : Number(input.ExclusiveStartKey.page));
+    },
+  };
+  return new AuditReader(db as unknown as DynamoDBDocumentClient, 'audit');
+}
+
+const readAll = async (reader: AuditReader) => {
+  const times: string[] = [];
+  for await (const e of reader.query({ repository: 'acme/payments', from: DAY, to: DAY })) times.push(e.time);
+  return times;
+};
+
+describe('what a day read keeps from every page', () => {
+  it('reads on past a page the filter left empty (DynamoDB sends one when none of a page matched)', async () => {
+    const first = `${DAY}T00:00:00.000Z`;
+    const reader = scriptedTable(async (from, page) => {
+      if (from !== first) return { Items: [] };
+      if (page === 0) return { Items: [], LastEvaluatedKey: { page: 1 } };
+      if (page === 1) return { Items: [], LastEvaluatedKey: { page: 2 } };
+      return { Items: [item(`${DAY}T01:00:00.000Z`)] };
+    });
+    expect(await readAll(reader)).toEqual([`${DAY}T01:00:00.000Z`]);
+  });
+
+  it("fails the query with a slice's failed read, never answering short (a gap in an audit answer must show)", async () => {
+    const throttled = Object.assign(new Error('Rate of requests exceeds the allowed throughput'), {
+      name: 'ProvisionedThroughputExceededException',
+    });
+    // The third slice's first page fails while the first slice is still being read.
+    const third = scriptedTable(async (from, page) => {
+      if (from.startsWith(`${DAY}T11:59`)) throw throttled;
+      return page === 0 && from === `${DAY}T00:00:00.000Z` ? { Items: [item(from)] } : { Items: [] };
+    });
+    await expect(readAll(third)).rejects.toBe(throttled);
+    // A later page of the first slice fails, after that slice has yielded events.
+    const later = scriptedTable(async (from, page) => {
+      if (from !== `${DAY}T00:00:00.000Z`) return { Items: [] };
+      if (page === 0) return { Items: [item(from), item(`${DAY}T00:00:00.001Z`)], LastEvaluatedKey: { page: 1 } };
+      throw throttled;
+    });
+    await expect(readAll(later)).rejects.toBe(throttled);
+  });
+});
+
 describe('the period of an audit query', () => {
   it('refuses a period whose start comes after its end, saying what to fix', async () => {
     const { reader, sent } = pagedTable();
@@ -107,6 +159,26 @@ describe('the period of an audit query', () => {
     // Within one day too: 12:00 to 06:00 is no period, not an empty one.
     await expect(read(`${DAY}T12:00:00Z`, `${DAY}T06:00:00Z`)).rejects.toThrow(RangeError);
     expect(sent).toHaveLength(0);
+  });
+
+  it('reads a zone-less time as UTC wherever it runs, and refuses what is not in the calendar instead of rolling it over', () => {
+    const zone = process.env.TZ;
+    process.env.TZ = 'Europe/Berlin';
+    try {
+      expect(auditPeriod({ from: `${DAY}T12:00`, to: ` ${DAY} ` })).toEqual({
+        from: `${DAY}T12:00:00.000Z`,
+        to: `${DAY}T23:59:59.999Z`,
+      });
+    } finally {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+    }
+    expect(auditPeriod({ from: `${DAY}T12:00:00+02:00`, to: `${DAY}T10:30:00Z` })).toEqual({
+      from: `${DAY}T10:00:00.000Z`,
+      to: `${DAY}T10:30:00.000Z`,
+    });
+    for (const bad of ['2026-02-30', `${DAY}T24:00`, '+010000-01-01', 'Aug 10 2026', `${DAY}T12:00+25:00`])
+      expect(() => auditPeriod({ from: bad })).toThrow(`from "${bad}" is not a date (2026-07-01) or an ISO time`);
   });
 
   it('reads a date alone as the whole day, and names the bound that is no date', () => {
