@@ -31,7 +31,12 @@ function download(e, url, name) {
   if (!SIGN_IN) return;
   e.preventDefault();
   fetch(url, { headers: authorization() })
-    .then((res) => (res.ok ? res.blob() : Promise.reject(new Error(`export answered ${res.status}`))))
+    .then(async (res) => {
+      if (res.ok) return res.blob();
+      // The console's refusal says what to fix (a period that is no period, or too long to read).
+      const body = await res.json().catch(() => ({}));
+      throw new Error(body.error?.message ?? `export answered ${res.status}`);
+    })
     .then((blob) => {
       const a = Object.assign(document.createElement('a'), { href: URL.createObjectURL(blob), download: name });
       a.click();

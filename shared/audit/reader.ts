@@ -127,6 +127,7 @@ export class AuditReader {
         IndexName: AUDIT_INDEXES[index],
         ...timeKeyCondition(AUDIT_INDEX_KEYS[index], value, from, to),
       });
+    if (!narrowedByIndex(filter)) return this.byDays(from, to);
     // A full commit id is a key; a prefix is matched by filtering a narrower path.
     if (filter.commit && filter.commit.length >= 40) return byTime('byCommit', filter.commit);
     if (filter.runId) return byTime('byRun', filter.runId);
@@ -141,8 +142,7 @@ export class AuditReader {
         ExpressionAttributeValues: { ':c': filter.repository },
       });
     }
-    if (filter.actor) return byTime('byActor', filter.actor);
-    return this.byDays(from, to);
+    return byTime('byActor', filter.actor ?? '');
   }
 
   /**
@@ -151,8 +151,7 @@ export class AuditReader {
    * whole day, but sends only that repository's); `query` checks every field again whatever comes back.
    */
   private async *byDays(from?: string, to?: string, repository?: string): AsyncGenerator<Record<string, unknown>> {
-    const end = to ? new Date(to) : new Date();
-    const start = from ? new Date(from) : new Date(end.getTime() - DEFAULT_DAYS * 86_400_000);
+    const { start, end } = dayRange(from, to);
     for (let day = startOfDay(start); day <= end.getTime(); day += 86_400_000) {
       const d = new Date(day).toISOString().slice(0, 10);
       const lo = Math.max(day, from ? Date.parse(from) : day);
@@ -214,6 +213,34 @@ export class AuditReader {
       if (start && next === undefined) next = page(start);
     }
   }
+}
+
+/** Whether a full commit, a run, a repository or an actor takes a query to an index (else it reads day by day). */
+function narrowedByIndex(filter: AuditFilter): boolean {
+  return Boolean((filter.commit && filter.commit.length >= 40) || filter.runId || filter.repository || filter.actor);
+}
+
+/**
+ * How many days a query reads one after the other through the by-day index, four Query calls
+ * each however empty the day: 0 when an index narrows it (a repository's short period is read by
+ * day too, at most eight of them). Callers with a deadline refuse long ones before reading.
+ */
+export function dayReadsOf(filter: AuditFilter, now: Date = new Date()): number {
+  // The period is checked whatever narrows the query: a period that is no period is refused either way.
+  const { from, to } = auditPeriod(filter);
+  if (narrowedByIndex(filter)) return 0;
+  const { start, end } = dayRange(from, to, now);
+  return Math.max(0, Math.floor((startOfDay(end) - startOfDay(start)) / 86_400_000) + 1);
+}
+
+/** The first and last instant a day-by-day read covers: `to` or now, and `from` or DEFAULT_DAYS before. */
+function dayRange(
+  from: string | undefined,
+  to: string | undefined,
+  now: Date = new Date(),
+): { start: Date; end: Date } {
+  const end = to ? new Date(to) : now;
+  return { start: from ? new Date(from) : new Date(end.getTime() - DEFAULT_DAYS * 86_400_000), end };
 }
 
 function timeKeyCondition(key: string, value: string, from?: string, to?: string) {

@@ -7,8 +7,7 @@ import { streamSSE } from 'hono/streaming';
 import type { AuditEvent } from '../../events';
 import { buildDossier, dossierMarkdown } from '../audit/evidence';
 import { EXPORT_FORMATS, type ExportFormat, exportAudit } from '../audit/export';
-import { auditPeriod } from '../audit/period';
-import type { AuditFilter, AuditReader } from '../audit/reader';
+import { type AuditFilter, type AuditReader, dayReadsOf } from '../audit/reader';
 import { computeDora } from '../metrics/dora';
 import { publicRun, RUN_STATUSES, type RunRecord, type RunStatus } from '../runs/model';
 import { actionsFor } from './actions';
@@ -36,6 +35,8 @@ export interface ConsoleOptions {
 type Env = { Variables: { user: ConsoleUser } };
 const MAX_RUNS = 10_000;
 const AUDIT_PAGE = 500;
+/** The most days the Audit page reads one by one when no repository, actor, run or commit narrows it. */
+const MAX_DAY_READS = 366;
 const DAY = 86_400_000;
 const LOOKBACK_DAYS = 90;
 
@@ -312,12 +313,21 @@ function auditFilter(c: Context): AuditFilter | { error: { code: 'bad_request'; 
     const value = c.req.query(name)?.trim();
     if (value) filter[name] = value;
   }
+  let days: number;
   try {
-    auditPeriod(filter);
+    days = dayReadsOf(filter as AuditFilter);
   } catch (error) {
     if (error instanceof RangeError) return { error: { code: 'bad_request', message: error.message } };
     throw error;
   }
+  // Read day by day, a long period would outlast the function's (and API Gateway's 29 s) deadline.
+  if (days > MAX_DAY_READS)
+    return {
+      error: {
+        code: 'bad_request',
+        message: `the period spans ${days} days and nothing narrows it: choose a repository, actor, run or full commit, or at most ${MAX_DAY_READS} days (gantry audit export reads longer periods)`,
+      },
+    };
   return filter as AuditFilter;
 }
 

@@ -294,6 +294,16 @@ if (!browserAvailable()) {
       );
       expect(await manifest.json()).toMatchObject({ count: rows, format: 'csv', sha256: expect.any(String) });
 
+      // A period that is no period is refused with what to fix, on the page, not answered with nothing.
+      await page.getByLabel('from', { exact: true }).fill('2026-08-12');
+      await page.getByLabel('to', { exact: true }).fill('2026-08-10');
+      await page.getByRole('button', { name: 'Search' }).click();
+      await page
+        .getByRole('alert')
+        .filter({ hasText: 'from 2026-08-12 comes after to 2026-08-10: no event can match; swap them' })
+        .waitFor();
+      expect(await page.locator('table.audit tbody tr').count()).toBe(0);
+
       // The change's evidence dossier, built from the ledger as `gantry audit evidence` builds it.
       await page.goto(`${base()}/runs/${encodeURIComponent(run.runId)}/dossier`);
       const dossier = page.locator('[data-testid="dossier"]');

@@ -187,7 +187,12 @@ describe("the Audit page's query and export", () => {
   it('refuses a period that is no period with a 400 that says which bound to fix, and reads nothing', async () => {
     const { request, signIn, queries } = setup();
     const cookie = await signIn();
-    for (const path of ['/console/api/audit', '/console/api/audit/export?format=jsonl&']) {
+    for (const path of [
+      '/console/api/audit',
+      '/console/api/audit/export?format=jsonl&',
+      '/console/api/audit?runId=run-1&',
+      '/console/api/audit?repository=acme/payments&',
+    ]) {
       const sep = path.includes('?') ? '' : '?';
       const reversed = await request(`${path}${sep}from=2026-08-12&to=2026-08-10`, { cookie });
       expect(reversed.status).toBe(400);
@@ -203,7 +208,19 @@ describe("the Audit page's query and export", () => {
         /^from "yesterday" is not a date \(2026-07-01\) or an ISO time/,
       );
     }
+    // A period read day by day that would outlast the function's deadline, unless something narrows it.
+    const decades = await request('/console/api/audit?from=1970-01-01&to=2026-08-10', { cookie });
+    expect(decades.status).toBe(400);
+    expect(((await decades.json()) as { error: { message: string } }).error.message).toBe(
+      'the period spans 20676 days and nothing narrows it: choose a repository, actor, run or full commit, or at most 366 days (gantry audit export reads longer periods)',
+    );
     expect(queries).toEqual([]);
+    const narrowed = await request('/console/api/audit?from=1970-01-01&to=2026-08-10&repository=acme/payments', {
+      cookie,
+    });
+    expect(narrowed.status).toBe(200);
+    expect((await request('/console/api/audit?from=2025-08-10&to=2026-08-10', { cookie })).status).toBe(200);
+    queries.length = 0;
     // The same page with the bounds the right way round reads the ledger.
     expect((await request('/console/api/audit?from=2026-08-10&to=2026-08-12', { cookie })).status).toBe(200);
     expect(queries).toEqual([{ from: '2026-08-10', to: '2026-08-12' }]);

@@ -1,6 +1,6 @@
 import type { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { auditPeriod } from '../../../shared/audit/period';
-import { AuditReader } from '../../../shared/audit/reader';
+import { AuditReader, dayReadsOf } from '../../../shared/audit/reader';
 
 const DAY = '2026-08-10';
 
@@ -179,6 +179,24 @@ describe('the period of an audit query', () => {
     });
     for (const bad of ['2026-02-30', `${DAY}T24:00`, '+010000-01-01', 'Aug 10 2026', `${DAY}T12:00+25:00`])
       expect(() => auditPeriod({ from: bad })).toThrow(`from "${bad}" is not a date (2026-07-01) or an ISO time`);
+  });
+
+  it('counts the days a query would read one by one, and none when an index narrows it', () => {
+    const now = new Date(`${DAY}T12:00:00Z`);
+    expect(dayReadsOf({ from: DAY, to: DAY }, now)).toBe(1);
+    expect(dayReadsOf({ from: '2026-08-01', to: DAY }, now)).toBe(10);
+    // No bounds: the thirty days before now, and today.
+    expect(dayReadsOf({}, now)).toBe(31);
+    expect(dayReadsOf({ from: '1970-01-01' }, now)).toBe(20676);
+    for (const narrowed of [
+      { repository: 'acme/payments' },
+      { actor: 'alice' },
+      { runId: 'run-1' },
+      { commit: 'a'.repeat(40) },
+    ])
+      expect(dayReadsOf({ from: '1970-01-01', ...narrowed }, now)).toBe(0);
+    // A commit prefix narrows nothing by itself.
+    expect(dayReadsOf({ from: '2026-08-01', commit: 'abc1234' }, now)).toBe(10);
   });
 
   it('reads a date alone as the whole day, and names the bound that is no date', () => {
