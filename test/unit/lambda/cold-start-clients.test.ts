@@ -22,57 +22,55 @@ describe('the AWS SDK clients a function loads at a cold start', () => {
     return loadBundle(file, { ...base, ...env }).sdk;
   };
 
-  it('the operator API leaves CodeDeploy, Lambda and CloudWatch to the first cancel that stops a deployment', async () => {
-    const sdk = await sdkAtColdStart('operator-api', {
-      RUNS_TABLE_NAME: 'runs',
-      AUDIT_TABLE_NAME: 'audit',
-      EVENT_BUS_NAME: 'bus',
-    });
-    // What every request needs is there (runs and ledger, STS proof through the pipelines' SFN)…
-    expect(sdk).toEqual(expect.arrayContaining(['@aws-sdk/client-dynamodb', '@aws-sdk/client-sfn']));
-    // …and what only a cancel of a running deployment needs is not.
-    expect(sdk).not.toContain('@aws-sdk/client-codedeploy');
-    expect(sdk).not.toContain('@aws-sdk/client-lambda');
-    expect(sdk).not.toContain('@aws-sdk/client-cloudwatch');
-  });
+  const cases: { what: string; name: string; env: Record<string, string>; loads: string[]; defers: string[] }[] = [
+    {
+      what: 'the operator API leaves CodeDeploy, Lambda and CloudWatch to the first cancel that stops a deployment',
+      name: 'operator-api',
+      env: { RUNS_TABLE_NAME: 'runs', AUDIT_TABLE_NAME: 'audit', EVENT_BUS_NAME: 'bus' },
+      // Every request reads runs and the ledger and the pipelines as deployed (SFN).
+      loads: ['client-dynamodb', 'client-sfn'],
+      defers: ['client-codedeploy', 'client-lambda', 'client-cloudwatch'],
+    },
+    {
+      what: 'the webhook receiver leaves SQS to its first dead letter',
+      name: 'webhook-receiver',
+      env: {
+        DELIVERIES_TABLE_NAME: 'deliveries',
+        AUDIT_TABLE_NAME: 'audit',
+        EVENT_BUS_NAME: 'bus',
+        WEBHOOK_DLQ_URL: 'https://sqs.eu-west-1.amazonaws.com/000000000000/dlq',
+        WEBHOOK_CONNECTIONS: '[]',
+      },
+      loads: ['client-dynamodb', 'client-eventbridge', 'client-secrets-manager'],
+      defers: ['client-sqs'],
+    },
+    {
+      what: "the console leaves the Lambda relay, build logs and the checkpoints' S3 and KMS to the first action, log or check",
+      name: 'console',
+      env: {
+        RUNS_TABLE_NAME: 'runs',
+        AUDIT_TABLE_NAME: 'audit',
+        AUDIT_CHECKPOINT_KEY_ID: 'key',
+        AUDIT_CHECKPOINT_BUCKET: 'bucket',
+        EVENT_BUS_NAME: 'bus',
+        OPERATOR_FUNCTION: 'gantry-operator-api',
+        CONSOLE_PEOPLE: '{}',
+        [OIDC_SETTINGS_ENV]: JSON.stringify({
+          issuer: 'https://idp.example.com',
+          audience: 'gantry',
+          claim: 'email',
+          algorithms: ['RS256'],
+          scopes: ['openid'],
+        }),
+      },
+      loads: ['client-dynamodb', 'client-sfn'],
+      defers: ['client-lambda', 'client-cloudwatch-logs', 'client-s3', 'client-kms'],
+    },
+  ];
 
-  it('the webhook receiver leaves SQS to its first dead letter', async () => {
-    const sdk = await sdkAtColdStart('webhook-receiver', {
-      DELIVERIES_TABLE_NAME: 'deliveries',
-      AUDIT_TABLE_NAME: 'audit',
-      EVENT_BUS_NAME: 'bus',
-      WEBHOOK_DLQ_URL: 'https://sqs.eu-west-1.amazonaws.com/000000000000/dlq',
-      WEBHOOK_CONNECTIONS: '[]',
-    });
-    expect(sdk).toEqual(
-      expect.arrayContaining([
-        '@aws-sdk/client-dynamodb',
-        '@aws-sdk/client-eventbridge',
-        '@aws-sdk/client-secrets-manager',
-      ]),
-    );
-    expect(sdk).not.toContain('@aws-sdk/client-sqs');
-  });
-
-  it("the console leaves the Lambda relay, build logs and the checkpoints' S3 and KMS to the first action, log or check", async () => {
-    const sdk = await sdkAtColdStart('console', {
-      RUNS_TABLE_NAME: 'runs',
-      AUDIT_TABLE_NAME: 'audit',
-      AUDIT_CHECKPOINT_KEY_ID: 'key',
-      AUDIT_CHECKPOINT_BUCKET: 'bucket',
-      EVENT_BUS_NAME: 'bus',
-      OPERATOR_FUNCTION: 'gantry-operator-api',
-      CONSOLE_PEOPLE: '{}',
-      [OIDC_SETTINGS_ENV]: JSON.stringify({
-        issuer: 'https://idp.example.com',
-        audience: 'gantry',
-        claim: 'email',
-        algorithms: ['RS256'],
-        scopes: ['openid'],
-      }),
-    });
-    expect(sdk).toEqual(expect.arrayContaining(['@aws-sdk/client-dynamodb', '@aws-sdk/client-sfn']));
-    for (const later of ['client-lambda', 'client-cloudwatch-logs', 'client-s3', 'client-kms'])
-      expect(sdk).not.toContain(`@aws-sdk/${later}`);
+  it.each(cases)('$what', async ({ name, env, loads, defers }) => {
+    const sdk = await sdkAtColdStart(name, env);
+    expect(sdk).toEqual(expect.arrayContaining(loads.map((p) => `@aws-sdk/${p}`)));
+    expect(sdk.filter((p) => defers.includes(p.replace('@aws-sdk/', '')))).toEqual([]);
   });
 });
