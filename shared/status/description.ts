@@ -2,7 +2,11 @@
 export const MAX_DESCRIPTION_LENGTH = 140;
 
 const ELLIPSIS = '…';
-const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+/**
+ * Made at the first description that needs cutting, not at import: the first Intl object a
+ * process makes starts ICU, ~10 ms that every cold start of every step importing this would pay.
+ */
+let graphemes: Intl.Segmenter | undefined;
 
 /**
  * A description fit for every provider: whitespace runs (newlines from error messages included)
@@ -14,6 +18,7 @@ export function truncateDescription(text: string, max: number = MAX_DESCRIPTION_
   const flat = text.replace(/\s+/g, ' ').trim();
   if (flat.length <= max) return flat;
   let kept = '';
+  graphemes ??= new Intl.Segmenter(undefined, { granularity: 'grapheme' });
   for (const { segment } of graphemes.segment(flat)) {
     if (kept.length + segment.length > max - ELLIPSIS.length) break;
     kept += segment;

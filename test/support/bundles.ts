@@ -30,6 +30,28 @@ const LOAD_AND_LIST = [
   "import { pathToFileURL } from 'node:url';",
   'const file = process.argv[1];',
   'const require = createRequire(file);',
+  // The locale-sensitive built-ins the import calls: the first of them starts ICU (~10 ms).
+  'const intl = new Set();',
+  'for (const name of Object.getOwnPropertyNames(Intl)) {',
+  '  const built = Intl[name];',
+  "  if (typeof built !== 'function') continue;",
+  "  const record = () => intl.add('Intl.' + name);",
+  '  Intl[name] = new Proxy(built, {',
+  '    construct: (target, args, newTarget) => (record(), Reflect.construct(target, args, newTarget)),',
+  '    apply: (target, self, args) => (record(), Reflect.apply(target, self, args)),',
+  '  });',
+  '}',
+  'for (const [type, method] of [',
+  "  [String, 'localeCompare'], [String, 'toLocaleUpperCase'], [String, 'toLocaleLowerCase'],",
+  "  [Number, 'toLocaleString'], [Date, 'toLocaleString'], [Date, 'toLocaleDateString'],",
+  "  [Date, 'toLocaleTimeString'], [Array, 'toLocaleString'], [BigInt, 'toLocaleString'],",
+  ']) {',
+  '  const original = type.prototype[method];',
+  '  type.prototype[method] = function (...args) {',
+  "    intl.add(type.name + '.prototype.' + method);",
+  '    return original.apply(this, args);',
+  '  };',
+  '}',
   'const t = performance.now();',
   // As the Lambda runtime loads a handler: require() for CommonJS, import() for an ES module.
   "if (file.endsWith('.mjs')) await import(pathToFileURL(file).href); else require(file);",
@@ -39,16 +61,24 @@ const LOAD_AND_LIST = [
   '  const pkg = /node_modules\\/(@aws-sdk\\/[^/]+)\\//.exec(path)?.[1];',
   '  if (pkg !== undefined) sdk.add(pkg);',
   '}',
-  'process.stdout.write(JSON.stringify({ ms, sdk: [...sdk].sort() }));',
+  'process.stdout.write(JSON.stringify({ ms, sdk: [...sdk].sort(), intl: [...intl].sort() }));',
 ].join('\n');
+
+/** What importing a bundle cost: its time, the AWS SDK packages it loaded, the locale-sensitive built-ins it called. */
+export interface BundleLoad {
+  readonly ms: number;
+  readonly sdk: string[];
+  readonly intl: string[];
+}
 
 /**
  * Loads a bundle in a fresh Node.js process as the Lambda runtime loads a handler, and
- * says how long that took and which AWS SDK packages (external, the runtime's copy) it loaded:
+ * says how long that took, which AWS SDK packages (external, the runtime's copy) it loaded and
+ * which locale-sensitive built-ins (Intl, toLocaleString and the like) it called:
  * what a cold start pays before the first request. The bundle must sit where `@aws-sdk/*`
  * resolves from the project's install (under node_modules/.cache).
  */
-export function loadBundle(file: string, env: NodeJS.ProcessEnv): { ms: number; sdk: string[] } {
+export function loadBundle(file: string, env: NodeJS.ProcessEnv): BundleLoad {
   let out: string;
   try {
     out = execFileSync(process.execPath, ['--input-type=module', '-e', LOAD_AND_LIST, file], {
@@ -63,5 +93,5 @@ export function loadBundle(file: string, env: NodeJS.ProcessEnv): { ms: number; 
     const thrown = stderr.split('\n').find((line) => /(Error|Exception)\]?: /.test(line)) ?? stderr.slice(-300);
     throw new Error(`loading ${file} failed: ${thrown.trim().slice(0, 500)}`);
   }
-  return JSON.parse(out) as { ms: number; sdk: string[] };
+  return JSON.parse(out) as BundleLoad;
 }

@@ -5,21 +5,22 @@ import { OIDC_SETTINGS_ENV } from '../../../shared/operators/oidc';
 import { bundleFunction, loadBundle } from '../../support/bundles';
 
 /**
- * What a cold start loads of the AWS SDK, from the bundle Lambda runs: a client only some requests
- * use is loaded by the first of them, so every other request does not wait for it.
+ * What a cold start loads, from the bundle Lambda runs: a client only some requests use is
+ * loaded by the first of them, so every other request does not wait for it; and no import starts
+ * ICU (the first Intl object a process makes costs ~10 ms), which only some requests need.
  */
-describe('the AWS SDK clients a function loads at a cold start', () => {
+describe('what a function loads at a cold start', () => {
   // Under node_modules so that the external @aws-sdk/* resolve from the project's install, as in Lambda.
   const cache = join(PROJECT_ROOT, 'node_modules', '.cache');
   mkdirSync(cache, { recursive: true });
   const dir = mkdtempSync(join(cache, 'gantry-cold-start-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const base = { PATH: process.env.PATH, AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x' };
-  /** The SDK packages importing `functions/<name>`'s deployed bundle loads, with the environment its stack gives it. */
-  const sdkAtColdStart = async (name: string, env: Record<string, string>) => {
+  /** What importing `functions/<name>`'s deployed bundle loads, with the environment its stack gives it. */
+  const coldStart = async (name: string, env: Record<string, string>) => {
     const file = join(dir, `${name}.cjs`);
     await bundleFunction(name, file);
-    return loadBundle(file, { ...base, ...env }).sdk;
+    return loadBundle(file, { ...base, ...env });
   };
 
   const cases: { what: string; name: string; env: Record<string, string>; loads: string[]; defers: string[] }[] = [
@@ -66,11 +67,19 @@ describe('the AWS SDK clients a function loads at a cold start', () => {
       loads: ['client-dynamodb', 'client-sfn'],
       defers: ['client-lambda', 'client-cloudwatch-logs', 'client-s3', 'client-kms'],
     },
+    {
+      what: 'a pipeline step (ReportStatus) leaves the grapheme segmenter, and ICU with it, to a status description too long to send whole',
+      name: 'report-status',
+      env: { RUNS_TABLE_NAME: 'runs', AUDIT_TABLE_NAME: 'audit', EVENT_BUS_NAME: 'bus' },
+      loads: ['client-dynamodb', 'client-sfn', 'client-eventbridge', 'client-secrets-manager'],
+      defers: [],
+    },
   ];
 
   it.each(cases)('$what', async ({ name, env, loads, defers }) => {
-    const sdk = await sdkAtColdStart(name, env);
+    const { sdk, intl } = await coldStart(name, env);
     expect(sdk).toEqual(expect.arrayContaining(loads.map((p) => `@aws-sdk/${p}`)));
     expect(sdk.filter((p) => defers.includes(p.replace('@aws-sdk/', '')))).toEqual([]);
+    expect(intl).toEqual([]);
   });
 });
