@@ -22,8 +22,12 @@ export interface AuditFilter {
   readonly pipeline?: string;
 }
 
-/** How far back a query with no --from reaches when no index narrows it. */
-const DEFAULT_DAYS = 30;
+/**
+ * How much earlier than a chain's first record a day-by-day read with no `from` starts: records
+ * take their sequence number in the order their conditional puts win, not strictly in the order of
+ * their writers' clocks, so a later one may carry a slightly earlier time.
+ */
+const FIRST_DAY_MARGIN_MS = 86_400_000;
 /** Up to this long, a repository's events are read day by day rather than its whole chain. */
 const SHORT_PERIOD_MS = 7 * 86_400_000;
 /**
@@ -51,6 +55,40 @@ export class AuditReader {
       names.push(String(item.name));
     }
     return names.sort();
+  }
+
+  /**
+   * The first day a day-by-day read with no `from` must cover (epoch ms, a day before the earliest
+   * first record of any chain: see FIRST_DAY_MARGIN_MS), or undefined for an empty ledger. Each
+   * chain's first record that is still kept (older ones may have expired) is one Query away.
+   */
+  async firstDay(): Promise<number | undefined> {
+    const firsts = await Promise.all(
+      (await this.chains()).map(async (chain) => {
+        const out = await this.db.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: '#c = :c',
+            ExpressionAttributeNames: { '#c': 'chain' },
+            ExpressionAttributeValues: { ':c': chain },
+            Limit: 1,
+            ConsistentRead: true,
+          }),
+        );
+        const time = out.Items?.[0]?.time;
+        return typeof time === 'string' ? Date.parse(time) : Number.NaN;
+      }),
+    );
+    const kept = firsts.filter((t) => !Number.isNaN(t));
+    if (kept.length === 0) return undefined;
+    return startOfDay(new Date(Math.min(...kept) - FIRST_DAY_MARGIN_MS));
+  }
+
+  /** How many days `query(filter)` would read one by one (see dayReadsOf), the ledger's first day asked for when needed. */
+  async dayReads(filter: AuditFilter, now: Date = new Date()): Promise<number> {
+    const { from } = auditPeriod(filter);
+    const firstDay = from || narrowedByIndex(filter) ? undefined : await this.firstDay();
+    return dayReadsOf(filter, now, firstDay);
   }
 
   /**
@@ -101,7 +139,10 @@ export class AuditReader {
 
   /**
    * Events matching the filter, oldest first. The key condition comes from the most selective
-   * field (commit, run, actor, repository, else one query per day); the rest filter the results.
+   * field (commit, run, repository, else one query per day from `from`, or from the ledger's first
+   * day); the rest filter the results. An actor narrows no key: the by-actor index keys on
+   * `actor.id` only, and an actor may be named by its provider identity (a pusher), which that
+   * index would never find.
    */
   async *query(filter: AuditFilter): AsyncGenerator<AuditEvent> {
     const { from, to } = auditPeriod(filter);
@@ -127,13 +168,13 @@ export class AuditReader {
         IndexName: AUDIT_INDEXES[index],
         ...timeKeyCondition(AUDIT_INDEX_KEYS[index], value, from, to),
       });
-    if (!narrowedByIndex(filter)) return this.byDays(from, to);
+    if (!narrowedByIndex(filter)) return this.byDays(from, to, { actor: filter.actor });
     // A full commit id is a key; a prefix is matched by filtering a narrower path.
     if (filter.commit && filter.commit.length >= 40) return byTime('byCommit', filter.commit);
     if (filter.runId) return byTime('byRun', filter.runId);
     // A short period is narrower by day than a whole repository chain.
     if (filter.repository && from && to && Date.parse(to) - Date.parse(from) <= SHORT_PERIOD_MS) {
-      return this.byDays(from, to, filter.repository);
+      return this.byDays(from, to, { repository: filter.repository, actor: filter.actor });
     }
     if (filter.repository) {
       return this.items({
@@ -142,17 +183,20 @@ export class AuditReader {
         ExpressionAttributeValues: { ':c': filter.repository },
       });
     }
-    return byTime('byActor', filter.actor ?? '');
+    throw new Error(`no key narrows the audit filter ${JSON.stringify(filter)}, yet it was not read by day`);
   }
 
   /**
-   * Each day's partition of the by-day index. With `repository`, DynamoDB drops the other
-   * repositories' events before answering (a FilterExpression: it still reads, and bills, the
-   * whole day, but sends only that repository's); `query` checks every field again whatever comes back.
+   * Each day's partition of the by-day index, from `from` (or the ledger's first day) to `to` (or
+   * now). With a repository or an actor, DynamoDB drops the other events before answering (a
+   * FilterExpression: it still reads, and bills, the whole day, but sends only those);
+   * `query` checks every field again whatever comes back.
    */
-  private async *byDays(from?: string, to?: string, repository?: string): AsyncGenerator<Record<string, unknown>> {
-    const { start, end } = dayRange(from, to);
-    for (let day = startOfDay(start); day <= end.getTime(); day += 86_400_000) {
+  private async *byDays(from?: string, to?: string, only: DayFilter = {}): AsyncGenerator<Record<string, unknown>> {
+    const start = from ? Date.parse(from) : await this.firstDay();
+    if (start === undefined) return;
+    const end = to ? Date.parse(to) : Date.now();
+    for (let day = startOfDay(new Date(start)); day <= end; day += 86_400_000) {
       const d = new Date(day).toISOString().slice(0, 10);
       const lo = Math.max(day, from ? Date.parse(from) : day);
       const hi = Math.min(day + 86_399_999, to ? Date.parse(to) : day + 86_399_999);
@@ -163,12 +207,12 @@ export class AuditReader {
         const below = i === DAY_SLICES - 1 ? undefined : bounds[i + 1];
         return upTo(
           this.items(
-            onlyRepository(
+            narrowedTo(
               {
                 IndexName: AUDIT_INDEXES.byDay,
                 ...timeKeyCondition(AUDIT_INDEX_KEYS.byDay, d, bounds[i], bounds[i + 1]),
               },
-              repository,
+              only,
             ),
             { readAhead: true, signal: reads.signal },
           ),
@@ -215,32 +259,32 @@ export class AuditReader {
   }
 }
 
-/** Whether a full commit, a run, a repository or an actor takes a query to an index (else it reads day by day). */
+/** Whether a full commit, a run or a repository takes a query to an index (else it reads day by day). */
 function narrowedByIndex(filter: AuditFilter): boolean {
-  return Boolean((filter.commit && filter.commit.length >= 40) || filter.runId || filter.repository || filter.actor);
+  return Boolean((filter.commit && filter.commit.length >= 40) || filter.runId || filter.repository);
 }
 
 /**
  * How many days a query reads one after the other through the by-day index, four Query calls
  * each however empty the day: 0 when an index narrows it (a repository's short period is read by
- * day too, at most eight of them). Callers with a deadline refuse long ones before reading.
+ * day too, at most eight of them). With no `from`, the read starts at `firstDay` (the ledger's,
+ * from AuditReader.firstDay; none for an empty ledger). Callers with a deadline refuse long ones
+ * before reading.
  */
-export function dayReadsOf(filter: AuditFilter, now: Date = new Date()): number {
+export function dayReadsOf(filter: AuditFilter, now: Date = new Date(), firstDay?: number): number {
   // The period is checked whatever narrows the query: a period that is no period is refused either way.
   const { from, to } = auditPeriod(filter);
   if (narrowedByIndex(filter)) return 0;
-  const { start, end } = dayRange(from, to, now);
-  return Math.max(0, Math.floor((startOfDay(end) - startOfDay(start)) / 86_400_000) + 1);
+  const start = from ? Date.parse(from) : firstDay;
+  if (start === undefined) return 0;
+  const end = to ? Date.parse(to) : now.getTime();
+  return Math.max(0, Math.floor((startOfDay(new Date(end)) - startOfDay(new Date(start))) / 86_400_000) + 1);
 }
 
-/** The first and last instant a day-by-day read covers: `to` or now, and `from` or DEFAULT_DAYS before. */
-function dayRange(
-  from: string | undefined,
-  to: string | undefined,
-  now: Date = new Date(),
-): { start: Date; end: Date } {
-  const end = to ? new Date(to) : now;
-  return { start: from ? new Date(from) : new Date(end.getTime() - DEFAULT_DAYS * 86_400_000), end };
+/** What a day's read keeps server-side: one repository's events, one actor's (by identity or provider identity). */
+interface DayFilter {
+  readonly repository?: string;
+  readonly actor?: string;
 }
 
 function timeKeyCondition(key: string, value: string, from?: string, to?: string) {
@@ -270,17 +314,31 @@ function startOfDay(date: Date): number {
   return Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate());
 }
 
-/** A day query narrowed, server-side, to one repository's events (`subject.repository`). */
-function onlyRepository(
+/** A day query narrowed, server-side, to one repository's events (`subject.repository`) and one actor's. */
+function narrowedTo(
   input: ReturnType<typeof timeKeyCondition> & { IndexName: string },
-  repository: string | undefined,
+  { repository, actor }: DayFilter,
 ): Omit<QueryCommandInput, 'TableName'> {
-  if (repository === undefined) return input;
+  const conditions: string[] = [];
+  const names: Record<string, string> = { ...input.ExpressionAttributeNames };
+  const values: Record<string, unknown> = { ...input.ExpressionAttributeValues };
+  if (repository !== undefined) {
+    conditions.push('#subject.#repository = :repository');
+    Object.assign(names, { '#subject': 'subject', '#repository': 'repository' });
+    values[':repository'] = repository;
+  }
+  if (actor !== undefined) {
+    // As `query` matches an actor: its identity, or the provider identity it acted under.
+    conditions.push('(#actor.#id = :actor OR #actor.#providerIdentity = :actor)');
+    Object.assign(names, { '#actor': 'actor', '#id': 'id', '#providerIdentity': 'providerIdentity' });
+    values[':actor'] = actor;
+  }
+  if (conditions.length === 0) return input;
   return {
     ...input,
-    FilterExpression: '#subject.#repository = :repository',
-    ExpressionAttributeNames: { ...input.ExpressionAttributeNames, '#subject': 'subject', '#repository': 'repository' },
-    ExpressionAttributeValues: { ...input.ExpressionAttributeValues, ':repository': repository },
+    FilterExpression: conditions.join(' AND '),
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
   };
 }
 

@@ -35,10 +35,12 @@ export interface ConsoleOptions {
 type Env = { Variables: { user: ConsoleUser } };
 const MAX_RUNS = 10_000;
 const AUDIT_PAGE = 500;
-/** The most days the Audit page reads one by one when no repository, actor, run or commit narrows it. */
+/** The most days the Audit and Metrics pages read one by one when no repository, run or full commit narrows it. */
 const MAX_DAY_READS = 366;
 const DAY = 86_400_000;
 const LOOKBACK_DAYS = 90;
+/** The longest period the Metrics page reads: its lookback, the day after it and today's partial day take the rest of MAX_DAY_READS. */
+const MAX_METRICS_DAYS = MAX_DAY_READS - LOOKBACK_DAYS - 2;
 
 /**
  * The web console: the pages (one HTML shell, preact modules) and the JSON they read. Reads go
@@ -135,7 +137,7 @@ export function consoleApp(options: ConsoleOptions): Hono<Env> {
     return c.body(result.body, result.statusCode as 200, { 'content-type': 'application/json' });
   });
   app.get('/api/audit', async (c) => {
-    const filter = auditFilter(c);
+    const filter = await auditFilter(c, ports);
     if ('error' in filter) return c.json(filter, 400);
     const events: AuditEvent[] = [];
     for await (const event of ports.audit.query(filter)) {
@@ -150,16 +152,27 @@ export function consoleApp(options: ConsoleOptions): Hono<Env> {
     return c.json({ markdown: dossierMarkdown(dossier), gaps: dossier.gaps });
   });
   app.get('/api/metrics', async (c) => {
-    const days = Math.min(365, Math.max(1, Number(c.req.query('days') ?? 30) || 30));
+    const days = Math.max(1, Number(c.req.query('days') ?? 30) || 30);
     const to = new Date();
     const from = new Date(to.getTime() - days * DAY);
-    const events: AuditEvent[] = [];
     // As `gantry metrics dora` reads it: a lookback for each environment's first landing, and the failure window after.
-    for await (const e of ports.audit.query({
+    const read = {
       from: new Date(from.getTime() - LOOKBACK_DAYS * DAY).toISOString(),
       to: new Date(to.getTime() + DAY).toISOString(),
-    }))
-      events.push(e);
+    };
+    // Read day by day, a long period would outlast the function's (and API Gateway's 29 s) deadline.
+    if (dayReadsOf(read, to) > MAX_DAY_READS)
+      return c.json(
+        {
+          error: {
+            code: 'bad_request',
+            message: `days is at most ${MAX_METRICS_DAYS} here (with the ${LOOKBACK_DAYS}-day lookback, that is ${MAX_DAY_READS} days of the ledger): gantry metrics dora reads longer periods`,
+          },
+        },
+        400,
+      );
+    const events: AuditEvent[] = [];
+    for await (const e of ports.audit.query(read)) events.push(e);
     const pipeline = c.req.query('pipeline')?.trim();
     const environment = c.req.query('environment')?.trim();
     return c.json(
@@ -170,7 +183,7 @@ export function consoleApp(options: ConsoleOptions): Hono<Env> {
     const format = c.req.query('format') as ExportFormat;
     if (!EXPORT_FORMATS.includes(format))
       return c.json({ error: { code: 'bad_request', message: `format is one of ${EXPORT_FORMATS.join(', ')}` } }, 400);
-    const filter = auditFilter(c);
+    const filter = await auditFilter(c, ports);
     if ('error' in filter) return c.json(filter, 400);
     const dir = mkdtempSync(join(tmpdir(), 'gantry-console-export-'));
     try {
@@ -304,9 +317,11 @@ function awsLinks(run: RunRecord, options: ConsoleOptions) {
   };
 }
 
-/** The filters of `gantry audit query`. */
-/** The audit filter in a request's query, or the refusal that says which bound to fix. */
-function auditFilter(c: Context): AuditFilter | { error: { code: 'bad_request'; message: string } } {
+/** The filters of `gantry audit query` in a request's query, or the refusal that says which bound to fix. */
+async function auditFilter(
+  c: Context,
+  ports: ConsolePorts,
+): Promise<AuditFilter | { error: { code: 'bad_request'; message: string } }> {
   const names = ['repository', 'from', 'to', 'type', 'actor', 'commit', 'runId', 'environment', 'pipeline'] as const;
   const filter: Record<string, string> = {};
   for (const name of names) {
@@ -315,7 +330,7 @@ function auditFilter(c: Context): AuditFilter | { error: { code: 'bad_request'; 
   }
   let days: number;
   try {
-    days = dayReadsOf(filter as AuditFilter);
+    days = await ports.audit.dayReads(filter as AuditFilter);
   } catch (error) {
     if (error instanceof RangeError) return { error: { code: 'bad_request', message: error.message } };
     throw error;
@@ -325,7 +340,7 @@ function auditFilter(c: Context): AuditFilter | { error: { code: 'bad_request'; 
     return {
       error: {
         code: 'bad_request',
-        message: `the period spans ${days} days and nothing narrows it: choose a repository, actor, run or full commit, or at most ${MAX_DAY_READS} days (gantry audit export reads longer periods)`,
+        message: `the period spans ${days} days and nothing narrows it: choose a repository, run or full commit, or at most ${MAX_DAY_READS} days (gantry audit export reads longer periods)`,
       },
     };
   return filter as AuditFilter;

@@ -17,7 +17,11 @@ export interface ConsoleUser {
 /** What the console reads: the runs table, the ledger, the executions and the build logs. */
 export interface ConsolePorts {
   readonly runs: { list(query: RunQuery): Promise<RunRecord[]>; get(runId: string): Promise<RunRecord | undefined> };
-  readonly audit: { query(filter: AuditFilter): AsyncIterable<AuditEvent> };
+  readonly audit: {
+    query(filter: AuditFilter): AsyncIterable<AuditEvent>;
+    /** How many days the query would read one by one (AuditReader.dayReads): the Audit page refuses too many. */
+    dayReads(filter: AuditFilter): Promise<number>;
+  };
   /** The ledger verified as `gantry audit verify` verifies it (verifyLedger): slow on a large ledger, so asked for on demand. */
   readonly ledger: { verify(): Promise<VerifyReport> };
   readonly executions: {

@@ -1,6 +1,7 @@
 import type { AuditEvent } from '../../events';
 import { GENESIS_HASH, hashEvent, type UnhashedEvent } from '../../shared/audit/chain';
 import { toItem } from '../../shared/audit/ledger';
+import { dayReadsOf } from '../../shared/audit/reader';
 import { type LedgerSource, verifyLedger } from '../../shared/audit/verify';
 import { consoleApp } from '../../shared/console/app';
 import { shellPolicy } from '../../shared/console/assets';
@@ -92,6 +93,8 @@ function setup(ledger: LedgerSource = source([])) {
           queries.push(filter);
           yield* [];
         },
+        // An empty ledger's: with no `from`, nothing to read day by day.
+        dayReads: async (filter) => dayReadsOf(filter),
       },
       ledger: { verify: () => verifyLedger(ledger) },
       executions: { definition: async () => '{"StartAt":"A","States":{"A":{"Type":"Succeed"}}}' },
@@ -209,21 +212,45 @@ describe("the Audit page's query and export", () => {
       );
     }
     // A period read day by day that would outlast the function's deadline, unless something narrows it.
+    const refusal = (days: number) =>
+      `the period spans ${days} days and nothing narrows it: choose a repository, run or full commit, or at most 366 days (gantry audit export reads longer periods)`;
     const decades = await request('/console/api/audit?from=1970-01-01&to=2026-08-10', { cookie });
     expect(decades.status).toBe(400);
-    expect(((await decades.json()) as { error: { message: string } }).error.message).toBe(
-      'the period spans 20676 days and nothing narrows it: choose a repository, actor, run or full commit, or at most 366 days (gantry audit export reads longer periods)',
-    );
+    expect(((await decades.json()) as { error: { message: string } }).error.message).toBe(refusal(20676));
+    // An actor narrows no key (a pusher is matched by provider identity, which no index holds): still day by day.
+    const actor = await request('/console/api/audit?from=1970-01-01&to=2026-08-10&actor=octocat', { cookie });
+    expect(actor.status).toBe(400);
+    expect(((await actor.json()) as { error: { message: string } }).error.message).toBe(refusal(20676));
+    // 367 days is one too many; 366 is read.
+    const over = await request('/console/api/audit?from=2025-08-09&to=2026-08-10', { cookie });
+    expect(((await over.json()) as { error: { message: string } }).error.message).toBe(refusal(367));
     expect(queries).toEqual([]);
     const narrowed = await request('/console/api/audit?from=1970-01-01&to=2026-08-10&repository=acme/payments', {
       cookie,
     });
     expect(narrowed.status).toBe(200);
     expect((await request('/console/api/audit?from=2025-08-10&to=2026-08-10', { cookie })).status).toBe(200);
+    expect(queries).toEqual([
+      { from: '1970-01-01', to: '2026-08-10', repository: 'acme/payments' },
+      { from: '2025-08-10', to: '2026-08-10' },
+    ]);
     queries.length = 0;
     // The same page with the bounds the right way round reads the ledger.
     expect((await request('/console/api/audit?from=2026-08-10&to=2026-08-12', { cookie })).status).toBe(200);
     expect(queries).toEqual([{ from: '2026-08-10', to: '2026-08-12' }]);
+  });
+
+  it('reads delivery metrics over at most 274 days, which with the 90-day lookback is 366 days of the ledger', async () => {
+    const { request, signIn, queries } = setup();
+    const cookie = await signIn();
+    expect((await request('/console/api/metrics?days=274', { cookie })).status).toBe(200);
+    expect(queries).toHaveLength(1);
+    const long = await request('/console/api/metrics?days=275', { cookie });
+    expect(long.status).toBe(400);
+    expect(((await long.json()) as { error: { message: string } }).error.message).toBe(
+      'days is at most 274 here (with the 90-day lookback, that is 366 days of the ledger): gantry metrics dora reads longer periods',
+    );
+    expect(queries).toHaveLength(1);
   });
 });
 

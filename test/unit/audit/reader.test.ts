@@ -1,6 +1,8 @@
 import type { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { AuditEvent } from '../../../events';
+import { AUDIT_INDEX_KEYS, AUDIT_INDEXES, CHAIN_REGISTRY, registrySeq, toItem } from '../../../shared/audit/ledger';
 import { auditPeriod } from '../../../shared/audit/period';
-import { AuditReader, dayReadsOf } from '../../../shared/audit/reader';
+import { type AuditFilter, AuditReader, dayReadsOf } from '../../../shared/audit/reader';
 
 const DAY = '2026-08-10';
 
@@ -185,18 +187,16 @@ describe('the period of an audit query', () => {
     const now = new Date(`${DAY}T12:00:00Z`);
     expect(dayReadsOf({ from: DAY, to: DAY }, now)).toBe(1);
     expect(dayReadsOf({ from: '2026-08-01', to: DAY }, now)).toBe(10);
-    // No bounds: the thirty days before now, and today.
-    expect(dayReadsOf({}, now)).toBe(31);
+    // No `from`: from the ledger's first day to `to` or now; none for an empty ledger.
+    expect(dayReadsOf({}, now, Date.parse('2026-07-11'))).toBe(31);
+    expect(dayReadsOf({ to: '2026-08-01' }, now, Date.parse('2026-07-11'))).toBe(22);
+    expect(dayReadsOf({}, now)).toBe(0);
     expect(dayReadsOf({ from: '1970-01-01' }, now)).toBe(20676);
-    for (const narrowed of [
-      { repository: 'acme/payments' },
-      { actor: 'alice' },
-      { runId: 'run-1' },
-      { commit: 'a'.repeat(40) },
-    ])
+    for (const narrowed of [{ repository: 'acme/payments' }, { runId: 'run-1' }, { commit: 'a'.repeat(40) }])
       expect(dayReadsOf({ from: '1970-01-01', ...narrowed }, now)).toBe(0);
-    // A commit prefix narrows nothing by itself.
+    // Neither a commit prefix nor an actor narrows a key.
     expect(dayReadsOf({ from: '2026-08-01', commit: 'abc1234' }, now)).toBe(10);
+    expect(dayReadsOf({ from: '2026-08-01', actor: 'octocat' }, now)).toBe(10);
   });
 
   it('reads a date alone as the whole day, and names the bound that is no date', () => {
@@ -208,5 +208,131 @@ describe('the period of an audit query', () => {
     expect(() => auditPeriod({ to: 'yesterday' }, '--')).toThrow(
       '--to "yesterday" is not a date (2026-07-01) or an ISO time',
     );
+  });
+});
+
+/**
+ * A table that answers Query as DynamoDB does for the shapes the reader sends: a partition (the
+ * table's chain, or an index's key), a time condition, Limit, and a FilterExpression of
+ * `path = :value` terms joined by AND and OR, applied after the read.
+ */
+function ledgerTable(items: Record<string, unknown>[]) {
+  const keyOf: Record<string, string> = Object.fromEntries(
+    Object.entries(AUDIT_INDEXES).map(([name, index]) => [index, AUDIT_INDEX_KEYS[name as keyof typeof AUDIT_INDEXES]]),
+  );
+  const send = async (command: QueryCommand) => {
+    const input = command.input;
+    const names = input.ExpressionAttributeNames ?? {};
+    const values = input.ExpressionAttributeValues ?? {};
+    const key = input.IndexName === undefined ? 'chain' : keyOf[input.IndexName];
+    if (key === undefined) throw new Error(`no index ${input.IndexName}`);
+    const partition = values[':k'] ?? values[':c'];
+    const condition = input.KeyConditionExpression ?? '';
+    const value = (item: Record<string, unknown>, path: string) =>
+      path
+        .split('.')
+        .reduce<unknown>((at, part) => (at as Record<string, unknown> | undefined)?.[names[part] ?? part], item);
+    const holds = (item: Record<string, unknown>, expression: string): boolean =>
+      expression.split(' AND ').every((term) =>
+        term
+          .replace(/^\(|\)$/g, '')
+          .split(' OR ')
+          .some((alternative) => {
+            const [path, name] = alternative.split(' = ');
+            return value(item, String(path)) === values[String(name)];
+          }),
+      );
+    let found = items.filter((item) => item[key] === partition);
+    if (condition.includes('BETWEEN'))
+      found = found.filter((i) => String(i.time) >= values[':from'] && String(i.time) <= values[':to']);
+    else if (condition.includes('>= :b')) found = found.filter((i) => String(i.time) >= values[':b']);
+    else if (condition.includes('<= :b')) found = found.filter((i) => String(i.time) <= values[':b']);
+    const sortKey = input.IndexName === undefined ? 'seq' : 'time';
+    found.sort((a, b) => (String(a[sortKey]).padStart(20) < String(b[sortKey]).padStart(20) ? -1 : 1));
+    if (input.Limit !== undefined) found = found.slice(0, input.Limit);
+    if (input.FilterExpression) found = found.filter((i) => holds(i, String(input.FilterExpression)));
+    return { Items: found };
+  };
+  return new AuditReader({ send } as unknown as DynamoDBDocumentClient, 'audit');
+}
+
+describe('what a query finds, whatever reads it', () => {
+  // Two repositories, an event every 7 hours from June to mid-August; a pusher's runs are recorded
+  // by the system under the pusher's provider identity, an operator's actions under their own id.
+  const events: AuditEvent[] = [];
+  const seqs: Record<string, number> = {};
+  for (let i = 0; i < 240; i++) {
+    const repository = i % 2 === 0 ? 'acme/payments' : 'acme/web';
+    seqs[repository] = (seqs[repository] ?? 0) + 1;
+    const actor =
+      i % 3 === 0
+        ? { type: 'system' as const, id: 'gantry', providerIdentity: 'octocat' }
+        : i % 3 === 1
+          ? { type: 'user' as const, id: 'arn:aws:iam::111111111111:user/bob', providerIdentity: null }
+          : { type: 'system' as const, id: 'gantry', providerIdentity: null };
+    events.push({
+      id: `e${i}`,
+      time: new Date(Date.parse('2026-06-01T03:00:00Z') + i * 7 * 3_600_000).toISOString(),
+      type: 'gate.evaluated',
+      actor,
+      subject: { repository, commit: null, runId: `run-${i % 5}`, environment: 'prod', pipeline: 'p' },
+      outcome: 'success',
+      details: {},
+      correlationId: `c${i}`,
+      chain: repository,
+      seq: seqs[repository] as number,
+      prevHash: '0'.repeat(64),
+      expiresAt: 0,
+      prevExpiresAt: null,
+      hash: '0'.repeat(64),
+    } as AuditEvent);
+  }
+  const registry = ['acme/payments', 'acme/web'].map((name) => ({
+    chain: CHAIN_REGISTRY,
+    seq: registrySeq(name),
+    name,
+  }));
+  const reader = ledgerTable([...registry, ...events.map(toItem)]);
+  const wanted = (filter: AuditFilter) => {
+    const { from, to } = auditPeriod(filter);
+    return events
+      .filter(
+        (e) =>
+          (!from || e.time >= from) &&
+          (!to || e.time <= to) &&
+          (!filter.actor || e.actor.id === filter.actor || e.actor.providerIdentity === filter.actor) &&
+          (!filter.repository || e.subject.repository === filter.repository) &&
+          (!filter.runId || e.subject.runId === filter.runId),
+      )
+      .map((e) => e.id);
+  };
+  const found = async (filter: AuditFilter) => {
+    const ids: string[] = [];
+    for await (const e of reader.query(filter)) ids.push(e.id);
+    return ids;
+  };
+
+  it.each<AuditFilter>([
+    // A pusher is named by provider identity: no index keys on it, so no event of theirs may be missed.
+    { actor: 'octocat', from: '2026-07-01', to: '2026-07-20' },
+    { actor: 'octocat' },
+    { actor: 'arn:aws:iam::111111111111:user/bob', from: '2026-06-10' },
+    { actor: 'octocat', repository: 'acme/payments', from: '2026-07-01', to: '2026-07-05' },
+    // No `from`: from the ledger's first event, not a window before `to`.
+    { to: '2026-08-01' },
+    {},
+    { runId: 'run-2', to: '2026-07-15' },
+    { repository: 'acme/web', to: '2026-07-01' },
+  ])('finds every event of %j, as a scan of the whole table would', async (filter) => {
+    const expected = wanted(filter);
+    expect(expected.length).toBeGreaterThan(0);
+    expect((await found(filter)).sort()).toEqual(expected.sort());
+  });
+
+  it("starts a day-by-day read a day before the ledger's first record, and counts those days", async () => {
+    expect(new Date((await reader.firstDay()) ?? 0).toISOString()).toBe('2026-05-31T00:00:00.000Z');
+    expect(await reader.dayReads({ to: '2026-06-30' })).toBe(31);
+    expect(await reader.dayReads({ to: '2026-06-30', repository: 'acme/web' })).toBe(0);
+    expect(await ledgerTable([]).firstDay()).toBeUndefined();
   });
 });
