@@ -1,13 +1,14 @@
 import type { Command } from 'commander';
 import type { AuditEvent } from '../../events';
 import { auditPeriod } from '../../shared/audit/period';
+import type { AuditFilter } from '../../shared/audit/reader';
 import { CommandFailed, UsageError } from '../errors';
 import { printJson } from '../io';
 import { type TargetFlags, targetOptions } from '../options';
 
 type Common = TargetFlags;
 
-interface QueryOptions {
+export interface QueryOptions {
   readonly repository?: string;
   readonly from?: string;
   readonly to?: string;
@@ -23,6 +24,23 @@ interface QueryOptions {
 }
 
 const FORMATS = ['jsonl', 'csv', 'parquet'];
+
+/** The filter as the console reads its fields: trimmed, a blank one not given (`"acme/payments "` matches acme/payments). */
+export function auditFilterOf(o: QueryOptions): AuditFilter {
+  const given = (value: string | undefined) => value?.trim() || undefined;
+  const fields = {
+    repository: given(o.repository),
+    from: given(o.from),
+    to: given(o.to),
+    type: given(o.type),
+    actor: given(o.actor),
+    commit: given(o.commit),
+    runId: given(o.run),
+    environment: given(o.env),
+    pipeline: given(o.pipeline),
+  };
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
+}
 
 /** Verifies the ledger as a DynamoDB export holds it, telling what it reads on stderr. */
 async function verifyFromExport(
@@ -79,17 +97,6 @@ export function registerAuditCommands(program: Command): void {
       .option('--run <runId>')
       .option('--env <environment>')
       .option('--pipeline <name>');
-  const filterOf = (o: QueryOptions) => ({
-    ...(o.repository ? { repository: o.repository } : {}),
-    ...(o.from ? { from: o.from } : {}),
-    ...(o.to ? { to: o.to } : {}),
-    ...(o.type ? { type: o.type } : {}),
-    ...(o.actor ? { actor: o.actor } : {}),
-    ...(o.commit ? { commit: o.commit } : {}),
-    ...(o.run ? { runId: o.run } : {}),
-    ...(o.env ? { environment: o.env } : {}),
-    ...(o.pipeline ? { pipeline: o.pipeline } : {}),
-  });
   const checkDates = (o: QueryOptions) => {
     try {
       auditPeriod(o, '--');
@@ -107,7 +114,7 @@ export function registerAuditCommands(program: Command): void {
       checkDates(options);
       const { auditReader, eventsCsv, eventsTable } = await import('../audit');
       const events: AuditEvent[] = [];
-      for await (const e of auditReader(await target()).query(filterOf(options))) {
+      for await (const e of auditReader(await target()).query(auditFilterOf(options))) {
         events.push(e);
         if (options.limit !== undefined && events.length >= options.limit) break;
       }
@@ -129,7 +136,7 @@ export function registerAuditCommands(program: Command): void {
       const { auditReader } = await import('../audit');
       const { exportAudit } = await import('../../shared/audit/export');
       const manifest = await exportAudit(auditReader(await target()), {
-        filter: filterOf(options),
+        filter: auditFilterOf(options),
         format: options.format as 'jsonl',
         out: options.out,
         onProgress: (count) => process.stderr.write(`  ${count} events…\n`),

@@ -12,16 +12,22 @@ export interface AuditPeriodBounds {
 export function auditPeriod(filter: AuditPeriodBounds, flag = ''): { from?: string; to?: string } {
   const from = filter.from ? lowerBound(filter.from, flag) : undefined;
   const to = filter.to ? upperBound(filter.to, flag) : undefined;
-  if (from && to && from.getTime() > to.getTime())
+  // As given, before `from` rounds up to the ledger's milliseconds: .0001 to .0009 is no reversal.
+  const given = filter.from ? parseBound(filter.from, `${flag}from`).at : undefined;
+  if (given && to && given.getTime() > to.getTime())
     throw new RangeError(
       `${flag}from ${filter.from?.trim()} comes after ${flag}to ${filter.to?.trim()}: no event can match; swap them`,
     );
   return { ...(from ? { from: from.toISOString() } : {}), ...(to ? { to: to.toISOString() } : {}) };
 }
 
-/** A date alone means the start of that day (UTC). */
+/**
+ * A date alone means the start of that day (UTC). A fraction finer than the ledger's milliseconds
+ * rounds up: `.0005` comes after every event stamped `.000`.
+ */
 export function lowerBound(value: string, flag = ''): Date {
-  return parseBound(value, `${flag}from`).at;
+  const { at, finer } = parseBound(value, `${flag}from`);
+  return finer ? new Date(at.getTime() + 1) : at;
 }
 
 /** A date alone means the whole of that day. */
@@ -37,7 +43,7 @@ const BOUND = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,
  * One bound, read the same wherever it is read (a laptop's time zone does not move it): a day that
  * is not in the calendar (2026-02-30) or an hour past 23 is refused, not rolled over.
  */
-function parseBound(raw: string, name: string): { at: Date; dateOnly: boolean } {
+function parseBound(raw: string, name: string): { at: Date; dateOnly: boolean; finer: boolean } {
   const value = raw.trim();
   const refuse = () =>
     new RangeError(
@@ -46,13 +52,15 @@ function parseBound(raw: string, name: string): { at: Date; dateOnly: boolean } 
   const m = BOUND.exec(value);
   if (m === null) throw refuse();
   const [, y, mo, d, h, mi, s, fraction, zone] = m;
-  const day = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d)));
-  day.setUTCFullYear(Number(y));
+  // Set together: Date.UTC would read years 0-99 as 1900-1999 (and 0000-02-29 as 1900's, no leap day).
+  const day = new Date(0);
+  day.setUTCFullYear(Number(y), Number(mo) - 1, Number(d));
   const inCalendar = day.getUTCMonth() === Number(mo) - 1 && day.getUTCDate() === Number(d);
   if (!inCalendar || Number(h ?? 0) > 23 || Number(mi ?? 0) > 59 || Number(s ?? 0) > 59) throw refuse();
-  if (h === undefined) return { at: day, dateOnly: true };
+  if (h === undefined) return { at: day, dateOnly: true, finer: false };
   const offset = zone === undefined || zone.toUpperCase() === 'Z' ? 'Z' : zone.replace(/^([+-]\d{2})(\d{2})$/, '$1:$2');
   const at = new Date(`${y}-${mo}-${d}T${h}:${mi}:${s ?? '00'}${fraction ?? ''}${offset}`);
   if (Number.isNaN(at.getTime())) throw refuse();
-  return { at, dateOnly: false };
+  // Date keeps milliseconds: digits past the third are cut, which moves an upper bound no event can pass.
+  return { at, dateOnly: false, finer: /[1-9]/.test(fraction?.slice(4) ?? '') };
 }

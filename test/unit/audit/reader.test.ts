@@ -199,6 +199,30 @@ describe('the period of an audit query', () => {
     expect(dayReadsOf({ from: '2026-08-01', actor: 'octocat' }, now)).toBe(10);
   });
 
+  it('rounds a lower bound finer than a millisecond up, and keeps the years 0000-0099 as given', async () => {
+    // Events are stamped to the millisecond: one at .000 comes before from=.0005, one at .999 before to=.9999.
+    expect(auditPeriod({ from: `${DAY}T10:00:00.0005Z`, to: `${DAY}T10:00:00.9999Z` })).toEqual({
+      from: `${DAY}T10:00:00.001Z`,
+      to: `${DAY}T10:00:00.999Z`,
+    });
+    expect(auditPeriod({ from: `${DAY}T10:00:00.1230Z` })).toEqual({ from: `${DAY}T10:00:00.123Z` });
+    expect(auditPeriod({ from: '0000-02-29', to: '0050-06-01' })).toEqual({
+      from: '0000-02-29T00:00:00.000Z',
+      to: '0050-06-01T23:59:59.999Z',
+    });
+    expect(() => auditPeriod({ from: '1900-02-29' })).toThrow('from "1900-02-29" is not a date');
+    // A window inside one millisecond is no reversal, and matches nothing without asking the table.
+    const sent: unknown[] = [];
+    const reader = new AuditReader(
+      { send: async (c: unknown) => sent.push(c) } as unknown as DynamoDBDocumentClient,
+      't',
+    );
+    const window = { runId: 'run-1', from: `${DAY}T10:00:00.0001Z`, to: `${DAY}T10:00:00.0009Z` };
+    expect(auditPeriod(window)).toEqual({ from: `${DAY}T10:00:00.001Z`, to: `${DAY}T10:00:00.000Z` });
+    for await (const _ of reader.query(window)) throw new Error('found an event in a window no event fits');
+    expect(sent).toEqual([]);
+  });
+
   it('reads a date alone as the whole day, and names the bound that is no date', () => {
     expect(auditPeriod({ from: DAY, to: DAY })).toEqual({
       from: `${DAY}T00:00:00.000Z`,

@@ -186,3 +186,14 @@ describe('the Node.js version notice', () => {
     expect(out.stderr).toBe('');
   });
 });
+
+describe('the audit filter the CLI reads', () => {
+  it('trims each field as the console does, and drops a blank one', async () => {
+    const { auditFilterOf } = await import('../../../cli/commands/audit');
+    expect(auditFilterOf({ repository: 'acme/payments ', actor: ' octocat', run: '  ', from: '2026-08-01' })).toEqual({
+      repository: 'acme/payments',
+      actor: 'octocat',
+      from: '2026-08-01',
+    });
+  });
+});
