@@ -65,17 +65,7 @@ export class AuditReader {
   async firstDay(): Promise<number | undefined> {
     const firsts = await Promise.all(
       (await this.chains()).map(async (chain) => {
-        const out = await this.db.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            KeyConditionExpression: '#c = :c',
-            ExpressionAttributeNames: { '#c': 'chain' },
-            ExpressionAttributeValues: { ':c': chain },
-            Limit: 1,
-            ConsistentRead: true,
-          }),
-        );
-        const time = out.Items?.[0]?.time;
+        const time = (await this.endOf(chain, 'oldest'))?.time;
         return typeof time === 'string' ? Date.parse(time) : Number.NaN;
       }),
     );
@@ -108,19 +98,24 @@ export class AuditReader {
   }
 
   async head(chain: string): Promise<AuditEvent | undefined> {
+    const item = await this.endOf(chain, 'newest');
+    return item ? fromItem(item) : undefined;
+  }
+
+  /** A chain's oldest record still kept, or its newest, as stored: one consistent Query of one item. */
+  private async endOf(chain: string, end: 'oldest' | 'newest'): Promise<Record<string, unknown> | undefined> {
     const out = await this.db.send(
       new QueryCommand({
         TableName: this.tableName,
         KeyConditionExpression: '#c = :c',
         ExpressionAttributeNames: { '#c': 'chain' },
         ExpressionAttributeValues: { ':c': chain },
-        ScanIndexForward: false,
+        ScanIndexForward: end === 'oldest',
         Limit: 1,
         ConsistentRead: true,
       }),
     );
-    const item = out.Items?.[0];
-    return item ? fromItem(item) : undefined;
+    return out.Items?.[0];
   }
 
   async event(chain: string, seq: number): Promise<AuditEvent | undefined> {
