@@ -90,7 +90,7 @@ interface Sink {
  * count, the file's SHA-256, and the chain links covered, so a reader can prove the export whole.
  */
 export async function exportAudit(
-  reader: AuditReader,
+  reader: Pick<AuditReader, 'query' | 'head'>,
   options: {
     filter: AuditFilter;
     format: ExportFormat;

@@ -10,15 +10,16 @@ export interface AuditPeriodBounds {
  * names as the caller's user typed them (`--` on the command line).
  */
 export function auditPeriod(filter: AuditPeriodBounds, flag = ''): { from?: string; to?: string } {
-  const from = filter.from ? lowerBound(filter.from, flag) : undefined;
-  const to = filter.to ? upperBound(filter.to, flag) : undefined;
-  // As given, before `from` rounds up to the ledger's milliseconds: .0001 to .0009 is no reversal.
-  const given = filter.from ? parseBound(filter.from, `${flag}from`).at : undefined;
-  if (given && to && given.getTime() > to.getTime())
+  const from = filter.from ? parseBound(filter.from, `${flag}from`) : undefined;
+  const to = filter.to ? parseBound(filter.to, `${flag}to`) : undefined;
+  if (from && to && comesAfter(from, to))
     throw new RangeError(
       `${flag}from ${filter.from?.trim()} comes after ${flag}to ${filter.to?.trim()}: no event can match; swap them`,
     );
-  return { ...(from ? { from: from.toISOString() } : {}), ...(to ? { to: to.toISOString() } : {}) };
+  return {
+    ...(from ? { from: lowest(from).toISOString() } : {}),
+    ...(to ? { to: highest(to).toISOString() } : {}),
+  };
 }
 
 /**
@@ -26,14 +27,31 @@ export function auditPeriod(filter: AuditPeriodBounds, flag = ''): { from?: stri
  * rounds up: `.0005` comes after every event stamped `.000`.
  */
 export function lowerBound(value: string, flag = ''): Date {
-  const { at, finer } = parseBound(value, `${flag}from`);
-  return finer ? new Date(at.getTime() + 1) : at;
+  return lowest(parseBound(value, `${flag}from`));
 }
 
 /** A date alone means the whole of that day. */
 export function upperBound(value: string, flag = ''): Date {
-  const { at, dateOnly } = parseBound(value, `${flag}to`);
+  return highest(parseBound(value, `${flag}to`));
+}
+
+function lowest({ at, finer }: Bound): Date {
+  return finer ? new Date(at.getTime() + 1) : at;
+}
+
+function highest({ at, dateOnly }: Bound): Date {
   return dateOnly ? new Date(at.getTime() + 86_399_999) : at;
+}
+
+/**
+ * Whether `from` is a later instant than `to` as given, to every digit (before `from` rounds up to
+ * the ledger's milliseconds and `to` is cut to them): .0001 to .0009 is no reversal, .0009 to .0001
+ * is one. A date alone as `to` is its day's last instant.
+ */
+function comesAfter(from: Bound, to: Bound): boolean {
+  const [a, b] = [from.at.getTime(), highest(to).getTime()];
+  if (a !== b) return a > b;
+  return from.beyondMs > (to.dateOnly ? '999999' : to.beyondMs);
 }
 
 /** `2026-07-01`, or an ISO time from it (`T` or a space; seconds and fraction optional; no zone means UTC). */
@@ -43,7 +61,16 @@ const BOUND = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,
  * One bound, read the same wherever it is read (a laptop's time zone does not move it): a day that
  * is not in the calendar (2026-02-30) or an hour past 23 is refused, not rolled over.
  */
-function parseBound(raw: string, name: string): { at: Date; dateOnly: boolean; finer: boolean } {
+interface Bound {
+  readonly at: Date;
+  readonly dateOnly: boolean;
+  /** Whether the fraction has a non-zero digit past the milliseconds Date keeps. */
+  readonly finer: boolean;
+  /** The fraction's digits past the milliseconds, six of them (`000000` if none). */
+  readonly beyondMs: string;
+}
+
+function parseBound(raw: string, name: string): Bound {
   const value = raw.trim();
   const refuse = () =>
     new RangeError(
@@ -57,10 +84,11 @@ function parseBound(raw: string, name: string): { at: Date; dateOnly: boolean; f
   day.setUTCFullYear(Number(y), Number(mo) - 1, Number(d));
   const inCalendar = day.getUTCMonth() === Number(mo) - 1 && day.getUTCDate() === Number(d);
   if (!inCalendar || Number(h ?? 0) > 23 || Number(mi ?? 0) > 59 || Number(s ?? 0) > 59) throw refuse();
-  if (h === undefined) return { at: day, dateOnly: true, finer: false };
+  if (h === undefined) return { at: day, dateOnly: true, finer: false, beyondMs: '000000' };
   const offset = zone === undefined || zone.toUpperCase() === 'Z' ? 'Z' : zone.replace(/^([+-]\d{2})(\d{2})$/, '$1:$2');
   const at = new Date(`${y}-${mo}-${d}T${h}:${mi}:${s ?? '00'}${fraction ?? ''}${offset}`);
   if (Number.isNaN(at.getTime())) throw refuse();
   // Date keeps milliseconds: digits past the third are cut, which moves an upper bound no event can pass.
-  return { at, dateOnly: false, finer: /[1-9]/.test(fraction?.slice(4) ?? '') };
+  const beyondMs = (fraction?.slice(4) ?? '').padEnd(6, '0');
+  return { at, dateOnly: false, finer: /[1-9]/.test(beyondMs), beyondMs };
 }

@@ -28,6 +28,8 @@ export interface AuditFilter {
  * their writers' clocks, so a later one may carry a slightly earlier time.
  */
 const FIRST_DAY_MARGIN_MS = 86_400_000;
+/** How many chains' first records firstDay reads at once. */
+const FIRST_DAY_READS = 16;
 /** Up to this long, a repository's events are read day by day rather than its whole chain. */
 const SHORT_PERIOD_MS = 7 * 86_400_000;
 /**
@@ -63,22 +65,19 @@ export class AuditReader {
    * chain's first record that is still kept (older ones may have expired) is one Query away.
    */
   async firstDay(): Promise<number | undefined> {
-    const firsts = await Promise.all(
-      (await this.chains()).map(async (chain) => {
-        const time = (await this.endOf(chain, 'oldest'))?.time;
-        return typeof time === 'string' ? Date.parse(time) : Number.NaN;
-      }),
-    );
-    const kept = firsts.filter((t) => !Number.isNaN(t));
-    if (kept.length === 0) return undefined;
-    return startOfDay(new Date(Math.min(...kept) - FIRST_DAY_MARGIN_MS));
-  }
-
-  /** How many days `query(filter)` would read one by one (see dayReadsOf), the ledger's first day asked for when needed. */
-  async dayReads(filter: AuditFilter, now: Date = new Date()): Promise<number> {
-    const { from } = auditPeriod(filter);
-    const firstDay = from || narrowedByIndex(filter) ? undefined : await this.firstDay();
-    return dayReadsOf(filter, now, firstDay);
+    const chains = await this.chains();
+    let earliest = Number.POSITIVE_INFINITY;
+    // A few reads at once: a ledger has a chain per repository, and each is one small Query.
+    const next = chains.values();
+    const worker = async () => {
+      for (const chain of next) {
+        const time = (await this.endOf(chain, 'oldest', true))?.time;
+        const at = typeof time === 'string' ? Date.parse(time) : Number.NaN;
+        if (at < earliest) earliest = at;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(FIRST_DAY_READS, chains.length) }, worker));
+    return earliest === Number.POSITIVE_INFINITY ? undefined : startOfDay(earliest - FIRST_DAY_MARGIN_MS);
   }
 
   /**
@@ -102,13 +101,21 @@ export class AuditReader {
     return item ? fromItem(item) : undefined;
   }
 
-  /** A chain's oldest record still kept, or its newest, as stored: one consistent Query of one item. */
-  private async endOf(chain: string, end: 'oldest' | 'newest'): Promise<Record<string, unknown> | undefined> {
+  /**
+   * A chain's oldest record still kept, or its newest, as stored (or its time alone): one
+   * consistent Query of one item.
+   */
+  private async endOf(
+    chain: string,
+    end: 'oldest' | 'newest',
+    timeOnly = false,
+  ): Promise<Record<string, unknown> | undefined> {
     const out = await this.db.send(
       new QueryCommand({
         TableName: this.tableName,
         KeyConditionExpression: '#c = :c',
-        ExpressionAttributeNames: { '#c': 'chain' },
+        ExpressionAttributeNames: { '#c': 'chain', ...(timeOnly ? { '#t': 'time' } : {}) },
+        ...(timeOnly ? { ProjectionExpression: '#t' } : {}),
         ExpressionAttributeValues: { ':c': chain },
         ScanIndexForward: end === 'oldest',
         Limit: 1,
@@ -194,7 +201,7 @@ export class AuditReader {
     const start = from ? Date.parse(from) : await this.firstDay();
     if (start === undefined) return;
     const end = to ? Date.parse(to) : Date.now();
-    for (let day = startOfDay(new Date(start)); day <= end; day += 86_400_000) {
+    for (let day = startOfDay(start); day <= end; day += 86_400_000) {
       const d = new Date(day).toISOString().slice(0, 10);
       const lo = Math.max(day, from ? Date.parse(from) : day);
       const hi = Math.min(day + 86_399_999, to ? Date.parse(to) : day + 86_399_999);
@@ -258,25 +265,24 @@ export class AuditReader {
 }
 
 /** Whether a full commit, a run or a repository takes a query to an index (else it reads day by day). */
-function narrowedByIndex(filter: AuditFilter): boolean {
+export function narrowedByIndex(filter: AuditFilter): boolean {
   return Boolean((filter.commit && filter.commit.length >= 40) || filter.runId || filter.repository);
 }
 
 /**
  * How many days a query reads one after the other through the by-day index, four Query calls
  * each however empty the day: 0 when an index narrows it (a repository's short period is read by
- * day too, at most eight of them). With no `from`, the read starts at `firstDay` (the ledger's,
- * from AuditReader.firstDay; none for an empty ledger). Callers with a deadline refuse long ones
- * before reading.
+ * day too, at most eight of them). With no `from` it reads every day from the ledger's first
+ * (AuditReader.firstDay): Infinity here, as a caller with a deadline must bound it. Such callers
+ * refuse long reads before reading.
  */
-export function dayReadsOf(filter: AuditFilter, now: Date = new Date(), firstDay?: number): number {
+export function dayReadsOf(filter: AuditFilter, now: Date = new Date()): number {
   // The period is checked whatever narrows the query: a period that is no period is refused either way.
   const { from, to } = auditPeriod(filter);
   if (narrowedByIndex(filter)) return 0;
-  const start = from ? Date.parse(from) : firstDay;
-  if (start === undefined) return 0;
+  if (from === undefined) return Number.POSITIVE_INFINITY;
   const end = to ? Date.parse(to) : now.getTime();
-  return Math.max(0, Math.floor((startOfDay(new Date(end)) - startOfDay(new Date(start))) / 86_400_000) + 1);
+  return Math.max(0, Math.floor((startOfDay(end) - startOfDay(Date.parse(from))) / 86_400_000) + 1);
 }
 
 /** What a day's read keeps server-side: one repository's events, one actor's (by identity or provider identity). */
@@ -308,8 +314,12 @@ function timeKeyCondition(key: string, value: string, from?: string, to?: string
   };
 }
 
-function startOfDay(date: Date): number {
-  return Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate());
+/**
+ * The start (UTC) of the day a time falls in, epoch ms: days are whole multiples of 86,400,000 ms
+ * (Date.UTC would read the years 0-99 as 1900-1999).
+ */
+export function startOfDay(time: Date | number): number {
+  return Math.floor(new Date(time).getTime() / 86_400_000) * 86_400_000;
 }
 
 /** A day query narrowed, server-side, to one repository's events (`subject.repository`) and one actor's. */

@@ -7,7 +7,8 @@ import { streamSSE } from 'hono/streaming';
 import type { AuditEvent } from '../../events';
 import { buildDossier, dossierMarkdown } from '../audit/evidence';
 import { EXPORT_FORMATS, type ExportFormat, exportAudit } from '../audit/export';
-import { type AuditFilter, type AuditReader, dayReadsOf } from '../audit/reader';
+import { auditPeriod } from '../audit/period';
+import { type AuditFilter, type AuditReader, dayReadsOf, narrowedByIndex, startOfDay } from '../audit/reader';
 import { computeDora } from '../metrics/dora';
 import { publicRun, RUN_STATUSES, type RunRecord, type RunStatus } from '../runs/model';
 import { actionsFor } from './actions';
@@ -38,6 +39,8 @@ const AUDIT_PAGE = 500;
 /** The most days the Audit and Metrics pages read one by one when no repository, run or full commit narrows it. */
 const MAX_DAY_READS = 366;
 const DAY = 86_400_000;
+/** With no `from` and nothing that narrows it by index, an Audit search or export reads this many days up to `to` (or today). */
+const DEFAULT_AUDIT_DAYS = 30;
 const LOOKBACK_DAYS = 90;
 /** The longest period the Metrics page reads: its lookback, the day after it and today's partial day take the rest of MAX_DAY_READS. */
 const MAX_METRICS_DAYS = MAX_DAY_READS - LOOKBACK_DAYS - 2;
@@ -137,14 +140,18 @@ export function consoleApp(options: ConsoleOptions): Hono<Env> {
     return c.body(result.body, result.statusCode as 200, { 'content-type': 'application/json' });
   });
   app.get('/api/audit', async (c) => {
-    const filter = await auditFilter(c, ports);
-    if ('error' in filter) return c.json(filter, 400);
+    const search = auditFilter(c);
+    if ('error' in search) return c.json(search, 400);
     const events: AuditEvent[] = [];
-    for await (const event of ports.audit.query(filter)) {
+    for await (const event of ports.audit.query(search.filter)) {
       events.push(event);
       if (events.length >= AUDIT_PAGE) break;
     }
-    return c.json({ events, truncated: events.length >= AUDIT_PAGE });
+    return c.json({
+      events,
+      truncated: events.length >= AUDIT_PAGE,
+      ...(search.defaultFrom ? { defaultFrom: search.defaultFrom, defaultDays: DEFAULT_AUDIT_DAYS } : {}),
+    });
   });
   app.get('/api/audit/verify', async (c) => c.json(verificationView(await ports.ledger.verify())));
   app.get('/api/runs/:runId/dossier', async (c) => {
@@ -152,7 +159,16 @@ export function consoleApp(options: ConsoleOptions): Hono<Env> {
     return c.json({ markdown: dossierMarkdown(dossier), gaps: dossier.gaps });
   });
   app.get('/api/metrics', async (c) => {
-    const days = Math.max(1, Number(c.req.query('days') ?? 30) || 30);
+    const asked = c.req.query('days')?.trim() || '30';
+    const days = Number(asked);
+    // Checked before any date is made of it: Infinity or 1e20 days is no Date, and 0.5 is no period.
+    if (!Number.isInteger(days) || days < 1 || days > MAX_METRICS_DAYS)
+      return c.json(
+        badRequest(
+          `days is a whole number from 1 to ${MAX_METRICS_DAYS}, not "${asked}" (with the ${LOOKBACK_DAYS}-day lookback, ${MAX_METRICS_DAYS} days is ${MAX_DAY_READS} days of the ledger, as many as one request can read): gantry metrics dora reads longer periods`,
+        ),
+        400,
+      );
     const to = new Date();
     const from = new Date(to.getTime() - days * DAY);
     // As `gantry metrics dora` reads it: a lookback for each environment's first landing, and the failure window after.
@@ -160,17 +176,6 @@ export function consoleApp(options: ConsoleOptions): Hono<Env> {
       from: new Date(from.getTime() - LOOKBACK_DAYS * DAY).toISOString(),
       to: new Date(to.getTime() + DAY).toISOString(),
     };
-    // Read day by day, a long period would outlast the function's (and API Gateway's 29 s) deadline.
-    if (dayReadsOf(read, to) > MAX_DAY_READS)
-      return c.json(
-        {
-          error: {
-            code: 'bad_request',
-            message: `days is at most ${MAX_METRICS_DAYS} here (with the ${LOOKBACK_DAYS}-day lookback, that is ${MAX_DAY_READS} days of the ledger): gantry metrics dora reads longer periods`,
-          },
-        },
-        400,
-      );
     const events: AuditEvent[] = [];
     for await (const e of ports.audit.query(read)) events.push(e);
     const pipeline = c.req.query('pipeline')?.trim();
@@ -183,12 +188,13 @@ export function consoleApp(options: ConsoleOptions): Hono<Env> {
     const format = c.req.query('format') as ExportFormat;
     if (!EXPORT_FORMATS.includes(format))
       return c.json({ error: { code: 'bad_request', message: `format is one of ${EXPORT_FORMATS.join(', ')}` } }, 400);
-    const filter = await auditFilter(c, ports);
-    if ('error' in filter) return c.json(filter, 400);
+    const search = auditFilter(c);
+    if ('error' in search) return c.json(search, 400);
+    const { filter } = search;
     const dir = mkdtempSync(join(tmpdir(), 'gantry-console-export-'));
     try {
       const out = join(dir, `audit.${format}`);
-      const manifest = await exportAudit(ports.audit as AuditReader, { filter, format, out });
+      const manifest = await exportAudit(ports.audit, { filter, format, out });
       const file = readFileSync(out);
       const part = c.req.query('part') === 'manifest';
       return part
@@ -317,33 +323,46 @@ function awsLinks(run: RunRecord, options: ConsoleOptions) {
   };
 }
 
-/** The filters of `gantry audit query` in a request's query, or the refusal that says which bound to fix. */
-async function auditFilter(
-  c: Context,
-  ports: ConsolePorts,
-): Promise<AuditFilter | { error: { code: 'bad_request'; message: string } }> {
+/**
+ * The filters of `gantry audit query` in a request's query, or the refusal that says which bound to
+ * fix. With no `from`, a search nothing narrows by index reads the DEFAULT_AUDIT_DAYS up to `to`
+ * (or today), not the whole ledger: the filter says so (an export's manifest records it) and
+ * `defaultFrom` tells the page to show it.
+ */
+function auditFilter(c: Context): { filter: AuditFilter; defaultFrom?: string } | ConsoleError {
   const names = ['repository', 'from', 'to', 'type', 'actor', 'commit', 'runId', 'environment', 'pipeline'] as const;
-  const filter: Record<string, string> = {};
+  const given: Record<string, string> = {};
   for (const name of names) {
     const value = c.req.query(name)?.trim();
-    if (value) filter[name] = value;
+    if (value) given[name] = value;
   }
+  let filter = given as AuditFilter;
+  let defaultFrom: string | undefined;
   let days: number;
   try {
-    days = await ports.audit.dayReads(filter as AuditFilter);
+    const { to } = auditPeriod(filter);
+    if (filter.from === undefined && !narrowedByIndex(filter)) {
+      const end = to ? Date.parse(to) : Date.now();
+      defaultFrom = new Date(startOfDay(end) - (DEFAULT_AUDIT_DAYS - 1) * DAY).toISOString().slice(0, 10);
+      filter = { ...filter, from: defaultFrom };
+    }
+    days = dayReadsOf(filter);
   } catch (error) {
-    if (error instanceof RangeError) return { error: { code: 'bad_request', message: error.message } };
+    if (error instanceof RangeError) return badRequest(error.message);
     throw error;
   }
   // Read day by day, a long period would outlast the function's (and API Gateway's 29 s) deadline.
   if (days > MAX_DAY_READS)
-    return {
-      error: {
-        code: 'bad_request',
-        message: `the period spans ${days} days and nothing narrows it: choose a repository, run or full commit, or at most ${MAX_DAY_READS} days (gantry audit export reads longer periods)`,
-      },
-    };
-  return filter as AuditFilter;
+    return badRequest(
+      `the period spans ${days} days and nothing narrows it: choose a repository, run or full commit, or at most ${MAX_DAY_READS} days (gantry audit export reads longer periods)`,
+    );
+  return defaultFrom ? { filter, defaultFrom } : { filter };
+}
+
+type ConsoleError = { error: { code: 'bad_request'; message: string } };
+
+function badRequest(message: string): ConsoleError {
+  return { error: { code: 'bad_request', message } };
 }
 
 /** The proxy event the operator API's use cases answer, as the signed-in person (a rollback names its run in the body). */

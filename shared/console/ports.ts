@@ -1,6 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import type { AuditEvent } from '../../events';
-import type { AuditFilter } from '../audit/reader';
+import type { AuditReader } from '../audit/reader';
 import type { VerifyReport } from '../audit/verify';
 import type { DeployedPipelines } from '../pipelines/ports';
 import type { RunRecord } from '../runs/model';
@@ -17,11 +16,8 @@ export interface ConsoleUser {
 /** What the console reads: the runs table, the ledger, the executions and the build logs. */
 export interface ConsolePorts {
   readonly runs: { list(query: RunQuery): Promise<RunRecord[]>; get(runId: string): Promise<RunRecord | undefined> };
-  readonly audit: {
-    query(filter: AuditFilter): AsyncIterable<AuditEvent>;
-    /** How many days the query would read one by one (AuditReader.dayReads): the Audit page refuses too many. */
-    dayReads(filter: AuditFilter): Promise<number>;
-  };
+  /** Events as `gantry audit query` selects them, and a chain's head (an export's manifest records it). */
+  readonly audit: Pick<AuditReader, 'query' | 'head'>;
   /** The ledger verified as `gantry audit verify` verifies it (verifyLedger): slow on a large ledger, so asked for on demand. */
   readonly ledger: { verify(): Promise<VerifyReport> };
   readonly executions: {

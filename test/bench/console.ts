@@ -41,7 +41,7 @@ export async function benchConsole(options: { rounds: number; runs: number }): P
         list: async (q) => runs.slice(0, q.limit ?? 50),
         get: async (id) => runs.find((r) => r.runId === id),
       },
-      audit: { query: async function* () {}, dayReads: async () => 0 },
+      audit: { query: async function* () {}, head: async () => undefined },
       ledger: { verify: () => Promise.reject(new Error('no ledger here')) },
       executions: { definition: async () => ASL },
       logs: { read: async () => ({ lines: [], next: 0 }) },

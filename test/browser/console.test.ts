@@ -304,6 +304,16 @@ if (!browserAvailable()) {
         .waitFor();
       expect(await page.locator('table.audit tbody tr').count()).toBe(0);
 
+      // With nothing that bounds it, a search reads the last 30 days, and the page says from when.
+      const thirtyDays = () => new Date(Date.now() - 29 * 86_400_000).toISOString().slice(0, 10);
+      const before = thirtyDays();
+      for (const f of ['runId', 'type', 'from', 'to']) await page.getByLabel(f, { exact: true }).fill('');
+      await page.getByRole('button', { name: 'Search' }).click();
+      const since = page.locator('[data-testid="default-from"]');
+      await since.waitFor();
+      expect([before, thirtyDays()]).toContain(await since.textContent());
+      expect(await page.locator('table.audit tbody tr').count()).toBeGreaterThan(rows);
+
       // The change's evidence dossier, built from the ledger as `gantry audit evidence` builds it.
       await page.goto(`${base()}/runs/${encodeURIComponent(run.runId)}/dossier`);
       const dossier = page.locator('[data-testid="dossier"]');

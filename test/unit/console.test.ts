@@ -1,7 +1,7 @@
 import type { AuditEvent } from '../../events';
 import { GENESIS_HASH, hashEvent, type UnhashedEvent } from '../../shared/audit/chain';
 import { toItem } from '../../shared/audit/ledger';
-import { dayReadsOf } from '../../shared/audit/reader';
+import { auditPeriod } from '../../shared/audit/period';
 import { type LedgerSource, verifyLedger } from '../../shared/audit/verify';
 import { consoleApp } from '../../shared/console/app';
 import { shellPolicy } from '../../shared/console/assets';
@@ -79,7 +79,12 @@ function source(items: Record<string, unknown>[]): LedgerSource {
   };
 }
 
-function setup(ledger: LedgerSource = source([])) {
+/** A ledger event at `time`. */
+function auditEventAt(time: string, seq: number): AuditEvent {
+  return { ...(chainOf(1)[0] as AuditEvent), time, seq, id: `e-${seq}` };
+}
+
+function setup(ledger: LedgerSource = source([]), audited: AuditEvent[] = []) {
   const sessions = new LocalConsoleSessions(PEOPLE, '/console');
   const calls: { principal: string; body: string }[] = [];
   const queries: unknown[] = [];
@@ -89,12 +94,13 @@ function setup(ledger: LedgerSource = source([])) {
     ports: {
       runs: { list: async () => [run()], get: async (id) => (id === 'run-1' ? run() : undefined) },
       audit: {
+        // Keeps the events in the filter's period, as AuditReader.query does.
         query: async function* (filter) {
           queries.push(filter);
-          yield* [];
+          const { from, to } = auditPeriod(filter);
+          yield* audited.filter((e) => (!from || e.time >= from) && (!to || e.time <= to));
         },
-        // An empty ledger's: with no `from`, nothing to read day by day.
-        dayReads: async (filter) => dayReadsOf(filter),
+        head: async (chain) => audited.filter((e) => e.chain === chain).at(-1),
       },
       ledger: { verify: () => verifyLedger(ledger) },
       executions: { definition: async () => '{"StartAt":"A","States":{"A":{"Type":"Succeed"}}}' },
@@ -240,17 +246,58 @@ describe("the Audit page's query and export", () => {
     expect(queries).toEqual([{ from: '2026-08-10', to: '2026-08-12' }]);
   });
 
-  it('reads delivery metrics over at most 274 days, which with the 90-day lookback is 366 days of the ledger', async () => {
+  it('reads the last 30 days when nothing bounds a search, however old the ledger, and says from when', async () => {
+    const day = (ago: number) => new Date(Date.now() - ago * 86_400_000).toISOString().slice(0, 10);
+    // A ledger kept for more than a year (the default retention is seven): an event 400 days old, one from 5 days ago.
+    const old = auditEventAt(new Date(Date.now() - 400 * 86_400_000).toISOString(), 1);
+    const recent = auditEventAt(new Date(Date.now() - 5 * 86_400_000).toISOString(), 2);
+    const { request, signIn, queries } = setup(source([]), [old, recent]);
+    const cookie = await signIn();
+    const before = day(29);
+    const empty = await request('/console/api/audit', { cookie });
+    const after = day(29);
+    expect(empty.status).toBe(200);
+    const page = (await empty.json()) as { events: AuditEvent[]; defaultFrom: string; defaultDays: number };
+    expect(page.events.map((e) => e.id)).toEqual([recent.id]);
+    expect([before, after]).toContain(page.defaultFrom);
+    expect(page.defaultDays).toBe(30);
+    expect(queries).toEqual([{ from: page.defaultFrom }]);
+    queries.length = 0;
+    // An actor or a type bounds nothing either; `to` alone reads the 30 days up to it.
+    expect((await request('/console/api/audit?actor=octocat', { cookie })).status).toBe(200);
+    const until = (await (await request('/console/api/audit?to=2024-03-01', { cookie })).json()) as {
+      defaultFrom: string;
+    };
+    expect(until.defaultFrom).toBe('2024-02-01');
+    // A repository, a run or a full commit is read by its index, over the whole ledger: no default, none said.
+    const byRun = (await (await request('/console/api/audit?runId=run-1', { cookie })).json()) as object;
+    expect(byRun).not.toHaveProperty('defaultFrom');
+    expect(queries).toEqual([
+      { actor: 'octocat', from: page.defaultFrom },
+      { to: '2024-03-01', from: '2024-02-01' },
+      { runId: 'run-1' },
+    ]);
+    // The export reads the same days, and its manifest records them.
+    const manifest = await request('/console/api/audit/export?format=jsonl&part=manifest', { cookie });
+    expect(manifest.status).toBe(200);
+    expect(await manifest.json()).toMatchObject({ filter: { from: page.defaultFrom }, count: 1 });
+  });
+
+  it('reads delivery metrics over 1 to 274 whole days, which with the 90-day lookback is 366 days of the ledger', async () => {
     const { request, signIn, queries } = setup();
     const cookie = await signIn();
     expect((await request('/console/api/metrics?days=274', { cookie })).status).toBe(200);
-    expect(queries).toHaveLength(1);
-    const long = await request('/console/api/metrics?days=275', { cookie });
-    expect(long.status).toBe(400);
-    expect(((await long.json()) as { error: { message: string } }).error.message).toBe(
-      'days is at most 274 here (with the 90-day lookback, that is 366 days of the ledger): gantry metrics dora reads longer periods',
-    );
-    expect(queries).toHaveLength(1);
+    expect((await request('/console/api/metrics', { cookie })).status).toBe(200);
+    expect(queries).toHaveLength(2);
+    // Too many to read in one request, or no number of days at all: refused before any date is made of it.
+    for (const days of ['275', 'Infinity', '1e20', '-1', '0', '0.5', 'soon']) {
+      const refused = await request(`/console/api/metrics?days=${days}`, { cookie });
+      expect(refused.status).toBe(400);
+      expect(((await refused.json()) as { error: { message: string } }).error.message).toBe(
+        `days is a whole number from 1 to 274, not "${days}" (with the 90-day lookback, 274 days is 366 days of the ledger, as many as one request can read): gantry metrics dora reads longer periods`,
+      );
+    }
+    expect(queries).toHaveLength(2);
   });
 });
 

@@ -187,10 +187,12 @@ describe('the period of an audit query', () => {
     const now = new Date(`${DAY}T12:00:00Z`);
     expect(dayReadsOf({ from: DAY, to: DAY }, now)).toBe(1);
     expect(dayReadsOf({ from: '2026-08-01', to: DAY }, now)).toBe(10);
-    // No `from`: from the ledger's first day to `to` or now; none for an empty ledger.
-    expect(dayReadsOf({}, now, Date.parse('2026-07-11'))).toBe(31);
-    expect(dayReadsOf({ to: '2026-08-01' }, now, Date.parse('2026-07-11'))).toBe(22);
-    expect(dayReadsOf({}, now)).toBe(0);
+    // No `from`: every day from the ledger's first, however many that is; a caller with a deadline bounds it.
+    expect(dayReadsOf({}, now)).toBe(Number.POSITIVE_INFINITY);
+    expect(dayReadsOf({ to: '2026-08-01' }, now)).toBe(Number.POSITIVE_INFINITY);
+    // Years before 100 are days too (Date.UTC would count from 1900-1999, and this as no day at all).
+    expect(dayReadsOf({ from: '0099-12-31', to: '0100-01-01' }, now)).toBe(2);
+    expect(dayReadsOf({ from: '0099-01-01', to: '0200-01-01' }, now)).toBe(36890);
     expect(dayReadsOf({ from: '1970-01-01' }, now)).toBe(20676);
     for (const narrowed of [{ repository: 'acme/payments' }, { runId: 'run-1' }, { commit: 'a'.repeat(40) }])
       expect(dayReadsOf({ from: '1970-01-01', ...narrowed }, now)).toBe(0);
@@ -221,6 +223,24 @@ describe('the period of an audit query', () => {
     expect(auditPeriod(window)).toEqual({ from: `${DAY}T10:00:00.001Z`, to: `${DAY}T10:00:00.000Z` });
     for await (const _ of reader.query(window)) throw new Error('found an event in a window no event fits');
     expect(sent).toEqual([]);
+    // Reversed only past the millisecond, it is still reversed: said, not answered with nothing.
+    for (const [from, to] of [
+      [`${DAY}T10:00:00.0009Z`, `${DAY}T10:00:00.0001Z`],
+      [`${DAY}T10:00:00.000000002Z`, `${DAY}T10:00:00.000000001`],
+      [`${DAY}T23:59:59.9999999Z`, `${DAY}T23:59:59.999Z`],
+    ])
+      expect(() => auditPeriod({ from, to })).toThrow(
+        `from ${from} comes after to ${to}: no event can match; swap them`,
+      );
+    // The same instant to every digit is a period; a date alone as `to` runs to its day's last instant.
+    expect(auditPeriod({ from: `${DAY}T10:00:00.0009Z`, to: `${DAY}T10:00:00.0009Z` })).toEqual({
+      from: `${DAY}T10:00:00.001Z`,
+      to: `${DAY}T10:00:00.000Z`,
+    });
+    expect(auditPeriod({ from: `${DAY}T23:59:59.999999999Z`, to: DAY })).toEqual({
+      from: '2026-08-11T00:00:00.000Z',
+      to: `${DAY}T23:59:59.999Z`,
+    });
   });
 
   it('reads a date alone as the whole day, and names the bound that is no date', () => {
@@ -275,6 +295,9 @@ function ledgerTable(items: Record<string, unknown>[]) {
     found.sort((a, b) => (String(a[sortKey]).padStart(20) < String(b[sortKey]).padStart(20) ? -1 : 1));
     if (input.Limit !== undefined) found = found.slice(0, input.Limit);
     if (input.FilterExpression) found = found.filter((i) => holds(i, String(input.FilterExpression)));
+    // Only the attributes projected, as DynamoDB answers.
+    const projected = input.ProjectionExpression?.split(',').map((p) => names[p.trim()] ?? p.trim());
+    if (projected) found = found.map((i) => Object.fromEntries(projected.filter((p) => p in i).map((p) => [p, i[p]])));
     return { Items: found };
   };
   return new AuditReader({ send } as unknown as DynamoDBDocumentClient, 'audit');
@@ -355,8 +378,35 @@ describe('what a query finds, whatever reads it', () => {
 
   it("starts a day-by-day read a day before the ledger's first record, and counts those days", async () => {
     expect(new Date((await reader.firstDay()) ?? 0).toISOString()).toBe('2026-05-31T00:00:00.000Z');
-    expect(await reader.dayReads({ to: '2026-06-30' })).toBe(31);
-    expect(await reader.dayReads({ to: '2026-06-30', repository: 'acme/web' })).toBe(0);
     expect(await ledgerTable([]).firstDay()).toBeUndefined();
+  });
+
+  it("reads each chain's first time only, a few chains at once, however many chains there are", async () => {
+    // 40 repositories, one record each; the earliest is the 23rd's.
+    const names = Array.from({ length: 40 }, (_, i) => `acme/r${i}`);
+    const items = names.flatMap((name, i) => [
+      { chain: CHAIN_REGISTRY, seq: registrySeq(name), name },
+      { chain: name, seq: 1, time: `2026-0${i === 23 ? 3 : 4}-1${i % 10}T00:00:00.000Z`, details: { big: 'x' } },
+    ]);
+    const table = ledgerTable(items);
+    let inFlight = 0;
+    let most = 0;
+    const projections = new Set<unknown>();
+    const send = (table as unknown as { db: { send: (c: QueryCommand) => Promise<unknown> } }).db.send;
+    (table as unknown as { db: { send: unknown } }).db.send = async (command: QueryCommand) => {
+      if (command.input.ExpressionAttributeValues?.[':c'] !== CHAIN_REGISTRY)
+        projections.add(command.input.ProjectionExpression);
+      inFlight++;
+      most = Math.max(most, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      try {
+        return await send(command);
+      } finally {
+        inFlight--;
+      }
+    };
+    expect(new Date((await table.firstDay()) ?? 0).toISOString()).toBe('2026-03-12T00:00:00.000Z');
+    expect(most).toBe(16);
+    expect([...projections]).toEqual(['#t']);
   });
 });
