@@ -146,8 +146,10 @@ export class AuditReader {
    * `actor.id` only, and an actor may be named by its provider identity (a pusher), which that
    * index would never find.
    */
-  async *query(filter: AuditFilter): AsyncGenerator<AuditEvent> {
-    const { from, to } = auditPeriod(filter);
+  async *query(given: AuditFilter): AsyncGenerator<AuditEvent> {
+    const { from, to } = auditPeriod(given);
+    // Commits are stored as Git writes them, lowercase hex; one pasted in capitals is the same commit.
+    const filter = given.commit ? { ...given, commit: given.commit.toLowerCase() } : given;
     // A window inside one millisecond (from .0001 to .0009): no event's time falls in it, and
     // DynamoDB refuses a BETWEEN whose bounds are reversed.
     if (from && to && from > to) return;
@@ -157,7 +159,7 @@ export class AuditReader {
       (!filter.type || e.type === filter.type || e.type.startsWith(`${filter.type}.`)) &&
       (!filter.actor || e.actor.id === filter.actor || e.actor.providerIdentity === filter.actor) &&
       (!filter.repository || e.subject.repository === filter.repository) &&
-      (!filter.commit || e.subject.commit === filter.commit || e.subject.commit?.startsWith(filter.commit) === true) &&
+      (!filter.commit || e.subject.commit?.startsWith(filter.commit) === true) &&
       (!filter.runId || e.subject.runId === filter.runId) &&
       (!filter.environment || e.subject.environment === filter.environment) &&
       (!filter.pipeline || e.subject.pipeline === filter.pipeline);
@@ -167,28 +169,37 @@ export class AuditReader {
     }
   }
 
-  private candidates(filter: AuditFilter, from?: string, to?: string): AsyncGenerator<Record<string, unknown>> {
-    const byTime = (index: keyof typeof AUDIT_INDEXES, value: string) =>
-      this.items({
-        IndexName: AUDIT_INDEXES[index],
-        ...timeKeyCondition(AUDIT_INDEX_KEYS[index], value, from, to),
-      });
-    if (!narrowedByIndex(filter)) return this.byDays(from, to, { actor: filter.actor });
-    // A full commit id is a key; a prefix is matched by filtering a narrower path.
-    if (filter.commit && filter.commit.length >= 40) return byTime('byCommit', filter.commit);
-    if (filter.runId) return byTime('byRun', filter.runId);
-    // A short period is narrower by day than a whole repository chain.
-    if (filter.repository && from && to && Date.parse(to) - Date.parse(from) <= SHORT_PERIOD_MS) {
-      return this.byDays(from, to, { repository: filter.repository, actor: filter.actor });
+  private async *candidates(filter: AuditFilter, from?: string, to?: string): AsyncGenerator<Record<string, unknown>> {
+    // A full commit id is a key; a prefix is matched by filtering a narrower path. Forty characters
+    // are a whole SHA-1 id or the start of a SHA-256 one: if the index knows no such commit, the
+    // prefix is looked for as any other.
+    if (filter.commit && isFullCommit(filter.commit)) {
+      let found = false;
+      for await (const item of this.byIndex('byCommit', filter.commit, from, to)) {
+        found = true;
+        yield item;
+      }
+      if (found || filter.commit.length === 64) return;
     }
-    if (filter.repository) {
-      return this.items({
+    if (filter.runId) yield* this.byIndex('byRun', filter.runId, from, to);
+    // A short period is narrower by day than a whole repository chain.
+    else if (filter.repository && from && to && Date.parse(to) - Date.parse(from) <= SHORT_PERIOD_MS)
+      yield* this.byDays(from, to, { repository: filter.repository, actor: filter.actor });
+    else if (filter.repository)
+      yield* this.items({
         KeyConditionExpression: '#c = :c',
         ExpressionAttributeNames: { '#c': 'chain' },
         ExpressionAttributeValues: { ':c': filter.repository },
       });
-    }
-    throw new Error(`no key narrows the audit filter ${JSON.stringify(filter)}, yet it was not read by day`);
+    else yield* this.byDays(from, to, { actor: filter.actor });
+  }
+
+  /** One key's events in an index, in time order, within the period. */
+  private byIndex(index: keyof typeof AUDIT_INDEXES, value: string, from?: string, to?: string) {
+    return this.items({
+      IndexName: AUDIT_INDEXES[index],
+      ...timeKeyCondition(AUDIT_INDEX_KEYS[index], value, from, to),
+    });
   }
 
   /**
@@ -266,7 +277,12 @@ export class AuditReader {
 
 /** Whether a full commit, a run or a repository takes a query to an index (else it reads day by day). */
 export function narrowedByIndex(filter: AuditFilter): boolean {
-  return Boolean((filter.commit && filter.commit.length >= 40) || filter.runId || filter.repository);
+  return Boolean((filter.commit && isFullCommit(filter.commit)) || filter.runId || filter.repository);
+}
+
+/** A whole commit id: SHA-1 (40 hex) or SHA-256 (64); anything between is the start of a SHA-256 one. */
+function isFullCommit(commit: string): boolean {
+  return commit.length === 40 || commit.length === 64;
 }
 
 /**

@@ -303,6 +303,9 @@ function ledgerTable(items: Record<string, unknown>[]) {
   return new AuditReader({ send } as unknown as DynamoDBDocumentClient, 'audit');
 }
 
+/** A SHA-1 commit and a SHA-256 one (a repository in Git's SHA-256 object format); a third of the events have none. */
+const COMMITS = ['1a'.repeat(20), `${'2b'.repeat(20)}${'3c'.repeat(12)}`, null];
+
 describe('what a query finds, whatever reads it', () => {
   // Two repositories, an event every 7 hours from June to mid-August; a pusher's runs are recorded
   // by the system under the pusher's provider identity, an operator's actions under their own id.
@@ -322,7 +325,7 @@ describe('what a query finds, whatever reads it', () => {
       time: new Date(Date.parse('2026-06-01T03:00:00Z') + i * 7 * 3_600_000).toISOString(),
       type: 'gate.evaluated',
       actor,
-      subject: { repository, commit: null, runId: `run-${i % 5}`, environment: 'prod', pipeline: 'p' },
+      subject: { repository, commit: COMMITS[i % 4] ?? null, runId: `run-${i % 5}`, environment: 'prod', pipeline: 'p' },
       outcome: 'success',
       details: {},
       correlationId: `c${i}`,
@@ -349,7 +352,8 @@ describe('what a query finds, whatever reads it', () => {
           (!to || e.time <= to) &&
           (!filter.actor || e.actor.id === filter.actor || e.actor.providerIdentity === filter.actor) &&
           (!filter.repository || e.subject.repository === filter.repository) &&
-          (!filter.runId || e.subject.runId === filter.runId),
+          (!filter.runId || e.subject.runId === filter.runId) &&
+          (!filter.commit || e.subject.commit?.startsWith(filter.commit.toLowerCase()) === true),
       )
       .map((e) => e.id);
   };
@@ -370,6 +374,13 @@ describe('what a query finds, whatever reads it', () => {
     {},
     { runId: 'run-2', to: '2026-07-15' },
     { repository: 'acme/web', to: '2026-07-01' },
+    // A whole commit by its index; the start of one (40 characters of a SHA-256 id, or more) as a prefix.
+    { commit: COMMITS[0] as string },
+    { commit: (COMMITS[0] as string).toUpperCase(), to: '2026-07-01' },
+    { commit: COMMITS[1] as string },
+    { commit: (COMMITS[1] as string).slice(0, 40) },
+    { commit: (COMMITS[1] as string).slice(0, 50), repository: 'acme/web' },
+    { commit: (COMMITS[1] as string).slice(0, 7), from: '2026-07-01' },
   ])('finds every event of %j, as a scan of the whole table would', async (filter) => {
     const expected = wanted(filter);
     expect(expected.length).toBeGreaterThan(0);
