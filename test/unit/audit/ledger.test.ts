@@ -289,6 +289,31 @@ describe('the audit ledger on DynamoDB (dynalite)', () => {
       for await (const e of reader().query(filter)) out.push(e);
       return out;
     };
+    /** A query's events, and how many items the table read and sent back for it (seen below the document client). */
+    const counted = async (filter: Parameters<AuditReader['query']>[0]) => {
+      const pages: { count: number; scanned: number }[] = [];
+      const client = documentClient(new DynamoDBClient(localClientConfig(dynamo.endpoint)));
+      client.middlewareStack.add(
+        (next) => async (args) => {
+          const out = await next(args);
+          const body = out.output as { Count?: number; ScannedCount?: number };
+          pages.push({ count: body.Count ?? 0, scanned: body.ScannedCount ?? 0 });
+          return out;
+        },
+        { step: 'initialize', name: 'countPages' },
+      );
+      const read: AuditEvent[] = [];
+      try {
+        for await (const e of new AuditReader(client, table).query(filter)) read.push(e);
+      } finally {
+        client.destroy();
+      }
+      return {
+        read,
+        scanned: pages.reduce((n, p) => n + p.scanned, 0),
+        sent: pages.reduce((n, p) => n + p.count, 0),
+      };
+    };
 
     it('by commit, run, actor, repository and day, with the other fields as filters', async () => {
       expect(await all({ commit: COMMIT })).toHaveLength(6);
@@ -337,30 +362,42 @@ describe('the audit ledger on DynamoDB (dynalite)', () => {
       const writer = ledger({ clock: () => new Date('2026-08-11T09:00:00Z') });
       const other = { repository: 'acme/ledger', commit: COMMIT, runId: 'run-x', environment: 'dev', pipeline: 'l' };
       for (let i = 0; i < 6; i++) await writer.append(record(i % 3 === 0 ? {} : { subject: other }, 200 + i));
-      // What the table sends back to each Query, seen below the document client.
-      const pages: { count: number; scanned: number }[] = [];
-      const client = documentClient(new DynamoDBClient(localClientConfig(dynamo.endpoint)));
-      client.middlewareStack.add(
-        (next) => async (args) => {
-          const out = await next(args);
-          const body = out.output as { Count?: number; ScannedCount?: number };
-          pages.push({ count: body.Count ?? 0, scanned: body.ScannedCount ?? 0 });
-          return out;
-        },
-        { step: 'initialize', name: 'countPages' },
-      );
-      const read: AuditEvent[] = [];
-      for await (const e of new AuditReader(client, table).query({
-        repository: REPO,
-        from: '2026-08-11',
-        to: '2026-08-11',
-      }))
-        read.push(e);
+      const { read, scanned, sent } = await counted({ repository: REPO, from: '2026-08-11', to: '2026-08-11' });
       expect(read.map((e) => e.subject.repository)).toEqual([REPO, REPO]);
       // Six read, two sent: the other repository's four never left the table.
-      expect(pages.reduce((n, p) => n + p.scanned, 0)).toBe(6);
-      expect(pages.reduce((n, p) => n + p.count, 0)).toBe(2);
-      client.destroy();
+      expect(scanned).toBe(6);
+      expect(sent).toBe(2);
+    });
+
+    it("keeps one repository's events by one actor, named by id or provider identity, server-side", async () => {
+      const writer = ledger({ clock: () => new Date('2026-08-12T09:00:00Z') });
+      const other = { repository: 'acme/ledger', commit: COMMIT, runId: 'run-x', environment: 'dev', pipeline: 'l' };
+      const pusher = { type: 'system', id: 'gantry', providerIdentity: 'octocat' };
+      const person = { type: 'user', id: 'octocat', providerIdentity: null };
+      // Ours by the pusher, ours by the person, ours by someone else, theirs by the pusher and the person.
+      const written = [
+        { actor: pusher },
+        { actor: person },
+        {},
+        { actor: pusher, subject: other },
+        { actor: person, subject: other },
+      ];
+      for (const [i, overrides] of written.entries()) await writer.append(record(overrides, 300 + i));
+      const { read, scanned, sent } = await counted({
+        repository: REPO,
+        actor: 'octocat',
+        from: '2026-08-12',
+        to: '2026-08-12',
+      });
+      expect(read.map((e) => [e.subject.repository, e.actor.type])).toEqual([
+        [REPO, 'system'],
+        [REPO, 'user'],
+      ]);
+      // Five read, two sent: (repository AND (id OR provider identity)). An OR that bound looser
+      // would send the other repository's pusher event too (the reader would drop it, at a cost).
+      expect(scanned).toBe(5);
+      expect(sent).toBe(2);
+      expect(await all({ actor: 'octocat', from: '2026-08-12', to: '2026-08-12' })).toHaveLength(4);
     });
 
     it('exports a period as jsonl, csv and parquet with a manifest whose count and hash match', async () => {
