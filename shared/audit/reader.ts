@@ -23,11 +23,12 @@ export interface AuditFilter {
 }
 
 /**
- * How much earlier than a chain's first record a day-by-day read with no `from` starts: records
- * take their sequence number in the order their conditional puts win, not strictly in the order of
- * their writers' clocks, so a later one may carry a slightly earlier time.
+ * How far a record's time may stray from its chain's order: records take their sequence number in
+ * the order their conditional puts win, not strictly in the order of their writers' clocks, so a
+ * later one may carry a slightly earlier time. A day-by-day read with no `from` starts this much
+ * before a chain's first record, and a chain read for a period starts and ends this much wider.
  */
-const FIRST_DAY_MARGIN_MS = 86_400_000;
+const CLOCK_MARGIN_MS = 86_400_000;
 /** How many chains' first records firstDay reads at once. */
 const FIRST_DAY_READS = 16;
 /** Up to this long, a repository's events are read day by day rather than its whole chain. */
@@ -61,7 +62,7 @@ export class AuditReader {
 
   /**
    * The first day a day-by-day read with no `from` must cover (epoch ms, a day before the earliest
-   * first record of any chain: see FIRST_DAY_MARGIN_MS), or undefined for an empty ledger. Each
+   * first record of any chain: see CLOCK_MARGIN_MS), or undefined for an empty ledger. Each
    * chain's first record that is still kept (older ones may have expired) is one Query away.
    */
   async firstDay(): Promise<number | undefined> {
@@ -77,7 +78,7 @@ export class AuditReader {
       }
     };
     await Promise.all(Array.from({ length: Math.min(FIRST_DAY_READS, chains.length) }, worker));
-    return earliest === Number.POSITIVE_INFINITY ? undefined : startOfDay(earliest - FIRST_DAY_MARGIN_MS);
+    return earliest === Number.POSITIVE_INFINITY ? undefined : startOfDay(earliest - CLOCK_MARGIN_MS);
   }
 
   /**
@@ -102,20 +103,20 @@ export class AuditReader {
   }
 
   /**
-   * A chain's oldest record still kept, or its newest, as stored (or its time alone): one
+   * A chain's oldest record still kept, or its newest, as stored (or its seq and time alone): one
    * consistent Query of one item.
    */
   private async endOf(
     chain: string,
     end: 'oldest' | 'newest',
-    timeOnly = false,
+    placeOnly = false,
   ): Promise<Record<string, unknown> | undefined> {
     const out = await this.db.send(
       new QueryCommand({
         TableName: this.tableName,
         KeyConditionExpression: '#c = :c',
-        ExpressionAttributeNames: { '#c': 'chain', ...(timeOnly ? { '#t': 'time' } : {}) },
-        ...(timeOnly ? { ProjectionExpression: '#t' } : {}),
+        ExpressionAttributeNames: { '#c': 'chain', ...(placeOnly ? { '#t': 'time' } : {}) },
+        ...(placeOnly ? { ProjectionExpression: 'seq, #t' } : {}),
         ExpressionAttributeValues: { ':c': chain },
         ScanIndexForward: end === 'oldest',
         Limit: 1,
@@ -185,13 +186,53 @@ export class AuditReader {
     // A short period is narrower by day than a whole repository chain.
     else if (filter.repository && from && to && Date.parse(to) - Date.parse(from) <= SHORT_PERIOD_MS)
       yield* this.byDays(from, to, { repository: filter.repository, actor: filter.actor });
-    else if (filter.repository)
-      yield* this.items({
-        KeyConditionExpression: '#c = :c',
-        ExpressionAttributeNames: { '#c': 'chain' },
-        ExpressionAttributeValues: { ':c': filter.repository },
-      });
+    else if (filter.repository) yield* this.chainFor(filter.repository, from, to);
     else yield* this.byDays(from, to, { actor: filter.actor });
+  }
+
+  /**
+   * A repository's chain over a period: only the stretch of sequence numbers the period (widened
+   * by CLOCK_MARGIN_MS) falls in, found by halving the chain (two searches of about log2(length)
+   * one-item reads), not every record since its first. `query` checks each time again.
+   */
+  private async *chainFor(chain: string, from?: string, to?: string): AsyncGenerator<Record<string, unknown>> {
+    const first = from ? await this.firstSeqFrom(chain, Date.parse(from) - CLOCK_MARGIN_MS) : 1;
+    const after = to ? await this.firstSeqFrom(chain, Date.parse(to) + CLOCK_MARGIN_MS + 1) : undefined;
+    if (after !== undefined && after <= first) return;
+    yield* this.items({
+      KeyConditionExpression: after === undefined ? '#c = :c AND seq >= :lo' : '#c = :c AND seq BETWEEN :lo AND :hi',
+      ExpressionAttributeNames: { '#c': 'chain' },
+      ExpressionAttributeValues: { ':c': chain, ':lo': first, ...(after === undefined ? {} : { ':hi': after - 1 }) },
+    });
+  }
+
+  /**
+   * The lowest sequence number from which `chain`'s records are at `time` or later (one past its
+   * head if none is), by halving: each probe reads the first record kept at or after a number
+   * (records expire at different ages, so numbers may be missing), its time only.
+   */
+  private async firstSeqFrom(chain: string, time: number): Promise<number> {
+    const at = new Date(time).toISOString();
+    let lo = 1;
+    let hi = Number((await this.endOf(chain, 'newest', true))?.seq ?? 0) + 1;
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      const out = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: '#c = :c AND seq >= :s',
+          ExpressionAttributeNames: { '#c': 'chain', '#t': 'time' },
+          ExpressionAttributeValues: { ':c': chain, ':s': mid },
+          ProjectionExpression: 'seq, #t',
+          Limit: 1,
+          ConsistentRead: true,
+        }),
+      );
+      const probe = out.Items?.[0];
+      if (probe === undefined || String(probe.time) >= at) hi = mid;
+      else lo = Number(probe.seq) + 1;
+    }
+    return lo;
   }
 
   /** One key's events in an index, in time order, within the period. */

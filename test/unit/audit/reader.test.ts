@@ -287,12 +287,19 @@ function ledgerTable(items: Record<string, unknown>[]) {
           }),
       );
     let found = items.filter((item) => item[key] === partition);
-    if (condition.includes('BETWEEN'))
+    if (condition.includes('#t BETWEEN'))
       found = found.filter((i) => String(i.time) >= values[':from'] && String(i.time) <= values[':to']);
     else if (condition.includes('>= :b')) found = found.filter((i) => String(i.time) >= values[':b']);
     else if (condition.includes('<= :b')) found = found.filter((i) => String(i.time) <= values[':b']);
+    else if (condition.includes('seq BETWEEN'))
+      found = found.filter((i) => Number(i.seq) >= values[':lo'] && Number(i.seq) <= values[':hi']);
+    else if (condition.includes('seq >= :lo')) found = found.filter((i) => Number(i.seq) >= values[':lo']);
+    else if (condition.includes('seq >= :s')) found = found.filter((i) => Number(i.seq) >= values[':s']);
+    else if (condition.includes('seq = :s')) found = found.filter((i) => Number(i.seq) === values[':s']);
+    else if (condition !== '#c = :c' && condition !== '#k = :k') throw new Error(`the fake reads no ${condition}`);
     const sortKey = input.IndexName === undefined ? 'seq' : 'time';
     found.sort((a, b) => (String(a[sortKey]).padStart(20) < String(b[sortKey]).padStart(20) ? -1 : 1));
+    if (input.ScanIndexForward === false) found.reverse();
     if (input.Limit !== undefined) found = found.slice(0, input.Limit);
     if (input.FilterExpression) found = found.filter((i) => holds(i, String(input.FilterExpression)));
     // Only the attributes projected, as DynamoDB answers.
@@ -325,7 +332,13 @@ describe('what a query finds, whatever reads it', () => {
       time: new Date(Date.parse('2026-06-01T03:00:00Z') + i * 7 * 3_600_000).toISOString(),
       type: 'gate.evaluated',
       actor,
-      subject: { repository, commit: COMMITS[i % 4] ?? null, runId: `run-${i % 5}`, environment: 'prod', pipeline: 'p' },
+      subject: {
+        repository,
+        commit: COMMITS[i % 4] ?? null,
+        runId: `run-${i % 5}`,
+        environment: 'prod',
+        pipeline: 'p',
+      },
       outcome: 'success',
       details: {},
       correlationId: `c${i}`,
@@ -374,6 +387,10 @@ describe('what a query finds, whatever reads it', () => {
     {},
     { runId: 'run-2', to: '2026-07-15' },
     { repository: 'acme/web', to: '2026-07-01' },
+    // A repository over more than a week: the stretch of its chain the period falls in.
+    { repository: 'acme/payments', from: '2026-06-20', to: '2026-07-20' },
+    { repository: 'acme/payments', from: '2026-07-25T05:00:00Z' },
+    { repository: 'acme/web', from: '2026-06-01', to: '2026-06-09T03:59:59.999Z', actor: 'octocat' },
     // A whole commit by its index; the start of one (40 characters of a SHA-256 id, or more) as a prefix.
     { commit: COMMITS[0] as string },
     { commit: (COMMITS[0] as string).toUpperCase(), to: '2026-07-01' },
@@ -390,6 +407,57 @@ describe('what a query finds, whatever reads it', () => {
   it("starts a day-by-day read a day before the ledger's first record, and counts those days", async () => {
     expect(new Date((await reader.firstDay()) ?? 0).toISOString()).toBe('2026-05-31T00:00:00.000Z');
     expect(await ledgerTable([]).firstDay()).toBeUndefined();
+  });
+
+  it("reads a repository's period from the stretch of its chain it falls in, past missing and out-of-order records", async () => {
+    // 2,000 hourly records; 400-450 expired early (a shorter retention), 1,200 written 20 hours
+    // behind its neighbours (a writer's clock), 1,500 an hour ahead.
+    const start = Date.parse('2026-01-01T00:00:00Z');
+    const hour = 3_600_000;
+    const stored: AuditEvent[] = [];
+    for (let seq = 1; seq <= 2000; seq++) {
+      if (seq >= 400 && seq <= 450) continue;
+      const skew = seq === 1200 ? -20 * hour : seq === 1500 ? hour : 0;
+      stored.push({
+        ...(events[0] as AuditEvent),
+        id: `h${seq}`,
+        chain: 'acme/hourly',
+        seq,
+        time: new Date(start + seq * hour + skew).toISOString(),
+        subject: { ...(events[0] as AuditEvent).subject, repository: 'acme/hourly' },
+      });
+    }
+    const table = ledgerTable([
+      { chain: CHAIN_REGISTRY, seq: registrySeq('acme/hourly'), name: 'acme/hourly' },
+      ...stored.map(toItem),
+    ]);
+    let itemsRead = 0;
+    const send = (table as unknown as { db: { send: (c: QueryCommand) => Promise<{ Items: unknown[] }> } }).db.send;
+    (table as unknown as { db: { send: unknown } }).db.send = async (command: QueryCommand) => {
+      const out = await send(command);
+      itemsRead += out.Items.length;
+      return out;
+    };
+    const read = async (filter: AuditFilter) => {
+      itemsRead = 0;
+      const ids: string[] = [];
+      for await (const e of table.query(filter)) ids.push(e.id);
+      const { from, to } = auditPeriod(filter);
+      expect(ids).toEqual(stored.filter((e) => (!from || e.time >= from) && (!to || e.time <= to)).map((e) => e.id));
+      return ids;
+    };
+    // Ten days around the out-of-order records: 240 of them, read with the day either side and about 2 × 11 probes.
+    expect(await read({ repository: 'acme/hourly', from: '2026-02-18', to: '2026-02-27' })).toContain('h1200');
+    expect(itemsRead).toBeLessThan(240 + 2 * 24 + 30);
+    expect(await read({ repository: 'acme/hourly', from: '2026-03-01T12:00:00Z', to: '2026-03-09' })).toContain(
+      'h1500',
+    );
+    // Eleven days, seq 336-599, of which 400-450 expired.
+    expect(await read({ repository: 'acme/hourly', from: '2026-01-15', to: '2026-01-25' })).toHaveLength(264 - 51);
+    // From day 78 (seq 1,872) to the head.
+    expect(await read({ repository: 'acme/hourly', from: '2026-03-20' })).toHaveLength(2000 - 1872 + 1);
+    expect(await read({ repository: 'acme/hourly', to: '2026-01-08' })).toHaveLength(8 * 24 - 1);
+    expect(await read({ repository: 'acme/hourly', from: '2027-01-01', to: '2027-02-01' })).toEqual([]);
   });
 
   it("reads each chain's first time only, a few chains at once, however many chains there are", async () => {
@@ -418,6 +486,6 @@ describe('what a query finds, whatever reads it', () => {
     };
     expect(new Date((await table.firstDay()) ?? 0).toISOString()).toBe('2026-03-12T00:00:00.000Z');
     expect(most).toBe(16);
-    expect([...projections]).toEqual(['#t']);
+    expect([...projections]).toEqual(['seq, #t']);
   });
 });
