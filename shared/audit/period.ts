@@ -1,4 +1,7 @@
-/** The period of an audit query: inclusive bounds, a date alone meaning its whole day (UTC). */
+/**
+ * The period of an audit query: inclusive bounds in UTC unless they name a zone. `to` covers what it
+ * does not say: a date alone its whole day, a time to the minute its whole minute, and so on.
+ */
 export interface AuditPeriodBounds {
   readonly from?: string;
   readonly to?: string;
@@ -30,7 +33,7 @@ export function lowerBound(value: string, flag = ''): Date {
   return lowest(parseBound(value, `${flag}from`));
 }
 
-/** A date alone means the whole of that day. */
+/** A date alone means the whole of that day; a time to the minute, that minute; to the second, that second. */
 export function upperBound(value: string, flag = ''): Date {
   return highest(parseBound(value, `${flag}to`));
 }
@@ -39,19 +42,19 @@ function lowest({ at, finer }: Bound): Date {
   return finer ? new Date(at.getTime() + 1) : at;
 }
 
-function highest({ at, dateOnly }: Bound): Date {
-  return dateOnly ? new Date(at.getTime() + 86_399_999) : at;
+function highest({ at, span }: Bound): Date {
+  return new Date(at.getTime() + span);
 }
 
 /**
  * Whether `from` is a later instant than `to` as given, to every digit (before `from` rounds up to
  * the ledger's milliseconds and `to` is cut to them): .0001 to .0009 is no reversal, .0009 to .0001
- * is one. A date alone as `to` is its day's last instant.
+ * is one. A `to` that stops short of milliseconds (a date, a minute) is its span's last instant.
  */
 function comesAfter(from: Bound, to: Bound): boolean {
   const [a, b] = [from.at.getTime(), highest(to).getTime()];
   if (a !== b) return a > b;
-  return from.beyondMs > (to.dateOnly ? '999999' : to.beyondMs);
+  return from.beyondMs > (to.span > 0 ? '999999' : to.beyondMs);
 }
 
 /** `2026-07-01`, or an ISO time from it (`T` or a space; seconds and fraction optional; no zone means UTC). */
@@ -63,7 +66,11 @@ const BOUND = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,
  */
 interface Bound {
   readonly at: Date;
-  readonly dateOnly: boolean;
+  /**
+   * How much past `at` the bound covers as an upper bound, in ms: what it does not say. A date
+   * covers its day, a time to the minute its minute, to the second its second, `.5` up to `.599`.
+   */
+  readonly span: number;
   /** Whether the fraction has a non-zero digit past the milliseconds Date keeps. */
   readonly finer: boolean;
   /** The fraction's digits past the milliseconds, six of them (`000000` if none). */
@@ -84,11 +91,12 @@ function parseBound(raw: string, name: string): Bound {
   day.setUTCFullYear(Number(y), Number(mo) - 1, Number(d));
   const inCalendar = day.getUTCMonth() === Number(mo) - 1 && day.getUTCDate() === Number(d);
   if (!inCalendar || Number(h ?? 0) > 23 || Number(mi ?? 0) > 59 || Number(s ?? 0) > 59) throw refuse();
-  if (h === undefined) return { at: day, dateOnly: true, finer: false, beyondMs: '000000' };
+  if (h === undefined) return { at: day, span: 86_399_999, finer: false, beyondMs: '000000' };
   const offset = zone === undefined || zone.toUpperCase() === 'Z' ? 'Z' : zone.replace(/^([+-]\d{2})(\d{2})$/, '$1:$2');
   const at = new Date(`${y}-${mo}-${d}T${h}:${mi}:${s ?? '00'}${fraction ?? ''}${offset}`);
   if (Number.isNaN(at.getTime())) throw refuse();
   // Date keeps milliseconds: digits past the third are cut, which moves an upper bound no event can pass.
   const beyondMs = (fraction?.slice(4) ?? '').padEnd(6, '0');
-  return { at, dateOnly: false, finer: /[1-9]/.test(beyondMs), beyondMs };
+  const span = s === undefined ? 59_999 : fraction === undefined ? 999 : 10 ** Math.max(0, 4 - fraction.length) - 1;
+  return { at, span, finer: /[1-9]/.test(beyondMs), beyondMs };
 }

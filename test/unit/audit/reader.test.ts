@@ -175,7 +175,7 @@ describe('the period of an audit query', () => {
       if (zone === undefined) delete process.env.TZ;
       else process.env.TZ = zone;
     }
-    expect(auditPeriod({ from: `${DAY}T12:00:00+02:00`, to: `${DAY}T10:30:00Z` })).toEqual({
+    expect(auditPeriod({ from: `${DAY}T12:00:00+02:00`, to: `${DAY}T10:30:00.000Z` })).toEqual({
       from: `${DAY}T10:00:00.000Z`,
       to: `${DAY}T10:30:00.000Z`,
     });
@@ -241,6 +241,26 @@ describe('the period of an audit query', () => {
       from: '2026-08-11T00:00:00.000Z',
       to: `${DAY}T23:59:59.999Z`,
     });
+  });
+
+  it('reads a `to` that stops short of milliseconds as the whole of what it names: an event at 23:59:30 is before 23:59', () => {
+    const to = (value: string) => auditPeriod({ to: value }).to;
+    expect(to(`${DAY}T23:59`)).toBe(`${DAY}T23:59:59.999Z`);
+    expect(to(`${DAY}T23:59+02:00`)).toBe(`${DAY}T21:59:59.999Z`);
+    expect(to(`${DAY}T23:59:30`)).toBe(`${DAY}T23:59:30.999Z`);
+    expect(to(`${DAY}T23:59:30.5`)).toBe(`${DAY}T23:59:30.599Z`);
+    expect(to(`${DAY}T23:59:30.25`)).toBe(`${DAY}T23:59:30.259Z`);
+    expect(to(`${DAY}T23:59:30.250`)).toBe(`${DAY}T23:59:30.250Z`);
+    expect(to(`${DAY}T23:59:30.2509`)).toBe(`${DAY}T23:59:30.250Z`);
+    // `from` is where it says: the start of what it names.
+    expect(auditPeriod({ from: `${DAY}T23:59` }).from).toBe(`${DAY}T23:59:00.000Z`);
+    // So a period inside one minute, to that minute, is a period, not a reversal.
+    expect(auditPeriod({ from: `${DAY}T10:00:30`, to: `${DAY}T10:00` })).toEqual({
+      from: `${DAY}T10:00:30.000Z`,
+      to: `${DAY}T10:00:59.999Z`,
+    });
+    expect(() => auditPeriod({ from: `${DAY}T10:01`, to: `${DAY}T10:00` })).toThrow('swap them');
+    expect(() => auditPeriod({ from: `${DAY}T10:00:00.0001`, to: `${DAY}T10:00:00.000` })).toThrow('swap them');
   });
 
   it('reads a date alone as the whole day, and names the bound that is no date', () => {
