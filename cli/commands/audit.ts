@@ -90,7 +90,10 @@ export function registerAuditCommands(program: Command): void {
     cmd
       .option('--repository <owner/name>')
       .option('--from <date>', 'from this date or ISO time (inclusive)')
-      .option('--to <date>', 'to this date or ISO time (a date means the whole day)')
+      .option(
+        '--to <date>',
+        'to this date or ISO time, inclusive (a date means the whole day, a time to the minute the whole minute)',
+      )
       .option('--type <type>', 'an event type (approval.granted) or a family (approval)')
       .option('--actor <id>', 'who acted: an identity, a provider, or a principal ARN')
       .option('--commit <sha>')

@@ -33,7 +33,10 @@ export function registerMetricsCommands(program: Command): void {
     .option('--pipeline <name>', 'only this pipeline')
     .option('--env <environment>', 'only this environment')
     .option('--from <date>', 'from this date or ISO time (default: 30 days before --to)')
-    .option('--to <date>', 'to this date or ISO time; a date means the whole day (default: now)')
+    .option(
+      '--to <date>',
+      'to this date or ISO time, inclusive; a date means the whole day, a time to the minute the whole minute (default: now)',
+    )
     .option('--failure-window <hours>', 'a deployment followed by a rollback or hotfix this soon failed', '24')
     .option('--hotfix-branch <glob>', 'branches whose deployments are hotfixes (repeatable)', collect, [])
     .option('--json', 'print the report as JSON')
