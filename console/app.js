@@ -369,6 +369,7 @@ function Audit() {
       · <a href=${`${BASE}/api/audit/export?format=jsonl&part=manifest&${q}`} onClick=${(e) => download(e, `${BASE}/api/audit/export?format=jsonl&part=manifest&${q}`, 'manifest.json')}>manifest</a>
     </p>
     ${result?.error && html`<p role="alert">${result.error}</p>`}
+    ${result?.hint && html`<p class="hint" data-testid="hint">No events: ${result.hint}.</p>`}
     ${
       result &&
       html`<p role="status">${result.events.length}${result.truncated ? '+' : ''} events${

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { AuditEvent } from '../../events';
+import { commitHint } from '../../shared/audit/commit';
 import { auditPeriod } from '../../shared/audit/period';
 import type { AuditFilter } from '../../shared/audit/reader';
 import { CommandFailed, UsageError } from '../errors';
@@ -26,6 +27,12 @@ export interface QueryOptions {
 const FORMATS = ['jsonl', 'csv', 'parquet'];
 
 /** The filter as the console reads its fields: trimmed, a blank one not given (`"acme/payments "` matches acme/payments). */
+/** A 40-character commit that found nothing was looked up as a whole SHA-1 id only: say how to look further. */
+function noteCommitHint(filter: AuditFilter, found: number): void {
+  const hint = found === 0 ? commitHint(filter) : undefined;
+  if (hint) process.stderr.write(`gantry: ${hint.replace('a repository or run', '--repository or --run')}\n`);
+}
+
 export function auditFilterOf(o: QueryOptions): AuditFilter {
   const given = (value: string | undefined) => value?.trim() || undefined;
   const fields = {
@@ -117,10 +124,12 @@ export function registerAuditCommands(program: Command): void {
       checkDates(options);
       const { auditReader, eventsCsv, eventsTable } = await import('../audit');
       const events: AuditEvent[] = [];
-      for await (const e of auditReader(await target()).query(auditFilterOf(options))) {
+      const filter = auditFilterOf(options);
+      for await (const e of auditReader(await target()).query(filter)) {
         events.push(e);
         if (options.limit !== undefined && events.length >= options.limit) break;
       }
+      noteCommitHint(filter, events.length);
       if (options.json) printJson(events);
       else if (options.csv) process.stdout.write(eventsCsv(events));
       else process.stdout.write(`${eventsTable(events)}\n`);
@@ -138,12 +147,14 @@ export function registerAuditCommands(program: Command): void {
       if (!FORMATS.includes(options.format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}`);
       const { auditReader } = await import('../audit');
       const { exportAudit } = await import('../../shared/audit/export');
+      const filter = auditFilterOf(options);
       const manifest = await exportAudit(auditReader(await target()), {
-        filter: auditFilterOf(options),
+        filter,
         format: options.format as 'jsonl',
         out: options.out,
         onProgress: (count) => process.stderr.write(`  ${count} events…\n`),
       });
+      noteCommitHint(filter, manifest.count);
       process.stdout.write(
         `Exported ${manifest.count} events to ${manifest.file} (${manifest.bytes} bytes, sha256 ${manifest.sha256}).\n` +
           `Manifest: ${manifest.file}.manifest.json, covering ${manifest.chains.length} chain(s).\n`,

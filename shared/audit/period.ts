@@ -57,6 +57,10 @@ function comesAfter(from: Bound, to: Bound): boolean {
   return from.beyondMs > (to.span > 0 ? '999999' : to.beyondMs);
 }
 
+/** The instants an ISO time with a four-digit year can name in UTC. */
+const FIRST_INSTANT = Date.parse('0000-01-01T00:00:00.000Z');
+const LAST_INSTANT = Date.parse('9999-12-31T23:59:59.999Z');
+
 /** `2026-07-01`, or an ISO time from it (`T` or a space; seconds and fraction optional; no zone means UTC). */
 const BOUND = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
 
@@ -92,11 +96,20 @@ function parseBound(raw: string, name: string): Bound {
   const inCalendar = day.getUTCMonth() === Number(mo) - 1 && day.getUTCDate() === Number(d);
   if (!inCalendar || Number(h ?? 0) > 23 || Number(mi ?? 0) > 59 || Number(s ?? 0) > 59) throw refuse();
   if (h === undefined) return { at: day, span: 86_399_999, finer: false, beyondMs: '000000' };
+  // A zone can move a time in year 0 or 9999 out of the years the ledger's text order holds.
+  const inYears = (bound: Bound): Bound => {
+    if (
+      bound.at.getTime() < FIRST_INSTANT ||
+      bound.at.getTime() + Math.max(bound.span, bound.finer ? 1 : 0) > LAST_INSTANT
+    )
+      throw new RangeError(`${name} "${value}" is outside the years 0000 to 9999 in UTC`);
+    return bound;
+  };
   const offset = zone === undefined || zone.toUpperCase() === 'Z' ? 'Z' : zone.replace(/^([+-]\d{2})(\d{2})$/, '$1:$2');
   const at = new Date(`${y}-${mo}-${d}T${h}:${mi}:${s ?? '00'}${fraction ?? ''}${offset}`);
   if (Number.isNaN(at.getTime())) throw refuse();
   // Date keeps milliseconds: digits past the third are cut, which moves an upper bound no event can pass.
   const beyondMs = (fraction?.slice(4) ?? '').padEnd(6, '0');
   const span = s === undefined ? 59_999 : fraction === undefined ? 999 : 10 ** Math.max(0, 4 - fraction.length) - 1;
-  return { at, span, finer: /[1-9]/.test(beyondMs), beyondMs };
+  return inYears({ at, span, finer: /[1-9]/.test(beyondMs), beyondMs });
 }

@@ -5,6 +5,7 @@ import {
   type QueryCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
 import type { AuditEvent } from '../../events';
+import { isFullCommit } from './commit';
 import { AUDIT_INDEX_KEYS, AUDIT_INDEXES, CHAIN_REGISTRY, fromItem } from './ledger';
 import { auditPeriod } from './period';
 
@@ -23,16 +24,20 @@ export interface AuditFilter {
 }
 
 /**
- * How far a record's time may stray from its chain's order: records take their sequence number in
- * the order their conditional puts win, not strictly in the order of their writers' clocks, so a
- * later one may carry a slightly earlier time. A day-by-day read with no `from` starts this much
- * before a chain's first record, and a chain read for a period starts and ends this much wider.
+ * How much earlier than a chain's first record a day-by-day read with no `from` starts: records
+ * take their sequence number in the order their conditional puts win, not strictly in the order of
+ * their writers' clocks, so a later one may carry a slightly earlier time.
  */
-const CLOCK_MARGIN_MS = 86_400_000;
+const FIRST_DAY_MARGIN_MS = 86_400_000;
 /** How many chains' first records firstDay reads at once. */
 const FIRST_DAY_READS = 16;
-/** Up to this long, a repository's events are read day by day rather than its whole chain. */
-const SHORT_PERIOD_MS = 7 * 86_400_000;
+/**
+ * Up to this long (92 days, a quarter), a repository's period is read day by day (four Query calls
+ * a day, each day's other repositories dropped server-side) rather than its whole chain. Not by
+ * halving the chain on sequence numbers: a chain's times are in order only as far as its writers'
+ * clocks agree, and one record dated far out of order would hide a stretch of its neighbours.
+ */
+const REPOSITORY_DAYS_MS = 92 * 86_400_000;
 /**
  * A day is read as this many time slices at once, in order: while one slice's page is parsed the
  * next is being read (in AWS, four pages in flight instead of one). The repository + day query
@@ -62,7 +67,7 @@ export class AuditReader {
 
   /**
    * The first day a day-by-day read with no `from` must cover (epoch ms, a day before the earliest
-   * first record of any chain: see CLOCK_MARGIN_MS), or undefined for an empty ledger. Each
+   * first record of any chain: see FIRST_DAY_MARGIN_MS), or undefined for an empty ledger. Each
    * chain's first record that is still kept (older ones may have expired) is one Query away.
    */
   async firstDay(): Promise<number | undefined> {
@@ -78,7 +83,7 @@ export class AuditReader {
       }
     };
     await Promise.all(Array.from({ length: Math.min(FIRST_DAY_READS, chains.length) }, worker));
-    return earliest === Number.POSITIVE_INFINITY ? undefined : startOfDay(earliest - CLOCK_MARGIN_MS);
+    return earliest === Number.POSITIVE_INFINITY ? undefined : startOfDay(earliest - FIRST_DAY_MARGIN_MS);
   }
 
   /**
@@ -103,20 +108,20 @@ export class AuditReader {
   }
 
   /**
-   * A chain's oldest record still kept, or its newest, as stored (or its seq and time alone): one
+   * A chain's oldest record still kept, or its newest, as stored (or its time alone): one
    * consistent Query of one item.
    */
   private async endOf(
     chain: string,
     end: 'oldest' | 'newest',
-    placeOnly = false,
+    timeOnly = false,
   ): Promise<Record<string, unknown> | undefined> {
     const out = await this.db.send(
       new QueryCommand({
         TableName: this.tableName,
         KeyConditionExpression: '#c = :c',
-        ExpressionAttributeNames: { '#c': 'chain', ...(placeOnly ? { '#t': 'time' } : {}) },
-        ...(placeOnly ? { ProjectionExpression: 'seq, #t' } : {}),
+        ExpressionAttributeNames: { '#c': 'chain', ...(timeOnly ? { '#t': 'time' } : {}) },
+        ...(timeOnly ? { ProjectionExpression: '#t' } : {}),
         ExpressionAttributeValues: { ':c': chain },
         ScanIndexForward: end === 'oldest',
         Limit: 1,
@@ -173,66 +178,27 @@ export class AuditReader {
   private async *candidates(filter: AuditFilter, from?: string, to?: string): AsyncGenerator<Record<string, unknown>> {
     // A full commit id is a key; a prefix is matched by filtering a narrower path. Forty characters
     // are a whole SHA-1 id or the start of a SHA-256 one: if the index knows no such commit, the
-    // prefix is looked for as any other.
+    // prefix is looked for in the repository or run named, and nowhere else (read day by day, the
+    // ledger's every day, for each commit never built); `commitHint` says so.
     if (filter.commit && isFullCommit(filter.commit)) {
       let found = false;
       for await (const item of this.byIndex('byCommit', filter.commit, from, to)) {
         found = true;
         yield item;
       }
-      if (found || filter.commit.length === 64) return;
+      if (found || filter.commit.length === 64 || !(filter.repository || filter.runId)) return;
     }
     if (filter.runId) yield* this.byIndex('byRun', filter.runId, from, to);
-    // A short period is narrower by day than a whole repository chain.
-    else if (filter.repository && from && to && Date.parse(to) - Date.parse(from) <= SHORT_PERIOD_MS)
+    // A period up to a quarter is read by day (keyed on each event's own time), not the whole chain.
+    else if (filter.repository && from && (to ? Date.parse(to) : Date.now()) - Date.parse(from) <= REPOSITORY_DAYS_MS)
       yield* this.byDays(from, to, { repository: filter.repository, actor: filter.actor });
-    else if (filter.repository) yield* this.chainFor(filter.repository, from, to);
+    else if (filter.repository)
+      yield* this.items({
+        KeyConditionExpression: '#c = :c',
+        ExpressionAttributeNames: { '#c': 'chain' },
+        ExpressionAttributeValues: { ':c': filter.repository },
+      });
     else yield* this.byDays(from, to, { actor: filter.actor });
-  }
-
-  /**
-   * A repository's chain over a period: only the stretch of sequence numbers the period (widened
-   * by CLOCK_MARGIN_MS) falls in, found by halving the chain (two searches of about log2(length)
-   * one-item reads), not every record since its first. `query` checks each time again.
-   */
-  private async *chainFor(chain: string, from?: string, to?: string): AsyncGenerator<Record<string, unknown>> {
-    const first = from ? await this.firstSeqFrom(chain, Date.parse(from) - CLOCK_MARGIN_MS) : 1;
-    const after = to ? await this.firstSeqFrom(chain, Date.parse(to) + CLOCK_MARGIN_MS + 1) : undefined;
-    if (after !== undefined && after <= first) return;
-    yield* this.items({
-      KeyConditionExpression: after === undefined ? '#c = :c AND seq >= :lo' : '#c = :c AND seq BETWEEN :lo AND :hi',
-      ExpressionAttributeNames: { '#c': 'chain' },
-      ExpressionAttributeValues: { ':c': chain, ':lo': first, ...(after === undefined ? {} : { ':hi': after - 1 }) },
-    });
-  }
-
-  /**
-   * The lowest sequence number from which `chain`'s records are at `time` or later (one past its
-   * head if none is), by halving: each probe reads the first record kept at or after a number
-   * (records expire at different ages, so numbers may be missing), its time only.
-   */
-  private async firstSeqFrom(chain: string, time: number): Promise<number> {
-    const at = new Date(time).toISOString();
-    let lo = 1;
-    let hi = Number((await this.endOf(chain, 'newest', true))?.seq ?? 0) + 1;
-    while (lo < hi) {
-      const mid = Math.floor((lo + hi) / 2);
-      const out = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: '#c = :c AND seq >= :s',
-          ExpressionAttributeNames: { '#c': 'chain', '#t': 'time' },
-          ExpressionAttributeValues: { ':c': chain, ':s': mid },
-          ProjectionExpression: 'seq, #t',
-          Limit: 1,
-          ConsistentRead: true,
-        }),
-      );
-      const probe = out.Items?.[0];
-      if (probe === undefined || String(probe.time) >= at) hi = mid;
-      else lo = Number(probe.seq) + 1;
-    }
-    return lo;
   }
 
   /** One key's events in an index, in time order, within the period. */
@@ -252,7 +218,7 @@ export class AuditReader {
   private async *byDays(from?: string, to?: string, only: DayFilter = {}): AsyncGenerator<Record<string, unknown>> {
     const start = from ? Date.parse(from) : await this.firstDay();
     if (start === undefined) return;
-    const end = to ? Date.parse(to) : Date.now();
+    const end = lastDayRead(to, Date.now());
     for (let day = startOfDay(start); day <= end; day += 86_400_000) {
       const d = new Date(day).toISOString().slice(0, 10);
       const lo = Math.max(day, from ? Date.parse(from) : day);
@@ -321,11 +287,6 @@ export function narrowedByIndex(filter: AuditFilter): boolean {
   return Boolean((filter.commit && isFullCommit(filter.commit)) || filter.runId || filter.repository);
 }
 
-/** A whole commit id: SHA-1 (40 hex) or SHA-256 (64); anything between is the start of a SHA-256 one. */
-function isFullCommit(commit: string): boolean {
-  return commit.length === 40 || commit.length === 64;
-}
-
 /**
  * How many days a query reads one after the other through the by-day index, four Query calls
  * each however empty the day: 0 when an index narrows it (a repository's short period is read by
@@ -338,8 +299,18 @@ export function dayReadsOf(filter: AuditFilter, now: Date = new Date()): number 
   const { from, to } = auditPeriod(filter);
   if (narrowedByIndex(filter)) return 0;
   if (from === undefined) return Number.POSITIVE_INFINITY;
-  const end = to ? Date.parse(to) : now.getTime();
+  const end = lastDayRead(to, now.getTime());
   return Math.max(0, Math.floor((startOfDay(end) - startOfDay(Date.parse(from))) / 86_400_000) + 1);
+}
+
+/**
+ * Where a day-by-day read ends: `to`, but no later than a day from now. No record is dated further
+ * ahead than a writer's clock runs fast (the margin FIRST_DAY_MARGIN_MS allows), so the days past
+ * it hold nothing yet, and `to=9999-12-31` is not three million days of reads.
+ */
+function lastDayRead(to: string | undefined, now: number): number {
+  const latest = now + FIRST_DAY_MARGIN_MS;
+  return to === undefined ? latest : Math.min(Date.parse(to), latest);
 }
 
 /** What a day's read keeps server-side: one repository's events, one actor's (by identity or provider identity). */

@@ -7,6 +7,7 @@ import { streamSSE } from 'hono/streaming';
 import type { AuditEvent } from '../../events';
 import { buildDossier, dossierMarkdown } from '../audit/evidence';
 import { EXPORT_FORMATS, type ExportFormat, exportAudit } from '../audit/export';
+import { commitHint } from '../audit/commit';
 import { auditPeriod } from '../audit/period';
 import { type AuditFilter, type AuditReader, dayReadsOf, narrowedByIndex, startOfDay } from '../audit/reader';
 import { computeDora } from '../metrics/dora';
@@ -41,6 +42,7 @@ const MAX_DAY_READS = 366;
 const DAY = 86_400_000;
 /** With no `from` and nothing that narrows it by index, an Audit search or export reads this many days up to `to` (or today). */
 const DEFAULT_AUDIT_DAYS = 30;
+const YEAR_ZERO = Date.parse('0000-01-01T00:00:00Z');
 const LOOKBACK_DAYS = 90;
 /** The longest period the Metrics page reads: its lookback, the day after it and today's partial day take the rest of MAX_DAY_READS. */
 const MAX_METRICS_DAYS = MAX_DAY_READS - LOOKBACK_DAYS - 2;
@@ -147,10 +149,12 @@ export function consoleApp(options: ConsoleOptions): Hono<Env> {
       events.push(event);
       if (events.length >= AUDIT_PAGE) break;
     }
+    const hint = events.length === 0 ? commitHint(search.filter) : undefined;
     return c.json({
       events,
       truncated: events.length >= AUDIT_PAGE,
       ...(search.defaultFrom ? { defaultFrom: search.defaultFrom, defaultDays: DEFAULT_AUDIT_DAYS } : {}),
+      ...(hint ? { hint } : {}),
     });
   });
   app.get('/api/audit/verify', async (c) => c.json(verificationView(await ports.ledger.verify())));
@@ -160,9 +164,9 @@ export function consoleApp(options: ConsoleOptions): Hono<Env> {
   });
   app.get('/api/metrics', async (c) => {
     const asked = c.req.query('days')?.trim() || '30';
-    const days = Number(asked);
+    const days = /^\d{1,3}$/.test(asked) ? Number(asked) : Number.NaN;
     // Checked before any date is made of it: Infinity or 1e20 days is no Date, and 0.5 is no period.
-    if (!Number.isInteger(days) || days < 1 || days > MAX_METRICS_DAYS)
+    if (!(days >= 1 && days <= MAX_METRICS_DAYS))
       return c.json(
         badRequest(
           `days is a whole number from 1 to ${MAX_METRICS_DAYS}, not "${asked}" (with the ${LOOKBACK_DAYS}-day lookback, ${MAX_METRICS_DAYS} days is ${MAX_DAY_READS} days of the ledger, as many as one request can read): gantry metrics dora reads longer periods`,
@@ -343,7 +347,9 @@ function auditFilter(c: Context): { filter: AuditFilter; defaultFrom?: string } 
     const { to } = auditPeriod(filter);
     if (filter.from === undefined && !narrowedByIndex(filter)) {
       const end = to ? Date.parse(to) : Date.now();
-      defaultFrom = new Date(startOfDay(end) - (DEFAULT_AUDIT_DAYS - 1) * DAY).toISOString().slice(0, 10);
+      // Not before year 0: a bound is four digits of year.
+      const start = Math.max(startOfDay(end) - (DEFAULT_AUDIT_DAYS - 1) * DAY, YEAR_ZERO);
+      defaultFrom = new Date(start).toISOString().slice(0, 10);
       filter = { ...filter, from: defaultFrom };
     }
     days = dayReadsOf(filter);

@@ -71,6 +71,25 @@ describe('the audit ledger through local mode and the CLI', () => {
     const approvals = await gantry('audit', 'query', '--type', 'approval', '--env', 'prod', '--data-dir', t.dataDir);
     expect(approvals.stdout).toMatch(/^TIME\s+TYPE\s+OUTCOME\s+ACTOR/m);
     expect(approvals.stdout).toMatch(/approval\.granted\s+success\s+bob/);
+
+    // The release's commit, whole or pasted in capitals, finds its events; 40 characters that name
+    // no commit find none, and the CLI says how to look for the start of a SHA-256 id.
+    const commit = (JSON.parse(result.stdout) as { subject: { commit: string } }[])[0]?.subject.commit ?? '';
+    const byCommit = await gantry(
+      'audit',
+      'query',
+      '--commit',
+      commit.toUpperCase(),
+      '--json',
+      '--data-dir',
+      t.dataDir,
+    );
+    expect((JSON.parse(byCommit.stdout) as unknown[]).length).toBeGreaterThanOrEqual(types.length);
+    const unknown = await gantry('audit', 'query', '--commit', 'f'.repeat(40), '--json', '--data-dir', t.dataDir);
+    expect(unknown).toMatchObject({ code: 0, stdout: expect.stringContaining('[]') });
+    expect(unknown.stderr).toContain(
+      `no event names commit ${'f'.repeat(40)} as a whole SHA-1 id; if it is the start of a SHA-256 id, give all 64 characters, or --repository or --run to look for it in`,
+    );
   });
 
   it('writes a dossier with every part an auditor samples', async () => {

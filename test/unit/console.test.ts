@@ -2,6 +2,7 @@ import type { AuditEvent } from '../../events';
 import { GENESIS_HASH, hashEvent, type UnhashedEvent } from '../../shared/audit/chain';
 import { toItem } from '../../shared/audit/ledger';
 import { auditPeriod } from '../../shared/audit/period';
+import { type AuditFilter, dayReadsOf } from '../../shared/audit/reader';
 import { type LedgerSource, verifyLedger } from '../../shared/audit/verify';
 import { consoleApp } from '../../shared/console/app';
 import { shellPolicy } from '../../shared/console/assets';
@@ -277,10 +278,31 @@ describe("the Audit page's query and export", () => {
       { to: '2024-03-01', from: '2024-02-01' },
       { runId: 'run-1' },
     ]);
+    // A `to` in year 0 reads from its first day, not from a year the page cannot name.
+    const yearZero = await request('/console/api/audit?to=0000-01-15', { cookie });
+    expect(yearZero.status).toBe(200);
+    expect(((await yearZero.json()) as { defaultFrom: string }).defaultFrom).toBe('0000-01-01');
+    queries.length = 0;
     // The export reads the same days, and its manifest records them.
     const manifest = await request('/console/api/audit/export?format=jsonl&part=manifest', { cookie });
     expect(manifest.status).toBe(200);
     expect(await manifest.json()).toMatchObject({ filter: { from: page.defaultFrom }, count: 1 });
+  });
+
+  it('says how to look further when 40 characters name no SHA-1 commit, and only then', async () => {
+    const { request, signIn, queries } = setup();
+    const cookie = await signIn();
+    const sha1 = 'ab'.repeat(20);
+    const answer = async (query: string) =>
+      (await (await request(`/console/api/audit?${query}`, { cookie })).json()) as { hint?: string };
+    expect((await answer(`commit=${sha1.toUpperCase()}`)).hint).toBe(
+      `no event names commit ${sha1} as a whole SHA-1 id; if it is the start of a SHA-256 id, give all 64 characters, or a repository or run to look for it in`,
+    );
+    // Looked for as a prefix in a repository, or whole at 64 characters: nothing more to say.
+    expect(await answer(`commit=${sha1}&repository=acme/service`)).not.toHaveProperty('hint');
+    expect(await answer(`commit=${'ab'.repeat(32)}`)).not.toHaveProperty('hint');
+    // A whole commit is read by its index, over the whole ledger: no default period.
+    expect(queries[0]).toEqual({ commit: sha1.toUpperCase() });
   });
 
   it('reads delivery metrics over 1 to 274 whole days, which with the 90-day lookback is 366 days of the ledger', async () => {
@@ -290,8 +312,10 @@ describe("the Audit page's query and export", () => {
     expect((await request('/console/api/metrics', { cookie })).status).toBe(200);
     expect(queries).toHaveLength(2);
     // Too many to read in one request, or no number of days at all: refused before any date is made of it.
-    for (const days of ['275', 'Infinity', '1e20', '-1', '0', '0.5', 'soon']) {
-      const refused = await request(`/console/api/metrics?days=${days}`, { cookie });
+    // The 274 days it reads, with the lookback and the day after, are as many days as one request may read.
+    expect(dayReadsOf(queries[0] as AuditFilter)).toBeLessThanOrEqual(366);
+    for (const days of ['275', 'Infinity', '1e20', '-1', '0', '0.5', 'soon', '0x10', '1e2', '+5', '274.0', '0274']) {
+      const refused = await request(`/console/api/metrics?days=${encodeURIComponent(days)}`, { cookie });
       expect(refused.status).toBe(400);
       expect(((await refused.json()) as { error: { message: string } }).error.message).toBe(
         `days is a whole number from 1 to 274, not "${days}" (with the 90-day lookback, 274 days is 366 days of the ledger, as many as one request can read): gantry metrics dora reads longer periods`,

@@ -1,5 +1,6 @@
 import type { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { AuditEvent } from '../../../events';
+import { commitHint } from '../../../shared/audit/commit';
 import { AUDIT_INDEX_KEYS, AUDIT_INDEXES, CHAIN_REGISTRY, registrySeq, toItem } from '../../../shared/audit/ledger';
 import { auditPeriod } from '../../../shared/audit/period';
 import { type AuditFilter, AuditReader, dayReadsOf } from '../../../shared/audit/reader';
@@ -181,6 +182,16 @@ describe('the period of an audit query', () => {
     });
     for (const bad of ['2026-02-30', `${DAY}T24:00`, '+010000-01-01', 'Aug 10 2026', `${DAY}T12:00+25:00`])
       expect(() => auditPeriod({ from: bad })).toThrow(`from "${bad}" is not a date (2026-07-01) or an ISO time`);
+    // A zone that moves a bound out of the years 0000-9999 (whose ISO text no longer sorts as time).
+    expect(() => auditPeriod({ to: '9999-12-31T23:00-02:00' })).toThrow(
+      'to "9999-12-31T23:00-02:00" is outside the years 0000 to 9999 in UTC',
+    );
+    expect(() => auditPeriod({ from: '0000-01-01T00:30+01:00' })).toThrow('outside the years 0000 to 9999');
+    expect(() => auditPeriod({ from: '9999-12-31T23:59:59.9991Z' })).toThrow('outside the years 0000 to 9999');
+    expect(auditPeriod({ from: '0000-01-01T00:00Z', to: '9999-12-31T23:59' })).toEqual({
+      from: '0000-01-01T00:00:00.000Z',
+      to: '9999-12-31T23:59:59.999Z',
+    });
   });
 
   it('counts the days a query would read one by one, and none when an index narrows it', () => {
@@ -193,12 +204,14 @@ describe('the period of an audit query', () => {
     // Years before 100 are days too (Date.UTC would count from 1900-1999, and this as no day at all).
     expect(dayReadsOf({ from: '0099-12-31', to: '0100-01-01' }, now)).toBe(2);
     expect(dayReadsOf({ from: '0099-01-01', to: '0200-01-01' }, now)).toBe(36890);
-    expect(dayReadsOf({ from: '1970-01-01' }, now)).toBe(20676);
+    // Up to a day from now: no record is dated further ahead, so a far `to` reads no further.
+    expect(dayReadsOf({ from: '1970-01-01' }, now)).toBe(20677);
+    expect(dayReadsOf({ from: DAY, to: '9999-12-31' }, now)).toBe(2);
     for (const narrowed of [{ repository: 'acme/payments' }, { runId: 'run-1' }, { commit: 'a'.repeat(40) }])
       expect(dayReadsOf({ from: '1970-01-01', ...narrowed }, now)).toBe(0);
     // Neither a commit prefix nor an actor narrows a key.
-    expect(dayReadsOf({ from: '2026-08-01', commit: 'abc1234' }, now)).toBe(10);
-    expect(dayReadsOf({ from: '2026-08-01', actor: 'octocat' }, now)).toBe(10);
+    expect(dayReadsOf({ from: '2026-08-01', commit: 'abc1234' }, now)).toBe(11);
+    expect(dayReadsOf({ from: '2026-08-01', actor: 'octocat' }, now)).toBe(11);
   });
 
   it('rounds a lower bound finer than a millisecond up, and keeps the years 0000-0099 as given', async () => {
@@ -307,13 +320,14 @@ function ledgerTable(items: Record<string, unknown>[]) {
           }),
       );
     let found = items.filter((item) => item[key] === partition);
-    if (condition.includes('#t BETWEEN'))
+    if (condition.includes('#t BETWEEN')) {
+      if (values[':from'] > values[':to'])
+        throw new Error(
+          'ValidationException: Invalid KeyConditionExpression: the BETWEEN operator requires upper bound to be greater than or equal to lower bound',
+        );
       found = found.filter((i) => String(i.time) >= values[':from'] && String(i.time) <= values[':to']);
-    else if (condition.includes('>= :b')) found = found.filter((i) => String(i.time) >= values[':b']);
+    } else if (condition.includes('>= :b')) found = found.filter((i) => String(i.time) >= values[':b']);
     else if (condition.includes('<= :b')) found = found.filter((i) => String(i.time) <= values[':b']);
-    else if (condition.includes('seq BETWEEN'))
-      found = found.filter((i) => Number(i.seq) >= values[':lo'] && Number(i.seq) <= values[':hi']);
-    else if (condition.includes('seq >= :lo')) found = found.filter((i) => Number(i.seq) >= values[':lo']);
     else if (condition.includes('seq >= :s')) found = found.filter((i) => Number(i.seq) >= values[':s']);
     else if (condition.includes('seq = :s')) found = found.filter((i) => Number(i.seq) === values[':s']);
     else if (condition !== '#c = :c' && condition !== '#k = :k') throw new Error(`the fake reads no ${condition}`);
@@ -411,11 +425,15 @@ describe('what a query finds, whatever reads it', () => {
     { repository: 'acme/payments', from: '2026-06-20', to: '2026-07-20' },
     { repository: 'acme/payments', from: '2026-07-25T05:00:00Z' },
     { repository: 'acme/web', from: '2026-06-01', to: '2026-06-09T03:59:59.999Z', actor: 'octocat' },
+    // A far `to`: read up to a day from now, not to year 9999.
+    { from: '2026-08-01', to: '9999-12-31' },
+    { repository: 'acme/web', from: '2026-08-01', to: '9999-12-31T23:59:59.999Z' },
     // A whole commit by its index; the start of one (40 characters of a SHA-256 id, or more) as a prefix.
     { commit: COMMITS[0] as string },
     { commit: (COMMITS[0] as string).toUpperCase(), to: '2026-07-01' },
     { commit: COMMITS[1] as string },
-    { commit: (COMMITS[1] as string).slice(0, 40) },
+    { commit: (COMMITS[1] as string).slice(0, 40), repository: 'acme/web' },
+    { commit: (COMMITS[1] as string).slice(0, 40), runId: 'run-1' },
     { commit: (COMMITS[1] as string).slice(0, 50), repository: 'acme/web' },
     { commit: (COMMITS[1] as string).slice(0, 7), from: '2026-07-01' },
   ])('finds every event of %j, as a scan of the whole table would', async (filter) => {
@@ -429,15 +447,40 @@ describe('what a query finds, whatever reads it', () => {
     expect(await ledgerTable([]).firstDay()).toBeUndefined();
   });
 
-  it("reads a repository's period from the stretch of its chain it falls in, past missing and out-of-order records", async () => {
-    // 2,000 hourly records; 400-450 expired early (a shorter retention), 1,200 written 20 hours
-    // behind its neighbours (a writer's clock), 1,500 an hour ahead.
+  it('looks up 40 characters as a whole SHA-1 id, and as the start of a SHA-256 one only where a repository or run is named', async () => {
+    const prefix = (COMMITS[1] as string).slice(0, 40);
+    const sent: QueryCommand[] = [];
+    const send = (reader as unknown as { db: { send: (c: QueryCommand) => Promise<unknown> } }).db.send;
+    const counting = new AuditReader(
+      {
+        send: (c: QueryCommand) => {
+          sent.push(c);
+          return send(c);
+        },
+      } as unknown as DynamoDBDocumentClient,
+      'audit',
+    );
+    const ids: string[] = [];
+    for await (const e of counting.query({ commit: prefix.toUpperCase() })) ids.push(e.id);
+    // Not read day by day through the whole ledger: one index Query, and a hint that says what to give.
+    expect(ids).toEqual([]);
+    expect(sent.map((c) => c.input.IndexName)).toEqual([AUDIT_INDEXES.byCommit]);
+    expect(commitHint({ commit: prefix.toUpperCase() })).toBe(
+      `no event names commit ${prefix} as a whole SHA-1 id; if it is the start of a SHA-256 id, give all 64 characters, or a repository or run to look for it in`,
+    );
+    expect(commitHint({ commit: prefix, repository: 'acme/web' })).toBeUndefined();
+    expect(commitHint({ commit: COMMITS[1] as string })).toBeUndefined();
+  });
+
+  it("reads a repository's quarter by day, not its whole chain, past missing and misdated records", async () => {
+    // 2,000 hourly records; 400-450 expired early (a shorter retention). 1,000 is dated 30 days
+    // early and 1,200 30 days late (a writer's clock): neither may hide its neighbours.
     const start = Date.parse('2026-01-01T00:00:00Z');
     const hour = 3_600_000;
     const stored: AuditEvent[] = [];
     for (let seq = 1; seq <= 2000; seq++) {
       if (seq >= 400 && seq <= 450) continue;
-      const skew = seq === 1200 ? -20 * hour : seq === 1500 ? hour : 0;
+      const skew = seq === 1000 ? -30 * 24 * hour : seq === 1200 ? 30 * 24 * hour : 0;
       stored.push({
         ...(events[0] as AuditEvent),
         id: `h${seq}`,
@@ -463,21 +506,26 @@ describe('what a query finds, whatever reads it', () => {
       const ids: string[] = [];
       for await (const e of table.query(filter)) ids.push(e.id);
       const { from, to } = auditPeriod(filter);
-      expect(ids).toEqual(stored.filter((e) => (!from || e.time >= from) && (!to || e.time <= to)).map((e) => e.id));
+      const expected = stored.filter((e) => (!from || e.time >= from) && (!to || e.time <= to)).map((e) => e.id);
+      expect(ids.sort()).toEqual(expected.sort());
       return ids;
     };
-    // Ten days around the out-of-order records: 240 of them, read with the day either side and about 2 × 11 probes.
-    expect(await read({ repository: 'acme/hourly', from: '2026-02-18', to: '2026-02-27' })).toContain('h1200');
-    expect(itemsRead).toBeLessThan(240 + 2 * 24 + 30);
-    expect(await read({ repository: 'acme/hourly', from: '2026-03-01T12:00:00Z', to: '2026-03-09' })).toContain(
-      'h1500',
-    );
+    // Forty days around both misdated records, and each where it is dated.
+    const around = await read({ repository: 'acme/hourly', from: '2026-02-01', to: '2026-03-12' });
+    expect(around).toHaveLength(40 * 24 - 2);
+    expect(around).not.toContain('h1000');
+    expect(around).not.toContain('h1200');
+    expect(await read({ repository: 'acme/hourly', from: '2026-01-12', to: '2026-01-12' })).toContain('h1000');
+    expect(await read({ repository: 'acme/hourly', from: '2026-03-22', to: '2026-03-22' })).toContain('h1200');
+    // Ten days: that many days' records are read, not the chain's 1,949.
+    expect(await read({ repository: 'acme/hourly', from: '2026-03-01', to: '2026-03-10' })).toHaveLength(240);
+    expect(itemsRead).toBe(240);
     // Eleven days, seq 336-599, of which 400-450 expired.
     expect(await read({ repository: 'acme/hourly', from: '2026-01-15', to: '2026-01-25' })).toHaveLength(264 - 51);
-    // From day 78 (seq 1,872) to the head.
-    expect(await read({ repository: 'acme/hourly', from: '2026-03-20' })).toHaveLength(2000 - 1872 + 1);
+    // Longer than a quarter, or with no `from`: the whole chain, filtered.
+    expect(await read({ repository: 'acme/hourly', from: '2026-01-01', to: '2026-12-31' })).toHaveLength(1949);
     expect(await read({ repository: 'acme/hourly', to: '2026-01-08' })).toHaveLength(8 * 24 - 1);
-    expect(await read({ repository: 'acme/hourly', from: '2027-01-01', to: '2027-02-01' })).toEqual([]);
+    expect(itemsRead).toBe(1949);
   });
 
   it("reads each chain's first time only, a few chains at once, however many chains there are", async () => {
@@ -506,6 +554,6 @@ describe('what a query finds, whatever reads it', () => {
     };
     expect(new Date((await table.firstDay()) ?? 0).toISOString()).toBe('2026-03-12T00:00:00.000Z');
     expect(most).toBe(16);
-    expect([...projections]).toEqual(['seq, #t']);
+    expect([...projections]).toEqual(['#t']);
   });
 });
