@@ -190,7 +190,7 @@ export class AuditReader {
     }
     if (filter.runId) yield* this.byIndex('byRun', filter.runId, from, to);
     // A period up to a quarter is read by day (keyed on each event's own time), not the whole chain.
-    else if (filter.repository && from && (to ? Date.parse(to) : Date.now()) - Date.parse(from) <= REPOSITORY_DAYS_MS)
+    else if (filter.repository && from && lastDayRead(to, Date.now()) - Date.parse(from) <= REPOSITORY_DAYS_MS)
       yield* this.byDays(from, to, { repository: filter.repository, actor: filter.actor });
     else if (filter.repository)
       yield* this.items({
