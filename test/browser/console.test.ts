@@ -313,6 +313,12 @@ if (!browserAvailable()) {
       await since.waitFor();
       expect([before, thirtyDays()]).toContain(await since.textContent());
       expect(await page.locator('table.audit tbody tr').count()).toBeGreaterThan(rows);
+      // Forty characters that name no SHA-1 commit: none found, and the page says how to look further.
+      await page.getByLabel('commit', { exact: true }).fill('f'.repeat(40));
+      await page.getByRole('button', { name: 'Search' }).click();
+      await page.locator('[data-testid="hint"]', { hasText: 'give all 64 characters' }).waitFor();
+      expect(await page.locator('table.audit tbody tr').count()).toBe(0);
+      await page.getByLabel('commit', { exact: true }).fill('');
 
       // The change's evidence dossier, built from the ledger as `gantry audit evidence` builds it.
       await page.goto(`${base()}/runs/${encodeURIComponent(run.runId)}/dossier`);
