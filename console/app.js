@@ -374,7 +374,7 @@ function Audit() {
       result &&
       html`<p role="status">${result.events.length}${result.truncated ? '+' : ''} events${
         result.defaultFrom
-          ? html` from <time data-testid="default-from">${result.defaultFrom}</time>: the last ${result.defaultDays} days, as no from, repository, run or full commit bounds the search (the exports read the same days)`
+          ? html` from <time data-testid="default-from">${result.defaultFrom}</time>: the last ${result.defaultDays} days, as no from, run or full commit bounds the search (the exports read the same days)`
           : ''
       }</p>
       <div class="scroll"><table class="audit"><thead><tr><th>Time</th><th>Type</th><th>Outcome</th><th>Actor</th><th>Env</th><th>Run</th><th>Seq</th></tr></thead>

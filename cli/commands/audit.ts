@@ -26,13 +26,17 @@ export interface QueryOptions {
 
 const FORMATS = ['jsonl', 'csv', 'parquet'];
 
-/** The filter as the console reads its fields: trimmed, a blank one not given (`"acme/payments "` matches acme/payments). */
 /** A 40-character commit that found nothing was looked up as a whole SHA-1 id only: say how to look further. */
-function noteCommitHint(filter: AuditFilter, found: number): void {
-  const hint = found === 0 ? commitHint(filter) : undefined;
-  if (hint) process.stderr.write(`gantry: ${hint.replace('a repository or run', '--repository or --run')}\n`);
+async function noteCommitHint(
+  filter: AuditFilter,
+  found: number,
+  reader: { commitKnown(commit: string): Promise<boolean> },
+): Promise<void> {
+  const hint = await commitHint(filter, found, (commit) => reader.commitKnown(commit), '--repository or --run');
+  if (hint) process.stderr.write(`gantry: ${hint}\n`);
 }
 
+/** The filter as the console reads its fields: trimmed, a blank one not given (`"acme/payments "` matches acme/payments). */
 export function auditFilterOf(o: QueryOptions): AuditFilter {
   const given = (value: string | undefined) => value?.trim() || undefined;
   const fields = {
@@ -125,11 +129,12 @@ export function registerAuditCommands(program: Command): void {
       const { auditReader, eventsCsv, eventsTable } = await import('../audit');
       const events: AuditEvent[] = [];
       const filter = auditFilterOf(options);
-      for await (const e of auditReader(await target()).query(filter)) {
+      const reader = auditReader(await target());
+      for await (const e of reader.query(filter)) {
         events.push(e);
         if (options.limit !== undefined && events.length >= options.limit) break;
       }
-      noteCommitHint(filter, events.length);
+      await noteCommitHint(filter, events.length, reader);
       if (options.json) printJson(events);
       else if (options.csv) process.stdout.write(eventsCsv(events));
       else process.stdout.write(`${eventsTable(events)}\n`);
@@ -148,13 +153,14 @@ export function registerAuditCommands(program: Command): void {
       const { auditReader } = await import('../audit');
       const { exportAudit } = await import('../../shared/audit/export');
       const filter = auditFilterOf(options);
-      const manifest = await exportAudit(auditReader(await target()), {
+      const reader = auditReader(await target());
+      const manifest = await exportAudit(reader, {
         filter,
         format: options.format as 'jsonl',
         out: options.out,
         onProgress: (count) => process.stderr.write(`  ${count} events…\n`),
       });
-      noteCommitHint(filter, manifest.count);
+      await noteCommitHint(filter, manifest.count, reader);
       process.stdout.write(
         `Exported ${manifest.count} events to ${manifest.file} (${manifest.bytes} bytes, sha256 ${manifest.sha256}).\n` +
           `Manifest: ${manifest.file}.manifest.json, covering ${manifest.chains.length} chain(s).\n`,

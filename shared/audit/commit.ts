@@ -3,12 +3,21 @@
 type CommitFilter = { readonly commit?: string; readonly repository?: string; readonly runId?: string };
 
 /**
- * What to say when a 40-character commit with no repository or run finds nothing: the reader looked
- * it up as a whole SHA-1 id only. Undefined when the filter was looked for every way it can be.
+ * What to say when a search found nothing and named 40 characters, no repository and no run, and no
+ * record names that commit as a whole id (`known`, AuditReader.commitKnown): it was looked up as a
+ * whole SHA-1 id only. Undefined otherwise, including when other filters or the period left out the
+ * commit's events. `looked` names where to look as the caller's user types it.
  */
-export function commitHint(filter: CommitFilter): string | undefined {
-  if (filter.commit?.length !== 40 || filter.repository || filter.runId) return undefined;
-  return `no event names commit ${filter.commit.toLowerCase()} as a whole SHA-1 id; if it is the start of a SHA-256 id, give all 64 characters, or a repository or run to look for it in`;
+export async function commitHint(
+  filter: CommitFilter,
+  found: number,
+  known: (commit: string) => Promise<boolean>,
+  looked = 'a repository or run',
+): Promise<string | undefined> {
+  if (found > 0 || filter.commit?.length !== 40 || filter.repository || filter.runId) return undefined;
+  const commit = filter.commit.toLowerCase();
+  if (await known(commit)) return undefined;
+  return `no event names commit ${commit} as a whole SHA-1 id; if it is the start of a SHA-256 id, give all 64 characters, or ${looked} to look for it in`;
 }
 
 /** A whole commit id: SHA-1 (40 hex) or SHA-256 (64); anything between is the start of a SHA-256 one. */

@@ -70,10 +70,13 @@ export interface ChangeDossier {
   readonly events: AuditEvent[];
 }
 
-/** Every run the argument names: a run id, or all runs of a full (40+ hex) commit id. */
+/**
+ * Every run the argument names: a run id, or all runs of a whole commit id (40 or 64 hex, by the
+ * commit index; the start of one is the caller's to resolve, not a read of every day of the ledger).
+ */
 export async function runsFor(reader: AuditReader, runOrCommit: string): Promise<string[]> {
   for await (const _ of reader.query({ runId: runOrCommit })) return [runOrCommit];
-  if (!/^[0-9a-f]{40,64}$/i.test(runOrCommit)) return [];
+  if (!/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/i.test(runOrCommit)) return [];
   const runs = new Set<string>();
   for await (const e of reader.query({ commit: runOrCommit })) if (e.subject.runId) runs.add(e.subject.runId);
   return [...runs];

@@ -38,12 +38,19 @@ export function upperBound(value: string, flag = ''): Date {
   return highest(parseBound(value, `${flag}to`));
 }
 
-function lowest({ at, finer }: Bound): Date {
-  return finer ? new Date(at.getTime() + 1) : at;
+function lowest(bound: Bound): Date {
+  return inYears(bound, bound.at.getTime() + (bound.finer ? 1 : 0));
 }
 
-function highest({ at, span }: Bound): Date {
-  return new Date(at.getTime() + span);
+function highest(bound: Bound): Date {
+  return inYears(bound, bound.at.getTime() + bound.span);
+}
+
+/** A zone can move a time in year 0 or 9999 out of the years whose ISO text sorts as time. */
+function inYears(bound: Bound, instant: number): Date {
+  if (instant < FIRST_INSTANT || instant > LAST_INSTANT)
+    throw new RangeError(`${bound.label} is outside the years 0000 to 9999 in UTC`);
+  return new Date(instant);
 }
 
 /**
@@ -79,6 +86,8 @@ interface Bound {
   readonly finer: boolean;
   /** The fraction's digits past the milliseconds, six of them (`000000` if none). */
   readonly beyondMs: string;
+  /** The bound as the user named and typed it, for a refusal. */
+  readonly label: string;
 }
 
 function parseBound(raw: string, name: string): Bound {
@@ -95,21 +104,13 @@ function parseBound(raw: string, name: string): Bound {
   day.setUTCFullYear(Number(y), Number(mo) - 1, Number(d));
   const inCalendar = day.getUTCMonth() === Number(mo) - 1 && day.getUTCDate() === Number(d);
   if (!inCalendar || Number(h ?? 0) > 23 || Number(mi ?? 0) > 59 || Number(s ?? 0) > 59) throw refuse();
-  if (h === undefined) return { at: day, span: 86_399_999, finer: false, beyondMs: '000000' };
-  // A zone can move a time in year 0 or 9999 out of the years the ledger's text order holds.
-  const inYears = (bound: Bound): Bound => {
-    if (
-      bound.at.getTime() < FIRST_INSTANT ||
-      bound.at.getTime() + Math.max(bound.span, bound.finer ? 1 : 0) > LAST_INSTANT
-    )
-      throw new RangeError(`${name} "${value}" is outside the years 0000 to 9999 in UTC`);
-    return bound;
-  };
+  const label = `${name} "${value}"`;
+  if (h === undefined) return { at: day, span: 86_399_999, finer: false, beyondMs: '000000', label };
   const offset = zone === undefined || zone.toUpperCase() === 'Z' ? 'Z' : zone.replace(/^([+-]\d{2})(\d{2})$/, '$1:$2');
   const at = new Date(`${y}-${mo}-${d}T${h}:${mi}:${s ?? '00'}${fraction ?? ''}${offset}`);
   if (Number.isNaN(at.getTime())) throw refuse();
   // Date keeps milliseconds: digits past the third are cut, which moves an upper bound no event can pass.
   const beyondMs = (fraction?.slice(4) ?? '').padEnd(6, '0');
   const span = s === undefined ? 59_999 : fraction === undefined ? 999 : 10 ** Math.max(0, 4 - fraction.length) - 1;
-  return inYears({ at, span, finer: /[1-9]/.test(beyondMs), beyondMs });
+  return { at, span, finer: /[1-9]/.test(beyondMs), beyondMs, label };
 }

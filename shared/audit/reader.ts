@@ -37,7 +37,7 @@ const FIRST_DAY_READS = 16;
  * halving the chain on sequence numbers: a chain's times are in order only as far as its writers'
  * clocks agree, and one record dated far out of order would hide a stretch of its neighbours.
  */
-const REPOSITORY_DAYS_MS = 92 * 86_400_000;
+export const REPOSITORY_DAYS_MS = 92 * 86_400_000;
 /**
  * A day is read as this many time slices at once, in order: while one slice's page is parsed the
  * next is being read (in AWS, four pages in flight instead of one). The repository + day query
@@ -50,6 +50,8 @@ export class AuditReader {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     readonly tableName: string,
+    /** The reader's clock: where a read with no `to` ends, and how long a repository's period is. */
+    private readonly now: () => number = Date.now,
   ) {}
 
   /** Every chain the ledger holds, from the registry partition. */
@@ -131,6 +133,21 @@ export class AuditReader {
     return out.Items?.[0];
   }
 
+  /** Whether any record names `commit` as its whole id, in any period: one index Query of one item. */
+  async commitKnown(commit: string): Promise<boolean> {
+    const out = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: AUDIT_INDEXES.byCommit,
+        KeyConditionExpression: '#k = :k',
+        ExpressionAttributeNames: { '#k': AUDIT_INDEX_KEYS.byCommit },
+        ExpressionAttributeValues: { ':k': commit.toLowerCase() },
+        Limit: 1,
+      }),
+    );
+    return (out.Items?.length ?? 0) > 0;
+  }
+
   async event(chain: string, seq: number): Promise<AuditEvent | undefined> {
     const out = await this.db.send(
       new QueryCommand({
@@ -188,17 +205,18 @@ export class AuditReader {
       }
       if (found || filter.commit.length === 64 || !(filter.repository || filter.runId)) return;
     }
-    if (filter.runId) yield* this.byIndex('byRun', filter.runId, from, to);
-    // A period up to a quarter is read by day (keyed on each event's own time), not the whole chain.
-    else if (filter.repository && from && lastDayRead(to, Date.now()) - Date.parse(from) <= REPOSITORY_DAYS_MS)
-      yield* this.byDays(from, to, { repository: filter.repository, actor: filter.actor });
-    else if (filter.repository)
+    if (filter.runId) {
+      yield* this.byIndex('byRun', filter.runId, from, to);
+      return;
+    }
+    const plan = readPlanOf(filter, new Date(this.now()));
+    if (plan.by === 'chain')
       yield* this.items({
         KeyConditionExpression: '#c = :c',
         ExpressionAttributeNames: { '#c': 'chain' },
         ExpressionAttributeValues: { ':c': filter.repository },
       });
-    else yield* this.byDays(from, to, { actor: filter.actor });
+    else yield* this.byDays(from, to, { repository: filter.repository, actor: filter.actor });
   }
 
   /** One key's events in an index, in time order, within the period. */
@@ -218,7 +236,7 @@ export class AuditReader {
   private async *byDays(from?: string, to?: string, only: DayFilter = {}): AsyncGenerator<Record<string, unknown>> {
     const start = from ? Date.parse(from) : await this.firstDay();
     if (start === undefined) return;
-    const end = lastDayRead(to, Date.now());
+    const end = lastDayRead(to, this.now());
     for (let day = startOfDay(start); day <= end; day += 86_400_000) {
       const d = new Date(day).toISOString().slice(0, 10);
       const lo = Math.max(day, from ? Date.parse(from) : day);
@@ -282,35 +300,44 @@ export class AuditReader {
   }
 }
 
-/** Whether a full commit, a run or a repository takes a query to an index (else it reads day by day). */
-export function narrowedByIndex(filter: AuditFilter): boolean {
-  return Boolean((filter.commit && isFullCommit(filter.commit)) || filter.runId || filter.repository);
-}
-
 /**
- * How many days a query reads one after the other through the by-day index, four Query calls
- * each however empty the day: 0 when an index narrows it (a repository's short period is read by
- * day too, at most eight of them). With no `from` it reads every day from the ledger's first
- * (AuditReader.firstDay): Infinity here, as a caller with a deadline must bound it. Such callers
- * refuse long reads before reading.
+ * How `AuditReader.query` reads a filter, so that a caller with a deadline can refuse a long read
+ * before reading:
+ * - `index`: a run, or a whole commit (40 characters without a repository to look for a prefix in);
+ * - `days`: each day's partition of the by-day index, four Query calls a day however empty (a
+ *   repository's period up to REPOSITORY_DAYS_MS too); with no `from`, every day from the ledger's
+ *   first (AuditReader.firstDay), which is Infinity here;
+ * - `chain`: a repository's whole chain, with no `from` or over a longer period.
+ * The period is checked whatever the plan: a period that is no period is refused either way.
  */
-export function dayReadsOf(filter: AuditFilter, now: Date = new Date()): number {
-  // The period is checked whatever narrows the query: a period that is no period is refused either way.
+export function readPlanOf(filter: AuditFilter, now: Date = new Date()): ReadPlan {
   const { from, to } = auditPeriod(filter);
-  if (narrowedByIndex(filter)) return 0;
-  if (from === undefined) return Number.POSITIVE_INFINITY;
+  const commit = filter.commit;
+  if (filter.runId || (commit && (commit.length === 64 || (commit.length === 40 && !filter.repository))))
+    return { by: 'index' };
   const end = lastDayRead(to, now.getTime());
-  return Math.max(0, Math.floor((startOfDay(end) - startOfDay(Date.parse(from))) / 86_400_000) + 1);
+  if (filter.repository && (from === undefined || end - Date.parse(from) > REPOSITORY_DAYS_MS)) return { by: 'chain' };
+  if (from === undefined) return { by: 'days', days: Number.POSITIVE_INFINITY };
+  return { by: 'days', days: Math.max(0, Math.floor((startOfDay(end) - startOfDay(Date.parse(from))) / DAY_MS) + 1) };
 }
 
+export type ReadPlan =
+  | { readonly by: 'index' }
+  | { readonly by: 'days'; readonly days: number }
+  | { readonly by: 'chain' };
+
+const DAY_MS = 86_400_000;
+/** How far a reader's own clock (a laptop's) may be behind: a `to` past now is read this far ahead. */
+const READER_CLOCK_MARGIN_MS = 30 * DAY_MS;
+
 /**
- * Where a day-by-day read ends: `to`, but no later than a day from now. No record is dated further
- * ahead than a writer's clock runs fast (the margin FIRST_DAY_MARGIN_MS allows), so the days past
- * it hold nothing yet, and `to=9999-12-31` is not three million days of reads.
+ * Where a day-by-day read ends. With no `to`, a day from now: no record is dated further ahead
+ * than a writer's clock runs fast (FIRST_DAY_MARGIN_MS). A `to` is read as given up to 30 days
+ * from now, in case the reader's own clock is behind, and no further: the days past it hold
+ * nothing yet, and `to=9999-12-31` is not three million days of reads.
  */
 function lastDayRead(to: string | undefined, now: number): number {
-  const latest = now + FIRST_DAY_MARGIN_MS;
-  return to === undefined ? latest : Math.min(Date.parse(to), latest);
+  return to === undefined ? now + FIRST_DAY_MARGIN_MS : Math.min(Date.parse(to), now + READER_CLOCK_MARGIN_MS);
 }
 
 /** What a day's read keeps server-side: one repository's events, one actor's (by identity or provider identity). */

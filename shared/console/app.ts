@@ -9,7 +9,7 @@ import { commitHint } from '../audit/commit';
 import { buildDossier, dossierMarkdown } from '../audit/evidence';
 import { EXPORT_FORMATS, type ExportFormat, exportAudit } from '../audit/export';
 import { auditPeriod } from '../audit/period';
-import { type AuditFilter, type AuditReader, dayReadsOf, narrowedByIndex, startOfDay } from '../audit/reader';
+import { type AuditFilter, type AuditReader, REPOSITORY_DAYS_MS, readPlanOf, startOfDay } from '../audit/reader';
 import { computeDora } from '../metrics/dora';
 import { publicRun, RUN_STATUSES, type RunRecord, type RunStatus } from '../runs/model';
 import { actionsFor } from './actions';
@@ -149,7 +149,7 @@ export function consoleApp(options: ConsoleOptions): Hono<Env> {
       events.push(event);
       if (events.length >= AUDIT_PAGE) break;
     }
-    const hint = events.length === 0 ? commitHint(search.filter) : undefined;
+    const hint = await commitHint(search.filter, events.length, (commit) => ports.audit.commitKnown(commit));
     return c.json({
       events,
       truncated: events.length >= AUDIT_PAGE,
@@ -329,9 +329,10 @@ function awsLinks(run: RunRecord, options: ConsoleOptions) {
 
 /**
  * The filters of `gantry audit query` in a request's query, or the refusal that says which bound to
- * fix. With no `from`, a search nothing narrows by index reads the DEFAULT_AUDIT_DAYS up to `to`
- * (or today), not the whole ledger: the filter says so (an export's manifest records it) and
- * `defaultFrom` tells the page to show it.
+ * fix. With no `from`, a search that no run or whole commit narrows reads the DEFAULT_AUDIT_DAYS up
+ * to `to` (or today), not the whole ledger or a repository's whole chain: the filter says so (an
+ * export's manifest records it) and `defaultFrom` tells the page to show it. A read by day is
+ * refused past MAX_DAY_READS days, and a repository's read past a quarter (its whole chain).
  */
 function auditFilter(c: Context): { filter: AuditFilter; defaultFrom?: string } | ConsoleError {
   const names = ['repository', 'from', 'to', 'type', 'actor', 'commit', 'runId', 'environment', 'pipeline'] as const;
@@ -342,26 +343,29 @@ function auditFilter(c: Context): { filter: AuditFilter; defaultFrom?: string } 
   }
   let filter = given as AuditFilter;
   let defaultFrom: string | undefined;
-  let days: number;
   try {
     const { to } = auditPeriod(filter);
-    if (filter.from === undefined && !narrowedByIndex(filter)) {
+    if (filter.from === undefined && readPlanOf(filter).by !== 'index') {
       const end = to ? Date.parse(to) : Date.now();
       // Not before year 0: a bound is four digits of year.
       const start = Math.max(startOfDay(end) - (DEFAULT_AUDIT_DAYS - 1) * DAY, YEAR_ZERO);
       defaultFrom = new Date(start).toISOString().slice(0, 10);
       filter = { ...filter, from: defaultFrom };
     }
-    days = dayReadsOf(filter);
+    const plan = readPlanOf(filter);
+    // Read day by day, or a whole chain, a long period would outlast the function's (and API Gateway's 29 s) deadline.
+    if (plan.by === 'chain')
+      return badRequest(
+        `a repository's period is read here up to ${REPOSITORY_DAYS_MS / DAY} days: choose a later from or an earlier to, or a run or full commit (gantry audit export reads longer periods)`,
+      );
+    if (plan.by === 'days' && plan.days > MAX_DAY_READS)
+      return badRequest(
+        `the period spans ${plan.days} days and nothing narrows it: choose a repository, run or full commit, or at most ${MAX_DAY_READS} days (gantry audit export reads longer periods)`,
+      );
   } catch (error) {
     if (error instanceof RangeError) return badRequest(error.message);
     throw error;
   }
-  // Read day by day, a long period would outlast the function's (and API Gateway's 29 s) deadline.
-  if (days > MAX_DAY_READS)
-    return badRequest(
-      `the period spans ${days} days and nothing narrows it: choose a repository, run or full commit, or at most ${MAX_DAY_READS} days (gantry audit export reads longer periods)`,
-    );
   return defaultFrom ? { filter, defaultFrom } : { filter };
 }
 

@@ -16,8 +16,8 @@ export interface ConsoleUser {
 /** What the console reads: the runs table, the ledger, the executions and the build logs. */
 export interface ConsolePorts {
   readonly runs: { list(query: RunQuery): Promise<RunRecord[]>; get(runId: string): Promise<RunRecord | undefined> };
-  /** Events as `gantry audit query` selects them, and a chain's head (an export's manifest records it). */
-  readonly audit: Pick<AuditReader, 'query' | 'head'>;
+  /** Events as `gantry audit query` selects them, a chain's head (an export's manifest records it), whether a commit is known. */
+  readonly audit: Pick<AuditReader, 'query' | 'head' | 'commitKnown'>;
   /** The ledger verified as `gantry audit verify` verifies it (verifyLedger): slow on a large ledger, so asked for on demand. */
   readonly ledger: { verify(): Promise<VerifyReport> };
   readonly executions: {

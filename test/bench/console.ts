@@ -41,7 +41,7 @@ export async function benchConsole(options: { rounds: number; runs: number }): P
         list: async (q) => runs.slice(0, q.limit ?? 50),
         get: async (id) => runs.find((r) => r.runId === id),
       },
-      audit: { query: async function* () {}, head: async () => undefined },
+      audit: { query: async function* () {}, head: async () => undefined, commitKnown: async () => false },
       ledger: { verify: () => Promise.reject(new Error('no ledger here')) },
       executions: { definition: async () => ASL },
       logs: { read: async () => ({ lines: [], next: 0 }) },

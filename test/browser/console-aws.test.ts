@@ -109,7 +109,7 @@ if (!browserAvailable()) {
       );
       const ports = {
         runs: { list: async () => [], get: async () => undefined },
-        audit: { query: async function* () {}, head: async () => undefined },
+        audit: { query: async function* () {}, head: async () => undefined, commitKnown: async () => false },
         pipelines: { definitionOf: async () => Promise.reject(new Error('none')) },
       } as unknown as ConsolePorts;
       const app = consoleApp({ base: '/console', identity, ports, stream: false });

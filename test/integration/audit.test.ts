@@ -75,6 +75,7 @@ describe('the audit ledger through local mode and the CLI', () => {
     // The release's commit, whole or pasted in capitals, finds its events; 40 characters that name
     // no commit find none, and the CLI says how to look for the start of a SHA-256 id.
     const commit = (JSON.parse(result.stdout) as { subject: { commit: string } }[])[0]?.subject.commit ?? '';
+    expect(commit).toMatch(/^[0-9a-f]{40}$/);
     const byCommit = await gantry(
       'audit',
       'query',

@@ -2,7 +2,7 @@ import type { AuditEvent } from '../../events';
 import { GENESIS_HASH, hashEvent, type UnhashedEvent } from '../../shared/audit/chain';
 import { toItem } from '../../shared/audit/ledger';
 import { auditPeriod } from '../../shared/audit/period';
-import { type AuditFilter, dayReadsOf } from '../../shared/audit/reader';
+import { type AuditFilter, readPlanOf } from '../../shared/audit/reader';
 import { type LedgerSource, verifyLedger } from '../../shared/audit/verify';
 import { consoleApp } from '../../shared/console/app';
 import { shellPolicy } from '../../shared/console/assets';
@@ -102,6 +102,7 @@ function setup(ledger: LedgerSource = source([]), audited: AuditEvent[] = []) {
           yield* audited.filter((e) => (!from || e.time >= from) && (!to || e.time <= to));
         },
         head: async (chain) => audited.filter((e) => e.chain === chain).at(-1),
+        commitKnown: async (commit) => audited.some((e) => e.subject.commit === commit),
       },
       ledger: { verify: () => verifyLedger(ledger) },
       executions: { definition: async () => '{"StartAt":"A","States":{"A":{"Type":"Succeed"}}}' },
@@ -231,14 +232,25 @@ describe("the Audit page's query and export", () => {
     // 367 days is one too many; 366 is read.
     const over = await request('/console/api/audit?from=2025-08-09&to=2026-08-10', { cookie });
     expect(((await over.json()) as { error: { message: string } }).error.message).toBe(refusal(367));
+    // A repository is read by day up to 92 days; further would be its whole chain, past the 29 s.
+    for (const query of ['from=1970-01-01&to=2026-08-10', 'from=2026-05-10&to=2026-08-10']) {
+      const chain = await request(`/console/api/audit?${query}&repository=acme/payments`, { cookie });
+      expect(chain.status).toBe(400);
+      expect(((await chain.json()) as { error: { message: string } }).error.message).toBe(
+        "a repository's period is read here up to 92 days: choose a later from or an earlier to, or a run or full commit (gantry audit export reads longer periods)",
+      );
+    }
     expect(queries).toEqual([]);
-    const narrowed = await request('/console/api/audit?from=1970-01-01&to=2026-08-10&repository=acme/payments', {
+    const narrowed = await request('/console/api/audit?from=2026-05-11&to=2026-08-10&repository=acme/payments', {
       cookie,
     });
     expect(narrowed.status).toBe(200);
+    // A run is an index, over any period.
+    expect((await request('/console/api/audit?from=1970-01-01&runId=run-1', { cookie })).status).toBe(200);
     expect((await request('/console/api/audit?from=2025-08-10&to=2026-08-10', { cookie })).status).toBe(200);
     expect(queries).toEqual([
-      { from: '1970-01-01', to: '2026-08-10', repository: 'acme/payments' },
+      { from: '2026-05-11', to: '2026-08-10', repository: 'acme/payments' },
+      { from: '1970-01-01', runId: 'run-1' },
       { from: '2025-08-10', to: '2026-08-10' },
     ]);
     queries.length = 0;
@@ -270,13 +282,19 @@ describe("the Audit page's query and export", () => {
       defaultFrom: string;
     };
     expect(until.defaultFrom).toBe('2024-02-01');
-    // A repository, a run or a full commit is read by its index, over the whole ledger: no default, none said.
+    // A run or a full commit is read by its index, over the whole ledger: no default, none said.
     const byRun = (await (await request('/console/api/audit?runId=run-1', { cookie })).json()) as object;
     expect(byRun).not.toHaveProperty('defaultFrom');
+    // A repository alone would be its whole chain: the same 30 days, said.
+    const byRepository = (await (await request('/console/api/audit?repository=acme/service', { cookie })).json()) as {
+      defaultFrom: string;
+    };
+    expect(byRepository.defaultFrom).toBe(page.defaultFrom);
     expect(queries).toEqual([
       { actor: 'octocat', from: page.defaultFrom },
       { to: '2024-03-01', from: '2024-02-01' },
       { runId: 'run-1' },
+      { repository: 'acme/service', from: page.defaultFrom },
     ]);
     // A `to` in year 0 reads from its first day, not from a year the page cannot name.
     const yearZero = await request('/console/api/audit?to=0000-01-15', { cookie });
@@ -313,7 +331,7 @@ describe("the Audit page's query and export", () => {
     expect(queries).toHaveLength(2);
     // Too many to read in one request, or no number of days at all: refused before any date is made of it.
     // The 274 days it reads, with the lookback and the day after, are as many days as one request may read.
-    expect(dayReadsOf(queries[0] as AuditFilter)).toBeLessThanOrEqual(366);
+    expect(readPlanOf(queries[0] as AuditFilter)).toEqual({ by: 'days', days: 366 });
     for (const days of ['275', 'Infinity', '1e20', '-1', '0', '0.5', 'soon', '0x10', '1e2', '+5', '274.0', '0274']) {
       const refused = await request(`/console/api/metrics?days=${encodeURIComponent(days)}`, { cookie });
       expect(refused.status).toBe(400);

@@ -1,9 +1,10 @@
 import type { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { AuditEvent } from '../../../events';
 import { commitHint } from '../../../shared/audit/commit';
+import { runsFor } from '../../../shared/audit/evidence';
 import { AUDIT_INDEX_KEYS, AUDIT_INDEXES, CHAIN_REGISTRY, registrySeq, toItem } from '../../../shared/audit/ledger';
 import { auditPeriod } from '../../../shared/audit/period';
-import { type AuditFilter, AuditReader, dayReadsOf } from '../../../shared/audit/reader';
+import { type AuditFilter, AuditReader, readPlanOf } from '../../../shared/audit/reader';
 
 const DAY = '2026-08-10';
 
@@ -188,30 +189,47 @@ describe('the period of an audit query', () => {
     );
     expect(() => auditPeriod({ from: '0000-01-01T00:30+01:00' })).toThrow('outside the years 0000 to 9999');
     expect(() => auditPeriod({ from: '9999-12-31T23:59:59.9991Z' })).toThrow('outside the years 0000 to 9999');
+    // A `to` finer than a millisecond is cut, never rounded up: the year's last instant is in it.
+    expect(auditPeriod({ to: '9999-12-31T23:59:59.9999' })).toEqual({ to: '9999-12-31T23:59:59.999Z' });
     expect(auditPeriod({ from: '0000-01-01T00:00Z', to: '9999-12-31T23:59' })).toEqual({
       from: '0000-01-01T00:00:00.000Z',
       to: '9999-12-31T23:59:59.999Z',
     });
   });
 
-  it('counts the days a query would read one by one, and none when an index narrows it', () => {
+  it("plans each read: by index, by day (counting the days), or a repository's whole chain", () => {
     const now = new Date(`${DAY}T12:00:00Z`);
-    expect(dayReadsOf({ from: DAY, to: DAY }, now)).toBe(1);
-    expect(dayReadsOf({ from: '2026-08-01', to: DAY }, now)).toBe(10);
+    const days = (filter: AuditFilter) => {
+      const plan = readPlanOf(filter, now);
+      return plan.by === 'days' ? plan.days : plan.by;
+    };
+    expect(days({ from: DAY, to: DAY })).toBe(1);
+    expect(days({ from: '2026-08-01', to: DAY })).toBe(10);
     // No `from`: every day from the ledger's first, however many that is; a caller with a deadline bounds it.
-    expect(dayReadsOf({}, now)).toBe(Number.POSITIVE_INFINITY);
-    expect(dayReadsOf({ to: '2026-08-01' }, now)).toBe(Number.POSITIVE_INFINITY);
+    expect(days({})).toBe(Number.POSITIVE_INFINITY);
+    expect(days({ to: '2026-08-01' })).toBe(Number.POSITIVE_INFINITY);
     // Years before 100 are days too (Date.UTC would count from 1900-1999, and this as no day at all).
-    expect(dayReadsOf({ from: '0099-12-31', to: '0100-01-01' }, now)).toBe(2);
-    expect(dayReadsOf({ from: '0099-01-01', to: '0200-01-01' }, now)).toBe(36890);
-    // Up to a day from now: no record is dated further ahead, so a far `to` reads no further.
-    expect(dayReadsOf({ from: '1970-01-01' }, now)).toBe(20677);
-    expect(dayReadsOf({ from: DAY, to: '9999-12-31' }, now)).toBe(2);
-    for (const narrowed of [{ repository: 'acme/payments' }, { runId: 'run-1' }, { commit: 'a'.repeat(40) }])
-      expect(dayReadsOf({ from: '1970-01-01', ...narrowed }, now)).toBe(0);
+    expect(days({ from: '0099-12-31', to: '0100-01-01' })).toBe(2);
+    expect(days({ from: '0099-01-01', to: '0200-01-01' })).toBe(36890);
+    // With no `to`, up to a day from now (no record is dated further ahead); a `to` is read as
+    // given up to 30 days from now (the reader's own clock may be behind), and no further.
+    expect(days({ from: '1970-01-01' })).toBe(20677);
+    expect(days({ from: DAY, to: '2026-08-20' })).toBe(11);
+    expect(days({ from: DAY, to: '9999-12-31' })).toBe(31);
+    // A run or a whole commit is an index; 40 characters with a repository may be the start of a SHA-256 id.
+    for (const indexed of [{ runId: 'run-1' }, { commit: 'a'.repeat(40) }, { commit: 'a'.repeat(64), repository: 'r' }])
+      expect(days({ from: '1970-01-01', ...indexed })).toBe('index');
+    expect(days({ from: DAY, commit: 'a'.repeat(40), repository: 'acme/payments' })).toBe(2);
+    // A repository: by day up to 92 days (to where the read stops), else its whole chain.
+    expect(days({ from: '2026-05-12', repository: 'acme/payments' })).toBe(92);
+    expect(days({ from: '2026-05-11', repository: 'acme/payments' })).toBe('chain');
+    expect(days({ from: '2026-06-01', to: '9999-12-31', repository: 'acme/payments' })).toBe('chain');
+    expect(days({ from: '2026-08-01', to: '9999-12-31', repository: 'acme/payments' })).toBe(40);
+    expect(days({ repository: 'acme/payments' })).toBe('chain');
+    expect(days({ to: DAY, repository: 'acme/payments' })).toBe('chain');
     // Neither a commit prefix nor an actor narrows a key.
-    expect(dayReadsOf({ from: '2026-08-01', commit: 'abc1234' }, now)).toBe(11);
-    expect(dayReadsOf({ from: '2026-08-01', actor: 'octocat' }, now)).toBe(11);
+    expect(days({ from: '2026-08-01', commit: 'abc1234' })).toBe(11);
+    expect(days({ from: '2026-08-01', actor: 'octocat' })).toBe(11);
   });
 
   it('rounds a lower bound finer than a millisecond up, and keeps the years 0000-0099 as given', async () => {
@@ -293,7 +311,10 @@ describe('the period of an audit query', () => {
  * table's chain, or an index's key), a time condition, Limit, and a FilterExpression of
  * `path = :value` terms joined by AND and OR, applied after the read.
  */
-function ledgerTable(items: Record<string, unknown>[]) {
+/** The reader's clock in these tests: ten days after the last of the seeded events. */
+const NOW = Date.parse('2026-08-20T00:00:00Z');
+
+function ledgerTable(items: Record<string, unknown>[], now = () => NOW) {
   const keyOf: Record<string, string> = Object.fromEntries(
     Object.entries(AUDIT_INDEXES).map(([name, index]) => [index, AUDIT_INDEX_KEYS[name as keyof typeof AUDIT_INDEXES]]),
   );
@@ -341,7 +362,7 @@ function ledgerTable(items: Record<string, unknown>[]) {
     if (projected) found = found.map((i) => Object.fromEntries(projected.filter((p) => p in i).map((p) => [p, i[p]])));
     return { Items: found };
   };
-  return new AuditReader({ send } as unknown as DynamoDBDocumentClient, 'audit');
+  return new AuditReader({ send } as unknown as DynamoDBDocumentClient, 'audit', now);
 }
 
 /** A SHA-1 commit and a SHA-256 one (a repository in Git's SHA-256 object format); a third of the events have none. */
@@ -421,7 +442,7 @@ describe('what a query finds, whatever reads it', () => {
     {},
     { runId: 'run-2', to: '2026-07-15' },
     { repository: 'acme/web', to: '2026-07-01' },
-    // A repository over more than a week: the stretch of its chain the period falls in.
+    // A repository over weeks (by day), and over more than a quarter (its whole chain).
     { repository: 'acme/payments', from: '2026-06-20', to: '2026-07-20' },
     { repository: 'acme/payments', from: '2026-07-25T05:00:00Z' },
     { repository: 'acme/web', from: '2026-06-01', to: '2026-06-09T03:59:59.999Z', actor: 'octocat' },
@@ -440,6 +461,34 @@ describe('what a query finds, whatever reads it', () => {
     const expected = wanted(filter);
     expect(expected.length).toBeGreaterThan(0);
     expect((await found(filter)).sort()).toEqual(expected.sort());
+  });
+
+  it("reads each filter the way its plan says: by day, or a repository's whole chain past a quarter", async () => {
+    const reads = async (filter: AuditFilter) => {
+      const sent = new Set<string>();
+      const send = (reader as unknown as { db: { send: (c: QueryCommand) => Promise<unknown> } }).db.send;
+      const watched = new AuditReader(
+        {
+          send: (c: QueryCommand) => {
+            sent.add(c.input.IndexName ?? c.input.KeyConditionExpression ?? '');
+            return send(c);
+          },
+        } as unknown as DynamoDBDocumentClient,
+        'audit',
+        () => NOW,
+      );
+      for await (const _ of watched.query(filter));
+      return [...sent];
+    };
+    // 26 days to a day after NOW: by day, the other repository dropped server-side.
+    expect(await reads({ repository: 'acme/payments', from: '2026-07-25T05:00:00Z' })).toEqual([AUDIT_INDEXES.byDay]);
+    // A far `to` stops 30 days after NOW: still by day.
+    expect(await reads({ repository: 'acme/web', from: '2026-08-01', to: '9999-12-31' })).toEqual([
+      AUDIT_INDEXES.byDay,
+    ]);
+    // More than 92 days, or no `from`: the chain.
+    expect(await reads({ repository: 'acme/web', from: '2026-05-01' })).toEqual(['#c = :c']);
+    expect(await reads({ repository: 'acme/web', to: '2026-06-10' })).toEqual(['#c = :c']);
   });
 
   it("starts a day-by-day read a day before the ledger's first record, and counts those days", async () => {
@@ -465,11 +514,26 @@ describe('what a query finds, whatever reads it', () => {
     // Not read day by day through the whole ledger: one index Query, and a hint that says what to give.
     expect(ids).toEqual([]);
     expect(sent.map((c) => c.input.IndexName)).toEqual([AUDIT_INDEXES.byCommit]);
-    expect(commitHint({ commit: prefix.toUpperCase() })).toBe(
+    const known = (commit: string) => counting.commitKnown(commit);
+    expect(await commitHint({ commit: prefix.toUpperCase() }, 0, known)).toBe(
       `no event names commit ${prefix} as a whole SHA-1 id; if it is the start of a SHA-256 id, give all 64 characters, or a repository or run to look for it in`,
     );
-    expect(commitHint({ commit: prefix, repository: 'acme/web' })).toBeUndefined();
-    expect(commitHint({ commit: COMMITS[1] as string })).toBeUndefined();
+    expect(await commitHint({ commit: prefix, repository: 'acme/web' }, 0, known)).toBeUndefined();
+    expect(await commitHint({ commit: COMMITS[1] as string }, 0, known)).toBeUndefined();
+    // A SHA-1 commit the ledger holds, whose events other filters (a type, a period) left out: nothing to hint.
+    expect(await commitHint({ commit: (COMMITS[0] as string).toUpperCase() }, 0, known)).toBeUndefined();
+    expect(await commitHint({ commit: prefix }, 1, known)).toBeUndefined();
+    // `gantry audit evidence`: a whole commit's runs from its index; the start of one is not a read of every day.
+    sent.length = 0;
+    expect(await runsFor(counting, (COMMITS[1] as string).slice(0, 50))).toEqual([]);
+    expect(sent.map((c) => c.input.IndexName)).toEqual([AUDIT_INDEXES.byRun]);
+    expect((await runsFor(counting, COMMITS[0] as string)).sort()).toEqual([
+      'run-0',
+      'run-1',
+      'run-2',
+      'run-3',
+      'run-4',
+    ]);
   });
 
   it("reads a repository's quarter by day, not its whole chain, past missing and misdated records", async () => {
