@@ -232,7 +232,12 @@ export async function writeEvidence(target: Target, runOrCommit: string, outDir:
     const byCommit = recent.filter((r) => r.commit.startsWith(runOrCommit));
     runs = [...new Set((byRun.length > 0 ? byRun : byCommit).map((r) => r.runId))];
   }
-  if (runs.length === 0) throw new UsageError(`the audit ledger has no run or commit ${runOrCommit}`);
+  if (runs.length === 0)
+    throw new UsageError(
+      /^[0-9a-f]{6,}$/i.test(runOrCommit)
+        ? `no run or commit ${runOrCommit}: a whole commit id is looked up in the ledger, the start of one among the last 1,000 runs; give the whole id for an older commit`
+        : `the audit ledger has no run or commit ${runOrCommit}`,
+    );
   const ports = await checkpointPorts(target).catch(() => undefined);
   mkdirSync(outDir, { recursive: true });
   const files: string[] = [];

@@ -32,7 +32,12 @@ async function noteCommitHint(
   found: number,
   reader: { commitKnown(commit: string): Promise<boolean> },
 ): Promise<void> {
-  const hint = await commitHint(filter, found, (commit) => reader.commitKnown(commit), '--repository or --run');
+  const hint = await commitHint(
+    filter,
+    found,
+    (commit) => reader.commitKnown(commit),
+    '--run, or --repository and --from,',
+  );
   if (hint) process.stderr.write(`gantry: ${hint}\n`);
 }
 

@@ -5,7 +5,7 @@ import {
   type QueryCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
 import type { AuditEvent } from '../../events';
-import { isFullCommit } from './commit';
+import { isFullCommit, prefixWithin } from './commit';
 import { AUDIT_INDEX_KEYS, AUDIT_INDEXES, CHAIN_REGISTRY, fromItem } from './ledger';
 import { auditPeriod } from './period';
 
@@ -195,15 +195,15 @@ export class AuditReader {
   private async *candidates(filter: AuditFilter, from?: string, to?: string): AsyncGenerator<Record<string, unknown>> {
     // A full commit id is a key; a prefix is matched by filtering a narrower path. Forty characters
     // are a whole SHA-1 id or the start of a SHA-256 one: if the index knows no such commit, the
-    // prefix is looked for in the repository or run named, and nowhere else (read day by day, the
-    // ledger's every day, for each commit never built); `commitHint` says so.
+    // prefix is looked for only where `prefixWithin` allows (not the ledger's every day, or a
+    // repository's whole chain, for each commit never built); `commitHint` says so.
     if (filter.commit && isFullCommit(filter.commit)) {
       let found = false;
       for await (const item of this.byIndex('byCommit', filter.commit, from, to)) {
         found = true;
         yield item;
       }
-      if (found || filter.commit.length === 64 || !(filter.repository || filter.runId)) return;
+      if (found || filter.commit.length === 64 || !prefixWithin(filter)) return;
     }
     if (filter.runId) {
       yield* this.byIndex('byRun', filter.runId, from, to);
@@ -303,7 +303,7 @@ export class AuditReader {
 /**
  * How `AuditReader.query` reads a filter, so that a caller with a deadline can refuse a long read
  * before reading:
- * - `index`: a run, or a whole commit (40 characters without a repository to look for a prefix in);
+ * - `index`: a run, or a whole commit (40 characters unless `prefixWithin` says to look for a prefix);
  * - `days`: each day's partition of the by-day index, four Query calls a day however empty (a
  *   repository's period up to REPOSITORY_DAYS_MS too); with no `from`, every day from the ledger's
  *   first (AuditReader.firstDay), which is Infinity here;
@@ -313,7 +313,7 @@ export class AuditReader {
 export function readPlanOf(filter: AuditFilter, now: Date = new Date()): ReadPlan {
   const { from, to } = auditPeriod(filter);
   const commit = filter.commit;
-  if (filter.runId || (commit && (commit.length === 64 || (commit.length === 40 && !filter.repository))))
+  if (filter.runId || (commit && (commit.length === 64 || (commit.length === 40 && !prefixWithin(filter)))))
     return { by: 'index' };
   const end = lastDayRead(to, now.getTime());
   if (filter.repository && (from === undefined || end - Date.parse(from) > REPOSITORY_DAYS_MS)) return { by: 'chain' };

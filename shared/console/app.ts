@@ -346,7 +346,8 @@ function auditFilter(c: Context): { filter: AuditFilter; defaultFrom?: string } 
   try {
     const { to } = auditPeriod(filter);
     if (filter.from === undefined && readPlanOf(filter).by !== 'index') {
-      const end = to ? Date.parse(to) : Date.now();
+      // Up to `to`, or today if `to` is later: the days after today hold nothing yet.
+      const end = Math.min(to ? Date.parse(to) : Date.now(), Date.now());
       // Not before year 0: a bound is four digits of year.
       const start = Math.max(startOfDay(end) - (DEFAULT_AUDIT_DAYS - 1) * DAY, YEAR_ZERO);
       defaultFrom = new Date(start).toISOString().slice(0, 10);
@@ -356,11 +357,11 @@ function auditFilter(c: Context): { filter: AuditFilter; defaultFrom?: string } 
     // Read day by day, or a whole chain, a long period would outlast the function's (and API Gateway's 29 s) deadline.
     if (plan.by === 'chain')
       return badRequest(
-        `a repository's period is read here up to ${REPOSITORY_DAYS_MS / DAY} days: choose a later from or an earlier to, or a run or full commit (gantry audit export reads longer periods)`,
+        `a repository's period is read here up to ${REPOSITORY_DAYS_MS / DAY} days: choose a later from or an earlier to, or a run (gantry audit export reads longer periods)`,
       );
     if (plan.by === 'days' && plan.days > MAX_DAY_READS)
       return badRequest(
-        `the period spans ${plan.days} days and nothing narrows it: choose a repository, run or full commit, or at most ${MAX_DAY_READS} days (gantry audit export reads longer periods)`,
+        `the period spans ${plan.days} days and nothing narrows it: choose at most ${MAX_DAY_READS} days (a repository, at most ${REPOSITORY_DAYS_MS / DAY}), or a run or full commit (gantry audit export reads longer periods)`,
       );
   } catch (error) {
     if (error instanceof RangeError) return badRequest(error.message);

@@ -89,13 +89,19 @@ describe('the audit ledger through local mode and the CLI', () => {
     const unknown = await gantry('audit', 'query', '--commit', 'f'.repeat(40), '--json', '--data-dir', t.dataDir);
     expect(unknown).toMatchObject({ code: 0, stdout: expect.stringContaining('[]') });
     expect(unknown.stderr).toContain(
-      `no event names commit ${'f'.repeat(40)} as a whole SHA-1 id; if it is the start of a SHA-256 id, give all 64 characters, or --repository or --run to look for it in`,
+      `no event names commit ${'f'.repeat(40)} as a whole SHA-1 id; if it is the start of a SHA-256 id, give all 64 characters, or --run, or --repository and --from, to look for it in`,
     );
   });
 
   it('writes a dossier with every part an auditor samples', async () => {
     const result = await gantry('audit', 'evidence', releaseRun.slice(0, 12), '--out', out, '--data-dir', t.dataDir);
     expect(result.code).toBe(0);
+    // The start of a commit it cannot find: where it looked, and what to give instead.
+    const unknown = await gantry('audit', 'evidence', 'e'.repeat(50), '--out', out, '--data-dir', t.dataDir);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain(
+      `no run or commit ${'e'.repeat(50)}: a whole commit id is looked up in the ledger, the start of one among the last 1,000 runs; give the whole id for an older commit`,
+    );
     const dossier = JSON.parse(readFileSync(join(out, `evidence-${releaseRun}.json`), 'utf8')) as ChangeDossier;
     expect(dossier.gaps).toEqual([]);
     expect(dossier).toMatchObject({

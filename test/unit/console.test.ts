@@ -221,7 +221,7 @@ describe("the Audit page's query and export", () => {
     }
     // A period read day by day that would outlast the function's deadline, unless something narrows it.
     const refusal = (days: number) =>
-      `the period spans ${days} days and nothing narrows it: choose a repository, run or full commit, or at most 366 days (gantry audit export reads longer periods)`;
+      `the period spans ${days} days and nothing narrows it: choose at most 366 days (a repository, at most 92), or a run or full commit (gantry audit export reads longer periods)`;
     const decades = await request('/console/api/audit?from=1970-01-01&to=2026-08-10', { cookie });
     expect(decades.status).toBe(400);
     expect(((await decades.json()) as { error: { message: string } }).error.message).toBe(refusal(20676));
@@ -237,7 +237,7 @@ describe("the Audit page's query and export", () => {
       const chain = await request(`/console/api/audit?${query}&repository=acme/payments`, { cookie });
       expect(chain.status).toBe(400);
       expect(((await chain.json()) as { error: { message: string } }).error.message).toBe(
-        "a repository's period is read here up to 92 days: choose a later from or an earlier to, or a run or full commit (gantry audit export reads longer periods)",
+        "a repository's period is read here up to 92 days: choose a later from or an earlier to, or a run (gantry audit export reads longer periods)",
       );
     }
     expect(queries).toEqual([]);
@@ -290,11 +290,19 @@ describe("the Audit page's query and export", () => {
       defaultFrom: string;
     };
     expect(byRepository.defaultFrom).toBe(page.defaultFrom);
+    // A `to` past today reads the 30 days up to today, not 30 empty days before `to`.
+    const farTo = (await (
+      await request('/console/api/audit?repository=acme/service&to=9999-12-31', { cookie })
+    ).json()) as {
+      defaultFrom: string;
+    };
+    expect(farTo.defaultFrom).toBe(page.defaultFrom);
     expect(queries).toEqual([
       { actor: 'octocat', from: page.defaultFrom },
       { to: '2024-03-01', from: '2024-02-01' },
       { runId: 'run-1' },
       { repository: 'acme/service', from: page.defaultFrom },
+      { repository: 'acme/service', to: '9999-12-31', from: page.defaultFrom },
     ]);
     // A `to` in year 0 reads from its first day, not from a year the page cannot name.
     const yearZero = await request('/console/api/audit?to=0000-01-15', { cookie });
@@ -314,13 +322,21 @@ describe("the Audit page's query and export", () => {
     const answer = async (query: string) =>
       (await (await request(`/console/api/audit?${query}`, { cookie })).json()) as { hint?: string };
     expect((await answer(`commit=${sha1.toUpperCase()}`)).hint).toBe(
-      `no event names commit ${sha1} as a whole SHA-1 id; if it is the start of a SHA-256 id, give all 64 characters, or a repository or run to look for it in`,
+      `no event names commit ${sha1} as a whole SHA-1 id; if it is the start of a SHA-256 id, give all 64 characters, or a run, or a repository and a from, to look for it in`,
     );
-    // Looked for as a prefix in a repository, or whole at 64 characters: nothing more to say.
-    expect(await answer(`commit=${sha1}&repository=acme/service`)).not.toHaveProperty('hint');
+    // Looked for as a prefix in a repository's period, or whole at 64 characters: nothing more to say.
+    expect(await answer(`commit=${sha1}&repository=acme/service&from=2026-11-01`)).not.toHaveProperty('hint');
     expect(await answer(`commit=${'ab'.repeat(32)}`)).not.toHaveProperty('hint');
-    // A whole commit is read by its index, over the whole ledger: no default period.
-    expect(queries[0]).toEqual({ commit: sha1.toUpperCase() });
+    // A whole commit is read by its index, over the whole ledger: no default period, with a repository too.
+    const withRepository = await answer(`commit=${sha1}&repository=acme/service`);
+    expect(withRepository).not.toHaveProperty('defaultFrom');
+    expect(withRepository.hint).toContain('give all 64 characters');
+    expect(queries).toEqual([
+      { commit: sha1.toUpperCase() },
+      { commit: sha1, repository: 'acme/service', from: '2026-11-01' },
+      { commit: 'ab'.repeat(32) },
+      { commit: sha1, repository: 'acme/service' },
+    ]);
   });
 
   it('reads delivery metrics over 1 to 274 whole days, which with the 90-day lookback is 366 days of the ledger', async () => {

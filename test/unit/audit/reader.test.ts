@@ -220,6 +220,7 @@ describe('the period of an audit query', () => {
     for (const indexed of [{ runId: 'run-1' }, { commit: 'a'.repeat(40) }, { commit: 'a'.repeat(64), repository: 'r' }])
       expect(days({ from: '1970-01-01', ...indexed })).toBe('index');
     expect(days({ from: DAY, commit: 'a'.repeat(40), repository: 'acme/payments' })).toBe(2);
+    expect(days({ commit: 'a'.repeat(40), repository: 'acme/payments' })).toBe('index');
     // A repository: by day up to 92 days (to where the read stops), else its whole chain.
     expect(days({ from: '2026-05-12', repository: 'acme/payments' })).toBe(92);
     expect(days({ from: '2026-05-11', repository: 'acme/payments' })).toBe('chain');
@@ -453,7 +454,7 @@ describe('what a query finds, whatever reads it', () => {
     { commit: COMMITS[0] as string },
     { commit: (COMMITS[0] as string).toUpperCase(), to: '2026-07-01' },
     { commit: COMMITS[1] as string },
-    { commit: (COMMITS[1] as string).slice(0, 40), repository: 'acme/web' },
+    { commit: (COMMITS[1] as string).slice(0, 40), repository: 'acme/web', from: '2026-06-01' },
     { commit: (COMMITS[1] as string).slice(0, 40), runId: 'run-1' },
     { commit: (COMMITS[1] as string).slice(0, 50), repository: 'acme/web' },
     { commit: (COMMITS[1] as string).slice(0, 7), from: '2026-07-01' },
@@ -516,9 +517,12 @@ describe('what a query finds, whatever reads it', () => {
     expect(sent.map((c) => c.input.IndexName)).toEqual([AUDIT_INDEXES.byCommit]);
     const known = (commit: string) => counting.commitKnown(commit);
     expect(await commitHint({ commit: prefix.toUpperCase() }, 0, known)).toBe(
-      `no event names commit ${prefix} as a whole SHA-1 id; if it is the start of a SHA-256 id, give all 64 characters, or a repository or run to look for it in`,
+      `no event names commit ${prefix} as a whole SHA-1 id; if it is the start of a SHA-256 id, give all 64 characters, or a run, or a repository and a from, to look for it in`,
     );
-    expect(await commitHint({ commit: prefix, repository: 'acme/web' }, 0, known)).toBeUndefined();
+    expect(await commitHint({ commit: prefix, repository: 'acme/web', from: '2026-06-01' }, 0, known)).toBeUndefined();
+    expect(await commitHint({ commit: prefix, runId: 'run-1' }, 0, known)).toBeUndefined();
+    // A repository with no period would be its whole chain: not looked for there, and said.
+    expect(await commitHint({ commit: prefix, repository: 'acme/web' }, 0, known)).toContain('give all 64 characters');
     expect(await commitHint({ commit: COMMITS[1] as string }, 0, known)).toBeUndefined();
     // A SHA-1 commit the ledger holds, whose events other filters (a type, a period) left out: nothing to hint.
     expect(await commitHint({ commit: (COMMITS[0] as string).toUpperCase() }, 0, known)).toBeUndefined();
