@@ -203,7 +203,9 @@ export class AuditReader {
         found = true;
         yield item;
       }
-      if (found || filter.commit.length === 64 || !prefixWithin(filter)) return;
+      // Known outside the period is known: a whole SHA-1 id, not the start of another.
+      if (found || filter.commit.length === 64 || !prefixWithin(filter) || (await this.commitKnown(filter.commit)))
+        return;
     }
     if (filter.runId) {
       yield* this.byIndex('byRun', filter.runId, from, to);

@@ -142,7 +142,7 @@ export function consoleApp(options: ConsoleOptions): Hono<Env> {
     return c.body(result.body, result.statusCode as 200, { 'content-type': 'application/json' });
   });
   app.get('/api/audit', async (c) => {
-    const search = auditFilter(c);
+    const search = await auditFilter(c, ports);
     if ('error' in search) return c.json(search, 400);
     const events: AuditEvent[] = [];
     for await (const event of ports.audit.query(search.filter)) {
@@ -192,13 +192,16 @@ export function consoleApp(options: ConsoleOptions): Hono<Env> {
     const format = c.req.query('format') as ExportFormat;
     if (!EXPORT_FORMATS.includes(format))
       return c.json({ error: { code: 'bad_request', message: `format is one of ${EXPORT_FORMATS.join(', ')}` } }, 400);
-    const search = auditFilter(c);
+    const search = await auditFilter(c, ports);
     if ('error' in search) return c.json(search, 400);
     const { filter } = search;
     const dir = mkdtempSync(join(tmpdir(), 'gantry-console-export-'));
     try {
       const out = join(dir, `audit.${format}`);
       const manifest = await exportAudit(ports.audit, { filter, format, out });
+      // Nothing exported for 40 characters no record names: say where it was looked for, as the search does.
+      const hint = await commitHint(filter, manifest.count, (commit) => ports.audit.commitKnown(commit));
+      if (hint) return c.json(badRequest(`nothing to export: ${hint}`), 400);
       const file = readFileSync(out);
       const part = c.req.query('part') === 'manifest';
       return part
@@ -334,7 +337,10 @@ function awsLinks(run: RunRecord, options: ConsoleOptions) {
  * export's manifest records it) and `defaultFrom` tells the page to show it. A read by day is
  * refused past MAX_DAY_READS days, and a repository's read past a quarter (its whole chain).
  */
-function auditFilter(c: Context): { filter: AuditFilter; defaultFrom?: string } | ConsoleError {
+async function auditFilter(
+  c: Context,
+  ports: ConsolePorts,
+): Promise<{ filter: AuditFilter; defaultFrom?: string } | ConsoleError> {
   const names = ['repository', 'from', 'to', 'type', 'actor', 'commit', 'runId', 'environment', 'pipeline'] as const;
   const given: Record<string, string> = {};
   for (const name of names) {
@@ -353,7 +359,10 @@ function auditFilter(c: Context): { filter: AuditFilter; defaultFrom?: string } 
       defaultFrom = new Date(start).toISOString().slice(0, 10);
       filter = { ...filter, from: defaultFrom };
     }
-    const plan = readPlanOf(filter);
+    let plan = readPlanOf(filter);
+    // 40 characters the index knows are read there, whatever the period: no prefix is looked for.
+    if (plan.by !== 'index' && filter.commit?.length === 40 && (await ports.audit.commitKnown(filter.commit)))
+      plan = { by: 'index' };
     // Read day by day, or a whole chain, a long period would outlast the function's (and API Gateway's 29 s) deadline.
     if (plan.by === 'chain')
       return badRequest(

@@ -95,11 +95,16 @@ function setup(ledger: LedgerSource = source([]), audited: AuditEvent[] = []) {
     ports: {
       runs: { list: async () => [run()], get: async (id) => (id === 'run-1' ? run() : undefined) },
       audit: {
-        // Keeps the events in the filter's period, as AuditReader.query does.
+        // Keeps the events in the filter's period and of its commit, as AuditReader.query does.
         query: async function* (filter) {
           queries.push(filter);
           const { from, to } = auditPeriod(filter);
-          yield* audited.filter((e) => (!from || e.time >= from) && (!to || e.time <= to));
+          yield* audited.filter(
+            (e) =>
+              (!from || e.time >= from) &&
+              (!to || e.time <= to) &&
+              (!filter.commit || e.subject.commit?.startsWith(filter.commit.toLowerCase()) === true),
+          );
         },
         head: async (chain) => audited.filter((e) => e.chain === chain).at(-1),
         commitKnown: async (commit) => audited.some((e) => e.subject.commit === commit),
@@ -313,6 +318,27 @@ describe("the Audit page's query and export", () => {
     const manifest = await request('/console/api/audit/export?format=jsonl&part=manifest', { cookie });
     expect(manifest.status).toBe(200);
     expect(await manifest.json()).toMatchObject({ filter: { from: page.defaultFrom }, count: 1 });
+  });
+
+  it('reads a known 40-character commit by its index over any period, and refuses only the prefix read it would need', async () => {
+    const known = { ...auditEventAt(new Date(Date.now() - 300 * 86_400_000).toISOString(), 1) };
+    const { request, signIn } = setup(source([]), [known]);
+    const cookie = await signIn();
+    const commit = known.subject.commit as string;
+    const from = new Date(Date.now() - 400 * 86_400_000).toISOString().slice(0, 10);
+    const found = await request(`/console/api/audit?commit=${commit}&repository=acme/service&from=${from}`, { cookie });
+    expect(found.status).toBe(200);
+    expect(((await found.json()) as { events: AuditEvent[] }).events).toHaveLength(1);
+    const unknown = await request(`/console/api/audit?commit=${'d'.repeat(40)}&repository=acme/service&from=${from}`, {
+      cookie,
+    });
+    expect(unknown.status).toBe(400);
+    // An export that finds nothing for 40 characters no record names says where it looked.
+    const empty = await request(`/console/api/audit/export?format=jsonl&commit=${'d'.repeat(40)}`, { cookie });
+    expect(empty.status).toBe(400);
+    expect(((await empty.json()) as { error: { message: string } }).error.message).toBe(
+      `nothing to export: no event names commit ${'d'.repeat(40)} as a whole SHA-1 id; if it is the start of a SHA-256 id, give all 64 characters, or a run, or a repository and a from, to look for it in`,
+    );
   });
 
   it('says how to look further when 40 characters name no SHA-1 commit, and only then', async () => {

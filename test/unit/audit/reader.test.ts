@@ -527,6 +527,13 @@ describe('what a query finds, whatever reads it', () => {
     // A SHA-1 commit the ledger holds, whose events other filters (a type, a period) left out: nothing to hint.
     expect(await commitHint({ commit: (COMMITS[0] as string).toUpperCase() }, 0, known)).toBeUndefined();
     expect(await commitHint({ commit: prefix }, 1, known)).toBeUndefined();
+    // A commit the index knows, in a repository's period that leaves out its events: a whole SHA-1
+    // id, so no prefix read of the repository follows.
+    sent.length = 0;
+    for await (const e of counting.query({ commit: COMMITS[0] as string, repository: 'acme/web', from: '2026-09-01' }))
+      ids.push(e.id);
+    expect(ids).toEqual([]);
+    expect(sent.map((c) => c.input.IndexName)).toEqual([AUDIT_INDEXES.byCommit, AUDIT_INDEXES.byCommit]);
     // `gantry audit evidence`: a whole commit's runs from its index; the start of one is not a read of every day.
     sent.length = 0;
     expect(await runsFor(counting, (COMMITS[1] as string).slice(0, 50))).toEqual([]);
