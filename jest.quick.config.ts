@@ -10,6 +10,7 @@ import base from './jest.config';
 const STARTS_SOMETHING = [
   'audit/ledger', // dynalite
   'cli/basics', // runs the CLI in child processes
+  'cli/bundle', // builds and runs the CLI in child processes
   'console-oidc', // dynalite
   'deploy/release', // dynalite
   'events/pipeline-state', // synthesizes the app

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Entry point of the `gantry` command: registers tsx so the TypeScript sources run as they are,
-// with no build step between `npm ci` and the first command.
-import { register } from 'tsx/esm/api';
+// Entry point of the `gantry` command. The TypeScript sources run with no build step between
+// `npm ci` and the first command: bundled on first use and cached while they are unchanged
+// (./bundle.mjs), or through tsx as they are when that bundle cannot be built or written, or
+// when GANTRY_CLI_FROM_SOURCE is set.
 
 // On Node 20 the AWS SDK warns, in eight lines, that its releases after early January 2027 need
 // Node 22. Users should know; one line says it without burying the command's output. Setting
@@ -19,5 +20,21 @@ if (
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 }
 
-register();
-await import('./main.ts');
+async function bundled() {
+  if (process.env.GANTRY_CLI_FROM_SOURCE) return undefined;
+  try {
+    return await (await import('./bundle.mjs')).bundledCli();
+  } catch {
+    return undefined; // a read-only install, or a source esbuild refuses: tsx reports it as it runs
+  }
+}
+
+const main = await bundled();
+if (main === undefined) {
+  (await import('tsx/esm/api')).register();
+  await import('./main.ts');
+} else {
+  // A stack GANTRY_DEBUG prints names the source files, not the bundle's.
+  if (process.env.GANTRY_DEBUG) process.setSourceMapsEnabled(true);
+  await import(main);
+}

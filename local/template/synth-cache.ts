@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import { join, relative } from 'node:path';
 import type { GantryConfig } from '../../infra/config/schema';
 import { PROJECT_ROOT } from '../../infra/paths';
+import { cacheRoot } from '../build-cache.mjs';
 import type { StackTemplate } from './types';
 
 /**
@@ -17,11 +18,10 @@ const FORMAT = 'gantry-synth-v1';
 /** Entries kept: each is one config at one state of the sources (about 250 KB). */
 const KEEP = 24;
 
-/** Names another folder for the start-up caches (a benchmark's cold start empties its own). */
-export const CACHE_DIR_ENV = 'GANTRY_CACHE_DIR';
+export { CACHE_DIR_ENV } from '../build-cache.mjs';
 
-/** Where start-up caches live unless told otherwise: beside the installed packages, as other tools keep theirs. */
-export const DEFAULT_CACHE_DIR = process.env[CACHE_DIR_ENV] || join(PROJECT_ROOT, 'node_modules', '.cache', 'gantry');
+/** Where start-up caches live unless told otherwise (GANTRY_CACHE_DIR). */
+export const DEFAULT_CACHE_DIR = cacheRoot(PROJECT_ROOT);
 
 export interface TemplateCacheOptions {
   /** @default DEFAULT_CACHE_DIR; false synthesizes every time */

@@ -25,6 +25,7 @@ const BENCHES: Record<string, () => Promise<string>> = {
   bundles: async () => (await import('./bundles')).benchBundles({ rounds: 5 }),
   console: async () => (await import('./console')).benchConsole({ rounds: 5, runs: 10_000 }),
   start: async () => (await import('./start')).benchStart({ rounds: 3 }),
+  cli: async () => (await import('./cli')).benchCli({ rounds: 10 }),
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -220,5 +220,6 @@ describe('the audit ledger through local mode and the CLI', () => {
     );
     expect(copied.code).toBe(1);
     expect(copied.stderr).toMatch(/is not where DynamoDB wrote .*: its summary was copied or forged/);
-  });
+    // Nine gantry commands in turn: on 2 busy cores that is more than the 30 s hang guard for one step.
+  }, 120_000);
 });

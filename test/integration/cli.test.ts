@@ -41,7 +41,7 @@ describe('the operator CLI against local mode', () => {
     expect(text.stdout).toMatch(/^sample-service\s+dev\s+1\s/m);
     const bad = await gantry('metrics', 'dora', '--from', 'yesterday', '--data-dir', t.dataDir);
     expect(bad).toMatchObject({ code: 2, stderr: expect.stringContaining('--from "yesterday" is not a date') });
-  });
+  }, 60_000);
 
   it('says how to add a repository that is not in the config', async () => {
     const result = await gantry('local', 'push', ROOT, '--data-dir', t.dataDir);
@@ -127,5 +127,6 @@ describe('the operator CLI against local mode', () => {
     await eventually('the release to finish', async () =>
       (await t.runs.get(waiting.runId))?.status === 'SUCCEEDED' ? true : undefined,
     );
-  });
+    // A release through build, gates and deploy, and four gantry commands: a budget like the other whole runs'.
+  }, 120_000);
 });
