@@ -24,8 +24,10 @@ async function bundled() {
   if (process.env.GANTRY_CLI_FROM_SOURCE) return undefined;
   try {
     return await (await import('./bundle.mjs')).bundledCli();
-  } catch {
-    return undefined; // a read-only install, or a source esbuild refuses: tsx reports it as it runs
+  } catch (error) {
+    // A cache folder that cannot be written, or a source esbuild refuses (tsx reports it as it runs).
+    if (process.env.GANTRY_DEBUG) process.stderr.write(`gantry: running from source: ${error?.message ?? error}\n`);
+    return undefined;
   }
 }
 

@@ -1,21 +1,34 @@
-import type { Metafile } from 'esbuild';
+import type { Metafile, Plugin } from 'esbuild';
 
 export const CACHE_DIR_ENV: 'GANTRY_CACHE_DIR';
 
 export function cacheRoot(projectRoot: string): string;
-export function buildKey(format: string, projectRoot: string, parts: readonly string[]): string;
+export function buildKey(
+  format: string,
+  projectRoot: string,
+  parts: readonly string[],
+  files?: readonly string[],
+): string;
+export function isSource(projectRoot: string, path: string): boolean;
 
-/** A build's manifest: the digest of every source it read, and what it wrote. */
-export interface BuildManifest {
-  readonly format: string;
-  readonly inputs: Record<string, string>;
+/** An esbuild plugin, and the digest of each source file it gave esbuild, by absolute path. */
+export function sourceRecorder(
+  projectRoot: string,
+  prefix?: (path: string) => string,
+): { plugin: Plugin; read: Record<string, string> };
+
+/** A cached build: its folder, and the outputs recorded for it (relative to that folder). */
+export interface CachedBuild {
+  readonly dir: string;
   readonly outputs: Record<string, string>;
 }
 
-export function currentBuild(dir: string, format: string): BuildManifest | undefined;
+export function currentBuild(dir: string, format: string): CachedBuild | undefined;
 export function cachedBuild(
   dir: string,
   format: string,
   projectRoot: string,
-  build: (outdir: string) => Promise<{ metafile: Metafile; outputs: Record<string, string> }>,
-): Promise<Record<string, string>>;
+  build: (
+    outdir: string,
+  ) => Promise<{ metafile: Metafile; outputs: Record<string, string>; read?: Record<string, string> }>,
+): Promise<CachedBuild>;

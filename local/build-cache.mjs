@@ -1,100 +1,188 @@
 // Builds cached beside the installed packages and reused while every source file they read is
-// byte for byte the same: the handler bundles local mode runs (./lambda/bundles.ts) and the
+// byte for byte what was built: the handler bundles local mode runs (./lambda/bundles.ts) and the
 // gantry command's own (../cli/bundle.mjs). Plain JavaScript, so the command can use it before
 // any TypeScript loader is registered.
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { isAbsolute, join, relative } from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { extname, join, relative, resolve } from 'node:path';
 
 /** Names another folder for the caches (a benchmark's cold start empties its own). */
 export const CACHE_DIR_ENV = 'GANTRY_CACHE_DIR';
 
 const LOCK_FILES = [join('node_modules', '.package-lock.json'), 'package-lock.json'];
+/** Builds kept beside the current one, for processes still loading from them, up to a day old. */
+const KEEP_BUILDS = 8;
+const KEEP_MS = 24 * 60 * 60 * 1000;
+const BUILD_ID = /^[0-9a-z]+-[0-9a-f]{8}$/;
+const LOADERS = {
+  '.ts': 'ts',
+  '.mts': 'ts',
+  '.cts': 'ts',
+  '.tsx': 'tsx',
+  '.js': 'js',
+  '.mjs': 'js',
+  '.cjs': 'js',
+  '.json': 'json',
+};
 
 /** Where the caches live unless told otherwise: beside the installed packages, as other tools keep theirs. */
 export function cacheRoot(projectRoot) {
-  return process.env[CACHE_DIR_ENV] || join(projectRoot, 'node_modules', '.cache', 'gantry');
+  const named = process.env[CACHE_DIR_ENV];
+  return named ? resolve(named) : join(projectRoot, 'node_modules', '.cache', 'gantry');
 }
 
-/** A build's key: its format, this Node.js's major (the syntax target), `parts`, and the installed packages. */
-export function buildKey(format, projectRoot, parts) {
+/**
+ * A build's key: its format, this Node.js's major (the syntax target), `parts`, and the contents
+ * of the lock files (which stand for the installed packages) and of `files` (what shapes the
+ * build without being one of its inputs: tsconfig.json, the build's own script).
+ */
+export function buildKey(format, projectRoot, parts, files = []) {
   const hash = createHash('sha256').update(`${format}\0${process.versions.node.split('.')[0]}\0`);
   for (const part of parts) hash.update(`${part}\0`);
-  for (const name of LOCK_FILES) {
-    const path = join(projectRoot, name);
-    hash.update(existsSync(path) ? readFileSync(path) : '').update('\0');
+  for (const name of [...LOCK_FILES, ...files]) {
+    const path = resolve(projectRoot, name);
+    hash
+      .update(`${name}\0`)
+      .update(existsSync(path) ? readFileSync(path) : '')
+      .update('\0');
   }
   return hash.digest('hex').slice(0, 32);
 }
 
+/** A source of the build, rather than an installed package (whose versions the lock files key). */
+export function isSource(projectRoot, path) {
+  return !relative(projectRoot, path).split(/[\\/]/).includes('node_modules');
+}
+
+function sha256(bytes) {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
 function digest(path) {
   try {
-    return createHash('sha256').update(readFileSync(path)).digest('hex');
+    return sha256(readFileSync(path));
   } catch {
     return undefined;
   }
+}
+
+/**
+ * An esbuild plugin that loads each source file itself and records the digest of exactly the
+ * bytes esbuild was given, so an edit saved while the build runs is never recorded as built.
+ * `prefix(path)` is code put before a TypeScript or JavaScript source (on its first line).
+ */
+export function sourceRecorder(projectRoot, prefix = () => '') {
+  const read = {};
+  const plugin = {
+    name: 'gantry-source-recorder',
+    setup(build) {
+      build.onLoad({ filter: /.*/, namespace: 'file' }, (args) => {
+        const loader = LOADERS[extname(args.path)];
+        if (loader === undefined || !isSource(projectRoot, args.path)) return undefined;
+        const bytes = readFileSync(args.path);
+        read[resolve(args.path)] = sha256(bytes);
+        return { contents: loader === 'json' ? bytes : prefix(args.path) + bytes.toString('utf8'), loader };
+      });
+    },
+  };
+  return { plugin, read };
+}
+
+/**
+ * The folder holds builds only its owner can have written: a cache folder others may write
+ * (a shared GANTRY_CACHE_DIR) would let them choose the code every later command runs.
+ */
+function isPrivate(dir) {
+  if (typeof process.getuid !== 'function') return true;
+  const stat = lstatSync(dir);
+  return stat.isDirectory() && stat.uid === process.getuid() && (stat.mode & 0o022) === 0;
 }
 
 function readManifest(dir, format) {
   try {
     const parsed = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
-    return parsed.format === format ? parsed : undefined;
+    return parsed.format === format && BUILD_ID.test(parsed.build) ? parsed : undefined;
   } catch {
     return undefined;
   }
 }
 
-/** The build in `dir`, when it is one of `format` and every source it read is unchanged. */
+/**
+ * The build in `dir` ({dir, outputs} of its folder), when it is one of `format`, every file it
+ * wrote is there, and every source it read is unchanged.
+ */
 export function currentBuild(dir, format) {
   const manifest = readManifest(dir, format);
-  if (manifest === undefined) return undefined;
-  return Object.entries(manifest.inputs).every(([path, sha]) => digest(path) === sha) ? manifest : undefined;
+  if (manifest === undefined || !isPrivate(dir)) return undefined;
+  const built = join(dir, manifest.build);
+  const inputs = Object.entries(manifest.inputs);
+  if (inputs.length === 0 || !manifest.files.every((file) => existsSync(join(built, file)))) return undefined;
+  return inputs.every(([path, sha]) => digest(path) === sha) ? { dir: built, outputs: manifest.outputs } : undefined;
 }
 
 /**
- * The outputs of the build in `dir`: the current one, or a new one that `build` writes into a
- * fresh folder (resolving with esbuild's metafile and the outputs to record), which then replaces
- * `dir`. Every input outside node_modules is recorded by its digest; the lock files in the key
- * stand for the packages.
+ * The current build in `dir`, or a new one: `build(outdir)` writes it into a fresh folder and
+ * resolves with esbuild's metafile, the outputs to record, and what `sourceRecorder` read. Every
+ * input that is a source is recorded by its digest. The new build's manifest then replaces the
+ * old one; older builds stay a while for processes still loading their lazily imported chunks.
  */
 export async function cachedBuild(dir, format, projectRoot, build) {
   const existing = currentBuild(dir, format);
-  if (existing !== undefined) return existing.outputs;
-  const partial = `${dir}.${process.pid}.${Date.now()}.tmp`;
+  if (existing !== undefined) return existing;
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (!isPrivate(dir)) throw new Error(`${dir} is not a folder only this user can write`);
+  const id = `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+  const built = join(dir, id);
+  let manifest;
   try {
-    const { metafile, outputs } = await build(partial);
+    const { metafile, outputs, read = {} } = await build(built);
     const inputs = {};
     for (const input of Object.keys(metafile.inputs)) {
-      const path = isAbsolute(input) ? input : join(projectRoot, input);
-      if (relative(projectRoot, path).split(/[\\/]/).includes('node_modules')) continue;
-      const sha = digest(path);
+      const path = resolve(projectRoot, input);
+      if (!isSource(projectRoot, path)) continue;
+      const sha = read[path] ?? digest(path);
       if (sha !== undefined) inputs[path] = sha;
     }
-    writeFileSync(join(partial, 'manifest.json'), JSON.stringify({ format, inputs, outputs }));
+    if (Object.keys(inputs).length === 0) throw new Error('the build read no source file');
+    const files = Object.keys(metafile.outputs).map((out) => relative(built, resolve(projectRoot, out)));
+    manifest = { format, build: id, inputs, outputs, files };
   } catch (error) {
-    rmSync(partial, { recursive: true, force: true });
+    rmSync(built, { recursive: true, force: true });
     throw error;
   }
-  mkdirSync(join(dir, '..'), { recursive: true, mode: 0o700 });
-  // Another process (a parallel test file) may have built the same meanwhile and be loading
-  // from it: keep theirs. Only a stale folder is moved away.
-  const theirs = currentBuild(dir, format);
-  if (theirs !== undefined) {
-    rmSync(partial, { recursive: true, force: true });
-    return theirs.outputs;
-  }
-  if (existsSync(dir)) {
-    const stale = `${dir}.${process.pid}.${Date.now()}.stale`;
-    renameSync(dir, stale);
-    rmSync(stale, { recursive: true, force: true });
-  }
+  const partial = join(dir, `manifest.${id}.tmp`);
+  writeFileSync(partial, JSON.stringify(manifest));
+  renameSync(partial, join(dir, 'manifest.json'));
   try {
-    renameSync(partial, dir);
-  } catch (error) {
-    const winner = currentBuild(dir, format);
-    rmSync(partial, { recursive: true, force: true });
-    if (winner === undefined) throw error;
-    return winner.outputs;
+    prune(dir, id);
+  } catch {
+    // Another process pruning at the same time: what is left goes next time.
   }
-  return readManifest(dir, format).outputs;
+  return { dir: built, outputs: manifest.outputs };
+}
+
+/** Drops builds past the newest KEEP_BUILDS or older than a day, and manifests a dead process left half-written. */
+function prune(dir, current) {
+  const now = Date.now();
+  const aged = (name) => ({ path: join(dir, name), age: now - lstatSync(join(dir, name)).mtimeMs });
+  const names = readdirSync(dir);
+  const builds = names
+    .filter((name) => name !== current && BUILD_ID.test(name))
+    .map(aged)
+    .sort((a, b) => a.age - b.age);
+  const stale = builds.filter((build, i) => i >= KEEP_BUILDS || build.age > KEEP_MS);
+  const halfWritten = names
+    .filter((name) => name.endsWith('.tmp'))
+    .map(aged)
+    .filter((tmp) => tmp.age > 60_000);
+  for (const { path } of [...stale, ...halfWritten]) rmSync(path, { recursive: true, force: true });
 }

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../../infra/paths';
-import { buildKey, cachedBuild } from '../build-cache.mjs';
+import { buildKey, cachedBuild, sourceRecorder } from '../build-cache.mjs';
 import { DEFAULT_CACHE_DIR } from '../template/synth-cache';
 
 /** One function's worker script and the module it imports. */
@@ -17,9 +17,11 @@ export interface HandlerBundleOptions {
 }
 
 /** Bumped when the bundles' shape or options change. */
-const FORMAT = 'gantry-handlers-v1';
+const FORMAT = 'gantry-handlers-v2';
 const WORKER_SOURCE = new URL('./worker.ts', import.meta.url).pathname;
 const TSX_BOOTSTRAP = new URL('./worker-entry.mjs', import.meta.url);
+/** How the bundles are built is part of their key. */
+const BUILD_SCRIPTS = [new URL(import.meta.url).pathname, new URL('../build-cache.mjs', import.meta.url).pathname];
 
 /**
  * Each handler bundled with its dependencies (the AWS SDK included) into one ES module, as Lambda
@@ -37,8 +39,9 @@ export async function handlerModules(
   const unique = [...new Set(entries)].sort();
   if (unique.length === 0) return new Map();
   try {
-    const dir = join(options.cacheDir ?? DEFAULT_CACHE_DIR, `handlers-${buildKey(FORMAT, PROJECT_ROOT, unique)}`);
-    const outputs = await cachedBuild(dir, FORMAT, PROJECT_ROOT, (outdir) => bundle(unique, outdir));
+    const key = buildKey(FORMAT, PROJECT_ROOT, unique, ['tsconfig.json', ...BUILD_SCRIPTS]);
+    const cacheDir = join(options.cacheDir ?? DEFAULT_CACHE_DIR, `handlers-${key}`);
+    const { dir, outputs } = await cachedBuild(cacheDir, FORMAT, PROJECT_ROOT, (outdir) => bundle(unique, outdir));
     const script = new URL(`file://${join(dir, outputs[WORKER_SOURCE] ?? '')}`);
     return new Map(unique.map((entry) => [entry, { script, entry: join(dir, outputs[entry] ?? '') }]));
   } catch {
@@ -67,6 +70,7 @@ export function fromSource(entry: string): HandlerModule {
 async function bundle(entries: readonly string[], outdir: string) {
   const { build } = await import('esbuild');
   const names = [WORKER_SOURCE, ...entries].map((entry, i) => [entry, `m${i}`] as const);
+  const sources = sourceRecorder(PROJECT_ROOT);
   const { metafile } = await build({
     entryPoints: names.map(([entry, out]) => ({ in: entry, out })),
     absWorkingDir: PROJECT_ROOT,
@@ -82,8 +86,10 @@ async function bundle(entries: readonly string[], outdir: string) {
       js: "import{createRequire as __gantryRequire}from'module';const require=__gantryRequire(import.meta.url);",
     },
     keepNames: true,
+    plugins: [sources.plugin],
     metafile: true,
     logLevel: 'silent',
   });
-  return { metafile, outputs: Object.fromEntries(names.map(([entry, out]) => [entry, `${out}.mjs`])) };
+  const outputs = Object.fromEntries(names.map(([entry, out]) => [entry, `${out}.mjs`]));
+  return { metafile, outputs, read: sources.read };
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gantryWith, ROOT } from '../../support/cli';
@@ -41,22 +41,56 @@ describe('the gantry command’s bundle', () => {
     expect(Object.keys(manifest.inputs).filter((path) => path.includes('node_modules'))).toEqual([]);
   });
 
+  /** The build the cache folder's manifest names as current: its folder, and the manifest. */
+  const currentBuildOf = (cache: string) => {
+    const dir = bundleDir(cache);
+    const manifestFile = join(dir, 'manifest.json');
+    const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as {
+      build: string;
+      inputs: Record<string, string>;
+      files: string[];
+    };
+    return { built: join(dir, manifest.build), manifest, manifestFile };
+  };
+  const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+
   it('never runs a bundle older than a source it read: a changed source rebuilds it first', async () => {
     const cache = temp('gantry-cli-cache-');
     expect((await gantryWith({ env: env({ GANTRY_CACHE_DIR: cache }) }, '--version')).code).toBe(0);
-    const dir = bundleDir(cache);
+    const { built, manifest, manifestFile } = currentBuildOf(cache);
     // The bundle says something else, and its record says cli/main.ts has changed since it was built.
-    writeFileSync(join(dir, 'main.mjs'), "process.stdout.write('stale bundle\\n');\n");
-    const manifestFile = join(dir, 'manifest.json');
-    const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as { inputs: Record<string, string> };
+    writeFileSync(join(built, 'main.mjs'), "process.stdout.write('stale bundle\\n');\n");
     manifest.inputs[join(ROOT, 'cli', 'main.ts')] = '0'.repeat(64);
     writeFileSync(manifestFile, JSON.stringify(manifest));
 
-    const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
     const after = await gantryWith({ env: env({ GANTRY_CACHE_DIR: cache }) }, '--version');
     expect(after).toMatchObject({ code: 0, stdout: `${version}\n` });
-    expect(readFileSync(join(bundleDir(cache), 'main.mjs'), 'utf8')).not.toContain('stale bundle');
-    expect(readdirSync(cache).filter((n) => /\.(tmp|stale)$/.test(n))).toEqual([]);
+    const rebuilt = currentBuildOf(cache);
+    expect(rebuilt.built).not.toBe(built);
+    expect(readFileSync(join(rebuilt.built, 'main.mjs'), 'utf8')).not.toContain('stale bundle');
+  });
+
+  it('rebuilds a bundle a file of which is missing, rather than failing every command', async () => {
+    const cache = temp('gantry-cli-cache-');
+    expect((await gantryWith({ env: env({ GANTRY_CACHE_DIR: cache }) }, '--version')).code).toBe(0);
+    const { built, manifest } = currentBuildOf(cache);
+    const chunk = manifest.files.find((file) => file.endsWith('.mjs') && file !== 'main.mjs') as string;
+    rmSync(join(built, chunk));
+    const out = await gantryWith({ env: env({ GANTRY_CACHE_DIR: cache }) }, 'gates', 'evaluate', '--help');
+    expect(out).toMatchObject({ code: 0, stdout: expect.stringContaining('--junit') });
+    expect(currentBuildOf(cache).built).not.toBe(built);
+  });
+
+  it('runs from source when its cache folder is one others may write, and says so with GANTRY_DEBUG', async () => {
+    const cache = temp('gantry-cli-cache-');
+    expect((await gantryWith({ env: env({ GANTRY_CACHE_DIR: cache }) }, '--version')).code).toBe(0);
+    const { built } = currentBuildOf(cache);
+    // Someone else could have written what is in it: a planted main.mjs must not run.
+    writeFileSync(join(built, 'main.mjs'), "process.stdout.write('planted\\n');\n");
+    chmodSync(bundleDir(cache), 0o777);
+    const out = await gantryWith({ env: env({ GANTRY_CACHE_DIR: cache, GANTRY_DEBUG: '1' }) }, '--version');
+    expect(out).toMatchObject({ code: 0, stdout: `${version}\n` });
+    expect(out.stderr).toMatch(/gantry: running from source: .* is not a folder only this user can write/);
   });
 
   it('runs from source when its cache folder cannot be written', async () => {

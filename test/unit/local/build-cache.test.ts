@@ -1,0 +1,121 @@
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { cachedBuild, cacheRoot, currentBuild, sourceRecorder } from '../../../local/build-cache.mjs';
+
+/**
+ * The cache behind local mode's handler bundles and the gantry command's: what it hands back must
+ * be built from the sources as they are now, whatever happened while it built.
+ */
+describe('cachedBuild', () => {
+  const dirs: string[] = [];
+  const temp = (prefix: string) => {
+    const dir = mkdtempSync(join(tmpdir(), prefix));
+    dirs.push(dir);
+    return dir;
+  };
+  afterAll(() => {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** A project of two modules; `during` runs after esbuild has read them, before the build resolves. */
+  function project(during: () => void = () => {}) {
+    const root = temp('gantry-build-src-');
+    writeFileSync(join(root, 'word.ts'), "export const word: string = 'first';\n");
+    writeFileSync(join(root, 'main.ts'), "import { word } from './word';\nexport default word;\n");
+    const run = async (outdir: string) => {
+      const sources = sourceRecorder(root);
+      const { metafile } = await build({
+        entryPoints: [join(root, 'main.ts')],
+        absWorkingDir: root,
+        outdir,
+        bundle: true,
+        format: 'esm',
+        platform: 'node',
+        plugins: [sources.plugin],
+        metafile: true,
+        logLevel: 'silent',
+      });
+      during();
+      return { metafile, outputs: { main: 'main.js' }, read: sources.read };
+    };
+    return { root, run };
+  }
+  const text = (built: { dir: string; outputs: Record<string, string> }) =>
+    readFileSync(join(built.dir, built.outputs.main as string), 'utf8');
+
+  it('records what it built, not what is on disk after: an edit saved during the build is built next time', async () => {
+    const cache = join(temp('gantry-build-cache-'), 'main');
+    let edits = 0;
+    const { root, run } = project(() => {
+      if (edits++ === 0) writeFileSync(join(root, 'word.ts'), "export const word: string = 'second';\n");
+    });
+    const first = await cachedBuild(cache, 'test-v1', root, run);
+    expect(text(first)).toContain('"first"');
+    expect(currentBuild(cache, 'test-v1')).toBeUndefined();
+    const next = await cachedBuild(cache, 'test-v1', root, run);
+    expect(text(next)).toContain('"second"');
+    expect(currentBuild(cache, 'test-v1')).toEqual(next);
+  });
+
+  it('keeps the build it replaces, for a process still loading from it', async () => {
+    const cache = join(temp('gantry-build-cache-'), 'main');
+    const { root, run } = project();
+    const first = await cachedBuild(cache, 'test-v1', root, run);
+    writeFileSync(join(root, 'word.ts'), "export const word: string = 'second';\n");
+    const next = await cachedBuild(cache, 'test-v1', root, run);
+    expect(next.dir).not.toBe(first.dir);
+    expect(text(first)).toContain('"first"');
+    expect(readdirSync(cache).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('drops builds a day old, and keeps the newest eight', async () => {
+    const cache = join(temp('gantry-build-cache-'), 'main');
+    const { root, run } = project();
+    const fake = (i: number, age = 0) => {
+      const name = `${(1000 + i).toString(36)}-${String(i).padStart(8, '0')}`;
+      mkdirSync(join(cache, name));
+      const at = new Date(Date.now() - age);
+      utimesSync(join(cache, name), at, at);
+      return name;
+    };
+    const others = () => readdirSync(cache).filter((n) => n !== 'manifest.json');
+    const first = await cachedBuild(cache, 'test-v1', root, run);
+    const old = [fake(0, 25 * 60 * 60 * 1000), fake(1, 25 * 60 * 60 * 1000)];
+    const fresh = [2, 3, 4, 5, 6].map((i) => fake(i, 60_000));
+    writeFileSync(join(root, 'word.ts'), "export const word: string = 'second';\n");
+    const second = await cachedBuild(cache, 'test-v1', root, run);
+    const name = (dir: string) => dir.split('/').pop() as string;
+    // Two a day old go; the first build and five an hour old stay: seven beside the current one.
+    expect(others().sort()).toEqual([...fresh, name(first.dir), name(second.dir)].sort());
+    expect(others()).not.toEqual(expect.arrayContaining(old));
+
+    const newer = [7, 8, 9].map((i) => fake(i, 1_000));
+    writeFileSync(join(root, 'word.ts'), "export const word: string = 'third';\n");
+    const third = await cachedBuild(cache, 'test-v1', root, run);
+    // Ten beside the current one: the oldest two (the fakes an hour old) go.
+    expect(others()).toHaveLength(9);
+    expect(others()).toEqual(expect.arrayContaining([name(third.dir), name(second.dir), name(first.dir), ...newer]));
+  });
+
+  it('treats a manifest that lists no source as no build at all', async () => {
+    const cache = join(temp('gantry-build-cache-'), 'main');
+    const { root, run } = project();
+    await cachedBuild(cache, 'test-v1', root, run);
+    const manifest = JSON.parse(readFileSync(join(cache, 'manifest.json'), 'utf8')) as { inputs: object };
+    writeFileSync(join(cache, 'manifest.json'), JSON.stringify({ ...manifest, inputs: {} }));
+    expect(currentBuild(cache, 'test-v1')).toBeUndefined();
+  });
+
+  it('reads GANTRY_CACHE_DIR from where the command started, wherever it then writes', () => {
+    const before = process.env.GANTRY_CACHE_DIR;
+    try {
+      process.env.GANTRY_CACHE_DIR = 'relative/cache';
+      expect(cacheRoot('/project')).toBe(join(process.cwd(), 'relative', 'cache'));
+    } finally {
+      if (before === undefined) delete process.env.GANTRY_CACHE_DIR;
+      else process.env.GANTRY_CACHE_DIR = before;
+    }
+  });
+});
