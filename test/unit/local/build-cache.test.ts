@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { cachedBuild, cacheRoot, currentBuild, sourceRecorder } from '../../../local/build-cache.mjs';
+import { cachedBuild, cacheRoot, currentBuild, isSource, sourceRecorder } from '../../../local/build-cache.mjs';
 
 /**
  * The cache behind local mode's handler bundles and the gantry command's: what it hands back must
@@ -106,6 +106,13 @@ describe('cachedBuild', () => {
     const manifest = JSON.parse(readFileSync(join(cache, 'manifest.json'), 'utf8')) as { inputs: object };
     writeFileSync(join(cache, 'manifest.json'), JSON.stringify({ ...manifest, inputs: {} }));
     expect(currentBuild(cache, 'test-v1')).toBeUndefined();
+  });
+
+  it('tells sources from installed packages by the path inside the project, wherever the project is', () => {
+    const root = '/home/dev/node_modules/gantry';
+    expect(isSource(root, `${root}/cli/main.ts`)).toBe(true);
+    expect(isSource(root, `${root}/node_modules/zod/index.js`)).toBe(false);
+    expect(isSource('/work/gantry', '/work/gantry/examples/app/node_modules/x/index.js')).toBe(false);
   });
 
   it('reads GANTRY_CACHE_DIR from where the command started, wherever it then writes', () => {
