@@ -20,6 +20,12 @@ if (
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 }
 
+/** The tsx path: the TypeScript sources as they are. */
+async function fromSource() {
+  (await import('tsx/esm/api')).register();
+  await import('./main.ts');
+}
+
 async function bundled() {
   if (process.env.GANTRY_CLI_FROM_SOURCE) return undefined;
   try {
@@ -32,11 +38,15 @@ async function bundled() {
 }
 
 const main = await bundled();
-if (main === undefined) {
-  (await import('tsx/esm/api')).register();
-  await import('./main.ts');
-} else {
+if (main === undefined) await fromSource();
+else {
   // A stack GANTRY_DEBUG prints names the source files, not the bundle's.
   if (process.env.GANTRY_DEBUG) process.setSourceMapsEnabled(true);
-  await import(main);
+  try {
+    await import(main);
+  } catch (error) {
+    if (globalThis.__gantryCliLinked) throw error;
+    if (process.env.GANTRY_DEBUG) process.stderr.write(`gantry: running from source: ${error?.message ?? error}\n`);
+    await fromSource();
+  }
 }

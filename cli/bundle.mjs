@@ -40,6 +40,9 @@ async function build(outdir) {
     // package.json makes for the Lambda bundles, not for local mode's own modules.
     ignoreAnnotations: true,
     define: { 'import.meta.url': '__gantrySourceUrl', 'import.meta.dirname': '__gantrySourceDir' },
+    // Set as the first module of the bundle runs: a load that fails before it (a file of the
+    // bundle removed meanwhile) ran nothing, so bin.mjs may run the sources instead.
+    banner: { js: 'globalThis.__gantryCliLinked = true;' },
     plugins: [sources.plugin],
     sourcemap: true,
     metafile: true,

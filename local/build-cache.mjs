@@ -11,15 +11,20 @@ import {
   readFileSync,
   renameSync,
   rmSync,
+  statSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
-import { extname, join, relative, resolve } from 'node:path';
+import { dirname, extname, join, relative, resolve } from 'node:path';
 
 /** Names another folder for the caches (a benchmark's cold start empties its own). */
 export const CACHE_DIR_ENV = 'GANTRY_CACHE_DIR';
 
 const LOCK_FILES = [join('node_modules', '.package-lock.json'), 'package-lock.json'];
-/** Builds kept beside the current one, for processes still loading from them, up to a day old. */
+/**
+ * Builds kept beside the current one, for processes still loading from them: up to a day after
+ * they stopped being current, and the newest eight.
+ */
 const KEEP_BUILDS = 8;
 const KEEP_MS = 24 * 60 * 60 * 1000;
 const BUILD_ID = /^[0-9a-z]+-[0-9a-f]{8}$/;
@@ -90,7 +95,11 @@ export function sourceRecorder(projectRoot, prefix = () => '') {
         if (loader === undefined || !isSource(projectRoot, args.path)) return undefined;
         const bytes = readFileSync(args.path);
         read[resolve(args.path)] = sha256(bytes);
-        return { contents: loader === 'json' ? bytes : prefix(args.path) + bytes.toString('utf8'), loader };
+        if (loader === 'json') return { contents: bytes, loader };
+        const text = bytes.toString('utf8');
+        // After a #! line, which must stay first.
+        const at = text.startsWith('#!') ? text.indexOf('\n') + 1 || text.length : 0;
+        return { contents: text.slice(0, at) + prefix(args.path) + text.slice(at), loader };
       });
     },
   };
@@ -98,13 +107,23 @@ export function sourceRecorder(projectRoot, prefix = () => '') {
 }
 
 /**
- * The folder holds builds only its owner can have written: a cache folder others may write
- * (a shared GANTRY_CACHE_DIR) would let them choose the code every later command runs.
+ * The folder holds builds only this user can have written: owned by this user and writable by
+ * no one else, nor a link; and so is the folder holding it (a sticky one, like /tmp, lets no one
+ * else move it), or someone else could swap in a folder of their own between our check and our
+ * import. A cache others may write (a shared GANTRY_CACHE_DIR) would let them choose the code
+ * every later command runs. Windows has no owner to compare here: its folder permissions rule.
  */
 function isPrivate(dir) {
   if (typeof process.getuid !== 'function') return true;
-  const stat = lstatSync(dir);
-  return stat.isDirectory() && stat.uid === process.getuid() && (stat.mode & 0o022) === 0;
+  const mine = (stat) => stat.isDirectory() && stat.uid === process.getuid();
+  try {
+    const folder = lstatSync(dir);
+    const parent = statSync(dirname(dir));
+    const sticky = (parent.mode & 0o1000) !== 0;
+    return mine(folder) && (folder.mode & 0o022) === 0 && (sticky || (mine(parent) && (parent.mode & 0o022) === 0));
+  } catch {
+    return false;
+  }
 }
 
 function readManifest(dir, format) {
@@ -121,8 +140,9 @@ function readManifest(dir, format) {
  * wrote is there, and every source it read is unchanged.
  */
 export function currentBuild(dir, format) {
+  if (!isPrivate(dir)) return undefined;
   const manifest = readManifest(dir, format);
-  if (manifest === undefined || !isPrivate(dir)) return undefined;
+  if (manifest === undefined) return undefined;
   const built = join(dir, manifest.build);
   const inputs = Object.entries(manifest.inputs);
   if (inputs.length === 0 || !manifest.files.every((file) => existsSync(join(built, file)))) return undefined;
@@ -161,13 +181,25 @@ export async function cachedBuild(dir, format, projectRoot, build) {
   }
   const partial = join(dir, `manifest.${id}.tmp`);
   writeFileSync(partial, JSON.stringify(manifest));
+  const replaced = readManifest(dir, format)?.build;
   renameSync(partial, join(dir, 'manifest.json'));
+  // The build it replaces was in use until now: its day of grace starts here.
+  if (replaced !== undefined && replaced !== id) touch(join(dir, replaced));
   try {
     prune(dir, id);
   } catch {
     // Another process pruning at the same time: what is left goes next time.
   }
   return { dir: built, outputs: manifest.outputs };
+}
+
+function touch(path) {
+  try {
+    const now = new Date();
+    utimesSync(path, now, now);
+  } catch {
+    // Already pruned by another process.
+  }
 }
 
 /** Drops builds past the newest KEEP_BUILDS or older than a day, and manifests a dead process left half-written. */

@@ -1,5 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { PROJECT_ROOT } from '../../infra/paths';
 import { buildKey, cachedBuild, sourceRecorder } from '../build-cache.mjs';
 import { DEFAULT_CACHE_DIR } from '../template/synth-cache';
@@ -20,8 +21,8 @@ export interface HandlerBundleOptions {
 const FORMAT = 'gantry-handlers-v2';
 const WORKER_SOURCE = new URL('./worker.ts', import.meta.url).pathname;
 const TSX_BOOTSTRAP = new URL('./worker-entry.mjs', import.meta.url);
-/** How the bundles are built is part of their key. */
-const BUILD_SCRIPTS = [new URL(import.meta.url).pathname, new URL('../build-cache.mjs', import.meta.url).pathname];
+/** How the bundles are built is part of their key (and package.json's "sideEffects", which decides what they drop). */
+const BUILD_SCRIPTS = [fileURLToPath(import.meta.url), fileURLToPath(new URL('../build-cache.mjs', import.meta.url))];
 
 /**
  * Each handler bundled with its dependencies (the AWS SDK included) into one ES module, as Lambda
@@ -39,7 +40,7 @@ export async function handlerModules(
   const unique = [...new Set(entries)].sort();
   if (unique.length === 0) return new Map();
   try {
-    const key = buildKey(FORMAT, PROJECT_ROOT, unique, ['tsconfig.json', ...BUILD_SCRIPTS]);
+    const key = buildKey(FORMAT, PROJECT_ROOT, unique, ['tsconfig.json', 'package.json', ...BUILD_SCRIPTS]);
     const cacheDir = join(options.cacheDir ?? DEFAULT_CACHE_DIR, `handlers-${key}`);
     const { dir, outputs } = await cachedBuild(cacheDir, FORMAT, PROJECT_ROOT, (outdir) => bundle(unique, outdir));
     const script = new URL(`file://${join(dir, outputs[WORKER_SOURCE] ?? '')}`);

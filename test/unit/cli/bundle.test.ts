@@ -81,6 +81,19 @@ describe('the gantry command’s bundle', () => {
     expect(currentBuildOf(cache).built).not.toBe(built);
   });
 
+  it('runs from source when a file of the bundle goes missing after it was checked, before any of it ran', async () => {
+    const cache = temp('gantry-cli-cache-');
+    expect((await gantryWith({ env: env({ GANTRY_CACHE_DIR: cache }) }, '--version')).code).toBe(0);
+    const { built, manifest, manifestFile } = currentBuildOf(cache);
+    // A chunk main.mjs imports, gone from the disk and (so the check passes) from the record.
+    const chunk = /from "\.\/(chunk-[^"]+\.mjs)"/.exec(readFileSync(join(built, 'main.mjs'), 'utf8'))?.[1] as string;
+    rmSync(join(built, chunk));
+    writeFileSync(manifestFile, JSON.stringify({ ...manifest, files: manifest.files.filter((f) => f !== chunk) }));
+    const out = await gantryWith({ env: env({ GANTRY_CACHE_DIR: cache, GANTRY_DEBUG: '1' }) }, '--version');
+    expect(out).toMatchObject({ code: 0, stdout: `${version}\n` });
+    expect(out.stderr).toMatch(/gantry: running from source: .*chunk-/);
+  });
+
   it('runs from source when its cache folder is one others may write, and says so with GANTRY_DEBUG', async () => {
     const cache = temp('gantry-cli-cache-');
     expect((await gantryWith({ env: env({ GANTRY_CACHE_DIR: cache }) }, '--version')).code).toBe(0);

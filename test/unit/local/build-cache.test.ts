@@ -1,8 +1,25 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { cachedBuild, cacheRoot, currentBuild, isSource, sourceRecorder } from '../../../local/build-cache.mjs';
+import {
+  buildKey,
+  cachedBuild,
+  cacheRoot,
+  currentBuild,
+  isSource,
+  sourceRecorder,
+} from '../../../local/build-cache.mjs';
 
 /**
  * The cache behind local mode's handler bundles and the gantry command's: what it hands back must
@@ -97,6 +114,59 @@ describe('cachedBuild', () => {
     // Ten beside the current one: the oldest two (the fakes an hour old) go.
     expect(others()).toHaveLength(9);
     expect(others()).toEqual(expect.arrayContaining([name(third.dir), name(second.dir), name(first.dir), ...newer]));
+  });
+
+  it('keeps a build that was current for days for a day after it is replaced', async () => {
+    const cache = join(temp('gantry-build-cache-'), 'main');
+    const { root, run } = project();
+    const first = await cachedBuild(cache, 'test-v1', root, run);
+    const long = new Date(Date.now() - 3 * 24 * 60 * 60 * 1000);
+    utimesSync(first.dir, long, long);
+    writeFileSync(join(root, 'word.ts'), "export const word: string = 'second';\n");
+    await cachedBuild(cache, 'test-v1', root, run);
+    expect(existsSync(join(first.dir, 'main.js'))).toBe(true);
+  });
+
+  it('uses no build in a folder, or a folder inside one, that others may write; a sticky one like /tmp will do', async () => {
+    const root = temp('gantry-build-cache-');
+    const cache = join(root, 'main');
+    const { root: sources, run } = project();
+    await cachedBuild(cache, 'test-v1', sources, run);
+    expect(currentBuild(cache, 'test-v1')).toBeDefined();
+    chmodSync(root, 0o777);
+    expect(currentBuild(cache, 'test-v1')).toBeUndefined();
+    await expect(cachedBuild(cache, 'test-v1', sources, run)).rejects.toThrow(/not a folder only this user can write/);
+    chmodSync(root, 0o1777);
+    expect(currentBuild(cache, 'test-v1')).toBeDefined();
+    chmodSync(cache, 0o770);
+    expect(currentBuild(cache, 'test-v1')).toBeUndefined();
+  });
+
+  it('keys a build by the files that shape it without being its inputs', () => {
+    const root = temp('gantry-build-key-');
+    writeFileSync(join(root, 'tsconfig.json'), '{}');
+    const before = buildKey('test-v1', root, ['main.ts'], ['tsconfig.json']);
+    expect(buildKey('test-v1', root, ['main.ts'], ['tsconfig.json'])).toBe(before);
+    writeFileSync(join(root, 'tsconfig.json'), '{"compilerOptions":{"useDefineForClassFields":false}}');
+    expect(buildKey('test-v1', root, ['main.ts'], ['tsconfig.json'])).not.toBe(before);
+  });
+
+  it('puts code before a source after its #! line', async () => {
+    const root = temp('gantry-build-src-');
+    writeFileSync(join(root, 'tool.ts'), '#!/usr/bin/env node\nexport const where: string = here;\n');
+    const sources = sourceRecorder(root, () => "const here = 'prefixed';");
+    const { outputFiles } = await build({
+      entryPoints: [join(root, 'tool.ts')],
+      absWorkingDir: root,
+      write: false,
+      bundle: true,
+      format: 'esm',
+      plugins: [sources.plugin],
+      logLevel: 'silent',
+    });
+    const code = outputFiles[0]?.text ?? '';
+    expect(code.startsWith('#!/usr/bin/env node\n')).toBe(true);
+    expect(code).toContain('"prefixed"');
   });
 
   it('treats a manifest that lists no source as no build at all', async () => {
