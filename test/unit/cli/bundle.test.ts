@@ -1,22 +1,14 @@
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gantryWith, ROOT } from '../../support/cli';
+import { tempFolders } from '../../support/temp';
 
 /**
  * `gantry` runs from a bundle of its sources cached beside the packages. What it runs must be
  * what the sources say: the same output as tsx gives, and never a bundle older than a source.
  */
 describe('the gantry command’s bundle', () => {
-  const dirs: string[] = [];
-  const temp = (prefix: string) => {
-    const dir = mkdtempSync(join(tmpdir(), prefix));
-    dirs.push(dir);
-    return dir;
-  };
-  afterAll(() => {
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-  });
+  const temp = tempFolders();
   const env = (extra: NodeJS.ProcessEnv) => ({ ...process.env, GANTRY_CLI_FROM_SOURCE: '', ...extra });
   const bundleDir = (cache: string) => {
     const found = readdirSync(cache).filter((n) => n.startsWith('cli-'));

@@ -1,15 +1,4 @@
-import {
-  chmodSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  utimesSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import {
@@ -20,21 +9,14 @@ import {
   isSource,
   sourceRecorder,
 } from '../../../local/build-cache.mjs';
+import { tempFolders } from '../../support/temp';
 
 /**
  * The cache behind local mode's handler bundles and the gantry command's: what it hands back must
  * be built from the sources as they are now, whatever happened while it built.
  */
 describe('cachedBuild', () => {
-  const dirs: string[] = [];
-  const temp = (prefix: string) => {
-    const dir = mkdtempSync(join(tmpdir(), prefix));
-    dirs.push(dir);
-    return dir;
-  };
-  afterAll(() => {
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-  });
+  const temp = tempFolders();
 
   /** A project of two modules; `during` runs after esbuild has read them, before the build resolves. */
   function project(during: () => void = () => {}) {
