@@ -125,7 +125,12 @@ export class DeploymentRun {
       this.fail(error);
     } finally {
       unwatch();
-      if (traffic !== undefined) record.syntheticTraffic = await traffic.stop();
+      if (traffic !== undefined) {
+        // On the record as soon as its status is final (a caller may read it at once), then
+        // completed with the requests still in flight.
+        record.syntheticTraffic = traffic.counts;
+        await traffic.stop();
+      }
       deps.save();
     }
   }
