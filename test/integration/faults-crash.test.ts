@@ -149,8 +149,13 @@ describe('the control plane killed with SIGKILL during a run', () => {
 
     await expectReconciled([deploying]);
     expect(await runs.laneHolder(DEV)).toBeUndefined();
-    const next = await push('develop', 'after the killed deployment');
-    expect(await ended(next)).toMatchObject({ status: 'SUCCEEDED', deployment: { status: 'succeeded' } });
+    const next = await ended(await push('develop', 'after the killed deployment'));
+    // With the failure beside the statuses, so that a failing run says why.
+    expect({ status: next.status, deployment: next.deployment?.status, failure: next.failure }).toEqual({
+      status: 'SUCCEEDED',
+      deployment: 'succeeded',
+      failure: undefined,
+    });
   }, 300_000);
 
   it('closes a run killed while waiting for approval, and the run queued behind it; the prod lane takes the next release', async () => {
