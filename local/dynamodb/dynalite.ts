@@ -23,7 +23,8 @@ export interface DynaliteOptions {
 
 /**
  * Starts dynalite on loopback: persisted under `path` when given, in memory otherwise.
- * Tables become ACTIVE at once (no simulated CREATING delay).
+ * Tables become ACTIVE with no simulated delay, but only just after CreateTable has answered
+ * CREATING (a timer and a write later): a caller waits for ACTIVE, as with DynamoDB.
  */
 export async function startDynalite(options: DynaliteOptions = {}): Promise<RunningDynalite> {
   const server = dynalite({

@@ -1,7 +1,12 @@
 // The local runtime's AWS stand-ins, one service each: how it starts, what it attaches to the edge, how it stops.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DynamoDBClient,
+  ResourceInUseException,
+  waitUntilTableExists,
+} from '@aws-sdk/client-dynamodb';
 import type { Provider } from '../../events';
 import { PIPELINE_ENV } from '../../shared/pipelines/env';
 import { arnAccount } from '../arn';
@@ -362,6 +367,19 @@ async function createTables(
         if (!(error instanceof ResourceInUseException)) throw error;
       }
     }
+    // CreateTable answers while a table is CREATING, and dynalite, like DynamoDB, refuses reads and
+    // writes to it until it is ACTIVE: the plane is up only once every table takes them.
+    await Promise.all(
+      inventory.tables.map(async ({ name }) => {
+        try {
+          await waitUntilTableExists({ client, maxWaitTime: 30, minDelay: 0.02, maxDelay: 0.25 }, { TableName: name });
+        } catch {
+          throw new Error(
+            `table ${name} is not ACTIVE after 30 s: a first start stopped while creating it leaves it so, before anything was written to it; start again with a new --data-dir`,
+          );
+        }
+      }),
+    );
   } finally {
     client.destroy();
   }

@@ -1,4 +1,4 @@
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { type RunningDynalite, startDynalite } from '../../local/dynamodb/dynalite';
 
 /** SDK options for a local endpoint: dummy credentials, a fixed region. */
@@ -17,7 +17,7 @@ export async function createPkTable(endpoint: string, tableName: string): Promis
       KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
     }),
   );
-  return client;
+  return active(client, tableName);
 }
 
 /** The runs table as the RunsTable construct declares it: key `runId`, one GSI per listing. */
@@ -51,7 +51,7 @@ export async function createRunsTable(endpoint: string, tableName: string): Prom
       })),
     }),
   );
-  return client;
+  return active(client, tableName);
 }
 
 /** The audit table as the AuditLedger construct declares it: chain + seq, one GSI per query path. */
@@ -82,7 +82,7 @@ export async function createAuditTable(endpoint: string, tableName: string): Pro
       })),
     }),
   );
-  return client;
+  return active(client, tableName);
 }
 
 /**
@@ -123,4 +123,13 @@ export function dynaliteTables(
       return started(dynamo).endpoint;
     },
   };
+}
+
+/**
+ * The client, once the table it created is ACTIVE: dynalite, like DynamoDB, answers CreateTable
+ * while the table is still CREATING and refuses writes to it until then (a busy machine showed it).
+ */
+async function active(client: DynamoDBClient, tableName: string): Promise<DynamoDBClient> {
+  await waitUntilTableExists({ client, maxWaitTime: 30, minDelay: 0.02, maxDelay: 0.25 }, { TableName: tableName });
+  return client;
 }
