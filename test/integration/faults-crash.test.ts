@@ -100,7 +100,9 @@ describe('the control plane killed with SIGKILL during a run', () => {
       expect(execution?.status).toBe('FAILED');
       const last = (await historyOf(info, run.executionArn)).at(-1);
       expect(last?.executionFailedEventDetails?.error).toBe('Gantry.LocalRuntimeRestarted');
-      expect((await runs.get(run.runId))?.status).toBe(run.status);
+      // With the failure beside the status, so that a run that ended another way says how.
+      const now = await runs.get(run.runId);
+      expect({ status: now?.status, failure: now?.failure }).toEqual({ status: run.status, failure: run.failure });
     }
     const swept = await sweepNow(info);
     expect(swept.closed.map((c) => c.runId).sort()).toEqual(killed.map((r) => r.runId).sort());
