@@ -20,6 +20,11 @@ if (
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 }
 
+/** With GANTRY_DEBUG, why the bundle was not used. */
+function sayWhy(error) {
+  if (process.env.GANTRY_DEBUG) process.stderr.write(`gantry: running from source: ${error?.message ?? error}\n`);
+}
+
 /** The tsx path: the TypeScript sources as they are. */
 async function fromSource() {
   (await import('tsx/esm/api')).register();
@@ -32,7 +37,7 @@ async function bundled() {
     return await (await import('./bundle.mjs')).bundledCli();
   } catch (error) {
     // A cache folder that cannot be written, or a source esbuild refuses (tsx reports it as it runs).
-    if (process.env.GANTRY_DEBUG) process.stderr.write(`gantry: running from source: ${error?.message ?? error}\n`);
+    sayWhy(error);
     return undefined;
   }
 }
@@ -46,7 +51,7 @@ else {
     await import(main);
   } catch (error) {
     if (globalThis.__gantryCliLinked) throw error;
-    if (process.env.GANTRY_DEBUG) process.stderr.write(`gantry: running from source: ${error?.message ?? error}\n`);
+    sayWhy(error);
     await fromSource();
   }
 }
