@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import packageJson from '../package.json' with { type: 'json' };
+import { englishMessages } from '../shared/zod-messages';
 import { registerAuditCommands } from './commands/audit';
 import { registerConfigCommands } from './commands/config';
 import { registerDlqCommands } from './commands/dlq';
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
 }
 
 async function main(argv: readonly string[]): Promise<number> {
+  englishMessages();
   try {
     await buildProgram().parseAsync(argv as string[]);
     return 0;

@@ -1,27 +1,27 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 
 /** Who did something: a Git provider delivering, a Gantry component, or a person. */
 export const AuditActorSchema = z.object({
   type: z.enum(['provider', 'system', 'user']),
-  id: z.string().min(1),
+  id: z.string().check(z.minLength(1)),
   /** The actor's identity at the Git provider, where it is known (`github:octocat`). */
-  providerIdentity: z.string().nullable().default(null),
+  providerIdentity: z._default(z.nullable(z.string()), null),
 });
 export type AuditActor = z.infer<typeof AuditActorSchema>;
 
 /** What it was done to. */
 export const AuditSubjectSchema = z.object({
-  repository: z.string().nullable().default(null),
-  commit: z.string().nullable().default(null),
-  runId: z.string().nullable().default(null),
-  environment: z.string().nullable().default(null),
-  pipeline: z.string().nullable().default(null),
+  repository: z._default(z.nullable(z.string()), null),
+  commit: z._default(z.nullable(z.string()), null),
+  runId: z._default(z.nullable(z.string()), null),
+  environment: z._default(z.nullable(z.string()), null),
+  pipeline: z._default(z.nullable(z.string()), null),
 });
 export type AuditSubject = z.infer<typeof AuditSubjectSchema>;
 
 const text = z.string();
-const nullableText = z.string().nullable();
-const iso = z.string().nullable();
+const nullableText = z.nullable(z.string());
+const iso = z.nullable(z.string());
 
 const FindingCountsSchema = z.object({
   error: z.number(),
@@ -38,16 +38,19 @@ export const AUDIT_DETAILS = {
     eventName: text,
     events: z.array(z.object({ eventId: text, kind: text, ref: nullableText, headSha: nullableText })),
     /** The commits the delivery carried (first 50), as the provider described them. */
-    commits: z.array(z.object({ id: text, message: text, author: nullableText, timestamp: nullableText })).default([]),
+    commits: z._default(
+      z.array(z.object({ id: text, message: text, author: nullableText, timestamp: nullableText })),
+      [],
+    ),
     deadLettered: z.boolean(),
   }),
-  'webhook.rejected': z.object({ code: text, status: z.number().int(), bodyBytes: z.number().int() }),
+  'webhook.rejected': z.object({ code: text, status: z.number().check(z.int()), bodyBytes: z.number().check(z.int()) }),
   /** A verified delivery whose signed content an earlier delivery brought: nothing published. */
   'webhook.replayed': z.object({ deliveryId: text, replayOf: text }),
   'run.started': z.object({
     trigger: text,
     branch: nullableText,
-    pullRequest: z.number().int().nullable(),
+    pullRequest: z.nullable(z.number().check(z.int())),
     deliveryId: text,
     queued: z.boolean(),
   }),
@@ -63,21 +66,21 @@ export const AUDIT_DETAILS = {
     reasons: z.array(text),
     metrics: z.object({
       tests: z.object({ total: z.number(), failed: z.number(), skipped: z.number() }),
-      lineCoverage: z.number().nullable(),
+      lineCoverage: z.nullable(z.number()),
       findings: FindingCountsSchema,
     }),
     build: text,
     /** Every SARIF result at error level or with a security severity, first 50. */
-    topFindings: z.array(text).default([]),
+    topFindings: z._default(z.array(text), []),
   }),
   'approval.requested': z.object({
     deadline: text,
-    minApprovals: z.number().int(),
+    minApprovals: z.number().check(z.int()),
     approvers: z.array(text),
     separationOfDuties: z.boolean(),
   }),
-  'approval.granted': z.object({ reason: text.min(1), principal: text }),
-  'approval.rejected': z.object({ reason: text.min(1), principal: text }),
+  'approval.granted': z.object({ reason: text.check(z.minLength(1)), principal: text }),
+  'approval.rejected': z.object({ reason: text.check(z.minLength(1)), principal: text }),
   'approval.expired': z.object({ reason: text }),
   /** Gantry hashed the build's artifacts and signed their SLSA provenance. */
   'build.provenance': z.object({
@@ -98,13 +101,13 @@ export const AUDIT_DETAILS = {
   'deploy.succeeded': z.object({ deploymentId: text, target: text }),
   'deploy.rolled_back': z.object({ deploymentId: text, target: text, reason: text }),
   /** A change the pipeline's triggers received but does not build (a fork's pull request, an excluded ref). */
-  'run.skipped': z.object({ trigger: text, pullRequest: z.number().int().nullable(), reason: text }),
+  'run.skipped': z.object({ trigger: text, pullRequest: z.nullable(z.number().check(z.int())), reason: text }),
   'run.succeeded': z.object({ deployed: z.boolean() }),
   'run.failed': z.object({ stage: text, error: text, reason: text }),
   'operator.action': z.object({ action: text, reason: nullableText, target: nullableText }),
   /** An operator API caller was refused (a decision, a cancel, a rollback): who, what, and why. */
   'operator.refused': z.object({ action: text, code: text, reason: text, principal: text }),
-} as const satisfies Record<string, z.ZodType>;
+} as const satisfies Record<string, z.ZodMiniType>;
 
 export type AuditType = keyof typeof AUDIT_DETAILS;
 export const AUDIT_TYPES = Object.keys(AUDIT_DETAILS) as AuditType[];
@@ -113,30 +116,36 @@ export type AuditDetails<T extends AuditType> = z.input<(typeof AUDIT_DETAILS)[T
 export const AuditOutcomeSchema = z.enum(['success', 'failure', 'rejected', 'pending', 'info']);
 
 /** One audit fact as a step reports it; the ledger adds id, time, sequence and hashes. */
-export const AuditRecordInputSchema = z
-  .object({
+export const AuditRecordInputSchema = z.pipe(
+  z.object({
     type: z.enum(AUDIT_TYPES as [AuditType, ...AuditType[]]),
     actor: AuditActorSchema,
     subject: AuditSubjectSchema,
     outcome: AuditOutcomeSchema,
     details: z.record(z.string(), z.unknown()),
-    correlationId: z.string().min(1),
+    correlationId: z.string().check(z.minLength(1)),
     /**
      * What makes this fact one fact: a step that is retried (or a request sent again) and records
      * it with the same key adds nothing to the ledger. Not part of the hashed event.
      */
-    once: z.string().min(1).max(1024).optional(),
-  })
-  .transform((record, ctx) => {
+    once: z.optional(z.string().check(z.minLength(1), z.maxLength(1024))),
+  }),
+  z.transform((record, ctx) => {
     const details = AUDIT_DETAILS[record.type].safeParse(record.details);
     if (!details.success) {
       for (const issue of details.error.issues) {
-        ctx.addIssue({ code: 'custom', message: issue.message, path: ['details', ...issue.path] });
+        ctx.issues.push({
+          code: 'custom',
+          message: issue.message,
+          input: record.details,
+          path: ['details', ...issue.path],
+        });
       }
       return z.NEVER;
     }
     return { ...record, details: details.data as Record<string, unknown> };
-  });
+  }),
+);
 /** One audit fact of type `T`: its details are what that type's schema takes. */
 export type AuditRecordOf<T extends AuditType> = Omit<z.input<typeof AuditRecordInputSchema>, 'type' | 'details'> & {
   type: T;
@@ -160,24 +169,24 @@ export const GENESIS_HASH = '0'.repeat(64);
  * `hash` = SHA-256 over the RFC 8785 canonical JSON of every other field (prevHash included).
  */
 export const AuditEventSchema = z.object({
-  id: z.string().min(1),
+  id: z.string().check(z.minLength(1)),
   /** UTC to the millisecond (`toISOString`): one length and zone, so text order is time order, which day reads rely on. */
   time: z.iso.datetime({ precision: 3 }),
-  type: z.string().min(1),
+  type: z.string().check(z.minLength(1)),
   actor: AuditActorSchema,
   subject: AuditSubjectSchema,
   outcome: AuditOutcomeSchema,
   details: z.record(z.string(), z.unknown()),
-  correlationId: z.string().min(1),
+  correlationId: z.string().check(z.minLength(1)),
   /** The chain: the repository, or `-` for facts that belong to none (a rejected delivery). */
-  chain: z.string().min(1),
-  seq: z.number().int().positive(),
-  prevHash: z.string().length(64),
+  chain: z.string().check(z.minLength(1)),
+  seq: z.number().check(z.int(), z.positive()),
+  prevHash: z.string().check(z.length(64)),
   /** When retention lets the record go (epoch seconds, the table's TTL attribute). */
-  expiresAt: z.number().int(),
+  expiresAt: z.number().check(z.int()),
   /** The predecessor's expiresAt, so a retention gap can be told from a deletion. */
-  prevExpiresAt: z.number().int().nullable(),
-  hash: z.string().length(64),
+  prevExpiresAt: z.nullable(z.number().check(z.int())),
+  hash: z.string().check(z.length(64)),
 });
 export type AuditEvent = z.infer<typeof AuditEventSchema>;
 
@@ -198,4 +207,4 @@ export function detailsOf<T extends AuditType>(
 }
 
 /** AUDIT_DETAILS seen per type, so that indexing it with a type parameter keeps the type. */
-const STORED_DETAILS: { readonly [K in AuditType]: z.ZodType<StoredAuditDetails<K>> } = AUDIT_DETAILS;
+const STORED_DETAILS: { readonly [K in AuditType]: z.ZodMiniType<StoredAuditDetails<K>> } = AUDIT_DETAILS;

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 
 /** The detail-type of CodeDeploy's deployment state-change events on the default bus. */
 export const CODEDEPLOY_STATE_CHANGE = 'CodeDeploy Deployment State-change Notification';
@@ -11,9 +11,9 @@ export const DeploymentStateChangeSchema = z.object({
   source: z.literal('aws.codedeploy'),
   'detail-type': z.literal(CODEDEPLOY_STATE_CHANGE),
   /** The account the deployment ran in (set by EventBridge; forwarded events keep the target's). */
-  account: z.string().optional(),
+  account: z.optional(z.string()),
   detail: z.object({
-    deploymentId: z.string().min(1),
+    deploymentId: z.string().check(z.minLength(1)),
     application: z.string(),
     deploymentGroup: z.string(),
     state: z.string(),
@@ -23,7 +23,7 @@ export type DeploymentStateChange = z.infer<typeof DeploymentStateChangeSchema>;
 
 /** What CodeDeploy hands a lifecycle hook function (BeforeAllowTraffic, AfterAllowTraffic). */
 export const LifecycleHookEventSchema = z.object({
-  DeploymentId: z.string().min(1),
-  LifecycleEventHookExecutionId: z.string().min(1),
+  DeploymentId: z.string().check(z.minLength(1)),
+  LifecycleEventHookExecutionId: z.string().check(z.minLength(1)),
 });
 export type LifecycleHookEvent = z.infer<typeof LifecycleHookEventSchema>;

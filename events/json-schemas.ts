@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { AuditEventSchema, AuditRecordInputSchema } from './audit-record';
 import {
   ApprovalRequestedSchema,
@@ -12,7 +12,7 @@ import { RunPlanSchema } from './run-plan';
 import { SourceEventSchema } from './source-event';
 
 /** Every event schema published as JSON Schema, by file name under `events/schemas/`. */
-export const EVENT_JSON_SCHEMAS: Readonly<Record<string, z.ZodType>> = {
+export const EVENT_JSON_SCHEMAS: Readonly<Record<string, z.ZodMiniType>> = {
   'source-event.v1.json': SourceEventSchema,
   'audit-record-input.json': AuditRecordInputSchema,
   'audit-event.v1.json': AuditEventSchema,
@@ -27,6 +27,6 @@ export const EVENT_JSON_SCHEMAS: Readonly<Record<string, z.ZodType>> = {
 };
 
 /** The JSON Schema text for a zod schema, as committed (stable key order, trailing newline). */
-export function jsonSchemaText(schema: z.ZodType, id: string): string {
+export function jsonSchemaText(schema: z.ZodMiniType, id: string): string {
   return `${JSON.stringify({ $id: id, ...z.toJSONSchema(schema, { io: 'input' }) }, null, 2)}\n`;
 }

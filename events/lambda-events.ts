@@ -1,6 +1,6 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 
-const optionalStrings = z.record(z.string(), z.string().optional()).nullish();
+const optionalStrings = z.nullish(z.record(z.string(), z.optional(z.string())));
 
 /**
  * An API Gateway (REST, proxy) request, as the HTTP functions read it: only the fields they use.
@@ -9,24 +9,24 @@ const optionalStrings = z.record(z.string(), z.string().optional()).nullish();
 export const ApiGatewayRequestSchema = z.object({
   httpMethod: z.string(),
   /** The route as defined (`/runs/{runId}/decision`); absent in hand-made test events. */
-  resource: z.string().optional(),
-  path: z.string().optional(),
+  resource: z.optional(z.string()),
+  path: z.optional(z.string()),
   headers: optionalStrings,
-  multiValueHeaders: z.record(z.string(), z.array(z.string()).optional()).nullish(),
+  multiValueHeaders: z.nullish(z.record(z.string(), z.optional(z.array(z.string())))),
   pathParameters: optionalStrings,
   queryStringParameters: optionalStrings,
-  body: z.string().nullish(),
-  isBase64Encoded: z.boolean().optional(),
-  requestContext: z
-    .object({
-      requestId: z.string().optional(),
+  body: z.nullish(z.string()),
+  isBase64Encoded: z.optional(z.boolean()),
+  requestContext: z.optional(
+    z.object({
+      requestId: z.optional(z.string()),
       /** The IAM principal API Gateway's authorizer names (the operator API); only a claim until proven. */
-      identity: z.object({ userArn: z.string().nullish() }).partial().optional(),
-    })
-    .optional(),
+      identity: z.optional(z.partial(z.object({ userArn: z.nullish(z.string()) }))),
+    }),
+  ),
 });
 export type ApiGatewayRequest = z.infer<typeof ApiGatewayRequestSchema>;
 
 /** A scheduled event (EventBridge Scheduler or a rate rule): only its time is read, when it has one. */
-export const ScheduledEventSchema = z.looseObject({ time: z.string().optional() });
+export const ScheduledEventSchema = z.looseObject({ time: z.optional(z.string()) });
 export type ScheduledEvent = z.infer<typeof ScheduledEventSchema>;

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 
 /** EventBridge `source` of the events Gantry publishes about runs (approval requests included). */
 export const PIPELINE_EVENT_SOURCE = 'gantry.pipelines';
@@ -21,43 +21,43 @@ export const NotificationEventSchema = z.enum(NOTIFICATION_EVENTS);
 /** What every notification event says about the run it is about. */
 const RunSubjectSchema = z.object({
   schemaVersion: z.literal('1'),
-  runId: z.string().min(1),
+  runId: z.string().check(z.minLength(1)),
   pipeline: z.string(),
   /** null: the run deploys nowhere (a pull request, a branch no environment claims). */
-  environment: z.string().nullable(),
+  environment: z.nullable(z.string()),
   repository: z.string(),
   commit: z.string(),
-  branch: z.string().nullable(),
+  branch: z.nullable(z.string()),
   /** `push`, `tag`, `pull_request` or `rollback`. */
   trigger: z.string(),
 });
 
 /** `Run Succeeded`: the run ended well (built, checked and, when it deploys, deployed and baked). */
-export const RunSucceededSchema = RunSubjectSchema.extend({
+export const RunSucceededSchema = z.extend(RunSubjectSchema, {
   deployed: z.boolean(),
   endedAt: z.iso.datetime(),
 });
 export type RunSucceeded = z.infer<typeof RunSucceededSchema>;
 
 /** `Run Failed`: the run ended in failure; the stage and the reason are the ones on the run record. */
-export const RunFailedSchema = RunSubjectSchema.extend({
+export const RunFailedSchema = z.extend(RunSubjectSchema, {
   failure: z.object({ stage: z.string(), error: z.string(), reason: z.string() }),
   endedAt: z.iso.datetime(),
 });
 export type RunFailed = z.infer<typeof RunFailedSchema>;
 
 /** `Approval Requested`: the run waits for approvers until `deadline`. */
-export const ApprovalRequestedSchema = RunSubjectSchema.extend({
+export const ApprovalRequestedSchema = z.extend(RunSubjectSchema, {
   environment: z.string(),
   deadline: z.iso.datetime(),
   /** Identity names of who may decide (as the run was planned; decisions follow the deployed config). */
   approvers: z.array(z.string()),
-  minApprovals: z.number().int().min(1),
+  minApprovals: z.number().check(z.int(), z.gte(1)),
 });
 export type ApprovalRequested = z.infer<typeof ApprovalRequestedSchema>;
 
 /** `Deployment Rolled Back`: a deployment failed, stopped or fired an alarm while baking. */
-export const DeploymentRolledBackSchema = RunSubjectSchema.extend({
+export const DeploymentRolledBackSchema = z.extend(RunSubjectSchema, {
   deploymentId: z.string(),
   /** The target as the config names it (`lambda widgets-prod:live`, …). */
   target: z.string(),
@@ -71,7 +71,7 @@ export const NOTIFICATION_DETAIL_SCHEMAS = {
   'Run Failed': RunFailedSchema,
   'Approval Requested': ApprovalRequestedSchema,
   'Deployment Rolled Back': DeploymentRolledBackSchema,
-} as const satisfies Record<NotificationDetailType, z.ZodType>;
+} as const satisfies Record<NotificationDetailType, z.ZodMiniType>;
 
 /** One notification event, tagged by its detail-type. */
 export type NotificationDetail =
@@ -92,16 +92,19 @@ export const NotificationEnvelopeSchema = z.object({
  * A notification event as the notifier receives it, read into its tagged detail: the envelope,
  * then the detail with its detail-type's schema.
  */
-export const NotificationInputSchema = NotificationEnvelopeSchema.transform((e, ctx): NotificationDetail => {
-  const detailType = e['detail-type'];
-  const detail = NOTIFICATION_DETAIL_SCHEMAS[detailType].safeParse(e.detail);
-  if (!detail.success) {
-    for (const issue of detail.error.issues)
-      ctx.addIssue({ code: 'custom', message: issue.message, path: ['detail', ...issue.path] });
-    return z.NEVER;
-  }
-  return { detailType, detail: detail.data } as NotificationDetail;
-});
+export const NotificationInputSchema = z.pipe(
+  NotificationEnvelopeSchema,
+  z.transform((e, ctx): NotificationDetail => {
+    const detailType = e['detail-type'];
+    const detail = NOTIFICATION_DETAIL_SCHEMAS[detailType].safeParse(e.detail);
+    if (!detail.success) {
+      for (const issue of detail.error.issues)
+        ctx.issues.push({ code: 'custom', message: issue.message, input: e.detail, path: ['detail', ...issue.path] });
+      return z.NEVER;
+    }
+    return { detailType, detail: detail.data } as NotificationDetail;
+  }),
+);
 
 /** Reads a notification event's detail with its detail-type's schema. */
 export function parseNotification(envelope: unknown): NotificationDetail {

@@ -1,7 +1,7 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { ProviderSchema } from './source-event';
 
-const Limit = z.number().int('must be a whole number').min(0, 'must be 0 or more');
+const Limit = z.number().check(z.int('must be a whole number'), z.gte(0, 'must be 0 or more'));
 
 /**
  * The quality and security gates of a pipeline: what the EvaluateGates step checks and what
@@ -11,15 +11,15 @@ const Limit = z.number().int('must be a whole number').min(0, 'must be 0 or more
  */
 export const GatesSchema = z.strictObject({
   /** Every test must pass, and at least one must have run. */
-  requireTestsPassed: z.boolean().optional(),
+  requireTestsPassed: z.optional(z.boolean()),
   /** The least line coverage accepted, in percent (0–100). */
-  minLineCoverage: z.number().min(0).max(100).optional(),
+  minLineCoverage: z.optional(z.number().check(z.gte(0), z.lte(100))),
   /** The most findings accepted at each SARIF level; a level left out is not limited. */
-  maxFindings: z
-    .strictObject({ error: Limit.optional(), warning: Limit.optional(), note: Limit.optional() })
-    .optional(),
+  maxFindings: z.optional(
+    z.strictObject({ error: z.optional(Limit), warning: z.optional(Limit), note: z.optional(Limit) }),
+  ),
   /** The most findings accepted per `security-severity` bucket (critical ≥ 9.0, high ≥ 7.0). */
-  maxSecurity: z.strictObject({ critical: Limit.optional(), high: Limit.optional() }).optional(),
+  maxSecurity: z.optional(z.strictObject({ critical: z.optional(Limit), high: z.optional(Limit) })),
 });
 
 /** The gates of one pipeline, as validated by `GatesSchema`. */
@@ -27,8 +27,8 @@ export type Gates = z.infer<typeof GatesSchema>;
 
 export const TrafficShiftSchema = z.object({
   type: z.enum(['AllAtOnce', 'TimeBasedCanary', 'TimeBasedLinear']),
-  percent: z.number().int().min(1).max(100),
-  minutes: z.number().int().min(0),
+  percent: z.number().check(z.int(), z.gte(1), z.lte(100)),
+  minutes: z.number().check(z.int(), z.gte(0)),
 });
 export type TrafficShift = z.infer<typeof TrafficShiftSchema>;
 
@@ -40,11 +40,7 @@ export type TrafficShift = z.infer<typeof TrafficShiftSchema>;
 export const DeployTargetSchema = z.object({
   kind: z.enum(['lambda', 'ecs']),
   /** The account the target lives in when it is not the control plane's: every call there is made as its deploy role. */
-  account: z
-    .string()
-    .regex(/^\d{12}$/)
-    .nullable()
-    .default(null),
+  account: z._default(z.nullable(z.string().check(z.regex(/^\d{12}$/))), null),
   application: z.string(),
   deploymentGroup: z.string(),
   /** The CodeDeploy deployment configuration name (predefined, or Gantry's custom one). */
@@ -52,51 +48,52 @@ export const DeployTargetSchema = z.object({
   /** As the config names it: `Canary10Percent5Minutes`, `custom canary 20% / 3 min`… */
   strategy: z.string(),
   shift: TrafficShiftSchema,
-  bakeSeconds: z.number().int().min(0),
-  timeoutSeconds: z.number().int().min(60),
+  bakeSeconds: z.number().check(z.int(), z.gte(0)),
+  timeoutSeconds: z.number().check(z.int(), z.gte(60)),
   // CDK drops nulls from the definition it embeds: a missing kind reads as null.
-  lambda: z.object({ function: z.string(), alias: z.string(), artifact: z.string() }).nullable().default(null),
-  ecs: z
-    .object({
-      cluster: z.string(),
-      service: z.string(),
-      container: z.string(),
-      port: z.number().int(),
-      /** The build artifact holding the task definition ARN the build registered. */
-      taskDefinitionArtifact: z.string(),
-      /** The only task definition family Deploy accepts from that artifact. */
-      family: z.string(),
-    })
-    .nullable()
-    .default(null),
+  lambda: z._default(z.nullable(z.object({ function: z.string(), alias: z.string(), artifact: z.string() })), null),
+  ecs: z._default(
+    z.nullable(
+      z.object({
+        cluster: z.string(),
+        service: z.string(),
+        container: z.string(),
+        port: z.number().check(z.int()),
+        /** The build artifact holding the task definition ARN the build registered. */
+        taskDefinitionArtifact: z.string(),
+        /** The only task definition family Deploy accepts from that artifact. */
+        family: z.string(),
+      }),
+    ),
+    null,
+  ),
   hooks: z.object({
-    beforeAllowTraffic: z.string().nullable().default(null),
-    afterAllowTraffic: z.string().nullable().default(null),
+    beforeAllowTraffic: z._default(z.nullable(z.string()), null),
+    afterAllowTraffic: z._default(z.nullable(z.string()), null),
   }),
 });
 export type DeployTarget = z.infer<typeof DeployTargetSchema>;
 
 /** Identity names: how config, approvals and the audit trail name a person. */
 export const IDENTITY_NAME = /^[a-z][a-z0-9._-]{0,63}$/;
-const IdentityName = z.string().regex(IDENTITY_NAME, 'identity names are lower case letters, digits, . _ - (max 64)');
-export const GroupName = z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'group names are lower case letters, digits and -');
+const IdentityName = z
+  .string()
+  .check(z.regex(IDENTITY_NAME, 'identity names are lower case letters, digits, . _ - (max 64)'));
+export const GroupName = z
+  .string()
+  .check(z.regex(/^[a-z][a-z0-9-]{0,39}$/, 'group names are lower case letters, digits and -'));
 
 /** Who may approve a deployment to an environment, and how. */
 export const ApprovalPolicySchema = z.strictObject({
-  required: z.boolean().default(false),
-  approverGroups: z.array(GroupName).default([]).describe('Members of any of these groups may decide'),
-  minApprovals: z.number().int().min(1).max(10).default(1),
+  required: z._default(z.boolean(), false),
+  approverGroups: z._default(z.array(GroupName), []).check(z.describe('Members of any of these groups may decide')),
+  minApprovals: z._default(z.number().check(z.int(), z.gte(1), z.lte(10)), 1),
   timeoutMinutes: z
-    .number()
-    .int()
-    .min(1)
-    .max(525_600)
-    .default(1440)
-    .describe('Decisions are accepted until then; after it the run fails as expired'),
+    ._default(z.number().check(z.int(), z.gte(1), z.lte(525_600)), 1440)
+    .check(z.describe('Decisions are accepted until then; after it the run fails as expired')),
   separationOfDuties: z
-    .boolean()
-    .default(true)
-    .describe("An approver may be neither the commit's author nor the change's pusher"),
+    ._default(z.boolean(), true)
+    .check(z.describe("An approver may be neither the commit's author nor the change's pusher")),
 });
 export type ApprovalPolicy = z.infer<typeof ApprovalPolicySchema>;
 
@@ -109,38 +106,46 @@ export const SLACK_USER = /^T[A-Z0-9]{2,20}\/[UW][A-Z0-9]{2,20}$/;
 /** A person: the AWS principals that act as them, and who they are at each Git provider. */
 export const IdentitySchema = z.strictObject({
   principals: z
-    .array(
-      z
-        .string()
-        .regex(
-          PRINCIPAL_ARN,
-          'an IAM user or role ARN (arn:aws:iam::<account>:user/<name> or :role/<name>); never an assumed-role session, whose name the caller chooses: use identityCenter for IAM Identity Center users',
-        ),
+    ._default(
+      z.array(
+        z
+          .string()
+          .check(
+            z.regex(
+              PRINCIPAL_ARN,
+              'an IAM user or role ARN (arn:aws:iam::<account>:user/<name> or :role/<name>); never an assumed-role session, whose name the caller chooses: use identityCenter for IAM Identity Center users',
+            ),
+          ),
+      ),
+      [],
     )
-    .default([])
-    .describe(
-      'IAM users that are this person, or roles only this person can assume (any session of the role acts as them)',
+    .check(
+      z.describe(
+        'IAM users that are this person, or roles only this person can assume (any session of the role acts as them)',
+      ),
     ),
   identityCenter: z
-    .array(z.string().min(1))
-    .default([])
-    .describe(
-      'IAM Identity Center user names: a session of one of approvers.identityCenterRoles with this name (set by Identity Center, not the caller) acts as this person',
+    ._default(z.array(z.string().check(z.minLength(1))), [])
+    .check(
+      z.describe(
+        'IAM Identity Center user names: a session of one of approvers.identityCenterRoles with this name (set by Identity Center, not the caller) acts as this person',
+      ),
     ),
   git: z
-    .partialRecord(ProviderSchema, z.string().min(1))
-    .default({})
-    .describe('Username per provider, for separation of duties'),
-  emails: z.array(z.string().min(3)).default([]).describe('Commit author emails that are this person'),
+    ._default(z.partialRecord(ProviderSchema, z.string().check(z.minLength(1))), {})
+    .check(z.describe('Username per provider, for separation of duties')),
+  emails: z
+    ._default(z.array(z.string().check(z.minLength(3))), [])
+    .check(z.describe('Commit author emails that are this person')),
   slack: z
-    .array(z.string().regex(SLACK_USER, 'a Slack team id and user id: T0123ABCD/U0456EFGH'))
-    .optional()
-    .describe('Slack users (team id/user id) that are this person: they may approve from Slack'),
+    .optional(z.array(z.string().check(z.regex(SLACK_USER, 'a Slack team id and user id: T0123ABCD/U0456EFGH'))))
+    .check(z.describe('Slack users (team id/user id) that are this person: they may approve from Slack')),
   oidc: z
-    .array(z.string().min(1).max(256))
-    .optional()
-    .describe(
-      "Values of the web console's identity claim (console.claim: a subject id, or an e-mail the IdP verified) that are this person: they act through the console in AWS",
+    .optional(z.array(z.string().check(z.minLength(1), z.maxLength(256))))
+    .check(
+      z.describe(
+        "Values of the web console's identity claim (console.claim: a subject id, or an e-mail the IdP verified) that are this person: they act through the console in AWS",
+      ),
     ),
 });
 export type Identity = z.infer<typeof IdentitySchema>;
@@ -150,24 +155,30 @@ export const IDENTITY_CENTER_ROLE =
   /^arn:aws[a-z-]*:iam::\d{12}:role\/aws-reserved\/sso\.amazonaws\.com\/([a-z0-9-]+\/)?AWSReservedSSO_[\w+=,.@-]+$/;
 
 export const ApproversSchema = z.strictObject({
-  groups: z.record(GroupName, z.array(IdentityName)).default({}),
-  identities: z.record(IdentityName, IdentitySchema).default({}),
+  groups: z._default(z.record(GroupName, z.array(IdentityName)), {}),
+  identities: z._default(z.record(IdentityName, IdentitySchema), {}),
   identityCenterRoles: z
-    .array(
-      z
-        .string()
-        .regex(
-          IDENTITY_CENTER_ROLE,
-          'an IAM Identity Center permission-set role ARN (arn:aws:iam::<account>:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_<set>_<id>)',
-        ),
+    ._default(
+      z.array(
+        z
+          .string()
+          .check(
+            z.regex(
+              IDENTITY_CENTER_ROLE,
+              'an IAM Identity Center permission-set role ARN (arn:aws:iam::<account>:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_<set>_<id>)',
+            ),
+          ),
+      ),
+      [],
     )
-    .default([])
-    .describe('Permission-set roles whose sessions are matched to identities by their Identity Center user name'),
+    .check(
+      z.describe('Permission-set roles whose sessions are matched to identities by their Identity Center user name'),
+    ),
 });
 export type Approvers = z.infer<typeof ApproversSchema>;
 
 /** An approver as a run record keeps it: resolved from config when the run is planned. */
-export const EligibleApproverSchema = IdentitySchema.extend({ identity: z.string() });
+export const EligibleApproverSchema = z.extend(IdentitySchema, { identity: z.string() });
 export type EligibleApprover = z.infer<typeof EligibleApproverSchema>;
 
 /**
@@ -187,22 +198,22 @@ export const PipelineDefinitionSchema = z.object({
   name: z.string(),
   source: z.object({ provider: ProviderSchema, repository: z.string(), connection: z.string() }),
   triggers: z.object({
-    push: z.object({ branches: z.array(z.string()), exclude: z.array(z.string()).default([]) }).optional(),
-    tags: z.object({ include: z.array(z.string()), exclude: z.array(z.string()).default([]) }).optional(),
-    pullRequests: z
-      .object({
+    push: z.optional(z.object({ branches: z.array(z.string()), exclude: z._default(z.array(z.string()), []) })),
+    tags: z.optional(z.object({ include: z.array(z.string()), exclude: z._default(z.array(z.string()), []) })),
+    pullRequests: z.optional(
+      z.object({
         targetBranches: z.array(z.string()),
-        exclude: z.array(z.string()).default([]),
-        forks: z.enum(['skip', 'build']).default('skip'),
-      })
-      .optional(),
+        exclude: z._default(z.array(z.string()), []),
+        forks: z._default(z.enum(['skip', 'build']), 'skip'),
+      }),
+    ),
   }),
   build: z.object({
     /** The trusted project: release builds of refs a push or tag trigger names; holds the build secrets. */
     projectName: z.string(),
     /** The untrusted project: pull requests; no secrets, no access to release artifacts. */
     untrustedProjectName: z.string(),
-    env: z.record(z.string(), z.string()).default({}),
+    env: z._default(z.record(z.string(), z.string()), {}),
   }),
   gates: GatesSchema,
   environments: z.array(
@@ -210,16 +221,16 @@ export const PipelineDefinitionSchema = z.object({
       name: z.string(),
       branches: z.array(z.string()),
       approval: ApprovalPolicySchema,
-      approvers: z.array(EligibleApproverSchema).default([]),
+      approvers: z._default(z.array(EligibleApproverSchema), []),
       /** Who may cancel, roll back or retry this environment's runs (besides the pipeline's operators). */
-      operators: z.array(EligibleApproverSchema).default([]),
-      deploy: DeployTargetSchema.nullable().default(null),
+      operators: z._default(z.array(EligibleApproverSchema), []),
+      deploy: z._default(z.nullable(DeployTargetSchema), null),
     }),
   ),
   /** Who may cancel, roll back or retry any run of this pipeline. */
-  operators: z.array(EligibleApproverSchema).default([]),
+  operators: z._default(z.array(EligibleApproverSchema), []),
   /** IAM Identity Center permission-set roles whose sessions name the person (see shared/pipelines/principals.ts). */
-  identityCenterRoles: z.array(z.string()).default([]),
+  identityCenterRoles: z._default(z.array(z.string()), []),
   concurrency: z.enum(['queued', 'superseded']),
   /** Where commit statuses go: the connection (its API URL comes from the function's environment) and its secret. */
   status: z.object({ connection: z.string(), secretId: z.string() }),

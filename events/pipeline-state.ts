@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { RunPlanSchema } from './run-plan';
 
 /**
@@ -13,15 +13,15 @@ export const STAGES = ['plan', 'build', 'gates', 'approval', 'deploy', 'report']
 export type StageName = (typeof STAGES)[number];
 
 /** ResolvePlan's answer: the plan, and whether the run must wait for its lane. */
-export const StartedRunSchema = RunPlanSchema.extend({ waitForTurn: z.boolean() });
+export const StartedRunSchema = z.extend(RunPlanSchema, { waitForTurn: z.boolean() });
 export type StartedRun = z.infer<typeof StartedRunSchema>;
 
 /** The error a failed state handed its Catch. */
-export const StateFailureSchema = z.object({ Error: z.string(), Cause: z.string().optional() });
+export const StateFailureSchema = z.object({ Error: z.string(), Cause: z.optional(z.string()) });
 export type StateFailure = z.infer<typeof StateFailureSchema>;
 
 /** A LambdaInvoke's result as the state keeps it: the function's answer, without Lambda's envelope. */
-function invoked<T extends z.ZodType>(payload: T) {
+function invoked<T extends z.ZodMiniType>(payload: T) {
   return z.object({ value: payload });
 }
 
@@ -29,19 +29,19 @@ function invoked<T extends z.ZodType>(payload: T) {
 export const BuildResultSchema = z.object({
   id: z.string(),
   status: z.string(),
-  artifacts: z.string().optional(),
-  logGroup: z.string().optional(),
-  logStream: z.string().optional(),
+  artifacts: z.optional(z.string()),
+  logGroup: z.optional(z.string()),
+  logStream: z.optional(z.string()),
   /** When the build started and ended (epoch milliseconds, or ISO text). */
-  startTime: z.union([z.number(), z.string()]).optional(),
-  endTime: z.union([z.number(), z.string()]).optional(),
+  startTime: z.optional(z.union([z.number(), z.string()])),
+  endTime: z.optional(z.union([z.number(), z.string()])),
 });
 export type BuildResult = z.infer<typeof BuildResultSchema>;
 
 /** What RecordProvenance hands the next state: enough to show, nothing to trust (Deploy re-reads the run). */
 export const ProvenanceSummarySchema = z.object({
   builderId: z.string(),
-  subjects: z.number().int(),
+  subjects: z.number().check(z.int()),
   envelopeSha256: z.string(),
 });
 export type ProvenanceSummary = z.infer<typeof ProvenanceSummarySchema>;
@@ -57,32 +57,36 @@ export const SourceSnapshotSchema = z.object({
   /** `bucket/key`: CodeBuild's S3 source location. */
   location: z.string(),
   /** SHA-256 of the snapshot's bytes (lowercase hex): what build provenance names as the source. */
-  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
   commit: z.string(),
-  files: z.number().int(),
-  bytes: z.number().int(),
+  files: z.number().check(z.int()),
+  bytes: z.number().check(z.int()),
 });
 export type SourceSnapshot = z.infer<typeof SourceSnapshotSchema>;
 
 /** FetchSource's answer: the snapshot, or why there is none (a reason that names the connection and the fix). */
 export const FetchedSourceSchema = z.object({
   fetched: z.boolean(),
-  snapshot: SourceSnapshotSchema.nullable(),
-  failure: z.object({ error: z.string(), reason: z.string() }).nullable(),
+  snapshot: z.nullable(SourceSnapshotSchema),
+  failure: z.nullable(z.object({ error: z.string(), reason: z.string() })),
 });
 export type FetchedSource = z.infer<typeof FetchedSourceSchema>;
 
 /** The numbers an evaluation reports whether or not any gate looks at them. */
 export const GateMetricsSchema = z.object({
-  tests: z.object({ total: z.number().int(), failed: z.number().int(), skipped: z.number().int() }),
+  tests: z.object({
+    total: z.number().check(z.int()),
+    failed: z.number().check(z.int()),
+    skipped: z.number().check(z.int()),
+  }),
   /** Line coverage in percent across every coverage report, or null with none (or no lines). */
-  lineCoverage: z.number().nullable(),
+  lineCoverage: z.nullable(z.number()),
   findings: z.object({
-    error: z.number().int(),
-    warning: z.number().int(),
-    note: z.number().int(),
-    critical: z.number().int(),
-    high: z.number().int(),
+    error: z.number().check(z.int()),
+    warning: z.number().check(z.int()),
+    note: z.number().check(z.int()),
+    critical: z.number().check(z.int()),
+    high: z.number().check(z.int()),
   }),
 });
 export type GateMetrics = z.infer<typeof GateMetricsSchema>;
@@ -102,8 +106,8 @@ export type ApprovalOutput = z.infer<typeof ApprovalOutputSchema>;
 
 /** What the Deploy task answers with once the deployment succeeded. */
 export const DeployedOutputSchema = z.object({
-  deploymentId: z.string().nullable(),
-  fromVersion: z.string().nullable(),
+  deploymentId: z.nullable(z.string()),
+  fromVersion: z.nullable(z.string()),
   toVersion: z.string(),
   target: z.string(),
 });
@@ -129,7 +133,7 @@ export const FailureSummarySchema = z.object({
 export type FailureSummary = z.infer<typeof FailureSummarySchema>;
 
 /** ClosePlanFailure's answer: the run it closed (null: this execution recorded none) and why. */
-export const ClosedPlanSchema = z.object({ plan: RunPlanSchema.nullable(), summary: FailureSummarySchema });
+export const ClosedPlanSchema = z.object({ plan: z.nullable(RunPlanSchema), summary: FailureSummarySchema });
 export type ClosedPlan = z.infer<typeof ClosedPlanSchema>;
 
 /**
@@ -142,43 +146,43 @@ export const PipelineStateSchema = z.object({
   /** KeepPlan: ResolvePlan's answer. */
   plan: StartedRunSchema,
   /** ResolvePlan. */
-  resolved: invoked(StartedRunSchema).optional(),
+  resolved: z.optional(invoked(StartedRunSchema)),
   /** ResolvePlan's Catch (then ClosePlanFailure). */
-  error: StateFailureSchema.optional(),
+  error: z.optional(StateFailureSchema),
   /** ClosePlanFailure: the run this execution recorded before planning failed, if any, now closed. */
-  closed: invoked(ClosedPlanSchema).optional(),
+  closed: z.optional(invoked(ClosedPlanSchema)),
   /** ClosePlanFailure's or ReleaseLaneAfterPlanFailure's Catch (then PlanFailed). */
-  closeError: StateFailureSchema.optional(),
+  closeError: z.optional(StateFailureSchema),
   /** FetchSource: the snapshot the build runs from, or why there is none. */
-  source: invoked(FetchedSourceSchema).optional(),
+  source: z.optional(invoked(FetchedSourceSchema)),
   /** Build (CodeBuild .sync, its ResultSelector), or Rollback's stand-in (`none`, `NOT_BUILT`). */
-  build: BuildResultSchema.optional(),
+  build: z.optional(BuildResultSchema),
   /** RecordProvenance. */
-  provenance: invoked(ProvenanceSummarySchema).optional(),
+  provenance: z.optional(invoked(ProvenanceSummarySchema)),
   /** EvaluateGates. */
-  gates: invoked(GateEvaluationSchema).optional(),
+  gates: z.optional(invoked(GateEvaluationSchema)),
   /** Approval <environment> (.waitForTaskToken): the token's answer. */
-  approval: ApprovalOutputSchema.optional(),
+  approval: z.optional(ApprovalOutputSchema),
   /** Deploy <environment> (.waitForTaskToken: the token's answer), or Reconcile <environment> (invoked). */
-  deployment: z.union([DeployedOutputSchema, invoked(DeployedOutputSchema)]).optional(),
+  deployment: z.optional(z.union([DeployedOutputSchema, invoked(DeployedOutputSchema)])),
   /** Deploy <environment>'s Catch of States.Timeout (then Reconcile). */
-  deployTimeout: StateFailureSchema.optional(),
+  deployTimeout: z.optional(StateFailureSchema),
   /** BakeUntil <environment>: when the bake ends, as the record says. */
-  bakeUntil: invoked(BakeStartSchema).optional(),
+  bakeUntil: z.optional(invoked(BakeStartSchema)),
   /** CheckAlarms <environment>. */
-  bake: invoked(BakeCheckSchema).optional(),
+  bake: z.optional(invoked(BakeCheckSchema)),
   /** Any stage's Catch, or GatesFailed (the gates' reasons, as JSON, in `Cause`). */
-  failure: StateFailureSchema.optional(),
+  failure: z.optional(StateFailureSchema),
   /** Failed <stage>: which stage `failure` is a failure of. */
-  failedStage: z.enum(STAGES).optional(),
+  failedStage: z.optional(z.enum(STAGES)),
   /** RecordFailure. */
-  summary: invoked(FailureSummarySchema).optional(),
+  summary: z.optional(invoked(FailureSummarySchema)),
   /** RecordFailure's Catch (then FailureNotRecorded). */
-  recordError: StateFailureSchema.optional(),
+  recordError: z.optional(StateFailureSchema),
   /** ReportFailure's Catch (then ReleaseLaneAfterFailure). */
-  reportError: StateFailureSchema.optional(),
+  reportError: z.optional(StateFailureSchema),
   /** ReleaseLaneAfterFailure's Catch (then RunFailed). */
-  releaseError: StateFailureSchema.optional(),
+  releaseError: z.optional(StateFailureSchema),
 });
 export type PipelineState = z.infer<typeof PipelineStateSchema>;
 
@@ -204,13 +208,13 @@ export const statePath = jsonPathIn<PipelineState>();
 /** The inputs of each pipeline step, as the state machine passes them (schemas first). */
 export const PlanOnlyInputSchema = z.object({ plan: RunPlanSchema });
 
-export const TokenStepInputSchema = z.object({ plan: RunPlanSchema, taskToken: z.string().min(1) });
+export const TokenStepInputSchema = z.object({ plan: RunPlanSchema, taskToken: z.string().check(z.minLength(1)) });
 
 /** `$$.Execution.Id`: set by Step Functions from the context object, never by the input. */
-const ExecutionIdSchema = z.string().min(1);
+const ExecutionIdSchema = z.string().check(z.minLength(1));
 
 /** RequestApproval (.waitForTaskToken): the plan (a pointer; the step re-reads the run), its token and execution. */
-export const ApprovalStepInputSchema = TokenStepInputSchema.extend({ execution: ExecutionIdSchema });
+export const ApprovalStepInputSchema = z.extend(TokenStepInputSchema, { execution: ExecutionIdSchema });
 
 /** EvaluateGates: the build to evaluate, checked against the build RecordProvenance attested for the run. */
 export const GatesStepInputSchema = z.object({
@@ -222,7 +226,7 @@ export const GatesStepInputSchema = z.object({
 /** RecordProvenance: the build's id only; everything else is read from CodeBuild and the run record. */
 export const ProvenanceStepInputSchema = z.object({
   plan: RunPlanSchema,
-  build: z.object({ id: z.string().min(1) }),
+  build: z.object({ id: z.string().check(z.minLength(1)) }),
   execution: ExecutionIdSchema,
 });
 
@@ -241,7 +245,7 @@ export const FailureStepInputSchema = z.object({
  * run id of every run the control plane starts) and id: the run must be this execution's.
  */
 export const UnplannedFailureInputSchema = z.object({
-  unplanned: z.object({ runId: z.string().min(1) }),
+  unplanned: z.object({ runId: z.string().check(z.minLength(1)) }),
   execution: ExecutionIdSchema,
   failure: StateFailureSchema,
 });
@@ -257,7 +261,7 @@ export const ReportStepInputSchema = z.object({
   plan: RunPlanSchema,
   execution: ExecutionIdSchema,
   outcome: z.enum(['success', 'failure']),
-  failure: z.object({ stage: z.string(), error: z.string(), reason: z.string() }).optional(),
+  failure: z.optional(z.object({ stage: z.string(), error: z.string(), reason: z.string() })),
 });
 
 /** ReleaseLane: the ended run's plan (a pointer) and its execution. */
@@ -282,7 +286,7 @@ export const LaneStepInputSchema = z.union([TokenStepInputSchema, ReleaseLaneInp
  */
 export const DeployStepInputSchema = z.object({
   plan: RunPlanSchema,
-  taskToken: z.string().min(1),
+  taskToken: z.string().check(z.minLength(1)),
   execution: ExecutionIdSchema,
 });
 

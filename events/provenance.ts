@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 
 /**
  * SLSA build provenance as Gantry writes it: an in-toto Statement v1 whose predicate is SLSA
@@ -11,15 +11,15 @@ export const DSSE_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
 /** What a Gantry build is: the build type URI names the parameters below, as SLSA asks. */
 export const GANTRY_BUILD_TYPE = 'https://gantry.dev/provenance/codebuild/v1';
 
-const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex SHA-256');
+const sha256Hex = z.string().check(z.regex(/^[0-9a-f]{64}$/, 'a lowercase hex SHA-256'));
 
 /** An artifact: its path within the build's artifacts, its digest, and where the exact bytes are. */
 export const ProvenanceSubjectSchema = z.object({
-  name: z.string().min(1),
+  name: z.string().check(z.minLength(1)),
   digest: z.object({ sha256: sha256Hex }),
   /** `s3://bucket/key` */
-  uri: z.string().startsWith('s3://'),
-  annotations: z.object({ versionId: z.string().min(1) }),
+  uri: z.string().check(z.startsWith('s3://')),
+  annotations: z.object({ versionId: z.string().check(z.minLength(1)) }),
 });
 export type ProvenanceSubject = z.infer<typeof ProvenanceSubjectSchema>;
 
@@ -37,8 +37,8 @@ export const ProvenanceStatementSchema = z.object({
       buildType: z.literal(GANTRY_BUILD_TYPE),
       externalParameters: z.object({
         repository: z.string(),
-        ref: z.string().nullable(),
-        commit: z.string().min(1),
+        ref: z.nullable(z.string()),
+        commit: z.string().check(z.minLength(1)),
         /** The buildspec is read from the commit, so the commit's digest covers its content. */
         buildspec: z.object({ path: z.string(), digest: z.object({ gitCommit: z.string() }) }),
       }),
@@ -50,11 +50,11 @@ export const ProvenanceStatementSchema = z.object({
       resolvedDependencies: z.array(ResourceDescriptorSchema),
     }),
     runDetails: z.object({
-      builder: z.object({ id: z.string().min(1) }),
+      builder: z.object({ id: z.string().check(z.minLength(1)) }),
       metadata: z.object({
-        invocationId: z.string().min(1),
-        startedOn: z.string().nullable(),
-        finishedOn: z.string().nullable(),
+        invocationId: z.string().check(z.minLength(1)),
+        startedOn: z.nullable(z.string()),
+        finishedOn: z.nullable(z.string()),
       }),
     }),
   }),
@@ -65,7 +65,9 @@ export type ProvenanceStatement = z.infer<typeof ProvenanceStatementSchema>;
 export const DsseEnvelopeSchema = z.object({
   payloadType: z.string(),
   payload: z.string(),
-  signatures: z.array(z.object({ keyid: z.string().default(''), sig: z.string().min(1) })).min(1),
+  signatures: z
+    .array(z.object({ keyid: z._default(z.string(), ''), sig: z.string().check(z.minLength(1)) }))
+    .check(z.minLength(1)),
 });
 export type DsseEnvelope = z.infer<typeof DsseEnvelopeSchema>;
 

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import {
   BUILD_TRUSTS,
   DeployTargetSchema,
@@ -27,16 +27,16 @@ export const ChangeStartSchema = z.object({ trigger: z.enum(TRIGGERS), source: S
 export type ChangeStart = z.infer<typeof ChangeStartSchema>;
 
 /** The admission machine's state: the change, and the run's name as it is worked out (`<pipeline>#<event id>`, then its SHA-256). */
-export const AdmissionStateSchema = ChangeStartSchema.extend({
-  runKey: z.object({ value: z.string() }).optional(),
-  runName: z.object({ value: z.string() }).optional(),
+export const AdmissionStateSchema = z.extend(ChangeStartSchema, {
+  runKey: z.optional(z.object({ value: z.string() })),
+  runName: z.optional(z.object({ value: z.string() })),
 });
 export type AdmissionState = z.infer<typeof AdmissionStateSchema>;
 
 /** A pipeline execution's whole input: a change's (from admission), or a rollback's run id (from the operator API). */
 export const PipelineStartSchema = z.union([
-  z.object({ rollback: z.object({ runId: z.string().min(1) }) }),
-  z.object({ retry: z.object({ runId: z.string().min(1) }) }),
+  z.object({ rollback: z.object({ runId: z.string().check(z.minLength(1)) }) }),
+  z.object({ retry: z.object({ runId: z.string().check(z.minLength(1)) }) }),
   // Admission's StartExecution (associateWithParent) adds AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.
   ChangeStartSchema,
 ]);
@@ -56,18 +56,18 @@ export type ResolveRequest = z.infer<typeof ResolveRequestSchema>;
 
 /** Who opened or merged a pull request: the provider's immutable id, username and e-mail, where it says. */
 export const PullRequestPersonSchema = z.object({
-  id: z.string().nullable(),
-  username: z.string().nullable(),
-  email: z.string().nullable(),
+  id: z.nullable(z.string()),
+  username: z.nullable(z.string()),
+  email: z.nullable(z.string()),
 });
 
 /** A merged pull request behind a pushed change; `mergedBy` null when the provider does not name who merged it. */
 export const MergedPullRequestSchema = z.object({
   number: z.string(),
-  title: z.string().nullable(),
-  url: z.string().nullable(),
-  openedBy: PullRequestPersonSchema.nullable(),
-  mergedBy: PullRequestPersonSchema.nullable(),
+  title: z.nullable(z.string()),
+  url: z.nullable(z.string()),
+  openedBy: z.nullable(PullRequestPersonSchema),
+  mergedBy: z.nullable(PullRequestPersonSchema),
 });
 
 /** What a run will do, decided once at its start; every later step reads it. */
@@ -77,40 +77,42 @@ export const RunPlanSchema = z.object({
   pipeline: z.string(),
   trigger: z.enum(RUN_TRIGGERS),
   skip: z.boolean(),
-  skipReason: z.string().nullable(),
+  skipReason: z.nullable(z.string()),
   repository: z.string(),
   commit: z.string(),
-  ref: z.string().nullable(),
-  branch: z.string().nullable(),
-  pullRequest: z.number().int().nullable(),
-  environment: z.string().nullable(),
+  ref: z.nullable(z.string()),
+  branch: z.nullable(z.string()),
+  pullRequest: z.nullable(z.number().check(z.int())),
+  environment: z.nullable(z.string()),
   deploy: z.boolean(),
   /** Where and how the run releases (null: it does not deploy). */
-  deployTarget: DeployTargetSchema.nullable().default(null),
+  deployTarget: z._default(z.nullable(DeployTargetSchema), null),
   /** A rollback run: the revision it redeploys, and why (null for runs of a change). */
-  rollback: z
-    .object({
-      ofRunId: z.string().nullable(),
-      toRunId: z.string(),
-      version: z.string(),
-      reason: z.string(),
-      requestedBy: z.string(),
-    })
-    .nullable()
-    .default(null),
+  rollback: z._default(
+    z.nullable(
+      z.object({
+        ofRunId: z.nullable(z.string()),
+        toRunId: z.string(),
+        version: z.string(),
+        reason: z.string(),
+        requestedBy: z.string(),
+      }),
+    ),
+    null,
+  ),
   /** A retry: the run it runs again, who asked and why (null for first runs of a change). */
-  retry: z.object({ ofRunId: z.string(), reason: z.string(), requestedBy: z.string() }).nullable().default(null),
+  retry: z._default(z.nullable(z.object({ ofRunId: z.string(), reason: z.string(), requestedBy: z.string() })), null),
   lane: z.string(),
   concurrency: z.enum(['queued', 'superseded']),
-  approval: z
-    .object({
+  approval: z.nullable(
+    z.object({
       required: z.literal(true),
-      minApprovals: z.number().int(),
-      timeoutSeconds: z.number().int(),
+      minApprovals: z.number().check(z.int()),
+      timeoutSeconds: z.number().check(z.int()),
       separationOfDuties: z.boolean(),
       approvers: z.array(EligibleApproverSchema),
-    })
-    .nullable(),
+    }),
+  ),
   build: z.object({
     /**
      * `trusted` only for refs a push or tag trigger names: the release project, with the
@@ -133,34 +135,35 @@ export const RunPlanSchema = z.object({
     commit: z.string(),
   }),
   change: z.object({
-    authorName: z.string().nullable(),
-    authorEmail: z.string().nullable(),
-    pusher: z.string().nullable(),
-    sender: z.string().nullable(),
-    message: z.string().nullable(),
+    authorName: z.nullable(z.string()),
+    authorEmail: z.nullable(z.string()),
+    pusher: z.nullable(z.string()),
+    sender: z.nullable(z.string()),
+    message: z.nullable(z.string()),
     deliveryId: z.string(),
     eventId: z.string(),
     /**
      * Everyone who took part: every commit's author and committer (e-mails, and accounts where the
      * provider names them), the pusher, the sender, the PR's author.
      */
-    participants: z
-      .object({ emails: z.array(z.string()), usernames: z.array(z.string()) })
-      .default({ emails: [], usernames: [] }),
+    participants: z._default(z.object({ emails: z.array(z.string()), usernames: z.array(z.string()) }), {
+      emails: [],
+      usernames: [],
+    }),
     /** Why Gantry may not know everyone who wrote or committed the change (null: it does). */
-    incomplete: z.string().nullable().default(null),
+    incomplete: z._default(z.nullable(z.string()), null),
     /** The commit the push moved its ref from (null: it created the ref, or the change is no push). */
-    before: z.string().nullable().default(null),
+    before: z._default(z.nullable(z.string()), null),
     /**
      * Where the commits came from: the delivery alone; the deliveries of the pushes since the
      * environment's last release (each run recorded its own); or the provider's API.
      */
-    listedBy: z.enum(['delivery', 'pushes', 'provider']).default('delivery'),
+    listedBy: z._default(z.enum(['delivery', 'pushes', 'provider']), 'delivery'),
     /**
      * The merged pull requests that brought the change's commits in, with who opened and who
      * merged each (null: not looked up). Separation of duties refuses them as approvers.
      */
-    pullRequests: z.array(MergedPullRequestSchema).nullable().default(null),
+    pullRequests: z._default(z.nullable(z.array(MergedPullRequestSchema)), null),
   }),
 });
 export type RunPlan = z.infer<typeof RunPlanSchema>;

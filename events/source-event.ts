@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 
 /** Git providers whose webhooks Gantry accepts; the `{provider}` path segment of the webhook URL. */
 export const PROVIDERS = [
@@ -22,13 +22,13 @@ export const PR_ACTIONS = ['opened', 'updated', 'merged', 'closed', 'other'] as 
 export const PullRequestActionSchema = z.enum(PR_ACTIONS);
 export type PullRequestAction = z.infer<typeof PullRequestActionSchema>;
 
-const nullableString = z.string().nullable();
+const nullableString = z.nullable(z.string());
 
 /** A person as git records them; `username` is their account at the provider, when the delivery says. */
 export const GitPersonSchema = z.object({
   name: nullableString,
   email: nullableString,
-  username: z.string().optional(),
+  username: z.optional(z.string()),
 });
 export type GitPerson = z.infer<typeof GitPersonSchema>;
 
@@ -37,7 +37,7 @@ export const CommitSchema = z.object({
   message: z.string(),
   author: GitPersonSchema,
   /** Absent when the delivery does not name the committer (GitLab, Bitbucket); separation of duties then asks the provider's API. */
-  committer: GitPersonSchema.optional(),
+  committer: z.optional(GitPersonSchema),
   timestamp: nullableString,
 });
 export type Commit = z.infer<typeof CommitSchema>;
@@ -51,7 +51,7 @@ export const RepositorySchema = z.object({
 export type Repository = z.infer<typeof RepositorySchema>;
 
 export const PullRequestSchema = z.object({
-  number: z.number().int(),
+  number: z.number().check(z.int()),
   action: PullRequestActionSchema,
   /** The provider's own word for what happened (`synchronize`, `pr:from_ref_updated`, …). */
   rawAction: z.string(),
@@ -81,13 +81,13 @@ export const SourceChangeSchema = z.object({
   created: z.boolean(),
   deleted: z.boolean(),
   /** null when the provider does not say. */
-  forced: z.boolean().nullable(),
+  forced: z.nullable(z.boolean()),
   commits: z.array(CommitSchema),
   /** null when the provider does not say how many commits the push carried. */
-  totalCommits: z.number().int().nonnegative().nullable(),
+  totalCommits: z.nullable(z.number().check(z.int(), z.nonnegative())),
   pusher: nullableString,
   sender: nullableString,
-  pullRequest: PullRequestSchema.nullable(),
+  pullRequest: z.nullable(PullRequestSchema),
 });
 export type SourceChange = z.infer<typeof SourceChangeSchema>;
 
@@ -98,9 +98,9 @@ export type SourceChange = z.infer<typeof SourceChangeSchema>;
 export const SourceEventSchema = z.object({
   schemaVersion: z.literal('1'),
   /** Stable per change: `<provider>:<deliveryId>:<index>`; pipelines derive execution names from it. */
-  eventId: z.string().min(1),
+  eventId: z.string().check(z.minLength(1)),
   provider: ProviderSchema,
-  deliveryId: z.string().min(1),
+  deliveryId: z.string().check(z.minLength(1)),
   /** The provider's event name as sent (`push`, `Merge Request Hook`, `repo:refs_changed`, …). */
   providerEvent: z.string(),
   receivedAt: z.iso.datetime(),

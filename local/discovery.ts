@@ -1,10 +1,10 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 
 /** What a running local control plane tells the `gantry` command about itself. */
 export const RuntimeInfoSchema = z.object({
-  pid: z.number().int(),
+  pid: z.number().check(z.int()),
   startedAt: z.string(),
   region: z.string(),
   accountId: z.string(),
@@ -12,15 +12,15 @@ export const RuntimeInfoSchema = z.object({
   awsEndpoint: z.string(),
   dataDir: z.string(),
   /** The config file it runs (absolute), so `gantry local push` and the demo read the same one. */
-  configFile: z.string().optional(),
+  configFile: z.optional(z.string()),
   /** Each service alias's stable URL. */
-  services: z.array(z.object({ functionName: z.string(), alias: z.string(), url: z.string() })).optional(),
+  services: z.optional(z.array(z.object({ functionName: z.string(), alias: z.string(), url: z.string() }))),
   /** The session's bearer token: the operator routes and unsigned edge calls need it. */
-  token: z.string().optional(),
+  token: z.optional(z.string()),
   /** The session's operator credentials: SigV4 with these is the operator (the aws CLI profile holds them too). */
-  operator: z.object({ accessKeyId: z.string(), secretAccessKey: z.string() }).optional(),
+  operator: z.optional(z.object({ accessKeyId: z.string(), secretAccessKey: z.string() })),
   /** Each local function's and build's role credentials, by role name. */
-  roles: z.record(z.string(), z.object({ accessKeyId: z.string(), secretAccessKey: z.string() })).optional(),
+  roles: z.optional(z.record(z.string(), z.object({ accessKeyId: z.string(), secretAccessKey: z.string() }))),
 });
 export type RuntimeInfo = z.infer<typeof RuntimeInfoSchema>;
 

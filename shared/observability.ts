@@ -1,5 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { englishMessages } from './zod-messages';
 
 /**
  * Powertools for one function; service name and namespace come from POWERTOOLS_* variables set by
@@ -15,6 +16,7 @@ export interface Observability {
 }
 
 export function observability(): Observability {
+  englishMessages();
   return { logger: new Logger(), metrics: new Metrics() };
 }
 

@@ -1,4 +1,4 @@
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import { type BranchQuery, someBranch } from './globs';
 import type { PipelineConfig } from './schema';
 
@@ -25,7 +25,7 @@ export function claimOf(pipeline: PipelineConfig, e: number): BranchQuery | null
  * A glob that only partly overlaps an earlier environment's (`release/hotfix-*` listed before
  * `release/*`) is how a pipeline routes one kind of branch elsewhere, and is not reported.
  */
-export function checkBranchClaims(pipelines: readonly PipelineConfig[], ctx: z.RefinementCtx): void {
+export function checkBranchClaims(pipelines: readonly PipelineConfig[], ctx: z.core.$RefinementCtx): void {
   pipelines.forEach((pipeline, i) => {
     pipeline.environments.forEach((_, e) => {
       checkShadowedGlobs(pipeline, i, e, ctx);
@@ -54,7 +54,7 @@ function checkTwoPipelines(
   pipeline: PipelineConfig,
   i: number,
   e: number,
-  ctx: z.RefinementCtx,
+  ctx: z.core.$RefinementCtx,
 ): void {
   const mine = claimOf(pipeline, e);
   if (mine === null) return;
@@ -75,7 +75,7 @@ function checkTwoPipelines(
   });
 }
 
-function checkShadowedGlobs(pipeline: PipelineConfig, i: number, e: number, ctx: z.RefinementCtx): void {
+function checkShadowedGlobs(pipeline: PipelineConfig, i: number, e: number, ctx: z.core.$RefinementCtx): void {
   const push = pipeline.triggers.push;
   const env = pipeline.environments[e];
   if (push === undefined || env === undefined || e === 0) return;

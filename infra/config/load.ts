@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, relative } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import { englishMessages } from '../../shared/zod-messages';
 import { configFilePath } from './file';
 import { type ConfigProblem, formatProblem, problemsOf } from './problems';
 import { salvage } from './salvage';
@@ -62,6 +63,7 @@ export function parseGantryConfig(text: string, source: string): GantryConfig {
  * another pipeline has a misspelt key).
  */
 export function validateGantryConfig(text: string, source: string): ConfigValidation {
+  englishMessages();
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
   if (doc.errors.length > 0) {
@@ -88,7 +90,7 @@ export function validateGantryConfig(text: string, source: string): ConfigValida
   return { config: null, problems: problemsOf(issues, doc, lines, source) };
 }
 
-const References = z.custom<GantryConfig>().superRefine(checkReferences);
+const References = z.custom<GantryConfig>().check(z.superRefine(checkReferences));
 
 function crossIssues(config: GantryConfig): z.core.$ZodIssue[] {
   const result = References.safeParse(config);

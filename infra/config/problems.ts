@@ -1,6 +1,6 @@
 import type { Document, LineCounter } from 'yaml';
 import { isMap, isScalar } from 'yaml';
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 
 /** One thing wrong with a config, where it is (1-based line and column). */
 export interface ConfigProblem {

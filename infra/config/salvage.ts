@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { ApproversSchema, ProviderSchema } from '../../events';
 import {
   ConnectionConfigSchema,
@@ -18,7 +18,10 @@ export interface Salvage {
 type Connection = GantryConfig['connections'][number];
 
 /** Enough of a connection to resolve references to it when the rest is wrong: its name, and its provider if valid. */
-const ConnectionNameSchema = z.looseObject({ name: z.string(), provider: ProviderSchema.optional().catch(undefined) });
+const ConnectionNameSchema = z.looseObject({
+  name: z.string(),
+  provider: z.catch(z.optional(ProviderSchema), undefined),
+});
 
 /**
  * Keeps each connection and pipeline that parses alone, at its index in the file. Where a part

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import {
   ApprovalPolicySchema,
   ApproversSchema,
@@ -16,87 +16,98 @@ import { checkBranchClaims } from './claims';
 
 const Name = z
   .string()
-  .regex(/^[a-z][a-z0-9-]{0,39}$/, 'use lower-case letters, digits and dashes, starting with a letter (max 40)');
+  .check(
+    z.regex(/^[a-z][a-z0-9-]{0,39}$/, 'use lower-case letters, digits and dashes, starting with a letter (max 40)'),
+  );
 
-const EnvName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'environment variable names are upper case, digits and _');
+const EnvName = z
+  .string()
+  .check(z.regex(/^[A-Z_][A-Z0-9_]*$/, 'environment variable names are upper case, digits and _'));
 
 /** A provider account or instance whose webhooks share one secret. */
 export const ConnectionConfigSchema = z
   .strictObject({
-    name: Name.describe('How pipelines refer to this connection'),
+    name: Name.check(z.describe('How pipelines refer to this connection')),
     provider: ProviderSchema,
     secretName: z
-      .string()
-      .min(1)
-      .optional()
-      .describe('Secrets Manager name of the connection secret. Default: gantry/connections/<name>'),
+      .optional(z.string().check(z.minLength(1)))
+      .check(z.describe('Secrets Manager name of the connection secret. Default: gantry/connections/<name>')),
     apiUrl: z
-      .url()
-      .optional()
-      .describe("The provider's REST API, for commit statuses. Required for self-hosted providers"),
+      .optional(z.url())
+      .check(z.describe("The provider's REST API, for commit statuses. Required for self-hosted providers")),
   })
-  .superRefine((c, ctx) => {
-    if (c.apiUrl === undefined && PROVIDERS_REQUIRING_API_URL.includes(c.provider)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['apiUrl'],
-        message: `${c.provider} has no public API address: set apiUrl (e.g. ${API_URL_EXAMPLES[c.provider]})`,
-      });
-    }
-  });
+  .check(
+    z.superRefine((c, ctx) => {
+      if (c.apiUrl === undefined && PROVIDERS_REQUIRING_API_URL.includes(c.provider)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['apiUrl'],
+          message: `${c.provider} has no public API address: set apiUrl (e.g. ${API_URL_EXAMPLES[c.provider]})`,
+        });
+      }
+    }),
+  );
 export type ConnectionConfig = z.infer<typeof ConnectionConfigSchema>;
 
 export const SourceConfigSchema = z.strictObject({
   provider: ProviderSchema,
   repository: z
     .string()
-    .min(3)
-    .regex(/^[^\s/]+(\/[^\s/]+)+$/, 'must look like owner/name')
-    .describe('Full name as the provider spells it: owner/name, group/subgroup/name, PROJECT/slug, project/repository'),
+    .check(
+      z.minLength(3),
+      z.regex(/^[^\s/]+(\/[^\s/]+)+$/, 'must look like owner/name'),
+      z.describe(
+        'Full name as the provider spells it: owner/name, group/subgroup/name, PROJECT/slug, project/repository',
+      ),
+    ),
   connection: Name,
 });
 
 const TriggerSchema = z.strictObject({
-  branches: BranchPatternsSchema.describe('Branch globs; * matches any characters, including /'),
-  exclude: BranchPatternsSchema.optional().describe('Globs of branches never to run, even if included'),
+  branches: BranchPatternsSchema.check(z.describe('Branch globs; * matches any characters, including /')),
+  exclude: z.optional(BranchPatternsSchema).check(z.describe('Globs of branches never to run, even if included')),
 });
 
 export const TriggersSchema = z
   .strictObject(
     {
-      push: TriggerSchema.optional().describe('Run on pushes to these branches'),
+      push: z.optional(TriggerSchema).check(z.describe('Run on pushes to these branches')),
       tags: z
-        .strictObject({ include: BranchPatternsSchema, exclude: BranchPatternsSchema.optional() })
-        .optional()
-        .describe('Run on tags matching these globs'),
+        .optional(z.strictObject({ include: BranchPatternsSchema, exclude: z.optional(BranchPatternsSchema) }))
+        .check(z.describe('Run on tags matching these globs')),
       pullRequests: z
-        .strictObject({
-          targetBranches: BranchPatternsSchema,
-          exclude: BranchPatternsSchema.optional(),
-          forks: z
-            .enum(['skip', 'build'])
-            .default('skip')
-            .describe(
-              'Pull requests from forks: skip (default) or build, always in the untrusted project (no secrets, no release artifacts)',
-            ),
-        })
-        .optional()
-        .describe('Validate pull requests into these branches (build and gates, never deploy)'),
+        .optional(
+          z.strictObject({
+            targetBranches: BranchPatternsSchema,
+            exclude: z.optional(BranchPatternsSchema),
+            forks: z
+              ._default(z.enum(['skip', 'build']), 'skip')
+              .check(
+                z.describe(
+                  'Pull requests from forks: skip (default) or build, always in the untrusted project (no secrets, no release artifacts)',
+                ),
+              ),
+          }),
+        )
+        .check(z.describe('Validate pull requests into these branches (build and gates, never deploy)')),
     },
     { error: (issue) => (issue.input === undefined ? 'declare triggers: push, tags and/or pullRequests' : undefined) },
   )
-  .refine((t) => t.push ?? t.tags ?? t.pullRequests, 'declare at least one trigger');
+  .check(z.refine((t) => t.push ?? t.tags ?? t.pullRequests, 'declare at least one trigger'));
 
 export const BuildConfigSchema = z.strictObject({
-  buildspec: z.string().min(1).default('buildspec.yml').describe('Path of the buildspec in the repository'),
-  computeSize: z.enum(['small', 'medium', 'large', '2xlarge']).default('small'),
-  timeoutMinutes: z.number().int().min(5).max(2160).default(30),
-  env: z.record(EnvName, z.string()).default({}).describe('Plain environment variables of the build'),
+  buildspec: z
+    ._default(z.string().check(z.minLength(1)), 'buildspec.yml')
+    .check(z.describe('Path of the buildspec in the repository')),
+  computeSize: z._default(z.enum(['small', 'medium', 'large', '2xlarge']), 'small'),
+  timeoutMinutes: z._default(z.number().check(z.int(), z.gte(5), z.lte(2160)), 30),
+  env: z._default(z.record(EnvName, z.string()), {}).check(z.describe('Plain environment variables of the build')),
   secrets: z
-    .record(EnvName, z.string().min(1))
-    .default({})
-    .describe(
-      'Environment variables read from Secrets Manager at build time: NAME: secret-name[:json-key]. Never values',
+    ._default(z.record(EnvName, z.string().check(z.minLength(1))), {})
+    .check(
+      z.describe(
+        'Environment variables read from Secrets Manager at build time: NAME: secret-name[:json-key]. Never values',
+      ),
     ),
 });
 
@@ -104,127 +115,129 @@ const StrategySchema = z
   .union([
     z.enum(Object.keys(PREDEFINED_STRATEGIES) as [keyof typeof PREDEFINED_STRATEGIES]),
     z.strictObject({
-      canary: z.strictObject({ percent: z.number().int().min(1).max(99), minutes: z.number().int().min(1).max(2880) }),
+      canary: z.strictObject({
+        percent: z.number().check(z.int(), z.gte(1), z.lte(99)),
+        minutes: z.number().check(z.int(), z.gte(1), z.lte(2880)),
+      }),
     }),
     z.strictObject({
       linear: z.strictObject({
-        percent: z.number().int().min(1).max(99),
-        everyMinutes: z.number().int().min(1).max(2880),
+        percent: z.number().check(z.int(), z.gte(1), z.lte(99)),
+        everyMinutes: z.number().check(z.int(), z.gte(1), z.lte(2880)),
       }),
     }),
   ])
-  .describe(
-    'How traffic moves to the new version: AllAtOnce, Canary10Percent5Minutes, Linear10PercentEvery1Minute…, or { canary: { percent, minutes } } / { linear: { percent, everyMinutes } }',
+  .check(
+    z.describe(
+      'How traffic moves to the new version: AllAtOnce, Canary10Percent5Minutes, Linear10PercentEvery1Minute…, or { canary: { percent, minutes } } / { linear: { percent, everyMinutes } }',
+    ),
   );
 
 /** A 12-digit AWS account id. */
 const AccountId = z
   .string({ error: 'an AWS account id is 12 digits, quoted in YAML (a number loses leading zeros)' })
-  .regex(/^\d{12}$/, 'an AWS account id is 12 digits (quote it in YAML)');
-const Region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, 'an AWS region, e.g. eu-west-1');
+  .check(z.regex(/^\d{12}$/, 'an AWS account id is 12 digits (quote it in YAML)'));
+const Region = z.string().check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, 'an AWS region, e.g. eu-west-1'));
 
-const CodeDeployName = z.string().regex(/^[A-Za-z0-9_.+-]{1,100}$/, 'letters, digits and _ . + - (max 100)');
+const CodeDeployName = z.string().check(z.regex(/^[A-Za-z0-9_.+-]{1,100}$/, 'letters, digits and _ . + - (max 100)'));
 
 /** Where an environment is released: a CodeDeploy application and deployment group, and what they shift. */
 export const DeployConfigSchema = z
   .strictObject({
-    account: AccountId.optional().describe(
-      "The AWS account the target lives in (default: the control plane's). Another account deploys the GantryTarget-<account> stack",
+    account: z
+      .optional(AccountId)
+      .check(
+        z.describe(
+          "The AWS account the target lives in (default: the control plane's). Another account deploys the GantryTarget-<account> stack",
+        ),
+      ),
+    region: z.optional(Region).check(z.describe("The target's region (default: the control plane's)")),
+    application: CodeDeployName.check(z.describe('The CodeDeploy application')),
+    deploymentGroup: CodeDeployName.check(
+      z.describe('The CodeDeploy deployment group (its alarms and rollback settings)'),
     ),
-    region: Region.optional().describe("The target's region (default: the control plane's)"),
-    application: CodeDeployName.describe('The CodeDeploy application'),
-    deploymentGroup: CodeDeployName.describe('The CodeDeploy deployment group (its alarms and rollback settings)'),
-    lambda: z
-      .strictObject({
+    lambda: z.optional(
+      z.strictObject({
         function: z
           .string()
-          .regex(/^[A-Za-z0-9_-]{1,64}$/, 'a Lambda function name')
-          .describe('The function whose alias is shifted'),
-        alias: z
-          .string()
-          .regex(/^[A-Za-z0-9_-]{1,128}$/)
-          .default('live'),
+          .check(
+            z.regex(/^[A-Za-z0-9_-]{1,64}$/, 'a Lambda function name'),
+            z.describe('The function whose alias is shifted'),
+          ),
+        alias: z._default(z.string().check(z.regex(/^[A-Za-z0-9_-]{1,128}$/)), 'live'),
         artifact: z
-          .string()
-          .min(1)
-          .default('dist/function.zip')
-          .describe("The function's zip among the build artifacts"),
-      })
-      .optional(),
-    ecs: z
-      .strictObject({
-        cluster: z.string().min(1),
-        service: z.string().min(1),
-        container: z.string().min(1),
-        port: z.number().int().min(1).max(65535),
+          ._default(z.string().check(z.minLength(1)), 'dist/function.zip')
+          .check(z.describe("The function's zip among the build artifacts")),
+      }),
+    ),
+    ecs: z.optional(
+      z.strictObject({
+        cluster: z.string().check(z.minLength(1)),
+        service: z.string().check(z.minLength(1)),
+        container: z.string().check(z.minLength(1)),
+        port: z.number().check(z.int(), z.gte(1), z.lte(65535)),
         taskDefinitionArtifact: z
-          .string()
-          .min(1)
-          .default('dist/taskdef-arn.txt')
-          .describe('The build artifact holding the ARN of the task definition the build registered'),
+          ._default(z.string().check(z.minLength(1)), 'dist/taskdef-arn.txt')
+          .check(z.describe('The build artifact holding the ARN of the task definition the build registered')),
         taskDefinitionFamily: z
-          .string()
-          .regex(/^[A-Za-z0-9_-]{1,255}$/)
-          .optional()
-          .describe('The only task definition family Deploy accepts (default: the service name)'),
-        testListenerPort: z.number().int().min(1).max(65535).default(8080),
-        terminationWaitMinutes: z.number().int().min(0).max(2880).default(5),
-      })
-      .optional(),
-    strategy: StrategySchema.default('Canary10Percent5Minutes'),
+          .optional(z.string().check(z.regex(/^[A-Za-z0-9_-]{1,255}$/)))
+          .check(z.describe('The only task definition family Deploy accepts (default: the service name)')),
+        testListenerPort: z._default(z.number().check(z.int(), z.gte(1), z.lte(65535)), 8080),
+        terminationWaitMinutes: z._default(z.number().check(z.int(), z.gte(0), z.lte(2880)), 5),
+      }),
+    ),
+    strategy: z._default(StrategySchema, 'Canary10Percent5Minutes'),
     bakeMinutes: z
-      .number()
-      .int()
-      .min(0)
-      .max(1440)
-      .default(5)
-      .describe("Minutes at full traffic before the run succeeds; the group's alarms are checked at the end"),
+      ._default(z.number().check(z.int(), z.gte(0), z.lte(1440)), 5)
+      .check(z.describe("Minutes at full traffic before the run succeeds; the group's alarms are checked at the end")),
     timeoutMinutes: z
-      .number()
-      .int()
-      .min(5)
-      .max(2880)
-      .default(120)
-      .describe('If no deployment state-change event arrives by then, the run asks CodeDeploy once and decides'),
+      ._default(z.number().check(z.int(), z.gte(5), z.lte(2880)), 120)
+      .check(
+        z.describe('If no deployment state-change event arrives by then, the run asks CodeDeploy once and decides'),
+      ),
     hooks: z
-      .strictObject({
-        beforeAllowTraffic: z.string().min(1).optional(),
-        afterAllowTraffic: z.string().min(1).optional(),
-      })
-      .optional()
-      .describe("Lifecycle hook functions (names). Default for sample targets: Gantry's traffic-hook"),
+      .optional(
+        z.strictObject({
+          beforeAllowTraffic: z.optional(z.string().check(z.minLength(1))),
+          afterAllowTraffic: z.optional(z.string().check(z.minLength(1))),
+        }),
+      )
+      .check(z.describe("Lifecycle hook functions (names). Default for sample targets: Gantry's traffic-hook")),
     sample: z
-      .boolean()
-      .default(false)
-      .describe(
-        'The GantrySampleService stack (GantrySampleService-<account> for a target in another account) provisions this target (function, alias, deployment group, alarms, hooks) running examples/sample-service',
+      ._default(z.boolean(), false)
+      .check(
+        z.describe(
+          'The GantrySampleService stack (GantrySampleService-<account> for a target in another account) provisions this target (function, alias, deployment group, alarms, hooks) running examples/sample-service',
+        ),
       ),
   })
-  .refine((d) => (d.lambda === undefined) !== (d.ecs === undefined), 'declare exactly one of lambda or ecs');
+  .check(z.refine((d) => (d.lambda === undefined) !== (d.ecs === undefined), 'declare exactly one of lambda or ecs'));
 export type DeployConfig = z.infer<typeof DeployConfigSchema>;
 
 export const EnvironmentConfigSchema = z.strictObject({
   name: Name,
-  branches: BranchPatternsSchema.describe('Pushes to these branches deploy to this environment'),
-  approval: ApprovalPolicySchema.default({
+  branches: BranchPatternsSchema.check(z.describe('Pushes to these branches deploy to this environment')),
+  approval: z._default(ApprovalPolicySchema, {
     required: false,
     approverGroups: [],
     minApprovals: 1,
     timeoutMinutes: 1440,
     separationOfDuties: true,
   }),
-  deploy: DeployConfigSchema.optional().describe('Where pushes to this environment are released'),
+  deploy: z.optional(DeployConfigSchema).check(z.describe('Where pushes to this environment are released')),
   production: z
-    .boolean()
-    .optional()
-    .describe(
-      "A production environment, which requireSeparateAccount keeps out of the control plane's account (default: true for an environment named prod or production)",
+    .optional(z.boolean())
+    .check(
+      z.describe(
+        "A production environment, which requireSeparateAccount keeps out of the control plane's account (default: true for an environment named prod or production)",
+      ),
     ),
   operators: z
-    .array(GroupName)
-    .optional()
-    .describe(
-      "Groups whose members may cancel, roll back or retry this environment's runs (default: its approver groups)",
+    .optional(z.array(GroupName))
+    .check(
+      z.describe(
+        "Groups whose members may cancel, roll back or retry this environment's runs (default: its approver groups)",
+      ),
     ),
 });
 
@@ -232,84 +245,80 @@ export const PipelineConfigSchema = z.strictObject({
   name: Name,
   source: SourceConfigSchema,
   triggers: TriggersSchema,
-  build: BuildConfigSchema.default({
+  build: z._default(BuildConfigSchema, {
     buildspec: 'buildspec.yml',
     computeSize: 'small',
     timeoutMinutes: 30,
     env: {},
     secrets: {},
   }),
-  gates: GatesSchema.default({}),
-  environments: z.array(EnvironmentConfigSchema).default([]),
+  gates: z._default(GatesSchema, {}),
+  environments: z._default(z.array(EnvironmentConfigSchema), []),
   concurrency: z
-    .enum(['queued', 'superseded'])
-    .default('queued')
-    .describe('Per pipeline + environment: queued runs wait their turn; superseded cancels the older run'),
+    ._default(z.enum(['queued', 'superseded']), 'queued')
+    .check(z.describe('Per pipeline + environment: queued runs wait their turn; superseded cancels the older run')),
   operators: z
-    .array(GroupName)
-    .default([])
-    .describe('Groups whose members may cancel, roll back or retry any run of this pipeline'),
+    ._default(z.array(GroupName), [])
+    .check(z.describe('Groups whose members may cancel, roll back or retry any run of this pipeline')),
   requireSeparateAccount: z
-    .boolean()
-    .default(false)
-    .describe(
-      "Refuse a production environment whose deploy target is in the control plane's account (AWS's multi-account guidance)",
+    ._default(z.boolean(), false)
+    .check(
+      z.describe(
+        "Refuse a production environment whose deploy target is in the control plane's account (AWS's multi-account guidance)",
+      ),
     ),
 });
 export type PipelineConfig = z.infer<typeof PipelineConfigSchema>;
 
 /** The audit ledger: how long each record class is kept, and how often chain heads are signed. */
 export const AuditConfigSchema = z.strictObject({
-  retentionDays: z
-    .strictObject({
+  retentionDays: z._default(
+    z.strictObject({
       /** Change evidence (runs, builds, gates, approvals, deployments). 2557 days = 7 years. */
-      change: z.number().int().min(1).default(2557),
+      change: z._default(z.number().check(z.int(), z.gte(1)), 2557),
       /** Webhook deliveries accepted or rejected. */
-      delivery: z.number().int().min(1).default(400),
-    })
-    .default({ change: 2557, delivery: 400 }),
+      delivery: z._default(z.number().check(z.int(), z.gte(1)), 400),
+    }),
+    { change: 2557, delivery: 400 },
+  ),
   /** Minutes between signed checkpoints of every chain head. */
-  checkpointMinutes: z.number().int().min(1).max(1440).default(60),
+  checkpointMinutes: z._default(z.number().check(z.int(), z.gte(1), z.lte(1440)), 60),
   /** Days each checkpoint is locked (S3 Object Lock) in AWS. */
-  checkpointLockDays: z.number().int().min(1).default(2557),
+  checkpointLockDays: z._default(z.number().check(z.int(), z.gte(1)), 2557),
   /**
    * `compliance`: nobody, the account's root user included, can delete a checkpoint (or the
    * bucket) before its lock ends. `governance`: principals allowed `s3:BypassGovernanceRetention`
    * can, so a trial installation can be torn down.
    */
   checkpointLockMode: z
-    .enum(['compliance', 'governance'])
-    .default('compliance')
-    .describe('Object Lock mode of audit checkpoints: compliance for production, governance for trials'),
+    ._default(z.enum(['compliance', 'governance']), 'compliance')
+    .check(z.describe('Object Lock mode of audit checkpoints: compliance for production, governance for trials')),
 });
 export type AuditConfig = z.infer<typeof AuditConfigSchema>;
 
 /** Which events a notification target receives: all of them unless narrowed here. */
 const NotificationFilter = {
   events: z
-    .array(NotificationEventSchema)
-    .min(1)
-    .default([...NOTIFICATION_EVENTS])
-    .describe('Which events: run-succeeded, run-failed, approval-requested, deployment-rolled-back (default: all)'),
-  pipelines: z.array(Name).min(1).optional().describe('Only runs of these pipelines (default: every pipeline)'),
+    ._default(z.array(NotificationEventSchema).check(z.minLength(1)), [...NOTIFICATION_EVENTS])
+    .check(
+      z.describe('Which events: run-succeeded, run-failed, approval-requested, deployment-rolled-back (default: all)'),
+    ),
+  pipelines: z
+    .optional(z.array(Name).check(z.minLength(1)))
+    .check(z.describe('Only runs of these pipelines (default: every pipeline)')),
   environments: z
-    .array(Name)
-    .min(1)
-    .optional()
-    .describe('Only runs that deploy to these environments (default: any, runs that deploy nowhere included)'),
+    .optional(z.array(Name).check(z.minLength(1)))
+    .check(z.describe('Only runs that deploy to these environments (default: any, runs that deploy nowhere included)')),
 };
 const WebhookSecretName = z
-  .string()
-  .min(1)
-  .optional()
-  .describe('Secrets Manager name of the secret holding {"webhookUrl": …}. Default: gantry/notifications/<name>');
+  .optional(z.string().check(z.minLength(1)))
+  .check(
+    z.describe('Secrets Manager name of the secret holding {"webhookUrl": …}. Default: gantry/notifications/<name>'),
+  );
 const MaxPerSecond = (fallback: number) =>
   z
-    .number()
-    .positive()
-    .max(100)
-    .default(fallback)
-    .describe('Messages per second this target takes; more are delayed and retried, never dropped');
+    ._default(z.number().check(z.positive(), z.lte(100)), fallback)
+    .check(z.describe('Messages per second this target takes; more are delayed and retried, never dropped'));
 
 /** Where notifications go: a Slack or Microsoft Teams incoming webhook, or an SNS topic (e-mail). */
 export const NotificationTargetSchema = z.discriminatedUnion('type', [
@@ -330,7 +339,9 @@ export const NotificationTargetSchema = z.discriminatedUnion('type', [
   z.strictObject({
     name: Name,
     type: z.literal('sns'),
-    emails: z.array(z.email()).default([]).describe('E-mail addresses subscribed to the topic Gantry creates'),
+    emails: z
+      ._default(z.array(z.email()), [])
+      .check(z.describe('E-mail addresses subscribed to the topic Gantry creates')),
     maxPerSecond: MaxPerSecond(10),
     ...NotificationFilter,
   }),
@@ -338,18 +349,23 @@ export const NotificationTargetSchema = z.discriminatedUnion('type', [
 export type NotificationTargetConfig = z.infer<typeof NotificationTargetSchema>;
 
 export const NotificationsConfigSchema = z.strictObject({
-  targets: z.array(NotificationTargetSchema).default([]),
+  targets: z._default(z.array(NotificationTargetSchema), []),
   slackApp: z
-    .strictObject({
-      signingSecretName: z
-        .string()
-        .min(1)
-        .default('gantry/notifications/slack-signing-secret')
-        .describe('Secrets Manager name of the secret holding {"signingSecret": …}, the Slack app\'s signing secret'),
-    })
-    .optional()
-    .describe(
-      'The Slack app whose buttons approve or reject from Slack (its request URL: <webhook API>/slack/interactions); absent: no buttons',
+    .optional(
+      z.strictObject({
+        signingSecretName: z
+          ._default(z.string().check(z.minLength(1)), 'gantry/notifications/slack-signing-secret')
+          .check(
+            z.describe(
+              'Secrets Manager name of the secret holding {"signingSecret": …}, the Slack app\'s signing secret',
+            ),
+          ),
+      }),
+    )
+    .check(
+      z.describe(
+        'The Slack app whose buttons approve or reject from Slack (its request URL: <webhook API>/slack/interactions); absent: no buttons',
+      ),
     ),
 });
 export type NotificationsConfig = z.infer<typeof NotificationsConfigSchema>;
@@ -366,43 +382,66 @@ const HttpsUrl = z.url({ protocol: /^https$/ });
  * function that verifies each bearer token again and maps one of its claims to `approvers.identities`.
  */
 export const ConsoleConfigSchema = z.strictObject({
-  issuer: HttpsUrl.describe(
-    "The OIDC issuer, exactly as the tokens' iss claim says it (e.g. https://cognito-idp.<region>.amazonaws.com/<pool id>)",
+  issuer: HttpsUrl.check(
+    z.describe(
+      "The OIDC issuer, exactly as the tokens' iss claim says it (e.g. https://cognito-idp.<region>.amazonaws.com/<pool id>)",
+    ),
   ),
   audience: z
     .string()
-    .min(1)
-    .describe("The console's client id at the IdP (a public client: no secret); the ID token's aud"),
-  claim: z
-    .string()
-    .regex(/^[A-Za-z0-9_:.-]{1,64}$/)
-    .default('sub')
-    .describe(
-      'The ID token claim whose value approvers.identities.<name>.oidc lists: sub (default), or email (only when email_verified is true), or another stable claim (Entra ID: oid)',
+    .check(
+      z.minLength(1),
+      z.describe("The console's client id at the IdP (a public client: no secret); the ID token's aud"),
     ),
-  scopes: z.array(z.string().min(1)).default(['openid', 'email', 'profile']).describe('Scopes the sign-in asks for'),
-  authorizationEndpoint: HttpsUrl.optional().describe(
-    "The IdP's authorize URL (default: read from <issuer>/.well-known/openid-configuration by the browser)",
-  ),
-  tokenEndpoint: HttpsUrl.optional().describe(
-    "The IdP's token URL (default: read from <issuer>/.well-known/openid-configuration by the browser)",
-  ),
-  jwksUri: HttpsUrl.optional().describe(
-    "Where the IdP publishes its signing keys (default: the discovery document's jwks_uri, read at the first sign-in's verification)",
-  ),
+  claim: z
+    ._default(z.string().check(z.regex(/^[A-Za-z0-9_:.-]{1,64}$/)), 'sub')
+    .check(
+      z.describe(
+        'The ID token claim whose value approvers.identities.<name>.oidc lists: sub (default), or email (only when email_verified is true), or another stable claim (Entra ID: oid)',
+      ),
+    ),
+  scopes: z
+    ._default(z.array(z.string().check(z.minLength(1))), ['openid', 'email', 'profile'])
+    .check(z.describe('Scopes the sign-in asks for')),
+  authorizationEndpoint: z
+    .optional(HttpsUrl)
+    .check(
+      z.describe(
+        "The IdP's authorize URL (default: read from <issuer>/.well-known/openid-configuration by the browser)",
+      ),
+    ),
+  tokenEndpoint: z
+    .optional(HttpsUrl)
+    .check(
+      z.describe("The IdP's token URL (default: read from <issuer>/.well-known/openid-configuration by the browser)"),
+    ),
+  jwksUri: z
+    .optional(HttpsUrl)
+    .check(
+      z.describe(
+        "Where the IdP publishes its signing keys (default: the discovery document's jwks_uri, read at the first sign-in's verification)",
+      ),
+    ),
   algorithms: z
-    .array(z.enum(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']))
-    .min(1)
-    .default(['RS256'])
-    .describe('Signature algorithms accepted (asymmetric only; never none or HS*)'),
+    ._default(
+      z
+        .array(z.enum(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']))
+        .check(z.minLength(1)),
+      ['RS256'],
+    )
+    .check(z.describe('Signature algorithms accepted (asymmetric only; never none or HS*)')),
   throttle: z
-    .strictObject({
-      rate: z.number().int().min(1).max(10_000).describe('Steady requests per second'),
-      burst: z.number().int().min(1).max(5_000).describe('Requests at once above the steady rate'),
-    })
-    .default({ rate: 20, burst: 40 })
-    .describe(
-      "What the console's API takes from all open pages together (API Gateway's stage throttle: a request over it gets 429, and the page asks again at its next poll); an open run page asks about every 2 s",
+    ._default(
+      z.strictObject({
+        rate: z.number().check(z.int(), z.gte(1), z.lte(10_000), z.describe('Steady requests per second')),
+        burst: z.number().check(z.int(), z.gte(1), z.lte(5_000), z.describe('Requests at once above the steady rate')),
+      }),
+      { rate: 20, burst: 40 },
+    )
+    .check(
+      z.describe(
+        "What the console's API takes from all open pages together (API Gateway's stage throttle: a request over it gets 429, and the page asks again at its next poll); an open run page asks about every 2 s",
+      ),
     ),
 });
 export type ConsoleConfig = z.infer<typeof ConsoleConfigSchema>;
@@ -413,35 +452,43 @@ export type ConsoleConfig = z.infer<typeof ConsoleConfigSchema>;
  * pinned to this account and region (synthesis needs no lookups).
  */
 export const ControlPlaneConfigSchema = z.strictObject({
-  account: AccountId.describe("The control plane's AWS account"),
-  region: Region.describe("The control plane's region"),
+  account: AccountId.check(z.describe("The control plane's AWS account")),
+  region: Region.check(z.describe("The control plane's region")),
 });
 export type ControlPlaneConfig = z.infer<typeof ControlPlaneConfigSchema>;
 
 /** The shape of `gantry.config.yaml`, each part checked on its own (see `checkReferences` for the rest). */
 export const GantryConfigShapeSchema = z.strictObject({
-  controlPlane: ControlPlaneConfigSchema.optional().describe(
-    "The control plane's account and region (required when a deploy target names an account)",
-  ),
-  connections: z.array(ConnectionConfigSchema).min(1, 'declare at least one connection'),
-  pipelines: z.array(PipelineConfigSchema).default([]),
-  approvers: ApproversSchema.default({ groups: {}, identities: {}, identityCenterRoles: [] }),
-  audit: AuditConfigSchema.default({
+  controlPlane: z
+    .optional(ControlPlaneConfigSchema)
+    .check(z.describe("The control plane's account and region (required when a deploy target names an account)")),
+  connections: z.array(ConnectionConfigSchema).check(z.minLength(1, 'declare at least one connection')),
+  pipelines: z._default(z.array(PipelineConfigSchema), []),
+  approvers: z._default(ApproversSchema, { groups: {}, identities: {}, identityCenterRoles: [] }),
+  audit: z._default(AuditConfigSchema, {
     retentionDays: { change: 2557, delivery: 400 },
     checkpointMinutes: 60,
     checkpointLockDays: 2557,
     checkpointLockMode: 'compliance',
   }),
-  notifications: NotificationsConfigSchema.optional().describe(
-    'Messages about runs (succeeded, failed, waiting for approval, rolled back) to Slack, Microsoft Teams or e-mail',
-  ),
-  console: ConsoleConfigSchema.optional().describe(
-    'The web console in AWS, behind an OIDC sign-in (absent: no console is deployed; local mode always has one)',
-  ),
+  notifications: z
+    .optional(NotificationsConfigSchema)
+    .check(
+      z.describe(
+        'Messages about runs (succeeded, failed, waiting for approval, rolled back) to Slack, Microsoft Teams or e-mail',
+      ),
+    ),
+  console: z
+    .optional(ConsoleConfigSchema)
+    .check(
+      z.describe(
+        'The web console in AWS, behind an OIDC sign-in (absent: no console is deployed; local mode always has one)',
+      ),
+    ),
 });
 
 /** `gantry.config.yaml`: what the CDK app and local mode both build from. */
-export const GantryConfigSchema = GantryConfigShapeSchema.superRefine(checkReferences);
+export const GantryConfigSchema = GantryConfigShapeSchema.check(z.superRefine(checkReferences));
 export type GantryConfig = z.infer<typeof GantryConfigSchema>;
 
 /**
@@ -449,7 +496,7 @@ export type GantryConfig = z.infer<typeof GantryConfigSchema>;
  * identities), one environment per deployment group and per branch (see `checkBranchClaims`).
  * Runs on a whole config, or on the parts of a broken one that parsed (`validateGantryConfig`).
  */
-export function checkReferences(config: GantryConfig, ctx: z.RefinementCtx): void {
+export function checkReferences(config: GantryConfig, ctx: z.core.$RefinementCtx): void {
   uniqueNames(config.connections, ['connections'], ctx);
   uniqueNames(config.pipelines, ['pipelines'], ctx);
   config.pipelines.forEach((pipeline, i) => {
@@ -492,7 +539,7 @@ export function checkReferences(config: GantryConfig, ctx: z.RefinementCtx): voi
 }
 
 /** A console claim value is one person's; `oidc` values mean nothing without a console to sign in to. */
-function checkConsole(config: GantryConfig, ctx: z.RefinementCtx): void {
+function checkConsole(config: GantryConfig, ctx: z.core.$RefinementCtx): void {
   const owners = new Map<string, string>();
   for (const [name, identity] of Object.entries(config.approvers.identities)) {
     const path = ['approvers', 'identities', name, 'oidc'];
@@ -508,7 +555,7 @@ function checkConsole(config: GantryConfig, ctx: z.RefinementCtx): void {
 }
 
 /** Targets named once, filters naming pipelines and environments that exist, a Slack user one person's. */
-function checkNotifications(config: GantryConfig, ctx: z.RefinementCtx): void {
+function checkNotifications(config: GantryConfig, ctx: z.core.$RefinementCtx): void {
   const targets = config.notifications?.targets ?? [];
   uniqueNames(targets, ['notifications', 'targets'], ctx);
   const pipelines = new Set(config.pipelines.map((p) => p.name));
@@ -550,7 +597,7 @@ function checkNotifications(config: GantryConfig, ctx: z.RefinementCtx): void {
  * A role listed as someone's principal makes every session of it that person, so it must be one
  * person's; and an identity with no way to be recognised in AWS can approve nothing.
  */
-function checkPrincipals(approvers: GantryConfig['approvers'], ctx: z.RefinementCtx): void {
+function checkPrincipals(approvers: GantryConfig['approvers'], ctx: z.core.$RefinementCtx): void {
   const owners = new Map<string, string>();
   for (const [name, identity] of Object.entries(approvers.identities)) {
     for (const principal of identity.principals) {
@@ -634,7 +681,7 @@ function checkSource(
   config: { connections: ConnectionConfig[] },
   pipeline: PipelineConfig,
   i: number,
-  ctx: z.RefinementCtx,
+  ctx: z.core.$RefinementCtx,
 ): void {
   const connection = config.connections.find((c) => c.name === pipeline.source.connection);
   if (connection === undefined) {
@@ -657,7 +704,7 @@ function checkTargets(
   config: { pipelines: PipelineConfig[] },
   pipeline: PipelineConfig,
   i: number,
-  ctx: z.RefinementCtx,
+  ctx: z.core.$RefinementCtx,
 ) {
   pipeline.environments.forEach((env, e) => {
     const deploy = env.deploy;
@@ -691,7 +738,7 @@ function checkAccounts(
   config: Pick<GantryConfig, 'controlPlane'>,
   pipeline: PipelineConfig,
   i: number,
-  ctx: z.RefinementCtx,
+  ctx: z.core.$RefinementCtx,
 ): void {
   const home = config.controlPlane?.account;
   pipeline.environments.forEach((env, e) => {
@@ -742,7 +789,7 @@ export function foreignAccounts(config: GantryConfig): string[] {
   return [...new Set(accounts)];
 }
 
-function uniqueNames(items: readonly { name: string }[], path: (string | number)[], ctx: z.RefinementCtx): void {
+function uniqueNames(items: readonly { name: string }[], path: (string | number)[], ctx: z.core.$RefinementCtx): void {
   const seen = new Set<string>();
   items.forEach((item, i) => {
     if (seen.has(item.name))

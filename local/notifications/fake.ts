@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import * as z from 'zod/mini';
 import { NOTIFY_ENV } from '../../shared/notify/env';
 import { type NotifyTarget, NotifyTargetSchema } from '../../shared/notify/targets';
 import type { EdgeAttachment } from '../edge/server';
@@ -40,7 +41,7 @@ export class LocalNotifications {
   ) {
     const notifier = inventory.functions.find((f) => f.environment[NOTIFY_ENV.targets] !== undefined);
     const raw = notifier?.environment[NOTIFY_ENV.targets];
-    this.targets = raw === undefined ? [] : NotifyTargetSchema.array().parse(JSON.parse(raw));
+    this.targets = raw === undefined ? [] : z.array(NotifyTargetSchema).parse(JSON.parse(raw));
   }
 
   /** The webhook URL a Slack or Teams target's secret holds locally. */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { SecretsFileError } from './errors';
 
 /**
@@ -17,22 +17,22 @@ export interface StoredSecret {
 
 /** An entry as written: a bare string is shorthand for `{"current": …}`, for hand-editing. */
 const StoredSecretSchema = z.union([
-  z
-    .string()
-    .min(1)
-    .transform((current): StoredSecret => ({ current })),
+  z.pipe(
+    z.string().check(z.minLength(1)),
+    z.transform((current): StoredSecret => ({ current })),
+  ),
   z.strictObject({
-    current: z.string().min(1),
-    previous: z.string().min(1).optional(),
-    currentVersionId: z.string().min(1).optional(),
-    previousVersionId: z.string().min(1).optional(),
+    current: z.string().check(z.minLength(1)),
+    previous: z.optional(z.string().check(z.minLength(1))),
+    currentVersionId: z.optional(z.string().check(z.minLength(1))),
+    previousVersionId: z.optional(z.string().check(z.minLength(1))),
   }),
 ]);
 
 /** The secrets file: secret name → stored secret. */
 export type SecretsFile = Record<string, StoredSecret>;
 
-const SecretsFileSchema = z.record(z.string().min(1), StoredSecretSchema);
+const SecretsFileSchema = z.record(z.string().check(z.minLength(1)), StoredSecretSchema);
 
 /** Reads the secrets file, or `undefined` when it does not exist yet. */
 export function readSecretsFile(file: string): { secrets: SecretsFile; modifiedAt: number } | undefined {

@@ -1,5 +1,5 @@
 import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { SqsJournalError } from './errors';
 import { StoredMessageSchema } from './message';
 

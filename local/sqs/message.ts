@@ -1,9 +1,9 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 
 const AttributeValueSchema = z.object({
   DataType: z.string(),
-  StringValue: z.string().optional(),
-  BinaryValue: z.string().optional(),
+  StringValue: z.optional(z.string()),
+  BinaryValue: z.optional(z.string()),
 });
 
 /**
@@ -15,18 +15,18 @@ export const StoredMessageSchema = z.object({
   id: z.string(),
   body: z.string(),
   attributes: z.record(z.string(), AttributeValueSchema),
-  traceHeader: z.string().optional(),
+  traceHeader: z.optional(z.string()),
   /** Epoch ms. Retention counts from here, also after a move to the dead-letter queue, as in SQS. */
   sentAt: z.number(),
   /** Epoch ms before which the message is delayed (DelaySeconds). */
   delayedUntil: z.number(),
-  groupId: z.string().optional(),
-  dedupId: z.string().optional(),
-  sequenceNumber: z.string().optional(),
+  groupId: z.optional(z.string()),
+  dedupId: z.optional(z.string()),
+  sequenceNumber: z.optional(z.string()),
   /** Set on a message redriven here: the ARN of the queue it came from. */
-  sourceArn: z.string().optional(),
+  sourceArn: z.optional(z.string()),
   receiveCount: z.number(),
-  firstReceiveAt: z.number().optional(),
+  firstReceiveAt: z.optional(z.number()),
 });
 export type StoredMessage = z.infer<typeof StoredMessageSchema>;
 

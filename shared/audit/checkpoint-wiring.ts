@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { documentClient } from '../aws/clients';
 import { readEnv } from '../config/env';
 import { KmsCheckpointSigner, S3CheckpointStore } from './checkpoints-aws';
@@ -16,9 +16,9 @@ import { AUDIT_ENV } from './wiring';
 export function awsCheckpointDeps(env: NodeJS.ProcessEnv = process.env) {
   const e = readEnv(
     z.object({
-      [AUDIT_ENV.table]: z.string().min(1),
-      [AUDIT_ENV.checkpointKey]: z.string().min(1),
-      [AUDIT_ENV.checkpointBucket]: z.string().min(1),
+      [AUDIT_ENV.table]: z.string().check(z.minLength(1)),
+      [AUDIT_ENV.checkpointKey]: z.string().check(z.minLength(1)),
+      [AUDIT_ENV.checkpointBucket]: z.string().check(z.minLength(1)),
     }),
     env,
   );

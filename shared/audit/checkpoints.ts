@@ -1,5 +1,5 @@
 import canonicalize from 'canonicalize';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { AuditReader } from './reader';
 
 /** What a checkpoint signs: every chain's head at one moment. */
@@ -8,10 +8,10 @@ export const CheckpointBodySchema = z.object({
   time: z.string(),
   keyId: z.string(),
   algorithm: z.string(),
-  chains: z.array(z.object({ chain: z.string(), seq: z.number().int(), hash: z.string() })),
+  chains: z.array(z.object({ chain: z.string(), seq: z.number().check(z.int()), hash: z.string() })),
 });
 export type CheckpointBody = z.infer<typeof CheckpointBodySchema>;
-export const CheckpointSchema = CheckpointBodySchema.extend({ signature: z.string() });
+export const CheckpointSchema = z.extend(CheckpointBodySchema, { signature: z.string() });
 export type Checkpoint = z.infer<typeof CheckpointSchema>;
 
 export const CHECKPOINT_ALGORITHM = 'ECDSA_SHA_256';

@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { documentClient } from '../aws/clients';
 import { jsonFromEnv, readEnv } from '../config/env';
 import { DynamoDbAuditLedger } from './ledger';
@@ -13,16 +13,16 @@ export const AUDIT_ENV = {
   checkpointBucket: 'AUDIT_CHECKPOINT_BUCKET',
 } as const;
 
-const RetentionSchema = z
-  .object({ change: z.number().int().positive(), delivery: z.number().int().positive() })
-  .partial();
+const RetentionSchema = z.partial(
+  z.object({ change: z.number().check(z.int(), z.positive()), delivery: z.number().check(z.int(), z.positive()) }),
+);
 
 /** The ledger every step writes through; built once per cold start. */
 export function awsAuditLedger(env: NodeJS.ProcessEnv = process.env) {
   const e = readEnv(
     z.object({
-      [AUDIT_ENV.table]: z.string().min(1),
-      [AUDIT_ENV.retentionDays]: jsonFromEnv(RetentionSchema).default({}),
+      [AUDIT_ENV.table]: z.string().check(z.minLength(1)),
+      [AUDIT_ENV.retentionDays]: z._default(jsonFromEnv(RetentionSchema), {}),
     }),
     env,
   );

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { AUDIT_ENV } from '../audit/wiring';
 import { jsonFromEnv, readEnv } from '../config/env';
 import { OIDC_SETTINGS_ENV, OidcEnvSchema, type OidcSettings, verificationOf } from '../operators/oidc';
@@ -32,10 +32,10 @@ export function loadConsoleEnv(env: NodeJS.ProcessEnv = process.env): ConsoleEnv
     z.object({
       [CONSOLE_ENV.oidc]: jsonFromEnv(OidcEnvSchema),
       [CONSOLE_ENV.people]: jsonFromEnv(z.record(z.string(), z.string())),
-      [CONSOLE_ENV.operatorFunction]: z.string().min(1),
-      [AUDIT_ENV.table]: z.string().min(1),
-      [AUDIT_ENV.checkpointKey]: z.string().min(1).optional(),
-      [AUDIT_ENV.checkpointBucket]: z.string().min(1).optional(),
+      [CONSOLE_ENV.operatorFunction]: z.string().check(z.minLength(1)),
+      [AUDIT_ENV.table]: z.string().check(z.minLength(1)),
+      [AUDIT_ENV.checkpointKey]: z.optional(z.string().check(z.minLength(1))),
+      [AUDIT_ENV.checkpointBucket]: z.optional(z.string().check(z.minLength(1))),
     }),
     env,
   );

@@ -4,7 +4,7 @@ import {
   PutLifecycleEventHookExecutionStatusCommand,
 } from '@aws-sdk/client-codedeploy';
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { LifecycleHookEvent } from '../../events';
 
 const LambdaAppSpecSchema = z.object({
@@ -15,7 +15,7 @@ const LambdaAppSpecSchema = z.object({
         z.object({ Properties: z.object({ Name: z.string(), Alias: z.string(), TargetVersion: z.string() }) }),
       ),
     )
-    .min(1),
+    .check(z.minLength(1)),
 });
 
 /** The request a health check sends the new version: a function URL payload (v2) for `GET /health`. */

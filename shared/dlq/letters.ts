@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { ProviderSchema } from '../../events';
 import type { DeadLetter } from '../webhooks/dead-letters';
 import type { HeldMessage } from './queue';
@@ -7,13 +7,13 @@ import type { HeldMessage } from './queue';
 const WebhookDeadLetterSchema = z.object({
   version: z.literal(1),
   provider: ProviderSchema,
-  deliveryId: z.string().min(1),
+  deliveryId: z.string().check(z.minLength(1)),
   receivedAt: z.iso.datetime(),
   reason: z.string(),
-  failedEventIds: z.array(z.string()).min(1),
+  failedEventIds: z.array(z.string()).check(z.minLength(1)),
   headers: z.record(z.string(), z.string()),
   body: z.object({ encoding: z.enum(['utf8', 'base64']), data: z.string() }),
-}) satisfies z.ZodType<DeadLetter>;
+}) satisfies z.ZodMiniType<DeadLetter>;
 
 /** An event EventBridge could not deliver to one target of one rule, with what it says about why. */
 export interface TriggerLetter {

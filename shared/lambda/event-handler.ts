@@ -1,4 +1,4 @@
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import type { Observability } from '../observability';
 import { invalidMessage, observedHandler } from './handler';
 import { busEventKeysOf, type RunKeys } from './run-keys';
@@ -27,7 +27,7 @@ export interface EventHandlerOptions<T, R> {
  * An EventBridge (or SQS) target's handler: the event parsed with its zod schema from `events/`,
  * one use case called. Every log line of the invocation carries the correlation id and run id.
  */
-export function eventHandler<S extends z.ZodType, R>(
+export function eventHandler<S extends z.ZodMiniType, R>(
   o11y: Observability,
   schema: S,
   handle: (event: z.infer<S>) => Promise<R>,

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 
 /** The ids that tie a log line to one change and one run. */
 export interface RunKeys {
@@ -45,7 +45,7 @@ export function runKeysOf(input: unknown): RunKeys {
 /** An EventBridge event: its id, and the run its detail names (Gantry's run events carry `runId`). */
 const BusEventSchema = z.object({
   id: z.string(),
-  detail: z.object({ runId: z.string().optional(), deliveryId: z.string().optional() }).optional(),
+  detail: z.optional(z.object({ runId: z.optional(z.string()), deliveryId: z.optional(z.string()) })),
 });
 
 /** The keys of an EventBridge event: its id as correlation id, and the run (and delivery) its detail names. */

@@ -1,4 +1,4 @@
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import type { Observability } from '../observability';
 import { invalidMessage, observedHandler } from './handler';
 import { runKeysOf } from './run-keys';
@@ -14,7 +14,7 @@ export class StepInputError extends Error {
  * `runId`; its metrics carry the `Pipeline` dimension. What the use case throws fails the task
  * with the error's name, which the state machine's Retry/Catch match on.
  */
-export function stepHandler<S extends z.ZodType, R>(
+export function stepHandler<S extends z.ZodMiniType, R>(
   o11y: Observability,
   schema: S,
   step: (input: z.infer<S>) => Promise<R>,

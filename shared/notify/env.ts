@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { intFromEnv, jsonFromEnv, readEnv } from '../config/env';
 import { type NotifyTarget, NotifyTargetSchema } from './targets';
 
@@ -27,7 +27,7 @@ export function loadNotifyConfig(env: NodeJS.ProcessEnv = process.env): NotifyCo
   const e = readEnv(
     z.object({
       [NOTIFY_ENV.targets]: jsonFromEnv(z.array(NotifyTargetSchema)),
-      [NOTIFY_ENV.table]: z.string().min(1),
+      [NOTIFY_ENV.table]: z.string().check(z.minLength(1)),
       [NOTIFY_ENV.secretCacheSeconds]: intFromEnv(300),
     }),
     env,
@@ -47,10 +47,11 @@ export interface SlackConfig {
 export function loadSlackConfig(env: NodeJS.ProcessEnv = process.env): SlackConfig {
   const e = readEnv(
     z.object({
-      [NOTIFY_ENV.slackSigningSecret]: z.string().min(1),
-      [NOTIFY_ENV.slackResponseUrls]: jsonFromEnv(z.array(z.string().url()).min(1)).default([
-        'https://hooks.slack.com/',
-      ]),
+      [NOTIFY_ENV.slackSigningSecret]: z.string().check(z.minLength(1)),
+      [NOTIFY_ENV.slackResponseUrls]: z._default(
+        jsonFromEnv(z.array(z.string().check(z.url())).check(z.minLength(1))),
+        ['https://hooks.slack.com/'],
+      ),
     }),
     env,
   );

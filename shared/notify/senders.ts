@@ -1,6 +1,6 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { TtlCache } from '../secrets/ttl-cache';
 import { TargetMisconfigured } from './errors';
 import { type Message, SendError, type Sender } from './ports';

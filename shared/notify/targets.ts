@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import {
   NOTIFICATION_DETAIL_TYPES,
   type NotificationDetail,
@@ -8,21 +8,21 @@ import {
 
 /** One notification target as the notifier's environment carries it (resolved from the config by CDK). */
 export const NotifyTargetSchema = z.object({
-  name: z.string().min(1),
+  name: z.string().check(z.minLength(1)),
   type: z.enum(['slack', 'teams', 'sns']),
   /** Slack and Teams: the secret holding `{"webhookUrl": …}`; never the URL itself. */
-  secretId: z.string().optional(),
+  secretId: z.optional(z.string()),
   /** SNS: the topic messages are published to. */
-  topicArn: z.string().optional(),
-  events: z.array(NotificationEventSchema).min(1),
+  topicArn: z.optional(z.string()),
+  events: z.array(NotificationEventSchema).check(z.minLength(1)),
   /** Absent: every pipeline. */
-  pipelines: z.array(z.string()).optional(),
+  pipelines: z.optional(z.array(z.string())),
   /** Absent: any environment (runs that deploy nowhere included). */
-  environments: z.array(z.string()).optional(),
+  environments: z.optional(z.array(z.string())),
   /** The least time between two messages to this target. */
-  intervalMs: z.number().int().min(0),
+  intervalMs: z.number().check(z.int(), z.gte(0)),
   /** Slack only: approval requests carry Approve and Reject buttons (a Slack app is configured). */
-  interactive: z.boolean().default(false),
+  interactive: z._default(z.boolean(), false),
 });
 export type NotifyTarget = z.infer<typeof NotifyTargetSchema>;
 

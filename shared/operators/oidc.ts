@@ -15,7 +15,7 @@ import {
   JwtTokenNotBefore,
   JwtTokenSignatureMismatched,
 } from 'hono/utils/jwt/types';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { jsonFromEnv, readEnv } from '../config/env';
 import { OIDC_PRINCIPAL_PREFIX } from '../pipelines/principals';
 
@@ -29,14 +29,14 @@ export const OIDC_SETTINGS_ENV = 'CONSOLE_OIDC';
 const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
 
 export const OidcEnvSchema = z.object({
-  issuer: z.string().startsWith('https://'),
-  audience: z.string().min(1),
-  claim: z.string().min(1),
-  algorithms: z.array(z.enum(ALGORITHMS)).min(1),
-  scopes: z.array(z.string()).min(1),
-  jwksUri: z.string().startsWith('https://').optional(),
-  authorizationEndpoint: z.string().startsWith('https://').optional(),
-  tokenEndpoint: z.string().startsWith('https://').optional(),
+  issuer: z.string().check(z.startsWith('https://')),
+  audience: z.string().check(z.minLength(1)),
+  claim: z.string().check(z.minLength(1)),
+  algorithms: z.array(z.enum(ALGORITHMS)).check(z.minLength(1)),
+  scopes: z.array(z.string()).check(z.minLength(1)),
+  jwksUri: z.optional(z.string().check(z.startsWith('https://'))),
+  authorizationEndpoint: z.optional(z.string().check(z.startsWith('https://'))),
+  tokenEndpoint: z.optional(z.string().check(z.startsWith('https://'))),
 });
 
 /** What verifying a token needs of the `console:` block. */

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { ApiGatewayRequest } from '../../events';
 import { DecisionError, decide } from '../pipelines/approval';
 import { publicRun, RUN_STATUSES, type RunRecord } from '../runs/model';
@@ -15,17 +15,20 @@ import { ConsoleTokenError, type OidcTokenVerifier } from './oidc';
  */
 export const CONSOLE_TOKEN_HEADER = 'x-gantry-console-token';
 
-const DecisionBodySchema = z.object({ decision: z.enum(['approve', 'reject']), reason: z.string().max(2000) });
+const DecisionBodySchema = z.object({
+  decision: z.enum(['approve', 'reject']),
+  reason: z.string().check(z.maxLength(2000)),
+});
 /** Cancel and retry: only why. */
-const CancelBodySchema = z.object({ reason: z.string().max(2000) });
+const CancelBodySchema = z.object({ reason: z.string().check(z.maxLength(2000)) });
 const RollbackBodySchema = z
   .object({
-    runId: z.string().min(1).optional(),
-    environment: z.string().min(1).optional(),
-    pipeline: z.string().min(1).optional(),
-    reason: z.string().max(2000),
+    runId: z.optional(z.string().check(z.minLength(1))),
+    environment: z.optional(z.string().check(z.minLength(1))),
+    pipeline: z.optional(z.string().check(z.minLength(1))),
+    reason: z.string().check(z.maxLength(2000)),
   })
-  .refine((b) => (b.runId === undefined) !== (b.environment === undefined), 'name a run or an environment');
+  .check(z.refine((b) => (b.runId === undefined) !== (b.environment === undefined), 'name a run or an environment'));
 
 /**
  * The IAM-authorized operator API: POST /runs/{runId}/decision, /runs/{runId}/cancel,
@@ -135,10 +138,10 @@ async function answerAs(
 }
 
 const RunQuerySchema = z.object({
-  pipeline: z.string().min(1).optional(),
-  status: z.enum(RUN_STATUSES).optional(),
-  repository: z.string().min(1).optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(20),
+  pipeline: z.optional(z.string().check(z.minLength(1))),
+  status: z.optional(z.enum(RUN_STATUSES)),
+  repository: z.optional(z.string().check(z.minLength(1))),
+  limit: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(200)), 20),
 });
 
 /**
@@ -214,7 +217,7 @@ interface OperatorCall {
 }
 
 /** One operator action: its body validated, its refusal answered with its status and audited. */
-async function operatorAction<S extends z.ZodType>(
+async function operatorAction<S extends z.ZodMiniType>(
   call: OperatorCall,
   action: string,
   schema: S,
@@ -306,7 +309,7 @@ async function recordOn(
   });
 }
 
-function parseBody<S extends z.ZodType>(event: ApiGatewayRequest, schema: S): z.infer<S> | undefined {
+function parseBody<S extends z.ZodMiniType>(event: ApiGatewayRequest, schema: S): z.infer<S> | undefined {
   try {
     const parsed = schema.safeParse(JSON.parse(bodyText(event)));
     return parsed.success ? parsed.data : undefined;

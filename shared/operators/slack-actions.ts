@@ -1,5 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { SLACK_USER } from '../../events';
 import { SLACK_IDS } from '../notify/messages';
 import { verifySlackSignature } from '../notify/slack-signature';
@@ -33,12 +33,14 @@ const BlockActionsSchema = z.object({
   team: z.object({ id: z.string() }),
   user: z.object({ id: z.string() }),
   actions: z
-    .array(z.object({ action_id: z.enum([SLACK_IDS.approve, SLACK_IDS.reject]), value: z.string().min(1) }))
-    .length(1),
-  state: z
-    .object({ values: z.record(z.string(), z.record(z.string(), z.object({ value: z.string().nullish() }))) })
-    .optional(),
-  response_url: z.string().optional(),
+    .array(
+      z.object({ action_id: z.enum([SLACK_IDS.approve, SLACK_IDS.reject]), value: z.string().check(z.minLength(1)) }),
+    )
+    .check(z.length(1)),
+  state: z.optional(
+    z.object({ values: z.record(z.string(), z.record(z.string(), z.object({ value: z.nullish(z.string()) }))) }),
+  ),
+  response_url: z.optional(z.string()),
 });
 type BlockActions = z.infer<typeof BlockActionsSchema>;
 

@@ -1,6 +1,6 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { loadSlackConfig } from '../notify/env';
 import type { Observability } from '../observability';
 import { StateMachinePipelines } from '../pipelines/aws';
@@ -8,7 +8,7 @@ import { awsPipelineDeps } from '../pipelines/wiring';
 import { TtlCache } from '../secrets/ttl-cache';
 import type { SlackActionDeps } from './slack-actions';
 
-const SigningSecretSchema = z.object({ signingSecret: z.string().min(1) });
+const SigningSecretSchema = z.object({ signingSecret: z.string().check(z.minLength(1)) });
 
 /** The Slack route's ports on AWS: the pipeline's, the deployed pipelines, the signing secret (cached 5 min). */
 export function awsSlackDeps(o11y: Observability, env: NodeJS.ProcessEnv = process.env): SlackActionDeps {

@@ -1,9 +1,10 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 
 /** One or more branch (or tag) globs; `*` matches any run of characters, `/` included. */
-export const BranchPatternsSchema = z
-  .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
-  .transform((value) => (typeof value === 'string' ? [value] : value));
+export const BranchPatternsSchema = z.pipe(
+  z.union([z.string().check(z.minLength(1)), z.array(z.string().check(z.minLength(1))).check(z.minLength(1))]),
+  z.transform((value) => (typeof value === 'string' ? [value] : value)),
+);
 export type BranchPatterns = z.infer<typeof BranchPatternsSchema>;
 
 /**

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { intFromEnv, jsonFromEnv, readEnv } from '../config/env';
 import { type StatusApis, StatusApisSchema } from '../status/port';
 
@@ -25,10 +25,10 @@ export interface PipelineConfig {
 export function loadPipelineConfig(env: NodeJS.ProcessEnv = process.env): PipelineConfig {
   const e = readEnv(
     z.object({
-      [PIPELINE_ENV.runsTable]: z.string().min(1),
-      [PIPELINE_ENV.eventBus]: z.string().min(1),
+      [PIPELINE_ENV.runsTable]: z.string().check(z.minLength(1)),
+      [PIPELINE_ENV.eventBus]: z.string().check(z.minLength(1)),
       [PIPELINE_ENV.secretCacheSeconds]: intFromEnv(300),
-      [PIPELINE_ENV.statusApis]: jsonFromEnv(StatusApisSchema).default({}),
+      [PIPELINE_ENV.statusApis]: z._default(jsonFromEnv(StatusApisSchema), {}),
     }),
     env,
   );

@@ -1,7 +1,7 @@
 import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { documentClient } from '../aws/clients';
 import { CodeDeployStopper } from '../aws/codedeploy';
 import { loadTargetRoles } from '../aws/target-roles';
@@ -40,7 +40,7 @@ function codeDeployStopper(env: NodeJS.ProcessEnv): CodeDeployStopper {
  */
 export function awsResolveDeps(o11y: Observability, env: NodeJS.ProcessEnv = process.env): ResolveDeps {
   const { [PIPELINE_ENV.deliveriesTable]: table } = readEnv(
-    z.object({ [PIPELINE_ENV.deliveriesTable]: z.string().min(1) }),
+    z.object({ [PIPELINE_ENV.deliveriesTable]: z.string().check(z.minLength(1)) }),
     env,
   );
   const deps = awsPipelineDeps(o11y, env);

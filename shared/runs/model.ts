@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { RunPlanSchema, RunProvenanceSchema } from '../../events';
 
 export const RUN_STATUSES = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'] as const;
@@ -8,8 +8,8 @@ export const ACTIVE_STATUSES: readonly RunStatus[] = ['QUEUED', 'RUNNING'];
 export const StageSchema = z.object({
   status: z.enum(['running', 'waiting', 'succeeded', 'failed', 'skipped', 'cancelled']),
   startedAt: z.string(),
-  endedAt: z.string().optional(),
-  summary: z.string().optional(),
+  endedAt: z.optional(z.string()),
+  summary: z.optional(z.string()),
 });
 export type Stage = z.infer<typeof StageSchema>;
 
@@ -30,67 +30,67 @@ export const RunDeploymentSchema = z.object({
   taskToken: z.string(),
   target: z.string(),
   strategy: z.string(),
-  fromVersion: z.string().nullable(),
+  fromVersion: z.nullable(z.string()),
   toVersion: z.string(),
-  deploymentId: z.string().optional(),
+  deploymentId: z.optional(z.string()),
   status: z.enum(DEPLOYMENT_STATUSES),
   startedAt: z.string(),
-  endedAt: z.string().optional(),
-  reason: z.string().optional(),
+  endedAt: z.optional(z.string()),
+  reason: z.optional(z.string()),
   /** Whether traffic went back to `fromVersion` (automatically or by a stop). */
-  rolledBack: z.boolean().optional(),
+  rolledBack: z.optional(z.boolean()),
   /** An operator's stop, in their words: the reason the run fails with, whichever path closes it. */
-  stopRequested: z.string().optional(),
+  stopRequested: z.optional(z.string()),
   /** When the Deploy task was told how the deployment ended (after `endedAt`: the two are two writes). */
-  answeredAt: z.string().optional(),
+  answeredAt: z.optional(z.string()),
 });
 export type RunDeployment = z.infer<typeof RunDeploymentSchema>;
 
 /** One run of a pipeline, as operators list it and compliance staff trace it. */
 export const RunRecordSchema = z.object({
-  kind: z.literal('run').default('run'),
+  kind: z._default(z.literal('run'), 'run'),
   runId: z.string(),
   pipeline: z.string(),
   trigger: z.string(),
   repository: z.string(),
   commit: z.string(),
-  branch: z.string().nullable(),
-  environment: z.string().nullable(),
+  branch: z.nullable(z.string()),
+  environment: z.nullable(z.string()),
   lane: z.string(),
   status: z.enum(RUN_STATUSES),
   createdAt: z.string(),
   updatedAt: z.string(),
-  endedAt: z.string().optional(),
+  endedAt: z.optional(z.string()),
   executionArn: z.string(),
   plan: RunPlanSchema,
-  stages: z.record(z.string(), StageSchema).default({}),
-  build: z
-    .object({
+  stages: z._default(z.record(z.string(), StageSchema), {}),
+  build: z.optional(
+    z.object({
       id: z.string(),
       status: z.string(),
-      logGroup: z.string().optional(),
-      logStream: z.string().optional(),
-      artifacts: z.string().optional(),
-    })
-    .optional(),
-  gates: z
-    .object({ passed: z.boolean(), reasons: z.array(z.string()), metrics: z.record(z.string(), z.unknown()) })
-    .optional(),
-  approval: z
-    .object({
+      logGroup: z.optional(z.string()),
+      logStream: z.optional(z.string()),
+      artifacts: z.optional(z.string()),
+    }),
+  ),
+  gates: z.optional(
+    z.object({ passed: z.boolean(), reasons: z.array(z.string()), metrics: z.record(z.string(), z.unknown()) }),
+  ),
+  approval: z.optional(
+    z.object({
       taskToken: z.string(),
       requestedAt: z.string(),
       deadline: z.string(),
-      decisions: z.record(z.string(), DecisionSchema).default({}),
-      outcome: z.enum(['approved', 'rejected', 'expired']).optional(),
-    })
-    .optional(),
-  laneToken: z.string().optional(),
+      decisions: z._default(z.record(z.string(), DecisionSchema), {}),
+      outcome: z.optional(z.enum(['approved', 'rejected', 'expired'])),
+    }),
+  ),
+  laneToken: z.optional(z.string()),
   /** The build's signed provenance, recorded by Gantry when the build ended; Deploy verifies it. */
-  provenance: RunProvenanceSchema.optional(),
-  deployment: RunDeploymentSchema.optional(),
-  failure: z.object({ stage: z.string(), error: z.string(), reason: z.string() }).optional(),
-  cancelledBy: z.string().optional(),
+  provenance: z.optional(RunProvenanceSchema),
+  deployment: z.optional(RunDeploymentSchema),
+  failure: z.optional(z.object({ stage: z.string(), error: z.string(), reason: z.string() })),
+  cancelledBy: z.optional(z.string()),
 });
 export type RunRecord = z.infer<typeof RunRecordSchema>;
 

@@ -3,7 +3,7 @@ import {
   ResourceNotFoundException,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { TtlCache } from './ttl-cache';
 
 /**
@@ -11,11 +11,11 @@ import { TtlCache } from './ttl-cache';
  * secret alone; the JSON form adds the provider API token used to report commit status.
  */
 export const ConnectionSecretSchema = z.union([
-  z.object({ webhookSecret: z.string().min(1), apiToken: z.string().optional() }),
-  z
-    .string()
-    .min(1)
-    .transform((webhookSecret) => ({ webhookSecret, apiToken: undefined })),
+  z.object({ webhookSecret: z.string().check(z.minLength(1)), apiToken: z.optional(z.string()) }),
+  z.pipe(
+    z.string().check(z.minLength(1)),
+    z.transform((webhookSecret) => ({ webhookSecret, apiToken: undefined })),
+  ),
 ]);
 export type ConnectionSecret = z.infer<typeof ConnectionSecretSchema>;
 

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { readEnv } from '../config/env';
 
 /** Environment variables the pipeline steps construct sets for the fetch-source function. */
@@ -8,6 +8,6 @@ export const SOURCE_ENV = {
 } as const;
 
 export function loadSourceConfig(env: NodeJS.ProcessEnv = process.env): { bucket: string } {
-  const e = readEnv(z.object({ [SOURCE_ENV.bucket]: z.string().min(1) }), env);
+  const e = readEnv(z.object({ [SOURCE_ENV.bucket]: z.string().check(z.minLength(1)) }), env);
   return { bucket: e[SOURCE_ENV.bucket] };
 }

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { CommitStatusRequest } from './types';
 
 /** Each connection's status API: which provider it speaks and where (the function's configuration). */

@@ -1,15 +1,15 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { type Provider, ProviderSchema } from '../../events';
 import { WebhookError } from './errors';
 
 /** A connection: one provider account or instance, and the secret its webhooks are signed with. */
 export const ConnectionSchema = z.object({
-  name: z.string().min(1),
+  name: z.string().check(z.minLength(1)),
   provider: ProviderSchema,
   /** Secrets Manager secret name or ARN. */
-  secretId: z.string().min(1),
+  secretId: z.string().check(z.minLength(1)),
   /** Repositories (full names) whose deliveries this connection's secret verifies. */
-  repositories: z.array(z.string()).default([]),
+  repositories: z._default(z.array(z.string()), []),
 });
 export type Connection = z.infer<typeof ConnectionSchema>;
 

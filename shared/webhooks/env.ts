@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { intFromEnv, jsonFromEnv, readEnv } from '../config/env';
 import { ConnectionSchema } from './connections';
 
@@ -19,9 +19,9 @@ export const RECEIVER_ENV = {
 export const DEFAULT_MAX_BODY_BYTES = 512 * 1024;
 
 const ReceiverEnvSchema = z.object({
-  [RECEIVER_ENV.deliveriesTable]: z.string().min(1),
-  [RECEIVER_ENV.eventBus]: z.string().min(1),
-  [RECEIVER_ENV.deadLetterQueueUrl]: z.string().min(1),
+  [RECEIVER_ENV.deliveriesTable]: z.string().check(z.minLength(1)),
+  [RECEIVER_ENV.eventBus]: z.string().check(z.minLength(1)),
+  [RECEIVER_ENV.deadLetterQueueUrl]: z.string().check(z.minLength(1)),
   [RECEIVER_ENV.connections]: jsonFromEnv(z.array(ConnectionSchema)),
   [RECEIVER_ENV.maxBodyBytes]: intFromEnv(DEFAULT_MAX_BODY_BYTES),
   // Execution names (derived from delivery ids) must stay unique for 90 days in Step Functions.

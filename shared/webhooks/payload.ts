@@ -1,4 +1,4 @@
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import { PayloadError, WebhookError } from './errors';
 import type { BodyFormat } from './request';
 
@@ -21,7 +21,7 @@ export function parseBody(body: Buffer, format: BodyFormat): unknown {
  * Reads a payload through a zod schema that names only the fields Gantry uses.
  * A payload that lacks them is the sender's error (400), reported with the first bad path.
  */
-export function readPayload<S extends z.ZodType>(schema: S, payload: unknown, event: string): z.infer<S> {
+export function readPayload<S extends z.ZodMiniType>(schema: S, payload: unknown, event: string): z.infer<S> {
   const result = schema.safeParse(payload);
   if (result.success) return result.data;
   const issue = result.error.issues[0];

@@ -61,7 +61,9 @@ const LOAD_AND_LIST = [
   '  const pkg = /node_modules\\/(@aws-sdk\\/[^/]+)\\//.exec(path)?.[1];',
   '  if (pkg !== undefined) sdk.add(pkg);',
   '}',
-  'process.stdout.write(JSON.stringify({ ms, sdk: [...sdk].sort(), intl: [...intl].sort() }));',
+  // Whether zod's messages are in English (zod/mini's are "Invalid input" until a locale is configured).
+  "const english = typeof globalThis.__zod_globalConfig?.localeError === 'function';",
+  'process.stdout.write(JSON.stringify({ ms, sdk: [...sdk].sort(), intl: [...intl].sort(), english }));',
 ].join('\n');
 
 /** What importing a bundle cost: its time, the AWS SDK packages it loaded, the locale-sensitive built-ins it called. */
@@ -69,6 +71,8 @@ export interface BundleLoad {
   readonly ms: number;
   readonly sdk: string[];
   readonly intl: string[];
+  /** Whether the import configured zod's English messages (README "Lambda bundles": zod/mini). */
+  readonly english: boolean;
 }
 
 /**

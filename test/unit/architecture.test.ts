@@ -27,18 +27,26 @@ function sourceFiles(folder: string): string[] {
 }
 
 /** Relative imports (static, dynamic, re-exports, type-only alike) of the files under `folders`. */
-function importsOf(folders: readonly string[], readText = (path: string) => readFileSync(path, 'utf8')): ImportEdge[] {
+function importsOf(folders: readonly string[], readText = readSource): ImportEdge[] {
   const edges: ImportEdge[] = [];
-  for (const folder of folders) {
-    for (const file of sourceFiles(join(root, folder))) {
-      const info = ts.preProcessFile(readText(file), true, true);
-      for (const { fileName } of info.importedFiles) {
-        if (!fileName.startsWith('.')) continue;
-        edges.push({ from: relative(root, file), to: relative(root, resolve(dirname(file), fileName)) });
-      }
+  for (const { file, text } of sourcesUnder(folders, readText)) {
+    for (const { fileName } of ts.preProcessFile(text, true, true).importedFiles) {
+      if (!fileName.startsWith('.')) continue;
+      edges.push({ from: relative(root, file), to: relative(root, resolve(dirname(file), fileName)) });
     }
   }
   return edges;
+}
+
+function readSource(path: string): string {
+  return readFileSync(path, 'utf8');
+}
+
+/** Each source file under `folders` (relative to the repository) with its text. */
+function* sourcesUnder(folders: readonly string[], readText: (path: string) => string) {
+  for (const folder of folders) {
+    for (const file of sourceFiles(join(root, folder))) yield { file, text: readText(file) };
+  }
 }
 
 /** `shared/pipelines/start.ts` → `pipelines`; `shared/observability.ts` → `observability`. */
@@ -117,33 +125,44 @@ function importsOfLocal(edges: readonly ImportEdge[]): string[] {
  * an effect such a module needed at load would be dropped with them, silently. Declarations,
  * imports and exports only; a value's initializer must not be there for its effect.
  */
-function loadTimeEffects(
-  folders: readonly string[],
-  readText = (path: string) => readFileSync(path, 'utf8'),
-): string[] {
+function loadTimeEffects(folders: readonly string[], readText = readSource): string[] {
   const found: string[] = [];
-  for (const folder of folders) {
-    for (const file of sourceFiles(join(root, folder))) {
-      const source = ts.createSourceFile(file, readText(file), ts.ScriptTarget.Latest, true);
-      for (const statement of source.statements) {
-        if (
-          ts.isImportDeclaration(statement) ||
-          ts.isImportEqualsDeclaration(statement) ||
-          ts.isExportDeclaration(statement) ||
-          ts.isExportAssignment(statement) ||
-          ts.isFunctionDeclaration(statement) ||
-          ts.isClassDeclaration(statement) ||
-          ts.isInterfaceDeclaration(statement) ||
-          ts.isTypeAliasDeclaration(statement) ||
-          ts.isEnumDeclaration(statement) ||
-          ts.isModuleDeclaration(statement) ||
-          ts.isVariableStatement(statement) ||
-          ts.isEmptyStatement(statement)
-        )
-          continue;
-        const line = source.getLineAndCharacterOfPosition(statement.getStart()).line + 1;
-        found.push(`${relative(root, file)}:${line}`);
-      }
+  for (const { file, text } of sourcesUnder(folders, readText)) {
+    const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
+    for (const statement of source.statements) {
+      if (
+        ts.isImportDeclaration(statement) ||
+        ts.isImportEqualsDeclaration(statement) ||
+        ts.isExportDeclaration(statement) ||
+        ts.isExportAssignment(statement) ||
+        ts.isFunctionDeclaration(statement) ||
+        ts.isClassDeclaration(statement) ||
+        ts.isInterfaceDeclaration(statement) ||
+        ts.isTypeAliasDeclaration(statement) ||
+        ts.isEnumDeclaration(statement) ||
+        ts.isModuleDeclaration(statement) ||
+        ts.isVariableStatement(statement) ||
+        ts.isEmptyStatement(statement)
+      )
+        continue;
+      const line = source.getLineAndCharacterOfPosition(statement.getStart()).line + 1;
+      found.push(`${relative(root, file)}:${line}`);
+    }
+  }
+  return found;
+}
+
+/**
+ * Imports of zod other than `zod/mini` (and its `zod/locales`) in the files of `folders`, as
+ * `file: specifier`. The classic build is ~95 KB of every function's bundle and builds each schema's
+ * methods per instance at load; one classic import anywhere a function reaches brings it all back.
+ */
+function classicZodImports(folders: readonly string[], readText = readSource): string[] {
+  const found: string[] = [];
+  for (const { file, text } of sourcesUnder(folders, readText)) {
+    for (const { fileName } of ts.preProcessFile(text, true, true).importedFiles) {
+      if (!/^zod(\/|$)/.test(fileName) || fileName === 'zod/mini' || fileName === 'zod/locales') continue;
+      found.push(`${relative(root, file)}: ${fileName}`);
     }
   }
   return found;
@@ -161,12 +180,33 @@ describe('the folder rules', () => {
   it('finds nothing in shared/ or events/ that runs for its effect when the module loads (bundles drop it)', () => {
     expect(loadTimeEffects(['shared', 'events'])).toEqual([]);
   });
+
+  it("imports zod only as zod/mini, in every folder of the product (one classic import brings its 95 KB back to each function's bundle)", () => {
+    expect(classicZodImports(['shared', 'events', 'functions', 'infra', 'local', 'cli'])).toEqual([]);
+  });
+});
+
+describe('classicZodImports', () => {
+  it('reports the classic build however it is imported, and accepts zod/mini and its locales', () => {
+    const text = [
+      "import * as z from 'zod/mini';",
+      "import { en } from 'zod/locales';",
+      "import { z as classic } from 'zod';",
+      "export type { ZodType } from 'zod/v4';",
+      "const later = () => import('zod/v4/core');",
+    ].join('\n');
+    expect(classicZodImports(['shared/runs'], () => text).filter((f) => f.startsWith('shared/runs/model.ts'))).toEqual([
+      'shared/runs/model.ts: zod',
+      'shared/runs/model.ts: zod/v4',
+      'shared/runs/model.ts: zod/v4/core',
+    ]);
+  });
 });
 
 describe('loadTimeEffects', () => {
   it('reports a call, a condition and a loop at the top of a module, and accepts declarations', () => {
     const text = [
-      "import { z } from 'zod';",
+      "import * as z from 'zod/mini';",
       'export const Schema = z.object({ a: z.string() });',
       'export function f() {}',
       'export type T = string;',

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 
 /**
  * The parts of a SARIF 2.1.0 log the gates read, and no more: every object is loose, so the many
@@ -9,78 +9,81 @@ export const SarifLevelSchema = z.enum(['error', 'warning', 'note', 'none']);
 const PropertyBag = z.record(z.string(), z.unknown());
 
 const Message = z.looseObject({
-  text: z.string().optional(),
-  markdown: z.string().optional(),
-  id: z.string().optional(),
-  arguments: z.array(z.string()).optional(),
+  text: z.optional(z.string()),
+  markdown: z.optional(z.string()),
+  id: z.optional(z.string()),
+  arguments: z.optional(z.array(z.string())),
 });
 
 const ReportingDescriptor = z.looseObject({
   id: z.string(),
-  defaultConfiguration: z.looseObject({ level: SarifLevelSchema.optional() }).optional(),
-  properties: PropertyBag.optional(),
-  messageStrings: z.record(z.string(), z.looseObject({ text: z.string().optional() })).optional(),
+  defaultConfiguration: z.optional(z.looseObject({ level: z.optional(SarifLevelSchema) })),
+  properties: z.optional(PropertyBag),
+  messageStrings: z.optional(z.record(z.string(), z.looseObject({ text: z.optional(z.string()) }))),
 });
 
 const ToolComponent = z.looseObject({
   name: z.string(),
-  rules: z.array(ReportingDescriptor).optional(),
+  rules: z.optional(z.array(ReportingDescriptor)),
 });
 
-const ToolComponentReference = z.looseObject({ index: z.number().int().optional(), name: z.string().optional() });
+const ToolComponentReference = z.looseObject({
+  index: z.optional(z.number().check(z.int())),
+  name: z.optional(z.string()),
+});
 
 const DescriptorReference = z.looseObject({
-  id: z.string().optional(),
-  index: z.number().int().optional(),
-  toolComponent: ToolComponentReference.optional(),
+  id: z.optional(z.string()),
+  index: z.optional(z.number().check(z.int())),
+  toolComponent: z.optional(ToolComponentReference),
 });
 
 const ArtifactLocation = z.looseObject({
-  uri: z.string().optional(),
-  index: z.number().int().optional(),
+  uri: z.optional(z.string()),
+  index: z.optional(z.number().check(z.int())),
 });
 
 const Location = z.looseObject({
-  physicalLocation: z
-    .looseObject({
-      artifactLocation: ArtifactLocation.optional(),
-      region: z.looseObject({ startLine: z.number().int().optional() }).optional(),
-    })
-    .optional(),
+  physicalLocation: z.optional(
+    z.looseObject({
+      artifactLocation: z.optional(ArtifactLocation),
+      region: z.optional(z.looseObject({ startLine: z.optional(z.number().check(z.int())) })),
+    }),
+  ),
 });
 
 const Result = z.looseObject({
-  ruleId: z.string().optional(),
-  ruleIndex: z.number().int().optional(),
-  rule: DescriptorReference.optional(),
-  kind: z.enum(['notApplicable', 'pass', 'fail', 'review', 'open', 'informational']).optional(),
-  level: SarifLevelSchema.optional(),
+  ruleId: z.optional(z.string()),
+  ruleIndex: z.optional(z.number().check(z.int())),
+  rule: z.optional(DescriptorReference),
+  kind: z.optional(z.enum(['notApplicable', 'pass', 'fail', 'review', 'open', 'informational'])),
+  level: z.optional(SarifLevelSchema),
   message: Message,
-  locations: z.array(Location).optional(),
-  properties: PropertyBag.optional(),
-  suppressions: z
-    .array(z.looseObject({ status: z.enum(['accepted', 'underReview', 'rejected']).optional() }))
-    .optional(),
-  baselineState: z.enum(['new', 'unchanged', 'updated', 'absent']).optional(),
+  locations: z.optional(z.array(Location)),
+  properties: z.optional(PropertyBag),
+  suppressions: z.optional(
+    z.array(z.looseObject({ status: z.optional(z.enum(['accepted', 'underReview', 'rejected'])) })),
+  ),
+  baselineState: z.optional(z.enum(['new', 'unchanged', 'updated', 'absent'])),
 });
 
 const Invocation = z.looseObject({
-  executionSuccessful: z.boolean().optional(),
-  ruleConfigurationOverrides: z
-    .array(
+  executionSuccessful: z.optional(z.boolean()),
+  ruleConfigurationOverrides: z.optional(
+    z.array(
       z.looseObject({
         descriptor: DescriptorReference,
-        configuration: z.looseObject({ level: SarifLevelSchema.optional() }),
+        configuration: z.looseObject({ level: z.optional(SarifLevelSchema) }),
       }),
-    )
-    .optional(),
+    ),
+  ),
 });
 
 const Run = z.looseObject({
-  tool: z.looseObject({ driver: ToolComponent, extensions: z.array(ToolComponent).optional() }),
-  results: z.array(Result).nullable().optional(),
-  artifacts: z.array(z.looseObject({ location: ArtifactLocation.optional() })).optional(),
-  invocations: z.array(Invocation).optional(),
+  tool: z.looseObject({ driver: ToolComponent, extensions: z.optional(z.array(ToolComponent)) }),
+  results: z.optional(z.nullable(z.array(Result))),
+  artifacts: z.optional(z.array(z.looseObject({ location: z.optional(ArtifactLocation) }))),
+  invocations: z.optional(z.array(Invocation)),
 });
 
 export const SarifLogSchema = z.looseObject({

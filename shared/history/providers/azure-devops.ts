@@ -1,10 +1,10 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { AZURE_DEVOPS_API_VERSION } from '../../status/providers';
 import { pathSegment, twoSegments } from '../../status/providers/repository';
 import type { HistoryApi } from '../types';
 import { answerOf, gitPerson, optional, PAGE_SIZE, paramOf, withParam } from './common';
 
-const Person = z.object({ name: optional, email: optional }).nullish();
+const Person = z.nullish(z.object({ name: optional, email: optional }));
 const Commits = z.object({ value: z.array(z.object({ commitId: z.string(), author: Person, committer: Person })) });
 
 const SKIP = 'searchCriteria.$skip';

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { pathSegment, twoSegments } from '../../status/providers/repository';
 import { parseRawAuthor } from '../../webhooks/providers/bitbucket-cloud';
 import { type HistoryApi, HistoryError } from '../types';
@@ -8,7 +8,7 @@ const CloudCommits = z.object({
   values: z.array(
     z.object({
       hash: z.string(),
-      author: z.object({ raw: optional, user: z.object({ nickname: optional }).nullish() }).nullish(),
+      author: z.nullish(z.object({ raw: optional, user: z.nullish(z.object({ nickname: optional })) })),
     }),
   ),
   next: optional,
@@ -40,11 +40,11 @@ export const bitbucketCloudHistoryApi: HistoryApi = {
   },
 };
 
-const DcUser = z.object({ name: optional, emailAddress: optional, displayName: optional, slug: optional }).nullish();
+const DcUser = z.nullish(z.object({ name: optional, emailAddress: optional, displayName: optional, slug: optional }));
 const DcCommits = z.object({
   values: z.array(z.object({ id: z.string(), author: DcUser, committer: DcUser })),
   isLastPage: z.boolean(),
-  nextPageStart: z.number().int().nonnegative().nullish(),
+  nextPageStart: z.nullish(z.number().check(z.int(), z.nonnegative())),
 });
 
 /** Only a Bitbucket user has a `slug` (their account); a commit by anyone else carries git's name alone. */

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { GitPerson } from '../../../events';
 import type { HttpResponse } from '../../status/http';
 import { HistoryError, type PageRequest } from '../types';
@@ -6,10 +6,10 @@ import { HistoryError, type PageRequest } from '../types';
 /** Commits per page: the most every provider's API allows but Bitbucket Cloud (100) and Azure DevOps (no cap). */
 export const PAGE_SIZE = 100;
 
-export const optional = z.string().nullish();
+export const optional = z.nullish(z.string());
 
 /** The answer's JSON read through `schema`; an answer of another shape is a `HistoryError`, not a range. */
-export function answerOf<T>(response: HttpResponse, schema: z.ZodType<T>, what: string): T {
+export function answerOf<T>(response: HttpResponse, schema: z.ZodMiniType<T>, what: string): T {
   let body: unknown;
   try {
     body = JSON.parse(response.body);

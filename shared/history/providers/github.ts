@@ -1,15 +1,15 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { GITHUB_API_VERSION } from '../../status/providers';
 import { pathSegment, twoSegments } from '../../status/providers/repository';
 import type { HistoryApi } from '../types';
 import { answerOf, gitPerson, optional, PAGE_SIZE, paramOf, withParam } from './common';
 
-const Person = z.object({ name: optional, email: optional }).nullish();
-const Login = z.object({ login: optional }).nullish();
+const Person = z.nullish(z.object({ name: optional, email: optional }));
+const Login = z.nullish(z.object({ login: optional }));
 
 /** A GitHub-style compare answer, which Gitea and Forgejo copied. */
 export const CompareAnswer = z.object({
-  total_commits: z.number().int().nonnegative(),
+  total_commits: z.number().check(z.int(), z.nonnegative()),
   commits: z.array(
     z.object({
       sha: z.string(),

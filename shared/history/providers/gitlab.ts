@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { pathSegment, repositorySegments } from '../../status/providers/repository';
 import type { HistoryApi } from '../types';
 import { answerOf, gitPerson, optional, PAGE_SIZE, withParam } from './common';

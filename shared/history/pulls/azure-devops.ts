@@ -1,12 +1,12 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { AZURE_DEVOPS_API_VERSION } from '../../status/providers';
 import { pathSegment, twoSegments } from '../../status/providers/repository';
 import { answerOf, optional } from '../providers/common';
 import { type PullsApi, person } from './types';
 
-const Identity = z.object({ id: optional, uniqueName: optional }).nullish();
+const Identity = z.nullish(z.object({ id: optional, uniqueName: optional }));
 const Pull = z.object({
-  pullRequestId: z.number().int(),
+  pullRequestId: z.number().check(z.int()),
   title: optional,
   status: z.string(),
   createdBy: Identity,

@@ -1,19 +1,19 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { pathSegment, twoSegments } from '../../status/providers/repository';
 import { answerOf, optional } from '../providers/common';
 import { HistoryError } from '../types';
 import { type PullsApi, person } from './types';
 
-const CloudUser = z.object({ uuid: optional, account_id: optional, nickname: optional }).nullish();
+const CloudUser = z.nullish(z.object({ uuid: optional, account_id: optional, nickname: optional }));
 const CloudPulls = z.object({
   values: z.array(
     z.object({
-      id: z.number().int(),
+      id: z.number().check(z.int()),
       title: optional,
       state: z.string(),
       author: CloudUser,
       closed_by: CloudUser,
-      links: z.object({ html: z.object({ href: optional }).nullish() }).nullish(),
+      links: z.nullish(z.object({ html: z.nullish(z.object({ href: optional })) })),
     }),
   ),
   next: optional,
@@ -50,15 +50,15 @@ export const bitbucketCloudPullsApi: PullsApi = {
   },
 };
 
-const DcUser = z.object({ id: z.number().nullish(), slug: optional, emailAddress: optional }).nullish();
+const DcUser = z.nullish(z.object({ id: z.nullish(z.number()), slug: optional, emailAddress: optional }));
 const DcPulls = z.object({
   values: z.array(
     z.object({
-      id: z.number().int(),
+      id: z.number().check(z.int()),
       title: optional,
       state: z.string(),
-      author: z.object({ user: DcUser }).nullish(),
-      links: z.object({ self: z.array(z.object({ href: optional })).nullish() }).nullish(),
+      author: z.nullish(z.object({ user: DcUser })),
+      links: z.nullish(z.object({ self: z.nullish(z.array(z.object({ href: optional }))) })),
     }),
   ),
   isLastPage: z.boolean(),

@@ -1,15 +1,15 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { Provider } from '../../../events';
 import { pathSegment, twoSegments } from '../../status/providers/repository';
 import { answerOf, optional } from '../providers/common';
 import { type PullsApi, person } from './types';
 
-const User = z.object({ id: z.number().nullish(), login: optional, email: optional }).nullish();
+const User = z.nullish(z.object({ id: z.nullish(z.number()), login: optional, email: optional }));
 const Pull = z.object({
-  number: z.number().int(),
+  number: z.number().check(z.int()),
   title: optional,
   html_url: optional,
-  merged: z.boolean().nullish(),
+  merged: z.nullish(z.boolean()),
   user: User,
   merged_by: User,
 });

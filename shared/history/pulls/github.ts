@@ -1,12 +1,12 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { GITHUB_API_VERSION } from '../../status/providers';
 import { pathSegment, twoSegments } from '../../status/providers/repository';
 import { answerOf, optional } from '../providers/common';
 import { type PullsApi, type PullsTarget, person } from './types';
 
-const User = z.object({ id: z.number().nullish(), login: optional }).nullish();
+const User = z.nullish(z.object({ id: z.nullish(z.number()), login: optional }));
 const Pull = z.object({
-  number: z.number().int(),
+  number: z.number().check(z.int()),
   title: optional,
   html_url: optional,
   user: User,

@@ -1,12 +1,12 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { pathSegment, repositorySegments } from '../../status/providers/repository';
 import { answerOf, optional } from '../providers/common';
 import { type PullsApi, person } from './types';
 
-const User = z.object({ id: z.number().nullish(), username: optional }).nullish();
+const User = z.nullish(z.object({ id: z.nullish(z.number()), username: optional }));
 const MergeRequests = z.array(
   z.object({
-    iid: z.number().int(),
+    iid: z.number().check(z.int()),
     title: optional,
     web_url: optional,
     state: z.string(),

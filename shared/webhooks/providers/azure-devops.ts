@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { Commit, PullRequestAction, SourceChange } from '../../../events';
 import { branchName, readPayload } from '../payload';
 import { header } from '../request';
@@ -13,35 +13,35 @@ const Repository = z.object({
   webUrl: optionalString,
 });
 
-const Identity = z.object({ uniqueName: optionalString, displayName: optionalString }).nullish();
+const Identity = z.nullish(z.object({ uniqueName: optionalString, displayName: optionalString }));
 
 const AzureCommit = z.object({
   commitId: z.string(),
   comment: optionalString,
-  author: z.object({ name: optionalString, email: optionalString, date: optionalString }).nullish(),
-  committer: z.object({ name: optionalString, email: optionalString }).nullish(),
+  author: z.nullish(z.object({ name: optionalString, email: optionalString, date: optionalString })),
+  committer: z.nullish(z.object({ name: optionalString, email: optionalString })),
 });
 
 const PushPayload = z.object({
   resource: z.object({
     refUpdates: z.array(z.object({ name: z.string(), oldObjectId: z.string(), newObjectId: z.string() })),
     // Legacy (2013-era) payloads carry no repository at all.
-    repository: Repository.nullish(),
+    repository: z.nullish(Repository),
     pushedBy: Identity,
-    commits: z.array(AzureCommit).nullish(),
+    commits: z.nullish(z.array(AzureCommit)),
   }),
 });
 
 const PullRequestPayload = z.object({
   resource: z.object({
-    pullRequestId: z.number().int(),
+    pullRequestId: z.number().check(z.int()),
     title: z.string(),
     status: optionalString,
     sourceRefName: optionalString,
     targetRefName: optionalString,
     repository: Repository,
-    forkSource: z.object({ repository: Repository.nullish() }).nullish(),
-    lastMergeSourceCommit: z.object({ commitId: z.string() }).nullish(),
+    forkSource: z.nullish(z.object({ repository: z.nullish(Repository) })),
+    lastMergeSourceCommit: z.nullish(z.object({ commitId: z.string() })),
     createdBy: Identity,
   }),
 });

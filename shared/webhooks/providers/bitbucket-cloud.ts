@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { Commit, PullRequestAction, SourceChange } from '../../../events';
 import { readPayload } from '../payload';
 import { header } from '../request';
@@ -6,34 +6,34 @@ import { hmacSha256 } from '../signatures';
 import { optionalString, pullRequestChange, qualifiedRef, refChange, stringAt, verifyHmacHeader } from './common';
 import type { ProviderAdapter } from './types';
 
-const Account = z.object({ nickname: optionalString, display_name: optionalString }).nullish();
+const Account = z.nullish(z.object({ nickname: optionalString, display_name: optionalString }));
 
 const Repository = z.object({
   full_name: z.string(),
-  links: z.object({ html: z.object({ href: z.string() }).nullish() }).nullish(),
+  links: z.nullish(z.object({ html: z.nullish(z.object({ href: z.string() })) })),
 });
 
-const RefState = z
-  .object({ type: z.string(), name: z.string(), target: z.object({ hash: z.string() }).nullish() })
-  .nullish();
+const RefState = z.nullish(
+  z.object({ type: z.string(), name: z.string(), target: z.nullish(z.object({ hash: z.string() })) }),
+);
 
 const BitbucketCommit = z.object({
   hash: z.string(),
   message: optionalString,
   date: optionalString,
-  author: z.object({ raw: optionalString, user: Account }).nullish(),
+  author: z.nullish(z.object({ raw: optionalString, user: Account })),
 });
 
 const Change = z
   .object({
     new: RefState,
     old: RefState,
-    forced: z.boolean().nullish(),
-    commits: z.array(BitbucketCommit).nullish(),
+    forced: z.nullish(z.boolean()),
+    commits: z.nullish(z.array(BitbucketCommit)),
     /** Bitbucket lists at most 5 commits of a change and says so here. */
-    truncated: z.boolean().nullish(),
+    truncated: z.nullish(z.boolean()),
   })
-  .refine((change) => change.new != null || change.old != null, { message: 'a change needs `new` or `old`' });
+  .check(z.refine((change) => change.new != null || change.old != null, { message: 'a change needs `new` or `old`' }));
 
 const PushPayload = z.object({
   actor: Account,
@@ -45,16 +45,16 @@ const PullRequestPayload = z.object({
   actor: Account,
   repository: Repository,
   pullrequest: z.object({
-    id: z.number().int(),
+    id: z.number().check(z.int()),
     title: z.string(),
     state: optionalString,
     author: Account,
     source: z.object({
-      branch: z.object({ name: z.string() }).nullish(),
-      commit: z.object({ hash: z.string() }).nullish(),
-      repository: z.object({ full_name: z.string() }).nullish(),
+      branch: z.nullish(z.object({ name: z.string() })),
+      commit: z.nullish(z.object({ hash: z.string() })),
+      repository: z.nullish(z.object({ full_name: z.string() })),
     }),
-    destination: z.object({ branch: z.object({ name: z.string() }).nullish() }),
+    destination: z.object({ branch: z.nullish(z.object({ name: z.string() })) }),
   }),
 });
 

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { Commit, GitPerson, PullRequestAction, SourceChange } from '../../../events';
 import { branchName, readPayload } from '../payload';
 import { header } from '../request';
@@ -19,18 +19,18 @@ const Href = z.object({ href: z.string(), name: optionalString });
 const Repository = z.object({
   slug: z.string(),
   project: z.object({ key: z.string() }),
-  links: z.object({ clone: z.array(Href).nullish(), self: z.array(Href).nullish() }).nullish(),
+  links: z.nullish(z.object({ clone: z.nullish(z.array(Href)), self: z.nullish(z.array(Href)) })),
 });
 
-const User = z
-  .object({ name: optionalString, displayName: optionalString, emailAddress: optionalString, slug: optionalString })
-  .nullish();
+const User = z.nullish(
+  z.object({ name: optionalString, displayName: optionalString, emailAddress: optionalString, slug: optionalString }),
+);
 
 const DcCommit = z.object({
   id: z.string(),
   message: optionalString,
   // Epoch milliseconds; outside ECMAScript's Date range (±8.64e15 ms) toISOString() would throw, a 500 not a 400.
-  authorTimestamp: z.number().int().min(-8.64e15).max(8.64e15).nullish(),
+  authorTimestamp: z.nullish(z.number().check(z.int(), z.gte(-8.64e15), z.lte(8.64e15))),
   author: User,
   committer: User,
 });
@@ -42,14 +42,14 @@ const RefsChangedPayload = z.object({
     z
       .object({
         refId: optionalString,
-        ref: z.object({ id: z.string() }).nullish(),
+        ref: z.nullish(z.object({ id: z.string() })),
         fromHash: z.string(),
         toHash: z.string(),
         type: z.string(),
       })
-      .refine((change) => (change.refId ?? change.ref?.id) != null, { message: 'a change needs `refId`' }),
+      .check(z.refine((change) => (change.refId ?? change.ref?.id) != null, { message: 'a change needs `refId`' })),
   ),
-  commits: z.array(DcCommit).nullish(),
+  commits: z.nullish(z.array(DcCommit)),
 });
 
 const PrRef = z.object({
@@ -62,10 +62,10 @@ const PrRef = z.object({
 const PullRequestPayload = z.object({
   actor: User,
   pullRequest: z.object({
-    id: z.number().int(),
+    id: z.number().check(z.int()),
     title: z.string(),
     state: optionalString,
-    author: z.object({ user: User }).nullish(),
+    author: z.nullish(z.object({ user: User })),
     fromRef: PrRef,
     toRef: PrRef,
   }),

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { Commit, GitPerson, PullRequestAction, SourceChange } from '../../../events';
 import { shaOrNull, splitRef } from '../payload';
 import { header, type WebhookRequest } from '../request';
@@ -6,7 +6,7 @@ import { matchesHmacSha256 } from '../signatures';
 import type { Verification } from './types';
 
 /** A string field that providers sometimes send as null or leave out. */
-export const optionalString = z.string().nullish();
+export const optionalString = z.nullish(z.string());
 
 /** Reads `obj.a.b.c` from untrusted JSON without throwing; undefined unless it is a non-empty string. */
 export function stringAt(obj: unknown, ...path: readonly string[]): string | undefined {

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { SourceChange } from '../../../events';
 import { readPayload } from '../payload';
 import { header } from '../request';
@@ -17,17 +17,17 @@ import {
 import type { ProviderAdapter } from './types';
 
 const Repository = z.object({ full_name: z.string(), clone_url: optionalString, html_url: optionalString });
-const User = z.object({ login: optionalString, username: optionalString }).nullish();
+const User = z.nullish(z.object({ login: optionalString, username: optionalString }));
 
 /** A commit's author or committer; `username` is the account, when git's e-mail belongs to one. */
-const GitUser = z.object({ name: optionalString, email: optionalString, username: optionalString }).nullish();
+const GitUser = z.nullish(z.object({ name: optionalString, email: optionalString, username: optionalString }));
 
 const PushPayload = z.object({
   ref: z.string(),
   before: z.string(),
   after: z.string(),
-  commits: z
-    .array(
+  commits: z.nullish(
+    z.array(
       z.object({
         id: z.string(),
         message: optionalString,
@@ -35,10 +35,10 @@ const PushPayload = z.object({
         author: GitUser,
         committer: GitUser,
       }),
-    )
-    .nullish(),
-  total_commits: z.number().int().nonnegative().nullish(),
-  head_commit: z.object({ id: z.string() }).nullish(),
+    ),
+  ),
+  total_commits: z.nullish(z.number().check(z.int(), z.nonnegative())),
+  head_commit: z.nullish(z.object({ id: z.string() })),
   repository: Repository,
   pusher: User,
   sender: User,
@@ -46,12 +46,12 @@ const PushPayload = z.object({
 
 const PullRequestPayload = z.object({
   action: z.string(),
-  number: z.number().int(),
+  number: z.number().check(z.int()),
   pull_request: z.object({
     title: z.string(),
-    merged: z.boolean().nullish(),
+    merged: z.nullish(z.boolean()),
     user: User,
-    head: z.object({ ref: z.string(), sha: z.string(), repo: z.object({ full_name: z.string() }).nullish() }),
+    head: z.object({ ref: z.string(), sha: z.string(), repo: z.nullish(z.object({ full_name: z.string() })) }),
     base: z.object({ ref: z.string() }),
   }),
   repository: Repository,

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { SourceChange } from '../../../events';
 import { readPayload } from '../payload';
 import { header } from '../request';
@@ -15,20 +15,20 @@ import {
 import type { ProviderAdapter, Verification } from './types';
 
 const Repository = z.object({ full_name: z.string(), clone_url: optionalString, html_url: optionalString });
-const Login = z.object({ login: z.string() }).nullish();
+const Login = z.nullish(z.object({ login: z.string() }));
 
 /** A commit's author or committer; `username` is the account, when git's e-mail belongs to one. */
-const GitUser = z.object({ name: optionalString, email: optionalString, username: optionalString }).nullish();
+const GitUser = z.nullish(z.object({ name: optionalString, email: optionalString, username: optionalString }));
 
 const PushPayload = z.object({
   ref: z.string(),
   before: z.string(),
   after: z.string(),
-  created: z.boolean().optional(),
-  deleted: z.boolean().optional(),
-  forced: z.boolean().nullish(),
-  commits: z
-    .array(
+  created: z.optional(z.boolean()),
+  deleted: z.optional(z.boolean()),
+  forced: z.nullish(z.boolean()),
+  commits: z.nullish(
+    z.array(
       z.object({
         id: z.string(),
         message: optionalString,
@@ -36,22 +36,22 @@ const PushPayload = z.object({
         author: GitUser,
         committer: GitUser,
       }),
-    )
-    .nullish(),
-  head_commit: z.object({ id: z.string() }).nullish(),
+    ),
+  ),
+  head_commit: z.nullish(z.object({ id: z.string() })),
   repository: Repository,
-  pusher: z.object({ name: optionalString }).nullish(),
+  pusher: z.nullish(z.object({ name: optionalString })),
   sender: Login,
 });
 
 const PullRequestPayload = z.object({
   action: z.string(),
-  number: z.number().int(),
+  number: z.number().check(z.int()),
   pull_request: z.object({
     title: z.string(),
-    merged: z.boolean().nullish(),
+    merged: z.nullish(z.boolean()),
     user: Login,
-    head: z.object({ ref: z.string(), sha: z.string(), repo: z.object({ full_name: z.string() }).nullish() }),
+    head: z.object({ ref: z.string(), sha: z.string(), repo: z.nullish(z.object({ full_name: z.string() })) }),
     base: z.object({ ref: z.string() }),
   }),
   repository: Repository,
@@ -65,7 +65,7 @@ const RefEventPayload = z.object({
   sender: Login,
 });
 
-const PingPayload = z.object({ repository: Repository.nullish(), sender: Login });
+const PingPayload = z.object({ repository: z.nullish(Repository), sender: Login });
 
 type GitHubRepository = z.infer<typeof Repository>;
 

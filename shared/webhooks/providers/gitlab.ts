@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { PullRequestAction, SourceChange } from '../../../events';
 import { readPayload, shaOrNull } from '../payload';
 import { header } from '../request';
@@ -13,35 +13,35 @@ const PushPayload = z.object({
   before: z.string(),
   after: z.string(),
   checkout_sha: optionalString,
-  total_commits_count: z.number().int().nonnegative().nullish(),
+  total_commits_count: z.nullish(z.number().check(z.int(), z.nonnegative())),
   user_username: optionalString,
   user_name: optionalString,
   project: Project,
-  commits: z
-    .array(
+  commits: z.nullish(
+    z.array(
       z.object({
         id: z.string(),
         message: optionalString,
         timestamp: optionalString,
-        author: z.object({ name: optionalString, email: optionalString }).nullish(),
+        author: z.nullish(z.object({ name: optionalString, email: optionalString })),
       }),
-    )
-    .nullish(),
+    ),
+  ),
 });
 
 const MergeRequestPayload = z.object({
-  user: z.object({ username: optionalString }).nullish(),
+  user: z.nullish(z.object({ username: optionalString })),
   project: Project,
   object_attributes: z.object({
-    iid: z.number().int(),
+    iid: z.number().check(z.int()),
     title: z.string(),
     action: optionalString,
     state: optionalString,
     oldrev: optionalString,
     source_branch: z.string(),
     target_branch: z.string(),
-    source: z.object({ path_with_namespace: z.string() }).nullish(),
-    last_commit: z.object({ id: z.string() }).nullish(),
+    source: z.nullish(z.object({ path_with_namespace: z.string() })),
+    last_commit: z.nullish(z.object({ id: z.string() })),
   }),
 });
 

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import {
   AdmissionStateSchema,
   GateEvaluationSchema,
@@ -88,17 +88,21 @@ describe('the pipeline state', () => {
 });
 
 /** The field `path` (`$.a.b`) names in `schema`, or undefined when the schema declares none there. */
-function fieldAt(schema: z.ZodType, path: readonly string[]): z.ZodType | undefined {
+function fieldAt(schema: z.ZodMiniType, path: readonly string[]): z.ZodMiniType | undefined {
   if (path.length === 0) return schema;
-  if (schema instanceof z.ZodOptional || schema instanceof z.ZodNullable || schema instanceof z.ZodDefault) {
-    return fieldAt(schema.unwrap() as z.ZodType, path);
+  if (
+    schema instanceof z.ZodMiniOptional ||
+    schema instanceof z.ZodMiniNullable ||
+    schema instanceof z.ZodMiniDefault
+  ) {
+    return fieldAt(schema.def.innerType as z.ZodMiniType, path);
   }
-  if (schema instanceof z.ZodUnion) {
-    return (schema.options as z.ZodType[]).map((o) => fieldAt(o, path)).find((f) => f !== undefined);
+  if (schema instanceof z.ZodMiniUnion) {
+    return (schema.def.options as z.ZodMiniType[]).map((o) => fieldAt(o, path)).find((f) => f !== undefined);
   }
   const [head = '', ...rest] = path;
-  if (schema instanceof z.ZodObject && Object.hasOwn(schema.shape, head)) {
-    return fieldAt(schema.shape[head] as z.ZodType, rest);
+  if (schema instanceof z.ZodMiniObject && Object.hasOwn(schema.shape, head)) {
+    return fieldAt(schema.shape[head] as z.ZodMiniType, rest);
   }
   return undefined;
 }
@@ -128,7 +132,7 @@ function statePaths(states: Record<string, AslState>): { at: string; path: strin
 }
 
 /** The paths of `found` that `schema` declares no field for. */
-function undeclared(schema: z.ZodType, found: { at: string; path: string }[]): string[] {
+function undeclared(schema: z.ZodMiniType, found: { at: string; path: string }[]): string[] {
   return found
     .filter(({ path }) => fieldAt(schema, path.slice(2).split('.')) === undefined)
     .map((p) => `${p.at}: ${p.path}`);

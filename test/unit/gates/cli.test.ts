@@ -111,7 +111,7 @@ describe('gantry gates evaluate', () => {
     [
       'a config with a misspelt gate',
       ['--config', config('typo.json', { minLineCoverge: 80 })],
-      `gantry: ${join(scratch, 'typo.json')}: invalid gates config at (root): `,
+      `gantry: ${join(scratch, 'typo.json')}: invalid gates config at (root): Unrecognized key: "minLineCoverge"`,
     ],
     ['a missing config', ['--config', '/nonexistent/gates.json'], 'gantry: no such file: /nonexistent/gates.json\n'],
     [

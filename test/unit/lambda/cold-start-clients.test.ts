@@ -6,8 +6,9 @@ import { bundleFunction, loadBundle } from '../../support/bundles';
 
 /**
  * What a cold start loads, from the bundle Lambda runs: a client only some requests use is
- * loaded by the first of them, so every other request does not wait for it; and no import starts
- * ICU (the first Intl object a process makes costs ~10 ms), which only some requests need.
+ * loaded by the first of them, so every other request does not wait for it; no import starts
+ * ICU (the first Intl object a process makes costs ~10 ms), which only some requests need; and
+ * zod's messages are in English from the start.
  */
 describe('what a function loads at a cold start', () => {
   // Under node_modules so that the external @aws-sdk/* resolve from the project's install, as in Lambda.
@@ -77,9 +78,11 @@ describe('what a function loads at a cold start', () => {
   ];
 
   it.each(cases)('$what', async ({ name, env, loads, defers }) => {
-    const { sdk, intl } = await coldStart(name, env);
+    const { sdk, intl, english } = await coldStart(name, env);
     expect(sdk).toEqual(expect.arrayContaining(loads.map((p) => `@aws-sdk/${p}`)));
     expect(sdk.filter((p) => defers.includes(p.replace('@aws-sdk/', '')))).toEqual([]);
     expect(intl).toEqual([]);
+    // zod/mini says only "Invalid input" until a locale is set: a refusal must say what was wrong.
+    expect(english).toBe(true);
   });
 });

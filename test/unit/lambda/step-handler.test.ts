@@ -1,6 +1,6 @@
 import { jest } from '@jest/globals';
 import type { Context } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { PlanOnlyInputSchema } from '../../../events';
 import { StepInputError, stepHandler } from '../../../shared/lambda/step-handler';
 import { observability } from '../../../shared/observability';
