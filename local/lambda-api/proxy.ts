@@ -31,7 +31,8 @@ interface Slot {
   current: number;
 }
 
-type Forwarded = { readonly answer: IncomingMessage } | { readonly error: Error };
+/** An answer, with when the request reached a running version (what its Duration counts from). */
+type Forwarded = { readonly answer: IncomingMessage; readonly sent: number } | { readonly error: Error };
 
 const HOP_BY_HOP = ['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection'];
 
@@ -41,6 +42,12 @@ const HOP_BY_HOP = ['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 
  * `x-gantry-version` and `x-gantry-color` (blue: the alias's version; green: the one traffic
  * shifts to), and records every answer for the alarms. A version whose connection fails is
  * retried on the other color, so a switch never shows a caller a connection error.
+ *
+ * An answer's duration counts from when the request reached a running version, as Lambda's
+ * Duration metric counts the handler's time and leaves a cold start's initialization out (it is
+ * the REPORT line's separate Init Duration). Starting a version's process on its first request
+ * can take seconds on a busy machine; counted, it would read as a slow release and trip a p99
+ * latency alarm (and roll back) that the same release in AWS would not.
  */
 export class AliasProxy {
   private slots: Slot[] = [];
@@ -120,7 +127,7 @@ export class AliasProxy {
       this.active.set(version, this.inFlight(version) + 1);
       try {
         const forwarded = await this.forward(version, req, body);
-        if ('answer' in forwarded) return await this.relay(forwarded.answer, res, version, started);
+        if ('answer' in forwarded) return await this.relay(forwarded.answer, res, version, forwarded.sent);
       } finally {
         this.active.set(version, this.inFlight(version) - 1);
       }
@@ -136,6 +143,7 @@ export class AliasProxy {
     } catch (error) {
       return { error: error as Error };
     }
+    const sent = performance.now();
     return new Promise((resolve) => {
       const upstream = request(
         {
@@ -146,7 +154,7 @@ export class AliasProxy {
           headers: { ...withoutHopByHop(req.headers), 'content-length': String(body.length) },
           agent: this.agent,
         },
-        (answer) => resolve({ answer }),
+        (answer) => resolve({ answer, sent }),
       );
       upstream.on('error', (error) => resolve({ error }));
       upstream.end(body);
