@@ -8,7 +8,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { buildKey, cachedBuild, cacheRoot, sourceRecorder } from '../local/build-cache.mjs';
 
 /** Bumped when the bundle's shape or options change (this file and build-cache.mjs are in its key too). */
-const FORMAT = 'gantry-cli-v2';
+const FORMAT = 'gantry-cli-v3';
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ENTRY = join(PROJECT_ROOT, 'cli', 'main.ts');
 const SHAPING = ['tsconfig.json', join('cli', 'bundle.mjs'), join('local', 'build-cache.mjs')];
@@ -54,7 +54,7 @@ async function build(outdir) {
   if (fromRoot.startsWith('..') || isAbsolute(fromRoot)) {
     symlinkSync(join(PROJECT_ROOT, 'node_modules'), join(outdir, 'node_modules'), 'junction');
   }
-  return { metafile, outputs: { main: 'main.mjs' }, read: sources.read };
+  return { metafile, outputs: { main: 'main.mjs' }, read: sources.read, folders: sources.folders };
 }
 
 /** The bundled command's entry module, built first when no current bundle is cached. */

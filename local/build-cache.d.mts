@@ -11,11 +11,14 @@ export function buildKey(
 ): string;
 export function isSource(projectRoot: string, path: string): boolean;
 
-/** An esbuild plugin, and the digest of each source file it gave esbuild, by absolute path. */
+/**
+ * An esbuild plugin; the digest of each source file it gave esbuild, by absolute path; and the
+ * digest of the names in each folder a relative import could resolve in, listed before it did.
+ */
 export function sourceRecorder(
   projectRoot: string,
   prefix?: (path: string) => string,
-): { plugin: Plugin; read: Record<string, string> };
+): { plugin: Plugin; read: Record<string, string>; folders: Record<string, string> };
 
 /** A cached build: its folder, and the outputs recorded for it (relative to that folder). */
 export interface CachedBuild {
@@ -28,7 +31,10 @@ export function cachedBuild(
   dir: string,
   format: string,
   projectRoot: string,
-  build: (
-    outdir: string,
-  ) => Promise<{ metafile: Metafile; outputs: Record<string, string>; read?: Record<string, string> }>,
+  build: (outdir: string) => Promise<{
+    metafile: Metafile;
+    outputs: Record<string, string>;
+    read?: Record<string, string>;
+    folders?: Record<string, string>;
+  }>,
 ): Promise<CachedBuild>;

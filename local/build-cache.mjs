@@ -80,16 +80,43 @@ function digest(path) {
   }
 }
 
+/** The names in a folder, as one digest; undefined when it is not a folder. */
+function listing(dir) {
+  try {
+    return sha256(readdirSync(dir).sort().join('\0'));
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * An esbuild plugin that loads each source file itself and records the digest of exactly the
  * bytes esbuild was given, so an edit saved while the build runs is never recorded as built.
  * `prefix(path)` is code put before a TypeScript or JavaScript source (on its first line).
+ *
+ * It also lists, before esbuild resolves a relative import of a source, the folders where that
+ * import could resolve (`./x` is `x`, `x.ts`, … beside it, or `x/index.ts`, … in it): a file
+ * added there later (an `x.ts` beside the `x/index.ts` that was built) changes which file the
+ * import means without changing any file that was read.
  */
 export function sourceRecorder(projectRoot, prefix = () => '') {
   const read = {};
+  const folders = {};
+  const list = (dir) => {
+    if (dir in folders) return;
+    const names = listing(dir);
+    if (names !== undefined) folders[dir] = names;
+  };
   const plugin = {
     name: 'gantry-source-recorder',
     setup(build) {
+      build.onResolve({ filter: /^\.\.?(\/|$)/ }, (args) => {
+        if (args.importer === '' || !isSource(projectRoot, args.importer)) return undefined;
+        const target = resolve(args.resolveDir, args.path);
+        list(dirname(target));
+        list(target);
+        return undefined;
+      });
       build.onLoad({ filter: /.*/, namespace: 'file' }, (args) => {
         const loader = LOADERS[extname(args.path)];
         if (loader === undefined || !isSource(projectRoot, args.path)) return undefined;
@@ -103,7 +130,7 @@ export function sourceRecorder(projectRoot, prefix = () => '') {
       });
     },
   };
-  return { plugin, read };
+  return { plugin, read, folders };
 }
 
 /**
@@ -137,7 +164,8 @@ function readManifest(dir, format) {
 
 /**
  * The build in `dir` ({dir, outputs} of its folder), when it is one of `format`, every file it
- * wrote is there, and every source it read is unchanged.
+ * wrote is there, every source it read is unchanged, and every folder its relative imports could
+ * resolve in holds the same names.
  */
 export function currentBuild(dir, format) {
   if (!isPrivate(dir)) return undefined;
@@ -146,7 +174,11 @@ export function currentBuild(dir, format) {
   const built = join(dir, manifest.build);
   const inputs = Object.entries(manifest.inputs);
   if (inputs.length === 0 || !manifest.files.every((file) => existsSync(join(built, file)))) return undefined;
-  return inputs.every(([path, sha]) => digest(path) === sha) ? { dir: built, outputs: manifest.outputs } : undefined;
+  if (!inputs.every(([path, sha]) => digest(path) === sha)) return undefined;
+  const folders = Object.entries(manifest.folders ?? {});
+  return folders.every(([dir, names]) => listing(dir) === names)
+    ? { dir: built, outputs: manifest.outputs }
+    : undefined;
 }
 
 /**
@@ -164,7 +196,7 @@ export async function cachedBuild(dir, format, projectRoot, build) {
   const built = join(dir, id);
   let manifest;
   try {
-    const { metafile, outputs, read = {} } = await build(built);
+    const { metafile, outputs, read = {}, folders = {} } = await build(built);
     const inputs = {};
     for (const input of Object.keys(metafile.inputs)) {
       const path = resolve(projectRoot, input);
@@ -174,7 +206,7 @@ export async function cachedBuild(dir, format, projectRoot, build) {
     }
     if (Object.keys(inputs).length === 0) throw new Error('the build read no source file');
     const files = Object.keys(metafile.outputs).map((out) => relative(built, resolve(projectRoot, out)));
-    manifest = { format, build: id, inputs, outputs, files };
+    manifest = { format, build: id, inputs, folders, outputs, files };
   } catch (error) {
     rmSync(built, { recursive: true, force: true });
     throw error;

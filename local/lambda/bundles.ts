@@ -18,7 +18,7 @@ export interface HandlerBundleOptions {
 }
 
 /** Bumped when the bundles' shape or options change. */
-const FORMAT = 'gantry-handlers-v2';
+const FORMAT = 'gantry-handlers-v3';
 const WORKER_SOURCE = new URL('./worker.ts', import.meta.url).pathname;
 const TSX_BOOTSTRAP = new URL('./worker-entry.mjs', import.meta.url);
 /** How the bundles are built is part of their key (and package.json's "sideEffects", which decides what they drop). */
@@ -92,5 +92,5 @@ async function bundle(entries: readonly string[], outdir: string) {
     logLevel: 'silent',
   });
   const outputs = Object.fromEntries(names.map(([entry, out]) => [entry, `${out}.mjs`]));
-  return { metafile, outputs, read: sources.read };
+  return { metafile, outputs, read: sources.read, folders: sources.folders };
 }

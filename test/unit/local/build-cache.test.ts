@@ -124,6 +124,38 @@ describe('cachedBuild', () => {
     expect(currentBuild(cache, 'test-v1')).toBeUndefined();
   });
 
+  it('rebuilds when a new file changes what an import resolves to, and not for a file no import could mean', async () => {
+    const root = temp('gantry-build-src-');
+    mkdirSync(join(root, 'lib', 'word'), { recursive: true });
+    mkdirSync(join(root, 'other'));
+    writeFileSync(join(root, 'lib', 'word', 'index.ts'), "export const word: string = 'folder';\n");
+    writeFileSync(join(root, 'main.ts'), "import { word } from './lib/word';\nexport default word;\n");
+    const run = async (outdir: string) => {
+      const sources = sourceRecorder(root);
+      const { metafile } = await build({
+        entryPoints: [join(root, 'main.ts')],
+        absWorkingDir: root,
+        outdir,
+        bundle: true,
+        format: 'esm',
+        platform: 'node',
+        plugins: [sources.plugin],
+        metafile: true,
+        logLevel: 'silent',
+      });
+      return { metafile, outputs: { main: 'main.js' }, read: sources.read, folders: sources.folders };
+    };
+    const cache = join(temp('gantry-build-cache-'), 'main');
+    expect(text(await cachedBuild(cache, 'test-v1', root, run))).toContain('"folder"');
+    // A folder no relative import of the build resolves in: the build stays current.
+    writeFileSync(join(root, 'other', 'note.ts'), 'export {};\n');
+    expect(currentBuild(cache, 'test-v1')).toBeDefined();
+    // lib/word.ts now wins over lib/word/index.ts, though no file the build read has changed.
+    writeFileSync(join(root, 'lib', 'word.ts'), "export const word: string = 'file';\n");
+    expect(currentBuild(cache, 'test-v1')).toBeUndefined();
+    expect(text(await cachedBuild(cache, 'test-v1', root, run))).toContain('"file"');
+  });
+
   it('keys a build by the files that shape it without being its inputs', () => {
     const root = temp('gantry-build-key-');
     writeFileSync(join(root, 'tsconfig.json'), '{}');
