@@ -137,7 +137,7 @@ export const AuditRecordInputSchema = z.pipe(
         ctx.issues.push({
           code: 'custom',
           message: issue.message,
-          input: record.details,
+          input: record,
           path: ['details', ...issue.path],
         });
       }

@@ -99,7 +99,7 @@ export const NotificationInputSchema = z.pipe(
     const detail = NOTIFICATION_DETAIL_SCHEMAS[detailType].safeParse(e.detail);
     if (!detail.success) {
       for (const issue of detail.error.issues)
-        ctx.issues.push({ code: 'custom', message: issue.message, input: e.detail, path: ['detail', ...issue.path] });
+        ctx.issues.push({ code: 'custom', message: issue.message, input: e, path: ['detail', ...issue.path] });
       return z.NEVER;
     }
     return { detailType, detail: detail.data } as NotificationDetail;

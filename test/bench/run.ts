@@ -2,7 +2,10 @@
  * `npm run bench -- <name>`: speed and memory targets are checked here, never in timed tests.
  * Prints a Markdown report for the README's performance section.
  */
-export {};
+import { englishMessages } from '../../shared/zod-messages';
+
+// As every Gantry process does at its start: zod/mini's messages are "Invalid input" until then.
+englishMessages();
 
 const BENCHES: Record<string, () => Promise<string>> = {
   webhook: async () => (await import('./webhook')).benchWebhook({ rounds: 5, count: 20_000 }),

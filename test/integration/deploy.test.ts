@@ -133,7 +133,11 @@ describe('releases through the local deployer', () => {
       t.dataDir,
     );
     // The whole result, so a refusal shows its stderr.
-    expect(cancelled).toMatchObject({ code: 0, stdout: expect.stringContaining('deployment stopped') });
+    expect(cancelled).toEqual({
+      code: 0,
+      stdout: expect.stringContaining('deployment stopped'),
+      stderr: expect.any(String),
+    });
     const run = await finishedRun(t, commit);
     expect(run.status).toBe('FAILED');
     expect(run.failure?.reason).toContain('wrong ticket');

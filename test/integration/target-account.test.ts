@@ -155,7 +155,13 @@ describe('local mode: a target in a second account', () => {
 
   it('releases dev in the control plane account and, once approved, prod in the second account as its deploy role', async () => {
     const dev = await finishedRun(t, (await t.push({ branch: 'develop' })).push.after);
-    expect(dev).toMatchObject({ status: 'SUCCEEDED', environment: 'dev', deployment: { status: 'succeeded' } });
+    // With the failure beside the statuses, so that a failing run says why.
+    expect({
+      status: dev.status,
+      environment: dev.environment,
+      deployment: dev.deployment?.status,
+      failure: dev.failure,
+    }).toEqual({ status: 'SUCCEEDED', environment: 'dev', deployment: 'succeeded', failure: undefined });
     expect(sessionsOf(dev.runId)).toEqual([]);
     expect((await served('gantry-sample-service-dev')).weights).toEqual({ 2: 100 });
 
