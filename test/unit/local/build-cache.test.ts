@@ -18,12 +18,9 @@ import { tempFolders } from '../../support/temp';
 describe('cachedBuild', () => {
   const temp = tempFolders();
 
-  /** A project of two modules; `during` runs after esbuild has read them, before the build resolves. */
-  function project(during: () => void = () => {}) {
-    const root = temp('gantry-build-src-');
-    writeFileSync(join(root, 'word.ts'), "export const word: string = 'first';\n");
-    writeFileSync(join(root, 'main.ts'), "import { word } from './word';\nexport default word;\n");
-    const run = async (outdir: string) => {
+  /** The build of `root/main.ts` as the caches run it; `during` runs after esbuild has read the sources, before the build resolves. */
+  function builder(root: string, during: () => void = () => {}) {
+    return async (outdir: string) => {
       const sources = sourceRecorder(root);
       const { metafile } = await build({
         entryPoints: [join(root, 'main.ts')],
@@ -37,9 +34,16 @@ describe('cachedBuild', () => {
         logLevel: 'silent',
       });
       during();
-      return { metafile, outputs: { main: 'main.js' }, read: sources.read };
+      return { metafile, outputs: { main: 'main.js' }, read: sources.read, folders: sources.folders };
     };
-    return { root, run };
+  }
+
+  /** A project of two modules, and its build. */
+  function project(during: () => void = () => {}) {
+    const root = temp('gantry-build-src-');
+    writeFileSync(join(root, 'word.ts'), "export const word: string = 'first';\n");
+    writeFileSync(join(root, 'main.ts'), "import { word } from './word';\nexport default word;\n");
+    return { root, run: builder(root, during) };
   }
   const text = (built: { dir: string; outputs: Record<string, string> }) =>
     readFileSync(join(built.dir, built.outputs.main as string), 'utf8');
@@ -130,21 +134,7 @@ describe('cachedBuild', () => {
     mkdirSync(join(root, 'other'));
     writeFileSync(join(root, 'lib', 'word', 'index.ts'), "export const word: string = 'folder';\n");
     writeFileSync(join(root, 'main.ts'), "import { word } from './lib/word';\nexport default word;\n");
-    const run = async (outdir: string) => {
-      const sources = sourceRecorder(root);
-      const { metafile } = await build({
-        entryPoints: [join(root, 'main.ts')],
-        absWorkingDir: root,
-        outdir,
-        bundle: true,
-        format: 'esm',
-        platform: 'node',
-        plugins: [sources.plugin],
-        metafile: true,
-        logLevel: 'silent',
-      });
-      return { metafile, outputs: { main: 'main.js' }, read: sources.read, folders: sources.folders };
-    };
+    const run = builder(root);
     const cache = join(temp('gantry-build-cache-'), 'main');
     expect(text(await cachedBuild(cache, 'test-v1', root, run))).toContain('"folder"');
     // A folder no relative import of the build resolves in: the build stays current.
