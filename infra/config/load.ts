@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, relative } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import * as z from 'zod/mini';
-import { englishMessages } from '../../shared/zod-messages';
 import { configFilePath } from './file';
 import { type ConfigProblem, formatProblem, problemsOf } from './problems';
 import { salvage } from './salvage';
@@ -63,7 +62,6 @@ export function parseGantryConfig(text: string, source: string): GantryConfig {
  * another pipeline has a misspelt key).
  */
 export function validateGantryConfig(text: string, source: string): ConfigValidation {
-  englishMessages();
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
   if (doc.errors.length > 0) {
