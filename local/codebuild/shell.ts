@@ -91,6 +91,9 @@ export class BuildShell {
     this.sequence += 1;
     const file = join(this.options.stateDir, `command-${this.sequence}.sh`);
     await writeFile(file, script, { mode: 0o600 });
+    // The session may have ended while the script was written (StopBuild, a timeout): no answer
+    // would ever come, and the build would hang IN_PROGRESS.
+    if (this.exited) return undefined;
     return new Promise((resolve) => {
       this.waiting.push(resolve);
       this.child.stdin.write(`${file}\n`);
