@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { parseAs } from './invalid-data';
 
 /** EventBridge `source` of the events Gantry publishes about runs (approval requests included). */
 export const PIPELINE_EVENT_SOURCE = 'gantry.pipelines';
@@ -108,5 +109,5 @@ export const NotificationInputSchema = z.pipe(
 
 /** Reads a notification event's detail with its detail-type's schema. */
 export function parseNotification(envelope: unknown): NotificationDetail {
-  return NotificationInputSchema.parse(envelope);
+  return parseAs(NotificationInputSchema, envelope, 'notification event');
 }

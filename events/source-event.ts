@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
+import { parseAs } from './invalid-data';
 
 /** Git providers whose webhooks Gantry accepts; the `{provider}` path segment of the webhook URL. */
 export const PROVIDERS = [
@@ -136,6 +137,6 @@ export function detailTypeOf(kind: SourceKind): SourceDetailType {
  */
 export function sourceEventDigest(event: SourceEvent): string {
   // Not the receiver's clock: a retried delivery is normalized again and must digest the same.
-  const { receivedAt: _clock, ...change } = SourceEventSchema.parse(event);
+  const { receivedAt: _clock, ...change } = parseAs(SourceEventSchema, event, 'source event');
   return createHash('sha256').update(JSON.stringify(change)).digest('hex');
 }

@@ -1,4 +1,4 @@
-import { AUDIT_DETAILS, type AuditDetails, type AuditEvent, type AuditType, detailsOf } from '../../events';
+import { AUDIT_DETAILS, type AuditDetails, type AuditEvent, type AuditType, detailsOf, parseAs } from '../../events';
 import type { AuditReader } from './reader';
 import { type VerifyOptions, verifyLedger } from './verify';
 
@@ -264,7 +264,11 @@ async function provenanceSection(
   check: ProvenanceCheck | undefined,
 ): Promise<ChangeDossier['provenance']> {
   if (event === undefined) return null;
-  const recorded = AUDIT_DETAILS['build.provenance'].parse(event.details);
+  const recorded = parseAs(
+    AUDIT_DETAILS['build.provenance'],
+    event.details,
+    `build.provenance details of audit event ${event.id}`,
+  );
   const result = check
     ? await check(recorded, commit).catch((error: unknown) => ({
         verified: false,

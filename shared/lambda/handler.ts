@@ -4,6 +4,7 @@ import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type * as z from 'zod/mini';
+import { firstIssue } from '../../events';
 import { DIMENSION, type InvocationOutcome, METRIC, type Observability } from '../observability';
 
 /** What the handler learned about the invocation that labels its metrics. */
@@ -75,6 +76,5 @@ function errorSummary(error: unknown): { name: string; message: string } {
 
 /** The first issue, as `invalid event at a.b: message`: enough to find the bug, never the event's content. */
 export function invalidMessage(error: z.core.$ZodError, what = 'event'): string {
-  const issue = error.issues[0];
-  return `invalid ${what} at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`;
+  return `invalid ${what} ${firstIssue(error.issues)}`;
 }

@@ -1,4 +1,4 @@
-import { type PipelineDefinition, PipelineDefinitionSchema } from '../../events';
+import { type PipelineDefinition, PipelineDefinitionSchema, parseAs } from '../../events';
 
 /** The state every pipeline state machine starts with; its payload carries the definition. */
 export const RESOLVE_PLAN_STATE = 'ResolvePlan';
@@ -11,7 +11,7 @@ export function definitionInAsl(asl: string): PipelineDefinition {
   const parsed = JSON.parse(asl) as { States?: Record<string, { Parameters?: { Payload?: { pipeline?: unknown } } }> };
   const pipeline = parsed.States?.[RESOLVE_PLAN_STATE]?.Parameters?.Payload?.pipeline;
   if (pipeline === undefined) throw new Error(`the state machine has no ${RESOLVE_PLAN_STATE} state with a pipeline`);
-  return PipelineDefinitionSchema.parse(pipeline);
+  return parseAs(PipelineDefinitionSchema, pipeline, `pipeline definition in ${RESOLVE_PLAN_STATE}`);
 }
 
 /** `arn:…:execution:<machine>:<name>` → `arn:…:stateMachine:<machine>`. */

@@ -6,7 +6,7 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { RunPlan, StageName } from '../../events';
+import { parseAs, type RunPlan, type StageName } from '../../events';
 import {
   type Decision,
   type RunDeployment,
@@ -149,7 +149,7 @@ export class DynamoDbRunStore implements RunStore {
 
   async get(runId: string): Promise<RunRecord | undefined> {
     const out = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { runId }, ConsistentRead: true }));
-    return out.Item === undefined ? undefined : RunRecordSchema.parse(out.Item);
+    return out.Item === undefined ? undefined : parseAs(RunRecordSchema, out.Item, `run record ${runId}`);
   }
 
   async list(query: RunQuery): Promise<RunRecord[]> {
@@ -165,7 +165,9 @@ export class DynamoDbRunStore implements RunStore {
         Limit: query.limit ?? 50,
       }),
     );
-    return (out.Items ?? []).map((item) => RunRecordSchema.parse(item)).filter((r) => matchesQuery(r, query));
+    return (out.Items ?? [])
+      .map((item) => parseAs(RunRecordSchema, item, `run record ${String(item.runId)}`))
+      .filter((r) => matchesQuery(r, query));
   }
 
   async setStage(runId: string, stage: StageName, value: Stage, at: Date): Promise<void> {
@@ -264,7 +266,7 @@ export class DynamoDbRunStore implements RunStore {
           ReturnValues: 'ALL_NEW',
         }),
       );
-      return RunRecordSchema.parse(out.Attributes);
+      return parseAs(RunRecordSchema, out.Attributes, `run record ${runId}`);
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return undefined;
       throw error;

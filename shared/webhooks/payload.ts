@@ -1,4 +1,5 @@
 import type * as z from 'zod/mini';
+import { firstIssue } from '../../events';
 import { PayloadError, WebhookError } from './errors';
 import type { BodyFormat } from './request';
 
@@ -24,9 +25,7 @@ export function parseBody(body: Buffer, format: BodyFormat): unknown {
 export function readPayload<S extends z.ZodMiniType>(schema: S, payload: unknown, event: string): z.infer<S> {
   const result = schema.safeParse(payload);
   if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const path = issue?.path.length ? issue.path.join('.') : '(root)';
-  throw new PayloadError(`${event} payload is malformed at ${path}: ${issue?.message ?? 'invalid'}`, { event });
+  throw new PayloadError(`${event} payload is malformed ${firstIssue(result.error.issues)}`, { event });
 }
 
 /** The SHA git uses for "no commit" (ref created or deleted). */
