@@ -177,7 +177,11 @@ export class LocalBus {
     return this.options.buses.some((b) => b.name === name || b.arn === name) || name === 'default';
   }
 
-  /** Accepts events: journaled now, delivered in the background. */
+  /**
+   * Accepts events: journaled now, delivered in the background. Once the bus is closing they are
+   * only journaled (their targets are stopping) and the next start delivers them, as it does
+   * what a crash left undelivered.
+   */
   accept(
     entries: readonly {
       bus: string;
@@ -209,7 +213,7 @@ export class LocalBus {
       };
     });
     this.journal.append(events);
-    for (const event of events) this.dispatch(event);
+    if (!this.closed) for (const event of events) this.dispatch(event);
     return events.map((e) => e.id);
   }
 
@@ -227,7 +231,7 @@ export class LocalBus {
     const id = randomUUID();
     const forwarded: JournaledEvent = { id, ...this.busOf(busArn, arnAccount(busArn)), event: { ...event, id } };
     this.journal.append([forwarded]);
-    this.dispatch(forwarded);
+    if (!this.closed) this.dispatch(forwarded);
     return id;
   }
 

@@ -1,4 +1,5 @@
 import {
+  appendFileSync,
   closeSync,
   existsSync,
   mkdirSync,
@@ -24,10 +25,12 @@ type Line = { readonly t: 'event'; readonly e: JournaledEvent } | { readonly t: 
 /**
  * An append-only journal of accepted events. `append` returns only after the write system call,
  * so an event PutEvents acknowledged survives a crash of the process (not of the machine:
- * there is no fsync). `open` hands back the events whose delivery never finished.
+ * there is no fsync). `open` hands back the events whose delivery never finished. Once closed it
+ * still takes lines, each opening the file anew: a publisher that outlives the bus at shutdown
+ * never writes through a descriptor the process has since given to another file.
  */
 export class EventJournal {
-  private fd: number;
+  private fd: number | undefined;
 
   private constructor(
     private readonly file: string,
@@ -48,15 +51,21 @@ export class EventJournal {
 
   append(events: readonly JournaledEvent[]): void {
     if (events.length === 0) return;
-    writeSync(this.fd, events.map((e) => `${JSON.stringify({ t: 'event', e } satisfies Line)}\n`).join(''));
+    this.write(events.map((e) => `${JSON.stringify({ t: 'event', e } satisfies Line)}\n`).join(''));
   }
 
   delivered(id: string): void {
-    writeSync(this.fd, `${JSON.stringify({ t: 'done', id } satisfies Line)}\n`);
+    this.write(`${JSON.stringify({ t: 'done', id } satisfies Line)}\n`);
   }
 
   close(): void {
-    closeSync(this.fd);
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+
+  private write(text: string): void {
+    if (this.fd === undefined) appendFileSync(this.file, text);
+    else writeSync(this.fd, text);
   }
 
   get path(): string {

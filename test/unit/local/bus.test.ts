@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { appendFileSync, closeSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -171,6 +171,35 @@ describe('the local event bus', () => {
     const { replayed: third } = start(recording());
     expect(third).toBe(0);
     expect(readFileSync(join(dir, 'journal.jsonl'), 'utf8')).toBe('');
+  });
+
+  it('journals what a publisher sends after close (never through a descriptor given to another file) and delivers it at the next start', async () => {
+    const { bus: first } = start(recording());
+    await first.close();
+    // Whatever the process opens next gets the lowest free descriptor: the one the journal gave back.
+    const other = join(dir, 'someone-elses-file.txt');
+    const fd = openSync(other, 'w');
+    try {
+      const ids = first.accept([
+        {
+          bus: 'gantry',
+          source: 'gantry.webhooks',
+          detailType: 'Source Push',
+          detail: JSON.parse(push('release/late').Detail),
+        },
+      ]);
+      expect(ids).toHaveLength(1);
+    } finally {
+      closeSync(fd);
+    }
+    expect(readFileSync(other, 'utf8')).toBe('');
+    expect(calls).toEqual([]);
+
+    const { bus: second, replayed } = start(recording());
+    await second.settled();
+    expect(replayed).toBe(1);
+    expect(calls.map((c) => JSON.parse(c.input).ref)).toEqual(['release/late']);
+    await second.close();
   });
 
   it('answers TestEventPattern with the matcher the bus uses, and rejects invalid patterns as EventBridge does', async () => {
