@@ -81,6 +81,13 @@ class FunctionWorker {
         this.invocations.failAll('the function worker stopped');
         resolve();
       });
+      // A worker that ends (stop() during its cold start, or the handler's own process.exit)
+      // answers no message: whatever waits on it fails now rather than at its timeout, or never.
+      worker.on('exit', (code) => {
+        if (this.worker === worker) this.worker = undefined;
+        this.invocations.failAll(`the function worker exited (code ${code})`);
+        resolve();
+      });
     });
   }
 
@@ -88,7 +95,8 @@ class FunctionWorker {
     await this.ready;
     if (this.initError) return this.initError;
     const worker = this.worker;
-    if (worker === undefined) return invokeFailure('Runtime.ExitError', 'the function worker stopped');
+    // Checked after the wait: stop() may have come while this call waited for the cold start.
+    if (this.stopped || worker === undefined) return invokeFailure('Runtime.ExitError', 'the function worker stopped');
     return this.invocations.start((message) => worker.postMessage(message), event, this.spec.timeoutSeconds, true);
   }
 

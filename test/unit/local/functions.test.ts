@@ -98,3 +98,38 @@ describe('LocalFunctions', () => {
     expect(logs).toContain('one: {"level":"INFO","message":"echo","functionName":"one"}');
   });
 });
+
+describe('LocalFunctions around stop() and a worker that exits', () => {
+  const quiet = () => undefined;
+
+  it('fails an invocation made as stop() begins at once, rather than at its timeout', async () => {
+    const functions = new LocalFunctions({
+      functions: [spec('one', 'echo', { timeoutSeconds: 3 })],
+      runtimeEnvironment: { AWS_REGION: 'eu-west-1' },
+      log: quiet,
+    });
+    await functions.ready();
+    // invoke() awaits the (settled) cold start, so stop() runs first, before the call reaches the worker.
+    const pending = functions.invoke('one', {});
+    await functions.stop();
+    await expect(pending).resolves.toMatchObject({ ok: false, errorType: 'Runtime.ExitError' });
+    await expect(functions.invoke('one', {})).resolves.toMatchObject({ ok: false, errorType: 'Runtime.ExitError' });
+  });
+
+  it('settles ready() and fails invocations when a module exits its worker while loading', async () => {
+    const functions = new LocalFunctions({
+      functions: [spec('exits', 'exits', { timeoutSeconds: 3 })],
+      runtimeEnvironment: { AWS_REGION: 'eu-west-1' },
+      log: quiet,
+    });
+    try {
+      await functions.ready();
+      await expect(functions.invoke('exits', {})).resolves.toMatchObject({
+        ok: false,
+        errorType: 'Runtime.ExitError',
+      });
+    } finally {
+      await functions.stop();
+    }
+  });
+});
