@@ -52,6 +52,9 @@ export class VersionProcess {
       });
     });
     child.on('message', (message: HostReply) => this.invocations.settle(message));
+    // A send to a process that has died but whose 'exit' Node has not yet handled fails with
+    // EPIPE; unheard, that error would end the whole local runtime. Each send says its own failure.
+    child.on('error', () => undefined);
   }
 
   /** Forks the host and waits until it listens; throws VersionStartError if the handler cannot load. */
@@ -99,12 +102,20 @@ export class VersionProcess {
   /** Runs the handler with `event` as Lambda's Invoke would. */
   invoke(event: unknown): Promise<InvokeOutcome> {
     if (this.exited) return Promise.resolve(invokeFailure('Runtime.ExitError', 'the version process is not running'));
-    return this.invocations.start((message) => this.child.send(message), event, this.options.timeoutSeconds, false);
+    return this.invocations.start(
+      (message) =>
+        this.child.send(message, (error: Error | null) => {
+          if (error) this.invocations.fail(message.id, `the version process is not running (${error.message})`);
+        }),
+      event,
+      this.options.timeoutSeconds,
+      false,
+    );
   }
 
   /** Tells the process which color it now is (its DEPLOYMENT_COLOR). */
   setColor(color: string): void {
-    if (!this.exited && this.child.connected) this.child.send({ type: 'color', color });
+    if (!this.exited && this.child.connected) this.child.send({ type: 'color', color }, () => undefined);
   }
 
   /** GET `path` until it answers 200; false once `timeoutMs` has passed or the process exited. */

@@ -58,6 +58,15 @@ export class Invocations {
     );
   }
 
+  /** Fails one invocation still waiting (its message could not be sent). */
+  fail(id: number, errorMessage: string): void {
+    const pending = this.pending.get(id);
+    if (pending === undefined) return;
+    this.pending.delete(id);
+    clearTimeout(pending.timer);
+    pending.resolve(invokeFailure('Runtime.ExitError', errorMessage));
+  }
+
   /** Fails every invocation still waiting: the host is gone. */
   failAll(errorMessage: string): void {
     for (const [id, pending] of this.pending) {
