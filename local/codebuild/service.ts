@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../../infra/paths';
-import { type AwsJsonService, requiredString, unknownOperation } from '../edge/aws-json';
+import { type AwsJsonService, AwsServiceError, requiredString, unknownOperation } from '../edge/aws-json';
 import type { S3Store } from '../s3';
 import { artifactsTarget } from './artifacts';
 import { BuildRun } from './build-run';
@@ -59,6 +59,7 @@ export class LocalCodeBuild implements AwsJsonService {
   private readonly records: BuildRecords;
   private readonly context: RunnerContext;
   private readonly running = new Map<string, BuildRun>();
+  private closing = false;
 
   constructor(private readonly options: CodeBuildOptions) {
     if (options.timeCompression !== undefined && !(options.timeCompression > 0)) {
@@ -115,6 +116,8 @@ export class LocalCodeBuild implements AwsJsonService {
 
   /** StartBuild with CodeBuild's overrides; `initiator` becomes CODEBUILD_INITIATOR. */
   startBuild(input: Record<string, unknown>, initiator = 'gantry-local'): BuildDescription {
+    // A build started now would outlive close(): its process group left running, its timer holding the process open.
+    if (this.closing) throw new AwsServiceError('ServiceUnavailable', 'The local CodeBuild is shutting down', 503);
     const plan = planBuild(input, this.projects);
     const record = this.newRecord(plan, initiator);
     this.records.save(record);
@@ -155,6 +158,7 @@ export class LocalCodeBuild implements AwsJsonService {
 
   /** Ends every running build (FAILED, LOCAL_RUNTIME_STOPPED) and waits until their processes are gone. */
   async close(): Promise<void> {
+    this.closing = true;
     const runs = [...this.running.values()];
     for (const run of runs) run.halt('SHUTDOWN');
     await Promise.all(runs.map((r) => r.done));

@@ -598,6 +598,20 @@ describe('the local CodeBuild emulator', () => {
     });
   });
 
+  it('refuses a build started once close() has begun, rather than leaving its processes behind', async () => {
+    const repo = gitRepo({ 'a.txt': 'a' });
+    await h.codebuild.close();
+    expect(() =>
+      h.codebuild.startBuild({
+        projectName: PROJECT.name,
+        sourceLocationOverride: repo.bare,
+        sourceTypeOverride: 'GITHUB',
+      }),
+    ).toThrow(expect.objectContaining({ code: 'ServiceUnavailable', status: 503 }));
+    const ids = (await h.codebuild.handle('ListBuildsForProject', { projectName: PROJECT.name })) as { ids: string[] };
+    expect(ids.ids).toEqual([]);
+  });
+
   describe('startBuildSync (Step Functions .sync)', () => {
     const params = (repo: { bare: string; commit: string }, buildspecText: string) => ({
       ProjectName: PROJECT.name,
