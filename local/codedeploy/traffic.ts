@@ -58,18 +58,23 @@ export class SyntheticTraffic {
     this.counts.sent++;
     const target = new URL(this.options.path ?? '/hello', this.url);
     const request = new Promise<void>((resolve) => {
+      let settled = false;
+      /** Counted once: the answer's status when it arrived whole, else a connection error. */
+      const settle = (status?: string) => {
+        if (settled) return;
+        settled = true;
+        if (status === undefined) this.counts.connectionErrors++;
+        else this.counts.statuses[status] = (this.counts.statuses[status] ?? 0) + 1;
+        resolve();
+      };
       const req = get(target, { agent: this.agent, headers: { 'user-agent': 'gantry-synthetic-canary' } }, (res) => {
         res.resume();
-        res.on('end', () => {
-          const status = String(res.statusCode);
-          this.counts.statuses[status] = (this.counts.statuses[status] ?? 0) + 1;
-          resolve();
-        });
+        res.on('end', () => settle(String(res.statusCode)));
+        // An answer cut off after its headers ends in 'close' (and 'error') without 'end'.
+        res.on('error', () => settle());
+        res.on('close', () => settle());
       });
-      req.on('error', () => {
-        this.counts.connectionErrors++;
-        resolve();
-      });
+      req.on('error', () => settle());
     });
     this.inFlight.add(request);
     void request.then(() => this.inFlight.delete(request));

@@ -8,6 +8,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { pipeline } from 'node:stream';
 import { preciseNow } from '../cloudwatch/alarms';
 import type { RequestMetrics } from '../cloudwatch/metrics';
 import { loopbackRefusal } from '../edge/loopback';
@@ -169,13 +170,12 @@ export class AliasProxy {
       'x-gantry-color': this.colorOf(version),
     });
     return new Promise((resolve) => {
-      answer.pipe(res);
-      const done = () => {
-        this.record(version, status, started);
+      // pipeline, not pipe: an answer cut off midway (the version died) also ends the caller's
+      // response, which would otherwise wait for the rest for good.
+      pipeline(answer, res, (error) => {
+        this.record(version, error ? 502 : status, started);
         resolve();
-      };
-      answer.once('end', done);
-      answer.once('error', done);
+      });
     });
   }
 

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RequestMetrics } from '../../../local/cloudwatch/metrics';
+import { SyntheticTraffic } from '../../../local/codedeploy/traffic';
 import { closeServer, listen } from '../../../local/edge/server';
 import { AliasProxy } from '../../../local/lambda-api/proxy';
 
@@ -65,5 +66,57 @@ describe('the alias proxy’s durations', () => {
     expect(starts).toBe(1);
     // ...but the alarm reads the handler's time only: far below the start it waited for.
     expect(samples[0]?.ms).toBeLessThan(COLD_START_MS / 2);
+  });
+});
+
+/**
+ * A version that dies partway through an answer: its headers are out, the rest never comes. The
+ * caller's response must end (as a broken one), or the deployment's synthetic traffic, which waits
+ * for every answer when it stops, hangs the release and local mode's shutdown with it.
+ */
+describe('an answer cut off midway', () => {
+  let backend: Server;
+  let proxy: AliasProxy;
+  const metrics = new RequestMetrics();
+
+  beforeAll(async () => {
+    backend = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '100' });
+      res.write('partial');
+      setTimeout(() => res.socket?.destroy(), 20);
+    });
+    await listen(backend, '127.0.0.1', 0);
+    const { port } = backend.address() as AddressInfo;
+    proxy = await AliasProxy.start({
+      functionName: 'svc',
+      alias: 'live',
+      host: '127.0.0.1',
+      port: 0,
+      backend: async () => port,
+      metrics,
+    });
+    proxy.route('1', {});
+  });
+
+  afterAll(async () => {
+    await proxy.close();
+    await closeServer(backend);
+  });
+
+  it('ends the caller’s response and records the request as an error', async () => {
+    const answer = await fetch(proxy.url);
+    expect(answer.status).toBe(200);
+    await expect(answer.text()).rejects.toThrow();
+    await sleep(50);
+    expect(metrics.since('svc', 0).map((s) => [s.version, s.status])).toEqual([['1', 502]]);
+  });
+
+  it('lets synthetic traffic stop, counting the cut-off answers as connection errors', async () => {
+    const traffic = new SyntheticTraffic(proxy.url, { ratePerSecond: 20 });
+    await sleep(200);
+    const counts = await traffic.stop();
+    expect(counts.sent).toBeGreaterThan(0);
+    expect(counts.connectionErrors).toBe(counts.sent);
+    expect(counts.statuses).toEqual({});
   });
 });
