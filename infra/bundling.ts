@@ -1,3 +1,5 @@
+import { LAZY_MODULES } from './lazy-modules.mjs';
+
 /**
  * How every Gantry function is bundled: one set of esbuild options that the CDK construct
  * (`GantryFunction`) hands to `NodejsFunction` and that `npm run bench -- bundles` builds with,
@@ -24,6 +26,9 @@ export const LAMBDA_BUNDLE = {
   mainFields: ['module', 'main'],
   /** What our ES module sources read from `import.meta`, as CommonJS says it. */
   define: { 'import.meta.dirname': '__dirname' },
-  /** The Node.js 18+ runtimes carry the AWS SDK v3 (NodejsFunction's default for them). */
-  external: ['@aws-sdk/*'],
+  /**
+   * The Node.js 18+ runtimes carry the AWS SDK v3 (NodejsFunction's default for them). The lazy
+   * packages (infra/lazy-modules.mjs) ship beside the bundle, built by the bundling hook.
+   */
+  external: ['@aws-sdk/*', ...LAZY_MODULES],
 } as const;

@@ -84,7 +84,7 @@ export class GantryFunction extends Construct {
         define: { ...LAMBDA_BUNDLE.define },
         externalModules: [...LAMBDA_BUNDLE.external],
         forceDockerBundling: false,
-        ...(props.files?.length ? { commandHooks: copying(props.files) } : {}),
+        commandHooks: afterBundling(props.files ?? []),
       },
     });
     (this.function.node.defaultChild as CfnFunction).addMetadata(FUNCTION_METADATA_KEY, props.name);
@@ -95,15 +95,21 @@ export class GantryFunction extends Construct {
   }
 }
 
-/** esbuild's output plus `files`, each at its path under the project root. */
-function copying(files: readonly string[]) {
+/**
+ * esbuild's output plus `files`, each at its path under the project root, and the lazy packages
+ * the bundle imports, each built beside it (infra/lazy-modules.mjs).
+ */
+function afterBundling(files: readonly string[]) {
   for (const file of files)
     if (isAbsolute(file) || file.split(/[\\/]/).includes('..'))
       throw new Error(`${file}: name a file under the project root`);
+  const bundle = LAMBDA_BUNDLE.format === 'cjs' ? 'index.js' : 'index.mjs';
   return {
     beforeBundling: () => [],
     beforeInstall: () => [],
-    afterBundling: (inputDir: string, outputDir: string) =>
-      files.map((f) => `mkdir -p "${outputDir}/${posix.dirname(f)}" && cp "${inputDir}/${f}" "${outputDir}/${f}"`),
+    afterBundling: (inputDir: string, outputDir: string) => [
+      ...files.map((f) => `mkdir -p "${outputDir}/${posix.dirname(f)}" && cp "${inputDir}/${f}" "${outputDir}/${f}"`),
+      `node "${join(PROJECT_ROOT, 'infra', 'lazy-modules.mjs')}" "${outputDir}/${bundle}" ${LAMBDA_BUNDLE.target}`,
+    ],
   };
 }

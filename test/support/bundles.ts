@@ -2,12 +2,21 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { build, type Metafile } from 'esbuild';
 import { LAMBDA_BUNDLE } from '../../infra/bundling';
+import { shipLazyModules } from '../../infra/lazy-modules.mjs';
 import { PROJECT_ROOT } from '../../infra/paths';
 
-/** Bundles `functions/<name>/handler.ts` to `outfile` as the CDK construct deploys it. */
+/**
+ * Bundles `functions/<name>/handler.ts` to `outfile` as the CDK construct deploys it, the lazy
+ * packages it imports built beside it (`node_modules/` next to `outfile`), as its bundling hook does.
+ */
 export async function bundleFunction(name: string, outfile: string): Promise<Metafile> {
+  return bundleEntry(join(PROJECT_ROOT, 'functions', name, 'handler.ts'), outfile);
+}
+
+/** Bundles any entry with the options and the lazy packages a function's bundle gets. */
+export async function bundleEntry(entry: string, outfile: string): Promise<Metafile> {
   const { metafile } = await build({
-    entryPoints: [join(PROJECT_ROOT, 'functions', name, 'handler.ts')],
+    entryPoints: [entry],
     outfile,
     bundle: true,
     platform: 'node',
@@ -22,6 +31,7 @@ export async function bundleFunction(name: string, outfile: string): Promise<Met
     metafile: true,
     logLevel: 'error',
   });
+  await shipLazyModules(outfile, LAMBDA_BUNDLE.target);
   return metafile;
 }
 
