@@ -171,9 +171,12 @@ export class AliasProxy {
     });
     return new Promise((resolve) => {
       // pipeline, not pipe: an answer cut off midway (the version died) also ends the caller's
-      // response, which would otherwise wait for the rest for good.
+      // response, which would otherwise wait for the rest for good. That is the version's error
+      // (a 502 for the alarms); a caller who hangs up (a premature close of its response) is not.
       pipeline(answer, res, (error) => {
-        this.record(version, error ? 502 : status, started);
+        const versionBroke =
+          error !== undefined && (error as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE';
+        this.record(version, versionBroke ? 502 : status, started);
         resolve();
       });
     });

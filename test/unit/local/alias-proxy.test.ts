@@ -120,3 +120,43 @@ describe('an answer cut off midway', () => {
     expect(counts.statuses).toEqual({});
   });
 });
+
+/** A caller who hangs up midway (a browser leaving, a client's timeout) is no error of the version's. */
+describe('a caller hanging up midway', () => {
+  let backend: Server;
+  let proxy: AliasProxy;
+  const metrics = new RequestMetrics();
+
+  beforeAll(async () => {
+    backend = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '8' });
+      res.write('slow');
+      setTimeout(() => res.end('done'), 300);
+    });
+    await listen(backend, '127.0.0.1', 0);
+    const { port } = backend.address() as AddressInfo;
+    proxy = await AliasProxy.start({
+      functionName: 'svc',
+      alias: 'live',
+      host: '127.0.0.1',
+      port: 0,
+      backend: async () => port,
+      metrics,
+    });
+    proxy.route('1', {});
+  });
+
+  afterAll(async () => {
+    await proxy.close();
+    await closeServer(backend);
+  });
+
+  it("records the version's status, not a 502 that would count against the release", async () => {
+    const caller = new AbortController();
+    const answer = await fetch(proxy.url, { signal: caller.signal });
+    expect(answer.status).toBe(200);
+    caller.abort();
+    await sleep(100);
+    expect(metrics.since('svc', 0).map((s) => [s.version, s.status])).toEqual([['1', 200]]);
+  });
+});
