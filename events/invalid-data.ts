@@ -16,10 +16,20 @@ export class InvalidDataError extends Error {
   }
 }
 
-/** The first issue, as `at a.b: message`: enough to find the fault, never the data's content. */
+/**
+ * The first issue, as `at a.b: message`: enough to find the fault. Values never appear (zod's
+ * issues carry none); key names can (a record's keys in the path, an unrecognized key in the
+ * message), so each path segment and the message are cut short: a sender's 10 KB key does not
+ * become a 10 KB log line.
+ */
 export function firstIssue(issues: readonly z.core.$ZodIssue[]): string {
   const issue = issues[0];
-  return `at ${issue?.path.map(String).join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`;
+  const path = issue?.path.map((segment) => cut(String(segment), 64)).join('.') || '(root)';
+  return `at ${path}: ${cut(issue?.message ?? 'invalid', 200)}`;
+}
+
+function cut(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
 /** `schema`'s output for `value`, or an `InvalidDataError` naming `what` was read. */

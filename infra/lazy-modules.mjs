@@ -6,7 +6,7 @@
 // construct's bundling hook runs it with `node` and the tests and benchmarks import the same code.
 //
 // Usage: node infra/lazy-modules.mjs <bundle file> <target>
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -19,10 +19,24 @@ const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
  */
 export const LAZY_MODULES = ['hyparquet-writer'];
 
-/** The lazy packages `bundle` (a built function) imports: esbuild writes each as `import("<name>")`. */
+/**
+ * The lazy packages `bundle` (a built function) imports: esbuild writes each as `import("<name>")`.
+ * Any other mention of one (a static import, now `require("<name>")`, or a subpath) would be
+ * external with nothing shipped for it, so it fails the build, saying what to write instead.
+ */
 export function lazyImportsOf(bundle) {
   const text = readFileSync(bundle, 'utf8');
-  return LAZY_MODULES.filter((name) => text.includes(`import(${JSON.stringify(name)})`));
+  const count = (needle) => text.split(needle).length - 1;
+  return LAZY_MODULES.filter((name) => {
+    const dynamic = count(`import(${JSON.stringify(name)})`);
+    const other = count(JSON.stringify(name)) - dynamic + count(`"${name}/`);
+    if (other > 0) {
+      throw new Error(
+        `${bundle}: ${name} is shipped beside the bundle (infra/lazy-modules.mjs) and must be loaded only with await import('${name}'), never imported statically or by a subpath`,
+      );
+    }
+    return dynamic > 0;
+  });
 }
 
 /**
@@ -54,7 +68,7 @@ export async function shipLazyModules(bundle, target) {
   return written;
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
+if (process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url))) {
   const [bundle, target] = process.argv.slice(2);
   if (bundle === undefined || target === undefined) {
     console.error('usage: node infra/lazy-modules.mjs <bundle file> <target>');

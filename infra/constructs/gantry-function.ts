@@ -109,7 +109,7 @@ function afterBundling(files: readonly string[]) {
     beforeInstall: () => [],
     afterBundling: (inputDir: string, outputDir: string) => [
       ...files.map((f) => `mkdir -p "${outputDir}/${posix.dirname(f)}" && cp "${inputDir}/${f}" "${outputDir}/${f}"`),
-      `node "${join(PROJECT_ROOT, 'infra', 'lazy-modules.mjs')}" "${outputDir}/${bundle}" ${LAMBDA_BUNDLE.target}`,
+      `node "${inputDir}/infra/lazy-modules.mjs" "${outputDir}/${bundle}" ${LAMBDA_BUNDLE.target}`,
     ],
   };
 }

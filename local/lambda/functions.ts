@@ -95,8 +95,7 @@ class FunctionWorker {
     await this.ready;
     if (this.initError) return this.initError;
     const worker = this.worker;
-    // Checked after the wait: stop() may have come while this call waited for the cold start.
-    if (this.stopped || worker === undefined) return invokeFailure('Runtime.ExitError', 'the function worker stopped');
+    if (worker === undefined) return invokeFailure('Runtime.ExitError', 'the function worker stopped');
     return this.invocations.start((message) => worker.postMessage(message), event, this.spec.timeoutSeconds, true);
   }
 

@@ -2,6 +2,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod/mini';
 import { InvalidDataError, parseAs, parseNotification, type SourceEvent, sourceEventDigest } from '../../../events';
 import { definitionInAsl } from '../../../shared/pipelines/definition';
+import type { Decision } from '../../../shared/runs/model';
 import { DynamoDbRunStore } from '../../../shared/runs/store';
 import { DEFINITION, sourceEvent } from '../../support/plans';
 
@@ -30,6 +31,15 @@ describe('parseAs', () => {
       'invalid thing t-1 at a.b.1: Invalid input: expected number, received string',
     );
     expect((error as Error).message).not.toContain('secret-value');
+  });
+
+  it('cuts short the key names a sender chose, in the path and in the message', () => {
+    const key = 'k'.repeat(10_000);
+    const record = thrown(() => parseAs(z.record(z.string(), z.number()), { [key]: 'x' }, 'map')) as Error;
+    expect(record.message).toBe(`invalid map at ${'k'.repeat(63)}…: Invalid input: expected number, received string`);
+    const strict = thrown(() => parseAs(z.strictObject({ a: z.number() }), { a: 1, [key]: 1 }, 'thing')) as Error;
+    expect(strict.message.length).toBeLessThan(300);
+    expect(strict.message).toMatch(/^invalid thing at \(root\): Unrecognized key: "k+…$/);
   });
 });
 
@@ -67,5 +77,8 @@ describe('data read back that does not match its schema', () => {
       message: expect.stringMatching(/^invalid run record run-7 at /),
     });
     await expect(store.list({ repository: 'acme/api' })).rejects.toThrow(/^invalid run record run-7 at /);
+    await expect(store.addDecision('run-7', {} as Decision, new Date())).rejects.toThrow(
+      /^invalid run record run-7 at /,
+    );
   });
 });

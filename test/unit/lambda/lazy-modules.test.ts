@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parquetReadObjects } from 'hyparquet';
 import { lazyImportsOf } from '../../../infra/lazy-modules.mjs';
@@ -28,10 +29,9 @@ const EVENTS = [1, 2].map((seq) => ({
  * proves it: the bundle holds none of it, yet the export works from the bundle's folder alone.
  */
 describe('a package only some requests use, shipped beside the bundle', () => {
-  // Under node_modules so that the external @aws-sdk/* resolve from the project's install, as in Lambda.
-  const cache = join(PROJECT_ROOT, 'node_modules', '.cache');
-  mkdirSync(cache, { recursive: true });
-  const dir = mkdtempSync(join(cache, 'gantry-lazy-'));
+  // Outside the project, so that Node cannot find the package in the project's node_modules: only
+  // what ships beside the bundle can answer (the export code needs no AWS SDK).
+  const dir = mkdtempSync(join(tmpdir(), 'gantry-lazy-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('is left out of the bundle, and a Parquet export run from the bundle loads it from beside it', async () => {
@@ -76,5 +76,19 @@ describe('a package only some requests use, shipped beside the bundle', () => {
     await bundleEntry(entry, join(folder, 'index.cjs'));
     expect(lazyImportsOf(join(folder, 'index.cjs'))).toEqual([]);
     expect(existsSync(join(folder, 'node_modules'))).toBe(false);
+  });
+
+  it('fails the build when a bundle imports it any other way, which would ship nothing for it', async () => {
+    for (const [what, source] of [
+      ['static', "import { ParquetWriter } from 'hyparquet-writer';\nexport const writer = ParquetWriter;\n"],
+      ['subpath', "export { snappyCompress } from 'hyparquet-writer/src/snappy.js';\n"],
+    ] as const) {
+      const folder = join(dir, what);
+      mkdirSync(folder);
+      writeFileSync(join(folder, 'entry.ts'), source);
+      await expect(bundleEntry(join(folder, 'entry.ts'), join(folder, 'index.cjs'))).rejects.toThrow(
+        "hyparquet-writer is shipped beside the bundle (infra/lazy-modules.mjs) and must be loaded only with await import('hyparquet-writer')",
+      );
+    }
   });
 });
