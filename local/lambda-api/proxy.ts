@@ -170,13 +170,17 @@ export class AliasProxy {
       'x-gantry-color': this.colorOf(version),
     });
     return new Promise((resolve) => {
+      // A caller who hangs up is no error of the version's: the caller's side closed unfinished
+      // while the version's answer was still coming. Heard before pipeline's own listeners, which
+      // destroy the other side at once (so which side broke first is still known here).
+      let callerLeft = false;
+      res.once('close', () => {
+        callerLeft = !res.writableFinished && !answer.destroyed;
+      });
       // pipeline, not pipe: an answer cut off midway (the version died) also ends the caller's
-      // response, which would otherwise wait for the rest for good. That is the version's error
-      // (a 502 for the alarms); a caller who hangs up (a premature close of its response) is not.
+      // response, which would otherwise wait for the rest for good; that is a 502 for the alarms.
       pipeline(answer, res, (error) => {
-        const versionBroke =
-          error !== undefined && (error as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE';
-        this.record(version, versionBroke ? 502 : status, started);
+        this.record(version, error !== undefined && !callerLeft ? 502 : status, started);
         resolve();
       });
     });
