@@ -69,10 +69,6 @@ export class Invocations {
 
   /** Fails every invocation still waiting: the host is gone. */
   failAll(errorMessage: string): void {
-    for (const [id, pending] of this.pending) {
-      clearTimeout(pending.timer);
-      pending.resolve(invokeFailure('Runtime.ExitError', errorMessage));
-      this.pending.delete(id);
-    }
+    for (const id of [...this.pending.keys()]) this.fail(id, errorMessage);
   }
 }

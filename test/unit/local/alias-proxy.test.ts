@@ -69,39 +69,48 @@ describe('the alias proxy’s durations', () => {
   });
 });
 
+/** A version answering with `handler`, behind an alias proxy that sends it all traffic. */
+async function proxied(handler: Parameters<typeof createServer>[1], metrics: RequestMetrics) {
+  const backend = createServer(handler);
+  await listen(backend, '127.0.0.1', 0);
+  const { port } = backend.address() as AddressInfo;
+  const proxy = await AliasProxy.start({
+    functionName: 'svc',
+    alias: 'live',
+    host: '127.0.0.1',
+    port: 0,
+    backend: async () => port,
+    metrics,
+  });
+  proxy.route('1', {});
+  return {
+    proxy,
+    close: async () => {
+      await proxy.close();
+      await closeServer(backend);
+    },
+  };
+}
+
 /**
  * A version that dies partway through an answer: its headers are out, the rest never comes. The
  * caller's response must end (as a broken one), or the deployment's synthetic traffic, which waits
  * for every answer when it stops, hangs the release and local mode's shutdown with it.
  */
 describe('an answer cut off midway', () => {
-  let backend: Server;
-  let proxy: AliasProxy;
   const metrics = new RequestMetrics();
+  let proxy: AliasProxy;
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    backend = createServer((_req, res) => {
+    ({ proxy, close } = await proxied((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '100' });
       res.write('partial');
       setTimeout(() => res.socket?.destroy(), 20);
-    });
-    await listen(backend, '127.0.0.1', 0);
-    const { port } = backend.address() as AddressInfo;
-    proxy = await AliasProxy.start({
-      functionName: 'svc',
-      alias: 'live',
-      host: '127.0.0.1',
-      port: 0,
-      backend: async () => port,
-      metrics,
-    });
-    proxy.route('1', {});
+    }, metrics));
   });
 
-  afterAll(async () => {
-    await proxy.close();
-    await closeServer(backend);
-  });
+  afterAll(() => close());
 
   it('ends the caller’s response and records the request as an error', async () => {
     const answer = await fetch(proxy.url);
@@ -123,33 +132,19 @@ describe('an answer cut off midway', () => {
 
 /** A caller who hangs up midway (a browser leaving, a client's timeout) is no error of the version's. */
 describe('a caller hanging up midway', () => {
-  let backend: Server;
-  let proxy: AliasProxy;
   const metrics = new RequestMetrics();
+  let proxy: AliasProxy;
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    backend = createServer((_req, res) => {
+    ({ proxy, close } = await proxied((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '8' });
       res.write('slow');
       setTimeout(() => res.end('done'), 300);
-    });
-    await listen(backend, '127.0.0.1', 0);
-    const { port } = backend.address() as AddressInfo;
-    proxy = await AliasProxy.start({
-      functionName: 'svc',
-      alias: 'live',
-      host: '127.0.0.1',
-      port: 0,
-      backend: async () => port,
-      metrics,
-    });
-    proxy.route('1', {});
+    }, metrics));
   });
 
-  afterAll(async () => {
-    await proxy.close();
-    await closeServer(backend);
-  });
+  afterAll(() => close());
 
   it("records the version's status, not a 502 that would count against the release", async () => {
     const caller = new AbortController();
