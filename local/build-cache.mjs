@@ -93,30 +93,12 @@ function listing(dir) {
  * An esbuild plugin that loads each source file itself and records the digest of exactly the
  * bytes esbuild was given, so an edit saved while the build runs is never recorded as built.
  * `prefix(path)` is code put before a TypeScript or JavaScript source (on its first line).
- *
- * It also lists, before esbuild resolves a relative import of a source, the folders where that
- * import could resolve (`./x` is `x`, `x.ts`, … beside it, or `x/index.ts`, … in it): a file
- * added there later (an `x.ts` beside the `x/index.ts` that was built) changes which file the
- * import means without changing any file that was read.
  */
 export function sourceRecorder(projectRoot, prefix = () => '') {
   const read = {};
-  const folders = {};
-  const list = (dir) => {
-    if (dir in folders) return;
-    const names = listing(dir);
-    if (names !== undefined) folders[dir] = names;
-  };
   const plugin = {
     name: 'gantry-source-recorder',
     setup(build) {
-      build.onResolve({ filter: /^\.\.?(\/|$)/ }, (args) => {
-        if (args.importer === '' || !isSource(projectRoot, args.importer)) return undefined;
-        const target = resolve(args.resolveDir, args.path);
-        list(dirname(target));
-        list(target);
-        return undefined;
-      });
       build.onLoad({ filter: /.*/, namespace: 'file' }, (args) => {
         const loader = LOADERS[extname(args.path)];
         if (loader === undefined || !isSource(projectRoot, args.path)) return undefined;
@@ -130,7 +112,51 @@ export function sourceRecorder(projectRoot, prefix = () => '') {
       });
     },
   };
-  return { plugin, read, folders };
+  return { plugin, read };
+}
+
+/**
+ * How long before a build began a folder's change may carry an earlier time than the build's
+ * start: file systems stamp with a coarse clock, and some (FAT) in 2-second steps.
+ */
+const STAMP_SLACK_MS = 3_000;
+/** Recorded for a folder that changed while it was being built from: it matches no listing, so the next run builds again. */
+const CHANGED = 'changed during the build';
+
+/**
+ * The folders where a relative import of a source could resolve (`./x` is `x`, `x.ts`, … beside
+ * it, or `x/index.ts`, … in it), each with its listing: a file added there later (an `x.ts`
+ * beside the `x/index.ts` that was built) changes which file the import means without changing
+ * any file that was read. Read from esbuild's metafile after the build, each folder listed and
+ * then checked unchanged since the build began (a folder's time changes with its names), rather
+ * than asked of esbuild for each import as it resolves: thousands of those are the installed
+ * packages' own, each a round trip from esbuild's process for nothing.
+ */
+function importFolders(projectRoot, metafile, startedAt) {
+  const folders = {};
+  const note = (dir) => {
+    if (dir in folders) return;
+    const names = listing(dir);
+    if (names === undefined) return;
+    let changedAt;
+    try {
+      changedAt = statSync(dir).mtimeMs;
+    } catch {
+      changedAt = Number.POSITIVE_INFINITY;
+    }
+    folders[dir] = changedAt >= startedAt - STAMP_SLACK_MS ? CHANGED : names;
+  };
+  for (const [input, { imports }] of Object.entries(metafile.inputs)) {
+    const importer = resolve(projectRoot, input);
+    if (!isSource(projectRoot, importer)) continue;
+    for (const { original } of imports) {
+      if (original === undefined || !/^\.\.?(\/|$)/.test(original)) continue;
+      const target = resolve(dirname(importer), original);
+      note(dirname(target));
+      note(target);
+    }
+  }
+  return folders;
 }
 
 /**
@@ -184,7 +210,8 @@ export function currentBuild(dir, format) {
 /**
  * The current build in `dir`, or a new one: `build(outdir)` writes it into a fresh folder and
  * resolves with esbuild's metafile, the outputs to record, and what `sourceRecorder` read. Every
- * input that is a source is recorded by its digest. The new build's manifest then replaces the
+ * input that is a source is recorded by its digest, and every folder its relative imports could
+ * resolve in by its listing. The new build's manifest then replaces the
  * old one; older builds stay a while for processes still loading their lazily imported chunks.
  */
 export async function cachedBuild(dir, format, projectRoot, build) {
@@ -196,7 +223,8 @@ export async function cachedBuild(dir, format, projectRoot, build) {
   const built = join(dir, id);
   let manifest;
   try {
-    const { metafile, outputs, read = {}, folders = {} } = await build(built);
+    const startedAt = Date.now();
+    const { metafile, outputs, read = {} } = await build(built);
     const inputs = {};
     for (const input of Object.keys(metafile.inputs)) {
       const path = resolve(projectRoot, input);
@@ -206,7 +234,7 @@ export async function cachedBuild(dir, format, projectRoot, build) {
     }
     if (Object.keys(inputs).length === 0) throw new Error('the build read no source file');
     const files = Object.keys(metafile.outputs).map((out) => relative(built, resolve(projectRoot, out)));
-    manifest = { format, build: id, inputs, folders, outputs, files };
+    manifest = { format, build: id, inputs, folders: importFolders(projectRoot, metafile, startedAt), outputs, files };
   } catch (error) {
     rmSync(built, { recursive: true, force: true });
     throw error;

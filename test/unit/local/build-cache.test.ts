@@ -9,6 +9,7 @@ import {
   isSource,
   sourceRecorder,
 } from '../../../local/build-cache.mjs';
+import { settleFolders } from '../../support/settle-folders';
 import { tempFolders } from '../../support/temp';
 
 /**
@@ -34,7 +35,7 @@ describe('cachedBuild', () => {
         logLevel: 'silent',
       });
       during();
-      return { metafile, outputs: { main: 'main.js' }, read: sources.read, folders: sources.folders };
+      return { metafile, outputs: { main: 'main.js' }, read: sources.read };
     };
   }
 
@@ -43,6 +44,7 @@ describe('cachedBuild', () => {
     const root = temp('gantry-build-src-');
     writeFileSync(join(root, 'word.ts'), "export const word: string = 'first';\n");
     writeFileSync(join(root, 'main.ts'), "import { word } from './word';\nexport default word;\n");
+    settleFolders(root);
     return { root, run: builder(root, during) };
   }
   const text = (built: { dir: string; outputs: Record<string, string> }) =>
@@ -134,6 +136,7 @@ describe('cachedBuild', () => {
     mkdirSync(join(root, 'other'));
     writeFileSync(join(root, 'lib', 'word', 'index.ts'), "export const word: string = 'folder';\n");
     writeFileSync(join(root, 'main.ts'), "import { word } from './lib/word';\nexport default word;\n");
+    settleFolders(root);
     const run = builder(root);
     const cache = join(temp('gantry-build-cache-'), 'main');
     expect(text(await cachedBuild(cache, 'test-v1', root, run))).toContain('"folder"');
@@ -144,6 +147,30 @@ describe('cachedBuild', () => {
     writeFileSync(join(root, 'lib', 'word.ts'), "export const word: string = 'file';\n");
     expect(currentBuild(cache, 'test-v1')).toBeUndefined();
     expect(text(await cachedBuild(cache, 'test-v1', root, run))).toContain('"file"');
+  });
+
+  it('builds again next time when a file is added, during the build, where one of its imports could resolve', async () => {
+    const root = temp('gantry-build-src-');
+    mkdirSync(join(root, 'lib', 'word'), { recursive: true });
+    writeFileSync(join(root, 'lib', 'word', 'index.ts'), "export const word: string = 'folder';\n");
+    writeFileSync(join(root, 'main.ts'), "import { word } from './lib/word';\nexport default word;\n");
+    settleFolders(root);
+    let added = false;
+    const run = builder(root, () => {
+      if (added) return;
+      added = true;
+      writeFileSync(join(root, 'lib', 'word.ts'), "export const word: string = 'file';\n");
+    });
+    const cache = join(temp('gantry-build-cache-'), 'main');
+    // esbuild resolved the import before the file came: this build holds the folder's module...
+    expect(text(await cachedBuild(cache, 'test-v1', root, run))).toContain('"folder"');
+    // ...and is not reused, though every file it read is unchanged and lib/ is listed after it.
+    expect(currentBuild(cache, 'test-v1')).toBeUndefined();
+    expect(text(await cachedBuild(cache, 'test-v1', root, run))).toContain('"file"');
+    // Once lib/ has been still for a while, its build is reused.
+    settleFolders(root);
+    const settled = await cachedBuild(cache, 'test-v1', root, run);
+    expect(currentBuild(cache, 'test-v1')).toEqual(settled);
   });
 
   it('keys a build by the files that shape it without being its inputs', () => {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { handlerModules } from '../../../local/lambda/bundles';
+import { settleFolders } from '../../support/settle-folders';
 
 /** A handler in its own folder that imports a helper, so a change to either can be made. */
 function handlerFolder(): string {
@@ -12,6 +13,7 @@ function handlerFolder(): string {
     join(dir, 'handler.ts'),
     "import { greeting } from './greeting';\nexport const handler = async () => greeting;\n",
   );
+  settleFolders(dir);
   return dir;
 }
 
