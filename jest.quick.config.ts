@@ -19,6 +19,8 @@ const STARTS_SOMETHING = [
   'local/codebuild-limits', // builds in child processes
   'local/codebuild\\.test', // builds in child processes
   'local/deployer-plane', // a plane
+  'local/dynalite-thread', // dynalite
+  'local/services-retire', // a service version's process
   'local/sqs', // a process that crashes mid-send
   'local/synth-cache', // synthesizes the app
   'notify/slack-actions', // dynalite

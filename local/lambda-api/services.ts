@@ -46,6 +46,8 @@ export class LocalServices {
   private readonly proxies = new Map<string, AliasProxy>();
   private readonly processes = new Map<string, Promise<VersionProcess>>();
   private readonly checked = new Map<string, Promise<VersionProcess>>();
+  /** Versions retire() is stopping, which close() must wait for too. */
+  private readonly retiring = new Set<Promise<void>>();
   private closed = false;
 
   private constructor(
@@ -170,7 +172,17 @@ export class LocalServices {
     if (running === undefined || routed() || this.closed) return;
     this.processes.delete(key(fn, version));
     this.checked.delete(key(fn, version));
-    await (await running.catch(() => undefined))?.stop();
+    // Out of `processes` now, so close() would not see it: it waits on `retiring` instead.
+    const stopped = running.then(
+      (p) => p.stop(),
+      () => undefined,
+    );
+    this.retiring.add(stopped);
+    try {
+      await stopped;
+    } finally {
+      this.retiring.delete(stopped);
+    }
   }
 
   /** Whether a version's process is running now. */
@@ -183,7 +195,10 @@ export class LocalServices {
     await Promise.all([...this.proxies.values()].map((p) => p.close()));
     const running = [...this.processes.values()];
     this.processes.clear();
-    await Promise.all(running.map(async (p) => (await p.catch(() => undefined))?.stop()));
+    await Promise.all([
+      ...running.map(async (p) => (await p.catch(() => undefined))?.stop()),
+      ...[...this.retiring].map((stopped) => stopped.catch(() => undefined)),
+    ]);
   }
 
   private async spawn(fn: string, version: string): Promise<VersionProcess> {
