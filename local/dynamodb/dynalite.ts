@@ -45,26 +45,50 @@ export async function startDynalite(options: DynaliteOptions = {}): Promise<Runn
   };
 }
 
+const THREAD_ENTRY = new URL('./thread-entry.mjs', import.meta.url);
+
 /**
  * dynalite in a worker thread of its own: every DynamoDB call parses, evaluates and
  * (de)serializes items in JavaScript, which on the main thread competed with the edge, the front
  * door and the bus for one core. Same options and endpoint as `startDynalite`.
  */
-export async function startDynaliteThread(options: DynaliteOptions = {}): Promise<RunningDynalite> {
-  const worker = new Worker(new URL('./thread-entry.mjs', import.meta.url), { workerData: options, name: 'dynalite' });
+export async function startDynaliteThread(
+  options: DynaliteOptions = {},
+  /** The thread's script: a test's stand-in. @default ./thread-entry.mjs */
+  entry: URL = THREAD_ENTRY,
+): Promise<RunningDynalite> {
+  const worker = new Worker(entry, { workerData: options, name: 'dynalite' });
+  let gone = false;
+  worker.once('exit', () => {
+    gone = true;
+  });
+  // The thread's next message; an error, or an exit with nothing said (process.exit in the
+  // thread, a crash of its own), rejects rather than leaving its owner waiting for good.
   const next = () =>
     new Promise<DynaliteThreadMessage>((resolve, reject) => {
+      if (gone) return reject(new Error('its thread has already exited'));
+      const settle = () => {
+        worker.off('message', said);
+        worker.off('error', failed);
+        worker.off('exit', exited);
+      };
+      const said = (message: DynaliteThreadMessage) => {
+        settle();
+        resolve(message);
+      };
       const failed = (error: Error) => {
-        worker.off('message', resolve);
+        settle();
         reject(error);
       };
-      worker.once('message', (message: DynaliteThreadMessage) => {
-        worker.off('error', failed);
-        resolve(message);
-      });
-      worker.once('error', failed);
+      const exited = (code: number) => {
+        settle();
+        reject(new Error(`its thread exited (code ${code}) before it answered`));
+      };
+      worker.on('message', said);
+      worker.on('error', failed);
+      worker.on('exit', exited);
     });
-  const started = await next();
+  const started = await next().catch((error: Error) => ({ type: 'failed' as const, message: error.message }));
   if (started.type !== 'ready') {
     await worker.terminate();
     throw new Error(`dynalite did not start: ${started.type === 'failed' ? started.message : started.type}`);

@@ -53,4 +53,25 @@ describe('dynalite in its own thread', () => {
       await guarded.close();
     }
   });
+
+  describe('a thread that ends without answering', () => {
+    const fixture = (name: string) => new URL(`../../fixtures/dynalite/${name}`, import.meta.url);
+
+    it('fails the start, saying so, instead of waiting for a ready that never comes', async () => {
+      await expect(startDynaliteThread({}, fixture('exits-at-start.mjs'))).rejects.toThrow(
+        'dynalite did not start: its thread exited (code 3) before it answered',
+      );
+    });
+
+    it('lets close() finish when the thread ends instead of saying it closed', async () => {
+      const running = await startDynaliteThread({}, fixture('exits-on-close.mjs'));
+      await expect(running.close()).resolves.toBeUndefined();
+    });
+
+    it('lets close() finish when the thread had already ended', async () => {
+      const running = await startDynaliteThread({}, fixture('exits-when-ready.mjs'));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await expect(running.close()).resolves.toBeUndefined();
+    });
+  });
 });
