@@ -82,6 +82,7 @@ export class LocalIam {
   /** Role ARN → its key in `iam.roles` and its policies: a principal is its role by ARN, never by a name another account reuses. */
   private readonly byArn: ReadonlyMap<string, { readonly key: string; readonly role: RolePolicies }>;
   private saving: NodeJS.Timeout | undefined;
+  private flushed = false;
 
   constructor(private readonly options: LocalIamOptions) {
     this.credentials = new Map(
@@ -305,6 +306,11 @@ export class LocalIam {
 
   /** Writes the decisions soon, once for a burst of calls: the call being authorized never waits on the disk. */
   private scheduleSave(): void {
+    // After flush() the process may end before any timer fires: what comes now is written now.
+    if (this.flushed) {
+      this.save();
+      return;
+    }
     if (this.saving !== undefined) return;
     this.saving = setTimeout(() => {
       this.saving = undefined;
@@ -313,8 +319,9 @@ export class LocalIam {
     this.saving.unref();
   }
 
-  /** Writes what is pending now (the control plane is closing). */
+  /** Writes what is pending now, and each decision after this at once (the control plane is closing). */
   flush(): void {
+    this.flushed = true;
     if (this.saving === undefined) return;
     clearTimeout(this.saving);
     this.saving = undefined;
