@@ -89,13 +89,33 @@ function listing(dir) {
   }
 }
 
+/** A quoted string that starts like a relative import (`./x`, `../x`, `.`), anywhere in a source. */
+const RELATIVE_STRING = /(['"`])(\.\.?(?:\/[^'"`\r\n]*)?)\1/g;
+
 /**
  * An esbuild plugin that loads each source file itself and records the digest of exactly the
  * bytes esbuild was given, so an edit saved while the build runs is never recorded as built.
  * `prefix(path)` is code put before a TypeScript or JavaScript source (on its first line).
+ *
+ * As it loads a source, before esbuild has parsed it, it also lists the folders where each of
+ * its relative imports could resolve (`./x` is `x`, `x.ts`, … beside it, or `x/index.ts`, … in
+ * it): a file added there later (an `x.ts` beside the `x/index.ts` that was built) changes which
+ * file the import means without changing any file that was read. It reads the imports off the
+ * text (every quoted string that starts `./` or `../`, a superset), rather than asking esbuild at
+ * each resolution: that is a round trip from esbuild's process per import, thousands of them the
+ * installed packages' own.
  */
 export function sourceRecorder(projectRoot, prefix = () => '') {
   const read = {};
+  const folders = {};
+  /** Every folder looked at, whether or not it existed then. */
+  const seen = new Set();
+  const list = (dir) => {
+    if (seen.has(dir)) return;
+    seen.add(dir);
+    const names = listing(dir);
+    if (names !== undefined) folders[dir] = names;
+  };
   const plugin = {
     name: 'gantry-source-recorder',
     setup(build) {
@@ -106,45 +126,34 @@ export function sourceRecorder(projectRoot, prefix = () => '') {
         read[resolve(args.path)] = sha256(bytes);
         if (loader === 'json') return { contents: bytes, loader };
         const text = bytes.toString('utf8');
+        for (const [, , specifier] of text.matchAll(RELATIVE_STRING)) {
+          const target = resolve(dirname(args.path), specifier);
+          list(dirname(target));
+          list(target);
+        }
         // After a #! line, which must stay first.
         const at = text.startsWith('#!') ? text.indexOf('\n') + 1 || text.length : 0;
         return { contents: text.slice(0, at) + prefix(args.path) + text.slice(at), loader };
       });
     },
   };
-  return { plugin, read };
+  return { plugin, read, folders, seen };
 }
 
-/**
- * How long before a build began a folder's change may carry an earlier time than the build's
- * start: file systems stamp with a coarse clock, and some (FAT) in 2-second steps.
- */
-const STAMP_SLACK_MS = 3_000;
-/** Recorded for a folder that changed while it was being built from: it matches no listing, so the next run builds again. */
-const CHANGED = 'changed during the build';
+/** Recorded for a folder no listing was taken of before the build: it matches no listing, so the next run builds again. */
+const UNLISTED = 'not listed before the build';
 
 /**
- * The folders where a relative import of a source could resolve (`./x` is `x`, `x.ts`, … beside
- * it, or `x/index.ts`, … in it), each with its listing: a file added there later (an `x.ts`
- * beside the `x/index.ts` that was built) changes which file the import means without changing
- * any file that was read. Read from esbuild's metafile after the build, each folder listed and
- * then checked unchanged since the build began (a folder's time changes with its names), rather
- * than asked of esbuild for each import as it resolves: thousands of those are the installed
- * packages' own, each a round trip from esbuild's process for nothing.
+ * The recorder's folder listings, checked against esbuild's metafile: a folder one of the
+ * sources' relative imports could resolve in that the recorder did not look at (an import
+ * written in a way it does not read, such as with an escape) is recorded as unlisted, so that
+ * the next run builds again rather than trusting a listing taken after the build.
  */
-function importFolders(projectRoot, metafile, startedAt) {
-  const folders = {};
-  const note = (dir) => {
-    if (dir in folders) return;
-    const names = listing(dir);
-    if (names === undefined) return;
-    let changedAt;
-    try {
-      changedAt = statSync(dir).mtimeMs;
-    } catch {
-      changedAt = Number.POSITIVE_INFINITY;
-    }
-    folders[dir] = changedAt >= startedAt - STAMP_SLACK_MS ? CHANGED : names;
+function importFolders(projectRoot, metafile, folders, seen) {
+  const all = { ...folders };
+  const check = (dir) => {
+    if (seen.has(dir) || dir in all) return;
+    if (listing(dir) !== undefined) all[dir] = UNLISTED;
   };
   for (const [input, { imports }] of Object.entries(metafile.inputs)) {
     const importer = resolve(projectRoot, input);
@@ -152,11 +161,11 @@ function importFolders(projectRoot, metafile, startedAt) {
     for (const { original } of imports) {
       if (original === undefined || !/^\.\.?(\/|$)/.test(original)) continue;
       const target = resolve(dirname(importer), original);
-      note(dirname(target));
-      note(target);
+      check(dirname(target));
+      check(target);
     }
   }
-  return folders;
+  return all;
 }
 
 /**
@@ -211,7 +220,7 @@ export function currentBuild(dir, format) {
  * The current build in `dir`, or a new one: `build(outdir)` writes it into a fresh folder and
  * resolves with esbuild's metafile, the outputs to record, and what `sourceRecorder` read. Every
  * input that is a source is recorded by its digest, and every folder its relative imports could
- * resolve in by its listing. The new build's manifest then replaces the
+ * resolve in by the listing the recorder took. The new build's manifest then replaces the
  * old one; older builds stay a while for processes still loading their lazily imported chunks.
  */
 export async function cachedBuild(dir, format, projectRoot, build) {
@@ -223,8 +232,7 @@ export async function cachedBuild(dir, format, projectRoot, build) {
   const built = join(dir, id);
   let manifest;
   try {
-    const startedAt = Date.now();
-    const { metafile, outputs, read = {} } = await build(built);
+    const { metafile, outputs, read = {}, folders = {}, seen = new Set() } = await build(built);
     const inputs = {};
     for (const input of Object.keys(metafile.inputs)) {
       const path = resolve(projectRoot, input);
@@ -234,7 +242,14 @@ export async function cachedBuild(dir, format, projectRoot, build) {
     }
     if (Object.keys(inputs).length === 0) throw new Error('the build read no source file');
     const files = Object.keys(metafile.outputs).map((out) => relative(built, resolve(projectRoot, out)));
-    manifest = { format, build: id, inputs, folders: importFolders(projectRoot, metafile, startedAt), outputs, files };
+    manifest = {
+      format,
+      build: id,
+      inputs,
+      folders: importFolders(projectRoot, metafile, folders, seen),
+      outputs,
+      files,
+    };
   } catch (error) {
     rmSync(built, { recursive: true, force: true });
     throw error;

@@ -1,9 +1,10 @@
+import { fork } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { handlerModules } from '../../../local/lambda/bundles';
-import { settleFolders } from '../../support/settle-folders';
+import { PROJECT_ROOT } from '../../../infra/paths';
+import { handlerModules, projectHandlerEntries } from '../../../local/lambda/bundles';
 
 /** A handler in its own folder that imports a helper, so a change to either can be made. */
 function handlerFolder(): string {
@@ -13,7 +14,6 @@ function handlerFolder(): string {
     join(dir, 'handler.ts'),
     "import { greeting } from './greeting';\nexport const handler = async () => greeting;\n",
   );
-  settleFolders(dir);
   return dir;
 }
 
@@ -68,5 +68,31 @@ describe('handlerModules', () => {
     expect(modules.get(good)?.entry).toBe(good);
     expect(modules.get(bad)?.entry).toBe(bad);
     expect(modules.get(bad)?.script.pathname.endsWith('/local/lambda/worker-entry.mjs')).toBe(true);
+  });
+
+  it('ends its bundling process, quietly, when the process that asked goes away mid-build', async () => {
+    const outdir = temp(mkdtempSync(join(tmpdir(), 'gantry-bundle-out-')));
+    const child = fork(fileURLToPath(new URL('../../../local/lambda/bundle-process.mjs', import.meta.url)), [], {
+      execArgv: [],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
+    let output = '';
+    child.stdout?.on('data', (chunk: Buffer) => (output += chunk));
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    // Every handler of the project: seconds of work, so the build is under way when its owner goes.
+    const entries = projectHandlerEntries();
+    child.send({
+      projectRoot: PROJECT_ROOT,
+      options: { entryPoints: entries, outdir, bundle: true, format: 'esm', platform: 'node', splitting: true },
+    });
+    // Building once esbuild's own process runs under it (Linux lists a process's children in /proc).
+    const children = `/proc/${child.pid}/task/${child.pid}/children`;
+    while (readFileSync(children, 'utf8').trim() === '') await new Promise((r) => setTimeout(r, 5));
+    child.disconnect(); // as the channel closes when its owner is killed
+    expect(await exited).toBe(0);
+    // Before: it finished the build for no one, then failed to send it, with a stack trace on the terminal.
+    expect(readdirSync(outdir)).toEqual([]);
+    expect(output).toBe('');
   });
 });
