@@ -1,4 +1,5 @@
 import { Validations } from 'aws-cdk-lib';
+import { CfnQueue } from 'aws-cdk-lib/aws-sqs';
 import type { IConstruct } from 'constructs';
 import { synthGantry } from '../support/cdk';
 
@@ -15,6 +16,16 @@ describe('cdk-nag AWS Solutions checks', () => {
   it('find nothing unacknowledged in either stack', () => {
     const { app } = synthGantry(undefined, true);
     expect(() => app.synth({ force: true })).not.toThrow();
+  });
+
+  it('run: a queue with no encryption and no TLS policy fails the synthesis, and passes without the checks', () => {
+    for (const nag of [true, false]) {
+      const { app, data } = synthGantry(undefined, nag);
+      new CfnQueue(data, 'Unguarded', { sqsManagedSseEnabled: false });
+      const synth = () => app.synth({ force: true });
+      if (nag) expect(synth).toThrow(/AwsSolutions-SQS/);
+      else expect(synth).not.toThrow();
+    }
   });
 
   it('accept only acknowledgements that give a reason', () => {
