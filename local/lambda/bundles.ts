@@ -52,7 +52,13 @@ export async function handlerModules(
     const { dir, outputs } = await cachedBuild(cacheDir, FORMAT, PROJECT_ROOT, (outdir) => bundle(unique, outdir));
     const script = new URL(`file://${join(dir, outputs[WORKER_SOURCE] ?? '')}`);
     return new Map(unique.map((entry) => [entry, { script, entry: join(dir, outputs[entry] ?? '') }]));
-  } catch {
+  } catch (error) {
+    // As the gantry command says why it runs from source: a syntax error, a cache folder another user owns, …
+    if (process.env.GANTRY_DEBUG) {
+      process.stderr.write(
+        `gantry: handlers load from source: ${error instanceof Error ? error.message : String(error)}\n`,
+      );
+    }
     return new Map(unique.map((entry) => [entry, fromSource(entry)]));
   }
 }

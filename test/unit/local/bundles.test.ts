@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { jest } from '@jest/globals';
 import { PROJECT_ROOT } from '../../../infra/paths';
 import { handlerModules, projectHandlerEntries } from '../../../local/lambda/bundles';
 
@@ -68,6 +69,28 @@ describe('handlerModules', () => {
     expect(modules.get(good)?.entry).toBe(good);
     expect(modules.get(bad)?.entry).toBe(bad);
     expect(modules.get(bad)?.script.pathname.endsWith('/local/lambda/worker-entry.mjs')).toBe(true);
+  });
+
+  it('says why the handlers load from source when GANTRY_DEBUG asks', async () => {
+    const src = temp(handlerFolder());
+    const cacheDir = temp(mkdtempSync(join(tmpdir(), 'gantry-bundle-cache-')));
+    const bad = join(src, 'bad.ts');
+    writeFileSync(bad, 'export const handler = async () => {;\n');
+    const written: string[] = [];
+    const write = jest.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+      written.push(String(chunk));
+      return true;
+    });
+    const before = process.env.GANTRY_DEBUG;
+    try {
+      process.env.GANTRY_DEBUG = '1';
+      await handlerModules([bad], { cacheDir });
+    } finally {
+      write.mockRestore();
+      if (before === undefined) delete process.env.GANTRY_DEBUG;
+      else process.env.GANTRY_DEBUG = before;
+    }
+    expect(written.join('')).toMatch(/^gantry: handlers load from source: .*bad\.ts.*Unexpected/s);
   });
 
   it('ends its bundling process, quietly, when the process that asked goes away mid-build', async () => {
