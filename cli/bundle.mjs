@@ -5,7 +5,7 @@
 import { symlinkSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { buildKey, cachedBuild, cacheRoot, sourceRecorder } from '../local/build-cache.mjs';
+import { buildKey, cachedBuild, cacheRoot, keepInUse, sourceRecorder } from '../local/build-cache.mjs';
 
 /** Bumped when the bundle's shape or options change (this file and build-cache.mjs are in its key too). */
 const FORMAT = 'gantry-cli-v3';
@@ -61,5 +61,7 @@ async function build(outdir) {
 export async function bundledCli() {
   const key = buildKey(FORMAT, PROJECT_ROOT, [ENTRY], SHAPING);
   const { dir, outputs } = await cachedBuild(join(cacheRoot(PROJECT_ROOT), `cli-${key}`), FORMAT, PROJECT_ROOT, build);
+  // The command's groups load lazily, `gantry local up`'s for as long as it runs: keep the build.
+  keepInUse(dir);
   return pathToFileURL(join(dir, outputs.main)).href;
 }

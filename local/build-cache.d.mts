@@ -40,3 +40,6 @@ export function cachedBuild(
     seen?: ReadonlySet<string>;
   }>,
 ): Promise<CachedBuild>;
+
+/** Marks the build in `dir` in use now and every few minutes while this process runs, so that no other process prunes it; returns what stops that. */
+export function keepInUse(dir: string): () => void;

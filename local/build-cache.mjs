@@ -27,6 +27,13 @@ const LOCK_FILES = [join('node_modules', '.package-lock.json'), 'package-lock.js
  */
 const KEEP_BUILDS = 8;
 const KEEP_MS = 24 * 60 * 60 * 1000;
+/**
+ * A process running from a build touches its folder this often (`keepInUse`), and a build touched
+ * within IN_USE_MS is kept whatever the count: such a process may still load a lazily imported
+ * chunk of it, hours or days after it started.
+ */
+const TOUCH_EVERY_MS = 10 * 60 * 1000;
+const IN_USE_MS = 30 * 60 * 1000;
 const BUILD_ID = /^[0-9a-z]+-[0-9a-f]{8}$/;
 const LOADERS = {
   '.ts': 'ts',
@@ -268,6 +275,17 @@ export async function cachedBuild(dir, format, projectRoot, build) {
   return { dir: built, outputs: manifest.outputs };
 }
 
+/**
+ * Marks the build in `dir` as in use now and every few minutes while this process runs (without
+ * keeping it running), so that no other process prunes it. Returns what stops the marking.
+ */
+export function keepInUse(dir) {
+  touch(dir);
+  const timer = setInterval(() => touch(dir), TOUCH_EVERY_MS);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
 function touch(path) {
   try {
     const now = new Date();
@@ -277,7 +295,7 @@ function touch(path) {
   }
 }
 
-/** Drops builds past the newest KEEP_BUILDS or older than a day, and manifests a dead process left half-written. */
+/** Drops builds older than a day, and those past the newest KEEP_BUILDS that no process has marked in use lately; and manifests a dead process left half-written. */
 function prune(dir, current) {
   const now = Date.now();
   const aged = (name) => ({ path: join(dir, name), age: now - lstatSync(join(dir, name)).mtimeMs });
@@ -286,7 +304,7 @@ function prune(dir, current) {
     .filter((name) => name !== current && BUILD_ID.test(name))
     .map(aged)
     .sort((a, b) => a.age - b.age);
-  const stale = builds.filter((build, i) => i >= KEEP_BUILDS || build.age > KEEP_MS);
+  const stale = builds.filter((build, i) => build.age > KEEP_MS || (i >= KEEP_BUILDS && build.age > IN_USE_MS));
   const halfWritten = names
     .filter((name) => name.endsWith('.tmp'))
     .map(aged)

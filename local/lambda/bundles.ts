@@ -12,6 +12,8 @@ export interface HandlerModule {
   /** The worker loop: a plain ES module once bundled, else the tsx bootstrap. */
   readonly script: URL;
   readonly entry: string;
+  /** The cached build's folder, when bundled: what a process running from it marks in use (`keepInUse`). */
+  readonly build?: string;
 }
 
 export interface HandlerBundleOptions {
@@ -51,7 +53,7 @@ export async function handlerModules(
     const cacheDir = join(options.cacheDir ?? DEFAULT_CACHE_DIR, `handlers-${key}`);
     const { dir, outputs } = await cachedBuild(cacheDir, FORMAT, PROJECT_ROOT, (outdir) => bundle(unique, outdir));
     const script = new URL(`file://${join(dir, outputs[WORKER_SOURCE] ?? '')}`);
-    return new Map(unique.map((entry) => [entry, { script, entry: join(dir, outputs[entry] ?? '') }]));
+    return new Map(unique.map((entry) => [entry, { script, entry: join(dir, outputs[entry] ?? ''), build: dir }]));
   } catch (error) {
     // As the gantry command says why it runs from source: a syntax error, a cache folder another user owns, …
     if (process.env.GANTRY_DEBUG) {

@@ -2,6 +2,7 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { arnAccount } from '../arn';
+import { keepInUse } from '../build-cache.mjs';
 import type { FunctionSpec } from '../template/inventory';
 import { fromSource, type HandlerModule, handlerModules } from './bundles';
 import { Invocations, invokeFailure } from './invocations';
@@ -113,6 +114,8 @@ class FunctionWorker {
 export class LocalFunctions implements LambdaInvoker {
   private readonly byKey = new Map<string, FunctionWorker>();
   private readonly workers: FunctionWorker[];
+  private readonly inUse: (() => void)[] = [];
+  private stopped = false;
 
   constructor(options: LocalFunctionsOptions) {
     const modules =
@@ -121,6 +124,15 @@ export class LocalFunctions implements LambdaInvoker {
         options.functions.map((f) => f.entry),
         options.bundleCacheDir === undefined ? {} : { cacheDir: options.bundleCacheDir },
       );
+    // The bundles' chunks load lazily, maybe days from now: no other process may prune their build meanwhile.
+    void modules.then(
+      (loaded) => {
+        if (this.stopped) return;
+        const builds = new Set([...loaded.values()].flatMap((m) => (m.build === undefined ? [] : [m.build])));
+        for (const build of builds) this.inUse.push(keepInUse(build));
+      },
+      () => undefined, // each worker reports its own failure to load
+    );
     this.workers = options.functions.map(
       (spec) =>
         new FunctionWorker(
@@ -154,6 +166,8 @@ export class LocalFunctions implements LambdaInvoker {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    for (const release of this.inUse) release();
     await Promise.all(this.workers.map((w) => w.stop()));
   }
 }

@@ -7,6 +7,7 @@ import {
   cacheRoot,
   currentBuild,
   isSource,
+  keepInUse,
   sourceRecorder,
 } from '../../../local/build-cache.mjs';
 import { tempFolders } from '../../support/temp';
@@ -92,7 +93,7 @@ describe('cachedBuild', () => {
     const others = () => readdirSync(cache).filter((n) => n !== 'manifest.json');
     const first = await cachedBuild(cache, 'test-v1', root, run);
     const old = [fake(0, 25 * 60 * 60 * 1000), fake(1, 25 * 60 * 60 * 1000)];
-    const fresh = [2, 3, 4, 5, 6].map((i) => fake(i, 60_000));
+    const fresh = [2, 3, 4, 5, 6].map((i) => fake(i, 60 * 60_000));
     writeFileSync(join(root, 'word.ts'), "export const word: string = 'second';\n");
     const second = await cachedBuild(cache, 'test-v1', root, run);
     const name = (dir: string) => dir.split('/').pop() as string;
@@ -106,6 +107,32 @@ describe('cachedBuild', () => {
     // Ten beside the current one: the oldest two (the fakes an hour old) go.
     expect(others()).toHaveLength(9);
     expect(others()).toEqual(expect.arrayContaining([name(third.dir), name(second.dir), name(first.dir), ...newer]));
+  });
+
+  it('keeps a build a running process marks in use, however many builds come after it', async () => {
+    const cache = join(temp('gantry-build-cache-'), 'main');
+    const { root, run } = project();
+    const running = await cachedBuild(cache, 'test-v1', root, run);
+    writeFileSync(join(root, 'word.ts'), "export const word: string = 'replaced';\n");
+    await cachedBuild(cache, 'test-v1', root, run);
+    // Hours after it was replaced, a process started from it still runs, and marks it now.
+    const long = new Date(Date.now() - 3 * 60 * 60 * 1000);
+    utimesSync(running.dir, long, long);
+    const release = keepInUse(running.dir);
+    try {
+      for (let i = 0; i < 10; i++) {
+        writeFileSync(join(root, 'word.ts'), `export const word: string = 'edit ${i}';\n`);
+        await cachedBuild(cache, 'test-v1', root, run);
+      }
+      expect(existsSync(join(running.dir, 'main.js'))).toBe(true);
+      // Unmarked for hours, it goes with the next build, as the eight-build limit says.
+      utimesSync(running.dir, long, long);
+      writeFileSync(join(root, 'word.ts'), "export const word: string = 'last';\n");
+      await cachedBuild(cache, 'test-v1', root, run);
+      expect(existsSync(running.dir)).toBe(false);
+    } finally {
+      release();
+    }
   });
 
   it('keeps a build that was current for days for a day after it is replaced', async () => {

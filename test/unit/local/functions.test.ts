@@ -1,6 +1,9 @@
+import { statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
+import { handlerModules } from '../../../local/lambda/bundles';
 import { LocalFunctions } from '../../../local/lambda/functions';
 import type { FunctionSpec } from '../../../local/template/inventory';
+import { tempFolders } from '../../support/temp';
 
 const fixture = (name: string) => join(import.meta.dirname, '..', '..', 'fixtures', 'functions', `${name}.ts`);
 
@@ -128,6 +131,32 @@ describe('LocalFunctions around stop() and a worker that exits', () => {
         ok: false,
         errorType: 'Runtime.ExitError',
       });
+    } finally {
+      await functions.stop();
+    }
+  });
+});
+
+describe('LocalFunctions running from a cached build', () => {
+  const temp = tempFolders();
+
+  it('marks the build in use, so that no other process prunes the chunks its handlers load later', async () => {
+    const entry = fixture('echo');
+    const handlers = await handlerModules([entry], { cacheDir: temp('gantry-functions-cache-') });
+    const build = handlers.get(entry)?.build ?? '';
+    expect(build).not.toBe('');
+    const long = new Date(Date.now() - 3 * 60 * 60 * 1000);
+    utimesSync(build, long, long);
+    const functions = new LocalFunctions({
+      functions: [spec('one', 'echo')],
+      handlers: Promise.resolve(handlers),
+      runtimeEnvironment: {},
+      accountId: '000000000000',
+      log: () => undefined,
+    });
+    try {
+      await functions.ready();
+      expect(Date.now() - statSync(build).mtimeMs).toBeLessThan(60_000);
     } finally {
       await functions.stop();
     }
