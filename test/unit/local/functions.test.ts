@@ -23,27 +23,34 @@ function spec(name: string, file: string, extra: Partial<FunctionSpec> = {}): Fu
 
 describe('LocalFunctions', () => {
   const logs: string[] = [];
-  const functions = new LocalFunctions({
-    // Only `sleepy` has a short timeout: a happy-path call must not race a 200 ms budget on a loaded machine.
-    functions: [
-      // A target account's function of a name the control plane's account also uses, listed first.
-      spec('hook', 'echo', {
-        arn: 'arn:aws:lambda:eu-west-1:222222222222:function:hook',
-        environment: { GREETING: 'hello from 222222222222' },
-      }),
-      spec('hook', 'echo'),
-      spec('one', 'echo'),
-      spec('two', 'echo'),
-      spec('sleepy', 'echo', { timeoutSeconds: 0.2 }),
-      spec('broken', 'broken'),
-    ],
-    runtimeEnvironment: { AWS_REGION: 'eu-west-1' },
-    accountId: '000000000000',
-    log: (fn, line) => logs.push(`${fn}: ${line}`),
-  });
+  // Made in beforeAll, not as the file loads: a run filtered to other tests (-t) would start its
+  // workers and never reach the afterAll that stops them, and jest would not exit.
+  let functions: LocalFunctions;
+  const start = () =>
+    new LocalFunctions({
+      // Only `sleepy` has a short timeout: a happy-path call must not race a 200 ms budget on a loaded machine.
+      functions: [
+        // A target account's function of a name the control plane's account also uses, listed first.
+        spec('hook', 'echo', {
+          arn: 'arn:aws:lambda:eu-west-1:222222222222:function:hook',
+          environment: { GREETING: 'hello from 222222222222' },
+        }),
+        spec('hook', 'echo'),
+        spec('one', 'echo'),
+        spec('two', 'echo'),
+        spec('sleepy', 'echo', { timeoutSeconds: 0.2 }),
+        spec('broken', 'broken'),
+      ],
+      runtimeEnvironment: { AWS_REGION: 'eu-west-1' },
+      accountId: '000000000000',
+      log: (fn, line) => logs.push(`${fn}: ${line}`),
+    });
 
-  beforeAll(() => functions.ready());
-  afterAll(() => functions.stop());
+  beforeAll(() => {
+    functions = start();
+    return functions.ready();
+  });
+  afterAll(() => functions?.stop());
 
   it('runs each function with its own environment and a Lambda context, by name or ARN', async () => {
     await expect(functions.invoke('one', { n: 1 })).resolves.toEqual({
