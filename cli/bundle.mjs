@@ -54,7 +54,7 @@ async function build(outdir) {
   if (fromRoot.startsWith('..') || isAbsolute(fromRoot)) {
     symlinkSync(join(PROJECT_ROOT, 'node_modules'), join(outdir, 'node_modules'), 'junction');
   }
-  return { metafile, outputs: { main: 'main.mjs' }, read: sources.read, folders: sources.folders, seen: sources.seen };
+  return { metafile, outputs: { main: 'main.mjs' }, read: sources.read, folders: sources.folders };
 }
 
 /** The bundled command's entry module, built first when no current bundle is cached. */

@@ -18,7 +18,7 @@ export function isSource(projectRoot: string, path: string): boolean;
 export function sourceRecorder(
   projectRoot: string,
   prefix?: (path: string) => string,
-): { plugin: Plugin; read: Record<string, string>; folders: Record<string, string>; seen: Set<string> };
+): { plugin: Plugin; read: Record<string, string>; folders: Record<string, string> };
 
 /** A cached build: its folder, and the outputs recorded for it (relative to that folder). */
 export interface CachedBuild {
@@ -36,8 +36,6 @@ export function cachedBuild(
     outputs: Record<string, string>;
     read?: Record<string, string>;
     folders?: Record<string, string>;
-    /** Every folder the recorder looked at, listed or not (sourceRecorder's `seen`). */
-    seen?: ReadonlySet<string>;
   }>,
 ): Promise<CachedBuild>;
 

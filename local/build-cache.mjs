@@ -9,6 +9,7 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  realpathSync,
   renameSync,
   rmSync,
   statSync,
@@ -23,17 +24,18 @@ export const CACHE_DIR_ENV = 'GANTRY_CACHE_DIR';
 const LOCK_FILES = [join('node_modules', '.package-lock.json'), 'package-lock.json'];
 /**
  * Builds kept beside the current one, for processes still loading from them: up to a day after
- * they stopped being current, and the newest eight.
+ * they stopped being current, and the newest eight; and any a running process marks in use.
  */
 const KEEP_BUILDS = 8;
 const KEEP_MS = 24 * 60 * 60 * 1000;
 /**
- * A process running from a build touches its folder this often (`keepInUse`), and a build touched
- * within IN_USE_MS is kept whatever the count: such a process may still load a lazily imported
- * chunk of it, hours or days after it started.
+ * A process running from a build touches a marker in its folder this often (`keepInUse`), and a
+ * build whose marker was touched within IN_USE_MS is kept whatever its age or the count: such a
+ * process may still load a lazily imported chunk of it, hours or days after it started.
  */
 const TOUCH_EVERY_MS = 10 * 60 * 1000;
 const IN_USE_MS = 30 * 60 * 1000;
+const IN_USE_MARKER = '.in-use';
 const BUILD_ID = /^[0-9a-z]+-[0-9a-f]{8}$/;
 const LOADERS = {
   '.ts': 'ts',
@@ -87,13 +89,21 @@ function digest(path) {
   }
 }
 
-/** The names in a folder, as one digest; undefined when it is not a folder. */
+/**
+ * The names in a folder, and where it really is (a link retargeted to a folder of the same names
+ * changes what its imports mean), as one digest; undefined when it is not a folder.
+ */
 function listing(dir) {
   try {
-    return sha256(readdirSync(dir).sort().join('\0'));
+    return sha256(`${realpathSync(dir)}\0${readdirSync(dir).sort().join('\0')}`);
   } catch {
     return undefined;
   }
+}
+
+/** A relative specifier without the query or hash esbuild drops when it resolves it (`./x?raw`). */
+function bare(specifier) {
+  return specifier.replace(/[?#].*$/s, '');
 }
 
 /** A quoted string that starts like a relative import (`./x`, `../x`, `.`), anywhere in a source. */
@@ -108,18 +118,15 @@ const RELATIVE_STRING = /(['"`])(\.\.?(?:\/[^'"`\r\n]*)?)\1/g;
  * its relative imports could resolve (`./x` is `x`, `x.ts`, … beside it, or `x/index.ts`, … in
  * it): a file added there later (an `x.ts` beside the `x/index.ts` that was built) changes which
  * file the import means without changing any file that was read. It reads the imports off the
- * text (every quoted string that starts `./` or `../`, a superset), rather than asking esbuild at
- * each resolution: that is a round trip from esbuild's process per import, thousands of them the
- * installed packages' own.
+ * text (every quoted string that starts `./` or `../`), rather than asking esbuild at each
+ * resolution: that is a round trip from esbuild's process per import, thousands of them the
+ * installed packages' own. What the text hides (an escape, a glob) `importFolders` catches.
  */
 export function sourceRecorder(projectRoot, prefix = () => '') {
   const read = {};
   const folders = {};
-  /** Every folder looked at, whether or not it existed then. */
-  const seen = new Set();
   const list = (dir) => {
-    if (seen.has(dir)) return;
-    seen.add(dir);
+    if (dir in folders) return;
     const names = listing(dir);
     if (names !== undefined) folders[dir] = names;
   };
@@ -134,7 +141,7 @@ export function sourceRecorder(projectRoot, prefix = () => '') {
         if (loader === 'json') return { contents: bytes, loader };
         const text = bytes.toString('utf8');
         for (const [, , specifier] of text.matchAll(RELATIVE_STRING)) {
-          const target = resolve(dirname(args.path), specifier);
+          const target = resolve(dirname(args.path), bare(specifier));
           list(dirname(target));
           list(target);
         }
@@ -144,30 +151,39 @@ export function sourceRecorder(projectRoot, prefix = () => '') {
       });
     },
   };
-  return { plugin, read, folders, seen };
+  return { plugin, read, folders };
 }
 
 /** Recorded for a folder no listing was taken of before the build: it matches no listing, so the next run builds again. */
 const UNLISTED = 'not listed before the build';
 
 /**
- * The recorder's folder listings, checked against esbuild's metafile: a folder one of the
- * sources' relative imports could resolve in that the recorder did not look at (an import
- * written in a way it does not read, such as with an escape) is recorded as unlisted, so that
- * the next run builds again rather than trusting a listing taken after the build.
+ * The folders where the sources' relative imports, as esbuild's metafile records them, could
+ * resolve, each with the listing the recorder took before the build. Only those: the recorder
+ * also lists folders that quoted strings name without importing (`'..'`). A folder the recorder
+ * did not list (an import written with an escape, a folder made during the build) is recorded as
+ * unlisted, and so is a glob import's (`./data/${name}.json`, which any file added below it can
+ * change): the next run builds again rather than trusting a listing taken after the build.
  */
-function importFolders(projectRoot, metafile, folders, seen) {
-  const all = { ...folders };
+function importFolders(projectRoot, metafile, folders) {
+  const all = {};
   const check = (dir) => {
-    if (seen.has(dir) || dir in all) return;
-    if (listing(dir) !== undefined) all[dir] = UNLISTED;
+    if (dir in all) return;
+    if (dir in folders) all[dir] = folders[dir];
+    else if (listing(dir) !== undefined) all[dir] = UNLISTED;
   };
   for (const [input, { imports }] of Object.entries(metafile.inputs)) {
     const importer = resolve(projectRoot, input);
     if (!isSource(projectRoot, importer)) continue;
-    for (const { original } of imports) {
-      if (original === undefined || !/^\.\.?(\/|$)/.test(original)) continue;
-      const target = resolve(dirname(importer), original);
+    for (const { path, original } of imports) {
+      if (original === undefined) {
+        if (path.includes('*')) all[`${resolve(dirname(importer), path.split('*')[0])}*`] = UNLISTED;
+        continue;
+      }
+      if (!/^\.\.?(\/|$)/.test(original)) continue;
+      const target = resolve(dirname(importer), bare(original));
+      // Named exactly (`../package.json`): the file itself, which no file added beside it can displace.
+      if (resolve(projectRoot, path) === target) continue;
       check(dirname(target));
       check(target);
     }
@@ -239,7 +255,7 @@ export async function cachedBuild(dir, format, projectRoot, build) {
   const built = join(dir, id);
   let manifest;
   try {
-    const { metafile, outputs, read = {}, folders = {}, seen = new Set() } = await build(built);
+    const { metafile, outputs, read = {}, folders = {} } = await build(built);
     const inputs = {};
     for (const input of Object.keys(metafile.inputs)) {
       const path = resolve(projectRoot, input);
@@ -253,7 +269,7 @@ export async function cachedBuild(dir, format, projectRoot, build) {
       format,
       build: id,
       inputs,
-      folders: importFolders(projectRoot, metafile, folders, seen),
+      folders: importFolders(projectRoot, metafile, folders),
       outputs,
       files,
     };
@@ -280,10 +296,26 @@ export async function cachedBuild(dir, format, projectRoot, build) {
  * keeping it running), so that no other process prunes it. Returns what stops the marking.
  */
 export function keepInUse(dir) {
-  touch(dir);
-  const timer = setInterval(() => touch(dir), TOUCH_EVERY_MS);
+  const mark = () => {
+    try {
+      writeFileSync(join(dir, IN_USE_MARKER), '', { mode: 0o600 });
+    } catch {
+      // Pruned already (it was not marked in time), or a read-only cache: nothing to keep.
+    }
+  };
+  mark();
+  const timer = setInterval(mark, TOUCH_EVERY_MS);
   timer.unref();
   return () => clearInterval(timer);
+}
+
+/** How long ago a process last marked the build in `dir` in use; Infinity when none has. */
+function sinceInUse(dir, now) {
+  try {
+    return now - statSync(join(dir, IN_USE_MARKER)).mtimeMs;
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
 }
 
 function touch(path) {
@@ -295,7 +327,7 @@ function touch(path) {
   }
 }
 
-/** Drops builds older than a day, and those past the newest KEEP_BUILDS that no process has marked in use lately; and manifests a dead process left half-written. */
+/** Drops builds past the newest KEEP_BUILDS or older than a day that no process has marked in use lately, and manifests a dead process left half-written. */
 function prune(dir, current) {
   const now = Date.now();
   const aged = (name) => ({ path: join(dir, name), age: now - lstatSync(join(dir, name)).mtimeMs });
@@ -304,7 +336,9 @@ function prune(dir, current) {
     .filter((name) => name !== current && BUILD_ID.test(name))
     .map(aged)
     .sort((a, b) => a.age - b.age);
-  const stale = builds.filter((build, i) => build.age > KEEP_MS || (i >= KEEP_BUILDS && build.age > IN_USE_MS));
+  const stale = builds.filter(
+    (build, i) => (i >= KEEP_BUILDS || build.age > KEEP_MS) && sinceInUse(build.path, now) > IN_USE_MS,
+  );
   const halfWritten = names
     .filter((name) => name.endsWith('.tmp'))
     .map(aged)

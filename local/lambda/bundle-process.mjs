@@ -16,7 +16,7 @@ process.once('message', async ({ projectRoot, options }) => {
     const { build } = await import('esbuild');
     const sources = sourceRecorder(projectRoot);
     const { metafile } = await build({ ...options, plugins: [sources.plugin], metafile: true, logLevel: 'silent' });
-    answer = { ok: true, metafile, read: sources.read, folders: sources.folders, seen: [...sources.seen] };
+    answer = { ok: true, metafile, read: sources.read, folders: sources.folders };
   } catch (error) {
     answer = { ok: false, message: error instanceof Error ? error.message : String(error) };
   }

@@ -106,15 +106,13 @@ async function bundle(entries: readonly string[], outdir: string) {
   };
   const built = await buildInChild(options);
   const outputs = Object.fromEntries(names.map(([entry, out]) => [entry, `${out}.mjs`]));
-  return { metafile: built.metafile, outputs, read: built.read, folders: built.folders, seen: new Set(built.seen) };
+  return { metafile: built.metafile, outputs, read: built.read, folders: built.folders };
 }
 
 interface BuildResult {
   readonly metafile: Metafile;
   readonly read: Record<string, string>;
   readonly folders: Record<string, string>;
-  /** Every folder the recorder looked at (a Set does not cross the process boundary). */
-  readonly seen: readonly string[];
 }
 
 function buildInChild(options: BuildOptions): Promise<BuildResult> {
