@@ -228,10 +228,15 @@ describe('cachedBuild', () => {
       }
     };
     const word = (value: string) => `export const word: string = '${value}';\n`;
+    /** A project of `main.ts` and `files`, and a cache folder for it. */
+    const sourced = (main: string, files: Record<string, string> = {}) => {
+      const root = temp('gantry-build-src-');
+      source(root, main, files);
+      return { root, cache: join(temp('gantry-build-cache-'), 'main') };
+    };
 
     it('a folder made during the build, after the source naming it was read: built again next time', async () => {
-      const root = temp('gantry-build-src-');
-      source(root, "import { word } from './lib/word';\nexport default word;\n");
+      const { root, cache } = sourced("import { word } from './lib/word';\nexport default word;\n");
       // Made as esbuild resolves the import, after the recorder looked for lib/ and found nothing.
       const makeLib: Plugin = {
         name: 'make-lib',
@@ -243,26 +248,20 @@ describe('cachedBuild', () => {
           });
         },
       };
-      const cache = join(temp('gantry-build-cache-'), 'main');
-      expect(
-        text(
-          await cachedBuild(
-            cache,
-            'test-v1',
-            root,
-            builder(root, () => {}, [makeLib]),
-          ),
-        ),
-      ).toContain('"folder"');
+      const built = await cachedBuild(
+        cache,
+        'test-v1',
+        root,
+        builder(root, () => {}, [makeLib]),
+      );
+      expect(text(built)).toContain('"folder"');
       expect(currentBuild(cache, 'test-v1')).toBeUndefined();
     });
 
     it('an import with a query: its folder is the one without it', async () => {
-      const root = temp('gantry-build-src-');
-      source(root, "import { word } from './lib/word?raw';\nexport default word;\n", {
+      const { root, cache } = sourced("import { word } from './lib/word?raw';\nexport default word;\n", {
         'lib/word/index.ts': word('ts'),
       });
-      const cache = join(temp('gantry-build-cache-'), 'main');
       expect(text(await cachedBuild(cache, 'test-v1', root, builder(root)))).toContain('"ts"');
       expect(currentBuild(cache, 'test-v1')).toBeDefined();
       writeFileSync(join(root, 'lib', 'word', 'index.tsx'), word('tsx')); // esbuild prefers .tsx
@@ -270,13 +269,11 @@ describe('cachedBuild', () => {
     });
 
     it('a link retargeted to a folder of the same names', async () => {
-      const root = temp('gantry-build-src-');
-      source(root, "import { word } from './cur/word';\nexport default word;\n", {
+      const { root, cache } = sourced("import { word } from './cur/word';\nexport default word;\n", {
         'v1/word.ts': word('one'),
         'v2/word.ts': word('two'),
       });
       symlinkSync(join(root, 'v1'), join(root, 'cur'));
-      const cache = join(temp('gantry-build-cache-'), 'main');
       expect(text(await cachedBuild(cache, 'test-v1', root, builder(root)))).toContain('"one"');
       expect(currentBuild(cache, 'test-v1')).toBeDefined();
       unlinkSync(join(root, 'cur'));
@@ -285,18 +282,18 @@ describe('cachedBuild', () => {
     });
 
     it('a glob import, which a file added anywhere below its folder can change: built again every time', async () => {
-      const root = temp('gantry-build-src-');
       // biome-ignore lint/suspicious/noTemplateCurlyInString: the source text of a glob import, not a template
-      source(root, 'export const load = (k: string) => import(`./data/${k}.json`);\n', { 'data/one.json': '{}' });
-      const cache = join(temp('gantry-build-cache-'), 'main');
+      const { root, cache } = sourced('export const load = (k: string) => import(`./data/${k}.json`);\n', {
+        'data/one.json': '{}',
+      });
       await cachedBuild(cache, 'test-v1', root, builder(root));
       expect(currentBuild(cache, 'test-v1')).toBeUndefined();
     });
 
     it('an import that names its file exactly: a file added beside it changes nothing', async () => {
-      const root = temp('gantry-build-src-');
-      source(root, "import data from './data.json';\nexport default data;\n", { 'data.json': '{"n":1}' });
-      const cache = join(temp('gantry-build-cache-'), 'main');
+      const { root, cache } = sourced("import data from './data.json';\nexport default data;\n", {
+        'data.json': '{"n":1}',
+      });
       await cachedBuild(cache, 'test-v1', root, builder(root));
       writeFileSync(join(root, 'notes.txt'), 'beside it');
       expect(currentBuild(cache, 'test-v1')).toBeDefined();
@@ -305,11 +302,12 @@ describe('cachedBuild', () => {
     });
 
     it('lists no folder a string names without importing it', async () => {
-      const root = temp('gantry-build-src-');
-      source(root, "import { word } from './word';\nexport const up: string = '..';\nexport default word;\n", {
-        'word.ts': word('first'),
-      });
-      const cache = join(temp('gantry-build-cache-'), 'main');
+      const { root, cache } = sourced(
+        "import { word } from './word';\nexport const up: string = '..';\nexport default word;\n",
+        {
+          'word.ts': word('first'),
+        },
+      );
       await cachedBuild(cache, 'test-v1', root, builder(root));
       const manifest = JSON.parse(readFileSync(join(cache, 'manifest.json'), 'utf8')) as { folders: object };
       expect(Object.keys(manifest.folders)).toEqual([root]);
