@@ -35,7 +35,7 @@ import {
   notificationsService,
   runtimeInfoService,
 } from './services/local';
-import { RuntimeServices } from './services/registry';
+import { RuntimeServices, type ServiceFailure } from './services/registry';
 
 export { LOCAL_ACCOUNT_ID, type LocalOptions, runtimeEnvironment } from './services/context';
 export { summary } from './services/local';
@@ -78,6 +78,8 @@ export interface LocalControlPlane {
   readonly token: string;
   /** The session's operator credentials (also in runtime.json and the gantry-local aws profile). */
   readonly operator: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  /** Settles if a service stops working on its own (dynalite's thread crashed); never otherwise. */
+  readonly failed: Promise<ServiceFailure>;
   close(): Promise<void>;
 }
 
@@ -176,6 +178,7 @@ export async function startLocalControlPlane(options: LocalOptions): Promise<Loc
       identity,
       token,
       operator,
+      failed: services.failed,
       close: () => services.stopAll(),
     };
   } catch (error) {

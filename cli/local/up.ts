@@ -7,7 +7,7 @@ import { type LocalControlPlane, startLocalControlPlane } from '../../local/runt
 import { localAccountId } from '../../local/services/context';
 import type { UpOptions } from '../commands/local';
 import { loadCliConfig } from '../config-file';
-import { UsageError } from '../errors';
+import { CommandFailed, UsageError } from '../errors';
 import { dataDirOption, portFromEnv, timeScaleOption } from '../options';
 import { seedLocalConnectionSecrets } from './connection-secrets';
 
@@ -85,24 +85,53 @@ function banner(plane: LocalControlPlane, config: GantryConfig): string {
   ].join('\n');
 }
 
-function untilStopped(plane: LocalControlPlane): Promise<void> {
-  return new Promise((resolve) => {
-    let stopping = false;
-    const stop = (signal: NodeJS.Signals) => {
+/**
+ * Runs until Ctrl-C (or SIGTERM), or until a service stops working on its own: then it stops the
+ * rest, says which and why, and fails, rather than serving calls that can no longer succeed.
+ */
+export async function untilStopped(
+  plane: Pick<LocalControlPlane, 'failed' | 'close' | 'dataDir'>,
+  signals: NodeJS.EventEmitter = process,
+): Promise<void> {
+  let stopping = false;
+  let onSignal: (signal: NodeJS.Signals) => void = () => undefined;
+  const signalled = new Promise<NodeJS.Signals>((resolve) => {
+    onSignal = (signal) => {
       if (stopping) {
         process.stderr.write('Stopping immediately.\n');
         process.exit(130);
       }
-      stopping = true;
-      process.stdout.write(`\n${signal}: stopping (workers, servers, DynamoDB)…\n`);
-      void plane.close().then(() => {
-        process.stdout.write('Stopped.\n');
-        resolve();
-      });
+      resolve(signal);
     };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
   });
+  signals.on('SIGINT', onSignal);
+  signals.on('SIGTERM', onSignal);
+  try {
+    const why = await Promise.race([signalled, plane.failed]);
+    stopping = true;
+    if (typeof why === 'string') {
+      process.stdout.write(`\n${why}: stopping (workers, servers, DynamoDB)…\n`);
+      await plane.close();
+      process.stdout.write('Stopped.\n');
+      return;
+    }
+    process.stderr.write(`\n${serviceFailed(why.service, why.error, plane.dataDir)}\nStopping the rest…\n`);
+    await plane.close();
+    throw new CommandFailed(`the local control plane stopped because its ${why.service} failed (above)`);
+  } finally {
+    signals.off('SIGINT', onSignal);
+    signals.off('SIGTERM', onSignal);
+  }
+}
+
+/** What a user reads when a service of the local control plane stops on its own. */
+export function serviceFailed(service: string, error: Error, dataDir: string): string {
+  const kept =
+    service === 'dynamodb'
+      ? ` What it had written is kept in ${join(dataDir, 'dynamodb')}; start again with \`npm start\`` +
+        ' (if it fails again, move that folder aside to start with empty tables).'
+      : ' Start again with `npm start`.';
+  return `Local ${service} stopped on its own: ${error.message}.${kept}`;
 }
 
 /** Which local account each environment releases into, when some live outside the control plane's. */

@@ -8,6 +8,11 @@ import type { DynaliteThreadMessage } from './thread';
 export interface RunningDynalite {
   /** `http://127.0.0.1:<port>` */
   readonly endpoint: string;
+  /**
+   * Settles, with why, if dynalite stops on its own before `close()` (its thread threw or
+   * exited); never otherwise. Absent where it cannot stop on its own (in this thread).
+   */
+  readonly failed?: Promise<Error>;
   /** Stops the server and flushes LevelDB to disk. */
   close(): Promise<void>;
 }
@@ -93,9 +98,21 @@ export async function startDynaliteThread(
     await worker.terminate();
     throw new Error(`dynalite did not start: ${started.type === 'failed' ? started.message : started.type}`);
   }
+  // From here an error in the thread (a LevelDB failure, a bug) is an event its owner hears,
+  // not an unhandled 'error' that ends the whole process without stopping anything else.
+  let closing = false;
+  const failed = new Promise<Error>((resolve) => {
+    if (gone) return resolve(new Error('its thread exited just after it started'));
+    worker.on('error', (error) => resolve(new Error(`its thread failed: ${error.message}`, { cause: error })));
+    worker.once('exit', (code) => {
+      if (!closing) resolve(new Error(`its thread exited (code ${code})`));
+    });
+  });
   return {
     endpoint: started.endpoint,
+    failed,
     close: async () => {
+      closing = true;
       const closed = next();
       worker.postMessage('close');
       await closed.catch(() => undefined);

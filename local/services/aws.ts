@@ -76,6 +76,7 @@ export function dynamoDbService(ctx: ServiceContext): LocalService<RunningDynali
     },
     edgeAttachments: (dynamo) => [{ dynamoDb: dynamo.endpoint, headers: { [DYNALITE_SECRET_HEADER]: dynamo.secret } }],
     stop: (dynamo) => dynamo.close(),
+    failure: (dynamo) => dynamo.failed,
   };
 }
 

@@ -12,6 +12,17 @@ export interface LocalService<T> {
   edgeAttachments?(started: T): readonly EdgeAttachment[];
   /** @default nothing to stop */
   stop?(started: T): Promise<void> | void;
+  /**
+   * Settles, with why, if the started service stops working on its own (a crashed thread).
+   * @default it cannot
+   */
+  failure?(started: T): Promise<Error> | undefined;
+}
+
+/** A service that stopped working on its own, while the runtime ran. */
+export interface ServiceFailure {
+  readonly service: string;
+  readonly error: Error;
 }
 
 /**
@@ -21,6 +32,14 @@ export interface LocalService<T> {
 export class RuntimeServices {
   private readonly running: { readonly name: string; readonly stop: () => Promise<void> | void }[] = [];
   private closing: Promise<void> | undefined;
+  private fail: (failure: ServiceFailure) => void = () => undefined;
+  /**
+   * Settles with the first service that stops working on its own before `stopAll()`; never
+   * otherwise. Its owner decides what then (local mode stops the rest and says why).
+   */
+  readonly failed = new Promise<ServiceFailure>((resolve) => {
+    this.fail = resolve;
+  });
 
   private constructor(readonly edge: RunningEdge) {}
 
@@ -56,5 +75,8 @@ export class RuntimeServices {
 
   private remember<T>(service: LocalService<T>, started: T): void {
     this.running.push({ name: service.name, stop: () => service.stop?.(started) });
+    void service.failure?.(started)?.then((error) => {
+      if (this.closing === undefined) this.fail({ service: service.name, error });
+    });
   }
 }

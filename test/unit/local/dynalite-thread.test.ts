@@ -68,6 +68,31 @@ describe('dynalite in its own thread', () => {
       await expect(running.close()).resolves.toBeUndefined();
     });
 
+    it('reports a thread that throws after it started as a failure, not an uncaught error', async () => {
+      const running = await startDynaliteThread({}, fixture('throws-after-ready.mjs'));
+      const error = await running.failed;
+      expect(error?.message).toBe(
+        'its thread failed: LevelDB: IO error: .gantry/dynamodb/LOCK: Resource temporarily unavailable',
+      );
+      await expect(running.close()).resolves.toBeUndefined();
+    });
+
+    it('reports a thread that exits after it started as a failure', async () => {
+      const running = await startDynaliteThread({}, fixture('exits-when-ready.mjs'));
+      expect((await running.failed)?.message).toBe('its thread exited (code 0)');
+      await running.close();
+    });
+
+    it('reports no failure when the thread ends because it was closed', async () => {
+      const running = await startDynaliteThread({}, fixture('exits-on-close.mjs'));
+      await running.close();
+      const settled = await Promise.race([
+        running.failed,
+        new Promise((resolve) => setTimeout(() => resolve('still pending'), 200)),
+      ]);
+      expect(settled).toBe('still pending');
+    });
+
     it('lets close() finish when the thread had already ended', async () => {
       const running = await startDynaliteThread({}, fixture('exits-when-ready.mjs'));
       await new Promise((resolve) => setTimeout(resolve, 300));

@@ -86,6 +86,32 @@ describe('RuntimeServices', () => {
     }
   });
 
+  it('reports the first service that stops working on its own, and none once it is stopping', async () => {
+    const events: string[] = [];
+    const services = await RuntimeServices.start(edgeService(events));
+    const failing = (name: string, after: Promise<Error>): LocalService<string> => ({
+      ...recorded(name, events),
+      failure: () => after,
+    });
+    let crash: (error: Error) => void = () => undefined;
+    await services.add(failing('dynamodb', new Promise((resolve) => (crash = resolve))));
+    await services.add(failing('kms', new Promise(() => undefined)));
+
+    crash(new Error('its thread exited (code 1)'));
+    const failure = await services.failed;
+    expect(failure.service).toBe('dynamodb');
+    expect(failure.error.message).toBe('its thread exited (code 1)');
+    await services.stopAll();
+
+    const later = await RuntimeServices.start(edgeService(events));
+    let lateCrash: (error: Error) => void = () => undefined;
+    await later.add(failing('sqs', new Promise((resolve) => (lateCrash = resolve))));
+    await later.stopAll();
+    lateCrash(new Error('stopped as asked'));
+    const settled = await Promise.race([later.failed, new Promise((r) => setTimeout(() => r('pending'), 50))]);
+    expect(settled).toBe('pending');
+  });
+
   it('does not remember a service that failed to start, and stops the ones before it', async () => {
     const events: string[] = [];
     const services = await RuntimeServices.start(edgeService(events));
