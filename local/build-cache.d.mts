@@ -11,14 +11,20 @@ export function buildKey(
 ): string;
 export function isSource(projectRoot: string, path: string): boolean;
 
+/** A folder as the recorder saw it before the build: its real path and the names in it. */
+export interface FolderSnapshot {
+  readonly real: string;
+  readonly names: readonly string[];
+}
+
 /**
- * An esbuild plugin; the digest of each source file it gave esbuild, by absolute path; and the
- * digest of the names in each folder a relative import could resolve in, listed before it did.
+ * An esbuild plugin; the digest of each source file it gave esbuild, by absolute path; and each
+ * folder a relative import could resolve in, as it was before the build.
  */
 export function sourceRecorder(
   projectRoot: string,
   prefix?: (path: string) => string,
-): { plugin: Plugin; read: Record<string, string>; folders: Record<string, string> };
+): { plugin: Plugin; read: Record<string, string>; folders: Record<string, FolderSnapshot> };
 
 /** A cached build: its folder, and the outputs recorded for it (relative to that folder). */
 export interface CachedBuild {
@@ -35,7 +41,7 @@ export function cachedBuild(
     metafile: Metafile;
     outputs: Record<string, string>;
     read?: Record<string, string>;
-    folders?: Record<string, string>;
+    folders?: Record<string, FolderSnapshot>;
   }>,
 ): Promise<CachedBuild>;
 

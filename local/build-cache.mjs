@@ -16,7 +16,7 @@ import {
   utimesSync,
   writeFileSync,
 } from 'node:fs';
-import { dirname, extname, join, relative, resolve } from 'node:path';
+import { basename, dirname, extname, join, relative, resolve } from 'node:path';
 
 /** Names another folder for the caches (a benchmark's cold start empties its own). */
 export const CACHE_DIR_ENV = 'GANTRY_CACHE_DIR';
@@ -90,16 +90,41 @@ function digest(path) {
 }
 
 /**
- * The names in a folder, and where it really is (a link retargeted to a folder of the same names
- * changes what its imports mean), as one digest; undefined when it is not a folder.
+ * A folder as the recorder saw it: where it really is (a link retargeted to a folder of the same
+ * names changes what its imports mean) and its names; undefined when it is not a folder.
  */
-function listing(dir) {
+function snapshot(dir) {
   try {
-    return sha256(`${realpathSync(dir)}\0${readdirSync(dir).sort().join('\0')}`);
+    return { real: realpathSync(dir), names: readdirSync(dir) };
   } catch {
     return undefined;
   }
 }
+
+/**
+ * What of a folder can change where an import resolves in it: its real path and the names that
+ * start with one of `stems` (`x` for `./x`: `x`, `x.ts`, `x.js`, …; `index` and `package.json`
+ * for a folder imported as itself), as one digest. Compared without case, as a case-insensitive
+ * file system resolves them. Another name appearing there (`.gantry`, `cdk.out`, an editor's
+ * swap file) changes nothing that was built.
+ */
+function relevant(folder, stems) {
+  const match = (name) => {
+    const lower = name.toLowerCase();
+    return stems.some((stem) => lower === stem || lower.startsWith(`${stem}.`));
+  };
+  return sha256(`${folder.real}\0${stems.join('\0')}\0${folder.names.filter(match).sort().join('\0')}`);
+}
+
+/** The stems an import of `target` is resolved by in its folder: its name, and its name without an extension (`./x.js` may mean `x.ts`). */
+function stemsOf(target) {
+  const name = basename(target).toLowerCase();
+  const ext = extname(name);
+  return ext === '' || ext === name ? [name] : [name, name.slice(0, -ext.length)];
+}
+
+/** The names that decide what importing a folder as itself means. */
+const FOLDER_STEMS = ['index', 'package'];
 
 /** A relative specifier without the query or hash esbuild drops when it resolves it (`./x?raw`). */
 function bare(specifier) {
@@ -127,8 +152,8 @@ export function sourceRecorder(projectRoot, prefix = () => '') {
   const folders = {};
   const list = (dir) => {
     if (dir in folders) return;
-    const names = listing(dir);
-    if (names !== undefined) folders[dir] = names;
+    const seen = snapshot(dir);
+    if (seen !== undefined) folders[dir] = seen;
   };
   const plugin = {
     name: 'gantry-source-recorder',
@@ -159,36 +184,53 @@ const UNLISTED = 'not listed before the build';
 
 /**
  * The folders where the sources' relative imports, as esbuild's metafile records them, could
- * resolve, each with the listing the recorder took before the build. Only those: the recorder
- * also lists folders that quoted strings name without importing (`'..'`). A folder the recorder
- * did not list (an import written with an escape, a folder made during the build) is recorded as
- * unlisted, and so is a glob import's (`./data/${name}.json`, which any file added below it can
- * change): the next run builds again rather than trusting a listing taken after the build.
+ * resolve, each with the names in it that could change that (`relevant`), as the recorder saw
+ * them before the build. Only those: the recorder also lists folders that quoted strings name
+ * without importing (`'..'`). A folder the recorder did not list (an import written with an
+ * escape, a folder made during the build) is recorded as unlisted, and so is a glob import's
+ * (`./data/${name}.json`, which any file added below it can change): the next run builds again
+ * rather than trusting a listing taken after the build.
  */
 function importFolders(projectRoot, metafile, folders) {
-  const all = {};
-  const check = (dir) => {
-    if (dir in all) return;
-    if (dir in folders) all[dir] = folders[dir];
-    else if (listing(dir) !== undefined) all[dir] = UNLISTED;
+  const stems = {};
+  const unlisted = {};
+  const want = (dir, names) => {
+    if (!(dir in folders)) {
+      if (snapshot(dir) !== undefined) unlisted[dir] = UNLISTED;
+      return;
+    }
+    stems[dir] ??= new Set();
+    for (const name of names) stems[dir].add(name);
   };
   for (const [input, { imports }] of Object.entries(metafile.inputs)) {
     const importer = resolve(projectRoot, input);
     if (!isSource(projectRoot, importer)) continue;
     for (const { path, original } of imports) {
       if (original === undefined) {
-        if (path.includes('*')) all[`${resolve(dirname(importer), path.split('*')[0])}*`] = UNLISTED;
+        if (path.includes('*')) unlisted[`${resolve(dirname(importer), path.split('*')[0])}*`] = UNLISTED;
         continue;
       }
       if (!/^\.\.?(\/|$)/.test(original)) continue;
       const target = resolve(dirname(importer), bare(original));
       // Named exactly (`../package.json`): the file itself, which no file added beside it can displace.
       if (resolve(projectRoot, path) === target) continue;
-      check(dirname(target));
-      check(target);
+      want(dirname(target), stemsOf(target));
+      want(target, FOLDER_STEMS);
     }
   }
-  return all;
+  const all = {};
+  for (const [dir, names] of Object.entries(stems)) {
+    const sorted = [...names].sort();
+    all[dir] = { stems: sorted, names: relevant(folders[dir], sorted) };
+  }
+  return { ...all, ...unlisted };
+}
+
+/** Whether a folder still holds what `importFolders` recorded of it. */
+function unchanged(dir, recorded) {
+  if (typeof recorded !== 'object' || recorded === null || !Array.isArray(recorded.stems)) return false;
+  const now = snapshot(dir);
+  return now !== undefined && relevant(now, recorded.stems) === recorded.names;
 }
 
 /**
@@ -234,7 +276,7 @@ export function currentBuild(dir, format) {
   if (inputs.length === 0 || !manifest.files.every((file) => existsSync(join(built, file)))) return undefined;
   if (!inputs.every(([path, sha]) => digest(path) === sha)) return undefined;
   const folders = Object.entries(manifest.folders ?? {});
-  return folders.every(([dir, names]) => listing(dir) === names)
+  return folders.every(([dir, recorded]) => unchanged(dir, recorded))
     ? { dir: built, outputs: manifest.outputs }
     : undefined;
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BuildOptions, Metafile } from 'esbuild';
 import { PROJECT_ROOT } from '../../infra/paths';
-import { buildKey, cachedBuild } from '../build-cache.mjs';
+import { buildKey, cachedBuild, type FolderSnapshot } from '../build-cache.mjs';
 import { DEFAULT_CACHE_DIR } from '../template/synth-cache';
 
 /** One function's worker script and the module it imports. */
@@ -112,7 +112,7 @@ async function bundle(entries: readonly string[], outdir: string) {
 interface BuildResult {
   readonly metafile: Metafile;
   readonly read: Record<string, string>;
-  readonly folders: Record<string, string>;
+  readonly folders: Record<string, FolderSnapshot>;
 }
 
 function buildInChild(options: BuildOptions): Promise<BuildResult> {

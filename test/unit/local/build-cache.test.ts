@@ -188,6 +188,29 @@ describe('cachedBuild', () => {
     expect(text(await cachedBuild(cache, 'test-v1', root, run))).toContain('"file"');
   });
 
+  it('stays current when a name no import could mean appears where imports resolve: a data folder, a synth output', async () => {
+    const root = temp('gantry-build-src-');
+    mkdirSync(join(root, 'lib', 'word'), { recursive: true });
+    writeFileSync(join(root, 'lib', 'word', 'index.ts'), "export const word: string = 'folder';\n");
+    writeFileSync(join(root, 'main.ts'), "import { word } from './lib/word';\nexport default word;\n");
+    const run = builder(root);
+    const cache = join(temp('gantry-build-cache-'), 'main');
+    await cachedBuild(cache, 'test-v1', root, run);
+    // What a first `npm start` and `cdk synth` leave in the project, and an editor's notes.
+    mkdirSync(join(root, '.gantry'));
+    mkdirSync(join(root, 'cdk.out'));
+    writeFileSync(join(root, 'lib', 'words.md'), 'notes');
+    writeFileSync(join(root, 'lib', 'word', 'README.md'), 'notes');
+    expect(currentBuild(cache, 'test-v1')).toBeDefined();
+    // A package.json in the folder imported as itself can name another entry: it counts.
+    writeFileSync(join(root, 'lib', 'word', 'package.json'), '{"main":"other.js"}');
+    expect(currentBuild(cache, 'test-v1')).toBeUndefined();
+    await cachedBuild(cache, 'test-v1', root, run);
+    // As does a name differing only in case, which a case-insensitive file system resolves to.
+    writeFileSync(join(root, 'lib', 'Word.ts'), "export const word: string = 'file';\n");
+    expect(currentBuild(cache, 'test-v1')).toBeUndefined();
+  });
+
   it('builds again next time when a file is added, during the build, where one of its imports could resolve', async () => {
     const root = temp('gantry-build-src-');
     mkdirSync(join(root, 'lib', 'word'), { recursive: true });
