@@ -16,13 +16,18 @@ const STARTS_SOMETHING = [
   'events/pipeline-state', // synthesizes the app
   'gates/cli', // runs the CLI in a child process
   'local/aws-cli', // a plane, and the AWS CLI
+  'local/bundles', // bundles in a child process
   'local/codebuild-limits', // builds in child processes
   'local/codebuild\\.test', // builds in child processes
+  'local/codebuild-s3-source', // builds in child processes
   'local/deployer-plane', // a plane
   'local/dynalite-thread', // dynalite
+  'local/functions', // worker threads
+  'local/lambda-code-version', // a service version's process
   'local/services-retire', // a service version's process
   'local/sqs', // a process that crashes mid-send
   'local/synth-cache', // synthesizes the app
+  'local/version-process', // a service version's process
   'notify/slack-actions', // dynalite
   'pipelines/approval', // dynalite
   'pipelines/runs', // dynalite
