@@ -45,5 +45,5 @@ export function cachedBuild(
   }>,
 ): Promise<CachedBuild>;
 
-/** Marks the build in `dir` in use now and every few minutes while this process runs, so that no other process prunes it; returns what stops that. */
+/** Marks the build in `dir` in use by this process (a marker naming it, renewed every few minutes), so that no other process prunes it; returns what stops that and takes the marker away. */
 export function keepInUse(dir: string): () => void;

@@ -16,6 +16,7 @@ import {
   utimesSync,
   writeFileSync,
 } from 'node:fs';
+import { hostname } from 'node:os';
 import { basename, dirname, extname, join, relative, resolve } from 'node:path';
 
 /** Names another folder for the caches (a benchmark's cold start empties its own). */
@@ -29,13 +30,17 @@ const LOCK_FILES = [join('node_modules', '.package-lock.json'), 'package-lock.js
 const KEEP_BUILDS = 8;
 const KEEP_MS = 24 * 60 * 60 * 1000;
 /**
- * A process running from a build touches a marker in its folder this often (`keepInUse`), and a
- * build whose marker was touched within IN_USE_MS is kept whatever its age or the count: such a
- * process may still load a lazily imported chunk of it, hours or days after it started.
+ * A process running from a build keeps a marker of its own in the build's folder, named for its
+ * host and process id, and touches it this often (`keepInUse`). A build is kept whatever its age
+ * or the count while a marker names a process alive on this host, or one was touched within
+ * IN_USE_MS (a process on another host sharing the cache): such a process may still load a
+ * lazily imported chunk of it, hours or days after it started, also after the machine slept
+ * through its timer.
  */
 const TOUCH_EVERY_MS = 10 * 60 * 1000;
 const IN_USE_MS = 30 * 60 * 1000;
-const IN_USE_MARKER = '.in-use';
+const IN_USE_MARKER = /^\.in-use\.(.+)\.(\d+)$/;
+const HOST = hostname().replace(/[^\w.-]/g, '_');
 const BUILD_ID = /^[0-9a-z]+-[0-9a-f]{8}$/;
 const LOADERS = {
   '.ts': 'ts',
@@ -334,13 +339,15 @@ export async function cachedBuild(dir, format, projectRoot, build) {
 }
 
 /**
- * Marks the build in `dir` as in use now and every few minutes while this process runs (without
- * keeping it running), so that no other process prunes it. Returns what stops the marking.
+ * Marks the build in `dir` as in use by this process, now and every few minutes while it runs
+ * (without keeping it running), so that no other process prunes it. Returns what stops the
+ * marking, which also takes the marker away.
  */
 export function keepInUse(dir) {
+  const marker = join(dir, `.in-use.${HOST}.${process.pid}`);
   const mark = () => {
     try {
-      writeFileSync(join(dir, IN_USE_MARKER), '', { mode: 0o600 });
+      writeFileSync(marker, '', { mode: 0o600 });
     } catch {
       // Pruned already (it was not marked in time), or a read-only cache: nothing to keep.
     }
@@ -348,16 +355,42 @@ export function keepInUse(dir) {
   mark();
   const timer = setInterval(mark, TOUCH_EVERY_MS);
   timer.unref();
-  return () => clearInterval(timer);
+  return () => {
+    clearInterval(timer);
+    rmSync(marker, { force: true });
+  };
 }
 
-/** How long ago a process last marked the build in `dir` in use; Infinity when none has. */
-function sinceInUse(dir, now) {
+/** Whether process `pid` runs on this host (EPERM: it does, as another user). */
+function alive(host, pid) {
+  if (host !== HOST) return false;
   try {
-    return now - statSync(join(dir, IN_USE_MARKER)).mtimeMs;
-  } catch {
-    return Number.POSITIVE_INFINITY;
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error.code === 'EPERM';
   }
+}
+
+/** Whether a process still runs from the build in `dir`, or marked it within IN_USE_MS. */
+function inUse(dir, now) {
+  let names;
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return false;
+  }
+  for (const name of names) {
+    const marker = IN_USE_MARKER.exec(name);
+    if (marker === null) continue;
+    if (alive(marker[1], Number(marker[2]))) return true;
+    try {
+      if (now - statSync(join(dir, name)).mtimeMs <= IN_USE_MS) return true;
+    } catch {
+      // Taken away as its process stopped.
+    }
+  }
+  return false;
 }
 
 function touch(path) {
@@ -378,9 +411,7 @@ function prune(dir, current) {
     .filter((name) => name !== current && BUILD_ID.test(name))
     .map(aged)
     .sort((a, b) => a.age - b.age);
-  const stale = builds.filter(
-    (build, i) => (i >= KEEP_BUILDS || build.age > KEEP_MS) && sinceInUse(build.path, now) > IN_USE_MS,
-  );
+  const stale = builds.filter((build, i) => (i >= KEEP_BUILDS || build.age > KEEP_MS) && !inUse(build.path, now));
   const halfWritten = names
     .filter((name) => name.endsWith('.tmp'))
     .map(aged)

@@ -118,30 +118,74 @@ describe('cachedBuild', () => {
     expect(others()).toEqual(expect.arrayContaining([name(third.dir), name(second.dir), name(first.dir), ...newer]));
   });
 
-  it('keeps a build a running process marks in use, however many builds come after it, and however old', async () => {
-    const cache = join(temp('gantry-build-cache-'), 'main');
-    const { root, run } = project();
-    const running = await cachedBuild(cache, 'test-v1', root, run);
-    writeFileSync(join(root, 'word.ts'), "export const word: string = 'replaced';\n");
-    await cachedBuild(cache, 'test-v1', root, run);
-    // Two days after it was replaced, a process started from it still runs, and marks it now.
-    const long = new Date(Date.now() - 2 * 24 * 60 * 60 * 1000);
-    utimesSync(running.dir, long, long);
-    const release = keepInUse(running.dir);
-    release(); // the mark stands for half an hour; the timer that renews it is not needed here
-    for (let i = 0; i < 10; i++) {
-      writeFileSync(join(root, 'word.ts'), `export const word: string = 'edit ${i}';\n`);
+  describe('a build a running process loads from', () => {
+    const BUILD = /^[0-9a-z]+-[0-9a-f]{8}$/;
+    const marker = (dir: string) => readdirSync(dir).find((n) => n.startsWith('.in-use.')) as string;
+    const hoursAgo = (n: number) => new Date(Date.now() - n * 60 * 60 * 1000);
+    /** A build two days past its replacement that a process marks, and `then` ten builds after it. */
+    async function marked(then: (running: { dir: string }, release: () => void) => void) {
+      const cache = join(temp('gantry-build-cache-'), 'main');
+      const { root, run } = project();
+      const running = await cachedBuild(cache, 'test-v1', root, run);
+      writeFileSync(join(root, 'word.ts'), "export const word: string = 'replaced';\n");
       await cachedBuild(cache, 'test-v1', root, run);
+      utimesSync(running.dir, hoursAgo(48), hoursAgo(48));
+      const release = keepInUse(running.dir);
+      try {
+        then(running, release);
+        for (let i = 0; i < 10; i++) {
+          writeFileSync(join(root, 'word.ts'), `export const word: string = 'edit ${i}';\n`);
+          await cachedBuild(cache, 'test-v1', root, run);
+        }
+      } finally {
+        release();
+      }
+      return { cache, running, kept: existsSync(join(running.dir, 'main.js')) };
     }
-    expect(existsSync(join(running.dir, 'main.js'))).toBe(true);
-    // Builds no one marks still go past the eighth: the in-use rule does not stop the count.
-    expect(readdirSync(cache).filter((n) => /^[0-9a-z]+-[0-9a-f]{8}$/.test(n))).toHaveLength(10);
-    // Unmarked for an hour (its process ended), it goes with the next build.
-    const hourAgo = new Date(Date.now() - 60 * 60 * 1000);
-    utimesSync(join(running.dir, '.in-use'), hourAgo, hourAgo);
-    writeFileSync(join(root, 'word.ts'), "export const word: string = 'last';\n");
-    await cachedBuild(cache, 'test-v1', root, run);
-    expect(existsSync(running.dir)).toBe(false);
+
+    it('is kept while its process runs, however many builds come after it, and however old', async () => {
+      const { cache, kept } = await marked(() => undefined);
+      expect(kept).toBe(true);
+      // Builds no one marks still go past the eighth: the in-use rule does not stop the count.
+      expect(readdirSync(cache).filter((n) => BUILD.test(n))).toHaveLength(10);
+    });
+
+    it('is kept while its process runs though its mark is hours old: the machine slept through the timer', async () => {
+      const { kept } = await marked((running) => {
+        const name = marker(running.dir);
+        expect(name).toMatch(new RegExp(`\\.${process.pid}$`));
+        utimesSync(join(running.dir, name), hoursAgo(5), hoursAgo(5));
+      });
+      expect(kept).toBe(true);
+    });
+
+    it('is kept for half an hour after the last mark of a process that ended without taking it away, then goes', async () => {
+      // A process (on this host) that no longer runs: its marker stays, as a crash leaves it.
+      const dead = (dir: string) => {
+        const name = marker(dir);
+        const gone = join(dir, name.replace(/\.\d+$/, '.999999999'));
+        writeFileSync(gone, '');
+        return gone;
+      };
+      const recent = await marked((running, release) => {
+        dead(running.dir);
+        release();
+      });
+      expect(recent.kept).toBe(true);
+      const { kept } = await marked((running, release) => {
+        utimesSync(dead(running.dir), hoursAgo(1), hoursAgo(1));
+        release();
+      });
+      expect(kept).toBe(false);
+    });
+
+    it('takes its marker away when its process stops using it', async () => {
+      const { kept } = await marked((running, release) => {
+        release();
+        expect(readdirSync(running.dir).filter((n) => n.startsWith('.in-use'))).toEqual([]);
+      });
+      expect(kept).toBe(false);
+    });
   });
 
   it('keeps a build that was current for days for a day after it is replaced', async () => {

@@ -1,4 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { handlerModules } from '../../../local/lambda/bundles';
 import { LocalFunctions } from '../../../local/lambda/functions';
@@ -152,7 +153,8 @@ describe('LocalFunctions running from a cached build', () => {
     const handlers = await handlerModules([entry], { cacheDir: temp('gantry-functions-cache-') });
     const build = handlers.get(entry)?.build ?? '';
     expect(build).not.toBe('');
-    expect(existsSync(join(build, '.in-use'))).toBe(false);
+    const marker = join(build, `.in-use.${hostname().replace(/[^\w.-]/g, '_')}.${process.pid}`);
+    expect(existsSync(marker)).toBe(false);
     const functions = new LocalFunctions({
       functions: [spec('one', 'echo')],
       handlers: Promise.resolve(handlers),
@@ -162,9 +164,11 @@ describe('LocalFunctions running from a cached build', () => {
     });
     try {
       await functions.ready();
-      expect(Date.now() - statSync(join(build, '.in-use')).mtimeMs).toBeLessThan(60_000);
+      expect(Date.now() - statSync(marker).mtimeMs).toBeLessThan(60_000);
     } finally {
       await functions.stop();
     }
+    // Stopped, it no longer holds the build.
+    expect(existsSync(marker)).toBe(false);
   });
 });
