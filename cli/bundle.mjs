@@ -61,7 +61,8 @@ async function build(outdir) {
 export async function bundledCli() {
   const key = buildKey(FORMAT, PROJECT_ROOT, [ENTRY], SHAPING);
   const { dir, outputs } = await cachedBuild(join(cacheRoot(PROJECT_ROOT), `cli-${key}`), FORMAT, PROJECT_ROOT, build);
-  // The command's groups load lazily, `gantry local up`'s for as long as it runs: keep the build.
-  keepInUse(dir);
+  // The command's groups load lazily, `gantry local up`'s for as long as it runs: keep the build,
+  // and let it go as the command ends (a crash leaves the marker for half an hour).
+  process.once('exit', keepInUse(dir));
   return pathToFileURL(join(dir, outputs.main)).href;
 }
