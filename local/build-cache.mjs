@@ -131,6 +131,21 @@ function stemsOf(target) {
 /** The names that decide what importing a folder as itself means. */
 const FOLDER_STEMS = ['index', 'package'];
 
+/** The files esbuild reads in a source's folder or above it for how to compile it. */
+const CONFIG_FILES = ['package.json', 'tsconfig.json', 'jsconfig.json'];
+const CONFIG_STEMS = ['jsconfig', 'package', 'tsconfig'];
+
+/** `from` and the folders above it, up to and with the project's own; none outside it. */
+function sourceFolders(projectRoot, from) {
+  const inside = relative(projectRoot, from);
+  if (inside.startsWith('..') || resolve(projectRoot, inside) !== from) return [];
+  const folders = [];
+  for (let dir = from; ; dir = dirname(dir)) {
+    folders.push(dir);
+    if (dir === projectRoot || dirname(dir) === dir) return folders;
+  }
+}
+
 /** A relative specifier without the query or hash esbuild drops when it resolves it (`./x?raw`). */
 function bare(specifier) {
   return specifier.replace(/[?#].*$/s, '');
@@ -156,9 +171,34 @@ export function sourceRecorder(projectRoot, prefix = () => '') {
   const read = {};
   const folders = {};
   const list = (dir) => {
-    if (dir in folders) return;
+    if (dir in folders) {
+      // Listed earlier for its config files: still before esbuild resolves this import in it.
+      delete folders[dir].configOnly;
+      return;
+    }
     const seen = snapshot(dir);
     if (seen !== undefined) folders[dir] = seen;
+  };
+  // The folders from a source's up to the project's, where esbuild looks for the package.json and
+  // tsconfig.json that shape how the source compiles (sideEffects, paths, class fields): listed,
+  // and each such file's bytes recorded, before esbuild reads them.
+  const walked = new Set();
+  const configs = (from) => {
+    for (const dir of sourceFolders(projectRoot, from)) {
+      if (walked.has(dir)) return; // and so were the folders above it
+      walked.add(dir);
+      if (!(dir in folders)) {
+        const seen = snapshot(dir);
+        if (seen === undefined) return;
+        // Only for its config files: listed as a later source loads, maybe after an import resolved in it.
+        folders[dir] = { ...seen, configOnly: true };
+      }
+      for (const name of folders[dir].names) {
+        if (!CONFIG_FILES.includes(name.toLowerCase())) continue;
+        const sha = digest(join(dir, name));
+        if (sha !== undefined) read[join(dir, name)] = sha;
+      }
+    }
   };
   const plugin = {
     name: 'gantry-source-recorder',
@@ -168,6 +208,7 @@ export function sourceRecorder(projectRoot, prefix = () => '') {
         if (loader === undefined || !isSource(projectRoot, args.path)) return undefined;
         const bytes = readFileSync(args.path);
         read[resolve(args.path)] = sha256(bytes);
+        configs(dirname(resolve(args.path)));
         if (loader === 'json') return { contents: bytes, loader };
         const text = bytes.toString('utf8');
         for (const [, , specifier] of text.matchAll(RELATIVE_STRING)) {
@@ -199,8 +240,8 @@ const UNLISTED = 'not listed before the build';
 function importFolders(projectRoot, metafile, folders) {
   const stems = {};
   const unlisted = {};
-  const want = (dir, names) => {
-    if (!(dir in folders)) {
+  const want = (dir, names, forConfig = false) => {
+    if (!(dir in folders) || (folders[dir].configOnly && !forConfig)) {
       if (snapshot(dir) !== undefined) unlisted[dir] = UNLISTED;
       return;
     }
@@ -218,10 +259,13 @@ function importFolders(projectRoot, metafile, folders) {
       if (!/^\.\.?(\/|$)/.test(original)) continue;
       const target = resolve(dirname(importer), bare(original));
       // Named exactly (`../package.json`): the file itself, which no file added beside it can displace.
-      if (resolve(projectRoot, path) === target) continue;
-      want(dirname(target), stemsOf(target));
+      if (resolve(projectRoot, path) === target && bare(original) === original) continue;
+      // esbuild tries the whole specifier first: `./w?x` means a file `w?x.ts` where there is one.
+      const whole = basename(resolve(dirname(importer), original)).toLowerCase();
+      want(dirname(target), original === bare(original) ? stemsOf(target) : [...stemsOf(target), whole]);
       want(target, FOLDER_STEMS);
     }
+    for (const dir of sourceFolders(projectRoot, dirname(importer))) want(dir, CONFIG_STEMS, true);
   }
   const all = {};
   for (const [dir, names] of Object.entries(stems)) {
@@ -311,6 +355,9 @@ export async function cachedBuild(dir, format, projectRoot, build) {
       if (sha !== undefined) inputs[path] = sha;
     }
     if (Object.keys(inputs).length === 0) throw new Error('the build read no source file');
+    // What shaped the build without being one of its modules: the sources' package.json and tsconfig.json.
+    for (const [path, sha] of Object.entries(read))
+      if (!(path in inputs) && isSource(projectRoot, path)) inputs[path] = sha;
     const files = Object.keys(metafile.outputs).map((out) => relative(built, resolve(projectRoot, out)));
     manifest = {
       format,
@@ -357,7 +404,11 @@ export function keepInUse(dir) {
   timer.unref();
   return () => {
     clearInterval(timer);
-    rmSync(marker, { force: true });
+    try {
+      rmSync(marker, { force: true });
+    } catch {
+      // A read-only cache: the marker ages out in half an hour.
+    }
   };
 }
 

@@ -131,7 +131,7 @@ export function serviceFailed(service: string, error: Error, dataDir: string): s
       ? ` What it had written is kept in ${join(dataDir, 'dynamodb')}; start again with \`npm start\`` +
         ' (if it fails again, move that folder aside to start with empty tables).'
       : ' Start again with `npm start`.';
-  return `Local ${service} stopped on its own: ${error.message}.${kept}`;
+  return `Local ${service} stopped on its own: ${error.message.replace(/\.$/, '')}.${kept}`;
 }
 
 /** Which local account each environment releases into, when some live outside the control plane's. */

@@ -69,8 +69,18 @@ export function dynamoDbService(ctx: ServiceContext): LocalService<RunningDynali
       try {
         await createTables(dynamo, ctx.inventory, ctx.region, secret);
       } catch (error) {
+        // A thread that died under the first calls says why; the call itself saw only a closed
+        // connection. LevelDB opens its folder at the first call, and lets one process at a time.
+        const why = await Promise.race([
+          dynamo.failed ?? new Promise<never>(() => undefined),
+          new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 500).unref()),
+        ]);
         await dynamo.close();
-        throw error;
+        if (why === undefined) throw error;
+        throw new Error(
+          `dynalite stopped as its tables were created (${why.message}); if another \`gantry local up\` uses ${join(ctx.dataDir, 'dynamodb')}, stop it first, or give this one its own --data-dir`,
+          { cause: error },
+        );
       }
       return Object.assign(dynamo, { secret });
     },

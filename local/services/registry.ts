@@ -75,8 +75,11 @@ export class RuntimeServices {
 
   private remember<T>(service: LocalService<T>, started: T): void {
     this.running.push({ name: service.name, stop: () => service.stop?.(started) });
-    void service.failure?.(started)?.then((error) => {
-      if (this.closing === undefined) this.fail({ service: service.name, error });
-    });
+    const failed = (error: unknown) => {
+      if (this.closing !== undefined) return;
+      this.fail({ service: service.name, error: error instanceof Error ? error : new Error(String(error)) });
+    };
+    // A failure() that rejects is a failure too, never an unhandled rejection.
+    void service.failure?.(started)?.then(failed, failed);
   }
 }

@@ -129,8 +129,9 @@ describe('cachedBuild', () => {
       const running = await cachedBuild(cache, 'test-v1', root, run);
       writeFileSync(join(root, 'word.ts'), "export const word: string = 'replaced';\n");
       await cachedBuild(cache, 'test-v1', root, run);
-      utimesSync(running.dir, hoursAgo(48), hoursAgo(48));
       const release = keepInUse(running.dir);
+      // Marking touched the folder: it is two days past its replacement from here.
+      utimesSync(running.dir, hoursAgo(48), hoursAgo(48));
       try {
         then(running, release);
         for (let i = 0; i < 10; i++) {
@@ -253,6 +254,48 @@ describe('cachedBuild', () => {
     // As does a name differing only in case, which a case-insensitive file system resolves to.
     writeFileSync(join(root, 'lib', 'Word.ts'), "export const word: string = 'file';\n");
     expect(currentBuild(cache, 'test-v1')).toBeUndefined();
+  });
+
+  it('rebuilds when a package.json or tsconfig.json appears in, or changes in, a folder of its sources or above it', async () => {
+    const root = temp('gantry-build-src-');
+    mkdirSync(join(root, 'lib'));
+    writeFileSync(join(root, 'lib', 'word.ts'), "export const word: string = 'first';\n");
+    writeFileSync(join(root, 'main.ts'), "import { word } from './lib/word';\nexport default word;\n");
+    const run = builder(root);
+    const cache = join(temp('gantry-build-cache-'), 'main');
+    for (const [path, text] of [
+      ['lib/tsconfig.json', '{"compilerOptions":{"useDefineForClassFields":false}}'],
+      ['lib/tsconfig.json', '{"compilerOptions":{"useDefineForClassFields":true}}'],
+      ['lib/package.json', '{"sideEffects":false}'],
+      ['package.json', '{"type":"module"}'],
+      ['jsconfig.json', '{}'],
+    ] as const) {
+      await cachedBuild(cache, 'test-v1', root, run);
+      expect(currentBuild(cache, 'test-v1')).toBeDefined();
+      writeFileSync(join(root, path), text);
+      expect({ path, text, current: currentBuild(cache, 'test-v1') }).toEqual({ path, text, current: undefined });
+    }
+  });
+
+  it('rebuilds when a file appears that an import with a query names whole, or one an import of a .js file means', async () => {
+    const root = temp('gantry-build-src-');
+    writeFileSync(join(root, 'w.ts'), "export const w: string = 'plain';\n");
+    writeFileSync(join(root, 'x.tsx'), "export const x: string = 'tsx';\n");
+    writeFileSync(
+      join(root, 'main.ts'),
+      "import { w } from './w?x';\nimport { x } from './x.js';\nexport default w + x;\n",
+    );
+    const run = builder(root);
+    const cache = join(temp('gantry-build-cache-'), 'main');
+    expect(text(await cachedBuild(cache, 'test-v1', root, run))).toContain('"tsx"');
+    // esbuild tries the specifier whole first: `./w?x` is a file `w?x.ts` once there is one.
+    writeFileSync(join(root, 'w?x.ts'), "export const w: string = 'whole';\n");
+    expect(currentBuild(cache, 'test-v1')).toBeUndefined();
+    expect(text(await cachedBuild(cache, 'test-v1', root, run))).toContain('"whole"');
+    // `./x.js` with no x.js is x.ts before x.tsx.
+    writeFileSync(join(root, 'x.ts'), "export const x: string = 'ts';\n");
+    expect(currentBuild(cache, 'test-v1')).toBeUndefined();
+    expect(text(await cachedBuild(cache, 'test-v1', root, run))).toContain('"ts"');
   });
 
   it('builds again next time when a file is added, during the build, where one of its imports could resolve', async () => {

@@ -94,22 +94,35 @@ describe('RuntimeServices', () => {
       failure: () => after,
     });
     let crash: (error: Error) => void = () => undefined;
+    let later: (error: Error) => void = () => undefined;
+    await services.add(failing('kms', new Promise((resolve) => (later = resolve))));
     await services.add(failing('dynamodb', new Promise((resolve) => (crash = resolve))));
-    await services.add(failing('kms', new Promise(() => undefined)));
 
     crash(new Error('its thread exited (code 1)'));
+    later(new Error('after the first'));
     const failure = await services.failed;
     expect(failure.service).toBe('dynamodb');
     expect(failure.error.message).toBe('its thread exited (code 1)');
     await services.stopAll();
 
-    const later = await RuntimeServices.start(edgeService(events));
+    const next = await RuntimeServices.start(edgeService(events));
     let lateCrash: (error: Error) => void = () => undefined;
-    await later.add(failing('sqs', new Promise((resolve) => (lateCrash = resolve))));
-    await later.stopAll();
+    await next.add(failing('sqs', new Promise((resolve) => (lateCrash = resolve))));
+    await next.stopAll();
     lateCrash(new Error('stopped as asked'));
-    const settled = await Promise.race([later.failed, new Promise((r) => setTimeout(() => r('pending'), 50))]);
+    const settled = await Promise.race([next.failed, new Promise((r) => setTimeout(() => r('pending'), 50))]);
     expect(settled).toBe('pending');
+  });
+
+  it('reports a failure whose promise rejects as a failure, never an unhandled rejection', async () => {
+    const services = await RuntimeServices.start(edgeService([]));
+    try {
+      await services.add({ ...recorded('s3', []), failure: () => Promise.reject(new Error('the store went away')) });
+      const failure = await services.failed;
+      expect([failure.service, failure.error.message]).toEqual(['s3', 'the store went away']);
+    } finally {
+      await services.stopAll();
+    }
   });
 
   it('does not remember a service that failed to start, and stops the ones before it', async () => {
