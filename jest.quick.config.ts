@@ -22,6 +22,7 @@ const STARTS_SOMETHING = [
   'local/codebuild-s3-source', // builds in child processes
   'local/deployer-plane', // a plane
   'local/dynalite-thread', // dynalite
+  'local/dynamodb-service', // dynalite
   'local/functions', // worker threads
   'local/lambda-code-version', // a service version's process
   'local/services-retire', // a service version's process
