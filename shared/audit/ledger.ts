@@ -54,8 +54,6 @@ export const CHAIN_REGISTRY = '#chains';
 export const UNATTRIBUTED_CHAIN = '-';
 
 const DAY_SECONDS = 86_400;
-/** The longest a writer waits after losing a race, however many it lost in a row. */
-const MAX_BACKOFF_MS = 1_000;
 /** Change evidence: seven years (SOX keeps audit work papers seven years). */
 export const DEFAULT_RETENTION_DAYS: Readonly<Record<AuditRecordClass, number>> = { change: 2557, delivery: 400 };
 
@@ -104,16 +102,8 @@ export class DynamoDbAuditLedger implements AuditSink {
   private readonly maxAttempts: number;
   private readonly once: { readonly writeMs: number; readonly leaseMs: number };
   private readonly ulid = monotonicUlids();
-  /**
-   * Races this writer lost in a row, and how long one attempt (read the head, put) takes, as a
-   * moving average in ms. A writer that lost waits a random time up to `2 × lost × attemptMs`:
-   * the more writers contend for one chain, the more races each loses, and the wider they spread
-   * their next attempts, in units of what an attempt costs here (a millisecond or two on local
-   * dynalite, more in DynamoDB). A fixed 50 ms window had 20 writers collide on nearly every
-   * attempt: 3.7 puts per append, against 1.6 now (`npm run bench -- audit`).
-   */
-  private lost = 0;
-  private attemptMs = 5;
+  /** Backoff window in ms, widened on each lost race and narrowed on each win (per writer). */
+  private contention = 0;
 
   constructor(
     private readonly db: DynamoDBDocumentClient,
@@ -234,7 +224,6 @@ export class DynamoDbAuditLedger implements AuditSink {
         throw new AuditWriteError(
           `audit record "${claim.key}" was not appended within ${this.once.writeMs} ms of its claim: given up, so that a retry (which finds it, or takes the claim over) writes it once`,
         );
-      const began = performance.now();
       const head = this.heads.get(chain) ?? (await this.readHead(chain));
       const event = this.chained(record, chain, head);
       try {
@@ -248,26 +237,17 @@ export class DynamoDbAuditLedger implements AuditSink {
           claim === undefined ? {} : { abortSignal: AbortSignal.timeout(Math.max(1, claim.until - Date.now())) },
         );
         this.heads.set(chain, { seq: event.seq, hash: event.hash, expiresAt: event.expiresAt });
-        this.attempted(began);
-        this.lost = 0;
+        this.contention = Math.floor(this.contention / 2);
         return event;
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
         // Another writer took this sequence number: forget the cached head, back off, re-read.
         this.heads.delete(chain);
-        this.attempted(began);
-        this.lost++;
-        const wait = Math.random() * Math.min(MAX_BACKOFF_MS, 2 * this.lost * this.attemptMs);
-        // Never past a keyed record's write window: the next attempt says it ran out.
-        await sleep(claim === undefined ? wait : Math.min(wait, Math.max(0, claim.until - Date.now())));
+        this.contention = Math.min(this.contention * 2 + 1, 50);
+        await sleep(Math.random() * this.contention);
       }
     }
     throw new AuditWriteError(`audit chain "${chain}" is too contended: ${this.maxAttempts} attempts lost the race`);
-  }
-
-  /** Folds one attempt's time (read the head, put) into the moving average. */
-  private attempted(began: number): void {
-    this.attemptMs += (performance.now() - began - this.attemptMs) / 5;
   }
 
   /** The event a key was first written as, after the claimed head; undefined when none was. */
