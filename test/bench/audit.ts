@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitUntilTableExists } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { workerDataFileReader } from '../../cli/workers/export-readers';
 import type { AuditEvent, AuditRecordInput } from '../../events';
 import { writeExportFiles } from '../../local/dynamodb/export-files';
@@ -143,6 +143,9 @@ export async function benchAudit(options: { rounds: number; appends: number; eve
   try {
     const one: number[] = [];
     const ten: number[] = [];
+    const contended: number[] = [];
+    const contendedPuts: number[] = [];
+    const contendedLatency: number[] = [];
     for (let round = 0; round < options.rounds; round++) {
       process.stderr.write('.');
       const a = await fresh();
@@ -159,6 +162,30 @@ export async function benchAudit(options: { rounds: number; appends: number; eve
         }),
       );
       ten.push((options.appends / (performance.now() - t0)) * 1000);
+      // Twenty writers (receiver and step instances, in AWS) appending to one repository's chain at once.
+      const c = await fresh();
+      let puts = 0;
+      const counted = Object.assign(Object.create(c.db) as typeof c.db, {
+        send: (command: Parameters<typeof c.db.send>[0], sendOptions?: object) => {
+          if (command instanceof PutCommand) puts++;
+          return c.db.send(command as PutCommand, sendOptions);
+        },
+      });
+      const each = Math.max(1, Math.floor(options.appends / 100));
+      t0 = performance.now();
+      await Promise.all(
+        Array.from({ length: 20 }, async (_, w) => {
+          const writer = new DynamoDbAuditLedger(counted, c.name);
+          for (let i = 0; i < each; i++) {
+            const began = performance.now();
+            await writer.append(record(w * each + i, 'bench/contended'));
+            contendedLatency.push(performance.now() - began);
+          }
+        }),
+      );
+      contended.push(((20 * each) / (performance.now() - t0)) * 1000);
+      // The registry put, once per writer, is not an append.
+      contendedPuts.push((puts - 20) / (20 * each));
     }
 
     const big = await fresh();
@@ -265,6 +292,17 @@ export async function benchAudit(options: { rounds: number; appends: number; eve
         [
           ['appends, one chain', `${fmt(median(one))}/s`, '', ''],
           ['appends, 10 chains in parallel', `${fmt(median(ten))}/s`, '', '≥ 1,000/s'],
+          [
+            'appends, one chain, 20 writers at once',
+            `${fmt(median(contended))}/s`,
+            `${fmt(median(contendedPuts), 2)} puts per append, p99 ${fmt(
+              percentile(
+                [...contendedLatency].sort((a, b) => a - b),
+                99,
+              ),
+            )} ms`,
+            '',
+          ],
           ['verify (the table)', `${fmt(median(verifyRates))} events/s`, '', '≥ 100,000/s'],
           [
             'verify (a point-in-time export of it)',
