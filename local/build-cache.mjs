@@ -137,12 +137,13 @@ const CONFIG_STEMS = ['jsconfig', 'package', 'tsconfig'];
 
 /** `from` and the folders above it, up to and with the project's own; none outside it. */
 function sourceFolders(projectRoot, from) {
-  const inside = relative(projectRoot, from);
-  if (inside.startsWith('..') || resolve(projectRoot, inside) !== from) return [];
+  const root = resolve(projectRoot); // as given it may end in a slash
+  const inside = relative(root, from);
+  if (inside.startsWith('..') || resolve(root, inside) !== from) return [];
   const folders = [];
   for (let dir = from; ; dir = dirname(dir)) {
     folders.push(dir);
-    if (dir === projectRoot || dirname(dir) === dir) return folders;
+    if (dir === root || dirname(dir) === dir) return folders;
   }
 }
 
@@ -181,18 +182,20 @@ export function sourceRecorder(projectRoot, prefix = () => '') {
   };
   // The folders from a source's up to the project's, where esbuild looks for the package.json and
   // tsconfig.json that shape how the source compiles (sideEffects, paths, class fields): listed,
-  // and each such file's bytes recorded, before esbuild reads them.
+  // and each such file's bytes recorded, as the first source in them loads. esbuild may have read
+  // them a moment before (resolving the import of that source): an edit in between is missed, as
+  // is a file a tsconfig.json `extends` (this project's extends none).
   const walked = new Set();
   const configs = (from) => {
     for (const dir of sourceFolders(projectRoot, from)) {
       if (walked.has(dir)) return; // and so were the folders above it
-      walked.add(dir);
       if (!(dir in folders)) {
         const seen = snapshot(dir);
         if (seen === undefined) return;
         // Only for its config files: listed as a later source loads, maybe after an import resolved in it.
         folders[dir] = { ...seen, configOnly: true };
       }
+      walked.add(dir);
       for (const name of folders[dir].names) {
         if (!CONFIG_FILES.includes(name.toLowerCase())) continue;
         const sha = digest(join(dir, name));
@@ -261,8 +264,8 @@ function importFolders(projectRoot, metafile, folders) {
       // Named exactly (`../package.json`): the file itself, which no file added beside it can displace.
       if (resolve(projectRoot, path) === target && bare(original) === original) continue;
       // esbuild tries the whole specifier first: `./w?x` means a file `w?x.ts` where there is one.
-      const whole = basename(resolve(dirname(importer), original)).toLowerCase();
-      want(dirname(target), original === bare(original) ? stemsOf(target) : [...stemsOf(target), whole]);
+      const whole = resolve(dirname(importer), original);
+      want(dirname(target), original === bare(original) ? stemsOf(target) : [...stemsOf(target), ...stemsOf(whole)]);
       want(target, FOLDER_STEMS);
     }
     for (const dir of sourceFolders(projectRoot, dirname(importer))) want(dir, CONFIG_STEMS, true);

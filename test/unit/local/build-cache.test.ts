@@ -283,8 +283,9 @@ describe('cachedBuild', () => {
     writeFileSync(join(root, 'x.tsx'), "export const x: string = 'tsx';\n");
     writeFileSync(
       join(root, 'main.ts'),
-      "import { w } from './w?x';\nimport { x } from './x.js';\nexport default w + x;\n",
+      "import { w } from './w?x';\nimport { x } from './x.js';\nimport { y } from './y?q.js';\nexport default w + x + y;\n",
     );
+    writeFileSync(join(root, 'y.ts'), "export const y: string = 'y';\n");
     const run = builder(root);
     const cache = join(temp('gantry-build-cache-'), 'main');
     expect(text(await cachedBuild(cache, 'test-v1', root, run))).toContain('"tsx"');
@@ -292,6 +293,10 @@ describe('cachedBuild', () => {
     writeFileSync(join(root, 'w?x.ts'), "export const w: string = 'whole';\n");
     expect(currentBuild(cache, 'test-v1')).toBeUndefined();
     expect(text(await cachedBuild(cache, 'test-v1', root, run))).toContain('"whole"');
+    // `./y?q.js` is a file `y?q.ts` once there is one (esbuild swaps .js for .ts in the whole name too).
+    writeFileSync(join(root, 'y?q.ts'), "export const y: string = 'whole y';\n");
+    expect(currentBuild(cache, 'test-v1')).toBeUndefined();
+    expect(text(await cachedBuild(cache, 'test-v1', root, run))).toContain('"whole y"');
     // `./x.js` with no x.js is x.ts before x.tsx.
     writeFileSync(join(root, 'x.ts'), "export const x: string = 'ts';\n");
     expect(currentBuild(cache, 'test-v1')).toBeUndefined();
@@ -409,6 +414,15 @@ describe('cachedBuild', () => {
       expect(currentBuild(cache, 'test-v1')).toBeDefined();
       writeFileSync(join(root, 'data.json'), '{"n":2}');
       expect(currentBuild(cache, 'test-v1')).toBeUndefined();
+    });
+
+    it('records no folder above the project, also when its root is given with a trailing slash', async () => {
+      const { root, cache } = sourced("import { word } from './word';\nexport default word;\n", {
+        'word.ts': word('first'),
+      });
+      await cachedBuild(cache, 'test-v1', `${root}/`, builder(root));
+      const manifest = JSON.parse(readFileSync(join(cache, 'manifest.json'), 'utf8')) as { folders: object };
+      expect(Object.keys(manifest.folders)).toEqual([root]);
     });
 
     it('lists no folder a string names without importing it', async () => {
