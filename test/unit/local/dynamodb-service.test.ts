@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import type { ServiceContext } from '../../../local/services/context';
 import { dynamoDbService } from '../../../local/services/aws';
+import type { ServiceContext } from '../../../local/services/context';
 import { tempFolders } from '../../support/temp';
 
 /** Local mode's DynamoDB service as the runtime starts it: dynalite's thread, then the template's tables. */
