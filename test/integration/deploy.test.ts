@@ -77,7 +77,8 @@ describe('releases through the local deployer', () => {
 
   it('releases a good build to dev: canary 10% then 100%, green serves all traffic, every step recorded', async () => {
     const run = await finishedRun(t, await pushBranch('develop'));
-    expect(run.status).toBe('SUCCEEDED');
+    // With the failure beside it, so that a failed run says why in the test's output.
+    expect({ status: run.status, failure: run.failure }).toEqual({ status: 'SUCCEEDED', failure: undefined });
     expect(run.deployment).toMatchObject({ status: 'succeeded', fromVersion: '1', toVersion: '2' });
     expect(run.stages.deploy).toMatchObject({ status: 'succeeded', summary: expect.stringContaining('version 1 → 2') });
     expect((await service('gantry-sample-service-dev')).weights).toEqual({ 2: 100 });
@@ -153,7 +154,7 @@ describe('releases through the local deployer', () => {
   it('redeploys the last good revision with `gantry runs rollback <env>` as a new, linked run', async () => {
     change('develop', 'second good release');
     const second = await finishedRun(t, await pushBranch('develop'));
-    expect(second.status).toBe('SUCCEEDED');
+    expect({ status: second.status, failure: second.failure }).toEqual({ status: 'SUCCEEDED', failure: undefined });
     const newVersion = second.deployment?.toVersion;
     expect(newVersion).not.toBe('2');
     expect(await versionServed('gantry-sample-service-dev')).toBe(newVersion);
