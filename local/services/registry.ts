@@ -79,7 +79,14 @@ export class RuntimeServices {
       if (this.closing !== undefined) return;
       this.fail({ service: service.name, error: error instanceof Error ? error : new Error(String(error)) });
     };
-    // A failure() that rejects is a failure too, never an unhandled rejection.
-    void service.failure?.(started)?.then(failed, failed);
+    // A failure() that rejects, or throws before it returns its promise, is a failure too: never an
+    // unhandled rejection, nor a start that fails after the service started.
+    let failure: Promise<Error> | undefined;
+    try {
+      failure = service.failure?.(started);
+    } catch (error) {
+      failure = Promise.reject(error);
+    }
+    void failure?.then(failed, failed);
   }
 }

@@ -125,6 +125,26 @@ describe('RuntimeServices', () => {
     }
   });
 
+  it('reports a failure() that throws before it returns as a failure of that service, and keeps it to stop', async () => {
+    const events: string[] = [];
+    const services = await RuntimeServices.start(edgeService(events));
+    try {
+      const throwing: LocalService<string> = {
+        ...recorded('sqs', events),
+        failure: () => {
+          throw new Error('no thread to watch');
+        },
+      };
+      expect(await services.add(throwing)).toBe('sqs-value');
+      const failure = await services.failed;
+      expect([failure.service, failure.error.message]).toEqual(['sqs', 'no thread to watch']);
+      expect(services.names()).toEqual(['edge', 'sqs']);
+    } finally {
+      await services.stopAll();
+    }
+    expect(events).toContain('stop sqs (sqs-value)');
+  });
+
   it('does not remember a service that failed to start, and stops the ones before it', async () => {
     const events: string[] = [];
     const services = await RuntimeServices.start(edgeService(events));
