@@ -1,8 +1,11 @@
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import type { Provider } from '../../events';
 import type { LocalRepositories } from './history';
 import type { FakeCall } from './types';
 import { hasBearerOrBasic, headerOf } from './validation';
+
+const execFileAsync = promisify(execFile);
 
 /** What the fake answers an archive request with: the ZIP's bytes, or an error in the provider's shape. */
 export type ArchiveAnswer = { status: 200; zip: Buffer } | { status: number; body: unknown };
@@ -114,37 +117,83 @@ function giteaRoute(): ArchiveRoute {
 
 /**
  * The commit's archive from the registered repository, as `provider` serves it: checked in the
- * order the real APIs do (route, credentials, repository, commit). Undefined when the request is
- * not an archive request.
+ * order the real APIs do (route, credentials, repository, commit). Undefined, at once, when the
+ * request is not an archive request (so other calls are answered in the order they came).
  */
 export function archiveAnswer(
   repositories: LocalRepositories,
   provider: Provider,
   call: FakeCall,
-): ArchiveAnswer | undefined {
+): Promise<ArchiveAnswer> | undefined {
   if (call.method !== 'GET') return undefined;
   const route = ROUTES[provider];
   const target = route.match(call);
   if (target === undefined) return undefined;
-  if (!route.authorized(call)) return { status: 401, body: route.unauthorized };
+  if (!route.authorized(call)) return Promise.resolve({ status: 401, body: route.unauthorized });
   const dir = repositories.get(`${provider}:${target.repository}`);
   if (dir === undefined || !/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(target.commit))
-    return { status: 404, body: route.notFound };
+    return Promise.resolve({ status: 404, body: route.notFound });
   const prefix = target.prefix(target.repository);
+  return committedArchive(dir, target.commit, prefix).then(
+    (zip): ArchiveAnswer => ({ status: 200, zip }),
+    (): ArchiveAnswer => ({ status: 404, body: route.notFound }),
+  );
+}
+
+/**
+ * `git archive` of a commit as a provider's server makes it: the committed bytes, whatever this
+ * machine's git config says. A filter driver (`filter.<name>.smudge`/`process`, git-lfs's among
+ * them) would run its command and serve what it printed, and `core.autocrlf` would rewrite line
+ * endings, so neither applies; the tree's own attributes (export-ignore, export-subst, eol) do, as
+ * they do on the provider. Run off the event loop: the whole control plane (front door, edge,
+ * state machines) shares it, and a large repository's archive takes seconds.
+ */
+async function committedArchive(dir: string, commit: string, prefix: string): Promise<Buffer> {
+  const { stdout } = await execFileAsync(
+    'git',
+    [
+      '--no-replace-objects',
+      '-c',
+      'core.autocrlf=false',
+      '-c',
+      'core.eol=lf',
+      ...(await filterDriversOff(dir)),
+      'archive',
+      '--format=zip',
+      ...(prefix ? [`--prefix=${prefix}`] : []),
+      `${commit}^{commit}`,
+    ],
+    { cwd: dir, encoding: 'buffer', maxBuffer: 512 * 1024 * 1024 },
+  );
+  return stdout;
+}
+
+/** `-c` settings that turn off every filter driver the repository's config (any level) defines. */
+async function filterDriversOff(dir: string): Promise<string[]> {
+  let listed: string;
   try {
-    const zip = execFileSync(
-      'git',
-      [
-        '--no-replace-objects',
-        'archive',
-        '--format=zip',
-        ...(prefix ? [`--prefix=${prefix}`] : []),
-        `${target.commit}^{commit}`,
-      ],
-      { cwd: dir, stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 512 * 1024 * 1024 },
-    );
-    return { status: 200, zip };
-  } catch {
-    return { status: 404, body: route.notFound };
+    ({ stdout: listed } = await execFileAsync('git', ['config', '--null', '--get-regexp', '^filter\\.'], {
+      cwd: dir,
+      encoding: 'utf8',
+    }));
+  } catch (error) {
+    // git config exits 1 when nothing matches; anything else leaves the drivers unknown: no archive.
+    if ((error as { code?: unknown }).code === 1) return [];
+    throw error;
   }
+  const drivers = new Set(
+    listed
+      .split('\0')
+      .map((entry) => entry.split('\n', 1)[0] ?? '')
+      .filter((key) => key.startsWith('filter.') && key.lastIndexOf('.') > 'filter.'.length)
+      .map((key) => key.slice('filter.'.length, key.lastIndexOf('.'))),
+  );
+  return [...drivers].flatMap((name) => [
+    '-c',
+    `filter.${name}.smudge=`,
+    '-c',
+    `filter.${name}.process=`,
+    '-c',
+    `filter.${name}.required=false`,
+  ]);
 }

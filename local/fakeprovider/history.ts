@@ -1,6 +1,7 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { type Provider, ProviderSchema } from '../../events';
 
 /** Where each repository the local control plane was pushed to lives: `<provider>:<owner/name>` → a git folder. */
@@ -40,25 +41,33 @@ export function registerRepository(repositories: LocalRepositories, provider: st
  * Gitea and Forgejo share, answered from the registered repository with `git log base..head`:
  * oldest first, paged with `per_page` and `page` as GitHub pages it, with `total_commits`. No
  * account matches a local e-mail, so `author` and `committer` (the accounts) are null.
- * Undefined when the request is not one.
+ * Undefined, at once, when the request is not one (so other calls are answered in the order they came).
  */
 export function compareAnswer(
   repositories: LocalRepositories,
   provider: Provider,
   call: { method: string; path: string; query: URLSearchParams; headers: Readonly<Record<string, string>> },
-): { status: number; body: unknown } | undefined {
+): Promise<{ status: number; body: unknown }> | undefined {
   const match = call.method === 'GET' && COMPARING.includes(provider) ? COMPARE.exec(call.path) : null;
   if (match === null) return undefined;
   const [, owner = '', repo = '', base = '', head = ''] = match.map((m) => decodeURIComponent(m));
-  if (!call.headers.authorization) return { status: 401, body: { message: 'Requires authentication' } };
+  if (!call.headers.authorization)
+    return Promise.resolve({ status: 401, body: { message: 'Requires authentication' } });
   const dir = repositories.get(`${provider}:${owner}/${repo}`);
-  if (dir === undefined) return { status: 404, body: { message: 'Not Found' } };
-  let log: string;
-  try {
-    log = git(dir, ['log', '--reverse', '--format=%H%x1f%an%x1f%ae%x1f%cn%x1f%ce', `${base}..${head}`]);
-  } catch {
-    return { status: 404, body: { message: `No common ancestor between ${base} and ${head}.` } };
-  }
+  if (dir === undefined) return Promise.resolve({ status: 404, body: { message: 'Not Found' } });
+  // Off the event loop, which the whole control plane shares: a long history takes a while.
+  return execFileAsync(
+    'git',
+    [...SAFE_GIT, 'log', '--reverse', '--format=%H%x1f%an%x1f%ae%x1f%cn%x1f%ce', `${base}..${head}`],
+    { cwd: dir, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 },
+  ).then(
+    ({ stdout }) => comparePage(stdout, call.query),
+    () => ({ status: 404, body: { message: `No common ancestor between ${base} and ${head}.` } }),
+  );
+}
+
+/** One page of the compare answer, from `git log`'s lines. */
+function comparePage(log: string, query: URLSearchParams): { status: number; body: unknown } {
   const commits = log
     .split('\n')
     .filter((line) => line !== '')
@@ -71,15 +80,20 @@ export function compareAnswer(
         committer: null,
       };
     });
-  const perPage = Math.min(PER_PAGE_MAX, Number(call.query.get('per_page') ?? 250) || 250);
-  const page = Math.max(1, Number(call.query.get('page') ?? 1) || 1);
-  const shown = call.query.has('page') ? commits.slice((page - 1) * perPage, page * perPage) : commits.slice(0, 250);
+  const perPage = Math.min(PER_PAGE_MAX, Number(query.get('per_page') ?? 250) || 250);
+  const page = Math.max(1, Number(query.get('page') ?? 1) || 1);
+  const shown = query.has('page') ? commits.slice((page - 1) * perPage, page * perPage) : commits.slice(0, 250);
   return { status: 200, body: { total_commits: commits.length, commits: shown } };
 }
 
-/** git in `dir`, ignoring replace refs and signature checks (a repository's config must not change what is listed, or run anything). */
+const execFileAsync = promisify(execFile);
+
+/** Ignore replace refs and signature checks: a repository's config must not change what is listed, or run anything. */
+const SAFE_GIT = ['--no-replace-objects', '-c', 'log.showSignature=false'];
+
+/** git in `dir`, as SAFE_GIT runs it. */
 function git(dir: string, args: readonly string[]): string {
-  return execFileSync('git', ['--no-replace-objects', '-c', 'log.showSignature=false', ...args], {
+  return execFileSync('git', [...SAFE_GIT, ...args], {
     cwd: dir,
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'ignore'],

@@ -107,7 +107,7 @@ function answerFault(res: ServerResponse, fault: Fault): void {
   send(res, fault.status, fault.body ?? { message: 'fault injected by the fake provider' }, { ...fault.headers });
 }
 
-function answerCall(res: ServerResponse, raw: RawRequest, state: FakeState): void {
+function answerCall(res: ServerResponse, raw: RawRequest, state: FakeState): Promise<void> | undefined {
   const routed = route(raw, state.nextId);
   if (routed === undefined) {
     const answer = { message: `no fake provider here; use one of ${Object.keys(PROVIDER_FAKES).join(', ')}` };
@@ -115,17 +115,16 @@ function answerCall(res: ServerResponse, raw: RawRequest, state: FakeState): voi
     send(res, 404, answer);
     return;
   }
+  // Archives and compares run git off the event loop; every other call is answered at once, in
+  // the order it came (its record's id is the next one).
   const archive = archiveAnswer(state.repositories, routed.provider, routed.call);
-  if (archive !== undefined) {
-    if ('zip' in archive) res.writeHead(200, { 'content-type': 'application/zip' }).end(archive.zip);
-    else send(res, archive.status, archive.body);
-    return;
-  }
+  if (archive !== undefined)
+    return archive.then((answer) => {
+      if ('zip' in answer) res.writeHead(200, { 'content-type': 'application/zip' }).end(answer.zip);
+      else send(res, answer.status, answer.body);
+    });
   const compared = compareAnswer(state.repositories, routed.provider, routed.call);
-  if (compared !== undefined) {
-    send(res, compared.status, compared.body);
-    return;
-  }
+  if (compared !== undefined) return compared.then((answer) => send(res, answer.status, answer.body));
   const pulled = pullsAnswer(state.pulls, routed.provider, routed.call);
   if (pulled !== undefined) {
     send(res, pulled.status, pulled.body);
@@ -146,7 +145,7 @@ async function serve(req: IncomingMessage, res: ServerResponse, state: FakeState
   state.requests.push(raw);
   const fault = state.faults.shift();
   if (fault !== undefined) return answerFault(res, fault);
-  answerCall(res, raw, state);
+  await answerCall(res, raw, state);
 }
 
 function handle(state: FakeState, host: string): Server {

@@ -1,9 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type FakeProviders, fakeApiUrl, startFakeProviders } from '../../../local/fakeprovider';
 import { HttpCommitHistory } from '../../../shared/history/reader';
+import { entryContent } from '../../../shared/source/repack';
+import { readCentralDirectory } from '../../../shared/source/zip-read';
 
 /** A repository with a commit by each of `authors` (committed by `committer`), and its commit ids. */
 function repository(authors: readonly string[], committer: string): { dir: string; commits: string[] } {
@@ -35,7 +38,7 @@ function repository(authors: readonly string[], committer: string): { dir: strin
   return { dir, commits };
 }
 
-describe('the fake provider’s compare API (local mode’s stand-in for listing a change)', () => {
+describe('the fake provider’s git-backed APIs: compare (listing a change) and archives (fetching its source)', () => {
   let fake: FakeProviders;
   beforeAll(async () => {
     fake = await startFakeProviders();
@@ -120,5 +123,67 @@ describe('the fake provider’s compare API (local mode’s stand-in for listing
     } finally {
       await forgetful.close();
     }
+  });
+
+  it('runs git off the event loop: a status call made while an archive is built is answered before it', async () => {
+    const { dir, commits } = repository(['Bob'], 'Carol');
+    // 16 MB that does not compress: git takes a few hundred milliseconds to zip it.
+    writeFileSync(join(dir, 'large.bin'), randomBytes(16 * 1024 * 1024));
+    execFileSync('git', ['add', 'large.bin'], { cwd: dir });
+    execFileSync('git', ['-c', 'user.name=Carol', '-c', 'user.email=c@example.com', 'commit', '-qm', 'large'], {
+      cwd: dir,
+    });
+    const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: dir, encoding: 'utf8' }).trim();
+    expect(fake.registerRepository('github', 'acme/large', dir).status).toBe(204);
+    const api = fakeApiUrl(fake.url, 'github');
+    const auth = { authorization: 'Bearer t' };
+    const answered: string[] = [];
+    const archivePath = `/github/repos/acme/large/zipball/${head}`;
+    const archive = fetch(`${fake.url}${archivePath}`, { headers: auth }).then(async (res) => {
+      answered.push('archive');
+      return { status: res.status, bytes: Buffer.from(await res.arrayBuffer()) };
+    });
+    // Once the fake has the archive request (and git is zipping), a status call.
+    for (let i = 0; !fake.requests().some((r) => r.path === archivePath); i += 1) {
+      if (i > 2000) throw new Error('the archive request never reached the fake');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const status = await fetch(`${api}/repos/acme/large/statuses/${commits[1]}`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ state: 'pending', context: 'gantry/large' }),
+    });
+    answered.push('status');
+    expect(status.status).toBe(201);
+    const zip = await archive;
+    expect(answered).toEqual(['status', 'archive']);
+    expect([zip.status, zip.bytes.subarray(0, 2).toString()]).toEqual([200, 'PK']);
+    expect(zip.bytes.length).toBeGreaterThan(16 * 1024 * 1024);
+  });
+
+  it('serves the committed bytes: a filter driver in the repository’s config neither runs nor rewrites them', async () => {
+    const { dir } = repository(['Bob'], 'Carol');
+    const ran = join(dir, '.git', 'smudge-ran');
+    writeFileSync(join(dir, '.gitattributes'), '*.txt filter=shout\n');
+    writeFileSync(join(dir, 'notes.txt'), 'committed words\n');
+    execFileSync('git', ['add', '--all'], { cwd: dir });
+    execFileSync('git', ['-c', 'user.name=Carol', '-c', 'user.email=c@example.com', 'commit', '-qm', 'notes'], {
+      cwd: dir,
+    });
+    const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: dir, encoding: 'utf8' }).trim();
+    // What a repository's config could make git archive run, and serve in place of what was committed.
+    execFileSync('git', ['config', 'filter.shout.smudge', `touch '${ran}'; tr a-z A-Z`], { cwd: dir });
+    execFileSync('git', ['config', 'filter.shout.required', 'true'], { cwd: dir });
+    execFileSync('git', ['config', 'core.autocrlf', 'true'], { cwd: dir });
+    expect(fake.registerRepository('github', 'acme/filtered', dir).status).toBe(204);
+
+    const res = await fetch(`${fake.url}/github/repos/acme/filtered/zipball/${head}`, {
+      headers: { authorization: 'Bearer t' },
+    });
+    expect(res.status).toBe(200);
+    const zip = Buffer.from(await res.arrayBuffer());
+    const entry = readCentralDirectory(zip, 100).find((e) => e.name.endsWith('/notes.txt'));
+    expect(entry && entryContent(zip, entry, entry.name).toString()).toBe('committed words\n');
+    expect(existsSync(ran)).toBe(false);
   });
 });
