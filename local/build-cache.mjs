@@ -395,6 +395,7 @@ export async function cachedBuild(dir, format, projectRoot, build) {
  */
 export function keepInUse(dir) {
   const marker = join(dir, `.in-use.${HOST}.${process.pid}`);
+  dropDeadMarkers(dir, Date.now());
   const mark = () => {
     try {
       writeFileSync(marker, '', { mode: 0o600 });
@@ -413,6 +414,28 @@ export function keepInUse(dir) {
       // A read-only cache: the marker ages out in half an hour.
     }
   };
+}
+
+/**
+ * Takes away the markers that processes of this host left as they crashed, once they would no
+ * longer keep the build: the current build is never pruned, so nothing else would.
+ */
+function dropDeadMarkers(dir, now) {
+  let names;
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const marker = IN_USE_MARKER.exec(name);
+    if (marker === null || marker[1] !== HOST || alive(marker[1], Number(marker[2]))) continue;
+    try {
+      if (now - statSync(join(dir, name)).mtimeMs > IN_USE_MS) rmSync(join(dir, name), { force: true });
+    } catch {
+      // Taken away meanwhile, or a read-only cache.
+    }
+  }
 }
 
 /** Whether process `pid` runs on this host (EPERM: it does, as another user). */

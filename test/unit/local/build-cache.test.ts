@@ -180,6 +180,35 @@ describe('cachedBuild', () => {
       expect(kept).toBe(false);
     });
 
+    it('takes away, as a process marks it, the markers crashed processes of this host left past half an hour', async () => {
+      await marked((running) => {
+        const own = marker(running.dir);
+        const host = own.replace(/^\.in-use\./, '').replace(/\.\d+$/, '');
+        const left = (pid: number, hours: number) => {
+          const path = join(running.dir, `.in-use.${host}.${pid}`);
+          writeFileSync(path, '');
+          utimesSync(path, hoursAgo(hours), hoursAgo(hours));
+          return path;
+        };
+        const crashedLongAgo = left(999_999_991, 2);
+        const crashedJustNow = left(999_999_992, 0);
+        const elsewhere = join(running.dir, '.in-use.another-host.999999993');
+        writeFileSync(elsewhere, '');
+        utimesSync(elsewhere, hoursAgo(2), hoursAgo(2));
+        const alsoRunning = left(process.ppid, 2);
+
+        const release = keepInUse(running.dir);
+        release();
+        expect(existsSync(crashedLongAgo)).toBe(false);
+        // What still keeps the build stays: a recent mark, another host's, a process alive.
+        expect([crashedJustNow, elsewhere, alsoRunning].filter((p) => existsSync(p))).toEqual([
+          crashedJustNow,
+          elsewhere,
+          alsoRunning,
+        ]);
+      });
+    });
+
     it('takes its marker away when its process stops using it', async () => {
       const { kept } = await marked((running, release) => {
         release();
