@@ -152,6 +152,31 @@ function bare(specifier) {
   return specifier.replace(/[?#].*$/s, '');
 }
 
+/** Recorded for a file that was not there: the build is current while it still is not. */
+const ABSENT = 'absent';
+
+/**
+ * The files a tsconfig.json (or jsconfig.json) could extend by a relative path, read off its text
+ * as the imports of a source are (every quoted string that starts `./` or `../`; comments and
+ * trailing commas do not matter): each such path, and it with `.json` as esbuild also tries. A
+ * package's config (`@tsconfig/node20`) is installed, and the lock file keys the cache.
+ */
+function extendedConfigs(config) {
+  let text;
+  try {
+    text = readFileSync(config, 'utf8');
+  } catch {
+    return [];
+  }
+  const paths = [];
+  for (const [, , specifier] of text.matchAll(RELATIVE_STRING)) {
+    const target = resolve(dirname(config), specifier);
+    paths.push(target);
+    if (!target.toLowerCase().endsWith('.json')) paths.push(`${target}.json`);
+  }
+  return paths;
+}
+
 /** A quoted string that starts like a relative import (`./x`, `../x`, `.`), anywhere in a source. */
 const RELATIVE_STRING = /(['"`])(\.\.?(?:\/[^'"`\r\n]*)?)\1/g;
 
@@ -182,10 +207,17 @@ export function sourceRecorder(projectRoot, prefix = () => '') {
   };
   // The folders from a source's up to the project's, where esbuild looks for the package.json and
   // tsconfig.json that shape how the source compiles (sideEffects, paths, class fields): listed,
-  // and each such file's bytes recorded, as the first source in them loads. esbuild may have read
-  // them a moment before (resolving the import of that source): an edit in between is missed, as
-  // is a file a tsconfig.json `extends` (this project's extends none).
+  // and each such file's bytes recorded, as the first source in them loads, with the files a
+  // tsconfig.json `extends` by a relative path (`extended`). esbuild may have read them a moment
+  // before (resolving the import of that source): an edit in between is missed.
   const walked = new Set();
+  const extended = (config) => {
+    for (const path of extendedConfigs(config)) {
+      if (path in read || !isSource(projectRoot, path)) continue;
+      read[path] = digest(path) ?? ABSENT;
+      if (read[path] !== ABSENT) extended(path);
+    }
+  };
   const configs = (from) => {
     for (const dir of sourceFolders(projectRoot, from)) {
       if (walked.has(dir)) return; // and so were the folders above it
@@ -199,7 +231,9 @@ export function sourceRecorder(projectRoot, prefix = () => '') {
       for (const name of folders[dir].names) {
         if (!CONFIG_FILES.includes(name.toLowerCase())) continue;
         const sha = digest(join(dir, name));
-        if (sha !== undefined) read[join(dir, name)] = sha;
+        if (sha === undefined) continue;
+        read[join(dir, name)] = sha;
+        if (name.toLowerCase() !== 'package.json') extended(join(dir, name));
       }
     }
   };
@@ -326,7 +360,7 @@ export function currentBuild(dir, format) {
   const built = join(dir, manifest.build);
   const inputs = Object.entries(manifest.inputs);
   if (inputs.length === 0 || !manifest.files.every((file) => existsSync(join(built, file)))) return undefined;
-  if (!inputs.every(([path, sha]) => digest(path) === sha)) return undefined;
+  if (!inputs.every(([path, sha]) => (digest(path) ?? ABSENT) === sha)) return undefined;
   const folders = Object.entries(manifest.folders ?? {});
   return folders.every(([dir, recorded]) => unchanged(dir, recorded))
     ? { dir: built, outputs: manifest.outputs }

@@ -306,6 +306,40 @@ describe('cachedBuild', () => {
     }
   });
 
+  it('rebuilds when a config a tsconfig.json extends changes, appears or goes, along the whole chain', async () => {
+    const root = temp('gantry-build-src-');
+    mkdirSync(join(root, 'config'));
+    writeFileSync(join(root, 'word.ts'), 'export class Word { text = "first"; }\n');
+    writeFileSync(join(root, 'main.ts'), "import { Word } from './word';\nexport default new Word().text;\n");
+    writeFileSync(
+      join(root, 'tsconfig.json'),
+      '{\n  // comments and trailing commas, as tsc allows\n  "extends": "./config/base",\n}\n',
+    );
+    writeFileSync(join(root, 'config', 'base.json'), '{ "extends": "../shared.json" }');
+    writeFileSync(join(root, 'shared.json'), '{"compilerOptions":{"useDefineForClassFields":true}}');
+    const run = builder(root);
+    const cache = join(temp('gantry-build-cache-'), 'main');
+    const changes: [string, string | undefined][] = [
+      // The end of the chain, two files away: it shapes how the class field compiles.
+      ['shared.json', '{"compilerOptions":{"useDefineForClassFields":false}}'],
+      ['config/base.json', '{ "extends": "../shared.json", "compilerOptions": {} }'],
+      // `./config/base` resolves to base.json now; a file named `base` would take its place.
+      ['config/base', '{}'],
+      ['config/base', undefined],
+    ];
+    for (const [path, text] of changes) {
+      await cachedBuild(cache, 'test-v1', root, run);
+      expect(currentBuild(cache, 'test-v1')).toBeDefined();
+      if (text === undefined) unlinkSync(join(root, path));
+      else writeFileSync(join(root, path), text);
+      expect({ path, text, current: currentBuild(cache, 'test-v1') }).toEqual({ path, text, current: undefined });
+    }
+    // The build follows the chain's end: with class fields not defined, the field is assigned in the constructor.
+    const built = await cachedBuild(cache, 'test-v1', root, run);
+    expect(text(built)).toMatch(/this\.text = "first"/);
+    expect(currentBuild(cache, 'test-v1')).toBeDefined();
+  });
+
   it('rebuilds when a file appears that an import with a query names whole, or one an import of a .js file means', async () => {
     const root = temp('gantry-build-src-');
     writeFileSync(join(root, 'w.ts'), "export const w: string = 'plain';\n");
