@@ -133,7 +133,7 @@ const FOLDER_STEMS = ['index', 'package'];
 
 /** The files esbuild reads in a source's folder or above it for how to compile it. */
 const CONFIG_FILES = ['package.json', 'tsconfig.json', 'jsconfig.json'];
-const CONFIG_STEMS = ['jsconfig', 'package', 'tsconfig'];
+const CONFIG_STEMS = CONFIG_FILES.map((name) => name.slice(0, -'.json'.length));
 
 /** `from` and the folders above it, up to and with the project's own; none outside it. */
 function sourceFolders(projectRoot, from) {
