@@ -143,9 +143,10 @@ export function archiveAnswer(
 /**
  * `git archive` of a commit as a provider's server makes it: the committed bytes, whatever this
  * machine's git config says. A filter driver (`filter.<name>.smudge`/`process`, git-lfs's among
- * them) would run its command and serve what it printed, and `core.autocrlf` would rewrite line
- * endings, so neither applies; the tree's own attributes (export-ignore, export-subst, eol) do, as
- * they do on the provider. Run off the event loop: the whole control plane (front door, edge,
+ * them) would run its command and serve what it printed, `core.autocrlf` would rewrite line
+ * endings, and a personal attributes file (`core.attributesFile`) could leave files out, so none
+ * applies; the tree's own attributes (export-ignore, export-subst, eol) do, as they do on the
+ * provider. (The repository's `.git/info/attributes` still applies: git has no switch for it.) Run off the event loop: the whole control plane (front door, edge,
  * state machines) shares it, and a large repository's archive takes seconds.
  */
 async function committedArchive(dir: string, commit: string, prefix: string): Promise<Buffer> {
@@ -157,6 +158,8 @@ async function committedArchive(dir: string, commit: string, prefix: string): Pr
       'core.autocrlf=false',
       '-c',
       'core.eol=lf',
+      '-c',
+      'core.attributesFile=/dev/null',
       ...(await filterDriversOff(dir)),
       'archive',
       '--format=zip',

@@ -161,7 +161,7 @@ describe('the fake provider’s git-backed APIs: compare (listing a change) and 
     expect(zip.bytes.length).toBeGreaterThan(16 * 1024 * 1024);
   });
 
-  it('serves the committed bytes: a filter driver in the repository’s config neither runs nor rewrites them', async () => {
+  it('serves the committed bytes: a filter driver, autocrlf or attributes file in the machine’s git config changes none of them', async () => {
     const { dir } = repository(['Bob'], 'Carol');
     const ran = join(dir, '.git', 'smudge-ran');
     writeFileSync(join(dir, '.gitattributes'), '*.txt filter=shout\n');
@@ -175,6 +175,9 @@ describe('the fake provider’s git-backed APIs: compare (listing a change) and 
     execFileSync('git', ['config', 'filter.shout.smudge', `touch '${ran}'; tr a-z A-Z`], { cwd: dir });
     execFileSync('git', ['config', 'filter.shout.required', 'true'], { cwd: dir });
     execFileSync('git', ['config', 'core.autocrlf', 'true'], { cwd: dir });
+    const personal = join(dir, '.git', 'personal-attributes');
+    writeFileSync(personal, 'notes.txt export-ignore\n');
+    execFileSync('git', ['config', 'core.attributesFile', personal], { cwd: dir });
     expect(fake.registerRepository('github', 'acme/filtered', dir).status).toBe(204);
 
     const res = await fetch(`${fake.url}/github/repos/acme/filtered/zipball/${head}`, {
