@@ -1,11 +1,8 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import type { Provider } from '../../events';
 import type { LocalRepositories } from './history';
+import { gitOverObjects } from './objects-git';
 import type { FakeCall } from './types';
 import { hasBearerOrBasic, headerOf } from './validation';
-
-const execFileAsync = promisify(execFile);
 
 /** What the fake answers an archive request with: the ZIP's bytes, or an error in the provider's shape. */
 export type ArchiveAnswer = { status: 200; zip: Buffer } | { status: number; body: unknown };
@@ -140,63 +137,8 @@ export function archiveAnswer(
   );
 }
 
-/**
- * `git archive` of a commit as a provider's server makes it: the committed bytes, whatever this
- * machine's git config says. A filter driver (`filter.<name>.smudge`/`process`, git-lfs's among
- * them) would run its command and serve what it printed, `core.autocrlf` would rewrite line
- * endings, and a personal attributes file (`core.attributesFile`) could leave files out, so none
- * applies; the tree's own attributes (export-ignore, export-subst, eol) do, as they do on the
- * provider. (The repository's `.git/info/attributes` still applies: git has no switch for it.) Run off the event loop: the whole control plane (front door, edge,
- * state machines) shares it, and a large repository's archive takes seconds.
- */
-async function committedArchive(dir: string, commit: string, prefix: string): Promise<Buffer> {
-  const { stdout } = await execFileAsync(
-    'git',
-    [
-      '--no-replace-objects',
-      '-c',
-      'core.autocrlf=false',
-      '-c',
-      'core.eol=lf',
-      '-c',
-      'core.attributesFile=/dev/null',
-      ...(await filterDriversOff(dir)),
-      'archive',
-      '--format=zip',
-      ...(prefix ? [`--prefix=${prefix}`] : []),
-      `${commit}^{commit}`,
-    ],
-    { cwd: dir, encoding: 'buffer', maxBuffer: 512 * 1024 * 1024 },
-  );
-  return stdout;
-}
-
-/** `-c` settings that turn off every filter driver the repository's config (any level) defines. */
-async function filterDriversOff(dir: string): Promise<string[]> {
-  let listed: string;
-  try {
-    ({ stdout: listed } = await execFileAsync('git', ['config', '--null', '--get-regexp', '^filter\\.'], {
-      cwd: dir,
-      encoding: 'utf8',
-    }));
-  } catch (error) {
-    // git config exits 1 when nothing matches; anything else leaves the drivers unknown: no archive.
-    if ((error as { code?: unknown }).code === 1) return [];
-    throw error;
-  }
-  const drivers = new Set(
-    listed
-      .split('\0')
-      .map((entry) => entry.split('\n', 1)[0] ?? '')
-      .filter((key) => key.startsWith('filter.') && key.lastIndexOf('.') > 'filter.'.length)
-      .map((key) => key.slice('filter.'.length, key.lastIndexOf('.'))),
-  );
-  return [...drivers].flatMap((name) => [
-    '-c',
-    `filter.${name}.smudge=`,
-    '-c',
-    `filter.${name}.process=`,
-    '-c',
-    `filter.${name}.required=false`,
-  ]);
+/** `git archive` of a commit as the provider's server makes it: the committed tree, as its own `.gitattributes` shape it. */
+function committedArchive(dir: string, commit: string, prefix: string): Promise<Buffer> {
+  const args = ['archive', '--format=zip', ...(prefix ? [`--prefix=${prefix}`] : []), `${commit}^{commit}`];
+  return gitOverObjects(dir, args, 'buffer');
 }

@@ -1,8 +1,8 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { type Provider, ProviderSchema } from '../../events';
+import { gitOverObjects } from './objects-git';
 
 /** Where each repository the local control plane was pushed to lives: `<provider>:<owner/name>` → a git folder. */
 export type LocalRepositories = Map<string, string>;
@@ -55,13 +55,13 @@ export function compareAnswer(
     return Promise.resolve({ status: 401, body: { message: 'Requires authentication' } });
   const dir = repositories.get(`${provider}:${owner}/${repo}`);
   if (dir === undefined) return Promise.resolve({ status: 404, body: { message: 'Not Found' } });
-  // Off the event loop, which the whole control plane shares: a long history takes a while.
-  return execFileAsync(
-    'git',
-    [...SAFE_GIT, 'log', '--reverse', '--format=%H%x1f%an%x1f%ae%x1f%cn%x1f%ce', `${base}..${head}`],
-    { cwd: dir, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 },
+  // Over the repository's objects alone: grafts, replace refs or a shallow file cannot hide a commit.
+  return gitOverObjects(
+    dir,
+    ['log', '--reverse', '--format=%H%x1f%an%x1f%ae%x1f%cn%x1f%ce', `${base}..${head}`],
+    'utf8',
   ).then(
-    ({ stdout }) => comparePage(stdout, call.query),
+    (log) => comparePage(log, call.query),
     () => ({ status: 404, body: { message: `No common ancestor between ${base} and ${head}.` } }),
   );
 }
@@ -85,8 +85,6 @@ function comparePage(log: string, query: URLSearchParams): { status: number; bod
   const shown = query.has('page') ? commits.slice((page - 1) * perPage, page * perPage) : commits.slice(0, 250);
   return { status: 200, body: { total_commits: commits.length, commits: shown } };
 }
-
-const execFileAsync = promisify(execFile);
 
 /** Ignore replace refs and signature checks: a repository's config must not change what is listed, or run anything. */
 const SAFE_GIT = ['--no-replace-objects', '-c', 'log.showSignature=false'];

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type FakeProviders, fakeApiUrl, startFakeProviders } from '../../../local/fakeprovider';
@@ -74,6 +74,21 @@ describe('the fake provider’s git-backed APIs: compare (listing a change) and 
     expect((await get(`/repos/acme/nobody/compare/${range}`)).status).toBe(404);
     expect((await get(`/repos/acme/other/compare/${'0'.repeat(40)}...${commits[1]}`)).status).toBe(404);
     expect((await get(`/repos/acme/other/compare/${range}`)).status).toBe(200);
+  });
+
+  it('lists every commit of the range: grafts and replace refs in the repository hide none', async () => {
+    const { dir, commits } = repository(['Mallory', 'Alice'], 'Carol');
+    const [base = '', mallory = '', head = ''] = commits;
+    expect(fake.registerRepository('gitea', 'acme/grafted', dir).status).toBe(204);
+    // Alice's commit claims the base as its parent, skipping Mallory's.
+    mkdirSync(join(dir, '.git', 'info'), { recursive: true });
+    writeFileSync(join(dir, '.git', 'info', 'grafts'), `${head} ${base}\n`);
+    execFileSync('git', ['replace', '--graft', head, base], { cwd: dir });
+    const res = await fetch(`${fakeApiUrl(fake.url, 'gitea')}/repos/acme/grafted/compare/${base}...${head}`, {
+      headers: { authorization: 'token t' },
+    });
+    const body = (await res.json()) as { total_commits: number; commits: { sha: string }[] };
+    expect(body.commits.map((c) => c.sha)).toEqual([mallory, head]);
   });
 
   it('refuses to register a folder that is no repository, or a shallow clone that would list a change short', () => {
@@ -161,10 +176,10 @@ describe('the fake provider’s git-backed APIs: compare (listing a change) and 
     expect(zip.bytes.length).toBeGreaterThan(16 * 1024 * 1024);
   });
 
-  it('serves the committed bytes: a filter driver, autocrlf or attributes file in the machine’s git config changes none of them', async () => {
+  it('serves the committed bytes: no filter driver, autocrlf or attributes file of the repository or the machine changes them', async () => {
     const { dir } = repository(['Bob'], 'Carol');
     const ran = join(dir, '.git', 'smudge-ran');
-    writeFileSync(join(dir, '.gitattributes'), '*.txt filter=shout\n');
+    writeFileSync(join(dir, '.gitattributes'), '*.txt filter=shout\n*.md filter=x=y\n');
     writeFileSync(join(dir, 'notes.txt'), 'committed words\n');
     execFileSync('git', ['add', '--all'], { cwd: dir });
     execFileSync('git', ['-c', 'user.name=Carol', '-c', 'user.email=c@example.com', 'commit', '-qm', 'notes'], {
@@ -174,7 +189,10 @@ describe('the fake provider’s git-backed APIs: compare (listing a change) and 
     // What a repository's config could make git archive run, and serve in place of what was committed.
     execFileSync('git', ['config', 'filter.shout.smudge', `touch '${ran}'; tr a-z A-Z`], { cwd: dir });
     execFileSync('git', ['config', 'filter.shout.required', 'true'], { cwd: dir });
+    // A driver whose name holds `=`, which `-c filter.<name>.smudge=` could not turn off.
+    execFileSync('git', ['config', 'filter.x=y.smudge', `touch '${ran}'; echo forged`], { cwd: dir });
     execFileSync('git', ['config', 'core.autocrlf', 'true'], { cwd: dir });
+    writeFileSync(join(dir, '.git', 'info', 'attributes'), 'Bob.md export-ignore\n');
     const personal = join(dir, '.git', 'personal-attributes');
     writeFileSync(personal, 'notes.txt export-ignore\n');
     execFileSync('git', ['config', 'core.attributesFile', personal], { cwd: dir });
@@ -187,6 +205,8 @@ describe('the fake provider’s git-backed APIs: compare (listing a change) and 
     const zip = Buffer.from(await res.arrayBuffer());
     const entry = readCentralDirectory(zip, 100).find((e) => e.name.endsWith('/notes.txt'));
     expect(entry && entryContent(zip, entry, entry.name).toString()).toBe('committed words\n');
+    const bob = readCentralDirectory(zip, 100).find((e) => e.name.endsWith('/Bob.md'));
+    expect(bob && entryContent(zip, bob, bob.name).toString()).toBe('Bob');
     expect(existsSync(ran)).toBe(false);
   });
 });
