@@ -253,7 +253,19 @@ function releaseBranch(repo: string): void {
   execFileSync('git', ['add', 'CHANGELOG.md'], { cwd: repo });
   execFileSync(
     'git',
-    ['-c', 'user.name=Alice', '-c', 'user.email=alice@example.com', 'commit', '--quiet', '-m', 'Release 1.0'],
+    [
+      '-c',
+      'user.name=Alice',
+      '-c',
+      'user.email=alice@example.com',
+      // The demo's commit, not the user's: a global commit.gpgsign must not fail it.
+      '-c',
+      'commit.gpgsign=false',
+      'commit',
+      '--quiet',
+      '-m',
+      'Release 1.0',
+    ],
     { cwd: repo },
   );
   git(repo, 'checkout', '--quiet', 'develop');

@@ -115,15 +115,46 @@ function originRepository(dir: string): string | undefined {
   }
 }
 
-function pushFacts(dir: string, repository: string, branch: string | undefined): PushFacts {
+/** What a push of `branch` (the checked-out one by default) in `dir` would deliver: read from its commits alone. */
+export function pushFacts(dir: string, repository: string, branch: string | undefined): PushFacts {
+  // What the commits say, not what replace refs, grafts, mailmaps or a signature check would.
   const git = (...args: string[]) =>
-    execFileSync('git', args, { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
-  const ref = branch ?? git('rev-parse', '--abbrev-ref', 'HEAD');
-  if (ref === 'HEAD') throw new UsageError('HEAD is detached: pass --branch <name>');
-  const after = git('rev-parse', `${ref}^{commit}`);
+    execFileSync('git', ['--no-replace-objects', '-c', 'log.showSignature=false', ...args], {
+      cwd: dir,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, GIT_GRAFT_FILE: '/dev/null' },
+    }).trim();
+  let ref = branch;
+  if (ref === undefined) {
+    let head = '';
+    try {
+      head = git('symbolic-ref', '--quiet', 'HEAD');
+    } catch {
+      // detached
+    }
+    // The full name: `--short` answers `heads/main` where a tag `main` also exists.
+    if (!head.startsWith('refs/heads/')) throw new UsageError('HEAD is detached: pass --branch <name>');
+    ref = head.slice('refs/heads/'.length);
+  }
+  // A branch, by its full name: never an option (`--output=…`), nor a tag or other ref of that name.
+  let valid = false;
+  try {
+    valid = !ref.startsWith('-') && git('check-ref-format', '--branch', ref) === ref;
+  } catch {
+    // not a branch name
+  }
+  if (!valid) throw new UsageError(`${JSON.stringify(ref)} is not a branch name`);
+  let after: string;
+  try {
+    after = git('rev-parse', '--verify', '--quiet', '--end-of-options', `refs/heads/${ref}^{commit}`);
+  } catch {
+    throw new UsageError(`no branch ${ref} in ${dir}`);
+  }
+  if (!/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(after)) throw new UsageError(`no branch ${ref} in ${dir}`);
   let before = '0'.repeat(40);
   try {
-    before = git('rev-parse', `${after}~1`);
+    before = git('rev-parse', '--verify', '--quiet', '--end-of-options', `${after}~1`);
   } catch {
     // the first commit: the push creates the branch
   }
@@ -132,7 +163,9 @@ function pushFacts(dir: string, repository: string, branch: string | undefined):
     '-n',
     '20',
     '--reverse',
+    '--no-use-mailmap',
     '--format=%H%x1f%an%x1f%ae%x1f%cn%x1f%ce%x1f%aI%x1f%cI%x1f%B%x1e',
+    '--end-of-options',
     after,
   )
     .split('\x1e')
