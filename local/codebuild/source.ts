@@ -51,7 +51,12 @@ export async function checkout(inputs: CheckoutInputs): Promise<string> {
 
 async function resolveVersion(inputs: CheckoutInputs): Promise<string> {
   const version = inputs.version ?? 'HEAD';
-  const candidates = version === 'HEAD' ? ['HEAD'] : [version, `origin/${version}`, `refs/tags/${version}`];
+  // A commit id is that commit (never a branch someone named like one); a name is the branch, then
+  // the tag, by full name: a tag named like the branch does not take its place.
+  const candidates =
+    version === 'HEAD' || /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(version)
+      ? [version]
+      : [`refs/remotes/origin/${version}`, `refs/tags/${version}`, version];
   for (const candidate of candidates) {
     try {
       const { stdout } = await git(

@@ -162,6 +162,46 @@ describe('the local CodeBuild emulator', () => {
   const log = (build: Build) => h.codebuild.buildLog(build.id ?? '').then((lines) => lines.join('\n'));
 
   describe('a build', () => {
+    it('checks out the branch a version names, not a tag of the same name; a commit id is that commit', async () => {
+      const repo = gitRepo({
+        'buildspec.yml': buildspec('version: 0.2\nphases:\n  build:\n    commands:\n      - true'),
+      });
+      const bareGit = (...args: string[]) =>
+        execFileSync('git', ['-C', repo.bare, ...args])
+          .toString()
+          .trim();
+      const other = bareGit(
+        '-c',
+        'user.name=Mallory',
+        '-c',
+        'user.email=m@example.com',
+        'commit-tree',
+        `${repo.commit}^{tree}`,
+        '-p',
+        repo.commit,
+        '-m',
+        'tagged like the branch',
+      );
+      bareGit('update-ref', 'refs/heads/develop', repo.commit);
+      bareGit('tag', 'develop', other);
+      bareGit('update-ref', `refs/heads/${other}`, repo.commit);
+      for (const [sourceVersion, expected] of [
+        ['develop', repo.commit],
+        [other, other],
+      ]) {
+        const { build } = await h.client.send(
+          new StartBuildCommand({
+            projectName: PROJECT.name,
+            sourceTypeOverride: 'GITHUB',
+            sourceLocationOverride: repo.bare,
+            sourceVersion,
+          }),
+        );
+        const done = await completed(h.client, build?.id ?? '');
+        expect({ sourceVersion, resolved: done.resolvedSourceVersion }).toEqual({ sourceVersion, resolved: expected });
+      }
+    });
+
     it("starts IN_PROGRESS with CodeBuild's shape, then passes every phase in order", async () => {
       const { started, done, repo } = await run({
         'buildspec.yml': buildspec(`version: 0.2
