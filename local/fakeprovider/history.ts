@@ -86,12 +86,9 @@ function comparePage(log: string, query: URLSearchParams): { status: number; bod
   return { status: 200, body: { total_commits: commits.length, commits: shown } };
 }
 
-/** Ignore replace refs and signature checks: a repository's config must not change what is listed, or run anything. */
-const SAFE_GIT = ['--no-replace-objects', '-c', 'log.showSignature=false'];
-
-/** git in `dir`, as SAFE_GIT runs it. */
+/** git in `dir`, ignoring replace refs and signature checks (a repository's config must not change what is listed, or run anything). */
 function git(dir: string, args: readonly string[]): string {
-  return execFileSync('git', [...SAFE_GIT, ...args], {
+  return execFileSync('git', ['--no-replace-objects', '-c', 'log.showSignature=false', ...args], {
     cwd: dir,
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'ignore'],

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type FakeProviders, fakeApiUrl, startFakeProviders } from '../../../local/fakeprovider';
@@ -174,6 +174,7 @@ describe('the fake provider’s git-backed APIs: compare (listing a change) and 
     expect(answered).toEqual(['status', 'archive']);
     expect([zip.status, zip.bytes.subarray(0, 2).toString()]).toEqual([200, 'PK']);
     expect(zip.bytes.length).toBeGreaterThan(16 * 1024 * 1024);
+    rmSync(dir, { recursive: true, force: true }); // 16 MB no later test needs
   });
 
   it('serves the committed bytes: no filter driver, autocrlf or attributes file of the repository or the machine changes them', async () => {
