@@ -1,6 +1,6 @@
 import type { Provider } from '../../events';
 import type { LocalRepositories } from './history';
-import { gitOverObjects } from './objects-git';
+import { GitTimeout, gitOverObjects } from './objects-git';
 import type { FakeCall } from './types';
 import { hasBearerOrBasic, headerOf } from './validation';
 
@@ -133,7 +133,10 @@ export function archiveAnswer(
   const prefix = target.prefix(target.repository);
   return committedArchive(dir, target.commit, prefix).then(
     (zip): ArchiveAnswer => ({ status: 200, zip }),
-    (): ArchiveAnswer => ({ status: 404, body: route.notFound }),
+    (error): ArchiveAnswer =>
+      error instanceof GitTimeout
+        ? { status: 504, body: { message: error.message } }
+        : { status: 404, body: route.notFound },
   );
 }
 

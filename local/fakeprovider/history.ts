@@ -1,8 +1,7 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Provider, ProviderSchema } from '../../events';
-import { gitOverObjects } from './objects-git';
+import { GIT_TIMEOUT_MS, GitTimeout, gitOverObjects, locateRepository } from './objects-git';
 
 /** Where each repository the local control plane was pushed to lives: `<provider>:<owner/name>` → a git folder. */
 export type LocalRepositories = Map<string, string>;
@@ -17,22 +16,32 @@ const PER_PAGE_MAX = 100;
 /**
  * Records that `fullName` at `provider` is the git repository in `dir` (what a push to it would
  * make so): its archives are served for every provider, its compare API for those that have one.
+ * git is asked off the event loop and within `timeoutMs`: a repository whose config blocks git
+ * (a FIFO in an include) is refused with a reason, and stalls no other call meanwhile.
  */
-export function registerRepository(repositories: LocalRepositories, provider: string, fullName: string, dir: string) {
+export async function registerRepository(
+  repositories: LocalRepositories,
+  provider: string,
+  fullName: string,
+  dir: string,
+  timeoutMs = GIT_TIMEOUT_MS,
+): Promise<{ status: number; body: unknown }> {
   if (!ProviderSchema.safeParse(provider).success) return { status: 400, body: { message: `no provider ${provider}` } };
   // GitLab's subgroups make a full name of two or more segments; every other provider's has two.
   if (!/^[^/\s]+(?:\/[^/\s]+)+$/.test(fullName) || !existsSync(join(dir, '.git')))
     return { status: 400, body: { message: 'send {"provider", "fullName": "owner/name", "dir": a git work tree}' } };
-  // A shallow clone lacks the history a compare must list: refuse it rather than answer short.
-  let shallow: string;
+  const real = realpathSync(dir);
+  let shallow: boolean;
   try {
-    shallow = git(realpathSync(dir), ['rev-parse', '--is-shallow-repository']).trim();
-  } catch {
+    ({ shallow } = await locateRepository(real, timeoutMs));
+  } catch (error) {
+    if (error instanceof GitTimeout)
+      return { status: 400, body: { message: `${error.message} to read ${dir}: check its .git/config and includes` } };
     return { status: 400, body: { message: `${dir} is not a git repository git can read` } };
   }
-  if (shallow !== 'false')
-    return { status: 400, body: { message: `${dir} is a shallow clone: fetch its whole history first` } };
-  repositories.set(`${provider}:${fullName}`, realpathSync(dir));
+  // A shallow clone lacks the history a compare must list: refuse it rather than answer short.
+  if (shallow) return { status: 400, body: { message: `${dir} is a shallow clone: fetch its whole history first` } };
+  repositories.set(`${provider}:${fullName}`, real);
   return { status: 204, body: undefined };
 }
 
@@ -62,7 +71,10 @@ export function compareAnswer(
     'utf8',
   ).then(
     (log) => comparePage(log, call.query),
-    () => ({ status: 404, body: { message: `No common ancestor between ${base} and ${head}.` } }),
+    (error) =>
+      error instanceof GitTimeout
+        ? { status: 504, body: { message: error.message } }
+        : { status: 404, body: { message: `No common ancestor between ${base} and ${head}.` } },
   );
 }
 
@@ -84,13 +96,4 @@ function comparePage(log: string, query: URLSearchParams): { status: number; bod
   const page = Math.max(1, Number(query.get('page') ?? 1) || 1);
   const shown = query.has('page') ? commits.slice((page - 1) * perPage, page * perPage) : commits.slice(0, 250);
   return { status: 200, body: { total_commits: commits.length, commits: shown } };
-}
-
-/** git in `dir`, ignoring replace refs and signature checks (a repository's config must not change what is listed, or run anything). */
-function git(dir: string, args: readonly string[]): string {
-  return execFileSync('git', ['--no-replace-objects', '-c', 'log.showSignature=false', ...args], {
-    cwd: dir,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
 }

@@ -31,6 +31,39 @@ function bareEnvironment(gitDir?: string): NodeJS.ProcessEnv {
 }
 
 /**
+ * How long one git call may take. Reading a repository's own files can block forever (a FIFO in
+ * its config's include, or in its alternates), and a large archive takes seconds: past this the
+ * call is killed and answered as failed, never left open.
+ */
+export const GIT_TIMEOUT_MS = 120_000;
+
+/** A git call that ran out of time (so the caller can say so, not "not found"). */
+export class GitTimeout extends Error {}
+
+/** What git says of the repository in `dir`: where its objects are, their hash, and whether it is a shallow clone. */
+export interface LocatedRepository {
+  readonly objects: string;
+  readonly format: 'sha1' | 'sha256';
+  readonly shallow: boolean;
+}
+
+/**
+ * Asks git where the repository in `dir` keeps its objects, with no global or system config.
+ * This is the one call that reads the repository's own config (git must, to know its format), so
+ * it is off the event loop and bounded by `timeoutMs`.
+ */
+export async function locateRepository(dir: string, timeoutMs = GIT_TIMEOUT_MS): Promise<LocatedRepository> {
+  const { stdout } = await run(
+    ['rev-parse', '--path-format=absolute', '--git-common-dir', '--show-object-format', '--is-shallow-repository'],
+    { cwd: dir, env: bareEnvironment(), encoding: 'utf8', timeout: timeoutMs },
+  );
+  const [common = '', format = '', shallow = ''] = String(stdout).trim().split('\n');
+  if (common === '' || (format !== 'sha1' && format !== 'sha256') || !/^(?:true|false)$/.test(shallow))
+    throw new Error(`${dir} is not a git repository git can read`);
+  return { objects: join(common, 'objects'), format, shallow: shallow === 'true' };
+}
+
+/**
  * Runs git over nothing but the objects of the repository in `dir`, as a provider's server holds
  * a pushed commit: through a throwaway git folder whose only link to the repository is an
  * alternates file. None of the repository's config applies (filter drivers that would run a
@@ -38,20 +71,16 @@ function bareEnvironment(gitDir?: string): NodeJS.ProcessEnv {
  * `.git/info/attributes`, grafts, replace refs or a shallow file, nor the machine's global or
  * system config; a commit's tree is what it is, its history what its parents say (a history a
  * shallow clone lacks is an error, never a shorter list). Off the event loop: the control plane
- * shares it, and a large repository's archive takes seconds.
+ * shares it, and a large repository's archive takes seconds. Each git call is bounded by
+ * `timeoutMs` (a GitTimeout past it).
  */
 export async function gitOverObjects<E extends 'utf8' | 'buffer'>(
   dir: string,
   args: readonly string[],
   encoding: E,
+  timeoutMs = GIT_TIMEOUT_MS,
 ): Promise<E extends 'buffer' ? Buffer : string> {
-  const { stdout: located } = await execFileAsync(
-    'git',
-    ['rev-parse', '--path-format=absolute', '--git-common-dir', '--show-object-format'],
-    { cwd: dir, encoding: 'utf8', env: bareEnvironment() },
-  );
-  const [common = '', format = ''] = located.trim().split('\n');
-  if (common === '' || !/^sha(?:1|256)$/.test(format)) throw new Error(`${dir} is not a git repository git can read`);
+  const { objects, format } = await locateRepository(dir, timeoutMs);
   const gitDir = mkdtempSync(join(tmpdir(), 'gantry-objects-'));
   try {
     mkdirSync(join(gitDir, 'objects', 'info'), { recursive: true });
@@ -63,15 +92,31 @@ export async function gitOverObjects<E extends 'utf8' | 'buffer'>(
         ? '[core]\n\trepositoryformatversion = 0\n'
         : `[core]\n\trepositoryformatversion = 1\n[extensions]\n\tobjectformat = ${format}\n`,
     );
-    writeFileSync(join(gitDir, 'objects', 'info', 'alternates'), `${join(common, 'objects')}\n`);
-    const { stdout } = await execFileAsync('git', ['--no-replace-objects', ...args], {
+    writeFileSync(join(gitDir, 'objects', 'info', 'alternates'), `${objects}\n`);
+    const { stdout } = await run(['--no-replace-objects', ...args], {
       cwd: gitDir,
       env: bareEnvironment(gitDir),
       encoding,
       maxBuffer: 512 * 1024 * 1024,
+      timeout: timeoutMs,
     });
     return stdout as E extends 'buffer' ? Buffer : string;
   } finally {
     rmSync(gitDir, { recursive: true, force: true });
+  }
+}
+
+/** git, killed past its timeout; a kill for time is a GitTimeout. */
+async function run(
+  args: readonly string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv; encoding: 'utf8' | 'buffer'; timeout: number; maxBuffer?: number },
+): Promise<{ stdout: string | Buffer }> {
+  try {
+    return await execFileAsync('git', args, { ...options, killSignal: 'SIGKILL' });
+  } catch (error) {
+    const { killed, code } = error as { killed?: boolean; code?: unknown };
+    if (killed === true && code !== 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER')
+      throw new GitTimeout(`git ${args.find((a) => !a.startsWith('-'))} took longer than ${options.timeout / 1000} s`);
+    throw error;
   }
 }

@@ -182,8 +182,8 @@ export async function startFakeProviders(options: FakeProvidersOptions = {}): Pr
     clear: () => {
       Object.assign(state, freshState(state.repositories, state.pulls));
     },
-    registerRepository: (provider, fullName, dir) => {
-      const out = registerRepository(state.repositories, provider, fullName, dir);
+    registerRepository: async (provider, fullName, dir) => {
+      const out = await registerRepository(state.repositories, provider, fullName, dir);
       if (out.status === 204 && options.stateFile !== undefined)
         saveRepositories(options.stateFile, state.repositories);
       return out;

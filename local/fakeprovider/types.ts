@@ -64,7 +64,7 @@ export interface FakeProviders {
    * Makes `fullName` at `provider` the git repository in `dir`, so the fake's compare API lists
    * its commits (what pushing to the provider does); `gantry local push` calls it.
    */
-  registerRepository(provider: string, fullName: string, dir: string): { status: number; body: unknown };
+  registerRepository(provider: string, fullName: string, dir: string): Promise<{ status: number; body: unknown }>;
   /** Records a merged pull request the "pull requests of a commit" APIs answer for (GitHub, Gitea, Forgejo). */
   registerPullRequest(provider: string, fullName: string, pr: FakePullRequest): { status: number; body: unknown };
   close(): Promise<void>;

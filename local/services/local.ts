@@ -229,7 +229,7 @@ function introspectionRoutes(inventory: LocalInventory, bus: LocalBus, providers
       const { provider, fullName, dir } = parsed;
       if (typeof provider !== 'string' || typeof fullName !== 'string' || typeof dir !== 'string')
         return { status: 400, body: { message: 'POST {"provider", "fullName", "dir"}' } };
-      const out = providers.registerRepository(provider, fullName, dir);
+      const out = await providers.registerRepository(provider, fullName, dir);
       return { status: out.status === 204 ? 200 : out.status, body: out.body ?? { registered: fullName } };
     }),
     route('/_gantry/events', async (_req, url) => {

@@ -116,7 +116,7 @@ describe.each([
 ] as const)('a %s pipeline, end to end', (provider, fixture, connection, pipeline, repository, providerSuccess) => {
   it('builds from the snapshot of the pushed commit, gates it, names the snapshot in its provenance and reports status', async () => {
     // What a push to the provider does: the provider now has the commits (its archive API serves them).
-    expect(t.plane.providers.registerRepository(provider, repository, t.repo()).status).toBe(204);
+    expect((await t.plane.providers.registerRepository(provider, repository, t.repo())).status).toBe(204);
     expect(await push(provider, fixture, connection, head)).toBe(202);
     const run = await endedRun(pipeline, head);
     expect({ status: run.status, failure: run.failure }).toEqual({ status: 'SUCCEEDED', failure: undefined });

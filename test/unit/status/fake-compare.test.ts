@@ -1,9 +1,10 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type FakeProviders, fakeApiUrl, startFakeProviders } from '../../../local/fakeprovider';
+import { registerRepository } from '../../../local/fakeprovider/history';
 import { HttpCommitHistory } from '../../../shared/history/reader';
 import { entryContent } from '../../../shared/source/repack';
 import { readCentralDirectory } from '../../../shared/source/zip-read';
@@ -47,7 +48,7 @@ describe('the fake provider’s git-backed APIs: compare (listing a change) and 
 
   it('lists a registered repository’s range, authors and committers, through the same client the cloud path uses', async () => {
     const { dir, commits } = repository(['Bob', 'Alice'], 'Carol');
-    expect(fake.registerRepository('github', 'acme/app', dir).status).toBe(204);
+    expect((await fake.registerRepository('github', 'acme/app', dir)).status).toBe(204);
     const history = new HttpCommitHistory();
     const listed = await history.commitsBetween({
       provider: 'github',
@@ -66,7 +67,7 @@ describe('the fake provider’s git-backed APIs: compare (listing a change) and 
 
   it('answers as GitHub does without a token, for an unknown repository or an unknown commit', async () => {
     const { dir, commits } = repository(['Bob'], 'Bob');
-    fake.registerRepository('gitea', 'acme/other', dir);
+    await fake.registerRepository('gitea', 'acme/other', dir);
     const get = (path: string, token = true) =>
       fetch(`${fakeApiUrl(fake.url, 'gitea')}${path}`, { headers: token ? { authorization: 'token t' } : {} });
     const range = `${commits[0]}...${commits[1]}`;
@@ -79,7 +80,7 @@ describe('the fake provider’s git-backed APIs: compare (listing a change) and 
   it('lists every commit of the range: grafts and replace refs in the repository hide none', async () => {
     const { dir, commits } = repository(['Mallory', 'Alice'], 'Carol');
     const [base = '', mallory = '', head = ''] = commits;
-    expect(fake.registerRepository('gitea', 'acme/grafted', dir).status).toBe(204);
+    expect((await fake.registerRepository('gitea', 'acme/grafted', dir)).status).toBe(204);
     // Alice's commit claims the base as its parent, skipping Mallory's.
     mkdirSync(join(dir, '.git', 'info'), { recursive: true });
     writeFileSync(join(dir, '.git', 'info', 'grafts'), `${head} ${base}\n`);
@@ -91,23 +92,23 @@ describe('the fake provider’s git-backed APIs: compare (listing a change) and 
     expect(body.commits.map((c) => c.sha)).toEqual([mallory, head]);
   });
 
-  it('refuses to register a folder that is no repository, or a shallow clone that would list a change short', () => {
-    expect(fake.registerRepository('github', 'acme/none', tmpdir()).status).toBe(400);
+  it('refuses to register a folder that is no repository, or a shallow clone that would list a change short', async () => {
+    expect((await fake.registerRepository('github', 'acme/none', tmpdir())).status).toBe(400);
     const { dir } = repository(['Bob', 'Alice'], 'Bob');
     const shallow = mkdtempSync(join(tmpdir(), 'gantry-shallow-'));
     execFileSync('git', ['clone', '--quiet', '--depth', '1', `file://${dir}`, shallow]);
-    expect(fake.registerRepository('github', 'acme/shallow', shallow)).toMatchObject({
+    await expect(fake.registerRepository('github', 'acme/shallow', shallow)).resolves.toMatchObject({
       status: 400,
       body: { message: expect.stringContaining('shallow clone') },
     });
-    expect(fake.registerRepository('svn', 'acme/app', dir).status).toBe(400);
+    expect((await fake.registerRepository('svn', 'acme/app', dir)).status).toBe(400);
   });
 
   it('remembers registered repositories across a restart of the control plane, when given a state file', async () => {
     const { dir, commits } = repository(['Bob'], 'Carol');
     const stateFile = join(mkdtempSync(join(tmpdir(), 'gantry-fake-state-')), 'providers', 'repositories.json');
     const first = await startFakeProviders({ stateFile });
-    expect(first.registerRepository('github', 'acme/kept', dir).status).toBe(204);
+    expect((await first.registerRepository('github', 'acme/kept', dir)).status).toBe(204);
     await first.close();
     const second = await startFakeProviders({ stateFile });
     try {
@@ -149,7 +150,7 @@ describe('the fake provider’s git-backed APIs: compare (listing a change) and 
       cwd: dir,
     });
     const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: dir, encoding: 'utf8' }).trim();
-    expect(fake.registerRepository('github', 'acme/large', dir).status).toBe(204);
+    expect((await fake.registerRepository('github', 'acme/large', dir)).status).toBe(204);
     const api = fakeApiUrl(fake.url, 'github');
     const auth = { authorization: 'Bearer t' };
     const answered: string[] = [];
@@ -197,7 +198,7 @@ describe('the fake provider’s git-backed APIs: compare (listing a change) and 
     const personal = join(dir, '.git', 'personal-attributes');
     writeFileSync(personal, 'notes.txt export-ignore\n');
     execFileSync('git', ['config', 'core.attributesFile', personal], { cwd: dir });
-    expect(fake.registerRepository('github', 'acme/filtered', dir).status).toBe(204);
+    expect((await fake.registerRepository('github', 'acme/filtered', dir)).status).toBe(204);
 
     const res = await fetch(`${fake.url}/github/repos/acme/filtered/zipball/${head}`, {
       headers: { authorization: 'Bearer t' },
@@ -209,5 +210,51 @@ describe('the fake provider’s git-backed APIs: compare (listing a change) and 
     const bob = readCentralDirectory(zip, 100).find((e) => e.name.endsWith('/Bob.md'));
     expect(bob && entryContent(zip, bob, bob.name).toString()).toBe('Bob');
     expect(existsSync(ran)).toBe(false);
+  });
+
+  it('asks git of a repository being registered off the event loop: its config blocking git stalls no other call', async () => {
+    const { dir, commits } = repository(['Bob'], 'Carol');
+    // A FIFO in the config's include: git's read of the config waits until something writes to it.
+    const fifo = join(dir, '.git', 'blocker');
+    execFileSync('mkfifo', [fifo]);
+    execFileSync('git', ['config', 'include.path', 'blocker'], { cwd: dir });
+    const released = join(dir, '.git', 'released');
+    // The writer: once the test says so, or after 5 s whatever happens (so a blocked loop cannot hang the test).
+    const writer = spawn(
+      'sh',
+      ['-c', `i=0; while [ ! -e '${released}' ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done; : > '${fifo}'`],
+      {
+        stdio: 'ignore',
+      },
+    );
+    const answered: string[] = [];
+    const registered = fake.registerRepository('github', 'acme/blocked', dir).then((out) => {
+      answered.push('register');
+      return out;
+    });
+    const status = await fetch(`${fakeApiUrl(fake.url, 'github')}/repos/acme/blocked/statuses/${commits[1]}`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer t', 'content-type': 'application/json' },
+      body: JSON.stringify({ state: 'pending', context: 'gantry/blocked' }),
+    });
+    answered.push('status');
+    writeFileSync(released, '');
+    expect(status.status).toBe(201);
+    expect((await registered).status).toBe(204);
+    expect(answered).toEqual(['status', 'register']);
+    await new Promise((resolve) => (writer.exitCode === null ? writer.once('exit', resolve) : resolve(undefined)));
+  });
+
+  it('refuses, with what to check, a repository git cannot read in time, and registers nothing', async () => {
+    const { dir } = repository(['Bob'], 'Carol');
+    execFileSync('mkfifo', [join(dir, '.git', 'blocker')]);
+    execFileSync('git', ['config', 'include.path', 'blocker'], { cwd: dir });
+    const repositories = new Map<string, string>();
+    const out = await registerRepository(repositories, 'github', 'acme/stuck', dir, 300);
+    expect(out).toEqual({
+      status: 400,
+      body: { message: `git rev-parse took longer than 0.3 s to read ${dir}: check its .git/config and includes` },
+    });
+    expect(repositories.size).toBe(0);
   });
 });
