@@ -297,4 +297,6 @@ export const DeployStepInputSchema = z.object({
 export const DeployCheckInputSchema = z.object({
   plan: RunPlanSchema,
   check: z.enum(['reconcile', 'bake-start', 'bake']),
+  /** `$$.Execution.Id`: the check acts only on the run this execution owns. */
+  execution: ExecutionIdSchema,
 });

@@ -1,7 +1,7 @@
 import type { BakeCheck, BakeStart, DeployedOutput, RunPlan } from '../../events';
 import { runFact } from '../audit/audit';
 import { deploymentRolledBack, publishNotification } from '../notify/publish';
-import { ForgedInputError, recordForgedInput } from '../pipelines/ownership';
+import { ForgedInputError, recordForgedInput, runOfExecution } from '../pipelines/ownership';
 import type { RunDeployment, RunRecord } from '../runs/model';
 import { subjectOf } from '../runs/subjects';
 import { lambdaAppSpec } from './appspec';
@@ -20,14 +20,31 @@ import {
 import { describeTarget } from './target';
 
 /**
- * After the Deploy task timed out (no event came): asks CodeDeploy once. Succeeded goes on; an
- * ended failure fails the run; a deployment still running is stopped and rolled back.
+ * The run this check is for, as the control plane recorded it: the one this very execution owns.
+ * A direct invocation names any run id it likes (and any repository, commit or environment in its
+ * plan); it is refused, and the ledger says so, before anything is stopped or recorded.
  */
-export async function reconcileDeployment(home: DeployDeps, plan: RunPlan): Promise<DeployedOutput> {
+async function ownRun(deps: DeployDeps, input: RunPlan, executionArn: string, check: string): Promise<RunRecord> {
+  const owned = await runOfExecution(deps, input, executionArn, `deploy-verify (${check})`);
+  if ('refused' in owned) throw new ForgedInputError(`deploy-verify refused: ${owned.refused}`);
+  return owned.run;
+}
+
+/**
+ * After the Deploy task timed out (no event came): asks CodeDeploy once. Succeeded goes on; an
+ * ended failure fails the run; a deployment still running is stopped and rolled back. What is
+ * recorded is the run's own plan, never the input's.
+ */
+export async function reconcileDeployment(
+  home: DeployDeps,
+  input: RunPlan,
+  executionArn: string,
+): Promise<DeployedOutput> {
+  const run = await ownRun(home, input, executionArn, 'reconcile');
+  const plan = run.plan;
   const target = requireTarget(plan);
-  const run = await home.runs.get(plan.runId);
-  const deps = atSite(home, siteOf(run?.plan ?? plan));
-  const deployment = run?.deployment;
+  const deps = atSite(home, siteOf(plan));
+  const deployment = run.deployment;
   if (deployment?.deploymentId === undefined) {
     throw new DeployError('Gantry.DeploymentTimedOut', 'the deployment never started before the deploy timeout');
   }
@@ -51,8 +68,8 @@ export async function reconcileDeployment(home: DeployDeps, plan: RunPlan): Prom
  * deployment as succeeded on the record, never from when the Deploy task was answered. A token
  * answered by hand before the deployment ended is refused here, before any bake.
  */
-export async function bakeUntil(deps: DeployDeps, input: RunPlan): Promise<BakeStart> {
-  const { run, deployment } = await requireDeployed(deps, input, await deps.runs.get(input.runId));
+export async function bakeUntil(deps: DeployDeps, input: RunPlan, executionArn: string): Promise<BakeStart> {
+  const { run, deployment } = await requireDeployed(deps, input, await ownRun(deps, input, executionArn, 'bake-start'));
   const target = requireTarget(run.plan);
   const from = Date.parse(deployment.endedAt ?? '');
   if (Number.isNaN(from))
@@ -64,8 +81,8 @@ export async function bakeUntil(deps: DeployDeps, input: RunPlan): Promise<BakeS
  * After the bake time at full traffic: the deployment group's alarms must all be quiet. One in
  * ALARM sends traffic back to the previous version (all at once) and fails the run.
  */
-export async function checkBake(home: DeployDeps, input: RunPlan): Promise<BakeCheck> {
-  const { run, deployment } = await requireDeployed(home, input, await home.runs.get(input.runId));
+export async function checkBake(home: DeployDeps, input: RunPlan, executionArn: string): Promise<BakeCheck> {
+  const { run, deployment } = await requireDeployed(home, input, await ownRun(home, input, executionArn, 'bake'));
   // Which group's alarms, which function to send back and how long the bake was are the run's,
   // as the control plane recorded them: the input could name a quiet group or another function.
   const plan = run.plan;

@@ -458,7 +458,7 @@ export function deployFragment(
       scope,
       `Reconcile ${env}`,
       steps.deployVerify,
-      { 'plan.$': PLAN, check: 'reconcile' },
+      { 'plan.$': PLAN, check: 'reconcile', 'execution.$': '$$.Execution.Id' },
       statePath('deployment'),
     );
     deploy.addCatch(reconcile, { errors: ['States.Timeout'], resultPath: statePath('deployTimeout') });
@@ -468,7 +468,7 @@ export function deployFragment(
       scope,
       `CheckAlarms ${env}`,
       steps.deployVerify,
-      { 'plan.$': PLAN, check: 'bake' },
+      { 'plan.$': PLAN, check: 'bake', 'execution.$': '$$.Execution.Id' },
       statePath('bake'),
     );
     failures.catchInto(check, 'deploy');
@@ -479,7 +479,7 @@ export function deployFragment(
       scope,
       `BakeUntil ${env}`,
       steps.deployVerify,
-      { 'plan.$': PLAN, check: 'bake-start' },
+      { 'plan.$': PLAN, check: 'bake-start', 'execution.$': '$$.Execution.Id' },
       statePath('bakeUntil'),
     );
     failures.catchInto(until, 'deploy');

@@ -142,7 +142,7 @@ describe('deploying into another account', () => {
     await onStateChangeEvent(deps, { ...EVENT, account: PROD });
     home.alarms = [];
     prod.alarms = [{ name: 'widgets-dev-error-rate', state: 'ALARM', reason: 'errors' }];
-    await expect(checkBake(deps, plan)).rejects.toThrow(/widgets-dev-error-rate/);
+    await expect(checkBake(deps, plan, plan.executionArn)).rejects.toThrow(/widgets-dev-error-rate/);
     expect(prod.created.map((c) => c.deploymentConfig)).toEqual([
       'CodeDeployDefault.LambdaCanary10Percent5Minutes',
       'CodeDeployDefault.LambdaAllAtOnce',
