@@ -18,6 +18,7 @@ import {
   requireTarget,
   shiftText,
   siteOf,
+  stopUnlessEnded,
 } from './outcome';
 import { describeTarget } from './target';
 
@@ -85,6 +86,14 @@ export async function startDeployment(
   const revision = await revisionOf(deps, run, target).catch((error: unknown) =>
     error instanceof ProvenanceError ? refuseDeploy(deps, plan, target, error) : Promise.reject(error),
   );
+  // Publishing took a while (UpdateFunctionCode, in AWS seconds): an operator's cancel, or a newer
+  // run superseding this one, may have ended the run meanwhile. Nothing has moved yet: stop here.
+  const meanwhile = await endedMeanwhile(deps, plan.runId);
+  if (meanwhile !== null)
+    throw new DeployError(
+      'Gantry.DeploymentStopped',
+      `${meanwhile} while its release was being verified: nothing was deployed`,
+    );
   const deployment: RunDeployment = {
     taskToken,
     target: describeTarget(target),
@@ -121,6 +130,17 @@ export async function startDeployment(
   });
   await deps.runs.setDeploymentId(plan.runId, deploymentId, deps.clock());
   await recordStarted(deps, plan, deploymentId, deployment.target, target.strategy);
+  // A cancel or supersede writes the run's end and then reads it for a deployment id to stop; this
+  // step wrote the id and now reads the run's status. Whichever writes second, the other's read
+  // sees it: a run ended while its deployment was being created has that deployment stopped here,
+  // or by the cancel, never left shifting traffic with no bake or alarm check after it.
+  const ended = await endedMeanwhile(deps, plan.runId);
+  if (ended !== null) {
+    const words = `${ended} while its deployment was being created: stopped`;
+    await deps.runs.requestStop(plan.runId, words, deps.clock());
+    await stopUnlessEnded(deps, deploymentId);
+    throw new DeployError('Gantry.DeploymentStopped', `deployment ${deploymentId} stopped: ${words}`);
+  }
   deps.logger.info('deployment started', {
     runId: plan.runId,
     deploymentId,
@@ -128,6 +148,14 @@ export async function startDeployment(
     to: revision.to,
     strategy: target.strategy,
   });
+}
+
+/** How the run ended while this step worked (`run … was CANCELLED by …`), or null while it still runs. */
+async function endedMeanwhile(deps: DeployDeps, runId: string): Promise<string | null> {
+  const now = await deps.runs.get(runId);
+  if (now?.status === 'RUNNING') return null;
+  const by = now?.cancelledBy === undefined ? '' : ` by ${now.cancelledBy}`;
+  return `run ${runId} was ${now?.status ?? 'deleted'}${by}`;
 }
 
 async function recordStarted(

@@ -1,6 +1,6 @@
 import { ulid } from 'ulid';
 import type { RunPlan } from '../../events';
-import { answerDeployment, atSite, type DeployDeps, siteOf } from '../deploy/outcome';
+import { answerDeployment, atSite, type DeployDeps, siteOf, stopUnlessEnded } from '../deploy/outcome';
 import { type Authority, AuthorityUnavailable, authorityOver, namesOf, operatorOf } from '../pipelines/authority';
 import { branchSelected } from '../pipelines/branches';
 import { stateMachineOf } from '../pipelines/definition';
@@ -238,6 +238,14 @@ export async function cancel(
     ACTIVE_STATUSES,
   );
   await deps.executions.stopExecution(run.executionArn, 'Gantry.Cancelled', `cancelled by ${actor}: ${reason}`);
+  // The Deploy step may have created its deployment after the read above: it writes the id, then
+  // reads the run's status (and stops the deployment itself if it sees this cancel); this call
+  // wrote the status, and reads the id now. Whichever wrote second, the other's read sees it.
+  const after = (await deps.runs.get(run.runId))?.deployment;
+  if (after?.status === 'in_progress' && after.deploymentId !== undefined) {
+    await deps.runs.requestStop(run.runId, `stopped by ${actor}: ${reason}`, deps.clock());
+    await stopUnlessEnded(atSite(deps, siteOf(run.plan)), after.deploymentId);
+  }
   await leaveLane(deps, run.lane, run.runId);
   return { outcome: 'cancelled' };
 }

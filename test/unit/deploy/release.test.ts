@@ -273,18 +273,119 @@ describe('deploying a run through CodeDeploy', () => {
   it('reconciles once when no event came: a deployment still running is stopped and the run fails', async () => {
     const plan = await devRun();
     await startDeployment(deps, plan, 'token-1', plan.executionArn);
-    await expect(reconcileDeployment(deps, plan)).rejects.toMatchObject({
+    await expect(reconcileDeployment(deps, plan, plan.executionArn)).rejects.toMatchObject({
       name: 'Gantry.DeploymentTimedOut',
       message: expect.stringContaining('no deployment state-change event within 120 min'),
     });
     expect(cd.stopped).toEqual(['d-000000001']);
   });
 
+  it('acts only on the run its own execution owns: a direct invocation naming another run is refused before anything is stopped', async () => {
+    const plan = await devRun();
+    await startDeployment(deps, plan, 'token-1', plan.executionArn);
+    f.audit.records.length = 0;
+    const stranger = 'arn:aws:states:us-east-1:123456789012:execution:gantry-other:forged';
+    const checks = [
+      ['reconcile', () => reconcileDeployment(deps, plan, stranger)],
+      ['bake-start', () => bakeUntil(deps, plan, stranger)],
+      ['bake', () => checkBake(deps, plan, stranger)],
+    ] as const;
+    for (const [, run] of checks)
+      await expect(run()).rejects.toMatchObject({
+        name: 'Gantry.ForgedInput',
+        message: expect.stringContaining(`belongs to execution ${plan.executionArn}, not to ${stranger}`),
+      });
+    // The victim's deployment goes on; nothing but the refusals is recorded.
+    expect(cd.stopped).toEqual([]);
+    expect((await f.runs.get(plan.runId))?.deployment?.status).toBe('in_progress');
+    expect(f.audit.records.map((r) => [r.type, (r.details as { step?: string }).step])).toEqual(
+      checks.map(([check]) => ['security.forged_input', `deploy-verify (${check})`]),
+    );
+  });
+
+  it('records what it reconciles under the run’s own plan, whatever repository, commit or environment the input names', async () => {
+    const plan = await devRun();
+    await startDeployment(deps, plan, 'token-1', plan.executionArn);
+    const forged: RunPlan = { ...plan, repository: 'someone/else', commit: 'f'.repeat(40), environment: 'prod' };
+    await expect(reconcileDeployment(deps, forged, plan.executionArn)).rejects.toMatchObject({
+      name: 'Gantry.DeploymentTimedOut',
+    });
+    expect(cd.stopped).toEqual(['d-000000001']);
+    const recorded = f.audit.records.filter((r) => r.type.startsWith('deploy.'));
+    expect(recorded.length).toBeGreaterThan(0);
+    for (const record of recorded)
+      expect(record.subject).toEqual({
+        repository: plan.repository,
+        commit: plan.commit,
+        runId: plan.runId,
+        environment: plan.environment,
+        pipeline: plan.pipeline,
+      });
+  });
+
+  describe('an operator’s cancel racing the Deploy step (its invocation goes on after the execution stops)', () => {
+    const cancelling = (plan: RunPlan, cancelDeps: typeof deps = deps) =>
+      cancel(cancelDeps, { runId: plan.runId, principal: OLGA, reason: 'stop this release' });
+
+    it('deploys nothing when the cancel came while the release was being verified and published', async () => {
+      const plan = await devRun();
+      const publish = cd.publishVersion.bind(cd);
+      cd.publishVersion = async (fn, code) => {
+        await expect(cancelling(plan)).resolves.toEqual({ outcome: 'cancelled' });
+        return publish(fn, code);
+      };
+      await expect(startDeployment(deps, plan, 'token-1', plan.executionArn)).rejects.toMatchObject({
+        name: 'Gantry.DeploymentStopped',
+        message: `run ${plan.runId} was CANCELLED by olga while its release was being verified: nothing was deployed`,
+      });
+      expect(cd.created).toEqual([]);
+      expect((await f.runs.get(plan.runId))?.status).toBe('CANCELLED');
+    });
+
+    it('stops its own deployment when the cancel ended the run while CodeDeploy was creating it', async () => {
+      const plan = await devRun();
+      const create = cd.createDeployment.bind(cd);
+      cd.createDeployment = async (input) => {
+        const id = await create(input);
+        // The cancel reads the run before Deploy notes the id: it sees no deployment to stop.
+        await expect(cancelling(plan)).resolves.toEqual({ outcome: 'cancelled' });
+        return id;
+      };
+      await expect(startDeployment(deps, plan, 'token-1', plan.executionArn)).rejects.toMatchObject({
+        name: 'Gantry.DeploymentStopped',
+        message: expect.stringContaining('was CANCELLED by olga while its deployment was being created: stopped'),
+      });
+      expect(cd.created).toHaveLength(1);
+      expect(cd.stopped).toEqual(['d-000000001']);
+    });
+
+    it('is stopped by the cancel when Deploy noted its deployment after the cancel read the run', async () => {
+      const plan = await devRun();
+      // The cancel reads the run (no deployment yet), and writes CANCELLED only once Deploy is done.
+      let deployed: () => void = () => undefined;
+      const deployDone = new Promise<void>((resolve) => {
+        deployed = resolve;
+      });
+      const held = Object.create(f.runs) as typeof f.runs;
+      held.setStatus = async (...args) => {
+        await deployDone;
+        return f.runs.setStatus(...args);
+      };
+      const cancelled = cancelling(plan, { ...deps, runs: held });
+      await startDeployment(deps, plan, 'token-1', plan.executionArn);
+      expect(cd.stopped).toEqual([]);
+      deployed();
+      await expect(cancelled).resolves.toEqual({ outcome: 'cancelled' });
+      expect(cd.stopped).toEqual(['d-000000001']);
+      expect((await f.runs.get(plan.runId))?.deployment?.stopRequested).toBe('stopped by olga: stop this release');
+    });
+  });
+
   it('reconciles a deployment that did succeed into a run that goes on', async () => {
     const plan = await devRun();
     await startDeployment(deps, plan, 'token-1', plan.executionArn);
     cd.end('d-000000001', 'Succeeded');
-    await expect(reconcileDeployment(deps, plan)).resolves.toMatchObject({ toVersion: '4' });
+    await expect(reconcileDeployment(deps, plan, plan.executionArn)).resolves.toMatchObject({ toVersion: '4' });
     expect(f.executions.successes).toEqual([]);
   });
 
@@ -294,7 +395,7 @@ describe('deploying a run through CodeDeploy', () => {
     cd.end('d-000000001', 'Succeeded');
     await onDeploymentEvent(deps, await cd.getDeployment('d-000000001'), plan.runId);
     cd.alarms = [{ name: 'gantry-widgets-dev-latency', state: 'ALARM', reason: 'p99 1450 ms > 1000' }];
-    await expect(checkBake(deps, plan)).rejects.toMatchObject({
+    await expect(checkBake(deps, plan, plan.executionArn)).rejects.toMatchObject({
       name: 'Gantry.BakeAlarm',
       message: expect.stringContaining(
         'gantry-widgets-dev-latency (p99 1450 ms > 1000); traffic sent back to version 3',
@@ -382,7 +483,7 @@ describe('deploying a run through CodeDeploy', () => {
         lambda: { function: 'someone-else', alias: 'live', artifact: 'x.zip' },
       },
     };
-    await expect(checkBake(deps, forged)).rejects.toMatchObject({
+    await expect(checkBake(deps, forged, plan.executionArn)).rejects.toMatchObject({
       name: 'Gantry.BakeAlarm',
       message: expect.stringContaining('during the 5 min bake'),
     });
@@ -394,7 +495,7 @@ describe('deploying a run through CodeDeploy', () => {
   describe('a Deploy task answered by hand (its token read from the execution history)', () => {
     /** What an attacker's SendTaskSuccess leaves behind: the state machine goes on to the bake. */
     async function bakeRefused(plan: RunPlan, why: string): Promise<void> {
-      await expect(checkBake(deps, plan)).rejects.toMatchObject({
+      await expect(checkBake(deps, plan, plan.executionArn)).rejects.toMatchObject({
         name: 'Gantry.ForgedInput',
         message: expect.stringContaining(why),
       });
@@ -412,7 +513,7 @@ describe('deploying a run through CodeDeploy', () => {
       const plan = await devRun();
       await startDeployment(deps, plan, 'token-1', plan.executionArn);
       // SendTaskSuccess on the Deploy token at once: the state machine goes on to BakeUntil.
-      await expect(bakeUntil(deps, plan)).rejects.toMatchObject({
+      await expect(bakeUntil(deps, plan, plan.executionArn)).rejects.toMatchObject({
         name: 'Gantry.ForgedInput',
         message: expect.stringContaining('deployment is in_progress, not succeeded'),
       });
@@ -427,7 +528,7 @@ describe('deploying a run through CodeDeploy', () => {
       await onDeploymentEvent(deps, await cd.getDeployment('d-000000001'), plan.runId);
       f.now = new Date('2026-11-23T10:30:00.000Z');
       const forged = { ...plan, deployTarget: { ...lambdaTarget('dev'), bakeSeconds: 0 } };
-      await expect(bakeUntil(deps, forged)).resolves.toEqual({ until: '2026-11-23T10:12:00.000Z' });
+      await expect(bakeUntil(deps, forged, plan.executionArn)).resolves.toEqual({ until: '2026-11-23T10:12:00.000Z' });
     });
 
     it('does not count while CodeDeploy is still shifting traffic', async () => {
@@ -464,7 +565,7 @@ describe('deploying a run through CodeDeploy', () => {
     await startDeployment(deps, plan, 'token-1', plan.executionArn);
     cd.end('d-000000001', 'Succeeded');
     await onDeploymentEvent(deps, await cd.getDeployment('d-000000001'), plan.runId);
-    await expect(checkBake(deps, plan)).resolves.toEqual({ alarms: ['errors'] });
+    await expect(checkBake(deps, plan, plan.executionArn)).resolves.toEqual({ alarms: ['errors'] });
     expect((await f.runs.get(plan.runId))?.stages.deploy).toMatchObject({
       status: 'succeeded',
       summary: expect.stringContaining('version 3 → 4'),
