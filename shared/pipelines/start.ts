@@ -219,6 +219,16 @@ async function supersede(
       ACTIVE_STATUSES,
     );
     if (!cancelled) continue;
+    // The ledger says how it ended and which run ended it (nothing else will: its execution is
+    // stopped before it reports, and the sweep leaves cancelled runs alone).
+    await deps.audit.record({
+      ...gantryRecord(run.plan, 'run.failed', 'failure', {
+        stage: run.status === 'QUEUED' ? 'queue' : 'superseded',
+        error: 'Gantry.Superseded',
+        reason: `superseded by run ${plan.runId} (${plan.commit.slice(0, 12)}), a newer change to lane ${run.lane}`,
+      }),
+      once: runFact(run.runId, 'run.ended'),
+    });
     await deps.executions
       .stopExecution(run.executionArn, 'Gantry.Superseded', `superseded by run ${plan.runId}`)
       .catch(warn(run, 'superseded execution did not stop'));

@@ -284,6 +284,17 @@ describe('pipeline runs', () => {
       expect(second.waitForTurn).toBe(false);
       expect(await f.runs.get(first.runId)).toMatchObject({ status: 'CANCELLED', cancelledBy: second.runId });
       expect(f.executions.stopped).toEqual([{ executionArn: first.executionArn, error: 'Gantry.Superseded' }]);
+      // The ledger says how the older run ended, and which run ended it.
+      expect(f.audit.records.filter((r) => r.type === 'run.failed')).toEqual([
+        expect.objectContaining({
+          subject: expect.objectContaining({ runId: first.runId }),
+          details: {
+            stage: 'superseded',
+            error: 'Gantry.Superseded',
+            reason: expect.stringContaining(`superseded by run ${second.runId}`),
+          },
+        }),
+      ]);
     });
 
     it('never supersedes an operator’s rollback: the change waits for it instead', async () => {
