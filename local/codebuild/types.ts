@@ -35,8 +35,8 @@ export interface ProjectSpec {
   readonly source?: { readonly type: string; readonly location?: string };
   /**
    * Whether builds get credentials for the local AWS APIs. Untrusted projects (tagged
-   * `gantry:trust=untrusted`) get none: local mode does not yet enforce a role's IAM, so any
-   * credentials would allow everything. @default true
+   * `gantry:trust=untrusted`) get none. (No build is sandboxed here: each is a process of the
+   * user's, which can read the plane's data folder; README, "Two trust levels".) @default true
    */
   readonly awsCredentials?: boolean;
 }
