@@ -33,6 +33,9 @@ export const GitPersonSchema = z.object({
 });
 export type GitPerson = z.infer<typeof GitPersonSchema>;
 
+/** A whole commit id as git writes it: SHA-1 (40 lowercase hex digits) or SHA-256 (64). */
+export const COMMIT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+
 export const CommitSchema = z.object({
   id: z.string(),
   message: z.string(),

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
+import { COMMIT_ID } from '../../events';
 import {
   type ConnectionConfig,
   connectionSecretName,
@@ -151,7 +152,7 @@ export function pushFacts(dir: string, repository: string, branch: string | unde
   } catch {
     throw new UsageError(`no branch ${ref} in ${dir}`);
   }
-  if (!/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(after)) throw new UsageError(`no branch ${ref} in ${dir}`);
+  if (!COMMIT_ID.test(after)) throw new UsageError(`no branch ${ref} in ${dir}`);
   let before = '0'.repeat(40);
   try {
     before = git('rev-parse', '--verify', '--quiet', '--end-of-options', `${after}~1`);

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { isAbsolute } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { COMMIT_ID } from '../../events';
 import { clientError } from './errors';
 
 const run = promisify(execFile);
@@ -54,7 +55,7 @@ async function resolveVersion(inputs: CheckoutInputs): Promise<string> {
   // A commit id is that commit (never a branch someone named like one); a name is the branch, then
   // the tag, by full name: a tag named like the branch does not take its place.
   const candidates =
-    version === 'HEAD' || /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(version)
+    version === 'HEAD' || COMMIT_ID.test(version)
       ? [version]
       : [`refs/remotes/origin/${version}`, `refs/tags/${version}`, version];
   for (const candidate of candidates) {

@@ -1,4 +1,4 @@
-import type { Provider } from '../../events';
+import { COMMIT_ID, type Provider } from '../../events';
 import type { LocalRepositories } from './history';
 import { GitTimeout, gitOverObjects } from './objects-git';
 import type { FakeCall } from './types';
@@ -128,7 +128,7 @@ export function archiveAnswer(
   if (target === undefined) return undefined;
   if (!route.authorized(call)) return Promise.resolve({ status: 401, body: route.unauthorized });
   const dir = repositories.get(`${provider}:${target.repository}`);
-  if (dir === undefined || !/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(target.commit))
+  if (dir === undefined || !COMMIT_ID.test(target.commit))
     return Promise.resolve({ status: 404, body: route.notFound });
   const prefix = target.prefix(target.repository);
   return committedArchive(dir, target.commit, prefix).then(

@@ -1,7 +1,7 @@
 import type { Provider } from '../../events';
 import type { CommitState } from '../../shared/status';
 import type { FakeAnswer, FakeCall, ProviderFake, RecordedStatus } from './types';
-import { FULL_SHA, isJsonObject, type JsonObject, matchRoute, type Problem, sentJson } from './validation';
+import { fullSha, isJsonObject, type JsonObject, matchRoute, type Problem, sentJson } from './validation';
 
 /** A provider's refusals, each in its own error shape. */
 export interface ErrorShapes {
@@ -50,7 +50,7 @@ export function statusFake(spec: FakeSpec): ProviderFake {
       const early = spec.precheck?.(call);
       if (early !== undefined) return early;
       if (!sentJson(call) || !isJsonObject(call.body)) return spec.errors.malformed();
-      if (!FULL_SHA.test(target.commit)) return spec.errors.unknownCommit(target.commit);
+      if (!fullSha(target.commit)) return spec.errors.unknownCommit(target.commit);
       const problems = spec.validate(call.body);
       if (problems.length > 0) return spec.errors.invalid(problems);
       const record = { provider: spec.provider, ...target, ...spec.read(call.body) };

@@ -1,7 +1,11 @@
+import { COMMIT_ID } from '../../events';
 import type { FakeCall } from './types';
 
 /** Full SHA-1 or SHA-256, lower- or upper-case hex. */
-export const FULL_SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/i;
+/** A whole commit id in either case (providers' status APIs take one in capitals too). */
+export function fullSha(value: string): boolean {
+  return COMMIT_ID.test(value.toLowerCase());
+}
 
 /** A parsed JSON object body, read field by field. */
 export type JsonObject = Readonly<Record<string, unknown>>;

@@ -1,4 +1,12 @@
-import { AUDIT_DETAILS, type AuditDetails, type AuditEvent, type AuditType, detailsOf, parseAs } from '../../events';
+import {
+  AUDIT_DETAILS,
+  type AuditDetails,
+  type AuditEvent,
+  type AuditType,
+  COMMIT_ID,
+  detailsOf,
+  parseAs,
+} from '../../events';
 import type { AuditReader } from './reader';
 import { type VerifyOptions, verifyLedger } from './verify';
 
@@ -76,7 +84,7 @@ export interface ChangeDossier {
  */
 export async function runsFor(reader: AuditReader, runOrCommit: string): Promise<string[]> {
   for await (const _ of reader.query({ runId: runOrCommit })) return [runOrCommit];
-  if (!/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/i.test(runOrCommit)) return [];
+  if (!COMMIT_ID.test(runOrCommit.toLowerCase())) return [];
   const runs = new Set<string>();
   for await (const e of reader.query({ commit: runOrCommit })) if (e.subject.runId) runs.add(e.subject.runId);
   return [...runs];

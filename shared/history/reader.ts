@@ -1,3 +1,4 @@
+import { COMMIT_ID } from '../../events';
 import { type Delivery, exchange } from '../status/deliver';
 import { tokenForms } from '../status/messages';
 import { deliveryOf, type HttpCommitStatusReporterOptions } from '../status/reporter';
@@ -27,8 +28,6 @@ export interface HttpCommitHistoryOptions extends HttpCommitStatusReporterOption
   /** The whole pull request look-up, every request and retry included. @default DEFAULT_PULLS_DEADLINE_MS */
   readonly pullsDeadlineMs?: number;
 }
-
-const COMMIT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 
 /** Port: lists the commits a push added, or throws `HistoryError` saying why it cannot. */
 export interface CommitHistory {

@@ -1,3 +1,4 @@
+import { COMMIT_ID } from '../../events';
 import { type Delivery, exchange } from '../status/deliver';
 import { InvalidCommitStatusError } from '../status/errors';
 import { safeReason, tokenForms } from '../status/messages';
@@ -7,7 +8,6 @@ import { SourceError, type SourceErrorCode } from './errors';
 import { bytesOf } from './http';
 import { type ArchiveLimits, repackArchive, type Snapshot } from './repack';
 
-const COMMIT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 /** Tokens are printable ASCII; anything else could not travel in a header (or would split one). */
 const HEADER_SAFE_TOKEN = /^[\x21-\x7E]+$/;
 

@@ -1,10 +1,8 @@
-import { ProviderSchema } from '../../events';
+import { COMMIT_ID, ProviderSchema } from '../../events';
 import { truncateDescription } from './description';
 import { InvalidCommitStatusError } from './errors';
 import type { PreparedStatus } from './providers';
 import { COMMIT_STATES, type CommitState, type CommitStatus } from './types';
-
-const FULL_SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/i;
 
 function httpUrl(field: string, value: string): URL {
   let url: URL;
@@ -37,7 +35,8 @@ function targetUrlOf(value: string | undefined): string | undefined {
 }
 
 function commitOf(value: string): string {
-  if (!FULL_SHA.test(value)) throw new InvalidCommitStatusError('commit', 'must be a full SHA-1 or SHA-256 in hex');
+  if (!COMMIT_ID.test(value.toLowerCase()))
+    throw new InvalidCommitStatusError('commit', 'must be a full SHA-1 or SHA-256 in hex');
   return value.toLowerCase();
 }
 
