@@ -455,19 +455,12 @@ export function keepInUse(dir) {
  * longer keep the build: the current build is never pruned, so nothing else would.
  */
 function dropDeadMarkers(dir, now) {
-  let names;
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    const marker = IN_USE_MARKER.exec(name);
-    if (marker === null || marker[1] !== HOST || alive(marker[1], Number(marker[2]))) continue;
+  for (const marker of markers(dir, now)) {
+    if (!marker.ours || marker.alive() || marker.recent()) continue;
     try {
-      if (now - statSync(join(dir, name)).mtimeMs > IN_USE_MS) rmSync(join(dir, name), { force: true });
+      rmSync(marker.path, { force: true });
     } catch {
-      // Taken away meanwhile, or a read-only cache.
+      // A read-only cache.
     }
   }
 }
@@ -485,23 +478,34 @@ function alive(host, pid) {
 
 /** Whether a process still runs from the build in `dir`, or marked it within IN_USE_MS. */
 function inUse(dir, now) {
+  return markers(dir, now).some((marker) => marker.alive() || marker.recent());
+}
+
+/**
+ * The in-use markers in the build `dir` (none when it cannot be read): whether this host's process
+ * left it, whether that process still runs, and whether it was marked within IN_USE_MS (a marker
+ * taken away meanwhile was not).
+ */
+function markers(dir, now) {
   let names;
   try {
     names = readdirSync(dir);
   } catch {
-    return false;
+    return [];
   }
-  for (const name of names) {
+  return names.flatMap((name) => {
     const marker = IN_USE_MARKER.exec(name);
-    if (marker === null) continue;
-    if (alive(marker[1], Number(marker[2]))) return true;
-    try {
-      if (now - statSync(join(dir, name)).mtimeMs <= IN_USE_MS) return true;
-    } catch {
-      // Taken away as its process stopped.
-    }
-  }
-  return false;
+    if (marker === null) return [];
+    const path = join(dir, name);
+    const recent = () => {
+      try {
+        return now - statSync(path).mtimeMs <= IN_USE_MS;
+      } catch {
+        return false;
+      }
+    };
+    return [{ path, ours: marker[1] === HOST, alive: () => alive(marker[1], Number(marker[2])), recent }];
+  });
 }
 
 function touch(path) {
