@@ -2,9 +2,13 @@ import * as z from 'zod/mini';
 import { GITHUB_API_VERSION } from '../../status/providers';
 import { pathSegment, twoSegments } from '../../status/providers/repository';
 import { answerOf, optional } from '../providers/common';
+import { HistoryError } from '../types';
 import { type PullsApi, type PullsTarget, person } from './types';
 
 const User = z.nullish(z.object({ id: z.nullish(z.number()), login: optional }));
+/** As many pull requests of a commit as one answer holds; a commit in more is refused, not read short. */
+const PER_PAGE = 100;
+
 const Pull = z.object({
   number: z.number().check(z.int()),
   title: optional,
@@ -36,10 +40,14 @@ function repo(target: PullsTarget): string {
 export const githubPullsApi: PullsApi = {
   provider: 'github',
   request(target, sha) {
-    return { url: `${repo(target)}/commits/${sha}/pulls?per_page=100`, ...headers(target) };
+    return { url: `${repo(target)}/commits/${sha}/pulls?per_page=${PER_PAGE}`, ...headers(target) };
   },
-  read(response) {
-    return answerOf(response, z.array(Pull), 'GitHub’s pull requests of a commit')
+  read(response, sha) {
+    const pulls = answerOf(response, z.array(Pull), 'GitHub’s pull requests of a commit');
+    // A later page could hold the merged one (open decoys come first): refuse rather than read short.
+    if (/\brel="next"/.test(response.headers.link ?? '') || pulls.length >= PER_PAGE)
+      throw new HistoryError(`commit ${sha.slice(0, 12)} is in ${PER_PAGE} pull requests or more`);
+    return pulls
       .filter((p) => p.merged_at)
       .map((p) => ({
         number: String(p.number),

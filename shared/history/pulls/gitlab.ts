@@ -1,7 +1,11 @@
 import * as z from 'zod/mini';
 import { pathSegment, repositorySegments } from '../../status/providers/repository';
 import { answerOf, optional } from '../providers/common';
+import { HistoryError } from '../types';
 import { type PullsApi, person } from './types';
+
+/** As many merge requests of a commit as one answer holds; a commit in more is refused, not read short. */
+const PER_PAGE = 100;
 
 const User = z.nullish(z.object({ id: z.nullish(z.number()), username: optional }));
 const MergeRequests = z.array(
@@ -26,13 +30,18 @@ export const gitlabPullsApi: PullsApi = {
   request(target, sha) {
     const path = repositorySegments(target.repository, 'group/project (with any subgroups) on GitLab', 2, 64);
     return {
-      url: `${target.apiUrl}/projects/${pathSegment(path.join('/'))}/repository/commits/${sha}/merge_requests`,
+      url: `${target.apiUrl}/projects/${pathSegment(path.join('/'))}/repository/commits/${sha}/merge_requests?per_page=${PER_PAGE}`,
       headers: { 'private-token': target.token },
       secrets: [target.token],
     };
   },
-  read(response) {
-    return answerOf(response, MergeRequests, 'GitLab’s merge requests of a commit')
+  read(response, sha) {
+    const requests = answerOf(response, MergeRequests, 'GitLab’s merge requests of a commit');
+    // GitLab pages (20 to a page unless asked), newest first: a later page could hold the merged
+    // one behind open decoys. More than one page is refused rather than read short.
+    if (Number(response.headers['x-next-page'] ?? '') > 0 || requests.length >= PER_PAGE)
+      throw new HistoryError(`commit ${sha.slice(0, 12)} is in ${PER_PAGE} merge requests or more`);
+    return requests
       .filter((m) => m.state === 'merged')
       .map((m) => {
         const merger = m.merge_user ?? m.merged_by;

@@ -94,7 +94,7 @@ describe('the merged pull requests behind a commit, through each provider’s AP
       [SHA],
     );
     expect(http.sent[0]?.url).toBe(
-      `https://gitlab.com/api/v4/projects/acme%2Fplatform%2Fwidgets/repository/commits/${SHA}/merge_requests`,
+      `https://gitlab.com/api/v4/projects/acme%2Fplatform%2Fwidgets/repository/commits/${SHA}/merge_requests?per_page=100`,
     );
     expect(pulls).toEqual([
       expect.objectContaining({
@@ -286,6 +286,29 @@ describe('the merged pull requests behind a commit, through each provider’s AP
       const shas = ['1', '2', '3'].map((c) => c.repeat(40));
       await expect(reader(http, () => t).mergedPullRequests(github, shas)).rejects.toThrow(/longer than 6 s/);
       expect(http.sent).toHaveLength(2);
+    });
+    it('when the commit is in more pull requests than one answer holds: a later page could hold the merged one', async () => {
+      const gitlab = target('gitlab', 'acme/widgets', 'https://gitlab.com/api/v4');
+      // Open decoys newest first; the merged request on a later page.
+      const decoys = (n: number) =>
+        Array.from({ length: n }, (_, i) => ({ iid: 100 + i, state: 'opened', author: { id: 7, username: 'alice' } }));
+      const paged = new ScriptedHttp(() => ({ ...json(decoys(20)), headers: { 'x-next-page': '2' } }));
+      await expect(reader(paged).mergedPullRequests(gitlab, [SHA])).rejects.toThrow(
+        /commit cccccccccccc is in 100 merge requests or more/,
+      );
+      // A full page with no paging header is refused too, rather than read as the whole list.
+      const full = new ScriptedHttp(() => json(decoys(100)));
+      await expect(reader(full).mergedPullRequests(gitlab, [SHA])).rejects.toThrow(/100 merge requests or more/);
+      const linked = new ScriptedHttp(() => ({
+        ...json([{ number: 1, user: { id: 7, login: 'alice' } }]),
+        headers: { link: '<https://api.github.com/repositories/1/commits/c/pulls?page=2>; rel="next"' },
+      }));
+      await expect(reader(linked).mergedPullRequests(github, [SHA])).rejects.toThrow(
+        /commit cccccccccccc is in 100 pull requests or more/,
+      );
+      // One page that is all of it is read.
+      const whole = new ScriptedHttp(() => ({ ...json(decoys(19)), headers: { 'x-next-page': '' } }));
+      await expect(reader(whole).mergedPullRequests(gitlab, [SHA])).resolves.toEqual([]);
     });
     it('on an answer of another shape', async () => {
       const http = new ScriptedHttp(() => json({ message: 'not a list' }));
