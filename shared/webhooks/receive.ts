@@ -1,5 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { DETAIL_TYPES, SOURCE_EVENT_SOURCE, type SourceEvent, sourceEventDigest } from '../../events';
+import { DETAIL_TYPES, type Provider, SOURCE_EVENT_SOURCE, type SourceEvent, sourceEventDigest } from '../../events';
 import type { AuditSink } from '../audit/audit';
 import type { EventBus } from '../bus/event-bus';
 import { type SecretSource, SecretUnavailableError, webhookSecretsOf } from '../secrets/secrets';
@@ -69,9 +69,10 @@ export async function receiveDelivery(deps: ReceiverDeps, incoming: IncomingDeli
 }
 
 async function receive(deps: ReceiverDeps, incoming: IncomingDelivery): Promise<Receipt> {
-  const delivery = await verified(deps, incoming);
+  const { delivery, connection } = await verified(deps, incoming);
   const receivedAt = deps.clock();
   const events = toSourceEvents(delivery, receivedAt.toISOString());
+  for (const event of events) servedBy(deps, delivery.adapter.provider, connection, event.repository.fullName);
   const key: DeliveryKey = { provider: delivery.adapter.provider, deliveryId: deliveryIdOf(delivery) };
   if (events.length === 0) {
     const eventName = eventNameOr(delivery);
@@ -141,8 +142,33 @@ async function refuseReplay(
   return { outcome: 'duplicate', deliveryId: key.deliveryId };
 }
 
+/**
+ * The secret that verified a delivery is one connection's: every event read from it must be of a
+ * repository that connection serves. A payload can name one repository where the connection is
+ * looked up (Bitbucket Data Center's top-level `repository`) and another where its events are
+ * read (a pull request's `toRef`): a connection's secret must not speak for another's repository.
+ */
+function servedBy(deps: ReceiverDeps, provider: Provider, connection: string, repository: string | null): void {
+  if (repository === null) return;
+  let serving: string | undefined;
+  try {
+    serving = deps.connections.resolve(provider, repository).name;
+  } catch {
+    serving = undefined;
+  }
+  if (serving !== connection)
+    throw new WebhookError(
+      'unknown_connection',
+      `the delivery is signed with connection ${connection}'s secret, but names repository ${repository}, which ${connection} does not serve`,
+      { provider, connection, repository },
+    );
+}
+
 /** Verification comes before anything reads the payload beyond the repository name. */
-async function verified(deps: ReceiverDeps, incoming: IncomingDelivery): Promise<ParsedDelivery> {
+async function verified(
+  deps: ReceiverDeps,
+  incoming: IncomingDelivery,
+): Promise<{ delivery: ParsedDelivery; connection: string }> {
   const adapter = adapterFor(incoming.providerSegment);
   if (incoming.body.length > deps.limits.maxBodyBytes) {
     throw new WebhookError('payload_too_large', `body is over ${deps.limits.maxBodyBytes} bytes`);
@@ -176,7 +202,7 @@ async function verified(deps: ReceiverDeps, incoming: IncomingDelivery): Promise
     throw new WebhookError('signature_missing', 'the delivery carries no signature or token');
   if (verification === 'invalid') throw new WebhookError('signature_invalid', 'the signature or token does not match');
   if (malformed !== undefined) throw malformed;
-  return { adapter, request, payload };
+  return { delivery: { adapter, request, payload }, connection: connection.name };
 }
 
 async function publishClaimed(

@@ -1,4 +1,5 @@
 import { type SourceEvent, sourceEventDigest } from '../../../events';
+import { ConnectionDirectory } from '../../../shared/webhooks/connections';
 import { WebhookError } from '../../../shared/webhooks/errors';
 import { type IncomingDelivery, receiveDelivery } from '../../../shared/webhooks/receive';
 import { githubPushBody, signedDelivery } from '../../support/deliveries';
@@ -105,6 +106,56 @@ describe('receiveDelivery', () => {
     const error = await refusal(receiveDelivery(f.deps, delivery));
 
     expect(error).toMatchObject({ code, status: 401 });
+    expect(f.bus.published).toEqual([]);
+    expect(f.deliveries.items.size).toBe(0);
+    expect(f.audit.records).toEqual([expect.objectContaining({ type: 'webhook.rejected', outcome: 'rejected' })]);
+  });
+
+  it('refuses events of a repository the verifying connection does not serve, in the ledger', async () => {
+    // Two Bitbucket Data Center connections, each with its own secret and repository.
+    const f = receiverFakes({
+      connections: new ConnectionDirectory([
+        { name: 'team-a', provider: 'bitbucket-dc', secretId: 'secret-a', repositories: ['TEAMA/app'] },
+        { name: 'team-b', provider: 'bitbucket-dc', secretId: 'secret-b', repositories: ['TEAMB/payments'] },
+      ]),
+      secrets: {
+        connectionSecrets: async (id: string) => ({ current: { webhookSecret: id === 'secret-a' ? 'of-a' : 'of-b' } }),
+      },
+    });
+    const repository = (key: string, slug: string) => ({ slug, project: { key }, links: {} });
+    // Signed with team A's secret; its top-level repository (which picks the secret) is A's, its
+    // pull request (which the event is read from) B's.
+    const body = Buffer.from(
+      JSON.stringify({
+        repository: repository('TEAMA', 'app'),
+        actor: { name: 'mallory' },
+        pullRequest: {
+          id: 1,
+          title: 'not from team B',
+          state: 'OPEN',
+          author: { user: { name: 'mallory' } },
+          fromRef: {
+            id: 'refs/heads/x',
+            displayId: 'x',
+            latestCommit: 'f'.repeat(40),
+            repository: repository('TEAMB', 'payments'),
+          },
+          toRef: { id: 'refs/heads/main', displayId: 'main', repository: repository('TEAMB', 'payments') },
+        },
+      }),
+    );
+    const delivery = signedDelivery(body, {
+      provider: 'bitbucket-dc',
+      secret: 'of-a',
+      eventName: 'pr:opened',
+      deliveryId: 'd-1',
+    });
+    await expect(refusal(receiveDelivery(f.deps, delivery))).resolves.toMatchObject({
+      code: 'unknown_connection',
+      status: 401,
+      message:
+        "the delivery is signed with connection team-a's secret, but names repository TEAMB/payments, which team-a does not serve",
+    });
     expect(f.bus.published).toEqual([]);
     expect(f.deliveries.items.size).toBe(0);
     expect(f.audit.records).toEqual([expect.objectContaining({ type: 'webhook.rejected', outcome: 'rejected' })]);
