@@ -101,6 +101,10 @@ function rangeGap(source: SourceEvent): string | null {
     return 'the push creates its branch, so its delivery lists only the commits new to the repository';
   if (source.totalCommits !== null && listed < source.totalCommits)
     return `the delivery lists ${listed} of the change’s ${source.totalCommits} commits`;
+  // Gitea and Forgejo list at most FeedMaxCommitNum commits (5 unless configured) in a push; the
+  // older ones do not say how many there were.
+  if (source.totalCommits === null && (source.provider === 'gitea' || source.provider === 'forgejo'))
+    return `the delivery lists ${listed} commits and does not say how many the change has (${source.provider} lists only the last few)`;
   if (listed >= MOST_COMMITS_LISTED) return `the delivery lists ${listed} commits, the most a provider sends`;
   const unnamed = source.commits.filter((c) => c.committer === undefined).length;
   // Bitbucket Cloud keeps no committers at all: its authors are all there is to compare.

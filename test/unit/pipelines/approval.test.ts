@@ -680,6 +680,23 @@ describe('approvals', () => {
         expect(history.asked).toEqual([]);
       });
 
+      it.each(['gitea', 'forgejo'] as const)(
+        'takes an older %s push that does not say how many commits it had as incomplete: it lists only the last few',
+        (provider) => {
+          const source = sourceEvent({
+            provider,
+            branch: 'release/2.0',
+            ref: 'refs/heads/release/2.0',
+            totalCommits: null,
+          });
+          expect(resolvePlan(planRequest(source)).change.incomplete).toBe(
+            `the delivery lists 1 commits and does not say how many the change has (${provider} lists only the last few)`,
+          );
+          // A newer one says, and a list of all of them is complete.
+          expect(resolvePlan(planRequest({ ...source, totalCommits: 1 })).change.incomplete).toBeNull();
+        },
+      );
+
       it('takes Bitbucket Cloud’s authors as complete: it keeps no committers to ask for', async () => {
         const source = sourceEvent({
           provider: 'bitbucket-cloud',
