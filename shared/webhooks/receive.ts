@@ -76,6 +76,16 @@ async function receive(deps: ReceiverDeps, incoming: IncomingDelivery): Promise<
   const key: DeliveryKey = { provider: delivery.adapter.provider, deliveryId: deliveryIdOf(delivery) };
   if (events.length === 0) {
     const eventName = eventNameOr(delivery);
+    // Its signed body is remembered as well: sent again under another event name (a header no
+    // provider signs) or delivery id, it could read as an event Gantry acts on, and is then a
+    // replay. Held under a name no delivery id has, so even this delivery's own id cannot
+    // bring the body back as another event; the provider's redelivery of it is ignored again.
+    await storeCall(() =>
+      deps.deliveries.claimContent({ ...key, deliveryId: `ignored:${key.deliveryId}` }, contentKeysOf(delivery), {
+        at: receivedAt,
+        ttlSeconds: deps.limits.replayWindowSeconds,
+      }),
+    );
     deps.logger.info('delivery ignored', { ...key, eventName });
     return { outcome: 'ignored', deliveryId: key.deliveryId, eventName };
   }
@@ -299,8 +309,10 @@ async function recordAcceptance(
       correlationId: key.deliveryId,
     });
   } catch (error) {
-    // Unaudited acceptance is not acceptance: let the provider retry; event ids are stable, so the retry republishes the same events.
-    await deps.deliveries.release(key, contentKeysOf(delivery)).catch(() => undefined);
+    // Unaudited acceptance is not acceptance: the provider is told to retry. The events are out,
+    // so the claims stay: the delivery's (which ResolvePlan admits its events by) and its
+    // content's (so the same body under another id is still a replay). The provider's retry takes
+    // the delivery's claim over once its lease has run out, and republishes the same event ids.
     throw new WebhookError(
       'unavailable',
       'the delivery could not be recorded; retry later',

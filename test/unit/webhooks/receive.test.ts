@@ -287,13 +287,25 @@ describe('receiveDelivery', () => {
     });
   });
 
-  it('answers 503 and releases the claim when the acceptance cannot be audited', async () => {
+  it('answers 503 when the acceptance cannot be audited, keeping the claims of the events it already published', async () => {
     const f = receiverFakes();
     f.audit.failing = true;
-    await expect(refusal(receiveDelivery(f.deps, signedDelivery(githubPushBody())))).resolves.toMatchObject({
-      status: 503,
+    const body = githubPushBody();
+    await expect(refusal(receiveDelivery(f.deps, signedDelivery(body)))).resolves.toMatchObject({ status: 503 });
+    const published = f.bus.published.map((e) => (e.detail as SourceEvent).eventId);
+    expect(published).toHaveLength(1);
+    // The claim ResolvePlan admits the published event by is still there.
+    expect(f.deliveries.items.size).toBe(1);
+    f.audit.failing = false;
+    // The same body under another delivery id is a replay, however the first one ended.
+    await expect(receiveDelivery(f.deps, signedDelivery(body, { deliveryId: 'replayed' }))).resolves.toMatchObject({
+      outcome: 'duplicate',
     });
-    expect(f.deliveries.items.size).toBe(0);
+    // The provider's retry, once the claim's lease has run out, republishes the same event and records it.
+    f.now = new Date(f.now.getTime() + 61_000);
+    await expect(receiveDelivery(f.deps, signedDelivery(body))).resolves.toMatchObject({ outcome: 'accepted' });
+    expect(f.bus.published.map((e) => (e.detail as SourceEvent).eventId)).toEqual([...published, ...published]);
+    expect(f.audit.records.filter((r) => r.type === 'webhook.accepted')).toHaveLength(1);
   });
 
   it('refuses a provider with no connection configured', async () => {

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { type SourceEvent, sourceEventDigest } from '../../../events';
 import { documentClient } from '../../../shared/aws/clients';
+import { ConnectionDirectory } from '../../../shared/webhooks/connections';
 import { DynamoDbDeliveryStore } from '../../../shared/webhooks/deliveries';
 import { receiveDelivery } from '../../../shared/webhooks/receive';
 import { createPkTable, dynaliteTables } from '../../support/aws';
-import { githubPushBody, signedDelivery } from '../../support/deliveries';
+import { fixture, githubPushBody, signedDelivery } from '../../support/deliveries';
 import { type Fakes, receiverFakes } from '../../support/receiver-fakes';
 
 const HOUR = 3_600_000;
@@ -79,6 +80,47 @@ describe('replayed deliveries (on dynalite)', () => {
     await push(a, b, 'b-again', '3');
     expect(runsStarted()).toBe(3);
     expect(f.audit.records.filter((r) => r.type === 'webhook.replayed')).toHaveLength(0);
+  });
+
+  it('refuses an ignored delivery’s body sent again under an event name Gantry acts on (the header is not signed)', async () => {
+    // Bitbucket Cloud signs the body only; its event name is the X-Event-Key header.
+    f = receiverFakes({
+      deliveries: store,
+      connections: new ConnectionDirectory([
+        { name: 'bb', provider: 'bitbucket-cloud', secretId: 'gantry/connections/github-main', repositories: [] },
+      ]),
+    });
+    const body = fixture('webhooks', 'bitbucket-cloud', 'pullrequest-created.json');
+    const bitbucket = { provider: 'bitbucket-cloud' as const };
+    // An approval of the pull request: nothing Gantry acts on.
+    await expect(
+      receiveDelivery(
+        f.deps,
+        signedDelivery(body, { ...bitbucket, eventName: 'pullrequest:approved', deliveryId: 'real' }),
+      ),
+    ).resolves.toMatchObject({ outcome: 'ignored' });
+    // Its redelivery is ignored again.
+    await expect(
+      receiveDelivery(
+        f.deps,
+        signedDelivery(body, { ...bitbucket, eventName: 'pullrequest:approved', deliveryId: 'real' }),
+      ),
+    ).resolves.toMatchObject({ outcome: 'ignored' });
+    // The same signed bytes as "created", under a new delivery id or its own: a replay, nothing published.
+    for (const deliveryId of ['replayed', 'real'])
+      await expect(
+        receiveDelivery(f.deps, signedDelivery(body, { ...bitbucket, eventName: 'pullrequest:created', deliveryId })),
+      ).resolves.toEqual({ outcome: 'duplicate', deliveryId });
+    expect(runsStarted()).toBe(0);
+    // The same kind of body never seen before is taken.
+    const fresh = Buffer.from(body.toString('utf8').replace('"id": 23', '"id": 24'));
+    expect(fresh.equals(body)).toBe(false);
+    await expect(
+      receiveDelivery(
+        f.deps,
+        signedDelivery(fresh, { ...bitbucket, eventName: 'pullrequest:created', deliveryId: 'new' }),
+      ),
+    ).resolves.toMatchObject({ outcome: 'accepted' });
   });
 
   it('cannot be pre-empted by a delivery id shaped like a content key', async () => {
