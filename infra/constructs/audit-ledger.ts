@@ -4,7 +4,7 @@ import { CfnDatabase, CfnTable } from 'aws-cdk-lib/aws-glue';
 import { Key, KeySpec, KeyUsage } from 'aws-cdk-lib/aws-kms';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectLockRetention } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { AUDIT_INDEX_KEYS, AUDIT_INDEXES } from '../../shared/audit/ledger';
+import { AUDIT_INDEX_PARTITIONS, AUDIT_INDEXES } from '../../shared/audit/ledger';
 import type { AuditConfig } from '../config/schema';
 import { accessLogsBucket } from './access-logs';
 import {
@@ -49,7 +49,7 @@ export class AuditLedger extends Construct {
       timeToLiveAttribute: 'expiresAt',
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    for (const [index, key] of Object.entries(AUDIT_INDEX_KEYS) as [keyof typeof AUDIT_INDEXES, string][]) {
+    for (const [index, key] of Object.entries(AUDIT_INDEX_PARTITIONS) as [keyof typeof AUDIT_INDEXES, string][]) {
       this.table.addGlobalSecondaryIndex({
         indexName: AUDIT_INDEXES[index],
         partitionKey: { name: key, type: AttributeType.STRING },

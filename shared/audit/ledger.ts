@@ -14,12 +14,14 @@ import type { AuditSink } from './audit';
 import { hashEvent } from './chain';
 import { monotonicUlids } from './ids';
 
-/** Index names, shared with the CDK construct that creates them. */
+/** Index names, shared with the CDK construct that creates them. Each sorts on `time`. */
 export const AUDIT_INDEXES = {
   byCommit: 'byCommit',
   byRun: 'byRun',
   byActor: 'byActor',
   byDay: 'byDay',
+  /** A repository's events (its chain) in time order: a period of it is read without the others'. */
+  byChain: 'byChain',
 } as const;
 
 /** Top-level attributes the indexes key on (copies of hashed fields, checked by verify). */
@@ -29,6 +31,12 @@ export const AUDIT_INDEX_KEYS = {
   byActor: 'idxActor',
   byDay: 'idxDay',
 } as const;
+
+/** Each index's partition key: a copy above, or for `byChain` the hashed `chain` itself (nothing to check). */
+export const AUDIT_INDEX_PARTITIONS: Readonly<Record<keyof typeof AUDIT_INDEXES, string>> = {
+  ...AUDIT_INDEX_KEYS,
+  byChain: 'chain',
+};
 
 /** The attribute an event written with a `once` key carries it in (outside the hashed event). */
 const ONCE_ATTRIBUTE = 'once';

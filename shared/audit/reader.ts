@@ -32,18 +32,20 @@ const FIRST_DAY_MARGIN_MS = 86_400_000;
 /** How many chains' first records firstDay reads at once. */
 const FIRST_DAY_READS = 16;
 /**
- * Up to this long (92 days, a quarter), a repository's period is read day by day (four Query calls
- * a day, each day's other repositories dropped server-side) rather than its whole chain. Not by
- * halving the chain on sequence numbers: a chain's times are in order only as far as its writers'
- * clocks agree, and one record dated far out of order would hide a stretch of its neighbours.
+ * A repository's period longer than this (92 days, a quarter) is one that callers with a deadline
+ * (the console) refuse to read, and that a ledger without the by-chain index (a table from before
+ * it, or one whose index is still being built) reads as the repository's whole chain rather than
+ * day by day. Not by halving the chain on sequence numbers: a chain's times are in order only as
+ * far as its writers' clocks agree, and one record dated far out of order would hide a stretch of
+ * its neighbours.
  */
 export const REPOSITORY_DAYS_MS = 92 * 86_400_000;
 /**
- * A day is read as this many time slices at once, in order: while one slice's page is parsed the
- * next is being read (in AWS, four pages in flight instead of one). The repository + day query
+ * A period is read as this many time slices at once, in order: while one slice's page is parsed
+ * the next is being read (in AWS, four pages in flight instead of one). The repository + day query
  * went from p50 75 to 57 ms over 100,000 events on dynalite (2, 4, 8 slices: 61, 57, 55 ms).
  */
-const DAY_SLICES = 4;
+const SLICES = 4;
 
 /** Reads the ledger: events by the most selective index a filter allows, whole chains, heads. */
 export class AuditReader {
@@ -211,18 +213,54 @@ export class AuditReader {
       yield* this.byIndex('byRun', filter.runId, from, to);
       return;
     }
-    const plan = readPlanOf(filter, new Date(this.now()));
-    if (plan.by === 'chain')
-      yield* this.items({
-        KeyConditionExpression: '#c = :c',
-        ExpressionAttributeNames: { '#c': 'chain' },
-        ExpressionAttributeValues: { ':c': filter.repository },
-      });
-    else yield* this.byDays(from, to, { repository: filter.repository, actor: filter.actor });
+    if (filter.repository) yield* this.ofRepository(filter.repository, from, to, filter.actor);
+    else yield* this.byDays(from, to, { actor: filter.actor });
+  }
+
+  /**
+   * A repository's events in the period, from the by-chain index (its chain by time): only its
+   * own events are read, whatever else the days hold and however long the period. A ledger whose
+   * index cannot be read yet (a table from before it, or its index still being built after an
+   * upgrade) is read as it was before the index: day by day up to REPOSITORY_DAYS_MS, each day's
+   * other repositories dropped server-side, else the whole chain.
+   */
+  private async *ofRepository(
+    repository: string,
+    from: string | undefined,
+    to: string | undefined,
+    actor: string | undefined,
+  ): AsyncGenerator<Record<string, unknown>> {
+    const query = (lo?: string, hi?: string) =>
+      narrowedTo({ IndexName: AUDIT_INDEXES.byChain, ...timeKeyCondition('chain', repository, lo, hi) }, { actor });
+    // Slices need both ends: to the `to` given (or a day from now, past which nothing is dated yet),
+    // the last slice reading on to `to` itself (or with no end), so nothing past the cut is missed.
+    const lo = from === undefined ? undefined : Date.parse(from);
+    const hi = lastDayRead(to, this.now());
+    const reads =
+      lo === undefined || lo >= hi
+        ? this.items(query(from, to), { readAhead: true })
+        : this.sliced(lo, hi, (sliceFrom, sliceTo, last) => query(sliceFrom, last ? to : sliceTo));
+    let read = false;
+    try {
+      for await (const item of reads) {
+        read = true;
+        yield item;
+      }
+    } catch (error) {
+      if (read || !indexUnavailable(error)) throw error;
+      if (from !== undefined && hi - Date.parse(from) <= REPOSITORY_DAYS_MS)
+        yield* this.byDays(from, to, { repository, actor });
+      else
+        yield* this.items({
+          KeyConditionExpression: '#c = :c',
+          ExpressionAttributeNames: { '#c': 'chain' },
+          ExpressionAttributeValues: { ':c': repository },
+        });
+    }
   }
 
   /** One key's events in an index, in time order, within the period. */
-  private byIndex(index: keyof typeof AUDIT_INDEXES, value: string, from?: string, to?: string) {
+  private byIndex(index: keyof typeof AUDIT_INDEX_KEYS, value: string, from?: string, to?: string) {
     return this.items({
       IndexName: AUDIT_INDEXES[index],
       ...timeKeyCondition(AUDIT_INDEX_KEYS[index], value, from, to),
@@ -244,26 +282,39 @@ export class AuditReader {
       const lo = Math.max(day, from ? Date.parse(from) : day);
       const hi = Math.min(day + 86_399_999, to ? Date.parse(to) : day + 86_399_999);
       if (lo > hi) continue;
-      const bounds = sliceBounds(lo, hi);
-      const reads = new AbortController();
-      const slices = Array.from({ length: DAY_SLICES }, (_, i) => {
-        const below = i === DAY_SLICES - 1 ? undefined : bounds[i + 1];
-        return upTo(
-          this.items(
-            narrowedTo(
-              {
-                IndexName: AUDIT_INDEXES.byDay,
-                ...timeKeyCondition(AUDIT_INDEX_KEYS.byDay, d, bounds[i], bounds[i + 1]),
-              },
-              only,
-            ),
-            { readAhead: true, signal: reads.signal },
-          ),
-          below,
-        );
-      });
-      yield* inOrder(slices, reads);
+      yield* this.sliced(lo, hi, (sliceFrom, sliceTo) =>
+        narrowedTo(
+          { IndexName: AUDIT_INDEXES.byDay, ...timeKeyCondition(AUDIT_INDEX_KEYS.byDay, d, sliceFrom, sliceTo) },
+          only,
+        ),
+      );
     }
+  }
+
+  /**
+   * A period from `lo` to `hi` (epoch ms) read as SLICES queries at once, yielded in order: each
+   * slice is asked for with both its ends (`last` for the final one) and keeps only the items
+   * before the next slice's first time, which that one reads too, so an item on a cut comes once.
+   */
+  private sliced(
+    lo: number,
+    hi: number,
+    query: (from: string, to: string, last: boolean) => Omit<QueryCommandInput, 'TableName'>,
+  ): AsyncGenerator<Record<string, unknown>> {
+    const bounds = sliceBounds(lo, hi);
+    const reads = new AbortController();
+    const slices = Array.from({ length: SLICES }, (_, i) => {
+      const last = i === SLICES - 1;
+      const below = last ? undefined : bounds[i + 1];
+      return upTo(
+        this.items(query(bounds[i] as string, bounds[i + 1] as string, last), {
+          readAhead: true,
+          signal: reads.signal,
+        }),
+        below,
+      );
+    });
+    return inOrder(slices, reads);
   }
 
   /**
@@ -306,10 +357,10 @@ export class AuditReader {
  * How `AuditReader.query` reads a filter, so that a caller with a deadline can refuse a long read
  * before reading:
  * - `index`: a run, or a whole commit (40 characters unless `prefixWithin` says to look for a prefix);
- * - `days`: each day's partition of the by-day index, four Query calls a day however empty (a
- *   repository's period up to REPOSITORY_DAYS_MS too); with no `from`, every day from the ledger's
- *   first (AuditReader.firstDay), which is Infinity here;
- * - `chain`: a repository's whole chain, with no `from` or over a longer period.
+ * - `repository`: the repository's events in the period, from the by-chain index, however many
+ *   days it spans (`days`, Infinity with no `from`), since only its own events are read;
+ * - `days`: each day's partition of the by-day index, four Query calls a day however empty; with
+ *   no `from`, every day from the ledger's first (AuditReader.firstDay), which is Infinity here.
  * The period is checked whatever the plan: a period that is no period is refused either way.
  */
 export function readPlanOf(filter: AuditFilter, now: Date = new Date()): ReadPlan {
@@ -318,15 +369,17 @@ export function readPlanOf(filter: AuditFilter, now: Date = new Date()): ReadPla
   if (filter.runId || (commit && (commit.length === 64 || (commit.length === 40 && !prefixWithin(filter)))))
     return { by: 'index' };
   const end = lastDayRead(to, now.getTime());
-  if (filter.repository && (from === undefined || end - Date.parse(from) > REPOSITORY_DAYS_MS)) return { by: 'chain' };
-  if (from === undefined) return { by: 'days', days: Number.POSITIVE_INFINITY };
-  return { by: 'days', days: Math.max(0, Math.floor((startOfDay(end) - startOfDay(Date.parse(from))) / DAY_MS) + 1) };
+  const days =
+    from === undefined
+      ? Number.POSITIVE_INFINITY
+      : Math.max(0, Math.floor((startOfDay(end) - startOfDay(Date.parse(from))) / DAY_MS) + 1);
+  return filter.repository ? { by: 'repository', days } : { by: 'days', days };
 }
 
 export type ReadPlan =
   | { readonly by: 'index' }
   | { readonly by: 'days'; readonly days: number }
-  | { readonly by: 'chain' };
+  | { readonly by: 'repository'; readonly days: number };
 
 const DAY_MS = 86_400_000;
 /** How far a reader's own clock (a laptop's) may be behind: a `to` past now is read this far ahead. */
@@ -408,12 +461,12 @@ function narrowedTo(
 }
 
 /**
- * Where a day's reading is cut: DAY_SLICES + 1 ISO times from `lo` to `hi` (epoch ms). Each slice
+ * Where a day's reading is cut: SLICES + 1 ISO times from `lo` to `hi` (epoch ms). Each slice
  * is read inclusive of both ends, and keeps only items before the next slice's first time.
  */
 export function sliceBounds(lo: number, hi: number): string[] {
-  return Array.from({ length: DAY_SLICES + 1 }, (_, i) =>
-    new Date(lo + Math.floor(((hi - lo) * i) / DAY_SLICES)).toISOString(),
+  return Array.from({ length: SLICES + 1 }, (_, i) =>
+    new Date(lo + Math.floor(((hi - lo) * i) / SLICES)).toISOString(),
   );
 }
 
@@ -449,4 +502,13 @@ async function* inOrder<T>(parts: AsyncGenerator<T>[], reads: AbortController): 
     if (!finished) reads.abort();
     await Promise.allSettled(parts.map((p) => p.return(undefined)));
   }
+}
+
+/** DynamoDB's (and dynalite's) answer to a Query of an index the table does not have, or is still building. */
+function indexUnavailable(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    error.name === 'ValidationException' &&
+    /does not have the specified index|backfilling global secondary index/i.test(error.message)
+  );
 }

@@ -54,9 +54,16 @@ export async function createRunsTable(endpoint: string, tableName: string): Prom
   return active(client, tableName);
 }
 
-/** The audit table as the AuditLedger construct declares it: chain + seq, one GSI per query path. */
-export async function createAuditTable(endpoint: string, tableName: string): Promise<DynamoDBClient> {
-  const { AUDIT_INDEXES, AUDIT_INDEX_KEYS } = await import('../../shared/audit/ledger');
+/**
+ * The audit table as the AuditLedger construct declares it: chain + seq, one GSI per query path
+ * (`without` leaves indexes out: a table from before they were added).
+ */
+export async function createAuditTable(
+  endpoint: string,
+  tableName: string,
+  without: readonly string[] = [],
+): Promise<DynamoDBClient> {
+  const { AUDIT_INDEXES, AUDIT_INDEX_KEYS, AUDIT_INDEX_PARTITIONS } = await import('../../shared/audit/ledger');
   const client = new DynamoDBClient(localClientConfig(endpoint));
   await client.send(
     new CreateTableCommand({
@@ -72,14 +79,16 @@ export async function createAuditTable(endpoint: string, tableName: string): Pro
         { AttributeName: 'chain', KeyType: 'HASH' },
         { AttributeName: 'seq', KeyType: 'RANGE' },
       ],
-      GlobalSecondaryIndexes: (Object.keys(AUDIT_INDEXES) as (keyof typeof AUDIT_INDEXES)[]).map((index) => ({
-        IndexName: AUDIT_INDEXES[index],
-        KeySchema: [
-          { AttributeName: AUDIT_INDEX_KEYS[index], KeyType: 'HASH' },
-          { AttributeName: 'time', KeyType: 'RANGE' },
-        ],
-        Projection: { ProjectionType: 'ALL' },
-      })),
+      GlobalSecondaryIndexes: (Object.keys(AUDIT_INDEXES) as (keyof typeof AUDIT_INDEXES)[])
+        .filter((index) => !without.includes(AUDIT_INDEXES[index]))
+        .map((index) => ({
+          IndexName: AUDIT_INDEXES[index],
+          KeySchema: [
+            { AttributeName: AUDIT_INDEX_PARTITIONS[index], KeyType: 'HASH' },
+            { AttributeName: 'time', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        })),
     }),
   );
   return active(client, tableName);

@@ -2,7 +2,13 @@ import type { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb
 import type { AuditEvent } from '../../../events';
 import { commitHint } from '../../../shared/audit/commit';
 import { runsFor } from '../../../shared/audit/evidence';
-import { AUDIT_INDEX_KEYS, AUDIT_INDEXES, CHAIN_REGISTRY, registrySeq, toItem } from '../../../shared/audit/ledger';
+import {
+  AUDIT_INDEX_PARTITIONS,
+  AUDIT_INDEXES,
+  CHAIN_REGISTRY,
+  registrySeq,
+  toItem,
+} from '../../../shared/audit/ledger';
 import { auditPeriod } from '../../../shared/audit/period';
 import { type AuditFilter, AuditReader, readPlanOf } from '../../../shared/audit/reader';
 
@@ -197,7 +203,7 @@ describe('the period of an audit query', () => {
     });
   });
 
-  it("plans each read: by index, by day (counting the days), or a repository's whole chain", () => {
+  it("plans each read: by index, by day or by a repository's index (counting the days)", () => {
     const now = new Date(`${DAY}T12:00:00Z`);
     const days = (filter: AuditFilter) => {
       const plan = readPlanOf(filter, now);
@@ -219,15 +225,21 @@ describe('the period of an audit query', () => {
     // A run or a whole commit is an index; 40 characters with a repository may be the start of a SHA-256 id.
     for (const indexed of [{ runId: 'run-1' }, { commit: 'a'.repeat(40) }, { commit: 'a'.repeat(64), repository: 'r' }])
       expect(days({ from: '1970-01-01', ...indexed })).toBe('index');
-    expect(days({ from: DAY, commit: 'a'.repeat(40), repository: 'acme/payments' })).toBe(2);
+    // 40 characters with a repository and a period may be the start of a SHA-256 id: read by the repository.
+    expect(days({ from: DAY, commit: 'a'.repeat(40), repository: 'acme/payments' })).toBe('repository');
     expect(days({ commit: 'a'.repeat(40), repository: 'acme/payments' })).toBe('index');
-    // A repository: by day up to 92 days (to where the read stops), else its whole chain.
-    expect(days({ from: '2026-05-12', repository: 'acme/payments' })).toBe(92);
-    expect(days({ from: '2026-05-11', repository: 'acme/payments' })).toBe('chain');
-    expect(days({ from: '2026-06-01', to: '9999-12-31', repository: 'acme/payments' })).toBe('chain');
-    expect(days({ from: '2026-08-01', to: '9999-12-31', repository: 'acme/payments' })).toBe(40);
-    expect(days({ repository: 'acme/payments' })).toBe('chain');
-    expect(days({ to: DAY, repository: 'acme/payments' })).toBe('chain');
+    // A repository: its own index, counting the days as any read does (Infinity with no `from`).
+    const repository = (filter: AuditFilter) => {
+      const plan = readPlanOf({ repository: 'acme/payments', ...filter }, now);
+      return plan.by === 'repository' ? plan.days : plan.by;
+    };
+    expect(repository({ from: '2026-05-12' })).toBe(92);
+    expect(repository({ from: '2026-05-11' })).toBe(93);
+    expect(repository({ from: '2026-06-01', to: '9999-12-31' })).toBe(101);
+    expect(repository({ from: '2026-08-01', to: '9999-12-31' })).toBe(40);
+    expect(repository({})).toBe(Number.POSITIVE_INFINITY);
+    expect(repository({ to: DAY })).toBe(Number.POSITIVE_INFINITY);
+    expect(repository({ from: DAY, commit: 'a'.repeat(40) })).toBe(2);
     // Neither a commit prefix nor an actor narrows a key.
     expect(days({ from: '2026-08-01', commit: 'abc1234' })).toBe(11);
     expect(days({ from: '2026-08-01', actor: 'octocat' })).toBe(11);
@@ -310,19 +322,27 @@ describe('the period of an audit query', () => {
 /**
  * A table that answers Query as DynamoDB does for the shapes the reader sends: a partition (the
  * table's chain, or an index's key), a time condition, Limit, and a FilterExpression of
- * `path = :value` terms joined by AND and OR, applied after the read.
+ * `path = :value` terms joined by AND and OR, applied after the read (ScannedCount counts what was
+ * read before it); the indexes named in `without` it does not have, as a table from before them.
  */
 /** The reader's clock in these tests: ten days after the last of the seeded events. */
 const NOW = Date.parse('2026-08-20T00:00:00Z');
 
-function ledgerTable(items: Record<string, unknown>[], now = () => NOW) {
+function ledgerTable(items: Record<string, unknown>[], now = () => NOW, without: readonly string[] = []) {
   const keyOf: Record<string, string> = Object.fromEntries(
-    Object.entries(AUDIT_INDEXES).map(([name, index]) => [index, AUDIT_INDEX_KEYS[name as keyof typeof AUDIT_INDEXES]]),
+    Object.entries(AUDIT_INDEXES).map(([name, index]) => [
+      index,
+      AUDIT_INDEX_PARTITIONS[name as keyof typeof AUDIT_INDEXES],
+    ]),
   );
   const send = async (command: QueryCommand) => {
     const input = command.input;
     const names = input.ExpressionAttributeNames ?? {};
     const values = input.ExpressionAttributeValues ?? {};
+    if (input.IndexName !== undefined && without.includes(input.IndexName))
+      throw Object.assign(new Error(`The table does not have the specified index: ${input.IndexName}`), {
+        name: 'ValidationException',
+      });
     const key = input.IndexName === undefined ? 'chain' : keyOf[input.IndexName];
     if (key === undefined) throw new Error(`no index ${input.IndexName}`);
     const partition = values[':k'] ?? values[':c'];
@@ -357,11 +377,12 @@ function ledgerTable(items: Record<string, unknown>[], now = () => NOW) {
     found.sort((a, b) => (String(a[sortKey]).padStart(20) < String(b[sortKey]).padStart(20) ? -1 : 1));
     if (input.ScanIndexForward === false) found.reverse();
     if (input.Limit !== undefined) found = found.slice(0, input.Limit);
+    const scanned = found.length;
     if (input.FilterExpression) found = found.filter((i) => holds(i, String(input.FilterExpression)));
     // Only the attributes projected, as DynamoDB answers.
     const projected = input.ProjectionExpression?.split(',').map((p) => names[p.trim()] ?? p.trim());
     if (projected) found = found.map((i) => Object.fromEntries(projected.filter((p) => p in i).map((p) => [p, i[p]])));
-    return { Items: found };
+    return { Items: found, Count: found.length, ScannedCount: scanned };
   };
   return new AuditReader({ send } as unknown as DynamoDBDocumentClient, 'audit', now);
 }
@@ -464,7 +485,7 @@ describe('what a query finds, whatever reads it', () => {
     expect((await found(filter)).sort()).toEqual(expected.sort());
   });
 
-  it("reads each filter the way its plan says: by day, or a repository's whole chain past a quarter", async () => {
+  it('reads each filter the way its plan says: a repository from its own index, whatever the period, else by day', async () => {
     const reads = async (filter: AuditFilter) => {
       const sent = new Set<string>();
       const send = (reader as unknown as { db: { send: (c: QueryCommand) => Promise<unknown> } }).db.send;
@@ -481,15 +502,16 @@ describe('what a query finds, whatever reads it', () => {
       for await (const _ of watched.query(filter));
       return [...sent];
     };
-    // 26 days to a day after NOW: by day, the other repository dropped server-side.
-    expect(await reads({ repository: 'acme/payments', from: '2026-07-25T05:00:00Z' })).toEqual([AUDIT_INDEXES.byDay]);
-    // A far `to` stops 30 days after NOW: still by day.
-    expect(await reads({ repository: 'acme/web', from: '2026-08-01', to: '9999-12-31' })).toEqual([
-      AUDIT_INDEXES.byDay,
-    ]);
-    // More than 92 days, or no `from`: the chain.
-    expect(await reads({ repository: 'acme/web', from: '2026-05-01' })).toEqual(['#c = :c']);
-    expect(await reads({ repository: 'acme/web', to: '2026-06-10' })).toEqual(['#c = :c']);
+    // A repository: its index, over days, a far `to`, more than a quarter, or no `from`.
+    for (const period of [
+      { from: '2026-07-25T05:00:00Z' },
+      { from: '2026-08-01', to: '9999-12-31' },
+      { from: '2026-05-01' },
+      { to: '2026-06-10' },
+    ])
+      expect(await reads({ repository: 'acme/web', ...period })).toEqual([AUDIT_INDEXES.byChain]);
+    // An actor alone narrows no key: by day.
+    expect(await reads({ actor: 'octocat', from: '2026-08-01' })).toEqual([AUDIT_INDEXES.byDay]);
   });
 
   it("starts a day-by-day read a day before the ledger's first record, and counts those days", async () => {
@@ -547,7 +569,13 @@ describe('what a query finds, whatever reads it', () => {
     ]);
   });
 
-  it("reads a repository's quarter by day, not its whole chain, past missing and misdated records", async () => {
+  describe.each([
+    ['from its own index: only its events of the period, however long', []],
+    [
+      'as before that index (a table from before it, or while it is built): by day up to a quarter, else its chain',
+      [AUDIT_INDEXES.byChain],
+    ],
+  ] as const)("reads a repository's period %s, past missing and misdated records", (_, without) => {
     // 2,000 hourly records; 400-450 expired early (a shorter retention). 1,000 is dated 30 days
     // early and 1,200 30 days late (a writer's clock): neither may hide its neighbours.
     const start = Date.parse('2026-01-01T00:00:00Z');
@@ -565,15 +593,28 @@ describe('what a query finds, whatever reads it', () => {
         subject: { ...(events[0] as AuditEvent).subject, repository: 'acme/hourly' },
       });
     }
-    const table = ledgerTable([
-      { chain: CHAIN_REGISTRY, seq: registrySeq('acme/hourly'), name: 'acme/hourly' },
-      ...stored.map(toItem),
-    ]);
+    // Another repository's records in the same hours, which a day's partition holds too.
+    const other = stored.map((e) => ({
+      ...e,
+      id: `o${e.seq}`,
+      chain: 'acme/other',
+      subject: { ...e.subject, repository: 'acme/other' },
+    }));
+    const table = ledgerTable(
+      [
+        { chain: CHAIN_REGISTRY, seq: registrySeq('acme/hourly'), name: 'acme/hourly' },
+        { chain: CHAIN_REGISTRY, seq: registrySeq('acme/other'), name: 'acme/other' },
+        ...stored.map(toItem),
+        ...other.map(toItem),
+      ],
+      () => NOW,
+      without,
+    );
     let itemsRead = 0;
-    const send = (table as unknown as { db: { send: (c: QueryCommand) => Promise<{ Items: unknown[] }> } }).db.send;
+    const send = (table as unknown as { db: { send: (c: QueryCommand) => Promise<{ ScannedCount: number }> } }).db.send;
     (table as unknown as { db: { send: unknown } }).db.send = async (command: QueryCommand) => {
       const out = await send(command);
-      itemsRead += out.Items.length;
+      itemsRead += out.ScannedCount;
       return out;
     };
     const read = async (filter: AuditFilter) => {
@@ -585,22 +626,39 @@ describe('what a query finds, whatever reads it', () => {
       expect(ids.sort()).toEqual(expected.sort());
       return ids;
     };
-    // Forty days around both misdated records, and each where it is dated.
-    const around = await read({ repository: 'acme/hourly', from: '2026-02-01', to: '2026-03-12' });
-    expect(around).toHaveLength(40 * 24 - 2);
-    expect(around).not.toContain('h1000');
-    expect(around).not.toContain('h1200');
-    expect(await read({ repository: 'acme/hourly', from: '2026-01-12', to: '2026-01-12' })).toContain('h1000');
-    expect(await read({ repository: 'acme/hourly', from: '2026-03-22', to: '2026-03-22' })).toContain('h1200');
-    // Ten days: that many days' records are read, not the chain's 1,949.
-    expect(await read({ repository: 'acme/hourly', from: '2026-03-01', to: '2026-03-10' })).toHaveLength(240);
-    expect(itemsRead).toBe(240);
-    // Eleven days, seq 336-599, of which 400-450 expired.
-    expect(await read({ repository: 'acme/hourly', from: '2026-01-15', to: '2026-01-25' })).toHaveLength(264 - 51);
-    // Longer than a quarter, or with no `from`: the whole chain, filtered.
-    expect(await read({ repository: 'acme/hourly', from: '2026-01-01', to: '2026-12-31' })).toHaveLength(1949);
-    expect(await read({ repository: 'acme/hourly', to: '2026-01-08' })).toHaveLength(8 * 24 - 1);
-    expect(itemsRead).toBe(1949);
+    const indexed = without.length === 0;
+
+    it('finds each record where it is dated, and no other repository’s', async () => {
+      // Forty days around both misdated records, and each where it is dated.
+      const around = await read({ repository: 'acme/hourly', from: '2026-02-01', to: '2026-03-12' });
+      expect(around).toHaveLength(40 * 24 - 2);
+      expect(around).not.toContain('h1000');
+      expect(around).not.toContain('h1200');
+      expect(await read({ repository: 'acme/hourly', from: '2026-01-12', to: '2026-01-12' })).toContain('h1000');
+      expect(await read({ repository: 'acme/hourly', from: '2026-03-22', to: '2026-03-22' })).toContain('h1200');
+      // Eleven days, seq 336-599, of which 400-450 expired.
+      expect(await read({ repository: 'acme/hourly', from: '2026-01-15', to: '2026-01-25' })).toHaveLength(264 - 51);
+    });
+
+    it('reads only the period’s records of the repository, or (without the index) the days’ or the chain’s', async () => {
+      // What was read: `n`, and up to one more on each of the three cuts between a read's four slices.
+      const readAbout = (n: number) => {
+        expect(itemsRead).toBeGreaterThanOrEqual(n);
+        expect(itemsRead).toBeLessThanOrEqual(n + 3);
+      };
+      // Ten days: with the index, that many days' records of the repository; by day, the other's too.
+      expect(await read({ repository: 'acme/hourly', from: '2026-03-01', to: '2026-03-10' })).toHaveLength(240);
+      readAbout(indexed ? 240 : 480);
+      // Longer than a quarter: with the index still the period's; without, the whole chain, filtered.
+      const fromMarch = stored.filter((e) => e.time >= '2026-03-01').length;
+      expect(await read({ repository: 'acme/hourly', from: '2026-03-01', to: '2026-12-31' })).toHaveLength(fromMarch);
+      readAbout(indexed ? fromMarch : 1949);
+      expect(await read({ repository: 'acme/hourly', from: '2026-01-01', to: '2026-12-31' })).toHaveLength(1949);
+      readAbout(1949);
+      // No `from`: up to `to`, or (without the index) the whole chain.
+      expect(await read({ repository: 'acme/hourly', to: '2026-01-08' })).toHaveLength(8 * 24 - 1);
+      readAbout(indexed ? 8 * 24 - 1 : 1949);
+    });
   });
 
   it("reads each chain's first time only, a few chains at once, however many chains there are", async () => {
