@@ -129,18 +129,21 @@ export async function startDeployment(
     appSpec: revision.appSpec,
   });
   await deps.runs.setDeploymentId(plan.runId, deploymentId, deps.clock());
-  await recordStarted(deps, plan, deploymentId, deployment.target, target.strategy);
-  // A cancel or supersede writes the run's end and then reads it for a deployment id to stop; this
-  // step wrote the id and now reads the run's status. Whichever writes second, the other's read
-  // sees it: a run ended while its deployment was being created has that deployment stopped here,
-  // or by the cancel, never left shifting traffic with no bake or alarm check after it.
+  // A cancel or supersede writes the run's end and then reads it for a deployment to stop; this
+  // step wrote the id and now reads the run's status, at once (nothing that can fail between).
+  // Whichever writes second, the other's read sees it: a run ended while its deployment was
+  // being created has that deployment stopped here, or by the cancel, never left shifting traffic
+  // with no bake or alarm check after it.
   const ended = await endedMeanwhile(deps, plan.runId);
   if (ended !== null) {
     const words = `${ended} while its deployment was being created: stopped`;
     await deps.runs.requestStop(plan.runId, words, deps.clock());
     await stopUnlessEnded(deps, deploymentId);
+    // Stopped before anything else may fail; the ledger still says it was started.
+    await recordStarted(deps, plan, deploymentId, deployment.target, target.strategy);
     throw new DeployError('Gantry.DeploymentStopped', `deployment ${deploymentId} stopped: ${words}`);
   }
+  await recordStarted(deps, plan, deploymentId, deployment.target, target.strategy);
   deps.logger.info('deployment started', {
     runId: plan.runId,
     deploymentId,

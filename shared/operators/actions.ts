@@ -237,17 +237,32 @@ export async function cancel(
     { cancelledBy: actor, endedAt: now.toISOString() },
     ACTIVE_STATUSES,
   );
+  // The Deploy step may have opened or created its deployment after the read above: it writes the
+  // id, then reads the run's status (and stops the deployment itself if it sees this cancel); this
+  // call wrote the status and reads the deployment now, before anything else can fail. Whichever
+  // wrote second, the other's read sees it. A deployment opened with no id yet may have been
+  // created by a Deploy that died before noting it: it is found by the run id its description names.
+  await stopDeploymentOf(deps, run, `stopped by ${actor}: ${reason}`);
   await deps.executions.stopExecution(run.executionArn, 'Gantry.Cancelled', `cancelled by ${actor}: ${reason}`);
-  // The Deploy step may have created its deployment after the read above: it writes the id, then
-  // reads the run's status (and stops the deployment itself if it sees this cancel); this call
-  // wrote the status, and reads the id now. Whichever wrote second, the other's read sees it.
-  const after = (await deps.runs.get(run.runId))?.deployment;
-  if (after?.status === 'in_progress' && after.deploymentId !== undefined) {
-    await deps.runs.requestStop(run.runId, `stopped by ${actor}: ${reason}`, deps.clock());
-    await stopUnlessEnded(atSite(deps, siteOf(run.plan)), after.deploymentId);
-  }
   await leaveLane(deps, run.lane, run.runId);
   return { outcome: 'cancelled' };
+}
+
+/** Stops the deployment a run just ended has under way, if any (found by its id, or by its run). */
+async function stopDeploymentOf(deps: OperatorDeps, run: RunRecord, words: string): Promise<void> {
+  const deployment = (await deps.runs.get(run.runId))?.deployment;
+  if (deployment?.status !== 'in_progress') return;
+  const site = atSite(deps, siteOf(run.plan));
+  let id = deployment.deploymentId;
+  const target = run.plan.deployTarget;
+  if (id === undefined && target) {
+    const since = new Date(Date.parse(deployment.startedAt) - 5 * 60_000);
+    id = (await site.deploy.findRunDeployment(target.application, target.deploymentGroup, run.runId, since))
+      ?.deploymentId;
+  }
+  if (id === undefined) return;
+  await deps.runs.requestStop(run.runId, words, deps.clock());
+  await stopUnlessEnded(site, id);
 }
 
 /**

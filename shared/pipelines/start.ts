@@ -219,16 +219,8 @@ async function supersede(
       ACTIVE_STATUSES,
     );
     if (!cancelled) continue;
-    // The ledger says how it ended and which run ended it (nothing else will: its execution is
-    // stopped before it reports, and the sweep leaves cancelled runs alone).
-    await deps.audit.record({
-      ...gantryRecord(run.plan, 'run.failed', 'failure', {
-        stage: run.status === 'QUEUED' ? 'queue' : 'superseded',
-        error: 'Gantry.Superseded',
-        reason: `superseded by run ${plan.runId} (${plan.commit.slice(0, 12)}), a newer change to lane ${run.lane}`,
-      }),
-      once: runFact(run.runId, 'run.ended'),
-    });
+    // Stopped first, whatever the ledger does next: a retry of this step no longer sees the run
+    // (it is CANCELLED), so nothing after a failure here would stop it.
     await deps.executions
       .stopExecution(run.executionArn, 'Gantry.Superseded', `superseded by run ${plan.runId}`)
       .catch(warn(run, 'superseded execution did not stop'));
@@ -242,6 +234,16 @@ async function supersede(
           runId: record.runId,
         })
         .catch(warn(run, 'superseded deployment did not stop'));
+    // The ledger says how it ended and which run ended it (nothing else will: its execution is
+    // stopped before it reports, and the sweep leaves cancelled runs alone).
+    await deps.audit.record({
+      ...gantryRecord(run.plan, 'run.failed', 'failure', {
+        stage: run.status === 'QUEUED' ? 'queue' : 'superseded',
+        error: 'Gantry.Superseded',
+        reason: `superseded by run ${plan.runId} (${plan.commit.slice(0, 12)}), a newer change to lane ${run.lane}`,
+      }),
+      once: runFact(run.runId, 'run.ended'),
+    });
     deps.logger.info('run superseded', { runId: run.runId, by: plan.runId });
   }
 }

@@ -344,6 +344,8 @@ describe('deploying a run through CodeDeploy', () => {
 
     it('stops its own deployment when the cancel ended the run while CodeDeploy was creating it', async () => {
       const plan = await devRun();
+      // CodeDeploy's listing does not show the new deployment to the cancel yet.
+      cd.findRunDeployment = async () => undefined;
       const create = cd.createDeployment.bind(cd);
       cd.createDeployment = async (input) => {
         const id = await create(input);
@@ -357,6 +359,54 @@ describe('deploying a run through CodeDeploy', () => {
       });
       expect(cd.created).toHaveLength(1);
       expect(cd.stopped).toEqual(['d-000000001']);
+    });
+
+    it('stops its own deployment before anything can fail: the ledger down after the cancel read the run', async () => {
+      const plan = await devRun();
+      cd.findRunDeployment = async () => undefined;
+      const create = cd.createDeployment.bind(cd);
+      cd.createDeployment = async (input) => {
+        const id = await create(input);
+        await expect(cancelling(plan)).resolves.toEqual({ outcome: 'cancelled' });
+        // deploy.started cannot be written now.
+        f.audit.failing = true;
+        return id;
+      };
+      await expect(startDeployment(deps, plan, 'token-1', plan.executionArn)).rejects.toThrow('ledger unavailable');
+      expect(cd.stopped).toEqual(['d-000000001']);
+    });
+
+    it('stops, by its run, a deployment a Deploy created and died before noting, before stopping the execution', async () => {
+      const plan = await devRun();
+      // Deploy opened the deployment on the record and created it in CodeDeploy, then died.
+      await f.runs.openDeployment(
+        plan.runId,
+        {
+          taskToken: 'token-1',
+          target: 'widgets-dev',
+          strategy: 'Canary10Percent5Minutes',
+          fromVersion: '3',
+          toVersion: '4',
+          status: 'in_progress',
+          startedAt: f.now.toISOString(),
+        },
+        f.now,
+      );
+      const target = lambdaTarget('dev');
+      await cd.createDeployment({
+        application: target.application,
+        deploymentGroup: target.deploymentGroup,
+        deploymentConfig: 'CodeDeployDefault.LambdaCanary10Percent5Minutes',
+        description: deploymentDescription(plan.runId),
+        appSpec: '{}',
+      });
+      // And Step Functions does not answer the stop: the deployment is stopped all the same.
+      f.executions.stopExecution = async () => {
+        throw Object.assign(new Error('throttled'), { name: 'ThrottlingException' });
+      };
+      await expect(cancelling(plan)).rejects.toThrow('throttled');
+      expect(cd.stopped).toEqual(['d-000000001']);
+      expect((await f.runs.get(plan.runId))?.status).toBe('CANCELLED');
     });
 
     it('is stopped by the cancel when Deploy noted its deployment after the cancel read the run', async () => {

@@ -297,6 +297,34 @@ describe('pipeline runs', () => {
       ]);
     });
 
+    it('stops a superseded run and its deployment even when the ledger cannot take its end', async () => {
+      const superseding = { ...DEFINITION, concurrency: 'superseded' as const };
+      const first = await startRun(f.deps, planRequest(sourceEvent(), 'push', superseding));
+      await f.runs.openDeployment(
+        first.runId,
+        {
+          taskToken: 't',
+          target: 'widgets-dev',
+          strategy: 'Canary10Percent5Minutes',
+          fromVersion: '3',
+          toVersion: '4',
+          status: 'in_progress',
+          startedAt: f.now.toISOString(),
+        },
+        f.now,
+      );
+      await f.runs.setDeploymentId(first.runId, 'd-ABC123', f.now);
+      const stopped: string[] = [];
+      const deployments = { stopDeployment: async (id: string) => void stopped.push(id) };
+      f.audit.failing = true;
+      await expect(
+        startRun({ ...f.deps, deployments }, planRequest(sourceEvent(), 'push', superseding)),
+      ).rejects.toThrow('ledger unavailable');
+      // A retry of the step would no longer see the cancelled run: it was stopped before the ledger failed.
+      expect(f.executions.stopped).toEqual([{ executionArn: first.executionArn, error: 'Gantry.Superseded' }]);
+      expect(stopped).toEqual(['d-ABC123']);
+    });
+
     it('never supersedes an operator’s rollback: the change waits for it instead', async () => {
       const superseding = { ...DEFINITION, concurrency: 'superseded' as const };
       const base = resolvePlan(planRequest(sourceEvent(), 'push', superseding));
