@@ -44,8 +44,9 @@ export const githubPullsApi: PullsApi = {
   },
   read(response, sha) {
     const pulls = answerOf(response, z.array(Pull), 'GitHub’s pull requests of a commit');
-    // A later page could hold the merged one (open decoys come first): refuse rather than read short.
-    if (/\brel="next"/.test(response.headers.link ?? '') || pulls.length >= PER_PAGE)
+    // A later page could hold the merged one (open decoys come first): refuse rather than read
+    // short. GitHub says so in its Link header whenever there is one.
+    if (/\brel="next"/.test(response.headers.link ?? ''))
       throw new HistoryError(`commit ${sha.slice(0, 12)} is in ${PER_PAGE} pull requests or more`);
     return pulls
       .filter((p) => p.merged_at)

@@ -39,7 +39,9 @@ export const gitlabPullsApi: PullsApi = {
     const requests = answerOf(response, MergeRequests, 'GitLab’s merge requests of a commit');
     // GitLab pages (20 to a page unless asked), newest first: a later page could hold the merged
     // one behind open decoys. More than one page is refused rather than read short.
-    if (Number(response.headers['x-next-page'] ?? '') > 0 || requests.length >= PER_PAGE)
+    // (GitLab leaves x-next-page out only past 10,000 rows: a full page without it is refused too.)
+    const next = response.headers['x-next-page'];
+    if (Number(next ?? '') > 0 || (next === undefined && requests.length >= PER_PAGE))
       throw new HistoryError(`commit ${sha.slice(0, 12)} is in ${PER_PAGE} merge requests or more`);
     return requests
       .filter((m) => m.state === 'merged')

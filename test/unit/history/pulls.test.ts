@@ -306,6 +306,11 @@ describe('the merged pull requests behind a commit, through each provider’s AP
       await expect(reader(linked).mergedPullRequests(github, [SHA])).rejects.toThrow(
         /commit cccccccccccc is in 100 pull requests or more/,
       );
+      // A GitHub answer of exactly 100 with no next page is the whole list.
+      const hundred = new ScriptedHttp((r) =>
+        r.url.includes('/commits/') ? json(Array.from({ length: 100 }, (_, i) => ({ number: i + 1 }))) : json({}),
+      );
+      await expect(reader(hundred).mergedPullRequests(github, [SHA])).resolves.toEqual([]);
       // One page that is all of it is read.
       const whole = new ScriptedHttp(() => ({ ...json(decoys(19)), headers: { 'x-next-page': '' } }));
       await expect(reader(whole).mergedPullRequests(gitlab, [SHA])).resolves.toEqual([]);
