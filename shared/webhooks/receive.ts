@@ -309,10 +309,11 @@ async function recordAcceptance(
       correlationId: key.deliveryId,
     });
   } catch (error) {
-    // Unaudited acceptance is not acceptance: the provider is told to retry. The events are out,
-    // so the claims stay: the delivery's (which ResolvePlan admits its events by) and its
-    // content's (so the same body under another id is still a replay). The provider's retry takes
-    // the delivery's claim over once its lease has run out, and republishes the same event ids.
+    // Unaudited acceptance is not acceptance: the claims go, so ResolvePlan admits none of the
+    // events already published (it records them as forged input), and the provider's retry, or
+    // the same body under a new id, is taken again and recorded. Fail closed: no run goes
+    // unrecorded, at the price of a forged-input record for events Gantry itself published.
+    await deps.deliveries.release(key, contentKeysOf(delivery)).catch(() => undefined);
     throw new WebhookError(
       'unavailable',
       'the delivery could not be recorded; retry later',

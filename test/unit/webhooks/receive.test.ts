@@ -287,25 +287,14 @@ describe('receiveDelivery', () => {
     });
   });
 
-  it('answers 503 when the acceptance cannot be audited, keeping the claims of the events it already published', async () => {
+  it('answers 503 and releases the claims when the acceptance cannot be audited, so no published event is admitted', async () => {
     const f = receiverFakes();
     f.audit.failing = true;
-    const body = githubPushBody();
-    await expect(refusal(receiveDelivery(f.deps, signedDelivery(body)))).resolves.toMatchObject({ status: 503 });
-    const published = f.bus.published.map((e) => (e.detail as SourceEvent).eventId);
-    expect(published).toHaveLength(1);
-    // The claim ResolvePlan admits the published event by is still there.
-    expect(f.deliveries.items.size).toBe(1);
-    f.audit.failing = false;
-    // The same body under another delivery id is a replay, however the first one ended.
-    await expect(receiveDelivery(f.deps, signedDelivery(body, { deliveryId: 'replayed' }))).resolves.toMatchObject({
-      outcome: 'duplicate',
+    await expect(refusal(receiveDelivery(f.deps, signedDelivery(githubPushBody())))).resolves.toMatchObject({
+      status: 503,
     });
-    // The provider's retry, once the claim's lease has run out, republishes the same event and records it.
-    f.now = new Date(f.now.getTime() + 61_000);
-    await expect(receiveDelivery(f.deps, signedDelivery(body))).resolves.toMatchObject({ outcome: 'accepted' });
-    expect(f.bus.published.map((e) => (e.detail as SourceEvent).eventId)).toEqual([...published, ...published]);
-    expect(f.audit.records.filter((r) => r.type === 'webhook.accepted')).toHaveLength(1);
+    expect(f.deliveries.items.size).toBe(0);
+    expect(f.deliveries.contents.size).toBe(0);
   });
 
   it('refuses a provider with no connection configured', async () => {
