@@ -9,7 +9,7 @@ import { commitHint } from '../audit/commit';
 import { buildDossier, dossierMarkdown } from '../audit/evidence';
 import { EXPORT_FORMATS, type ExportFormat, exportAudit } from '../audit/export';
 import { auditPeriod } from '../audit/period';
-import { type AuditFilter, type AuditReader, readPlanOf, startOfDay } from '../audit/reader';
+import { type AuditFilter, type AuditReader, REPOSITORY_DAYS_MS, readPlanOf, startOfDay } from '../audit/reader';
 import { computeDora } from '../metrics/dora';
 import { publicRun, RUN_STATUSES, type RunRecord, type RunStatus } from '../runs/model';
 import { actionsFor } from './actions';
@@ -335,8 +335,8 @@ function awsLinks(run: RunRecord, options: ConsoleOptions) {
  * fix. With no `from`, a search that no run or whole commit narrows reads the DEFAULT_AUDIT_DAYS up
  * to `to` (or today), not the whole ledger or a repository's whole chain: the filter says so (an
  * export's manifest records it) and `defaultFrom` tells the page to show it. A read by day is
- * refused past MAX_DAY_READS days, and so is a repository's (read by its own index, but a year of
- * a busy repository's events is what the deadline allows).
+ * refused past MAX_DAY_READS days, and a repository's past a quarter (read by its own index, but a
+ * busy repository's year would outlast the deadline).
  */
 async function auditFilter(
   c: Context,
@@ -364,10 +364,14 @@ async function auditFilter(
     // 40 characters the index knows are read there, whatever the period: no prefix is looked for.
     if (plan.by !== 'index' && filter.commit?.length === 40 && (await ports.audit.commitKnown(filter.commit)))
       plan = { by: 'index' };
-    // Read day by day, or a repository's events over years, a long period would outlast the function's (and API Gateway's 29 s) deadline.
-    if (plan.by !== 'index' && plan.days > MAX_DAY_READS)
+    // Read day by day, or a busy repository's events over many months, a long period would outlast the function's (and API Gateway's 29 s) deadline.
+    if (plan.by === 'repository' && plan.days > REPOSITORY_DAYS_MS / DAY)
       return badRequest(
-        `the period spans ${plan.days} days and no run or full commit narrows it: choose at most ${MAX_DAY_READS} days, or a run or full commit (gantry audit export reads longer periods)`,
+        `a repository's period is read here up to ${REPOSITORY_DAYS_MS / DAY} days: choose a later from or an earlier to, or a run (gantry audit export reads longer periods)`,
+      );
+    if (plan.by === 'days' && plan.days > MAX_DAY_READS)
+      return badRequest(
+        `the period spans ${plan.days} days and nothing narrows it: choose at most ${MAX_DAY_READS} days (a repository, at most ${REPOSITORY_DAYS_MS / DAY}), or a run or full commit (gantry audit export reads longer periods)`,
       );
   } catch (error) {
     if (error instanceof RangeError) return badRequest(error.message);
