@@ -172,3 +172,29 @@ export function runsTableFixture(prefix = 'runs') {
     },
   };
 }
+
+/**
+ * What the Deploy step leaves on a run once it opened a lambda deployment (3 → 4 on widgets-dev),
+ * and with `deploymentId` once it noted CodeDeploy's id.
+ */
+export async function openedDeployment(
+  runs: DynamoDbRunStore,
+  runId: string,
+  at: Date,
+  deploymentId?: string,
+): Promise<void> {
+  await runs.openDeployment(
+    runId,
+    {
+      taskToken: 'token-1',
+      target: 'widgets-dev',
+      strategy: 'Canary10Percent5Minutes',
+      fromVersion: '3',
+      toVersion: '4',
+      status: 'in_progress',
+      startedAt: at.toISOString(),
+    },
+    at,
+  );
+  if (deploymentId !== undefined) await runs.setDeploymentId(runId, deploymentId, at);
+}

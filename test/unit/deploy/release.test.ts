@@ -14,7 +14,7 @@ import { enterLane, resolveRun } from '../../../shared/pipelines/start';
 import { recordProvenance } from '../../../shared/provenance/record';
 import { provenAs } from '../../support/callers';
 import { FakeDeployControl } from '../../support/deploy-fakes';
-import { MemoryAdmissions, type PipelineFakes, runsTableFixture } from '../../support/pipeline-fakes';
+import { MemoryAdmissions, openedDeployment, type PipelineFakes, runsTableFixture } from '../../support/pipeline-fakes';
 import { DEFINITION, lambdaTarget, PEOPLE, planRequest, sourceEvent } from '../../support/plans';
 import { FakeBuildSource, HmacSigner, MemoryVersionedObjects } from '../../support/provenance-fakes';
 
@@ -326,6 +326,16 @@ describe('deploying a run through CodeDeploy', () => {
   describe('an operator’s cancel racing the Deploy step (its invocation goes on after the execution stops)', () => {
     const cancelling = (plan: RunPlan, cancelDeps: typeof deps = deps) =>
       cancel(cancelDeps, { runId: plan.runId, principal: OLGA, reason: 'stop this release' });
+    /** The operator cancels once CodeDeploy created the deployment, before Deploy notes its id; then `after`. */
+    const cancelOnCreate = (plan: RunPlan, after: () => void = () => undefined) => {
+      const create = cd.createDeployment.bind(cd);
+      cd.createDeployment = async (input) => {
+        const id = await create(input);
+        await expect(cancelling(plan)).resolves.toEqual({ outcome: 'cancelled' });
+        after();
+        return id;
+      };
+    };
 
     it('deploys nothing when the cancel came while the release was being verified and published', async () => {
       const plan = await devRun();
@@ -346,13 +356,8 @@ describe('deploying a run through CodeDeploy', () => {
       const plan = await devRun();
       // CodeDeploy's listing does not show the new deployment to the cancel yet.
       cd.findRunDeployment = async () => undefined;
-      const create = cd.createDeployment.bind(cd);
-      cd.createDeployment = async (input) => {
-        const id = await create(input);
-        // The cancel reads the run before Deploy notes the id: it sees no deployment to stop.
-        await expect(cancelling(plan)).resolves.toEqual({ outcome: 'cancelled' });
-        return id;
-      };
+      // The cancel reads the run before Deploy notes the id: it sees no deployment to stop.
+      cancelOnCreate(plan);
       await expect(startDeployment(deps, plan, 'token-1', plan.executionArn)).rejects.toMatchObject({
         name: 'Gantry.DeploymentStopped',
         message: expect.stringContaining('was CANCELLED by olga while its deployment was being created: stopped'),
@@ -364,14 +369,10 @@ describe('deploying a run through CodeDeploy', () => {
     it('stops its own deployment before anything can fail: the ledger down after the cancel read the run', async () => {
       const plan = await devRun();
       cd.findRunDeployment = async () => undefined;
-      const create = cd.createDeployment.bind(cd);
-      cd.createDeployment = async (input) => {
-        const id = await create(input);
-        await expect(cancelling(plan)).resolves.toEqual({ outcome: 'cancelled' });
+      cancelOnCreate(plan, () => {
         // deploy.started cannot be written now.
         f.audit.failing = true;
-        return id;
-      };
+      });
       await expect(startDeployment(deps, plan, 'token-1', plan.executionArn)).rejects.toThrow('ledger unavailable');
       expect(cd.stopped).toEqual(['d-000000001']);
     });
@@ -379,19 +380,7 @@ describe('deploying a run through CodeDeploy', () => {
     it('stops, by its run, a deployment a Deploy created and died before noting, before stopping the execution', async () => {
       const plan = await devRun();
       // Deploy opened the deployment on the record and created it in CodeDeploy, then died.
-      await f.runs.openDeployment(
-        plan.runId,
-        {
-          taskToken: 'token-1',
-          target: 'widgets-dev',
-          strategy: 'Canary10Percent5Minutes',
-          fromVersion: '3',
-          toVersion: '4',
-          status: 'in_progress',
-          startedAt: f.now.toISOString(),
-        },
-        f.now,
-      );
+      await openedDeployment(f.runs, plan.runId, f.now);
       const target = lambdaTarget('dev');
       await cd.createDeployment({
         application: target.application,

@@ -14,7 +14,7 @@ import { resolvePlan } from '../../../shared/pipelines/plan';
 import { admissionName, enterLane, resolveRun, startRun, waitForTurn } from '../../../shared/pipelines/start';
 import { sweepRuns } from '../../../shared/pipelines/sweep';
 import { createRunsTable, dynaliteTables } from '../../support/aws';
-import { MemoryAdmissions, type PipelineFakes, pipelineFakes } from '../../support/pipeline-fakes';
+import { MemoryAdmissions, openedDeployment, type PipelineFakes, pipelineFakes } from '../../support/pipeline-fakes';
 import { DEFINITION, planRequest, sourceEvent } from '../../support/plans';
 
 const REPORTS = join(import.meta.dirname, '..', '..', 'fixtures', 'reports');
@@ -300,20 +300,7 @@ describe('pipeline runs', () => {
     it('stops a superseded run and its deployment even when the ledger cannot take its end', async () => {
       const superseding = { ...DEFINITION, concurrency: 'superseded' as const };
       const first = await startRun(f.deps, planRequest(sourceEvent(), 'push', superseding));
-      await f.runs.openDeployment(
-        first.runId,
-        {
-          taskToken: 't',
-          target: 'widgets-dev',
-          strategy: 'Canary10Percent5Minutes',
-          fromVersion: '3',
-          toVersion: '4',
-          status: 'in_progress',
-          startedAt: f.now.toISOString(),
-        },
-        f.now,
-      );
-      await f.runs.setDeploymentId(first.runId, 'd-ABC123', f.now);
+      await openedDeployment(f.runs, first.runId, f.now, 'd-ABC123');
       const stopped: string[] = [];
       const deployments = { stopDeployment: async (id: string) => void stopped.push(id) };
       f.audit.failing = true;
@@ -364,20 +351,7 @@ describe('pipeline runs', () => {
     it('stops the deployment an older run has under way when it supersedes it (CodeDeploy rolls it back)', async () => {
       const superseding = { ...DEFINITION, concurrency: 'superseded' as const };
       const first = await startRun(f.deps, planRequest(sourceEvent(), 'push', superseding));
-      await f.runs.openDeployment(
-        first.runId,
-        {
-          taskToken: 't',
-          target: 'widgets-dev',
-          strategy: 'Canary10Percent5Minutes',
-          fromVersion: '3',
-          toVersion: '4',
-          status: 'in_progress',
-          startedAt: f.now.toISOString(),
-        },
-        f.now,
-      );
-      await f.runs.setDeploymentId(first.runId, 'd-ABC123', f.now);
+      await openedDeployment(f.runs, first.runId, f.now, 'd-ABC123');
       const stopped: string[] = [];
       const deployments = { stopDeployment: async (id: string) => void stopped.push(id) };
       await startRun({ ...f.deps, deployments }, planRequest(sourceEvent(), 'push', superseding));
