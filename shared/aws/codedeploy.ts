@@ -12,6 +12,25 @@ export interface DeploymentStopper {
   stopDeployment(deploymentId: string, site?: StopSite): Promise<void>;
 }
 
+/**
+ * Stops a deployment and rolls its traffic back. True when this call stopped it; false when
+ * CodeDeploy had ended it already (it finished, or another caller stopped it first), which is no
+ * error to a caller that only wants it stopped, but means the caller cannot say it stopped it.
+ */
+export async function stopUnlessEnded(
+  stopper: DeploymentStopper,
+  deploymentId: string,
+  site?: StopSite,
+): Promise<boolean> {
+  try {
+    await stopper.stopDeployment(deploymentId, site);
+    return true;
+  } catch (error) {
+    if ((error as { name?: string }).name !== 'DeploymentAlreadyCompletedException') throw error;
+    return false;
+  }
+}
+
 /** CodeDeploy behind the DeploymentStopper port: stop, and let CodeDeploy roll the traffic back. */
 export class CodeDeployStopper implements DeploymentStopper {
   constructor(

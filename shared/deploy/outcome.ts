@@ -168,12 +168,3 @@ export function requireTarget(plan: RunPlan): DeployTarget {
 export function shiftText(d: Pick<RunDeployment, 'fromVersion' | 'toVersion'>): string {
   return d.fromVersion === null ? `→ ${d.toVersion}` : `version ${d.fromVersion} → ${d.toVersion}`;
 }
-
-/** Stops a deployment; one CodeDeploy already ended (stopped by another caller too) is fine. */
-export async function stopUnlessEnded(deps: Pick<DeployDeps, 'deploy'>, deploymentId: string): Promise<void> {
-  try {
-    await deps.deploy.stopDeployment(deploymentId);
-  } catch (error) {
-    if ((error as { name?: string }).name !== 'DeploymentAlreadyCompletedException') throw error;
-  }
-}

@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { DeployTarget, RunPlan } from '../../events';
 import { runFact } from '../audit/audit';
+import { stopUnlessEnded } from '../aws/codedeploy';
 import { approvalShortfall, gatesShortfall } from '../pipelines/acting';
 import { recordForgedInput, runOfExecution } from '../pipelines/ownership';
 import type { DeployedPipelines } from '../pipelines/ports';
@@ -18,7 +19,6 @@ import {
   requireTarget,
   shiftText,
   siteOf,
-  stopUnlessEnded,
 } from './outcome';
 import { describeTarget } from './target';
 
@@ -138,7 +138,7 @@ export async function startDeployment(
   if (ended !== null) {
     const words = `${ended} while its deployment was being created: stopped`;
     await deps.runs.requestStop(plan.runId, words, deps.clock());
-    await stopUnlessEnded(deps, deploymentId);
+    await stopUnlessEnded(deps.deploy, deploymentId);
     // Stopped before anything else may fail; the ledger still says it was started.
     await recordStarted(deps, plan, deploymentId, deployment.target, target.strategy);
     throw new DeployError('Gantry.DeploymentStopped', `deployment ${deploymentId} stopped: ${words}`);

@@ -1,5 +1,6 @@
 import type { BakeCheck, BakeStart, DeployedOutput, RunPlan } from '../../events';
 import { runFact } from '../audit/audit';
+import { stopUnlessEnded } from '../aws/codedeploy';
 import { deploymentRolledBack, publishNotification } from '../notify/publish';
 import { ForgedInputError, recordForgedInput, runOfExecution } from '../pipelines/ownership';
 import type { RunDeployment, RunRecord } from '../runs/model';
@@ -48,19 +49,23 @@ export async function reconcileDeployment(
   if (deployment?.deploymentId === undefined) {
     throw new DeployError('Gantry.DeploymentTimedOut', 'the deployment never started before the deploy timeout');
   }
-  const info = await deps.deploy.getDeployment(deployment.deploymentId);
-  if (info.status === 'Succeeded') {
-    await recordOutcome(deps, plan, deployment, info);
-    return outputOf(deployment, info);
+  const id = deployment.deploymentId;
+  const info = await deps.deploy.getDeployment(id);
+  if (!isEnded(info) && (await stopUnlessEnded(deps.deploy, id))) {
+    const reason = `no deployment state-change event within ${Math.round(target.timeoutSeconds / 60)} min (CodeDeploy said ${info.status}); stopped and rolled back`;
+    await recordOutcome(deps, plan, deployment, { ...info, status: 'Stopped', error: reason, rolledBack: true });
+    throw new DeployError('Gantry.DeploymentTimedOut', reason);
   }
-  if (isEnded(info)) {
-    await recordOutcome(deps, plan, deployment, info);
-    throw failureOf(deployment, info);
-  }
-  await deps.deploy.stopDeployment(deployment.deploymentId);
-  const reason = `no deployment state-change event within ${Math.round(target.timeoutSeconds / 60)} min (CodeDeploy said ${info.status}); stopped and rolled back`;
-  await recordOutcome(deps, plan, deployment, { ...info, status: 'Stopped', error: reason, rolledBack: true });
-  throw new DeployError('Gantry.DeploymentTimedOut', reason);
+  // Ended before the read, or between the read and the stop: the record says how it really ended.
+  const ended = isEnded(info) ? info : await deps.deploy.getDeployment(id);
+  if (!isEnded(ended))
+    throw new DeployError(
+      'Gantry.DeploymentTimedOut',
+      `CodeDeploy would not stop deployment ${id}, which it said had ended, yet it still reports ${ended.status}`,
+    );
+  await recordOutcome(deps, plan, deployment, ended);
+  if (ended.status === 'Succeeded') return outputOf(deployment, ended);
+  throw failureOf(deployment, ended);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { ulid } from 'ulid';
 import type { RunPlan } from '../../events';
-import { answerDeployment, atSite, type DeployDeps, siteOf, stopUnlessEnded } from '../deploy/outcome';
+import { stopUnlessEnded } from '../aws/codedeploy';
+import { answerDeployment, atSite, type DeployDeps, siteOf } from '../deploy/outcome';
 import { type Authority, AuthorityUnavailable, authorityOver, namesOf, operatorOf } from '../pipelines/authority';
 import { branchSelected } from '../pipelines/branches';
 import { stateMachineOf } from '../pipelines/definition';
@@ -262,7 +263,7 @@ async function stopDeploymentOf(deps: OperatorDeps, run: RunRecord, words: strin
   }
   if (id === undefined) return;
   await deps.runs.requestStop(run.runId, words, deps.clock());
-  await stopUnlessEnded(site, id);
+  await stopUnlessEnded(site.deploy, id);
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { FailureSummary, RunPlan, StateFailure } from '../../events';
 import { runFact } from '../audit/audit';
+import { stopUnlessEnded } from '../aws/codedeploy';
 import { publishNotification, runEnded } from '../notify/publish';
 import { ACTIVE_STATUSES, type RunRecord } from '../runs/model';
 import { gantryRecord, subjectOf } from '../runs/subjects';
@@ -320,11 +321,7 @@ async function handMadeFailure(
 async function stopQuietly(deps: FailureDeps, deploymentId: string, site: StopSite): Promise<void> {
   if (deps.deployments === undefined)
     throw new Error(`deployment ${deploymentId} is still in progress and this step cannot stop it`);
-  try {
-    await deps.deployments.stopDeployment(deploymentId, site);
-  } catch (error) {
-    if ((error as { name?: string }).name !== 'DeploymentAlreadyCompletedException') throw error;
-  }
+  await stopUnlessEnded(deps.deployments, deploymentId, site);
 }
 
 /** CodeBuild's .sync failure carries the build as JSON in Cause: name the phase that failed. */

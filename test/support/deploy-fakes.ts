@@ -64,6 +64,12 @@ export class FakeDeployControl implements DeployControl {
     return d;
   }
   async stopDeployment(id: string): Promise<void> {
+    // As CodeDeploy answers a stop of a deployment that has ended.
+    const status = (await this.getDeployment(id)).status;
+    if (['Succeeded', 'Failed', 'Stopped'].includes(status))
+      throw Object.assign(new Error(`deployment ${id} has already completed`), {
+        name: 'DeploymentAlreadyCompletedException',
+      });
     this.stopped.push(id);
     this.end(id, 'Stopped', 'stopped on request', true);
   }

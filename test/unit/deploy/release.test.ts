@@ -420,6 +420,26 @@ describe('deploying a run through CodeDeploy', () => {
     });
   });
 
+  it('reconciles a deployment that succeeds between its read and the stop as the success it was, not as stopped', async () => {
+    const plan = await devRun();
+    await startDeployment(deps, plan, 'token-1', plan.executionArn);
+    // CodeDeploy says InProgress, then the deployment succeeds before the stop reaches it.
+    const read = cd.getDeployment.bind(cd);
+    cd.getDeployment = async (id) => {
+      const info = await read(id);
+      cd.getDeployment = read;
+      cd.end(id, 'Succeeded');
+      return info;
+    };
+    await expect(reconcileDeployment(deps, plan, plan.executionArn)).resolves.toMatchObject({ toVersion: '4' });
+    expect(cd.stopped).toEqual([]);
+    expect((await f.runs.get(plan.runId))?.deployment?.status).toBe('succeeded');
+    expect(f.audit.records.filter((r) => r.type.startsWith('deploy.')).map((r) => r.type)).toEqual([
+      'deploy.started',
+      'deploy.succeeded',
+    ]);
+  });
+
   it('reconciles a deployment that did succeed into a run that goes on', async () => {
     const plan = await devRun();
     await startDeployment(deps, plan, 'token-1', plan.executionArn);
