@@ -42,8 +42,15 @@ export const AUDIT_DETAILS = {
       z.array(z.object({ id: text, message: text, author: nullableText, timestamp: nullableText })),
       [],
     ),
-    deadLettered: z.boolean(),
+    /**
+     * Written by receivers before 2026-12, which recorded acceptance after publishing: whether
+     * the events went to the dead-letter queue. Later receivers record acceptance before
+     * publishing, and a `webhook.dead_lettered` record after it when they did.
+     */
+    deadLettered: z.optional(z.boolean()),
   }),
+  /** Events of an accepted delivery that missed the bus and wait in the dead-letter queue for redrive. */
+  'webhook.dead_lettered': z.object({ deliveryId: text, reason: text, failedEventIds: z.array(text) }),
   'webhook.rejected': z.object({ code: text, status: z.number().check(z.int()), bodyBytes: z.number().check(z.int()) }),
   /** A verified delivery whose signed content an earlier delivery brought: nothing published. */
   'webhook.replayed': z.object({ deliveryId: text, replayOf: text }),

@@ -222,6 +222,9 @@ async function publishClaimed(
   fitted: readonly FittedEvent[],
 ): Promise<Receipt> {
   const events = fitted.map((f) => f.detail);
+  // The ledger first: an event is on the bus only once its acceptance is on record, so nothing
+  // runs unrecorded and nothing Gantry published is ever refused as forged for want of a record.
+  await recordAcceptance(deps, delivery, key, events);
   const failed = await deps.bus.put(
     fitted.map(({ detail, json }) => ({
       source: SOURCE_EVENT_SOURCE,
@@ -233,13 +236,14 @@ async function publishClaimed(
   let deadLettered = false;
   if (failed.length > 0) {
     const reason = failed.map((f) => f.errorCode).join(',');
+    const failedEventIds = failed.map((f) => f.event.detail.eventId);
     try {
       await deps.deadLetters.send(
         deadLetterOf({
           ...key,
           receivedAt: events[0]?.receivedAt ?? deps.clock().toISOString(),
           reason,
-          failedEventIds: failed.map((f) => f.event.detail.eventId),
+          failedEventIds,
           headers: delivery.request.headers,
           body: delivery.request.body,
         }),
@@ -252,6 +256,8 @@ async function publishClaimed(
         reason,
         error: errorName(error),
       });
+      // The ledger says it was accepted; the rejection recorded next says it went no further,
+      // and the provider's retry is accepted (and recorded) again.
       await deps.deliveries.release(key, contentKeysOf(delivery)).catch(() => undefined);
       throw new WebhookError(
         'unavailable',
@@ -260,8 +266,8 @@ async function publishClaimed(
         { cause: error },
       );
     }
+    await recordDeadLetter(deps, key, events, reason, failedEventIds);
   }
-  await recordAcceptance(deps, delivery, key, events, deadLettered);
   await deps.deliveries
     .settle(key, deadLettered ? 'dead_lettered' : 'published', deps.clock())
     .catch((error: unknown) => {
@@ -277,19 +283,26 @@ async function publishClaimed(
   return { outcome: 'accepted', deliveryId: key.deliveryId, events, deadLettered };
 }
 
+/** Who sent the delivery and what it concerns, as the ledger names them. */
+function deliveryFacts(key: DeliveryKey, events: readonly SourceEvent[]) {
+  const first = events[0];
+  return {
+    actor: { type: 'provider' as const, id: key.provider, providerIdentity: first?.sender ?? first?.pusher ?? null },
+    subject: { repository: first?.repository.fullName ?? null, commit: first?.headSha ?? null },
+    correlationId: key.deliveryId,
+  };
+}
+
 async function recordAcceptance(
   deps: ReceiverDeps,
   delivery: ParsedDelivery,
   key: DeliveryKey,
   events: readonly SourceEvent[],
-  deadLettered: boolean,
 ): Promise<void> {
-  const first = events[0];
   try {
     await deps.audit.record({
+      ...deliveryFacts(key, events),
       type: 'webhook.accepted',
-      actor: { type: 'provider', id: key.provider, providerIdentity: first?.sender ?? first?.pusher ?? null },
-      subject: { repository: first?.repository.fullName ?? null, commit: first?.headSha ?? null },
       outcome: 'success',
       details: {
         deliveryId: key.deliveryId,
@@ -304,15 +317,11 @@ async function recordAcceptance(
             author: c.author.email ?? c.author.name,
             timestamp: c.timestamp,
           })),
-        deadLettered,
       },
-      correlationId: key.deliveryId,
     });
   } catch (error) {
-    // Unaudited acceptance is not acceptance: the claims go, so ResolvePlan admits none of the
-    // events already published (it records them as forged input), and the provider's retry, or
-    // the same body under a new id, is taken again and recorded. Fail closed: no run goes
-    // unrecorded, at the price of a forged-input record for events Gantry itself published.
+    // Unaudited acceptance is not acceptance: nothing is published, the claims go, and the
+    // provider's retry (or the same body under a new id) is taken again and recorded.
     await deps.deliveries.release(key, contentKeysOf(delivery)).catch(() => undefined);
     throw new WebhookError(
       'unavailable',
@@ -321,6 +330,30 @@ async function recordAcceptance(
       { cause: error },
     );
   }
+}
+
+/**
+ * Events that missed the bus and wait in the dead-letter queue. Not recorded is no reason to
+ * refuse: they were accepted on record, the letter itself is kept (and alarmed on) until redrive,
+ * and a 503 now would only have the provider send again what is already safe.
+ */
+async function recordDeadLetter(
+  deps: ReceiverDeps,
+  key: DeliveryKey,
+  events: readonly SourceEvent[],
+  reason: string,
+  failedEventIds: readonly string[],
+): Promise<void> {
+  await deps.audit
+    .record({
+      ...deliveryFacts(key, events),
+      type: 'webhook.dead_lettered',
+      outcome: 'failure',
+      details: { deliveryId: key.deliveryId, reason, failedEventIds: [...failedEventIds] },
+    })
+    .catch((error: unknown) => {
+      deps.logger.error('dead-lettered delivery not recorded', { ...key, error: errorName(error) });
+    });
 }
 
 async function recordRejection(deps: ReceiverDeps, incoming: IncomingDelivery, refusal: WebhookError): Promise<void> {

@@ -242,6 +242,18 @@ describe('receiveDelivery', () => {
     expect(letter?.headers).not.toHaveProperty('x-hub-signature-256');
     expect(letter?.headers).toHaveProperty('x-github-event', 'push');
     expect([...f.deliveries.items.values()]).toEqual([expect.objectContaining({ state: 'dead_lettered' })]);
+    // Accepted on record before anything was published; then where its events went instead.
+    expect(f.audit.records.map((r) => [r.type, r.details])).toEqual([
+      ['webhook.accepted', expect.not.objectContaining({ deadLettered: expect.anything() })],
+      [
+        'webhook.dead_lettered',
+        {
+          deliveryId: '72d3162e-cc78-11e3-81ab-4c9367dc0958',
+          reason: 'ThrottlingException',
+          failedEventIds: ['github:72d3162e-cc78-11e3-81ab-4c9367dc0958:0'],
+        },
+      ],
+    ]);
   });
 
   it('answers 503 and forgets the claim when neither the bus nor the dead-letter queue takes the delivery', async () => {
@@ -255,10 +267,14 @@ describe('receiveDelivery', () => {
       status: 503,
     });
     expect(f.deliveries.items.size).toBe(0);
+    // The ledger says it was accepted and then went no further; the retry is a second acceptance.
+    expect(f.audit.records.map((r) => r.type)).toEqual(['webhook.accepted', 'webhook.rejected']);
+    expect(f.audit.records[1]?.details).toMatchObject({ code: 'unavailable', status: 503 });
 
     f.bus.failWith = undefined;
     await expect(receiveDelivery(f.deps, delivery)).resolves.toMatchObject({ outcome: 'accepted' });
     expect(f.bus.published).toHaveLength(1);
+    expect(f.audit.records.map((r) => r.type)).toEqual(['webhook.accepted', 'webhook.rejected', 'webhook.accepted']);
   });
 
   it('answers 409 while another attempt holds a fresh claim, and takes over an abandoned one', async () => {
@@ -287,14 +303,24 @@ describe('receiveDelivery', () => {
     });
   });
 
-  it('answers 503 and releases the claims when the acceptance cannot be audited, so no published event is admitted', async () => {
+  it('publishes nothing until its acceptance is on record: a ledger outage answers 503 and releases the claims', async () => {
     const f = receiverFakes();
     f.audit.failing = true;
-    await expect(refusal(receiveDelivery(f.deps, signedDelivery(githubPushBody())))).resolves.toMatchObject({
+    const delivery = signedDelivery(githubPushBody());
+    await expect(refusal(receiveDelivery(f.deps, delivery))).resolves.toMatchObject({
       status: 503,
     });
+    // Nothing on the bus, so nothing Gantry published can reach ResolvePlan unrecorded (and be
+    // refused there as forged for want of a record).
+    expect(f.bus.published).toEqual([]);
+    expect(f.deadLetters.letters).toEqual([]);
     expect(f.deliveries.items.size).toBe(0);
     expect(f.deliveries.contents.size).toBe(0);
+
+    f.audit.failing = false;
+    await expect(receiveDelivery(f.deps, delivery)).resolves.toMatchObject({ outcome: 'accepted' });
+    expect(f.bus.published).toHaveLength(1);
+    expect(f.audit.records.map((r) => r.type)).toEqual(['webhook.accepted']);
   });
 
   it('refuses a provider with no connection configured', async () => {
