@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { DeployTarget, RunPlan } from '../../events';
 import { runFact } from '../audit/audit';
-import { stopUnlessEnded } from '../aws/codedeploy';
+import { stopUnlessEnded } from '../aws/deployment-stop';
 import { approvalShortfall, gatesShortfall } from '../pipelines/acting';
 import { recordForgedInput, runOfExecution } from '../pipelines/ownership';
 import type { DeployedPipelines } from '../pipelines/ports';

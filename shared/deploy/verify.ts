@@ -1,6 +1,6 @@
 import type { BakeCheck, BakeStart, DeployedOutput, RunPlan } from '../../events';
 import { runFact } from '../audit/audit';
-import { stopUnlessEnded } from '../aws/codedeploy';
+import { stopUnlessEnded } from '../aws/deployment-stop';
 import { deploymentRolledBack, publishNotification } from '../notify/publish';
 import { ForgedInputError, recordForgedInput, runOfExecution } from '../pipelines/ownership';
 import type { RunDeployment, RunRecord } from '../runs/model';

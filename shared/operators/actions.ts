@@ -1,6 +1,6 @@
 import { ulid } from 'ulid';
 import type { RunPlan } from '../../events';
-import { stopUnlessEnded } from '../aws/codedeploy';
+import { stopUnlessEnded } from '../aws/deployment-stop';
 import { answerDeployment, atSite, type DeployDeps, siteOf } from '../deploy/outcome';
 import { type Authority, AuthorityUnavailable, authorityOver, namesOf, operatorOf } from '../pipelines/authority';
 import { branchSelected } from '../pipelines/branches';

@@ -1,6 +1,6 @@
 import type { FailureSummary, RunPlan, StateFailure } from '../../events';
 import { runFact } from '../audit/audit';
-import { stopUnlessEnded } from '../aws/codedeploy';
+import { stopUnlessEnded } from '../aws/deployment-stop';
 import { publishNotification, runEnded } from '../notify/publish';
 import { ACTIVE_STATUSES, type RunRecord } from '../runs/model';
 import { gantryRecord, subjectOf } from '../runs/subjects';

@@ -12,7 +12,7 @@ import type { StatusPort } from '../status/port';
 import type { CommitStatusRequest } from '../status/types';
 
 /** The generic AWS ports live with their adapters in shared/aws; the pipeline's steps name them here. */
-export type { DeploymentStopper, StopSite } from '../aws/codedeploy';
+export type { DeploymentStopper, StopSite } from '../aws/deployment-stop';
 export type { ArtifactStore, CommitStatusRequest, ExecutionControl, StatusPort };
 
 /**
