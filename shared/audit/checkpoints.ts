@@ -8,7 +8,19 @@ export const CheckpointBodySchema = z.object({
   time: z.string(),
   keyId: z.string(),
   algorithm: z.string(),
-  chains: z.array(z.object({ chain: z.string(), seq: z.number().check(z.int()), hash: z.string() })),
+  chains: z.array(
+    z.object({
+      chain: z.string(),
+      seq: z.number().check(z.int()),
+      hash: z.string(),
+      /**
+       * When the head's retention ends (epoch seconds): until then no gap may excuse its absence.
+       * Checkpoints signed before 2026-12 lack it; their heads are excused by a successor's
+       * `prevExpiresAt`, which nothing signs.
+       */
+      expiresAt: z.optional(z.number().check(z.int())),
+    }),
+  ),
 });
 export type CheckpointBody = z.infer<typeof CheckpointBodySchema>;
 export const CheckpointSchema = z.extend(CheckpointBodySchema, { signature: z.string() });
@@ -45,7 +57,7 @@ export async function writeCheckpoint(
   const chains = [];
   for (const chain of await reader.chains()) {
     const head = await reader.head(chain);
-    if (head) chains.push({ chain, seq: head.seq, hash: head.hash });
+    if (head) chains.push({ chain, seq: head.seq, hash: head.hash, expiresAt: head.expiresAt });
   }
   const body: CheckpointBody = {
     version: 1,

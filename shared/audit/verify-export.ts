@@ -8,7 +8,15 @@ import {
   itemsOfDataFile,
   type LedgerExport,
 } from './table-export';
-import { checkAnchors, indexBreakOf, reportOf, signedAnchors, type VerifyOptions, type VerifyReport } from './verify';
+import {
+  checkAnchors,
+  indexBreakOf,
+  reportOf,
+  signedAnchors,
+  type VerifyOptions,
+  type VerifyReport,
+  withAnchored,
+} from './verify';
 
 /** Every item of a copy of the ledger's table, in any order (a DynamoDB export's files are per partition). */
 export type LedgerCopy = AsyncIterable<Record<string, unknown>>;
@@ -188,11 +196,12 @@ async function verifyExportFiles(
 async function reportOfCopy(reads: CopyReads, options: VerifyOptions): Promise<VerifyReport> {
   const nowSeconds = Math.floor((options.now ?? new Date()).getTime() / 1000);
   const signed = await signedAnchors(options);
-  // Chains as verify from the table finds them (the registry), and any that has records without being listed.
+  // Chains as verify from the table finds them (the registry and every chain a checkpoint
+  // signed), and any that has records without being listed.
   const chains =
     options.repository !== undefined
       ? [options.repository]
-      : [...new Set([...reads.registered, ...reads.byChain.keys()])].sort();
+      : withAnchored([...new Set([...reads.registered, ...reads.byChain.keys()])].sort(), signed.anchors);
   const reports = chains.map((chain) =>
     walk(chain, reads.byChain.get(chain) ?? [], signed.anchors.get(chain) ?? [], nowSeconds),
   );
@@ -208,8 +217,7 @@ function walk(
 ): ChainReport {
   reads.sort((a, b) => a.link.seq - b.link.seq);
   const verifier = new ChainVerifier(chain, nowSeconds);
-  // One anchor per sequence number, as verify from the table keeps them.
-  const wanted = new Map(anchors.map((a) => [a.seq, a] as const));
+  const wanted = new Set(anchors.map((a) => a.seq));
   const seen = new Map<number, ChainLink>();
   let indexBreak: ChainBreak | null = null;
   for (const read of reads) {
@@ -220,6 +228,6 @@ function walk(
   const report = verifier.report();
   return {
     ...report,
-    firstBreak: report.firstBreak ?? indexBreak ?? checkAnchors(chain, [...wanted.values()], seen, report),
+    firstBreak: report.firstBreak ?? indexBreak ?? checkAnchors(chain, anchors, seen, report, nowSeconds),
   };
 }

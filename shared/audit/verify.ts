@@ -49,6 +49,8 @@ export interface Anchor {
   readonly key: string;
   readonly seq: number;
   readonly hash: string;
+  /** When the record's retention ends, as the checkpoint signed it (older checkpoints do not say). */
+  readonly expiresAt?: number;
 }
 
 /**
@@ -60,12 +62,22 @@ export async function verifyLedger(reader: LedgerSource, options: VerifyOptions 
   const nowSeconds = Math.floor((options.now ?? new Date()).getTime() / 1000);
   const signed = await signedAnchors(options);
   const { anchors } = signed;
-  const chains = options.repository ? [options.repository] : await reader.chains();
+  const chains = options.repository ? [options.repository] : withAnchored(await reader.chains(), anchors);
   const progress = { totalEvents: 0 };
   const reports = await inParallel(chains, options.parallelChains ?? DEFAULT_PARALLEL_CHAINS, (chain) =>
     verifyChain(reader, chain, anchors.get(chain) ?? [], nowSeconds, progress, options.onProgress),
   );
   return reportOf(reports, progress.totalEvents, signed, options);
+}
+
+/**
+ * The chains to walk: those listed, and every chain a checkpoint signed, whose registry entry
+ * (or every record) may have been deleted since; it must then be explained by retention.
+ */
+export function withAnchored(listed: Iterable<string>, anchors: ReadonlyMap<string, unknown>): string[] {
+  const chains = new Set(listed);
+  const missing = [...anchors.keys()].filter((chain) => !chains.has(chain)).sort();
+  return [...chains, ...missing];
 }
 
 /** The report over every chain's: ok when no chain broke and every checkpoint verified. */
@@ -125,7 +137,12 @@ export async function signedAnchors(
       }
       for (const head of checkpoint.chains) {
         const list = anchors.get(head.chain) ?? [];
-        list.push({ key, seq: head.seq, hash: head.hash });
+        list.push({
+          key,
+          seq: head.seq,
+          hash: head.hash,
+          ...(head.expiresAt === undefined ? {} : { expiresAt: head.expiresAt }),
+        });
         anchors.set(head.chain, list);
       }
     }
@@ -142,7 +159,7 @@ async function verifyChain(
   onProgress: VerifyOptions['onProgress'],
 ): Promise<ChainReport> {
   const verifier = new ChainVerifier(chain, nowSeconds);
-  const wanted = new Map(anchors.map((a) => [a.seq, a] as const));
+  const wanted = new Set(anchors.map((a) => a.seq));
   const seen = new Map<number, ChainLink>();
   let indexBreak: ChainBreak | null = null;
   for await (const item of reader.chainItems(chain)) {
@@ -155,7 +172,7 @@ async function verifyChain(
       onProgress?.({ chain, events: verifier.report().events, totalEvents: progress.totalEvents });
   }
   const report = verifier.report();
-  const anchorBreak = checkAnchors(chain, [...wanted.values()], seen, report);
+  const anchorBreak = checkAnchors(chain, anchors, seen, report, nowSeconds);
   onProgress?.({ chain, events: report.events, totalEvents: progress.totalEvents });
   return { ...report, firstBreak: report.firstBreak ?? indexBreak ?? anchorBreak };
 }
@@ -187,12 +204,17 @@ async function inParallel<T, R>(items: readonly T[], limit: number, work: (item:
   return results;
 }
 
-/** Where the chain as read contradicts what a checkpoint signed (`seen`: the records at the anchors' seqs). */
+/**
+ * Where the chain as read contradicts what a checkpoint signed (`seen`: the records at the
+ * anchors' seqs). Every checkpoint is checked, not only the latest per seq: a record rewritten
+ * between two checkpoints is signed both ways, and the earlier one tells.
+ */
 export function checkAnchors(
   chain: string,
   anchors: readonly Anchor[],
   seen: ReadonlyMap<number, ChainLink>,
   report: ChainReport,
+  nowSeconds: number,
 ): ChainBreak | null {
   for (const anchor of [...anchors].sort((a, b) => a.seq - b.seq)) {
     const event = seen.get(anchor.seq);
@@ -208,6 +230,17 @@ export function checkAnchors(
         };
       }
       continue;
+    }
+    // Gone. Retention may take it once the time the checkpoint signed is up; before that, or
+    // with no signed time, only a successor that says its predecessor had expired excuses it.
+    if (anchor.expiresAt !== undefined) {
+      if (anchor.expiresAt <= nowSeconds) continue;
+      return {
+        chain,
+        seq: anchor.seq,
+        kind: 'checkpoint',
+        message: `checkpoint ${anchor.key} signed seq ${anchor.seq}, to be kept until ${new Date(anchor.expiresAt * 1000).toISOString()}, but it is gone: deleted before its retention ended`,
+      };
     }
     if (report.expired.some((r) => anchor.seq >= r.from && anchor.seq <= r.to)) continue;
     const headSeq = report.head?.seq ?? 0;

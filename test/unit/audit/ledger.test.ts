@@ -18,12 +18,15 @@ import { digestFile, exportAudit } from '../../../shared/audit/export';
 import {
   AUDIT_INDEXES,
   AuditWriteError,
+  CHAIN_REGISTRY,
   DynamoDbAuditLedger,
   onceKeyPartition,
+  registrySeq,
   toItem,
 } from '../../../shared/audit/ledger';
 import { AuditReader, sliceBounds } from '../../../shared/audit/reader';
 import { verifyLedger } from '../../../shared/audit/verify';
+import { verifyLedgerCopy } from '../../../shared/audit/verify-export';
 import { documentClient } from '../../../shared/aws/clients';
 import { createAuditTable, localClientConfig } from '../../support/aws';
 
@@ -523,6 +526,76 @@ describe('the audit ledger on DynamoDB (dynalite)', () => {
       const report = await verifyAll();
       expect(report.ok).toBe(false);
       expect(report.checkpoints?.failures[0]?.message).toMatch(/valid signature/);
+    });
+
+    const deleteRecords = async (chain: string, seqs: readonly number[]) => {
+      for (const seq of seqs)
+        await client.send(
+          new DeleteItemCommand({ TableName: table, Key: { chain: { S: chain }, seq: { N: `${seq}` } } }),
+        );
+    };
+    const deleteRegistryEntry = (chain: string) =>
+      client.send(
+        new DeleteItemCommand({
+          TableName: table,
+          Key: { chain: { S: CHAIN_REGISTRY }, seq: { N: `${registrySeq(chain)}` } },
+        }),
+      );
+    const copyOfTable = async function* () {
+      for (const chain of [CHAIN_REGISTRY, REPO]) yield* reader().chainItems(chain);
+    };
+
+    it('a signed prefix deleted, its successor forged to say its predecessor had expired', async () => {
+      // Everything up to the signed head goes; one record claims the retention gap before it.
+      await deleteRecords(REPO, [1, 2, 3, 4, 5, 6, 7, 8]);
+      const head = events[7] as AuditEvent;
+      const forged = { ...head, seq: 9, prevHash: head.hash, prevExpiresAt: Math.floor(Date.now() / 1000) - 1 };
+      await db.send(new PutCommand({ TableName: table, Item: toItem({ ...forged, hash: hashEvent(forged) }) }));
+      for (const report of [await verifyAll(), await verifyLedgerCopy(copyOfTable(), { signer, checkpoints: store })]) {
+        expect(report.ok).toBe(false);
+        expect(report.firstBreak).toMatchObject({
+          seq: 8,
+          kind: 'checkpoint',
+          message: expect.stringContaining('deleted before its retention ended'),
+        });
+      }
+    });
+
+    it('a chain hidden by deleting its registry entry, then edited', async () => {
+      await deleteRegistryEntry(REPO);
+      await client.send(
+        new UpdateItemCommand({
+          TableName: table,
+          Key: { chain: { S: REPO }, seq: { N: '4' } },
+          UpdateExpression: 'SET outcome = :o',
+          ExpressionAttributeValues: { ':o': { S: 'failure' } },
+        }),
+      );
+      expect((await verifyAll()).firstBreak).toMatchObject({ chain: REPO, seq: 4, kind: 'altered' });
+    });
+
+    it('a whole chain deleted with its registry entry, and when retention may take it', async () => {
+      await deleteRecords(REPO, [1, 2, 3, 4, 5, 6, 7, 8]);
+      await deleteRegistryEntry(REPO);
+      for (const report of [await verifyAll(), await verifyLedgerCopy(copyOfTable(), { signer, checkpoints: store })])
+        expect(report.firstBreak).toMatchObject({ chain: REPO, seq: 8, kind: 'checkpoint' });
+      // Once the head's signed retention is up, its absence is no break.
+      const after = new Date(((events[7] as AuditEvent).expiresAt + 1) * 1000);
+      expect(await verifyLedger(reader(), { signer, checkpoints: store, now: after })).toMatchObject({ ok: true });
+    });
+
+    it('a head rewritten between two checkpoints: the later one signs the forgery, the earlier one tells', async () => {
+      const head = events[7] as AuditEvent;
+      const forged = { ...head, details: { ...head.details, passed: false } };
+      await db.send(new PutCommand({ TableName: table, Item: toItem({ ...forged, hash: hashEvent(forged) }) }));
+      await writeCheckpoint(reader(), signer, store);
+      const report = await verifyAll();
+      expect(report.checkpoints).toMatchObject({ checked: 2, failures: [] });
+      expect(report.firstBreak).toMatchObject({
+        seq: 8,
+        kind: 'checkpoint',
+        message: expect.stringContaining('rewritten'),
+      });
     });
 
     it('a tampered index key', async () => {
