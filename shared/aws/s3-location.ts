@@ -4,11 +4,14 @@
  * \`@aws-sdk/client-s3\` (~18 ms of a cold start) for it; \`./s3\` is the adapter that does.
  */
 
-/** Port: a build's artifacts (reports included), by the location the build reported. */
+/** Port: a build's artifacts (reports included), each read at the version its provenance attested. */
 export interface ArtifactStore {
-  /** Object keys under an \`arn:aws:s3:::bucket/prefix\` location. */
-  list(location: string): Promise<string[]>;
-  read(location: string, key: string): Promise<Buffer>;
+  /** One version of an object; with `maxBytes`, at most that many bytes from its start. */
+  read(
+    bucket: string,
+    key: string,
+    version: { readonly versionId: string; readonly maxBytes?: number },
+  ): Promise<Buffer>;
 }
 
 /** \`arn:aws:s3:::bucket/prefix\` → bucket and prefix. */

@@ -1,20 +1,15 @@
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { type ArtifactStore, parseS3Location } from './s3-location';
+import type { ArtifactStore } from './s3-location';
 
-/** Every key under a prefix, page by page, up to `max`. */
-export async function listKeys(
-  s3: Pick<S3Client, 'send'>,
-  bucket: string,
-  prefix: string,
-  max = Number.POSITIVE_INFINITY,
-): Promise<string[]> {
+/** Every key under a prefix, page by page. */
+export async function listKeys(s3: Pick<S3Client, 'send'>, bucket: string, prefix: string): Promise<string[]> {
   const keys: string[] = [];
   let token: string | undefined;
   do {
     const out = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
     for (const o of out.Contents ?? []) if (o.Key) keys.push(o.Key);
     token = out.NextContinuationToken;
-  } while (token !== undefined && keys.length < max);
+  } while (token !== undefined);
   return keys;
 }
 
@@ -22,14 +17,15 @@ export async function listKeys(
 export class S3ArtifactStore implements ArtifactStore {
   constructor(private readonly s3: S3Client) {}
 
-  async list(location: string): Promise<string[]> {
-    const { bucket, prefix } = parseS3Location(location);
-    return listKeys(this.s3, bucket, prefix, 1000);
-  }
-
-  async read(location: string, key: string): Promise<Buffer> {
-    const { bucket } = parseS3Location(location);
-    const out = await this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  async read(bucket: string, key: string, version: { versionId: string; maxBytes?: number }): Promise<Buffer> {
+    const out = await this.s3.send(
+      new GetObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        VersionId: version.versionId,
+        ...(version.maxBytes === undefined ? {} : { Range: `bytes=0-${version.maxBytes - 1}` }),
+      }),
+    );
     return Buffer.from((await out.Body?.transformToByteArray()) ?? new Uint8Array());
   }
 }

@@ -11,6 +11,7 @@ import type { FindingLevel, GateReports, SecurityBucket } from './reports';
 export function evaluateGates(reports: GateReports, gates: Gates): GateEvaluation {
   const metrics = metricsOf(reports);
   const reasons = [
+    ...(reports.unreadable ?? []),
     ...testReasons(reports, gates, metrics),
     ...coverageReasons(reports, gates, metrics),
     ...sarifReasons(reports, gates),

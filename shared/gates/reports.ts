@@ -80,6 +80,8 @@ export interface GateReports {
   readonly junit: readonly TestReport[];
   readonly coverage: readonly CoverageReport[];
   readonly sarif: readonly SarifReport[];
+  /** Files that claim to be reports but cannot be read as one: each fails the gates, with its reason. */
+  readonly unreadable?: readonly string[];
 }
 
 /**

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { BuildResult, GateEvaluation, RunPlan } from '../../events';
+import type { BuildResult, GateEvaluation, RunPlan, RunProvenance } from '../../events';
 import { runFact } from '../audit/audit';
 import { type ArtifactStore, parseS3Location } from '../aws/s3-location';
+import { classifyReport, mayBeReport, REPORT_SNIFF_BYTES } from '../gates/classify';
 import { parseCoverage } from '../gates/coverage-formats';
 import { evaluateGates } from '../gates/evaluate';
 import { parseJUnit } from '../gates/junit';
@@ -15,22 +16,6 @@ import type { PipelineDeps } from './ports';
 /** EvaluateGates' ports: the pipeline steps', and the build's artifacts, which only it reads. */
 export type GateDeps = PipelineDeps & { readonly artifacts: ArtifactStore };
 
-/** Which kind of report a file is, told by its content (names vary from tool to tool). */
-export function classifyReport(key: string, content: Buffer): 'junit' | 'coverage' | 'sarif' | undefined {
-  const head = content.subarray(0, 4096).toString('utf8').trimStart();
-  if (
-    head.startsWith('{') &&
-    /"version"\s*:\s*"2\.1\.0"/.test(head) &&
-    /"runs"/.test(content.toString('utf8', 0, Math.min(content.length, 65_536)))
-  )
-    return 'sarif';
-  if (/^(TN:|SF:)/m.test(head) && /end_of_record/.test(content.toString('utf8'))) return 'coverage';
-  if (!head.startsWith('<')) return undefined;
-  if (/<testsuites?[\s>]/.test(head)) return 'junit';
-  if (/<coverage[\s>]|<report[\s>]|<!DOCTYPE report/.test(head)) return 'coverage';
-  return key.endsWith('.sarif') ? 'sarif' : undefined;
-}
-
 /**
  * EvaluateGates: reads the build's reports from its artifacts (JUnit, Cobertura/LCOV/JaCoCo/
  * Clover, SARIF, whatever their names), evaluates the pipeline's gates, and records the verdict.
@@ -43,7 +28,8 @@ export async function evaluateRunGates(
   build: BuildResult,
   executionArn: string,
 ): Promise<GateEvaluation> {
-  const plan = await attestedBuildRun(deps, input, build, executionArn);
+  const run = await attestedBuildRun(deps, input, build, executionArn);
+  const plan = run.plan;
   const now = deps.clock();
   const { startTime, endTime, ...kept } = build;
   await deps.runs.update(plan.runId, { build: kept }, now);
@@ -73,7 +59,7 @@ export async function evaluateRunGates(
     correlationId: plan.change.deliveryId,
     once: runFact(plan.runId, 'build.finished'),
   });
-  const reports = build.artifacts ? await readReports(deps, build.artifacts) : { junit: [], coverage: [], sarif: [] };
+  const reports = await readReports(deps, run);
   const evaluation = evaluateGates(reports, plan.gates);
   await deps.runs.update(
     plan.runId,
@@ -113,7 +99,7 @@ async function attestedBuildRun(
   input: RunPlan,
   build: BuildResult,
   executionArn: string,
-): Promise<RunPlan> {
+): Promise<AttestedRun> {
   const owned = await runOfExecution(deps, input, executionArn, 'evaluate-gates');
   if ('refused' in owned) throw new ForgedInputError(`gates refused: ${owned.refused}`);
   const { run } = owned;
@@ -131,25 +117,56 @@ async function attestedBuildRun(
             !prefix.includes(`/${uuid}/`)
           ? `build ${build.id}'s reports are read from ${build.artifacts ?? '(nowhere)'}, not its own artifacts under ${run.provenance.bucket}/${own}`
           : null;
-  if (why === null) return run.plan;
-  await recordForgedInput(deps, input, run, executionArn, 'evaluate-gates', why);
-  throw new ForgedInputError(`gates refused: ${why}`);
+  if (why === null && run.provenance !== undefined && build.artifacts !== undefined)
+    return { plan: run.plan, provenance: run.provenance, prefix };
+  const reason = why ?? `build ${build.id} has no artifacts on record`;
+  await recordForgedInput(deps, input, run, executionArn, 'evaluate-gates', reason);
+  throw new ForgedInputError(`gates refused: ${reason}`);
 }
 
-async function readReports(deps: GateDeps, location: string): Promise<GateReports> {
-  const reports = { junit: [] as TestReport[], coverage: [] as CoverageReport[], sarif: [] as SarifReport[] };
+/** A run whose build's verdict may be recorded, with what RecordProvenance attested of that build. */
+interface AttestedRun {
+  readonly plan: RunPlan;
+  readonly provenance: RunProvenance;
+  /** Where the build's artifacts are, under the attested bucket. */
+  readonly prefix: string;
+}
+
+/**
+ * The reports among the artifacts RecordProvenance attested, each read at its attested version
+ * (never the key's current one, which a later write could have replaced), every one of them
+ * (however many artifacts the build left). A file that could be a report is read whole and must
+ * hash to its attested digest; one the gates cannot read as the report it claims to be becomes a
+ * reason the gates fail, never a file passed over.
+ */
+async function readReports(deps: GateDeps, run: AttestedRun): Promise<GateReports> {
+  const reports = {
+    junit: [] as TestReport[],
+    coverage: [] as CoverageReport[],
+    sarif: [] as SarifReport[],
+    unreadable: [] as string[],
+  };
+  const { bucket } = run.provenance;
   const seen = new Set<string>();
-  for (const key of await deps.artifacts.list(location)) {
-    const content = await deps.artifacts.read(location, key);
+  for (const subject of run.provenance.subjects) {
     // The same report can sit in the artifacts and in a report group's copy: count it once.
-    const digest = createHash('sha256').update(content).digest('hex');
-    if (seen.has(digest)) continue;
-    seen.add(digest);
-    const kind = classifyReport(key, content);
-    const file = key.split('/').slice(-2).join('/');
+    if (seen.has(subject.sha256)) continue;
+    seen.add(subject.sha256);
+    const key = `${run.prefix}${subject.name}`;
+    const version = { versionId: subject.versionId };
+    const head = await deps.artifacts.read(bucket, key, { ...version, maxBytes: REPORT_SNIFF_BYTES });
+    if (!mayBeReport(subject.name, head)) continue;
+    const content = head.length < REPORT_SNIFF_BYTES ? head : await deps.artifacts.read(bucket, key, version);
+    if (createHash('sha256').update(content).digest('hex') !== subject.sha256)
+      throw new ForgedInputError(
+        `gates refused: ${key} version ${subject.versionId} is not the file RecordProvenance attested (SHA-256 ${subject.sha256.slice(0, 12)}…)`,
+      );
+    const kind = classifyReport(subject.name, content);
+    const file = subject.name.split('/').slice(-2).join('/');
     if (kind === 'junit') reports.junit.push(parseJUnit(content, file));
     if (kind === 'coverage') reports.coverage.push(parseCoverage(content, file));
     if (kind === 'sarif') reports.sarif.push(parseSarif(content, file));
+    if (kind === 'unreadable') reports.unreadable.push(`${subject.name} is named as a SARIF log but is not one`);
   }
   return reports;
 }

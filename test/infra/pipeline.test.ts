@@ -797,8 +797,11 @@ describe('the artifacts bucket, as the steps reach it', () => {
         },
         { name: 'record-provenance', actions: ['s3:GetObject', 's3:GetObjectVersion'], keys: ['/sources/*'] },
         { name: 'record-provenance', actions: ['s3:PutObject'], keys: ['/provenance/*'] },
-        { name: 'evaluate-gates', actions: ['s3:ListBucket'], keys: [''] },
-        { name: 'evaluate-gates', actions: ['s3:GetObject'], keys: ['/*'] },
+        {
+          name: 'evaluate-gates',
+          actions: ['s3:GetObject', 's3:GetObjectVersion'],
+          keys: ['/releases/*', '/untrusted/*'],
+        },
         {
           name: 'deploy-release',
           actions: ['s3:GetObject', 's3:GetObjectVersion'],
@@ -806,6 +809,6 @@ describe('the artifacts bucket, as the steps reach it', () => {
         },
       ]),
     );
-    expect(grants).toHaveLength(8);
+    expect(grants).toHaveLength(7);
   });
 });

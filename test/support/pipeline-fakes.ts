@@ -63,16 +63,25 @@ export class RecordingStatuses implements StatusPort {
   }
 }
 
-/** Build artifacts in memory: `files` by key under one location. */
+/** Build artifacts in memory, every version of each key kept, as in a versioned bucket. */
 export class MemoryArtifacts implements ArtifactStore {
-  constructor(readonly files: Map<string, Buffer> = new Map()) {}
-  async list(): Promise<string[]> {
-    return [...this.files.keys()];
+  private readonly versions = new Map<string, Buffer>();
+  private next = 0;
+  /** Every read: which key, which version, how much of it. */
+  readonly reads: { key: string; versionId: string; maxBytes?: number }[] = [];
+
+  /** Writes a new version of `key` (the old ones stay) and returns its id. */
+  put(bucket: string, key: string, bytes: Buffer): string {
+    const versionId = `v${++this.next}`;
+    this.versions.set(`${bucket}/${key}@${versionId}`, bytes);
+    return versionId;
   }
-  async read(_location: string, key: string): Promise<Buffer> {
-    const file = this.files.get(key);
-    if (file === undefined) throw new Error(`no ${key}`);
-    return file;
+  async read(bucket: string, key: string, version: { versionId: string; maxBytes?: number }): Promise<Buffer> {
+    this.reads.push({ key, ...version });
+    const bytes = this.versions.get(`${bucket}/${key}@${version.versionId}`);
+    if (bytes === undefined)
+      throw Object.assign(new Error(`no ${key} version ${version.versionId}`), { name: 'NoSuchVersion' });
+    return version.maxBytes === undefined ? bytes : bytes.subarray(0, version.maxBytes);
   }
 }
 

@@ -261,15 +261,22 @@ function grantFetchSource(step: GantryFunction, props: PipelineStepsProps): void
   });
 }
 
-/** List the artifacts bucket and read its objects (the reports), decrypting with its key. */
+/** Reads what builds wrote (reports among it) at the versions their provenance attested, decrypting with its key. */
 function grantReadArtifacts(step: GantryFunction, key: IKey): void {
-  Artifacts.grantList(step.function);
-  Artifacts.grantReadObjects(step.function, ['*']);
+  Artifacts.grantReadObjects(
+    step.function,
+    BUILD_TRUSTS.map((trust) => buildArtifactsPath('*', trust)),
+    { versions: true },
+  );
   key.grantDecrypt(step.function);
-  Validations.of(step.role).acknowledge({
-    id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::gantry-artifacts-<AWS::AccountId>-<AWS::Region>/*]',
-    reason: 'Reads the reports of any build: objects of the artifacts bucket, whose keys are per build.',
-  });
+  for (const [prefix, builds] of [
+    ['releases', 'release'],
+    ['untrusted', 'untrusted'],
+  ])
+    Validations.of(step.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::gantry-artifacts-<AWS::AccountId>-<AWS::Region>/${prefix}/*]`,
+      reason: `Reads the reports of any pipeline's ${builds} builds (one prefix per pipeline and build), each at the version its provenance attested; never lists the bucket.`,
+    });
 }
 
 function acknowledgePipelineWildcards(

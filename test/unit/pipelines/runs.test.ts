@@ -1,7 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { PipelineDefinition, RunPlan, SourceEvent, Trigger } from '../../../events';
-import { provenanceKey } from '../../../shared/pipelines/artifact-layout';
 import {
   closeUnplanned,
   describeFailure,
@@ -9,16 +6,12 @@ import {
   recordFailure,
   releaseLane,
 } from '../../../shared/pipelines/finish';
-import { classifyReport, evaluateRunGates } from '../../../shared/pipelines/gates';
 import { resolvePlan } from '../../../shared/pipelines/plan';
 import { admissionName, enterLane, resolveRun, startRun, waitForTurn } from '../../../shared/pipelines/start';
 import { sweepRuns } from '../../../shared/pipelines/sweep';
 import { createRunsTable, dynaliteTables } from '../../support/aws';
 import { MemoryAdmissions, openedDeployment, type PipelineFakes, pipelineFakes } from '../../support/pipeline-fakes';
 import { DEFINITION, planRequest, sourceEvent } from '../../support/plans';
-
-const REPORTS = join(import.meta.dirname, '..', '..', 'fixtures', 'reports');
-const report = (...path: string[]) => readFileSync(join(REPORTS, ...path));
 
 describe('pipeline runs', () => {
   const tables = dynaliteTables(createRunsTable, 'runs');
@@ -419,109 +412,6 @@ describe('pipeline runs', () => {
         [fresh.runId, 'its execution never started; the sweeper closed it'],
       ]);
       expect((await f.runs.get(running.runId))?.status).toBe('RUNNING');
-    });
-  });
-
-  describe('evaluateRunGates', () => {
-    const BUILD = 'gantry-widgets:b1';
-    const ARTIFACTS = 'arn:aws:s3:::bucket/releases/widgets/b1/artifacts';
-
-    /** A running dev run whose build BUILD RecordProvenance attested. */
-    async function attestedRun(): Promise<RunPlan> {
-      const plan = resolvePlan(planRequest(sourceEvent()));
-      await f.runs.create(plan, 'RUNNING', f.now);
-      const provenance = {
-        bucket: 'bucket',
-        key: provenanceKey('widgets', BUILD),
-        versionId: 'v1',
-        envelopeSha256: 'e'.repeat(64),
-        builderId: 'arn:aws:codebuild:us-east-1:123456789012:project/gantry-widgets',
-        keyId: 'key',
-        subjects: [],
-        recordedAt: f.now.toISOString(),
-      };
-      await f.runs.update(plan.runId, { provenance }, f.now);
-      return plan;
-    }
-
-    it('reads the reports among the artifacts by their content, counting identical copies once', async () => {
-      const plan = await attestedRun();
-      f.artifacts.files.set('a/reports/junit.xml', report('junit', 'jest-junit.xml'));
-      f.artifacts.files.set('a/reports/tests/junit.xml', report('junit', 'jest-junit.xml'));
-      f.artifacts.files.set('a/reports/coverage.xml', report('code-coverage', 'jest-cobertura.xml'));
-      f.artifacts.files.set('a/notes.txt', Buffer.from('not a report'));
-      const evaluation = await evaluateRunGates(
-        f.deps,
-        plan,
-        { id: BUILD, status: 'SUCCEEDED', artifacts: ARTIFACTS },
-        plan.executionArn,
-      );
-      expect(evaluation.passed).toBe(false);
-      expect(evaluation.metrics.tests).toMatchObject({ total: 12, failed: 4 });
-      expect((await f.runs.get(plan.runId))?.gates?.reasons).toEqual(evaluation.reasons);
-      expect(f.audit.records.map((r) => r.type)).toEqual(['build.finished', 'gate.evaluated']);
-    });
-
-    it('records no verdict a direct invoke asks for: another build, reports read from elsewhere, another run’s execution', async () => {
-      const plan = await attestedRun();
-      f.artifacts.files.set('a/reports/junit.xml', report('junit', 'node-test.xml'));
-      const refused = async (build: { id: string; artifacts: string }, executionArn: string, reason: RegExp) => {
-        await expect(
-          evaluateRunGates(f.deps, plan, { ...build, status: 'SUCCEEDED' }, executionArn),
-        ).rejects.toMatchObject({ name: 'Gantry.ForgedInput', message: expect.stringMatching(reason) });
-        expect(f.audit.records.at(-1)).toMatchObject({
-          type: 'security.forged_input',
-          details: expect.objectContaining({ step: 'evaluate-gates', reason: expect.stringMatching(reason) }),
-        });
-      };
-      // An earlier passing build of the pipeline, or this build's id with reports the forger wrote elsewhere.
-      await refused(
-        { id: 'gantry-widgets:b0', artifacts: ARTIFACTS },
-        plan.executionArn,
-        /not the build Gantry attested/,
-      );
-      await refused(
-        { id: BUILD, artifacts: 'arn:aws:s3:::bucket/untrusted/widgets/b1/artifacts' },
-        plan.executionArn,
-        /not its own artifacts under bucket\/releases\/widgets\//,
-      );
-      await refused(
-        { id: BUILD, artifacts: 'arn:aws:s3:::bucket/releases/widgets/b0/artifacts' },
-        plan.executionArn,
-        /not its own artifacts/,
-      );
-      await refused(
-        { id: BUILD, artifacts: 'arn:aws:s3:::evil/releases/widgets/b1/artifacts' },
-        plan.executionArn,
-        /not its own artifacts/,
-      );
-      await refused({ id: BUILD, artifacts: ARTIFACTS }, `${plan.executionArn}-forged`, /belongs to execution/);
-      await f.runs.setStatus(plan.runId, 'FAILED', f.now);
-      await refused({ id: BUILD, artifacts: ARTIFACTS }, plan.executionArn, /is FAILED, not RUNNING/);
-      expect((await f.runs.get(plan.runId))?.gates).toBeUndefined();
-    });
-
-    it('writes its ledger records once when the step is retried', async () => {
-      const plan = await attestedRun();
-      const build = { id: BUILD, status: 'SUCCEEDED', artifacts: ARTIFACTS } as const;
-      await evaluateRunGates(f.deps, plan, build, plan.executionArn);
-      await evaluateRunGates(f.deps, plan, build, plan.executionArn);
-      expect(f.audit.records.map((r) => r.type)).toEqual(['build.finished', 'gate.evaluated']);
-      expect(f.audit.records.map((r) => r.once)).toEqual([
-        `run/${plan.runId}/build.finished`,
-        `run/${plan.runId}/gate.evaluated`,
-      ]);
-    });
-
-    it.each([
-      ['junit', ['junit', 'node-test.xml']],
-      ['junit', ['junit', 'surefire', 'TEST-com.example.LedgerTest.xml']],
-      ['coverage', ['code-coverage', 'c8-lcov.info']],
-      ['coverage', ['code-coverage', 'jacoco.xml']],
-      ['coverage', ['code-coverage', 'jest-clover.xml']],
-      ['sarif', ['sarif', 'eslint.sarif']],
-    ] as const)('tells a %s report by its content: %s', (kind, path) => {
-      expect(classifyReport(path.join('/'), report(...path))).toBe(kind);
     });
   });
 
