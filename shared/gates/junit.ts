@@ -41,7 +41,9 @@ interface Tally {
  * Reads a JUnit XML report as the tools that matter write it: jest-junit, Node's
  * `--test-reporter=junit` (cases outside any suite, todo cases that fail), Maven Surefire (one
  * suite per file, flaky reruns that passed), pytest (one line, xfail as skipped). Counts come from
- * the `<testcase>` elements, not from suite attributes, which tools fill in differently.
+ * the `<testcase>` elements, not from suite attributes, which tools fill in differently; an
+ * `<error>` or `<failure>` that is a suite's own child (a suite that failed to load, with no case
+ * to carry it) counts as one errored or failed case of that suite, never as nothing.
  * A skipped case does not fail even when it also carries a failure (Node's todo tests);
  * otherwise a failure outweighs an error (pytest's failure followed by a teardown error).
  */
@@ -60,11 +62,14 @@ export function parseJUnit(input: ReportInput, file: string): TestReport {
         suites.push(suiteOf(element, depth, suites.at(-1)));
       } else if (name === 'testcase') {
         current = { element, depth, suite: suites.at(-1), outcome: 'passed', message: '', body: null };
+      } else if ((name === 'error' || name === 'failure') && suites.at(-1)?.depth === depth - 1) {
+        current = suiteFailure(element, name, depth, suites.at(-1));
       }
     },
     close(name, depth) {
       if (current !== null && depth === current.depth + 1) finishBody(current);
       else if (current !== null && depth === current.depth) {
+        finishBody(current);
         count(tally, current);
         current = null;
       } else if (localName(name) === 'testsuite' && suites.at(-1)?.depth === depth) suites.pop();
@@ -83,6 +88,18 @@ function suiteOf(element: XmlElement, depth: number, parent: Suite | undefined):
     file: nonEmpty(element.attributes.file) ?? parent?.file ?? null,
     depth,
   };
+}
+
+/** A suite's own `<error>`/`<failure>`, read as a case of that suite named after it. */
+function suiteFailure(
+  element: XmlElement,
+  outcome: 'error' | 'failure',
+  depth: number,
+  suite: Suite | undefined,
+): OpenCase {
+  const message = oneLine(element.attributes.message ?? '');
+  const asCase = { name: 'testcase', attributes: { name: `${suite?.name ?? 'test suite'} (the suite itself)` } };
+  return { element: asCase, depth, suite, outcome, message, body: message === '' ? '' : null };
 }
 
 /** Which outcome wins when a case carries several: skipped > failure > error > passed. */

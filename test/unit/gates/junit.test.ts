@@ -151,3 +151,25 @@ describe('parseJUnit', () => {
     );
   });
 });
+
+describe('parseJUnit: a suite that failed with no case to carry it', () => {
+  it('counts a suite’s own error or failure as one errored or failed case of that suite', () => {
+    const xml = `<testsuites>
+  <testsuite name="unit" tests="1"><testcase name="adds"/></testsuite>
+  <testsuite name="integration" tests="0" errors="1"><error message="Test suite failed to run">Cannot find module './db'</error></testsuite>
+  <testsuite name="e2e" tests="0" failures="1"><failure>  setup hook failed
+at beforeAll</failure></testsuite>
+</testsuites>`;
+    const parsed = parseJUnit(xml, 'junit.xml');
+    expect(parsed).toMatchObject({ total: 3, failed: 1, errored: 1 });
+    expect(parsed.failures).toEqual([
+      expect.objectContaining({
+        suite: 'integration',
+        name: 'integration (the suite itself)',
+        outcome: 'error',
+        message: 'Test suite failed to run',
+      }),
+      expect.objectContaining({ suite: 'e2e', outcome: 'failure', message: 'setup hook failed' }),
+    ]);
+  });
+});
