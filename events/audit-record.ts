@@ -103,7 +103,21 @@ export const AUDIT_DETAILS = {
   'security.forged_input': z.object({ step: text, executionArn: text, reason: text }),
   /** Deploy refused before any traffic moved: what it checked and what differed. */
   'deploy.refused': z.object({ target: text, check: text, reason: text }),
-  'deploy.started': z.object({ deploymentId: text, target: text, strategy: text }),
+  'deploy.started': z.object({
+    deploymentId: text,
+    target: text,
+    strategy: text,
+    /** The versions the deployment shifts between (a Lambda version, an ECS task definition); absent before 2026-12. */
+    fromVersion: z.optional(nullableText),
+    toVersion: z.optional(text),
+    /**
+     * The attested artifact behind `toVersion`: its name in the build's provenance, SHA-256, the
+     * S3 version Deploy read, and the run whose build it is (the restored run's, for a rollback).
+     */
+    artifact: z.optional(
+      z.nullable(z.object({ name: text, sha256: text, versionId: text, builtBy: text })),
+    ),
+  }),
   'deploy.shifted': z.object({ deploymentId: text, target: text, percent: z.number() }),
   'deploy.succeeded': z.object({ deploymentId: text, target: text }),
   'deploy.rolled_back': z.object({ deploymentId: text, target: text, reason: text }),

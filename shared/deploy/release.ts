@@ -69,7 +69,7 @@ export async function startDeployment(
         throw new DeployError('Gantry.DeploymentFailed', why);
       }
       await deps.runs.setDeploymentId(plan.runId, found.deploymentId, now);
-      await recordStarted(deps, plan, found.deploymentId, existing.target, target.strategy);
+      await recordStarted(deps, run, found.deploymentId, existing, target);
       existing = { ...existing, deploymentId: found.deploymentId };
     }
   }
@@ -140,10 +140,10 @@ export async function startDeployment(
     await deps.runs.requestStop(plan.runId, words, deps.clock());
     await stopUnlessEnded(deps.deploy, deploymentId);
     // Stopped before anything else may fail; the ledger still says it was started.
-    await recordStarted(deps, plan, deploymentId, deployment.target, target.strategy);
+    await recordStarted(deps, run, deploymentId, deployment, target);
     throw new DeployError('Gantry.DeploymentStopped', `deployment ${deploymentId} stopped: ${words}`);
   }
-  await recordStarted(deps, plan, deploymentId, deployment.target, target.strategy);
+  await recordStarted(deps, run, deploymentId, deployment, target);
   deps.logger.info('deployment started', {
     runId: plan.runId,
     deploymentId,
@@ -161,22 +161,49 @@ async function endedMeanwhile(deps: DeployDeps, runId: string): Promise<string |
   return `run ${runId} was ${now?.status ?? 'deleted'}${by}`;
 }
 
+/**
+ * `deploy.started`, naming what it releases: the versions it shifts between and the attested
+ * artifact behind the new one (its digest and the S3 version Deploy read, and the run whose build
+ * RecordProvenance attested it), so the ledger alone ties a deployment to the bytes of a build.
+ */
 async function recordStarted(
-  deps: DeployDeps,
-  plan: RunPlan,
+  deps: ReleaseDeps,
+  run: RunRecord,
   deploymentId: string,
-  target: string,
-  strategy: DeployTarget['strategy'],
+  deployment: Pick<RunDeployment, 'target' | 'fromVersion' | 'toVersion'>,
+  target: DeployTarget,
 ): Promise<void> {
+  const { plan } = run;
   await deps.audit.record({
     type: 'deploy.started',
     actor: { type: 'system', id: 'gantry', providerIdentity: null },
     subject: subjectOf(plan),
     outcome: 'pending',
-    details: { deploymentId, target, strategy },
+    details: {
+      deploymentId,
+      target: deployment.target,
+      strategy: target.strategy,
+      fromVersion: deployment.fromVersion,
+      toVersion: deployment.toVersion,
+      artifact: await releasedArtifact(deps, run, target),
+    },
     correlationId: plan.change.deliveryId,
     once: runFact(plan.runId, `deploy.started/${deploymentId}`),
   });
+}
+
+/** The attested artifact a deployment releases, as the provenance on its build's run names it. */
+async function releasedArtifact(
+  deps: ReleaseDeps,
+  run: RunRecord,
+  target: DeployTarget,
+): Promise<{ name: string; sha256: string; versionId: string; builtBy: string } | null> {
+  const path = target.lambda?.artifact ?? target.ecs?.taskDefinitionArtifact;
+  const source = run.plan.rollback ? await deps.runs.get(run.plan.rollback.toRunId) : run;
+  const name = path?.replace(/^\/+/, '');
+  const subject = source?.provenance?.subjects.find((s) => s.name === name);
+  if (source === undefined || subject === undefined) return null;
+  return { name: subject.name, sha256: subject.sha256, versionId: subject.versionId, builtBy: source.runId };
 }
 
 /** Which revision to release and the AppSpec that releases it, once its provenance verified. */

@@ -107,6 +107,22 @@ describe('deploying a run through CodeDeploy', () => {
     });
     expect(run?.stages.deploy?.status).toBe('running');
     expect(f.audit.records.map((r) => r.type)).toEqual(['deploy.started']);
+    // The ledger alone ties the deployment to the attested bytes of this run's build.
+    const zip = await objects.get(BUCKET, 'releases/widgets/b1/artifacts/dist/function.zip');
+    expect(f.audit.records[0]?.details).toEqual({
+      deploymentId: 'd-000000001',
+      target: expect.any(String),
+      strategy: expect.any(String),
+      fromVersion: '3',
+      toVersion: '4',
+      artifact: {
+        name: 'dist/function.zip',
+        sha256: run?.provenance?.subjects.find((s) => s.name === 'dist/function.zip')?.sha256,
+        versionId: zip.versionId,
+        builtBy: plan.runId,
+      },
+    });
+    expect(f.audit.records[0]?.details).toHaveProperty('artifact.sha256', expect.stringMatching(/^[0-9a-f]{64}$/));
     expect(f.executions.successes).toEqual([]);
   });
 
@@ -983,6 +999,11 @@ describe('deploying a run through CodeDeploy', () => {
       expect(JSON.parse(cd.created.at(-1)?.appSpec ?? '{}').Resources[0]['widgets-dev'].Properties.TargetVersion).toBe(
         '4',
       );
+      // Its record names the restored run's attested artifact, not something of its own.
+      expect(f.audit.records.filter((r) => r.type === 'deploy.started').at(-1)?.details).toMatchObject({
+        toVersion: '4',
+        artifact: { name: 'dist/function.zip', builtBy: v4.runId },
+      });
     });
 
     it('take their lane: a rollback waits behind a run still active in the environment', async () => {
