@@ -101,6 +101,19 @@ export const AUDIT_DETAILS = {
   }),
   /** A step was handed an input the control plane did not write (a forged or replayed execution). */
   'security.forged_input': z.object({ step: text, executionArn: text, reason: text }),
+  /**
+   * A deployment to a Gantry target that no Gantry run started (CreateDeployment by hand, by
+   * another tool, or with a description that names a run it is not): what it released never
+   * passed Gantry's gates, approvals or provenance checks.
+   */
+  'security.unattributed_deployment': z.object({
+    deploymentId: text,
+    application: text,
+    deploymentGroup: text,
+    status: text,
+    creator: nullableText,
+    reason: text,
+  }),
   /** Deploy refused before any traffic moved: what it checked and what differed. */
   'deploy.refused': z.object({ target: text, check: text, reason: text }),
   'deploy.started': z.object({

@@ -106,6 +106,10 @@ export class AwsDeployControl implements DeployControl {
       description: d?.description ?? '',
       error: d?.errorInformation?.message ?? d?.errorInformation?.code ?? null,
       rolledBack: d?.rollbackInfo !== undefined || d?.status === 'Stopped',
+      ...(d?.creator === undefined ? {} : { creator: d.creator }),
+      ...(d?.rollbackInfo?.rollbackTriggeringDeploymentId === undefined
+        ? {}
+        : { rollbackOf: d.rollbackInfo.rollbackTriggeringDeploymentId }),
     };
   }
 

@@ -9,8 +9,10 @@ export class DeploymentNotYetRecorded extends Error {
 }
 
 /**
- * What EventBridge delivers from CodeDeploy: the deployment's description names its run (Gantry
- * started it), or the event is ignored (CloudFormation's deployments, rollbacks, other events).
+ * What EventBridge delivers from CodeDeploy, for the applications of Gantry targets: the
+ * deployment's description names its run (Gantry started it), or CodeDeploy rolled back one that
+ * did. Anything else released bytes no gate, approval or provenance check saw: it is recorded as
+ * `security.unattributed_deployment`, once per deployment, and changes no run.
  */
 export async function onStateChangeEvent(home: DeployDeps, event: DeploymentStateChange): Promise<string> {
   const { deploymentId } = event.detail;
@@ -20,8 +22,54 @@ export async function onStateChangeEvent(home: DeployDeps, event: DeploymentStat
   const deps = atSite(home, { account, runId: `deployment:${deploymentId}` });
   const info = await deps.deploy.getDeployment(deploymentId);
   const runId = runIdOf(info.description);
-  if (runId === null) return 'ignored: deployment not started by Gantry';
+  if (runId === null) {
+    if (info.rollbackOf !== undefined) {
+      const rolledBack = runIdOf((await deps.deploy.getDeployment(info.rollbackOf)).description);
+      if (rolledBack !== null)
+        return `ignored: CodeDeploy's rollback of run ${rolledBack}'s deployment ${info.rollbackOf}`;
+    }
+    return recordUnattributed(home, event, info, 'its description names no Gantry run');
+  }
+  const run = await deps.runs.get(runId);
+  const noted = run?.deployment?.deploymentId;
+  const foreign =
+    run === undefined || run.deployment === undefined
+      ? `its description names run ${runId}, which has no deployment`
+      : siteOf(run.plan).account !== account
+        ? `its description names run ${runId}, which releases into ${siteOf(run.plan).account ?? 'the control plane’s account'}, not ${account ?? 'the control plane’s account'}`
+        : noted !== undefined && noted !== deploymentId
+          ? `its description names run ${runId}, whose deployment is ${noted}`
+          : null;
+  if (foreign !== null) return recordUnattributed(home, event, info, foreign);
   return onDeploymentEvent(deps, info, runId, account);
+}
+
+async function recordUnattributed(
+  deps: DeployDeps,
+  event: DeploymentStateChange,
+  info: DeploymentInfo,
+  reason: string,
+): Promise<string> {
+  const { deploymentId, application, deploymentGroup } = event.detail;
+  const where = `${event.account === undefined ? '' : `account ${event.account}, `}${application}/${deploymentGroup}`;
+  deps.logger.warn('deployment not started by Gantry', { deploymentId, application, deploymentGroup, reason });
+  await deps.audit.record({
+    type: 'security.unattributed_deployment',
+    actor: { type: 'system', id: info.creator ?? 'codedeploy', providerIdentity: null },
+    subject: { repository: null, commit: null },
+    outcome: 'failure',
+    details: {
+      deploymentId,
+      application: event.account === undefined ? application : `${event.account}:${application}`,
+      deploymentGroup,
+      status: info.status,
+      creator: info.creator ?? null,
+      reason: `deployment ${deploymentId} to ${where} was not started by Gantry: ${reason}`,
+    },
+    correlationId: deploymentId,
+    once: `deployment/${event.account ?? '-'}/${deploymentId}/unattributed`,
+  });
+  return `recorded: deployment ${deploymentId} not started by Gantry`;
 }
 
 /**

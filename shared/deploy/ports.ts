@@ -7,6 +7,10 @@ export interface DeploymentInfo {
   readonly error: string | null;
   /** Whether CodeDeploy moved traffic back (a rollback deployment or an automatic rollback). */
   readonly rolledBack: boolean;
+  /** Who created it, as CodeDeploy says (`user`, `codeDeployRollback`, `CloudFormation`…), when known. */
+  readonly creator?: string;
+  /** For CodeDeploy's own rollback deployment: the deployment whose failure it rolls back. */
+  readonly rollbackOf?: string;
 }
 
 export const DEPLOYMENT_ENDED = ['Succeeded', 'Failed', 'Stopped'] as const;

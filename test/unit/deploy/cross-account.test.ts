@@ -126,13 +126,22 @@ describe('deploying into another account', () => {
     expect(f.executions.successes).toHaveLength(1);
   });
 
-  it("ignores an event from the control plane's account about a run that deploys elsewhere", async () => {
+  it("records, and never answers with, a deployment in the control plane's account that names a run deploying elsewhere", async () => {
     const plan = await run();
     await startDeployment(deps, plan, 'token-1', plan.executionArn);
     // The same deployment id and description, as if at home: a run in PROD is never answered by it.
     home.deployments.set('d-000000001', { ...(await prod.getDeployment('d-000000001')), status: 'Succeeded' });
-    await expect(onStateChangeEvent(deps, { ...EVENT, account: '111111111111' })).resolves.toMatch(/^ignored/);
+    f.audit.records.length = 0;
+    await expect(onStateChangeEvent(deps, { ...EVENT, account: '111111111111' })).resolves.toMatch(/^recorded/);
     expect(f.executions.successes).toEqual([]);
+    expect(f.audit.records).toEqual([
+      expect.objectContaining({
+        type: 'security.unattributed_deployment',
+        details: expect.objectContaining({
+          reason: expect.stringContaining(`names run ${plan.runId}, which releases into ${PROD}`),
+        }),
+      }),
+    ]);
   });
 
   it("reads the group's alarms in the target account and rolls back there when one fires", async () => {

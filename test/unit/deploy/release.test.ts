@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { RunPlan } from '../../../events';
 import { deploymentDescription, runIdOf } from '../../../shared/deploy/appspec';
-import { DeploymentNotYetRecorded, onDeploymentEvent } from '../../../shared/deploy/events';
+import { DeploymentNotYetRecorded, onDeploymentEvent, onStateChangeEvent } from '../../../shared/deploy/events';
 import { type ReleaseDeps, startDeployment } from '../../../shared/deploy/release';
 import { bakeUntil, checkBake, reconcileDeployment } from '../../../shared/deploy/verify';
 import { cancel, OperatorActionError, type OperatorDeps, retry, rollback } from '../../../shared/operators/actions';
@@ -284,6 +284,78 @@ describe('deploying a run through CodeDeploy', () => {
     await onDeploymentEvent(deps, info, plan.runId);
     expect(f.audit.records.filter((r) => r.type === 'deploy.succeeded')).toHaveLength(1);
     expect(f.executions.successes.map((s) => s.token)).toEqual(['token-1']);
+  });
+
+  describe('deployments to a Gantry target that no run started', () => {
+    const event = (deploymentId: string) =>
+      ({
+        source: 'aws.codedeploy',
+        'detail-type': 'CodeDeploy Deployment State-change Notification',
+        detail: { deploymentId, application: 'widgets', deploymentGroup: 'dev', state: 'SUCCESS' },
+      }) as const;
+    const unattributed = () => f.audit.records.filter((r) => r.type === 'security.unattributed_deployment');
+
+    it('records one made by hand, once however often its event comes, and answers no run', async () => {
+      cd.deployments.set('d-hand', {
+        deploymentId: 'd-hand',
+        status: 'Succeeded',
+        description: 'hotfix',
+        error: null,
+        rolledBack: false,
+        creator: 'user',
+      });
+      await expect(onStateChangeEvent(deps, event('d-hand'))).resolves.toMatch(/^recorded/);
+      await onStateChangeEvent(deps, event('d-hand'));
+      expect(unattributed()).toEqual([
+        expect.objectContaining({
+          actor: { type: 'system', id: 'user', providerIdentity: null },
+          outcome: 'failure',
+          details: {
+            deploymentId: 'd-hand',
+            application: 'widgets',
+            deploymentGroup: 'dev',
+            status: 'Succeeded',
+            creator: 'user',
+            reason: 'deployment d-hand to widgets/dev was not started by Gantry: its description names no Gantry run',
+          },
+        }),
+      ]);
+      expect(f.executions.successes).toEqual([]);
+    });
+
+    it('records one whose description names a run that did not start it, and leaves that run alone', async () => {
+      const plan = await devRun();
+      await startDeployment(deps, plan, 'token-1', plan.executionArn);
+      cd.deployments.set('d-forged', {
+        deploymentId: 'd-forged',
+        status: 'Succeeded',
+        description: deploymentDescription(plan.runId),
+        error: null,
+        rolledBack: false,
+      });
+      await expect(onStateChangeEvent(deps, event('d-forged'))).resolves.toMatch(/^recorded/);
+      expect(unattributed()[0]?.details).toMatchObject({
+        reason: expect.stringContaining(`names run ${plan.runId}, whose deployment is d-000000001`),
+      });
+      expect(f.executions.successes).toEqual([]);
+      expect((await f.runs.get(plan.runId))?.deployment?.status).toBe('in_progress');
+    });
+
+    it("ignores CodeDeploy's own rollback of a run's deployment", async () => {
+      const plan = await devRun();
+      await startDeployment(deps, plan, 'token-1', plan.executionArn);
+      cd.deployments.set('d-rollback', {
+        deploymentId: 'd-rollback',
+        status: 'Succeeded',
+        description: '',
+        error: null,
+        rolledBack: true,
+        creator: 'codeDeployRollback',
+        rollbackOf: 'd-000000001',
+      });
+      await expect(onStateChangeEvent(deps, event('d-rollback'))).resolves.toMatch(/^ignored: CodeDeploy's rollback/);
+      expect(unattributed()).toEqual([]);
+    });
   });
 
   it('reconciles once when no event came: a deployment still running is stopped and the run fails', async () => {
