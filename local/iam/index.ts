@@ -6,7 +6,7 @@ import { arnAccount } from '../arn';
 import type { Principal } from '../edge/identity';
 import { type AccessRequest, evaluate, type SourcedStatement } from './evaluate';
 import type { RolePolicies, TemplateIam } from './policies';
-import { type ArnLookups, accessOf, type EdgeCall } from './requests';
+import { type ArnLookups, accessOf, type CallAccess, type EdgeCall } from './requests';
 import { type AssumeRoleRequest, assumeRoleRefusal } from './trust';
 
 export { arnLookups } from './lookups';
@@ -199,7 +199,7 @@ export class LocalIam {
 
   private check(
     principal: Extract<Principal, { kind: 'role' }>,
-    accesses: readonly { readonly action: string; readonly resources: readonly string[]; readonly anyOf?: boolean }[],
+    accesses: readonly CallAccess[],
     extraContext: Readonly<Record<string, string>> = {},
   ): DeniedCall | undefined {
     const found = this.byArn.get(principal.roleArn);
@@ -214,7 +214,7 @@ export class LocalIam {
     };
     for (const access of accesses) {
       const outcomes = access.resources.map((resource) => {
-        const request: AccessRequest = { action: access.action, resource, context };
+        const request: AccessRequest = { action: access.action, resource, context: { ...context, ...access.context } };
         const policy = this.resourcePolicyOf(resource);
         const keyPolicy = access.action.toLowerCase().startsWith('kms:') && policy !== undefined;
         const crossAccount = this.ownerOf(resource, who.account) !== who.account;

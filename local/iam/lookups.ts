@@ -34,9 +34,28 @@ export function arnLookups(
       byKey.set(`arn:aws:kms:${region}:${accountId}:${alias}`, key.arn);
     }
   }
+  const partitionKeys = new Map<string, string>();
+  for (const r of t.resources('AWS::DynamoDB::Table')) {
+    try {
+      const name = t.ref(r.stack, r.logicalId);
+      const p = t.properties(r.stack, r.logicalId);
+      const hashOf = (schema: unknown) =>
+        (schema as { AttributeName?: string; KeyType?: string }[] | undefined)?.find((k) => k.KeyType === 'HASH')
+          ?.AttributeName;
+      const key = hashOf(p.KeySchema);
+      if (key !== undefined) partitionKeys.set(name, key);
+      for (const i of (p.GlobalSecondaryIndexes ?? []) as { IndexName?: string; KeySchema?: unknown }[]) {
+        const indexKey = hashOf(i.KeySchema);
+        if (indexKey !== undefined) partitionKeys.set(`${name}/index/${i.IndexName}`, indexKey);
+      }
+    } catch {
+      // a table whose properties do not resolve names no key: its requests carry no LeadingKeys
+    }
+  }
   return {
     region,
     accountId,
+    partitionKeyOf: (table, index) => partitionKeys.get(index === undefined ? table : `${table}/index/${index}`),
     secretArn: (id) =>
       secrets.get(id) ?? (id.startsWith('arn:') ? id : `arn:aws:secretsmanager:${region}:${accountId}:secret:${id}`),
     keyArn: (id) => byKey.get(id) ?? (id.startsWith('arn:') ? id : `arn:aws:kms:${region}:${accountId}:key/${id}`),

@@ -17,6 +17,8 @@ export interface CallAccess {
   readonly resources: readonly string[];
   /** True when AWS cannot tell the resource apart locally and any of `resources` granting suffices. */
   readonly anyOf?: boolean;
+  /** Condition keys the request itself supplies (`dynamodb:LeadingKeys`), beside the caller's. */
+  readonly context?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** Names the runtime resolves: the ARNs the local services put in their answers. */
@@ -31,6 +33,8 @@ export interface ArnLookups {
   stateMachineArns(): readonly string[];
   /** Every deployment group's ARN: a deployment id does not say locally which group it belongs to. */
   deploymentGroupArns(): readonly string[];
+  /** The partition key attribute of a table (or of its index), as the template defines it. */
+  partitionKeyOf?(table: string, index?: string): string | undefined;
 }
 
 const JSON_SERVICES: Readonly<Record<string, string>> = {
@@ -76,10 +80,29 @@ function jsonAccess(service: string, operation: string, input: Record<string, un
       const byArn = s('TableArn') ?? s('ExportArn');
       if (byArn !== undefined) return one(byArn);
       const table = s('TableName');
-      if (table !== undefined)
-        return one(arn('dynamodb', `table/${table}${s('IndexName') ? `/index/${s('IndexName')}` : ''}`));
-      const tables = Object.keys((input.RequestItems ?? {}) as object);
-      return [{ action, resources: tables.length ? tables.map((t) => arn('dynamodb', `table/${t}`)) : ['*'] }];
+      const index = s('IndexName');
+      if (table !== undefined) {
+        const leading = leadingKeys(operation, input, a.partitionKeyOf?.(table, index));
+        return [
+          {
+            action,
+            resources: [arn('dynamodb', `table/${table}${index ? `/index/${index}` : ''}`)],
+            ...(leading === undefined ? {} : { context: { 'dynamodb:LeadingKeys': leading } }),
+          },
+        ];
+      }
+      // A batch asks once per table, each with the partition keys of its own items.
+      const items = (input.RequestItems ?? {}) as Record<string, unknown>;
+      const tables = Object.keys(items);
+      if (tables.length === 0) return [{ action, resources: ['*'] }];
+      return tables.map((t) => {
+        const leading = batchLeadingKeys(items[t], a.partitionKeyOf?.(t));
+        return {
+          action,
+          resources: [arn('dynamodb', `table/${t}`)],
+          ...(leading === undefined ? {} : { context: { 'dynamodb:LeadingKeys': leading } }),
+        };
+      });
     }
     case 'events': {
       if (operation !== 'PutEvents') return one(s('EventBusName') ? busArn(s('EventBusName') ?? '', a) : '*');
@@ -230,4 +253,56 @@ function parseBody(body: Buffer | undefined): Record<string, unknown> {
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {
   const value = headers[name];
   return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * `dynamodb:LeadingKeys`, as DynamoDB supplies it: the partition key value(s) an item operation
+ * or a Query names. Undefined when the request names none (a Scan; AWS then supplies no key) or
+ * the table's key is unknown here.
+ */
+function leadingKeys(
+  operation: string,
+  input: Record<string, unknown>,
+  partitionKey: string | undefined,
+): string[] | undefined {
+  if (partitionKey === undefined) return undefined;
+  if (['GetItem', 'DeleteItem', 'UpdateItem'].includes(operation)) return keyValues([input.Key], partitionKey);
+  if (operation === 'PutItem') return keyValues([input.Item], partitionKey);
+  if (operation !== 'Query') return undefined;
+  const legacy = (input.KeyConditions as Record<string, { AttributeValueList?: unknown[] }> | undefined)?.[
+    partitionKey
+  ];
+  if (legacy !== undefined) return (legacy.AttributeValueList ?? []).map(attributeText);
+  const names = (input.ExpressionAttributeNames ?? {}) as Record<string, string>;
+  const values = (input.ExpressionAttributeValues ?? {}) as Record<string, unknown>;
+  const expression = typeof input.KeyConditionExpression === 'string' ? input.KeyConditionExpression : '';
+  for (const m of expression.matchAll(/([#\w.]+)\s*=\s*(:\w+)|(:\w+)\s*=\s*([#\w.]+)/g)) {
+    const [name, value] = m[1] !== undefined ? [m[1], m[2]] : [m[4], m[3]];
+    if ((names[name ?? ''] ?? name) === partitionKey && value !== undefined && values[value] !== undefined)
+      return [attributeText(values[value])];
+  }
+  return undefined;
+}
+
+function batchLeadingKeys(request: unknown, partitionKey: string | undefined): string[] | undefined {
+  if (partitionKey === undefined) return undefined;
+  if (Array.isArray(request)) {
+    const items = request.map((r: { PutRequest?: { Item?: unknown }; DeleteRequest?: { Key?: unknown } }) =>
+      r.PutRequest !== undefined ? r.PutRequest.Item : r.DeleteRequest?.Key,
+    );
+    return keyValues(items, partitionKey);
+  }
+  return keyValues(((request as { Keys?: unknown[] } | undefined)?.Keys ?? []) as unknown[], partitionKey);
+}
+
+function keyValues(items: readonly unknown[], partitionKey: string): string[] {
+  return [
+    ...new Set(items.map((item) => attributeText((item as Record<string, unknown> | undefined)?.[partitionKey]))),
+  ];
+}
+
+/** An attribute value as a condition compares it: the string, number or base64 text it holds. */
+function attributeText(value: unknown): string {
+  const v = (value ?? {}) as { S?: unknown; N?: unknown; B?: unknown };
+  return String(v.S ?? v.N ?? v.B ?? '');
 }

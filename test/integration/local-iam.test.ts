@@ -78,6 +78,34 @@ describe('local IAM: a grant missing from the template', () => {
   });
 });
 
+describe('local IAM: dynamodb:LeadingKeys, as DynamoDB supplies it', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'gantry-iam-'));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('keeps the notifier to its own items of the deliveries table (ForAllValues:StringLike notify#*)', () => {
+    const { iam, model } = localIamOf(synthTemplates(config), dataDir);
+    const roleName = [...model.roles.keys()].find((r) => /Notifier/i.test(r)) ?? '';
+    const roleArn = model.roles.get(roleName)?.roleArn ?? '';
+    expect(roleArn).not.toBe('');
+    const call = (operation: string, pk: string) => ({
+      method: 'POST',
+      url: new URL('http://127.0.0.1:4566/'),
+      headers: { 'x-amz-target': `DynamoDB_20120810.${operation}` },
+      body: Buffer.from(
+        JSON.stringify({ TableName: 'gantry-deliveries', Key: { pk: { S: pk } }, Item: { pk: { S: pk } } }),
+      ),
+    });
+    const as = { kind: 'role' as const, roleName, roleArn };
+    expect(iam.decide(as, call('PutItem', 'notify#run-1#slack'))).toBeUndefined();
+    expect(iam.decide(as, call('GetItem', 'notify-rate#slack#2026-12-06T21'))).toBeUndefined();
+    // A webhook's dedupe item: AWS refuses it, and so does local mode.
+    for (const operation of ['PutItem', 'DeleteItem', 'GetItem'])
+      expect(iam.decide(as, call(operation, 'github#delivery#abc'))).toMatchObject({
+        action: `dynamodb:${operation}`,
+      });
+  });
+});
+
 describe('local IAM at the edge: what a build may not do', () => {
   let t: TestPlane;
   beforeAll(async () => {

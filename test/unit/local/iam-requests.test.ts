@@ -9,6 +9,7 @@ const ARNS: ArnLookups = {
   keyArn: (id) => id,
   stateMachineArns: () => [],
   deploymentGroupArns: () => [],
+  partitionKeyOf: (table, index) => (index === 'byRun' ? 'runId' : table === 'runs' ? 'pk' : undefined),
 };
 const TOPIC = 'arn:aws:sns:us-east-1:000000000000:oncall';
 
@@ -46,5 +47,65 @@ describe('accessOf for query-protocol calls', () => {
   it('still reads an unsigned GET of / as S3 ListBuckets', () => {
     const call = { method: 'GET', url: new URL('http://127.0.0.1:4566/'), headers: {}, body: undefined };
     expect(accessOf(call, ARNS)).toEqual([{ action: 's3:ListAllMyBuckets', resources: ['*'] }]);
+  });
+});
+
+describe('accessOf for DynamoDB: dynamodb:LeadingKeys', () => {
+  const call = (operation: string, input: object) => ({
+    method: 'POST',
+    url: new URL('http://127.0.0.1:4566/'),
+    headers: { 'x-amz-target': `DynamoDB_20120810.${operation}` },
+    body: Buffer.from(JSON.stringify(input)),
+  });
+  const table = 'arn:aws:dynamodb:us-east-1:000000000000:table/runs';
+  const leading = (operation: string, input: object) =>
+    accessOf(call(operation, { TableName: 'runs', ...input }), ARNS).map((a) => a.context?.['dynamodb:LeadingKeys']);
+
+  it('names the partition key value of an item operation', () => {
+    expect(accessOf(call('GetItem', { TableName: 'runs', Key: { pk: { S: 'run#1' }, sk: { S: 'x' } } }), ARNS)).toEqual(
+      [{ action: 'dynamodb:GetItem', resources: [table], context: { 'dynamodb:LeadingKeys': ['run#1'] } }],
+    );
+    expect(leading('PutItem', { Item: { pk: { S: 'run#2' }, n: { N: '1' } } })).toEqual([['run#2']]);
+    expect(leading('DeleteItem', { Key: { pk: { N: '7' } } })).toEqual([['7']]);
+  });
+
+  it('names the partition key a Query asks for, by expression (either side, through names) or legacy condition', () => {
+    expect(
+      leading('Query', {
+        KeyConditionExpression: '#p = :v AND begins_with(sk, :s)',
+        ExpressionAttributeNames: { '#p': 'pk' },
+        ExpressionAttributeValues: { ':v': { S: 'run#3' }, ':s': { S: 'a' } },
+      }),
+    ).toEqual([['run#3']]);
+    expect(
+      leading('Query', { KeyConditionExpression: ':v = pk', ExpressionAttributeValues: { ':v': { S: 'x' } } }),
+    ).toEqual([['x']]);
+    expect(
+      leading('Query', {
+        IndexName: 'byRun',
+        KeyConditionExpression: 'runId = :r',
+        ExpressionAttributeValues: { ':r': { S: 'r1' } },
+      }),
+    ).toEqual([['r1']]);
+    expect(
+      leading('Query', { KeyConditions: { pk: { AttributeValueList: [{ S: 'y' }], ComparisonOperator: 'EQ' } } }),
+    ).toEqual([['y']]);
+  });
+
+  it('asks a batch once per table, with that table’s keys; supplies none for a Scan, as AWS does not', () => {
+    const batch = accessOf(
+      call('BatchWriteItem', {
+        RequestItems: {
+          runs: [{ PutRequest: { Item: { pk: { S: 'a' } } } }, { DeleteRequest: { Key: { pk: { S: 'b' } } } }],
+          other: [{ PutRequest: { Item: { id: { S: 'c' } } } }],
+        },
+      }),
+      ARNS,
+    );
+    expect(batch).toEqual([
+      { action: 'dynamodb:BatchWriteItem', resources: [table], context: { 'dynamodb:LeadingKeys': ['a', 'b'] } },
+      { action: 'dynamodb:BatchWriteItem', resources: ['arn:aws:dynamodb:us-east-1:000000000000:table/other'] },
+    ]);
+    expect(leading('Scan', {})).toEqual([undefined]);
   });
 });
