@@ -127,9 +127,7 @@ export const AUDIT_DETAILS = {
      * The attested artifact behind `toVersion`: its name in the build's provenance, SHA-256, the
      * S3 version Deploy read, and the run whose build it is (the restored run's, for a rollback).
      */
-    artifact: z.optional(
-      z.nullable(z.object({ name: text, sha256: text, versionId: text, builtBy: text })),
-    ),
+    artifact: z.optional(z.nullable(z.object({ name: text, sha256: text, versionId: text, builtBy: text }))),
   }),
   'deploy.shifted': z.object({ deploymentId: text, target: text, percent: z.number() }),
   'deploy.succeeded': z.object({ deploymentId: text, target: text }),
