@@ -156,7 +156,7 @@ export function registerAuditCommands(program: Command): void {
       checkDates(options);
       if (!FORMATS.includes(options.format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}`);
       const { auditReader } = await import('../audit');
-      const { exportAudit } = await import('../../shared/audit/export');
+      const { AuditExportIncomplete, exportAudit } = await import('../../shared/audit/export');
       const filter = auditFilterOf(options);
       const reader = auditReader(await target());
       const manifest = await exportAudit(reader, {
@@ -164,6 +164,8 @@ export function registerAuditCommands(program: Command): void {
         format: options.format as 'jsonl',
         out: options.out,
         onProgress: (count) => process.stderr.write(`  ${count} events…\n`),
+      }).catch((error: unknown) => {
+        throw error instanceof AuditExportIncomplete ? new CommandFailed(error.message) : error;
       });
       await noteCommitHint(filter, manifest.count, reader);
       process.stdout.write(

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { createReadStream, createWriteStream, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, rmSync, writeFileSync } from 'node:fs';
 import type { AuditEvent } from '../../events';
+import { auditPeriod } from './period';
 import type { AuditFilter, AuditReader } from './reader';
 
 export const EXPORT_FORMATS = ['jsonl', 'csv', 'parquet'] as const;
@@ -45,7 +46,24 @@ export interface ExportManifest {
     last: { seq: number; hash: string };
     head: { seq: number; hash: string } | null;
   }[];
+  /**
+   * Whether each chain in the export's scope was counted again through the by-chain index, whose
+   * keys are what the records' hashes cover, and held exactly what was exported (an export that
+   * does not is refused). `unchecked`: the table has no such index yet.
+   */
+  readonly completeness:
+    | { readonly checked: true; readonly chains: number }
+    | { readonly checked: false; readonly reason: string };
 }
+
+/** An export that left out records its filter selects: an index attribute was changed or removed. */
+export class AuditExportIncomplete extends Error {
+  override readonly name = 'AuditExportIncomplete';
+}
+
+/** A day either side of a run's or commit's exported records: how far its other records are looked for. */
+const WINDOW_MARGIN_MS = 86_400_000;
+const COUNTS_AT_ONCE = 8;
 
 export function flatten(event: AuditEvent): Record<(typeof EXPORT_COLUMNS)[number], string | number | null> {
   return {
@@ -90,7 +108,7 @@ interface Sink {
  * count, the file's SHA-256, and the chain links covered, so a reader can prove the export whole.
  */
 export async function exportAudit(
-  reader: Pick<AuditReader, 'query' | 'head'>,
+  reader: Pick<AuditReader, 'query' | 'head' | 'chains' | 'countInChain'>,
   options: {
     filter: AuditFilter;
     format: ExportFormat;
@@ -118,6 +136,14 @@ export async function exportAudit(
   } finally {
     await sink.close();
   }
+  let completeness: ExportManifest['completeness'];
+  try {
+    completeness = await checkComplete(reader, options.filter, chains);
+  } catch (error) {
+    // What is known to be short is not handed on as evidence.
+    rmSync(options.out, { force: true });
+    throw error;
+  }
   const { sha256, bytes } = await digestFile(options.out);
   const manifest: ExportManifest = {
     file: options.out,
@@ -141,9 +167,58 @@ export async function exportAudit(
           };
         }),
     ),
+    completeness,
   };
   writeFileSync(`${options.out}.manifest.json`, `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;
+}
+
+/**
+ * Counts again, through the by-chain index, what every chain in the export's scope holds of its
+ * filter: the query found records through copies of their fields (a run's id, a commit, a day)
+ * that are not hashed, so a record whose copy was changed would be left out without a trace.
+ * The scope: the repository named; else, for a run or commit, the chains its records are in (a
+ * day either side of them, when no period is given); else every chain the registry lists.
+ */
+async function checkComplete(
+  reader: Pick<AuditReader, 'chains' | 'countInChain'>,
+  filter: AuditFilter,
+  exported: ReadonlyMap<string, { events: number; first: AuditEvent; last: AuditEvent }>,
+): Promise<ExportManifest['completeness']> {
+  const { from, to } = auditPeriod(filter);
+  const byRecord = filter.runId !== undefined || filter.commit !== undefined;
+  const scope = filter.repository
+    ? [filter.repository]
+    : byRecord
+      ? [...exported.keys()]
+      : [...new Set([...(await reader.chains()), ...exported.keys()])];
+  const short: string[] = [];
+  let unavailable = false;
+  for (let i = 0; i < scope.length; i += COUNTS_AT_ONCE) {
+    await Promise.all(
+      scope.slice(i, i + COUNTS_AT_ONCE).map(async (chain) => {
+        const seen = exported.get(chain);
+        const window =
+          byRecord && from === undefined && to === undefined && seen !== undefined
+            ? {
+                from: new Date(Date.parse(seen.first.time) - WINDOW_MARGIN_MS).toISOString(),
+                to: new Date(Date.parse(seen.last.time) + WINDOW_MARGIN_MS).toISOString(),
+              }
+            : { from, to };
+        const held = await reader.countInChain(chain, filter, window.from, window.to);
+        if (held === undefined) unavailable = true;
+        else if (held !== (seen?.events ?? 0))
+          short.push(`${chain} holds ${held} record(s) the filter selects, the export found ${seen?.events ?? 0}`);
+      }),
+    );
+  }
+  if (short.length > 0)
+    throw new AuditExportIncomplete(
+      `the export is incomplete: ${short.sort().join('; ')}. An index attribute of a record was changed or removed; run \`gantry audit verify\` to find it`,
+    );
+  return unavailable
+    ? { checked: false, reason: 'the table has no by-chain index yet: completeness not counted' }
+    : { checked: true, chains: scope.length };
 }
 
 export async function digestFile(path: string): Promise<{ sha256: string; bytes: number }> {

@@ -178,19 +178,43 @@ export class AuditReader {
     // A window inside one millisecond (from .0001 to .0009): no event's time falls in it, and
     // DynamoDB refuses a BETWEEN whose bounds are reversed.
     if (from && to && from > to) return;
-    const matches = (e: AuditEvent) =>
-      (!from || e.time >= from) &&
-      (!to || e.time <= to) &&
-      (!filter.type || e.type === filter.type || e.type.startsWith(`${filter.type}.`)) &&
-      (!filter.actor || e.actor.id === filter.actor || e.actor.providerIdentity === filter.actor) &&
-      (!filter.repository || e.subject.repository === filter.repository) &&
-      (!filter.commit || e.subject.commit?.startsWith(filter.commit) === true) &&
-      (!filter.runId || e.subject.runId === filter.runId) &&
-      (!filter.environment || e.subject.environment === filter.environment) &&
-      (!filter.pipeline || e.subject.pipeline === filter.pipeline);
+    const matches = matcherOf(filter, from, to);
     for await (const item of this.candidates(filter, from, to)) {
       const event = fromItem(item);
       if (matches(event)) yield event;
+    }
+  }
+
+  /**
+   * How many of one chain's records between `from` and `to` the filter selects, read from the
+   * by-chain index, whose keys (`chain`, `time`) are what each record's hash covers: what `query`
+   * must have found there through the other indexes, whose keys are copies anyone who may write
+   * the table can change. Undefined when the index cannot be read yet (an older table).
+   */
+  async countInChain(chain: string, given: AuditFilter, from?: string, to?: string): Promise<number | undefined> {
+    const filter = given.commit ? { ...given, commit: given.commit.toLowerCase() } : given;
+    const matches = matcherOf(filter, from, to);
+    const onlyPeriod = Object.entries(filter).every(([k, v]) => v === undefined || k === 'from' || k === 'to');
+    const input = { IndexName: AUDIT_INDEXES.byChain, ...timeKeyCondition('chain', chain, from, to) };
+    let count = 0;
+    try {
+      if (onlyPeriod) {
+        // Every record of the period is selected: DynamoDB counts them without sending them.
+        let start: Record<string, unknown> | undefined;
+        do {
+          const out: QueryCommandOutput = await this.db.send(
+            new QueryCommand({ TableName: this.tableName, ...input, Select: 'COUNT', ExclusiveStartKey: start }),
+          );
+          count += out.Count ?? 0;
+          start = out.LastEvaluatedKey;
+        } while (start !== undefined);
+        return count;
+      }
+      for await (const item of this.items(input, { readAhead: true })) if (matches(fromItem(item))) count += 1;
+      return count;
+    } catch (error) {
+      if (indexUnavailable(error)) return undefined;
+      throw error;
     }
   }
 
@@ -399,6 +423,20 @@ function lastDayRead(to: string | undefined, now: number): number {
 interface DayFilter {
   readonly repository?: string;
   readonly actor?: string;
+}
+
+/** Whether an event is one the filter selects, by its content alone. */
+function matcherOf(filter: AuditFilter, from?: string, to?: string): (e: AuditEvent) => boolean {
+  return (e) =>
+    (!from || e.time >= from) &&
+    (!to || e.time <= to) &&
+    (!filter.type || e.type === filter.type || e.type.startsWith(`${filter.type}.`)) &&
+    (!filter.actor || e.actor.id === filter.actor || e.actor.providerIdentity === filter.actor) &&
+    (!filter.repository || e.subject.repository === filter.repository) &&
+    (!filter.commit || e.subject.commit?.startsWith(filter.commit) === true) &&
+    (!filter.runId || e.subject.runId === filter.runId) &&
+    (!filter.environment || e.subject.environment === filter.environment) &&
+    (!filter.pipeline || e.subject.pipeline === filter.pipeline);
 }
 
 function timeKeyCondition(key: string, value: string, from?: string, to?: string) {

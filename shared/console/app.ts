@@ -7,7 +7,7 @@ import { streamSSE } from 'hono/streaming';
 import type { AuditEvent } from '../../events';
 import { commitHint } from '../audit/commit';
 import { buildDossier, dossierMarkdown } from '../audit/evidence';
-import { EXPORT_FORMATS, type ExportFormat, exportAudit } from '../audit/export';
+import { AuditExportIncomplete, EXPORT_FORMATS, type ExportFormat, exportAudit } from '../audit/export';
 import { auditPeriod } from '../audit/period';
 import { type AuditFilter, type AuditReader, REPOSITORY_DAYS_MS, readPlanOf, startOfDay } from '../audit/reader';
 import { computeDora } from '../metrics/dora';
@@ -198,7 +198,11 @@ export function consoleApp(options: ConsoleOptions): Hono<Env> {
     const dir = mkdtempSync(join(tmpdir(), 'gantry-console-export-'));
     try {
       const out = join(dir, `audit.${format}`);
-      const manifest = await exportAudit(ports.audit, { filter, format, out });
+      const manifest = await exportAudit(ports.audit, { filter, format, out }).catch((error: unknown) =>
+        error instanceof AuditExportIncomplete ? error : Promise.reject(error),
+      );
+      if (manifest instanceof AuditExportIncomplete)
+        return c.json({ error: { code: 'export_incomplete', message: manifest.message } }, 409);
       // Nothing exported for 40 characters no record names: say where it was looked for, as the search does.
       const hint = await commitHint(filter, manifest.count, (commit) => ports.audit.commitKnown(commit));
       if (hint) return c.json(badRequest(`nothing to export: ${hint}`), 400);

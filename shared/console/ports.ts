@@ -17,7 +17,7 @@ export interface ConsoleUser {
 export interface ConsolePorts {
   readonly runs: { list(query: RunQuery): Promise<RunRecord[]>; get(runId: string): Promise<RunRecord | undefined> };
   /** Events as `gantry audit query` selects them, a chain's head (an export's manifest records it), whether a commit is known. */
-  readonly audit: Pick<AuditReader, 'query' | 'head' | 'commitKnown'>;
+  readonly audit: Pick<AuditReader, 'query' | 'head' | 'commitKnown' | 'chains' | 'countInChain'>;
   /** The ledger verified as `gantry audit verify` verifies it (verifyLedger): slow on a large ledger, so asked for on demand. */
   readonly ledger: { verify(): Promise<VerifyReport> };
   readonly executions: {

@@ -261,7 +261,13 @@ describe('the console in AWS', () => {
     const operator = operatorFunction(operatorDeps, idp().fetchFn);
     const ports: ConsolePorts = {
       runs: { list: async () => [], get: (id) => f.runs.get(id) },
-      audit: { query: async function* () {}, head: async () => undefined, commitKnown: async () => false },
+      audit: {
+        query: async function* () {},
+        head: async () => undefined,
+        commitKnown: async () => false,
+        chains: async () => [],
+        countInChain: async () => 0,
+      },
       ledger: { verify: () => Promise.reject(new Error('no ledger here')) },
       executions: { definition: async () => '{"StartAt":"A","States":{"A":{"Type":"Succeed"}}}' },
       logs: { read: async () => ({ lines: [], next: 0 }) },

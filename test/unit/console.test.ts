@@ -108,6 +108,9 @@ function setup(ledger: LedgerSource = source([]), audited: AuditEvent[] = []) {
         },
         head: async (chain) => audited.filter((e) => e.chain === chain).at(-1),
         commitKnown: async (commit) => audited.some((e) => e.subject.commit === commit),
+        // No by-chain index in this fake: exports say their completeness was not counted.
+        chains: async () => [...new Set(audited.map((e) => e.chain))],
+        countInChain: async () => undefined,
       },
       ledger: { verify: () => verifyLedger(ledger) },
       executions: { definition: async () => '{"StartAt":"A","States":{"A":{"Type":"Succeed"}}}' },

@@ -1,5 +1,5 @@
 import { generateKeyPairSync, sign, verify } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteItemCommand, DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
@@ -428,6 +428,59 @@ describe('the audit ledger on DynamoDB (dynalite)', () => {
         expect({ indexed, scanned, sent }).toEqual({ indexed, scanned: indexed ? 3 : 5, sent: 2 });
       }
       expect(await all({ actor: 'octocat', from: '2026-08-12', to: '2026-08-12' })).toHaveLength(4);
+    });
+
+    describe('an export leaves out no record its filter selects, whatever its index copies say', () => {
+      let dir: string;
+      beforeEach(() => {
+        dir = mkdtempSync(join(tmpdir(), 'gantry-export-'));
+      });
+      afterEach(() => rmSync(dir, { recursive: true, force: true }));
+      const setIndex = (seq: number, update: string, values: Record<string, { S: string }> = {}) =>
+        client.send(
+          new UpdateItemCommand({
+            TableName: table,
+            Key: { chain: { S: REPO }, seq: { N: `${seq}` } },
+            UpdateExpression: update,
+            ...(Object.keys(values).length ? { ExpressionAttributeValues: values } : {}),
+          }),
+        );
+      const exported = (filter: Parameters<AuditReader['query']>[0]) =>
+        exportAudit(reader(), { filter, format: 'jsonl', out: join(dir, 'out.jsonl') });
+
+      it('counts every chain in scope again through the by-chain index, and says so', async () => {
+        await expect(exported({ from: '2026-07-01', to: '2026-09-30' })).resolves.toMatchObject({
+          count: 7,
+          completeness: { checked: true, chains: 1 },
+        });
+        await expect(exported({ runId: 'run-9' })).resolves.toMatchObject({
+          count: 1,
+          completeness: { checked: true, chains: 1 },
+        });
+      });
+
+      it.each([
+        ['a run’s record whose run index was removed', { runId: 'run-1' }, 5, 'REMOVE idxRun', {}, [2, 1]],
+        ['a commit’s record whose commit index was removed', { commit: COMMIT }, 3, 'REMOVE idxCommit', {}, [6, 5]],
+        [
+          'a period’s approval whose day index was moved',
+          { from: '2026-09-01', to: '2026-09-30' },
+          7,
+          'SET idxDay = :d',
+          { ':d': { S: '2025-01-01' } },
+          [1, 0],
+        ],
+      ] as const)('refuses, and keeps no file: %s', async (_, filter, seq, update, values, [held, found]) => {
+        await setIndex(seq, update, values);
+        await expect(exported(filter)).rejects.toMatchObject({
+          name: 'AuditExportIncomplete',
+          message: expect.stringContaining(
+            `${REPO} holds ${held} record(s) the filter selects, the export found ${found}`,
+          ),
+        });
+        expect(existsSync(join(dir, 'out.jsonl'))).toBe(false);
+        expect(existsSync(join(dir, 'out.jsonl.manifest.json'))).toBe(false);
+      });
     });
 
     it('exports a period as jsonl, csv and parquet with a manifest whose count and hash match', async () => {

@@ -51,7 +51,9 @@ describe('a package only some requests use, shipped beside the bundle', () => {
       [
         "const { exportAudit } = require('./index.cjs');",
         'const events = JSON.parse(process.argv[2]);',
-        'const reader = { query: async function* () { yield* events; }, head: async () => null };',
+        'const reader = { query: async function* () { yield* events; }, head: async () => null,',
+        '  chains: async () => [...new Set(events.map((e) => e.chain))],',
+        '  countInChain: async (chain) => events.filter((e) => e.chain === chain).length };',
         "exportAudit(reader, { filter: {}, format: 'parquet', out: process.argv[3] }).then((m) => console.log(m.count));",
       ].join('\n'),
     );
