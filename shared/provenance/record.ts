@@ -114,15 +114,17 @@ function checkBuild(plan: RunPlan, build: Awaited<ReturnType<BuildSource['getBui
       `build ${build.id} ran in project ${build.projectName}, but run ${plan.runId} planned ${plan.build.projectName}`,
     );
   }
-  // An S3 source is a snapshot (checked and hashed by snapshotOf); CodeBuild resolves no commit for it.
-  if (
-    build.source?.type !== 'S3' &&
-    build.resolvedSourceVersion !== null &&
-    build.resolvedSourceVersion !== plan.commit
-  ) {
+  // Only a build that succeeded left what it was asked to build (a direct invoke may name another).
+  if (build.status !== 'SUCCEEDED')
+    throw notRecorded('build', `build ${build.id} is ${build.status}, not SUCCEEDED: its artifacts are not attested`);
+  // An S3 source is a snapshot (checked and hashed by snapshotOf); CodeBuild resolves no commit for
+  // it. Any other source must say it built the run's commit: saying nothing is not saying so.
+  if (build.source?.type !== 'S3' && build.resolvedSourceVersion !== plan.commit) {
     throw notRecorded(
       'build',
-      `build ${build.id} built commit ${build.resolvedSourceVersion}, not the run's commit ${plan.commit}`,
+      build.resolvedSourceVersion === null
+        ? `build ${build.id} ran from a ${build.source?.type ?? 'NO_SOURCE'} source that names no commit, and no snapshot of the run's commit ${plan.commit}`
+        : `build ${build.id} built commit ${build.resolvedSourceVersion}, not the run's commit ${plan.commit}`,
     );
   }
   const { prefix } = parseS3Location(build.artifactsLocation ?? '');

@@ -941,7 +941,7 @@ describe('deploying a run through CodeDeploy', () => {
       await expectRefused(plan, 'code', /CodeSha256 AAAA, not the attested/);
     });
 
-    it('never records provenance for a build of another project, or of another commit', async () => {
+    it('never records provenance for a build of another project or commit, one that failed, or one that names no commit', async () => {
       const plan = resolvePlan(planRequest(sourceEvent({ branch: 'develop', ref: 'refs/heads/develop' })));
       await f.runs.create(plan, 'RUNNING', f.now);
       const base = {
@@ -971,8 +971,28 @@ describe('deploying a run through CodeDeploy', () => {
         resolvedSourceVersion: plan.commit,
         artifactsLocation: `arn:aws:s3:::${BUCKET}/untrusted/widgets/x/artifacts`,
       });
+      builds.builds.set('failed:x', {
+        ...base,
+        id: 'failed:x',
+        projectName: 'gantry-widgets',
+        resolvedSourceVersion: plan.commit,
+        status: 'FAILED',
+      });
+      builds.builds.set('unsaid:x', {
+        ...base,
+        id: 'unsaid:x',
+        projectName: 'gantry-widgets',
+        resolvedSourceVersion: null,
+      });
       const record = (id: string) =>
         recordProvenance({ ...f.deps, objects, signer, builds, clock: () => f.now }, plan, id, plan.executionArn);
+      await expect(record('failed:x')).rejects.toMatchObject({
+        message: expect.stringMatching(/is FAILED, not SUCCEEDED/),
+      });
+      // A source that names no commit is not taken to have built the run's.
+      await expect(record('unsaid:x')).rejects.toMatchObject({
+        message: expect.stringMatching(/source that names no commit/),
+      });
       await expect(record('untrusted:x')).rejects.toMatchObject({
         name: 'Gantry.ProvenanceNotRecorded',
         message: expect.stringMatching(/ran in project gantry-widgets-untrusted/),
