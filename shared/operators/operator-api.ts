@@ -49,7 +49,9 @@ export async function answerOperatorRequest(
   if (consoleToken !== undefined) return answerConsolePerson(deps, event, consoleToken, claimed, consoleTokens);
   const caller = await identify(event, callers, claimed);
   if (!caller.ok) {
-    await recordRefusal(deps, runId, 'authenticate', claimed ?? 'unproven', caller);
+    // Who failed to prove it is unknown: the ARN the request names is its word only, and is kept
+    // as that, never as the actor (a record saying "alice was refused" would be a record of alice).
+    await recordRefusal(deps, runId, 'authenticate', claimed ?? 'unproven', caller, { unproven: true });
     deps.logger.warn('operator caller refused', { runId, claimed, code: caller.code });
     return json(caller.status, { error: { code: caller.code, message: caller.message } });
   }
@@ -71,7 +73,14 @@ async function answerConsolePerson(
 ): Promise<APIGatewayProxyResult> {
   const runId = event.pathParameters?.runId ?? '';
   const refuse = async (status: number, code: string, message: string, principal = claimed ?? 'unproven') => {
-    await recordRefusal(deps, runId, 'authenticate', principal, { code, message }, { onlyForExistingRun: true });
+    await recordRefusal(
+      deps,
+      runId,
+      'authenticate',
+      principal,
+      { code, message },
+      { onlyForExistingRun: true, unproven: true },
+    );
     deps.logger.warn('console caller refused', { runId, claimed, code });
     return json(status, { error: { code, message } });
   };
@@ -262,6 +271,8 @@ export async function recordRefusal(
   options: {
     /** Record only a refusal about a run that exists (callers anyone can be: the console's IdP users). */
     readonly onlyForExistingRun?: boolean;
+    /** The caller did not prove `principal`: it is recorded as claimed, and the actor as unproven. */
+    readonly unproven?: boolean;
   } = {},
 ): Promise<void> {
   try {
@@ -276,7 +287,7 @@ export async function recordRefusal(
       });
       return;
     }
-    await recordOn(deps, run, runId, action, principal, error);
+    await recordOn(deps, run, runId, action, principal, error, options.unproven === true);
   } catch (failure) {
     // The refusal stands and is answered with its reason; only its record is missing, loudly.
     deps.logger.error('operator refusal could not be recorded', {
@@ -296,16 +307,20 @@ async function recordOn(
   action: string,
   principal: string,
   error: { readonly code: string; readonly message: string },
+  unproven: boolean,
 ): Promise<void> {
+  const said = unproven ? `unproven (claimed ${principal})` : principal;
   await deps.audit.record({
     type: 'operator.refused',
-    actor: { type: 'user', id: principal, providerIdentity: principal },
+    actor: unproven
+      ? { type: 'user', id: 'unproven', providerIdentity: null }
+      : { type: 'user', id: principal, providerIdentity: principal },
     subject: run
       ? subjectOf(run.plan)
       : { repository: null, commit: null, runId: runId || null, environment: null, pipeline: null },
     outcome: 'rejected',
-    details: { action, code: error.code, reason: error.message, principal },
-    correlationId: run?.plan.change.deliveryId ?? `operator:${principal}`,
+    details: { action, code: error.code, reason: error.message, principal: said },
+    correlationId: run?.plan.change.deliveryId ?? `operator:${said}`,
   });
 }
 

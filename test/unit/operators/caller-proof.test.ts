@@ -95,7 +95,11 @@ describe('answerOperatorRequest: who the caller is', () => {
   it('refuses a hand-made requestContext with no proof (401), and records it', async () => {
     const out = await refused(event({ claimed: ALICE }), 401, 'no_caller_proof');
     expect(JSON.parse(out.body).error.message).toContain(CALLER_PROOF_HEADER);
-    expect(audit.records[0]?.details).toMatchObject({ principal: ALICE });
+    // The ARN the request names is its word only: kept as claimed, never recorded as the actor.
+    expect(audit.records[0]).toMatchObject({
+      actor: { type: 'user', id: 'unproven', providerIdentity: null },
+      details: { principal: `unproven (claimed ${ALICE})` },
+    });
   });
 
   it('refuses a requestContext naming alice with a valid proof of mallory', async () => {
