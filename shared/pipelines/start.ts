@@ -152,20 +152,17 @@ export async function startRun(
   const existing = await deps.runs.get(plan.runId);
   if (existing !== undefined && !ACTIVE_STATUSES.includes(existing.status))
     throw new RunEndedError(`run ${plan.runId} is ${existing.status}: its execution goes no further`);
-  const others = (await deps.runs.list({ lane: plan.lane, limit: 20 })).filter(
-    (r) => r.runId !== plan.runId && ACTIVE_STATUSES.includes(r.status),
-  );
+  const lane = await deps.runs.list({ lane: plan.lane, limit: 20 });
+  const others = lane.filter((r) => r.runId !== plan.runId && ACTIVE_STATUSES.includes(r.status));
+  // Runs an earlier attempt of this step superseded: their end may not be on record yet.
+  const cancelledHere = lane.filter((r) => r.status === 'CANCELLED' && r.cancelledBy === plan.runId);
   // Superseding takes the lane from older runs of changes, never from an operator's rollback:
   // while one is under way, the change waits for it.
   const superseding = plan.concurrency === 'superseded' && !others.some((r) => r.plan.trigger === 'rollback');
   const queued = !(await enterLane(deps, plan.lane, plan.runId, { force: superseding }));
   const record = await deps.runs.create(plan, queued ? 'QUEUED' : 'RUNNING', now);
   if (superseding)
-    await supersede(
-      deps,
-      plan,
-      others.filter((r) => r.createdAt <= record.createdAt),
-    );
+    await supersede(deps, plan, [...others.filter((r) => r.createdAt <= record.createdAt), ...cancelledHere]);
   await deps.audit.record({
     type: 'run.started',
     actor: { type: 'system', id: 'gantry', providerIdentity: plan.change.pusher },
@@ -211,13 +208,18 @@ async function supersede(
     deps.logger.warn(what, { runId: run.runId, error: error instanceof Error ? error.name : 'unknown' });
   };
   for (const run of older) {
-    const cancelled = await deps.runs.setStatus(
-      run.runId,
-      'CANCELLED',
-      deps.clock(),
-      { cancelledBy: plan.runId, endedAt: deps.clock().toISOString() },
-      ACTIVE_STATUSES,
-    );
+    const cancelled =
+      (ACTIVE_STATUSES.includes(run.status) &&
+        (await deps.runs.setStatus(
+          run.runId,
+          'CANCELLED',
+          deps.clock(),
+          { cancelledBy: plan.runId, endedAt: deps.clock().toISOString() },
+          ACTIVE_STATUSES,
+        ))) ||
+      // Cancelled by this run already (an earlier attempt of this step, which may have died
+      // before its record; the listing may also lag): stopped again and recorded, once.
+      (await deps.runs.get(run.runId))?.cancelledBy === plan.runId;
     if (!cancelled) continue;
     // Stopped first, whatever the ledger does next: a retry of this step no longer sees the run
     // (it is CANCELLED), so nothing after a failure here would stop it.
@@ -235,7 +237,8 @@ async function supersede(
         })
         .catch(warn(run, 'superseded deployment did not stop'));
     // The ledger says how it ended and which run ended it (nothing else will: its execution is
-    // stopped before it reports, and the sweep leaves cancelled runs alone).
+    // stopped before it reports, and the sweep leaves cancelled runs alone). A retry of this step
+    // finds the run cancelled by this one and writes it then; its key keeps it to one record.
     await deps.audit.record({
       ...gantryRecord(run.plan, 'run.failed', 'failure', {
         stage: run.status === 'QUEUED' ? 'queue' : 'superseded',

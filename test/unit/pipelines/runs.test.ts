@@ -300,9 +300,27 @@ describe('pipeline runs', () => {
       await expect(
         startRun({ ...f.deps, deployments }, planRequest(sourceEvent(), 'push', superseding)),
       ).rejects.toThrow('ledger unavailable');
-      // A retry of the step would no longer see the cancelled run: it was stopped before the ledger failed.
+      // Stopped before the ledger failed: nothing waits on the ledger to stop it.
       expect(f.executions.stopped).toEqual([{ executionArn: first.executionArn, error: 'Gantry.Superseded' }]);
       expect(stopped).toEqual(['d-ABC123']);
+    });
+
+    it('records a superseded run’s end when the step is retried after the ledger refused it', async () => {
+      const superseding = { ...DEFINITION, concurrency: 'superseded' as const };
+      const first = await startRun(f.deps, planRequest(sourceEvent(), 'push', superseding));
+      const request = planRequest(sourceEvent(), 'push', superseding);
+      f.audit.failing = true;
+      await expect(startRun(f.deps, request)).rejects.toThrow('ledger unavailable');
+      expect((await f.runs.get(first.runId))?.status).toBe('CANCELLED');
+      f.audit.failing = false;
+      // The retry no longer finds the older run active: it finds it cancelled by this very run.
+      const second = await startRun(f.deps, request);
+      expect(f.audit.records.filter((r) => r.type === 'run.failed')).toEqual([
+        expect.objectContaining({
+          subject: expect.objectContaining({ runId: first.runId }),
+          details: expect.objectContaining({ reason: expect.stringContaining(`superseded by run ${second.runId}`) }),
+        }),
+      ]);
     });
 
     it('never supersedes an operator’s rollback: the change waits for it instead', async () => {
