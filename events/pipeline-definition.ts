@@ -134,6 +134,13 @@ export const IdentitySchema = z.strictObject({
   git: z
     ._default(z.partialRecord(ProviderSchema, z.string().check(z.minLength(1))), {})
     .check(z.describe('Username per provider, for separation of duties')),
+  gitIds: z
+    .optional(z.partialRecord(ProviderSchema, z.string().check(z.minLength(1))))
+    .check(
+      z.describe(
+        "Account id per provider (GitHub's numeric user id, GitLab's, Gitea's or Bitbucket Data Center's; Bitbucket Cloud's {uuid}; Azure DevOps' identity id), for separation of duties: unlike the username, its owner cannot change it",
+      ),
+    ),
   emails: z
     ._default(z.array(z.string().check(z.minLength(3))), [])
     .check(z.describe('Commit author emails that are this person')),

@@ -146,10 +146,15 @@ export const RunPlanSchema = z.object({
      * Everyone who took part: every commit's author and committer (e-mails, and accounts where the
      * provider names them), the pusher, the sender, the PR's author.
      */
-    participants: z._default(z.object({ emails: z.array(z.string()), usernames: z.array(z.string()) }), {
-      emails: [],
-      usernames: [],
-    }),
+    participants: z._default(
+      z.object({
+        emails: z.array(z.string()),
+        usernames: z.array(z.string()),
+        /** Account ids at the provider (the sender's, the pull requests' openers and mergers'): names no one can change. */
+        ids: z._default(z.array(z.string()), []),
+      }),
+      { emails: [], usernames: [], ids: [] },
+    ),
     /** Why Gantry may not know everyone who wrote or committed the change (null: it does). */
     incomplete: z._default(z.nullable(z.string()), null),
     /** The commit the push moved its ref from (null: it created the ref, or the change is no push). */

@@ -91,6 +91,11 @@ export const SourceChangeSchema = z.object({
   totalCommits: z.nullable(z.number().check(z.int(), z.nonnegative())),
   pusher: nullableString,
   sender: nullableString,
+  /**
+   * The sender's account id at the provider (absent when the payload gives none): unlike its
+   * username, which its owner can change, it names one account for good.
+   */
+  senderId: z.optional(z.string()),
   pullRequest: z.nullable(PullRequestSchema),
 });
 export type SourceChange = z.infer<typeof SourceChangeSchema>;

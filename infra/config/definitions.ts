@@ -65,6 +65,7 @@ function members(config: GantryConfig, groups: readonly string[]): PipelineDefin
       principals: person?.principals ?? [],
       identityCenter: person?.identityCenter ?? [],
       git: person?.git ?? {},
+      ...(person?.gitIds ? { gitIds: person.gitIds } : {}),
       emails: person?.emails ?? [],
       ...(person?.slack ? { slack: person.slack } : {}),
       ...(person?.oidc ? { oidc: person.oidc } : {}),

@@ -254,22 +254,24 @@ export function separationConflict(approver: EligibleApprover, plan: RunPlan): s
   if (username === undefined || emails.length === 0)
     return `Gantry cannot tell whether ${who} took part in this change: set approvers.identities.${who}.git.${provider} (their ${provider} username) and .emails (their commit e-mails)`;
   const { change } = plan;
+  const id = approver.gitIds?.[provider]?.toLowerCase();
+  // By account id, which no rename changes, as well as by username.
+  const same = (by: { readonly id: string | null; readonly username: string | null }) =>
+    (id !== undefined && by.id !== null && by.id.toLowerCase() === id) ||
+    (by.username !== null && by.username.toLowerCase() === username);
   const wrote = [...change.participants.emails, change.authorEmail ?? ''].some((e) => emails.includes(e.toLowerCase()));
-  const pushed = [...change.participants.usernames, change.pusher ?? '', change.sender ?? ''].some(
-    (u) => u.toLowerCase() === username,
-  );
+  const pushed =
+    [...change.participants.usernames, change.pusher ?? '', change.sender ?? ''].some(
+      (u) => u.toLowerCase() === username,
+    ) ||
+    (id !== undefined && (change.participants.ids ?? []).includes(id));
   // Named first: the opener's and merger's names joined the participants, and "wrote or committed" would mislead.
   const pull = (change.pullRequests ?? [])
     .flatMap((p) => [
       { p, role: 'opened', by: p.openedBy },
       { p, role: 'merged', by: p.mergedBy },
     ])
-    .find(
-      ({ by }) =>
-        by !== null &&
-        ((by.username !== null && by.username.toLowerCase() === username) ||
-          (by.email !== null && emails.includes(by.email.toLowerCase()))),
-    );
+    .find(({ by }) => by !== null && (same(by) || (by.email !== null && emails.includes(by.email.toLowerCase()))));
   if (pull !== undefined)
     return `${who} ${pull.role} pull request #${pull.p.number}${pull.p.title ? ` (${pull.p.title})` : ''}, which brought this change in; another approver must decide`;
   if (wrote || pushed)

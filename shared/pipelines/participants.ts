@@ -77,6 +77,7 @@ async function withPullRequests(
         usernames: [
           ...new Set([...participants.usernames, ...people.flatMap((p) => (p.username ? [p.username] : []))]),
         ],
+        ids: [...new Set([...participants.ids, ...people.flatMap((p) => (p.id ? [p.id.toLowerCase()] : []))])],
       },
     },
   };
@@ -157,6 +158,7 @@ function joined(
       participants: {
         emails: [...new Set([...participants.emails, ...listed.emails])],
         usernames: [...new Set([...participants.usernames, ...listed.usernames])],
+        ids: [...new Set([...participants.ids, ...listed.ids])],
       },
       incomplete: null,
       listedBy,
@@ -180,15 +182,17 @@ async function pushesSince(
   );
   const emails = new Set<string>();
   const usernames = new Set<string>();
+  const ids = new Set<string>();
   let from = plan.change.before;
   for (let hops = 0; from !== null && from !== released && hops < runs.length; hops++) {
     const run = runs.find((r) => r.commit === from);
     if (run === undefined || run.plan.change.incomplete !== null) return undefined;
     for (const email of run.plan.change.participants.emails) emails.add(email);
     for (const username of run.plan.change.participants.usernames) usernames.add(username);
+    for (const id of run.plan.change.participants.ids) ids.add(id);
     from = run.plan.change.before;
   }
-  return from === released ? { emails: [...emails], usernames: [...usernames] } : undefined;
+  return from === released ? { emails: [...emails], usernames: [...usernames], ids: [...ids] } : undefined;
 }
 
 /** How far back the lane is searched for its last release. */

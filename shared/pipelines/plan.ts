@@ -79,7 +79,11 @@ export function resolvePlan(request: PlanRequest): RunPlan {
       message: head?.message.split('\n', 1)[0] ?? null,
       deliveryId: source.deliveryId,
       eventId: source.eventId,
-      participants: participantsOf(source.commits, [source.pusher, source.sender, source.pullRequest?.author ?? null]),
+      participants: participantsOf(
+        source.commits,
+        [source.pusher, source.sender, source.pullRequest?.author ?? null],
+        [source.senderId ?? null],
+      ),
       incomplete: rangeGap(source),
       before: shaOrNull(source.before),
       listedBy: 'delivery',
@@ -113,15 +117,17 @@ function rangeGap(source: SourceEvent): string | null {
   return null;
 }
 
-/** The e-mails and accounts of every author and committer of `commits`, and of `others` (accounts). */
+/** The e-mails and accounts of every author and committer of `commits`, of `others` (accounts), and `ids` (account ids). */
 export function participantsOf(
   commits: readonly { author: GitPerson; committer?: GitPerson | undefined }[],
   others: readonly (string | null)[],
+  ids: readonly (string | null)[] = [],
 ): RunPlan['change']['participants'] {
   const people = commits.flatMap((c) => (c.committer === undefined ? [c.author] : [c.author, c.committer]));
   return {
     emails: unique(people.map((p) => p.email)),
     usernames: unique([...people.map((p) => p.username ?? null), ...others]),
+    ids: unique(ids),
   };
 }
 

@@ -13,7 +13,7 @@ const Repository = z.object({
   webUrl: optionalString,
 });
 
-const Identity = z.nullish(z.object({ uniqueName: optionalString, displayName: optionalString }));
+const Identity = z.nullish(z.object({ uniqueName: optionalString, displayName: optionalString, id: optionalString }));
 
 const AzureCommit = z.object({
   commitId: z.string(),
@@ -89,6 +89,7 @@ function push(eventName: string, payload: unknown): SourceChange[] {
       totalCommits: null,
       pusher,
       sender: pusher,
+      senderId: resource.pushedBy?.id,
     }),
   );
 }

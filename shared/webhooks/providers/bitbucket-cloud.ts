@@ -6,7 +6,14 @@ import { hmacSha256 } from '../signatures';
 import { optionalString, pullRequestChange, qualifiedRef, refChange, stringAt, verifyHmacHeader } from './common';
 import type { ProviderAdapter } from './types';
 
-const Account = z.nullish(z.object({ nickname: optionalString, display_name: optionalString }));
+const Account = z.nullish(
+  z.object({
+    nickname: optionalString,
+    display_name: optionalString,
+    uuid: optionalString,
+    account_id: optionalString,
+  }),
+);
 
 const Repository = z.object({
   full_name: z.string(),
@@ -103,6 +110,7 @@ function changeOf(
   change: BitbucketChange,
   repository: SourceChange['repository'],
   pusher: string | null,
+  pusherId: string | null,
 ): SourceChange {
   const state = change.new ?? change.old;
   return refChange({
@@ -118,6 +126,7 @@ function changeOf(
     totalCommits: change.truncated ? (change.commits?.length ?? 0) + 1 : null,
     pusher,
     sender: pusher,
+    senderId: pusherId,
   });
 }
 
@@ -126,7 +135,9 @@ function push(eventName: string, payload: unknown): SourceChange[] {
   const p = readPayload(PushPayload, payload, eventName);
   const repository = repositoryFacts(p.repository);
   const pusher = accountName(p.actor);
-  return p.push.changes.map((change) => changeOf(change, repository, pusher));
+  // The same id the pull request lookups name people by: the uuid, else the account id.
+  const pusherId = p.actor?.uuid ?? p.actor?.account_id ?? null;
+  return p.push.changes.map((change) => changeOf(change, repository, pusher, pusherId));
 }
 
 const PR_ACTIONS: ReadonlyMap<string, PullRequestAction> = new Map([

@@ -23,7 +23,13 @@ const Repository = z.object({
 });
 
 const User = z.nullish(
-  z.object({ name: optionalString, displayName: optionalString, emailAddress: optionalString, slug: optionalString }),
+  z.object({
+    name: optionalString,
+    displayName: optionalString,
+    emailAddress: optionalString,
+    slug: optionalString,
+    id: z.nullish(z.number()),
+  }),
 );
 
 const DcCommit = z.object({
@@ -119,6 +125,7 @@ function refsChanged(eventName: string, payload: unknown): SourceChange[] {
       totalCommits: null,
       pusher,
       sender: pusher,
+      senderId: p.actor?.id,
     }),
   );
 }

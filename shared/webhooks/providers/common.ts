@@ -60,6 +60,8 @@ export interface RefChangeFacts {
   readonly totalCommits: number | null;
   readonly pusher: string | null;
   readonly sender: string | null;
+  /** The sender's account id, when the payload gives one (see SourceChange.senderId). */
+  readonly senderId?: string | number | null;
 }
 
 /**
@@ -94,6 +96,7 @@ export function refChange(facts: RefChangeFacts): SourceChange {
     totalCommits: facts.totalCommits,
     pusher: facts.pusher,
     sender: facts.sender,
+    ...idOf(facts.senderId),
     pullRequest: null,
   };
 }
@@ -111,6 +114,7 @@ export interface PullRequestFacts {
   readonly merged: boolean;
   readonly author: string | null;
   readonly sender: string | null;
+  readonly senderId?: string | number | null;
 }
 
 /**
@@ -136,6 +140,7 @@ export function pullRequestChange(facts: PullRequestFacts): SourceChange {
     totalCommits: null,
     pusher: null,
     sender: facts.sender,
+    ...idOf(facts.senderId),
     pullRequest: {
       number: facts.number,
       action: facts.action,
@@ -218,4 +223,9 @@ export function commitsOfSoleChange(changeCount: number, commits: readonly Commi
 /** `refs/heads/<name>` or `refs/tags/<name>`, for payloads that send bare branch and tag names. */
 export function qualifiedRef(name: string, isTag: boolean): string {
   return `${isTag ? 'refs/tags/' : 'refs/heads/'}${name}`;
+}
+
+/** `senderId`, as a string, only when the payload gave one. */
+function idOf(id: string | number | null | undefined): { senderId?: string } {
+  return id === null || id === undefined || id === '' ? {} : { senderId: String(id) };
 }

@@ -17,7 +17,7 @@ import {
 import type { ProviderAdapter } from './types';
 
 const Repository = z.object({ full_name: z.string(), clone_url: optionalString, html_url: optionalString });
-const User = z.nullish(z.object({ login: optionalString, username: optionalString }));
+const User = z.nullish(z.object({ login: optionalString, username: optionalString, id: z.nullish(z.number()) }));
 
 /** A commit's author or committer; `username` is the account, when git's e-mail belongs to one. */
 const GitUser = z.nullish(z.object({ name: optionalString, email: optionalString, username: optionalString }));
@@ -93,6 +93,7 @@ function push(eventName: string, payload: unknown): SourceChange[] {
       totalCommits: p.total_commits ?? null,
       pusher: userName(p.pusher),
       sender: userName(p.sender),
+      senderId: p.sender?.id,
     }),
   ];
 }
@@ -115,6 +116,7 @@ function pullRequest(eventName: string, payload: unknown): SourceChange[] {
       merged,
       author: userName(pr.user),
       sender: userName(p.sender),
+      senderId: p.sender?.id,
     }),
   ];
 }
@@ -155,6 +157,7 @@ function deleteRef(eventName: string, payload: unknown): SourceChange[] {
       totalCommits: null,
       pusher: sender,
       sender,
+      senderId: p.sender?.id,
     }),
   ];
 }

@@ -15,7 +15,7 @@ import {
 import type { ProviderAdapter, Verification } from './types';
 
 const Repository = z.object({ full_name: z.string(), clone_url: optionalString, html_url: optionalString });
-const Login = z.nullish(z.object({ login: z.string() }));
+const Login = z.nullish(z.object({ login: z.string(), id: z.nullish(z.number()) }));
 
 /** A commit's author or committer; `username` is the account, when git's e-mail belongs to one. */
 const GitUser = z.nullish(z.object({ name: optionalString, email: optionalString, username: optionalString }));
@@ -89,6 +89,7 @@ function push(payload: unknown): SourceChange[] {
       totalCommits: null,
       pusher: p.pusher?.name ?? null,
       sender: p.sender?.login ?? null,
+      senderId: p.sender?.id,
     }),
   ];
 }
@@ -111,6 +112,7 @@ function pullRequest(payload: unknown): SourceChange[] {
       merged,
       author: pr.user?.login ?? null,
       sender: p.sender?.login ?? null,
+      senderId: p.sender?.id,
     }),
   ];
 }

@@ -16,6 +16,7 @@ const PushPayload = z.object({
   total_commits_count: z.nullish(z.number().check(z.int(), z.nonnegative())),
   user_username: optionalString,
   user_name: optionalString,
+  user_id: z.nullish(z.number()),
   project: Project,
   commits: z.nullish(
     z.array(
@@ -30,7 +31,7 @@ const PushPayload = z.object({
 });
 
 const MergeRequestPayload = z.object({
-  user: z.nullish(z.object({ username: optionalString })),
+  user: z.nullish(z.object({ username: optionalString, id: z.nullish(z.number()) })),
   project: Project,
   object_attributes: z.object({
     iid: z.number().check(z.int()),
@@ -71,6 +72,7 @@ function push(eventName: string, payload: unknown): SourceChange[] {
       totalCommits: p.total_commits_count ?? null,
       pusher,
       sender: pusher,
+      senderId: p.user_id,
     }),
   ];
 }
@@ -114,6 +116,7 @@ function mergeRequest(eventName: string, payload: unknown): SourceChange[] {
       // The payload names the author only by id; `user` is whoever triggered the event.
       author: null,
       sender: p.user?.username ?? null,
+      senderId: p.user?.id,
     }),
   ];
 }

@@ -1,7 +1,7 @@
 import type { EligibleApprover, PipelineDefinition, RunPlan, SourceEvent } from '../../../events';
 import type { MergedPullRequest } from '../../../shared/history/pulls';
 import { HistoryError, type RangeCommit } from '../../../shared/history/types';
-import { DecisionError, decide, requestApproval } from '../../../shared/pipelines/approval';
+import { DecisionError, decide, requestApproval, separationConflict } from '../../../shared/pipelines/approval';
 import { recordFailure } from '../../../shared/pipelines/finish';
 import { completeParticipants } from '../../../shared/pipelines/participants';
 import { resolvePlan } from '../../../shared/pipelines/plan';
@@ -835,3 +835,53 @@ function withProdApprovers(approvers: EligibleApprover[]): PipelineDefinition {
     environments: DEFINITION.environments.map((e) => (e.name === 'prod' ? { ...e, approvers } : e)),
   };
 }
+
+describe('separation of duties by account id: a renamed account is still its owner', () => {
+  // Alice renamed her GitHub account after she pushed, or opened the pull request: the change
+  // names "alice-2024", the config "alice". Only the account id ties the two.
+  const dave = { name: 'dave', email: 'dave@example.com' };
+  const byDave = [{ id: 'c'.repeat(40), message: 'faster', author: dave, committer: dave, timestamp: null }];
+  const renamed = { sender: 'alice-2024', pusher: 'alice-2024', senderId: '1001', commits: byDave };
+  const withId: EligibleApprover = { ...PEOPLE.alice, gitIds: { github: '1001' } };
+  const pushedBy = () =>
+    resolvePlan(planRequest(sourceEvent({ branch: 'release/2.0', ref: 'refs/heads/release/2.0', ...renamed })));
+
+  it('refuses the sender of the push by its account id', () => {
+    const plan = pushedBy();
+    expect(plan.change.participants.ids).toEqual(['1001']);
+    expect(separationConflict(withId, plan)).toMatch(/^alice pushed or sent this change/);
+    // Without the id in the config, the username alone does not tell.
+    expect(separationConflict(PEOPLE.alice, plan)).toBeNull();
+  });
+
+  it('refuses the opener of the merged pull request behind the change by its account id', () => {
+    const base = resolvePlan(
+      planRequest(
+        sourceEvent({
+          branch: 'release/2.0',
+          ref: 'refs/heads/release/2.0',
+          commits: byDave,
+          sender: 'dave',
+          pusher: 'dave',
+        }),
+      ),
+    );
+    const plan: RunPlan = {
+      ...base,
+      change: {
+        ...base.change,
+        pullRequests: [
+          {
+            number: '7',
+            title: 'Faster widgets',
+            url: null,
+            openedBy: { id: '1001', username: 'alice-2024', email: null },
+            mergedBy: { id: '2002', username: 'dave', email: null },
+          },
+        ],
+      },
+    };
+    expect(separationConflict(withId, plan)).toMatch(/^alice opened pull request #7/);
+    expect(separationConflict({ ...PEOPLE.alice, gitIds: { github: '3003' } }, plan)).toBeNull();
+  });
+});
