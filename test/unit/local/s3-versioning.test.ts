@@ -16,6 +16,7 @@ import {
 import { createS3Endpoint, S3Store } from '../../../local/s3';
 import { inventoryOf } from '../../../local/template/inventory';
 import { TemplateResolver } from '../../../local/template/resolver';
+import { S3ArtifactStore } from '../../../shared/aws/s3';
 
 const VERSIONED = 'gantry-artifacts-000000000000-eu-west-1';
 const PLAIN = 'gantry-plain';
@@ -67,6 +68,28 @@ describe('S3 object versioning in the local emulator', () => {
       server.closeAllConnections();
     });
     rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  describe('S3ArtifactStore, as EvaluateGates reads attested artifacts', () => {
+    it('reads the head of a version, the whole of it, and an empty file (which S3 refuses a range of) as empty', async () => {
+      const artifacts = new S3ArtifactStore(s3);
+      const big = await put('releases/app/b1/artifacts/report.xml', `<testsuite>${'x'.repeat(100)}</testsuite>`);
+      await put('releases/app/b1/artifacts/report.xml', 'replaced');
+      const empty = await put('releases/app/b1/artifacts/py.typed', '');
+      const read = (key: string, versionId: string | undefined, maxBytes?: number) =>
+        artifacts.read(VERSIONED, key, { versionId: versionId ?? '', ...(maxBytes === undefined ? {} : { maxBytes }) });
+      expect((await read('releases/app/b1/artifacts/report.xml', big.VersionId, 11)).toString()).toBe('<testsuite>');
+      expect((await read('releases/app/b1/artifacts/report.xml', big.VersionId)).length).toBe(123);
+      // The emulator, as S3, refuses a range of an empty object (416 InvalidRange).
+      expect(
+        await errorOf(
+          s3.send(
+            new GetObjectCommand({ Bucket: VERSIONED, Key: 'releases/app/b1/artifacts/py.typed', Range: 'bytes=0-9' }),
+          ),
+        ),
+      ).toEqual({ name: 'InvalidRange', status: 416 });
+      expect(await read('releases/app/b1/artifacts/py.typed', empty.VersionId, 65_536)).toEqual(Buffer.alloc(0));
+    });
   });
 
   describe('on a versioned bucket', () => {
