@@ -3,6 +3,9 @@ import { runIdOf } from './appspec';
 import { answerDeployment, atSite, type DeployDeps, isEnded, siteOf } from './outcome';
 import type { DeploymentInfo } from './ports';
 
+/** How long a run may have opened its deployment without noting CodeDeploy's id: seconds in practice. */
+const UNNOTED_MS = 15 * 60_000;
+
 /** Not an error of the deployment: the event came before the Deploy step noted its id; EventBridge retries. */
 export class DeploymentNotYetRecorded extends Error {
   override readonly name = 'Gantry.DeploymentNotYetRecorded';
@@ -24,22 +27,32 @@ export async function onStateChangeEvent(home: DeployDeps, event: DeploymentStat
   const runId = runIdOf(info.description);
   if (runId === null) {
     if (info.rollbackOf !== undefined) {
+      // Only the rollback of the deployment a run itself noted: a description is anyone's to write.
       const rolledBack = runIdOf((await deps.deploy.getDeployment(info.rollbackOf)).description);
-      if (rolledBack !== null)
+      const owner = rolledBack === null ? undefined : await deps.runs.get(rolledBack);
+      if (owner?.deployment?.deploymentId === info.rollbackOf)
         return `ignored: CodeDeploy's rollback of run ${rolledBack}'s deployment ${info.rollbackOf}`;
     }
     return recordUnattributed(home, event, info, 'its description names no Gantry run');
   }
   const run = await deps.runs.get(runId);
-  const noted = run?.deployment?.deploymentId;
+  const deployment = run?.deployment;
+  const noted = deployment?.deploymentId;
+  // A run notes its deployment's id at once after creating it; one still without an id this long
+  // after opening its deployment never created this one (a retry would have adopted it by now).
+  const unnotedFor = deployment === undefined ? 0 : deps.clock().getTime() - Date.parse(deployment.startedAt);
   const foreign =
-    run === undefined || run.deployment === undefined
+    run === undefined || deployment === undefined
       ? `its description names run ${runId}, which has no deployment`
       : siteOf(run.plan).account !== account
         ? `its description names run ${runId}, which releases into ${siteOf(run.plan).account ?? 'the control plane’s account'}, not ${account ?? 'the control plane’s account'}`
         : noted !== undefined && noted !== deploymentId
-          ? `its description names run ${runId}, whose deployment is ${noted}`
-          : null;
+          ? `its description names run ${runId}, whose deployment is ${noted === '' ? 'none (it had nothing to shift)' : noted}`
+          : noted === undefined && deployment.status !== 'in_progress'
+            ? `its description names run ${runId}, whose deployment ended ${deployment.status} without creating one`
+            : noted === undefined && unnotedFor > UNNOTED_MS
+              ? `its description names run ${runId}, which has noted no deployment in the ${Math.round(unnotedFor / 60_000)} min since it opened one`
+              : null;
   if (foreign !== null) return recordUnattributed(home, event, info, foreign);
   return onDeploymentEvent(deps, info, runId, account);
 }

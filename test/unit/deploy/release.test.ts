@@ -341,6 +341,39 @@ describe('deploying a run through CodeDeploy', () => {
       expect((await f.runs.get(plan.runId))?.deployment?.status).toBe('in_progress');
     });
 
+    it('records one naming a run that created no deployment (its code was live already), or noted none for long', async () => {
+      const forged = (id: string, runId: string) =>
+        cd.deployments.set(id, {
+          deploymentId: id,
+          status: 'Succeeded',
+          description: deploymentDescription(runId),
+          error: null,
+          rolledBack: false,
+        });
+      cd.nextVersion = cd.aliasAt;
+      const redeployed = await devRun();
+      await startDeployment(deps, redeployed, 'token-1', redeployed.executionArn);
+      expect((await f.runs.get(redeployed.runId))?.deployment).toMatchObject({ status: 'succeeded' });
+      forged('d-same', redeployed.runId);
+      await expect(onStateChangeEvent(deps, event('d-same'))).resolves.toMatch(/^recorded/);
+      expect(unattributed().at(-1)?.details).toMatchObject({
+        reason: expect.stringContaining(
+          `names run ${redeployed.runId}, whose deployment ended succeeded without creating one`,
+        ),
+      });
+
+      const opened = await devRun(undefined, 'c'.repeat(40), 'main');
+      await openedDeployment(f.runs, opened.runId, f.now);
+      forged('d-unnoted', opened.runId);
+      // Just opened: CodeDeploy's event may come before the id is noted; EventBridge retries.
+      await expect(onStateChangeEvent(deps, event('d-unnoted'))).rejects.toBeInstanceOf(DeploymentNotYetRecorded);
+      f.now = new Date(f.now.getTime() + 20 * 60_000);
+      await expect(onStateChangeEvent(deps, event('d-unnoted'))).resolves.toMatch(/^recorded/);
+      expect(unattributed().at(-1)?.details).toMatchObject({
+        reason: expect.stringContaining('has noted no deployment in the 20 min since it opened one'),
+      });
+    });
+
     it("ignores CodeDeploy's own rollback of a run's deployment", async () => {
       const plan = await devRun();
       await startDeployment(deps, plan, 'token-1', plan.executionArn);
