@@ -52,7 +52,12 @@ export interface ExportManifest {
    * does not is refused). `unchecked`: the table has no such index yet.
    */
   readonly completeness:
-    | { readonly checked: true; readonly chains: number }
+    | {
+        readonly checked: true;
+        readonly chains: number;
+        /** Records after this (written while the export ran, or not yet in every index) are exported if seen, not counted. */
+        readonly upTo: string;
+      }
     | { readonly checked: false; readonly reason: string };
 }
 
@@ -61,8 +66,16 @@ export class AuditExportIncomplete extends Error {
   override readonly name = 'AuditExportIncomplete';
 }
 
-/** A day either side of a run's or commit's exported records: how far its other records are looked for. */
-const WINDOW_MARGIN_MS = 86_400_000;
+/** How far before a run's or commit's first exported record its other records are looked for. */
+const WINDOW_BEFORE_MS = 86_400_000;
+/** How far after its last: a run's approval, bake and end can come days after its build. */
+const WINDOW_AFTER_MS = 30 * 86_400_000;
+/**
+ * Records younger than this when the export starts are not counted: they may be written while it
+ * reads, by a writer whose clock is behind, or not be in every index yet (GSIs are eventually
+ * consistent), and a count that includes them would refuse an honest export.
+ */
+const SETTLE_MS = 5 * 60_000;
 const COUNTS_AT_ONCE = 8;
 
 export function flatten(event: AuditEvent): Record<(typeof EXPORT_COLUMNS)[number], string | number | null> {
@@ -117,17 +130,20 @@ export async function exportAudit(
     onProgress?: (count: number) => void;
   },
 ): Promise<ExportManifest> {
+  const upTo = new Date((options.now ?? new Date()).getTime() - SETTLE_MS).toISOString();
   const sink = await openSink(options.format, options.out);
-  const chains = new Map<string, { events: number; first: AuditEvent; last: AuditEvent }>();
+  const chains = new Map<string, { events: number; settled: number; first: AuditEvent; last: AuditEvent }>();
   let count = 0;
   try {
     for await (const event of reader.query(options.filter)) {
       await sink.write(event);
       count += 1;
       const seen = chains.get(event.chain);
-      if (!seen) chains.set(event.chain, { events: 1, first: event, last: event });
+      const settled = event.time <= upTo ? 1 : 0;
+      if (!seen) chains.set(event.chain, { events: 1, settled, first: event, last: event });
       else {
         seen.events += 1;
+        seen.settled += settled;
         if (event.seq < seen.first.seq) seen.first = event;
         if (event.seq > seen.last.seq) seen.last = event;
       }
@@ -138,7 +154,7 @@ export async function exportAudit(
   }
   let completeness: ExportManifest['completeness'];
   try {
-    completeness = await checkComplete(reader, options.filter, chains);
+    completeness = await checkComplete(reader, options.filter, chains, upTo);
   } catch (error) {
     // What is known to be short is not handed on as evidence.
     rmSync(options.out, { force: true });
@@ -183,7 +199,8 @@ export async function exportAudit(
 async function checkComplete(
   reader: Pick<AuditReader, 'chains' | 'countInChain'>,
   filter: AuditFilter,
-  exported: ReadonlyMap<string, { events: number; first: AuditEvent; last: AuditEvent }>,
+  exported: ReadonlyMap<string, { settled: number; first: AuditEvent; last: AuditEvent }>,
+  upTo: string,
 ): Promise<ExportManifest['completeness']> {
   const { from, to } = auditPeriod(filter);
   const byRecord = filter.runId !== undefined || filter.commit !== undefined;
@@ -201,14 +218,18 @@ async function checkComplete(
         const window =
           byRecord && from === undefined && to === undefined && seen !== undefined
             ? {
-                from: new Date(Date.parse(seen.first.time) - WINDOW_MARGIN_MS).toISOString(),
-                to: new Date(Date.parse(seen.last.time) + WINDOW_MARGIN_MS).toISOString(),
+                from: new Date(Date.parse(seen.first.time) - WINDOW_BEFORE_MS).toISOString(),
+                to: new Date(Date.parse(seen.last.time) + WINDOW_AFTER_MS).toISOString(),
               }
             : { from, to };
-        const held = await reader.countInChain(chain, filter, window.from, window.to);
+        const until = window.to === undefined || window.to > upTo ? upTo : window.to;
+        if (window.from !== undefined && window.from > until) return;
+        const held = await reader.countInChain(chain, filter, window.from, until);
+        const found = seen?.settled ?? 0;
         if (held === undefined) unavailable = true;
-        else if (held !== (seen?.events ?? 0))
-          short.push(`${chain} holds ${held} record(s) the filter selects, the export found ${seen?.events ?? 0}`);
+        // More found than held would be a record outside the window: nothing left out.
+        else if (held > found)
+          short.push(`${chain} holds ${held} record(s) the filter selects up to ${until}, the export found ${found}`);
       }),
     );
   }
@@ -218,7 +239,7 @@ async function checkComplete(
     );
   return unavailable
     ? { checked: false, reason: 'the table has no by-chain index yet: completeness not counted' }
-    : { checked: true, chains: scope.length };
+    : { checked: true, chains: scope.length, upTo };
 }
 
 export async function digestFile(path: string): Promise<{ sha256: string; bytes: number }> {

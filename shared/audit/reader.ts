@@ -186,31 +186,58 @@ export class AuditReader {
   }
 
   /**
-   * How many of one chain's records between `from` and `to` the filter selects, read from the
-   * by-chain index, whose keys (`chain`, `time`) are what each record's hash covers: what `query`
-   * must have found there through the other indexes, whose keys are copies anyone who may write
-   * the table can change. Undefined when the index cannot be read yet (an older table).
+   * How many of one chain's records between `from` and `to` the filter selects, counted by
+   * DynamoDB through the by-chain index, whose keys (`chain`, `time`) are what each record's hash
+   * covers: what `query` must have found there through the other indexes, whose keys are copies
+   * anyone who may write the table can change. Undefined when the index cannot be read yet.
    */
   async countInChain(chain: string, given: AuditFilter, from?: string, to?: string): Promise<number | undefined> {
-    const filter = given.commit ? { ...given, commit: given.commit.toLowerCase() } : given;
-    const matches = matcherOf(filter, from, to);
-    const onlyPeriod = Object.entries(filter).every(([k, v]) => v === undefined || k === 'from' || k === 'to');
-    const input = { IndexName: AUDIT_INDEXES.byChain, ...timeKeyCondition('chain', chain, from, to) };
+    const key = timeKeyCondition('chain', chain, from, to);
+    const names: Record<string, string> = { ...key.ExpressionAttributeNames };
+    const values: Record<string, unknown> = { ...key.ExpressionAttributeValues };
+    const conditions: string[] = [];
+    const equal = (path: string[], value: string | undefined, op: 'eq' | 'prefix' = 'eq') => {
+      if (value === undefined) return;
+      const ref = path.map((p) => `#f_${p}`).join('.');
+      for (const p of path) names[`#f_${p}`] = p;
+      const v = `:f_${path.join('_')}`;
+      values[v] = value;
+      conditions.push(op === 'eq' ? `${ref} = ${v}` : `begins_with(${ref}, ${v})`);
+    };
+    equal(['subject', 'repository'], given.repository);
+    equal(['subject', 'commit'], given.commit?.toLowerCase(), 'prefix');
+    equal(['subject', 'runId'], given.runId);
+    equal(['subject', 'environment'], given.environment);
+    equal(['subject', 'pipeline'], given.pipeline);
+    if (given.type !== undefined) {
+      Object.assign(names, { '#f_type': 'type' });
+      Object.assign(values, { ':f_type': given.type, ':f_family': `${given.type}.` });
+      conditions.push('(#f_type = :f_type OR begins_with(#f_type, :f_family))');
+    }
+    if (given.actor !== undefined) {
+      Object.assign(names, { '#f_actor': 'actor', '#f_id': 'id', '#f_pid': 'providerIdentity' });
+      values[':f_actor'] = given.actor;
+      conditions.push('(#f_actor.#f_id = :f_actor OR #f_actor.#f_pid = :f_actor)');
+    }
     let count = 0;
+    let start: Record<string, unknown> | undefined;
     try {
-      if (onlyPeriod) {
-        // Every record of the period is selected: DynamoDB counts them without sending them.
-        let start: Record<string, unknown> | undefined;
-        do {
-          const out: QueryCommandOutput = await this.db.send(
-            new QueryCommand({ TableName: this.tableName, ...input, Select: 'COUNT', ExclusiveStartKey: start }),
-          );
-          count += out.Count ?? 0;
-          start = out.LastEvaluatedKey;
-        } while (start !== undefined);
-        return count;
-      }
-      for await (const item of this.items(input, { readAhead: true })) if (matches(fromItem(item))) count += 1;
+      do {
+        const out: QueryCommandOutput = await this.db.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: AUDIT_INDEXES.byChain,
+            KeyConditionExpression: key.KeyConditionExpression,
+            ...(conditions.length ? { FilterExpression: conditions.join(' AND ') } : {}),
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+            Select: 'COUNT',
+            ExclusiveStartKey: start,
+          }),
+        );
+        count += out.Count ?? 0;
+        start = out.LastEvaluatedKey;
+      } while (start !== undefined);
       return count;
     } catch (error) {
       if (indexUnavailable(error)) return undefined;
