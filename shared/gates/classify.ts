@@ -32,14 +32,27 @@ export function classifyReport(name: string, content: Uint8Array): ReportKind | 
   const text = inputText(content.length > MAX_REPORT_BYTES ? content.subarray(0, REPORT_SNIFF_BYTES) : content);
   const start = text.trimStart();
   if (start.startsWith('{')) {
-    if (content.length > MAX_REPORT_BYTES) return SARIF_NAME.test(name) ? 'sarif' : undefined;
+    // Too large to parse: its head says whether it is a log (the parser then refuses its size).
+    if (content.length > MAX_REPORT_BYTES)
+      return SARIF_NAME.test(name) || /"runs"\s*:|sarif/i.test(start.slice(0, REPORT_SNIFF_BYTES))
+        ? 'sarif'
+        : undefined;
     return isSarifLog(start) ? 'sarif' : SARIF_NAME.test(name) ? 'unreadable' : undefined;
   }
   if (/^(TN|SF):/m.test(start.slice(0, REPORT_SNIFF_BYTES)) && /end_of_record/.test(start)) return 'coverage';
   const root = rootElement(start);
   if (root === 'testsuites' || root === 'testsuite') return 'junit';
   if (root === 'coverage' || root === 'report') return 'coverage';
+  // An XML prologue that does not end (or ends where XML cannot): it may hide a report's root.
+  if (root === null) return 'unreadable';
   return SARIF_NAME.test(name) ? 'unreadable' : undefined;
+}
+
+/** Why a file `classifyReport` called unreadable fails the gates, in words that say what to fix. */
+export function unreadableReason(name: string): string {
+  return SARIF_NAME.test(name)
+    ? `${name} is named as a SARIF log but is not one`
+    : `${name} starts an XML prologue that never ends, so the report it may be cannot be read`;
 }
 
 function isSarifLog(text: string): boolean {
@@ -51,8 +64,11 @@ function isSarifLog(text: string): boolean {
   }
 }
 
-/** The local name of a document's root element, past its prolog; undefined for anything else. */
-export function rootElement(text: string): string | undefined {
+/**
+ * The local name of a document's root element, past its prolog; undefined for what is not
+ * markup; null for a prolog (declaration, comment, doctype) that never ends.
+ */
+export function rootElement(text: string): string | undefined | null {
   let at = 0;
   for (;;) {
     while (at < text.length && /\s/.test(text.charAt(at))) at++;
@@ -60,7 +76,7 @@ export function rootElement(text: string): string | undefined {
     else if (text.startsWith('<!--', at)) at = after(text, '-->', at);
     else if (text.startsWith('<!DOCTYPE', at) || text.startsWith('<!doctype', at)) at = afterDoctype(text, at);
     else break;
-    if (at < 0) return undefined;
+    if (at < 0) return null;
   }
   const name = /^<([A-Za-z_][\w.:-]*)/.exec(text.slice(at, at + 256))?.[1];
   return name?.slice(name.indexOf(':') + 1);
@@ -71,10 +87,31 @@ function after(text: string, end: string, from: number): number {
   return i < 0 ? -1 : i + end.length;
 }
 
-/** Past `<!DOCTYPE …>`, internal subset (`[…]`) included. */
+/**
+ * Past `<!DOCTYPE …>`: quoted literals (which may hold `>` or `]`) and an internal subset
+ * (`[…]`, whose declarations, comments and literals may hold either) skipped as XML reads them.
+ */
 function afterDoctype(text: string, from: number): number {
-  const close = text.indexOf('>', from);
-  const open = text.indexOf('[', from);
-  if (open < 0 || (close >= 0 && close < open)) return close < 0 ? -1 : close + 1;
-  return after(text, ']', open) < 0 ? -1 : after(text, '>', after(text, ']', open));
+  let at = from + '<!DOCTYPE'.length;
+  let subset = false;
+  while (at < text.length) {
+    const c = text.charAt(at);
+    if (c === '"' || c === "'") {
+      const end = text.indexOf(c, at + 1);
+      if (end < 0) return -1;
+      at = end + 1;
+    } else if (subset && text.startsWith('<!--', at)) {
+      at = after(text, '-->', at);
+      if (at < 0) return -1;
+    } else if (c === '[' && !subset) {
+      subset = true;
+      at++;
+    } else if (c === ']' && subset) {
+      subset = false;
+      at++;
+    } else if (c === '>' && !subset) {
+      return at + 1;
+    } else at++;
+  }
+  return -1;
 }

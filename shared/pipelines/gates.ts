@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { BuildResult, GateEvaluation, RunPlan, RunProvenance } from '../../events';
 import { runFact } from '../audit/audit';
 import { type ArtifactStore, parseS3Location } from '../aws/s3-location';
-import { classifyReport, mayBeReport, REPORT_SNIFF_BYTES } from '../gates/classify';
+import { classifyReport, mayBeReport, REPORT_SNIFF_BYTES, unreadableReason } from '../gates/classify';
 import { parseCoverage } from '../gates/coverage-formats';
 import { evaluateGates } from '../gates/evaluate';
 import { parseJUnit } from '../gates/junit';
@@ -166,7 +166,7 @@ async function readReports(deps: GateDeps, run: AttestedRun): Promise<GateReport
     if (kind === 'junit') reports.junit.push(parseJUnit(content, file));
     if (kind === 'coverage') reports.coverage.push(parseCoverage(content, file));
     if (kind === 'sarif') reports.sarif.push(parseSarif(content, file));
-    if (kind === 'unreadable') reports.unreadable.push(`${subject.name} is named as a SARIF log but is not one`);
+    if (kind === 'unreadable') reports.unreadable.push(unreadableReason(subject.name));
   }
   return reports;
 }

@@ -30,7 +30,27 @@ describe('classifyReport', () => {
     expect(rootElement(xml)).toBe('testsuites');
     const utf16 = Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(xml, 'utf16le').swap16()]);
     expect(classifyReport('TEST-x.xml', utf16)).toBe('junit');
-    expect(rootElement('<!-- never closed')).toBeUndefined();
+    expect(rootElement('<!-- never closed')).toBeNull();
+  });
+
+  it('reads a doctype whose literals and internal subset hold ] and > (they hide no report)', () => {
+    const junit =
+      '<?xml version="1.0"?>\n<!DOCTYPE testsuite SYSTEM "x>y.dtd" [\n  <!-- a ] and a > in a comment -->\n  <!ENTITY e "]>">\n]>\n<testsuite><testcase name="a"><failure/></testcase></testsuite>';
+    expect(rootElement(junit)).toBe('testsuite');
+    expect(classifyReport('TEST-a.xml', Buffer.from(junit))).toBe('junit');
+  });
+
+  it('names what may hide a report rather than passing it over: a prologue that never ends, a log too large to parse', () => {
+    expect(classifyReport('TEST-a.xml', Buffer.from('<?xml version="1.0"?><!-- unterminated <testsuite>'))).toBe(
+      'unreadable',
+    );
+    const huge = Buffer.concat([
+      Buffer.from('{"$schema":"https://json.schemastore.org/sarif-2.1.0.json","runs":['),
+      Buffer.alloc(33 * 1024 * 1024, 32),
+    ]);
+    expect(classifyReport('codeql.json', huge)).toBe('sarif');
+    // A template that only starts like markup is no report.
+    expect(classifyReport('page.ejs', Buffer.from('<% if (a) { %><p>x</p><% } %>'))).toBeUndefined();
   });
 
   it('passes over what is not a report, and names a .sarif file that is not SARIF', () => {
