@@ -69,7 +69,7 @@ export async function startDeployment(
         throw new DeployError('Gantry.DeploymentFailed', why);
       }
       await deps.runs.setDeploymentId(plan.runId, found.deploymentId, now);
-      await recordStarted(deps, run, found.deploymentId, existing, target);
+      await recordStarted(deps, run, found.deploymentId, existing, target, await recordedArtifact(deps, run, target));
       existing = { ...existing, deploymentId: found.deploymentId };
     }
   }
@@ -140,10 +140,10 @@ export async function startDeployment(
     await deps.runs.requestStop(plan.runId, words, deps.clock());
     await stopUnlessEnded(deps.deploy, deploymentId);
     // Stopped before anything else may fail; the ledger still says it was started.
-    await recordStarted(deps, run, deploymentId, deployment, target);
+    await recordStarted(deps, run, deploymentId, deployment, target, revision.released);
     throw new DeployError('Gantry.DeploymentStopped', `deployment ${deploymentId} stopped: ${words}`);
   }
-  await recordStarted(deps, run, deploymentId, deployment, target);
+  await recordStarted(deps, run, deploymentId, deployment, target, revision.released);
   deps.logger.info('deployment started', {
     runId: plan.runId,
     deploymentId,
@@ -172,6 +172,7 @@ async function recordStarted(
   deploymentId: string,
   deployment: Pick<RunDeployment, 'target' | 'fromVersion' | 'toVersion'>,
   target: DeployTarget,
+  artifact: Released | null,
 ): Promise<void> {
   const { plan } = run;
   await deps.audit.record({
@@ -185,15 +186,18 @@ async function recordStarted(
       strategy: target.strategy,
       fromVersion: deployment.fromVersion,
       toVersion: deployment.toVersion,
-      artifact: await releasedArtifact(deps, run, target),
+      artifact,
     },
     correlationId: plan.change.deliveryId,
     once: runFact(plan.runId, `deploy.started/${deploymentId}`),
   });
 }
 
-/** The attested artifact a deployment releases, as the provenance on its build's run names it. */
-async function releasedArtifact(
+/**
+ * The artifact a deployment adopted by a retried Deploy releases, as the runs table names it (the
+ * attempt that verified it died before its record); every other record names what Deploy verified.
+ */
+async function recordedArtifact(
   deps: ReleaseDeps,
   run: RunRecord,
   target: DeployTarget,
@@ -206,20 +210,23 @@ async function releasedArtifact(
   return { name: subject.name, sha256: subject.sha256, versionId: subject.versionId, builtBy: source.runId };
 }
 
-/** Which revision to release and the AppSpec that releases it, once its provenance verified. */
+/** The attested artifact a deployment releases: its name, digest and S3 version, and the run whose build it is. */
+type Released = { name: string; sha256: string; versionId: string; builtBy: string };
+
+/** Which revision to release, the AppSpec that releases it and the artifact behind it, once its provenance verified. */
 async function revisionOf(
   deps: ReleaseDeps,
   run: RunRecord,
   target: DeployTarget,
-): Promise<{ from: string | null; to: string; appSpec: string }> {
+): Promise<{ from: string | null; to: string; appSpec: string; released: Released }> {
   const { plan } = run;
   if (target.lambda !== null) {
     const { function: fn, alias } = target.lambda;
-    const to = plan.rollback
+    const { to, released } = plan.rollback
       ? await verifiedRollbackVersion(deps, plan.rollback, fn, target.lambda.artifact)
       : await publishVerified(deps, run, fn, target.lambda.artifact);
     const from = await deps.deploy.aliasVersion(fn, alias);
-    return { from, to, appSpec: lambdaAppSpec(target, from, to) };
+    return { from, to, appSpec: lambdaAppSpec(target, from, to), released };
   }
   if (target.ecs === null) throw new DeployError('Gantry.NoDeployTarget', 'the target names neither lambda nor ecs');
   const source = plan.rollback ? await runToRestore(deps, plan.rollback.toRunId) : run;
@@ -232,11 +239,21 @@ async function revisionOf(
       `rollback asks for ${plan.rollback.version}, but run ${source.runId}'s attested task definition is ${taskDefinition}`,
     );
   }
-  return { from: null, to: taskDefinition, appSpec: ecsAppSpec(target, taskDefinition) };
+  const released = releasedOf(target.ecs.taskDefinitionArtifact, artifact, source.runId);
+  return { from: null, to: taskDefinition, appSpec: ecsAppSpec(target, taskDefinition), released };
+}
+
+function releasedOf(path: string, artifact: { sha256: string; versionId: string }, builtBy: string): Released {
+  return { name: path.replace(/^\/+/, ''), sha256: artifact.sha256, versionId: artifact.versionId, builtBy };
 }
 
 /** Publishes the attested package, read at its pinned version, and checks Lambda got those bytes. */
-async function publishVerified(deps: ReleaseDeps, run: RunRecord, fn: string, artifactPath: string): Promise<string> {
+async function publishVerified(
+  deps: ReleaseDeps,
+  run: RunRecord,
+  fn: string,
+  artifactPath: string,
+): Promise<{ to: string; released: Released }> {
   const artifact = await verifyReleaseArtifact(deps.provenance, run, artifactPath);
   const published = await deps.deploy.publishVersion(fn, artifact);
   if (published.codeSha256 !== codeSha256Of(artifact.sha256)) {
@@ -245,7 +262,7 @@ async function publishVerified(deps: ReleaseDeps, run: RunRecord, fn: string, ar
       `Lambda published version ${published.version} of ${fn} with CodeSha256 ${published.codeSha256}, not the attested ${codeSha256Of(artifact.sha256)}`,
     );
   }
-  return published.version;
+  return { to: published.version, released: releasedOf(artifactPath, artifact, run.runId) };
 }
 
 /** A rollback restores a version only if its code is what the restored run's provenance attests. */
@@ -254,7 +271,7 @@ async function verifiedRollbackVersion(
   rollback: NonNullable<RunPlan['rollback']>,
   fn: string,
   artifactPath: string,
-): Promise<string> {
+): Promise<{ to: string; released: Released }> {
   const source = await runToRestore(deps, rollback.toRunId);
   const statement = await verifiedStatement(deps.provenance, source);
   const subject = statement.subject.find((s) => s.name === artifactPath.replace(/^\/+/, ''));
@@ -265,7 +282,8 @@ async function verifiedRollbackVersion(
       `version ${rollback.version} of ${fn} (CodeSha256 ${code}) is not the ${artifactPath} that run ${source.runId}'s provenance attests`,
     );
   }
-  return rollback.version;
+  const attested = { sha256: subject.digest.sha256, versionId: subject.annotations.versionId };
+  return { to: rollback.version, released: releasedOf(artifactPath, attested, source.runId) };
 }
 
 async function runToRestore(deps: ReleaseDeps, runId: string): Promise<RunRecord> {

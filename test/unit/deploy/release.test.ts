@@ -126,6 +126,21 @@ describe('deploying a run through CodeDeploy', () => {
     expect(f.executions.successes).toEqual([]);
   });
 
+  it('names in deploy.started the artifact it verified against the signed provenance, not the runs table’s copy', async () => {
+    const plan = await devRun();
+    const run = await f.runs.get(plan.runId);
+    const provenance = run?.provenance;
+    if (provenance === undefined) throw new Error('no provenance');
+    const attested = provenance.subjects.find((s) => s.name === 'dist/function.zip')?.sha256;
+    // Someone who may write the runs table rewrites its copy of the digests.
+    const subjects = provenance.subjects.map((s) => ({ ...s, sha256: 'f'.repeat(64) }));
+    await f.runs.update(plan.runId, { provenance: { ...provenance, subjects } }, f.now);
+    await startDeployment(deps, plan, 'token-1', plan.executionArn);
+    expect(f.audit.records.find((r) => r.type === 'deploy.started')?.details).toMatchObject({
+      artifact: { name: 'dist/function.zip', sha256: attested },
+    });
+  });
+
   it('is answered by the state-change event: success resumes the run, once, however often the event comes', async () => {
     const plan = await devRun();
     await startDeployment(deps, plan, 'token-1', plan.executionArn);
