@@ -63,14 +63,15 @@ export function grantCheckpointReads(fn: GantryFunction, keys: AuditKeys): void 
   fn.function.addToRolePolicy(new PolicyStatement({ actions: ['kms:Verify'], resources: [keys.signingKey.keyArn] }));
   fn.function.addToRolePolicy(
     new PolicyStatement({
-      actions: ['s3:ListBucket'],
+      // Versions, not only keys: a delete marker hides a locked checkpoint from a plain listing.
+      actions: ['s3:ListBucketVersions'],
       resources: [`arn:${Aws.PARTITION}:s3:::${bucket}`],
       conditions: { StringLike: { 's3:prefix': ['checkpoints/*'] } },
     }),
   );
   fn.function.addToRolePolicy(
     new PolicyStatement({
-      actions: ['s3:GetObject'],
+      actions: ['s3:GetObject', 's3:GetObjectVersion'],
       resources: [`arn:${Aws.PARTITION}:s3:::${bucket}/checkpoints/*`],
     }),
   );

@@ -152,9 +152,13 @@ export class S3Store {
     await mkdir(join(this.root, bucket), { recursive: true });
   }
 
-  /** Whether writes to the bucket make versions (versioning enabled, and no Object Lock). */
+  /**
+   * Whether writes to the bucket make versions: versioning enabled, as Object Lock requires. On a
+   * locked bucket, as on S3, a put adds a version and a delete adds a marker (both hide the old
+   * version from a plain read, neither removes it); only removing a version is refused.
+   */
   isVersioned(bucket: string): boolean {
-    return this.versioned.has(bucket) && !this.locked.has(bucket);
+    return this.versioned.has(bucket) || this.locked.has(bucket);
   }
 
   /** PutObject; on a versioned bucket the object gets a fresh `versionId` and the one it replaces is archived. */
@@ -361,6 +365,8 @@ export class S3Store {
   }
 
   private async deleteVersion(bucket: string, key: string, versionId: string): Promise<DeleteResult> {
+    // Compliance mode: no version is removed before its retention ends (local mode keeps them all).
+    if (this.locked.has(bucket)) throw objectLocked(bucket, key);
     const current = await this.current(bucket, key);
     if (current?.versionId === versionId) {
       if (!(await this.promoteNewest(bucket, key))) await this.removeCurrent(bucket, key);
@@ -455,7 +461,6 @@ export class S3Store {
         key,
       });
     }
-    if (existing !== undefined && this.locked.has(bucket)) throw objectLocked(bucket, key);
   }
 
   /** Whether the key's file would be a folder of other keys, or lie inside a key that is a file. */

@@ -1,5 +1,5 @@
 import type { KMSClient } from '@aws-sdk/client-kms';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectVersionsCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { KmsEcdsaKey } from '../aws/kms-key';
 import { type Checkpoint, CheckpointSchema, type CheckpointSigner, type CheckpointStore } from './checkpoints';
 
@@ -37,15 +37,51 @@ export class S3CheckpointStore implements CheckpointStore {
     return key;
   }
 
+  /**
+   * Every checkpoint ever written, by version: a delete marker hides an object from a plain
+   * listing (Object Lock keeps the version, not its place in the list), so versions are listed.
+   * A hidden or overwritten checkpoint (Gantry writes each once and deletes none) is reported as
+   * a failure, and every version of it is still checked.
+   */
   async *list(): AsyncIterable<{ key: string; checkpoint: Checkpoint | Error }> {
-    let token: string | undefined;
+    const keys = new Map<string, { versions: string[]; hiddenAt: string[] }>();
+    let keyMarker: string | undefined;
+    let versionMarker: string | undefined;
     do {
       const page = await this.s3.send(
-        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix, ContinuationToken: token }),
+        new ListObjectVersionsCommand({
+          Bucket: this.bucket,
+          Prefix: this.prefix,
+          KeyMarker: keyMarker,
+          VersionIdMarker: versionMarker,
+        }),
       );
-      for (const object of page.Contents ?? []) {
-        if (!object.Key) continue;
-        const got = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: object.Key }));
+      const entry = (key: string) => {
+        const found = keys.get(key) ?? { versions: [], hiddenAt: [] };
+        keys.set(key, found);
+        return found;
+      };
+      for (const v of page.Versions ?? []) if (v.Key && v.VersionId) entry(v.Key).versions.push(v.VersionId);
+      for (const m of page.DeleteMarkers ?? [])
+        if (m.Key) entry(m.Key).hiddenAt.push(m.LastModified?.toISOString() ?? 'an unknown time');
+      keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+      versionMarker = page.IsTruncated ? page.NextVersionIdMarker : undefined;
+    } while (keyMarker !== undefined);
+    for (const [key, { versions, hiddenAt }] of [...keys.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+      if (hiddenAt.length > 0)
+        yield {
+          key,
+          checkpoint: new Error(
+            `checkpoint ${key} was hidden by a delete marker (at ${hiddenAt.join(', ')}): checkpoints are never deleted; its locked version is checked all the same`,
+          ),
+        };
+      if (versions.length > 1)
+        yield {
+          key,
+          checkpoint: new Error(`checkpoint ${key} was written ${versions.length} times: each is written once`),
+        };
+      for (const versionId of versions) {
+        const got = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, VersionId: versionId }));
         const text = (await got.Body?.transformToString()) ?? '';
         let checkpoint: Checkpoint | Error;
         try {
@@ -53,9 +89,8 @@ export class S3CheckpointStore implements CheckpointStore {
         } catch (error) {
           checkpoint = new Error(`unreadable checkpoint: ${(error as Error).message}`);
         }
-        yield { key: object.Key, checkpoint };
+        yield { key: versions.length > 1 ? `${key}?versionId=${versionId}` : key, checkpoint };
       }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
+    }
   }
 }

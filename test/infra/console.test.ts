@@ -153,7 +153,8 @@ describe('GantryConsole construct', () => {
   it('lets the Audit page verify the signed checkpoints, never sign or write one', () => {
     const statements = consoleStatements(t);
     const granted = new Set(statements.flatMap(actionsOf));
-    for (const a of ['kms:Verify', 's3:ListBucket', 's3:GetObject']) expect(granted).toContain(a);
+    for (const a of ['kms:Verify', 's3:ListBucketVersions', 's3:GetObject', 's3:GetObjectVersion'])
+      expect(granted).toContain(a);
     for (const a of ['kms:Sign', 's3:PutObject', 's3:DeleteObject', 's3:PutObjectRetention'])
       expect(granted).not.toContain(a);
     const reads = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('s3:')));

@@ -16,6 +16,7 @@ import {
 import { createS3Endpoint, S3Store } from '../../../local/s3';
 import { inventoryOf } from '../../../local/template/inventory';
 import { TemplateResolver } from '../../../local/template/resolver';
+import { S3CheckpointStore } from '../../../shared/audit/checkpoints-aws';
 import { S3ArtifactStore } from '../../../shared/aws/s3';
 
 const VERSIONED = 'gantry-artifacts-000000000000-eu-west-1';
@@ -75,7 +76,9 @@ describe('S3 object versioning in the local emulator', () => {
       const artifacts = new S3ArtifactStore(s3);
       const big = await put('releases/app/b1/artifacts/report.xml', `<testsuite>${'x'.repeat(100)}</testsuite>`);
       await put('releases/app/b1/artifacts/report.xml', 'replaced');
-      const empty = await put('releases/app/b1/artifacts/py.typed', '');
+      const empty = await s3.send(
+        new PutObjectCommand({ Bucket: VERSIONED, Key: 'releases/app/b1/artifacts/py.typed', Body: new Uint8Array(0) }),
+      );
       const read = (key: string, versionId: string | undefined, maxBytes?: number) =>
         artifacts.read(VERSIONED, key, { versionId: versionId ?? '', ...(maxBytes === undefined ? {} : { maxBytes }) });
       expect((await read('releases/app/b1/artifacts/report.xml', big.VersionId, 11)).toString()).toBe('<testsuite>');
@@ -89,6 +92,34 @@ describe('S3 object versioning in the local emulator', () => {
         ),
       ).toEqual({ name: 'InvalidRange', status: 416 });
       expect(await read('releases/app/b1/artifacts/py.typed', empty.VersionId, 65_536)).toEqual(Buffer.alloc(0));
+    });
+  });
+
+  describe('S3CheckpointStore, as verify lists the signed checkpoints', () => {
+    it('still finds a checkpoint a delete marker hides, and says it was hidden', async () => {
+      const store = new S3CheckpointStore(s3, LOCKED);
+      const checkpoint = {
+        version: 1 as const,
+        time: '2026-12-06T21:00:00.000Z',
+        keyId: 'k',
+        algorithm: 'ECDSA_SHA_256',
+        chains: [{ chain: 'acme/app', seq: 8, hash: 'a'.repeat(64), expiresAt: 2_000_000_000 }],
+        signature: 'c2ln',
+      };
+      const key = await store.put(checkpoint);
+      await store.put({ ...checkpoint, time: '2026-12-06T22:00:00.000Z' });
+      // Hidden from a plain listing: the locked version stays, the key reads as absent.
+      await s3.send(new DeleteObjectCommand({ Bucket: LOCKED, Key: key }));
+      const listed = [];
+      for await (const entry of store.list()) listed.push(entry);
+      expect(listed.map(({ key: k, checkpoint: c }) => [k, c instanceof Error ? c.message : c.time])).toEqual([
+        [
+          key,
+          expect.stringMatching(/^checkpoint checkpoints\/2026-12-06T21-00-00-000Z.json was hidden by a delete marker/),
+        ],
+        [key, '2026-12-06T21:00:00.000Z'],
+        ['checkpoints/2026-12-06T22-00-00-000Z.json', '2026-12-06T22:00:00.000Z'],
+      ]);
     });
   });
 
@@ -280,13 +311,21 @@ describe('S3 object versioning in the local emulator', () => {
       expect((await s3.send(new GetBucketVersioningCommand({ Bucket: PLAIN }))).Status).toBeUndefined();
     });
 
-    it('keeps Object Lock buckets as they were: one version, neither overwritten nor deleted', async () => {
+    it('keeps every version on an Object Lock bucket, as S3 does: a put or a delete hides one, none is removed', async () => {
       const first = await put('checkpoint', 'sealed', LOCKED);
-      expect(first.VersionId).toBeUndefined();
-      expect((await errorOf(put('checkpoint', 'again', LOCKED))).name).toBe('AccessDenied');
-      expect((await errorOf(s3.send(new DeleteObjectCommand({ Bucket: LOCKED, Key: 'checkpoint' })))).name).toBe(
-        'AccessDenied',
-      );
+      expect(first.VersionId).toEqual(expect.any(String));
+      const second = await put('checkpoint', 'again', LOCKED);
+      expect(await text('checkpoint', undefined, LOCKED)).toEqual({ body: 'again', versionId: second.VersionId });
+      const marker = await s3.send(new DeleteObjectCommand({ Bucket: LOCKED, Key: 'checkpoint' }));
+      expect(marker.DeleteMarker).toBe(true);
+      expect(await text('checkpoint', first.VersionId, LOCKED)).toEqual({ body: 'sealed', versionId: first.VersionId });
+      expect(
+        (
+          await errorOf(
+            s3.send(new DeleteObjectCommand({ Bucket: LOCKED, Key: 'checkpoint', VersionId: first.VersionId })),
+          )
+        ).name,
+      ).toBe('AccessDenied');
     });
   });
 });
