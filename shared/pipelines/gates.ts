@@ -124,6 +124,9 @@ async function attestedBuildRun(
   throw new ForgedInputError(`gates refused: ${reason}`);
 }
 
+/** How many artifacts' first bytes EvaluateGates asks S3 for at once. */
+const HEAD_READS = 16;
+
 /** A run whose build's verdict may be recorded, with what RecordProvenance attested of that build. */
 interface AttestedRun {
   readonly plan: RunPlan;
@@ -147,26 +150,42 @@ async function readReports(deps: GateDeps, run: AttestedRun): Promise<GateReport
     unreadable: [] as string[],
   };
   const { bucket } = run.provenance;
+  // The same report can sit in the artifacts and in a report group's copy: count it once.
   const seen = new Set<string>();
-  for (const subject of run.provenance.subjects) {
-    // The same report can sit in the artifacts and in a report group's copy: count it once.
-    if (seen.has(subject.sha256)) continue;
-    seen.add(subject.sha256);
-    const key = `${run.prefix}${subject.name}`;
-    const version = { versionId: subject.versionId };
-    const head = await deps.artifacts.read(bucket, key, { ...version, maxBytes: REPORT_SNIFF_BYTES });
-    if (!mayBeReport(subject.name, head)) continue;
-    const content = head.length < REPORT_SNIFF_BYTES ? head : await deps.artifacts.read(bucket, key, version);
-    if (createHash('sha256').update(content).digest('hex') !== subject.sha256)
-      throw new ForgedInputError(
-        `gates refused: ${key} version ${subject.versionId} is not the file RecordProvenance attested (SHA-256 ${subject.sha256.slice(0, 12)}…)`,
-      );
-    const kind = classifyReport(subject.name, content);
-    const file = subject.name.split('/').slice(-2).join('/');
-    if (kind === 'junit') reports.junit.push(parseJUnit(content, file));
-    if (kind === 'coverage') reports.coverage.push(parseCoverage(content, file));
-    if (kind === 'sarif') reports.sarif.push(parseSarif(content, file));
-    if (kind === 'unreadable') reports.unreadable.push(unreadableReason(subject.name));
+  const subjects = run.provenance.subjects.filter((s) => {
+    if (seen.has(s.sha256)) return false;
+    seen.add(s.sha256);
+    return true;
+  });
+  const keyOf = (subject: (typeof subjects)[number]) => `${run.prefix}${subject.name}`;
+  // The heads (64 KiB at most) are read HEAD_READS at once: a build may leave thousands of files,
+  // few of them reports. What may be a report is then read whole, one at a time (up to 32 MiB).
+  for (let i = 0; i < subjects.length; i += HEAD_READS) {
+    const batch = subjects.slice(i, i + HEAD_READS);
+    const heads = await Promise.all(
+      batch.map((subject) =>
+        deps.artifacts.read(bucket, keyOf(subject), { versionId: subject.versionId, maxBytes: REPORT_SNIFF_BYTES }),
+      ),
+    );
+    for (const [j, subject] of batch.entries()) {
+      const head = heads[j] ?? Buffer.alloc(0);
+      if (!mayBeReport(subject.name, head)) continue;
+      const key = keyOf(subject);
+      const content =
+        head.length < REPORT_SNIFF_BYTES
+          ? head
+          : await deps.artifacts.read(bucket, key, { versionId: subject.versionId });
+      if (createHash('sha256').update(content).digest('hex') !== subject.sha256)
+        throw new ForgedInputError(
+          `gates refused: ${key} version ${subject.versionId} is not the file RecordProvenance attested (SHA-256 ${subject.sha256.slice(0, 12)}…)`,
+        );
+      const kind = classifyReport(subject.name, content);
+      const file = subject.name.split('/').slice(-2).join('/');
+      if (kind === 'junit') reports.junit.push(parseJUnit(content, file));
+      if (kind === 'coverage') reports.coverage.push(parseCoverage(content, file));
+      if (kind === 'sarif') reports.sarif.push(parseSarif(content, file));
+      if (kind === 'unreadable') reports.unreadable.push(unreadableReason(subject.name));
+    }
   }
   return reports;
 }
