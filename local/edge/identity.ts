@@ -55,6 +55,8 @@ const PRESIGN_PARAMS = [
 ];
 /** AWS refuses a signature dated more than 15 minutes from its clock. */
 const MAX_SKEW_MS = 15 * 60_000;
+/** The longest a presigned URL may live, as S3 allows: seven days. */
+const MAX_PRESIGN_SECONDS = 604_800;
 
 /**
  * The local control plane's credential registry: which access keys exist, the secret each signs
@@ -212,6 +214,10 @@ export class IdentityRegistry {
     if (signedAt === undefined) return `X-Amz-Date ${parts.date} is not a date of the form YYYYMMDDTHHMMSSZ`;
     const now = this.now();
     if (parts.expires !== undefined) {
+      // As S3 bounds a presigned URL: at most seven days, and not dated ahead of the clock.
+      if (!Number.isInteger(parts.expires) || parts.expires < 1 || parts.expires > MAX_PRESIGN_SECONDS)
+        return `X-Amz-Expires must be a whole number of seconds from 1 to ${MAX_PRESIGN_SECONDS}`;
+      if (signedAt - now > MAX_SKEW_MS) return `Request is not yet valid: ${parts.date} is ahead of the local clock`;
       return now > signedAt + parts.expires * 1000 ? 'Request has expired: presign the URL again' : undefined;
     }
     return Math.abs(now - signedAt) > MAX_SKEW_MS
@@ -306,6 +312,9 @@ async function expectedSignature(
     return String(presigned.query?.['X-Amz-Signature'] ?? '');
   }
   const payloadHash = headers['x-amz-content-sha256'];
+  // Only S3 takes a payload it was told not to hash; every other service hashes the body it got,
+  // so a signature that leaves the body out signs nothing of what is asked.
+  if (payloadHash !== undefined && parts.service !== 's3' && !/^[0-9a-f]{64}$/i.test(payloadHash)) return '';
   if (payloadHash !== undefined && /^[0-9a-f]{64}$/i.test(payloadHash) && request.body !== undefined) {
     // The signature covers the declared hash; the body must match it too.
     if (createHash('sha256').update(request.body).digest('hex') !== payloadHash.toLowerCase()) return '';

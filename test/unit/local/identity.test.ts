@@ -138,6 +138,52 @@ describe('IdentityRegistry.authenticate', () => {
     expect(await registry().authenticate(changed)).toMatchObject({ ok: false, failure: 'bad-signature' });
   });
 
+  it('refuses a JSON-protocol request whose signature leaves its body out (UNSIGNED-PAYLOAD is S3’s alone)', async () => {
+    const unsigned = await signed(OPERATOR, { headers: { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' } });
+    expect(await registry().authenticate(unsigned)).toMatchObject({ ok: false, failure: 'bad-signature' });
+    // The same request with any body then passes nowhere: the body is what AWS hashes.
+    const swapped = { ...unsigned, body: Buffer.from('{"Limit":100}') };
+    expect(await registry().authenticate(swapped)).toMatchObject({ ok: false, failure: 'bad-signature' });
+  });
+
+  it('refuses a presigned URL that would live longer than seven days, or is dated ahead of the clock', async () => {
+    const presign = async (expiresIn: number, signingDate = new Date()) => {
+      const signer = new SignatureV4({
+        credentials: OPERATOR,
+        region: 'us-east-1',
+        service: 's3',
+        sha256: Sha256,
+        uriEscapePath: false,
+      });
+      const presigned = await signer.presign(
+        {
+          method: 'GET',
+          protocol: 'http:',
+          hostname: '127.0.0.1',
+          port: 4566,
+          path: '/bucket/key',
+          query: {},
+          headers: { host: '127.0.0.1:4566', 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
+        },
+        {
+          expiresIn,
+          signingDate,
+          unhoistableHeaders: new Set(['x-amz-content-sha256']),
+          unsignableHeaders: new Set(['x-amz-content-sha256']),
+        },
+      );
+      const query = new URLSearchParams(presigned.query as Record<string, string>).toString();
+      return { method: 'GET', url: `/bucket/key?${query}`, headers: { host: '127.0.0.1:4566' } };
+    };
+    expect(await registry().authenticate(await presign(3600))).toMatchObject({ ok: true });
+    // The SDK refuses to presign beyond seven days itself: edit the parameter as a forger would.
+    const forever = await presign(3600);
+    const edited = { ...forever, url: forever.url.replace('X-Amz-Expires=3600', 'X-Amz-Expires=99999999') };
+    expect(await registry().authenticate(edited)).toMatchObject({ ok: false });
+    const ahead = await presign(3600, new Date(Date.now() + 60 * 60_000));
+    expect(await registry().authenticate(ahead)).toMatchObject({ ok: false, failure: 'expired' });
+  });
+
   it('accepts the session bearer token as the operator, and refuses another token or none', async () => {
     const ids = registry();
     const base = { method: 'GET', url: '/_gantry/health' };
