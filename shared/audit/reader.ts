@@ -192,48 +192,16 @@ export class AuditReader {
    * anyone who may write the table can change. Undefined when the index cannot be read yet.
    */
   async countInChain(chain: string, given: AuditFilter, from?: string, to?: string): Promise<number | undefined> {
-    const key = timeKeyCondition('chain', chain, from, to);
-    const names: Record<string, string> = { ...key.ExpressionAttributeNames };
-    const values: Record<string, unknown> = { ...key.ExpressionAttributeValues };
-    const conditions: string[] = [];
-    const equal = (path: string[], value: string | undefined, op: 'eq' | 'prefix' = 'eq') => {
-      if (value === undefined) return;
-      const ref = path.map((p) => `#f_${p}`).join('.');
-      for (const p of path) names[`#f_${p}`] = p;
-      const v = `:f_${path.join('_')}`;
-      values[v] = value;
-      conditions.push(op === 'eq' ? `${ref} = ${v}` : `begins_with(${ref}, ${v})`);
-    };
-    equal(['subject', 'repository'], given.repository);
-    equal(['subject', 'commit'], given.commit?.toLowerCase(), 'prefix');
-    equal(['subject', 'runId'], given.runId);
-    equal(['subject', 'environment'], given.environment);
-    equal(['subject', 'pipeline'], given.pipeline);
-    if (given.type !== undefined) {
-      Object.assign(names, { '#f_type': 'type' });
-      Object.assign(values, { ':f_type': given.type, ':f_family': `${given.type}.` });
-      conditions.push('(#f_type = :f_type OR begins_with(#f_type, :f_family))');
-    }
-    if (given.actor !== undefined) {
-      Object.assign(names, { '#f_actor': 'actor', '#f_id': 'id', '#f_pid': 'providerIdentity' });
-      values[':f_actor'] = given.actor;
-      conditions.push('(#f_actor.#f_id = :f_actor OR #f_actor.#f_pid = :f_actor)');
-    }
+    const input = narrowedTo(
+      { IndexName: AUDIT_INDEXES.byChain, ...timeKeyCondition('chain', chain, from, to) },
+      { ...given, commit: given.commit?.toLowerCase() },
+    );
     let count = 0;
     let start: Record<string, unknown> | undefined;
     try {
       do {
         const out: QueryCommandOutput = await this.db.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            IndexName: AUDIT_INDEXES.byChain,
-            KeyConditionExpression: key.KeyConditionExpression,
-            ...(conditions.length ? { FilterExpression: conditions.join(' AND ') } : {}),
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: values,
-            Select: 'COUNT',
-            ExclusiveStartKey: start,
-          }),
+          new QueryCommand({ TableName: this.tableName, ...input, Select: 'COUNT', ExclusiveStartKey: start }),
         );
         count += out.Count ?? 0;
         start = out.LastEvaluatedKey;
@@ -446,11 +414,11 @@ function lastDayRead(to: string | undefined, now: number): number {
   return to === undefined ? now + FIRST_DAY_MARGIN_MS : Math.min(Date.parse(to), now + READER_CLOCK_MARGIN_MS);
 }
 
-/** What a day's read keeps server-side: one repository's events, one actor's (by identity or provider identity). */
-interface DayFilter {
-  readonly repository?: string;
-  readonly actor?: string;
-}
+/**
+ * What a read keeps server-side: a day's read, one repository's events or one actor's (by
+ * identity or provider identity); a count, every field of the filter but its period.
+ */
+type DayFilter = Omit<AuditFilter, 'from' | 'to'>;
 
 /** Whether an event is one the filter selects, by its content alone. */
 function matcherOf(filter: AuditFilter, from?: string, to?: string): (e: AuditEvent) => boolean {
@@ -500,21 +468,34 @@ export function startOfDay(time: Date | number): number {
 /** A day query narrowed, server-side, to one repository's events (`subject.repository`) and one actor's. */
 function narrowedTo(
   input: ReturnType<typeof timeKeyCondition> & { IndexName: string },
-  { repository, actor }: DayFilter,
+  filter: DayFilter,
 ): Omit<QueryCommandInput, 'TableName'> {
   const conditions: string[] = [];
   const names: Record<string, string> = { ...input.ExpressionAttributeNames };
   const values: Record<string, unknown> = { ...input.ExpressionAttributeValues };
-  if (repository !== undefined) {
-    conditions.push('#subject.#repository = :repository');
-    Object.assign(names, { '#subject': 'subject', '#repository': 'repository' });
-    values[':repository'] = repository;
+  const subject = (field: 'repository' | 'commit' | 'runId' | 'environment' | 'pipeline', prefix = false) => {
+    const value = filter[field];
+    if (value === undefined) return;
+    Object.assign(names, { '#subject': 'subject', [`#${field}`]: field });
+    values[`:${field}`] = value;
+    conditions.push(prefix ? `begins_with(#subject.#${field}, :${field})` : `#subject.#${field} = :${field}`);
+  };
+  subject('repository');
+  subject('commit', true);
+  subject('runId');
+  subject('environment');
+  subject('pipeline');
+  if (filter.type !== undefined) {
+    // As `query` matches a type: exactly, or a family (`approval` for `approval.granted`).
+    conditions.push('(#type = :type OR begins_with(#type, :family))');
+    Object.assign(names, { '#type': 'type' });
+    Object.assign(values, { ':type': filter.type, ':family': `${filter.type}.` });
   }
-  if (actor !== undefined) {
+  if (filter.actor !== undefined) {
     // As `query` matches an actor: its identity, or the provider identity it acted under.
     conditions.push('(#actor.#id = :actor OR #actor.#providerIdentity = :actor)');
     Object.assign(names, { '#actor': 'actor', '#id': 'id', '#providerIdentity': 'providerIdentity' });
-    values[':actor'] = actor;
+    values[':actor'] = filter.actor;
   }
   if (conditions.length === 0) return input;
   return {
