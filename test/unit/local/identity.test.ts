@@ -39,6 +39,36 @@ async function signed(
   return { method: 'POST', url: options.path ?? '/', headers, body: Buffer.from(body) };
 }
 
+/** An S3 GET presigned with the operator's keys as the SDK presigns it, as it reaches the edge. */
+async function presignedGet(path: string, query: Record<string, string>, expiresIn: number, signingDate = new Date()) {
+  const signer = new SignatureV4({
+    credentials: OPERATOR,
+    region: 'us-east-1',
+    service: 's3',
+    sha256: Sha256,
+    uriEscapePath: false,
+  });
+  const presigned = await signer.presign(
+    {
+      method: 'GET',
+      protocol: 'http:',
+      hostname: '127.0.0.1',
+      port: 4566,
+      path,
+      query,
+      headers: { host: '127.0.0.1:4566', 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
+    },
+    {
+      expiresIn,
+      signingDate,
+      unhoistableHeaders: new Set(['x-amz-content-sha256']),
+      unsignableHeaders: new Set(['x-amz-content-sha256']),
+    },
+  );
+  const search = new URLSearchParams(presigned.query as Record<string, string>).toString();
+  return { method: 'GET', url: `${path}?${search}`, headers: { host: '127.0.0.1:4566' } };
+}
+
 describe('IdentityRegistry.authenticate', () => {
   it('accepts a request signed with the operator credentials as the operator', async () => {
     const out = await registry().authenticate(await signed(OPERATOR));
@@ -108,31 +138,7 @@ describe('IdentityRegistry.authenticate', () => {
   });
 
   it('accepts a presigned S3 URL and refuses it once a query parameter is changed', async () => {
-    const signer = new SignatureV4({
-      credentials: OPERATOR,
-      region: 'us-east-1',
-      service: 's3',
-      sha256: Sha256,
-      uriEscapePath: false,
-    });
-    const presigned = await signer.presign(
-      {
-        method: 'GET',
-        protocol: 'http:',
-        hostname: '127.0.0.1',
-        port: 4566,
-        path: '/bucket/a%20key',
-        query: { 'x-id': 'GetObject' },
-        headers: { host: '127.0.0.1:4566', 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
-      },
-      {
-        expiresIn: 300,
-        unhoistableHeaders: new Set(['x-amz-content-sha256']),
-        unsignableHeaders: new Set(['x-amz-content-sha256']),
-      },
-    );
-    const query = new URLSearchParams(presigned.query as Record<string, string>).toString();
-    const request = { method: 'GET', url: `/bucket/a%20key?${query}`, headers: { host: '127.0.0.1:4566' } };
+    const request = await presignedGet('/bucket/a%20key', { 'x-id': 'GetObject' }, 300);
     expect(await registry().authenticate(request)).toMatchObject({ ok: true, principal: { kind: 'operator' } });
     const changed = { ...request, url: request.url.replace('x-id=GetObject', 'x-id=DeleteObject') };
     expect(await registry().authenticate(changed)).toMatchObject({ ok: false, failure: 'bad-signature' });
@@ -147,34 +153,8 @@ describe('IdentityRegistry.authenticate', () => {
   });
 
   it('refuses a presigned URL that would live longer than seven days, or is dated ahead of the clock', async () => {
-    const presign = async (expiresIn: number, signingDate = new Date()) => {
-      const signer = new SignatureV4({
-        credentials: OPERATOR,
-        region: 'us-east-1',
-        service: 's3',
-        sha256: Sha256,
-        uriEscapePath: false,
-      });
-      const presigned = await signer.presign(
-        {
-          method: 'GET',
-          protocol: 'http:',
-          hostname: '127.0.0.1',
-          port: 4566,
-          path: '/bucket/key',
-          query: {},
-          headers: { host: '127.0.0.1:4566', 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
-        },
-        {
-          expiresIn,
-          signingDate,
-          unhoistableHeaders: new Set(['x-amz-content-sha256']),
-          unsignableHeaders: new Set(['x-amz-content-sha256']),
-        },
-      );
-      const query = new URLSearchParams(presigned.query as Record<string, string>).toString();
-      return { method: 'GET', url: `/bucket/key?${query}`, headers: { host: '127.0.0.1:4566' } };
-    };
+    const presign = (expiresIn: number, signingDate = new Date()) =>
+      presignedGet('/bucket/key', {}, expiresIn, signingDate);
     expect(await registry().authenticate(await presign(3600))).toMatchObject({ ok: true });
     // The SDK refuses to presign beyond seven days itself: edit the parameter as a forger would.
     const forever = await presign(3600);
