@@ -143,6 +143,12 @@ export const AUDIT_DETAILS = {
 
 export type AuditType = keyof typeof AUDIT_DETAILS;
 export const AUDIT_TYPES = Object.keys(AUDIT_DETAILS) as AuditType[];
+/** Records that mean someone went around the control plane: each type has its own alarm. */
+export type SecurityAuditType = Extract<AuditType, `security.${string}`>;
+export function isSecurityAuditType(type: string): type is SecurityAuditType {
+  return type.startsWith('security.') && Object.hasOwn(AUDIT_DETAILS, type);
+}
+export const SECURITY_AUDIT_TYPES = AUDIT_TYPES.filter(isSecurityAuditType);
 export type AuditDetails<T extends AuditType> = z.input<(typeof AUDIT_DETAILS)[T]>;
 
 export const AuditOutcomeSchema = z.enum(['success', 'failure', 'rejected', 'pending', 'info']);

@@ -41,6 +41,8 @@ export const METRIC = {
   deliveriesDeadLettered: 'DeliveriesDeadLettered',
   /** Runs the sweeper had to close (their execution ended without closing them): {service}. */
   runsReconciled: 'RunsReconciled',
+  /** `security.*` records written to the ledger: {Type} only, whichever function wrote them. */
+  securityRecords: 'SecurityRecords',
 } as const;
 
 /** Dimension names. Every value is bounded: outcomes and reasons are fixed sets, pipelines come from the config. */
@@ -49,6 +51,8 @@ export const DIMENSION = {
   outcome: 'Outcome',
   pipeline: 'Pipeline',
   reason: 'Reason',
+  /** A ledger record's type (`security.*` only: a fixed set). */
+  type: 'Type',
 } as const;
 
 /**

@@ -20,6 +20,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { SECURITY_AUDIT_TYPES } from '../../events';
 import { DIMENSION, METRIC, METRICS_NAMESPACE } from '../../shared/observability';
 
 /** One pipeline's two state machines. */
@@ -55,6 +56,14 @@ export const WEBHOOK_THROTTLED_METRIC = 'WebhookRequestsThrottled';
 
 const PERIOD = Duration.minutes(5);
 
+/** What each security record means, for its alarm's description. */
+const SECURITY_MEANING: Readonly<Record<(typeof SECURITY_AUDIT_TYPES)[number], string>> = {
+  'security.forged_input':
+    'a pipeline step was handed an input the control plane did not write (a forged or replayed execution), and refused it.',
+  'security.unattributed_deployment':
+    'a deployment to a Gantry target that no Gantry run started released bytes no gate, approval or provenance check saw.',
+};
+
 /**
  * The control plane watching itself: alarms on what must never happen unnoticed (dead letters,
  * front-door failures and throttling, failed and timed-out executions, checkpoint failures), each
@@ -75,6 +84,7 @@ export class Monitoring extends Construct {
     const pipelines = props.pipelines.map((p) => this.pipelineAlarms(p));
     const checkpoints = this.checkpointAlarm(props);
     const reconciled = this.sweepAlarm();
+    const security = this.securityAlarms();
     this.dashboard = new Dashboard(this, 'Dashboard', {
       dashboardName: props.dashboardName ?? 'gantry-control-plane',
       defaultInterval: Duration.hours(6),
@@ -91,6 +101,7 @@ export class Monitoring extends Construct {
       graph('Audit checkpoints', [...checkpoints, checkpointsWritten()]),
       graph('Runs the sweeper closed', [reconciled]),
     );
+    this.dashboard.addWidgets(graph('Security records in the ledger', security, 24));
     for (const [i, pipeline] of props.pipelines.entries())
       this.dashboard.addWidgets(...pipelineGraphs(pipeline, pipelines[i] ?? []));
     new CfnOutput(this, 'AlarmTopicArn', {
@@ -218,6 +229,30 @@ export class Monitoring extends Construct {
       'The sweeper closed runs whose execution had ended without closing them (stopped by hand, or failed past every Catch): see run.failed records with error Gantry.Reconciled.',
     );
     return metric;
+  }
+
+  /**
+   * Someone went around the control plane: a step handed an input Gantry did not write, or a
+   * deployment to a Gantry target that no run started. Each `security.*` record a function writes
+   * is one `SecurityRecords` datapoint of its type (`shared/audit/security-metric.ts`).
+   */
+  private securityAlarms(): Metric[] {
+    return SECURITY_AUDIT_TYPES.map((type) => {
+      const metric = new Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: METRIC.securityRecords,
+        dimensionsMap: { [DIMENSION.type]: type },
+        statistic: 'Sum',
+        period: PERIOD,
+      });
+      this.alarm(
+        `${type.replace('.', '-').replaceAll('_', '-')}`,
+        metric,
+        `The ledger has a ${type} record: ${SECURITY_MEANING[type]} See the record (gantry audit query --type ${type}) for what and why.`,
+      );
+      // Labelled for the graph only: a label on the alarm's metric makes it metric math.
+      return metric.with({ label: type });
+    });
   }
 
   private alarm(name: string, metric: IMetric, description: string, threshold = 0): Alarm {

@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { countingSecurityRecords } from '../audit/security-metric';
 import { awsAuditLedger } from '../audit/wiring';
 import { documentClient } from '../aws/clients';
 import { StepFunctionsControl } from '../aws/step-functions';
@@ -16,14 +17,17 @@ import { loadPipelineConfig } from './env';
 import type { DeployedPipelines, PipelineDeps } from './ports';
 
 /** Wires the pipeline steps' ports to AWS: SDK clients built once per cold start. */
-export function awsPipelineDeps({ logger }: Observability, env: NodeJS.ProcessEnv = process.env): PipelineDeps {
+export function awsPipelineDeps(
+  { logger, metrics }: Observability,
+  env: NodeJS.ProcessEnv = process.env,
+): PipelineDeps {
   const config = loadPipelineConfig(env);
   const secrets = new SecretsManagerSecretSource(new SecretsManagerClient({}), config.secretCacheMs);
   return {
     runs: new DynamoDbRunStore(documentClient(new DynamoDBClient({})), config.runsTable),
     executions: new StepFunctionsControl(new SFNClient({})),
     statuses: new ConnectionStatusPort(new HttpCommitStatusReporter(), secrets, config.statusApis, logger),
-    audit: awsAuditLedger(env),
+    audit: countingSecurityRecords(awsAuditLedger(env), metrics),
     bus: new EventBridgeBus(new EventBridgeClient({}), config.eventBus),
     secrets,
     logger,

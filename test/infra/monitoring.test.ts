@@ -60,6 +60,21 @@ const EXPECTED: Expected[] = [
   ],
   // Runs the sweep had to close: the control plane repaired itself.
   ['gantry-runs-reconciled', 'Gantry', 'RunsReconciled', 'Sum', () => [{ Name: 'service', Value: 'wait-turn' }]],
+  // Someone went around the control plane: whichever function wrote the record, one metric per type.
+  [
+    'gantry-security-forged-input',
+    'Gantry',
+    'SecurityRecords',
+    'Sum',
+    () => [{ Name: 'Type', Value: 'security.forged_input' }],
+  ],
+  [
+    'gantry-security-unattributed-deployment',
+    'Gantry',
+    'SecurityRecords',
+    'Sum',
+    () => [{ Name: 'Type', Value: 'security.unattributed_deployment' }],
+  ],
   // Four days before SQS's 14-day retention drops the oldest dead letter.
   [
     'gantry-webhook-dlq-expiring',

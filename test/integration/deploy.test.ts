@@ -1,10 +1,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CodeDeployClient, CreateDeploymentCommand } from '@aws-sdk/client-codedeploy';
 import { git } from '../../cli/local/sample-repo';
 import type { GantryConfig } from '../../infra/config/schema';
 import type { RunRecord } from '../../shared/runs/model';
 import { gantry } from '../support/cli';
 import {
+  edgeClientConfig,
   endedRun,
   eventually,
   finishedRun,
@@ -167,4 +169,47 @@ describe('releases through the local deployer', () => {
     expect(await versionServed('gantry-sample-service-dev')).toBe('2');
     expect(await show(run)).toContain(`undoes run ${second.runId}`);
   }, 120_000);
+
+  it('records a deployment no run started (CreateDeployment by hand) in the ledger, and counts it for its alarm', async () => {
+    const fn = 'gantry-sample-service-dev';
+    const [current] = Object.keys((await service(fn)).weights);
+    // Back to the first version, no gate, approval or provenance check: what the alarm is for.
+    const content = JSON.stringify({
+      version: 0.0,
+      Resources: [
+        {
+          service: {
+            Type: 'AWS::Lambda::Function',
+            Properties: { Name: fn, Alias: 'live', CurrentVersion: current, TargetVersion: '1' },
+          },
+        },
+      ],
+    });
+    const codedeploy = new CodeDeployClient(edgeClientConfig(t.plane));
+    const { deploymentId } = await codedeploy.send(
+      new CreateDeploymentCommand({
+        applicationName: 'gantry-sample-service',
+        deploymentGroupName: 'dev',
+        description: 'a quick fix, by hand',
+        revision: { revisionType: 'AppSpecContent', appSpecContent: { content } },
+      }),
+    );
+    interface Recorded {
+      type: string;
+      details: { deploymentId: string; reason: string; deploymentGroup: string };
+    }
+    const record = await eventually('the unattributed deployment in the ledger', async () => {
+      const out = await gantry('audit', 'query', '--type', 'security', '--json', '--data-dir', t.dataDir);
+      return (JSON.parse(out.stdout) as Recorded[]).find((e) => e.details.deploymentId === deploymentId);
+    });
+    expect(record).toMatchObject({ type: 'security.unattributed_deployment', details: { deploymentGroup: 'dev' } });
+    expect(record.details.reason).toContain('its description names no Gantry run');
+    // The datapoint `gantry-security-unattributed-deployment` watches, in the function's log (EMF).
+    const counted = t.logs
+      .filter((l) => l.includes('"SecurityRecords"'))
+      .map((l) => JSON.parse(l.slice(l.indexOf('{'))) as Record<string, unknown>);
+    expect(counted).toEqual([
+      expect.objectContaining({ SecurityRecords: 1, Type: 'security.unattributed_deployment' }),
+    ]);
+  }, 60_000);
 });
