@@ -33,20 +33,39 @@ export interface LocalFunctionsOptions {
   readonly handlers?: Promise<ReadonlyMap<string, HandlerModule>>;
 }
 
-/** One function's worker thread, started once its module is ready. */
+/**
+ * One function's worker thread, started at its first invocation (as Lambda starts an instance on
+ * its first request: that invocation pays the cold start), once its module is ready.
+ */
 class FunctionWorker {
   private worker: Worker | undefined;
   private stopped = false;
   private readonly invocations = new Invocations();
+  /** The function's module, bundled (or found in the cache). */
   readonly ready: Promise<void>;
+  private starting: Promise<void> | undefined;
   private initError: InvokeOutcome | undefined;
 
   constructor(
     readonly spec: FunctionSpec,
     private readonly options: LocalFunctionsOptions,
-    module: Promise<HandlerModule>,
+    private readonly module: Promise<HandlerModule>,
   ) {
-    this.ready = module.then((m) => this.spawn(m));
+    this.ready = module.then(() => undefined);
+  }
+
+  /** The worker, started once: a function nothing invokes costs no thread, no compile, no memory. */
+  private start(): Promise<void> {
+    this.starting ??= this.module.then(
+      (m) => this.spawn(m),
+      (error: unknown) => {
+        this.initError = invokeFailure(
+          'Runtime.ImportModuleError',
+          error instanceof Error ? error.message : String(error),
+        );
+      },
+    );
+    return this.starting;
   }
 
   private spawn(module: HandlerModule): Promise<void> {
@@ -93,11 +112,17 @@ class FunctionWorker {
   }
 
   async invoke(event: unknown): Promise<InvokeOutcome> {
-    await this.ready;
+    if (this.stopped) return invokeFailure('Runtime.ExitError', 'the function worker stopped');
+    await this.start();
     if (this.initError) return this.initError;
     const worker = this.worker;
     if (worker === undefined) return invokeFailure('Runtime.ExitError', 'the function worker stopped');
     return this.invocations.start((message) => worker.postMessage(message), event, this.spec.timeoutSeconds, true);
+  }
+
+  /** Whether its worker was ever started (by an invocation). */
+  get started(): boolean {
+    return this.starting !== undefined;
   }
 
   async stop(): Promise<void> {
@@ -109,7 +134,8 @@ class FunctionWorker {
 
 /**
  * The template's functions, each in its own worker thread with its own environment, invoked by
- * name or ARN as Lambda's Invoke would be. Workers start together and are warm after `ready()`.
+ * name or ARN as Lambda's Invoke would be. Each worker starts at its function's first invocation;
+ * `ready()` waits for the modules they will load.
  */
 export class LocalFunctions implements LambdaInvoker {
   private readonly byKey = new Map<string, FunctionWorker>();
@@ -148,7 +174,7 @@ export class LocalFunctions implements LambdaInvoker {
     }
   }
 
-  /** Resolves when every function has loaded its handler (or failed to, which invocations then report). */
+  /** Resolves when every function's module is bundled (or failed to, which its invocations then report). */
   async ready(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.ready));
   }
@@ -163,6 +189,11 @@ export class LocalFunctions implements LambdaInvoker {
 
   names(): string[] {
     return this.workers.map((w) => w.spec.name);
+  }
+
+  /** The ARNs of the functions whose worker has started: those invoked at least once. */
+  started(): string[] {
+    return this.workers.filter((w) => w.started).map((w) => w.spec.arn);
   }
 
   async stop(): Promise<void> {

@@ -53,6 +53,18 @@ describe('LocalFunctions', () => {
   });
   afterAll(() => functions?.stop());
 
+  it('starts no worker before its function is invoked, as Lambda starts no instance before a request', async () => {
+    const fresh = start();
+    try {
+      await fresh.ready();
+      expect(fresh.started()).toEqual([]);
+      await expect(fresh.invoke('two', {})).resolves.toMatchObject({ ok: true });
+      expect(fresh.started()).toEqual(['arn:aws:lambda:eu-west-1:000000000000:function:two']);
+    } finally {
+      await fresh.stop();
+    }
+  });
+
   it('runs each function with its own environment and a Lambda context, by name or ARN', async () => {
     await expect(functions.invoke('one', { n: 1 })).resolves.toEqual({
       ok: true,
