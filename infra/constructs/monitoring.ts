@@ -45,6 +45,8 @@ export interface MonitoringProps {
   readonly pipelines: readonly MonitoredPipeline[];
   /** The function that signs audit checkpoints. */
   readonly checkpoints: IFunction;
+  /** The function CodeDeploy's state changes reach (with deploy targets). */
+  readonly deployEvents?: IFunction;
   /** Every Gantry function, for the dashboard's errors graph. */
   readonly functions: readonly IFunction[];
   /** @default 'gantry-control-plane' */
@@ -84,6 +86,7 @@ export class Monitoring extends Construct {
     const pipelines = props.pipelines.map((p) => this.pipelineAlarms(p));
     const checkpoints = this.checkpointAlarm(props);
     const reconciled = this.sweepAlarm();
+    if (props.deployEvents) this.deployEventsAlarm(props.deployEvents);
     const security = this.securityAlarms();
     this.dashboard = new Dashboard(this, 'Dashboard', {
       dashboardName: props.dashboardName ?? 'gantry-control-plane',
@@ -229,6 +232,19 @@ export class Monitoring extends Construct {
       'The sweeper closed runs whose execution had ended without closing them (stopped by hand, or failed past every Catch): see run.failed records with error Gantry.Reconciled.',
     );
     return metric;
+  }
+
+  /**
+   * deploy-events failed to handle a deployment's end. EventBridge's retries and dead-letter queue
+   * cover only reaching the function; after that Lambda tries twice more and drops the event, so
+   * a run may not have resumed, or a deployment no run started may be unrecorded (and unalarmed).
+   */
+  private deployEventsAlarm(fn: IFunction): void {
+    this.alarm(
+      'deploy-events-errors',
+      fn.metricErrors({ statistic: 'Sum', period: PERIOD }),
+      "deploy-events failed on a CodeDeploy deployment's end (Lambda retries twice, then drops the event): a run may not have resumed, or a deployment no run started may be unrecorded. Read the function's log for the deployment id.",
+    );
   }
 
   /**

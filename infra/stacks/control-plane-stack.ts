@@ -162,6 +162,7 @@ export class GantryControlPlaneStack extends Stack {
         return pipeline ? [{ name, run: pipeline.stateMachine, admission: pipeline.admission }] : [];
       }),
       checkpoints: this.checkpoints.handler.function,
+      ...(this.deployments ? { deployEvents: this.deployments.events.function } : {}),
       functions: [
         ...writers,
         this.checkpoints.handler,

@@ -8,7 +8,9 @@ import type { AuditSink } from './audit';
  * `SecurityRecords` datapoint with the record's type as its only dimension: whichever function
  * wrote it, one alarm per type watches it (`gantry-security-<type>`), so someone going around the
  * control plane is noticed when it happens, not when compliance staff next read the ledger.
- * Counted after the write: a record the ledger refused fails the step, which is alarmed on anyway.
+ * Counted after the write: a record the ledger refused fails its function (a pipeline step fails
+ * its run; deploy-events has `gantry-deploy-events-errors`). A once-keyed record the ledger already
+ * holds (an event delivered again) counts again: the alarm fires on any, so a repeat changes nothing.
  */
 export function countingSecurityRecords(sink: AuditSink, metrics: Metrics): AuditSink {
   return {

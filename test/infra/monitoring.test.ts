@@ -103,6 +103,8 @@ const EXPECTED: Expected[] = [
   ['gantry-webhook-receiver-errors', 'AWS/Lambda', 'Errors', 'Sum', fn(/^WebhookIngressReceiverFunction/)],
   ['gantry-webhook-receiver-throttles', 'AWS/Lambda', 'Throttles', 'Sum', fn(/^WebhookIngressReceiverFunction/)],
   ['gantry-audit-checkpoint-failed', 'AWS/Lambda', 'Errors', 'Sum', fn(/^AuditCheckpointsHandlerFunction/)],
+  // A deployment's end deploy-events could not handle is dropped after Lambda's retries.
+  ['gantry-deploy-events-errors', 'AWS/Lambda', 'Errors', 'Sum', fn(/^DeploymentsEventsFunction/)],
   ...['widgets', 'gadgets'].flatMap((p): Expected[] => [
     [
       `gantry-pipeline-${p}-failed`,
