@@ -31,11 +31,24 @@ export interface LocalFunctionsOptions {
    * whose entry is not among them loads from source. @default bundled here
    */
   readonly handlers?: Promise<ReadonlyMap<string, HandlerModule>>;
+  /** How long a new worker may take to load its handler, as Lambda's init phase. @default 10 s */
+  readonly initLimitMs?: number;
+}
+
+/** Lambda gives a new instance's initialization (loading the handler module) 10 seconds. */
+const INIT_LIMIT_MS = 10_000;
+
+/** One started worker: answering once `initError` is unset. */
+interface Instance {
+  readonly worker: Worker | undefined;
+  readonly initError?: InvokeOutcome;
 }
 
 /**
  * One function's worker thread, started at its first invocation (as Lambda starts an instance on
- * its first request: that invocation pays the cold start), once its module is ready.
+ * its first request: that invocation pays the cold start), once its module is ready. A worker
+ * that exits, crashes or does not finish loading within Lambda's init limit is replaced at the next
+ * invocation, as Lambda replaces an instance; a module that throws as it loads fails every one.
  */
 class FunctionWorker {
   private worker: Worker | undefined;
@@ -43,8 +56,8 @@ class FunctionWorker {
   private readonly invocations = new Invocations();
   /** The function's module, bundled (or found in the cache). */
   readonly ready: Promise<void>;
-  private starting: Promise<void> | undefined;
-  private initError: InvokeOutcome | undefined;
+  private current: Promise<Instance> | undefined;
+  private everStarted = false;
 
   constructor(
     readonly spec: FunctionSpec,
@@ -54,22 +67,29 @@ class FunctionWorker {
     this.ready = module.then(() => undefined);
   }
 
-  /** The worker, started once: a function nothing invokes costs no thread, no compile, no memory. */
-  private start(): Promise<void> {
-    this.starting ??= this.module.then(
-      (m) => this.spawn(m),
-      (error: unknown) => {
-        this.initError = invokeFailure(
-          'Runtime.ImportModuleError',
-          error instanceof Error ? error.message : String(error),
-        );
-      },
-    );
-    return this.starting;
+  /** The running worker, started if there is none: a function nothing invokes costs no thread, no compile, no memory. */
+  private instance(): Promise<Instance> {
+    if (this.current === undefined) {
+      this.everStarted = true;
+      const started: Promise<Instance> = this.module.then(
+        (m) => this.spawn(m, () => this.retire(started)),
+        (error: unknown) => ({
+          worker: undefined,
+          initError: invokeFailure('Runtime.ImportModuleError', error instanceof Error ? error.message : String(error)),
+        }),
+      );
+      this.current = started;
+    }
+    return this.current;
   }
 
-  private spawn(module: HandlerModule): Promise<void> {
-    if (this.stopped) return Promise.resolve();
+  /** The next invocation starts a new worker instead of this one. */
+  private retire(instance: Promise<Instance>): void {
+    if (this.current === instance) this.current = undefined;
+  }
+
+  private spawn(module: HandlerModule, retire: () => void): Promise<Instance> {
+    if (this.stopped) return Promise.resolve({ worker: undefined, initError: stoppedFailure() });
     const { spec, options } = this;
     const setup: WorkerSetup = { entry: module.entry, handlerExport: spec.handlerExport, functionArn: spec.arn };
     const worker = new Worker(module.script, {
@@ -87,42 +107,58 @@ class FunctionWorker {
     this.worker = worker;
     pipeLines(worker.stdout, (line) => options.log(spec.label, line, 'stdout'));
     pipeLines(worker.stderr, (line) => options.log(spec.label, line, 'stderr'));
+    const limitMs = options.initLimitMs ?? INIT_LIMIT_MS;
     return new Promise((resolve) => {
+      const initLimit = setTimeout(() => {
+        retire();
+        resolve({
+          worker: undefined,
+          initError: invokeFailure(
+            'Sandbox.Timedout',
+            `the function did not finish initializing within ${limitMs / 1000} seconds`,
+          ),
+        });
+        void worker.terminate();
+      }, limitMs);
+      const settle = (instance: Instance) => {
+        clearTimeout(initLimit);
+        resolve(instance);
+      };
       worker.on('message', (message: HostReply) => {
-        if (message.type === 'ready') resolve();
+        if (message.type === 'ready') settle({ worker });
         else if (message.type === 'init-error') {
           const why = `${message.errorType}: ${message.errorMessage}`;
-          this.initError = invokeFailure('Runtime.ImportModuleError', why, message.trace);
-          resolve();
+          settle({ worker, initError: invokeFailure('Runtime.ImportModuleError', why, message.trace) });
         } else this.invocations.settle(message);
       });
       worker.on('error', (error) => {
-        this.initError = invokeFailure('Runtime.ExitError', error.message);
+        retire();
         this.invocations.failAll('the function worker stopped');
-        resolve();
+        settle({ worker: undefined, initError: invokeFailure('Runtime.ExitError', error.message) });
       });
       // A worker that ends (stop() during its cold start, or the handler's own process.exit)
       // answers no message: whatever waits on it fails now rather than at its timeout, or never.
       worker.on('exit', (code) => {
         if (this.worker === worker) this.worker = undefined;
-        this.invocations.failAll(`the function worker exited (code ${code})`);
-        resolve();
+        retire();
+        const why = `the function worker exited (code ${code})`;
+        this.invocations.failAll(why);
+        settle({ worker: undefined, initError: invokeFailure('Runtime.ExitError', why) });
       });
     });
   }
 
   async invoke(event: unknown): Promise<InvokeOutcome> {
-    if (this.stopped) return invokeFailure('Runtime.ExitError', 'the function worker stopped');
-    await this.start();
-    if (this.initError) return this.initError;
-    const worker = this.worker;
-    if (worker === undefined) return invokeFailure('Runtime.ExitError', 'the function worker stopped');
+    if (this.stopped) return stoppedFailure();
+    const { worker, initError } = await this.instance();
+    if (initError) return initError;
+    if (worker === undefined || this.stopped) return stoppedFailure();
     return this.invocations.start((message) => worker.postMessage(message), event, this.spec.timeoutSeconds, true);
   }
 
-  /** Whether its worker was ever started (by an invocation). */
+  /** Whether a worker was ever started for it (by an invocation). */
   get started(): boolean {
-    return this.starting !== undefined;
+    return this.everStarted;
   }
 
   async stop(): Promise<void> {
@@ -130,6 +166,10 @@ class FunctionWorker {
     this.invocations.failAll('the function worker stopped');
     await this.worker?.terminate();
   }
+}
+
+function stoppedFailure(): InvokeOutcome {
+  return invokeFailure('Runtime.ExitError', 'the function worker stopped');
 }
 
 /**

@@ -132,14 +132,14 @@ describe('LocalFunctions around stop() and a worker that exits', () => {
       log: quiet,
     });
     await functions.ready();
-    // invoke() awaits the (settled) cold start, so stop() runs first, before the call reaches the worker.
+    // invoke() awaits the worker's cold start, so stop() runs first, before the call reaches the worker.
     const pending = functions.invoke('one', {});
     await functions.stop();
     await expect(pending).resolves.toMatchObject({ ok: false, errorType: 'Runtime.ExitError' });
     await expect(functions.invoke('one', {})).resolves.toMatchObject({ ok: false, errorType: 'Runtime.ExitError' });
   });
 
-  it('settles ready() and fails invocations when a module exits its worker while loading', async () => {
+  it('fails invocations when a module exits its worker while loading, and tries a new worker for each', async () => {
     const functions = new LocalFunctions({
       functions: [spec('exits', 'exits', { timeoutSeconds: 3 })],
       runtimeEnvironment: { AWS_REGION: 'eu-west-1' },
@@ -147,10 +147,52 @@ describe('LocalFunctions around stop() and a worker that exits', () => {
     });
     try {
       await functions.ready();
-      await expect(functions.invoke('exits', {})).resolves.toMatchObject({
+      for (let i = 0; i < 2; i++)
+        await expect(functions.invoke('exits', {})).resolves.toMatchObject({
+          ok: false,
+          errorType: 'Runtime.ExitError',
+          errorMessage: 'the function worker exited (code 3)',
+        });
+    } finally {
+      await functions.stop();
+    }
+  });
+
+  it('replaces a worker whose handler ended its process, as Lambda replaces the instance', async () => {
+    const functions = new LocalFunctions({
+      functions: [spec('one', 'echo', { timeoutSeconds: 3 })],
+      runtimeEnvironment: { AWS_REGION: 'eu-west-1' },
+      log: quiet,
+    });
+    try {
+      await expect(functions.invoke('one', { exit: 7 })).resolves.toMatchObject({
         ok: false,
         errorType: 'Runtime.ExitError',
+        errorMessage: 'the function worker exited (code 7)',
       });
+      await expect(functions.invoke('one', { n: 2 })).resolves.toMatchObject({
+        ok: true,
+        payload: { event: { n: 2 } },
+      });
+    } finally {
+      await functions.stop();
+    }
+  });
+
+  it('fails a cold start that outlives the init limit, rather than leaving its invocation waiting forever', async () => {
+    const functions = new LocalFunctions({
+      functions: [spec('hangs', 'hangs', { timeoutSeconds: 1 })],
+      runtimeEnvironment: { AWS_REGION: 'eu-west-1' },
+      log: quiet,
+      initLimitMs: 500,
+    });
+    try {
+      for (let i = 0; i < 2; i++)
+        await expect(functions.invoke('hangs', {})).resolves.toMatchObject({
+          ok: false,
+          errorType: 'Sandbox.Timedout',
+          errorMessage: 'the function did not finish initializing within 0.5 seconds',
+        });
     } finally {
       await functions.stop();
     }
