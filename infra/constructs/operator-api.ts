@@ -16,13 +16,15 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { DeployTarget } from '../../events';
 import { CONSOLE_ENV } from '../../shared/console/env';
+import { OPERATOR_ENV, USED_PROOF_PREFIX } from '../../shared/operators/env';
 import { PIPELINE_ENV } from '../../shared/pipelines/env';
 import type { ConsoleConfig } from '../config/schema';
 import { type AuditWriting, grantAuditAppend } from './audit-checkpoints';
 import type { TargetAccounts } from './cross-account';
+import { DeliveriesTable } from './deliveries-table';
 import { targetArns } from './deployments';
 import { GantryFunction } from './gantry-function';
-import { RUNS_TABLE_NAME } from './names';
+import { DELIVERIES_TABLE_NAME, RUNS_TABLE_NAME } from './names';
 import { pipelineArns } from './pipeline/names';
 import { RunsTable } from './runs-table';
 
@@ -58,6 +60,7 @@ export class OperatorApi extends Construct {
       environment: {
         [PIPELINE_ENV.runsTable]: RUNS_TABLE_NAME,
         [PIPELINE_ENV.eventBus]: props.eventBusName,
+        [OPERATOR_ENV.usedProofsTable]: DELIVERIES_TABLE_NAME,
         ...(props.console ? { [CONSOLE_ENV.oidc]: JSON.stringify(props.console) } : {}),
       },
     });
@@ -65,6 +68,8 @@ export class OperatorApi extends Construct {
       indexes: false,
     });
     RunsTable.grant(this.handler.function, ['dynamodb:Query']);
+    // Each caller proof it accepts is used up: a conditional put, never a read of anything else.
+    DeliveriesTable.grant(this.handler.function, ['dynamodb:PutItem'], { leadingKeys: [`${USED_PROOF_PREFIX}*`] });
     grantOperatorActions(this.handler.function, props.targets);
     props.targetAccounts?.grantAssumeDeployRoles(this.handler, 'operator-api');
     Validations.of(this.handler.role).acknowledge({

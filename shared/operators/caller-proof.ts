@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 
@@ -14,6 +14,14 @@ export const CALLER_PROOF_HEADER = 'x-gantry-caller-proof';
 export const REQUEST_DIGEST_HEADER = 'x-gantry-request-digest';
 /** The longest a proof may live, in seconds: long enough for one call, too short to collect. */
 export const MAX_PROOF_SECONDS = 300;
+/**
+ * A random value the proof also signs (as this header), carried beside the presigned query as
+ * this parameter, which the verifier takes off and sends to STS as the header: two proofs of the
+ * same request in the same second still differ, so a proof seen twice is a replay.
+ */
+export const PROOF_NONCE_PARAM = 'X-Gantry-Nonce';
+export const PROOF_NONCE_HEADER = 'x-gantry-proof-nonce';
+const NONCE = /^[0-9a-f]{32}$/;
 const STS_QUERY = { Action: 'GetCallerIdentity', Version: '2011-06-15' } as const;
 const PRESIGN_PARAMS = [
   'X-Amz-Algorithm',
@@ -64,11 +72,14 @@ export interface ProofSigning {
   /** @default 60 */
   readonly expiresIn?: number;
   readonly signingDate?: Date;
+  /** 16 random bytes, hex. @default new ones */
+  readonly nonce?: string;
 }
 
 /** The proof header's value for one operator request: a presigned GetCallerIdentity query. */
 export async function signCallerProof(input: ProofSigning): Promise<string> {
   const url = new URL(input.stsEndpoint);
+  const nonce = input.nonce ?? randomBytes(16).toString('hex');
   const signer = new SignatureV4({
     credentials: input.credentials,
     region: input.region,
@@ -86,6 +97,7 @@ export async function signCallerProof(input: ProofSigning): Promise<string> {
       headers: {
         host: url.host,
         [REQUEST_DIGEST_HEADER]: requestDigest(input.method, input.path, input.body, input.query),
+        [PROOF_NONCE_HEADER]: nonce,
       },
     },
     { expiresIn: input.expiresIn ?? 60, ...(input.signingDate ? { signingDate: input.signingDate } : {}) },
@@ -94,6 +106,7 @@ export async function signCallerProof(input: ProofSigning): Promise<string> {
   for (const [name, value] of Object.entries(presigned.query ?? {})) {
     for (const v of Array.isArray(value) ? value : [value]) if (v !== null) query.append(name, v);
   }
+  query.append(PROOF_NONCE_PARAM, nonce);
   return query.toString();
 }
 
@@ -131,12 +144,16 @@ export class StsCallerVerifier implements CallerVerifier {
         'no_caller_proof',
         `send ${CALLER_PROOF_HEADER}: a presigned sts:GetCallerIdentity query signing ${REQUEST_DIGEST_HEADER} (the gantry CLI does this)`,
       );
-    const shape = proofShape(new URLSearchParams(proof), this.now());
+    const query = new URLSearchParams(proof);
+    const shape = proofShape(query, this.now());
     if (shape !== undefined) return refuse(403, 'bad_caller_proof', shape);
-    const url = `${this.stsEndpoint.replace(/\/$/, '')}/?${proof}`;
+    const nonce = query.get(PROOF_NONCE_PARAM);
+    query.delete(PROOF_NONCE_PARAM);
+    const url = `${this.stsEndpoint.replace(/\/$/, '')}/?${query.toString()}`;
+    const headers = { [REQUEST_DIGEST_HEADER]: digest, ...(nonce === null ? {} : { [PROOF_NONCE_HEADER]: nonce }) };
     let answer: Response;
     try {
-      answer = await this.fetchFn(url, { method: 'GET', headers: { [REQUEST_DIGEST_HEADER]: digest } });
+      answer = await this.fetchFn(url, { method: 'GET', headers });
     } catch {
       return refuse(403, 'caller_unverified', 'STS could not be reached to verify the caller proof; try again');
     }
@@ -159,9 +176,11 @@ export class StsCallerVerifier implements CallerVerifier {
 function proofShape(query: URLSearchParams, now: number): string | undefined {
   for (const name of new Set(query.keys())) {
     if (query.getAll(name).length > 1) return `the caller proof repeats ${name}`;
-    if (!(name in STS_QUERY) && !PRESIGN_PARAMS.includes(name))
+    if (!(name in STS_QUERY) && !PRESIGN_PARAMS.includes(name) && name !== PROOF_NONCE_PARAM)
       return `the caller proof carries ${name}; send only the presigned GetCallerIdentity query`;
   }
+  const nonce = query.get(PROOF_NONCE_PARAM);
+  if (nonce !== null && !NONCE.test(nonce)) return `the caller proof's ${PROOF_NONCE_PARAM} must be 32 hex digits`;
   if (query.get('Action') !== STS_QUERY.Action || query.get('Version') !== STS_QUERY.Version)
     return 'the caller proof must be a presigned sts:GetCallerIdentity (Version 2011-06-15)';
   if (query.get('X-Amz-Algorithm') !== 'AWS4-HMAC-SHA256' || !query.get('X-Amz-Signature'))
@@ -169,6 +188,8 @@ function proofShape(query: URLSearchParams, now: number): string | undefined {
   const signed = (query.get('X-Amz-SignedHeaders') ?? '').split(';');
   if (!signed.includes('host') || !signed.includes(REQUEST_DIGEST_HEADER))
     return `the caller proof must sign host and ${REQUEST_DIGEST_HEADER}, binding it to this request`;
+  if (nonce !== null && !signed.includes(PROOF_NONCE_HEADER))
+    return `the caller proof must sign ${PROOF_NONCE_HEADER} when it carries ${PROOF_NONCE_PARAM}`;
   const expires = Number(query.get('X-Amz-Expires'));
   if (!Number.isInteger(expires) || expires < 1 || expires > MAX_PROOF_SECONDS)
     return `the caller proof must expire within ${MAX_PROOF_SECONDS} seconds (X-Amz-Expires)`;
@@ -184,4 +205,42 @@ function amzDate(value: string): number | undefined {
   return m === null
     ? undefined
     : Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));
+}
+
+/** Proofs already acted on (a port: items of the deliveries table in AWS and locally). */
+export interface UsedProofs {
+  /** Claims a proof until `expiresAt` (epoch ms); false when it was claimed before. */
+  claim(proofId: string, expiresAt: number): Promise<boolean>;
+}
+
+/**
+ * A proof answers one request, once. STS accepts a presigned query as often as it is sent until it
+ * expires, so a proof copied from a request (a proxy's log, a shell's history, a page that was
+ * sent it) could act again, as its signer, with the same body; the second time it is refused.
+ * Only proofs STS accepted are claimed: a stranger cannot fill the table, nor spend someone's proof
+ * before they send it without holding it.
+ */
+export class OnceCallerVerifier implements CallerVerifier {
+  constructor(
+    private readonly inner: CallerVerifier,
+    private readonly used: UsedProofs,
+  ) {}
+
+  async verify(proof: string | undefined, digest: string): Promise<CallerIdentity> {
+    const caller = await this.inner.verify(proof, digest);
+    if (!caller.ok || proof === undefined) return caller;
+    const query = new URLSearchParams(proof);
+    const signedAt = amzDate(query.get('X-Amz-Date') ?? '') ?? 0;
+    const expiresAt = signedAt + Number(query.get('X-Amz-Expires')) * 1000;
+    // The signature covers the request's digest, the date and the nonce: it names this proof.
+    const id = createHash('sha256')
+      .update(query.get('X-Amz-Signature') ?? '')
+      .digest('hex');
+    if (await this.used.claim(id, expiresAt)) return caller;
+    return refuse(
+      403,
+      'caller_proof_replayed',
+      'this caller proof was used before: a proof answers one request, so sign a fresh one for each (the gantry CLI does)',
+    );
+  }
 }

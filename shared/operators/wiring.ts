@@ -1,10 +1,14 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { documentClient } from '../aws/clients';
 import { deferredAwsDeployControl, deployDepsWith } from '../deploy/wiring';
 import type { Observability } from '../observability';
 import { StateMachinePipelines } from '../pipelines/aws';
 import type { OperatorDeps } from './actions';
-import { type CallerVerifier, StsCallerVerifier, stsEndpointFor } from './caller-proof';
+import { type CallerVerifier, OnceCallerVerifier, StsCallerVerifier, stsEndpointFor } from './caller-proof';
+import { OPERATOR_ENV } from './env';
 import { OidcTokenVerifier, oidcSettingsFromEnv } from './oidc';
+import { DynamoDbUsedProofs } from './used-proofs';
 
 /**
  * The operator API's ports: the deploy ports (their clients loaded when a cancel first stops a
@@ -19,9 +23,17 @@ export function awsOperatorDeps(o11y: Observability, env: NodeJS.ProcessEnv = pr
 
 /**
  * Who verifies callers: STS in the function's own region, or the endpoint the runtime (never the
- * caller) configured for the SDK (local mode's edge).
+ * caller) configured for the SDK (local mode's edge); each proof it accepts is then used up.
  */
 export function awsCallerVerifier(env: NodeJS.ProcessEnv = process.env): CallerVerifier {
+  const table = env[OPERATOR_ENV.usedProofsTable];
+  if (!table)
+    throw new Error(`${OPERATOR_ENV.usedProofsTable} is not set: the operator API cannot keep used caller proofs`);
+  const used = new DynamoDbUsedProofs(documentClient(new DynamoDBClient({})), table);
+  return new OnceCallerVerifier(stsVerifier(env), used);
+}
+
+function stsVerifier(env: NodeJS.ProcessEnv): StsCallerVerifier {
   const endpoint = env.AWS_ENDPOINT_URL_STS ?? env.AWS_ENDPOINT_URL;
   if (endpoint) return new StsCallerVerifier(endpoint);
   const region = env.AWS_REGION;

@@ -760,6 +760,18 @@ describe('who may invoke the operator API function', () => {
     expect(operatorFunctionInvokers(all, handlerIds)).toEqual([]);
   });
 
+  it('may only add used caller proofs to the deliveries table: a conditional put of proof# items, no read', () => {
+    const statements = statementsByFunction(gantry, FUNCTION_METADATA_KEY).get('operator-api') ?? [];
+    const deliveries = statements.filter((s) => JSON.stringify(s.resources).includes('table/gantry-deliveries'));
+    expect(deliveries).toEqual([
+      {
+        actions: ['dynamodb:PutItem'],
+        resources: [expect.anything()],
+        condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['proof#*'] } },
+      },
+    ]);
+  });
+
   it('may be invoked by API Gateway only (its resource policy)', () => {
     const permissions = Object.values(control.findResources('AWS::Lambda::Permission')).filter((p) =>
       JSON.stringify(p.Properties.FunctionName).includes('OperatorApiHandler'),

@@ -136,6 +136,19 @@ describe('pipelines, end to end through the local runtime', () => {
     });
     expect(forged.status).toBe(403);
     expect(await forged.text()).toContain('X-Gantry-Principal is honoured only with Authorization: Bearer');
+    // A request copied whole (token, proof, body) acts once: its caller proof is used up.
+    const copied = JSON.stringify({ decision: 'reject', reason: 'not yet' });
+    const headers = await actingAs(t.plane, 'mallory', `runs/${waiting.runId}/decision`, copied);
+    const send = async () => {
+      const res = await fetch(`${t.plane.webhookUrl}/runs/${waiting.runId}/decision`, {
+        method: 'POST',
+        headers,
+        body: copied,
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    expect(await send()).toMatchObject({ status: 403, body: { error: { code: 'not_an_approver' } } });
+    expect(await send()).toMatchObject({ status: 403, body: { error: { code: 'caller_proof_replayed' } } });
     expect(await decide('bob', 'approve', '')).toMatchObject({
       status: 400,
       body: { error: { code: 'reason_required' } },

@@ -28,7 +28,12 @@ describe('what a function loads at a cold start', () => {
     {
       what: 'the operator API leaves CodeDeploy, Lambda and CloudWatch to the first cancel that stops a deployment',
       name: 'operator-api',
-      env: { RUNS_TABLE_NAME: 'runs', AUDIT_TABLE_NAME: 'audit', EVENT_BUS_NAME: 'bus' },
+      env: {
+        RUNS_TABLE_NAME: 'runs',
+        AUDIT_TABLE_NAME: 'audit',
+        EVENT_BUS_NAME: 'bus',
+        DELIVERIES_TABLE_NAME: 'deliveries',
+      },
       // Every request reads runs and the ledger and the pipelines as deployed (SFN).
       loads: ['client-dynamodb', 'client-sfn'],
       defers: ['client-codedeploy', 'client-lambda', 'client-cloudwatch'],

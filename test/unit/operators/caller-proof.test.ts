@@ -7,10 +7,13 @@ import { stsService } from '../../../local/edge/sts';
 import type { OperatorDeps } from '../../../shared/operators/actions';
 import {
   CALLER_PROOF_HEADER,
+  OnceCallerVerifier,
+  PROOF_NONCE_PARAM,
   REQUEST_DIGEST_HEADER,
   requestDigest,
   StsCallerVerifier,
   signCallerProof,
+  type UsedProofs,
 } from '../../../shared/operators/caller-proof';
 import { answerOperatorRequest } from '../../../shared/operators/operator-api';
 import { MemoryAudit } from '../../support/receiver-fakes';
@@ -47,6 +50,16 @@ beforeEach(() => {
     clock: () => new Date(),
   } as unknown as OperatorDeps;
 });
+
+/** Used proofs in memory, claimed as the deliveries table's conditional put claims them. */
+class MemoryUsedProofs implements UsedProofs {
+  readonly claimed = new Map<string, number>();
+  async claim(proofId: string, expiresAt: number): Promise<boolean> {
+    if (this.claimed.has(proofId)) return false;
+    this.claimed.set(proofId, expiresAt);
+    return true;
+  }
+}
 
 /** A direct invocation of the function (as `lambda:InvokeFunction` allows), its event written by hand. */
 function event(options: { runId?: string; body?: string; claimed?: string; proof?: string }): APIGatewayProxyEvent {
@@ -179,6 +192,61 @@ describe('answerOperatorRequest: who the caller is', () => {
         }),
       ]);
     }
+  });
+
+  it('refuses a proof sent a second time, even for the very request it signs (captured and replayed)', async () => {
+    const used = new MemoryUsedProofs();
+    const once = new OnceCallerVerifier(callers, used);
+    const p = await proof(alice);
+    const first = await answerOperatorRequest(deps, event({ claimed: ALICE, proof: p }), once);
+    expect(JSON.parse(first.body).error.code).toBe('run_not_found'); // past authentication, as alice
+    audit = new MemoryAudit();
+    deps = { ...deps, audit } as OperatorDeps;
+    const out = await answerOperatorRequest(deps, event({ claimed: ALICE, proof: p }), once);
+    expect({ status: out.statusCode, code: JSON.parse(out.body).error.code }).toEqual({
+      status: 403,
+      code: 'caller_proof_replayed',
+    });
+    expect(audit.records).toEqual([
+      expect.objectContaining({
+        type: 'operator.refused',
+        actor: expect.objectContaining({ id: 'unproven' }),
+        details: expect.objectContaining({ action: 'authenticate', code: 'caller_proof_replayed' }),
+      }),
+    ]);
+    // Kept until the proof's own expiry, past which it is refused as expired anyway.
+    const [expiresAt] = [...used.claimed.values()];
+    expect(expiresAt).toBeGreaterThan(Date.now());
+    expect(expiresAt).toBeLessThanOrEqual(Date.now() + 61_000);
+  });
+
+  it('tells two proofs of the same request signed in the same second apart (each signs its own nonce)', async () => {
+    const once = new OnceCallerVerifier(callers, new MemoryUsedProofs());
+    const signingDate = new Date();
+    const [a, b] = [await proof(alice, { signingDate }), await proof(alice, { signingDate })];
+    expect(a).not.toBe(b);
+    for (const p of [a, b])
+      await expect(once.verify(p, requestDigest('POST', '/runs/r-1/decision', APPROVE))).resolves.toEqual({
+        ok: true,
+        principal: ALICE,
+      });
+  });
+
+  it('refuses a proof whose nonce was changed to pass it off as a new one: the signature covers it', async () => {
+    const p = new URLSearchParams(await proof(alice));
+    p.set(PROOF_NONCE_PARAM, '0'.repeat(32));
+    await refused(event({ claimed: ALICE, proof: p.toString() }), 403, 'caller_proof_refused');
+  });
+
+  it('claims only proofs STS accepted: a forged one uses up nothing', async () => {
+    const used = new MemoryUsedProofs();
+    const once = new OnceCallerVerifier(callers, used);
+    const forged = await proof({ accessKeyId: 'LKIAFORGED000001', secretAccessKey: 'guessed' });
+    await expect(once.verify(forged, requestDigest('POST', '/runs/r-1/decision', APPROVE))).resolves.toMatchObject({
+      ok: false,
+      code: 'caller_proof_refused',
+    });
+    expect(used.claimed.size).toBe(0);
   });
 
   it('binds the digest to method, path, query and body', () => {
