@@ -68,8 +68,10 @@ export class OperatorApi extends Construct {
       indexes: false,
     });
     RunsTable.grant(this.handler.function, ['dynamodb:Query']);
-    // Each caller proof it accepts is used up: a conditional put, never a read of anything else.
-    DeliveriesTable.grant(this.handler.function, ['dynamodb:PutItem'], { leadingKeys: [`${USED_PROOF_PREFIX}*`] });
+    // Each caller proof it accepts is used up (a conditional put, read back when its answer was lost): proof# items only.
+    DeliveriesTable.grant(this.handler.function, ['dynamodb:PutItem', 'dynamodb:GetItem'], {
+      leadingKeys: [`${USED_PROOF_PREFIX}*`],
+    });
     grantOperatorActions(this.handler.function, props.targets);
     props.targetAccounts?.grantAssumeDeployRoles(this.handler, 'operator-api');
     Validations.of(this.handler.role).acknowledge({

@@ -112,14 +112,18 @@ export async function signCallerProof(input: ProofSigning): Promise<string> {
 
 export type CallerIdentity =
   | { readonly ok: true; readonly principal: string }
-  | { readonly ok: false; readonly status: 401 | 403; readonly code: string; readonly message: string };
+  | { readonly ok: false; readonly status: 401 | 403 | 503; readonly code: string; readonly message: string };
 
 /** Establishes who made an operator request from its proof (a port: STS in AWS, the edge locally). */
 export interface CallerVerifier {
-  verify(proof: string | undefined, digest: string): Promise<CallerIdentity>;
+  /**
+   * `claimed`: the principal API Gateway's authorizer names, when it names one. A proof of someone
+   * else is answered (the caller refuses it as a mismatch) but not used up.
+   */
+  verify(proof: string | undefined, digest: string, claimed?: string): Promise<CallerIdentity>;
 }
 
-const refuse = (status: 401 | 403, code: string, message: string): CallerIdentity => ({
+const refuse = (status: 401 | 403 | 503, code: string, message: string): CallerIdentity => ({
   ok: false,
   status,
   code,
@@ -147,10 +151,10 @@ export class StsCallerVerifier implements CallerVerifier {
     const query = new URLSearchParams(proof);
     const shape = proofShape(query, this.now());
     if (shape !== undefined) return refuse(403, 'bad_caller_proof', shape);
-    const nonce = query.get(PROOF_NONCE_PARAM);
+    const nonce = query.get(PROOF_NONCE_PARAM) ?? '';
     query.delete(PROOF_NONCE_PARAM);
     const url = `${this.stsEndpoint.replace(/\/$/, '')}/?${query.toString()}`;
-    const headers = { [REQUEST_DIGEST_HEADER]: digest, ...(nonce === null ? {} : { [PROOF_NONCE_HEADER]: nonce }) };
+    const headers = { [REQUEST_DIGEST_HEADER]: digest, [PROOF_NONCE_HEADER]: nonce };
     let answer: Response;
     try {
       answer = await this.fetchFn(url, { method: 'GET', headers });
@@ -179,8 +183,6 @@ function proofShape(query: URLSearchParams, now: number): string | undefined {
     if (!(name in STS_QUERY) && !PRESIGN_PARAMS.includes(name) && name !== PROOF_NONCE_PARAM)
       return `the caller proof carries ${name}; send only the presigned GetCallerIdentity query`;
   }
-  const nonce = query.get(PROOF_NONCE_PARAM);
-  if (nonce !== null && !NONCE.test(nonce)) return `the caller proof's ${PROOF_NONCE_PARAM} must be 32 hex digits`;
   if (query.get('Action') !== STS_QUERY.Action || query.get('Version') !== STS_QUERY.Version)
     return 'the caller proof must be a presigned sts:GetCallerIdentity (Version 2011-06-15)';
   if (query.get('X-Amz-Algorithm') !== 'AWS4-HMAC-SHA256' || !query.get('X-Amz-Signature'))
@@ -188,8 +190,13 @@ function proofShape(query: URLSearchParams, now: number): string | undefined {
   const signed = (query.get('X-Amz-SignedHeaders') ?? '').split(';');
   if (!signed.includes('host') || !signed.includes(REQUEST_DIGEST_HEADER))
     return `the caller proof must sign host and ${REQUEST_DIGEST_HEADER}, binding it to this request`;
-  if (nonce !== null && !signed.includes(PROOF_NONCE_HEADER))
-    return `the caller proof must sign ${PROOF_NONCE_HEADER} when it carries ${PROOF_NONCE_PARAM}`;
+  const nonce = query.get(PROOF_NONCE_PARAM);
+  if (nonce === null || !signed.includes(PROOF_NONCE_HEADER))
+    return `the caller proof must carry ${PROOF_NONCE_PARAM} and sign it as ${PROOF_NONCE_HEADER}: sign it with a current gantry CLI, which does`;
+  if (!NONCE.test(nonce)) return `the caller proof's ${PROOF_NONCE_PARAM} must be 32 hex digits`;
+  // The form SigV4 writes: one spelling per proof, so the used-proof key cannot be dodged by re-spelling it.
+  if (!/^[0-9a-f]{64}$/.test(query.get('X-Amz-Signature') ?? ''))
+    return 'the caller proof’s X-Amz-Signature must be 64 lower-case hex digits';
   const expires = Number(query.get('X-Amz-Expires'));
   if (!Number.isInteger(expires) || expires < 1 || expires > MAX_PROOF_SECONDS)
     return `the caller proof must expire within ${MAX_PROOF_SECONDS} seconds (X-Amz-Expires)`;
@@ -226,9 +233,11 @@ export class OnceCallerVerifier implements CallerVerifier {
     private readonly used: UsedProofs,
   ) {}
 
-  async verify(proof: string | undefined, digest: string): Promise<CallerIdentity> {
-    const caller = await this.inner.verify(proof, digest);
-    if (!caller.ok || proof === undefined) return caller;
+  async verify(proof: string | undefined, digest: string, claimed?: string): Promise<CallerIdentity> {
+    const caller = await this.inner.verify(proof, digest, claimed);
+    // Someone else's proof under your own authorization is refused as a mismatch, and not spent:
+    // holding a proof must not be enough to use it up before its signer sends it.
+    if (!caller.ok || proof === undefined || (claimed !== undefined && claimed !== caller.principal)) return caller;
     const query = new URLSearchParams(proof);
     const signedAt = amzDate(query.get('X-Amz-Date') ?? '') ?? 0;
     const expiresAt = signedAt + Number(query.get('X-Amz-Expires')) * 1000;
@@ -236,7 +245,17 @@ export class OnceCallerVerifier implements CallerVerifier {
     const id = createHash('sha256')
       .update(query.get('X-Amz-Signature') ?? '')
       .digest('hex');
-    if (await this.used.claim(id, expiresAt)) return caller;
+    let fresh: boolean;
+    try {
+      fresh = await this.used.claim(id, expiresAt);
+    } catch (error) {
+      return refuse(
+        503,
+        'caller_proof_unrecorded',
+        `the caller proof could not be recorded as used (${error instanceof Error ? error.name : 'error'}), so it was not acted on: try again with a fresh proof`,
+      );
+    }
+    if (fresh) return caller;
     return refuse(
       403,
       'caller_proof_replayed',

@@ -192,6 +192,7 @@ async function identify(
   const caller = await callers.verify(
     proof,
     requestDigest(event.httpMethod, pathOf(event), bodyText(event), event.queryStringParameters),
+    claimed,
   );
   if (!caller.ok || claimed === undefined || claimed === caller.principal) return caller;
   return {

@@ -760,12 +760,12 @@ describe('who may invoke the operator API function', () => {
     expect(operatorFunctionInvokers(all, handlerIds)).toEqual([]);
   });
 
-  it('may only add used caller proofs to the deliveries table: a conditional put of proof# items, no read', () => {
+  it('may only add (and read back) used caller proofs in the deliveries table: proof# items, nothing else', () => {
     const statements = statementsByFunction(gantry, FUNCTION_METADATA_KEY).get('operator-api') ?? [];
     const deliveries = statements.filter((s) => JSON.stringify(s.resources).includes('table/gantry-deliveries'));
     expect(deliveries).toEqual([
       {
-        actions: ['dynamodb:PutItem'],
+        actions: ['dynamodb:PutItem', 'dynamodb:GetItem'],
         resources: [expect.anything()],
         condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['proof#*'] } },
       },

@@ -7,6 +7,7 @@ import { stsService } from '../../../local/edge/sts';
 import type { OperatorDeps } from '../../../shared/operators/actions';
 import {
   CALLER_PROOF_HEADER,
+  type CallerVerifier,
   OnceCallerVerifier,
   PROOF_NONCE_PARAM,
   REQUEST_DIGEST_HEADER,
@@ -90,8 +91,8 @@ const proof = (
     ...(over.signingDate === undefined ? {} : { signingDate: over.signingDate }),
   });
 
-async function refused(e: APIGatewayProxyEvent, status: number, code: string) {
-  const out = await answerOperatorRequest(deps, e, callers);
+async function refused(e: APIGatewayProxyEvent, status: number, code: string, verifier: CallerVerifier = callers) {
+  const out = await answerOperatorRequest(deps, e, verifier);
   expect({ status: out.statusCode, code: JSON.parse(out.body).error?.code }).toEqual({ status, code });
   expect(JSON.parse(out.body).error.message).toEqual(expect.any(String));
   expect(audit.records).toEqual([
@@ -247,6 +248,45 @@ describe('answerOperatorRequest: who the caller is', () => {
       code: 'caller_proof_refused',
     });
     expect(used.claimed.size).toBe(0);
+  });
+
+  it('does not spend a proof of alice sent under mallory’s authorization: alice can still use it', async () => {
+    const used = new MemoryUsedProofs();
+    const once = new OnceCallerVerifier(callers, used);
+    const p = await proof(alice);
+    const stolen = await answerOperatorRequest(deps, event({ claimed: MALLORY, proof: p }), once);
+    expect(JSON.parse(stolen.body).error.code).toBe('caller_mismatch');
+    expect(used.claimed.size).toBe(0);
+    const own = await answerOperatorRequest(deps, event({ claimed: ALICE, proof: p }), once);
+    expect(JSON.parse(own.body).error.code).toBe('run_not_found'); // authenticated as alice
+  });
+
+  it('refuses to act when the proof cannot be recorded as used (503), and records why', async () => {
+    const down: UsedProofs = {
+      claim: async () => {
+        throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+      },
+    };
+    const out = await refused(
+      event({ claimed: ALICE, proof: await proof(alice) }),
+      503,
+      'caller_proof_unrecorded',
+      new OnceCallerVerifier(callers, down),
+    );
+    expect(JSON.parse(out.body).error.message).toContain('ThrottlingException');
+  });
+
+  it('refuses a proof without a nonce, or with its signature spelled in capitals', async () => {
+    const bare = new URLSearchParams(await proof(alice));
+    bare.delete(PROOF_NONCE_PARAM);
+    let out = await refused(event({ claimed: ALICE, proof: bare.toString() }), 403, 'bad_caller_proof');
+    expect(JSON.parse(out.body).error.message).toContain(PROOF_NONCE_PARAM);
+    audit = new MemoryAudit();
+    deps = { ...deps, audit } as OperatorDeps;
+    const shouted = new URLSearchParams(await proof(alice));
+    shouted.set('X-Amz-Signature', (shouted.get('X-Amz-Signature') ?? '').toUpperCase());
+    out = await refused(event({ claimed: ALICE, proof: shouted.toString() }), 403, 'bad_caller_proof');
+    expect(JSON.parse(out.body).error.message).toContain('X-Amz-Signature');
   });
 
   it('binds the digest to method, path, query and body', () => {
