@@ -166,13 +166,18 @@ describe('GantryData', () => {
 });
 
 describe('grants on the deliveries table', () => {
-  it('lets the receiver keep its dedupe items and ResolvePlan read them, and no other function touch the table', () => {
+  it('lets the receiver keep its dedupe items, ResolvePlan read them, the operator API its proof# items, and no other function touch the table', () => {
     const onDeliveries = [...statementsByFunction(gantry, FUNCTION_METADATA_KEY)].flatMap(([name, statements]) =>
       statements
         .filter((s) => JSON.stringify(s.resources).includes(':table/gantry-deliveries'))
         .map((s) => [name, [...s.actions].sort(), s.condition]),
     );
     expect(onDeliveries.sort()).toEqual([
+      [
+        'operator-api',
+        ['dynamodb:GetItem', 'dynamodb:PutItem'],
+        { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['proof#*'] } },
+      ],
       ['resolve-plan', ['dynamodb:GetItem'], undefined],
       [
         'webhook-receiver',

@@ -224,6 +224,12 @@ export const UNUSED_GRANTS: readonly UnusedGrantEntry[] = [
   },
   {
     role: 'OperatorApiHandlerRole',
+    actions: ['dynamodb:PutItem', 'dynamodb:GetItem'],
+    resource: 'table/gantry-deliveries',
+    why: 'Used caller proofs: OnceCallerVerifier (shared/operators/caller-proof.ts) claims each proof it acts on as a proof# item (DynamoDbUsedProofs, shared/operators/used-proofs.ts), reading it back only when a retried put failed its condition; nobody called the operator API.',
+  },
+  {
+    role: 'OperatorApiHandlerRole',
     actions: ['dynamodb:Query'],
     why: "Operator rollback: rollback finds the current release and the last good run before it through the runs table's indexes (currentRelease and lastGoodBefore in shared/operators/actions.ts, runs.list); nobody rolled back.",
   },
