@@ -14,6 +14,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { PROVIDERS } from '../../events';
 import type { Connection } from '../../shared/webhooks/connections';
+import { DELIVERY_KEY_PATTERNS } from '../../shared/webhooks/delivery-keys';
 import { DEFAULT_MAX_BODY_BYTES, RECEIVER_ENV } from '../../shared/webhooks/env';
 import { type AuditWriting, grantAuditAppend } from './audit-checkpoints';
 import type { ConnectionSecrets } from './connection-secrets';
@@ -87,8 +88,9 @@ export class WebhookIngress extends Construct {
 
   private grantReceiver(props: WebhookIngressProps): void {
     const fn = this.receiver.function;
-    // Delivery ids are remembered for deduplication in the deliveries table.
-    DeliveriesTable.grantReadWriteItems(fn);
+    // Delivery ids and signed content are remembered for deduplication in the deliveries table:
+    // those items only, never the notifier's or the operator API's used proofs.
+    DeliveriesTable.grantReadWriteItems(fn, { leadingKeys: DELIVERY_KEY_PATTERNS });
     props.bus.grantPutEventsTo(fn);
     this.deadLetterQueue.grantSendMessages(fn);
     props.connections.grantRead(fn);

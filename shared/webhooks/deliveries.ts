@@ -6,12 +6,9 @@ import {
   PutCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { Provider } from '../../events';
+import { contentPk, type DeliveryKey, deliveryPk } from './delivery-keys';
 
-export interface DeliveryKey {
-  readonly provider: Provider;
-  readonly deliveryId: string;
-}
+export { contentPk, type DeliveryKey, deliveryPk } from './delivery-keys';
 
 /** `claimed`: first sight, go ahead. `duplicate`: already handled. `in_progress`: another attempt holds it. */
 export type ClaimResult = 'claimed' | 'duplicate' | 'in_progress';
@@ -50,17 +47,6 @@ export interface DeliveryStore {
 export interface ContentClaim {
   readonly at: Date;
   readonly ttlSeconds: number;
-}
-
-/** The DynamoDB item key of one piece of signed content, held by the first delivery that brought it. */
-export function contentPk(provider: Provider, contentKey: string): string {
-  // Delivery keys start with the provider's name, never `content#`: no delivery id can collide.
-  return `content#${provider}#${contentKey}`;
-}
-
-/** The DynamoDB item key of a delivery. */
-export function deliveryPk(key: DeliveryKey): string {
-  return `${key.provider}#${key.deliveryId}`;
 }
 
 /**

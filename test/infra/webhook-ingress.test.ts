@@ -165,6 +165,22 @@ describe('GantryData', () => {
   });
 });
 
+/** A delivery's or its signed content's items: never the notifier's `notify#…` nor the used proofs `proof#…`. */
+const deliveryKeysOnly = {
+  'ForAllValues:StringLike': {
+    'dynamodb:LeadingKeys': [
+      'github#*',
+      'gitlab#*',
+      'bitbucket-cloud#*',
+      'bitbucket-dc#*',
+      'gitea#*',
+      'forgejo#*',
+      'azure-devops#*',
+      'content#*',
+    ],
+  },
+};
+
 describe('grants on the deliveries table', () => {
   it('lets the receiver keep its dedupe items, ResolvePlan read them, the operator API its proof# items, and no other function touch the table', () => {
     const onDeliveries = [...statementsByFunction(gantry, FUNCTION_METADATA_KEY)].flatMap(([name, statements]) =>
@@ -178,11 +194,11 @@ describe('grants on the deliveries table', () => {
         ['dynamodb:GetItem', 'dynamodb:PutItem'],
         { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['proof#*'] } },
       ],
-      ['resolve-plan', ['dynamodb:GetItem'], undefined],
+      ['resolve-plan', ['dynamodb:GetItem'], deliveryKeysOnly],
       [
         'webhook-receiver',
         ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
-        undefined,
+        deliveryKeysOnly,
       ],
     ]);
   });

@@ -82,20 +82,39 @@ describe('local IAM: dynamodb:LeadingKeys, as DynamoDB supplies it', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'gantry-iam-'));
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  it('keeps the notifier to its own items of the deliveries table (ForAllValues:StringLike notify#*)', () => {
-    const { iam, model } = localIamOf(synthTemplates(config), dataDir);
-    const roleName = [...model.roles.keys()].find((r) => /Notifier/i.test(r)) ?? '';
-    const roleArn = model.roles.get(roleName)?.roleArn ?? '';
+  const call = (operation: string, pk: string) => ({
+    method: 'POST',
+    url: new URL('http://127.0.0.1:4566/'),
+    headers: { 'x-amz-target': `DynamoDB_20120810.${operation}` },
+    body: Buffer.from(
+      JSON.stringify({ TableName: 'gantry-deliveries', Key: { pk: { S: pk } }, Item: { pk: { S: pk } } }),
+    ),
+  });
+  let local: ReturnType<typeof localIamOf>;
+  beforeAll(() => {
+    local = localIamOf(synthTemplates(config), dataDir);
+  });
+  const roleLike = (pattern: RegExp) => {
+    const roleName = [...local.model.roles.keys()].find((r) => pattern.test(r)) ?? '';
+    const roleArn = local.model.roles.get(roleName)?.roleArn ?? '';
     expect(roleArn).not.toBe('');
-    const call = (operation: string, pk: string) => ({
-      method: 'POST',
-      url: new URL('http://127.0.0.1:4566/'),
-      headers: { 'x-amz-target': `DynamoDB_20120810.${operation}` },
-      body: Buffer.from(
-        JSON.stringify({ TableName: 'gantry-deliveries', Key: { pk: { S: pk } }, Item: { pk: { S: pk } } }),
-      ),
-    });
-    const as = { kind: 'role' as const, roleName, roleArn };
+    return { kind: 'role' as const, roleName, roleArn };
+  };
+
+  it('keeps the webhook receiver to deliveries and signed content: it cannot erase a used caller proof or a notification', () => {
+    const as = roleLike(/WebhookIngressReceiverRole/);
+    for (const pk of ['github#d-1', 'azure-devops#d-2', 'content#github#abc'])
+      for (const operation of ['PutItem', 'GetItem', 'UpdateItem', 'DeleteItem'])
+        expect(local.iam.decide(as, call(operation, pk))).toBeUndefined();
+    // Deleting a proof# item would let a captured operator request act again; notify# a second message.
+    for (const pk of ['proof#0f0f', 'notify#run-1#slack'])
+      for (const operation of ['PutItem', 'DeleteItem'])
+        expect(local.iam.decide(as, call(operation, pk))).toMatchObject({ action: `dynamodb:${operation}` });
+  });
+
+  it('keeps the notifier to its own items of the deliveries table (ForAllValues:StringLike notify#*)', () => {
+    const { iam } = local;
+    const as = roleLike(/Notifier/i);
     expect(iam.decide(as, call('PutItem', 'notify#run-1#slack'))).toBeUndefined();
     expect(iam.decide(as, call('GetItem', 'notify-rate#slack#2026-12-06T21'))).toBeUndefined();
     // A webhook's dedupe item: AWS refuses it, and so does local mode.

@@ -9,6 +9,7 @@ import { buildArtifactsPath, sourcesPath } from '../../../shared/pipelines/artif
 import { PIPELINE_ENV, type StatusApis } from '../../../shared/pipelines/env';
 import { PROVENANCE_ENV } from '../../../shared/provenance/env';
 import { SOURCE_ENV } from '../../../shared/source/env';
+import { DELIVERY_KEY_PATTERNS } from '../../../shared/webhooks/delivery-keys';
 import { Artifacts } from '../artifacts';
 import { type AuditWriting, grantAuditAppend } from '../audit-checkpoints';
 import type { ConnectionSecrets } from '../connection-secrets';
@@ -150,7 +151,7 @@ export class PipelineSteps extends Construct {
         new PolicyStatement({ actions: ['states:DescribeStateMachine'], resources: [arns.stateMachines] }),
       );
     // Plans only changes the webhook receiver verified: it reads (never writes) their digests.
-    DeliveriesTable.grantReadItems(resolvePlan.function);
+    DeliveriesTable.grantReadItems(resolvePlan.function, { leadingKeys: DELIVERY_KEY_PATTERNS });
     // The lane's one keeper: WaitTurn parks a queued run, ReleaseLane resumes it. Neither
     // ResolvePlan nor ReportStatus (which talks to providers on the internet) may answer a task.
     waitTurn.function.addToRolePolicy(
