@@ -262,7 +262,7 @@ export class Monitoring extends Construct {
         period: PERIOD,
       });
       this.alarm(
-        `${type.replace('.', '-').replaceAll('_', '-')}`,
+        type.replace('.', '-').replaceAll('_', '-'),
         metric,
         `The ledger has a ${type} record: ${SECURITY_MEANING[type]} See the record (gantry audit query --type ${type}) for what and why.`,
       );

@@ -200,11 +200,19 @@ function proofShape(query: URLSearchParams, now: number): string | undefined {
   const expires = Number(query.get('X-Amz-Expires'));
   if (!Number.isInteger(expires) || expires < 1 || expires > MAX_PROOF_SECONDS)
     return `the caller proof must expire within ${MAX_PROOF_SECONDS} seconds (X-Amz-Expires)`;
-  const at = amzDate(query.get('X-Amz-Date') ?? '');
-  if (at === undefined) return 'the caller proof has no valid X-Amz-Date';
-  if (at > now + 5 * 60_000) return 'the caller proof is dated in the future: check your clock';
-  if (now > at + expires * 1000) return 'the caller proof has expired: sign a fresh one for each request';
+  const window = proofWindow(query);
+  if (window === undefined) return 'the caller proof has no valid X-Amz-Date';
+  if (window.signedAt > now + 5 * 60_000) return 'the caller proof is dated in the future: check your clock';
+  if (now > window.expiresAt) return 'the caller proof has expired: sign a fresh one for each request';
   return undefined;
+}
+
+/** When a proof was signed and when it expires (epoch ms), from its X-Amz-Date and X-Amz-Expires. */
+function proofWindow(query: URLSearchParams): { signedAt: number; expiresAt: number } | undefined {
+  const signedAt = amzDate(query.get('X-Amz-Date') ?? '');
+  return signedAt === undefined
+    ? undefined
+    : { signedAt, expiresAt: signedAt + Number(query.get('X-Amz-Expires')) * 1000 };
 }
 
 function amzDate(value: string): number | undefined {
@@ -239,8 +247,8 @@ export class OnceCallerVerifier implements CallerVerifier {
     // holding a proof must not be enough to use it up before its signer sends it.
     if (!caller.ok || proof === undefined || (claimed !== undefined && claimed !== caller.principal)) return caller;
     const query = new URLSearchParams(proof);
-    const signedAt = amzDate(query.get('X-Amz-Date') ?? '') ?? 0;
-    const expiresAt = signedAt + Number(query.get('X-Amz-Expires')) * 1000;
+    // The inner verifier refused any proof without a valid date, so the window is there.
+    const expiresAt = proofWindow(query)?.expiresAt ?? 0;
     // The signature covers the request's digest, the date and the nonce: it names this proof.
     const id = createHash('sha256')
       .update(query.get('X-Amz-Signature') ?? '')

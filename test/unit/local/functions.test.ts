@@ -124,6 +124,24 @@ describe('LocalFunctions', () => {
 
 describe('LocalFunctions around stop() and a worker that exits', () => {
   const quiet = () => undefined;
+  /** One function (a fixture) on its own, stopped whatever the test does with it. */
+  async function withOne(
+    fn: FunctionSpec,
+    test: (functions: LocalFunctions) => Promise<void>,
+    initLimitMs?: number,
+  ): Promise<void> {
+    const functions = new LocalFunctions({
+      functions: [fn],
+      runtimeEnvironment: { AWS_REGION: 'eu-west-1' },
+      log: quiet,
+      ...(initLimitMs === undefined ? {} : { initLimitMs }),
+    });
+    try {
+      await test(functions);
+    } finally {
+      await functions.stop();
+    }
+  }
 
   it('fails an invocation made as stop() begins at once, rather than at its timeout', async () => {
     const functions = new LocalFunctions({
@@ -140,12 +158,7 @@ describe('LocalFunctions around stop() and a worker that exits', () => {
   });
 
   it('fails invocations when a module exits its worker while loading, and tries a new worker for each', async () => {
-    const functions = new LocalFunctions({
-      functions: [spec('exits', 'exits', { timeoutSeconds: 3 })],
-      runtimeEnvironment: { AWS_REGION: 'eu-west-1' },
-      log: quiet,
-    });
-    try {
+    await withOne(spec('exits', 'exits', { timeoutSeconds: 3 }), async (functions) => {
       await functions.ready();
       for (let i = 0; i < 2; i++)
         await expect(functions.invoke('exits', {})).resolves.toMatchObject({
@@ -153,18 +166,11 @@ describe('LocalFunctions around stop() and a worker that exits', () => {
           errorType: 'Runtime.ExitError',
           errorMessage: 'the function worker exited (code 3)',
         });
-    } finally {
-      await functions.stop();
-    }
+    });
   });
 
   it('replaces a worker whose handler ended its process, as Lambda replaces the instance', async () => {
-    const functions = new LocalFunctions({
-      functions: [spec('one', 'echo', { timeoutSeconds: 3 })],
-      runtimeEnvironment: { AWS_REGION: 'eu-west-1' },
-      log: quiet,
-    });
-    try {
+    await withOne(spec('one', 'echo', { timeoutSeconds: 3 }), async (functions) => {
       await expect(functions.invoke('one', { exit: 7 })).resolves.toMatchObject({
         ok: false,
         errorType: 'Runtime.ExitError',
@@ -174,28 +180,22 @@ describe('LocalFunctions around stop() and a worker that exits', () => {
         ok: true,
         payload: { event: { n: 2 } },
       });
-    } finally {
-      await functions.stop();
-    }
+    });
   });
 
   it('fails a cold start that outlives the init limit, rather than leaving its invocation waiting forever', async () => {
-    const functions = new LocalFunctions({
-      functions: [spec('hangs', 'hangs', { timeoutSeconds: 1 })],
-      runtimeEnvironment: { AWS_REGION: 'eu-west-1' },
-      log: quiet,
-      initLimitMs: 500,
-    });
-    try {
-      for (let i = 0; i < 2; i++)
-        await expect(functions.invoke('hangs', {})).resolves.toMatchObject({
-          ok: false,
-          errorType: 'Sandbox.Timedout',
-          errorMessage: 'the function did not finish initializing within 0.5 seconds',
-        });
-    } finally {
-      await functions.stop();
-    }
+    await withOne(
+      spec('hangs', 'hangs', { timeoutSeconds: 1 }),
+      async (functions) => {
+        for (let i = 0; i < 2; i++)
+          await expect(functions.invoke('hangs', {})).resolves.toMatchObject({
+            ok: false,
+            errorType: 'Sandbox.Timedout',
+            errorMessage: 'the function did not finish initializing within 0.5 seconds',
+          });
+      },
+      500,
+    );
   });
 });
 
