@@ -3,7 +3,12 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { type RuntimeInfo, readRuntimeInfo } from '../local/discovery';
-import { CALLER_PROOF_HEADER, signCallerProof, stsEndpointFor } from '../shared/operators/caller-proof';
+import {
+  CALLER_PROOF_HEADER,
+  operatorAudience,
+  signCallerProof,
+  stsEndpointFor,
+} from '../shared/operators/caller-proof';
 import { UsageError } from './errors';
 import { dataDirOption } from './options';
 
@@ -153,6 +158,8 @@ async function operatorRequest(
     credentials,
     region,
     stsEndpoint: stsEndpointFor(region),
+    // The API this request goes to: a proof sent to another URL is no proof for the real one.
+    audience: operatorAudience(base),
     method,
     path: `/${path}`,
     body,
@@ -176,7 +183,7 @@ async function operatorRequest(
  * for that identity, which the operator API's function verifies through the edge (STS locally).
  */
 export async function localOperatorHeaders(
-  info: Pick<RuntimeInfo, 'awsEndpoint' | 'region' | 'token'>,
+  info: Pick<RuntimeInfo, 'awsEndpoint' | 'region' | 'token' | 'operatorApiUrl'>,
   path: string,
   body: string,
   as: string,
@@ -203,6 +210,7 @@ export async function localOperatorHeaders(
     region: info.region,
     // The operator API's function sends the proof to the edge, standing in for STS.
     stsEndpoint: info.awsEndpoint,
+    audience: localOperatorAudience(info),
     method,
     path: `/${path}`,
     body,
@@ -215,6 +223,18 @@ export async function localOperatorHeaders(
     // X-Gantry-Principal counts only together with the session's token.
     ...bearer,
   };
+}
+
+/**
+ * The audience a local plane's operator API takes proofs for: its URL as its template names it (the
+ * front door stands in for it on loopback), which the plane writes to runtime.json.
+ */
+function localOperatorAudience(info: Pick<RuntimeInfo, 'operatorApiUrl'>): string {
+  if (info.operatorApiUrl === undefined)
+    throw new UsageError(
+      'the local control plane did not say which operator API URL proofs are for: restart it with this version of gantry',
+    );
+  return operatorAudience(info.operatorApiUrl);
 }
 
 /** The operator API's URL: GANTRY_OPERATOR_API_URL, or the GantryControlPlane stack's output. */

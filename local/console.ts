@@ -11,10 +11,10 @@ import {
 import { consoleApp } from '../shared/console/app';
 import { LocalConsoleSessions } from '../shared/console/session';
 import { type ClientOptions, consoleReadPorts } from '../shared/console/wiring';
-import { CALLER_PROOF_HEADER, signCallerProof } from '../shared/operators/caller-proof';
+import { CALLER_PROOF_HEADER, operatorAudience, signCallerProof } from '../shared/operators/caller-proof';
 import type { IdentityRegistry } from './edge/identity';
 import type { LambdaInvoker } from './lambda/types';
-import type { LocalInventory } from './template/inventory';
+import { type LocalInventory, operatorApiUrlOf } from './template/inventory';
 
 export const CONSOLE_BASE = '/console';
 
@@ -96,15 +96,17 @@ export function localConsole(options: {
  */
 async function proven(
   event: APIGatewayProxyEvent,
-  options: { clients: ClientOptions; identity: IdentityRegistry },
+  options: { clients: ClientOptions; identity: IdentityRegistry; inventory: LocalInventory },
 ): Promise<APIGatewayProxyEvent> {
   const principal = event.requestContext.identity.userArn;
   const { endpoint, region } = options.clients;
-  if (!principal || !endpoint || !region) return event;
+  const api = operatorApiUrlOf(options.inventory);
+  if (!principal || !endpoint || !region || api === undefined) return event;
   const proof = await signCallerProof({
     credentials: options.identity.issueFor(principal),
     region,
     stsEndpoint: endpoint,
+    audience: operatorAudience(api),
     method: event.httpMethod,
     path: event.path,
     body: event.body ?? '',

@@ -13,6 +13,8 @@ export const RuntimeInfoSchema = z.object({
   dataDir: z.string(),
   /** The config file it runs (absolute), so `gantry local push` and the demo read the same one. */
   configFile: z.optional(z.string()),
+  /** The operator API's URL as its template names it: local caller proofs are signed for it. */
+  operatorApiUrl: z.optional(z.string()),
   /** Each service alias's stable URL. */
   services: z.optional(z.array(z.object({ functionName: z.string(), alias: z.string(), url: z.string() }))),
   /** The session's bearer token: the operator routes and unsigned edge calls need it. */

@@ -41,7 +41,7 @@ export { LOCAL_ACCOUNT_ID, type LocalOptions, runtimeEnvironment } from './servi
 export { summary } from './services/local';
 
 import type { SqsService } from './sqs';
-import { inventoryOf, type LocalInventory } from './template/inventory';
+import { inventoryOf, type LocalInventory, operatorApiUrlOf } from './template/inventory';
 import { TemplateResolver } from './template/resolver';
 import { cachedTemplates } from './template/synth-cache';
 
@@ -55,6 +55,8 @@ export interface LocalControlPlane {
   readonly dynamoDbEndpoint: string;
   readonly dataDir: string;
   readonly region: string;
+  /** The operator API's URL as its template names it: the audience of this plane's caller proofs. */
+  readonly operatorApiUrl: string | undefined;
   readonly inventory: LocalInventory;
   readonly functions: LocalFunctions;
   readonly bus: LocalBus;
@@ -163,6 +165,7 @@ export async function startLocalControlPlane(options: LocalOptions): Promise<Loc
       dynamoDbEndpoint: dynamo.endpoint,
       dataDir,
       region,
+      operatorApiUrl: operatorApiUrlOf(inventory),
       inventory,
       functions,
       bus,

@@ -1,4 +1,4 @@
-import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
   AuthorizationType,
@@ -27,6 +27,9 @@ import { GantryFunction } from './gantry-function';
 import { DELIVERIES_TABLE_NAME, RUNS_TABLE_NAME } from './names';
 import { pipelineArns } from './pipeline/names';
 import { RunsTable } from './runs-table';
+
+/** The operator API's one stage: its URL ends in `/v1/`. */
+const OPERATOR_STAGE = 'v1';
 
 export interface OperatorApiProps {
   readonly eventBusName: string;
@@ -85,6 +88,13 @@ export class OperatorApi extends Construct {
         'A decision answers the waiting task of any pipeline, reading who may decide from its deployed definition, and a rollback starts a run of any pipeline; all are named gantry-pipeline-*.',
     });
     this.api = this.restApi();
+    // The URL callers sign their proofs for, built from the API's id (not its Stage, which depends
+    // on the methods, which depend on this function): a proof meant for another API is refused.
+    const stack = Stack.of(this);
+    this.handler.function.addEnvironment(
+      OPERATOR_ENV.audience,
+      `https://${this.api.restApiId}.execute-api.${stack.region}.${stack.urlSuffix}/${OPERATOR_STAGE}/`,
+    );
     grantAuditAppend(this.handler, props.audit);
   }
 
@@ -95,7 +105,7 @@ export class OperatorApi extends Construct {
       endpointConfiguration: { types: [EndpointType.REGIONAL] },
       cloudWatchRole: false,
       deployOptions: {
-        stageName: 'v1',
+        stageName: OPERATOR_STAGE,
         accessLogDestination: new LogGroupLogDestination(
           new LogGroup(this, 'AccessLogs', { retention: RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.DESTROY }),
         ),

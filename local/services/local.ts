@@ -14,7 +14,7 @@ import type { LocalIam } from '../iam';
 import type { LocalFunctions } from '../lambda/functions';
 import { LocalNotifications } from '../notifications/fake';
 import type { S3Store } from '../s3';
-import type { LocalInventory } from '../template/inventory';
+import { type LocalInventory, operatorApiUrlOf } from '../template/inventory';
 import { type LocalOptions, runtimeEnvironment, type ServiceContext } from './context';
 import type { LocalService } from './registry';
 
@@ -159,7 +159,8 @@ export function runtimeInfoService(
 ): LocalService<void> {
   return {
     name: 'runtime-info',
-    start: () =>
+    start: () => {
+      const operatorApiUrl = operatorApiUrlOf(ctx.inventory);
       writeRuntimeInfo(ctx.dataDir, {
         pid: process.pid,
         startedAt: new Date().toISOString(),
@@ -168,12 +169,14 @@ export function runtimeInfoService(
         webhookUrl: deps.frontDoor.url,
         awsEndpoint: ctx.edge.endpoint,
         dataDir: ctx.dataDir,
+        ...(operatorApiUrl === undefined ? {} : { operatorApiUrl }),
         ...(ctx.options.configFile === undefined ? {} : { configFile: ctx.options.configFile }),
         services: deps.deployer.endpoints.map(({ functionName, alias, url }) => ({ functionName, alias, url })),
         token: deps.token,
         operator: deps.operator,
         roles: deps.iam.roles(),
-      }),
+      });
+    },
     stop: () => removeRuntimeInfo(ctx.dataDir),
   };
 }

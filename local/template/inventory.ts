@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { FUNCTION_METADATA_KEY } from '../../infra/constructs/function-metadata';
 import { PROJECT_ROOT } from '../../infra/paths';
+import { OPERATOR_ENV } from '../../shared/operators/env';
 import { TRUST_TAG } from '../../shared/pipelines/artifact-layout';
 import type { AlarmSpec } from '../cloudwatch/types';
 import type { ProjectSpec } from '../codebuild/types';
@@ -142,6 +143,18 @@ export interface LocalInventory {
   readonly services: readonly ServiceSpec[];
   readonly codeDeploy: CodeDeployInventory;
   readonly alarms: readonly AlarmSpec[];
+}
+
+/**
+ * The operator API's URL as its template gives it to the API's function (the front door serves
+ * it on loopback): the audience local caller proofs are signed for. None without an operator API.
+ */
+export function operatorApiUrlOf(inventory: Pick<LocalInventory, 'functions'>): string | undefined {
+  for (const fn of inventory.functions) {
+    const url = fn.environment[OPERATOR_ENV.audience];
+    if (url !== undefined) return url;
+  }
+  return undefined;
 }
 
 /** Reads the runtime's inventory out of resolved templates. */

@@ -21,6 +21,13 @@ export const MAX_PROOF_SECONDS = 300;
  */
 export const PROOF_NONCE_PARAM = 'X-Gantry-Nonce';
 export const PROOF_NONCE_HEADER = 'x-gantry-proof-nonce';
+/**
+ * The operator API the proof is for (its base URL, as `operatorAudience` spells it), carried and
+ * signed like the nonce: a proof sent to a look-alike API, or to any other service taking
+ * Gantry's proofs, is no proof for this one, and the refusal names the API it was meant for.
+ */
+export const PROOF_AUDIENCE_PARAM = 'X-Gantry-Audience';
+export const PROOF_AUDIENCE_HEADER = 'x-gantry-proof-audience';
 const NONCE = /^[0-9a-f]{32}$/;
 const STS_QUERY = { Action: 'GetCallerIdentity', Version: '2011-06-15' } as const;
 const PRESIGN_PARAMS = [
@@ -54,6 +61,16 @@ function canonicalQuery(query: RequestQuery): string {
   return pairs.length === 0 ? '' : `?${new URLSearchParams(pairs).toString()}`;
 }
 
+/**
+ * An operator API's audience: its base URL (scheme, host, port and the stage's path, ending in
+ * `/`), with no query or fragment. The caller signs the URL it sends to; the API compares it with
+ * its own, so both sides spell it through this.
+ */
+export function operatorAudience(baseUrl: string): string {
+  const url = new URL(baseUrl);
+  return `${url.origin}${url.pathname.endsWith('/') ? url.pathname : `${url.pathname}/`}`;
+}
+
 /** STS's endpoint for a region (the one a deployed function and its callers agree on). */
 export function stsEndpointFor(region: string): string {
   return `https://sts.${region}.amazonaws.com`;
@@ -64,6 +81,8 @@ export interface ProofSigning {
   readonly region: string;
   /** Where the function will send the proof: STS in AWS, the local edge in local mode. */
   readonly stsEndpoint: string;
+  /** The operator API the request goes to (`operatorAudience` of its base URL). */
+  readonly audience: string;
   readonly method: string;
   readonly path: string;
   readonly body: string;
@@ -98,6 +117,7 @@ export async function signCallerProof(input: ProofSigning): Promise<string> {
         host: url.host,
         [REQUEST_DIGEST_HEADER]: requestDigest(input.method, input.path, input.body, input.query),
         [PROOF_NONCE_HEADER]: nonce,
+        [PROOF_AUDIENCE_HEADER]: input.audience,
       },
     },
     { expiresIn: input.expiresIn ?? 60, ...(input.signingDate ? { signingDate: input.signingDate } : {}) },
@@ -107,6 +127,7 @@ export async function signCallerProof(input: ProofSigning): Promise<string> {
     for (const v of Array.isArray(value) ? value : [value]) if (v !== null) query.append(name, v);
   }
   query.append(PROOF_NONCE_PARAM, nonce);
+  query.append(PROOF_AUDIENCE_PARAM, input.audience);
   return query.toString();
 }
 
@@ -133,10 +154,14 @@ const refuse = (status: 401 | 403 | 503, code: string, message: string): CallerI
 /**
  * Verifies a proof by asking STS itself. The endpoint is the function's (never the caller's): a
  * proof signed for another host, another request, or by nobody STS knows fails STS's own check.
+ * The audience is the API's own base URL (from its configuration, never from the request): a
+ * proof naming another API is refused before STS is asked, and one that names this API but was
+ * signed for another fails STS's check.
  */
 export class StsCallerVerifier implements CallerVerifier {
   constructor(
     private readonly stsEndpoint: string,
+    private readonly audience: string,
     private readonly fetchFn: typeof fetch = fetch,
     private readonly now: () => number = Date.now,
   ) {}
@@ -151,10 +176,22 @@ export class StsCallerVerifier implements CallerVerifier {
     const query = new URLSearchParams(proof);
     const shape = proofShape(query, this.now());
     if (shape !== undefined) return refuse(403, 'bad_caller_proof', shape);
+    const audience = query.get(PROOF_AUDIENCE_PARAM) ?? '';
+    if (audience !== this.audience)
+      return refuse(
+        403,
+        'caller_proof_wrong_api',
+        `the caller proof was signed for ${JSON.stringify(audience.slice(0, 200))}, not this operator API (${this.audience}): send requests to ${this.audience} (with the gantry CLI, check GANTRY_OPERATOR_API_URL)`,
+      );
     const nonce = query.get(PROOF_NONCE_PARAM) ?? '';
     query.delete(PROOF_NONCE_PARAM);
+    query.delete(PROOF_AUDIENCE_PARAM);
     const url = `${this.stsEndpoint.replace(/\/$/, '')}/?${query.toString()}`;
-    const headers = { [REQUEST_DIGEST_HEADER]: digest, [PROOF_NONCE_HEADER]: nonce };
+    const headers = {
+      [REQUEST_DIGEST_HEADER]: digest,
+      [PROOF_NONCE_HEADER]: nonce,
+      [PROOF_AUDIENCE_HEADER]: this.audience,
+    };
     let answer: Response;
     try {
       answer = await this.fetchFn(url, { method: 'GET', headers });
@@ -180,7 +217,12 @@ export class StsCallerVerifier implements CallerVerifier {
 function proofShape(query: URLSearchParams, now: number): string | undefined {
   for (const name of new Set(query.keys())) {
     if (query.getAll(name).length > 1) return `the caller proof repeats ${name}`;
-    if (!(name in STS_QUERY) && !PRESIGN_PARAMS.includes(name) && name !== PROOF_NONCE_PARAM)
+    if (
+      !(name in STS_QUERY) &&
+      !PRESIGN_PARAMS.includes(name) &&
+      name !== PROOF_NONCE_PARAM &&
+      name !== PROOF_AUDIENCE_PARAM
+    )
       return `the caller proof carries ${name}; send only the presigned GetCallerIdentity query`;
   }
   if (query.get('Action') !== STS_QUERY.Action || query.get('Version') !== STS_QUERY.Version)
@@ -194,6 +236,8 @@ function proofShape(query: URLSearchParams, now: number): string | undefined {
   if (nonce === null || !signed.includes(PROOF_NONCE_HEADER))
     return `the caller proof must carry ${PROOF_NONCE_PARAM} and sign it as ${PROOF_NONCE_HEADER}: sign it with a current gantry CLI, which does`;
   if (!NONCE.test(nonce)) return `the caller proof's ${PROOF_NONCE_PARAM} must be 32 hex digits`;
+  if (query.get(PROOF_AUDIENCE_PARAM) === null || !signed.includes(PROOF_AUDIENCE_HEADER))
+    return `the caller proof must carry ${PROOF_AUDIENCE_PARAM}, the operator API's URL, and sign it as ${PROOF_AUDIENCE_HEADER}: sign it with a current gantry CLI, which does`;
   // The form SigV4 writes: one spelling per proof, so the used-proof key cannot be dodged by re-spelling it.
   if (!/^[0-9a-f]{64}$/.test(query.get('X-Amz-Signature') ?? ''))
     return 'the caller proof’s X-Amz-Signature must be 64 lower-case hex digits';

@@ -5,7 +5,13 @@ import { deferredAwsDeployControl, deployDepsWith } from '../deploy/wiring';
 import type { Observability } from '../observability';
 import { StateMachinePipelines } from '../pipelines/aws';
 import type { OperatorDeps } from './actions';
-import { type CallerVerifier, OnceCallerVerifier, StsCallerVerifier, stsEndpointFor } from './caller-proof';
+import {
+  type CallerVerifier,
+  OnceCallerVerifier,
+  operatorAudience,
+  StsCallerVerifier,
+  stsEndpointFor,
+} from './caller-proof';
 import { OPERATOR_ENV } from './env';
 import { OidcTokenVerifier, oidcSettingsFromEnv } from './oidc';
 import { DynamoDbUsedProofs } from './used-proofs';
@@ -23,7 +29,8 @@ export function awsOperatorDeps(o11y: Observability, env: NodeJS.ProcessEnv = pr
 
 /**
  * Who verifies callers: STS in the function's own region, or the endpoint the runtime (never the
- * caller) configured for the SDK (local mode's edge); each proof it accepts is then used up.
+ * caller) configured for the SDK (local mode's edge), for proofs naming this API's URL as the
+ * template configured it; each proof it accepts is then used up.
  */
 export function awsCallerVerifier(env: NodeJS.ProcessEnv = process.env): CallerVerifier {
   const table = env[OPERATOR_ENV.usedProofsTable];
@@ -34,11 +41,14 @@ export function awsCallerVerifier(env: NodeJS.ProcessEnv = process.env): CallerV
 }
 
 function stsVerifier(env: NodeJS.ProcessEnv): StsCallerVerifier {
+  const url = env[OPERATOR_ENV.audience];
+  if (!url) throw new Error(`${OPERATOR_ENV.audience} is not set: the operator API cannot tell proofs meant for it`);
+  const audience = operatorAudience(url);
   const endpoint = env.AWS_ENDPOINT_URL_STS ?? env.AWS_ENDPOINT_URL;
-  if (endpoint) return new StsCallerVerifier(endpoint);
+  if (endpoint) return new StsCallerVerifier(endpoint, audience);
   const region = env.AWS_REGION;
   if (!region) throw new Error('AWS_REGION is not set: the operator API cannot name its STS endpoint');
-  return new StsCallerVerifier(stsEndpointFor(region));
+  return new StsCallerVerifier(stsEndpointFor(region), audience);
 }
 
 /** Who verifies the console's people: the config's `console:` issuer, when there is one. */

@@ -3,7 +3,8 @@ import { Match } from 'aws-cdk-lib/assertions';
 import type { PipelineDefinition } from '../../events';
 import { FUNCTION_METADATA_KEY } from '../../infra/constructs/function-metadata';
 import { laneWait } from '../../infra/constructs/pipeline/pipeline';
-import { stateMachineDefinitions, synthGantry } from '../support/cdk';
+import { OPERATOR_ENV } from '../../shared/operators/env';
+import { resolvedTemplates, stateMachineDefinitions, synthGantry } from '../support/cdk';
 import {
   ANSWERERS,
   allowStatements,
@@ -770,6 +771,20 @@ describe('who may invoke the operator API function', () => {
         condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['proof#*'] } },
       },
     ]);
+  });
+
+  it('takes caller proofs only for its own URL: the one the stack tells the CLI to call', () => {
+    const resolver = resolvedTemplates(gantry);
+    const [handlerId = ''] = Object.keys(control.findResources('AWS::Lambda::Function')).filter((id) =>
+      id.startsWith('OperatorApiHandler'),
+    );
+    const env = (
+      resolver.properties('GantryControlPlane', handlerId).Environment as { Variables: Record<string, unknown> }
+    ).Variables;
+    const output = control.findOutputs('OperatorApiUrl').OperatorApiUrl as { Value: unknown };
+    const url = resolver.resolve('GantryControlPlane', output.Value);
+    expect(url).toMatch(/^https:\/\/\w+\.execute-api\.eu-west-1\.amazonaws\.com\/v1\/$/);
+    expect(env[OPERATOR_ENV.audience]).toBe(url);
   });
 
   it('may be invoked by API Gateway only (its resource policy)', () => {

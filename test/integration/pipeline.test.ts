@@ -149,6 +149,18 @@ describe('pipelines, end to end through the local runtime', () => {
     };
     expect(await send()).toMatchObject({ status: 403, body: { error: { code: 'not_an_approver' } } });
     expect(await send()).toMatchObject({ status: 403, body: { error: { code: 'caller_proof_replayed' } } });
+    // Bob phished: his approval, signed for the look-alike URL he was sent to, forwarded to the real API.
+    const phished = JSON.stringify({ decision: 'approve', reason: 'looks fine' });
+    const lookAlike = { ...t.plane, operatorApiUrl: 'https://gantry-operators.example.net/v1/' };
+    const forwarded = await fetch(`${t.plane.webhookUrl}/runs/${waiting.runId}/decision`, {
+      method: 'POST',
+      headers: await actingAs(lookAlike, 'bob', `runs/${waiting.runId}/decision`, phished),
+      body: phished,
+    });
+    expect({ status: forwarded.status, body: await forwarded.json() }).toMatchObject({
+      status: 403,
+      body: { error: { code: 'caller_proof_wrong_api' } },
+    });
     expect(await decide('bob', 'approve', '')).toMatchObject({
       status: 400,
       body: { error: { code: 'reason_required' } },

@@ -102,17 +102,22 @@ export interface Asl {
   States: Record<string, AslState>;
 }
 
-/** Reads the control plane's state machines with their tokens resolved (ARNs, names), as deployed. */
-export function stateMachineDefinitions(gantry: GantryApp & { control$: Template }) {
+/** The app's data and control-plane templates, their tokens resolvable (ARNs, names, URLs) as deployed. */
+export function resolvedTemplates(gantry: GantryApp): TemplateResolver {
   const templates = [gantry.data, gantry.controlPlane].map((s) => ({
     stackName: s.stackName,
     template: gantry.app.synth().getStackByName(s.stackName).template,
   }));
-  const resolver = new TemplateResolver(templates, {
+  return new TemplateResolver(templates, {
     region: 'eu-west-1',
     accountId: '123456789012',
     edgeEndpoint: 'http://edge',
   });
+}
+
+/** Reads the control plane's state machines with their tokens resolved (ARNs, names), as deployed. */
+export function stateMachineDefinitions(gantry: GantryApp & { control$: Template }) {
+  const resolver = resolvedTemplates(gantry);
   const machines = Object.entries(gantry.control$.findResources('AWS::StepFunctions::StateMachine'));
   const asl = (id: string): Asl => JSON.parse(String(resolver.properties('GantryControlPlane', id).DefinitionString));
   return {

@@ -46,7 +46,7 @@ export function operatorHeaders(plane: Pick<LocalControlPlane, 'token'>): Record
  * and a caller proof the operator API's function verifies through the edge.
  */
 export function actingAs(
-  plane: Pick<LocalControlPlane, 'awsEndpoint' | 'region' | 'token'>,
+  plane: Pick<LocalControlPlane, 'awsEndpoint' | 'region' | 'token' | 'operatorApiUrl'>,
   who: string,
   path: string,
   body: string,

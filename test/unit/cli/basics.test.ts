@@ -98,6 +98,10 @@ describe('choosing local mode or AWS', () => {
       expect(decodeURIComponent(String(call?.['x-gantry-caller-proof']))).toMatch(
         /AKIDPROFILEAUDITOR\/\d{8}\/eu-west-3\/sts\//,
       );
+      // ...and names the API it was sent to, so the real one refuses it if that was a look-alike.
+      const proof = new URLSearchParams(String(call?.['x-gantry-caller-proof']));
+      expect(proof.get('X-Gantry-Audience')).toBe(`${env.GANTRY_OPERATOR_API_URL}/`);
+      expect(proof.get('X-Amz-SignedHeaders')?.split(';')).toContain('x-gantry-proof-audience');
     });
 
     it('lets --region override the profile region', async () => {

@@ -33,6 +33,7 @@ describe('what a function loads at a cold start', () => {
         AUDIT_TABLE_NAME: 'audit',
         EVENT_BUS_NAME: 'bus',
         DELIVERIES_TABLE_NAME: 'deliveries',
+        OPERATOR_API_URL: 'https://abc123defg.execute-api.eu-west-1.amazonaws.com/v1/',
       },
       // Every request reads runs and the ledger and the pipelines as deployed (SFN).
       loads: ['client-dynamodb', 'client-sfn'],

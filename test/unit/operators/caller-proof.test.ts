@@ -9,6 +9,8 @@ import {
   CALLER_PROOF_HEADER,
   type CallerVerifier,
   OnceCallerVerifier,
+  operatorAudience,
+  PROOF_AUDIENCE_PARAM,
   PROOF_NONCE_PARAM,
   REQUEST_DIGEST_HEADER,
   requestDigest,
@@ -25,6 +27,8 @@ const REGION = 'eu-west-1';
 const alice = { accessKeyId: 'LKIAALICE0000001', secretAccessKey: 'alice-secret-alice-secret' };
 const mallory = { accessKeyId: 'LKIAMALLORY00001', secretAccessKey: 'mallory-secret-mallory-secret' };
 const APPROVE = JSON.stringify({ decision: 'approve', reason: 'looks good' });
+/** The operator API these tests stand for, as its function is configured. */
+const API = 'https://abc123defg.execute-api.eu-west-1.amazonaws.com/v1/';
 
 /** STS, played by the local edge: it verifies SigV4 against the keys it issued, as STS does. */
 let edge: RunningEdge;
@@ -38,7 +42,7 @@ beforeAll(async () => {
   identity.register(mallory.accessKeyId, mallory.secretAccessKey, { kind: 'user', arn: MALLORY });
   edge = await startEdge({ port: 0, identity, services: [] });
   edge.attach({ rest: stsService() });
-  callers = new StsCallerVerifier(edge.endpoint);
+  callers = new StsCallerVerifier(edge.endpoint, API);
 });
 afterAll(() => edge.close());
 beforeEach(() => {
@@ -78,12 +82,20 @@ function event(options: { runId?: string; body?: string; claimed?: string; proof
 
 const proof = (
   credentials = alice,
-  over: { path?: string; body?: string; stsEndpoint?: string; expiresIn?: number; signingDate?: Date } = {},
+  over: {
+    path?: string;
+    body?: string;
+    stsEndpoint?: string;
+    audience?: string;
+    expiresIn?: number;
+    signingDate?: Date;
+  } = {},
 ) =>
   signCallerProof({
     credentials,
     region: REGION,
     stsEndpoint: over.stsEndpoint ?? edge.endpoint,
+    audience: over.audience ?? API,
     method: 'POST',
     path: over.path ?? '/runs/r-1/decision',
     body: over.body ?? APPROVE,
@@ -143,6 +155,32 @@ describe('answerOperatorRequest: who the caller is', () => {
   it('refuses a proof signed for another STS host: the function sends it to its own STS, never the caller’s', async () => {
     const p = await proof(alice, { stsEndpoint: 'https://sts.attacker.example' });
     await refused(event({ claimed: ALICE, proof: p }), 403, 'caller_proof_refused');
+  });
+
+  it('refuses a proof signed for another operator API (a look-alike URL it was sent to) without asking STS', async () => {
+    const asked: string[] = [];
+    const counting = new StsCallerVerifier(edge.endpoint, API, async (url, init) => {
+      asked.push(String(url));
+      return fetch(url, init);
+    });
+    const p = await proof(alice, { audience: 'https://gantry-operators.example.net/v1/' });
+    const out = await refused(event({ claimed: ALICE, proof: p }), 403, 'caller_proof_wrong_api', counting);
+    expect(JSON.parse(out.body).error.message).toContain('https://gantry-operators.example.net/v1/');
+    expect(JSON.parse(out.body).error.message).toContain(API);
+    expect(asked).toEqual([]);
+  });
+
+  it('refuses a proof signed for another operator API whose audience was rewritten to this one (STS’s check)', async () => {
+    const p = new URLSearchParams(await proof(alice, { audience: 'https://gantry-operators.example.net/v1/' }));
+    p.set(PROOF_AUDIENCE_PARAM, API);
+    await refused(event({ claimed: ALICE, proof: p.toString() }), 403, 'caller_proof_refused');
+  });
+
+  it('refuses a proof that names no operator API', async () => {
+    const p = new URLSearchParams(await proof(alice));
+    p.delete(PROOF_AUDIENCE_PARAM);
+    const out = await refused(event({ claimed: ALICE, proof: p.toString() }), 403, 'bad_caller_proof');
+    expect(JSON.parse(out.body).error.message).toContain(PROOF_AUDIENCE_PARAM);
   });
 
   it('refuses a proof that does not sign the request digest (a bare GetCallerIdentity presign)', async () => {
@@ -302,6 +340,20 @@ describe('answerOperatorRequest: who the caller is', () => {
   });
 });
 
+describe('operatorAudience', () => {
+  it('spells one API one way, whichever way its URL was written, and two APIs two ways', () => {
+    for (const written of [
+      'https://ABC123DEFG.execute-api.eu-west-1.amazonaws.com/v1',
+      'https://abc123defg.execute-api.eu-west-1.amazonaws.com/v1/',
+      'https://abc123defg.execute-api.eu-west-1.amazonaws.com:443/v1/?x=1#y',
+    ])
+      expect(operatorAudience(written)).toBe(API);
+    expect(operatorAudience('https://abc123defg.execute-api.eu-west-1.amazonaws.com/v2/')).not.toBe(API);
+    expect(operatorAudience('http://abc123defg.execute-api.eu-west-1.amazonaws.com/v1/')).not.toBe(API);
+    expect(() => operatorAudience('not a url')).toThrow();
+  });
+});
+
 describe('answerOperatorRequest: reading runs', () => {
   const run = {
     runId: 'r-1',
@@ -330,6 +382,7 @@ describe('answerOperatorRequest: reading runs', () => {
       credentials: alice,
       region: REGION,
       stsEndpoint: edge.endpoint,
+      audience: API,
       method: 'GET',
       path,
       body: '',
