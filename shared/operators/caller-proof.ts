@@ -181,7 +181,7 @@ export class StsCallerVerifier implements CallerVerifier {
       return refuse(
         403,
         'caller_proof_wrong_api',
-        `the caller proof was signed for ${JSON.stringify(audience.slice(0, 200))}, not this operator API (${this.audience}): send requests to ${this.audience} (with the gantry CLI, check GANTRY_OPERATOR_API_URL)`,
+        `the caller proof was signed for ${shown(audience)}, not this operator API (${this.audience}): send requests to ${this.audience} (with the gantry CLI, check GANTRY_OPERATOR_API_URL)`,
       );
     const nonce = query.get(PROOF_NONCE_PARAM) ?? '';
     query.delete(PROOF_NONCE_PARAM);
@@ -211,6 +211,11 @@ export class StsCallerVerifier implements CallerVerifier {
     if (!arn?.startsWith('arn:')) return refuse(403, 'caller_unverified', 'STS answered without a caller ARN');
     return { ok: true, principal: arn };
   }
+}
+
+/** A caller's URL as a refusal (and the ledger) may repeat it: printable ASCII only, or not at all. */
+function shown(url: string): string {
+  return /^https?:\/\/[\x21-\x7e]{1,200}$/.test(url) ? url : 'an unreadable URL';
 }
 
 /** Why a proof is not a short-lived GetCallerIdentity query bound to a request digest, or undefined. */

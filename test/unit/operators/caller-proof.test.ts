@@ -176,6 +176,41 @@ describe('answerOperatorRequest: who the caller is', () => {
     await refused(event({ claimed: ALICE, proof: p.toString() }), 403, 'caller_proof_refused');
   });
 
+  it('refuses a proof that carries this API as its audience without signing it (one signed before audiences)', async () => {
+    const url = new URL(edge.endpoint);
+    const signer = new SignatureV4({ credentials: alice, region: REGION, service: 'sts', sha256: Sha256 });
+    const nonce = 'ab'.repeat(16);
+    const unbound = await signer.presign(
+      {
+        method: 'GET',
+        protocol: 'http:',
+        hostname: url.hostname,
+        port: Number(url.port),
+        path: '/',
+        query: { Action: 'GetCallerIdentity', Version: '2011-06-15' },
+        headers: {
+          host: url.host,
+          [REQUEST_DIGEST_HEADER]: requestDigest('POST', '/runs/r-1/decision', APPROVE),
+          'x-gantry-proof-nonce': nonce,
+        },
+      },
+      { expiresIn: 60 },
+    );
+    const p = new URLSearchParams(unbound.query as Record<string, string>);
+    p.set(PROOF_NONCE_PARAM, nonce);
+    p.set(PROOF_AUDIENCE_PARAM, API);
+    const out = await refused(event({ claimed: ALICE, proof: p.toString() }), 403, 'bad_caller_proof');
+    expect(JSON.parse(out.body).error.message).toContain('x-gantry-proof-audience');
+  });
+
+  it('repeats a look-alike audience in its refusal only when it is plain printable text', async () => {
+    const p = await proof(alice, { audience: 'https://x\u202e/\u2028"<script>/v1/' });
+    const out = await refused(event({ claimed: ALICE, proof: p }), 403, 'caller_proof_wrong_api');
+    const message = JSON.parse(out.body).error.message as string;
+    expect(message).toContain('an unreadable URL');
+    expect(message).not.toMatch(/[\u202e\u2028]/);
+  });
+
   it('refuses a proof that names no operator API', async () => {
     const p = new URLSearchParams(await proof(alice));
     p.delete(PROOF_AUDIENCE_PARAM);
