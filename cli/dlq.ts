@@ -8,7 +8,8 @@ import type { JsonObject } from '../local/eventbridge/json';
 import { documentClient } from '../shared/aws/clients';
 import { EventBridgeBus } from '../shared/bus/event-bus';
 import { DELIVERIES_TABLE_NAME, EVENT_BUS_NAME } from '../shared/config/names';
-import { AwsTargetStarter, EventBridgeRuleDirectory, ruleOf } from '../shared/dlq/aws';
+import { AwsTargetStarter, EventBridgeRuleDirectory, LambdaAsync, ruleOf } from '../shared/dlq/aws';
+import { redriveInvocationLetter } from '../shared/dlq/invocations';
 import { DEAD_LETTER_QUEUES, type DeadLetterQueueName, SqsDeadLetterQueue } from '../shared/dlq/queue';
 import type { DeadLetterView, LetterRedriver, RedriveReport } from '../shared/dlq/redrive';
 import { type RuleTarget, redriveTriggerLetter, type TargetStarter } from '../shared/dlq/triggers';
@@ -51,7 +52,10 @@ async function queueUrl(sqs: SQSClient, name: DeadLetterQueueName): Promise<stri
   );
 }
 
-/** Sends each kind of letter on the way it was going: webhook events to the bus, trigger events to their target. */
+/**
+ * Sends each kind of letter on the way it was going: webhook events to the bus, trigger events to
+ * their target, a failed asynchronous invocation to its function.
+ */
 export function letterRedriver(target: Target): LetterRedriver {
   const config = target.clientConfig;
   const bus = new EventBridgeBus(new EventBridgeClient(config), process.env.GANTRY_EVENT_BUS ?? EVENT_BUS_NAME);
@@ -60,12 +64,17 @@ export function letterRedriver(target: Target): LetterRedriver {
     process.env.GANTRY_DELIVERIES_TABLE ?? DELIVERIES_TABLE_NAME,
   );
   const rules = new EventBridgeRuleDirectory(new EventBridgeClient(config));
-  const starter = new AwsTargetStarter(new SFNClient(config), new LambdaClient(config));
+  const lambda = new LambdaClient(config);
+  const starter = new AwsTargetStarter(new SFNClient(config), lambda);
   const targets: TargetStarter = { inputFor, start: (arn, input) => starter.start(arn, input) };
-  return async (letter, queue) =>
-    letter.kind === 'webhook'
-      ? redriveWebhookLetter({ bus, admissions }, letter.letter)
-      : redriveTriggerLetter({ rules, targets, queueArn: await queue.arn() }, letter);
+  const invocations = new LambdaAsync(lambda);
+  return async (letter, queue) => {
+    if (letter.kind === 'webhook') return redriveWebhookLetter({ bus, admissions }, letter.letter);
+    const queueArn = await queue.arn();
+    return letter.kind === 'trigger'
+      ? redriveTriggerLetter({ rules, targets, queueArn }, letter)
+      : redriveInvocationLetter({ configs: invocations, invoker: invocations, queueArn }, letter);
+  };
 }
 
 /** The target's input, shaped with EventBridge's own rules (the local emulator's, which follow the API). */
@@ -124,8 +133,16 @@ export function describeDeadLetter(view: DeadLetterView, now: Date = new Date())
       'Redrive starts that target, and no other, with:',
       `  ${JSON.stringify(letter.event)}`,
     );
+  } else if (letter.kind === 'invocation') {
+    out.push(
+      `  function     ${letter.functionArn}`,
+      `  attempts     ${letter.invokeCount} (${letter.condition})`,
+      '',
+      'Redrive invokes that function, asynchronously, with:',
+      `  ${JSON.stringify(letter.payload)}`,
+    );
   } else {
-    out.push('', 'Redrive leaves it where it is: it is not a dead letter Gantry or EventBridge wrote.');
+    out.push('', 'Redrive leaves it where it is: it is not a dead letter Gantry, EventBridge or Lambda wrote.');
   }
   return out.join('\n');
 }

@@ -146,7 +146,7 @@ export async function startLocalControlPlane(options: LocalOptions): Promise<Loc
     const codeBuild = await services.add(codeBuildService(ctx, { s3, secrets, iam }));
     const providers = await services.add(fakeProvidersService(ctx));
     const sqs = await services.add(sqsService(ctx));
-    const functions = await services.add(functionsService(ctx, { notifications, providers, iam, handlers }));
+    const functions = await services.add(functionsService(ctx, { notifications, providers, iam, handlers, sqs }));
     // Before the deployer's Lambda API: GetCallerIdentity, ListFunctions and the control plane's own functions.
     await services.add(stsService(iam, identity));
     const deployment = deploymentEvents();

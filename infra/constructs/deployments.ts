@@ -10,6 +10,7 @@ import { type IEventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CODEDEPLOY_STATE_CHANGE, DEPLOYMENT_END_STATES, type DeployTarget } from '../../events';
@@ -63,6 +64,14 @@ export class Deployments extends Construct {
       description: 'Resumes the run whose CodeDeploy deployment ended (success, failure, stop)',
       environment: { [PIPELINE_ENV.runsTable]: RUNS_TABLE_NAME, [PIPELINE_ENV.eventBus]: props.eventBusName },
       timeout: Duration.seconds(30),
+    });
+    // EventBridge's retries and dead-letter queue cover reaching the function only; once it has the
+    // event, Lambda tries twice more and then sends it here, where `gantry dlq redrive` finds it,
+    // rather than dropping the only trace of, say, a deployment no run started.
+    this.events.function.configureAsyncInvoke({
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(6),
+      onFailure: new SqsDestination(props.deadLetters),
     });
     if (home.length > 0) {
       this.rule = new Rule(this, 'StateChanges', {

@@ -235,15 +235,15 @@ export class Monitoring extends Construct {
   }
 
   /**
-   * deploy-events failed to handle a deployment's end. EventBridge's retries and dead-letter queue
-   * cover only reaching the function; after that Lambda tries twice more and drops the event, so
-   * a run may not have resumed, or a deployment no run started may be unrecorded (and unalarmed).
+   * deploy-events failed to handle a deployment's end. Lambda tries twice more, then sends the
+   * event to the triggers dead-letter queue (its on-failure destination); until it is redriven a
+   * run may not have resumed, or a deployment no run started may be unrecorded (and unalarmed).
    */
   private deployEventsAlarm(fn: IFunction): void {
     this.alarm(
       'deploy-events-errors',
       fn.metricErrors({ statistic: 'Sum', period: PERIOD }),
-      "deploy-events failed on a CodeDeploy deployment's end (Lambda retries twice, then drops the event): a run may not have resumed, or a deployment no run started may be unrecorded. Read the function's log for the deployment id.",
+      "deploy-events failed on a CodeDeploy deployment's end (Lambda retries twice, then sends the event to the triggers dead-letter queue): a run may not have resumed, or a deployment no run started may be unrecorded until it is redriven. Read the function's log for why, then gantry dlq redrive --queue triggers.",
     );
   }
 

@@ -367,7 +367,7 @@ function writeDenial(
   const session = principal.sessionName ?? denied.callers[0] ?? 'local';
   const roleArn = `arn:aws:sts::${account}:assumed-role/${principal.roleName}/${session}`;
   const message = `User: ${roleArn} is not authorized to perform: ${denied.action} on resource: ${denied.resource} ${denied.reason}`;
-  const json = call.headers['x-amz-target'] !== undefined || call.url.pathname.startsWith('/2015-03-31/');
+  const json = call.headers['x-amz-target'] !== undefined || /^\/(2015-03-31|2019-09-25)\//.test(call.url.pathname);
   if (json) {
     res
       .writeHead(403, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': 'AccessDeniedException' })

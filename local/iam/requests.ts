@@ -63,6 +63,12 @@ export function accessOf(call: EdgeCall, arns: ArnLookups): CallAccess[] {
     return jsonAccess(service, operation, parseBody(call.body), arns);
   }
   if (call.url.pathname.startsWith('/2015-03-31/functions/')) return lambdaAccess(call, arns);
+  const invokeConfig = /^\/2019-09-25\/functions\/([^/]+)\/event-invoke-config$/.exec(call.url.pathname);
+  if (invokeConfig !== null) {
+    const name = decodeURIComponent(invokeConfig[1] ?? '');
+    const fn = name.startsWith('arn:') ? name : `arn:aws:lambda:${arns.region}:${arns.accountId}:function:${name}`;
+    return [{ action: 'lambda:GetFunctionEventInvokeConfig', resources: [fn] }];
+  }
   // STS answers only for the caller itself; AssumeRole is decided against the role's trust policy where it is served.
   if (isStsRequest(call, call.url)) return [];
   if (signingService(call) === 'sns') return snsAccess(call);

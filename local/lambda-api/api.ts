@@ -12,8 +12,13 @@ export interface LambdaApiOptions {
   /** Where UpdateFunctionCode's S3Bucket/S3Key packages are read. */
   readonly s3: S3Store;
   readonly accountId: string;
-  /** Invoke of any other function (the GantryFunction workers). */
-  readonly otherFunctions?: LambdaInvoker;
+  /**
+   * Invoke of any other function (the GantryFunction workers); `invokeAsync` runs an Event
+   * invocation with the function's own retries and on-failure destination.
+   */
+  readonly otherFunctions?: LambdaInvoker & {
+    invokeAsync?(functionNameOrArn: string, payload: unknown): Promise<unknown>;
+  };
 }
 
 /** An error as Lambda's REST API answers it: `x-amzn-ErrorType` and `{Type, message}`. */
@@ -229,7 +234,9 @@ async function invoke(options: LambdaApiOptions, call: Call): Promise<Answer> {
   const { version, start } = target(options, call);
   if (type === 'DryRun') return { status: 204 };
   if (type === 'Event') {
-    void start(event).catch(() => undefined);
+    const other = call.spec === undefined ? options.otherFunctions : undefined;
+    const accepted = other?.invokeAsync ? other.invokeAsync(call.name, event) : start(event);
+    void accepted.catch(() => undefined);
     return { status: 202 };
   }
   return outcomeAnswer(await start(event), version);

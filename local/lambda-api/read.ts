@@ -25,8 +25,15 @@ export function lambdaReadApi(options: {
   return {
     name: 'Lambda (read)',
     accepts: (req: IncomingMessage, url: URL) =>
-      req.method === 'GET' && (url.pathname === PREFIX || url.pathname === `${PREFIX}/` || named(url) !== undefined),
+      req.method === 'GET' &&
+      (url.pathname === PREFIX ||
+        url.pathname === `${PREFIX}/` ||
+        named(url) !== undefined ||
+        EVENT_INVOKE_CONFIG.test(url.pathname)),
     handle: async (_req: IncomingMessage, res: ServerResponse, url: URL) => {
+      const invokeConfig = EVENT_INVOKE_CONFIG.exec(url.pathname);
+      if (invokeConfig !== null)
+        return eventInvokeConfig(res, byName.get(decodeURIComponent(invokeConfig[1] ?? '')), url);
       const found = named(url);
       if (found === undefined) {
         const all = [
@@ -39,6 +46,32 @@ export function lambdaReadApi(options: {
       send(res, found.resource === 'configuration' ? config : { Configuration: config });
     },
   };
+}
+
+/** GetFunctionEventInvokeConfig's path (`/2019-09-25/functions/<name or ARN>/event-invoke-config`). */
+export const EVENT_INVOKE_CONFIG = /^\/2019-09-25\/functions\/([^/]+)\/event-invoke-config$/;
+
+/**
+ * GetFunctionEventInvokeConfig of a control-plane function's `$LATEST`, from its template: how
+ * Lambda retries its asynchronous invocations and where it sends those that fail, which
+ * `gantry dlq redrive` checks before it invokes the function again.
+ */
+function eventInvokeConfig(res: ServerResponse, fn: FunctionSpec | undefined, url: URL): void {
+  const qualifier = url.searchParams.get('Qualifier') ?? '$LATEST';
+  if (fn === undefined || fn.asyncInvoke === undefined || qualifier !== '$LATEST') {
+    const what =
+      fn === undefined ? 'Function' : `The function ${fn.arn}:${qualifier} doesn't have an EventInvokeConfig`;
+    res
+      .writeHead(404, { 'content-type': 'application/json', 'x-amzn-errortype': 'ResourceNotFoundException' })
+      .end(JSON.stringify({ Type: 'User', message: fn === undefined ? `${what} not found` : what }));
+    return;
+  }
+  const { maximumRetryAttempts, onFailure } = fn.asyncInvoke;
+  send(res, {
+    FunctionArn: `${fn.arn}:$LATEST`,
+    MaximumRetryAttempts: maximumRetryAttempts,
+    DestinationConfig: { OnSuccess: {}, OnFailure: onFailure === undefined ? {} : { Destination: onFailure } },
+  });
 }
 
 function configuration(fn: FunctionSpec, accountId: string) {

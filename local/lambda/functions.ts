@@ -4,6 +4,7 @@ import { Worker } from 'node:worker_threads';
 import { arnAccount } from '../arn';
 import { keepInUse } from '../build-cache.mjs';
 import type { FunctionSpec } from '../template/inventory';
+import { type AsynchronousOutcome, invokeAsynchronously } from './async-invoke';
 import { fromSource, type HandlerModule, handlerModules } from './bundles';
 import { Invocations, invokeFailure } from './invocations';
 import type { HostReply, WorkerSetup } from './protocol';
@@ -33,6 +34,10 @@ export interface LocalFunctionsOptions {
   readonly handlers?: Promise<ReadonlyMap<string, HandlerModule>>;
   /** How long a new worker may take to load its handler, as Lambda's init phase. @default 10 s */
   readonly initLimitMs?: number;
+  /** Sends Lambda's on-failure record of an asynchronous invocation to its destination (an SQS queue's ARN). */
+  readonly sendTo?: (destinationArn: string, body: string) => Promise<void>;
+  /** Divides Lambda's waits between asynchronous attempts. @default 1 */
+  readonly timeScale?: number;
 }
 
 /** Lambda gives a new instance's initialization (loading the handler module) 10 seconds. */
@@ -183,7 +188,7 @@ export class LocalFunctions implements LambdaInvoker {
   private readonly inUse: (() => void)[] = [];
   private stopped = false;
 
-  constructor(options: LocalFunctionsOptions) {
+  constructor(private readonly options: LocalFunctionsOptions) {
     const modules =
       options.handlers ??
       handlerModules(
@@ -225,6 +230,37 @@ export class LocalFunctions implements LambdaInvoker {
       return invokeFailure('ResourceNotFoundException', `Function not found: ${functionNameOrArn}`);
     }
     return worker.invoke(payload);
+  }
+
+  /**
+   * An asynchronous invocation (InvocationType Event, an EventBridge target) once Lambda has
+   * accepted it: with the function's event invoke config, its retries and on-failure destination
+   * (`invokeAsynchronously`); without one, a single attempt whose failure is only returned.
+   */
+  async invokeAsync(
+    functionNameOrArn: string,
+    payload: unknown,
+    signal?: AbortSignal,
+  ): Promise<AsynchronousOutcome | InvokeOutcome> {
+    const worker = this.byKey.get(functionNameOrArn) ?? this.byKey.get(unqualified(functionNameOrArn));
+    const config = worker?.spec.asyncInvoke;
+    if (worker === undefined || config === undefined) return this.invoke(functionNameOrArn, payload);
+    const { sendTo, timeScale } = this.options;
+    return invokeAsynchronously({
+      invoker: this,
+      functionArn: worker.spec.arn,
+      config,
+      payload,
+      sendTo: sendTo ?? (async () => Promise.reject(new Error('local mode has no destination service'))),
+      ...(timeScale === undefined ? {} : { timeScale }),
+      ...(signal === undefined ? {} : { signal }),
+    });
+  }
+
+  /** Whether Lambda's retries and destination, not the caller's, decide what becomes of its failed asynchronous invocations. */
+  hasAsyncConfig(functionNameOrArn: string): boolean {
+    const worker = this.byKey.get(functionNameOrArn) ?? this.byKey.get(unqualified(functionNameOrArn));
+    return worker?.spec.asyncInvoke !== undefined;
   }
 
   names(): string[] {

@@ -242,6 +242,8 @@ export function functionsService(
     iam: LocalIam;
     /** Handler modules being bundled while the app synthesized. @default bundled when the functions start */
     handlers?: Promise<ReadonlyMap<string, HandlerModule>>;
+    /** Where Lambda sends the records of asynchronous invocations that failed (on-failure destinations). */
+    sqs: SqsService;
   },
 ): LocalService<LocalFunctions> {
   const { inventory } = ctx;
@@ -257,6 +259,13 @@ export function functionsService(
         accountId: ctx.accountId,
         log: ctx.options.log ?? (() => undefined),
         ...(deps.handlers ? { handlers: deps.handlers } : {}),
+        sendTo: async (queueArn, body) => {
+          await deps.sqs.handle('SendMessage', {
+            QueueUrl: deps.sqs.queueUrl(String(queueArn.split(':').pop())),
+            MessageBody: body,
+          });
+        },
+        timeScale: ctx.timeScale,
       }),
     edgeAttachments: () => [
       {
@@ -319,6 +328,7 @@ export function eventBridgeService(
   ctx: ServiceContext,
   deps: { functions: LocalFunctions; sqs: SqsService; stepFunctions: StepFunctionsEmulator; iam: LocalIam },
 ): LocalService<{ readonly bus: LocalBus; readonly replayed: number }> {
+  const stopping = new AbortController();
   return {
     name: 'eventbridge',
     start: () => {
@@ -329,7 +339,11 @@ export function eventBridgeService(
         dataDir: join(ctx.dataDir, 'eventbridge'),
         region: ctx.region,
         accountId: ctx.accountId,
-        invokeTarget: targetInvoker({ ...deps, bus: () => bus }),
+        invokeTarget: targetInvoker({
+          ...deps,
+          bus: () => bus,
+          stopping: stopping.signal,
+        }),
         authorizeBusTarget: busTargetAuthorizer(deps.iam),
         ...(ctx.options.onBusRecord ? { onRecord: ctx.options.onBusRecord } : {}),
       });
@@ -340,7 +354,11 @@ export function eventBridgeService(
       return started;
     },
     edgeAttachments: ({ bus }) => [{ json: eventBusApi(bus) }],
-    stop: ({ bus }) => bus.close(),
+    stop: ({ bus }) => {
+      // Lambda's waits between attempts end now; the bus delivers those events again at the next start.
+      stopping.abort();
+      return bus.close();
+    },
   };
 }
 
@@ -403,6 +421,8 @@ function targetInvoker(deps: {
   stepFunctions: StepFunctionsEmulator;
   /** The buses, once started: a target account's rule forwards to the control plane's bus. */
   bus: () => LocalBus | undefined;
+  /** Ends Lambda's waits between attempts of an asynchronous invocation when the plane stops. */
+  stopping: AbortSignal;
 }) {
   return async (...[arn, input, messageAttributes]: Parameters<TargetInvoker>): Promise<string | undefined> => {
     const [, , service] = arn.split(':');
@@ -419,6 +439,12 @@ function targetInvoker(deps: {
       return out.executionArn;
     }
     if (service === 'lambda') {
+      if (deps.functions.hasAsyncConfig(arn)) {
+        // EventBridge invokes asynchronously: once Lambda has the event, its own retries and
+        // on-failure destination decide what becomes of it, not the rule's.
+        await deps.functions.invokeAsync(arn, JSON.parse(input), deps.stopping);
+        return undefined;
+      }
       const outcome = await deps.functions.invoke(arn, JSON.parse(input));
       if (!outcome.ok) throw Object.assign(new Error(outcome.errorMessage), { name: outcome.errorType });
       return undefined;

@@ -23,6 +23,16 @@ export interface FunctionSpec {
   readonly environment: Readonly<Record<string, string>>;
   readonly timeoutSeconds: number;
   readonly memoryMb: number;
+  /** Its asynchronous invocations' event invoke config (`AWS::Lambda::EventInvokeConfig` of `$LATEST`), if it has one. */
+  readonly asyncInvoke?: AsyncInvokeSpec;
+}
+
+/** How Lambda retries a function's asynchronous invocations, and where it sends those that fail. */
+export interface AsyncInvokeSpec {
+  /** 0-2: attempts after the first. */
+  readonly maximumRetryAttempts: number;
+  /** The on-failure destination's ARN (an SQS queue here). */
+  readonly onFailure?: string;
 }
 
 export interface TableSpec {
@@ -245,6 +255,24 @@ function functionSpec(t: TemplateResolver, stack: string, id: string): FunctionS
     ),
     timeoutSeconds: Number(p.Timeout ?? 3),
     memoryMb: Number(p.MemorySize ?? 128),
+    ...asyncInvokeOf(t, t.ref(stack, id)),
+  };
+}
+
+/** The function's `$LATEST` event invoke config, as Lambda applies it to asynchronous invocations. */
+function asyncInvokeOf(t: TemplateResolver, name: string): { asyncInvoke?: AsyncInvokeSpec } {
+  const config = t
+    .resources('AWS::Lambda::EventInvokeConfig')
+    .map((r) => t.properties(r.stack, r.logicalId))
+    .find((p) => p.FunctionName === name && (p.Qualifier ?? '$LATEST') === '$LATEST');
+  if (config === undefined) return {};
+  const onFailure = (config.DestinationConfig as { OnFailure?: { Destination?: unknown } } | undefined)?.OnFailure
+    ?.Destination;
+  return {
+    asyncInvoke: {
+      maximumRetryAttempts: Number(config.MaximumRetryAttempts ?? 2),
+      ...(typeof onFailure === 'string' ? { onFailure } : {}),
+    },
   };
 }
 

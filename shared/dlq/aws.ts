@@ -3,8 +3,14 @@ import {
   ListTargetsByRuleCommand,
   ResourceNotFoundException,
 } from '@aws-sdk/client-eventbridge';
-import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import {
+  GetFunctionEventInvokeConfigCommand,
+  InvokeCommand,
+  type LambdaClient,
+  ResourceNotFoundException as LambdaNotFound,
+} from '@aws-sdk/client-lambda';
 import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { AsyncInvokeConfigs, AsyncInvoker } from './invocations';
 import type { RuleDirectory, RuleTarget } from './triggers';
 
 /** EventBridge rules, read with ListTargetsByRule. */
@@ -68,9 +74,36 @@ export class AwsTargetStarter {
       const out = await this.sfn.send(new StartExecutionCommand({ stateMachineArn: targetArn, input }));
       return out.executionArn ?? 'an execution';
     }
+    return new LambdaAsync(this.lambda).invokeAsync(targetArn, undefined, input);
+  }
+}
+
+/** Lambda's asynchronous invocations: Invoke with InvocationType Event, and each function's event invoke config. */
+export class LambdaAsync implements AsyncInvoker, AsyncInvokeConfigs {
+  constructor(private readonly lambda: LambdaClient) {}
+
+  async invokeAsync(functionName: string, qualifier: string | undefined, payload: string): Promise<string> {
     const out = await this.lambda.send(
-      new InvokeCommand({ FunctionName: targetArn, InvocationType: 'Event', Payload: Buffer.from(input) }),
+      new InvokeCommand({
+        FunctionName: functionName,
+        ...(qualifier === undefined ? {} : { Qualifier: qualifier }),
+        InvocationType: 'Event',
+        Payload: Buffer.from(payload),
+      }),
     );
     return `an invocation (request ${out.$metadata.requestId ?? 'unknown'})`;
+  }
+
+  async onFailureOf(functionName: string, qualifier: string): Promise<string | undefined> {
+    try {
+      const out = await this.lambda.send(
+        new GetFunctionEventInvokeConfigCommand({ FunctionName: functionName, Qualifier: qualifier }),
+      );
+      return out.DestinationConfig?.OnFailure?.Destination;
+    } catch (error) {
+      // No such function, or no event invoke config for it: either way, nothing sends here.
+      if (error instanceof LambdaNotFound) return undefined;
+      throw error;
+    }
   }
 }

@@ -26,17 +26,81 @@ export interface TriggerLetter {
   readonly retryAttempts: string;
 }
 
-/** What a dead-letter message is, once read. `foreign`: nothing Gantry or EventBridge wrote; never acted on. */
+/**
+ * An event a function failed on after Lambda's retries of an asynchronous invocation, as Lambda
+ * sends it to the function's on-failure destination: the record's `requestContext` names the
+ * function, `requestPayload` is the event, `responsePayload` the error.
+ */
+export interface InvocationLetter {
+  readonly kind: 'invocation';
+  /** The function as the record names it (with its `$LATEST` or version qualifier). */
+  readonly functionArn: string;
+  readonly payload: unknown;
+  /** `RetriesExhausted` or `EventAgeExceeded`. */
+  readonly condition: string;
+  readonly invokeCount: number;
+  /** The function's last error, `Type: message`; empty when it gave none. */
+  readonly error: string;
+}
+
+/** What a dead-letter message is, once read. `foreign`: nothing Gantry, EventBridge or Lambda wrote; never acted on. */
 export type Letter =
   | { readonly kind: 'webhook'; readonly letter: DeadLetter }
   | TriggerLetter
+  | InvocationLetter
   | { readonly kind: 'foreign'; readonly why: string };
 
-/** Reads a message of its queue: the webhooks queue holds receiver dead letters, the triggers queue EventBridge's. */
+/**
+ * Reads a message of its queue: the webhooks queue holds receiver dead letters; the triggers
+ * queue EventBridge's (with its attributes) and Lambda's on-failure records (without).
+ */
 export function letterOf(message: HeldMessage): Letter {
   const json = parseJson(message.body);
   if (json === undefined) return { kind: 'foreign', why: 'the body is not JSON' };
-  return message.queue === 'webhooks' ? webhookLetter(json) : triggerLetter(json, message.attributes);
+  if (message.queue === 'webhooks') return webhookLetter(json);
+  if (message.attributes.RULE_ARN === undefined && message.attributes.TARGET_ARN === undefined)
+    return invocationLetter(json);
+  return triggerLetter(json, message.attributes);
+}
+
+/** Lambda's on-failure destination record (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html). */
+const InvocationRecordSchema = z.object({
+  version: z.string(),
+  timestamp: z.string(),
+  requestContext: z.object({
+    requestId: z.string(),
+    functionArn: z.string().check(z.regex(/^arn:[^:]+:lambda:[^:]+:\d{12}:function:[^:]+(:[^:]+)?$/)),
+    condition: z.string(),
+    approximateInvokeCount: z.number(),
+  }),
+  requestPayload: z.unknown(),
+  responsePayload: z.optional(z.unknown()),
+});
+
+function invocationLetter(json: unknown): Letter {
+  const parsed = InvocationRecordSchema.safeParse(json);
+  if (!parsed.success || !('requestPayload' in (json as object)))
+    return {
+      kind: 'foreign',
+      why: 'neither an event EventBridge dead-lettered (no RULE_ARN and TARGET_ARN attributes) nor a record of an invocation Lambda gave up on',
+    };
+  const { requestContext, requestPayload, responsePayload } = parsed.data;
+  return {
+    kind: 'invocation',
+    functionArn: requestContext.functionArn,
+    payload: requestPayload,
+    condition: requestContext.condition,
+    invokeCount: requestContext.approximateInvokeCount,
+    error: errorOf(responsePayload),
+  };
+}
+
+/** `Type: message` of a function's error payload, one line, at most 500 characters. */
+function errorOf(payload: unknown): string {
+  if (typeof payload !== 'object' || payload === null) return '';
+  const { errorType, errorMessage } = payload as { errorType?: unknown; errorMessage?: unknown };
+  const parts = [errorType, errorMessage].filter((p): p is string => typeof p === 'string' && p !== '');
+  return parts.join(': ').replace(/\s+/g, ' ').slice(0, 500);
 }
 
 function webhookLetter(json: unknown): Letter {
@@ -80,10 +144,11 @@ function parseJson(text: string): unknown {
   }
 }
 
-/** One line saying what a letter is about: the delivery, or the rule and target it missed. */
+/** One line saying what a letter is about: the delivery, the rule and target it missed, or the function that failed. */
 export function subjectOf(letter: Letter): string {
   if (letter.kind === 'webhook') return `${letter.letter.provider} delivery ${letter.letter.deliveryId}`;
   if (letter.kind === 'trigger') return `${lastPart(letter.ruleArn)} → ${lastPart(letter.targetArn)}`;
+  if (letter.kind === 'invocation') return `→ ${functionNameOf(letter.functionArn)} (asynchronous invocation)`;
   return '(unreadable)';
 }
 
@@ -92,7 +157,14 @@ export function reasonOf(letter: Letter): string {
   if (letter.kind === 'webhook') return `publish failed: ${letter.letter.reason}`;
   if (letter.kind === 'trigger')
     return [letter.errorCode, letter.errorMessage].filter((part) => part !== '').join(': ') || 'target failed';
+  if (letter.kind === 'invocation')
+    return `${letter.condition} after ${letter.invokeCount} attempts${letter.error === '' ? '' : `: ${letter.error}`}`;
   return letter.why;
+}
+
+/** The function's name in `arn:…:function:<name>[:<qualifier>]`. */
+export function functionNameOf(functionArn: string): string {
+  return functionArn.split(':')[6] ?? functionArn;
 }
 
 function lastPart(arn: string): string {

@@ -191,10 +191,43 @@ describe('the deploy functions, each granted by the construct that creates it', 
     ['deploy-verify', [...RELEASE, 'cloudwatch:DescribeAlarms']],
     [
       'deploy-events',
-      ['codedeploy:GetDeployment', 'codedeploy:GetDeploymentGroup', 'states:SendTaskFailure', 'states:SendTaskSuccess'],
+      [
+        'codedeploy:GetDeployment',
+        'codedeploy:GetDeploymentGroup',
+        'states:SendTaskFailure',
+        'states:SendTaskSuccess',
+        // Lambda sends an event it gave up on to the triggers queue with the function's own role.
+        'sqs:GetQueueAttributes',
+        'sqs:GetQueueUrl',
+        'sqs:SendMessage',
+      ],
     ],
   ])('grants %s exactly what its step does, no more', (name, own) => {
     expect(actionsOf(byFunction.get(name))).toEqual([...new Set([...STEP, ...own])].sort());
+  });
+
+  it('sends an event deploy-events failed on twice more to the triggers dead-letter queue, where redrive finds it', () => {
+    const [fnId] = Object.entries(control.findResources('AWS::Lambda::Function')).find(([id]) =>
+      id.startsWith('DeploymentsEvents'),
+    ) ?? [''];
+    const configs = Object.values(control.findResources('AWS::Lambda::EventInvokeConfig')).filter(
+      (c) => JSON.stringify(c.Properties.FunctionName) === JSON.stringify({ Ref: fnId }),
+    );
+    const [queueId] = Object.keys(control.findResources('AWS::SQS::Queue')).filter((id) =>
+      id.startsWith('TriggerDeadLetters'),
+    );
+    expect(configs).toEqual([
+      {
+        Type: 'AWS::Lambda::EventInvokeConfig',
+        Properties: expect.objectContaining({
+          Qualifier: '$LATEST',
+          MaximumRetryAttempts: 2,
+          DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queueId, 'Arn'] } } },
+        }),
+      },
+    ]);
+    const sends = (byFunction.get('deploy-events') ?? []).filter((s) => s.actions.includes('sqs:SendMessage'));
+    expect(sends.map((s) => s.resources)).toEqual([[{ 'Fn::GetAtt': [queueId, 'Arn'] }]]);
   });
 
   it('lets only the deploy steps, the stoppers and the operator API stop a deployment, on the configured groups', () => {

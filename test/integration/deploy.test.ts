@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CodeDeployClient, CreateDeploymentCommand } from '@aws-sdk/client-codedeploy';
+import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { git } from '../../cli/local/sample-repo';
 import type { GantryConfig } from '../../infra/config/schema';
 import type { RunRecord } from '../../shared/runs/model';
@@ -170,17 +171,22 @@ describe('releases through the local deployer', () => {
     expect(await show(run)).toContain(`undoes run ${second.runId}`);
   }, 120_000);
 
-  it('records a deployment no run started (CreateDeployment by hand) in the ledger, and counts it for its alarm', async () => {
+  interface Recorded {
+    type: string;
+    details: { deploymentId: string; reason: string; deploymentGroup: string };
+  }
+
+  /** A deployment of the sample service's dev alias to `version`, created by hand: no run started it. */
+  const deployByHand = async (version: (current: string | undefined) => string): Promise<string> => {
     const fn = 'gantry-sample-service-dev';
     const [current] = Object.keys((await service(fn)).weights);
-    // Back to the first version, no gate, approval or provenance check: what the alarm is for.
     const content = JSON.stringify({
       version: 0.0,
       Resources: [
         {
           service: {
             Type: 'AWS::Lambda::Function',
-            Properties: { Name: fn, Alias: 'live', CurrentVersion: current, TargetVersion: '1' },
+            Properties: { Name: fn, Alias: 'live', CurrentVersion: current, TargetVersion: version(current) },
           },
         },
       ],
@@ -194,14 +200,18 @@ describe('releases through the local deployer', () => {
         revision: { revisionType: 'AppSpecContent', appSpecContent: { content } },
       }),
     );
-    interface Recorded {
-      type: string;
-      details: { deploymentId: string; reason: string; deploymentGroup: string };
-    }
-    const record = await eventually('the unattributed deployment in the ledger', async () => {
-      const out = await gantry('audit', 'query', '--type', 'security', '--json', '--data-dir', t.dataDir);
-      return (JSON.parse(out.stdout) as Recorded[]).find((e) => e.details.deploymentId === deploymentId);
-    });
+    return deploymentId ?? '';
+  };
+
+  const securityRecord = async (deploymentId: string): Promise<Recorded | undefined> => {
+    const out = await gantry('audit', 'query', '--type', 'security', '--json', '--data-dir', t.dataDir);
+    return (JSON.parse(out.stdout) as Recorded[]).find((e) => e.details.deploymentId === deploymentId);
+  };
+
+  it('records a deployment no run started (CreateDeployment by hand) in the ledger, and counts it for its alarm', async () => {
+    // Back to the first version, no gate, approval or provenance check: what the alarm is for.
+    const deploymentId = await deployByHand(() => '1');
+    const record = await eventually('the unattributed deployment in the ledger', () => securityRecord(deploymentId));
     expect(record).toMatchObject({ type: 'security.unattributed_deployment', details: { deploymentGroup: 'dev' } });
     expect(record.details.reason).toContain('its description names no Gantry run');
     // The datapoint `gantry-security-unattributed-deployment` watches, in the function's log (EMF).
@@ -212,4 +222,81 @@ describe('releases through the local deployer', () => {
       expect.objectContaining({ SecurityRecords: 1, Type: 'security.unattributed_deployment' }),
     ]);
   }, 60_000);
+
+  it('keeps a deployment’s end that deploy-events failed on in the triggers dead-letter queue until `gantry dlq redrive` records it', async () => {
+    const fnOf = (label: string) => {
+      const found = t.plane.inventory.functions.find((f) => f.label === label);
+      if (found === undefined) throw new Error(`no ${label} function`);
+      return found;
+    };
+    const events = fnOf('deploy-events');
+    const queue = t.plane.inventory.queues.find((q) => q.name.startsWith('GantryControlPlane-TriggerDeadLetters'));
+    const sqs = new SQSClient(edgeClientConfig(t.plane));
+    const triggers = t.plane.sqs.queueUrl(queue?.name ?? '');
+    const held = async () =>
+      (await sqs.send(new ReceiveMessageCommand({ QueueUrl: triggers, MaxNumberOfMessages: 10, VisibilityTimeout: 0 })))
+        .Messages ?? [];
+    // Every attempt Lambda makes fails, as a throttled ledger would fail them; nothing else is touched.
+    const { functions } = t.plane;
+    const invoke = functions.invoke.bind(functions);
+    let attempts = 0;
+    functions.invoke = async (arn, payload) => {
+      if (arn !== events.arn) return invoke(arn, payload);
+      attempts++;
+      return { ok: false, errorType: 'ProvisionedThroughputExceededException', errorMessage: 'throttled', trace: [] };
+    };
+    let deploymentId = '';
+    let body = '';
+    try {
+      deploymentId = await deployByHand((current) => (current === '1' ? '2' : '1'));
+      body = await eventually('Lambda’s record of the failed invocation in the triggers queue', async () =>
+        (await held()).map((m) => m.Body ?? '').find((b) => b.includes(deploymentId)),
+      );
+    } finally {
+      functions.invoke = invoke;
+    }
+    expect(attempts).toBe(3);
+    const record = JSON.parse(body) as { requestContext: Record<string, unknown> };
+    expect(record).toMatchObject({
+      requestContext: {
+        functionArn: `${events.arn}:$LATEST`,
+        condition: 'RetriesExhausted',
+        approximateInvokeCount: 3,
+      },
+      requestPayload: { source: 'aws.codedeploy', detail: { deploymentId } },
+      responsePayload: { errorType: 'ProvisionedThroughputExceededException' },
+    });
+    expect(await securityRecord(deploymentId)).toBeUndefined();
+    // The same record, put in the queue by hand to run another function with that event: refused.
+    const operatorApi = fnOf('operator-api');
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: triggers,
+        MessageBody: JSON.stringify({
+          ...record,
+          requestContext: { ...record.requestContext, functionArn: `${operatorApi.arn}:$LATEST` },
+        }),
+      }),
+    );
+
+    const out = await gantry('dlq', 'redrive', '--queue', 'triggers', '--json', '--data-dir', t.dataDir);
+    expect(out.code).toBe(1);
+    const reports = JSON.parse(out.stdout) as { subject: string; status: string; code?: string; detail: string }[];
+    expect(reports).toEqual([
+      expect.objectContaining({ subject: `→ ${events.name} (asynchronous invocation)`, status: 'redriven' }),
+      expect.objectContaining({
+        subject: `→ ${operatorApi.name} (asynchronous invocation)`,
+        status: 'kept',
+        code: 'unknown_target',
+        detail: expect.stringContaining('does not send its failed invocations to this queue'),
+      }),
+    ]);
+    const recorded = await eventually('the redriven deployment’s end in the ledger', () =>
+      securityRecord(deploymentId),
+    );
+    expect(recorded).toMatchObject({ type: 'security.unattributed_deployment', details: { deploymentGroup: 'dev' } });
+    // Redriven, Lambda's record left the queue; the forged one stays.
+    const left = (await held()).map((m) => JSON.parse(m.Body ?? '{}') as { requestContext?: { functionArn?: string } });
+    expect(left.map((m) => m.requestContext?.functionArn)).toEqual([`${operatorApi.arn}:$LATEST`]);
+  }, 90_000);
 });

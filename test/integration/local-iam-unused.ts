@@ -84,6 +84,12 @@ export const UNUSED_GRANTS: readonly UnusedGrantEntry[] = [
     actions: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
     why: "The notifier's dead-letter queue as its async-invoke onFailure destination (configureAsyncInvoke in infra/constructs/notifications.ts): the Lambda service delivers an event that failed every retry there with the execution role; nothing failed on this run, and the local invoker does not deliver to destinations with the role.",
   },
+  {
+    role: 'DeploymentsEventsRole',
+    actions: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
+    resource: 'TriggerDeadLetters',
+    why: "The triggers dead-letter queue as deploy-events' async-invoke onFailure destination (configureAsyncInvoke in infra/constructs/deployments.ts): the Lambda service sends an event the function failed on three times there with the execution role; nothing failed on this run, and the local invoker (local/lambda/async-invoke.ts) does not send with the role.",
+  },
 
   // Paths a develop push that succeeds does not take: each grant's caller, and when it calls.
   {
