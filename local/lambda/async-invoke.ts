@@ -29,7 +29,8 @@ export type AsynchronousOutcome =
  * An asynchronous invocation of a function with an event invoke config, as Lambda runs one once
  * it has accepted the event: up to 1 + MaximumRetryAttempts attempts, then the on-failure record
  * (`requestContext`, `requestPayload`, `responsePayload`) to the destination, or nothing at all
- * without one. A function that does not exist is the caller's error to handle (Invoke's own).
+ * without one. The caller has found the function (Invoke's own error when it does not exist):
+ * every failure here is the function's, whatever its error type says.
  */
 export async function invokeAsynchronously(call: AsynchronousInvocation): Promise<AsynchronousOutcome> {
   const attempts = 1 + Math.max(0, Math.min(2, call.config.maximumRetryAttempts));
@@ -39,8 +40,6 @@ export async function invokeAsynchronously(call: AsynchronousInvocation): Promis
       return { status: 'stopped' };
     const outcome = await call.invoker.invoke(call.functionArn, call.payload);
     if (outcome.ok) return { status: 'succeeded' };
-    if (outcome.errorType === 'ResourceNotFoundException')
-      throw Object.assign(new Error(outcome.errorMessage), { name: outcome.errorType });
     if (call.signal?.aborted) return { status: 'stopped' };
     last = outcome;
   }
@@ -70,7 +69,7 @@ function failureRecord(
     responsePayload: {
       errorType: last?.errorType ?? 'Error',
       errorMessage: last?.errorMessage ?? '',
-      stackTrace: last?.trace ?? [],
+      trace: last?.trace ?? [],
     },
   };
 }

@@ -187,6 +187,7 @@ export class LocalFunctions implements LambdaInvoker {
   private readonly workers: FunctionWorker[];
   private readonly inUse: (() => void)[] = [];
   private stopped = false;
+  private readonly stopping = new AbortController();
 
   constructor(private readonly options: LocalFunctionsOptions) {
     const modules =
@@ -245,16 +246,29 @@ export class LocalFunctions implements LambdaInvoker {
     const worker = this.byKey.get(functionNameOrArn) ?? this.byKey.get(unqualified(functionNameOrArn));
     const config = worker?.spec.asyncInvoke;
     if (worker === undefined || config === undefined) return this.invoke(functionNameOrArn, payload);
-    const { sendTo, timeScale } = this.options;
-    return invokeAsynchronously({
+    const { sendTo, timeScale, log } = this.options;
+    const say = (line: string) => log(worker.spec.label, `asynchronous invocation: ${line}`, 'stderr');
+    const outcome = await invokeAsynchronously({
       invoker: this,
       functionArn: worker.spec.arn,
       config,
       payload,
-      sendTo: sendTo ?? (async () => Promise.reject(new Error('local mode has no destination service'))),
+      sendTo: async (destination, body) => {
+        if (sendTo === undefined) throw new Error('local mode has no destination service');
+        await sendTo(destination, body).catch((error: unknown) => {
+          say(`the record of an event that failed every attempt could not be sent to ${destination}: ${error}`);
+          throw error;
+        });
+      },
       ...(timeScale === undefined ? {} : { timeScale }),
-      ...(signal === undefined ? {} : { signal }),
+      // The plane stopping ends the waits between attempts, whoever invoked.
+      signal: signal === undefined ? this.stopping.signal : AbortSignal.any([signal, this.stopping.signal]),
     });
+    if (outcome.status === 'dropped')
+      say(`dropped after ${outcome.attempts} attempts (no on-failure destination): ${outcome.error}`);
+    if (outcome.status === 'stopped') say('the plane stopped between attempts');
+    if (outcome.status === 'sent') say(`failed ${outcome.attempts} attempts; sent to ${config.onFailure}`);
+    return outcome;
   }
 
   /** Whether Lambda's retries and destination, not the caller's, decide what becomes of its failed asynchronous invocations. */
@@ -274,6 +288,7 @@ export class LocalFunctions implements LambdaInvoker {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stopping.abort();
     for (const release of this.inUse) release();
     await Promise.all(this.workers.map((w) => w.stop()));
   }

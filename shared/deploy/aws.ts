@@ -110,6 +110,8 @@ export class AwsDeployControl implements DeployControl {
       ...(d?.rollbackInfo?.rollbackTriggeringDeploymentId === undefined
         ? {}
         : { rollbackOf: d.rollbackInfo.rollbackTriggeringDeploymentId }),
+      ...(d?.applicationName === undefined ? {} : { application: d.applicationName }),
+      ...(d?.deploymentGroupName === undefined ? {} : { deploymentGroup: d.deploymentGroupName }),
     };
   }
 

@@ -6,7 +6,11 @@ import type { DeploymentInfo } from './ports';
 /** How long a run may have opened its deployment without noting CodeDeploy's id: seconds in practice. */
 const UNNOTED_MS = 15 * 60_000;
 
-/** Not an error of the deployment: the event came before the Deploy step noted its id; EventBridge retries. */
+/**
+ * Not an error of the deployment: the event came before the Deploy step noted its id. Lambda
+ * retries the invocation twice (about three minutes), then sends the event to the triggers
+ * dead-letter queue, whence `gantry dlq redrive` sends it again.
+ */
 export class DeploymentNotYetRecorded extends Error {
   override readonly name = 'Gantry.DeploymentNotYetRecorded';
 }
@@ -33,7 +37,7 @@ export async function onStateChangeEvent(home: DeployDeps, event: DeploymentStat
       if (owner?.deployment?.deploymentId === info.rollbackOf)
         return `ignored: CodeDeploy's rollback of run ${rolledBack}'s deployment ${info.rollbackOf}`;
     }
-    return recordUnattributed(home, event, info, 'its description names no Gantry run');
+    return recordUnattributed(home, account, event, info, 'its description names no Gantry run');
   }
   const run = await deps.runs.get(runId);
   const deployment = run?.deployment;
@@ -53,18 +57,26 @@ export async function onStateChangeEvent(home: DeployDeps, event: DeploymentStat
             : noted === undefined && unnotedFor > UNNOTED_MS
               ? `its description names run ${runId}, which has noted no deployment in the ${Math.round(unnotedFor / 60_000)} min since it opened one`
               : null;
-  if (foreign !== null) return recordUnattributed(home, event, info, foreign);
+  if (foreign !== null) return recordUnattributed(home, account, event, info, foreign);
   return onDeploymentEvent(deps, info, runId, account);
 }
 
+/**
+ * Records a deployment no run started, as CodeDeploy describes it (the account it was read in, its
+ * application and group), not as the event says: an event is anyone's to write who may send to
+ * the triggers queue, and a redrive sends it again as it was.
+ */
 async function recordUnattributed(
   deps: DeployDeps,
+  account: string | null,
   event: DeploymentStateChange,
   info: DeploymentInfo,
   reason: string,
 ): Promise<string> {
-  const { deploymentId, application, deploymentGroup } = event.detail;
-  const where = `${event.account === undefined ? '' : `account ${event.account}, `}${application}/${deploymentGroup}`;
+  const { deploymentId } = event.detail;
+  const application = info.application ?? event.detail.application;
+  const deploymentGroup = info.deploymentGroup ?? event.detail.deploymentGroup;
+  const where = `${account === null ? '' : `account ${account}, `}${application}/${deploymentGroup}`;
   deps.logger.warn('deployment not started by Gantry', { deploymentId, application, deploymentGroup, reason });
   await deps.audit.record({
     type: 'security.unattributed_deployment',
@@ -73,14 +85,14 @@ async function recordUnattributed(
     outcome: 'failure',
     details: {
       deploymentId,
-      application: event.account === undefined ? application : `${event.account}:${application}`,
+      application: account === null ? application : `${account}:${application}`,
       deploymentGroup,
       status: info.status,
       creator: info.creator ?? null,
       reason: `deployment ${deploymentId} to ${where} was not started by Gantry: ${reason}`,
     },
     correlationId: deploymentId,
-    once: `deployment/${event.account ?? '-'}/${deploymentId}/unattributed`,
+    once: `deployment/${account ?? '-'}/${deploymentId}/unattributed`,
   });
   return `recorded: deployment ${deploymentId} not started by Gantry`;
 }

@@ -11,6 +11,9 @@ export interface DeploymentInfo {
   readonly creator?: string;
   /** For CodeDeploy's own rollback deployment: the deployment whose failure it rolls back. */
   readonly rollbackOf?: string;
+  /** Its application and deployment group, as CodeDeploy says (never as an event says). */
+  readonly application?: string;
+  readonly deploymentGroup?: string;
 }
 
 export const DEPLOYMENT_ENDED = ['Succeeded', 'Failed', 'Stopped'] as const;

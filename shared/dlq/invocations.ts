@@ -33,6 +33,11 @@ export async function redriveInvocationLetter(
 ): Promise<RedriveResult> {
   const name = functionNameOf(letter.functionArn);
   const qualifier = letter.functionArn.split(':')[7] ?? '$LATEST';
+  // The function named by name, in the queue's own account and region: never one elsewhere.
+  const [, , , region, account] = letter.functionArn.split(':');
+  const [, , , queueRegion, queueAccount] = deps.queueArn.split(':');
+  if (region !== queueRegion || account !== queueAccount)
+    return kept('unknown_target', `${letter.functionArn} is not in this queue's account and region`);
   let destination: string | undefined;
   try {
     destination = await deps.configs.onFailureOf(name, qualifier);

@@ -69,7 +69,14 @@ const InvocationRecordSchema = z.object({
   timestamp: z.string(),
   requestContext: z.object({
     requestId: z.string(),
-    functionArn: z.string().check(z.regex(/^arn:[^:]+:lambda:[^:]+:\d{12}:function:[^:]+(:[^:]+)?$/)),
+    // A function's name and qualifier as Lambda allows them: nothing a terminal would act on.
+    functionArn: z
+      .string()
+      .check(
+        z.regex(
+          /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(:(\$LATEST|[A-Za-z0-9_-]{1,128}))?$/,
+        ),
+      ),
     condition: z.string(),
     approximateInvokeCount: z.number(),
   }),

@@ -338,6 +338,35 @@ describe('deploying a run through CodeDeploy', () => {
       expect(f.executions.successes).toEqual([]);
     });
 
+    it('records it as CodeDeploy describes it, once, whatever account, application and group a sent-again event claims', async () => {
+      cd.deployments.set('d-hand', {
+        deploymentId: 'd-hand',
+        status: 'Succeeded',
+        description: 'hotfix',
+        error: null,
+        rolledBack: false,
+        creator: 'user',
+        application: 'widgets',
+        deploymentGroup: 'prod',
+      });
+      // What someone allowed to send to the triggers queue could have redriven, before the real event.
+      const forged = (account: string) => ({
+        ...event('d-hand'),
+        account,
+        detail: { ...event('d-hand').detail, application: 'scratch', deploymentGroup: 'sandbox' },
+      });
+      await onStateChangeEvent(deps, forged('999999999999'));
+      await onStateChangeEvent(deps, forged('888888888888'));
+      await onStateChangeEvent(deps, event('d-hand'));
+      expect(unattributed().map((r) => r.details)).toEqual([
+        expect.objectContaining({
+          application: 'widgets',
+          deploymentGroup: 'prod',
+          reason: 'deployment d-hand to widgets/prod was not started by Gantry: its description names no Gantry run',
+        }),
+      ]);
+    });
+
     it('records one whose description names a run that did not start it, and leaves that run alone', async () => {
       const plan = await devRun();
       await startDeployment(deps, plan, 'token-1', plan.executionArn);

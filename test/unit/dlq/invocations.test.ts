@@ -65,6 +65,17 @@ describe('a failed asynchronous invocation in the triggers queue', () => {
       },
     ],
     ['an EventBridge event without its attributes', EVENT],
+    [
+      'a record whose function name would write to the terminal',
+      {
+        ...RECORD,
+        requestContext: { ...RECORD.requestContext, functionArn: `${FUNCTION}\n\u001b[2Kredriven:$LATEST` },
+      },
+    ],
+    [
+      'a record naming a qualifier and more',
+      { ...RECORD, requestContext: { ...RECORD.requestContext, functionArn: `${FUNCTION}:1:extra` } },
+    ],
   ])('is foreign when it is %s', (_what, body) => {
     const letter = letterOf(message(JSON.parse(JSON.stringify(body))));
     expect(letter).toMatchObject({ kind: 'foreign', why: expect.stringContaining('nor a record of an invocation') });
@@ -143,6 +154,27 @@ describe('redriveInvocationLetter', () => {
     expect(result).toMatchObject({ status: 'kept', code: 'unknown_target' });
     expect(result.detail).toContain('does not send its failed invocations to this queue');
     expect(invoked).toEqual([]);
+  });
+
+  it('asks about, and invokes, the very version the record names', async () => {
+    const { deps: d, invoked, asked } = deps(QUEUE);
+    const versioned = { ...letter, functionArn: `${FUNCTION}:7` };
+    expect(await redriveInvocationLetter(d, versioned)).toMatchObject({ status: 'redriven' });
+    expect(asked).toEqual(['gantry-deploy-events:7']);
+    expect(invoked.map((i) => i.qualifier)).toEqual(['7']);
+  });
+
+  it('keeps a record naming a function of another account or region, and asks nothing about it', async () => {
+    for (const elsewhere of [
+      'arn:aws:lambda:eu-west-1:999999999999:function:gantry-deploy-events:$LATEST',
+      'arn:aws:lambda:us-east-1:000000000000:function:gantry-deploy-events:$LATEST',
+    ]) {
+      const { deps: d, invoked, asked } = deps(QUEUE);
+      const result = await redriveInvocationLetter(d, { ...letter, functionArn: elsewhere });
+      expect(result).toMatchObject({ status: 'kept', code: 'unknown_target' });
+      expect(result.detail).toContain("is not in this queue's account and region");
+      expect({ asked, invoked }).toEqual({ asked: [], invoked: [] });
+    }
   });
 
   it('keeps the record, to try again later, when the invocation cannot be sent', async () => {
