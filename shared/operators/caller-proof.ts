@@ -71,9 +71,16 @@ export function operatorAudience(baseUrl: string): string {
   return `${url.origin}${url.pathname.endsWith('/') ? url.pathname : `${url.pathname}/`}`;
 }
 
-/** STS's endpoint for a region (the one a deployed function and its callers agree on). */
+/** STS's endpoint for a region (the one a deployed function and its callers agree on), in its partition's domain. */
 export function stsEndpointFor(region: string): string {
-  return `https://sts.${region}.amazonaws.com`;
+  const domain = region.startsWith('cn-')
+    ? 'amazonaws.com.cn'
+    : region.startsWith('us-isob-')
+      ? 'sc2s.sgov.gov'
+      : region.startsWith('us-iso-')
+        ? 'c2s.ic.gov'
+        : 'amazonaws.com';
+  return `https://sts.${region}.${domain}`;
 }
 
 export interface ProofSigning {

@@ -16,6 +16,7 @@ import {
   requestDigest,
   StsCallerVerifier,
   signCallerProof,
+  stsEndpointFor,
   type UsedProofs,
 } from '../../../shared/operators/caller-proof';
 import { answerOperatorRequest } from '../../../shared/operators/operator-api';
@@ -372,6 +373,16 @@ describe('answerOperatorRequest: who the caller is', () => {
     expect(requestDigest('GET', '/runs', '')).not.toBe(q);
     expect(requestDigest('POST', '/runs/r-1/cancel', APPROVE)).not.toBe(d);
     expect(requestDigest('POST', '/runs/r-1/decision', `${APPROVE} `)).not.toBe(d);
+  });
+});
+
+describe('stsEndpointFor', () => {
+  it('names STS in the region’s own partition, where a proof signed there is checked', () => {
+    expect(stsEndpointFor('eu-west-1')).toBe('https://sts.eu-west-1.amazonaws.com');
+    expect(stsEndpointFor('us-gov-west-1')).toBe('https://sts.us-gov-west-1.amazonaws.com');
+    expect(stsEndpointFor('cn-north-1')).toBe('https://sts.cn-north-1.amazonaws.com.cn');
+    expect(stsEndpointFor('us-iso-east-1')).toBe('https://sts.us-iso-east-1.c2s.ic.gov');
+    expect(stsEndpointFor('us-isob-east-1')).toBe('https://sts.us-isob-east-1.sc2s.sgov.gov');
   });
 });
 
