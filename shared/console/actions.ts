@@ -1,4 +1,4 @@
-import { separationConflict } from '../pipelines/approval';
+import { requesterConflict, separationConflict } from '../pipelines/approval';
 import { AuthorityUnavailable, approverOf, authorityOver, operatorOf } from '../pipelines/authority';
 import type { DeployedPipelines } from '../pipelines/ports';
 import { ACTIVE_STATUSES, type RunRecord } from '../runs/model';
@@ -40,19 +40,21 @@ export async function actionsFor(
   // As the operator use cases decide (authorizedOperator): an approver is not an operator unless listed as one.
   const operator = operatorOf(authority, principal);
   const active = ACTIVE_STATUSES.includes(run.status);
-  const conflict = approver && pending ? separationConflict(approver, run.plan) : null;
   const separation = run.plan.approval?.separationOfDuties || authority.environment?.approval.separationOfDuties;
+  // As decide() refuses: the rollback's or retry's requester always, the change's people under separation of duties.
+  const conflict =
+    approver && pending
+      ? (requesterConflict(approver, run.plan) ?? (separation ? separationConflict(approver, run.plan) : null))
+      : null;
   const decided = approver !== undefined && run.approval?.decisions[approver.identity] !== undefined;
-  const decide = pending && approver !== undefined && !(separation && conflict !== null) && !decided;
+  const decide = pending && approver !== undefined && conflict === null && !decided;
   const why = !pending
     ? undefined
     : approver === undefined
       ? `you are not an approver of ${run.environment ?? 'this run'}`
       : decided
         ? 'you already decided'
-        : separation && conflict !== null
-          ? conflict
-          : undefined;
+        : (conflict ?? undefined);
   return {
     decide,
     cancel: operator !== undefined && active,

@@ -163,10 +163,13 @@ export async function decide(deps: DecisionDeps, request: DecisionRequest): Prom
       'not_an_approver',
       `${request.principal} is not an approver of ${run.environment ?? 'this run'} as pipeline ${run.pipeline} is deployed now (approvers: ${namesOf(authority.environment?.approvers ?? [])})`,
     );
-  if (policy.separationOfDuties || authority.environment?.approval.separationOfDuties) {
-    const conflict = separationConflict(approver, run.plan);
-    if (conflict !== null) throw new DecisionError('separation_of_duties', conflict);
-  }
+  // Whoever asked for a rollback or a retry never approves it, whatever the separation policy says.
+  const conflict =
+    requesterConflict(approver, run.plan) ??
+    (policy.separationOfDuties || authority.environment?.approval.separationOfDuties
+      ? separationConflict(approver, run.plan)
+      : null);
+  if (conflict !== null) throw new DecisionError('separation_of_duties', conflict);
   const updated = await deps.runs.addDecision(
     run.runId,
     {
@@ -236,6 +239,19 @@ async function settle(
 }
 
 /**
+ * Whoever asked for a rollback or a retry may not approve it, with or without separation of duties:
+ * otherwise one operator could redeploy an old version, or rerun a change, and approve it alone.
+ */
+export function requesterConflict(approver: EligibleApprover, plan: RunPlan): string | null {
+  const who = approver.identity;
+  if (plan.rollback !== null && plan.rollback.requestedBy === who)
+    return `${who} asked for this rollback; another approver must decide`;
+  if (plan.retry !== null && plan.retry.requestedBy === who)
+    return `${who} asked for this retry; another approver must decide`;
+  return null;
+}
+
+/**
  * Separation of duties over the whole change: whoever wrote or committed any of its commits
  * (as the delivery lists them, completed through the provider's API), pushed it, sent it or opened
  * its pull request, and whoever asked for a rollback or a retry, may not approve it. It fails closed: an
@@ -247,10 +263,8 @@ export function separationConflict(approver: EligibleApprover, plan: RunPlan): s
   const who = approver.identity;
   const username = approver.git[provider]?.toLowerCase();
   const emails = approver.emails.map((e) => e.toLowerCase());
-  if (plan.rollback !== null && plan.rollback.requestedBy === who)
-    return `${who} asked for this rollback; another approver must decide`;
-  if (plan.retry !== null && plan.retry.requestedBy === who)
-    return `${who} asked for this retry; another approver must decide`;
+  const requester = requesterConflict(approver, plan);
+  if (requester !== null) return requester;
   if (username === undefined || emails.length === 0)
     return `Gantry cannot tell whether ${who} took part in this change: set approvers.identities.${who}.git.${provider} (their ${provider} username) and .emails (their commit e-mails)`;
   const { change } = plan;

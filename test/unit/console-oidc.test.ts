@@ -423,6 +423,31 @@ describe('the console in AWS', () => {
     expect(relayed?.event.requestContext).toBeUndefined();
   });
 
+  it('offers no approval of a rollback to whoever asked for it, even where separation of duties is off', async () => {
+    const { f, plan } = await setup();
+    const waiting = (await f.runs.get(plan.runId)) as RunRecord;
+    f.pipelines.deployed = {
+      ...definition,
+      environments: definition.environments.map((e) => ({
+        ...e,
+        approval: { ...e.approval, separationOfDuties: false },
+      })),
+    };
+    const lax = {
+      ...waiting.plan,
+      approval: waiting.plan.approval && { ...waiting.plan.approval, separationOfDuties: false },
+    };
+    const rollback = { ofRunId: 'r-0', toRunId: 'r-00', version: '3', reason: 'errors up', requestedBy: 'bob' };
+    const askedByBob = { ...waiting, plan: { ...lax, trigger: 'rollback', rollback } } as RunRecord;
+    expect(await actionsFor(f.deps, askedByBob, 'oidc:00u-bob')).toMatchObject({
+      decide: false,
+      why: 'bob asked for this rollback; another approver must decide',
+    });
+    expect(await actionsFor(f.deps, { ...waiting, plan: lax } as RunRecord, 'oidc:00u-bob')).toMatchObject({
+      decide: true,
+    });
+  });
+
   it('offers a rollback only to operators, once the run deployed', async () => {
     const { f, plan } = await setup();
     const waiting = (await f.runs.get(plan.runId)) as RunRecord;

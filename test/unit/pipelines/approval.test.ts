@@ -738,6 +738,43 @@ describe('approvals', () => {
       await expect(tryApprove(plan, CAROL_SESSION)).resolves.toEqual({ outcome: 'approved' });
     });
 
+    it.each([
+      [
+        'rollback',
+        { rollback: { ofRunId: 'r-1', toRunId: 'r-0', version: '4', reason: 'errors up', requestedBy: 'bob' } },
+      ],
+      ['retry', { retry: { ofRunId: 'r-1', reason: 'flaky', requestedBy: 'bob' } }],
+    ] as const)(
+      'refuses the requester of a %s as its approver even where separation of duties is off',
+      async (kind, asked) => {
+        ({ fakes: f } = await runs.fresh());
+        const lax = {
+          ...DEFINITION,
+          environments: DEFINITION.environments.map((e) =>
+            e.name === 'prod' ? { ...e, approval: { ...e.approval, separationOfDuties: false } } : e,
+          ),
+        };
+        f.pipelines.deployed = lax;
+        const planned = resolvePlan(
+          planRequest(sourceEvent({ branch: 'release/1.0', ref: 'refs/heads/release/1.0' }), 'push', lax),
+        );
+        expect(planned.approval?.separationOfDuties).toBe(false);
+        const plan: RunPlan = {
+          ...planned,
+          ...(kind === 'rollback' ? { trigger: 'rollback' as const } : {}),
+          ...asked,
+        };
+        await f.runs.create(plan, 'RUNNING', f.now);
+        await requestApproval(f.deps, plan, 'token-lax', plan.executionArn);
+        // One operator may not redeploy an old version, or rerun a change, and approve it alone.
+        await expect(refused(tryApprove(plan, ARN('bob')))).resolves.toMatchObject({
+          code: 'separation_of_duties',
+          message: `bob asked for this ${kind}; another approver must decide`,
+        });
+        await expect(tryApprove(plan, CAROL_SESSION)).resolves.toEqual({ outcome: 'approved' });
+      },
+    );
+
     it('follows the groups as deployed now: a member removed after the run started may no longer approve', async () => {
       const plan = await waiting({ commits: [commit('1', 'dave')], pusher: 'dave', sender: 'dave' });
       // RequestApproval read the deployed pipeline too (to name its approvers): only decide()'s reading is looked at.
