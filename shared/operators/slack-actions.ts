@@ -10,6 +10,8 @@ import { subjectOf } from '../runs/subjects';
 /** What the Slack route needs: the decision's ports, the signing secret, and a way to answer Slack. */
 export interface SlackActionDeps extends DecisionDeps {
   signingSecret(): Promise<string>;
+  /** Where the signing secret lives (a Secrets Manager id), named when signatures fail. @default unnamed */
+  readonly signingSecretId?: string;
   /** Posts the answer to the interaction's `response_url` (only to `responseUrlPrefixes`). */
   respond(url: string, body: unknown): Promise<void>;
   readonly responseUrlPrefixes: readonly string[];
@@ -60,7 +62,15 @@ export async function answerSlackAction(deps: SlackActionDeps, request: SlackReq
     deps.clock(),
   );
   if (problem !== undefined) {
-    deps.logger.warn('slack request refused', { code: problem });
+    // Until an operator sets Slack's secret, every click fails here: say where it goes.
+    deps.logger.warn('slack request refused', {
+      code: problem,
+      ...(problem === 'bad_signature'
+        ? {
+            hint: `if every Slack click is refused, set {"signingSecret": "<the Slack app's Signing Secret, Basic Information page>"} in ${deps.signingSecretId ?? 'the Slack signing secret'}`,
+          }
+        : {}),
+    });
     return { status: 401, body: { code: problem, text: 'not a request signed by Slack' } };
   }
   const payload = payloadOf(request.rawBody);

@@ -34,5 +34,6 @@ export function awsSlackDeps(o11y: Observability, env: NodeJS.ProcessEnv = proce
       await response.body?.cancel();
     },
     responseUrlPrefixes: slack.responseUrlPrefixes,
+    signingSecretId: slack.signingSecretId,
   };
 }

@@ -5,6 +5,7 @@ import { subjectOf } from '../runs/subjects';
 import { AuthorityUnavailable, approverOf, authorityOver, namesOf } from './authority';
 import { ForgedInputError, recordForgedInput, runOfExecution } from './ownership';
 import type { DeployedPipelines, PipelineDeps } from './ports';
+import { OIDC_PRINCIPAL_PREFIX, SLACK_PRINCIPAL_PREFIX } from './principals';
 
 /** Why a decision was refused; each code maps to one HTTP status in the operator API. */
 export const DECISION_ERRORS = {
@@ -161,7 +162,7 @@ export async function decide(deps: DecisionDeps, request: DecisionRequest): Prom
   if (approver === undefined)
     throw new DecisionError(
       'not_an_approver',
-      `${request.principal} is not an approver of ${run.environment ?? 'this run'} as pipeline ${run.pipeline} is deployed now (approvers: ${namesOf(authority.environment?.approvers ?? [])})`,
+      `${request.principal} is not an approver of ${run.environment ?? 'this run'} as pipeline ${run.pipeline} is deployed now (approvers: ${namesOf(authority.environment?.approvers ?? [])})${howToBeKnown(request.principal)}`,
     );
   // Whoever asked for a rollback or a retry never approves it, whatever the separation policy says.
   const conflict =
@@ -236,6 +237,20 @@ async function settle(
     );
   }
   return { outcome: 'approved' };
+}
+
+/**
+ * What an approver whose Slack or console sign-in the config does not list yet must add: they
+ * read "not an approver" while their name is among the approvers.
+ */
+function howToBeKnown(principal: string): string {
+  for (const [prefix, field] of [
+    [SLACK_PRINCIPAL_PREFIX, 'slack'],
+    [OIDC_PRINCIPAL_PREFIX, 'oidc'],
+  ] as const)
+    if (principal.startsWith(prefix))
+      return `; if you are one of them, add "${principal.slice(prefix.length)}" to approvers.identities.<you>.${field} in gantry.config.yaml and deploy`;
+  return '';
 }
 
 /**

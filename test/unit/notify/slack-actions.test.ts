@@ -149,6 +149,31 @@ describe('answerSlackAction', () => {
     expect(f.audit.records.filter((r) => r.type === 'operator.refused')).toHaveLength(1);
   });
 
+  it('says, in its log, where the signing secret goes when a signature does not verify', async () => {
+    const plan = await waitingRun();
+    const warned: unknown[] = [];
+    const logger = { ...deps.logger, warn: (...args: unknown[]) => void warned.push(args) };
+    const named = { ...deps, logger, signingSecretId: 'gantry/notifications/slack-signing-secret' } as SlackActionDeps;
+    await answerSlackAction(named, signed(payload(plan.runId, 'U0BOB', 'approve', 'ok'), f.now, 'placeholder'));
+    expect(warned).toEqual([
+      [
+        'slack request refused',
+        expect.objectContaining({
+          code: 'bad_signature',
+          hint: expect.stringContaining('in gantry/notifications/slack-signing-secret'),
+        }),
+      ],
+    ]);
+  });
+
+  it('tells an approver whose Slack id the config does not list yet what to add', async () => {
+    const plan = await waitingRun();
+    const answer = await answerSlackAction(deps, signed(payload(plan.runId, 'U0NOBODY', 'approve', 'ok'), f.now));
+    expect(answer.body.text).toContain(
+      'add "T0TEAM/U0NOBODY" to approvers.identities.<you>.slack in gantry.config.yaml and deploy',
+    );
+  });
+
   it('requires a reason typed in the message', async () => {
     const plan = await waitingRun();
     const answer = await answerSlackAction(deps, signed(payload(plan.runId, 'U0BOB', 'approve', null), f.now));
