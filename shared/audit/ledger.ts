@@ -164,7 +164,7 @@ export class DynamoDbAuditLedger implements AuditSink {
         ConsistentRead: true,
       });
       const done = marks.find((m) => Number(m.seq) === 0);
-      if (done !== undefined) return this.eventAt(String(done.eventChain), Number(done.eventSeq));
+      if (done !== undefined) return this.eventAt(String(done.eventChain), Number(done.eventSeq), key);
       const claims = marks.filter((m) => Number(m.seq) > 0);
       if (claims.length > 0) {
         const earlier = await this.findOnce(chain, key, Math.min(...claims.map((c) => Number(c.from))));
@@ -271,7 +271,12 @@ export class DynamoDbAuditLedger implements AuditSink {
     return items[0] === undefined ? undefined : fromItem(items[0]);
   }
 
-  private async eventAt(chain: string, seq: number): Promise<AuditEvent> {
+  /**
+   * The record a done marker names, which must carry the marker's own key: a marker planted by
+   * another writer of the table, naming some other record, would otherwise keep this one from
+   * ever being written (a run's end, an approval, an unattributed deployment), without a trace.
+   */
+  private async eventAt(chain: string, seq: number, key: string): Promise<AuditEvent> {
     const [item] = await this.queryAll({
       TableName: this.tableName,
       KeyConditionExpression: '#c = :c AND seq = :s',
@@ -281,6 +286,10 @@ export class DynamoDbAuditLedger implements AuditSink {
     });
     if (item === undefined)
       throw new AuditWriteError(`audit record ${chain}#${seq} is marked written but is not there`);
+    if (item[ONCE_ATTRIBUTE] !== key)
+      throw new AuditWriteError(
+        `audit record "${key}" is marked written as ${chain}#${seq}, which is another record: the ledger table was written outside Gantry, so nothing was recorded; run gantry audit verify and remove the marker`,
+      );
     return fromItem(item);
   }
 
@@ -359,19 +368,26 @@ export class DynamoDbAuditLedger implements AuditSink {
     return item ? { seq: Number(item.seq), hash: String(item.hash), expiresAt: Number(item.expiresAt) } : null;
   }
 
-  /** Lists the chain in the registry once per writer; idempotent, and done before its first event. */
+  /**
+   * Lists the chain in the registry once per writer; idempotent, and done before its first event.
+   * An entry already there must name this chain: checkpoints sign the chains the registry names,
+   * so an entry overwritten with another name would leave this chain out of every later one.
+   */
   private async register(chain: string): Promise<void> {
     if (this.registered.has(chain)) return;
-    try {
-      await this.db.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { chain: CHAIN_REGISTRY, seq: registrySeq(chain), name: chain },
-          ConditionExpression: 'attribute_not_exists(seq)',
-        }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    const seq = registrySeq(chain);
+    if (!(await this.putIfAbsent({ chain: CHAIN_REGISTRY, seq, name: chain }))) {
+      const [entry] = await this.queryAll({
+        TableName: this.tableName,
+        KeyConditionExpression: '#c = :c AND seq = :s',
+        ExpressionAttributeNames: { '#c': 'chain' },
+        ExpressionAttributeValues: { ':c': CHAIN_REGISTRY, ':s': seq },
+        ConsistentRead: true,
+      });
+      if (entry?.name !== chain)
+        throw new AuditWriteError(
+          `the ledger's registry entry for chain "${chain}" names ${JSON.stringify(entry?.name)}: the ledger table was written outside Gantry, so nothing was recorded; run gantry audit verify and restore the entry`,
+        );
     }
     this.registered.add(chain);
   }

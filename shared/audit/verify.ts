@@ -1,6 +1,6 @@
 import type { AuditEvent } from '../../events';
 import { type ChainBreak, type ChainLink, type ChainReport, ChainVerifier } from './chain';
-import { type CheckpointSigner, type CheckpointStore, checkpointMessage } from './checkpoints';
+import { type Checkpoint, type CheckpointSigner, type CheckpointStore, checkpointMessage } from './checkpoints';
 import { fromItem, indexMismatches } from './ledger';
 import type { AuditReader } from './reader';
 
@@ -113,6 +113,7 @@ export async function signedAnchors(
 ): Promise<SignedAnchors> {
   const anchors = new Map<string, Anchor[]>();
   const failures: { key: string; message: string }[] = [];
+  const signedInTurn: { key: string; checkpoint: Checkpoint }[] = [];
   const upTo = options.checkpointsUpTo?.getTime();
   let checked = 0;
   let later = 0;
@@ -135,6 +136,7 @@ export async function signedAnchors(
         later += 1;
         continue;
       }
+      signedInTurn.push({ key, checkpoint });
       for (const head of checkpoint.chains) {
         const list = anchors.get(head.chain) ?? [];
         list.push({
@@ -147,7 +149,39 @@ export async function signedAnchors(
       }
     }
   }
+  failures.push(...chainsLeftOut(signedInTurn));
   return { anchors, checked, later, failures };
+}
+
+/**
+ * A chain one checkpoint signed and a later one leaves out, while its signed head was still
+ * to be kept: checkpoints sign the chains the registry names, so its entry was removed or
+ * overwritten, and every record after that head is signed by no checkpoint (its deletion would go
+ * unseen). Retention excuses it once the signed head's time is up (every record may be gone).
+ */
+export function chainsLeftOut(checkpoints: readonly { key: string; checkpoint: Checkpoint }[]): {
+  key: string;
+  message: string;
+}[] {
+  const failures: { key: string; message: string }[] = [];
+  const last = new Map<string, { key: string; expiresAt?: number }>();
+  const inTurn = [...checkpoints].sort((a, b) => Date.parse(a.checkpoint.time) - Date.parse(b.checkpoint.time));
+  for (const { key, checkpoint } of inTurn) {
+    const signedHere = new Set(checkpoint.chains.map((c) => c.chain));
+    const at = Date.parse(checkpoint.time) / 1000;
+    for (const [chain, before] of last) {
+      if (signedHere.has(chain)) continue;
+      last.delete(chain);
+      if (before.expiresAt !== undefined && before.expiresAt <= at) continue;
+      failures.push({
+        key,
+        message: `checkpoint ${key} does not sign chain ${chain}, which ${before.key} signed: the chain's registry entry was removed or overwritten, so no checkpoint signs its later records; restore the entry (gantry audit verify lists the chain's records)`,
+      });
+    }
+    for (const head of checkpoint.chains)
+      last.set(head.chain, { key, ...(head.expiresAt === undefined ? {} : { expiresAt: head.expiresAt }) });
+  }
+  return failures;
 }
 
 async function verifyChain(

@@ -121,6 +121,19 @@ describe('the audit ledger on DynamoDB (dynalite)', () => {
     expect(report).toMatchObject({ ok: true, events: 3, firstBreak: null });
   });
 
+  it('refuses to write to a chain whose registry entry names another chain, which checkpoints would leave out', async () => {
+    await ledger().append(record());
+    // Overwritten by another writer of the table: checkpoints sign the chains the registry names.
+    await db.send(
+      new PutCommand({ TableName: table, Item: { chain: CHAIN_REGISTRY, seq: registrySeq(REPO), name: 'decoy' } }),
+    );
+    // A writer that has not registered the chain yet (a new Lambda instance) reads its entry back.
+    await expect(ledger().append(record({}, 1))).rejects.toThrow(
+      /the ledger's registry entry for chain "acme\/payments" names "decoy": the ledger table was written outside Gantry/,
+    );
+    expect((await reader().event(REPO, 2)) ?? null).toBeNull();
+  });
+
   it('keeps change records 7 years and deliveries shorter, configurably', async () => {
     const now = new Date('2026-01-01T00:00:00Z');
     const writer = ledger({ clock: () => now, retentionDays: { delivery: 30 } });
@@ -212,6 +225,29 @@ describe('the audit ledger on DynamoDB (dynalite)', () => {
     it('writes it once when ten writers send it at the same moment', async () => {
       const written = await Promise.all(Array.from({ length: 10 }, () => ledger().append(keyed())));
       expect(new Set(written.map((e) => e.seq))).toEqual(new Set([1]));
+      expect(await events()).toBe(1);
+    });
+
+    it('refuses, writing nothing, when a done marker planted by another writer names some other record', async () => {
+      const other = await ledger().append(record({}, 5));
+      // What any writer of the table could put to keep this record from ever being written.
+      await db.send(
+        new PutCommand({
+          TableName: table,
+          Item: {
+            chain: onceKeyPartition(KEY),
+            seq: 0,
+            eventChain: REPO,
+            eventSeq: other.seq,
+            expiresAt: 4_000_000_000,
+          },
+        }),
+      );
+      await expect(ledger().append(keyed())).rejects.toThrow(
+        new AuditWriteError(
+          `audit record "${KEY}" is marked written as ${REPO}#${other.seq}, which is another record: the ledger table was written outside Gantry, so nothing was recorded; run gantry audit verify and remove the marker`,
+        ),
+      );
       expect(await events()).toBe(1);
     });
 
@@ -671,6 +707,36 @@ describe('the audit ledger on DynamoDB (dynalite)', () => {
       // Once the head's signed retention is up, its absence is no break.
       const after = new Date(((events[7] as AuditEvent).expiresAt + 1) * 1000);
       expect(await verifyLedger(reader(), { signer, checkpoints: store, now: after })).toMatchObject({ ok: true });
+    });
+
+    it('a chain whose registry entry was overwritten, which later checkpoints leave out: its new records unsigned', async () => {
+      await ledger().append(record({ subject: { repository: 'acme/web', commit: COMMIT } }));
+      const soon = (ms: number) => new Date(Date.now() + ms);
+      await writeCheckpoint(reader(), signer, store, soon(1_000));
+      await db.send(
+        new PutCommand({ TableName: table, Item: { chain: CHAIN_REGISTRY, seq: registrySeq(REPO), name: 'decoy' } }),
+      );
+      const { key } = await writeCheckpoint(reader(), signer, store, soon(2_000));
+      expect(store.items.get(key)?.chains.map((c) => c.chain)).toEqual(['acme/web']);
+      const report = await verifyAll();
+      expect(report.ok).toBe(false);
+      expect(report.checkpoints?.failures).toEqual([
+        {
+          key,
+          message: expect.stringContaining(`does not sign chain ${REPO}, which checkpoints/1.json signed`),
+        },
+      ]);
+    });
+
+    it('a chain retention emptied, which later checkpoints leave out once its signed head’s time is up', async () => {
+      await deleteRecords(REPO, [1, 2, 3, 4, 5, 6, 7, 8]);
+      const after = new Date(((events[7] as AuditEvent).expiresAt + 1) * 1000);
+      const { key } = await writeCheckpoint(reader(), signer, store, after);
+      expect(store.items.get(key)?.chains).toEqual([]);
+      expect(await verifyLedger(reader(), { signer, checkpoints: store, now: after })).toMatchObject({
+        ok: true,
+        checkpoints: { checked: 2, failures: [] },
+      });
     });
 
     it('a head rewritten between two checkpoints: the later one signs the forgery, the earlier one tells', async () => {
