@@ -32,8 +32,9 @@ export interface SlackAnswer {
 /** The part of a `block_actions` payload Gantry reads. */
 const BlockActionsSchema = z.object({
   type: z.literal('block_actions'),
-  team: z.object({ id: z.string() }),
-  user: z.object({ id: z.string() }),
+  // An org-wide app of an Enterprise Grid organization gets `team: null`; the user's own team says whose they are.
+  team: z.nullish(z.object({ id: z.string() })),
+  user: z.object({ id: z.string(), team_id: z.optional(z.string()) }),
   actions: z
     .array(
       z.object({ action_id: z.enum([SLACK_IDS.approve, SLACK_IDS.reject]), value: z.string().check(z.minLength(1)) }),
@@ -80,8 +81,9 @@ export async function answerSlackAction(deps: SlackActionDeps, request: SlackReq
   const runId = action?.value ?? '';
   const decision = action?.action_id === SLACK_IDS.approve ? 'approve' : 'reject';
   const reason = payload.state?.values[SLACK_IDS.reasonBlock]?.[SLACK_IDS.reasonInput]?.value ?? '';
-  const principal = `${SLACK_PRINCIPAL_PREFIX}${payload.team.id}/${payload.user.id}`;
-  const answer = await decideFromSlack(deps, { runId, principal, decision, reason }, payload);
+  const team = payload.team?.id ?? payload.user.team_id ?? '';
+  const principal = `${SLACK_PRINCIPAL_PREFIX}${team}/${payload.user.id}`;
+  const answer = await decideFromSlack(deps, { runId, principal, decision, reason });
   await respond(deps, payload, answer.body.text);
   return answer;
 }
@@ -89,11 +91,10 @@ export async function answerSlackAction(deps: SlackActionDeps, request: SlackReq
 async function decideFromSlack(
   deps: SlackActionDeps,
   request: { runId: string; principal: string; decision: 'approve' | 'reject'; reason: string },
-  payload: BlockActions,
 ): Promise<SlackAnswer> {
   try {
     // A Slack id that is not one (fail closed before anything is read); decide refuses unknown ones.
-    if (!SLACK_USER.test(`${payload.team.id}/${payload.user.id}`))
+    if (!SLACK_USER.test(request.principal.slice(SLACK_PRINCIPAL_PREFIX.length)))
       throw new DecisionError('not_an_approver', `${request.principal} is not a Slack user Gantry can recognise`);
     const outcome = await decide(deps, request);
     deps.logger.info('slack decision accepted', { runId: request.runId, principal: request.principal, outcome });

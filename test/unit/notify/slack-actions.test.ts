@@ -174,6 +174,23 @@ describe('answerSlackAction', () => {
     );
   });
 
+  it('knows a user of an org-wide app (Enterprise Grid: no team, the user’s own team) by that team', async () => {
+    const plan = await waitingRun();
+    const grid = {
+      ...payload(plan.runId, 'U0BOB', 'approve', 'ok'),
+      team: null,
+      user: { id: 'U0BOB', team_id: 'T0TEAM' },
+    };
+    const answer = await answerSlackAction(deps, signed(grid, f.now));
+    expect(answer.body).toEqual({ text: `Run ${plan.runId} approved.` });
+    // Neither team: refused, answered and recorded, not a silent 400.
+    const plan2 = await waitingRun();
+    const none = { ...payload(plan2.runId, 'U0BOB', 'approve', 'ok'), team: null, user: { id: 'U0BOB' } };
+    const refused = await answerSlackAction(deps, signed(none, f.now));
+    expect(refused.body).toMatchObject({ code: 'not_an_approver' });
+    expect(f.audit.records.filter((r) => r.type === 'operator.refused')).toHaveLength(1);
+  });
+
   it('requires a reason typed in the message', async () => {
     const plan = await waitingRun();
     const answer = await answerSlackAction(deps, signed(payload(plan.runId, 'U0BOB', 'approve', null), f.now));
