@@ -211,13 +211,34 @@ export function verifyTable(report: VerifyReport): string {
       ...report.checkpoints.failures.map((f) => `  ✗ ${f.message}`),
     );
   }
-  lines.push('', report.ok ? `✓ Verified ${report.events} events: every link and checkpoint holds.` : '');
+  const unsigned = report.checkpoints ? unsignedTails(report) : [];
+  if (unsigned.length > 0)
+    lines.push(
+      '',
+      `! ${unsigned.reduce((n, u) => n + u.records, 0)} records in ${unsigned.length} chain(s) are signed by no checkpoint yet (${unsigned
+        .slice(0, 3)
+        .map((u) => `${u.chain} after seq ${u.after}`)
+        .join(
+          ', ',
+        )}${unsigned.length > 3 ? ', …' : ''}): their links hold, but cutting them off a chain's end would not show. Run gantry audit checkpoint, or wait for the next hourly one.`,
+    );
+  const holds = report.checkpoints ? 'every link and checkpoint holds' : 'every link holds (checkpoints not checked)';
+  lines.push('', report.ok ? `✓ Verified ${report.events} events: ${holds}.` : '');
   if (report.firstBreak) {
     lines.push(
       `✗ First broken link: chain "${report.firstBreak.chain}", seq ${report.firstBreak.seq}: ${report.firstBreak.message}`,
     );
   }
   return lines.filter((l, i, all) => !(l === '' && i === all.length - 1)).join('\n');
+}
+
+/** The chains whose newest records no checkpoint signed: how many, after which seq. */
+function unsignedTails(report: VerifyReport): { chain: string; after: number; records: number }[] {
+  return report.chains.flatMap((c) => {
+    const after = c.signedTo ?? 0;
+    const records = c.head === null ? 0 : c.head.seq - after;
+    return records > 0 ? [{ chain: c.chain, after, records }] : [];
+  });
 }
 
 /** Writes `evidence-<run>.json` and `.md` for each run (provenance checked again); returns the files written. */

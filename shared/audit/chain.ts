@@ -54,6 +54,12 @@ export interface ChainReport {
   /** Sequence ranges that retention removed, explained by the successor's prevExpiresAt. */
   readonly expired: readonly { from: number; to: number }[];
   readonly firstBreak: ChainBreak | null;
+  /**
+   * The newest seq a verified checkpoint signed (null: none has signed this chain yet); the records
+   * after it are linked but signed by nothing, so cutting them off the chain's end goes unseen.
+   * Set by verify when it checks checkpoints.
+   */
+  readonly signedTo?: number | null;
 }
 
 /** What linking needs of a stored event, once its content has been checked against its hash. */

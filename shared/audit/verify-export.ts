@@ -13,6 +13,7 @@ import {
   indexBreakOf,
   reportOf,
   signedAnchors,
+  signedTo,
   type VerifyOptions,
   type VerifyReport,
   withAnchored,
@@ -229,5 +230,6 @@ function walk(
   return {
     ...report,
     firstBreak: report.firstBreak ?? indexBreak ?? checkAnchors(chain, anchors, seen, report, nowSeconds),
+    signedTo: signedTo(anchors),
   };
 }

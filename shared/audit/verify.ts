@@ -208,7 +208,12 @@ async function verifyChain(
   const report = verifier.report();
   const anchorBreak = checkAnchors(chain, anchors, seen, report, nowSeconds);
   onProgress?.({ chain, events: report.events, totalEvents: progress.totalEvents });
-  return { ...report, firstBreak: report.firstBreak ?? indexBreak ?? anchorBreak };
+  return { ...report, firstBreak: report.firstBreak ?? indexBreak ?? anchorBreak, signedTo: signedTo(anchors) };
+}
+
+/** The newest seq any of the chain's checkpoints signed; null when none did. */
+export function signedTo(anchors: readonly Pick<Anchor, 'seq'>[]): number | null {
+  return anchors.length === 0 ? null : Math.max(...anchors.map((a) => a.seq));
 }
 
 export function indexBreakOf(chain: string, item: Record<string, unknown>, event: AuditEvent): ChainBreak | null {

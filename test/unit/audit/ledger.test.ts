@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { DeleteItemCommand, DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { parquetReadObjects } from 'hyparquet';
+import { verifyTable } from '../../../cli/audit';
 import { type AuditEvent, AuditEventSchema, type AuditRecordInput } from '../../../events';
 import { type RunningDynalite, startDynalite } from '../../../local/dynamodb/dynalite';
 import { hashEvent } from '../../../shared/audit/chain';
@@ -608,6 +609,21 @@ describe('the audit ledger on DynamoDB (dynalite)', () => {
 
     it('passes untouched, with the checkpoint checked', async () => {
       expect(await verifyAll()).toMatchObject({ ok: true, checkpoints: { checked: 1, failures: [] } });
+    });
+
+    it('says which records no checkpoint has signed yet, rather than that every checkpoint vouches for them', async () => {
+      await ledger().append(record({}, 8));
+      await ledger().append(record({}, 9));
+      const report = await verifyAll();
+      expect(report.chains).toEqual([
+        expect.objectContaining({ chain: REPO, signedTo: 8, head: expect.objectContaining({ seq: 10 }) }),
+      ]);
+      const text = verifyTable(report);
+      expect(text).toContain(`! 2 records in 1 chain(s) are signed by no checkpoint yet (${REPO} after seq 8)`);
+      expect(text).toContain('✓ Verified 10 events: every link and checkpoint holds.');
+      await writeCheckpoint(reader(), signer, store, new Date(Date.now() + 1_000));
+      expect(verifyTable(await verifyAll())).not.toContain('signed by no checkpoint');
+      expect(verifyTable(await verifyLedger(reader()))).toContain('every link holds (checkpoints not checked)');
     });
 
     it('an edited field', async () => {
