@@ -259,12 +259,16 @@ export async function writeEvidence(target: Target, runOrCommit: string, outDir:
         ? `no run or commit ${runOrCommit}: a whole commit id is looked up in the ledger, the start of one among the last 1,000 runs; give the whole id for an older commit`
         : `the audit ledger has no run or commit ${runOrCommit}`,
     );
-  const ports = await checkpointPorts(target).catch(() => undefined);
+  const ports = await checkpointPorts(target).catch((error: unknown) =>
+    error instanceof Error ? error : new Error(String(error)),
+  );
   mkdirSync(outDir, { recursive: true });
   const files: string[] = [];
   for (const runId of runs) {
     const dossier = await buildDossier(reader, runId, {
-      ...(ports ? { signer: ports.signer, checkpoints: ports.store } : {}),
+      ...(ports instanceof Error
+        ? { checkpointsUnavailable: `the checkpoint bucket could not be found: ${ports.message}` }
+        : { signer: ports.signer, checkpoints: ports.store }),
       provenance: provenanceCheck(target),
     });
     const base = join(outDir, `evidence-${runId}`);

@@ -70,6 +70,11 @@ export interface ChangeDossier {
   readonly integrity: {
     verified: boolean;
     chain: string;
+    /**
+     * Whether a verified checkpoint signs every record of this change (or a later one): until one
+     * does, the links hold but cutting the records off the chain's end would not show.
+     */
+    checkpointed: boolean;
     message: string;
     links: { seq: number; type: string; hash: string }[];
   };
@@ -113,7 +118,12 @@ interface RunEvents {
 export async function buildDossier(
   reader: AuditReader,
   runId: string,
-  options: Pick<VerifyOptions, 'signer' | 'checkpoints'> & { now?: Date; provenance?: ProvenanceCheck } = {},
+  options: Pick<VerifyOptions, 'signer' | 'checkpoints'> & {
+    now?: Date;
+    provenance?: ProvenanceCheck;
+    /** Why the checkpoints could not be read, when they could not: the dossier says so. */
+    checkpointsUnavailable?: string;
+  } = {},
 ): Promise<ChangeDossier> {
   const run = await runEventsOf(reader, runId);
   const anchor = run.events[0];
@@ -248,7 +258,7 @@ async function integritySection(
   chain: string,
   delivery: AuditEvent | undefined,
   run: RunEvents,
-  options: Pick<VerifyOptions, 'signer' | 'checkpoints'>,
+  options: Pick<VerifyOptions, 'signer' | 'checkpoints'> & { checkpointsUnavailable?: string },
 ): Promise<ChangeDossier['integrity']> {
   const verification = await verifyLedger(reader, { ...options, repository: chain });
   const links = [...(delivery ? [delivery] : []), ...run.events].map((e) => ({
@@ -256,11 +266,21 @@ async function integritySection(
     type: e.type,
     hash: e.hash,
   }));
+  const last = Math.max(0, ...links.map((l) => l.seq));
+  const signedTo = verification.chains[0]?.signedTo ?? null;
+  const checkpointed = verification.checkpoints !== null && signedTo !== null && signedTo >= last;
+  const coverage =
+    verification.checkpoints === null
+      ? `; checkpoints not checked (${options.checkpointsUnavailable ?? 'no checkpoint store was given'}), so only the links vouch for these records`
+      : checkpointed
+        ? ''
+        : `; its records after seq ${signedTo ?? 0} are signed by no checkpoint yet: run gantry audit checkpoint, then make the dossier again`;
   return {
     verified: verification.ok,
     chain,
+    checkpointed,
     message: verification.ok
-      ? `chain "${chain}" verified: ${verification.chains[0]?.events ?? 0} events, ${verification.checkpoints?.checked ?? 0} checkpoints`
+      ? `chain "${chain}" verified: ${verification.chains[0]?.events ?? 0} events, ${verification.checkpoints?.checked ?? 0} checkpoints${coverage}`
       : (verification.firstBreak?.message ?? verification.checkpoints?.failures[0]?.message ?? 'verification failed'),
     links,
   };
@@ -334,7 +354,7 @@ export function dossierMarkdown(d: ChangeDossier): string {
     row('Outcome', d.run.outcome + (d.run.failure ? ` at ${d.run.failure.stage}: ${d.run.failure.reason}` : '')),
     row('Started', d.run.startedAt),
     row('Ended', d.run.endedAt),
-    row('Integrity', `${d.integrity.verified ? '✅' : '❌'} ${d.integrity.message}`),
+    row('Integrity', `${d.integrity.verified ? (d.integrity.checkpointed ? '✅' : '⚠️') : '❌'} ${d.integrity.message}`),
     '',
     '## The change',
     '',

@@ -125,9 +125,19 @@ describe('the audit ledger through local mode and the CLI', () => {
         ],
       },
       deployment: { deployed: true, outcome: 'succeeded' },
-      integrity: { verified: true },
+      // No checkpoint has signed the run's records yet: the links hold, and the dossier says no more.
+      integrity: {
+        verified: true,
+        checkpointed: false,
+        message: expect.stringContaining('signed by no checkpoint yet: run gantry audit checkpoint'),
+      },
     });
     expect((dossier.tests?.total ?? 0) > 0).toBe(true);
+    expect((await gantry('audit', 'checkpoint', '--data-dir', t.dataDir)).code).toBe(0);
+    expect((await gantry('audit', 'evidence', releaseRun, '--out', out, '--data-dir', t.dataDir)).code).toBe(0);
+    const signed = JSON.parse(readFileSync(join(out, `evidence-${releaseRun}.json`), 'utf8')) as ChangeDossier;
+    expect(signed.integrity).toMatchObject({ verified: true, checkpointed: true });
+    expect(signed.integrity.message).not.toContain('no checkpoint');
     const markdown = readFileSync(join(out, `evidence-${releaseRun}.md`), 'utf8');
     expect(markdown).toContain('| approved | bob |');
     expect(markdown).toContain('## Build, tests and scans');
@@ -156,11 +166,13 @@ describe('the audit ledger through local mode and the CLI', () => {
 
     expect((await gantry('audit', 'checkpoint', '--data-dir', t.dataDir)).stdout).toMatch(/Signed \d+ chain head/);
     const clean = await gantry('audit', 'verify', '--data-dir', t.dataDir);
-    expect(clean).toMatchObject({ code: 0, stdout: expect.stringContaining('Checkpoints: 1 checked, 0 failed') });
+    // Two: the dossier's test signed one before this one.
+    expect(clean).toMatchObject({ code: 0, stdout: expect.stringContaining('Checkpoints: 2 checked, 0 failed') });
+    expect(clean.stdout).not.toContain('signed by no checkpoint');
 
     // The same ledger verified from a point-in-time export of its table: the same events, the same checkpoint.
     const fromExport = await gantry('audit', 'verify', '--from-export', '--data-dir', t.dataDir);
-    expect(fromExport).toMatchObject({ code: 0, stdout: expect.stringContaining('Checkpoints: 1 checked, 0 failed') });
+    expect(fromExport).toMatchObject({ code: 0, stdout: expect.stringContaining('Checkpoints: 2 checked, 0 failed') });
     const verified = (text: string) => /Verified (\d+) events/.exec(text)?.[1];
     expect(verified(fromExport.stdout)).toBe(verified(clean.stdout));
     const exportArn = /\((arn:aws:dynamodb:[^)]+\/export\/[^)]+)\)/.exec(fromExport.stderr)?.[1] as string;
