@@ -277,13 +277,7 @@ export class DynamoDbAuditLedger implements AuditSink {
    * ever being written (a run's end, an approval, an unattributed deployment), without a trace.
    */
   private async eventAt(chain: string, seq: number, key: string): Promise<AuditEvent> {
-    const [item] = await this.queryAll({
-      TableName: this.tableName,
-      KeyConditionExpression: '#c = :c AND seq = :s',
-      ExpressionAttributeNames: { '#c': 'chain' },
-      ExpressionAttributeValues: { ':c': chain, ':s': seq },
-      ConsistentRead: true,
-    });
+    const item = await this.itemAt(chain, seq);
     if (item === undefined)
       throw new AuditWriteError(`audit record ${chain}#${seq} is marked written but is not there`);
     if (item[ONCE_ATTRIBUTE] !== key)
@@ -291,6 +285,18 @@ export class DynamoDbAuditLedger implements AuditSink {
         `audit record "${key}" is marked written as ${chain}#${seq}, which is another record: the ledger table was written outside Gantry, so nothing was recorded; run gantry audit verify and remove the marker`,
       );
     return fromItem(item);
+  }
+
+  /** One item by its key, read consistently with Query (the writers' grant has no GetItem). */
+  private async itemAt(chain: string, seq: number): Promise<Record<string, unknown> | undefined> {
+    const [item] = await this.queryAll({
+      TableName: this.tableName,
+      KeyConditionExpression: '#c = :c AND seq = :s',
+      ExpressionAttributeNames: { '#c': 'chain' },
+      ExpressionAttributeValues: { ':c': chain, ':s': seq },
+      ConsistentRead: true,
+    });
+    return item;
   }
 
   private async markOnce(partition: string, event: AuditEvent): Promise<void> {
@@ -377,13 +383,7 @@ export class DynamoDbAuditLedger implements AuditSink {
     if (this.registered.has(chain)) return;
     const seq = registrySeq(chain);
     if (!(await this.putIfAbsent({ chain: CHAIN_REGISTRY, seq, name: chain }))) {
-      const [entry] = await this.queryAll({
-        TableName: this.tableName,
-        KeyConditionExpression: '#c = :c AND seq = :s',
-        ExpressionAttributeNames: { '#c': 'chain' },
-        ExpressionAttributeValues: { ':c': CHAIN_REGISTRY, ':s': seq },
-        ConsistentRead: true,
-      });
+      const entry = await this.itemAt(CHAIN_REGISTRY, seq);
       if (entry?.name !== chain)
         throw new AuditWriteError(
           `the ledger's registry entry for chain "${chain}" names ${JSON.stringify(entry?.name)}: the ledger table was written outside Gantry, so nothing was recorded; run gantry audit verify and restore the entry`,

@@ -2,6 +2,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { RunPlan } from '../../../events';
 import { deploymentDescription, runIdOf } from '../../../shared/deploy/appspec';
 import { DeploymentNotYetRecorded, onDeploymentEvent, onStateChangeEvent } from '../../../shared/deploy/events';
+import type { DeploymentInfo } from '../../../shared/deploy/ports';
 import { type ReleaseDeps, startDeployment } from '../../../shared/deploy/release';
 import { bakeUntil, checkBake, reconcileDeployment } from '../../../shared/deploy/verify';
 import { cancel, OperatorActionError, type OperatorDeps, retry, rollback } from '../../../shared/operators/actions';
@@ -309,8 +310,8 @@ describe('deploying a run through CodeDeploy', () => {
         detail: { deploymentId, application: 'widgets', deploymentGroup: 'dev', state: 'SUCCESS' },
       }) as const;
     const unattributed = () => f.audit.records.filter((r) => r.type === 'security.unattributed_deployment');
-
-    it('records one made by hand, once however often its event comes, and answers no run', async () => {
+    /** A deployment someone created by hand, as CodeDeploy describes it. */
+    const byHand = (described: Partial<DeploymentInfo> = {}) =>
       cd.deployments.set('d-hand', {
         deploymentId: 'd-hand',
         status: 'Succeeded',
@@ -318,7 +319,11 @@ describe('deploying a run through CodeDeploy', () => {
         error: null,
         rolledBack: false,
         creator: 'user',
+        ...described,
       });
+
+    it('records one made by hand, once however often its event comes, and answers no run', async () => {
+      byHand();
       await expect(onStateChangeEvent(deps, event('d-hand'))).resolves.toMatch(/^recorded/);
       await onStateChangeEvent(deps, event('d-hand'));
       expect(unattributed()).toEqual([
@@ -339,16 +344,7 @@ describe('deploying a run through CodeDeploy', () => {
     });
 
     it('records it as CodeDeploy describes it, once, whatever account, application and group a sent-again event claims', async () => {
-      cd.deployments.set('d-hand', {
-        deploymentId: 'd-hand',
-        status: 'Succeeded',
-        description: 'hotfix',
-        error: null,
-        rolledBack: false,
-        creator: 'user',
-        application: 'widgets',
-        deploymentGroup: 'prod',
-      });
+      byHand({ application: 'widgets', deploymentGroup: 'prod' });
       // What someone allowed to send to the triggers queue could have redriven, before the real event.
       const forged = (account: string) => ({
         ...event('d-hand'),

@@ -104,6 +104,25 @@ const proof = (
     ...(over.signingDate === undefined ? {} : { signingDate: over.signingDate }),
   });
 
+/** A GetCallerIdentity query alice presigned for the edge by hand, signing `headers` besides host. */
+async function presignedByAlice(headers: Record<string, string>): Promise<URLSearchParams> {
+  const url = new URL(edge.endpoint);
+  const signer = new SignatureV4({ credentials: alice, region: REGION, service: 'sts', sha256: Sha256 });
+  const presigned = await signer.presign(
+    {
+      method: 'GET',
+      protocol: 'http:',
+      hostname: url.hostname,
+      port: Number(url.port),
+      path: '/',
+      query: { Action: 'GetCallerIdentity', Version: '2011-06-15' },
+      headers: { host: url.host, ...headers },
+    },
+    { expiresIn: 60 },
+  );
+  return new URLSearchParams(presigned.query as Record<string, string>);
+}
+
 async function refused(e: APIGatewayProxyEvent, status: number, code: string, verifier: CallerVerifier = callers) {
   const out = await answerOperatorRequest(deps, e, verifier);
   expect({ status: out.statusCode, code: JSON.parse(out.body).error?.code }).toEqual({ status, code });
@@ -178,26 +197,11 @@ describe('answerOperatorRequest: who the caller is', () => {
   });
 
   it('refuses a proof that carries this API as its audience without signing it (one signed before audiences)', async () => {
-    const url = new URL(edge.endpoint);
-    const signer = new SignatureV4({ credentials: alice, region: REGION, service: 'sts', sha256: Sha256 });
     const nonce = 'ab'.repeat(16);
-    const unbound = await signer.presign(
-      {
-        method: 'GET',
-        protocol: 'http:',
-        hostname: url.hostname,
-        port: Number(url.port),
-        path: '/',
-        query: { Action: 'GetCallerIdentity', Version: '2011-06-15' },
-        headers: {
-          host: url.host,
-          [REQUEST_DIGEST_HEADER]: requestDigest('POST', '/runs/r-1/decision', APPROVE),
-          'x-gantry-proof-nonce': nonce,
-        },
-      },
-      { expiresIn: 60 },
-    );
-    const p = new URLSearchParams(unbound.query as Record<string, string>);
+    const p = await presignedByAlice({
+      [REQUEST_DIGEST_HEADER]: requestDigest('POST', '/runs/r-1/decision', APPROVE),
+      'x-gantry-proof-nonce': nonce,
+    });
     p.set(PROOF_NONCE_PARAM, nonce);
     p.set(PROOF_AUDIENCE_PARAM, API);
     const out = await refused(event({ claimed: ALICE, proof: p.toString() }), 403, 'bad_caller_proof');
@@ -220,21 +224,7 @@ describe('answerOperatorRequest: who the caller is', () => {
   });
 
   it('refuses a proof that does not sign the request digest (a bare GetCallerIdentity presign)', async () => {
-    const url = new URL(edge.endpoint);
-    const signer = new SignatureV4({ credentials: alice, region: REGION, service: 'sts', sha256: Sha256 });
-    const bare = await signer.presign(
-      {
-        method: 'GET',
-        protocol: 'http:',
-        hostname: url.hostname,
-        port: Number(url.port),
-        path: '/',
-        query: { Action: 'GetCallerIdentity', Version: '2011-06-15' },
-        headers: { host: url.host },
-      },
-      { expiresIn: 60 },
-    );
-    const p = new URLSearchParams(bare.query as Record<string, string>).toString();
+    const p = (await presignedByAlice({})).toString();
     const out = await refused(event({ claimed: ALICE, proof: p }), 403, 'bad_caller_proof');
     expect(JSON.parse(out.body).error.message).toContain(REQUEST_DIGEST_HEADER);
   });
