@@ -457,6 +457,18 @@ export const ControlPlaneConfigSchema = z.strictObject({
 });
 export type ControlPlaneConfig = z.infer<typeof ControlPlaneConfigSchema>;
 
+/** The operator API, beyond what the stack makes of it. */
+export const OperatorApiConfigSchema = z.strictObject({
+  urls: z
+    ._default(z.array(HttpsUrl), [])
+    .check(
+      z.describe(
+        'Other base URLs callers reach the operator API by (a custom domain mapped to its stage, e.g. https://gantry.example.com/ops/): caller proofs signed for these are accepted besides its execute-api URL, and for no other',
+      ),
+    ),
+});
+export type OperatorApiConfig = z.infer<typeof OperatorApiConfigSchema>;
+
 /** The shape of `gantry.config.yaml`, each part checked on its own (see `checkReferences` for the rest). */
 export const GantryConfigShapeSchema = z.strictObject({
   controlPlane: z
@@ -485,6 +497,9 @@ export const GantryConfigShapeSchema = z.strictObject({
         'The web console in AWS, behind an OIDC sign-in (absent: no console is deployed; local mode always has one)',
       ),
     ),
+  operatorApi: z
+    .optional(OperatorApiConfigSchema)
+    .check(z.describe('The operator API: the other URLs (custom domains) callers reach it by')),
 });
 
 /** `gantry.config.yaml`: what the CDK app and local mode both build from. */

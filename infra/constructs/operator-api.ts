@@ -41,6 +41,8 @@ export interface OperatorApiProps {
   readonly console?: ConsoleConfig;
   /** The audit ledger: every function this construct creates appends to it. */
   readonly audit: AuditWriting;
+  /** Other base URLs callers reach the API by (custom domains), whose caller proofs it accepts too. @default none */
+  readonly otherUrls?: readonly string[];
 }
 
 /**
@@ -95,6 +97,8 @@ export class OperatorApi extends Construct {
       OPERATOR_ENV.audience,
       `https://${this.api.restApiId}.execute-api.${stack.region}.${stack.urlSuffix}/${OPERATOR_STAGE}/`,
     );
+    if ((props.otherUrls ?? []).length > 0)
+      this.handler.function.addEnvironment(OPERATOR_ENV.otherAudiences, JSON.stringify(props.otherUrls));
     grantAuditAppend(this.handler, props.audit);
   }
 

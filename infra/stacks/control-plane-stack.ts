@@ -112,6 +112,8 @@ export class GantryControlPlaneStack extends Stack {
       ...(targetAccounts ? { targetAccounts } : {}),
       // The console relays its people's ID tokens; the function verifies them against the same issuer.
       ...(config.console ? { console: config.console } : {}),
+      // Custom domains in front of the API: proofs signed for them are accepted too.
+      ...(config.operatorApi ? { otherUrls: config.operatorApi.urls } : {}),
     });
     if (config.notifications) {
       this.notifications = new Notifications(this, 'Notifications', {

@@ -166,12 +166,17 @@ const refuse = (status: 401 | 403 | 503, code: string, message: string): CallerI
  * signed for another fails STS's check.
  */
 export class StsCallerVerifier implements CallerVerifier {
+  private readonly audiences: readonly string[];
+
   constructor(
     private readonly stsEndpoint: string,
-    private readonly audience: string,
+    /** Its own base URL, then any others callers reach it by (custom domains), as `operatorAudience` spells them. */
+    audience: string | readonly string[],
     private readonly fetchFn: typeof fetch = fetch,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.audiences = typeof audience === 'string' ? [audience] : audience;
+  }
 
   async verify(proof: string | undefined, digest: string): Promise<CallerIdentity> {
     if (!proof)
@@ -184,11 +189,11 @@ export class StsCallerVerifier implements CallerVerifier {
     const shape = proofShape(query, this.now());
     if (shape !== undefined) return refuse(403, 'bad_caller_proof', shape);
     const audience = query.get(PROOF_AUDIENCE_PARAM) ?? '';
-    if (audience !== this.audience)
+    if (!this.audiences.includes(audience))
       return refuse(
         403,
         'caller_proof_wrong_api',
-        `the caller proof was signed for ${shown(audience)}, not this operator API (${this.audience}): send requests to ${this.audience} (with the gantry CLI, check GANTRY_OPERATOR_API_URL)`,
+        `the caller proof was signed for ${shown(audience)}, not this operator API (${this.audiences.join(' or ')}): send requests to ${this.audiences[0]} (with the gantry CLI, check GANTRY_OPERATOR_API_URL; a custom domain goes under operatorApi.urls in gantry.config.yaml)`,
       );
     const nonce = query.get(PROOF_NONCE_PARAM) ?? '';
     query.delete(PROOF_NONCE_PARAM);
@@ -197,7 +202,8 @@ export class StsCallerVerifier implements CallerVerifier {
     const headers = {
       [REQUEST_DIGEST_HEADER]: digest,
       [PROOF_NONCE_HEADER]: nonce,
-      [PROOF_AUDIENCE_HEADER]: this.audience,
+      // The value it compared with its own: one of the URLs it was configured with, never the caller's alone.
+      [PROOF_AUDIENCE_HEADER]: audience,
     };
     let answer: Response;
     try {

@@ -43,7 +43,10 @@ export function awsCallerVerifier(env: NodeJS.ProcessEnv = process.env): CallerV
 function stsVerifier(env: NodeJS.ProcessEnv): StsCallerVerifier {
   const url = env[OPERATOR_ENV.audience];
   if (!url) throw new Error(`${OPERATOR_ENV.audience} is not set: the operator API cannot tell proofs meant for it`);
-  const audience = operatorAudience(url);
+  const others = JSON.parse(env[OPERATOR_ENV.otherAudiences] ?? '[]') as unknown;
+  if (!Array.isArray(others) || !others.every((o) => typeof o === 'string'))
+    throw new Error(`${OPERATOR_ENV.otherAudiences} must be a JSON array of URLs`);
+  const audience = [url, ...others].map(operatorAudience);
   const endpoint = env.AWS_ENDPOINT_URL_STS ?? env.AWS_ENDPOINT_URL;
   if (endpoint) return new StsCallerVerifier(endpoint, audience);
   const region = env.AWS_REGION;

@@ -787,6 +787,21 @@ describe('who may invoke the operator API function', () => {
     expect(env[OPERATOR_ENV.audience]).toBe(url);
   });
 
+  it('takes proofs for the custom domains the config lists, and for no other URL', async () => {
+    const { testConfig } = await import('../support/cdk');
+    const urls = ['https://gantry.example.com/ops/'];
+    const withDomain = synthGantry({ ...testConfig(), operatorApi: { urls } });
+    const fns = withDomain.control$.findResources('AWS::Lambda::Function');
+    const [[, handler] = ['', undefined]] = Object.entries(fns).filter(([id]) => id.startsWith('OperatorApiHandler'));
+    const variables = (handler as { Properties: { Environment: { Variables: Record<string, unknown> } } }).Properties
+      .Environment.Variables;
+    expect(JSON.parse(String(variables[OPERATOR_ENV.otherAudiences]))).toEqual(urls);
+    const [plain] = Object.entries(control.findResources('AWS::Lambda::Function')).filter(([id]) =>
+      id.startsWith('OperatorApiHandler'),
+    );
+    expect(JSON.stringify(plain?.[1])).not.toContain(OPERATOR_ENV.otherAudiences);
+  });
+
   it('may be invoked by API Gateway only (its resource policy)', () => {
     const permissions = Object.values(control.findResources('AWS::Lambda::Permission')).filter((p) =>
       JSON.stringify(p.Properties.FunctionName).includes('OperatorApiHandler'),

@@ -190,6 +190,19 @@ describe('answerOperatorRequest: who the caller is', () => {
     expect(asked).toEqual([]);
   });
 
+  it('accepts a proof for a custom domain the config lists for this API, and still refuses any other', async () => {
+    const custom = 'https://gantry.example.com/ops/';
+    const withDomain = new StsCallerVerifier(edge.endpoint, [API, custom]);
+    const p = await proof(alice, { audience: custom });
+    const out = await answerOperatorRequest(deps, event({ claimed: ALICE, proof: p }), withDomain);
+    // Past authentication: the decision itself is refused (no such run), attributed to alice.
+    expect(JSON.parse(out.body).error.code).toBe('run_not_found');
+    audit = new MemoryAudit();
+    deps = { ...deps, audit } as OperatorDeps;
+    const elsewhere = await proof(alice, { audience: 'https://gantry.example.net/ops/' });
+    await refused(event({ claimed: ALICE, proof: elsewhere }), 403, 'caller_proof_wrong_api', withDomain);
+  });
+
   it('refuses a proof signed for another operator API whose audience was rewritten to this one (STS’s check)', async () => {
     const p = new URLSearchParams(await proof(alice, { audience: 'https://gantry-operators.example.net/v1/' }));
     p.set(PROOF_AUDIENCE_PARAM, API);
