@@ -47,6 +47,13 @@ export interface DeliveryStore {
 export interface ContentClaim {
   readonly at: Date;
   readonly ttlSeconds: number;
+  /**
+   * How long the same delivery id may claim its content again (its provider's retry): as long as
+   * the delivery id itself is remembered. Past that, the same id and body are a replay too: the
+   * content is remembered longer than the id, and a captured delivery sent again with its own id
+   * once that id is forgotten would otherwise start a run of an old commit.
+   */
+  readonly sameDeliveryForSeconds: number;
 }
 
 /**
@@ -57,6 +64,8 @@ export class DynamoDbDeliveryStore implements DeliveryStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,
+    /** The clock an admission's expiry is judged by (the claims carry their own time). */
+    private readonly now: () => number = Date.now,
   ) {}
 
   async claim(key: DeliveryKey, claim: DeliveryClaim): Promise<ClaimResult> {
@@ -153,8 +162,13 @@ export class DynamoDbDeliveryStore implements DeliveryStore {
               claimedAt: claim.at.getTime(),
               expiresAt: nowSeconds + claim.ttlSeconds,
             },
-            ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :nowSeconds OR deliveryId = :mine',
-            ExpressionAttributeValues: { ':nowSeconds': nowSeconds, ':mine': key.deliveryId },
+            ConditionExpression:
+              'attribute_not_exists(pk) OR expiresAt < :nowSeconds OR (deliveryId = :mine AND claimedAt > :sameSince)',
+            ExpressionAttributeValues: {
+              ':nowSeconds': nowSeconds,
+              ':mine': key.deliveryId,
+              ':sameSince': claim.at.getTime() - claim.sameDeliveryForSeconds * 1000,
+            },
           }),
         );
       } catch (error) {
@@ -175,11 +189,13 @@ export class DynamoDbDeliveryStore implements DeliveryStore {
         TableName: this.tableName,
         Key: { pk: deliveryPk(key) },
         ConsistentRead: true,
-        ProjectionExpression: 'sources, #state',
+        ProjectionExpression: 'sources, #state, expiresAt',
         ExpressionAttributeNames: { '#state': 'state' },
       }),
     );
     if (out.Item?.state === 'replayed') return undefined;
+    // Expired is gone, whenever TTL gets to deleting it (days later in DynamoDB, never locally).
+    if (typeof out.Item?.expiresAt === 'number' && out.Item.expiresAt < Math.floor(this.now() / 1000)) return undefined;
     const digest = (out.Item?.sources as Record<string, unknown> | undefined)?.[eventId];
     return typeof digest === 'string' ? digest : undefined;
   }

@@ -84,6 +84,7 @@ async function receive(deps: ReceiverDeps, incoming: IncomingDelivery): Promise<
       deps.deliveries.claimContent({ ...key, deliveryId: `ignored:${key.deliveryId}` }, contentKeysOf(delivery), {
         at: receivedAt,
         ttlSeconds: deps.limits.replayWindowSeconds,
+        sameDeliveryForSeconds: deps.limits.deliveryTtlSeconds,
       }),
     );
     deps.logger.info('delivery ignored', { ...key, eventName });
@@ -113,6 +114,7 @@ async function receive(deps: ReceiverDeps, incoming: IncomingDelivery): Promise<
     deps.deliveries.claimContent(key, contentKeysOf(delivery), {
       at: receivedAt,
       ttlSeconds: deps.limits.replayWindowSeconds,
+      sameDeliveryForSeconds: deps.limits.deliveryTtlSeconds,
     }),
   ).catch(async (error: unknown) => {
     await deps.deliveries.release(key, contentKeysOf(delivery)).catch(() => undefined);

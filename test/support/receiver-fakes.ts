@@ -46,7 +46,7 @@ export class MemoryDeliveryStore implements DeliveryStore {
     if (this.items.get(deliveryPk(key))?.state === 'received') this.items.delete(deliveryPk(key));
   }
 
-  readonly contents = new Map<string, { deliveryId: string; expiresAt: number }>();
+  readonly contents = new Map<string, { deliveryId: string; claimedAt: number; expiresAt: number }>();
 
   async claimContent(
     key: DeliveryKey,
@@ -57,8 +57,10 @@ export class MemoryDeliveryStore implements DeliveryStore {
     for (const contentKey of contentKeys) {
       const pk = contentPk(key.provider, contentKey);
       const held = this.contents.get(pk);
-      if (held && held.expiresAt > now && held.deliveryId !== key.deliveryId) return held.deliveryId;
-      this.contents.set(pk, { deliveryId: key.deliveryId, expiresAt: now + claim.ttlSeconds * 1000 });
+      const ownRetry =
+        held?.deliveryId === key.deliveryId && held.claimedAt > now - claim.sameDeliveryForSeconds * 1000;
+      if (held && held.expiresAt > now && !ownRetry) return held.deliveryId;
+      this.contents.set(pk, { deliveryId: key.deliveryId, claimedAt: now, expiresAt: now + claim.ttlSeconds * 1000 });
     }
     return undefined;
   }

@@ -22,7 +22,7 @@ describe('replayed deliveries (on dynalite)', () => {
   let store: DynamoDbDeliveryStore;
   beforeEach(() => {
     // One day of delivery ids (as in the fakes), 400 days of signed content.
-    store = new DynamoDbDeliveryStore(documentClient(tables.client), tables.name);
+    store = new DynamoDbDeliveryStore(documentClient(tables.client), tables.name, () => f.now.getTime());
     f = receiverFakes({ deliveries: store });
   });
   const runsStarted = () => f.bus.published.length;
@@ -51,6 +51,37 @@ describe('replayed deliveries (on dynalite)', () => {
       outcome: 'duplicate',
     });
     expect(runsStarted()).toBe(1);
+  });
+
+  it('publishes nothing when the captured delivery comes back with its own id, once that id is forgotten', async () => {
+    const body = githubPushBody();
+    const original = signedDelivery(body, { deliveryId: 'orig' });
+    await expect(receiveDelivery(f.deps, original)).resolves.toMatchObject({ outcome: 'accepted' });
+    // The fakes remember delivery ids for a day; signed content for 400 days.
+    f.now = new Date(f.now.getTime() + 2 * DAY);
+    await expect(receiveDelivery(f.deps, signedDelivery(body, { deliveryId: 'orig' }))).resolves.toEqual({
+      outcome: 'duplicate',
+      deliveryId: 'orig',
+    });
+    expect(runsStarted()).toBe(1);
+    expect(f.audit.records.find((r) => r.type === 'webhook.replayed')).toMatchObject({
+      details: { deliveryId: 'orig', replayOf: 'orig' },
+    });
+    // And ResolvePlan admits nothing under that delivery: the replay removed its digests.
+    const [event] = f.bus.published;
+    const detail = event?.detail as SourceEvent;
+    expect(await store.admittedDigest({ provider: 'github', deliveryId: 'orig' }, detail.eventId)).toBeUndefined();
+  });
+
+  it('admits no event of a delivery whose record has expired, though TTL has not deleted it yet', async () => {
+    const body = githubPushBody();
+    await receiveDelivery(f.deps, signedDelivery(body, { deliveryId: 'old' }));
+    const detail = f.bus.published[0]?.detail as SourceEvent;
+    const key = { provider: 'github' as const, deliveryId: 'old' };
+    expect(await store.admittedDigest(key, detail.eventId)).toBe(sourceEventDigest(detail));
+    // Past its expiry (a day in the fakes) and still there: TTL deletes expired items days later, local mode never.
+    f.now = new Date(f.now.getTime() + 2 * DAY);
+    expect(await store.admittedDigest(key, detail.eventId)).toBeUndefined();
   });
 
   it('admits none of a replay’s events: ResolvePlan finds no digest for them', async () => {
@@ -141,13 +172,14 @@ describe('replayed deliveries (on dynalite)', () => {
     await f.deps.deliveries.claimContent({ provider: 'github', deliveryId: 'crashed' }, [], {
       at: f.now,
       ttlSeconds: 60,
+      sameDeliveryForSeconds: DAY / 1000,
     });
     const first = f.deps.deliveries.claimContent(
       { provider: 'github', deliveryId: 'crashed' },
       [
         'ref:acme/widgets#refs/heads/main#a10867b14bb761a232cd80139fbd4c0d33264240#199eddf46df50de8d02e99bf1c5fdb4101338224',
       ],
-      { at: f.now, ttlSeconds: 400 * 86_400 },
+      { at: f.now, ttlSeconds: 400 * 86_400, sameDeliveryForSeconds: DAY / 1000 },
     );
     await expect(first).resolves.toBeUndefined();
     await expect(receiveDelivery(f.deps, signedDelivery(body, { deliveryId: 'crashed' }))).resolves.toMatchObject({
