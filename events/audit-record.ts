@@ -51,7 +51,16 @@ export const AUDIT_DETAILS = {
   }),
   /** Events of an accepted delivery that missed the bus and wait in the dead-letter queue for redrive. */
   'webhook.dead_lettered': z.object({ deliveryId: text, reason: text, failedEventIds: z.array(text) }),
-  'webhook.rejected': z.object({ code: text, status: z.number().check(z.int()), bodyBytes: z.number().check(z.int()) }),
+  'webhook.rejected': z.object({
+    code: text,
+    status: z.number().check(z.int()),
+    bodyBytes: z.number().check(z.int()),
+    /** What to fix, as the provider was answered (records before 2026-12-07 lack it). */
+    reason: z.optional(text),
+    /** The delivery and repository the refusal concerns, where the receiver got that far. */
+    deliveryId: z.optional(text),
+    repository: z.optional(text),
+  }),
   /** A verified delivery whose signed content an earlier delivery brought: nothing published. */
   'webhook.replayed': z.object({ deliveryId: text, replayOf: text }),
   'run.started': z.object({

@@ -366,7 +366,14 @@ async function recordRejection(deps: ReceiverDeps, incoming: IncomingDelivery, r
       actor: { type: 'provider', id: incoming.providerSegment.slice(0, 64), providerIdentity: null },
       subject: {},
       outcome: 'rejected',
-      details: { code: refusal.code, status: refusal.status, bodyBytes: incoming.body.length },
+      details: {
+        code: refusal.code,
+        status: refusal.status,
+        bodyBytes: incoming.body.length,
+        // The ledger says what to fix, and about which delivery, not only that something was refused.
+        reason: plain(refusal.message),
+        ...factsOf(refusal),
+      },
       correlationId: `rejected:${bodyDigest(incoming.body).slice(0, 32)}`,
     })
     .catch((error: unknown) =>
@@ -378,6 +385,21 @@ async function recordRejection(deps: ReceiverDeps, incoming: IncomingDelivery, r
     provider: incoming.providerSegment.slice(0, 64),
     ...(refusal.cause === undefined ? {} : { cause: errorName(refusal.cause) }),
   });
+}
+
+/** Printable text of at most 500 characters: a refusal may quote what the sender wrote. */
+function plain(text: string): string {
+  // Control characters, bidirectional overrides and line separators would rewrite what a reader sees.
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, ' ').slice(0, 500);
+}
+
+/** The delivery id and repository a refusal names, where the receiver got that far. */
+function factsOf(refusal: WebhookError): { deliveryId?: string; repository?: string } {
+  const { deliveryId, repository } = refusal.context;
+  return {
+    ...(typeof deliveryId === 'string' ? { deliveryId: plain(deliveryId).slice(0, 200) } : {}),
+    ...(typeof repository === 'string' ? { repository: plain(repository).slice(0, 200) } : {}),
+  };
 }
 
 /** The dedupe store being unreachable must make the provider retry, not lose the delivery. */

@@ -108,7 +108,13 @@ describe('receiveDelivery', () => {
     expect(error).toMatchObject({ code, status: 401 });
     expect(f.bus.published).toEqual([]);
     expect(f.deliveries.items.size).toBe(0);
-    expect(f.audit.records).toEqual([expect.objectContaining({ type: 'webhook.rejected', outcome: 'rejected' })]);
+    expect(f.audit.records).toEqual([
+      expect.objectContaining({
+        type: 'webhook.rejected',
+        outcome: 'rejected',
+        details: expect.objectContaining({ code, reason: error.message }),
+      }),
+    ]);
   });
 
   it('refuses events of a repository the verifying connection does not serve, in the ledger', async () => {
@@ -158,7 +164,19 @@ describe('receiveDelivery', () => {
     });
     expect(f.bus.published).toEqual([]);
     expect(f.deliveries.items.size).toBe(0);
-    expect(f.audit.records).toEqual([expect.objectContaining({ type: 'webhook.rejected', outcome: 'rejected' })]);
+    // The ledger says which repository's hook is wrong, and what to fix, as the provider was told.
+    expect(f.audit.records).toEqual([
+      expect.objectContaining({
+        type: 'webhook.rejected',
+        outcome: 'rejected',
+        details: expect.objectContaining({
+          code: 'unknown_connection',
+          repository: 'TEAMB/payments',
+          reason:
+            "the delivery is signed with connection team-a's secret, but names repository TEAMB/payments, which team-a does not serve",
+        }),
+      }),
+    ]);
   });
 
   it('checks the signature before it reports a malformed body', async () => {
