@@ -388,9 +388,9 @@ async function recordRejection(deps: ReceiverDeps, incoming: IncomingDelivery, r
 }
 
 /** Printable text of at most 500 characters: a refusal may quote what the sender wrote. */
-function plain(text: string): string {
+export function plain(text: string): string {
   // Control characters, bidirectional overrides and line separators would rewrite what a reader sees.
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, ' ').slice(0, 500);
+  return text.replace(/[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu, ' ').slice(0, 500);
 }
 
 /** The delivery id and repository a refusal names, where the receiver got that far. */

@@ -1,7 +1,7 @@
 import { type SourceEvent, sourceEventDigest } from '../../../events';
 import { ConnectionDirectory } from '../../../shared/webhooks/connections';
 import { WebhookError } from '../../../shared/webhooks/errors';
-import { type IncomingDelivery, receiveDelivery } from '../../../shared/webhooks/receive';
+import { type IncomingDelivery, plain, receiveDelivery } from '../../../shared/webhooks/receive';
 import { githubPushBody, signedDelivery } from '../../support/deliveries';
 import { PREVIOUS_SECRET, receiverFakes } from '../../support/receiver-fakes';
 
@@ -177,6 +177,11 @@ describe('receiveDelivery', () => {
         }),
       }),
     ]);
+  });
+
+  it('keeps only printable text of what a sender wrote in a refusal it records', () => {
+    expect(plain('acme/\u202egnp.exe\u2028next line\u0000\u001b[2J')).toBe('acme/ gnp.exe next line  [2J');
+    expect(plain('x'.repeat(600))).toHaveLength(500);
   });
 
   it('checks the signature before it reports a malformed body', async () => {
