@@ -42,6 +42,9 @@ export function localConsole(options: {
   accountId?: string;
   pollMs?: number;
 }): LocalConsole {
+  // The operator API's URL as the template names it: the audience of every proof the console signs.
+  const api = operatorApiUrlOf(options.inventory);
+  const audience = api === undefined ? undefined : operatorAudience(api);
   const operatorArn = options.inventory.apis
     .flatMap((a) => a.routes)
     .find((r) => r.path === '/runs/{runId}/decision')?.functionArn;
@@ -74,7 +77,7 @@ export function localConsole(options: {
             statusCode: 503,
             body: JSON.stringify({ error: { code: 'no_operator_api', message: 'the template has no operator API' } }),
           };
-        const outcome = await options.lambda.invoke(operatorArn, await proven(event, options));
+        const outcome = await options.lambda.invoke(operatorArn, await proven(event, { ...options, audience }));
         if (!outcome.ok)
           return {
             statusCode: 502,
@@ -96,17 +99,16 @@ export function localConsole(options: {
  */
 async function proven(
   event: APIGatewayProxyEvent,
-  options: { clients: ClientOptions; identity: IdentityRegistry; inventory: LocalInventory },
+  options: { clients: ClientOptions; identity: IdentityRegistry; audience: string | undefined },
 ): Promise<APIGatewayProxyEvent> {
   const principal = event.requestContext.identity.userArn;
   const { endpoint, region } = options.clients;
-  const api = operatorApiUrlOf(options.inventory);
-  if (!principal || !endpoint || !region || api === undefined) return event;
+  if (!principal || !endpoint || !region || options.audience === undefined) return event;
   const proof = await signCallerProof({
     credentials: options.identity.issueFor(principal),
     region,
     stsEndpoint: endpoint,
-    audience: operatorAudience(api),
+    audience: options.audience,
     method: event.httpMethod,
     path: event.path,
     body: event.body ?? '',

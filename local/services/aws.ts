@@ -259,12 +259,7 @@ export function functionsService(
         accountId: ctx.accountId,
         log: ctx.options.log ?? (() => undefined),
         ...(deps.handlers ? { handlers: deps.handlers } : {}),
-        sendTo: async (queueArn, body) => {
-          await deps.sqs.handle('SendMessage', {
-            QueueUrl: deps.sqs.queueUrl(String(queueArn.split(':').pop())),
-            MessageBody: body,
-          });
-        },
+        sendTo: async (queueArn, body) => void (await sendToQueue(deps.sqs, queueArn, body)),
         timeScale: ctx.timeScale,
       }),
     edgeAttachments: () => [
@@ -449,19 +444,25 @@ function targetInvoker(deps: {
       if (!outcome.ok) throw Object.assign(new Error(outcome.errorMessage), { name: outcome.errorType });
       return undefined;
     }
-    if (service === 'sqs') {
-      const out = (await deps.sqs.handle('SendMessage', {
-        QueueUrl: deps.sqs.queueUrl(String(arn.split(':').pop())),
-        MessageBody: input,
-        // EventBridge's dead letters carry RULE_ARN and TARGET_ARN, which `gantry dlq redrive` needs.
-        ...(messageAttributes === undefined ? {} : { MessageAttributes: messageAttributes }),
-      })) as {
-        MessageId?: string;
-      };
-      return out.MessageId;
-    }
+    // EventBridge's dead letters carry RULE_ARN and TARGET_ARN, which `gantry dlq redrive` needs.
+    if (service === 'sqs') return sendToQueue(deps.sqs, arn, input, messageAttributes);
     throw new Error(`local mode cannot deliver to ${arn}`);
   };
+}
+
+/** SendMessage to the local queue an ARN names (a rule's target or dead-letter queue, a Lambda destination). */
+async function sendToQueue(
+  sqs: SqsService,
+  queueArn: string,
+  body: string,
+  attributes?: Parameters<TargetInvoker>[2],
+): Promise<string | undefined> {
+  const out = (await sqs.handle('SendMessage', {
+    QueueUrl: sqs.queueUrl(String(queueArn.split(':').pop())),
+    MessageBody: body,
+    ...(attributes === undefined ? {} : { MessageAttributes: attributes }),
+  })) as { MessageId?: string };
+  return out.MessageId;
 }
 
 /**

@@ -64,17 +64,21 @@ export function ruleOf(ruleArn: string): { bus: string; name: string } | undefin
 
 /** Starts targets as EventBridge does: a state machine's execution, a function invoked asynchronously. */
 export class AwsTargetStarter {
+  private readonly lambda: LambdaAsync;
+
   constructor(
     private readonly sfn: SFNClient,
-    private readonly lambda: LambdaClient,
-  ) {}
+    lambda: LambdaClient,
+  ) {
+    this.lambda = new LambdaAsync(lambda);
+  }
 
   async start(targetArn: string, input: string): Promise<string> {
     if (targetArn.split(':')[2] === 'states') {
       const out = await this.sfn.send(new StartExecutionCommand({ stateMachineArn: targetArn, input }));
       return out.executionArn ?? 'an execution';
     }
-    return new LambdaAsync(this.lambda).invokeAsync(targetArn, undefined, input);
+    return this.lambda.invokeAsync(targetArn, undefined, input);
   }
 }
 
