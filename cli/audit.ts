@@ -12,7 +12,7 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { GetObjectCommand, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
 import type { AuditEvent } from '../events';
 import { KmsCheckpointSigner, S3CheckpointStore } from '../shared/audit/checkpoints-aws';
-import { buildDossier, dossierMarkdown, runsFor } from '../shared/audit/evidence';
+import { buildDossier, dossierMarkdown, runsFor, unvouched } from '../shared/audit/evidence';
 import { csvRow, EXPORT_COLUMNS, flatten } from '../shared/audit/export';
 import { AuditReader } from '../shared/audit/reader';
 import { type DescribedExport, type ExportObjects, exportArnOf, exportFolder } from '../shared/audit/table-export';
@@ -193,25 +193,31 @@ export function eventsCsv(events: readonly AuditEvent[]): string {
 }
 
 export function verifyTable(report: VerifyReport): string {
+  const overdue = new Map((report.checkpoints?.overdue ?? []).map((o) => [o.chain, o]));
+  const status = (c: VerifyReport['chains'][number]) => {
+    if (c.firstBreak) return `BROKEN at seq ${c.firstBreak.seq} (${c.firstBreak.kind})`;
+    const late = overdue.get(c.chain);
+    return late ? `UNSIGNED since seq ${late.seq} (${late.time})` : 'ok';
+  };
   const rows = report.chains.map((c) => [
     c.chain,
     String(c.events),
     c.head ? `${c.head.seq} ${c.head.hash.slice(0, 12)}…` : '',
     c.expired.length > 0 ? c.expired.map((r) => `${r.from}–${r.to}`).join(',') : '',
-    c.firstBreak ? `BROKEN at seq ${c.firstBreak.seq} (${c.firstBreak.kind})` : 'ok',
+    status(c),
   ]);
   const lines = [table(['CHAIN', 'EVENTS', 'HEAD', 'EXPIRED', 'STATUS'], rows)];
   if (report.checkpoints) {
     lines.push(
       '',
-      `Checkpoints: ${report.checkpoints.checked} checked, ${report.checkpoints.failures.length} failed.` +
+      `Checkpoints: ${report.checkpoints.checked} checked, ${report.checkpoints.failures.length - overdue.size} failed${overdue.size > 0 ? `; ${overdue.size} chain(s) with records waiting for one too long` : ''}.` +
         (report.checkpoints.later
           ? ` ${report.checkpoints.later} signed after the export: their signatures checked, their heads not compared.`
           : ''),
       ...report.checkpoints.failures.map((f) => `  ✗ ${f.message}`),
     );
   }
-  const unsigned = report.checkpoints ? unsignedTails(report) : [];
+  const unsigned = report.checkpoints ? unsignedTails(report).filter((u) => !overdue.has(u.chain)) : [];
   if (unsigned.length > 0)
     lines.push(
       '',
@@ -241,8 +247,15 @@ function unsignedTails(report: VerifyReport): { chain: string; after: number; re
   });
 }
 
-/** Writes `evidence-<run>.json` and `.md` for each run (provenance checked again); returns the files written. */
-export async function writeEvidence(target: Target, runOrCommit: string, outDir: string): Promise<string[]> {
+/**
+ * Writes `evidence-<run>.json` and `.md` for each run (provenance checked again); returns the
+ * files written, and why any dossier cannot vouch for its change (`unvouched`).
+ */
+export async function writeEvidence(
+  target: Target,
+  runOrCommit: string,
+  outDir: string,
+): Promise<{ files: string[]; unvouched: string[] }> {
   const reader = auditReader(target);
   let runs = await runsFor(reader, runOrCommit);
   if (runs.length === 0 && /^[0-9a-f]{6,}$/i.test(runOrCommit)) {
@@ -264,6 +277,7 @@ export async function writeEvidence(target: Target, runOrCommit: string, outDir:
   );
   mkdirSync(outDir, { recursive: true });
   const files: string[] = [];
+  const reasons: string[] = [];
   for (const runId of runs) {
     const dossier = await buildDossier(reader, runId, {
       ...(ports instanceof Error
@@ -275,6 +289,7 @@ export async function writeEvidence(target: Target, runOrCommit: string, outDir:
     writeFileSync(`${base}.json`, `${JSON.stringify(dossier, null, 2)}\n`);
     writeFileSync(`${base}.md`, dossierMarkdown(dossier));
     files.push(`${base}.json`, `${base}.md`);
+    reasons.push(...unvouched(dossier));
   }
-  return files;
+  return { files, unvouched: reasons };
 }

@@ -214,8 +214,12 @@ export function registerAuditCommands(program: Command): void {
     .option('--out <dir>', 'where to write evidence-<run>.json and .md', '.')
     .action(async (runOrCommit: string, options: { out: string }) => {
       const { writeEvidence } = await import('../audit');
-      const files = await writeEvidence(await target(), runOrCommit, options.out);
+      const { files, unvouched } = await writeEvidence(await target(), runOrCommit, options.out);
       process.stdout.write(`${files.map((f) => `Wrote ${f}`).join('\n')}\n`);
+      if (unvouched.length > 0)
+        throw new CommandFailed(
+          `the dossier cannot vouch for the change (it says so in its integrity and provenance lines):\n  ${unvouched.join('\n  ')}`,
+        );
     });
 
   audit

@@ -9,7 +9,13 @@ const deps = awsCheckpointDeps();
 
 /** Scheduled: signs every audit chain's head with KMS and stores the checkpoint under Object Lock. */
 export const handler = eventHandler(o11y, ScheduledEventSchema, async () => {
-  const { key, checkpoint } = await writeCheckpoint(deps.reader, deps.signer, deps.store);
+  const { key, checkpoint } = await writeCheckpoint(
+    deps.reader,
+    deps.signer,
+    deps.store,
+    new Date(),
+    deps.everyMinutes,
+  );
   o11y.logger.info('audit checkpoint written', { key, chains: checkpoint.chains.length });
   return { key, chains: checkpoint.chains.length };
 });

@@ -100,6 +100,7 @@ export class AuditCheckpoints extends Construct {
         [AUDIT_ENV.table]: AUDIT_TABLE_NAME,
         [AUDIT_ENV.checkpointKey]: props.keys.signingKey.keyArn,
         [AUDIT_ENV.checkpointBucket]: auditCheckpointsBucketName(),
+        [AUDIT_ENV.checkpointMinutes]: String(props.config.checkpointMinutes),
       },
     });
     grantAuditRead(this.handler, props.keys);

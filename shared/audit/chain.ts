@@ -30,12 +30,16 @@ export function hashEvent(event: UnhashedEvent): string {
   return hash('sha256', canonicalJson(body), 'hex');
 }
 
+/** How far apart two writers' clocks (a Lambda's, the verifier's) may be: both are NTP-synchronised. */
+export const CLOCK_SKEW_SECONDS = 300;
+
 export type BreakKind =
   | 'altered' // the record's content no longer hashes to its stored hash
   | 'relinked' // the record's stored prevHash is not its predecessor's hash (edited hash, reorder, insert)
   | 'missing' // a sequence number is absent and retention does not explain it
   | 'misplaced' // a record claims a chain or sequence other than where it is stored
-  | 'checkpoint'; // a signed checkpoint disagrees with the chain
+  | 'checkpoint' // a signed checkpoint disagrees with the chain
+  | 'dated'; // a record is dated after the verifier's clock, or well before its predecessor
 
 export interface ChainBreak {
   readonly chain: string;
@@ -60,10 +64,15 @@ export interface ChainReport {
    * Set by verify when it checks checkpoints.
    */
   readonly signedTo?: number | null;
+  /**
+   * The oldest record after `signedTo`: verify fails once it has waited longer than checkpoints
+   * are due (the scheduled checkpoint stopped, or leaves the chain out). Set with `signedTo`.
+   */
+  readonly unsignedSince?: { readonly seq: number; readonly time: string } | null;
 }
 
 /** What linking needs of a stored event, once its content has been checked against its hash. */
-export type ChainLink = Pick<AuditEvent, 'id' | 'type' | 'seq' | 'hash' | 'prevHash' | 'prevExpiresAt'>;
+export type ChainLink = Pick<AuditEvent, 'id' | 'type' | 'seq' | 'time' | 'hash' | 'prevHash' | 'prevExpiresAt'>;
 
 /**
  * What one record proves on its own, in any order: that it is stored in the chain it claims and
@@ -163,6 +172,36 @@ export class ChainVerifier {
         prev
           ? `record seq ${event.seq} (${event.type}, ${event.id}) links to ${short(event.prevHash)}, but seq ${prev.seq} hashes to ${short(prev.hash)}: seq ${prev.seq} was replaced or the records were reordered`
           : `record seq 1 (${event.id}) does not start from the genesis hash`,
+      );
+    }
+    return this.checkTime(event, prev, fail);
+  }
+
+  /**
+   * A record is dated as it is written, and written after its predecessor: a time ahead of the
+   * verifier's clock, or well behind its predecessor's, was set by hand (a time ahead would also
+   * keep an unsigned record from ever looking overdue for a checkpoint). Clocks may differ by
+   * `CLOCK_SKEW_SECONDS`.
+   */
+  private checkTime(
+    event: ChainLink,
+    prev: ChainLink | null,
+    fail: (kind: BreakKind, message: string) => ChainBreak,
+  ): ChainBreak | null {
+    const at = Date.parse(event.time) / 1000;
+    if (Number.isNaN(at))
+      return fail('dated', `record seq ${event.seq} (${event.id}) has no valid time: "${event.time}"`);
+    if (at > this.nowSeconds + CLOCK_SKEW_SECONDS) {
+      return fail(
+        'dated',
+        `record seq ${event.seq} (${event.type}, ${event.id}) is dated ${event.time}, after ${new Date(this.nowSeconds * 1000).toISOString()} (now, or the export's time): records are dated as they are written, so this time was set by hand`,
+      );
+    }
+    const before = prev ? Date.parse(prev.time) / 1000 : Number.NaN;
+    if (prev && at < before - CLOCK_SKEW_SECONDS) {
+      return fail(
+        'dated',
+        `record seq ${event.seq} (${event.type}, ${event.id}) is dated ${event.time}, before seq ${prev.seq} (${prev.time}) which precedes it: records are written in turn, so one of the two times was set by hand`,
       );
     }
     return null;

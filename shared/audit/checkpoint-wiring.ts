@@ -19,6 +19,7 @@ export function awsCheckpointDeps(env: NodeJS.ProcessEnv = process.env) {
       [AUDIT_ENV.table]: z.string().check(z.minLength(1)),
       [AUDIT_ENV.checkpointKey]: z.string().check(z.minLength(1)),
       [AUDIT_ENV.checkpointBucket]: z.string().check(z.minLength(1)),
+      [AUDIT_ENV.checkpointMinutes]: z.coerce.number().check(z.int(), z.positive()),
     }),
     env,
   );
@@ -26,5 +27,6 @@ export function awsCheckpointDeps(env: NodeJS.ProcessEnv = process.env) {
     reader: new AuditReader(documentClient(new DynamoDBClient({})), e[AUDIT_ENV.table]),
     signer: new KmsCheckpointSigner(new KMSClient({}), e[AUDIT_ENV.checkpointKey]),
     store: new S3CheckpointStore(new S3Client({}), e[AUDIT_ENV.checkpointBucket]),
+    everyMinutes: e[AUDIT_ENV.checkpointMinutes],
   };
 }

@@ -21,12 +21,21 @@ export const CheckpointBodySchema = z.object({
       expiresAt: z.optional(z.number().check(z.int())),
     }),
   ),
+  /**
+   * Minutes until the next scheduled checkpoint is due (the schedule's rate): a record signed by
+   * none longer than twice that tells verify the schedule stopped. Only the scheduled function
+   * states it; checkpoints signed before 2026-12-07, and those made by hand, do not.
+   */
+  everyMinutes: z.optional(z.number().check(z.int(), z.gte(1))),
 });
 export type CheckpointBody = z.infer<typeof CheckpointBodySchema>;
 export const CheckpointSchema = z.extend(CheckpointBodySchema, { signature: z.string() });
 export type Checkpoint = z.infer<typeof CheckpointSchema>;
 
 export const CHECKPOINT_ALGORITHM = 'ECDSA_SHA_256';
+
+/** How often the scheduled checkpoint runs unless the config says otherwise (`audit.checkpointMinutes`). */
+export const DEFAULT_CHECKPOINT_MINUTES = 60;
 
 /** Port: signs and verifies checkpoint bodies with an asymmetric key the writers cannot export. */
 export interface CheckpointSigner {
@@ -41,18 +50,23 @@ export interface CheckpointStore {
   list(): AsyncIterable<{ key: string; checkpoint: Checkpoint | Error }>;
 }
 
-/** The bytes a checkpoint's signature covers: its body, RFC 8785 canonical. */
+/** The bytes a checkpoint's signature covers: its body, RFC 8785 canonical (`everyMinutes` only when stated, as before it existed). */
 export function checkpointMessage(body: CheckpointBody): Buffer {
-  const { version, time, keyId, algorithm, chains } = body;
-  return Buffer.from(canonicalize({ version, time, keyId, algorithm, chains }) ?? '');
+  const { version, time, keyId, algorithm, chains, everyMinutes } = body;
+  const signed = { version, time, keyId, algorithm, chains, ...(everyMinutes === undefined ? {} : { everyMinutes }) };
+  return Buffer.from(canonicalize(signed) ?? '');
 }
 
-/** Signs every chain's current head and stores the checkpoint. */
+/**
+ * Signs every chain's current head and stores the checkpoint; the scheduled function states when
+ * the next one is due (`everyMinutes`).
+ */
 export async function writeCheckpoint(
   reader: AuditReader,
   signer: CheckpointSigner,
   store: CheckpointStore,
   now: Date = new Date(),
+  everyMinutes?: number,
 ): Promise<{ key: string; checkpoint: Checkpoint }> {
   const chains = [];
   for (const chain of await reader.chains()) {
@@ -65,6 +79,7 @@ export async function writeCheckpoint(
     keyId: signer.keyId,
     algorithm: CHECKPOINT_ALGORITHM,
     chains,
+    ...(everyMinutes === undefined ? {} : { everyMinutes }),
   };
   const signature = (await signer.sign(checkpointMessage(body))).toString('base64');
   const checkpoint = { ...body, signature };

@@ -75,6 +75,8 @@ export interface ChangeDossier {
      * does, the links hold but cutting the records off the chain's end would not show.
      */
     checkpointed: boolean;
+    /** Whether the signed checkpoints were read and checked at all (false: only the links vouch, and `message` says why). */
+    checkpointsChecked: boolean;
     message: string;
     links: { seq: number; type: string; hash: string }[];
   };
@@ -279,6 +281,7 @@ async function integritySection(
     verified: verification.ok,
     chain,
     checkpointed,
+    checkpointsChecked: verification.checkpoints !== null,
     message: verification.ok
       ? `chain "${chain}" verified: ${verification.chains[0]?.events ?? 0} events, ${verification.checkpoints?.checked ?? 0} checkpoints${coverage}`
       : (verification.firstBreak?.message ?? verification.checkpoints?.failures[0]?.message ?? 'verification failed'),
@@ -320,6 +323,22 @@ async function deliveryOf(reader: AuditReader, runEvents: readonly AuditEvent[])
     if (e.type === 'webhook.accepted' && e.correlationId === anchor.correlationId) return e;
   }
   return undefined;
+}
+
+/**
+ * Why the dossier cannot vouch for the change, however complete it is: its records do not verify,
+ * the signed checkpoints could not be checked, or what was deployed has no provenance that
+ * verifies. Empty when it can; `gantry audit evidence` fails (exit 1) otherwise, after writing it.
+ */
+export function unvouched(d: Pick<ChangeDossier, 'runId' | 'integrity' | 'provenance' | 'deployment'>): string[] {
+  const reasons: string[] = [];
+  if (!d.integrity.verified) reasons.push(`its ledger records do not verify: ${d.integrity.message}`);
+  else if (!d.integrity.checkpointsChecked)
+    reasons.push(`the signed checkpoints were not checked: ${d.integrity.message}`);
+  if (d.provenance?.verified === false)
+    reasons.push(`the build provenance does not verify: ${d.provenance.verification}`);
+  if (d.deployment.deployed && !d.provenance) reasons.push('it was deployed, and the ledger holds no build provenance');
+  return reasons.map((r) => `run ${d.runId}: ${r}`);
 }
 
 function gapsOf(d: Omit<ChangeDossier, 'gaps'>): string[] {

@@ -96,6 +96,7 @@ export class CopyReads {
         id: event.id,
         type: event.type,
         seq: event.seq,
+        time: event.time,
         hash: event.hash,
         prevHash: event.prevHash,
         prevExpiresAt: event.prevExpiresAt,
@@ -227,9 +228,12 @@ function walk(
     indexBreak ??= read.index;
   }
   const report = verifier.report();
+  const signedSeq = signedTo(anchors);
+  const unsigned = reads.find((r) => r.link.seq > (signedSeq ?? 0))?.link;
   return {
     ...report,
     firstBreak: report.firstBreak ?? indexBreak ?? checkAnchors(chain, anchors, seen, report, nowSeconds),
-    signedTo: signedTo(anchors),
+    signedTo: signedSeq,
+    unsignedSince: unsigned ? { seq: unsigned.seq, time: unsigned.time } : null,
   };
 }

@@ -1,6 +1,12 @@
 import type { AuditEvent } from '../../events';
-import { type ChainBreak, type ChainLink, type ChainReport, ChainVerifier } from './chain';
-import { type Checkpoint, type CheckpointSigner, type CheckpointStore, checkpointMessage } from './checkpoints';
+import { type ChainBreak, type ChainLink, type ChainReport, ChainVerifier, CLOCK_SKEW_SECONDS } from './chain';
+import {
+  type Checkpoint,
+  type CheckpointSigner,
+  type CheckpointStore,
+  checkpointMessage,
+  DEFAULT_CHECKPOINT_MINUTES,
+} from './checkpoints';
 import { fromItem, indexMismatches } from './ledger';
 import type { AuditReader } from './reader';
 
@@ -16,6 +22,11 @@ export interface VerifyOptions {
    * of then cannot hold what later ones signed (their signatures are still checked).
    */
   readonly checkpointsUpTo?: Date;
+  /**
+   * How long a record may go signed by no checkpoint before verify fails: the schedule stopped,
+   * or leaves its chain out. @default twice the rate the newest scheduled checkpoint states (60 minutes when none does), plus 5 minutes of clock skew
+   */
+  readonly unsignedGraceMinutes?: number;
   /** Chains read and hashed at once (each chain is one sequence, walked in order). @default 4 */
   readonly parallelChains?: number;
 }
@@ -31,6 +42,8 @@ export interface CheckpointReport {
   /** Checkpoints signed after `checkpointsUpTo`, whose heads were not compared. */
   readonly later?: number;
   readonly failures: readonly { key: string; message: string }[];
+  /** Chains whose oldest unsigned record has waited longer than the grace: each is also a failure. */
+  readonly overdue?: readonly { chain: string; seq: number; time: string }[];
 }
 
 export interface VerifyReport {
@@ -70,6 +83,8 @@ export async function verifyLedger(reader: LedgerSource, options: VerifyOptions 
   return reportOf(reports, progress.totalEvents, signed, options);
 }
 
+const CLOCK_SKEW_MINUTES = CLOCK_SKEW_SECONDS / 60;
+
 /**
  * The chains to walk: those listed, and every chain a checkpoint signed, whose registry entry
  * (or every record) may have been deleted since; it must then be explained by retention.
@@ -80,23 +95,77 @@ export function withAnchored(listed: Iterable<string>, anchors: ReadonlyMap<stri
   return [...chains, ...missing];
 }
 
-/** The report over every chain's: ok when no chain broke and every checkpoint verified. */
+/**
+ * The report over every chain's: ok when no chain broke, every checkpoint verified and, when
+ * checkpoints are checked, no record has waited for one longer than the grace.
+ */
 export function reportOf(
   reports: readonly ChainReport[],
   events: number,
   signed: SignedAnchors,
-  options: Pick<VerifyOptions, 'checkpoints'>,
+  options: Pick<VerifyOptions, 'checkpoints' | 'now' | 'unsignedGraceMinutes'>,
 ): VerifyReport {
   const firstBreak = reports.find((r) => r.firstBreak)?.firstBreak ?? null;
+  const overdue = options.checkpoints ? overdueChains(reports, signed, options) : [];
+  const failures = [...signed.failures, ...overdue.map((o) => ({ key: o.chain, message: o.message }))];
   return {
-    ok: firstBreak === null && signed.failures.length === 0,
+    ok: firstBreak === null && failures.length === 0,
     chains: reports,
     events,
     checkpoints: options.checkpoints
-      ? { checked: signed.checked, ...(signed.later > 0 ? { later: signed.later } : {}), failures: signed.failures }
+      ? {
+          checked: signed.checked,
+          ...(signed.later > 0 ? { later: signed.later } : {}),
+          failures,
+          ...(overdue.length > 0 ? { overdue: overdue.map(({ chain, seq, time }) => ({ chain, seq, time })) } : {}),
+        }
       : null,
     firstBreak,
   };
+}
+
+/**
+ * Chains with a record no checkpoint signed for longer than checkpoints are due: the scheduled
+ * checkpoint stopped (or leaves the chain out, its registry entry gone), so those records, and
+ * every later one, could be cut off the chain's end unseen. Failing here is what makes a
+ * checkpoint schedule that quietly stopped visible to the auditor.
+ */
+export function overdueChains(
+  reports: readonly ChainReport[],
+  signed: Pick<SignedAnchors, 'everyMinutes'>,
+  options: Pick<VerifyOptions, 'now' | 'unsignedGraceMinutes'>,
+): { chain: string; seq: number; time: string; message: string }[] {
+  const every = signed.everyMinutes ?? DEFAULT_CHECKPOINT_MINUTES;
+  const grace = options.unsignedGraceMinutes ?? 2 * every + CLOCK_SKEW_MINUTES;
+  const now = (options.now ?? new Date()).getTime();
+  return reports.flatMap((report) => {
+    const since = report.unsignedSince;
+    if (!since) return [];
+    const at = Date.parse(since.time);
+    // A time that is no time waited forever: it is as overdue as can be.
+    const waited = Number.isNaN(at) ? Number.POSITIVE_INFINITY : (now - at) / 60_000;
+    if (waited <= grace) return [];
+    const signedTo = report.signedTo ?? null;
+    const due =
+      options.unsignedGraceMinutes === undefined
+        ? `checkpoints are due every ${every} minutes${signed.everyMinutes === undefined ? ' (the default: no scheduled checkpoint says)' : ''}`
+        : `verify allows ${grace} minutes`;
+    return [
+      {
+        chain: report.chain,
+        seq: since.seq,
+        time: since.time,
+        message: `chain ${report.chain}: its records from seq ${since.seq} (written ${since.time}, ${waitedFor(waited)} ago) are signed by no checkpoint${signedTo === null ? ' (none has ever signed this chain)' : `, the last signed is seq ${signedTo}`}, though ${due}: the scheduled checkpoint has stopped or leaves this chain out, so these records could be cut off unseen. Find why in the audit-checkpoint function's logs and errors alarm, then run gantry audit checkpoint and verify again`,
+      },
+    ];
+  });
+}
+
+function waitedFor(minutes: number): string {
+  if (!Number.isFinite(minutes)) return 'an unknown time';
+  if (minutes < 120) return `${Math.round(minutes)} minutes`;
+  if (minutes < 48 * 60) return `${Math.round(minutes / 60)} hours`;
+  return `${Math.round(minutes / 1440)} days`;
 }
 
 /** What the signed checkpoints vouch for: per chain, the hash each named sequence number had. */
@@ -105,6 +174,8 @@ export interface SignedAnchors {
   readonly checked: number;
   readonly later: number;
   readonly failures: readonly { key: string; message: string }[];
+  /** When checkpoints are due, as the newest verified checkpoint that states it says. */
+  readonly everyMinutes?: number;
 }
 
 /** Reads every checkpoint and keeps the chain heads of those whose signature verifies. */
@@ -117,6 +188,7 @@ export async function signedAnchors(
   const upTo = options.checkpointsUpTo?.getTime();
   let checked = 0;
   let later = 0;
+  let stated: { time: number; everyMinutes: number } | undefined;
   if (options.checkpoints && options.signer) {
     for await (const { key, checkpoint } of options.checkpoints.list()) {
       checked += 1;
@@ -137,6 +209,9 @@ export async function signedAnchors(
         continue;
       }
       signedInTurn.push({ key, checkpoint });
+      const time = Date.parse(checkpoint.time);
+      if (checkpoint.everyMinutes !== undefined && !(stated && stated.time >= time))
+        stated = { time, everyMinutes: checkpoint.everyMinutes };
       for (const head of checkpoint.chains) {
         const list = anchors.get(head.chain) ?? [];
         list.push({
@@ -150,7 +225,7 @@ export async function signedAnchors(
     }
   }
   failures.push(...chainsLeftOut(signedInTurn));
-  return { anchors, checked, later, failures };
+  return { anchors, checked, later, failures, ...(stated ? { everyMinutes: stated.everyMinutes } : {}) };
 }
 
 /**
@@ -195,12 +270,15 @@ async function verifyChain(
   const verifier = new ChainVerifier(chain, nowSeconds);
   const wanted = new Set(anchors.map((a) => a.seq));
   const seen = new Map<number, ChainLink>();
+  const signedSeq = signedTo(anchors);
+  let unsignedSince: ChainReport['unsignedSince'] = null;
   let indexBreak: ChainBreak | null = null;
   for await (const item of reader.chainItems(chain)) {
     const event = fromItem(item);
     verifier.add(event);
     progress.totalEvents += 1;
     if (wanted.has(event.seq)) seen.set(event.seq, event);
+    if (unsignedSince === null && event.seq > (signedSeq ?? 0)) unsignedSince = { seq: event.seq, time: event.time };
     if (!indexBreak) indexBreak = indexBreakOf(chain, item, event);
     if (progress.totalEvents % 5000 === 0)
       onProgress?.({ chain, events: verifier.report().events, totalEvents: progress.totalEvents });
@@ -208,7 +286,7 @@ async function verifyChain(
   const report = verifier.report();
   const anchorBreak = checkAnchors(chain, anchors, seen, report, nowSeconds);
   onProgress?.({ chain, events: report.events, totalEvents: progress.totalEvents });
-  return { ...report, firstBreak: report.firstBreak ?? indexBreak ?? anchorBreak, signedTo: signedTo(anchors) };
+  return { ...report, firstBreak: report.firstBreak ?? indexBreak ?? anchorBreak, signedTo: signedSeq, unsignedSince };
 }
 
 /** The newest seq any of the chain's checkpoints signed; null when none did. */

@@ -11,6 +11,8 @@ export const AUDIT_ENV = {
   retentionDays: 'AUDIT_RETENTION_DAYS',
   checkpointKey: 'AUDIT_CHECKPOINT_KEY_ID',
   checkpointBucket: 'AUDIT_CHECKPOINT_BUCKET',
+  /** The checkpoint schedule's rate in minutes, which each scheduled checkpoint signs. */
+  checkpointMinutes: 'AUDIT_CHECKPOINT_MINUTES',
 } as const;
 
 const RetentionSchema = z.partial(

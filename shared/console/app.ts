@@ -6,10 +6,10 @@ import { type Context, Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { AuditEvent } from '../../events';
 import { commitHint } from '../audit/commit';
-import { buildDossier, dossierMarkdown } from '../audit/evidence';
+import { dossierMarkdown } from '../audit/evidence';
 import { AuditExportIncomplete, EXPORT_FORMATS, type ExportFormat, exportAudit } from '../audit/export';
 import { auditPeriod } from '../audit/period';
-import { type AuditFilter, type AuditReader, REPOSITORY_DAYS_MS, readPlanOf, startOfDay } from '../audit/reader';
+import { type AuditFilter, REPOSITORY_DAYS_MS, readPlanOf, startOfDay } from '../audit/reader';
 import { computeDora } from '../metrics/dora';
 import { publicRun, RUN_STATUSES, type RunRecord, type RunStatus } from '../runs/model';
 import { actionsFor } from './actions';
@@ -159,7 +159,7 @@ export function consoleApp(options: ConsoleOptions): Hono<Env> {
   });
   app.get('/api/audit/verify', async (c) => c.json(verificationView(await ports.ledger.verify())));
   app.get('/api/runs/:runId/dossier', async (c) => {
-    const dossier = await buildDossier(ports.audit as AuditReader, c.req.param('runId'));
+    const dossier = await ports.ledger.dossier(c.req.param('runId'));
     return c.json({ markdown: dossierMarkdown(dossier), gaps: dossier.gaps });
   });
   app.get('/api/metrics', async (c) => {

@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { ChangeDossier } from '../audit/evidence';
 import type { AuditReader } from '../audit/reader';
 import type { VerifyReport } from '../audit/verify';
 import type { DeployedPipelines } from '../pipelines/ports';
@@ -18,8 +19,12 @@ export interface ConsolePorts {
   readonly runs: { list(query: RunQuery): Promise<RunRecord[]>; get(runId: string): Promise<RunRecord | undefined> };
   /** Events as `gantry audit query` selects them, a chain's head (an export's manifest records it), whether a commit is known. */
   readonly audit: Pick<AuditReader, 'query' | 'head' | 'commitKnown' | 'chains' | 'countInChain'>;
-  /** The ledger verified as `gantry audit verify` verifies it (verifyLedger): slow on a large ledger, so asked for on demand. */
-  readonly ledger: { verify(): Promise<VerifyReport> };
+  /**
+   * The ledger verified as `gantry audit verify` verifies it (verifyLedger): slow on a large ledger,
+   * so asked for on demand; and a run's dossier as `gantry audit evidence` builds it, its chain's
+   * signed checkpoints checked too.
+   */
+  readonly ledger: { verify(): Promise<VerifyReport>; dossier(runId: string): Promise<ChangeDossier> };
   readonly executions: {
     /** The ASL the execution runs (DescribeStateMachineForExecution). */
     definition(executionArn: string): Promise<string>;

@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeStateMachineForExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { buildDossier } from '../audit/evidence';
 import { AuditReader } from '../audit/reader';
 import { type VerifyOptions, verifyLedger } from '../audit/verify';
 import { documentClient } from '../aws/clients';
@@ -33,14 +34,16 @@ export function consoleReadPorts(clients: ClientOptions, tables: ConsoleTables):
   // checkpoints) when first asked for: a cold start that serves a page loads none of them.
   let logs: Promise<LogReader> | undefined;
   let checkpoints: Promise<VerifyOptions> | undefined;
+  const checked = () => {
+    checkpoints ??= import('./checkpoints').then((m) => m.checkpointOptions(clients, tables.checkpoints));
+    return checkpoints;
+  };
   return {
     runs: new DynamoDbRunStore(db, tables.runsTable),
     audit,
     ledger: {
-      verify: async () => {
-        checkpoints ??= import('./checkpoints').then((m) => m.checkpointOptions(clients, tables.checkpoints));
-        return verifyLedger(audit, await checkpoints);
-      },
+      verify: async () => verifyLedger(audit, await checked()),
+      dossier: async (runId) => buildDossier(audit, runId, await checked()),
     },
     pipelines: new StateMachinePipelines(sfn),
     executions: {

@@ -48,7 +48,10 @@ export async function benchConsole(options: { rounds: number; runs: number }): P
         chains: async () => [],
         countInChain: async () => 0,
       },
-      ledger: { verify: () => Promise.reject(new Error('no ledger here')) },
+      ledger: {
+        verify: () => Promise.reject(new Error('no ledger here')),
+        dossier: () => Promise.reject(new Error('no ledger here')),
+      },
       executions: { definition: async () => ASL },
       logs: { read: async () => ({ lines: [], next: 0 }) },
       pipelines: { definitionOf: async () => Promise.reject(new Error('not deployed in the benchmark')) },

@@ -325,6 +325,9 @@ if (!browserAvailable()) {
       const dossier = page.locator('[data-testid="dossier"]');
       await dossier.waitFor();
       expect(await dossier.textContent()).toContain('bob');
+      // Its integrity line, as the CLI's: the signed checkpoints were read (none signs this run yet).
+      expect(await dossier.textContent()).toContain('signed by no checkpoint yet');
+      expect(await dossier.textContent()).not.toContain('checkpoints not checked');
       await expectAccessible(page);
       await page.screenshot({ path: join(SHOTS, 'dossier.png') });
       await page.getByRole('link', { name: 'Metrics' }).click();

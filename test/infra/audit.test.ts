@@ -62,6 +62,11 @@ describe('the audit ledger in CDK', () => {
         Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('AuditCheckpointsHandler'), 'Arn'] } }),
       ],
     });
+    // Each scheduled checkpoint signs the rate, by which verify tells a schedule that stopped.
+    control.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('Signs the audit ledger chain heads'),
+      Environment: { Variables: Match.objectLike({ AUDIT_CHECKPOINT_MINUTES: '60' }) },
+    });
   });
 
   it('lets every writer append (query the head, put) and nothing more', () => {

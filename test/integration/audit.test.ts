@@ -129,6 +129,7 @@ describe('the audit ledger through local mode and the CLI', () => {
       integrity: {
         verified: true,
         checkpointed: false,
+        checkpointsChecked: true,
         message: expect.stringContaining('signed by no checkpoint yet: run gantry audit checkpoint'),
       },
     });
@@ -193,6 +194,13 @@ describe('the audit ledger through local mode and the CLI', () => {
     expect(broken.stdout).toMatch(
       /First broken link: chain "gantry-demo\/sample-service", seq 2: record seq 2 .* was edited/,
     );
+    // The dossier of a change on that chain is still written, and says why it cannot vouch: exit 1.
+    const unvouched = await gantry('audit', 'evidence', releaseRun, '--out', out, '--data-dir', t.dataDir);
+    expect(unvouched).toMatchObject({
+      code: 1,
+      stdout: expect.stringContaining(`evidence-${releaseRun}.json`),
+      stderr: expect.stringContaining(`run ${releaseRun}: its ledger records do not verify: record seq 2`),
+    });
 
     // A new export holds the edit and breaks at the same link; the export made before it still verifies.
     const brokenExport = await gantry('audit', 'verify', '--from-export', '--data-dir', t.dataDir);
@@ -232,6 +240,6 @@ describe('the audit ledger through local mode and the CLI', () => {
     );
     expect(copied.code).toBe(1);
     expect(copied.stderr).toMatch(/is not where DynamoDB wrote .*: its summary was copied or forged/);
-    // Nine gantry commands in turn: on 2 busy cores that is more than the 30 s hang guard for one step.
+    // Ten gantry commands in turn: on 2 busy cores that is more than the 30 s hang guard for one step.
   }, 120_000);
 });

@@ -10,13 +10,18 @@ export const LEDGER_TABLE_ARN = 'arn:aws:dynamodb:us-east-1:000000000000:table/g
 export const exportArnOf = (folder: string) => `${LEDGER_TABLE_ARN}/export/${folder.split('/').pop()}`;
 
 /** One hash chain of `length` records of repository `name`; `expiresAt(seq)` gives each record's expiry (epoch s). */
-export function ledgerChain(name: string, length: number, expiresAt: (seq: number) => number): AuditEvent[] {
+export function ledgerChain(
+  name: string,
+  length: number,
+  expiresAt: (seq: number) => number,
+  start = new Date('2026-11-01T00:00:00Z'),
+): AuditEvent[] {
   const events: AuditEvent[] = [];
   for (let seq = 1; seq <= length; seq++) {
     const prev = events.at(-1);
     const unhashed: UnhashedEvent = {
       id: `01K${name.length}${String(seq).padStart(22, '0')}`,
-      time: new Date(Date.parse('2026-11-01T00:00:00Z') + seq * 1000).toISOString(),
+      time: new Date(start.getTime() + seq * 1000).toISOString(),
       type: 'run.started',
       actor: { type: 'system', id: 'gantry', providerIdentity: null },
       subject: { repository: name, commit: 'a'.repeat(40), runId: `r-${seq}`, environment: null, pipeline: 'app' },

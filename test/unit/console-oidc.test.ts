@@ -268,7 +268,10 @@ describe('the console in AWS', () => {
         chains: async () => [],
         countInChain: async () => 0,
       },
-      ledger: { verify: () => Promise.reject(new Error('no ledger here')) },
+      ledger: {
+        verify: () => Promise.reject(new Error('no ledger here')),
+        dossier: () => Promise.reject(new Error('no ledger here')),
+      },
       executions: { definition: async () => '{"StartAt":"A","States":{"A":{"Type":"Succeed"}}}' },
       logs: { read: async () => ({ lines: [], next: 0 }) },
       pipelines: f.pipelines,

@@ -112,7 +112,10 @@ function setup(ledger: LedgerSource = source([]), audited: AuditEvent[] = []) {
         chains: async () => [...new Set(audited.map((e) => e.chain))],
         countInChain: async () => undefined,
       },
-      ledger: { verify: () => verifyLedger(ledger) },
+      ledger: {
+        verify: () => verifyLedger(ledger),
+        dossier: () => Promise.reject(new Error('no dossier in this fake: the browser test reads one')),
+      },
       executions: { definition: async () => '{"StartAt":"A","States":{"A":{"Type":"Succeed"}}}' },
       logs: { read: async () => ({ lines: [], next: 0 }) },
       pipelines: { definitionOf: async () => Promise.reject(new Error('unreadable')) },

@@ -21,7 +21,9 @@ const EXPORT_ARN = exportArnOf(FOLDER);
 const AS_OF = new Date('2024-01-04T00:00:00Z');
 const asOfSeconds = Math.floor(AS_OF.getTime() / 1000);
 
-const chain = ledgerChain;
+/** Records written before the export (a record dated after it could not be in it). */
+const chain = (name: string, length: number, expiresAt: (seq: number) => number) =>
+  ledgerChain(name, length, expiresAt, new Date(AS_OF.getTime() - 3 * 86_400_000));
 
 const yearAfter = () => asOfSeconds + 86_400 * 365;
 

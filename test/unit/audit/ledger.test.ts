@@ -626,6 +626,85 @@ describe('the audit ledger on DynamoDB (dynalite)', () => {
       expect(verifyTable(await verifyLedger(reader()))).toContain('every link holds (checkpoints not checked)');
     });
 
+    describe('a checkpoint schedule that stopped, which the records waiting for it show', () => {
+      const hours = (h: number) => new Date(Date.now() + h * 3_600_000);
+
+      it('fails once a record has waited longer than twice the stated rate, and names the chain and what to do', async () => {
+        // The scheduled checkpoint states its hourly rate; nothing signs seq 9 after it.
+        await writeCheckpoint(reader(), signer, store, new Date(Date.now() + 1_000), 60);
+        await ledger().append(record({}, 8));
+        const early = await verifyLedger(reader(), { signer, checkpoints: store, now: hours(2) });
+        expect(early.ok).toBe(true);
+        const late = await verifyLedger(reader(), { signer, checkpoints: store, now: hours(2.2) });
+        expect(late.ok).toBe(false);
+        expect(late.firstBreak).toBeNull();
+        expect(late.checkpoints?.overdue).toEqual([{ chain: REPO, seq: 9, time: expect.any(String) }]);
+        expect(late.checkpoints?.failures).toEqual([
+          {
+            key: REPO,
+            message: expect.stringMatching(
+              /^chain acme\/payments: its records from seq 9 .* are signed by no checkpoint, the last signed is seq 8, though checkpoints are due every 60 minutes: .*run gantry audit checkpoint/,
+            ),
+          },
+        ]);
+        const text = verifyTable(late);
+        expect(text).toContain('UNSIGNED since seq 9');
+        expect(text).not.toContain('✓ Verified');
+        // A checkpoint that signs the record ends it.
+        await writeCheckpoint(reader(), signer, store, new Date(Date.now() + 2_000), 60);
+        expect(await verifyLedger(reader(), { signer, checkpoints: store, now: hours(2.2) })).toMatchObject({
+          ok: true,
+        });
+      });
+
+      it('judges by the newest scheduled checkpoint’s rate, which its signature covers', async () => {
+        await writeCheckpoint(reader(), signer, store, new Date(Date.now() + 1_000), 1440);
+        await ledger().append(record({}, 8));
+        expect((await verifyLedger(reader(), { signer, checkpoints: store, now: hours(47) })).ok).toBe(true);
+        expect((await verifyLedger(reader(), { signer, checkpoints: store, now: hours(49) })).ok).toBe(false);
+        // Someone who may write the bucket (governance mode) stretches the rate: the signature no longer holds.
+        const [key, checkpoint] = [...store.items.entries()].at(-1) as [string, Checkpoint];
+        store.items.set(key, { ...checkpoint, everyMinutes: 100_000 });
+        const stretched = await verifyLedger(reader(), { signer, checkpoints: store, now: hours(3) });
+        expect(stretched.ok).toBe(false);
+        expect(stretched.checkpoints?.failures.map((f) => f.message)).toEqual(
+          expect.arrayContaining([expect.stringContaining('valid signature'), expect.stringContaining('seq 9')]),
+        );
+      });
+
+      it('fails a chain no checkpoint ever signed, with no checkpoint at all, and without a stated rate', async () => {
+        store.items.clear();
+        const report = await verifyLedger(reader(), { signer, checkpoints: store, now: hours(2.5) });
+        expect(report.checkpoints?.failures).toEqual([
+          {
+            key: REPO,
+            message: expect.stringContaining(
+              'are signed by no checkpoint (none has ever signed this chain), though checkpoints are due every 60 minutes (the default: no scheduled checkpoint says)',
+            ),
+          },
+        ]);
+        // Chains only (--no-checkpoints) makes no such claim, and says so.
+        expect(await verifyLedger(reader(), { now: hours(2.5) })).toMatchObject({ ok: true, checkpoints: null });
+      });
+
+      it('a record dated ahead of the clock, so that it would never look overdue, is a break', async () => {
+        await ledger({ clock: () => hours(24 * 365) }).append(record({}, 8));
+        const report = await verifyAll();
+        expect(report.firstBreak).toMatchObject({
+          seq: 9,
+          kind: 'dated',
+          message: expect.stringContaining('records are dated as they are written'),
+        });
+      });
+
+      it('a record dated well before its predecessor is a break; a few seconds of clock skew is not', async () => {
+        await ledger({ clock: () => new Date(Date.now() - 60_000) }).append(record({}, 8));
+        expect((await verifyAll()).firstBreak).toBeNull();
+        await ledger({ clock: () => hours(-1) }).append(record({}, 9));
+        expect((await verifyAll()).firstBreak).toMatchObject({ seq: 10, kind: 'dated' });
+      });
+    });
+
     it('an edited field', async () => {
       await client.send(
         new UpdateItemCommand({

@@ -165,26 +165,32 @@ describe('verifying the ledger from a DynamoDB export (DYNAMODB_JSON, as export-
       sign: async (m) => sign('sha256', m, privateKey),
       verify: async (m, sig) => verify('sha256', m, publicKey, sig),
     };
-    const longer = chain('acme/app', 35).at(-1) as AuditEvent;
-    const body = {
-      version: 1 as const,
-      time: new Date(NOW.getTime() + 3_600_000).toISOString(),
-      keyId: 'k',
-      algorithm: 'ECDSA_SHA_256',
-      chains: [{ chain: 'acme/app', seq: longer.seq, hash: longer.hash }],
+    const head = (events: AuditEvent[]) => {
+      const last = events.at(-1) as AuditEvent;
+      return { chain: last.chain, seq: last.seq, hash: last.hash };
     };
-    const checkpoint = { ...body, signature: (await signer.sign(checkpointMessage(body))).toString('base64') };
+    const signedAt = async (time: Date, chains: ReturnType<typeof head>[]) => {
+      const body = { version: 1 as const, time: time.toISOString(), keyId: 'k', algorithm: 'ECDSA_SHA_256', chains };
+      return { ...body, signature: (await signer.sign(checkpointMessage(body))).toString('base64') };
+    };
+    // The hourly one before the export signs the heads it holds; the later one a longer chain.
+    const before = await signedAt(new Date(NOW.getTime() - 3_600_000), [
+      head(chain('acme/app', 30)),
+      head(chain('acme/lib', 12)),
+    ]);
+    const later = await signedAt(new Date(NOW.getTime() + 3_600_000), [head(chain('acme/app', 35))]);
     const checkpoints = {
       put: async () => '',
       list: async function* () {
-        yield { key: 'later', checkpoint };
+        yield { key: 'before', checkpoint: before };
+        yield { key: 'later', checkpoint: later };
       },
     };
     const { objects } = await exported(tableItems());
     const manifest = await readExportManifest(objects, FOLDER);
     const copy = () => exportedItems(objects, manifest);
     const asOfExport = await verifyLedgerCopy(copy(), { now: NOW, signer, checkpoints, checkpointsUpTo: NOW });
-    expect(asOfExport).toMatchObject({ ok: true, checkpoints: { checked: 1, later: 1, failures: [] } });
+    expect(asOfExport).toMatchObject({ ok: true, checkpoints: { checked: 2, later: 1, failures: [] } });
     const unfiltered = await verifyLedgerCopy(copy(), { now: NOW, signer, checkpoints });
     expect(unfiltered.firstBreak).toMatchObject({ chain: 'acme/app', kind: 'checkpoint', seq: 35 });
   });
