@@ -272,7 +272,7 @@ export class BuildRun {
   }
 
   private async secret(name: string, reference: string): Promise<string> {
-    const value = await resolveSecret(name, reference, this.context.secrets);
+    const value = await resolveSecret(name, reference, this.context.secrets, this.record.projectName);
     this.redactor.add(value);
     return value;
   }

@@ -1,7 +1,10 @@
 import { clientError } from './errors';
 
-/** Resolves a Secrets Manager secret id (name or ARN) to its SecretString; may throw. */
-export type SecretResolver = (secretId: string) => Promise<string>;
+/**
+ * Resolves a Secrets Manager secret id (name or ARN) to its SecretString, as the build's project
+ * (CodeBuild asks with the project's service role, so its IAM decides); may throw.
+ */
+export type SecretResolver = (secretId: string, projectName: string) => Promise<string>;
 
 /** `secret-id[:json-key[:version-stage[:version-id]]]`, as buildspecs and project variables reference secrets. */
 export interface SecretReference {
@@ -31,7 +34,12 @@ export function parseSecretReference(reference: string): SecretReference {
  * Local mode keeps only each secret's current value, so a version other than AWSCURRENT is refused.
  * @throws PhaseFailure (CLIENT_ERROR) naming the variable, never the value.
  */
-export async function resolveSecret(variable: string, reference: string, resolver: SecretResolver): Promise<string> {
+export async function resolveSecret(
+  variable: string,
+  reference: string,
+  resolver: SecretResolver,
+  projectName: string,
+): Promise<string> {
   const ref = parseSecretReference(reference);
   if (ref.versionId !== undefined || (ref.versionStage !== undefined && ref.versionStage !== 'AWSCURRENT')) {
     throw clientError(
@@ -40,9 +48,12 @@ export async function resolveSecret(variable: string, reference: string, resolve
   }
   let text: string;
   try {
-    text = await resolver(ref.secretId);
+    text = await resolver(ref.secretId, projectName);
   } catch (error) {
-    throw clientError(`Secrets Manager: cannot resolve ${variable} from secret ${ref.secretId}`, error);
+    // Secrets Manager's own answer (AccessDeniedException naming the role, ResourceNotFoundException)
+    // says what to fix, as CodeBuild shows it; it never holds the value.
+    const answer = error instanceof Error && /Exception$/.test(error.name) ? `: ${error.name}: ${error.message}` : '';
+    throw clientError(`Secrets Manager: cannot resolve ${variable} from secret ${ref.secretId}${answer}`, error);
   }
   return ref.jsonKey === undefined ? text : jsonField(variable, ref.secretId, text, ref.jsonKey);
 }

@@ -194,12 +194,7 @@ export function codeBuildService(
         region: ctx.region,
         accountId: ctx.accountId,
         s3: deps.s3,
-        secrets: async (secretId) => {
-          const out = (await deps.secrets.handle('GetSecretValue', { SecretId: secretId })) as {
-            SecretString?: string;
-          };
-          return out.SecretString ?? '';
-        },
+        secrets: (secretId, project) => secretAsProject(ctx, deps.iam, project, secretId),
         edgeEndpoint: ctx.edge.endpoint,
         credentialsFor: (project) => deps.iam.forProject(project),
         ...(ctx.options.buildLog ? { log: ctx.options.buildLog } : {}),
@@ -614,4 +609,23 @@ function localIam(
     onDenied: (line) => log?.('iam', line, 'stderr'),
     onAssumed: (line) => log?.('iam', line, 'stdout'),
   });
+}
+
+/**
+ * A build's secret, asked for as CodeBuild asks for it: GetSecretValue signed with the project's
+ * service role, through the edge, so local IAM allows only what the role's policies grant (the
+ * trusted project's configured secrets; nothing for the untrusted one). A project with no role
+ * gets no secret.
+ */
+async function secretAsProject(ctx: ServiceContext, iam: LocalIam, project: string, secretId: string): Promise<string> {
+  const credentials = iam.forProject(project);
+  if (credentials === undefined)
+    throw new Error(`project ${project} has no service role in the template, so it may read no secret`);
+  const { GetSecretValueCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
+  const client = new SecretsManagerClient({ endpoint: ctx.edge.endpoint, region: ctx.region, credentials });
+  try {
+    return (await client.send(new GetSecretValueCommand({ SecretId: secretId }))).SecretString ?? '';
+  } finally {
+    client.destroy();
+  }
 }

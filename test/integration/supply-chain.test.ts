@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { BatchGetBuildsCommand, CodeBuildClient, ListBuildsForProjectCommand } from '@aws-sdk/client-codebuild';
 import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, SendTaskSuccessCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
@@ -166,6 +167,59 @@ describe('the supply chain, end to end through local mode', () => {
     );
     expect(config.CodeSha256).toBe(Buffer.from(subject.sha256, 'hex').toString('base64'));
   }, 180_000);
+
+  it("gives a pull request's buildspec no secret it names: CodeBuild asks as the project's role, which may read none", async () => {
+    const repo = t.repo();
+    git(repo, 'checkout', '--quiet', '-B', 'feature/greedy', 'develop');
+    writeFileSync(
+      join(repo, 'buildspec.yml'),
+      [
+        'version: 0.2',
+        'env:',
+        '  secrets-manager:',
+        '    STOLEN: gantry/connections/github-demo:apiToken',
+        'phases:',
+        '  build:',
+        '    commands:',
+        `      - 'echo "stolen: [$(echo "$STOLEN" | rev)]"'`,
+        '',
+      ].join('\n'),
+    );
+    git(repo, 'commit', '--quiet', '-am', 'Tidy the build');
+    git(repo, 'checkout', '--quiet', 'develop');
+    const pr = await openPullRequest(t, { branch: 'feature/greedy', target: 'develop', number: 67 });
+    expect(pr.status).toBe(202);
+    const validation = await finishedRun(t, pr.headSha);
+    expect(validation).toMatchObject({ status: 'FAILED', stages: { build: { status: 'failed' } } });
+    // The build, as CodeBuild reports it: failed where it resolves its variables, saying why.
+    const codebuild = new CodeBuildClient(edgeClientConfig(t.plane));
+    const ids = (
+      await codebuild.send(new ListBuildsForProjectCommand({ projectName: 'gantry-sample-service-untrusted' }))
+    ).ids;
+    const builds = (await codebuild.send(new BatchGetBuildsCommand({ ids }))).builds ?? [];
+    codebuild.destroy();
+    const build = builds.find((b) =>
+      b.environment?.environmentVariables?.some((v) => v.name === 'GANTRY_COMMIT' && v.value === pr.headSha),
+    );
+    expect(build?.buildStatus).toBe('FAILED');
+    const said = JSON.stringify(build?.phases?.flatMap((p) => p.contexts ?? []));
+    expect(said).toContain('cannot resolve STOLEN from secret gantry/connections/github-demo');
+    expect(said).toMatch(/AccessDenied/);
+    const log = await buildLog({
+      ...validation,
+      build: { logGroup: build?.logs?.groupName, logStream: build?.logs?.streamName },
+    } as RunRecord);
+    expect(log).not.toContain('stolen: [');
+    // The same reference from the release project, whose role the config grants it, resolves.
+    const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
+    const sm = new SecretsManagerClient(edgeClientConfig(t.plane));
+    const token = JSON.parse(
+      (await sm.send(new GetSecretValueCommand({ SecretId: 'gantry/connections/github-demo' }))).SecretString ?? '{}',
+    ).apiToken as string;
+    sm.destroy();
+    expect(token.length).toBeGreaterThan(0);
+    expect(log).not.toContain([...token].reverse().join(''));
+  }, 120_000);
 
   it('refuses, before traffic moves, a release whose artifact was replaced in S3 while it waited for approval', async () => {
     const servedBefore = await versionServed('gantry-sample-service-prod');

@@ -164,6 +164,13 @@ export async function openPullRequest(
   const secret = JSON.parse(
     readLocalSecret(join(t.dataDir, 'secrets.json'), 'gantry/connections/github-demo', process.env),
   ) as { webhookSecret: string };
+  // The pull request's commits are at the provider, as a push (`gantry local push`) puts them there.
+  const registered = await fetch(`${t.plane.awsEndpoint}/_gantry/provider/repositories`, {
+    method: 'POST',
+    headers: { ...operatorHeaders(t.plane), 'content-type': 'application/json' },
+    body: JSON.stringify({ provider: 'github', fullName: repository, dir: repo }),
+  });
+  if (!registered.ok) throw new Error(`the fake provider did not take ${repo}: HTTP ${registered.status}`);
   const body = Buffer.from(JSON.stringify(payload));
   const headers = adapterFor('github').deliveryHeaders({
     body,
