@@ -9,7 +9,7 @@ import type { EdgeAttachment } from './edge/server';
 import type { LogSink } from './lambda/functions';
 import type { LambdaInvoker } from './lambda/types';
 import { lambdaApi } from './lambda-api/api';
-import { LocalServices, type ServiceEndpoint } from './lambda-api/services';
+import { LocalServices, type LocalServicesOptions, type ServiceEndpoint } from './lambda-api/services';
 import type { S3Store } from './s3';
 import type { LocalInventory } from './template/inventory';
 
@@ -27,6 +27,8 @@ export interface DeployerOptions {
   readonly timeScale: number;
   readonly syntheticTraffic?: SyntheticTrafficOptions | false;
   readonly runtimeEnvironment: Readonly<Record<string, string>>;
+  /** A service function's role's credentials, which its versions run with. */
+  readonly credentialsFor: LocalServicesOptions['credentialsFor'];
   readonly log: LogSink;
   /** Where deployment state changes go (the default event bus); may be set after start. */
   readonly publish: (event: DeploymentEvent) => void;
@@ -53,6 +55,7 @@ export async function startDeployer(options: DeployerOptions): Promise<LocalDepl
     host: options.host,
     basePort: options.basePort,
     runtimeEnvironment: options.runtimeEnvironment,
+    credentialsFor: options.credentialsFor,
     metrics,
     log: options.log,
   });

@@ -150,7 +150,7 @@ export async function startLocalControlPlane(options: LocalOptions): Promise<Loc
     // Before the deployer's Lambda API: GetCallerIdentity, ListFunctions and the control plane's own functions.
     await services.add(stsService(iam, identity));
     const deployment = deploymentEvents();
-    const deployer = await services.add(deployerService(ctx, { s3, functions, publish: deployment.publish }));
+    const deployer = await services.add(deployerService(ctx, { s3, functions, iam, publish: deployment.publish }));
     const stepFunctions = await services.add(stepFunctionsService(ctx, { functions, codeBuild }));
     const { bus, replayed } = await services.add(eventBridgeService(ctx, { functions, sqs, stepFunctions, iam }));
     deployment.deliverTo(bus);

@@ -14,8 +14,13 @@ export interface LocalServicesOptions {
   readonly host: string;
   /** The first alias proxy's port; the others follow. 0 picks free ports. */
   readonly basePort: number;
-  /** Added to every version's environment: endpoints, region, dummy credentials. */
+  /** Added to every version's environment: endpoints and region (no credentials: see `credentialsFor`). */
   readonly runtimeEnvironment: Readonly<Record<string, string>>;
+  /**
+   * The function's role's credentials, as Lambda gives a function its execution role's: local IAM
+   * holds its calls to the role's policies. A function local IAM has no role for is not started.
+   */
+  readonly credentialsFor: (functionArn: string) => { accessKeyId: string; secretAccessKey: string } | undefined;
   readonly metrics: RequestMetrics;
   readonly log: LogSink;
   /** What must answer 200 before a version gets traffic. @default '/health' */
@@ -212,6 +217,11 @@ export class LocalServices {
       throw new VersionStartError(`${fn} version ${version}: no ${spec.handlerModule}.js, .mjs or .cjs in ${codeDir}`);
     }
     const label = `${fn}:${version}`;
+    const role = this.options.credentialsFor(spec.arn);
+    if (role === undefined)
+      throw new VersionStartError(
+        `${fn} has no execution role local IAM knows, so it is not started: give the function a Role in its template`,
+      );
     return VersionProcess.start({
       functionName: fn,
       functionArn: spec.arn,
@@ -222,6 +232,8 @@ export class LocalServices {
         ...lambdaEnvironment(spec, version, codeDir),
         ...spec.environment,
         ...this.options.runtimeEnvironment,
+        AWS_ACCESS_KEY_ID: role.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: role.secretAccessKey,
         DEPLOYMENT_COLOR: this.colorOf(fn, version),
       },
       timeoutSeconds: spec.timeoutSeconds,

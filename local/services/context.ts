@@ -66,7 +66,8 @@ export interface ServiceContext {
 export function runtimeEnvironment(
   edge: string,
   region: string,
-  credentials: { readonly accessKeyId: string; readonly secretAccessKey: string },
+  /** The caller's own; none for code whose credentials are its role's, added per function. */
+  credentials: { readonly accessKeyId: string; readonly secretAccessKey: string } | undefined,
 ): Record<string, string> {
   const services = [
     'DYNAMODB',
@@ -86,8 +87,9 @@ export function runtimeEnvironment(
   return {
     AWS_REGION: region,
     AWS_DEFAULT_REGION: region,
-    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+    ...(credentials === undefined
+      ? {}
+      : { AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey }),
     AWS_ENDPOINT_URL: edge,
     ...Object.fromEntries(services.map((s) => [`AWS_ENDPOINT_URL_${s}`, edge])),
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',

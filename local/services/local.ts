@@ -69,7 +69,7 @@ export function deploymentEvents() {
 /** The service functions behind their stable URLs, their alarms and CodeDeploy. */
 export function deployerService(
   ctx: ServiceContext,
-  deps: { s3: S3Store; functions: LocalFunctions; publish: (event: DeploymentEvent) => void },
+  deps: { s3: S3Store; functions: LocalFunctions; iam: LocalIam; publish: (event: DeploymentEvent) => void },
 ): LocalService<LocalDeployer> {
   const { options } = ctx;
   return {
@@ -86,7 +86,10 @@ export function deployerService(
         basePort: options.servicePort ?? 4600,
         timeScale: ctx.timeScale,
         ...(options.syntheticTraffic === undefined ? {} : { syntheticTraffic: options.syntheticTraffic }),
-        runtimeEnvironment: runtimeEnvironment(ctx.edge.endpoint, ctx.region, ctx.internal),
+        // A deployed service is the change's own code: it runs as its function's role, never
+        // with the runtime's internal credentials (which local IAM does not restrict).
+        runtimeEnvironment: runtimeEnvironment(ctx.edge.endpoint, ctx.region, undefined),
+        credentialsFor: (arn) => deps.iam.forFunction(arn),
         log: options.log ?? (() => undefined),
         publish: deps.publish,
       }),

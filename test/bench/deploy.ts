@@ -139,6 +139,7 @@ export async function benchDeploy(options: DeployBenchOptions): Promise<string> 
       basePort: 0,
       timeScale: options.timeScale,
       runtimeEnvironment: { PATH: process.env.PATH ?? '' },
+      credentialsFor: () => ({ accessKeyId: 'AKIDSERVICEROLE', secretAccessKey: 'role-secret' }),
       log: () => undefined,
       publish: () => undefined,
     });

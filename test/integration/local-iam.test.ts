@@ -1,6 +1,7 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { LambdaClient, UpdateAliasCommand } from '@aws-sdk/client-lambda';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DescribeExecutionCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { iamReport, readDecisions } from '../../cli/local/iam-report';
@@ -13,6 +14,28 @@ import { synthTemplates } from '../../local/template/synth';
 import type { StackTemplate } from '../../local/template/types';
 import { eventually, startTestPlane, type TestPlane } from '../support/local';
 import { staleEntries, uncoveredGrants } from './local-iam-unused';
+
+/** The environments of a plane's service version processes whose function ARN matches, as any process of the user can read them. */
+function serviceProcesses(arn: RegExp, endpoint: string): Record<string, string>[] {
+  const found: Record<string, string>[] = [];
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    let raw: string;
+    try {
+      raw = readFileSync(`/proc/${pid}/environ`, 'utf8');
+    } catch {
+      continue;
+    }
+    const env = Object.fromEntries(
+      raw
+        .split('\0')
+        .filter((kv) => kv.includes('='))
+        .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+    );
+    // Other test files' planes run beside this one: only this plane's edge's processes.
+    if (arn.test(env.GANTRY_FUNCTION_ARN ?? '') && env.AWS_ENDPOINT_URL === endpoint) found.push(env);
+  }
+  return found;
+}
 
 const config = loadGantryConfig(join(import.meta.dirname, '..', '..', 'gantry.config.yaml'));
 const SECRET = connectionSecretName(config.connections[0] ?? { name: 'github-demo' });
@@ -222,9 +245,38 @@ describe('local IAM on a whole run', () => {
       60_000,
     );
     expect(execution).toBe('SUCCEEDED');
+
+    // The deployed service is the change's own code: its processes hold its function's role's
+    // credentials, which may not move another environment's alias (the runtime's internal ones could).
+    const roles = readRuntimeInfo(t.dataDir)?.roles ?? {};
+    const services = serviceProcesses(/:function:gantry-sample-service-/, t.plane.awsEndpoint);
+    expect(services.length).toBeGreaterThan(0);
+    for (const env of services) {
+      const role = Object.entries(roles).find(([, c]) => c.accessKeyId === env.AWS_ACCESS_KEY_ID)?.[0];
+      expect({ function: env.GANTRY_FUNCTION_ARN, role }).toEqual({
+        function: env.GANTRY_FUNCTION_ARN,
+        role: expect.stringMatching(/Role/),
+      });
+    }
+    const held = services[0] as Record<string, string>;
+    const lambda = new LambdaClient({
+      endpoint: t.plane.awsEndpoint,
+      region: t.plane.region,
+      credentials: { accessKeyId: held.AWS_ACCESS_KEY_ID ?? '', secretAccessKey: held.AWS_SECRET_ACCESS_KEY ?? '' },
+    });
+    const moved = await lambda
+      .send(new UpdateAliasCommand({ FunctionName: 'gantry-sample-service-prod', Name: 'live', FunctionVersion: '1' }))
+      .catch((e: Error) => e);
+    lambda.destroy();
+    expect(moved).toMatchObject({ name: 'AccessDeniedException', $metadata: { httpStatusCode: 403 } });
+    // That refusal is the one denial of the run, and it is the service's role's.
+    expect(t.logs.filter((l) => l.startsWith('iam '))).toEqual([expect.stringContaining('lambda:UpdateAlias')]);
+
     const decisions = await t.plane.close().then(() => readDecisions(t.dataDir));
     const report = iamReport(decisions);
-    expect(report.flatMap((r) => r.denied.map((d) => `${r.role}: ${d.action} on ${d.resource}`))).toEqual([]);
+    expect(report.flatMap((r) => r.denied.map((d) => `${r.role}: ${d.action}`))).toEqual([
+      expect.stringMatching(/: lambda:UpdateAlias$/),
+    ]);
     // The run went through the receiver, the pipeline's steps, a build and the deployment's functions.
     const exercised = report.filter((r) => r.unusedGrants.length < (decisions.roles[r.role]?.grants.length ?? 0));
     expect(exercised.length).toBeGreaterThan(5);

@@ -168,6 +168,7 @@ describe('the local deployer behind Lambda and CodeDeploy', () => {
       timeScale: 600,
       syntheticTraffic: { ratePerSecond: 200, path: '/hello' },
       runtimeEnvironment: { PATH: process.env.PATH ?? '' },
+      credentialsFor: () => ({ accessKeyId: 'AKIDSERVICEROLE', secretAccessKey: 'role-secret' }),
       log: (fn, line) => void logs.push(`${fn} ${line}`),
       publish: (event) => void events.push(event),
     });

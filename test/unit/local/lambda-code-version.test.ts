@@ -55,6 +55,7 @@ describe('UpdateFunctionCode with S3ObjectVersion on the local Lambda API', () =
       host: '127.0.0.1',
       basePort: 0,
       runtimeEnvironment: { PATH: process.env.PATH ?? '' },
+      credentialsFor: () => ({ accessKeyId: 'AKIDSERVICEROLE', secretAccessKey: 'role-secret' }),
       metrics: new RequestMetrics(),
       log: () => undefined,
     });

@@ -41,6 +41,7 @@ describe('a version retiring while local mode stops', () => {
       host: '127.0.0.1',
       basePort: 0,
       runtimeEnvironment: { PATH: process.env.PATH ?? '' },
+      credentialsFor: () => ({ accessKeyId: 'AKIDSERVICEROLE', secretAccessKey: 'role-secret' }),
       metrics: new RequestMetrics(),
       log: () => undefined,
     });

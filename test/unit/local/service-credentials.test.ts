@@ -1,0 +1,74 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { RequestMetrics } from '../../../local/cloudwatch/metrics';
+import { LocalServices } from '../../../local/lambda-api/services';
+import { inventoryOf } from '../../../local/template/inventory';
+import { TemplateResolver } from '../../../local/template/resolver';
+import { tempFolders } from '../../support/temp';
+import { FUNCTION_NAME, serviceStack, writeServiceFolder } from './deploy-fixtures';
+
+const ROLE = { accessKeyId: 'AKIDSERVICEROLE', secretAccessKey: 'role-secret' };
+
+/** The environment a process was started with, as another process of the same user reads it. */
+function environOf(pid: number | undefined): Record<string, string> {
+  const raw = readFileSync(`/proc/${pid}/environ`, 'utf8');
+  return Object.fromEntries(
+    raw
+      .split('\0')
+      .filter((kv) => kv.includes('='))
+      .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+  );
+}
+
+/**
+ * A deployed service is the change's own code, so it gets what Lambda gives a function: its
+ * execution role's credentials (which local IAM holds to the role's policies), never the local
+ * runtime's internal ones (which local IAM does not restrict, and which could move prod's alias).
+ */
+describe('the credentials a local service version runs with', () => {
+  const temp = tempFolders();
+  const start = (credentialsFor: (arn: string) => typeof ROLE | undefined) => {
+    const dir = temp('gantry-service-creds-');
+    const inventory = inventoryOf(
+      new TemplateResolver([serviceStack(writeServiceFolder(join(dir, 'service')))], {
+        region: 'eu-west-1',
+        accountId: '000000000000',
+        edgeEndpoint: '',
+      }),
+    );
+    const arn = inventory.services[0]?.arn;
+    return LocalServices.start({
+      services: inventory.services,
+      dataDir: join(dir, 'lambda'),
+      host: '127.0.0.1',
+      basePort: 0,
+      // What the deployer passes: the edge and region, no credentials of the runtime's own.
+      runtimeEnvironment: { PATH: process.env.PATH ?? '', AWS_ENDPOINT_URL: 'http://127.0.0.1:1' },
+      credentialsFor: (asked) => (asked === arn ? credentialsFor(asked) : undefined),
+      metrics: new RequestMetrics(),
+      log: () => undefined,
+    });
+  };
+
+  it("are the function's role's, asked for by its ARN", async () => {
+    const services = await start(() => ROLE);
+    try {
+      const version = await services.healthyProcess(FUNCTION_NAME, '$LATEST');
+      const env = environOf(version.pid);
+      expect(env).toMatchObject({ AWS_ACCESS_KEY_ID: ROLE.accessKeyId, AWS_SECRET_ACCESS_KEY: ROLE.secretAccessKey });
+    } finally {
+      await services.close();
+    }
+  }, 20_000);
+
+  it('a function local IAM has no role for is not started, and says what to fix', async () => {
+    const services = await start(() => undefined);
+    try {
+      await expect(services.healthyProcess(FUNCTION_NAME, '$LATEST')).rejects.toThrow(
+        /has no execution role local IAM knows, so it is not started/,
+      );
+    } finally {
+      await services.close();
+    }
+  }, 20_000);
+});
