@@ -42,7 +42,12 @@ export async function provenanceKeyPem(target: Target): Promise<string> {
 }
 
 /** Verifies a run's provenance: its envelope and signature, its builder and commit, an artifact if given. */
-export async function verifyRun(target: Target, run: RunRecord, artifactPath?: string): Promise<OfflineVerification> {
+export async function verifyRun(
+  target: Target,
+  run: RunRecord,
+  artifactPath?: string,
+  allowUntrusted = false,
+): Promise<OfflineVerification> {
   const [envelope, publicKey] = await Promise.all([runEnvelope(target, run), provenancePublicKey(target, run)]);
   const artifact = artifactPath === undefined ? undefined : await readArtifact(artifactPath);
   return verifyOffline({
@@ -50,6 +55,7 @@ export async function verifyRun(target: Target, run: RunRecord, artifactPath?: s
     publicKey,
     ...(artifact ? { artifact } : {}),
     expect: { commit: run.commit, builderProject: run.plan.build.projectName },
+    allowUntrusted,
   });
 }
 
@@ -101,7 +107,7 @@ function requireProvenance(run: RunRecord) {
 
 /** For evidence dossiers: fetch the recorded envelope at its version, check its digest, signature and commit. */
 export function provenanceCheck(target: Target): ProvenanceCheck {
-  return async (recorded, commit) => {
+  return async (recorded, commit, allowUntrusted) => {
     const url = new URL(recorded.envelope);
     const s3 = new S3Client({ ...target.clientConfig, forcePathStyle: target.kind === 'local' });
     const out = await s3.send(
@@ -120,6 +126,7 @@ export function provenanceCheck(target: Target): ProvenanceCheck {
       envelope,
       publicKey: Buffer.from(key.PublicKey ?? new Uint8Array()),
       ...(commit ? { expect: { commit } } : {}),
+      allowUntrusted,
     });
     const failed = result.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`);
     return result.valid

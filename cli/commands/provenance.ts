@@ -57,11 +57,15 @@ export function registerProvenanceCommands(program: Command): void {
     .option('--artifact <file>', 'a file that must be one of the attested artifacts')
     .option('--envelope <file>', 'offline: a DSSE envelope (gantry provenance show --envelope)')
     .option('--public-key <pem>', "offline: the provenance key's public key (PEM)")
+    .option(
+      '--allow-untrusted',
+      "also verify a pull request's (untrusted) build: signed as the record of what was built, never releasable",
+    )
     .option('--json', 'print the checks as JSON')
     .action(
       async (
         id: string | undefined,
-        options: { artifact?: string; envelope?: string; publicKey?: string; json?: boolean },
+        options: { artifact?: string; envelope?: string; publicKey?: string; json?: boolean; allowUntrusted?: boolean },
       ) => {
         const { readArtifact, readInputFile, verificationText, verifyRun } = await import('../provenance');
         let result: Awaited<ReturnType<typeof verifyRun>>;
@@ -75,13 +79,19 @@ export function registerProvenanceCommands(program: Command): void {
             envelope: await readInputFile(options.envelope, 'envelope'),
             publicKey: await readInputFile(options.publicKey, 'public key'),
             ...(artifact ? { artifact } : {}),
+            allowUntrusted: options.allowUntrusted === true,
           });
         } else {
           if (id === undefined) throw new UsageError('name a run, or give --envelope and --public-key');
           const { resolveTarget } = await import('../target');
           const { findRun } = await import('../runs');
           const target = await resolveTarget(common());
-          result = await verifyRun(target, await findRun(target, id), options.artifact);
+          result = await verifyRun(
+            target,
+            await findRun(target, id),
+            options.artifact,
+            options.allowUntrusted === true,
+          );
         }
         if (options.json) printJson({ valid: result.valid, checks: result.checks });
         else process.stdout.write(`${verificationText(result)}\n`);

@@ -101,6 +101,8 @@ export async function runsFor(reader: AuditReader, runOrCommit: string): Promise
 export type ProvenanceCheck = (
   recorded: AuditDetails<'build.provenance'>,
   commit: string | null,
+  /** A pull request's run, which deployed nothing: its untrusted build's provenance may verify. */
+  allowUntrusted: boolean,
 ) => Promise<{
   verified: boolean;
   message: string;
@@ -144,7 +146,13 @@ export async function buildDossier(
     change: changeSection(delivery),
     run: runSection(run),
     build: buildSection(run.first('build.finished')),
-    provenance: await provenanceSection(run.first('build.provenance'), subject.commit, options.provenance),
+    provenance: await provenanceSection(
+      run.first('build.provenance'),
+      subject.commit,
+      // Only a run that went nowhere may rest on an untrusted build; one with an environment must not.
+      subject.environment === null && run.all('deploy.').length === 0,
+      options.provenance,
+    ),
     tests: gate?.metrics.tests ?? null,
     coverage: gate ? { linePercent: gate.metrics.lineCoverage } : null,
     findings: gate?.metrics.findings ?? null,
@@ -292,6 +300,7 @@ async function integritySection(
 async function provenanceSection(
   event: AuditEvent | undefined,
   commit: string | null,
+  allowUntrusted: boolean,
   check: ProvenanceCheck | undefined,
 ): Promise<ChangeDossier['provenance']> {
   if (event === undefined) return null;
@@ -301,7 +310,7 @@ async function provenanceSection(
     `build.provenance details of audit event ${event.id}`,
   );
   const result = check
-    ? await check(recorded, commit).catch((error: unknown) => ({
+    ? await check(recorded, commit, allowUntrusted).catch((error: unknown) => ({
         verified: false,
         message: `could not be checked: ${error instanceof Error ? error.message : String(error)}`,
       }))

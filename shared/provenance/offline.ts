@@ -23,6 +23,12 @@ export interface OfflineInputs {
   readonly artifact?: { readonly name: string; readonly bytes: Buffer };
   /** What the statement must say, when the caller knows (the run's commit, its trusted builder). */
   readonly expect?: { readonly commit?: string; readonly builderProject?: string };
+  /**
+   * Whether a pull request's (untrusted) build verifies. Its bytes are signed by the same key, as
+   * the record of what was built, but they are no release: without this, the trust check fails.
+   * @default false
+   */
+  readonly allowUntrusted?: boolean;
 }
 
 /**
@@ -52,6 +58,7 @@ export function verifyOffline(inputs: OfflineInputs): OfflineVerification {
   const statement = parsed.data;
   const { runDetails, buildDefinition } = statement.predicate;
   checks.push(check('statement', true, `${statement.subject.length} subject(s), built by ${runDetails.builder.id}`));
+  checks.push(trustCheck(buildDefinition.internalParameters.trust, inputs.allowUntrusted === true));
   if (inputs.expect?.builderProject !== undefined) {
     const ok = runDetails.builder.id.endsWith(`:project/${inputs.expect.builderProject}`);
     checks.push(check('builder', ok, runDetails.builder.id));
@@ -62,6 +69,21 @@ export function verifyOffline(inputs: OfflineInputs): OfflineVerification {
   }
   if (inputs.artifact !== undefined) checks.push(artifactCheck(statement, inputs.artifact));
   return { valid: checks.every((c) => c.ok), checks, statement };
+}
+
+/**
+ * A release build's (trusted project) statement verifies; a pull request's (untrusted project) only
+ * when asked for: the same key signs both, so a signature alone does not make bytes releasable.
+ */
+function trustCheck(trust: 'trusted' | 'untrusted', allowUntrusted: boolean): Check {
+  if (trust === 'trusted') return check('trust', true, 'a release build (the trusted project)');
+  return check(
+    'trust',
+    allowUntrusted,
+    allowUntrusted
+      ? 'an untrusted build (a pull request), checked as asked: its bytes are not releasable'
+      : 'an untrusted build (a pull request): its bytes were never reviewed and are not releasable; --allow-untrusted checks it anyway',
+  );
 }
 
 function artifactCheck(statement: ProvenanceStatement, artifact: { name: string; bytes: Buffer }): Check {

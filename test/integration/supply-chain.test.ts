@@ -349,6 +349,72 @@ describe('the supply chain, end to end through local mode', () => {
     expect(types).not.toContain('deploy.started');
   }, 180_000);
 
+  it("does not pass a pull request's signed provenance off as a release's: by run, offline, and in its dossier", async () => {
+    const repo = t.repo();
+    git(repo, 'checkout', '--quiet', '-B', 'feature/lookalike', 'develop');
+    writeFileSync(join(repo, 'src', 'lookalike.js'), 'module.exports = "unreviewed";\n');
+    git(repo, 'add', '.');
+    git(repo, 'commit', '--quiet', '-m', 'Add a look-alike');
+    git(repo, 'checkout', '--quiet', 'develop');
+    const pr = await openPullRequest(t, { branch: 'feature/lookalike', target: 'develop', number: 68 });
+    expect(pr.status).toBe(202);
+    const validation = await finishedRun(t, pr.headSha);
+    expect(validation.provenance).toBeDefined();
+    const byRun = await gantry('provenance', 'verify', validation.runId.slice(0, 12), '--data-dir', t.dataDir);
+    expect(byRun).toMatchObject({
+      code: 1,
+      stdout: expect.stringMatching(/✗ trust\s+an untrusted build \(a pull request\)/),
+    });
+    const asked = await gantry(
+      'provenance',
+      'verify',
+      validation.runId.slice(0, 12),
+      '--allow-untrusted',
+      '--data-dir',
+      t.dataDir,
+    );
+    expect(asked).toMatchObject({ code: 0, stdout: expect.stringContaining('Provenance verified.') });
+
+    // Offline, as someone downstream checks a package they were handed with the documented command.
+    const envelope = join(t.dataDir, 'pr-envelope.json');
+    const key$ = join(t.dataDir, 'pr-provenance.pem');
+    writeFileSync(
+      envelope,
+      (await gantry('provenance', 'show', validation.runId, '--envelope', '--data-dir', t.dataDir)).stdout,
+    );
+    writeFileSync(key$, (await gantry('provenance', 'public-key', '--data-dir', t.dataDir)).stdout);
+    const offline = await gantry('provenance', 'verify', '--envelope', envelope, '--public-key', key$);
+    expect(offline).toMatchObject({ code: 1, stdout: expect.stringContaining('Provenance NOT verified.') });
+    // So does the README's recipe with standard tools: the signature holds, the trust line does not.
+    const recipe = /```sh\n(jq -r \.payload envelope\.json[\s\S]*?)```/.exec(
+      readFileSync(join(ROOT, 'README.md'), 'utf8'),
+    )?.[1];
+    if (recipe === undefined) throw new Error('the README has no standard-tools recipe');
+    const scratch = mkdtempSync(join(tmpdir(), 'gantry-dsse-pr-'));
+    writeFileSync(join(scratch, 'function.zip'), 'unreviewed');
+    const shell = (() => {
+      try {
+        execFileSync(
+          'bash',
+          ['-c', `set -euo pipefail\ncp '${key$}' provenance.pem\ncp '${envelope}' envelope.json\n${recipe}`],
+          { cwd: scratch, encoding: 'utf8', stdio: 'pipe' },
+        );
+        return { status: 0, stdout: '' };
+      } catch (error) {
+        return error as { status: number; stdout: string };
+      }
+    })();
+    expect(shell.status).toBe(1);
+    expect(shell.stdout).toContain('Verified OK');
+    expect(shell.stdout).toContain('false');
+
+    // The pull request's own dossier: its build's record verifies, for what it is (it deployed nothing).
+    const out = join(t.dataDir, 'pr-evidence');
+    expect((await gantry('audit', 'evidence', validation.runId, '--out', out, '--data-dir', t.dataDir)).code).toBe(0);
+    const dossier = JSON.parse(readFileSync(join(out, `evidence-${validation.runId}.json`), 'utf8'));
+    expect(dossier.provenance).toMatchObject({ verified: true });
+  }, 120_000);
+
   it('prints and verifies a run’s provenance with the CLI, and refuses a file that is not its artifact', async () => {
     const release = (await t.runs.list({ pipeline: 'sample-service' })).find(
       (r) => r.status === 'SUCCEEDED' && r.environment === 'prod',

@@ -72,7 +72,34 @@ describe('verifyOffline', () => {
       artifact: { name: 'function.zip', bytes: zip },
     });
     expect(result.valid).toBe(true);
-    expect(result.checks.map((c) => c.name)).toEqual(['payload type', 'signature', 'statement', 'artifact']);
+    expect(result.checks.map((c) => c.name)).toEqual(['payload type', 'signature', 'statement', 'trust', 'artifact']);
+  });
+
+  it("refuses a pull request's (untrusted) build, signed by the same key, unless asked to check it anyway", () => {
+    const pr = statement();
+    const untrusted = {
+      ...pr,
+      predicate: {
+        ...pr.predicate,
+        buildDefinition: {
+          ...pr.predicate.buildDefinition,
+          internalParameters: { ...pr.predicate.buildDefinition.internalParameters, trust: 'untrusted' as const },
+        },
+      },
+    };
+    const signed = envelope(Buffer.from(JSON.stringify(untrusted)), privateKey);
+    const refused = verifyOffline({ envelope: signed, publicKey: pem, artifact: { name: 'function.zip', bytes: zip } });
+    expect(refused.valid).toBe(false);
+    expect(refused.checks.filter((c) => !c.ok)).toEqual([
+      {
+        name: 'trust',
+        ok: false,
+        detail: expect.stringContaining('an untrusted build (a pull request): its bytes were never reviewed'),
+      },
+    ]);
+    const asked = verifyOffline({ envelope: signed, publicKey: pem, allowUntrusted: true });
+    expect(asked.valid).toBe(true);
+    expect(asked.checks.find((c) => c.name === 'trust')?.detail).toContain('not releasable');
   });
 
   it('accepts the public key as DER too (as KMS GetPublicKey returns it)', () => {
