@@ -15,6 +15,8 @@ type StateEvent = Extract<EngineEvent, { state: unknown }>;
 export class HistoryRecorder {
   private readonly open = new Map<string, number>();
   private readonly pending = new Map<string, NewHistoryEvent[]>();
+  /** States whose task code recorded how this visit's task ended (a SendTaskFailure's TaskFailed, say). */
+  private readonly ended = new Set<string>();
 
   constructor(
     private readonly layout: MachineLayout,
@@ -24,6 +26,7 @@ export class HistoryRecorder {
 
   /** A task event, from the emulator's task code. */
   task(stateName: string, event: NewHistoryEvent): void {
+    if (/(Succeeded|Failed|TimedOut)$/.test(event.type)) this.ended.add(stateName);
     if ((this.open.get(stateName) ?? 0) > 0) this.append(event);
     else this.pending.set(stateName, [...(this.pending.get(stateName) ?? []), event]);
   }
@@ -51,11 +54,13 @@ export class HistoryRecorder {
     const type = this.layout.stateTypes.get(name) ?? event.state.type;
     switch (event.type) {
       case 'StateEntered':
+        this.ended.delete(name);
         this.add(stateEvents.entered(type, name, event.state.input), event.timestamp);
         this.phase(type, 'Started', event.timestamp);
         this.reopen(name);
         break;
       case 'StateRetried':
+        this.ended.delete(name);
         this.reopen(name);
         break;
       case 'StateFailed':
@@ -75,10 +80,15 @@ export class HistoryRecorder {
     }
   }
 
-  /** The engine's own TimeoutSeconds expiry is the one task outcome the task code never sees. */
+  /**
+   * The engine's own TimeoutSeconds expiry is the one task outcome the task code never sees (it
+   * records nothing once aborted). A `States.Timeout` the task code did see, a SendTaskFailure by
+   * hand with that error, is its TaskFailed alone, as on AWS: not also a TaskTimedOut.
+   */
   private failed(name: string, type: string, error: string, timestamp: number): void {
     const binding = this.layout.tasks.get(name);
-    if (binding !== undefined && error === 'States.Timeout') {
+    const seen = this.ended.delete(name);
+    if (binding !== undefined && error === 'States.Timeout' && !seen) {
       const cause = 'The task ran longer than its TimeoutSeconds';
       this.add(taskEventsFor(binding, this.region).timedOut(error, cause), timestamp);
     }

@@ -1,5 +1,6 @@
 import {
   DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
   SendTaskFailureCommand,
   SendTaskSuccessCommand,
   type SFNClient,
@@ -16,7 +17,29 @@ export interface ExecutionControl {
   startExecution(stateMachineArn: string, name: string, input: unknown): Promise<string>;
   /** An execution's status (`RUNNING`, `SUCCEEDED`, `FAILED`, `TIMED_OUT`, `ABORTED`), or undefined when there is none. */
   executionStatus(executionArn: string): Promise<string | undefined>;
+  /**
+   * How the execution's newest task ended, as Step Functions' own history records it: `timed_out`
+   * only when Step Functions timed the task out itself. A SendTaskFailure whose error is
+   * `States.Timeout`, by anyone holding the task token, is `failed`, however its error reads.
+   * Null when no task has ended.
+   */
+  lastTaskEnd(executionArn: string): Promise<TaskEnd | null>;
 }
+
+export type TaskEnd = 'timed_out' | 'failed' | 'succeeded';
+
+/** The history events that end a task, by how it ended (service integrations, Lambda and activity tasks alike). */
+const TASK_ENDS: Readonly<Record<string, TaskEnd>> = {
+  TaskTimedOut: 'timed_out',
+  LambdaFunctionTimedOut: 'timed_out',
+  ActivityTimedOut: 'timed_out',
+  TaskFailed: 'failed',
+  LambdaFunctionFailed: 'failed',
+  ActivityFailed: 'failed',
+  TaskSucceeded: 'succeeded',
+  LambdaFunctionSucceeded: 'succeeded',
+  ActivitySucceeded: 'succeeded',
+};
 
 /** Step Functions behind the ExecutionControl port. */
 export class StepFunctionsControl implements ExecutionControl {
@@ -37,6 +60,21 @@ export class StepFunctionsControl implements ExecutionControl {
   async startExecution(stateMachineArn: string, name: string, input: unknown): Promise<string> {
     const out = await this.sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
     return out.executionArn ?? '';
+  }
+
+  async lastTaskEnd(executionArn: string): Promise<TaskEnd | null> {
+    let nextToken: string | undefined;
+    do {
+      const page = await this.sfn.send(
+        new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 100, nextToken }),
+      );
+      for (const event of page.events ?? []) {
+        const ended = TASK_ENDS[event.type ?? ''];
+        if (ended !== undefined) return ended;
+      }
+      nextToken = page.nextToken;
+    } while (nextToken !== undefined);
+    return null;
   }
 
   async executionStatus(executionArn: string): Promise<string | undefined> {

@@ -42,7 +42,7 @@ export async function recordFailure(
       now,
     );
   }
-  if (summary.stage === 'approval' && failure.Error === 'States.Timeout') {
+  if (summary.stage === 'approval' && summary.error === 'States.Timeout') {
     // Closed by this step now, or by this step's earlier attempt (whose record may not have gone out).
     const expired =
       (await deps.runs.closeApproval(plan.runId, 'expired', now)) ||
@@ -298,9 +298,14 @@ async function handMadeFailure(
   const said = `«${firstLine(`${failure.Error}: ${failure.Cause ?? ''}`)}»`;
   let reason: string | null = null;
   if (stage === 'approval' && run.approval !== undefined && run.approval.outcome === undefined) {
-    if (failure.Error === 'States.Timeout') return null;
-    reason = `the Approval task was failed, but no decision closed run ${run.runId}'s approval: not answered by Gantry (its answer said ${said})`;
+    reason =
+      failure.Error === 'States.Timeout'
+        ? await timeoutNotMade(deps, executionArn, 'Approval', run.runId, said)
+        : `the Approval task was failed, but no decision closed run ${run.runId}'s approval: not answered by Gantry (its answer said ${said})`;
   }
+  // WaitTurn's timeout gives up the run's place in its lane; only Step Functions' own may.
+  if (stage === 'plan' && failure.Error === 'States.Timeout')
+    reason = await timeoutNotMade(deps, executionArn, 'WaitTurn', run.runId, said);
   const deployment = run.deployment;
   if (stage === 'deploy' && deployment?.status === 'in_progress' && deployment.deploymentId !== undefined) {
     const id = deployment.deploymentId;
@@ -315,6 +320,24 @@ async function handMadeFailure(
   if (reason === null) return null;
   await recordForgedInput(deps, run.plan, run, executionArn, 'record-failure', reason);
   return { stage: stage === 'deploy' ? 'deploy' : 'approval', error: 'Gantry.ForgedInput', reason };
+}
+
+/**
+ * Null when Step Functions itself timed the task out (its history ends the task with
+ * TaskTimedOut); otherwise why the timeout is not believed: anyone holding the task token can
+ * SendTaskFailure with the error `States.Timeout`, which the Catch cannot tell apart, and the
+ * ledger would say the approval expired when it was closed by hand.
+ */
+async function timeoutNotMade(
+  deps: FailureDeps,
+  executionArn: string,
+  task: string,
+  runId: string,
+  said: string,
+): Promise<string | null> {
+  const ended = await deps.executions.lastTaskEnd(executionArn);
+  if (ended === 'timed_out') return null;
+  return `the ${task} task of run ${runId} was failed as timed out, but Step Functions did not time it out (its history ends the task as ${ended ?? 'nothing'}): not answered by Gantry (its answer said ${said})`;
 }
 
 /** Stops a deployment; one CodeDeploy already ended is fine. Without the port, refuses (fail closed). */

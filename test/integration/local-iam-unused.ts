@@ -159,6 +159,11 @@ export const UNUSED_GRANTS: readonly UnusedGrantEntry[] = [
   },
   {
     role: 'PipelineStepsrecordfailureRole',
+    actions: ['states:GetExecutionHistory'],
+    why: "Timeouts: recordFailure (timeoutNotMade in shared/pipelines/finish.ts) reads the execution's history only when an Approval or WaitTurn task failed with States.Timeout, to tell Step Functions' own timeout from a hand-made one; the run succeeded.",
+  },
+  {
+    role: 'PipelineStepsrecordfailureRole',
     actions: RUNS_WRITE,
     why: "Failure: RecordFailure runs only on a failed run's path (recordFailure / closeUnplanned in shared/pipelines/finish.ts, entered from the state machine's Catch); the run succeeded.",
   },

@@ -6,7 +6,12 @@ import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloud
 import { BatchGetBuildsCommand, CodeBuildClient, ListBuildsForProjectCommand } from '@aws-sdk/client-codebuild';
 import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { DescribeExecutionCommand, SendTaskSuccessCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  SendTaskFailureCommand,
+  SendTaskSuccessCommand,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { git } from '../../cli/local/sample-repo';
 import type { RunRecord } from '../../shared/runs/model';
 import { gantry, ROOT } from '../support/cli';
@@ -347,6 +352,25 @@ describe('the supply chain, end to end through local mode', () => {
     expect(types).toContain('security.forged_input');
     expect(types).not.toContain('approval.granted');
     expect(types).not.toContain('deploy.started');
+  }, 180_000);
+
+  it('does not take a SendTaskFailure(States.Timeout) for an expired approval: Step Functions did not time it out', async () => {
+    releaseBranch('release/9.4');
+    const waiting = await waitingForApproval((await t.push({ branch: 'release/9.4' })).push.after);
+    const token = (await t.runs.get(waiting.runId))?.approval?.taskToken ?? '';
+    expect(token).not.toBe('');
+    // Days before the deadline, someone with the token makes it look as if the approval ran out.
+    await t.sfn.send(
+      new SendTaskFailureCommand({ taskToken: token, error: 'States.Timeout', cause: 'Task timed out' }),
+    );
+    const failed = await finishedRun(t, waiting.commit);
+    expect(failed).toMatchObject({ status: 'FAILED', failure: { error: 'Gantry.ForgedInput' } });
+    expect(failed.failure?.reason).toContain('Step Functions did not time it out');
+    expect(failed.approval?.outcome).toBeUndefined();
+    const ledger = await gantry('audit', 'query', '--run', waiting.runId, '--json', '--data-dir', t.dataDir);
+    const types = (JSON.parse(ledger.stdout) as { type: string }[]).map((r) => r.type);
+    expect(types).toContain('security.forged_input');
+    expect(types).not.toContain('approval.expired');
   }, 180_000);
 
   it("does not pass a pull request's signed provenance off as a release's: by run, offline, and in its dossier", async () => {

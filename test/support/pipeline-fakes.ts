@@ -2,6 +2,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type PipelineDefinition, type SourceEvent, sourceEventDigest } from '../../events';
 import { type RunningDynalite, startDynalite } from '../../local/dynamodb/dynalite';
 import { documentClient } from '../../shared/aws/clients';
+import type { TaskEnd } from '../../shared/aws/step-functions';
 import type { GateDeps } from '../../shared/pipelines/gates';
 import type {
   AdmittedChanges,
@@ -47,6 +48,13 @@ export class RecordingExecutions implements ExecutionControl {
 
   async executionStatus(executionArn: string): Promise<string | undefined> {
     return this.statuses.get(executionArn);
+  }
+
+  /** How each execution's newest task ended, as its history says; one not listed timed out (Step Functions' own timeout). */
+  readonly taskEnds = new Map<string, TaskEnd | null>();
+
+  async lastTaskEnd(executionArn: string): Promise<TaskEnd | null> {
+    return this.taskEnds.has(executionArn) ? (this.taskEnds.get(executionArn) ?? null) : 'timed_out';
   }
 
   async startExecution(stateMachineArn: string, name: string, input: unknown): Promise<string> {

@@ -144,6 +144,16 @@ export class PipelineSteps extends Construct {
     resolvePlan.function.addToRolePolicy(
       new PolicyStatement({ actions: ['states:DescribeStateMachineForExecution'], resources: [arns.executions] }),
     );
+    // A task failed as timed out is believed only when the execution's own history says Step
+    // Functions timed it out: a token holder's SendTaskFailure(States.Timeout) reads the same.
+    recordFailure.function.addToRolePolicy(
+      new PolicyStatement({ actions: ['states:GetExecutionHistory'], resources: [arns.executions] }),
+    );
+    Validations.of(recordFailure.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:gantry-pipeline-*:*]',
+      reason:
+        "Reads (GetExecutionHistory only) the history of the failed run's own execution, of any pipeline, to tell Step Functions' timeout from a hand-made one; all pipeline state machines are named gantry-pipeline-*.",
+    });
     // Steps that act re-check each counted approver against the pipeline as deployed now, and
     // RequestApproval names today's approvers (read only).
     for (const step of [deployRelease, reportStatus, requestApproval])

@@ -166,6 +166,16 @@ describe('callback tasks (.waitForTaskToken)', () => {
     });
   });
 
+  it('records a SendTaskFailure whose error is States.Timeout as TaskFailed alone, as AWS does: only its own timeout is TaskTimedOut', async () => {
+    const arn = await start('approval');
+    const token = await approvals.nextToken();
+    await client.send(new SendTaskFailureCommand({ taskToken: token, error: 'States.Timeout', cause: 'by hand' }));
+    expect(await finished(arn)).toMatchObject({ status: 'FAILED', error: 'States.Timeout' });
+    const seen = await types(arn);
+    expect(seen).toContain('TaskFailed');
+    expect(seen).not.toContain('TaskTimedOut');
+  });
+
   it('keeps waiting while heartbeats arrive within HeartbeatSeconds', async () => {
     const arn = await start('heartbeat');
     const token = await approvals.nextToken();

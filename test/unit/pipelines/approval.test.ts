@@ -212,6 +212,28 @@ describe('approvals', () => {
     expect(f.audit.records.filter((r) => r.type === 'security.forged_input')).toEqual([]);
   });
 
+  it("believes an approval expired only when Step Functions' history says it timed the task out", async () => {
+    // A token holder's SendTaskFailure(States.Timeout) long before the deadline: its history says TaskFailed.
+    const plan = await waitingRun();
+    f.executions.taskEnds.set(plan.executionArn, 'failed');
+    const timeout = { Error: 'States.Timeout', Cause: 'Task timed out' };
+    const summary = await recordFailure(f.deps, plan, 'approval', timeout, plan.executionArn);
+    expect(summary).toMatchObject({
+      error: 'Gantry.ForgedInput',
+      reason: expect.stringContaining('was failed as timed out, but Step Functions did not time it out'),
+    });
+    const forgedRun = await f.runs.get(plan.runId);
+    expect(forgedRun?.approval?.outcome).toBeUndefined();
+    expect(f.audit.records.map((r) => r.type)).toEqual(['approval.requested', 'security.forged_input']);
+
+    // Step Functions' own timeout (TaskTimedOut in the history) closes it as expired.
+    const real = await waitingRun();
+    const expired = await recordFailure(f.deps, real, 'approval', timeout, real.executionArn);
+    expect(expired).toMatchObject({ stage: 'approval', error: 'States.Timeout' });
+    expect((await f.runs.get(real.runId))?.approval?.outcome).toBe('expired');
+    expect(f.audit.records.filter((r) => r.type === 'approval.expired')).toHaveLength(1);
+  });
+
   it('refuses decisions after the deadline and closes the request as expired', async () => {
     const plan = await waitingRun();
     f.now = new Date('2026-11-23T11:00:01.000Z');
