@@ -1,4 +1,5 @@
 import type { KmsKeySpec } from '../kms/service';
+import { secretArn as storedSecretArn } from '../secretsmanager/secret';
 import type { TemplateResolver } from '../template/resolver';
 import type { ArnLookups } from './requests';
 
@@ -56,8 +57,9 @@ export function arnLookups(
     region,
     accountId,
     partitionKeyOf: (table, index) => partitionKeys.get(index === undefined ? table : `${table}/index/${index}`),
-    secretArn: (id) =>
-      secrets.get(id) ?? (id.startsWith('arn:') ? id : `arn:aws:secretsmanager:${region}:${accountId}:secret:${id}`),
+    // A name no template declares (a build secret, fromSecretNameV2) is the local store's secret:
+    // its ARN ends in the random suffix policies match with `-??????`, as in AWS.
+    secretArn: (id) => secrets.get(id) ?? (id.startsWith('arn:') ? id : storedSecretArn(id, { region, accountId })),
     keyArn: (id) => byKey.get(id) ?? (id.startsWith('arn:') ? id : `arn:aws:kms:${region}:${accountId}:key/${id}`),
     stateMachineArns: () => stateMachineArns,
     deploymentGroupArns: () =>

@@ -6,6 +6,7 @@ import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloud
 import { BatchGetBuildsCommand, CodeBuildClient, ListBuildsForProjectCommand } from '@aws-sdk/client-codebuild';
 import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
   DescribeExecutionCommand,
   SendTaskFailureCommand,
@@ -13,6 +14,7 @@ import {
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { git } from '../../cli/local/sample-repo';
+import { seedSecretsFile } from '../../local/secretsmanager/store';
 import type { RunRecord } from '../../shared/runs/model';
 import { gantry, ROOT } from '../support/cli';
 import {
@@ -29,6 +31,9 @@ import { sourceEvent } from '../support/plans';
 
 /** The build secret the release project is given, and that nothing untrusted may see. */
 const SECRET_VARIABLE = 'PUBLISH_TOKEN';
+/** A build secret no template declares: the release project's role is granted it by name (`-??????`). */
+const OWN_SECRET_VARIABLE = 'NPM_TOKEN';
+const OWN_SECRET = 'ci/npm-token';
 
 /**
  * Only reviewed, gated bytes reach production, played by the parties who would try otherwise:
@@ -38,12 +43,21 @@ describe('the supply chain, end to end through local mode', () => {
   let t: TestPlane;
   let s3: S3Client;
   beforeAll(async () => {
-    t = await startTestPlane(undefined, {
+    // A secret of the team's own, which no template declares, as the README's ci/npm-token.
+    const dataDir = mkdtempSync(join(tmpdir(), 'gantry-it-'));
+    seedSecretsFile(join(dataDir, 'secrets.json'), { [OWN_SECRET]: 'npm-token-for-releases' });
+    t = await startTestPlane(dataDir, {
       configure: (config) => ({
         ...config,
         pipelines: config.pipelines.map((p) => ({
           ...p,
-          build: { ...p.build, secrets: { [SECRET_VARIABLE]: 'gantry/connections/github-demo:apiToken' } },
+          build: {
+            ...p.build,
+            secrets: {
+              [SECRET_VARIABLE]: 'gantry/connections/github-demo:apiToken',
+              [OWN_SECRET_VARIABLE]: OWN_SECRET,
+            },
+          },
         })),
       }),
     });
@@ -84,7 +98,7 @@ describe('the supply chain, end to end through local mode', () => {
       buildspec,
       readFileSync(buildspec, 'utf8').replace(
         '      - node --version\n',
-        `      - node --version\n      - 'echo "secret length: \${#${SECRET_VARIABLE}}"'\n`,
+        `      - node --version\n      - 'echo "secret length: \${#${SECRET_VARIABLE}}"'\n      - 'echo "own secret length: \${#${OWN_SECRET_VARIABLE}}"'\n`,
       ),
     );
     git(repo, 'commit', '--quiet', '-am', `Release ${name}`);
@@ -112,7 +126,9 @@ describe('the supply chain, end to end through local mode', () => {
     releaseBranch('release/9.0');
     const release = await waitingForApproval((await t.push({ branch: 'release/9.0' })).push.after);
     expect(release.plan.build).toMatchObject({ trust: 'trusted', projectName: 'gantry-sample-service' });
-    expect(await buildLog(release)).toMatch(/secret length: [1-9]\d*/);
+    expect(await buildLog(release)).toMatch(/\nsecret length: [1-9]\d*/);
+    // Resolved as the release project's role, through local IAM: the secrets build.secrets grants it.
+    expect(await buildLog(release)).toContain(`own secret length: ${'npm-token-for-releases'.length}`);
     const { bucket, key, subject } = zipOf(release);
 
     // Mallory's pull request replaces the buildspec with one that hunts for the secret and the artifacts.
@@ -215,8 +231,7 @@ describe('the supply chain, end to end through local mode', () => {
       build: { logGroup: build?.logs?.groupName, logStream: build?.logs?.streamName },
     } as RunRecord);
     expect(log).not.toContain('stolen: [');
-    // The same reference from the release project, whose role the config grants it, resolves.
-    const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
+    // The token itself (read as the operator) appears nowhere in the log, not even reversed.
     const sm = new SecretsManagerClient(edgeClientConfig(t.plane));
     const token = JSON.parse(
       (await sm.send(new GetSecretValueCommand({ SecretId: 'gantry/connections/github-demo' }))).SecretString ?? '{}',
