@@ -163,7 +163,8 @@ export class ChainVerifier {
         );
       }
       this.expired.push({ from: expectedSeq, to: event.seq - 1 });
-      return null;
+      // Its predecessor is gone: only the verifier's clock is there to check its time against.
+      return this.checkTime(event, null, fail);
     }
     const expectedPrev = prev ? prev.hash : GENESIS_HASH;
     if (event.prevHash !== expectedPrev) {

@@ -17,6 +17,12 @@ export class KmsCheckpointSigner extends KmsEcdsaKey implements CheckpointSigner
 
 /** Checkpoints as S3 objects under `checkpoints/`, never overwritten; the bucket's Object Lock keeps them. */
 export class S3CheckpointStore implements CheckpointStore {
+  /**
+   * Each version read, by key and version id: under Object Lock a version's bytes never change, so
+   * a long-lived reader (the console's function) reads each checkpoint once, not on every check.
+   */
+  private readonly versions = new Map<string, Checkpoint | Error>();
+
   constructor(
     private readonly s3: Pick<S3Client, 'send'>,
     readonly bucket: string,
@@ -81,16 +87,25 @@ export class S3CheckpointStore implements CheckpointStore {
           checkpoint: new Error(`checkpoint ${key} was written ${versions.length} times: each is written once`),
         };
       for (const versionId of versions) {
-        const got = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, VersionId: versionId }));
-        const text = (await got.Body?.transformToString()) ?? '';
-        let checkpoint: Checkpoint | Error;
-        try {
-          checkpoint = CheckpointSchema.parse(JSON.parse(text));
-        } catch (error) {
-          checkpoint = new Error(`unreadable checkpoint: ${(error as Error).message}`);
-        }
+        const checkpoint = await this.version(key, versionId);
         yield { key: versions.length > 1 ? `${key}?versionId=${versionId}` : key, checkpoint };
       }
     }
+  }
+
+  private async version(key: string, versionId: string): Promise<Checkpoint | Error> {
+    const id = `${key}\u0000${versionId}`;
+    const known = this.versions.get(id);
+    if (known !== undefined) return known;
+    const got = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, VersionId: versionId }));
+    const text = (await got.Body?.transformToString()) ?? '';
+    let checkpoint: Checkpoint | Error;
+    try {
+      checkpoint = CheckpointSchema.parse(JSON.parse(text));
+    } catch (error) {
+      checkpoint = new Error(`unreadable checkpoint: ${(error as Error).message}`);
+    }
+    this.versions.set(id, checkpoint);
+    return checkpoint;
   }
 }

@@ -1,3 +1,4 @@
+import { hash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import * as z from 'zod/mini';
 import type { AuditReader } from './reader';
@@ -84,4 +85,25 @@ export async function writeCheckpoint(
   const signature = (await signer.sign(checkpointMessage(body))).toString('base64');
   const checkpoint = { ...body, signature };
   return { key: await store.put(checkpoint), checkpoint };
+}
+
+/**
+ * A signer whose verdicts are remembered, by the message's and signature's digest: verifying a
+ * given signature with a given key always gives the same answer, so a long-lived reader (the
+ * console's function, which checks the checkpoints for every dossier) asks KMS once per checkpoint.
+ */
+export function rememberingVerdicts(signer: CheckpointSigner): CheckpointSigner {
+  const verdicts = new Map<string, boolean>();
+  return {
+    keyId: signer.keyId,
+    sign: (message) => signer.sign(message),
+    verify: async (message, signature) => {
+      const id = `${hash('sha256', message, 'hex')}:${hash('sha256', signature, 'hex')}`;
+      const known = verdicts.get(id);
+      if (known !== undefined) return known;
+      const verdict = await signer.verify(message, signature);
+      verdicts.set(id, verdict);
+      return verdict;
+    },
+  };
 }

@@ -279,20 +279,32 @@ async function integritySection(
   const last = Math.max(0, ...links.map((l) => l.seq));
   const signedTo = verification.chains[0]?.signedTo ?? null;
   const checkpointed = verification.checkpoints !== null && signedTo !== null && signedTo >= last;
+  // Records of the chain after this change's that wait too long for a checkpoint say the schedule
+  // stopped, not that this change's records (signed, or still in time) do not verify.
+  const overdue = verification.checkpoints?.overdue ?? [];
+  const later = overdue.filter((o) => o.seq > last);
+  const failures = (verification.checkpoints?.failures ?? []).filter(
+    (f) => !later.some((o) => o.message === f.message),
+  );
+  const verified = verification.firstBreak === null && failures.length === 0;
   const coverage =
     verification.checkpoints === null
       ? `; checkpoints not checked (${options.checkpointsUnavailable ?? 'no checkpoint store was given'}), so only the links vouch for these records`
       : checkpointed
         ? ''
         : `; its records after seq ${signedTo ?? 0} are signed by no checkpoint yet: run gantry audit checkpoint, then make the dossier again`;
+  const stopped =
+    later.length > 0
+      ? `; the chain's later records, from seq ${later[0]?.seq}, have waited too long for a checkpoint (gantry audit verify says why)`
+      : '';
   return {
-    verified: verification.ok,
+    verified,
     chain,
     checkpointed,
     checkpointsChecked: verification.checkpoints !== null,
-    message: verification.ok
-      ? `chain "${chain}" verified: ${verification.chains[0]?.events ?? 0} events, ${verification.checkpoints?.checked ?? 0} checkpoints${coverage}`
-      : (verification.firstBreak?.message ?? verification.checkpoints?.failures[0]?.message ?? 'verification failed'),
+    message: verified
+      ? `chain "${chain}" verified: ${verification.chains[0]?.events ?? 0} events, ${verification.checkpoints?.checked ?? 0} checkpoints${coverage}${stopped}`
+      : (verification.firstBreak?.message ?? failures[0]?.message ?? 'verification failed'),
     links,
   };
 }
@@ -347,6 +359,8 @@ export function unvouched(d: Pick<ChangeDossier, 'runId' | 'integrity' | 'proven
   if (d.provenance?.verified === false)
     reasons.push(`the build provenance does not verify: ${d.provenance.verification}`);
   if (d.deployment.deployed && !d.provenance) reasons.push('it was deployed, and the ledger holds no build provenance');
+  else if (d.deployment.deployed && d.provenance?.verified === null)
+    reasons.push(`it was deployed, and its build provenance was not checked: ${d.provenance.verification}`);
   return reasons.map((r) => `run ${d.runId}: ${r}`);
 }
 

@@ -42,8 +42,11 @@ export interface CheckpointReport {
   /** Checkpoints signed after `checkpointsUpTo`, whose heads were not compared. */
   readonly later?: number;
   readonly failures: readonly { key: string; message: string }[];
-  /** Chains whose oldest unsigned record has waited longer than the grace: each is also a failure. */
-  readonly overdue?: readonly { chain: string; seq: number; time: string }[];
+  /**
+   * Chains whose oldest unsigned record has waited longer than the grace; each is also in
+   * `failures`, with the chain's name as its key (the others' keys are checkpoints').
+   */
+  readonly overdue?: readonly { chain: string; seq: number; time: string; message: string }[];
 }
 
 export interface VerifyReport {
@@ -117,7 +120,7 @@ export function reportOf(
           checked: signed.checked,
           ...(signed.later > 0 ? { later: signed.later } : {}),
           failures,
-          ...(overdue.length > 0 ? { overdue: overdue.map(({ chain, seq, time }) => ({ chain, seq, time })) } : {}),
+          ...(overdue.length > 0 ? { overdue } : {}),
         }
       : null,
     firstBreak,
@@ -155,7 +158,7 @@ export function overdueChains(
         chain: report.chain,
         seq: since.seq,
         time: since.time,
-        message: `chain ${report.chain}: its records from seq ${since.seq} (written ${since.time}, ${waitedFor(waited)} ago) are signed by no checkpoint${signedTo === null ? ' (none has ever signed this chain)' : `, the last signed is seq ${signedTo}`}, though ${due}: the scheduled checkpoint has stopped or leaves this chain out, so these records could be cut off unseen. Find why in the audit-checkpoint function's logs and errors alarm, then run gantry audit checkpoint and verify again`,
+        message: `chain ${report.chain}: its records from seq ${since.seq} (written ${since.time}, ${waitedFor(waited)} ago) are signed by no checkpoint${signedTo === null ? ' (none has ever signed this chain)' : `, the last signed is seq ${signedTo}`}, though ${due}: the scheduled checkpoint has stopped or leaves this chain out, so these records could be cut off unseen. Find why (in AWS, the audit-checkpoint function's logs and its errors alarm; locally, the schedule runs only while npm start does), then run gantry audit checkpoint and verify again`,
       },
     ];
   });
@@ -188,7 +191,7 @@ export async function signedAnchors(
   const upTo = options.checkpointsUpTo?.getTime();
   let checked = 0;
   let later = 0;
-  let stated: { time: number; everyMinutes: number } | undefined;
+  const stated: { time: number; everyMinutes: number }[] = [];
   if (options.checkpoints && options.signer) {
     for await (const { key, checkpoint } of options.checkpoints.list()) {
       checked += 1;
@@ -209,9 +212,8 @@ export async function signedAnchors(
         continue;
       }
       signedInTurn.push({ key, checkpoint });
-      const time = Date.parse(checkpoint.time);
-      if (checkpoint.everyMinutes !== undefined && !(stated && stated.time >= time))
-        stated = { time, everyMinutes: checkpoint.everyMinutes };
+      if (checkpoint.everyMinutes !== undefined)
+        stated.push({ time: Date.parse(checkpoint.time), everyMinutes: checkpoint.everyMinutes });
       for (const head of checkpoint.chains) {
         const list = anchors.get(head.chain) ?? [];
         list.push({
@@ -225,8 +227,21 @@ export async function signedAnchors(
     }
   }
   failures.push(...chainsLeftOut(signedInTurn));
-  return { anchors, checked, later, failures, ...(stated ? { everyMinutes: stated.everyMinutes } : {}) };
+  const everyMinutes = statedRate(stated);
+  return { anchors, checked, later, failures, ...(everyMinutes === undefined ? {} : { everyMinutes }) };
 }
+
+/**
+ * The rate checkpoints are due at: the largest the newest few scheduled checkpoints state, so a
+ * schedule made slower does not make the records signed at the old rate look overdue meanwhile.
+ */
+function statedRate(stated: readonly { time: number; everyMinutes: number }[]): number | undefined {
+  const newest = [...stated].sort((a, b) => b.time - a.time).slice(0, STATED_RATES);
+  return newest.length === 0 ? undefined : Math.max(...newest.map((s) => s.everyMinutes));
+}
+
+/** How many of the newest scheduled checkpoints' rates are weighed. */
+const STATED_RATES = 3;
 
 /**
  * A chain one checkpoint signed and a later one leaves out, while its signed head was still

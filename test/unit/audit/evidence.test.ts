@@ -1,3 +1,4 @@
+import { rememberingVerdicts } from '../../../shared/audit/checkpoints';
 import { type ChangeDossier, unvouched } from '../../../shared/audit/evidence';
 
 /** The parts of a dossier `unvouched` reads: a change whose records verify, checkpoints checked, provenance verified. */
@@ -59,5 +60,24 @@ describe('what a dossier cannot vouch for (gantry audit evidence exits 1)', () =
       deployment: { deployed: false, outcome: 'no deployment', events: [] },
     });
     expect(unvouched(validation)).toEqual([]);
+  });
+});
+
+describe('a signer that remembers its verdicts (the console checks the checkpoints for every dossier)', () => {
+  it('asks the key once per message and signature, and keeps a refusal a refusal', async () => {
+    const asked: string[] = [];
+    const signer = rememberingVerdicts({
+      keyId: 'k',
+      sign: async () => Buffer.from('s'),
+      verify: async (message, signature) => {
+        asked.push(`${message}:${signature}`);
+        return signature.toString() === 'good';
+      },
+    });
+    for (let i = 0; i < 3; i++) {
+      expect(await signer.verify(Buffer.from('m'), Buffer.from('good'))).toBe(true);
+      expect(await signer.verify(Buffer.from('m'), Buffer.from('forged'))).toBe(false);
+    }
+    expect(asked).toEqual(['m:good', 'm:forged']);
   });
 });

@@ -107,6 +107,20 @@ describe.each(Object.keys(readers) as (keyof typeof readers)[])(
       expect(report.firstBreak).toMatchObject({ chain: 'acme/app', seq: 8, kind: 'missing' });
     });
 
+    it('checks the time of a record whose predecessor retention took: dated after the export, it is a break', async () => {
+      // Seq 1 expired before the export; seq 2 onwards claim a time after it (to never look overdue).
+      const events = ledgerChain(
+        'acme/app',
+        5,
+        (seq) => (seq === 1 ? asOfSeconds - 86_400 : yearAfter()),
+        new Date(AS_OF.getTime() + 86_400_000),
+      );
+      const items = tableItems(events).filter((i) => !(i.chain === 'acme/app' && i.seq === 1));
+      const { objects } = await exported(items);
+      const report = await verify(objects, items.length);
+      expect(report.firstBreak).toMatchObject({ chain: 'acme/app', seq: 2, kind: 'dated' });
+    });
+
     it('still explains a gap retention made before the export', async () => {
       const events = chain('acme/app', 20, (seq) => (seq === 7 ? asOfSeconds - 86_400 : yearAfter()));
       const items = tableItems(events).filter((i) => !(i.chain === 'acme/app' && i.seq === 7));

@@ -15,6 +15,7 @@ import {
   type CheckpointStore,
   writeCheckpoint,
 } from '../../../shared/audit/checkpoints';
+import { buildDossier, unvouched } from '../../../shared/audit/evidence';
 import { digestFile, exportAudit } from '../../../shared/audit/export';
 import {
   AUDIT_INDEXES,
@@ -638,7 +639,9 @@ describe('the audit ledger on DynamoDB (dynalite)', () => {
         const late = await verifyLedger(reader(), { signer, checkpoints: store, now: hours(2.2) });
         expect(late.ok).toBe(false);
         expect(late.firstBreak).toBeNull();
-        expect(late.checkpoints?.overdue).toEqual([{ chain: REPO, seq: 9, time: expect.any(String) }]);
+        expect(late.checkpoints?.overdue).toEqual([
+          { chain: REPO, seq: 9, time: expect.any(String), message: late.checkpoints?.failures[0]?.message },
+        ]);
         expect(late.checkpoints?.failures).toEqual([
           {
             key: REPO,
@@ -685,6 +688,32 @@ describe('the audit ledger on DynamoDB (dynalite)', () => {
         ]);
         // Chains only (--no-checkpoints) makes no such claim, and says so.
         expect(await verifyLedger(reader(), { now: hours(2.5) })).toMatchObject({ ok: true, checkpoints: null });
+      });
+
+      it("fails a change's dossier for its own records waiting too long, not for the chain's later ones", async () => {
+        await writeCheckpoint(reader(), signer, store, new Date(Date.now() + 1_000), 60);
+        const late = { repository: REPO, commit: COMMIT, runId: 'run-late', environment: 'dev', pipeline: 'payments' };
+        await ledger().append(record({ subject: late }, 8));
+        const options = { signer, checkpoints: store, now: hours(3) };
+        // run-0's records are signed: its dossier verifies, and says the schedule looks stopped.
+        const signedRun = (await buildDossier(reader(), 'run-0', options)).integrity;
+        expect(signedRun).toMatchObject({ verified: true, checkpointed: true });
+        expect(signedRun.message).toContain('later records, from seq 9, have waited too long for a checkpoint');
+        // run-late's own record has waited three hours: its dossier does not vouch for it.
+        const lateRun = await buildDossier(reader(), 'run-late', options);
+        expect(lateRun.integrity).toMatchObject({ verified: false, checkpointed: false });
+        expect(unvouched(lateRun)).toEqual([
+          expect.stringContaining(
+            'run run-late: its ledger records do not verify: chain acme/payments: its records from seq 9',
+          ),
+        ]);
+      });
+
+      it('weighs the largest of the newest scheduled rates, so a schedule made slower fails nothing meanwhile', async () => {
+        await writeCheckpoint(reader(), signer, store, new Date(Date.now() + 1_000), 1440);
+        await writeCheckpoint(reader(), signer, store, new Date(Date.now() + 2_000), 60);
+        await ledger().append(record({}, 8));
+        expect((await verifyLedger(reader(), { signer, checkpoints: store, now: hours(5) })).ok).toBe(true);
       });
 
       it('a record dated ahead of the clock, so that it would never look overdue, is a break', async () => {

@@ -121,6 +121,29 @@ describe('S3 object versioning in the local emulator', () => {
         ['checkpoints/2026-12-06T22-00-00-000Z.json', '2026-12-06T22:00:00.000Z'],
       ]);
     });
+
+    it('reads each locked version once, however often it lists (the console lists for every dossier)', async () => {
+      const gets: string[] = [];
+      const counting = {
+        send: ((command: { constructor: { name: string } }) => {
+          gets.push(command.constructor.name);
+          return s3.send(command as never);
+        }) as S3Client['send'],
+      };
+      const store = new S3CheckpointStore(counting, LOCKED);
+      const checkpoint = {
+        version: 1 as const,
+        time: '2026-12-06T23:00:00.000Z',
+        keyId: 'k',
+        algorithm: 'ECDSA_SHA_256',
+        chains: [],
+        signature: 'c2ln',
+      };
+      await store.put(checkpoint);
+      for (let i = 0; i < 3; i++) for await (const _ of store.list());
+      expect(gets.filter((g) => g === 'GetObjectCommand')).toHaveLength(1);
+      expect(gets.filter((g) => g === 'ListObjectVersionsCommand')).toHaveLength(3);
+    });
   });
 
   describe('on a versioned bucket', () => {
