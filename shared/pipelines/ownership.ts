@@ -118,19 +118,22 @@ export async function recordForgedInput(
     await deps.audit.record(gantryRecord(run.plan, 'security.forged_input', 'rejected', details));
     return;
   }
-  // No run by that id: the ledger names what the input claimed, attributed to no one.
+  // No run by that id: the ledger names what the input claimed, attributed to no one. The claimed
+  // commit is said in words, not indexed: `gantry audit evidence <commit>` finds runs through the
+  // commit index, and a forged input naming a real run's id must not make that run the evidence
+  // for a commit it never built.
   await deps.audit.record({
     type: 'security.forged_input',
     actor: { type: 'system', id: 'gantry', providerIdentity: null },
     subject: {
       repository: input.repository ?? null,
-      commit: input.commit ?? null,
+      commit: null,
       runId: input.runId,
       environment: null,
       pipeline: input.pipeline ?? null,
     },
     outcome: 'rejected',
-    details,
+    details: input.commit ? { ...details, reason: `${reason} (the input claimed commit ${input.commit})` } : details,
     correlationId: `forged:${input.runId}`,
   });
 }

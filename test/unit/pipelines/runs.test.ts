@@ -147,6 +147,10 @@ describe('pipeline runs', () => {
         ['resolve-plan', name, 'widgets'],
         ['resolve-plan', name, 'widgets'],
       ]);
+      // The commit a forged input claims is said, not indexed: it must not make a real run of that
+      // id (of another pipeline) the evidence for a commit it never built.
+      expect(refusals.map((r) => r.subject.commit)).toEqual([null, null, null]);
+      expect(refusals[0]?.details.reason).toContain(`(the input claimed commit ${admitted.headSha})`);
       // The payload the state machine carries is the pipeline it runs: planned.
       await expect(resolve(DEFINITION)).resolves.toMatchObject({ pipeline: 'widgets', environment: 'dev' });
       expect(f.pipelines.asked).toEqual([]);
