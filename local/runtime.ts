@@ -144,7 +144,7 @@ export async function startLocalControlPlane(options: LocalOptions): Promise<Loc
     const s3 = await services.add(s3Service(ctx));
     await services.add(dynamoDbExportsService(ctx, { dynamo, s3 }));
     const codeBuild = await services.add(codeBuildService(ctx, { s3, secrets, iam }));
-    const providers = await services.add(fakeProvidersService(ctx));
+    const providers = await services.add(fakeProvidersService(ctx, { secrets }));
     const sqs = await services.add(sqsService(ctx));
     const functions = await services.add(functionsService(ctx, { notifications, providers, iam, handlers, sqs }));
     // Before the deployer's Lambda API: GetCallerIdentity, ListFunctions and the control plane's own functions.

@@ -25,6 +25,32 @@ export interface FakeProvidersOptions {
    * archives and compares of runs started before it (a retry, a redriven delivery). @default memory only
    */
   readonly stateFile?: string;
+  /**
+   * Whether a credential is one the real provider would know: the connections' API tokens. Any
+   * process on the machine can reach the fake, and it serves archives of your working trees, so
+   * a call whose credential is none of them is refused (401) before any route. @default every credential a route's form accepts
+   */
+  readonly acceptsToken?: (token: string) => boolean;
+}
+
+/**
+ * The credentials a call presents, in each provider's form: `Bearer X` or `token X`, GitLab's
+ * `PRIVATE-TOKEN: X`, and Basic with the token as password (Azure DevOps, Bitbucket app passwords).
+ */
+export function presentedTokens(headers: Readonly<Record<string, string>>): string[] {
+  const tokens: string[] = [];
+  const authorization = headers.authorization ?? '';
+  const bearer = /^(?:Bearer|token) (\S+)$/i.exec(authorization)?.[1];
+  if (bearer !== undefined) tokens.push(bearer);
+  const basic = /^Basic (\S+)$/i.exec(authorization)?.[1];
+  if (basic !== undefined) {
+    const pair = Buffer.from(basic, 'base64').toString('utf8');
+    const colon = pair.indexOf(':');
+    if (colon >= 0) tokens.push(pair.slice(colon + 1));
+  }
+  const privateToken = headers['private-token'];
+  if (privateToken !== undefined && privateToken !== '') tokens.push(privateToken);
+  return tokens;
 }
 
 /** The `apiUrl` to give a status adapter so it talks to the fake: the server URL plus the provider prefix. */
@@ -138,21 +164,30 @@ function answerCall(res: ServerResponse, raw: RawRequest, state: FakeState): Pro
   send(res, answer.status, answer.body);
 }
 
-async function serve(req: IncomingMessage, res: ServerResponse, state: FakeState): Promise<void> {
+async function serve(
+  req: IncomingMessage,
+  res: ServerResponse,
+  state: FakeState,
+  acceptsToken: FakeProvidersOptions['acceptsToken'],
+): Promise<void> {
   const body = await readBody(req);
   if (body === undefined) return send(res, 413, { message: 'request body too large' });
   const raw: RawRequest = { method: req.method ?? '', path: req.url ?? '/', headers: headersOf(req), body };
+  if (acceptsToken !== undefined && !presentedTokens(raw.headers).some((token) => acceptsToken(token))) {
+    state.refused.push({ provider: undefined, status: 401, answer: { message: 'Bad credentials' }, raw });
+    return send(res, 401, { message: 'Bad credentials: no connection of this control plane has that token' });
+  }
   state.requests.push(raw);
   const fault = state.faults.shift();
   if (fault !== undefined) return answerFault(res, fault);
   await answerCall(res, raw, state);
 }
 
-function handle(state: FakeState, host: string): Server {
+function handle(state: FakeState, host: string, acceptsToken: FakeProvidersOptions['acceptsToken']): Server {
   const server = createServer((req, res) => {
     const refused = loopbackRefusal(req, (server.address() as AddressInfo).port, host);
     if (refused !== undefined) return send(res, refused.status, { message: refused.reason });
-    void serve(req, res, state).catch(() => send(res, 500, { message: 'the fake provider failed' }));
+    void serve(req, res, state, acceptsToken).catch(() => send(res, 500, { message: 'the fake provider failed' }));
   });
   return server;
 }
@@ -168,7 +203,7 @@ function handle(state: FakeState, host: string): Server {
 export async function startFakeProviders(options: FakeProvidersOptions = {}): Promise<FakeProviders> {
   const state = freshState(loadRepositories(options.stateFile));
   const host = options.host ?? '127.0.0.1';
-  const server = handle(state, host);
+  const server = handle(state, host, options.acceptsToken);
   await listen(server, host, options.port ?? 0);
   const { port } = server.address() as AddressInfo;
   return {

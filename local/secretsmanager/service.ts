@@ -49,6 +49,11 @@ export class SecretsManagerService implements AwsJsonService {
     }
   }
 
+  /** A secret's current value, for the local runtime's own checks; undefined when there is no such secret. */
+  currentValue(name: string): string | undefined {
+    return this.secrets.get(name)?.current.value;
+  }
+
   handle(operation: string, input: Record<string, unknown>): Promise<unknown> {
     const run = Object.hasOwn(this.operations, operation) ? this.operations[operation] : undefined;
     if (run === undefined) return Promise.reject(unknownOperation(this, operation));

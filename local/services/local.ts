@@ -1,5 +1,6 @@
 // The local runtime's own services (the edge, the fakes, the deployer, the front door, the CLI's views), one each.
 import { join } from 'node:path';
+import { connectionSecretName, type GantryConfig } from '../../infra/config/schema';
 import { localPrincipalArn } from '../apigateway/events';
 import { type RunningFrontDoor, startFrontDoor } from '../apigateway/server';
 import type { DeploymentEvent } from '../codedeploy/service';
@@ -14,6 +15,7 @@ import type { LocalIam } from '../iam';
 import type { LocalFunctions } from '../lambda/functions';
 import { LocalNotifications } from '../notifications/fake';
 import type { S3Store } from '../s3';
+import type { SecretsManagerService } from '../secretsmanager';
 import { type LocalInventory, operatorApiUrlOf } from '../template/inventory';
 import { type LocalOptions, runtimeEnvironment, type ServiceContext } from './context';
 import type { LocalService } from './registry';
@@ -43,13 +45,18 @@ export function notificationsService(ctx: ServiceContext): LocalService<LocalNot
 }
 
 /** The recording fake Git provider API every commit status goes to (its own loopback server). */
-export function fakeProvidersService(ctx: ServiceContext): LocalService<FakeProviders> {
+export function fakeProvidersService(
+  ctx: ServiceContext,
+  deps: { secrets: SecretsManagerService },
+): LocalService<FakeProviders> {
   return {
     name: 'providers',
     start: () =>
       startFakeProviders({
         ...(ctx.options.host ? { host: ctx.options.host } : {}),
         stateFile: join(ctx.dataDir, 'providers', 'repositories.json'),
+        // As the real providers: only a token they issued, here a connection's apiToken as stored now.
+        acceptsToken: (token) => connectionTokens(ctx.options.config, deps.secrets).has(token),
       }),
     stop: (providers) => providers.close(),
   };
@@ -262,4 +269,19 @@ export function summary(inventory: LocalInventory) {
     deploymentGroups: inventory.codeDeploy.groups.map((g) => `${g.application}/${g.name}`),
     alarms: inventory.alarms.map((a) => a.name),
   };
+}
+
+/** Every connection's API token, as the local secrets hold them now (a rotation applies at once). */
+function connectionTokens(config: GantryConfig, secrets: SecretsManagerService): Set<string> {
+  const tokens = new Set<string>();
+  for (const connection of config.connections) {
+    const value = secrets.currentValue(connectionSecretName(connection)) ?? '';
+    try {
+      const token = (JSON.parse(value) as { apiToken?: unknown }).apiToken;
+      if (typeof token === 'string' && token !== '') tokens.add(token);
+    } catch {
+      // a connection secret that is not JSON names no token
+    }
+  }
+  return tokens;
 }

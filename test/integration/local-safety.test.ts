@@ -102,6 +102,27 @@ describe('local mode is safe on a shared machine', () => {
     }
   });
 
+  it("serves the fake provider's archives and statuses only to a connection's token, as a real provider would", async () => {
+    const { readLocalSecret } = await import('../../local/secretsmanager');
+    const { apiToken } = JSON.parse(
+      readLocalSecret(join(t.dataDir, 'secrets.json'), 'gantry/connections/github-demo', process.env),
+    ) as { apiToken: string };
+    const archive = `${t.plane.providers.url}/github/repos/gantry-demo/sample-service/zipball/${'a'.repeat(40)}`;
+    const status = `${t.plane.providers.url}/github/repos/gantry-demo/sample-service/statuses/${'a'.repeat(40)}`;
+    for (const authorization of ['Bearer x', `Bearer ${apiToken}x`, `Basic ${Buffer.from(':x').toString('base64')}`]) {
+      expect((await fetch(archive, { headers: { authorization } })).status).toBe(401);
+      const posted = await fetch(status, {
+        method: 'POST',
+        headers: { authorization, 'content-type': 'application/json' },
+        body: JSON.stringify({ state: 'success', context: 'gantry/forged', description: 'looks fine' }),
+      });
+      expect(posted.status).toBe(401);
+    }
+    expect(t.plane.providers.statuses().filter((s) => s.context === 'gantry/forged')).toEqual([]);
+    // The connection's own token gets the provider's answer (no such commit here), not a refusal.
+    expect((await fetch(archive, { headers: { authorization: `Bearer ${apiToken}` } })).status).toBe(404);
+  });
+
   it('lets no unsigned caller register a repository with the fake provider', async () => {
     const res = await fetch(new URL('/_gantry/provider/repositories', t.plane.awsEndpoint), {
       method: 'POST',
