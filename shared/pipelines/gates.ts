@@ -4,7 +4,9 @@ import { runFact } from '../audit/audit';
 import { type ArtifactStore, parseS3Location } from '../aws/s3-location';
 import { classifyReport, mayBeReport, REPORT_SNIFF_BYTES, unreadableReason } from '../gates/classify';
 import { parseCoverage } from '../gates/coverage-formats';
+import { ReportParseError } from '../gates/errors';
 import { evaluateGates } from '../gates/evaluate';
+import { MAX_REPORT_BYTES } from '../gates/input';
 import { parseJUnit } from '../gates/junit';
 import type { CoverageReport, GateReports, SarifReport, TestReport } from '../gates/reports';
 import { parseSarif } from '../gates/sarif/parse';
@@ -159,7 +161,7 @@ async function readReports(deps: GateDeps, run: AttestedRun): Promise<GateReport
   });
   const keyOf = (subject: (typeof subjects)[number]) => `${run.prefix}${subject.name}`;
   // The heads (64 KiB at most) are read HEAD_READS at once: a build may leave thousands of files,
-  // few of them reports. What may be a report is then read whole, one at a time (up to 32 MiB).
+  // few of them reports. What may be a report is then read, one at a time, up to 32 MiB and a byte.
   for (let i = 0; i < subjects.length; i += HEAD_READS) {
     const batch = subjects.slice(i, i + HEAD_READS);
     const heads = await Promise.all(
@@ -171,16 +173,23 @@ async function readReports(deps: GateDeps, run: AttestedRun): Promise<GateReport
       const head = heads[j] ?? Buffer.alloc(0);
       if (!mayBeReport(subject.name, head)) continue;
       const key = keyOf(subject);
+      // Never more than the limit and a byte: a build's output is the change author's, and a
+      // multi-GB file that looks like a report would otherwise be read whole into memory.
       const content =
         head.length < REPORT_SNIFF_BYTES
           ? head
-          : await deps.artifacts.read(bucket, key, { versionId: subject.versionId });
+          : await deps.artifacts.read(bucket, key, { versionId: subject.versionId, maxBytes: MAX_REPORT_BYTES + 1 });
+      const file = subject.name.split('/').slice(-2).join('/');
+      if (content.length > MAX_REPORT_BYTES) {
+        const kind = classifyReport(subject.name, content);
+        if (kind === undefined || kind === 'unreadable') continue;
+        throw new ReportParseError(file, kind, `report is larger than the ${MAX_REPORT_BYTES / 1024 / 1024} MiB limit`);
+      }
       if (createHash('sha256').update(content).digest('hex') !== subject.sha256)
         throw new ForgedInputError(
           `gates refused: ${key} version ${subject.versionId} is not the file RecordProvenance attested (SHA-256 ${subject.sha256.slice(0, 12)}…)`,
         );
       const kind = classifyReport(subject.name, content);
-      const file = subject.name.split('/').slice(-2).join('/');
       if (kind === 'junit') reports.junit.push(parseJUnit(content, file));
       if (kind === 'coverage') reports.coverage.push(parseCoverage(content, file));
       if (kind === 'sarif') reports.sarif.push(parseSarif(content, file));

@@ -174,6 +174,18 @@ describe('evaluateRunGates', () => {
       expect(evaluation.metrics.tests).toMatchObject({ total: 2, failed: 1 });
     });
 
+    it('a report-looking file over the 32 MiB limit: read no further than the limit, and refused, not skipped', async () => {
+      const huge = Buffer.alloc(40 * 1024 * 1024, ' ');
+      huge.write('<?xml version="1.0"?>\n<testsuites>', 0);
+      const plan = await attestedRun({ 'dist/bundle.xml': huge });
+      await expect(evaluate(plan)).rejects.toMatchObject({
+        name: 'ReportParseError',
+        message: expect.stringContaining('larger than the 32 MiB limit'),
+      });
+      const whole = f.artifacts.reads.filter((r) => r.key.endsWith('dist/bundle.xml') && r.maxBytes !== 64 * 1024);
+      expect(whole.map((r) => r.maxBytes)).toEqual([32 * 1024 * 1024 + 1]);
+    });
+
     it('a report among more than a thousand artifacts, listed after them', async () => {
       const dist = Object.fromEntries(
         Array.from({ length: 1200 }, (_, i) => [
