@@ -12,9 +12,16 @@ const setup = {
   exportName: env.GANTRY_HANDLER_EXPORT ?? 'handler',
   functionArn: env.GANTRY_FUNCTION_ARN ?? '',
   timeoutMs: Number(env.GANTRY_TIMEOUT_MS ?? 3000),
+  // The names a request may call this process by: loopback ones, and the host local mode serves on.
+  hosts: ['127.0.0.1', 'localhost', '[::1]', ...(env.GANTRY_SERVE_HOST ? [env.GANTRY_SERVE_HOST] : [])],
 };
 for (const key of Object.keys(env))
-  if (key.startsWith('GANTRY_HANDLER_') || key === 'GANTRY_FUNCTION_ARN' || key === 'GANTRY_TIMEOUT_MS')
+  if (
+    key.startsWith('GANTRY_HANDLER_') ||
+    key === 'GANTRY_FUNCTION_ARN' ||
+    key === 'GANTRY_TIMEOUT_MS' ||
+    key === 'GANTRY_SERVE_HOST'
+  )
     delete env[key];
 
 const send = (message) => process.send?.(message);
@@ -36,6 +43,15 @@ process.on('message', (message) => {
 });
 
 const server = createServer((req, res) => {
+  // As every local server (local/edge/loopback.ts): a DNS-rebinding page names its own host, and a
+  // cross-site page sends its origin. The alias proxy forwards its caller's Host, on its own port.
+  const refused = loopbackRefusal(req);
+  if (refused) {
+    res
+      .writeHead(refused.status, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ Message: refused.reason }));
+    return;
+  }
   const chunks = [];
   req.on('data', (chunk) => chunks.push(chunk));
   req.on('end', () => {
@@ -122,4 +138,27 @@ function answer(res, result) {
   if (Array.isArray(result.cookies) && result.cookies.length > 0) headers['set-cookie'] = result.cookies;
   const body = result.body === undefined ? '' : String(result.body);
   res.writeHead(Number(result.statusCode), headers).end(result.isBase64Encoded ? Buffer.from(body, 'base64') : body);
+}
+
+/** A Host that is not one of this machine's names for it (any port), or a foreign Origin: refused. */
+function loopbackRefusal(req) {
+  const given = String(req.headers.host ?? '').toLowerCase();
+  const name = given.startsWith('[') ? given.slice(0, given.indexOf(']') + 1) : given.split(':')[0];
+  if (!setup.hosts.includes(name))
+    return {
+      status: 421,
+      reason: `Host ${given || '(none)'} is not this local server: call its stable URL on 127.0.0.1`,
+    };
+  const origin = req.headers.origin;
+  if (origin !== undefined) {
+    let hostname = '';
+    try {
+      hostname = new URL(origin).hostname;
+    } catch {
+      // an origin that is no URL is foreign
+    }
+    if (!setup.hosts.includes(hostname))
+      return { status: 403, reason: `Origin ${origin} may not call the local control plane: only loopback pages may` };
+  }
+  return undefined;
 }

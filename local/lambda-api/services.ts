@@ -235,6 +235,7 @@ export class LocalServices {
         AWS_ACCESS_KEY_ID: role.accessKeyId,
         AWS_SECRET_ACCESS_KEY: role.secretAccessKey,
         DEPLOYMENT_COLOR: this.colorOf(fn, version),
+        GANTRY_SERVE_HOST: this.options.host,
       },
       timeoutSeconds: spec.timeoutSeconds,
       log: (line, stream) => this.options.log(label, line, stream),

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { RequestMetrics } from '../../../local/cloudwatch/metrics';
 import { LocalServices } from '../../../local/lambda-api/services';
@@ -56,6 +57,29 @@ describe('the credentials a local service version runs with', () => {
       const version = await services.healthyProcess(FUNCTION_NAME, '$LATEST');
       const env = environOf(version.pid);
       expect(env).toMatchObject({ AWS_ACCESS_KEY_ID: ROLE.accessKeyId, AWS_SECRET_ACCESS_KEY: ROLE.secretAccessKey });
+    } finally {
+      await services.close();
+    }
+  }, 20_000);
+
+  it('refuses, on its own port, a DNS-rebinding Host and a foreign Origin, as every local server does', async () => {
+    const services = await start(() => ROLE);
+    try {
+      const version = await services.healthyProcess(FUNCTION_NAME, '$LATEST');
+      const call = (headers: Record<string, string>) =>
+        new Promise<number>((resolve, reject) => {
+          const req = httpRequest({ host: '127.0.0.1', port: version.port, path: '/health', headers }, (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          });
+          req.on('error', reject);
+          req.end();
+        });
+      expect(await call({ host: `evil.example:${version.port}` })).toBe(421);
+      expect(await call({ host: `127.0.0.1:${version.port}`, origin: 'https://evil.example' })).toBe(403);
+      // The alias proxy forwards its caller's loopback Host, on the proxy's port: served.
+      expect(await call({ host: 'localhost:4600' })).toBe(200);
+      expect(await call({ host: `[::1]:${version.port}`, origin: 'http://127.0.0.1:4600' })).toBe(200);
     } finally {
       await services.close();
     }
