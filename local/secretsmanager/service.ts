@@ -49,9 +49,14 @@ export class SecretsManagerService implements AwsJsonService {
     }
   }
 
-  /** A secret's current value, for the local runtime's own checks; undefined when there is no such secret. */
-  currentValue(name: string): string | undefined {
-    return this.secrets.get(name)?.current.value;
+  /**
+   * A secret's values, current first, then the previous one (a rotation's old value, which
+   * functions still send until their cache of the secret expires), for the local runtime's own
+   * checks; empty when there is no such secret.
+   */
+  valuesOf(name: string): string[] {
+    const secret = this.secrets.get(name);
+    return secret === undefined ? [] : [secret.current.value, ...(secret.previous ? [secret.previous.value] : [])];
   }
 
   handle(operation: string, input: Record<string, unknown>): Promise<unknown> {

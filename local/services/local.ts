@@ -56,7 +56,7 @@ export function fakeProvidersService(
         ...(ctx.options.host ? { host: ctx.options.host } : {}),
         stateFile: join(ctx.dataDir, 'providers', 'repositories.json'),
         // As the real providers: only a token they issued, here a connection's apiToken as stored now.
-        acceptsToken: (token) => connectionTokens(ctx.options.config, deps.secrets).has(token),
+        acceptsToken: (token) => connectionTokens(ctx.options.config, deps.secrets).has(token.trim()),
       }),
     stop: (providers) => providers.close(),
   };
@@ -271,16 +271,21 @@ export function summary(inventory: LocalInventory) {
   };
 }
 
-/** Every connection's API token, as the local secrets hold them now (a rotation applies at once). */
+/**
+ * Every connection's API token, as the local secrets hold them now, trimmed as the status and
+ * source clients send them; a rotation's previous token too, which functions send until their
+ * cache of the secret expires (the provider's own overlap while both are valid).
+ */
 function connectionTokens(config: GantryConfig, secrets: SecretsManagerService): Set<string> {
   const tokens = new Set<string>();
   for (const connection of config.connections) {
-    const value = secrets.currentValue(connectionSecretName(connection)) ?? '';
-    try {
-      const token = (JSON.parse(value) as { apiToken?: unknown }).apiToken;
-      if (typeof token === 'string' && token !== '') tokens.add(token);
-    } catch {
-      // a connection secret that is not JSON names no token
+    for (const value of secrets.valuesOf(connectionSecretName(connection))) {
+      try {
+        const token = (JSON.parse(value) as { apiToken?: unknown }).apiToken;
+        if (typeof token === 'string' && token.trim() !== '') tokens.add(token.trim());
+      } catch {
+        // a connection secret that is not JSON names no token
+      }
     }
   }
   return tokens;

@@ -18,12 +18,13 @@ export interface ExecutionControl {
   /** An execution's status (`RUNNING`, `SUCCEEDED`, `FAILED`, `TIMED_OUT`, `ABORTED`), or undefined when there is none. */
   executionStatus(executionArn: string): Promise<string | undefined>;
   /**
-   * How the execution's newest task ended, as Step Functions' own history records it: `timed_out`
-   * only when Step Functions timed the task out itself. A SendTaskFailure whose error is
-   * `States.Timeout`, by anyone holding the task token, is `failed`, however its error reads.
-   * Null when no task has ended.
+   * How the latest visit of the state named `state` (or `state <suffix>`: `Approval prod`) ended
+   * its task, as Step Functions' own history records it: `timed_out` only when Step Functions
+   * timed the task out itself. A SendTaskFailure whose error is `States.Timeout`, by anyone
+   * holding the task token, is `failed`, however its error reads. The asking step's own attempts
+   * (a retry's failed first try) are not that state's. Null when that state ended no task.
    */
-  lastTaskEnd(executionArn: string): Promise<TaskEnd | null>;
+  taskEndOf(executionArn: string, state: string): Promise<TaskEnd | null>;
 }
 
 export type TaskEnd = 'timed_out' | 'failed' | 'succeeded';
@@ -62,15 +63,29 @@ export class StepFunctionsControl implements ExecutionControl {
     return out.executionArn ?? '';
   }
 
-  async lastTaskEnd(executionArn: string): Promise<TaskEnd | null> {
+  async taskEndOf(executionArn: string, state: string): Promise<TaskEnd | null> {
+    // Newest first: a task's end comes before (is newer than) the entry of the state it ran in.
+    // The first end after each entry (its last attempt's) is that state's; only the named one counts.
+    let ended: TaskEnd | undefined;
     let nextToken: string | undefined;
     do {
       const page = await this.sfn.send(
-        new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 100, nextToken }),
+        new GetExecutionHistoryCommand({
+          executionArn,
+          reverseOrder: true,
+          maxResults: 100,
+          nextToken,
+          // The history's data holds every task token Gantry handed a step: never read it.
+          includeExecutionData: false,
+        }),
       );
       for (const event of page.events ?? []) {
-        const ended = TASK_ENDS[event.type ?? ''];
-        if (ended !== undefined) return ended;
+        ended ??= TASK_ENDS[event.type ?? ''];
+        if (event.type === 'TaskStateEntered') {
+          const name = event.stateEnteredEventDetails?.name ?? '';
+          if (name === state || name.startsWith(`${state} `)) return ended ?? null;
+          ended = undefined;
+        }
       }
       nextToken = page.nextToken;
     } while (nextToken !== undefined);

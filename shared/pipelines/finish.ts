@@ -319,7 +319,7 @@ async function handMadeFailure(
   }
   if (reason === null) return null;
   await recordForgedInput(deps, run.plan, run, executionArn, 'record-failure', reason);
-  return { stage: stage === 'deploy' ? 'deploy' : 'approval', error: 'Gantry.ForgedInput', reason };
+  return { stage: stage === 'deploy' || stage === 'plan' ? stage : 'approval', error: 'Gantry.ForgedInput', reason };
 }
 
 /**
@@ -335,7 +335,7 @@ async function timeoutNotMade(
   runId: string,
   said: string,
 ): Promise<string | null> {
-  const ended = await deps.executions.lastTaskEnd(executionArn);
+  const ended = await deps.executions.taskEndOf(executionArn, task);
   if (ended === 'timed_out') return null;
   return `the ${task} task of run ${runId} was failed as timed out, but Step Functions did not time it out (its history ends the task as ${ended ?? 'nothing'}): not answered by Gantry (its answer said ${said})`;
 }

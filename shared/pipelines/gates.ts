@@ -182,7 +182,11 @@ async function readReports(deps: GateDeps, run: AttestedRun): Promise<GateReport
       const file = subject.name.split('/').slice(-2).join('/');
       if (content.length > MAX_REPORT_BYTES) {
         const kind = classifyReport(subject.name, content);
-        if (kind === undefined || kind === 'unreadable') continue;
+        if (kind === undefined) continue;
+        if (kind === 'unreadable') {
+          reports.unreadable.push(unreadableReason(subject.name));
+          continue;
+        }
         throw new ReportParseError(file, kind, `report is larger than the ${MAX_REPORT_BYTES / 1024 / 1024} MiB limit`);
       }
       if (createHash('sha256').update(content).digest('hex') !== subject.sha256)

@@ -50,11 +50,17 @@ export class RecordingExecutions implements ExecutionControl {
     return this.statuses.get(executionArn);
   }
 
-  /** How each execution's newest task ended, as its history says; one not listed timed out (Step Functions' own timeout). */
+  /**
+   * How each execution's named state ended its task (`<execution> <state>`), as its history says;
+   * one not listed timed out (Step Functions' own timeout). Every question is kept.
+   */
   readonly taskEnds = new Map<string, TaskEnd | null>();
+  readonly taskEndsAsked: string[] = [];
 
-  async lastTaskEnd(executionArn: string): Promise<TaskEnd | null> {
-    return this.taskEnds.has(executionArn) ? (this.taskEnds.get(executionArn) ?? null) : 'timed_out';
+  async taskEndOf(executionArn: string, state: string): Promise<TaskEnd | null> {
+    const key = `${executionArn} ${state}`;
+    this.taskEndsAsked.push(key);
+    return this.taskEnds.has(key) ? (this.taskEnds.get(key) ?? null) : 'timed_out';
   }
 
   async startExecution(stateMachineArn: string, name: string, input: unknown): Promise<string> {

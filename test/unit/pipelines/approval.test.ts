@@ -215,7 +215,7 @@ describe('approvals', () => {
   it("believes an approval expired only when Step Functions' history says it timed the task out", async () => {
     // A token holder's SendTaskFailure(States.Timeout) long before the deadline: its history says TaskFailed.
     const plan = await waitingRun();
-    f.executions.taskEnds.set(plan.executionArn, 'failed');
+    f.executions.taskEnds.set(`${plan.executionArn} Approval`, 'failed');
     const timeout = { Error: 'States.Timeout', Cause: 'Task timed out' };
     const summary = await recordFailure(f.deps, plan, 'approval', timeout, plan.executionArn);
     expect(summary).toMatchObject({
@@ -225,6 +225,8 @@ describe('approvals', () => {
     const forgedRun = await f.runs.get(plan.runId);
     expect(forgedRun?.approval?.outcome).toBeUndefined();
     expect(f.audit.records.map((r) => r.type)).toEqual(['approval.requested', 'security.forged_input']);
+
+    expect(f.executions.taskEndsAsked).toEqual([`${plan.executionArn} Approval`]);
 
     // Step Functions' own timeout (TaskTimedOut in the history) closes it as expired.
     const real = await waitingRun();

@@ -186,6 +186,18 @@ describe('evaluateRunGates', () => {
       expect(whole.map((r) => r.maxBytes)).toEqual([32 * 1024 * 1024 + 1]);
     });
 
+    it('a file over the limit whose head cannot say what it is (a long prologue) fails the gates, as a smaller one does', async () => {
+      const huge = Buffer.alloc(40 * 1024 * 1024, ' ');
+      huge.write(`<?xml version="1.0"?>\n<!-- ${'licence text '.repeat(8000)} -->\n<testsuites>`, 0);
+      const plan = await attestedRun(
+        { 'reports/unit.xml': PASSING_JUNIT, 'reports/big.xml': huge },
+        { requireTestsPassed: true },
+      );
+      const evaluation = await evaluate(plan);
+      expect(evaluation.passed).toBe(false);
+      expect(evaluation.reasons.join(' ')).toContain('reports/big.xml');
+    });
+
     it('a report among more than a thousand artifacts, listed after them', async () => {
       const dist = Object.fromEntries(
         Array.from({ length: 1200 }, (_, i) => [

@@ -699,6 +699,19 @@ describe('pipeline runs', () => {
       expect((await f.runs.get(started.runId))?.stages.plan?.status).toBe('failed');
     });
 
+    it("believes a queued run's lane timeout only when Step Functions timed WaitTurn out, and labels a forged one as the plan stage", async () => {
+      const plan = resolvePlan(planRequest(sourceEvent()));
+      await f.runs.create(plan, 'QUEUED', f.now);
+      f.executions.taskEnds.set(`${plan.executionArn} WaitTurn`, 'failed');
+      const summary = await recordFailure(f.deps, plan, 'plan', { Error: 'States.Timeout' }, plan.executionArn);
+      expect(summary).toMatchObject({ stage: 'plan', error: 'Gantry.ForgedInput' });
+      expect(summary.reason).toContain('the WaitTurn task of run');
+      const run = await f.runs.get(plan.runId);
+      expect(run?.stages.plan?.status).toBe('failed');
+      expect(run?.stages.approval).toBeUndefined();
+      expect(f.audit.records.map((r) => r.type)).toEqual(['security.forged_input']);
+    });
+
     it('says a queued run gave up waiting for its lane, naming the lane', () => {
       const plan = resolvePlan(planRequest(sourceEvent()));
       expect(describeFailure(plan, 'plan', { Error: 'States.Timeout' })).toEqual({
