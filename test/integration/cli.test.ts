@@ -17,7 +17,8 @@ describe('the operator CLI against local mode', () => {
     expect(result.stdout).toMatch(/Pushed develop @ [0-9a-f]{7} of gantry-demo\/sample-service: 202 accepted/);
     expect(result.stdout).toMatch(/gates\s+succeeded\s+all gates passed/);
     expect(result.stdout).toMatch(/^Run [0-9a-f]{64} {2}SUCCEEDED$/m);
-  });
+    // A hang guard: the run follows a build and a canary, slower while the suite's other planes run.
+  }, 120_000);
 
   it('computes delivery metrics from the ledger: the run just deployed to dev counts, with the records it read', async () => {
     const json = await gantry('metrics', 'dora', '--env', 'dev', '--json', '--data-dir', t.dataDir);

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
@@ -19,6 +19,7 @@ import type { RunRecord } from '../../shared/runs/model';
 import { gantry, ROOT } from '../support/cli';
 import {
   actingAs,
+  commitOnBranch,
   edgeClientConfig,
   eventually,
   finishedRun,
@@ -28,6 +29,29 @@ import {
   type TestPlane,
 } from '../support/local';
 import { sourceEvent } from '../support/plans';
+
+/**
+ * The README's provenance recipe with standard tools (jq, base64, openssl), run as a user would
+ * (`set -euo pipefail`) in a scratch folder holding copies of `files` (name there → path here).
+ */
+function readmeRecipe(files: Record<string, string>): { status: number; stdout: string } {
+  const recipe = /```sh\n(jq -r \.payload envelope\.json[\s\S]*?)```/.exec(
+    readFileSync(join(ROOT, 'README.md'), 'utf8'),
+  )?.[1];
+  if (recipe === undefined) throw new Error('the README has no standard-tools recipe');
+  const scratch = mkdtempSync(join(tmpdir(), 'gantry-dsse-'));
+  for (const [name, path] of Object.entries(files)) copyFileSync(path, join(scratch, name));
+  try {
+    const stdout = execFileSync('bash', ['-c', `set -euo pipefail\n${recipe}`], {
+      cwd: scratch,
+      encoding: 'utf8',
+      stdio: 'pipe',
+    });
+    return { status: 0, stdout };
+  } catch (error) {
+    return error as { status: number; stdout: string };
+  }
+}
 
 /** The build secret the release project is given, and that nothing untrusted may see. */
 const SECRET_VARIABLE = 'PUBLISH_TOKEN';
@@ -191,22 +215,25 @@ describe('the supply chain, end to end through local mode', () => {
 
   it("gives a pull request's buildspec no secret it names: CodeBuild asks as the project's role, which may read none", async () => {
     const repo = t.repo();
-    git(repo, 'checkout', '--quiet', '-B', 'feature/greedy', 'develop');
-    writeFileSync(
-      join(repo, 'buildspec.yml'),
-      [
-        'version: 0.2',
-        'env:',
-        '  secrets-manager:',
-        '    STOLEN: gantry/connections/github-demo:apiToken',
-        'phases:',
-        '  build:',
-        '    commands:',
-        `      - 'echo "stolen: [$(echo "$STOLEN" | rev)]"'`,
-        '',
-      ].join('\n'),
+    commitOnBranch(
+      repo,
+      'feature/greedy',
+      'mallory',
+      {
+        'buildspec.yml': [
+          'version: 0.2',
+          'env:',
+          '  secrets-manager:',
+          '    STOLEN: gantry/connections/github-demo:apiToken',
+          'phases:',
+          '  build:',
+          '    commands:',
+          `      - 'echo "stolen: [$(echo "$STOLEN" | rev)]"'`,
+          '',
+        ].join('\n'),
+      },
+      'Tidy the build',
     );
-    git(repo, 'commit', '--quiet', '-am', 'Tidy the build');
     git(repo, 'checkout', '--quiet', 'develop');
     const pr = await openPullRequest(t, { branch: 'feature/greedy', target: 'develop', number: 67 });
     expect(pr.status).toBe(202);
@@ -390,10 +417,13 @@ describe('the supply chain, end to end through local mode', () => {
 
   it("does not pass a pull request's signed provenance off as a release's: by run, offline, and in its dossier", async () => {
     const repo = t.repo();
-    git(repo, 'checkout', '--quiet', '-B', 'feature/lookalike', 'develop');
-    writeFileSync(join(repo, 'src', 'lookalike.js'), 'module.exports = "unreviewed";\n');
-    git(repo, 'add', '.');
-    git(repo, 'commit', '--quiet', '-m', 'Add a look-alike');
+    commitOnBranch(
+      repo,
+      'feature/lookalike',
+      'mallory',
+      { 'src/lookalike.js': 'module.exports = "unreviewed";\n' },
+      'Add a look-alike',
+    );
     git(repo, 'checkout', '--quiet', 'develop');
     const pr = await openPullRequest(t, { branch: 'feature/lookalike', target: 'develop', number: 68 });
     expect(pr.status).toBe(202);
@@ -425,24 +455,7 @@ describe('the supply chain, end to end through local mode', () => {
     const offline = await gantry('provenance', 'verify', '--envelope', envelope, '--public-key', key$);
     expect(offline).toMatchObject({ code: 1, stdout: expect.stringContaining('Provenance NOT verified.') });
     // So does the README's recipe with standard tools: the signature holds, the trust line does not.
-    const recipe = /```sh\n(jq -r \.payload envelope\.json[\s\S]*?)```/.exec(
-      readFileSync(join(ROOT, 'README.md'), 'utf8'),
-    )?.[1];
-    if (recipe === undefined) throw new Error('the README has no standard-tools recipe');
-    const scratch = mkdtempSync(join(tmpdir(), 'gantry-dsse-pr-'));
-    writeFileSync(join(scratch, 'function.zip'), 'unreviewed');
-    const shell = (() => {
-      try {
-        execFileSync(
-          'bash',
-          ['-c', `set -euo pipefail\ncp '${key$}' provenance.pem\ncp '${envelope}' envelope.json\n${recipe}`],
-          { cwd: scratch, encoding: 'utf8', stdio: 'pipe' },
-        );
-        return { status: 0, stdout: '' };
-      } catch (error) {
-        return error as { status: number; stdout: string };
-      }
-    })();
+    const shell = readmeRecipe({ 'provenance.pem': key$, 'envelope.json': envelope });
     expect(shell.status).toBe(1);
     expect(shell.stdout).toContain('Verified OK');
     expect(shell.stdout).toContain('false');
@@ -502,21 +515,10 @@ describe('the supply chain, end to end through local mode', () => {
     );
     expect(offline.code).toBe(0);
     // The README's recipe with standard tools (jq, base64, openssl) verifies the same envelope.
-    const recipe = /```sh\n(jq -r \.payload envelope\.json[\s\S]*?)```/.exec(
-      readFileSync(join(ROOT, 'README.md'), 'utf8'),
-    )?.[1];
-    if (recipe === undefined) throw new Error('the README has no standard-tools recipe');
-    const scratch = mkdtempSync(join(tmpdir(), 'gantry-dsse-'));
-    const shell = execFileSync(
-      'bash',
-      [
-        '-c',
-        `set -euo pipefail\ncp '${key$}' provenance.pem\ncp '${zip}' function.zip\ncp '${envelope}' envelope.json\n${recipe}`,
-      ],
-      { cwd: scratch, encoding: 'utf8' },
-    );
-    expect(shell).toContain('Verified OK');
-    expect(shell).toContain(`${zipOf(release).subject.sha256}  function.zip`);
+    const shell = readmeRecipe({ 'provenance.pem': key$, 'function.zip': zip, 'envelope.json': envelope });
+    expect(shell.status).toBe(0);
+    expect(shell.stdout).toContain('Verified OK');
+    expect(shell.stdout).toContain(`${zipOf(release).subject.sha256}  function.zip`);
     writeFileSync(zip, 'other bytes');
     const wrong = await gantry('provenance', 'verify', '--envelope', envelope, '--public-key', key$, '--artifact', zip);
     expect(wrong).toMatchObject({ code: 1, stdout: expect.stringContaining('✗ artifact') });

@@ -118,11 +118,20 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
 
 /** The run of a commit once it has ended. */
 export function finishedRun(t: TestPlane, commit: string): Promise<RunRecord> {
-  return eventually(`the run of ${commit.slice(0, 12)} to end`, async () => {
-    const run = (await t.runs.list({ pipeline: 'sample-service' })).find((r) => r.commit === commit);
-    return run && !['QUEUED', 'RUNNING'].includes(run.status) ? run : undefined;
-  });
+  // A hang guard, not a speed check (benchmarks check speed): a run that takes 10 s alone takes
+  // several times that while the suite's other planes build and deploy on the same two cores.
+  return eventually(
+    `the run of ${commit.slice(0, 12)} to end`,
+    async () => {
+      const run = (await t.runs.list({ pipeline: 'sample-service' })).find((r) => r.commit === commit);
+      return run && !['QUEUED', 'RUNNING'].includes(run.status) ? run : undefined;
+    },
+    RUN_END_WAIT_MS,
+  );
 }
+
+/** How long a test waits for a run to end before it calls it hung. */
+export const RUN_END_WAIT_MS = 90_000;
 
 /**
  * A GitHub pull_request delivery (opened) for `branch` of the sample repository into `target`,
