@@ -22,11 +22,6 @@ export interface VerifyOptions {
    * of then cannot hold what later ones signed (their signatures are still checked).
    */
   readonly checkpointsUpTo?: Date;
-  /**
-   * How long a record may go signed by no checkpoint before verify fails: the schedule stopped,
-   * or leaves its chain out. @default twice the rate the newest scheduled checkpoint states (60 minutes when none does), plus 5 minutes of clock skew
-   */
-  readonly unsignedGraceMinutes?: number;
   /** Chains read and hashed at once (each chain is one sequence, walked in order). @default 4 */
   readonly parallelChains?: number;
 }
@@ -106,7 +101,7 @@ export function reportOf(
   reports: readonly ChainReport[],
   events: number,
   signed: SignedAnchors,
-  options: Pick<VerifyOptions, 'checkpoints' | 'now' | 'unsignedGraceMinutes'>,
+  options: Pick<VerifyOptions, 'checkpoints' | 'now'>,
 ): VerifyReport {
   const firstBreak = reports.find((r) => r.firstBreak)?.firstBreak ?? null;
   const overdue = options.checkpoints ? overdueChains(reports, signed, options) : [];
@@ -128,7 +123,8 @@ export function reportOf(
 }
 
 /**
- * Chains with a record no checkpoint signed for longer than checkpoints are due: the scheduled
+ * Chains with a record no checkpoint signed for longer than twice the rate checkpoints are due at,
+ * plus clock skew (60 minutes when no scheduled checkpoint states a rate): the scheduled
  * checkpoint stopped (or leaves the chain out, its registry entry gone), so those records, and
  * every later one, could be cut off the chain's end unseen. Failing here is what makes a
  * checkpoint schedule that quietly stopped visible to the auditor.
@@ -136,10 +132,10 @@ export function reportOf(
 export function overdueChains(
   reports: readonly ChainReport[],
   signed: Pick<SignedAnchors, 'everyMinutes'>,
-  options: Pick<VerifyOptions, 'now' | 'unsignedGraceMinutes'>,
+  options: Pick<VerifyOptions, 'now'>,
 ): { chain: string; seq: number; time: string; message: string }[] {
   const every = signed.everyMinutes ?? DEFAULT_CHECKPOINT_MINUTES;
-  const grace = options.unsignedGraceMinutes ?? 2 * every + CLOCK_SKEW_MINUTES;
+  const grace = 2 * every + CLOCK_SKEW_MINUTES;
   const now = (options.now ?? new Date()).getTime();
   return reports.flatMap((report) => {
     const since = report.unsignedSince;
@@ -149,10 +145,7 @@ export function overdueChains(
     const waited = Number.isNaN(at) ? Number.POSITIVE_INFINITY : (now - at) / 60_000;
     if (waited <= grace) return [];
     const signedTo = report.signedTo ?? null;
-    const due =
-      options.unsignedGraceMinutes === undefined
-        ? `checkpoints are due every ${every} minutes${signed.everyMinutes === undefined ? ' (the default: no scheduled checkpoint says)' : ''}`
-        : `verify allows ${grace} minutes`;
+    const due = `checkpoints are due every ${every} minutes${signed.everyMinutes === undefined ? ' (the default: no scheduled checkpoint says)' : ''}`;
     return [
       {
         chain: report.chain,
@@ -177,7 +170,7 @@ export interface SignedAnchors {
   readonly checked: number;
   readonly later: number;
   readonly failures: readonly { key: string; message: string }[];
-  /** When checkpoints are due, as the newest verified checkpoint that states it says. */
+  /** When checkpoints are due: the largest rate the newest three verified scheduled checkpoints state. */
   readonly everyMinutes?: number;
 }
 
