@@ -271,6 +271,12 @@ export const ReleaseLaneInputSchema = z.object({
   release: z.literal('lane'),
 });
 
+/**
+ * WaitTurn (.waitForTaskToken): a queued run parks its lane token. The execution names whose
+ * run it is: the token is kept only on the run this execution recorded, and only while QUEUED.
+ */
+export const WaitTurnInputSchema = z.extend(TokenStepInputSchema, { execution: ExecutionIdSchema });
+
 /** The sweeper's scheduled input (a fixed object the schedule rule sends). */
 export const SweepInputSchema = z.object({ sweep: z.literal('runs') });
 
@@ -278,7 +284,7 @@ export const SweepInputSchema = z.object({ sweep: z.literal('runs') });
  * The wait-turn function's steps: park a queued run (WaitTurn), hand on an ended run's lane
  * (ReleaseLane), or reconcile runs and lanes with their executions (the scheduled sweep).
  */
-export const LaneStepInputSchema = z.union([TokenStepInputSchema, ReleaseLaneInputSchema, SweepInputSchema]);
+export const LaneStepInputSchema = z.union([WaitTurnInputSchema, ReleaseLaneInputSchema, SweepInputSchema]);
 
 /**
  * Deploy (.waitForTaskToken): the plan and the token. What to release is read from the run

@@ -25,5 +25,5 @@ export const handler = stepHandler(o11y, LaneStepInputSchema, async (input) => {
   }
   return 'release' in input
     ? releaseLane(deps, input.plan, input.execution)
-    : waitForTurn(deps, input.plan, input.taskToken);
+    : waitForTurn(deps, input.plan, input.taskToken, input.execution);
 });

@@ -12,7 +12,7 @@ import { runFact } from '../audit/audit';
 import { ACTIVE_STATUSES, type RunRecord } from '../runs/model';
 import type { LaneHolder } from '../runs/store';
 import { gantryRecord, subjectOf } from '../runs/subjects';
-import { ForgedInputError, loadRetry, loadRollback, recordForgedInput } from './ownership';
+import { ForgedInputError, loadRetry, loadRollback, recordForgedInput, runOfExecution } from './ownership';
 import { completeParticipants } from './participants';
 import { resolvePlan } from './plan';
 import {
@@ -282,9 +282,25 @@ async function holds(deps: Pick<PipelineDeps, 'runs' | 'clock'>, holder: LaneHol
 
 /**
  * A queued run parks its task token; it goes on at once if its lane emptied meanwhile (the
- * earlier run may have finished between planning and now).
+ * earlier run may have finished between planning and now). The token is kept only on the run
+ * this very execution recorded, and only while it is QUEUED: whoever parks a token there is
+ * answered when the lane comes free, so a token parked on another execution's run (a bogus one
+ * closes that run as gone; another task's would be answered "admitted") is refused and recorded.
  */
-export async function waitForTurn(deps: PipelineDeps, plan: RunPlan, taskToken: string): Promise<void> {
+export async function waitForTurn(
+  deps: PipelineDeps,
+  plan: RunPlan,
+  taskToken: string,
+  executionArn: string,
+): Promise<void> {
+  const owned = await runOfExecution(deps, plan, executionArn, 'wait-turn');
+  if ('refused' in owned) throw new ForgedInputError(`wait-turn refused: ${owned.refused}`);
+  const { run } = owned;
+  if (run.status !== 'QUEUED') {
+    // A retried WaitTurn of a run already let in: its lane is its own, and its token was answered.
+    if (run.status === 'RUNNING') return;
+    throw new RunEndedError(`run ${run.runId} is ${run.status}: its execution goes no further`);
+  }
   await deps.runs.update(plan.runId, { laneToken: taskToken }, deps.clock());
   try {
     await admitNext(deps, plan.lane);

@@ -178,7 +178,7 @@ describe('pipeline runs', () => {
       const second = await startRun(f.deps, planRequest(sourceEvent()));
       expect(second.waitForTurn).toBe(true);
       expect((await f.runs.get(second.runId))?.status).toBe('QUEUED');
-      await waitForTurn(f.deps, second, 'lane-token');
+      await waitForTurn(f.deps, second, 'lane-token', second.executionArn);
       expect(f.executions.successes).toEqual([]);
 
       // A forged ReleaseLane, or one for a run still running, hands nothing on.
@@ -192,6 +192,39 @@ describe('pipeline runs', () => {
       expect((await f.runs.get(second.runId))?.status).toBe('RUNNING');
     });
 
+    it('parks a lane token only on the queued run of the execution that parks it', async () => {
+      const first = await startRun(f.deps, planRequest(sourceEvent()));
+      const second = await startRun(f.deps, planRequest(sourceEvent()));
+      await waitForTurn(f.deps, second, 'lane-token', second.executionArn);
+      // Another execution (or a direct invoke naming one) cannot swap the queued run's token: a bogus
+      // token would close it as gone, another task's token would be answered "admitted".
+      const other = `${second.executionArn}-other`;
+      await expect(waitForTurn(f.deps, second, 'approval-token-of-another-run', other)).rejects.toMatchObject({
+        name: 'Gantry.ForgedInput',
+        message: expect.stringContaining(`belongs to execution ${second.executionArn}, not to ${other}`),
+      });
+      expect((await f.runs.get(second.runId))?.laneToken).toBe('lane-token');
+      expect(f.audit.records.filter((r) => r.type === 'security.forged_input')).toEqual([
+        expect.objectContaining({
+          outcome: 'rejected',
+          subject: expect.objectContaining({ runId: second.runId }),
+          details: expect.objectContaining({ step: 'wait-turn', executionArn: other }),
+        }),
+      ]);
+      await reportSuccess(first);
+      await releaseLane(f.deps, first, first.executionArn);
+      expect(f.executions.successes).toEqual([{ token: 'lane-token', output: { admitted: true } }]);
+      // A retried WaitTurn of the run let in answers nothing and keeps its token; an ended run parks nothing.
+      await waitForTurn(f.deps, second, 'retry-token', second.executionArn);
+      expect(f.executions.successes).toHaveLength(1);
+      expect((await f.runs.get(second.runId))?.laneToken).toBe('lane-token');
+      await f.runs.setStatus(second.runId, 'FAILED', f.now);
+      await expect(waitForTurn(f.deps, second, 'late-token', second.executionArn)).rejects.toMatchObject({
+        name: 'Gantry.RunEnded',
+      });
+      expect((await f.runs.get(second.runId))?.laneToken).toBe('lane-token');
+    });
+
     it('skips a queued run whose execution has ended, closing it, and hands the lane to the next live one', async () => {
       // A second apart, so the lane's queue order is their arrival, not how their ids sort.
       const later = async () => {
@@ -201,8 +234,8 @@ describe('pipeline runs', () => {
       const first = await later();
       const gone = await later();
       const live = await later();
-      await waitForTurn(f.deps, gone, 'gone-token');
-      await waitForTurn(f.deps, live, 'live-token');
+      await waitForTurn(f.deps, gone, 'gone-token', gone.executionArn);
+      await waitForTurn(f.deps, live, 'live-token', live.executionArn);
       f.executions.refusedTokens.set('gone-token', 'TaskTimedOut');
       await reportSuccess(first);
       await releaseLane(f.deps, first, first.executionArn);
@@ -219,7 +252,7 @@ describe('pipeline runs', () => {
     it('undoes a handover Step Functions did not answer, and fails the step so its Retry hands the lane on again', async () => {
       const first = await startRun(f.deps, planRequest(sourceEvent()));
       const second = await startRun(f.deps, planRequest(sourceEvent()));
-      await waitForTurn(f.deps, second, 'second-token');
+      await waitForTurn(f.deps, second, 'second-token', second.executionArn);
       f.executions.refusedTokens.set('second-token', 'ThrottlingException');
       await reportSuccess(first);
       await expect(releaseLane(f.deps, first, first.executionArn)).rejects.toMatchObject({
@@ -250,7 +283,7 @@ describe('pipeline runs', () => {
     it('hands a lane on to one queued run however many callers hand it on at once', async () => {
       const first = await startRun(f.deps, planRequest(sourceEvent()));
       const waiting = await Promise.all([1, 2, 3].map(() => startRun(f.deps, planRequest(sourceEvent()))));
-      for (const [i, run] of waiting.entries()) await waitForTurn(f.deps, run, `token-${i}`);
+      for (const [i, run] of waiting.entries()) await waitForTurn(f.deps, run, `token-${i}`, run.executionArn);
       await reportSuccess(first);
       await Promise.all([1, 2, 3].map(() => releaseLane(f.deps, first, first.executionArn)));
       expect(f.executions.successes).toHaveLength(1);
@@ -270,7 +303,7 @@ describe('pipeline runs', () => {
       const first = await startRun(f.deps, planRequest(sourceEvent()));
       const second = await startRun(f.deps, planRequest(sourceEvent()));
       await reportSuccess(first);
-      await waitForTurn(f.deps, second, 'lane-token');
+      await waitForTurn(f.deps, second, 'lane-token', second.executionArn);
       expect(f.executions.successes).toEqual([{ token: 'lane-token', output: { admitted: true } }]);
     });
 
@@ -380,7 +413,7 @@ describe('pipeline runs', () => {
     it('closes a run whose execution ended without closing it, records it, and hands its lane on', async () => {
       const stopped = await startRun(f.deps, planRequest(sourceEvent()));
       const queued = await startRun(f.deps, planRequest(sourceEvent()));
-      await waitForTurn(f.deps, queued, 'queued-token');
+      await waitForTurn(f.deps, queued, 'queued-token', queued.executionArn);
       f.executions.statuses.set(stopped.executionArn, 'ABORTED');
       f.executions.statuses.set(queued.executionArn, 'RUNNING');
       f.audit.records.length = 0;
@@ -633,7 +666,7 @@ describe('pipeline runs', () => {
     it('reports no success for a queued run whose lane token someone answered by hand, and fails it', async () => {
       const first = await startRun(f.deps, planRequest(sourceEvent()));
       const second = await startRun(f.deps, planRequest(sourceEvent()));
-      await waitForTurn(f.deps, second, 'lane-token');
+      await waitForTurn(f.deps, second, 'lane-token', second.executionArn);
       const posted = f.statuses.posted.length;
       // SendTaskSuccess with the token from the execution's history: the execution goes on to ReportSuccess.
       await expect(finishRun(f.deps, second, 'success', second.executionArn)).rejects.toMatchObject({
