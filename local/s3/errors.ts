@@ -16,6 +16,7 @@ const STATUS = {
   NoSuchVersion: 404,
   NotImplemented: 501,
   PreconditionFailed: 412,
+  XAmzContentSHA256Mismatch: 400,
 } as const;
 
 export type S3ErrorCode = keyof typeof STATUS;

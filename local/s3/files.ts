@@ -11,20 +11,24 @@ export interface WrittenBody {
   readonly size: number;
   readonly md5: Buffer;
   readonly crc32: number;
+  /** Hex, for a signed `x-amz-content-sha256`. */
+  readonly sha256: string;
 }
 
-/** Streams `body` into `file`, hashing it as it goes (ETag, Content-MD5 and CRC32 checks). */
+/** Streams `body` into `file`, hashing it as it goes (ETag, Content-MD5, CRC32 and signed SHA-256 checks). */
 export async function writeBody(body: Readable, file: string): Promise<WrittenBody> {
   const md5 = createHash('md5');
+  const sha256 = createHash('sha256');
   let size = 0;
   let checksum = 0;
   body.on('data', (chunk: Buffer) => {
     md5.update(chunk);
+    sha256.update(chunk);
     checksum = crc32(chunk, checksum);
     size += chunk.length;
   });
   await pipeline(body, createWriteStream(file, { mode: 0o600 }));
-  return { size, md5: md5.digest(), crc32: checksum };
+  return { size, md5: md5.digest(), crc32: checksum, sha256: sha256.digest('hex') };
 }
 
 /** The MD5 of a file already on disk (an object put there by hand has no sidecar). */

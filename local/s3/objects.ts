@@ -48,6 +48,7 @@ export async function putObject(store: S3Store, request: ObjectRequest): Promise
   if (storageClass !== undefined && storageClass !== 'STANDARD') {
     throw notImplemented(`PutObject with storage class ${storageClass}`);
   }
+  const signedPayload = signedPayloadHash(request);
   const decoder = isChunked(request) ? new AwsChunkedDecoder() : undefined;
   const source: Readable = request.body === undefined ? request.req : Readable.from([request.body]);
   const body = decoder === undefined ? source : source.pipe(decoder);
@@ -59,6 +60,7 @@ export async function putObject(store: S3Store, request: ObjectRequest): Promise
     checksumCrc32: () => header(request.req, 'x-amz-checksum-crc32') ?? decoder?.trailers['x-amz-checksum-crc32'],
     ...(contentMd5 === undefined ? {} : { contentMd5 }),
     ...(ifNoneMatch === undefined ? {} : { ifNoneMatch }),
+    ...(signedPayload === undefined ? {} : { contentSha256: signedPayload }),
   });
   send(request, 200, { etag: `"${stored.etag}"`, ...versionHeader(stored.versionId) }, '');
 }
@@ -113,6 +115,23 @@ export async function deleteObject(store: S3Store, request: ObjectRequest): Prom
 
 function versionHeader(versionId: string | undefined): OutgoingHttpHeaders {
   return versionId === undefined ? {} : { 'x-amz-version-id': versionId };
+}
+
+/**
+ * The body's SHA-256 the request's signature covers (`x-amz-content-sha256` as hex), which the
+ * body must match: else a captured PUT could be replayed with other bytes while its signature
+ * holds. `UNSIGNED-PAYLOAD` and `STREAMING-UNSIGNED-PAYLOAD-TRAILER` sign no body, as in AWS.
+ * Streams with signed chunks are refused: the emulator does not check chunk signatures.
+ */
+function signedPayloadHash(request: S3Request): string | undefined {
+  const sha = header(request.req, 'x-amz-content-sha256');
+  if (sha === undefined || sha === 'UNSIGNED-PAYLOAD' || sha === 'STREAMING-UNSIGNED-PAYLOAD-TRAILER') return undefined;
+  if (/^[0-9a-fA-F]{64}$/.test(sha)) return sha;
+  if (sha.startsWith('STREAMING-')) throw notImplemented(`PutObject with x-amz-content-sha256 ${sha} (signed chunks)`);
+  throw new S3Error(
+    'InvalidArgument',
+    `x-amz-content-sha256 must be a hex SHA-256, UNSIGNED-PAYLOAD or a streaming mode, not ${sha}`,
+  );
 }
 
 function isChunked(request: S3Request): boolean {

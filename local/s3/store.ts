@@ -4,7 +4,16 @@ import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/p
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { deleteMarkerVersion, invalidVersionId, noSuchBucket, noSuchKey, noSuchVersion, S3Error } from './errors';
-import { isMissing, linkOrCopy, md5OfFile, pruneEmptyDirs, statOrUndefined, walkFiles, writeBody } from './files';
+import {
+  isMissing,
+  linkOrCopy,
+  md5OfFile,
+  pruneEmptyDirs,
+  statOrUndefined,
+  type WrittenBody,
+  walkFiles,
+  writeBody,
+} from './files';
 import { compareKeys, type ListPage, type ListParams, listPage } from './list';
 import { DEFAULT_CONTENT_TYPE, type ObjectMetadata, parseSidecar, type Sidecar, type StoredObject } from './metadata';
 import { assertBucketName, isValidBucketName, keySegments } from './names';
@@ -51,6 +60,11 @@ export interface PutOptions {
   readonly checksumCrc32?: () => string | undefined;
   /** `If-None-Match: *`: write only when the key is free. */
   readonly ifNoneMatch?: string;
+  /**
+   * `x-amz-content-sha256` when it is a digest (hex): the request's signature covers that header,
+   * not the body, so the body must hash to it. A mismatch is S3's XAmzContentSHA256Mismatch.
+   */
+  readonly contentSha256?: string;
 }
 
 /** A page of ListObjectsV2, with each key described. */
@@ -482,7 +496,17 @@ export class S3Store {
   }
 }
 
-function verifyDigests(bucket: string, key: string, written: { md5: Buffer; crc32: number }, options: PutOptions) {
+function verifyDigests(bucket: string, key: string, written: WrittenBody, options: PutOptions) {
+  if (options.contentSha256 !== undefined && options.contentSha256.toLowerCase() !== written.sha256) {
+    throw new S3Error(
+      'XAmzContentSHA256Mismatch',
+      "The provided 'x-amz-content-sha256' header does not match what was computed.",
+      {
+        bucketName: bucket,
+        key,
+      },
+    );
+  }
   if (options.contentMd5 !== undefined && options.contentMd5 !== written.md5.toString('base64')) {
     throw new S3Error('BadDigest', 'The Content-MD5 you specified did not match what we received.', {
       bucketName: bucket,

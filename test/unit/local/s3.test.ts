@@ -58,12 +58,14 @@ describe('the local S3 emulator', () => {
   let store: S3Store;
   let server: Server;
   let s3: S3Client;
+  let endpoint: string;
 
   beforeEach(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'gantry-s3-'));
     store = new S3Store({ buckets: [BUCKET], dataDir });
     const running = await serve(store);
     server = running.server;
+    endpoint = running.endpoint;
     s3 = clientFor(running.endpoint);
   });
   afterEach(async () => {
@@ -183,6 +185,25 @@ describe('the local S3 emulator', () => {
       const wrong = createHash('md5').update('other').digest('base64');
       const put = s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'k', Body: 'body', ContentMD5: wrong }));
       expect((await errorOf(put)).name).toBe('BadDigest');
+    });
+
+    it('refuses a body that does not hash to its signed x-amz-content-sha256, and stores nothing', async () => {
+      // The signature covers the header, not the body: a captured PUT replayed with other bytes
+      // must not store them while its signature still holds.
+      await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'signed', Body: 'original' }));
+      const signedHash = createHash('sha256').update('original').digest('hex');
+      const url = `${endpoint}/${BUCKET}/signed`;
+      const put = (body: string, sha: string) =>
+        fetch(url, { method: 'PUT', body, headers: { 'x-amz-content-sha256': sha } });
+      const swapped = await put('tampered', signedHash);
+      expect(swapped.status).toBe(400);
+      expect(await swapped.text()).toContain('<Code>XAmzContentSHA256Mismatch</Code>');
+      const kept = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'signed' }));
+      expect(await kept.Body?.transformToString()).toBe('original');
+      // Signed chunks, whose signatures the emulator does not check, are refused; a hash it cannot read too.
+      expect((await put('x', 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD')).status).toBe(501);
+      expect((await put('x', 'not-a-hash')).status).toBe(400);
+      expect((await put('original', signedHash.toUpperCase())).status).toBe(200);
     });
 
     it('honours If-None-Match: * on PutObject', async () => {
