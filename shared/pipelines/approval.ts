@@ -1,6 +1,7 @@
 import type { ApprovalOutput, EligibleApprover, RunPlan } from '../../events';
 import { runFact } from '../audit/audit';
 import { approvalRequested, publishNotification } from '../notify/publish';
+import type { RunRecord } from '../runs/model';
 import { subjectOf } from '../runs/subjects';
 import { AuthorityUnavailable, approverOf, authorityOver, namesOf } from './authority';
 import { ForgedInputError, recordForgedInput, runOfExecution } from './ownership';
@@ -149,6 +150,9 @@ export async function decide(deps: DecisionDeps, request: DecisionRequest): Prom
     throw new DecisionError('no_approval_pending', `run ${run.runId} is not waiting for approval`);
   if (run.approval.outcome !== undefined)
     throw new DecisionError('already_decided', `run ${run.runId} was already ${run.approval.outcome}`);
+  // A run that ended while its approval was open (cancelled, failed) waits for nobody: a decision
+  // on it would put an approval on record for a run that deploys nothing.
+  if (run.status !== 'RUNNING') throw notWaiting(run);
   if (deps.clock().toISOString() > run.approval.deadline) {
     await deps.runs.closeApproval(run.runId, 'expired', deps.clock());
     throw new DecisionError('expired', `the approval of run ${run.runId} expired at ${run.approval.deadline}`);
@@ -182,8 +186,11 @@ export async function decide(deps: DecisionDeps, request: DecisionRequest): Prom
     },
     deps.clock(),
   );
-  if (updated === undefined)
+  if (updated === undefined) {
+    const now = await deps.runs.get(run.runId);
+    if (now !== undefined && now.status !== 'RUNNING') throw notWaiting(now);
     throw new DecisionError('already_decided', `${approver.identity} already decided, or the request is closed`);
+  }
   await recordDecision(deps, run.plan, approver.identity, request);
   // Only decisions of people who are approvers as the pipeline is deployed now count: someone
   // removed from the group after deciding no longer does (Deploy and ReportStatus check again).
@@ -198,6 +205,13 @@ export async function decide(deps: DecisionDeps, request: DecisionRequest): Prom
     Math.max(policy.minApprovals, authority.environment?.approval.minApprovals ?? 0),
     request,
     approver.identity,
+  );
+}
+
+function notWaiting(run: RunRecord): DecisionError {
+  return new DecisionError(
+    'no_approval_pending',
+    `run ${run.runId} is ${run.status}${run.cancelledBy ? ` (cancelled by ${run.cancelledBy})` : ''}: its approval no longer waits for a decision`,
   );
 }
 

@@ -259,10 +259,11 @@ export class DynamoDbRunStore implements RunStore {
           TableName: this.tableName,
           Key: { runId },
           UpdateExpression: 'SET approval.decisions.#who = :d, updatedAt = :now',
+          // Only a run still under way waits for decisions: one cancelled meanwhile takes none.
           ConditionExpression:
-            'attribute_exists(approval) AND attribute_not_exists(approval.outcome) AND attribute_not_exists(approval.decisions.#who)',
-          ExpressionAttributeNames: { '#who': decision.identity },
-          ExpressionAttributeValues: { ':d': decision, ':now': at.toISOString() },
+            '#status = :running AND attribute_exists(approval) AND attribute_not_exists(approval.outcome) AND attribute_not_exists(approval.decisions.#who)',
+          ExpressionAttributeNames: { '#who': decision.identity, '#status': 'status' },
+          ExpressionAttributeValues: { ':d': decision, ':now': at.toISOString(), ':running': 'RUNNING' },
           ReturnValues: 'ALL_NEW',
         }),
       );

@@ -269,6 +269,28 @@ describe('approvals', () => {
     expect(plan.approval).not.toBeNull();
   });
 
+  it('takes no decision on a run cancelled while its approval was open: nothing approved goes on record', async () => {
+    const plan = await waitingRun();
+    // As an operator's cancel leaves it: CANCELLED, its execution stopped, the approval never closed.
+    await f.runs.setStatus(plan.runId, 'CANCELLED', f.now, { cancelledBy: 'olga' }, ['RUNNING']);
+    for (const decision of ['approve', 'reject'] as const) {
+      await expect(
+        refused(decide(f.deps, { runId: plan.runId, principal: ARN('bob'), decision, reason: 'stale button' })),
+      ).resolves.toMatchObject({
+        code: 'no_approval_pending',
+        message: expect.stringContaining('is CANCELLED (cancelled by olga): its approval no longer waits'),
+      });
+    }
+    const run = await f.runs.get(plan.runId);
+    expect(run?.approval?.decisions).toEqual({});
+    expect(run?.approval?.outcome).toBeUndefined();
+    expect(f.audit.records.map((r) => r.type)).not.toContain('approval.granted');
+    expect(f.executions.successes).toEqual([]);
+    // A cancel that lands between decide()'s read and its write: the write itself refuses.
+    const decision = { identity: 'bob', principal: ARN('bob'), decision: 'approve' as const, reason: 'r', at: '' };
+    await expect(f.runs.addDecision(plan.runId, decision, f.now)).resolves.toBeUndefined();
+  });
+
   describe('separation of duties over the whole change', () => {
     const person = (who: string) => ({ name: who, email: `${who}@example.com` });
     /** A commit as GitHub's push delivery lists it: author and committer, both named. */
