@@ -141,6 +141,9 @@ async function refuseReplay(
   events: readonly SourceEvent[],
 ): Promise<Receipt> {
   const first = events[0];
+  // Closed first: a replay whose record cannot be written (the ledger down, the function timed
+  // out) must not stay admittable under its claimed digests until the delivery expires.
+  await deps.deliveries.settle(key, 'replayed', deps.clock());
   await deps.audit.record({
     type: 'webhook.replayed',
     actor: { type: 'provider', id: key.provider, providerIdentity: first?.sender ?? first?.pusher ?? null },
@@ -149,7 +152,6 @@ async function refuseReplay(
     details: { deliveryId: key.deliveryId, replayOf },
     correlationId: key.deliveryId,
   });
-  await deps.deliveries.settle(key, 'replayed', deps.clock());
   deps.logger.warn('delivery replayed: its signed content came before', { ...key, replayOf });
   return { outcome: 'duplicate', deliveryId: key.deliveryId };
 }

@@ -93,6 +93,18 @@ describe('replayed deliveries (on dynalite)', () => {
     await expect(store.admittedDigest(key('replayed-2'), 'github:replayed-2:0')).resolves.toBeUndefined();
   });
 
+  it('admits none of a replay’s events even when its ledger record could not be written', async () => {
+    const body = githubPushBody();
+    await receiveDelivery(f.deps, signedDelivery(body, { deliveryId: 'original' }));
+    f.audit.failing = true;
+    await expect(receiveDelivery(f.deps, signedDelivery(body, { deliveryId: 'replayed-3' }))).rejects.toThrow(
+      'ledger unavailable',
+    );
+    const key = { provider: 'github' as const, deliveryId: 'replayed-3' };
+    await expect(store.admittedDigest(key, 'github:replayed-3:0')).resolves.toBeUndefined();
+    expect(runsStarted()).toBe(1);
+  });
+
   it('digests a retried delivery as before, whatever the receiver’s clock said the first time', async () => {
     const body = githubPushBody();
     await receiveDelivery(f.deps, signedDelivery(body, { deliveryId: 'again' }));
