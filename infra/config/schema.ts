@@ -514,6 +514,7 @@ export type GantryConfig = z.infer<typeof GantryConfigSchema>;
 export function checkReferences(config: GantryConfig, ctx: z.core.$RefinementCtx): void {
   uniqueNames(config.connections, ['connections'], ctx);
   uniqueNames(config.pipelines, ['pipelines'], ctx);
+  checkOneConnectionPerRepository(config.pipelines, ctx);
   config.pipelines.forEach((pipeline, i) => {
     checkSource(config, pipeline, i, ctx);
     uniqueNames(pipeline.environments, ['pipelines', i, 'environments'], ctx);
@@ -712,6 +713,29 @@ function checkSource(
       message: `is ${pipeline.source.provider} but connection "${connection.name}" is ${connection.provider}`,
     });
   }
+}
+
+/**
+ * A repository comes through one connection of its provider. Two (github.com and a GitHub
+ * Enterprise Server, say) would share it: the receiver verifies its deliveries with one
+ * connection's secret only, and pipelines match events by provider and repository, so whoever
+ * holds that secret (or pushes on that instance) would start the other connection's pipelines.
+ * Names compare as the receiver compares them: case-insensitively.
+ */
+function checkOneConnectionPerRepository(pipelines: readonly PipelineConfig[], ctx: z.core.$RefinementCtx): void {
+  const first = new Map<string, PipelineConfig>();
+  pipelines.forEach((pipeline, i) => {
+    const { provider, repository, connection } = pipeline.source;
+    const key = `${provider}#${repository.toLowerCase()}`;
+    const earlier = first.get(key);
+    if (earlier === undefined) first.set(key, pipeline);
+    else if (earlier.source.connection !== connection)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['pipelines', i, 'source', 'connection'],
+        message: `${provider} repository ${repository} already comes through connection "${earlier.source.connection}" (pipeline ${earlier.name}): a repository comes through one connection only, or deliveries verified by one connection's secret would start the other's pipelines`,
+      });
+  });
 }
 
 /** One environment per deployment group, and sample targets only for Lambda. */

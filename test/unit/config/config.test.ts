@@ -37,6 +37,11 @@ describe('the Gantry config', () => {
       'gantry.config.yaml:7:17: pipelines.0.source.provider: is gitlab but connection "gh" is github',
     ],
     [
+      'one repository through two connections of its provider (github.com and an Enterprise Server)',
+      `${CONNECTION}  - name: ghes\n    provider: github\n    apiUrl: https://ghe.example.com/api/v3\npipelines:\n  - name: p\n    source: { provider: github, repository: acme/app, connection: gh }\n    triggers: { push: { branches: main } }\n  - name: q\n    source: { provider: github, repository: Acme/App, connection: ghes }\n    triggers: { push: { branches: main } }\n`,
+      'pipelines.1.source.connection: github repository Acme/App already comes through connection "gh" (pipeline p): a repository comes through one connection only',
+    ],
+    [
       'duplicate connection names',
       `${CONNECTION}  - name: gh\n    provider: gitlab\n`,
       'gantry.config.yaml:4:11: connections.1.name: duplicate name "gh"',
