@@ -110,7 +110,9 @@ interface HeardNotification {
   readonly body: {
     readonly text?: string;
     readonly subject?: string;
-    readonly attachments?: { readonly content?: { readonly body?: { readonly text?: string }[] } }[];
+    readonly attachments?: {
+      readonly content?: { readonly body?: { readonly inlines?: { readonly text?: string }[] }[] };
+    }[];
   } | null;
 }
 
@@ -122,7 +124,10 @@ async function showNotifications(info: RuntimeInfo): Promise<void> {
   for (const n of notifications) {
     // Slack's text, SNS's subject, a Teams card's first block.
     const headline =
-      n.body?.text ?? n.body?.subject ?? n.body?.attachments?.[0]?.content?.body?.[0]?.text ?? JSON.stringify(n.body);
+      n.body?.text ??
+      n.body?.subject ??
+      n.body?.attachments?.[0]?.content?.body?.[0]?.inlines?.[0]?.text ??
+      JSON.stringify(n.body);
     out(`   ${n.kind.padEnd(6)} ${n.target.padEnd(14)} ${headline.replaceAll('*', '')}`);
   }
   out(

@@ -74,9 +74,20 @@ export function slackEscape(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
+/**
+ * The headline (the config's pipeline and environment names) is mrkdwn; the lines hold text the
+ * change's author controls (branch names, gate reasons from test reports, PR titles), so they go
+ * in a rich_text block, whose text elements Slack shows as written: no formatting, no links, no
+ * mentions (those are elements of their own), whatever the text says.
+ */
 function slackMessage(summary: Summary, event: NotificationDetail, interactive: boolean) {
-  const text = `*${slackEscape(summary.headline)}*\n${summary.lines.map(slackEscape).join('\n')}`;
-  const blocks: unknown[] = [{ type: 'section', text: { type: 'mrkdwn', text } }];
+  const blocks: unknown[] = [
+    { type: 'section', text: { type: 'mrkdwn', text: `*${slackEscape(summary.headline)}*`, verbatim: true } },
+    {
+      type: 'rich_text',
+      elements: [{ type: 'rich_text_section', elements: [{ type: 'text', text: summary.lines.join('\n') }] }],
+    },
+  ];
   if (interactive && event.detailType === 'Approval Requested') {
     blocks.push(
       {
@@ -102,6 +113,10 @@ function button(text: string, actionId: string, runId: string, style: 'primary' 
   return { type: 'button', text: { type: 'plain_text', text }, action_id: actionId, value: runId, style };
 }
 
+/**
+ * Teams renders Markdown in a TextBlock (links, emphasis, lists): the card holds the words in a
+ * RichTextBlock's TextRuns instead, which Adaptive Cards show as written.
+ */
 function teamsMessage(summary: Summary) {
   return {
     type: 'message',
@@ -112,10 +127,10 @@ function teamsMessage(summary: Summary) {
           $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
           type: 'AdaptiveCard',
           version: '1.4',
-          body: [
-            { type: 'TextBlock', text: summary.headline, weight: 'Bolder', wrap: true },
-            ...summary.lines.map((line) => ({ type: 'TextBlock', text: line, wrap: true })),
-          ],
+          body: [summary.headline, ...summary.lines].map((line, i) => ({
+            type: 'RichTextBlock',
+            inlines: [{ type: 'TextRun', text: line, ...(i === 0 ? { weight: 'Bolder' } : {}) }],
+          })),
         },
       },
     ],

@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import * as z from 'zod/mini';
 import { SLACK_USER } from '../../events';
-import { SLACK_IDS } from '../notify/messages';
+import { SLACK_IDS, slackEscape } from '../notify/messages';
 import { verifySlackSignature } from '../notify/slack-signature';
 import { type DecisionDeps, DecisionError, type DecisionOutcome, decide } from '../pipelines/approval';
 import { SLACK_PRINCIPAL_PREFIX } from '../pipelines/principals';
@@ -149,7 +149,9 @@ async function respond(deps: SlackActionDeps, payload: BlockActions, text: strin
   const url = payload.response_url;
   if (url === undefined || !deps.responseUrlPrefixes.some((prefix) => url.startsWith(prefix))) return;
   try {
-    await deps.respond(url, { response_type: 'ephemeral', replace_original: false, text });
+    // Refusals quote the change (a PR title in a separation-of-duties refusal): Slack must not
+    // read them as markup (a disguised link, a mention).
+    await deps.respond(url, { response_type: 'ephemeral', replace_original: false, text: slackEscape(text) });
   } catch (error) {
     deps.logger.warn('slack answer not delivered', { error: error instanceof Error ? error.name : 'unknown' });
   }

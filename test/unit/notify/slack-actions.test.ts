@@ -137,6 +137,15 @@ describe('answerSlackAction', () => {
     expect(answers[0]?.body).toMatchObject({ text: expect.stringMatching(/^Refused \(separation_of_duties\)/) });
   });
 
+  it('answers a refusal that quotes the change as words: Slack reads no link or mention in it', async () => {
+    await waitingRun();
+    const hostile = '<https://evil.example|Session expired: sign in again> <!channel>';
+    await answerSlackAction(deps, signed(payload(hostile, 'U0BOB', 'approve', 'ok'), f.now));
+    const text = (answers[0]?.body as { text?: string } | undefined)?.text ?? '';
+    expect(text).toContain('&lt;https://evil.example|Session expired: sign in again&gt; &lt;!channel&gt;');
+    expect(text).not.toMatch(/<[!h]/);
+  });
+
   it.each([
     ['a Slack user no identity names', 'U0NOBODY', 'T0TEAM'],
     ['a known user id in another Slack team', 'U0BOB', 'T0OTHER'],

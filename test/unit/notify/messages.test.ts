@@ -1,0 +1,68 @@
+import { type NotificationDetail, NotificationInputSchema } from '../../../events';
+import { render } from '../../../shared/notify/messages';
+import type { NotifyTarget } from '../../../shared/notify/targets';
+import { busEvent, RUN, SLACK } from './fakes';
+
+const TEAMS: NotifyTarget = { ...SLACK, name: 'team-teams', type: 'teams', interactive: false };
+
+/**
+ * What a change's author controls reaches a channel as words only. A failing test of an unreviewed
+ * pull request names the gate reason; its branch name is the author's too.
+ */
+const HOSTILE_REASON =
+  '**Security notice** re-authenticate: [Approve in Gantry](https://gantry-login.example/phish) <https://evil.example|Open Gantry> <!channel>';
+const HOSTILE_BRANCH = 'fix/<!here>-*urgent*';
+
+function failed(): NotificationDetail {
+  return NotificationInputSchema.parse(
+    busEvent('Run Failed', {
+      ...RUN,
+      branch: HOSTILE_BRANCH,
+      failure: { stage: 'gates', error: 'Gantry.GatesFailed', reason: HOSTILE_REASON },
+      endedAt: '2026-05-01T10:00:00.000Z',
+    }),
+  );
+}
+
+/** Every string in a message, with the path of the field that holds it. */
+function strings(value: unknown, path = '$'): { path: string; text: string }[] {
+  if (typeof value === 'string') return [{ path, text: value }];
+  if (Array.isArray(value)) return value.flatMap((v, i) => strings(v, `${path}[${i}]`));
+  if (value !== null && typeof value === 'object')
+    return Object.entries(value).flatMap(([k, v]) => strings(v, `${path}.${k}`));
+  return [];
+}
+
+describe('notification messages', () => {
+  it('give Teams the words in TextRuns, which render no Markdown: no disguised link, no emphasis', () => {
+    const message = render(TEAMS, failed());
+    const texts = strings(message.kind === 'webhook' ? message.body : null);
+    const shown = texts.filter((t) => t.path.endsWith('.text'));
+    // Every string Teams shows is a TextRun's; none is a TextBlock's (which renders Markdown).
+    expect(shown.length).toBeGreaterThan(0);
+    for (const { path } of shown) expect(path).toMatch(/\.inlines\[\d+\]\.text$/);
+    expect(JSON.stringify(message)).not.toContain('"TextBlock"');
+    expect(shown.map((t) => t.text)).toContainEqual(expect.stringContaining(HOSTILE_REASON));
+  });
+
+  it('give Slack the change’s words as rich text, and escape what goes in mrkdwn: no link, no mention', () => {
+    const message = render(SLACK, failed());
+    if (message.kind !== 'webhook') throw new Error('a Slack message is a webhook body');
+    const body = message.body as { text: string; blocks: { type: string; text?: { type: string; text: string } }[] };
+    // Whatever Slack parses as mrkdwn holds no markup of the author's.
+    const mrkdwn = [body.text, ...body.blocks.flatMap((b) => (b.text?.type === 'mrkdwn' ? [b.text.text] : []))];
+    for (const text of mrkdwn) {
+      expect(text).not.toMatch(/<[!#@h]/);
+      expect(text).not.toContain('phish');
+    }
+    // The author's words are in rich_text text elements, shown as written.
+    const rich = body.blocks.find((b) => b.type === 'rich_text');
+    expect(strings(rich).find((t) => t.text.includes(HOSTILE_REASON))?.path).toMatch(/\.elements\[0\]\.text$/);
+    expect(strings(rich).some((t) => t.text.includes(HOSTILE_BRANCH))).toBe(true);
+  });
+
+  it('give SNS plain text: e-mail shows it as written', () => {
+    const message = render({ ...SLACK, type: 'sns', name: 'mail' }, failed());
+    expect(message).toMatchObject({ kind: 'sns', text: expect.stringContaining(HOSTILE_REASON) });
+  });
+});
