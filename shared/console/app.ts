@@ -77,7 +77,11 @@ export function consoleApp(options: ConsoleOptions): Hono<Env> {
         : c.html(refusedPage(who.refused), status);
     }
     if (c.req.method !== 'GET' && !sameOrigin(c)) {
-      return c.json({ error: { code: 'cross_origin', message: 'actions are taken from the console page only' } }, 403);
+      // A signed-in person's browser sent it from another page (cross-site request forgery, or a
+      // proxy that rewrites Origin): the auditor sees the attempt, on the person it was made as.
+      const refused = 'actions are taken from the console page only';
+      await auditRefusedAction(ports, c, base, { refused, principal: who.principal }, 'cross_origin');
+      return c.json({ error: { code: 'cross_origin', message: refused } }, 403);
     }
     c.set('user', who);
     await next();
@@ -225,14 +229,20 @@ export function consoleApp(options: ConsoleOptions): Hono<Env> {
 const ACTION_PATH = /^\/api\/runs\/([^/]+)\/(decision|cancel|retry|rollback)$/;
 
 /** An action refused for want of a person is a fact for the auditor too (page and API reads are not). */
-async function auditRefusedAction(ports: ConsolePorts, c: Context, base: string, who: ConsoleRefusal): Promise<void> {
+async function auditRefusedAction(
+  ports: ConsolePorts,
+  c: Context,
+  base: string,
+  who: ConsoleRefusal,
+  code: string = who.code ?? 'not_signed_in',
+): Promise<void> {
   const action = c.req.method === 'POST' ? ACTION_PATH.exec(c.req.path.slice(base.length)) : null;
   if (action === null || ports.refused === undefined) return;
   await ports.refused({
     runId: decoded(action[1] ?? ''),
     action: action[2] ?? '',
     principal: who.principal ?? 'unproven',
-    code: who.code ?? 'not_signed_in',
+    code,
     message: who.refused,
   });
 }

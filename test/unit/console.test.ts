@@ -7,6 +7,7 @@ import { type LedgerSource, verifyLedger } from '../../shared/audit/verify';
 import { consoleApp } from '../../shared/console/app';
 import { shellPolicy } from '../../shared/console/assets';
 import { stageGraph } from '../../shared/console/graph';
+import type { RefusedAction } from '../../shared/console/ports';
 import { LocalConsoleSessions } from '../../shared/console/session';
 import { verificationView } from '../../shared/console/verification';
 import type { RunRecord } from '../../shared/runs/model';
@@ -88,6 +89,7 @@ function auditEventAt(time: string, seq: number): AuditEvent {
 function setup(ledger: LedgerSource = source([]), audited: AuditEvent[] = []) {
   const sessions = new LocalConsoleSessions(PEOPLE, '/console');
   const calls: { principal: string; body: string }[] = [];
+  const refusals: RefusedAction[] = [];
   const queries: unknown[] = [];
   const app = consoleApp({
     base: '/console',
@@ -123,6 +125,7 @@ function setup(ledger: LedgerSource = source([]), audited: AuditEvent[] = []) {
         calls.push({ principal: String(event.requestContext.identity.userArn), body: event.body ?? '' });
         return { statusCode: 403, body: JSON.stringify({ error: { code: 'not_an_approver', message: 'no' } }) };
       },
+      refused: async (refusal) => void refusals.push(refusal),
     },
   });
   const request = (path: string, init: RequestInit & { cookie?: string; host?: string } = {}) =>
@@ -135,7 +138,7 @@ function setup(ledger: LedgerSource = source([]), audited: AuditEvent[] = []) {
     expect(res.status).toBe(303);
     return (res.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
   };
-  return { sessions, app, calls, queries, request, signIn };
+  return { sessions, app, calls, queries, refusals, request, signIn };
 }
 
 describe('the console server', () => {
@@ -171,7 +174,7 @@ describe('the console server', () => {
   });
 
   it('acts only as a configured person, as the chosen one, and refuses an action from another origin', async () => {
-    const { request, signIn, calls } = setup();
+    const { request, signIn, calls, refusals } = setup();
     const cookie = await signIn();
     const post = (path: string, body: unknown, origin = `http://${HOST}`) =>
       request(path, {
@@ -194,6 +197,16 @@ describe('the console server', () => {
     );
     expect(forged.status).toBe(403);
     expect(calls).toHaveLength(1);
+    // The attempt is the auditor's to see, made as the person whose browser sent it.
+    expect(refusals).toEqual([
+      {
+        runId: 'run-1',
+        action: 'decision',
+        principal: PEOPLE[1]?.principal,
+        code: 'cross_origin',
+        message: 'actions are taken from the console page only',
+      },
+    ]);
   });
 
   it('hides actions when who may act cannot be read (fails closed)', async () => {
