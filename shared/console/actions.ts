@@ -8,7 +8,7 @@ export interface RunActions {
   readonly decide: boolean;
   readonly cancel: boolean;
   readonly retry: boolean;
-  /** Roll the run's environment back to the good revision before this run's (operators, once it deployed). */
+  /** Roll the run's environment back to the good revision before this run's (operators, once its deployment landed). */
   readonly rollback: boolean;
   /** Why the decision buttons are hidden, when a decision is pending but this person may not take it. */
   readonly why?: string;
@@ -55,12 +55,18 @@ export async function actionsFor(
       : decided
         ? 'you already decided'
         : (conflict ?? undefined);
+  // As the use cases decide: a run whose deployment landed is rolled back, not cancelled (a cancel
+  // would skip its bake check); rolling back one still baking ends it.
+  const baking = active && run.deployment?.status === 'succeeded';
   return {
     decide,
-    cancel: operator !== undefined && active,
+    cancel: operator !== undefined && active && !baking,
     retry: operator !== undefined && !active && run.plan.trigger !== 'rollback' && !run.plan.skip,
     rollback:
-      operator !== undefined && run.status === 'SUCCEEDED' && run.environment !== null && run.plan.deployTarget != null,
+      operator !== undefined &&
+      (run.status === 'SUCCEEDED' || baking) &&
+      run.environment !== null &&
+      run.plan.deployTarget != null,
     ...(why === undefined ? {} : { why }),
   };
 }

@@ -7,7 +7,7 @@ import type { AuditEvent } from '../../events';
  * - A deployment is a run that reached CodeDeploy (`deploy.started`), or that found its version
  *   already live (`deploy.succeeded` without a start). It lands when `deploy.succeeded` is
  *   recorded, or fails when `deploy.rolled_back` or a `run.failed` of stage `deploy` is. A run an
- *   operator cancelled is no deployment (nothing was released, nobody's change failed).
+ *   operator cancelled before it landed is no deployment (nothing was released, nobody's change failed).
  * - Deployment frequency counts landed deployments in the period, per day and deployment days
  *   per week.
  * - Lead time for changes: from the first commit of the change to the deployment landing. The
@@ -279,7 +279,8 @@ function failRun(run: RunFacts, at: number, record: string, why: string): void {
 }
 
 function deploymentOf(run: RunFacts, hotfix: RegExp[]): Deployment | undefined {
-  if (run.cancelled) return undefined;
+  // A cancel is written before the stop it asks for: a run that landed all the same is a deployment.
+  if (run.cancelled && run.landedAt === null) return undefined;
   const kind =
     run.trigger === 'rollback' ? 'rollback' : hotfix.some((g) => g.test(run.branch ?? '')) ? 'hotfix' : 'change';
   // A failure after landing (an alarm during the bake) is the deployment's failure.

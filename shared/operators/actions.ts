@@ -18,6 +18,7 @@ export const OPERATOR_ERRORS = {
   still_active: 409,
   not_retryable: 409,
   not_deployed: 409,
+  already_deployed: 409,
   nothing_to_roll_back: 409,
   ambiguous: 400,
   reason_required: 400,
@@ -107,6 +108,10 @@ export async function rollback(deps: OperatorDeps, request: RollbackRequest): Pr
     rollback: { ofRunId: subject.runId, toRunId: good.runId, version, reason, requestedBy: actor },
     change: { ...good.plan.change, pusher: null, sender: null, deliveryId: `rollback:${name}`, eventId: name },
   };
+  // A run whose deployment landed and that is still baking holds the lane: rolling it back ends
+  // it first (its bake check would only send traffic back later), so the rollback goes now.
+  if (isLanded(subject) && ACTIVE_STATUSES.includes(subject.status))
+    await endForRollback(deps, subject, { actor, principal, reason, rollback: name });
   // A rollback takes its lane like any run: it waits behind the run active there.
   const busy = !(await enterLane(deps, subject.lane, name));
   await launch(deps, plan, subject.executionArn, busy, {
@@ -201,6 +206,16 @@ export async function cancel(
   const { principal } = request;
   if (!ACTIVE_STATUSES.includes(run.status)) {
     throw new OperatorActionError('not_active', `run ${run.runId} is ${run.status}: nothing to cancel`);
+  }
+  const landed = run.deployment?.status === 'succeeded' ? run.deployment : undefined;
+  if (landed !== undefined) {
+    // Stopping the execution now would skip the bake check (the one step that sends traffic back
+    // when an alarm fires) and leave the new version live with the run marked cancelled.
+    const env = run.environment ?? 'its environment';
+    throw new OperatorActionError(
+      'already_deployed',
+      `run ${run.runId} already moved ${env} to version ${landed.toVersion}: cancelling would leave that version live and skip its bake check, which sends traffic back by itself if an alarm fires. To undo the release, run \`gantry runs rollback ${run.runId} --reason "…"\`: it ends this run and sends traffic back at once`,
+    );
   }
   await deps.audit.record({
     type: 'operator.action',
@@ -345,12 +360,53 @@ async function runOrFail(deps: DeployDeps, runId: string): Promise<RunRecord> {
   return run;
 }
 
-/** The run whose revision an environment serves now: its newest successful deployment. */
+/**
+ * Ends a run still baking, for the rollback `asked.rollback` that undoes it: recorded as the
+ * operator's cancel (in the rollback's words), its execution stopped so its bake check never runs.
+ * Its lane is then the rollback's: `enterLane` takes a lane whose holder has ended.
+ */
+async function endForRollback(
+  deps: OperatorDeps,
+  run: RunRecord,
+  asked: { actor: string; principal: string; reason: string; rollback: string },
+): Promise<void> {
+  const words = `rolled back by ${asked.actor} (run ${asked.rollback}): ${asked.reason}`;
+  const now = deps.clock();
+  if (
+    !(await deps.runs.setStatus(
+      run.runId,
+      'CANCELLED',
+      now,
+      { cancelledBy: asked.actor, endedAt: now.toISOString() },
+      ACTIVE_STATUSES,
+    ))
+  )
+    return;
+  await deps.audit.record({
+    type: 'operator.action',
+    actor: { type: 'user', id: asked.actor, providerIdentity: asked.principal },
+    subject: subjectOf(run.plan),
+    outcome: 'info',
+    details: { action: 'cancel', reason: words, target: run.runId },
+    correlationId: run.plan.change.deliveryId,
+  });
+  await deps.executions.stopExecution(run.executionArn, 'Gantry.Cancelled', words);
+}
+
+/** A run whose deployment landed: traffic is on its version, whether or not its bake is over. */
+function isLanded(run: RunRecord): boolean {
+  return run.deployment?.status === 'succeeded' && (run.status === 'SUCCEEDED' || ACTIVE_STATUSES.includes(run.status));
+}
+
+/**
+ * The run whose revision an environment serves now: its newest deployment that landed (a run
+ * still baking included: its version takes the traffic).
+ */
 async function currentRelease(deps: DeployDeps, request: RollbackRequest): Promise<RunRecord> {
   const env = request.environment ?? '';
   const runs = (
     await deps.runs.list({ ...(request.pipeline ? { pipeline: request.pipeline } : {}), limit: 200 })
-  ).filter((r) => r.environment === env && released(r));
+  ).filter((r) => r.environment === env && isLanded(r));
   const pipelines = [...new Set(runs.map((r) => r.pipeline))];
   if (pipelines.length > 1) {
     throw new OperatorActionError(

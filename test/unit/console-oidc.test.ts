@@ -458,6 +458,20 @@ describe('the console in AWS', () => {
     expect((await actionsFor(f.deps, deployed, 'oidc:00u-bob')).rollback).toBe(true);
     expect((await actionsFor(f.deps, deployed, 'oidc:00u-mallory')).rollback).toBe(false);
     expect((await actionsFor(f.deps, waiting, 'oidc:00u-bob')).rollback).toBe(false);
+    // Still baking, its deployment landed: rolled back (which ends it), never cancelled (which would skip its bake check).
+    const deployment = {
+      taskToken: 't',
+      target: 'widgets-prod',
+      strategy: 'all at once',
+      fromVersion: '4',
+      toVersion: '5',
+      deploymentId: 'd-1',
+      status: 'succeeded' as const,
+      startedAt: '2026-11-23T10:00:00Z',
+      endedAt: '2026-11-23T10:05:00Z',
+    };
+    const baking = { ...waiting, approval: undefined, deployment } as RunRecord;
+    expect(await actionsFor(f.deps, baking, 'oidc:00u-bob')).toMatchObject({ rollback: true, cancel: false });
     // An approver who is not an operator is offered neither, as the use cases would refuse him.
     f.pipelines.deployed = {
       ...definition,

@@ -1117,6 +1117,43 @@ describe('deploying a run through CodeDeploy', () => {
       return plan;
     }
 
+    /** A dev run whose deployment of `version` landed and that is still baking (RUNNING). */
+    async function baking(version: string, at: string): Promise<RunPlan> {
+      f.now = new Date(at);
+      const plan = await devRun();
+      cd.nextVersion = version;
+      await startDeployment(deps, plan, `token-${version}`, plan.executionArn);
+      const id = `d-${String(cd.created.length).padStart(9, '0')}`;
+      cd.end(id, 'Succeeded');
+      await onDeploymentEvent(deps, await cd.getDeployment(id), plan.runId);
+      cd.aliasAt = version;
+      return plan;
+    }
+
+    it('refuse to cancel a run whose deployment landed, and roll it back at once instead', async () => {
+      const v4 = await released('4', '2026-11-23T10:00:00Z');
+      const v5 = await baking('5', '2026-11-23T11:00:00Z');
+      expect((await f.runs.get(v5.runId))?.status).toBe('RUNNING');
+      // Cancelling would stop the execution before its bake check, leaving version 5 live.
+      await expect(cancel(deps, { runId: v5.runId, principal: OLGA, reason: 'bad release' })).rejects.toMatchObject({
+        code: 'already_deployed',
+        message: expect.stringContaining(`gantry runs rollback ${v5.runId}`),
+      });
+      expect(f.executions.stopped).toEqual([]);
+      expect((await f.runs.get(v5.runId))?.status).toBe('RUNNING');
+      expect(f.audit.records.filter((r) => r.type === 'operator.action')).toEqual([]);
+      // The environment serves version 5: rolling the environment back undoes v5, not v4.
+      const out = await rollback(deps, { environment: 'dev', principal: OLGA, reason: 'bad release' });
+      expect(out).toMatchObject({ rollbackOf: v5.runId, toRunId: v4.runId, version: '4', queued: false });
+      expect(await f.runs.get(v5.runId)).toMatchObject({ status: 'CANCELLED', cancelledBy: 'olga' });
+      expect(f.executions.stopped).toEqual([{ executionArn: v5.executionArn, error: 'Gantry.Cancelled' }]);
+      expect((await f.runs.laneHolder(v5.lane))?.runId).toBe(out.runId);
+      expect(f.audit.records.filter((r) => r.type === 'operator.action').map((r) => r.details)).toEqual([
+        expect.objectContaining({ action: 'cancel', target: v5.runId, reason: expect.stringContaining(out.runId) }),
+        expect.objectContaining({ action: 'rollback' }),
+      ]);
+    });
+
     /** What the rollback's execution does first: ResolvePlan loads its run, as this execution's. */
     async function loadedRollback(runId: string): Promise<RunPlan> {
       const arn = (await f.runs.get(runId))?.executionArn ?? '';

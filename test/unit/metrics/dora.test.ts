@@ -249,6 +249,17 @@ describe('DORA metrics from the ledger', () => {
     expect(report.failedDeploymentRecoveryTime).toMatchObject({ count: 2, unrecovered: 1 });
   });
 
+  it('still counts a run that landed though an operator asked to cancel it (the cancel is recorded before it acts)', () => {
+    const l = week();
+    l.cancelled('r7', '2026-11-05T09:30:00Z');
+    const report = computeDora(l.events, { ...PERIOD, environment: 'prod' });
+    const uncancelled = computeDora(week().events, { ...PERIOD, environment: 'prod' });
+    expect(report.deploymentFrequency.deployments).toBe(uncancelled.deploymentFrequency.deployments);
+    expect(report.deploymentFrequency.deployments).toBe(5);
+    // r6, cancelled before it landed, is still no deployment.
+    expect(report.changeFailureRate.failures.map((f) => f.runId)).not.toContain('r6');
+  });
+
   it('falls back to the delivery, then the run, when no commit time is known', () => {
     const l = new Ledger();
     l.delivery('dx', '2026-11-02T08:00:00Z', []);
