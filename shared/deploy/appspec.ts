@@ -7,6 +7,18 @@ export function deploymentDescription(runId: string): string {
   return `${DEPLOYMENT_DESCRIPTION_PREFIX}${runId}`;
 }
 
+const TRAFFIC_BACK = /^gantry rollback of run (\S+) after its bake$/;
+
+/** The `description` of the deployment a run's bake check creates to send traffic back. */
+export function trafficBackDescription(runId: string): string {
+  return `gantry rollback of run ${runId} after its bake`;
+}
+
+/** The run whose bake check a deployment's description claims to send traffic back for, or null. */
+export function trafficBackRunOf(description: string): string | null {
+  return TRAFFIC_BACK.exec(description.trim())?.[1] ?? null;
+}
+
 /** The run a deployment belongs to, or null for deployments Gantry did not start (CloudFormation's, rollbacks). */
 export function runIdOf(description: string): string | null {
   return description.startsWith(DEPLOYMENT_DESCRIPTION_PREFIX)

@@ -1,5 +1,5 @@
 import type { DeploymentStateChange } from '../../events';
-import { runIdOf } from './appspec';
+import { runIdOf, trafficBackRunOf } from './appspec';
 import { answerDeployment, atSite, type DeployDeps, isEnded, siteOf } from './outcome';
 import type { DeploymentInfo } from './ports';
 
@@ -30,6 +30,8 @@ export async function onStateChangeEvent(home: DeployDeps, event: DeploymentStat
   const info = await deps.deploy.getDeployment(deploymentId);
   const runId = runIdOf(info.description);
   if (runId === null) {
+    const baked = await trafficBackOf(deps, info, account);
+    if (baked !== null) return baked;
     if (info.rollbackOf !== undefined) {
       // Only the rollback of the deployment a run itself noted: a description is anyone's to write.
       const rolledBack = runIdOf((await deps.deploy.getDeployment(info.rollbackOf)).description);
@@ -59,6 +61,25 @@ export async function onStateChangeEvent(home: DeployDeps, event: DeploymentStat
               : null;
   if (foreign !== null) return recordUnattributed(home, account, event, info, foreign);
   return onDeploymentEvent(deps, info, runId, account);
+}
+
+/**
+ * A deployment whose description says a run's bake check sent traffic back: Gantry's only if that
+ * run, releasing into this account, noted this very id (its events may come before the id is
+ * noted: retried until then, for as long as a run may take to note its deployment). Null otherwise.
+ */
+async function trafficBackOf(deps: DeployDeps, info: DeploymentInfo, account: string | null): Promise<string | null> {
+  const runId = trafficBackRunOf(info.description);
+  if (runId === null) return null;
+  const run = await deps.runs.get(runId);
+  const back = run?.deployment?.trafficBack;
+  if (run === undefined || back === undefined || siteOf(run.plan).account !== account) return null;
+  if (back.deploymentId === info.deploymentId)
+    return `ignored: run ${runId}'s bake check sent traffic back with deployment ${info.deploymentId}`;
+  const waiting = deps.clock().getTime() - Date.parse(back.requestedAt);
+  if (back.deploymentId === undefined && waiting < UNNOTED_MS)
+    throw new DeploymentNotYetRecorded(`run ${runId} has not noted its bake rollback ${info.deploymentId} yet`);
+  return null;
 }
 
 /**

@@ -5,7 +5,7 @@ import { deploymentRolledBack, publishNotification } from '../notify/publish';
 import { ForgedInputError, recordForgedInput, runOfExecution } from '../pipelines/ownership';
 import type { RunDeployment, RunRecord } from '../runs/model';
 import { subjectOf } from '../runs/subjects';
-import { lambdaAppSpec } from './appspec';
+import { lambdaAppSpec, trafficBackDescription } from './appspec';
 import {
   atSite,
   type DeployDeps,
@@ -114,13 +114,17 @@ export async function checkBake(home: DeployDeps, input: RunPlan, executionArn: 
   const alarmText = firing.map((a) => `${a.name} (${a.reason || 'in ALARM'})`).join('; ');
   let reason = `alarm fired during the ${baked} bake: ${alarmText}`;
   if (deployment.fromVersion && target.lambda !== null) {
+    // Noted before and after: its state-change events must find it Gantry's, not unattributed.
+    const requestedAt = now.toISOString();
+    await deps.runs.noteTrafficBack(plan.runId, { requestedAt }, now);
     const rollbackId = await deps.deploy.createDeployment({
       application: target.application,
       deploymentGroup: target.deploymentGroup,
       deploymentConfig: 'CodeDeployDefault.LambdaAllAtOnce',
-      description: `gantry rollback of run ${plan.runId} after its bake`,
+      description: trafficBackDescription(plan.runId),
       appSpec: lambdaAppSpec(target, deployment.toVersion, deployment.fromVersion),
     });
+    await deps.runs.noteTrafficBack(plan.runId, { requestedAt, deploymentId: rollbackId }, deps.clock());
     reason += `; traffic sent back to version ${deployment.fromVersion} (${rollbackId})`;
   } else {
     reason += '; no earlier version to send traffic back to: roll back with `gantry runs rollback`';

@@ -43,6 +43,11 @@ export const RunDeploymentSchema = z.object({
   stopRequested: z.optional(z.string()),
   /** When the Deploy task was told how the deployment ended (after `endedAt`: the two are two writes). */
   answeredAt: z.optional(z.string()),
+  /**
+   * The deployment the bake check created to send traffic back after an alarm: noted when asked
+   * for, then with CodeDeploy's id, so its events are known as Gantry's (its description is anyone's).
+   */
+  trafficBack: z.optional(z.object({ requestedAt: z.string(), deploymentId: z.optional(z.string()) })),
 });
 export type RunDeployment = z.infer<typeof RunDeploymentSchema>;
 

@@ -73,6 +73,8 @@ export interface RunStore {
   openDeployment(runId: string, deployment: RunDeployment, at: Date): Promise<void>;
   /** Notes the CodeDeploy deployment id once CodeDeploy gave one. */
   setDeploymentId(runId: string, deploymentId: string, at: Date): Promise<void>;
+  /** Notes the bake check's deployment back to the previous version: asked for, then its id. */
+  noteTrafficBack(runId: string, trafficBack: NonNullable<RunDeployment['trafficBack']>, at: Date): Promise<void>;
   /** Ends the deployment once: false when it had already ended (a duplicate event, a reconcile that lost the race). */
   closeDeployment(
     runId: string,
@@ -300,6 +302,22 @@ export class DynamoDbRunStore implements RunStore {
         UpdateExpression: 'SET deployment = :d, updatedAt = :now',
         ConditionExpression: 'attribute_exists(runId)',
         ExpressionAttributeValues: { ':d': deployment, ':now': at.toISOString() },
+      }),
+    );
+  }
+
+  async noteTrafficBack(
+    runId: string,
+    trafficBack: NonNullable<RunDeployment['trafficBack']>,
+    at: Date,
+  ): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { runId },
+        UpdateExpression: 'SET deployment.trafficBack = :back, updatedAt = :now',
+        ConditionExpression: 'attribute_exists(deployment)',
+        ExpressionAttributeValues: { ':back': trafficBack, ':now': at.toISOString() },
       }),
     );
   }

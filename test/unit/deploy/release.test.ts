@@ -628,6 +628,61 @@ describe('deploying a run through CodeDeploy', () => {
     expect(cd.created[1]?.deploymentConfig).toBe('CodeDeployDefault.LambdaAllAtOnce');
   });
 
+  it("knows the bake check's own rollback deployment as Gantry's, and one that only copies its description as nobody's", async () => {
+    const plan = await devRun();
+    await startDeployment(deps, plan, 'token-1', plan.executionArn);
+    cd.end('d-000000001', 'Succeeded');
+    await onDeploymentEvent(deps, await cd.getDeployment('d-000000001'), plan.runId);
+    cd.alarms = [{ name: 'gantry-widgets-dev-latency', state: 'ALARM', reason: 'p99 1450 ms > 1000' }];
+    await expect(checkBake(deps, plan, plan.executionArn)).rejects.toMatchObject({ name: 'Gantry.BakeAlarm' });
+    const event = (deploymentId: string) =>
+      ({
+        source: 'aws.codedeploy',
+        'detail-type': 'CodeDeploy Deployment State-change Notification',
+        detail: { deploymentId, application: 'widgets', deploymentGroup: 'dev', state: 'SUCCESS' },
+      }) as const;
+    cd.end('d-000000002', 'Succeeded');
+    await expect(onStateChangeEvent(deps, event('d-000000002'))).resolves.toMatch(
+      /^ignored: run .*'s bake check sent traffic back with deployment d-000000002$/,
+    );
+    // The same words on a deployment made by hand: the run noted another id, so it is nobody's.
+    cd.deployments.set('d-hand', {
+      ...(await cd.getDeployment('d-000000002')),
+      deploymentId: 'd-hand',
+      creator: 'user',
+    });
+    await expect(onStateChangeEvent(deps, event('d-hand'))).resolves.toMatch(/^recorded/);
+    expect(f.audit.records.filter((r) => r.type === 'security.unattributed_deployment').map((r) => r.details)).toEqual([
+      expect.objectContaining({ deploymentId: 'd-hand' }),
+    ]);
+  });
+
+  it('waits for the bake check to note its rollback deployment before judging it (its event can come first)', async () => {
+    const plan = await devRun();
+    await startDeployment(deps, plan, 'token-1', plan.executionArn);
+    cd.end('d-000000001', 'Succeeded');
+    await onDeploymentEvent(deps, await cd.getDeployment('d-000000001'), plan.runId);
+    // Asked for, its id not noted yet (the check died between its two writes, or the event raced it).
+    await f.runs.noteTrafficBack(plan.runId, { requestedAt: f.now.toISOString() }, f.now);
+    cd.deployments.set('d-early', {
+      deploymentId: 'd-early',
+      status: 'Succeeded',
+      description: `gantry rollback of run ${plan.runId} after its bake`,
+      error: null,
+      rolledBack: false,
+      creator: 'user',
+    });
+    const early = {
+      source: 'aws.codedeploy',
+      'detail-type': 'CodeDeploy Deployment State-change Notification',
+      detail: { deploymentId: 'd-early', application: 'widgets', deploymentGroup: 'dev', state: 'SUCCESS' },
+    } as const;
+    await expect(onStateChangeEvent(deps, early)).rejects.toMatchObject({ name: 'Gantry.DeploymentNotYetRecorded' });
+    // Never noted: after the wait a run may take to note its deployment, it is recorded as nobody's.
+    f.now = new Date(f.now.getTime() + 16 * 60_000);
+    await expect(onStateChangeEvent(deps, early)).resolves.toMatch(/^recorded/);
+  });
+
   describe('a Deploy task failed by hand (SendTaskFailure with its token)', () => {
     it('stops the deployment still running before the lane can be handed on, and says the failure was not Gantry’s', async () => {
       const plan = await devRun();
