@@ -16,7 +16,7 @@ import {
 } from '@aws-sdk/client-lambda';
 import type { Credentials } from '../aws/target-sessions';
 import { runIdOf } from './appspec';
-import type { AlarmState, CreateDeploymentRequest, DeployControl, DeploymentInfo } from './ports';
+import type { AlarmState, AliasRouting, CreateDeploymentRequest, DeployControl, DeploymentInfo } from './ports';
 
 /** The DeployControl of one site: its own CodeDeploy, Lambda and CloudWatch clients, signed with `credentials` when given. */
 export function awsDeployControl(config: { credentials?: Credentials }): AwsDeployControl {
@@ -55,10 +55,10 @@ export class AwsDeployControl implements DeployControl {
     return out.CodeSha256 ?? '';
   }
 
-  async aliasVersion(functionName: string, alias: string): Promise<string> {
+  async aliasRouting(functionName: string, alias: string): Promise<AliasRouting> {
     const out = await this.lambda.send(new GetAliasCommand({ FunctionName: functionName, Name: alias }));
     if (!out.FunctionVersion) throw new Error(`alias ${functionName}:${alias} points at no version`);
-    return out.FunctionVersion;
+    return { version: out.FunctionVersion, additional: { ...out.RoutingConfig?.AdditionalVersionWeights } };
   }
 
   async createDeployment(request: CreateDeploymentRequest): Promise<string> {

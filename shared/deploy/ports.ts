@@ -16,6 +16,12 @@ export interface DeploymentInfo {
   readonly deploymentGroup?: string;
 }
 
+/** Where an alias sends its traffic. */
+export interface AliasRouting {
+  readonly version: string;
+  readonly additional: Readonly<Record<string, number>>;
+}
+
 export const DEPLOYMENT_ENDED = ['Succeeded', 'Failed', 'Stopped'] as const;
 
 export interface CreateDeploymentRequest {
@@ -48,8 +54,11 @@ export interface DeployControl {
   ): Promise<{ version: string; codeSha256: string }>;
   /** The CodeSha256 of a published version. */
   versionCodeSha256(functionName: string, version: string): Promise<string>;
-  /** The version an alias sends all its traffic to. */
-  aliasVersion(functionName: string, alias: string): Promise<string>;
+  /**
+   * The version an alias sends its traffic to, and any other versions it sends a share to
+   * (`RoutingConfig.AdditionalVersionWeights`: version → weight), as Lambda says.
+   */
+  aliasRouting(functionName: string, alias: string): Promise<AliasRouting>;
   createDeployment(request: CreateDeploymentRequest): Promise<string>;
   /**
    * The deployment of a group that a run created since a time (its description names the run), if

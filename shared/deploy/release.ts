@@ -225,7 +225,7 @@ async function revisionOf(
     const { to, released } = plan.rollback
       ? await verifiedRollbackVersion(deps, plan.rollback, fn, target.lambda.artifact)
       : await publishVerified(deps, run, fn, target.lambda.artifact);
-    const from = await deps.deploy.aliasVersion(fn, alias);
+    const from = await liveVersion(deps, run, fn, alias);
     return { from, to, appSpec: lambdaAppSpec(target, from, to), released };
   }
   if (target.ecs === null) throw new DeployError('Gantry.NoDeployTarget', 'the target names neither lambda nor ecs');
@@ -241,6 +241,47 @@ async function revisionOf(
   }
   const released = releasedOf(target.ecs.taskDefinitionArtifact, artifact, source.runId);
   return { from: null, to: taskDefinition, appSpec: ecsAppSpec(target, taskDefinition), released };
+}
+
+/**
+ * The version the alias serves now, which the release shifts from (and CodeDeploy's rollback, or
+ * a bake alarm, sends traffic back to). It must be all of the alias's traffic, and the version
+ * Gantry left there: an alias weighted onto another version, or moved since Gantry's last release
+ * in the lane, serves bytes no gate, approval or provenance saw, and would stay (or come back)
+ * live behind a release that looks clean. Both are refused, saying what to check and fix.
+ */
+async function liveVersion(deps: ReleaseDeps, run: RunRecord, fn: string, alias: string): Promise<string> {
+  const live = await deps.deploy.aliasRouting(fn, alias);
+  const others = Object.entries(live.additional).filter(([, weight]) => weight > 0);
+  if (others.length > 0)
+    throw refused(
+      'alias',
+      `alias ${fn}:${alias} sends ${others.map(([v, w]) => `${Math.round(w * 100)}% to version ${v}`).join(', ')} besides version ${live.version}: Gantry releases only from an alias that serves one version. A deployment still shifting its traffic ends by itself (retry after it); otherwise find out who set the routing (CloudTrail UpdateAlias), remove it (aws lambda update-alias --function-name ${fn} --name ${alias} --routing-config '{}') and retry`,
+    );
+  const left = await versionLeftLive(deps, run);
+  if (left !== undefined && left.version !== live.version)
+    throw refused(
+      'alias',
+      `alias ${fn}:${alias} serves version ${live.version}, but Gantry left version ${left.version} there (run ${left.runId}): it was moved outside Gantry. Find out who moved it (CloudTrail UpdateAlias) and what version ${live.version} runs, point the alias back (aws lambda update-alias --function-name ${fn} --name ${alias} --function-version ${left.version}) and retry`,
+    );
+  return live.version;
+}
+
+/**
+ * The version Gantry's latest landed deployment in the run's lane left live: its target, or its
+ * source when the bake check sent traffic back. Undefined before Gantry's first release there.
+ */
+async function versionLeftLive(
+  deps: ReleaseDeps,
+  run: RunRecord,
+): Promise<{ version: string; runId: string } | undefined> {
+  const landed = (await deps.runs.list({ lane: run.lane, limit: 100 }))
+    .filter((r) => r.runId !== run.runId && r.deployment?.status === 'succeeded' && r.deployment.endedAt !== undefined)
+    .sort((a, b) => (b.deployment?.endedAt ?? '').localeCompare(a.deployment?.endedAt ?? ''))[0];
+  const deployment = landed?.deployment;
+  if (landed === undefined || deployment === undefined) return undefined;
+  const sentBack = deployment.trafficBack?.deploymentId !== undefined && deployment.fromVersion !== null;
+  return { version: sentBack ? (deployment.fromVersion ?? '') : deployment.toVersion, runId: landed.runId };
 }
 
 function releasedOf(path: string, artifact: { sha256: string; versionId: string }, builtBy: string): Released {

@@ -1,6 +1,12 @@
 import { createHash } from 'node:crypto';
 import { runIdOf } from '../../shared/deploy/appspec';
-import type { AlarmState, CreateDeploymentRequest, DeployControl, DeploymentInfo } from '../../shared/deploy/ports';
+import type {
+  AlarmState,
+  AliasRouting,
+  CreateDeploymentRequest,
+  DeployControl,
+  DeploymentInfo,
+} from '../../shared/deploy/ports';
 import type { MemoryVersionedObjects } from './provenance-fakes';
 
 /**
@@ -15,6 +21,8 @@ export class FakeDeployControl implements DeployControl {
   readonly stopped: string[] = [];
   readonly deployments = new Map<string, DeploymentInfo>();
   aliasAt = '3';
+  /** The alias's RoutingConfig: other versions taking a share of its traffic. */
+  aliasWeights: Record<string, number> = {};
   nextVersion = '4';
   alarms: AlarmState[] = [{ name: 'errors', state: 'OK', reason: '' }];
 
@@ -31,8 +39,8 @@ export class FakeDeployControl implements DeployControl {
   async versionCodeSha256(fn: string, version: string): Promise<string> {
     return this.codeOf.get(`${fn}:${version}`) ?? '';
   }
-  async aliasVersion(): Promise<string> {
-    return this.aliasAt;
+  async aliasRouting(): Promise<AliasRouting> {
+    return { version: this.aliasAt, additional: this.aliasWeights };
   }
   async createDeployment(request: CreateDeploymentRequest): Promise<string> {
     this.created.push(request);

@@ -10,7 +10,7 @@ function echoControl(): DeployControl {
   return {
     publishVersion: echo('publishVersion'),
     versionCodeSha256: echo('versionCodeSha256'),
-    aliasVersion: echo('aliasVersion'),
+    aliasRouting: echo('aliasRouting'),
     createDeployment: echo('createDeployment'),
     findRunDeployment: echo('findRunDeployment'),
     getDeployment: echo('getDeployment'),

@@ -1069,6 +1069,67 @@ describe('deploying a run through CodeDeploy', () => {
       await expectRefused(plan, 'code', /CodeSha256 AAAA, not the attested/);
     });
 
+    it('an alias that sends a share of its traffic to a version no release put there', async () => {
+      const plan = await devRun();
+      cd.aliasWeights = { '9': 0.5 };
+      await expectRefused(
+        plan,
+        'alias',
+        /sends 50% to version 9 besides version 3: Gantry releases only from an alias that serves one version/,
+      );
+    });
+
+    /** A dev run that released `version` (its deployment landed) and succeeded. */
+    async function landed(version: string): Promise<RunPlan> {
+      const plan = await devRun();
+      cd.nextVersion = version;
+      await startDeployment(deps, plan, `token-${version}`, plan.executionArn);
+      const id = `d-${String(cd.created.length).padStart(9, '0')}`;
+      cd.end(id, 'Succeeded');
+      await onDeploymentEvent(deps, await cd.getDeployment(id), plan.runId);
+      await f.runs.setStatus(plan.runId, 'SUCCEEDED', f.now);
+      return plan;
+    }
+
+    it('an alias moved outside Gantry since its last release, and nothing when it serves what Gantry left there', async () => {
+      await landed('4');
+      // Someone with lambda:UpdateAlias in the account points the alias at their own version.
+      cd.aliasAt = '9';
+      const next = await devRun();
+      cd.nextVersion = '5';
+      await expect(startDeployment(deps, next, 'token-5', next.executionArn)).rejects.toMatchObject({
+        name: 'Gantry.DeployRefused',
+        check: 'alias',
+        message: expect.stringContaining('serves version 9, but Gantry left version 4 there'),
+      });
+      expect(f.audit.records.filter((r) => r.type === 'deploy.refused').map((r) => r.details)).toEqual([
+        expect.objectContaining({ check: 'alias', reason: expect.stringContaining('--function-version 4') }),
+      ]);
+      expect(cd.created).toHaveLength(1);
+      // Pointed back, the release goes on from version 4.
+      cd.aliasAt = '4';
+      const again = await devRun();
+      await startDeployment(deps, again, 'token-5b', again.executionArn);
+      expect(JSON.parse(cd.created.at(-1)?.appSpec ?? '{}').Resources[0]['widgets-dev'].Properties).toMatchObject({
+        CurrentVersion: '4',
+      });
+    });
+
+    it('an alias the bake check sent back is where Gantry left it', async () => {
+      const plan = await devRun();
+      await startDeployment(deps, plan, 'token-1', plan.executionArn);
+      cd.end('d-000000001', 'Succeeded');
+      await onDeploymentEvent(deps, await cd.getDeployment('d-000000001'), plan.runId);
+      cd.alarms = [{ name: 'errors', state: 'ALARM', reason: 'errors > 1%' }];
+      await expect(checkBake(deps, plan, plan.executionArn)).rejects.toMatchObject({ name: 'Gantry.BakeAlarm' });
+      await f.runs.setStatus(plan.runId, 'FAILED', f.now);
+      cd.alarms = [];
+      // Traffic is back on version 3, which the next release shifts from.
+      const next = await devRun();
+      await startDeployment(deps, next, 'token-2', next.executionArn);
+      expect(f.audit.records.filter((r) => r.type === 'deploy.refused')).toEqual([]);
+    });
+
     it('never records provenance for a build of another project or commit, one that failed, or one that names no commit', async () => {
       const plan = resolvePlan(planRequest(sourceEvent({ branch: 'develop', ref: 'refs/heads/develop' })));
       await f.runs.create(plan, 'RUNNING', f.now);
