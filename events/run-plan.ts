@@ -160,6 +160,12 @@ export const RunPlanSchema = z.object({
     /** The commit the push moved its ref from (null: it created the ref, or the change is no push). */
     before: z._default(z.nullable(z.string()), null),
     /**
+     * What the push moved its ref to, as the delivery says: a commit, or an annotated tag's object
+     * (null: it deleted the ref, or the run was recorded before Gantry kept it). With `before`, it
+     * is the ref's move, which tells a late delivery of an older push from a current one.
+     */
+    after: z._default(z.nullable(z.string()), null),
+    /**
      * Where the commits came from: the delivery alone; the deliveries of the pushes since the
      * environment's last release (each run recorded its own); or the provider's API.
      */

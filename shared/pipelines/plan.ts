@@ -86,6 +86,7 @@ export function resolvePlan(request: PlanRequest): RunPlan {
       ),
       incomplete: rangeGap(source),
       before: shaOrNull(source.before),
+      after: shaOrNull(source.after),
       listedBy: 'delivery',
       pullRequests: null,
     },
