@@ -23,6 +23,7 @@ import {
   isDeadToken,
   type PipelineDeps,
 } from './ports';
+import { skipIfStale } from './stale';
 import { postStatus } from './status';
 
 /** A retried ResolvePlan found its run already ended: the execution must not go on. */
@@ -127,13 +128,16 @@ export async function recordUnreadableStart(deps: PipelineDeps, event: unknown, 
 
 /**
  * Plans a run and records it. A run whose lane (pipeline + environment) is busy is QUEUED under
- * the `queued` policy; under `superseded` the older runs of the lane are stopped instead.
+ * the `queued` policy; under `superseded` the older runs of the lane are stopped instead. A push
+ * its ref is known to have moved on from (a late delivery) is skipped: it neither waits for nor
+ * stops the newer push's run.
  */
 export async function startRun(
   deps: PipelineDeps & { readonly history?: ChangeHistory; readonly deployments?: DeploymentStopper },
   request: PlanRequest,
 ): Promise<StartedRun> {
-  const plan = await completeParticipants(deps, resolvePlan(request), request.source);
+  // A late delivery of a push its ref has moved on from is skipped before it can queue or supersede.
+  const plan = await completeParticipants(deps, await skipIfStale(deps, resolvePlan(request)), request.source);
   if (plan.skip) {
     deps.logger.info('run skipped', { runId: plan.runId, pipeline: plan.pipeline, reason: plan.skipReason });
     await deps.audit.record({

@@ -233,7 +233,9 @@ export function planFragment(
   const skip = new Choice(scope, 'Skip?')
     .when(
       Condition.booleanEquals(statePath('plan', 'skip'), true),
-      new Succeed(scope, 'Skipped', { comment: 'No trigger of this pipeline selects the change' }),
+      new Succeed(scope, 'Skipped', {
+        comment: 'No trigger of this pipeline selects the change, or its ref has moved on since (a late delivery)',
+      }),
     )
     .otherwise(queued);
   return plan.next(keepPlan).next(skip);

@@ -407,6 +407,146 @@ describe('pipeline runs', () => {
     });
   });
 
+  describe('late deliveries of older pushes', () => {
+    const A = 'a'.repeat(40);
+    const B = 'b'.repeat(40);
+    const C = 'c'.repeat(40);
+    const D = 'd'.repeat(40);
+    const short = (sha: string) => sha.slice(0, 12);
+    const policies = ['superseded', 'queued'] as const;
+
+    /** The delivery of a push that moved `branch` (develop) from `before` (null: created it) to `after`. */
+    function push(before: string | null, after: string, branch = 'develop'): SourceEvent {
+      const commit = {
+        id: after,
+        message: 'Change',
+        author: { name: 'Alice', email: 'alice@example.com' },
+        timestamp: null,
+      };
+      return sourceEvent({
+        ref: `refs/heads/${branch}`,
+        branch,
+        before: before ?? '0'.repeat(40),
+        after,
+        headSha: after,
+        created: before === null,
+        commits: [{ ...commit, committer: commit.author }],
+      });
+    }
+
+    /** Starts the run of a push under `concurrency`. */
+    const start = (source: SourceEvent, concurrency: PipelineDefinition['concurrency'] = 'queued') =>
+      startRun(f.deps, planRequest(source, 'push', { ...DEFINITION, concurrency }));
+
+    it.each(policies)(
+      'skips a late A→B delivered after B→C as stale, cancelling nothing and leaving the newer run alone (%s)',
+      async (concurrency) => {
+        const current = await start(push(B, C), concurrency);
+        const late = await start(push(A, B), concurrency);
+        expect(late).toMatchObject({ skip: true, waitForTurn: false, commit: B });
+        expect(late.skipReason).toContain(`stale push: refs/heads/develop moved ${short(A)}→${short(B)}`);
+        expect(late.skipReason).toContain(`run ${current.runId} already recorded a newer push`);
+        expect(late.skipReason).toContain('`gantry runs retry`');
+        // The late push has no run, took no lane and stopped nothing: the newer run goes on as it was.
+        expect(await f.runs.get(late.runId)).toBeUndefined();
+        const newer = await f.runs.get(current.runId);
+        expect(newer).toMatchObject({ status: 'RUNNING' });
+        expect(newer?.cancelledBy).toBeUndefined();
+        expect((await f.runs.laneHolder('widgets#dev'))?.runId).toBe(current.runId);
+        expect(f.executions.stopped).toEqual([]);
+        expect(f.statuses.posted).toHaveLength(1);
+        // The ledger says what happened, as every skip is recorded.
+        expect(f.audit.records.map((r) => [r.type, r.subject.runId])).toEqual([
+          ['run.started', current.runId],
+          ['run.skipped', late.runId],
+        ]);
+        expect(f.audit.records[1]).toMatchObject({
+          subject: { runId: late.runId, commit: B, environment: 'dev' },
+          details: { trigger: 'push', pullRequest: null, reason: late.skipReason },
+          correlationId: late.change.deliveryId,
+        });
+      },
+    );
+
+    it('skips a late push even once the newer push’s run has ended: it would still release an older commit', async () => {
+      const current = await start(push(B, C));
+      await reportSuccess(current);
+      const late = await start(push(A, B));
+      expect(late.skip).toBe(true);
+      expect(await f.runs.list({ lane: 'widgets#dev' })).toHaveLength(1);
+    });
+
+    it.each(policies)(
+      'runs a branch moved A→B, back B→A, then A→B again: the third push is current (%s)',
+      async (concurrency) => {
+        const first = await start(push(A, B), concurrency);
+        const back = await start(push(B, A), concurrency);
+        const again = await start(push(A, B), concurrency);
+        expect([first.skip, back.skip, again.skip]).toEqual([false, false, false]);
+        expect(await f.runs.get(again.runId)).toMatchObject({
+          status: concurrency === 'queued' ? 'QUEUED' : 'RUNNING',
+        });
+        if (concurrency === 'superseded')
+          expect(await f.runs.get(back.runId)).toMatchObject({ status: 'CANCELLED', cancelledBy: again.runId });
+      },
+    );
+
+    it('still skips the late one when a branch that moved back and forth then moved on', async () => {
+      await start(push(A, B));
+      await start(push(B, A));
+      const current = await start(push(B, C));
+      // A→B again happened before B→C, and is delivered after it.
+      const late = await start(push(A, B));
+      expect(late.skip).toBe(true);
+      expect(late.skipReason).toContain(`run ${current.runId} already recorded a newer push`);
+    });
+
+    it.each(policies)(
+      'leaves a normal sequence of pushes alone, and another branch of the lane too (%s)',
+      async (concurrency) => {
+        const runs = [
+          await start(push(A, B), concurrency),
+          await start(push(B, C), concurrency),
+          await start(push(C, D), concurrency),
+          // release/1.0 and release/2.0 share the prod lane; a move of one says nothing of the other.
+          await start(push(B, C, 'release/1.0'), concurrency),
+          await start(push(A, B, 'release/2.0'), concurrency),
+        ];
+        expect(runs.map((r) => r.skip)).toEqual([false, false, false, false, false]);
+        expect(f.audit.records.filter((r) => r.type === 'run.skipped')).toEqual([]);
+      },
+    );
+
+    it('runs a push it cannot tell is stale: one that creates its branch, or to a commit the branch also reached another way', async () => {
+      await start(push(B, C));
+      // The branch may have been deleted (which leaves no run) and created again at B.
+      expect((await start(push(null, B))).skip).toBe(false);
+      // The branch came to B from D too: it may have left B before A→B brought it back.
+      await start(push(D, B));
+      expect((await start(push(A, B))).skip).toBe(false);
+    });
+
+    it('goes on with a run already recorded when its ResolvePlan is retried after a newer push', async () => {
+      const request = planRequest(push(A, B));
+      const recorded = await startRun(f.deps, request);
+      await start(push(B, C));
+      // The recorded run holds the lane: skipping it now would leave it holding the lane for ever.
+      await expect(startRun(f.deps, request)).resolves.toMatchObject({ runId: recorded.runId, skip: false });
+    });
+
+    it('skips a late move of a tag, told by the tag objects the deliveries name, not the commits', async () => {
+      const tagPush = (before: string, after: string, commit: string) =>
+        sourceEvent({ ref: 'refs/tags/v1.0', branch: null, tag: 'v1.0', before, after, headSha: commit });
+      // Annotated tags: the ref moves between tag objects (1…, 2…, 3…), each naming a commit.
+      const [t1, t2, t3] = ['1', '2', '3'].map((c) => c.repeat(40)) as [string, string, string];
+      const current = await startRun(f.deps, planRequest(tagPush(t2, t3, D), 'tag'));
+      const late = await startRun(f.deps, planRequest(tagPush(t1, t2, C), 'tag'));
+      expect(late).toMatchObject({ skip: true, commit: C });
+      expect(late.skipReason).toContain(`stale tag: refs/tags/v1.0 moved ${short(t1)}→${short(t2)}`);
+      expect((await f.runs.get(current.runId))?.status).toBe('RUNNING');
+    });
+  });
+
   describe('the sweep', () => {
     const later = (minutes: number) => new Date(f.now.getTime() + minutes * 60_000);
 
