@@ -6,7 +6,7 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CODEDEPLOY_STATE_CHANGE, DEPLOYMENT_END_STATES } from '../../events';
 import { TARGET_ROLES_ENV } from '../../shared/aws/target-roles';
-import { stepRoleName, targetDeployRoleArn } from '../../shared/config/names';
+import { stepRoleName, TARGET_ROLE_KINDS, type TargetRoleKind, targetRoleArn } from '../../shared/config/names';
 import type { ControlPlaneConfig } from '../config/schema';
 import type { NamedTarget } from './deployments';
 import type { GantryFunction } from './gantry-function';
@@ -28,26 +28,39 @@ export const CROSS_ACCOUNT_STEPS = [
 ] as const;
 export type CrossAccountStep = (typeof CROSS_ACCOUNT_STEPS)[number];
 
-/** The control plane as a target account's stack sees it: its named step roles, by ARN. */
+/**
+ * The target role each step assumes: only Deploy releases; DeployCheck reads, stops and rolls back
+ * to a version the release published; the others only read and stop deployments.
+ */
+export const TARGET_ROLE_OF: Readonly<Record<CrossAccountStep, TargetRoleKind>> = {
+  'deploy-release': 'deploy',
+  'deploy-verify': 'verify',
+  'deploy-events': 'stop',
+  'resolve-plan': 'stop',
+  'record-failure': 'stop',
+  'operator-api': 'stop',
+};
+
+/** The control plane as a target account's stack sees it: its named step roles, by ARN, per target role. */
 export function controlPlaneRef(
   controlPlane: ControlPlaneConfig,
   steps: readonly CrossAccountStep[],
   partition = 'aws',
 ): ControlPlaneRef {
-  return {
-    account: controlPlane.account,
-    region: controlPlane.region,
-    stepRoles: steps.map(
-      (step) => `arn:${partition}:iam::${controlPlane.account}:role/${stepRoleName(step, controlPlane.region)}`,
-    ),
-  };
+  const arnOf = (step: CrossAccountStep) =>
+    `arn:${partition}:iam::${controlPlane.account}:role/${stepRoleName(step, controlPlane.region)}`;
+  const stepRoles = Object.fromEntries(
+    TARGET_ROLE_KINDS.map((kind) => [kind, steps.filter((step) => TARGET_ROLE_OF[step] === kind).map(arnOf)]),
+  ) as Record<TargetRoleKind, string[]>;
+  return { account: controlPlane.account, region: controlPlane.region, stepRoles };
 }
 
 /**
  * The accounts other than the control plane's that deploy targets live in, as the control plane's
- * acting steps see them. Each step's owning construct calls {@link grantAssumeDeployRoles} on its
+ * acting steps see them. Each step's owning construct calls {@link grantAssumeTargetRoles} on its
  * function: the role gets a fixed name (the target stacks trust it by ARN), may assume exactly
- * those accounts' deploy roles, and finds their ARNs in its environment.
+ * its own kind of target role ({@link TARGET_ROLE_OF}) in those accounts, and finds their ARNs in
+ * its environment.
  */
 export class TargetAccounts {
   /** The target accounts, each once. */
@@ -61,11 +74,12 @@ export class TargetAccounts {
     this.accounts = [...new Set(targets.flatMap((t) => (t.target.account ? [t.target.account] : [])))];
   }
 
-  /** Lets `fn`, the function of `step`, release into the target accounts as their deploy roles. */
-  grantAssumeDeployRoles(fn: GantryFunction, step: CrossAccountStep): void {
+  /** Lets `fn`, the function of `step`, act in the target accounts as the role its step is given there. */
+  grantAssumeTargetRoles(fn: GantryFunction, step: CrossAccountStep): void {
     const stack = Stack.of(fn);
+    const kind = TARGET_ROLE_OF[step];
     const roles = Object.fromEntries(
-      this.accounts.map((a) => [a, targetDeployRoleArn(a, this.controlPlane.account, stack.partition)]),
+      this.accounts.map((a) => [a, targetRoleArn(kind, a, this.controlPlane.account, stack.partition)]),
     );
     (fn.role.node.defaultChild as CfnRole).roleName = stepRoleName(step, this.controlPlane.region);
     fn.function.addToRolePolicy(

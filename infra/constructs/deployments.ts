@@ -94,7 +94,7 @@ export class Deployments extends Construct {
       );
     }
     this.grantEvents(home);
-    props.accounts?.grantAssumeDeployRoles(this.events, 'deploy-events');
+    props.accounts?.grantAssumeTargetRoles(this.events, 'deploy-events');
     grantAuditAppend(this.events, props.audit);
     props.runEvents?.grantPutEventsTo(this.events.function);
   }

@@ -78,7 +78,7 @@ export class OperatorApi extends Construct {
       leadingKeys: [`${USED_PROOF_PREFIX}*`],
     });
     grantOperatorActions(this.handler.function, props.targets);
-    props.targetAccounts?.grantAssumeDeployRoles(this.handler, 'operator-api');
+    props.targetAccounts?.grantAssumeTargetRoles(this.handler, 'operator-api');
     Validations.of(this.handler.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:gantry-pipeline-*:*]',
       reason:

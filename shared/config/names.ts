@@ -27,15 +27,38 @@ export function auditExportsBucketName(account: string, region: string): string 
 }
 
 /**
- * The role a target account's stack (GantryTarget-<account>) gives the control plane of
- * `controlPlaneAccount`: named after it, so two control planes never share one.
+ * The roles a target account's stack (GantryTarget-<account>) gives the control plane, one per
+ * kind of work, so that a step assumes only the rights its own calls need:
+ * - `deploy`: releases (publishes the function's code, creates deployments, reads the release
+ *   packages); the Deploy step only;
+ * - `verify`: the checks after a release (reads the deployment, the group's alarms; stops it;
+ *   rolls a Lambda target's traffic back to a version it already has); DeployCheck only;
+ * - `stop`: reads and stops deployments; the steps that cancel, supersede, fail or resume a run.
  */
+export const TARGET_ROLE_KINDS = ['deploy', 'verify', 'stop'] as const;
+export type TargetRoleKind = (typeof TARGET_ROLE_KINDS)[number];
+
+/** A target role's name: its kind and the control plane's account, so two control planes never share one. */
+export function targetRoleName(kind: TargetRoleKind, controlPlaneAccount: string): string {
+  return `gantry-${kind}-${controlPlaneAccount}`;
+}
+
+export function targetRoleArn(
+  kind: TargetRoleKind,
+  targetAccount: string,
+  controlPlaneAccount: string,
+  partition = 'aws',
+): string {
+  return `arn:${partition}:iam::${targetAccount}:role/${targetRoleName(kind, controlPlaneAccount)}`;
+}
+
+/** The release role (kind `deploy`): the one target role that publishes code and reads release packages. */
 export function targetDeployRoleName(controlPlaneAccount: string): string {
-  return `gantry-deploy-${controlPlaneAccount}`;
+  return targetRoleName('deploy', controlPlaneAccount);
 }
 
 export function targetDeployRoleArn(targetAccount: string, controlPlaneAccount: string, partition = 'aws'): string {
-  return `arn:${partition}:iam::${targetAccount}:role/${targetDeployRoleName(controlPlaneAccount)}`;
+  return targetRoleArn('deploy', targetAccount, controlPlaneAccount, partition);
 }
 
 /**

@@ -1,5 +1,11 @@
 import type { DeployTarget } from '../../events';
 
+/**
+ * How the bake check sends a Lambda target's traffic back after an alarm: all at once. The target
+ * account's verify role may create deployments with this configuration only.
+ */
+export const BAKE_ROLLBACK_CONFIG = 'CodeDeployDefault.LambdaAllAtOnce';
+
 /** The `description` every Gantry deployment carries: how a state-change event finds its run. */
 export const DEPLOYMENT_DESCRIPTION_PREFIX = 'gantry run ';
 

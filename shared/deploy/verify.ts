@@ -5,7 +5,7 @@ import { deploymentRolledBack, publishNotification } from '../notify/publish';
 import { ForgedInputError, recordForgedInput, runOfExecution } from '../pipelines/ownership';
 import type { RunDeployment, RunRecord } from '../runs/model';
 import { subjectOf } from '../runs/subjects';
-import { lambdaAppSpec, trafficBackDescription } from './appspec';
+import { BAKE_ROLLBACK_CONFIG, lambdaAppSpec, trafficBackDescription } from './appspec';
 import {
   atSite,
   type DeployDeps,
@@ -120,7 +120,7 @@ export async function checkBake(home: DeployDeps, input: RunPlan, executionArn: 
     const rollbackId = await deps.deploy.createDeployment({
       application: target.application,
       deploymentGroup: target.deploymentGroup,
-      deploymentConfig: 'CodeDeployDefault.LambdaAllAtOnce',
+      deploymentConfig: BAKE_ROLLBACK_CONFIG,
       description: trafficBackDescription(plan.runId),
       appSpec: lambdaAppSpec(target, deployment.toVersion, deployment.fromVersion),
     });

@@ -1,7 +1,7 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { FUNCTION_METADATA_KEY } from '../../infra/constructs/function-metadata';
 import { TARGET_ROLES_ENV } from '../../shared/aws/target-roles';
-import { stepRoleName } from '../../shared/config/names';
+import { stepRoleName, TARGET_ROLE_KINDS, type TargetRoleKind } from '../../shared/config/names';
 import { multiAccountYaml, synthGantry, testConfig } from '../support/cdk';
 import { actionsOf, allowStatements, covers, statementsByFunction } from '../support/iam-invariants';
 
@@ -19,10 +19,66 @@ const MULTI_ACCOUNT_YAML = multiAccountYaml(HOME, REGION, { prod: PROD })
   .replace('  - name: widgets\n', '  - name: widgets\n    requireSeparateAccount: true\n');
 
 const STEPS = ['deploy-release', 'deploy-verify', 'deploy-events', 'resolve-plan', 'record-failure', 'operator-api'];
+/** The target role each step acts as (infra/constructs/cross-account.ts, TARGET_ROLE_OF). */
+const KIND_OF: Record<string, TargetRoleKind> = {
+  'deploy-release': 'deploy',
+  'deploy-verify': 'verify',
+  'deploy-events': 'stop',
+  'resolve-plan': 'stop',
+  'record-failure': 'stop',
+  'operator-api': 'stop',
+};
 /** An ARN as the templates spell it: the partition is the deploying region's. */
 const arn = (rest: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, rest]] });
-const STEP_ROLES = STEPS.map((s) => arn(`:iam::${HOME}:role/${stepRoleName(s, REGION)}`));
-const DEPLOY_ROLE = arn(`:iam::${PROD}:role/gantry-deploy-${HOME}`);
+const stepRole = (step: string) => arn(`:iam::${HOME}:role/${stepRoleName(step, REGION)}`);
+const STEP_ROLES = STEPS.map(stepRole);
+const targetRole = (kind: TargetRoleKind) => arn(`:iam::${PROD}:role/gantry-${kind}-${HOME}`);
+/** What releases: new code into the function, a version of it, or a deployment with any AppSpec. */
+const RELEASING = ['lambda:UpdateFunctionCode', 'lambda:PublishVersion', 'codedeploy:CreateDeployment'];
+/** The steps that never release (the operator API faces the internet). */
+const NON_RELEASING = ['operator-api', 'deploy-events', 'resolve-plan', 'record-failure'];
+
+interface TemplateRole {
+  Properties: {
+    RoleName: string;
+    AssumeRolePolicyDocument: {
+      Statement: { Principal: { AWS: unknown }; Condition: { ArnEquals?: { 'aws:PrincipalArn': unknown } } }[];
+    };
+  };
+}
+interface TemplatePolicy {
+  Properties: {
+    Roles: { Ref: string }[];
+    PolicyDocument: { Statement: { Effect: string; Action: string | string[]; Resource: unknown }[] };
+  };
+}
+
+/** A target stack's roles: their ARN, who their trust policy lets assume them, and what they allow. */
+function targetRoles(template: Template) {
+  const policies = Object.values(template.findResources('AWS::IAM::Policy')) as TemplatePolicy[];
+  const same = (a: unknown) => (b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+  return Object.entries(template.findResources('AWS::IAM::Role') as Record<string, TemplateRole>)
+    .filter(([, role]) => role.Properties.RoleName?.endsWith(`-${HOME}`))
+    .map(([id, role]) => {
+      const statements = policies
+        .filter((p) => p.Properties.Roles.some((r) => r.Ref === id))
+        .flatMap((p) => p.Properties.PolicyDocument.Statement)
+        .filter((st) => st.Effect === 'Allow');
+      const trust = role.Properties.AssumeRolePolicyDocument.Statement;
+      return {
+        name: role.Properties.RoleName,
+        arn: arn(`:iam::${PROD}:role/${role.Properties.RoleName}`),
+        /** Named both as a principal and in the PrincipalArn condition of every trust statement. */
+        trusts: (principal: unknown) =>
+          trust.every(
+            (st) =>
+              [st.Principal.AWS].flat().some(same(principal)) &&
+              [st.Condition.ArnEquals?.['aws:PrincipalArn'] ?? []].flat().some(same(principal)),
+          ),
+        allows: (action: string) => statements.some((st) => [st.Action].flat().some((a) => covers(a, action))),
+      };
+    });
+}
 
 describe('releasing into another account', () => {
   let gantry: ReturnType<typeof synthGantry>;
@@ -41,40 +97,105 @@ describe('releasing into another account', () => {
     ]);
   });
 
-  it('lets exactly the control-plane step roles assume the deploy role, with conditions and a run-id session tag', () => {
-    const roles = target$.findResources('AWS::IAM::Role', { Properties: { RoleName: `gantry-deploy-${HOME}` } });
-    const [role] = Object.values(roles) as { Properties: { AssumeRolePolicyDocument: unknown } }[];
-    const who = {
-      StringEquals: { 'aws:PrincipalAccount': HOME },
-      ArnEquals: { 'aws:PrincipalArn': STEP_ROLES },
-    };
-    expect(role?.Properties.AssumeRolePolicyDocument).toEqual({
-      Version: '2012-10-17',
-      Statement: [
-        {
-          Sid: 'ControlPlaneSteps',
-          Effect: 'Allow',
-          Principal: { AWS: STEP_ROLES },
-          Action: 'sts:AssumeRole',
-          Condition: {
-            ...who,
-            StringLike: { 'sts:RoleSessionName': 'gantry-*' },
-            Null: { 'aws:RequestTag/gantry:run-id': 'false' },
+  it.each(TARGET_ROLE_KINDS)(
+    "trusts exactly the control plane's %s steps in the target role of that kind, with conditions and a run-id session tag",
+    (kind) => {
+      const roles = target$.findResources('AWS::IAM::Role', { Properties: { RoleName: `gantry-${kind}-${HOME}` } });
+      const [role] = Object.values(roles) as { Properties: { AssumeRolePolicyDocument: unknown } }[];
+      const trusted = STEPS.filter((step) => KIND_OF[step] === kind).map(stepRole);
+      // CloudFormation takes one principal as itself, several as a list (the synthesizer collapses it).
+      const principals = trusted.length === 1 ? trusted[0] : trusted;
+      const who = {
+        StringEquals: { 'aws:PrincipalAccount': HOME },
+        ArnEquals: { 'aws:PrincipalArn': trusted },
+      };
+      expect(role?.Properties.AssumeRolePolicyDocument).toEqual({
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Sid: 'ControlPlaneSteps',
+            Effect: 'Allow',
+            Principal: { AWS: principals },
+            Action: 'sts:AssumeRole',
+            Condition: {
+              ...who,
+              StringLike: { 'sts:RoleSessionName': 'gantry-*' },
+              Null: { 'aws:RequestTag/gantry:run-id': 'false' },
+            },
           },
-        },
-        {
-          Sid: 'RunIdSessionTag',
-          Effect: 'Allow',
-          Principal: { AWS: STEP_ROLES },
-          Action: 'sts:TagSession',
-          Condition: {
-            ...who,
-            Null: { 'aws:RequestTag/gantry:run-id': 'false' },
-            'ForAllValues:StringEquals': { 'aws:TagKeys': ['gantry:run-id'] },
+          {
+            Sid: 'RunIdSessionTag',
+            Effect: 'Allow',
+            Principal: { AWS: principals },
+            Action: 'sts:TagSession',
+            Condition: {
+              ...who,
+              Null: { 'aws:RequestTag/gantry:run-id': 'false' },
+              'ForAllValues:StringEquals': { 'aws:TagKeys': ['gantry:run-id'] },
+            },
           },
-        },
-      ],
-    });
+        ],
+      });
+    },
+  );
+
+  it.each(NON_RELEASING)(
+    'lets %s assume no target role that may publish code or create a deployment (neither its grant nor any trust policy)',
+    (step) => {
+      const grants = statementsByFunction(gantry, FUNCTION_METADATA_KEY).get(step) ?? [];
+      const assumable = grants
+        .filter((st) => st.actions.some((a) => covers(a, 'sts:AssumeRole')))
+        .flatMap((st) => st.resources);
+      const releasing = targetRoles(target$).filter((role) => RELEASING.some(role.allows));
+      expect(releasing.map((r) => r.name)).toEqual([`gantry-deploy-${HOME}`, `gantry-verify-${HOME}`]);
+      for (const role of releasing) {
+        expect(role.trusts(stepRole(step))).toBe(false);
+        expect(assumable).not.toContainEqual(role.arn);
+      }
+      // What it may assume instead: the stop role, which reads and stops deployments only.
+      expect(assumable).toEqual([targetRole('stop')]);
+    },
+  );
+
+  it('lets deploy-release, and only it, assume a target role that publishes code and creates deployments', () => {
+    const grants = statementsByFunction(gantry, FUNCTION_METADATA_KEY);
+    const mayAssume = (step: string, role: { arn: unknown; trusts: (p: unknown) => boolean }) =>
+      role.trusts(stepRole(step)) &&
+      (grants.get(step) ?? []).some(
+        (st) =>
+          st.actions.some((a) => covers(a, 'sts:AssumeRole')) &&
+          st.resources.some((r) => JSON.stringify(r) === JSON.stringify(role.arn)),
+      );
+    const publishers = targetRoles(target$).filter((role) =>
+      ['lambda:UpdateFunctionCode', 'lambda:PublishVersion'].some(role.allows),
+    );
+    expect(publishers.map((r) => r.name)).toEqual([`gantry-deploy-${HOME}`]);
+    const release = publishers[0];
+    if (release === undefined) throw new Error('no release role');
+    expect(RELEASING.every(release.allows)).toBe(true);
+    expect(STEPS.filter((step) => mayAssume(step, release))).toEqual(['deploy-release']);
+  });
+
+  it("limits the verify role's deployments to an all-at-once rollback of the Lambda target, and gives it no code or packages", () => {
+    const verify = targetRoles(target$).find((r) => r.name === `gantry-verify-${HOME}`);
+    expect(verify?.trusts(stepRole('deploy-verify'))).toBe(true);
+    for (const action of [
+      'lambda:UpdateFunctionCode',
+      'lambda:PublishVersion',
+      'lambda:GetAlias',
+      's3:GetObject',
+      'kms:Decrypt',
+    ])
+      expect(verify?.allows(action)).toBe(false);
+    const [id] = Object.keys(
+      target$.findResources('AWS::IAM::Role', { Properties: { RoleName: `gantry-verify-${HOME}` } }),
+    );
+    const policy = JSON.stringify(
+      Object.values(target$.findResources('AWS::IAM::Policy')).filter((p) =>
+        JSON.stringify((p as TemplatePolicy).Properties.Roles).includes(`"${id}"`),
+      ),
+    );
+    expect(policy.match(/deploymentconfig:[^"]*/g)).toEqual(['deploymentconfig:CodeDeployDefault.LambdaAllAtOnce']);
   });
 
   it('grants no wildcard and no account root anywhere in a trust policy of the target stack', () => {
@@ -126,22 +247,21 @@ describe('releasing into another account', () => {
     });
   });
 
-  it('names the step roles and lets each assume exactly the target deploy role', () => {
+  it('names the step roles and lets each assume exactly the target role of its kind', () => {
     const control$ = gantry.control$;
     for (const step of STEPS)
       control$.hasResourceProperties('AWS::IAM::Role', { RoleName: stepRoleName(step, REGION) });
-    const assumes = Object.values(control$.findResources('AWS::IAM::Policy')).flatMap((p) =>
-      (
-        p as { Properties: { PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] } } }
-      ).Properties.PolicyDocument.Statement.filter((s) => JSON.stringify(s.Action).includes('sts:AssumeRole')),
-    );
-    expect(assumes).toHaveLength(STEPS.length);
     const holding = Object.values(control$.findResources('AWS::Lambda::Function')).filter((fn) =>
       JSON.stringify(fn).includes('"GANTRY_TARGET_ROLES"'),
     );
     expect(holding).toHaveLength(STEPS.length);
-    for (const s of assumes)
-      expect(s).toMatchObject({ Action: ['sts:AssumeRole', 'sts:TagSession'], Resource: DEPLOY_ROLE });
+    const grants = statementsByFunction(gantry, FUNCTION_METADATA_KEY);
+    for (const step of STEPS) {
+      const assumes = (grants.get(step) ?? []).filter((st) => st.actions.includes('sts:AssumeRole'));
+      expect(assumes).toEqual([
+        { actions: ['sts:AssumeRole', 'sts:TagSession'], resources: [targetRole(KIND_OF[step] ?? 'stop')] },
+      ]);
+    }
   });
 
   it('gives each acting step, and no other function, its named role, the AssumeRole grant and the target roles', () => {
@@ -173,6 +293,8 @@ describe('releasing into another account', () => {
     expect(bucket).toContain('/releases/widgets/*');
     const key = JSON.stringify(data$.findResources('AWS::KMS::Key'));
     expect(key).toContain(role);
+    // Only the release role reads release packages: never the verify or stop role.
+    for (const text of [bucket, key]) expect(text).not.toMatch(/role\/gantry-(verify|stop)-/);
     expect(key).toContain('"kms:ViaService":{"Fn::Join":["",["s3.",{"Ref":"AWS::Region"},".amazonaws.com"]]}');
   });
 

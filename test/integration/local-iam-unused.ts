@@ -381,7 +381,7 @@ export const UNUSED_GRANTS: readonly UnusedGrantEntry[] = [
     role: /-(PipelineSteps(resolveplan|recordfailure|deployrelease|deployverify)|DeploymentsEvents|OperatorApiHandler)Role/,
     actions: ['sts:AssumeRole', 'sts:TagSession'],
     resource: ':role/gantry-deploy-',
-    why: "Releasing into prod's account: each acting step assumes the target's deploy role (TargetSessions in shared/aws/target-sessions.ts, granted by TargetAccounts.grantAssumeDeployRoles) only for a run whose environment lives there; a develop push deploys dev, in the control plane's account.",
+    why: "Releasing into prod's account: each acting step assumes the target's deploy role (TargetSessions in shared/aws/target-sessions.ts, granted by TargetAccounts.grantAssumeTargetRoles) only for a run whose environment lives there; a develop push deploys dev, in the control plane's account.",
   },
   {
     role: 'GantrySampleService-222222222222-TrafficHookRole',

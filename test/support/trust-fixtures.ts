@@ -36,7 +36,7 @@ export const TRUST = sourced('DeployRole/AssumeRolePolicyDocument', [
   },
 ]);
 
-/** The release step's grant to assume the deploy role (TargetAccounts.grantAssumeDeployRoles). */
+/** The release step's grant to assume the deploy role (TargetAccounts.grantAssumeTargetRoles). */
 export const MAY_ASSUME = sourced('ReleasePolicy', [
   { Effect: 'Allow', Action: ['sts:AssumeRole', 'sts:TagSession'], Resource: DEPLOY },
 ]);

@@ -212,7 +212,7 @@ export class PipelineSteps extends Construct {
       ['resolve-plan', resolvePlan],
       ['record-failure', recordFailure],
     ];
-    for (const [step, fn] of acting) props.targetAccounts?.grantAssumeDeployRoles(fn, step);
+    for (const [step, fn] of acting) props.targetAccounts?.grantAssumeTargetRoles(fn, step);
   }
 }
 
