@@ -1,4 +1,9 @@
-import { CodeDeployClient, GetDeploymentGroupCommand } from '@aws-sdk/client-codedeploy';
+import {
+  CodeDeployClient,
+  CreateDeploymentCommand,
+  GetDeploymentGroupCommand,
+  ListDeploymentsCommand,
+} from '@aws-sdk/client-codedeploy';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { git } from '../../cli/local/sample-repo';
 import type { GantryConfig } from '../../infra/config/schema';
@@ -23,6 +28,8 @@ const HOME = '000000000000';
 const PROD = '222222222222';
 const REGION = 'us-east-1';
 const DEPLOY_ROLE = `arn:aws:iam::${PROD}:role/gantry-deploy-${HOME}`;
+const STOP_ROLE = `arn:aws:iam::${PROD}:role/gantry-stop-${HOME}`;
+const VERIFY_ROLE = `arn:aws:iam::${PROD}:role/gantry-verify-${HOME}`;
 
 /**
  * The demo config with the control plane pinned to the local account and prod (a sample target,
@@ -40,8 +47,9 @@ function twoAccounts(config: GantryConfig): GantryConfig {
 }
 
 /**
- * A local control plane whose prod target lives in another account: the release step reaches it
- * only through STS AssumeRole on the edge, as the target's deploy role, in a session named for the run.
+ * A local control plane whose prod target lives in another account: each step reaches it only
+ * through STS AssumeRole on the edge, as the target role of its kind (the release step as the
+ * deploy role, DeployCheck as the verify role), in a session named for the run.
  */
 describe('local mode: a target in a second account', () => {
   let t: TestPlane;
@@ -71,15 +79,13 @@ describe('local mode: a target in a second account', () => {
   it('lets the release step act in the target account as its deploy role, in a session named for the run', async () => {
     const prod = codeDeployAs(stepRoleName('deploy-release', REGION));
     // Authorized by the deploy role's policy in account 222222222222, where the sample stack made the group.
-    const group = await prod.send(
-      new GetDeploymentGroupCommand({ applicationName: 'gantry-sample-service', deploymentGroupName: 'prod' }),
+    const listed = await prod.send(
+      new ListDeploymentsCommand({ applicationName: 'gantry-sample-service', deploymentGroupName: 'prod' }),
     );
-    expect(group.deploymentGroupInfo?.deploymentGroupName).toBe('prod');
+    expect(listed.deployments).toEqual(expect.any(Array));
     // The deploy role may not touch the control plane account's groups.
     await expect(
-      prod.send(
-        new GetDeploymentGroupCommand({ applicationName: 'gantry-sample-service', deploymentGroupName: 'dev' }),
-      ),
+      prod.send(new ListDeploymentsCommand({ applicationName: 'gantry-sample-service', deploymentGroupName: 'dev' })),
     ).rejects.toMatchObject({
       name: 'AccessDeniedException',
       message: expect.stringContaining(`assumed-role/gantry-deploy-${HOME}/gantry-run-7 is not authorized`),
@@ -98,6 +104,34 @@ describe('local mode: a target in a second account', () => {
     ).rejects.toMatchObject({
       name: 'AccessDenied',
       message: expect.stringMatching(/is not authorized to perform: sts:AssumeRole on resource: .*trust policy/),
+    });
+  });
+
+  it("refuses the release role to the operator API's credentials; its stop-role session cannot create a deployment", async () => {
+    const operator = stepRoleName('operator-api', REGION);
+    await expect(
+      codeDeployAs(operator).send(
+        new ListDeploymentsCommand({ applicationName: 'gantry-sample-service', deploymentGroupName: 'prod' }),
+      ),
+    ).rejects.toMatchObject({
+      name: 'AccessDenied',
+      message: expect.stringMatching(
+        new RegExp(`not authorized to perform: sts:AssumeRole on resource: ${DEPLOY_ROLE} .*trust policy`),
+      ),
+    });
+    const stopper = codeDeployAs(operator, assumeRoleParams(STOP_ROLE, 'run-7'));
+    const prod = { applicationName: 'gantry-sample-service', deploymentGroupName: 'prod' };
+    expect((await stopper.send(new ListDeploymentsCommand(prod))).deployments).toEqual(expect.any(Array));
+    await expect(
+      stopper.send(
+        new CreateDeploymentCommand({
+          ...prod,
+          revision: { revisionType: 'AppSpecContent', appSpecContent: { content: '{}' } },
+        }),
+      ),
+    ).rejects.toMatchObject({
+      name: 'AccessDeniedException',
+      message: expect.stringContaining(`assumed-role/gantry-stop-${HOME}/gantry-run-7 is not authorized`),
     });
   });
 
@@ -121,8 +155,8 @@ describe('local mode: a target in a second account', () => {
     const version = ((await (await fetch(new URL('/version', found.url))).json()) as { version: string }).version;
     return { weights: found.weights, version };
   };
-  const sessionsOf = (runId: string) =>
-    t.logs.filter((line) => line.includes(`assumed ${DEPLOY_ROLE}`) && line.endsWith(`gantry:run-id=${runId}`));
+  const sessionsOf = (runId: string, role = DEPLOY_ROLE) =>
+    t.logs.filter((line) => line.includes(`assumed ${role}`) && line.endsWith(`gantry:run-id=${runId}`));
   /** Bob approves the run `find` picks once it waits for prod's approval. */
   const approveWhenWaiting = async (find: (run: RunRecord) => boolean) => {
     const waiting = await eventually(
@@ -172,8 +206,10 @@ describe('local mode: a target in a second account', () => {
       approval: { outcome: 'approved' },
       deployment: { status: 'succeeded', fromVersion: '1', toVersion: '2' },
     });
-    // Every call into the prod account went through a session named for this run.
+    // Every call into the prod account went through a session named for this run: the release as
+    // the deploy role, the bake's checks as the verify role.
     expect(sessionsOf(prod.runId).length).toBeGreaterThan(0);
+    expect(sessionsOf(prod.runId, VERIFY_ROLE).length).toBeGreaterThan(0);
     expect(await served('gantry-sample-service-prod')).toEqual({ weights: { 2: 100 }, version: '2' });
     const audit = await gantry('audit', 'query', '--run', prod.runId, '--json', '--data-dir', t.dataDir);
     expect((JSON.parse(audit.stdout) as { type: string }[]).map((e) => e.type)).toEqual(

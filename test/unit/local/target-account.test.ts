@@ -10,6 +10,10 @@ const HOME = '111111111111';
 const PROD = '222222222222';
 const REGION = 'eu-west-1';
 const DEPLOY_ROLE = `arn:aws:iam::${PROD}:role/gantry-deploy-${HOME}`;
+const VERIFY_ROLE = `arn:aws:iam::${PROD}:role/gantry-verify-${HOME}`;
+const STOP_ROLE = `arn:aws:iam::${PROD}:role/gantry-stop-${HOME}`;
+/** The steps that only read and stop deployments in a target account. */
+const STOPPERS = ['operator-api', 'deploy-events', 'resolve-plan', 'record-failure'];
 
 /** widgets' dev in the control plane's account, its prod in another (as test/infra/multi-account.test.ts). */
 const CONFIG = testConfig(multiAccountYaml(HOME, REGION, { prod: PROD }));
@@ -33,6 +37,20 @@ describe('local mode with a target in another account', () => {
   };
   const asRun = (runId: string) => runSession(DEPLOY_ROLE, runId);
   const codeDeploy = codeDeployCall;
+  const step = (name: string) => role(stepRoleName(name, REGION));
+  const prod = { applicationName: 'widgets', deploymentGroupName: 'prod' };
+  /** Lambda's REST API as it reaches the edge: `code` is UpdateFunctionCode, a POST to `versions` PublishVersion. */
+  const lambda = (method: string, path: string) => ({
+    method,
+    url: new URL(`http://127.0.0.1:4566/2015-03-31/functions/${path}`),
+    headers: {},
+    body: Buffer.from('{}'),
+  });
+  const session = (caller: string, roleArn: string) => {
+    const decision = iam.assumeRole(step(caller), runSession(roleArn, 'run-42'));
+    if (!decision.ok) throw new Error(decision.reason);
+    return decision.principal;
+  };
 
   it("serves the control plane's stacks in its account and the target stack's in the target account", () => {
     expect(localAccountId(CONFIG)).toBe(HOME);
@@ -66,6 +84,61 @@ describe('local mode with a target in another account', () => {
     const release = role(stepRoleName('deploy-release', REGION));
     expect(iam.assumeRole(release, { ...asRun('run-42'), sessionName: 'debug' })).toMatchObject({ ok: false });
     expect(iam.assumeRole(release, { ...asRun('run-42'), tags: [] })).toMatchObject({ ok: false });
+  });
+
+  it.each([...STOPPERS, 'deploy-verify'])(
+    "refuses the release role to %s's credentials: the target's trust policy names the release step only",
+    (caller) => {
+      expect(iam.assumeRole(step(caller), asRun('run-42'))).toMatchObject({
+        ok: false,
+        reason: expect.stringMatching(/no statement of the role's trust policy allows sts:AssumeRole/),
+      });
+    },
+  );
+
+  it.each(STOPPERS)(
+    "lets %s assume the stop role, whose session reads and stops prod's deployments, and never releases",
+    (caller) => {
+      const stopper = session(caller, STOP_ROLE);
+      expect(stopper).toMatchObject({ roleArn: STOP_ROLE, sessionName: 'gantry-run-42' });
+      expect(iam.decide(stopper, codeDeploy('ListDeployments', prod))).toBeUndefined();
+      expect(iam.decide(stopper, codeDeploy('CreateDeployment', { ...prod, revision: {} }))).toMatchObject({
+        action: 'codedeploy:CreateDeployment',
+      });
+      expect(iam.decide(stopper, lambda('PUT', 'widgets-prod/code'))).toMatchObject({
+        action: 'lambda:UpdateFunctionCode',
+      });
+      expect(iam.decide(stopper, lambda('POST', 'widgets-prod/versions'))).toMatchObject({
+        action: 'lambda:PublishVersion',
+      });
+      // Nor the verify role, which may create a (rollback) deployment.
+      expect(iam.assumeRole(step(caller), runSession(VERIFY_ROLE, 'run-42'))).toMatchObject({ ok: false });
+    },
+  );
+
+  it('lets DeployCheck assume the verify role: the bake rollback and the alarms, never new code', () => {
+    const verify = session('deploy-verify', VERIFY_ROLE);
+    expect(iam.decide(verify, codeDeploy('CreateDeployment', { ...prod, revision: {} }))).toBeUndefined();
+    expect(iam.decide(verify, codeDeploy('GetDeploymentGroup', prod))).toBeUndefined();
+    const config = { deploymentConfigName: 'CodeDeployDefault.LambdaAllAtOnce' };
+    expect(iam.decide(verify, codeDeploy('GetDeploymentConfig', config))).toBeUndefined();
+    const canary = { deploymentConfigName: 'CodeDeployDefault.LambdaCanary10Percent5Minutes' };
+    expect(iam.decide(verify, codeDeploy('GetDeploymentConfig', canary))).toMatchObject({
+      action: 'codedeploy:GetDeploymentConfig',
+    });
+    expect(iam.decide(verify, lambda('PUT', 'widgets-prod/code'))).toMatchObject({
+      action: 'lambda:UpdateFunctionCode',
+    });
+    expect(iam.assumeRole(step('deploy-release'), runSession(VERIFY_ROLE, 'run-42'))).toMatchObject({ ok: false });
+  });
+
+  it("lets the release step's session publish prod's code", () => {
+    const release = session('deploy-release', DEPLOY_ROLE);
+    expect(iam.decide(release, lambda('PUT', 'widgets-prod/code'))).toBeUndefined();
+    expect(iam.decide(release, lambda('POST', 'widgets-prod/versions'))).toBeUndefined();
+    expect(iam.decide(release, lambda('PUT', 'widgets-dev/code'))).toMatchObject({
+      resource: `arn:aws:lambda:${REGION}:${PROD}:function:widgets-dev`,
+    });
   });
 
   it("lets the target account's forwarding rule put CodeDeploy's state changes on the control plane's bus, and nothing else", () => {
