@@ -147,6 +147,6 @@ export function accountLines(config: GantryConfig): string[] {
     `${account} ${what}: ${[...new Set(envsIn(account))].join(', ') || '-'}`;
   return [
     `  Accounts      ${line(home, "(the control plane's)")}`,
-    ...foreign.map((a) => `                ${line(a, "(assumed through STS, the GantryTarget stack's deploy role)")}`),
+    ...foreign.map((a) => `                ${line(a, "(assumed through STS, the GantryTarget stack's roles)")}`),
   ];
 }

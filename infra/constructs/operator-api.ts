@@ -35,7 +35,7 @@ export interface OperatorApiProps {
   readonly eventBusName: string;
   /** The deploy targets whose deployments a cancel may stop. */
   readonly targets: readonly DeployTarget[];
-  /** The accounts targets outside the control plane's live in, where a cancel stops a deployment as their deploy role. @default none */
+  /** The accounts targets outside the control plane's live in, where a cancel stops a deployment as their stop role. @default none */
   readonly targetAccounts?: TargetAccounts;
   /** The web console's OIDC issuer, whose ID tokens the console relays: the function verifies them itself. @default no console */
   readonly console?: ConsoleConfig;

@@ -107,7 +107,7 @@ export class GantryControlPlaneStack extends Stack {
     this.operators = new OperatorApi(this, 'OperatorApi', {
       audit,
       eventBusName: this.bus.eventBusName,
-      // A cancel stops a deployment in this account with these grants; in another, as its deploy role.
+      // A cancel stops a deployment in this account with these grants; in another, as its stop role.
       targets: targets.filter((t) => t.target.account === null).map((t) => t.target),
       ...(targetAccounts ? { targetAccounts } : {}),
       // The console relays its people's ID tokens; the function verifies them against the same issuer.

@@ -81,7 +81,7 @@ export function runtimeEnvironment(
     'KMS',
     'LAMBDA',
     'CLOUDWATCH',
-    // A step's TargetSessions asks STS AssumeRole for a target account's deploy role.
+    // A step's TargetSessions asks STS AssumeRole for its role in a target account.
     'STS',
   ];
   return {

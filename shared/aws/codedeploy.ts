@@ -7,7 +7,7 @@ export type { DeploymentStopper, StopSite } from './deployment-stop';
 export class CodeDeployStopper implements DeploymentStopper {
   constructor(
     private readonly codeDeploy: CodeDeployClient,
-    /** The client for a site in another account (as its deploy role); absent: none is reachable. */
+    /** The client for a site in another account (as this step's role there); absent: none is reachable. */
     private readonly elsewhere?: { at(site: StopSite): CodeDeployClient },
   ) {}
 

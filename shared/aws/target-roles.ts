@@ -6,7 +6,10 @@ export const TARGET_ROLES_ENV = 'GANTRY_TARGET_ROLES';
 
 const TargetRolesSchema = z.record(z.string().check(z.regex(/^\d{12}$/)), z.string().check(z.startsWith('arn:')));
 
-/** Target account id → deploy role ARN; empty when every target is in the control plane's account. */
+/**
+ * Target account id → the ARN of the role this function assumes there (its step's kind: release,
+ * verify or stop); empty when every target is in the control plane's account.
+ */
 export type TargetRoles = Readonly<Record<string, string>>;
 
 /** The target roles this function may assume, read once at cold start (absent: none). */

@@ -45,7 +45,7 @@ const MAX_SESSIONS = 32;
 
 /**
  * Clients per site: the control plane's own for its account, else clients whose every call is
- * made as the target account's deploy role, in a session named and tagged with the run id.
+ * made as this function's role in the target account, in a session named and tagged with the run id.
  * An account with no role here is refused, never called with the control plane's own rights.
  */
 export class TargetSessions<T> {
@@ -68,7 +68,7 @@ export class TargetSessions<T> {
     const role = this.holds(site.account) ? this.roles[site.account] : undefined;
     if (role === undefined)
       throw new UnknownTargetAccountError(
-        `no deploy role for account ${site.account}: deploy the control plane from the config that names it, then the GantryTarget-${site.account} stack`,
+        `no role in account ${site.account}: deploy the control plane from the config that names it, then the GantryTarget-${site.account} stack`,
       );
     const key = `${site.account}/${site.runId}`;
     let clients = this.sessions.get(key);

@@ -11,7 +11,7 @@ import { DEPLOYMENT_ENDED, type DeployControl, type DeploymentInfo } from './por
 export interface DeployDeps extends PipelineDeps {
   /** CodeDeploy, Lambda and CloudWatch in the control plane's own account. */
   readonly deploy: DeployControl;
-  /** The same, per target account, as its deploy role; absent: every target is in the control plane's account. */
+  /** The same, per target account, as this step's role there; absent: every target is in the control plane's account. */
   readonly sites?: { at(site: DeploySite): DeployControl; holds(account: string): boolean };
 }
 
@@ -20,7 +20,7 @@ export function siteOf(plan: RunPlan): DeploySite {
   return { account: plan.deployTarget?.account ?? null, runId: plan.runId };
 }
 
-/** The deps whose deploy calls go to `site`'s account (as its deploy role when that is another account). */
+/** The deps whose deploy calls go to `site`'s account (as this step's role there when that is another account). */
 export function atSite<D extends DeployDeps>(deps: D, site: DeploySite): D {
   if (site.account === null) return deps;
   if (deps.sites === undefined)

@@ -23,7 +23,7 @@ export function deployDepsWith(o11y: Observability, env: NodeJS.ProcessEnv, cont
   return {
     ...awsPipelineDeps(o11y, env),
     deploy,
-    // A target in another account: the same clients, signed as its deploy role for the run.
+    // A target in another account: the same clients, signed as this step's role there for the run.
     sites: new TargetSessions(deploy, loadTargetRoles(env), (credentials) => control({ credentials })),
   };
 }

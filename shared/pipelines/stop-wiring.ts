@@ -23,7 +23,7 @@ import { awsPipelineDeps } from './wiring';
  * credential providers for target accounts load only in the functions that use them.
  */
 
-/** Stops deployments here, and in target accounts as their deploy roles (GANTRY_TARGET_ROLES). */
+/** Stops deployments here, and in target accounts as their stop roles (GANTRY_TARGET_ROLES). */
 function codeDeployStopper(env: NodeJS.ProcessEnv): CodeDeployStopper {
   const home = new CodeDeployClient({});
   const roles = loadTargetRoles(env);

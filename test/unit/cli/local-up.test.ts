@@ -12,7 +12,7 @@ describe('gantry local up: the accounts line of its banner', () => {
   it('says which local account each environment of the shipped config releases into', () => {
     expect(accountLines(config)).toEqual([
       "  Accounts      000000000000 (the control plane's): dev, preview, staging",
-      "                222222222222 (assumed through STS, the GantryTarget stack's deploy role): prod",
+      "                222222222222 (assumed through STS, the GantryTarget stack's roles): prod",
     ]);
   });
 
