@@ -378,10 +378,22 @@ export const UNUSED_GRANTS: readonly UnusedGrantEntry[] = [
   },
   // Prod lives in a second account (222222222222 locally): a develop push never goes there.
   {
-    role: /-(PipelineSteps(resolveplan|recordfailure|deployrelease|deployverify)|DeploymentsEvents|OperatorApiHandler)Role/,
+    role: /-PipelineStepsdeployreleaseRole/,
     actions: ['sts:AssumeRole', 'sts:TagSession'],
     resource: ':role/gantry-deploy-',
-    why: "Releasing into prod's account: each acting step assumes the target's deploy role (TargetSessions in shared/aws/target-sessions.ts, granted by TargetAccounts.grantAssumeTargetRoles) only for a run whose environment lives there; a develop push deploys dev, in the control plane's account.",
+    why: "Releasing into prod's account: the Deploy step assumes the target's release role (TargetSessions in shared/aws/target-sessions.ts, granted by TargetAccounts.grantAssumeTargetRoles) only for a run whose environment lives there; a develop push deploys dev, in the control plane's account.",
+  },
+  {
+    role: /-PipelineStepsdeployverifyRole/,
+    actions: ['sts:AssumeRole', 'sts:TagSession'],
+    resource: ':role/gantry-verify-',
+    why: "Checking a release in prod's account: DeployCheck assumes the target's verify role (reconcile, bake alarms, rollback) only for a run whose environment lives there; a develop push deploys dev, in the control plane's account.",
+  },
+  {
+    role: /-(PipelineSteps(resolveplan|recordfailure)|DeploymentsEvents|OperatorApiHandler)Role/,
+    actions: ['sts:AssumeRole', 'sts:TagSession'],
+    resource: ':role/gantry-stop-',
+    why: "Stopping or reading a deployment in prod's account: these steps assume the target's stop role only for a run whose environment lives there (a cancel, a superseded or failed run, a forwarded state change); a develop push deploys dev, in the control plane's account.",
   },
   {
     role: 'GantrySampleService-222222222222-TrafficHookRole',
