@@ -2,11 +2,11 @@ import { awsAuditLedger } from '../audit/wiring';
 import type { Observability } from '../observability';
 import { OidcTokenVerifier } from '../operators/oidc';
 import type { RefusalDeps } from '../operators/operator-api';
+import { refusalRecorder } from '../operators/refusals';
 import { loadPipelineConfig } from '../pipelines/env';
 import { consoleApp } from './app';
 import { loadConsoleEnv } from './env';
 import { OidcConsoleIdentity } from './oidc-identity';
-import { consoleRefusalRecorder } from './refusals';
 import type { OperatorRelay } from './relay';
 import { consoleReadPorts } from './wiring';
 
@@ -50,7 +50,7 @@ export function awsConsoleApp(o11y: Observability, env: NodeJS.ProcessEnv = proc
         relay ??= import('./relay').then((m) => m.lambdaRelay(settings.operatorFunction));
         return (await relay)(event, user);
       },
-      refused: consoleRefusalRecorder(refusals),
+      refused: refusalRecorder(refusals),
     },
   });
 }

@@ -2,6 +2,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { ChangeDossier } from '../audit/evidence';
 import type { AuditReader } from '../audit/reader';
 import type { VerifyReport } from '../audit/verify';
+import type { RefusedAction } from '../operators/refusals';
 import type { DeployedPipelines } from '../pipelines/ports';
 import type { RunRecord } from '../runs/model';
 import type { RunQuery } from '../runs/store';
@@ -54,15 +55,6 @@ export interface ConsoleRefusal {
   readonly code?: 'unknown_person';
   /** Who the request proved to be, when it proved anyone (`oidc:<value>` of a person not configured). */
   readonly principal?: string;
-}
-
-/** An action refused before it reached the operator use cases: nobody, or nobody configured, asked. */
-export interface RefusedAction {
-  readonly runId: string;
-  readonly action: string;
-  readonly principal: string;
-  readonly code: string;
-  readonly message: string;
 }
 
 /** What the browser needs to sign in with authorization code + PKCE (public: no secret). */

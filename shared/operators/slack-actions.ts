@@ -6,6 +6,7 @@ import { verifySlackSignature } from '../notify/slack-signature';
 import { type DecisionDeps, DecisionError, type DecisionOutcome, decide } from '../pipelines/approval';
 import { SLACK_PRINCIPAL_PREFIX } from '../pipelines/principals';
 import { subjectOf } from '../runs/subjects';
+import type { RefusedAction } from './refusals';
 
 /** What the Slack route needs: the decision's ports, the signing secret, and a way to answer Slack. */
 export interface SlackActionDeps extends DecisionDeps {
@@ -15,6 +16,11 @@ export interface SlackActionDeps extends DecisionDeps {
   /** Posts the answer to the interaction's `response_url` (only to `responseUrlPrefixes`). */
   respond(url: string, body: unknown): Promise<void>;
   readonly responseUrlPrefixes: readonly string[];
+  /**
+   * Records a request Slack did not sign that names an existing run (its word only: recorded as
+   * unproven, rate-limited: see `refusalRecorder`). @default not recorded, only logged
+   */
+  readonly unsigned?: (refusal: RefusedAction) => Promise<void>;
   readonly logger: Pick<Logger, 'info' | 'warn' | 'error'>;
 }
 
@@ -72,7 +78,19 @@ export async function answerSlackAction(deps: SlackActionDeps, request: SlackReq
           }
         : {}),
     });
-    return { status: 401, body: { code: problem, text: 'not a request signed by Slack' } };
+    const text = 'not a request signed by Slack';
+    // Forged clicks are the auditor's to see, on the run they name (what they claim is their word).
+    const claimed = payloadOf(request.rawBody);
+    const action = claimed?.actions[0];
+    if (deps.unsigned !== undefined && action?.value)
+      await deps.unsigned({
+        runId: action.value,
+        action: action.action_id === SLACK_IDS.approve ? 'approve' : 'reject',
+        principal: `${SLACK_PRINCIPAL_PREFIX}${claimed?.team?.id ?? claimed?.user.team_id ?? ''}/${claimed?.user.id ?? ''}`,
+        code: problem,
+        message: text,
+      });
+    return { status: 401, body: { code: problem, text } };
   }
   const payload = payloadOf(request.rawBody);
   if (payload === undefined)

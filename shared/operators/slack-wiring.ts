@@ -6,6 +6,7 @@ import type { Observability } from '../observability';
 import { StateMachinePipelines } from '../pipelines/aws';
 import { awsPipelineDeps } from '../pipelines/wiring';
 import { TtlCache } from '../secrets/ttl-cache';
+import { refusalRecorder } from './refusals';
 import type { SlackActionDeps } from './slack-actions';
 
 const SigningSecretSchema = z.object({ signingSecret: z.string().check(z.minLength(1)) });
@@ -15,8 +16,10 @@ export function awsSlackDeps(o11y: Observability, env: NodeJS.ProcessEnv = proce
   const slack = loadSlackConfig(env);
   const secrets = new SecretsManagerClient({});
   const cache = new TtlCache<string>(300_000);
+  const pipeline = awsPipelineDeps(o11y, env);
   return {
-    ...awsPipelineDeps(o11y, env),
+    ...pipeline,
+    unsigned: refusalRecorder(pipeline, Date.now, { unproven: true }),
     pipelines: new StateMachinePipelines(new SFNClient({})),
     signingSecret: () =>
       cache.get(slack.signingSecretId, async (id) => {

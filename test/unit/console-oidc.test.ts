@@ -8,11 +8,11 @@ import { actionsFor } from '../../shared/console/actions';
 import { consoleApp } from '../../shared/console/app';
 import { OidcConsoleIdentity } from '../../shared/console/oidc-identity';
 import type { ConsolePorts } from '../../shared/console/ports';
-import { consoleRefusalRecorder, REFUSAL_WINDOW_MS } from '../../shared/console/refusals';
 import { relayToOperatorApi } from '../../shared/console/relay';
 import type { CallerVerifier } from '../../shared/operators/caller-proof';
 import { ConsoleTokenError, type OidcSettings, OidcTokenVerifier } from '../../shared/operators/oidc';
 import { answerOperatorRequest, CONSOLE_TOKEN_HEADER } from '../../shared/operators/operator-api';
+import { REFUSAL_WINDOW_MS, refusalRecorder } from '../../shared/operators/refusals';
 import { requestApproval } from '../../shared/pipelines/approval';
 import { resolvePlan } from '../../shared/pipelines/plan';
 import { actsAs } from '../../shared/pipelines/principals';
@@ -276,7 +276,7 @@ describe('the console in AWS', () => {
       logs: { read: async () => ({ lines: [], next: 0 }) },
       pipelines: f.pipelines,
       operator: (event, user) => relayToOperatorApi(operator.lambda, 'gantry-operator-api', event, user),
-      refused: consoleRefusalRecorder(operatorDeps, () => clock),
+      refused: refusalRecorder(operatorDeps, () => clock),
     };
     const people = { '00u-alice': 'alice', '00u-bob': 'bob' };
     const identity = new OidcConsoleIdentity(new OidcTokenVerifier(SETTINGS, idp().fetchFn), people, SIGN_IN);

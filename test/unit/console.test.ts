@@ -7,9 +7,9 @@ import { type LedgerSource, verifyLedger } from '../../shared/audit/verify';
 import { consoleApp } from '../../shared/console/app';
 import { shellPolicy } from '../../shared/console/assets';
 import { stageGraph } from '../../shared/console/graph';
-import type { RefusedAction } from '../../shared/console/ports';
 import { LocalConsoleSessions } from '../../shared/console/session';
 import { verificationView } from '../../shared/console/verification';
+import type { RefusedAction } from '../../shared/operators/refusals';
 import type { RunRecord } from '../../shared/runs/model';
 
 const PEOPLE = [

@@ -1,5 +1,6 @@
 import { SLACK_IDS } from '../../../shared/notify/messages';
 import { slackSignature, verifySlackSignature } from '../../../shared/notify/slack-signature';
+import { refusalRecorder } from '../../../shared/operators/refusals';
 import { answerSlackAction, type SlackActionDeps } from '../../../shared/operators/slack-actions';
 import { requestApproval } from '../../../shared/pipelines/approval';
 import { resolvePlan } from '../../../shared/pipelines/plan';
@@ -93,6 +94,7 @@ describe('answerSlackAction', () => {
       signingSecret: async () => SECRET,
       respond: async (url, body) => void answers.push({ url, body }),
       responseUrlPrefixes: ['https://hooks.slack.com/'],
+      unsigned: refusalRecorder(f.deps, () => f.now.getTime(), { unproven: true }),
     };
     const plan = resolvePlan(
       planRequest(sourceEvent({ branch: 'release/1.0', ref: 'refs/heads/release/1.0' }), 'push', definition),
@@ -230,6 +232,22 @@ describe('answerSlackAction', () => {
     expect(f.executions.successes).toEqual([]);
     expect(answers).toEqual([]);
     expect((await f.runs.get(plan.runId))?.approval?.decisions).toEqual({});
+    // The attempt is on the ledger, on the run it names, by nobody proven (the Slack ids are its word).
+    expect(f.audit.records.filter((r) => r.type === 'operator.refused')).toEqual([
+      expect.objectContaining({
+        actor: { type: 'user', id: 'unproven', providerIdentity: null },
+        subject: expect.objectContaining({ runId: plan.runId }),
+        details: expect.objectContaining({
+          action: 'approve',
+          code,
+          principal: 'unproven (claimed slack:T0TEAM/U0BOB)',
+        }),
+      }),
+    ]);
+    // The same forged click again within a minute is logged, not recorded again; one naming no run is not recorded.
+    await answerSlackAction(deps, sign(payload(plan.runId, 'U0BOB', 'approve', 'ok')));
+    await answerSlackAction(deps, sign(payload('no-such-run', 'U0BOB', 'approve', 'ok')));
+    expect(f.audit.records.filter((r) => r.type === 'operator.refused')).toHaveLength(1);
   });
 
   it('answers Slack only at a Slack response URL', async () => {

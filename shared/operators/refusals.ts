@@ -1,0 +1,47 @@
+import { type RefusalDeps, recordRefusal } from './operator-api';
+
+/** An action refused before it reached the operator use cases: nobody, or nobody configured, asked. */
+export interface RefusedAction {
+  readonly runId: string;
+  readonly action: string;
+  readonly principal: string;
+  readonly code: string;
+  readonly message: string;
+}
+
+/** How long one person's same refused action on one run is recorded once. */
+export const REFUSAL_WINDOW_MS = 60_000;
+const MAX_REMEMBERED = 10_000;
+
+/**
+ * Records refusals from callers anyone can be (the console's IdP users, whoever posts to the Slack
+ * route), as the operator API records its unproven callers, but sized for them: only refusals about
+ * a run that exists reach the ledger (the others are logged), and one caller's same action on one
+ * run is recorded once a minute per function instance, so a script cannot fill the ledger or
+ * crowd a repository's chain. `unproven`: the principal is the request's word only (an unsigned
+ * Slack request), recorded as claimed, never as the actor.
+ */
+export function refusalRecorder(
+  deps: RefusalDeps,
+  now: () => number = Date.now,
+  options: { readonly unproven?: boolean } = {},
+): (refusal: RefusedAction) => Promise<void> {
+  const recorded = new Map<string, number>();
+  return async (r) => {
+    const key = JSON.stringify([r.principal, r.runId, r.action, r.code]);
+    const at = now();
+    const last = recorded.get(key);
+    if (last !== undefined && at - last < REFUSAL_WINDOW_MS) {
+      deps.logger.warn('operator refusal repeated within a minute: logged, not recorded again', {
+        runId: r.runId,
+        action: r.action,
+        principal: r.principal,
+        code: r.code,
+      });
+      return;
+    }
+    if (recorded.size >= MAX_REMEMBERED) recorded.clear();
+    recorded.set(key, at);
+    await recordRefusal(deps, r.runId, r.action, r.principal, r, { onlyForExistingRun: true, ...options });
+  };
+}
