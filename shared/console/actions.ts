@@ -56,7 +56,7 @@ export async function actionsFor(
         ? 'you already decided'
         : (conflict ?? undefined);
   // As the use cases decide: a run whose deployment landed is rolled back, not cancelled (a cancel
-  // would skip its bake check); rolling back one still baking ends it.
+  // would skip its bake check); a rollback of one still baking waits for that check.
   const baking = active && run.deployment?.status === 'succeeded';
   return {
     decide,

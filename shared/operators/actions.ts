@@ -108,10 +108,6 @@ export async function rollback(deps: OperatorDeps, request: RollbackRequest): Pr
     rollback: { ofRunId: subject.runId, toRunId: good.runId, version, reason, requestedBy: actor },
     change: { ...good.plan.change, pusher: null, sender: null, deliveryId: `rollback:${name}`, eventId: name },
   };
-  // A run whose deployment landed and that is still baking holds the lane: rolling it back ends
-  // it first (its bake check would only send traffic back later), so the rollback goes now.
-  if (isLanded(subject) && ACTIVE_STATUSES.includes(subject.status))
-    await endForRollback(deps, subject, { actor, principal, reason, rollback: name });
   // A rollback takes its lane like any run: it waits behind the run active there.
   const busy = !(await enterLane(deps, subject.lane, name));
   await launch(deps, plan, subject.executionArn, busy, {
@@ -214,7 +210,7 @@ export async function cancel(
     const env = run.environment ?? 'its environment';
     throw new OperatorActionError(
       'already_deployed',
-      `run ${run.runId} already moved ${env} to version ${landed.toVersion}: cancelling would leave that version live and skip its bake check, which sends traffic back by itself if an alarm fires. To undo the release, run \`gantry runs rollback ${run.runId} --reason "…"\`: it ends this run and sends traffic back at once`,
+      `run ${run.runId} already moved ${env} to version ${landed.toVersion}: cancelling would leave that version live and skip its bake check, which sends traffic back by itself if an alarm fires. To undo the release, run \`gantry runs rollback ${run.runId} --reason "…"\`: it runs once this run's bake check has (and finds traffic already back if an alarm fired)`,
     );
   }
   await deps.audit.record({
@@ -358,39 +354,6 @@ async function runOrFail(deps: DeployDeps, runId: string): Promise<RunRecord> {
   const run = await deps.runs.get(runId);
   if (run === undefined) throw new OperatorActionError('run_not_found', `no run ${runId}`);
   return run;
-}
-
-/**
- * Ends a run still baking, for the rollback `asked.rollback` that undoes it: recorded as the
- * operator's cancel (in the rollback's words), its execution stopped so its bake check never runs.
- * Its lane is then the rollback's: `enterLane` takes a lane whose holder has ended.
- */
-async function endForRollback(
-  deps: OperatorDeps,
-  run: RunRecord,
-  asked: { actor: string; principal: string; reason: string; rollback: string },
-): Promise<void> {
-  const words = `rolled back by ${asked.actor} (run ${asked.rollback}): ${asked.reason}`;
-  const now = deps.clock();
-  if (
-    !(await deps.runs.setStatus(
-      run.runId,
-      'CANCELLED',
-      now,
-      { cancelledBy: asked.actor, endedAt: now.toISOString() },
-      ACTIVE_STATUSES,
-    ))
-  )
-    return;
-  await deps.audit.record({
-    type: 'operator.action',
-    actor: { type: 'user', id: asked.actor, providerIdentity: asked.principal },
-    subject: subjectOf(run.plan),
-    outcome: 'info',
-    details: { action: 'cancel', reason: words, target: run.runId },
-    correlationId: run.plan.change.deliveryId,
-  });
-  await deps.executions.stopExecution(run.executionArn, 'Gantry.Cancelled', words);
 }
 
 /** A run whose deployment landed: traffic is on its version, whether or not its bake is over. */
