@@ -259,29 +259,39 @@ async function liveVersion(deps: ReleaseDeps, run: RunRecord, fn: string, alias:
       `alias ${fn}:${alias} sends ${others.map(([v, w]) => `${Math.round(w * 100)}% to version ${v}`).join(', ')} besides version ${live.version}: Gantry releases only from an alias that serves one version. A deployment still shifting its traffic ends by itself (retry after it); otherwise find out who set the routing (CloudTrail UpdateAlias), remove it (aws lambda update-alias --function-name ${fn} --name ${alias} --routing-config '{}') and retry`,
     );
   const left = await versionLeftLive(deps, run);
-  if (left !== undefined && left.version !== live.version)
+  if (left !== undefined && !left.versions.includes(live.version)) {
+    const [back] = left.versions;
     throw refused(
       'alias',
-      `alias ${fn}:${alias} serves version ${live.version}, but Gantry left version ${left.version} there (run ${left.runId}): it was moved outside Gantry. Find out who moved it (CloudTrail UpdateAlias) and what version ${live.version} runs, point the alias back (aws lambda update-alias --function-name ${fn} --name ${alias} --function-version ${left.version}) and retry`,
+      `alias ${fn}:${alias} serves version ${live.version}, but Gantry left ${left.versions.map((v) => `version ${v}`).join(' or ')} there (run ${left.runId}): it was moved outside Gantry. Find out who moved it (CloudTrail UpdateAlias) and what version ${live.version} runs, point the alias back (aws lambda update-alias --function-name ${fn} --name ${alias} --function-version ${back}) and retry`,
     );
+  }
   return live.version;
 }
 
 /**
- * The version Gantry's latest landed deployment in the run's lane left live: its target, or its
- * source when the bake check sent traffic back. Undefined before Gantry's first release there.
+ * The versions Gantry's latest landed deployment in the run's lane may have left live, the one to
+ * restore first: its target, or its source when its bake check sent traffic back (noted on the
+ * run, or, for a run recorded before that was noted, its failure at the bake). A bake check that
+ * asked for the rollback but died before noting CodeDeploy's id may have sent it or not: either
+ * version is Gantry's. Undefined before Gantry's first release there.
  */
 async function versionLeftLive(
   deps: ReleaseDeps,
   run: RunRecord,
-): Promise<{ version: string; runId: string } | undefined> {
+): Promise<{ versions: string[]; runId: string } | undefined> {
   const landed = (await deps.runs.list({ lane: run.lane, limit: 100 }))
     .filter((r) => r.runId !== run.runId && r.deployment?.status === 'succeeded' && r.deployment.endedAt !== undefined)
     .sort((a, b) => (b.deployment?.endedAt ?? '').localeCompare(a.deployment?.endedAt ?? ''))[0];
   const deployment = landed?.deployment;
   if (landed === undefined || deployment === undefined) return undefined;
-  const sentBack = deployment.trafficBack?.deploymentId !== undefined && deployment.fromVersion !== null;
-  return { version: sentBack ? (deployment.fromVersion ?? '') : deployment.toVersion, runId: landed.runId };
+  const from = deployment.fromVersion;
+  if (from === null) return { versions: [deployment.toVersion], runId: landed.runId };
+  const back = deployment.trafficBack;
+  if (back?.deploymentId !== undefined || (back === undefined && landed.failure?.error === 'Gantry.BakeAlarm'))
+    return { versions: [from], runId: landed.runId };
+  if (back !== undefined) return { versions: [from, deployment.toVersion], runId: landed.runId };
+  return { versions: [deployment.toVersion], runId: landed.runId };
 }
 
 function releasedOf(path: string, artifact: { sha256: string; versionId: string }, builtBy: string): Released {

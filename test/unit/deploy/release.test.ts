@@ -1115,6 +1115,31 @@ describe('deploying a run through CodeDeploy', () => {
       });
     });
 
+    it.each([
+      ['recorded before the bake check noted its rollback (its failure says so)', 'bake-alarm'],
+      ['whose bake check died between asking for the rollback and noting its id', 'asked'],
+    ] as const)('an alias sent back by a bake check %s is where Gantry left it', async (_what, how) => {
+      const plan = await landed('4');
+      if (how === 'bake-alarm')
+        await f.runs.setStatus(plan.runId, 'FAILED', f.now, {
+          failure: { stage: 'deploy', error: 'Gantry.BakeAlarm', reason: 'alarm fired during the bake' },
+        });
+      else await f.runs.noteTrafficBack(plan.runId, { requestedAt: f.now.toISOString() }, f.now);
+      cd.aliasAt = '3';
+      const next = await devRun();
+      cd.nextVersion = '5';
+      await startDeployment(deps, next, 'token-5', next.executionArn);
+      expect(f.audit.records.filter((r) => r.type === 'deploy.refused')).toEqual([]);
+      // The alarmed version back on the alias is refused, and the refusal restores the one traffic went back to.
+      if (how === 'asked') return;
+      cd.aliasAt = '4';
+      const after = await devRun();
+      await expect(startDeployment(deps, after, 'token-6', after.executionArn)).rejects.toMatchObject({
+        check: 'alias',
+        message: expect.stringContaining('--function-version 3'),
+      });
+    });
+
     it('an alias the bake check sent back is where Gantry left it', async () => {
       const plan = await devRun();
       await startDeployment(deps, plan, 'token-1', plan.executionArn);
