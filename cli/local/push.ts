@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { COMMIT_ID } from '../../events';
 import {
   type ConnectionConfig,
@@ -46,7 +46,14 @@ export async function localPush(options: LocalPushOptions): Promise<LocalPushRes
   const pipeline = pipelineFor(options.config, dir, options.repository);
   const connection = options.config.connections.find((c) => c.name === pipeline.source.connection);
   if (connection === undefined) throw new UsageError(`pipeline ${pipeline.name} names an unknown connection`);
-  const push = pushFacts(dir, pipeline.source.repository, options.branch);
+  const pushed = pushedHeads(options.secretsFile);
+  const facts = pushFacts(dir, pipeline.source.repository, options.branch);
+  const refKey = `${connection.name}:${facts.repository}#${facts.branch}`;
+  // Where this ref stood after its last local push, as a provider says where a push moved it from
+  // (a branch reset to an older commit and pushed again is a force push from there, not a late
+  // delivery of the older commit's first push).
+  const last = pushed.read()[refKey];
+  const push = last !== undefined && last !== facts.after ? { ...facts, before: last } : facts;
   const webhookSecret = localWebhookSecret(options.secretsFile, connection);
   if (options.awsEndpoint !== undefined)
     await registerRepository(options.awsEndpoint, options.token, connection.provider, push.repository, dir);
@@ -57,7 +64,32 @@ export async function localPush(options: LocalPushOptions): Promise<LocalPushRes
     options.deliveryId ?? crypto.randomUUID(),
   );
   const res = await fetch(`${options.webhookUrl}/webhooks/${connection.provider}`, { method: 'POST', headers, body });
+  if (res.ok) pushed.write(refKey, push.after);
   return { status: res.status, body: (await res.json()) as Record<string, unknown>, pipeline, push };
+}
+
+/**
+ * Each ref's head after its last local push, kept in the data folder beside the secrets
+ * (`local-pushes.json`): the next push of the ref moves it from there. Unreadable is empty.
+ */
+function pushedHeads(secretsFile: string) {
+  const file = join(dirname(secretsFile), 'local-pushes.json');
+  const read = (): Record<string, string> => {
+    try {
+      const parsed = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+      return parsed !== null && typeof parsed === 'object' ? (parsed as Record<string, string>) : {};
+    } catch {
+      return {};
+    }
+  };
+  return {
+    read,
+    write(ref: string, after: string): void {
+      const tmp = `${file}.${process.pid}.tmp`;
+      writeFileSync(tmp, JSON.stringify({ ...read(), [ref]: after }, null, 2), { mode: 0o600 });
+      renameSync(tmp, file);
+    },
+  };
 }
 
 /**

@@ -9,8 +9,11 @@ export const STALE_LOOKBACK = 100;
 interface Move {
   readonly runId: string;
   readonly deliveryId: string;
+  /** Null when the push created the ref. */
   readonly before: string | null;
   readonly after: string;
+  /** When its run was recorded. */
+  readonly at: string;
 }
 
 /**
@@ -26,7 +29,7 @@ export async function whyStale(deps: Pick<PipelineDeps, 'runs'>, plan: RunPlan):
   if (plan.skip || (plan.trigger !== 'push' && plan.trigger !== 'tag') || plan.ref === null) return null;
   const before = lower(plan.change.before);
   const after = lower(plan.change.after);
-  if (before === null || after === null) return null;
+  if (before === null || after === null || created(before)) return null;
   if ((await deps.runs.get(plan.runId)) !== undefined) return null;
   const moves = movesOf(await deps.runs.list({ lane: plan.lane, limit: STALE_LOOKBACK }), plan);
   const newer = moves === undefined ? undefined : newerMove(moves, before, after);
@@ -49,7 +52,13 @@ function movesOf(runs: readonly RunRecord[], plan: RunPlan): Move[] | undefined 
     // A branch points at commits, so a push's commit is where it moved its branch; a tag may not.
     const after = lower(p.change.after ?? (p.trigger === 'push' ? p.commit : null));
     if (after === null) return undefined;
-    moves.push({ runId: run.runId, deliveryId: p.change.deliveryId, before: lower(p.change.before), after });
+    moves.push({
+      runId: run.runId,
+      deliveryId: p.change.deliveryId,
+      before: created(p.change.before) ? null : lower(p.change.before),
+      after,
+      at: run.createdAt,
+    });
   }
   return moves;
 }
@@ -61,13 +70,19 @@ function movesOf(runs: readonly RunRecord[], plan: RunPlan): Move[] | undefined 
  */
 function newerMove(moves: readonly Move[], before: string, after: string): Move | undefined {
   if (moves.some((m) => m.after === after && m.before !== before)) return undefined;
-  return moves.find((m) => m.before === after && !reaches(moves, m.after, before));
+  return moves.find((m) => m.before === after && !reaches(moves, m, before));
 }
 
-/** Whether the recorded moves lead the ref from `from` to `to` (in any number of moves, or none). */
-function reaches(moves: readonly Move[], from: string, to: string): boolean {
-  const seen = new Set([from]);
-  const queue = [from];
+/**
+ * Whether the recorded moves lead the ref on from `newer` to `to` (in any number of moves, or
+ * none). A deletion leaves no run, so a ref created again after `newer` may have come from
+ * anywhere: its creation is a way on too.
+ */
+function reaches(moves: readonly Move[], newer: Move, to: string): boolean {
+  const from = newer.after;
+  const recreated = moves.filter((m) => m.before === null && m.at > newer.at).map((m) => m.after);
+  const seen = new Set([from, ...recreated]);
+  const queue = [...seen];
   for (let at = queue.shift(); at !== undefined; at = queue.shift()) {
     if (at === to) return true;
     for (const m of moves)
@@ -91,6 +106,11 @@ function staleReason(plan: RunPlan, newer: Move): string {
     'at it again and push (a new, current push), or use `gantry runs retry` or `gantry runs rollback` ' +
     'on a run of it'
   );
+}
+
+/** A push that created its ref: no `before`, or the all-zero commit providers send for one. */
+function created(before: string | null): boolean {
+  return before === null || /^0+$/.test(before);
 }
 
 function lower(sha: string | null): string | null {

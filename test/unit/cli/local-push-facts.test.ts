@@ -1,7 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { pushFacts } from '../../../cli/local/push';
+import { localPush, pushFacts } from '../../../cli/local/push';
+import { loadGantryConfig } from '../../../infra/config/load';
+import { seedSecretsFile } from '../../../local/secretsmanager';
 import { tempFolders } from '../../support/temp';
 
 /** `gantry local push` reads what it delivers from a repository someone else may have made. */
@@ -76,5 +80,49 @@ describe('what gantry local push reads from the repository', () => {
     const facts = pushFacts(dir, 'acme/app', 'main');
     expect([facts.after, facts.before]).toEqual([head, middle]);
     expect(facts.commits.map((c) => [c.id, c.author.name, c.message])).toEqual([[head, 'Carol', "Carol's c.txt"]]);
+  });
+
+  it('pushes a branch reset to an older commit as a move from where its last local push left it', async () => {
+    const { dir, git, commit } = repository();
+    commit('Alice', 'a.txt');
+    const b = commit('Alice', 'b.txt');
+    const c = commit('Alice', 'c.txt');
+    const data = temp('gantry-push-data-');
+    const secretsFile = join(data, 'secrets.json');
+    seedSecretsFile(secretsFile, {
+      'gantry/connections/github-demo': JSON.stringify({ webhookSecret: 'x', apiToken: 'y' }),
+    });
+    const bodies: { before: string; after: string }[] = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk) => {
+        body += chunk;
+      });
+      req.on('end', () => {
+        bodies.push(JSON.parse(body) as { before: string; after: string });
+        res.writeHead(202, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    try {
+      const options = {
+        config: loadGantryConfig(join(import.meta.dirname, '..', '..', '..', 'gantry.config.yaml')),
+        webhookUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        secretsFile,
+        repoDir: dir,
+        repository: 'gantry-demo/sample-service',
+      };
+      await localPush(options);
+      git('reset', '--quiet', '--hard', b);
+      await localPush(options);
+      // The first push is read from the commits (c's parent); the second from where the first left
+      // the branch, as a provider reports a force push: not a late delivery of b's own first push.
+      expect(bodies.map((p) => [p.before, p.after])).toEqual([
+        [b, c],
+        [c, b],
+      ]);
+    } finally {
+      server.close();
+    }
   });
 });

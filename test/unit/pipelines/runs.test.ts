@@ -526,6 +526,29 @@ describe('pipeline runs', () => {
       expect((await start(push(A, B))).skip).toBe(false);
     });
 
+    it('runs a push onto a branch deleted and created again since the newer push (a deletion leaves no run)', async () => {
+      const later = (source: SourceEvent) => {
+        f.now = new Date(f.now.getTime() + 1000);
+        return start(source);
+      };
+      await later(push(A, B));
+      await later(push(B, C));
+      // develop deleted (no run), created again at A, then B pushed onto it: a current push.
+      await later(push(null, A));
+      const again = await later(push(A, B));
+      expect(again.skip).toBe(false);
+    });
+
+    it('still skips a late push when the branch’s creation was recorded before the newer push', async () => {
+      const later = (source: SourceEvent) => {
+        f.now = new Date(f.now.getTime() + 1000);
+        return start(source);
+      };
+      await later(push(null, A));
+      await later(push(B, C));
+      await expect(later(push(A, B))).resolves.toMatchObject({ skip: true });
+    });
+
     it('goes on with a run already recorded when its ResolvePlan is retried after a newer push', async () => {
       const request = planRequest(push(A, B));
       const recorded = await startRun(f.deps, request);
