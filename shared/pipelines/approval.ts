@@ -208,6 +208,12 @@ export async function decide(deps: DecisionDeps, request: DecisionRequest): Prom
   );
 }
 
+/** The approval was not closed by this decision: a run cancelled since the decision was written is refused so. */
+async function refuseIfEnded(deps: PipelineDeps, runId: string): Promise<void> {
+  const run = await deps.runs.get(runId);
+  if (run !== undefined && run.status !== 'RUNNING') throw notWaiting(run);
+}
+
 function notWaiting(run: RunRecord): DecisionError {
   return new DecisionError(
     'no_approval_pending',
@@ -231,12 +237,13 @@ async function settle(
         'Gantry.ApprovalRejected',
         `rejected by ${identity}: ${request.reason.trim()}`,
       );
-    }
+    } else await refuseIfEnded(deps, plan.runId);
     return { outcome: 'rejected' };
   }
   const approvedBy = decisions.filter((d) => d.decision === 'approve').map((d) => d.identity);
   if (approvedBy.length < needed) return { outcome: 'recorded', approvals: approvedBy.length, needed };
-  if (await deps.runs.closeApproval(plan.runId, 'approved', deps.clock())) {
+  if (!(await deps.runs.closeApproval(plan.runId, 'approved', deps.clock()))) await refuseIfEnded(deps, plan.runId);
+  else {
     await deps.executions.sendTaskSuccess(taskToken, { approvedBy } satisfies ApprovalOutput);
     await deps.runs.setStage(
       plan.runId,

@@ -283,8 +283,15 @@ export class DynamoDbRunStore implements RunStore {
           TableName: this.tableName,
           Key: { runId },
           UpdateExpression: 'SET approval.outcome = :o, updatedAt = :now',
-          ConditionExpression: 'attribute_exists(approval) AND attribute_not_exists(approval.outcome)',
-          ExpressionAttributeValues: { ':o': outcome, ':now': at.toISOString() },
+          // A decision closes the approval only of a run still under way (one cancelled between
+          // the decision's write and this one is not approved); an expiry closes it regardless.
+          ConditionExpression: `attribute_exists(approval) AND attribute_not_exists(approval.outcome)${outcome === 'expired' ? '' : ' AND #status = :running'}`,
+          ...(outcome === 'expired' ? {} : { ExpressionAttributeNames: { '#status': 'status' } }),
+          ExpressionAttributeValues: {
+            ':o': outcome,
+            ':now': at.toISOString(),
+            ...(outcome === 'expired' ? {} : { ':running': 'RUNNING' }),
+          },
         }),
       );
       return true;

@@ -291,6 +291,21 @@ describe('approvals', () => {
     await expect(f.runs.addDecision(plan.runId, decision, f.now)).resolves.toBeUndefined();
   });
 
+  it('approves nothing when the run is cancelled between the decision’s write and the approval’s close', async () => {
+    const plan = await waitingRun();
+    const add = f.runs.addDecision.bind(f.runs);
+    f.runs.addDecision = async (...args) => {
+      const written = await add(...args);
+      await f.runs.setStatus(plan.runId, 'CANCELLED', f.now, { cancelledBy: 'olga' }, ['RUNNING']);
+      return written;
+    };
+    await expect(
+      refused(decide(f.deps, { runId: plan.runId, principal: ARN('bob'), decision: 'approve', reason: 'ok' })),
+    ).resolves.toMatchObject({ code: 'no_approval_pending', message: expect.stringContaining('is CANCELLED') });
+    expect((await f.runs.get(plan.runId))?.approval?.outcome).toBeUndefined();
+    expect(f.executions.successes).toEqual([]);
+  });
+
   describe('separation of duties over the whole change', () => {
     const person = (who: string) => ({ name: who, email: `${who}@example.com` });
     /** A commit as GitHub's push delivery lists it: author and committer, both named. */
