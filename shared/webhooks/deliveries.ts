@@ -10,8 +10,12 @@ import { contentPk, type DeliveryKey, deliveryPk } from './delivery-keys';
 
 export { contentPk, type DeliveryKey, deliveryPk } from './delivery-keys';
 
-/** `claimed`: first sight, go ahead. `duplicate`: already handled. `in_progress`: another attempt holds it. */
-export type ClaimResult = 'claimed' | 'duplicate' | 'in_progress';
+/**
+ * `claimed`: first sight, go ahead. `duplicate`: already handled. `in_progress`: another attempt
+ * holds it. `{ replayOf }`: already refused as a replay of that delivery (its record is written
+ * again, once, in case the first attempt could not write it).
+ */
+export type ClaimResult = 'claimed' | 'duplicate' | 'in_progress' | { readonly replayOf: string };
 
 /** How a claimed delivery ended: `replayed` when another delivery already brought its content. */
 export type DeliveryOutcome = 'published' | 'dead_lettered' | 'replayed';
@@ -30,7 +34,8 @@ export interface DeliveryClaim {
 /** Port: remembers deliveries so a redelivery is answered without publishing twice. */
 export interface DeliveryStore {
   claim(key: DeliveryKey, claim: DeliveryClaim): Promise<ClaimResult>;
-  settle(key: DeliveryKey, outcome: DeliveryOutcome, at: Date): Promise<void>;
+  /** `replayOf`: for `replayed`, the delivery that brought the content first. */
+  settle(key: DeliveryKey, outcome: DeliveryOutcome, at: Date, replayOf?: string): Promise<void>;
   /**
    * Gives a claim back when nothing could be published, so the provider's retry is processed:
    * the delivery, and the content keys it holds.
@@ -101,15 +106,19 @@ export class DynamoDbDeliveryStore implements DeliveryStore {
     }
   }
 
-  async settle(key: DeliveryKey, outcome: DeliveryOutcome, at: Date): Promise<void> {
+  async settle(key: DeliveryKey, outcome: DeliveryOutcome, at: Date, replayOf?: string): Promise<void> {
     await this.db.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: { pk: deliveryPk(key) },
         // A replay admits nothing: its events must never pass ResolvePlan's check.
-        UpdateExpression: `SET #state = :outcome, settledAt = :at${outcome === 'replayed' ? ' REMOVE sources' : ''}`,
+        UpdateExpression: `SET #state = :outcome, settledAt = :at${replayOf === undefined ? '' : ', replayOf = :of'}${outcome === 'replayed' ? ' REMOVE sources' : ''}`,
         ExpressionAttributeNames: { '#state': 'state' },
-        ExpressionAttributeValues: { ':outcome': outcome, ':at': at.getTime() },
+        ExpressionAttributeValues: {
+          ':outcome': outcome,
+          ':at': at.getTime(),
+          ...(replayOf === undefined ? {} : { ':of': replayOf }),
+        },
       }),
     );
   }
@@ -204,6 +213,7 @@ export class DynamoDbDeliveryStore implements DeliveryStore {
     const out = await this.db.send(
       new GetCommand({ TableName: this.tableName, Key: { pk: deliveryPk(key) }, ConsistentRead: true }),
     );
+    if (out.Item?.state === 'replayed' && typeof out.Item.replayOf === 'string') return { replayOf: out.Item.replayOf };
     return out.Item?.state === 'received' ? 'in_progress' : 'duplicate';
   }
 }

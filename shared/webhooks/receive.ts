@@ -106,6 +106,8 @@ async function receive(deps: ReceiverDeps, incoming: IncomingDelivery): Promise<
     deps.logger.info('duplicate delivery', { ...key });
     return { outcome: 'duplicate', deliveryId: key.deliveryId };
   }
+  // Refused before as a replay: its record again (once), in case that attempt could not write it.
+  if (typeof claim === 'object') return refuseReplay(deps, key, claim.replayOf, events);
   if (claim === 'in_progress') {
     throw new WebhookError('delivery_in_progress', 'this delivery is being processed; retry later', { ...key });
   }
@@ -143,7 +145,7 @@ async function refuseReplay(
   const first = events[0];
   // Closed first: a replay whose record cannot be written (the ledger down, the function timed
   // out) must not stay admittable under its claimed digests until the delivery expires.
-  await deps.deliveries.settle(key, 'replayed', deps.clock());
+  await deps.deliveries.settle(key, 'replayed', deps.clock(), replayOf);
   await deps.audit.record({
     type: 'webhook.replayed',
     actor: { type: 'provider', id: key.provider, providerIdentity: first?.sender ?? first?.pusher ?? null },
@@ -151,6 +153,7 @@ async function refuseReplay(
     outcome: 'rejected',
     details: { deliveryId: key.deliveryId, replayOf },
     correlationId: key.deliveryId,
+    once: `webhook.replayed/${key.provider}/${key.deliveryId}`,
   });
   deps.logger.warn('delivery replayed: its signed content came before', { ...key, replayOf });
   return { outcome: 'duplicate', deliveryId: key.deliveryId };

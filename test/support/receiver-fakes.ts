@@ -21,21 +21,28 @@ export const PREVIOUS_SECRET = 'gantry:the-secret-before-rotation';
 
 /** Deliveries in memory, with the same claim/lease rules as the DynamoDB store. */
 export class MemoryDeliveryStore implements DeliveryStore {
-  readonly items = new Map<string, { state: string; claimedAt: number; sources: Readonly<Record<string, string>> }>();
+  readonly items = new Map<
+    string,
+    { state: string; claimedAt: number; sources: Readonly<Record<string, string>>; replayOf?: string }
+  >();
 
   async claim(key: DeliveryKey, claim: DeliveryClaim): Promise<ClaimResult> {
     const existing = this.items.get(deliveryPk(key));
     const now = claim.at.getTime();
     if (existing && !(existing.state === 'received' && existing.claimedAt < now - claim.leaseMs)) {
+      if (existing.state === 'replayed' && existing.replayOf !== undefined) return { replayOf: existing.replayOf };
       return existing.state === 'received' ? 'in_progress' : 'duplicate';
     }
     this.items.set(deliveryPk(key), { state: 'received', claimedAt: now, sources: claim.sources });
     return 'claimed';
   }
 
-  async settle(key: DeliveryKey, outcome: DeliveryOutcome): Promise<void> {
+  async settle(key: DeliveryKey, outcome: DeliveryOutcome, _at?: Date, replayOf?: string): Promise<void> {
     const item = this.items.get(deliveryPk(key));
-    if (item) item.state = outcome;
+    if (item) {
+      item.state = outcome;
+      if (replayOf !== undefined) item.replayOf = replayOf;
+    }
   }
 
   async release(key: DeliveryKey, contentKeys: readonly string[] = []): Promise<void> {

@@ -93,7 +93,7 @@ describe('replayed deliveries (on dynalite)', () => {
     await expect(store.admittedDigest(key('replayed-2'), 'github:replayed-2:0')).resolves.toBeUndefined();
   });
 
-  it('admits none of a replay’s events even when its ledger record could not be written', async () => {
+  it('admits none of a replay’s events even when its ledger record could not be written, and writes it on the retry', async () => {
     const body = githubPushBody();
     await receiveDelivery(f.deps, signedDelivery(body, { deliveryId: 'original' }));
     f.audit.failing = true;
@@ -102,6 +102,17 @@ describe('replayed deliveries (on dynalite)', () => {
     );
     const key = { provider: 'github' as const, deliveryId: 'replayed-3' };
     await expect(store.admittedDigest(key, 'github:replayed-3:0')).resolves.toBeUndefined();
+    expect(runsStarted()).toBe(1);
+    // The sender's retry, once the ledger is back, writes the record the first attempt could not: once.
+    f.audit.failing = false;
+    for (const _ of [1, 2])
+      await expect(receiveDelivery(f.deps, signedDelivery(body, { deliveryId: 'replayed-3' }))).resolves.toEqual({
+        outcome: 'duplicate',
+        deliveryId: 'replayed-3',
+      });
+    expect(f.audit.records.filter((r) => r.type === 'webhook.replayed').map((r) => r.details)).toEqual([
+      { deliveryId: 'replayed-3', replayOf: 'original' },
+    ]);
     expect(runsStarted()).toBe(1);
   });
 
