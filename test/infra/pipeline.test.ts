@@ -560,6 +560,19 @@ describe('build roles', () => {
     }
   });
 
+  it('lets only the state machines invoke the steps that answer tasks: their input (the execution, a parked token) is the state machine’s word', () => {
+    // WaitTurn's and Deploy's input names the execution ($$.Execution.Id) and the token to keep; a
+    // direct invoke could name any, so no role but the state machines' may invoke these functions.
+    const functions = Object.keys(control.findResources('AWS::Lambda::Function'));
+    for (const step of ['PipelineStepswaitturn', 'PipelineStepsdeployrelease']) {
+      const ids = functions.filter((id) => id.startsWith(step) && !id.includes('Role'));
+      expect(ids).toHaveLength(1);
+      const invokers = operatorFunctionInvokers(allowStatements(gantry), ids).map((s) => s.id);
+      expect(invokers.length).toBeGreaterThan(0);
+      for (const id of invokers) expect(id).toMatch(/^Pipeline[A-Za-z0-9]*StateMachineRole/);
+    }
+  });
+
   it('grants the execution history, where AWS shows every task token Gantry handed a step, only to RecordFailure, which answers none', () => {
     // Glob semantics of IAM actions: `states:*`, `states:Get*` or `*` would grant it too.
     const statements = allowStatements(gantry);
