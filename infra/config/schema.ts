@@ -514,7 +514,7 @@ export type GantryConfig = z.infer<typeof GantryConfigSchema>;
 export function checkReferences(config: GantryConfig, ctx: z.core.$RefinementCtx): void {
   uniqueNames(config.connections, ['connections'], ctx);
   uniqueNames(config.pipelines, ['pipelines'], ctx);
-  checkOneConnectionPerRepository(config.pipelines, ctx);
+  checkOneConnectionPerRepository(config, ctx);
   config.pipelines.forEach((pipeline, i) => {
     checkSource(config, pipeline, i, ctx);
     uniqueNames(pipeline.environments, ['pipelines', i, 'environments'], ctx);
@@ -722,10 +722,15 @@ function checkSource(
  * holds that secret (or pushes on that instance) would start the other connection's pipelines.
  * Names compare as the receiver compares them: case-insensitively.
  */
-function checkOneConnectionPerRepository(pipelines: readonly PipelineConfig[], ctx: z.core.$RefinementCtx): void {
+function checkOneConnectionPerRepository(
+  config: { connections: ConnectionConfig[]; pipelines: PipelineConfig[] },
+  ctx: z.core.$RefinementCtx,
+): void {
   const first = new Map<string, PipelineConfig>();
-  pipelines.forEach((pipeline, i) => {
+  config.pipelines.forEach((pipeline, i) => {
     const { provider, repository, connection } = pipeline.source;
+    // A connection that does not exist is its own problem (checkSource), not a second one here.
+    if (!config.connections.some((c) => c.name === connection)) return;
     const key = `${provider}#${repository.toLowerCase()}`;
     const earlier = first.get(key);
     if (earlier === undefined) first.set(key, pipeline);
