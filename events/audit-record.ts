@@ -137,6 +137,21 @@ export const AUDIT_DETAILS = {
      * S3 version Deploy read, and the run whose build it is (the restored run's, for a rollback).
      */
     artifact: z.optional(z.nullable(z.object({ name: text, sha256: text, versionId: text, builtBy: text }))),
+    /**
+     * A Lambda version's configuration besides its package: handler, runtime, layers, its
+     * environment's variable names and the SHA-256 of names and values; and what of it differs
+     * from the live version it shifts from (null when nothing does). Absent before 2026-12-07.
+     */
+    configuration: z.optional(
+      z.object({
+        handler: z.string(),
+        runtime: z.string(),
+        layers: z.array(z.string()),
+        environmentKeys: z.array(z.string()),
+        environmentSha256: z.string(),
+        changedSince: z.nullable(z.object({ version: text, changes: z.array(text) })),
+      }),
+    ),
   }),
   'deploy.shifted': z.object({ deploymentId: text, target: text, percent: z.number() }),
   'deploy.succeeded': z.object({ deploymentId: text, target: text }),

@@ -16,7 +16,15 @@ import {
 } from '@aws-sdk/client-lambda';
 import type { Credentials } from '../aws/target-sessions';
 import { runIdOf } from './appspec';
-import type { AlarmState, AliasRouting, CreateDeploymentRequest, DeployControl, DeploymentInfo } from './ports';
+import { environmentDigest } from './configuration';
+import type {
+  AlarmState,
+  AliasRouting,
+  CreateDeploymentRequest,
+  DeployControl,
+  DeploymentInfo,
+  FunctionConfiguration,
+} from './ports';
 
 /** The DeployControl of one site: its own CodeDeploy, Lambda and CloudWatch clients, signed with `credentials` when given. */
 export function awsDeployControl(config: { credentials?: Credentials }): AwsDeployControl {
@@ -34,7 +42,7 @@ export class AwsDeployControl implements DeployControl {
   async publishVersion(
     functionName: string,
     code: { bucket: string; key: string; versionId: string },
-  ): Promise<{ version: string; codeSha256: string }> {
+  ): Promise<{ version: string; codeSha256: string; configuration: FunctionConfiguration }> {
     const out = await this.lambda.send(
       new UpdateFunctionCodeCommand({
         FunctionName: functionName,
@@ -45,7 +53,13 @@ export class AwsDeployControl implements DeployControl {
       }),
     );
     if (!out.Version || out.Version === '$LATEST') throw new Error(`Lambda published no version of ${functionName}`);
-    return { version: out.Version, codeSha256: out.CodeSha256 ?? '' };
+    return { version: out.Version, codeSha256: out.CodeSha256 ?? '', configuration: configurationOf(out) };
+  }
+
+  async versionConfiguration(functionName: string, version: string): Promise<FunctionConfiguration> {
+    return configurationOf(
+      await this.lambda.send(new GetFunctionConfigurationCommand({ FunctionName: functionName, Qualifier: version })),
+    );
   }
 
   async versionCodeSha256(functionName: string, version: string): Promise<string> {
@@ -136,4 +150,21 @@ export class AwsDeployControl implements DeployControl {
       reason: a.StateReason ?? '',
     }));
   }
+}
+
+/** A version's configuration as Lambda answers it (UpdateFunctionCode, GetFunctionConfiguration). */
+function configurationOf(out: {
+  Handler?: string;
+  Runtime?: string;
+  Layers?: { Arn?: string }[];
+  Environment?: { Variables?: Record<string, string> };
+}): FunctionConfiguration {
+  const variables = out.Environment?.Variables ?? {};
+  return {
+    handler: out.Handler ?? '',
+    runtime: out.Runtime ?? '',
+    layers: (out.Layers ?? []).map((l) => l.Arn ?? ''),
+    environmentKeys: Object.keys(variables).sort(),
+    environmentSha256: environmentDigest(variables),
+  };
 }

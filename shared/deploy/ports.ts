@@ -16,6 +16,20 @@ export interface DeploymentInfo {
   readonly deploymentGroup?: string;
 }
 
+/**
+ * What a published Lambda version runs besides its package: the handler, runtime and layers, and
+ * its environment (variable names, and a SHA-256 of names and values: values may be secrets). A
+ * layer, a handler pointed into one, or `NODE_OPTIONS` load code the package's provenance does not
+ * name: the ledger records them beside the package, and what changed since the live version.
+ */
+export interface FunctionConfiguration {
+  readonly handler: string;
+  readonly runtime: string;
+  readonly layers: readonly string[];
+  readonly environmentKeys: readonly string[];
+  readonly environmentSha256: string;
+}
+
 /** Where an alias sends its traffic. */
 export interface AliasRouting {
   readonly version: string;
@@ -51,9 +65,11 @@ export interface DeployControl {
   publishVersion(
     functionName: string,
     code: { bucket: string; key: string; versionId: string },
-  ): Promise<{ version: string; codeSha256: string }>;
+  ): Promise<{ version: string; codeSha256: string; configuration: FunctionConfiguration }>;
   /** The CodeSha256 of a published version. */
   versionCodeSha256(functionName: string, version: string): Promise<string>;
+  /** A published version's configuration. */
+  versionConfiguration(functionName: string, version: string): Promise<FunctionConfiguration>;
   /**
    * The version an alias sends its traffic to, and any other versions it sends a share to
    * (`RoutingConfig.AdditionalVersionWeights`: version → weight), as Lambda says.

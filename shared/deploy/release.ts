@@ -10,6 +10,7 @@ import { codeSha256Of, type VerifyDeps, verifiedStatement, verifyReleaseArtifact
 import type { RunDeployment, RunRecord } from '../runs/model';
 import { gantryRecord, subjectOf } from '../runs/subjects';
 import { deploymentDescription, ecsAppSpec, lambdaAppSpec } from './appspec';
+import { configurationChanges } from './configuration';
 import {
   answerDeployment,
   atSite,
@@ -20,6 +21,7 @@ import {
   shiftText,
   siteOf,
 } from './outcome';
+import type { FunctionConfiguration } from './ports';
 import { describeTarget } from './target';
 
 /**
@@ -140,10 +142,10 @@ export async function startDeployment(
     await deps.runs.requestStop(plan.runId, words, deps.clock());
     await stopUnlessEnded(deps.deploy, deploymentId);
     // Stopped before anything else may fail; the ledger still says it was started.
-    await recordStarted(deps, run, deploymentId, deployment, target, revision.released);
+    await recordStarted(deps, run, deploymentId, deployment, target, revision.released, revision.configuration);
     throw new DeployError('Gantry.DeploymentStopped', `deployment ${deploymentId} stopped: ${words}`);
   }
-  await recordStarted(deps, run, deploymentId, deployment, target, revision.released);
+  await recordStarted(deps, run, deploymentId, deployment, target, revision.released, revision.configuration);
   deps.logger.info('deployment started', {
     runId: plan.runId,
     deploymentId,
@@ -173,6 +175,7 @@ async function recordStarted(
   deployment: Pick<RunDeployment, 'target' | 'fromVersion' | 'toVersion'>,
   target: DeployTarget,
   artifact: Released | null,
+  configuration: RecordedConfiguration | null = null,
 ): Promise<void> {
   const { plan } = run;
   await deps.audit.record({
@@ -187,6 +190,15 @@ async function recordStarted(
       fromVersion: deployment.fromVersion,
       toVersion: deployment.toVersion,
       artifact,
+      ...(configuration === null
+        ? {}
+        : {
+            configuration: {
+              ...configuration,
+              layers: [...configuration.layers],
+              environmentKeys: [...configuration.environmentKeys],
+            },
+          }),
     },
     correlationId: plan.change.deliveryId,
     once: runFact(plan.runId, `deploy.started/${deploymentId}`),
@@ -213,20 +225,41 @@ async function recordedArtifact(
 /** The attested artifact a deployment releases: its name, digest and S3 version, and the run whose build it is. */
 type Released = { name: string; sha256: string; versionId: string; builtBy: string };
 
+/** A Lambda version's configuration as `deploy.started` records it, with what changed since the live version. */
+type RecordedConfiguration = FunctionConfiguration & {
+  readonly changedSince: { version: string; changes: string[] } | null;
+};
+
 /** Which revision to release, the AppSpec that releases it and the artifact behind it, once its provenance verified. */
 async function revisionOf(
   deps: ReleaseDeps,
   run: RunRecord,
   target: DeployTarget,
-): Promise<{ from: string | null; to: string; appSpec: string; released: Released }> {
+): Promise<{
+  from: string | null;
+  to: string;
+  appSpec: string;
+  released: Released;
+  configuration: RecordedConfiguration | null;
+}> {
   const { plan } = run;
   if (target.lambda !== null) {
     const { function: fn, alias } = target.lambda;
-    const { to, released } = plan.rollback
+    const { to, released, configuration } = plan.rollback
       ? await verifiedRollbackVersion(deps, plan.rollback, fn, target.lambda.artifact)
       : await publishVerified(deps, run, fn, target.lambda.artifact);
     const from = await liveVersion(deps, run, fn, alias);
-    return { from, to, appSpec: lambdaAppSpec(target, from, to), released };
+    // What the version runs besides the attested package (layers, handler, environment), and what
+    // of it differs from the live version's: on the record, beside the package.
+    const live = from === to ? configuration : await deps.deploy.versionConfiguration(fn, from);
+    const changes = configurationChanges(live, configuration);
+    return {
+      from,
+      to,
+      appSpec: lambdaAppSpec(target, from, to),
+      released,
+      configuration: { ...configuration, changedSince: changes.length === 0 ? null : { version: from, changes } },
+    };
   }
   if (target.ecs === null) throw new DeployError('Gantry.NoDeployTarget', 'the target names neither lambda nor ecs');
   const source = plan.rollback ? await runToRestore(deps, plan.rollback.toRunId) : run;
@@ -240,7 +273,7 @@ async function revisionOf(
     );
   }
   const released = releasedOf(target.ecs.taskDefinitionArtifact, artifact, source.runId);
-  return { from: null, to: taskDefinition, appSpec: ecsAppSpec(target, taskDefinition), released };
+  return { from: null, to: taskDefinition, appSpec: ecsAppSpec(target, taskDefinition), released, configuration: null };
 }
 
 /**
@@ -304,7 +337,7 @@ async function publishVerified(
   run: RunRecord,
   fn: string,
   artifactPath: string,
-): Promise<{ to: string; released: Released }> {
+): Promise<{ to: string; released: Released; configuration: FunctionConfiguration }> {
   const artifact = await verifyReleaseArtifact(deps.provenance, run, artifactPath);
   const published = await deps.deploy.publishVersion(fn, artifact);
   if (published.codeSha256 !== codeSha256Of(artifact.sha256)) {
@@ -313,7 +346,11 @@ async function publishVerified(
       `Lambda published version ${published.version} of ${fn} with CodeSha256 ${published.codeSha256}, not the attested ${codeSha256Of(artifact.sha256)}`,
     );
   }
-  return { to: published.version, released: releasedOf(artifactPath, artifact, run.runId) };
+  return {
+    to: published.version,
+    released: releasedOf(artifactPath, artifact, run.runId),
+    configuration: published.configuration,
+  };
 }
 
 /** A rollback restores a version only if its code is what the restored run's provenance attests. */
@@ -322,7 +359,7 @@ async function verifiedRollbackVersion(
   rollback: NonNullable<RunPlan['rollback']>,
   fn: string,
   artifactPath: string,
-): Promise<{ to: string; released: Released }> {
+): Promise<{ to: string; released: Released; configuration: FunctionConfiguration }> {
   const source = await runToRestore(deps, rollback.toRunId);
   const statement = await verifiedStatement(deps.provenance, source);
   const subject = statement.subject.find((s) => s.name === artifactPath.replace(/^\/+/, ''));
@@ -334,7 +371,11 @@ async function verifiedRollbackVersion(
     );
   }
   const attested = { sha256: subject.digest.sha256, versionId: subject.annotations.versionId };
-  return { to: rollback.version, released: releasedOf(artifactPath, attested, source.runId) };
+  return {
+    to: rollback.version,
+    released: releasedOf(artifactPath, attested, source.runId),
+    configuration: await deps.deploy.versionConfiguration(fn, rollback.version),
+  };
 }
 
 async function runToRestore(deps: ReleaseDeps, runId: string): Promise<RunRecord> {

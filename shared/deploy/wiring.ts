@@ -49,6 +49,7 @@ export function deferredDeployControl(load: () => Promise<DeployControl>): Deplo
   return {
     publishVersion: async (...args) => (await ready()).publishVersion(...args),
     versionCodeSha256: async (...args) => (await ready()).versionCodeSha256(...args),
+    versionConfiguration: async (...args) => (await ready()).versionConfiguration(...args),
     aliasRouting: async (...args) => (await ready()).aliasRouting(...args),
     createDeployment: async (...args) => (await ready()).createDeployment(...args),
     findRunDeployment: async (...args) => (await ready()).findRunDeployment(...args),

@@ -6,7 +6,18 @@ import type {
   CreateDeploymentRequest,
   DeployControl,
   DeploymentInfo,
+  FunctionConfiguration,
 } from '../../shared/deploy/ports';
+
+/** The sample function's configuration, as every version has it unless a test says otherwise. */
+export const SAMPLE_CONFIGURATION: FunctionConfiguration = {
+  handler: 'src/lambda.handler',
+  runtime: 'nodejs22.x',
+  layers: [],
+  environmentKeys: ['SERVICE_NAME'],
+  environmentSha256: 'e'.repeat(64),
+};
+
 import type { MemoryVersionedObjects } from './provenance-fakes';
 
 /**
@@ -21,6 +32,9 @@ export class FakeDeployControl implements DeployControl {
   readonly stopped: string[] = [];
   readonly deployments = new Map<string, DeploymentInfo>();
   aliasAt = '3';
+  /** $LATEST's configuration, which the next published version takes. */
+  latestConfiguration: FunctionConfiguration = SAMPLE_CONFIGURATION;
+  readonly configurationOf = new Map<string, FunctionConfiguration>();
   /** The alias's RoutingConfig: other versions taking a share of its traffic. */
   aliasWeights: Record<string, number> = {};
   nextVersion = '4';
@@ -29,12 +43,17 @@ export class FakeDeployControl implements DeployControl {
   async publishVersion(
     fn: string,
     code: { bucket: string; key: string; versionId: string },
-  ): Promise<{ version: string; codeSha256: string }> {
+  ): Promise<{ version: string; codeSha256: string; configuration: FunctionConfiguration }> {
     this.published.push({ fn, bucket: code.bucket, key: code.key, versionId: code.versionId });
     const bytes = this.objects?.bytesOf(code.bucket, code.key, code.versionId).bytes ?? Buffer.alloc(0);
     const codeSha256 = createHash('sha256').update(bytes).digest('base64');
     this.codeOf.set(`${fn}:${this.nextVersion}`, codeSha256);
-    return { version: this.nextVersion, codeSha256 };
+    // A version takes $LATEST's configuration as it is when published.
+    this.configurationOf.set(`${fn}:${this.nextVersion}`, this.latestConfiguration);
+    return { version: this.nextVersion, codeSha256, configuration: this.latestConfiguration };
+  }
+  async versionConfiguration(fn: string, version: string): Promise<FunctionConfiguration> {
+    return this.configurationOf.get(`${fn}:${version}`) ?? SAMPLE_CONFIGURATION;
   }
   async versionCodeSha256(fn: string, version: string): Promise<string> {
     return this.codeOf.get(`${fn}:${version}`) ?? '';

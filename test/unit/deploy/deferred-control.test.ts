@@ -10,6 +10,7 @@ function echoControl(): DeployControl {
   return {
     publishVersion: echo('publishVersion'),
     versionCodeSha256: echo('versionCodeSha256'),
+    versionConfiguration: echo('versionConfiguration'),
     aliasRouting: echo('aliasRouting'),
     createDeployment: echo('createDeployment'),
     findRunDeployment: echo('findRunDeployment'),
@@ -29,7 +30,7 @@ describe('deferredDeployControl', () => {
     });
     expect(loads).toBe(0);
     const methods = Object.keys(echoControl()) as (keyof DeployControl)[];
-    expect(methods).toHaveLength(9);
+    expect(methods).toHaveLength(10);
     const answers = await Promise.all(
       methods.map((name, i) => (control[name] as (...args: unknown[]) => Promise<unknown>)(`arg-${i}`, { i })),
     );

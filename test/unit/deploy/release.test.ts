@@ -14,7 +14,7 @@ import type { DeployedPipelines, ExecutionPipelines } from '../../../shared/pipe
 import { enterLane, resolveRun } from '../../../shared/pipelines/start';
 import { recordProvenance } from '../../../shared/provenance/record';
 import { provenAs } from '../../support/callers';
-import { FakeDeployControl } from '../../support/deploy-fakes';
+import { FakeDeployControl, SAMPLE_CONFIGURATION } from '../../support/deploy-fakes';
 import { MemoryAdmissions, openedDeployment, type PipelineFakes, runsTableFixture } from '../../support/pipeline-fakes';
 import { DEFINITION, lambdaTarget, PEOPLE, planRequest, sourceEvent } from '../../support/plans';
 import { FakeBuildSource, HmacSigner, MemoryVersionedObjects } from '../../support/provenance-fakes';
@@ -122,9 +122,32 @@ describe('deploying a run through CodeDeploy', () => {
         versionId: zip.versionId,
         builtBy: plan.runId,
       },
+      // What the version runs besides the package, as Lambda published it; nothing changed since version 3.
+      configuration: { ...SAMPLE_CONFIGURATION, changedSince: null },
     });
     expect(f.audit.records[0]?.details).toHaveProperty('artifact.sha256', expect.stringMatching(/^[0-9a-f]{64}$/));
     expect(f.executions.successes).toEqual([]);
+  });
+
+  it('records what the published version runs besides its package, and what changed since the live version', async () => {
+    const plan = await devRun();
+    // Someone with lambda:UpdateFunctionConfiguration in the account adds a layer and NODE_OPTIONS
+    // to $LATEST: the next published version takes them, with the attested package.
+    cd.latestConfiguration = {
+      ...SAMPLE_CONFIGURATION,
+      layers: ['arn:aws:lambda:us-east-1:123456789012:layer:extra:1'],
+      environmentKeys: ['NODE_OPTIONS', 'SERVICE_NAME'],
+      environmentSha256: 'f'.repeat(64),
+    };
+    await startDeployment(deps, plan, 'token-1', plan.executionArn);
+    expect(f.audit.records.find((r) => r.type === 'deploy.started')?.details).toMatchObject({
+      toVersion: '4',
+      configuration: {
+        layers: ['arn:aws:lambda:us-east-1:123456789012:layer:extra:1'],
+        environmentKeys: ['NODE_OPTIONS', 'SERVICE_NAME'],
+        changedSince: { version: '3', changes: ['layers', 'environment'] },
+      },
+    });
   });
 
   it('names in deploy.started the artifact it verified against the signed provenance, not the runs table’s copy', async () => {
@@ -1064,7 +1087,7 @@ describe('deploying a run through CodeDeploy', () => {
       const plan = await devRun();
       cd.publishVersion = async (fn, code) => {
         cd.published.push({ fn, ...code });
-        return { version: '4', codeSha256: 'AAAA' };
+        return { version: '4', codeSha256: 'AAAA', configuration: SAMPLE_CONFIGURATION };
       };
       await expectRefused(plan, 'code', /CodeSha256 AAAA, not the attested/);
     });
