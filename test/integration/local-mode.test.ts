@@ -42,7 +42,8 @@ describe('local mode, end to end over HTTP', () => {
     });
     expect(execution).toMatchObject({ name: runName(deliveryId), status: 'SUCCEEDED' });
     expect(t.logs.some((l) => l.startsWith('resolve-plan') && l.includes('run started'))).toBe(true);
-  });
+    // A whole run (about 8 s alone): as long as finishedRun may wait on two loaded cores.
+  }, 90_000);
 
   it('answers a redelivery with 200 and starts no second execution', async () => {
     const before = (await executions()).length;
