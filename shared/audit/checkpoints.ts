@@ -1,6 +1,7 @@
 import { hash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import * as z from 'zod/mini';
+import { CLOCK_SKEW_SECONDS } from './chain';
 import type { AuditReader } from './reader';
 
 /** What a checkpoint signs: every chain's head at one moment. */
@@ -60,17 +61,22 @@ export function checkpointMessage(body: CheckpointBody): Buffer {
 
 /**
  * Signs every chain's current head and stores the checkpoint; the scheduled function states when
- * the next one is due (`everyMinutes`).
+ * the next one is due (`everyMinutes`). The chains are the registry's and every chain written to
+ * since about the previous checkpoint (twice the rate, plus clock skew), found by day: a chain whose
+ * registry entry was removed before any checkpoint signed it is signed all the same, so verify
+ * walks it (it walks every chain a checkpoint signed) and its records cannot go unseen.
  */
 export async function writeCheckpoint(
-  reader: AuditReader,
+  reader: Pick<AuditReader, 'chains' | 'head' | 'chainsWrittenSince'>,
   signer: CheckpointSigner,
   store: CheckpointStore,
   now: Date = new Date(),
   everyMinutes?: number,
 ): Promise<{ key: string; checkpoint: Checkpoint }> {
+  const window = (2 * (everyMinutes ?? DEFAULT_CHECKPOINT_MINUTES) * 60 + CLOCK_SKEW_SECONDS) * 1000;
+  const listed = new Set([...(await reader.chains()), ...(await reader.chainsWrittenSince(now.getTime() - window))]);
   const chains = [];
-  for (const chain of await reader.chains()) {
+  for (const chain of [...listed].sort()) {
     const head = await reader.head(chain);
     if (head) chains.push({ chain, seq: head.seq, hash: head.hash, expiresAt: head.expiresAt });
   }

@@ -70,6 +70,27 @@ export class AuditReader {
   }
 
   /**
+   * The chains with a record dated at or after `from` (epoch ms), found through the by-day index
+   * rather than the registry: a chain whose registry entry is gone still shows here while it is
+   * written to. Reads those days' records (only their chain names come back).
+   */
+  async chainsWrittenSince(from: number): Promise<string[]> {
+    const names = new Set<string>();
+    const since = new Date(from).toISOString();
+    for (let day = startOfDay(from); day <= this.now(); day += 86_400_000) {
+      const condition = timeKeyCondition(AUDIT_INDEX_KEYS.byDay, new Date(day).toISOString().slice(0, 10), since);
+      for await (const item of this.items({
+        IndexName: AUDIT_INDEXES.byDay,
+        ...condition,
+        ExpressionAttributeNames: { ...condition.ExpressionAttributeNames, '#chain': 'chain' },
+        ProjectionExpression: '#chain',
+      }))
+        names.add(String(item.chain));
+    }
+    return [...names].sort();
+  }
+
+  /**
    * The first day a day-by-day read with no `from` must cover (epoch ms, a day before the earliest
    * first record of any chain: see FIRST_DAY_MARGIN_MS), or undefined for an empty ledger. Each
    * chain's first record that is still kept (older ones may have expired) is one Query away.

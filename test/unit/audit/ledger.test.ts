@@ -833,6 +833,28 @@ describe('the audit ledger on DynamoDB (dynalite)', () => {
       expect(await verifyLedger(reader(), { signer, checkpoints: store, now: after })).toMatchObject({ ok: true });
     });
 
+    it('a new chain hidden by deleting its registry entry before any checkpoint signed it, then edited', async () => {
+      const other = 'acme/other';
+      const subject = { repository: other, commit: COMMIT, runId: 'run-o', environment: 'dev', pipeline: 'other' };
+      await ledger().append(record({ subject }, 1));
+      await ledger().append(record({ subject }, 2));
+      // An insider removes the entry before the next checkpoint: the registry no longer names the chain.
+      await deleteRegistryEntry(other);
+      expect(await reader().chains()).toEqual([REPO]);
+      // The next checkpoint finds it by the day its records were written, and signs it all the same.
+      const { checkpoint } = await writeCheckpoint(reader(), signer, store, new Date(Date.now() + 1_000), 60);
+      expect(checkpoint.chains.map((c) => c.chain)).toEqual([other, REPO]);
+      await client.send(
+        new UpdateItemCommand({
+          TableName: table,
+          Key: { chain: { S: other }, seq: { N: '2' } },
+          UpdateExpression: 'SET outcome = :o',
+          ExpressionAttributeValues: { ':o': { S: 'failure' } },
+        }),
+      );
+      expect((await verifyAll()).firstBreak).toMatchObject({ chain: other, seq: 2, kind: 'altered' });
+    });
+
     it('a chain whose registry entry was overwritten, which later checkpoints leave out: its new records unsigned', async () => {
       await ledger().append(record({ subject: { repository: 'acme/web', commit: COMMIT } }));
       const soon = (ms: number) => new Date(Date.now() + ms);
@@ -840,14 +862,19 @@ describe('the audit ledger on DynamoDB (dynalite)', () => {
       await db.send(
         new PutCommand({ TableName: table, Item: { chain: CHAIN_REGISTRY, seq: registrySeq(REPO), name: 'decoy' } }),
       );
-      const { key } = await writeCheckpoint(reader(), signer, store, soon(2_000));
+      // While it is written to, the chain is found by the days of its records and signed all the same.
+      const { key: early } = await writeCheckpoint(reader(), signer, store, soon(2_000));
+      expect(store.items.get(early)?.chains.map((c) => c.chain)).toEqual([REPO, 'acme/web']);
+      // Once it is quiet, later checkpoints leave it out, and verify says so.
+      const later = 3 * 3_600_000;
+      const { key } = await writeCheckpoint(reader(), signer, store, soon(later));
       expect(store.items.get(key)?.chains.map((c) => c.chain)).toEqual(['acme/web']);
-      const report = await verifyAll();
+      const report = await verifyLedger(reader(), { signer, checkpoints: store, now: soon(later + 1_000) });
       expect(report.ok).toBe(false);
       expect(report.checkpoints?.failures).toEqual([
         {
           key,
-          message: expect.stringContaining(`does not sign chain ${REPO}, which checkpoints/1.json signed`),
+          message: expect.stringMatching(new RegExp(`does not sign chain ${REPO}, which checkpoints/\\d+\\.json signed`)),
         },
       ]);
     });
