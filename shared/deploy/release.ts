@@ -71,7 +71,17 @@ export async function startDeployment(
         throw new DeployError('Gantry.DeploymentFailed', why);
       }
       await deps.runs.setDeploymentId(plan.runId, found.deploymentId, now);
-      await recordStarted(deps, run, found.deploymentId, existing, target, await recordedArtifact(deps, run, target));
+      const configuration =
+        target.lambda === null || existing.fromVersion === null
+          ? null
+          : await recordedConfiguration(
+              deps,
+              target.lambda.function,
+              existing.fromVersion,
+              await deps.deploy.versionConfiguration(target.lambda.function, existing.toVersion),
+            );
+      const artifact = await recordedArtifact(deps, run, target);
+      await recordStarted(deps, run, found.deploymentId, existing, target, artifact, configuration);
       existing = { ...existing, deploymentId: found.deploymentId };
     }
   }
@@ -243,22 +253,19 @@ async function revisionOf(
   configuration: RecordedConfiguration | null;
 }> {
   const { plan } = run;
+  if (plan.rollback) await requireStillCurrent(deps, run, plan.rollback);
   if (target.lambda !== null) {
     const { function: fn, alias } = target.lambda;
     const { to, released, configuration } = plan.rollback
       ? await verifiedRollbackVersion(deps, plan.rollback, fn, target.lambda.artifact)
       : await publishVerified(deps, run, fn, target.lambda.artifact);
     const from = await liveVersion(deps, run, fn, alias);
-    // What the version runs besides the attested package (layers, handler, environment), and what
-    // of it differs from the live version's: on the record, beside the package.
-    const live = from === to ? configuration : await deps.deploy.versionConfiguration(fn, from);
-    const changes = configurationChanges(live, configuration);
     return {
       from,
       to,
       appSpec: lambdaAppSpec(target, from, to),
       released,
-      configuration: { ...configuration, changedSince: changes.length === 0 ? null : { version: from, changes } },
+      configuration: await recordedConfiguration(deps, fn, from, configuration),
     };
   }
   if (target.ecs === null) throw new DeployError('Gantry.NoDeployTarget', 'the target names neither lambda nor ecs');
@@ -274,6 +281,48 @@ async function revisionOf(
   }
   const released = releasedOf(target.ecs.taskDefinitionArtifact, artifact, source.runId);
   return { from: null, to: taskDefinition, appSpec: ecsAppSpec(target, taskDefinition), released, configuration: null };
+}
+
+/**
+ * What a Lambda version runs besides the attested package (layers, handler, environment), and what
+ * of it differs from the live version's (`from`): on the record, beside the package.
+ */
+async function recordedConfiguration(
+  deps: ReleaseDeps,
+  fn: string,
+  from: string,
+  configuration: FunctionConfiguration,
+): Promise<RecordedConfiguration> {
+  const live = await deps.deploy.versionConfiguration(fn, from);
+  const changes = configurationChanges(live, configuration);
+  return { ...configuration, changedSince: changes.length === 0 ? null : { version: from, changes } };
+}
+
+/**
+ * A rollback undoes one release: it waited for its lane (and maybe an approval), and a run queued
+ * before it may have released since. Restoring the version before the undone run would then undo
+ * that newer release too, which nobody asked for: refused, saying which run released since.
+ */
+async function requireStillCurrent(
+  deps: ReleaseDeps,
+  run: RunRecord,
+  rollback: NonNullable<RunPlan['rollback']>,
+): Promise<void> {
+  if (rollback.ofRunId === null) return;
+  const undone = await deps.runs.get(rollback.ofRunId);
+  const since = undone?.deployment?.endedAt ?? undone?.createdAt ?? '';
+  const newer = (await deps.runs.list({ lane: run.lane, limit: 100 })).find(
+    (r) =>
+      r.runId !== run.runId &&
+      r.runId !== rollback.ofRunId &&
+      r.deployment?.status === 'succeeded' &&
+      (r.deployment.endedAt ?? '') > since,
+  );
+  if (newer !== undefined)
+    throw refused(
+      'rollback',
+      `run ${newer.runId} released version ${newer.deployment?.toVersion} after run ${rollback.ofRunId}, which this rollback undoes: restoring version ${rollback.version} would undo that release too. Roll back run ${newer.runId} instead if that is what you mean`,
+    );
 }
 
 /**

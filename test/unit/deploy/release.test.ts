@@ -257,6 +257,11 @@ describe('deploying a run through CodeDeploy', () => {
     await startDeployment(deps, plan, 'token-3', plan.executionArn);
     expect(cd.created).toHaveLength(1);
     expect(f.audit.records.filter((r) => r.type === 'deploy.started')).toHaveLength(1);
+    // Its one record names what the adopted version runs besides its package, as a first attempt's would.
+    expect(f.audit.records.find((r) => r.type === 'deploy.started')?.details).toMatchObject({
+      toVersion: '4',
+      configuration: { ...SAMPLE_CONFIGURATION, changedSince: null },
+    });
   });
 
   it('never adopts a deployment that only names the run: one that deploys anything else is refused and recorded', async () => {
@@ -1367,6 +1372,23 @@ describe('deploying a run through CodeDeploy', () => {
         toVersion: '4',
         artifact: { name: 'dist/function.zip', builtBy: v4.runId },
       });
+    });
+
+    it('refuse a rollback when a run queued before it released since: it would undo that release too', async () => {
+      await released('4', '2026-11-23T10:00:00Z');
+      const v5 = await released('5', '2026-11-23T11:00:00Z');
+      const out = await rollback(deps, { runId: v5.runId, principal: OLGA, reason: 'errors up' });
+      const plan = await loadedRollback(out.runId);
+      // Meanwhile a push queued before the rollback took the lane and released version 6.
+      await released('6', '2026-11-23T12:00:00Z');
+      await expect(startDeployment(deps, plan, 'token-rb', plan.executionArn)).rejects.toMatchObject({
+        name: 'Gantry.DeployRefused',
+        check: 'rollback',
+        message: expect.stringContaining('released version 6 after run'),
+      });
+      expect(f.audit.records.filter((r) => r.type === 'deploy.refused').map((r) => r.details)).toEqual([
+        expect.objectContaining({ check: 'rollback' }),
+      ]);
     });
 
     it('take their lane: a rollback waits behind a run still active in the environment', async () => {
