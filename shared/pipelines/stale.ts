@@ -70,6 +70,10 @@ function movesOf(runs: readonly RunRecord[], plan: RunPlan): Move[] | undefined 
  */
 function newerMove(moves: readonly Move[], before: string, after: string): Move | undefined {
   if (moves.some((m) => m.after === after && m.before !== before)) return undefined;
+  // The ref was created at the commit this push moves it from: deleted and created again after
+  // the newer push (a deletion leaves no run), or created before it, read the same in the runs
+  // whatever order their deliveries came in. It cannot tell, so the push runs.
+  if (moves.some((m) => m.before === null && m.after === before)) return undefined;
   return moves.find((m) => m.before === after && !reaches(moves, m, before));
 }
 

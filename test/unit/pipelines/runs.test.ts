@@ -539,12 +539,24 @@ describe('pipeline runs', () => {
       expect(again.skip).toBe(false);
     });
 
-    it('still skips a late push when the branch’s creation was recorded before the newer push', async () => {
+    it('runs a push from the commit its branch was created at, whatever order the deliveries came in', async () => {
+      // Created at A, then B→C recorded, then A→B: a late A→B (created, A→B, B→C) or a current one
+      // (B→C, deleted, created at A, A→B, the creation's delivery first) read the same.
       const later = (source: SourceEvent) => {
         f.now = new Date(f.now.getTime() + 1000);
         return start(source);
       };
       await later(push(null, A));
+      await later(push(B, C));
+      await expect(later(push(A, B))).resolves.toMatchObject({ skip: false });
+    });
+
+    it('still skips a late push when the branch was created at another commit', async () => {
+      const later = (source: SourceEvent) => {
+        f.now = new Date(f.now.getTime() + 1000);
+        return start(source);
+      };
+      await later(push(null, D));
       await later(push(B, C));
       await expect(later(push(A, B))).resolves.toMatchObject({ skip: true });
     });
