@@ -15,7 +15,11 @@ export { contentPk, type DeliveryKey, deliveryPk } from './delivery-keys';
  * holds it. `{ replayOf }`: already refused as a replay of that delivery (its record is written
  * again, once, in case the first attempt could not write it).
  */
-export type ClaimResult = 'claimed' | 'duplicate' | 'in_progress' | { readonly replayOf: string };
+export type ClaimResult =
+  | 'claimed'
+  | 'duplicate'
+  | 'in_progress'
+  | { readonly replayOf: string; readonly refusedAt: number };
 
 /** How a claimed delivery ended: `replayed` when another delivery already brought its content. */
 export type DeliveryOutcome = 'published' | 'dead_lettered' | 'replayed';
@@ -213,7 +217,8 @@ export class DynamoDbDeliveryStore implements DeliveryStore {
     const out = await this.db.send(
       new GetCommand({ TableName: this.tableName, Key: { pk: deliveryPk(key) }, ConsistentRead: true }),
     );
-    if (out.Item?.state === 'replayed' && typeof out.Item.replayOf === 'string') return { replayOf: out.Item.replayOf };
+    if (out.Item?.state === 'replayed' && typeof out.Item.replayOf === 'string')
+      return { replayOf: out.Item.replayOf, refusedAt: Number(out.Item.settledAt) };
     return out.Item?.state === 'received' ? 'in_progress' : 'duplicate';
   }
 }

@@ -107,7 +107,7 @@ async function receive(deps: ReceiverDeps, incoming: IncomingDelivery): Promise<
     return { outcome: 'duplicate', deliveryId: key.deliveryId };
   }
   // Refused before as a replay: its record again (once), in case that attempt could not write it.
-  if (typeof claim === 'object') return refuseReplay(deps, key, claim.replayOf, events);
+  if (typeof claim === 'object') return refuseReplay(deps, key, claim.replayOf, events, new Date(claim.refusedAt));
   if (claim === 'in_progress') {
     throw new WebhookError('delivery_in_progress', 'this delivery is being processed; retry later', { ...key });
   }
@@ -141,11 +141,13 @@ async function refuseReplay(
   key: DeliveryKey,
   replayOf: string,
   events: readonly SourceEvent[],
+  /** When it was first refused: a retry's record is that refusal's, written once. */
+  refusedAt: Date = deps.clock(),
 ): Promise<Receipt> {
   const first = events[0];
   // Closed first: a replay whose record cannot be written (the ledger down, the function timed
   // out) must not stay admittable under its claimed digests until the delivery expires.
-  await deps.deliveries.settle(key, 'replayed', deps.clock(), replayOf);
+  await deps.deliveries.settle(key, 'replayed', refusedAt, replayOf);
   await deps.audit.record({
     type: 'webhook.replayed',
     actor: { type: 'provider', id: key.provider, providerIdentity: first?.sender ?? first?.pusher ?? null },
@@ -153,7 +155,8 @@ async function refuseReplay(
     outcome: 'rejected',
     details: { deliveryId: key.deliveryId, replayOf },
     correlationId: key.deliveryId,
-    once: `webhook.replayed/${key.provider}/${key.deliveryId}`,
+    // Once per refusal: the same id sent again after the delivery was forgotten is another replay.
+    once: `webhook.replayed/${key.provider}/${key.deliveryId}/${refusedAt.getTime()}`,
   });
   deps.logger.warn('delivery replayed: its signed content came before', { ...key, replayOf });
   return { outcome: 'duplicate', deliveryId: key.deliveryId };

@@ -23,24 +23,32 @@ export const PREVIOUS_SECRET = 'gantry:the-secret-before-rotation';
 export class MemoryDeliveryStore implements DeliveryStore {
   readonly items = new Map<
     string,
-    { state: string; claimedAt: number; sources: Readonly<Record<string, string>>; replayOf?: string }
+    {
+      state: string;
+      claimedAt: number;
+      sources: Readonly<Record<string, string>>;
+      replayOf?: string;
+      settledAt?: number;
+    }
   >();
 
   async claim(key: DeliveryKey, claim: DeliveryClaim): Promise<ClaimResult> {
     const existing = this.items.get(deliveryPk(key));
     const now = claim.at.getTime();
     if (existing && !(existing.state === 'received' && existing.claimedAt < now - claim.leaseMs)) {
-      if (existing.state === 'replayed' && existing.replayOf !== undefined) return { replayOf: existing.replayOf };
+      if (existing.state === 'replayed' && existing.replayOf !== undefined)
+        return { replayOf: existing.replayOf, refusedAt: existing.settledAt ?? 0 };
       return existing.state === 'received' ? 'in_progress' : 'duplicate';
     }
     this.items.set(deliveryPk(key), { state: 'received', claimedAt: now, sources: claim.sources });
     return 'claimed';
   }
 
-  async settle(key: DeliveryKey, outcome: DeliveryOutcome, _at?: Date, replayOf?: string): Promise<void> {
+  async settle(key: DeliveryKey, outcome: DeliveryOutcome, at?: Date, replayOf?: string): Promise<void> {
     const item = this.items.get(deliveryPk(key));
     if (item) {
       item.state = outcome;
+      if (at !== undefined) item.settledAt = at.getTime();
       if (replayOf !== undefined) item.replayOf = replayOf;
     }
   }

@@ -71,6 +71,11 @@ describe('replayed deliveries (on dynalite)', () => {
     const [event] = f.bus.published;
     const detail = event?.detail as SourceEvent;
     expect(await store.admittedDigest({ provider: 'github', deliveryId: 'orig' }, detail.eventId)).toBeUndefined();
+    // Sent again days later, once that refusal too is forgotten: another replay, on the record again.
+    f.now = new Date(f.now.getTime() + 3 * DAY);
+    await receiveDelivery(f.deps, signedDelivery(body, { deliveryId: 'orig' }));
+    expect(f.audit.records.filter((r) => r.type === 'webhook.replayed')).toHaveLength(2);
+    expect(runsStarted()).toBe(1);
   });
 
   it('admits no event of a delivery whose record has expired, though TTL has not deleted it yet', async () => {
