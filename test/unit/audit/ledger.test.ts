@@ -874,7 +874,9 @@ describe('the audit ledger on DynamoDB (dynalite)', () => {
       expect(report.checkpoints?.failures).toEqual([
         {
           key,
-          message: expect.stringMatching(new RegExp(`does not sign chain ${REPO}, which checkpoints/\\d+\\.json signed`)),
+          message: expect.stringMatching(
+            new RegExp(`does not sign chain ${REPO}, which checkpoints/\\d+\\.json signed`),
+          ),
         },
       ]);
     });
