@@ -309,20 +309,16 @@ async function requireStillCurrent(
   rollback: NonNullable<RunPlan['rollback']>,
 ): Promise<void> {
   if (rollback.ofRunId === null) return;
-  const undone = await deps.runs.get(rollback.ofRunId);
-  const since = undone?.deployment?.endedAt ?? undone?.createdAt ?? '';
-  const newer = (await deps.runs.list({ lane: run.lane, limit: 100 })).find(
-    (r) =>
-      r.runId !== run.runId &&
-      r.runId !== rollback.ofRunId &&
-      r.deployment?.status === 'succeeded' &&
-      (r.deployment.endedAt ?? '') > since,
+  // What Gantry left live in the lane: still the undone run's, or a later run's whose bake check
+  // sent traffic back to it, is what the rollback was asked to undo.
+  const left = await versionLeftLive(deps, run);
+  if (left === undefined || left.runId === rollback.ofRunId) return;
+  const undone = (await deps.runs.get(rollback.ofRunId))?.deployment?.toVersion;
+  if (undone !== undefined && left.versions.includes(undone)) return;
+  throw refused(
+    'rollback',
+    `run ${left.runId} released since run ${rollback.ofRunId}, which this rollback undoes, and left ${left.versions.map((v) => `version ${v}`).join(' or ')} live: restoring version ${rollback.version} would undo that release too. Roll back run ${left.runId} instead if that is what you mean`,
   );
-  if (newer !== undefined)
-    throw refused(
-      'rollback',
-      `run ${newer.runId} released version ${newer.deployment?.toVersion} after run ${rollback.ofRunId}, which this rollback undoes: restoring version ${rollback.version} would undo that release too. Roll back run ${newer.runId} instead if that is what you mean`,
-    );
 }
 
 /**

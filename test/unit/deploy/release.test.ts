@@ -1274,15 +1274,8 @@ describe('deploying a run through CodeDeploy', () => {
   describe('operators', () => {
     /** A dev run that released `version` and succeeded. */
     async function released(version: string, at: string): Promise<RunPlan> {
-      f.now = new Date(at);
-      const plan = await devRun();
-      cd.nextVersion = version;
-      await startDeployment(deps, plan, `token-${version}`, plan.executionArn);
-      const id = `d-${String(cd.created.length).padStart(9, '0')}`;
-      cd.end(id, 'Succeeded');
-      await onDeploymentEvent(deps, await cd.getDeployment(id), plan.runId);
+      const plan = await baking(version, at);
       await f.runs.setStatus(plan.runId, 'SUCCEEDED', f.now);
-      cd.aliasAt = version;
       return plan;
     }
 
@@ -1384,11 +1377,32 @@ describe('deploying a run through CodeDeploy', () => {
       await expect(startDeployment(deps, plan, 'token-rb', plan.executionArn)).rejects.toMatchObject({
         name: 'Gantry.DeployRefused',
         check: 'rollback',
-        message: expect.stringContaining('released version 6 after run'),
+        message: expect.stringContaining(
+          `released since run ${v5.runId}, which this rollback undoes, and left version 6 live`,
+        ),
       });
       expect(f.audit.records.filter((r) => r.type === 'deploy.refused').map((r) => r.details)).toEqual([
         expect.objectContaining({ check: 'rollback' }),
       ]);
+    });
+
+    it('roll back past a push whose bake check already sent traffic back: what is live is still the undone run’s', async () => {
+      await released('4', '2026-11-23T10:00:00Z');
+      const v5 = await released('5', '2026-11-23T11:00:00Z');
+      const pushed = await baking('6', '2026-11-23T12:00:00Z');
+      cd.alarms = [{ name: 'errors', state: 'ALARM', reason: 'errors > 1%' }];
+      await expect(checkBake(deps, pushed, pushed.executionArn)).rejects.toMatchObject({ name: 'Gantry.BakeAlarm' });
+      await f.runs.setStatus(pushed.runId, 'FAILED', f.now);
+      cd.alarms = [];
+      cd.aliasAt = '5';
+      const out = await rollback(deps, { runId: v5.runId, principal: OLGA, reason: 'go back further' });
+      const plan = await loadedRollback(out.runId);
+      await startDeployment(deps, plan, 'token-rb', plan.executionArn);
+      expect(f.audit.records.filter((r) => r.type === 'deploy.refused')).toEqual([]);
+      expect(JSON.parse(cd.created.at(-1)?.appSpec ?? '{}').Resources[0]['widgets-dev'].Properties).toMatchObject({
+        CurrentVersion: '5',
+        TargetVersion: '4',
+      });
     });
 
     it('take their lane: a rollback waits behind a run still active in the environment', async () => {
