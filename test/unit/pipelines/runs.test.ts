@@ -438,6 +438,12 @@ describe('pipeline runs', () => {
     const start = (source: SourceEvent, concurrency: PipelineDefinition['concurrency'] = 'queued') =>
       startRun(f.deps, planRequest(source, 'push', { ...DEFINITION, concurrency }));
 
+    /** Starts the run of a push a second after the one before: runs are recorded in that order. */
+    const later = (source: SourceEvent) => {
+      f.now = new Date(f.now.getTime() + 1000);
+      return start(source);
+    };
+
     it.each(policies)(
       'skips a late A→B delivered after B→C as stale, cancelling nothing and leaving the newer run alone (%s)',
       async (concurrency) => {
@@ -527,10 +533,6 @@ describe('pipeline runs', () => {
     });
 
     it('runs a push onto a branch deleted and created again since the newer push (a deletion leaves no run)', async () => {
-      const later = (source: SourceEvent) => {
-        f.now = new Date(f.now.getTime() + 1000);
-        return start(source);
-      };
       await later(push(A, B));
       await later(push(B, C));
       // develop deleted (no run), created again at A, then B pushed onto it: a current push.
@@ -542,20 +544,12 @@ describe('pipeline runs', () => {
     it('runs a push from the commit its branch was created at, whatever order the deliveries came in', async () => {
       // Created at A, then B→C recorded, then A→B: a late A→B (created, A→B, B→C) or a current one
       // (B→C, deleted, created at A, A→B, the creation's delivery first) read the same.
-      const later = (source: SourceEvent) => {
-        f.now = new Date(f.now.getTime() + 1000);
-        return start(source);
-      };
       await later(push(null, A));
       await later(push(B, C));
       await expect(later(push(A, B))).resolves.toMatchObject({ skip: false });
     });
 
     it('still skips a late push when the branch was created at another commit', async () => {
-      const later = (source: SourceEvent) => {
-        f.now = new Date(f.now.getTime() + 1000);
-        return start(source);
-      };
       await later(push(null, D));
       await later(push(B, C));
       await expect(later(push(A, B))).resolves.toMatchObject({ skip: true });
