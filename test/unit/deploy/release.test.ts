@@ -25,6 +25,14 @@ const BUCKET = 'artifacts-bucket';
 const OLGA = 'arn:aws:iam::123456789012:user/olga';
 const ARN_BOB = 'arn:aws:iam::123456789012:user/bob';
 
+/** CodeDeploy's state-change event for a deployment of the widgets dev group, as EventBridge delivers it. */
+const stateChange = (deploymentId: string) =>
+  ({
+    source: 'aws.codedeploy',
+    'detail-type': 'CodeDeploy Deployment State-change Notification',
+    detail: { deploymentId, application: 'widgets', deploymentGroup: 'dev', state: 'SUCCESS' },
+  }) as const;
+
 describe('deploying a run through CodeDeploy', () => {
   let f: PipelineFakes;
   let cd: FakeDeployControl;
@@ -74,6 +82,14 @@ describe('deploying a run through CodeDeploy', () => {
     // As EvaluateGates records a passing verdict.
     await f.runs.update(plan.runId, { gates: { passed: true, reasons: [], metrics: {} } }, f.now);
     f.audit.records.length = 0;
+    return plan;
+  }
+  /** A dev run whose deployment (version 3 → 4) landed: its bake comes next. */
+  async function landedRun(): Promise<RunPlan> {
+    const plan = await devRun();
+    await startDeployment(deps, plan, 'token-1', plan.executionArn);
+    cd.end('d-000000001', 'Succeeded');
+    await onDeploymentEvent(deps, await cd.getDeployment('d-000000001'), plan.runId);
     return plan;
   }
 
@@ -331,12 +347,6 @@ describe('deploying a run through CodeDeploy', () => {
   });
 
   describe('deployments to a Gantry target that no run started', () => {
-    const event = (deploymentId: string) =>
-      ({
-        source: 'aws.codedeploy',
-        'detail-type': 'CodeDeploy Deployment State-change Notification',
-        detail: { deploymentId, application: 'widgets', deploymentGroup: 'dev', state: 'SUCCESS' },
-      }) as const;
     const unattributed = () => f.audit.records.filter((r) => r.type === 'security.unattributed_deployment');
     /** A deployment someone created by hand, as CodeDeploy describes it. */
     const byHand = (described: Partial<DeploymentInfo> = {}) =>
@@ -352,8 +362,8 @@ describe('deploying a run through CodeDeploy', () => {
 
     it('records one made by hand, once however often its event comes, and answers no run', async () => {
       byHand();
-      await expect(onStateChangeEvent(deps, event('d-hand'))).resolves.toMatch(/^recorded/);
-      await onStateChangeEvent(deps, event('d-hand'));
+      await expect(onStateChangeEvent(deps, stateChange('d-hand'))).resolves.toMatch(/^recorded/);
+      await onStateChangeEvent(deps, stateChange('d-hand'));
       expect(unattributed()).toEqual([
         expect.objectContaining({
           actor: { type: 'system', id: 'user', providerIdentity: null },
@@ -375,13 +385,13 @@ describe('deploying a run through CodeDeploy', () => {
       byHand({ application: 'widgets', deploymentGroup: 'prod' });
       // What someone allowed to send to the triggers queue could have redriven, before the real event.
       const forged = (account: string) => ({
-        ...event('d-hand'),
+        ...stateChange('d-hand'),
         account,
-        detail: { ...event('d-hand').detail, application: 'scratch', deploymentGroup: 'sandbox' },
+        detail: { ...stateChange('d-hand').detail, application: 'scratch', deploymentGroup: 'sandbox' },
       });
       await onStateChangeEvent(deps, forged('999999999999'));
       await onStateChangeEvent(deps, forged('888888888888'));
-      await onStateChangeEvent(deps, event('d-hand'));
+      await onStateChangeEvent(deps, stateChange('d-hand'));
       expect(unattributed().map((r) => r.details)).toEqual([
         expect.objectContaining({
           application: 'widgets',
@@ -401,7 +411,7 @@ describe('deploying a run through CodeDeploy', () => {
         error: null,
         rolledBack: false,
       });
-      await expect(onStateChangeEvent(deps, event('d-forged'))).resolves.toMatch(/^recorded/);
+      await expect(onStateChangeEvent(deps, stateChange('d-forged'))).resolves.toMatch(/^recorded/);
       expect(unattributed()[0]?.details).toMatchObject({
         reason: expect.stringContaining(`names run ${plan.runId}, whose deployment is d-000000001`),
       });
@@ -423,7 +433,7 @@ describe('deploying a run through CodeDeploy', () => {
       await startDeployment(deps, redeployed, 'token-1', redeployed.executionArn);
       expect((await f.runs.get(redeployed.runId))?.deployment).toMatchObject({ status: 'succeeded' });
       forged('d-same', redeployed.runId);
-      await expect(onStateChangeEvent(deps, event('d-same'))).resolves.toMatch(/^recorded/);
+      await expect(onStateChangeEvent(deps, stateChange('d-same'))).resolves.toMatch(/^recorded/);
       expect(unattributed().at(-1)?.details).toMatchObject({
         reason: expect.stringContaining(
           `names run ${redeployed.runId}, whose deployment ended succeeded without creating one`,
@@ -434,9 +444,9 @@ describe('deploying a run through CodeDeploy', () => {
       await openedDeployment(f.runs, opened.runId, f.now);
       forged('d-unnoted', opened.runId);
       // Just opened: CodeDeploy's event may come before the id is noted; EventBridge retries.
-      await expect(onStateChangeEvent(deps, event('d-unnoted'))).rejects.toBeInstanceOf(DeploymentNotYetRecorded);
+      await expect(onStateChangeEvent(deps, stateChange('d-unnoted'))).rejects.toBeInstanceOf(DeploymentNotYetRecorded);
       f.now = new Date(f.now.getTime() + 20 * 60_000);
-      await expect(onStateChangeEvent(deps, event('d-unnoted'))).resolves.toMatch(/^recorded/);
+      await expect(onStateChangeEvent(deps, stateChange('d-unnoted'))).resolves.toMatch(/^recorded/);
       expect(unattributed().at(-1)?.details).toMatchObject({
         reason: expect.stringContaining('has noted no deployment in the 20 min since it opened one'),
       });
@@ -454,7 +464,9 @@ describe('deploying a run through CodeDeploy', () => {
         creator: 'codeDeployRollback',
         rollbackOf: 'd-000000001',
       });
-      await expect(onStateChangeEvent(deps, event('d-rollback'))).resolves.toMatch(/^ignored: CodeDeploy's rollback/);
+      await expect(onStateChangeEvent(deps, stateChange('d-rollback'))).resolves.toMatch(
+        /^ignored: CodeDeploy's rollback/,
+      );
       expect(unattributed()).toEqual([]);
     });
   });
@@ -638,10 +650,7 @@ describe('deploying a run through CodeDeploy', () => {
   });
 
   it('after the bake, an alarm in ALARM sends traffic back to the previous version and fails the run', async () => {
-    const plan = await devRun();
-    await startDeployment(deps, plan, 'token-1', plan.executionArn);
-    cd.end('d-000000001', 'Succeeded');
-    await onDeploymentEvent(deps, await cd.getDeployment('d-000000001'), plan.runId);
+    const plan = await landedRun();
     cd.alarms = [{ name: 'gantry-widgets-dev-latency', state: 'ALARM', reason: 'p99 1450 ms > 1000' }];
     await expect(checkBake(deps, plan, plan.executionArn)).rejects.toMatchObject({
       name: 'Gantry.BakeAlarm',
@@ -657,20 +666,11 @@ describe('deploying a run through CodeDeploy', () => {
   });
 
   it("knows the bake check's own rollback deployment as Gantry's, and one that only copies its description as nobody's", async () => {
-    const plan = await devRun();
-    await startDeployment(deps, plan, 'token-1', plan.executionArn);
-    cd.end('d-000000001', 'Succeeded');
-    await onDeploymentEvent(deps, await cd.getDeployment('d-000000001'), plan.runId);
+    const plan = await landedRun();
     cd.alarms = [{ name: 'gantry-widgets-dev-latency', state: 'ALARM', reason: 'p99 1450 ms > 1000' }];
     await expect(checkBake(deps, plan, plan.executionArn)).rejects.toMatchObject({ name: 'Gantry.BakeAlarm' });
-    const event = (deploymentId: string) =>
-      ({
-        source: 'aws.codedeploy',
-        'detail-type': 'CodeDeploy Deployment State-change Notification',
-        detail: { deploymentId, application: 'widgets', deploymentGroup: 'dev', state: 'SUCCESS' },
-      }) as const;
     cd.end('d-000000002', 'Succeeded');
-    await expect(onStateChangeEvent(deps, event('d-000000002'))).resolves.toMatch(
+    await expect(onStateChangeEvent(deps, stateChange('d-000000002'))).resolves.toMatch(
       /^ignored: run .*'s bake check sent traffic back with deployment d-000000002$/,
     );
     // The same words on a deployment made by hand: the run noted another id, so it is nobody's.
@@ -679,17 +679,14 @@ describe('deploying a run through CodeDeploy', () => {
       deploymentId: 'd-hand',
       creator: 'user',
     });
-    await expect(onStateChangeEvent(deps, event('d-hand'))).resolves.toMatch(/^recorded/);
+    await expect(onStateChangeEvent(deps, stateChange('d-hand'))).resolves.toMatch(/^recorded/);
     expect(f.audit.records.filter((r) => r.type === 'security.unattributed_deployment').map((r) => r.details)).toEqual([
       expect.objectContaining({ deploymentId: 'd-hand' }),
     ]);
   });
 
   it('waits for the bake check to note its rollback deployment before judging it (its event can come first)', async () => {
-    const plan = await devRun();
-    await startDeployment(deps, plan, 'token-1', plan.executionArn);
-    cd.end('d-000000001', 'Succeeded');
-    await onDeploymentEvent(deps, await cd.getDeployment('d-000000001'), plan.runId);
+    const plan = await landedRun();
     // Asked for, its id not noted yet (the check died between its two writes, or the event raced it).
     await f.runs.noteTrafficBack(plan.runId, { requestedAt: f.now.toISOString() }, f.now);
     cd.deployments.set('d-early', {
@@ -700,11 +697,7 @@ describe('deploying a run through CodeDeploy', () => {
       rolledBack: false,
       creator: 'user',
     });
-    const early = {
-      source: 'aws.codedeploy',
-      'detail-type': 'CodeDeploy Deployment State-change Notification',
-      detail: { deploymentId: 'd-early', application: 'widgets', deploymentGroup: 'dev', state: 'SUCCESS' },
-    } as const;
+    const early = stateChange('d-early');
     await expect(onStateChangeEvent(deps, early)).rejects.toMatchObject({ name: 'Gantry.DeploymentNotYetRecorded' });
     // Never noted: after the wait a run may take to note its deployment, it is recorded as nobody's.
     f.now = new Date(f.now.getTime() + 16 * 60_000);
@@ -762,10 +755,7 @@ describe('deploying a run through CodeDeploy', () => {
   });
 
   it('checks the alarms of the group the run recorded, never of a target its input names', async () => {
-    const plan = await devRun();
-    await startDeployment(deps, plan, 'token-1', plan.executionArn);
-    cd.end('d-000000001', 'Succeeded');
-    await onDeploymentEvent(deps, await cd.getDeployment('d-000000001'), plan.runId);
+    const plan = await landedRun();
     const asked: string[] = [];
     const alarms = cd.groupAlarms.bind(cd);
     Object.assign(cd, {
@@ -864,10 +854,7 @@ describe('deploying a run through CodeDeploy', () => {
   });
 
   it('a quiet bake marks the deploy stage succeeded', async () => {
-    const plan = await devRun();
-    await startDeployment(deps, plan, 'token-1', plan.executionArn);
-    cd.end('d-000000001', 'Succeeded');
-    await onDeploymentEvent(deps, await cd.getDeployment('d-000000001'), plan.runId);
+    const plan = await landedRun();
     await expect(checkBake(deps, plan, plan.executionArn)).resolves.toEqual({ alarms: ['errors'] });
     expect((await f.runs.get(plan.runId))?.stages.deploy).toMatchObject({
       status: 'succeeded',
@@ -1169,10 +1156,7 @@ describe('deploying a run through CodeDeploy', () => {
     });
 
     it('an alias the bake check sent back is where Gantry left it', async () => {
-      const plan = await devRun();
-      await startDeployment(deps, plan, 'token-1', plan.executionArn);
-      cd.end('d-000000001', 'Succeeded');
-      await onDeploymentEvent(deps, await cd.getDeployment('d-000000001'), plan.runId);
+      const plan = await landedRun();
       cd.alarms = [{ name: 'errors', state: 'ALARM', reason: 'errors > 1%' }];
       await expect(checkBake(deps, plan, plan.executionArn)).rejects.toMatchObject({ name: 'Gantry.BakeAlarm' });
       await f.runs.setStatus(plan.runId, 'FAILED', f.now);
