@@ -31,17 +31,29 @@ export class ConnectionDirectory {
   }
 
   resolve(provider: Provider, repository: string | undefined): Connection {
+    const { connections, mapped } = this.candidates(provider, repository);
+    if (mapped || connections.length === 1) return connections[0] as Connection;
+    throw new WebhookError('unknown_connection', 'no connection is configured for this repository', {
+      provider,
+      repository,
+    });
+  }
+
+  /**
+   * The connections whose secret may verify a delivery: the one the repository is mapped to, else
+   * every connection of the provider. The receiver tries them all before it says anything about the
+   * repository, so that only a sender holding one of their secrets learns whether it is configured.
+   */
+  candidates(provider: Provider, repository: string | undefined): { connections: Connection[]; mapped: boolean } {
     const mapped = repository === undefined ? undefined : this.byRepository.get(repositoryKey(provider, repository));
-    if (mapped !== undefined) return mapped;
-    const candidates = this.byProvider.get(provider) ?? [];
-    if (candidates.length === 1 && candidates[0] !== undefined) return candidates[0];
-    throw new WebhookError(
-      'unknown_connection',
-      candidates.length === 0
-        ? `no connection is configured for ${provider}`
-        : `no connection is configured for this repository`,
-      { provider, repository },
-    );
+    if (mapped !== undefined) return { connections: [mapped], mapped: true };
+    const connections = this.byProvider.get(provider) ?? [];
+    if (connections.length === 0)
+      throw new WebhookError('unknown_connection', `no connection is configured for ${provider}`, {
+        provider,
+        repository,
+      });
+    return { connections, mapped: false };
   }
 }
 

@@ -202,27 +202,39 @@ async function verified(
   } catch (error) {
     malformed = asWebhookError(error);
   }
-  const connection = deps.connections.resolve(
-    adapter.provider,
-    payload === undefined ? undefined : adapter.repositoryOf(payload),
-  );
-  const secrets = await deps.secrets.connectionSecrets(connection.secretId).catch((error: unknown) => {
-    throw new WebhookError(
-      'unavailable',
-      'cannot verify deliveries right now; retry later',
-      { connection: connection.name },
-      { cause: error },
+  const repository = payload === undefined ? undefined : adapter.repositoryOf(payload);
+  const { connections, mapped } = deps.connections.candidates(adapter.provider, repository);
+  let verification: 'missing' | 'invalid' = 'missing';
+  for (const connection of connections) {
+    const secrets = await deps.secrets.connectionSecrets(connection.secretId).catch((error: unknown) => {
+      throw new WebhookError(
+        'unavailable',
+        'cannot verify deliveries right now; retry later',
+        { connection: connection.name },
+        { cause: error },
+      );
+    });
+    const verdict = adapter.verify(
+      request,
+      webhookSecretsOf(secrets, { now: deps.clock(), previousForMs: deps.limits.previousSecretMs }),
     );
-  });
-  const verification = adapter.verify(
-    request,
-    webhookSecretsOf(secrets, { now: deps.clock(), previousForMs: deps.limits.previousSecretMs }),
-  );
+    if (verdict === 'valid') {
+      if (malformed !== undefined) throw malformed;
+      return { delivery: { adapter, request, payload }, connection: connection.name };
+    }
+    if (verdict === 'invalid') verification = 'invalid';
+  }
+  // The sender is told what any wrong signature is told; the ledger, what an operator would fix.
+  const unmapped =
+    mapped || typeof repository !== 'string'
+      ? {}
+      : {
+          repository,
+          why: `no connection lists repository ${repository}, and none of the ${connections.length} ${adapter.provider} connections' secrets verifies the delivery`,
+        };
   if (verification === 'missing')
-    throw new WebhookError('signature_missing', 'the delivery carries no signature or token');
-  if (verification === 'invalid') throw new WebhookError('signature_invalid', 'the signature or token does not match');
-  if (malformed !== undefined) throw malformed;
-  return { delivery: { adapter, request, payload }, connection: connection.name };
+    throw new WebhookError('signature_missing', 'the delivery carries no signature or token', unmapped);
+  throw new WebhookError('signature_invalid', 'the signature or token does not match', unmapped);
 }
 
 async function publishClaimed(
@@ -402,9 +414,10 @@ export function plain(text: string): string {
 }
 
 /** The delivery id and repository a refusal names, where the receiver got that far. */
-function factsOf(refusal: WebhookError): { deliveryId?: string; repository?: string } {
-  const { deliveryId, repository } = refusal.context;
+function factsOf(refusal: WebhookError): { deliveryId?: string; repository?: string; why?: string } {
+  const { deliveryId, repository, why } = refusal.context;
   return {
+    ...(typeof why === 'string' ? { why: plain(why) } : {}),
     ...(typeof deliveryId === 'string' ? { deliveryId: plain(deliveryId).slice(0, 200) } : {}),
     ...(typeof repository === 'string' ? { repository: plain(repository).slice(0, 200) } : {}),
   };

@@ -117,6 +117,62 @@ describe('receiveDelivery', () => {
     ]);
   });
 
+  describe('with several connections of a provider', () => {
+    const twoConnections = () =>
+      receiverFakes({
+        connections: new ConnectionDirectory([
+          { name: 'public', provider: 'github', secretId: 'secret-a', repositories: ['acme/widgets'] },
+          { name: 'enterprise', provider: 'github', secretId: 'secret-b', repositories: ['acme/payments'] },
+        ]),
+        secrets: {
+          connectionSecrets: async (id: string) => ({
+            current: { webhookSecret: id === 'secret-a' ? 'of-a' : 'of-b' },
+          }),
+        },
+      });
+    const push = (repository: string, secret: string) =>
+      signedDelivery(githubPushBody({ repository: { full_name: repository } }), { secret, deliveryId: repository });
+
+    it('answers an outsider the same for a configured repository and an unconfigured one', async () => {
+      // An outsider without any secret probes which repositories Gantry serves.
+      const f = twoConnections();
+      const configured = await refusal(receiveDelivery(f.deps, push('acme/payments', 'guess')));
+      const unconfigured = await refusal(receiveDelivery(f.deps, push('acme/secret-project', 'guess')));
+      expect(unconfigured).toMatchObject({ code: configured.code, status: configured.status });
+      expect(unconfigured.message).toBe(configured.message);
+      expect(f.bus.published).toEqual([]);
+      // The ledger says what an operator would fix, which the sender is not told.
+      expect(f.audit.records.at(-1)).toMatchObject({
+        type: 'webhook.rejected',
+        details: {
+          code: 'signature_invalid',
+          repository: 'acme/secret-project',
+          why: "no connection lists repository acme/secret-project, and none of the 2 github connections' secrets verifies the delivery",
+        },
+      });
+    });
+
+    it('tells a sender holding a connection secret that its repository is not listed', async () => {
+      const f = twoConnections();
+      await expect(refusal(receiveDelivery(f.deps, push('acme/new-service', 'of-b')))).resolves.toMatchObject({
+        code: 'unknown_connection',
+        message:
+          "the delivery is signed with connection enterprise's secret, but names repository acme/new-service, which enterprise does not serve",
+      });
+      expect(f.bus.published).toEqual([]);
+    });
+
+    it('still accepts a listed repository signed with its own connection secret only', async () => {
+      const f = twoConnections();
+      await expect(receiveDelivery(f.deps, push('acme/payments', 'of-b'))).resolves.toMatchObject({
+        outcome: 'accepted',
+      });
+      await expect(refusal(receiveDelivery(f.deps, push('acme/widgets', 'of-b')))).resolves.toMatchObject({
+        code: 'signature_invalid',
+      });
+    });
+  });
+
   it('refuses events of a repository the verifying connection does not serve, in the ledger', async () => {
     // Two Bitbucket Data Center connections, each with its own secret and repository.
     const f = receiverFakes({
