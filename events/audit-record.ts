@@ -60,6 +60,10 @@ export const AUDIT_DETAILS = {
     /** The delivery and repository the refusal concerns, where the receiver got that far. */
     deliveryId: z.optional(text),
     repository: z.optional(text),
+    /** What an operator would fix that the sender was not told (an unlisted repository). */
+    why: z.optional(text),
+    /** Refusals of the same provider and code this receiver only logged since its previous record of them. */
+    alsoRefused: z.optional(z.number().check(z.int())),
   }),
   /** A verified delivery whose signed content an earlier delivery brought: nothing published. */
   'webhook.replayed': z.object({ deliveryId: text, replayOf: text }),

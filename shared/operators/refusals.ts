@@ -1,3 +1,4 @@
+import { RecordWindow } from '../audit/window';
 import { type RefusalDeps, recordRefusal } from './operator-api';
 
 /** An action refused before it reached the operator use cases: nobody, or nobody configured, asked. */
@@ -11,7 +12,6 @@ export interface RefusedAction {
 
 /** How long one person's same refused action on one run is recorded once. */
 export const REFUSAL_WINDOW_MS = 60_000;
-const MAX_REMEMBERED = 10_000;
 
 /**
  * Records refusals from callers anyone can be (the console's IdP users, whoever posts to the Slack
@@ -26,12 +26,9 @@ export function refusalRecorder(
   now: () => number = Date.now,
   options: { readonly unproven?: boolean } = {},
 ): (refusal: RefusedAction) => Promise<void> {
-  const recorded = new Map<string, number>();
+  const window = new RecordWindow(REFUSAL_WINDOW_MS);
   return async (r) => {
-    const key = JSON.stringify([r.principal, r.runId, r.action, r.code]);
-    const at = now();
-    const last = recorded.get(key);
-    if (last !== undefined && at - last < REFUSAL_WINDOW_MS) {
+    if (!window.admit(JSON.stringify([r.principal, r.runId, r.action, r.code]), now()).admitted) {
       deps.logger.warn('operator refusal repeated within a minute: logged, not recorded again', {
         runId: r.runId,
         action: r.action,
@@ -40,8 +37,6 @@ export function refusalRecorder(
       });
       return;
     }
-    if (recorded.size >= MAX_REMEMBERED) recorded.clear();
-    recorded.set(key, at);
     await recordRefusal(deps, r.runId, r.action, r.principal, r, { onlyForExistingRun: true, ...options });
   };
 }

@@ -1,6 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { DETAIL_TYPES, type Provider, SOURCE_EVENT_SOURCE, type SourceEvent, sourceEventDigest } from '../../events';
 import type { AuditSink } from '../audit/audit';
+import type { RecordWindow } from '../audit/window';
 import type { EventBus } from '../bus/event-bus';
 import { type SecretSource, SecretUnavailableError, webhookSecretsOf } from '../secrets/secrets';
 import type { ConnectionDirectory } from './connections';
@@ -41,7 +42,16 @@ export interface ReceiverDeps {
   readonly logger: Pick<Logger, 'info' | 'warn' | 'error'>;
   readonly clock: () => Date;
   readonly limits: ReceiverLimits;
+  /** Which refusals reach the ledger: one per provider and code a minute (see `REJECTION_WINDOW_MS`). */
+  readonly rejections: RecordWindow;
 }
+
+/**
+ * Anyone can send a refused delivery, so the ledger takes one refusal per provider and code a
+ * minute from each receiver instance, with how many more it only logged: junk traffic cannot fill
+ * a ledger kept 400 days, nor crowd out the records that matter.
+ */
+export const REJECTION_WINDOW_MS = 60_000;
 
 /** What became of a delivery the receiver did not refuse. */
 export type Receipt =
@@ -380,26 +390,32 @@ async function recordDeadLetter(
 
 async function recordRejection(deps: ReceiverDeps, incoming: IncomingDelivery, refusal: WebhookError): Promise<void> {
   if (refusal.code === 'unknown_provider') return;
-  await deps.audit
-    .record({
-      type: 'webhook.rejected',
-      actor: { type: 'provider', id: incoming.providerSegment.slice(0, 64), providerIdentity: null },
-      subject: {},
-      outcome: 'rejected',
-      details: {
-        code: refusal.code,
-        status: refusal.status,
-        bodyBytes: incoming.body.length,
-        // The ledger says what to fix, and about which delivery, not only that something was refused.
-        reason: plain(refusal.message),
-        ...factsOf(refusal),
-      },
-      correlationId: `rejected:${bodyDigest(incoming.body).slice(0, 32)}`,
-    })
-    .catch((error: unknown) =>
-      deps.logger.error('rejection could not be audited', { code: refusal.code, error: errorName(error) }),
-    );
-  deps.logger.warn('delivery rejected', {
+  const window = deps.rejections.admit(
+    JSON.stringify([incoming.providerSegment.slice(0, 64), refusal.code]),
+    deps.clock().getTime(),
+  );
+  if (window.admitted)
+    await deps.audit
+      .record({
+        type: 'webhook.rejected',
+        actor: { type: 'provider', id: incoming.providerSegment.slice(0, 64), providerIdentity: null },
+        subject: {},
+        outcome: 'rejected',
+        details: {
+          code: refusal.code,
+          status: refusal.status,
+          bodyBytes: incoming.body.length,
+          // The ledger says what to fix, and about which delivery, not only that something was refused.
+          reason: plain(refusal.message),
+          ...factsOf(refusal),
+          ...(window.skipped === 0 ? {} : { alsoRefused: window.skipped }),
+        },
+        correlationId: `rejected:${bodyDigest(incoming.body).slice(0, 32)}`,
+      })
+      .catch((error: unknown) =>
+        deps.logger.error('rejection could not be audited', { code: refusal.code, error: errorName(error) }),
+      );
+  deps.logger.warn(window.admitted ? 'delivery rejected' : 'delivery rejected: logged, recorded once a minute', {
     code: refusal.code,
     status: refusal.status,
     provider: incoming.providerSegment.slice(0, 64),

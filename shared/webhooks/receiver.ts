@@ -3,6 +3,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { AuditSink } from '../audit/audit';
+import { RecordWindow } from '../audit/window';
 import { awsAuditLedger } from '../audit/wiring';
 import { documentClient } from '../aws/clients';
 import { EventBridgeBus } from '../bus/event-bus';
@@ -12,7 +13,7 @@ import { ConnectionDirectory } from './connections';
 import { SqsDeadLetterSink } from './dead-letters';
 import { DynamoDbDeliveryStore } from './deliveries';
 import type { ReceiverConfig } from './env';
-import type { ReceiverDeps } from './receive';
+import { REJECTION_WINDOW_MS, type ReceiverDeps } from './receive';
 
 /** Claims older than this belong to an attempt that died; well past the function's timeout. */
 const CLAIM_LEASE_MS = 60_000;
@@ -40,5 +41,6 @@ export function awsReceiverDeps(config: ReceiverConfig, { logger }: Observabilit
       previousSecretMs: config.previousSecretMs,
       claimLeaseMs: CLAIM_LEASE_MS,
     },
+    rejections: new RecordWindow(REJECTION_WINDOW_MS),
   };
 }

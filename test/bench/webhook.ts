@@ -8,6 +8,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Webhooks } from '@octokit/webhooks';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { DynamoDbAuditLedger } from '../../shared/audit/ledger';
+import { RecordWindow } from '../../shared/audit/window';
 import { documentClient } from '../../shared/aws/clients';
 import { EventBridgeBus } from '../../shared/bus/event-bus';
 import { SecretsManagerSecretSource } from '../../shared/secrets/secrets';
@@ -15,7 +16,7 @@ import { answerApiGatewayDelivery } from '../../shared/webhooks/api-gateway';
 import { ConnectionDirectory } from '../../shared/webhooks/connections';
 import { SqsDeadLetterSink } from '../../shared/webhooks/dead-letters';
 import { DynamoDbDeliveryStore } from '../../shared/webhooks/deliveries';
-import type { ReceiverDeps } from '../../shared/webhooks/receive';
+import { REJECTION_WINDOW_MS, type ReceiverDeps } from '../../shared/webhooks/receive';
 import { hmacSha256 } from '../../shared/webhooks/signatures';
 import { fmt, medianStats, type RunStats, table, timeSequential } from './stats';
 
@@ -77,6 +78,7 @@ export function receiverDeps(clients: {
     bus: new EventBridgeBus(clients.events, 'gantry'),
     deadLetters: new SqsDeadLetterSink(async () => clients.sqs, 'https://sqs/dlq'),
     audit: new DynamoDbAuditLedger(document, 'audit'),
+    rejections: new RecordWindow(REJECTION_WINDOW_MS),
     logger,
     clock: () => new Date(),
     limits: {

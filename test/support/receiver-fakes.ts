@@ -1,5 +1,6 @@
 import { type AuditRecordInput, AuditRecordInputSchema } from '../../events';
 import type { AuditSink } from '../../shared/audit/audit';
+import { RecordWindow } from '../../shared/audit/window';
 import type { BusEvent, EventBus, FailedBusEvent } from '../../shared/bus/event-bus';
 import type { ConnectionSecrets, SecretSource } from '../../shared/secrets/secrets';
 import { ConnectionDirectory } from '../../shared/webhooks/connections';
@@ -172,6 +173,8 @@ export function receiverFakes(overrides: Partial<ReceiverDeps> = {}): Fakes {
     audit: fakes.audit,
     logger: { info: log, warn: log, error: log } as ReceiverDeps['logger'],
     clock: () => fakes.now,
+    // Every refusal recorded, so a test reads each one; the window's own test sets the real one.
+    rejections: new RecordWindow(0),
     limits: {
       maxBodyBytes: 64 * 1024,
       deliveryTtlSeconds: 86_400,

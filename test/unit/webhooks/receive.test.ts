@@ -1,7 +1,8 @@
 import { type SourceEvent, sourceEventDigest } from '../../../events';
+import { RecordWindow } from '../../../shared/audit/window';
 import { ConnectionDirectory } from '../../../shared/webhooks/connections';
 import { WebhookError } from '../../../shared/webhooks/errors';
-import { type IncomingDelivery, plain, receiveDelivery } from '../../../shared/webhooks/receive';
+import { type IncomingDelivery, plain, REJECTION_WINDOW_MS, receiveDelivery } from '../../../shared/webhooks/receive';
 import { githubPushBody, signedDelivery } from '../../support/deliveries';
 import { PREVIOUS_SECRET, receiverFakes } from '../../support/receiver-fakes';
 
@@ -115,6 +116,24 @@ describe('receiveDelivery', () => {
         details: expect.objectContaining({ code, reason: error.message }),
       }),
     ]);
+  });
+
+  it('records junk deliveries once a minute per provider and code, counting the ones it only logged', async () => {
+    // A script sends unsigned junk as fast as the stage lets it.
+    const f = receiverFakes({ rejections: new RecordWindow(REJECTION_WINDOW_MS) });
+    const junk = (i: number) => signedDelivery(githubPushBody({ i }), { secret: 'guess', deliveryId: `junk-${i}` });
+    for (let i = 0; i < 50; i++) await refusal(receiveDelivery(f.deps, junk(i)));
+    await refusal(receiveDelivery(f.deps, unsigned(signedDelivery(githubPushBody()))));
+    expect(f.audit.records.map((r) => (r.details as { code?: string }).code)).toEqual([
+      'signature_invalid',
+      'signature_missing',
+    ]);
+
+    f.now = new Date(f.now.getTime() + REJECTION_WINDOW_MS);
+    await refusal(receiveDelivery(f.deps, junk(50)));
+    expect(f.audit.records.at(-1)?.details).toMatchObject({ code: 'signature_invalid', alsoRefused: 49 });
+    // Each refusal is still answered as such, and logged.
+    expect(f.logs.filter(([message]) => String(message).startsWith('delivery rejected'))).toHaveLength(52);
   });
 
   describe('with several connections of a provider', () => {
