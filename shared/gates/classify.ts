@@ -18,7 +18,10 @@ export const REPORT_SNIFF_BYTES = 64 * 1024;
  * markup, a JSON object, an LCOV record, or a name that says SARIF. Only such files are read whole.
  */
 export function mayBeReport(name: string, head: Uint8Array): boolean {
-  const text = inputHead(head, 256);
+  // The whole head, not its first bytes: XML and JSON may start with any amount of white space.
+  const text = inputHead(head, REPORT_SNIFF_BYTES);
+  // Nothing but white space as far as the head goes: what follows may be a report.
+  if (text === '') return head.length >= REPORT_SNIFF_BYTES;
   return text.startsWith('<') || text.startsWith('{') || /^(TN|SF):/m.test(text) || SARIF_NAME.test(name);
 }
 

@@ -86,6 +86,18 @@ export function localName(name: string): string {
 }
 
 /** A non-negative integer attribute, or undefined when absent or not a number. */
+/** A count a coverage total rests on: present and a whole number, or the report is refused. */
+export function countAttribute(element: XmlElement, name: string, file: string): number {
+  const value = intAttribute(element, name);
+  if (value === undefined)
+    throw new ReportParseError(
+      file,
+      'coverage',
+      `<${element.name}> ${name}="${(element.attributes[name] ?? '').slice(0, 40)}" is not a count`,
+    );
+  return value;
+}
+
 export function intAttribute(element: XmlElement, name: string): number | undefined {
   const raw = element.attributes[name];
   if (raw === undefined || !/^\s*\d+\s*$/.test(raw)) return undefined;

@@ -61,7 +61,7 @@ export async function evaluateRunGates(
     correlationId: plan.change.deliveryId,
     once: runFact(plan.runId, 'build.finished'),
   });
-  const reports = await readReports(deps, run);
+  const reports = await readReports(deps, run, executionArn);
   const evaluation = evaluateGates(reports, plan.gates);
   await deps.runs.update(
     plan.runId,
@@ -144,7 +144,7 @@ interface AttestedRun {
  * hash to its attested digest; one the gates cannot read as the report it claims to be becomes a
  * reason the gates fail, never a file passed over.
  */
-async function readReports(deps: GateDeps, run: AttestedRun): Promise<GateReports> {
+async function readReports(deps: GateDeps, run: AttestedRun, executionArn: string): Promise<GateReports> {
   const reports = {
     junit: [] as TestReport[],
     coverage: [] as CoverageReport[],
@@ -189,10 +189,12 @@ async function readReports(deps: GateDeps, run: AttestedRun): Promise<GateReport
         }
         throw new ReportParseError(file, kind, `report is larger than the ${MAX_REPORT_BYTES / 1024 / 1024} MiB limit`);
       }
-      if (createHash('sha256').update(content).digest('hex') !== subject.sha256)
-        throw new ForgedInputError(
-          `gates refused: ${key} version ${subject.versionId} is not the file RecordProvenance attested (SHA-256 ${subject.sha256.slice(0, 12)}…)`,
-        );
+      if (createHash('sha256').update(content).digest('hex') !== subject.sha256) {
+        // Someone changed an attested report in place (a pinned version cannot change in S3): on the record.
+        const reason = `${key} version ${subject.versionId} is not the file RecordProvenance attested (SHA-256 ${subject.sha256.slice(0, 12)}…)`;
+        await recordForgedInput(deps, run.plan, run, executionArn, 'evaluate-gates', reason);
+        throw new ForgedInputError(`gates refused: ${reason}`);
+      }
       const kind = classifyReport(subject.name, content);
       if (kind === 'junit') reports.junit.push(parseJUnit(content, file));
       if (kind === 'coverage') reports.coverage.push(parseCoverage(content, file));

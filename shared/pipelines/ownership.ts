@@ -108,7 +108,7 @@ export async function requireAdmitted(
 export async function recordForgedInput(
   deps: { readonly audit: AuditSink },
   input: RunPointer,
-  run: RunRecord | undefined,
+  run: Pick<RunRecord, 'plan'> | undefined,
   executionArn: string,
   step: string,
   reason: string,

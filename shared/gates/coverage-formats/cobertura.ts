@@ -1,6 +1,6 @@
 import type { ReportInput } from '../input';
 import type { CoverageReport } from '../reports';
-import { checkRoot, intAttribute, visitXml } from '../xml';
+import { checkRoot, countAttribute, intAttribute, visitXml, type XmlElement } from '../xml';
 import { LineTally, totalsOnly } from './tally';
 
 /**
@@ -10,17 +10,15 @@ import { LineTally, totalsOnly } from './tally';
  */
 export function parseCobertura(input: ReportInput, file: string): CoverageReport {
   const tally = new LineTally();
-  const root = { covered: 0, total: 0 };
+  let root: XmlElement | undefined;
   let className: string | null = null;
 
   visitXml(input, file, 'coverage', {
     open(element, depth, path) {
       const name = path[depth - 1];
       if (depth === 1) checkRoot(file, 'coverage', name, ['coverage'], 'a Cobertura report');
-      if (depth === 1) {
-        root.covered = intAttribute(element, 'lines-covered') ?? 0;
-        root.total = intAttribute(element, 'lines-valid') ?? 0;
-      } else if (name === 'class') {
+      if (depth === 1) root = element;
+      else if (name === 'class') {
         className = element.attributes.filename ?? element.attributes.name ?? '';
         tally.file(className);
       } else if (name === 'line' && className !== null && path[depth - 2] === 'lines' && path[depth - 3] === 'class') {
@@ -29,6 +27,15 @@ export function parseCobertura(input: ReportInput, file: string): CoverageReport
       }
     },
   });
-  if (tally.size === 0) return totalsOnly(file, 'cobertura', root.covered, root.total);
+  if (tally.size === 0) {
+    // The totals are all the report says: both must be there, as counts.
+    if (root === undefined) return totalsOnly(file, 'cobertura', 0, 0);
+    return totalsOnly(
+      file,
+      'cobertura',
+      countAttribute(root, 'lines-covered', file),
+      countAttribute(root, 'lines-valid', file),
+    );
+  }
   return tally.report(file, 'cobertura');
 }

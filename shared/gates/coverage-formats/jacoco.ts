@@ -1,6 +1,6 @@
 import type { ReportInput } from '../input';
 import type { CoverageReport } from '../reports';
-import { checkRoot, intAttribute, visitXml, type XmlElement } from '../xml';
+import { checkRoot, countAttribute, visitXml, type XmlElement } from '../xml';
 import { LineTally, totalsOnly } from './tally';
 
 /**
@@ -24,7 +24,7 @@ export function parseJaCoCo(input: ReportInput, file: string): CoverageReport {
       else if (name === 'sourcefile' && parent === 'package')
         sourceFile = joinPath(packageName, element.attributes.name ?? '');
       else if (name === 'counter' && element.attributes.type === 'LINE') {
-        const counter = lineCounter(element);
+        const counter = lineCounter(element, file);
         if (depth === 2) Object.assign(reportTotals, counter);
         else if (parent === 'sourcefile' && sourceFile !== null)
           tally.totals(sourceFile, counter.covered, counter.total);
@@ -35,9 +35,10 @@ export function parseJaCoCo(input: ReportInput, file: string): CoverageReport {
   return tally.report(file, 'jacoco');
 }
 
-function lineCounter(element: XmlElement): { covered: number; total: number } {
-  const covered = intAttribute(element, 'covered') ?? 0;
-  return { covered, total: covered + (intAttribute(element, 'missed') ?? 0) };
+/** JaCoCo writes both counts on every counter: one missing or malformed would read as lines not missed. */
+function lineCounter(element: XmlElement, file: string): { covered: number; total: number } {
+  const covered = countAttribute(element, 'covered', file);
+  return { covered, total: covered + countAttribute(element, 'missed', file) };
 }
 
 function joinPath(packageName: string, name: string): string {

@@ -1,3 +1,4 @@
+import { ReportParseError } from '../errors';
 import type { CoverageFormat, CoverageReport, FileCoverage } from '../reports';
 import { linePercent } from '../reports';
 
@@ -38,7 +39,7 @@ export class LineTally {
   }
 
   report(file: string, format: CoverageFormat): CoverageReport {
-    const files = [...this.files].map(([path, entry]) => fileCoverage(path, entry));
+    const files = [...this.files].map(([path, entry]) => fileCoverage(file, path, entry));
     const coveredLines = files.reduce((sum, f) => sum + f.coveredLines, 0);
     const totalLines = files.reduce((sum, f) => sum + f.totalLines, 0);
     return { file, format, coveredLines, totalLines, lineCoverage: linePercent(coveredLines, totalLines), files };
@@ -54,15 +55,17 @@ export class LineTally {
   }
 }
 
-function fileCoverage(path: string, entry: FileLines): FileCoverage {
+function fileCoverage(file: string, path: string, entry: FileLines): FileCoverage {
   let covered = entry.covered;
   for (const ran of entry.lines.values()) if (ran) covered += 1;
   const total = entry.total + entry.lines.size;
+  checkCounts(file, covered, total, ` for ${path}`);
   return { path, coveredLines: covered, totalLines: total, lineCoverage: linePercent(covered, total) };
 }
 
 /** A report for a file that gives only overall totals, with no per-file breakdown. */
 export function totalsOnly(file: string, format: CoverageFormat, covered: number, total: number): CoverageReport {
+  checkCounts(file, covered, total, '');
   return {
     file,
     format,
@@ -71,4 +74,15 @@ export function totalsOnly(file: string, format: CoverageFormat, covered: number
     lineCoverage: linePercent(covered, total),
     files: [],
   };
+}
+
+/**
+ * Counts a coverage tool could have written: more lines covered than there are, or a count past
+ * what a number holds exactly, is a report made up (or broken), and would lift the gate's figure.
+ */
+function checkCounts(file: string, covered: number, total: number, where: string): void {
+  if (!Number.isSafeInteger(covered) || !Number.isSafeInteger(total) || covered < 0 || total < 0)
+    throw new ReportParseError(file, 'coverage', `line counts${where} are not whole numbers a tool writes`);
+  if (covered > total)
+    throw new ReportParseError(file, 'coverage', `${covered} lines covered${where}, but only ${total} lines to cover`);
 }

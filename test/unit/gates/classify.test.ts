@@ -53,6 +53,16 @@ describe('classifyReport', () => {
     expect(classifyReport('page.ejs', Buffer.from('<% if (a) { %><p>x</p><% } %>'))).toBeUndefined();
   });
 
+  it('reads a report that starts with more white space than a glance takes in, rather than passing it over', () => {
+    // A PR author pads a JUnit file with failures so a first-bytes sniff would skip it.
+    const padded = Buffer.from(`${' '.repeat(600)}\n<testsuite><testcase name="a"><failure/></testcase></testsuite>`);
+    expect(mayBeReport('TEST-a.xml', padded)).toBe(true);
+    expect(classifyReport('TEST-a.xml', padded)).toBe('junit');
+    // White space as far as the head reaches: what follows it is read, not guessed at.
+    expect(mayBeReport('out.txt', Buffer.alloc(64 * 1024, 32))).toBe(true);
+    expect(mayBeReport('blank.txt', Buffer.from('   \n'))).toBe(false);
+  });
+
   it('passes over what is not a report, and names a .sarif file that is not SARIF', () => {
     expect(classifyReport('index.html', Buffer.from('<!DOCTYPE html><html></html>'))).toBeUndefined();
     expect(classifyReport('logo.svg', Buffer.from('<?xml version="1.0"?><svg/>'))).toBeUndefined();

@@ -61,6 +61,43 @@ describe('parseCoverage', () => {
     expect(detectCoverageFormat(report('code-coverage', 'c8-cobertura.xml'), 'clover.xml')).toBe('cobertura');
   });
 
+  it.each([
+    [
+      'LCOV',
+      'lcov.info',
+      'SF:a.js\nLF:10\nLH:100000\nend_of_record\n',
+      '100000 lines covered for a.js, but only 10 lines to cover',
+    ],
+    [
+      'Cobertura',
+      'c.xml',
+      '<coverage lines-valid="10" lines-covered="1000"/>',
+      '1000 lines covered, but only 10 lines to cover',
+    ],
+    [
+      'JaCoCo',
+      'j.xml',
+      '<report name="r"><package name="p"><sourcefile name="A.java"><counter type="LINE" missed="-90" covered="100"/></sourcefile></package></report>',
+      '<counter> missed="-90" is not a count',
+    ],
+    [
+      'LCOV past exact numbers',
+      'big.info',
+      `SF:a.js\nLF:${'9'.repeat(400)}\nLH:${'9'.repeat(400)}\nend_of_record\n`,
+      'not whole numbers',
+    ],
+    [
+      'Cobertura without its totals',
+      'c.xml',
+      '<coverage lines-covered="10"/>',
+      '<coverage> lines-valid="" is not a count',
+    ],
+  ])('refuses %s counts no tool writes, which would lift the coverage gate', (_, file, content, detail) => {
+    // A PR commits a "fixture" report the buildspec uploads: more lines covered than exist.
+    expect(() => parseCoverage(content, file)).toThrow(ReportParseError);
+    expect(() => parseCoverage(content, file)).toThrow(detail);
+  });
+
   it('refuses a report of another kind, saying what it found', () => {
     expect(() => parseCoverage(report('junit', 'pytest.xml'), 'pytest.xml')).toThrow(
       'pytest.xml: not a coverage report: an XML document whose root is <testsuites>',

@@ -247,5 +247,15 @@ describe('evaluateRunGates', () => {
       message: expect.stringContaining('is not the file RecordProvenance attested'),
     });
     expect((await f.runs.get(plan.runId))?.gates).toBeUndefined();
+    // A changed report is tampering, and the ledger says so, not only the failed run.
+    expect(f.audit.records.at(-1)).toMatchObject({
+      type: 'security.forged_input',
+      outcome: 'rejected',
+      subject: { runId: plan.runId },
+      details: {
+        step: 'evaluate-gates',
+        reason: expect.stringContaining('reports/integration.xml version'),
+      },
+    });
   });
 });
