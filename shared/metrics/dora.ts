@@ -7,7 +7,8 @@ import type { AuditEvent } from '../../events';
  * - A deployment is a run that reached CodeDeploy (`deploy.started`), or that found its version
  *   already live (`deploy.succeeded` without a start). It lands when `deploy.succeeded` is
  *   recorded, or fails when `deploy.rolled_back` or a `run.failed` of stage `deploy` is. A run an
- *   operator cancelled before it landed is no deployment (nothing was released, nobody's change failed).
+ *   operator cancelled before it landed or failed is no deployment (nothing was released, nobody's
+ *   change failed); one that had already failed stays a failed deployment.
  * - Deployment frequency counts landed deployments in the period, per day and deployment days
  *   per week.
  * - Lead time for changes: from the first commit of the change to the deployment landing. The
@@ -118,7 +119,8 @@ interface RunFacts {
   failedAt: number | null;
   failedRecord: string | null;
   failedWhy: string | null;
-  cancelled: boolean;
+  /** When an operator first asked to cancel it. */
+  cancelledAt: number | null;
 }
 
 interface Delivery {
@@ -141,11 +143,11 @@ interface Deployment {
 export function computeDora(events: Iterable<AuditEvent>, options: DoraOptions): DoraReport {
   const runs = new Map<string, RunFacts>();
   const deliveries = new Map<string, Delivery>();
-  const cancels = new Set<string>();
+  const cancels = new Map<string, number>();
   for (const event of events) gather(event, runs, deliveries, cancels);
-  for (const runId of cancels) {
+  for (const [runId, at] of cancels) {
     const run = runs.get(runId);
-    if (run !== undefined) run.cancelled = true;
+    if (run !== undefined) run.cancelledAt = at;
   }
   const windowHours = options.failureWindowHours ?? 24;
   const hotfix = globsOf(options.hotfixBranches ?? ['hotfix/**']);
@@ -195,14 +197,16 @@ function gather(
   event: AuditEvent,
   runs: Map<string, RunFacts>,
   deliveries: Map<string, Delivery>,
-  cancels: Set<string>,
+  cancels: Map<string, number>,
 ): void {
   const at = Date.parse(event.time);
   if (event.type === 'webhook.accepted') {
     const details = event.details as { deliveryId?: string; commits?: { timestamp?: string | null }[] };
+    // A commit's time is its author's word: one later than the push that brought it is no start
+    // (a commit dated in the future would make any lead time zero).
     const times = (details.commits ?? [])
       .map((c) => (c.timestamp ? Date.parse(c.timestamp) : Number.NaN))
-      .filter((t) => !Number.isNaN(t));
+      .filter((t) => !Number.isNaN(t) && t <= at);
     deliveries.set(details.deliveryId ?? event.correlationId, {
       acceptedAt: at,
       record: event.id,
@@ -212,7 +216,8 @@ function gather(
   }
   if (event.type === 'operator.action') {
     const details = event.details as { action?: string; target?: string | null };
-    if (details.action === 'cancel' && details.target) cancels.add(details.target);
+    if (details.action === 'cancel' && details.target)
+      cancels.set(details.target, Math.min(at, cancels.get(details.target) ?? at));
     return;
   }
   const runId = event.subject.runId;
@@ -267,20 +272,27 @@ function blankRun(runId: string): RunFacts {
     failedAt: null,
     failedRecord: null,
     failedWhy: null,
-    cancelled: false,
+    cancelledAt: null,
   };
 }
 
 function failRun(run: RunFacts, at: number, record: string, why: string): void {
-  if (run.failedAt !== null) return;
+  // The earliest failure, whatever order the events come in.
+  if (run.failedAt !== null && run.failedAt <= at) return;
   run.failedAt = at;
   run.failedRecord = record;
   run.failedWhy = why;
 }
 
 function deploymentOf(run: RunFacts, hotfix: RegExp[]): Deployment | undefined {
-  // A cancel is written before the stop it asks for: a run that landed all the same is a deployment.
-  if (run.cancelled && run.landedAt === null) return undefined;
+  // A cancel is written before the stop it asks for: a run that landed all the same is a deployment,
+  // and so is one whose deployment had already failed (rolled back) when the cancel came.
+  if (
+    run.cancelledAt !== null &&
+    run.landedAt === null &&
+    !(run.failedAt !== null && run.deployStarted !== null && run.failedAt < run.cancelledAt)
+  )
+    return undefined;
   const kind =
     run.trigger === 'rollback' ? 'rollback' : hotfix.some((g) => g.test(run.branch ?? '')) ? 'hotfix' : 'change';
   // A failure after landing (an alarm during the bake) is the deployment's failure.

@@ -260,6 +260,37 @@ describe('DORA metrics from the ledger', () => {
     expect(report.changeFailureRate.failures.map((f) => f.runId)).not.toContain('r6');
   });
 
+  it('keeps a deployment that failed before an operator cancelled its run as failed', () => {
+    // CodeDeploy rolled r11 back mid-shift; before RecordFailure closed the run, an operator cancelled it.
+    const l = week();
+    l.run('r11', '2026-11-06T12:00:00Z');
+    l.deploying('r11', '2026-11-06T12:10:00Z');
+    l.rolledBack('r11', '2026-11-06T12:20:00Z');
+    l.cancelled('r11', '2026-11-06T12:20:05Z');
+    l.failed('r11', '2026-11-06T12:20:06Z', 'deploy');
+    const report = computeDora(l.events, { ...PERIOD, environment: 'prod' });
+    expect(report.changeFailureRate.failures.map((f) => f.runId)).toEqual(['r2', 'r4', 'r11']);
+    // In any order of the events; r6, cancelled before its deployment failed, is still none.
+    const reversed = computeDora([...l.events].reverse(), { ...PERIOD, environment: 'prod' });
+    expect(reversed.changeFailureRate.failures.map((f) => f.runId)).toEqual(['r2', 'r4', 'r11']);
+  });
+
+  it('starts no lead time at a commit dated after the push that brought it', () => {
+    // A developer dates a commit in 2030 so the change reads as deployed at once.
+    const l = new Ledger();
+    l.delivery('dx', '2026-11-02T08:00:00Z', ['2030-01-01T00:00:00Z']);
+    l.run('rx', '2026-11-02T08:30:00Z', { delivery: 'dx' });
+    l.landed('rx', '2026-11-02T10:00:00Z');
+    l.delivery('dy', '2026-11-03T08:00:00Z', ['2030-01-01T00:00:00Z', '2026-11-03T06:00:00Z']);
+    l.run('ry', '2026-11-03T08:30:00Z', { delivery: 'dy' });
+    l.landed('ry', '2026-11-03T10:00:00Z');
+    const report = computeDora(l.events, PERIOD);
+    expect(report.leadTimeForChanges.changes.map((c) => [c.runId, c.hours, c.from])).toEqual([
+      ['rx', 2, 'delivery'],
+      ['ry', 4, 'commit'],
+    ]);
+  });
+
   it('falls back to the delivery, then the run, when no commit time is known', () => {
     const l = new Ledger();
     l.delivery('dx', '2026-11-02T08:00:00Z', []);
