@@ -105,10 +105,16 @@ export function csvRow(values: readonly (string | number | null)[]): string {
   return `${values.map(csvField).join(',')}\r\n`;
 }
 
+/**
+ * One CSV cell. A run id, a delivery id or a provider's display name is whoever sent it's text,
+ * and a spreadsheet runs a cell that starts with `= + - @`, a tab or a carriage return as a
+ * formula, quoted or not: such a cell is written with a leading `'` (OWASP's advice), which
+ * spreadsheets show as text. The JSON Lines and Parquet exports hold every value as it was.
+ */
 function csvField(value: string | number | null): string {
   if (value === null) return '';
-  const text = String(value);
-  return /[",\r\n]/.test(text) || /^[=+\-@\t]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  const text = typeof value === 'string' && /^[=+\-@\t\r]/.test(value) ? `'${value}` : String(value);
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
 interface Sink {
