@@ -8,6 +8,19 @@ export function collectPort(value: string): number {
   return port;
 }
 
+/**
+ * A positive whole number from an option (`--limit`, `--lines`), at most `max`: `abc` or `1e999`
+ * would otherwise read as NaN or Infinity and quietly mean "no limit".
+ */
+export function countOption(option: string, max = 1_000_000): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1 || n > max)
+      throw new UsageError(`${option} must be a whole number from 1 to ${max}, not ${value}`);
+    return n;
+  };
+}
+
 /** A port from the environment, or the default. */
 export function portFromEnv(name: string, fallback: number): number {
   const value = process.env[name];

@@ -5,7 +5,7 @@ import { auditPeriod } from '../../shared/audit/period';
 import type { AuditFilter } from '../../shared/audit/reader';
 import { CommandFailed, UsageError } from '../errors';
 import { printJson } from '../io';
-import { type TargetFlags, targetOptions } from '../options';
+import { countOption, type TargetFlags, targetOptions } from '../options';
 
 type Common = TargetFlags;
 
@@ -126,7 +126,7 @@ export function registerAuditCommands(program: Command): void {
   };
 
   filterOptions(audit.command('query').description('audit events matching every filter given, oldest first'))
-    .option('--limit <n>', 'at most this many', (v) => Number(v))
+    .option('--limit <n>', 'at most this many', countOption('--limit'))
     .option('--json', 'print JSON')
     .option('--csv', 'print CSV')
     .action(async (options: QueryOptions) => {

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { DeadLetterView, RedriveReport } from '../../shared/dlq/redrive';
 import { CommandFailed, UsageError } from '../errors';
 import { printJson } from '../io';
-import { type TargetFlags, targetOptions } from '../options';
+import { countOption, type TargetFlags, targetOptions } from '../options';
 
 const QUEUE_OPTION = [
   '--queue <queue>',
@@ -22,7 +22,7 @@ export function registerDlqCommands(program: Command): void {
     .command('list')
     .description('every dead letter, oldest first, with its age and how long SQS still keeps it')
     .option(...QUEUE_OPTION)
-    .option('--limit <n>', 'how many per queue', (v) => Number(v), 100)
+    .option('--limit <n>', 'how many per queue', countOption('--limit'), 100)
     .option('--json', 'print JSON')
     .action(async (options: { queue?: string; limit: number; json?: boolean }) => {
       const views = await peek(common(), options.queue, options.limit);
@@ -58,7 +58,7 @@ export function registerDlqCommands(program: Command): void {
     )
     .argument('[messages...]', `message ids (or their first ${MIN_ID}+ characters); all when none`)
     .option(...QUEUE_OPTION)
-    .option('--limit <n>', 'at most this many per queue', (v) => Number(v), 1000)
+    .option('--limit <n>', 'at most this many per queue', countOption('--limit'), 1000)
     .option('--json', 'print JSON')
     .action(async (ids: string[], options: { queue?: string; limit: number; json?: boolean }) => {
       const short = ids.find((id) => id.length < MIN_ID);

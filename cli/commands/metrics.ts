@@ -43,8 +43,11 @@ export function registerMetricsCommands(program: Command): void {
     .action(async (options: DoraFlags) => {
       const period = periodOf(options);
       const failureWindowHours = Number(options.failureWindow);
-      if (!(failureWindowHours >= 0))
-        throw new UsageError(`--failure-window "${options.failureWindow}" is not a number of hours`);
+      // At most a year: the ledger is read to the window after the period, and a date past that overflows.
+      if (!(failureWindowHours >= 0 && failureWindowHours <= 8_784))
+        throw new UsageError(
+          `--failure-window "${options.failureWindow}" is not a number of hours from 0 to 8784 (a leap year)`,
+        );
       const { doraReport, doraTable } = await import('../metrics');
       const target = await (await import('../target')).resolveTarget(metrics.opts<TargetFlags>());
       const report = await doraReport(target, {

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { publicRun } from '../../shared/runs/model';
 import { CommandFailed, UsageError } from '../errors';
 import { printJson } from '../io';
-import { type TargetFlags, targetOptions } from '../options';
+import { countOption, type TargetFlags, targetOptions } from '../options';
 
 type Common = TargetFlags;
 
@@ -22,7 +22,7 @@ export function registerRunsCommands(program: Command): void {
     .option('--pipeline <name>')
     .option('--status <status>', 'QUEUED, RUNNING, SUCCEEDED, FAILED or CANCELLED')
     .option('--repository <owner/name>')
-    .option('--limit <n>', 'how many', (v) => Number(v), 20)
+    .option('--limit <n>', 'how many', countOption('--limit'), 20)
     .option('--json', 'print JSON')
     .action(
       async (options: { pipeline?: string; status?: string; repository?: string; limit: number; json?: boolean }) => {
@@ -38,7 +38,7 @@ export function registerRunsCommands(program: Command): void {
     .command('show')
     .description('one run: stages with status and duration, gate reasons, approval, the tail of the build log')
     .argument('<run>', 'run id, or its first characters')
-    .option('--lines <n>', 'build log lines', (v) => Number(v), 20)
+    .option('--lines <n>', 'build log lines', countOption('--lines'), 20)
     .option('--json', 'print the run record as JSON')
     .action(async (id: string, options: { lines: number; json?: boolean }) => {
       const { resolveTarget } = await import('../target');
