@@ -67,7 +67,9 @@ export function resolvePlan(request: PlanRequest): RunPlan {
       provider: pipeline.source.provider,
       connection: pipeline.status.connection,
       secretId: pipeline.status.secretId,
-      context: `gantry/${pipeline.name}`,
+      // One status per environment: a commit released to prod and also pushed to a preview branch
+      // must not have prod's failure replaced by the preview's success (the last report wins).
+      context: environment === null ? `gantry/${pipeline.name}` : `gantry/${pipeline.name}/${environment.name}`,
       repository: source.repository.fullName ?? pipeline.source.repository,
       commit,
     },

@@ -28,8 +28,8 @@ describe('pipelines, end to end through the local runtime', () => {
       statusesOf(push.after).length >= 2 ? statusesOf(push.after) : undefined,
     );
     expect(statuses.map((s) => [s.provider, s.state, s.context])).toEqual([
-      ['github', 'pending', 'gantry/sample-service'],
-      ['github', 'success', 'gantry/sample-service'],
+      ['github', 'pending', 'gantry/sample-service/dev'],
+      ['github', 'success', 'gantry/sample-service/dev'],
     ]);
   });
 

@@ -143,7 +143,10 @@ describe.each([
     expect(archives).toHaveLength(1);
     const statuses = t.plane.providers.statuses().filter((s) => s.provider === provider && s.commit === head);
     expect(statuses.map((s) => s.state)).toEqual(['pending', 'success']);
-    expect(statuses.at(-1)).toMatchObject({ context: `gantry/${pipeline}`, providerState: providerSuccess });
+    expect(statuses.at(-1)).toMatchObject({
+      context: run.environment === null ? `gantry/${pipeline}` : `gantry/${pipeline}/${run.environment}`,
+      providerState: providerSuccess,
+    });
   }, 120_000);
 });
 

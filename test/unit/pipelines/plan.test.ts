@@ -17,6 +17,20 @@ describe('resolvePlan', () => {
     expect(plan.approval !== null).toBe(approval);
   });
 
+  it('reports each environment of one commit under its own status, so one cannot overwrite another', () => {
+    // The same commit released to prod and pushed to a branch of another environment.
+    const sha = { headSha: 'c'.repeat(40), after: 'c'.repeat(40) };
+    const prod = resolvePlan(planRequest(sourceEvent({ branch: 'release/2.0', ...sha })));
+    const dev = resolvePlan(planRequest(sourceEvent({ branch: 'develop', ...sha })));
+    const validation = resolvePlan(planRequest(sourceEvent({ branch: 'main', ...sha })));
+    expect([prod.status, dev.status, validation.status]).toEqual([
+      expect.objectContaining({ commit: 'c'.repeat(40), context: 'gantry/widgets/prod' }),
+      expect.objectContaining({ commit: 'c'.repeat(40), context: 'gantry/widgets/dev' }),
+      // A run of no environment (a pull request, a branch no environment takes) keeps the pipeline's own.
+      expect.objectContaining({ commit: 'c'.repeat(40), context: 'gantry/widgets' }),
+    ]);
+  });
+
   it('carries the approval policy and who may decide into a prod plan', () => {
     const plan = resolvePlan(planRequest(sourceEvent({ branch: 'release/2.0' })));
     expect(plan.approval).toMatchObject({

@@ -56,7 +56,7 @@ describe('pipeline runs', () => {
         lane: 'widgets#dev',
       });
       expect(f.statuses.posted).toEqual([
-        expect.objectContaining({ state: 'pending', context: 'gantry/widgets', connection: 'gh' }),
+        expect.objectContaining({ state: 'pending', context: 'gantry/widgets/dev', connection: 'gh' }),
       ]);
       expect(f.audit.records.map((r) => r.type)).toEqual(['run.started']);
     });
