@@ -16,7 +16,7 @@ import {
 } from '@aws-sdk/client-lambda';
 import type { Credentials } from '../aws/target-sessions';
 import { runIdOf } from './appspec';
-import { environmentDigest } from './configuration';
+import { environmentDigest, environmentValueTags } from './configuration';
 import type {
   AlarmState,
   AliasRouting,
@@ -166,5 +166,6 @@ function configurationOf(out: {
     layers: (out.Layers ?? []).map((l) => l.Arn ?? ''),
     environmentKeys: Object.keys(variables).sort(),
     environmentSha256: environmentDigest(variables),
+    environmentValueTags: environmentValueTags(variables),
   };
 }

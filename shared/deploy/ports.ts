@@ -28,6 +28,12 @@ export interface FunctionConfiguration {
   readonly layers: readonly string[];
   readonly environmentKeys: readonly string[];
   readonly environmentSha256: string;
+  /**
+   * Per variable, a tag of its value that only this process can make (configuration.ts
+   * `environmentValueTags`): which values differ between two versions, never what they are. Never
+   * recorded. Absent when the adapter cannot tell (then only the digest says the values differ).
+   */
+  readonly environmentValueTags?: Readonly<Record<string, string>>;
 }
 
 /** Where an alias sends its traffic. */

@@ -235,8 +235,11 @@ async function recordedArtifact(
 /** The attested artifact a deployment releases: its name, digest and S3 version, and the run whose build it is. */
 type Released = { name: string; sha256: string; versionId: string; builtBy: string };
 
-/** A Lambda version's configuration as `deploy.started` records it, with what changed since the live version. */
-type RecordedConfiguration = FunctionConfiguration & {
+/**
+ * A Lambda version's configuration as `deploy.started` records it (never its value tags), with
+ * what changed since the live version.
+ */
+type RecordedConfiguration = Omit<FunctionConfiguration, 'environmentValueTags'> & {
   readonly changedSince: { version: string; changes: string[] } | null;
 };
 
@@ -295,7 +298,15 @@ async function recordedConfiguration(
 ): Promise<RecordedConfiguration> {
   const live = await deps.deploy.versionConfiguration(fn, from);
   const changes = configurationChanges(live, configuration);
-  return { ...configuration, changedSince: changes.length === 0 ? null : { version: from, changes } };
+  const { handler, runtime, layers, environmentKeys, environmentSha256 } = configuration;
+  return {
+    handler,
+    runtime,
+    layers,
+    environmentKeys,
+    environmentSha256,
+    changedSince: changes.length === 0 ? null : { version: from, changes },
+  };
 }
 
 /**

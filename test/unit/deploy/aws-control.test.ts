@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { AwsDeployControl } from '../../../shared/deploy/aws';
-import { environmentDigest } from '../../../shared/deploy/configuration';
+import { environmentDigest, environmentValueTags } from '../../../shared/deploy/configuration';
 
 const lambda = mockClient(LambdaClient);
 const control = new AwsDeployControl(new CodeDeployClient({}), new LambdaClient({}), new CloudWatchClient({}));
@@ -37,6 +37,8 @@ describe('the AWS deploy control', () => {
         layers: ['arn:aws:lambda:us-east-1:123456789012:layer:extra:1'],
         environmentKeys: ['NODE_OPTIONS', 'SERVICE_NAME'],
         environmentSha256: environmentDigest(variables),
+        // Which values differ between two versions, told in this process only, never what they are.
+        environmentValueTags: environmentValueTags(variables),
       },
     });
     expect(JSON.stringify(published)).not.toContain('/opt/x.js');
@@ -55,6 +57,7 @@ describe('the AWS deploy control', () => {
       layers: [],
       environmentKeys: [],
       environmentSha256: environmentDigest({}),
+      environmentValueTags: {},
     });
     lambda
       .on(GetAliasCommand)
