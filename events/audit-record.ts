@@ -154,6 +154,8 @@ export const AUDIT_DETAILS = {
         environmentKeys: z.array(z.string()),
         environmentSha256: z.string(),
         changedSince: z.nullable(z.object({ version: text, changes: z.array(text) })),
+        /** A changed configuration released because the retry's requester accepted exactly its digest. */
+        accepted: z.optional(z.object({ by: text, digest: text })),
       }),
     ),
   }),

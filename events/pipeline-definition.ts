@@ -32,6 +32,9 @@ export const TrafficShiftSchema = z.object({
 });
 export type TrafficShift = z.infer<typeof TrafficShiftSchema>;
 
+/** What Deploy does with a Lambda version whose configuration differs from the live version's. */
+export const CONFIGURATION_CHANGE_POLICIES = ['refuse', 'record'] as const;
+
 /**
  * Where and how one environment is released, as the Deploy step reads it from the plan: the
  * CodeDeploy application and group, the compute target, the traffic shift, the bake time and the
@@ -51,7 +54,22 @@ export const DeployTargetSchema = z.object({
   bakeSeconds: z.number().check(z.int(), z.gte(0)),
   timeoutSeconds: z.number().check(z.int(), z.gte(60)),
   // CDK drops nulls from the definition it embeds: a missing kind reads as null.
-  lambda: z._default(z.nullable(z.object({ function: z.string(), alias: z.string(), artifact: z.string() })), null),
+  lambda: z._default(
+    z.nullable(
+      z.object({
+        function: z.string(),
+        alias: z.string(),
+        artifact: z.string(),
+        /**
+         * A release whose published version runs another configuration (layers, handler, runtime,
+         * environment) than the live version: `refuse`d unless a retry accepted exactly it, or
+         * only `record`ed. Plans written before it existed refuse.
+         */
+        configurationChanges: z._default(z.enum(CONFIGURATION_CHANGE_POLICIES), 'refuse'),
+      }),
+    ),
+    null,
+  ),
   ecs: z._default(
     z.nullable(
       z.object({

@@ -70,6 +70,9 @@ export const MergedPullRequestSchema = z.object({
   mergedBy: z.nullable(PullRequestPersonSchema),
 });
 
+/** A Lambda configuration's digest (shared/deploy/configuration.ts `configurationDigest`): SHA-256, lowercase hex. */
+export const CONFIGURATION_DIGEST = /^[0-9a-f]{64}$/;
+
 /** What a run will do, decided once at its start; every later step reads it. */
 export const RunPlanSchema = z.object({
   runId: z.string(),
@@ -101,7 +104,21 @@ export const RunPlanSchema = z.object({
     null,
   ),
   /** A retry: the run it runs again, who asked and why (null for first runs of a change). */
-  retry: z._default(z.nullable(z.object({ ofRunId: z.string(), reason: z.string(), requestedBy: z.string() })), null),
+  retry: z._default(
+    z.nullable(
+      z.object({
+        ofRunId: z.string(),
+        reason: z.string(),
+        requestedBy: z.string(),
+        /**
+         * The Lambda configuration its requester accepted (`--accept-configuration`): Deploy
+         * releases a changed configuration only when its digest is exactly this one.
+         */
+        acceptConfiguration: z._default(z.nullable(z.string().check(z.regex(CONFIGURATION_DIGEST))), null),
+      }),
+    ),
+    null,
+  ),
   lane: z.string(),
   concurrency: z.enum(['queued', 'superseded']),
   approval: z.nullable(

@@ -107,7 +107,12 @@ export function deployTarget(pipeline: string, environment: string, deploy: Depl
     bakeSeconds: deploy.bakeMinutes * 60,
     timeoutSeconds: deploy.timeoutMinutes * 60,
     lambda: deploy.lambda
-      ? { function: deploy.lambda.function, alias: deploy.lambda.alias, artifact: deploy.lambda.artifact }
+      ? {
+          function: deploy.lambda.function,
+          alias: deploy.lambda.alias,
+          artifact: deploy.lambda.artifact,
+          configurationChanges: deploy.lambda.configurationChanges,
+        }
       : null,
     ecs: deploy.ecs
       ? {

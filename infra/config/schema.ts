@@ -2,6 +2,7 @@ import * as z from 'zod/mini';
 import {
   ApprovalPolicySchema,
   ApproversSchema,
+  CONFIGURATION_CHANGE_POLICIES,
   GatesSchema,
   GroupName,
   IDENTITY_NAME,
@@ -168,6 +169,13 @@ export const DeployConfigSchema = z
         artifact: z
           ._default(z.string().check(z.minLength(1)), 'dist/function.zip')
           .check(z.describe("The function's zip among the build artifacts")),
+        configurationChanges: z
+          ._default(z.enum(CONFIGURATION_CHANGE_POLICIES), 'refuse')
+          .check(
+            z.describe(
+              'A release whose new version runs other layers, handler, runtime or environment than the live version: refuse (default; release it with `gantry runs retry <run> --accept-configuration <digest>`) or record (release it, noting the change in deploy.started)',
+            ),
+          ),
       }),
     ),
     ecs: z.optional(

@@ -169,7 +169,7 @@ export async function retry(deps: OperatorDeps, request: OperatorRequest & { run
     ...replan,
     runId: name,
     executionArn: replaceName(subject.executionArn, name),
-    retry: { ofRunId: subject.runId, reason, requestedBy: actor },
+    retry: { ofRunId: subject.runId, reason, requestedBy: actor, acceptConfiguration: null },
   };
   await launch(deps, plan, subject.executionArn, busy, {
     actor,

@@ -19,7 +19,12 @@ export function lambdaTarget(env: string): DeployTarget {
     shift: { type: 'TimeBasedCanary', percent: 10, minutes: 5 },
     bakeSeconds: 300,
     timeoutSeconds: 7200,
-    lambda: { function: `widgets-${env}`, alias: 'live', artifact: 'dist/function.zip' },
+    lambda: {
+      function: `widgets-${env}`,
+      alias: 'live',
+      artifact: 'dist/function.zip',
+      configurationChanges: 'refuse',
+    },
     ecs: null,
     hooks: { beforeAllowTraffic: 'widgets-hook', afterAllowTraffic: 'widgets-hook' },
   };

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pipelineDefinition } from '../../../infra/config/definitions';
 import { formatProblem, parseGantryConfig, validateGantryConfig } from '../../../infra/config/load';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
@@ -86,6 +87,31 @@ describe('validateGantryConfig', () => {
     ['a key given twice', 'connections: []\nconnections: []\n', 'g.yaml:2:1: Map keys must be unique'],
   ])('refuses %s with a position', (_, yaml, message) => {
     expect(problems(yaml)[0]).toContain(message);
+  });
+
+  it("takes a Lambda target's configurationChanges: refuse by default, record to opt out, nothing else", () => {
+    const yaml = readFileSync(join(ROOT, 'gantry.config.yaml'), 'utf8');
+    const dev = 'lambda: { function: gantry-sample-service-dev, alias: live }';
+    const prod = 'lambda: { function: gantry-sample-service-prod, alias: live }';
+    const targets = (text: string) =>
+      validateGantryConfig(text, 'g.yaml').config?.pipelines[0]?.environments.map(
+        (e) => e.deploy?.lambda?.configurationChanges,
+      );
+    expect(targets(yaml)).toEqual(['refuse', 'refuse', 'refuse', 'refuse']);
+    const opted = yaml.replace(dev, 'lambda: { function: gantry-sample-service-dev, configurationChanges: record }');
+    expect(targets(opted)).toEqual(['record', 'refuse', 'refuse', 'refuse']);
+    // …and the Deploy step reads it from the deployed pipeline's definition.
+    const config = parseGantryConfig(opted, 'g.yaml');
+    const pipeline = config.pipelines[0];
+    if (pipeline === undefined) throw new Error('no pipeline');
+    expect(pipelineDefinition(config, pipeline).environments[0]?.deploy?.lambda).toMatchObject({
+      function: 'gantry-sample-service-dev',
+      configurationChanges: 'record',
+    });
+    const unknown = yaml.replace(prod, 'lambda: { function: gantry-sample-service-prod, configurationChanges: allow }');
+    expect(problems(unknown)).toEqual([
+      expect.stringMatching(/pipelines\.0\.environments\.3\.deploy\.lambda\.configurationChanges: Invalid option/),
+    ]);
   });
 
   it('throws the same problems from parseGantryConfig', () => {

@@ -773,7 +773,7 @@ describe('deploying a run through CodeDeploy', () => {
         application: 'quiet',
         deploymentGroup: 'quiet',
         bakeSeconds: 0,
-        lambda: { function: 'someone-else', alias: 'live', artifact: 'x.zip' },
+        lambda: { function: 'someone-else', alias: 'live', artifact: 'x.zip', configurationChanges: 'refuse' },
       },
     };
     await expect(checkBake(deps, forged, plan.executionArn)).rejects.toMatchObject({

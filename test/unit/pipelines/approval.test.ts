@@ -804,7 +804,11 @@ describe('approvals', () => {
         'rollback',
         { rollback: { ofRunId: 'r-1', toRunId: 'r-0', version: '4', reason: 'errors up', requestedBy: 'bob' } },
       ],
-      ['retry', { retry: { ofRunId: 'r-1', reason: 'flaky', requestedBy: 'bob' } }],
+      // A retry that accepts a changed Lambda configuration too: who accepted it may not also approve it.
+      [
+        'retry',
+        { retry: { ofRunId: 'r-1', reason: 'flaky', requestedBy: 'bob', acceptConfiguration: 'c'.repeat(64) } },
+      ],
     ] as const)(
       'refuses the requester of a %s as its approver even where separation of duties is off',
       async (kind, asked) => {
