@@ -154,6 +154,9 @@ export function describeRun(run: RunRecord, log: readonly string[]): string {
       '',
       `Retry requested by ${r.requestedBy}: "${r.reason}"`,
       `  runs commit ${run.commit} again, as run ${r.ofRunId} did`,
+      ...(r.acceptConfiguration === null
+        ? []
+        : [`  may release the Lambda configuration ${r.acceptConfiguration}, accepted by ${r.requestedBy}`]),
     );
   }
   if (run.failure) out.push('', `Failed in ${run.failure.stage}: ${run.failure.reason}`);

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { CONFIGURATION_DIGEST } from '../../events';
 import { publicRun } from '../../shared/runs/model';
 import { CommandFailed, UsageError } from '../errors';
 import { printJson } from '../io';
@@ -107,27 +108,41 @@ export function registerRunsCommands(program: Command): void {
     .description("run an ended run's commit again as a new run: built, gated and approved again (linked and audited)")
     .argument('<run>', 'run id, or its first characters')
     .requiredOption('--reason <text>', 'why: recorded in the audit ledger')
+    .option(
+      '--accept-configuration <digest>',
+      'release a changed Lambda configuration (layers, handler, runtime, environment): exactly the one whose digest the refusal (deploy.refused, check configuration) names',
+    )
     .option('--as <identity>', 'local mode: who retries (an operator identity of gantry.config.yaml)')
     .option('--json', 'print the new run as JSON')
-    .action(async (id: string, options: { reason: string; as?: string; json?: boolean }) => {
-      const { resolveTarget, callOperatorApi } = await import('../target');
-      const { findRun } = await import('../runs');
-      const target = await resolveTarget(common());
-      const run = await findRun(target, id);
-      const out = accepted(
-        await callOperatorApi(
-          target,
-          `runs/${encodeURIComponent(run.runId)}/retry`,
-          { reason: options.reason },
-          options.as,
-        ),
-      ) as { runId: string; retryOf: string; commit: string; environment: string | null; queued: boolean };
-      if (options.json) return printJson(out);
-      process.stdout.write(
-        `Retrying commit ${out.commit.slice(0, 12)}${out.environment ? ` for ${out.environment}` : ''} as a new run (retry of ${out.retryOf.slice(0, 12)})${out.queued ? ', queued behind the run active in its lane' : ''}.\n` +
-          `New run: ${out.runId}  (follow it: gantry runs show ${out.runId})\n`,
-      );
-    });
+    .action(
+      async (id: string, options: { reason: string; acceptConfiguration?: string; as?: string; json?: boolean }) => {
+        const digest = options.acceptConfiguration;
+        if (digest !== undefined && !CONFIGURATION_DIGEST.test(digest))
+          throw new UsageError(
+            `--accept-configuration takes the 64 lowercase hex digits its refusal names (gantry audit query --run <run> --type deploy.refused), not ${JSON.stringify(digest.slice(0, 80))}`,
+          );
+        const { resolveTarget, callOperatorApi } = await import('../target');
+        const { findRun } = await import('../runs');
+        const target = await resolveTarget(common());
+        const run = await findRun(target, id);
+        const out = accepted(
+          await callOperatorApi(
+            target,
+            `runs/${encodeURIComponent(run.runId)}/retry`,
+            { reason: options.reason, ...(digest === undefined ? {} : { acceptConfiguration: digest }) },
+            options.as,
+          ),
+        ) as { runId: string; retryOf: string; commit: string; environment: string | null; queued: boolean };
+        if (options.json) return printJson(out);
+        process.stdout.write(
+          `Retrying commit ${out.commit.slice(0, 12)}${out.environment ? ` for ${out.environment}` : ''} as a new run (retry of ${out.retryOf.slice(0, 12)})${out.queued ? ', queued behind the run active in its lane' : ''}.\n` +
+            (digest === undefined
+              ? ''
+              : `It may release the Lambda configuration ${digest.slice(0, 12)}… and no other; whoever approves it must be someone else.\n`) +
+            `New run: ${out.runId}  (follow it: gantry runs show ${out.runId})\n`,
+        );
+      },
+    );
 
   runs
     .command('rollback')

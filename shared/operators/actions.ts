@@ -1,5 +1,5 @@
 import { ulid } from 'ulid';
-import type { RunPlan } from '../../events';
+import { CONFIGURATION_DIGEST, type RunPlan } from '../../events';
 import { stopUnlessEnded } from '../aws/deployment-stop';
 import { answerDeployment, atSite, type DeployDeps, siteOf } from '../deploy/outcome';
 import { type Authority, AuthorityUnavailable, authorityOver, namesOf, operatorOf } from '../pipelines/authority';
@@ -22,6 +22,7 @@ export const OPERATOR_ERRORS = {
   nothing_to_roll_back: 409,
   ambiguous: 400,
   reason_required: 400,
+  bad_digest: 400,
   not_an_operator: 403,
   configuration_unavailable: 503,
   not_started: 503,
@@ -128,6 +129,15 @@ export async function rollback(deps: OperatorDeps, request: RollbackRequest): Pr
   };
 }
 
+export interface RetryRequest extends OperatorRequest {
+  readonly runId: string;
+  /**
+   * A changed Lambda configuration the retry may release: its digest, as the `deploy.refused`
+   * record that refused it names. Deploy releases a changed configuration only if it is exactly this.
+   */
+  readonly acceptConfiguration?: string;
+}
+
 export interface RetryOutcome {
   readonly runId: string;
   readonly retryOf: string;
@@ -140,10 +150,12 @@ export interface RetryOutcome {
 /**
  * `gantry runs retry`: runs an ended run's commit again as a new run, linked to the one it
  * repeats and audited. It builds, gates and asks for the approval its environment requires
- * today, and whoever asked for it may not approve it. It takes its lane like any run.
+ * today, and whoever asked for it (and so accepted any configuration) may not approve it. It
+ * takes its lane like any run.
  */
-export async function retry(deps: OperatorDeps, request: OperatorRequest & { runId: string }): Promise<RetryOutcome> {
+export async function retry(deps: OperatorDeps, request: RetryRequest): Promise<RetryOutcome> {
   const reason = requireReason(request);
+  const accepted = acceptedDigest(request);
   const subject = await runOrFail(deps, request.runId);
   const { actor, authority } = await authorizedOperator(deps, subject, request.principal);
   const { principal } = request;
@@ -169,14 +181,15 @@ export async function retry(deps: OperatorDeps, request: OperatorRequest & { run
     ...replan,
     runId: name,
     executionArn: replaceName(subject.executionArn, name),
-    retry: { ofRunId: subject.runId, reason, requestedBy: actor, acceptConfiguration: null },
+    retry: { ofRunId: subject.runId, reason, requestedBy: actor, acceptConfiguration: accepted },
   };
+  const accepting = accepted === null ? '' : `, accepting Lambda configuration ${accepted}`;
   await launch(deps, plan, subject.executionArn, busy, {
     actor,
     principal,
     action: 'retry',
     reason,
-    target: `commit ${subject.commit} again, as run ${name} (retry of run ${subject.runId})`,
+    target: `commit ${subject.commit} again, as run ${name} (retry of run ${subject.runId})${accepting}`,
   });
   deps.logger.info('retry started', { runId: name, of: subject.runId, queued: busy });
   return {
@@ -187,6 +200,18 @@ export async function retry(deps: OperatorDeps, request: OperatorRequest & { run
     queued: busy,
   };
 }
+
+/** The configuration digest a retry accepts, checked for its shape (what it accepts, Deploy checks), or null. */
+function acceptedDigest(request: RetryRequest): string | null {
+  const digest = request.acceptConfiguration;
+  if (digest === undefined) return null;
+  if (!CONFIGURATION_DIGEST.test(digest)) throw new OperatorActionError('bad_digest', ACCEPT_CONFIGURATION_USAGE);
+  return digest;
+}
+
+/** What an accepted configuration must look like, said where one is refused. */
+export const ACCEPT_CONFIGURATION_USAGE =
+  'acceptConfiguration is the configuration digest a deploy.refused record (check configuration) names: 64 lowercase hex digits';
 
 /**
  * `gantry runs cancel`: a run that is deploying has its deployment stopped (CodeDeploy rolls

@@ -1,10 +1,10 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import * as z from 'zod/mini';
-import type { ApiGatewayRequest } from '../../events';
+import { type ApiGatewayRequest, CONFIGURATION_DIGEST } from '../../events';
 import { DecisionError, decide } from '../pipelines/approval';
 import { publicRun, RUN_STATUSES, type RunRecord } from '../runs/model';
 import { subjectOf } from '../runs/subjects';
-import { cancel, OperatorActionError, type OperatorDeps, retry, rollback } from './actions';
+import { ACCEPT_CONFIGURATION_USAGE, cancel, OperatorActionError, type OperatorDeps, retry, rollback } from './actions';
 import { CALLER_PROOF_HEADER, type CallerIdentity, type CallerVerifier, requestDigest } from './caller-proof';
 import { ConsoleTokenError, type OidcTokenVerifier } from './oidc';
 
@@ -19,8 +19,13 @@ const DecisionBodySchema = z.object({
   decision: z.enum(['approve', 'reject']),
   reason: z.string().check(z.maxLength(2000)),
 });
-/** Cancel and retry: only why. */
+/** Cancel: only why. */
 const CancelBodySchema = z.object({ reason: z.string().check(z.maxLength(2000)) });
+/** Retry: why, and maybe the changed Lambda configuration it may release. */
+const RetryBodySchema = z.object({
+  reason: z.string().check(z.maxLength(2000)),
+  acceptConfiguration: z.optional(z.string().check(z.regex(CONFIGURATION_DIGEST))),
+});
 const RollbackBodySchema = z
   .object({
     runId: z.optional(z.string().check(z.minLength(1))),
@@ -119,8 +124,18 @@ async function answerAs(
     );
   }
   if (event.httpMethod === 'POST' && event.resource === '/runs/{runId}/retry') {
-    return operatorAction(call, 'retry', CancelBodySchema, 'send {"reason": "…"}', (b) =>
-      retry(deps, { runId, principal, reason: b.reason }),
+    return operatorAction(
+      call,
+      'retry',
+      RetryBodySchema,
+      `send {"reason": "…"}, and to release a changed Lambda configuration {"acceptConfiguration": "<digest>"}: ${ACCEPT_CONFIGURATION_USAGE}`,
+      (b) =>
+        retry(deps, {
+          runId,
+          principal,
+          reason: b.reason,
+          ...(b.acceptConfiguration === undefined ? {} : { acceptConfiguration: b.acceptConfiguration }),
+        }),
     );
   }
   if (event.httpMethod === 'POST' && event.resource === '/rollbacks') {

@@ -68,6 +68,19 @@ describe('choosing local mode or AWS', () => {
     },
   );
 
+  it('`gantry runs retry --accept-configuration` refuses what is no configuration digest before it looks for a plane', async () => {
+    const out = await gantryWith(
+      { cwd: elsewhere, env: bareEnv() },
+      ...['runs', 'retry', 'abc123', '--reason', 'stack change', '--accept-configuration', 'sha256:ABC'],
+    );
+    expect(out).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining(
+        '--accept-configuration takes the 64 lowercase hex digits its refusal names (gantry audit query --run <run> --type deploy.refused), not "sha256:ABC"',
+      ),
+    });
+  });
+
   describe('with --profile', () => {
     let server: Server;
     const seen: IncomingHttpHeaders[] = [];

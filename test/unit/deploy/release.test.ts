@@ -1701,6 +1701,55 @@ describe('deploying a run through CodeDeploy', () => {
         expect(JSON.parse(ok.body)).toMatchObject({ retryOf: failed.runId });
       });
 
+      it('carries the Lambda configuration its requester accepts into its plan; a malformed digest is a 400 that says what one is', async () => {
+        const failed = await failedProdRun();
+        const call = (body: Record<string, unknown>) =>
+          answerOperatorRequest(
+            deps,
+            {
+              httpMethod: 'POST',
+              resource: '/runs/{runId}/retry',
+              pathParameters: { runId: failed.runId },
+              body: JSON.stringify(body),
+              isBase64Encoded: false,
+              requestContext: { identity: { userArn: ARN_BOB } },
+            } as unknown as APIGatewayProxyEvent,
+            provenAs(ARN_BOB),
+          );
+        const digest = 'c'.repeat(64);
+        for (const bad of [digest.toUpperCase(), digest.slice(1), `${digest}\n`, 'sha256:abc', 42]) {
+          const answer = await call({ reason: 'the stack added a layer', acceptConfiguration: bad });
+          expect(answer.statusCode).toBe(400);
+          expect(JSON.parse(answer.body).error).toEqual({
+            code: 'bad_request',
+            message: expect.stringContaining(
+              'acceptConfiguration is the configuration digest a deploy.refused record (check configuration) names: 64 lowercase hex digits',
+            ),
+          });
+        }
+        expect(f.executions.started).toEqual([]);
+        expect(f.audit.records.filter((r) => r.type === 'operator.refused').map((r) => r.details.code)).toEqual(
+          Array(5).fill('bad_request'),
+        );
+        // Past the API too (another caller of the use case), the shape is checked.
+        await expect(
+          retry(deps, { runId: failed.runId, principal: ARN_BOB, reason: 'x', acceptConfiguration: 'nope' }),
+        ).rejects.toMatchObject({ code: 'bad_digest', status: 400 });
+        const ok = await call({ reason: 'the stack added a layer', acceptConfiguration: digest });
+        expect(ok.statusCode).toBe(200);
+        const { runId } = JSON.parse(ok.body) as { runId: string };
+        await expect(loadedRetry(runId)).resolves.toMatchObject({
+          retry: { ofRunId: failed.runId, requestedBy: 'bob', acceptConfiguration: digest },
+          approval: { required: true },
+        });
+        expect(f.audit.records.find((r) => r.type === 'operator.action')?.details.target).toContain(
+          `accepting Lambda configuration ${digest}`,
+        );
+        // Without one, a retry accepts nothing.
+        const plain = await retry(deps, { runId: failed.runId, principal: ARN_BOB, reason: 'flaky' });
+        await expect(loadedRetry(plain.runId)).resolves.toMatchObject({ retry: { acceptConfiguration: null } });
+      });
+
       it('ends a retry whose execution could not start as FAILED, and says so', async () => {
         const failed = await failedProdRun();
         f.executions.startFailsWith = 'StepFunctions.ThrottlingException';
