@@ -10,7 +10,12 @@ import { codeSha256Of, type VerifyDeps, verifiedStatement, verifyReleaseArtifact
 import type { RunDeployment, RunRecord } from '../runs/model';
 import { gantryRecord, subjectOf } from '../runs/subjects';
 import { deploymentDescription, ecsAppSpec, lambdaAppSpec } from './appspec';
-import { configurationChanges } from './configuration';
+import {
+  type RecordedConfiguration,
+  recordedConfiguration,
+  requireAcceptedConfiguration,
+  type VersionConfiguration,
+} from './configuration-check';
 import {
   answerDeployment,
   atSite,
@@ -35,7 +40,8 @@ export interface ReleaseDeps extends DeployDeps {
 
 /**
  * Deploy step (.waitForTaskToken): verifies the build's provenance, publishes exactly the
- * attested bytes as a new version and asks CodeDeploy to shift the alias to it. The run parks
+ * attested bytes as a new version (refused if it runs a configuration the live version does not,
+ * unless accepted: configuration-check.ts) and asks CodeDeploy to shift the alias to it. The run parks
  * until a CodeDeploy state-change event answers the token. What it releases comes from the run
  * record the control plane wrote, never from the state's input. Idempotent per run: a retried
  * step adopts the deployment the first attempt started.
@@ -71,14 +77,14 @@ export async function startDeployment(
         throw new DeployError('Gantry.DeploymentFailed', why);
       }
       await deps.runs.setDeploymentId(plan.runId, found.deploymentId, now);
+      const fn = target.lambda?.function;
       const configuration =
-        target.lambda === null || existing.fromVersion === null
+        fn === undefined || existing.fromVersion === null
           ? null
-          : await recordedConfiguration(
-              deps,
-              target.lambda.function,
-              existing.fromVersion,
-              await deps.deploy.versionConfiguration(target.lambda.function, existing.toVersion),
+          : recordedConfiguration(
+              plan,
+              await versionConfiguration(deps, fn, existing.fromVersion),
+              await deps.deploy.versionConfiguration(fn, existing.toVersion),
             );
       const artifact = await recordedArtifact(deps, run, target);
       await recordStarted(deps, run, found.deploymentId, existing, target, artifact, configuration);
@@ -235,14 +241,6 @@ async function recordedArtifact(
 /** The attested artifact a deployment releases: its name, digest and S3 version, and the run whose build it is. */
 type Released = { name: string; sha256: string; versionId: string; builtBy: string };
 
-/**
- * A Lambda version's configuration as `deploy.started` records it (never its value tags), with
- * what changed since the live version.
- */
-type RecordedConfiguration = Omit<FunctionConfiguration, 'environmentValueTags'> & {
-  readonly changedSince: { version: string; changes: string[] } | null;
-};
-
 /** Which revision to release, the AppSpec that releases it and the artifact behind it, once its provenance verified. */
 async function revisionOf(
   deps: ReleaseDeps,
@@ -263,12 +261,14 @@ async function revisionOf(
       ? await verifiedRollbackVersion(deps, plan.rollback, fn, target.lambda.artifact)
       : await publishVerified(deps, run, fn, target.lambda.artifact);
     const from = await liveVersion(deps, run, fn, alias);
+    const live = await versionConfiguration(deps, fn, from);
+    requireAcceptedConfiguration(plan, target.lambda, live, { version: to, configuration });
     return {
       from,
       to,
       appSpec: lambdaAppSpec(target, from, to),
       released,
-      configuration: await recordedConfiguration(deps, fn, from, configuration),
+      configuration: recordedConfiguration(plan, live, configuration),
     };
   }
   if (target.ecs === null) throw new DeployError('Gantry.NoDeployTarget', 'the target names neither lambda nor ecs');
@@ -287,26 +287,11 @@ async function revisionOf(
 }
 
 /**
- * What a Lambda version runs besides the attested package (layers, handler, environment), and what
- * of it differs from the live version's (`from`): on the record, beside the package.
+ * What a Lambda version runs besides the attested package (layers, handler, environment): on the
+ * record beside the package, and compared with what the next version runs.
  */
-async function recordedConfiguration(
-  deps: ReleaseDeps,
-  fn: string,
-  from: string,
-  configuration: FunctionConfiguration,
-): Promise<RecordedConfiguration> {
-  const live = await deps.deploy.versionConfiguration(fn, from);
-  const changes = configurationChanges(live, configuration);
-  const { handler, runtime, layers, environmentKeys, environmentSha256 } = configuration;
-  return {
-    handler,
-    runtime,
-    layers,
-    environmentKeys,
-    environmentSha256,
-    changedSince: changes.length === 0 ? null : { version: from, changes },
-  };
+async function versionConfiguration(deps: ReleaseDeps, fn: string, version: string): Promise<VersionConfiguration> {
+  return { version, configuration: await deps.deploy.versionConfiguration(fn, version) };
 }
 
 /**

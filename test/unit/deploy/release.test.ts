@@ -1,8 +1,9 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import type { RunPlan } from '../../../events';
+import type { PipelineDefinition, RunPlan } from '../../../events';
 import { deploymentDescription, runIdOf } from '../../../shared/deploy/appspec';
+import { configurationDigest, environmentDigest, environmentValueTags } from '../../../shared/deploy/configuration';
 import { DeploymentNotYetRecorded, onDeploymentEvent, onStateChangeEvent } from '../../../shared/deploy/events';
-import type { DeploymentInfo } from '../../../shared/deploy/ports';
+import type { DeploymentInfo, FunctionConfiguration } from '../../../shared/deploy/ports';
 import { type ReleaseDeps, startDeployment } from '../../../shared/deploy/release';
 import { bakeUntil, checkBake, reconcileDeployment } from '../../../shared/deploy/verify';
 import { cancel, OperatorActionError, type OperatorDeps, retry, rollback } from '../../../shared/operators/actions';
@@ -20,6 +21,18 @@ import { DEFINITION, lambdaTarget, PEOPLE, planRequest, sourceEvent } from '../.
 import { FakeBuildSource, HmacSigner, MemoryVersionedObjects } from '../../support/provenance-fakes';
 
 const BUCKET = 'artifacts-bucket';
+
+/** The widgets pipeline with one environment opted out of refusing Lambda configuration changes. */
+function recording(environment: string): PipelineDefinition {
+  return {
+    ...DEFINITION,
+    environments: DEFINITION.environments.map((e) =>
+      e.name === environment && e.deploy?.lambda
+        ? { ...e, deploy: { ...e.deploy, lambda: { ...e.deploy.lambda, configurationChanges: 'record' } } }
+        : e,
+    ),
+  };
+}
 
 /** The widgets pipeline's operator (test/support/plans.ts). */
 const OLGA = 'arn:aws:iam::123456789012:user/olga';
@@ -57,13 +70,22 @@ describe('deploying a run through CodeDeploy', () => {
     zip = Buffer.from(`package ${build + 1}`),
     commit = 'b'.repeat(40),
     branch = 'develop',
+    pipeline = DEFINITION,
   ): Promise<RunPlan> {
     const plan = resolvePlan(
-      planRequest(sourceEvent({ branch, ref: `refs/heads/${branch}`, after: commit, headSha: commit })),
+      planRequest(
+        sourceEvent({ branch, ref: `refs/heads/${branch}`, after: commit, headSha: commit }),
+        'push',
+        pipeline,
+      ),
     );
     // As ResolvePlan records a run: it takes its lane first.
     await enterLane(f.deps, plan.lane, plan.runId);
     await f.runs.create(plan, 'RUNNING', f.now);
+    return built(plan, zip);
+  }
+  /** A running run whose trusted build uploaded `function.zip`, attested by RecordProvenance, and whose gates passed. */
+  async function built<P extends RunPlan>(plan: P, zip = Buffer.from(`package ${build + 1}`)): Promise<P> {
     const id = `gantry-widgets:b${++build}`;
     const prefix = `releases/widgets/b${build}/artifacts/`;
     await objects.put(BUCKET, `${prefix}dist/function.zip`, zip);
@@ -145,8 +167,10 @@ describe('deploying a run through CodeDeploy', () => {
     expect(f.executions.successes).toEqual([]);
   });
 
-  it('records what the published version runs besides its package, and what changed since the live version', async () => {
-    const plan = await devRun();
+  it('records what the published version runs besides its package, and what changed, where the environment only records changes', async () => {
+    // Dev opted out of refusing configuration changes (`configurationChanges: record`): it keeps
+    // releasing them, on the record. (Refused by default: see "a Lambda configuration no review saw".)
+    const plan = await devRun(undefined, undefined, undefined, recording('dev'));
     // Someone with lambda:UpdateFunctionConfiguration in the account adds a layer and NODE_OPTIONS
     // to $LATEST: the next published version takes them, with the attested package.
     cd.latestConfiguration = {
@@ -156,6 +180,8 @@ describe('deploying a run through CodeDeploy', () => {
       environmentSha256: 'f'.repeat(64),
     };
     await startDeployment(deps, plan, 'token-1', plan.executionArn);
+    expect(cd.created).toHaveLength(1);
+    expect(f.audit.records.map((r) => r.type)).toEqual(['deploy.started']);
     expect(f.audit.records.find((r) => r.type === 'deploy.started')?.details).toMatchObject({
       toVersion: '4',
       configuration: {
@@ -1094,6 +1120,134 @@ describe('deploying a run through CodeDeploy', () => {
       );
     });
 
+    describe('a Lambda configuration no review saw', () => {
+      const LAYER = 'arn:aws:lambda:us-east-1:123456789012:layer:extra:1';
+      /** A configuration as the AWS adapter reads it from these variables (values tagged, never kept). */
+      const withVariables = (variables: Record<string, string>, more: Partial<FunctionConfiguration> = {}) => ({
+        ...SAMPLE_CONFIGURATION,
+        environmentKeys: Object.keys(variables).sort(),
+        environmentSha256: environmentDigest(variables),
+        environmentValueTags: environmentValueTags(variables),
+        ...more,
+      });
+      const LIVE = withVariables({ SERVICE_NAME: 'sample' });
+      beforeEach(() => {
+        cd.configurationOf.set('widgets-dev:3', LIVE);
+        cd.latestConfiguration = LIVE;
+      });
+
+      /** The refused run ended; its requester retries it, accepting `digest`; the retry is built and gated. */
+      async function retriedAccepting(refused: RunPlan, digest: string): Promise<RunPlan> {
+        await f.runs.setStatus(refused.runId, 'FAILED', f.now);
+        const out = await retry(deps, {
+          runId: refused.runId,
+          principal: OLGA,
+          reason: 'the stack added a layer',
+          acceptConfiguration: digest,
+        });
+        const arn = (await f.runs.get(out.runId))?.executionArn ?? '';
+        const plan = await resolveRun(
+          { ...deps, admissions: new MemoryAdmissions() },
+          { pipeline: DEFINITION, start: { retry: { runId: out.runId } }, execution: { id: arn, name: out.runId } },
+        );
+        return built(plan);
+      }
+
+      it('a layer added to $LATEST: refused before any deployment, naming the layer and the digest that accepts it', async () => {
+        const plan = await devRun();
+        // Someone with lambda:UpdateFunctionConfiguration in the account adds a layer to $LATEST.
+        cd.latestConfiguration = { ...LIVE, layers: [LAYER] };
+        const digest = configurationDigest(cd.latestConfiguration);
+        await expectRefused(
+          plan,
+          'configuration',
+          new RegExp(`^version 4 of widgets-dev runs configuration ${digest}`),
+        );
+        const reason = String(f.audit.records.find((r) => r.type === 'deploy.refused')?.details.reason);
+        expect(reason).toContain(`not that of version 3, which widgets-dev:live serves: layers added: ${LAYER}.`);
+        expect(reason).toContain(`gantry runs retry ${plan.runId} --accept-configuration ${digest} --reason`);
+        expect(f.audit.records.map((r) => r.type)).toEqual(['deploy.refused']);
+      });
+
+      it('NODE_OPTIONS added, or a value changed: refused naming the variables, never their values', async () => {
+        const plan = await devRun();
+        cd.latestConfiguration = withVariables({ SERVICE_NAME: 'sample', NODE_OPTIONS: '--require /opt/evil.js' });
+        await expectRefused(plan, 'configuration', /environment variables added: NODE_OPTIONS\./);
+        const other = await devRun();
+        cd.nextVersion = '5';
+        cd.latestConfiguration = withVariables({ SERVICE_NAME: 'sample-but-evil' });
+        await expect(startDeployment(deps, other, 'token-2', other.executionArn)).rejects.toMatchObject({
+          check: 'configuration',
+          message: expect.stringContaining('environment variables with another value: SERVICE_NAME.'),
+        });
+        expect(JSON.stringify(f.audit.records)).not.toMatch(/evil\.js|sample-but-evil/);
+        expect(cd.created).toEqual([]);
+      });
+
+      it('a retry whose requester accepted exactly the new configuration releases it, and records who accepted what', async () => {
+        const refused = await devRun();
+        cd.latestConfiguration = { ...LIVE, layers: [LAYER] };
+        await expect(startDeployment(deps, refused, 'token-1', refused.executionArn)).rejects.toMatchObject({
+          check: 'configuration',
+        });
+        const digest = configurationDigest(cd.latestConfiguration);
+        const plan = await retriedAccepting(refused, digest);
+        cd.nextVersion = '5';
+        await startDeployment(deps, plan, 'token-2', plan.executionArn);
+        expect(cd.created).toHaveLength(1);
+        expect(f.audit.records.find((r) => r.type === 'deploy.started')?.details).toMatchObject({
+          toVersion: '5',
+          configuration: {
+            layers: [LAYER],
+            changedSince: { version: '3', changes: ['layers'] },
+            accepted: { by: 'olga', digest },
+          },
+        });
+      });
+
+      it('a configuration changed again after the acceptance is refused again, saying so', async () => {
+        const refused = await devRun();
+        cd.latestConfiguration = { ...LIVE, layers: [LAYER] };
+        await expect(startDeployment(deps, refused, 'token-1', refused.executionArn)).rejects.toMatchObject({
+          check: 'configuration',
+        });
+        const accepted = configurationDigest(cd.latestConfiguration);
+        const plan = await retriedAccepting(refused, accepted);
+        // After the acceptance, and before the retry's Deploy, NODE_OPTIONS joins the layer.
+        cd.latestConfiguration = withVariables(
+          { SERVICE_NAME: 'sample', NODE_OPTIONS: '--require /opt/evil.js' },
+          { layers: [LAYER] },
+        );
+        cd.nextVersion = '5';
+        await expectRefused(
+          plan,
+          'configuration',
+          new RegExp(
+            `olga accepted configuration ${accepted} for this retry, not this one: it changed after the acceptance`,
+          ),
+        );
+        expect(f.audit.records.find((r) => r.type === 'deploy.refused')?.details.reason).toContain(
+          `--accept-configuration ${configurationDigest(cd.latestConfiguration)}`,
+        );
+      });
+
+      it('an environment that opted out (record) releases the change and records it', async () => {
+        const plan = await devRun(undefined, undefined, undefined, recording('dev'));
+        cd.latestConfiguration = { ...LIVE, layers: [LAYER], handler: '/opt/evil.handler' };
+        await startDeployment(deps, plan, 'token-1', plan.executionArn);
+        expect(cd.created).toHaveLength(1);
+        expect(f.audit.records.find((r) => r.type === 'deploy.started')?.details).toMatchObject({
+          configuration: {
+            handler: '/opt/evil.handler',
+            changedSince: { version: '3', changes: ['layers', 'handler'] },
+          },
+        });
+        expect(f.audit.records.find((r) => r.type === 'deploy.started')?.details).not.toHaveProperty(
+          'configuration.accepted',
+        );
+      });
+    });
+
     /** A dev run that released `version` (its deployment landed) and succeeded. */
     async function landed(version: string): Promise<RunPlan> {
       const plan = await devRun();
@@ -1348,6 +1502,23 @@ describe('deploying a run through CodeDeploy', () => {
       expect(f.audit.records.filter((r) => r.type === 'deploy.started').at(-1)?.details).toMatchObject({
         toVersion: '4',
         artifact: { name: 'dist/function.zip', builtBy: v4.runId },
+      });
+    });
+
+    it('restore a version with the configuration it was released with: recorded as changed, never refused', async () => {
+      await released('4', '2026-11-23T10:00:00Z');
+      const v5 = await released('5', '2026-11-23T11:00:00Z');
+      // Version 4 was released with a layer the function's stack removed before version 5.
+      const layered = { ...SAMPLE_CONFIGURATION, layers: ['arn:aws:lambda:us-east-1:123456789012:layer:old:3'] };
+      cd.configurationOf.set('widgets-dev:4', layered);
+      const out = await rollback(deps, { runId: v5.runId, principal: OLGA, reason: 'errors up' });
+      const plan = await loadedRollback(out.runId);
+      await startDeployment(deps, plan, 'token-rb', plan.executionArn);
+      expect(f.audit.records.filter((r) => r.type === 'deploy.refused')).toEqual([]);
+      expect(f.audit.records.filter((r) => r.type === 'deploy.started').at(-1)?.details).toMatchObject({
+        fromVersion: '5',
+        toVersion: '4',
+        configuration: { layers: layered.layers, changedSince: { version: '5', changes: ['layers'] } },
       });
     });
 
