@@ -138,7 +138,7 @@ export function registerRunsCommands(program: Command): void {
           `Retrying commit ${out.commit.slice(0, 12)}${out.environment ? ` for ${out.environment}` : ''} as a new run (retry of ${out.retryOf.slice(0, 12)})${out.queued ? ', queued behind the run active in its lane' : ''}.\n` +
             (digest === undefined
               ? ''
-              : `It may release the Lambda configuration ${digest.slice(0, 12)}… and no other; whoever approves it must be someone else.\n`) +
+              : `It may release a changed Lambda configuration only if it is ${digest.slice(0, 12)}…; any approval it needs must come from someone else.\n`) +
             `New run: ${out.runId}  (follow it: gantry runs show ${out.runId})\n`,
         );
       },
