@@ -5,6 +5,7 @@ import {
   type AuditType,
   COMMIT_ID,
   detailsOf,
+  isSecurityAuditType,
   parseAs,
 } from '../../events';
 import type { AuditReader } from './reader';
@@ -67,6 +68,11 @@ export interface ChangeDossier {
     verification: string;
   } | null;
   readonly deployment: { deployed: boolean; outcome: string; events: { type: string; at: string; details: Details }[] };
+  /**
+   * What Gantry refused on this run, and why, in the records' own words: operators' actions and
+   * decisions (separation of duties, not an approver), Deploy's checks, forged step inputs.
+   */
+  readonly refusals: { type: string; at: string; actor: string; reason: string }[];
   readonly integrity: {
     verified: boolean;
     chain: string;
@@ -159,10 +165,27 @@ export async function buildDossier(
     gates: gate ? { passed: gate.passed, reasons: gate.reasons } : null,
     approval: approvalSection(run),
     deployment: deploymentSection(run),
+    refusals: refusalsSection(run),
     integrity: await integritySection(reader, subject.repository ?? '-', delivery, run, options),
     events: delivery ? [delivery, ...run.events] : [...run.events],
   };
   return { ...dossier, gaps: gapsOf(dossier) };
+}
+
+/** Each refusal on the run's records, with the reason its record gives (a record that does not fit says so). */
+function refusalsSection(run: RunEvents): ChangeDossier['refusals'] {
+  return run.events
+    .filter((e) => e.type === 'operator.refused' || e.type === 'deploy.refused' || isSecurityAuditType(e.type))
+    .map((e) => {
+      const reason = (e.details as { reason?: unknown }).reason;
+      const actor = e.actor.providerIdentity ? `${e.actor.id} (${e.actor.providerIdentity})` : e.actor.id;
+      return {
+        type: e.type,
+        at: e.time,
+        actor,
+        reason: typeof reason === 'string' ? reason : '(the record gives no reason)',
+      };
+    });
 }
 
 async function runEventsOf(reader: AuditReader, runId: string): Promise<RunEvents> {
@@ -461,6 +484,14 @@ export function dossierMarkdown(d: ChangeDossier): string {
     );
   }
   lines.push('', '## Deployment', '', `${d.deployment.outcome}.`);
+  lines.push('', '## Refusals', '');
+  if (d.refusals.length === 0) lines.push('Gantry refused nothing on this run.');
+  else
+    lines.push(
+      '| at | record | who | reason |',
+      '| --- | --- | --- | --- |',
+      ...d.refusals.map((r) => `| ${r.at} | ${r.type} | ${cell(r.actor)} | ${cell(r.reason)} |`),
+    );
   lines.push('', '## Ledger records', '', '| seq | type | hash |', '| --- | --- | --- |');
   lines.push(...d.integrity.links.map((l) => `| ${l.seq} | ${l.type} | \`${l.hash}\` |`));
   if (d.gaps.length > 0) lines.push('', '## Gaps', '', ...d.gaps.map((g) => `- ${g}`));

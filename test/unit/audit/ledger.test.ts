@@ -15,7 +15,7 @@ import {
   type CheckpointStore,
   writeCheckpoint,
 } from '../../../shared/audit/checkpoints';
-import { buildDossier, unvouched } from '../../../shared/audit/evidence';
+import { buildDossier, dossierMarkdown, unvouched } from '../../../shared/audit/evidence';
 import { digestFile, exportAudit } from '../../../shared/audit/export';
 import {
   AUDIT_INDEXES,
@@ -121,6 +121,46 @@ describe('the audit ledger on DynamoDB (dynalite)', () => {
     expect(await reader().chains()).toEqual(['acme/payments', 'acme/web']);
     const report = await verifyLedger(reader());
     expect(report).toMatchObject({ ok: true, events: 3, firstBreak: null });
+  });
+
+  it("puts every refusal of a change, with its reason, in the change's evidence", async () => {
+    const writer = ledger();
+    const subject = { repository: REPO, commit: COMMIT, runId: 'run-9', environment: 'prod', pipeline: 'payments' };
+    await writer.append(record({ subject }, 9));
+    await writer.append(
+      record({
+        type: 'operator.refused',
+        subject,
+        outcome: 'rejected',
+        actor: { type: 'user', id: 'alice', providerIdentity: 'arn:aws:iam::1:user/alice' },
+        details: {
+          action: 'approve',
+          code: 'separation_of_duties',
+          reason: 'alice wrote or committed a commit of this change; another approver must decide',
+          principal: 'arn:aws:iam::1:user/alice',
+        },
+      }),
+    );
+    await writer.append(
+      record({
+        type: 'deploy.refused',
+        subject,
+        outcome: 'rejected',
+        details: { target: 'lambda payments:live', check: 'configuration', reason: 'layers added: arn:evil' },
+      }),
+    );
+    const dossier = await buildDossier(reader(), 'run-9');
+    expect(dossier.refusals).toEqual([
+      expect.objectContaining({
+        type: 'operator.refused',
+        actor: 'alice (arn:aws:iam::1:user/alice)',
+        reason: 'alice wrote or committed a commit of this change; another approver must decide',
+      }),
+      expect.objectContaining({ type: 'deploy.refused', actor: 'gantry', reason: 'layers added: arn:evil' }),
+    ]);
+    const markdown = dossierMarkdown(dossier);
+    expect(markdown).toContain('## Refusals');
+    expect(markdown).toContain('| operator.refused | alice (arn:aws:iam::1:user/alice) | alice wrote or committed');
   });
 
   it('refuses to write to a chain whose registry entry names another chain, which checkpoints would leave out', async () => {
