@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { crc32, inflateRawSync } from 'node:zlib';
 import { ArchiveRefusedError } from './errors';
+import { type GitFile, GitTree, gitObjectId, type ObjectFormat } from './git-tree';
 import { isDirectory, readCentralDirectory, unixMode, type ZipEntry } from './zip-read';
 import { writeZip } from './zip-write';
 
@@ -29,6 +30,8 @@ export interface CheckedEntry {
   readonly target: string | undefined;
   /** The mode the snapshot gives it: 0o120777 for a link, 0o040755 a folder, 0o100755 or 0o100644 a file. */
   readonly mode: number;
+  /** The git blob id of a file's bytes or a link's target; undefined for a folder. */
+  readonly blob: string | undefined;
 }
 
 /** A snapshot ready to store: the ZIP whose root is the repository root, and its digest. */
@@ -37,6 +40,10 @@ export interface Snapshot {
   readonly sha256: string;
   readonly files: number;
   readonly bytes: number;
+  /** The git tree its files make: equal to the commit's tree only when the archive is the commit's exact tree. */
+  readonly tree: GitTree;
+  /** Folders the archive holds with nothing in them (git has none: `git archive` writes a submodule so). */
+  readonly emptyFolders: readonly string[];
 }
 
 /** Symlinks are followed at most this many times while checking where one leads (Linux's own bound). */
@@ -49,7 +56,12 @@ const MAX_LINK_HOPS = 40;
  * removed so that paths start at the repository root.
  * @throws ArchiveRefusedError saying which entry and why
  */
-export function checkArchive(archive: Buffer, stripTopFolder: boolean, limits: ArchiveLimits): CheckedEntry[] {
+export function checkArchive(
+  archive: Buffer,
+  stripTopFolder: boolean,
+  limits: ArchiveLimits,
+  format: ObjectFormat = 'sha1',
+): CheckedEntry[] {
   if (archive.length > limits.maxArchiveBytes)
     throw new ArchiveRefusedError(`the archive is ${archive.length} bytes, more than ${limits.maxArchiveBytes}`);
   const entries = readCentralDirectory(archive, limits.maxEntries);
@@ -70,15 +82,30 @@ export function checkArchive(archive: Buffer, stripTopFolder: boolean, limits: A
     const mode = normalMode(entry, path);
     // Every entry is inflated and checked; only a link's target is kept (memory stays one entry deep).
     const content = entryContent(archive, entry, path);
-    checked.push({ entry, path, mode, target: mode === LINK ? content.toString('utf8') : undefined });
+    checked.push({
+      entry,
+      path,
+      mode,
+      target: mode === LINK ? content.toString('utf8') : undefined,
+      blob: isDirectory(entry) ? undefined : gitObjectId('blob', content, format),
+    });
   }
   checkLinks(checked);
+  checkNesting(checked);
   return checked;
 }
 
-/** Repacks a provider's archive as a snapshot whose root is the repository root, and hashes it. */
-export function repackArchive(archive: Buffer, stripTopFolder: boolean, limits = DEFAULT_ARCHIVE_LIMITS): Snapshot {
-  const checked = checkArchive(archive, stripTopFolder, limits);
+/**
+ * Repacks a provider's archive as a snapshot whose root is the repository root, hashes it, and
+ * computes the git tree its files make (ids in `format`, the commit's).
+ */
+export function repackArchive(
+  archive: Buffer,
+  stripTopFolder: boolean,
+  limits = DEFAULT_ARCHIVE_LIMITS,
+  format: ObjectFormat = 'sha1',
+): Snapshot {
+  const checked = checkArchive(archive, stripTopFolder, limits, format);
   const zip = writeZip(
     checked.map(({ entry, path, mode }) => ({
       ...entry,
@@ -94,7 +121,26 @@ export function repackArchive(archive: Buffer, stripTopFolder: boolean, limits =
     sha256: createHash('sha256').update(zip).digest('hex'),
     files: checked.filter((c) => !isDirectory(c.entry)).length,
     bytes: checked.reduce((sum, c) => sum + c.entry.size, 0),
+    tree: new GitTree(checked.flatMap(gitFile), format),
+    emptyFolders: emptyFolders(checked),
   };
+}
+
+/** A checked file or link as git stores it (a folder is not stored: its files are). */
+function gitFile({ path, mode, blob }: CheckedEntry): GitFile[] {
+  if (blob === undefined) return [];
+  return [{ path, mode: mode === LINK ? '120000' : mode === 0o100755 ? '100755' : '100644', id: blob }];
+}
+
+function emptyFolders(entries: readonly CheckedEntry[]): string[] {
+  const filled = new Set<string>();
+  for (const { path } of entries) {
+    const segments = path.replace(/\/$/, '').split('/');
+    for (let n = 1; n < segments.length; n++) filled.add(segments.slice(0, n).join('/'));
+  }
+  return entries.flatMap((e) =>
+    e.blob === undefined && !filled.has(e.path.slice(0, -1)) ? [e.path.slice(0, -1)] : [],
+  );
 }
 
 /** The one folder every entry lies in, with its slash. */
@@ -166,6 +212,18 @@ function checkLinks(entries: readonly CheckedEntry[]): void {
     for (let n = 1; n < segments.length; n++) {
       const parent = segments.slice(0, n).join('/');
       if (links.has(parent)) throw new ArchiveRefusedError(`entry ${path} lies beneath symlink ${parent}`);
+    }
+  }
+}
+
+/** Nothing lies beneath a file: an archive holding both `a` and `a/b` unpacks to one or the other. */
+function checkNesting(entries: readonly CheckedEntry[]): void {
+  const files = new Set(entries.filter((e) => e.blob !== undefined).map((e) => e.path));
+  for (const { path } of entries) {
+    const segments = path.replace(/\/$/, '').split('/');
+    for (let n = 1; n < segments.length; n++) {
+      const parent = segments.slice(0, n).join('/');
+      if (files.has(parent)) throw new ArchiveRefusedError(`entry ${path} lies beneath file ${parent}`);
     }
   }
 }

@@ -95,6 +95,14 @@ describe('checkArchive refuses', () => {
       /beneath symlink l/,
     ],
     [
+      'an entry beneath a file (it unpacks to one or the other)',
+      [
+        { name: 'f', content: 'x' },
+        { name: 'f/x', content: 'x' },
+      ],
+      /entry f\/x lies beneath file f/,
+    ],
+    [
       'the same path twice',
       [
         { name: 'x', content: '1' },
