@@ -23,11 +23,30 @@ export interface ArchiveRequest {
   readonly topFolder: boolean;
 }
 
-const bearer = (token: string) => `Bearer ${token}`;
+/** The headers that carry a connection's token to one provider's API, and the values to redact. */
+export interface Credentials {
+  readonly headers: Readonly<Record<string, string>>;
+  readonly secrets: readonly string[];
+}
 
-function withAuthorization(authorization: string, more: Record<string, string> = {}) {
+function withAuthorization(authorization: string, more: Record<string, string> = {}): Credentials {
   return { headers: { authorization, ...more }, secrets: [authorization] };
 }
+
+/** How each provider's API takes the token: the same for archives, commits and trees. */
+export const CREDENTIALS: Readonly<Record<Provider, (token: string) => Credentials>> = {
+  github: (token) =>
+    withAuthorization(`Bearer ${token}`, {
+      accept: 'application/vnd.github+json',
+      'x-github-api-version': GITHUB_API_VERSION,
+    }),
+  gitlab: (token) => ({ headers: { 'private-token': token }, secrets: [token] }),
+  'bitbucket-cloud': (token) => withAuthorization(`Bearer ${token}`),
+  'bitbucket-dc': (token) => withAuthorization(`Bearer ${token}`),
+  gitea: (token) => withAuthorization(`token ${token}`),
+  forgejo: (token) => withAuthorization(`token ${token}`),
+  'azure-devops': (token) => withAuthorization(`Basic ${Buffer.from(`:${token}`, 'utf8').toString('base64')}`),
+};
 
 /**
  * Bitbucket Cloud serves archives from the web host, not the API: `api.bitbucket.org/2.0` →
@@ -51,10 +70,7 @@ export const ARCHIVE_APIS: Readonly<Record<Provider, (t: ArchiveTarget) => Archi
     const [owner, repo] = twoSegments(t.repository, 'owner/name on GitHub');
     return {
       url: `${t.apiUrl}/repos/${pathSegment(owner)}/${pathSegment(repo)}/zipball/${t.commit}`,
-      ...withAuthorization(bearer(t.token), {
-        accept: 'application/vnd.github+json',
-        'x-github-api-version': GITHUB_API_VERSION,
-      }),
+      ...CREDENTIALS.github(t.token),
       topFolder: true,
     };
   },
@@ -62,8 +78,7 @@ export const ARCHIVE_APIS: Readonly<Record<Provider, (t: ArchiveTarget) => Archi
     const path = repositorySegments(t.repository, 'group/project (with any subgroups) on GitLab', 2, 64);
     return {
       url: `${t.apiUrl}/projects/${pathSegment(path.join('/'))}/repository/archive.zip?sha=${t.commit}`,
-      headers: { 'private-token': t.token },
-      secrets: [t.token],
+      ...CREDENTIALS.gitlab(t.token),
       topFolder: true,
     };
   },
@@ -71,7 +86,7 @@ export const ARCHIVE_APIS: Readonly<Record<Provider, (t: ArchiveTarget) => Archi
     const [workspace, slug] = twoSegments(t.repository, 'workspace/repo_slug on Bitbucket Cloud');
     return {
       url: `${bitbucketWebUrl(t.apiUrl)}/${pathSegment(workspace)}/${pathSegment(slug)}/get/${t.commit}.zip`,
-      ...withAuthorization(bearer(t.token)),
+      ...CREDENTIALS['bitbucket-cloud'](t.token),
       topFolder: true,
     };
   },
@@ -79,12 +94,12 @@ export const ARCHIVE_APIS: Readonly<Record<Provider, (t: ArchiveTarget) => Archi
     const [project, slug] = twoSegments(t.repository, 'PROJECTKEY/slug on Bitbucket Data Center');
     return {
       url: `${t.apiUrl}/rest/api/latest/projects/${pathSegment(project)}/repos/${pathSegment(slug)}/archive?at=${t.commit}&format=zip`,
-      ...withAuthorization(bearer(t.token)),
+      ...CREDENTIALS['bitbucket-dc'](t.token),
       topFolder: false,
     };
   },
-  gitea: giteaStyle('Gitea'),
-  forgejo: giteaStyle('Forgejo'),
+  gitea: giteaStyle('gitea', 'Gitea'),
+  forgejo: giteaStyle('forgejo', 'Forgejo'),
   'azure-devops'(t) {
     const [project, repository] = twoSegments(t.repository, 'project/repository on Azure DevOps');
     const query = new URLSearchParams({
@@ -99,19 +114,19 @@ export const ARCHIVE_APIS: Readonly<Record<Provider, (t: ArchiveTarget) => Archi
     });
     return {
       url: `${t.apiUrl}/${pathSegment(project)}/_apis/git/repositories/${pathSegment(repository)}/items?${query}`,
-      ...withAuthorization(`Basic ${Buffer.from(`:${t.token}`, 'utf8').toString('base64')}`),
+      ...CREDENTIALS['azure-devops'](t.token),
       topFolder: false,
     };
   },
 };
 
 /** Gitea's `GET /repos/{owner}/{repo}/archive/{sha}.zip`, which Forgejo keeps. */
-function giteaStyle(name: string) {
+function giteaStyle(provider: 'gitea' | 'forgejo', name: string) {
   return (t: ArchiveTarget): ArchiveRequest => {
     const [owner, repo] = twoSegments(t.repository, `owner/name on ${name}`);
     return {
       url: `${t.apiUrl}/repos/${pathSegment(owner)}/${pathSegment(repo)}/archive/${t.commit}.zip`,
-      ...withAuthorization(`token ${t.token}`),
+      ...CREDENTIALS[provider](t.token),
       topFolder: true,
     };
   };

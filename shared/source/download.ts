@@ -2,27 +2,22 @@ import { COMMIT_ID } from '../../events';
 import { type Delivery, exchange } from '../status/deliver';
 import { InvalidCommitStatusError } from '../status/errors';
 import { safeReason, tokenForms } from '../status/messages';
-import type { FailedOutcome } from '../status/types';
+import { codeOf } from './api';
 import { ARCHIVE_APIS, type ArchiveTarget } from './archives';
-import { SourceError, type SourceErrorCode } from './errors';
+import { SourceError } from './errors';
+import { objectFormatOf } from './git-tree';
 import { bytesOf } from './http';
 import { type ArchiveLimits, repackArchive, type Snapshot } from './repack';
+import { verifySnapshot } from './verify';
 
 /** Tokens are printable ASCII; anything else could not travel in a header (or would split one). */
 const HEADER_SAFE_TOKEN = /^[\x21-\x7E]+$/;
 
-/** What an answer that is not an archive means for the operator. */
-function codeOf(failed: FailedOutcome): SourceErrorCode {
-  const status = failed.statusCode;
-  if (status === 401 || status === 403 || status === 203) return 'unauthorized';
-  if (status === 404 || status === 410) return 'not_found';
-  return 'unavailable';
-}
-
 /**
  * Downloads the commit's archive through the provider's API (the status reporter's exchange:
  * timeout, bounded retries of 5xx, 429 and network errors, the token redacted from every
- * reason) and repacks it as a snapshot rooted at the repository root.
+ * reason), repacks it as a snapshot rooted at the repository root, and binds it to the commit:
+ * the snapshot is answered only when it is the commit's exact tree (`verifySnapshot`).
  * @throws SourceError saying why, never with the token in it
  */
 export async function downloadSnapshot(
@@ -52,12 +47,15 @@ export async function downloadSnapshot(
     const tries = answer.failed.attempts > 1 ? ` after ${answer.failed.attempts} attempts` : '';
     throw new SourceError(codeOf(answer.failed), `${answer.failed.reason}${tries}`);
   }
+  let snapshot: Snapshot;
   try {
-    return repackArchive(bytesOf(answer.response), request.topFolder, limits);
+    snapshot = repackArchive(bytesOf(answer.response), request.topFolder, limits, objectFormatOf(target.commit));
   } catch (error) {
     if (error instanceof SourceError) throw new SourceError(error.code, safeReason(error.message, secrets));
     throw error;
   }
+  await verifySnapshot(target, snapshot, delivery);
+  return snapshot;
 }
 
 function requestFor(target: ArchiveTarget) {

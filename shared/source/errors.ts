@@ -24,6 +24,10 @@ export type SourceErrorCode =
   | 'unavailable'
   /** The archive is not one Gantry will build from (not a ZIP, traversal, symlink escape, too large). */
   | 'bad_archive'
+  /** The archive is not the commit's tree (`.gitattributes` export-subst, export-ignore, …): the provider's git data API says so. */
+  | 'tree_mismatch'
+  /** The provider names no tree to compare with (Bitbucket), and the commit's `.gitattributes` shape its archive. */
+  | 'unverifiable'
   /** The connection is not configured for source fetches (no API URL), or the repository name does not fit the provider. */
   | 'misconfigured';
 

@@ -33,6 +33,10 @@ const FIXES: Readonly<Record<SourceErrorCode, (plan: RunPlan) => string>> = {
   not_found: (p) => `check that ${p.repository} and commit ${p.commit.slice(0, 12)} exist and the token can see them`,
   unavailable: () => 'the provider did not answer in time; retry the run (gantry runs retry)',
   bad_archive: () => 'Gantry builds only archives within its limits, without escaping paths or links',
+  tree_mismatch: () =>
+    'remove the .gitattributes export-subst/export-ignore (or eol=crlf, ident, filter) that shape the archive, and push a new commit (README: the source snapshot)',
+  unverifiable: (p) =>
+    `remove that attribute from ${p.repository}'s .gitattributes and push a new commit: Bitbucket cannot show the commit's tree (README: the source snapshot)`,
   misconfigured: (p) => `check the connection's apiUrl and the pipeline's repository ${p.repository}`,
 };
 

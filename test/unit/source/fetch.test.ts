@@ -3,6 +3,7 @@ import { resolvePlan } from '../../../shared/pipelines/plan';
 import type { RunRecord } from '../../../shared/runs/model';
 import type { RunStore } from '../../../shared/runs/store';
 import { fetchSource, type SourceDeps } from '../../../shared/source/fetch';
+import { gitObjectId } from '../../../shared/source/git-tree';
 import type { BinaryResponse } from '../../../shared/source/http';
 import { DEFAULT_ARCHIVE_LIMITS } from '../../../shared/source/repack';
 import type { HttpClient, HttpRequest, HttpResponse } from '../../../shared/status/http';
@@ -30,6 +31,21 @@ const ARCHIVE = zipOf([
   { name: `widgets-${COMMIT}-${COMMIT}/` },
   { name: `widgets-${COMMIT}-${COMMIT}/buildspec.yml`, content: 'version: 0.2\n' },
 ]);
+
+/** GitLab's listing of the commit's root: the archive's one file, as committed (or as `content` says). */
+const rootListing = (content = 'version: 0.2\n'): HttpResponse => ({
+  status: 200,
+  headers: {},
+  body: JSON.stringify([
+    {
+      id: gitObjectId('blob', Buffer.from(content), 'sha1'),
+      name: 'buildspec.yml',
+      type: 'blob',
+      path: 'buildspec.yml',
+      mode: '100644',
+    },
+  ]),
+});
 
 /** Answers each request with the next scripted answer, recording what was asked. */
 class ScriptedHttp implements HttpClient {
@@ -79,11 +95,16 @@ function setup(answers: (HttpResponse | BinaryResponse)[], token = TOKEN) {
 
 describe('fetchSource', () => {
   it('fetches the run’s commit through its connection, stores the snapshot digest-named, and answers where it is', async () => {
-    const { deps, http, objects } = setup([zipAnswer(ARCHIVE)]);
+    const { deps, http, objects } = setup([zipAnswer(ARCHIVE), rootListing()]);
     const answer = await fetchSource(deps, PLAN, EXECUTION);
     expect(http.requests[0]).toMatchObject({
       method: 'GET',
       url: `https://gitlab.internal.example.com/api/v4/projects/acme%2Fplatform%2Fwidgets/repository/archive.zip?sha=${COMMIT}`,
+      headers: { 'private-token': TOKEN },
+    });
+    expect(http.requests[1]).toMatchObject({
+      method: 'GET',
+      url: `https://gitlab.internal.example.com/api/v4/projects/acme%2Fplatform%2Fwidgets/repository/tree?ref=${COMMIT}&per_page=100&page=1`,
       headers: { 'private-token': TOKEN },
     });
     const snapshot = answer.snapshot;
@@ -122,9 +143,26 @@ describe('fetchSource', () => {
   });
 
   it('builds from the archive a retried 5xx finally gave', async () => {
-    const { deps, http } = setup([errorAnswer(503, 'down'), zipAnswer(ARCHIVE)]);
+    const { deps, http } = setup([errorAnswer(503, 'down'), zipAnswer(ARCHIVE), rootListing()]);
     expect(await fetchSource(deps, PLAN, EXECUTION)).toMatchObject({ fetched: true });
-    expect(http.requests).toHaveLength(2);
+    expect(http.requests).toHaveLength(3);
+  });
+
+  it('refuses an archive that is not the commit’s tree, naming the file, and stores nothing', async () => {
+    const { deps, objects } = setup([zipAnswer(ARCHIVE), rootListing('version: 0.2\n# reviewed\n')]);
+    const answer = await fetchSource(deps, PLAN, EXECUTION);
+    expect(answer).toMatchObject({ fetched: false, snapshot: null, failure: { error: 'Gantry.Source.tree_mismatch' } });
+    expect(answer.failure?.reason).toMatch(
+      /^source not fetched through connection gitlab-internal: the provider’s archive of c{40} differs from the commit’s tree [0-9a-f]{40} \(buildspec\.yml differs; .*Fix: remove the \.gitattributes export-subst\/export-ignore/,
+    );
+    expect(await objects.list('gantry-artifacts', 'sources/')).toEqual([]);
+  });
+
+  it('refuses to build when the commit’s tree cannot be read (fail closed), saying why', async () => {
+    const { deps } = setup([zipAnswer(ARCHIVE), errorAnswer(403, '403 Forbidden')]);
+    const answer = await fetchSource(deps, PLAN, EXECUTION);
+    expect(answer.failure).toMatchObject({ error: 'Gantry.Source.unauthorized' });
+    expect(answer.failure?.reason).toMatch(/the commit’s folder \/ could not be listed: HTTP 403: 403 Forbidden/);
   });
 
   it('refuses an archive it will not build from, saying which entry', async () => {
