@@ -7,12 +7,16 @@ import { hasBearerOrBasic, headerOf } from './validation';
 /** What the fake answers an archive request with: the ZIP's bytes, or an error in the provider's shape. */
 export type ArchiveAnswer = { status: 200; zip: Buffer } | { status: number; body: unknown };
 
-/** One provider's archive API: the route (owner/name and commit from the call) and the credentials it takes. */
-interface ArchiveRoute {
-  match(call: FakeCall): { repository: string; commit: string; prefix: (repo: string) => string } | undefined;
+/** The credentials a provider's API takes, and its answers without them or for a repository it does not have. */
+export interface ProviderAccess {
   authorized(call: FakeCall): boolean;
-  unauthorized: unknown;
-  notFound: unknown;
+  readonly unauthorized: unknown;
+  readonly notFound: unknown;
+}
+
+/** One provider's archive API: the route (owner/name and commit from the call) and the credentials it takes. */
+interface ArchiveRoute extends ProviderAccess {
+  match(call: FakeCall): { repository: string; commit: string; prefix: (repo: string) => string } | undefined;
 }
 
 const SHA = '([0-9a-f]{40}|[0-9a-f]{64})';
@@ -110,6 +114,11 @@ function giteaRoute(): ArchiveRoute {
     unauthorized: { message: 'token is required' },
     notFound: { message: 'The target couldn\u2019t be found.' },
   };
+}
+
+/** How `provider`'s API checks credentials and answers a refusal (the same for its archive and git data APIs). */
+export function accessOf(provider: Provider): ProviderAccess {
+  return ROUTES[provider];
 }
 
 /**

@@ -9,6 +9,7 @@ import { archiveAnswer } from './archive';
 import { compareAnswer, type LocalRepositories, registerRepository } from './history';
 import { PROVIDER_FAKES } from './providers';
 import { type LocalPullRequests, pullsAnswer, registerPullRequest } from './pulls';
+import { type GitDataAnswer, gitDataAnswer } from './trees';
 import type { FakeCall, FakeProviders, Fault, RawRequest, RecordedStatus, RefusedRequest } from './types';
 
 /** Status requests are a few hundred bytes; anything near this is a bug. */
@@ -141,7 +142,7 @@ function answerCall(res: ServerResponse, raw: RawRequest, state: FakeState): Pro
     send(res, 404, answer);
     return;
   }
-  // Archives and compares run git off the event loop; every other call is answered at once, in
+  // Archives, git data and compares run git off the event loop; every other call is answered at once, in
   // the order it came (its record's id is the next one).
   const archive = archiveAnswer(state.repositories, routed.provider, routed.call);
   if (archive !== undefined)
@@ -149,6 +150,9 @@ function answerCall(res: ServerResponse, raw: RawRequest, state: FakeState): Pro
       if ('zip' in answer) res.writeHead(200, { 'content-type': 'application/zip' }).end(answer.zip);
       else send(res, answer.status, answer.body);
     });
+  const apiUrl = fakeApiUrl(`http://${raw.headers.host ?? '127.0.0.1'}`, routed.provider);
+  const data = gitDataAnswer(state.repositories, routed.provider, routed.call, apiUrl);
+  if (data !== undefined) return data.then((answer) => sendGitData(res, answer));
   const compared = compareAnswer(state.repositories, routed.provider, routed.call);
   if (compared !== undefined) return compared.then((answer) => send(res, answer.status, answer.body));
   const pulled = pullsAnswer(state.pulls, routed.provider, routed.call);
@@ -162,6 +166,11 @@ function answerCall(res: ServerResponse, raw: RawRequest, state: FakeState): Pro
     state.statuses.push({ ...answer.record, raw });
   } else state.refused.push({ provider: routed.provider, status: answer.status, answer: answer.body, raw });
   send(res, answer.status, answer.body);
+}
+
+function sendGitData(res: ServerResponse, answer: GitDataAnswer): void {
+  if ('raw' in answer) res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(answer.raw);
+  else send(res, answer.status, answer.body);
 }
 
 async function serve(
