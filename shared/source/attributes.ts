@@ -72,7 +72,7 @@ export async function checkAttributes(target: ArchiveTarget, _snapshot: Snapshot
     if (shaping.length > 0)
       throw new SourceError(
         'unverifiable',
-        `the commit’s ${path} sets ${shaping.join(', ')}, so the provider’s archive of ${target.commit} may differ from the commit’s tree, and ${target.provider} names no tree to compare it with — Gantry builds only the commit’s exact tree`,
+        `the commit’s ${path} sets ${shaping.join(', ')}, so the provider’s archive of ${target.commit.slice(0, 12)} may differ from the commit’s tree, and ${target.provider} names no tree to compare it with — Gantry builds only the commit’s exact tree`,
       );
   }
 }

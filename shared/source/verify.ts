@@ -41,13 +41,17 @@ export async function verifySnapshot(target: ArchiveTarget, snapshot: Snapshot, 
   throw mismatch(target, snapshot, committed, named);
 }
 
+/**
+ * The refusal, what differs first: the run's record keeps a reason's first 200 characters, so
+ * the paths come before the hint, and the full tree ids (for the logs) last.
+ */
 function mismatch(target: ArchiveTarget, snapshot: Snapshot, committed: string, named: readonly string[]): SourceError {
   const empty = snapshot.emptyFolders.map((f) => `${f}/ is an empty folder in the archive (a submodule?)`);
   const details = [...named, ...empty].slice(0, MAX_NAMED);
-  const what = details.length > 0 ? `${details.join(', ')}; ` : '';
+  const what = details.length > 0 ? `: ${details.join(', ')}` : '';
   return new SourceError(
     'tree_mismatch',
-    `the provider’s archive of ${target.commit} differs from the commit’s tree ${committed} (${what}.gitattributes export-subst/export-ignore?) — Gantry builds only the commit’s exact tree`,
+    `the provider’s archive of ${target.commit.slice(0, 12)} differs from the commit’s tree${what} (.gitattributes export-subst/export-ignore?) — Gantry builds only the commit’s exact tree (the commit’s tree is ${committed}, the archive’s ${snapshot.tree.id})`,
   );
 }
 

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { localPush } from '../../cli/local/push';
@@ -8,7 +8,7 @@ import type { GantryConfig, PipelineConfig } from '../../infra/config/schema';
 import { readLocalSecret } from '../../local/secretsmanager';
 import type { RunRecord } from '../../shared/runs/model';
 import { adapterFor } from '../../shared/webhooks/normalize';
-import { commitOn } from '../support/faults';
+import { commitOn, ledger } from '../support/faults';
 import { edgeClientConfig, eventually, startTestPlane, type TestPlane } from '../support/local';
 
 /** Both fixtures push 9b8e7d6c… to main; the test pushes the sample repository's main instead. */
@@ -82,6 +82,16 @@ async function push(provider: Provider, fixture: string, connection: string, com
   return res.status;
 }
 
+/** The GETs the fake provider received for `commit` through `provider`'s prefix. */
+function providerReads(provider: Provider, commit: string) {
+  return t.plane.providers
+    .requests()
+    .filter((r) => r.method === 'GET' && r.path.startsWith(`/${provider}/`) && r.path.includes(commit));
+}
+
+/** GitLab's `archive.zip` or Azure DevOps' `items?$format=zip`. */
+const isArchive = (r: { path: string }) => /\/archive\.zip\?|format=zip/.test(r.path);
+
 function endedRun(pipeline: string, commit: string): Promise<RunRecord> {
   return eventually(
     `the ${pipeline} run of ${commit.slice(0, 12)} to end`,
@@ -137,10 +147,10 @@ describe.each([
       },
     ]);
 
-    const archives = t.plane.providers
-      .requests()
-      .filter((r) => r.method === 'GET' && r.path.startsWith(`/${provider}/`) && r.path.includes(head));
-    expect(archives).toHaveLength(1);
+    const asked = providerReads(provider, head);
+    expect(asked.filter(isArchive)).toHaveLength(1);
+    // The commit's tree, which the snapshot was bound to before it was stored.
+    expect(asked.filter((r) => /\/repository\/tree\?|\/commits\//.test(r.path))).toHaveLength(1);
     const statuses = t.plane.providers.statuses().filter((s) => s.provider === provider && s.commit === head);
     expect(statuses.map((s) => s.state)).toEqual(['pending', 'success']);
     expect(statuses.at(-1)).toMatchObject({
@@ -174,10 +184,7 @@ describe.each([
     const build = t.plane.codeBuild.getBuild(run.build?.id ?? '');
     expect(build.source.type).toBe('S3');
     expect(build.source.location).toMatch(new RegExp(`/sources/${pipeline}/${commit}/[0-9a-f]{64}\\.zip$`));
-    const archives = t.plane.providers
-      .requests()
-      .filter((r) => r.method === 'GET' && r.path.startsWith(`/${provider}/`) && r.path.includes(commit));
-    expect(archives).toHaveLength(1);
+    expect(providerReads(provider, commit).filter(isArchive)).toHaveLength(1);
     // The run's record ends one state before the report to the provider is sent.
     const statuses = await eventually('the final commit status', async () => {
       const posted = t.plane.providers.statuses().filter((s) => s.provider === provider && s.commit === commit);
@@ -204,5 +211,40 @@ describe('a source fetch the provider refuses', () => {
     });
     expect(statuses.map((s) => s.state)).toEqual(['pending', 'failure']);
     expect(statuses.at(-1)?.description).toMatch(/connection ado-local/);
+  }, 120_000);
+});
+
+describe('a pushed commit whose .gitattributes reshape its archive', () => {
+  it('is not built: the run fails saying the archive differs from the commit’s tree, on the record and in the ledger', async () => {
+    // A merge commit's body is its pull request's description, which can change after approval.
+    const repo = t.repo();
+    git(repo, 'checkout', '--quiet', 'main');
+    writeFileSync(join(repo, '.gitattributes'), 'src/version.js export-subst\n');
+    writeFileSync(join(repo, 'src', 'version.js'), "module.exports = { notes: '$Format:%b$' };\n");
+    git(repo, 'add', '.gitattributes', 'src/version.js');
+    git(repo, 'commit', '--quiet', '-m', 'Merge pull request #9', '-m', 'process.exit(0) // not what was reviewed');
+    const commit = git(repo, 'rev-parse', 'HEAD');
+    git(repo, 'checkout', '--quiet', 'develop');
+    const pushed = await localPush({
+      config: t.config,
+      webhookUrl: t.plane.webhookUrl,
+      awsEndpoint: t.plane.awsEndpoint,
+      token: t.plane.token,
+      secretsFile: join(t.dataDir, 'secrets.json'),
+      repoDir: repo,
+      branch: 'main',
+      repository: GITLAB_REPOSITORY,
+    });
+    expect(pushed.status).toBe(202);
+
+    const run = await endedRun('gitlab-service', commit);
+    expect(run.status).toBe('FAILED');
+    expect(run.build).toBeUndefined();
+    const reason = new RegExp(
+      `^source not fetched through connection gitlab-local: the provider’s archive of ${commit.slice(0, 12)} differs from the commit’s tree: src/version\\.js differs \\(\\.gitattributes export-subst/export-ignore\\?\\)`,
+    );
+    expect(run.failure?.reason).toMatch(reason);
+    const [failed] = await ledger(t.dataDir, '--run', run.runId, '--type', 'run.failed');
+    expect(JSON.stringify(failed?.details)).toMatch(/the commit’s tree: src\/version\.js differs/);
   }, 120_000);
 });
