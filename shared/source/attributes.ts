@@ -5,7 +5,6 @@ import { pathSegment, twoSegments } from '../status/providers/repository';
 import { type ApiGet, getBytes, getJson } from './api';
 import { type ArchiveTarget, CREDENTIALS } from './archives';
 import { SourceError } from './errors';
-import type { Snapshot } from './repack';
 
 /**
  * Attributes that make `git archive` write something other than the committed tree: files left
@@ -15,7 +14,7 @@ const SHAPING = new Set(['export-ignore', 'export-subst', 'ident', 'filter', 'wo
 
 /** Listing the commit's files reads at most this many pages. */
 const MAX_PAGES = 1000;
-/** Bitbucket Cloud lists this deep in one listing; a folder found at this depth is listed on its own. */
+/** How deep Bitbucket Cloud is asked to list in one listing (a folder it lists nothing in is listed on its own). */
 const CLOUD_DEPTH = 32;
 const GITATTRIBUTES = /(?:^|\/)\.gitattributes$/;
 
@@ -62,7 +61,7 @@ interface AttributeApi {
  * refuses the snapshot; with none, the archive is the committed tree.
  * @throws SourceError `unverifiable` naming the file and the attribute, or another code when the API fails (fail closed)
  */
-export async function checkAttributes(target: ArchiveTarget, _snapshot: Snapshot, delivery: Delivery): Promise<void> {
+export async function checkAttributes(target: ArchiveTarget, delivery: Delivery): Promise<void> {
   const api = ATTRIBUTE_APIS[target.provider];
   if (api === undefined) throw new SourceError('misconfigured', `no way to check ${target.provider} archives`);
   for (const path of await api.gitattributes(target, delivery)) {
@@ -126,35 +125,18 @@ function dcBase(t: ArchiveTarget): string {
 
 /**
  * Bitbucket Cloud: `src/{commit}/{folder}/?max_depth=` lists a folder recursively, paged with
- * `next` links (followed only within the connection's apiUrl); a folder at the listing's depth
- * is listed on its own, so no `.gitattributes` is missed however deep it lies.
+ * `next` links (followed only within the connection's apiUrl); a folder the listing shows
+ * nothing in is listed on its own, so no `.gitattributes` is missed however deep it lies.
  */
 const bitbucketCloud: AttributeApi = {
   async gitattributes(t, delivery) {
     const found: string[] = [];
     const folders = [''];
-    let pages = 0;
+    const pages = { read: 0 };
     for (let folder = folders.shift(); folder !== undefined; folder = folders.shift()) {
-      const depth = folder === '' ? 0 : folder.split('/').length;
-      let url: string | undefined =
-        `${cloudBase(t)}/src/${t.commit}/${folder === '' ? '' : `${encodedPath(folder)}/`}?max_depth=${CLOUD_DEPTH}&pagelen=100`;
-      while (url !== undefined) {
-        if (++pages > MAX_PAGES)
-          throw new SourceError('unavailable', 'the commit’s files could not be listed to their end');
-        const get = { url, ...CREDENTIALS['bitbucket-cloud'](t.token) };
-        const body = await getJson(
-          'bitbucket-cloud',
-          'the commit’s files could not be listed',
-          secured(t, get),
-          delivery,
-        );
-        for (const entry of cloudEntries(body)) {
-          if (entry.type === 'commit_file' && GITATTRIBUTES.test(entry.path)) found.push(entry.path);
-          if (entry.type === 'commit_directory' && entry.path.split('/').length - depth >= CLOUD_DEPTH)
-            folders.push(entry.path);
-        }
-        url = nextPage(t, field(body, 'next'));
-      }
+      const entries = await cloudListing(t, folder, delivery, pages);
+      found.push(...entries.filter((e) => e.type === 'commit_file' && GITATTRIBUTES.test(e.path)).map((e) => e.path));
+      folders.push(...unlisted(entries));
     }
     return found;
   },
@@ -163,6 +145,36 @@ const bitbucketCloud: AttributeApi = {
     ...CREDENTIALS['bitbucket-cloud'](t.token),
   }),
 };
+
+/** Every entry of a folder's recursive listing, page after page (`next` links, within the connection's apiUrl). */
+async function cloudListing(
+  t: ArchiveTarget,
+  folder: string,
+  delivery: Delivery,
+  pages: { read: number },
+): Promise<{ type: string; path: string }[]> {
+  const entries: { type: string; path: string }[] = [];
+  const path = folder === '' ? '' : `${encodedPath(folder)}/`;
+  let url: string | undefined = `${cloudBase(t)}/src/${t.commit}/${path}?max_depth=${CLOUD_DEPTH}&pagelen=100`;
+  while (url !== undefined) {
+    if (++pages.read > MAX_PAGES)
+      throw new SourceError('unavailable', 'the commit’s files could not be listed to their end');
+    const get = secured(t, { url, ...CREDENTIALS['bitbucket-cloud'](t.token) });
+    const body = await getJson('bitbucket-cloud', 'the commit’s files could not be listed', get, delivery);
+    entries.push(...cloudEntries(body));
+    url = nextPage(t, field(body, 'next'));
+  }
+  return entries;
+}
+
+/**
+ * The folders a listing names but shows nothing in. Git has no empty folders, so each one lies
+ * past the depth the listing reached (whatever depth Bitbucket allows) and is listed on its own.
+ */
+function unlisted(entries: readonly { type: string; path: string }[]): string[] {
+  const parents = new Set(entries.map((e) => e.path.slice(0, Math.max(0, e.path.lastIndexOf('/')))));
+  return entries.filter((e) => e.type === 'commit_directory' && !parents.has(e.path)).map((e) => e.path);
+}
 
 function cloudBase(t: ArchiveTarget): string {
   const [workspace, slug] = twoSegments(t.repository, 'workspace/repo_slug on Bitbucket Cloud');

@@ -33,7 +33,7 @@ interface Reader {
  */
 export async function verifySnapshot(target: ArchiveTarget, snapshot: Snapshot, delivery: Delivery): Promise<void> {
   const api = TREE_APIS[target.provider];
-  if (api === undefined) return checkAttributes(target, snapshot, delivery);
+  if (api === undefined) return checkAttributes(target, delivery);
   const reader: Reader = { target, api, delivery, listed: new Map() };
   const committed = await commitTreeOf(reader);
   if (committed === snapshot.tree.id) return;

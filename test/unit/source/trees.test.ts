@@ -1,7 +1,9 @@
 import type { Provider } from '../../../events';
-import { shapingAttributes } from '../../../shared/source/attributes';
+import { checkAttributes, shapingAttributes } from '../../../shared/source/attributes';
 import { gitMode, TREE_APIS } from '../../../shared/source/trees';
 import { compareFolder } from '../../../shared/source/verify';
+import type { HttpRequest, HttpResponse } from '../../../shared/status/http';
+import { deliveryOf } from '../../../shared/status/reporter';
 
 const SHA = 'a'.repeat(40);
 const TREE = 'b'.repeat(40);
@@ -164,5 +166,53 @@ describe('shapingAttributes', () => {
     '"export-subst" -text',
   ])('finds nothing in %j', (text) => {
     expect(shapingAttributes(text)).toEqual([]);
+  });
+});
+
+describe('checkAttributes on Bitbucket Cloud', () => {
+  const json = (body: unknown): HttpResponse => ({ status: 200, headers: {}, body: JSON.stringify(body) });
+  const api = 'https://api.bitbucket.org/2.0';
+
+  it('lists on its own a folder the listing named but showed nothing in, and reads the .gitattributes found there', async () => {
+    const requests: HttpRequest[] = [];
+    const answers = [
+      json({
+        values: [
+          { type: 'commit_directory', path: 'deep' },
+          { type: 'commit_file', path: 'README.md' },
+        ],
+      }),
+      json({
+        values: [{ type: 'commit_file', path: 'deep/.gitattributes' }],
+        next: `${api}/repositories/acme/app/src/${SHA}/deep/?page=2`,
+      }),
+      json({ values: [{ type: 'commit_file', path: 'deep/x.js' }] }),
+      { status: 200, headers: {}, body: 'x.js export-subst\n' },
+    ];
+    const http = {
+      send: async (r: HttpRequest) => {
+        requests.push(r);
+        return answers.shift() ?? { status: 500, headers: {}, body: '' };
+      },
+    };
+    const delivery = deliveryOf({ http, retry: { maxAttempts: 1 } });
+    await expect(checkAttributes(target('bitbucket-cloud', api, 'acme/app'), delivery)).rejects.toThrow(
+      /^the commit’s deep\/\.gitattributes sets export-subst/,
+    );
+    expect(requests.map((r) => r.url)).toEqual([
+      `${api}/repositories/acme/app/src/${SHA}/?max_depth=32&pagelen=100`,
+      `${api}/repositories/acme/app/src/${SHA}/deep/?max_depth=32&pagelen=100`,
+      `${api}/repositories/acme/app/src/${SHA}/deep/?page=2`,
+      `${api}/repositories/acme/app/src/${SHA}/deep/.gitattributes`,
+    ]);
+  });
+
+  it('follows no next link off the connection’s apiUrl (the token goes nowhere else)', async () => {
+    const http = {
+      send: async () => json({ values: [], next: 'https://elsewhere.example.com/steal' }),
+    };
+    await expect(
+      checkAttributes(target('bitbucket-cloud', api, 'acme/app'), deliveryOf({ http, retry: { maxAttempts: 1 } })),
+    ).rejects.toThrow(/next page lies outside the connection’s apiUrl/);
   });
 });
