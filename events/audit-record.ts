@@ -166,7 +166,13 @@ export const AUDIT_DETAILS = {
   'run.skipped': z.object({ trigger: text, pullRequest: z.nullable(z.number().check(z.int())), reason: text }),
   'run.succeeded': z.object({ deployed: z.boolean() }),
   'run.failed': z.object({ stage: text, error: text, reason: text }),
-  'operator.action': z.object({ action: text, reason: nullableText, target: nullableText }),
+  'operator.action': z.object({
+    action: text,
+    reason: nullableText,
+    target: nullableText,
+    /** On a run a rollback undoes: the rollback run (so the undone change's evidence names it). */
+    undoneBy: z.optional(text),
+  }),
   /** An operator API caller was refused (a decision, a cancel, a rollback): who, what, and why. */
   'operator.refused': z.object({ action: text, code: text, reason: text, principal: text }),
 } as const satisfies Record<string, z.ZodMiniType>;

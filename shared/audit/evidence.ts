@@ -67,7 +67,13 @@ export interface ChangeDossier {
     verified: boolean | null;
     verification: string;
   } | null;
-  readonly deployment: { deployed: boolean; outcome: string; events: { type: string; at: string; details: Details }[] };
+  readonly deployment: {
+    deployed: boolean;
+    outcome: string;
+    events: { type: string; at: string; details: Details }[];
+    /** Rollback runs an operator started to undo this run's release, with who asked and why. */
+    undoneBy: { runId: string; by: string; at: string; reason: string | null }[];
+  };
   /**
    * What Gantry refused on this run, and why, in the records' own words: operators' actions and
    * decisions (separation of duties, not an approver), Deploy's checks, forged step inputs.
@@ -283,6 +289,12 @@ function deploymentSection(run: RunEvents): ChangeDossier['deployment'] {
     deployed,
     outcome: run.all('deploy.').at(-1)?.type.replace('deploy.', '') ?? notDeployed ?? withoutEvents,
     events: run.all('deploy.').map((e) => ({ type: e.type, at: e.time, details: e.details })),
+    undoneBy: run.events.flatMap((e) => {
+      const details = e.type === 'operator.action' ? detailsOf(e, 'operator.action') : undefined;
+      return details?.undoneBy === undefined
+        ? []
+        : [{ runId: details.undoneBy, by: e.actor.id, at: e.time, reason: details.reason }];
+    }),
   };
 }
 
@@ -484,6 +496,8 @@ export function dossierMarkdown(d: ChangeDossier): string {
     );
   }
   lines.push('', '## Deployment', '', `${d.deployment.outcome}.`);
+  for (const u of d.deployment.undoneBy)
+    lines.push('', `Rolled back: run ${u.runId}, asked by ${cell(u.by)} at ${u.at} (${cell(u.reason)}).`);
   lines.push('', '## Refusals', '');
   if (d.refusals.length === 0) lines.push('Gantry refused nothing on this run.');
   else

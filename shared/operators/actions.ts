@@ -118,6 +118,20 @@ export async function rollback(deps: OperatorDeps, request: RollbackRequest): Pr
     reason,
     target: `${subject.environment}: back to version ${version} of run ${good.runId}, undoing run ${subject.runId}`,
   });
+  // On the undone run too: its change's evidence (read by run) says it was rolled back, and by what.
+  await deps.audit.record({
+    type: 'operator.action',
+    actor: { type: 'user', id: actor, providerIdentity: principal },
+    subject: subjectOf(subject.plan),
+    outcome: 'info',
+    details: {
+      action: 'rollback',
+      reason,
+      target: `${subject.environment}: undone by run ${name}, back to version ${version} of run ${good.runId}`,
+      undoneBy: name,
+    },
+    correlationId: plan.change.deliveryId,
+  });
   deps.logger.info('rollback started', { runId: name, of: subject.runId, to: good.runId, version });
   return {
     runId: name,

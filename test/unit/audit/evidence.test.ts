@@ -21,7 +21,7 @@ function dossier(overrides: Partial<Pick<ChangeDossier, 'integrity' | 'provenanc
       verified: true,
       verification: 'signature and digest verified',
     },
-    deployment: { deployed: true, outcome: 'succeeded', events: [] },
+    deployment: { deployed: true, outcome: 'succeeded', events: [], undoneBy: [] },
     ...overrides,
   };
 }
@@ -57,7 +57,7 @@ describe('what a dossier cannot vouch for (gantry audit evidence exits 1)', () =
     ]);
     const validation = dossier({
       provenance: null,
-      deployment: { deployed: false, outcome: 'no deployment', events: [] },
+      deployment: { deployed: false, outcome: 'no deployment', events: [], undoneBy: [] },
     });
     expect(unvouched(validation)).toEqual([]);
   });

@@ -123,7 +123,7 @@ describe('the audit ledger on DynamoDB (dynalite)', () => {
     expect(report).toMatchObject({ ok: true, events: 3, firstBreak: null });
   });
 
-  it("puts every refusal of a change, with its reason, in the change's evidence", async () => {
+  it("puts every refusal of a change, and the rollback that undid it, in the change's evidence", async () => {
     const writer = ledger();
     const subject = { repository: REPO, commit: COMMIT, runId: 'run-9', environment: 'prod', pipeline: 'payments' };
     await writer.append(record({ subject }, 9));
@@ -149,7 +149,24 @@ describe('the audit ledger on DynamoDB (dynalite)', () => {
         details: { target: 'lambda payments:live', check: 'configuration', reason: 'layers added: arn:evil' },
       }),
     );
+    await writer.append(
+      record({
+        type: 'operator.action',
+        subject,
+        outcome: 'info',
+        actor: { type: 'user', id: 'olga', providerIdentity: 'arn:aws:iam::1:user/olga' },
+        details: {
+          action: 'rollback',
+          reason: 'errors up',
+          target: 'prod: undone by run rollback-1',
+          undoneBy: 'rollback-1',
+        },
+      }),
+    );
     const dossier = await buildDossier(reader(), 'run-9');
+    expect(dossier.deployment.undoneBy).toEqual([
+      expect.objectContaining({ runId: 'rollback-1', by: 'olga', reason: 'errors up' }),
+    ]);
     expect(dossier.refusals).toEqual([
       expect.objectContaining({
         type: 'operator.refused',
@@ -160,6 +177,7 @@ describe('the audit ledger on DynamoDB (dynalite)', () => {
     ]);
     const markdown = dossierMarkdown(dossier);
     expect(markdown).toContain('## Refusals');
+    expect(markdown).toContain('Rolled back: run rollback-1, asked by olga');
     expect(markdown).toContain('| operator.refused | alice (arn:aws:iam::1:user/alice) | alice wrote or committed');
   });
 

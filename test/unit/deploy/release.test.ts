@@ -1522,6 +1522,18 @@ describe('deploying a run through CodeDeploy', () => {
       });
     });
 
+    it("put the rollback on the undone run's own record, so its change's evidence says it was undone and by what", async () => {
+      await released('4', '2026-11-23T10:00:00Z');
+      const v5 = await released('5', '2026-11-23T11:00:00Z');
+      const out = await rollback(deps, { runId: v5.runId, principal: OLGA, reason: 'errors up' });
+      expect(f.audit.records.filter((r) => r.subject.runId === v5.runId && r.type === 'operator.action')).toEqual([
+        expect.objectContaining({
+          actor: expect.objectContaining({ type: 'user', providerIdentity: OLGA }),
+          details: expect.objectContaining({ action: 'rollback', reason: 'errors up', undoneBy: out.runId }),
+        }),
+      ]);
+    });
+
     it('refuse a rollback when a run queued before it released since: it would undo that release too', async () => {
       await released('4', '2026-11-23T10:00:00Z');
       const v5 = await released('5', '2026-11-23T11:00:00Z');
