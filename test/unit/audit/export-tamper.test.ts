@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { workerDataFileReader } from '../../../cli/workers/export-readers';
+import type { AuditEvent } from '../../../events';
 import { CHAIN_REGISTRY, onceKeyPartition, registrySeq, toItem } from '../../../shared/audit/ledger';
 import {
   type DescribedExport,
@@ -27,11 +28,28 @@ const chain = (name: string, length: number, expiresAt: (seq: number) => number)
 
 const yearAfter = () => asOfSeconds + 86_400 * 365;
 
+/** The once key acme/app's seq 4 was written with. */
+const KEY = 'run/r-4/run.started';
+
+/**
+ * A ledger table's items: one chain, its registry entry, and the claim and done marker that
+ * seq 4's key left in its own partition (as the ledger writes them: the record carries its key).
+ */
 function tableItems(events = chain('acme/app', 20, yearAfter)): Record<string, unknown>[] {
   return [
-    ...events.map(toItem),
+    ...events.map((event) => (event.seq === 4 ? { ...toItem(event), once: KEY } : toItem(event))),
     { chain: CHAIN_REGISTRY, seq: registrySeq('acme/app'), name: 'acme/app' },
-    { chain: onceKeyPartition('delivery:1'), seq: 1, at: 1, from: 3 },
+    ...onceItems(KEY, events[3] as AuditEvent),
+  ];
+}
+
+/** The claim and done marker a record written with `key` leaves (`appendOnce`). */
+function onceItems(key: string, event: AuditEvent): [claim: Record<string, unknown>, marker: Record<string, unknown>] {
+  const partition = onceKeyPartition(key);
+  const at = Date.parse(event.time) - 20;
+  return [
+    { chain: partition, seq: 1, from: event.seq - 1, at, expiresAt: event.expiresAt },
+    { chain: partition, seq: 0, eventChain: event.chain, eventSeq: event.seq, expiresAt: event.expiresAt },
   ];
 }
 

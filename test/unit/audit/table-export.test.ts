@@ -29,7 +29,7 @@ function tableItems(): Record<string, unknown>[] {
   return [
     ...Object.values(chains).flatMap((events) => events.map(toItem)),
     ...Object.keys(chains).map((name) => ({ chain: CHAIN_REGISTRY, seq: registrySeq(name), name })),
-    { chain: onceKeyPartition('delivery:1'), seq: 1, at: 1, from: 3 },
+    { chain: onceKeyPartition('delivery:1'), seq: 1, at: 1, from: 3, expiresAt: 1 },
   ];
 }
 
