@@ -62,7 +62,7 @@ export function auditFilterOf(o: QueryOptions): AuditFilter {
 async function verifyFromExport(
   t: Awaited<ReturnType<typeof import('../target').resolveTarget>>,
   which: string | true,
-  options: import('../../shared/audit/verify').VerifyOptions,
+  options: import('../../shared/audit/verify-export').ExportVerifyOptions,
 ) {
   const { auditTableName, describedLedgerExport, s3ExportObjects } = await import('../audit');
   const { openLedgerExport, ExportUnreadableError } = await import('../../shared/audit/table-export');
@@ -186,11 +186,14 @@ export function registerAuditCommands(program: Command): void {
     .option('--json', 'print the report as JSON')
     .action(
       async (options: { repository?: string; checkpoints: boolean; json?: boolean; fromExport?: string | true }) => {
+        if (options.fromExport !== undefined && options.repository)
+          throw new UsageError(
+            "--from-export verifies the whole export (DynamoDB's item count vouches for the table, not one chain): leave out --repository",
+          );
         const { auditReader, checkpointPorts, verifyTable } = await import('../audit');
         const t = await target();
         const ports = options.checkpoints ? await checkpointPorts(t) : undefined;
         const common = {
-          ...(options.repository ? { repository: options.repository } : {}),
           ...(ports ? { signer: ports.signer, checkpoints: ports.store } : {}),
           onProgress: (p: { totalEvents: number }) => {
             if (p.totalEvents > 0 && p.totalEvents % 50_000 === 0)
@@ -199,7 +202,10 @@ export function registerAuditCommands(program: Command): void {
         };
         const report =
           options.fromExport === undefined
-            ? await (await import('../../shared/audit/verify')).verifyLedger(auditReader(t), common)
+            ? await (await import('../../shared/audit/verify')).verifyLedger(auditReader(t), {
+                ...common,
+                ...(options.repository ? { repository: options.repository } : {}),
+              })
             : await verifyFromExport(t, options.fromExport, common);
         if (options.json) printJson(report);
         else process.stdout.write(`${verifyTable(report)}\n`);

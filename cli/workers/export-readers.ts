@@ -45,7 +45,7 @@ export function workerDataFileReader(size = Math.min(4, availableParallelism()))
     worker.on('exit', (code) => failAll(new Error(`an export reader thread exited (code ${code})`)));
   }
   let next = 0;
-  const read: DataFileReader = (gz: Buffer, file: ExportDataFile, repository?: string) =>
+  const read: DataFileReader = (gz: Buffer, file: ExportDataFile) =>
     new Promise<CopyPart>((resolve, reject) => {
       if (stopped !== undefined) return reject(stopped);
       const id = next++;
@@ -53,7 +53,7 @@ export function workerDataFileReader(size = Math.min(4, availableParallelism()))
       const worker = busy.indexOf(Math.min(...busy));
       busy[worker] = (busy[worker] ?? 0) + 1;
       waiting.set(id, { resolve, reject, worker });
-      (workers[worker] as Worker).postMessage({ id, gz, file, repository });
+      (workers[worker] as Worker).postMessage({ id, gz, file });
     });
   return {
     read,

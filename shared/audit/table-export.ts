@@ -82,7 +82,8 @@ export async function openLedgerExport(
     throw new ExportUnreadableError(
       `the manifest in s3://${described.bucket}/${described.manifestKey} names export ${manifest.exportArn}, not ${described.exportArn}: it was replaced`,
     );
-  // DynamoDB's count is the one thing the bucket cannot rewrite: without it, nothing tells removed records.
+  // DynamoDB's count is the one thing the bucket cannot rewrite: without it, nothing tells removed
+  // records. Items added to make up the count must pass for real ones: verify accounts for each (copy-items.ts).
   if (described.itemCount === undefined)
     throw new ExportUnreadableError(
       `DynamoDB reports no item count for ${described.exportArn}: its files cannot be checked against what it exported`,

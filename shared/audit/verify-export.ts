@@ -1,5 +1,6 @@
 import { type ChainBreak, type ChainLink, type ChainReport, ChainVerifier, contentBreak } from './chain';
-import { CHAIN_REGISTRY, fromItem, ONCE_PARTITION_PREFIX } from './ledger';
+import { CopyItems, type ItemFacts, type Unaccounted } from './copy-items';
+import { fromItem } from './ledger';
 import {
   type ExportDataFile,
   type ExportObjects,
@@ -12,6 +13,7 @@ import {
   checkAnchors,
   indexBreakOf,
   reportOf,
+  type SignedAnchors,
   signedAnchors,
   signedTo,
   type VerifyOptions,
@@ -29,26 +31,42 @@ export interface Read {
   readonly index: ChainBreak | null;
 }
 
-/**
- * `verifyLedger` over a copy of the table (a point-in-time export) instead of the table: the
- * same checks, with the same first break, at no cost to the table's read capacity. Records come
- * in any order, so each one's content is hashed as it is read and only its link (sequence
- * number, hash, predecessor's hash) is kept until its chain is walked in order.
- */
+/** How an export is verified: as `verifyLedger`, the whole table (an export is verified whole: see `verifyLedgerExport`). */
+export type ExportVerifyOptions = Omit<VerifyOptions, 'now' | 'checkpointsUpTo' | 'repository'>;
+
 /**
  * Verifies an opened export as of the time DynamoDB exported it: only checkpoints signed by then
  * are compared, and a gap is retention only when the missing record had expired by then (one
- * deleted before its time and expired since is still missing).
+ * deleted before its time and expired since is still missing). DynamoDB's item count vouches for
+ * the table, not for one chain, so every item of the export is read and accounted for: records
+ * by their chains, every other item by a record or a checkpoint (`CopyItems`). An export holding
+ * an item nothing accounts for is refused: such an item could stand in for a record cut from a
+ * chain's end.
  */
-export function verifyLedgerExport(
+export async function verifyLedgerExport(
   objects: ExportObjects,
   copy: LedgerExport,
-  options: Omit<VerifyOptions, 'now' | 'checkpointsUpTo'> = {},
+  options: ExportVerifyOptions = {},
   reader: ExportFileReader = IN_THIS_THREAD,
 ): Promise<VerifyReport> {
-  return verifyExportFiles(objects, copy, { ...options, now: copy.asOf, checkpointsUpTo: copy.asOf }, reader);
+  if ((options as VerifyOptions).repository !== undefined)
+    throw new RangeError("an export is verified whole: DynamoDB's item count vouches for the table, not for one chain");
+  const asOfOptions = { ...options, now: copy.asOf, checkpointsUpTo: copy.asOf };
+  const reads = await readExportFiles(objects, copy, asOfOptions, reader);
+  const signed = await signedAnchors(asOfOptions);
+  const unaccounted = reads.items.unaccounted(new Set(signed.anchors.keys()));
+  if (unaccounted.length > 0) throw unaccountedError(unaccounted);
+  return reportOfCopy(reads, asOfOptions, signed);
 }
 
+/**
+ * `verifyLedger` over a copy of the table instead of the table: the same checks, with the same
+ * first break, at no cost to the table's read capacity. Records come in any order, so each one's
+ * content is hashed as it is read and only its link (sequence number, hash, predecessor's hash)
+ * is kept until its chain is walked in order. Items that are not records must be of a kind the
+ * ledger writes and each key held once; with no count vouching for the copy, they are not
+ * accounted for (`verifyLedgerExport` does that).
+ */
 export async function verifyLedgerCopy(copy: LedgerCopy, options: VerifyOptions = {}): Promise<VerifyReport> {
   const reads = new CopyReads(options.repository);
   for await (const item of copy) {
@@ -57,25 +75,23 @@ export async function verifyLedgerCopy(copy: LedgerCopy, options: VerifyOptions 
       options.onProgress?.({ chain, events: reads.byChain.get(chain)?.length ?? 0, totalEvents: reads.total });
     }
   }
-  return reportOfCopy(reads, options);
+  return reportOfCopy(reads, options, await signedAnchors(options));
 }
 
 /** What one part of a copy (a data file) held, as plain data: it crosses to and from worker threads. */
 export interface CopyPart {
-  readonly registered: readonly string[];
-  /** Registry and once-key items, as `chain NUL seq`: a table holds each key once. */
-  readonly unchained: readonly string[];
+  /** Its items that are not records, and its records' keys. */
+  readonly items: ItemFacts;
   readonly chains: readonly (readonly [string, readonly Read[]])[];
   readonly total: number;
 }
 
 /**
  * The records of a copy as they are read, in any order: each record's content is hashed as it
- * comes and only its link is kept; registry and once-key items are counted to catch a padded copy.
+ * comes and only its link is kept; the other items are read into `items`, to be accounted for.
  */
 export class CopyReads {
-  readonly registered = new Set<string>();
-  private readonly unchained = new Set<string>();
+  readonly items = new CopyItems();
   readonly byChain = new Map<string, Read[]>();
   total = 0;
 
@@ -83,12 +99,8 @@ export class CopyReads {
 
   /** Reads one item; true when it is a record of a chain being verified. */
   add(item: Record<string, unknown>): boolean {
+    if (!this.items.read(item)) return false;
     const chain = String(item.chain);
-    if (chain === CHAIN_REGISTRY || chain.startsWith(ONCE_PARTITION_PREFIX)) {
-      this.keyOnce(`${chain}\u0000${String(item.seq)}`);
-      if (chain === CHAIN_REGISTRY) this.registered.add(String(item.name));
-      return false;
-    }
     if (this.repository !== undefined && chain !== this.repository) return false;
     const event = fromItem(item);
     this.readsOf(chain).push({
@@ -110,8 +122,7 @@ export class CopyReads {
 
   /** Folds in a part read elsewhere (another data file); a key both hold is refused as a padded copy. */
   merge(part: CopyPart): void {
-    for (const key of part.unchained) this.keyOnce(key);
-    for (const name of part.registered) this.registered.add(name);
+    this.items.merge(part.items);
     for (const [chain, reads] of part.chains) {
       const mine = this.readsOf(chain);
       for (const read of reads) mine.push(read);
@@ -120,23 +131,7 @@ export class CopyReads {
   }
 
   part(): CopyPart {
-    return {
-      registered: [...this.registered],
-      unchained: [...this.unchained],
-      chains: [...this.byChain],
-      total: this.total,
-    };
-  }
-
-  private keyOnce(key: string): void {
-    // A table holds one item per key: a copy repeating one is padded (the chain walk finds repeated records).
-    if (this.unchained.has(key)) {
-      const [chain, seq] = key.split('\u0000');
-      throw new ExportUnreadableError(
-        `the copy holds item ${chain} / ${seq} twice, which a table cannot: items were added after the export`,
-      );
-    }
-    this.unchained.add(key);
+    return { items: this.items.facts(), chains: [...this.byChain], total: this.total };
   }
 
   private readsOf(chain: string): Read[] {
@@ -150,14 +145,14 @@ export class CopyReads {
 }
 
 /** One data file of an export read into a part (checked against its manifest line first). */
-export function partOfDataFile(gz: Buffer, file: ExportDataFile, repository?: string): CopyPart {
-  const reads = new CopyReads(repository);
+export function partOfDataFile(gz: Buffer, file: ExportDataFile): CopyPart {
+  const reads = new CopyReads();
   for (const item of itemsOfDataFile(gz, file)) reads.add(item);
   return reads.part();
 }
 
 /** Reads a data file into its part: here by default, or in a worker thread (the CLI's pool). */
-export type DataFileReader = (gz: Buffer, file: ExportDataFile, repository?: string) => Promise<CopyPart>;
+export type DataFileReader = (gz: Buffer, file: ExportDataFile) => Promise<CopyPart>;
 
 /** How an export's data files are read, and how many at once. */
 export interface ExportFileReader {
@@ -168,18 +163,18 @@ export interface ExportFileReader {
 /** One file after another, in this thread. */
 const IN_THIS_THREAD: ExportFileReader = { read: async (...args) => partOfDataFile(...args), parallelism: 1 };
 
-async function verifyExportFiles(
+async function readExportFiles(
   objects: ExportObjects,
   copy: LedgerExport,
   options: VerifyOptions,
   reader: ExportFileReader,
-): Promise<VerifyReport> {
-  const reads = new CopyReads(options.repository);
+): Promise<CopyReads> {
+  const reads = new CopyReads();
   const pending: Promise<CopyPart>[] = [];
   const start = (i: number) => {
     const file = copy.files[i];
     if (file === undefined) return;
-    const part = fetchDataFile(objects, file).then((gz) => reader.read(gz, file, options.repository));
+    const part = fetchDataFile(objects, file).then((gz) => reader.read(gz, file));
     // Awaited in turn below; a failure meanwhile is never unhandled.
     part.catch(() => undefined);
     pending[i] = part;
@@ -192,18 +187,31 @@ async function verifyExportFiles(
     const chain = part.chains.at(-1)?.[0] ?? '';
     options.onProgress?.({ chain, events: reads.byChain.get(chain)?.length ?? 0, totalEvents: reads.total });
   }
-  return reportOfCopy(reads, options);
+  return reads;
 }
 
-async function reportOfCopy(reads: CopyReads, options: VerifyOptions): Promise<VerifyReport> {
+/** Items shown in the refusal; the rest are counted. */
+const SHOWN = 3;
+
+function unaccountedError(items: readonly Unaccounted[]): ExportUnreadableError {
+  const shown = items
+    .slice(0, SHOWN)
+    .map((u) => `${u.kind} ${String(u.item.chain)} / ${String(u.item.seq)}: ${u.why}`)
+    .join('; ');
+  const more = items.length > SHOWN ? `; and ${items.length - SHOWN} more` : '';
+  return new ExportUnreadableError(
+    `${items.length} item(s) of the export are accounted for by no record or checkpoint in it, so they could stand in for records cut from a chain's end and keep DynamoDB's item count: ${shown}${more}. Verify the table itself (gantry audit verify), or a later export`,
+  );
+}
+
+function reportOfCopy(reads: CopyReads, options: VerifyOptions, signed: SignedAnchors): VerifyReport {
   const nowSeconds = Math.floor((options.now ?? new Date()).getTime() / 1000);
-  const signed = await signedAnchors(options);
   // Chains as verify from the table finds them (the registry and every chain a checkpoint
   // signed), and any that has records without being listed.
   const chains =
     options.repository !== undefined
       ? [options.repository]
-      : withAnchored([...new Set([...reads.registered, ...reads.byChain.keys()])].sort(), signed.anchors);
+      : withAnchored([...new Set([...reads.items.registered, ...reads.byChain.keys()])].sort(), signed.anchors);
   const reports = chains.map((chain) =>
     walk(chain, reads.byChain.get(chain) ?? [], signed.anchors.get(chain) ?? [], nowSeconds),
   );

@@ -1,7 +1,9 @@
-import { createHash } from 'node:crypto';
+import { createHash, generateKeyPairSync, sign, verify as verify_ } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { workerDataFileReader } from '../../../cli/workers/export-readers';
 import type { AuditEvent } from '../../../events';
+import { type CheckpointSigner, checkpointMessage } from '../../../shared/audit/checkpoints';
 import { CHAIN_REGISTRY, onceKeyPartition, registrySeq, toItem } from '../../../shared/audit/ledger';
 import {
   type DescribedExport,
@@ -11,7 +13,7 @@ import {
   openLedgerExport,
   readExportManifest,
 } from '../../../shared/audit/table-export';
-import { verifyLedgerCopy, verifyLedgerExport } from '../../../shared/audit/verify-export';
+import { type ExportVerifyOptions, verifyLedgerCopy, verifyLedgerExport } from '../../../shared/audit/verify-export';
 import { EXPORT_FOLDER, exportArnOf, exportedLedger, LEDGER_TABLE_ARN, ledgerChain } from '../../support/audit-export';
 
 const FOLDER = EXPORT_FOLDER;
@@ -103,10 +105,60 @@ const readers = {
 let reader: (typeof readers)[keyof typeof readers];
 afterAll(() => readers['in worker threads (the CLI)'].close());
 
-async function verify(objects: ExportObjects, itemCount: number) {
+async function verify(objects: ExportObjects, itemCount: number, options: ExportVerifyOptions = {}) {
   const copy = await openLedgerExport(objects, described(itemCount), 'gantry-audit');
-  return verifyLedgerExport(objects, copy, {}, reader);
+  return verifyLedgerExport(objects, copy, options, reader);
 }
+
+/**
+ * Verifies an export of `items` as DynamoDB counted them: an export of a table holding them, or
+ * what someone who may write the bucket leaves when they cut as many items as they add (files
+ * and manifests rewritten to match, so only what is in them can tell).
+ */
+async function verifyExportOf(items: Record<string, unknown>[], options: ExportVerifyOptions = {}) {
+  const { objects } = await exported(items);
+  return verify(objects, items.length, options);
+}
+
+/** The untouched table without acme/app's newest records (signed by no checkpoint). */
+const withoutNewest = (from = 20) => tableItems().filter((i) => !(i.chain === 'acme/app' && Number(i.seq) >= from));
+
+/** A claim under a key no record was written with, made `before` ms ahead of the export. */
+const strayClaim = (key: string, before = 60_000) => ({
+  chain: onceKeyPartition(key),
+  seq: 1,
+  from: 19,
+  at: AS_OF.getTime() - before,
+  expiresAt: yearAfter(),
+});
+
+/** A checkpoint store holding one checkpoint, signed at `time` over these heads. */
+async function checkpointOf(time: Date, heads: AuditEvent[]) {
+  const body = {
+    version: 1 as const,
+    time: time.toISOString(),
+    keyId: 'k',
+    algorithm: 'ECDSA_SHA_256',
+    chains: heads.map((h) => ({ chain: h.chain, seq: h.seq, hash: h.hash, expiresAt: h.expiresAt })),
+  };
+  const checkpoint = { ...body, signature: (await signer.sign(checkpointMessage(body))).toString('base64') };
+  return {
+    put: async () => '',
+    list: async function* () {
+      yield { key: 'hourly', checkpoint };
+    },
+  };
+}
+
+/** acme/app's record at `seq`, as `tableItems` holds it. */
+const appAt = (seq: number) => chain('acme/app', 20, yearAfter)[seq - 1] as AuditEvent;
+
+const keys = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+const signer: CheckpointSigner = {
+  keyId: 'k',
+  sign: async (m) => sign('sha256', m, keys.privateKey),
+  verify: async (m, sig) => verify_('sha256', m, keys.publicKey, sig),
+};
 
 describe.each(Object.keys(readers) as (keyof typeof readers)[])(
   'verify --from-export against a hostile bucket, files read %s',
@@ -161,6 +213,98 @@ describe.each(Object.keys(readers) as (keyof typeof readers)[])(
       }
       rewriteManifests(bucket);
       await expect(verify(objects, items.length)).rejects.toThrow(ExportUnreadableError);
+    });
+
+    /** Drops acme/app's head (seq 20, signed by no checkpoint) and adds `padding` in its place, manifests rewritten. */
+    async function headCutAndPadded(padding: Record<string, unknown>) {
+      const items = tableItems();
+      const { bucket, objects } = await exported(items);
+      const [first] = manifestLines(bucket);
+      const line = JSON.stringify({ Item: marshall(padding) });
+      for (const { dataFileS3Key: key } of manifestLines(bucket)) {
+        const kept = lines(bucket, key).filter((l) => !(l.includes('"acme/app"') && l.includes('"seq":{"N":"20"}')));
+        setLines(bucket, key, key === first?.dataFileS3Key ? [...kept, line] : kept);
+      }
+      rewriteManifests(bucket);
+      return verify(objects, items.length);
+    }
+
+    it('refuses a copy whose unsigned head was cut and a claim under a new key put in its place', async () => {
+      await expect(headCutAndPadded(strayClaim('forged'))).rejects.toThrow(
+        /1 item\(s\) of the export are accounted for by no record or checkpoint .*claim #once#[0-9a-f]{64} \/ 1: no record in the export carries its key/,
+      );
+    });
+
+    it('refuses a copy whose unsigned head was cut and a registry entry for a chain that never existed put in its place', async () => {
+      const ghost = { chain: CHAIN_REGISTRY, seq: registrySeq('acme/ghost'), name: 'acme/ghost' };
+      await expect(headCutAndPadded(ghost)).rejects.toThrow(
+        /registry entry #chains \/ \d+: no record of chain "acme\/ghost" is in the export and no checkpoint signed it/,
+      );
+    });
+
+    describe('every item that is not a record must be accounted for, or the copy could be padded to DynamoDB’s count', () => {
+      const partition = onceKeyPartition(KEY);
+      const padding: [string, Record<string, unknown>, RegExp][] = [
+        [
+          'a later claim of a key whose record is there',
+          { chain: partition, seq: 2, from: 4, at: AS_OF.getTime() - 60_000, expiresAt: yearAfter() },
+          /claim #once#.* \/ 2: a later claim of a key whose record is in the export/,
+        ],
+        [
+          'a done marker naming a record written without a key',
+          { chain: onceKeyPartition('forged'), seq: 0, eventChain: 'acme/app', eventSeq: 5, expiresAt: yearAfter() },
+          /done marker .* \/ 0: it names acme\/app seq 5, and no record there in the export carries its key/,
+        ],
+        [
+          'a done marker naming the record that was cut',
+          { chain: onceKeyPartition('forged'), seq: 0, eventChain: 'acme/app', eventSeq: 20, expiresAt: yearAfter() },
+          /it names acme\/app seq 20, and no record there/,
+        ],
+        [
+          'a registry entry at a seq the ledger does not keep it at',
+          { chain: CHAIN_REGISTRY, seq: 7, name: 'acme/ghost' },
+          /names chain "acme\/ghost", whose entry the ledger keeps at seq \d+: it is not an item Gantry writes/,
+        ],
+        [
+          'an item in a partition the ledger does not have',
+          { chain: '#audit', seq: 1, note: 'x' },
+          /#audit \/ 1 is in a partition the ledger does not have/,
+        ],
+        [
+          'a claim with an attribute the ledger does not write',
+          { ...strayClaim('forged'), note: 'x' },
+          /is in a claim's place but is not one \(note unknown\)/,
+        ],
+        [
+          'a claim without its expiry',
+          { chain: onceKeyPartition('forged'), seq: 1, at: 1, from: 19 },
+          /is in a claim's place but is not one \(expiresAt missing or malformed\)/,
+        ],
+      ];
+      it.each(padding)('refuses the newest record cut and %s put in its place', async (_what, item, refusal) => {
+        await expect(verifyExportOf([...withoutNewest(), item])).rejects.toThrow(refusal);
+      });
+
+      it('accepts a key’s claim and done marker, which the record written with the key accounts for', async () => {
+        const items = tableItems();
+        expect(items.filter((i) => String(i.chain).startsWith('#once#'))).toHaveLength(2);
+        expect(await verifyExportOf(items)).toMatchObject({ ok: true, events: 20 });
+      });
+
+      it('accepts a registry entry whose chain retention emptied, when a checkpoint signed the chain', async () => {
+        // acme/old's only record expired before the export; the hourly checkpoint signed it before then.
+        const old = chain('acme/old', 1, () => asOfSeconds - 86_400);
+        const entry = { chain: CHAIN_REGISTRY, seq: registrySeq('acme/old'), name: 'acme/old' };
+        const items = [...tableItems(), entry];
+        const checkpoints = await checkpointOf(new Date(AS_OF.getTime() - 2 * 86_400_000), [
+          old[0] as AuditEvent,
+          appAt(20),
+        ]);
+        await expect(verifyExportOf(items)).rejects.toThrow(/no record of chain "acme\/old"/);
+        const report = await verifyExportOf(items, { signer, checkpoints });
+        expect(report.ok).toBe(true);
+        expect(report.chains.find((c) => c.chain === 'acme/old')).toMatchObject({ events: 0 });
+      });
     });
 
     it('refuses a data file listed twice in place of another', async () => {
