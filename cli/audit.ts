@@ -12,6 +12,7 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { GetObjectCommand, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
 import type { AuditEvent } from '../events';
 import { KmsCheckpointSigner, S3CheckpointStore } from '../shared/audit/checkpoints-aws';
+import { DynamoDbLedgerTableItems } from '../shared/audit/copy-confirm-aws';
 import { buildDossier, dossierMarkdown, runsFor, unvouched } from '../shared/audit/evidence';
 import { csvRow, EXPORT_COLUMNS, flatten } from '../shared/audit/export';
 import { AuditReader } from '../shared/audit/reader';
@@ -31,6 +32,11 @@ import type { Target } from './target';
 
 export function auditReader(target: Target): AuditReader {
   return new AuditReader(documentClient(new DynamoDBClient(target.clientConfig)), auditTableName());
+}
+
+/** The ledger's table read by key, for `verify --from-export --confirm-in-table`. */
+export function ledgerTableItems(target: Target): DynamoDbLedgerTableItems {
+  return new DynamoDbLedgerTableItems(documentClient(new DynamoDBClient(target.clientConfig)), auditTableName());
 }
 
 /** The checkpoint signer and store: the KMS key by alias, the bucket by name (local) or stack output (AWS). */

@@ -58,13 +58,17 @@ export function auditFilterOf(o: QueryOptions): AuditFilter {
   return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
 }
 
-/** Verifies the ledger as a DynamoDB export holds it, telling what it reads on stderr. */
+/**
+ * Verifies the ledger as a DynamoDB export holds it, telling what it reads on stderr; with
+ * `confirmInTable`, the items the export cannot account for are looked up in the table.
+ */
 async function verifyFromExport(
   t: Awaited<ReturnType<typeof import('../target').resolveTarget>>,
   which: string | true,
   options: import('../../shared/audit/verify-export').ExportVerifyOptions,
+  confirmInTable: boolean,
 ) {
-  const { auditTableName, describedLedgerExport, s3ExportObjects } = await import('../audit');
+  const { auditTableName, describedLedgerExport, ledgerTableItems, s3ExportObjects } = await import('../audit');
   const { openLedgerExport, ExportUnreadableError } = await import('../../shared/audit/table-export');
   const { verifyLedgerExport } = await import('../../shared/audit/verify-export');
   const { workerDataFileReader } = await import('../workers/export-readers');
@@ -81,7 +85,8 @@ async function verifyFromExport(
     // files are read (checked, parsed, hashed) in worker threads, merged in the manifest's order.
     const readers = workerDataFileReader();
     try {
-      return await verifyLedgerExport(objects, copy, options, readers);
+      const confirm = confirmInTable ? { confirmIn: ledgerTableItems(t) } : {};
+      return await verifyLedgerExport(objects, copy, { ...options, ...confirm }, readers);
     } finally {
       await readers.close();
     }
@@ -183,13 +188,25 @@ export function registerAuditCommands(program: Command): void {
       '--from-export [export]',
       'verify a point-in-time export instead of the table (no read capacity used): an export ARN or s3://bucket/prefix/AWSDynamoDB/<id>; with no value, export the table now and wait for it',
     )
+    .option(
+      '--confirm-in-table',
+      'with --from-export: look up in the table (by key) the items the export cannot account for, such as a claim whose write was given up, instead of refusing the export',
+    )
     .option('--json', 'print the report as JSON')
     .action(
-      async (options: { repository?: string; checkpoints: boolean; json?: boolean; fromExport?: string | true }) => {
+      async (options: {
+        repository?: string;
+        checkpoints: boolean;
+        json?: boolean;
+        fromExport?: string | true;
+        confirmInTable?: boolean;
+      }) => {
         if (options.fromExport !== undefined && options.repository)
           throw new UsageError(
             "--from-export verifies the whole export (DynamoDB's item count vouches for the table, not one chain): leave out --repository",
           );
+        if (options.confirmInTable && options.fromExport === undefined)
+          throw new UsageError('--confirm-in-table goes with --from-export: verify without it reads the table already');
         const { auditReader, checkpointPorts, verifyTable } = await import('../audit');
         const t = await target();
         const ports = options.checkpoints ? await checkpointPorts(t) : undefined;
@@ -206,7 +223,7 @@ export function registerAuditCommands(program: Command): void {
                 ...common,
                 ...(options.repository ? { repository: options.repository } : {}),
               })
-            : await verifyFromExport(t, options.fromExport, common);
+            : await verifyFromExport(t, options.fromExport, common, options.confirmInTable === true);
         if (options.json) printJson(report);
         else process.stdout.write(`${verifyTable(report)}\n`);
         if (!report.ok) throw new CommandFailed('the audit ledger does not verify');

@@ -1,4 +1,5 @@
 import { type ChainBreak, type ChainLink, type ChainReport, ChainVerifier, contentBreak } from './chain';
+import { type LedgerTableItems, unconfirmed } from './copy-confirm';
 import { CopyItems, type ItemFacts, type Unaccounted } from './copy-items';
 import { fromItem } from './ledger';
 import {
@@ -32,7 +33,13 @@ export interface Read {
 }
 
 /** How an export is verified: as `verifyLedger`, the whole table (an export is verified whole: see `verifyLedgerExport`). */
-export type ExportVerifyOptions = Omit<VerifyOptions, 'now' | 'checkpointsUpTo' | 'repository'>;
+export interface ExportVerifyOptions extends Omit<VerifyOptions, 'now' | 'checkpointsUpTo' | 'repository'> {
+  /**
+   * Where to confirm the items the export cannot account for (the table itself, read by key).
+   * Without it verify reads nothing but the export, and refuses an export holding such an item.
+   */
+  readonly confirmIn?: LedgerTableItems;
+}
 
 /**
  * Verifies an opened export as of the time DynamoDB exported it: only checkpoints signed by then
@@ -40,8 +47,8 @@ export type ExportVerifyOptions = Omit<VerifyOptions, 'now' | 'checkpointsUpTo' 
  * deleted before its time and expired since is still missing). DynamoDB's item count vouches for
  * the table, not for one chain, so every item of the export is read and accounted for: records
  * by their chains, every other item by a record or a checkpoint (`CopyItems`). An export holding
- * an item nothing accounts for is refused: such an item could stand in for a record cut from a
- * chain's end.
+ * an item nothing accounts for (unless `confirmIn` confirms it) is refused: such an item could
+ * stand in for a record cut from a chain's end.
  */
 export async function verifyLedgerExport(
   objects: ExportObjects,
@@ -49,13 +56,16 @@ export async function verifyLedgerExport(
   options: ExportVerifyOptions = {},
   reader: ExportFileReader = IN_THIS_THREAD,
 ): Promise<VerifyReport> {
-  if ((options as VerifyOptions).repository !== undefined)
+  const { confirmIn, ...rest } = options;
+  if ((rest as VerifyOptions).repository !== undefined)
     throw new RangeError("an export is verified whole: DynamoDB's item count vouches for the table, not for one chain");
-  const asOfOptions = { ...options, now: copy.asOf, checkpointsUpTo: copy.asOf };
+  const asOfOptions = { ...rest, now: copy.asOf, checkpointsUpTo: copy.asOf };
   const reads = await readExportFiles(objects, copy, asOfOptions, reader);
   const signed = await signedAnchors(asOfOptions);
-  const unaccounted = reads.items.unaccounted(new Set(signed.anchors.keys()));
-  if (unaccounted.length > 0) throw unaccountedError(unaccounted);
+  let unaccounted = reads.items.unaccounted(new Set(signed.anchors.keys()));
+  if (unaccounted.length > 0 && confirmIn !== undefined)
+    unaccounted = await unconfirmed(unaccounted, confirmIn, copy.asOf);
+  if (unaccounted.length > 0) throw unaccountedError(unaccounted, confirmIn !== undefined);
   return reportOfCopy(reads, asOfOptions, signed);
 }
 
@@ -193,14 +203,17 @@ async function readExportFiles(
 /** Items shown in the refusal; the rest are counted. */
 const SHOWN = 3;
 
-function unaccountedError(items: readonly Unaccounted[]): ExportUnreadableError {
+function unaccountedError(items: readonly Unaccounted[], confirmed: boolean): ExportUnreadableError {
   const shown = items
     .slice(0, SHOWN)
     .map((u) => `${u.kind} ${String(u.item.chain)} / ${String(u.item.seq)}: ${u.why}`)
     .join('; ');
   const more = items.length > SHOWN ? `; and ${items.length - SHOWN} more` : '';
+  const remedy = confirmed
+    ? 'the table does not vouch for them as exported either: verify the table itself (gantry audit verify), or a later export'
+    : 'if the table still holds them as exported (a write given up or in flight at the export, an item retention is about to take), verify again with --confirm-in-table, which reads just these items from the table; or verify the table itself (gantry audit verify)';
   return new ExportUnreadableError(
-    `${items.length} item(s) of the export are accounted for by no record or checkpoint in it, so they could stand in for records cut from a chain's end and keep DynamoDB's item count: ${shown}${more}. Verify the table itself (gantry audit verify), or a later export`,
+    `${items.length} item(s) of the export are accounted for by no record or checkpoint in it, so they could stand in for records cut from a chain's end and keep DynamoDB's item count: ${shown}${more}. ${remedy}`,
   );
 }
 

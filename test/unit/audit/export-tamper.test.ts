@@ -4,6 +4,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { workerDataFileReader } from '../../../cli/workers/export-readers';
 import type { AuditEvent } from '../../../events';
 import { type CheckpointSigner, checkpointMessage } from '../../../shared/audit/checkpoints';
+import type { LedgerTableItems } from '../../../shared/audit/copy-confirm';
 import { CHAIN_REGISTRY, onceKeyPartition, registrySeq, toItem } from '../../../shared/audit/ledger';
 import {
   type DescribedExport,
@@ -131,6 +132,14 @@ const strayClaim = (key: string, before = 60_000) => ({
   at: AS_OF.getTime() - before,
   expiresAt: yearAfter(),
 });
+
+/** The table as `items`, read by key (what --confirm-in-table reads). */
+function tableOf(items: Record<string, unknown>[]): LedgerTableItems {
+  return {
+    item: async (chain, seq) => items.find((i) => i.chain === chain && i.seq === seq),
+    hasRecords: async (chain) => items.some((i) => i.chain === chain),
+  };
+}
 
 /** A checkpoint store holding one checkpoint, signed at `time` over these heads. */
 async function checkpointOf(time: Date, heads: AuditEvent[]) {
@@ -304,6 +313,72 @@ describe.each(Object.keys(readers) as (keyof typeof readers)[])(
         const report = await verifyExportOf(items, { signer, checkpoints });
         expect(report.ok).toBe(true);
         expect(report.chains.find((c) => c.chain === 'acme/old')).toMatchObject({ events: 0 });
+      });
+    });
+
+    describe('--confirm-in-table: the items the export cannot account for, looked up in the table', () => {
+      // A claim whose write was given up and never retried: in the table, and legitimately in the export.
+      const givenUp = strayClaim('run/r-9/gate.evaluated');
+      const withGivenUp = () => [...tableItems(), givenUp];
+
+      it('refuses an export holding a claim whose write was given up, saying what to do, and accepts it once the table holds that claim', async () => {
+        const items = withGivenUp();
+        await expect(verifyExportOf(items, {})).rejects.toThrow(
+          /no record in the export carries its key .*verify again with --confirm-in-table/,
+        );
+        const report = await verifyExportOf(items, { confirmIn: tableOf(items) });
+        expect(report).toMatchObject({ ok: true, events: 20 });
+      });
+
+      it('confirms nothing invented in the bucket: the reviewer’s padding is refused with the table asked', async () => {
+        const table = tableOf(tableItems());
+        await expect(verifyExportOf([...withoutNewest(), strayClaim('forged')], { confirmIn: table })).rejects.toThrow(
+          /the table holds no such item .*the table does not vouch for them as exported either/,
+        );
+        const ghost = { chain: CHAIN_REGISTRY, seq: registrySeq('acme/ghost'), name: 'acme/ghost' };
+        await expect(verifyExportOf([...withoutNewest(), ghost], { confirmIn: table })).rejects.toThrow(
+          /the table holds no such item/,
+        );
+      });
+
+      it('confirms no item written after the export and copied in', async () => {
+        // The claim is in the table, but made a minute after the export: it cannot have been in it.
+        const later = strayClaim('run/r-21/run.started', -60_000);
+        const table = tableOf([...tableItems(), later]);
+        await expect(verifyExportOf([...withoutNewest(), later], { confirmIn: table })).rejects.toThrow(
+          /claimed at 2024-01-04T00:01:00.000Z, after the export/,
+        );
+      });
+
+      it('confirms a done marker whose record retention took first, not one whose record had time left', async () => {
+        // Seq 1 was written with a key and expired before the export; retention took it, not yet its marker.
+        const events = chain('acme/app', 20, (seq) => (seq === 1 ? asOfSeconds - 86_400 : yearAfter()));
+        const [, expired] = onceItems('run/r-1/run.started', events[0] as AuditEvent);
+        const items = [...tableItems(events).filter((i) => !(i.chain === 'acme/app' && i.seq === 1)), expired];
+        await expect(verifyExportOf(items, {})).rejects.toThrow(/it names acme\/app seq 1/);
+        expect(await verifyExportOf(items, { confirmIn: tableOf(items) })).toMatchObject({ ok: true });
+        // A marker of a record kept for a year more, which the export lacks: the record was cut (here, from the table).
+        const kept = {
+          ...expired,
+          chain: onceKeyPartition('run/r-20/run.ended'),
+          eventSeq: 20,
+          expiresAt: yearAfter(),
+        };
+        const cut = [...withoutNewest(), kept];
+        await expect(verifyExportOf(cut, { confirmIn: tableOf(cut) })).rejects.toThrow(
+          /names acme\/app seq 20, kept until .*, which the export lacks/,
+        );
+      });
+
+      it('confirms a registry entry only while its chain has no record in the table', async () => {
+        // Registered, and its first write failed: no record anywhere.
+        const entry = { chain: CHAIN_REGISTRY, seq: registrySeq('acme/new'), name: 'acme/new' };
+        const items = [...tableItems(), entry];
+        expect(await verifyExportOf(items, { confirmIn: tableOf(items) })).toMatchObject({ ok: true });
+        const written = [...items, ...chain('acme/new', 1, yearAfter).map(toItem)];
+        await expect(verifyExportOf(items, { confirmIn: tableOf(written) })).rejects.toThrow(
+          /chain "acme\/new" has records in the table but none in the export/,
+        );
       });
     });
 
