@@ -234,6 +234,8 @@ export function verifyTable(report: VerifyReport): string {
           ', ',
         )}${unsigned.length > 3 ? ', …' : ''}): their links hold, but cutting them off a chain's end would not show. Run gantry audit checkpoint, or wait for the next hourly one.`,
     );
+  const window = report.checkpoints && report.export ? unsignedWindow(report.export) : null;
+  if (window) lines.push('', window);
   const holds = report.checkpoints ? 'every link and checkpoint holds' : 'every link holds (checkpoints not checked)';
   lines.push('', report.ok ? `✓ Verified ${report.events} events: ${holds}.` : '');
   if (report.firstBreak) {
@@ -242,6 +244,22 @@ export function verifyTable(report: VerifyReport): string {
     );
   }
   return lines.filter((l, i, all) => !(l === '' && i === all.length - 1)).join('\n');
+}
+
+/**
+ * What an export cannot prove by signatures: whatever was written between the newest checkpoint
+ * and the export's time, whether the copy still holds it or not (records cut from it leave no
+ * unsigned tail to warn of). Null when a checkpoint was signed at the export's time.
+ */
+function unsignedWindow(copy: NonNullable<VerifyReport['export']>): string | null {
+  const since = copy.newestCheckpoint;
+  const count =
+    "only DynamoDB's item count, with every other item of the export accounted for, says none was cut from a chain's end";
+  if (since === null)
+    return `! No checkpoint was signed by the export's time (${copy.asOf}): none of its records is signed, and ${count}.`;
+  if (!(Date.parse(since) < Date.parse(copy.asOf))) return null;
+  const minutes = Math.round((Date.parse(copy.asOf) - Date.parse(since)) / 60_000);
+  return `! The export is of ${copy.asOf}, ${minutes} minute(s) after the newest checkpoint compared with it (${since}): records written in between are signed by none, and ${count}.`;
 }
 
 /** The chains whose newest records no checkpoint signed: how many, after which seq. */

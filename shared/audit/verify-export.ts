@@ -66,7 +66,8 @@ export async function verifyLedgerExport(
   if (unaccounted.length > 0 && confirmIn !== undefined)
     unaccounted = await unconfirmed(unaccounted, confirmIn, copy.asOf);
   if (unaccounted.length > 0) throw unaccountedError(unaccounted, confirmIn !== undefined);
-  return reportOfCopy(reads, asOfOptions, signed);
+  const report = reportOfCopy(reads, asOfOptions, signed);
+  return { ...report, export: { asOf: copy.asOf.toISOString(), newestCheckpoint: signed.newest ?? null } };
 }
 
 /**

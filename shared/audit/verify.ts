@@ -51,6 +51,12 @@ export interface VerifyReport {
   readonly checkpoints: CheckpointReport | null;
   /** The first broken link over all chains (chain order), if any. */
   readonly firstBreak: ChainBreak | null;
+  /**
+   * Set when a point-in-time export was verified: the time it copies the table at, and the
+   * newest checkpoint compared with it (null when none was signed by then). What was written
+   * between the two is signed by no checkpoint, whatever the copy holds.
+   */
+  readonly export?: { readonly asOf: string; readonly newestCheckpoint: string | null };
 }
 
 /** What verify reads: the chain registry and each chain's stored items in order. */
@@ -172,6 +178,8 @@ export interface SignedAnchors {
   readonly failures: readonly { key: string; message: string }[];
   /** When checkpoints are due: the largest rate the newest three verified scheduled checkpoints state. */
   readonly everyMinutes?: number;
+  /** The time of the newest checkpoint whose heads are compared (verified, and signed by `checkpointsUpTo`). */
+  readonly newest?: string;
 }
 
 /** Reads every checkpoint and keeps the chain heads of those whose signature verifies. */
@@ -221,7 +229,15 @@ export async function signedAnchors(
   }
   failures.push(...chainsLeftOut(signedInTurn));
   const everyMinutes = statedRate(stated);
-  return { anchors, checked, later, failures, ...(everyMinutes === undefined ? {} : { everyMinutes }) };
+  const newest = newestTime(signedInTurn.map((s) => s.checkpoint.time));
+  return {
+    anchors,
+    checked,
+    later,
+    failures,
+    ...(everyMinutes === undefined ? {} : { everyMinutes }),
+    ...(newest === undefined ? {} : { newest }),
+  };
 }
 
 /**
@@ -231,6 +247,11 @@ export async function signedAnchors(
 function statedRate(stated: readonly { time: number; everyMinutes: number }[]): number | undefined {
   const newest = [...stated].sort((a, b) => b.time - a.time).slice(0, STATED_RATES);
   return newest.length === 0 ? undefined : Math.max(...newest.map((s) => s.everyMinutes));
+}
+
+function newestTime(times: readonly string[]): string | undefined {
+  const valid = times.filter((t) => !Number.isNaN(Date.parse(t)));
+  return valid.length === 0 ? undefined : valid.reduce((a, b) => (Date.parse(b) > Date.parse(a) ? b : a));
 }
 
 /** How many of the newest scheduled checkpoints' rates are weighed. */

@@ -1,6 +1,7 @@
 import { createHash, generateKeyPairSync, sign, verify as verify_ } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { marshall } from '@aws-sdk/util-dynamodb';
+import { verifyTable } from '../../../cli/audit';
 import { workerDataFileReader } from '../../../cli/workers/export-readers';
 import type { AuditEvent } from '../../../events';
 import { type CheckpointSigner, checkpointMessage } from '../../../shared/audit/checkpoints';
@@ -379,6 +380,46 @@ describe.each(Object.keys(readers) as (keyof typeof readers)[])(
         await expect(verifyExportOf(items, { confirmIn: tableOf(written) })).rejects.toThrow(
           /chain "acme\/new" has records in the table but none in the export/,
         );
+      });
+    });
+
+    describe('the minutes no checkpoint signed before the export, which the verdict always names', () => {
+      const thirtyBefore = new Date(AS_OF.getTime() - 30 * 60_000);
+
+      it('names them when every record the export holds is signed', async () => {
+        const report = await verifyExportOf(tableItems(), {
+          signer,
+          checkpoints: await checkpointOf(thirtyBefore, [appAt(20)]),
+        });
+        expect(report).toMatchObject({
+          ok: true,
+          export: { asOf: AS_OF.toISOString(), newestCheckpoint: thirtyBefore.toISOString() },
+        });
+        const text = verifyTable(report);
+        expect(text).not.toContain('signed by no checkpoint yet');
+        expect(text).toContain(
+          `! The export is of ${AS_OF.toISOString()}, 30 minute(s) after the newest checkpoint compared with it (${thirtyBefore.toISOString()}): records written in between are signed by none`,
+        );
+      });
+
+      it('names them when the records cut were exactly the unsigned ones and the padding passed the accounting', async () => {
+        // Seqs 19 and 20 were signed by no checkpoint; they are cut, and seq 5, which has no key, is given one
+        // with its claim and done marker: the key is outside the record's hash, so nothing in the copy tells.
+        const signedTo18 = await checkpointOf(thirtyBefore, [appAt(18)]);
+        const items = withoutNewest(19).map((i) => (i.chain === 'acme/app' && i.seq === 5 ? { ...i, once: 'k5' } : i));
+        const padded = [...items, ...onceItems('k5', appAt(5))];
+        const report = await verifyExportOf(padded, { signer, checkpoints: signedTo18 });
+        expect(report.chains[0]).toMatchObject({ head: { seq: 18 }, signedTo: 18 });
+        const text = verifyTable(report);
+        expect(text).not.toContain('signed by no checkpoint yet');
+        expect(text).toMatch(/! The export is of .*, 30 minute\(s\) after the newest checkpoint .*signed by none/);
+      });
+
+      it('says none of it is signed when no checkpoint was signed by the export’s time', async () => {
+        const later = await checkpointOf(new Date(AS_OF.getTime() + 60_000), [appAt(20)]);
+        const report = await verifyExportOf(tableItems(), { signer, checkpoints: later });
+        expect(report.export).toEqual({ asOf: AS_OF.toISOString(), newestCheckpoint: null });
+        expect(verifyTable(report)).toContain("! No checkpoint was signed by the export's time");
       });
     });
 
