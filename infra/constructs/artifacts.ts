@@ -53,9 +53,12 @@ export class Artifacts extends Construct {
     });
   }
 
-  /** Grants listing the bucket's keys (s3:ListBucket). */
-  static grantList(grantee: IGrantable): Grant {
-    return Grant.addToPrincipal({ grantee, actions: ['s3:ListBucket'], resourceArns: [artifactsBucketArn()] });
+  /**
+   * Grants listing the bucket's keys with every version and delete marker of each
+   * (s3:ListBucketVersions, which ListObjectVersions needs), and nothing else of the bucket.
+   */
+  static grantListVersions(grantee: IGrantable): Grant {
+    return Grant.addToPrincipal({ grantee, actions: ['s3:ListBucketVersions'], resourceArns: [artifactsBucketArn()] });
   }
 
   readonly bucket: Bucket;

@@ -35,6 +35,12 @@ export class CodeBuildBuildSource implements BuildSource {
       },
       startTime: build.startTime?.toISOString() ?? null,
       endTime: build.endTime?.toISOString() ?? null,
+      phases: (build.phases ?? []).map((p) => ({
+        type: p.phaseType ?? 'UNKNOWN',
+        status: p.phaseStatus ?? null,
+        startTime: p.startTime?.toISOString() ?? null,
+        endTime: p.endTime?.toISOString() ?? null,
+      })),
     };
   }
 }

@@ -6,7 +6,7 @@ export class ProvenanceError extends Error {
   constructor(
     override readonly name: 'Gantry.ProvenanceNotRecorded' | 'Gantry.DeployRefused',
     message: string,
-    /** The check that failed: `run`, `build`, `envelope`, `signature`, `builder`, `commit`, `subject`, `digest`, `code`, `family`, `alias`, `rollback`, `configuration`. */
+    /** The check that failed: `run`, `build`, `artifacts`, `envelope`, `signature`, `builder`, `commit`, `subject`, `digest`, `code`, `family`, `alias`, `rollback`, `configuration`. */
     readonly check: string,
   ) {
     super(message);

@@ -15,14 +15,33 @@ export interface ObjectVersion {
   readonly body: Readable;
 }
 
+/** One version of a key, or a delete marker, as ListObjectVersions reports it. */
+export interface StoredVersion {
+  readonly key: string;
+  readonly versionId: string;
+  /** When S3 wrote it (S3's clock, whole seconds). */
+  readonly lastModified: Date;
+  readonly deleteMarker: boolean;
+}
+
 /** Port: the versioned artifacts bucket. Every read names or reports the exact version. */
 export interface VersionedObjects {
   /** Keys under a prefix. */
   list(bucket: string, prefix: string): Promise<string[]>;
+  /** Every version and delete marker of every key under a prefix. */
+  versions(bucket: string, prefix: string): Promise<StoredVersion[]>;
   /** The current version (or the one asked for); fails when the bucket reports no version id. */
   get(bucket: string, key: string, versionId?: string): Promise<ObjectVersion>;
   /** Writes a new version; returns its id. */
   put(bucket: string, key: string, body: Buffer, contentType: string): Promise<string>;
+}
+
+/** One phase of a build, as CodeBuild reports it (times ISO 8601; null while it runs). */
+export interface BuildPhase {
+  readonly type: string;
+  readonly status: string | null;
+  readonly startTime: string | null;
+  readonly endTime: string | null;
 }
 
 /** A build as CodeBuild reports it, not as a state's input claims it. */
@@ -40,6 +59,8 @@ export interface BuildInfo {
   readonly source?: { readonly type: string; readonly location: string | null; readonly version: string | null };
   readonly startTime: string | null;
   readonly endTime: string | null;
+  /** Its phases in order; UPLOAD_ARTIFACTS is when CodeBuild itself wrote the artifacts. */
+  readonly phases: readonly BuildPhase[];
 }
 
 /** Port: CodeBuild's record of a build. */

@@ -10,13 +10,14 @@ import {
 import { type AuditSink, runFact } from '../audit/audit';
 import { parseS3Location } from '../aws/s3-location';
 import { buildArtifactsPath, provenanceKey, sourcesPath } from '../pipelines/artifact-layout';
-import { runOfExecution } from '../pipelines/ownership';
+import { recordForgedInput, runOfExecution } from '../pipelines/ownership';
 import type { RunStore } from '../runs/store';
 import { gantryRecord } from '../runs/subjects';
 import { envelopeOf, paeDigest, sha256Hex } from './dsse';
 import { notRecorded } from './errors';
-import type { BuildSource, ProvenanceSigner, VersionedObjects } from './ports';
+import type { BuildSource, ProvenanceSigner, StoredVersion, VersionedObjects } from './ports';
 import { builderIdOf, provenanceStatement } from './statement';
+import { uploadedArtifacts } from './upload';
 
 export interface ProvenanceDeps {
   readonly runs: RunStore;
@@ -30,8 +31,8 @@ export interface ProvenanceDeps {
 
 /**
  * RecordProvenance: when a build ends, Gantry (not the build) reads the build from CodeBuild,
- * hashes every artifact it uploaded at the version S3 holds now, writes the SLSA provenance,
- * signs it, stores the envelope where builds can't write, and pins it on the run record.
+ * hashes every artifact its upload wrote (refusing a prefix anyone else wrote to), writes the SLSA
+ * provenance, signs it, stores the envelope where builds can't write, and pins it on the run record.
  */
 export async function recordProvenance(
   deps: ProvenanceDeps,
@@ -51,7 +52,12 @@ export async function recordProvenance(
     return { builderId: earlier.builderId, subjects: earlier.subjects.length, envelopeSha256: earlier.envelopeSha256 };
   }
   const { bucket, prefix } = parseS3Location(build.artifactsLocation ?? '');
-  const subjects = await hashArtifacts(deps.objects, bucket, prefix);
+  const uploaded = await uploadedArtifacts(deps.objects, build, bucket, prefix);
+  if ('refused' in uploaded) {
+    await recordForgedInput(deps, trusted, owned.run, executionArn, 'record-provenance', uploaded.refused);
+    throw notRecorded('artifacts', `provenance not recorded: ${uploaded.refused}`);
+  }
+  const subjects = await hashArtifacts(deps.objects, bucket, prefix, uploaded.versions);
   const snapshot = await snapshotOf(deps.objects, trusted, build, bucket);
   const statement = provenanceStatement({
     plan: trusted,
@@ -174,11 +180,19 @@ async function snapshotOf(
   return { uri: `s3://${bucket}/${key}?versionId=${encodeURIComponent(versionId)}`, sha256: digest };
 }
 
-/** Every artifact under the build's prefix: SHA-256 of the exact version read, and that version's id. */
-async function hashArtifacts(objects: VersionedObjects, bucket: string, prefix: string): Promise<ProvenanceSubject[]> {
+/**
+ * Every artifact the build's upload wrote: SHA-256 of the very version listed (a later write is
+ * not read here; Deploy refuses it as a replacement), and that version's id.
+ */
+async function hashArtifacts(
+  objects: VersionedObjects,
+  bucket: string,
+  prefix: string,
+  uploaded: readonly StoredVersion[],
+): Promise<ProvenanceSubject[]> {
   const subjects: ProvenanceSubject[] = [];
-  for (const key of await objects.list(bucket, prefix)) {
-    const { versionId, body } = await objects.get(bucket, key);
+  for (const { key, versionId: listed } of uploaded) {
+    const { versionId, body } = await objects.get(bucket, key, listed);
     const hash = createHash('sha256');
     for await (const chunk of body) hash.update(chunk as Buffer);
     subjects.push({

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectVersionsCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { listKeys } from '../aws/s3';
-import type { ObjectVersion, VersionedObjects } from './ports';
+import type { ObjectVersion, StoredVersion, VersionedObjects } from './ports';
 
 /**
  * The versioned artifacts bucket: reads report the version they returned; a missing id is an error.
@@ -13,6 +13,31 @@ export class S3VersionedObjects implements VersionedObjects {
 
   list(bucket: string, prefix: string): Promise<string[]> {
     return listKeys(this.s3, bucket, prefix);
+  }
+
+  async versions(bucket: string, prefix: string): Promise<StoredVersion[]> {
+    const found: StoredVersion[] = [];
+    let keyMarker: string | undefined;
+    let versionMarker: string | undefined;
+    do {
+      const page = await this.s3.send(
+        new ListObjectVersionsCommand({
+          Bucket: bucket,
+          Prefix: prefix,
+          KeyMarker: keyMarker,
+          VersionIdMarker: versionMarker,
+        }),
+      );
+      for (const [entries, deleteMarker] of [
+        [page.Versions ?? [], false],
+        [page.DeleteMarkers ?? [], true],
+      ] as const) {
+        for (const v of entries) found.push(storedVersion(bucket, v, deleteMarker));
+      }
+      keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+      versionMarker = page.IsTruncated ? page.NextVersionIdMarker : undefined;
+    } while (keyMarker !== undefined);
+    return found;
   }
 
   async get(bucket: string, key: string, versionId?: string): Promise<ObjectVersion> {
@@ -30,4 +55,18 @@ export class S3VersionedObjects implements VersionedObjects {
     if (!out.VersionId) throw new Error(`s3://${bucket} gave ${key} no version id: the bucket must be versioned`);
     return out.VersionId;
   }
+}
+
+/** A listed version; one S3 describes without a key, version id or time is an error, not a guess. */
+function storedVersion(
+  bucket: string,
+  v: { Key?: string; VersionId?: string; LastModified?: Date },
+  deleteMarker: boolean,
+): StoredVersion {
+  if (!v.Key || !v.VersionId || v.VersionId === 'null' || v.LastModified === undefined) {
+    throw new Error(
+      `s3://${bucket} listed ${v.Key ?? 'a key'} without a version id or time: the artifacts bucket must be versioned`,
+    );
+  }
+  return { key: v.Key, versionId: v.VersionId, lastModified: v.LastModified, deleteMarker };
 }

@@ -17,7 +17,7 @@ import { verifyReleaseArtifact } from '../../shared/provenance/verify';
 import type { RunRecord } from '../../shared/runs/model';
 import type { RunStore } from '../../shared/runs/store';
 import { planRequest, sourceEvent } from '../support/plans';
-import { FakeBuildSource } from '../support/provenance-fakes';
+import { buildPhases, FakeBuildSource } from '../support/provenance-fakes';
 import { MemoryAudit } from '../support/receiver-fakes';
 import { fmt, median, table } from './stats';
 
@@ -115,6 +115,7 @@ async function seedBuild(s3: S3Client, round: number) {
     ['dist/function.zip', randomBytes(90 * MB)],
     ...Array.from({ length: 10 }, (_, i): [string, Buffer] => [`reports/r${i}.xml`, randomBytes(MB)]),
   ];
+  const uploading = new Date();
   for (const [name, body] of files) {
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${prefix}/${name}`, Body: body }));
   }
@@ -142,6 +143,7 @@ async function seedBuild(s3: S3Client, round: number) {
     buildspec: 'buildspec.yml',
     startTime: null,
     endTime: null,
+    phases: buildPhases(uploading, new Date()),
   });
   return { run, runs, builds, buildId };
 }

@@ -848,7 +848,7 @@ describe('the artifacts bucket, as the steps reach it', () => {
     expect(grants).toEqual(
       expect.arrayContaining([
         { name: 'fetch-source', actions: ['s3:PutObject'], keys: ['/sources/*'] },
-        { name: 'record-provenance', actions: ['s3:ListBucket'], keys: [''] },
+        { name: 'record-provenance', actions: ['s3:ListBucketVersions'], keys: [''] },
         {
           name: 'record-provenance',
           actions: ['s3:GetObject', 's3:GetObjectVersion'],

@@ -2,21 +2,34 @@ import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto
 import { Readable } from 'node:stream';
 import type {
   BuildInfo,
+  BuildPhase,
   BuildSource,
   ObjectVersion,
   ProvenanceSigner,
+  StoredVersion,
   VersionedObjects,
 } from '../../shared/provenance/ports';
 
 /** A versioned bucket in memory: every put is a new version; reads name or report the version. */
 export class MemoryVersionedObjects implements VersionedObjects {
-  private readonly versions = new Map<string, { versionId: string; bytes: Buffer }[]>();
+  private readonly stored = new Map<string, { versionId: string; bytes: Buffer; lastModified: Date }[]>();
+
+  /** The time S3 gives a version it writes: the test's to set. */
+  clock: () => Date = () => new Date();
 
   async list(bucket: string, prefix: string): Promise<string[]> {
-    return [...this.versions.keys()]
+    return [...this.stored.keys()]
       .filter((k) => k.startsWith(`${bucket}/${prefix}`))
       .map((k) => k.slice(bucket.length + 1))
       .sort();
+  }
+
+  async versions(bucket: string, prefix: string): Promise<StoredVersion[]> {
+    return (await this.list(bucket, prefix)).flatMap((key) =>
+      [...(this.stored.get(`${bucket}/${key}`) ?? [])]
+        .reverse()
+        .map(({ versionId, lastModified }) => ({ key, versionId, lastModified, deleteMarker: false })),
+    );
   }
 
   async get(bucket: string, key: string, versionId?: string): Promise<ObjectVersion> {
@@ -25,24 +38,24 @@ export class MemoryVersionedObjects implements VersionedObjects {
   }
 
   async put(bucket: string, key: string, body: Buffer): Promise<string> {
-    const list = this.versions.get(`${bucket}/${key}`) ?? [];
+    const list = this.stored.get(`${bucket}/${key}`) ?? [];
     const versionId = randomUUID();
-    list.push({ versionId, bytes: Buffer.from(body) });
-    this.versions.set(`${bucket}/${key}`, list);
+    list.push({ versionId, bytes: Buffer.from(body), lastModified: this.clock() });
+    this.stored.set(`${bucket}/${key}`, list);
     return versionId;
   }
 
   /** Removes one version, as DeleteObject with a VersionId does. */
   deleteVersion(bucket: string, key: string, versionId: string): void {
-    const list = this.versions.get(`${bucket}/${key}`) ?? [];
-    this.versions.set(
+    const list = this.stored.get(`${bucket}/${key}`) ?? [];
+    this.stored.set(
       `${bucket}/${key}`,
       list.filter((v) => v.versionId !== versionId),
     );
   }
 
   bytesOf(bucket: string, key: string, versionId?: string): { versionId: string; bytes: Buffer } {
-    const list = this.versions.get(`${bucket}/${key}`) ?? [];
+    const list = this.stored.get(`${bucket}/${key}`) ?? [];
     const found = versionId === undefined ? list.at(-1) : list.find((v) => v.versionId === versionId);
     if (found === undefined)
       throw Object.assign(new Error(`no ${key}@${versionId ?? 'latest'}`), { name: 'NoSuchVersion' });
@@ -73,6 +86,28 @@ export class FakeBuildSource implements BuildSource {
     if (build === undefined) throw new Error(`no build ${id}`);
     return build;
   }
+}
+
+/**
+ * A build's phases as CodeBuild reports them, its UPLOAD_ARTIFACTS from `uploadStart` to
+ * `uploadEnd` (the phases before it end at its start, FINALIZING and COMPLETED at its end).
+ */
+export function buildPhases(uploadStart: Date, uploadEnd: Date): BuildPhase[] {
+  const [start, end] = [uploadStart.toISOString(), uploadEnd.toISOString()];
+  const done = (type: string, from: string, to: string) => ({
+    type,
+    status: 'SUCCEEDED',
+    startTime: from,
+    endTime: to,
+  });
+  return [
+    ...['SUBMITTED', 'QUEUED', 'PROVISIONING', 'DOWNLOAD_SOURCE', 'INSTALL', 'PRE_BUILD', 'BUILD', 'POST_BUILD'].map(
+      (type) => done(type, start, start),
+    ),
+    done('UPLOAD_ARTIFACTS', start, end),
+    done('FINALIZING', end, end),
+    { type: 'COMPLETED', status: null, startTime: end, endTime: null },
+  ];
 }
 
 export function sha256(bytes: Buffer): string {

@@ -217,12 +217,13 @@ export class PipelineSteps extends Construct {
 }
 
 /**
- * RecordProvenance: reads what builds wrote (every version), asks CodeBuild about the build,
+ * RecordProvenance: lists and reads what builds wrote (every version, so a second one or one
+ * written outside the build's upload is seen), asks CodeBuild about the build,
  * writes only under `provenance/`, and is the one role that may sign with the provenance key.
  */
 function grantRecordProvenance(step: GantryFunction, artifactsKey: IKey, provenanceKey: IKey): void {
   const fn = step.function;
-  Artifacts.grantList(fn);
+  Artifacts.grantListVersions(fn);
   Artifacts.grantReadObjects(
     fn,
     BUILD_TRUSTS.map((trust) => buildArtifactsPath('*', trust)),

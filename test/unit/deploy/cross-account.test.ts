@@ -11,7 +11,7 @@ import { recordProvenance } from '../../../shared/provenance/record';
 import { FakeDeployControl } from '../../support/deploy-fakes';
 import { type PipelineFakes, runsTableFixture } from '../../support/pipeline-fakes';
 import { planRequest, sourceEvent } from '../../support/plans';
-import { FakeBuildSource, HmacSigner, MemoryVersionedObjects } from '../../support/provenance-fakes';
+import { buildPhases, FakeBuildSource, HmacSigner, MemoryVersionedObjects } from '../../support/provenance-fakes';
 
 const BUCKET = 'artifacts-bucket';
 const PROD = '222222222222';
@@ -63,6 +63,7 @@ describe('deploying into another account', () => {
     await f.runs.create(plan, 'RUNNING', f.now);
     const id = 'gantry-widgets:b1';
     const prefix = 'releases/widgets/b1/artifacts/';
+    const uploading = new Date();
     await objects.put(BUCKET, `${prefix}dist/function.zip`, zip);
     const builds = new FakeBuildSource();
     builds.builds.set(id, {
@@ -75,6 +76,7 @@ describe('deploying into another account', () => {
       buildspec: 'buildspec.yml',
       startTime: null,
       endTime: null,
+      phases: buildPhases(uploading, new Date()),
     });
     await recordProvenance({ ...f.deps, objects, signer, builds, clock: () => f.now }, plan, id, plan.executionArn);
     await f.runs.update(plan.runId, { gates: { passed: true, reasons: [], metrics: {} } }, f.now);

@@ -18,7 +18,7 @@ import { provenAs } from '../../support/callers';
 import { FakeDeployControl, SAMPLE_CONFIGURATION } from '../../support/deploy-fakes';
 import { MemoryAdmissions, openedDeployment, type PipelineFakes, runsTableFixture } from '../../support/pipeline-fakes';
 import { DEFINITION, lambdaTarget, PEOPLE, planRequest, sourceEvent } from '../../support/plans';
-import { FakeBuildSource, HmacSigner, MemoryVersionedObjects } from '../../support/provenance-fakes';
+import { buildPhases, FakeBuildSource, HmacSigner, MemoryVersionedObjects } from '../../support/provenance-fakes';
 
 const BUCKET = 'artifacts-bucket';
 
@@ -88,6 +88,7 @@ describe('deploying a run through CodeDeploy', () => {
   async function built<P extends RunPlan>(plan: P, zip = Buffer.from(`package ${build + 1}`)): Promise<P> {
     const id = `gantry-widgets:b${++build}`;
     const prefix = `releases/widgets/b${build}/artifacts/`;
+    const uploading = new Date();
     await objects.put(BUCKET, `${prefix}dist/function.zip`, zip);
     builds.builds.set(id, {
       id,
@@ -99,6 +100,7 @@ describe('deploying a run through CodeDeploy', () => {
       buildspec: 'buildspec.yml',
       startTime: null,
       endTime: null,
+      phases: buildPhases(uploading, new Date()),
     });
     await recordProvenance({ ...f.deps, objects, signer, builds, clock: () => f.now }, plan, id, plan.executionArn);
     // As EvaluateGates records a passing verdict.
@@ -1331,6 +1333,7 @@ describe('deploying a run through CodeDeploy', () => {
         buildspec: null,
         startTime: null,
         endTime: null,
+        phases: buildPhases(new Date(), new Date()),
       };
       builds.builds.set('untrusted:x', {
         ...base,

@@ -23,6 +23,7 @@ function statement(): ProvenanceStatement {
       buildspec: 'buildspec.yml',
       startTime: null,
       endTime: null,
+      phases: [],
     },
     buildspecPath: 'buildspec.yml',
     subjects: [
