@@ -45,12 +45,13 @@ export async function uploadedArtifacts(
   if (problems.length === 0) return { versions: [...byKey.values()].flat() };
   const named = problems.slice(0, MOST_NAMED).join('; ');
   const more = problems.length > MOST_NAMED ? `; and ${problems.length - MOST_NAMED} more` : '';
+  // The keys first: a run's failure reason keeps only its first 200 characters.
   return {
     refused:
-      `build ${build.id}'s artifacts under s3://${bucket}/${prefix} were not all written by its own upload ` +
+      `${named}${more}, under s3://${bucket}/${prefix}, where only build ${build.id}'s own upload writes ` +
       `(UPLOAD_ARTIFACTS ${window.start.toISOString()} to ${window.end.toISOString()}, ` +
-      `±${UPLOAD_CLOCK_TOLERANCE_MS / 1000} s): ${named}${more}. ` +
-      "Nothing is attested: something else holding the build project's role wrote under its prefix; investigate before building again",
+      `±${UPLOAD_CLOCK_TOLERANCE_MS / 1000} s). Nothing is attested: something else holding the build ` +
+      "project's role wrote there; investigate before building again",
   };
 }
 

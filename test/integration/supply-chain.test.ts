@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { BatchGetBuildsCommand, CodeBuildClient, ListBuildsForProjectCommand } from '@aws-sdk/client-codebuild';
 import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListBucketsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
   DescribeExecutionCommand,
@@ -290,6 +290,72 @@ describe('the supply chain, end to end through local mode', () => {
     });
     expect(records.map((r) => r.type)).toContain('build.provenance');
     expect(records.map((r) => r.type)).not.toContain('deploy.started');
+  }, 180_000);
+
+  it('attests nothing a preview build planted under its own prefix before CodeBuild uploaded, and fails its run', async () => {
+    // A demo/* push builds in the release project, as its role: it may put objects under the
+    // prefix every release build of the pipeline writes to, its own included.
+    const buckets = (await s3.send(new ListBucketsCommand({}))).Buckets ?? [];
+    const bucket = buckets.find((b) => b.Name?.startsWith('gantry-artifacts-'))?.Name;
+    if (bucket === undefined) throw new Error('no artifacts bucket');
+    const repo = t.repo();
+    git(repo, 'checkout', '--quiet', '-B', 'demo/plant', 'develop');
+    writeFileSync(
+      join(repo, 'plant.cjs'),
+      [
+        `const { S3Client, PutObjectCommand } = require(${JSON.stringify(join(ROOT, 'node_modules', '@aws-sdk', 'client-s3'))});`,
+        "const uuid = process.env.CODEBUILD_BUILD_ID.split(':')[1];",
+        'new S3Client({ forcePathStyle: true })',
+        `  .send(new PutObjectCommand({ Bucket: '${bucket}', Key: \`releases/sample-service/\${uuid}/artifacts/reports/extra.xml\`, Body: '<testsuites/>' }))`,
+        "  .then(() => console.log('planted'));",
+        '',
+      ].join('\n'),
+    );
+    const buildspec = join(repo, 'buildspec.yml');
+    writeFileSync(
+      buildspec,
+      readFileSync(buildspec, 'utf8').replace(
+        '      - node --version\n',
+        // Past the tolerance RecordProvenance gives S3's and CodeBuild's clocks (2 s).
+        '      - node --version\n      - node plant.cjs\n      - sleep 3\n',
+      ),
+    );
+    git(repo, 'add', '.');
+    git(repo, 'commit', '--quiet', '-m', 'Preview a change');
+    git(repo, 'checkout', '--quiet', 'develop');
+
+    const run = await finishedRun(t, (await t.push({ branch: 'demo/plant' })).push.after);
+    expect(run.plan.build).toMatchObject({ trust: 'trusted', projectName: 'gantry-sample-service' });
+    // The build, as CodeBuild reports it: it succeeded, planting first, uploading in a phase of its own.
+    const codebuild = new CodeBuildClient(edgeClientConfig(t.plane));
+    const ids = (await codebuild.send(new ListBuildsForProjectCommand({ projectName: 'gantry-sample-service' }))).ids;
+    const build = ((await codebuild.send(new BatchGetBuildsCommand({ ids }))).builds ?? []).find((b) =>
+      b.environment?.environmentVariables?.some((v) => v.name === 'GANTRY_COMMIT' && v.value === run.commit),
+    );
+    codebuild.destroy();
+    expect(build?.buildStatus).toBe('SUCCEEDED');
+    expect(build?.phases?.find((p) => p.phaseType === 'UPLOAD_ARTIFACTS')).toMatchObject({
+      phaseStatus: 'SUCCEEDED',
+      startTime: expect.any(Date),
+      endTime: expect.any(Date),
+    });
+    const log = await buildLog({
+      ...run,
+      build: { logGroup: build?.logs?.groupName, logStream: build?.logs?.streamName },
+    } as RunRecord);
+    expect(log).toMatch(/\nplanted/);
+    expect(run.failure?.reason).toMatch(/reports\/extra\.xml was written before the upload began/);
+    expect(run).toMatchObject({ status: 'FAILED', failure: { stage: 'build' } });
+    expect(run.provenance).toBeUndefined();
+    expect(run.deployment).toBeUndefined();
+
+    const ledger = await gantry('audit', 'query', '--run', run.runId, '--json', '--data-dir', t.dataDir);
+    const records = JSON.parse(ledger.stdout) as { type: string; details: Record<string, unknown> }[];
+    expect(records.find((r) => r.type === 'security.forged_input')?.details).toMatchObject({
+      step: 'record-provenance',
+      reason: expect.stringMatching(/^reports\/extra\.xml was written before the upload began .* \(UPLOAD_ARTIFACTS /),
+    });
+    expect(records.map((r) => r.type)).not.toContain('build.provenance');
   }, 180_000);
 
   it("skips a fork's pull request, and says so in the ledger", async () => {

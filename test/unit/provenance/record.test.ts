@@ -141,7 +141,7 @@ describe('recordProvenance, against writes to the build prefix that were not its
   it('names every offending key, the first ten in full', async () => {
     const f = fixture();
     for (let i = 0; i < 12; i++) await f.write(`late/${String(i).padStart(2, '0')}`, seconds(UPLOAD_END, 60));
-    await expectRefused(f, f.plan, /late\/00 was written after .*late\/09 was written after [^;]*; and 2 more\./);
+    await expectRefused(f, f.plan, /late\/00 was written after .*late\/09 was written after [^;]*; and 2 more, under /);
   });
 
   it.each([
