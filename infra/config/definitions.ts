@@ -36,7 +36,8 @@ export function pipelineDefinition(config: GantryConfig, pipeline: PipelineConfi
         : {}),
     },
     build: {
-      projectName: buildProjectName(pipeline.name, 'trusted'),
+      projectName: buildProjectName(pipeline.name, 'ungated'),
+      gatedProjectName: buildProjectName(pipeline.name, 'gated'),
       untrustedProjectName: buildProjectName(pipeline.name, 'untrusted'),
       env: {},
     },

@@ -2,10 +2,11 @@ import { ulid } from 'ulid';
 import { CONFIGURATION_DIGEST, type RunPlan } from '../../events';
 import { stopUnlessEnded } from '../aws/deployment-stop';
 import { answerDeployment, atSite, type DeployDeps, siteOf } from '../deploy/outcome';
+import { buildClassOf } from '../pipelines/artifact-layout';
 import { type Authority, AuthorityUnavailable, authorityOver, namesOf, operatorOf } from '../pipelines/authority';
 import { branchSelected } from '../pipelines/branches';
 import { stateMachineOf } from '../pipelines/definition';
-import { approvalPolicyOf } from '../pipelines/plan';
+import { approvalPolicyOf, buildProjectOf } from '../pipelines/plan';
 import type { DeployedPipelines } from '../pipelines/ports';
 import { enterLane, leaveLane } from '../pipelines/start';
 import { ACTIVE_STATUSES, type RunRecord } from '../runs/model';
@@ -489,7 +490,9 @@ function replanned(subject: RunRecord, authority: Authority): RunPlan {
       'not_retryable',
       `pipeline ${plan.pipeline} as deployed now no longer sends ${plan.branch ?? plan.ref ?? 'this ref'} to ${plan.environment}: push again instead`,
     );
-  const trusted = plan.build.trust === 'trusted';
+  // The approval the environment asks for today, not the one the first run started with; it also
+  // says which project builds (a gated one when approval is needed).
+  const approval = plan.environment === null ? null : approvalPolicyOf(environment);
   const gantryVars = plan.build.env.filter((v) => v.name.startsWith('GANTRY_'));
   const configured = Object.entries(deployed.build.env).map(([name, value]) => ({
     name,
@@ -503,12 +506,11 @@ function replanned(subject: RunRecord, authority: Authority): RunPlan {
     concurrency: deployed.concurrency,
     build: {
       ...plan.build,
-      projectName: trusted ? deployed.build.projectName : deployed.build.untrustedProjectName,
+      projectName: buildProjectOf(deployed.build, buildClassOf({ build: plan.build, approval })),
       env: [...configured.filter((v) => !v.name.startsWith('GANTRY_')), ...gantryVars],
     },
     deploy: plan.environment !== null && deployTarget !== null,
     deployTarget: plan.environment === null ? null : deployTarget,
-    // The approval the environment asks for today, not the one the first run started with.
-    approval: plan.environment === null ? null : approvalPolicyOf(environment),
+    approval,
   };
 }

@@ -3,6 +3,9 @@ import type { BuildTrust } from '../../events';
 /** The tag a build project carries with its trust, for people reading the console and for local mode. */
 export const TRUST_TAG = 'gantry:trust';
 
+/** The tag a build project carries with its class (BUILD_CLASSES). */
+export const CLASS_TAG = 'gantry:build-class';
+
 /**
  * Where builds write in the artifacts bucket, by trust. Release (trusted) builds and untrusted
  * builds (pull requests) write under disjoint prefixes, so one role's grant can never reach the
@@ -10,9 +13,46 @@ export const TRUST_TAG = 'gantry:trust';
  */
 const TRUST_PREFIX: Readonly<Record<BuildTrust, string>> = { trusted: 'releases', untrusted: 'untrusted' };
 
-/** The prefix a pipeline's builds of this trust write under (CodeBuild adds `/<build id>/<name>/`). */
+/**
+ * The prefix under which every build of this trust of a pipeline writes, whatever its class
+ * (readers' grants: what Deploy, the gates and target accounts may read).
+ */
 export function buildArtifactsPath(pipeline: string, trust: BuildTrust): string {
   return `${TRUST_PREFIX[trust]}/${pipeline}`;
+}
+
+/**
+ * A pipeline's build projects, each with its own role and its own prefix to write under:
+ * `gated` builds the refs that deploy to an environment whose releases wait for approval;
+ * `ungated` every other ref a push or tag trigger names; `untrusted` pull requests. So a push to
+ * a branch nobody reviews (a preview, develop) cannot write where a build of what goes to an
+ * approved environment writes.
+ */
+export const BUILD_CLASSES = ['gated', 'ungated', 'untrusted'] as const;
+export type BuildClass = (typeof BUILD_CLASSES)[number];
+
+/** The trust a class of builds runs with (and states in its provenance). */
+export function trustOfClass(cls: BuildClass): BuildTrust {
+  return cls === 'untrusted' ? 'untrusted' : 'trusted';
+}
+
+/** Which project a planned build runs in: by its trust, and whether its environment waits for approval. */
+export function buildClassOf(plan: {
+  readonly build: { readonly trust: BuildTrust };
+  readonly approval: unknown;
+}): BuildClass {
+  if (plan.build.trust === 'untrusted') return 'untrusted';
+  return plan.approval === null ? 'ungated' : 'gated';
+}
+
+/**
+ * The prefix one class's project writes under (CodeBuild adds `/<build id>/<name>/`): disjoint
+ * for each class, the trusted ones side by side under their trust's prefix.
+ */
+export function buildClassPath(pipeline: string, cls: BuildClass): string {
+  return cls === 'untrusted'
+    ? buildArtifactsPath(pipeline, 'untrusted')
+    : `${buildArtifactsPath(pipeline, 'trusted')}/${cls}`;
 }
 
 /** Where Gantry keeps the signed provenance of one build; builds have no write access here. */

@@ -9,6 +9,7 @@ import type {
 } from '../../events';
 import { HISTORY_APIS } from '../history/providers';
 import { shaOrNull } from '../webhooks/payload';
+import { type BuildClass, buildClassOf } from './artifact-layout';
 import { branchSelected } from './branches';
 
 /**
@@ -56,7 +57,10 @@ export function resolvePlan(request: PlanRequest): RunPlan {
     approval: approvalPolicyOf(environment),
     build: {
       trust: trustOf(trigger),
-      projectName: trustOf(trigger) === 'trusted' ? pipeline.build.projectName : pipeline.build.untrustedProjectName,
+      projectName: buildProjectOf(
+        pipeline.build,
+        buildClassOf({ build: { trust: trustOf(trigger) }, approval: approvalPolicyOf(environment) }),
+      ),
       // A fork's head commit is fetched from the target repository, where providers publish PR heads.
       cloneUrl: source.repository.cloneUrl ?? '',
       commit,
@@ -168,6 +172,12 @@ function whySkip(pipeline: PipelineDefinition, trigger: string, source: SourceEv
 /** Only a ref that a push or tag trigger names builds trusted; anything a pull request brings does not. */
 function trustOf(trigger: Trigger): BuildTrust {
   return trigger === 'push' || trigger === 'tag' ? 'trusted' : 'untrusted';
+}
+
+/** The project a class of builds runs in (see BUILD_CLASSES): each has a role, and a prefix, of its own. */
+export function buildProjectOf(build: PipelineDefinition['build'], cls: BuildClass): string {
+  if (cls === 'gated') return build.gatedProjectName;
+  return cls === 'ungated' ? build.projectName : build.untrustedProjectName;
 }
 
 /** The first environment whose branch globs select the branch. */

@@ -9,7 +9,7 @@ import {
 } from '../../events';
 import { type AuditSink, runFact } from '../audit/audit';
 import { parseS3Location } from '../aws/s3-location';
-import { buildArtifactsPath, provenanceKey, sourcesPath } from '../pipelines/artifact-layout';
+import { buildClassOf, buildClassPath, provenanceKey, sourcesPath } from '../pipelines/artifact-layout';
 import { recordForgedInput, runOfExecution } from '../pipelines/ownership';
 import type { RunStore } from '../runs/store';
 import { gantryRecord } from '../runs/subjects';
@@ -112,7 +112,7 @@ async function recordFact(
   });
 }
 
-/** The build must be the one the run planned: its project, its commit, its own artifacts prefix. */
+/** The build must be the one the run planned: its project, its commit, its own class's artifacts prefix. */
 function checkBuild(plan: RunPlan, build: Awaited<ReturnType<BuildSource['getBuild']>>): void {
   if (build.projectName !== plan.build.projectName) {
     throw notRecorded(
@@ -134,7 +134,8 @@ function checkBuild(plan: RunPlan, build: Awaited<ReturnType<BuildSource['getBui
     );
   }
   const { prefix } = parseS3Location(build.artifactsLocation ?? '');
-  const own = `${buildArtifactsPath(plan.pipeline, plan.build.trust)}/`;
+  // Its class's own prefix: a build of another class (another project, another role) wrote elsewhere.
+  const own = `${buildClassPath(plan.pipeline, buildClassOf(plan))}/`;
   if (build.artifactsLocation === null || !prefix.startsWith(own)) {
     throw notRecorded(
       'build',

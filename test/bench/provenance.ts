@@ -110,7 +110,7 @@ export async function benchProvenance(options: { rounds: number }): Promise<stri
 async function seedBuild(s3: S3Client, round: number) {
   const plan = resolvePlan(planRequest(sourceEvent({ branch: 'develop', ref: 'refs/heads/develop' })));
   const buildId = `gantry-widgets:bench-${round}`;
-  const prefix = `releases/widgets/bench-${round}/artifacts`;
+  const prefix = `releases/widgets/ungated/bench-${round}/artifacts`;
   const files: [string, Buffer][] = [
     ['dist/function.zip', randomBytes(90 * MB)],
     ...Array.from({ length: 10 }, (_, i): [string, Buffer] => [`reports/r${i}.xml`, randomBytes(MB)]),

@@ -61,7 +61,12 @@ describe('the widgets pipeline state machine', () => {
         pipeline: expect.objectContaining({
           name: 'widgets',
           concurrency: 'queued',
-          build: { projectName: 'gantry-widgets', untrustedProjectName: 'gantry-widgets-untrusted', env: {} },
+          build: {
+            projectName: 'gantry-widgets',
+            gatedProjectName: 'gantry-widgets-gated',
+            untrustedProjectName: 'gantry-widgets-untrusted',
+            env: {},
+          },
         }),
         'start.$': '$',
         execution: { 'id.$': '$$.Execution.Id', 'name.$': '$$.Execution.Name' },
@@ -460,7 +465,7 @@ describe('the build projects', () => {
         Type: 'S3',
         Packaging: 'NONE',
         NamespaceType: 'BUILD_ID',
-        Path: 'releases/widgets',
+        Path: 'releases/widgets/ungated',
       }),
       EncryptionKey: Match.anyValue(),
       Source: Match.objectLike({
@@ -469,7 +474,7 @@ describe('the build projects', () => {
         Location: { 'Fn::Join': ['', Match.arrayWith(['/sources/widgets/'])] },
       }),
     });
-    for (const project of ['gantry-widgets', 'gantry-widgets-untrusted']) {
+    for (const project of ['gantry-widgets', 'gantry-widgets-gated', 'gantry-widgets-untrusted']) {
       control.hasResourceProperties('AWS::CodeBuild::ReportGroup', { Name: `${project}-tests`, Type: 'TEST' });
       control.hasResourceProperties('AWS::CodeBuild::ReportGroup', {
         Name: `${project}-coverage`,
@@ -494,9 +499,11 @@ describe('the build projects', () => {
       Object.values(projects).find((p) => (p as { Properties: { Name: string } }).Properties.Name === name) as
         | { Properties: Record<string, unknown> & { Environment: { EnvironmentVariables?: { Type: string }[] } } }
         | undefined;
-    expect(byName('gantry-widgets')?.Properties.Environment.EnvironmentVariables).toContainEqual(
-      expect.objectContaining({ Name: 'NPM_TOKEN', Type: 'SECRETS_MANAGER', Value: 'ci/npm-token' }),
-    );
+    for (const trusted of ['gantry-widgets', 'gantry-widgets-gated'])
+      expect(byName(trusted)?.Properties.Environment.EnvironmentVariables).toContainEqual(
+        expect.objectContaining({ Name: 'NPM_TOKEN', Type: 'SECRETS_MANAGER', Value: 'ci/npm-token' }),
+      );
+    expect(byName('gantry-widgets-gated')?.Properties.Artifacts).toMatchObject({ Path: 'releases/widgets/gated' });
     const untrusted = byName('gantry-widgets-untrusted');
     expect(untrusted?.Properties.Artifacts).toMatchObject({ Path: 'untrusted/widgets' });
     expect(untrusted?.Properties.Environment.EnvironmentVariables ?? []).not.toContainEqual(
@@ -520,11 +527,14 @@ describe('build roles', () => {
     return { name: props.Name, role: props.ServiceRole['Fn::GetAtt'][0] };
   });
 
-  it.each(['gantry-widgets', 'gantry-widgets-untrusted'])(
+  it.each([
+    ['gantry-widgets', 'releases/widgets/ungated'],
+    ['gantry-widgets-gated', 'releases/widgets/gated'],
+    ['gantry-widgets-untrusted', 'untrusted/widgets'],
+  ])(
     '%s may write only under its own prefix, read only its pipeline’s source snapshots, never list or delete',
-    (name) => {
+    (name, prefix) => {
       const role = roles.find((r) => r.name === name)?.role ?? '';
-      const prefix = name.endsWith('-untrusted') ? 'untrusted/widgets' : 'releases/widgets';
       const s3 = statementsOf(role).filter((s) => actions(s).some((a) => a.startsWith('s3:')));
       const writes = s3.filter((s) => actions(s).some((a) => /^s3:(Put|Delete|Abort|Restore|\*)/.test(a)));
       expect(writes.length).toBeGreaterThan(0);
@@ -542,6 +552,26 @@ describe('build roles', () => {
       expect(s3.flatMap(actions)).not.toEqual(expect.arrayContaining([expect.stringMatching(/^s3:List|^s3:Delete/)]));
     },
   );
+
+  it('lets no build role write under another project’s prefix: a preview or develop build cannot reach a gated one’s artifacts', () => {
+    const writable = (name: string) =>
+      statementsOf(roles.find((r) => r.name === name)?.role ?? '')
+        .filter((s) => actions(s).includes('s3:PutObject'))
+        .map((s) =>
+          JSON.stringify(s.Resource)
+            .replace(/^.*gantry-artifacts-[^/]*\//, '')
+            .replace(/".*$/, ''),
+        );
+    expect(
+      Object.fromEntries(
+        ['gantry-widgets', 'gantry-widgets-gated', 'gantry-widgets-untrusted'].map((n) => [n, writable(n)]),
+      ),
+    ).toEqual({
+      'gantry-widgets': ['releases/widgets/ungated/*'],
+      'gantry-widgets-gated': ['releases/widgets/gated/*'],
+      'gantry-widgets-untrusted': ['untrusted/widgets/*'],
+    });
+  });
 
   it('gives the untrusted project no secret, no Step Functions and no task-token permission', () => {
     const role = roles.find((r) => r.name === 'gantry-widgets-untrusted')?.role ?? '';

@@ -32,7 +32,11 @@ describe('a pipeline per provider', () => {
   it('synthesizes for all seven providers and passes the AWS Solutions checks', () => {
     expect(() => gantry.app.synth({ force: true })).not.toThrow();
     expect(projects.map((p) => p.Name).sort()).toEqual(
-      PROVIDERS.flatMap((provider) => [`gantry-p-${provider}`, `gantry-p-${provider}-untrusted`]).sort(),
+      PROVIDERS.flatMap((provider) => [
+        `gantry-p-${provider}`,
+        `gantry-p-${provider}-gated`,
+        `gantry-p-${provider}-untrusted`,
+      ]).sort(),
     );
   });
 

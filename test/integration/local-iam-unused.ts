@@ -24,7 +24,7 @@ export interface UnusedGrant {
 }
 
 const ANY_ROLE = /Role/;
-const BUILD_ROLES = /-Pipeline[a-z0-9]+(Untrusted)?BuildRole/;
+const BUILD_ROLES = /-Pipeline[a-z0-9]+(Gated|Untrusted)?BuildRole/;
 const TABLE_KEY = ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'];
 const ENCRYPT_DECRYPT = ['kms:Decrypt', 'kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'];
 const RUNS_WRITE = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'];
@@ -346,7 +346,7 @@ export const UNUSED_GRANTS: readonly UnusedGrantEntry[] = [
   {
     role: BUILD_ROLES,
     actions: ['s3:PutObject'],
-    why: "The build's artifacts: CodeBuild uploads them (releases/ for the trusted build, untrusted/ for the untrusted one) with the project's service role; the local build emulator stores them itself.",
+    why: "The build's artifacts: CodeBuild uploads them (releases/<pipeline>/ungated/ or releases/<pipeline>/gated/ for the trusted builds, untrusted/ for the untrusted one) with the project's service role; the local build emulator stores them itself.",
   },
   {
     role: BUILD_ROLES,

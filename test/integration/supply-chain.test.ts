@@ -149,7 +149,7 @@ describe('the supply chain, end to end through local mode', () => {
   it("gives a pull request's build neither the build secret nor a way to the release's artifacts; the release ships its own bytes", async () => {
     releaseBranch('release/9.0');
     const release = await waitingForApproval((await t.push({ branch: 'release/9.0' })).push.after);
-    expect(release.plan.build).toMatchObject({ trust: 'trusted', projectName: 'gantry-sample-service' });
+    expect(release.plan.build).toMatchObject({ trust: 'trusted', projectName: 'gantry-sample-service-gated' });
     expect(await buildLog(release)).toMatch(/\nsecret length: [1-9]\d*/);
     // Resolved as the release project's role, through local IAM: the secrets build.secrets grants it.
     expect(await buildLog(release)).toContain(`own secret length: ${'npm-token-for-releases'.length}`);
@@ -278,7 +278,8 @@ describe('the supply chain, end to end through local mode', () => {
     expect((await approve(release)).code).toBe(0);
     const refused = await finishedRun(t, release.commit);
     expect(refused).toMatchObject({ status: 'FAILED', failure: { stage: 'deploy' } });
-    expect(refused.failure?.reason).toMatch(/was replaced after its provenance was recorded/);
+    // The run keeps the first 200 characters of the reason; the ledger, below, all of it.
+    expect(refused.failure?.reason).toMatch(/function\.zip was replaced after its provenance/);
     expect(refused.deployment).toBeUndefined();
     expect(await versionServed('gantry-sample-service-prod')).toBe(servedBefore);
 
@@ -292,9 +293,9 @@ describe('the supply chain, end to end through local mode', () => {
     expect(records.map((r) => r.type)).not.toContain('deploy.started');
   }, 180_000);
 
-  it('attests nothing a preview build planted under its own prefix before CodeBuild uploaded, and fails its run', async () => {
-    // A demo/* push builds in the release project, as its role: it may put objects under the
-    // prefix every release build of the pipeline writes to, its own included.
+  it('keeps a preview build from writing where prod builds write, and attests nothing it planted under its own prefix', async () => {
+    // A demo/* push (a preview: no approval) builds in the ungated project, as its role. It may not
+    // write where builds for prod write (their own project's prefix); it may write under its own.
     const buckets = (await s3.send(new ListBucketsCommand({}))).Buckets ?? [];
     const bucket = buckets.find((b) => b.Name?.startsWith('gantry-artifacts-'))?.Name;
     if (bucket === undefined) throw new Error('no artifacts bucket');
@@ -305,9 +306,12 @@ describe('the supply chain, end to end through local mode', () => {
       [
         `const { S3Client, PutObjectCommand } = require(${JSON.stringify(join(ROOT, 'node_modules', '@aws-sdk', 'client-s3'))});`,
         "const uuid = process.env.CODEBUILD_BUILD_ID.split(':')[1];",
-        'new S3Client({ forcePathStyle: true })',
-        `  .send(new PutObjectCommand({ Bucket: '${bucket}', Key: \`releases/sample-service/\${uuid}/artifacts/reports/extra.xml\`, Body: '<testsuites/>' }))`,
-        "  .then(() => console.log('planted'));",
+        'const s3 = new S3Client({ forcePathStyle: true });',
+        `const put = (key) => s3.send(new PutObjectCommand({ Bucket: '${bucket}', Key: key, Body: '<testsuites/>' })).then(() => 'ok', (e) => e.name);`,
+        '(async () => {',
+        "  console.log('gated write:', await put('releases/sample-service/gated/' + uuid + '/artifacts/dist/function.zip'));",
+        "  console.log('own write:', await put('releases/sample-service/ungated/' + uuid + '/artifacts/reports/extra.xml'));",
+        '})();',
         '',
       ].join('\n'),
     );
@@ -343,7 +347,8 @@ describe('the supply chain, end to end through local mode', () => {
       ...run,
       build: { logGroup: build?.logs?.groupName, logStream: build?.logs?.streamName },
     } as RunRecord);
-    expect(log).toMatch(/\nplanted/);
+    expect(log).toContain('gated write: AccessDenied');
+    expect(log).toContain('own write: ok');
     expect(run.failure?.reason).toMatch(/reports\/extra\.xml was written before the upload began/);
     expect(run).toMatchObject({ status: 'FAILED', failure: { stage: 'build' } });
     expect(run.provenance).toBeUndefined();
@@ -539,7 +544,9 @@ describe('the supply chain, end to end through local mode', () => {
     );
     if (release === undefined) throw new Error('no released prod run');
     const show = await gantry('provenance', 'show', release.runId.slice(0, 12), '--data-dir', t.dataDir);
-    expect(show.stdout).toMatch(/builder\s+arn:aws:codebuild:us-east-1:000000000000:project\/gantry-sample-service\n/);
+    expect(show.stdout).toMatch(
+      /builder\s+arn:aws:codebuild:us-east-1:000000000000:project\/gantry-sample-service-gated\n/,
+    );
     expect(show.stdout).toMatch(/dist\/function\.zip\s+[0-9a-f]{64}/);
     const verify = await gantry('provenance', 'verify', release.runId.slice(0, 12), '--data-dir', t.dataDir);
     expect(verify).toMatchObject({ code: 0, stdout: expect.stringContaining('Provenance verified.') });
@@ -601,7 +608,7 @@ describe('the supply chain, end to end through local mode', () => {
     const dossier = JSON.parse(readFileSync(join(t.dataDir, 'evidence', `evidence-${release.runId}.json`), 'utf8'));
     expect(dossier.provenance).toMatchObject({
       verified: true,
-      builderId: expect.stringMatching(/:project\/gantry-sample-service$/),
+      builderId: expect.stringMatching(/:project\/gantry-sample-service-gated$/),
       subjects: expect.arrayContaining([expect.objectContaining({ name: 'dist/function.zip' })]),
     });
     expect(dossier.gaps).toEqual([]);

@@ -63,7 +63,12 @@ export const DEFINITION: PipelineDefinition = {
     tags: { include: ['v*'], exclude: [] },
     pullRequests: { targetBranches: ['main'], exclude: [], forks: 'skip' },
   },
-  build: { projectName: 'gantry-widgets', untrustedProjectName: 'gantry-widgets-untrusted', env: { NODE_ENV: 'test' } },
+  build: {
+    projectName: 'gantry-widgets',
+    gatedProjectName: 'gantry-widgets-gated',
+    untrustedProjectName: 'gantry-widgets-untrusted',
+    env: { NODE_ENV: 'test' },
+  },
   gates: { requireTestsPassed: true, minLineCoverage: 80 },
   environments: [
     {

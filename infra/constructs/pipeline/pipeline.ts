@@ -33,13 +33,19 @@ import { StepFunctionsStartExecution } from 'aws-cdk-lib/aws-stepfunctions-tasks
 import { Construct } from 'constructs';
 import {
   type AdmissionState,
-  type BuildTrust,
   DETAIL_TYPES,
   jsonPathIn,
   type PipelineDefinition,
   SOURCE_EVENT_SOURCE,
 } from '../../../events';
-import { buildArtifactsPath, sourcesPath, TRUST_TAG } from '../../../shared/pipelines/artifact-layout';
+import {
+  type BuildClass,
+  buildClassPath,
+  CLASS_TAG,
+  sourcesPath,
+  TRUST_TAG,
+  trustOfClass,
+} from '../../../shared/pipelines/artifact-layout';
 import { eventPatternFor } from '../../../shared/pipelines/branches';
 import type { PipelineConfig } from '../../config/schema';
 import type { GantryFunction } from '../gantry-function';
@@ -97,6 +103,15 @@ export function laneWait(definition: PipelineDefinition, buildTimeout: Duration)
 /** A JSONPath into the admission state machine's input: the change's start, as the trigger rules send it. */
 const admissionPath = jsonPathIn<AdmissionState>();
 
+/** Construct ids by class: the ungated project keeps the ids the one trusted project had. */
+const CLASS_IDS: Readonly<Record<BuildClass, string>> = { ungated: '', gated: 'Gated', untrusted: 'Untrusted' };
+
+const CLASS_DESCRIPTIONS: Readonly<Record<BuildClass, string>> = {
+  ungated: 'trusted builds, for environments needing no approval, of',
+  gated: 'trusted builds, for environments needing approval, of',
+  untrusted: 'untrusted builds (pull requests) of',
+};
+
 const COMPUTE: Record<PipelineConfig['build']['computeSize'], ComputeType> = {
   small: ComputeType.SMALL,
   medium: ComputeType.MEDIUM,
@@ -110,8 +125,10 @@ const COMPUTE: Record<PipelineConfig['build']['computeSize'], ComputeType> = {
  * run after the change it builds, and one EventBridge rule per trigger.
  */
 export class Pipeline extends Construct {
-  /** Release builds: refs a push or tag trigger names; the pipeline's secrets. */
+  /** Trusted builds of refs a push or tag trigger names that deploy to no environment needing approval; the pipeline's secrets. */
   readonly project: Project;
+  /** Trusted builds of refs that deploy to an environment needing approval; the pipeline's secrets, a prefix of their own. */
+  readonly gatedProject: Project;
   /** Pull-request builds: no secrets, no release artifacts, never deployed. */
   readonly untrustedProject: Project;
   readonly stateMachine: StateMachine;
@@ -120,7 +137,8 @@ export class Pipeline extends Construct {
 
   constructor(scope: Construct, id: string, props: PipelineProps) {
     super(scope, id);
-    this.project = this.buildProject(props, 'trusted');
+    this.project = this.buildProject(props, 'ungated');
+    this.gatedProject = this.buildProject(props, 'gated');
     this.untrustedProject = this.buildProject(props, 'untrusted');
     this.stateMachine = this.pipelineStateMachine(props);
     this.admission = this.admissionStateMachine(props.config.name);
@@ -135,17 +153,22 @@ export class Pipeline extends Construct {
   }
 
   /**
-   * One CodeBuild project per trust level, each with its own role. The trusted project builds
-   * refs a push or tag trigger names, holds the pipeline's secrets and writes release artifacts;
-   * the untrusted one builds pull requests with neither, under a prefix of its own.
+   * One CodeBuild project per class of build (BUILD_CLASSES), each with its own role, writing
+   * under a prefix of its own. The gated and ungated projects build refs a push or tag trigger
+   * names and hold the pipeline's secrets: the gated one those that deploy to an environment
+   * needing approval, so no other build's role can write where they write. The untrusted one
+   * builds pull requests with no secrets.
    */
-  private buildProject(props: PipelineProps, trust: BuildTrust): Project {
+  private buildProject(props: PipelineProps, cls: BuildClass): Project {
     const { config } = props;
-    const projectName = buildProjectName(config.name, trust);
+    const projectName = buildProjectName(config.name, cls);
+    const trust = trustOfClass(cls);
     const secrets = trust === 'trusted' ? config.build.secrets : {};
-    const project = new Project(this, trust === 'trusted' ? 'Build' : 'UntrustedBuild', {
+    const id = CLASS_IDS[cls];
+    const artifactsPath = buildClassPath(config.name, cls);
+    const project = new Project(this, `${id}Build`, {
       projectName,
-      description: `Gantry pipeline ${config.name}: ${trust === 'trusted' ? 'release builds of' : 'untrusted builds (pull requests) of'} ${config.source.repository}`,
+      description: `Gantry pipeline ${config.name}: ${CLASS_DESCRIPTIONS[cls]} ${config.source.repository}`,
       source: new SnapshotSource({ bucket: props.artifacts, path: sourcesPath(config.name) }),
       buildSpec: BuildSpec.fromSourceFilename(config.build.buildspec),
       environment: {
@@ -164,11 +187,11 @@ export class Pipeline extends Construct {
       },
       timeout: Duration.minutes(config.build.timeoutMinutes),
       queuedTimeout: BUILD_QUEUE_TIMEOUT,
-      artifacts: new PrefixArtifacts({ bucket: props.artifacts, path: buildArtifactsPath(config.name, trust) }),
+      artifacts: new PrefixArtifacts({ bucket: props.artifacts, path: artifactsPath }),
       encryptionKey: props.artifactsKey,
       logging: {
         cloudWatch: {
-          logGroup: new LogGroup(this, trust === 'trusted' ? 'BuildLogs' : 'UntrustedBuildLogs', {
+          logGroup: new LogGroup(this, `${id}BuildLogs`, {
             retention: RetentionDays.THREE_MONTHS,
             removalPolicy: RemovalPolicy.DESTROY,
           }),
@@ -176,13 +199,14 @@ export class Pipeline extends Construct {
       },
     });
     Tags.of(project).add(TRUST_TAG, trust);
+    Tags.of(project).add(CLASS_TAG, cls);
     for (const [kind, type] of [
       ['tests', ReportGroupType.TEST],
       ['coverage', ReportGroupType.CODE_COVERAGE],
     ] as const) {
       // No export bucket: the gates read reports from the build's own artifacts, and an export
       // grant would let the project write anywhere in the bucket.
-      const group = new ReportGroup(this, `${trust === 'trusted' ? '' : 'Untrusted'}${kind}Reports`, {
+      const group = new ReportGroup(this, `${id}${kind}Reports`, {
         reportGroupName: `${projectName}-${kind}`,
         type,
         removalPolicy: RemovalPolicy.DESTROY,
@@ -190,9 +214,9 @@ export class Pipeline extends Construct {
       group.grantWrite(project);
     }
     for (const secret of new Set(Object.values(secrets).map((v) => v.split(':', 1)[0] ?? v))) {
-      Secret.fromSecretNameV2(this, `Secret-${secret}`, secret).grantRead(project);
+      Secret.fromSecretNameV2(project, `Secret-${secret}`, secret).grantRead(project);
     }
-    acknowledgeBuildGrants(project, buildArtifactsPath(config.name, trust), sourcesPath(config.name));
+    acknowledgeBuildGrants(project, artifactsPath, sourcesPath(config.name));
     return project;
   }
 
@@ -231,7 +255,7 @@ export class Pipeline extends Construct {
         includeExecutionData: false,
       },
     });
-    grantBuild(machine, [this.project, this.untrustedProject]);
+    grantBuild(machine, [this.project, this.gatedProject, this.untrustedProject]);
     acknowledgeInvokeGrants(machine, Object.values(props.steps));
     return machine;
   }

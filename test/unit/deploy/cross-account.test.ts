@@ -62,7 +62,7 @@ describe('deploying into another account', () => {
     await enterLane(f.deps, plan.lane, plan.runId);
     await f.runs.create(plan, 'RUNNING', f.now);
     const id = 'gantry-widgets:b1';
-    const prefix = 'releases/widgets/b1/artifacts/';
+    const prefix = 'releases/widgets/ungated/b1/artifacts/';
     const uploading = new Date();
     await objects.put(BUCKET, `${prefix}dist/function.zip`, zip);
     const builds = new FakeBuildSource();
@@ -96,7 +96,7 @@ describe('deploying into another account', () => {
 
   it('still verifies provenance before anything moves in the target account', async () => {
     const plan = await run();
-    await objects.put(BUCKET, 'releases/widgets/b1/artifacts/dist/function.zip', Buffer.from('swapped'));
+    await objects.put(BUCKET, 'releases/widgets/ungated/b1/artifacts/dist/function.zip', Buffer.from('swapped'));
     await expect(startDeployment(deps, plan, 'token-1', plan.executionArn)).rejects.toThrow(
       /replaced after its provenance was recorded/,
     );

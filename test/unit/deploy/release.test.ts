@@ -9,6 +9,7 @@ import { bakeUntil, checkBake, reconcileDeployment } from '../../../shared/deplo
 import { cancel, OperatorActionError, type OperatorDeps, retry, rollback } from '../../../shared/operators/actions';
 import { answerOperatorRequest } from '../../../shared/operators/operator-api';
 import { separationConflict } from '../../../shared/pipelines/approval';
+import { buildClassOf, buildClassPath } from '../../../shared/pipelines/artifact-layout';
 import { recordFailure } from '../../../shared/pipelines/finish';
 import { resolvePlan } from '../../../shared/pipelines/plan';
 import type { DeployedPipelines, ExecutionPipelines } from '../../../shared/pipelines/ports';
@@ -86,14 +87,15 @@ describe('deploying a run through CodeDeploy', () => {
   }
   /** A running run whose trusted build uploaded `function.zip`, attested by RecordProvenance, and whose gates passed. */
   async function built<P extends RunPlan>(plan: P, zip = Buffer.from(`package ${build + 1}`)): Promise<P> {
-    const id = `gantry-widgets:b${++build}`;
-    const prefix = `releases/widgets/b${build}/artifacts/`;
+    // In the project, and under the prefix, of its class: the gated ones for a prod run.
+    const id = `${plan.build.projectName}:b${++build}`;
+    const prefix = `${buildClassPath('widgets', buildClassOf(plan))}/b${build}/artifacts/`;
     const uploading = new Date();
     await objects.put(BUCKET, `${prefix}dist/function.zip`, zip);
     builds.builds.set(id, {
       id,
       arn: `arn:aws:codebuild:us-east-1:123456789012:build/${id}`,
-      projectName: 'gantry-widgets',
+      projectName: plan.build.projectName,
       status: 'SUCCEEDED',
       resolvedSourceVersion: plan.commit,
       artifactsLocation: `arn:aws:s3:::${BUCKET}/${prefix.slice(0, -1)}`,
@@ -124,8 +126,8 @@ describe('deploying a run through CodeDeploy', () => {
       {
         fn: 'widgets-dev',
         bucket: BUCKET,
-        key: 'releases/widgets/b1/artifacts/dist/function.zip',
-        versionId: (await objects.get(BUCKET, 'releases/widgets/b1/artifacts/dist/function.zip')).versionId,
+        key: 'releases/widgets/ungated/b1/artifacts/dist/function.zip',
+        versionId: (await objects.get(BUCKET, 'releases/widgets/ungated/b1/artifacts/dist/function.zip')).versionId,
       },
     ]);
     const [request] = cd.created;
@@ -149,7 +151,7 @@ describe('deploying a run through CodeDeploy', () => {
     expect(run?.stages.deploy?.status).toBe('running');
     expect(f.audit.records.map((r) => r.type)).toEqual(['deploy.started']);
     // The ledger alone ties the deployment to the attested bytes of this run's build.
-    const zip = await objects.get(BUCKET, 'releases/widgets/b1/artifacts/dist/function.zip');
+    const zip = await objects.get(BUCKET, 'releases/widgets/ungated/b1/artifacts/dist/function.zip');
     expect(f.audit.records[0]?.details).toEqual({
       deploymentId: 'd-000000001',
       target: expect.any(String),
@@ -1036,7 +1038,7 @@ describe('deploying a run through CodeDeploy', () => {
   });
 
   describe('refusing what the provenance does not vouch for, before any traffic moves', () => {
-    const zipKey = (n: number) => `releases/widgets/b${n}/artifacts/dist/function.zip`;
+    const zipKey = (n: number) => `releases/widgets/ungated/b${n}/artifacts/dist/function.zip`;
 
     /** Deploy must refuse: nothing published or deployed, the reason names the check, the ledger says why. */
     async function expectRefused(plan: RunPlan, check: string, reason: RegExp): Promise<void> {
@@ -1329,7 +1331,7 @@ describe('deploying a run through CodeDeploy', () => {
       const base = {
         arn: 'arn:aws:codebuild:us-east-1:123456789012:build/gantry-widgets-untrusted:x',
         status: 'SUCCEEDED',
-        artifactsLocation: `arn:aws:s3:::${BUCKET}/releases/widgets/x/artifacts`,
+        artifactsLocation: `arn:aws:s3:::${BUCKET}/releases/widgets/ungated/x/artifacts`,
         buildspec: null,
         startTime: null,
         endTime: null,
@@ -1384,7 +1386,7 @@ describe('deploying a run through CodeDeploy', () => {
         message: expect.stringMatching(/built commit c+, not the run's commit/),
       });
       await expect(record('elsewhere:x')).rejects.toMatchObject({
-        message: expect.stringMatching(/outside releases\/widgets\//),
+        message: expect.stringMatching(/outside releases\/widgets\/ungated\//),
       });
       expect((await f.runs.get(plan.runId))?.provenance).toBeUndefined();
     });
@@ -1791,6 +1793,8 @@ describe('deploying a run through CodeDeploy', () => {
           waitForTurn: false,
           retry: { ofRunId: failed.runId, reason: 'flaky test', requestedBy: 'bob' },
           approval: { required: true },
+          // Built again where only builds for approved environments write.
+          build: { trust: 'trusted', projectName: 'gantry-widgets-gated' },
         });
         expect(
           f.audit.records.map((r) => [

@@ -132,6 +132,19 @@ describe('resolvePlan', () => {
       });
     });
 
+    it('builds a push to an environment needing approval in the gated project, apart from every other push', () => {
+      const prod = resolvePlan(planRequest(sourceEvent({ branch: 'release/2.0', ref: 'refs/heads/release/2.0' })));
+      expect(prod).toMatchObject({
+        environment: 'prod',
+        approval: { required: true },
+        build: { trust: 'trusted', projectName: 'gantry-widgets-gated' },
+      });
+      for (const branch of ['develop', 'main']) {
+        const plan = resolvePlan(planRequest(sourceEvent({ branch, ref: `refs/heads/${branch}` })));
+        expect(plan).toMatchObject({ approval: null, build: { trust: 'trusted', projectName: 'gantry-widgets' } });
+      }
+    });
+
     it('builds a pull request from the repository itself in the untrusted project', () => {
       expect(resolvePlan(planRequest(pr(false), 'pull_request'))).toMatchObject({
         skip: false,

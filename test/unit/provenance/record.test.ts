@@ -17,7 +17,7 @@ import { MemoryAudit } from '../../support/receiver-fakes';
 
 const BUCKET = 'artifacts-bucket';
 const BUILD = 'gantry-widgets:b1';
-const PREFIX = 'releases/widgets/b1/artifacts/';
+const PREFIX = 'releases/widgets/ungated/b1/artifacts/';
 const UPLOAD_START = new Date('2026-12-01T10:05:00.000Z');
 const UPLOAD_END = new Date('2026-12-01T10:05:04.000Z');
 const seconds = (at: Date, s: number) => new Date(at.getTime() + s * 1000);
@@ -67,7 +67,7 @@ function fixture() {
     return objects.put(BUCKET, `${PREFIX}${name}`, Buffer.from(bytes));
   };
   const record = () => recordProvenance(deps, plan, BUILD, plan.executionArn);
-  return { plan, saved, objects, builds, audit, write, record };
+  return { plan, saved, objects, builds, audit, deps, write, record };
 }
 
 /** What a refusal left: no provenance on the run, no envelope, and the forged input in the ledger. */
@@ -175,6 +175,22 @@ describe('recordProvenance, against writes to the build prefix that were not its
     const after = fixture();
     await after.write('last', seconds(UPLOAD_END, tolerance + 0.001));
     await expectRefused(after, after.plan, /last was written after the upload ended/);
+  });
+
+  it('refuses a prod build whose artifacts lie under the prefix the ungated project (develop, previews) writes', async () => {
+    const f = fixture();
+    const prod = resolvePlan(planRequest(sourceEvent({ branch: 'release/2.0', ref: 'refs/heads/release/2.0' })));
+    f.saved.set(prod.runId, { runId: prod.runId, executionArn: prod.executionArn, plan: prod } as RunRecord);
+    const build = await f.builds.getBuild(BUILD);
+    f.builds.builds.set(BUILD, { ...build, projectName: prod.build.projectName, resolvedSourceVersion: prod.commit });
+    await f.write('dist/function.zip', seconds(UPLOAD_START, 1));
+    await expect(recordProvenance(f.deps, prod, BUILD, prod.executionArn)).rejects.toMatchObject({
+      name: 'Gantry.ProvenanceNotRecorded',
+      check: 'build',
+      message: expect.stringMatching(
+        /put its artifacts at .*releases\/widgets\/ungated\/b1\/artifacts, outside releases\/widgets\/gated\//,
+      ),
+    });
   });
 
   it('hashes the version it listed, not one written between the listing and the read', async () => {
