@@ -1,17 +1,5 @@
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { ArtifactStore } from './s3-location';
-
-/** Every key under a prefix, page by page. */
-export async function listKeys(s3: Pick<S3Client, 'send'>, bucket: string, prefix: string): Promise<string[]> {
-  const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const out = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-    for (const o of out.Contents ?? []) if (o.Key) keys.push(o.Key);
-    token = out.NextContinuationToken;
-  } while (token !== undefined);
-  return keys;
-}
 
 /** Build artifacts in S3, where CodeBuild puts them. */
 export class S3ArtifactStore implements ArtifactStore {

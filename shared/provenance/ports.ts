@@ -26,8 +26,6 @@ export interface StoredVersion {
 
 /** Port: the versioned artifacts bucket. Every read names or reports the exact version. */
 export interface VersionedObjects {
-  /** Keys under a prefix. */
-  list(bucket: string, prefix: string): Promise<string[]>;
   /** Every version and delete marker of every key under a prefix. */
   versions(bucket: string, prefix: string): Promise<StoredVersion[]>;
   /** The current version (or the one asked for); fails when the bucket reports no version id. */

@@ -1,6 +1,5 @@
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, ListObjectVersionsCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { listKeys } from '../aws/s3';
 import type { ObjectVersion, StoredVersion, VersionedObjects } from './ports';
 
 /**
@@ -10,10 +9,6 @@ import type { ObjectVersion, StoredVersion, VersionedObjects } from './ports';
  */
 export class S3VersionedObjects implements VersionedObjects {
   constructor(private readonly s3: S3Client) {}
-
-  list(bucket: string, prefix: string): Promise<string[]> {
-    return listKeys(this.s3, bucket, prefix);
-  }
 
   async versions(bucket: string, prefix: string): Promise<StoredVersion[]> {
     const found: StoredVersion[] = [];

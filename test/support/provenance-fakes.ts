@@ -17,6 +17,7 @@ export class MemoryVersionedObjects implements VersionedObjects {
   /** The time S3 gives a version it writes: the test's to set. */
   clock: () => Date = () => new Date();
 
+  /** Keys under a prefix (for tests; Gantry lists versions). */
   async list(bucket: string, prefix: string): Promise<string[]> {
     return [...this.stored.keys()]
       .filter((k) => k.startsWith(`${bucket}/${prefix}`))
