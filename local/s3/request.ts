@@ -45,13 +45,25 @@ export function header(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
+/** A presigned URL's own parameters: its signature, which the edge has verified, not an S3 feature. */
+const PRESIGN_PARAMETERS = new Set([
+  'X-Amz-Algorithm',
+  'X-Amz-Credential',
+  'X-Amz-Date',
+  'X-Amz-Expires',
+  'X-Amz-SignedHeaders',
+  'X-Amz-Signature',
+  'X-Amz-Security-Token',
+]);
+
 /**
  * Refuses a query parameter outside `allowed`: each names an S3 feature (`?acl`, `?tagging`,
  * `?uploads`, `?versionId`, …) that the emulator would otherwise silently ignore.
  */
 export function refuseUnknownParameters(url: URL, allowed: readonly string[], operation: string): void {
   for (const name of url.searchParams.keys()) {
-    if (name !== 'x-id' && !allowed.includes(name)) throw notImplemented(`${operation} with "?${name}"`);
+    if (name !== 'x-id' && !PRESIGN_PARAMETERS.has(name) && !allowed.includes(name))
+      throw notImplemented(`${operation} with "?${name}"`);
   }
 }
 
