@@ -126,7 +126,7 @@ export async function startLocalControlPlane(options: LocalOptions): Promise<Loc
   // Every handler is bundled (or found in the cache) while the app synthesizes.
   const handlers = handlerModules(projectHandlerEntries());
   const templates = await cachedTemplates(options.config);
-  const services = await RuntimeServices.start(edgeService(options, identity));
+  const services = await RuntimeServices.start(edgeService(options, identity, region));
   try {
     const { edge } = services;
     const resolver = new TemplateResolver(templates, {

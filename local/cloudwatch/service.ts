@@ -14,6 +14,7 @@ const STATES: readonly AlarmState[] = ['OK', 'ALARM', 'INSUFFICIENT_DATA'];
 export class CloudWatchService implements AwsJsonService {
   readonly name = 'CloudWatch';
   readonly targetPrefix = 'GraniteServiceVersion20100801';
+  readonly signingName = 'monitoring';
   readonly errorNamespace = 'com.amazonaws.cloudwatch';
   private readonly operations: Readonly<Record<string, (input: Input) => unknown>> = {
     DescribeAlarms: (input) => this.describeAlarms(input),

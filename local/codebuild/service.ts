@@ -54,6 +54,7 @@ const PAGE_SIZE = 100;
 export class LocalCodeBuild implements AwsJsonService {
   readonly name = 'CodeBuild';
   readonly targetPrefix = 'CodeBuild_20161006';
+  readonly signingName = 'codebuild';
   readonly errorNamespace = 'com.amazonaws.codebuild';
   private readonly projects: ReadonlyMap<string, ProjectSpec>;
   private readonly records: BuildRecords;

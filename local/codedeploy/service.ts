@@ -59,6 +59,7 @@ const ID_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 export class LocalCodeDeploy implements AwsJsonService {
   readonly name = 'CodeDeploy';
   readonly targetPrefix = 'CodeDeploy_20141006';
+  readonly signingName = 'codedeploy';
   readonly errorNamespace = 'com.amazonaws.codedeploy';
   readonly records: DeploymentRecords;
   private readonly hooks: LifecycleHooks;

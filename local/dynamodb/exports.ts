@@ -155,6 +155,7 @@ export function dynamoDbExports(options: DynamoDbExportsOptions): AwsJsonService
   return {
     name: 'DynamoDB',
     targetPrefix: 'DynamoDB_20120810',
+    signingName: 'dynamodb',
     claims: EXPORT_OPERATIONS,
     errorNamespace: 'com.amazonaws.dynamodb.v20120810',
     async handle(operation, input) {

@@ -8,6 +8,11 @@ export interface AwsJsonService {
   readonly name: string;
   /** The `X-Amz-Target` prefix before the dot: `AWSStepFunctions`, `AWSEvents`, `AmazonSQS`, … */
   readonly targetPrefix: string;
+  /**
+   * The SigV4 signing name its callers sign for (`states`, `events`, `sqs`, `monitoring` for
+   * CloudWatch, …): the edge refuses a signature scoped to another service.
+   */
+  readonly signingName: string;
   /** The shape namespace errors are reported in, e.g. `com.amazonaws.sfn`. */
   readonly errorNamespace: string;
   /**

@@ -2,6 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { bindingRefusal, type ServedCall, type SignatureScope } from './binding';
 
 /** Who a request to a local server comes from, once its signature or token is checked. */
 export type Principal =
@@ -22,6 +23,8 @@ export interface SignedRequest {
   readonly headers: IncomingHttpHeaders;
   /** Needed unless the request carries `x-amz-content-sha256` (S3) or is presigned. */
   readonly body?: Buffer;
+  /** What the edge will do with it: the service and region a signature must be made for. */
+  readonly served: ServedCall;
 }
 
 /** Why a request is refused, independent of the protocol the refusal is written in. */
@@ -32,15 +35,10 @@ export type Authentication =
   | { readonly ok: false; readonly failure: AuthFailure; readonly message: string };
 
 /** A request's SigV4 parameters, from its Authorization header or its presigned query. */
-interface SigV4Parts {
+interface SigV4Parts extends SignatureScope {
   readonly accessKeyId: string;
   readonly date: string;
-  readonly region: string;
-  readonly service: string;
-  readonly signedHeaders: readonly string[];
   readonly signature: string;
-  /** Seconds, for presigned URLs only. */
-  readonly expires?: number;
 }
 
 const AUTH_HEADER =
@@ -147,7 +145,10 @@ export class IdentityRegistry {
     );
   }
 
-  /** Verifies the request's SigV4 signature against the registered secret, or its bearer token. */
+  /**
+   * Verifies the request's SigV4 signature against the registered secret, and that it was made
+   * for what the edge will do with the request (`bindingRefusal`); or its bearer token.
+   */
   async authenticate(request: SignedRequest): Promise<Authentication> {
     if (this.hasToken(request.headers)) return { ok: true, principal: { kind: 'operator' } };
     const url = new URL(request.url, 'http://local');
@@ -172,6 +173,8 @@ export class IdentityRegistry {
     if (skew !== undefined) return { ok: false, failure: 'expired', message: skew };
     const lapsed = key.session === undefined ? undefined : this.checkSession(key.session, request, url);
     if (lapsed !== undefined) return lapsed;
+    const unbound = bindingRefusal(parts, { ...request, url }, request.served);
+    if (unbound !== undefined) return { ok: false, failure: 'bad-signature', message: unbound };
     const expected = await expectedSignature(request, url, parts, key.secretAccessKey);
     if (!sameHex(expected, parts.signature)) {
       return {
@@ -311,10 +314,8 @@ async function expectedSignature(
     );
     return String(presigned.query?.['X-Amz-Signature'] ?? '');
   }
+  // bindingRefusal has let a payload other than a hash (UNSIGNED-PAYLOAD) through for S3 alone.
   const payloadHash = headers['x-amz-content-sha256'];
-  // Only S3 takes a payload it was told not to hash; every other service hashes the body it got,
-  // so a signature that leaves the body out signs nothing of what is asked.
-  if (payloadHash !== undefined && parts.service !== 's3' && !/^[0-9a-f]{64}$/i.test(payloadHash)) return '';
   if (payloadHash !== undefined && /^[0-9a-f]{64}$/i.test(payloadHash) && request.body !== undefined) {
     // The signature covers the declared hash; the body must match it too.
     if (createHash('sha256').update(request.body).digest('hex') !== payloadHash.toLowerCase()) return '';

@@ -9,6 +9,7 @@ import {
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { type AwsJsonService, AwsServiceError } from './aws-json';
+import type { ServedCall } from './binding';
 import { type Authentication, IdentityRegistry, type Principal, refusalCode } from './identity';
 import { loopbackRefusal } from './loopback';
 
@@ -25,6 +26,8 @@ export type EdgeRoute = (
  */
 export interface EdgeRestService {
   readonly name: string;
+  /** The SigV4 signing name its callers sign for (`lambda`, `sts`, `sns`): a signature for another service is refused. */
+  readonly signingName: string;
   accepts(req: IncomingMessage, url: URL): boolean;
   /** `principal`: who the edge authenticated the call as (undefined when no registry checks callers). */
   handle(req: IncomingMessage, res: ServerResponse, url: URL, principal?: Principal): Promise<void>;
@@ -37,6 +40,8 @@ export interface EdgeOptions {
   readonly host?: string;
   /** @default 4566 (0 picks a free port) */
   readonly port?: number;
+  /** The region local mode serves: a signature scoped to another is refused. @default 'us-east-1' */
+  readonly region?: string;
   readonly services?: readonly AwsJsonService[];
   /** Where `DynamoDB_20120810.*` requests are proxied (dynalite). */
   readonly dynamoDbEndpoint?: string;
@@ -87,9 +92,23 @@ export interface RunningEdge {
  */
 export type EdgeAuthorizer = (
   principal: Principal,
-  call: { method: string; url: URL; headers: IncomingMessage['headers']; body: Buffer | undefined },
+  call: {
+    method: string;
+    url: URL;
+    headers: IncomingMessage['headers'];
+    body: Buffer | undefined;
+    /** The signing name of the service the edge routes the call to (the signature is scoped to it). */
+    service: string | undefined;
+  },
   res: ServerResponse,
 ) => boolean;
+
+/** Who answers a request, decided before it is authenticated so that its signature is checked against it. */
+type Served =
+  | { readonly kind: 'route'; readonly handler: EdgeRoute }
+  | { readonly kind: 'json'; readonly target: string }
+  | { readonly kind: 'rest'; readonly rest: EdgeRestService }
+  | { readonly kind: 's3' };
 
 interface EdgeState {
   readonly byPrefix: Map<string, AwsJsonService>;
@@ -98,6 +117,7 @@ interface EdgeState {
   readonly rest: EdgeRestService[];
   readonly identity: IdentityRegistry | undefined;
   readonly host: string;
+  readonly region: string;
   readonly onRefusal: ((line: string) => void) | undefined;
   port: number;
   dynamoDbEndpoint: string | undefined;
@@ -123,6 +143,7 @@ export async function startEdge(options: EdgeOptions = {}): Promise<RunningEdge>
     rest: [],
     identity: options.identity,
     host,
+    region: options.region ?? 'us-east-1',
     onRefusal: options.onRefusal,
     port: 0,
     dynamoDbEndpoint: options.dynamoDbEndpoint,
@@ -177,50 +198,101 @@ async function route(req: IncomingMessage, res: ServerResponse, state: EdgeState
     return sendError(res, 'json', refused.status, 'AccessDeniedException', refused.reason);
   }
   const url = new URL(req.url ?? '/', 'http://edge');
-  const target = header(req, 'x-amz-target');
-  const custom = target === undefined ? state.routes.get(url.pathname) : undefined;
-  // A local-only route, or an AWS call: S3's REST API (its signature covers x-amz-content-sha256, not the body).
-  const s3 = custom === undefined && target === undefined && isS3Style(req, url, state);
+  const served = servedBy(req, url, state);
+  const target = served.kind === 'json' ? ` (${served.target})` : '';
+  if (served.kind === 'json' && req.method !== 'POST') {
+    const message = `${served.target} is an AWS JSON-protocol call: send it as a POST, not ${req.method}`;
+    state.onRefusal?.(`refused ${req.method} ${url.pathname}${target}: ${message}`);
+    return sendError(res, 'json', 400, 'UnknownOperationException', message);
+  }
+  // S3's REST API streams its body on: its signature covers x-amz-content-sha256, not the body.
   let body: Buffer | undefined;
   if (
-    !s3 ||
+    served.kind !== 's3' ||
     (IdentityRegistry.isSigned(req) && header(req, 'x-amz-content-sha256') === undefined && !isPresigned(url))
   ) {
     body = await readBody(req);
     if (body === undefined) return sendError(res, 'json', 413, 'RequestEntityTooLarge', 'request body over 16 MiB');
   }
-  const authn = await authenticate(req, url, body, custom !== undefined && state.openRoutes.has(url.pathname), state);
+  const service = signingNameOf(served, state);
+  const authn = await authenticate(req, url, body, served, { service, region: state.region }, state);
   if (!authn.ok) {
-    state.onRefusal?.(`refused ${req.method} ${url.pathname}${target ? ` (${target})` : ''}: ${authn.message}`);
-    return refuse(res, authn, custom !== undefined ? 'route' : s3 ? 's3' : 'json');
+    state.onRefusal?.(`refused ${req.method} ${url.pathname}${target}: ${authn.message}`);
+    return refuse(res, authn, served.kind === 'route' ? 'route' : served.kind === 's3' ? 's3' : 'json');
   }
-  const principal: Principal = authn.principal;
-  if (
-    custom === undefined &&
-    state.authorize?.(principal, { method: req.method ?? 'GET', url, headers: req.headers, body }, res)
-  )
-    return;
+  const call = { method: req.method ?? 'GET', url, headers: req.headers, body, service };
+  if (served.kind !== 'route' && state.authorize?.(authn.principal, call, res)) return;
+  return serve(served, req, res, url, body, state.identity === undefined ? undefined : authn.principal, state);
+}
+
+/** Who answers: the JSON protocol by X-Amz-Target, a local-only route, a REST service that claims the request, else S3. */
+function servedBy(req: IncomingMessage, url: URL, state: EdgeState): Served {
+  const target = header(req, 'x-amz-target');
+  if (target !== undefined) return { kind: 'json', target };
+  const handler = state.routes.get(url.pathname);
+  if (handler !== undefined) return { kind: 'route', handler };
+  const rest = state.rest.find((r) => r.accepts(req, url));
+  return rest === undefined ? { kind: 's3' } : { kind: 'rest', rest };
+}
+
+/** The service a signature must be scoped to; undefined when no AWS service answers (a route, an unserved target). */
+function signingNameOf(served: Served, state: EdgeState): string | undefined {
+  switch (served.kind) {
+    case 'route':
+      return undefined;
+    case 'rest':
+      return served.rest.signingName;
+    case 's3':
+      return 's3';
+    case 'json': {
+      const prefix = served.target.slice(0, served.target.lastIndexOf('.'));
+      const forwarded = prefix.startsWith('DynamoDB_') && state.dynamoDbEndpoint !== undefined;
+      return state.byPrefix.get(prefix)?.signingName ?? (forwarded ? 'dynamodb' : undefined);
+    }
+  }
+}
+
+async function serve(
+  served: Served,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  body: Buffer | undefined,
+  principal: Principal | undefined,
+  state: EdgeState,
+): Promise<void> {
   const replay = body === undefined ? req : replayable(req, body);
-  if (target?.startsWith('DynamoDB_') && state.dynamoDbEndpoint && !servedHere(state, target))
-    return proxy(replay, res, state.dynamoDbEndpoint, body, state);
-  const rest = target === undefined && custom === undefined ? state.rest.find((r) => r.accepts(req, url)) : undefined;
-  if (rest !== undefined) return rest.handle(replay, res, url, state.identity === undefined ? undefined : principal);
-  if (target === undefined && custom === undefined && state.fallback?.(replay, res, url)) return;
-  if (body === undefined) body = Buffer.alloc(0);
-  if (custom) {
-    const out = await custom(req, url, body);
-    res.writeHead(out.status, { 'content-type': 'application/json' }).end(JSON.stringify(out.body));
-    return;
+  switch (served.kind) {
+    case 'route': {
+      const out = await served.handler(req, url, body ?? Buffer.alloc(0));
+      res.writeHead(out.status, { 'content-type': 'application/json' }).end(JSON.stringify(out.body));
+      return;
+    }
+    case 'rest':
+      return served.rest.handle(replay, res, url, principal);
+    case 's3':
+      if (state.fallback?.(replay, res, url)) return;
+      return sendError(
+        res,
+        'json',
+        400,
+        'UnknownOperationException',
+        'no X-Amz-Target: the local edge speaks the AWS JSON protocol',
+      );
+    case 'json':
+      return serveJson(served.target, req, res, body ?? Buffer.alloc(0), state);
   }
-  if (target === undefined) {
-    return sendError(
-      res,
-      'json',
-      400,
-      'UnknownOperationException',
-      'no X-Amz-Target: the local edge speaks the AWS JSON protocol',
-    );
-  }
+}
+
+async function serveJson(
+  target: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  body: Buffer,
+  state: EdgeState,
+): Promise<void> {
+  if (target.startsWith('DynamoDB_') && state.dynamoDbEndpoint && !servedHere(state, target))
+    return proxy(replayable(req, body), res, state.dynamoDbEndpoint, body, state);
   const dot = target.lastIndexOf('.');
   const service = state.byPrefix.get(target.slice(0, dot));
   const operation = target.slice(dot + 1);
@@ -273,17 +345,20 @@ async function authenticate(
   req: IncomingMessage,
   url: URL,
   body: Buffer | undefined,
-  open: boolean,
+  served: Served,
+  call: ServedCall,
   state: EdgeState,
 ): Promise<Authentication> {
+  const open = served.kind === 'route' && state.openRoutes.has(url.pathname);
   if (state.identity === undefined || open) return { ok: true, principal: { kind: 'operator' } };
   const out = await state.identity.authenticate({
     method: req.method ?? 'GET',
     url: req.url ?? '/',
     headers: req.headers,
     ...(body === undefined ? {} : { body }),
+    served: call,
   });
-  if (!out.ok || out.principal.kind === 'operator' || state.routes.get(url.pathname) === undefined) return out;
+  if (!out.ok || out.principal.kind === 'operator' || served.kind !== 'route') return out;
   return { ok: false, failure: 'missing', message: `${url.pathname} is for the operator: send the session token` };
 }
 
@@ -303,11 +378,6 @@ function refuse(res: ServerResponse, authn: Extract<Authentication, { ok: false 
 
 function xmlEscape(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
-/** S3's REST API: what the fallback serves (no X-Amz-Target, no REST service claims it). */
-function isS3Style(req: IncomingMessage, url: URL, state: EdgeState): boolean {
-  return state.rest.every((r) => !r.accepts(req, url));
 }
 
 function isPresigned(url: URL): boolean {

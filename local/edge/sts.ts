@@ -70,6 +70,7 @@ export function isStsRequest(req: Pick<IncomingMessage, 'headers'>, url: URL): b
 export function stsService(options: StsOptions = {}): EdgeRestService {
   return {
     name: 'sts',
+    signingName: 'sts',
     accepts: (req: IncomingMessage, url: URL) => isStsRequest(req, url),
     handle: async (req: IncomingMessage, res: ServerResponse, url: URL, principal?: Principal) => {
       const params = await paramsOf(req, url);

@@ -14,6 +14,7 @@ export function eventBridgeService(bus: LocalBus): AwsJsonService {
   const service: AwsJsonService = {
     name: 'EventBridge',
     targetPrefix: 'AWSEvents',
+    signingName: 'events',
     errorNamespace: 'com.amazonaws.eventbridge',
     async handle(operation, input) {
       switch (operation) {

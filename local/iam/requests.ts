@@ -9,6 +9,11 @@ export interface EdgeCall {
   readonly headers: IncomingHttpHeaders;
   /** Undefined for S3 requests the edge streams (their body is not read before routing). */
   readonly body: Buffer | undefined;
+  /**
+   * The signing name of the service the edge routed the call to (its signature is scoped to it).
+   * Calls built by hand may leave it out: it is then told from the target, the path and the scope.
+   */
+  readonly service?: string | undefined;
 }
 
 /** One IAM authorization question a call asks: an action on one resource (AWS asks one per resource). */
@@ -62,6 +67,8 @@ export function accessOf(call: EdgeCall, arns: ArnLookups): CallAccess[] {
     const operation = target.slice(dot + 1);
     return jsonAccess(service, operation, parseBody(call.body), arns);
   }
+  if (/^\/2015-03-31\/functions\/?$/.test(call.url.pathname))
+    return [{ action: 'lambda:ListFunctions', resources: ['*'] }];
   if (call.url.pathname.startsWith('/2015-03-31/functions/')) return lambdaAccess(call, arns);
   const invokeConfig = /^\/2019-09-25\/functions\/([^/]+)\/event-invoke-config$/.exec(call.url.pathname);
   if (invokeConfig !== null) {
@@ -69,9 +76,10 @@ export function accessOf(call: EdgeCall, arns: ArnLookups): CallAccess[] {
     const fn = name.startsWith('arn:') ? name : `arn:aws:lambda:${arns.region}:${arns.accountId}:function:${name}`;
     return [{ action: 'lambda:GetFunctionEventInvokeConfig', resources: [fn] }];
   }
+  const service = call.service ?? signingService(call);
   // STS answers only for the caller itself; AssumeRole is decided against the role's trust policy where it is served.
-  if (isStsRequest(call, call.url)) return [];
-  if (signingService(call) === 'sns') return snsAccess(call);
+  if (service === 'sts' || (call.service === undefined && isStsRequest(call, call.url))) return [];
+  if (service === 'sns') return snsAccess(call);
   return s3Access(call);
 }
 
@@ -208,7 +216,6 @@ function lambdaAccess(call: EdgeCall, a: ArnLookups): CallAccess[] {
   return [{ action, resources: [`${fn}${qualifier}`] }];
 }
 
-/** S3's REST API: the operation from the SDK's `x-id`, else from the method and what is addressed. */
 /** The service a SigV4 signature is scoped to (`Credential=<key>/<date>/<region>/<service>/aws4_request`). */
 function signingService(call: EdgeCall): string | undefined {
   return /Credential=[^/\s,]+\/\d{8}\/[^/\s,]+\/([^/\s,]+)\//i.exec(String(call.headers.authorization ?? ''))?.[1];
@@ -220,6 +227,7 @@ function snsAccess(call: EdgeCall): CallAccess[] {
   return [{ action: `sns:${form.get('Action') ?? ''}`, resources: [form.get('TopicArn') ?? '*'] }];
 }
 
+/** S3's REST API: the operation from the method and what is addressed. */
 function s3Access(call: EdgeCall): CallAccess[] {
   const { bucket, key } = addressOf({ headers: call.headers } as never, call.url);
   if (bucket === undefined) return [{ action: 's3:ListAllMyBuckets', resources: ['*'] }];

@@ -51,6 +51,7 @@ type MessageType = 'RAW' | 'DIGEST';
 export class KmsService implements AwsJsonService {
   readonly name = 'KMS';
   readonly targetPrefix = 'TrentService';
+  readonly signingName = 'kms';
   readonly errorNamespace = 'com.amazonaws.kms';
   private readonly loaded = new Map<string, KeyObject>();
   private readonly operations: Readonly<Record<string, (input: Input) => unknown>> = {

@@ -63,6 +63,7 @@ const MAX_BODY_BYTES = 70 * 1024 * 1024;
 export function lambdaApi(options: LambdaApiOptions): EdgeRestService {
   return {
     name: 'Lambda',
+    signingName: 'lambda',
     accepts: (_req, url) => url.pathname.startsWith(PREFIX),
     handle: async (req, res, url) => {
       try {

@@ -24,6 +24,7 @@ export function lambdaReadApi(options: {
   };
   return {
     name: 'Lambda (read)',
+    signingName: 'lambda',
     accepts: (req: IncomingMessage, url: URL) =>
       req.method === 'GET' &&
       (url.pathname === PREFIX ||

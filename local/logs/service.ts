@@ -20,6 +20,7 @@ export function cloudWatchLogsService(source: LogSource, catalog: LogCatalog = N
   const service: AwsJsonService = {
     name: 'CloudWatch Logs',
     targetPrefix: 'Logs_20140328',
+    signingName: 'logs',
     errorNamespace: 'com.amazonaws.logs',
     async handle(operation, input) {
       if (operation === 'DescribeLogGroups') return describeLogGroups(catalog, input);

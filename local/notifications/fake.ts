@@ -109,6 +109,7 @@ export class LocalNotifications {
       {
         rest: {
           name: 'sns',
+          signingName: 'sns',
           // SNS speaks the AWS query protocol: a form POST to / with Action=Publish (STS too: its signature says which).
           accepts: (req, url) =>
             req.method === 'POST' &&

@@ -30,6 +30,7 @@ type Input = Readonly<Record<string, unknown>>;
 export class SecretsManagerService implements AwsJsonService {
   readonly name = 'Secrets Manager';
   readonly targetPrefix = 'secretsmanager';
+  readonly signingName = 'secretsmanager';
   readonly errorNamespace = 'com.amazonaws.secretsmanager';
   private readonly secrets = new Map<string, LocalSecret>();
   private readonly now: () => number;

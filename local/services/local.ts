@@ -21,13 +21,18 @@ import { type LocalOptions, runtimeEnvironment, type ServiceContext } from './co
 import type { LocalService } from './registry';
 
 /** The one loopback endpoint for every AWS API; every other service attaches to it. */
-export function edgeService(options: LocalOptions, identity: IdentityRegistry): LocalService<RunningEdge> {
+export function edgeService(
+  options: LocalOptions,
+  identity: IdentityRegistry,
+  region: string,
+): LocalService<RunningEdge> {
   return {
     name: 'edge',
     start: () =>
       startEdge({
         ...(options.host ? { host: options.host } : {}),
         port: options.awsPort ?? 4566,
+        region,
         identity,
         onRefusal: (line) => options.log?.('edge', line, 'stderr'),
       }),

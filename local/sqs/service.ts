@@ -49,6 +49,7 @@ type Operation = (input: Input) => unknown;
 export class SqsService implements AwsJsonService {
   readonly name = 'SQS';
   readonly targetPrefix = 'AmazonSQS';
+  readonly signingName = 'sqs';
   readonly errorNamespace = 'com.amazonaws.sqs';
   private readonly queues = new Map<string, LocalQueue>();
   private readonly now: () => number;

@@ -23,6 +23,7 @@ export function stepFunctionsService(api: ApiContext, faults?: FaultInjector): A
   const service: AwsJsonService = {
     name: 'Step Functions',
     targetPrefix: 'AWSStepFunctions',
+    signingName: 'states',
     errorNamespace: 'com.amazonaws.sfn',
     async handle(operation, input) {
       const run = Object.hasOwn(OPERATIONS, operation) ? OPERATIONS[operation] : undefined;

@@ -44,6 +44,24 @@ describe('accessOf for query-protocol calls', () => {
     expect(accessOf(call, ARNS)).toEqual([]);
   });
 
+  it('asks for what the service the edge routed the call to does, whatever scope the signature names', async () => {
+    const signedForSns = await formPost('sns', { Action: 'Publish', TopicArn: TOPIC });
+    const asS3 = { ...signedForSns, method: 'PUT', url: new URL('http://127.0.0.1:4566/bucket/key'), service: 's3' };
+    expect(accessOf(asS3, ARNS)).toEqual([{ action: 's3:PutObject', resources: ['arn:aws:s3:::bucket/key'] }]);
+  });
+
+  it('reads Lambda ListFunctions as lambda:ListFunctions, not as an S3 object of that path', () => {
+    const call = {
+      method: 'GET',
+      url: new URL('http://127.0.0.1:4566/2015-03-31/functions'),
+      headers: {},
+      body: undefined,
+    };
+    expect(accessOf({ ...call, service: 'lambda' }, ARNS)).toEqual([
+      { action: 'lambda:ListFunctions', resources: ['*'] },
+    ]);
+  });
+
   it('still reads an unsigned GET of / as S3 ListBuckets', () => {
     const call = { method: 'GET', url: new URL('http://127.0.0.1:4566/'), headers: {}, body: undefined };
     expect(accessOf(call, ARNS)).toEqual([{ action: 's3:ListAllMyBuckets', resources: ['*'] }]);

@@ -36,7 +36,8 @@ async function signed(
     body,
   });
   const headers = Object.fromEntries(Object.entries(out.headers).map(([k, v]) => [k.toLowerCase(), v]));
-  return { method: 'POST', url: options.path ?? '/', headers, body: Buffer.from(body) };
+  const served = { service, region: 'us-east-1' };
+  return { method: 'POST', url: options.path ?? '/', headers, body: Buffer.from(body), served };
 }
 
 /** An S3 GET presigned with the operator's keys as the SDK presigns it, as it reaches the edge. */
@@ -66,7 +67,8 @@ async function presignedGet(path: string, query: Record<string, string>, expires
     },
   );
   const search = new URLSearchParams(presigned.query as Record<string, string>).toString();
-  return { method: 'GET', url: `${path}?${search}`, headers: { host: '127.0.0.1:4566' } };
+  const served = { service: 's3', region: 'us-east-1' };
+  return { method: 'GET', url: `${path}?${search}`, headers: { host: '127.0.0.1:4566' }, served };
 }
 
 describe('IdentityRegistry.authenticate', () => {
@@ -166,7 +168,7 @@ describe('IdentityRegistry.authenticate', () => {
 
   it('accepts the session bearer token as the operator, and refuses another token or none', async () => {
     const ids = registry();
-    const base = { method: 'GET', url: '/_gantry/health' };
+    const base = { method: 'GET', url: '/_gantry/health', served: { service: undefined, region: 'us-east-1' } };
     expect(await ids.authenticate({ ...base, headers: { authorization: `Bearer ${TOKEN}` } })).toMatchObject({
       ok: true,
       principal: { kind: 'operator' },

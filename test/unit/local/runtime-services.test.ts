@@ -29,6 +29,7 @@ function edgeService(events: string[]): LocalService<RunningEdge> {
 const echo: AwsJsonService = {
   name: 'Echo',
   targetPrefix: 'Echo_20240101',
+  signingName: 'echo',
   errorNamespace: 'com.example.echo',
   handle: async (operation, input) => ({ operation, input }),
 };

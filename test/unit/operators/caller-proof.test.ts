@@ -41,7 +41,7 @@ beforeAll(async () => {
   const identity = new IdentityRegistry('a-session-token-of-length');
   identity.register(alice.accessKeyId, alice.secretAccessKey, { kind: 'user', arn: ALICE });
   identity.register(mallory.accessKeyId, mallory.secretAccessKey, { kind: 'user', arn: MALLORY });
-  edge = await startEdge({ port: 0, identity, services: [] });
+  edge = await startEdge({ port: 0, identity, services: [], region: REGION });
   edge.attach({ rest: stsService() });
   callers = new StsCallerVerifier(edge.endpoint, API);
 });
