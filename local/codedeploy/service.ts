@@ -99,6 +99,16 @@ export class LocalCodeDeploy implements AwsJsonService {
     return this.records.get(deploymentId);
   }
 
+  /** The ARN of the deployment group a deployment belongs to (what local IAM authorizes its calls on). */
+  groupArnOf(deploymentId: string): string | undefined {
+    const record = this.records.get(deploymentId);
+    if (record === undefined) return undefined;
+    const { applicationName: application, deploymentGroupName: name } = record;
+    const group = this.options.inventory.groups.find((g) => g.application === application && g.name === name);
+    const account = group?.accountId ?? this.options.accountId;
+    return `arn:aws:codedeploy:${this.options.region}:${account}:deploymentgroup:${application}/${name}`;
+  }
+
   /** Resolves when a deployment has ended (at once for one that is not running). */
   async settled(deploymentId: string): Promise<DeploymentRecord | undefined> {
     await this.runs.get(deploymentId)?.done;

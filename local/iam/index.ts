@@ -83,6 +83,7 @@ export class LocalIam {
   private readonly byArn: ReadonlyMap<string, { readonly key: string; readonly role: RolePolicies }>;
   private saving: NodeJS.Timeout | undefined;
   private flushed = false;
+  private deploymentGroupOf: ((deploymentId: string) => string | undefined) | undefined;
 
   constructor(private readonly options: LocalIamOptions) {
     this.credentials = new Map(
@@ -176,11 +177,21 @@ export class LocalIam {
     };
   }
 
+  /**
+   * Where a deployment's group is found once CodeDeploy runs: it acts on a deployment by its id
+   * alone, so a deployment call is authorized on the group that id belongs to.
+   */
+  locateDeployments(groupOf: (deploymentId: string) => string | undefined): void {
+    this.deploymentGroupOf = groupOf;
+  }
+
   /** The decision alone: undefined when allowed, else the refusal. */
   decide(principal: Extract<Principal, { kind: 'role' }>, call: EdgeCall): DeniedCall | undefined {
     const account = accountOf(principal.roleArn, this.options.arns.accountId);
     // A call names its resources in the account of the principal that makes it (a target account's session: that account).
-    return this.check(principal, accessOf(call, { ...this.options.arns, accountId: account }));
+    const arns = { ...this.options.arns, accountId: account };
+    if (this.deploymentGroupOf !== undefined) arns.deploymentGroupOf = this.deploymentGroupOf;
+    return this.check(principal, accessOf(call, arns));
   }
 
   /**
@@ -213,6 +224,8 @@ export class LocalIam {
       'aws:PrincipalAccount': who.account,
     };
     for (const access of accesses) {
+      if (access.refusal !== undefined)
+        return this.recordDenied(key, access.action, access.resources[0] ?? '*', access.refusal);
       const outcomes = access.resources.map((resource) => {
         const request: AccessRequest = { action: access.action, resource, context: { ...context, ...access.context } };
         const policy = this.resourcePolicyOf(resource);

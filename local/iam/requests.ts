@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { isStsRequest } from '../edge/sts';
 import { addressOf } from '../s3/request';
+import { queueAddress } from '../sqs/queue-url';
 
 /** What the edge knows of a request once it is authenticated. */
 export interface EdgeCall {
@@ -24,6 +25,11 @@ export interface CallAccess {
   readonly anyOf?: boolean;
   /** Condition keys the request itself supplies (`dynamodb:LeadingKeys`), beside the caller's. */
   readonly context?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * Set when the request cannot be authorized as the service would read it (a QueueUrl that
+   * names no queue): IAM refuses it with this reason, whatever the policies say.
+   */
+  readonly refusal?: string;
 }
 
 /** Names the runtime resolves: the ARNs the local services put in their answers. */
@@ -36,8 +42,10 @@ export interface ArnLookups {
   keyArn(id: string): string;
   /** Every state machine's ARN: a task token does not say locally which one issued it. */
   stateMachineArns(): readonly string[];
-  /** Every deployment group's ARN: a deployment id does not say locally which group it belongs to. */
+  /** Every deployment group's ARN: what a deployment id this plane does not know could belong to. */
   deploymentGroupArns(): readonly string[];
+  /** The ARN of the group a deployment belongs to, undefined for an id CodeDeploy does not know. */
+  deploymentGroupOf?(deploymentId: string): string | undefined;
   /** The partition key attribute of a table (or of its index), as the template defines it. */
   partitionKeyOf?(table: string, index?: string): string | undefined;
 }
@@ -54,6 +62,13 @@ const JSON_SERVICES: Readonly<Record<string, string>> = {
   Logs_20140328: 'logs',
   GraniteServiceVersion20100801: 'cloudwatch',
 };
+
+/** The parameter naming what each DynamoDB export operation acts on, as the local exports emulator reads it. */
+const EXPORT_ARNS: ReadonlyMap<string, string> = new Map([
+  ['ExportTableToPointInTime', 'TableArn'],
+  ['DescribeExport', 'ExportArn'],
+  ['ListExports', 'TableArn'],
+]);
 
 /**
  * The IAM action(s) and resource ARN(s) an edge call asks for, as AWS's service authorization
@@ -90,9 +105,10 @@ function jsonAccess(service: string, operation: string, input: Record<string, un
   const s = (key: string) => (typeof input[key] === 'string' ? (input[key] as string) : undefined);
   switch (service) {
     case 'dynamodb': {
-      // Exports name the table (or the export) by ARN.
-      const byArn = s('TableArn') ?? s('ExportArn');
-      if (byArn !== undefined) return one(byArn);
+      // The export operations (local/dynamodb/exports.ts) act on the table or export their ARN
+      // names; everything else (dynalite) on TableName alone, so an ARN sent beside it is no resource.
+      const byArn = EXPORT_ARNS.get(operation);
+      if (byArn !== undefined) return one(s(byArn) ?? '*');
       const table = s('TableName');
       const index = s('IndexName');
       if (table !== undefined) {
@@ -124,11 +140,8 @@ function jsonAccess(service: string, operation: string, input: Record<string, un
       const buses = [...new Set(entries.map((e) => busArn(e.EventBusName ?? 'default', a)))];
       return [{ action, resources: buses.length ? buses : [busArn('default', a)] }];
     }
-    case 'sqs': {
-      const url = s('QueueUrl');
-      const name = url?.slice(url.lastIndexOf('/') + 1) ?? s('QueueName');
-      return one(name === undefined ? '*' : arn('sqs', name));
-    }
+    case 'sqs':
+      return sqsAccess(action, input, a);
     case 'secretsmanager':
       return one(s('SecretId') === undefined ? '*' : a.secretArn(s('SecretId') ?? ''));
     case 'kms':
@@ -145,13 +158,18 @@ function jsonAccess(service: string, operation: string, input: Record<string, un
       return one(group ?? '*');
     }
     case 'codedeploy': {
+      // CodeDeploy acts on a deployment by its id alone, whatever group the request also names.
+      const ids =
+        s('deploymentId') !== undefined
+          ? [s('deploymentId') ?? '']
+          : Array.isArray(input.deploymentIds)
+            ? input.deploymentIds.map(String)
+            : undefined;
+      if (ids !== undefined) return deploymentAccess(action, ids, a);
       const app = s('applicationName');
       const group = s('deploymentGroupName');
       if (app !== undefined && group !== undefined) return one(arn('codedeploy', `deploymentgroup:${app}/${group}`));
       if (app !== undefined) return one(arn('codedeploy', `application:${app}`));
-      // A deployment is authorized on its group, which its id does not name locally.
-      if (s('deploymentId') !== undefined || Array.isArray(input.deploymentIds))
-        return [{ action, resources: a.deploymentGroupArns(), anyOf: true }];
       const config = s('deploymentConfigName');
       return one(config === undefined ? '*' : arn('codedeploy', `deploymentconfig:${config}`));
     }
@@ -171,6 +189,37 @@ function jsonAccess(service: string, operation: string, input: Record<string, un
     default:
       return one('*');
   }
+}
+
+/** SQS acts on the queue its QueueUrl's path names (or, to find or make one, on QueueName). */
+function sqsAccess(action: string, input: Record<string, unknown>, a: ArnLookups): CallAccess[] {
+  const url = input.QueueUrl;
+  if (typeof url !== 'string') {
+    const name = typeof input.QueueName === 'string' ? input.QueueName : undefined;
+    return [{ action, resources: [name === undefined ? '*' : `arn:aws:sqs:${a.region}:${a.accountId}:${name}`] }];
+  }
+  const queue = queueAddress(url);
+  if (queue === undefined)
+    return [
+      {
+        action,
+        resources: [url],
+        refusal:
+          'because its QueueUrl names no queue as SQS reads it (the path /<account>/<queue name>, no query or fragment)',
+      },
+    ];
+  return [{ action, resources: [`arn:aws:sqs:${a.region}:${queue.account}:${queue.name}`] }];
+}
+
+/**
+ * A deployment call is authorized on the group each deployment belongs to (every one must
+ * allow). Ids CodeDeploy does not know are answered as unknown, so they ask nothing; when none is
+ * known, any group allowing suffices to hear that.
+ */
+function deploymentAccess(action: string, ids: readonly string[], a: ArnLookups): CallAccess[] {
+  const groups = ids.flatMap((id) => a.deploymentGroupOf?.(id) ?? []);
+  if (groups.length > 0) return [{ action, resources: [...new Set(groups)] }];
+  return [{ action, resources: a.deploymentGroupArns(), anyOf: true }];
 }
 
 function statesAccess(action: string, input: Record<string, unknown>, a: ArnLookups): CallAccess[] {

@@ -86,8 +86,8 @@ export function deployerService(
   const { options } = ctx;
   return {
     name: 'deployer',
-    start: () =>
-      startDeployer({
+    start: async () => {
+      const deployer = await startDeployer({
         inventory: ctx.inventory,
         s3: deps.s3,
         functions: deps.functions,
@@ -104,7 +104,10 @@ export function deployerService(
         credentialsFor: (arn) => deps.iam.forFunction(arn),
         log: options.log ?? (() => undefined),
         publish: deps.publish,
-      }),
+      });
+      deps.iam.locateDeployments((id) => deployer.codeDeploy.groupArnOf(id));
+      return deployer;
+    },
     edgeAttachments: (deployer) => deployer.edgeAttachments,
     stop: (deployer) => deployer.close(),
   };

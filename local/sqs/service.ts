@@ -8,6 +8,7 @@ import { type Input, requiredString } from './params';
 import { LocalQueue } from './queue';
 import { getQueueAttributes } from './queue-attributes';
 import { listQueues } from './queue-list';
+import { queueAddress } from './queue-url';
 import { receiveMessage } from './receive';
 import { sendMessage, sendMessageBatch } from './send';
 import { changeMessageVisibility, changeMessageVisibilityBatch, deleteMessage, deleteMessageBatch } from './settle';
@@ -139,27 +140,16 @@ export class SqsService implements AwsJsonService {
     return { QueueUrl: this.queue(name).settings.url };
   }
 
-  /** The queue a request's QueueUrl names: any host (localhost or 127.0.0.1), path `/<account>/<name>`. */
+  /** The queue a request's QueueUrl names (`queueAddress`: the one reading local IAM authorizes too). */
   private queueOf(input: Input): LocalQueue {
-    const url = requiredString(input, 'QueueUrl');
-    const [account, name, ...rest] = pathOf(url)
-      .split('/')
-      .filter((part) => part !== '');
-    if (account !== this.options.accountId || name === undefined || rest.length > 0) throw queueDoesNotExist();
-    return this.queue(name);
+    const address = queueAddress(requiredString(input, 'QueueUrl'));
+    if (address === undefined || address.account !== this.options.accountId) throw queueDoesNotExist();
+    return this.queue(address.name);
   }
 
   private queue(name: string): LocalQueue {
     const queue = this.queues.get(name);
     if (queue === undefined) throw queueDoesNotExist(name);
     return queue;
-  }
-}
-
-function pathOf(url: string): string {
-  try {
-    return new URL(url).pathname;
-  } catch {
-    return '';
   }
 }

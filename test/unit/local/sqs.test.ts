@@ -514,6 +514,20 @@ describe('local SQS', () => {
       ).rejects.toBeInstanceOf(QueueDoesNotExist);
     });
 
+    it.each([
+      ['a fragment', '#/jobs'],
+      ['a query', '?x=/jobs'],
+      ['a path below it', '/jobs'],
+    ])(
+      'refuses a queue URL with %s after the queue, which local IAM could read as another queue',
+      async (_what, tail) => {
+        const QueueUrl = `${h.url('work')}${tail}`;
+        await expect(h.client.send(new SendMessageCommand({ QueueUrl, MessageBody: 'x' }))).rejects.toBeInstanceOf(
+          QueueDoesNotExist,
+        );
+      },
+    );
+
     it('purges a queue at most once a minute', async () => {
       await send({ MessageBody: 'x' });
       await h.client.send(new PurgeQueueCommand({ QueueUrl: h.url('work') }));
