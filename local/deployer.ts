@@ -8,7 +8,7 @@ import type { SyntheticTrafficOptions } from './codedeploy/traffic';
 import type { EdgeAttachment } from './edge/server';
 import type { LogSink } from './lambda/functions';
 import type { LambdaInvoker } from './lambda/types';
-import { lambdaApi } from './lambda-api/api';
+import { type LambdaApiOptions, lambdaApi } from './lambda-api/api';
 import { LocalServices, type LocalServicesOptions, type ServiceEndpoint } from './lambda-api/services';
 import type { S3Store } from './s3';
 import type { LocalInventory } from './template/inventory';
@@ -27,6 +27,8 @@ export interface DeployerOptions {
   readonly timeScale: number;
   readonly syntheticTraffic?: SyntheticTrafficOptions | false;
   readonly runtimeEnvironment: Readonly<Record<string, string>>;
+  /** Whether UpdateFunctionCode's caller may read the package it names (local IAM). @default anyone may */
+  readonly mayRead?: LambdaApiOptions['mayRead'];
   /** A service function's role's credentials, which its versions run with. */
   readonly credentialsFor: LocalServicesOptions['credentialsFor'];
   readonly log: LogSink;
@@ -86,7 +88,13 @@ export async function startDeployer(options: DeployerOptions): Promise<LocalDepl
     endpoints: services.endpoints(),
     edgeAttachments: [
       {
-        rest: lambdaApi({ services, s3: options.s3, accountId: options.accountId, otherFunctions: options.functions }),
+        rest: lambdaApi({
+          services,
+          s3: options.s3,
+          accountId: options.accountId,
+          otherFunctions: options.functions,
+          ...(options.mayRead === undefined ? {} : { mayRead: options.mayRead }),
+        }),
       },
       { json: new CloudWatchService(alarms) },
       { json: codeDeploy },

@@ -195,6 +195,19 @@ export class LocalIam {
   }
 
   /**
+   * What a service does with the caller's own credentials (Lambda reading UpdateFunctionCode's
+   * package from S3), decided as the call itself would be: undefined when allowed (or when the
+   * caller is no role, which local IAM does not restrict), else the refusal, recorded as any.
+   */
+  decideFor(
+    principal: Principal,
+    access: { readonly action: string; readonly resource: string },
+  ): DeniedCall | undefined {
+    if (principal.kind !== 'role') return undefined;
+    return this.check(principal, [{ action: access.action, resources: [access.resource] }]);
+  }
+
+  /**
    * What a service does with a role for a caller, as that role: EventBridge putting an event on
    * another account's bus with a rule target's role (the event's source and detail type are the
    * condition keys `events:source` and `events:detail-type`). Undefined when allowed, else the refusal.

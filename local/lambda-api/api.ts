@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Principal } from '../edge/identity';
 import type { EdgeRestService } from '../edge/server';
 import type { InvokeOutcome, LambdaInvoker } from '../lambda/types';
 import { S3Error, type S3Store } from '../s3';
@@ -13,12 +14,24 @@ export interface LambdaApiOptions {
   readonly s3: S3Store;
   readonly accountId: string;
   /**
+   * Whether the caller may read the package UpdateFunctionCode names, as Lambda fetches it with
+   * the caller's credentials (`s3:GetObject`, `s3:GetObjectVersion` for a version): undefined when
+   * it may, else why not. @default every caller may (no local IAM)
+   */
+  readonly mayRead?: (principal: Principal | undefined, access: PackageRead) => string | undefined;
+  /**
    * Invoke of any other function (the GantryFunction workers); `invokeAsync` runs an Event
    * invocation with the function's own retries and on-failure destination.
    */
   readonly otherFunctions?: LambdaInvoker & {
     invokeAsync?(functionNameOrArn: string, payload: unknown): Promise<unknown>;
   };
+}
+
+/** The S3 read UpdateFunctionCode makes for its caller. */
+export interface PackageRead {
+  readonly action: 's3:GetObject' | 's3:GetObjectVersion';
+  readonly resource: string;
 }
 
 /** An error as Lambda's REST API answers it: `x-amzn-ErrorType` and `{Type, message}`. */
@@ -42,6 +55,8 @@ interface Call {
   readonly qualifier: string | undefined;
   readonly rest: readonly string[];
   readonly body: Buffer;
+  /** Who the edge authenticated the call as (undefined without local IAM). */
+  readonly principal: Principal | undefined;
 }
 
 interface Answer {
@@ -65,9 +80,9 @@ export function lambdaApi(options: LambdaApiOptions): EdgeRestService {
     name: 'Lambda',
     signingName: 'lambda',
     accepts: (_req, url) => url.pathname.startsWith(PREFIX),
-    handle: async (req, res, url) => {
+    handle: async (req, res, url, principal) => {
       try {
-        send(res, await dispatch(options, await callOf(options, req, url)));
+        send(res, await dispatch(options, await callOf(options, req, url, principal)));
       } catch (error) {
         if (!(error instanceof LambdaApiError)) throw error;
         sendError(res, error);
@@ -76,13 +91,18 @@ export function lambdaApi(options: LambdaApiOptions): EdgeRestService {
   };
 }
 
-async function callOf(options: LambdaApiOptions, req: IncomingMessage, url: URL): Promise<Call> {
+async function callOf(
+  options: LambdaApiOptions,
+  req: IncomingMessage,
+  url: URL,
+  principal: Principal | undefined,
+): Promise<Call> {
   const [encoded = '', ...rest] = url.pathname.slice(PREFIX.length).split('/');
   const reference = decodeURIComponent(encoded);
   const resolved = options.services.resolve(reference);
   const qualifier = url.searchParams.get('Qualifier') ?? resolved?.qualifier;
   const body = await readBody(req);
-  return { req, url, spec: resolved?.spec, name: reference, qualifier: qualifier ?? undefined, rest, body };
+  return { req, url, spec: resolved?.spec, name: reference, qualifier: qualifier ?? undefined, rest, body, principal };
 }
 
 async function dispatch(options: LambdaApiOptions, call: Call): Promise<Answer> {
@@ -106,7 +126,7 @@ async function dispatch(options: LambdaApiOptions, call: Call): Promise<Answer> 
     case 'GET configuration':
       return ok(config(versionOf(call, store)));
     case 'PUT code':
-      return ok(await updateCode(options, spec, json(call.body)).then((v) => config(v)));
+      return ok(await updateCode(options, spec, json(call.body), call.principal).then((v) => config(v)));
     case 'POST versions':
       return { status: 201, body: config(publish(options, spec, json(call.body))) };
     case 'GET versions':
@@ -135,8 +155,9 @@ async function updateCode(
   options: LambdaApiOptions,
   spec: ServiceSpec,
   input: Record<string, unknown>,
+  principal: Principal | undefined,
 ): Promise<string> {
-  const zip = await packageOf(options.s3, input);
+  const zip = await packageOf(options, input, principal);
   const store = options.services.store;
   try {
     store.updateCode(spec.name, zip);
@@ -151,10 +172,15 @@ async function updateCode(
 
 /**
  * The package UpdateFunctionCode names: inline, or the S3 object (the exact version when
- * `S3ObjectVersion` is given, so a pipeline deploys the bytes it built even after a later put).
- * An object S3 cannot read is Lambda's InvalidParameterValueException quoting S3's error.
+ * `S3ObjectVersion` is given, so a pipeline deploys the bytes it built even after a later put),
+ * read only if the caller may read it, as Lambda reads it with the caller's credentials. An
+ * object S3 cannot read is Lambda's InvalidParameterValueException quoting S3's error.
  */
-async function packageOf(s3: S3Store, input: Record<string, unknown>): Promise<Buffer> {
+async function packageOf(
+  options: LambdaApiOptions,
+  input: Record<string, unknown>,
+  principal: Principal | undefined,
+): Promise<Buffer> {
   if (typeof input.ZipFile === 'string') return Buffer.from(input.ZipFile, 'base64');
   if (typeof input.S3Bucket !== 'string' || typeof input.S3Key !== 'string') {
     throw new LambdaApiError('InvalidParameterValueException', 'Please provide a source for function code.');
@@ -163,8 +189,17 @@ async function packageOf(s3: S3Store, input: Record<string, unknown>): Promise<B
   if (version !== undefined && (typeof version !== 'string' || version === '')) {
     throw new LambdaApiError('InvalidParameterValueException', 'S3ObjectVersion must be a non-empty string.');
   }
+  const action = version === undefined ? 's3:GetObject' : 's3:GetObjectVersion';
+  const denied = options.mayRead?.(principal, { action, resource: `arn:aws:s3:::${input.S3Bucket}/${input.S3Key}` });
+  if (denied !== undefined) {
+    throw new LambdaApiError(
+      'AccessDeniedException',
+      `Your access has been denied by S3, please make sure your request credentials have permission to ${action.slice(3)} for ${input.S3Bucket}/${input.S3Key}. S3 Error Code: AccessDenied. S3 Error Message: Access Denied (${denied})`,
+      403,
+    );
+  }
   try {
-    return await s3.readObject(input.S3Bucket, input.S3Key, version);
+    return await options.s3.readObject(input.S3Bucket, input.S3Key, version);
   } catch (error) {
     if (!(error instanceof S3Error)) throw error;
     const named = version === undefined ? '' : ` (version ${version})`;

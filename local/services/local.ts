@@ -102,6 +102,9 @@ export function deployerService(
         // with the runtime's internal credentials (which local IAM does not restrict).
         runtimeEnvironment: runtimeEnvironment(ctx.edge.endpoint, ctx.region, undefined),
         credentialsFor: (arn) => deps.iam.forFunction(arn),
+        // Lambda reads UpdateFunctionCode's package with the caller's credentials: a role's, through local IAM.
+        mayRead: (principal, access) =>
+          principal === undefined ? undefined : deps.iam.decideFor(principal, access)?.reason,
         log: options.log ?? (() => undefined),
         publish: deps.publish,
       });
