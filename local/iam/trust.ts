@@ -33,7 +33,8 @@ export interface AssumingCaller {
  * request's context (`aws:PrincipalArn`, `aws:PrincipalAccount`, `sts:RoleSessionName`,
  * `aws:RequestTag/…`, `aws:TagKeys`). A trust policy that names the caller itself suffices in the
  * role's own account; one that trusts the caller's account, or a role in another account,
- * also needs the caller's identity policies to allow the action on the role.
+ * also needs the caller's identity policies to allow the action on the role. An explicit Deny in
+ * the caller's identity policies refuses in every case.
  */
 export function assumeRoleRefusal(
   role: Pick<RolePolicies, 'roleArn' | 'trust' | 'maxSessionDuration'> | undefined,
@@ -73,12 +74,13 @@ function refusalFor(
   const allows = applies.filter((s) => s.statement.Effect === 'Allow');
   if (allows.length === 0)
     return `because no statement of the role's trust policy allows ${access.action} ${asked(caller, request)}`;
-  const roleAccount = arnAccount(role.roleArn);
-  const direct = allows.some((s) => namesPrincipal(s.statement, caller.arn)) && roleAccount === caller.account;
-  if (direct) return undefined;
+  // An explicit Deny in the caller's own policies wins, however directly the trust policy names it.
   const identity = caller.identity.filter((s) => statementMatches(s.statement, access));
   const identityDeny = identity.find((s) => s.statement.Effect === 'Deny');
   if (identityDeny !== undefined) return `with an explicit deny in an identity-based policy (${identityDeny.source})`;
+  const roleAccount = arnAccount(role.roleArn);
+  const direct = allows.some((s) => namesPrincipal(s.statement, caller.arn)) && roleAccount === caller.account;
+  if (direct) return undefined;
   return identity.some((s) => s.statement.Effect === 'Allow')
     ? undefined
     : `because no identity-based policy of the caller allows ${access.action} on ${role.roleArn}`;

@@ -255,3 +255,23 @@ describe('a person the operator acts as', () => {
     }
   });
 });
+
+const SAME_ACCOUNT_ROLE = `arn:aws:iam::${HOME}:role/gantry-deploy-home`;
+
+describe('assumeRoleRefusal: the caller’s own policies', () => {
+  const trustsCaller = sourced('Trust', [{ Effect: 'Allow', Principal: { AWS: [RELEASE] }, Action: 'sts:AssumeRole' }]);
+  const denies = sourced('Guardrail', [{ Effect: 'Deny', Action: 'sts:AssumeRole', Resource: SAME_ACCOUNT_ROLE }]);
+  const request = { roleArn: SAME_ACCOUNT_ROLE, sessionName: 'gantry-r-1', tags: [] };
+
+  it('applies an explicit Deny in the caller’s identity policy even when the trust policy names the caller', () => {
+    const caller = { arn: RELEASE, account: HOME, identity: denies };
+    expect(assumeRoleRefusal({ roleArn: SAME_ACCOUNT_ROLE, trust: trustsCaller }, caller, request)).toMatch(
+      /explicit deny in an identity-based policy \(Guardrail#0\)/,
+    );
+  });
+
+  it('still lets a trust policy that names the caller suffice in its own account, without an identity Allow', () => {
+    const caller = { arn: RELEASE, account: HOME, identity: [] };
+    expect(assumeRoleRefusal({ roleArn: SAME_ACCOUNT_ROLE, trust: trustsCaller }, caller, request)).toBeUndefined();
+  });
+});
