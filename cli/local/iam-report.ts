@@ -14,6 +14,8 @@ export interface RoleReport {
   readonly role: string;
   readonly callers: readonly string[];
   readonly denied: readonly { action: string; resource: string; reason: string; count: number }[];
+  /** Older denials the edge did not keep (it keeps a role's newest 200). */
+  readonly droppedDenials: number;
   readonly unusedGrants: readonly { source: string; actions: readonly string[]; resources: readonly string[] }[];
 }
 
@@ -29,7 +31,13 @@ export function iamReport(decisions: IamDecisions): RoleReport[] {
     const unusedGrants = r.grants
       .filter((g) => !g.used)
       .map(({ source, actions, resources }) => ({ source, actions, resources }));
-    return { role, callers: r.callers, denied: [...denied.values()], unusedGrants };
+    return {
+      role,
+      callers: r.callers,
+      denied: [...denied.values()],
+      droppedDenials: r.droppedDenials ?? 0,
+      unusedGrants,
+    };
   });
 }
 
@@ -51,6 +59,7 @@ export function iamReportCommand(options: IamReportOptions, out: (line: string) 
   for (const r of report) {
     out(`${r.role} (${r.callers.join(', ')})`);
     for (const d of r.denied) out(`  denied ${d.count}x: ${d.action} on ${d.resource} (${d.reason})`);
+    if (r.droppedDenials > 0) out(`  and ${r.droppedDenials} older denials, not kept (the newest 200 are)`);
     for (const g of r.unusedGrants) out(`  unused: ${g.actions.join(', ')} on ${g.resources.join(', ')} [${g.source}]`);
     if (r.denied.length === 0 && r.unusedGrants.length === 0) out('  every grant used, nothing denied');
   }

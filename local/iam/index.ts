@@ -42,7 +42,9 @@ export interface IamDecisions {
     string,
     {
       readonly callers: readonly string[];
+      /** The newest denials (at most 200); `droppedDenials` counts the older ones not kept. */
       readonly denied: readonly DeniedCall[];
+      readonly droppedDenials?: number;
       readonly grants: readonly {
         source: string;
         actions: readonly string[];
@@ -77,6 +79,7 @@ export class LocalIam {
   readonly credentials: ReadonlyMap<string, RoleCredentials>;
   private readonly used = new Map<string, Set<string>>();
   private readonly denied = new Map<string, DeniedCall[]>();
+  private readonly dropped = new Map<string, number>();
   private readonly file: string;
   private readonly callers: Map<string, string[]>;
   /** Role ARN → its key in `iam.roles` and its policies: a principal is its role by ARN, never by a name another account reuses. */
@@ -166,8 +169,13 @@ export class LocalIam {
             return { arn, account: accountOf(arn, this.options.arns.accountId), identity: [] };
           })();
     const reason = assumeRoleRefusal(role, who, request);
-    if (role === undefined || reason !== undefined)
-      return { ok: false, reason: reason ?? `no role ${request.roleArn} exists in local mode` };
+    if (role === undefined || reason !== undefined) {
+      const why = reason ?? `no role ${request.roleArn} exists in local mode`;
+      // Recorded as the caller's denial: its role's, or (a person) under its own ARN.
+      const key = caller.kind === 'role' ? (this.byArn.get(caller.roleArn)?.key ?? caller.roleName) : who.arn;
+      this.recordDenied(key, 'sts:AssumeRole', request.roleArn, why);
+      return { ok: false, reason: why };
+    }
     this.options.onAssumed?.(
       `STS AssumeRole: ${who.arn} assumed ${role.roleArn} as session ${request.sessionName}${request.tags.map((t) => ` ${t.key}=${t.value}`).join('')}`,
     );
@@ -272,11 +280,14 @@ export class LocalIam {
     const roles: Record<string, IamDecisions['roles'][string]> = {};
     for (const [name, role] of this.options.iam.roles) {
       const callers = this.callers.get(name) ?? [];
-      if (callers.length === 0) continue;
+      const denied = this.denied.get(name) ?? [];
+      // A role nothing runs as is reported once a session of it was refused something.
+      if (callers.length === 0 && denied.length === 0) continue;
       const used = this.used.get(name) ?? new Set();
       roles[name] = {
         callers,
-        denied: this.denied.get(name) ?? [],
+        denied,
+        ...this.droppedOf(name),
         grants: role.statements
           .filter((s) => s.statement.Effect === 'Allow')
           .map((s) => ({
@@ -287,7 +298,15 @@ export class LocalIam {
           })),
       };
     }
+    // A caller that is no role of the templates (a person refused a role): its denials alone.
+    for (const [name, denied] of this.denied)
+      if (!this.options.iam.roles.has(name)) roles[name] = { callers: [], denied, ...this.droppedOf(name), grants: [] };
     return { roles };
+  }
+
+  private droppedOf(name: string): { droppedDenials?: number } {
+    const dropped = this.dropped.get(name);
+    return dropped === undefined ? {} : { droppedDenials: dropped };
   }
 
   /**
@@ -319,12 +338,18 @@ export class LocalIam {
   private recordDenied(role: string, action: string, resource: string, reason: string): DeniedCall {
     const callers = this.callers.get(role) ?? [];
     const call: DeniedCall = { at: new Date().toISOString(), role, callers, action, resource, reason };
+    // The newest are what a developer fixing the template needs: the oldest go, and are counted.
     const list = this.denied.get(role) ?? [];
-    if (list.length < MAX_DENIED_PER_ROLE) list.push(call);
+    list.push(call);
+    if (list.length > MAX_DENIED_PER_ROLE) {
+      list.shift();
+      this.dropped.set(role, (this.dropped.get(role) ?? 0) + 1);
+    }
     this.denied.set(role, list);
     this.scheduleSave();
+    const named = this.options.iam.roles.has(role) ? `; role ${role}` : '';
     this.options.onDenied?.(
-      `IAM denied ${callers.join(', ') || role}: ${action} on ${resource} (${reason}; role ${role})`,
+      `IAM denied ${callers.join(', ') || role}: ${action} on ${resource} (${reason}${named})`,
       call,
     );
     return call;
