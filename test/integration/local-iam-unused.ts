@@ -335,6 +335,20 @@ export const UNUSED_GRANTS: readonly UnusedGrantEntry[] = [
     resource: ':function:gantry-sample-service-prod',
     why: 'Traffic hooks of another environment: the hook (shared/deploy/hook.ts) invokes the prod function only during a prod deployment; the develop push deploys to dev only.',
   },
+  ...['preview', 'staging'].flatMap((environment): UnusedGrantEntry[] => [
+    {
+      role: 'GantrySampleService-TrafficHookRole',
+      actions: ['codedeploy:PutLifecycleEventHookExecutionStatus'],
+      resource: `deploymentgroup:gantry-sample-service/${environment}`,
+      why: `The ${environment} group's traffic hook reports its status only during a ${environment} deployment (local IAM decides it on the group the deployment id belongs to, as CodeDeploy acts on the id); the develop push deploys to dev only.`,
+    },
+    {
+      role: 'GantrySampleService-TrafficHookRole',
+      actions: ['codedeploy:GetDeployment'],
+      resource: `deploymentgroup:gantry-sample-service/${environment}`,
+      why: `The traffic hook reads a ${environment} deployment (functions/traffic-hook) only when CodeDeploy invokes it for one; the develop push deploys to dev only.`,
+    },
+  ]),
 
   // The build projects: the CodeBuild service acts with the project's role; locally the emulator does it itself.
   {
