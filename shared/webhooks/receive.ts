@@ -69,17 +69,23 @@ export type Receipt =
  * `WebhookError` (4xx, or 503 when nothing could be kept and the provider should retry).
  */
 export async function receiveDelivery(deps: ReceiverDeps, incoming: IncomingDelivery): Promise<Receipt> {
+  const progress = { verified: false };
   try {
-    return await receive(deps, incoming);
+    return await receive(deps, incoming, progress);
   } catch (error) {
     const refusal = asWebhookError(error);
-    await recordRejection(deps, incoming, refusal);
+    await recordRejection(deps, incoming, refusal, progress.verified);
     throw refusal;
   }
 }
 
-async function receive(deps: ReceiverDeps, incoming: IncomingDelivery): Promise<Receipt> {
+async function receive(
+  deps: ReceiverDeps,
+  incoming: IncomingDelivery,
+  progress: { verified: boolean },
+): Promise<Receipt> {
   const { delivery, connection } = await verified(deps, incoming);
+  progress.verified = true;
   const receivedAt = deps.clock();
   const events = toSourceEvents(delivery, receivedAt.toISOString());
   for (const event of events) servedBy(deps, delivery.adapter.provider, connection, event.repository.fullName);
@@ -215,8 +221,19 @@ async function verified(
   const repository = payload === undefined ? undefined : adapter.repositoryOf(payload);
   const { connections, mapped } = deps.connections.candidates(adapter.provider, repository);
   let verification: 'missing' | 'invalid' = 'missing';
+  // Of several connections none of which lists the repository, one whose secret cannot be read
+  // verifies nothing: a 503 there would tell an outsider the repository is not listed (a listed
+  // one would be 401), and the delivery would be refused as unlisted anyway.
+  const skipUnreadable = !mapped && connections.length > 1;
   for (const connection of connections) {
     const secrets = await deps.secrets.connectionSecrets(connection.secretId).catch((error: unknown) => {
+      if (skipUnreadable) {
+        deps.logger.error('connection secret unreadable: tried the next connection', {
+          connection: connection.name,
+          error: errorName(error),
+        });
+        return undefined;
+      }
       throw new WebhookError(
         'unavailable',
         'cannot verify deliveries right now; retry later',
@@ -224,6 +241,7 @@ async function verified(
         { cause: error },
       );
     });
+    if (secrets === undefined) continue;
     const verdict = adapter.verify(
       request,
       webhookSecretsOf(secrets, { now: deps.clock(), previousForMs: deps.limits.previousSecretMs }),
@@ -236,12 +254,14 @@ async function verified(
   }
   // The sender is told what any wrong signature is told; the ledger, what an operator would fix.
   const unmapped =
-    mapped || typeof repository !== 'string'
+    typeof repository !== 'string'
       ? {}
-      : {
-          repository,
-          why: `no connection lists repository ${repository}, and none of the ${connections.length} ${adapter.provider} connections' secrets verifies the delivery`,
-        };
+      : mapped
+        ? { repository, connection: connections[0]?.name }
+        : {
+            repository,
+            why: `no connection lists repository ${repository}, and none of the ${connections.length} ${adapter.provider} connections' secrets verifies the delivery`,
+          };
   if (verification === 'missing')
     throw new WebhookError('signature_missing', 'the delivery carries no signature or token', unmapped);
   throw new WebhookError('signature_invalid', 'the signature or token does not match', unmapped);
@@ -388,12 +408,27 @@ async function recordDeadLetter(
     });
 }
 
-async function recordRejection(deps: ReceiverDeps, incoming: IncomingDelivery, refusal: WebhookError): Promise<void> {
+async function recordRejection(
+  deps: ReceiverDeps,
+  incoming: IncomingDelivery,
+  refusal: WebhookError,
+  verified: boolean,
+): Promise<void> {
   if (refusal.code === 'unknown_provider') return;
-  const window = deps.rejections.admit(
-    JSON.stringify([incoming.providerSegment.slice(0, 64), refusal.code]),
-    deps.clock().getTime(),
-  );
+  // A verified sender holds a connection's secret: each of its refusals is recorded. Unverified
+  // ones are recorded once a minute per provider, code and configured repository, so junk for an
+  // unlisted name cannot crowd out the refusal of a configured repository's misconfigured hook.
+  const { connection, repository } = refusal.context;
+  const window: { admitted: true; skipped: number } | { admitted: false } = verified
+    ? { admitted: true, skipped: 0 }
+    : deps.rejections.admit(
+        JSON.stringify([
+          incoming.providerSegment.slice(0, 64),
+          refusal.code,
+          typeof connection === 'string' && typeof repository === 'string' ? repository.toLowerCase() : '*',
+        ]),
+        deps.clock().getTime(),
+      );
   if (window.admitted)
     await deps.audit
       .record({

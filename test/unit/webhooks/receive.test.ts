@@ -137,17 +137,19 @@ describe('receiveDelivery', () => {
   });
 
   describe('with several connections of a provider', () => {
-    const twoConnections = () =>
+    const twoConnections = (overrides: Parameters<typeof receiverFakes>[0] = {}, unreadable?: string) =>
       receiverFakes({
         connections: new ConnectionDirectory([
           { name: 'public', provider: 'github', secretId: 'secret-a', repositories: ['acme/widgets'] },
           { name: 'enterprise', provider: 'github', secretId: 'secret-b', repositories: ['acme/payments'] },
         ]),
         secrets: {
-          connectionSecrets: async (id: string) => ({
-            current: { webhookSecret: id === 'secret-a' ? 'of-a' : 'of-b' },
-          }),
+          connectionSecrets: async (id: string) => {
+            if (id === unreadable) throw new Error('Secrets Manager throttled');
+            return { current: { webhookSecret: id === 'secret-a' ? 'of-a' : 'of-b' } };
+          },
         },
+        ...overrides,
       });
     const push = (repository: string, secret: string) =>
       signedDelivery(githubPushBody({ repository: { full_name: repository } }), { secret, deliveryId: repository });
@@ -179,6 +181,35 @@ describe('receiveDelivery', () => {
           "the delivery is signed with connection enterprise's secret, but names repository acme/new-service, which enterprise does not serve",
       });
       expect(f.bus.published).toEqual([]);
+    });
+
+    it('keeps junk for unlisted names from crowding out the refusal of a configured repository', async () => {
+      const f = twoConnections({ rejections: new RecordWindow(REJECTION_WINDOW_MS) });
+      for (let i = 0; i < 5; i++) await refusal(receiveDelivery(f.deps, push(`acme/junk-${i}`, 'guess')));
+      // The payments hook still signs with a secret rotated out: its refusal is on the record.
+      await refusal(receiveDelivery(f.deps, push('acme/payments', 'rotated-out')));
+      // Someone holding a secret gets every refusal recorded.
+      await refusal(receiveDelivery(f.deps, push('acme/new-a', 'of-b')));
+      await refusal(receiveDelivery(f.deps, push('acme/new-b', 'of-b')));
+      expect(f.audit.records.map((r) => (r.details as { repository?: string }).repository)).toEqual([
+        'acme/junk-0',
+        'acme/payments',
+        'acme/new-a',
+        'acme/new-b',
+      ]);
+    });
+
+    it('answers the same when an unlisting connection secret cannot be read, and 503 only for the listed one', async () => {
+      // The enterprise connection's secret is unreadable for a while.
+      const f = twoConnections({}, 'secret-b');
+      const listed = await refusal(receiveDelivery(f.deps, push('acme/widgets', 'guess')));
+      const unlisted = await refusal(receiveDelivery(f.deps, push('acme/secret-project', 'guess')));
+      expect([listed.status, unlisted.status]).toEqual([401, 401]);
+      expect(unlisted.message).toBe(listed.message);
+      await expect(refusal(receiveDelivery(f.deps, push('acme/payments', 'of-b')))).resolves.toMatchObject({
+        code: 'unavailable',
+        status: 503,
+      });
     });
 
     it('still accepts a listed repository signed with its own connection secret only', async () => {
