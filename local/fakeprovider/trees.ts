@@ -52,15 +52,32 @@ async function lsTree(dir: string, treeish: string, recursive = false): Promise<
 const treeOf = async (dir: string, commit: string) =>
   (await git(dir, 'rev-parse', '--verify', '--end-of-options', `${commit}^{tree}`)).trim();
 
-/** GitHub's and Gitea's `git/commits/{sha}` and `git/trees/{sha}` (Gitea's paged, as its API pages them). */
+/** A blob's bytes, as `git cat-file blob <sha>` reads them. */
+const blobOf = (dir: string, sha: string) => gitOverObjects(dir, ['cat-file', 'blob', sha], 'buffer');
+
+/**
+ * GitHub's and Gitea's `git/commits/{sha}`, `git/trees/{sha}` (Gitea's paged, as its API pages
+ * them) and `git/blobs/{sha}` (base64 in JSON).
+ */
 function githubStyle(shape: 'github' | 'gitea'): Route {
   return (call) => {
     const m = decoded(
-      new RegExp(`^/repos/([^/]+)/([^/]+)/git/(commits|trees)/${OBJECT}$`).exec(call.path)?.slice(1) ?? [],
+      new RegExp(`^/repos/([^/]+)/([^/]+)/git/(commits|trees|blobs)/${OBJECT}$`).exec(call.path)?.slice(1) ?? [],
     );
     if (m?.length !== 4) return undefined;
     const [owner, repo, kind, sha = ''] = m;
     const repository = `${owner}/${repo}`;
+    if (kind === 'blobs')
+      return {
+        repository,
+        handle: async (dir) => {
+          const bytes = await blobOf(dir, sha);
+          return {
+            status: 200,
+            body: { sha, size: bytes.length, encoding: 'base64', content: bytes.toString('base64') },
+          };
+        },
+      };
     if (kind === 'commits')
       return {
         repository,
@@ -89,8 +106,12 @@ function githubStyle(shape: 'github' | 'gitea'): Route {
   };
 }
 
-/** GitLab's `repository/tree?ref=&path=&per_page=&page=`: a folder's entries, with ids and modes. */
+/** GitLab's `repository/tree?ref=&path=&per_page=&page=`: a folder's entries, with ids and modes; `repository/blobs/{sha}/raw`. */
 const gitlab: Route = (call) => {
+  const blob = new RegExp(`^/projects/([^/]+)/repository/blobs/${OBJECT}/raw$`).exec(call.path);
+  const [blobProject] = decoded([blob?.[1]]) ?? [];
+  if (blob !== null && blobProject?.includes('/'))
+    return { repository: blobProject, handle: async (dir) => ({ status: 200, raw: await blobOf(dir, blob[2] ?? '') }) };
   const id = /^\/projects\/([^/]+)\/repository\/tree$/.exec(call.path)?.[1];
   const [project] = decoded([id]) ?? [];
   const ref = call.query.get('ref') ?? '';
@@ -114,16 +135,19 @@ const gitlab: Route = (call) => {
   };
 };
 
-/** Azure DevOps' `commits/{id}` (`treeId`) and `trees/{id}` (`treeEntries`). */
+/** Azure DevOps' `commits/{id}` (`treeId`), `trees/{id}` (`treeEntries`) and `blobs/{id}?$format=octetstream`. */
 const azureDevops: Route = (call) => {
   const m = decoded(
-    new RegExp(`^/([^/]+)/_apis/git/repositories/([^/]+)/(commits|trees)/${OBJECT}$`).exec(call.path)?.slice(1) ?? [],
+    new RegExp(`^/([^/]+)/_apis/git/repositories/([^/]+)/(commits|trees|blobs)/${OBJECT}$`).exec(call.path)?.slice(1) ??
+      [],
   );
   if (m?.length !== 4 || call.query.get('api-version') === null) return undefined;
   const [project, repo, kind, sha = ''] = m;
+  if (kind === 'blobs' && call.query.get('$format') !== 'octetstream') return undefined;
   return {
     repository: `${project}/${repo}`,
     handle: async (dir) => {
+      if (kind === 'blobs') return { status: 200, raw: await blobOf(dir, sha) };
       if (kind === 'commits') return { status: 200, body: { commitId: sha, treeId: await treeOf(dir, sha) } };
       const treeEntries = (await lsTree(dir, sha)).map((e) => ({
         objectId: e.id,
@@ -239,8 +263,8 @@ function routeOf(provider: Provider, apiUrl: string): Route {
 /**
  * The git data APIs `shared/source/trees.ts` and `attributes.ts` call, answered from the
  * registered repository by git over its objects alone: a commit's tree id as `git rev-parse
- * <sha>^{tree}` computes it, a tree's entries as `git ls-tree` lists them, a file's committed
- * bytes as `git cat-file` reads them. Undefined, at once, when the call is not one of them.
+ * <sha>^{tree}` computes it, a tree's entries as `git ls-tree` lists them, a file's or a blob's
+ * committed bytes as `git cat-file` reads them. Undefined, at once, when the call is not one of them.
  * `apiUrl` is where this provider's fake is served (for Bitbucket Cloud's `next` links).
  */
 export function gitDataAnswer(

@@ -8,6 +8,7 @@ import { SourceError } from './errors';
 import { objectFormatOf } from './git-tree';
 import { bytesOf } from './http';
 import { type ArchiveLimits, repackArchive, type Snapshot } from './repack';
+import { DEFAULT_REPAIR_LIMITS, type RepairLimits } from './repair';
 import { verifySnapshot } from './verify';
 
 /** Tokens are printable ASCII; anything else could not travel in a header (or would split one). */
@@ -17,13 +18,15 @@ const HEADER_SAFE_TOKEN = /^[\x21-\x7E]+$/;
  * Downloads the commit's archive through the provider's API (the status reporter's exchange:
  * timeout, bounded retries of 5xx, 429 and network errors, the token redacted from every
  * reason), repacks it as a snapshot rooted at the repository root, and binds it to the commit:
- * the snapshot is answered only when it is the commit's exact tree (`verifySnapshot`).
+ * the snapshot is answered only when it is the commit's exact tree (`verifySnapshot`, which takes
+ * what the archive changed from the commit's blobs, within `repairLimits`).
  * @throws SourceError saying why, never with the token in it
  */
 export async function downloadSnapshot(
   target: ArchiveTarget,
   delivery: Delivery,
   limits: ArchiveLimits,
+  repairLimits: RepairLimits = DEFAULT_REPAIR_LIMITS,
 ): Promise<Snapshot> {
   if (!COMMIT_ID.test(target.commit))
     throw new SourceError('misconfigured', 'the run does not name its commit by full commit id');
@@ -54,8 +57,7 @@ export async function downloadSnapshot(
     if (error instanceof SourceError) throw new SourceError(error.code, safeReason(error.message, secrets));
     throw error;
   }
-  await verifySnapshot(target, snapshot, delivery);
-  return snapshot;
+  return verifySnapshot(target, snapshot, delivery, repairLimits);
 }
 
 function requestFor(target: ArchiveTarget) {

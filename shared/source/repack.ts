@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { crc32, inflateRawSync } from 'node:zlib';
+import { crc32, deflateRawSync, inflateRawSync } from 'node:zlib';
 import { ArchiveRefusedError } from './errors';
 import { type GitFile, GitTree, gitObjectId, type ObjectFormat } from './git-tree';
 import { isDirectory, readCentralDirectory, unixMode, type ZipEntry } from './zip-read';
-import { writeZip } from './zip-write';
+import { type RawZipEntry, writeZip } from './zip-write';
 
 /** How much of an archive Gantry unpacks: bounds that stop a zip bomb before it costs memory. */
 export interface ArchiveLimits {
@@ -34,6 +34,25 @@ export interface CheckedEntry {
   readonly blob: string | undefined;
 }
 
+/** One entry as the snapshot writes it: its path, what git would store, and its ZIP entry. */
+export interface SnapshotEntry {
+  /** Relative to the repository root; directories end with `/`. */
+  readonly path: string;
+  /** A symlink's target, checked to lead inside the root. */
+  readonly target: string | undefined;
+  /** The file or link as git stores it; undefined for a folder. */
+  readonly file: GitFile | undefined;
+  readonly raw: RawZipEntry;
+}
+
+/** What was taken from the commit's blobs because the archive differed from the commit's tree. */
+export interface Repaired {
+  /** Paths whose committed bytes (or mode) replaced the archive's, or that the archive left out. */
+  readonly taken: readonly string[];
+  /** Paths the archive held that the commit does not. */
+  readonly dropped: readonly string[];
+}
+
 /** A snapshot ready to store: the ZIP whose root is the repository root, and its digest. */
 export interface Snapshot {
   readonly zip: Buffer;
@@ -44,6 +63,10 @@ export interface Snapshot {
   readonly tree: GitTree;
   /** Folders the archive holds with nothing in them (git has none: `git archive` writes a submodule so). */
   readonly emptyFolders: readonly string[];
+  /** Its entries, in the order the ZIP holds them (their bytes still compressed). */
+  readonly entries: readonly SnapshotEntry[];
+  /** Set when files were taken from the commit's blobs (`rebuildSnapshot`). */
+  readonly repaired?: Repaired;
 }
 
 /** Symlinks are followed at most this many times while checking where one leads (Linux's own bound). */
@@ -106,40 +129,111 @@ export function repackArchive(
   format: ObjectFormat = 'sha1',
 ): Snapshot {
   const checked = checkArchive(archive, stripTopFolder, limits, format);
-  const zip = writeZip(
-    checked.map(({ entry, path, mode }) => ({
+  const entries = checked.map(({ entry, path, mode, target, blob }) => ({
+    path,
+    target,
+    file: blob === undefined ? undefined : gitFile(path, mode, blob),
+    raw: {
       ...entry,
       name: path,
       // Written as made on Unix with the normal mode: no setuid, device or host-specific bits survive.
       madeBy: UNIX_MADE_BY,
       external: (mode << 16) >>> 0,
       data: archive.subarray(entry.dataOffset, entry.dataOffset + entry.compressedSize),
-    })),
-  );
+    },
+  }));
+  return assemble(entries, format, undefined);
+}
+
+/** A committed file to put in a snapshot: where, its mode and blob id, and its bytes (checked to hash to the id). */
+export interface CommittedFile {
+  readonly file: GitFile;
+  readonly bytes: Buffer;
+}
+
+/**
+ * The snapshot with `taken` files written as committed (replacing the archive's entry at that
+ * path, or added where the archive left it out) and every entry at or beneath a `dropped` path
+ * removed; folders left with nothing in them go too (git has none). Links and nesting are checked
+ * again, as for an archive.
+ * @throws ArchiveRefusedError when a committed link leads out of the repository
+ */
+export function rebuildSnapshot(
+  snapshot: Snapshot,
+  taken: readonly CommittedFile[],
+  dropped: readonly string[],
+  format: ObjectFormat,
+): Snapshot {
+  const replaced = new Set([...taken.map((t) => t.file.path), ...dropped]);
+  const gone = (path: string) => {
+    const segments = path.replace(/\/$/, '').split('/');
+    return segments.some((_, n) => replaced.has(segments.slice(0, n + 1).join('/')));
+  };
+  const kept = snapshot.entries.filter((e) => !gone(e.path));
+  const entries = [...kept, ...taken.map(committedEntry)];
+  const filled = new Set(entries.filter((e) => e.file !== undefined).flatMap((e) => foldersOf(e.path)));
+  const written = entries.filter((e) => e.file !== undefined || filled.has(e.path.slice(0, -1)));
+  checkLinks(written.map((e) => ({ path: e.path, target: e.target })));
+  checkNesting(written.map((e) => ({ path: e.path, blob: e.file?.id })));
+  return assemble(written, format, { taken: taken.map((t) => t.file.path), dropped });
+}
+
+/** A committed file as a snapshot entry: deflated, with a fixed time (the snapshot of one repair is always the same bytes). */
+function committedEntry({ file, bytes }: CommittedFile): SnapshotEntry {
+  const mode = file.mode === '120000' ? LINK : file.mode === '100755' ? 0o100755 : 0o100644;
   return {
-    zip,
-    sha256: createHash('sha256').update(zip).digest('hex'),
-    files: checked.filter((c) => !isDirectory(c.entry)).length,
-    bytes: checked.reduce((sum, c) => sum + c.entry.size, 0),
-    tree: new GitTree(checked.flatMap(gitFile), format),
-    emptyFolders: emptyFolders(checked),
+    path: file.path,
+    target: mode === LINK ? bytes.toString('utf8') : undefined,
+    file,
+    raw: {
+      name: file.path,
+      madeBy: UNIX_MADE_BY,
+      method: 8,
+      time: 0,
+      date: DOS_EPOCH,
+      crc: crc32(bytes),
+      size: bytes.length,
+      external: (mode << 16) >>> 0,
+      data: deflateRawSync(bytes),
+    },
   };
 }
 
-/** A checked file or link as git stores it (a folder is not stored: its files are). */
-function gitFile({ path, mode, blob }: CheckedEntry): GitFile[] {
-  if (blob === undefined) return [];
-  return [{ path, mode: mode === LINK ? '120000' : mode === 0o100755 ? '100755' : '100644', id: blob }];
+/** The bytes of a snapshot entry (its ZIP data inflated). */
+export function snapshotContent(entry: SnapshotEntry): Buffer {
+  return entry.raw.method === 0 ? entry.raw.data : inflateRawSync(entry.raw.data);
 }
 
-function emptyFolders(entries: readonly CheckedEntry[]): string[] {
-  const filled = new Set<string>();
-  for (const { path } of entries) {
-    const segments = path.replace(/\/$/, '').split('/');
-    for (let n = 1; n < segments.length; n++) filled.add(segments.slice(0, n).join('/'));
-  }
+function assemble(entries: readonly SnapshotEntry[], format: ObjectFormat, repaired: Repaired | undefined): Snapshot {
+  const zip = writeZip(entries.map((e) => e.raw));
+  const files = entries.flatMap((e) => (e.file === undefined ? [] : [e.file]));
+  return {
+    zip,
+    sha256: createHash('sha256').update(zip).digest('hex'),
+    files: files.length,
+    bytes: entries.reduce((sum, e) => sum + e.raw.size, 0),
+    tree: new GitTree(files, format),
+    emptyFolders: emptyFolders(entries),
+    entries,
+    ...(repaired === undefined ? {} : { repaired }),
+  };
+}
+
+/** The folders a path lies in (`a`, `a/b` for `a/b/c`). */
+function foldersOf(path: string): string[] {
+  const segments = path.replace(/\/$/, '').split('/');
+  return segments.slice(0, -1).map((_, n) => segments.slice(0, n + 1).join('/'));
+}
+
+/** A checked file or link as git stores it (a folder is not stored: its files are). */
+function gitFile(path: string, mode: number, blob: string): GitFile {
+  return { path, mode: mode === LINK ? '120000' : mode === 0o100755 ? '100755' : '100644', id: blob };
+}
+
+function emptyFolders(entries: readonly SnapshotEntry[]): string[] {
+  const filled = new Set(entries.flatMap((e) => foldersOf(e.path)));
   return entries.flatMap((e) =>
-    e.blob === undefined && !filled.has(e.path.slice(0, -1)) ? [e.path.slice(0, -1)] : [],
+    e.file === undefined && !filled.has(e.path.slice(0, -1)) ? [e.path.slice(0, -1)] : [],
   );
 }
 
@@ -164,6 +258,8 @@ function checkPath(path: string): void {
 }
 
 const LINK = 0o120777;
+/** 1980-01-01, the first day a ZIP can date. */
+const DOS_EPOCH = (0 << 9) | (1 << 5) | 1;
 /** Version 2.0, made on Unix (host 3). */
 const UNIX_MADE_BY = (3 << 8) | 20;
 
@@ -199,7 +295,7 @@ export function entryContent(archive: Buffer, entry: ZipEntry, path: string): Bu
 }
 
 /** Every symlink leads inside the root, following the archive's other links; nothing lies beneath a link. */
-function checkLinks(entries: readonly CheckedEntry[]): void {
+function checkLinks(entries: readonly Pick<CheckedEntry, 'path' | 'target'>[]): void {
   const links = new Map<string, string>();
   for (const e of entries) if (e.target !== undefined) links.set(e.path, e.target);
   if (links.size === 0) return;
@@ -217,7 +313,7 @@ function checkLinks(entries: readonly CheckedEntry[]): void {
 }
 
 /** Nothing lies beneath a file: an archive holding both `a` and `a/b` unpacks to one or the other. */
-function checkNesting(entries: readonly CheckedEntry[]): void {
+function checkNesting(entries: readonly Pick<CheckedEntry, 'path' | 'blob'>[]): void {
   const files = new Set(entries.filter((e) => e.blob !== undefined).map((e) => e.path));
   for (const { path } of entries) {
     const segments = path.replace(/\/$/, '').split('/');

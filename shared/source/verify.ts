@@ -5,7 +5,8 @@ import type { ArchiveTarget } from './archives';
 import { checkAttributes } from './attributes';
 import { SourceError } from './errors';
 import { type GitTreeEntry, objectFormatOf, treeId } from './git-tree';
-import type { Snapshot } from './repack';
+import { rebuildSnapshot, type Snapshot } from './repack';
+import { DEFAULT_REPAIR_LIMITS, fetchBlobs, planRepair, type RepairLimits, RepairRefusedError } from './repair';
 import { type Folder, TREE_APIS, type TreeApi } from './trees';
 
 /** A folder is read at most this many pages (100 000 entries at Gitea's 1 000, 10 000 at GitLab's 100). */
@@ -27,18 +28,46 @@ interface Reader {
  * commit's tree, as the provider's git data API names it (or, on GitLab, as the root's listed
  * entries make it). A provider archive is `git archive` output, which `.gitattributes` can shape
  * (`export-subst` writes commit metadata, such as a pull request's description, into files;
- * `export-ignore` leaves files out): such an archive is refused, naming what differs. Where the
- * provider has no git data API (Bitbucket), the commit's `.gitattributes` are read instead.
- * @throws SourceError `tree_mismatch` when the archive is not the commit's tree; another code when the API fails (fail closed)
+ * `export-ignore` leaves files out; `eol=crlf` rewrites line ends): where the trees differ, each
+ * file that differs is taken from the commit's blobs (checked against its id), what the commit
+ * does not hold is dropped, and the result must then be the commit's tree. Where the provider has
+ * no git data API (Bitbucket), the commit's `.gitattributes` are read instead.
+ * @returns the snapshot, or the repaired one (with `repaired` set) — always the commit's exact tree
+ * @throws SourceError `tree_mismatch` when the snapshot cannot be made the commit's tree within `limits`; another code when the API fails (fail closed)
  */
-export async function verifySnapshot(target: ArchiveTarget, snapshot: Snapshot, delivery: Delivery): Promise<void> {
+export async function verifySnapshot(
+  target: ArchiveTarget,
+  snapshot: Snapshot,
+  delivery: Delivery,
+  limits: RepairLimits = DEFAULT_REPAIR_LIMITS,
+): Promise<Snapshot> {
   const api = TREE_APIS[target.provider];
-  if (api === undefined) return checkAttributes(target, delivery);
+  if (api === undefined) {
+    await checkAttributes(target, delivery);
+    return snapshot;
+  }
   const reader: Reader = { target, api, delivery, listed: new Map() };
   const committed = await commitTreeOf(reader);
-  if (committed === snapshot.tree.id) return;
-  const named = await differencesOf(reader, snapshot, committed).catch(() => []);
-  throw mismatch(target, snapshot, committed, named);
+  if (committed === snapshot.tree.id) return snapshot;
+  const repaired = await repair(reader, snapshot, committed, limits);
+  if (committed === repaired.tree.id) return repaired;
+  const named = await differencesOf(reader, repaired, committed).catch(() => []);
+  throw mismatch(target, repaired, committed, named);
+}
+
+/** The snapshot with what differs taken from the commit's blobs; a bound passed refuses it, saying which. */
+async function repair(reader: Reader, snapshot: Snapshot, committed: string, limits: RepairLimits): Promise<Snapshot> {
+  try {
+    const plan = await planRepair((folder) => listFolder(reader, folder), snapshot, committed, limits);
+    const taken = await fetchBlobs(reader.target, plan.take, reader.delivery, limits);
+    return rebuildSnapshot(snapshot, taken, plan.drop, objectFormatOf(committed));
+  } catch (error) {
+    if (!(error instanceof RepairRefusedError)) throw error;
+    throw new SourceError(
+      'tree_mismatch',
+      `the provider’s archive of ${reader.target.commit.slice(0, 12)} differs from the commit’s tree and cannot be made it: ${error.message} — Gantry builds only the commit’s exact tree`,
+    );
+  }
 }
 
 /**

@@ -2,16 +2,19 @@ import type { Provider } from '../../../events';
 import { type FakeProviders, fakeApiUrl, startFakeProviders } from '../../../local/fakeprovider';
 import { downloadSnapshot } from '../../../shared/source/download';
 import { SourceError } from '../../../shared/source/errors';
-import { ArchiveHttpClient } from '../../../shared/source/http';
-import { DEFAULT_ARCHIVE_LIMITS, type Snapshot } from '../../../shared/source/repack';
+import { ArchiveHttpClient, type BinaryResponse } from '../../../shared/source/http';
+import { DEFAULT_ARCHIVE_LIMITS, type Snapshot, snapshotContent } from '../../../shared/source/repack';
+import { DEFAULT_REPAIR_LIMITS, type RepairLimits } from '../../../shared/source/repair';
+import type { HttpClient, HttpRequest } from '../../../shared/status/http';
 import { deliveryOf } from '../../../shared/status/reporter';
 import { tempFolders } from '../../support/temp';
 import { commitAll, type FixtureFile, git, initRepository, writeFiles } from './git-fixtures';
 
 /**
- * Hostile commits through the fake provider: a real repository, each provider's archive as real
- * `git archive` serves it, and each provider's git data API answered by git. A `.gitattributes`
- * that makes the archive differ from the commit's tree must stop the fetch.
+ * Hostile and ordinary commits through the fake provider: a real repository, each provider's
+ * archive as real `git archive` serves it, and each provider's git data API answered by git. A
+ * `.gitattributes` that makes the archive differ from the commit's tree must not reach the
+ * snapshot: what differs is taken from the commit's blobs, or (Bitbucket) the fetch is refused.
  */
 const temp = tempFolders();
 const TOKEN = 'local-token';
@@ -57,19 +60,52 @@ async function pushed(
   return { dir, commit };
 }
 
-function fetchFrom(provider: Provider, repository: string, commit: string): Promise<Snapshot> {
+function fetchFrom(
+  provider: Provider,
+  repository: string,
+  commit: string,
+  options: { http?: HttpClient; repair?: RepairLimits } = {},
+): Promise<Snapshot> {
   const delivery = deliveryOf({
-    http: new ArchiveHttpClient(DEFAULT_ARCHIVE_LIMITS.maxArchiveBytes),
+    http: options.http ?? new ArchiveHttpClient(DEFAULT_ARCHIVE_LIMITS.maxArchiveBytes),
     timeoutMs: 30_000,
     retry: { maxAttempts: 1 },
   });
   const target = { provider, apiUrl: fakeApiUrl(fake.url, provider), token: TOKEN, repository, commit };
-  return downloadSnapshot(target, delivery, DEFAULT_ARCHIVE_LIMITS);
+  return downloadSnapshot(target, delivery, DEFAULT_ARCHIVE_LIMITS, options.repair ?? DEFAULT_REPAIR_LIMITS);
 }
 
-async function refusal(provider: Provider, repository: string, commit: string): Promise<SourceError> {
+/** A file's bytes in the snapshot, as text (undefined when the snapshot does not hold it). */
+function fileOf(snapshot: Snapshot, path: string): string | undefined {
+  const entry = snapshot.entries.find((e) => e.path === path);
+  return entry === undefined ? undefined : snapshotContent(entry).toString('utf8');
+}
+
+/** A client that answers every blob request with other bytes (base64 in JSON where the provider answers so). */
+class ForgingBlobs implements HttpClient {
+  private readonly real = new ArchiveHttpClient(DEFAULT_ARCHIVE_LIMITS.maxArchiveBytes);
+
+  async send(request: HttpRequest): Promise<BinaryResponse> {
+    const answer = await this.real.send(request);
+    if (!/\/blobs\/[0-9a-f]{40}/.test(request.url) || answer.status !== 200) return answer;
+    const forged = Buffer.from("export const notes = 'forged';\n");
+    const json = request.url.includes('/git/blobs/');
+    const bytes = json
+      ? Buffer.from(JSON.stringify({ encoding: 'base64', content: forged.toString('base64') }))
+      : forged;
+    return { ...answer, bytes };
+  }
+}
+
+async function refusal(
+  provider: Provider,
+  repository: string,
+  commit: string,
+  http?: HttpClient,
+  repair?: RepairLimits,
+): Promise<SourceError> {
   try {
-    await fetchFrom(provider, repository, commit);
+    await fetchFrom(provider, repository, commit, { http, repair });
   } catch (error) {
     if (error instanceof SourceError) return error;
     throw error;
@@ -93,19 +129,16 @@ describe('a normal commit', () => {
 });
 
 describe('a commit whose .gitattributes export-subst writes its message into a file', () => {
-  it.each(WITH_TREE_API)('is refused by %s’s tree, naming the file that differs', async (provider, repository) => {
-    const { commit } = await pushed(EXPORT_SUBST, 'Merge pull request #7\n\nrm -rf / # written into version.js');
-    const error = await refusal(provider, repository, commit);
-    expect(error.code).toBe('tree_mismatch');
-    expect(error.message).toMatch(
-      new RegExp(
-        `^the provider’s archive of ${commit.slice(0, 12)} differs from the commit’s tree: src/version\\.js differs \\(`,
-      ),
-    );
-    expect(error.message).toMatch(
-      /export-subst\/export-ignore\?\) — Gantry builds only the commit’s exact tree \(the commit’s tree is [0-9a-f]{40}, the archive’s [0-9a-f]{40}\)$/,
-    );
-  });
+  it.each(WITH_TREE_API)(
+    'is fetched from %s with the committed bytes, the placeholder unexpanded',
+    async (provider, repository) => {
+      const { dir, commit } = await pushed(EXPORT_SUBST, 'Merge pull request #7\n\nrm -rf / # written into version.js');
+      const snapshot = await fetchFrom(provider, repository, commit);
+      expect(snapshot.tree.id).toBe(git(dir, 'rev-parse', `${commit}^{tree}`));
+      expect(fileOf(snapshot, 'src/version.js')).toBe("export const notes = '$Format:%b$';\n");
+      expect(snapshot.repaired).toEqual({ taken: ['src/version.js'], dropped: [] });
+    },
+  );
 
   it.each(BITBUCKET)(
     'is refused on %s, which names no tree, for the attribute its commit sets',
@@ -118,6 +151,13 @@ describe('a commit whose .gitattributes export-subst writes its message into a f
       );
     },
   );
+
+  it.each(WITH_TREE_API)('is refused by %s when a blob’s bytes do not hash to its id', async (provider, repository) => {
+    const { commit } = await pushed(EXPORT_SUBST, 'Merge pull request #7\n\nanything');
+    const error = await refusal(provider, repository, commit, new ForgingBlobs());
+    expect(error.code).toBe('tree_mismatch');
+    expect(error.message).toMatch(/^the provider’s blob of src\/version\.js does not hash to its id [0-9a-f]{40}$/);
+  });
 });
 
 describe('a commit whose .gitattributes export-ignore leaves files (itself included) out of the archive', () => {
@@ -125,12 +165,12 @@ describe('a commit whose .gitattributes export-ignore leaves files (itself inclu
     '.gitattributes': '.gitattributes export-ignore\nsrc/guard.js export-ignore\n',
   };
 
-  it.each(WITH_TREE_API)('is refused by %s’s tree, naming what is missing', async (provider, repository) => {
-    const { commit } = await pushed(IGNORE);
-    const error = await refusal(provider, repository, commit);
-    expect(error.code).toBe('tree_mismatch');
-    expect(error.message).toContain('.gitattributes is missing from the archive');
-    expect(error.message).toContain('src/guard.js is missing from the archive');
+  it.each(WITH_TREE_API)('is fetched from %s with the ignored files in it', async (provider, repository) => {
+    const { dir, commit } = await pushed(IGNORE);
+    const snapshot = await fetchFrom(provider, repository, commit);
+    expect(snapshot.tree.id).toBe(git(dir, 'rev-parse', `${commit}^{tree}`));
+    expect(fileOf(snapshot, 'src/guard.js')).toBe(BASE['src/guard.js']);
+    expect(snapshot.repaired?.taken).toEqual(['.gitattributes', 'src/guard.js']);
   });
 
   it.each(BITBUCKET)(
@@ -145,4 +185,43 @@ describe('a commit whose .gitattributes export-ignore leaves files (itself inclu
       expect(error.message).toMatch(/^the commit’s src\/\.gitattributes sets export-ignore/);
     },
   );
+});
+
+describe('a Gradle project (gradle init writes *.bat text eol=crlf)', () => {
+  const GRADLE = {
+    '.gitattributes':
+      '#\n# https://help.github.com/articles/dealing-with-line-endings/\n#\n*.bat text eol=crlf\n*.jar binary\n',
+    gradlew: { content: '#!/bin/sh\nexec java -jar gradle/wrapper/gradle-wrapper.jar "$@"\n', executable: true },
+    'gradlew.bat':
+      '@rem Gradle startup script for Windows\r\n@echo off\r\njava -jar gradle\\wrapper\\gradle-wrapper.jar %*\r\n',
+    'tools/win/setup.bat': '@echo off\necho setup\n',
+    'tools/current': { link: 'win' },
+  };
+
+  it.each(WITH_TREE_API)('is fetched from %s, its snapshot’s tree the commit’s tree', async (provider, repository) => {
+    const { dir, commit } = await pushed(GRADLE);
+    const snapshot = await fetchFrom(provider, repository, commit);
+    expect(snapshot.tree.id).toBe(git(dir, 'rev-parse', `${commit}^{tree}`));
+    expect(fileOf(snapshot, 'gradlew.bat')).toBe(git(dir, 'cat-file', 'blob', `${commit}:gradlew.bat`).concat('\n'));
+    expect(snapshot.repaired?.taken).toEqual(['gradlew.bat', 'tools/win/setup.bat']);
+  });
+
+  it.each(BITBUCKET)('is refused on %s, which names no tree to repair against', async (provider, repository) => {
+    const { commit } = await pushed(GRADLE);
+    const error = await refusal(provider, repository, commit);
+    expect(error.code).toBe('unverifiable');
+    expect(error.message).toMatch(/^the commit’s \.gitattributes sets eol=crlf/);
+  });
+
+  it('is refused past the repair limit, saying the limit', async () => {
+    const { commit } = await pushed(GRADLE);
+    const error = await refusal('gitlab', 'acme/platform/app', commit, undefined, {
+      ...DEFAULT_REPAIR_LIMITS,
+      maxFiles: 1,
+    });
+    expect(error.code).toBe('tree_mismatch');
+    expect(error.message).toMatch(
+      /differs from the commit’s tree and cannot be made it: more than 1 files differ from the commit’s blobs — /,
+    );
+  });
 });
