@@ -61,6 +61,25 @@ export const SourceSnapshotSchema = z.object({
   commit: z.string(),
   files: z.number().check(z.int()),
   bytes: z.number().check(z.int()),
+  /**
+   * Set when the provider's archive differed from the commit's tree (`.gitattributes` such as
+   * `export-subst`, `export-ignore` or `eol=crlf` shape archives) and what differed was taken
+   * from the commit's blobs, each checked against its id: the snapshot is the commit's tree.
+   */
+  repaired: z.optional(
+    z.object({
+      /** Files written as committed (replaced or added). */
+      files: z.number().check(z.int()),
+      /** Paths the archive held that the commit does not, removed. */
+      dropped: z.number().check(z.int()),
+      /** The first of the paths taken (at most 20). */
+      paths: z.array(z.string()),
+      /** The archive-shaping attributes the commit's `.gitattributes` set. */
+      attributes: z.array(z.string()),
+      /** One line for people: `N files taken from the commit's blobs because the archive differed (attributes: …)`. */
+      summary: z.string(),
+    }),
+  ),
 });
 export type SourceSnapshot = z.infer<typeof SourceSnapshotSchema>;
 

@@ -11,6 +11,7 @@ import type { StatusApis } from '../status/port';
 import { downloadSnapshot } from './download';
 import { SourceError, type SourceErrorCode } from './errors';
 import type { ArchiveLimits } from './repack';
+import { repairRecord } from './repair';
 
 export interface SourceDeps {
   readonly runs: RunStore;
@@ -34,7 +35,7 @@ const FIXES: Readonly<Record<SourceErrorCode, (plan: RunPlan) => string>> = {
   unavailable: () => 'the provider did not answer in time; retry the run (gantry runs retry)',
   bad_archive: () => 'Gantry builds only archives within its limits, without escaping paths or links',
   tree_mismatch: () =>
-    'remove the .gitattributes export-subst/export-ignore (or eol=crlf, ident, filter) that shape the archive, and push a new commit (README: the source snapshot)',
+    'Gantry takes what .gitattributes change in the archive from the commit’s blobs, within its limits: remove a submodule, or the attributes that shape many files (export-subst/export-ignore, eol=crlf, ident, filter), and push a new commit (README: the source snapshot)',
   unverifiable: (p) =>
     `remove that attribute from ${p.repository}'s .gitattributes and push a new commit: Bitbucket cannot show the commit's tree (README: the source snapshot)`,
   misconfigured: (p) => `check the connection's apiUrl and the pipeline's repository ${p.repository}`,
@@ -52,7 +53,12 @@ export async function fetchSource(deps: SourceDeps, input: RunPlan, executionArn
   const plan = owned.run.plan;
   try {
     const snapshot = await storeSnapshot(deps, plan);
-    deps.logger.info('source fetched', { runId: plan.runId, commit: plan.commit, sha256: snapshot.sha256 });
+    deps.logger.info('source fetched', {
+      runId: plan.runId,
+      commit: plan.commit,
+      sha256: snapshot.sha256,
+      ...(snapshot.repaired === undefined ? {} : { repaired: snapshot.repaired.summary }),
+    });
     return { fetched: true, snapshot, failure: null };
   } catch (error) {
     if (!(error instanceof SourceError)) throw error;
@@ -77,6 +83,7 @@ async function storeSnapshot(deps: SourceDeps, plan: RunPlan): Promise<SourceSna
     deps.delivery,
     deps.limits,
   );
+  const repaired = repairRecord(snapshot);
   const key = sourceSnapshotKey(plan.pipeline, plan.commit, snapshot.sha256);
   const versionId = await deps.objects.put(deps.bucket, key, snapshot.zip, 'application/zip');
   return {
@@ -88,6 +95,7 @@ async function storeSnapshot(deps: SourceDeps, plan: RunPlan): Promise<SourceSna
     commit: plan.commit,
     files: snapshot.files,
     bytes: snapshot.bytes,
+    ...(repaired === undefined ? {} : { repaired }),
   };
 }
 

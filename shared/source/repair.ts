@@ -1,11 +1,13 @@
+import type { SourceSnapshot } from '../../events';
 import type { Delivery } from '../status/deliver';
 import { tokenForms } from '../status/messages';
 import { getBytes } from './api';
 import type { ArchiveTarget } from './archives';
+import { shapingAttributes } from './attributes';
 import { BLOB_APIS } from './blobs';
 import { SourceError } from './errors';
 import { type GitFile, type GitTreeEntry, gitObjectId, objectFormatOf } from './git-tree';
-import type { CommittedFile, Snapshot } from './repack';
+import { type CommittedFile, type Snapshot, snapshotContent } from './repack';
 import type { Folder } from './trees';
 
 /** How much of a snapshot may be taken from the commit's blobs rather than the archive. */
@@ -120,4 +122,34 @@ async function fetchBlob(target: ArchiveTarget, file: GitFile, delivery: Deliver
   if (gitObjectId('blob', bytes, objectFormatOf(file.id)) !== file.id)
     throw new SourceError('tree_mismatch', `the provider’s blob of ${file.path} does not hash to its id ${file.id}`);
   return { file, bytes };
+}
+
+/** Repaired paths named in a snapshot's record. */
+const MAX_PATHS_NAMED = 20;
+const GITATTRIBUTES = /(?:^|\/)\.gitattributes$/;
+
+/**
+ * What a repaired snapshot's record says: how many files were taken from the commit's blobs,
+ * which (the first few), and the archive-shaping attributes its `.gitattributes` set (read from
+ * the snapshot, which now holds them as committed). Undefined for a snapshot that was not repaired.
+ */
+export function repairRecord(snapshot: Snapshot): SourceSnapshot['repaired'] {
+  const repaired = snapshot.repaired;
+  if (repaired === undefined) return undefined;
+  const attributes = [
+    ...new Set(
+      snapshot.entries
+        .filter((e) => e.file !== undefined && GITATTRIBUTES.test(e.path))
+        .flatMap((e) => shapingAttributes(snapshotContent(e).toString('utf8'))),
+    ),
+  ];
+  const n = repaired.taken.length;
+  const dropped = repaired.dropped.length > 0 ? `, ${repaired.dropped.length} the commit does not hold removed` : '';
+  return {
+    files: n,
+    dropped: repaired.dropped.length,
+    paths: repaired.taken.slice(0, MAX_PATHS_NAMED),
+    attributes,
+    summary: `${n} file${n === 1 ? '' : 's'} taken from the commit’s blobs because the archive differed (attributes: ${attributes.join(', ') || 'none found'})${dropped}`,
+  };
 }

@@ -148,12 +148,37 @@ describe('fetchSource', () => {
     expect(http.requests).toHaveLength(3);
   });
 
-  it('refuses an archive that is not the commit’s tree, naming the file, and stores nothing', async () => {
-    const { deps, objects } = setup([zipAnswer(ARCHIVE), rootListing('version: 0.2\n# reviewed\n')]);
+  it('takes a file that differs from the commit’s blob, and records that it did', async () => {
+    const committed = 'version: 0.2\n# reviewed\n';
+    const { deps, http, objects } = setup([
+      zipAnswer(ARCHIVE),
+      rootListing(committed),
+      zipAnswer(Buffer.from(committed)),
+    ]);
+    const answer = await fetchSource(deps, PLAN, EXECUTION);
+    expect(http.requests[2]?.url).toBe(
+      `https://gitlab.internal.example.com/api/v4/projects/acme%2Fplatform%2Fwidgets/repository/blobs/${gitObjectId('blob', Buffer.from(committed), 'sha1')}/raw`,
+    );
+    expect(answer.snapshot?.repaired).toEqual({
+      files: 1,
+      dropped: 0,
+      paths: ['buildspec.yml'],
+      attributes: [],
+      summary: '1 file taken from the commit’s blobs because the archive differed (attributes: none found)',
+    });
+    expect(await objects.list('gantry-artifacts', 'sources/')).toHaveLength(1);
+  });
+
+  it('refuses a blob whose bytes are not the commit’s, and stores nothing', async () => {
+    const { deps, objects } = setup([
+      zipAnswer(ARCHIVE),
+      rootListing('version: 0.2\n# reviewed\n'),
+      zipAnswer(Buffer.from('version: 0.2\n# not reviewed\n')),
+    ]);
     const answer = await fetchSource(deps, PLAN, EXECUTION);
     expect(answer).toMatchObject({ fetched: false, snapshot: null, failure: { error: 'Gantry.Source.tree_mismatch' } });
     expect(answer.failure?.reason).toMatch(
-      /^source not fetched through connection gitlab-internal: the provider’s archive of c{12} differs from the commit’s tree: buildspec\.yml differs \(.*Fix: remove the \.gitattributes export-subst\/export-ignore/,
+      /^source not fetched through connection gitlab-internal: the provider’s blob of buildspec\.yml does not hash to its id [0-9a-f]{40}\. Fix: /,
     );
     expect(await objects.list('gantry-artifacts', 'sources/')).toEqual([]);
   });
