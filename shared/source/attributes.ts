@@ -12,6 +12,15 @@ import { SourceError } from './errors';
  */
 const SHAPING = new Set(['export-ignore', 'export-subst', 'ident', 'filter', 'working-tree-encoding']);
 
+/**
+ * Git LFS: the commit holds pointer files, and `git archive` writes them as they are unless the
+ * server runs an LFS smudge filter for archives. GitHub does so only when a repository's setting
+ * says so, GitLab by default (since 13.6): there the tree comparison finds the objects and takes
+ * the pointers from the commit's blobs. Bitbucket documents no such option, so its archives hold
+ * the pointers (an assumption no Bitbucket API lets Gantry check).
+ */
+const LFS = 'lfs';
+
 /** Listing the commit's files reads at most this many pages. */
 const MAX_PAGES = 1000;
 /** How deep Bitbucket Cloud is asked to list in one listing (a folder it lists nothing in is listed on its own). */
@@ -21,7 +30,8 @@ const GITATTRIBUTES = /(?:^|\/)\.gitattributes$/;
 /**
  * The attributes in a `.gitattributes` text that shape an archive (`eol=crlf` too), as written.
  * Every line's attributes count, macro definitions included: a macro that sets one sets it
- * wherever the macro is used. Unset (`-x`) and unspecified (`!x`) attributes shape nothing.
+ * wherever the macro is used. Unset (`-x`) and unspecified (`!x`) attributes shape nothing, and
+ * neither does `filter=lfs` (archives hold the pointer files the commit holds).
  */
 export function shapingAttributes(text: string): string[] {
   const found: string[] = [];
@@ -31,6 +41,7 @@ export function shapingAttributes(text: string): string[] {
     for (const token of attributeTokens(line)) {
       if (token.startsWith('-') || token.startsWith('!')) continue;
       const [name = '', value] = token.split('=', 2);
+      if (name === 'filter' && value === LFS) continue;
       if (SHAPING.has(name) || (name === 'eol' && value === 'crlf')) found.push(token);
     }
   }

@@ -128,6 +128,21 @@ describe('a normal commit', () => {
   });
 });
 
+describe('a commit with Git LFS pointer files', () => {
+  const LFS = {
+    '.gitattributes': '*.psd filter=lfs diff=lfs merge=lfs -text\n',
+    'art/logo.psd': `version https://git-lfs.github.com/spec/v1\noid sha256:${'4'.repeat(64)}\nsize 12345\n`,
+  };
+
+  it.each(PROVIDERS)('is fetched from %s as committed, the pointer files in it', async (provider, repository) => {
+    const { dir, commit } = await pushed(LFS);
+    const snapshot = await fetchFrom(provider, repository, commit);
+    expect(snapshot.tree.id).toBe(git(dir, 'rev-parse', `${commit}^{tree}`));
+    expect(fileOf(snapshot, 'art/logo.psd')).toBe(LFS['art/logo.psd']);
+    expect(snapshot.repaired).toBeUndefined();
+  });
+});
+
 describe('a commit whose .gitattributes export-subst writes its message into a file', () => {
   it.each(WITH_TREE_API)(
     'is fetched from %s with the committed bytes, the placeholder unexpanded',

@@ -149,7 +149,7 @@ describe('shapingAttributes', () => {
     ['src/version.js export-subst', ['export-subst']],
     ['.gitattributes export-ignore\n/tests export-ignore', ['export-ignore']],
     ['*.c ident', ['ident']],
-    ['*.psd filter=lfs diff=lfs merge=lfs -text', ['filter=lfs']],
+    ['*.psd filter=lfs diff=lfs merge=lfs -text\n*.enc filter=crypt', ['filter=crypt']],
     ['*.bat text eol=crlf', ['eol=crlf']],
     ['*.txt working-tree-encoding=UTF-16LE', ['working-tree-encoding=UTF-16LE']],
     ['[attr]release export-subst\nVERSION release', ['export-subst']],
@@ -164,6 +164,7 @@ describe('shapingAttributes', () => {
     'src/version.js -export-subst !export-ignore',
     'export-subst.txt text',
     '"export-subst" -text',
+    '*.psd filter=lfs diff=lfs merge=lfs -text',
   ])('finds nothing in %j', (text) => {
     expect(shapingAttributes(text)).toEqual([]);
   });
