@@ -24,7 +24,7 @@ export type SourceErrorCode =
   | 'unavailable'
   /** The archive is not one Gantry will build from (not a ZIP, traversal, symlink escape, too large). */
   | 'bad_archive'
-  /** The archive is not the commit's tree (`.gitattributes` export-subst, export-ignore, …): the provider's git data API says so. */
+  /** The archive is not the commit's tree and cannot be made it from the commit's blobs (a submodule, past the repair limits), or a blob's bytes are not its id. */
   | 'tree_mismatch'
   /** The provider names no tree to compare with (Bitbucket), and the commit's `.gitattributes` shape its archive. */
   | 'unverifiable'
