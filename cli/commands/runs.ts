@@ -23,7 +23,7 @@ export function registerRunsCommands(program: Command): void {
     .option('--pipeline <name>')
     .option('--status <status>', 'QUEUED, RUNNING, SUCCEEDED, FAILED or CANCELLED')
     .option('--repository <owner/name>')
-    .option('--limit <n>', 'how many', countOption('--limit'), 20)
+    .option('--limit <n>', 'how many (at most 200, as the operator API answers)', countOption('--limit', 200), 20)
     .option('--json', 'print JSON')
     .action(
       async (options: { pipeline?: string; status?: string; repository?: string; limit: number; json?: boolean }) => {

@@ -499,7 +499,10 @@ export function dossierMarkdown(d: ChangeDossier): string {
   for (const u of d.deployment.undoneBy)
     lines.push('', `Rolled back: run ${u.runId}, asked by ${cell(u.by)} at ${u.at} (${cell(u.reason)}).`);
   lines.push('', '## Refusals', '');
-  if (d.refusals.length === 0) lines.push('Gantry refused nothing on this run.');
+  if (d.refusals.length === 0)
+    lines.push(
+      'No refusal records (operator.refused, deploy.refused, security.*) on this run; a step that failed says why under Outcome.',
+    );
   else
     lines.push(
       '| at | record | who | reason |',
@@ -512,7 +515,13 @@ export function dossierMarkdown(d: ChangeDossier): string {
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * A table cell of the dossier. Reasons quote what senders wrote (S3 keys, PR titles, branch
+ * names): links, images, HTML and code spans in them are written as text, not rendered.
+ */
 function cell(value: unknown): string {
   if (value === null || value === undefined || value === '') return '—';
-  return String(value).replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+  return String(value)
+    .replace(/[\\`[\]<>|]/g, (c) => `\\${c}`)
+    .replace(/\r?\n/g, ' ');
 }

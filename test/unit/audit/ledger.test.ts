@@ -146,7 +146,11 @@ describe('the audit ledger on DynamoDB (dynalite)', () => {
         type: 'deploy.refused',
         subject,
         outcome: 'rejected',
-        details: { target: 'lambda payments:live', check: 'configuration', reason: 'layers added: arn:evil' },
+        details: {
+          target: 'lambda payments:live',
+          check: 'configuration',
+          reason: 'layers added: arn:evil ![x](https://phish/a.png) [Approve](https://phish) <img src=x>',
+        },
       }),
     );
     await writer.append(
@@ -173,11 +177,13 @@ describe('the audit ledger on DynamoDB (dynalite)', () => {
         actor: 'alice (arn:aws:iam::1:user/alice)',
         reason: 'alice wrote or committed a commit of this change; another approver must decide',
       }),
-      expect.objectContaining({ type: 'deploy.refused', actor: 'gantry', reason: 'layers added: arn:evil' }),
+      expect.objectContaining({ type: 'deploy.refused', actor: 'gantry', reason: expect.stringContaining('arn:evil') }),
     ]);
     const markdown = dossierMarkdown(dossier);
     expect(markdown).toContain('## Refusals');
     expect(markdown).toContain('Rolled back: run rollback-1, asked by olga');
+    // What a sender wrote into a reason is text in the Markdown, never a link, an image or HTML.
+    expect(markdown).toContain('!\\[x\\](https://phish/a.png) \\[Approve\\](https://phish) \\<img src=x\\>');
     expect(markdown).toContain('| operator.refused | alice (arn:aws:iam::1:user/alice) | alice wrote or committed');
   });
 
