@@ -54,6 +54,11 @@ export const ApprovalRequestedSchema = z.extend(RunSubjectSchema, {
   /** Identity names of who may decide (as the run was planned; decisions follow the deployed config). */
   approvers: z.array(z.string()),
   minApprovals: z.number().check(z.int(), z.gte(1)),
+  /**
+   * What else an approval lets through, for the approver to weigh: a retry's accepted Lambda
+   * configuration (its digest, who accepted it), a rollback's target version.
+   */
+  asks: z.optional(z.array(z.string())),
 });
 export type ApprovalRequested = z.infer<typeof ApprovalRequestedSchema>;
 

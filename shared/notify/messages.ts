@@ -37,6 +37,7 @@ function summaryOf(event: NotificationDetail): Summary {
         headline: `Approval requested: ${where}`,
         lines: [
           change,
+          ...(event.detail.asks ?? []).map((ask) => `This approval also releases ${ask}`),
           `${event.detail.minApprovals} approval(s) from ${event.detail.approvers.join(', ') || 'nobody configured'} until ${event.detail.deadline}`,
           `or: gantry runs approve ${d.runId} --reason "…"`,
         ],

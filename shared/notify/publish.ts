@@ -77,8 +77,23 @@ export function approvalRequested(
       deadline,
       approvers: [...approvers],
       minApprovals: plan.approval?.minApprovals ?? 1,
+      ...(asksOf(plan).length === 0 ? {} : { asks: asksOf(plan) }),
     },
   };
+}
+
+/** What an approval of `plan` releases beyond its commit's build, in words an approver reads first. */
+function asksOf(plan: RunPlan): string[] {
+  const asks: string[] = [];
+  if (plan.retry?.acceptConfiguration)
+    asks.push(
+      `a changed Lambda configuration ${plan.retry.acceptConfiguration}, accepted by ${plan.retry.requestedBy} (what changed: the deploy.refused record of run ${plan.retry.ofRunId}, gantry audit query --run ${plan.retry.ofRunId} --type deploy.refused)`,
+    );
+  if (plan.rollback)
+    asks.push(
+      `a rollback asked by ${plan.rollback.requestedBy}: version ${plan.rollback.version} of run ${plan.rollback.toRunId}, undoing run ${plan.rollback.ofRunId}`,
+    );
+  return asks;
 }
 
 /** `Deployment Rolled Back`. */

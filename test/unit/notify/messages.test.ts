@@ -1,6 +1,9 @@
 import { type NotificationDetail, NotificationInputSchema } from '../../../events';
 import { render } from '../../../shared/notify/messages';
+import { approvalRequested } from '../../../shared/notify/publish';
 import type { NotifyTarget } from '../../../shared/notify/targets';
+import { resolvePlan } from '../../../shared/pipelines/plan';
+import { planRequest, sourceEvent } from '../../support/plans';
 import { busEvent, RUN, SLACK } from './fakes';
 
 const TEAMS: NotifyTarget = { ...SLACK, name: 'team-teams', type: 'teams', interactive: false };
@@ -64,5 +67,26 @@ describe('notification messages', () => {
   it('give SNS plain text: e-mail shows it as written', () => {
     const message = render({ ...SLACK, type: 'sns', name: 'mail' }, failed());
     expect(message).toMatchObject({ kind: 'sns', text: expect.stringContaining(HOSTILE_REASON) });
+  });
+});
+
+describe('an approval request', () => {
+  it("tells the approver what a retry's accepted configuration or a rollback releases besides the commit", () => {
+    const plan = resolvePlan(planRequest(sourceEvent({ branch: 'release/1.0', ref: 'refs/heads/release/1.0' })));
+    const digest = 'c'.repeat(64);
+    const retry = {
+      ...plan,
+      retry: { ofRunId: 'r-1', reason: 'stack deploy', requestedBy: 'bob', acceptConfiguration: digest },
+    };
+    const { detail } = approvalRequested(retry, '2026-11-23T11:00:00.000Z', ['alice', 'carol']);
+    const message = render(
+      { ...SLACK, type: 'sns' },
+      NotificationInputSchema.parse(busEvent('Approval Requested', detail)),
+    );
+    expect(message.kind === 'sns' ? message.text : '').toContain(
+      `This approval also releases a changed Lambda configuration ${digest}, accepted by bob`,
+    );
+    // A first run of a change asks for nothing more than its commit.
+    expect(approvalRequested(plan, '2026-11-23T11:00:00.000Z', ['alice']).detail.asks).toBeUndefined();
   });
 });
