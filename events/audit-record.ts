@@ -153,6 +153,8 @@ export const AUDIT_DETAILS = {
         layers: z.array(z.string()),
         environmentKeys: z.array(z.string()),
         environmentSha256: z.string(),
+        /** Execution role, architectures, VPC, file systems, log group, KMS key (absent before 2026-12-07). */
+        platform: z.optional(z.record(z.string(), z.string())),
         changedSince: z.nullable(z.object({ version: text, changes: z.array(text) })),
         /** A changed configuration released because the retry's requester accepted exactly its digest. */
         accepted: z.optional(z.object({ by: text, digest: text })),

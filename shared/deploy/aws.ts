@@ -158,9 +158,25 @@ function configurationOf(out: {
   Runtime?: string;
   Layers?: { Arn?: string }[];
   Environment?: { Variables?: Record<string, string> };
+  Role?: string;
+  Architectures?: string[];
+  VpcConfig?: { SubnetIds?: string[]; SecurityGroupIds?: string[] };
+  FileSystemConfigs?: { Arn?: string; LocalMountPath?: string }[];
+  LoggingConfig?: { LogGroup?: string };
+  KMSKeyArn?: string;
 }): FunctionConfiguration {
   const variables = out.Environment?.Variables ?? {};
+  const sorted = (values: readonly (string | undefined)[] | undefined) =>
+    (values ?? []).filter((v): v is string => v !== undefined && v !== '').sort().join(',');
   return {
+    platform: {
+      role: out.Role ?? '',
+      architectures: sorted(out.Architectures),
+      vpc: [sorted(out.VpcConfig?.SubnetIds), sorted(out.VpcConfig?.SecurityGroupIds)].filter((v) => v !== '').join(' '),
+      fileSystems: sorted((out.FileSystemConfigs ?? []).map((f) => `${f.Arn ?? ''}=${f.LocalMountPath ?? ''}`)),
+      logGroup: out.LoggingConfig?.LogGroup ?? '',
+      kmsKey: out.KMSKeyArn ?? '',
+    },
     handler: out.Handler ?? '',
     runtime: out.Runtime ?? '',
     layers: (out.Layers ?? []).map((l) => l.Arn ?? ''),

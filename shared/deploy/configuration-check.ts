@@ -27,13 +27,14 @@ export function recordedConfiguration(
 ): RecordedConfiguration {
   const changes = configurationChanges(live.configuration, released);
   const accepted = changes.length === 0 ? undefined : acceptanceOf(plan, released);
-  const { handler, runtime, layers, environmentKeys, environmentSha256 } = released;
+  const { handler, runtime, layers, environmentKeys, environmentSha256, platform } = released;
   return {
     handler,
     runtime,
     layers,
     environmentKeys,
     environmentSha256,
+    ...(platform === undefined ? {} : { platform: { ...platform } }),
     changedSince: changes.length === 0 ? null : { version: live.version, changes },
     ...(accepted === undefined ? {} : { accepted }),
   };

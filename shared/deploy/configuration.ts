@@ -36,7 +36,14 @@ export function environmentValueTags(variables: Readonly<Record<string, string>>
  */
 export function configurationDigest(configuration: FunctionConfiguration): string {
   const { layers, handler, runtime, environmentSha256 } = configuration;
-  const canonical = JSON.stringify({ layers: [...layers], handler, runtime, environmentSha256 });
+  const platform = platformEntries(configuration);
+  const canonical = JSON.stringify({
+    layers: [...layers],
+    handler,
+    runtime,
+    environmentSha256,
+    ...(platform.length === 0 ? {} : { platform: Object.fromEntries(platform) }),
+  });
   return createHash('sha256').update(canonical, 'utf8').digest('hex');
 }
 
@@ -47,7 +54,21 @@ export function configurationChanges(from: FunctionConfiguration, to: FunctionCo
   if (from.handler !== to.handler) changed.push('handler');
   if (from.runtime !== to.runtime) changed.push('runtime');
   if (from.environmentSha256 !== to.environmentSha256) changed.push('environment');
+  for (const key of platformChanges(from, to)) changed.push(key);
   return changed;
+}
+
+/** The platform settings a configuration names, keys sorted (empty ones left out). */
+function platformEntries(configuration: FunctionConfiguration): [string, string][] {
+  return Object.entries(configuration.platform ?? {})
+    .filter(([, value]) => value !== '')
+    .sort(([a], [b]) => a.localeCompare(b));
+}
+
+/** Which platform settings (role, vpc, …) differ between two configurations. */
+function platformChanges(from: FunctionConfiguration, to: FunctionConfiguration): string[] {
+  const keys = new Set([...Object.keys(from.platform ?? {}), ...Object.keys(to.platform ?? {})]);
+  return [...keys].sort().filter((k) => (from.platform?.[k] ?? '') !== (to.platform?.[k] ?? ''));
 }
 
 /**
@@ -66,6 +87,8 @@ export function describeConfigurationChanges(from: FunctionConfiguration, to: Fu
   if (from.handler !== to.handler) said.push(`handler ${from.handler} → ${to.handler}`);
   if (from.runtime !== to.runtime) said.push(`runtime ${from.runtime} → ${to.runtime}`);
   if (from.environmentSha256 !== to.environmentSha256) said.push(...environmentChanges(from, to));
+  for (const key of platformChanges(from, to))
+    said.push(`${key} ${from.platform?.[key] || '(none)'} → ${to.platform?.[key] || '(none)'}`);
   return said;
 }
 

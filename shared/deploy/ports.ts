@@ -34,6 +34,12 @@ export interface FunctionConfiguration {
    * recorded. Absent when the adapter cannot tell (then only the digest says the values differ).
    */
   readonly environmentValueTags?: Readonly<Record<string, string>>;
+  /**
+   * What else decides what the code can reach or where its output goes: execution role,
+   * architectures, VPC (subnets and security groups), file systems, log group, environment KMS
+   * key, each as text (absent: empty). Absent when the adapter does not read them.
+   */
+  readonly platform?: Readonly<Record<string, string>>;
 }
 
 /** Where an alias sends its traffic. */

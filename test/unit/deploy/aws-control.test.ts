@@ -26,6 +26,13 @@ describe('the AWS deploy control', () => {
       Runtime: 'nodejs22.x',
       Layers: [{ Arn: 'arn:aws:lambda:us-east-1:123456789012:layer:extra:1' }],
       Environment: { Variables: variables },
+      Role: 'arn:aws:iam::123456789012:role/fn',
+      Architectures: ['arm64'],
+      VpcConfig: { SubnetIds: ['subnet-b', 'subnet-a'], SecurityGroupIds: ['sg-1'] },
+      FileSystemConfigs: [
+        { Arn: 'arn:aws:elasticfilesystem:us-east-1:123456789012:access-point/fsap-1', LocalMountPath: '/mnt/x' },
+      ],
+      LoggingConfig: { LogGroup: '/aws/lambda/fn' },
     });
     const published = await control.publishVersion('fn', { bucket: 'b', key: 'k', versionId: 'v' });
     expect(published).toEqual({
@@ -39,6 +46,15 @@ describe('the AWS deploy control', () => {
         environmentSha256: environmentDigest(variables),
         // Which values differ between two versions, told in this process only, never what they are.
         environmentValueTags: environmentValueTags(variables),
+        // What the code may reach and where its output goes, as text to compare.
+        platform: {
+          role: 'arn:aws:iam::123456789012:role/fn',
+          architectures: 'arm64',
+          vpc: 'subnet-a,subnet-b sg-1',
+          fileSystems: 'arn:aws:elasticfilesystem:us-east-1:123456789012:access-point/fsap-1=/mnt/x',
+          logGroup: '/aws/lambda/fn',
+          kmsKey: '',
+        },
       },
     });
     expect(JSON.stringify(published)).not.toContain('/opt/x.js');
@@ -58,6 +74,7 @@ describe('the AWS deploy control', () => {
       environmentKeys: [],
       environmentSha256: environmentDigest({}),
       environmentValueTags: {},
+      platform: { role: '', architectures: '', vpc: '', fileSystems: '', logGroup: '', kmsKey: '' },
     });
     lambda
       .on(GetAliasCommand)

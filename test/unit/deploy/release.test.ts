@@ -1188,6 +1188,30 @@ describe('deploying a run through CodeDeploy', () => {
         expect(cd.created).toEqual([]);
       });
 
+      it('the execution role, VPC or log group changed: refused naming each, and the digest covers them', async () => {
+        const platform = {
+          role: 'arn:aws:iam::123456789012:role/widgets',
+          vpc: '',
+          logGroup: '/aws/lambda/widgets-dev',
+        };
+        cd.configurationOf.set('widgets-dev:3', { ...LIVE, platform });
+        const plan = await devRun();
+        // A developer sends the function's logs to a group they read, and moves it into their VPC.
+        cd.latestConfiguration = {
+          ...LIVE,
+          platform: { ...platform, vpc: 'subnet-evil sg-evil', logGroup: '/mallory/reads-this' },
+        };
+        await expectRefused(
+          plan,
+          'configuration',
+          /logGroup \/aws\/lambda\/widgets-dev → \/mallory\/reads-this; vpc \(none\) → subnet-evil sg-evil\./,
+        );
+        expect(configurationDigest(cd.latestConfiguration)).not.toBe(
+          configurationDigest({ ...cd.latestConfiguration, platform }),
+        );
+        expect(cd.created).toEqual([]);
+      });
+
       it('a retry whose requester accepted exactly the new configuration releases it, and records who accepted what', async () => {
         const refused = await devRun();
         cd.latestConfiguration = { ...LIVE, layers: [LAYER] };
