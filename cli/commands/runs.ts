@@ -84,18 +84,7 @@ export function registerRunsCommands(program: Command): void {
     .requiredOption('--reason <text>', 'why: recorded in the audit ledger')
     .option('--as <identity>', 'local mode: who cancels (an operator identity of gantry.config.yaml)')
     .action(async (id: string, options: { reason: string; as?: string }) => {
-      const { resolveTarget, callOperatorApi } = await import('../target');
-      const { findRun } = await import('../runs');
-      const target = await resolveTarget(common());
-      const run = await findRun(target, id);
-      const out = accepted(
-        await callOperatorApi(
-          target,
-          `runs/${encodeURIComponent(run.runId)}/cancel`,
-          { reason: options.reason },
-          options.as,
-        ),
-      ) as { outcome: string };
+      const { run, out } = await runAction(common(), id, 'cancel', { reason: options.reason }, options.as);
       process.stdout.write(
         out.outcome === 'deployment_stopped'
           ? `Run ${run.runId.slice(0, 12)}: deployment stopped; CodeDeploy sends traffic back to the previous version and the run fails with your reason.\n`
@@ -121,18 +110,15 @@ export function registerRunsCommands(program: Command): void {
           throw new UsageError(
             `--accept-configuration takes the 64 lowercase hex digits its refusal names (gantry audit query --run <run> --type deploy.refused), not ${JSON.stringify(digest.slice(0, 80))}`,
           );
-        const { resolveTarget, callOperatorApi } = await import('../target');
-        const { findRun } = await import('../runs');
-        const target = await resolveTarget(common());
-        const run = await findRun(target, id);
-        const out = accepted(
-          await callOperatorApi(
-            target,
-            `runs/${encodeURIComponent(run.runId)}/retry`,
+        const out = (
+          await runAction(
+            common(),
+            id,
+            'retry',
             { reason: options.reason, ...(digest === undefined ? {} : { acceptConfiguration: digest }) },
             options.as,
-          ),
-        ) as { runId: string; retryOf: string; commit: string; environment: string | null; queued: boolean };
+          )
+        ).out as { runId: string; retryOf: string; commit: string; environment: string | null; queued: boolean };
         if (options.json) return printJson(out);
         process.stdout.write(
           `Retrying commit ${out.commit.slice(0, 12)}${out.environment ? ` for ${out.environment}` : ''} as a new run (retry of ${out.retryOf.slice(0, 12)})${out.queued ? ', queued behind the run active in its lane' : ''}.\n` +
@@ -182,6 +168,24 @@ export function registerRunsCommands(program: Command): void {
 }
 
 /** The operator API's answer, or the error it gave, as the CLI reports errors. */
+/** An operator action on one run (`runs/<run>/<action>`): the run the id names, and the API's answer. */
+async function runAction(
+  flags: Common,
+  id: string,
+  action: 'cancel' | 'retry',
+  body: Record<string, unknown>,
+  as: string | undefined,
+): Promise<{ run: { runId: string }; out: Record<string, unknown> }> {
+  const { resolveTarget, callOperatorApi } = await import('../target');
+  const { findRun } = await import('../runs');
+  const target = await resolveTarget(flags);
+  const run = await findRun(target, id);
+  return {
+    run,
+    out: accepted(await callOperatorApi(target, `runs/${encodeURIComponent(run.runId)}/${action}`, body, as)),
+  };
+}
+
 function accepted(answer: { status: number; body: Record<string, unknown> }): Record<string, unknown> {
   const error = answer.body.error as { code?: string; message?: string } | undefined;
   if (answer.status >= 500) throw new CommandFailed(`the operator API failed (${answer.status})`);

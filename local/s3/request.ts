@@ -1,4 +1,5 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { PRESIGN_PARAMETERS } from '../../shared/aws/presign';
 import { notImplemented, S3Error } from './errors';
 
 /** One S3 request, addressed path-style (`/<bucket>/<key>`) or virtual-host style (`<bucket>.localhost`). */
@@ -44,17 +45,6 @@ export function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
 }
-
-/** A presigned URL's own parameters: its signature, which the edge has verified, not an S3 feature. */
-const PRESIGN_PARAMETERS = new Set([
-  'X-Amz-Algorithm',
-  'X-Amz-Credential',
-  'X-Amz-Date',
-  'X-Amz-Expires',
-  'X-Amz-SignedHeaders',
-  'X-Amz-Signature',
-  'X-Amz-Security-Token',
-]);
 
 /**
  * Refuses a query parameter outside `allowed`: each names an S3 feature (`?acl`, `?tagging`,

@@ -167,12 +167,17 @@ function configurationOf(out: {
 }): FunctionConfiguration {
   const variables = out.Environment?.Variables ?? {};
   const sorted = (values: readonly (string | undefined)[] | undefined) =>
-    (values ?? []).filter((v): v is string => v !== undefined && v !== '').sort().join(',');
+    (values ?? [])
+      .filter((v): v is string => v !== undefined && v !== '')
+      .sort()
+      .join(',');
   return {
     platform: {
       role: out.Role ?? '',
       architectures: sorted(out.Architectures),
-      vpc: [sorted(out.VpcConfig?.SubnetIds), sorted(out.VpcConfig?.SecurityGroupIds)].filter((v) => v !== '').join(' '),
+      vpc: [sorted(out.VpcConfig?.SubnetIds), sorted(out.VpcConfig?.SecurityGroupIds)]
+        .filter((v) => v !== '')
+        .join(' '),
       fileSystems: sorted((out.FileSystemConfigs ?? []).map((f) => `${f.Arn ?? ''}=${f.LocalMountPath ?? ''}`)),
       logGroup: out.LoggingConfig?.LogGroup ?? '',
       kmsKey: out.KMSKeyArn ?? '',

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { PRESIGN_PARAMETERS } from '../aws/presign';
 
 /**
  * Who calls the operator API, proven independently of the Lambda event (anyone allowed
@@ -30,15 +31,6 @@ export const PROOF_AUDIENCE_PARAM = 'X-Gantry-Audience';
 export const PROOF_AUDIENCE_HEADER = 'x-gantry-proof-audience';
 const NONCE = /^[0-9a-f]{32}$/;
 const STS_QUERY = { Action: 'GetCallerIdentity', Version: '2011-06-15' } as const;
-const PRESIGN_PARAMS = [
-  'X-Amz-Algorithm',
-  'X-Amz-Credential',
-  'X-Amz-Date',
-  'X-Amz-Expires',
-  'X-Amz-SignedHeaders',
-  'X-Amz-Signature',
-  'X-Amz-Security-Token',
-];
 
 /** A request's query, as API Gateway hands it to the function: one value per name. */
 export type RequestQuery = Readonly<Record<string, string | undefined>> | null | undefined;
@@ -237,7 +229,7 @@ function proofShape(query: URLSearchParams, now: number): string | undefined {
     if (query.getAll(name).length > 1) return `the caller proof repeats ${name}`;
     if (
       !(name in STS_QUERY) &&
-      !PRESIGN_PARAMS.includes(name) &&
+      !PRESIGN_PARAMETERS.has(name) &&
       name !== PROOF_NONCE_PARAM &&
       name !== PROOF_AUDIENCE_PARAM
     )
