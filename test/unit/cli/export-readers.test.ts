@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { workerDataFileReader } from '../../../cli/workers/export-readers';
-import { CHAIN_REGISTRY } from '../../../shared/audit/ledger';
+import { CHAIN_REGISTRY, registrySeq } from '../../../shared/audit/ledger';
 import { ExportUnreadableError } from '../../../shared/audit/table-export';
 
 const file = (gz: Buffer, itemCount: number) => ({
@@ -14,10 +14,23 @@ describe('workerDataFileReader', () => {
   it('reads a data file in a worker thread into its part', async () => {
     const readers = workerDataFileReader(1);
     try {
-      const line = { Item: { chain: { S: CHAIN_REGISTRY }, seq: { N: '1' }, name: { S: 'acme/app' } } };
+      // A registry entry as the ledger writes it: at the seq its chain's name gives.
+      const seq = String(registrySeq('acme/app'));
+      const line = { Item: { chain: { S: CHAIN_REGISTRY }, seq: { N: seq }, name: { S: 'acme/app' } } };
       const gz = gzipSync(`${JSON.stringify(line)}\n`);
       const part = await readers.read(gz, file(gz, 1));
-      expect(part).toEqual({ registered: ['acme/app'], unchained: [`${CHAIN_REGISTRY}\u00001`], chains: [], total: 0 });
+      expect(part).toEqual({
+        chains: [],
+        total: 0,
+        items: {
+          registered: ['acme/app'],
+          keys: [`${CHAIN_REGISTRY}\u0000${seq}`],
+          claims: [],
+          keyed: [],
+          markers: [],
+          recorded: [],
+        },
+      });
     } finally {
       await readers.close();
     }
