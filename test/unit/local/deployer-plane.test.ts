@@ -69,6 +69,8 @@ describe('the deployer in the local control plane, with the sample service stack
     const bucket = String(plane.inventory.buckets[0]);
     const s3 = new S3Client({
       ...localClientConfig(plane.awsEndpoint),
+      // Signed for the region the plane serves, as the edge now requires of every signature.
+      region: plane.region,
       credentials: plane.operator,
       forcePathStyle: true,
     });
