@@ -84,8 +84,7 @@ async function receive(
   incoming: IncomingDelivery,
   progress: { verified: boolean },
 ): Promise<Receipt> {
-  const { delivery, connection } = await verified(deps, incoming);
-  progress.verified = true;
+  const { delivery, connection } = await verified(deps, incoming, progress);
   const receivedAt = deps.clock();
   const events = toSourceEvents(delivery, receivedAt.toISOString());
   for (const event of events) servedBy(deps, delivery.adapter.provider, connection, event.repository.fullName);
@@ -200,10 +199,15 @@ function servedBy(deps: ReceiverDeps, provider: Provider, connection: string, re
     );
 }
 
-/** Verification comes before anything reads the payload beyond the repository name. */
+/**
+ * Verification comes before anything reads the payload beyond the repository name. `progress`
+ * is marked once a secret verifies the body, before a body no parser reads is refused: its sender
+ * holds a secret, so that refusal is recorded whole rather than windowed with outsiders' junk.
+ */
 async function verified(
   deps: ReceiverDeps,
   incoming: IncomingDelivery,
+  progress: { verified: boolean },
 ): Promise<{ delivery: ParsedDelivery; connection: string }> {
   const adapter = adapterFor(incoming.providerSegment);
   if (incoming.body.length > deps.limits.maxBodyBytes) {
@@ -247,6 +251,7 @@ async function verified(
       webhookSecretsOf(secrets, { now: deps.clock(), previousForMs: deps.limits.previousSecretMs }),
     );
     if (verdict === 'valid') {
+      progress.verified = true;
       if (malformed !== undefined) throw malformed;
       return { delivery: { adapter, request, payload }, connection: connection.name };
     }

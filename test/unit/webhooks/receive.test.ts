@@ -136,6 +136,23 @@ describe('receiveDelivery', () => {
     expect(f.logs.filter(([message]) => String(message).startsWith('delivery rejected'))).toHaveLength(52);
   });
 
+  it('records every refusal of a body its signature verifies but no parser reads: the sender holds the secret', async () => {
+    // A connection's own sender (or whoever holds its secret) sends truncated JSON, again and again.
+    const f = receiverFakes({ rejections: new RecordWindow(REJECTION_WINDOW_MS) });
+    const truncated = (i: number) =>
+      signedDelivery(Buffer.from(`{"ref":"refs/heads/main","n":${i},`), { deliveryId: `cut-${i}` });
+    for (let i = 0; i < 3; i++) {
+      await expect(refusal(receiveDelivery(f.deps, truncated(i)))).resolves.toMatchObject({ status: 400 });
+    }
+    expect(f.audit.records).toHaveLength(3);
+    expect(f.audit.records.map((r) => (r.details as { alsoRefused?: number }).alsoRefused)).toEqual([
+      undefined,
+      undefined,
+      undefined,
+    ]);
+    expect(f.bus.published).toEqual([]);
+  });
+
   describe('with several connections of a provider', () => {
     const twoConnections = (overrides: Parameters<typeof receiverFakes>[0] = {}, unreadable?: string) =>
       receiverFakes({
