@@ -1,6 +1,6 @@
 import type { DeployTarget, PipelineDefinition } from '../../events';
+import { buildProjectName, customConfigName } from '../../shared/config/names';
 import { deploymentConfigName, PREDEFINED_STRATEGIES } from '../../shared/deploy/target';
-import { buildProjectName } from '../constructs/pipeline/names';
 import { connectionSecretName, type DeployConfig, type GantryConfig, type PipelineConfig } from './schema';
 import { strategyLabel } from './strategy';
 
@@ -72,11 +72,6 @@ function members(config: GantryConfig, groups: readonly string[]): PipelineDefin
       ...(person?.oidc ? { oidc: person.oidc } : {}),
     };
   });
-}
-
-/** The name Gantry gives the CodeDeploy configuration of a custom traffic shift. */
-export function customConfigName(pipeline: string, environment: string): string {
-  return `gantry-${pipeline}-${environment}`;
 }
 
 /**

@@ -10,7 +10,9 @@ import {
   NotificationEventSchema,
   ProviderSchema,
 } from '../../events';
+import { buildProjectName, customConfigName } from '../../shared/config/names';
 import { PREDEFINED_STRATEGIES } from '../../shared/deploy/target';
+import { BUILD_CLASSES } from '../../shared/pipelines/artifact-layout';
 import { BranchPatternsSchema } from '../../shared/pipelines/branches';
 import { API_URL_EXAMPLES, apiUrlFor, PROVIDERS_REQUIRING_API_URL } from '../../shared/status/defaults';
 import { checkBranchClaims } from './claims';
@@ -522,6 +524,7 @@ export type GantryConfig = z.infer<typeof GantryConfigSchema>;
 export function checkReferences(config: GantryConfig, ctx: z.core.$RefinementCtx): void {
   uniqueNames(config.connections, ['connections'], ctx);
   uniqueNames(config.pipelines, ['pipelines'], ctx);
+  checkDerivedNames(config, ctx);
   checkOneConnectionPerRepository(config, ctx);
   config.pipelines.forEach((pipeline, i) => {
     checkSource(config, pipeline, i, ctx);
@@ -839,6 +842,41 @@ export function foreignAccounts(config: GantryConfig): string[] {
     p.environments.flatMap((e) => (e.deploy?.account && e.deploy.account !== home ? [e.deploy.account] : [])),
   );
   return [...new Set(accounts)];
+}
+
+/**
+ * Gantry names some resources after a pipeline and a suffix (`shared/config/names.ts`), so two
+ * pipelines could derive one name: pipeline `a-gated`'s trusted build project would be pipeline
+ * `a`'s gated one, and a custom traffic shift of `a`'s `b-prod` the one of `a-b`'s `prod`.
+ */
+function checkDerivedNames(config: GantryConfig, ctx: z.core.$RefinementCtx): void {
+  const owners = new Map<string, { pipeline: number; what: string }>();
+  config.pipelines.forEach((pipeline, i) => {
+    const derived: [kind: string, name: string, what: string][] = BUILD_CLASSES.map((cls) => [
+      'CodeBuild project',
+      buildProjectName(pipeline.name, cls),
+      `${cls} build project`,
+    ]);
+    for (const environment of pipeline.environments)
+      if (environment.deploy !== undefined && typeof environment.deploy.strategy !== 'string')
+        derived.push([
+          'CodeDeploy configuration',
+          customConfigName(pipeline.name, environment.name),
+          `environment ${environment.name}'s traffic shift`,
+        ]);
+    for (const [kind, name, what] of derived) {
+      const owner = owners.get(`${kind} ${name}`);
+      const other = owner === undefined ? undefined : config.pipelines[owner.pipeline]?.name;
+      if (owner === undefined) owners.set(`${kind} ${name}`, { pipeline: i, what });
+      // The same name twice is reported as a duplicate name.
+      else if (other !== pipeline.name)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['pipelines', i, 'name'],
+          message: `pipeline "${pipeline.name}" would name its ${what} ${kind} ${name}, the name of pipeline "${other}"'s ${owner.what}: rename one of the two pipelines`,
+        });
+    }
+  });
 }
 
 function uniqueNames(items: readonly { name: string }[], path: (string | number)[], ctx: z.core.$RefinementCtx): void {

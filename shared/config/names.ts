@@ -3,6 +3,8 @@
  * control plane's resources by name) imports them instead of re-typing them. The CDK app turns them
  * into ARNs in infra/constructs/names.ts.
  */
+import type { BuildClass } from '../pipelines/artifact-layout';
+
 export const DELIVERIES_TABLE_NAME = 'gantry-deliveries';
 export const RUNS_TABLE_NAME = 'gantry-runs';
 export const AUDIT_TABLE_NAME = 'gantry-audit';
@@ -71,3 +73,17 @@ export function stepRoleName(step: string, region: string): string {
 
 /** The session tag that carries the run id into the target account's CloudTrail. */
 export const RUN_ID_SESSION_TAG = 'gantry:run-id';
+
+/**
+ * A pipeline's CodeBuild project for one class of builds: `gantry-<pipeline>` for trusted builds
+ * that deploy to no environment needing approval, `-gated` for those that do, `-untrusted` for
+ * pull requests. Config refuses pipeline names that would make two pipelines' names one.
+ */
+export function buildProjectName(pipeline: string, cls: BuildClass): string {
+  return cls === 'ungated' ? `gantry-${pipeline}` : `gantry-${pipeline}-${cls}`;
+}
+
+/** The name Gantry gives the CodeDeploy configuration of an environment's custom traffic shift. */
+export function customConfigName(pipeline: string, environment: string): string {
+  return `gantry-${pipeline}-${environment}`;
+}

@@ -1,6 +1,5 @@
 import { Arn, ArnFormat, Stack } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
-import type { BuildClass } from '../../../shared/pipelines/artifact-layout';
 
 /** Pipeline state machines are named `gantry-pipeline-<name>`, so grants can name them before they exist. */
 export const PIPELINE_STATE_MACHINE_PREFIX = 'gantry-pipeline-';
@@ -32,13 +31,4 @@ export function pipelineArns(scope: IConstruct): { stateMachines: string; execut
       stack,
     ),
   };
-}
-
-/**
- * A pipeline's CodeBuild project for one class of builds: `gantry-<pipeline>` for trusted builds
- * that deploy to no environment needing approval, `-gated` for those that do, `-untrusted` for
- * pull requests.
- */
-export function buildProjectName(pipeline: string, cls: BuildClass): string {
-  return cls === 'ungated' ? `gantry-${pipeline}` : `gantry-${pipeline}-${cls}`;
 }

@@ -38,6 +38,7 @@ import {
   type PipelineDefinition,
   SOURCE_EVENT_SOURCE,
 } from '../../../events';
+import { buildProjectName } from '../../../shared/config/names';
 import {
   type BuildClass,
   buildClassPath,
@@ -62,7 +63,7 @@ import {
   type Steps,
   sourceFragment,
 } from './fragments';
-import { buildProjectName, pipelineStateMachineName } from './names';
+import { pipelineStateMachineName } from './names';
 import { PrefixArtifacts } from './prefix-artifacts';
 import { SnapshotSource } from './snapshot-source';
 

@@ -42,6 +42,16 @@ describe('the Gantry config', () => {
       'pipelines.1.source.connection: github repository Acme/App already comes through connection "gh" (pipeline p): a repository comes through one connection only',
     ],
     [
+      "a pipeline named after another's gated build project (their projects would be one)",
+      `${CONNECTION}pipelines:\n  - name: api\n    source: { provider: github, repository: acme/api, connection: gh }\n    triggers: { push: { branches: main } }\n  - name: api-gated\n    source: { provider: github, repository: acme/other, connection: gh }\n    triggers: { push: { branches: main } }\n`,
+      'gantry.config.yaml:8:11: pipelines.1.name: pipeline "api-gated" would name its ungated build project CodeBuild project gantry-api-gated, the name of pipeline "api"\'s gated build project: rename one of the two pipelines',
+    ],
+    [
+      "two pipelines' custom traffic shifts named alike (a's b-prod, a-b's prod)",
+      `${CONNECTION}pipelines:\n  - name: a\n    source: { provider: github, repository: acme/a, connection: gh }\n    triggers: { push: { branches: main } }\n    environments:\n      - name: b-prod\n        branches: main\n        deploy: { application: x, deploymentGroup: y, lambda: { function: f }, strategy: { canary: { percent: 10, minutes: 5 } } }\n  - name: a-b\n    source: { provider: github, repository: acme/b, connection: gh }\n    triggers: { push: { branches: main } }\n    environments:\n      - name: prod\n        branches: main\n        deploy: { application: x, deploymentGroup: z, lambda: { function: g }, strategy: { canary: { percent: 10, minutes: 5 } } }\n`,
+      'pipelines.1.name: pipeline "a-b" would name its environment prod\'s traffic shift CodeDeploy configuration gantry-a-b-prod, the name of pipeline "a"\'s environment b-prod\'s traffic shift: rename one of the two pipelines',
+    ],
+    [
       'duplicate connection names',
       `${CONNECTION}  - name: gh\n    provider: gitlab\n`,
       'gantry.config.yaml:4:11: connections.1.name: duplicate name "gh"',
