@@ -2,6 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { PRESIGN_PARAMETERS } from '../../shared/aws/presign';
 import { bindingRefusal, type ServedCall, type SignatureScope } from './binding';
 
 /** Who a request to a local server comes from, once its signature or token is checked. */
@@ -43,14 +44,13 @@ interface SigV4Parts extends SignatureScope {
 
 const AUTH_HEADER =
   /^AWS4-HMAC-SHA256\s+Credential=([^/\s,]+)\/(\d{8})\/([^/\s,]+)\/([^/\s,]+)\/aws4_request,\s*SignedHeaders=([a-z0-9;-]+),\s*Signature=([0-9a-f]{64})$/i;
-const PRESIGN_PARAMS = [
-  'X-Amz-Algorithm',
-  'X-Amz-Credential',
-  'X-Amz-Date',
-  'X-Amz-Expires',
-  'X-Amz-SignedHeaders',
-  'X-Amz-Signature',
-];
+/**
+ * The presigned URL's parameters the signer below writes back itself when it re-signs. The
+ * session token is not one: this signer holds no token, so it stays in the query the sender signed.
+ */
+const RESIGNED_PARAMS: ReadonlySet<string> = new Set(
+  [...PRESIGN_PARAMETERS].filter((name) => name !== 'X-Amz-Security-Token'),
+);
 /** AWS refuses a signature dated more than 15 minutes from its clock. */
 const MAX_SKEW_MS = 15 * 60_000;
 /** The longest a presigned URL may live, as S3 allows: seven days. */
@@ -284,7 +284,7 @@ async function expectedSignature(
   }
   const query: Record<string, string | string[]> = {};
   for (const [name, value] of url.searchParams) {
-    if (parts.expires !== undefined && PRESIGN_PARAMS.includes(name)) continue;
+    if (parts.expires !== undefined && RESIGNED_PARAMS.has(name)) continue;
     const prior = query[name];
     query[name] = prior === undefined ? value : [...(Array.isArray(prior) ? prior : [prior]), value];
   }

@@ -41,9 +41,15 @@ async function signed(
 }
 
 /** An S3 GET presigned with the operator's keys as the SDK presigns it, as it reaches the edge. */
-async function presignedGet(path: string, query: Record<string, string>, expiresIn: number, signingDate = new Date()) {
+async function presignedGet(
+  path: string,
+  query: Record<string, string>,
+  expiresIn: number,
+  signingDate = new Date(),
+  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } = OPERATOR,
+) {
   const signer = new SignatureV4({
-    credentials: OPERATOR,
+    credentials,
     region: 'us-east-1',
     service: 's3',
     sha256: Sha256,
@@ -216,6 +222,20 @@ describe('IdentityRegistry.issueSession', () => {
       await signed({ ...session, sessionToken: `${session.sessionToken.slice(1)}x` }),
     );
     expect(forged).toMatchObject({ ok: false, failure: 'unknown-key' });
+  });
+
+  it('accepts a URL presigned with session keys, whose token the URL carries and signs, and refuses another token', async () => {
+    const ids = registry();
+    const session = ids.issueSession(role, 900);
+    const request = await presignedGet('/bucket/key', {}, 300, new Date(), session);
+    expect(new URL(request.url, 'http://edge').searchParams.get('X-Amz-Security-Token')).toBe(session.sessionToken);
+    expect(await ids.authenticate(request)).toMatchObject({ ok: true, principal: role });
+    const swapped = request.url.replace(
+      encodeURIComponent(session.sessionToken),
+      encodeURIComponent(ids.issueSession(role, 900).sessionToken),
+    );
+    expect(swapped).not.toBe(request.url);
+    expect(await ids.authenticate({ ...request, url: swapped })).toMatchObject({ ok: false });
   });
 
   it('refuses session keys once they expire', async () => {
