@@ -1,6 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { RequestMetrics } from '../../../local/cloudwatch/metrics';
 import { zip } from '../../../local/codebuild/zip';
+import { LocalServices, type LocalServicesOptions } from '../../../local/lambda-api/services';
+import { inventoryOf } from '../../../local/template/inventory';
+import { TemplateResolver } from '../../../local/template/resolver';
 import type { StackTemplate } from '../../../local/template/types';
 
 export const FUNCTION_NAME = 'gantry-svc-dev';
@@ -165,5 +169,33 @@ export function appSpec(current: string, target: string, hooks: Record<string, s
       },
     ],
     Hooks: Object.entries(hooks).map(([event, fn]) => ({ [event]: fn })),
+  });
+}
+
+/** The sample service's functions as local mode reads them from the stack's template at `serviceDir`. */
+export function serviceFunctions(serviceDir: string, region = 'eu-west-1', accountId = '000000000000') {
+  return inventoryOf(new TemplateResolver([serviceStack(serviceDir)], { region, accountId, edgeEndpoint: '' }))
+    .services;
+}
+
+/**
+ * Local mode's Lambda service running `functions` (a process per version, on free ports), its data
+ * under `dataDir`, each process given the role keys a test names unless it says otherwise.
+ */
+export function startServices(
+  functions: LocalServicesOptions['services'],
+  dataDir: string,
+  options: Partial<Pick<LocalServicesOptions, 'runtimeEnvironment' | 'credentialsFor'>> = {},
+): Promise<LocalServices> {
+  return LocalServices.start({
+    services: functions,
+    dataDir,
+    host: '127.0.0.1',
+    basePort: 0,
+    runtimeEnvironment: options.runtimeEnvironment ?? { PATH: process.env.PATH ?? '' },
+    credentialsFor:
+      options.credentialsFor ?? (() => ({ accessKeyId: 'AKIDSERVICEROLE', secretAccessKey: 'role-secret' })),
+    metrics: new RequestMetrics(),
+    log: () => undefined,
   });
 }

@@ -3,18 +3,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetFunctionConfigurationCommand, LambdaClient, UpdateFunctionCodeCommand } from '@aws-sdk/client-lambda';
-import { RequestMetrics } from '../../../local/cloudwatch/metrics';
 import { IdentityRegistry } from '../../../local/edge/identity';
 import { type RunningEdge, startEdge } from '../../../local/edge/server';
 import { LocalIam, type TemplateIam } from '../../../local/iam';
 import { lambdaApi } from '../../../local/lambda-api/api';
-import { LocalServices } from '../../../local/lambda-api/services';
+import type { LocalServices } from '../../../local/lambda-api/services';
 import { S3Store } from '../../../local/s3';
-import { inventoryOf } from '../../../local/template/inventory';
-import { TemplateResolver } from '../../../local/template/resolver';
 import { fixtureArns } from '../../support/local-iam';
 import { sourced } from '../../support/trust-fixtures';
-import { FUNCTION_NAME, servicePackage, serviceStack, writeServiceFolder } from './deploy-fixtures';
+import { FUNCTION_NAME, serviceFunctions, servicePackage, startServices, writeServiceFolder } from './deploy-fixtures';
 
 const ACCOUNT = '000000000000';
 const REGION = 'us-east-1';
@@ -45,9 +42,7 @@ describe('UpdateFunctionCode reads its S3 package with the caller’s rights', (
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'gantry-lambda-code-iam-'));
     const serviceDir = writeServiceFolder(join(dataDir, 'service'));
-    const inventory = inventoryOf(
-      new TemplateResolver([serviceStack(serviceDir)], { region: REGION, accountId: ACCOUNT, edgeEndpoint: '' }),
-    );
+    const functions = serviceFunctions(serviceDir, REGION, ACCOUNT);
     const model: TemplateIam = {
       roles: new Map([
         ['deploy-release', { roleName: 'deploy-release', roleArn: ROLE, statements: RIGHTS, trust: [] }],
@@ -63,16 +58,7 @@ describe('UpdateFunctionCode reads its S3 package with the caller’s rights', (
     edge = await startEdge({ port: 0, identity, region: REGION });
     edge.authorizeWith((principal, call, res) => iam.authorize(principal, call, res));
     store = new S3Store({ buckets: [BUCKET], versionedBuckets: [BUCKET], dataDir: join(dataDir, 's3') });
-    services = await LocalServices.start({
-      services: inventory.services,
-      dataDir: join(dataDir, 'lambda'),
-      host: '127.0.0.1',
-      basePort: 0,
-      runtimeEnvironment: { PATH: process.env.PATH ?? '' },
-      credentialsFor: () => ({ accessKeyId: 'AKIDSERVICEROLE', secretAccessKey: 'role-secret' }),
-      metrics: new RequestMetrics(),
-      log: () => undefined,
-    });
+    services = await startServices(functions, join(dataDir, 'lambda'));
     edge.attach({
       rest: lambdaApi({
         services,

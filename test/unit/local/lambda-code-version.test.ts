@@ -10,15 +10,12 @@ import {
   UpdateFunctionCodeCommand,
 } from '@aws-sdk/client-lambda';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { RequestMetrics } from '../../../local/cloudwatch/metrics';
 import { type RunningEdge, startEdge } from '../../../local/edge/server';
 import { lambdaApi } from '../../../local/lambda-api/api';
-import { LocalServices } from '../../../local/lambda-api/services';
+import type { LocalServices } from '../../../local/lambda-api/services';
 import { createS3Endpoint, S3Store } from '../../../local/s3';
-import { inventoryOf } from '../../../local/template/inventory';
-import { TemplateResolver } from '../../../local/template/resolver';
 import { localClientConfig } from '../../support/aws';
-import { FUNCTION_NAME, servicePackage, serviceStack, writeServiceFolder } from './deploy-fixtures';
+import { FUNCTION_NAME, serviceFunctions, servicePackage, startServices, writeServiceFolder } from './deploy-fixtures';
 
 const BUCKET = 'gantry-artifacts-000000000000-eu-west-1';
 const KEY = 'builds/service/dist/function.zip';
@@ -36,9 +33,7 @@ describe('UpdateFunctionCode with S3ObjectVersion on the local Lambda API', () =
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'gantry-lambda-code-'));
     const serviceDir = writeServiceFolder(join(dataDir, 'service'));
-    const inventory = inventoryOf(
-      new TemplateResolver([serviceStack(serviceDir)], { region: 'eu-west-1', accountId: ACCOUNT, edgeEndpoint: '' }),
-    );
+    const functions = serviceFunctions(serviceDir, 'eu-west-1', ACCOUNT);
     edge = await startEdge({ port: 0 });
     const store = new S3Store({ buckets: [BUCKET], versionedBuckets: [BUCKET], dataDir: join(dataDir, 's3') });
     const s3Endpoint = createS3Endpoint(store, { region: 'eu-west-1' });
@@ -49,16 +44,7 @@ describe('UpdateFunctionCode with S3ObjectVersion on the local Lambda API', () =
         return true;
       },
     });
-    services = await LocalServices.start({
-      services: inventory.services,
-      dataDir: join(dataDir, 'lambda'),
-      host: '127.0.0.1',
-      basePort: 0,
-      runtimeEnvironment: { PATH: process.env.PATH ?? '' },
-      credentialsFor: () => ({ accessKeyId: 'AKIDSERVICEROLE', secretAccessKey: 'role-secret' }),
-      metrics: new RequestMetrics(),
-      log: () => undefined,
-    });
+    services = await startServices(functions, join(dataDir, 'lambda'));
     edge.attach({ rest: lambdaApi({ services, s3: store, accountId: ACCOUNT }) });
     lambda = new LambdaClient(localClientConfig(edge.endpoint));
     s3 = new S3Client(localClientConfig(edge.endpoint));

@@ -1,12 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
-import { RequestMetrics } from '../../../local/cloudwatch/metrics';
-import { LocalServices } from '../../../local/lambda-api/services';
-import { inventoryOf } from '../../../local/template/inventory';
-import { TemplateResolver } from '../../../local/template/resolver';
 import { tempFolders } from '../../support/temp';
-import { FUNCTION_NAME, serviceStack, writeServiceFolder } from './deploy-fixtures';
+import { FUNCTION_NAME, serviceFunctions, startServices, writeServiceFolder } from './deploy-fixtures';
 
 const ROLE = { accessKeyId: 'AKIDSERVICEROLE', secretAccessKey: 'role-secret' };
 
@@ -30,24 +26,12 @@ describe('the credentials a local service version runs with', () => {
   const temp = tempFolders();
   const start = (credentialsFor: (arn: string) => typeof ROLE | undefined) => {
     const dir = temp('gantry-service-creds-');
-    const inventory = inventoryOf(
-      new TemplateResolver([serviceStack(writeServiceFolder(join(dir, 'service')))], {
-        region: 'eu-west-1',
-        accountId: '000000000000',
-        edgeEndpoint: '',
-      }),
-    );
-    const arn = inventory.services[0]?.arn;
-    return LocalServices.start({
-      services: inventory.services,
-      dataDir: join(dir, 'lambda'),
-      host: '127.0.0.1',
-      basePort: 0,
+    const functions = serviceFunctions(writeServiceFolder(join(dir, 'service')));
+    const arn = functions[0]?.arn;
+    return startServices(functions, join(dir, 'lambda'), {
       // What the deployer passes: the edge and region, no credentials of the runtime's own.
       runtimeEnvironment: { PATH: process.env.PATH ?? '', AWS_ENDPOINT_URL: 'http://127.0.0.1:1' },
       credentialsFor: (asked) => (asked === arn ? credentialsFor(asked) : undefined),
-      metrics: new RequestMetrics(),
-      log: () => undefined,
     });
   };
 

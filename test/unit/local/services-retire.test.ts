@@ -1,11 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RequestMetrics } from '../../../local/cloudwatch/metrics';
-import { LocalServices } from '../../../local/lambda-api/services';
-import { inventoryOf } from '../../../local/template/inventory';
-import { TemplateResolver } from '../../../local/template/resolver';
 import { tempFolders } from '../../support/temp';
-import { FUNCTION_NAME, serviceSource, serviceStack } from './deploy-fixtures';
+import { FUNCTION_NAME, serviceFunctions, serviceSource, startServices } from './deploy-fixtures';
 
 /** A release whose process ignores SIGTERM: it stops only at the SIGKILL that follows the grace. */
 function stubbornService(dir: string): string {
@@ -28,23 +24,7 @@ describe('a version retiring while local mode stops', () => {
 
   it('is waited for: close() resolves only once the retiring version’s process has ended', async () => {
     const dir = temp('gantry-retire-');
-    const inventory = inventoryOf(
-      new TemplateResolver([serviceStack(stubbornService(join(dir, 'service')))], {
-        region: 'eu-west-1',
-        accountId: '000000000000',
-        edgeEndpoint: '',
-      }),
-    );
-    const services = await LocalServices.start({
-      services: inventory.services,
-      dataDir: join(dir, 'lambda'),
-      host: '127.0.0.1',
-      basePort: 0,
-      runtimeEnvironment: { PATH: process.env.PATH ?? '' },
-      credentialsFor: () => ({ accessKeyId: 'AKIDSERVICEROLE', secretAccessKey: 'role-secret' }),
-      metrics: new RequestMetrics(),
-      log: () => undefined,
-    });
+    const services = await startServices(serviceFunctions(stubbornService(join(dir, 'service'))), join(dir, 'lambda'));
     let pid: number | undefined;
     try {
       const version = await services.healthyProcess(FUNCTION_NAME, '$LATEST');
