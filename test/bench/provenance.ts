@@ -15,9 +15,8 @@ import { recordProvenance } from '../../shared/provenance/record';
 import { S3VersionedObjects } from '../../shared/provenance/s3';
 import { verifyReleaseArtifact } from '../../shared/provenance/verify';
 import type { RunRecord } from '../../shared/runs/model';
-import type { RunStore } from '../../shared/runs/store';
 import { planRequest, sourceEvent } from '../support/plans';
-import { buildPhases, FakeBuildSource } from '../support/provenance-fakes';
+import { FakeBuildSource, runsOf, succeededBuild } from '../support/provenance-fakes';
 import { MemoryAudit } from '../support/receiver-fakes';
 import { fmt, median, table } from './stats';
 
@@ -119,31 +118,9 @@ async function seedBuild(s3: S3Client, round: number) {
   for (const [name, body] of files) {
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${prefix}/${name}`, Body: body }));
   }
-  const run = {
-    runId: plan.runId,
-    executionArn: plan.executionArn,
-    commit: plan.commit,
-    pipeline: plan.pipeline,
-    plan,
-  } as RunRecord;
-  const saved = new Map<string, RunRecord>([[run.runId, run]]);
-  const runs = {
-    get: async (id: string) => saved.get(id),
-    update: async (id: string, fields: Partial<RunRecord>) =>
-      void saved.set(id, { ...(saved.get(id) as RunRecord), ...fields }),
-  } as unknown as RunStore;
+  const { runs, saved } = runsOf(plan);
+  const run = saved.get(plan.runId) as RunRecord;
   const builds = new FakeBuildSource();
-  builds.builds.set(buildId, {
-    id: buildId,
-    arn: `arn:aws:codebuild:us-east-1:000000000000:build/${buildId}`,
-    projectName: plan.build.projectName,
-    status: 'SUCCEEDED',
-    resolvedSourceVersion: plan.commit,
-    artifactsLocation: `arn:aws:s3:::${BUCKET}/${prefix}`,
-    buildspec: 'buildspec.yml',
-    startTime: null,
-    endTime: null,
-    phases: buildPhases(uploading, new Date()),
-  });
+  builds.builds.set(buildId, succeededBuild(buildId, plan, `${BUCKET}/${prefix}`, [uploading, new Date()]));
   return { run, runs, builds, buildId };
 }

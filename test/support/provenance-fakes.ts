@@ -1,5 +1,6 @@
 import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { Readable } from 'node:stream';
+import type { RunPlan } from '../../events';
 import type {
   BuildInfo,
   BuildPhase,
@@ -9,6 +10,8 @@ import type {
   StoredVersion,
   VersionedObjects,
 } from '../../shared/provenance/ports';
+import type { RunRecord } from '../../shared/runs/model';
+import type { RunStore } from '../../shared/runs/store';
 
 /** A versioned bucket in memory: every put is a new version; reads name or report the version. */
 export class MemoryVersionedObjects implements VersionedObjects {
@@ -87,6 +90,52 @@ export class FakeBuildSource implements BuildSource {
     if (build === undefined) throw new Error(`no build ${id}`);
     return build;
   }
+}
+
+/**
+ * A build of `plan` that succeeded, as CodeBuild reports it: its artifacts under `artifacts`
+ * (`<bucket>/<prefix>`, no trailing slash), uploaded from `upload[0]` to `upload[1]`.
+ */
+export function succeededBuild(
+  id: string,
+  plan: RunPlan,
+  artifacts: string,
+  upload: readonly [Date, Date],
+  times: { startTime: string | null; endTime: string | null } = { startTime: null, endTime: null },
+): BuildInfo {
+  return {
+    id,
+    arn: `arn:aws:codebuild:us-east-1:000000000000:build/${id}`,
+    projectName: plan.build.projectName,
+    status: 'SUCCEEDED',
+    resolvedSourceVersion: plan.commit,
+    artifactsLocation: `arn:aws:s3:::${artifacts}`,
+    buildspec: 'buildspec.yml',
+    ...times,
+    phases: buildPhases(upload[0], upload[1]),
+  };
+}
+
+/** The runs table holding `plan`'s run, in memory: what RecordProvenance reads and updates. */
+export function runsOf(plan: RunPlan): { runs: RunStore; saved: Map<string, RunRecord> } {
+  const saved = new Map<string, RunRecord>([
+    [
+      plan.runId,
+      {
+        runId: plan.runId,
+        executionArn: plan.executionArn,
+        commit: plan.commit,
+        pipeline: plan.pipeline,
+        plan,
+      } as RunRecord,
+    ],
+  ]);
+  const runs = {
+    get: async (id: string) => saved.get(id),
+    update: async (id: string, fields: Partial<RunRecord>) =>
+      void saved.set(id, { ...(saved.get(id) as RunRecord), ...fields }),
+  } as unknown as RunStore;
+  return { runs, saved };
 }
 
 /**

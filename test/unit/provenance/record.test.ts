@@ -4,14 +4,14 @@ import type { BuildPhase } from '../../../shared/provenance/ports';
 import { recordProvenance } from '../../../shared/provenance/record';
 import { UPLOAD_CLOCK_TOLERANCE_MS } from '../../../shared/provenance/upload';
 import type { RunRecord } from '../../../shared/runs/model';
-import type { RunStore } from '../../../shared/runs/store';
 import { planRequest, sourceEvent } from '../../support/plans';
 import {
-  buildPhases,
   FakeBuildSource,
   HmacSigner,
   MemoryVersionedObjects,
+  runsOf,
   sha256,
+  succeededBuild,
 } from '../../support/provenance-fakes';
 import { MemoryAudit } from '../../support/receiver-fakes';
 
@@ -29,28 +29,16 @@ const seconds = (at: Date, s: number) => new Date(at.getTime() + s * 1000);
  */
 function fixture() {
   const plan = resolvePlan(planRequest(sourceEvent({ branch: 'develop', ref: 'refs/heads/develop' })));
-  const saved = new Map<string, RunRecord>([
-    [plan.runId, { runId: plan.runId, executionArn: plan.executionArn, plan } as RunRecord],
-  ]);
-  const runs = {
-    get: async (id: string) => saved.get(id),
-    update: async (id: string, fields: Partial<RunRecord>) =>
-      void saved.set(id, { ...(saved.get(id) as RunRecord), ...fields }),
-  } as unknown as RunStore;
+  const { runs, saved } = runsOf(plan);
   const objects = new MemoryVersionedObjects();
   const builds = new FakeBuildSource();
-  builds.builds.set(BUILD, {
-    id: BUILD,
-    arn: `arn:aws:codebuild:us-east-1:123456789012:build/${BUILD}`,
-    projectName: plan.build.projectName,
-    status: 'SUCCEEDED',
-    resolvedSourceVersion: plan.commit,
-    artifactsLocation: `arn:aws:s3:::${BUCKET}/${PREFIX.slice(0, -1)}`,
-    buildspec: 'buildspec.yml',
-    startTime: '2026-12-01T10:00:00.000Z',
-    endTime: '2026-12-01T10:05:06.000Z',
-    phases: buildPhases(UPLOAD_START, UPLOAD_END),
-  });
+  builds.builds.set(
+    BUILD,
+    succeededBuild(BUILD, plan, `${BUCKET}/${PREFIX.slice(0, -1)}`, [UPLOAD_START, UPLOAD_END], {
+      startTime: '2026-12-01T10:00:00.000Z',
+      endTime: '2026-12-01T10:05:06.000Z',
+    }),
+  );
   const audit = new MemoryAudit();
   const deps = {
     runs,
