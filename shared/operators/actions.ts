@@ -24,6 +24,7 @@ export const OPERATOR_ERRORS = {
   ambiguous: 400,
   reason_required: 400,
   bad_digest: 400,
+  not_applicable: 400,
   not_an_operator: 403,
   configuration_unavailable: 503,
   not_started: 503,
@@ -190,6 +191,11 @@ export async function retry(deps: OperatorDeps, request: RetryRequest): Promise<
       `run ${subject.runId} was skipped (${subject.plan.skipReason}): nothing to run again`,
     );
   const replan = replanned(subject, authority);
+  if (accepted !== null && replan.deployTarget?.kind !== 'lambda')
+    throw new OperatorActionError(
+      'not_applicable',
+      `run ${subject.runId} ${replan.deployTarget === null ? 'deploys nowhere' : 'releases to an ECS service'}: only a Lambda target's configuration is checked before it is released, so there is nothing to accept; retry without acceptConfiguration`,
+    );
   const name = `retry-${ulid().toLowerCase()}`;
   const busy = !(await enterLane(deps, subject.lane, name));
   const plan: RunPlan = {

@@ -1964,6 +1964,23 @@ describe('deploying a run through CodeDeploy', () => {
         await expect(loadedRetry(plain.runId)).resolves.toMatchObject({ retry: { acceptConfiguration: null } });
       });
 
+      it('refuses to accept a configuration for a run that releases no Lambda function, saying why', async () => {
+        // main deploys nowhere in the widgets pipeline: an accepted digest would be ignored, silently.
+        const failed = await devRun(Buffer.from('main'), 'f'.repeat(40), 'main');
+        await f.runs.setStatus(failed.runId, 'FAILED', f.now);
+        await expect(
+          retry(deps, { runId: failed.runId, principal: OLGA, reason: 'x', acceptConfiguration: 'c'.repeat(64) }),
+        ).rejects.toMatchObject({
+          code: 'not_applicable',
+          status: 400,
+          message: `run ${failed.runId} deploys nowhere: only a Lambda target's configuration is checked before it is released, so there is nothing to accept; retry without acceptConfiguration`,
+        });
+        expect(f.executions.started).toEqual([]);
+        await expect(retry(deps, { runId: failed.runId, principal: OLGA, reason: 'x' })).resolves.toMatchObject({
+          retryOf: failed.runId,
+        });
+      });
+
       it('ends a retry whose execution could not start as FAILED, and says so', async () => {
         const failed = await failedProdRun();
         f.executions.startFailsWith = 'StepFunctions.ThrottlingException';
