@@ -108,12 +108,12 @@ export function csvRow(values: readonly (string | number | null)[]): string {
 /**
  * One CSV cell. A run id, a delivery id or a provider's display name is whoever sent it's text,
  * and a spreadsheet runs a cell that starts with `= + - @`, a tab or a carriage return as a
- * formula, quoted or not: such a cell is written with a leading `'` (OWASP's advice), which
- * spreadsheets show as text. The JSON Lines and Parquet exports hold every value as it was.
+ * formula, quoted or not, and some trim leading white space first (` =1`, a line feed then
+ * `=1`): such a cell is written with a leading `'` (OWASP's advice), which spreadsheets show as text. The JSON Lines and Parquet exports hold every value as it was.
  */
 function csvField(value: string | number | null): string {
   if (value === null) return '';
-  const text = typeof value === 'string' && /^[=+\-@\t\r]/.test(value) ? `'${value}` : String(value);
+  const text = typeof value === 'string' && /^(?:\s*[=+\-@]|[\t\r])/.test(value) ? `'${value}` : String(value);
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
