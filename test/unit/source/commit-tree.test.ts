@@ -46,18 +46,33 @@ beforeAll(async () => {
 });
 afterAll(() => fake.close());
 
-/** A repository whose one commit holds `files` (over BASE), registered with every provider; its commit id. */
+/** Repositories already made, by their files and message, and which one the providers serve now. */
+const made = new Map<string, { dir: string; commit: string }>();
+let serving: string | undefined;
+
+/**
+ * A repository whose one commit holds `files` (over BASE), registered with every provider; its
+ * commit id. Each provider's cases share one repository: the same files and message are made once.
+ */
 async function pushed(
   files: Readonly<Record<string, FixtureFile>>,
   message = 'change',
 ): Promise<{ dir: string; commit: string }> {
-  const dir = temp('gantry-hostile-');
-  initRepository(dir);
-  writeFiles(dir, { ...BASE, ...files });
-  const commit = commitAll(dir, message);
-  for (const [provider, repository] of PROVIDERS)
-    expect((await fake.registerRepository(provider, repository, dir)).status).toBe(204);
-  return { dir, commit };
+  const key = JSON.stringify([files, message]);
+  let repository = made.get(key);
+  if (repository === undefined) {
+    const dir = temp('gantry-hostile-');
+    initRepository(dir);
+    writeFiles(dir, { ...BASE, ...files });
+    repository = { dir, commit: commitAll(dir, message) };
+    made.set(key, repository);
+  }
+  if (serving !== key) {
+    for (const [provider, name] of PROVIDERS)
+      expect((await fake.registerRepository(provider, name, repository.dir)).status).toBe(204);
+    serving = key;
+  }
+  return repository;
 }
 
 function fetchFrom(
