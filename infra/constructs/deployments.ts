@@ -204,13 +204,15 @@ function grantHomeReleases(release: GantryFunction, verify: GantryFunction, home
       new PolicyStatement({ actions: ['codedeploy:GetDeploymentConfig'], resources: [arns.configs] }),
     );
   }
-  // A Deploy step retried after CreateDeployment finds the deployment its run created.
-  release.function.addToRolePolicy(
-    new PolicyStatement({
-      actions: ['codedeploy:ListDeployments', 'codedeploy:BatchGetDeployments'],
-      resources: arns.groups,
-    }),
-  );
+  // A Deploy step retried after CreateDeployment finds the deployment its run created, and a
+  // bake check the rollback it asked for.
+  for (const fn of [release, verify])
+    fn.function.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['codedeploy:ListDeployments', 'codedeploy:BatchGetDeployments'],
+        resources: arns.groups,
+      }),
+    );
   if (arns.functions.length > 0) {
     release.function.addToRolePolicy(
       new PolicyStatement({

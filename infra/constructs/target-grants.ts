@@ -70,7 +70,11 @@ export class TargetGrants {
     ]);
     if (this.lambdaArns.groups.length > 0) {
       add(role, [
-        new PolicyStatement({ actions: ['codedeploy:CreateDeployment'], resources: this.lambdaArns.groups }),
+        // A bake check retried after CreateDeployment finds the rollback it asked for (FIND_DEPLOYMENTS).
+        new PolicyStatement({
+          actions: ['codedeploy:CreateDeployment', ...FIND_DEPLOYMENTS],
+          resources: this.lambdaArns.groups,
+        }),
         new PolicyStatement({ actions: [...REVISION_ACTIONS], resources: this.lambdaArns.applications }),
         new PolicyStatement({
           actions: ['codedeploy:GetDeploymentConfig'],

@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { DeployTarget } from '../../events';
 
 /**
@@ -79,4 +80,13 @@ export function ecsAppSpec(target: DeployTarget, taskDefinitionArn: string): str
     ],
     Hooks: hooks(target),
   });
+}
+
+/** Whether two AppSpecs say the same thing (one as CodeDeploy stored it, one as Gantry writes it). */
+export function sameAppSpec(a: string, b: string): boolean {
+  try {
+    return isDeepStrictEqual(JSON.parse(a), JSON.parse(b));
+  } catch {
+    return false;
+  }
 }

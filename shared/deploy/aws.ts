@@ -15,7 +15,6 @@ import {
   UpdateFunctionCodeCommand,
 } from '@aws-sdk/client-lambda';
 import type { Credentials } from '../aws/target-sessions';
-import { runIdOf } from './appspec';
 import { environmentDigest, environmentValueTags } from './configuration';
 import type {
   AlarmState,
@@ -89,11 +88,11 @@ export class AwsDeployControl implements DeployControl {
     return out.deploymentId;
   }
 
-  async findRunDeployment(
+  async findDeployment(
     application: string,
     deploymentGroup: string,
-    runId: string,
     since: Date,
+    described: (description: string) => boolean,
   ): Promise<{ deploymentId: string; appSpec: string } | undefined> {
     const pages = paginateListDeployments(
       { client: this.codeDeploy },
@@ -104,7 +103,7 @@ export class AwsDeployControl implements DeployControl {
       // BatchGetDeployments takes at most 25 ids.
       for (let i = 0; i < ids.length; i += 25) {
         const out = await this.codeDeploy.send(new BatchGetDeploymentsCommand({ deploymentIds: ids.slice(i, i + 25) }));
-        const mine = out.deploymentsInfo?.find((d) => runIdOf(d.description ?? '') === runId);
+        const mine = out.deploymentsInfo?.find((d) => described(d.description ?? ''));
         if (mine?.deploymentId !== undefined)
           return { deploymentId: mine.deploymentId, appSpec: mine.revision?.appSpecContent?.content ?? '' };
       }

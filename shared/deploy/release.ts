@@ -1,4 +1,3 @@
-import { isDeepStrictEqual } from 'node:util';
 import type { DeployTarget, RunPlan } from '../../events';
 import { runFact } from '../audit/audit';
 import { stopUnlessEnded } from '../aws/deployment-stop';
@@ -9,7 +8,7 @@ import { ProvenanceError, refused } from '../provenance/errors';
 import { codeSha256Of, type VerifyDeps, verifiedStatement, verifyReleaseArtifact } from '../provenance/verify';
 import type { RunDeployment, RunRecord } from '../runs/model';
 import { gantryRecord, subjectOf } from '../runs/subjects';
-import { deploymentDescription, ecsAppSpec, lambdaAppSpec } from './appspec';
+import { deploymentDescription, ecsAppSpec, lambdaAppSpec, runIdOf, sameAppSpec } from './appspec';
 import {
   type RecordedConfiguration,
   recordedConfiguration,
@@ -64,14 +63,19 @@ export async function startDeployment(
     // before noting its id: find it by the run id its description carries, rather than start a
     // second deployment of the same change.
     const since = new Date(Date.parse(existing.startedAt) - 5 * 60_000);
-    const found = await deps.deploy.findRunDeployment(target.application, target.deploymentGroup, plan.runId, since);
+    const found = await deps.deploy.findDeployment(
+      target.application,
+      target.deploymentGroup,
+      since,
+      (description) => runIdOf(description) === plan.runId,
+    );
     if (found !== undefined) {
       // Anyone who may CreateDeployment can write a description: adopt only what this run asked for.
       const asked =
         target.lambda !== null
           ? lambdaAppSpec(target, existing.fromVersion ?? '', existing.toVersion)
           : ecsAppSpec(target, existing.toVersion);
-      if (!sameJson(found.appSpec, asked)) {
+      if (!sameAppSpec(found.appSpec, asked)) {
         const why = `deployment ${found.deploymentId} names run ${plan.runId} but does not deploy what the run asked (${shiftText(existing)}): not adopted; stop it in CodeDeploy`;
         await recordForgedInput(deps, input, run, executionArn, 'deploy', why);
         throw new DeployError('Gantry.DeploymentFailed', why);
@@ -479,13 +483,4 @@ async function refuseDeploy(
   });
   deps.logger.warn('deploy refused', { runId: plan.runId, check: error.check, reason: error.message });
   throw error;
-}
-
-/** Whether two JSON documents say the same thing (an AppSpec as CodeDeploy stored it, and as Gantry writes it). */
-function sameJson(a: string, b: string): boolean {
-  try {
-    return isDeepStrictEqual(JSON.parse(a), JSON.parse(b));
-  } catch {
-    return false;
-  }
 }

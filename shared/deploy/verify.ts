@@ -1,11 +1,11 @@
-import type { BakeCheck, BakeStart, DeployedOutput, RunPlan } from '../../events';
+import type { BakeCheck, BakeStart, DeployedOutput, DeployTarget, RunPlan } from '../../events';
 import { runFact } from '../audit/audit';
 import { stopUnlessEnded } from '../aws/deployment-stop';
 import { deploymentRolledBack, publishNotification } from '../notify/publish';
 import { ForgedInputError, recordForgedInput, runOfExecution } from '../pipelines/ownership';
 import type { RunDeployment, RunRecord } from '../runs/model';
 import { subjectOf } from '../runs/subjects';
-import { BAKE_ROLLBACK_CONFIG, lambdaAppSpec, trafficBackDescription } from './appspec';
+import { BAKE_ROLLBACK_CONFIG, lambdaAppSpec, sameAppSpec, trafficBackDescription, trafficBackRunOf } from './appspec';
 import {
   atSite,
   type DeployDeps,
@@ -97,7 +97,10 @@ export async function checkBake(home: DeployDeps, input: RunPlan, executionArn: 
   const firing = (await deps.deploy.alarmStates(alarms)).filter((a) => a.state === 'ALARM');
   const now = deps.clock();
   const baked = `${Math.round(target.bakeSeconds / 60)} min`;
-  if (firing.length === 0) {
+  // An earlier attempt of this check saw an alarm and asked for traffic back (it notes that first):
+  // the bake failed, whatever the alarms say now, and the rollback it asked for is not asked twice.
+  const back = deployment.trafficBack;
+  if (firing.length === 0 && back === undefined) {
     await deps.runs.setStage(
       plan.runId,
       'deploy',
@@ -112,19 +115,28 @@ export async function checkBake(home: DeployDeps, input: RunPlan, executionArn: 
     return { alarms };
   }
   const alarmText = firing.map((a) => `${a.name} (${a.reason || 'in ALARM'})`).join('; ');
-  let reason = `alarm fired during the ${baked} bake: ${alarmText}`;
+  let reason =
+    back?.reason ??
+    (firing.length > 0
+      ? `alarm fired during the ${baked} bake: ${alarmText}`
+      : `alarm fired during the ${baked} bake (seen by an earlier attempt of this check)`);
   if (deployment.fromVersion && target.lambda !== null) {
-    // Noted before and after: its state-change events must find it Gantry's, not unattributed.
-    const requestedAt = now.toISOString();
-    await deps.runs.noteTrafficBack(plan.runId, { requestedAt }, now);
-    const rollbackId = await deps.deploy.createDeployment({
-      application: target.application,
-      deploymentGroup: target.deploymentGroup,
-      deploymentConfig: BAKE_ROLLBACK_CONFIG,
-      description: trafficBackDescription(plan.runId),
-      appSpec: lambdaAppSpec(target, deployment.toVersion, deployment.fromVersion),
-    });
-    await deps.runs.noteTrafficBack(plan.runId, { requestedAt, deploymentId: rollbackId }, deps.clock());
+    const appSpec = lambdaAppSpec(target, deployment.toVersion, deployment.fromVersion);
+    const requestedAt = back?.requestedAt ?? now.toISOString();
+    let rollbackId = back === undefined ? undefined : await askedTrafficBack(deps, plan, target, back, appSpec);
+    if (rollbackId === undefined) {
+      // Noted before and after: its state-change events must find it Gantry's, not unattributed.
+      if (back === undefined) await deps.runs.noteTrafficBack(plan.runId, { requestedAt, reason }, now);
+      rollbackId = await deps.deploy.createDeployment({
+        application: target.application,
+        deploymentGroup: target.deploymentGroup,
+        deploymentConfig: BAKE_ROLLBACK_CONFIG,
+        description: trafficBackDescription(plan.runId),
+        appSpec,
+      });
+    }
+    if (back?.deploymentId !== rollbackId)
+      await deps.runs.noteTrafficBack(plan.runId, { requestedAt, reason, deploymentId: rollbackId }, deps.clock());
     reason += `; traffic sent back to version ${deployment.fromVersion} (${rollbackId})`;
   } else {
     reason += '; no earlier version to send traffic back to: roll back with `gantry runs rollback`';
@@ -147,6 +159,30 @@ export async function checkBake(home: DeployDeps, input: RunPlan, executionArn: 
     }),
   );
   throw new DeployError('Gantry.BakeAlarm', reason);
+}
+
+/**
+ * The rollback an earlier attempt of the bake check asked for: the one it noted, or (the attempt
+ * died before noting its id) the deployment of the group with the bake's rollback description for
+ * this run that sends exactly this traffic back. A description is anyone's to write, so one that
+ * deploys anything else is not adopted (its events are then recorded as unattributed).
+ */
+async function askedTrafficBack(
+  deps: DeployDeps,
+  plan: RunPlan,
+  target: DeployTarget,
+  back: NonNullable<RunDeployment['trafficBack']>,
+  appSpec: string,
+): Promise<string | undefined> {
+  if (back.deploymentId !== undefined) return back.deploymentId;
+  const since = new Date(Date.parse(back.requestedAt) - 5 * 60_000);
+  const found = await deps.deploy.findDeployment(
+    target.application,
+    target.deploymentGroup,
+    since,
+    (description) => trafficBackRunOf(description) === plan.runId,
+  );
+  return found !== undefined && sameAppSpec(found.appSpec, appSpec) ? found.deploymentId : undefined;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { ulid } from 'ulid';
 import { CONFIGURATION_DIGEST, type RunPlan } from '../../events';
 import { stopUnlessEnded } from '../aws/deployment-stop';
+import { runIdOf } from '../deploy/appspec';
 import { answerDeployment, atSite, type DeployDeps, siteOf } from '../deploy/outcome';
 import { buildClassOf } from '../pipelines/artifact-layout';
 import { type Authority, AuthorityUnavailable, authorityOver, namesOf, operatorOf } from '../pipelines/authority';
@@ -315,8 +316,14 @@ async function stopDeploymentOf(deps: OperatorDeps, run: RunRecord, words: strin
   const target = run.plan.deployTarget;
   if (id === undefined && target) {
     const since = new Date(Date.parse(deployment.startedAt) - 5 * 60_000);
-    id = (await site.deploy.findRunDeployment(target.application, target.deploymentGroup, run.runId, since))
-      ?.deploymentId;
+    id = (
+      await site.deploy.findDeployment(
+        target.application,
+        target.deploymentGroup,
+        since,
+        (description) => runIdOf(description) === run.runId,
+      )
+    )?.deploymentId;
   }
   if (id === undefined) return;
   await deps.runs.requestStop(run.runId, words, deps.clock());

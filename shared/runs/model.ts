@@ -47,7 +47,14 @@ export const RunDeploymentSchema = z.object({
    * The deployment the bake check created to send traffic back after an alarm: noted when asked
    * for, then with CodeDeploy's id, so its events are known as Gantry's (its description is anyone's).
    */
-  trafficBack: z.optional(z.object({ requestedAt: z.string(), deploymentId: z.optional(z.string()) })),
+  trafficBack: z.optional(
+    z.object({
+      requestedAt: z.string(),
+      deploymentId: z.optional(z.string()),
+      /** Why the bake failed (its alarms), as the attempt that asked for the rollback saw it. */
+      reason: z.optional(z.string()),
+    }),
+  ),
 });
 export type RunDeployment = z.infer<typeof RunDeploymentSchema>;
 

@@ -188,7 +188,10 @@ describe('the deploy functions, each granted by the construct that creates it', 
         'states:SendTaskSuccess',
       ],
     ],
-    ['deploy-verify', [...RELEASE, 'cloudwatch:DescribeAlarms']],
+    [
+      'deploy-verify',
+      [...RELEASE, 'cloudwatch:DescribeAlarms', 'codedeploy:BatchGetDeployments', 'codedeploy:ListDeployments'],
+    ],
     [
       'deploy-events',
       [

@@ -191,7 +191,12 @@ export const UNUSED_GRANTS: readonly UnusedGrantEntry[] = [
   {
     role: 'PipelineStepsdeployreleaseRole',
     actions: ['codedeploy:ListDeployments', 'codedeploy:BatchGetDeployments'],
-    why: "A retried Deploy step: startDeployment (shared/deploy/release.ts) finds the deployment an attempt created but did not note (findRunDeployment in shared/deploy/aws.ts lists the group's deployments and reads them in batches); the step ran once.",
+    why: "A retried Deploy step: startDeployment (shared/deploy/release.ts) finds the deployment an attempt created but did not note (findDeployment in shared/deploy/aws.ts lists the group's deployments and reads them in batches); the step ran once.",
+  },
+  {
+    role: 'PipelineStepsdeployverifyRole',
+    actions: ['codedeploy:ListDeployments', 'codedeploy:BatchGetDeployments'],
+    why: 'A bake check retried after it asked for traffic back: checkBake (shared/deploy/verify.ts) finds the rollback deployment an attempt created but did not note (findDeployment in shared/deploy/aws.ts); no bake check was retried.',
   },
   {
     role: /-PipelineSteps(deployrelease|deployverify)Role/,

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { runIdOf } from '../../shared/deploy/appspec';
 import type {
   AlarmState,
   AliasRouting,
@@ -74,13 +73,14 @@ export class FakeDeployControl implements DeployControl {
     return id;
   }
   /** CodeDeploy's ListDeployments + BatchGetDeployments, as the AWS adapter asks them. */
-  async findRunDeployment(
+  async findDeployment(
     application: string,
     group: string,
-    runId: string,
+    _since: Date,
+    described: (description: string) => boolean,
   ): Promise<{ deploymentId: string; appSpec: string } | undefined> {
     const index = this.created.findLastIndex(
-      (r) => r.application === application && r.deploymentGroup === group && runIdOf(r.description) === runId,
+      (r) => r.application === application && r.deploymentGroup === group && described(r.description),
     );
     const request = this.created[index];
     return request && { deploymentId: `d-${String(index + 1).padStart(9, '0')}`, appSpec: request.appSpec };

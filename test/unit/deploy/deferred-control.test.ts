@@ -13,7 +13,7 @@ function echoControl(): DeployControl {
     versionConfiguration: echo('versionConfiguration'),
     aliasRouting: echo('aliasRouting'),
     createDeployment: echo('createDeployment'),
-    findRunDeployment: echo('findRunDeployment'),
+    findDeployment: echo('findDeployment'),
     getDeployment: echo('getDeployment'),
     stopDeployment: echo('stopDeployment'),
     groupAlarms: echo('groupAlarms'),

@@ -586,7 +586,7 @@ describe('deploying a run through CodeDeploy', () => {
     it('stops its own deployment when the cancel ended the run while CodeDeploy was creating it', async () => {
       const plan = await devRun();
       // CodeDeploy's listing does not show the new deployment to the cancel yet.
-      cd.findRunDeployment = async () => undefined;
+      cd.findDeployment = async () => undefined;
       // The cancel reads the run before Deploy notes the id: it sees no deployment to stop.
       cancelOnCreate(plan);
       await expect(startDeployment(deps, plan, 'token-1', plan.executionArn)).rejects.toMatchObject({
@@ -599,7 +599,7 @@ describe('deploying a run through CodeDeploy', () => {
 
     it('stops its own deployment before anything can fail: the ledger down after the cancel read the run', async () => {
       const plan = await devRun();
-      cd.findRunDeployment = async () => undefined;
+      cd.findDeployment = async () => undefined;
       cancelOnCreate(plan, () => {
         // deploy.started cannot be written now.
         f.audit.failing = true;
@@ -732,6 +732,86 @@ describe('deploying a run through CodeDeploy', () => {
     // Never noted: after the wait a run may take to note its deployment, it is recorded as nobody's.
     f.now = new Date(f.now.getTime() + 16 * 60_000);
     await expect(onStateChangeEvent(deps, early)).resolves.toMatch(/^recorded/);
+  });
+
+  describe('a bake check retried after it asked for traffic back', () => {
+    const LATENCY = { name: 'gantry-widgets-dev-latency', state: 'ALARM' as const, reason: 'p99 1450 ms > 1000' };
+    /** The check dies at its `n`th note of the rollback on the run (1: before asking CodeDeploy, 2: after). */
+    async function diesAtNote(plan: RunPlan, n: number): Promise<void> {
+      const note = f.runs.noteTrafficBack.bind(f.runs);
+      let notes = 0;
+      f.runs.noteTrafficBack = async (...args) => {
+        if (++notes === n) throw new Error('ProvisionedThroughputExceededException');
+        return note(...args);
+      };
+      await expect(checkBake(deps, plan, plan.executionArn)).rejects.toThrow('ProvisionedThroughputExceededException');
+      f.runs.noteTrafficBack = note;
+    }
+
+    it('adopts the rollback the dead attempt created, asks for none more, and fails though the alarm is quiet now', async () => {
+      const plan = await landedRun();
+      cd.alarms = [LATENCY];
+      await diesAtNote(plan, 2);
+      expect(cd.created).toHaveLength(2);
+      // Traffic is back on version 3: the alarm is quiet by the time Step Functions tries again.
+      cd.alarms = [{ ...LATENCY, state: 'OK' }];
+      await expect(checkBake(deps, plan, plan.executionArn)).rejects.toMatchObject({
+        name: 'Gantry.BakeAlarm',
+        message: expect.stringContaining(
+          'gantry-widgets-dev-latency (p99 1450 ms > 1000); traffic sent back to version 3 (d-000000002)',
+        ),
+      });
+      expect(cd.created).toHaveLength(2);
+      expect((await f.runs.get(plan.runId))?.deployment?.trafficBack).toMatchObject({ deploymentId: 'd-000000002' });
+      expect(f.audit.records.filter((r) => r.type === 'deploy.rolled_back')).toHaveLength(1);
+      // Its events are Gantry's, not an unattributed deployment, however late they come.
+      cd.end('d-000000002', 'Succeeded');
+      f.now = new Date(f.now.getTime() + 16 * 60_000);
+      await expect(onStateChangeEvent(deps, stateChange('d-000000002'))).resolves.toMatch(/^ignored: /);
+      expect(f.audit.records.filter((r) => r.type === 'security.unattributed_deployment')).toEqual([]);
+    });
+
+    it('does not ask again for a rollback it noted, and never reports the bake as passed', async () => {
+      const plan = await landedRun();
+      cd.alarms = [LATENCY];
+      await expect(checkBake(deps, plan, plan.executionArn)).rejects.toMatchObject({ name: 'Gantry.BakeAlarm' });
+      cd.alarms = [];
+      await expect(checkBake(deps, plan, plan.executionArn)).rejects.toMatchObject({
+        name: 'Gantry.BakeAlarm',
+        message: expect.stringContaining('(d-000000002)'),
+      });
+      expect(cd.created).toHaveLength(2);
+      expect((await f.runs.get(plan.runId))?.stages?.deploy?.status).not.toBe('succeeded');
+    });
+
+    it('asks for its own rollback when the attempt died before CodeDeploy made one, and adopts no look-alike', async () => {
+      const plan = await landedRun();
+      cd.alarms = [LATENCY];
+      const create = cd.createDeployment.bind(cd);
+      cd.createDeployment = async () => {
+        throw new Error('ThrottlingException');
+      };
+      await expect(checkBake(deps, plan, plan.executionArn)).rejects.toThrow('ThrottlingException');
+      cd.createDeployment = create;
+      // Someone copies the description onto a deployment that "sends traffic back" to version 9.
+      await cd.createDeployment({
+        application: plan.deployTarget?.application ?? '',
+        deploymentGroup: plan.deployTarget?.deploymentGroup ?? '',
+        deploymentConfig: 'CodeDeployDefault.LambdaAllAtOnce',
+        description: `gantry rollback of run ${plan.runId} after its bake`,
+        appSpec: JSON.stringify({ version: 0.0, Resources: [{ fn: { Properties: { TargetVersion: '9' } } }] }),
+      });
+      await expect(checkBake(deps, plan, plan.executionArn)).rejects.toMatchObject({
+        name: 'Gantry.BakeAlarm',
+        message: expect.stringContaining('traffic sent back to version 3 (d-000000003)'),
+      });
+      expect(cd.created).toHaveLength(3);
+      expect(JSON.parse(cd.created[2]?.appSpec ?? '{}').Resources[0]['widgets-dev'].Properties).toMatchObject({
+        CurrentVersion: '4',
+        TargetVersion: '3',
+      });
+      expect((await f.runs.get(plan.runId))?.deployment?.trafficBack).toMatchObject({ deploymentId: 'd-000000003' });
+    });
   });
 
   describe('a Deploy task failed by hand (SendTaskFailure with its token)', () => {
