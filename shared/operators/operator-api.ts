@@ -289,6 +289,8 @@ export async function recordRefusal(
     readonly onlyForExistingRun?: boolean;
     /** The caller did not prove `principal`: it is recorded as claimed, and the actor as unproven. */
     readonly unproven?: boolean;
+    /** How many refusals like it were only logged since the last one recorded. */
+    readonly alsoRefused?: number;
   } = {},
 ): Promise<void> {
   try {
@@ -303,7 +305,7 @@ export async function recordRefusal(
       });
       return;
     }
-    await recordOn(deps, run, runId, action, principal, error, options.unproven === true);
+    await recordOn(deps, run, runId, action, principal, error, options.unproven === true, options.alsoRefused);
   } catch (failure) {
     // The refusal stands and is answered with its reason; only its record is missing, loudly.
     deps.logger.error('operator refusal could not be recorded', {
@@ -324,6 +326,7 @@ async function recordOn(
   principal: string,
   error: { readonly code: string; readonly message: string },
   unproven: boolean,
+  alsoRefused?: number,
 ): Promise<void> {
   const said = unproven ? `unproven (claimed ${principal})` : principal;
   await deps.audit.record({
@@ -335,7 +338,13 @@ async function recordOn(
       ? subjectOf(run.plan)
       : { repository: null, commit: null, runId: runId || null, environment: null, pipeline: null },
     outcome: 'rejected',
-    details: { action, code: error.code, reason: error.message, principal: said },
+    details: {
+      action,
+      code: error.code,
+      reason: error.message,
+      principal: said,
+      ...(alsoRefused === undefined ? {} : { alsoRefused }),
+    },
     correlationId: run?.plan.change.deliveryId ?? `operator:${said}`,
   });
 }

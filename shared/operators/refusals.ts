@@ -19,7 +19,9 @@ export const REFUSAL_WINDOW_MS = 60_000;
  * a run that exists reach the ledger (the others are logged), and one caller's same action on one
  * run is recorded once a minute per function instance, so a script cannot fill the ledger or
  * crowd a repository's chain. `unproven`: the principal is the request's word only (an unsigned
- * Slack request), recorded as claimed, never as the actor.
+ * Slack request), recorded as claimed, never as the actor; since the sender invents the principal
+ * and names any run, such refusals are recorded once a minute per action and code whatever they
+ * claim, the next record counting those only logged in between (`alsoRefused`).
  */
 export function refusalRecorder(
   deps: RefusalDeps,
@@ -28,7 +30,9 @@ export function refusalRecorder(
 ): (refusal: RefusedAction) => Promise<void> {
   const window = new RecordWindow(REFUSAL_WINDOW_MS);
   return async (r) => {
-    if (!window.admit(JSON.stringify([r.principal, r.runId, r.action, r.code]), now()).admitted) {
+    const key = options.unproven ? [r.action, r.code] : [r.principal, r.runId, r.action, r.code];
+    const admission = window.admit(JSON.stringify(key), now());
+    if (!admission.admitted) {
       deps.logger.warn('operator refusal repeated within a minute: logged, not recorded again', {
         runId: r.runId,
         action: r.action,
@@ -37,6 +41,10 @@ export function refusalRecorder(
       });
       return;
     }
-    await recordRefusal(deps, r.runId, r.action, r.principal, r, { onlyForExistingRun: true, ...options });
+    await recordRefusal(deps, r.runId, r.action, r.principal, r, {
+      onlyForExistingRun: true,
+      ...options,
+      ...(admission.skipped > 0 ? { alsoRefused: admission.skipped } : {}),
+    });
   };
 }

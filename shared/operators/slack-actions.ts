@@ -86,7 +86,7 @@ export async function answerSlackAction(deps: SlackActionDeps, request: SlackReq
       await deps.unsigned({
         runId: action.value,
         action: action.action_id === SLACK_IDS.approve ? 'approve' : 'reject',
-        principal: `${SLACK_PRINCIPAL_PREFIX}${claimed?.team?.id ?? claimed?.user.team_id ?? ''}/${claimed?.user.id ?? ''}`,
+        principal: `${SLACK_PRINCIPAL_PREFIX}${slackId(claimed?.team?.id ?? claimed?.user.team_id)}/${slackId(claimed?.user.id)}`,
         code: problem,
         message: text,
       });
@@ -182,4 +182,9 @@ function payloadOf(rawBody: Buffer): BlockActions | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** A Slack team or user id as an unsigned request claims it: upper-case letters and digits, or `?` (the sender's text is not recorded). */
+function slackId(claimed: string | undefined): string {
+  return claimed !== undefined && /^[A-Z0-9]{1,32}$/.test(claimed) ? claimed : '?';
 }

@@ -250,6 +250,31 @@ describe('answerSlackAction', () => {
     expect(f.audit.records.filter((r) => r.type === 'operator.refused')).toHaveLength(1);
   });
 
+  it('records a flood of unsigned clicks once a minute, whatever users and runs they claim, with a count and no sender text', async () => {
+    const plan = await waitingRun();
+    const other = resolvePlan(
+      planRequest(sourceEvent({ branch: 'release/2.0', ref: 'refs/heads/release/2.0' }), 'push', definition),
+    );
+    await f.runs.create(other, 'RUNNING', f.now);
+    const unsigned = (runId: string, user: string) => ({
+      ...signed(payload(runId, user, 'approve', 'ok'), f.now),
+      headers: {},
+    });
+    // A script invents a user per request, on every run it can name.
+    for (let i = 0; i < 40; i++)
+      await answerSlackAction(deps, unsigned(i % 2 ? plan.runId : other.runId, `U${i}${'X'.repeat(i % 3 ? 0 : 5000)}`));
+    const refused = () => f.audit.records.filter((r) => r.type === 'operator.refused');
+    expect(refused()).toHaveLength(1);
+    expect(JSON.stringify(refused())).not.toContain('XXXX');
+    f.now = new Date(f.now.getTime() + 60_000);
+    await answerSlackAction(deps, unsigned(plan.runId, 'U0BOB'));
+    expect(refused()).toHaveLength(2);
+    expect(refused()[1]?.details).toMatchObject({
+      alsoRefused: 39,
+      principal: 'unproven (claimed slack:T0TEAM/U0BOB)',
+    });
+  });
+
   it('answers Slack only at a Slack response URL', async () => {
     const plan = await waitingRun();
     const elsewhere = { ...payload(plan.runId, 'U0BOB', 'approve', 'ok'), response_url: 'https://attacker.example/x' };
