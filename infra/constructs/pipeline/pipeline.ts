@@ -393,7 +393,7 @@ function acknowledgeBuildGrants(project: Project, artifactsPath: string, snapsho
     [`Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/codebuild/<${id}>:*`]:
       "The project's own log group; one stream per build.",
     [`Resource::arn:<AWS::Partition>:codebuild:<AWS::Region>:<AWS::AccountId>:report-group/<${id}>-*`]:
-      "The project's own report groups (tests, coverage).",
+      "CodeBuild's grant for the report groups named after the project (a buildspec's reports: tests, coverage). The prefix also matches report groups of projects whose names extend this one (the trusted project gantry-<p>'s covers gantry-<p>-gated-* and gantry-<p>-untrusted-*, and a pipeline named <p>-x's). Gates and provenance read the build's artifacts, never report groups, so a report written there changes no verdict; it can only mislead the CodeBuild console's Reports page.",
   };
   for (const [finding, reason] of Object.entries(reasons)) {
     Validations.of(project).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason });
