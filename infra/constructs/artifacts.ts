@@ -4,7 +4,7 @@ import { Key, KeySpec, KeyUsage } from 'aws-cdk-lib/aws-kms';
 import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { accessLogsBucket } from './access-logs';
-import { artifactsBucketArn, artifactsBucketName, PROVENANCE_KEY_ALIAS } from './names';
+import { artifactsBucketArn, artifactsBucketName, onlySigner, PROVENANCE_KEY_ALIAS } from './names';
 
 /** A target account's deploy role, and the artifact prefixes (release builds of its pipelines) it may read. */
 export interface TargetRead {
@@ -80,6 +80,7 @@ export class Artifacts extends Construct {
       alias: PROVENANCE_KEY_ALIAS,
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    onlySigner(this.provenanceKey, 'record-provenance');
     const accessLogs = accessLogsBucket(this, 'AccessLogs', { retentionDays: 365, logs: 'artifacts bucket' });
     this.bucket = new Bucket(this, 'Bucket', {
       bucketName: artifactsBucketName(),

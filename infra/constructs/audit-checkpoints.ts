@@ -1,13 +1,13 @@
 import { Aws, Duration, Validations } from 'aws-cdk-lib';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { type CfnRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { AUDIT_ENV } from '../../shared/audit/wiring';
 import type { AuditConfig } from '../config/schema';
 import { GantryFunction } from './gantry-function';
-import { AUDIT_TABLE_NAME, auditCheckpointsBucketName, auditTableArns, tableArn } from './names';
+import { AUDIT_TABLE_NAME, auditCheckpointsBucketName, auditTableArns, signerRoleName, tableArn } from './names';
 
 export interface AuditKeys {
   /** The table's customer-managed key. */
@@ -105,6 +105,7 @@ export class AuditCheckpoints extends Construct {
     });
     grantAuditRead(this.handler, props.keys);
     const fn = this.handler.function;
+    (this.handler.role.node.defaultChild as CfnRole).roleName = signerRoleName('audit-checkpoint');
     fn.addToRolePolicy(new PolicyStatement({ actions: ['kms:Sign'], resources: [props.keys.signingKey.keyArn] }));
     fn.addToRolePolicy(
       new PolicyStatement({

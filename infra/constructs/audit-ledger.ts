@@ -12,6 +12,7 @@ import {
   AUDIT_TABLE_NAME,
   auditCheckpointsBucketName,
   auditExportsBucketName,
+  onlySigner,
 } from './names';
 
 export interface AuditLedgerProps {
@@ -64,6 +65,7 @@ export class AuditLedger extends Construct {
       alias: AUDIT_CHECKPOINT_KEY_ALIAS,
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    onlySigner(this.signingKey, 'audit-checkpoint');
 
     const accessLogs = accessLogsBucket(this, 'AccessLogs', { retentionDays: 2557, logs: 'audit buckets' });
     this.checkpoints = new Bucket(this, 'Checkpoints', {

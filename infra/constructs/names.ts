@@ -1,4 +1,6 @@
 import { Arn, ArnFormat, Aws, Stack } from 'aws-cdk-lib';
+import { AnyPrincipal, Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { Key } from 'aws-cdk-lib/aws-kms';
 import type { IConstruct } from 'constructs';
 import { AUDIT_INDEXES } from '../../shared/audit/ledger';
 import {
@@ -7,6 +9,7 @@ import {
   auditCheckpointsBucketName as auditCheckpointsBucketNameIn,
   auditExportsBucketName as auditExportsBucketNameIn,
   RUNS_TABLE_NAME,
+  stepRoleName,
 } from '../../shared/config/names';
 import { RUN_INDEXES } from '../../shared/runs/store';
 
@@ -60,3 +63,44 @@ export function artifactsBucketArn(): string {
 }
 
 export { ArnFormat };
+
+/**
+ * The steps that sign with a KMS key. Each one's role has a fixed name, so that the key (in the data
+ * stack, which the control plane's stack depends on) can name it in its own policy.
+ */
+export const SIGNING_STEPS = ['record-provenance', 'audit-checkpoint'] as const;
+export type SigningStep = (typeof SIGNING_STEPS)[number];
+
+/** The fixed name of a signing step's role in the stack's region. */
+export function signerRoleName(step: SigningStep): string {
+  return stepRoleName(step, Aws.REGION);
+}
+
+/**
+ * Lets only `step`'s role sign with `key`: the key's policy denies `kms:Sign` to every other
+ * principal, whatever its IAM policies allow (the default key policy leaves signing to IAM, so any
+ * role of the account holding `kms:Sign` on `*` could otherwise sign provenance Deploy trusts, or a
+ * checkpoint `gantry audit verify` trusts).
+ */
+export function onlySigner(key: Key, step: SigningStep): void {
+  const stack = Stack.of(key);
+  key.addToResourcePolicy(
+    new PolicyStatement({
+      sid: 'OnlyItsStepSigns',
+      effect: Effect.DENY,
+      principals: [new AnyPrincipal()],
+      actions: ['kms:Sign'],
+      resources: ['*'],
+      conditions: {
+        ArnNotEquals: {
+          'aws:PrincipalArn': stack.formatArn({
+            service: 'iam',
+            region: '',
+            resource: 'role',
+            resourceName: signerRoleName(step),
+          }),
+        },
+      },
+    }),
+  );
+}

@@ -3,6 +3,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import type { PipelineDefinition } from '../../events';
 import { FUNCTION_METADATA_KEY } from '../../infra/constructs/function-metadata';
 import { laneWait } from '../../infra/constructs/pipeline/pipeline';
+import { evaluate } from '../../local/iam/evaluate';
 import { OPERATOR_ENV } from '../../shared/operators/env';
 import { resolvedTemplates, stateMachineDefinitions, synthGantry } from '../support/cdk';
 import {
@@ -699,6 +700,50 @@ describe('build roles', () => {
         .map(([id]) => id);
     expect(usersOf('kms:Sign')).toEqual([expect.stringMatching(/^PipelineStepsrecordprovenanceRole/)]);
     expect(usersOf('kms:Verify')).toEqual([expect.stringMatching(/^PipelineStepsdeployreleaseRole/)]);
+  });
+});
+
+describe('the signing keys', () => {
+  const resolver = resolvedTemplates(gantry);
+  const keyPolicy = (description: RegExp) => {
+    const [id] = Object.entries(data.findResources('AWS::KMS::Key')).find(([, r]) =>
+      description.test(String((r as { Properties: { Description?: string } }).Properties.Description)),
+    ) ?? [''];
+    const policy = resolver.properties('GantryData', id).KeyPolicy as { Statement: unknown[] };
+    return policy.Statement.map((statement, i) => ({ statement: statement as never, source: `${id}#${i}` }));
+  };
+  const roleArn = (logicalId: RegExp) => {
+    const [id] = Object.keys(control.findResources('AWS::IAM::Role')).filter((r) => logicalId.test(r));
+    return `arn:aws:iam::123456789012:role/${String(resolver.properties('GantryControlPlane', id ?? '').RoleName)}`;
+  };
+  /** `kms:Sign` asked by `principal`, whose own policies allow every KMS action on every key. */
+  const sign = (statements: ReturnType<typeof keyPolicy>, principal: string) =>
+    evaluate(
+      {
+        action: 'kms:Sign',
+        resource: 'arn:aws:kms:eu-west-1:123456789012:key/k',
+        context: { 'aws:PrincipalArn': principal },
+      },
+      [{ statement: { Effect: 'Allow', Action: 'kms:*', Resource: '*' }, source: 'admin#0' }],
+      statements,
+      { arn: principal, account: '123456789012' },
+      { keyPolicy: true },
+    ).decision;
+
+  it.each([
+    ['provenance', /provenance/, /^PipelineStepsrecordprovenanceRole/],
+    ['audit checkpoint', /checkpoints/, /^AuditCheckpointsHandler.*Role/],
+  ])('let only their step sign %s, whatever an account admin’s own policies allow', (_what, key, role) => {
+    const statements = keyPolicy(key);
+    const signer = roleArn(role);
+    expect(signer).toMatch(/^arn:aws:iam::123456789012:role\/gantry-[a-z-]+-eu-west-1$/);
+    expect(sign(statements, signer)).toBe('allow');
+    for (const other of [
+      'arn:aws:iam::123456789012:role/PowerUser',
+      'arn:aws:iam::123456789012:root',
+      roleArn(/^PipelineStepsevaluategatesRole/),
+    ])
+      expect(sign(statements, other)).toBe('explicit-deny');
   });
 });
 

@@ -1,7 +1,7 @@
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import { type IEventBus, Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { type CfnRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { BUILD_TRUSTS } from '../../../events';
@@ -17,7 +17,7 @@ import type { CrossAccountStep, TargetAccounts } from '../cross-account';
 import { DeliveriesTable } from '../deliveries-table';
 import { grantReleaseSteps, grantStopDeployments, type NamedTarget } from '../deployments';
 import { GantryFunction } from '../gantry-function';
-import { artifactsBucketName, DELIVERIES_TABLE_NAME, RUNS_TABLE_NAME } from '../names';
+import { artifactsBucketName, DELIVERIES_TABLE_NAME, RUNS_TABLE_NAME, signerRoleName } from '../names';
 import { RunsTable } from '../runs-table';
 import { pipelineArns } from './names';
 
@@ -238,6 +238,7 @@ function grantRecordProvenance(step: GantryFunction, artifactsKey: IKey, provena
     }),
   );
   artifactsKey.grantEncryptDecrypt(fn);
+  (step.role.node.defaultChild as CfnRole).roleName = signerRoleName('record-provenance');
   provenanceKey.grant(fn, 'kms:Sign');
   for (const [finding, reason] of Object.entries({
     'Resource::arn:<AWS::Partition>:s3:::gantry-artifacts-<AWS::AccountId>-<AWS::Region>/releases/*':
