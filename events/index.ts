@@ -1,5 +1,6 @@
 export * from './audit-record';
 export * from './codedeploy-event';
+export * from './compiled';
 export * from './invalid-data';
 export * from './lambda-events';
 export * from './notifications';

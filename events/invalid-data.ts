@@ -32,8 +32,13 @@ function cut(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
+/** What parses a value: a zod schema, or one on its generated checker (`lazyCompiled`). */
+export interface SafeParser<T> {
+  safeParse(value: unknown): z.core.util.SafeParseResult<T>;
+}
+
 /** `schema`'s output for `value`, or an `InvalidDataError` naming `what` was read. */
-export function parseAs<S extends z.ZodMiniType>(schema: S, value: unknown, what: string): z.output<S> {
+export function parseAs<T>(schema: SafeParser<T>, value: unknown, what: string): T {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   throw new InvalidDataError(what, result.error.issues);

@@ -1,5 +1,4 @@
-import type * as z from 'zod/mini';
-import { firstIssue } from '../../events';
+import { firstIssue, type SafeParser } from '../../events';
 import { PayloadError, WebhookError } from './errors';
 import type { BodyFormat } from './request';
 
@@ -22,7 +21,7 @@ export function parseBody(body: Buffer, format: BodyFormat): unknown {
  * Reads a payload through a zod schema that names only the fields Gantry uses.
  * A payload that lacks them is the sender's error (400), reported with the first bad path.
  */
-export function readPayload<S extends z.ZodMiniType>(schema: S, payload: unknown, event: string): z.infer<S> {
+export function readPayload<T>(schema: SafeParser<T>, payload: unknown, event: string): T {
   const result = schema.safeParse(payload);
   if (result.success) return result.data;
   throw new PayloadError(`${event} payload is malformed ${firstIssue(result.error.issues)}`, { event });
