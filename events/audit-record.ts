@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { type LazyCompiled, lazyCompiled } from './compiled';
 
 /** Who did something: a Git provider delivering, a Gantry component, or a person. */
 export const AuditActorSchema = z.object({
@@ -189,6 +190,11 @@ export function isSecurityAuditType(type: string): type is SecurityAuditType {
 export const SECURITY_AUDIT_TYPES = AUDIT_TYPES.filter(isSecurityAuditType);
 export type AuditDetails<T extends AuditType> = z.input<(typeof AUDIT_DETAILS)[T]>;
 
+/** Each type's details schema, on its generated checker where the process uses them (`lazyCompiled`). */
+export const AUDIT_DETAIL_PARSERS = Object.fromEntries(
+  AUDIT_TYPES.map((type) => [type, lazyCompiled(AUDIT_DETAILS[type])]),
+) as { readonly [T in AuditType]: LazyCompiled<(typeof AUDIT_DETAILS)[T]> };
+
 export const AuditOutcomeSchema = z.enum(['success', 'failure', 'rejected', 'pending', 'info']);
 
 /** One audit fact as a step reports it; the ledger adds id, time, sequence and hashes. */
@@ -207,7 +213,7 @@ export const AuditRecordInputSchema = z.pipe(
     once: z.optional(z.string().check(z.minLength(1), z.maxLength(1024))),
   }),
   z.transform((record, ctx) => {
-    const details = AUDIT_DETAILS[record.type].safeParse(record.details);
+    const details = AUDIT_DETAIL_PARSERS[record.type].safeParse(record.details);
     if (!details.success) {
       for (const issue of details.error.issues) {
         ctx.issues.push({
@@ -222,6 +228,9 @@ export const AuditRecordInputSchema = z.pipe(
     return { ...record, details: details.data as Record<string, unknown> };
   }),
 );
+/** Every record the ledger appends is parsed first: on the generated checker. */
+export const AuditRecordInputParser = lazyCompiled(AuditRecordInputSchema);
+
 /** One audit fact of type `T`: its details are what that type's schema takes. */
 export type AuditRecordOf<T extends AuditType> = Omit<z.input<typeof AuditRecordInputSchema>, 'type' | 'details'> & {
   type: T;

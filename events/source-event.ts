@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
+import { lazyCompiled } from './compiled';
 import { parseAs } from './invalid-data';
 
 /** Git providers whose webhooks Gantry accepts; the `{provider}` path segment of the webhook URL. */
@@ -135,6 +136,9 @@ export function detailTypeOf(kind: SourceKind): SourceDetailType {
   return DETAIL_TYPES[kind];
 }
 
+/** Every delivery's events are parsed again to be digested: on the generated checker. */
+export const SourceEventParser = lazyCompiled(SourceEventSchema);
+
 /**
  * SHA-256 over a source event's JSON as its schema reads it (all but `receivedAt`, the receiver's
  * clock). Zod's output lists each object's keys in the schema's order and drops unknown ones, so
@@ -145,6 +149,6 @@ export function detailTypeOf(kind: SourceKind): SourceDetailType {
  */
 export function sourceEventDigest(event: SourceEvent): string {
   // Not the receiver's clock: a retried delivery is normalized again and must digest the same.
-  const { receivedAt: _clock, ...change } = parseAs(SourceEventSchema, event, 'source event');
+  const { receivedAt: _clock, ...change } = parseAs(SourceEventParser, event, 'source event');
   return createHash('sha256').update(JSON.stringify(change)).digest('hex');
 }

@@ -1,12 +1,14 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import type { ApiGatewayRequest } from '../../events';
+import { type ApiGatewayRequest, useGeneratedCheckers } from '../../events';
 import { httpHandler } from '../../shared/lambda/http-handler';
 import { DIMENSION, METRIC, observability } from '../../shared/observability';
 import { answerApiGatewayDelivery, type HttpOutcome } from '../../shared/webhooks/api-gateway';
 import { loadReceiverConfig } from '../../shared/webhooks/env';
 import { awsReceiverDeps } from '../../shared/webhooks/receiver';
 
+// Every delivery parses its payload, its events and its ledger record: on generated checkers.
+useGeneratedCheckers();
 const o11y = observability();
 const deps = awsReceiverDeps(loadReceiverConfig(), o11y);
 

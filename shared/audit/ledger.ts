@@ -6,7 +6,7 @@ import {
   type AuditRecord,
   type AuditRecordClass,
   type AuditRecordInput,
-  AuditRecordInputSchema,
+  AuditRecordInputParser,
   GENESIS_HASH,
   recordClassOf,
 } from '../../events';
@@ -134,7 +134,7 @@ export class DynamoDbAuditLedger implements AuditSink {
    * already written is returned.
    */
   async append(input: AuditRecordInput): Promise<AuditEvent> {
-    const parsed = AuditRecordInputSchema.safeParse(input);
+    const parsed = AuditRecordInputParser.safeParse(input);
     if (!parsed.success) {
       const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'record'}: ${i.message}`).join('; ');
       throw new AuditWriteError(`invalid audit record ${String(input.type)}: ${problems}`);

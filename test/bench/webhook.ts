@@ -7,6 +7,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Webhooks } from '@octokit/webhooks';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { useGeneratedCheckers } from '../../events';
 import { DynamoDbAuditLedger } from '../../shared/audit/ledger';
 import { RecordWindow } from '../../shared/audit/window';
 import { documentClient } from '../../shared/aws/clients';
@@ -69,6 +70,7 @@ export function receiverDeps(clients: {
   sqs: SQSClient;
   secrets: SecretsManagerClient;
 }): ReceiverDeps {
+  useGeneratedCheckers();
   const logger = new Logger({ serviceName: 'bench', logLevel: 'WARN' });
   const document = clients.document ?? documentClient(clients.dynamo);
   return {

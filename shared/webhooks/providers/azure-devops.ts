@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import type { Commit, PullRequestAction, SourceChange } from '../../../events';
+import { type Commit, lazyCompiled, type PullRequestAction, type SourceChange } from '../../../events';
 import { branchName, readPayload } from '../payload';
 import { header } from '../request';
 import { matchesToken } from '../signatures';
@@ -22,29 +22,33 @@ const AzureCommit = z.object({
   committer: z.nullish(z.object({ name: optionalString, email: optionalString })),
 });
 
-const PushPayload = z.object({
-  resource: z.object({
-    refUpdates: z.array(z.object({ name: z.string(), oldObjectId: z.string(), newObjectId: z.string() })),
-    // Legacy (2013-era) payloads carry no repository at all.
-    repository: z.nullish(Repository),
-    pushedBy: Identity,
-    commits: z.nullish(z.array(AzureCommit)),
+export const PushPayload = lazyCompiled(
+  z.object({
+    resource: z.object({
+      refUpdates: z.array(z.object({ name: z.string(), oldObjectId: z.string(), newObjectId: z.string() })),
+      // Legacy (2013-era) payloads carry no repository at all.
+      repository: z.nullish(Repository),
+      pushedBy: Identity,
+      commits: z.nullish(z.array(AzureCommit)),
+    }),
   }),
-});
+);
 
-const PullRequestPayload = z.object({
-  resource: z.object({
-    pullRequestId: z.number().check(z.int()),
-    title: z.string(),
-    status: optionalString,
-    sourceRefName: optionalString,
-    targetRefName: optionalString,
-    repository: Repository,
-    forkSource: z.nullish(z.object({ repository: z.nullish(Repository) })),
-    lastMergeSourceCommit: z.nullish(z.object({ commitId: z.string() })),
-    createdBy: Identity,
+export const PullRequestPayload = lazyCompiled(
+  z.object({
+    resource: z.object({
+      pullRequestId: z.number().check(z.int()),
+      title: z.string(),
+      status: optionalString,
+      sourceRefName: optionalString,
+      targetRefName: optionalString,
+      repository: Repository,
+      forkSource: z.nullish(z.object({ repository: z.nullish(Repository) })),
+      lastMergeSourceCommit: z.nullish(z.object({ commitId: z.string() })),
+      createdBy: Identity,
+    }),
   }),
-});
+);
 
 type AzureRepository = z.infer<typeof Repository>;
 

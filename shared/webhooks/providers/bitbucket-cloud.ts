@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import type { Commit, PullRequestAction, SourceChange } from '../../../events';
+import { type Commit, lazyCompiled, type PullRequestAction, type SourceChange } from '../../../events';
 import { readPayload } from '../payload';
 import { header } from '../request';
 import { hmacSha256 } from '../signatures';
@@ -42,28 +42,32 @@ const Change = z
   })
   .check(z.refine((change) => change.new != null || change.old != null, { message: 'a change needs `new` or `old`' }));
 
-const PushPayload = z.object({
-  actor: Account,
-  repository: Repository,
-  push: z.object({ changes: z.array(Change) }),
-});
-
-const PullRequestPayload = z.object({
-  actor: Account,
-  repository: Repository,
-  pullrequest: z.object({
-    id: z.number().check(z.int()),
-    title: z.string(),
-    state: optionalString,
-    author: Account,
-    source: z.object({
-      branch: z.nullish(z.object({ name: z.string() })),
-      commit: z.nullish(z.object({ hash: z.string() })),
-      repository: z.nullish(z.object({ full_name: z.string() })),
-    }),
-    destination: z.object({ branch: z.nullish(z.object({ name: z.string() })) }),
+export const PushPayload = lazyCompiled(
+  z.object({
+    actor: Account,
+    repository: Repository,
+    push: z.object({ changes: z.array(Change) }),
   }),
-});
+);
+
+export const PullRequestPayload = lazyCompiled(
+  z.object({
+    actor: Account,
+    repository: Repository,
+    pullrequest: z.object({
+      id: z.number().check(z.int()),
+      title: z.string(),
+      state: optionalString,
+      author: Account,
+      source: z.object({
+        branch: z.nullish(z.object({ name: z.string() })),
+        commit: z.nullish(z.object({ hash: z.string() })),
+        repository: z.nullish(z.object({ full_name: z.string() })),
+      }),
+      destination: z.object({ branch: z.nullish(z.object({ name: z.string() })) }),
+    }),
+  }),
+);
 
 type BitbucketAccount = z.infer<typeof Account>;
 type BitbucketRepository = z.infer<typeof Repository>;

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import type { Commit, GitPerson, PullRequestAction, SourceChange } from '../../../events';
+import { type Commit, type GitPerson, lazyCompiled, type PullRequestAction, type SourceChange } from '../../../events';
 import { branchName, readPayload } from '../payload';
 import { header } from '../request';
 import { hmacSha256 } from '../signatures';
@@ -41,22 +41,24 @@ const DcCommit = z.object({
   committer: User,
 });
 
-const RefsChangedPayload = z.object({
-  actor: User,
-  repository: Repository,
-  changes: z.array(
-    z
-      .object({
-        refId: optionalString,
-        ref: z.nullish(z.object({ id: z.string() })),
-        fromHash: z.string(),
-        toHash: z.string(),
-        type: z.string(),
-      })
-      .check(z.refine((change) => (change.refId ?? change.ref?.id) != null, { message: 'a change needs `refId`' })),
-  ),
-  commits: z.nullish(z.array(DcCommit)),
-});
+export const RefsChangedPayload = lazyCompiled(
+  z.object({
+    actor: User,
+    repository: Repository,
+    changes: z.array(
+      z
+        .object({
+          refId: optionalString,
+          ref: z.nullish(z.object({ id: z.string() })),
+          fromHash: z.string(),
+          toHash: z.string(),
+          type: z.string(),
+        })
+        .check(z.refine((change) => (change.refId ?? change.ref?.id) != null, { message: 'a change needs `refId`' })),
+    ),
+    commits: z.nullish(z.array(DcCommit)),
+  }),
+);
 
 const PrRef = z.object({
   id: z.string(),
@@ -65,17 +67,19 @@ const PrRef = z.object({
   repository: Repository,
 });
 
-const PullRequestPayload = z.object({
-  actor: User,
-  pullRequest: z.object({
-    id: z.number().check(z.int()),
-    title: z.string(),
-    state: optionalString,
-    author: z.nullish(z.object({ user: User })),
-    fromRef: PrRef,
-    toRef: PrRef,
+export const PullRequestPayload = lazyCompiled(
+  z.object({
+    actor: User,
+    pullRequest: z.object({
+      id: z.number().check(z.int()),
+      title: z.string(),
+      state: optionalString,
+      author: z.nullish(z.object({ user: User })),
+      fromRef: PrRef,
+      toRef: PrRef,
+    }),
   }),
-});
+);
 
 type DcRepository = z.infer<typeof Repository>;
 

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import type { SourceChange } from '../../../events';
+import { lazyCompiled, type SourceChange } from '../../../events';
 import { readPayload } from '../payload';
 import { header } from '../request';
 import { hmacSha256 } from '../signatures';
@@ -22,49 +22,55 @@ const User = z.nullish(z.object({ login: optionalString, username: optionalStrin
 /** A commit's author or committer; `username` is the account, when git's e-mail belongs to one. */
 const GitUser = z.nullish(z.object({ name: optionalString, email: optionalString, username: optionalString }));
 
-const PushPayload = z.object({
-  ref: z.string(),
-  before: z.string(),
-  after: z.string(),
-  commits: z.nullish(
-    z.array(
-      z.object({
-        id: z.string(),
-        message: optionalString,
-        timestamp: optionalString,
-        author: GitUser,
-        committer: GitUser,
-      }),
+export const PushPayload = lazyCompiled(
+  z.object({
+    ref: z.string(),
+    before: z.string(),
+    after: z.string(),
+    commits: z.nullish(
+      z.array(
+        z.object({
+          id: z.string(),
+          message: optionalString,
+          timestamp: optionalString,
+          author: GitUser,
+          committer: GitUser,
+        }),
+      ),
     ),
-  ),
-  total_commits: z.nullish(z.number().check(z.int(), z.nonnegative())),
-  head_commit: z.nullish(z.object({ id: z.string() })),
-  repository: Repository,
-  pusher: User,
-  sender: User,
-});
-
-const PullRequestPayload = z.object({
-  action: z.string(),
-  number: z.number().check(z.int()),
-  pull_request: z.object({
-    title: z.string(),
-    merged: z.nullish(z.boolean()),
-    user: User,
-    head: z.object({ ref: z.string(), sha: z.string(), repo: z.nullish(z.object({ full_name: z.string() })) }),
-    base: z.object({ ref: z.string() }),
+    total_commits: z.nullish(z.number().check(z.int(), z.nonnegative())),
+    head_commit: z.nullish(z.object({ id: z.string() })),
+    repository: Repository,
+    pusher: User,
+    sender: User,
   }),
-  repository: Repository,
-  sender: User,
-});
+);
 
-const RefEventPayload = z.object({
-  ref: z.string(),
-  ref_type: z.enum(['branch', 'tag']),
-  sha: optionalString,
-  repository: Repository,
-  sender: User,
-});
+export const PullRequestPayload = lazyCompiled(
+  z.object({
+    action: z.string(),
+    number: z.number().check(z.int()),
+    pull_request: z.object({
+      title: z.string(),
+      merged: z.nullish(z.boolean()),
+      user: User,
+      head: z.object({ ref: z.string(), sha: z.string(), repo: z.nullish(z.object({ full_name: z.string() })) }),
+      base: z.object({ ref: z.string() }),
+    }),
+    repository: Repository,
+    sender: User,
+  }),
+);
+
+export const RefEventPayload = lazyCompiled(
+  z.object({
+    ref: z.string(),
+    ref_type: z.enum(['branch', 'tag']),
+    sha: optionalString,
+    repository: Repository,
+    sender: User,
+  }),
+);
 
 type GiteaRepository = z.infer<typeof Repository>;
 type GiteaUser = z.infer<typeof User>;

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import type { SourceChange } from '../../../events';
+import { lazyCompiled, type SourceChange } from '../../../events';
 import { readPayload } from '../payload';
 import { header } from '../request';
 import { hmacSha256, matchesHmacSha256 } from '../signatures';
@@ -20,52 +20,58 @@ const Login = z.nullish(z.object({ login: z.string(), id: z.nullish(z.number()) 
 /** A commit's author or committer; `username` is the account, when git's e-mail belongs to one. */
 const GitUser = z.nullish(z.object({ name: optionalString, email: optionalString, username: optionalString }));
 
-const PushPayload = z.object({
-  ref: z.string(),
-  before: z.string(),
-  after: z.string(),
-  created: z.optional(z.boolean()),
-  deleted: z.optional(z.boolean()),
-  forced: z.nullish(z.boolean()),
-  commits: z.nullish(
-    z.array(
-      z.object({
-        id: z.string(),
-        message: optionalString,
-        timestamp: optionalString,
-        author: GitUser,
-        committer: GitUser,
-      }),
+export const PushPayload = lazyCompiled(
+  z.object({
+    ref: z.string(),
+    before: z.string(),
+    after: z.string(),
+    created: z.optional(z.boolean()),
+    deleted: z.optional(z.boolean()),
+    forced: z.nullish(z.boolean()),
+    commits: z.nullish(
+      z.array(
+        z.object({
+          id: z.string(),
+          message: optionalString,
+          timestamp: optionalString,
+          author: GitUser,
+          committer: GitUser,
+        }),
+      ),
     ),
-  ),
-  head_commit: z.nullish(z.object({ id: z.string() })),
-  repository: Repository,
-  pusher: z.nullish(z.object({ name: optionalString })),
-  sender: Login,
-});
-
-const PullRequestPayload = z.object({
-  action: z.string(),
-  number: z.number().check(z.int()),
-  pull_request: z.object({
-    title: z.string(),
-    merged: z.nullish(z.boolean()),
-    user: Login,
-    head: z.object({ ref: z.string(), sha: z.string(), repo: z.nullish(z.object({ full_name: z.string() })) }),
-    base: z.object({ ref: z.string() }),
+    head_commit: z.nullish(z.object({ id: z.string() })),
+    repository: Repository,
+    pusher: z.nullish(z.object({ name: optionalString })),
+    sender: Login,
   }),
-  repository: Repository,
-  sender: Login,
-});
+);
 
-const RefEventPayload = z.object({
-  ref: z.string(),
-  ref_type: z.enum(['branch', 'tag']),
-  repository: Repository,
-  sender: Login,
-});
+export const PullRequestPayload = lazyCompiled(
+  z.object({
+    action: z.string(),
+    number: z.number().check(z.int()),
+    pull_request: z.object({
+      title: z.string(),
+      merged: z.nullish(z.boolean()),
+      user: Login,
+      head: z.object({ ref: z.string(), sha: z.string(), repo: z.nullish(z.object({ full_name: z.string() })) }),
+      base: z.object({ ref: z.string() }),
+    }),
+    repository: Repository,
+    sender: Login,
+  }),
+);
 
-const PingPayload = z.object({ repository: z.nullish(Repository), sender: Login });
+export const RefEventPayload = lazyCompiled(
+  z.object({
+    ref: z.string(),
+    ref_type: z.enum(['branch', 'tag']),
+    repository: Repository,
+    sender: Login,
+  }),
+);
+
+export const PingPayload = lazyCompiled(z.object({ repository: z.nullish(Repository), sender: Login }));
 
 type GitHubRepository = z.infer<typeof Repository>;
 

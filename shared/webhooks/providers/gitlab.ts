@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import type { PullRequestAction, SourceChange } from '../../../events';
+import { lazyCompiled, type PullRequestAction, type SourceChange } from '../../../events';
 import { readPayload, shaOrNull } from '../payload';
 import { header } from '../request';
 import { matchesToken } from '../signatures';
@@ -8,43 +8,47 @@ import type { ProviderAdapter, Verification } from './types';
 
 const Project = z.object({ path_with_namespace: z.string(), git_http_url: optionalString, web_url: optionalString });
 
-const PushPayload = z.object({
-  ref: z.string(),
-  before: z.string(),
-  after: z.string(),
-  checkout_sha: optionalString,
-  total_commits_count: z.nullish(z.number().check(z.int(), z.nonnegative())),
-  user_username: optionalString,
-  user_name: optionalString,
-  user_id: z.nullish(z.number()),
-  project: Project,
-  commits: z.nullish(
-    z.array(
-      z.object({
-        id: z.string(),
-        message: optionalString,
-        timestamp: optionalString,
-        author: z.nullish(z.object({ name: optionalString, email: optionalString })),
-      }),
+export const PushPayload = lazyCompiled(
+  z.object({
+    ref: z.string(),
+    before: z.string(),
+    after: z.string(),
+    checkout_sha: optionalString,
+    total_commits_count: z.nullish(z.number().check(z.int(), z.nonnegative())),
+    user_username: optionalString,
+    user_name: optionalString,
+    user_id: z.nullish(z.number()),
+    project: Project,
+    commits: z.nullish(
+      z.array(
+        z.object({
+          id: z.string(),
+          message: optionalString,
+          timestamp: optionalString,
+          author: z.nullish(z.object({ name: optionalString, email: optionalString })),
+        }),
+      ),
     ),
-  ),
-});
-
-const MergeRequestPayload = z.object({
-  user: z.nullish(z.object({ username: optionalString, id: z.nullish(z.number()) })),
-  project: Project,
-  object_attributes: z.object({
-    iid: z.number().check(z.int()),
-    title: z.string(),
-    action: optionalString,
-    state: optionalString,
-    oldrev: optionalString,
-    source_branch: z.string(),
-    target_branch: z.string(),
-    source: z.nullish(z.object({ path_with_namespace: z.string() })),
-    last_commit: z.nullish(z.object({ id: z.string() })),
   }),
-});
+);
+
+export const MergeRequestPayload = lazyCompiled(
+  z.object({
+    user: z.nullish(z.object({ username: optionalString, id: z.nullish(z.number()) })),
+    project: Project,
+    object_attributes: z.object({
+      iid: z.number().check(z.int()),
+      title: z.string(),
+      action: optionalString,
+      state: optionalString,
+      oldrev: optionalString,
+      source_branch: z.string(),
+      target_branch: z.string(),
+      source: z.nullish(z.object({ path_with_namespace: z.string() })),
+      last_commit: z.nullish(z.object({ id: z.string() })),
+    }),
+  }),
+);
 
 type GitLabProject = z.infer<typeof Project>;
 
