@@ -3,8 +3,6 @@
  * control plane's resources by name) imports them instead of re-typing them. The CDK app turns them
  * into ARNs in infra/constructs/names.ts.
  */
-import type { BuildClass } from '../pipelines/artifact-layout';
-
 export const DELIVERIES_TABLE_NAME = 'gantry-deliveries';
 export const RUNS_TABLE_NAME = 'gantry-runs';
 export const AUDIT_TABLE_NAME = 'gantry-audit';
@@ -79,7 +77,7 @@ export const RUN_ID_SESSION_TAG = 'gantry:run-id';
  * that deploy to no environment needing approval, `-gated` for those that do, `-untrusted` for
  * pull requests. Config refuses pipeline names that would make two pipelines' names one.
  */
-export function buildProjectName(pipeline: string, cls: BuildClass): string {
+export function buildProjectName(pipeline: string, cls: 'gated' | 'ungated' | 'untrusted'): string {
   return cls === 'ungated' ? `gantry-${pipeline}` : `gantry-${pipeline}-${cls}`;
 }
 
