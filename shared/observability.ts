@@ -43,6 +43,8 @@ export const METRIC = {
   runsReconciled: 'RunsReconciled',
   /** `security.*` records written to the ledger: {Type} only, whichever function wrote them. */
   securityRecords: 'SecurityRecords',
+  /** `run.failed` records of runs bound for an environment: {Pipeline, Environment}, whichever function wrote them. */
+  releaseRunsFailed: 'ReleaseRunsFailed',
 } as const;
 
 /** Dimension names. Every value is bounded: outcomes and reasons are fixed sets, pipelines come from the config. */
@@ -53,6 +55,8 @@ export const DIMENSION = {
   reason: 'Reason',
   /** A ledger record's type (`security.*` only: a fixed set). */
   type: 'Type',
+  /** A pipeline's environment, from the config. */
+  environment: 'Environment',
 } as const;
 
 /**

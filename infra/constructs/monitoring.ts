@@ -30,6 +30,8 @@ export interface MonitoredPipeline {
   readonly run: IStateMachine;
   /** The Express machine a trigger rule starts, which starts the run. */
   readonly admission: IStateMachine;
+  /** Its environments' names: each has an alarm for failed runs bound for it. */
+  readonly environments: readonly string[];
 }
 
 export interface MonitoringProps {
@@ -179,8 +181,24 @@ export class Monitoring extends Construct {
       [
         `pipeline-${name}-failed`,
         run.metricFailed({ period: PERIOD }),
-        `A run of ${name} failed: a failed build, gate, approval or deploy fails the execution too; see gantry runs show.`,
+        `A run of ${name} failed (pull requests' included): a failed build, gate, approval or deploy fails the execution too; see gantry runs show.`,
       ],
+      // Pull requests failing every few minutes would hold the alarm above in ALARM, and an alarm
+      // notifies only when its state changes: each environment's failed runs have their own.
+      ...pipeline.environments.map(
+        (environment) =>
+          [
+            `pipeline-${name}-${environment}-failed`,
+            new Metric({
+              namespace: METRICS_NAMESPACE,
+              metricName: METRIC.releaseRunsFailed,
+              dimensionsMap: { [DIMENSION.pipeline]: name, [DIMENSION.environment]: environment },
+              statistic: 'Sum',
+              period: PERIOD,
+            }),
+            `A run of ${name} bound for ${environment} failed (its run.failed record): a failed build, gate, approval or deploy; see gantry runs list --pipeline ${name} --status FAILED.`,
+          ] as const,
+      ),
       [
         `pipeline-${name}-timed-out`,
         run.metricTimedOut({ period: PERIOD }),

@@ -159,9 +159,18 @@ export class GantryControlPlaneStack extends Stack {
       webhookDeadLetters: this.ingress.deadLetterQueue,
       triggerDeadLetters,
       ...(this.notifications ? { notificationDeadLetters: this.notifications.deadLetterQueue } : {}),
-      pipelines: config.pipelines.flatMap(({ name }, i) => {
+      pipelines: config.pipelines.flatMap(({ name, environments }, i) => {
         const pipeline = this.pipelines[i];
-        return pipeline ? [{ name, run: pipeline.stateMachine, admission: pipeline.admission }] : [];
+        return pipeline
+          ? [
+              {
+                name,
+                run: pipeline.stateMachine,
+                admission: pipeline.admission,
+                environments: environments.map((e) => e.name),
+              },
+            ]
+          : [];
       }),
       checkpoints: this.checkpoints.handler.function,
       ...(this.deployments ? { deployEvents: this.deployments.events.function } : {}),

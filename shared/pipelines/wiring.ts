@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { countingSecurityRecords } from '../audit/security-metric';
+import { countingWatchedRecords } from '../audit/security-metric';
 import { awsAuditLedger } from '../audit/wiring';
 import { documentClient } from '../aws/clients';
 import { StepFunctionsControl } from '../aws/step-functions';
@@ -27,7 +27,7 @@ export function awsPipelineDeps(
     runs: new DynamoDbRunStore(documentClient(new DynamoDBClient({})), config.runsTable),
     executions: new StepFunctionsControl(new SFNClient({})),
     statuses: new ConnectionStatusPort(new HttpCommitStatusReporter(), secrets, config.statusApis, logger),
-    audit: countingSecurityRecords(awsAuditLedger(env), metrics),
+    audit: countingWatchedRecords(awsAuditLedger(env), metrics),
     bus: new EventBridgeBus(new EventBridgeClient({}), config.eventBus),
     secrets,
     logger,

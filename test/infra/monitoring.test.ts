@@ -75,6 +75,19 @@ const EXPECTED: Expected[] = [
     'Sum',
     () => [{ Name: 'Type', Value: 'security.unattributed_deployment' }],
   ],
+  // A release's failure has its own alarm, which failing pull requests cannot hold in ALARM.
+  ...['dev', 'prod'].map(
+    (environment): Expected => [
+      `gantry-pipeline-widgets-${environment}-failed`,
+      'Gantry',
+      'ReleaseRunsFailed',
+      'Sum',
+      () => [
+        { Name: 'Environment', Value: environment },
+        { Name: 'Pipeline', Value: 'widgets' },
+      ],
+    ],
+  ),
   // Four days before SQS's 14-day retention drops the oldest dead letter.
   [
     'gantry-webhook-dlq-expiring',

@@ -1,6 +1,6 @@
 import { jest } from '@jest/globals';
 import type { AuditRecordInput } from '../../../events';
-import { countingSecurityRecords } from '../../../shared/audit/security-metric';
+import { countingWatchedRecords } from '../../../shared/audit/security-metric';
 import { observability } from '../../../shared/observability';
 import { MemoryAudit } from '../../support/receiver-fakes';
 
@@ -47,7 +47,7 @@ const emf = () => lines.filter((l) => l._aws !== undefined);
 describe('security records are counted for their alarm', () => {
   it('writes the record, then one SecurityRecords datapoint whose only dimension is its type', async () => {
     const ledger = new MemoryAudit();
-    await countingSecurityRecords(ledger, observability().metrics).record(unattributed);
+    await countingWatchedRecords(ledger, observability().metrics).record(unattributed);
     expect(ledger.records).toEqual([unattributed]);
     const [line, ...more] = emf();
     expect(more).toEqual([]);
@@ -61,7 +61,7 @@ describe('security records are counted for their alarm', () => {
 
   it('counts every security type, and nothing else', async () => {
     const ledger = new MemoryAudit();
-    const sink = countingSecurityRecords(ledger, observability().metrics);
+    const sink = countingWatchedRecords(ledger, observability().metrics);
     await sink.record({
       type: 'security.forged_input',
       actor: { type: 'system', id: 'gantry', providerIdentity: null },
@@ -85,9 +85,40 @@ describe('security records are counted for their alarm', () => {
   it('counts nothing when the ledger refused the record: the step fails instead, and says why', async () => {
     const ledger = new MemoryAudit();
     ledger.failing = true;
-    await expect(countingSecurityRecords(ledger, observability().metrics).record(unattributed)).rejects.toThrow(
+    await expect(countingWatchedRecords(ledger, observability().metrics).record(unattributed)).rejects.toThrow(
       'ledger unavailable',
     );
     expect(emf()).toEqual([]);
+  });
+});
+
+describe('failed runs bound for an environment are counted for their own alarm', () => {
+  const failed = (environment: string | null): AuditRecordInput => ({
+    type: 'run.failed',
+    actor: { type: 'system', id: 'gantry', providerIdentity: null },
+    subject: { repository: 'acme/widgets', commit: 'c'.repeat(40), runId: 'r-1', environment, pipeline: 'widgets' },
+    outcome: 'failure',
+    details: { stage: 'deploy', error: 'Gantry.BakeAlarm', reason: 'alarm fired during the bake' },
+    correlationId: 'run-1',
+  });
+
+  it('writes one ReleaseRunsFailed datapoint of its pipeline and environment; a pull request’s failure none', async () => {
+    const ledger = new MemoryAudit();
+    const sink = countingWatchedRecords(ledger, observability().metrics);
+    // Pull requests fail every few minutes: none of them is counted where prod's failure is.
+    for (let i = 0; i < 5; i++) await sink.record(failed(null));
+    await sink.record(failed('prod'));
+    expect(ledger.records).toHaveLength(6);
+    const [line, ...more] = emf();
+    expect(more).toEqual([]);
+    expect(line).toMatchObject({ ReleaseRunsFailed: 1, Pipeline: 'widgets', Environment: 'prod' });
+    expect(line).not.toHaveProperty('service');
+    expect(line?._aws?.CloudWatchMetrics).toEqual([
+      {
+        Namespace: 'Gantry',
+        Dimensions: [['Pipeline', 'Environment']],
+        Metrics: [{ Name: 'ReleaseRunsFailed', Unit: 'Count' }],
+      },
+    ]);
   });
 });
