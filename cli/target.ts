@@ -2,13 +2,14 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { type RuntimeInfo, readRuntimeInfo } from '../local/discovery';
+import type { RuntimeInfo } from '../local/discovery';
 import {
   CALLER_PROOF_HEADER,
   operatorAudience,
   signCallerProof,
   stsEndpointFor,
 } from '../shared/operators/caller-proof';
+import { discoverLocalPlane } from './discover';
 import { UsageError } from './errors';
 import { dataDirOption } from './options';
 
@@ -47,8 +48,10 @@ export const NO_TARGET =
  */
 export async function resolveTarget(options: TargetOptions): Promise<Target> {
   if (options.region === undefined && options.profile === undefined) {
-    const info = readRuntimeInfo(dataDirOption(options.dataDir));
+    const dataDir = dataDirOption(options.dataDir);
+    const info = discoverLocalPlane(dataDir);
     if (info !== undefined) {
+      sayLocalOverAws(dataDir);
       return {
         kind: 'local',
         info,
@@ -65,6 +68,18 @@ export async function resolveTarget(options: TargetOptions): Promise<Target> {
   const region = options.region ?? (await configuredRegion(profile));
   if (region === undefined) throw new UsageError(NO_TARGET);
   return { kind: 'aws', region, profile, clientConfig: { region, ...(profile ? { profile } : {}) } };
+}
+
+/**
+ * Local mode wins over AWS_REGION and AWS_PROFILE (only the flags choose AWS), but not silently:
+ * someone who exported them for an AWS account is told their calls go to the local plane.
+ */
+function sayLocalOverAws(dataDir: string): void {
+  const set = ['AWS_REGION', 'AWS_PROFILE'].filter((name) => process.env[name]);
+  if (set.length === 0) return;
+  process.stderr.write(
+    `gantry: using the local control plane of ${dataDir}/, not AWS, although ${set.join(' and ')} ${set.length > 1 ? 'are' : 'is'} set: pass --region or --profile for AWS\n`,
+  );
 }
 
 /** The region the SDK would use (AWS_REGION, the profile's config), or undefined when none is set. */

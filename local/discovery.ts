@@ -1,6 +1,7 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as z from 'zod/mini';
+import { isOwnLiveProcess, readOwnPrivateFile, requireLoopbackUrls } from './runtime-trust';
 
 /** What a running local control plane tells the `gantry` command about itself. */
 export const RuntimeInfoSchema = z.object({
@@ -80,20 +81,38 @@ export function removeRuntimeInfo(dataDir: string): void {
   rmSync(join(dataDir, 'aws'), { recursive: true, force: true });
 }
 
-/** The running local control plane's info, or undefined when none is running from this folder. */
+/**
+ * The running local control plane's info, or undefined when none is running from this folder
+ * (no runtime.json, or one whose process has ended).
+ * @throws UntrustedRuntimeError when a runtime.json is there but is not one this user's local
+ * control plane wrote: not a private regular file of this user, a URL the CLI would call that is
+ * not loopback, or a pid that is not this user's process.
+ */
 export function readRuntimeInfo(dataDir: string): RuntimeInfo | undefined {
   const file = join(dataDir, FILE);
   if (!existsSync(file)) return undefined;
-  const parsed = RuntimeInfoSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
-  if (!parsed.success || !isAlive(parsed.data.pid)) return undefined;
-  return parsed.data;
+  const parsed = RuntimeInfoSchema.safeParse(safeJson(readOwnPrivateFile(file)));
+  if (!parsed.success) return undefined;
+  requireLoopbackUrls(file, destinations(parsed.data));
+  return isOwnLiveProcess(file, parsed.data.pid) ? parsed.data : undefined;
 }
 
-function isAlive(pid: number): boolean {
+/**
+ * Every URL of the file the CLI sends requests to. `operatorApiUrl` is left out: it is the
+ * audience a caller proof names (the template's execute-api URL), never called.
+ */
+function destinations(info: RuntimeInfo): [string, string][] {
+  return [
+    ['awsEndpoint', info.awsEndpoint],
+    ['webhookUrl', info.webhookUrl],
+    ...(info.services ?? []).map((s): [string, string] => [`services url of ${s.functionName}`, s.url]),
+  ];
+}
+
+function safeJson(text: string): unknown {
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    return JSON.parse(text);
+  } catch {
+    return undefined;
   }
 }

@@ -1,10 +1,11 @@
 import { join } from 'node:path';
 import { connectionSecretName } from '../../infra/config/schema';
-import { type RuntimeInfo, readRuntimeInfo } from '../../local/discovery';
+import type { RuntimeInfo } from '../../local/discovery';
 import type { BusEventRecord } from '../../local/eventbridge/bus';
 import { readLocalSecret } from '../../local/secretsmanager';
 import { adapterFor } from '../../shared/webhooks/normalize';
 import { loadCliConfig } from '../config-file';
+import { discoverLocalPlane } from '../discover';
 import { UsageError } from '../errors';
 import { dataDirOption } from '../options';
 
@@ -21,7 +22,7 @@ export function operatorGet(info: RuntimeInfo, path: string): Promise<Response> 
 /** The running local control plane, or a usage error that says how to start one. */
 export function runningControlPlane(dataDir: string | undefined): RuntimeInfo {
   const dir = dataDirOption(dataDir);
-  const info = readRuntimeInfo(dir);
+  const info = discoverLocalPlane(dir);
   if (info === undefined)
     throw new UsageError(`no local control plane is running from ${dir}/; start one with \`npm start\``);
   return info;
