@@ -21,8 +21,11 @@ export interface OfflineInputs {
   readonly publicKey: Buffer;
   /** A file to check against the statement's subjects. */
   readonly artifact?: { readonly name: string; readonly bytes: Buffer };
-  /** What the statement must say, when the caller knows (the run's commit, its trusted builder). */
-  readonly expect?: { readonly commit?: string; readonly builderProject?: string };
+  /**
+   * What the statement must say, when the caller knows: the run's commit, and its builder's
+   * exact ARN (the project in the control plane's own account and region, not any project so named).
+   */
+  readonly expect?: { readonly commit?: string; readonly builderId?: string };
   /**
    * Whether a pull request's (untrusted) build verifies. Its bytes are signed by the same key, as
    * the record of what was built, but they are no release: without this, the trust check fails.
@@ -59,9 +62,11 @@ export function verifyOffline(inputs: OfflineInputs): OfflineVerification {
   const { runDetails, buildDefinition } = statement.predicate;
   checks.push(check('statement', true, `${statement.subject.length} subject(s), built by ${runDetails.builder.id}`));
   checks.push(trustCheck(buildDefinition.internalParameters.trust, inputs.allowUntrusted === true));
-  if (inputs.expect?.builderProject !== undefined) {
-    const ok = runDetails.builder.id.endsWith(`:project/${inputs.expect.builderProject}`);
-    checks.push(check('builder', ok, runDetails.builder.id));
+  if (inputs.expect?.builderId !== undefined) {
+    const ok = runDetails.builder.id === inputs.expect.builderId;
+    checks.push(
+      check('builder', ok, ok ? runDetails.builder.id : `${runDetails.builder.id}, not ${inputs.expect.builderId}`),
+    );
   }
   if (inputs.expect?.commit !== undefined) {
     const ok = buildDefinition.externalParameters.commit === inputs.expect.commit;

@@ -146,9 +146,18 @@ describe('verifyOffline', () => {
     const result = verifyOffline({
       envelope: envelope(payload, privateKey),
       publicKey: pem,
-      expect: { commit: 'c'.repeat(40), builderProject: 'gantry-widgets' },
+      expect: { commit: 'c'.repeat(40), builderId: 'arn:aws:codebuild:us-east-1:123456789012:project/gantry-widgets' },
     });
     expect(result.checks.filter((c) => !c.ok).map((c) => c.name)).toEqual(['commit']);
+  });
+
+  it('refuses a builder that only ends like the expected one (a project so named in another account)', () => {
+    const result = verifyOffline({
+      envelope: envelope(payload, privateKey),
+      publicKey: pem,
+      expect: { builderId: 'arn:aws:codebuild:us-east-1:000000000000:project/gantry-widgets' },
+    });
+    expect(result.checks.filter((c) => !c.ok).map((c) => c.name)).toEqual(['builder']);
   });
 
   it('says what is wrong with bytes that are no envelope', () => {
