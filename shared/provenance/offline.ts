@@ -1,6 +1,9 @@
 import { createPublicKey, verify } from 'node:crypto';
 import { DSSE_PAYLOAD_TYPE, type ProvenanceStatement, ProvenanceStatementSchema } from '../../events';
+import { buildProjectName } from '../config/names';
+import { BUILD_CLASSES } from '../pipelines/artifact-layout';
 import { openEnvelope, pae, sha256Hex } from './dsse';
+import { projectOfBuilder } from './statement';
 
 /** One check of an offline verification, as `gantry provenance verify` prints it. */
 export interface Check {
@@ -61,7 +64,7 @@ export function verifyOffline(inputs: OfflineInputs): OfflineVerification {
   const statement = parsed.data;
   const { runDetails, buildDefinition } = statement.predicate;
   checks.push(check('statement', true, `${statement.subject.length} subject(s), built by ${runDetails.builder.id}`));
-  checks.push(trustCheck(buildDefinition.internalParameters.trust, inputs.allowUntrusted === true));
+  checks.push(trustCheck(statement, inputs.allowUntrusted === true));
   if (inputs.expect?.builderId !== undefined) {
     const ok = runDetails.builder.id === inputs.expect.builderId;
     checks.push(
@@ -77,17 +80,42 @@ export function verifyOffline(inputs: OfflineInputs): OfflineVerification {
 }
 
 /**
- * A release build's (trusted project) statement verifies; a pull request's (untrusted project) only
- * when asked for: the same key signs both, so a signature alone does not make bytes releasable.
+ * What the build is, from the project that built it (its class: `buildProjectName`) and the trust
+ * it states. A gated project's build is a release build; an ungated one's is trusted but was built
+ * for no environment that waits for approval, so it is called what it is. A pull request's
+ * (untrusted) verifies only when asked: the same key signs all three, so a signature alone does
+ * not make bytes releasable. A statement that says trusted but names no trusted project of its
+ * pipeline fails.
  */
-function trustCheck(trust: 'trusted' | 'untrusted', allowUntrusted: boolean): Check {
-  if (trust === 'trusted') return check('trust', true, 'a release build (the trusted project)');
+function trustCheck(statement: ProvenanceStatement, allowUntrusted: boolean): Check {
+  const { trust, pipeline } = statement.predicate.buildDefinition.internalParameters;
+  const builder = statement.predicate.runDetails.builder.id;
+  const project = projectOfBuilder(builder);
+  const cls = BUILD_CLASSES.find((c) => buildProjectName(pipeline, c) === project);
+  if (trust === 'trusted' && cls === 'gated')
+    return check(
+      'trust',
+      true,
+      `a gated release build (${project}: for an environment whose releases wait for approval)`,
+    );
+  if (trust === 'trusted' && cls === 'ungated')
+    return check(
+      'trust',
+      true,
+      `an ungated build (${project}: trusted, but built for no environment that waits for approval)`,
+    );
+  if (trust === 'trusted')
+    return check(
+      'trust',
+      false,
+      `it says trusted, but ${builder} is ${cls === 'untrusted' ? `pipeline ${pipeline}'s untrusted project` : `no project of pipeline ${pipeline}`}`,
+    );
   return check(
     'trust',
     allowUntrusted,
     allowUntrusted
-      ? 'an untrusted build (a pull request), checked as asked: its bytes are not releasable'
-      : 'an untrusted build (a pull request): its bytes were never reviewed and are not releasable; --allow-untrusted checks it anyway',
+      ? `an untrusted build (a pull request) by ${project ?? builder}, checked as asked: its bytes are not releasable`
+      : `an untrusted build (a pull request) by ${project ?? builder}: its bytes were never reviewed and are not releasable; --allow-untrusted checks it anyway`,
   );
 }
 

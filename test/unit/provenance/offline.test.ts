@@ -95,12 +95,63 @@ describe('verifyOffline', () => {
       {
         name: 'trust',
         ok: false,
-        detail: expect.stringContaining('an untrusted build (a pull request): its bytes were never reviewed'),
+        detail: expect.stringContaining(
+          'an untrusted build (a pull request) by gantry-widgets: its bytes were never reviewed',
+        ),
       },
     ]);
     const asked = verifyOffline({ envelope: signed, publicKey: pem, allowUntrusted: true });
     expect(asked.valid).toBe(true);
     expect(asked.checks.find((c) => c.name === 'trust')?.detail).toContain('not releasable');
+  });
+
+  /** The statement as project `project` would have built it, stating `trust`. */
+  function builtBy(project: string, trust: 'trusted' | 'untrusted' = 'trusted'): Buffer {
+    const s = statement();
+    const signed = {
+      ...s,
+      predicate: {
+        runDetails: {
+          ...s.predicate.runDetails,
+          builder: { id: `arn:aws:codebuild:us-east-1:123456789012:project/${project}` },
+        },
+        buildDefinition: {
+          ...s.predicate.buildDefinition,
+          internalParameters: { ...s.predicate.buildDefinition.internalParameters, trust },
+        },
+      },
+    };
+    return envelope(Buffer.from(JSON.stringify(signed)), privateKey);
+  }
+
+  const trustOf = (signed: Buffer) =>
+    verifyOffline({ envelope: signed, publicKey: pem }).checks.find((c) => c.name === 'trust');
+
+  it('calls a gated project’s build a release build', () => {
+    expect(trustOf(builtBy('gantry-widgets-gated'))).toEqual({
+      name: 'trust',
+      ok: true,
+      detail: 'a gated release build (gantry-widgets-gated: for an environment whose releases wait for approval)',
+    });
+  });
+
+  it('calls an ungated project’s build what it is, not a release build', () => {
+    const trust = trustOf(builtBy('gantry-widgets'));
+    expect(trust).toMatchObject({
+      ok: true,
+      detail: expect.stringMatching(/^an ungated build \(gantry-widgets: trusted/),
+    });
+    expect(trust?.detail).not.toContain('release');
+  });
+
+  it.each([
+    ['gantry-widgets-untrusted', "pipeline widgets's untrusted project"],
+    ['gantry-gadgets-gated', 'no project of pipeline widgets'],
+  ])('refuses a statement that says trusted but was built by %s', (project, what) => {
+    expect(trustOf(builtBy(project))).toMatchObject({
+      ok: false,
+      detail: expect.stringContaining(`${project} is ${what}`),
+    });
   });
 
   it('accepts the public key as DER too (as KMS GetPublicKey returns it)', () => {
