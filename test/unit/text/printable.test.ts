@@ -1,0 +1,53 @@
+import { printable, printableLines } from '../../../shared/text/printable';
+
+const ESC = '\u001b';
+const BEL = '\u0007';
+
+describe('printable', () => {
+  it.each([
+    [
+      'a cursor move and a line erase',
+      `${ESC}[25A${ESC}[2K  change "fix typo"`,
+      '\\x1b[25A\\x1b[2K  change "fix typo"',
+    ],
+    ['a line break posing as a field', 'fix\n  environment  staging', 'fix\\n  environment  staging'],
+    ['a carriage return that overwrites the line', 'evil\r  good', 'evil\\r  good'],
+    ['a tab', 'a\tb', 'a\\tb'],
+    [
+      'an OSC 8 link',
+      `${ESC}]8;;https://evil.example${BEL}docs${ESC}]8;;${BEL}`,
+      '\\x1b]8;;https://evil.example\\x07docs\\x1b]8;;\\x07',
+    ],
+    ['an OSC 52 clipboard write', `${ESC}]52;c;Y3VybCBldmlsIHwgc2g=${BEL}`, '\\x1b]52;c;Y3VybCBldmlsIHwgc2g=\\x07'],
+    ['a C1 control sequence introducer and DEL', 'a\u009b2Jb\u007f', 'a\\x9b2Jb\\x7f'],
+    ['a right-to-left override', 'txt.\u202eexe', 'txt.\\u202eexe'],
+    ['bidi isolates and marks', '\u2066a\u2069\u200f\u061c', '\\u2066a\\u2069\\u200f\\u061c'],
+    ['line and paragraph separators', 'a\u2028b\u2029c', 'a\\u2028b\\u2029c'],
+    ['a NUL', 'a\u0000b', 'a\\x00b'],
+  ])('shows %s as escapes', (_what, text, shown) => {
+    expect(printable(text)).toBe(shown);
+  });
+
+  it('leaves words, punctuation and other scripts as they are', () => {
+    const text = 'Fix “caché” → 修正 <!channel> *bold* \\n already written 🚀';
+    expect(printable(text)).toBe(text);
+  });
+});
+
+describe('printableLines', () => {
+  it('breaks at line breaks only, and escapes what would move the cursor within a line', () => {
+    expect(printableLines(`step 1\r\nstep 2\n${ESC}[1A${ESC}[2Kall passed\rPASS\n`)).toEqual([
+      'step 1',
+      'step 2',
+      '\\x1b[1A\\x1b[2Kall passed\\rPASS',
+    ]);
+  });
+
+  it('writes tabs as the spaces they would move over', () => {
+    expect(printableLines('a\tb\n\tc')).toEqual(['a       b', '        c']);
+  });
+
+  it('escapes a line separator rather than breaking at it', () => {
+    expect(printableLines('a\u2028b')).toEqual(['a\\u2028b']);
+  });
+});
