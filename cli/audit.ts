@@ -26,7 +26,7 @@ import {
   auditExportsBucketName,
 } from '../shared/config/names';
 import { CommandFailed, UsageError } from './errors';
-import { table, when } from './format';
+import { printableFields, table, when } from './format';
 import { provenanceCheck } from './provenance';
 import type { Target } from './target';
 
@@ -176,11 +176,12 @@ export function s3ExportObjects(target: Target, bucket: string): ExportObjects {
   };
 }
 
+/** `gantry audit query`: one row per event, its text escaped (an actor or a repository may be a sender's). */
 export function eventsTable(events: readonly AuditEvent[]): string {
   if (events.length === 0) return 'No audit events match.';
   return table(
     ['TIME', 'TYPE', 'OUTCOME', 'ACTOR', 'REPOSITORY', 'COMMIT', 'ENV', 'RUN', 'SEQ'],
-    events.map((e) => [
+    printableFields(events).map((e) => [
       when(e.time),
       e.type,
       e.outcome,
@@ -198,7 +199,9 @@ export function eventsCsv(events: readonly AuditEvent[]): string {
   return [csvRow(EXPORT_COLUMNS), ...events.map((e) => csvRow(Object.values(flatten(e))))].join('');
 }
 
-export function verifyTable(report: VerifyReport): string {
+/** `gantry audit verify`: each chain's state, and what broke; names and messages quote the ledger, escaped. */
+export function verifyTable(verified: VerifyReport): string {
+  const report = printableFields(verified);
   const overdue = new Map((report.checkpoints?.overdue ?? []).map((o) => [o.chain, o]));
   const status = (c: VerifyReport['chains'][number]) => {
     if (c.firstBreak) return `BROKEN at seq ${c.firstBreak.seq} (${c.firstBreak.kind})`;

@@ -14,6 +14,7 @@ import { DEAD_LETTER_QUEUES, type DeadLetterQueueName, SqsDeadLetterQueue } from
 import type { DeadLetterView, LetterRedriver, RedriveReport } from '../shared/dlq/redrive';
 import { type RuleTarget, redriveTriggerLetter, type TargetStarter } from '../shared/dlq/triggers';
 import { eventsOf, redriveWebhookLetter } from '../shared/dlq/webhooks';
+import { printable } from '../shared/text/printable';
 import { DynamoDbDeliveryStore } from '../shared/webhooks/deliveries';
 import { UsageError } from './errors';
 import { table, when } from './format';
@@ -88,58 +89,64 @@ function inputFor(target: RuleTarget, event: Record<string, unknown>, ruleArn: s
   return shape.text(event as JsonObject, { ruleArn, ruleName: ruleOf(ruleArn)?.name ?? '' });
 }
 
-/** `gantry dlq list`: one row per message, with how long SQS still keeps it. */
+/** `gantry dlq list`: one row per message, with how long SQS still keeps it (its text escaped: a sender's). */
 export function deadLettersTable(views: readonly DeadLetterView[], now: Date = new Date()): string {
   if (views.length === 0) return 'No dead letters.';
   return table(
     ['QUEUE', 'MESSAGE', 'SUBJECT', 'REASON', 'AGE', 'DROPPED IN'],
     views.map((v) => [
       v.queue,
-      v.messageId,
-      v.subject,
-      v.reason,
+      printable(v.messageId),
+      printable(v.subject),
+      printable(v.reason),
       span(now.getTime() - v.sentAt.getTime()),
       v.expiresAt <= now ? 'now' : span(v.expiresAt.getTime() - now.getTime()),
     ]),
   );
 }
 
-/** `gantry dlq show`: everything about one message, and what a redrive would send. */
+/**
+ * `gantry dlq show`: everything about one message, and what a redrive would send. A letter holds
+ * what a webhook's sender wrote (a branch name, an error about their payload): it is shown escaped,
+ * and the events redrive would send as JSON with the separators and bidi controls JSON leaves.
+ */
 export function describeDeadLetter(view: DeadLetterView, now: Date = new Date()): string {
   const out = [
-    `Message ${view.messageId} in the ${view.queue} dead-letter queue`,
-    `  subject      ${view.subject}`,
-    `  reason       ${view.reason}`,
+    `Message ${printable(view.messageId)} in the ${view.queue} dead-letter queue`,
+    `  subject      ${printable(view.subject)}`,
+    `  reason       ${printable(view.reason)}`,
     `  sent         ${when(view.sentAt.toISOString())} (${span(now.getTime() - view.sentAt.getTime())} ago), received ${view.receiveCount} times`,
     `  dropped      ${when(view.expiresAt.toISOString())}, unless redriven before (SQS deletes it silently)`,
   ];
   const { letter } = view;
   if (letter.kind === 'webhook') {
-    out.push(`  received     ${when(letter.letter.receivedAt)}`, '', 'Redrive publishes to the bus:');
+    out.push(`  received     ${printable(when(letter.letter.receivedAt))}`, '', 'Redrive publishes to the bus:');
     try {
       const events = eventsOf(letter.letter);
       for (const { detail } of events)
-        out.push(`  ${detail.eventId}  ${detail.kind} ${detail.ref} @ ${detail.headSha ?? '-'}`);
+        out.push(printable(`  ${detail.eventId}  ${detail.kind} ${detail.ref} @ ${detail.headSha ?? '-'}`));
       if (events.length === 0) out.push('  nothing: the stored delivery no longer yields its events');
     } catch (error) {
-      out.push(`  nothing: the stored delivery no longer parses (${error instanceof Error ? error.message : error})`);
+      out.push(
+        `  nothing: the stored delivery no longer parses (${printable(error instanceof Error ? error.message : String(error))})`,
+      );
     }
   } else if (letter.kind === 'trigger') {
     out.push(
-      `  rule         ${letter.ruleArn}`,
-      `  target       ${letter.targetArn}`,
+      `  rule         ${printable(letter.ruleArn)}`,
+      `  target       ${printable(letter.targetArn)}`,
       `  retries      ${letter.retryAttempts || '-'}`,
       '',
       'Redrive starts that target, and no other, with:',
-      `  ${JSON.stringify(letter.event)}`,
+      `  ${printable(JSON.stringify(letter.event))}`,
     );
   } else if (letter.kind === 'invocation') {
     out.push(
-      `  function     ${letter.functionArn}`,
-      `  attempts     ${letter.invokeCount} (${letter.condition})`,
+      `  function     ${printable(letter.functionArn)}`,
+      `  attempts     ${letter.invokeCount} (${printable(letter.condition)})`,
       '',
       'Redrive invokes that function, asynchronously, with:',
-      `  ${JSON.stringify(letter.payload)}`,
+      `  ${printable(JSON.stringify(letter.payload))}`,
     );
   } else {
     out.push('', 'Redrive leaves it where it is: it is not a dead letter Gantry, EventBridge or Lambda wrote.');
@@ -147,15 +154,15 @@ export function describeDeadLetter(view: DeadLetterView, now: Date = new Date())
   return out.join('\n');
 }
 
-/** `gantry dlq redrive`: what became of each message. */
+/** `gantry dlq redrive`: what became of each message (a refusal may quote the letter: escaped). */
 export function redriveTable(reports: readonly RedriveReport[]): string {
   if (reports.length === 0) return 'No dead letters to redrive.';
   const rows = reports.map((r) => [
     r.queue,
-    r.messageId,
-    r.subject,
+    printable(r.messageId),
+    printable(r.subject),
     r.status === 'redriven' ? 'redriven' : `kept (${r.code})`,
-    r.detail,
+    printable(r.detail),
   ]);
   const sent = reports.filter((r) => r.status === 'redriven').length;
   return `${table(['QUEUE', 'MESSAGE', 'SUBJECT', 'OUTCOME', 'DETAIL'], rows)}\n\n${sent} redriven, ${reports.length - sent} kept in the queue.`;

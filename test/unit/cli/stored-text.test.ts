@@ -1,6 +1,10 @@
+import { eventsTable } from '../../../cli/audit';
+import { deadLettersTable, describeDeadLetter, redriveTable } from '../../../cli/dlq';
 import { describeRun, runsTable } from '../../../cli/runs';
+import { letterOf, reasonOf, subjectOf } from '../../../shared/dlq/letters';
 import { resolvePlan } from '../../../shared/pipelines/plan';
 import type { RunRecord } from '../../../shared/runs/model';
+import { ledgerChain } from '../../support/audit-export';
 import { planRequest, sourceEvent } from '../../support/plans';
 
 /**
@@ -89,5 +93,72 @@ describe('gantry runs list', () => {
     const shown = runsTable([hostileRun(HOSTILE)]);
     expect(shown).not.toMatch(ACTS);
     expect(shown.split('\n')).toHaveLength(2);
+  });
+});
+
+describe('gantry dlq', () => {
+  /** An event EventBridge could not deliver: its detail is a push's, its error the target's. */
+  function deadLetter() {
+    const event = { source: 'gantry.webhooks', 'detail-type': 'Source Event', detail: { branch: `main${HOSTILE}` } };
+    const letter = letterOf({
+      queue: 'triggers',
+      messageId: 'm-1',
+      receipt: 'r-1',
+      body: JSON.stringify(event),
+      attributes: {
+        RULE_ARN: 'arn:aws:events:eu-west-1:000000000000:rule/gantry/start-run',
+        TARGET_ARN: 'arn:aws:states:eu-west-1:000000000000:stateMachine:gantry-pipeline',
+        ERROR_CODE: 'SDK_CLIENT_ERROR',
+        ERROR_MESSAGE: `bad branch ${HOSTILE}`,
+      },
+      sentAt: new Date('2026-12-07T10:00:01Z'),
+      receiveCount: 1,
+    });
+    return {
+      queue: 'triggers' as const,
+      messageId: 'm-1',
+      letter,
+      subject: subjectOf(letter),
+      reason: reasonOf(letter),
+      sentAt: new Date('2026-12-07T10:00:01Z'),
+      expiresAt: new Date('2026-12-21T10:00:01Z'),
+      receiveCount: 1,
+    };
+  }
+  const now = new Date('2026-12-07T11:00:01Z');
+
+  it('`list` and `show` escape what the letter quotes, and what JSON leaves raw in the event', () => {
+    const view = deadLetter();
+    const table = deadLettersTable([view], now);
+    expect(table).not.toMatch(ACTS);
+    expect(table.split('\n')).toHaveLength(2);
+    const shown = describeDeadLetter(view, now);
+    expect(shown).not.toMatch(ACTS);
+    expect(shown).toContain(String.raw`  reason       SDK_CLIENT_ERROR: bad branch \x1b[2A\x1b[2K`);
+    // JSON escapes the C0 controls itself; the bidi override it leaves is escaped as JSON would.
+    expect(shown).toContain(String.raw`\u001b]52;c;Y3VybCBldmlsIHwgc2g=\u0007 txt.\u202eexe"}}`);
+  });
+
+  it('`redrive` escapes the detail of a refusal', () => {
+    const shown = redriveTable([
+      { queue: 'triggers', messageId: 'm-1', subject: 's', status: 'kept', code: 'foreign', detail: HOSTILE },
+    ]);
+    expect(shown).not.toMatch(ACTS);
+  });
+});
+
+describe('gantry audit query', () => {
+  it('escapes an actor and a repository that would move the cursor', () => {
+    const [event] = ledgerChain('acme/widgets', 1, () => 0);
+    if (event === undefined) throw new Error('a chain of one event');
+    const hostile = {
+      ...event,
+      actor: { ...event.actor, id: `octocat${HOSTILE}` },
+      subject: { ...event.subject, repository: `acme/widgets${HOSTILE}` },
+    };
+    const shown = eventsTable([hostile]);
+    expect(shown).not.toMatch(ACTS);
+    expect(shown.split('\n')).toHaveLength(2);
+    expect(shown).toContain(String.raw`octocat\x1b[2A\x1b[2K`);
   });
 });
