@@ -1,4 +1,5 @@
 import type { NotificationDetail } from '../../events';
+import { printable } from '../text/printable';
 import type { Message } from './ports';
 import type { NotifyTarget } from './targets';
 
@@ -53,9 +54,19 @@ function summaryOf(event: NotificationDetail): Summary {
   }
 }
 
+/**
+ * Each line of the summary on one line, as written: a branch name, a test's name in a gate reason
+ * or a failure reason is its sender's, and a line break (`&#10;` in a JUnit name) or a control
+ * character in it would otherwise start a line that reads as Gantry's own ("✅ Approved by alice")
+ * in Slack, Teams and e-mail alike.
+ */
+function printableSummary({ headline, lines }: Summary): Summary {
+  return { headline: printable(headline), lines: lines.map(printable) };
+}
+
 /** What reaches `target` about `event`: Slack blocks, a Teams Adaptive Card, or an e-mail's subject and text. */
 export function render(target: NotifyTarget, event: NotificationDetail): Message {
-  const summary = summaryOf(event);
+  const summary = printableSummary(summaryOf(event));
   switch (target.type) {
     case 'slack':
       return { kind: 'webhook', body: slackMessage(summary, event, target.interactive) };

@@ -1,4 +1,6 @@
 import { type NotificationDetail, NotificationInputSchema } from '../../../events';
+import { evaluateGates } from '../../../shared/gates/evaluate';
+import { parseJUnit } from '../../../shared/gates/junit';
 import { render } from '../../../shared/notify/messages';
 import { approvalRequested } from '../../../shared/notify/publish';
 import type { NotifyTarget } from '../../../shared/notify/targets';
@@ -16,12 +18,32 @@ const HOSTILE_REASON =
   '**Security notice** re-authenticate: [Approve in Gantry](https://gantry-login.example/phish) <https://evil.example|Open Gantry> <!channel>';
 const HOSTILE_BRANCH = 'fix/<!here>-*urgent*';
 
-function failed(): NotificationDetail {
+/**
+ * A gate reason naming a failing test whose JUnit name holds line breaks (`&#10;`), a mention and a
+ * disguised link: the lines it would invent read as Gantry's own.
+ */
+const JUNIT_NAME =
+  'saves&#10;&#10;✅ Approved by alice &lt;!channel&gt;&#13;&#10;&lt;https://evil.example|Open Gantry&gt;';
+const JUNIT_REASON = evaluateGates(
+  {
+    junit: [
+      parseJUnit(
+        `<testsuites><testsuite name="api" tests="1" failures="1"><testcase classname="api" name="${JUNIT_NAME}"><failure/></testcase></testsuite></testsuites>`,
+        'junit.xml',
+      ),
+    ],
+    coverage: [],
+    sarif: [],
+  },
+  { requireTestsPassed: true },
+).reasons.join('; ');
+
+function failed(reason = HOSTILE_REASON): NotificationDetail {
   return NotificationInputSchema.parse(
     busEvent('Run Failed', {
       ...RUN,
       branch: HOSTILE_BRANCH,
-      failure: { stage: 'gates', error: 'Gantry.GatesFailed', reason: HOSTILE_REASON },
+      failure: { stage: 'gates', error: 'Gantry.GatesFailed', reason },
       endedAt: '2026-05-01T10:00:00.000Z',
     }),
   );
@@ -67,6 +89,57 @@ describe('notification messages', () => {
   it('give SNS plain text: e-mail shows it as written', () => {
     const message = render({ ...SLACK, type: 'sns', name: 'mail' }, failed());
     expect(message).toMatchObject({ kind: 'sns', text: expect.stringContaining(HOSTILE_REASON) });
+  });
+});
+
+describe('a failing test whose JUnit name breaks lines', () => {
+  const shown = String.raw`saves\n\n✅ Approved by alice <!channel>\r\n<https://evil.example|Open Gantry>`;
+
+  it('holds line breaks the parser decoded', () => {
+    expect(JUNIT_REASON).toContain('saves\n\n✅ Approved by alice <!channel>\r\n<https://evil.example|Open Gantry>');
+  });
+
+  it('reaches Slack as one line of rich text, its mention and link as words', () => {
+    const message = render(SLACK, failed(JUNIT_REASON));
+    const body = message.kind === 'webhook' ? (message.body as { text: string; blocks: unknown[] }) : null;
+    const rich = strings(body?.blocks.find((b) => (b as { type: string }).type === 'rich_text')).filter((t) =>
+      t.path.endsWith('.text'),
+    );
+    expect(rich.map((t) => t.text)).toEqual([expect.stringContaining(`gates: 1 of 1 test failed: api › ${shown}`)]);
+    expect(rich[0]?.text.split('\n')).toHaveLength(2);
+    expect(body?.text).not.toContain('<!');
+  });
+
+  it('reaches Teams as one TextRun a line', () => {
+    const message = render(TEAMS, failed(JUNIT_REASON));
+    const texts = strings(message.kind === 'webhook' ? message.body : null).filter((t) => t.path.endsWith('.text'));
+    expect(texts).toHaveLength(3);
+    for (const { text } of texts) expect(text).not.toMatch(/[\r\n]/);
+    expect(texts[2]?.text).toContain(shown);
+  });
+
+  it('reaches e-mail as the lines Gantry wrote, no more', () => {
+    const message = render({ ...SLACK, type: 'sns', name: 'mail' }, failed(JUNIT_REASON));
+    const text = message.kind === 'sns' ? message.text : '';
+    expect(text.split('\n')).toEqual([
+      expect.stringMatching(/^Run failed: /),
+      '',
+      expect.stringMatching(/^commit /),
+      `gates: 1 of 1 test failed: api › ${shown}`,
+    ]);
+  });
+
+  it.each([
+    [
+      'a control sequence',
+      '\u001b[2A\u001b]8;;https://evil.example\u0007',
+      String.raw`\x1b[2A\x1b]8;;https://evil.example\x07`,
+    ],
+    ['a line separator', 'a\u2028b', String.raw`a\u2028b`],
+    ['a right-to-left override', 'txt.\u202eexe', String.raw`txt.\u202eexe`],
+  ])('shows %s in a failure reason as an escape', (_what, reason, escaped) => {
+    const message = render({ ...SLACK, type: 'sns', name: 'mail' }, failed(reason));
+    expect(message.kind === 'sns' ? message.text : '').toContain(`gates: ${escaped}`);
   });
 });
 
