@@ -9,8 +9,10 @@ import {
   ExportTableToPointInTimeCommand,
 } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetObjectCommand, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
 import type { AuditEvent } from '../events';
+import { writeCheckpoint } from '../shared/audit/checkpoints';
 import { KmsCheckpointSigner, S3CheckpointStore } from '../shared/audit/checkpoints-aws';
 import { DynamoDbLedgerTableItems } from '../shared/audit/copy-confirm-aws';
 import { buildDossier, dossierMarkdown, runsFor, unvouched } from '../shared/audit/evidence';
@@ -49,6 +51,33 @@ export async function checkpointPorts(target: Target) {
   };
 }
 
+/**
+ * `gantry audit checkpoint`: every chain head signed now. Locally the CLI signs with the local key;
+ * in AWS only the checkpoint function's role may sign with the checkpoint key (its policy denies
+ * every other principal), so the CLI invokes that function, found by the GantryControlPlane
+ * stack's `AuditCheckpointFunction` output (or GANTRY_AUDIT_CHECKPOINT_FUNCTION).
+ */
+export async function checkpointNow(target: Target): Promise<{ key: string; chains: number }> {
+  if (target.kind === 'local') {
+    const ports = await checkpointPorts(target);
+    const { key, checkpoint } = await writeCheckpoint(auditReader(target), ports.signer, ports.store);
+    return { key, chains: checkpoint.chains.length };
+  }
+  const name =
+    process.env.GANTRY_AUDIT_CHECKPOINT_FUNCTION ??
+    (await stackOutput(target, 'GantryControlPlane', 'AuditCheckpointFunction', 'GANTRY_AUDIT_CHECKPOINT_FUNCTION'));
+  const out = await new LambdaClient(target.clientConfig).send(
+    new InvokeCommand({ FunctionName: name, Payload: Buffer.from('{}') }),
+  );
+  const text = Buffer.from(out.Payload ?? new Uint8Array()).toString('utf8');
+  if (out.FunctionError !== undefined)
+    throw new CommandFailed(`the checkpoint function ${name} failed (${out.FunctionError}): ${text.slice(0, 500)}`);
+  const answer = JSON.parse(text) as { key?: unknown; chains?: unknown };
+  if (typeof answer.key !== 'string' || typeof answer.chains !== 'number')
+    throw new CommandFailed(`the checkpoint function ${name} answered ${text.slice(0, 200)}, not a checkpoint`);
+  return { key: answer.key, chains: answer.chains };
+}
+
 function checkpointBucket(target: Target): Promise<string> {
   return dataBucket(target, 'AuditCheckpointBucket', auditCheckpointsBucketName, 'GANTRY_AUDIT_CHECKPOINT_BUCKET');
 }
@@ -61,12 +90,17 @@ async function dataBucket(
   variable: string,
 ): Promise<string> {
   if (target.kind === 'local') return localName(target.info.accountId, target.info.region);
+  return stackOutput(target, 'GantryData', output, variable);
+}
+
+/** A stack's output in AWS, or a UsageError naming the variable that stands in for it. */
+async function stackOutput(target: Target, stack: string, output: string, variable: string): Promise<string> {
   const stacks = await new CloudFormationClient(target.clientConfig).send(
-    new DescribeStacksCommand({ StackName: 'GantryData' }),
+    new DescribeStacksCommand({ StackName: stack }),
   );
-  const name = stacks.Stacks?.[0]?.Outputs?.find((o) => o.OutputKey === output)?.OutputValue;
-  if (!name) throw new UsageError(`GantryData has no ${output} output: deploy it, or set ${variable}`);
-  return name;
+  const value = stacks.Stacks?.[0]?.Outputs?.find((o) => o.OutputKey === output)?.OutputValue;
+  if (!value) throw new UsageError(`${stack} has no ${output} output: deploy it, or set ${variable}`);
+  return value;
 }
 
 const S3_URL = /^s3:\/\/([^/]+)\/(.+)$/;

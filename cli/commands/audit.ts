@@ -249,11 +249,8 @@ export function registerAuditCommands(program: Command): void {
     .command('checkpoint')
     .description('sign every chain head now (KMS) and store the checkpoint (Object Lock bucket)')
     .action(async () => {
-      const { auditReader, checkpointPorts } = await import('../audit');
-      const { writeCheckpoint } = await import('../../shared/audit/checkpoints');
-      const t = await target();
-      const ports = await checkpointPorts(t);
-      const { key, checkpoint } = await writeCheckpoint(auditReader(t), ports.signer, ports.store);
-      process.stdout.write(`Signed ${checkpoint.chains.length} chain head(s) into ${key}.\n`);
+      const { checkpointNow } = await import('../audit');
+      const { key, chains } = await checkpointNow(await target());
+      process.stdout.write(`Signed ${chains} chain head(s) into ${key}.\n`);
     });
 }

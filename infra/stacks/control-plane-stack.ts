@@ -187,6 +187,10 @@ export class GantryControlPlaneStack extends Stack {
       description: 'Point each provider webhook at <this URL>/<provider>, e.g. …/webhooks/github',
       value: this.ingress.api.urlForPath('/webhooks'),
     });
+    new CfnOutput(this, 'AuditCheckpointFunction', {
+      description: 'Signs the audit chain heads: gantry audit checkpoint invokes it (only its role may sign)',
+      value: this.checkpoints.handler.function.functionName,
+    });
     new CfnOutput(this, 'OperatorApiUrl', {
       description: 'The gantry CLI sends approvals here (IAM-signed)',
       value: this.operators.api.url,
