@@ -30,6 +30,18 @@ export function refusalRecorder(
 ): (refusal: RefusedAction) => Promise<void> {
   const window = new RecordWindow(REFUSAL_WINDOW_MS);
   return async (r) => {
+    // Only a refusal about a run that exists may take its key's turn: junk naming no run would
+    // otherwise take the minute's one record and hide the refusals about real runs behind it.
+    const run = r.runId === '' ? undefined : await deps.runs.get(r.runId).catch(() => undefined);
+    if (run === undefined) {
+      deps.logger.warn('operator refusal about no known run: logged, not recorded', {
+        runId: r.runId,
+        action: r.action,
+        principal: r.principal,
+        code: r.code,
+      });
+      return;
+    }
     const key = options.unproven ? [r.action, r.code] : [r.principal, r.runId, r.action, r.code];
     const admission = window.admit(JSON.stringify(key), now());
     if (!admission.admitted) {

@@ -260,7 +260,8 @@ describe('answerSlackAction', () => {
       ...signed(payload(runId, user, 'approve', 'ok'), f.now),
       headers: {},
     });
-    // A script invents a user per request, on every run it can name.
+    // A script invents a user per request, on every run it can name, after a click naming none.
+    await answerSlackAction(deps, unsigned('no-such-run', 'U0X'));
     for (let i = 0; i < 40; i++)
       await answerSlackAction(deps, unsigned(i % 2 ? plan.runId : other.runId, `U${i}${'X'.repeat(i % 3 ? 0 : 5000)}`));
     const refused = () => f.audit.records.filter((r) => r.type === 'operator.refused');
