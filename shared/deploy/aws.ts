@@ -92,7 +92,7 @@ export class AwsDeployControl implements DeployControl {
     application: string,
     deploymentGroup: string,
     since: Date,
-    described: (description: string) => boolean,
+    wanted: (deployment: { readonly description: string; readonly appSpec: string }) => boolean,
   ): Promise<{ deploymentId: string; appSpec: string } | undefined> {
     const pages = paginateListDeployments(
       { client: this.codeDeploy },
@@ -103,7 +103,9 @@ export class AwsDeployControl implements DeployControl {
       // BatchGetDeployments takes at most 25 ids.
       for (let i = 0; i < ids.length; i += 25) {
         const out = await this.codeDeploy.send(new BatchGetDeploymentsCommand({ deploymentIds: ids.slice(i, i + 25) }));
-        const mine = out.deploymentsInfo?.find((d) => described(d.description ?? ''));
+        const mine = out.deploymentsInfo?.find((d) =>
+          wanted({ description: d.description ?? '', appSpec: d.revision?.appSpecContent?.content ?? '' }),
+        );
         if (mine?.deploymentId !== undefined)
           return { deploymentId: mine.deploymentId, appSpec: mine.revision?.appSpecContent?.content ?? '' };
       }

@@ -89,15 +89,15 @@ export interface DeployControl {
   aliasRouting(functionName: string, alias: string): Promise<AliasRouting>;
   createDeployment(request: CreateDeploymentRequest): Promise<string>;
   /**
-   * The deployment of a group created since a time whose description `described` accepts (one
-   * naming the run, or its bake's rollback), if any, with the AppSpec it deploys: how a step
-   * retried after CreateDeployment, but before it noted the id, finds it.
+   * A deployment of a group created since a time that `wanted` accepts by its description and the
+   * AppSpec it deploys (one naming the run, or its bake's rollback), if any: how a step retried
+   * after CreateDeployment, but before it noted the id, finds it.
    */
   findDeployment(
     application: string,
     deploymentGroup: string,
     since: Date,
-    described: (description: string) => boolean,
+    wanted: (deployment: { readonly description: string; readonly appSpec: string }) => boolean,
   ): Promise<{ readonly deploymentId: string; readonly appSpec: string } | undefined>;
   getDeployment(deploymentId: string): Promise<DeploymentInfo>;
   /** Stops a deployment and rolls its traffic back. */

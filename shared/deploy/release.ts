@@ -67,7 +67,7 @@ export async function startDeployment(
       target.application,
       target.deploymentGroup,
       since,
-      (description) => runIdOf(description) === plan.runId,
+      ({ description }) => runIdOf(description) === plan.runId,
     );
     if (found !== undefined) {
       // Anyone who may CreateDeployment can write a description: adopt only what this run asked for.

@@ -180,9 +180,9 @@ async function askedTrafficBack(
     target.application,
     target.deploymentGroup,
     since,
-    (description) => trafficBackRunOf(description) === plan.runId,
+    (d) => trafficBackRunOf(d.description) === plan.runId && sameAppSpec(d.appSpec, appSpec),
   );
-  return found !== undefined && sameAppSpec(found.appSpec, appSpec) ? found.deploymentId : undefined;
+  return found?.deploymentId;
 }
 
 /**

@@ -321,7 +321,7 @@ async function stopDeploymentOf(deps: OperatorDeps, run: RunRecord, words: strin
         target.application,
         target.deploymentGroup,
         since,
-        (description) => runIdOf(description) === run.runId,
+        ({ description }) => runIdOf(description) === run.runId,
       )
     )?.deploymentId;
   }

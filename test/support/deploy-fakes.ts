@@ -77,10 +77,10 @@ export class FakeDeployControl implements DeployControl {
     application: string,
     group: string,
     _since: Date,
-    described: (description: string) => boolean,
+    wanted: (deployment: { readonly description: string; readonly appSpec: string }) => boolean,
   ): Promise<{ deploymentId: string; appSpec: string } | undefined> {
     const index = this.created.findLastIndex(
-      (r) => r.application === application && r.deploymentGroup === group && described(r.description),
+      (r) => r.application === application && r.deploymentGroup === group && wanted(r),
     );
     const request = this.created[index];
     return request && { deploymentId: `d-${String(index + 1).padStart(9, '0')}`, appSpec: request.appSpec };

@@ -771,6 +771,25 @@ describe('deploying a run through CodeDeploy', () => {
       expect(f.audit.records.filter((r) => r.type === 'security.unattributed_deployment')).toEqual([]);
     });
 
+    it('adopts its rollback though a look-alike naming the run was made after it', async () => {
+      const plan = await landedRun();
+      cd.alarms = [LATENCY];
+      await diesAtNote(plan, 2);
+      // Someone copies the description onto another deployment, listed after (or before) the real one.
+      await cd.createDeployment({
+        application: plan.deployTarget?.application ?? '',
+        deploymentGroup: plan.deployTarget?.deploymentGroup ?? '',
+        deploymentConfig: 'CodeDeployDefault.LambdaAllAtOnce',
+        description: `gantry rollback of run ${plan.runId} after its bake`,
+        appSpec: JSON.stringify({ version: 0.0, Resources: [{ fn: { Properties: { TargetVersion: '9' } } }] }),
+      });
+      await expect(checkBake(deps, plan, plan.executionArn)).rejects.toMatchObject({
+        name: 'Gantry.BakeAlarm',
+        message: expect.stringContaining('(d-000000002)'),
+      });
+      expect(cd.created).toHaveLength(3);
+    });
+
     it('does not ask again for a rollback it noted, and never reports the bake as passed', async () => {
       const plan = await landedRun();
       cd.alarms = [LATENCY];
