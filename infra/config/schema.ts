@@ -10,7 +10,7 @@ import {
   NotificationEventSchema,
   ProviderSchema,
 } from '../../events';
-import { buildProjectName, customConfigName } from '../../shared/config/names';
+import { buildProjectName, customConfigName, failedRunsAlarm } from '../../shared/config/names';
 import { PREDEFINED_STRATEGIES } from '../../shared/deploy/target';
 import { BUILD_CLASSES } from '../../shared/pipelines/artifact-layout';
 import { BranchPatternsSchema } from '../../shared/pipelines/branches';
@@ -847,7 +847,8 @@ export function foreignAccounts(config: GantryConfig): string[] {
 /**
  * Gantry names some resources after a pipeline and a suffix (`shared/config/names.ts`), so two
  * pipelines could derive one name: pipeline `a-gated`'s trusted build project would be pipeline
- * `a`'s gated one, and a custom traffic shift of `a`'s `b-prod` the one of `a-b`'s `prod`.
+ * `a`'s gated one, a custom traffic shift of `a`'s `b-prod` the one of `a-b`'s `prod`, and the
+ * failed-run alarm of `a`'s `prod` that of a pipeline `a-prod`.
  */
 function checkDerivedNames(config: GantryConfig, ctx: z.core.$RefinementCtx): void {
   const owners = new Map<string, { pipeline: number; what: string }>();
@@ -857,6 +858,13 @@ function checkDerivedNames(config: GantryConfig, ctx: z.core.$RefinementCtx): vo
       buildProjectName(pipeline.name, cls),
       `${cls} build project`,
     ]);
+    derived.push(['CloudWatch alarm', `gantry-${failedRunsAlarm(pipeline.name)}`, 'failed-run alarm']);
+    for (const environment of pipeline.environments)
+      derived.push([
+        'CloudWatch alarm',
+        `gantry-${failedRunsAlarm(pipeline.name, environment.name)}`,
+        `environment ${environment.name}'s failed-run alarm`,
+      ]);
     for (const environment of pipeline.environments)
       if (environment.deploy !== undefined && typeof environment.deploy.strategy !== 'string')
         derived.push([

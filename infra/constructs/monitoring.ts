@@ -21,6 +21,7 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { SECURITY_AUDIT_TYPES } from '../../events';
+import { failedRunsAlarm } from '../../shared/config/names';
 import { DIMENSION, METRIC, METRICS_NAMESPACE } from '../../shared/observability';
 
 /** One pipeline's two state machines. */
@@ -179,7 +180,7 @@ export class Monitoring extends Construct {
     const { name, run, admission } = pipeline;
     const metrics = [
       [
-        `pipeline-${name}-failed`,
+        failedRunsAlarm(name),
         run.metricFailed({ period: PERIOD }),
         `A run of ${name} failed (pull requests' included): a failed build, gate, approval or deploy fails the execution too; see gantry runs show.`,
       ],
@@ -188,7 +189,7 @@ export class Monitoring extends Construct {
       ...pipeline.environments.map(
         (environment) =>
           [
-            `pipeline-${name}-${environment}-failed`,
+            failedRunsAlarm(name, environment),
             new Metric({
               namespace: METRICS_NAMESPACE,
               metricName: METRIC.releaseRunsFailed,

@@ -85,3 +85,11 @@ export function buildProjectName(pipeline: string, cls: 'gated' | 'ungated' | 'u
 export function customConfigName(pipeline: string, environment: string): string {
   return `gantry-${pipeline}-${environment}`;
 }
+
+/**
+ * A pipeline's failed-run alarm, or its environment's (`gantry-<this>` in CloudWatch): config
+ * refuses pipelines whose alarms would share a name (`api`'s `prod` and a pipeline `api-prod`).
+ */
+export function failedRunsAlarm(pipeline: string, environment?: string): string {
+  return environment === undefined ? `pipeline-${pipeline}-failed` : `pipeline-${pipeline}-${environment}-failed`;
+}

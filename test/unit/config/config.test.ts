@@ -52,6 +52,11 @@ describe('the Gantry config', () => {
       'pipelines.1.name: pipeline "a-b" would name its environment prod\'s traffic shift CodeDeploy configuration gantry-a-b-prod, the name of pipeline "a"\'s environment b-prod\'s traffic shift: rename one of the two pipelines',
     ],
     [
+      "a pipeline named after another's environment (their failed-run alarms would be one)",
+      `${CONNECTION}pipelines:\n  - name: api\n    source: { provider: github, repository: acme/api, connection: gh }\n    triggers: { push: { branches: main } }\n    environments:\n      - name: prod\n        branches: main\n  - name: api-prod\n    source: { provider: github, repository: acme/other, connection: gh }\n    triggers: { push: { branches: main } }\n`,
+      'pipelines.1.name: pipeline "api-prod" would name its failed-run alarm CloudWatch alarm gantry-pipeline-api-prod-failed, the name of pipeline "api"\'s environment prod\'s failed-run alarm: rename one of the two pipelines',
+    ],
+    [
       'duplicate connection names',
       `${CONNECTION}  - name: gh\n    provider: gitlab\n`,
       'gantry.config.yaml:4:11: connections.1.name: duplicate name "gh"',
