@@ -80,10 +80,12 @@ function isLoopbackHttp(value: string): boolean {
 /**
  * Whether `pid` is a live process of this user: signal 0 delivered. A process that does not
  * exist means the file outlived its session (false); one that exists but is not ours (EPERM,
- * such as pid 1 for anyone but root), or a pid below 1 (0 and -1 signal whole groups), is refused.
+ * such as pid 1 for anyone but root), or a pid below 2 (0 and -1 signal whole groups; pid 1 is
+ * init, alive in every container, and root's own), is refused.
  */
 export function isOwnLiveProcess(file: string, pid: number): boolean {
   if (!(pid >= 1)) throw new UntrustedRuntimeError(file, 'pid', `its pid ${pid} is no process`);
+  if (pid === 1) throw new UntrustedRuntimeError(file, 'pid', 'its pid 1 is init, never a local plane');
   try {
     process.kill(pid, 0);
     return true;

@@ -92,13 +92,23 @@ describe('readRuntimeInfo', () => {
     expect(() => readRuntimeInfo(data)).toThrow(new RegExp(`its ${field} is .*not an http URL on 127\\.0\\.0\\.1`));
   });
 
-  it("refuses a pid that is alive but not this user's (EPERM), as pid 1 is for anyone but root", () => {
-    const data = carried(info('.gantry', { pid: 1 }), 0o600);
+  it("refuses a pid that is alive but not this user's (EPERM)", () => {
+    const data = carried(info('.gantry', { pid: 4242 }), 0o600);
     const kill = jest.spyOn(process, 'kill').mockImplementation(() => {
       throw Object.assign(new Error('kill EPERM'), { code: 'EPERM' });
     });
     try {
-      expect(() => readRuntimeInfo(data)).toThrow(/its pid 1 is not a process of yours \(EPERM\)/);
+      expect(() => readRuntimeInfo(data)).toThrow(/its pid 4242 is not a process of yours \(EPERM\)/);
+    } finally {
+      kill.mockRestore();
+    }
+  });
+
+  it('refuses pid 1 even where signal 0 reaches it (root, or a container whose init is yours)', () => {
+    const data = carried(info('.gantry', { pid: 1 }), 0o600);
+    const kill = jest.spyOn(process, 'kill').mockImplementation(() => true);
+    try {
+      expect(() => readRuntimeInfo(data)).toThrow(/its pid 1 is init, never a local plane/);
     } finally {
       kill.mockRestore();
     }
