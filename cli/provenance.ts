@@ -10,6 +10,7 @@ import { PROVENANCE_KEY_ALIAS } from '../shared/provenance/env';
 import { type Check, type OfflineVerification, verifyOffline } from '../shared/provenance/offline';
 import { projectOfBuilder } from '../shared/provenance/statement';
 import type { RunRecord } from '../shared/runs/model';
+import { printable } from '../shared/text/printable';
 import { CommandFailed, UsageError } from './errors';
 import { table } from './format';
 import type { Target } from './target';
@@ -134,9 +135,13 @@ export async function readArtifact(path: string): Promise<{ name: string; bytes:
   return { name: basename(path), bytes: await readInputFile(path, 'artifact') };
 }
 
-/** `✓ signature  ECDSA …` lines, then the verdict. */
+/**
+ * `✓ signature  ECDSA …` lines, then the verdict. A detail quotes the envelope (its payload type,
+ * the builder it names), which is whoever wrote the file's text: shown escaped, it cannot redraw a
+ * ✗ as a ✓.
+ */
 export function verificationText(result: OfflineVerification): string {
-  const lines = result.checks.map((c) => `${c.ok ? '✓' : '✗'} ${c.name.padEnd(12)} ${c.detail}`);
+  const lines = result.checks.map((c) => `${c.ok ? '✓' : '✗'} ${c.name.padEnd(12)} ${printable(c.detail)}`);
   lines.push(result.valid ? 'Provenance verified.' : 'Provenance NOT verified.');
   return lines.join('\n');
 }
@@ -146,17 +151,19 @@ export function statementText(run: RunRecord, statement: ProvenanceStatement): s
   const { buildDefinition, runDetails } = statement.predicate;
   const p = buildDefinition.externalParameters;
   const recorded = requireProvenance(run);
+  // The ref, the repository, the paths and the artifacts' names are the pusher's and the build's text.
+  const t = printable;
   return [
     `Provenance of run ${run.runId} (SLSA ${statement.predicateType.split('/').pop()}, in-toto ${statement._type.split('/').pop()})`,
-    `  repository  ${p.repository} @ ${p.commit}${p.ref ? ` (${p.ref})` : ''}`,
-    `  buildspec   ${p.buildspec.path}`,
-    `  builder     ${runDetails.builder.id}`,
-    `  build       ${runDetails.metadata.invocationId}, ${runDetails.metadata.startedOn ?? '?'} → ${runDetails.metadata.finishedOn ?? '?'}`,
+    `  repository  ${t(p.repository)} @ ${t(p.commit)}${p.ref ? ` (${t(p.ref)})` : ''}`,
+    `  buildspec   ${t(p.buildspec.path)}`,
+    `  builder     ${t(runDetails.builder.id)}`,
+    `  build       ${t(runDetails.metadata.invocationId)}, ${t(runDetails.metadata.startedOn ?? '?')} → ${t(runDetails.metadata.finishedOn ?? '?')}`,
     `  envelope    s3://${recorded.bucket}/${recorded.key} (version ${recorded.versionId}), signed by ${recorded.keyId}`,
     '',
     table(
       ['ARTIFACT', 'SHA-256', 'S3 VERSION'],
-      statement.subject.map((s) => [s.name, s.digest.sha256, s.annotations.versionId]),
+      statement.subject.map((s) => [t(s.name), t(s.digest.sha256), t(s.annotations.versionId)]),
     ),
   ].join('\n');
 }

@@ -2,7 +2,7 @@ import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { GetPublicKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { provenanceCheck, verifyRun } from '../../../cli/provenance';
+import { provenanceCheck, statementText, verificationText, verifyRun } from '../../../cli/provenance';
 import type { Target } from '../../../cli/target';
 import { DSSE_PAYLOAD_TYPE, type RunProvenance } from '../../../events';
 import { resolvePlan } from '../../../shared/pipelines/plan';
@@ -167,5 +167,41 @@ describe('provenanceCheck (audit evidence)', () => {
       verified: false,
       message: expect.stringContaining('not a project of this control plane'),
     });
+  });
+});
+
+describe('what verify and show print of an envelope’s text', () => {
+  /** Nothing a terminal would act on: no ESC, CR, line break or bidi override. */
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds.
+  const inert = (text: string) => expect(text).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]/);
+
+  it('cannot redraw a ✗ as a ✓: the payload type or builder an envelope names is shown escaped', () => {
+    const text = verificationText({
+      valid: false,
+      checks: [{ name: 'payload type', ok: false, detail: 'x\x1b[1A\r✓ payload type  ok\n✓ signature ok' }],
+      statement: null,
+    });
+    inert(text);
+    expect(text.split('\n')).toEqual([
+      '✗ payload type x\\x1b[1A\\r✓ payload type  ok\\n✓ signature ok',
+      'Provenance NOT verified.',
+    ]);
+  });
+
+  it('shows the statement’s ref, paths and artifact names escaped, each on its own line', () => {
+    const bytes = envelope(keys.own.privateKey);
+    const run = runWith(bytes);
+    const statement = JSON.parse(Buffer.from(JSON.parse(bytes.toString()).payload, 'base64').toString());
+    statement.predicate.buildDefinition.externalParameters.ref = 'refs/heads/x\n  builder     arn:evil\u202e';
+    statement.subject = [
+      {
+        name: 'dist/\x1b]8;;https://evil\x07a.zip',
+        digest: { sha256: 'a'.repeat(64) },
+        annotations: { versionId: 'v' },
+      },
+    ];
+    const text = statementText(run, statement);
+    inert(text);
+    expect(text.split('\n').filter((l) => l.trimStart().startsWith('builder'))).toHaveLength(1);
   });
 });
