@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { jest } from '@jest/globals';
 import { localPush } from '../../cli/local/push';
 import { ensureSampleRepo, git } from '../../cli/local/sample-repo';
 import { localOperatorHeaders } from '../../cli/target';
@@ -132,6 +133,11 @@ export function finishedRun(t: TestPlane, commit: string): Promise<RunRecord> {
 
 /** How long a test waits for a run to end before it calls it hung. */
 export const RUN_END_WAIT_MS = 90_000;
+
+// A test file that drives a local plane waits for runs (finishedRun, up to RUN_END_WAIT_MS, a hang
+// guard): jest's default 30 s (jest.config.ts) would make each such test a speed check, which
+// failed a develop push's first run at 30 s on a loaded CI. Tests that name a timeout keep theirs.
+jest.setTimeout(RUN_END_WAIT_MS + 30_000);
 
 /**
  * A GitHub pull_request delivery (opened) for `branch` of the sample repository into `target`,
