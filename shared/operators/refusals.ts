@@ -33,26 +33,12 @@ export function refusalRecorder(
     // Only a refusal about a run that exists may take its key's turn: junk naming no run would
     // otherwise take the minute's one record and hide the refusals about real runs behind it.
     const run = r.runId === '' ? undefined : await deps.runs.get(r.runId).catch(() => undefined);
-    if (run === undefined) {
-      deps.logger.warn('operator refusal about no known run: logged, not recorded', {
-        runId: r.runId,
-        action: r.action,
-        principal: r.principal,
-        code: r.code,
-      });
-      return;
-    }
+    const logged = (message: string) =>
+      deps.logger.warn(message, { runId: r.runId, action: r.action, principal: r.principal, code: r.code });
+    if (run === undefined) return logged('operator refusal about no known run: logged, not recorded');
     const key = options.unproven ? [r.action, r.code] : [r.principal, r.runId, r.action, r.code];
     const admission = window.admit(JSON.stringify(key), now());
-    if (!admission.admitted) {
-      deps.logger.warn('operator refusal repeated within a minute: logged, not recorded again', {
-        runId: r.runId,
-        action: r.action,
-        principal: r.principal,
-        code: r.code,
-      });
-      return;
-    }
+    if (!admission.admitted) return logged('operator refusal repeated within a minute: logged, not recorded again');
     await recordRefusal(deps, r.runId, r.action, r.principal, r, {
       onlyForExistingRun: true,
       ...options,

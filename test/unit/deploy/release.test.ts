@@ -737,6 +737,15 @@ describe('deploying a run through CodeDeploy', () => {
   describe('a bake check retried after it asked for traffic back', () => {
     const LATENCY = { name: 'gantry-widgets-dev-latency', state: 'ALARM' as const, reason: 'p99 1450 ms > 1000' };
     /** The check dies at its `n`th note of the rollback on the run (1: before asking CodeDeploy, 2: after). */
+    /** A deployment someone made with the run's bake-rollback description, sending traffic to version 9. */
+    const lookAlike = (plan: RunPlan) =>
+      cd.createDeployment({
+        application: plan.deployTarget?.application ?? '',
+        deploymentGroup: plan.deployTarget?.deploymentGroup ?? '',
+        deploymentConfig: 'CodeDeployDefault.LambdaAllAtOnce',
+        description: `gantry rollback of run ${plan.runId} after its bake`,
+        appSpec: JSON.stringify({ version: 0.0, Resources: [{ fn: { Properties: { TargetVersion: '9' } } }] }),
+      });
     async function diesAtNote(plan: RunPlan, n: number): Promise<void> {
       const note = f.runs.noteTrafficBack.bind(f.runs);
       let notes = 0;
@@ -776,13 +785,7 @@ describe('deploying a run through CodeDeploy', () => {
       cd.alarms = [LATENCY];
       await diesAtNote(plan, 2);
       // Someone copies the description onto another deployment, listed after (or before) the real one.
-      await cd.createDeployment({
-        application: plan.deployTarget?.application ?? '',
-        deploymentGroup: plan.deployTarget?.deploymentGroup ?? '',
-        deploymentConfig: 'CodeDeployDefault.LambdaAllAtOnce',
-        description: `gantry rollback of run ${plan.runId} after its bake`,
-        appSpec: JSON.stringify({ version: 0.0, Resources: [{ fn: { Properties: { TargetVersion: '9' } } }] }),
-      });
+      await lookAlike(plan);
       await expect(checkBake(deps, plan, plan.executionArn)).rejects.toMatchObject({
         name: 'Gantry.BakeAlarm',
         message: expect.stringContaining('(d-000000002)'),
@@ -813,13 +816,7 @@ describe('deploying a run through CodeDeploy', () => {
       await expect(checkBake(deps, plan, plan.executionArn)).rejects.toThrow('ThrottlingException');
       cd.createDeployment = create;
       // Someone copies the description onto a deployment that "sends traffic back" to version 9.
-      await cd.createDeployment({
-        application: plan.deployTarget?.application ?? '',
-        deploymentGroup: plan.deployTarget?.deploymentGroup ?? '',
-        deploymentConfig: 'CodeDeployDefault.LambdaAllAtOnce',
-        description: `gantry rollback of run ${plan.runId} after its bake`,
-        appSpec: JSON.stringify({ version: 0.0, Resources: [{ fn: { Properties: { TargetVersion: '9' } } }] }),
-      });
+      await lookAlike(plan);
       await expect(checkBake(deps, plan, plan.executionArn)).rejects.toMatchObject({
         name: 'Gantry.BakeAlarm',
         message: expect.stringContaining('traffic sent back to version 3 (d-000000003)'),
