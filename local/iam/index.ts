@@ -269,7 +269,10 @@ export class LocalIam {
             : lacking !== undefined
               ? `because the resource is in account ${this.ownerOf(resource, who.account)}, and no ${lacking.join(' and no ')} policy allows the ${access.action} action`
               : `because no identity-based policy allows the ${access.action} action`;
-        return this.recordDenied(key, access.action, resource, reason);
+        // A grant limited to some attributes is fixed by knowing which ones the request named.
+        const attributes = access.context?.['dynamodb:Attributes'];
+        const named = attributes === undefined ? '' : ` on attributes ${attributes.join(', ')}`;
+        return this.recordDenied(key, access.action, resource, `${reason}${named}`);
       }
     }
     return undefined;

@@ -113,11 +113,16 @@ function jsonAccess(service: string, operation: string, input: Record<string, un
       const index = s('IndexName');
       if (table !== undefined) {
         const leading = leadingKeys(operation, input, a.partitionKeyOf?.(table, index));
+        const attributes = writtenAttributes(operation, input);
+        const context = {
+          ...(leading === undefined ? {} : { 'dynamodb:LeadingKeys': leading }),
+          ...(attributes === undefined ? {} : { 'dynamodb:Attributes': attributes }),
+        };
         return [
           {
             action,
             resources: [arn('dynamodb', `table/${table}${index ? `/index/${index}` : ''}`)],
-            ...(leading === undefined ? {} : { context: { 'dynamodb:LeadingKeys': leading } }),
+            ...(Object.keys(context).length === 0 ? {} : { context }),
           },
         ];
       }
@@ -345,6 +350,36 @@ function leadingKeys(
       return [attributeText(values[value])];
   }
   return undefined;
+}
+
+const EXPRESSION_WORDS = new Set(['set', 'remove', 'add', 'delete', 'and', 'or', 'not', 'in', 'between']);
+
+/**
+ * `dynamodb:Attributes` of a write, as the stricter reading of DynamoDB's has it: every top-level
+ * attribute the request names (the key, a put's item, an update's paths, and what its condition
+ * reads, `#name`s resolved). Undefined for the operations that are not single-item writes.
+ */
+export function writtenAttributes(operation: string, input: Record<string, unknown>): string[] | undefined {
+  if (!['PutItem', 'UpdateItem', 'DeleteItem'].includes(operation)) return undefined;
+  const names = (input.ExpressionAttributeNames ?? {}) as Record<string, string>;
+  const found = new Set<string>([
+    ...Object.keys((input.Key ?? {}) as object),
+    ...Object.keys((input.Item ?? {}) as object),
+    ...Object.keys((input.AttributeUpdates ?? {}) as object),
+    ...Object.keys((input.Expected ?? {}) as object),
+  ]);
+  for (const key of ['UpdateExpression', 'ConditionExpression']) {
+    const expression = input[key];
+    if (typeof expression !== 'string') continue;
+    // A path starts at a name not preceded by a path character (`a.#b[0]`'s `#b` is not top-level),
+    // and a value (`:v`) is no name; a word followed by `(` is a function.
+    for (const m of expression.matchAll(/(?<![\w.#:\]])(#?[A-Za-z_]\w*)\b(?!\s*\()/g)) {
+      const token = m[1] ?? '';
+      if (token.startsWith('#')) found.add(names[token] ?? token);
+      else if (!EXPRESSION_WORDS.has(token.toLowerCase())) found.add(token);
+    }
+  }
+  return [...found].sort();
 }
 
 function batchLeadingKeys(request: unknown, partitionKey: string | undefined): string[] | undefined {

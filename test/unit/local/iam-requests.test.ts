@@ -1,6 +1,6 @@
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { type ArnLookups, accessOf } from '../../../local/iam/requests';
+import { type ArnLookups, accessOf, writtenAttributes } from '../../../local/iam/requests';
 
 const ARNS: ArnLookups = {
   region: 'us-east-1',
@@ -125,5 +125,44 @@ describe('accessOf for DynamoDB: dynamodb:LeadingKeys', () => {
       { action: 'dynamodb:BatchWriteItem', resources: ['arn:aws:dynamodb:us-east-1:000000000000:table/other'] },
     ]);
     expect(leading('Scan', {})).toEqual([undefined]);
+  });
+});
+
+describe('accessOf for DynamoDB: dynamodb:Attributes', () => {
+  const call = (operation: string, input: object) => ({
+    method: 'POST',
+    url: new URL('http://127.0.0.1:4566/'),
+    headers: { 'x-amz-target': `DynamoDB_20120810.${operation}` },
+    body: Buffer.from(JSON.stringify({ TableName: 'runs', ...input })),
+  });
+  const attributes = (operation: string, input: object) =>
+    accessOf(call(operation, input), ARNS).map((a) => a.context?.['dynamodb:Attributes']);
+
+  it('names the top-level attributes an update sets and its condition reads, through #names', () => {
+    expect(
+      attributes('UpdateItem', {
+        Key: { runId: { S: 'r' } },
+        UpdateExpression: 'SET approval.decisions.#who = :d, updatedAt = :now',
+        ConditionExpression:
+          '#status = :running AND attribute_exists(approval) AND attribute_not_exists(approval.decisions.#who)',
+        ExpressionAttributeNames: { '#who': 'gates', '#status': 'status' },
+      }),
+    ).toEqual([['approval', 'runId', 'status', 'updatedAt']]);
+  });
+
+  it('sees a nested path’s first name only, and no value, function or keyword as a name', () => {
+    expect(
+      writtenAttributes('UpdateItem', {
+        Key: { runId: { S: 'r' } },
+        UpdateExpression: 'SET a.b[0].c = list_append(if_not_exists(d, :e), :f) REMOVE g, h.i ADD j :k DELETE l :m',
+        ConditionExpression: 'size(n) > :o AND NOT begins_with(p, :q) AND r IN (:s, :t) AND u BETWEEN :v AND :w',
+      }),
+    ).toEqual(['a', 'd', 'g', 'h', 'j', 'l', 'n', 'p', 'r', 'runId', 'u']);
+  });
+
+  it('names a put’s item attributes and a delete’s key, and nothing for reads', () => {
+    expect(attributes('PutItem', { Item: { runId: { S: 'r' }, gates: { M: {} } } })).toEqual([['gates', 'runId']]);
+    expect(attributes('DeleteItem', { Key: { runId: { S: 'r' } } })).toEqual([['runId']]);
+    expect(attributes('GetItem', { Key: { runId: { S: 'r' } } })).toEqual([undefined]);
   });
 });
