@@ -43,7 +43,7 @@ function verdictOf(run: RunRecord | undefined): string {
  */
 export async function approvalShortfall(deps: Pick<ActingDeps, 'pipelines'>, run: RunRecord): Promise<string | null> {
   const policy = run.plan.approval;
-  if (policy === null) return null;
+  if (policy === null) return unplannedApproval(deps, run);
   const env = run.plan.environment;
   const approvals = Object.values(run.approval?.decisions ?? {}).filter((d) => d.decision === 'approve');
   if (run.approval?.outcome !== 'approved')
@@ -66,6 +66,26 @@ export async function approvalShortfall(deps: Pick<ActingDeps, 'pipelines'>, run
       ? ''
       : `; ${removed.map((d) => d.identity).join(', ')} no longer approve(s) ${env} as the pipeline is deployed now`;
   return `environment ${env} requires ${needed} approval(s); run ${run.runId} holds ${held} by current approvers${gone}`;
+}
+
+/**
+ * Why a run planned without approval may not release anyway: the plan is the run record's word,
+ * and the environment as deployed now requires approval. Gantry plans every run with its
+ * environment's policy, so only a record written otherwise (or a policy added since the run was
+ * planned) gets here. Fails closed when the deployed configuration cannot be read.
+ */
+async function unplannedApproval(deps: Pick<ActingDeps, 'pipelines'>, run: RunRecord): Promise<string | null> {
+  if (!run.plan.deploy || run.plan.environment === null) return null;
+  let authority: Awaited<ReturnType<typeof authorityOver>>;
+  try {
+    authority = await authorityOver(deps, run);
+  } catch (error) {
+    if (error instanceof AuthorityUnavailable) return error.message;
+    throw error;
+  }
+  const required = authority.environment?.approval;
+  if (required?.required !== true) return null;
+  return `environment ${run.plan.environment} requires ${required.minApprovals} approval(s) as pipeline ${run.pipeline} is deployed now, but run ${run.runId} was planned without approval: start a new run, which asks for it`;
 }
 
 /**

@@ -148,9 +148,9 @@ export const UNUSED_GRANTS: readonly UnusedGrantEntry[] = [
     why: 'Approval: requestApproval (shared/pipelines/approval.ts) records approval.requested in the ledger; no approval on a develop push to dev.',
   },
   {
-    role: /-PipelineSteps(deployrelease|reportstatus|requestapproval)Role/,
+    role: 'PipelineStepsrequestapprovalRole',
     actions: ['states:DescribeStateMachine'],
-    why: 'Approvals as deployed now: Deploy and ReportSuccess re-check the recorded approvals against the deployed pipeline (approvalShortfall in shared/pipelines/acting.ts) and RequestApproval names its current approvers (shared/pipelines/approval.ts), only for an environment that requires approval; dev requires none.',
+    why: 'Approvals as deployed now: RequestApproval names its current approvers (shared/pipelines/approval.ts) only for an environment that requires approval; dev requires none. (Deploy and ReportSuccess read the deployed pipeline for every run that deploys: approvalShortfall in shared/pipelines/acting.ts.)',
   },
   {
     role: 'PipelineStepsrecordfailureRole',

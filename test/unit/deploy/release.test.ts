@@ -1121,6 +1121,25 @@ describe('deploying a run through CodeDeploy', () => {
       await expectForged(plan, plan.executionArn, /could not be read/);
     });
 
+    it('a prod run whose record says it needs no approval: the deployed environment says it does', async () => {
+      // A creator taken over (or a record put by hand) plans prod with no approval, and so an ungated build.
+      const planned = resolvePlan(
+        planRequest(sourceEvent({ branch: 'release/1.0', ref: 'refs/heads/release/1.0', after: 'f'.repeat(40) })),
+      );
+      const plan = { ...planned, approval: null };
+      await enterLane(f.deps, plan.lane, plan.runId);
+      await f.runs.create(plan, 'RUNNING', f.now);
+      await built(plan);
+      await expectForged(
+        plan,
+        plan.executionArn,
+        /environment prod requires 1 approval\(s\) as pipeline widgets is deployed now, but run .* was planned without approval/,
+      );
+      // The check reads the deployed pipeline: unreadable, it refuses as well.
+      f.pipelines.deployed = undefined;
+      await expectForged(plan, plan.executionArn, /could not be read/);
+    });
+
     it('an approval the deployed policy now needs more of', async () => {
       const plan = await approvedProdRun();
       f.pipelines.deployed = {
