@@ -102,7 +102,7 @@ export class Deployments extends Construct {
   /** Resumes the run's Deploy task and reads the deployment that ended. */
   private grantEvents(home: readonly NamedTarget[]): void {
     const fn = this.events;
-    RunsTable.grantUpdateRuns(fn.function);
+    RunsTable.grantWrites(fn.function, ['deployment', 'stages']);
     grantResumeDeploy(fn);
     if (home.length > 0) fn.function.addToRolePolicy(readDeployments(this, home));
   }
@@ -128,7 +128,9 @@ export interface ReleaseGrants {
  * in its own account. Called by the construct that creates both functions.
  */
 export function grantReleaseSteps(release: GantryFunction, verify: GantryFunction, props: ReleaseGrants): void {
-  for (const fn of [release, verify]) RunsTable.grantUpdateRuns(fn.function);
+  for (const fn of [release, verify]) RunsTable.grantWrites(fn.function, ['deployment', 'stages']);
+  // Deploy lists the lane's runs to find the release it replaces.
+  RunsTable.grant(release.function, ['dynamodb:Query']);
   grantResumeDeploy(release);
   // Release artifacts and their provenance only, by pinned version; never what untrusted builds wrote.
   Artifacts.grantReadObjects(release.function, [buildArtifactsPath('*', 'trusted'), 'provenance/*'], {

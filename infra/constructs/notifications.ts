@@ -194,7 +194,7 @@ export class Notifications extends Construct {
     const fn = slack.function;
     grantAuditAppend(slack, props.audit);
     signing.grantRead(fn);
-    RunsTable.grantUpdateRuns(fn, { indexes: false });
+    RunsTable.grantWrites(fn, ['approval', 'stages']);
     fn.addToRolePolicy(
       new PolicyStatement({
         // DescribeStateMachine: who may approve is read from the pipeline as deployed now.

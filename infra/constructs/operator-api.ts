@@ -69,8 +69,9 @@ export class OperatorApi extends Construct {
         ...(props.console ? { [CONSOLE_ENV.oidc]: JSON.stringify(props.console) } : {}),
       },
     });
-    RunsTable.grant(this.handler.function, ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'], {
-      indexes: false,
+    // Decisions, cancels (which hand the lane on) and stops, and the runs a retry or a rollback starts.
+    RunsTable.grantWrites(this.handler.function, ['approval', 'stages', 'status', 'deployment', 'lane'], {
+      create: true,
     });
     RunsTable.grant(this.handler.function, ['dynamodb:Query']);
     // Each caller proof it accepts is used up (a conditional put, read back when its answer was lost): proof# items only.

@@ -1,9 +1,12 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
-import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
+import { Grant, type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct, type IConstruct } from 'constructs';
 import { RUN_INDEXES } from '../../shared/runs/store';
+import { attributesOf, RUN_CREATED, type RunWrite } from '../../shared/runs/writes';
 import { RUNS_TABLE_NAME, runsTableArns, tableArn } from './names';
+
+const READS = ['dynamodb:GetItem', 'dynamodb:Query'];
 
 /** How far a grant on the runs table reaches. */
 export interface RunsGrantOptions {
@@ -20,22 +23,47 @@ export interface RunsGrantOptions {
  */
 export class RunsTable extends Construct {
   /**
-   * Grants `actions` on the runs table to a function of the control plane. The table lives in the
-   * data stack and is named, not referenced: the grant names its ARN in the grantee's stack.
+   * Grants reads (`dynamodb:GetItem`, `dynamodb:Query`) on the runs table to a function of the
+   * control plane. The table lives in the data stack and is named, not referenced: the grant names
+   * its ARN in the grantee's stack. Writes go through {@link RunsTable.grantWrites} only.
    */
   static grant(grantee: IGrantable & IConstruct, actions: readonly string[], options: RunsGrantOptions = {}): Grant {
+    const writes = actions.filter((a) => !READS.includes(a));
+    if (writes.length > 0)
+      throw new Error(`RunsTable.grant reads only; ${writes.join(', ')} must be granted by kind, with grantWrites`);
     const resourceArns = options.indexes === false ? [tableArn(grantee, RUNS_TABLE_NAME)] : runsTableArns(grantee);
     return Grant.addToPrincipal({ grantee, actions: [...actions], resourceArns });
   }
 
-  /** Reads runs and lists them (GetItem, Query), and writes them (PutItem, UpdateItem): a pipeline step's access. */
-  static grantReadWriteRuns(grantee: IGrantable & IConstruct): Grant {
-    return RunsTable.grant(grantee, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query']);
-  }
-
-  /** Reads a run and updates it (GetItem, UpdateItem), never creates one: a deployer's or an approver's access. */
-  static grantUpdateRuns(grantee: IGrantable & IConstruct, options: RunsGrantOptions = {}): Grant {
-    return RunsTable.grant(grantee, ['dynamodb:GetItem', 'dynamodb:UpdateItem'], options);
+  /**
+   * Lets `grantee` read a run and update only the parts of it `writes` names (RUN_WRITES), and with
+   * `create`, create runs holding a new run's attributes only. IAM checks each request's top-level
+   * attributes (`dynamodb:Attributes`, which must be present), so a function taken over cannot
+   * write another step's part: evaluate-gates cannot approve a run, a creator cannot put one with
+   * its gates passed.
+   */
+  static grantWrites(
+    grantee: IGrantable & IConstruct,
+    writes: readonly RunWrite[],
+    options: { readonly create?: boolean } = {},
+  ): void {
+    const table = tableArn(grantee, RUNS_TABLE_NAME);
+    const only = (attributes: readonly string[]) => ({
+      'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...attributes] },
+      Null: { 'dynamodb:Attributes': 'false' },
+    });
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:UpdateItem'],
+        resources: [table],
+        conditions: only(attributesOf(writes)),
+      }),
+    );
+    if (options.create)
+      grantee.grantPrincipal.addToPrincipalPolicy(
+        new PolicyStatement({ actions: ['dynamodb:PutItem'], resources: [table], conditions: only(RUN_CREATED) }),
+      );
+    RunsTable.grant(grantee, ['dynamodb:GetItem'], { indexes: false });
   }
 
   readonly table: Table;

@@ -2,6 +2,7 @@ import { Validations } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { NOTIFY_ENV } from '../../shared/notify/env';
 import { synthGantry, TEST_CONFIG_YAML, testConfig } from '../support/cdk';
+import { runsTableWriters } from '../support/iam-invariants';
 
 const CONFIG = `${TEST_CONFIG_YAML.replace(
   "carol: { principals: ['arn:aws:iam::123456789012:user/carol'], git: { github: carol } }",
@@ -134,6 +135,14 @@ describe('Notifications construct', () => {
     const all = statements.flatMap(actions);
     expect(all).toEqual(expect.arrayContaining(['states:SendTaskSuccess', 'states:DescribeStateMachine']));
     expect(all).not.toEqual(expect.arrayContaining(['states:StartExecution', 'sns:Publish']));
+  });
+
+  it('lets the Slack route write only a run’s approval and stages, never its gates or deployment', () => {
+    const { updaters } = runsTableWriters(gantry);
+    expect(updaters('approval')).toContain('slack-interactions');
+    expect(updaters('stages')).toContain('slack-interactions');
+    for (const attribute of ['gates', 'deployment', 'provenance', 'plan'])
+      expect(updaters(attribute)).not.toContain('slack-interactions');
   });
 
   it('grants events:PutEvents to the steps that end runs and record rollbacks', () => {

@@ -11,6 +11,7 @@ import {
   allowStatements,
   holdersOf,
   operatorFunctionInvokers,
+  runsTableWriters,
   statementsByFunction,
   taskAnswerers,
 } from '../support/iam-invariants';
@@ -744,6 +745,53 @@ describe('the signing keys', () => {
       roleArn(/^PipelineStepsevaluategatesRole/),
     ])
       expect(sign(statements, other)).toBe('explicit-deny');
+  });
+});
+
+describe('the runs table’s writers', () => {
+  const { allowed, updaters } = runsTableWriters(gantry);
+
+  // Deploy believes the approval and the gates it reads here: only their own steps may write them.
+  // (The Slack route, present when Slack is configured, is checked in notifications.test.ts.)
+  it('lets only the approval request, the operator API and a failure write a run’s approval', () => {
+    expect(updaters('approval')).toEqual(['operator-api', 'record-failure', 'request-approval']);
+  });
+
+  it('lets only evaluate-gates write a run’s gates, and only RecordProvenance its provenance', () => {
+    expect(updaters('gates')).toEqual(['evaluate-gates']);
+    expect(updaters('provenance')).toEqual(['record-provenance']);
+  });
+
+  it('lets only the release steps, a failure and an operator’s stop write a run’s deployment', () => {
+    expect(updaters('deployment')).toEqual([
+      'deploy-events',
+      'deploy-release',
+      'deploy-verify',
+      'operator-api',
+      'record-failure',
+    ]);
+  });
+
+  it('lets nobody rewrite a run’s plan, key facts or creation time in place', () => {
+    for (const attribute of ['plan', 'pipeline', 'environment', 'executionArn', 'commit', 'createdAt', 'kind'])
+      expect(updaters(attribute)).toEqual([]);
+  });
+
+  it('lets the creators put only a new run’s attributes: no gates, approval, deployment or provenance', () => {
+    const created = ['kind', 'runId', 'pipeline', 'status', 'createdAt', 'updatedAt', 'executionArn', 'plan', 'stages'];
+    expect(allowed('PutItem', created)).toEqual(['operator-api', 'resolve-plan']);
+    for (const extra of ['gates', 'approval', 'deployment', 'provenance'])
+      expect(allowed('PutItem', [...created, extra])).toEqual([]);
+  });
+
+  it('refuses a write that names no attributes, which a grant limited by attributes would otherwise allow', () => {
+    expect(updaters('gates')).toContain('evaluate-gates');
+    expect(allowed('UpdateItem', undefined)).toEqual([]);
+    expect(allowed('PutItem', undefined)).toEqual([]);
+  });
+
+  it('grants nobody DeleteItem on runs', () => {
+    expect(allowed('DeleteItem', ['runId'])).toEqual([]);
   });
 });
 

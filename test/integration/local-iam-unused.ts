@@ -27,7 +27,9 @@ const ANY_ROLE = /Role/;
 const BUILD_ROLES = /-Pipeline[a-z0-9]+(Gated|Untrusted)?BuildRole/;
 const TABLE_KEY = ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'];
 const ENCRYPT_DECRYPT = ['kms:Decrypt', 'kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'];
-const RUNS_WRITE = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'];
+/** A role's grants on runs, one statement each (RunsTable.grantWrites: its writes are limited by attributes). */
+const runsGrants = (entry: Omit<UnusedGrantEntry, 'actions'>, actions: readonly string[]): UnusedGrantEntry[] =>
+  actions.map((action) => ({ ...entry, actions: [action], resource: 'table/gantry-runs' }));
 const AUDIT_APPEND = ['dynamodb:PutItem', 'dynamodb:Query'];
 const PUT_EVENTS = ['events:PutEvents'];
 
@@ -132,11 +134,13 @@ export const UNUSED_GRANTS: readonly UnusedGrantEntry[] = [
     actions: AUDIT_APPEND,
     why: 'A forged input: runOfExecution (shared/pipelines/ownership.ts), called by fetchSource, records security.forged_input (recordForgedInput) when the execution does not own the run it names; the run owned it.',
   },
-  {
-    role: 'PipelineStepsrequestapprovalRole',
-    actions: RUNS_WRITE,
-    why: 'Approval: RequestApproval (requestApproval in shared/pipelines/approval.ts) opens the approval on the run record only for an environment that requires one; the develop push deploys to dev, which requires none.',
-  },
+  ...runsGrants(
+    {
+      role: 'PipelineStepsrequestapprovalRole',
+      why: 'Approval: RequestApproval (requestApproval in shared/pipelines/approval.ts) opens the approval on the run record only for an environment that requires one; the develop push deploys to dev, which requires none.',
+    },
+    ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+  ),
   {
     role: 'PipelineStepsrequestapprovalRole',
     actions: PUT_EVENTS,
@@ -162,11 +166,13 @@ export const UNUSED_GRANTS: readonly UnusedGrantEntry[] = [
     actions: ['states:GetExecutionHistory'],
     why: "Timeouts: recordFailure (timeoutNotMade in shared/pipelines/finish.ts) reads the execution's history only when an Approval or WaitTurn task failed with States.Timeout, to tell Step Functions' own timeout from a hand-made one; the run succeeded.",
   },
-  {
-    role: 'PipelineStepsrecordfailureRole',
-    actions: RUNS_WRITE,
-    why: "Failure: RecordFailure runs only on a failed run's path (recordFailure / closeUnplanned in shared/pipelines/finish.ts, entered from the state machine's Catch); the run succeeded.",
-  },
+  ...runsGrants(
+    {
+      role: 'PipelineStepsrecordfailureRole',
+      why: "Failure: RecordFailure runs only on a failed run's path (recordFailure / closeUnplanned in shared/pipelines/finish.ts, entered from the state machine's Catch); the run succeeded.",
+    },
+    ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+  ),
   {
     role: 'PipelineStepsrecordfailureRole',
     actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
@@ -233,11 +239,13 @@ export const UNUSED_GRANTS: readonly UnusedGrantEntry[] = [
     actions: AUDIT_APPEND,
     why: "Rollback or forged input: checkBake records deploy.rolled_back after an alarm, reconcileDeployment the deployment's outcome (recordOutcome), and requireDeployed security.forged_input (shared/deploy/verify.ts); the bake passed on a deployment Gantry closed as succeeded.",
   },
-  {
-    role: 'OperatorApiHandlerRole',
-    actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
-    why: 'Operator actions: answerOperatorRequest (shared/operators/operator-api.ts) reads and changes a run for approve/reject (decide), retry, rollback (a new run record) and cancel (shared/operators/actions.ts); nobody acted on this run.',
-  },
+  ...runsGrants(
+    {
+      role: 'OperatorApiHandlerRole',
+      why: 'Operator actions: answerOperatorRequest (shared/operators/operator-api.ts) reads and changes a run for approve/reject (decide), retry, rollback (a new run record) and cancel (shared/operators/actions.ts); nobody acted on this run.',
+    },
+    ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
+  ),
   {
     role: 'OperatorApiHandlerRole',
     actions: ['dynamodb:PutItem', 'dynamodb:GetItem'],
@@ -280,11 +288,13 @@ export const UNUSED_GRANTS: readonly UnusedGrantEntry[] = [
     resource: ':secret:gantry/notifications/slack-signing-secret',
     why: "Slack's Approve / Reject buttons: the handler reads the signing secret (shared/operators/slack-wiring.ts) to verify each interaction request; no Slack request came (no approval on a develop push).",
   },
-  {
-    role: 'NotificationsSlackInteractionsRole',
-    actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
-    why: "Slack's Approve / Reject buttons: answerSlackAction (shared/operators/slack-actions.ts) reads the run and records the decision (decide in shared/pipelines/approval.ts); no Slack request came.",
-  },
+  ...runsGrants(
+    {
+      role: 'NotificationsSlackInteractionsRole',
+      why: "Slack's Approve / Reject buttons: answerSlackAction (shared/operators/slack-actions.ts) reads the run and records the decision (decide in shared/pipelines/approval.ts); no Slack request came.",
+    },
+    ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+  ),
   {
     role: 'NotificationsSlackInteractionsRole',
     actions: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:DescribeStateMachine'],

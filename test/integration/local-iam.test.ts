@@ -1,9 +1,11 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaClient, UpdateAliasCommand } from '@aws-sdk/client-lambda';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DescribeExecutionCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { iamReport, readDecisions } from '../../cli/local/iam-report';
 import { loadGantryConfig } from '../../infra/config/load';
 import { connectionSecretName } from '../../infra/config/schema';
@@ -185,6 +187,33 @@ describe('local IAM at the edge: what a build may not do', () => {
       .send(new SendTaskSuccessCommand({ taskToken: 'any-token', output: '{}' }))
       .catch((e: Error) => e);
     expect(error).toMatchObject({ name: 'AccessDeniedException', $metadata: { httpStatusCode: 403 } });
+  });
+
+  it('refuses a step writing another step’s part of a run: evaluate-gates taken over cannot approve one', async () => {
+    const [role, credentials] =
+      Object.entries(readRuntimeInfo(t.dataDir)?.roles ?? {}).find(([name]) => /evaluategates/i.test(name)) ?? [];
+    expect(credentials).toBeDefined();
+    const db = DynamoDBDocumentClient.from(
+      new DynamoDBClient({ endpoint: t.plane.awsEndpoint, region: t.plane.region, credentials }),
+    );
+    const write = (attribute: string, value: unknown) =>
+      db
+        .send(
+          new UpdateCommand({
+            TableName: 'gantry-runs',
+            Key: { runId: 'run-nobody-planned' },
+            UpdateExpression: 'SET #a = :v, updatedAt = :now',
+            ConditionExpression: 'attribute_exists(runId)',
+            ExpressionAttributeNames: { '#a': attribute },
+            ExpressionAttributeValues: { ':v': value, ':now': new Date().toISOString() },
+          }),
+        )
+        .catch((e: Error) => e);
+    const denied = await write('approval', { outcome: 'approved', decisions: {} });
+    expect(denied).toMatchObject({ name: 'AccessDeniedException', $metadata: { httpStatusCode: 403 } });
+    expect((denied as Error).message).toContain(`:assumed-role/${role}/`);
+    // Its own part passes IAM, and fails only the condition (no such run).
+    expect(await write('gates', { passed: true })).toMatchObject({ name: 'ConditionalCheckFailedException' });
   });
 
   it('still serves the operator (the session token) and the functions their own grants', async () => {

@@ -1,4 +1,8 @@
 import type { GantryApp } from '../../infra/app';
+import { FUNCTION_METADATA_KEY } from '../../infra/constructs/function-metadata';
+import { evaluate } from '../../local/iam/evaluate';
+import { templateIam } from '../../local/iam/policies';
+import { resolvedTemplates } from './cdk';
 
 /**
  * The control plane's IAM invariants, read from a synthesized app: who may answer a waiting
@@ -182,4 +186,58 @@ export function statementsByFunction(
 /** The actions a function's role allows, each once, sorted. */
 export function actionsOf(statements: readonly FunctionStatement[] | undefined): string[] {
   return [...new Set((statements ?? []).flatMap((s) => s.actions))].sort();
+}
+
+interface LambdaResource {
+  readonly Type: string;
+  readonly Metadata?: Record<string, string>;
+  readonly Properties?: { readonly Role?: { readonly 'Fn::GetAtt'?: string[] } };
+}
+
+/**
+ * Who may write what in the runs table, as IAM would decide it on the synthesized policies: each
+ * function (by name, without `gantry-`) whose role allows `operation` naming `attributes`
+ * (`dynamodb:Attributes`; undefined: a request that names none).
+ */
+export function runsTableWriters(gantry: GantryApp) {
+  const resolver = resolvedTemplates(gantry);
+  const iam = templateIam(resolver);
+  // Each function by its folder under functions/ (the template's metadata), keyed by its role's name.
+  const functionsOf = new Map<string, string[]>();
+  for (const stack of gantry.app.synth().stacks) {
+    const resources = (stack.template as { Resources: Record<string, LambdaResource> }).Resources;
+    for (const r of Object.values(resources)) {
+      const folder = r.Metadata?.[FUNCTION_METADATA_KEY];
+      const roleId = r.Properties?.Role?.['Fn::GetAtt']?.[0];
+      if (r.Type !== 'AWS::Lambda::Function' || folder === undefined || roleId === undefined) continue;
+      const roleName = resolver.ref(stack.stackName, roleId);
+      functionsOf.set(roleName, [...(functionsOf.get(roleName) ?? []), folder]);
+    }
+  }
+  const roles = [...iam.roles.entries()].map(([key, role]) => ({ ...role, functions: functionsOf.get(key) ?? [] }));
+  const decision = (role: (typeof roles)[number], operation: string, attributes: readonly string[] | undefined) =>
+    evaluate(
+      {
+        action: `dynamodb:${operation}`,
+        resource: `arn:aws:dynamodb:eu-west-1:123456789012:table/gantry-runs`,
+        context: attributes === undefined ? {} : { 'dynamodb:Attributes': [...attributes] },
+      },
+      role.statements,
+      undefined,
+      { arn: role.roleArn, account: '123456789012' },
+    ).decision;
+  return {
+    /** The functions allowed `operation` naming `attributes`, sorted. */
+    allowed: (operation: string, attributes: readonly string[] | undefined) =>
+      roles
+        .filter((r) => decision(r, operation, attributes) === 'allow')
+        .flatMap((r) => (r.functions.length > 0 ? r.functions : [r.roleName]))
+        .sort(),
+    /** The functions allowed to update a run's `attributes` (with its key and `updatedAt`). */
+    updaters: (...attributes: string[]) =>
+      roles
+        .filter((r) => decision(r, 'UpdateItem', ['runId', 'updatedAt', ...attributes]) === 'allow')
+        .flatMap((r) => (r.functions.length > 0 ? r.functions : [r.roleName]))
+        .sort(),
+  };
 }

@@ -122,9 +122,20 @@ export class PipelineSteps extends Construct {
     const arns = pipelineArns(this);
     // FetchSource holds provider tokens, talks to the internet and parses archives: it only reads
     // its run (to check the execution owns it), and may never change one.
-    const { fetchSource: reader, ...writers } = this.functions;
-    for (const step of Object.values(writers)) RunsTable.grantReadWriteRuns(step.function);
-    RunsTable.grant(reader.function, ['dynamodb:GetItem']);
+    // Each step writes only its part of a run (shared/runs/writes.ts); Deploy and DeployCheck are
+    // granted theirs by grantReleaseSteps.
+    const f = this.functions;
+    RunsTable.grantWrites(f.resolvePlan.function, ['status', 'lane'], { create: true });
+    RunsTable.grantWrites(f.waitTurn.function, ['status', 'lane']);
+    RunsTable.grantWrites(f.evaluateGates.function, ['build', 'gates', 'stages']);
+    RunsTable.grantWrites(f.recordProvenance.function, ['provenance']);
+    RunsTable.grantWrites(f.requestApproval.function, ['approval', 'stages']);
+    // A failure closes whatever the run had open: its stage, an approval that expired, a deployment.
+    RunsTable.grantWrites(f.recordFailure.function, ['stages', 'status', 'approval', 'deployment']);
+    RunsTable.grantWrites(f.reportStatus.function, ['stages', 'status']);
+    // Listing a lane's runs: to plan (who took part since the last release), queue and hand the lane on.
+    for (const step of [f.resolvePlan, f.waitTurn]) RunsTable.grant(step.function, ['dynamodb:Query']);
+    RunsTable.grant(f.fetchSource.function, ['dynamodb:GetItem'], { indexes: false });
     const {
       resolvePlan,
       waitTurn,
