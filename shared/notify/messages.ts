@@ -1,4 +1,4 @@
-import type { NotificationDetail } from '../../events';
+import type { ApprovalRequested, NotificationDetail } from '../../events';
 import { printable } from '../text/printable';
 import type { Message } from './ports';
 import type { NotifyTarget } from './targets';
@@ -39,7 +39,7 @@ function summaryOf(event: NotificationDetail): Summary {
         lines: [
           change,
           ...(event.detail.asks ?? []).map((ask) => `This approval also releases ${ask}`),
-          `${event.detail.minApprovals} approval(s) from ${event.detail.approvers.join(', ') || 'nobody configured'} until ${event.detail.deadline}`,
+          approvalTerms(event.detail),
           `or: gantry runs approve ${d.runId} --reason "…"`,
         ],
       };
@@ -52,6 +52,26 @@ function summaryOf(event: NotificationDetail): Summary {
         ],
       };
   }
+}
+
+type Terms = Pick<ApprovalRequested, 'minApprovals' | 'approvers' | 'deadline'>;
+
+const NOBODY = 'nobody configured';
+
+/** An approval request's terms line: how many approvals, from whom, until when. */
+function approvalTerms({ minApprovals, approvers, deadline }: Terms): string {
+  return `${minApprovals} approval(s) from ${approvers.join(', ') || NOBODY} until ${deadline}`;
+}
+
+/**
+ * The terms a line states, if it reads as `approvalTerms` writes them (the inverse of it; the
+ * caller checks a line by rendering the terms read back and comparing).
+ */
+export function termsOf(line: string): Terms | undefined {
+  const match = /^(\d{1,9}) approval\(s\) from (.*) until (\S+)$/.exec(line);
+  if (match === null) return undefined;
+  const [, min = '', names = '', deadline = ''] = match;
+  return { minApprovals: Number(min), approvers: names === NOBODY ? [] : names.split(', '), deadline };
 }
 
 /**
@@ -69,7 +89,7 @@ export function render(target: NotifyTarget, event: NotificationDetail): Message
   const summary = printableSummary(summaryOf(event));
   switch (target.type) {
     case 'slack':
-      return { kind: 'webhook', body: slackMessage(summary, event, target.interactive) };
+      return { kind: 'webhook', body: renderSlack(event, target.interactive) };
     case 'teams':
       return { kind: 'webhook', body: teamsMessage(summary) };
     case 'sns':
@@ -79,6 +99,14 @@ export function render(target: NotifyTarget, event: NotificationDetail): Message
         text: [summary.headline, '', ...summary.lines].join('\n'),
       };
   }
+}
+
+/**
+ * The Slack message of `event` as Gantry posts it; the Slack route renders an approval request
+ * again to compare it with the message a button was clicked on.
+ */
+export function renderSlack(event: NotificationDetail, interactive: boolean): { text: string; blocks: unknown[] } {
+  return slackMessage(printableSummary(summaryOf(event)), event, interactive);
 }
 
 /** Slack reads `&`, `<` and `>` as markup (`<!channel>`, links): text from a change is escaped. */

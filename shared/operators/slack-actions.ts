@@ -7,6 +7,7 @@ import { type DecisionDeps, DecisionError, type DecisionOutcome, decide } from '
 import { SLACK_PRINCIPAL_PREFIX } from '../pipelines/principals';
 import { subjectOf } from '../runs/subjects';
 import type { RefusedAction } from './refusals';
+import { ClickedMessageError, checkClickedMessage } from './slack-message';
 
 /** What the Slack route needs: the decision's ports, the signing secret, and a way to answer Slack. */
 export interface SlackActionDeps extends DecisionDeps {
@@ -50,6 +51,8 @@ const BlockActionsSchema = z.object({
     z.object({ values: z.record(z.string(), z.record(z.string(), z.object({ value: z.nullish(z.string()) }))) }),
   ),
   response_url: z.optional(z.string()),
+  /** The message the button is on, as Slack has it (absent for an ephemeral message): checked, not trusted. */
+  message: z.optional(z.unknown()),
 });
 type BlockActions = z.infer<typeof BlockActionsSchema>;
 
@@ -58,7 +61,8 @@ type BlockActions = z.infer<typeof BlockActionsSchema>;
  * verifies; the Slack user (team id + user id) is the principal handed to the same `decide` as
  * the CLI's, which finds the approver among the deployed pipeline's identities (their `slack`
  * field), enforces separation of duties and writes the same ledger record. The reason is the
- * text typed in the message's reason box. Refusals are answered to Slack and recorded.
+ * text typed in the message's reason box. The click counts only on Gantry's own request for the run
+ * its button names (`checkClickedMessage`). Refusals are answered to Slack and recorded.
  */
 export async function answerSlackAction(deps: SlackActionDeps, request: SlackRequest): Promise<SlackAnswer> {
   const problem = verifySlackSignature(
@@ -101,7 +105,7 @@ export async function answerSlackAction(deps: SlackActionDeps, request: SlackReq
   const reason = payload.state?.values[SLACK_IDS.reasonBlock]?.[SLACK_IDS.reasonInput]?.value ?? '';
   const team = payload.team?.id ?? payload.user.team_id ?? '';
   const principal = `${SLACK_PRINCIPAL_PREFIX}${team}/${payload.user.id}`;
-  const answer = await decideFromSlack(deps, { runId, principal, decision, reason });
+  const answer = await decideFromSlack(deps, { runId, principal, decision, reason }, payload.message);
   await respond(deps, payload, answer.body.text);
   return answer;
 }
@@ -109,16 +113,19 @@ export async function answerSlackAction(deps: SlackActionDeps, request: SlackReq
 async function decideFromSlack(
   deps: SlackActionDeps,
   request: { runId: string; principal: string; decision: 'approve' | 'reject'; reason: string },
+  message: unknown,
 ): Promise<SlackAnswer> {
   try {
     // A Slack id that is not one (fail closed before anything is read); decide refuses unknown ones.
     if (!SLACK_USER.test(request.principal.slice(SLACK_PRINCIPAL_PREFIX.length)))
       throw new DecisionError('not_an_approver', `${request.principal} is not a Slack user Gantry can recognise`);
+    // The button names a run; the message around it must be Gantry's request for that run.
+    await checkClickedMessage(deps, request.runId, message);
     const outcome = await decide(deps, request);
     deps.logger.info('slack decision accepted', { runId: request.runId, principal: request.principal, outcome });
     return { status: 200, body: { text: describe(outcome, request) } };
   } catch (error) {
-    if (!(error instanceof DecisionError)) throw error;
+    if (!(error instanceof DecisionError || error instanceof ClickedMessageError)) throw error;
     deps.logger.warn('slack decision refused', {
       runId: request.runId,
       principal: request.principal,
@@ -139,7 +146,7 @@ function describe(outcome: DecisionOutcome, request: { runId: string }): string 
 async function recordRefusal(
   deps: SlackActionDeps,
   request: { runId: string; principal: string; decision: string },
-  error: DecisionError,
+  error: DecisionError | ClickedMessageError,
 ): Promise<void> {
   try {
     const run = await deps.runs.get(request.runId);

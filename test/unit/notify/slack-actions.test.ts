@@ -1,5 +1,7 @@
-import { SLACK_IDS } from '../../../shared/notify/messages';
+import type { ApprovalRequested, RunPlan } from '../../../events';
+import { render, SLACK_IDS } from '../../../shared/notify/messages';
 import { slackSignature, verifySlackSignature } from '../../../shared/notify/slack-signature';
+import type { NotifyTarget } from '../../../shared/notify/targets';
 import { refusalRecorder } from '../../../shared/operators/refusals';
 import { answerSlackAction, type SlackActionDeps } from '../../../shared/operators/slack-actions';
 import { requestApproval } from '../../../shared/pipelines/approval';
@@ -26,7 +28,55 @@ const definition = {
   ),
 };
 
-function payload(runId: string, user: string, action: 'approve' | 'reject', reason: string | null, team = 'T0TEAM') {
+/** The Slack message Gantry posted for each run's approval request, as Slack hands it back with a click. */
+const posted = new Map<string, SlackMessage>();
+
+interface SlackMessage {
+  readonly text: string;
+  readonly blocks: unknown[];
+}
+
+const RELEASES: NotifyTarget = {
+  name: 'releases',
+  type: 'slack',
+  events: ['approval-requested'],
+  intervalMs: 1000,
+  interactive: true,
+};
+
+/** A message as Slack hands it back in a click's payload: an id on every block, `emoji` on plain text. */
+function asSlackHasIt(body: SlackMessage) {
+  const normalized = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(normalized);
+    if (typeof value !== 'object' || value === null) return value;
+    const entries = Object.entries(value).map(([k, v]) => [k, normalized(v)]);
+    return Object.fromEntries('type' in value && value.type === 'plain_text' ? [...entries, ['emoji', true]] : entries);
+  };
+  return {
+    type: 'message',
+    subtype: 'bot_message',
+    bot_id: 'B0GANTRY',
+    ts: '1777629600.000100',
+    text: body.text,
+    blocks: body.blocks.map((block, i) => ({ block_id: `b${i}`, ...(normalized(block) as object) })),
+  };
+}
+
+/** What the notifier posts to an interactive Slack target about an approval request. */
+function slackBody(detail: ApprovalRequested): SlackMessage {
+  const message = render(RELEASES, { detailType: 'Approval Requested', detail });
+  if (message.kind !== 'webhook') throw new Error('a Slack target gets a webhook message');
+  return message.body as SlackMessage;
+}
+
+function payload(
+  runId: string,
+  user: string,
+  action: 'approve' | 'reject',
+  reason: string | null,
+  team = 'T0TEAM',
+  message: unknown = posted.get(runId),
+) {
   return {
     type: 'block_actions',
     team: { id: team },
@@ -36,6 +86,7 @@ function payload(runId: string, user: string, action: 'approve' | 'reject', reas
       values: { [SLACK_IDS.reasonBlock]: { [SLACK_IDS.reasonInput]: { type: 'plain_text_input', value: reason } } },
     },
     response_url: 'https://hooks.slack.com/actions/T0TEAM/1/abc',
+    ...(message === undefined ? {} : { message }),
   };
 }
 
@@ -96,12 +147,25 @@ describe('answerSlackAction', () => {
       responseUrlPrefixes: ['https://hooks.slack.com/'],
       unsigned: refusalRecorder(f.deps, () => f.now.getTime(), { unproven: true }),
     };
-    const plan = resolvePlan(
-      planRequest(sourceEvent({ branch: 'release/1.0', ref: 'refs/heads/release/1.0' }), 'push', definition),
-    );
+    return anotherWaitingRun('release/1.0', 'b', 'token-1');
+  }
+
+  /** A run waiting for approval, and the message Gantry posted about it (as Slack keeps it). */
+  async function anotherWaitingRun(branch: string, sha: string, token: string): Promise<RunPlan> {
+    const change = sourceEvent({ branch, ref: `refs/heads/${branch}`, after: sha.repeat(40), headSha: sha.repeat(40) });
+    const plan = resolvePlan(planRequest(change, 'push', definition));
     await f.runs.create(plan, 'RUNNING', f.now);
-    await requestApproval(f.deps, plan, 'token-1', plan.executionArn);
+    await requestApproval(f.deps, plan, token, plan.executionArn);
+    posted.set(plan.runId, asSlackHasIt(slackBody(requested(plan.runId))));
     return plan;
+  }
+
+  function requested(runId: string): ApprovalRequested {
+    const event = f.bus.published.find(
+      (e) => e.detailType === 'Approval Requested' && (e.detail as ApprovalRequested).runId === runId,
+    );
+    if (event === undefined) throw new Error(`no approval request for ${runId}`);
+    return event.detail as ApprovalRequested;
   }
 
   it('approves for the approver the Slack user is, through the same decision and ledger record as the CLI', async () => {
@@ -273,6 +337,130 @@ describe('answerSlackAction', () => {
     expect(refused()[1]?.details).toMatchObject({
       alsoRefused: 39,
       principal: 'unproven (claimed slack:T0TEAM/U0BOB)',
+    });
+  });
+
+  describe('binds the click to the message it was on', () => {
+    /** Run A is a harmless change; run B is the release an attacker wants approved. */
+    async function twoRuns() {
+      const a = await waitingRun();
+      const b = await anotherWaitingRun('release/2.0', 'c', 'token-2');
+      const shownA = posted.get(a.runId) as ReturnType<typeof asSlackHasIt>;
+      const shownB = posted.get(b.runId) as ReturnType<typeof asSlackHasIt>;
+      return { a, b, shownA, shownB };
+    }
+
+    /** Each block of `message` through `edit`, as someone posting as the app may write it. */
+    function edited(message: ReturnType<typeof asSlackHasIt>, edit: (json: string) => string) {
+      return JSON.parse(edit(JSON.stringify(message))) as unknown;
+    }
+
+    /** A click by Bob (an approver) on `message` (none: the payload has no `message`) whose button names run B. */
+    async function expectRefusedOnB(b: RunPlan, message: unknown, code: string) {
+      const { message: _shown, ...bare } = payload(b.runId, 'U0BOB', 'approve', 'ok', 'T0TEAM', message);
+      const answer = await answerSlackAction(deps, signed(message === undefined ? bare : { ...bare, message }, f.now));
+      expect(answer).toMatchObject({ status: 200, body: { code } });
+      expect(f.executions.successes).toEqual([]);
+      expect((await f.runs.get(b.runId))?.approval).toMatchObject({ decisions: {} });
+      expect((await f.runs.get(b.runId))?.approval?.outcome).toBeUndefined();
+      expect(f.audit.records.filter((r) => r.type === 'approval.granted')).toEqual([]);
+      expect(f.audit.records.filter((r) => r.type === 'operator.refused')).toEqual([
+        expect.objectContaining({
+          actor: expect.objectContaining({ id: 'slack:T0TEAM/U0BOB' }),
+          subject: expect.objectContaining({ runId: b.runId, environment: 'prod' }),
+          details: expect.objectContaining({ action: 'approve', code }),
+        }),
+      ]);
+      return answer;
+    }
+
+    it('refuses a click on a message describing run A whose Approve button names run B, and records it', async () => {
+      const { a, b, shownA } = await twoRuns();
+      const forged = edited(shownA, (json) => json.replaceAll(`"value":"${a.runId}"`, `"value":"${b.runId}"`));
+      const answer = await expectRefusedOnB(b, forged, 'message_mismatch');
+      expect(answer.body.text).toContain(`is not Gantry's approval request for run ${b.runId}`);
+      expect(answer.body.text).toContain(`gantry runs approve (or reject) ${b.runId} --reason`);
+      expect(answers[0]?.body).toMatchObject({ text: expect.stringMatching(/^Refused \(message_mismatch\)/) });
+      // Run A's own message still approves run A.
+      const genuine = await answerSlackAction(deps, signed(payload(a.runId, 'U0BOB', 'approve', 'ok'), f.now));
+      expect(genuine.body).toEqual({ text: `Run ${a.runId} approved.` });
+    });
+
+    it.each([
+      [
+        'a section of the sender’s own above it',
+        (m: { blocks: unknown[] }) => ({
+          ...m,
+          blocks: [{ type: 'section', text: { type: 'mrkdwn', text: '*Approve run A: docs only*' } }, ...m.blocks],
+        }),
+      ],
+      [
+        'a header block above it',
+        (m: { blocks: unknown[] }) => ({
+          ...m,
+          blocks: [{ type: 'header', text: { type: 'plain_text', text: 'Docs change, safe' } }, ...m.blocks],
+        }),
+      ],
+      ['its environment changed', (m: unknown) => JSON.parse(JSON.stringify(m).replace('→ prod*', '→ staging*'))],
+      [
+        'its Approve button labelled Reject',
+        (m: unknown) => JSON.parse(JSON.stringify(m).replace('"Approve"', '"Reject"')),
+      ],
+      [
+        'its change line struck through',
+        (m: unknown) =>
+          JSON.parse(JSON.stringify(m).replace('"type":"text",', '"type":"text","style":{"strike":true},')),
+      ],
+      [
+        'a confirm dialog of the sender’s on its Approve button',
+        (m: unknown) =>
+          JSON.parse(
+            JSON.stringify(m).replace(
+              `"action_id":"${SLACK_IDS.approve}"`,
+              `"action_id":"${SLACK_IDS.approve}","confirm":{"title":{"type":"plain_text","text":"Approve the docs change?"}}`,
+            ),
+          ),
+      ],
+      ['a legacy attachment', (m: object) => ({ ...m, attachments: [{ text: 'This only approves the docs change' }] })],
+      [
+        'approvers the run does not have in its terms',
+        (m: unknown) =>
+          JSON.parse(
+            JSON.stringify(m).replace(/approval\(s\) from [^"]*? until/, 'approval(s) from docs-change-only until'),
+          ),
+      ],
+      ['no blocks at all', (m: object) => ({ ...m, blocks: undefined })],
+    ])('refuses run B’s own request with %s', async (_what, edit) => {
+      const { b, shownB } = await twoRuns();
+      await expectRefusedOnB(b, edit(shownB as never), 'message_mismatch');
+    });
+
+    it('refuses a click Slack sent without its message (an ephemeral one) and says where to decide instead', async () => {
+      const plan = await waitingRun();
+      const answer = await expectRefusedOnB(plan, undefined, 'message_missing');
+      expect(answer.body.text).toContain(`gantry runs approve (or reject) ${plan.runId} --reason`);
+      expect(answer.body.text).toContain('in the console');
+    });
+
+    it('still takes a click on the request posted before its step was retried (an earlier deadline)', async () => {
+      const plan = await waitingRun();
+      const before = new Date(Date.parse(requested(plan.runId).deadline) - 30_000).toISOString();
+      const earlier = asSlackHasIt(slackBody({ ...requested(plan.runId), deadline: before }));
+      const answer = await answerSlackAction(
+        deps,
+        signed(payload(plan.runId, 'U0BOB', 'approve', 'ok', 'T0TEAM', earlier), f.now),
+      );
+      expect(answer.body).toEqual({ text: `Run ${plan.runId} approved.` });
+    });
+
+    it('refuses a request whose deadline is later than the run’s', async () => {
+      const plan = await waitingRun();
+      const later = new Date(Date.parse(requested(plan.runId).deadline) + 86_400_000).toISOString();
+      await expectRefusedOnB(
+        plan,
+        asSlackHasIt(slackBody({ ...requested(plan.runId), deadline: later })),
+        'message_mismatch',
+      );
     });
   });
 
