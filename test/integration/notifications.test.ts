@@ -21,8 +21,11 @@ async function notifications(t: TestPlane): Promise<RecordedNotification[]> {
   return ((await res.json()) as { notifications: RecordedNotification[] }).notifications;
 }
 
-/** A click on the message's button, signed as Slack signs it with the app's (local) signing secret. */
-async function click(t: TestPlane, runId: string, user: string, reason: string, secret?: string) {
+/**
+ * A click on the button of `message` (the Slack message Gantry posted), signed as Slack signs it
+ * with the app's (local) signing secret; Slack sends the message the button is on with the click.
+ */
+async function click(t: TestPlane, message: unknown, runId: string, user: string, reason: string, secret?: string) {
   const signing =
     secret ??
     (
@@ -39,6 +42,7 @@ async function click(t: TestPlane, runId: string, user: string, reason: string, 
       values: { [SLACK_IDS.reasonBlock]: { [SLACK_IDS.reasonInput]: { type: 'plain_text_input', value: reason } } },
     },
     response_url: `${t.plane.awsEndpoint}/_gantry/notify/slack-response`,
+    message,
   };
   const body = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
   const timestamp = String(Math.floor(Date.now() / 1000));
@@ -130,16 +134,23 @@ describe('notifications, end to end through the local runtime', () => {
     );
     expect(slackAbout).toHaveLength(1);
 
-    // A forged click, then the author's own, then another approver's.
-    expect(await click(t, waiting.runId, 'U0BOB', 'ok', 'not-the-signing-secret')).toMatchObject({
+    // A forged click, then the author's own, then another approver's, all on the message Gantry posted.
+    const posted = announced[0]?.body;
+    expect(await click(t, posted, waiting.runId, 'U0BOB', 'ok', 'not-the-signing-secret')).toMatchObject({
       status: 401,
       body: { code: 'bad_signature' },
     });
-    expect(await click(t, waiting.runId, 'U0ALICE', 'my own change')).toMatchObject({
+    expect(await click(t, posted, waiting.runId, 'U0ALICE', 'my own change')).toMatchObject({
       body: { code: 'separation_of_duties' },
     });
-    expect(await click(t, waiting.runId, 'U0NOBODY', 'let me in')).toMatchObject({ body: { code: 'not_an_approver' } });
-    expect(await click(t, waiting.runId, 'U0BOB', 'release notes checked')).toMatchObject({
+    expect(await click(t, posted, waiting.runId, 'U0NOBODY', 'let me in')).toMatchObject({
+      body: { code: 'not_an_approver' },
+    });
+    // A click Slack sent without the message it was on (an ephemeral one): nobody can tell what was shown.
+    expect(await click(t, undefined, waiting.runId, 'U0BOB', 'ok')).toMatchObject({
+      body: { code: 'message_missing' },
+    });
+    expect(await click(t, posted, waiting.runId, 'U0BOB', 'release notes checked')).toMatchObject({
       status: 200,
       body: { text: `Run ${waiting.runId} approved.` },
     });
@@ -153,6 +164,7 @@ describe('notifications, end to end through the local runtime', () => {
     expect(answers.map((a) => (a.body as { text: string }).text)).toEqual([
       expect.stringMatching(/^Refused \(separation_of_duties\)/),
       expect.stringMatching(/^Refused \(not_an_approver\)/),
+      expect.stringMatching(/^Refused \(message_missing\)/),
       `Run ${waiting.runId} approved.`,
     ]);
   }, 240_000);
