@@ -44,23 +44,24 @@ export async function checkClickedMessage(deps: DecisionDeps, runId: string, mes
   if (run === undefined) return;
   if (run.plan.approval === null || run.approval === undefined)
     throw new DecisionError('no_approval_pending', `run ${run.runId} is not waiting for approval`);
-  const said = slackStatements(message);
-  const terms = said.map((s) => (s.startsWith('line: ') ? termsOf(s.slice(6)) : undefined)).find(Boolean);
-  const problem =
-    terms === undefined
-      ? 'it states no approval terms'
-      : (termsProblem(terms, run, await approverNames(deps, run)) ??
-        (isDeepStrictEqual(
-          said,
-          slackStatements(renderSlack(approvalRequested(run.plan, terms.deadline, terms.approvers), true)),
-        )
-          ? undefined
-          : `it does not state run ${run.runId} as Gantry's approval request does`));
+  const problem = await mismatchOf(deps, run, slackStatements(message));
   if (problem !== undefined)
     throw new ClickedMessageError(
       'message_mismatch',
       `the message you clicked is not Gantry's approval request for run ${run.runId} (${problem}): nothing was decided. Run ${run.runId} is pipeline ${run.pipeline} → ${run.environment ?? 'no environment'}, commit ${run.commit} of ${run.repository}. ${elsewhere(run.runId)}`,
     );
+}
+
+/** Why `said` is not what Gantry's request for `run` says, or undefined when it is. */
+async function mismatchOf(deps: DecisionDeps, run: RunRecord, said: readonly string[]): Promise<string | undefined> {
+  const terms = said.map((s) => (s.startsWith('line: ') ? termsOf(s.slice(6)) : undefined)).find(Boolean);
+  if (terms === undefined) return 'it states no approval terms';
+  const problem = termsProblem(terms, run, await approverNames(deps, run));
+  if (problem !== undefined) return problem;
+  const gantrys = renderSlack(approvalRequested(run.plan, terms.deadline, terms.approvers), true);
+  return isDeepStrictEqual(said, slackStatements(gantrys))
+    ? undefined
+    : `it does not state run ${run.runId} as Gantry's approval request does`;
 }
 
 function termsProblem(

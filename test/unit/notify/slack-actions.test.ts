@@ -453,6 +453,20 @@ describe('answerSlackAction', () => {
       expect(answer.body).toEqual({ text: `Run ${plan.runId} approved.` });
     });
 
+    it('takes a click on a request naming an approver the deployed pipeline gained after the run was planned', async () => {
+      await waitingRun();
+      f.pipelines.deployed = {
+        ...definition,
+        environments: definition.environments.map((e) =>
+          e.name === 'prod' ? { ...e, approvers: [...e.approvers, PEOPLE.olga] } : e,
+        ),
+      };
+      const plan = await anotherWaitingRun('release/2.0', 'c', 'token-2');
+      expect(requested(plan.runId).approvers).toContain('olga');
+      const answer = await answerSlackAction(deps, signed(payload(plan.runId, 'U0BOB', 'approve', 'ok'), f.now));
+      expect(answer.body).toEqual({ text: `Run ${plan.runId} approved.` });
+    });
+
     it('refuses a request whose deadline is later than the run’s', async () => {
       const plan = await waitingRun();
       const later = new Date(Date.parse(requested(plan.runId).deadline) + 86_400_000).toISOString();
