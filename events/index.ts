@@ -8,4 +8,5 @@ export * from './pipeline-definition';
 export * from './pipeline-state';
 export * from './provenance';
 export * from './run-plan';
+export * from './security-record';
 export * from './source-event';

@@ -9,6 +9,7 @@ import {
 import { PipelineStateSchema } from './pipeline-state';
 import { DsseEnvelopeSchema, ProvenanceStatementSchema } from './provenance';
 import { RunPlanSchema } from './run-plan';
+import { SecurityRecordSchema } from './security-record';
 import { SourceEventSchema } from './source-event';
 
 /** Every event schema published as JSON Schema, by file name under `events/schemas/`. */
@@ -24,6 +25,7 @@ export const EVENT_JSON_SCHEMAS: Readonly<Record<string, z.ZodMiniType>> = {
   'run-failed.v1.json': RunFailedSchema,
   'approval-requested.v1.json': ApprovalRequestedSchema,
   'deployment-rolled-back.v1.json': DeploymentRolledBackSchema,
+  'security-record.v1.json': SecurityRecordSchema,
 };
 
 /** The JSON Schema text for a zod schema, as committed (stable key order, trailing newline). */

@@ -3,6 +3,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { countingWatchedRecords } from '../audit/security-metric';
+import { announcingSecurityRecords } from '../audit/security-notice';
 import { awsAuditLedger } from '../audit/wiring';
 import { documentClient } from '../aws/clients';
 import { StepFunctionsControl } from '../aws/step-functions';
@@ -23,15 +24,19 @@ export function awsPipelineDeps(
 ): PipelineDeps {
   const config = loadPipelineConfig(env);
   const secrets = new SecretsManagerSecretSource(new SecretsManagerClient({}), config.secretCacheMs);
+  const bus = new EventBridgeBus(new EventBridgeClient({}), config.eventBus);
+  const clock = () => new Date();
+  const ledger = countingWatchedRecords(awsAuditLedger(env), metrics);
   return {
     runs: new DynamoDbRunStore(documentClient(new DynamoDBClient({})), config.runsTable),
     executions: new StepFunctionsControl(new SFNClient({})),
     statuses: new ConnectionStatusPort(new HttpCommitStatusReporter(), secrets, config.statusApis, logger),
-    audit: countingWatchedRecords(awsAuditLedger(env), metrics),
-    bus: new EventBridgeBus(new EventBridgeClient({}), config.eventBus),
+    // Each security record is counted for its alarm and announced on its own (the alarm notifies once).
+    audit: announcingSecurityRecords(ledger, { bus, logger, clock }),
+    bus,
     secrets,
     logger,
-    clock: () => new Date(),
+    clock,
   };
 }
 
