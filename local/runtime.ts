@@ -152,7 +152,9 @@ export async function startLocalControlPlane(options: LocalOptions): Promise<Loc
     const deployment = deploymentEvents();
     const deployer = await services.add(deployerService(ctx, { s3, functions, iam, publish: deployment.publish }));
     const stepFunctions = await services.add(stepFunctionsService(ctx, { functions, codeBuild }));
-    const { bus, replayed } = await services.add(eventBridgeService(ctx, { functions, sqs, stepFunctions, iam }));
+    const { bus, replayed } = await services.add(
+      eventBridgeService(ctx, { functions, sqs, stepFunctions, iam, notifications }),
+    );
     deployment.deliverTo(bus);
     const { frontDoor, webConsole } = await services.add(frontDoorService(ctx, { functions, identity, operator }));
     await services.add(introspectionService(ctx, { bus, providers, identity }));

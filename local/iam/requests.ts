@@ -141,9 +141,14 @@ function jsonAccess(service: string, operation: string, input: Record<string, un
     }
     case 'events': {
       if (operation !== 'PutEvents') return one(s('EventBusName') ? busArn(s('EventBusName') ?? '', a) : '*');
-      const entries = (input.Entries ?? []) as { EventBusName?: string }[];
-      const buses = [...new Set(entries.map((e) => busArn(e.EventBusName ?? 'default', a)))];
-      return [{ action, resources: buses.length ? buses : [busArn('default', a)] }];
+      const entries = (input.Entries ?? []) as { EventBusName?: string; Source?: string; DetailType?: string }[];
+      if (entries.length === 0) return [{ action, resources: [busArn('default', a)] }];
+      // Each entry is asked for on its own, with its source and detail-type as the condition keys.
+      return entries.map((e) => ({
+        action,
+        resources: [busArn(e.EventBusName ?? 'default', a)],
+        context: { 'events:source': [e.Source ?? ''], 'events:detail-type': [e.DetailType ?? ''] },
+      }));
     }
     case 'sqs':
       return sqsAccess(action, input, a);

@@ -122,6 +122,22 @@ export class LocalNotifications {
     ];
   }
 
+  /**
+   * A message an EventBridge rule sent to an SNS topic (the alarm topic's security notices): any
+   * topic of the template, recorded as `sns` under the topic's name. Returns the message id.
+   */
+  deliverToTopic(topicArn: string, message: string): string {
+    const id = randomUUID();
+    this.records.push({
+      id,
+      at: new Date().toISOString(),
+      kind: 'sns',
+      target: topicArn.split(':').pop() ?? topicArn,
+      body: { topicArn, subject: null, message },
+    });
+    return id;
+  }
+
   private record(kind: RecordedNotification['kind'], target: string, body: unknown): void {
     this.records.push({ id: randomUUID(), at: new Date().toISOString(), kind, target, body });
   }

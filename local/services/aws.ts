@@ -316,7 +316,13 @@ export function stepFunctionsService(
 /** The event buses and their rules, replaying what a previous run accepted; PutEvents tasks publish to them. */
 export function eventBridgeService(
   ctx: ServiceContext,
-  deps: { functions: LocalFunctions; sqs: SqsService; stepFunctions: StepFunctionsEmulator; iam: LocalIam },
+  deps: {
+    functions: LocalFunctions;
+    sqs: SqsService;
+    stepFunctions: StepFunctionsEmulator;
+    iam: LocalIam;
+    notifications: LocalNotifications;
+  },
 ): LocalService<{ readonly bus: LocalBus; readonly replayed: number }> {
   const stopping = new AbortController();
   return {
@@ -409,6 +415,8 @@ function targetInvoker(deps: {
   functions: LocalFunctions;
   sqs: SqsService;
   stepFunctions: StepFunctionsEmulator;
+  /** The recording SNS stand-in: a rule's topic target (the alarm topic) delivers there. */
+  notifications: LocalNotifications;
   /** The buses, once started: a target account's rule forwards to the control plane's bus. */
   bus: () => LocalBus | undefined;
   /** Ends Lambda's waits between attempts of an asynchronous invocation when the plane stops. */
@@ -441,6 +449,7 @@ function targetInvoker(deps: {
     }
     // EventBridge's dead letters carry RULE_ARN and TARGET_ARN, which `gantry dlq redrive` needs.
     if (service === 'sqs') return sendToQueue(deps.sqs, arn, input, messageAttributes);
+    if (service === 'sns') return deps.notifications.deliverToTopic(arn, input);
     throw new Error(`local mode cannot deliver to ${arn}`);
   };
 }

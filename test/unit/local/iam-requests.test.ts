@@ -166,3 +166,33 @@ describe('accessOf for DynamoDB: dynamodb:Attributes', () => {
     expect(attributes('GetItem', { Key: { runId: { S: 'r' } } })).toEqual([undefined]);
   });
 });
+
+describe('accessOf for EventBridge PutEvents: events:source and events:detail-type', () => {
+  it('asks once per entry, on its bus, with its source and detail-type as condition keys', () => {
+    const call = {
+      method: 'POST',
+      url: new URL('http://127.0.0.1:4566/'),
+      headers: { 'x-amz-target': 'AWSEvents.PutEvents' },
+      body: Buffer.from(
+        JSON.stringify({
+          Entries: [
+            { EventBusName: 'gantry', Source: 'gantry.audit', DetailType: 'Security Record', Detail: '{}' },
+            { Source: 'gantry.pipelines', DetailType: 'Run Failed', Detail: '{}' },
+          ],
+        }),
+      ),
+    };
+    expect(accessOf(call, ARNS)).toEqual([
+      {
+        action: 'events:PutEvents',
+        resources: ['arn:aws:events:us-east-1:000000000000:event-bus/gantry'],
+        context: { 'events:source': ['gantry.audit'], 'events:detail-type': ['Security Record'] },
+      },
+      {
+        action: 'events:PutEvents',
+        resources: ['arn:aws:events:us-east-1:000000000000:event-bus/default'],
+        context: { 'events:source': ['gantry.pipelines'], 'events:detail-type': ['Run Failed'] },
+      },
+    ]);
+  });
+});
