@@ -12,6 +12,7 @@ import {
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -23,6 +24,7 @@ import { Construct } from 'constructs';
 import { SECURITY_AUDIT_TYPES } from '../../events';
 import { failedRunsAlarm } from '../../shared/config/names';
 import { DIMENSION, METRIC, METRICS_NAMESPACE } from '../../shared/observability';
+import { SecurityNotices, type Signers } from './security-notices';
 
 /** One pipeline's two state machines. */
 export interface MonitoredPipeline {
@@ -52,6 +54,10 @@ export interface MonitoringProps {
   readonly deployEvents?: IFunction;
   /** Every Gantry function, for the dashboard's errors graph. */
   readonly functions: readonly IFunction[];
+  /** The bus `Security Record` events are put on: each goes to the topic on its own. */
+  readonly bus: IEventBus;
+  /** The signing keys, roles and functions: a change to any of them goes to the topic (CloudTrail). */
+  readonly signers: Signers;
   /** @default 'gantry-control-plane' */
   readonly dashboardName?: string;
 }
@@ -72,13 +78,16 @@ const SECURITY_MEANING: Readonly<Record<(typeof SECURITY_AUDIT_TYPES)[number], s
 /**
  * The control plane watching itself: alarms on what must never happen unnoticed (dead letters,
  * front-door failures and throttling, failed and timed-out executions, checkpoint failures), each
- * notifying one SNS topic when it fires and when it clears, and a dashboard showing the same.
+ * notifying one SNS topic when it fires and when it clears, and a dashboard showing the same. What
+ * must be heard every time, not once per state change (each security record, each change to the
+ * signers), reaches the same topic one message each ({@link SecurityNotices}).
  */
 export class Monitoring extends Construct {
   /** Subscribe here (e-mail, chat, paging) to hear every alarm. */
   readonly topic: Topic;
   readonly alarms: Alarm[] = [];
   readonly dashboard: Dashboard;
+  readonly securityNotices: SecurityNotices;
 
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
@@ -91,6 +100,11 @@ export class Monitoring extends Construct {
     const reconciled = this.sweepAlarm();
     if (props.deployEvents) this.deployEventsAlarm(props.deployEvents);
     const security = this.securityAlarms();
+    this.securityNotices = new SecurityNotices(this, 'SecurityNotices', {
+      bus: props.bus,
+      topic: this.topic,
+      signers: props.signers,
+    });
     this.dashboard = new Dashboard(this, 'Dashboard', {
       dashboardName: props.dashboardName ?? 'gantry-control-plane',
       defaultInterval: Duration.hours(6),
@@ -269,7 +283,9 @@ export class Monitoring extends Construct {
   /**
    * Someone went around the control plane: a step handed an input Gantry did not write, or a
    * deployment to a Gantry target that no run started. Each `security.*` record a function writes
-   * is one `SecurityRecords` datapoint of its type (`shared/audit/security-metric.ts`).
+   * is one `SecurityRecords` datapoint of its type (`shared/audit/security-metric.ts`). These alarms
+   * are for the dashboard and for state: one in ALARM notifies nobody of the next record of its type
+   * until it has cleared, so each record also reaches the topic on its own ({@link SecurityNotices}).
    */
   private securityAlarms(): Metric[] {
     return SECURITY_AUDIT_TYPES.map((type) => {
@@ -283,7 +299,7 @@ export class Monitoring extends Construct {
       this.alarm(
         type.replace('.', '-').replaceAll('_', '-'),
         metric,
-        `The ledger has a ${type} record: ${SECURITY_MEANING[type]} See the record (gantry audit query --type ${type}) for what and why.`,
+        `The ledger has a ${type} record: ${SECURITY_MEANING[type]} See the record (gantry audit query --type ${type}) for what and why. Each record is also sent to this topic on its own (Security Record), while this alarm stays in ALARM.`,
       );
       // Labelled for the graph only: a label on the alarm's metric makes it metric math.
       return metric.with({ label: type });

@@ -11,11 +11,12 @@ import { buildLogsOf, GantryConsole } from '../constructs/console';
 import { CrossAccountDeployments, TargetAccounts } from '../constructs/cross-account';
 import { Deployments, type NamedTarget } from '../constructs/deployments';
 import { Monitoring } from '../constructs/monitoring';
-import { artifactsBucketName, EVENT_BUS_NAME } from '../constructs/names';
+import { artifactsBucketName, EVENT_BUS_NAME, SIGNING_STEPS, signerRoleName } from '../constructs/names';
 import { Notifications } from '../constructs/notifications';
 import { OperatorApi } from '../constructs/operator-api';
 import { Pipeline } from '../constructs/pipeline/pipeline';
 import { PipelineSteps } from '../constructs/pipeline/steps';
+import { grantAnnounceSecurityRecords } from '../constructs/security-notices';
 import { WebhookIngress } from '../constructs/webhook-ingress';
 import type { GantryDataStack } from './data-stack';
 
@@ -152,6 +153,9 @@ export class GantryControlPlaneStack extends Stack {
       ...(this.notifications?.slack ? [this.notifications.slack] : []),
       ...(this.console ? [this.console.handler] : []),
     ];
+    // The functions that may write a security.* record (pipeline deps) announce each on the bus.
+    for (const fn of [...Object.values(steps.functions), ...(this.deployments ? [this.deployments.events] : [])])
+      grantAnnounceSecurityRecords(fn, this.bus);
     this.monitoring = new Monitoring(this, 'Monitoring', {
       webhookApi: this.ingress.api,
       webhookAccessLogs: this.ingress.accessLogs,
@@ -179,6 +183,12 @@ export class GantryControlPlaneStack extends Stack {
         this.checkpoints.handler,
         ...(this.notifications ? [this.notifications.notifier] : []),
       ].map((w) => w.function),
+      bus: this.bus,
+      signers: {
+        keys: [data.artifacts.provenanceKey, data.audit.signingKey],
+        roleNames: SIGNING_STEPS.map(signerRoleName),
+        functions: [steps.functions.recordProvenance.function, this.checkpoints.handler.function],
+      },
     });
     this.addStackDependency(data, 'tables and the artifacts bucket are referenced by name');
     const account = this.ingress.api.node.tryFindChild('Account');

@@ -34,6 +34,13 @@ const AUDIT_APPEND = ['dynamodb:PutItem', 'dynamodb:Query'];
 const PUT_EVENTS = ['events:PutEvents'];
 
 export const UNUSED_GRANTS: readonly UnusedGrantEntry[] = [
+  {
+    // The statement's Sid (grantAnnounceSecurityRecords, infra/constructs/security-notices.ts).
+    role: '#AnnounceSecurityRecords',
+    actions: PUT_EVENTS,
+    resource: ':event-bus/',
+    why: 'Security notices: announcingSecurityRecords (shared/audit/security-notice.ts) puts a Security Record event on the bus only when its function writes a security.* record (a forged input, a deployment no run started); a develop push writes none.',
+  },
   // Grants a service uses on the role's behalf, which the local hosts do themselves.
   {
     role: ANY_ROLE,
