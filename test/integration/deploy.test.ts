@@ -221,6 +221,18 @@ describe('releases through the local deployer', () => {
     expect(counted).toEqual([
       expect.objectContaining({ SecurityRecords: 1, Type: 'security.unattributed_deployment' }),
     ]);
+    // And a message of its own on the alarm topic (the Security Record rule → the local SNS stand-in),
+    // which the alarm, notifying only when its state changes, cannot promise for a second record.
+    const notice = await eventually('its notice on the alarm topic', async () =>
+      t.plane.notifications.records.find(
+        (r) => r.target === 'gantry-alarms' && JSON.stringify(r.body).includes(deploymentId),
+      ),
+    );
+    expect(JSON.parse((notice.body as { message: string }).message)).toMatchObject({
+      type: 'security.unattributed_deployment',
+      runId: null,
+      reason: expect.stringContaining('its description names no Gantry run'),
+    });
   }, 60_000);
 
   it('keeps a deployment’s end that deploy-events failed on in the triggers dead-letter queue until `gantry dlq redrive` records it', async () => {
