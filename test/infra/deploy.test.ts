@@ -143,12 +143,16 @@ describe('the control plane drives CodeDeploy', () => {
 
 describe('the deploy functions, each granted by the construct that creates it', () => {
   const byFunction = statementsByFunction(app, FUNCTION_METADATA_KEY);
-  /** What every pipeline step holds: its logs, traces, the runs table and the audit ledger. */
+  /**
+   * What every pipeline step holds: its logs, traces, the runs table, the audit ledger, and putting
+   * a Security Record event on the bus for each security record it writes.
+   */
   const STEP = [
     'dynamodb:GetItem',
     'dynamodb:PutItem',
     'dynamodb:Query',
     'dynamodb:UpdateItem',
+    'events:PutEvents',
     'kms:Decrypt',
     'kms:DescribeKey',
     'kms:Encrypt',
