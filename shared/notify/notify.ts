@@ -57,6 +57,20 @@ export async function notify(deps: NotifyDeps, event: NotificationDetail): Promi
   return outcome;
 }
 
+/**
+ * Events someone must act on (an approval waits; a release rolled back) take their own rate slots
+ * at each target: a burst of run results (every pull request of a busy morning failing) books the
+ * shared slots minutes ahead, and would otherwise defer an approval request past its retries into
+ * the dead-letter queue. While both are busy, a target gets up to one message more per interval
+ * than its rate; a 429 from it is retried like any other.
+ */
+const URGENT: ReadonlySet<NotificationDetail['detailType']> = new Set(['Approval Requested', 'Deployment Rolled Back']);
+
+/** The rate slots an event takes at a target: its urgent ones, or the target's own. */
+export function rateLaneOf(target: Pick<NotifyTarget, 'name'>, event: Pick<NotificationDetail, 'detailType'>): string {
+  return URGENT.has(event.detailType) ? `${target.name}#urgent` : target.name;
+}
+
 async function deliverOnce(
   deps: NotifyDeps,
   target: NotifyTarget,
@@ -75,7 +89,12 @@ async function deliverOnce(
   }
   if (reservation === 'in_progress')
     throw new NotificationDeferred('in_progress', `another attempt is sending to ${target.name}`);
-  const slot = await deps.rates.take(target.name, target.intervalMs, deps.clock(), deps.maxWaitMs ?? 20_000);
+  const slot = await deps.rates.take(
+    rateLaneOf(target, event),
+    target.intervalMs,
+    deps.clock(),
+    deps.maxWaitMs ?? 20_000,
+  );
   if ('busyForMs' in slot) {
     await deps.ledger.release(key);
     deps.logger.warn('notification over its rate limit, deferred', { ...log, busyForMs: slot.busyForMs });

@@ -133,6 +133,34 @@ describe('rate limits', () => {
     expect(new Set(f.sender.sent.map((s) => JSON.stringify(s.message))).size).toBe(8);
   });
 
+  it('sends an approval request and a rollback while a burst of run results holds every slot of the target', async () => {
+    const f = notifyFakes();
+    // A busy morning: run results booked the target's slots a minute ahead.
+    f.ledger.nextAt.set(SLACK.name, f.deps.clock().getTime() + 60_000);
+    await expect(notify(f.deps, succeeded('one-more'))).rejects.toMatchObject({ code: 'rate_limited' });
+    const sentBefore = f.sender.sent.length;
+    const approval = busEvent('Approval Requested', {
+      ...RUN,
+      runId: 'prod-1',
+      deadline: '2026-05-02T10:00:00.000Z',
+      approvers: ['alice'],
+      minApprovals: 1,
+    });
+    const rollback = busEvent('Deployment Rolled Back', {
+      ...RUN,
+      deploymentId: 'd-9',
+      target: 'fn:live',
+      reason: 'x',
+    });
+    await notify(f.deps, approval);
+    await notify(f.deps, rollback);
+    expect(f.sender.sent.length).toBe(sentBefore + 2);
+    // They keep a rate of their own: a second approval request right after waits its interval.
+    f.sleeps.length = 0;
+    await notify(f.deps, busEvent('Approval Requested', { ...approval.detail, runId: 'prod-2' }));
+    expect(f.sleeps).toEqual([1000]);
+  });
+
   it('gives the delivery back when the target itself says 429, so the retry sends it', async () => {
     const f = notifyFakes();
     f.sender.failNext = new SendError('answered 429', 'no', true, 1000);
