@@ -20,9 +20,22 @@ export class OidcConsoleIdentity implements ConsoleIdentity {
     /** Claim value → identity name, from `approvers.identities.<name>.oidc`. */
     private readonly people: Readonly<Record<string, string>>,
     readonly signIn: BrowserSignIn,
+    /**
+     * Whether every request must carry the claims of API Gateway's JWT authorizer. In AWS it must:
+     * the public routes carry none, and a path that reaches the API through one of them
+     * (`/console/runs/%2e%2e/%2e%2e/api/…`) skipped the authorizer. Off only where the app is served
+     * without API Gateway (a test's own server).
+     */
+    private readonly authorizerRequired = true,
   ) {}
 
   async userOf(request: Request, env: unknown): Promise<ConsoleUser | ConsoleRefusal> {
+    const authorized = subOf(env);
+    if (authorized === undefined && this.authorizerRequired)
+      return {
+        refused:
+          "this request did not pass API Gateway's JWT authorizer: call the console's API at /console/api/… with your bearer token",
+      };
     const bearer = /^Bearer ([A-Za-z0-9_.~+/=-]+)$/.exec(request.headers.get('authorization') ?? '')?.[1];
     if (bearer === undefined) return { refused: 'sign in: this request carries no bearer token' };
     let user: Awaited<ReturnType<OidcTokenVerifier['verify']>>;
@@ -32,7 +45,6 @@ export class OidcConsoleIdentity implements ConsoleIdentity {
       if (!(error instanceof ConsoleTokenError)) throw error;
       return { refused: `sign in again: ${error.message} (${error.code})` };
     }
-    const authorized = subOf(env);
     if (authorized !== undefined && authorized !== user.sub)
       return { refused: 'sign in again: the token does not match the one API Gateway authorized' };
     const identity = Object.hasOwn(this.people, user.subject) ? this.people[user.subject] : undefined;

@@ -106,6 +106,8 @@ if (!browserAvailable()) {
         verifier,
         { '00u-bob': 'bob' },
         { issuer: idpUrl, clientId: CLIENT, scopes: ['openid'], claim: 'sub' },
+        // Served by this test's own server, without API Gateway: no authorizer claims come.
+        false,
       );
       const ports = {
         runs: { list: async () => [], get: async () => undefined },

@@ -281,9 +281,21 @@ describe('the console in AWS', () => {
     const people = { '00u-alice': 'alice', '00u-bob': 'bob' };
     const identity = new OidcConsoleIdentity(new OidcTokenVerifier(SETTINGS, idp().fetchFn), people, SIGN_IN);
     const app = consoleApp({ base: '/console', identity, ports, stream: false });
+    // API Gateway's JWT authorizer: on /console/api/… it verifies the bearer and hands on its claims.
     const request = ((url: string, init?: RequestInit) =>
-      app.request(`https://console.example.com${url}`, init, lambdaEnv())) as unknown as typeof fetch;
+      app.request(
+        `https://console.example.com${url}`,
+        init,
+        lambdaEnv(authorizerClaims(url, init)),
+      )) as unknown as typeof fetch;
     return { f, plan, request, operator };
+  }
+
+  /** The claims API Gateway's authorizer passes on for an API route with a bearer (the tests' tokens verify). */
+  function authorizerClaims(url: string, init?: RequestInit): Record<string, unknown> | undefined {
+    const bearer = /^Bearer (.+)$/.exec(new Headers(init?.headers).get('authorization') ?? '')?.[1];
+    if (!url.startsWith('/console/api/') || bearer === undefined) return undefined;
+    return JSON.parse(Buffer.from(bearer.split('.')[1] ?? '', 'base64url').toString()) as Record<string, unknown>;
   }
 
   /** What the Lambda adapter hands the app: the event, whose requestContext anyone who may invoke can write. */
@@ -333,6 +345,25 @@ describe('the console in AWS', () => {
     expect(mismatch.status).toBe(401);
     expect(f.executions.successes).toEqual([]);
     expect(refusals).toEqual(Array(3).fill(`unproven decision ${plan.runId}`));
+  });
+
+  it('refuses a verified bearer that reached the API around the JWT authorizer (a public route, dot segments)', async () => {
+    const { f, plan } = await setup();
+    const app = consoleApp({
+      base: '/console',
+      identity: new OidcConsoleIdentity(new OidcTokenVerifier(SETTINGS, idp().fetchFn), { '00u-bob': 'bob' }, SIGN_IN),
+      ports: { refused: async () => undefined } as unknown as ConsolePorts,
+    });
+    const bob = await token({ sub: '00u-bob' });
+    // Behind API Gateway, /console/runs/{proxy+} is public: what arrives from it carries no claims.
+    const around = await app.request(
+      `https://console.example.com/console/api/runs/${plan.runId}/decision`,
+      decision({ decision: 'approve', reason: 'around' }, bob),
+      lambdaEnv(),
+    );
+    expect(around.status).toBe(401);
+    expect(((await around.json()) as { error: { message: string } }).error.message).toContain('JWT authorizer');
+    expect(f.executions.successes).toEqual([]);
   });
 
   it('refuses a verified person the config does not name, saying what to configure', async () => {
