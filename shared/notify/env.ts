@@ -8,8 +8,6 @@ export const NOTIFY_ENV = {
   targets: 'NOTIFY_TARGETS',
   /** Where delivery keys and rate slots are kept (the deliveries table: key `pk`, TTL `expiresAt`). */
   table: 'NOTIFY_TABLE_NAME',
-  /** Where a run's page is, for links in messages (optional). */
-  consoleUrl: 'NOTIFY_CONSOLE_URL',
   /** The Slack app's signing secret (a secret id). */
   slackSigningSecret: 'SLACK_SIGNING_SECRET_ID',
   /** JSON: URL prefixes a Slack `response_url` may have. @default ["https://hooks.slack.com/"] */
