@@ -14,7 +14,7 @@ import { DEAD_LETTER_QUEUES, type DeadLetterQueueName, SqsDeadLetterQueue } from
 import type { DeadLetterView, LetterRedriver, RedriveReport } from '../shared/dlq/redrive';
 import { type RuleTarget, redriveTriggerLetter, type TargetStarter } from '../shared/dlq/triggers';
 import { eventsOf, redriveWebhookLetter } from '../shared/dlq/webhooks';
-import { printable } from '../shared/text/printable';
+import { printable, printableJson } from '../shared/text/printable';
 import { DynamoDbDeliveryStore } from '../shared/webhooks/deliveries';
 import { UsageError } from './errors';
 import { table, when } from './format';
@@ -138,7 +138,7 @@ export function describeDeadLetter(view: DeadLetterView, now: Date = new Date())
       `  retries      ${letter.retryAttempts || '-'}`,
       '',
       'Redrive starts that target, and no other, with:',
-      `  ${printable(JSON.stringify(letter.event))}`,
+      `  ${printableJson(letter.event)}`,
     );
   } else if (letter.kind === 'invocation') {
     out.push(
@@ -146,7 +146,7 @@ export function describeDeadLetter(view: DeadLetterView, now: Date = new Date())
       `  attempts     ${letter.invokeCount} (${printable(letter.condition)})`,
       '',
       'Redrive invokes that function, asynchronously, with:',
-      `  ${printable(JSON.stringify(letter.payload))}`,
+      `  ${printableJson(letter.payload)}`,
     );
   } else {
     out.push('', 'Redrive leaves it where it is: it is not a dead letter Gantry, EventBridge or Lambda wrote.');

@@ -2,13 +2,18 @@
  * What untrusted text (a commit message, a branch name, a test's name, a build log line) may not
  * carry to a person as it is: C0 controls (tab and line breaks too), DEL and C1 controls, which
  * move a terminal's cursor, erase, recolour, set the clipboard (OSC 52) or hide a link (OSC 8);
- * the Unicode line and paragraph separators, which break a line where no `\n` shows; and the
- * bidi embeddings, overrides, isolates and marks, which reorder the characters around them.
+ * the Unicode line and paragraph separators, which break a line where no `\n` shows; the bidi
+ * embeddings, overrides, isolates and marks, which reorder the characters around them; and the
+ * characters that show nothing (soft hyphen, zero-width spaces and joiners, word joiner and
+ * invisible operators, byte order mark), which make `main\u200b` read as `main`. A backslash that
+ * would start one of these escapes is escaped too, so a sender who types `\x1b` shows `\\x1b`:
+ * what reads as an escape always stands for the character.
  */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds.
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
+const UNSHOWN =
+  '[\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u061c\\u180e\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u2064\\u2066-\\u2069\\ufeff]';
+const UNPRINTABLE = new RegExp(`${UNSHOWN}|\\\\(?=[\\\\nrtxu])`, 'g');
 
-const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t', '\\': '\\\\' };
 
 /** `\n`, `\x1b`, `\u202e`: the character as a person can read it, taking no action. */
 function visible(char: string): string {
@@ -27,6 +32,15 @@ function hex(code: number, digits: number): string {
  */
 export function printable(text: string): string {
   return text.replace(UNPRINTABLE, visible);
+}
+
+/**
+ * `value` as one line of JSON that still parses to it, safe to show: JSON escapes the C0 controls
+ * itself, and what it leaves raw that would act or show nothing is written as JSON's own `\uXXXX`.
+ * (Its backslashes are always JSON's escapes, so none is doubled: the line can be copied as it is.)
+ */
+export function printableJson(value: unknown): string {
+  return JSON.stringify(value).replace(new RegExp(UNSHOWN, 'g'), (char) => `\\u${hex(char.charCodeAt(0), 4)}`);
 }
 
 const TAB_STOP = 8;

@@ -1,4 +1,4 @@
-import { printable, printableLines } from '../../../shared/text/printable';
+import { printable, printableJson, printableLines } from '../../../shared/text/printable';
 
 const ESC = '\u001b';
 const BEL = '\u0007';
@@ -24,13 +24,30 @@ describe('printable', () => {
     ['bidi isolates and marks', '\u2066a\u2069\u200f\u061c', '\\u2066a\\u2069\\u200f\\u061c'],
     ['line and paragraph separators', 'a\u2028b\u2029c', 'a\\u2028b\\u2029c'],
     ['a NUL', 'a\u0000b', 'a\\x00b'],
+    ['a zero-width space after a branch name', 'main\u200b', 'main\\u200b'],
+    [
+      'zero-width joiners, a word joiner, a soft hyphen and a BOM',
+      'a\u200cb\u200dc\u2060d\u00ade\ufeff',
+      'a\\u200cb\\u200dc\\u2060d\\xade\\ufeff',
+    ],
+    ['a typed escape, which must not pass for one', 'fake \\x1b[2K and \\n', 'fake \\\\x1b[2K and \\\\n'],
+    ['a typed backslash before a typed escape', '\\\\x1b', '\\\\\\\\x1b'],
   ])('shows %s as escapes', (_what, text, shown) => {
     expect(printable(text)).toBe(shown);
   });
 
   it('leaves words, punctuation and other scripts as they are', () => {
-    const text = 'Fix “caché” → 修正 <!channel> *bold* \\n already written 🚀';
+    const text = 'Fix “caché” → 修正 <!channel> *bold* C:\\Program Files\\gantry 🚀';
     expect(printable(text)).toBe(text);
+  });
+});
+
+describe('printableJson', () => {
+  it('shows what JSON leaves raw as its own escapes, and parses back to the value', () => {
+    const value = { branch: 'main\u200b', note: 'txt.\u202eexe \u001b[2K', path: 'C:\\new\\x1b' };
+    const line = printableJson(value);
+    expect(line).toBe(String.raw`{"branch":"main\u200b","note":"txt.\u202eexe \u001b[2K","path":"C:\\new\\x1b"}`);
+    expect(JSON.parse(line)).toEqual(value);
   });
 });
 
