@@ -128,7 +128,9 @@ export interface ReleaseGrants {
  * in its own account. Called by the construct that creates both functions.
  */
 export function grantReleaseSteps(release: GantryFunction, verify: GantryFunction, props: ReleaseGrants): void {
-  for (const fn of [release, verify]) RunsTable.grantWrites(fn.function, ['deployment', 'stages']);
+  RunsTable.grantWrites(release.function, ['deployment', 'stages']);
+  // Only DeployCheck records that the bake passed, which ReportSuccess requires.
+  RunsTable.grantWrites(verify.function, ['deployment', 'stages', 'bake']);
   // Deploy lists the lane's runs to find the release it replaces.
   RunsTable.grant(release.function, ['dynamodb:Query']);
   grantResumeDeploy(release);

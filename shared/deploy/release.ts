@@ -1,7 +1,7 @@
 import type { DeployTarget, RunPlan } from '../../events';
 import { runFact } from '../audit/audit';
 import { stopUnlessEnded } from '../aws/deployment-stop';
-import { approvalShortfall, gatesShortfall } from '../pipelines/acting';
+import { approvalShortfall, gatesShortfall, releaseShortfall } from '../pipelines/acting';
 import { recordForgedInput, runOfExecution } from '../pipelines/ownership';
 import type { DeployedPipelines } from '../pipelines/ports';
 import { ProvenanceError, refused } from '../provenance/errors';
@@ -459,7 +459,9 @@ async function trustedRun(deps: ReleaseDeps, input: RunPlan, executionArn: strin
   const why =
     run.status !== 'RUNNING'
       ? `run ${run.runId} is ${run.status}, not RUNNING`
-      : ((await gatesShortfall(deps, run)) ?? (await approvalShortfall(deps, run)));
+      : ((await gatesShortfall(deps, run)) ??
+        (await approvalShortfall(deps, run)) ??
+        (await releaseShortfall(deps, run)));
   if (why === null) return run;
   await recordForgedInput(deps, input, run, executionArn, 'deploy', why);
   deps.logger.warn('deploy refused a forged input', { runId: input.runId, executionArn, reason: why });

@@ -101,6 +101,7 @@ export async function checkBake(home: DeployDeps, input: RunPlan, executionArn: 
   // the bake failed, whatever the alarms say now, and the rollback it asked for is not asked twice.
   const back = deployment.trafficBack;
   if (firing.length === 0 && back === undefined) {
+    await deps.runs.noteBaked(plan.runId, alarms.length, now);
     await deps.runs.setStage(
       plan.runId,
       'deploy',

@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { RunRecord } from '../runs/model';
 import type { RunStore } from '../runs/store';
 import { AuthorityUnavailable, approverOf, authorityOver } from './authority';
@@ -21,6 +22,9 @@ export async function gatesShortfall(deps: Pick<ActingDeps, 'runs'>, run: RunRec
   const rollback = run.plan.rollback;
   if (rollback !== null) {
     const restored = await deps.runs.get(rollback.toRunId);
+    // The run it restores must be of its own lane (pipeline and environment): another's gates vouch for nothing here.
+    if (restored !== undefined && (restored.pipeline !== run.pipeline || restored.lane !== run.lane))
+      return `rollback run ${run.runId} restores run ${rollback.toRunId}, which is of ${restored.pipeline} lane ${restored.lane}, not of its own lane ${run.lane}`;
     if (restored?.gates?.passed === true) return null;
     return `rollback run ${run.runId} restores run ${rollback.toRunId}, whose gates ${verdictOf(restored)}`;
   }
@@ -43,7 +47,7 @@ function verdictOf(run: RunRecord | undefined): string {
  */
 export async function approvalShortfall(deps: Pick<ActingDeps, 'pipelines'>, run: RunRecord): Promise<string | null> {
   const policy = run.plan.approval;
-  if (policy === null) return unplannedApproval(deps, run);
+  if (policy === null) return null;
   const env = run.plan.environment;
   const approvals = Object.values(run.approval?.decisions ?? {}).filter((d) => d.decision === 'approve');
   if (run.approval?.outcome !== 'approved')
@@ -69,13 +73,20 @@ export async function approvalShortfall(deps: Pick<ActingDeps, 'pipelines'>, run
 }
 
 /**
- * Why a run planned without approval may not release anyway: the plan is the run record's word,
- * and the environment as deployed now requires approval. Gantry plans every run with its
- * environment's policy, so only a record written otherwise (or a policy added since the run was
- * planned) gets here. Fails closed when the deployed configuration cannot be read.
+ * Why Deploy may not release the run where its record says. The record names the environment, the
+ * target and the approval policy, and a record written by anything but the planner (a creator
+ * taken over, a put by hand) could name prod's target under an environment that needs no approval,
+ * or under none. So the run's environment must be in the pipeline as deployed now, its target must
+ * be that environment's, and an environment that requires approval must have been planned with it.
+ * A configuration changed since the run was planned refuses it too: a new run follows the change.
+ * Fails closed when the deployed configuration cannot be read.
  */
-async function unplannedApproval(deps: Pick<ActingDeps, 'pipelines'>, run: RunRecord): Promise<string | null> {
-  if (!run.plan.deploy || run.plan.environment === null) return null;
+export async function releaseShortfall(deps: Pick<ActingDeps, 'pipelines'>, run: RunRecord): Promise<string | null> {
+  const { plan } = run;
+  if (!plan.deploy || plan.deployTarget === null) return null;
+  const env = plan.environment;
+  if (env === null || run.environment !== env)
+    return `run ${run.runId} releases to a target, but its record names environment ${run.environment ?? 'none'} and its plan ${env ?? 'none'}`;
   let authority: Awaited<ReturnType<typeof authorityOver>>;
   try {
     authority = await authorityOver(deps, run);
@@ -83,9 +94,19 @@ async function unplannedApproval(deps: Pick<ActingDeps, 'pipelines'>, run: RunRe
     if (error instanceof AuthorityUnavailable) return error.message;
     throw error;
   }
-  const required = authority.environment?.approval;
-  if (required?.required !== true) return null;
-  return `environment ${run.plan.environment} requires ${required.minApprovals} approval(s) as pipeline ${run.pipeline} is deployed now, but run ${run.runId} was planned without approval: start a new run, which asks for it`;
+  const deployed = authority.environment;
+  if (deployed === undefined)
+    return `environment ${env} is not in pipeline ${run.pipeline} as deployed now: run ${run.runId} releases nowhere; start a new run`;
+  if (!sameTarget(deployed.deploy, plan.deployTarget))
+    return `run ${run.runId} releases to a target that is not environment ${env}'s as pipeline ${run.pipeline} is deployed now: start a new run, which releases to the environment's`;
+  if (plan.approval === null && deployed.approval.required)
+    return `environment ${env} requires ${deployed.approval.minApprovals} approval(s) as pipeline ${run.pipeline} is deployed now, but run ${run.runId} was planned without approval: start a new run, which asks for it`;
+  return null;
+}
+
+/** Two deploy targets alike, whatever keys either leaves undefined. */
+function sameTarget(a: unknown, b: unknown): boolean {
+  return isDeepStrictEqual(JSON.parse(JSON.stringify(a ?? null)), JSON.parse(JSON.stringify(b ?? null)));
 }
 
 /**
@@ -96,15 +117,17 @@ async function unplannedApproval(deps: Pick<ActingDeps, 'pipelines'>, run: RunRe
  * invoked directly.
  */
 export async function successShortfall(deps: ActingDeps, run: RunRecord): Promise<string | null> {
-  if (run.status === 'SUCCEEDED') return null;
-  if (run.status !== 'RUNNING') return `run ${run.runId} is ${run.status}, not RUNNING`;
+  // SUCCEEDED is a retried report's word, or anyone's who may write the status: either way the
+  // evidence below is what holds, and a genuine retry passes it again.
+  if (run.status !== 'RUNNING' && run.status !== 'SUCCEEDED') return `run ${run.runId} is ${run.status}, not RUNNING`;
   const unmet = (await gatesShortfall(deps, run)) ?? (await approvalShortfall(deps, run));
   if (unmet !== null) return unmet;
   if (!run.plan.deploy || run.plan.deployTarget === null) return null;
   const deployment = run.deployment;
   if (deployment?.status !== 'succeeded')
     return `run ${run.runId} deploys to ${run.plan.environment}, but its deployment ${deployment === undefined ? 'never started' : `is ${deployment.status}`}`;
-  if (run.stages.deploy?.status !== 'succeeded')
+  // The bake's own attribute, which DeployCheck alone may write (not the deploy stage: every step writes stages).
+  if (run.baked === undefined)
     return `run ${run.runId}'s deployment to ${run.plan.environment} has not passed its bake`;
   return null;
 }

@@ -101,6 +101,12 @@ export const RunRecordSchema = z.object({
   /** The build's signed provenance, recorded by Gantry when the build ended; Deploy verifies it. */
   provenance: z.optional(RunProvenanceSchema),
   deployment: z.optional(RunDeploymentSchema),
+  /**
+   * The bake passed: DeployCheck found the group's alarms quiet after the bake time. Its own
+   * attribute, written by DeployCheck alone, because ReportSuccess believes it (`stages` is every
+   * step's to write).
+   */
+  baked: z.optional(z.object({ at: z.string(), alarms: z.number() })),
   failure: z.optional(z.object({ stage: z.string(), error: z.string(), reason: z.string() })),
   cancelledBy: z.optional(z.string()),
 });

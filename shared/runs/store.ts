@@ -83,6 +83,8 @@ export interface RunStore {
   ): Promise<boolean>;
   /** Notes that the Deploy task was answered, so a repeated event does not answer it again. */
   markDeploymentAnswered(runId: string, at: Date): Promise<void>;
+  /** Records that the bake passed, with how many alarms were quiet. */
+  noteBaked(runId: string, alarms: number, at: Date): Promise<void>;
   /** Notes an operator's stop on the open deployment before CodeDeploy is asked to stop it. */
   requestStop(runId: string, words: string, at: Date): Promise<void>;
   /** The run that holds a lane and since when, or undefined when it is free (a strongly consistent read). */
@@ -389,6 +391,18 @@ export class DynamoDbRunStore implements RunStore {
         UpdateExpression: 'SET deployment.answeredAt = :now, updatedAt = :now',
         ConditionExpression: 'attribute_exists(deployment)',
         ExpressionAttributeValues: { ':now': at.toISOString() },
+      }),
+    );
+  }
+
+  async noteBaked(runId: string, alarms: number, at: Date): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { runId },
+        UpdateExpression: 'SET baked = :b, updatedAt = :now',
+        ConditionExpression: 'attribute_exists(runId)',
+        ExpressionAttributeValues: { ':b': { at: at.toISOString(), alarms }, ':now': at.toISOString() },
       }),
     );
   }

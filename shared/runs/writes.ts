@@ -24,6 +24,8 @@ export const RUN_WRITES = {
   approval: ['approval', 'status'],
   /** The release: its deployment, stop requests, traffic going back. */
   deployment: ['deployment'],
+  /** The bake's verdict, which ReportSuccess requires of a run that deploys. */
+  bake: ['baked'],
   /** A lane's lock item and the token of the run parked waiting for it. */
   lane: ['holder', 'heldSince', 'laneToken'],
 } as const satisfies Record<string, readonly string[]>;

@@ -159,9 +159,9 @@ export const UNUSED_GRANTS: readonly UnusedGrantEntry[] = [
     why: 'Approval: requestApproval (shared/pipelines/approval.ts) records approval.requested in the ledger; no approval on a develop push to dev.',
   },
   {
-    role: 'PipelineStepsrequestapprovalRole',
+    role: /-PipelineSteps(reportstatus|requestapproval)Role/,
     actions: ['states:DescribeStateMachine'],
-    why: 'Approvals as deployed now: RequestApproval names its current approvers (shared/pipelines/approval.ts) only for an environment that requires approval; dev requires none. (Deploy and ReportSuccess read the deployed pipeline for every run that deploys: approvalShortfall in shared/pipelines/acting.ts.)',
+    why: 'Approvals as deployed now: ReportSuccess re-checks the recorded approvals against the deployed pipeline (approvalShortfall in shared/pipelines/acting.ts) and RequestApproval names its current approvers (shared/pipelines/approval.ts), only for an environment that requires approval; dev requires none. (Deploy reads the deployed pipeline for every run that releases: releaseShortfall.)',
   },
   {
     role: 'PipelineStepsrecordfailureRole',

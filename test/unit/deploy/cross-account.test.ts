@@ -10,7 +10,7 @@ import { enterLane } from '../../../shared/pipelines/start';
 import { recordProvenance } from '../../../shared/provenance/record';
 import { FakeDeployControl } from '../../support/deploy-fakes';
 import { type PipelineFakes, runsTableFixture } from '../../support/pipeline-fakes';
-import { planRequest, sourceEvent } from '../../support/plans';
+import { DEFINITION, planRequest, sourceEvent } from '../../support/plans';
 import { buildPhases, FakeBuildSource, HmacSigner, MemoryVersionedObjects } from '../../support/provenance-fakes';
 
 const BUCKET = 'artifacts-bucket';
@@ -59,6 +59,11 @@ describe('deploying into another account', () => {
     const target = resolved.deployTarget;
     if (target === null) throw new Error('dev deploys nowhere');
     const plan = { ...resolved, deployTarget: { ...target, account } };
+    // As deployed: dev's target is in that account (Deploy checks the run's target against it).
+    f.pipelines.deployed = {
+      ...DEFINITION,
+      environments: DEFINITION.environments.map((e) => (e.name === 'dev' ? { ...e, deploy: plan.deployTarget } : e)),
+    };
     await enterLane(f.deps, plan.lane, plan.runId);
     await f.runs.create(plan, 'RUNNING', f.now);
     const id = 'gantry-widgets:b1';

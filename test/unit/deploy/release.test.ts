@@ -80,6 +80,8 @@ describe('deploying a run through CodeDeploy', () => {
         pipeline,
       ),
     );
+    // A run is planned from the pipeline as deployed: Deploy checks its target against that.
+    if (pipeline !== DEFINITION) f.pipelines.deployed = pipeline;
     // As ResolvePlan records a run: it takes its lane first.
     await enterLane(f.deps, plan.lane, plan.runId);
     await f.runs.create(plan, 'RUNNING', f.now);
@@ -1138,6 +1140,29 @@ describe('deploying a run through CodeDeploy', () => {
       // The check reads the deployed pipeline: unreadable, it refuses as well.
       f.pipelines.deployed = undefined;
       await expectForged(plan, plan.executionArn, /could not be read/);
+    });
+
+    it('a run whose record names another environment’s target, or no environment at all', async () => {
+      // A creator taken over plans a dev run (no approval) that releases to prod's target.
+      const planned = resolvePlan(
+        planRequest(sourceEvent({ branch: 'develop', ref: 'refs/heads/develop', after: 'a'.repeat(40) })),
+      );
+      const prodTarget = DEFINITION.environments.find((e) => e.name === 'prod')?.deploy ?? null;
+      expect(prodTarget).not.toEqual(planned.deployTarget);
+      const aimed = { ...planned, deployTarget: prodTarget };
+      await enterLane(f.deps, aimed.lane, aimed.runId);
+      await f.runs.create(aimed, 'RUNNING', f.now);
+      await built(aimed);
+      await expectForged(aimed, aimed.executionArn, /releases to a target that is not environment dev's/);
+      const nowhere = {
+        ...planned,
+        runId: `${planned.runId}-x`,
+        executionArn: `${planned.executionArn}-x`,
+        environment: null,
+      };
+      await f.runs.create(nowhere, 'RUNNING', f.now);
+      await built(nowhere);
+      await expectForged(nowhere, nowhere.executionArn, /names environment none and its plan none/);
     });
 
     it('an approval the deployed policy now needs more of', async () => {

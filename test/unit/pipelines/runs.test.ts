@@ -21,7 +21,7 @@ describe('pipeline runs', () => {
   });
 
   /** Records what a dev run's record holds when it gets to ReportSuccess: passing gates, a baked deployment. */
-  async function recordDeployed(runId: string): Promise<void> {
+  async function recordDeployed(runId: string, { baked = true } = {}): Promise<void> {
     await f.runs.update(runId, { gates: { passed: true, reasons: [], metrics: {} } }, f.now);
     await f.runs.openDeployment(
       runId,
@@ -38,6 +38,7 @@ describe('pipeline runs', () => {
     );
     await f.runs.closeDeployment(runId, { status: 'succeeded', endedAt: f.now.toISOString() }, f.now);
     await f.runs.setStage(runId, 'deploy', { status: 'succeeded', startedAt: f.now.toISOString() }, f.now);
+    if (baked) await f.runs.noteBaked(runId, 2, f.now);
   }
 
   /** ReportSuccess of a run whose record says it succeeded. */
@@ -769,9 +770,25 @@ describe('pipeline runs', () => {
         await f.runs.create(plan, 'RUNNING', f.now);
         await f.runs.update(plan.runId, { gates: { passed: true, reasons: [], metrics: {} } }, f.now);
         await expectNoSuccess(plan, /deployment never started/);
-        await recordDeployed(plan.runId);
-        await f.runs.setStage(plan.runId, 'deploy', { status: 'running', startedAt: f.now.toISOString() }, f.now);
+        // The deploy stage says succeeded (any step may write stages), but DeployCheck never recorded the bake.
+        await recordDeployed(plan.runId, { baked: false });
         await expectNoSuccess(plan, /has not passed its bake/);
+      });
+
+      it('no success for a run whose status a writer set to SUCCEEDED without the evidence', async () => {
+        // Any function that may write the status (WaitTurn, the Slack route's decisions) could set it.
+        const plan = resolvePlan(planRequest(sourceEvent()));
+        await f.runs.create(plan, 'RUNNING', f.now);
+        await f.runs.update(plan.runId, { gates: { passed: true, reasons: [], metrics: {} } }, f.now);
+        await recordDeployed(plan.runId, { baked: false });
+        await f.runs.setStatus(plan.runId, 'SUCCEEDED', f.now);
+        const posted = f.statuses.posted.length;
+        await expect(finishRun(f.deps, plan, 'success', plan.executionArn)).rejects.toMatchObject({
+          name: 'Gantry.ForgedInput',
+          message: expect.stringMatching(/has not passed its bake/),
+        });
+        expect(f.statuses.posted).toHaveLength(posted);
+        expect(f.audit.records.filter((r) => r.type === 'run.succeeded')).toEqual([]);
       });
 
       it('no success for a run that ended FAILED', async () => {

@@ -70,6 +70,7 @@ describe('each run-store write names only the attributes of its kind', () => {
     ],
     ['requestStop', ['deployment'], () => store.requestStop('r', 'stop', at)],
     ['markDeploymentAnswered', ['deployment'], () => store.markDeploymentAnswered('r', at)],
+    ['noteBaked', ['bake'], () => store.noteBaked('r', 3, at)],
     ['takeLane', ['lane'], () => store.takeLane('dev', 'r', at, { from: 'q' })],
     ['releaseLane', ['lane'], () => store.releaseLane('dev', 'r')],
   ])('%s writes only %j', async (_name, kinds, write) => {
