@@ -13,11 +13,12 @@ import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { CODEDEPLOY_STATE_CHANGE, DEPLOYMENT_END_STATES, type DeployTarget } from '../../events';
+import { CODEDEPLOY_STATE_CHANGE, DEPLOYMENT_END_STATES, type DeployTarget, PIPELINE_EVENT_SOURCE } from '../../events';
 import { buildArtifactsPath } from '../../shared/pipelines/artifact-layout';
 import { PIPELINE_ENV } from '../../shared/pipelines/env';
 import { Artifacts } from './artifacts';
 import { type AuditWriting, grantAuditAppend } from './audit-checkpoints';
+import { grantPutEventsFrom } from './bus-grants';
 import type { TargetAccounts } from './cross-account';
 import { GantryFunction } from './gantry-function';
 import { RUNS_TABLE_NAME } from './names';
@@ -96,7 +97,7 @@ export class Deployments extends Construct {
     this.grantEvents(home);
     props.accounts?.grantAssumeTargetRoles(this.events, 'deploy-events');
     grantAuditAppend(this.events, props.audit);
-    props.runEvents?.grantPutEventsTo(this.events.function);
+    if (props.runEvents) grantPutEventsFrom(props.runEvents, this.events.function, PIPELINE_EVENT_SOURCE);
   }
 
   /** Resumes the run's Deploy task and reads the deployment that ended. */

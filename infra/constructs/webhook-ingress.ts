@@ -12,11 +12,12 @@ import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { PROVIDERS } from '../../events';
+import { type PROVIDERS, SOURCE_EVENT_SOURCE } from '../../events';
 import type { Connection } from '../../shared/webhooks/connections';
 import { DELIVERY_KEY_PATTERNS } from '../../shared/webhooks/delivery-keys';
 import { DEFAULT_MAX_BODY_BYTES, RECEIVER_ENV } from '../../shared/webhooks/env';
 import { type AuditWriting, grantAuditAppend } from './audit-checkpoints';
+import { grantPutEventsFrom } from './bus-grants';
 import type { ConnectionSecrets } from './connection-secrets';
 import { DeliveriesTable } from './deliveries-table';
 import { GantryFunction } from './gantry-function';
@@ -91,7 +92,7 @@ export class WebhookIngress extends Construct {
     // Delivery ids and signed content are remembered for deduplication in the deliveries table:
     // those items only, never the notifier's or the operator API's used proofs.
     DeliveriesTable.grantReadWriteItems(fn, { leadingKeys: DELIVERY_KEY_PATTERNS });
-    props.bus.grantPutEventsTo(fn);
+    grantPutEventsFrom(props.bus, fn, SOURCE_EVENT_SOURCE);
     this.deadLetterQueue.grantSendMessages(fn);
     props.connections.grantRead(fn);
   }

@@ -9,6 +9,7 @@ import { resolvedTemplates, stateMachineDefinitions, synthGantry } from '../supp
 import {
   ANSWERERS,
   allowStatements,
+  busPublishers,
   holdersOf,
   operatorFunctionInvokers,
   runsTableWriters,
@@ -757,9 +758,10 @@ describe('the runs table’s writers', () => {
     expect(updaters('approval')).toEqual(['operator-api', 'record-failure', 'request-approval']);
   });
 
-  it('lets only evaluate-gates write a run’s gates, and only RecordProvenance its provenance', () => {
+  it('lets only evaluate-gates write a run’s gates, RecordProvenance its provenance, DeployCheck its bake', () => {
     expect(updaters('gates')).toEqual(['evaluate-gates']);
     expect(updaters('provenance')).toEqual(['record-provenance']);
+    expect(updaters('baked')).toEqual(['deploy-verify']);
   });
 
   it('lets only the release steps, a failure and an operator’s stop write a run’s deployment', () => {
@@ -792,6 +794,34 @@ describe('the runs table’s writers', () => {
 
   it('grants nobody DeleteItem on runs', () => {
     expect(allowed('DeleteItem', ['runId'])).toEqual([]);
+  });
+});
+
+describe('who may speak on the gantry bus', () => {
+  const publishers = busPublishers(gantry);
+  const LEDGER_WRITERS = [
+    'deploy-events',
+    'deploy-release',
+    'deploy-verify',
+    'evaluate-gates',
+    'fetch-source',
+    'record-failure',
+    'record-provenance',
+    'report-status',
+    'request-approval',
+    'resolve-plan',
+    'wait-turn',
+  ];
+
+  it('lets only the functions that write security records announce one, and nobody else speak as the ledger', () => {
+    expect(publishers('gantry.audit', 'Security Record')).toEqual(LEDGER_WRITERS);
+    expect(publishers('gantry.audit', 'Approval Requested')).toEqual([]);
+  });
+
+  it('keeps the webhook receiver to webhook events, and the steps to run events', () => {
+    expect(publishers('gantry.webhooks', 'Source Event')).toEqual(['webhook-receiver']);
+    expect(publishers('gantry.pipelines', 'Approval Requested')).toEqual(expect.arrayContaining(['request-approval']));
+    expect(publishers('gantry.pipelines', 'Approval Requested')).not.toContain('webhook-receiver');
   });
 });
 

@@ -194,12 +194,8 @@ interface LambdaResource {
   readonly Properties?: { readonly Role?: { readonly 'Fn::GetAtt'?: string[] } };
 }
 
-/**
- * Who may write what in the runs table, as IAM would decide it on the synthesized policies: each
- * function (by name, without `gantry-`) whose role allows `operation` naming `attributes`
- * (`dynamodb:Attributes`; undefined: a request that names none).
- */
-export function runsTableWriters(gantry: GantryApp) {
+/** Every role of the synthesized app with the functions (folder names) that run as it, and IAM's decision on a request. */
+function rolesOf(gantry: GantryApp) {
   const resolver = resolvedTemplates(gantry);
   const iam = templateIam(resolver);
   // Each function by its folder under functions/ (the template's metadata), keyed by its role's name.
@@ -215,29 +211,44 @@ export function runsTableWriters(gantry: GantryApp) {
     }
   }
   const roles = [...iam.roles.entries()].map(([key, role]) => ({ ...role, functions: functionsOf.get(key) ?? [] }));
-  const decision = (role: (typeof roles)[number], operation: string, attributes: readonly string[] | undefined) =>
-    evaluate(
-      {
-        action: `dynamodb:${operation}`,
-        resource: `arn:aws:dynamodb:eu-west-1:123456789012:table/gantry-runs`,
-        context: attributes === undefined ? {} : { 'dynamodb:Attributes': [...attributes] },
-      },
-      role.statements,
-      undefined,
-      { arn: role.roleArn, account: '123456789012' },
-    ).decision;
+  /** The functions (or, for a role no function runs as, the role) allowed `action` on `resource` with `context`. */
+  return (action: string, resource: string, context: Record<string, readonly string[]>) =>
+    roles
+      .filter(
+        (role) =>
+          evaluate({ action, resource, context }, role.statements, undefined, {
+            arn: role.roleArn,
+            account: '123456789012',
+          }).decision === 'allow',
+      )
+      .flatMap((r) => (r.functions.length > 0 ? r.functions : [r.roleName]))
+      .sort();
+}
+
+/**
+ * Who may write what in the runs table, as IAM would decide it on the synthesized policies: each
+ * function (by name, without `gantry-`) whose role allows `operation` naming `attributes`
+ * (`dynamodb:Attributes`; undefined: a request that names none).
+ */
+export function runsTableWriters(gantry: GantryApp) {
+  const allowedTo = rolesOf(gantry);
+  const RUNS = 'arn:aws:dynamodb:eu-west-1:123456789012:table/gantry-runs';
+  const allowed = (operation: string, attributes: readonly string[] | undefined) =>
+    allowedTo(`dynamodb:${operation}`, RUNS, attributes === undefined ? {} : { 'dynamodb:Attributes': attributes });
   return {
     /** The functions allowed `operation` naming `attributes`, sorted. */
-    allowed: (operation: string, attributes: readonly string[] | undefined) =>
-      roles
-        .filter((r) => decision(r, operation, attributes) === 'allow')
-        .flatMap((r) => (r.functions.length > 0 ? r.functions : [r.roleName]))
-        .sort(),
+    allowed,
     /** The functions allowed to update a run's `attributes` (with its key and `updatedAt`). */
-    updaters: (...attributes: string[]) =>
-      roles
-        .filter((r) => decision(r, 'UpdateItem', ['runId', 'updatedAt', ...attributes]) === 'allow')
-        .flatMap((r) => (r.functions.length > 0 ? r.functions : [r.roleName]))
-        .sort(),
+    updaters: (...attributes: string[]) => allowed('UpdateItem', ['runId', 'updatedAt', ...attributes]),
   };
+}
+
+/** The functions that may put an event of `source` (and `detailType`) on the gantry bus, as IAM would decide. */
+export function busPublishers(gantry: GantryApp) {
+  const allowedTo = rolesOf(gantry);
+  return (source: string, detailType: string) =>
+    allowedTo('events:PutEvents', 'arn:aws:events:eu-west-1:123456789012:event-bus/gantry', {
+      'events:source': [source],
+      'events:detail-type': [detailType],
+    });
 }

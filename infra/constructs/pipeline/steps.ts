@@ -4,7 +4,7 @@ import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { type CfnRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { BUILD_TRUSTS } from '../../../events';
+import { BUILD_TRUSTS, PIPELINE_EVENT_SOURCE } from '../../../events';
 import { buildArtifactsPath, sourcesPath } from '../../../shared/pipelines/artifact-layout';
 import { PIPELINE_ENV, type StatusApis } from '../../../shared/pipelines/env';
 import { PROVENANCE_ENV } from '../../../shared/provenance/env';
@@ -12,6 +12,7 @@ import { SOURCE_ENV } from '../../../shared/source/env';
 import { DELIVERY_KEY_PATTERNS } from '../../../shared/webhooks/delivery-keys';
 import { Artifacts } from '../artifacts';
 import { type AuditWriting, grantAuditAppend } from '../audit-checkpoints';
+import { grantPutEventsFrom } from '../bus-grants';
 import type { ConnectionSecrets } from '../connection-secrets';
 import type { CrossAccountStep, TargetAccounts } from '../cross-account';
 import { DeliveriesTable } from '../deliveries-table';
@@ -198,10 +199,10 @@ export class PipelineSteps extends Construct {
     grantFetchSource(this.functions.fetchSource, props);
     grantReadArtifacts(evaluateGates, props.artifactsKey);
     grantRecordProvenance(recordProvenance, props.artifactsKey, props.provenanceKey);
-    props.bus.grantPutEventsTo(requestApproval.function);
+    grantPutEventsFrom(props.bus, requestApproval.function, PIPELINE_EVENT_SOURCE);
     if (props.publishesRunEvents)
       for (const step of [reportStatus, recordFailure, waitTurn, deployRelease, deployVerify])
-        props.bus.grantPutEventsTo(step.function);
+        grantPutEventsFrom(props.bus, step.function, PIPELINE_EVENT_SOURCE);
     acknowledgePipelineWildcards(resolvePlan, waitTurn, [deployRelease, reportStatus, requestApproval]);
     this.grantDeploys(props);
   }
