@@ -15,6 +15,11 @@ export interface Signers {
   /** The signing steps' role names (`gantry-record-provenance-<region>`, `gantry-audit-checkpoint-<region>`). */
   readonly roleNames: readonly string[];
   readonly functions: readonly IFunction[];
+  /**
+   * The functions that verify what a key signed (Deploy): a change to their code or configuration
+   * (the key id they verify with) could make them trust a key anyone may sign with.
+   */
+  readonly verifiers: readonly IFunction[];
 }
 
 export interface SecurityNoticesProps {
@@ -79,7 +84,7 @@ export class SecurityNotices extends Construct {
     // CloudTrail delivers management events to the default bus of the region the call was made in
     // (IAM's, a global service's, in us-east-1 only), and only while a trail is logging: README.
     this.tampering = new Rule(this, 'SignerTampering', {
-      description: "Changes to the signing keys' policies, the signing roles or the signing functions",
+      description: "Changes to the signing keys' policies, the signing roles, or the functions that sign or verify",
       eventPattern: tamperingPattern(props.signers),
     });
     this.tampering.addTarget(new SnsTopic(props.topic, { role, message: tamperingMessage() }));
@@ -129,7 +134,7 @@ function publishRole(scope: Construct): Role {
  */
 export function tamperingPattern(signers: Signers) {
   const keyArns = signers.keys.map((k) => k.keyArn);
-  const functionNames = signers.functions.map((f) => f.functionName);
+  const functionNames = [...signers.functions, ...signers.verifiers].map((f) => f.functionName);
   const lambdaCalls = FUNCTION_TAMPERING_CALLS.map((call) => ({ prefix: call }));
   const kms = { eventSource: ['kms.amazonaws.com'], eventName: [...KEY_TAMPERING_CALLS] };
   return {

@@ -188,6 +188,7 @@ export class GantryControlPlaneStack extends Stack {
         keys: [data.artifacts.provenanceKey, data.audit.signingKey],
         roleNames: SIGNING_STEPS.map(signerRoleName),
         functions: [steps.functions.recordProvenance.function, this.checkpoints.handler.function],
+        verifiers: [steps.functions.deployRelease.function],
       },
     });
     this.addStackDependency(data, 'tables and the artifacts bucket are referenced by name');

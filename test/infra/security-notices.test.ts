@@ -268,10 +268,12 @@ describe('changes to the signers reach the alarm topic', () => {
   );
 
   it.each(['UpdateFunctionCode20150331v2', 'UpdateFunctionConfiguration20150331v2'])(
-    'matches %s on either signing function, by name or ARN, and not on another function',
+    'matches %s on either signing function or on Deploy (which verifies), by name or ARN, and not on another function',
     (eventName) => {
       const { pattern } = tamperingRule();
-      const names = signingFunctions(signingKeys().map((k) => k.role));
+      const deploy = inventory.functions.filter((f) => f.label === 'deploy-release').map((f) => f.name);
+      expect(deploy).toHaveLength(1);
+      const names = [...signingFunctions(signingKeys().map((k) => k.role)), ...deploy];
       for (const name of names) {
         expect(matchesPattern(pattern, call('lambda.amazonaws.com', eventName, { functionName: name }))).toBe(true);
         const arn = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${name}`;
