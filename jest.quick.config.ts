@@ -12,6 +12,7 @@ const STARTS_SOMETHING = [
   'cli/basics', // runs the CLI in child processes
   'cli/bundle', // builds and runs the CLI in child processes
   'console-oidc', // dynalite
+  'deploy/cross-account', // dynalite
   'deploy/release', // dynalite
   'events/pipeline-state', // synthesizes the app
   'gates/cli', // runs the CLI in a child process
@@ -30,17 +31,25 @@ const STARTS_SOMETHING = [
   'local/synth-cache', // synthesizes the app
   'local/version-process', // a service version's process
   'notify/slack-actions', // dynalite
+  'pipelines/acting', // dynalite
   'pipelines/approval', // dynalite
   'pipelines/runs', // dynalite
+  'source/commit-tree', // git in child processes
   'status/fake-compare', // git in child processes
   'webhooks/deliveries', // dynalite
   'webhooks/replay', // dynalite
 ];
 
+/**
+ * Unit tests that start nothing but take long by design: `npm test` runs them. The property test
+ * checks 300 generated values per schema against zod's own checker (~14 s).
+ */
+const LONG_BY_DESIGN = ['events/generated-checkers\\.property'];
+
 const config: Config = {
   ...base,
   roots: ['<rootDir>/test/unit'],
-  testPathIgnorePatterns: ['/node_modules/', ...STARTS_SOMETHING.map((p) => `/test/unit/${p}`)],
+  testPathIgnorePatterns: ['/node_modules/', ...[...STARTS_SOMETHING, ...LONG_BY_DESIGN].map((p) => `/test/unit/${p}`)],
   // These files wait on nothing: two workers keep both cores busy.
   maxWorkers: 2,
 };
