@@ -52,13 +52,8 @@ export async function approvalShortfall(deps: Pick<ActingDeps, 'pipelines'>, run
   const approvals = Object.values(run.approval?.decisions ?? {}).filter((d) => d.decision === 'approve');
   if (run.approval?.outcome !== 'approved')
     return `environment ${env} requires ${policy.minApprovals} approval(s); run ${run.runId} has ${approvals.length} recorded (${run.approval?.outcome ?? (run.approval ? 'still pending' : 'none requested')})`;
-  let authority: Awaited<ReturnType<typeof authorityOver>>;
-  try {
-    authority = await authorityOver(deps, run);
-  } catch (error) {
-    if (error instanceof AuthorityUnavailable) return error.message;
-    throw error;
-  }
+  const authority = await authorityOrRefusal(deps, run);
+  if (typeof authority === 'string') return authority;
   if (authority.environment === undefined)
     return `environment ${env} is not in pipeline ${run.pipeline} as deployed now: nobody can approve run ${run.runId}; restore it in the configuration or start a new run`;
   const needed = Math.max(policy.minApprovals, authority.environment.approval.minApprovals);
@@ -87,13 +82,8 @@ export async function releaseShortfall(deps: Pick<ActingDeps, 'pipelines'>, run:
   const env = plan.environment;
   if (env === null || run.environment !== env)
     return `run ${run.runId} releases to a target, but its record names environment ${run.environment ?? 'none'} and its plan ${env ?? 'none'}`;
-  let authority: Awaited<ReturnType<typeof authorityOver>>;
-  try {
-    authority = await authorityOver(deps, run);
-  } catch (error) {
-    if (error instanceof AuthorityUnavailable) return error.message;
-    throw error;
-  }
+  const authority = await authorityOrRefusal(deps, run);
+  if (typeof authority === 'string') return authority;
   const deployed = authority.environment;
   if (deployed === undefined)
     return `environment ${env} is not in pipeline ${run.pipeline} as deployed now: run ${run.runId} releases nowhere; start a new run`;
@@ -102,6 +92,19 @@ export async function releaseShortfall(deps: Pick<ActingDeps, 'pipelines'>, run:
   if (plan.approval === null && deployed.approval.required)
     return `environment ${env} requires ${deployed.approval.minApprovals} approval(s) as pipeline ${run.pipeline} is deployed now, but run ${run.runId} was planned without approval: start a new run, which asks for it`;
   return null;
+}
+
+/** The pipeline as deployed now, or why it cannot be read (nobody may act on the run until it can). */
+async function authorityOrRefusal(
+  deps: Pick<ActingDeps, 'pipelines'>,
+  run: RunRecord,
+): Promise<Awaited<ReturnType<typeof authorityOver>> | string> {
+  try {
+    return await authorityOver(deps, run);
+  } catch (error) {
+    if (error instanceof AuthorityUnavailable) return error.message;
+    throw error;
+  }
 }
 
 /** Two deploy targets alike, whatever keys either leaves undefined. */
