@@ -1,5 +1,5 @@
 import { ulid } from 'ulid';
-import { CONFIGURATION_DIGEST, type RunPlan } from '../../events';
+import { CONFIGURATION_DIGEST, type DeployTarget, type RunPlan } from '../../events';
 import { stopUnlessEnded } from '../aws/deployment-stop';
 import { runIdOf } from '../deploy/appspec';
 import { answerDeployment, atSite, type DeployDeps, siteOf } from '../deploy/outcome';
@@ -94,6 +94,14 @@ export async function rollback(deps: OperatorDeps, request: RollbackRequest): Pr
       `environment ${subject.environment} ${authority.environment === undefined ? 'is not' : 'deploys nothing'} in pipeline ${subject.pipeline} as deployed now: nothing is rolled back into it; deploy the configuration that has it, then roll back`,
     );
   }
+  // It releases with the environment's target as deployed now (its bake, timeout and strategy as
+  // configured today; Deploy checks the target against it), but only onto what the undone run released to.
+  const deployed = authority.environment.deploy;
+  if (!sameReleaseSite(deployed, subject.plan.deployTarget))
+    throw new OperatorActionError(
+      'not_deployed',
+      `environment ${subject.environment} releases to another ${deployed.kind === 'lambda' ? 'function' : 'service'} or deployment group as pipeline ${subject.pipeline} is deployed now than run ${subject.runId} released to: a rollback would not undo it there; deploy a revert instead`,
+    );
   const good = await lastGoodBefore(deps, subject);
   const version = good.deployment?.toVersion ?? '';
   const name = `rollback-${ulid().toLowerCase()}`;
@@ -105,7 +113,7 @@ export async function rollback(deps: OperatorDeps, request: RollbackRequest): Pr
     skip: false,
     skipReason: null,
     deploy: true,
-    deployTarget: subject.plan.deployTarget,
+    deployTarget: deployed,
     // The approval the environment asks for today, not the one the undone run started with.
     approval: approvalPolicyOf(authority.environment),
     lane: subject.lane,
@@ -526,4 +534,18 @@ function replanned(subject: RunRecord, authority: Authority): RunPlan {
     deployTarget: plan.environment === null ? null : deployTarget,
     approval,
   };
+}
+
+/** Whether two targets release onto the same thing: account, CodeDeploy group, function and alias, or cluster and service. */
+function sameReleaseSite(a: DeployTarget, b: DeployTarget): boolean {
+  return (
+    a.kind === b.kind &&
+    a.account === b.account &&
+    a.application === b.application &&
+    a.deploymentGroup === b.deploymentGroup &&
+    a.lambda?.function === b.lambda?.function &&
+    a.lambda?.alias === b.lambda?.alias &&
+    a.ecs?.cluster === b.ecs?.cluster &&
+    a.ecs?.service === b.ecs?.service
+  );
 }

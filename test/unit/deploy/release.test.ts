@@ -1154,6 +1154,10 @@ describe('deploying a run through CodeDeploy', () => {
       await f.runs.create(aimed, 'RUNNING', f.now);
       await built(aimed);
       await expectForged(aimed, aimed.executionArn, /releases to a target that is not environment dev's/);
+      const quiet = { ...aimed, runId: `${planned.runId}-q`, executionArn: `${planned.executionArn}-q`, deploy: false };
+      await f.runs.create(quiet, 'RUNNING', f.now);
+      await built(quiet);
+      await expectForged(quiet, quiet.executionArn, /plan deploys nothing, yet names a target/);
       const nowhere = {
         ...planned,
         runId: `${planned.runId}-x`,
@@ -1632,6 +1636,34 @@ describe('deploying a run through CodeDeploy', () => {
         },
       );
     }
+
+    it('roll back after the environment’s release settings changed, onto the same function; refuse another function', async () => {
+      const v4 = await released('4', '2026-11-23T10:00:00Z');
+      await released('5', '2026-11-23T11:00:00Z');
+      // During the incident someone lengthened dev's bake and deployed the configuration.
+      const withTarget = (
+        change: (t: NonNullable<PipelineDefinition['environments'][number]['deploy']>) => object,
+      ) => ({
+        ...DEFINITION,
+        environments: DEFINITION.environments.map((e) =>
+          e.name === 'dev' && e.deploy ? { ...e, deploy: { ...e.deploy, ...change(e.deploy) } } : e,
+        ),
+      });
+      f.pipelines.deployed = withTarget((t) => ({ bakeSeconds: t.bakeSeconds + 600 })) as PipelineDefinition;
+      const out = await rollback(deps, { environment: 'dev', principal: OLGA, reason: 'errors up' });
+      expect(out).toMatchObject({ toRunId: v4.runId, version: '4' });
+      const plan = await loadedRollback(out.runId);
+      await startDeployment(deps, plan, 'token-rb', plan.executionArn);
+      expect(cd.created.length).toBeGreaterThan(0);
+      // Dev now releases to another function: rolling back there would undo nothing.
+      f.pipelines.deployed = withTarget((t) => ({
+        lambda: t.lambda && { ...t.lambda, function: 'widgets-dev-v2' },
+      })) as PipelineDefinition;
+      await expect(rollback(deps, { environment: 'dev', principal: OLGA, reason: 'errors up' })).rejects.toMatchObject({
+        code: 'not_deployed',
+        message: expect.stringMatching(/releases to another function or deployment group/),
+      });
+    });
 
     it('roll an environment back to its last good revision as a new, linked, audited run', async () => {
       const v4 = await released('4', '2026-11-23T10:00:00Z');
