@@ -101,7 +101,6 @@ export async function checkBake(home: DeployDeps, input: RunPlan, executionArn: 
   // the bake failed, whatever the alarms say now, and the rollback it asked for is not asked twice.
   const back = deployment.trafficBack;
   if (firing.length === 0 && back === undefined) {
-    await deps.runs.noteBaked(plan.runId, alarms.length, now);
     await deps.runs.setStage(
       plan.runId,
       'deploy',
@@ -113,6 +112,8 @@ export async function checkBake(home: DeployDeps, input: RunPlan, executionArn: 
       },
       now,
     );
+    // Last: ReportSuccess believes it, so nothing after it may fail and leave it behind a retry that sees an alarm.
+    await deps.runs.noteBaked(plan.runId, alarms.length, now);
     return { alarms };
   }
   const alarmText = firing.map((a) => `${a.name} (${a.reason || 'in ALARM'})`).join('; ');

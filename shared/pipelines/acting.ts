@@ -78,12 +78,16 @@ export async function approvalShortfall(deps: Pick<ActingDeps, 'pipelines'>, run
  */
 export async function releaseShortfall(deps: Pick<ActingDeps, 'pipelines'>, run: RunRecord): Promise<string | null> {
   const { plan } = run;
-  if (!plan.deploy || plan.deployTarget === null) return null;
+  if (plan.deployTarget === null) return null;
+  // Deploy releases the target whatever `deploy` says: a plan that names one must mean it.
+  if (!plan.deploy) return `run ${run.runId}'s plan deploys nothing, yet names a target`;
   const env = plan.environment;
   if (env === null || run.environment !== env)
     return `run ${run.runId} releases to a target, but its record names environment ${run.environment ?? 'none'} and its plan ${env ?? 'none'}`;
   const authority = await authorityOrRefusal(deps, run);
   if (typeof authority === 'string') return authority;
+  if (authority.deployed.name !== run.pipeline)
+    return `run ${run.runId} is of pipeline ${run.pipeline}, but its execution is of pipeline ${authority.deployed.name}`;
   const deployed = authority.environment;
   if (deployed === undefined)
     return `environment ${env} is not in pipeline ${run.pipeline} as deployed now: run ${run.runId} releases nowhere; start a new run`;
@@ -123,7 +127,8 @@ export async function successShortfall(deps: ActingDeps, run: RunRecord): Promis
   // SUCCEEDED is a retried report's word, or anyone's who may write the status: either way the
   // evidence below is what holds, and a genuine retry passes it again.
   if (run.status !== 'RUNNING' && run.status !== 'SUCCEEDED') return `run ${run.runId} is ${run.status}, not RUNNING`;
-  const unmet = (await gatesShortfall(deps, run)) ?? (await approvalShortfall(deps, run));
+  const unmet =
+    (await gatesShortfall(deps, run)) ?? (await approvalShortfall(deps, run)) ?? (await unplannedApproval(deps, run));
   if (unmet !== null) return unmet;
   if (!run.plan.deploy || run.plan.deployTarget === null) return null;
   const deployment = run.deployment;
@@ -132,5 +137,23 @@ export async function successShortfall(deps: ActingDeps, run: RunRecord): Promis
   // The bake's own attribute, which DeployCheck alone may write (not the deploy stage: every step writes stages).
   if (run.baked === undefined)
     return `run ${run.runId}'s deployment to ${run.plan.environment} has not passed its bake`;
+  // A retried bake check that saw an alarm after an earlier attempt noted the bake asked for traffic back.
+  if (deployment.trafficBack !== undefined)
+    return `run ${run.runId}'s bake check sent traffic back to version ${deployment.fromVersion ?? '?'}`;
   return null;
+}
+
+/**
+ * Why a run with an environment but no approval policy on record may not be reported green for it:
+ * the environment as deployed requires approval (a per-environment commit status says the change
+ * is good for that environment). Fails closed when the deployed configuration cannot be read.
+ */
+async function unplannedApproval(deps: Pick<ActingDeps, 'pipelines'>, run: RunRecord): Promise<string | null> {
+  const env = run.plan.environment;
+  if (run.plan.approval !== null || env === null) return null;
+  const authority = await authorityOrRefusal(deps, run);
+  if (typeof authority === 'string') return authority;
+  const required = authority.environment?.approval;
+  if (required?.required !== true) return null;
+  return `environment ${env} requires ${required.minApprovals} approval(s) as pipeline ${run.pipeline} is deployed now, but run ${run.runId} was planned without approval`;
 }

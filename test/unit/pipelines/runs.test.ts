@@ -799,6 +799,26 @@ describe('pipeline runs', () => {
         await expectNoSuccess(plan, /is FAILED, not RUNNING/);
       });
 
+      it('no success for an approval-only environment whose record says it was planned without approval', async () => {
+        f.pipelines.deployed = APPROVE_ONLY;
+        const planned = resolvePlan(planRequest(sourceEvent({ branch: 'release/1.0' }), 'push', APPROVE_ONLY));
+        const plan = { ...planned, approval: null };
+        await f.runs.create(plan, 'RUNNING', f.now);
+        await f.runs.update(plan.runId, { gates: { passed: true, reasons: [], metrics: {} } }, f.now);
+        await expectNoSuccess(
+          plan,
+          /requires 1 approval\(s\) as pipeline widgets is deployed now, but run .* was planned without approval/,
+        );
+      });
+
+      it('no success for a run whose bake check sent traffic back after an earlier attempt noted the bake', async () => {
+        const plan = resolvePlan(planRequest(sourceEvent()));
+        await f.runs.create(plan, 'RUNNING', f.now);
+        await recordDeployed(plan.runId);
+        await f.runs.noteTrafficBack(plan.runId, { requestedAt: f.now.toISOString(), reason: 'alarm' }, f.now);
+        await expectNoSuccess(plan, /bake check sent traffic back/);
+      });
+
       it('no success for an approval-only environment whose Approval token was answered by hand', async () => {
         const plan = await gatedRun();
         // SendTaskSuccess on the Approval token: the execution goes on to ReportSuccess, decide() never ran.
