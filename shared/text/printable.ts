@@ -6,12 +6,12 @@
  * embeddings, overrides, isolates and marks, which reorder the characters around them; and the
  * characters that show nothing (soft hyphen, zero-width spaces and joiners, word joiner and
  * invisible operators, byte order mark), which make `main\u200b` read as `main`. A backslash that
- * would start one of these escapes is escaped too, so a sender who types `\x1b` shows `\\x1b`:
- * what reads as an escape always stands for the character.
+ * would start one of these escapes, or stands before a character that is escaped, is escaped too,
+ * so a sender who types `\x1b` shows `\\x1b`: what reads as an escape always stands for the character.
  */
 const UNSHOWN =
   '[\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u061c\\u180e\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u2064\\u2066-\\u2069\\ufeff]';
-const UNPRINTABLE = new RegExp(`${UNSHOWN}|\\\\(?=[\\\\nrtxu])`, 'g');
+const UNPRINTABLE = new RegExp(`${UNSHOWN}|\\\\(?=[\\\\nrtxu]|${UNSHOWN})`, 'g');
 
 const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t', '\\': '\\\\' };
 

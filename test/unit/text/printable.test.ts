@@ -32,6 +32,7 @@ describe('printable', () => {
     ],
     ['a typed escape, which must not pass for one', 'fake \\x1b[2K and \\n', 'fake \\\\x1b[2K and \\\\n'],
     ['a typed backslash before a typed escape', '\\\\x1b', '\\\\\\\\x1b'],
+    ['a typed backslash before an escaped character', '\\\u001b and \\\u200b', '\\\\\\x1b and \\\\\\u200b'],
   ])('shows %s as escapes', (_what, text, shown) => {
     expect(printable(text)).toBe(shown);
   });
