@@ -3,10 +3,12 @@ import { EventBus } from 'aws-cdk-lib/aws-events';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { PIPELINE_EVENT_SOURCE } from '../../events';
 import type { StatusApis } from '../../shared/pipelines/env';
 import { pipelineDefinition } from '../config/definitions';
 import { connectionApiUrl, type GantryConfig } from '../config/schema';
 import { AuditCheckpoints } from '../constructs/audit-checkpoints';
+import { grantPutEventsFrom } from '../constructs/bus-grants';
 import { buildLogsOf, GantryConsole } from '../constructs/console';
 import { CrossAccountDeployments, TargetAccounts } from '../constructs/cross-account';
 import { Deployments, type NamedTarget } from '../constructs/deployments';
@@ -116,6 +118,8 @@ export class GantryControlPlaneStack extends Stack {
       // Custom domains in front of the API: proofs signed for them are accepted too.
       ...(config.operatorApi ? { otherUrls: config.operatorApi.urls } : {}),
     });
+    // A cancel that stops a deployment announces its rollback (Deployment Rolled Back), as deploy-events would.
+    grantPutEventsFrom(this.bus, this.operators.handler.function, PIPELINE_EVENT_SOURCE);
     if (config.notifications) {
       this.notifications = new Notifications(this, 'Notifications', {
         config: config.notifications,

@@ -159,9 +159,9 @@ export const UNUSED_GRANTS: readonly UnusedGrantEntry[] = [
     why: 'Approval: requestApproval (shared/pipelines/approval.ts) records approval.requested in the ledger; no approval on a develop push to dev.',
   },
   {
-    role: /-PipelineSteps(reportstatus|requestapproval)Role/,
+    role: 'PipelineStepsrequestapprovalRole',
     actions: ['states:DescribeStateMachine'],
-    why: 'Approvals as deployed now: ReportSuccess re-checks the recorded approvals against the deployed pipeline (approvalShortfall in shared/pipelines/acting.ts) and RequestApproval names its current approvers (shared/pipelines/approval.ts), only for an environment that requires approval; dev requires none. (Deploy reads the deployed pipeline for every run that releases: releaseShortfall.)',
+    why: 'Approvals as deployed now: RequestApproval names its current approvers (shared/pipelines/approval.ts) only for an environment that requires approval; dev requires none. (Deploy and ReportSuccess read the deployed pipeline for every run with an environment: releaseShortfall and unplannedApproval in shared/pipelines/acting.ts.)',
   },
   {
     role: 'PipelineStepsrecordfailureRole',
@@ -258,6 +258,11 @@ export const UNUSED_GRANTS: readonly UnusedGrantEntry[] = [
     actions: ['dynamodb:PutItem', 'dynamodb:GetItem'],
     resource: 'table/gantry-deliveries',
     why: 'Used caller proofs: OnceCallerVerifier (shared/operators/caller-proof.ts) claims each proof it acts on as a proof# item (DynamoDbUsedProofs, shared/operators/used-proofs.ts), reading it back only when a retried put failed its condition; nobody called the operator API.',
+  },
+  {
+    role: 'OperatorApiHandlerRole',
+    actions: PUT_EVENTS,
+    why: "Operator cancel: cancel (shared/operators/actions.ts) stops a deploying run's deployment and announces Deployment Rolled Back (recordOutcome in shared/deploy/outcome.ts); nobody cancelled.",
   },
   {
     role: 'OperatorApiHandlerRole',
