@@ -1,12 +1,13 @@
 import { Aws, Validations } from 'aws-cdk-lib';
 import { EventField, type IEventBus, Rule, RuleTargetInput } from 'aws-cdk-lib/aws-events';
 import { SnsTopic } from 'aws-cdk-lib/aws-events-targets';
-import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { AUDIT_EVENT_SOURCE, SECURITY_RECORD_DETAIL_TYPE } from '../../events';
+import { grantPutEventsFrom } from './bus-grants';
 import type { GantryFunction } from './gantry-function';
 
 /** What signs: the keys whose policies let only a fixed-name role sign, those roles, and their functions. */
@@ -104,17 +105,10 @@ export const ANNOUNCE_SID = 'AnnounceSecurityRecords';
  * may put are bounded by their source and detail-type (IAM condition keys of PutEvents).
  */
 export function grantAnnounceSecurityRecords(fn: GantryFunction, bus: IEventBus): void {
-  fn.function.addToRolePolicy(
-    new PolicyStatement({
-      // Named, so that a statement no record used in a local run is known by it (local-iam-unused.ts).
-      sid: ANNOUNCE_SID,
-      actions: ['events:PutEvents'],
-      resources: [bus.eventBusArn],
-      conditions: {
-        StringEquals: { 'events:source': AUDIT_EVENT_SOURCE, 'events:detail-type': SECURITY_RECORD_DETAIL_TYPE },
-      },
-    }),
-  );
+  grantPutEventsFrom(bus, fn.function, AUDIT_EVENT_SOURCE, {
+    detailType: SECURITY_RECORD_DETAIL_TYPE,
+    sid: ANNOUNCE_SID,
+  });
 }
 
 /** The role EventBridge publishes with: the topic's key lets IAM decide, so no key policy is widened. */

@@ -1,4 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
+import type { PipelineDefinition } from '../../events';
 import type { RunRecord } from '../runs/model';
 import type { RunStore } from '../runs/store';
 import { AuthorityUnavailable, approverOf, authorityOver } from './authority';
@@ -93,8 +94,8 @@ export async function releaseShortfall(deps: Pick<ActingDeps, 'pipelines'>, run:
     return `environment ${env} is not in pipeline ${run.pipeline} as deployed now: run ${run.runId} releases nowhere; start a new run`;
   if (!sameTarget(deployed.deploy, plan.deployTarget))
     return `run ${run.runId} releases to a target that is not environment ${env}'s as pipeline ${run.pipeline} is deployed now: start a new run, which releases to the environment's`;
-  if (plan.approval === null && deployed.approval.required)
-    return `environment ${env} requires ${deployed.approval.minApprovals} approval(s) as pipeline ${run.pipeline} is deployed now, but run ${run.runId} was planned without approval: start a new run, which asks for it`;
+  const unplanned = policyGap(run, deployed);
+  if (unplanned !== null) return `${unplanned}: start a new run, which asks for it`;
   return null;
 }
 
@@ -149,11 +150,16 @@ export async function successShortfall(deps: ActingDeps, run: RunRecord): Promis
  * is good for that environment). Fails closed when the deployed configuration cannot be read.
  */
 async function unplannedApproval(deps: Pick<ActingDeps, 'pipelines'>, run: RunRecord): Promise<string | null> {
-  const env = run.plan.environment;
-  if (run.plan.approval !== null || env === null) return null;
+  if (run.plan.approval !== null || run.plan.environment === null) return null;
   const authority = await authorityOrRefusal(deps, run);
   if (typeof authority === 'string') return authority;
-  const required = authority.environment?.approval;
-  if (required?.required !== true) return null;
-  return `environment ${env} requires ${required.minApprovals} approval(s) as pipeline ${run.pipeline} is deployed now, but run ${run.runId} was planned without approval`;
+  return policyGap(run, authority.environment);
+}
+
+type DeployedEnvironment = PipelineDefinition['environments'][number];
+
+/** Why a run planned without approval falls short of `deployed`, the environment as deployed now, or null. */
+function policyGap(run: RunRecord, deployed: DeployedEnvironment | undefined): string | null {
+  if (run.plan.approval !== null || deployed?.approval.required !== true) return null;
+  return `environment ${deployed.name} requires ${deployed.approval.minApprovals} approval(s) as pipeline ${run.pipeline} is deployed now, but run ${run.runId} was planned without approval`;
 }
