@@ -1,9 +1,15 @@
 import type { DeployTarget, RunPlan } from '../../events';
 import { runFact } from '../audit/audit';
 import { stopUnlessEnded } from '../aws/deployment-stop';
-import { approvalShortfall, gatesShortfall, releaseShortfall } from '../pipelines/acting';
+import {
+  afterConfigurationChange,
+  approvalShortfall,
+  configurationChangedOnly,
+  gatesShortfall,
+  releaseShortfall,
+} from '../pipelines/acting';
 import { recordForgedInput, runOfExecution } from '../pipelines/ownership';
-import type { DeployedPipelines } from '../pipelines/ports';
+import type { DeployedPipelines, ExecutionPipelines } from '../pipelines/ports';
 import { ProvenanceError, refused } from '../provenance/errors';
 import { codeSha256Of, type VerifyDeps, verifiedStatement, verifyReleaseArtifact } from '../provenance/verify';
 import type { RunDeployment, RunRecord } from '../runs/model';
@@ -34,7 +40,8 @@ import { describeTarget } from './target';
  */
 export interface ReleaseDeps extends DeployDeps {
   readonly provenance: VerifyDeps;
-  readonly pipelines: DeployedPipelines;
+  /** As deployed now, and as a run's own execution runs it (to tell a changed configuration from a forgery). */
+  readonly pipelines: DeployedPipelines & ExecutionPipelines;
 }
 
 /**
@@ -448,24 +455,39 @@ function checkTaskDefinition(arn: string, family: string): void {
  * is this very execution's (the ARN Step Functions puts in the context object, which no input
  * can set), it is still running, its gates passed as recorded, and a gated environment holds the
  * approvals its policy asks, as decide() recorded them, by people still approvers as the pipeline
- * is deployed now. Anything else is a forged or replayed input (a direct invoke names any
- * execution it likes): refused, audited. (That a build with provenance is on record is checked
- * next, by the provenance verification, which refuses with `deploy.refused`.)
+ * is deployed now, which still releases to the target it was planned with. A run that passes
+ * these only against the configuration it was planned under is refused as `deploy.refused`
+ * (check `configuration`: the configuration changed while it waited). Anything else is a forged
+ * or replayed input (a direct invoke names any execution it likes): refused, recorded as
+ * `security.forged_input`. (That a build with provenance is on record is checked next, by the
+ * provenance verification, which refuses with `deploy.refused`.)
  */
 async function trustedRun(deps: ReleaseDeps, input: RunPlan, executionArn: string): Promise<RunRecord> {
   const owned = await runOfExecution(deps, input, executionArn, 'deploy');
   if ('refused' in owned) throw refused('run', `deploy refused: ${owned.refused}`);
   const { run } = owned;
-  const why =
-    run.status !== 'RUNNING'
-      ? `run ${run.runId} is ${run.status}, not RUNNING`
-      : ((await gatesShortfall(deps, run)) ??
-        (await approvalShortfall(deps, run)) ??
-        (await releaseShortfall(deps, run)));
+  const why = await releaseRefusal(deps, run);
   if (why === null) return run;
+  // A run the planner wrote under a configuration since changed is refused, not a forgery.
+  const target = run.plan.deployTarget;
+  if (target !== null && (await configurationChangedOnly(deps, run, releaseRefusal)))
+    await refuseDeploy(
+      deps,
+      run.plan,
+      target,
+      refused('configuration', `deploy refused: ${afterConfigurationChange(run, why)}`),
+    );
   await recordForgedInput(deps, input, run, executionArn, 'deploy', why);
   deps.logger.warn('deploy refused a forged input', { runId: input.runId, executionArn, reason: why });
   throw refused('run', `deploy refused: ${why}`);
+}
+
+/** Why Deploy may not release the run its record describes, or null. */
+async function releaseRefusal(deps: Pick<ReleaseDeps, 'runs' | 'pipelines'>, run: RunRecord): Promise<string | null> {
+  if (run.status !== 'RUNNING') return `run ${run.runId} is ${run.status}, not RUNNING`;
+  return (
+    (await gatesShortfall(deps, run)) ?? (await approvalShortfall(deps, run)) ?? (await releaseShortfall(deps, run))
+  );
 }
 
 /** Records why Deploy refused, then fails the step before anything moved. */

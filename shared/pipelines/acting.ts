@@ -3,12 +3,13 @@ import type { PipelineDefinition } from '../../events';
 import type { RunRecord } from '../runs/model';
 import type { RunStore } from '../runs/store';
 import { AuthorityUnavailable, approverOf, authorityOver } from './authority';
-import type { DeployedPipelines } from './ports';
+import type { DeployedPipelines, ExecutionPipelines } from './ports';
 
 /**
  * What a step that acts (deploys, reports a success) believes about its run: only the run record
  * the control plane wrote, and the pipeline as deployed now. Each check answers why the run may
- * not go on, or null. Callers record a non-null answer as `security.forged_input` and refuse.
+ * not go on, or null. Callers refuse a non-null answer, and record it as `security.forged_input`
+ * unless the configuration's change alone explains it (`configurationChangedOnly`).
  */
 export interface ActingDeps {
   readonly runs: RunStore;
@@ -162,4 +163,30 @@ type DeployedEnvironment = PipelineDefinition['environments'][number];
 function policyGap(run: RunRecord, deployed: DeployedEnvironment | undefined): string | null {
   if (run.plan.approval !== null || deployed?.approval.required !== true) return null;
   return `environment ${deployed.name} requires ${deployed.approval.minApprovals} approval(s) as pipeline ${run.pipeline} is deployed now, but run ${run.runId} was planned without approval`;
+}
+
+/**
+ * Whether `check`'s refusal of the run is the configuration's doing alone: against the pipeline
+ * its own execution runs (DescribeStateMachineForExecution, the configuration the run was planned
+ * under) the record passes, so it is what the planner wrote, and since then a target moved, an
+ * environment began to require approval, an approver left, or the deployed configuration became
+ * unreadable. That is a refusal the team answers with a new run, not a forgery that pages
+ * security. A record that falls short of its own execution's pipeline too is no planner's; so is
+ * one whose execution's pipeline cannot be read (fail closed: it stays a forgery).
+ */
+export async function configurationChangedOnly<D extends { readonly pipelines: ExecutionPipelines }>(
+  deps: D,
+  run: RunRecord,
+  check: (deps: D & { readonly pipelines: DeployedPipelines }, run: RunRecord) => Promise<string | null>,
+): Promise<boolean> {
+  const asPlanned: DeployedPipelines & ExecutionPipelines = {
+    definitionOf: () => deps.pipelines.pipelineOfExecution(run.executionArn),
+    pipelineOfExecution: (arn) => deps.pipelines.pipelineOfExecution(arn),
+  };
+  return (await check({ ...deps, pipelines: asPlanned }, run)) === null;
+}
+
+/** What a refusal for a changed configuration adds: what to do about it. */
+export function afterConfigurationChange(run: RunRecord, why: string): string {
+  return `${why} (pipeline ${run.pipeline}'s configuration changed after run ${run.runId} was planned; \`gantry runs retry ${run.runId}\` plans the change again under today's)`;
 }

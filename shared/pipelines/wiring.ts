@@ -15,7 +15,7 @@ import { ConnectionStatusPort } from '../status/connection';
 import { HttpCommitStatusReporter } from '../status/reporter';
 import { StateMachinePipelines } from './aws';
 import { loadPipelineConfig } from './env';
-import type { DeployedPipelines, PipelineDeps } from './ports';
+import type { DeployedPipelines, ExecutionPipelines, PipelineDeps } from './ports';
 
 /** Wires the pipeline steps' ports to AWS: SDK clients built once per cold start. */
 export function awsPipelineDeps(
@@ -42,12 +42,13 @@ export function awsPipelineDeps(
 
 /**
  * The ports of a step that reads who may approve now (ReportStatus, RequestApproval): the
- * pipeline's, plus the pipelines as deployed (DescribeStateMachine).
+ * pipeline's, plus the pipelines as deployed (DescribeStateMachine) and, for ReportStatus, as a
+ * run's execution runs them (DescribeStateMachineForExecution).
  */
 export function awsAuthorityDeps(
   o11y: Observability,
   env: NodeJS.ProcessEnv = process.env,
-): PipelineDeps & { readonly pipelines: DeployedPipelines } {
+): PipelineDeps & { readonly pipelines: DeployedPipelines & ExecutionPipelines } {
   return {
     ...awsPipelineDeps(o11y, env),
     pipelines: new StateMachinePipelines(new SFNClient({})),

@@ -164,6 +164,11 @@ export const UNUSED_GRANTS: readonly UnusedGrantEntry[] = [
     why: 'Approvals as deployed now: RequestApproval names its current approvers (shared/pipelines/approval.ts) only for an environment that requires approval; dev requires none. (Deploy and ReportSuccess read the deployed pipeline for every run with an environment: releaseShortfall and unplannedApproval in shared/pipelines/acting.ts.)',
   },
   {
+    role: /PipelineSteps(deployrelease|reportstatus)Role/,
+    actions: ['states:DescribeStateMachineForExecution'],
+    why: "Refusals only: Deploy and ReportSuccess read the configuration the run's own execution runs (configurationChangedOnly in shared/pipelines/acting.ts) when they refuse a run, to tell a configuration changed since it was planned from a forged record; a develop push's run is refused nowhere.",
+  },
+  {
     role: 'PipelineStepsrecordfailureRole',
     actions: ['codedeploy:StopDeployment'],
     why: 'Hand-made failure: recordFailure (handMadeFailure in shared/pipelines/finish.ts) stops a deployment still in progress when its Deploy task was failed by someone other than Gantry; the run succeeded.',

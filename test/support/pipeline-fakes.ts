@@ -114,10 +114,12 @@ export class MemoryAdmissions implements AdmittedChanges {
 
 /**
  * Each pipeline as "deployed": `deployed` is what DescribeStateMachine would return now, and what
- * DescribeStateMachineForExecution returns for an execution of its state machine.
+ * DescribeStateMachineForExecution returns for an execution of its state machine, unless
+ * `executed` says what the executions run (the configuration changed since they started).
  */
 export class MemoryPipelines implements DeployedPipelines, ExecutionPipelines {
   deployed: PipelineDefinition | undefined = DEFINITION;
+  executed: PipelineDefinition | undefined;
   readonly asked: string[] = [];
 
   async definitionOf(stateMachineArn: string): Promise<PipelineDefinition> {
@@ -127,10 +129,11 @@ export class MemoryPipelines implements DeployedPipelines, ExecutionPipelines {
   }
 
   async pipelineOfExecution(executionArn: string): Promise<PipelineDefinition> {
-    const machine = `:execution:gantry-pipeline-${this.deployed?.name}:`;
-    if (this.deployed === undefined || !executionArn.includes(machine))
+    const ran = this.executed ?? this.deployed;
+    const machine = `:execution:gantry-pipeline-${ran?.name}:`;
+    if (ran === undefined || !executionArn.includes(machine))
       throw Object.assign(new Error(`Execution Does Not Exist: '${executionArn}'`), { name: 'ExecutionDoesNotExist' });
-    return this.deployed;
+    return ran;
   }
 }
 

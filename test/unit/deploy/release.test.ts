@@ -1006,6 +1006,37 @@ describe('deploying a run through CodeDeploy', () => {
     }
     const forgedExecution = 'arn:aws:states:us-east-1:123456789012:execution:gantry-pipeline-widgets:forged';
 
+    /**
+     * The record is what the planner wrote under the configuration its execution runs, which has
+     * changed since: refused as `deploy.refused` (check `configuration`), with what to do, and not
+     * recorded as a forgery (which pages security).
+     */
+    async function expectConfigurationChanged(plan: RunPlan, reason: RegExp): Promise<void> {
+      f.pipelines.executed = DEFINITION;
+      // A run's refusal is recorded once (a retried Deploy adds none): each check starts from an empty ledger.
+      f.audit.records.length = 0;
+      await expect(startDeployment(deps, plan, 'token-x', plan.executionArn)).rejects.toMatchObject({
+        name: 'Gantry.DeployRefused',
+        check: 'configuration',
+        message: expect.stringMatching(reason),
+      });
+      expect(cd.published).toEqual([]);
+      expect(cd.created).toEqual([]);
+      expect(f.audit.records.filter((r) => r.type === 'security.forged_input')).toEqual([]);
+      expect(f.audit.records.filter((r) => r.type === 'deploy.refused').at(-1)).toMatchObject({
+        outcome: 'rejected',
+        subject: { runId: plan.runId },
+        details: {
+          check: 'configuration',
+          reason: expect.stringMatching(
+            new RegExp(
+              `${reason.source}.*configuration changed after run ${plan.runId} was planned; \`gantry runs retry`,
+            ),
+          ),
+        },
+      });
+    }
+
     it('a plan with a fresh run id that no ResolvePlan recorded', async () => {
       const plan = resolvePlan(planRequest(sourceEvent({ branch: 'develop', ref: 'refs/heads/develop' })));
       await expectForged({ ...plan, runId: 'forged-run' }, forgedExecution, /no run forged-run was planned/);
@@ -1103,7 +1134,7 @@ describe('deploying a run through CodeDeploy', () => {
       await expectForged(unchecked, unchecked.executionArn, /gates were never evaluated/);
     });
 
-    it('an approval whose approver was removed from the group after deciding', async () => {
+    it('an approval whose approver was removed from the group after deciding: the configuration changed', async () => {
       const plan = await approvedProdRun();
       const prod = DEFINITION.environments.find((e) => e.name === 'prod');
       f.pipelines.deployed = {
@@ -1112,14 +1143,20 @@ describe('deploying a run through CodeDeploy', () => {
           e.name === 'prod' ? { ...e, approvers: (prod?.approvers ?? []).filter((a) => a.identity !== 'bob') } : e,
         ),
       };
+      await expectConfigurationChanged(plan, /holds 0 by current approvers; bob no longer approve/);
+      // Had the execution run that configuration too, bob's approval was never an approver's: forged.
+      f.pipelines.executed = f.pipelines.deployed;
       await expectForged(plan, plan.executionArn, /holds 0 by current approvers; bob no longer approve/);
     });
 
     it('an approval when the deployed pipeline has no such environment any more, or cannot be read', async () => {
       const plan = await approvedProdRun();
       f.pipelines.deployed = { ...DEFINITION, environments: DEFINITION.environments.filter((e) => e.name !== 'prod') };
-      await expectForged(plan, plan.executionArn, /environment prod is not in pipeline widgets as deployed now/);
+      await expectConfigurationChanged(plan, /environment prod is not in pipeline widgets as deployed now/);
       f.pipelines.deployed = undefined;
+      await expectConfigurationChanged(plan, /could not be read/);
+      // Nor the configuration the execution runs: nothing vouches for the record, so it stays a forgery (fail closed).
+      f.pipelines.executed = undefined;
       await expectForged(plan, plan.executionArn, /could not be read/);
     });
 
@@ -1137,9 +1174,12 @@ describe('deploying a run through CodeDeploy', () => {
         plan.executionArn,
         /environment prod requires 1 approval\(s\) as pipeline widgets is deployed now, but run .* was planned without approval/,
       );
-      // The check reads the deployed pipeline: unreadable, it refuses as well.
+      // The check reads the deployed pipeline: unreadable, it refuses as well. The configuration its
+      // execution runs asked for approval too, so no change explains the record: still a forgery.
       f.pipelines.deployed = undefined;
+      f.pipelines.executed = DEFINITION;
       await expectForged(plan, plan.executionArn, /could not be read/);
+      expect(f.audit.records.filter((r) => r.type === 'deploy.refused')).toEqual([]);
     });
 
     it('a run whose record names another environment’s target, or no environment at all', async () => {
@@ -1154,6 +1194,10 @@ describe('deploying a run through CodeDeploy', () => {
       await f.runs.create(aimed, 'RUNNING', f.now);
       await built(aimed);
       await expectForged(aimed, aimed.executionArn, /releases to a target that is not environment dev's/);
+      // Against the configuration its execution runs, too: a forgery whatever changed since.
+      f.pipelines.executed = DEFINITION;
+      await expectForged(aimed, aimed.executionArn, /releases to a target that is not environment dev's/);
+      expect(f.audit.records.filter((r) => r.type === 'deploy.refused')).toEqual([]);
       const quiet = { ...aimed, runId: `${planned.runId}-q`, executionArn: `${planned.executionArn}-q`, deploy: false };
       await f.runs.create(quiet, 'RUNNING', f.now);
       await built(quiet);
@@ -1169,7 +1213,7 @@ describe('deploying a run through CodeDeploy', () => {
       await expectForged(nowhere, nowhere.executionArn, /names environment none and its plan none/);
     });
 
-    it('an approval the deployed policy now needs more of', async () => {
+    it('an approval the deployed policy now needs more of: the configuration changed', async () => {
       const plan = await approvedProdRun();
       f.pipelines.deployed = {
         ...DEFINITION,
@@ -1177,7 +1221,28 @@ describe('deploying a run through CodeDeploy', () => {
           e.name === 'prod' ? { ...e, approval: { ...e.approval, minApprovals: 2 } } : e,
         ),
       };
-      await expectForged(plan, plan.executionArn, /requires 2 approval\(s\); run .* holds 1 by current approvers/);
+      await expectConfigurationChanged(plan, /requires 2 approval\(s\); run .* holds 1 by current approvers/);
+    });
+
+    it('a run whose environment moved to another target, or began to require approval, while it waited', async () => {
+      const plan = await devRun();
+      const moved = DEFINITION.environments.map((e) =>
+        e.name === 'dev' && e.deploy?.lambda
+          ? { ...e, deploy: { ...e.deploy, lambda: { ...e.deploy.lambda, function: 'widgets-dev-v2' } } }
+          : e,
+      );
+      f.pipelines.deployed = { ...DEFINITION, environments: moved };
+      await expectConfigurationChanged(plan, /releases to a target that is not environment dev's/);
+      f.pipelines.deployed = {
+        ...DEFINITION,
+        environments: DEFINITION.environments.map((e) =>
+          e.name === 'dev' ? { ...e, approval: { ...e.approval, required: true, minApprovals: 1 } } : e,
+        ),
+      };
+      await expectConfigurationChanged(
+        plan,
+        /environment dev requires 1 approval\(s\) .* was planned without approval/,
+      );
     });
   });
 
