@@ -32,7 +32,7 @@ import {
   siteOf,
 } from './outcome';
 import type { FunctionConfiguration } from './ports';
-import { describeTarget } from './target';
+import { describeTarget, sameReleaseSite } from './target';
 
 /**
  * The Deploy step also verifies provenance (the versioned artifacts and the provenance key) and
@@ -269,7 +269,7 @@ async function revisionOf(
   if (target.lambda !== null) {
     const { function: fn, alias } = target.lambda;
     const { to, released, configuration } = plan.rollback
-      ? await verifiedRollbackVersion(deps, plan.rollback, fn, target.lambda.artifact)
+      ? await verifiedRollbackVersion(deps, plan.rollback, target, target.lambda.artifact)
       : await publishVerified(deps, run, fn, target.lambda.artifact);
     const from = await liveVersion(deps, run, fn, alias);
     const live = await versionConfiguration(deps, fn, from);
@@ -283,7 +283,7 @@ async function revisionOf(
     };
   }
   if (target.ecs === null) throw new DeployError('Gantry.NoDeployTarget', 'the target names neither lambda nor ecs');
-  const source = plan.rollback ? await runToRestore(deps, plan.rollback.toRunId) : run;
+  const source = plan.rollback ? await runToRestore(deps, plan.rollback.toRunId, target) : run;
   const artifact = await verifyReleaseArtifact(deps.provenance, source, target.ecs.taskDefinitionArtifact);
   const taskDefinition = artifact.bytes.toString('utf8').trim();
   checkTaskDefinition(taskDefinition, target.ecs.family);
@@ -365,8 +365,18 @@ async function versionLeftLive(
   deps: ReleaseDeps,
   run: RunRecord,
 ): Promise<{ versions: string[]; runId: string } | undefined> {
+  const site = run.plan.deployTarget;
+  if (site === null) return undefined;
+  // Only releases onto this very target: a version number left live on another (before the environment moved) names nothing here.
   const landed = (await deps.runs.list({ lane: run.lane, limit: 100 }))
-    .filter((r) => r.runId !== run.runId && r.deployment?.status === 'succeeded' && r.deployment.endedAt !== undefined)
+    .filter(
+      (r) =>
+        r.runId !== run.runId &&
+        r.deployment?.status === 'succeeded' &&
+        r.deployment.endedAt !== undefined &&
+        r.plan.deployTarget !== null &&
+        sameReleaseSite(r.plan.deployTarget, site),
+    )
     .sort((a, b) => (b.deployment?.endedAt ?? '').localeCompare(a.deployment?.endedAt ?? ''))[0];
   const deployment = landed?.deployment;
   if (landed === undefined || deployment === undefined) return undefined;
@@ -409,10 +419,11 @@ async function publishVerified(
 async function verifiedRollbackVersion(
   deps: ReleaseDeps,
   rollback: NonNullable<RunPlan['rollback']>,
-  fn: string,
+  target: DeployTarget,
   artifactPath: string,
 ): Promise<{ to: string; released: Released; configuration: FunctionConfiguration }> {
-  const source = await runToRestore(deps, rollback.toRunId);
+  const source = await runToRestore(deps, rollback.toRunId, target);
+  const fn = target.lambda?.function ?? '';
   const statement = await verifiedStatement(deps.provenance, source);
   const subject = statement.subject.find((s) => s.name === artifactPath.replace(/^\/+/, ''));
   const code = await deps.deploy.versionCodeSha256(fn, rollback.version);
@@ -430,9 +441,20 @@ async function verifiedRollbackVersion(
   };
 }
 
-async function runToRestore(deps: ReleaseDeps, runId: string): Promise<RunRecord> {
+/**
+ * The run a rollback restores, released onto `target` (account, deployment group, function and
+ * alias, or cluster and service): a version number names something only where it was released,
+ * and one from before the environment moved would restore whatever carries it here.
+ */
+async function runToRestore(deps: ReleaseDeps, runId: string, target: DeployTarget): Promise<RunRecord> {
   const run = await deps.runs.get(runId);
   if (run === undefined) throw refused('provenance', `the run to restore, ${runId}, does not exist`);
+  const site = run.plan.deployTarget;
+  if (site === null || !sameReleaseSite(site, target))
+    throw refused(
+      'rollback',
+      `run ${runId}, which this rollback restores, released ${site === null ? 'nothing' : `onto ${describeTarget(site)}${site.account ? ` in account ${site.account}` : ''}`}, not onto ${describeTarget(target)}${target.account ? ` in account ${target.account}` : ''}: its versions are not this target's. Roll back to a release made onto this target, or deploy a revert`,
+    );
   return run;
 }
 

@@ -46,6 +46,20 @@ export function describeTarget(target: DeployTarget): string {
   return `${what} via ${target.application}/${target.deploymentGroup}`;
 }
 
+/** Whether two targets release onto the same thing: account, CodeDeploy group, function and alias, or cluster and service. */
+export function sameReleaseSite(a: DeployTarget, b: DeployTarget): boolean {
+  return (
+    a.kind === b.kind &&
+    a.account === b.account &&
+    a.application === b.application &&
+    a.deploymentGroup === b.deploymentGroup &&
+    a.lambda?.function === b.lambda?.function &&
+    a.lambda?.alias === b.lambda?.alias &&
+    a.ecs?.cluster === b.ecs?.cluster &&
+    a.ecs?.service === b.ecs?.service
+  );
+}
+
 /** The percentages traffic passes through: canary 10 → [10, 100]; linear 25 → [25, 50, 75, 100]. */
 export function shiftSteps(shift: TrafficShift): number[] {
   if (shift.type === 'AllAtOnce') return [100];

@@ -3,6 +3,7 @@ import { CONFIGURATION_DIGEST, type DeployTarget, type RunPlan } from '../../eve
 import { stopUnlessEnded } from '../aws/deployment-stop';
 import { runIdOf } from '../deploy/appspec';
 import { answerDeployment, atSite, type DeployDeps, siteOf } from '../deploy/outcome';
+import { describeTarget, sameReleaseSite } from '../deploy/target';
 import { buildClassOf } from '../pipelines/artifact-layout';
 import { type Authority, AuthorityUnavailable, authorityOver, namesOf, operatorOf } from '../pipelines/authority';
 import { branchSelected } from '../pipelines/branches';
@@ -102,7 +103,7 @@ export async function rollback(deps: OperatorDeps, request: RollbackRequest): Pr
       'not_deployed',
       `environment ${subject.environment} releases to another ${deployed.kind === 'lambda' ? 'function' : 'service'} or deployment group as pipeline ${subject.pipeline} is deployed now than run ${subject.runId} released to: a rollback would not undo it there; deploy a revert instead`,
     );
-  const good = await lastGoodBefore(deps, subject);
+  const good = await lastGoodBefore(deps, subject, deployed);
   const version = good.deployment?.toVersion ?? '';
   const name = `rollback-${ulid().toLowerCase()}`;
   const plan: RunPlan = {
@@ -443,21 +444,28 @@ async function currentRelease(deps: DeployDeps, request: RollbackRequest): Promi
   return newest;
 }
 
-/** The newest run of the same lane, before `subject`, that released another version and succeeded. */
-async function lastGoodBefore(deps: DeployDeps, subject: RunRecord): Promise<RunRecord> {
+/**
+ * The newest run of the same lane, before `subject`, that released another version onto `site`
+ * (the environment's target today) and succeeded. A version number or task definition names
+ * something only where it was released: one released to another account or function before the
+ * environment moved would restore whatever carries that number here.
+ */
+async function lastGoodBefore(deps: DeployDeps, subject: RunRecord, site: DeployTarget): Promise<RunRecord> {
   const good = (await deps.runs.list({ lane: subject.lane, limit: 100 }))
     .filter(
       (r) =>
         r.runId !== subject.runId &&
         r.createdAt < subject.createdAt &&
         released(r) &&
+        r.plan.deployTarget !== null &&
+        sameReleaseSite(r.plan.deployTarget, site) &&
         r.deployment?.toVersion !== subject.deployment?.toVersion,
     )
     .sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
   if (good === undefined) {
     throw new OperatorActionError(
       'nothing_to_roll_back',
-      `no good release of ${subject.environment} before run ${subject.runId} to go back to`,
+      `no good release of ${subject.environment} onto ${describeTarget(site)} before run ${subject.runId} to go back to`,
     );
   }
   return good;
@@ -534,18 +542,4 @@ function replanned(subject: RunRecord, authority: Authority): RunPlan {
     deployTarget: plan.environment === null ? null : deployTarget,
     approval,
   };
-}
-
-/** Whether two targets release onto the same thing: account, CodeDeploy group, function and alias, or cluster and service. */
-function sameReleaseSite(a: DeployTarget, b: DeployTarget): boolean {
-  return (
-    a.kind === b.kind &&
-    a.account === b.account &&
-    a.application === b.application &&
-    a.deploymentGroup === b.deploymentGroup &&
-    a.lambda?.function === b.lambda?.function &&
-    a.lambda?.alias === b.lambda?.alias &&
-    a.ecs?.cluster === b.ecs?.cluster &&
-    a.ecs?.service === b.ecs?.service
-  );
 }

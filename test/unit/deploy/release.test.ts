@@ -1730,6 +1730,62 @@ describe('deploying a run through CodeDeploy', () => {
       });
     });
 
+    it('neither restores nor trusts a version released onto the target the environment moved away from', async () => {
+      const v4 = await released('4', '2026-11-23T10:00:00Z');
+      // Dev moves to another function; there, the alias serves a version Gantry never released onto the old one.
+      const moved = {
+        ...DEFINITION,
+        environments: DEFINITION.environments.map((e) =>
+          e.name === 'dev' && e.deploy?.lambda
+            ? { ...e, deploy: { ...e.deploy, lambda: { ...e.deploy.lambda, function: 'widgets-dev-v2' } } }
+            : e,
+        ),
+      };
+      f.now = new Date('2026-11-23T11:00:00Z');
+      const s = await devRun(Buffer.from('on v2'), 'c'.repeat(40), 'develop', moved);
+      cd.aliasAt = '1';
+      cd.nextVersion = '2';
+      // Gantry's first release onto widgets-dev-v2: version 4 was left live on widgets-dev, and names nothing here.
+      await startDeployment(deps, s, 'token-s', s.executionArn);
+      const id = `d-${String(cd.created.length).padStart(9, '0')}`;
+      cd.end(id, 'Succeeded');
+      await onDeploymentEvent(deps, await cd.getDeployment(id), s.runId);
+      await f.runs.setStatus(s.runId, 'SUCCEEDED', f.now);
+      cd.aliasAt = '2';
+      // Nothing good was released onto widgets-dev-v2 before s: version 4 of widgets-dev is not a rollback here.
+      await expect(rollback(deps, { environment: 'dev', principal: OLGA, reason: 'errors up' })).rejects.toMatchObject({
+        code: 'nothing_to_roll_back',
+        message: expect.stringMatching(/no good release of dev onto lambda widgets-dev-v2:/),
+      });
+      expect(f.executions.started).toEqual([]);
+      // A rollback record that names it anyway (the operator API taken over) is refused before anything moves.
+      const name = 'rollback-forged-site';
+      const forged: RunPlan = {
+        ...s,
+        runId: name,
+        executionArn: `${s.executionArn}-rb`,
+        trigger: 'rollback',
+        rollback: { ofRunId: s.runId, toRunId: v4.runId, version: '4', reason: 'errors up', requestedBy: 'olga' },
+      };
+      await enterLane(f.deps, forged.lane, name);
+      await f.runs.create(forged, 'RUNNING', f.now);
+      const created = cd.created.length;
+      await expect(startDeployment(deps, forged, 'token-rb', forged.executionArn)).rejects.toMatchObject({
+        name: 'Gantry.DeployRefused',
+        check: 'rollback',
+        message: expect.stringMatching(
+          new RegExp(
+            `run ${v4.runId}, which this rollback restores, released onto lambda widgets-dev:.*not onto lambda widgets-dev-v2:`,
+          ),
+        ),
+      });
+      expect(cd.created).toHaveLength(created);
+      expect(f.audit.records.filter((r) => r.type === 'deploy.refused').at(-1)).toMatchObject({
+        subject: { runId: name },
+        details: { check: 'rollback' },
+      });
+    });
+
     it('roll an environment back to its last good revision as a new, linked, audited run', async () => {
       const v4 = await released('4', '2026-11-23T10:00:00Z');
       const v5 = await released('5', '2026-11-23T11:00:00Z');
