@@ -169,7 +169,14 @@ export const DeployConfigSchema = z
           ),
         alias: z._default(z.string().check(z.regex(/^[A-Za-z0-9_-]{1,128}$/)), 'live'),
         artifact: z
-          ._default(z.string().check(z.minLength(1)), 'dist/function.zip')
+          ._default(
+            z.string().check(
+              z.minLength(1),
+              // The target account's grant names this path: a wildcard or policy variable would widen it.
+              z.regex(/^[^*?$]+$/, 'a path without *, ? or $ (a target account may read exactly this artifact)'),
+            ),
+            'dist/function.zip',
+          )
           .check(z.describe("The function's zip among the build artifacts")),
         configurationChanges: z
           ._default(z.enum(CONFIGURATION_CHANGE_POLICIES), 'refuse')

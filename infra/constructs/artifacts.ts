@@ -10,8 +10,8 @@ import { artifactsBucketArn, artifactsBucketName, onlySigner, PROVENANCE_KEY_ALI
 export interface TargetRead {
   readonly account: string;
   readonly roleArn: string;
-  /** Key prefixes, e.g. `releases/<pipeline>/`. */
-  readonly prefixes: readonly string[];
+  /** Key patterns (releasePackageKeys): a pipeline's trusted builds, any class and build id, one artifact path. */
+  readonly keys: readonly string[];
 }
 
 /** How far a read of the artifacts bucket reaches. */
@@ -105,7 +105,7 @@ export class Artifacts extends Construct {
    * narrowed to the role by `aws:PrincipalArn`: the role is created later, by the target's stack,
    * and a policy naming a role that does not exist yet is refused.
    */
-  grantTargetRead({ account, roleArn, prefixes }: TargetRead): void {
+  grantTargetRead({ account, roleArn, keys }: TargetRead): void {
     const principal = new AccountPrincipal(account);
     const onlyRole = { ArnEquals: { 'aws:PrincipalArn': roleArn } };
     this.bucket.addToResourcePolicy(
@@ -113,7 +113,7 @@ export class Artifacts extends Construct {
         sid: `GantryTarget${account}`,
         principals: [principal],
         actions: ['s3:GetObject', 's3:GetObjectVersion'],
-        resources: prefixes.map((prefix) => this.bucket.arnForObjects(`${prefix}*`)),
+        resources: keys.map((key) => this.bucket.arnForObjects(key)),
         conditions: onlyRole,
       }),
     );

@@ -3,7 +3,7 @@ import { PolicyStatement, type Role } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { artifactsBucketName } from '../../shared/config/names';
 import { BAKE_ROLLBACK_CONFIG } from '../../shared/deploy/appspec';
-import { buildArtifactsPath } from '../../shared/pipelines/artifact-layout';
+import { releasePackageKeys } from '../../shared/pipelines/artifact-layout';
 import { LAMBDA_RELEASE_ACTIONS, type NamedTarget, REVISION_ACTIONS, targetArns } from './deployments';
 import type { TargetAccessProps } from './target-access';
 
@@ -109,12 +109,12 @@ export class TargetGrants {
     const { account, region } = this.props.controlPlane;
     const stack = Stack.of(this.scope);
     const bucket = `arn:${stack.partition}:s3:::${artifactsBucketName(account, region)}`;
-    const pipelines = pipelinesOf(this.props.targets);
+    const packages = releasePackagesOf(this.props.targets);
     add(role, [
       new PolicyStatement({ actions: [...LAMBDA_RELEASE_ACTIONS], resources: this.lambdaArns.functions }),
       new PolicyStatement({
         actions: ['s3:GetObject', 's3:GetObjectVersion'],
-        resources: pipelines.map((p) => `${bucket}/${buildArtifactsPath(p, 'trusted')}/*`),
+        resources: packages.map((key) => `${bucket}/${key}`),
       }),
       new PolicyStatement({
         actions: ['kms:Decrypt'],
@@ -129,10 +129,10 @@ export class TargetGrants {
       reason:
         "Decrypt only through S3 in the control plane's region, for objects of the artifacts bucket (encryption context); the key's id is the control plane's, unknown here.",
     });
-    for (const pipeline of pipelines) {
+    for (const key of packages) {
       Validations.of(role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${artifactsBucketName(account, region)}/${buildArtifactsPath(pipeline, 'trusted')}/*]`,
-        reason: `The release packages of pipeline ${pipeline} (one key per build); Deploy pins the exact object version its provenance names.`,
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${artifactsBucketName(account, region)}/${key}]`,
+        reason: `One configured Lambda package (${key.split('/artifacts/')[1]}) of each trusted build of its pipeline (one key per build class and build), nothing else they upload; Deploy pins the exact object version its provenance names.`,
       });
     }
   }
@@ -161,6 +161,11 @@ function add(role: Role, statements: readonly PolicyStatement[]): void {
   for (const statement of statements) role.addToPolicy(statement);
 }
 
-function pipelinesOf(targets: readonly NamedTarget[]): string[] {
-  return [...new Set(targets.filter((t) => t.target.lambda).map((t) => t.pipeline))];
+/** The keys of the Lambda packages these targets release: their pipelines' configured artifacts only. */
+export function releasePackagesOf(targets: readonly NamedTarget[]): string[] {
+  return [
+    ...new Set(
+      targets.flatMap((t) => (t.target.lambda ? [releasePackageKeys(t.pipeline, t.target.lambda.artifact)] : [])),
+    ),
+  ];
 }

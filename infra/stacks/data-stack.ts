@@ -1,7 +1,7 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { targetDeployRoleArn } from '../../shared/config/names';
-import { buildArtifactsPath } from '../../shared/pipelines/artifact-layout';
+import { releasePackageKeys } from '../../shared/pipelines/artifact-layout';
 import { foreignAccounts, type GantryConfig } from '../config/schema';
 import { Artifacts } from '../constructs/artifacts';
 import { AuditLedger } from '../constructs/audit-ledger';
@@ -29,14 +29,19 @@ export class GantryDataStack extends Stack {
     this.artifacts = new Artifacts(this, 'Artifacts');
     const home = props.config.controlPlane?.account;
     for (const account of home ? foreignAccounts(props.config) : []) {
-      const pipelines = props.config.pipelines.filter((p) =>
-        p.environments.some((e) => e.deploy?.account === account && e.deploy.lambda),
+      // Only the configured Lambda packages its environments release: nothing else a build uploads.
+      const keys = props.config.pipelines.flatMap((p) =>
+        p.environments.flatMap((e) =>
+          e.deploy?.account === account && e.deploy.lambda
+            ? [releasePackageKeys(p.name, e.deploy.lambda.artifact)]
+            : [],
+        ),
       );
-      if (pipelines.length === 0 || home === undefined) continue;
+      if (keys.length === 0 || home === undefined) continue;
       this.artifacts.grantTargetRead({
         account,
         roleArn: targetDeployRoleArn(account, home, this.partition),
-        prefixes: pipelines.map((p) => `${buildArtifactsPath(p.name, 'trusted')}/`),
+        keys: [...new Set(keys)],
       });
     }
     this.audit = new AuditLedger(this, 'Audit', { config: props.config.audit });

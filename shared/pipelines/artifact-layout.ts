@@ -22,6 +22,15 @@ export function buildArtifactsPath(pipeline: string, trust: BuildTrust): string 
 }
 
 /**
+ * The keys of one artifact of every trusted build of a pipeline (`<class>/<build id>/artifacts/<path>`,
+ * any class and build): what a target account reads to release a Lambda package, and nothing
+ * else its builds upload.
+ */
+export function releasePackageKeys(pipeline: string, artifactPath: string): string {
+  return `${buildArtifactsPath(pipeline, 'trusted')}/*/artifacts/${artifactPath.replace(/^\/+/, '')}`;
+}
+
+/**
  * A pipeline's build projects, each with its own role and its own prefix to write under:
  * `gated` builds the refs that deploy to an environment whose releases wait for approval;
  * `ungated` every other ref a push or tag trigger names; `untrusted` pull requests. So a push to

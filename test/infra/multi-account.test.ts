@@ -80,6 +80,11 @@ function targetRoles(template: Template) {
     });
 }
 
+/** The artifacts-bucket keys a policy text grants, in order of appearance. */
+function releaseKeys(text: string): string[] {
+  return [...new Set([...text.matchAll(/\/(releases\/[^"]*)"/g)].map((m) => m[1] ?? ''))];
+}
+
 describe('releasing into another account', () => {
   let gantry: ReturnType<typeof synthGantry>;
   let target$: Template;
@@ -212,7 +217,9 @@ describe('releasing into another account', () => {
     const policies = JSON.stringify(target$.findResources('AWS::IAM::Policy'));
     expect(policies).toContain('deploymentgroup:widgets/prod');
     expect(policies).toContain('function:widgets-prod');
-    expect(policies).toContain(`gantry-artifacts-${HOME}-${REGION}/releases/widgets/*`);
+    // The configured package of each trusted build, never the rest a build uploads (reports, files
+    // a gated build wrote with the pipeline's secrets): the target account's admin can act as this role.
+    expect(releaseKeys(policies)).toEqual(['releases/widgets/*/artifacts/dist/function.zip']);
     expect(policies).not.toContain('deploymentgroup:widgets/dev');
     expect(policies).not.toContain('widgets-dev');
     expect(policies).not.toContain('deploymentconfig:*');
@@ -290,7 +297,15 @@ describe('releasing into another account', () => {
     expect(bucket).toMatch(
       new RegExp(`"aws:PrincipalArn":\\{"Fn::Join":\\["",\\["arn:",\\{"Ref":"AWS::Partition"\\},"${role}"`),
     );
-    expect(bucket).toContain('/releases/widgets/*');
+    expect(releaseKeys(bucket)).toEqual(['releases/widgets/*/artifacts/dist/function.zip']);
+    const [pattern = ''] = releaseKeys(bucket);
+    expect(covers(pattern, 'releases/widgets/gated/b7/artifacts/dist/function.zip')).toBe(true);
+    for (const other of [
+      'releases/widgets/gated/b7/artifacts/reports/junit.xml',
+      'releases/widgets/gated/b7/artifacts/.env',
+      'releases/widgets/ungated/b8/artifacts/dist/function.zip.map',
+    ])
+      expect(covers(pattern, other)).toBe(false);
     const key = JSON.stringify(data$.findResources('AWS::KMS::Key'));
     expect(key).toContain(role);
     // Only the release role reads release packages: never the verify or stop role.

@@ -114,6 +114,19 @@ describe('validateGantryConfig', () => {
     ]);
   });
 
+  it("refuses a Lambda artifact path with a wildcard or policy variable: a target account's grant names it", () => {
+    const yaml = readFileSync(join(ROOT, 'gantry.config.yaml'), 'utf8');
+    const prod = 'lambda: { function: gantry-sample-service-prod, alias: live }';
+    expect(yaml).toContain(prod);
+    const withArtifact = (artifact: string) =>
+      problems(yaml.replace(prod, `lambda: { function: gantry-sample-service-prod, artifact: '${artifact}' }`));
+    expect(withArtifact('build/out/function.zip')).toEqual([]);
+    for (const artifact of ['*', 'dist/*.zip', 'dist/f?.zip', 'dist/${aws:username}.zip'])
+      expect(withArtifact(artifact)).toEqual([
+        expect.stringMatching(/environments\.3\.deploy\.lambda\.artifact: a path without \*, \? or \$/),
+      ]);
+  });
+
   it('throws the same problems from parseGantryConfig', () => {
     expect(() => parseGantryConfig('connections:\n  - name: gh\n    provider: svn\n', 'x.yaml')).toThrow(
       /^invalid Gantry config:\n {2}x\.yaml:3:15: connections\.0\.provider: Invalid option/,
