@@ -121,6 +121,7 @@ describe('validateGantryConfig', () => {
     const withArtifact = (artifact: string) =>
       problems(yaml.replace(prod, `lambda: { function: gantry-sample-service-prod, artifact: '${artifact}' }`));
     expect(withArtifact('build/out/function.zip')).toEqual([]);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: an IAM policy variable, as a config file would hold it
     for (const artifact of ['*', 'dist/*.zip', 'dist/f?.zip', 'dist/${aws:username}.zip'])
       expect(withArtifact(artifact)).toEqual([
         expect.stringMatching(/environments\.3\.deploy\.lambda\.artifact: a path without \*, \? or \$/),
