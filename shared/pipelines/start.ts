@@ -251,6 +251,15 @@ async function supersede(
       }),
       once: runFact(run.runId, 'run.ended'),
     });
+    // Its commit would otherwise show pending for good (its execution never reports). The same
+    // commit shows the newer run's pending next, in the same context: nothing to say there.
+    if (run.plan.commit !== plan.commit)
+      await postStatus(
+        deps,
+        run.plan,
+        'error',
+        `Superseded by run ${plan.runId}, a newer change (${plan.commit.slice(0, 12)})`,
+      );
     deps.logger.info('run superseded', { runId: run.runId, by: plan.runId });
   }
 }

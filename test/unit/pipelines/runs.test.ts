@@ -328,6 +328,34 @@ describe('pipeline runs', () => {
       ]);
     });
 
+    it("says on a superseded run's commit that it was superseded, and nothing more on a commit pushed again", async () => {
+      const superseding = { ...DEFINITION, concurrency: 'superseded' as const };
+      const older = 'a'.repeat(40);
+      const newer = 'c'.repeat(40);
+      const first = await startRun(
+        f.deps,
+        planRequest(sourceEvent({ after: older, headSha: older }), 'push', superseding),
+      );
+      const second = await startRun(
+        f.deps,
+        planRequest(sourceEvent({ after: newer, headSha: newer }), 'push', superseding),
+      );
+      const last = (sha: string) => f.statuses.posted.filter((s) => s.commit === sha).at(-1);
+      expect(last(older)).toMatchObject({
+        state: 'error',
+        context: first.status.context,
+        description: expect.stringContaining(`Superseded by run ${second.runId}`),
+      });
+      expect(last(newer)).toMatchObject({ state: 'pending', context: second.status.context });
+      // The same commit again: its newer run's pending is the last word, with no error before it.
+      const third = await startRun(
+        f.deps,
+        planRequest(sourceEvent({ after: newer, headSha: newer }), 'push', superseding),
+      );
+      expect(await f.runs.get(second.runId)).toMatchObject({ status: 'CANCELLED', cancelledBy: third.runId });
+      expect(f.statuses.posted.filter((s) => s.commit === newer).map((s) => s.state)).toEqual(['pending', 'pending']);
+    });
+
     it('stops a superseded run and its deployment even when the ledger cannot take its end', async () => {
       const superseding = { ...DEFINITION, concurrency: 'superseded' as const };
       const first = await startRun(f.deps, planRequest(sourceEvent(), 'push', superseding));
