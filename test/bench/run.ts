@@ -22,6 +22,7 @@ const BENCHES: Record<string, () => Promise<string>> = {
     (await import('./pipeline')).benchPipeline({ idleRuns: 15, pipelines: 10, runsEach: 3, rounds: 3 }),
   audit: async () => (await import('./audit')).benchAudit({ rounds: 3, appends: 2000, events: 100_000 }),
   provenance: async () => (await import('./provenance')).benchProvenance({ rounds: 5 }),
+  gates: async () => (await import('./gates')).benchGates({ rounds: 5 }),
   dora: async () => (await import('./dora')).benchDora({ rounds: 5, events: 1_000_000 }),
   deploy: async () => (await import('./deploy')).benchDeploy({ rounds: 5, rate: 200, timeScale: 300, steadySec: 5 }),
   iam: async () => (await import('./iam')).benchIam({ rounds: 5, calls: 20_000 }),
