@@ -3,9 +3,10 @@ import { checkEnvNames } from './env';
 import { readSecretsFile, type SecretsFile, type StoredSecret, writeSecretsFile } from './file';
 import { demoValue, type GenerateSpec } from './generate';
 
-/** A secret of the template: its `Name` and, when it has one, its `GenerateSecretString`. */
+/** A secret of the template: its `Name` and, when it has one, its `SecretString` or `GenerateSecretString`. */
 export interface SecretSpec {
   readonly name: string;
+  readonly value?: string;
   readonly generate?: GenerateSpec;
 }
 
@@ -26,7 +27,7 @@ export function ensureSecretsFile(file: string, specs: readonly SecretSpec[]): E
   let changed = existing === undefined;
   for (const spec of specs) {
     if (Object.hasOwn(secrets, spec.name)) continue;
-    secrets[spec.name] = { current: demoValue(spec.name, spec.generate) };
+    secrets[spec.name] = { current: spec.value ?? demoValue(spec.name, spec.generate) };
     changed = true;
   }
   for (const [name, secret] of Object.entries(secrets)) {

@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { Provider } from '../../events';
 import { PIPELINE_ENV } from '../../shared/pipelines/env';
+import { apiTokenSecretName } from '../../shared/secrets/secrets';
 import { arnAccount } from '../arn';
 import { BuildSyncError, LocalCodeBuild } from '../codebuild';
 import { DYNALITE_SECRET_HEADER, type RunningDynalite, startDynaliteThread } from '../dynamodb/dynalite';
@@ -559,18 +560,18 @@ async function syncBuild(codeBuild: LocalCodeBuild, parameters: unknown, signal:
 }
 
 /**
- * Connection secrets (the ones with a generated `webhookSecret`) also get a demo `apiToken`
- * locally, so commit statuses are posted (to the fake provider API) rather than skipped.
+ * Each connection's token secret (`<connection secret>/api-token`, `{}` as deployed) gets a demo
+ * `apiToken` locally, so commit statuses are posted (to the fake provider API) rather than skipped.
  */
 function withDemoApiTokens(secrets: LocalInventory['secrets']): LocalInventory['secrets'] {
-  return secrets.map((secret) => {
-    if (secret.generate?.key !== 'webhookSecret') return secret;
-    const template = JSON.parse(secret.generate.template) as Record<string, unknown>;
-    return {
-      ...secret,
-      generate: { ...secret.generate, template: JSON.stringify({ apiToken: `local-${randomUUID()}`, ...template }) },
-    };
-  });
+  const tokens = new Set(
+    secrets.filter((s) => s.generate?.key === 'webhookSecret').map((s) => apiTokenSecretName(s.name)),
+  );
+  return secrets.map((secret) =>
+    tokens.has(secret.name) && secret.value === '{}'
+      ? { ...secret, value: JSON.stringify({ apiToken: `local-${randomUUID()}` }) }
+      : secret,
+  );
 }
 
 /** Commit statuses go to the fake provider API: the functions' status API URLs resolve to it, as names resolve to local ones. */

@@ -1,6 +1,7 @@
 // The local runtime's own services (the edge, the fakes, the deployer, the front door, the CLI's views), one each.
 import { join } from 'node:path';
 import { connectionSecretName, type GantryConfig } from '../../infra/config/schema';
+import { apiTokenSecretName } from '../../shared/secrets/secrets';
 import { localPrincipalArn } from '../apigateway/events';
 import { type RunningFrontDoor, startFrontDoor } from '../apigateway/server';
 import type { DeploymentEvent } from '../codedeploy/service';
@@ -290,12 +291,14 @@ export function summary(inventory: LocalInventory) {
 function connectionTokens(config: GantryConfig, secrets: SecretsManagerService): Set<string> {
   const tokens = new Set<string>();
   for (const connection of config.connections) {
-    for (const value of secrets.valuesOf(connectionSecretName(connection))) {
+    // Its token's own secret, and (set up before 2026-12) the connection secret beside the webhook secret.
+    const name = connectionSecretName(connection);
+    for (const value of [...secrets.valuesOf(apiTokenSecretName(name)), ...secrets.valuesOf(name)]) {
       try {
-        const token = (JSON.parse(value) as { apiToken?: unknown }).apiToken;
+        const token = value.trim().startsWith('{') ? (JSON.parse(value) as { apiToken?: unknown }).apiToken : value;
         if (typeof token === 'string' && token.trim() !== '') tokens.add(token.trim());
       } catch {
-        // a connection secret that is not JSON names no token
+        // a value that does not parse names no token
       }
     }
   }

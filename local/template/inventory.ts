@@ -100,6 +100,8 @@ export interface StateMachineSpec {
 
 export interface SecretSpec {
   readonly name: string;
+  /** `SecretString`: the value the template gives it. */
+  readonly value?: string;
   readonly generate?: {
     readonly template: string;
     readonly key: string;
@@ -417,6 +419,7 @@ function secretSpec(t: TemplateResolver, stack: string, id: string): SecretSpec 
   const p = t.properties(stack, id);
   const g = p.GenerateSecretString as Record<string, unknown> | undefined;
   const name = String(p.Name ?? `${stack}-${id}`);
+  if (typeof p.SecretString === 'string') return { name, value: p.SecretString };
   // `GenerateSecretString: {}` (CDK's default) generates a bare random string, not a JSON document.
   if (g === undefined || g.GenerateStringKey === undefined) return { name };
   return {

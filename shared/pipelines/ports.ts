@@ -7,7 +7,7 @@ import type { EventBus } from '../bus/event-bus';
 import type { MergedPullRequest } from '../history/pulls';
 import type { RangeCommit } from '../history/types';
 import type { RunStore } from '../runs/store';
-import type { SecretSource } from '../secrets/secrets';
+import type { TokenSource } from '../secrets/secrets';
 import type { StatusPort } from '../status/port';
 import type { CommitStatusRequest } from '../status/types';
 
@@ -79,7 +79,8 @@ export interface PipelineDeps {
   readonly statuses: StatusPort;
   readonly audit: AuditSink;
   readonly bus: EventBus;
-  readonly secrets: SecretSource;
+  /** The connections' API tokens (never their webhook secrets). */
+  readonly secrets: TokenSource;
   readonly logger: Pick<Logger, 'info' | 'warn' | 'error'>;
   readonly clock: () => Date;
 }

@@ -10,7 +10,7 @@ import { StepFunctionsControl } from '../aws/step-functions';
 import { EventBridgeBus } from '../bus/event-bus';
 import type { Observability } from '../observability';
 import { DynamoDbRunStore } from '../runs/store';
-import { SecretsManagerSecretSource } from '../secrets/secrets';
+import { SecretsManagerSecretSource, SecretsManagerTokenSource } from '../secrets/secrets';
 import { ConnectionStatusPort } from '../status/connection';
 import { HttpCommitStatusReporter } from '../status/reporter';
 import { StateMachinePipelines } from './aws';
@@ -23,7 +23,12 @@ export function awsPipelineDeps(
   env: NodeJS.ProcessEnv = process.env,
 ): PipelineDeps {
   const config = loadPipelineConfig(env);
-  const secrets = new SecretsManagerSecretSource(new SecretsManagerClient({}), config.secretCacheMs);
+  const client = new SecretsManagerClient({});
+  const secrets = new SecretsManagerTokenSource(
+    client,
+    new SecretsManagerSecretSource(client, config.secretCacheMs),
+    config.secretCacheMs,
+  );
   const bus = new EventBridgeBus(new EventBridgeClient({}), config.eventBus);
   const clock = () => new Date();
   const ledger = countingWatchedRecords(awsAuditLedger(env), metrics);

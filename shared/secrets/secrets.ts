@@ -130,3 +130,71 @@ export function webhookSecretsOf(
     ? [secrets.current.webhookSecret, secrets.previous.webhookSecret]
     : [secrets.current.webhookSecret];
 }
+
+/** Port: a connection's provider API token (commit statuses, source archives, a change's history). */
+export interface TokenSource {
+  /** Undefined when the connection has none: statuses are then skipped and fetches refused, saying so. */
+  apiToken(secretId: string): Promise<string | undefined>;
+}
+
+/**
+ * The secret that holds a connection's API token, beside the one that holds its webhook secret:
+ * the internet-facing webhook receiver may read only the latter.
+ */
+export function apiTokenSecretName(connectionSecretId: string): string {
+  return `${connectionSecretId}/api-token`;
+}
+
+/**
+ * API tokens from their own secrets (`<connection secret>/api-token`, `{"apiToken": …}` or the
+ * bare token), through a TTL cache. A connection set up before 2026-12 keeps its token in the
+ * connection secret, beside the webhook secret the receiver reads: it is read there while the
+ * token's own secret holds none (README, "Token scopes", says how to move it).
+ */
+export class SecretsManagerTokenSource implements TokenSource {
+  private readonly cache: TtlCache<string | undefined>;
+
+  constructor(
+    private readonly client: SecretsManagerClient,
+    private readonly connections: SecretSource,
+    ttlMs: number,
+    now?: () => number,
+  ) {
+    this.cache = new TtlCache(ttlMs, now);
+  }
+
+  apiToken(secretId: string): Promise<string | undefined> {
+    return this.cache.get(
+      secretId,
+      async (id) => (await this.own(id)) ?? (await this.connections.connectionSecrets(id)).current.apiToken,
+    );
+  }
+
+  private async own(secretId: string): Promise<string | undefined> {
+    const name = apiTokenSecretName(secretId);
+    try {
+      const out = await this.client.send(new GetSecretValueCommand({ SecretId: name }));
+      return parseApiToken(name, out.SecretString ?? '');
+    } catch (error) {
+      if (error instanceof ResourceNotFoundException) return undefined;
+      if (error instanceof SecretUnavailableError) throw error;
+      throw new SecretUnavailableError(name, error instanceof Error ? error.name : 'read failed', { cause: error });
+    }
+  }
+}
+
+/** A token secret's value: `{"apiToken": …}` or the bare token; `{}` (as deployed) or empty holds none. */
+export function parseApiToken(secretId: string, text: string): string | undefined {
+  const trimmed = text.trim();
+  if (!trimmed.startsWith('{')) return trimmed === '' ? undefined : trimmed;
+  let value: unknown;
+  try {
+    value = JSON.parse(trimmed);
+  } catch {
+    throw new SecretUnavailableError(secretId, 'its value looks like JSON but does not parse');
+  }
+  const token = (value as { apiToken?: unknown }).apiToken;
+  if (token !== undefined && typeof token !== 'string')
+    throw new SecretUnavailableError(secretId, 'its apiToken is not a string');
+  return token === undefined || token.trim() === '' ? undefined : token;
+}

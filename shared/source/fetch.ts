@@ -5,7 +5,7 @@ import { sourceSnapshotKey } from '../pipelines/artifact-layout';
 import { ForgedInputError, runOfExecution } from '../pipelines/ownership';
 import type { VersionedObjects } from '../provenance/ports';
 import type { RunStore } from '../runs/store';
-import { type SecretSource, SecretUnavailableError } from '../secrets/secrets';
+import { apiTokenSecretName, SecretUnavailableError, type TokenSource } from '../secrets/secrets';
 import type { Delivery } from '../status/deliver';
 import type { StatusApis } from '../status/port';
 import { downloadSnapshot } from './download';
@@ -16,7 +16,7 @@ import { repairRecord } from './repair';
 export interface SourceDeps {
   readonly runs: RunStore;
   readonly audit: AuditSink;
-  readonly secrets: SecretSource;
+  readonly secrets: TokenSource;
   /** Each connection's API URL (the one commit statuses use). */
   readonly apis: StatusApis;
   readonly objects: VersionedObjects;
@@ -30,7 +30,7 @@ export interface SourceDeps {
 /** What the operator can do about each kind of failure. */
 const FIXES: Readonly<Record<SourceErrorCode, (plan: RunPlan) => string>> = {
   unauthorized: (p) =>
-    `give secret ${p.status.secretId} an apiToken that can read ${p.repository} (README: token scopes)`,
+    `put an apiToken that can read ${p.repository} in secret ${apiTokenSecretName(p.status.secretId)} (README: token scopes)`,
   not_found: (p) => `check that ${p.repository} and commit ${p.commit.slice(0, 12)} exist and the token can see them`,
   unavailable: () => 'the provider did not answer in time; retry the run (gantry runs retry)',
   bad_archive: () => 'Gantry builds only archives within its limits, without escaping paths or links',
@@ -99,9 +99,9 @@ async function storeSnapshot(deps: SourceDeps, plan: RunPlan): Promise<SourceSna
   };
 }
 
-async function tokenOf(secrets: SecretSource, secretId: string): Promise<string> {
+async function tokenOf(secrets: TokenSource, secretId: string): Promise<string> {
   try {
-    return (await secrets.connectionSecrets(secretId)).current.apiToken ?? '';
+    return (await secrets.apiToken(secretId)) ?? '';
   } catch (error) {
     if (error instanceof SecretUnavailableError) throw new SourceError('unauthorized', error.message);
     throw error;

@@ -1,18 +1,18 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { SecretSource } from '../secrets/secrets';
+import type { TokenSource } from '../secrets/secrets';
 import type { StatusApis, StatusPort } from './port';
 import type { HttpCommitStatusReporter } from './reporter';
 import type { CommitStatusRequest } from './types';
 
 /**
  * Commit statuses through the connection: its API URL from the function's configuration, its
- * token from the connection secret. A provider that refuses or is unreachable is logged; the
+ * token from its own secret (never the one the webhook receiver reads). A provider that refuses or is unreachable is logged; the
  * run goes on (a status is a courtesy to the developer, the run record is the truth).
  */
 export class ConnectionStatusPort implements StatusPort {
   constructor(
     private readonly reporter: Pick<HttpCommitStatusReporter, 'report'>,
-    private readonly secrets: SecretSource,
+    private readonly secrets: TokenSource,
     private readonly apis: StatusApis,
     private readonly logger: Pick<Logger, 'info' | 'warn'>,
   ) {}
@@ -23,8 +23,7 @@ export class ConnectionStatusPort implements StatusPort {
       this.logger.warn('no status API for connection', { connection: request.connection });
       return;
     }
-    const secret = await this.secrets.connectionSecrets(request.secretId);
-    const { apiToken } = secret.current;
+    const apiToken = await this.secrets.apiToken(request.secretId);
     const outcome = await this.reporter.report({
       ...request,
       apiUrl: api.apiUrl,

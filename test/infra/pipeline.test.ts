@@ -652,6 +652,8 @@ describe('build roles', () => {
     );
     const secrets = statements.filter((s) => actions(s).includes('secretsmanager:GetSecretValue'));
     expect(JSON.stringify(secrets)).toContain('githubacme');
+    // The token's own secret (and the connection secret, where a connection set up before 2026-12 keeps it).
+    expect(JSON.stringify(secrets)).toContain('githubacmeToken');
     // No pipeline of the test config fetches through gitlab-internal: its token stays out of reach.
     expect(JSON.stringify(secrets)).not.toMatch(/gitlab/i);
     const s3 = statements.filter((s) => actions(s).some((a) => a.startsWith('s3:')));

@@ -138,6 +138,12 @@ describe('WebhookIngress', () => {
     );
     const wildcard = statements.filter((s) => s.Resource === '*');
     expect(wildcard.flatMap((s) => s.Action)).toEqual(['xray:PutTraceSegments', 'xray:PutTelemetryRecords']);
+    // The webhook secrets only: the receiver parses what the internet sends, and never holds a provider token.
+    const secrets = statements.filter((s) => JSON.stringify(s.Action).includes('secretsmanager:'));
+    expect(JSON.stringify(secrets.map((s) => s.Resource))).toMatch(
+      /ConnectionsgithubacmeImport|Connectionsgithubacme[0-9A-F]{8}/,
+    );
+    expect(JSON.stringify(secrets.map((s) => s.Resource))).not.toMatch(/Token/);
   });
 });
 
@@ -152,8 +158,14 @@ describe('GantryData', () => {
     });
   });
 
-  it('holds one generated secret per connection, kept when the stack is deleted', () => {
-    data.resourceCountIs('AWS::SecretsManager::Secret', 2);
+  it('holds one generated webhook secret and one API token secret per connection, kept when the stack is deleted', () => {
+    data.resourceCountIs('AWS::SecretsManager::Secret', 4);
+    // The token's own secret holds no token as deployed: an operator puts it, and nothing in the template.
+    for (const name of ['gantry/connections/github-acme/api-token', 'custom/gitlab-secret/api-token'])
+      data.hasResource('AWS::SecretsManager::Secret', {
+        DeletionPolicy: 'Retain',
+        Properties: { Name: name, SecretString: '{}' },
+      });
     data.hasResource('AWS::SecretsManager::Secret', {
       DeletionPolicy: 'Retain',
       Properties: {

@@ -186,6 +186,12 @@ export const UNUSED_GRANTS: readonly UnusedGrantEntry[] = [
     ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
   ),
   {
+    role: /PipelineSteps(resolveplan|fetchsource|reportstatus)Role/,
+    actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+    resource: ':secret:gantry/connections/github-demo-',
+    why: "Tokens set up before 2026-12: the steps that talk to the provider read the connection secret (beside the webhook secret) only when the token's own secret (<connection secret>/api-token) holds none (SecretsManagerTokenSource in shared/secrets/secrets.ts); local mode puts the demo token in its own secret.",
+  },
+  {
     role: 'PipelineStepsrecordfailureRole',
     actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
     resource: ':secret:gantry/connections/',

@@ -14,6 +14,7 @@ import { arnLookups, DECISIONS_FILE, LocalIam, type TemplateIam, templateIam } f
 import { TemplateResolver } from '../../local/template/resolver';
 import { synthTemplates } from '../../local/template/synth';
 import type { StackTemplate } from '../../local/template/types';
+import { apiTokenSecretName } from '../../shared/secrets/secrets';
 import { eventually, startTestPlane, type TestPlane } from '../support/local';
 import { staleEntries, uncoveredGrants } from './local-iam-unused';
 
@@ -44,12 +45,12 @@ const SECRET = connectionSecretName(config.connections[0] ?? { name: 'github-dem
 const ENV = { region: 'us-east-1', accountId: '000000000000', edgeEndpoint: 'http://127.0.0.1:4566' };
 
 /** The webhook receiver's GetSecretValue on its connection's secret, as the edge sees the SDK's call. */
-function receiverReadsSecret() {
+function receiverReadsSecret(secretId = SECRET) {
   return {
     method: 'POST',
     url: new URL('http://127.0.0.1:4566/'),
     headers: { 'x-amz-target': 'secretsmanager.GetSecretValue' },
-    body: Buffer.from(JSON.stringify({ SecretId: SECRET })),
+    body: Buffer.from(JSON.stringify({ SecretId: secretId })),
   };
 }
 
@@ -81,15 +82,26 @@ describe('local IAM: a grant missing from the template', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'gantry-iam-'));
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  function receiverDecision(t: StackTemplate[]) {
+  function receiverDecision(t: StackTemplate[], secretId?: string, role = 'WebhookIngressReceiverRole') {
     const { iam, model } = localIamOf(t, dataDir);
-    const roleName = [...model.roles.keys()].find((r) => r.includes('WebhookIngressReceiverRole')) ?? '';
+    const roleName = [...model.roles.keys()].find((r) => r.includes(role)) ?? '';
     const roleArn = model.roles.get(roleName)?.roleArn ?? '';
-    return iam.decide({ kind: 'role', roleName, roleArn }, receiverReadsSecret());
+    expect(roleArn).not.toBe('');
+    return iam.decide({ kind: 'role', roleName, roleArn }, receiverReadsSecret(secretId));
   }
 
   it('allows the receiver to read its connection secret with the template as synthesized', () => {
     expect(receiverDecision(templates)).toBeUndefined();
+  });
+
+  it("never lets the receiver, which parses what the internet sends, read the connection's API token", () => {
+    const token = apiTokenSecretName(SECRET);
+    expect(receiverDecision(templates, token)).toMatchObject({
+      action: 'secretsmanager:GetSecretValue',
+      reason: 'because no identity-based policy allows the secretsmanager:GetSecretValue action',
+    });
+    // The steps that talk to the provider read it.
+    expect(receiverDecision(templates, token, 'PipelineStepsreportstatusRole')).toBeUndefined();
   });
 
   it('denies it, saying what is missing, once the grant is removed', () => {
@@ -224,6 +236,10 @@ describe('local IAM at the edge: what a build may not do', () => {
     });
     const out = await operator.send(new GetSecretValueCommand({ SecretId: SECRET }));
     expect(out.SecretString).toContain('webhookSecret');
+    // The receiver's secret holds no provider token: that is in its own secret, which the receiver cannot read.
+    expect(out.SecretString).not.toContain('apiToken');
+    const token = await operator.send(new GetSecretValueCommand({ SecretId: apiTokenSecretName(SECRET) }));
+    expect(JSON.parse(token.SecretString ?? '{}').apiToken).toMatch(/^local-/);
   });
 
   it('reports the denied calls per role', async () => {

@@ -105,7 +105,7 @@ describe('local mode is safe on a shared machine', () => {
   it("serves the fake provider's archives and statuses only to a connection's token, as a real provider would", async () => {
     const { readLocalSecret } = await import('../../local/secretsmanager');
     const { apiToken } = JSON.parse(
-      readLocalSecret(join(t.dataDir, 'secrets.json'), 'gantry/connections/github-demo', process.env),
+      readLocalSecret(join(t.dataDir, 'secrets.json'), 'gantry/connections/github-demo/api-token', process.env),
     ) as { apiToken: string };
     const archive = `${t.plane.providers.url}/github/repos/gantry-demo/sample-service/zipball/${'a'.repeat(40)}`;
     const status = `${t.plane.providers.url}/github/repos/gantry-demo/sample-service/statuses/${'a'.repeat(40)}`;

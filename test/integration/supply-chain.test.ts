@@ -78,7 +78,7 @@ describe('the supply chain, end to end through local mode', () => {
           build: {
             ...p.build,
             secrets: {
-              [SECRET_VARIABLE]: 'gantry/connections/github-demo:apiToken',
+              [SECRET_VARIABLE]: 'gantry/connections/github-demo/api-token:apiToken',
               [OWN_SECRET_VARIABLE]: OWN_SECRET,
             },
           },
@@ -224,7 +224,7 @@ describe('the supply chain, end to end through local mode', () => {
           'version: 0.2',
           'env:',
           '  secrets-manager:',
-          '    STOLEN: gantry/connections/github-demo:apiToken',
+          '    STOLEN: gantry/connections/github-demo/api-token:apiToken',
           'phases:',
           '  build:',
           '    commands:',
@@ -251,7 +251,7 @@ describe('the supply chain, end to end through local mode', () => {
     );
     expect(build?.buildStatus).toBe('FAILED');
     const said = JSON.stringify(build?.phases?.flatMap((p) => p.contexts ?? []));
-    expect(said).toContain('cannot resolve STOLEN from secret gantry/connections/github-demo');
+    expect(said).toContain('cannot resolve STOLEN from secret gantry/connections/github-demo/api-token');
     expect(said).toMatch(/AccessDenied/);
     const log = await buildLog({
       ...validation,
@@ -261,7 +261,8 @@ describe('the supply chain, end to end through local mode', () => {
     // The token itself (read as the operator) appears nowhere in the log, not even reversed.
     const sm = new SecretsManagerClient(edgeClientConfig(t.plane));
     const token = JSON.parse(
-      (await sm.send(new GetSecretValueCommand({ SecretId: 'gantry/connections/github-demo' }))).SecretString ?? '{}',
+      (await sm.send(new GetSecretValueCommand({ SecretId: 'gantry/connections/github-demo/api-token' })))
+        .SecretString ?? '{}',
     ).apiToken as string;
     sm.destroy();
     expect(token.length).toBeGreaterThan(0);

@@ -2,7 +2,7 @@ import { type AuditRecordInput, AuditRecordInputSchema } from '../../events';
 import type { AuditSink } from '../../shared/audit/audit';
 import { RecordWindow } from '../../shared/audit/window';
 import type { BusEvent, EventBus, FailedBusEvent } from '../../shared/bus/event-bus';
-import type { ConnectionSecrets, SecretSource } from '../../shared/secrets/secrets';
+import type { ConnectionSecrets, SecretSource, TokenSource } from '../../shared/secrets/secrets';
 import { ConnectionDirectory } from '../../shared/webhooks/connections';
 import type { DeadLetter, DeadLetterSink } from '../../shared/webhooks/dead-letters';
 import type {
@@ -119,7 +119,8 @@ export class MemoryAudit implements AuditSink {
   }
 }
 
-export class StaticSecrets implements SecretSource {
+/** One connection's secrets; its API token is the connection secret's (as before tokens had their own). */
+export class StaticSecrets implements SecretSource, TokenSource {
   calls = 0;
   failing = false;
 
@@ -129,6 +130,10 @@ export class StaticSecrets implements SecretSource {
     this.calls++;
     if (this.failing) throw new Error('Secrets Manager unavailable');
     return this.secrets;
+  }
+
+  async apiToken(): Promise<string | undefined> {
+    return (await this.connectionSecrets()).current.apiToken;
   }
 }
 

@@ -208,7 +208,7 @@ export class PipelineSteps extends Construct {
     });
     // Whoever posts a commit status reads the connection's token: ResolvePlan (pending),
     // ReportStatus (the outcome) and RecordFailure (a run that could not be planned).
-    for (const step of [resolvePlan, reportStatus, recordFailure]) props.connections.grantRead(step.function);
+    for (const step of [resolvePlan, reportStatus, recordFailure]) props.connections.grantReadTokens(step.function);
     grantFetchSource(this.functions.fetchSource, props);
     grantReadArtifacts(evaluateGates, props.artifactsKey);
     grantRecordProvenance(recordProvenance, props.artifactsKey, props.provenanceKey);
@@ -289,7 +289,7 @@ function grantRecordProvenance(step: GantryFunction, artifactsKey: IKey, provena
  */
 function grantFetchSource(step: GantryFunction, props: PipelineStepsProps): void {
   const fn = step.function;
-  props.connections.grantRead(fn, props.sourceConnections);
+  props.connections.grantReadTokens(fn, props.sourceConnections);
   Artifacts.grantPutObjects(fn, [sourcesPath('*')]);
   props.artifactsKey.grant(fn, 'kms:GenerateDataKey');
   Validations.of(step.role).acknowledge({

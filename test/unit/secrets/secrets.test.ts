@@ -4,7 +4,12 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
-import { SecretsManagerSecretSource, SecretUnavailableError, webhookSecretsOf } from '../../../shared/secrets/secrets';
+import {
+  SecretsManagerSecretSource,
+  SecretsManagerTokenSource,
+  SecretUnavailableError,
+  webhookSecretsOf,
+} from '../../../shared/secrets/secrets';
 
 const secretsManager = mockClient(SecretsManagerClient);
 const notFound = () => new ResourceNotFoundException({ message: 'no such version', $metadata: {} });
@@ -77,5 +82,91 @@ describe('SecretsManagerSecretSource', () => {
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SecretUnavailableError);
     if (value !== '') expect(String((error as Error).message)).not.toContain(value);
+  });
+});
+
+describe('SecretsManagerTokenSource', () => {
+  let now = 0;
+  const source = () => {
+    const client = new SecretsManagerClient({ region: 'eu-west-1' });
+    return new SecretsManagerTokenSource(
+      client,
+      new SecretsManagerSecretSource(client, 300_000, () => now),
+      300_000,
+      () => now,
+    );
+  };
+  const legacy = '{"webhookSecret":"w","apiToken":"old-place"}';
+
+  beforeEach(() => {
+    secretsManager.reset();
+    now = 0;
+  });
+
+  it("reads the token from its own secret, never the connection's (which the webhook receiver reads)", async () => {
+    secretsManager
+      .on(GetSecretValueCommand, { SecretId: 'gantry/connections/a/api-token' })
+      .resolves({ SecretString: '{"apiToken":"own"}' })
+      .on(GetSecretValueCommand, { SecretId: 'gantry/connections/a' })
+      .resolves({ SecretString: legacy });
+    await expect(source().apiToken('gantry/connections/a')).resolves.toBe('own');
+    expect(secretsManager.commandCalls(GetSecretValueCommand).map((c) => c.args[0].input.SecretId)).toEqual([
+      'gantry/connections/a/api-token',
+    ]);
+    // The bare token works too.
+    secretsManager.reset();
+    secretsManager.on(GetSecretValueCommand).resolves({ SecretString: ' bare \n' });
+    await expect(source().apiToken('gantry/connections/a')).resolves.toBe('bare');
+  });
+
+  it('reads a connection set up before tokens had their own secret where it keeps it, until the token moves', async () => {
+    // As deployed ({}), or with no token secret at all.
+    for (const own of [{ SecretString: '{}' }, { SecretString: '{"apiToken":"  "}' }, notFound()]) {
+      secretsManager.reset();
+      const first = secretsManager.on(GetSecretValueCommand, { SecretId: 'gantry/connections/a/api-token' });
+      if (own instanceof Error) first.rejects(own);
+      else first.resolves(own);
+      secretsManager
+        .on(GetSecretValueCommand, { SecretId: 'gantry/connections/a', VersionStage: 'AWSCURRENT' })
+        .resolves({ SecretString: legacy })
+        .on(GetSecretValueCommand, { SecretId: 'gantry/connections/a', VersionStage: 'AWSPREVIOUS' })
+        .rejects(notFound());
+      await expect(source().apiToken('gantry/connections/a')).resolves.toBe('old-place');
+    }
+  });
+
+  it('has no token when neither secret holds one, and refuses a token secret it cannot read', async () => {
+    secretsManager
+      .on(GetSecretValueCommand, { SecretId: 'gantry/connections/a/api-token' })
+      .resolves({ SecretString: '{}' })
+      .on(GetSecretValueCommand, { SecretId: 'gantry/connections/a' })
+      .resolves({ SecretString: '{"webhookSecret":"w"}' });
+    await expect(source().apiToken('gantry/connections/a')).resolves.toBeUndefined();
+    for (const [value, reason] of [
+      ['{"apiToken": 7}', /gantry\/connections\/a\/api-token is unavailable: its apiToken is not a string/],
+      [
+        '{"apiToken": ',
+        /gantry\/connections\/a\/api-token is unavailable: its value looks like JSON but does not parse/,
+      ],
+    ] as const) {
+      secretsManager.reset();
+      secretsManager.on(GetSecretValueCommand).resolves({ SecretString: value });
+      await expect(source().apiToken('gantry/connections/a')).rejects.toThrow(reason);
+    }
+    secretsManager.reset();
+    secretsManager
+      .on(GetSecretValueCommand)
+      .rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
+    await expect(source().apiToken('gantry/connections/a')).rejects.toBeInstanceOf(SecretUnavailableError);
+  });
+
+  it('reads Secrets Manager once per time-to-live', async () => {
+    secretsManager.on(GetSecretValueCommand).resolves({ SecretString: '{"apiToken":"own"}' });
+    const s = source();
+    await Promise.all(Array.from({ length: 20 }, () => s.apiToken('gantry/connections/a')));
+    expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(1);
+    now = 300_001;
+    await s.apiToken('gantry/connections/a');
+    expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(2);
   });
 });

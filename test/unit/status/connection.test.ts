@@ -1,5 +1,5 @@
 import { type FakeProviders, fakeApiUrl, startFakeProviders } from '../../../local/fakeprovider';
-import type { ConnectionSecrets, SecretSource } from '../../../shared/secrets/secrets';
+import type { ConnectionSecrets, SecretSource, TokenSource } from '../../../shared/secrets/secrets';
 import { type CommitStatusRequest, ConnectionStatusPort } from '../../../shared/status';
 import { REPOSITORIES, SHA, TARGET_URL, TOKEN, testReporter } from './helpers';
 
@@ -11,8 +11,8 @@ beforeAll(async () => {
 afterAll(() => fake.close());
 beforeEach(() => fake.clear());
 
-/** Secrets by id; an id not listed fails as Secrets Manager would. */
-class Secrets implements SecretSource {
+/** Secrets by id; an id not listed fails as Secrets Manager would. Tokens are the connection secret's. */
+class Secrets implements SecretSource, TokenSource {
   readonly read: string[] = [];
   constructor(private readonly byId: Record<string, ConnectionSecrets>) {}
   async connectionSecrets(secretId: string): Promise<ConnectionSecrets> {
@@ -20,6 +20,9 @@ class Secrets implements SecretSource {
     const secrets = this.byId[secretId];
     if (secrets === undefined) throw new Error(`no secret ${secretId}`);
     return secrets;
+  }
+  async apiToken(secretId: string): Promise<string | undefined> {
+    return (await this.connectionSecrets(secretId)).current.apiToken;
   }
 }
 
