@@ -116,7 +116,11 @@ describe('fetchSource', () => {
   });
 
   it.each([
-    [401, 'unauthorized', /HTTP 401: 401 Unauthorized.*put an apiToken that can read .* in secret gantry\/connections\/gitlab-internal\/api-token/],
+    [
+      401,
+      'unauthorized',
+      /HTTP 401: 401 Unauthorized.*put an apiToken that can read .* in secret gantry\/connections\/gitlab-internal\/api-token/,
+    ],
     [403, 'unauthorized', /HTTP 403/],
     [
       404,
