@@ -1,11 +1,14 @@
 import { createRequire } from 'node:module';
 import { Annotations, App, type AppProps, Aws, Validations } from 'aws-cdk-lib';
+import { stepRoleName } from '../shared/config/names';
 import { deployTarget } from './config/definitions';
 import { configWarnings, foreignAccounts, type GantryConfig } from './config/schema';
 import { CROSS_ACCOUNT_STEPS, controlPlaneRef } from './constructs/cross-account';
 import type { NamedTarget } from './constructs/deployments';
+import { SIGNING_STEPS } from './constructs/names';
 import { GantryControlPlaneStack } from './stacks/control-plane-stack';
 import { GantryDataStack } from './stacks/data-stack';
+import { GantryIamWatchStack, IAM_EVENTS_REGION } from './stacks/iam-watch-stack';
 import { GantrySampleServiceStack, sampleTargets } from './stacks/sample-service-stack';
 import { GantryTargetStack } from './stacks/target-stack';
 
@@ -25,6 +28,8 @@ export interface GantryApp {
   readonly foreignSamples: readonly GantrySampleServiceStack[];
   /** `GantryTarget-<account>`: one per account other than the control plane's that a target lives in. */
   readonly targets: readonly GantryTargetStack[];
+  /** `GantryIamWatch` (us-east-1): present when the control plane is configured in another region. */
+  readonly iamWatch?: GantryIamWatchStack;
 }
 
 /**
@@ -64,6 +69,7 @@ export function buildGantryApp(options: GantryAppOptions): GantryApp {
     stack.addStackDependency(target, "custom deployment configurations are named by the account's GantryTarget stack");
     return [stack];
   });
+  const iamWatch = iamWatchStack(app, config);
   for (const warning of configWarnings(config)) Annotations.of(controlPlane).addWarningV2('gantry:config', warning);
   if (nag) {
     // Loaded only when its checks run (cdk synth, the tests): its 270 files of rules are ~200 ms of
@@ -71,7 +77,30 @@ export function buildGantryApp(options: GantryAppOptions): GantryApp {
     const { AwsSolutionsChecks } = createRequire(import.meta.url)('cdk-nag') as typeof import('cdk-nag');
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   }
-  return { app, data, controlPlane, targets, foreignSamples, ...(sample ? { sample } : {}) };
+  return {
+    app,
+    data,
+    controlPlane,
+    targets,
+    foreignSamples,
+    ...(sample ? { sample } : {}),
+    ...(iamWatch ? { iamWatch } : {}),
+  };
+}
+
+/**
+ * `GantryIamWatch` in us-east-1, for a control plane in another region: IAM's CloudTrail events
+ * reach EventBridge there only, and are forwarded to the control plane's signer-tampering rule.
+ */
+function iamWatchStack(app: App, config: GantryConfig): GantryIamWatchStack | undefined {
+  const home = config.controlPlane;
+  if (home === undefined || home.region === IAM_EVENTS_REGION) return undefined;
+  return new GantryIamWatchStack(app, 'GantryIamWatch', {
+    env: { account: home.account, region: IAM_EVENTS_REGION },
+    description: `Gantry: forwards changes to the signing roles (IAM, seen in ${IAM_EVENTS_REGION} only) to the control plane in ${home.region}`,
+    homeRegion: home.region,
+    roleNames: SIGNING_STEPS.map((step) => stepRoleName(step, home.region)),
+  });
 }
 
 /** A `GantryTarget-<account>` stack per account other than the control plane's, with its targets. */

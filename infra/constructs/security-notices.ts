@@ -138,11 +138,7 @@ export function tamperingPattern(signers: Signers) {
       $or: [
         { ...kms, resources: { ARN: keyArns } },
         { ...kms, requestParameters: { keyId: [...keyArns, ...signers.keys.map((k) => k.keyId)] } },
-        {
-          eventSource: ['iam.amazonaws.com'],
-          eventName: [...ROLE_TAMPERING_CALLS],
-          requestParameters: { roleName: [...signers.roleNames] },
-        },
+        roleTamperingDetail(signers.roleNames),
         {
           // By name, full ARN or partial ARN (`123456789012:function:name`), as the API takes it.
           eventSource: ['lambda.amazonaws.com'],
@@ -159,6 +155,15 @@ export function tamperingPattern(signers: Signers) {
         },
       ],
     },
+  };
+}
+
+/** The CloudTrail detail of a call that changes who may act as one of the signing roles, or what they may do. */
+export function roleTamperingDetail(roleNames: readonly string[]) {
+  return {
+    eventSource: ['iam.amazonaws.com'],
+    eventName: [...ROLE_TAMPERING_CALLS],
+    requestParameters: { roleName: [...roleNames] },
   };
 }
 

@@ -1,5 +1,6 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { FUNCTION_METADATA_KEY } from '../../infra/constructs/function-metadata';
+import { matchesPattern } from '../../local/eventbridge';
 import { TARGET_ROLES_ENV } from '../../shared/aws/target-roles';
 import { stepRoleName, TARGET_ROLE_KINDS, type TargetRoleKind } from '../../shared/config/names';
 import { multiAccountYaml, synthGantry, testConfig } from '../support/cdk';
@@ -335,6 +336,39 @@ describe('releasing into another account', () => {
     });
     // After the account's GantryTarget stack, which makes Gantry's custom deployment configurations there.
     expect(prod.dependencies.map((s) => s.stackName)).toEqual([`GantryTarget-${PROD}`]);
+  });
+
+  it("forwards calls on the signing roles from us-east-1, where IAM's events arrive, to the control plane's default bus", () => {
+    const watch = gantry.iamWatch;
+    if (watch === undefined) throw new Error('no GantryIamWatch stack for a control plane in eu-west-1');
+    expect([watch.stackName, watch.account, watch.region]).toEqual(['GantryIamWatch', HOME, 'us-east-1']);
+    const template = gantry.app.synth().getStackByName(watch.stackName).template as {
+      Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+    };
+    const rules = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Events::Rule');
+    expect(rules).toHaveLength(1);
+    const rule = rules[0]?.Properties as { EventPattern: object; Targets: { Arn: unknown }[] };
+    expect(JSON.stringify(rule.Targets.map((t) => t.Arn))).toContain(`:events:${REGION}:${HOME}:event-bus/default`);
+    // The same calls the control plane's own tampering rule matches there, on the home region's role names.
+    const call = (roleName: string, eventName = 'UpdateAssumeRolePolicy') => ({
+      version: '0',
+      id: 'e-1',
+      'detail-type': 'AWS API Call via CloudTrail',
+      source: 'aws.iam',
+      account: HOME,
+      time: '2026-12-07T18:00:00Z',
+      region: 'us-east-1',
+      resources: [],
+      detail: { eventSource: 'iam.amazonaws.com', eventName, requestParameters: { roleName } },
+    });
+    // The control plane (deployed in the configured REGION) names them `gantry-<step>-${AWS::Region}` in its own rule.
+    expect(JSON.stringify(gantry.control$.findResources('AWS::Events::Rule'))).toContain(
+      '"roleName":[{"Fn::Join":["",["gantry-record-provenance-",{"Ref":"AWS::Region"}]]}',
+    );
+    for (const role of [`gantry-record-provenance-${REGION}`, `gantry-audit-checkpoint-${REGION}`])
+      expect(matchesPattern(rule.EventPattern, call(role))).toBe(true);
+    expect(matchesPattern(rule.EventPattern, call(`gantry-resolve-plan-${REGION}`))).toBe(false);
+    expect(matchesPattern(rule.EventPattern, call(`gantry-record-provenance-${REGION}`, 'GetRole'))).toBe(false);
   });
 
   it('passes cdk-nag in every stack, the target stack included', () => {
