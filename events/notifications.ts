@@ -19,6 +19,13 @@ export const NOTIFICATION_EVENTS = Object.keys(NOTIFICATION_DETAIL_TYPES) as [
 ];
 export const NotificationEventSchema = z.enum(NOTIFICATION_EVENTS);
 
+/**
+ * The `failure.error` of a `Run Failed` for a run that ended without its execution's ReportStatus:
+ * an operator's cancel, and the sweep's close of a run whose execution had ended. A bus rule on
+ * these has ReportStatus post the commit's final status.
+ */
+export const ENDED_UNREPORTED = { cancelled: 'Gantry.Cancelled', reconciled: 'Gantry.Reconciled' } as const;
+
 /** What every notification event says about the run it is about. */
 const RunSubjectSchema = z.object({
   schemaVersion: z.literal('1'),

@@ -283,6 +283,18 @@ export const ReportStepInputSchema = z.object({
   failure: z.optional(z.object({ stage: z.string(), error: z.string(), reason: z.string() })),
 });
 
+/**
+ * ReportStatus, for a run that ended without reaching it (an operator's cancel, the sweep): the
+ * bus rule on their `Run Failed` event hands over the run's id and nothing else, since what the
+ * commit status says is read from the run record, never from the event.
+ */
+export const ReportEndedInputSchema = z.object({
+  ended: z.object({ runId: z.string().check(z.minLength(1)) }),
+});
+
+/** The report-status function's two inputs: the state machine's ReportStatus step, or an ended run. */
+export const ReportStatusInputSchema = z.union([ReportStepInputSchema, ReportEndedInputSchema]);
+
 /** ReleaseLane: the ended run's plan (a pointer) and its execution. */
 export const ReleaseLaneInputSchema = z.object({
   plan: RunPlanSchema,

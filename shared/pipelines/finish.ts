@@ -1,4 +1,4 @@
-import type { FailureSummary, RunPlan, StateFailure } from '../../events';
+import { ENDED_UNREPORTED, type FailureSummary, type RunPlan, type StateFailure } from '../../events';
 import { runFact } from '../audit/audit';
 import { stopUnlessEnded } from '../aws/deployment-stop';
 import { publishNotification, runEnded } from '../notify/publish';
@@ -205,6 +205,42 @@ export async function finishRun(
   // After the run's final word; a retried ReportStatus publishes again and the notifier sends once.
   await publishNotification(deps, runEnded(plan, deps.clock(), outcome === 'success' ? undefined : failure));
   deps.logger.info('run finished', { runId: plan.runId, outcome });
+}
+
+/**
+ * ReportStatus, for a run that ended without reaching it: an operator cancelled it, or the sweep
+ * closed it after its execution ended. Both announce `Run Failed`, whose bus rule hands over only
+ * the run's id; its commit status would otherwise stay `pending` for good. The status says
+ * `error` in the record's own words, and only for a run whose record ended that way: whatever the
+ * event that led here claimed, a run still going, one that ended otherwise, or an unknown one gets
+ * nothing. A replayed event posts the same status again.
+ */
+export async function reportEnded(deps: ReportDeps, runId: string): Promise<void> {
+  const end = await unreportedEnd(deps, runId);
+  if ('unsaid' in end) {
+    deps.logger.warn('ended run not reported', { runId, why: end.unsaid });
+    return;
+  }
+  await postStatus(deps, end.run.plan, 'error', end.said);
+  deps.logger.info('ended run reported', { runId, status: end.run.status });
+}
+
+/** What the commit status of a run's end no ReportStatus step saw says, or why it says nothing. */
+async function unreportedEnd(
+  deps: ReportDeps,
+  runId: string,
+): Promise<{ readonly run: RunRecord; readonly said: string } | { readonly unsaid: string }> {
+  const run = await deps.runs.get(runId);
+  if (run === undefined) return { unsaid: `no run ${runId} is recorded` };
+  if (run.status === 'FAILED' && run.failure?.error === ENDED_UNREPORTED.reconciled)
+    return { run, said: run.failure.reason };
+  if (run.status !== 'CANCELLED')
+    return { unsaid: `run ${runId} is ${run.status}${run.failure ? ` (${run.failure.error})` : ''}` };
+  const by = run.cancelledBy;
+  // Superseded: ResolvePlan said so on its commit, or the same commit's newer run speaks there now.
+  if (by !== undefined && (await deps.runs.get(by)) !== undefined)
+    return { unsaid: `run ${runId} was superseded by run ${by}, whose ResolvePlan reported it` };
+  return { run, said: by === undefined ? 'cancelled' : `cancelled by ${by}` };
 }
 
 /**

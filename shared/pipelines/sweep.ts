@@ -1,3 +1,4 @@
+import { ENDED_UNREPORTED } from '../../events';
 import { runFact } from '../audit/audit';
 import { publishNotification, runEnded } from '../notify/publish';
 import { ACTIVE_STATUSES, type RunRecord } from '../runs/model';
@@ -64,7 +65,7 @@ export async function sweepRuns(deps: PipelineDeps): Promise<SweepOutcome> {
 
 async function close(deps: PipelineDeps, run: RunRecord, reason: string): Promise<boolean> {
   const now = deps.clock();
-  const failure = { stage: 'internal', error: 'Gantry.Reconciled', reason } as const;
+  const failure = { stage: 'internal', error: ENDED_UNREPORTED.reconciled, reason } as const;
   if (!(await deps.runs.setStatus(run.runId, 'FAILED', now, { failure, endedAt: now.toISOString() }, ACTIVE_STATUSES)))
     return false;
   await deps.audit.record({

@@ -5,6 +5,7 @@ import {
   finishRun,
   recordFailure,
   releaseLane,
+  reportEnded,
 } from '../../../shared/pipelines/finish';
 import { resolvePlan } from '../../../shared/pipelines/plan';
 import { admissionName, enterLane, resolveRun, startRun, waitForTurn } from '../../../shared/pipelines/start';
@@ -665,6 +666,73 @@ describe('pipeline runs', () => {
         [fresh.runId, 'its execution never started; the sweeper closed it'],
       ]);
       expect((await f.runs.get(running.runId))?.status).toBe('RUNNING');
+    });
+  });
+
+  describe('ReportStatus of a run that ended without reaching it (the bus hands over its id only)', () => {
+    const later = (minutes: number) => new Date(f.now.getTime() + minutes * 60_000);
+    const lastStatus = (runId: string) => f.statuses.posted.filter((s) => s.targetUrl?.includes(runId)).at(-1);
+
+    it("posts `error` on an operator-cancelled run's commit, in the record's words", async () => {
+      const run = await startRun(f.deps, planRequest(sourceEvent()));
+      await f.runs.setStatus(run.runId, 'CANCELLED', f.now, { cancelledBy: 'olga' }, ['RUNNING']);
+      await reportEnded(f.deps, run.runId);
+      expect(lastStatus(run.runId)).toMatchObject({
+        state: 'error',
+        description: 'cancelled by olga',
+        context: run.status.context,
+        commit: run.commit,
+      });
+      // A replay says the same again.
+      await reportEnded(f.deps, run.runId);
+      expect(f.statuses.posted.slice(-2).map((s) => [s.state, s.description])).toEqual([
+        ['error', 'cancelled by olga'],
+        ['error', 'cancelled by olga'],
+      ]);
+    });
+
+    it("posts `error` on the commit of a run the sweep closed, with the sweep's reason", async () => {
+      const run = await startRun(f.deps, planRequest(sourceEvent()));
+      f.executions.statuses.set(run.executionArn, 'ABORTED');
+      f.now = later(10);
+      await sweepRuns(f.deps);
+      // The sweep's announcement is what the rule turns into this call.
+      expect(f.bus.published.at(-1)).toMatchObject({
+        detailType: 'Run Failed',
+        detail: { runId: run.runId, failure: { error: 'Gantry.Reconciled' } },
+      });
+      await reportEnded(f.deps, run.runId);
+      expect(lastStatus(run.runId)).toMatchObject({
+        state: 'error',
+        description: 'its execution ended ABORTED without closing the run; the sweeper closed it',
+        context: run.status.context,
+      });
+    });
+
+    it.each(['RUNNING', 'SUCCEEDED', 'FAILED'] as const)(
+      'posts nothing for a forged event naming a %s run',
+      async (status) => {
+        const run = await startRun(f.deps, planRequest(sourceEvent()));
+        if (status === 'SUCCEEDED') await reportSuccess(run);
+        if (status === 'FAILED')
+          await recordFailure(f.deps, run, 'build', { Error: 'States.TaskFailed' }, run.executionArn);
+        expect((await f.runs.get(run.runId))?.status).toBe(status);
+        const before = f.statuses.posted.length;
+        await reportEnded(f.deps, run.runId);
+        expect(f.statuses.posted).toHaveLength(before);
+        expect((await f.runs.get(run.runId))?.status).toBe(status);
+      },
+    );
+
+    it('posts nothing for a run nobody recorded, nor for a superseded one (ResolvePlan reported it)', async () => {
+      await reportEnded(f.deps, 'no-such-run');
+      const superseding = { ...DEFINITION, concurrency: 'superseded' as const };
+      const older = await startRun(f.deps, planRequest(sourceEvent(), 'push', superseding));
+      await startRun(f.deps, planRequest(sourceEvent(), 'push', superseding));
+      expect((await f.runs.get(older.runId))?.status).toBe('CANCELLED');
+      const before = [...f.statuses.posted];
+      await reportEnded(f.deps, older.runId);
+      expect(f.statuses.posted).toEqual(before);
     });
   });
 
