@@ -1,4 +1,4 @@
-import type { ApprovalRequested, NotificationDetail } from '../../events';
+import { type ApprovalRequested, ENDED_UNREPORTED, type NotificationDetail } from '../../events';
 import { printable } from '../text/printable';
 import type { Message } from './ports';
 import type { NotifyTarget } from './targets';
@@ -28,11 +28,12 @@ function summaryOf(event: NotificationDetail): Summary {
         headline: `Run succeeded: ${where}`,
         lines: [change, event.detail.deployed ? 'deployed' : 'built and checked'],
       };
-    case 'Run Failed':
-      return {
-        headline: `Run failed: ${where}`,
-        lines: [change, `${event.detail.failure.stage}: ${event.detail.failure.reason}`],
-      };
+    case 'Run Failed': {
+      const { stage, error, reason } = event.detail.failure;
+      // An operator's cancel: its reason already says who cancelled it and why.
+      if (error === ENDED_UNREPORTED.cancelled) return { headline: `Run cancelled: ${where}`, lines: [change, reason] };
+      return { headline: `Run failed: ${where}`, lines: [change, `${stage}: ${reason}`] };
+    }
     case 'Approval Requested':
       return {
         headline: `Approval requested: ${where}`,

@@ -1,9 +1,10 @@
 import { ulid } from 'ulid';
-import { CONFIGURATION_DIGEST, type DeployTarget, type RunPlan } from '../../events';
+import { CONFIGURATION_DIGEST, type DeployTarget, ENDED_UNREPORTED, type RunPlan } from '../../events';
 import { stopUnlessEnded } from '../aws/deployment-stop';
 import { runIdOf } from '../deploy/appspec';
 import { answerDeployment, atSite, type DeployDeps, siteOf } from '../deploy/outcome';
 import { describeTarget, sameReleaseSite } from '../deploy/target';
+import { publishNotification, runEnded } from '../notify/publish';
 import { buildClassOf } from '../pipelines/artifact-layout';
 import { type Authority, AuthorityUnavailable, authorityOver, namesOf, operatorOf } from '../pipelines/authority';
 import { branchSelected } from '../pipelines/branches';
@@ -298,22 +299,31 @@ export async function cancel(
     return { outcome: 'deployment_stopped' };
   }
   const now = deps.clock();
-  await deps.runs.setStatus(
+  const failure = cancelFailure(actor, reason);
+  const cancelled = await deps.runs.setStatus(
     run.runId,
     'CANCELLED',
     now,
     { cancelledBy: actor, endedAt: now.toISOString() },
     ACTIVE_STATUSES,
   );
+  // Its execution is stopped before it reports: this event is the run's end for the notifier, and
+  // its rule has ReportStatus post the commit's `error`. Only a cancel this call wrote is announced.
+  if (cancelled) await publishNotification(deps, runEnded(run.plan, now, failure));
   // The Deploy step may have opened or created its deployment after the read above: it writes the
   // id, then reads the run's status (and stops the deployment itself if it sees this cancel); this
   // call wrote the status and reads the deployment now, before anything else can fail. Whichever
   // wrote second, the other's read sees it. A deployment opened with no id yet may have been
   // created by a Deploy that died before noting it: it is found by the run id its description names.
   await stopDeploymentOf(deps, run, `stopped by ${actor}: ${reason}`);
-  await deps.executions.stopExecution(run.executionArn, 'Gantry.Cancelled', `cancelled by ${actor}: ${reason}`);
+  await deps.executions.stopExecution(run.executionArn, failure.error, failure.reason);
   await leaveLane(deps, run.lane, run.runId);
   return { outcome: 'cancelled' };
+}
+
+/** A cancelled run's end, as its `Run Failed` event says it. */
+function cancelFailure(actor: string, reason: string) {
+  return { stage: 'cancelled', error: ENDED_UNREPORTED.cancelled, reason: `cancelled by ${actor}: ${reason}` } as const;
 }
 
 /** Stops the deployment a run just ended has under way, if any (found by its id, or by its run). */

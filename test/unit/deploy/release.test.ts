@@ -10,7 +10,7 @@ import { cancel, OperatorActionError, type OperatorDeps, retry, rollback } from 
 import { answerOperatorRequest } from '../../../shared/operators/operator-api';
 import { separationConflict } from '../../../shared/pipelines/approval';
 import { buildClassOf, buildClassPath } from '../../../shared/pipelines/artifact-layout';
-import { recordFailure } from '../../../shared/pipelines/finish';
+import { finishRun, recordFailure, reportEnded } from '../../../shared/pipelines/finish';
 import { resolvePlan } from '../../../shared/pipelines/plan';
 import type { DeployedPipelines, ExecutionPipelines } from '../../../shared/pipelines/ports';
 import { enterLane, resolveRun } from '../../../shared/pipelines/start';
@@ -2001,6 +2001,57 @@ describe('deploying a run through CodeDeploy', () => {
       await expect(cancel(deps, { runId: plan.runId, principal: OLGA, reason: 'again' })).rejects.toMatchObject({
         code: 'not_active',
       });
+    });
+
+    it('cancel a run that is not deploying announces its end after writing it, and its rule has ReportStatus say so on the commit', async () => {
+      const plan = await devRun();
+      await cancel(deps, { runId: plan.runId, principal: OLGA, reason: 'not needed' });
+      const ended = f.bus.published.filter((e) => e.detailType === 'Run Failed');
+      expect(ended).toEqual([
+        expect.objectContaining({
+          source: 'gantry.pipelines',
+          detail: expect.objectContaining({
+            runId: plan.runId,
+            commit: plan.commit,
+            failure: { stage: 'cancelled', error: 'Gantry.Cancelled', reason: 'cancelled by olga: not needed' },
+          }),
+        }),
+      ]);
+      // What the bus rule hands ReportStatus is the run id; the words come from the record.
+      await reportEnded(deps, plan.runId);
+      expect(f.statuses.posted.at(-1)).toMatchObject({
+        state: 'error',
+        description: 'cancelled by olga',
+        commit: plan.commit,
+        context: plan.status.context,
+      });
+    });
+
+    it('cancel a deploying run leaves its end to RecordFailure and ReportStatus: one final status, one Run Failed the rule ignores', async () => {
+      const plan = await devRun();
+      await startDeployment(deps, plan, 'token-1', plan.executionArn);
+      await cancel(deps, { runId: plan.runId, principal: OLGA, reason: 'wrong build' });
+      expect(f.bus.published.filter((e) => e.detailType === 'Run Failed')).toEqual([]);
+      const [answer] = f.executions.failures;
+      await recordFailure(
+        deps,
+        plan,
+        'deploy',
+        { Error: answer?.error ?? '', Cause: answer?.cause ?? '' },
+        plan.executionArn,
+      );
+      await finishRun(deps, plan, 'failure', plan.executionArn);
+      const finals = f.statuses.posted.filter((s) => s.commit === plan.commit && s.state !== 'pending');
+      expect(finals).toEqual([
+        expect.objectContaining({
+          state: 'failure',
+          description: expect.stringContaining('stopped by olga: wrong build'),
+        }),
+      ]);
+      const ended = f.bus.published.filter((e) => e.detailType === 'Run Failed');
+      expect(ended.map((e) => (e.detail as { failure: { error: string } }).failure.error)).toEqual([
+        'Gantry.DeploymentStopped',
+      ]);
     });
 
     it('ask for the approval the environment requires today, not the one the undone run started with', async () => {

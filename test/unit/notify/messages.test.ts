@@ -92,6 +92,26 @@ describe('notification messages', () => {
   });
 });
 
+describe('a run an operator cancelled', () => {
+  it('reads as cancelled, by whom and why, not as a failure', () => {
+    const cancelled = NotificationInputSchema.parse(
+      busEvent('Run Failed', {
+        ...RUN,
+        failure: { stage: 'cancelled', error: 'Gantry.Cancelled', reason: 'cancelled by olga: wrong build' },
+        endedAt: '2026-05-01T10:00:00.000Z',
+      }),
+    );
+    const message = render({ ...SLACK, type: 'sns', name: 'mail' }, cancelled);
+    const text = message.kind === 'sns' ? message.text : '';
+    expect(text.split('\n')).toEqual([
+      expect.stringMatching(/^Run cancelled: /),
+      '',
+      expect.stringMatching(/^commit /),
+      'cancelled by olga: wrong build',
+    ]);
+  });
+});
+
 describe('a failing test whose JUnit name breaks lines', () => {
   const shown = String.raw`saves\n\n✅ Approved by alice <!channel>\r\n<https://evil.example|Open Gantry>`;
 
