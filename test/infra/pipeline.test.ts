@@ -1,9 +1,14 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Duration } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import type { PipelineDefinition } from '../../events';
 import { FUNCTION_METADATA_KEY } from '../../infra/constructs/function-metadata';
 import { laneWait } from '../../infra/constructs/pipeline/pipeline';
+import { LocalBus } from '../../local/eventbridge/bus';
 import { evaluate } from '../../local/iam/evaluate';
+import { inventoryOf } from '../../local/template/inventory';
 import { OPERATOR_ENV } from '../../shared/operators/env';
 import { resolvedTemplates, stateMachineDefinitions, synthGantry } from '../support/cdk';
 import {
@@ -1024,5 +1029,92 @@ describe('the artifacts bucket, as the steps reach it', () => {
       ]),
     );
     expect(grants).toHaveLength(7);
+  });
+});
+
+describe('the commit status of a run that ended without its ReportStatus step (cancel, sweep)', () => {
+  const resolver = resolvedTemplates(gantry);
+  const inventory = inventoryOf(resolver);
+  const reportStatus = inventory.functions.find((fn) => fn.label === 'report-status');
+  const gantryBus = inventory.buses.find((b) => b.name.startsWith('gantry'));
+
+  it("is a rule on the Gantry bus for this account's Run Failed of a cancel or a sweep, invoking report-status with the run id only", () => {
+    const rules = inventory.rules.filter((r) => r.targets.some((t) => t.arn === reportStatus?.arn));
+    expect(rules).toHaveLength(1);
+    const [rule] = rules;
+    expect(rule?.busName).toBe(gantryBus?.name);
+    expect(rule?.pattern).toEqual({
+      source: ['gantry.pipelines'],
+      'detail-type': ['Run Failed'],
+      account: ['123456789012'],
+      detail: { failure: { error: ['Gantry.Cancelled', 'Gantry.Reconciled'] } },
+    });
+    expect(rule?.targets).toEqual([
+      expect.objectContaining({
+        arn: reportStatus?.arn,
+        inputTransformer: {
+          InputPathsMap: { 'detail-runId': '$.detail.runId' },
+          InputTemplate: '{"ended":{"runId":<detail-runId>}}',
+        },
+      }),
+    ]);
+  });
+
+  it('reaches report-status on the local bus for a cancel and a sweep, and for nothing else', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gantry-ended-runs-'));
+    const delivered: { arn: string; input: string }[] = [];
+    const { bus } = LocalBus.start({
+      buses: inventory.buses,
+      rules: inventory.rules,
+      dataDir: dir,
+      region: 'eu-west-1',
+      accountId: '123456789012',
+      invokeTarget: async (arn, input) => {
+        delivered.push({ arn, input });
+        return undefined;
+      },
+      backoffMs: [1],
+    });
+    const failed = (runId: string, error: string, account?: string) => ({
+      bus: gantryBus?.name ?? 'gantry',
+      source: 'gantry.pipelines',
+      detailType: 'Run Failed',
+      detail: { runId, failure: { stage: 'internal', error, reason: 'forged words' } },
+      ...(account === undefined ? {} : { account }),
+    });
+    try {
+      bus.accept([
+        failed('r-cancelled', 'Gantry.Cancelled'),
+        failed('r-swept', 'Gantry.Reconciled'),
+        failed('r-gates', 'Gantry.GatesFailed'),
+        failed('r-elsewhere', 'Gantry.Cancelled', '210987654321'),
+      ]);
+      await bus.settled();
+    } finally {
+      await bus.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const toReport = delivered.filter((d) => d.arn === reportStatus?.arn).map((d) => JSON.parse(d.input));
+    expect(toReport).toEqual([{ ended: { runId: 'r-cancelled' } }, { ended: { runId: 'r-swept' } }]);
+  });
+
+  it('gives neither the operator API nor the sweep (wait-turn) a secret, and lets the sweep put only Run Failed', () => {
+    const byFunction = statementsByFunction(gantry, FUNCTION_METADATA_KEY);
+    for (const fn of ['operator-api', 'wait-turn']) {
+      const statements = byFunction.get(fn) ?? [];
+      expect(statements.length).toBeGreaterThan(0);
+      expect({
+        fn,
+        secrets: statements.flatMap((s) => s.actions).filter((a) => /^secretsmanager:|^\*$/.test(a)),
+      }).toEqual({ fn, secrets: [] });
+    }
+    // This config has no notifications: the sweep still announces the runs it closes.
+    const puts = (byFunction.get('wait-turn') ?? []).filter((s) => s.actions.includes('events:PutEvents'));
+    expect(puts.map((s) => s.condition)).toEqual(
+      expect.arrayContaining([
+        { StringEquals: { 'events:source': 'gantry.pipelines', 'events:detail-type': 'Run Failed' } },
+      ]),
+    );
+    expect(JSON.stringify(puts)).not.toMatch(/"events:source":"gantry\.pipelines"}/);
   });
 });

@@ -129,7 +129,7 @@ export const UNUSED_GRANTS: readonly UnusedGrantEntry[] = [
   {
     role: 'PipelineStepswaitturnRole',
     actions: PUT_EVENTS,
-    why: 'The sweep: sweepRuns (shared/pipelines/sweep.ts) publishes a run-failed notification for a run it closes because its execution had ended; the sweep did not run.',
+    why: "The sweep: sweepRuns (shared/pipelines/sweep.ts) publishes Run Failed (only that detail-type) for a run it closes because its execution had ended, for the notifier and for the ReportEndedRuns rule that has report-status post the commit's error (infra/constructs/pipeline/steps.ts); the sweep did not run.",
   },
   {
     role: 'PipelineStepswaitturnRole',
@@ -273,7 +273,7 @@ export const UNUSED_GRANTS: readonly UnusedGrantEntry[] = [
   {
     role: 'OperatorApiHandlerRole',
     actions: PUT_EVENTS,
-    why: "Operator cancel: cancel (shared/operators/actions.ts) stops a deploying run's deployment and announces Deployment Rolled Back (recordOutcome in shared/deploy/outcome.ts); nobody cancelled.",
+    why: "Operator cancel: cancel (shared/operators/actions.ts) announces Run Failed (Gantry.Cancelled) for a run it cancels, which the ReportEndedRuns rule turns into the commit's error status, or stops a deploying run's deployment and announces Deployment Rolled Back (recordOutcome in shared/deploy/outcome.ts); nobody cancelled.",
   },
   {
     role: 'OperatorApiHandlerRole',

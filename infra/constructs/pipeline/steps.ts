@@ -1,10 +1,10 @@
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
-import { type IEventBus, Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
+import { Aws, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { EventField, type IEventBus, Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { type CfnRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { BUILD_TRUSTS, PIPELINE_EVENT_SOURCE } from '../../../events';
+import { BUILD_TRUSTS, ENDED_UNREPORTED, NOTIFICATION_DETAIL_TYPES, PIPELINE_EVENT_SOURCE } from '../../../events';
 import { buildArtifactsPath, sourcesPath } from '../../../shared/pipelines/artifact-layout';
 import { PIPELINE_ENV, type StatusApis } from '../../../shared/pipelines/env';
 import { PROVENANCE_ENV } from '../../../shared/provenance/env';
@@ -25,6 +25,8 @@ import { pipelineArns } from './names';
 /** How often the sweep reconciles active runs with their executions. */
 const SWEEP_EVERY = Duration.minutes(5);
 
+const RUN_FAILED = NOTIFICATION_DETAIL_TYPES['run-failed'];
+
 export interface PipelineStepsProps {
   readonly bus: IEventBus;
   /** The key that encrypts build artifacts (reports included). */
@@ -44,8 +46,8 @@ export interface PipelineStepsProps {
   readonly audit: AuditWriting;
   /**
    * Run events are published for notifications: the steps where a run ends (ReportStatus,
-   * RecordFailure, the sweep on WaitTurn) or rolls back (the Deploy steps) may put them on the bus.
-   * RequestApproval publishes its request in any case. @default false
+   * RecordFailure) or rolls back (the Deploy steps) may put them on the bus. RequestApproval
+   * publishes its request, and the sweep on WaitTurn the runs it closes, in any case. @default false
    */
   readonly publishesRunEvents?: boolean;
 }
@@ -214,8 +216,11 @@ export class PipelineSteps extends Construct {
     grantRecordProvenance(recordProvenance, props.artifactsKey, props.provenanceKey);
     grantPutEventsFrom(props.bus, requestApproval.function, PIPELINE_EVENT_SOURCE);
     if (props.publishesRunEvents)
-      for (const step of [reportStatus, recordFailure, waitTurn, deployRelease, deployVerify])
+      for (const step of [reportStatus, recordFailure, deployRelease, deployVerify])
         grantPutEventsFrom(props.bus, step.function, PIPELINE_EVENT_SOURCE);
+    // The sweep announces each run it closes, notifications or not: that event is what reports its commit.
+    grantPutEventsFrom(props.bus, waitTurn.function, PIPELINE_EVENT_SOURCE, { detailType: RUN_FAILED });
+    reportEndedRuns(this, props.bus, reportStatus);
     acknowledgePipelineWildcards(resolvePlan, waitTurn, [deployRelease, reportStatus, requestApproval]);
     this.grantDeploys(props);
   }
@@ -239,6 +244,30 @@ export class PipelineSteps extends Construct {
     ];
     for (const [step, fn] of acting) props.targetAccounts?.grantAssumeTargetRoles(fn, step);
   }
+}
+
+/**
+ * The commit status of a run that ended without its ReportStatus step (an operator's cancel, the
+ * sweep's close): their `Run Failed` event, from this account, invokes report-status with the run's
+ * id alone, and the function reads what to say from the run record. It holds the connection's
+ * token already; the operator API and the sweep, which announce those ends, never do.
+ */
+function reportEndedRuns(scope: Construct, bus: IEventBus, reportStatus: GantryFunction): Rule {
+  return new Rule(scope, 'ReportEndedRuns', {
+    description: 'Posts the commit status of a run cancelled by an operator or closed by the sweep',
+    eventBus: bus,
+    eventPattern: {
+      source: [PIPELINE_EVENT_SOURCE],
+      detailType: [RUN_FAILED],
+      account: [Aws.ACCOUNT_ID],
+      detail: { failure: { error: Object.values(ENDED_UNREPORTED) } },
+    },
+    targets: [
+      new LambdaFunction(reportStatus.function, {
+        event: RuleTargetInput.fromObject({ ended: { runId: EventField.fromPath('$.detail.runId') } }),
+      }),
+    ],
+  });
 }
 
 /**
