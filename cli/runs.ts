@@ -168,7 +168,8 @@ export function describeRun(record: RunRecord, log: readonly string[]): string {
     );
   }
   if (run.failure) out.push('', `Failed in ${run.failure.stage}: ${run.failure.reason}`);
-  if (run.cancelledBy) out.push('', `Cancelled: superseded by run ${run.cancelledBy}`);
+  // An operator (their identity) or a newer run of the lane that superseded it (its run id).
+  if (run.cancelledBy) out.push('', `Cancelled by ${run.cancelledBy}`);
   if (log.length > 0)
     out.push(
       '',

@@ -82,6 +82,14 @@ describe('gantry runs show', () => {
     expect(shown).toContain(String.raw`  npm test\x1b[2A\x1b[2K  change       "fix typo" by alice\r\x1b]52;c;`);
   });
 
+  it('says who cancelled a run, an operator or the run that superseded it, without calling either the other', () => {
+    const cancelled = (by: string) =>
+      describeRun({ ...hostileRun(CLEAN), status: 'CANCELLED', failure: undefined, cancelledBy: by }, []);
+    expect(cancelled('olga')).toContain('\nCancelled by olga');
+    expect(cancelled('olga')).not.toMatch(/superseded/);
+    expect(cancelled(`run-2${REDRAW}`)).toContain(String.raw`Cancelled by run-2\x1b[2A`);
+  });
+
   it('keeps a build log event’s own line breaks, each line under the log’s heading', () => {
     const shown = describeRun(hostileRun(CLEAN), ['> jest\n\tPASS test/a.test.ts\n']);
     expect(shown).toMatch(/Build log \(last 1 lines, \/gantry\/build\):\n {2}> jest\n {10}PASS test\/a\.test\.ts$/);
