@@ -1,8 +1,10 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { PipelineDefinition } from '../../events';
+import type { ExecutionControl } from '../aws/step-functions';
 import type { RunRecord } from '../runs/model';
 import type { RunStore } from '../runs/store';
 import { AuthorityUnavailable, approverOf, authorityOver } from './authority';
+import { stateMachineOf } from './definition';
 import type { DeployedPipelines, ExecutionPipelines } from './ports';
 
 /**
@@ -166,22 +168,30 @@ function policyGap(run: RunRecord, deployed: DeployedEnvironment | undefined): s
 }
 
 /**
- * Whether `check`'s refusal of the run is the configuration's doing alone: against the pipeline
- * its own execution runs (DescribeStateMachineForExecution, the configuration the run was planned
- * under) the record passes, so it is what the planner wrote, and since then a target moved, an
+ * Whether `check`'s refusal of the run is the configuration's doing alone: the run's execution is
+ * still running, the pipeline as deployed differs from the one that execution runs
+ * (DescribeStateMachineForExecution, the configuration the run was planned under), and against
+ * that one the record passes, so it is what the planner wrote and since then a target moved, an
  * environment began to require approval, an approver left, or the deployed configuration became
  * unreadable. That is a refusal the team answers with a new run, not a forgery that pages
- * security. A record that falls short of its own execution's pipeline too is no planner's; so is
- * one whose execution's pipeline cannot be read (fail closed: it stays a forgery).
+ * security. Anything else stays a forgery (fail closed): a record that falls short of its own
+ * execution's pipeline too, an execution that has ended (a direct invoke naming an old one from
+ * before a change), no change at all, or an execution whose pipeline cannot be read.
  */
-export async function configurationChangedOnly<D extends { readonly pipelines: ExecutionPipelines }>(
-  deps: D,
-  run: RunRecord,
-  check: (deps: D & { readonly pipelines: DeployedPipelines }, run: RunRecord) => Promise<string | null>,
-): Promise<boolean> {
+export async function configurationChangedOnly<
+  D extends {
+    readonly pipelines: DeployedPipelines & ExecutionPipelines;
+    readonly executions: Pick<ExecutionControl, 'executionStatus'>;
+  },
+>(deps: D, run: RunRecord, check: (deps: D, run: RunRecord) => Promise<string | null>): Promise<boolean> {
+  const planned = await deps.pipelines.pipelineOfExecution(run.executionArn).catch(() => undefined);
+  if (planned === undefined) return false;
+  const today = await deps.pipelines.definitionOf(stateMachineOf(run.executionArn)).catch(() => undefined);
+  if (today !== undefined && isDeepStrictEqual(today, planned)) return false;
+  if ((await deps.executions.executionStatus(run.executionArn).catch(() => undefined)) !== 'RUNNING') return false;
   const asPlanned: DeployedPipelines & ExecutionPipelines = {
-    definitionOf: () => deps.pipelines.pipelineOfExecution(run.executionArn),
-    pipelineOfExecution: (arn) => deps.pipelines.pipelineOfExecution(arn),
+    definitionOf: async () => planned,
+    pipelineOfExecution: async () => planned,
   };
   return (await check({ ...deps, pipelines: asPlanned }, run)) === null;
 }

@@ -4,9 +4,9 @@ import { stopUnlessEnded } from '../aws/deployment-stop';
 import { publishNotification, runEnded } from '../notify/publish';
 import { ACTIVE_STATUSES, type RunRecord } from '../runs/model';
 import { gantryRecord, subjectOf } from '../runs/subjects';
-import { afterConfigurationChange, configurationChangedOnly, successShortfall } from './acting';
+import { successShortfall } from './acting';
 import { ForgedInputError, recordForgedInput, requireAdmitted, runOfExecution } from './ownership';
-import type { DeployedPipelines, DeploymentStopper, ExecutionPipelines, PipelineDeps, StopSite } from './ports';
+import type { DeployedPipelines, DeploymentStopper, PipelineDeps, StopSite } from './ports';
 import { leaveLane } from './start';
 import { postStatus } from './status';
 
@@ -119,16 +119,8 @@ export async function closeUnplanned(
   return { plan, summary };
 }
 
-/**
- * ReportStatus's ports: the pipeline's, and the pipelines as deployed (who is still an approver)
- * and as the run's execution runs them (what it was planned under).
- */
-export type ReportDeps = PipelineDeps & { readonly pipelines: DeployedPipelines & ExecutionPipelines };
-
-/** A run the planner recorded faithfully falls short of its pipeline's configuration as changed since. */
-export class ConfigurationChangedError extends Error {
-  override readonly name = 'Gantry.ConfigurationChanged';
-}
+/** ReportStatus's ports: the pipeline's, and the pipelines as deployed (who is still an approver). */
+export type ReportDeps = PipelineDeps & { readonly pipelines: DeployedPipelines };
 
 /**
  * ReportStatus: the commit status, the run record's final word, and the audit record. It says
@@ -161,9 +153,6 @@ export async function finishRun(
         : null;
   if (why !== null) {
     const reason = `report-status was asked to report ${outcome}, but ${why}`;
-    // The planner's record under a configuration since changed: the run fails (RecordFailure says why), unpaged.
-    if (outcome === 'success' && (await configurationChangedOnly(deps, run, successShortfall)))
-      throw new ConfigurationChangedError(afterConfigurationChange(run, reason));
     await recordForgedInput(deps, input, run, executionArn, 'report-status', reason);
     throw new ForgedInputError(reason);
   }

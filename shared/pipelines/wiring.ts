@@ -15,7 +15,7 @@ import { ConnectionStatusPort } from '../status/connection';
 import { HttpCommitStatusReporter } from '../status/reporter';
 import { StateMachinePipelines } from './aws';
 import { loadPipelineConfig } from './env';
-import type { DeployedPipelines, ExecutionPipelines, PipelineDeps } from './ports';
+import type { DeployedPipelines, PipelineDeps } from './ports';
 
 /** Wires the pipeline steps' ports to AWS: SDK clients built once per cold start. */
 export function awsPipelineDeps(
@@ -47,13 +47,12 @@ export function awsPipelineDeps(
 
 /**
  * The ports of a step that reads who may approve now (ReportStatus, RequestApproval): the
- * pipeline's, plus the pipelines as deployed (DescribeStateMachine) and, for ReportStatus, as a
- * run's execution runs them (DescribeStateMachineForExecution).
+ * pipeline's, plus the pipelines as deployed (DescribeStateMachine).
  */
 export function awsAuthorityDeps(
   o11y: Observability,
   env: NodeJS.ProcessEnv = process.env,
-): PipelineDeps & { readonly pipelines: DeployedPipelines & ExecutionPipelines } {
+): PipelineDeps & { readonly pipelines: DeployedPipelines } {
   return {
     ...awsPipelineDeps(o11y, env),
     pipelines: new StateMachinePipelines(new SFNClient({})),

@@ -189,6 +189,7 @@ describe('the deploy functions, each granted by the construct that creates it', 
         's3:GetObjectVersion',
         'states:DescribeStateMachine',
         // Only to tell a configuration changed since the run was planned from a forged record.
+        'states:DescribeExecution',
         'states:DescribeStateMachineForExecution',
         'states:SendTaskFailure',
         'states:SendTaskSuccess',

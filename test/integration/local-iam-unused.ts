@@ -164,9 +164,9 @@ export const UNUSED_GRANTS: readonly UnusedGrantEntry[] = [
     why: 'Approvals as deployed now: RequestApproval names its current approvers (shared/pipelines/approval.ts) only for an environment that requires approval; dev requires none. (Deploy and ReportSuccess read the deployed pipeline for every run with an environment: releaseShortfall and unplannedApproval in shared/pipelines/acting.ts.)',
   },
   {
-    role: /PipelineSteps(deployrelease|reportstatus)Role/,
-    actions: ['states:DescribeStateMachineForExecution'],
-    why: "Refusals only: Deploy and ReportSuccess read the configuration the run's own execution runs (configurationChangedOnly in shared/pipelines/acting.ts) when they refuse a run, to tell a configuration changed since it was planned from a forged record; a develop push's run is refused nowhere.",
+    role: 'PipelineStepsdeployreleaseRole',
+    actions: ['states:DescribeStateMachineForExecution', 'states:DescribeExecution'],
+    why: "Refusals only: Deploy reads the configuration and status of the run's own execution (configurationChangedOnly in shared/pipelines/acting.ts) when it refuses a run, to tell a configuration changed since it was planned from a forged record; a develop push's run is refused nowhere.",
   },
   {
     role: 'PipelineStepsrecordfailureRole',

@@ -174,19 +174,20 @@ export class PipelineSteps extends Construct {
       step.function.addToRolePolicy(
         new PolicyStatement({ actions: ['states:DescribeStateMachine'], resources: [arns.stateMachines] }),
       );
-    // Deploy and ReportStatus tell a run planned under a configuration since changed (refused, a new
-    // run follows) from a record no planner wrote (a forgery that pages): they read the pipeline
-    // the run's own execution runs.
-    for (const step of [deployRelease, reportStatus]) {
-      step.function.addToRolePolicy(
-        new PolicyStatement({ actions: ['states:DescribeStateMachineForExecution'], resources: [arns.executions] }),
-      );
-      Validations.of(step.role).acknowledge({
-        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:gantry-pipeline-*:*]',
-        reason:
-          "Reads (DescribeStateMachineForExecution only) the configuration the run's own execution runs, of any pipeline, to tell a configuration changed since the run was planned from a forged record; all pipeline state machines are named gantry-pipeline-*.",
-      });
-    }
+    // Deploy tells a run planned under a configuration since changed (refused, a new run follows)
+    // from a record no planner wrote (a forgery that pages): it reads the pipeline the run's own
+    // execution runs, and whether that execution is still running.
+    deployRelease.function.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['states:DescribeStateMachineForExecution', 'states:DescribeExecution'],
+        resources: [arns.executions],
+      }),
+    );
+    Validations.of(deployRelease.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:gantry-pipeline-*:*]',
+      reason:
+        "Reads (DescribeStateMachineForExecution, DescribeExecution only) the configuration and status of the run's own execution, of any pipeline, to tell a configuration changed since the run was planned from a forged record; all pipeline state machines are named gantry-pipeline-*.",
+    });
     // Plans only changes the webhook receiver verified: it reads (never writes) their digests.
     DeliveriesTable.grantReadItems(resolvePlan.function, { leadingKeys: DELIVERY_KEY_PATTERNS });
     // The lane's one keeper: WaitTurn parks a queued run, ReleaseLane resumes it. Neither

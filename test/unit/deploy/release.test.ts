@@ -1013,6 +1013,7 @@ describe('deploying a run through CodeDeploy', () => {
      */
     async function expectConfigurationChanged(plan: RunPlan, reason: RegExp): Promise<void> {
       f.pipelines.executed = DEFINITION;
+      f.executions.statuses.set(plan.executionArn, 'RUNNING');
       // A run's refusal is recorded once (a retried Deploy adds none): each check starts from an empty ledger.
       f.audit.records.length = 0;
       await expect(startDeployment(deps, plan, 'token-x', plan.executionArn)).rejects.toMatchObject({
@@ -1158,6 +1159,19 @@ describe('deploying a run through CodeDeploy', () => {
       // Nor the configuration the execution runs: nothing vouches for the record, so it stays a forgery (fail closed).
       f.pipelines.executed = undefined;
       await expectForged(plan, plan.executionArn, /could not be read/);
+    });
+
+    it('a refused record naming an execution that has ended stays a forgery, whatever changed since', async () => {
+      const plan = await approvedProdRun();
+      f.pipelines.deployed = { ...DEFINITION, environments: DEFINITION.environments.filter((e) => e.name !== 'prod') };
+      f.pipelines.executed = DEFINITION;
+      // A direct invoke naming an old execution, from before the change, whose configuration the forged record matches.
+      for (const status of ['SUCCEEDED', 'FAILED', 'ABORTED', undefined]) {
+        if (status === undefined) f.executions.statuses.delete(plan.executionArn);
+        else f.executions.statuses.set(plan.executionArn, status);
+        await expectForged(plan, plan.executionArn, /environment prod is not in pipeline widgets as deployed now/);
+      }
+      expect(f.audit.records.filter((r) => r.type === 'deploy.refused')).toEqual([]);
     });
 
     it('a prod run whose record says it needs no approval: the deployed environment says it does', async () => {
