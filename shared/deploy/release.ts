@@ -32,7 +32,7 @@ import {
   siteOf,
 } from './outcome';
 import type { FunctionConfiguration } from './ports';
-import { describeTarget, sameReleaseSite } from './target';
+import { describeTarget, sameVersions } from './target';
 
 /**
  * The Deploy step also verifies provenance (the versioned artifacts and the provenance key) and
@@ -375,7 +375,7 @@ async function versionLeftLive(
         r.deployment?.status === 'succeeded' &&
         r.deployment.endedAt !== undefined &&
         r.plan.deployTarget !== null &&
-        sameReleaseSite(r.plan.deployTarget, site),
+        sameVersions(r.plan.deployTarget, site),
     )
     .sort((a, b) => (b.deployment?.endedAt ?? '').localeCompare(a.deployment?.endedAt ?? ''))[0];
   const deployment = landed?.deployment;
@@ -450,7 +450,7 @@ async function runToRestore(deps: ReleaseDeps, runId: string, target: DeployTarg
   const run = await deps.runs.get(runId);
   if (run === undefined) throw refused('provenance', `the run to restore, ${runId}, does not exist`);
   const site = run.plan.deployTarget;
-  if (site === null || !sameReleaseSite(site, target))
+  if (site === null || !sameVersions(site, target))
     throw refused(
       'rollback',
       `run ${runId}, which this rollback restores, released ${site === null ? 'nothing' : `onto ${describeTarget(site)}${site.account ? ` in account ${site.account}` : ''}`}, not onto ${describeTarget(target)}${target.account ? ` in account ${target.account}` : ''}: its versions are not this target's. Roll back to a release made onto this target, or deploy a revert`,

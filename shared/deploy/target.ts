@@ -46,13 +46,15 @@ export function describeTarget(target: DeployTarget): string {
   return `${what} via ${target.application}/${target.deploymentGroup}`;
 }
 
-/** Whether two targets release onto the same thing: account, CodeDeploy group, function and alias, or cluster and service. */
-export function sameReleaseSite(a: DeployTarget, b: DeployTarget): boolean {
+/**
+ * Whether two targets' version numbers name the same things: one account's function and alias,
+ * or cluster and service. A version left live, or restored, means something only there; renaming
+ * the CodeDeploy application or group changes nothing about it.
+ */
+export function sameVersions(a: DeployTarget, b: DeployTarget): boolean {
   return (
     a.kind === b.kind &&
     a.account === b.account &&
-    a.application === b.application &&
-    a.deploymentGroup === b.deploymentGroup &&
     a.lambda?.function === b.lambda?.function &&
     a.lambda?.alias === b.lambda?.alias &&
     a.ecs?.cluster === b.ecs?.cluster &&

@@ -3,7 +3,7 @@ import { CONFIGURATION_DIGEST, type DeployTarget, ENDED_UNREPORTED, type RunPlan
 import { stopUnlessEnded } from '../aws/deployment-stop';
 import { runIdOf } from '../deploy/appspec';
 import { answerDeployment, atSite, type DeployDeps, siteOf } from '../deploy/outcome';
-import { describeTarget, sameReleaseSite } from '../deploy/target';
+import { describeTarget, sameVersions } from '../deploy/target';
 import { publishNotification, runEnded } from '../notify/publish';
 import { buildClassOf } from '../pipelines/artifact-layout';
 import { type Authority, AuthorityUnavailable, authorityOver, namesOf, operatorOf } from '../pipelines/authority';
@@ -99,10 +99,10 @@ export async function rollback(deps: OperatorDeps, request: RollbackRequest): Pr
   // It releases with the environment's target as deployed now (its bake, timeout and strategy as
   // configured today; Deploy checks the target against it), but only onto what the undone run released to.
   const deployed = authority.environment.deploy;
-  if (!sameReleaseSite(deployed, subject.plan.deployTarget))
+  if (!sameVersions(deployed, subject.plan.deployTarget))
     throw new OperatorActionError(
       'not_deployed',
-      `environment ${subject.environment} releases to another ${deployed.kind === 'lambda' ? 'function' : 'service'} or deployment group as pipeline ${subject.pipeline} is deployed now than run ${subject.runId} released to: a rollback would not undo it there; deploy a revert instead`,
+      `environment ${subject.environment} releases to another ${deployed.kind === 'lambda' ? 'function or alias' : 'service'} (or account) as pipeline ${subject.pipeline} is deployed now than run ${subject.runId} released to: a rollback would not undo it there; deploy a revert instead`,
     );
   const good = await lastGoodBefore(deps, subject, deployed);
   const version = good.deployment?.toVersion ?? '';
@@ -468,7 +468,7 @@ async function lastGoodBefore(deps: DeployDeps, subject: RunRecord, site: Deploy
         r.createdAt < subject.createdAt &&
         released(r) &&
         r.plan.deployTarget !== null &&
-        sameReleaseSite(r.plan.deployTarget, site) &&
+        sameVersions(r.plan.deployTarget, site) &&
         r.deployment?.toVersion !== subject.deployment?.toVersion,
     )
     .sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];

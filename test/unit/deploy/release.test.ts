@@ -1740,7 +1740,7 @@ describe('deploying a run through CodeDeploy', () => {
       })) as PipelineDefinition;
       await expect(rollback(deps, { environment: 'dev', principal: OLGA, reason: 'errors up' })).rejects.toMatchObject({
         code: 'not_deployed',
-        message: expect.stringMatching(/releases to another function or deployment group/),
+        message: expect.stringMatching(/releases to another function or alias \(or account\)/),
       });
     });
 
@@ -1798,6 +1798,38 @@ describe('deploying a run through CodeDeploy', () => {
         subject: { runId: name },
         details: { check: 'rollback' },
       });
+    });
+
+    it('keeps the versions of a function whose CodeDeploy group was renamed: the alias check and rollbacks still hold', async () => {
+      const v4 = await released('4', '2026-11-23T10:00:00Z');
+      const renamed = {
+        ...DEFINITION,
+        environments: DEFINITION.environments.map((e) =>
+          e.name === 'dev' && e.deploy ? { ...e, deploy: { ...e.deploy, deploymentGroup: 'dev-renamed' } } : e,
+        ),
+      };
+      f.now = new Date('2026-11-23T11:00:00Z');
+      const next = await devRun(Buffer.from('after the rename'), 'c'.repeat(40), 'develop', renamed);
+      // Someone moved the alias outside Gantry: still refused, the rename changed nothing about whose version 4 is.
+      cd.aliasAt = '9';
+      await expect(startDeployment(deps, next, 'token-n', next.executionArn)).rejects.toMatchObject({
+        check: 'alias',
+        message: expect.stringMatching(/serves version 9, but Gantry left version 4 there/),
+      });
+      cd.aliasAt = '4';
+      cd.nextVersion = '5';
+      await startDeployment(deps, next, 'token-n2', next.executionArn);
+      const id = `d-${String(cd.created.length).padStart(9, '0')}`;
+      cd.end(id, 'Succeeded');
+      await onDeploymentEvent(deps, await cd.getDeployment(id), next.runId);
+      await f.runs.setStatus(next.runId, 'SUCCEEDED', f.now);
+      // Rolling back restores version 4, released through the old group's name.
+      await expect(rollback(deps, { environment: 'dev', principal: OLGA, reason: 'errors up' })).resolves.toMatchObject(
+        {
+          toRunId: v4.runId,
+          version: '4',
+        },
+      );
     });
 
     it('roll an environment back to its last good revision as a new, linked, audited run', async () => {
