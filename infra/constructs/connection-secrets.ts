@@ -36,7 +36,7 @@ export class ConnectionSecrets extends Construct {
       const secretName = connectionSecretName(connection);
       const secret = new Secret(this, connection.name, {
         secretName,
-        description: `Gantry ${connection.provider} connection "${connection.name}": webhook secret and API token`,
+        description: `Gantry ${connection.provider} connection "${connection.name}": the webhook secret (its API token is in ${apiTokenSecretName(secretName)})`,
         generateSecretString: {
           secretStringTemplate: JSON.stringify({}),
           generateStringKey: 'webhookSecret',

@@ -1,7 +1,7 @@
 // The local runtime's own services (the edge, the fakes, the deployer, the front door, the CLI's views), one each.
 import { join } from 'node:path';
 import { connectionSecretName, type GantryConfig } from '../../infra/config/schema';
-import { apiTokenSecretName } from '../../shared/secrets/secrets';
+import { apiTokenSecretName, parseApiToken } from '../../shared/secrets/secrets';
 import { localPrincipalArn } from '../apigateway/events';
 import { type RunningFrontDoor, startFrontDoor } from '../apigateway/server';
 import type { DeploymentEvent } from '../codedeploy/service';
@@ -291,11 +291,16 @@ export function summary(inventory: LocalInventory) {
 function connectionTokens(config: GantryConfig, secrets: SecretsManagerService): Set<string> {
   const tokens = new Set<string>();
   for (const connection of config.connections) {
-    // Its token's own secret, and (set up before 2026-12) the connection secret beside the webhook secret.
+    // Its token's own secret (`{"apiToken": …}` or the bare token), and (set up before 2026-12) the
+    // connection secret's `apiToken`: never its bare value, which is the webhook secret.
     const name = connectionSecretName(connection);
-    for (const value of [...secrets.valuesOf(apiTokenSecretName(name)), ...secrets.valuesOf(name)]) {
+    const own = apiTokenSecretName(name);
+    for (const [value, bare] of [
+      ...secrets.valuesOf(own).map((v) => [v, true] as const),
+      ...secrets.valuesOf(name).map((v) => [v, false] as const),
+    ]) {
       try {
-        const token = value.trim().startsWith('{') ? (JSON.parse(value) as { apiToken?: unknown }).apiToken : value;
+        const token = value.trim().startsWith('{') ? parseApiToken(own, value) : bare ? value : undefined;
         if (typeof token === 'string' && token.trim() !== '') tokens.add(token.trim());
       } catch {
         // a value that does not parse names no token

@@ -10,7 +10,7 @@ import { StepFunctionsControl } from '../aws/step-functions';
 import { EventBridgeBus } from '../bus/event-bus';
 import type { Observability } from '../observability';
 import { DynamoDbRunStore } from '../runs/store';
-import { SecretsManagerSecretSource, SecretsManagerTokenSource } from '../secrets/secrets';
+import { apiTokenSecretName, SecretsManagerSecretSource, SecretsManagerTokenSource } from '../secrets/secrets';
 import { ConnectionStatusPort } from '../status/connection';
 import { HttpCommitStatusReporter } from '../status/reporter';
 import { StateMachinePipelines } from './aws';
@@ -28,6 +28,13 @@ export function awsPipelineDeps(
     client,
     new SecretsManagerSecretSource(client, config.secretCacheMs),
     config.secretCacheMs,
+    {
+      onLegacy: (secretId) =>
+        logger.warn('API token read beside the webhook secret', {
+          secretId,
+          fix: `the webhook receiver can read it there: move it to ${apiTokenSecretName(secretId)} (README: token scopes)`,
+        }),
+    },
   );
   const bus = new EventBridgeBus(new EventBridgeClient({}), config.eventBus);
   const clock = () => new Date();

@@ -158,16 +158,23 @@ export class SecretsManagerTokenSource implements TokenSource {
     private readonly client: SecretsManagerClient,
     private readonly connections: SecretSource,
     ttlMs: number,
-    now?: () => number,
+    private readonly options: {
+      readonly now?: () => number;
+      /** Told each time a token is read beside the webhook secret, where the receiver can read it too. */
+      readonly onLegacy?: (secretId: string) => void;
+    } = {},
   ) {
-    this.cache = new TtlCache(ttlMs, now);
+    this.cache = new TtlCache(ttlMs, options.now);
   }
 
   apiToken(secretId: string): Promise<string | undefined> {
-    return this.cache.get(
-      secretId,
-      async (id) => (await this.own(id)) ?? (await this.connections.connectionSecrets(id)).current.apiToken,
-    );
+    return this.cache.get(secretId, async (id) => {
+      const own = await this.own(id);
+      if (own !== undefined) return own;
+      const legacy = (await this.connections.connectionSecrets(id)).current.apiToken;
+      if (legacy !== undefined && legacy.trim() !== '') this.options.onLegacy?.(id);
+      return legacy;
+    });
   }
 
   private async own(secretId: string): Promise<string | undefined> {

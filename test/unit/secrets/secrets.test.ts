@@ -87,20 +87,21 @@ describe('SecretsManagerSecretSource', () => {
 
 describe('SecretsManagerTokenSource', () => {
   let now = 0;
+  let legacyReads: string[] = [];
   const source = () => {
     const client = new SecretsManagerClient({ region: 'eu-west-1' });
-    return new SecretsManagerTokenSource(
-      client,
-      new SecretsManagerSecretSource(client, 300_000, () => now),
-      300_000,
-      () => now,
-    );
+    return new SecretsManagerTokenSource(client, new SecretsManagerSecretSource(client, 300_000, () => now), 300_000, {
+      now: () => now,
+      onLegacy: (id) => legacyReads.push(id),
+    });
   };
+
   const legacy = '{"webhookSecret":"w","apiToken":"old-place"}';
 
   beforeEach(() => {
     secretsManager.reset();
     now = 0;
+    legacyReads = [];
   });
 
   it("reads the token from its own secret, never the connection's (which the webhook receiver reads)", async () => {
@@ -113,6 +114,7 @@ describe('SecretsManagerTokenSource', () => {
     expect(secretsManager.commandCalls(GetSecretValueCommand).map((c) => c.args[0].input.SecretId)).toEqual([
       'gantry/connections/a/api-token',
     ]);
+    expect(legacyReads).toEqual([]);
     // The bare token works too.
     secretsManager.reset();
     secretsManager.on(GetSecretValueCommand).resolves({ SecretString: ' bare \n' });
@@ -133,6 +135,8 @@ describe('SecretsManagerTokenSource', () => {
         .rejects(notFound());
       await expect(source().apiToken('gantry/connections/a')).resolves.toBe('old-place');
     }
+    // Each read there is told (the functions log it, saying where to move the token).
+    expect(legacyReads).toEqual(['gantry/connections/a', 'gantry/connections/a', 'gantry/connections/a']);
   });
 
   it('has no token when neither secret holds one, and refuses a token secret it cannot read', async () => {
