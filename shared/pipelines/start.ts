@@ -189,6 +189,7 @@ export async function startRun(
     once: runFact(plan.runId, 'run.started'),
   });
   await postStatus(deps, plan, 'pending', queued ? 'Queued behind an earlier run' : 'Building and checking the change');
+  await reportSupersededMeanwhile(deps, plan);
   deps.logger.info('run started', {
     runId: plan.runId,
     pipeline: plan.pipeline,
@@ -196,6 +197,25 @@ export async function startRun(
     status: record.status,
   });
   return { ...plan, waitForTurn: record.status === 'QUEUED' };
+}
+
+/**
+ * A newer run may supersede this one while it is being planned: its ResolvePlan posts `error` on
+ * this commit before this one's `pending`, which would then stay for good (the execution is
+ * stopped). Read again after posting, and say it again. (The same commit's newer run speaks there
+ * itself.)
+ */
+async function reportSupersededMeanwhile(deps: PipelineDeps, plan: RunPlan): Promise<void> {
+  const now = await deps.runs.get(plan.runId);
+  if (now?.status !== 'CANCELLED' || now.cancelledBy === undefined) return;
+  const newer = await deps.runs.get(now.cancelledBy);
+  if (newer === undefined || newer.commit === plan.commit) return;
+  await postStatus(deps, plan, 'error', supersededWords(newer.plan));
+}
+
+/** What a superseded run's commit says. */
+function supersededWords(newer: RunPlan): string {
+  return `Superseded by run ${newer.runId}, a newer change (${newer.commit.slice(0, 12)})`;
 }
 
 /**
@@ -254,12 +274,7 @@ async function supersede(
     // Its commit would otherwise show pending for good (its execution never reports). The same
     // commit shows the newer run's pending next, in the same context: nothing to say there.
     if (run.plan.commit !== plan.commit)
-      await postStatus(
-        deps,
-        run.plan,
-        'error',
-        `Superseded by run ${plan.runId}, a newer change (${plan.commit.slice(0, 12)})`,
-      );
+      await postStatus(deps, run.plan, 'error', supersededWords(plan));
     deps.logger.info('run superseded', { runId: run.runId, by: plan.runId });
   }
 }

@@ -357,6 +357,33 @@ describe('pipeline runs', () => {
       expect(f.statuses.posted.filter((s) => s.commit === newer).map((s) => s.state)).toEqual(['pending', 'pending']);
     });
 
+    it('says it was superseded on a commit whose run a newer one superseded while it was being planned', async () => {
+      const superseding = { ...DEFINITION, concurrency: 'superseded' as const };
+      const older = 'a'.repeat(40);
+      const newer = 'c'.repeat(40);
+      // The newer run's ResolvePlan runs between the older one's record and its pending status.
+      const report = f.statuses.report.bind(f.statuses);
+      let raced = false;
+      f.statuses.report = async (status) => {
+        if (!raced && status.commit === older && status.state === 'pending') {
+          raced = true;
+          await startRun(f.deps, planRequest(sourceEvent({ after: newer, headSha: newer }), 'push', superseding));
+        }
+        await report(status);
+      };
+      const first = await startRun(
+        f.deps,
+        planRequest(sourceEvent({ after: older, headSha: older }), 'push', superseding),
+      );
+      expect(raced).toBe(true);
+      expect((await f.runs.get(first.runId))?.status).toBe('CANCELLED');
+      expect(f.statuses.posted.filter((s) => s.commit === older).map((s) => s.state)).toEqual([
+        'error',
+        'pending',
+        'error',
+      ]);
+    });
+
     it('stops a superseded run and its deployment even when the ledger cannot take its end', async () => {
       const superseding = { ...DEFINITION, concurrency: 'superseded' as const };
       const first = await startRun(f.deps, planRequest(sourceEvent(), 'push', superseding));
