@@ -111,7 +111,14 @@ function targetStacks(app: App, config: GantryConfig): GantryTargetStack[] {
     const targets: NamedTarget[] = config.pipelines.flatMap((p) =>
       p.environments.flatMap((e) =>
         e.deploy?.account === account
-          ? [{ pipeline: p.name, environment: e.name, target: deployTarget(p.name, e.name, e.deploy, home.account) }]
+          ? [
+              {
+                pipeline: p.name,
+                environment: e.name,
+                target: deployTarget(p.name, e.name, e.deploy, home.account),
+                gated: e.approval.required,
+              },
+            ]
           : [],
       ),
     );

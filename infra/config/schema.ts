@@ -172,8 +172,17 @@ export const DeployConfigSchema = z
           ._default(
             z.string().check(
               z.minLength(1),
-              // The target account's grant names this path: a wildcard or policy variable would widen it.
+              // The target account's grant names this path: a wildcard or policy variable would widen
+              // it, and a path the build's upload does not spell the same way would miss the object.
               z.regex(/^[^*?$]+$/, 'a path without *, ? or $ (a target account may read exactly this artifact)'),
+              z.refine(
+                (path) =>
+                  path
+                    .replace(/^\/+/, '')
+                    .split('/')
+                    .every((segment) => segment !== '' && segment !== '.' && segment !== '..'),
+                'a plain relative path, as the build uploads it (no empty, . or .. segment, no trailing /)',
+              ),
             ),
             'dist/function.zip',
           )

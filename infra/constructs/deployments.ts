@@ -30,6 +30,8 @@ export interface NamedTarget {
   readonly pipeline: string;
   readonly environment: string;
   readonly target: DeployTarget;
+  /** Its releases wait for approval, so its runs build in the pipeline's `gated` project. */
+  readonly gated: boolean;
 }
 
 export interface DeploymentsProps {

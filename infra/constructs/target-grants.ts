@@ -132,7 +132,7 @@ export class TargetGrants {
     for (const key of packages) {
       Validations.of(role).acknowledge({
         id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${artifactsBucketName(account, region)}/${key}]`,
-        reason: `One configured Lambda package (${key.split('/artifacts/')[1]}) of each trusted build of its pipeline (one key per build class and build), nothing else they upload; Deploy pins the exact object version its provenance names.`,
+        reason: `One configured Lambda package (${key.split('/artifacts/')[1]}) of each build of the class its environment builds in (one key per build), nothing else they upload; Deploy pins the exact object version its provenance names.`,
       });
     }
   }
@@ -165,7 +165,11 @@ function add(role: Role, statements: readonly PolicyStatement[]): void {
 export function releasePackagesOf(targets: readonly NamedTarget[]): string[] {
   return [
     ...new Set(
-      targets.flatMap((t) => (t.target.lambda ? [releasePackageKeys(t.pipeline, t.target.lambda.artifact)] : [])),
+      targets.flatMap((t) =>
+        t.target.lambda
+          ? [releasePackageKeys(t.pipeline, t.gated ? 'gated' : 'ungated', t.target.lambda.artifact)]
+          : [],
+      ),
     ),
   ];
 }

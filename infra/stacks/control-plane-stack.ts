@@ -217,7 +217,9 @@ export class GantryControlPlaneStack extends Stack {
 function deployTargets(config: GantryConfig): NamedTarget[] {
   return config.pipelines.flatMap((pipeline) =>
     pipelineDefinition(config, pipeline).environments.flatMap((env) =>
-      env.deploy ? [{ pipeline: pipeline.name, environment: env.name, target: env.deploy }] : [],
+      env.deploy
+        ? [{ pipeline: pipeline.name, environment: env.name, target: env.deploy, gated: env.approval.required }]
+        : [],
     ),
   );
 }

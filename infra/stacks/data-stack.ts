@@ -29,11 +29,12 @@ export class GantryDataStack extends Stack {
     this.artifacts = new Artifacts(this, 'Artifacts');
     const home = props.config.controlPlane?.account;
     for (const account of home ? foreignAccounts(props.config) : []) {
-      // Only the configured Lambda packages its environments release: nothing else a build uploads.
+      // Only the configured Lambda packages its environments release, of the class each builds in:
+      // nothing else a build uploads, and no prod (gated) package in an account of dev environments.
       const keys = props.config.pipelines.flatMap((p) =>
         p.environments.flatMap((e) =>
           e.deploy?.account === account && e.deploy.lambda
-            ? [releasePackageKeys(p.name, e.deploy.lambda.artifact)]
+            ? [releasePackageKeys(p.name, e.approval.required ? 'gated' : 'ungated', e.deploy.lambda.artifact)]
             : [],
         ),
       );

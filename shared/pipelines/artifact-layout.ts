@@ -22,12 +22,12 @@ export function buildArtifactsPath(pipeline: string, trust: BuildTrust): string 
 }
 
 /**
- * The keys of one artifact of every trusted build of a pipeline (`<class>/<build id>/artifacts/<path>`,
- * any class and build): what a target account reads to release a Lambda package, and nothing
- * else its builds upload.
+ * The keys of one artifact of every build of one trusted class of a pipeline
+ * (`<class>/<build id>/artifacts/<path>`): what a target account reads to release an environment's
+ * Lambda package, and nothing else the builds upload, nor another class's builds.
  */
-export function releasePackageKeys(pipeline: string, artifactPath: string): string {
-  return `${buildArtifactsPath(pipeline, 'trusted')}/*/artifacts/${artifactPath.replace(/^\/+/, '')}`;
+export function releasePackageKeys(pipeline: string, cls: 'gated' | 'ungated', artifactPath: string): string {
+  return `${buildClassPath(pipeline, cls)}/*/artifacts/${artifactPath.replace(/^\/+/, '')}`;
 }
 
 /**

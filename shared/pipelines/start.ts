@@ -273,8 +273,7 @@ async function supersede(
     });
     // Its commit would otherwise show pending for good (its execution never reports). The same
     // commit shows the newer run's pending next, in the same context: nothing to say there.
-    if (run.plan.commit !== plan.commit)
-      await postStatus(deps, run.plan, 'error', supersededWords(plan));
+    if (run.plan.commit !== plan.commit) await postStatus(deps, run.plan, 'error', supersededWords(plan));
     deps.logger.info('run superseded', { runId: run.runId, by: plan.runId });
   }
 }

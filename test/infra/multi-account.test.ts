@@ -220,7 +220,8 @@ describe('releasing into another account', () => {
     expect(policies).toContain('function:widgets-prod');
     // The configured package of each trusted build, never the rest a build uploads (reports, files
     // a gated build wrote with the pipeline's secrets): the target account's admin can act as this role.
-    expect(releaseKeys(policies)).toEqual(['releases/widgets/*/artifacts/dist/function.zip']);
+    // Prod waits for approval: its releases are built in the gated project, and only those are read.
+    expect(releaseKeys(policies)).toEqual(['releases/widgets/gated/*/artifacts/dist/function.zip']);
     expect(policies).not.toContain('deploymentgroup:widgets/dev');
     expect(policies).not.toContain('widgets-dev');
     expect(policies).not.toContain('deploymentconfig:*');
@@ -298,13 +299,14 @@ describe('releasing into another account', () => {
     expect(bucket).toMatch(
       new RegExp(`"aws:PrincipalArn":\\{"Fn::Join":\\["",\\["arn:",\\{"Ref":"AWS::Partition"\\},"${role}"`),
     );
-    expect(releaseKeys(bucket)).toEqual(['releases/widgets/*/artifacts/dist/function.zip']);
+    expect(releaseKeys(bucket)).toEqual(['releases/widgets/gated/*/artifacts/dist/function.zip']);
     const [pattern = ''] = releaseKeys(bucket);
     expect(covers(pattern, 'releases/widgets/gated/b7/artifacts/dist/function.zip')).toBe(true);
     for (const other of [
       'releases/widgets/gated/b7/artifacts/reports/junit.xml',
       'releases/widgets/gated/b7/artifacts/.env',
-      'releases/widgets/ungated/b8/artifacts/dist/function.zip.map',
+      // Another class's builds (dev's, from pushes nobody reviewed) are no package prod releases.
+      'releases/widgets/ungated/b8/artifacts/dist/function.zip',
     ])
       expect(covers(pattern, other)).toBe(false);
     const key = JSON.stringify(data$.findResources('AWS::KMS::Key'));

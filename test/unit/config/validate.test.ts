@@ -126,6 +126,12 @@ describe('validateGantryConfig', () => {
       expect(withArtifact(artifact)).toEqual([
         expect.stringMatching(/environments\.3\.deploy\.lambda\.artifact: a path without \*, \? or \$/),
       ]);
+    // Spelled otherwise than the build uploads it, the grant would name no object.
+    for (const artifact of ['./dist/function.zip', 'dist//function.zip', 'dist/function.zip/', '../function.zip'])
+      expect(withArtifact(artifact)).toEqual([
+        expect.stringMatching(/environments\.3\.deploy\.lambda\.artifact: a plain relative path/),
+      ]);
+    expect(withArtifact('/dist/function.zip')).toEqual([]);
   });
 
   it('throws the same problems from parseGantryConfig', () => {
