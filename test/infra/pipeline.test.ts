@@ -619,8 +619,10 @@ describe('build roles', () => {
     expect(readers).toEqual([expect.stringMatching(/^PipelineStepsrecordfailure/)]);
     expect(holdersOf(statements, 'states:SendTaskSuccess').filter((id) => readers.includes(id))).toEqual([]);
     expect(holdersOf(statements, 'states:SendTaskFailure').filter((id) => readers.includes(id))).toEqual([]);
-    // The check itself matches what it must: the one role that may describe executions is found.
-    expect(holdersOf(statements, 'states:DescribeExecution')).toEqual([
+    // The check itself matches what it must: the roles that may describe executions (a status and
+    // the input, never a task token: the sweep, and Deploy telling a changed configuration) are found.
+    expect(holdersOf(statements, 'states:DescribeExecution').sort()).toEqual([
+      expect.stringMatching(/^PipelineStepsdeployrelease/),
       expect.stringMatching(/^PipelineStepswaitturn/),
     ]);
   });
