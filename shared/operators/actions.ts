@@ -1,5 +1,6 @@
 import { ulid } from 'ulid';
 import { CONFIGURATION_DIGEST, type DeployTarget, ENDED_UNREPORTED, type RunPlan } from '../../events';
+import { runFact } from '../audit/audit';
 import { stopUnlessEnded } from '../aws/deployment-stop';
 import { runIdOf } from '../deploy/appspec';
 import { answerDeployment, atSite, type DeployDeps, siteOf } from '../deploy/outcome';
@@ -307,9 +308,16 @@ export async function cancel(
     { cancelledBy: actor, endedAt: now.toISOString() },
     ACTIVE_STATUSES,
   );
-  // Its execution is stopped before it reports: this event is the run's end for the notifier, and
-  // its rule has ReportStatus post the commit's `error`. Only a cancel this call wrote is announced.
-  if (cancelled) await publishNotification(deps, runEnded(run.plan, now, failure));
+  // Its execution is stopped before it reports: the ledger's record of the run's end is this one
+  // (once, as every run's), the event is its end for the notifier, and its rule has ReportStatus
+  // post the commit's `error`. Only a cancel this call wrote is recorded and announced.
+  if (cancelled) {
+    await deps.audit.record({
+      ...gantryRecord(run.plan, 'run.failed', 'failure', failure),
+      once: runFact(run.runId, 'run.ended'),
+    });
+    await publishNotification(deps, runEnded(run.plan, now, failure));
+  }
   // The Deploy step may have opened or created its deployment after the read above: it writes the
   // id, then reads the run's status (and stops the deployment itself if it sees this cancel); this
   // call wrote the status and reads the deployment now, before anything else can fail. Whichever

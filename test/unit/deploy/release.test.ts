@@ -2044,6 +2044,13 @@ describe('deploying a run through CodeDeploy', () => {
       });
       expect(f.executions.stopped).toEqual([{ executionArn: plan.executionArn, error: 'Gantry.Cancelled' }]);
       expect((await f.runs.get(plan.runId))?.status).toBe('CANCELLED');
+      // The ledger holds the run's end, as for every run: who cancelled it and why.
+      expect(f.audit.records.filter((r) => r.subject.runId === plan.runId && r.type === 'run.failed')).toEqual([
+        expect.objectContaining({
+          outcome: 'failure',
+          details: { stage: 'cancelled', error: 'Gantry.Cancelled', reason: 'cancelled by olga: not needed' },
+        }),
+      ]);
       await expect(cancel(deps, { runId: plan.runId, principal: OLGA, reason: 'again' })).rejects.toMatchObject({
         code: 'not_active',
       });
