@@ -1672,7 +1672,11 @@ describe('deploying a run through CodeDeploy', () => {
     /** A dev run whose deployment of `version` landed and that is still baking (RUNNING). */
     async function baking(version: string, at: string): Promise<RunPlan> {
       f.now = new Date(at);
-      const plan = await devRun();
+      return landed(await devRun(), version);
+    }
+
+    /** `plan`'s deployment of `version`, started, ended by CodeDeploy and answered: the alias serves it. */
+    async function landed(plan: RunPlan, version: string): Promise<RunPlan> {
       cd.nextVersion = version;
       await startDeployment(deps, plan, `token-${version}`, plan.executionArn);
       const id = `d-${String(cd.created.length).padStart(9, '0')}`;
@@ -1758,14 +1762,9 @@ describe('deploying a run through CodeDeploy', () => {
       f.now = new Date('2026-11-23T11:00:00Z');
       const s = await devRun(Buffer.from('on v2'), 'c'.repeat(40), 'develop', moved);
       cd.aliasAt = '1';
-      cd.nextVersion = '2';
       // Gantry's first release onto widgets-dev-v2: version 4 was left live on widgets-dev, and names nothing here.
-      await startDeployment(deps, s, 'token-s', s.executionArn);
-      const id = `d-${String(cd.created.length).padStart(9, '0')}`;
-      cd.end(id, 'Succeeded');
-      await onDeploymentEvent(deps, await cd.getDeployment(id), s.runId);
+      await landed(s, '2');
       await f.runs.setStatus(s.runId, 'SUCCEEDED', f.now);
-      cd.aliasAt = '2';
       // Nothing good was released onto widgets-dev-v2 before s: version 4 of widgets-dev is not a rollback here.
       await expect(rollback(deps, { environment: 'dev', principal: OLGA, reason: 'errors up' })).rejects.toMatchObject({
         code: 'nothing_to_roll_back',
@@ -1817,11 +1816,7 @@ describe('deploying a run through CodeDeploy', () => {
         message: expect.stringMatching(/serves version 9, but Gantry left version 4 there/),
       });
       cd.aliasAt = '4';
-      cd.nextVersion = '5';
-      await startDeployment(deps, next, 'token-n2', next.executionArn);
-      const id = `d-${String(cd.created.length).padStart(9, '0')}`;
-      cd.end(id, 'Succeeded');
-      await onDeploymentEvent(deps, await cd.getDeployment(id), next.runId);
+      await landed(next, '5');
       await f.runs.setStatus(next.runId, 'SUCCEEDED', f.now);
       // Rolling back restores version 4, released through the old group's name.
       await expect(rollback(deps, { environment: 'dev', principal: OLGA, reason: 'errors up' })).resolves.toMatchObject(
