@@ -1,6 +1,7 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import { EventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { EventBus as EventBusTarget } from 'aws-cdk-lib/aws-events-targets';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { CLOUDTRAIL_API_CALL, roleTamperingDetail } from '../constructs/security-notices';
 
@@ -39,6 +40,13 @@ export class GantryIamWatchStack extends Stack {
       'HomeDefaultBus',
       `arn:${this.partition}:events:${props.homeRegion}:${this.account}:event-bus/default`,
     );
-    this.forward.addTarget(new EventBusTarget(home));
+    // EventBridge forwards across regions with a role; only this account's rules may use it.
+    const role = new Role(this, 'ForwardRole', {
+      description: "EventBridge forwarding Gantry's signing-role calls to the control plane's region",
+      assumedBy: new ServicePrincipal('events.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
+      }),
+    });
+    this.forward.addTarget(new EventBusTarget(home, { role }));
   }
 }

@@ -351,6 +351,12 @@ describe('releasing into another account', () => {
     expect(rules).toHaveLength(1);
     const rule = rules[0]?.Properties as { EventPattern: object; Targets: { Arn: unknown }[] };
     expect(JSON.stringify(rule.Targets.map((t) => t.Arn))).toContain(`:events:${REGION}:${HOME}:event-bus/default`);
+    // Across regions EventBridge forwards with a role, which only this account's rules may use.
+    const roles = Object.values(template.Resources).filter((r) => r.Type === 'AWS::IAM::Role');
+    expect(roles).toHaveLength(1);
+    expect(JSON.stringify(roles[0]?.Properties.AssumeRolePolicyDocument)).toContain(
+      `"Condition":{"StringEquals":{"aws:SourceAccount":"${HOME}"}}`,
+    );
     // The same calls the control plane's own tampering rule matches there, on the home region's role names.
     const call = (roleName: string, eventName = 'UpdateAssumeRolePolicy') => ({
       version: '0',
