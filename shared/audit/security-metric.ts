@@ -1,5 +1,5 @@
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { type AuditRecordInput, isSecurityAuditType } from '../../events';
+import { type AuditRecordInput, ENDED_UNREPORTED, isSecurityAuditType } from '../../events';
 import { DIMENSION, METRIC } from '../observability';
 import type { AuditSink } from './audit';
 
@@ -22,7 +22,13 @@ export function countingWatchedRecords(sink: AuditSink, metrics: Metrics): Audit
       await sink.record(record);
       const { pipeline, environment } = record.subject;
       if (isSecurityAuditType(record.type)) count(metrics, METRIC.securityRecords, { [DIMENSION.type]: record.type });
-      else if (record.type === 'run.failed' && pipeline && environment)
+      // An operator's cancel is deliberate: it ends a run, and fails no release.
+      else if (
+        record.type === 'run.failed' &&
+        pipeline &&
+        environment &&
+        record.details.error !== ENDED_UNREPORTED.cancelled
+      )
         count(metrics, METRIC.releaseRunsFailed, {
           [DIMENSION.pipeline]: pipeline,
           [DIMENSION.environment]: environment,

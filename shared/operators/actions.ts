@@ -308,16 +308,6 @@ export async function cancel(
     { cancelledBy: actor, endedAt: now.toISOString() },
     ACTIVE_STATUSES,
   );
-  // Its execution is stopped before it reports: the ledger's record of the run's end is this one
-  // (once, as every run's), the event is its end for the notifier, and its rule has ReportStatus
-  // post the commit's `error`. Only a cancel this call wrote is recorded and announced.
-  if (cancelled) {
-    await deps.audit.record({
-      ...gantryRecord(run.plan, 'run.failed', 'failure', failure),
-      once: runFact(run.runId, 'run.ended'),
-    });
-    await publishNotification(deps, runEnded(run.plan, now, failure));
-  }
   // The Deploy step may have opened or created its deployment after the read above: it writes the
   // id, then reads the run's status (and stops the deployment itself if it sees this cancel); this
   // call wrote the status and reads the deployment now, before anything else can fail. Whichever
@@ -326,6 +316,17 @@ export async function cancel(
   await stopDeploymentOf(deps, run, `stopped by ${actor}: ${reason}`);
   await deps.executions.stopExecution(run.executionArn, failure.error, failure.reason);
   await leaveLane(deps, run.lane, run.runId);
+  // Its execution is stopped before it reports: the ledger's record of the run's end is this one
+  // (once, as every run's), the event is its end for the notifier, and its rule has ReportStatus
+  // post the commit's `error`. Only a cancel this call wrote is recorded and announced, and only
+  // after everything is stopped: a ledger that fails here leaves nothing running.
+  if (cancelled) {
+    await deps.audit.record({
+      ...gantryRecord(run.plan, 'run.failed', 'failure', failure),
+      once: runFact(run.runId, 'run.ended'),
+    });
+    await publishNotification(deps, runEnded(run.plan, now, failure));
+  }
   return { outcome: 'cancelled' };
 }
 

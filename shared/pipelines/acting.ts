@@ -184,6 +184,8 @@ export async function configurationChangedOnly<
     readonly executions: Pick<ExecutionControl, 'executionStatus'>;
   },
 >(deps: D, run: RunRecord, check: (deps: D, run: RunRecord) => Promise<string | null>): Promise<boolean> {
+  // A run is named after its execution: a record naming another run's execution is no planner's.
+  if (!run.executionArn.endsWith(`:${run.runId}`)) return false;
   const planned = await deps.pipelines.pipelineOfExecution(run.executionArn).catch(() => undefined);
   if (planned === undefined) return false;
   const today = await deps.pipelines.definitionOf(stateMachineOf(run.executionArn)).catch(() => undefined);

@@ -200,17 +200,18 @@ export async function startRun(
 }
 
 /**
- * A newer run may supersede this one while it is being planned: its ResolvePlan posts `error` on
- * this commit before this one's `pending`, which would then stay for good (the execution is
- * stopped). Read again after posting, and say it again. (The same commit's newer run speaks there
- * itself.)
+ * A newer run may supersede this one while it is being planned (or an operator cancel it): the
+ * `error` it posts on this commit can come before this one's `pending`, which would then stay for
+ * good (the execution is stopped). Read again after posting, and say it again. (The same commit's
+ * newer run speaks there itself.)
  */
 async function reportSupersededMeanwhile(deps: PipelineDeps, plan: RunPlan): Promise<void> {
   const now = await deps.runs.get(plan.runId);
   if (now?.status !== 'CANCELLED' || now.cancelledBy === undefined) return;
   const newer = await deps.runs.get(now.cancelledBy);
-  if (newer === undefined || newer.commit === plan.commit) return;
-  await postStatus(deps, plan, 'error', supersededWords(newer.plan));
+  // An operator's cancel (`cancelledBy` names a person) may have been reported before this pending too.
+  if (newer === undefined) await postStatus(deps, plan, 'error', `cancelled by ${now.cancelledBy}`);
+  else if (newer.commit !== plan.commit) await postStatus(deps, plan, 'error', supersededWords(newer.plan));
 }
 
 /** What a superseded run's commit says. */

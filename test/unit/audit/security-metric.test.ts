@@ -93,12 +93,15 @@ describe('security records are counted for their alarm', () => {
 });
 
 describe('failed runs bound for an environment are counted for their own alarm', () => {
-  const failed = (environment: string | null): AuditRecordInput => ({
+  const failed = (
+    environment: string | null,
+    details = { stage: 'deploy', error: 'Gantry.BakeAlarm', reason: 'alarm fired during the bake' },
+  ): AuditRecordInput => ({
     type: 'run.failed',
     actor: { type: 'system', id: 'gantry', providerIdentity: null },
     subject: { repository: 'acme/widgets', commit: 'c'.repeat(40), runId: 'r-1', environment, pipeline: 'widgets' },
     outcome: 'failure',
-    details: { stage: 'deploy', error: 'Gantry.BakeAlarm', reason: 'alarm fired during the bake' },
+    details,
     correlationId: 'run-1',
   });
 
@@ -113,6 +116,12 @@ describe('failed runs bound for an environment are counted for their own alarm',
     expect(more).toEqual([]);
     expect(line).toMatchObject({ ReleaseRunsFailed: 1, Pipeline: 'widgets', Environment: 'prod' });
     expect(line).not.toHaveProperty('service');
+    // An operator's cancel of a prod run is recorded, and counts as no failed release.
+    await sink.record(
+      failed('prod', { stage: 'cancelled', error: 'Gantry.Cancelled', reason: 'cancelled by olga: wrong branch' }),
+    );
+    expect(ledger.records).toHaveLength(7);
+    expect(emf()).toHaveLength(1);
     expect(line?._aws?.CloudWatchMetrics).toEqual([
       {
         Namespace: 'Gantry',

@@ -651,6 +651,28 @@ describe('deploying a run through CodeDeploy', () => {
       expect(cd.stopped).toEqual(['d-000000001']);
       expect((await f.runs.get(plan.runId))?.deployment?.stopRequested).toBe('stopped by olga: stop this release');
     });
+
+    it('stops that deployment, the execution and the lane even when the ledger then fails to take the end', async () => {
+      const plan = await devRun();
+      let deployed: () => void = () => undefined;
+      const deployDone = new Promise<void>((resolve) => {
+        deployed = resolve;
+      });
+      const held = Object.create(f.runs) as typeof f.runs;
+      held.setStatus = async (...args) => {
+        await deployDone;
+        const wrote = await f.runs.setStatus(...args);
+        f.audit.failing = true;
+        return wrote;
+      };
+      const cancelled = cancelling(plan, { ...deps, runs: held });
+      await startDeployment(deps, plan, 'token-1', plan.executionArn);
+      deployed();
+      await expect(cancelled).rejects.toThrow('ledger unavailable');
+      expect(cd.stopped).toEqual(['d-000000001']);
+      expect(f.executions.stopped.map((s) => s.executionArn)).toEqual([plan.executionArn]);
+      expect((await f.runs.laneHolder(plan.lane))?.runId).not.toBe(plan.runId);
+    });
   });
 
   it('reconciles a deployment that succeeds between its read and the stop as the success it was, not as stopped', async () => {
@@ -1159,6 +1181,37 @@ describe('deploying a run through CodeDeploy', () => {
       // Nor the configuration the execution runs: nothing vouches for the record, so it stays a forgery (fail closed).
       f.pipelines.executed = undefined;
       await expectForged(plan, plan.executionArn, /could not be read/);
+    });
+
+    it("a forged record naming another run's running execution from before the change stays a forgery", async () => {
+      const waiting = await approvedProdRun();
+      // Whoever may write runs copies a waiting prod run under a name of its own, keeping its execution.
+      const forged = { ...waiting, runId: `${waiting.runId}-x`, commit: 'f'.repeat(40) };
+      await f.runs.create(forged, 'RUNNING', f.now);
+      await built(forged);
+      await f.runs.openApproval(
+        forged.runId,
+        { taskToken: 't', requestedAt: f.now.toISOString(), deadline: '2099-01-01T00:00:00Z' },
+        f.now,
+      );
+      await f.runs.addDecision(
+        forged.runId,
+        { identity: 'bob', principal: ARN_BOB, decision: 'approve', reason: 'ok', at: f.now.toISOString() },
+        f.now,
+      );
+      await f.runs.closeApproval(forged.runId, 'approved', f.now);
+      // Since that execution started, bob left prod's approvers; it still runs (waiting runs last for hours).
+      const prod = DEFINITION.environments.find((e) => e.name === 'prod');
+      f.pipelines.deployed = {
+        ...DEFINITION,
+        environments: DEFINITION.environments.map((e) =>
+          e.name === 'prod' ? { ...e, approvers: (prod?.approvers ?? []).filter((a) => a.identity !== 'bob') } : e,
+        ),
+      };
+      f.pipelines.executed = DEFINITION;
+      f.executions.statuses.set(waiting.executionArn, 'RUNNING');
+      await expectForged(forged, waiting.executionArn, /bob no longer approve/);
+      expect(f.audit.records.filter((r) => r.type === 'deploy.refused')).toEqual([]);
     });
 
     it('a refused record naming an execution that has ended stays a forgery, whatever changed since', async () => {

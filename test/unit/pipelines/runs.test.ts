@@ -384,6 +384,29 @@ describe('pipeline runs', () => {
       ]);
     });
 
+    it('says it was cancelled on a commit whose run an operator cancelled while it was being planned', async () => {
+      const sha = 'a'.repeat(40);
+      const report = f.statuses.report.bind(f.statuses);
+      let raced: string | undefined;
+      f.statuses.report = async (status) => {
+        if (raced === undefined && status.commit === sha && status.state === 'pending') {
+          // The operator's cancel, and the status its rule posts, land before this pending.
+          const runId = (await f.runs.list({ limit: 5 })).find((r) => r.commit === sha)?.runId ?? '';
+          raced = runId;
+          await f.runs.setStatus(runId, 'CANCELLED', f.now, { cancelledBy: 'olga' });
+          await report({ ...status, state: 'error', description: 'cancelled by olga' });
+        }
+        await report(status);
+      };
+      await startRun(f.deps, planRequest(sourceEvent({ after: sha, headSha: sha })));
+      expect(raced).toBeDefined();
+      expect(f.statuses.posted.filter((s) => s.commit === sha).map((s) => [s.state, s.description])).toEqual([
+        ['error', 'cancelled by olga'],
+        ['pending', expect.any(String)],
+        ['error', 'cancelled by olga'],
+      ]);
+    });
+
     it('stops a superseded run and its deployment even when the ledger cannot take its end', async () => {
       const superseding = { ...DEFINITION, concurrency: 'superseded' as const };
       const first = await startRun(f.deps, planRequest(sourceEvent(), 'push', superseding));
