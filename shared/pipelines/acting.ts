@@ -99,6 +99,10 @@ export async function releaseShortfall(deps: Pick<ActingDeps, 'pipelines'>, run:
     return `run ${run.runId} releases to a target that is not environment ${env}'s as pipeline ${run.pipeline} is deployed now: start a new run, which releases to the environment's`;
   const unplanned = policyGap(run, deployed);
   if (unplanned !== null) return `${unplanned}: start a new run, which asks for it`;
+  // Its build ran in the gated project, whose prefix a target that no longer waits for approval is
+  // not granted (a target account's role reads its environment's class only).
+  if (plan.approval !== null && !deployed.approval.required)
+    return `environment ${env} no longer requires approval as pipeline ${run.pipeline} is deployed now, but run ${run.runId} was planned, and built, with it: its package is in the gated builds' prefix, which releases to ${env} no longer read; start a new run`;
   return null;
 }
 

@@ -205,7 +205,7 @@ export async function finishRun(
  * nothing. A replayed event posts the same status again.
  */
 export async function reportEnded(deps: ReportDeps, runId: string): Promise<void> {
-  const end = await unreportedEnd(deps, runId);
+  const end = await speakingLast(deps, await unreportedEnd(deps, runId));
   if ('unsaid' in end) {
     deps.logger.warn('ended run not reported', { runId, why: end.unsaid });
     return;
@@ -230,6 +230,27 @@ async function unreportedEnd(
   if (by !== undefined && (await deps.runs.get(by)) !== undefined)
     return { unsaid: `run ${runId} was superseded by run ${by}, whose ResolvePlan reported it` };
   return { run, said: by === undefined ? 'cancelled' : `cancelled by ${by}` };
+}
+
+/**
+ * An end no newer run of the same commit has spoken over: a retry of a cancelled run reports on
+ * the same commit and context, and an event replayed late (or put by any function that may put
+ * pipeline events) must not turn its green back to error.
+ */
+async function speakingLast(
+  deps: ReportDeps,
+  end: Awaited<ReturnType<typeof unreportedEnd>>,
+): Promise<Awaited<ReturnType<typeof unreportedEnd>>> {
+  if ('unsaid' in end) return end;
+  const { run } = end;
+  const newer = (await deps.runs.list({ lane: run.lane, limit: 50 })).find(
+    (r) =>
+      r.runId !== run.runId &&
+      r.commit === run.commit &&
+      r.plan.status.context === run.plan.status.context &&
+      r.createdAt > run.createdAt,
+  );
+  return newer === undefined ? end : { unsaid: `run ${newer.runId}, newer, reports on commit ${run.commit} now` };
 }
 
 /**

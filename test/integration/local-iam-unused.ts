@@ -169,6 +169,12 @@ export const UNUSED_GRANTS: readonly UnusedGrantEntry[] = [
     why: "Refusals only: Deploy reads the configuration and status of the run's own execution (configurationChangedOnly in shared/pipelines/acting.ts) when it refuses a run, to tell a configuration changed since it was planned from a forged record; a develop push's run is refused nowhere.",
   },
   {
+    role: 'PipelineStepsreportstatusRole',
+    actions: ['dynamodb:Query'],
+    resource: 'table/gantry-runs',
+    why: "Cancelled or swept runs: reportEnded (shared/pipelines/finish.ts) lists the run's lane so as not to post over a newer run of the same commit; nothing was cancelled or swept on a succeeding develop run.",
+  },
+  {
     role: 'PipelineStepsrecordfailureRole',
     actions: ['codedeploy:StopDeployment'],
     why: 'Hand-made failure: recordFailure (handMadeFailure in shared/pipelines/finish.ts) stops a deployment still in progress when its Deploy task was failed by someone other than Gantry; the run succeeded.',

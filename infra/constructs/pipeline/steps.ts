@@ -138,6 +138,8 @@ export class PipelineSteps extends Construct {
     RunsTable.grantWrites(f.reportStatus.function, ['stages', 'status']);
     // Listing a lane's runs: to plan (who took part since the last release), queue and hand the lane on.
     for (const step of [f.resolvePlan, f.waitTurn]) RunsTable.grant(step.function, ['dynamodb:Query']);
+    // A cancelled run's status is not posted over a newer run of its commit (reportEnded).
+    RunsTable.grant(f.reportStatus.function, ['dynamodb:Query']);
     RunsTable.grant(f.fetchSource.function, ['dynamodb:GetItem'], { indexes: false });
     const {
       resolvePlan,

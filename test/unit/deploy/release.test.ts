@@ -1291,6 +1291,17 @@ describe('deploying a run through CodeDeploy', () => {
       await expectConfigurationChanged(plan, /requires 2 approval\(s\); run .* holds 1 by current approvers/);
     });
 
+    it('an approved run whose environment stopped requiring approval while it waited: built in the other class', async () => {
+      const plan = await approvedProdRun();
+      f.pipelines.deployed = {
+        ...DEFINITION,
+        environments: DEFINITION.environments.map((e) =>
+          e.name === 'prod' ? { ...e, approval: { ...e.approval, required: false } } : e,
+        ),
+      };
+      await expectConfigurationChanged(plan, /environment prod no longer requires approval .* built, with it/);
+    });
+
     it('a run whose environment moved to another target, or began to require approval, while it waited', async () => {
       const plan = await devRun();
       const moved = DEFINITION.environments.map((e) =>

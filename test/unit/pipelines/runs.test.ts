@@ -774,6 +774,20 @@ describe('pipeline runs', () => {
       },
     );
 
+    it("posts nothing over a newer run of the same commit: a late or replayed end of the old run can't turn it red", async () => {
+      const run = await startRun(f.deps, planRequest(sourceEvent()));
+      await f.runs.setStatus(run.runId, 'CANCELLED', f.now, { cancelledBy: 'olga' }, ['RUNNING']);
+      await reportEnded(f.deps, run.runId);
+      expect(lastStatus(run.runId)).toMatchObject({ state: 'error' });
+      // A retry of the commit reports on the same commit and context from now on.
+      f.now = later(1);
+      const retry = await startRun(f.deps, planRequest(sourceEvent()));
+      expect([retry.commit, retry.status.context]).toEqual([run.commit, run.status.context]);
+      const before = f.statuses.posted.length;
+      await reportEnded(f.deps, run.runId);
+      expect(f.statuses.posted).toHaveLength(before);
+    });
+
     it('posts nothing for a run nobody recorded, nor for a superseded one (ResolvePlan reported it)', async () => {
       await reportEnded(f.deps, 'no-such-run');
       const superseding = { ...DEFINITION, concurrency: 'superseded' as const };
