@@ -11,7 +11,7 @@ import type { DeployedPipelines, ExecutionPipelines } from './ports';
  * What a step that acts (deploys, reports a success) believes about its run: only the run record
  * the control plane wrote, and the pipeline as deployed now. Each check answers why the run may
  * not go on, or null. Callers refuse a non-null answer, and record it as `security.forged_input`
- * unless the configuration's change alone explains it (`configurationChangedOnly`).
+ * (Deploy: unless the configuration's change alone explains it, `configurationChangedOnly`).
  */
 export interface ActingDeps {
   readonly runs: RunStore;
