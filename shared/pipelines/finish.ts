@@ -215,10 +215,9 @@ export async function reportEnded(deps: ReportDeps, runId: string): Promise<void
 }
 
 /** What the commit status of a run's end no ReportStatus step saw says, or why it says nothing. */
-async function unreportedEnd(
-  deps: ReportDeps,
-  runId: string,
-): Promise<{ readonly run: RunRecord; readonly said: string } | { readonly unsaid: string }> {
+type UnreportedEnd = { readonly run: RunRecord; readonly said: string } | { readonly unsaid: string };
+
+async function unreportedEnd(deps: ReportDeps, runId: string): Promise<UnreportedEnd> {
   const run = await deps.runs.get(runId);
   if (run === undefined) return { unsaid: `no run ${runId} is recorded` };
   if (run.status === 'FAILED' && run.failure?.error === ENDED_UNREPORTED.reconciled)
@@ -237,10 +236,7 @@ async function unreportedEnd(
  * the same commit and context, and an event replayed late (or put by any function that may put
  * pipeline events) must not turn its green back to error.
  */
-async function speakingLast(
-  deps: ReportDeps,
-  end: Awaited<ReturnType<typeof unreportedEnd>>,
-): Promise<Awaited<ReturnType<typeof unreportedEnd>>> {
+async function speakingLast(deps: ReportDeps, end: UnreportedEnd): Promise<UnreportedEnd> {
   if ('unsaid' in end) return end;
   const { run } = end;
   const newer = (await deps.runs.list({ lane: run.lane, limit: 50 })).find(

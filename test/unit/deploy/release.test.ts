@@ -1134,18 +1134,34 @@ describe('deploying a run through CodeDeploy', () => {
     /** A prod run whose approval decide() closed as approved by bob. */
     async function approvedProdRun(): Promise<RunPlan> {
       const plan = await devRun(Buffer.from('release'), 'e'.repeat(40), 'release/1.0');
+      await approvedByBob(plan.runId);
+      return plan;
+    }
+
+    /** The run's approval, requested and closed as approved by bob. */
+    async function approvedByBob(runId: string): Promise<void> {
       await f.runs.openApproval(
-        plan.runId,
+        runId,
         { taskToken: 't', requestedAt: f.now.toISOString(), deadline: '2099-01-01T00:00:00Z' },
         f.now,
       );
       await f.runs.addDecision(
-        plan.runId,
+        runId,
         { identity: 'bob', principal: ARN_BOB, decision: 'approve', reason: 'ok', at: f.now.toISOString() },
         f.now,
       );
-      await f.runs.closeApproval(plan.runId, 'approved', f.now);
-      return plan;
+      await f.runs.closeApproval(runId, 'approved', f.now);
+    }
+
+    /** The pipeline with bob gone from prod's approvers. */
+    function withoutBob(): PipelineDefinition {
+      const prod = DEFINITION.environments.find((e) => e.name === 'prod');
+      return {
+        ...DEFINITION,
+        environments: DEFINITION.environments.map((e) =>
+          e.name === 'prod' ? { ...e, approvers: (prod?.approvers ?? []).filter((a) => a.identity !== 'bob') } : e,
+        ),
+      };
     }
 
     it('a run whose gates failed, or were never evaluated, invoked directly with its own execution', async () => {
@@ -1159,13 +1175,7 @@ describe('deploying a run through CodeDeploy', () => {
 
     it('an approval whose approver was removed from the group after deciding: the configuration changed', async () => {
       const plan = await approvedProdRun();
-      const prod = DEFINITION.environments.find((e) => e.name === 'prod');
-      f.pipelines.deployed = {
-        ...DEFINITION,
-        environments: DEFINITION.environments.map((e) =>
-          e.name === 'prod' ? { ...e, approvers: (prod?.approvers ?? []).filter((a) => a.identity !== 'bob') } : e,
-        ),
-      };
+      f.pipelines.deployed = withoutBob();
       await expectConfigurationChanged(plan, /holds 0 by current approvers; bob no longer approve/);
       // Had the execution run that configuration too, bob's approval was never an approver's: forged.
       f.pipelines.executed = f.pipelines.deployed;
@@ -1189,25 +1199,9 @@ describe('deploying a run through CodeDeploy', () => {
       const forged = { ...waiting, runId: `${waiting.runId}-x`, commit: 'f'.repeat(40) };
       await f.runs.create(forged, 'RUNNING', f.now);
       await built(forged);
-      await f.runs.openApproval(
-        forged.runId,
-        { taskToken: 't', requestedAt: f.now.toISOString(), deadline: '2099-01-01T00:00:00Z' },
-        f.now,
-      );
-      await f.runs.addDecision(
-        forged.runId,
-        { identity: 'bob', principal: ARN_BOB, decision: 'approve', reason: 'ok', at: f.now.toISOString() },
-        f.now,
-      );
-      await f.runs.closeApproval(forged.runId, 'approved', f.now);
+      await approvedByBob(forged.runId);
       // Since that execution started, bob left prod's approvers; it still runs (waiting runs last for hours).
-      const prod = DEFINITION.environments.find((e) => e.name === 'prod');
-      f.pipelines.deployed = {
-        ...DEFINITION,
-        environments: DEFINITION.environments.map((e) =>
-          e.name === 'prod' ? { ...e, approvers: (prod?.approvers ?? []).filter((a) => a.identity !== 'bob') } : e,
-        ),
-      };
+      f.pipelines.deployed = withoutBob();
       f.pipelines.executed = DEFINITION;
       f.executions.statuses.set(waiting.executionArn, 'RUNNING');
       await expectForged(forged, waiting.executionArn, /bob no longer approve/);
