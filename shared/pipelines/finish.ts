@@ -214,9 +214,10 @@ export async function reportEnded(deps: ReportDeps, runId: string): Promise<void
   deps.logger.info('ended run reported', { runId, status: end.run.status });
 }
 
-/** What the commit status of a run's end no ReportStatus step saw says, or why it says nothing. */
+/** What a cancelled or swept run's commit status says, or why it says nothing. */
 type UnreportedEnd = { readonly run: RunRecord; readonly said: string } | { readonly unsaid: string };
 
+/** What the commit status of a run's end no ReportStatus step saw says, or why it says nothing. */
 async function unreportedEnd(deps: ReportDeps, runId: string): Promise<UnreportedEnd> {
   const run = await deps.runs.get(runId);
   if (run === undefined) return { unsaid: `no run ${runId} is recorded` };
