@@ -144,7 +144,7 @@ export class Monitoring extends Construct {
       [
         'trigger',
         props.triggerDeadLetters,
-        'events a rule could not deliver (a change that started no run, or a deployment event), or deployment events deploy-events failed on three times (redrive: gantry dlq redrive --queue triggers)',
+        'events a rule could not deliver (a change that started no run, a deployment event, a cancelled or swept run to report), deployment events deploy-events failed on three times, or ended runs whose commit status the provider would not take three times (redrive: gantry dlq redrive --queue triggers)',
       ],
     ];
     if (props.notificationDeadLetters !== undefined)

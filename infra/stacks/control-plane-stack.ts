@@ -64,6 +64,16 @@ export class GantryControlPlaneStack extends Stack {
     const foreign = targets.filter((t) => t.target.account !== null);
     const targetAccounts =
       foreign.length > 0 && config.controlPlane ? new TargetAccounts(config.controlPlane, foreign) : undefined;
+    const triggerDeadLetters = new Queue(this, 'TriggerDeadLetters', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(triggerDeadLetters).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        'This queue is itself a dead-letter queue: of the pipeline trigger rules, the deployment-event and ended-run rules, and the asynchronous invocations of deploy-events and report-status.',
+    });
     const steps = new PipelineSteps(this, 'PipelineSteps', {
       bus: this.bus,
       artifactsKey: data.artifacts.key,
@@ -75,15 +85,7 @@ export class GantryControlPlaneStack extends Stack {
       ...(targetAccounts ? { targetAccounts } : {}),
       audit,
       publishesRunEvents: config.notifications !== undefined,
-    });
-    const triggerDeadLetters = new Queue(this, 'TriggerDeadLetters', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(triggerDeadLetters).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This queue is itself the dead-letter queue of the pipeline trigger rules.',
+      deadLetters: triggerDeadLetters,
     });
     this.pipelines = config.pipelines.map(
       (pipeline) =>

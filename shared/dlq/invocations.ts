@@ -24,8 +24,10 @@ export interface InvocationRedriveDeps {
  * Invokes again, asynchronously and with the same event, the function Lambda gave up on, and
  * nothing else. Only a function whose failed invocations go to this very queue is invoked: a
  * record someone else put in the queue cannot choose which function runs, nor with what it runs
- * a function that never sends here. deploy-events, the only such function today, records what it
- * handles once (by the deployment), so redriving a record twice records nothing twice.
+ * a function that never sends here. The two such functions take nothing from the event they would
+ * not check: deploy-events records what it handles once (by the deployment), so redriving a record
+ * twice records nothing twice; report-status reads what to post from the run record, so a second
+ * redrive posts the same status again.
  */
 export async function redriveInvocationLetter(
   deps: InvocationRedriveDeps,

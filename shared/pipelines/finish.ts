@@ -203,6 +203,10 @@ export async function finishRun(
  * `error` in the record's own words, and only for a run whose record ended that way: whatever the
  * event that led here claimed, a run still going, one that ended otherwise, or an unknown one gets
  * nothing. A replayed event posts the same status again.
+ *
+ * A provider that does not take the status fails the invocation: nothing else would ever post it,
+ * so Lambda tries twice more and then leaves the event in the triggers dead-letter queue, whose
+ * alarm asks for `gantry dlq redrive --queue triggers` once the provider (or its token) is back.
  */
 export async function reportEnded(deps: ReportDeps, runId: string): Promise<void> {
   const end = await speakingLast(deps, await unreportedEnd(deps, runId));
@@ -210,7 +214,10 @@ export async function reportEnded(deps: ReportDeps, runId: string): Promise<void
     deps.logger.warn('ended run not reported', { runId, why: end.unsaid });
     return;
   }
-  await postStatus(deps, end.run.plan, 'error', end.said);
+  if (!(await postStatus(deps, end.run.plan, 'error', end.said)))
+    throw new Error(
+      `the provider did not take the commit status of run ${runId} (${end.run.status}); Lambda retries, then leaves the event in the triggers dead-letter queue for \`gantry dlq redrive --queue triggers\``,
+    );
   deps.logger.info('ended run reported', { runId, status: end.run.status });
 }
 

@@ -7,13 +7,16 @@ export function executionConsoleUrl(executionArn: string): string {
   return `https://${region}.console.aws.amazon.com/states/home?region=${region}#/v2/executions/details/${encodeURIComponent(executionArn)}`;
 }
 
-/** Posts the run's commit status; a provider that does not answer is logged, never fatal. */
+/**
+ * Posts the run's commit status; a provider that does not answer is logged, never fatal to the
+ * run. Says whether the provider took it, for a caller that can try again (the bus's ended runs).
+ */
 export async function postStatus(
   deps: Pick<PipelineDeps, 'statuses' | 'logger'>,
   plan: RunPlan,
   state: CommitStatusRequest['state'],
   description: string,
-): Promise<void> {
+): Promise<boolean> {
   try {
     await deps.statuses.report({
       ...plan.status,
@@ -21,11 +24,13 @@ export async function postStatus(
       description,
       targetUrl: executionConsoleUrl(plan.executionArn),
     });
+    return true;
   } catch (error) {
     deps.logger.warn('commit status not reported', {
       runId: plan.runId,
       state,
       error: error instanceof Error ? error.name : 'unknown',
     });
+    return false;
   }
 }

@@ -1062,6 +1062,20 @@ describe('the commit status of a run that ended without its ReportStatus step (c
     ]);
   });
 
+  it('keeps the event when report-status cannot be reached or the provider will not take the status: retries, then the triggers dead-letter queue', () => {
+    const triggers = inventory.queues.find((q) => q.name.includes('TriggerDeadLetters'));
+    expect(triggers).toBeDefined();
+    const [target] = inventory.rules.flatMap((r) => r.targets.filter((t) => t.arn === reportStatus?.arn));
+    expect(target).toMatchObject({ deadLetterArn: triggers?.arn, maximumRetryAttempts: 8 });
+    // reportEnded fails when the provider refuses; Lambda's two retries, then the same queue.
+    expect(reportStatus?.asyncInvoke).toEqual({ maximumRetryAttempts: 2, onFailure: triggers?.arn });
+    // Which `gantry dlq redrive` finds: the queue report-status's failures go to, and it may send there.
+    const sends = (statementsByFunction(gantry, FUNCTION_METADATA_KEY).get('report-status') ?? []).filter((s) =>
+      s.actions.includes('sqs:SendMessage'),
+    );
+    expect(sends).toHaveLength(1);
+  });
+
   it('reaches report-status on the local bus for a cancel and a sweep, and for nothing else', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gantry-ended-runs-'));
     const delivered: { arn: string; input: string }[] = [];

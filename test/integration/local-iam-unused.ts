@@ -99,6 +99,12 @@ export const UNUSED_GRANTS: readonly UnusedGrantEntry[] = [
     resource: 'TriggerDeadLetters',
     why: "The triggers dead-letter queue as deploy-events' async-invoke onFailure destination (configureAsyncInvoke in infra/constructs/deployments.ts): the Lambda service sends an event the function failed on three times there with the execution role; nothing failed on this run, and the local invoker (local/lambda/async-invoke.ts) does not send with the role.",
   },
+  {
+    role: 'PipelineStepsreportstatusRole',
+    actions: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
+    resource: 'TriggerDeadLetters',
+    why: "The triggers dead-letter queue as report-status's async-invoke onFailure destination (configureAsyncInvoke in infra/constructs/pipeline/steps.ts): the Lambda service sends there, with the execution role, the Run Failed of a cancelled or swept run whose status the provider refused three times; no run was cancelled or swept on this run, and the local invoker (local/lambda/async-invoke.ts) does not send with the role.",
+  },
 
   // Paths a develop push that succeeds does not take: each grant's caller, and when it calls.
   {

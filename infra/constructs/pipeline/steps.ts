@@ -3,6 +3,8 @@ import { EventField, type IEventBus, Rule, RuleTargetInput, Schedule } from 'aws
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { type CfnRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { BUILD_TRUSTS, ENDED_UNREPORTED, NOTIFICATION_DETAIL_TYPES, PIPELINE_EVENT_SOURCE } from '../../../events';
 import { buildArtifactsPath, sourcesPath } from '../../../shared/pipelines/artifact-layout';
@@ -50,6 +52,8 @@ export interface PipelineStepsProps {
    * publishes its request, and the sweep on WaitTurn the runs it closes, in any case. @default false
    */
   readonly publishesRunEvents?: boolean;
+  /** The triggers dead-letter queue: where the status of a cancelled or swept run waits when its provider would not take it. */
+  readonly deadLetters: IQueue;
 }
 
 export type StepName =
@@ -223,7 +227,7 @@ export class PipelineSteps extends Construct {
         grantPutEventsFrom(props.bus, step.function, PIPELINE_EVENT_SOURCE);
     // The sweep announces each run it closes, notifications or not: that event is what reports its commit.
     grantPutEventsFrom(props.bus, waitTurn.function, PIPELINE_EVENT_SOURCE, { detailType: RUN_FAILED });
-    reportEndedRuns(this, props.bus, reportStatus);
+    reportEndedRuns(this, props.bus, reportStatus, props.deadLetters);
     acknowledgePipelineWildcards(resolvePlan, waitTurn, [deployRelease, reportStatus, requestApproval]);
     this.grantDeploys(props);
   }
@@ -254,8 +258,19 @@ export class PipelineSteps extends Construct {
  * sweep's close): their `Run Failed` event, from this account, invokes report-status with the run's
  * id alone, and the function reads what to say from the run record. It holds the connection's
  * token already; the operator API and the sweep, which announce those ends, never do.
+ *
+ * Nothing else ever posts that status, so neither an invoke that fails nor a provider that is
+ * down drops it: EventBridge retries reaching the function, the function fails when the provider
+ * does not take the status (reportEnded), Lambda tries twice more, and then the event waits in
+ * the triggers dead-letter queue (alarmed) for `gantry dlq redrive`. Step Functions' own calls
+ * to report-status are synchronous, and this configuration does not touch them.
  */
-function reportEndedRuns(scope: Construct, bus: IEventBus, reportStatus: GantryFunction): Rule {
+function reportEndedRuns(scope: Construct, bus: IEventBus, reportStatus: GantryFunction, deadLetters: IQueue): Rule {
+  reportStatus.function.configureAsyncInvoke({
+    retryAttempts: 2,
+    maxEventAge: Duration.hours(6),
+    onFailure: new SqsDestination(deadLetters),
+  });
   return new Rule(scope, 'ReportEndedRuns', {
     description: 'Posts the commit status of a run cancelled by an operator or closed by the sweep',
     eventBus: bus,
@@ -268,6 +283,9 @@ function reportEndedRuns(scope: Construct, bus: IEventBus, reportStatus: GantryF
     targets: [
       new LambdaFunction(reportStatus.function, {
         event: RuleTargetInput.fromObject({ ended: { runId: EventField.fromPath('$.detail.runId') } }),
+        retryAttempts: 8,
+        maxEventAge: Duration.hours(2),
+        deadLetterQueue: deadLetters,
       }),
     ],
   });

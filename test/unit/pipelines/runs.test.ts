@@ -741,6 +741,23 @@ describe('pipeline runs', () => {
       ]);
     });
 
+    it('fails, so that Lambda retries and then dead-letters the event, when the provider does not take the status', async () => {
+      const run = await startRun(f.deps, planRequest(sourceEvent()));
+      await f.runs.setStatus(run.runId, 'CANCELLED', f.now, { cancelledBy: 'olga' }, ['RUNNING']);
+      const report = f.statuses.report.bind(f.statuses);
+      f.statuses.report = async () => {
+        throw new Error('503 from the provider');
+      };
+      await expect(reportEnded(f.deps, run.runId)).rejects.toThrow(
+        `the provider did not take the commit status of run ${run.runId} (CANCELLED)`,
+      );
+      expect(lastStatus(run.runId)).toMatchObject({ state: 'pending' });
+      // The redrive, once the provider answers again, posts what the first try could not.
+      f.statuses.report = report;
+      await reportEnded(f.deps, run.runId);
+      expect(lastStatus(run.runId)).toMatchObject({ state: 'error', description: 'cancelled by olga' });
+    });
+
     it("posts `error` on the commit of a run the sweep closed, with the sweep's reason", async () => {
       const run = await startRun(f.deps, planRequest(sourceEvent()));
       f.executions.statuses.set(run.executionArn, 'ABORTED');
