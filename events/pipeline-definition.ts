@@ -234,9 +234,9 @@ export const PipelineDefinitionSchema = z.object({
     ),
   }),
   build: z.object({
-    /** The trusted project: builds of refs a push or tag trigger names that deploy to no environment needing approval; holds the build secrets. */
+    /** The trusted project: builds of refs a push or tag trigger names that deploy to no environment needing approval; holds `build.secrets`. */
     projectName: z.string(),
-    /** The gated project: builds of refs that deploy to an environment needing approval; holds the build secrets; its role alone writes where they write. */
+    /** The gated project: builds of refs that deploy to an environment needing approval; holds `build.secrets` and `build.gatedSecrets`; its role alone writes where they write. */
     gatedProjectName: z.string(),
     /** The untrusted project: pull requests; no secrets, no access to release artifacts. */
     untrustedProjectName: z.string(),

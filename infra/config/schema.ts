@@ -109,7 +109,14 @@ export const BuildConfigSchema = z.strictObject({
     ._default(z.record(EnvName, z.string().check(z.minLength(1))), {})
     .check(
       z.describe(
-        'Environment variables read from Secrets Manager at build time: NAME: secret-name[:json-key]. Never values',
+        'Environment variables read from Secrets Manager at build time, in trusted builds (gated and ungated): NAME: secret-name[:json-key]. Never values',
+      ),
+    ),
+  gatedSecrets: z
+    ._default(z.record(EnvName, z.string().check(z.minLength(1))), {})
+    .check(
+      z.describe(
+        'As secrets, but only in gated builds: refs that deploy to an environment needing approval (a protected release branch), never a push to a preview or develop branch',
       ),
     ),
 });
@@ -277,6 +284,7 @@ export const PipelineConfigSchema = z.strictObject({
     timeoutMinutes: 30,
     env: {},
     secrets: {},
+    gatedSecrets: {},
   }),
   gates: z._default(GatesSchema, {}),
   environments: z._default(z.array(EnvironmentConfigSchema), []),
@@ -547,6 +555,7 @@ export function checkReferences(config: GantryConfig, ctx: z.core.$RefinementCtx
     uniqueNames(pipeline.environments, ['pipelines', i, 'environments'], ctx);
     checkTargets(config, pipeline, i, ctx);
     checkAccounts(config, pipeline, i, ctx);
+    checkGatedSecrets(pipeline, i, ctx);
     const known = (groups: readonly string[], path: (string | number)[]) => {
       groups.forEach((group, g) => {
         if (!(group in config.approvers.groups)) {
@@ -579,6 +588,29 @@ export function checkReferences(config: GantryConfig, ctx: z.core.$RefinementCtx
   checkBranchClaims(config.pipelines, ctx);
   checkNotifications(config, ctx);
   checkConsole(config, ctx);
+}
+
+/**
+ * Gated secrets reach only builds of refs that deploy to an environment needing approval: with no
+ * such environment no build would see them, and a name also under `secrets` would be injected
+ * into every trusted build anyway.
+ */
+function checkGatedSecrets(pipeline: GantryConfig['pipelines'][number], i: number, ctx: z.core.$RefinementCtx): void {
+  const path = ['pipelines', i, 'build', 'gatedSecrets'];
+  const names = Object.keys(pipeline.build.gatedSecrets);
+  if (names.length === 0) return;
+  if (!pipeline.environments.some((env) => env.approval.required))
+    ctx.addIssue({
+      code: 'custom',
+      path,
+      message: `no environment of pipeline ${pipeline.name} requires approval, so no build is gated and none would receive these (require approval somewhere, or use build.secrets)`,
+    });
+  for (const name of names.filter((n) => n in pipeline.build.secrets))
+    ctx.addIssue({
+      code: 'custom',
+      path: [...path, name],
+      message: `${name} is also under build.secrets, which injects it into every trusted build: name it in one place`,
+    });
 }
 
 /** A console claim value is one person's; `oidc` values mean nothing without a console to sign in to. */

@@ -507,10 +507,18 @@ describe('the build projects', () => {
       Object.values(projects).find((p) => (p as { Properties: { Name: string } }).Properties.Name === name) as
         | { Properties: Record<string, unknown> & { Environment: { EnvironmentVariables?: { Type: string }[] } } }
         | undefined;
-    for (const trusted of ['gantry-widgets', 'gantry-widgets-gated'])
-      expect(byName(trusted)?.Properties.Environment.EnvironmentVariables).toContainEqual(
-        expect.objectContaining({ Name: 'NPM_TOKEN', Type: 'SECRETS_MANAGER', Value: 'ci/npm-token' }),
-      );
+    const secretsOf = (name: string) =>
+      (byName(name)?.Properties.Environment.EnvironmentVariables ?? [])
+        .filter((v) => v.Type === 'SECRETS_MANAGER')
+        .map((v) => JSON.stringify(v));
+    // build.secrets in both trusted projects; build.gatedSecrets in the gated one alone.
+    expect(secretsOf('gantry-widgets-gated')).toEqual([
+      JSON.stringify({ Name: 'NPM_TOKEN', Type: 'SECRETS_MANAGER', Value: 'ci/npm-token' }),
+      JSON.stringify({ Name: 'SIGNING_KEY', Type: 'SECRETS_MANAGER', Value: 'ci/release-signing:key' }),
+    ]);
+    expect(secretsOf('gantry-widgets')).toEqual([
+      JSON.stringify({ Name: 'NPM_TOKEN', Type: 'SECRETS_MANAGER', Value: 'ci/npm-token' }),
+    ]);
     expect(byName('gantry-widgets-gated')?.Properties.Artifacts).toMatchObject({ Path: 'releases/widgets/gated' });
     const untrusted = byName('gantry-widgets-untrusted');
     expect(untrusted?.Properties.Artifacts).toMatchObject({ Path: 'untrusted/widgets' });
@@ -579,6 +587,23 @@ describe('build roles', () => {
       'gantry-widgets-gated': ['releases/widgets/gated/*'],
       'gantry-widgets-untrusted': ['untrusted/widgets/*'],
     });
+  });
+
+  it("lets only the gated project's role read the gated secrets: a push to a preview or develop branch cannot", () => {
+    const readers = roles
+      .filter(({ role }) =>
+        statementsOf(role).some(
+          (s) =>
+            actions(s).includes('secretsmanager:GetSecretValue') &&
+            JSON.stringify(s.Resource).includes(':secret:ci/release-signing-'),
+        ),
+      )
+      .map((r) => r.name);
+    expect(readers).toEqual(['gantry-widgets-gated']);
+    const npmReaders = roles.filter(({ role }) =>
+      statementsOf(role).some((s) => JSON.stringify(s.Resource).includes(':secret:ci/npm-token-')),
+    );
+    expect(npmReaders.map((r) => r.name).sort()).toEqual(['gantry-widgets', 'gantry-widgets-gated']);
   });
 
   it('gives the untrusted project no secret, no Step Functions and no task-token permission', () => {

@@ -19,7 +19,7 @@ pipelines:
     triggers:
       push: { branches: [develop, main, release/*] }
       pullRequests: { targetBranches: main }
-    build: { secrets: { NPM_TOKEN: ci/npm-token } }
+    build: { secrets: { NPM_TOKEN: ci/npm-token }, gatedSecrets: { SIGNING_KEY: 'ci/release-signing:key' } }
     gates: { requireTestsPassed: true, minLineCoverage: 80 }
     environments:
       - name: dev

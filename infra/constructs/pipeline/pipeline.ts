@@ -121,6 +121,16 @@ const COMPUTE: Record<PipelineConfig['build']['computeSize'], ComputeType> = {
 };
 
 /**
+ * The Secrets Manager variables a class of build runs with: `build.secrets` in both trusted
+ * projects, `build.gatedSecrets` only in the gated one (a push to a preview branch never sees
+ * them), nothing in the untrusted one.
+ */
+export function secretsOfClass(build: PipelineConfig['build'], cls: BuildClass): Readonly<Record<string, string>> {
+  if (cls === 'gated') return { ...build.secrets, ...build.gatedSecrets };
+  return trustOfClass(cls) === 'trusted' ? build.secrets : {};
+}
+
+/**
  * One pipeline: its CodeBuild project and report groups, its Standard state machine (plan,
  * build, gates, approval, deploy, status), the Express admission state machine that names each
  * run after the change it builds, and one EventBridge rule per trigger.
@@ -158,13 +168,13 @@ export class Pipeline extends Construct {
    * under a prefix of its own. The gated and ungated projects build refs a push or tag trigger
    * names and hold the pipeline's secrets: the gated one those that deploy to an environment
    * needing approval, so no other build's role can write where they write. The untrusted one
-   * builds pull requests with no secrets.
+   * builds pull requests with no secrets. `build.gatedSecrets` go to the gated project alone.
    */
   private buildProject(props: PipelineProps, cls: BuildClass): Project {
     const { config } = props;
     const projectName = buildProjectName(config.name, cls);
     const trust = trustOfClass(cls);
-    const secrets = trust === 'trusted' ? config.build.secrets : {};
+    const secrets = secretsOfClass(config.build, cls);
     const id = CLASS_IDS[cls];
     const artifactsPath = buildClassPath(config.name, cls);
     const project = new Project(this, `${id}Build`, {

@@ -134,6 +134,27 @@ describe('validateGantryConfig', () => {
     expect(withArtifact('/dist/function.zip')).toEqual([]);
   });
 
+  it('refuses gated secrets no build would receive, or that build.secrets already gives every trusted build', () => {
+    const yaml = readFileSync(join(ROOT, 'gantry.config.yaml'), 'utf8');
+    const build = '      timeoutMinutes: 15\n';
+    expect(yaml).toContain(build);
+    const withSecrets = (lines: string, from = yaml) => from.replace(build, `${build}${lines}`);
+    // The sample's prod requires approval: its release builds get the gated secret.
+    expect(problems(withSecrets('      gatedSecrets: { SIGNING_KEY: ci/signing }\n'))).toEqual([]);
+    expect(
+      problems(
+        withSecrets(
+          '      secrets: { SIGNING_KEY: ci/signing, NPM: ci/npm }\n      gatedSecrets: { SIGNING_KEY: ci/signing }\n',
+        ),
+      ),
+    ).toEqual([expect.stringMatching(/build\.gatedSecrets\.SIGNING_KEY: SIGNING_KEY is also under build\.secrets/)]);
+    const noApproval = yaml.replace(/required: true/g, 'required: false');
+    expect(noApproval).not.toEqual(yaml);
+    expect(problems(withSecrets('      gatedSecrets: { SIGNING_KEY: ci/signing }\n', noApproval))).toEqual([
+      expect.stringMatching(/build\.gatedSecrets: no environment of pipeline sample-service requires approval/),
+    ]);
+  });
+
   it('throws the same problems from parseGantryConfig', () => {
     expect(() => parseGantryConfig('connections:\n  - name: gh\n    provider: svn\n', 'x.yaml')).toThrow(
       /^invalid Gantry config:\n {2}x\.yaml:3:15: connections\.0\.provider: Invalid option/,
