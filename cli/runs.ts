@@ -1,5 +1,5 @@
 import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { STAGES } from '../events';
+import { ENDED_UNREPORTED, STAGES } from '../events';
 import { RUN_STATUSES, type RunRecord, type RunStatus } from '../shared/runs/model';
 import { printableLines } from '../shared/text/printable';
 import { CommandFailed, UsageError } from './errors';
@@ -167,9 +167,12 @@ export function describeRun(record: RunRecord, log: readonly string[]): string {
         : [`  may release the Lambda configuration ${r.acceptConfiguration}, accepted by ${r.requestedBy}`]),
     );
   }
-  if (run.failure) out.push('', `Failed in ${run.failure.stage}: ${run.failure.reason}`);
-  // An operator (their identity) or a newer run of the lane that superseded it (its run id).
-  if (run.cancelledBy) out.push('', `Cancelled by ${run.cancelledBy}`);
+  // An operator's cancel keeps its words as the run's failure ("cancelled by <who>: <reason>").
+  const cancel = run.cancelledBy !== undefined && run.failure?.error === ENDED_UNREPORTED.cancelled;
+  if (run.failure && !cancel) out.push('', `Failed in ${run.failure.stage}: ${run.failure.reason}`);
+  // An operator (their identity, and why) or a newer run of the lane that superseded it (its run id).
+  if (cancel) out.push('', `Cancelled by ${run.failure?.reason.replace(/^cancelled by /, '')}`);
+  else if (run.cancelledBy) out.push('', `Cancelled by ${run.cancelledBy}`);
   if (log.length > 0)
     out.push(
       '',

@@ -32,6 +32,7 @@ export const OPERATOR_ERRORS = {
   not_an_operator: 403,
   configuration_unavailable: 503,
   not_started: 503,
+  not_announced: 503,
 } as const;
 
 export class OperatorActionError extends Error {
@@ -249,6 +250,11 @@ export const ACCEPT_CONFIGURATION_USAGE =
 /**
  * `gantry runs cancel`: a run that is deploying has its deployment stopped (CodeDeploy rolls
  * the traffic back) and fails with the operator's reason; any other active run is stopped.
+ *
+ * A cancel is finished by asking again: a run an operator's cancel already ended (its record
+ * holds the cancel's own failure) is stopped, recorded and announced again in the first cancel's
+ * words, so a ledger or bus that failed the first call loses neither `run.failed` nor the commit
+ * status. Each step is idempotent: the ledger keeps the run's end once, the notifier sends once.
  */
 export async function cancel(
   deps: OperatorDeps,
@@ -258,10 +264,11 @@ export async function cancel(
   const run = await runOrFail(deps, request.runId);
   const { actor } = await authorizedOperator(deps, run, request.principal);
   const { principal } = request;
-  if (!ACTIVE_STATUSES.includes(run.status)) {
+  const ended = cancelledEnd(run);
+  if (!ACTIVE_STATUSES.includes(run.status) && ended === undefined) {
     throw new OperatorActionError('not_active', `run ${run.runId} is ${run.status}: nothing to cancel`);
   }
-  const landed = run.deployment?.status === 'succeeded' ? run.deployment : undefined;
+  const landed = ended === undefined && run.deployment?.status === 'succeeded' ? run.deployment : undefined;
   if (landed !== undefined) {
     // Stopping the execution now would skip the bake check (the one step that sends traffic back
     // when an alarm fires) and leave the new version live with the run marked cancelled.
@@ -280,7 +287,7 @@ export async function cancel(
     correlationId: run.plan.change.deliveryId,
   });
   const deployment = run.deployment;
-  if (deployment?.status === 'in_progress' && deployment.deploymentId !== undefined) {
+  if (ended === undefined && deployment?.status === 'in_progress' && deployment.deploymentId !== undefined) {
     // Noted first, so the run fails with these words whether this call or CodeDeploy's Stopped event closes it.
     const words = `stopped by ${actor}: ${reason}`;
     await deps.runs.requestStop(run.runId, words, deps.clock());
@@ -299,15 +306,17 @@ export async function cancel(
     );
     return { outcome: 'deployment_stopped' };
   }
-  const now = deps.clock();
-  const failure = cancelFailure(actor, reason);
-  const cancelled = await deps.runs.setStatus(
-    run.runId,
-    'CANCELLED',
-    now,
-    { cancelledBy: actor, endedAt: now.toISOString() },
-    ACTIVE_STATUSES,
-  );
+  const now = ended === undefined ? deps.clock() : new Date(run.endedAt ?? run.updatedAt);
+  const failure = ended ?? cancelFailure(actor, reason);
+  const cancelled =
+    ended !== undefined ||
+    (await deps.runs.setStatus(
+      run.runId,
+      'CANCELLED',
+      now,
+      { cancelledBy: actor, endedAt: now.toISOString(), failure },
+      ACTIVE_STATUSES,
+    ));
   // The Deploy step may have opened or created its deployment after the read above: it writes the
   // id, then reads the run's status (and stops the deployment itself if it sees this cancel); this
   // call wrote the status and reads the deployment now, before anything else can fail. Whichever
@@ -318,20 +327,42 @@ export async function cancel(
   await leaveLane(deps, run.lane, run.runId);
   // Its execution is stopped before it reports: the ledger's record of the run's end is this one
   // (once, as every run's), the event is its end for the notifier, and its rule has ReportStatus
-  // post the commit's `error`. Only a cancel this call wrote is recorded and announced, and only
-  // after everything is stopped: a ledger that fails here leaves nothing running.
+  // post the commit's `error`. Only a cancel this call (or an earlier cancel) wrote is recorded and
+  // announced, and only after everything is stopped: a ledger that fails here leaves nothing running.
   if (cancelled) {
     await deps.audit.record({
       ...gantryRecord(run.plan, 'run.failed', 'failure', failure),
       once: runFact(run.runId, 'run.ended'),
     });
-    await publishNotification(deps, runEnded(run.plan, now, failure));
+    // Its Run Failed is what posts the commit's status: a bus that refuses it must not pass unseen.
+    if (!(await publishNotification(deps, runEnded(run.plan, now, failure))))
+      throw new OperatorActionError(
+        'not_announced',
+        `run ${run.runId} is cancelled and its end recorded, but the event bus refused its Run Failed event, so its commit status still says pending: run \`gantry runs cancel ${run.runId}\` again to announce it`,
+      );
   }
   return { outcome: 'cancelled' };
 }
 
+/**
+ * The end an operator's cancel wrote on a run (CANCELLED, with the cancel's failure), or
+ * undefined: a superseded run, or one cancelled before cancels kept their words, is not one.
+ */
+function cancelledEnd(run: RunRecord): CancelEnd | undefined {
+  const { failure } = run;
+  if (run.status !== 'CANCELLED' || failure?.error !== ENDED_UNREPORTED.cancelled) return undefined;
+  return { stage: 'cancelled', error: ENDED_UNREPORTED.cancelled, reason: failure.reason };
+}
+
+/** How an operator's cancel ends a run. */
+type CancelEnd = {
+  readonly stage: 'cancelled';
+  readonly error: typeof ENDED_UNREPORTED.cancelled;
+  readonly reason: string;
+};
+
 /** A cancelled run's end, as its `Run Failed` event says it. */
-function cancelFailure(actor: string, reason: string) {
+function cancelFailure(actor: string, reason: string): CancelEnd {
   return { stage: 'cancelled', error: ENDED_UNREPORTED.cancelled, reason: `cancelled by ${actor}: ${reason}` } as const;
 }
 

@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { git } from '../../cli/local/sample-repo';
 import { gantry } from '../support/cli';
+import { ledger } from '../support/faults';
 import { actingAs, commitOnBranch, eventually, finishedRun, startTestPlane, type TestPlane } from '../support/local';
 
 describe('pipelines, end to end through the local runtime', () => {
@@ -296,6 +297,28 @@ describe('pipelines, end to end through the local runtime', () => {
       t.dataDir,
     );
     expect(cancelled.code).toBe(0);
+    // Its Run Failed has ReportStatus say so on the commit; the run keeps who cancelled it and why.
+    const ended = await eventually('the cancelled run’s commit status', async () =>
+      statusesOf(waiting.commit).find((s) => s.state === 'error' && s.description === 'cancelled by ops'),
+    );
+    expect(ended.context).toBe(waiting.plan.status.context);
+    const shown = await gantry('runs', 'show', waiting.runId, '--data-dir', t.dataDir);
+    expect(shown.stdout).toContain('Cancelled by ops: test over');
+    // Asked again, the cancel finishes what it did (nothing left to do), recording nothing twice.
+    const again = await gantry(
+      'runs',
+      'cancel',
+      waiting.runId,
+      '--reason',
+      'again',
+      '--as',
+      'ops',
+      '--data-dir',
+      t.dataDir,
+    );
+    expect(again.code).toBe(0);
+    const ends = await ledger(t.dataDir, '--run', waiting.runId, '--type', 'run.failed');
+    expect(ends.map((r) => r.details.reason)).toEqual(['cancelled by ops: test over']);
   }, 180_000);
 
   it('refuses a decision without an IAM identity, as the IAM authorizer would', async () => {

@@ -90,6 +90,20 @@ describe('gantry runs show', () => {
     expect(cancelled(`run-2${REDRAW}`)).toContain(String.raw`Cancelled by run-2\x1b[2A`);
   });
 
+  it("says an operator's cancel once, with the reason it kept as the run's failure", () => {
+    const shown = describeRun(
+      {
+        ...hostileRun(CLEAN),
+        status: 'CANCELLED',
+        cancelledBy: 'olga',
+        failure: { stage: 'cancelled', error: 'Gantry.Cancelled', reason: `cancelled by olga: wrong build${REDRAW}` },
+      },
+      [],
+    );
+    expect(shown).toContain(String.raw`Cancelled by olga: wrong build\x1b[2A`);
+    expect(shown).not.toMatch(/Failed in|\nCancelled by olga\n/);
+  });
+
   it('keeps a build log event’s own line breaks, each line under the log’s heading', () => {
     const shown = describeRun(hostileRun(CLEAN), ['> jest\n\tPASS test/a.test.ts\n']);
     expect(shown).toMatch(/Build log \(last 1 lines, \/gantry\/build\):\n {2}> jest\n {10}PASS test\/a\.test\.ts$/);

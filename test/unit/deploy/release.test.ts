@@ -2104,9 +2104,85 @@ describe('deploying a run through CodeDeploy', () => {
           details: { stage: 'cancelled', error: 'Gantry.Cancelled', reason: 'cancelled by olga: not needed' },
         }),
       ]);
+      expect((await f.runs.get(plan.runId))?.failure).toEqual({
+        stage: 'cancelled',
+        error: 'Gantry.Cancelled',
+        reason: 'cancelled by olga: not needed',
+      });
+      // Asked again, the cancel is finished in its first words: nothing is recorded twice.
+      await expect(cancel(deps, { runId: plan.runId, principal: OLGA, reason: 'again' })).resolves.toEqual({
+        outcome: 'cancelled',
+      });
+      expect(f.audit.records.filter((r) => r.subject.runId === plan.runId && r.type === 'run.failed')).toHaveLength(1);
+      expect((await f.runs.get(plan.runId))?.failure?.reason).toBe('cancelled by olga: not needed');
+    });
+
+    it('cancel finishes, when asked again, a cancel whose ledger or bus failed after it ended the run', async () => {
+      const plan = await devRun();
+      // The ledger fails once the run is ended (after the cancel's operator.action).
+      const failingAfterEnd = Object.create(f.runs) as typeof f.runs;
+      failingAfterEnd.setStatus = async (...args) => {
+        const wrote = await f.runs.setStatus(...args);
+        f.audit.failing = true;
+        return wrote;
+      };
+      const ledgerDown = cancel(
+        { ...deps, runs: failingAfterEnd },
+        { runId: plan.runId, principal: OLGA, reason: 'not needed' },
+      );
+      await expect(ledgerDown).rejects.toThrow('ledger unavailable');
+      expect((await f.runs.get(plan.runId))?.status).toBe('CANCELLED');
+      expect(f.audit.records.filter((r) => r.subject.runId === plan.runId && r.type === 'run.failed')).toEqual([]);
+      // The ledger is back, the bus refuses the event: the end is recorded, in the first cancel's words.
+      f.audit.failing = false;
+      f.bus.failWith = 'InternalFailure';
+      await expect(cancel(deps, { runId: plan.runId, principal: OLGA, reason: 'retrying' })).rejects.toMatchObject({
+        code: 'not_announced',
+        status: 503,
+        message: expect.stringContaining(`run \`gantry runs cancel ${plan.runId}\` again`),
+      });
+      expect(f.audit.records.filter((r) => r.subject.runId === plan.runId && r.type === 'run.failed')).toEqual([
+        expect.objectContaining({ details: expect.objectContaining({ reason: 'cancelled by olga: not needed' }) }),
+      ]);
+      // The bus is back: the end is announced (its rule posts the commit's status), and recorded once.
+      f.bus.failWith = undefined;
+      await expect(cancel(deps, { runId: plan.runId, principal: OLGA, reason: 'retrying' })).resolves.toEqual({
+        outcome: 'cancelled',
+      });
+      expect(f.bus.published.filter((e) => e.detailType === 'Run Failed')).toEqual([
+        expect.objectContaining({
+          detail: expect.objectContaining({
+            runId: plan.runId,
+            failure: expect.objectContaining({ error: 'Gantry.Cancelled' }),
+          }),
+        }),
+      ]);
+      expect(f.audit.records.filter((r) => r.subject.runId === plan.runId && r.type === 'run.failed')).toHaveLength(1);
+      expect(f.executions.stopped.map((x) => x.executionArn)).toEqual([
+        plan.executionArn,
+        plan.executionArn,
+        plan.executionArn,
+      ]);
+    });
+
+    it('cancel still refuses a run that ended otherwise: superseded, failed, succeeded', async () => {
+      const plan = await devRun();
+      await f.runs.setStatus(plan.runId, 'CANCELLED', f.now, { cancelledBy: 'run-newer' }, ['RUNNING']);
       await expect(cancel(deps, { runId: plan.runId, principal: OLGA, reason: 'again' })).rejects.toMatchObject({
         code: 'not_active',
       });
+      const other = await devRun();
+      await f.runs.setStatus(
+        other.runId,
+        'FAILED',
+        f.now,
+        { failure: { stage: 'build', error: 'Gantry.Cancelled', reason: 'a step that says cancelled' } },
+        ['RUNNING'],
+      );
+      await expect(cancel(deps, { runId: other.runId, principal: OLGA, reason: 'again' })).rejects.toMatchObject({
+        code: 'not_active',
+      });
+      expect(f.executions.stopped).toEqual([]);
     });
 
     it('cancel a run that is not deploying announces its end after writing it, and its rule has ReportStatus say so on the commit', async () => {
