@@ -164,10 +164,12 @@ export class DynamoDbAuditLedger implements AuditSink {
         ConsistentRead: true,
       });
       const done = marks.find((m) => Number(m.seq) === 0);
-      if (done !== undefined) return this.eventAt(String(done.eventChain), Number(done.eventSeq), key);
+      if (done !== undefined)
+        return sameFact(await this.eventAt(String(done.eventChain), Number(done.eventSeq), key), chain, record, key);
       const claims = marks.filter((m) => Number(m.seq) > 0);
       if (claims.length > 0) {
-        const earlier = await this.findOnce(chain, key, Math.min(...claims.map((c) => Number(c.from))));
+        const found = await this.findOnce(chain, key, Math.min(...claims.map((c) => Number(c.from))));
+        const earlier = found === undefined ? undefined : sameFact(found, chain, record, key);
         if (earlier !== undefined) {
           await this.markOnce(partition, earlier);
           return earlier;
@@ -406,6 +408,25 @@ function indexKeysOf(event: AuditEvent): Record<(typeof AUDIT_INDEX_KEYS)[keyof 
     [AUDIT_INDEX_KEYS.byActor]: event.actor.id,
     [AUDIT_INDEX_KEYS.byDay]: event.time.slice(0, 10),
   };
+}
+
+
+/**
+ * The event a key was first written as, if it records the same fact as `record`: the same chain,
+ * the same run, the same family of type (a run's end is `run.succeeded` or `run.failed`, whoever
+ * writes it). A key is not part of an event's hash, and any writer of the table may append
+ * through Gantry's own code: an ordinary-looking record of its own (a `webhook.rejected`, say)
+ * carrying the key of an approver's decision, a rollback or a run's end would otherwise have
+ * that record, when its time came, silently "already written". It is refused, loudly, instead.
+ */
+function sameFact(event: AuditEvent, chain: string, record: AuditRecord, key: string): AuditEvent {
+  const family = (type: string) => type.split('.', 1)[0];
+  const run = (subject: { readonly runId?: string | null }) => subject.runId ?? null;
+  if (event.chain === chain && family(event.type) === family(record.type) && run(event.subject) === run(record.subject))
+    return event;
+  throw new AuditWriteError(
+    `audit record "${key}" (${record.type}) is taken by ${event.chain}#${event.seq}, a ${event.type} of ${run(event.subject) ?? 'no run'}, which records something else: a writer of the ledger table used another fact's key, so nothing was recorded; run gantry audit verify, and look into who wrote ${event.chain}#${event.seq}`,
+  );
 }
 
 /** The event as stored, without the derived index keys. */

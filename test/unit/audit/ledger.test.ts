@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteItemCommand, DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { parquetReadObjects } from 'hyparquet';
 import { verifyTable } from '../../../cli/audit';
 import { type AuditEvent, AuditEventSchema, type AuditRecordInput } from '../../../events';
@@ -313,6 +313,40 @@ describe('the audit ledger on DynamoDB (dynalite)', () => {
         new AuditWriteError(
           `audit record "${KEY}" is marked written as ${REPO}#${other.seq}, which is another record: the ledger table was written outside Gantry, so nothing was recorded; run gantry audit verify and remove the marker`,
         ),
+      );
+      expect(await events()).toBe(1);
+    });
+
+    it.each([
+      [
+        'another type',
+        {
+          type: 'webhook.rejected',
+          subject: { repository: REPO },
+          outcome: 'failure',
+          details: { code: 'bad_signature', status: 401, bodyBytes: 10, deliveryId: 'd-1' },
+        },
+      ],
+      ['the same type of another run', { subject: { repository: REPO, runId: 'run-other', pipeline: 'payments' } }],
+    ])(
+      'refuses, loudly, a key an ordinary append of %s took first: no fact is suppressed by a decoy carrying its key',
+      async (_name, decoy) => {
+        const planted = await ledger().append(record({ ...decoy, once: KEY }));
+        await expect(ledger().append(keyed())).rejects.toThrow(
+          new AuditWriteError(
+            `audit record "${KEY}" (gate.evaluated) is taken by ${REPO}#${planted.seq}, a ${planted.type} of ${planted.subject.runId ?? 'no run'}, which records something else: a writer of the ledger table used another fact's key, so nothing was recorded; run gantry audit verify, and look into who wrote ${REPO}#${planted.seq}`,
+          ),
+        );
+        expect(await events()).toBe(1);
+      },
+    );
+
+    it('refuses a decoy carrying the key that a claim left without its done marker leads to', async () => {
+      // Run-2's record takes run-0's key; its done marker is gone, its claim stays.
+      const decoy = await ledger().append(record({ once: KEY }, 2));
+      await db.send(new DeleteCommand({ TableName: table, Key: { chain: onceKeyPartition(KEY), seq: 0 } }));
+      await expect(ledger().append(keyed())).rejects.toThrow(
+        `is taken by ${REPO}#${decoy.seq}, a gate.evaluated of run-2, which records something else`,
       );
       expect(await events()).toBe(1);
     });
