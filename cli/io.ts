@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { printableJson } from '../shared/text/printable';
 import { UsageError } from './errors';
 
 /** Reads a file the user named, or stdin for `-`; a missing file is a usage error, not a crash. */
@@ -32,6 +33,11 @@ export function parseHeaderOptions(values: readonly string[]): Record<string, st
   return headers;
 }
 
+/**
+ * `--json` output: what senders wrote (commit messages, branch names) still parses to what was
+ * stored, but a bidi override, a C1 control or a zero-width character reaches the terminal as
+ * its `\\uXXXX` escape, not as something that acts or hides.
+ */
 export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  process.stdout.write(`${printableJson(value, 2)}\n`);
 }

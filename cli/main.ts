@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import packageJson from '../package.json' with { type: 'json' };
+import { printableLines } from '../shared/text/printable';
 import { englishMessages } from '../shared/zod-messages';
 import { registerAuditCommands } from './commands/audit';
 import { registerConfigCommands } from './commands/config';
@@ -47,7 +48,8 @@ function exitCodeOf(error: unknown): number {
     return error.exitCode === 0 ? 0 : 2;
   }
   if (error instanceof UsageError || error instanceof CommandFailed) {
-    process.stderr.write(`gantry: ${error.message}\n`);
+    // A refusal may quote what the ledger or a sender holds: its lines stay lines, nothing else acts.
+    process.stderr.write(`gantry: ${printableLines(error.message).join('\n')}\n`);
     return error.exitCode;
   }
   process.stderr.write(`gantry: ${unexpected(error)}\n`);

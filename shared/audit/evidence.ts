@@ -438,12 +438,12 @@ export function dossierMarkdown(d: ChangeDossier): string {
   ];
   if (d.change) {
     lines.push(
-      `Delivery \`${d.change.deliveryId}\` from ${d.change.provider}, received ${d.change.receivedAt}, pushed by ${d.change.pushedBy ?? 'unknown'}.`,
+      `Delivery ${cell(d.change.deliveryId)} from ${cell(d.change.provider)}, received ${cell(d.change.receivedAt)}, pushed by ${d.change.pushedBy ? cell(d.change.pushedBy) : 'unknown'}.`,
       '',
       '| commit | author | message |',
       '| --- | --- | --- |',
       ...d.change.commits.map(
-        (c) => `| ${c.id.slice(0, 12)} | ${cell(c.author)} | ${cell(c.message.split('\n')[0])} |`,
+        (c) => `| ${cell(c.id.slice(0, 12))} | ${cell(c.author)} | ${cell(c.message.split('\n')[0])} |`,
       ),
     );
   } else lines.push('No delivery record was found for this run.');
@@ -469,7 +469,7 @@ export function dossierMarkdown(d: ChangeDossier): string {
   lines.push('', '## Build provenance (SLSA v1, DSSE)', '');
   if (d.provenance) {
     lines.push(
-      `${d.provenance.verified === true ? '✅' : d.provenance.verified === false ? '❌' : '⚪'} ${d.provenance.verification}`,
+      `${d.provenance.verified === true ? '✅' : d.provenance.verified === false ? '❌' : '⚪'} ${cell(d.provenance.verification)}`,
       '',
       '| | |',
       '| --- | --- |',
@@ -479,25 +479,25 @@ export function dossierMarkdown(d: ChangeDossier): string {
       '',
       '| artifact | SHA-256 |',
       '| --- | --- |',
-      ...d.provenance.subjects.map((s) => `| ${cell(s.name)} | \`${s.sha256}\` |`),
+      ...d.provenance.subjects.map((s) => `| ${cell(s.name)} | ${cell(s.sha256)} |`),
     );
   } else lines.push('No provenance was recorded for this run.');
   lines.push('', '## Approval', '');
   if (!d.approval.required) lines.push('This environment requires no approval.');
   else {
     lines.push(
-      `Requested ${d.approval.requestedAt} from ${d.approval.approvers.join(', ')}; separation of duties ${d.approval.separationOfDuties ? 'enforced' : 'off'}.`,
+      `Requested ${cell(d.approval.requestedAt)} from ${cell(d.approval.approvers.join(', '))}; separation of duties ${d.approval.separationOfDuties ? 'enforced' : 'off'}.`,
       '',
       '| decision | by | principal | reason | at |',
       '| --- | --- | --- | --- | --- |',
       ...d.approval.decisions.map(
-        (a) => `| ${a.decision} | ${cell(a.by)} | ${cell(a.principal)} | ${cell(a.reason)} | ${a.at} |`,
+        (a) => `| ${cell(a.decision)} | ${cell(a.by)} | ${cell(a.principal)} | ${cell(a.reason)} | ${cell(a.at)} |`,
       ),
     );
   }
-  lines.push('', '## Deployment', '', `${d.deployment.outcome}.`);
+  lines.push('', '## Deployment', '', `${cell(d.deployment.outcome)}.`);
   for (const u of d.deployment.undoneBy)
-    lines.push('', `Rolled back: run ${u.runId}, asked by ${cell(u.by)} at ${u.at} (${cell(u.reason)}).`);
+    lines.push('', `Rolled back: run ${cell(u.runId)}, asked by ${cell(u.by)} at ${cell(u.at)} (${cell(u.reason)}).`);
   lines.push('', '## Refusals', '');
   if (d.refusals.length === 0)
     lines.push(
@@ -507,17 +507,18 @@ export function dossierMarkdown(d: ChangeDossier): string {
     lines.push(
       '| at | record | who | reason |',
       '| --- | --- | --- | --- |',
-      ...d.refusals.map((r) => `| ${r.at} | ${r.type} | ${cell(r.actor)} | ${cell(r.reason)} |`),
+      ...d.refusals.map((r) => `| ${cell(r.at)} | ${cell(r.type)} | ${cell(r.actor)} | ${cell(r.reason)} |`),
     );
   lines.push('', '## Ledger records', '', '| seq | type | hash |', '| --- | --- | --- |');
-  lines.push(...d.integrity.links.map((l) => `| ${l.seq} | ${l.type} | \`${l.hash}\` |`));
-  if (d.gaps.length > 0) lines.push('', '## Gaps', '', ...d.gaps.map((g) => `- ${g}`));
+  lines.push(...d.integrity.links.map((l) => `| ${l.seq} | ${cell(l.type)} | ${cell(l.hash)} |`));
+  if (d.gaps.length > 0) lines.push('', '## Gaps', '', ...d.gaps.map((g) => `- ${cell(g)}`));
   return `${lines.join('\n')}\n`;
 }
 
 /**
- * A table cell of the dossier. Reasons quote what senders wrote (S3 keys, PR titles, branch
- * names): links, images, HTML and code spans in them are written as text, not rendered.
+ * A table cell, or any stored value in a line, of the dossier. Reasons quote what senders wrote
+ * (S3 keys, PR titles, branch names, a Bitbucket display name as the pusher): links, images, HTML
+ * and code spans in them are written as text, not rendered.
  */
 function cell(value: unknown): string {
   if (value === null || value === undefined || value === '') return '—';

@@ -410,7 +410,6 @@ function indexKeysOf(event: AuditEvent): Record<(typeof AUDIT_INDEX_KEYS)[keyof 
   };
 }
 
-
 /**
  * The event a key was first written as, if it records the same fact as `record`: the same chain,
  * the same run, the same family of type (a run's end is `run.succeeded` or `run.failed`, whoever

@@ -14,7 +14,21 @@ export function documentClient(client: DynamoDBClient = new DynamoDBClient({})):
   client.middlewareStack.remove(SDK_LOGGER_MIDDLEWARE);
   return DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+    unmarshallOptions: { wrapNumbers: exactNumber },
   });
+}
+
+/**
+ * A stored number as a JS number when it is one exactly, else its digits as a string. Gantry
+ * never writes another (the SDK refuses to marshal an unsafe number), so only an item written by
+ * hand holds one: left to the SDK it would come back as a BigInt, which hashing and JSON cannot
+ * take (verify, export and the dossier would stop with a TypeError naming no record), or make
+ * the whole read throw; as a string it is content that no longer hashes to what was written,
+ * which verify reports as that record's alteration.
+ */
+export function exactNumber(digits: string): number | string {
+  const value = Number(digits);
+  return Number.isFinite(value) && Math.abs(value) <= Number.MAX_SAFE_INTEGER ? value : digits;
 }
 
 /** The name the AWS SDK gives its logger middleware (`@aws-sdk/core`). */

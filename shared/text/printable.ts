@@ -38,9 +38,14 @@ export function printable(text: string): string {
  * `value` as one line of JSON that still parses to it, safe to show: JSON escapes the C0 controls
  * itself, and what it leaves raw that would act or show nothing is written as JSON's own `\uXXXX`.
  * (Its backslashes are always JSON's escapes, so none is doubled: the line can be copied as it is.)
+ * With `indent`, as many lines as JSON.stringify would write, each as safe.
  */
-export function printableJson(value: unknown): string {
-  return JSON.stringify(value).replace(new RegExp(UNSHOWN, 'g'), (char) => `\\u${hex(char.charCodeAt(0), 4)}`);
+export function printableJson(value: unknown, indent?: number): string {
+  return JSON.stringify(value, null, indent).replace(
+    new RegExp(UNSHOWN, 'g'),
+    // JSON writes no raw line break inside a string: one outside is the indent's own.
+    (char) => (char === '\n' ? char : `\\u${hex(char.charCodeAt(0), 4)}`),
+  );
 }
 
 const TAB_STOP = 8;

@@ -187,6 +187,33 @@ describe('the audit ledger on DynamoDB (dynalite)', () => {
     expect(markdown).toContain('| operator.refused | alice (arn:aws:iam::1:user/alice) | alice wrote or committed');
   });
 
+  it("writes what a provider's sender controls (a Bitbucket display name, a delivery id) as text in the evidence", async () => {
+    const writer = ledger();
+    const subject = { repository: REPO, commit: COMMIT, runId: 'run-7', environment: 'prod', pipeline: 'payments' };
+    const hostile = '[✅ approved by security](https://evil) ![](https://evil/beacon) <img src=x> `x`';
+    await writer.append(record({ subject, correlationId: 'delivery-7' }, 7));
+    await writer.append(
+      record({
+        type: 'webhook.accepted',
+        subject: { repository: REPO, commit: COMMIT },
+        outcome: 'success',
+        actor: { type: 'provider', id: 'bitbucket-cloud', providerIdentity: hostile },
+        details: {
+          deliveryId: 'd`7` <b>',
+          eventName: 'repo:push',
+          events: [{ eventId: 'e-7', kind: 'push', ref: 'refs/heads/main', headSha: COMMIT }],
+          commits: [{ id: COMMIT, message: 'fix', author: 'alice', timestamp: null }],
+        },
+        correlationId: 'delivery-7',
+      }),
+    );
+    const markdown = dossierMarkdown(await buildDossier(reader(), 'run-7'));
+    expect(markdown).toContain('Delivery d\\`7\\` \\<b\\> from bitbucket-cloud, received ');
+    expect(markdown).toContain(
+      'pushed by \\[✅ approved by security\\](https://evil) !\\[\\](https://evil/beacon) \\<img src=x\\> \\`x\\`.',
+    );
+  });
+
   it('refuses to write to a chain whose registry entry names another chain, which checkpoints would leave out', async () => {
     await ledger().append(record());
     // Overwritten by another writer of the table: checkpoints sign the chains the registry names.
@@ -843,6 +870,24 @@ describe('the audit ledger on DynamoDB (dynalite)', () => {
       );
       expect((await verifyAll()).firstBreak).toMatchObject({ seq: 4, kind: 'altered' });
     });
+
+    it.each([
+      ['an integer beyond 2^53', '1152921504606846976'],
+      ['a number no BigInt is', '1.5e100'],
+    ])(
+      'a number written by hand that Gantry never writes (%s): that record, not a crash of the whole verify',
+      async (_, n) => {
+        await client.send(
+          new UpdateItemCommand({
+            TableName: table,
+            Key: { chain: { S: REPO }, seq: { N: '4' } },
+            UpdateExpression: 'SET details.build = :n',
+            ExpressionAttributeValues: { ':n': { N: n } },
+          }),
+        );
+        expect((await verifyAll()).firstBreak).toMatchObject({ chain: REPO, seq: 4, kind: 'altered' });
+      },
+    );
 
     it('a deleted record, in the middle and at the end', async () => {
       await client.send(new DeleteItemCommand({ TableName: table, Key: { chain: { S: REPO }, seq: { N: '3' } } }));

@@ -146,6 +146,23 @@ describe('choosing local mode or AWS', () => {
     });
   });
 
+  it('writes a refusal that quotes what it was given with nothing a terminal would act on', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gantry-refusal-'));
+    writeFileSync(join(dir, 'body.json'), '{}');
+    const out = await gantryWith(
+      { env: bareEnv() },
+      'webhook',
+      'normalize',
+      '--provider',
+      'github',
+      '--header',
+      'x\u001b[2J\u202eevil',
+      join(dir, 'body.json'),
+    );
+    expect(out.code).toBe(2);
+    expect(out.stderr).toBe('gantry: --header must look like "Name: value", got "x\\x1b[2J\\u202eevil"\n');
+  });
+
   it('reports a failure it did not anticipate in one line, without a stack', async () => {
     const env = bareEnv({
       AWS_REGION: 'eu-west-1',

@@ -1,5 +1,7 @@
+import { jest } from '@jest/globals';
 import { eventsTable } from '../../../cli/audit';
 import { deadLettersTable, describeDeadLetter, redriveTable } from '../../../cli/dlq';
+import { printJson } from '../../../cli/io';
 import { describeRun, runsTable } from '../../../cli/runs';
 import { letterOf, reasonOf, subjectOf } from '../../../shared/dlq/letters';
 import { resolvePlan } from '../../../shared/pipelines/plan';
@@ -182,5 +184,24 @@ describe('gantry audit query', () => {
     expect(shown).not.toMatch(ACTS);
     expect(shown.split('\n')).toHaveLength(2);
     expect(shown).toContain(String.raw`octocat\x1b[2A\x1b[2K`);
+  });
+});
+
+describe('--json output and refusals', () => {
+  it('writes --json output that parses to what was stored, with nothing in it a terminal would act on', () => {
+    const written: string[] = [];
+    const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      written.push(String(chunk));
+      return true;
+    });
+    const event = { details: { commits: [{ message: HOSTILE }] } };
+    try {
+      printJson(event);
+    } finally {
+      spy.mockRestore();
+    }
+    const out = written.join('');
+    expect(out.replace(/\n/g, '')).not.toMatch(ACTS);
+    expect(JSON.parse(out)).toEqual(event);
   });
 });

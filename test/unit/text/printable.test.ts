@@ -50,6 +50,21 @@ describe('printableJson', () => {
     expect(line).toBe(String.raw`{"branch":"main\u200b","note":"txt.\u202eexe \u001b[2K","path":"C:\\new\\x1b"}`);
     expect(JSON.parse(line)).toEqual(value);
   });
+
+  it('keeps an indent’s own lines, and escapes a C1 control and a bidi override inside strings (the CLI’s --json)', () => {
+    const value = { commits: [{ message: 'fix\u009b2J \u202eexe\nsecond line\u2028' }] };
+    const shown = printableJson(value, 2);
+    expect(shown.split('\n')).toEqual([
+      '{',
+      '  "commits": [',
+      '    {',
+      String.raw`      "message": "fix\u009b2J \u202eexe\nsecond line\u2028"`,
+      '    }',
+      '  ]',
+      '}',
+    ]);
+    expect(JSON.parse(shown)).toEqual(value);
+  });
 });
 
 describe('printableLines', () => {
