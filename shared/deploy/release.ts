@@ -488,6 +488,15 @@ async function trustedRun(deps: ReleaseDeps, input: RunPlan, executionArn: strin
   const owned = await runOfExecution(deps, input, executionArn, 'deploy');
   if ('refused' in owned) throw refused('run', `deploy refused: ${owned.refused}`);
   const { run } = owned;
+  // Cancelled by an operator, or superseded by a newer run, after Step Functions invoked this step
+  // and before it read the run: the execution is being stopped and nothing has moved, as when a
+  // cancel lands while the release is verified (below). Not a forgery: a record that says so can
+  // only keep this step from releasing, which it does.
+  if (run.status === 'CANCELLED' && run.cancelledBy !== undefined)
+    throw new DeployError(
+      'Gantry.DeploymentStopped',
+      `run ${run.runId} was CANCELLED by ${run.cancelledBy} before its release began: nothing was deployed`,
+    );
   const why = await releaseRefusal(deps, run);
   if (why === null) return run;
   // A run the planner wrote under a configuration since changed is refused, not a forgery.

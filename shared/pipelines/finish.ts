@@ -145,6 +145,12 @@ export async function finishRun(
     deps.logger.warn('failure not reported: the run has ended otherwise', { runId: run.runId, status: run.status });
     return;
   }
+  if (outcome === 'success' && run.status === 'CANCELLED' && run.cancelledBy !== undefined) {
+    // Cancelled or superseded as this step began: its end, and its commit's status, are the cancel's
+    // (reportEnded) or the newer run's to say. A record that says so only keeps a success unsaid.
+    deps.logger.warn('success not reported: the run was cancelled', { runId: run.runId, by: run.cancelledBy });
+    return;
+  }
   const why =
     outcome === 'success'
       ? await successShortfall(deps, run)

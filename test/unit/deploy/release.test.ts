@@ -570,6 +570,33 @@ describe('deploying a run through CodeDeploy', () => {
       };
     };
 
+    it.each([
+      ['an operator', 'olga'],
+      ['a newer run superseding it', 'run-newer'],
+    ])(
+      'deploys nothing, and pages nobody, when %s cancelled the run after Step Functions invoked Deploy',
+      async (_, by) => {
+        const plan = await devRun();
+        if (by === 'olga') await expect(cancelling(plan)).resolves.toEqual({ outcome: 'cancelled' });
+        else await f.runs.setStatus(plan.runId, 'CANCELLED', f.now, { cancelledBy: by }, ['RUNNING']);
+        await expect(startDeployment(deps, plan, 'token-1', plan.executionArn)).rejects.toMatchObject({
+          name: 'Gantry.DeploymentStopped',
+          message: `run ${plan.runId} was CANCELLED by ${by} before its release began: nothing was deployed`,
+        });
+        expect(cd.created).toEqual([]);
+        expect(f.audit.records.filter((r) => r.type.startsWith('security.'))).toEqual([]);
+      },
+    );
+
+    it('still pages a cancelled run without a canceller on record: no cancel wrote that', async () => {
+      const plan = await devRun();
+      await f.runs.setStatus(plan.runId, 'CANCELLED', f.now, {}, ['RUNNING']);
+      await expect(startDeployment(deps, plan, 'token-1', plan.executionArn)).rejects.toThrow(
+        /is CANCELLED, not RUNNING/,
+      );
+      expect(f.audit.records.map((r) => r.type)).toContain('security.forged_input');
+    });
+
     it('deploys nothing when the cancel came while the release was being verified and published', async () => {
       const plan = await devRun();
       const publish = cd.publishVersion.bind(cd);

@@ -968,6 +968,24 @@ describe('pipeline runs', () => {
         expect(f.audit.records.filter((r) => r.type === 'run.succeeded')).toEqual([]);
       });
 
+      it('no success, and no page, for a run an operator or a newer run cancelled as ReportSuccess began', async () => {
+        const plan = resolvePlan(planRequest(sourceEvent()));
+        await f.runs.create(plan, 'RUNNING', f.now);
+        await recordDeployed(plan.runId);
+        await f.runs.setStatus(plan.runId, 'CANCELLED', f.now, { cancelledBy: 'olga' }, ['RUNNING']);
+        const posted = f.statuses.posted.length;
+        await expect(finishRun(f.deps, plan, 'success', plan.executionArn)).resolves.toBeUndefined();
+        expect(f.statuses.posted).toHaveLength(posted);
+        expect((await f.runs.get(plan.runId))?.status).toBe('CANCELLED');
+        expect(f.audit.records.filter((r) => r.type === 'run.succeeded' || r.type.startsWith('security.'))).toEqual([]);
+        // Without a canceller on record, no cancel wrote it: still a forgery.
+        const other = resolvePlan(planRequest(sourceEvent({ after: 'c'.repeat(40), headSha: 'c'.repeat(40) })));
+        await f.runs.create(other, 'RUNNING', f.now);
+        await recordDeployed(other.runId);
+        await f.runs.setStatus(other.runId, 'CANCELLED', f.now, {}, ['RUNNING']);
+        await expectNoSuccess(other, /is CANCELLED, not RUNNING/);
+      });
+
       it('no success for a run that ended FAILED', async () => {
         const plan = resolvePlan(planRequest(sourceEvent()));
         await f.runs.create(plan, 'RUNNING', f.now);
