@@ -1,7 +1,5 @@
 // The local runtime's own services (the edge, the fakes, the deployer, the front door, the CLI's views), one each.
 import { join } from 'node:path';
-import { connectionSecretName, type GantryConfig } from '../../infra/config/schema';
-import { apiTokenSecretName, parseApiToken } from '../../shared/secrets/secrets';
 import { localPrincipalArn } from '../apigateway/events';
 import { type RunningFrontDoor, startFrontDoor } from '../apigateway/server';
 import type { DeploymentEvent } from '../codedeploy/service';
@@ -17,6 +15,7 @@ import type { LocalFunctions } from '../lambda/functions';
 import { LocalNotifications } from '../notifications/fake';
 import type { S3Store } from '../s3';
 import type { SecretsManagerService } from '../secretsmanager';
+import { connectionTokens } from '../secretsmanager/connection-tokens';
 import { type LocalInventory, operatorApiUrlOf } from '../template/inventory';
 import { type LocalOptions, runtimeEnvironment, type ServiceContext } from './context';
 import type { LocalService } from './registry';
@@ -281,31 +280,4 @@ export function summary(inventory: LocalInventory) {
     deploymentGroups: inventory.codeDeploy.groups.map((g) => `${g.application}/${g.name}`),
     alarms: inventory.alarms.map((a) => a.name),
   };
-}
-
-/**
- * Every connection's API token, as the local secrets hold them now, trimmed as the status and
- * source clients send them; a rotation's previous token too, which functions send until their
- * cache of the secret expires (the provider's own overlap while both are valid).
- */
-function connectionTokens(config: GantryConfig, secrets: SecretsManagerService): Set<string> {
-  const tokens = new Set<string>();
-  for (const connection of config.connections) {
-    // Its token's own secret (`{"apiToken": …}` or the bare token), and (set up before 2026-12) the
-    // connection secret's `apiToken`: never its bare value, which is the webhook secret.
-    const name = connectionSecretName(connection);
-    const own = apiTokenSecretName(name);
-    for (const [value, bare] of [
-      ...secrets.valuesOf(own).map((v) => [v, true] as const),
-      ...secrets.valuesOf(name).map((v) => [v, false] as const),
-    ]) {
-      try {
-        const token = value.trim().startsWith('{') ? parseApiToken(own, value) : bare ? value : undefined;
-        if (typeof token === 'string' && token.trim() !== '') tokens.add(token.trim());
-      } catch {
-        // a value that does not parse names no token
-      }
-    }
-  }
-  return tokens;
 }
