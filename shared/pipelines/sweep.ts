@@ -50,9 +50,17 @@ export async function sweepRuns(deps: PipelineDeps): Promise<SweepOutcome> {
         status === undefined
           ? 'its execution never started; the sweeper closed it'
           : `its execution ended ${status} without closing the run; the sweeper closed it`;
-      if (await close(deps, run, reason)) closed.push({ runId: run.runId, lane: run.lane, reason });
+      const wasClosed = await close(deps, run, reason);
+      if (wasClosed) closed.push({ runId: run.runId, lane: run.lane, reason });
       await leaveLane(deps, run.lane, run.runId);
+      if (wasClosed) await sayClosed(deps, run, reason);
     });
+  }
+  // A close whose ledger record or announcement failed (its run has no endedAt yet) is finished now.
+  const unfinished = (await deps.runs.list({ status: 'FAILED', limit: 50 })).filter(closedUnsaid);
+  for (const run of unfinished) {
+    if (Date.now() - started > SWEEP_BUDGET_MS) break;
+    await guarded('finish a close', run.runId, () => sayClosed(deps, run, run.failure?.reason ?? ''));
   }
   const waiting = new Set(active.filter((r) => r.status === 'QUEUED').map((r) => r.lane));
   for (const lane of waiting) {
@@ -63,15 +71,30 @@ export async function sweepRuns(deps: PipelineDeps): Promise<SweepOutcome> {
   return { checked: active.length, closed };
 }
 
+/** Closes the run FAILED, if it is still active; `sayClosed` says so once its lane is handed on. */
 async function close(deps: PipelineDeps, run: RunRecord, reason: string): Promise<boolean> {
+  const failure = { stage: 'internal', error: ENDED_UNREPORTED.reconciled, reason } as const;
+  return deps.runs.setStatus(run.runId, 'FAILED', deps.clock(), { failure }, ACTIVE_STATUSES);
+}
+
+/** A run the sweep closed whose end it has not yet recorded and announced. */
+function closedUnsaid(run: RunRecord): boolean {
+  return run.failure?.error === ENDED_UNREPORTED.reconciled && run.endedAt === undefined;
+}
+
+/**
+ * Says a close: the ledger's `run.failed`, and the `Run Failed` event whose rule posts the commit's
+ * status. `endedAt` is written last, once both went out, so a close that a failing ledger or bus
+ * interrupted is found by the next sweep (`closedUnsaid`) and said then, each once.
+ */
+async function sayClosed(deps: PipelineDeps, run: RunRecord, reason: string): Promise<void> {
   const now = deps.clock();
   const failure = { stage: 'internal', error: ENDED_UNREPORTED.reconciled, reason } as const;
-  if (!(await deps.runs.setStatus(run.runId, 'FAILED', now, { failure, endedAt: now.toISOString() }, ACTIVE_STATUSES)))
-    return false;
   await deps.audit.record({
     ...gantryRecord(run.plan, 'run.failed', 'failure', failure),
     once: runFact(run.runId, 'run.ended'),
   });
-  await publishNotification(deps, runEnded(run.plan, now, failure));
-  return true;
+  if (!(await publishNotification(deps, runEnded(run.plan, now, failure))))
+    throw new Error(`the bus refused run ${run.runId}'s Run Failed: the next sweep announces it again`);
+  await deps.runs.setStatus(run.runId, 'FAILED', now, { endedAt: now.toISOString() }, ['FAILED']);
 }

@@ -689,6 +689,41 @@ describe('pipeline runs', () => {
       await expect(sweepRuns(f.deps)).resolves.toMatchObject({ closed: [] });
     });
 
+    it('finishes, at its next pass, a close whose ledger record or announcement failed, each said once', async () => {
+      const run = await startRun(f.deps, planRequest(sourceEvent()));
+      const queued = await startRun(
+        f.deps,
+        planRequest(sourceEvent({ after: 'c'.repeat(40), headSha: 'c'.repeat(40) })),
+      );
+      f.executions.statuses.set(run.executionArn, 'ABORTED');
+      f.executions.statuses.set(queued.executionArn, 'RUNNING');
+      f.audit.records.length = 0;
+      f.audit.failing = true;
+      f.now = later(10);
+      await expect(sweepRuns(f.deps)).resolves.toMatchObject({ closed: [{ runId: run.runId }] });
+      // Closed and its lane handed on, but nothing said: no endedAt yet.
+      expect(await f.runs.get(run.runId)).toMatchObject({ status: 'FAILED', failure: { error: 'Gantry.Reconciled' } });
+      expect((await f.runs.get(run.runId))?.endedAt).toBeUndefined();
+      expect((await f.runs.laneHolder('widgets#dev'))?.runId).not.toBe(run.runId);
+      expect(f.audit.records).toEqual([]);
+      // The ledger is back, the bus refuses: recorded, not yet announced.
+      f.audit.failing = false;
+      f.bus.failWith = 'InternalFailure';
+      await sweepRuns(f.deps);
+      expect(f.audit.records.map((r) => [r.type, r.subject.runId])).toEqual([['run.failed', run.runId]]);
+      expect((await f.runs.get(run.runId))?.endedAt).toBeUndefined();
+      // Both back: announced (its rule posts the commit's status), and finished for good.
+      f.bus.failWith = undefined;
+      await sweepRuns(f.deps);
+      expect(f.bus.published.filter((e) => e.detailType === 'Run Failed')).toEqual([
+        expect.objectContaining({ detail: expect.objectContaining({ runId: run.runId }) }),
+      ]);
+      expect((await f.runs.get(run.runId))?.endedAt).toBe(f.now.toISOString());
+      await sweepRuns(f.deps);
+      expect(f.audit.records).toHaveLength(1);
+      expect(f.bus.published.filter((e) => e.detailType === 'Run Failed')).toHaveLength(1);
+    });
+
     it('checks every run even when Step Functions refuses to describe one of them', async () => {
       const refused = await startRun(f.deps, planRequest(sourceEvent()));
       const gone = await startRun(f.deps, planRequest(sourceEvent({ branch: 'main', ref: 'refs/heads/main' })));
