@@ -37,6 +37,8 @@ export interface ChangeDossier {
     branch: string | null;
     pullRequest: number | null;
     outcome: 'succeeded' | 'failed' | 'in progress';
+    /** The ledger records both a success and a failure of the run (one was written beside the other's key). */
+    conflictingEnds: boolean;
     endedAt: string | null;
     failure: { stage: string; reason: string } | null;
   };
@@ -219,10 +221,18 @@ function changeSection(delivery: AuditEvent | undefined): ChangeDossier['change'
 }
 
 /** The run's end: its success or failure record, whichever the ledger holds. */
+/**
+ * The run's end. Should the ledger hold both a success and a failure (a record holding the
+ * `run.ended` key keeps the other beside it, never swallows it), the failure is the end, and the
+ * dossier says the ends conflict: it vouches for no success it cannot tell from a forged one.
+ */
 function endOf(run: RunEvents) {
-  const end = run.events.find((e) => e.type === 'run.succeeded' || e.type === 'run.failed');
+  const failure = run.events.find((e) => e.type === 'run.failed');
+  const success = run.events.find((e) => e.type === 'run.succeeded');
+  const end = failure ?? success;
   return {
     end,
+    conflicting: failure !== undefined && success !== undefined,
     succeeded: detailsOf(end, 'run.succeeded'),
     failed: detailsOf(end, 'run.failed'),
   };
@@ -231,13 +241,14 @@ function endOf(run: RunEvents) {
 function runSection(run: RunEvents): ChangeDossier['run'] {
   const startedEvent = run.first('run.started');
   const started = detailsOf(startedEvent, 'run.started');
-  const { end, failed } = endOf(run);
+  const { end, failed, conflicting } = endOf(run);
   return {
     startedAt: startedEvent?.time ?? run.events[0]?.time ?? '',
     trigger: started?.trigger ?? null,
     branch: started?.branch ?? null,
     pullRequest: started?.pullRequest ?? null,
     outcome: end ? (end.type === 'run.succeeded' ? 'succeeded' : 'failed') : 'in progress',
+    conflictingEnds: conflicting,
     endedAt: end?.time ?? null,
     failure: failed ? { stage: failed.stage, reason: failed.reason } : null,
   };
@@ -386,8 +397,14 @@ async function deliveryOf(reader: AuditReader, runEvents: readonly AuditEvent[])
  * the signed checkpoints could not be checked, or what was deployed has no provenance that
  * verifies. Empty when it can; `gantry audit evidence` fails (exit 1) otherwise, after writing it.
  */
-export function unvouched(d: Pick<ChangeDossier, 'runId' | 'integrity' | 'provenance' | 'deployment'>): string[] {
+export function unvouched(
+  d: Pick<ChangeDossier, 'runId' | 'integrity' | 'provenance' | 'deployment'> & {
+    readonly run?: Pick<ChangeDossier['run'], 'conflictingEnds'>;
+  },
+): string[] {
   const reasons: string[] = [];
+  if (d.run?.conflictingEnds)
+    reasons.push('the ledger records both a success and a failure of the run: run gantry audit verify, and find who wrote each');
   if (!d.integrity.verified) reasons.push(`its ledger records do not verify: ${d.integrity.message}`);
   else if (!d.integrity.checkpointsChecked)
     reasons.push(`the signed checkpoints were not checked: ${d.integrity.message}`);
@@ -408,6 +425,7 @@ function gapsOf(d: Omit<ChangeDossier, 'gaps'>): string[] {
   if (d.approval.required && d.approval.decisions.length === 0 && d.run.outcome !== 'in progress')
     gaps.push('the approval decision');
   if (d.run.outcome === 'in progress') gaps.push('the run outcome (still in progress)');
+  if (d.run.conflictingEnds) gaps.push('one run outcome (the ledger records both a success and a failure)');
   if (!d.integrity.verified) gaps.push('chain integrity');
   if (d.deployment.deployed && !d.provenance) gaps.push('the build provenance of what was deployed');
   if (d.provenance && d.provenance.verified === false) gaps.push('verified build provenance');

@@ -153,8 +153,14 @@ export class DynamoDbAuditLedger implements AuditSink {
    * event in the chain after the claimed head (events carry their key), and appends only if it is
    * not there. A claim younger than the lease may belong to a writer still at work: wait it out.
    */
-  private async appendOnce(chain: string, record: AuditRecord, key: string): Promise<AuditEvent> {
+  private async appendOnce(chain: string, record: AuditRecord, key: string, besideOf?: string): Promise<AuditEvent> {
     const partition = onceKeyPartition(key);
+    // The record already holding the key: this very fact again, or another of its kind (kept beside).
+    const settle = async (holder: AuditEvent, marked: boolean): Promise<AuditEvent> => {
+      const match = matchOnce(holder, chain, record, key, besideOf);
+      if (!marked) await this.markOnce(partition, holder);
+      return 'same' in match ? match.same : this.appendOnce(chain, record, match.beside, key);
+    };
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
       const marks = await this.queryAll({
         TableName: this.tableName,
@@ -165,15 +171,11 @@ export class DynamoDbAuditLedger implements AuditSink {
       });
       const done = marks.find((m) => Number(m.seq) === 0);
       if (done !== undefined)
-        return sameFact(await this.eventAt(String(done.eventChain), Number(done.eventSeq), key), chain, record, key);
+        return settle(await this.eventAt(String(done.eventChain), Number(done.eventSeq), key), true);
       const claims = marks.filter((m) => Number(m.seq) > 0);
       if (claims.length > 0) {
-        const found = await this.findOnce(chain, key, Math.min(...claims.map((c) => Number(c.from))));
-        const earlier = found === undefined ? undefined : sameFact(found, chain, record, key);
-        if (earlier !== undefined) {
-          await this.markOnce(partition, earlier);
-          return earlier;
-        }
+        const earlier = await this.findOnce(chain, key, Math.min(...claims.map((c) => Number(c.from))));
+        if (earlier !== undefined) return settle(earlier, false);
         const youngest = Math.max(...claims.map((c) => Number(c.at)));
         const wait = youngest + this.once.leaseMs - Date.now();
         if (wait > 0) {
@@ -411,20 +413,31 @@ function indexKeysOf(event: AuditEvent): Record<(typeof AUDIT_INDEX_KEYS)[keyof 
 }
 
 /**
- * The event a key was first written as, if it records the same fact as `record`: the same chain,
- * the same run, the same family of type (a run's end is `run.succeeded` or `run.failed`, whoever
- * writes it). A key is not part of an event's hash, and any writer of the table may append
- * through Gantry's own code: an ordinary-looking record of its own (a `webhook.rejected`, say)
- * carrying the key of an approver's decision, a rollback or a run's end would otherwise have
- * that record, when its time came, silently "already written". It is refused, loudly, instead.
+ * What the record already holding a `once` key is to `record`: the same fact again (the same
+ * type, by the same actor: a retried step), to be returned, or another fact of its kind, to be
+ * kept beside it under a key of its own. A key is not part of an event's hash, and any writer of
+ * the table may append through Gantry's own code: a record of its own carrying the key of an
+ * approver's decision, a rollback or a run's end would otherwise have that fact, when its time
+ * came, silently "already written". So a holder of the same chain, run and family of type that
+ * is not this fact never swallows it: `run.failed` is written beside a `run.succeeded` that holds
+ * `run.ended`, alice's rejection beside an approval in her name, and the ledger shows both. A
+ * holder of another chain, run or family, or a second such holder, is refused loudly.
  */
-function sameFact(event: AuditEvent, chain: string, record: AuditRecord, key: string): AuditEvent {
+function matchOnce(
+  holder: AuditEvent,
+  chain: string,
+  record: AuditRecord,
+  key: string,
+  besideOf: string | undefined,
+): { readonly same: AuditEvent } | { readonly beside: string } {
   const family = (type: string) => type.split('.', 1)[0];
   const run = (subject: { readonly runId?: string | null }) => subject.runId ?? null;
-  if (event.chain === chain && family(event.type) === family(record.type) && run(event.subject) === run(record.subject))
-    return event;
+  const kin =
+    holder.chain === chain && family(holder.type) === family(record.type) && run(holder.subject) === run(record.subject);
+  if (kin && holder.type === record.type && holder.actor.id === record.actor.id) return { same: holder };
+  if (kin && besideOf === undefined) return { beside: `${key}/${record.type}/${record.actor.id}` };
   throw new AuditWriteError(
-    `audit record "${key}" (${record.type}) is taken by ${event.chain}#${event.seq}, a ${event.type} of ${run(event.subject) ?? 'no run'}, which records something else: a writer of the ledger table used another fact's key, so nothing was recorded; run gantry audit verify, and look into who wrote ${event.chain}#${event.seq}`,
+    `audit record "${key}" (${record.type}) is taken by ${holder.chain}#${holder.seq}, a ${holder.type} of ${run(holder.subject) ?? 'no run'} by ${holder.actor.id}, which records something else: a writer of the ledger table used another fact's key, so nothing was recorded; run gantry audit verify, and look into who wrote ${holder.chain}#${holder.seq}`,
   );
 }
 

@@ -361,19 +361,71 @@ describe('the audit ledger on DynamoDB (dynalite)', () => {
         const planted = await ledger().append(record({ ...decoy, once: KEY }));
         await expect(ledger().append(keyed())).rejects.toThrow(
           new AuditWriteError(
-            `audit record "${KEY}" (gate.evaluated) is taken by ${REPO}#${planted.seq}, a ${planted.type} of ${planted.subject.runId ?? 'no run'}, which records something else: a writer of the ledger table used another fact's key, so nothing was recorded; run gantry audit verify, and look into who wrote ${REPO}#${planted.seq}`,
+            `audit record "${KEY}" (gate.evaluated) is taken by ${REPO}#${planted.seq}, a ${planted.type} of ${planted.subject.runId ?? 'no run'} by gantry, which records something else: a writer of the ledger table used another fact's key, so nothing was recorded; run gantry audit verify, and look into who wrote ${REPO}#${planted.seq}`,
           ),
         );
         expect(await events()).toBe(1);
       },
     );
 
+    it('keeps a fact beside a record of its kind holding its key, so neither swallows the other', async () => {
+      const END = 'run/run-0/run.ended';
+      const subject = { repository: REPO, commit: COMMIT, runId: 'run-0', environment: 'dev', pipeline: 'payments' };
+      const ended = (type: 'run.succeeded' | 'run.failed', actor = 'gantry') =>
+        record({
+          type,
+          subject,
+          outcome: type === 'run.succeeded' ? 'success' : 'failure',
+          actor: { type: 'system', id: actor, providerIdentity: null },
+          details: type === 'run.succeeded' ? { deployed: false } : { stage: 'build', error: 'X', reason: 'red' },
+          once: END,
+        });
+      // A decoy success holds the run's end: the real failure is written beside it, not swallowed.
+      const decoy = await ledger().append(ended('run.succeeded'));
+      const failed = await ledger().append(ended('run.failed'));
+      expect(failed.seq).toBe(decoy.seq + 1);
+      expect(failed.type).toBe('run.failed');
+      // A retry of either finds its own record, and writes nothing more.
+      await expect(ledger().append(ended('run.failed'))).resolves.toEqual(failed);
+      await expect(ledger().append(ended('run.succeeded'))).resolves.toEqual(decoy);
+      // The same type by another actor (an approval in alice's name by someone else) is another fact too.
+      const other = await ledger().append(ended('run.failed', 'mallory'));
+      await expect(ledger().append(ended('run.failed', 'somebody'))).resolves.toMatchObject({ seq: other.seq + 1 });
+      expect(await events()).toBe(4);
+      // The change's evidence takes the failure for the end, and vouches for nothing.
+      const dossier = await buildDossier(reader(), 'run-0');
+      expect(dossier.run).toMatchObject({ outcome: 'failed', conflictingEnds: true });
+      expect(unvouched(dossier)).toContain(
+        'run run-0: the ledger records both a success and a failure of the run: run gantry audit verify, and find who wrote each',
+      );
+    });
+
+    it('refuses a second decoy holding the key a fact is kept beside', async () => {
+      const END = 'run/run-0/run.ended';
+      const subject = { repository: REPO, commit: COMMIT, runId: 'run-0', environment: 'dev', pipeline: 'payments' };
+      const failed = (reason: string, actor = 'gantry', once = END) =>
+        record({
+          type: 'run.failed',
+          subject,
+          outcome: 'failure',
+          actor: { type: 'system', id: actor, providerIdentity: null },
+          details: { stage: 'build', error: 'X', reason },
+          once,
+        });
+      await ledger().append(failed('decoy', 'mallory'));
+      const second = await ledger().append(failed('decoy 2', 'mallory', `${END}/run.failed/gantry`));
+      await expect(ledger().append(failed('red'))).rejects.toThrow(
+        `audit record "${END}/run.failed/gantry" (run.failed) is taken by ${REPO}#${second.seq}, a run.failed of run-0 by mallory, which records something else`,
+      );
+      expect(await events()).toBe(2);
+    });
+
     it('refuses a decoy carrying the key that a claim left without its done marker leads to', async () => {
       // Run-2's record takes run-0's key; its done marker is gone, its claim stays.
       const decoy = await ledger().append(record({ once: KEY }, 2));
       await db.send(new DeleteCommand({ TableName: table, Key: { chain: onceKeyPartition(KEY), seq: 0 } }));
       await expect(ledger().append(keyed())).rejects.toThrow(
-        `is taken by ${REPO}#${decoy.seq}, a gate.evaluated of run-2, which records something else`,
+        `is taken by ${REPO}#${decoy.seq}, a gate.evaluated of run-2 by gantry, which records something else`,
       );
       expect(await events()).toBe(1);
     });
