@@ -98,6 +98,15 @@ export const TriggersSchema = z
   )
   .check(z.refine((t) => t.push ?? t.tags ?? t.pullRequests, 'declare at least one trigger'));
 
+/** A build variable's secret: its name, and a JSON key after a colon. The grant names the secret by name. */
+const BuildSecretRef = z.string().check(
+  z.minLength(1),
+  z.refine(
+    (v) => !v.startsWith('arn:'),
+    'name the secret (name[:json-key]), not its ARN: the build role is granted it by name',
+  ),
+);
+
 export const BuildConfigSchema = z.strictObject({
   buildspec: z
     ._default(z.string().check(z.minLength(1)), 'buildspec.yml')
@@ -106,14 +115,14 @@ export const BuildConfigSchema = z.strictObject({
   timeoutMinutes: z._default(z.number().check(z.int(), z.gte(5), z.lte(2160)), 30),
   env: z._default(z.record(EnvName, z.string()), {}).check(z.describe('Plain environment variables of the build')),
   secrets: z
-    ._default(z.record(EnvName, z.string().check(z.minLength(1))), {})
+    ._default(z.record(EnvName, BuildSecretRef), {})
     .check(
       z.describe(
         'Environment variables read from Secrets Manager at build time, in trusted builds (gated and ungated): NAME: secret-name[:json-key]. Never values',
       ),
     ),
   gatedSecrets: z
-    ._default(z.record(EnvName, z.string().check(z.minLength(1))), {})
+    ._default(z.record(EnvName, BuildSecretRef), {})
     .check(
       z.describe(
         'As secrets, but only in gated builds: refs that deploy to an environment needing approval (a protected release branch), never a push to a preview or develop branch',
@@ -611,6 +620,21 @@ function checkGatedSecrets(pipeline: GantryConfig['pipelines'][number], i: numbe
       path: [...path, name],
       message: `${name} is also under build.secrets, which injects it into every trusted build: name it in one place`,
     });
+  // A project's role may read each secret it names whole, whichever JSON key its variable takes:
+  // a secret under both maps would let every trusted build read the gated keys too.
+  const everywhere = new Set(Object.values(pipeline.build.secrets).map(secretIdOf));
+  for (const [name, value] of Object.entries(pipeline.build.gatedSecrets))
+    if (everywhere.has(secretIdOf(value)))
+      ctx.addIssue({
+        code: 'custom',
+        path: [...path, name],
+        message: `secret ${secretIdOf(value)} is also read under build.secrets, and a build's role reads a secret whole (every JSON key): every trusted build could read ${name}; keep gated keys in a secret of their own`,
+      });
+}
+
+/** The Secrets Manager secret a build variable reads (`name[:json-key]`): its name. */
+export function secretIdOf(value: string): string {
+  return value.split(':', 1)[0] ?? value;
 }
 
 /** A console claim value is one person's; `oidc` values mean nothing without a console to sign in to. */

@@ -48,7 +48,7 @@ import {
   trustOfClass,
 } from '../../../shared/pipelines/artifact-layout';
 import { eventPatternFor } from '../../../shared/pipelines/branches';
-import type { PipelineConfig } from '../../config/schema';
+import { type PipelineConfig, secretIdOf } from '../../config/schema';
 import type { GantryFunction } from '../gantry-function';
 import {
   approvalFragment,
@@ -224,7 +224,7 @@ export class Pipeline extends Construct {
       });
       group.grantWrite(project);
     }
-    for (const secret of new Set(Object.values(secrets).map((v) => v.split(':', 1)[0] ?? v))) {
+    for (const secret of new Set(Object.values(secrets).map(secretIdOf))) {
       Secret.fromSecretNameV2(project, `Secret-${secret}`, secret).grantRead(project);
     }
     acknowledgeBuildGrants(project, artifactsPath, sourcesPath(config.name));

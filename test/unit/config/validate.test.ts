@@ -147,7 +147,26 @@ describe('validateGantryConfig', () => {
           '      secrets: { SIGNING_KEY: ci/signing, NPM: ci/npm }\n      gatedSecrets: { SIGNING_KEY: ci/signing }\n',
         ),
       ),
-    ).toEqual([expect.stringMatching(/build\.gatedSecrets\.SIGNING_KEY: SIGNING_KEY is also under build\.secrets/)]);
+    ).toEqual([
+      expect.stringMatching(/build\.gatedSecrets\.SIGNING_KEY: SIGNING_KEY is also under build\.secrets/),
+      expect.stringMatching(/build\.gatedSecrets\.SIGNING_KEY: secret ci\/signing is also read under build\.secrets/),
+    ]);
+    // One secret read under both: a build's role reads a secret whole, so the ungated builds would read the gated key.
+    expect(
+      problems(
+        withSecrets(
+          "      secrets: { REGISTRY_USER: 'prod/creds:user' }\n      gatedSecrets: { SIGNING_KEY: 'prod/creds:signing_key' }\n",
+        ),
+      ),
+    ).toEqual([
+      expect.stringMatching(
+        /build\.gatedSecrets\.SIGNING_KEY: secret prod\/creds is also read under build\.secrets, and a build's role reads a secret whole/,
+      ),
+    ]);
+    // An ARN would be granted as a secret named "arn".
+    expect(
+      problems(withSecrets("      gatedSecrets: { K: 'arn:aws:secretsmanager:eu-west-1:1:secret:prod/x-AbCdEf' }\n")),
+    ).toEqual([expect.stringMatching(/build\.gatedSecrets\.K: name the secret \(name\[:json-key\]\), not its ARN/)]);
     const noApproval = yaml.replace(/required: true/g, 'required: false');
     expect(noApproval).not.toEqual(yaml);
     expect(problems(withSecrets('      gatedSecrets: { SIGNING_KEY: ci/signing }\n', noApproval))).toEqual([
