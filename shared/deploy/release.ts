@@ -490,14 +490,15 @@ async function trustedRun(deps: ReleaseDeps, input: RunPlan, executionArn: strin
   const { run } = owned;
   // Cancelled by an operator, or superseded by a newer run, after Step Functions invoked this step
   // and before it read the run: the execution is being stopped and nothing has moved, as when a
-  // cancel lands while the release is verified (below). Not a forgery: a record that says so can
-  // only keep this step from releasing, which it does.
-  if (run.status === 'CANCELLED' && run.cancelledBy !== undefined)
+  // cancel lands while the release is verified (below). Not a forgery, if the record holds what a
+  // release needs (gates, approvals, target) but its status: anything else still pages.
+  const cancelled = run.status === 'CANCELLED' && run.cancelledBy !== undefined;
+  const why = cancelled ? await releaseShortfalls(deps, run) : await releaseRefusal(deps, run);
+  if (why === null && cancelled)
     throw new DeployError(
       'Gantry.DeploymentStopped',
       `run ${run.runId} was CANCELLED by ${run.cancelledBy} before its release began: nothing was deployed`,
     );
-  const why = await releaseRefusal(deps, run);
   if (why === null) return run;
   // A run the planner wrote under a configuration since changed is refused, not a forgery.
   const target = run.plan.deployTarget;
@@ -516,6 +517,14 @@ async function trustedRun(deps: ReleaseDeps, input: RunPlan, executionArn: strin
 /** Why Deploy may not release the run its record describes, or null. */
 async function releaseRefusal(deps: Pick<ReleaseDeps, 'runs' | 'pipelines'>, run: RunRecord): Promise<string | null> {
   if (run.status !== 'RUNNING') return `run ${run.runId} is ${run.status}, not RUNNING`;
+  return releaseShortfalls(deps, run);
+}
+
+/** What the record lacks for a release, whatever its status: passed gates, approvals, its target. */
+async function releaseShortfalls(
+  deps: Pick<ReleaseDeps, 'runs' | 'pipelines'>,
+  run: RunRecord,
+): Promise<string | null> {
   return (
     (await gatesShortfall(deps, run)) ?? (await approvalShortfall(deps, run)) ?? (await releaseShortfall(deps, run))
   );

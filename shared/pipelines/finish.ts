@@ -145,9 +145,14 @@ export async function finishRun(
     deps.logger.warn('failure not reported: the run has ended otherwise', { runId: run.runId, status: run.status });
     return;
   }
-  if (outcome === 'success' && run.status === 'CANCELLED' && run.cancelledBy !== undefined) {
-    // Cancelled or superseded as this step began: its end, and its commit's status, are the cancel's
-    // (reportEnded) or the newer run's to say. A record that says so only keeps a success unsaid.
+  if (
+    outcome === 'success' &&
+    run.status === 'CANCELLED' &&
+    run.cancelledBy !== undefined &&
+    (await successShortfall(deps, { ...run, status: 'RUNNING' })) === null
+  ) {
+    // Cancelled or superseded as this step began, its evidence whole: its end, and its commit's
+    // status, are the cancel's (reportEnded) or the newer run's to say. Evidence short still pages.
     deps.logger.warn('success not reported: the run was cancelled', { runId: run.runId, by: run.cancelledBy });
     return;
   }

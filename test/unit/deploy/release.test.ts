@@ -588,6 +588,20 @@ describe('deploying a run through CodeDeploy', () => {
       },
     );
 
+    it('still pages a cancelled run whose record falls short of a release: an approval no decide() closed', async () => {
+      // A prod run whose Approval task was answered by hand, then superseded before Deploy read it.
+      const plan = await devRun(Buffer.from('release'), 'e'.repeat(40), 'release/1.0');
+      expect(plan.approval).not.toBeNull();
+      await f.runs.setStatus(plan.runId, 'CANCELLED', f.now, { cancelledBy: 'run-newer' }, ['RUNNING']);
+      await expect(startDeployment(deps, plan, 'token-1', plan.executionArn)).rejects.toThrow(
+        /environment prod requires 1 approval\(s\)/,
+      );
+      expect(cd.created).toEqual([]);
+      expect(f.audit.records.filter((r) => r.type === 'security.forged_input')).toEqual([
+        expect.objectContaining({ details: expect.objectContaining({ step: 'deploy' }) }),
+      ]);
+    });
+
     it('still pages a cancelled run without a canceller on record: no cancel wrote that', async () => {
       const plan = await devRun();
       await f.runs.setStatus(plan.runId, 'CANCELLED', f.now, {}, ['RUNNING']);

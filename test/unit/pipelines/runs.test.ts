@@ -1013,6 +1013,11 @@ describe('pipeline runs', () => {
         expect(f.statuses.posted).toHaveLength(posted);
         expect((await f.runs.get(plan.runId))?.status).toBe('CANCELLED');
         expect(f.audit.records.filter((r) => r.type === 'run.succeeded' || r.type.startsWith('security.'))).toEqual([]);
+        // Cancelled, but short of a success's evidence (no gates on record): still a forgery.
+        const ungated = resolvePlan(planRequest(sourceEvent({ after: 'd'.repeat(40), headSha: 'd'.repeat(40) })));
+        await f.runs.create(ungated, 'RUNNING', f.now);
+        await f.runs.setStatus(ungated.runId, 'CANCELLED', f.now, { cancelledBy: 'olga' }, ['RUNNING']);
+        await expectNoSuccess(ungated, /is CANCELLED, not RUNNING/);
         // Without a canceller on record, no cancel wrote it: still a forgery.
         const other = resolvePlan(planRequest(sourceEvent({ after: 'c'.repeat(40), headSha: 'c'.repeat(40) })));
         await f.runs.create(other, 'RUNNING', f.now);
