@@ -404,7 +404,9 @@ export function unvouched(
 ): string[] {
   const reasons: string[] = [];
   if (d.run?.conflictingEnds)
-    reasons.push('the ledger records both a success and a failure of the run: run gantry audit verify, and find who wrote each');
+    reasons.push(
+      'the ledger records both a success and a failure of the run: run gantry audit verify, and find who wrote each',
+    );
   if (!d.integrity.verified) reasons.push(`its ledger records do not verify: ${d.integrity.message}`);
   else if (!d.integrity.checkpointsChecked)
     reasons.push(`the signed checkpoints were not checked: ${d.integrity.message}`);

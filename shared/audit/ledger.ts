@@ -433,7 +433,9 @@ function matchOnce(
   const family = (type: string) => type.split('.', 1)[0];
   const run = (subject: { readonly runId?: string | null }) => subject.runId ?? null;
   const kin =
-    holder.chain === chain && family(holder.type) === family(record.type) && run(holder.subject) === run(record.subject);
+    holder.chain === chain &&
+    family(holder.type) === family(record.type) &&
+    run(holder.subject) === run(record.subject);
   if (kin && holder.type === record.type && holder.actor.id === record.actor.id) return { same: holder };
   if (kin && besideOf === undefined) return { beside: `${key}/${record.type}/${record.actor.id}` };
   throw new AuditWriteError(
