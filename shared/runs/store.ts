@@ -35,6 +35,8 @@ export interface RunQuery {
   readonly status?: RunStatus;
   readonly lane?: string;
   readonly limit?: number;
+  /** Only runs created after this time (ISO), read page by page up to `limit`. */
+  readonly createdAfter?: string;
 }
 
 /** A run that does not exist, or is not in the state the caller needs. */
@@ -158,18 +160,28 @@ export class DynamoDbRunStore implements RunStore {
 
   async list(query: RunQuery): Promise<RunRecord[]> {
     const [index, key, value] = indexFor(query);
-    const out = await this.db.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        IndexName: index,
-        KeyConditionExpression: '#k = :v',
-        ExpressionAttributeNames: { '#k': key },
-        ExpressionAttributeValues: { ':v': value },
-        ScanIndexForward: false,
-        Limit: query.limit ?? 50,
-      }),
-    );
-    return (out.Items ?? [])
+    const limit = query.limit ?? 50;
+    const after = query.createdAfter;
+    const items: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: index,
+          KeyConditionExpression: after === undefined ? '#k = :v' : '#k = :v AND #t > :after',
+          ExpressionAttributeNames: { '#k': key, ...(after === undefined ? {} : { '#t': 'createdAt' }) },
+          ExpressionAttributeValues: { ':v': value, ...(after === undefined ? {} : { ':after': after }) },
+          ScanIndexForward: false,
+          Limit: limit - items.length,
+          ...(start === undefined ? {} : { ExclusiveStartKey: start }),
+        }),
+      );
+      items.push(...(out.Items ?? []));
+      // One page, as ever, unless a time bound asks for every run since it.
+      start = after === undefined ? undefined : out.LastEvaluatedKey;
+    } while (start !== undefined && items.length < limit);
+    return items
       .map((item) => parseAs(RunRecordSchema, item, `run record ${String(item.runId)}`))
       .filter((r) => matchesQuery(r, query));
   }

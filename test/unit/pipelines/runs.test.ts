@@ -840,6 +840,39 @@ describe('pipeline runs', () => {
       expect(f.statuses.posted).toHaveLength(before);
     });
 
+    it('posts nothing over a newer run of the same commit and context in another lane (two pull requests of one head)', async () => {
+      const head = 'c'.repeat(40);
+      const pr = (number: number) =>
+        sourceEvent({
+          kind: 'pull_request',
+          branch: 'feature/x',
+          headSha: head,
+          after: head,
+          pullRequest: {
+            number,
+            action: 'opened',
+            rawAction: 'opened',
+            title: 'X',
+            sourceBranch: 'feature/x',
+            targetBranch: 'main',
+            sourceRepository: 'acme/widgets',
+            headSha: head,
+            merged: false,
+            fromFork: false,
+            author: 'dana',
+          },
+        });
+      const first = await startRun(f.deps, planRequest(pr(12), 'pull_request'));
+      f.now = later(1);
+      const second = await startRun(f.deps, planRequest(pr(13), 'pull_request'));
+      expect([first.lane, second.lane]).toEqual(['widgets#pr:12', 'widgets#pr:13']);
+      expect(second.status.context).toBe(first.status.context);
+      await f.runs.setStatus(first.runId, 'CANCELLED', f.now, { cancelledBy: 'olga' }, ['RUNNING']);
+      const before = f.statuses.posted.length;
+      await reportEnded(f.deps, first.runId);
+      expect(f.statuses.posted).toHaveLength(before);
+    });
+
     it('posts nothing for a run nobody recorded, nor for a superseded one (ResolvePlan reported it)', async () => {
       await reportEnded(f.deps, 'no-such-run');
       const superseding = { ...DEFINITION, concurrency: 'superseded' as const };
