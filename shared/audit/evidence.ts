@@ -8,6 +8,7 @@ import {
   isSecurityAuditType,
   parseAs,
 } from '../../events';
+import { printable } from '../text/printable';
 import type { AuditReader } from './reader';
 import { type VerifyOptions, verifyLedger } from './verify';
 
@@ -463,7 +464,7 @@ export function dossierMarkdown(d: ChangeDossier): string {
       '| commit | author | message |',
       '| --- | --- | --- |',
       ...d.change.commits.map(
-        (c) => `| ${cell(c.id.slice(0, 12))} | ${cell(c.author)} | ${cell(c.message.split('\n')[0])} |`,
+        (c) => `| ${cell(c.id.slice(0, 12))} | ${cell(c.author)} | ${cell(c.message.split(LINE_BREAKS)[0])} |`,
       ),
     );
   } else lines.push('No delivery record was found for this run.');
@@ -542,7 +543,14 @@ export function dossierMarkdown(d: ChangeDossier): string {
  */
 function cell(value: unknown): string {
   if (value === null || value === undefined || value === '') return '—';
-  return String(value)
-    .replace(/[\\`[\]<>|]/g, (c) => `\\${c}`)
-    .replace(/\r?\n/g, ' ');
+  return (
+    printable(String(value).replace(LINE_BREAKS, ' '))
+      .replace(/[\\`[\]<>|*_~#]/g, (c) => `\\${c}`)
+      // A bare URL is not made a link (GFM's autolinks): the colon or dot that starts one is escaped.
+      .replace(/\b(https?|ftp)(?=:\/\/)/gi, '$1\\')
+      .replace(/\bwww(?=\.)/gi, 'www\\')
+  );
 }
+
+/** Every line ending CommonMark knows (a lone `\r` too), and the Unicode line and paragraph separators. */
+const LINE_BREAKS = /\r\n?|\n|\u2028|\u2029/g;

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { exactNumber } from '../aws/clients';
 
 /** The objects of an export, by key in its bucket (S3's GetObject; undefined when there is none). */
 export interface ExportObjects {
@@ -229,7 +230,8 @@ export function itemsOfDataFile(gz: Buffer, file: ExportDataFile): Record<string
     if (!isObject(Item)) throw new ExportUnreadableError(`${file.dataFileS3Key} has a line without an Item`);
     let item: Record<string, unknown>;
     try {
-      item = unmarshall(Item as Record<string, AttributeValue>, { wrapNumbers: false });
+      // As the table's own reads do: a number Gantry never writes reads as its digits (exactNumber).
+      item = unmarshall(Item as Record<string, AttributeValue>, { wrapNumbers: exactNumber });
     } catch (error) {
       throw new ExportUnreadableError(
         `${file.dataFileS3Key} has an Item that is not DynamoDB JSON (${(error as Error).message}): damaged`,

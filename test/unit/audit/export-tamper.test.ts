@@ -201,6 +201,18 @@ describe.each(Object.keys(readers) as (keyof typeof readers)[])(
       expect(report.firstBreak).toMatchObject({ chain: 'acme/app', seq: 2, kind: 'dated' });
     });
 
+    it('reports a number written by hand beyond 2^53 as that record altered, not a crash naming none', async () => {
+      const items = tableItems().map((i) =>
+        i.chain === 'acme/app' && i.seq === 5
+          ? { ...i, details: { ...(i.details as object), build: 9_007_199_254_740_993n } }
+          : i,
+      );
+      const { objects } = await exported(items);
+      const report = await verify(objects, items.length);
+      expect(report.ok).toBe(false);
+      expect(report.firstBreak).toMatchObject({ chain: 'acme/app', seq: 5, kind: 'altered' });
+    });
+
     it('still explains a gap retention made before the export', async () => {
       const events = chain('acme/app', 20, (seq) => (seq === 7 ? asOfSeconds - 86_400 : yearAfter()));
       const items = tableItems(events).filter((i) => !(i.chain === 'acme/app' && i.seq === 7));

@@ -183,7 +183,7 @@ describe('the audit ledger on DynamoDB (dynalite)', () => {
     expect(markdown).toContain('## Refusals');
     expect(markdown).toContain('Rolled back: run rollback-1, asked by olga');
     // What a sender wrote into a reason is text in the Markdown, never a link, an image or HTML.
-    expect(markdown).toContain('!\\[x\\](https://phish/a.png) \\[Approve\\](https://phish) \\<img src=x\\>');
+    expect(markdown).toContain('!\\[x\\](https\\://phish/a.png) \\[Approve\\](https\\://phish) \\<img src=x\\>');
     expect(markdown).toContain('| operator.refused | alice (arn:aws:iam::1:user/alice) | alice wrote or committed');
   });
 
@@ -202,15 +202,24 @@ describe('the audit ledger on DynamoDB (dynalite)', () => {
           deliveryId: 'd`7` <b>',
           eventName: 'repo:push',
           events: [{ eventId: 'e-7', kind: 'push', ref: 'refs/heads/main', headSha: COMMIT }],
-          commits: [{ id: COMMIT, message: 'fix', author: 'alice', timestamp: null }],
+          commits: [
+            {
+              id: COMMIT,
+              message: 'fix\r\r## Approval\r\rApproved by ciso',
+              author: 'alice\r\r## Approval www.evil.example',
+              timestamp: null,
+            },
+          ],
         },
         correlationId: 'delivery-7',
       }),
     );
     const markdown = dossierMarkdown(await buildDossier(reader(), 'run-7'));
+    // A lone carriage return is a line ending to CommonMark: it cannot end the table and add a section.
+    expect(markdown).toContain('| aaaaaaaaaaaa | alice  \\#\\# Approval www\\.evil.example | fix |');
     expect(markdown).toContain('Delivery d\\`7\\` \\<b\\> from bitbucket-cloud, received ');
     expect(markdown).toContain(
-      'pushed by \\[✅ approved by security\\](https://evil) !\\[\\](https://evil/beacon) \\<img src=x\\> \\`x\\`.',
+      'pushed by \\[✅ approved by security\\](https\\://evil) !\\[\\](https\\://evil/beacon) \\<img src=x\\> \\`x\\`.',
     );
   });
 
