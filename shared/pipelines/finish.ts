@@ -215,9 +215,10 @@ export async function finishRun(
  * event that led here claimed, a run still going, one that ended otherwise, or an unknown one gets
  * nothing. A replayed event posts the same status again.
  *
- * A provider that does not take the status fails the invocation: nothing else would ever post it,
- * so Lambda tries twice more and then leaves the event in the triggers dead-letter queue, whose
- * alarm asks for `gantry dlq redrive --queue triggers` once the provider (or its token) is back.
+ * A provider that does not answer (or answers 5xx, 429, or refuses the token) fails the invocation:
+ * nothing else would ever post the status, so Lambda tries twice more and then leaves the event in
+ * the triggers dead-letter queue, whose alarm asks for `gantry dlq redrive --queue triggers` once
+ * the provider (or its token) is back. A refusal no retry changes (404, 422) is only logged.
  */
 export async function reportEnded(deps: ReportDeps, runId: string): Promise<void> {
   const end = await speakingLast(deps, await unreportedEnd(deps, runId));
@@ -225,10 +226,16 @@ export async function reportEnded(deps: ReportDeps, runId: string): Promise<void
     deps.logger.warn('ended run not reported', { runId, why: end.unsaid });
     return;
   }
-  if (!(await postStatus(deps, end.run.plan, 'error', end.said)))
+  const posted = await postStatus(deps, end.run.plan, 'error', end.said);
+  if (!posted.posted && posted.retryLater)
     throw new Error(
       `the provider did not take the commit status of run ${runId} (${end.run.status}); Lambda retries, then leaves the event in the triggers dead-letter queue for \`gantry dlq redrive --queue triggers\``,
     );
+  if (!posted.posted) {
+    // Refused for good (the commit is gone, the status malformed) or not sent (no token): logged above.
+    deps.logger.warn('ended run not reported: the provider refused its status', { runId });
+    return;
+  }
   deps.logger.info('ended run reported', { runId, status: end.run.status });
 }
 

@@ -1,8 +1,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { TokenSource } from '../secrets/secrets';
-import type { StatusApis, StatusPort } from './port';
+import type { StatusApis, StatusPort, StatusPosted } from './port';
 import type { HttpCommitStatusReporter } from './reporter';
-import type { CommitStatusRequest } from './types';
+import type { CommitStatusRequest, ReportOutcome } from './types';
 
 /**
  * Commit statuses through the connection: its API URL from the function's configuration, its
@@ -17,11 +17,11 @@ export class ConnectionStatusPort implements StatusPort {
     private readonly logger: Pick<Logger, 'info' | 'warn'>,
   ) {}
 
-  async report(request: CommitStatusRequest): Promise<void> {
+  async report(request: CommitStatusRequest): Promise<StatusPosted> {
     const api = this.apis[request.connection];
     if (api === undefined) {
       this.logger.warn('no status API for connection', { connection: request.connection });
-      return;
+      return { posted: false, retryLater: false };
     }
     const apiToken = await this.secrets.apiToken(request.secretId);
     const outcome = await this.reporter.report({
@@ -31,5 +31,17 @@ export class ConnectionStatusPort implements StatusPort {
     });
     const log = outcome.outcome === 'failed' ? this.logger.warn.bind(this.logger) : this.logger.info.bind(this.logger);
     log('commit status', { commit: request.commit, state: request.state, ...outcome });
+    return postedOf(outcome);
   }
+}
+
+/** Answers a later attempt may change: none at all, the provider's own trouble, or credentials refused. */
+const RETRY_LATER = new Set([401, 403, 408, 429]);
+
+/** What a reporter's outcome means to a caller that could ask again later. */
+export function postedOf(outcome: ReportOutcome): StatusPosted {
+  if (outcome.outcome === 'delivered') return { posted: true, retryLater: false };
+  if (outcome.outcome === 'skipped') return { posted: false, retryLater: false };
+  const code = outcome.statusCode;
+  return { posted: false, retryLater: code === undefined || code >= 500 || RETRY_LATER.has(code) };
 }

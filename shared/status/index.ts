@@ -10,7 +10,7 @@ export {
   type HttpResponse,
   HttpTimeoutError,
 } from './http';
-export { type StatusApis, StatusApisSchema, type StatusPort } from './port';
+export { type StatusApis, StatusApisSchema, type StatusPort, type StatusPosted } from './port';
 export {
   AZURE_DEVOPS_API_VERSION,
   AZURE_DEVOPS_GENRE,

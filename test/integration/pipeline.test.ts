@@ -325,4 +325,48 @@ describe('pipelines, end to end through the local runtime', () => {
     const res = await fetch(`${t.plane.webhookUrl}/runs/any/decision`, { method: 'POST', body: '{}' });
     expect(res.status).toBe(403);
   });
+
+  it('keeps a cancelled run’s status, which the provider refused, in the triggers dead-letter queue until a redrive posts it', async () => {
+    commitOnBranch(t.repo(), 'release/3.0', 'Alice', { 'R3.md': '# 3.0\n' }, 'Release 3.0');
+    const { push } = await t.push({ branch: 'release/3.0' });
+    const waiting = await eventually('the run to wait for approval', async () => {
+      const run = (await t.runs.list({ pipeline: 'sample-service' })).find((r) => r.commit === push.after);
+      return run?.stages.approval?.status === 'waiting' ? run : undefined;
+    });
+    // The provider refuses the token (revoked) for report-status's three attempts.
+    t.plane.providers.failNext(
+      ...Array.from({ length: 3 }, () => ({ status: 401, body: '{"message":"Bad credentials"}' })),
+    );
+    const cancel = [
+      'runs',
+      'cancel',
+      waiting.runId,
+      '--reason',
+      'provider down',
+      '--as',
+      'ops',
+      '--data-dir',
+      t.dataDir,
+    ];
+    expect((await gantry(...cancel)).code).toBe(0);
+    const listed = await eventually(
+      'the ended run in the triggers dead-letter queue',
+      async () => {
+        const out = await gantry('dlq', 'list', '--queue', 'triggers', '--data-dir', t.dataDir);
+        return out.stdout.includes('reportstatus') ? out.stdout : undefined;
+      },
+      60_000,
+    );
+    expect(listed).toMatch(
+      /PipelineStepsreportstatus\S+ \(asynchronous invocation\)\s+RetriesExhausted after 3 attempts/,
+    );
+    expect(statusesOf(waiting.commit).filter((s) => s.state === 'error')).toEqual([]);
+    // The token is fixed: a redrive posts the status the cancel left.
+    const redriven = await gantry('dlq', 'redrive', '--queue', 'triggers', '--data-dir', t.dataDir);
+    expect(redriven.code).toBe(0);
+    expect(redriven.stdout).toContain('1 redriven');
+    await eventually('the cancelled run’s status', async () =>
+      statusesOf(waiting.commit).find((s) => s.state === 'error' && s.description === 'cancelled by ops'),
+    );
+  }, 180_000);
 });

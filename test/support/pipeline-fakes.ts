@@ -15,6 +15,7 @@ import type {
   StatusPort,
 } from '../../shared/pipelines/ports';
 import { DynamoDbRunStore } from '../../shared/runs/store';
+import type { StatusPosted } from '../../shared/status/port';
 import { createRunsTable } from './aws';
 import { DEFINITION } from './plans';
 import { MemoryAudit, MemoryBus, StaticSecrets } from './receiver-fakes';
@@ -72,8 +73,9 @@ export class RecordingExecutions implements ExecutionControl {
 
 export class RecordingStatuses implements StatusPort {
   readonly posted: CommitStatusRequest[] = [];
-  async report(status: CommitStatusRequest): Promise<void> {
+  async report(status: CommitStatusRequest): Promise<StatusPosted> {
     this.posted.push(status);
+    return { posted: true, retryLater: false };
   }
 }
 

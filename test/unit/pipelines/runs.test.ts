@@ -369,7 +369,7 @@ describe('pipeline runs', () => {
           raced = true;
           await startRun(f.deps, planRequest(sourceEvent({ after: newer, headSha: newer }), 'push', superseding));
         }
-        await report(status);
+        return report(status);
       };
       const first = await startRun(
         f.deps,
@@ -396,7 +396,7 @@ describe('pipeline runs', () => {
           await f.runs.setStatus(runId, 'CANCELLED', f.now, { cancelledBy: 'olga' });
           await report({ ...status, state: 'error', description: 'cancelled by olga' });
         }
-        await report(status);
+        return report(status);
       };
       await startRun(f.deps, planRequest(sourceEvent({ after: sha, headSha: sha })));
       expect(raced).toBeDefined();
@@ -791,6 +791,15 @@ describe('pipeline runs', () => {
       f.statuses.report = report;
       await reportEnded(f.deps, run.runId);
       expect(lastStatus(run.runId)).toMatchObject({ state: 'error', description: 'cancelled by olga' });
+    });
+
+    it('only logs a refusal no retry changes (a commit the provider does not know), and sends nothing to the dead letters', async () => {
+      const run = await startRun(f.deps, planRequest(sourceEvent()));
+      await f.runs.setStatus(run.runId, 'CANCELLED', f.now, { cancelledBy: 'olga' }, ['RUNNING']);
+      f.statuses.report = async () => ({ posted: false, retryLater: false });
+      await expect(reportEnded(f.deps, run.runId)).resolves.toBeUndefined();
+      f.statuses.report = async () => ({ posted: false, retryLater: true });
+      await expect(reportEnded(f.deps, run.runId)).rejects.toThrow('the provider did not take the commit status');
     });
 
     it("posts `error` on the commit of a run the sweep closed, with the sweep's reason", async () => {

@@ -124,4 +124,32 @@ describe('ConnectionStatusPort', () => {
       },
     ]);
   });
+
+  it('answers whether the provider took the status, and if not whether asking again later may help', async () => {
+    const withToken = new Secrets({ [REQUEST.secretId]: { current: { webhookSecret: 'w', apiToken: TOKEN } } });
+    const apis = { 'gitlab-main': { provider: 'gitlab', apiUrl: fakeApiUrl(fake.url, 'gitlab') } };
+    const port = new ConnectionStatusPort(testReporter().reporter, withToken, apis, logger());
+    await expect(port.report(REQUEST)).resolves.toEqual({ posted: true, retryLater: false });
+    // The provider down (every attempt 503), or the token refused: an operator's wait or fix may help.
+    for (const status of [503, 401]) {
+      fake.clear();
+      fake.failNext(...Array.from({ length: 10 }, () => ({ status })));
+      await expect(port.report(REQUEST)).resolves.toEqual({ posted: false, retryLater: true });
+    }
+    // A commit the provider does not know: no later attempt changes that.
+    fake.clear();
+    fake.failNext({ status: 404, body: '{"message":"404 Project Not Found"}' });
+    await expect(port.report(REQUEST)).resolves.toEqual({ posted: false, retryLater: false });
+    // Nothing to send with (no token), or nowhere to send it.
+    const noToken = new Secrets({ [REQUEST.secretId]: { current: { webhookSecret: 'w', apiToken: undefined } } });
+    await expect(
+      new ConnectionStatusPort(testReporter().reporter, noToken, apis, logger()).report(REQUEST),
+    ).resolves.toEqual({ posted: false, retryLater: false });
+    await expect(
+      new ConnectionStatusPort(testReporter().reporter, noToken, {}, logger()).report(REQUEST),
+    ).resolves.toEqual({
+      posted: false,
+      retryLater: false,
+    });
+  });
 });
