@@ -105,6 +105,10 @@ const BuildSecretRef = z.string().check(
     (v) => !v.startsWith('arn:'),
     'name the secret (name[:json-key]), not its ARN: the build role is granted it by name',
   ),
+  z.refine(
+    (v) => v.startsWith('arn:') || /^[A-Za-z0-9/_+=.@-]+(:[^:*?]*){0,3}$/.test(v),
+    "a secret's name holds only letters, digits and /_+=.@- (no * or ?, which the grant would read as wildcards), then :json-key[:stage[:version]]",
+  ),
 );
 
 export const BuildConfigSchema = z.strictObject({
@@ -564,7 +568,7 @@ export function checkReferences(config: GantryConfig, ctx: z.core.$RefinementCtx
     uniqueNames(pipeline.environments, ['pipelines', i, 'environments'], ctx);
     checkTargets(config, pipeline, i, ctx);
     checkAccounts(config, pipeline, i, ctx);
-    checkGatedSecrets(pipeline, i, ctx);
+    checkGatedSecrets(config, pipeline, i, ctx);
     const known = (groups: readonly string[], path: (string | number)[]) => {
       groups.forEach((group, g) => {
         if (!(group in config.approvers.groups)) {
@@ -604,7 +608,12 @@ export function checkReferences(config: GantryConfig, ctx: z.core.$RefinementCtx
  * such environment no build would see them, and a name also under `secrets` would be injected
  * into every trusted build anyway.
  */
-function checkGatedSecrets(pipeline: GantryConfig['pipelines'][number], i: number, ctx: z.core.$RefinementCtx): void {
+function checkGatedSecrets(
+  config: GantryConfig,
+  pipeline: GantryConfig['pipelines'][number],
+  i: number,
+  ctx: z.core.$RefinementCtx,
+): void {
   const path = ['pipelines', i, 'build', 'gatedSecrets'];
   const names = Object.keys(pipeline.build.gatedSecrets);
   if (names.length === 0) return;
@@ -621,15 +630,19 @@ function checkGatedSecrets(pipeline: GantryConfig['pipelines'][number], i: numbe
       message: `${name} is also under build.secrets, which injects it into every trusted build: name it in one place`,
     });
   // A project's role may read each secret it names whole, whichever JSON key its variable takes:
-  // a secret under both maps would let every trusted build read the gated keys too.
-  const everywhere = new Set(Object.values(pipeline.build.secrets).map(secretIdOf));
-  for (const [name, value] of Object.entries(pipeline.build.gatedSecrets))
-    if (everywhere.has(secretIdOf(value)))
+  // a secret under build.secrets of any pipeline would let its ungated builds read the gated keys.
+  const ungatedReaders = new Map<string, string>();
+  for (const p of config.pipelines)
+    for (const value of Object.values(p.build.secrets)) ungatedReaders.set(secretIdOf(value), p.name);
+  for (const [name, value] of Object.entries(pipeline.build.gatedSecrets)) {
+    const reader = ungatedReaders.get(secretIdOf(value));
+    if (reader !== undefined)
       ctx.addIssue({
         code: 'custom',
         path: [...path, name],
-        message: `secret ${secretIdOf(value)} is also read under build.secrets, and a build's role reads a secret whole (every JSON key): every trusted build could read ${name}; keep gated keys in a secret of their own`,
+        message: `secret ${secretIdOf(value)} is also read under build.secrets${reader === pipeline.name ? '' : ` of pipeline ${reader}`}, and a build's role reads a secret whole (every JSON key): its ungated builds could read ${name}; keep gated keys in a secret of their own`,
       });
+  }
 }
 
 /** The Secrets Manager secret a build variable reads (`name[:json-key]`): its name. */

@@ -545,10 +545,11 @@ function cell(value: unknown): string {
   if (value === null || value === undefined || value === '') return '—';
   return (
     printable(String(value).replace(LINE_BREAKS, ' '))
-      .replace(/[\\`[\]<>|*_~#]/g, (c) => `\\${c}`)
-      // A bare URL is not made a link (GFM's autolinks): the colon or dot that starts one is escaped.
-      .replace(/\b(https?|ftp)(?=:\/\/)/gi, '$1\\')
-      .replace(/\bwww(?=\.)/gi, 'www\\')
+      .replace(/[\\`[\]<>|*_~#@]/g, (c) => `\\${c}`)
+      // A bare URL is not made a link (GFM's autolinks, after any delimiter): the colon or dot
+      // that starts one is escaped, as is every @ (e-mail autolinks).
+      .replace(/(?<![A-Za-z0-9])(https?|ftp)(?=:\/\/)/gi, '$1\\')
+      .replace(/(?<![A-Za-z0-9])www(?=\.)/gi, 'www\\')
   );
 }
 

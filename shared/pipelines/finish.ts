@@ -267,20 +267,20 @@ async function speakingLast(deps: ReportDeps, end: UnreportedEnd): Promise<Unrep
   const { run } = end;
   // A commit's status context is the pipeline's (and environment's), not the lane's: pull requests
   // of one head commit into two branches run in two lanes and report in one context. So every run
-  // of the repository since this one is looked at; more than can be read says nothing (fail closed).
-  const since = await deps.runs.list({ repository: run.repository, createdAfter: run.createdAt, limit: NEWER_RUNS });
+  // of the pipeline since this one is looked at; more than can be read says nothing (fail closed).
+  const since = await deps.runs.list({ pipeline: run.pipeline, createdSince: run.createdAt, limit: NEWER_RUNS });
   const newer = since.find(
     (r) => r.runId !== run.runId && r.commit === run.commit && r.plan.status.context === run.plan.status.context,
   );
   if (newer !== undefined) return { unsaid: `run ${newer.runId}, newer, reports on commit ${run.commit} now` };
   if (since.length >= NEWER_RUNS)
     return {
-      unsaid: `${NEWER_RUNS} or more runs of ${run.repository} came since run ${run.runId}: one may report on its commit now`,
+      unsaid: `${NEWER_RUNS} or more runs of pipeline ${run.pipeline} came since run ${run.runId}: one may report on its commit now`,
     };
   return end;
 }
 
-/** How many later runs of a repository the status of an ended run reads through before it gives up. */
+/** How many later runs of a pipeline the status of an ended run reads through before it gives up. */
 const NEWER_RUNS = 1000;
 
 /**

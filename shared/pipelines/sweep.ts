@@ -9,6 +9,10 @@ import { admitNext, leaveLane } from './start';
 /** A run younger than this may not have its execution yet (the operator API records, then starts). */
 export const SWEEP_GRACE_MS = 5 * 60_000;
 
+/** How far back the sweep looks for a close it could not say (by the run's creation), and how many failed runs it reads. */
+const UNSAID_WITHIN_MS = 14 * 24 * 60 * 60_000;
+const UNSAID_READ = 1000;
+
 /** The sweep stops starting new work after this, well inside its function's 30 s; the next one goes on. */
 const SWEEP_BUDGET_MS = 20_000;
 
@@ -56,8 +60,13 @@ export async function sweepRuns(deps: PipelineDeps): Promise<SweepOutcome> {
       if (wasClosed) await sayClosed(deps, run, reason);
     });
   }
-  // A close whose ledger record or announcement failed (its run has no endedAt yet) is finished now.
-  const unfinished = (await deps.runs.list({ status: 'FAILED', limit: 50 })).filter(closedUnsaid);
+  // A close whose ledger record or announcement failed (its run has no endedAt yet) is finished now:
+  // any failed run created in the last UNSAID_WITHIN (the runs the sweep closes are old ones).
+  const since = new Date(now.getTime() - UNSAID_WITHIN_MS).toISOString();
+  const failed = await deps.runs.list({ status: 'FAILED', createdSince: since, limit: UNSAID_READ });
+  if (failed.length >= UNSAID_READ)
+    deps.logger.warn('sweep read only the newest failed runs for unsaid closes', { read: failed.length, since });
+  const unfinished = failed.filter(closedUnsaid);
   for (const run of unfinished) {
     if (Date.now() - started > SWEEP_BUDGET_MS) break;
     await guarded('finish a close', run.runId, () => sayClosed(deps, run, run.failure?.reason ?? ''));

@@ -35,8 +35,8 @@ export interface RunQuery {
   readonly status?: RunStatus;
   readonly lane?: string;
   readonly limit?: number;
-  /** Only runs created after this time (ISO), read page by page up to `limit`. */
-  readonly createdAfter?: string;
+  /** Only runs created at or after this time (ISO), read page by page up to `limit`. */
+  readonly createdSince?: string;
 }
 
 /** A run that does not exist, or is not in the state the caller needs. */
@@ -161,7 +161,7 @@ export class DynamoDbRunStore implements RunStore {
   async list(query: RunQuery): Promise<RunRecord[]> {
     const [index, key, value] = indexFor(query);
     const limit = query.limit ?? 50;
-    const after = query.createdAfter;
+    const after = query.createdSince;
     const items: Record<string, unknown>[] = [];
     let start: Record<string, unknown> | undefined;
     do {
@@ -169,7 +169,7 @@ export class DynamoDbRunStore implements RunStore {
         new QueryCommand({
           TableName: this.tableName,
           IndexName: index,
-          KeyConditionExpression: after === undefined ? '#k = :v' : '#k = :v AND #t > :after',
+          KeyConditionExpression: after === undefined ? '#k = :v' : '#k = :v AND #t >= :after',
           ExpressionAttributeNames: { '#k': key, ...(after === undefined ? {} : { '#t': 'createdAt' }) },
           ExpressionAttributeValues: { ':v': value, ...(after === undefined ? {} : { ':after': after }) },
           ScanIndexForward: false,

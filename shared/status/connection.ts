@@ -35,13 +35,19 @@ export class ConnectionStatusPort implements StatusPort {
   }
 }
 
-/** Answers a later attempt may change: none at all, the provider's own trouble, or credentials refused. */
-const RETRY_LATER = new Set([401, 403, 408, 429]);
+/**
+ * Answers a later attempt may change: none at all, the provider's own trouble, or credentials
+ * refused (401, 403; Azure DevOps answers a token it does not take with a 203 sign-in page, and a
+ * redirect is one too). A 404 or 422 will not change (a token that lost access to a private
+ * repository gets 404 from GitHub and GitLab too: that one is only logged).
+ */
+const RETRY_LATER = new Set([203, 401, 403, 408, 429]);
 
 /** What a reporter's outcome means to a caller that could ask again later. */
 export function postedOf(outcome: ReportOutcome): StatusPosted {
   if (outcome.outcome === 'delivered') return { posted: true, retryLater: false };
   if (outcome.outcome === 'skipped') return { posted: false, retryLater: false };
   const code = outcome.statusCode;
-  return { posted: false, retryLater: code === undefined || code >= 500 || RETRY_LATER.has(code) };
+  const later = code === undefined || code >= 500 || (code >= 300 && code < 400) || RETRY_LATER.has(code);
+  return { posted: false, retryLater: later };
 }

@@ -190,7 +190,8 @@ describe('the audit ledger on DynamoDB (dynalite)', () => {
   it("writes what a provider's sender controls (a Bitbucket display name, a delivery id) as text in the evidence", async () => {
     const writer = ledger();
     const subject = { repository: REPO, commit: COMMIT, runId: 'run-7', environment: 'prod', pipeline: 'payments' };
-    const hostile = '[✅ approved by security](https://evil) ![](https://evil/beacon) <img src=x> `x`';
+    const hostile =
+      '[✅ approved by security](https://evil) ![](https://evil/beacon) <img src=x> `x` _https://evil.example ciso@evil.example';
     await writer.append(record({ subject, correlationId: 'delivery-7' }, 7));
     await writer.append(
       record({
@@ -219,7 +220,7 @@ describe('the audit ledger on DynamoDB (dynalite)', () => {
     expect(markdown).toContain('| aaaaaaaaaaaa | alice  \\#\\# Approval www\\.evil.example | fix |');
     expect(markdown).toContain('Delivery d\\`7\\` \\<b\\> from bitbucket-cloud, received ');
     expect(markdown).toContain(
-      'pushed by \\[✅ approved by security\\](https\\://evil) !\\[\\](https\\://evil/beacon) \\<img src=x\\> \\`x\\`.',
+      'pushed by \\[✅ approved by security\\](https\\://evil) !\\[\\](https\\://evil/beacon) \\<img src=x\\> \\`x\\` \\_https\\://evil.example ciso\\@evil.example.',
     );
   });
 

@@ -167,6 +167,28 @@ describe('validateGantryConfig', () => {
     expect(
       problems(withSecrets("      gatedSecrets: { K: 'arn:aws:secretsmanager:eu-west-1:1:secret:prod/x-AbCdEf' }\n")),
     ).toEqual([expect.stringMatching(/build\.gatedSecrets\.K: name the secret \(name\[:json-key\]\), not its ARN/)]);
+    // A wildcard in a name would be a wildcard in the grant (ci/* reads ci/release too).
+    expect(problems(withSecrets("      secrets: { X: 'ci/*' }\n"))).toEqual([
+      expect.stringMatching(/build\.secrets\.X: a secret's name holds only letters, digits and/),
+    ]);
+    // Another pipeline's ungated builds reading the secret read the gated key too.
+    const second = [
+      '  - name: gadgets',
+      '    source: { provider: github, repository: gantry-demo/gadgets, connection: github-demo }',
+      '    triggers: { push: { branches: develop } }',
+      "    build: { secrets: { NPM: 'ci/signing:npm' } }",
+      '',
+    ].join('\n');
+    const both = withSecrets("      gatedSecrets: { SIGNING_KEY: 'ci/signing:key' }\n").replace(
+      /^pipelines:\n/m,
+      `pipelines:\n${second}`,
+    );
+    expect(both).not.toEqual(withSecrets("      gatedSecrets: { SIGNING_KEY: 'ci/signing:key' }\n"));
+    expect(problems(both)).toEqual([
+      expect.stringMatching(
+        /pipelines\.1\.build\.gatedSecrets\.SIGNING_KEY: secret ci\/signing is also read under build\.secrets of pipeline gadgets/,
+      ),
+    ]);
     const noApproval = yaml.replace(/required: true/g, 'required: false');
     expect(noApproval).not.toEqual(yaml);
     expect(problems(withSecrets('      gatedSecrets: { SIGNING_KEY: ci/signing }\n', noApproval))).toEqual([

@@ -724,6 +724,26 @@ describe('pipeline runs', () => {
       expect(f.bus.published.filter((e) => e.detailType === 'Run Failed')).toHaveLength(1);
     });
 
+    it('finishes an unsaid close of an old run, however many newer runs failed since', async () => {
+      const old = await startRun(f.deps, planRequest(sourceEvent({ branch: 'main', ref: 'refs/heads/main' })));
+      f.executions.statuses.set(old.executionArn, 'ABORTED');
+      f.now = later(60 * 24);
+      f.audit.failing = true;
+      await sweepRuns(f.deps);
+      expect((await f.runs.get(old.runId))?.endedAt).toBeUndefined();
+      f.audit.failing = false;
+      // Sixty runs created and failed since, as a busy day leaves them.
+      for (let i = 0; i < 60; i++) {
+        const sha = i.toString(16).padStart(40, '0');
+        const plan = resolvePlan(planRequest(sourceEvent({ after: sha, headSha: sha })));
+        await f.runs.create(plan, 'RUNNING', new Date(f.now.getTime() + i * 1000));
+        await f.runs.setStatus(plan.runId, 'FAILED', f.now, { endedAt: f.now.toISOString() }, ['RUNNING']);
+      }
+      await sweepRuns(f.deps);
+      expect(f.audit.records.filter((r) => r.type === 'run.failed' && r.subject.runId === old.runId)).toHaveLength(1);
+      expect((await f.runs.get(old.runId))?.endedAt).toBeDefined();
+    });
+
     it('checks every run even when Step Functions refuses to describe one of them', async () => {
       const refused = await startRun(f.deps, planRequest(sourceEvent()));
       const gone = await startRun(f.deps, planRequest(sourceEvent({ branch: 'main', ref: 'refs/heads/main' })));

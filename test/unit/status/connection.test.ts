@@ -1,6 +1,7 @@
 import { type FakeProviders, fakeApiUrl, startFakeProviders } from '../../../local/fakeprovider';
 import type { ConnectionSecrets, SecretSource, TokenSource } from '../../../shared/secrets/secrets';
 import { type CommitStatusRequest, ConnectionStatusPort } from '../../../shared/status';
+import { postedOf } from '../../../shared/status/connection';
 import { REPOSITORIES, SHA, TARGET_URL, TOKEN, testReporter } from './helpers';
 
 let fake: FakeProviders;
@@ -123,6 +124,21 @@ describe('ConnectionStatusPort', () => {
         extra: expect.objectContaining({ outcome: 'failed', statusCode: 404 }),
       },
     ]);
+  });
+
+  it('reads a sign-in page or a redirect as credentials refused (a later attempt may pass), a 404 or 422 as final', () => {
+    const failed = (statusCode?: number) =>
+      postedOf({
+        outcome: 'failed',
+        provider: 'azure-devops',
+        reason: 'x',
+        attempts: 1,
+        ...(statusCode ? { statusCode } : {}),
+      });
+    expect([203, 302, 401, 403, 429, 500, 503, undefined].map((c) => [c, failed(c).retryLater])).toEqual(
+      [203, 302, 401, 403, 429, 500, 503, undefined].map((c) => [c, true]),
+    );
+    expect([400, 404, 422].map((c) => [c, failed(c).retryLater])).toEqual([400, 404, 422].map((c) => [c, false]));
   });
 
   it('answers whether the provider took the status, and if not whether asking again later may help', async () => {
