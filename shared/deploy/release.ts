@@ -494,7 +494,9 @@ async function trustedRun(deps: ReleaseDeps, input: RunPlan, executionArn: strin
   // release needs (gates, approvals, target) but its status: anything else still pages.
   const cancelled = run.status === 'CANCELLED' && run.cancelledBy !== undefined;
   const why = cancelled ? await releaseShortfalls(deps, run) : await releaseRefusal(deps, run);
-  if (why === null && cancelled)
+  // Or short only because the configuration changed since it was planned (an approver dropped as
+  // the run was cancelled): against the one it was planned under, the record is whole.
+  if (cancelled && (why === null || (await configurationChangedOnly(deps, run, releaseShortfalls, 'any'))))
     throw new DeployError(
       'Gantry.DeploymentStopped',
       `run ${run.runId} was CANCELLED by ${run.cancelledBy} before its release began: nothing was deployed`,

@@ -187,14 +187,24 @@ export async function configurationChangedOnly<
     readonly pipelines: DeployedPipelines & ExecutionPipelines;
     readonly executions: Pick<ExecutionControl, 'executionStatus'>;
   },
->(deps: D, run: RunRecord, check: (deps: D, run: RunRecord) => Promise<string | null>): Promise<boolean> {
+>(
+  deps: D,
+  run: RunRecord,
+  check: (deps: D, run: RunRecord) => Promise<string | null>,
+  /** A run a cancel ended: its execution is stopping (nothing is released either way), so any state will do. */
+  execution: 'running' | 'any' = 'running',
+): Promise<boolean> {
   // A run is named after its execution: a record naming another run's execution is no planner's.
   if (!run.executionArn.endsWith(`:${run.runId}`)) return false;
   const planned = await deps.pipelines.pipelineOfExecution(run.executionArn).catch(() => undefined);
   if (planned === undefined) return false;
   const today = await deps.pipelines.definitionOf(stateMachineOf(run.executionArn)).catch(() => undefined);
   if (today !== undefined && isDeepStrictEqual(today, planned)) return false;
-  if ((await deps.executions.executionStatus(run.executionArn).catch(() => undefined)) !== 'RUNNING') return false;
+  if (
+    execution === 'running' &&
+    (await deps.executions.executionStatus(run.executionArn).catch(() => undefined)) !== 'RUNNING'
+  )
+    return false;
   const asPlanned: DeployedPipelines & ExecutionPipelines = {
     definitionOf: async () => planned,
     pipelineOfExecution: async () => planned,

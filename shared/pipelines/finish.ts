@@ -145,19 +145,18 @@ export async function finishRun(
     deps.logger.warn('failure not reported: the run has ended otherwise', { runId: run.runId, status: run.status });
     return;
   }
-  if (
-    outcome === 'success' &&
-    run.status === 'CANCELLED' &&
-    run.cancelledBy !== undefined &&
-    (await successShortfall(deps, { ...run, status: 'RUNNING' })) === null
-  ) {
-    // Cancelled or superseded as this step began, its evidence whole: its end, and its commit's
-    // status, are the cancel's (reportEnded) or the newer run's to say. Evidence short still pages.
+  // Cancelled or superseded as this step began: its end, and its commit's status, are the
+  // cancel's (reportEnded) or the newer run's to say, if its evidence is whole. Short of it, the
+  // page names what it lacks.
+  const cancelled = outcome === 'success' && run.status === 'CANCELLED' && run.cancelledBy !== undefined;
+  const short = cancelled ? await successShortfall(deps, { ...run, status: 'RUNNING' }) : null;
+  if (cancelled && short === null) {
     deps.logger.warn('success not reported: the run was cancelled', { runId: run.runId, by: run.cancelledBy });
     return;
   }
-  const why =
-    outcome === 'success'
+  const why = cancelled
+    ? `${short} (and it was CANCELLED by ${run.cancelledBy})`
+    : outcome === 'success'
       ? await successShortfall(deps, run)
       : run.status !== 'FAILED'
         ? `run ${run.runId} is ${run.status}: no failure is on its record`

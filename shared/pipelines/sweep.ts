@@ -40,7 +40,12 @@ export async function sweepRuns(deps: PipelineDeps): Promise<SweepOutcome> {
       await work();
     } catch (error) {
       // One run the sweep cannot check (throttled, refused) does not stop it checking the others.
-      deps.logger.warn(`sweep could not ${what}`, { runId, error: error instanceof Error ? error.name : 'unknown' });
+      // The message too: a ledger refusing a record names the record that holds its key.
+      deps.logger.warn(`sweep could not ${what}`, {
+        runId,
+        error: error instanceof Error ? error.name : 'unknown',
+        message: error instanceof Error ? error.message : String(error),
+      });
     }
   };
   for (const run of active) {

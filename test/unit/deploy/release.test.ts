@@ -1223,6 +1223,25 @@ describe('deploying a run through CodeDeploy', () => {
       await expectForged(plan, plan.executionArn, /holds 0 by current approvers; bob no longer approve/);
     });
 
+    it('a run cancelled as its release began, short only because an approver was dropped since: stopped, no page', async () => {
+      const plan = await approvedProdRun();
+      // The execution runs the configuration the run was planned under; bob is gone from today's.
+      f.pipelines.executed = DEFINITION;
+      f.pipelines.deployed = withoutBob();
+      await f.runs.setStatus(plan.runId, 'CANCELLED', f.now, { cancelledBy: 'olga' }, ['RUNNING']);
+      await expect(startDeployment(deps, plan, 'token-1', plan.executionArn)).rejects.toMatchObject({
+        name: 'Gantry.DeploymentStopped',
+      });
+      expect(f.audit.records.filter((r) => r.type === 'security.forged_input')).toEqual([]);
+      // Had the execution run that configuration too, bob's approval was never an approver's: forged.
+      f.pipelines.executed = f.pipelines.deployed;
+      await expect(startDeployment(deps, plan, 'token-1', plan.executionArn)).rejects.toThrow(
+        /holds 0 by current approvers; bob no longer approve/,
+      );
+      expect(f.audit.records.filter((r) => r.type === 'security.forged_input')).toHaveLength(1);
+      expect(cd.created).toEqual([]);
+    });
+
     it('an approval when the deployed pipeline has no such environment any more, or cannot be read', async () => {
       const plan = await approvedProdRun();
       f.pipelines.deployed = { ...DEFINITION, environments: DEFINITION.environments.filter((e) => e.name !== 'prod') };

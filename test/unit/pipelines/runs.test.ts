@@ -1079,7 +1079,7 @@ describe('pipeline runs', () => {
         const ungated = resolvePlan(planRequest(sourceEvent({ after: 'd'.repeat(40), headSha: 'd'.repeat(40) })));
         await f.runs.create(ungated, 'RUNNING', f.now);
         await f.runs.setStatus(ungated.runId, 'CANCELLED', f.now, { cancelledBy: 'olga' }, ['RUNNING']);
-        await expectNoSuccess(ungated, /is CANCELLED, not RUNNING/);
+        await expectNoSuccess(ungated, /gates were never evaluated \(and it was CANCELLED by olga\)/);
         // Without a canceller on record, no cancel wrote it: still a forgery.
         const other = resolvePlan(planRequest(sourceEvent({ after: 'c'.repeat(40), headSha: 'c'.repeat(40) })));
         await f.runs.create(other, 'RUNNING', f.now);
