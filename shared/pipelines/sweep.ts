@@ -71,7 +71,8 @@ export async function sweepRuns(deps: PipelineDeps): Promise<SweepOutcome> {
   const failed = await deps.runs.list({ status: 'FAILED', createdSince: since, limit: UNSAID_READ });
   if (failed.length >= UNSAID_READ)
     deps.logger.warn('sweep read only the newest failed runs for unsaid closes', { read: failed.length, since });
-  const unfinished = failed.filter(closedUnsaid);
+  // Not one this pass closed and said already (the index may not show its endedAt yet).
+  const unfinished = failed.filter((r) => closedUnsaid(r) && !closed.some((c) => c.runId === r.runId));
   for (const run of unfinished) {
     if (Date.now() - started > SWEEP_BUDGET_MS) break;
     await guarded('finish a close', run.runId, () => sayClosed(deps, run, run.failure?.reason ?? ''));

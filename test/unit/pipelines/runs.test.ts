@@ -724,6 +724,18 @@ describe('pipeline runs', () => {
       expect(f.bus.published.filter((e) => e.detailType === 'Run Failed')).toHaveLength(1);
     });
 
+    it('says a close once in a pass, even when the status index does not show its endedAt yet', async () => {
+      const run = await startRun(f.deps, planRequest(sourceEvent()));
+      f.executions.statuses.set(run.executionArn, 'ABORTED');
+      f.now = later(10);
+      // An index read that lags the close: the run FAILED, without its endedAt.
+      const list = f.runs.list.bind(f.runs);
+      f.runs.list = async (query) =>
+        (await list(query)).map((r) => (query.status === 'FAILED' ? { ...r, endedAt: undefined } : r));
+      await sweepRuns(f.deps);
+      expect(f.bus.published.filter((e) => e.detailType === 'Run Failed')).toHaveLength(1);
+    });
+
     it('finishes an unsaid close of an old run, however many newer runs failed since', async () => {
       const old = await startRun(f.deps, planRequest(sourceEvent({ branch: 'main', ref: 'refs/heads/main' })));
       f.executions.statuses.set(old.executionArn, 'ABORTED');
