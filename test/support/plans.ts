@@ -147,6 +147,37 @@ export function sourceEvent(overrides: Partial<SourceEvent> = {}): SourceEvent {
   };
 }
 
+/**
+ * A pull request event: `number` opened from `feature/x` into main, its head `head` (by default
+ * `c…c`), by dana from the repository itself; `pullRequest` fields override.
+ */
+export function pullRequestEvent(
+  number: number,
+  pullRequest: Partial<NonNullable<SourceEvent['pullRequest']>> = {},
+): SourceEvent {
+  const head = pullRequest.headSha ?? 'c'.repeat(40);
+  return sourceEvent({
+    kind: 'pull_request',
+    branch: 'feature/x',
+    headSha: head,
+    after: head,
+    pullRequest: {
+      number,
+      action: 'opened',
+      rawAction: 'opened',
+      title: 'X',
+      sourceBranch: 'feature/x',
+      targetBranch: 'main',
+      sourceRepository: 'acme/widgets',
+      headSha: head,
+      merged: false,
+      fromFork: false,
+      author: 'dana',
+      ...pullRequest,
+    },
+  });
+}
+
 export function planRequest(source: SourceEvent, trigger: Trigger = 'push', definition = DEFINITION): PlanRequest {
   return {
     pipeline: definition,

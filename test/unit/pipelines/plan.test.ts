@@ -1,5 +1,5 @@
 import { resolvePlan } from '../../../shared/pipelines/plan';
-import { planRequest, sourceEvent } from '../../support/plans';
+import { planRequest, pullRequestEvent, sourceEvent } from '../../support/plans';
 
 describe('resolvePlan', () => {
   it.each([
@@ -67,24 +67,7 @@ describe('resolvePlan', () => {
   });
 
   it('validates a pull request into main and never deploys it', () => {
-    const pr = sourceEvent({
-      kind: 'pull_request',
-      branch: 'feature/x',
-      pullRequest: {
-        number: 7,
-        action: 'opened',
-        rawAction: 'opened',
-        title: 'X',
-        sourceBranch: 'feature/x',
-        targetBranch: 'main',
-        sourceRepository: 'acme/widgets',
-        headSha: 'c'.repeat(40),
-        merged: false,
-        fromFork: false,
-        author: 'dana',
-      },
-      headSha: 'c'.repeat(40),
-    });
+    const pr = pullRequestEvent(7);
     const plan = resolvePlan(planRequest(pr, 'pull_request'));
     expect(plan).toMatchObject({
       skip: false,
@@ -99,23 +82,10 @@ describe('resolvePlan', () => {
 
   describe('build trust', () => {
     const pr = (fromFork: boolean) =>
-      sourceEvent({
-        kind: 'pull_request',
-        branch: 'feature/x',
-        pullRequest: {
-          number: 9,
-          action: 'opened',
-          rawAction: 'opened',
-          title: 'X',
-          sourceBranch: 'feature/x',
-          targetBranch: 'main',
-          sourceRepository: fromFork ? 'mallory/widgets' : 'acme/widgets',
-          headSha: 'c'.repeat(40),
-          merged: false,
-          fromFork,
-          author: 'mallory',
-        },
-        headSha: 'c'.repeat(40),
+      pullRequestEvent(9, {
+        sourceRepository: fromFork ? 'mallory/widgets' : 'acme/widgets',
+        fromFork,
+        author: 'mallory',
       });
 
     it.each([
