@@ -41,6 +41,8 @@ export const METRIC = {
   deliveriesDeadLettered: 'DeliveriesDeadLettered',
   /** Runs the sweeper had to close (their execution ended without closing them): {service}. */
   runsReconciled: 'RunsReconciled',
+  /** Closes the sweeper could still not record or announce at its next pass (the ledger or bus refused): {service}. */
+  runEndsUnsaid: 'RunEndsUnsaid',
   /** `security.*` records written to the ledger: {Type} only, whichever function wrote them. */
   securityRecords: 'SecurityRecords',
   /** `run.failed` records of runs bound for an environment: {Pipeline, Environment}, whichever function wrote them. */

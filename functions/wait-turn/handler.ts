@@ -21,6 +21,7 @@ export const handler = stepHandler(o11y, LaneStepInputSchema, async (input) => {
     // Its own document, with the service dimension only, so one alarm watches every sweep.
     const single = o11y.metrics.singleMetric();
     single.addMetric(METRIC.runsReconciled, MetricUnit.Count, outcome.closed.length);
+    single.addMetric(METRIC.runEndsUnsaid, MetricUnit.Count, outcome.unsaid);
     return outcome;
   }
   return 'release' in input

@@ -264,6 +264,17 @@ export class Monitoring extends Construct {
       metric,
       'The sweeper closed runs whose execution had ended without closing them (stopped by hand, or failed past every Catch): see run.failed records with error Gantry.Reconciled.',
     );
+    this.alarm(
+      'run-ends-unsaid',
+      new Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: METRIC.runEndsUnsaid,
+        dimensionsMap: { [DIMENSION.service]: 'wait-turn' },
+        statistic: 'Sum',
+        period: PERIOD,
+      }),
+      "The sweeper still could not record or announce the end of a run it closed (the ledger or the bus refused, at two passes at least): its commit status says pending and the ledger lacks its run.failed. The wait-turn log's 'sweep could not finish a close' names the run and why; it retries every 5 minutes.",
+    );
     return metric;
   }
 

@@ -21,6 +21,8 @@ export interface SweepOutcome {
   readonly checked: number;
   /** Runs left active whose execution had ended (or never started): now FAILED, their lanes handed on. */
   readonly closed: readonly { readonly runId: string; readonly lane: string; readonly reason: string }[];
+  /** Earlier closes whose `run.failed` or `Run Failed` could still not be written or put (the ledger or bus refused). */
+  readonly unsaid: number;
 }
 
 /**
@@ -35,9 +37,10 @@ export async function sweepRuns(deps: PipelineDeps): Promise<SweepOutcome> {
   const active = (await Promise.all(ACTIVE_STATUSES.map((status) => deps.runs.list({ status, limit: 200 })))).flat();
   const closed: { runId: string; lane: string; reason: string }[] = [];
   const started = Date.now();
-  const guarded = async (what: string, runId: string, work: () => Promise<void>) => {
+  const guarded = async (what: string, runId: string, work: () => Promise<void>): Promise<boolean> => {
     try {
       await work();
+      return true;
     } catch (error) {
       // One run the sweep cannot check (throttled, refused) does not stop it checking the others.
       // The message too: a ledger refusing a record names the record that holds its key.
@@ -46,6 +49,7 @@ export async function sweepRuns(deps: PipelineDeps): Promise<SweepOutcome> {
         error: error instanceof Error ? error.name : 'unknown',
         message: error instanceof Error ? error.message : String(error),
       });
+      return false;
     }
   };
   for (const run of active) {
@@ -73,9 +77,11 @@ export async function sweepRuns(deps: PipelineDeps): Promise<SweepOutcome> {
     deps.logger.warn('sweep read only the newest failed runs for unsaid closes', { read: failed.length, since });
   // Not one this pass closed and said already (the index may not show its endedAt yet).
   const unfinished = failed.filter((r) => closedUnsaid(r) && !closed.some((c) => c.runId === r.runId));
+  let unsaid = 0;
   for (const run of unfinished) {
     if (Date.now() - started > SWEEP_BUDGET_MS) break;
-    await guarded('finish a close', run.runId, () => sayClosed(deps, run, run.failure?.reason ?? ''));
+    if (!(await guarded('finish a close', run.runId, () => sayClosed(deps, run, run.failure?.reason ?? ''))))
+      unsaid += 1;
   }
   const waiting = new Set(active.filter((r) => r.status === 'QUEUED').map((r) => r.lane));
   for (const lane of waiting) {
@@ -83,7 +89,7 @@ export async function sweepRuns(deps: PipelineDeps): Promise<SweepOutcome> {
     await guarded('hand a lane on', lane, () => admitNext(deps, lane));
   }
   for (const run of closed) deps.logger.warn('run reconciled', run);
-  return { checked: active.length, closed };
+  return { checked: active.length, closed, unsaid };
 }
 
 /** Closes the run FAILED, if it is still active; `sayClosed` says so once its lane is handed on. */

@@ -60,6 +60,8 @@ const EXPECTED: Expected[] = [
   ],
   // Runs the sweep had to close: the control plane repaired itself.
   ['gantry-runs-reconciled', 'Gantry', 'RunsReconciled', 'Sum', () => [{ Name: 'service', Value: 'wait-turn' }]],
+  // Closes the sweep still could not record or announce at a later pass: a run's end missing from the ledger.
+  ['gantry-run-ends-unsaid', 'Gantry', 'RunEndsUnsaid', 'Sum', () => [{ Name: 'service', Value: 'wait-turn' }]],
   // Someone went around the control plane: whichever function wrote the record, one metric per type.
   [
     'gantry-security-forged-input',

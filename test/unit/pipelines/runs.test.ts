@@ -12,7 +12,7 @@ import { admissionName, enterLane, resolveRun, startRun, waitForTurn } from '../
 import { sweepRuns } from '../../../shared/pipelines/sweep';
 import { createRunsTable, dynaliteTables } from '../../support/aws';
 import { MemoryAdmissions, openedDeployment, type PipelineFakes, pipelineFakes } from '../../support/pipeline-fakes';
-import { DEFINITION, planRequest, sourceEvent } from '../../support/plans';
+import { DEFINITION, planRequest, pullRequestEvent, sourceEvent } from '../../support/plans';
 
 describe('pipeline runs', () => {
   const tables = dynaliteTables(createRunsTable, 'runs');
@@ -677,6 +677,7 @@ describe('pipeline runs', () => {
             reason: 'its execution ended ABORTED without closing the run; the sweeper closed it',
           },
         ],
+        unsaid: 0,
       });
       expect(await f.runs.get(stopped.runId)).toMatchObject({
         status: 'FAILED',
@@ -706,15 +707,15 @@ describe('pipeline runs', () => {
       expect((await f.runs.get(run.runId))?.endedAt).toBeUndefined();
       expect((await f.runs.laneHolder('widgets#dev'))?.runId).not.toBe(run.runId);
       expect(f.audit.records).toEqual([]);
-      // The ledger is back, the bus refuses: recorded, not yet announced.
+      // The ledger is back, the bus refuses: recorded, not yet announced, and counted for its alarm.
       f.audit.failing = false;
       f.bus.failWith = 'InternalFailure';
-      await sweepRuns(f.deps);
+      await expect(sweepRuns(f.deps)).resolves.toMatchObject({ unsaid: 1 });
       expect(f.audit.records.map((r) => [r.type, r.subject.runId])).toEqual([['run.failed', run.runId]]);
       expect((await f.runs.get(run.runId))?.endedAt).toBeUndefined();
       // Both back: announced (its rule posts the commit's status), and finished for good.
       f.bus.failWith = undefined;
-      await sweepRuns(f.deps);
+      await expect(sweepRuns(f.deps)).resolves.toMatchObject({ unsaid: 0 });
       expect(f.bus.published.filter((e) => e.detailType === 'Run Failed')).toEqual([
         expect.objectContaining({ detail: expect.objectContaining({ runId: run.runId }) }),
       ]);
@@ -776,7 +777,7 @@ describe('pipeline runs', () => {
       f.executions.statuses.set(running.executionArn, 'RUNNING');
       const fresh = await startRun(f.deps, planRequest(sourceEvent({ branch: 'main', ref: 'refs/heads/main' })));
       f.now = later(2);
-      await expect(sweepRuns(f.deps)).resolves.toEqual({ checked: 2, closed: [] });
+      await expect(sweepRuns(f.deps)).resolves.toEqual({ checked: 2, closed: [], unsaid: 0 });
       f.now = later(10);
       const outcome = await sweepRuns(f.deps);
       expect(outcome.closed.map((c) => [c.runId, c.reason])).toEqual([
@@ -882,27 +883,7 @@ describe('pipeline runs', () => {
     });
 
     it('posts nothing over a newer run of the same commit and context in another lane (two pull requests of one head)', async () => {
-      const head = 'c'.repeat(40);
-      const pr = (number: number) =>
-        sourceEvent({
-          kind: 'pull_request',
-          branch: 'feature/x',
-          headSha: head,
-          after: head,
-          pullRequest: {
-            number,
-            action: 'opened',
-            rawAction: 'opened',
-            title: 'X',
-            sourceBranch: 'feature/x',
-            targetBranch: 'main',
-            sourceRepository: 'acme/widgets',
-            headSha: head,
-            merged: false,
-            fromFork: false,
-            author: 'dana',
-          },
-        });
+      const pr = (number: number) => pullRequestEvent(number);
       const first = await startRun(f.deps, planRequest(pr(12), 'pull_request'));
       f.now = later(1);
       const second = await startRun(f.deps, planRequest(pr(13), 'pull_request'));
