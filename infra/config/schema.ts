@@ -106,8 +106,8 @@ const BuildSecretRef = z.string().check(
     'name the secret (name[:json-key]), not its ARN: the build role is granted it by name',
   ),
   z.refine(
-    (v) => v.startsWith('arn:') || /^[A-Za-z0-9/_+=.@-]+(:[^:*?]*){0,3}$/.test(v),
-    "a secret's name holds only letters, digits and /_+=.@- (no * or ?, which the grant would read as wildcards), then :json-key[:stage[:version]]",
+    (v) => v.startsWith('arn:') || /^[A-Za-z0-9/_+=.@-]+(:[^:]*){0,3}$/.test(v),
+    "a secret's name holds only letters, digits and /_+=.@- (no * or ?, which the grant would read as wildcards), then :json-key[:stage[:version]] if any",
   ),
 );
 

@@ -4,6 +4,7 @@ import { stopUnlessEnded } from '../aws/deployment-stop';
 import {
   afterConfigurationChange,
   approvalShortfall,
+  cancelledJustNow,
   configurationChangedOnly,
   gatesShortfall,
   releaseShortfall,
@@ -492,7 +493,7 @@ async function trustedRun(deps: ReleaseDeps, input: RunPlan, executionArn: strin
   // and before it read the run: the execution is being stopped and nothing has moved, as when a
   // cancel lands while the release is verified (below). Not a forgery, if the record holds what a
   // release needs (gates, approvals, target) but its status: anything else still pages.
-  const cancelled = run.status === 'CANCELLED' && run.cancelledBy !== undefined;
+  const cancelled = cancelledJustNow(run, deps.clock());
   const why = cancelled ? await releaseShortfalls(deps, run) : await releaseRefusal(deps, run);
   // Or short only because the configuration changed since it was planned (an approver dropped as
   // the run was cancelled): against the one it was planned under, the record is whole.

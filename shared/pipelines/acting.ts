@@ -212,6 +212,20 @@ export async function configurationChangedOnly<
   return (await check({ ...deps, pipelines: asPlanned }, run)) === null;
 }
 
+/**
+ * Whether a cancel (an operator's, or a newer run's supersede) ended the run just now, as a step
+ * Step Functions had already invoked began: within a Lambda's longest run (15 minutes). A step
+ * that reads a run cancelled longer ago is no such race: a direct invoke replaying an old run,
+ * which still pages.
+ */
+export function cancelledJustNow(run: RunRecord, now: Date): boolean {
+  if (run.status !== 'CANCELLED' || run.cancelledBy === undefined) return false;
+  const ended = Date.parse(run.endedAt ?? run.updatedAt);
+  return Number.isFinite(ended) && now.getTime() - ended <= CANCEL_RACE_MS;
+}
+
+const CANCEL_RACE_MS = 15 * 60_000;
+
 /** What a refusal for a changed configuration adds: what to do about it. */
 export function afterConfigurationChange(run: RunRecord, why: string): string {
   return `${why} (pipeline ${run.pipeline}'s configuration changed after run ${run.runId} was planned; \`gantry runs retry ${run.runId}\` plans the change again under today's)`;

@@ -4,7 +4,7 @@ import { stopUnlessEnded } from '../aws/deployment-stop';
 import { publishNotification, runEnded } from '../notify/publish';
 import { ACTIVE_STATUSES, type RunRecord } from '../runs/model';
 import { gantryRecord, subjectOf } from '../runs/subjects';
-import { successShortfall } from './acting';
+import { cancelledJustNow, successShortfall } from './acting';
 import { ForgedInputError, recordForgedInput, requireAdmitted, runOfExecution } from './ownership';
 import type { DeployedPipelines, DeploymentStopper, PipelineDeps, StopSite } from './ports';
 import { leaveLane } from './start';
@@ -148,7 +148,7 @@ export async function finishRun(
   // Cancelled or superseded as this step began: its end, and its commit's status, are the
   // cancel's (reportEnded) or the newer run's to say, if its evidence is whole. Short of it, the
   // page names what it lacks.
-  const cancelled = outcome === 'success' && run.status === 'CANCELLED' && run.cancelledBy !== undefined;
+  const cancelled = outcome === 'success' && cancelledJustNow(run, deps.clock());
   const short = cancelled ? await successShortfall(deps, { ...run, status: 'RUNNING' }) : null;
   if (cancelled && short === null) {
     deps.logger.warn('success not reported: the run was cancelled', { runId: run.runId, by: run.cancelledBy });

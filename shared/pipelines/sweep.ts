@@ -69,24 +69,31 @@ export async function sweepRuns(deps: PipelineDeps): Promise<SweepOutcome> {
       if (wasClosed) await sayClosed(deps, run, reason);
     });
   }
-  // A close whose ledger record or announcement failed (its run has no endedAt yet) is finished now:
-  // any failed run created in the last UNSAID_WITHIN (the runs the sweep closes are old ones).
-  const since = new Date(now.getTime() - UNSAID_WITHIN_MS).toISOString();
-  const failed = await deps.runs.list({ status: 'FAILED', createdSince: since, limit: UNSAID_READ });
-  if (failed.length >= UNSAID_READ)
-    deps.logger.warn('sweep read only the newest failed runs for unsaid closes', { read: failed.length, since });
-  // Not one this pass closed and said already (the index may not show its endedAt yet).
-  const unfinished = failed.filter((r) => closedUnsaid(r) && !closed.some((c) => c.runId === r.runId));
-  let unsaid = 0;
-  for (const run of unfinished) {
-    if (Date.now() - started > SWEEP_BUDGET_MS) break;
-    if (!(await guarded('finish a close', run.runId, () => sayClosed(deps, run, run.failure?.reason ?? ''))))
-      unsaid += 1;
-  }
   const waiting = new Set(active.filter((r) => r.status === 'QUEUED').map((r) => r.lane));
   for (const lane of waiting) {
     if (Date.now() - started > SWEEP_BUDGET_MS) break;
     await guarded('hand a lane on', lane, () => admitNext(deps, lane));
+  }
+  // Last, so a slow or failing read delays nothing above: a close whose ledger record or
+  // announcement failed (its run has no endedAt yet) is said now. Any failed run created in the
+  // last UNSAID_WITHIN (the runs the sweep closes are old ones); one the budget leaves counts as unsaid.
+  let unsaid = 0;
+  const since = new Date(now.getTime() - UNSAID_WITHIN_MS).toISOString();
+  let failed: RunRecord[] = [];
+  if (Date.now() - started <= SWEEP_BUDGET_MS)
+    await guarded('read failed runs for unsaid closes', '-', async () => {
+      failed = await deps.runs.list({ status: 'FAILED', createdSince: since, limit: UNSAID_READ });
+    });
+  if (failed.length >= UNSAID_READ)
+    deps.logger.warn('sweep read only the newest failed runs for unsaid closes', { read: failed.length, since });
+  // Not one this pass closed and said already (the index may not show its endedAt yet).
+  const unfinished = failed.filter((r) => closedUnsaid(r) && !closed.some((c) => c.runId === r.runId));
+  for (const run of unfinished) {
+    if (
+      Date.now() - started > SWEEP_BUDGET_MS ||
+      !(await guarded('finish a close', run.runId, () => sayClosed(deps, run, run.failure?.reason ?? '')))
+    )
+      unsaid += 1;
   }
   for (const run of closed) deps.logger.warn('run reconciled', run);
   return { checked: active.length, closed, unsaid };

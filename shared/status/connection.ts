@@ -36,10 +36,11 @@ export class ConnectionStatusPort implements StatusPort {
 }
 
 /**
- * Answers a later attempt may change: none at all, the provider's own trouble, or credentials
- * refused (401, 403; Azure DevOps answers a token it does not take with a 203 sign-in page, and a
- * redirect is one too). A 404 or 422 will not change (a token that lost access to a private
- * repository gets 404 from GitHub and GitLab too: that one is only logged).
+ * Answers a later attempt may change: none at all, the provider's own trouble, credentials
+ * refused (401, 403; Azure DevOps answers a token it does not take with a 203 sign-in page), or
+ * a redirect (a wrong apiUrl or a moved repository, which an operator fixes before a redrive).
+ * A 404 or 422 will not change (a token that lost access to a private repository gets 404 from
+ * GitHub and GitLab too: that one is only logged).
  */
 const RETRY_LATER = new Set([203, 401, 403, 408, 429]);
 

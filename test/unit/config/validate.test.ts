@@ -171,6 +171,8 @@ describe('validateGantryConfig', () => {
     expect(problems(withSecrets("      secrets: { X: 'ci/*' }\n"))).toEqual([
       expect.stringMatching(/build\.secrets\.X: a secret's name holds only letters, digits and/),
     ]);
+    // Only the name is granted: a JSON key may hold what a name may not.
+    expect(problems(withSecrets("      secrets: { X: 'ci/npm:token?*' }\n"))).toEqual([]);
     // Another pipeline's ungated builds reading the secret read the gated key too.
     const second = [
       '  - name: gadgets',

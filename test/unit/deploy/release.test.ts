@@ -602,6 +602,20 @@ describe('deploying a run through CodeDeploy', () => {
       ]);
     });
 
+    it('still pages a run cancelled long before Deploy read it: a replayed invoke, not a race', async () => {
+      const plan = await devRun();
+      await f.runs.setStatus(plan.runId, 'CANCELLED', f.now, { cancelledBy: 'olga', endedAt: f.now.toISOString() }, [
+        'RUNNING',
+      ]);
+      f.now = new Date(f.now.getTime() + 16 * 60_000);
+      deps = { ...deps, clock: () => f.now };
+      await expect(startDeployment(deps, plan, 'token-1', plan.executionArn)).rejects.toThrow(
+        /is CANCELLED, not RUNNING/,
+      );
+      expect(f.audit.records.map((r) => r.type)).toContain('security.forged_input');
+      expect(cd.created).toEqual([]);
+    });
+
     it('still pages a cancelled run without a canceller on record: no cancel wrote that', async () => {
       const plan = await devRun();
       await f.runs.setStatus(plan.runId, 'CANCELLED', f.now, {}, ['RUNNING']);

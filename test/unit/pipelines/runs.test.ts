@@ -725,6 +725,22 @@ describe('pipeline runs', () => {
       expect(f.bus.published.filter((e) => e.detailType === 'Run Failed')).toHaveLength(1);
     });
 
+    it('hands lanes on and counts what it closed even when the read for unsaid closes fails', async () => {
+      const stopped = await startRun(f.deps, planRequest(sourceEvent()));
+      const queued = await startRun(f.deps, planRequest(sourceEvent()));
+      await waitForTurn(f.deps, queued, 'queued-token', queued.executionArn);
+      f.executions.statuses.set(stopped.executionArn, 'ABORTED');
+      f.executions.statuses.set(queued.executionArn, 'RUNNING');
+      const list = f.runs.list.bind(f.runs);
+      f.runs.list = async (query) => {
+        if (query.status === 'FAILED') throw Object.assign(new Error('throttled'), { name: 'ThrottlingException' });
+        return list(query);
+      };
+      f.now = later(10);
+      await expect(sweepRuns(f.deps)).resolves.toMatchObject({ closed: [{ runId: stopped.runId }], unsaid: 0 });
+      expect(f.executions.successes).toEqual([{ token: 'queued-token', output: { admitted: true } }]);
+    });
+
     it('says a close once in a pass, even when the status index does not show its endedAt yet', async () => {
       const run = await startRun(f.deps, planRequest(sourceEvent()));
       f.executions.statuses.set(run.executionArn, 'ABORTED');
