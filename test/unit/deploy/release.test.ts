@@ -66,6 +66,27 @@ describe('deploying a run through CodeDeploy', () => {
     deps = { ...f.deps, deploy: cd, provenance: { objects, signer } };
   });
 
+  /** The runs table, each status write waiting for `until` first and calling `after` after it. */
+  function statusWritesHeld(hooks: { readonly until?: Promise<void>; readonly after?: () => void }): typeof f.runs {
+    const runs = Object.create(f.runs) as typeof f.runs;
+    runs.setStatus = async (...args) => {
+      await hooks.until;
+      const wrote = await f.runs.setStatus(...args);
+      hooks.after?.();
+      return wrote;
+    };
+    return runs;
+  }
+
+  /** A promise and what settles it. */
+  function opening(): { readonly opened: Promise<void>; readonly open: () => void } {
+    let open: () => void = () => undefined;
+    const opened = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    return { opened, open };
+  }
+
   /** A dev run whose trusted build uploaded `function.zip`, attested by RecordProvenance. */
   async function devRun(
     zip = Buffer.from(`package ${build + 1}`),
@@ -689,19 +710,11 @@ describe('deploying a run through CodeDeploy', () => {
     it('is stopped by the cancel when Deploy noted its deployment after the cancel read the run', async () => {
       const plan = await devRun();
       // The cancel reads the run (no deployment yet), and writes CANCELLED only once Deploy is done.
-      let deployed: () => void = () => undefined;
-      const deployDone = new Promise<void>((resolve) => {
-        deployed = resolve;
-      });
-      const held = Object.create(f.runs) as typeof f.runs;
-      held.setStatus = async (...args) => {
-        await deployDone;
-        return f.runs.setStatus(...args);
-      };
-      const cancelled = cancelling(plan, { ...deps, runs: held });
+      const deployed = opening();
+      const cancelled = cancelling(plan, { ...deps, runs: statusWritesHeld({ until: deployed.opened }) });
       await startDeployment(deps, plan, 'token-1', plan.executionArn);
       expect(cd.stopped).toEqual([]);
-      deployed();
+      deployed.open();
       await expect(cancelled).resolves.toEqual({ outcome: 'cancelled' });
       expect(cd.stopped).toEqual(['d-000000001']);
       expect((await f.runs.get(plan.runId))?.deployment?.stopRequested).toBe('stopped by olga: stop this release');
@@ -709,20 +722,16 @@ describe('deploying a run through CodeDeploy', () => {
 
     it('stops that deployment, the execution and the lane even when the ledger then fails to take the end', async () => {
       const plan = await devRun();
-      let deployed: () => void = () => undefined;
-      const deployDone = new Promise<void>((resolve) => {
-        deployed = resolve;
+      const deployed = opening();
+      const ledgerDownAfter = statusWritesHeld({
+        until: deployed.opened,
+        after: () => {
+          f.audit.failing = true;
+        },
       });
-      const held = Object.create(f.runs) as typeof f.runs;
-      held.setStatus = async (...args) => {
-        await deployDone;
-        const wrote = await f.runs.setStatus(...args);
-        f.audit.failing = true;
-        return wrote;
-      };
-      const cancelled = cancelling(plan, { ...deps, runs: held });
+      const cancelled = cancelling(plan, { ...deps, runs: ledgerDownAfter });
       await startDeployment(deps, plan, 'token-1', plan.executionArn);
-      deployed();
+      deployed.open();
       await expect(cancelled).rejects.toThrow('ledger unavailable');
       expect(cd.stopped).toEqual(['d-000000001']);
       expect(f.executions.stopped.map((s) => s.executionArn)).toEqual([plan.executionArn]);
@@ -2194,12 +2203,11 @@ describe('deploying a run through CodeDeploy', () => {
     it('cancel finishes, when asked again, a cancel whose ledger or bus failed after it ended the run', async () => {
       const plan = await devRun();
       // The ledger fails once the run is ended (after the cancel's operator.action).
-      const failingAfterEnd = Object.create(f.runs) as typeof f.runs;
-      failingAfterEnd.setStatus = async (...args) => {
-        const wrote = await f.runs.setStatus(...args);
-        f.audit.failing = true;
-        return wrote;
-      };
+      const failingAfterEnd = statusWritesHeld({
+        after: () => {
+          f.audit.failing = true;
+        },
+      });
       const ledgerDown = cancel(
         { ...deps, runs: failingAfterEnd },
         { runId: plan.runId, principal: OLGA, reason: 'not needed' },
