@@ -39,7 +39,10 @@ export class BuildShell {
 
   private constructor(private readonly options: ShellOptions) {
     const flags = options.posix ? ['--posix'] : [];
-    this.child = spawn(options.bash, ['-c', SUPERVISOR, 'supervisor', options.stateDir, this.marker, ...flags], {
+    // --norc: its stdin is a socket (node's pipes are socketpairs), which Debian's bash takes for
+    // an ssh session and sources the user's ~/.bashrc: a build would run, or hang, in its setup.
+    const bash = ['--norc', '--noprofile', '-c', SUPERVISOR, 'supervisor', options.stateDir, this.marker, ...flags];
+    this.child = spawn(options.bash, bash, {
       cwd: options.cwd,
       env: options.env,
       detached: true,

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +22,28 @@ function session(): { shell: BuildShell; stateDir: string } {
 }
 
 describe("a build's shell session", () => {
+  it("never sources the user's ~/.bashrc, though its stdin is a socket (which bash takes for an ssh session)", async () => {
+    const home = mkdtempSync(join(tmpdir(), 'gantry-home-'));
+    writeFileSync(join(home, '.bashrc'), 'touch "$HOME/sourced"; exit 9\n');
+    const dir = mkdtempSync(join(tmpdir(), 'gantry-shell-'));
+    const stateDir = join(dir, 'state');
+    mkdirSync(stateDir, { mode: 0o700 });
+    const shell = BuildShell.start({
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home },
+      stateDir,
+      posix: false,
+      bash: '/bin/bash',
+      onOutput: () => undefined,
+    });
+    try {
+      expect(await shell.run('exit 3')).toBe(3);
+      expect(existsSync(join(home, 'sourced'))).toBe(false);
+    } finally {
+      await shell.kill(1_000);
+    }
+  });
+
   it('runs a command and gives its exit status', async () => {
     const { shell } = session();
     try {
